@@ -1,0 +1,663 @@
+//! A typed client for gmac's REST API, for the CLI, the tests and the SPA (it builds for
+//! wasm32, where the browser's fetch carries the refresh cookie).
+//!
+//! Every failure decodes into one [`ApiError`], which pages and scripts match on.
+
+use gmac_types::{
+    ApiToken, AuditEvent, AuditQuery, AuditVerification, Client as ClientDto, ClientPatch,
+    CreatedApiToken, Health, ListQuery, LoginRequest, Me, NewApiToken, NewClient, NewProject,
+    NewRoleBinding, NewUser, Page, PermissionInfo, ProblemDetails, Project, ProjectListQuery,
+    ProjectPatch, Readiness, Role, RoleBinding, RoleBindingQuery, SetupRequest, SetupStatus,
+    TokenResponse, User, UserDetail, UserPatch,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The server answered with a problem (4xx/5xx with `application/problem+json`).
+    #[error("{} ({}): {}", .0.title, .0.status, .0.detail.as_deref().unwrap_or(""))]
+    Problem(Box<ProblemDetails>),
+    /// The server answered an error without a problem body.
+    #[error("unexpected HTTP {status}")]
+    Http {
+        /// The HTTP status.
+        status: u16,
+    },
+    /// The request did not reach the server, or the answer did not arrive.
+    #[error("network error: {0}")]
+    Network(String),
+    /// The answer was not what this client expected.
+    #[error("unexpected answer: {0}")]
+    Decode(String),
+}
+
+impl ApiError {
+    /// The problem, if the server sent one.
+    pub fn problem(&self) -> Option<&ProblemDetails> {
+        match self {
+            ApiError::Problem(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status, if the server answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Problem(p) => Some(p.status),
+            ApiError::Http { status } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// A message for a person.
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::Problem(p) => p.detail.clone().unwrap_or_else(|| p.title.clone()),
+            ApiError::Http { status } => format!("The server answered HTTP {status}."),
+            ApiError::Network(_) => {
+                "The server cannot be reached. Check your connection.".to_owned()
+            }
+            ApiError::Decode(_) => "The server's answer could not be read.".to_owned(),
+        }
+    }
+}
+
+/// The result of a call.
+pub type Result<T> = std::result::Result<T, ApiError>;
+
+/// A gmac API client. Cheap to clone; clones share the connection pool (and, natively, the
+/// cookie jar).
+#[derive(Clone, Debug)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+}
+
+impl Client {
+    /// A client for the server at `base` (e.g. `http://127.0.0.1:8080`).
+    pub fn new(base: impl Into<String>) -> Result<Self> {
+        Ok(Self {
+            http: build_http()?,
+            base: base.into().trim_end_matches('/').to_owned(),
+            token: None,
+        })
+    }
+
+    /// The same client, sending `token` as `Authorization: Bearer`.
+    #[must_use]
+    pub fn with_token(&self, token: impl Into<String>) -> Self {
+        Self {
+            token: Some(token.into()),
+            ..self.clone()
+        }
+    }
+
+    /// The same client without a bearer token.
+    #[must_use]
+    pub fn anonymous(&self) -> Self {
+        Self {
+            token: None,
+            ..self.clone()
+        }
+    }
+
+    /// The base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// `GET /healthz`.
+    pub async fn health(&self) -> Result<Health> {
+        self.get("/healthz").await
+    }
+
+    /// `GET /readyz`.
+    pub async fn readiness(&self) -> Result<Readiness> {
+        self.get("/readyz").await
+    }
+
+    /// `GET /api/v1/setup`.
+    pub async fn setup_status(&self) -> Result<SetupStatus> {
+        self.get("/api/v1/setup").await
+    }
+
+    /// `POST /api/v1/setup`.
+    pub async fn complete_setup(&self, request: &SetupRequest) -> Result<User> {
+        self.post("/api/v1/setup", request).await
+    }
+
+    /// `POST /api/v1/auth/login`: tokens, or a request for the second factor.
+    pub async fn login(&self, request: &LoginRequest) -> Result<gmac_types::LoginResponse> {
+        self.post("/api/v1/auth/login", request).await
+    }
+
+    /// `POST /api/v1/auth/mfa`: completes a sign-in with a code or a recovery code.
+    pub async fn complete_mfa(
+        &self,
+        request: &gmac_types::MfaVerification,
+    ) -> Result<TokenResponse> {
+        self.post("/api/v1/auth/mfa", request).await
+    }
+
+    /// `POST /api/v1/me/mfa/totp`.
+    pub async fn start_totp_enrollment(&self) -> Result<gmac_types::TotpEnrollment> {
+        self.post_empty("/api/v1/me/mfa/totp").await
+    }
+
+    /// `POST /api/v1/me/mfa/totp/confirm`.
+    pub async fn confirm_totp_enrollment(&self, code: &str) -> Result<gmac_types::RecoveryCodes> {
+        self.post(
+            "/api/v1/me/mfa/totp/confirm",
+            &gmac_types::TotpCode { code: code.into() },
+        )
+        .await
+    }
+
+    /// `POST /api/v1/me/mfa/recovery-codes`.
+    pub async fn regenerate_recovery_codes(&self, code: &str) -> Result<gmac_types::RecoveryCodes> {
+        self.post(
+            "/api/v1/me/mfa/recovery-codes",
+            &gmac_types::TotpCode { code: code.into() },
+        )
+        .await
+    }
+
+    /// `POST /api/v1/me/mfa/totp/disable`.
+    pub async fn disable_totp(&self, request: &gmac_types::DisableMfa) -> Result<()> {
+        let response = self
+            .request(reqwest::Method::POST, "/api/v1/me/mfa/totp/disable")
+            .json(request)
+            .send()
+            .await;
+        check(response.map_err(network)?).await.map(drop)
+    }
+
+    /// `POST /api/v1/auth/refresh` (the refresh cookie is sent by the cookie jar or browser).
+    pub async fn refresh(&self) -> Result<TokenResponse> {
+        self.post_empty("/api/v1/auth/refresh").await
+    }
+
+    /// `POST /api/v1/auth/logout`.
+    pub async fn logout(&self) -> Result<()> {
+        let response = self
+            .request(reqwest::Method::POST, "/api/v1/auth/logout")
+            .send()
+            .await;
+        check(response.map_err(network)?).await.map(drop)
+    }
+
+    /// `GET /api/v1/me`.
+    pub async fn me(&self) -> Result<Me> {
+        self.get("/api/v1/me").await
+    }
+
+    /// `GET /api/v1/clients`.
+    pub async fn list_clients(&self, query: &ListQuery) -> Result<Page<ClientDto>> {
+        self.get_query("/api/v1/clients", query).await
+    }
+
+    /// `POST /api/v1/clients`.
+    pub async fn create_client(&self, input: &NewClient) -> Result<ClientDto> {
+        self.post("/api/v1/clients", input).await
+    }
+
+    /// `GET /api/v1/clients/{id}`.
+    pub async fn get_client(&self, id: &str) -> Result<ClientDto> {
+        self.get(&format!("/api/v1/clients/{id}")).await
+    }
+
+    /// `PATCH /api/v1/clients/{id}`, with `If-Match` when `version` is given.
+    pub async fn update_client(
+        &self,
+        id: &str,
+        patch: &ClientPatch,
+        version: Option<i64>,
+    ) -> Result<ClientDto> {
+        self.patch(&format!("/api/v1/clients/{id}"), patch, version)
+            .await
+    }
+
+    /// `DELETE /api/v1/clients/{id}`.
+    pub async fn delete_client(&self, id: &str, version: Option<i64>) -> Result<()> {
+        self.delete(&format!("/api/v1/clients/{id}"), version).await
+    }
+
+    /// `GET /api/v1/projects`.
+    pub async fn list_projects(&self, query: &ProjectListQuery) -> Result<Page<Project>> {
+        self.get_query("/api/v1/projects", query).await
+    }
+
+    /// `POST /api/v1/projects`.
+    pub async fn create_project(&self, input: &NewProject) -> Result<Project> {
+        self.post("/api/v1/projects", input).await
+    }
+
+    /// `GET /api/v1/projects/{id}`.
+    pub async fn get_project(&self, id: &str) -> Result<Project> {
+        self.get(&format!("/api/v1/projects/{id}")).await
+    }
+
+    /// `PATCH /api/v1/projects/{id}`, with `If-Match` when `version` is given.
+    pub async fn update_project(
+        &self,
+        id: &str,
+        patch: &ProjectPatch,
+        version: Option<i64>,
+    ) -> Result<Project> {
+        self.patch(&format!("/api/v1/projects/{id}"), patch, version)
+            .await
+    }
+
+    /// `DELETE /api/v1/projects/{id}`.
+    pub async fn delete_project(&self, id: &str, version: Option<i64>) -> Result<()> {
+        self.delete(&format!("/api/v1/projects/{id}"), version)
+            .await
+    }
+
+    /// `GET /api/v1/permissions`.
+    pub async fn list_permissions(&self) -> Result<Vec<PermissionInfo>> {
+        self.get("/api/v1/permissions").await
+    }
+
+    /// `GET /api/v1/roles`.
+    pub async fn list_roles(&self) -> Result<Vec<Role>> {
+        self.get("/api/v1/roles").await
+    }
+
+    /// `GET /api/v1/role-bindings`.
+    pub async fn list_role_bindings(&self, query: &RoleBindingQuery) -> Result<Vec<RoleBinding>> {
+        self.get_query("/api/v1/role-bindings", query).await
+    }
+
+    /// `POST /api/v1/role-bindings`.
+    pub async fn create_role_binding(&self, input: &NewRoleBinding) -> Result<RoleBinding> {
+        self.post("/api/v1/role-bindings", input).await
+    }
+
+    /// `DELETE /api/v1/role-bindings/{id}`.
+    pub async fn delete_role_binding(&self, id: &str) -> Result<()> {
+        self.delete(&format!("/api/v1/role-bindings/{id}"), None)
+            .await
+    }
+
+    /// `GET /api/v1/users`.
+    pub async fn list_users(&self, query: &ListQuery) -> Result<Page<UserDetail>> {
+        self.get_query("/api/v1/users", query).await
+    }
+
+    /// `POST /api/v1/users`.
+    pub async fn create_user(&self, input: &NewUser) -> Result<UserDetail> {
+        self.post("/api/v1/users", input).await
+    }
+
+    /// `GET /api/v1/users/{id}`.
+    pub async fn get_user(&self, id: &str) -> Result<UserDetail> {
+        self.get(&format!("/api/v1/users/{id}")).await
+    }
+
+    /// `PATCH /api/v1/users/{id}`.
+    pub async fn update_user(&self, id: &str, patch: &UserPatch) -> Result<UserDetail> {
+        self.patch(&format!("/api/v1/users/{id}"), patch, None)
+            .await
+    }
+
+    /// `GET /api/v1/tokens`.
+    pub async fn list_tokens(&self) -> Result<Vec<ApiToken>> {
+        self.get("/api/v1/tokens").await
+    }
+
+    /// `POST /api/v1/tokens`.
+    pub async fn create_token(&self, input: &NewApiToken) -> Result<CreatedApiToken> {
+        self.post("/api/v1/tokens", input).await
+    }
+
+    /// `DELETE /api/v1/tokens/{id}`.
+    pub async fn revoke_token(&self, id: &str) -> Result<()> {
+        self.delete(&format!("/api/v1/tokens/{id}"), None).await
+    }
+
+    /// `POST /api/v1/tokens/{id}/rotate`.
+    pub async fn rotate_token(&self, id: &str) -> Result<CreatedApiToken> {
+        self.post_empty(&format!("/api/v1/tokens/{id}/rotate"))
+            .await
+    }
+
+    /// `GET /api/v1/me/profile`.
+    pub async fn get_profile(&self) -> Result<gmac_types::Profile> {
+        self.get("/api/v1/me/profile").await
+    }
+
+    /// `PATCH /api/v1/me/profile`.
+    pub async fn update_profile(
+        &self,
+        patch: &gmac_types::ProfilePatch,
+    ) -> Result<gmac_types::Profile> {
+        self.patch("/api/v1/me/profile", patch, None).await
+    }
+
+    /// `PUT /api/v1/me/avatar` with a PNG, JPEG or WebP image of at most 512 KiB.
+    pub async fn upload_avatar(
+        &self,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> Result<gmac_types::Profile> {
+        let request = self
+            .request(reqwest::Method::PUT, "/api/v1/me/avatar")
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(bytes);
+        decode(check(request.send().await.map_err(network)?).await?).await
+    }
+
+    /// `DELETE /api/v1/me/avatar`.
+    pub async fn delete_avatar(&self) -> Result<()> {
+        self.delete("/api/v1/me/avatar", None).await
+    }
+
+    /// `GET /api/v1/users/{id}/avatar`: the image bytes and their media type.
+    pub async fn get_avatar(&self, user_id: &str) -> Result<(Vec<u8>, String)> {
+        let response = self
+            .request(
+                reqwest::Method::GET,
+                &format!("/api/v1/users/{user_id}/avatar"),
+            )
+            .send()
+            .await
+            .map_err(network)?;
+        let response = check(response).await?;
+        let media_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/octet-stream")
+            .to_owned();
+        let bytes = response.bytes().await.map_err(network)?;
+        Ok((bytes.to_vec(), media_type))
+    }
+
+    /// `POST /api/v1/me/password`.
+    pub async fn change_password(
+        &self,
+        change: &gmac_types::PasswordChange,
+    ) -> Result<gmac_types::SessionsEnded> {
+        self.post("/api/v1/me/password", change).await
+    }
+
+    /// `GET /api/v1/invitations`.
+    pub async fn list_invitations(&self) -> Result<Vec<gmac_types::Invitation>> {
+        self.get("/api/v1/invitations").await
+    }
+
+    /// `POST /api/v1/invitations`.
+    pub async fn create_invitation(
+        &self,
+        input: &gmac_types::NewInvitation,
+    ) -> Result<gmac_types::CreatedInvitation> {
+        self.post("/api/v1/invitations", input).await
+    }
+
+    /// `DELETE /api/v1/invitations/{id}`.
+    pub async fn revoke_invitation(&self, id: &str) -> Result<()> {
+        self.delete(&format!("/api/v1/invitations/{id}"), None)
+            .await
+    }
+
+    /// `POST /api/v1/invitations/lookup` (no sign-in needed: the token is the credential).
+    pub async fn preview_invitation(&self, token: &str) -> Result<gmac_types::InvitationPreview> {
+        self.post(
+            "/api/v1/invitations/lookup",
+            &gmac_types::InvitationToken {
+                token: token.into(),
+            },
+        )
+        .await
+    }
+
+    /// `POST /api/v1/invitations/accept`.
+    pub async fn accept_invitation(&self, input: &gmac_types::AcceptInvitation) -> Result<User> {
+        self.post("/api/v1/invitations/accept", input).await
+    }
+
+    /// `GET /api/v1/me/sessions`.
+    pub async fn list_sessions(&self) -> Result<Vec<gmac_types::SessionInfo>> {
+        self.get("/api/v1/me/sessions").await
+    }
+
+    /// `DELETE /api/v1/me/sessions/{id}`.
+    pub async fn end_session(&self, id: &str) -> Result<()> {
+        self.delete(&format!("/api/v1/me/sessions/{id}"), None)
+            .await
+    }
+
+    /// `POST /api/v1/me/sessions/end-others`.
+    pub async fn end_other_sessions(&self) -> Result<gmac_types::SessionsEnded> {
+        self.post_empty("/api/v1/me/sessions/end-others").await
+    }
+
+    /// `GET /api/v1/teams`.
+    pub async fn list_teams(&self, query: &ListQuery) -> Result<Page<gmac_types::Team>> {
+        self.get_query("/api/v1/teams", query).await
+    }
+
+    /// `POST /api/v1/teams`.
+    pub async fn create_team(&self, input: &gmac_types::NewTeam) -> Result<gmac_types::Team> {
+        self.post("/api/v1/teams", input).await
+    }
+
+    /// `GET /api/v1/teams/{id}`.
+    pub async fn get_team(&self, id: &str) -> Result<gmac_types::Team> {
+        self.get(&format!("/api/v1/teams/{id}")).await
+    }
+
+    /// `PATCH /api/v1/teams/{id}`.
+    pub async fn update_team(
+        &self,
+        id: &str,
+        patch: &gmac_types::TeamPatch,
+        version: Option<i64>,
+    ) -> Result<gmac_types::Team> {
+        self.patch(&format!("/api/v1/teams/{id}"), patch, version)
+            .await
+    }
+
+    /// `DELETE /api/v1/teams/{id}`.
+    pub async fn delete_team(&self, id: &str) -> Result<()> {
+        self.delete(&format!("/api/v1/teams/{id}"), None).await
+    }
+
+    /// `GET /api/v1/teams/{id}/members`.
+    pub async fn list_team_members(&self, id: &str) -> Result<Vec<gmac_types::TeamMember>> {
+        self.get(&format!("/api/v1/teams/{id}/members")).await
+    }
+
+    /// `POST /api/v1/teams/{id}/members`.
+    pub async fn add_team_member(
+        &self,
+        id: &str,
+        input: &gmac_types::NewTeamMember,
+    ) -> Result<gmac_types::TeamMember> {
+        self.post(&format!("/api/v1/teams/{id}/members"), input)
+            .await
+    }
+
+    /// `DELETE /api/v1/teams/{id}/members/{user_id}`.
+    pub async fn remove_team_member(&self, id: &str, user_id: &str) -> Result<()> {
+        self.delete(&format!("/api/v1/teams/{id}/members/{user_id}"), None)
+            .await
+    }
+
+    /// `POST /api/v1/roles`.
+    pub async fn create_role(&self, input: &gmac_types::NewRole) -> Result<Role> {
+        self.post("/api/v1/roles", input).await
+    }
+
+    /// `PATCH /api/v1/roles/{id}`.
+    pub async fn update_role(
+        &self,
+        id: &str,
+        patch: &gmac_types::RolePatch,
+        version: Option<i64>,
+    ) -> Result<Role> {
+        self.patch(&format!("/api/v1/roles/{id}"), patch, version)
+            .await
+    }
+
+    /// `DELETE /api/v1/roles/{id}`.
+    pub async fn delete_role(&self, id: &str) -> Result<()> {
+        self.delete(&format!("/api/v1/roles/{id}"), None).await
+    }
+
+    /// `PUT /api/v1/roles/{id}/policy`.
+    pub async fn set_role_policy(
+        &self,
+        id: &str,
+        policy: &gmac_types::RolePolicy,
+    ) -> Result<gmac_types::RolePolicy> {
+        let request = self
+            .request(reqwest::Method::PUT, &format!("/api/v1/roles/{id}/policy"))
+            .json(policy);
+        decode(check(request.send().await.map_err(network)?).await?).await
+    }
+
+    /// `GET /api/v1/audit`.
+    pub async fn list_audit_events(&self, query: &AuditQuery) -> Result<Page<AuditEvent>> {
+        self.get_query("/api/v1/audit", query).await
+    }
+
+    /// `GET /api/v1/audit/verify`.
+    pub async fn verify_audit_log(&self) -> Result<AuditVerification> {
+        self.get("/api/v1/audit/verify").await
+    }
+
+    /// `GET` any API path with query parameters, decoding the JSON answer.
+    pub async fn get_query<Q: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &Q,
+    ) -> Result<T> {
+        let response = self
+            .request(reqwest::Method::GET, path)
+            .query(query)
+            .send()
+            .await
+            .map_err(network)?;
+        decode(check(response).await?).await
+    }
+
+    /// `PATCH` a JSON body, with `If-Match` when `version` is given.
+    pub async fn patch<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+        version: Option<i64>,
+    ) -> Result<T> {
+        let mut request = self.request(reqwest::Method::PATCH, path).json(body);
+        if let Some(version) = version {
+            request = request.header(reqwest::header::IF_MATCH, format!("\"{version}\""));
+        }
+        decode(check(request.send().await.map_err(network)?).await?).await
+    }
+
+    /// `DELETE`, with `If-Match` when `version` is given.
+    pub async fn delete(&self, path: &str, version: Option<i64>) -> Result<()> {
+        let mut request = self.request(reqwest::Method::DELETE, path);
+        if let Some(version) = version {
+            request = request.header(reqwest::header::IF_MATCH, format!("\"{version}\""));
+        }
+        check(request.send().await.map_err(network)?)
+            .await
+            .map(drop)
+    }
+
+    /// `GET` any API path, decoding the JSON answer.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        let response = self
+            .request(reqwest::Method::GET, path)
+            .send()
+            .await
+            .map_err(network)?;
+        decode(check(response).await?).await
+    }
+
+    /// `POST` a JSON body to any API path, decoding the JSON answer.
+    pub async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T> {
+        let response = self
+            .request(reqwest::Method::POST, path)
+            .json(body)
+            .send()
+            .await
+            .map_err(network)?;
+        decode(check(response).await?).await
+    }
+
+    async fn post_empty<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        let response = self
+            .request(reqwest::Method::POST, path)
+            .send()
+            .await
+            .map_err(network)?;
+        decode(check(response).await?).await
+    }
+
+    /// A request builder with the base URL and bearer token applied, for calls this client
+    /// does not wrap.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let builder = self.http.request(method, format!("{}{path}", self.base));
+        match &self.token {
+            Some(token) => builder.bearer_auth(token),
+            None => builder,
+        }
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn build_http() -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .user_agent(concat!("gmac-client/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(network)
+}
+
+#[cfg(target_arch = "wasm32")]
+fn build_http() -> Result<reqwest::Client> {
+    reqwest::Client::builder().build().map_err(network)
+}
+
+#[expect(clippy::needless_pass_by_value, reason = "used as a map_err callback")]
+fn network(err: reqwest::Error) -> ApiError {
+    ApiError::Network(err.to_string())
+}
+
+/// Turns a non-success answer into an [`ApiError`].
+pub async fn check(response: reqwest::Response) -> Result<reqwest::Response> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let is_problem = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(gmac_types::PROBLEM_JSON));
+    if is_problem {
+        let bytes = response.bytes().await.map_err(network)?;
+        if let Ok(problem) = serde_json::from_slice::<ProblemDetails>(&bytes) {
+            return Err(ApiError::Problem(Box::new(problem)));
+        }
+    }
+    Err(ApiError::Http {
+        status: status.as_u16(),
+    })
+}
+
+async fn decode<T: DeserializeOwned>(response: reqwest::Response) -> Result<T> {
+    let bytes = response.bytes().await.map_err(network)?;
+    serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode(e.to_string()))
+}

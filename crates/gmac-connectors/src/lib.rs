@@ -1,0 +1,3 @@
+//! Adapters behind gmac-core's ports.
+
+pub mod mail;

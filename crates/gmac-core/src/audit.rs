@@ -1,0 +1,385 @@
+//! The append-only, hash-chained audit log.
+//!
+//! Every entry's hash covers the previous entry's hash and the entry itself, so editing,
+//! deleting or inserting a row breaks the chain at that point, and [`verify`] finds it.
+//! Entries are written in the same transaction as the change they describe.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::entities::{audit_chain, audit_log};
+use crate::{RequestMeta, Result};
+
+/// The `prev_hash` of the first entry.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Who did it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuditActor {
+    /// A signed-in user.
+    User {
+        /// The user's id.
+        id: String,
+        /// The user's email address.
+        label: String,
+    },
+    /// A user acting through one of their API tokens.
+    Token {
+        /// The token's id.
+        id: String,
+        /// The token owner's id.
+        user_id: String,
+        /// The owner's email address.
+        label: String,
+    },
+    /// Nobody authenticated, e.g. a failed sign-in (the label is the email address tried).
+    Anonymous {
+        /// What the caller claimed to be.
+        label: Option<String>,
+    },
+    /// gmac itself or its command line.
+    System {
+        /// Which part, e.g. `cli`, `setup`, `demo`.
+        label: String,
+    },
+}
+
+/// How it ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// It happened.
+    Success,
+    /// It was attempted and failed (bad credentials, bad token).
+    Failure,
+    /// It was refused for lack of permission.
+    Denied,
+}
+
+impl Outcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+            Outcome::Denied => "denied",
+        }
+    }
+}
+
+/// One thing to record.
+#[derive(Clone, Debug)]
+pub struct AuditEntry {
+    /// Who.
+    pub actor: AuditActor,
+    /// What, as `area.verb`, e.g. `auth.login`.
+    pub action: &'static str,
+    /// The kind and id of the object acted on.
+    pub target: Option<(&'static str, String)>,
+    /// The scope the object lives in.
+    pub scope: Option<(&'static str, Option<String>)>,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// A summary; keys that look secret are redacted before it is stored.
+    pub details: Value,
+}
+
+impl AuditEntry {
+    /// A successful action by `actor`.
+    pub fn success(actor: AuditActor, action: &'static str) -> Self {
+        Self {
+            actor,
+            action,
+            target: None,
+            scope: None,
+            outcome: Outcome::Success,
+            details: Value::Null,
+        }
+    }
+
+    /// A failed attempt by `actor`.
+    pub fn failure(actor: AuditActor, action: &'static str) -> Self {
+        Self {
+            outcome: Outcome::Failure,
+            ..Self::success(actor, action)
+        }
+    }
+
+    /// Names the object acted on.
+    #[must_use]
+    pub fn target(mut self, kind: &'static str, id: impl Into<String>) -> Self {
+        self.target = Some((kind, id.into()));
+        self
+    }
+
+    /// Names the scope the object lives in (its project, else its client).
+    #[must_use]
+    pub fn scope(mut self, target: &crate::access::Target) -> Self {
+        use crate::access::Target;
+        self.scope = Some(match target {
+            Target::Global => ("global", None),
+            Target::Client(id) => ("client", Some(id.clone())),
+            Target::Project { id, .. } => ("project", Some(id.clone())),
+        });
+        self
+    }
+
+    /// Attaches a summary.
+    #[must_use]
+    pub fn details(mut self, details: Value) -> Self {
+        self.details = details;
+        self
+    }
+}
+
+/// Appends `entry` to the chain using `conn`, which should be the transaction of the change.
+pub async fn append(
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    meta: &RequestMeta,
+    entry: AuditEntry,
+) -> Result<audit_log::Model> {
+    // Bumping the head first takes the lock that orders concurrent writers.
+    audit_chain::Entity::update_many()
+        .col_expr(
+            audit_chain::Column::LastSeq,
+            Expr::col(audit_chain::Column::LastSeq).add(1),
+        )
+        .filter(audit_chain::Column::Id.eq(1))
+        .exec(conn)
+        .await?;
+    let head = audit_chain::Entity::find_by_id(1)
+        .one(conn)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the audit chain head row is missing"))?;
+
+    let (actor_type, actor_id, actor_label) = match entry.actor {
+        AuditActor::User { id, label } => ("user", Some(id), Some(label)),
+        AuditActor::Token { id, user_id, label } => (
+            "token",
+            Some(id),
+            Some(format!("{label} (token of {user_id})")),
+        ),
+        AuditActor::Anonymous { label } => ("anonymous", None, label),
+        AuditActor::System { label } => ("system", None, Some(label)),
+    };
+    let (target_type, target_id) = entry
+        .target
+        .map_or((None, None), |(kind, id)| (Some(kind.to_owned()), Some(id)));
+    let mut row = audit_log::Model {
+        id: crate::ids::new_id(now),
+        seq: head.last_seq,
+        occurred_at: now,
+        actor_type: actor_type.to_owned(),
+        actor_id,
+        actor_label,
+        action: entry.action.to_owned(),
+        target_type,
+        target_id,
+        scope_type: entry.scope.as_ref().map(|(kind, _)| (*kind).to_owned()),
+        scope_id: entry.scope.and_then(|(_, id)| id),
+        ip: meta.ip.clone(),
+        request_id: meta.request_id.clone(),
+        outcome: entry.outcome.as_str().to_owned(),
+        details: redact(entry.details).to_string(),
+        prev_hash: head.last_hash,
+        hash: String::new(),
+    };
+    row.hash = entry_hash(&row);
+
+    audit_chain::Entity::update_many()
+        .col_expr(audit_chain::Column::LastHash, Expr::value(row.hash.clone()))
+        .filter(audit_chain::Column::Id.eq(1))
+        .exec(conn)
+        .await?;
+    let active: audit_log::ActiveModel = row.clone().into();
+    audit_log::Entity::insert(active)
+        .exec_without_returning(conn)
+        .await?;
+    Ok(row)
+}
+
+/// The hash of an entry: SHA-256 over the previous hash and a canonical JSON array of every
+/// other column, in a fixed order.
+pub fn entry_hash(row: &audit_log::Model) -> String {
+    let canonical = serde_json::json!([
+        row.seq,
+        row.id,
+        row.occurred_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+        row.actor_type,
+        row.actor_id,
+        row.actor_label,
+        row.action,
+        row.target_type,
+        row.target_id,
+        row.scope_type,
+        row.scope_id,
+        row.ip,
+        row.request_id,
+        row.outcome,
+        row.details,
+    ]);
+    let mut hasher = Sha256::new();
+    hasher.update(row.prev_hash.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(canonical.to_string().as_bytes());
+    hex::encode(hasher.finalize())
+}
+
+/// The result of checking the chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verification {
+    /// Whether every entry is intact and in place.
+    pub valid: bool,
+    /// How many entries were checked.
+    pub checked: u64,
+    /// The first entry where the chain breaks, and why.
+    pub first_bad: Option<BrokenLink>,
+}
+
+/// Where and how the chain breaks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BrokenLink {
+    /// The sequence number expected or found there.
+    pub seq: i64,
+    /// `hash_mismatch` (edited), `chain_mismatch` (inserted or reordered), `missing` (deleted),
+    /// or `head_mismatch` (entries removed from the end).
+    pub reason: &'static str,
+}
+
+/// Walks the whole chain in order, a page at a time.
+pub async fn verify(conn: &impl ConnectionTrait) -> Result<Verification> {
+    const PAGE: u64 = 1000;
+    let mut prev_hash = GENESIS_HASH.to_owned();
+    let mut expected_seq = 1i64;
+    let mut checked = 0u64;
+    let broken = |seq, reason| Verification {
+        valid: false,
+        checked: 0,
+        first_bad: Some(BrokenLink { seq, reason }),
+    };
+    // Keyset pagination on `seq`, so a long log is read in pages of equal cost.
+    let mut last_seen = 0i64;
+    loop {
+        let rows = audit_log::Entity::find()
+            .filter(audit_log::Column::Seq.gt(last_seen))
+            .order_by_asc(audit_log::Column::Seq)
+            .limit(PAGE)
+            .all(conn)
+            .await?;
+        if rows.is_empty() {
+            break;
+        }
+        for row in rows {
+            let bad = if row.seq != expected_seq {
+                Some(broken(expected_seq, "missing"))
+            } else if row.prev_hash != prev_hash {
+                Some(broken(row.seq, "chain_mismatch"))
+            } else if entry_hash(&row) != row.hash {
+                Some(broken(row.seq, "hash_mismatch"))
+            } else {
+                None
+            };
+            if let Some(bad) = bad {
+                return Ok(Verification { checked, ..bad });
+            }
+            checked += 1;
+            expected_seq += 1;
+            last_seen = row.seq;
+            prev_hash = row.hash;
+        }
+    }
+    let head = audit_chain::Entity::find_by_id(1).one(conn).await?;
+    if head.is_some_and(|h| h.last_seq != expected_seq - 1 || h.last_hash != prev_hash) {
+        return Ok(Verification {
+            checked,
+            ..broken(expected_seq, "head_mismatch")
+        });
+    }
+    Ok(Verification {
+        valid: true,
+        checked,
+        first_bad: None,
+    })
+}
+
+/// Replaces the values of keys that look secret, at any depth.
+pub fn redact(value: Value) -> Value {
+    const SECRET_WORDS: [&str; 7] = [
+        "password",
+        "secret",
+        "token",
+        "key",
+        "code",
+        "credential",
+        "authorization",
+    ];
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| {
+                    let lower = k.to_lowercase();
+                    if SECRET_WORDS.iter().any(|w| lower.contains(w)) && !Value::is_null(&v) {
+                        (k, Value::String("[redacted]".to_owned()))
+                    } else {
+                        (k, redact(v))
+                    }
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(redact).collect()),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted_at_any_depth() {
+        let value =
+            serde_json::json!({"email": "a@b.c", "password": "x", "nested": [{"api_token": "t"}]});
+        let redacted = redact(value);
+        assert_eq!(redacted["email"], "a@b.c");
+        assert_eq!(redacted["password"], "[redacted]");
+        assert_eq!(redacted["nested"][0]["api_token"], "[redacted]");
+    }
+
+    #[test]
+    fn the_hash_covers_every_column_and_the_previous_hash() {
+        let row = audit_log::Model {
+            id: "i".into(),
+            seq: 1,
+            occurred_at: Utc::now(),
+            actor_type: "user".into(),
+            actor_id: None,
+            actor_label: None,
+            action: "a".into(),
+            target_type: None,
+            target_id: None,
+            scope_type: None,
+            scope_id: None,
+            ip: None,
+            request_id: None,
+            outcome: "success".into(),
+            details: "null".into(),
+            prev_hash: GENESIS_HASH.into(),
+            hash: String::new(),
+        };
+        let base = entry_hash(&row);
+        let edited = audit_log::Model {
+            action: "b".into(),
+            ..row.clone()
+        };
+        let relinked = audit_log::Model {
+            prev_hash: "1".repeat(64),
+            ..row
+        };
+        assert_ne!(base, entry_hash(&edited));
+        assert_ne!(base, entry_hash(&relinked));
+    }
+}

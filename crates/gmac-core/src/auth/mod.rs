@@ -1,0 +1,7 @@
+//! Authentication: password hashing, access tokens, opaque tokens, and the authenticated actor.
+
+pub mod actor;
+pub mod jwt;
+pub mod password;
+pub mod tokens;
+pub mod totp;

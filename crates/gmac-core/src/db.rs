@@ -1,0 +1,212 @@
+//! Connecting to SQLite or PostgreSQL, running migrations, and starting write transactions.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use gmac_migrations::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, SqlxPostgresConnector, SqlxSqliteConnector, TransactionOptions,
+    TransactionTrait,
+};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+/// How to size and time out the connection pool.
+#[derive(Clone, Debug)]
+pub struct PoolOptions {
+    /// The most connections the pool opens (SQLite uses at most 8).
+    pub max_connections: u32,
+    /// How long a request waits for a connection before failing.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Which database a URL names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded default.
+    Sqlite,
+    /// The store for scaling out.
+    Postgres,
+}
+
+impl Backend {
+    /// Tells the backend from the URL's scheme.
+    pub fn of_url(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            bail!("unsupported database URL: use sqlite://PATH or postgres://...")
+        }
+    }
+}
+
+/// Opens a pool for `url`. SQLite databases are created if missing and run in WAL mode with
+/// foreign keys enforced and a busy timeout, so concurrent writers wait instead of failing.
+pub async fn connect(url: &str, options: &PoolOptions) -> anyhow::Result<DatabaseConnection> {
+    match Backend::of_url(url)? {
+        Backend::Sqlite => {
+            let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+            let connect = SqliteConnectOptions::from_str(url)
+                .context("parsing the SQLite URL")?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            // An in-memory database lives in one connection; keep exactly that one.
+            let max = if in_memory {
+                1
+            } else {
+                options.max_connections.clamp(1, 8)
+            };
+            let pool = SqlitePoolOptions::new()
+                .max_connections(max)
+                .min_connections(u32::from(in_memory))
+                .idle_timeout(if in_memory {
+                    None
+                } else {
+                    Some(Duration::from_mins(10))
+                })
+                .max_lifetime(if in_memory {
+                    None
+                } else {
+                    Some(Duration::from_hours(1))
+                })
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(connect)
+                .await
+                .context("opening the SQLite database")?;
+            Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+        }
+        Backend::Postgres => {
+            let connect = PgConnectOptions::from_str(url).context("parsing the PostgreSQL URL")?;
+            let pool = PgPoolOptions::new()
+                .max_connections(options.max_connections.max(1))
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(connect)
+                .await
+                .context("connecting to PostgreSQL")?;
+            Ok(SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
+        }
+    }
+}
+
+/// Connects, retrying for up to `patience` so that gmac can start before its database does.
+pub async fn connect_with_retry(
+    url: &str,
+    options: &PoolOptions,
+    patience: Duration,
+) -> anyhow::Result<DatabaseConnection> {
+    let deadline = tokio::time::Instant::now() + patience;
+    let mut delay = Duration::from_millis(250);
+    loop {
+        match connect(url, options).await {
+            Ok(db) => return Ok(db),
+            Err(err) if tokio::time::Instant::now() + delay < deadline => {
+                tracing::warn!(
+                    error = format!("{err:#}"),
+                    retry_in_ms = delay.as_millis(),
+                    "database not reachable yet"
+                );
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            Err(err) => return Err(err),
+        }
+    }
+}
+
+/// Applies every pending migration. On PostgreSQL an advisory lock makes replicas that start
+/// together take turns.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    match db.get_database_backend() {
+        DatabaseBackend::Postgres => {
+            // Session-level advisory locks belong to one connection, so migrate over a
+            // dedicated single-connection pool that holds it.
+            let pool = db.get_postgres_connection_pool();
+            let single = PgPoolOptions::new()
+                .max_connections(1)
+                .connect_with(pool.connect_options().as_ref().clone())
+                .await
+                .context("opening a connection for migrations")?;
+            let conn = SqlxPostgresConnector::from_sqlx_postgres_pool(single);
+            conn.execute_unprepared(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+                .await
+                .context("taking the migration lock")?;
+            let result = Migrator::up(&conn, None).await;
+            let unlock = conn
+                .execute_unprepared(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
+                .await;
+            result.context("running migrations")?;
+            unlock.context("releasing the migration lock")?;
+            conn.close().await.ok();
+            Ok(())
+        }
+        _ => Migrator::up(db, None).await.context("running migrations"),
+    }
+}
+
+/// An arbitrary constant naming gmac's migration lock ("gmac" in ASCII).
+const MIGRATION_LOCK: i64 = 0x676d_6163;
+
+/// Starts a transaction that will write. On SQLite it takes the write lock at `BEGIN`
+/// (`BEGIN IMMEDIATE`), so a transaction that reads before it writes cannot fail to upgrade.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
+}
+
+/// Connection counts of the pool, for the metrics endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Open connections.
+    pub size: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+    /// The pool's maximum.
+    pub max: u32,
+}
+
+/// Reads the pool's connection counts.
+pub fn pool_stats(db: &DatabaseConnection) -> Option<PoolStats> {
+    match db.get_database_backend() {
+        DatabaseBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            Some(PoolStats {
+                size: pool.size(),
+                idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+                max: pool.options().get_max_connections(),
+            })
+        }
+        DatabaseBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            Some(PoolStats {
+                size: pool.size(),
+                idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+                max: pool.options().get_max_connections(),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Whether the database answers, within `timeout`.
+pub async fn ping(db: &DatabaseConnection, timeout: Duration) -> bool {
+    matches!(tokio::time::timeout(timeout, db.ping()).await, Ok(Ok(())))
+}

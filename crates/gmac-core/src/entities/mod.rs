@@ -1,0 +1,21 @@
+//! sea-orm entities, one module per table.
+
+pub mod api_token;
+pub mod audit_chain;
+pub mod audit_log;
+pub mod auth_throttle;
+pub mod client;
+pub mod invitation;
+pub mod project;
+pub mod recovery_code;
+pub mod refresh_token;
+pub mod role;
+pub mod role_binding;
+pub mod role_policy;
+pub mod session;
+pub mod setup_token;
+pub mod team;
+pub mod team_member;
+pub mod totp_secret;
+pub mod user;
+pub mod user_avatar;

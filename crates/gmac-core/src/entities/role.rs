@@ -1,0 +1,37 @@
+//! A custom role: any subset of the permissions.
+
+use sea_orm::entity::prelude::*;
+
+/// A `roles` row.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "roles")]
+pub struct Model {
+    /// UUIDv7.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    /// The name shown to people.
+    pub name: String,
+    /// The name, lower-cased, for uniqueness.
+    pub name_key: String,
+    /// What the role is for.
+    #[sea_orm(column_type = "Text")]
+    pub description: String,
+    /// JSON list of permission ids granted wherever the role is bound.
+    #[sea_orm(column_type = "Text")]
+    pub permissions: String,
+    /// JSON list of permission ids granted only where it is bound to one project.
+    #[sea_orm(column_type = "Text")]
+    pub project_permissions: String,
+    /// When it was created.
+    pub created_at: DateTimeUtc,
+    /// When it last changed.
+    pub updated_at: DateTimeUtc,
+    /// Bumped on every change; the `ETag`.
+    pub version: i64,
+}
+
+/// No relations are navigated through sea-orm; services join explicitly.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

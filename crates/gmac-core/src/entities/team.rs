@@ -1,0 +1,31 @@
+//! A team of users, which can hold roles like a user.
+
+use sea_orm::entity::prelude::*;
+
+/// A `teams` row.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "teams")]
+pub struct Model {
+    /// UUIDv7.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    /// The name shown to people.
+    pub name: String,
+    /// The name, lower-cased, for uniqueness.
+    pub name_key: String,
+    /// Free text.
+    #[sea_orm(column_type = "Text")]
+    pub description: String,
+    /// When it was created.
+    pub created_at: DateTimeUtc,
+    /// When it last changed.
+    pub updated_at: DateTimeUtc,
+    /// Bumped on every change; the `ETag`.
+    pub version: i64,
+}
+
+/// No relations are navigated through sea-orm; services join explicitly.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,327 @@
+//! Role bindings: who holds which role where. Nobody grants what they do not hold, and only a
+//! Super Admin grants or removes the Super Admin role.
+
+use gmac_types::access::{builtin_role, roles};
+use gmac_types::{
+    ErrorCode, FieldError, NewRoleBinding, Permission, RoleBinding, RoleBindingQuery, Scope,
+    Subject, SubjectKind,
+};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+
+use crate::access::{Target, Visible, covers};
+use crate::audit::{self, AuditEntry};
+use crate::entities::{project, role, role_binding, team, user};
+use crate::services::{authz, clients};
+use crate::{Actor, Core, Error, RequestMeta, Result, db};
+
+/// The access-control target of a wire scope, or `None` when it names nothing that exists.
+pub(crate) async fn resolve_scope(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+) -> Result<Option<Target>> {
+    Ok(match scope {
+        Scope::Global => Some(Target::Global),
+        Scope::Client { id } => match clients::find(conn, id).await {
+            Ok(row) => Some(Target::Client(row.id)),
+            Err(Error::NotFound) => None,
+            Err(e) => return Err(e),
+        },
+        Scope::Project { id } => {
+            if !crate::ids::is_id(id) {
+                return Ok(None);
+            }
+            project::Entity::find_by_id(id)
+                .one(conn)
+                .await?
+                .map(|p| Target::Project {
+                    id: p.id,
+                    client_id: p.client_id,
+                })
+        }
+    })
+}
+
+/// The stored form of a scope.
+pub(crate) fn scope_columns(scope: &Scope) -> (&'static str, Option<String>) {
+    match scope {
+        Scope::Global => ("global", None),
+        Scope::Client { id } => ("client", Some(id.clone())),
+        Scope::Project { id } => ("project", Some(id.clone())),
+    }
+}
+
+fn scope_of(row: &role_binding::Model) -> Scope {
+    match (row.scope_type.as_str(), &row.scope_id) {
+        ("client", Some(id)) => Scope::Client { id: id.clone() },
+        ("project", Some(id)) => Scope::Project { id: id.clone() },
+        _ => Scope::Global,
+    }
+}
+
+/// The wire form.
+pub fn to_dto(row: role_binding::Model) -> RoleBinding {
+    let scope = scope_of(&row);
+    RoleBinding {
+        id: row.id,
+        subject: Subject {
+            kind: if row.subject_type == "team" {
+                SubjectKind::Team
+            } else {
+                SubjectKind::User
+            },
+            id: row.subject_id,
+        },
+        role: row.role_id,
+        scope,
+        created_at: row.created_at,
+        created_by: row.created_by,
+    }
+}
+
+/// The permissions a role grants at `target`, or `None` for an unknown role.
+pub(crate) async fn role_permissions(
+    conn: &impl ConnectionTrait,
+    role_id: &str,
+    target: &Target,
+) -> Result<Option<Vec<Permission>>> {
+    let (mut base, project_only) = if let Some(builtin) = builtin_role(role_id) {
+        (
+            builtin.permissions.to_vec(),
+            builtin.project_permissions.to_vec(),
+        )
+    } else {
+        if !crate::ids::is_id(role_id) {
+            return Ok(None);
+        }
+        let Some(custom) = role::Entity::find_by_id(role_id).one(conn).await? else {
+            return Ok(None);
+        };
+        (
+            authz::parse_permissions(&custom.permissions),
+            authz::parse_permissions(&custom.project_permissions),
+        )
+    };
+    if matches!(target, Target::Project { .. }) {
+        base.extend(project_only);
+    }
+    Ok(Some(base))
+}
+
+/// Refuses a grant or removal that would hand out (or take away) more than the actor holds.
+fn check_escalation(
+    actor: &Actor,
+    role_id: &str,
+    granted: &[Permission],
+    target: &Target,
+) -> Result<()> {
+    if role_id == roles::SUPER_ADMIN && !actor.is_super_admin() {
+        return Err(Error::Forbidden);
+    }
+    let held = actor.permissions.held_at(target);
+    let missing: Vec<&str> = granted
+        .iter()
+        .filter(|p| !held.contains(p))
+        .map(|p| p.id())
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Forbidden)
+    }
+}
+
+/// Grants a role. Needs `users.manage` at the scope and every permission the role grants there.
+pub async fn create_binding(
+    core: &Core,
+    actor: &Actor,
+    meta: &RequestMeta,
+    input: NewRoleBinding,
+) -> Result<RoleBinding> {
+    actor.ensure_enrolled()?;
+    // A client or project the actor may not know of is reported exactly like a missing one.
+    let Some(target) = resolve_scope(&core.db, &input.scope)
+        .await?
+        .filter(|t| *t == Target::Global || actor.permissions.knows(t))
+    else {
+        return Err(Error::invalid(FieldError::new(
+            "scope",
+            "not_found",
+            "No such client or project.",
+        )));
+    };
+    actor.require(Permission::UsersManage, &target)?;
+    let subject_exists = match input.subject.kind {
+        SubjectKind::User => user::Entity::find_by_id(&input.subject.id)
+            .one(&core.db)
+            .await?
+            .is_some(),
+        SubjectKind::Team => team::Entity::find_by_id(&input.subject.id)
+            .one(&core.db)
+            .await?
+            .is_some(),
+    };
+    if !subject_exists {
+        return Err(Error::Validation(vec![FieldError {
+            pointer: "/subject/id".to_owned(),
+            code: "not_found".to_owned(),
+            detail: "No such user or team.".to_owned(),
+        }]));
+    }
+    let Some(granted) = role_permissions(&core.db, &input.role, &target).await? else {
+        return Err(Error::invalid(FieldError::new(
+            "role",
+            "unknown_role",
+            "No such role.",
+        )));
+    };
+    check_escalation(actor, &input.role, &granted, &target)?;
+
+    let (scope_type, scope_id) = scope_columns(&input.scope);
+    let now = core.now();
+    let txn = db::begin_write(&core.db).await?;
+    let existing = role_binding::Entity::find()
+        .filter(role_binding::Column::SubjectType.eq(input.subject.kind.as_str()))
+        .filter(role_binding::Column::SubjectId.eq(&input.subject.id))
+        .filter(role_binding::Column::RoleId.eq(&input.role))
+        .filter(role_binding::Column::ScopeType.eq(scope_type))
+        .filter(match &scope_id {
+            Some(id) => role_binding::Column::ScopeId.eq(id.clone()),
+            None => role_binding::Column::ScopeId.is_null(),
+        })
+        .count(&txn)
+        .await?;
+    if existing > 0 {
+        return Err(Error::conflict(
+            ErrorCode::Conflict,
+            "This role is already granted there.",
+        ));
+    }
+    let row = role_binding::Model {
+        id: core.new_id(),
+        subject_type: input.subject.kind.as_str().to_owned(),
+        subject_id: input.subject.id.clone(),
+        role_id: input.role.clone(),
+        scope_type: scope_type.to_owned(),
+        scope_id,
+        created_at: now,
+        created_by: Some(actor.user_id.clone()),
+    };
+    role_binding::Entity::insert(role_binding::ActiveModel::from(row.clone()))
+        .exec_without_returning(&txn)
+        .await?;
+    let entry = AuditEntry::success(actor.audit_actor(), "role_binding.create")
+        .target(
+            if input.subject.kind == SubjectKind::Team {
+                "team"
+            } else {
+                "user"
+            },
+            input.subject.id.clone(),
+        )
+        .scope(&target)
+        .details(serde_json::json!({"after": {"role": input.role, "binding_id": row.id}}));
+    audit::append(&txn, now, meta, entry).await?;
+    txn.commit().await?;
+    Ok(to_dto(row))
+}
+
+/// Removes a grant. Symmetric to granting; the last global Super Admin cannot be removed.
+pub async fn delete_binding(
+    core: &Core,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id: &str,
+) -> Result<()> {
+    actor.ensure_enrolled()?;
+    if !crate::ids::is_id(id) {
+        return Err(Error::NotFound);
+    }
+    let row = role_binding::Entity::find_by_id(id)
+        .one(&core.db)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let scope = scope_of(&row);
+    let target = resolve_scope(&core.db, &scope)
+        .await?
+        .unwrap_or(Target::Global);
+    actor.require_on(Permission::UsersManage, &target)?;
+    let granted = role_permissions(&core.db, &row.role_id, &target)
+        .await?
+        .unwrap_or_default();
+    check_escalation(actor, &row.role_id, &granted, &target)?;
+
+    let now = core.now();
+    let txn = db::begin_write(&core.db).await?;
+    if row.role_id == roles::SUPER_ADMIN && row.scope_type == "global" {
+        let remaining = role_binding::Entity::find()
+            .filter(role_binding::Column::RoleId.eq(roles::SUPER_ADMIN))
+            .filter(role_binding::Column::ScopeType.eq("global"))
+            .filter(role_binding::Column::SubjectType.eq("user"))
+            .filter(role_binding::Column::Id.ne(id))
+            .count(&txn)
+            .await?;
+        if remaining == 0 {
+            return Err(Error::conflict(
+                ErrorCode::Conflict,
+                "This is the last Super Admin; grant the role to someone else first.",
+            ));
+        }
+    }
+    role_binding::Entity::delete_by_id(id).exec(&txn).await?;
+    let entry = AuditEntry::success(actor.audit_actor(), "role_binding.delete")
+        .target(
+            if row.subject_type == "team" {
+                "team"
+            } else {
+                "user"
+            },
+            row.subject_id.clone(),
+        )
+        .scope(&target)
+        .details(serde_json::json!({"before": {"role": row.role_id, "binding_id": row.id}}));
+    audit::append(&txn, now, meta, entry).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The bindings in scopes where the actor manages users.
+pub async fn list_bindings(
+    core: &Core,
+    actor: &Actor,
+    query: &RoleBindingQuery,
+) -> Result<Vec<RoleBinding>> {
+    actor.ensure_enrolled()?;
+    let visible = actor.permissions.visible(Permission::UsersManage);
+    if visible.is_nothing() {
+        return Err(Error::Forbidden);
+    }
+    let mut select = role_binding::Entity::find().order_by_asc(role_binding::Column::CreatedAt);
+    if let Some(kind) = query.subject_type {
+        select = select.filter(role_binding::Column::SubjectType.eq(kind.as_str()));
+    }
+    if let Some(id) = &query.subject_id {
+        select = select.filter(role_binding::Column::SubjectId.eq(id));
+    }
+    if let Some(role) = &query.role {
+        select = select.filter(role_binding::Column::RoleId.eq(role));
+    }
+    let rows = select.all(&core.db).await?;
+    let mut out = Vec::new();
+    for row in rows {
+        let keep = match &visible {
+            Visible::All => true,
+            Visible::Some { .. } => {
+                let target = resolve_scope(&core.db, &scope_of(&row))
+                    .await?
+                    .unwrap_or(Target::Global);
+                actor.permissions.grants.iter().any(|g| {
+                    g.permissions.contains(&Permission::UsersManage) && covers(&g.scope, &target)
+                })
+            }
+        };
+        if keep {
+            out.push(to_dto(row));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,370 @@
+//! Invitations: an emailed link, valid for a week and once, that creates an account holding the
+//! invited role. Inviting follows the same rules as granting: you can only invite to what you
+//! could grant.
+
+use chrono::Duration;
+use gmac_types::access::{builtin_role, roles};
+use gmac_types::validation::{DisplayName, EmailAddress, FieldErrors, NewPassword};
+use gmac_types::{
+    AcceptInvitation, CreatedInvitation, ErrorCode, FieldError, Invitation, InvitationPreview,
+    InvitationStatus, NewInvitation, Permission, Scope, SecretText,
+};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::access::{Target, covers};
+use crate::audit::{self, AuditActor, AuditEntry};
+use crate::auth::tokens::{generate_token, hash_token};
+use crate::entities::{client, invitation, project, role, role_binding, user};
+use crate::ports::Mail;
+use crate::services::bindings::{resolve_scope, role_permissions, scope_columns};
+use crate::services::users::{self, NewUser};
+use crate::{Actor, Core, Error, RequestMeta, Result, db};
+
+/// How long an invitation link works.
+pub const VALIDITY: Duration = Duration::days(7);
+
+fn scope_of(row: &invitation::Model) -> Scope {
+    match (row.scope_type.as_str(), &row.scope_id) {
+        ("client", Some(id)) => Scope::Client { id: id.clone() },
+        ("project", Some(id)) => Scope::Project { id: id.clone() },
+        _ => Scope::Global,
+    }
+}
+
+fn status(row: &invitation::Model, now: chrono::DateTime<chrono::Utc>) -> InvitationStatus {
+    if row.accepted_at.is_some() {
+        InvitationStatus::Accepted
+    } else if row.revoked_at.is_some() {
+        InvitationStatus::Revoked
+    } else if row.expires_at <= now {
+        InvitationStatus::Expired
+    } else {
+        InvitationStatus::Pending
+    }
+}
+
+fn to_dto(row: &invitation::Model, now: chrono::DateTime<chrono::Utc>) -> Invitation {
+    Invitation {
+        id: row.id.clone(),
+        email: row.email.clone(),
+        role: row.role_id.clone(),
+        scope: scope_of(row),
+        invited_by: row.invited_by.clone(),
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+        status: status(row, now),
+    }
+}
+
+async fn role_name(conn: &impl sea_orm::ConnectionTrait, role_id: &str) -> Result<String> {
+    if let Some(builtin) = builtin_role(role_id) {
+        return Ok(builtin.name.to_owned());
+    }
+    Ok(role::Entity::find_by_id(role_id)
+        .one(conn)
+        .await?
+        .map_or_else(|| role_id.to_owned(), |r| r.name))
+}
+
+async fn scope_name(conn: &impl sea_orm::ConnectionTrait, scope: &Scope) -> Result<Option<String>> {
+    Ok(match scope {
+        Scope::Global => None,
+        Scope::Client { id } => client::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .map(|c| c.name),
+        Scope::Project { id } => project::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .map(|p| p.name),
+    })
+}
+
+/// Invites someone. Needs `users.manage` at the scope and every permission the role grants
+/// there; only a Super Admin invites a Super Admin. Sends the link by email when a mail
+/// server is configured, and otherwise answers it so it can be passed on by hand.
+pub async fn create_invitation(
+    core: &Core,
+    actor: &Actor,
+    meta: &RequestMeta,
+    input: NewInvitation,
+) -> Result<CreatedInvitation> {
+    actor.ensure_enrolled()?;
+    let scope = input.scope.clone().unwrap_or(Scope::Global);
+    let mut errors = FieldErrors::new();
+    let email = errors.check(EmailAddress::parse("email", &input.email));
+    let target = resolve_scope(&core.db, &scope)
+        .await?
+        .filter(|t| *t == Target::Global || actor.permissions.knows(t));
+    if target.is_none() {
+        errors.push(FieldError::new(
+            "scope",
+            "not_found",
+            "No such client or project.",
+        ));
+    }
+    let granted = match &target {
+        Some(target) => role_permissions(&core.db, &input.role, target).await?,
+        None => None,
+    };
+    if target.is_some() && granted.is_none() {
+        errors.push(FieldError::new("role", "unknown_role", "No such role."));
+    }
+    errors.finish().map_err(Error::Validation)?;
+    let (Some(email), Some(target), Some(granted)) = (email, target, granted) else {
+        return Err(anyhow::anyhow!("field errors were collected but not reported").into());
+    };
+    actor.require(Permission::UsersManage, &target)?;
+    if input.role == roles::SUPER_ADMIN && !actor.is_super_admin() {
+        return Err(Error::Forbidden);
+    }
+    let held = actor.permissions.held_at(&target);
+    if !granted.iter().all(|p| held.contains(p)) {
+        return Err(Error::Forbidden);
+    }
+
+    let now = core.now();
+    let token = generate_token();
+    let txn = db::begin_write(&core.db).await?;
+    if users::find_by_email(&txn, email.as_str()).await?.is_some() {
+        return Err(Error::conflict(
+            ErrorCode::EmailTaken,
+            "This person already has an account; grant them the role instead.",
+        ));
+    }
+    // A new invitation to the same address replaces the pending ones.
+    invitation::Entity::update_many()
+        .col_expr(invitation::Column::RevokedAt, Expr::value(now))
+        .filter(invitation::Column::Email.eq(email.as_str()))
+        .filter(invitation::Column::AcceptedAt.is_null())
+        .filter(invitation::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
+    let (scope_type, scope_id) = scope_columns(&scope);
+    let row = invitation::Model {
+        id: core.new_id(),
+        email: email.as_str().to_owned(),
+        role_id: input.role.clone(),
+        scope_type: scope_type.to_owned(),
+        scope_id,
+        token_hash: hash_token(&token),
+        invited_by: actor.user_id.clone(),
+        created_at: now,
+        expires_at: now + VALIDITY,
+        accepted_at: None,
+        revoked_at: None,
+        accepted_user_id: None,
+    };
+    invitation::Entity::insert(invitation::ActiveModel::from(row.clone()))
+        .exec_without_returning(&txn)
+        .await?;
+    let entry = AuditEntry::success(actor.audit_actor(), "invitation.create")
+        .target("invitation", row.id.clone())
+        .scope(&target)
+        .details(serde_json::json!({"after": {"email": row.email, "role": row.role_id}}));
+    audit::append(&txn, now, meta, entry).await?;
+    txn.commit().await?;
+
+    let link = format!("{}/invite#{token}", core.public_url.trim_end_matches('/'));
+    let email_sent = send_mail(core, actor, &row, &scope, &link).await?;
+    Ok(CreatedInvitation {
+        invitation: to_dto(&row, now),
+        email_sent,
+        link: (!email_sent).then(|| SecretText::new(link)),
+    })
+}
+
+/// Emails the link; `false` when no mail server is configured or it refused the message.
+async fn send_mail(
+    core: &Core,
+    actor: &Actor,
+    row: &invitation::Model,
+    scope: &Scope,
+    link: &str,
+) -> Result<bool> {
+    let Some(mailer) = &core.mailer else {
+        return Ok(false);
+    };
+    let text = format!(
+        "Hello,\n\n{} ({}) invites you to gmac as {}{}.\n\nAccept the invitation and choose your password here (the link works once, until {} UTC):\n\n{link}\n\nIf you did not expect this, ignore this email.\n",
+        actor.display_name,
+        actor.email,
+        role_name(&core.db, &row.role_id).await?,
+        scope_name(&core.db, scope)
+            .await?
+            .map(|n| format!(" in {n}"))
+            .unwrap_or_default(),
+        row.expires_at.format("%Y-%m-%d %H:%M"),
+    );
+    let mail = Mail {
+        to: row.email.clone(),
+        subject: format!("{} invites you to gmac", actor.display_name),
+        text,
+    };
+    match mailer.send(mail).await {
+        Ok(()) => Ok(true),
+        Err(err) => {
+            tracing::warn!(error = format!("{err:#}"), invitation = %row.id, "the invitation email was not sent");
+            Ok(false)
+        }
+    }
+}
+
+/// The invitations in the scopes where the actor manages users, newest first.
+pub async fn list_invitations(core: &Core, actor: &Actor) -> Result<Vec<Invitation>> {
+    actor.ensure_enrolled()?;
+    if !actor.permissions.can_anywhere(Permission::UsersManage) {
+        return Err(Error::Forbidden);
+    }
+    let now = core.now();
+    let rows = invitation::Entity::find()
+        .order_by_desc(invitation::Column::CreatedAt)
+        .all(&core.db)
+        .await?;
+    let mut out = Vec::new();
+    for row in rows {
+        let target = resolve_scope(&core.db, &scope_of(&row))
+            .await?
+            .unwrap_or(Target::Global);
+        if actor
+            .permissions
+            .grants
+            .iter()
+            .any(|g| g.permissions.contains(&Permission::UsersManage) && covers(&g.scope, &target))
+        {
+            out.push(to_dto(&row, now));
+        }
+    }
+    Ok(out)
+}
+
+/// Withdraws a pending invitation; its link stops working.
+pub async fn revoke_invitation(
+    core: &Core,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id: &str,
+) -> Result<()> {
+    if !crate::ids::is_id(id) {
+        return Err(Error::NotFound);
+    }
+    let row = invitation::Entity::find_by_id(id)
+        .one(&core.db)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let target = resolve_scope(&core.db, &scope_of(&row))
+        .await?
+        .unwrap_or(Target::Global);
+    actor.require_on(Permission::UsersManage, &target)?;
+    let now = core.now();
+    if status(&row, now) != InvitationStatus::Pending {
+        return Ok(());
+    }
+    let txn = db::begin_write(&core.db).await?;
+    invitation::Entity::update_many()
+        .col_expr(invitation::Column::RevokedAt, Expr::value(now))
+        .filter(invitation::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    let entry = AuditEntry::success(actor.audit_actor(), "invitation.revoke")
+        .target("invitation", id.to_owned())
+        .scope(&target)
+        .details(serde_json::json!({"before": {"email": row.email, "role": row.role_id}}));
+    audit::append(&txn, now, meta, entry).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn pending_by_token(
+    conn: &impl sea_orm::ConnectionTrait,
+    token: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<invitation::Model> {
+    invitation::Entity::find()
+        .filter(invitation::Column::TokenHash.eq(hash_token(token.trim())))
+        .one(conn)
+        .await?
+        .filter(|row| status(row, now) == InvitationStatus::Pending)
+        .ok_or(Error::InvalidToken)
+}
+
+/// What a link offers, for the acceptance page. The token is the credential.
+pub async fn preview(core: &Core, token: &str) -> Result<InvitationPreview> {
+    let row = pending_by_token(&core.db, token, core.now()).await?;
+    let inviter = user::Entity::find_by_id(&row.invited_by)
+        .one(&core.db)
+        .await?;
+    Ok(InvitationPreview {
+        email: row.email.clone(),
+        role_name: role_name(&core.db, &row.role_id).await?,
+        scope_name: scope_name(&core.db, &scope_of(&row)).await?,
+        invited_by: inviter.map_or_else(|| "An administrator".to_owned(), |u| u.display_name),
+        expires_at: row.expires_at,
+    })
+}
+
+/// Accepts an invitation: creates the account with the invited address, the chosen name and
+/// password, and the invited role. The link then stops working.
+pub async fn accept(
+    core: &Core,
+    meta: &RequestMeta,
+    input: AcceptInvitation,
+) -> Result<gmac_types::User> {
+    let mut errors = FieldErrors::new();
+    let display_name = errors.check(DisplayName::parse("display_name", &input.display_name));
+    let password = errors.check(NewPassword::parse("password", input.password.expose()));
+    // Check the token before the (slow) hashing, so a bad link answers at once.
+    let now = core.now();
+    pending_by_token(&core.db, input.token.expose(), now).await?;
+    errors.finish().map_err(Error::Validation)?;
+    let (Some(display_name), Some(password)) = (display_name, password) else {
+        return Err(anyhow::anyhow!("field errors were collected but not reported").into());
+    };
+    let hash = core.passwords.hash(password.expose()).await?;
+
+    let txn = db::begin_write(&core.db).await?;
+    let row = pending_by_token(&txn, input.token.expose(), now).await?;
+    let email = EmailAddress::parse("email", &row.email).map_err(Error::invalid)?;
+    let new = NewUser {
+        email,
+        password: Some(password),
+        display_name,
+    };
+    let created = users::insert_user(core, &txn, &new, Some(hash), now).await?;
+    // Only one acceptance wins, even between replicas.
+    let claimed = invitation::Entity::update_many()
+        .col_expr(invitation::Column::AcceptedAt, Expr::value(now))
+        .col_expr(
+            invitation::Column::AcceptedUserId,
+            Expr::value(created.id.clone()),
+        )
+        .filter(invitation::Column::Id.eq(&row.id))
+        .filter(invitation::Column::AcceptedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Err(Error::InvalidToken);
+    }
+    let scope = scope_of(&row);
+    let (scope_type, scope_id) = scope_columns(&scope);
+    let binding = role_binding::Model {
+        id: core.new_id(),
+        subject_type: "user".to_owned(),
+        subject_id: created.id.clone(),
+        role_id: row.role_id.clone(),
+        scope_type: scope_type.to_owned(),
+        scope_id,
+        created_at: now,
+        created_by: Some(row.invited_by.clone()),
+    };
+    role_binding::Entity::insert(role_binding::ActiveModel::from(binding))
+        .exec_without_returning(&txn)
+        .await?;
+    let entry = AuditEntry::success(AuditActor::User { id: created.id.clone(), label: created.email.clone() }, "invitation.accept")
+        .target("invitation", row.id.clone())
+        .details(serde_json::json!({"after": {"user_id": created.id, "role": row.role_id, "scope_type": scope_type}}));
+    audit::append(&txn, now, meta, entry).await?;
+    txn.commit().await?;
+    Ok(users::to_dto(&created))
+}

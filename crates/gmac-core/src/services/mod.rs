@@ -1,0 +1,20 @@
+//! The services, one module per area. Each mutating service checks permission first, then
+//! changes state and appends its audit entry in one transaction.
+
+pub mod audit_log;
+pub mod authz;
+pub mod bindings;
+pub mod clients;
+pub mod invitations;
+pub mod mfa;
+pub mod paging;
+pub mod profile;
+pub mod projects;
+pub mod roles;
+pub mod scope_cleanup;
+pub mod sessions;
+pub mod setup;
+pub mod teams;
+pub mod throttle;
+pub mod tokens;
+pub mod users;

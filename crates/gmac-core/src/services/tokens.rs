@@ -1,0 +1,383 @@
+//! API tokens: `gmac_` followed by 256 random bits, shown once, stored as a SHA-256 hash,
+//! limited to a subset of their creator's permissions and optionally to one client or project,
+//! always expiring (at most a year), revocable and rotatable.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration, Utc};
+use gmac_types::{
+    ApiToken, AuthMethod, CreatedApiToken, FieldError, NewApiToken, Permission, Scope, SecretText,
+};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::access::{Target, TokenLimits};
+use crate::audit::{self, AuditEntry};
+use crate::auth::tokens::{generate_token, hash_token};
+use crate::entities::{api_token, user};
+use crate::services::bindings::{resolve_scope, scope_columns};
+use crate::services::{authz, users};
+use crate::{Actor, Core, Error, RequestMeta, Result, db};
+
+/// Every API token starts with this, so secret scanners and people recognise one.
+pub const PREFIX: &str = "gmac_";
+/// The longest lifetime a token may have.
+pub const MAX_DAYS: u32 = 365;
+const SHOWN_PREFIX: usize = 12;
+/// `last_used_at` is written at most this often per token, to keep reads from writing.
+const TOUCH_EVERY: Duration = Duration::seconds(60);
+
+fn scope_of(row: &api_token::Model) -> Scope {
+    match (row.scope_type.as_str(), &row.scope_id) {
+        ("client", Some(id)) => Scope::Client { id: id.clone() },
+        ("project", Some(id)) => Scope::Project { id: id.clone() },
+        _ => Scope::Global,
+    }
+}
+
+/// The wire form (without the secret).
+pub fn to_dto(row: &api_token::Model) -> ApiToken {
+    ApiToken {
+        id: row.id.clone(),
+        name: row.name.clone(),
+        prefix: row.prefix.clone(),
+        scopes: authz::parse_permissions(&row.permissions),
+        scope: scope_of(row),
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+        last_used_at: row.last_used_at,
+        last_used_ip: row.last_used_ip.clone(),
+        revoked_at: row.revoked_at,
+    }
+}
+
+fn summary(row: &api_token::Model) -> serde_json::Value {
+    serde_json::json!({
+        "name": row.name,
+        "prefix": row.prefix,
+        "scopes": authz::parse_permissions(&row.permissions),
+        "scope_type": row.scope_type,
+        "scope_id": row.scope_id,
+        "expires_at": row.expires_at,
+    })
+}
+
+/// Tokens are made from a signed-in session, never from another token.
+fn from_session(actor: &Actor) -> Result<()> {
+    actor.ensure_enrolled()?;
+    if actor.token_id.is_some() {
+        Err(Error::Forbidden)
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks a request and resolves its scope.
+async fn validate(
+    core: &Core,
+    actor: &Actor,
+    input: &NewApiToken,
+) -> Result<(String, BTreeSet<Permission>, Scope, Target)> {
+    let mut errors = Vec::new();
+    let name = input.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        errors.push(FieldError::new(
+            "name",
+            "invalid",
+            "A token name has 1 to 100 characters.",
+        ));
+    }
+    if input.scopes.is_empty() {
+        errors.push(FieldError::new(
+            "scopes",
+            "required",
+            "A token carries at least one permission.",
+        ));
+    }
+    if input.expires_in_days == 0 || input.expires_in_days > MAX_DAYS {
+        errors.push(FieldError::new(
+            "expires_in_days",
+            "out_of_range",
+            format!("A token expires after 1 to {MAX_DAYS} days."),
+        ));
+    }
+    let scope = input.scope.clone().unwrap_or(Scope::Global);
+    let target = resolve_scope(&core.db, &scope)
+        .await?
+        .filter(|t| *t == Target::Global || actor.permissions.knows(t));
+    if target.is_none() {
+        errors.push(FieldError::new(
+            "scope",
+            "not_found",
+            "No such client or project.",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+    let target = target.unwrap_or(Target::Global);
+    let scopes: BTreeSet<Permission> = input.scopes.iter().copied().collect();
+    // A token restricted to a scope may carry what its creator holds anywhere inside it;
+    // a global token only what the creator holds somewhere.
+    let held = |p: &Permission| match &target {
+        Target::Global => actor.permissions.can_anywhere(*p),
+        t => actor.can(*p, t) || narrower_grant(actor, *p, t),
+    };
+    if !scopes.iter().all(held) {
+        return Err(Error::Forbidden);
+    }
+    Ok((name.to_owned(), scopes, scope, target))
+}
+
+/// Whether the actor holds `p` on something inside `target` (a project of a client).
+fn narrower_grant(actor: &Actor, p: Permission, target: &Target) -> bool {
+    actor
+        .permissions
+        .grants
+        .iter()
+        .any(|g| g.permissions.contains(&p) && crate::access::covers(target, &g.scope))
+}
+
+/// What a new token is.
+struct Spec<'a> {
+    user_id: &'a str,
+    name: &'a str,
+    scopes: &'a BTreeSet<Permission>,
+    scope: &'a Scope,
+    expires_at: DateTime<Utc>,
+}
+
+async fn insert(
+    conn: &impl ConnectionTrait,
+    core: &Core,
+    spec: Spec<'_>,
+    now: DateTime<Utc>,
+) -> Result<(api_token::Model, String)> {
+    let Spec {
+        user_id,
+        name,
+        scopes,
+        scope,
+        expires_at,
+    } = spec;
+    let secret = format!("{PREFIX}{}", generate_token());
+
+    let (scope_type, scope_id) = scope_columns(scope);
+    let ids: Vec<&str> = scopes.iter().map(|p| p.id()).collect();
+    let row = api_token::Model {
+        id: core.new_id(),
+        user_id: user_id.to_owned(),
+        name: name.to_owned(),
+        prefix: secret.chars().take(SHOWN_PREFIX).collect(),
+        token_hash: hash_token(&secret),
+        permissions: serde_json::to_string(&ids).map_err(anyhow::Error::from)?,
+        scope_type: scope_type.to_owned(),
+        scope_id,
+        created_at: now,
+        expires_at,
+        last_used_at: None,
+        last_used_ip: None,
+        revoked_at: None,
+        replaced_by: None,
+    };
+    api_token::Entity::insert(api_token::ActiveModel::from(row.clone()))
+        .exec_without_returning(conn)
+        .await?;
+    Ok((row, secret))
+}
+
+/// Creates a token for the signed-in user and returns its secret, once.
+pub async fn create_token(
+    core: &Core,
+    actor: &Actor,
+    meta: &RequestMeta,
+    input: NewApiToken,
+) -> Result<CreatedApiToken> {
+    from_session(actor)?;
+    let (name, scopes, scope, target) = validate(core, actor, &input).await?;
+    let now = core.now();
+    let txn = db::begin_write(&core.db).await?;
+    let expires_at = now + Duration::days(i64::from(input.expires_in_days));
+    let spec = Spec {
+        user_id: &actor.user_id,
+        name: &name,
+        scopes: &scopes,
+        scope: &scope,
+        expires_at,
+    };
+    let (row, secret) = insert(&txn, core, spec, now).await?;
+    let entry = AuditEntry::success(actor.audit_actor(), "token.create")
+        .target("api_token", row.id.clone())
+        .scope(&target)
+        .details(serde_json::json!({"after": summary(&row)}));
+    audit::append(&txn, now, meta, entry).await?;
+    txn.commit().await?;
+    Ok(CreatedApiToken {
+        info: to_dto(&row),
+        token: SecretText::new(secret),
+    })
+}
+
+/// The signed-in user's tokens, newest first.
+pub async fn list_tokens(core: &Core, actor: &Actor) -> Result<Vec<ApiToken>> {
+    from_session(actor)?;
+    let rows = api_token::Entity::find()
+        .filter(api_token::Column::UserId.eq(&actor.user_id))
+        .order_by_desc(api_token::Column::CreatedAt)
+        .all(&core.db)
+        .await?;
+    Ok(rows.iter().map(to_dto).collect())
+}
+
+async fn own_token(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    id: &str,
+) -> Result<api_token::Model> {
+    if !crate::ids::is_id(id) {
+        return Err(Error::NotFound);
+    }
+    api_token::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .filter(|t| t.user_id == actor.user_id)
+        .ok_or(Error::NotFound)
+}
+
+/// Revokes one of the user's tokens. Revoking twice is harmless.
+pub async fn revoke_token(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) -> Result<()> {
+    from_session(actor)?;
+    let now = core.now();
+    let txn = db::begin_write(&core.db).await?;
+    let row = own_token(&txn, actor, id).await?;
+    if row.revoked_at.is_some() {
+        return Ok(());
+    }
+    api_token::Entity::update_many()
+        .col_expr(api_token::Column::RevokedAt, Expr::value(now))
+        .filter(api_token::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    let entry = AuditEntry::success(actor.audit_actor(), "token.revoke")
+        .target("api_token", id.to_owned())
+        .details(serde_json::json!({"before": summary(&row)}));
+    audit::append(&txn, now, meta, entry).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Replaces a token with a new secret of the same name, permissions, scope and lifetime; the
+/// old one stops working at once.
+pub async fn rotate_token(
+    core: &Core,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id: &str,
+) -> Result<CreatedApiToken> {
+    from_session(actor)?;
+    let now = core.now();
+    let txn = db::begin_write(&core.db).await?;
+    let old = own_token(&txn, actor, id).await?;
+    if old.revoked_at.is_some() || old.expires_at <= now {
+        return Err(Error::conflict(
+            gmac_types::ErrorCode::Conflict,
+            "A revoked or expired token cannot be rotated; create a new one.",
+        ));
+    }
+    let lifetime = (old.expires_at - old.created_at).min(Duration::days(i64::from(MAX_DAYS)));
+    let scopes: BTreeSet<Permission> = authz::parse_permissions(&old.permissions)
+        .into_iter()
+        .collect();
+    let scope = scope_of(&old);
+    // The creator may have lost permissions since: the new token carries only what they hold.
+    let target = resolve_scope(&txn, &scope).await?.ok_or(Error::NotFound)?;
+    let scopes: BTreeSet<Permission> = scopes
+        .into_iter()
+        .filter(|p| match &target {
+            Target::Global => actor.permissions.can_anywhere(*p),
+            t => actor.can(*p, t) || narrower_grant(actor, *p, t),
+        })
+        .collect();
+    if scopes.is_empty() {
+        return Err(Error::Forbidden);
+    }
+    let spec = Spec {
+        user_id: &actor.user_id,
+        name: &old.name,
+        scopes: &scopes,
+        scope: &scope,
+        expires_at: now + lifetime,
+    };
+    let (new, secret) = insert(&txn, core, spec, now).await?;
+
+    api_token::Entity::update_many()
+        .col_expr(api_token::Column::RevokedAt, Expr::value(now))
+        .col_expr(api_token::Column::ReplacedBy, Expr::value(new.id.clone()))
+        .filter(api_token::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    let entry = AuditEntry::success(actor.audit_actor(), "token.rotate")
+        .target("api_token", id.to_owned())
+        .scope(&target)
+        .details(serde_json::json!({"before": summary(&old), "after": summary(&new), "replaced_by": new.id}));
+    audit::append(&txn, now, meta, entry).await?;
+    txn.commit().await?;
+    Ok(CreatedApiToken {
+        info: to_dto(&new),
+        token: SecretText::new(secret),
+    })
+}
+
+/// Resolves the actor behind a `gmac_` token, narrowing its user's grants to the token.
+pub async fn authenticate(core: &Core, presented: &str, meta: &RequestMeta) -> Result<Actor> {
+    let now = core.now();
+    let row = api_token::Entity::find()
+        .filter(api_token::Column::TokenHash.eq(hash_token(presented)))
+        .one(&core.db)
+        .await?
+        .filter(|t| t.revoked_at.is_none() && t.expires_at > now)
+        .ok_or(Error::InvalidToken)?;
+    let account = user::Entity::find_by_id(&row.user_id)
+        .one(&core.db)
+        .await?
+        .filter(|u| u.status == user::STATUS_ACTIVE)
+        .ok_or(Error::InvalidToken)?;
+    if row.last_used_at.is_none_or(|at| now - at >= TOUCH_EVERY) || row.last_used_ip != meta.ip {
+        api_token::Entity::update_many()
+            .col_expr(api_token::Column::LastUsedAt, Expr::value(now))
+            .col_expr(api_token::Column::LastUsedIp, Expr::value(meta.ip.clone()))
+            .filter(api_token::Column::Id.eq(&row.id))
+            .exec(&core.db)
+            .await?;
+    }
+    let loaded = authz::load(&core.db, &account.id).await?;
+    let mfa_enabled = if loaded.mfa_required {
+        users::mfa_enabled(&core.db, &account.id).await?
+    } else {
+        false
+    };
+    let scope = resolve_scope(&core.db, &scope_of(&row))
+        .await?
+        .ok_or(Error::InvalidToken)?;
+    let mut permissions = loaded.permissions;
+    permissions.token = Some(TokenLimits {
+        token_id: row.id.clone(),
+        permissions: authz::parse_permissions(&row.permissions)
+            .into_iter()
+            .collect(),
+        scope,
+    });
+    Ok(Actor {
+        user_id: account.id,
+        email: account.email,
+        display_name: account.display_name,
+        created_at: account.created_at,
+        session_id: None,
+        token_id: Some(row.id),
+        method: AuthMethod::ApiToken,
+        grants: loaded.grants,
+        permissions,
+        mfa_enabled,
+        mfa_enrollment_required: loaded.mfa_required && !mfa_enabled,
+    })
+}

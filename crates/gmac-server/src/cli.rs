@@ -1,0 +1,287 @@
+//! The `gmac` command line: the server and its administration.
+
+// Doc comments in this module are clap's help text, printed verbatim: no Markdown.
+#![expect(
+    clippy::doc_markdown,
+    reason = "doc comments here are --help text, shown verbatim"
+)]
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use secrecy::ExposeSecret;
+
+use crate::config::{Config, Overrides};
+use crate::startup::{Application, prepare_core};
+
+/// gmac: run your company's cloud from one place.
+#[derive(Debug, Parser)]
+#[command(name = "gmac", version, about, long_about = None)]
+pub struct Cli {
+    /// Configuration file (TOML). Default: ./gmac.toml if it exists. Env: GMAC_CONFIG.
+    #[arg(long, global = true, env = "GMAC_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API and the web interface.
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(DbArgs),
+    /// Print the OpenAPI document on stdout.
+    Openapi,
+    /// Administration from the shell (trusted: it needs the database itself).
+    Admin {
+        /// What to administer.
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// The audit log.
+    Audit {
+        /// What to do with it.
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Store an API token for the commands that talk to a running gmac.
+    Login(LoginArgs),
+    /// Show who the stored token (or GMAC_TOKEN) signs in as.
+    Whoami,
+    /// Forget the stored token.
+    Logout,
+}
+
+/// `gmac login` flags.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The gmac server. Env: GMAC_URL.
+    #[arg(long, env = "GMAC_URL", default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// The API token (gmac_…). Prefer --token-stdin: a flag shows in the process list.
+    #[arg(long, conflicts_with = "token_stdin")]
+    pub token: Option<String>,
+    /// Read the token from the first line of standard input.
+    #[arg(long)]
+    pub token_stdin: bool,
+}
+
+/// `gmac serve` flags; each also reads from a `GMAC_*` variable.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]. Env: GMAC_BIND.
+    #[arg(long)]
+    pub bind: Option<String>,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Demo mode: a demo Super Admin (credentials printed) and sample data. Env: GMAC_DEMO.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+/// Database selection.
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    /// sqlite://PATH or postgres://... [default: SQLite under ./gmac-data]. Env: GMAC_DATABASE_URL.
+    #[arg(long)]
+    pub database_url: Option<String>,
+}
+
+/// `gmac audit` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain in the database directly; exits 1 when it is broken.
+    Verify(DbArgs),
+}
+
+/// `gmac admin` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an account with a built-in role at the global scope.
+    CreateUser(CreateUserArgs),
+}
+
+/// `gmac admin create-user` flags.
+#[derive(Debug, Args)]
+pub struct CreateUserArgs {
+    /// The login email address.
+    #[arg(long)]
+    pub email: String,
+    /// super_admin, admin, developer, viewer or billing_manager.
+    #[arg(long)]
+    pub role: String,
+    /// The display name [default: the part of the email before @].
+    #[arg(long)]
+    pub display_name: Option<String>,
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+/// Runs the command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let file = cli.config.as_deref();
+    // Shell commands that work on the database directly share its settings with `serve`.
+    let db_config = |url: Option<String>| {
+        Config::load(
+            file,
+            &Overrides {
+                database_url: url,
+                ..Overrides::default()
+            },
+        )
+    };
+    match cli.command {
+        Command::Serve(args) => {
+            let overrides = Overrides {
+                bind: args.bind,
+                database_url: args.db.database_url,
+                demo: args.demo,
+            };
+            serve(Config::load(file, &overrides)?).await
+        }
+        Command::Migrate(args) => {
+            let config = db_config(args.database_url)?;
+            crate::telemetry::init(&config.log_level, config.log_format);
+            prepare_core(&config).await?;
+            say("Migrations applied.")
+        }
+        Command::Audit {
+            command: AuditCommand::Verify(args),
+        } => audit_verify(&db_config(args.database_url)?).await,
+        Command::Login(args) => {
+            say(&crate::remote::login(&args.url, args.token, args.token_stdin).await?)
+        }
+        Command::Whoami => say(&crate::remote::whoami().await?),
+        Command::Logout => say(&crate::remote::logout()?),
+        Command::Openapi => {
+            let json = crate::openapi::to_pretty_json(&crate::openapi::document())?;
+            std::io::stdout()
+                .write_all(json.as_bytes())
+                .context("writing the document")
+        }
+        Command::Admin {
+            command: AdminCommand::CreateUser(args),
+        } => {
+            let config = db_config(args.db.database_url.clone())?;
+            create_user(&config, &args).await
+        }
+    }
+}
+
+async fn audit_verify(config: &Config) -> anyhow::Result<()> {
+    crate::telemetry::init("warn", config.log_format);
+    let core = prepare_core(config).await?;
+    let result = gmac_core::audit::verify(&core.db).await.map_err(describe)?;
+    if result.valid {
+        return say(&format!(
+            "The audit log is intact: {} entries checked.",
+            result.checked
+        ));
+    }
+    let bad = result
+        .first_bad
+        .map(|b| format!("entry {} ({})", b.seq, b.reason))
+        .unwrap_or_default();
+    bail!(
+        "the audit log is broken at {bad}; {} entries before it are intact",
+        result.checked
+    )
+}
+
+async fn create_user(config: &Config, args: &CreateUserArgs) -> anyhow::Result<()> {
+    crate::telemetry::init("warn", config.log_format);
+    if !args.password_stdin {
+        bail!(
+            "pass the password on standard input with --password-stdin (it must not appear in shell history)"
+        );
+    }
+    let mut password = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .context("reading the password")?;
+    let password = password.trim_end_matches(['\n', '\r']);
+    let core = prepare_core(config).await?;
+    let created = gmac_core::services::users::create_user_from_cli(
+        &core,
+        &args.email,
+        args.display_name.as_deref(),
+        &args.role,
+        password,
+    )
+    .await
+    .map_err(describe)?;
+    say(&format!(
+        "Created {} ({}) with role {} (global).",
+        created.email, created.id, args.role
+    ))
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    crate::telemetry::init(&config.log_level, config.log_format);
+    let core = prepare_core(&config).await?;
+    let addr = config.bind_addr()?;
+    let url = format!("http://{addr}");
+
+    if config.demo {
+        if !addr.ip().is_loopback() {
+            tracing::warn!(
+                "demo mode on a non-loopback address: anyone who can reach {addr} can sign in as the demo admin"
+            );
+        }
+        let password = config.demo_password.as_ref().map_or_else(
+            || gmac_core::auth::tokens::generate_token()[..20].to_owned(),
+            |p| p.expose_secret().to_owned(),
+        );
+        gmac_core::services::users::ensure_demo_admin(&core, &password)
+            .await
+            .map_err(describe)?;
+        say(&format!(
+            "\n  gmac demo is running at {url}\n  Sign in as {} with password {password}\n",
+            gmac_core::services::users::DEMO_EMAIL
+        ))?;
+    }
+    if let Some(token) = gmac_core::services::setup::issue_setup_token(&core).await? {
+        say(&format!(
+            "\n  No account exists yet. Open {url}/ and create the first administrator with this\n  one-time setup token (valid 24 hours):\n\n    {token}\n\n  or run: gmac admin create-user --email you@example.com --role super_admin --password-stdin\n"
+        ))?;
+    }
+    if !crate::spa::is_available() {
+        tracing::warn!("the web interface is not built (cargo xtask spa); serving the API only");
+    }
+    let app = Application::build(core, &config)?;
+    tracing::info!(%url, "gmac is listening");
+    app.run_until_stopped().await.context("serving")?;
+    tracing::info!("gmac stopped");
+    Ok(())
+}
+
+/// Prints a line for the operator on stdout (not the log: it may carry a one-time secret).
+fn say(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}").context("writing to stdout")?;
+    out.flush().context("writing to stdout")
+}
+
+/// Turns a domain error into a message for the shell.
+fn describe(err: gmac_core::Error) -> anyhow::Error {
+    match err {
+        gmac_core::Error::Validation(errors) => {
+            let lines: Vec<String> = errors
+                .iter()
+                .map(|e| format!("  {}: {}", e.pointer.trim_start_matches('/'), e.detail))
+                .collect();
+            anyhow::anyhow!("invalid input:\n{}", lines.join("\n"))
+        }
+        gmac_core::Error::Internal(source) => source,
+        other => anyhow::anyhow!("{other}"),
+    }
+}

@@ -1,0 +1,502 @@
+//! Configuration: defaults, then a TOML file, then `GMAC_*` environment variables, then flags.
+//!
+//! Any key can also come from a file named by `GMAC_<KEY>_FILE` (for container secrets), e.g.
+//! `GMAC_MASTER_KEY_FILE=/run/secrets/gmac-master-key`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use figment::Figment;
+use figment::providers::{Format, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// For people.
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Whether the refresh cookie carries `Secure`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CookieSecure {
+    /// Secure, except for plain HTTP to a loopback address (local development and demo).
+    #[default]
+    Auto,
+    /// Always Secure.
+    Always,
+    /// Never Secure (only behind a TLS-terminating proxy that rewrites cookies).
+    Never,
+}
+
+/// Per-IP request rate limit on the API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct RateLimit {
+    /// Sustained requests per second per IP address.
+    pub per_second: u32,
+    /// How many requests may come at once before the rate applies.
+    pub burst: u32,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        Self {
+            per_second: 50,
+            burst: 200,
+        }
+    }
+}
+
+/// Per-IP limit on the endpoints that take credentials.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct AuthRateLimit {
+    /// Sustained attempts per minute per IP address.
+    pub per_minute: u32,
+    /// How many attempts may come at once before the rate applies.
+    pub burst: u32,
+}
+
+impl Default for AuthRateLimit {
+    fn default() -> Self {
+        Self {
+            per_minute: 30,
+            burst: 10,
+        }
+    }
+}
+
+/// Everything `gmac serve` can be told.
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub bind: String,
+    /// `sqlite://...` or `postgres://...`; defaults to SQLite under `data_dir`.
+    pub database_url: Option<SecretString>,
+    /// Where embedded data lives: the SQLite database and the master key file.
+    pub data_dir: PathBuf,
+    /// Base64 of 32 random bytes; defaults to `data_dir/master.key`, created on first start.
+    pub master_key: Option<SecretString>,
+    /// Demo mode: a demo Super Admin and sample data.
+    pub demo: bool,
+    /// The demo Super Admin's password; random (and printed) when absent.
+    pub demo_password: Option<SecretString>,
+    /// `info`, `debug`, or any `tracing` filter such as `gmac=debug,sqlx=warn`.
+    pub log_level: String,
+    /// `text` or `json`.
+    pub log_format: LogFormat,
+    /// Origins allowed to call the API from a browser with credentials. Empty: same origin only.
+    pub cors_allowed_origins: Vec<String>,
+    /// Whether the refresh cookie is `Secure`.
+    pub cookie_secure: CookieSecure,
+    /// Largest request body accepted, in bytes.
+    pub body_limit_bytes: usize,
+    /// Per-IP rate limit on `/api`.
+    pub rate_limit: RateLimit,
+    /// Per-IP rate limit on sign-in, second factor, setup and invitation acceptance.
+    pub auth_rate_limit: AuthRateLimit,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+    /// Access-token lifetime in seconds.
+    pub access_token_ttl_secs: u32,
+    /// Refresh-token idle lifetime in seconds.
+    pub refresh_token_ttl_secs: u32,
+    /// Absolute session lifetime in seconds.
+    pub session_max_age_secs: u32,
+    /// The address people use to reach gmac, for links in emails (default: `http://<bind>`).
+    pub public_url: Option<String>,
+    /// The mail server, e.g. `smtp://relay:25`, `smtp://user:pass@host:587?tls=required` or
+    /// `smtps://user:pass@host:465`. Without one, invitation links are shown to the inviter.
+    pub smtp_url: Option<SecretString>,
+    /// The sender of gmac's emails.
+    pub mail_from: String,
+    /// Database pool size.
+    pub db_max_connections: u32,
+    /// How long start-up waits for the database, in seconds.
+    pub db_startup_timeout_secs: u32,
+    /// How long a shutdown waits for in-flight requests, in seconds.
+    pub shutdown_timeout_secs: u32,
+    /// Worker threads; 0 means one per CPU.
+    pub workers: usize,
+    /// `GMAC_*` environment variables that name no setting (other tools share the prefix, so
+    /// they are reported, not fatal).
+    #[serde(skip)]
+    pub ignored_env: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".to_owned(),
+            database_url: None,
+            data_dir: PathBuf::from("./gmac-data"),
+            master_key: None,
+            demo: false,
+            demo_password: None,
+            log_level: "info".to_owned(),
+            log_format: LogFormat::Text,
+            cors_allowed_origins: Vec::new(),
+            cookie_secure: CookieSecure::Auto,
+            body_limit_bytes: 1024 * 1024,
+            rate_limit: RateLimit::default(),
+            auth_rate_limit: AuthRateLimit::default(),
+            trust_forwarded_for: false,
+            access_token_ttl_secs: 15 * 60,
+            refresh_token_ttl_secs: 14 * 24 * 3600,
+            session_max_age_secs: 30 * 24 * 3600,
+            public_url: None,
+            smtp_url: None,
+            mail_from: "gmac <gmac@localhost>".to_owned(),
+            db_max_connections: 10,
+            db_startup_timeout_secs: 30,
+            shutdown_timeout_secs: 30,
+            workers: 0,
+            ignored_env: Vec::new(),
+        }
+    }
+}
+
+// Never print secrets, even in a debug dump of the configuration.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("database", &self.database_url.as_ref().map(|_| "[set]"))
+            .field("data_dir", &self.data_dir)
+            .field("master_key", &self.master_key.as_ref().map(|_| "[set]"))
+            .field("demo", &self.demo)
+            .field("log_level", &self.log_level)
+            .field("log_format", &self.log_format)
+            .field("cors_allowed_origins", &self.cors_allowed_origins)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Settings that are strings whatever they look like.
+const STRING_KEYS: [&str; 11] = [
+    "public_url",
+    "smtp_url",
+    "mail_from",
+    "bind",
+    "database_url",
+    "data_dir",
+    "master_key",
+    "demo_password",
+    "log_level",
+    "log_format",
+    "cookie_secure",
+];
+
+/// Every top-level setting, as named in a file or (upper-cased) after `GMAC_`.
+const KNOWN_KEYS: [&str; 25] = [
+    "bind",
+    "database_url",
+    "data_dir",
+    "master_key",
+    "demo",
+    "demo_password",
+    "log_level",
+    "log_format",
+    "cors_allowed_origins",
+    "cookie_secure",
+    "body_limit_bytes",
+    "rate_limit",
+    "auth_rate_limit",
+    "trust_forwarded_for",
+    "access_token_ttl_secs",
+    "refresh_token_ttl_secs",
+    "session_max_age_secs",
+    "public_url",
+    "smtp_url",
+    "mail_from",
+    "db_max_connections",
+    "db_startup_timeout_secs",
+    "shutdown_timeout_secs",
+    "workers",
+    "config",
+];
+
+/// Overrides from command-line flags, applied last.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// `--bind`.
+    pub bind: Option<String>,
+    /// `--database-url`.
+    pub database_url: Option<String>,
+    /// `--demo`.
+    pub demo: bool,
+}
+
+impl Config {
+    /// Loads the configuration: `file` (or `gmac.toml` if present), then the environment, then
+    /// `overrides`.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Self> {
+        Self::load_from(file, overrides, std::env::vars())
+    }
+
+    /// Like [`Config::load`], with the environment given explicitly (for tests).
+    pub fn load_from(
+        file: Option<&Path>,
+        overrides: &Overrides,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> anyhow::Result<Self> {
+        type Vars = Vec<(String, String)>;
+        let (env, ignored_env): (Vars, Vars) = env.into_iter().partition(|(key, _)| {
+            let Some(name) = key.strip_prefix("GMAC_") else {
+                return true;
+            };
+            let name = name.strip_suffix("_FILE").unwrap_or(name).to_lowercase();
+            let top = name.split("__").next().unwrap_or_default();
+            KNOWN_KEYS.contains(&top)
+        });
+        let mut figment = Figment::new();
+        match file {
+            Some(path) => {
+                anyhow::ensure!(
+                    path.exists(),
+                    "configuration file {} not found",
+                    path.display()
+                );
+                figment = figment.merge(Toml::file(path));
+            }
+            None => figment = figment.merge(Toml::file("gmac.toml")),
+        }
+        for (key, value) in env
+            .iter()
+            .filter(|(k, _)| k.starts_with("GMAC_") && !k.ends_with("_FILE") && k != "GMAC_CONFIG")
+        {
+            // GMAC_RATE_LIMIT__BURST=10 sets rate_limit.burst. Values are typed ("true" is a
+            // bool, "[a, b]" a list), except for string settings: a digits-only password
+            // must stay a string.
+            let path = key["GMAC_".len()..].to_lowercase().replace("__", ".");
+            if STRING_KEYS.contains(&path.as_str()) {
+                figment = figment.merge((path, value.clone()));
+            } else {
+                let parsed: figment::value::Value = value
+                    .parse()
+                    .unwrap_or_else(|_| figment::value::Value::from(value.clone()));
+                figment = figment.merge((path, parsed));
+            }
+        }
+        for (key, path) in env
+            .iter()
+            .filter(|(k, _)| k.starts_with("GMAC_") && k.ends_with("_FILE"))
+        {
+            let name = key["GMAC_".len()..key.len() - "_FILE".len()].to_lowercase();
+            let value =
+                std::fs::read_to_string(path).with_context(|| format!("reading {key} ({path})"))?;
+            figment = figment.merge((name, value.trim_end_matches(['\n', '\r']).to_owned()));
+        }
+        if let Some(bind) = &overrides.bind {
+            figment = figment.merge(("bind", bind));
+        }
+        if let Some(url) = &overrides.database_url {
+            figment = figment.merge(("database_url", url));
+        }
+        if overrides.demo {
+            figment = figment.merge(("demo", true));
+        }
+        let mut config: Config = figment.extract().context("invalid configuration")?;
+        config.bind_addr()?;
+        config.ignored_env = ignored_env.into_iter().map(|(key, _)| key).collect();
+        Ok(config)
+    }
+
+    /// The address to listen on.
+    pub fn bind_addr(&self) -> anyhow::Result<SocketAddr> {
+        self.bind
+            .parse()
+            .with_context(|| format!("bind address {:?} is not HOST:PORT", self.bind))
+    }
+
+    /// The database URL, defaulting to SQLite under the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose_secret().to_owned(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("gmac.db").display()
+            ),
+        }
+    }
+
+    /// The base URL for links in emails.
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.bind))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
+    /// Where the master key file lives when no key is configured.
+    pub fn master_key_path(&self) -> PathBuf {
+        self.data_dir.join("master.key")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_bind_locally_and_use_embedded_sqlite() -> anyhow::Result<()> {
+        let config = Config::load_from(None, &Overrides::default(), Vec::new())?;
+        assert_eq!(config.bind, "127.0.0.1:8080");
+        assert!(config.database_url().starts_with("sqlite://"));
+        assert!(config.database_url().contains("gmac-data"));
+        Ok(())
+    }
+
+    #[test]
+    fn unknown_gmac_variables_are_reported_not_fatal_but_unknown_file_keys_are()
+    -> anyhow::Result<()> {
+        let env = vec![
+            ("GMAC_REQUIRE_E2E".to_owned(), "1".to_owned()),
+            ("GMAC_BIND".to_owned(), "127.0.0.1:9001".to_owned()),
+            ("GMAC_RATE_LIMIT__BURST".to_owned(), "7".to_owned()),
+        ];
+        let config = Config::load_from(None, &Overrides::default(), env)?;
+        assert_eq!(config.bind, "127.0.0.1:9001");
+        assert_eq!(config.rate_limit.burst, 7);
+        assert_eq!(config.ignored_env, ["GMAC_REQUIRE_E2E"]);
+
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("gmac.toml");
+        std::fs::write(&file, "bnid = \"0.0.0.0:9000\"\n")?;
+        let typo = Config::load_from(Some(&file), &Overrides::default(), Vec::new());
+        assert!(format!("{:#}", typo.err().context("a typo is refused")?).contains("bnid"));
+        Ok(())
+    }
+
+    #[test]
+    fn the_known_keys_are_exactly_the_settings() -> anyhow::Result<()> {
+        // serde lists the fields it expects when it meets an unknown one.
+        let refused: figment::Result<Config> =
+            Figment::new().merge(("no_such_setting", 1)).extract();
+        let message = refused
+            .err()
+            .context("an unknown key is refused")?
+            .to_string();
+        let (_, listed) = message
+            .split_once("one of")
+            .context("serde lists the fields")?;
+        let mut expected: Vec<&str> = listed
+            .split('`')
+            .filter(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            .collect();
+        let mut known: Vec<&str> = KNOWN_KEYS
+            .iter()
+            .copied()
+            .filter(|k| *k != "config")
+            .collect();
+        expected.sort_unstable();
+        known.sort_unstable();
+        assert_eq!(expected, known, "{message}");
+        Ok(())
+    }
+
+    #[test]
+    fn flags_override_the_file() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("gmac.toml");
+        std::fs::write(&file, "bind = \"0.0.0.0:9000\"\nlog_level = \"debug\"\n")?;
+        let overrides = Overrides {
+            bind: Some("127.0.0.1:7000".into()),
+            ..Overrides::default()
+        };
+        let config = Config::load_from(Some(&file), &overrides, Vec::new())?;
+        assert_eq!(config.bind, "127.0.0.1:7000");
+        assert_eq!(config.log_level, "debug");
+        Ok(())
+    }
+
+    #[test]
+    fn a_secret_can_come_from_a_file() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let secret = dir.path().join("key");
+        std::fs::write(&secret, "c2VjcmV0\n")?;
+        let env = vec![(
+            "GMAC_MASTER_KEY_FILE".to_owned(),
+            secret.display().to_string(),
+        )];
+        let config = Config::load_from(None, &Overrides::default(), env)?;
+        assert_eq!(
+            config.master_key.map(|k| k.expose_secret().to_owned()),
+            Some("c2VjcmV0".into())
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_addresses_are_refused() {
+        let dir = tempfile::tempdir().ok();
+        let file = dir.as_ref().map(|d| d.path().join("gmac.toml"));
+        if let Some(file) = &file {
+            std::fs::write(file, "bnid = \"x\"\n").ok();
+        }
+        assert!(Config::load_from(file.as_deref(), &Overrides::default(), Vec::new()).is_err());
+        let bad = Overrides {
+            bind: Some("nowhere".into()),
+            ..Overrides::default()
+        };
+        assert!(Config::load_from(None, &bad, Vec::new()).is_err());
+    }
+
+    #[test]
+    fn environment_values_are_typed_like_the_file() -> anyhow::Result<()> {
+        let env = vec![
+            ("GMAC_DEMO".to_owned(), "true".to_owned()),
+            (
+                "GMAC_DEMO_PASSWORD".to_owned(),
+                "123456789012345".to_owned(),
+            ),
+            ("GMAC_RATE_LIMIT__BURST".to_owned(), "7".to_owned()),
+            (
+                "GMAC_CORS_ALLOWED_ORIGINS".to_owned(),
+                "[\"https://a.example\", \"https://b.example\"]".to_owned(),
+            ),
+            (
+                "GMAC_DATABASE_URL".to_owned(),
+                "postgres://u:p@db:5432/gmac".to_owned(),
+            ),
+        ];
+        let config = Config::load_from(None, &Overrides::default(), env)?;
+        assert!(config.demo);
+        assert_eq!(
+            config
+                .demo_password
+                .as_ref()
+                .map(|p| p.expose_secret().to_owned()),
+            Some("123456789012345".into())
+        );
+        assert_eq!(config.rate_limit.burst, 7);
+        assert_eq!(
+            config.rate_limit.per_second,
+            RateLimit::default().per_second
+        );
+        assert_eq!(
+            config.cors_allowed_origins,
+            ["https://a.example", "https://b.example"]
+        );
+        assert_eq!(config.database_url(), "postgres://u:p@db:5432/gmac");
+        Ok(())
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() -> anyhow::Result<()> {
+        let env = vec![("GMAC_MASTER_KEY".to_owned(), "top-secret-value".to_owned())];
+        let config = Config::load_from(None, &Overrides::default(), env)?;
+        assert!(!format!("{config:?}").contains("top-secret-value"));
+        Ok(())
+    }
+}

@@ -1,0 +1,51 @@
+//! Audits refused requests: when an authenticated caller gets 403, an `access.denied` entry
+//! records who tried what, so probing for powers one does not have leaves a trace.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage, web};
+use gmac_core::audit::{self, AuditEntry, Outcome};
+
+use crate::extract::{Actor, request_meta};
+use crate::state::AppState;
+
+/// The denial-audit middleware, for `actix_web::middleware::from_fn`.
+pub async fn audit_denials(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let response = next.call(req).await?;
+    if response.status().as_u16() == 403 {
+        let actor = response.request().extensions().get::<Actor>().cloned();
+        let state = response
+            .request()
+            .app_data::<web::Data<AppState>>()
+            .cloned();
+        if let (Some(actor), Some(state)) = (actor, state) {
+            let meta = request_meta(response.request());
+            let entry = AuditEntry {
+                outcome: Outcome::Denied,
+                details: serde_json::json!({
+                    "method": response.request().method().as_str(),
+                    "route": response.request().match_pattern().unwrap_or_default(),
+                }),
+                ..AuditEntry::success(actor.audit_actor(), "access.denied")
+            };
+            let now = state.core.now();
+            let written = async {
+                let txn = gmac_core::db::begin_write(&state.core.db).await?;
+                audit::append(&txn, now, &meta, entry).await?;
+                txn.commit().await?;
+                Ok::<(), gmac_core::Error>(())
+            };
+            if let Err(err) = written.await {
+                tracing::error!(
+                    error = format!("{err:#}"),
+                    "could not audit a denied request"
+                );
+            }
+        }
+    }
+    Ok(response)
+}

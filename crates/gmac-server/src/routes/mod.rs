@@ -1,0 +1,179 @@
+//! HTTP routes. Handlers are thin: extract, convert, call one service, map the result.
+
+pub mod access;
+pub mod audit;
+pub mod auth;
+pub mod clients;
+pub mod fallback;
+pub mod invitations;
+pub mod me;
+pub mod mfa;
+pub mod ops;
+pub mod profile;
+pub mod projects;
+pub mod sessions;
+pub mod setup;
+pub mod teams;
+pub mod tokens;
+pub mod users;
+
+use utoipa_actix_web::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Registers every documented route; the OpenAPI document is collected from the same calls.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(ops::get_health)
+        .service(ops::get_readiness)
+        .service(ops::get_metrics)
+        .service(
+            scope::scope(gmac_types::API_PREFIX)
+                .service(setup::get_setup_status)
+                .service(setup::complete_setup)
+                .service(auth::create_session)
+                .service(auth::refresh_session)
+                .service(auth::delete_session)
+                .service(auth::verify_mfa)
+                .service(mfa::start_totp_enrollment)
+                .service(mfa::confirm_totp_enrollment)
+                .service(mfa::regenerate_recovery_codes)
+                .service(mfa::disable_totp)
+                .service(me::get_me)
+                .service(clients::list_clients)
+                .service(clients::create_client)
+                .service(clients::get_client)
+                .service(clients::update_client)
+                .service(clients::delete_client)
+                .service(projects::list_projects)
+                .service(projects::create_project)
+                .service(projects::get_project)
+                .service(projects::update_project)
+                .service(projects::delete_project)
+                .service(access::list_permissions)
+                .service(access::list_roles)
+                .service(access::list_role_bindings)
+                .service(access::create_role_binding)
+                .service(access::delete_role_binding)
+                .service(users::list_users)
+                .service(users::create_user)
+                .service(users::get_user)
+                .service(users::update_user)
+                .service(tokens::list_tokens)
+                .service(tokens::create_token)
+                .service(tokens::revoke_token)
+                .service(tokens::rotate_token)
+                .service(audit::list_audit_events)
+                .service(audit::export_audit_events)
+                .service(audit::verify_audit_log)
+                .service(sessions::list_sessions)
+                .service(sessions::end_other_sessions)
+                .service(sessions::end_session)
+                .service(teams::list_teams)
+                .service(teams::create_team)
+                .service(teams::get_team)
+                .service(teams::update_team)
+                .service(teams::delete_team)
+                .service(teams::list_team_members)
+                .service(teams::add_team_member)
+                .service(teams::remove_team_member)
+                .service(access::create_role)
+                .service(access::update_role)
+                .service(access::delete_role)
+                .service(access::set_role_policy)
+                .service(profile::get_profile)
+                .service(profile::update_profile)
+                .service(profile::upload_avatar)
+                .service(profile::delete_avatar)
+                .service(profile::get_avatar)
+                .service(profile::change_password)
+                .service(invitations::list_invitations)
+                .service(invitations::create_invitation)
+                .service(invitations::preview_invitation)
+                .service(invitations::accept_invitation)
+                .service(invitations::revoke_invitation),
+        );
+}
+
+/// Problem-details responses shared by many operations, for `#[utoipa::path(responses(...))]`.
+pub mod docs {
+    use gmac_types::ProblemDetails;
+    use utoipa::ToResponse;
+
+    /// Missing, invalid, expired or revoked credentials.
+    #[derive(Debug, ToResponse)]
+    #[response(
+        description = "Authentication required or failed",
+        content_type = "application/problem+json"
+    )]
+    pub struct Unauthorized(#[response(inline)] pub ProblemDetails);
+
+    /// The body is not JSON or not the expected shape.
+    #[derive(Debug, ToResponse)]
+    #[response(
+        description = "Malformed request",
+        content_type = "application/problem+json"
+    )]
+    pub struct BadRequest(#[response(inline)] pub ProblemDetails);
+
+    /// The body exceeds the size limit.
+    #[derive(Debug, ToResponse)]
+    #[response(
+        description = "Body too large",
+        content_type = "application/problem+json"
+    )]
+    pub struct PayloadTooLarge(#[response(inline)] pub ProblemDetails);
+
+    /// The body is not `application/json`.
+    #[derive(Debug, ToResponse)]
+    #[response(
+        description = "Unsupported media type",
+        content_type = "application/problem+json"
+    )]
+    pub struct UnsupportedMediaType(#[response(inline)] pub ProblemDetails);
+
+    /// One or more fields are invalid; `errors[]` points at each.
+    #[derive(Debug, ToResponse)]
+    #[response(
+        description = "Validation failed",
+        content_type = "application/problem+json"
+    )]
+    pub struct ValidationFailed(#[response(inline)] pub ProblemDetails);
+
+    /// Too many requests; see `Retry-After`.
+    #[derive(Debug, ToResponse)]
+    #[response(
+        description = "Rate limited",
+        content_type = "application/problem+json"
+    )]
+    pub struct RateLimited(#[response(inline)] pub ProblemDetails);
+
+    /// The request conflicts with the current state.
+    #[derive(Debug, ToResponse)]
+    #[response(description = "Conflict", content_type = "application/problem+json")]
+    pub struct Conflict(#[response(inline)] pub ProblemDetails);
+
+    /// No such object, or not one you may know of.
+    #[derive(Debug, ToResponse)]
+    #[response(description = "Not found", content_type = "application/problem+json")]
+    pub struct NotFound(#[response(inline)] pub ProblemDetails);
+
+    /// `If-Match` names a version that is no longer current.
+    #[derive(Debug, ToResponse)]
+    #[response(
+        description = "Precondition failed",
+        content_type = "application/problem+json"
+    )]
+    pub struct PreconditionFailed(#[response(inline)] pub ProblemDetails);
+
+    /// The cross-site request was refused.
+    #[derive(Debug, ToResponse)]
+    #[response(description = "Forbidden", content_type = "application/problem+json")]
+    pub struct Forbidden(#[response(inline)] pub ProblemDetails);
+
+    /// Something went wrong on our side.
+    #[derive(Debug, ToResponse)]
+    #[response(
+        description = "Internal error (details are logged, never returned)",
+        content_type = "application/problem+json"
+    )]
+    pub struct Internal(#[response(inline)] pub ProblemDetails);
+}

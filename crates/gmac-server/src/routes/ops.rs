@@ -1,0 +1,57 @@
+//! Operations endpoints for load balancers, orchestrators and Prometheus.
+
+use std::time::Duration;
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, web};
+use gmac_types::{ErrorCode, Health, Readiness};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Liveness: the process is up and serving.
+#[utoipa::path(tag = "operations", responses((status = 200, description = "The process is alive", body = Health)))]
+#[get("/healthz")]
+pub async fn get_health() -> web::Json<Health> {
+    web::Json(Health {
+        status: "ok".to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    })
+}
+
+/// Readiness: the database answers. 503 with `Retry-After` while it does not; no restart is
+/// needed once it is back.
+#[utoipa::path(
+    tag = "operations",
+    responses(
+        (status = 200, description = "Ready to serve", body = Readiness),
+        (status = 503, description = "A dependency is unavailable", body = gmac_types::ProblemDetails, content_type = "application/problem+json",
+            headers(("Retry-After" = u32, description = "Seconds to wait before asking again"))),
+    )
+)]
+#[get("/readyz")]
+pub async fn get_readiness(state: web::Data<AppState>) -> Result<web::Json<Readiness>, ApiError> {
+    if gmac_core::db::ping(&state.core.db, Duration::from_secs(2)).await {
+        Ok(web::Json(Readiness {
+            status: "ready".to_owned(),
+            database: "up".to_owned(),
+        }))
+    } else {
+        Err(ApiError::new(ErrorCode::ServiceUnavailable)
+            .detail("The database is unreachable.")
+            .header(header::RETRY_AFTER, "5"))
+    }
+}
+
+/// Prometheus metrics in the text exposition format.
+#[utoipa::path(
+    tag = "operations",
+    responses((status = 200, description = "Metrics", content_type = "text/plain; version=0.0.4", body = String))
+)]
+#[get("/metrics")]
+pub async fn get_metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(crate::metrics::render(&state.core))
+}

@@ -1,0 +1,25 @@
+//! What every handler can reach.
+
+use std::sync::Arc;
+
+use gmac_core::Core;
+
+use crate::config::CookieSecure;
+use crate::routes::fallback::RouteTable;
+
+/// Shared, immutable application state.
+#[derive(Debug)]
+pub struct AppState {
+    /// The domain services.
+    pub core: Core,
+    /// Whether refresh cookies are `Secure`.
+    pub cookie_secure: CookieSecure,
+    /// Origins allowed besides our own (CORS), also accepted for cookie-authenticated POSTs.
+    pub allowed_origins: Vec<String>,
+    /// Take client addresses from `X-Forwarded-For`.
+    pub trust_forwarded_for: bool,
+    /// The OpenAPI document, pretty-printed exactly as `gmac openapi` prints it.
+    pub openapi_json: Arc<String>,
+    /// Known paths and their methods, to tell 404 from 405.
+    pub routes: Arc<RouteTable>,
+}

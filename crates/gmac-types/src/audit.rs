@@ -1,0 +1,105 @@
+//! The audit log as the API shows it.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// One audited event.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditEvent {
+    /// A `UUIDv7`.
+    pub id: String,
+    /// Position in the hash chain, from 1.
+    pub seq: i64,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+    /// `user`, `token`, `anonymous` or `system`.
+    pub actor_type: String,
+    /// The user's or token's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_id: Option<String>,
+    /// A readable name for the actor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_label: Option<String>,
+    /// What was done, e.g. `client.update`.
+    pub action: String,
+    /// The kind of object acted on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_type: Option<String>,
+    /// The object acted on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_id: Option<String>,
+    /// `global`, `client` or `project`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope_type: Option<String>,
+    /// The client or project.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope_id: Option<String>,
+    /// The client's IP address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    /// The request id (the `X-Request-Id` of the request that did it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// `success`, `failure` or `denied`.
+    pub outcome: String,
+    /// Before/after summary, with secrets redacted.
+    pub details: serde_json::Value,
+    /// The entry's hash in the chain.
+    pub hash: String,
+}
+
+/// Filters of the audit log.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct AuditQuery {
+    /// The actor's id or label (email), exactly.
+    #[serde(default)]
+    pub actor: Option<String>,
+    /// An action (`client.update`), or a prefix ending in `*` (`auth.*`).
+    #[serde(default)]
+    pub action: Option<String>,
+    /// The target object's id.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// `success`, `failure` or `denied`.
+    #[serde(default)]
+    pub outcome: Option<String>,
+    /// From this time (RFC 3339) or day (YYYY-MM-DD), inclusive.
+    #[serde(default)]
+    pub from: Option<String>,
+    /// Until this time (RFC 3339) or day (YYYY-MM-DD, the whole day), inclusive.
+    #[serde(default)]
+    pub to: Option<String>,
+    /// Items per page, 1 to 200 (default 50).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// The result of checking the hash chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditVerification {
+    /// Whether every entry is intact, in order, with none missing.
+    pub valid: bool,
+    /// How many entries were checked before the first problem (all of them when valid).
+    pub checked: u64,
+    /// Where the chain breaks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_bad: Option<BrokenLink>,
+}
+
+/// Where and how the chain breaks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BrokenLink {
+    /// The sequence number of the entry.
+    pub seq: i64,
+    /// `hash_mismatch` (edited), `chain_mismatch` (inserted), `missing` (deleted), or
+    /// `head_mismatch` (entries removed from the end).
+    pub reason: String,
+}

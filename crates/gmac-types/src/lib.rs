@@ -1,0 +1,56 @@
+//! gmac's wire types, shared by the server, the typed client and the SPA so each is defined once.
+//!
+//! This crate builds for `wasm32-unknown-unknown`: it depends on serde only, and derives `OpenAPI`
+//! schemas behind the `openapi` feature.
+
+pub mod access;
+pub mod audit;
+pub mod auth;
+pub mod invitations;
+pub mod mfa;
+pub mod ops;
+pub mod org;
+pub mod page;
+pub mod problem;
+pub mod profile;
+pub mod query;
+pub mod secret;
+pub mod teams;
+pub mod tokens;
+pub mod users;
+pub mod validation;
+
+pub use access::{
+    NewRole, NewRoleBinding, Permission, PermissionInfo, Role, RoleBinding, RoleBindingQuery,
+    RolePatch, RolePolicy, Subject, SubjectKind,
+};
+pub use audit::{AuditEvent, AuditQuery, AuditVerification, BrokenLink};
+pub use auth::{
+    AuthMethod, LoginRequest, Me, RoleGrant, Scope, SetupRequest, SetupStatus, TokenResponse, User,
+};
+pub use invitations::{
+    AcceptInvitation, CreatedInvitation, Invitation, InvitationPreview, InvitationStatus,
+    InvitationToken, NewInvitation,
+};
+pub use mfa::{
+    DisableMfa, LoginResponse, MfaChallenge, MfaVerification, RecoveryCodes, TotpCode,
+    TotpEnrollment,
+};
+pub use ops::{Health, Readiness};
+pub use profile::{NotificationPrefs, PasswordChange, Profile, ProfilePatch, Theme};
+
+pub use org::{Client, ClientPatch, NewClient, NewProject, Project, ProjectPatch};
+pub use page::Page;
+pub use problem::{ErrorCode, FieldError, PROBLEM_JSON, ProblemDetails};
+pub use query::{ListQuery, ProjectListQuery};
+pub use secret::SecretText;
+pub use teams::{NewTeam, NewTeamMember, SessionInfo, SessionsEnded, Team, TeamMember, TeamPatch};
+pub use tokens::{ApiToken, CreatedApiToken, NewApiToken};
+
+pub use users::{NewUser, UserDetail, UserPatch, UserStatus};
+
+/// The path prefix of the versioned REST API.
+pub const API_PREFIX: &str = "/api/v1";
+
+/// The name of the refresh-token cookie.
+pub const REFRESH_COOKIE: &str = "gmac_refresh";

@@ -1,0 +1,93 @@
+//! Clients (customers or business units) and the projects inside them: the scopes that
+//! everything else hangs off.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A client: owns cloud accounts and projects.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Client {
+    /// A `UUIDv7`.
+    pub id: String,
+    /// Unique, case-insensitively.
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Bumped on every change; also sent as the `ETag`.
+    pub version: i64,
+}
+
+/// Creates a client.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewClient {
+    /// 1 to 100 characters, unique.
+    #[cfg_attr(feature = "openapi", schema(example = "Acme Corp"))]
+    pub name: String,
+    /// Free text, at most 2000 characters.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// Changes a client; absent fields stay as they are.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ClientPatch {
+    /// A new name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// A new description.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// A project inside a client.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Project {
+    /// A `UUIDv7`.
+    pub id: String,
+    /// The owning client.
+    pub client_id: String,
+    /// Unique within the client, case-insensitively.
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Bumped on every change; also sent as the `ETag`.
+    pub version: i64,
+}
+
+/// Creates a project.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewProject {
+    /// The client it belongs to.
+    pub client_id: String,
+    /// 1 to 100 characters, unique within the client.
+    #[cfg_attr(feature = "openapi", schema(example = "Web shop"))]
+    pub name: String,
+    /// Free text, at most 2000 characters.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// Changes a project; absent fields stay as they are.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProjectPatch {
+    /// A new name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// A new description.
+    #[serde(default)]
+    pub description: Option<String>,
+}

@@ -1,0 +1,324 @@
+//! Domain newtypes shared by the server and the SPA: parse once at the boundary, then trust the type.
+//!
+//! The SPA uses the same rules to show a field's error before the request is sent; the server is
+//! the one that enforces them.
+
+use crate::problem::FieldError;
+
+/// A normalized (trimmed, lower-cased) email address.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct EmailAddress(String);
+
+impl EmailAddress {
+    /// The longest address SMTP can carry (RFC 5321 §4.5.3.1.3).
+    pub const MAX_LEN: usize = 254;
+
+    /// Parses `raw` as an email address for the field `field`.
+    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+        let value = raw.trim().to_lowercase();
+        let invalid = |detail: &str| Err(FieldError::new(field, "invalid_email", detail));
+        if value.is_empty() {
+            return Err(FieldError::new(
+                field,
+                "required",
+                "An email address is required.",
+            ));
+        }
+        if value.len() > Self::MAX_LEN {
+            return invalid("An email address has at most 254 characters.");
+        }
+        let Some((local, domain)) = value.rsplit_once('@') else {
+            return invalid("An email address looks like name@example.com.");
+        };
+        let local_ok = !local.is_empty()
+            && local.len() <= 64
+            && !local.starts_with('.')
+            && !local.ends_with('.')
+            && !local.contains("..")
+            && local
+                .chars()
+                .all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
+        let domain_ok = !domain.is_empty()
+            && domain.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+                    && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+            });
+        if !local_ok || !domain_ok {
+            return invalid("An email address looks like name@example.com.");
+        }
+        Ok(Self(value))
+    }
+
+    /// The normalized address.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The normalized address, owned.
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+impl std::fmt::Display for EmailAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A password that meets the policy (NIST SP 800-63B: length, not composition rules).
+///
+/// `Debug` never shows the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewPassword(String);
+
+impl NewPassword {
+    /// The shortest password accepted.
+    pub const MIN_CHARS: usize = 12;
+    /// The longest password accepted (bounds the hashing work an attacker can ask for).
+    pub const MAX_BYTES: usize = 1024;
+
+    /// Checks `raw` against the policy for the field `field`.
+    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+        if raw.is_empty() {
+            return Err(FieldError::new(
+                field,
+                "required",
+                "A password is required.",
+            ));
+        }
+        if raw.chars().count() < Self::MIN_CHARS {
+            return Err(FieldError::new(
+                field,
+                "too_short",
+                format!("A password has at least {} characters.", Self::MIN_CHARS),
+            ));
+        }
+        if raw.len() > Self::MAX_BYTES {
+            return Err(FieldError::new(
+                field,
+                "too_long",
+                format!("A password has at most {} bytes.", Self::MAX_BYTES),
+            ));
+        }
+        if raw.trim().is_empty() {
+            return Err(FieldError::new(
+                field,
+                "blank",
+                "A password cannot be only spaces.",
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// The password, for hashing.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for NewPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewPassword(\"[redacted]\")")
+    }
+}
+
+/// A person's display name: trimmed, 1 to 100 characters, no control characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    /// The longest display name accepted, in characters.
+    pub const MAX_CHARS: usize = 100;
+
+    /// Parses `raw` as a display name for the field `field`.
+    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+        let value = raw.trim();
+        if value.is_empty() {
+            return Err(FieldError::new(
+                field,
+                "required",
+                "A display name is required.",
+            ));
+        }
+        if value.chars().count() > Self::MAX_CHARS {
+            return Err(FieldError::new(
+                field,
+                "too_long",
+                format!("A display name has at most {} characters.", Self::MAX_CHARS),
+            ));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(FieldError::new(
+                field,
+                "invalid_characters",
+                "A display name cannot contain control characters.",
+            ));
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The name, owned.
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// The name of a client, project, team or role: trimmed, 1 to 100 characters, no control
+/// characters. Uniqueness is case-insensitive ([`Name::key`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Name(String);
+
+impl Name {
+    /// The longest name accepted, in characters.
+    pub const MAX_CHARS: usize = 100;
+
+    /// Parses `raw` as a name for the field `field`.
+    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+        let value = raw.trim();
+        if value.is_empty() {
+            return Err(FieldError::new(field, "required", "A name is required."));
+        }
+        if value.chars().count() > Self::MAX_CHARS {
+            return Err(FieldError::new(
+                field,
+                "too_long",
+                format!("A name has at most {} characters.", Self::MAX_CHARS),
+            ));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(FieldError::new(
+                field,
+                "invalid_characters",
+                "A name cannot contain control characters.",
+            ));
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The key names are compared by: lower-case.
+    pub fn key(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+/// Free text of at most 2000 characters, trimmed.
+pub fn parse_description(field: &str, raw: Option<&str>) -> Result<String, FieldError> {
+    let value = raw.unwrap_or_default().trim();
+    if value.chars().count() > 2000 {
+        return Err(FieldError::new(
+            field,
+            "too_long",
+            "A description has at most 2000 characters.",
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// Collects the results of parsing several fields, keeping every error rather than the first.
+#[derive(Debug, Default)]
+pub struct FieldErrors(Vec<FieldError>);
+
+impl FieldErrors {
+    /// An empty collector.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records `result`'s error, if any, and returns its value.
+    pub fn check<T>(&mut self, result: Result<T, FieldError>) -> Option<T> {
+        result.map_err(|e| self.0.push(e)).ok()
+    }
+
+    /// Records an error directly.
+    pub fn push(&mut self, error: FieldError) {
+        self.0.push(error);
+    }
+
+    /// The errors collected so far, or `Ok` when there are none.
+    pub fn finish(self) -> Result<(), Vec<FieldError>> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(self.0)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_addresses_are_normalized() {
+        let email = EmailAddress::parse("email", "  Ada.Lovelace@Example.COM ");
+        assert_eq!(
+            email.map(EmailAddress::into_inner),
+            Ok("ada.lovelace@example.com".into())
+        );
+    }
+
+    #[test]
+    fn malformed_email_addresses_are_refused() {
+        for raw in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "a..b@example.com",
+            "ada@exa mple.com",
+            "ada@-x.com",
+        ] {
+            assert!(
+                EmailAddress::parse("email", raw).is_err(),
+                "{raw:?} was accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn short_passwords_are_refused_with_a_field_pointer() {
+        let err = NewPassword::parse("password", "short").err();
+        assert_eq!(
+            err.map(|e| (e.pointer, e.code)),
+            Some(("/password".into(), "too_short".into()))
+        );
+    }
+
+    #[test]
+    fn a_password_never_shows_in_debug_output() {
+        let password = NewPassword::parse("password", "correct horse battery");
+        assert!(!format!("{password:?}").contains("horse"));
+    }
+
+    #[test]
+    fn display_names_are_trimmed_and_bounded() {
+        assert_eq!(
+            DisplayName::parse("n", "  Ada ").map(DisplayName::into_inner),
+            Ok("Ada".into())
+        );
+        assert!(DisplayName::parse("n", &"x".repeat(101)).is_err());
+        assert!(DisplayName::parse("n", "a\u{7}b").is_err());
+    }
+
+    #[test]
+    fn the_collector_keeps_every_error() {
+        let mut errors = FieldErrors::new();
+        errors.check(EmailAddress::parse("email", "nope"));
+        errors.check(NewPassword::parse("password", "x"));
+        assert_eq!(errors.finish().err().map(|e| e.len()), Some(2));
+    }
+}

@@ -1,0 +1,296 @@
+//! gmac's project tasks, run as `cargo xtask <task>`. They need nothing but Rust (and, for the
+//! browser test, Debian's Chromium, which `test` installs when it runs as root).
+//!
+//! - `spa [--dev]`: build the Leptos SPA to WebAssembly and bundle it into `frontend/dist`.
+//! - `demo`: build the SPA and start `gmac serve --demo` on the embedded SQLite database.
+//! - `test`: every test: unit, API on SQLite and PostgreSQL, the process smoke test, and the
+//!   browser test in headless Chromium.
+//! - `lint`: rustfmt and clippy (`-D warnings`) for the host and for wasm32.
+//! - `openapi`: regenerate `openapi/openapi.json`.
+
+mod pg;
+mod spa;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = workspace_root()?;
+    std::env::set_current_dir(&root)?;
+    match args.first().map(String::as_str) {
+        Some("spa") => spa::build(&root, !args.iter().any(|a| a == "--dev")).map(drop),
+        Some("demo") => demo(&root, &args[1..]),
+        Some("test") => test(&root),
+        Some("lint") => lint(),
+        Some("openapi") => openapi(&root),
+        Some("bench") => bench(&root),
+        _ => {
+            eprintln!("usage: cargo xtask <spa [--dev] | demo | test | lint | openapi | bench>");
+            bail!("unknown task")
+        }
+    }
+}
+
+fn workspace_root() -> anyhow::Result<PathBuf> {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .ancestors()
+        .nth(2)
+        .map(Path::to_path_buf)
+        .context("finding the workspace root")
+}
+
+/// Runs a command, failing with its description if it fails.
+pub(crate) fn run(cmd: &mut Command) -> anyhow::Result<()> {
+    let shown = format!("{cmd:?}");
+    eprintln!("xtask: {shown}");
+    let status = cmd.status().with_context(|| format!("starting {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed with {status}");
+    }
+    Ok(())
+}
+
+pub(crate) fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+}
+
+fn demo(root: &Path, extra: &[String]) -> anyhow::Result<()> {
+    spa::build(root, true)?;
+    let mut cmd = cargo();
+    // The dev profile: it builds in half the time of a release build, shares its artefacts
+    // with the test suite, and hashes passwords at full speed (argon2 is optimized in dev).
+    cmd.args([
+        "run",
+        "--package",
+        "gmac-server",
+        "--bin",
+        "gmac",
+        "--",
+        "serve",
+        "--demo",
+    ]);
+    cmd.args(extra);
+    run(&mut cmd)
+}
+
+fn lint() -> anyhow::Result<()> {
+    run(cargo().args(["fmt", "--all", "--check"]))?;
+    // The SPA is linted for the target it ships on, below.
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--exclude",
+        "gmac-frontend",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    ensure_wasm_target()?;
+    run(cargo().args([
+        "clippy",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        "gmac-types",
+        "-p",
+        "gmac-client",
+        "-p",
+        "gmac-frontend",
+        "--",
+        "-D",
+        "warnings",
+    ]))
+}
+
+fn openapi(root: &Path) -> anyhow::Result<()> {
+    let output = cargo()
+        .args([
+            "run",
+            "--quiet",
+            "--package",
+            "gmac-server",
+            "--bin",
+            "gmac",
+            "--",
+            "openapi",
+        ])
+        .output()
+        .context("running gmac openapi")?;
+    if !output.status.success() {
+        bail!(
+            "gmac openapi failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    std::fs::write(root.join("openapi/openapi.json"), output.stdout)?;
+    eprintln!("xtask: wrote openapi/openapi.json");
+    Ok(())
+}
+
+fn test(root: &Path) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    ensure_chromium()?;
+    ensure_python_module("aiosmtpd", "aiosmtpd==1.4.6")?;
+    spa::build(root, true)?;
+    // The process smoke test runs the real binary.
+    run(cargo().args(["build", "--package", "gmac-server", "--bin", "gmac"]))?;
+
+    let nextest = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+        .args(["nextest", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let runner = |extra_env: &[(&str, &str)], filter: &[&str]| -> anyhow::Result<()> {
+        let mut cmd = cargo();
+        if nextest {
+            cmd.args(["nextest", "run", "--no-fail-fast"]);
+        } else {
+            cmd.args(["test", "--no-fail-fast"]);
+        }
+        cmd.args(filter);
+        cmd.env("GMAC_REQUIRE_E2E", "1");
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        run(&mut cmd)
+    };
+
+    eprintln!("xtask: === every test, on SQLite ===");
+    runner(&[], &["--workspace", "--exclude", "gmac-frontend"])?;
+    // The SPA's own unit tests (pure formatting and state logic) run natively.
+    runner(&[], &["--package", "gmac-frontend", "--lib"])?;
+
+    eprintln!("xtask: === API tests on PostgreSQL ===");
+    let server = pg::Server::start_or_reuse()?;
+    // Same package selection as above, so features unify the same way and nothing rebuilds.
+    let result = runner(
+        // These tests wait on the server's disk, not the CPU: run more at once.
+        &[
+            ("TEST_DATABASE_URL", server.admin_url()),
+            ("NEXTEST_TEST_THREADS", "8"),
+            ("RUST_TEST_THREADS", "8"),
+        ],
+        &["--workspace", "--exclude", "gmac-frontend", "--test", "api"],
+    );
+    server.cleanup();
+    result?;
+    eprintln!("xtask: all tests passed in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+/// HTTP benchmarks, the size of the SPA, and the idle memory of the release binary.
+fn bench(root: &Path) -> anyhow::Result<()> {
+    let bundle = spa::build(root, true)?;
+    run(cargo().args([
+        "build",
+        "--release",
+        "--package",
+        "gmac-server",
+        "--bin",
+        "gmac",
+    ]))?;
+    run(cargo().args(["bench", "--package", "gmac-tests", "--bench", "http"]))?;
+
+    // Idle memory: a release gmac on a fresh SQLite database, after start-up settles.
+    let target_dir =
+        std::env::var("CARGO_TARGET_DIR").map_or_else(|_| root.join("target"), PathBuf::from);
+    let data = std::env::temp_dir().join(format!("gmac-bench-{}", std::process::id()));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let mut child = Command::new(target_dir.join("release/gmac"))
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env("GMAC_DATA_DIR", &data)
+        .env("GMAC_LOG_LEVEL", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()?;
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+    let rss = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS"))
+        .unwrap_or("VmRSS: unknown")
+        .to_owned();
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&data);
+    eprintln!(
+        "xtask: idle release gmac (SQLite, 2 workers on this machine): {}",
+        rss.trim()
+    );
+    eprintln!(
+        "xtask: SPA wasm {} KiB raw, {} KiB gzip",
+        bundle.wasm_bytes / 1024,
+        bundle.wasm_gzip_bytes / 1024
+    );
+    Ok(())
+}
+
+/// Installs a Python package the tests use as a real peer (e.g. the SMTP server) if missing.
+fn ensure_python_module(module: &str, requirement: &str) -> anyhow::Result<()> {
+    let present = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if present {
+        return Ok(());
+    }
+    run(Command::new("python3").args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        requirement,
+    ]))
+}
+
+/// Installs Debian's Chromium and ChromeDriver for the browser test if they are missing.
+/// rustup (since 1.28) no longer installs the targets of `rust-toolchain.toml` for a toolchain
+/// that is already present, so a fresh machine with stable installed lacks wasm32.
+pub(crate) fn ensure_wasm_target() -> anyhow::Result<()> {
+    const TARGET: &str = "wasm32-unknown-unknown";
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .context("running rustup")?;
+    if String::from_utf8_lossy(&installed.stdout)
+        .lines()
+        .any(|line| line.trim() == TARGET)
+    {
+        return Ok(());
+    }
+    run(Command::new("rustup").args(["target", "add", TARGET]))
+}
+
+fn ensure_chromium() -> anyhow::Result<()> {
+    let present = |bin: &str| Path::new(bin).exists();
+    if present("/usr/bin/chromium") && present("/usr/bin/chromedriver") {
+        return Ok(());
+    }
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0"));
+    if !is_root {
+        bail!(
+            "the browser test needs Chromium: run `sudo apt-get install -y chromium chromium-driver`"
+        );
+    }
+    run(Command::new("apt-get").args(["update", "-qq"]))?;
+    run(Command::new("apt-get")
+        .args([
+            "install",
+            "-y",
+            "-qq",
+            "--no-install-recommends",
+            "chromium",
+            "chromium-driver",
+        ])
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+}

@@ -1,0 +1,153 @@
+//! Builds the SPA: cargo for wasm32, wasm-bindgen (as a library, pinned to the same version
+//! as the `wasm-bindgen` crate in Cargo.lock), optional wasm-opt, then content-hashed file
+//! names and an `index.html` that references them.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+use sha2::{Digest, Sha256};
+
+use crate::{cargo, run};
+
+/// Sizes of the bundle, for the record.
+pub(crate) struct Bundle {
+    pub(crate) wasm_bytes: u64,
+    pub(crate) wasm_gzip_bytes: u64,
+}
+
+pub(crate) fn build(root: &Path, release: bool) -> anyhow::Result<Bundle> {
+    let profile = if release { "wasm-release" } else { "dev" };
+    crate::ensure_wasm_target()?;
+    run(cargo().args([
+        "build",
+        "--package",
+        "gmac-frontend",
+        "--lib",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        profile,
+    ]))?;
+    let target_dir =
+        std::env::var("CARGO_TARGET_DIR").map_or_else(|_| root.join("target"), PathBuf::from);
+    let profile_dir = if release { "wasm-release" } else { "debug" };
+    let wasm = target_dir
+        .join("wasm32-unknown-unknown")
+        .join(profile_dir)
+        .join("gmac_frontend.wasm");
+
+    let staging = target_dir.join("spa-staging");
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(&staging)?;
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&wasm)
+        .web(true)?
+        .typescript(false)
+        .debug(!release)
+        .remove_name_section(release)
+        .remove_producers_section(release)
+        .out_name("app")
+        .generate(&staging)
+        .context("running wasm-bindgen")?;
+    let bg = staging.join("app_bg.wasm");
+    if release {
+        optimize(&target_dir, &bg);
+    }
+
+    let dist = root.join("frontend/dist");
+    let _ = std::fs::remove_dir_all(&dist);
+    let assets = dist.join("assets");
+    std::fs::create_dir_all(&assets)?;
+
+    let wasm_name = hashed_copy(&bg, &assets, "app", "_bg.wasm")?;
+    let js_name = hashed_copy(&staging.join("app.js"), &assets, "app", ".js")?;
+    let css_name = hashed_copy(&root.join("frontend/style.css"), &assets, "style", ".css")?;
+    let boot = format!(
+        "import init from './{js_name}';\ninit({{ module_or_path: new URL('./{wasm_name}', import.meta.url) }});\n"
+    );
+    let boot_path = staging.join("boot.js");
+    std::fs::write(&boot_path, boot)?;
+    let boot_name = hashed_copy(&boot_path, &assets, "boot", ".js")?;
+
+    let template = std::fs::read_to_string(root.join("frontend/index.html"))?;
+    if !template.contains("{{STYLE}}") || !template.contains("{{BOOT}}") {
+        bail!("frontend/index.html must contain {{{{STYLE}}}} and {{{{BOOT}}}}");
+    }
+    let index = template
+        .replace("{{STYLE}}", &format!("/assets/{css_name}"))
+        .replace("{{BOOT}}", &format!("/assets/{boot_name}"))
+        .replace("{{WASM}}", &format!("/assets/{wasm_name}"));
+    std::fs::write(dist.join("index.html"), index)?;
+    let public = root.join("frontend/public");
+    if public.exists() {
+        for entry in std::fs::read_dir(public)? {
+            let entry = entry?;
+            std::fs::copy(entry.path(), dist.join(entry.file_name()))?;
+        }
+    }
+
+    let bytes = std::fs::read(assets.join(&wasm_name))?;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&bytes)?;
+    let bundle = Bundle {
+        wasm_bytes: bytes.len() as u64,
+        wasm_gzip_bytes: gz.finish()?.len() as u64,
+    };
+    eprintln!(
+        "xtask: SPA ({profile}) in frontend/dist: {wasm_name} {} KiB raw, {} KiB gzip",
+        bundle.wasm_bytes / 1024,
+        bundle.wasm_gzip_bytes / 1024
+    );
+    Ok(bundle)
+}
+
+/// Copies `src` into `dir` as `<stem>-<hash><suffix>` and returns the new name.
+fn hashed_copy(src: &Path, dir: &Path, stem: &str, suffix: &str) -> anyhow::Result<String> {
+    let bytes = std::fs::read(src).with_context(|| format!("reading {}", src.display()))?;
+    let hash = hex::encode(&Sha256::digest(&bytes)[..8]);
+    let name = format!("{stem}-{hash}{suffix}");
+    std::fs::write(dir.join(&name), bytes)?;
+    Ok(name)
+}
+
+/// Shrinks the module with binaryen's wasm-opt from npm (Debian's binaryen 108 corrupts
+/// wasm-bindgen output; 132 does not). Skipped, with a note, where npm is unavailable.
+fn optimize(target_dir: &Path, wasm: &Path) {
+    let tools = target_dir.join("xtask-tools");
+    let wasm_opt = tools.join("node_modules/.bin/wasm-opt");
+    if !wasm_opt.exists() {
+        let installed = Command::new("npm")
+            .args(["install", "--silent", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&tools)
+            .arg("binaryen@132.0.0")
+            .status()
+            .is_ok_and(|s| s.success());
+        if !installed {
+            eprintln!("xtask: npm could not install binaryen; the SPA is built without wasm-opt");
+            return;
+        }
+    }
+    let optimized = wasm.with_extension("opt.wasm");
+    let ok = Command::new(&wasm_opt)
+        .arg("-Oz")
+        .args([
+            "--enable-bulk-memory",
+            "--enable-nontrapping-float-to-int",
+            "--enable-sign-ext",
+            "--enable-mutable-globals",
+            "--enable-reference-types",
+            "--enable-multivalue",
+        ])
+        .arg(wasm)
+        .arg("-o")
+        .arg(&optimized)
+        .status()
+        .is_ok_and(|s| s.success());
+    if ok {
+        let _ = std::fs::rename(&optimized, wasm);
+    } else {
+        eprintln!("xtask: wasm-opt failed; keeping the unoptimized module");
+    }
+}

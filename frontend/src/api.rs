@@ -1,0 +1,65 @@
+//! Reading the API's failures: problem codes, and the messages pages show for the common ones.
+
+use gmac_client::ApiError;
+use gmac_types::ErrorCode;
+
+/// Items per page of the lists.
+pub const PAGE_SIZE: u32 = 25;
+
+/// The problem code of a failure, if the server sent one.
+pub fn code(err: &ApiError) -> Option<ErrorCode> {
+    err.problem().map(|p| p.code)
+}
+
+/// Whether the failure has the problem code `wanted`.
+pub fn is(err: &ApiError, wanted: ErrorCode) -> bool {
+    code(err) == Some(wanted)
+}
+
+/// What to tell someone whose change lost a race (412 on `If-Match`).
+pub const CHANGED_ELSEWHERE: &str = "Someone else changed this while you were editing. It has \
+     been reloaded with their changes; make your change again.";
+
+/// A message for a failed load or action: the server's own words, with the cases pages see
+/// most put plainly.
+pub fn describe(err: &ApiError) -> String {
+    match code(err) {
+        Some(ErrorCode::Forbidden) => "You do not have permission to do this.".to_owned(),
+        Some(ErrorCode::NotFound) => {
+            "It does not exist any more, or you may not see it.".to_owned()
+        }
+        Some(ErrorCode::PreconditionFailed) => CHANGED_ELSEWHERE.to_owned(),
+        _ => err.message(),
+    }
+}
+
+/// `Some(text)` when `text` is not blank, trimmed: optional filters and fields.
+pub fn non_blank(text: &str) -> Option<String> {
+    let trimmed = text.trim();
+    (!trimmed.is_empty()).then(|| trimmed.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use gmac_types::ProblemDetails;
+
+    use super::*;
+
+    #[test]
+    fn common_failures_read_plainly() {
+        let stale = ApiError::Problem(Box::new(ProblemDetails::new(ErrorCode::PreconditionFailed)));
+        assert_eq!(describe(&stale), CHANGED_ELSEWHERE);
+        assert!(is(&stale, ErrorCode::PreconditionFailed));
+        let other = ApiError::Problem(Box::new(
+            ProblemDetails::new(ErrorCode::Conflict).with_detail("It still has projects."),
+        ));
+        assert_eq!(describe(&other), "It still has projects.");
+        assert_eq!(code(&ApiError::Http { status: 500 }), None);
+    }
+
+    #[test]
+    fn blank_text_is_none() {
+        assert_eq!(non_blank("  "), None);
+        assert_eq!(non_blank(" acme "), Some("acme".to_owned()));
+    }
+}

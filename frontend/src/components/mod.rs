@@ -1,0 +1,16 @@
+//! Building blocks shared by the pages.
+
+pub mod avatar;
+pub mod copy;
+pub mod error_banner;
+pub mod form_field;
+pub mod icon;
+pub mod modal;
+pub mod nav;
+pub mod paging;
+pub mod scope;
+pub mod shell;
+pub mod spinner;
+pub mod tabs;
+pub mod theme_toggle;
+pub mod user_menu;

@@ -1,0 +1,296 @@
+//! `/access/invitations`: invitations sent, inviting someone (email, role, where), and
+//! revoking a pending one.
+
+use gmac_types::validation::EmailAddress;
+use gmac_types::{ErrorCode, FieldError, Invitation, InvitationStatus, NewInvitation};
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::account::use_account;
+use crate::api::{self, describe};
+use crate::areas::Area;
+use crate::components::copy::CopyButton;
+use crate::components::error_banner::{ErrorBanner, NoticeBanner};
+use crate::components::form_field::{FieldMessages, FormErrors, FormField, SubmitButton};
+use crate::components::modal::{Confirm, ConfirmDialog};
+use crate::components::paging::LoadFailed;
+use crate::components::scope::{Directory, RoleSelect, ScopeSelect, parse_scope, role_name};
+use crate::components::spinner::Loading;
+use crate::format::date_time_label;
+use crate::pages::hub::SectionHeader;
+use crate::state::use_auth;
+
+/// The fields of the form, as the server names them.
+const FIELDS: [&str; 3] = ["email", "role", "scope"];
+
+/// A status badge for an invitation.
+fn status_badge(status: InvitationStatus) -> impl IntoView {
+    let (label, class) = match status {
+        InvitationStatus::Pending => ("Pending", "badge badge-accent"),
+        InvitationStatus::Accepted => ("Accepted", "badge badge-success"),
+        InvitationStatus::Revoked => ("Revoked", "badge"),
+        InvitationStatus::Expired => ("Expired", "badge badge-warning"),
+    };
+    view! { <span class=class>{label}</span> }
+}
+
+/// The invitations page.
+#[component]
+#[expect(
+    clippy::too_many_lines,
+    reason = "the list, the invite form and revocation share the page's state"
+)]
+pub fn InvitationsPage() -> impl IntoView {
+    let auth = use_auth();
+    let account = use_account();
+    let notice = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<String>);
+    let link = RwSignal::new(None::<(String, String)>);
+    let confirm = RwSignal::new(None::<Confirm>);
+    let invitations = LocalResource::new(move || async move {
+        auth.call(|c| async move { c.list_invitations().await })
+            .await
+            .map_err(|e| describe(&e))
+    });
+    let roles_load = LocalResource::new(move || async move {
+        auth.call(|c| async move { c.list_roles().await })
+            .await
+            .map_err(|e| describe(&e))
+    });
+    let roles = Signal::derive(move || roles_load.get().and_then(Result::ok).unwrap_or_default());
+    let directory_load = LocalResource::new(move || Directory::load(auth));
+    let directory = Signal::derive(move || {
+        directory_load
+            .get()
+            .and_then(Result::ok)
+            .unwrap_or_default()
+    });
+
+    let email = RwSignal::new(String::new());
+    let role = RwSignal::new(String::new());
+    let scope = RwSignal::new("global".to_owned());
+    let errors = RwSignal::new(FormErrors::default());
+    let busy = RwSignal::new(false);
+    let banner = Signal::derive(move || errors.with(|e| e.banner.clone()));
+    let invite = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        notice.set(None);
+        link.set(None);
+        let mut problems = Vec::new();
+        let address = EmailAddress::parse("email", &email.get_untracked())
+            .map_err(|e| problems.push(e))
+            .ok();
+        let chosen = role.get_untracked();
+        if chosen.is_empty() {
+            problems.push(FieldError::new("role", "required", "Choose a role."));
+        }
+        let Some(address) = address.filter(|_| problems.is_empty()) else {
+            errors.set(FormErrors::from_fields(problems));
+            return;
+        };
+        let request = NewInvitation {
+            email: address.into_inner(),
+            role: chosen,
+            scope: parse_scope(&scope.get_untracked()),
+        };
+        errors.set(FormErrors::default());
+        busy.set(true);
+        spawn_local(async move {
+            let result = auth
+                .call(move |c| {
+                    let request = request.clone();
+                    async move { c.create_invitation(&request).await }
+                })
+                .await;
+            busy.set(false);
+            match result {
+                Ok(created) => {
+                    let to = created.invitation.email.clone();
+                    email.set(String::new());
+                    match created.link.filter(|_| !created.email_sent) {
+                        Some(url) => link.set(Some((to, url.expose().to_owned()))),
+                        None => notice.set(Some(format!("Invitation emailed to {to}."))),
+                    }
+                    invitations.refetch();
+                }
+                Err(err) if api::is(&err, ErrorCode::EmailTaken) => {
+                    errors.set(FormErrors::from_fields(vec![FieldError::new(
+                        "email",
+                        "email_taken",
+                        "Someone with this address already has an account.",
+                    )]));
+                }
+                Err(err) => errors.set(FormErrors::from_api(&err, &FIELDS)),
+            }
+        });
+    };
+
+    let revoke = move |invitation: Invitation| {
+        let id = invitation.id.clone();
+        confirm.set(Some(Confirm::danger(
+            format!("Revoke the invitation to {}?", invitation.email),
+            "The link stops working at once. You can invite them again later.",
+            "Revoke invitation",
+            move || {
+                let id = id.clone();
+                error.set(None);
+                spawn_local(async move {
+                    let result = auth
+                        .call(move |c| {
+                            let id = id.clone();
+                            async move { c.revoke_invitation(&id).await }
+                        })
+                        .await;
+                    match result {
+                        Ok(()) => notice.set(Some("The invitation was revoked.".to_owned())),
+                        Err(err) => error.set(Some(describe(&err))),
+                    }
+                    invitations.refetch();
+                });
+            },
+        )));
+    };
+
+    let rows = move |list: Vec<Invitation>| {
+        let zone = account.time_zone();
+        roles.with(|roles| {
+            directory.with(|directory| {
+                list.into_iter()
+                    .map(|invitation| {
+                        let pending = invitation.status == InvitationStatus::Pending;
+                        let expires = date_time_label(&invitation.expires_at, zone.as_deref());
+                        let for_revoke = invitation.clone();
+                        view! {
+                            <tr data-invitation-email=invitation.email.clone()>
+                                <td>
+                                    <span class="cell-title">{invitation.email.clone()}</span>
+                                </td>
+                                <td>{role_name(roles, &invitation.role)}</td>
+                                <td>{directory.scope_label(&invitation.scope)}</td>
+                                <td>{status_badge(invitation.status)}</td>
+                                <td>{expires}</td>
+                                <td class="cell-actions">
+                                    {pending
+                                        .then(|| {
+                                            view! {
+                                                <button
+                                                    type="button"
+                                                    class="button button-small button-danger-quiet"
+                                                    on:click=move |_| revoke(for_revoke.clone())
+                                                >
+                                                    "Revoke"
+                                                </button>
+                                            }
+                                        })}
+                                </td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()
+            })
+        })
+    };
+
+    view! {
+        <SectionHeader
+            area=Area::Access
+            title="Invitations"
+            summary="Invite people by email: they choose their own name and password, and join with the role you picked."
+        />
+        <NoticeBanner message=notice />
+        <ErrorBanner message=error />
+        {move || {
+            link.get()
+                .map(|(to, url)| {
+                    view! {
+                        <div class="secret-box" role="status" id="invitation-link-box">
+                            <p class="secret-warning">
+                                <span>
+                                    "No email was sent (this gmac has no mail server). Pass this \
+                                     link on to " <strong>{to}</strong> " yourself; it works once."
+                                </span>
+                            </p>
+                            <div class="secret-row">
+                                <code id="invitation-link" class="secret-value">
+                                    {url.clone()}
+                                </code>
+                                <CopyButton text=url />
+                            </div>
+                        </div>
+                    }
+                })
+        }}
+        <section class="card" aria-labelledby="invite-title">
+            <h2 id="invite-title" class="card-title">
+                "Invite someone"
+            </h2>
+            <form class="form card-body" novalidate=true on:submit=invite>
+                <ErrorBanner message=banner />
+                <FormField
+                    id="invite-email"
+                    field="email"
+                    label="Email"
+                    input_type="email"
+                    autocomplete="off"
+                    value=email
+                    errors=errors
+                    disabled=busy
+                />
+                <div class="field-row">
+                    <div class="field">
+                        <label for="invite-role">"Role"</label>
+                        <RoleSelect id="invite-role" value=role roles=roles disabled=busy />
+                        <FieldMessages id="invite-role-error" field="role" errors=errors />
+                    </div>
+                    <div class="field">
+                        <label for="invite-scope">"Where"</label>
+                        <ScopeSelect id="invite-scope" value=scope directory=directory disabled=busy />
+                        <FieldMessages id="invite-scope-error" field="scope" errors=errors />
+                    </div>
+                </div>
+                <div class="form-actions">
+                    <SubmitButton id="send-invitation" label="Send invitation" busy_label="Sending…" busy=busy inline=true />
+                </div>
+            </form>
+        </section>
+        <section class="card section-gap" aria-label="Invitations">
+            {move || match invitations.get() {
+                None => view! { <Loading label="Loading invitations…" /> }.into_any(),
+                Some(Err(message)) => {
+                    view! { <LoadFailed message=message retry=Callback::new(move |()| invitations.refetch()) /> }
+                        .into_any()
+                }
+                Some(Ok(list)) if list.is_empty() => {
+                    view! { <p class="list-empty muted">"No invitations yet."</p> }.into_any()
+                }
+                Some(Ok(list)) => {
+                    view! {
+                        <div class="table-wrap">
+                            <table class="table" id="invitation-table">
+                                <thead>
+                                    <tr>
+                                        <th scope="col">"Email"</th>
+                                        <th scope="col">"Role"</th>
+                                        <th scope="col">"Where"</th>
+                                        <th scope="col">"Status"</th>
+                                        <th scope="col">"Expires"</th>
+                                        <th scope="col">
+                                            <span class="visually-hidden">"Actions"</span>
+                                        </th>
+                                    </tr>
+                                </thead>
+                                <tbody>{rows(list)}</tbody>
+                            </table>
+                        </div>
+                    }
+                        .into_any()
+                }
+            }}
+        </section>
+        <ConfirmDialog request=confirm />
+    }
+}

@@ -1,0 +1,4 @@
+//! User administration.
+
+pub mod detail;
+pub mod list;

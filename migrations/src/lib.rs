@@ -1,0 +1,22 @@
+//! gmac's schema. Migrations are append-only: never edit one that has shipped; add the next.
+//!
+//! Each runs on `SQLite` and `PostgreSQL`; branch on the backend only where the SQL must differ.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261121_000001_identity;
+mod m20261122_000002_access;
+
+/// Applies gmac's migrations in order.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261121_000001_identity::Migration),
+            Box::new(m20261122_000002_access::Migration),
+        ]
+    }
+}

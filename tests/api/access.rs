@@ -1,0 +1,363 @@
+//! Roles and role bindings: the matrix as data, grants at scopes, and no escalation.
+
+use gmac_tests::{Session, TestApp, spawn_app};
+use gmac_types::{
+    NewClient, NewRoleBinding, NewUser, Permission, RoleBindingQuery, Scope, Subject, SubjectKind,
+    UserPatch, UserStatus,
+};
+
+async fn new_user(admin: &Session, email: &str) -> String {
+    admin
+        .client
+        .create_user(&NewUser {
+            email: email.into(),
+            display_name: email.into(),
+            password: "a long test password".into(),
+        })
+        .await
+        .unwrap()
+        .id
+}
+
+fn grant(user_id: &str, role: &str, scope: Scope) -> NewRoleBinding {
+    NewRoleBinding {
+        subject: Subject {
+            kind: SubjectKind::User,
+            id: user_id.into(),
+        },
+        role: role.into(),
+        scope,
+    }
+}
+
+async fn client(app: &TestApp, admin: &Session, name: &str) -> String {
+    let _ = app;
+    admin
+        .client
+        .create_client(&NewClient {
+            name: name.into(),
+            description: None,
+        })
+        .await
+        .unwrap()
+        .id
+}
+
+#[tokio::test]
+async fn the_catalogue_lists_every_permission_and_the_five_builtin_roles() {
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    let permissions = admin.client.list_permissions().await.unwrap();
+    assert_eq!(permissions.len(), Permission::ALL.len());
+    assert!(permissions.iter().all(|p| !p.description.is_empty()));
+    let roles = admin.client.list_roles().await.unwrap();
+    let ids: Vec<&str> = roles.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "super_admin",
+            "admin",
+            "developer",
+            "viewer",
+            "billing_manager"
+        ]
+    );
+    let developer = roles.iter().find(|r| r.id == "developer").unwrap();
+    assert!(!developer.permissions.contains(&Permission::ResourcesDelete));
+    assert_eq!(developer.project_permissions, [Permission::ResourcesDelete]);
+}
+
+#[tokio::test]
+async fn a_developer_may_delete_only_in_projects_where_granted() {
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    let acme = client(&app, &admin, "Acme").await;
+    let shop = admin
+        .client
+        .create_project(&gmac_types::NewProject {
+            client_id: acme.clone(),
+            name: "Shop".into(),
+            description: None,
+        })
+        .await
+        .unwrap();
+    let global_dev = app
+        .user_with_role(&admin, "g@example.com", "developer", Scope::Global)
+        .await;
+    let project_dev = app
+        .user_with_role(
+            &admin,
+            "p@example.com",
+            "developer",
+            Scope::Project {
+                id: shop.id.clone(),
+            },
+        )
+        .await;
+    assert!(
+        !global_dev
+            .client
+            .me()
+            .await
+            .unwrap()
+            .permissions
+            .contains(&Permission::ResourcesDelete)
+    );
+    assert!(
+        project_dev
+            .client
+            .me()
+            .await
+            .unwrap()
+            .permissions
+            .contains(&Permission::ResourcesDelete)
+    );
+}
+
+#[tokio::test]
+async fn role_changes_take_effect_on_the_next_request() {
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    let viewer = app
+        .user_with_role(&admin, "v@example.com", "viewer", Scope::Global)
+        .await;
+    let acme = NewClient {
+        name: "Acme".into(),
+        description: None,
+    };
+    let attempt = || viewer.client.create_client(&acme);
+    assert_eq!(attempt().await.unwrap_err().status(), Some(403));
+    let me = viewer.client.me().await.unwrap();
+    let binding = admin
+        .client
+        .create_role_binding(&grant(&me.id, "admin", Scope::Global))
+        .await
+        .unwrap();
+    attempt().await.unwrap();
+    admin.client.delete_role_binding(&binding.id).await.unwrap();
+    let again = viewer
+        .client
+        .create_client(&NewClient {
+            name: "Globex".into(),
+            description: None,
+        })
+        .await;
+    assert_eq!(again.unwrap_err().status(), Some(403));
+}
+
+#[tokio::test]
+async fn nobody_grants_a_permission_they_do_not_hold() {
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    let acme = client(&app, &admin, "Acme").await;
+    let globex = client(&app, &admin, "Globex").await;
+    let acme_admin = app
+        .user_with_role(
+            &admin,
+            "a@acme.example",
+            "admin",
+            Scope::Client { id: acme.clone() },
+        )
+        .await;
+    let target = new_user(&admin, "t@example.com").await;
+
+    // Inside their client: fine.
+    acme_admin
+        .client
+        .create_role_binding(&grant(
+            &target,
+            "developer",
+            Scope::Client { id: acme.clone() },
+        ))
+        .await
+        .unwrap();
+    // Outside it, or globally: they hold nothing there.
+    let global = acme_admin
+        .client
+        .create_role_binding(&grant(&target, "viewer", Scope::Global))
+        .await;
+    assert_eq!(global.unwrap_err().status(), Some(403));
+    let other = acme_admin
+        .client
+        .create_role_binding(&grant(&target, "viewer", Scope::Client { id: globex }))
+        .await;
+    assert_eq!(
+        other.unwrap_err().status(),
+        Some(422),
+        "another tenant's client is not even named"
+    );
+
+    // A developer manages no users at all.
+    let dev = app
+        .user_with_role(&admin, "d@example.com", "developer", Scope::Global)
+        .await;
+    let err = dev
+        .client
+        .create_role_binding(&grant(&target, "viewer", Scope::Client { id: acme }))
+        .await;
+    assert_eq!(err.unwrap_err().status(), Some(403));
+}
+
+#[tokio::test]
+async fn only_a_super_admin_grants_or_removes_super_admin() {
+    let app = spawn_app().await;
+    let root = app.super_admin().await;
+    let admin = app
+        .user_with_role(&root, "admin@example.com", "admin", Scope::Global)
+        .await;
+    let target = new_user(&root, "t@example.com").await;
+    let err = admin
+        .client
+        .create_role_binding(&grant(&target, "super_admin", Scope::Global))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(403));
+
+    let promoted = root
+        .client
+        .create_role_binding(&grant(&target, "super_admin", Scope::Global))
+        .await
+        .unwrap();
+    assert_eq!(
+        admin
+            .client
+            .delete_role_binding(&promoted.id)
+            .await
+            .unwrap_err()
+            .status(),
+        Some(403)
+    );
+    // Nor may an admin disable a Super Admin.
+    let disable = UserPatch {
+        status: Some(UserStatus::Disabled),
+        ..UserPatch::default()
+    };
+    assert_eq!(
+        admin
+            .client
+            .update_user(&target, &disable)
+            .await
+            .unwrap_err()
+            .status(),
+        Some(403)
+    );
+    root.client.delete_role_binding(&promoted.id).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_last_super_admin_cannot_be_removed() {
+    let app = spawn_app().await;
+    let root = app.super_admin().await;
+    let me = root.client.me().await.unwrap();
+    let bindings = root
+        .client
+        .list_role_bindings(&RoleBindingQuery {
+            subject_id: Some(me.id),
+            ..RoleBindingQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(bindings.len(), 1);
+    assert_eq!(
+        root.client
+            .delete_role_binding(&bindings[0].id)
+            .await
+            .unwrap_err()
+            .status(),
+        Some(409)
+    );
+}
+
+#[tokio::test]
+async fn granting_the_same_role_twice_is_a_conflict_and_unknown_roles_are_invalid() {
+    let app = spawn_app().await;
+    let root = app.super_admin().await;
+    let target = new_user(&root, "t@example.com").await;
+    root.client
+        .create_role_binding(&grant(&target, "viewer", Scope::Global))
+        .await
+        .unwrap();
+    let again = root
+        .client
+        .create_role_binding(&grant(&target, "viewer", Scope::Global))
+        .await
+        .unwrap_err();
+    assert_eq!(again.status(), Some(409));
+    let unknown = root
+        .client
+        .create_role_binding(&grant(&target, "emperor", Scope::Global))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.problem().unwrap().field_errors("role").count(), 1);
+    let nobody = root
+        .client
+        .create_role_binding(&grant("no-such-user", "viewer", Scope::Global))
+        .await
+        .unwrap_err();
+    assert_eq!(nobody.status(), Some(422));
+}
+
+#[tokio::test]
+async fn a_billing_manager_sees_costs_and_budgets_and_nothing_else() {
+    let app = spawn_app().await;
+    let root = app.super_admin().await;
+    let billing = app
+        .user_with_role(&root, "b@example.com", "billing_manager", Scope::Global)
+        .await;
+    let me = billing.client.me().await.unwrap();
+    assert_eq!(
+        me.permissions,
+        [Permission::CostsView, Permission::BudgetsManage]
+    );
+    assert_eq!(
+        billing
+            .client
+            .list_users(&gmac_types::ListQuery::default())
+            .await
+            .unwrap_err()
+            .status(),
+        Some(403)
+    );
+    assert_eq!(
+        billing
+            .client
+            .list_role_bindings(&RoleBindingQuery::default())
+            .await
+            .unwrap_err()
+            .status(),
+        Some(403)
+    );
+}
+
+#[tokio::test]
+async fn a_refused_attempt_is_audited_as_denied() {
+    use gmac_core::entities::audit_log;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    let dev = app
+        .user_with_role(&admin, "d@example.com", "developer", Scope::Global)
+        .await;
+    let attempt = dev
+        .client
+        .create_client(&NewClient {
+            name: "Acme".into(),
+            description: None,
+        })
+        .await;
+    assert_eq!(attempt.unwrap_err().status(), Some(403));
+    let denied = audit_log::Entity::find()
+        .filter(audit_log::Column::Outcome.eq("denied"))
+        .all(&app.core.db)
+        .await
+        .unwrap();
+    assert_eq!(denied.len(), 1);
+    assert_eq!(denied[0].action, "access.denied");
+    assert_eq!(denied[0].actor_label.as_deref(), Some("d@example.com"));
+    assert!(
+        denied[0].details.contains("/api/v1/clients"),
+        "{}",
+        denied[0].details
+    );
+    assert!(gmac_core::audit::verify(&app.core.db).await.unwrap().valid);
+}

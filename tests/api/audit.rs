@@ -1,0 +1,146 @@
+//! Authentication events land in the hash-chained audit log, in the same transaction as the
+//! change, and tampering is detected.
+
+use gmac_core::audit;
+use gmac_core::entities::audit_log;
+use gmac_tests::spawn_app;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+
+async fn actions(app: &gmac_tests::TestApp) -> Vec<(String, String)> {
+    audit_log::Entity::find()
+        .order_by_asc(audit_log::Column::Seq)
+        .all(&app.core.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| (row.action, row.outcome))
+        .collect()
+}
+
+#[tokio::test]
+async fn setup_sign_in_failure_refresh_and_sign_out_are_audited_in_order() {
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    let _ = app.sign_in(&admin.email, &admin.password).await;
+    let _ = app
+        .http()
+        .post(app.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": admin.email, "password": "nope nope nope"}))
+        .send()
+        .await;
+    admin.client.anonymous().refresh().await.unwrap();
+    admin.client.logout().await.unwrap();
+    let expected = [
+        ("setup.complete", "success"),
+        ("auth.login", "success"),
+        ("auth.login", "success"),
+        ("auth.login", "failure"),
+        ("auth.refresh", "success"),
+        ("auth.logout", "success"),
+    ];
+    let got = actions(&app).await;
+    let got: Vec<(&str, &str)> = got.iter().map(|(a, o)| (a.as_str(), o.as_str())).collect();
+    assert_eq!(got, expected);
+
+    let failure = audit_log::Entity::find()
+        .filter(audit_log::Column::Outcome.eq("failure"))
+        .one(&app.core.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(failure.actor_label.as_deref(), Some("ada@example.com"));
+    assert_eq!(failure.ip.as_deref(), Some("127.0.0.1"));
+    assert!(failure.request_id.is_some());
+    assert!(
+        !failure.details.contains("nope"),
+        "the tried password never reaches the log"
+    );
+    assert!(audit::verify(&app.core.db).await.unwrap().valid);
+}
+
+#[tokio::test]
+async fn verification_detects_an_edited_a_deleted_and_an_inserted_entry() {
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    for _ in 0..3 {
+        app.sign_in(&admin.email, &admin.password).await;
+    }
+    let ok = audit::verify(&app.core.db).await.unwrap();
+    assert!(ok.valid);
+    assert_eq!(ok.checked, 5);
+
+    // Edited.
+    let second = audit_log::Entity::find()
+        .filter(audit_log::Column::Seq.eq(2))
+        .one(&app.core.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let original_action = second.action.clone();
+    let mut edited: audit_log::ActiveModel = second.into();
+    edited.action = Set("auth.logout".into());
+    edited.update(&app.core.db).await.unwrap();
+    let result = audit::verify(&app.core.db).await.unwrap();
+    assert!(!result.valid);
+    assert_eq!(
+        result.first_bad.as_ref().map(|b| (b.seq, b.reason)),
+        Some((2, "hash_mismatch"))
+    );
+    app.core
+        .db
+        .execute_unprepared(&format!(
+            "UPDATE audit_log SET action = '{original_action}' WHERE seq = 2"
+        ))
+        .await
+        .unwrap();
+    assert!(audit::verify(&app.core.db).await.unwrap().valid);
+
+    // Deleted.
+    app.core
+        .db
+        .execute_unprepared("DELETE FROM audit_log WHERE seq = 3")
+        .await
+        .unwrap();
+    let result = audit::verify(&app.core.db).await.unwrap();
+    assert_eq!(
+        result.first_bad.map(|b| (b.seq, b.reason)),
+        Some((3, "missing"))
+    );
+
+    // Inserted: a forged row in the gap, hashed correctly but not chained to its predecessor.
+    let mut forged = audit_log::Entity::find()
+        .filter(audit_log::Column::Seq.eq(4))
+        .one(&app.core.db)
+        .await
+        .unwrap()
+        .unwrap();
+    forged.seq = 3;
+    forged.id = uuid::Uuid::now_v7().to_string();
+    forged.prev_hash = "f".repeat(64);
+    forged.hash = audit::entry_hash(&forged);
+    audit_log::Entity::insert(audit_log::ActiveModel::from(forged))
+        .exec_without_returning(&app.core.db)
+        .await
+        .unwrap();
+    let result = audit::verify(&app.core.db).await.unwrap();
+    assert_eq!(
+        result.first_bad.map(|b| (b.seq, b.reason)),
+        Some((3, "chain_mismatch"))
+    );
+}
+
+#[tokio::test]
+async fn truncating_the_end_of_the_log_is_detected() {
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    app.sign_in(&admin.email, &admin.password).await;
+    app.core
+        .db
+        .execute_unprepared("DELETE FROM audit_log WHERE seq = 3")
+        .await
+        .unwrap();
+    let result = audit::verify(&app.core.db).await.unwrap();
+    assert_eq!(result.first_bad.map(|b| b.reason), Some("head_mismatch"));
+}

@@ -1,0 +1,320 @@
+//! Invitations: sent through a real SMTP server, previewed, accepted once, expiring,
+//! revocable, and bounded by what the inviter could grant.
+
+use gmac_tests::smtp::SmtpServer;
+use gmac_tests::{Options, spawn_app, spawn_app_with};
+use gmac_types::{AcceptInvitation, InvitationStatus, NewClient, NewInvitation, Scope};
+
+fn link_token(mail: &str) -> String {
+    // The body is quoted-printable or plain; the link's token is URL-safe base64 after `#`.
+    let flat = mail.replace("=\r\n", "").replace("=\n", "");
+    let start = flat
+        .find("/invite#")
+        .expect("the mail carries the invitation link")
+        + "/invite#".len();
+    flat[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+fn accept(token: &str) -> AcceptInvitation {
+    AcceptInvitation {
+        token: token.into(),
+        display_name: "Grace Hopper".into(),
+        password: "a very long password".into(),
+    }
+}
+
+#[tokio::test]
+async fn an_invitation_mail_reaches_a_real_smtp_server_and_its_link_creates_the_account() {
+    let smtp = SmtpServer::start().await;
+    let app = spawn_app_with(Options {
+        smtp_url: Some(smtp.url()),
+        ..Options::default()
+    })
+    .await;
+    let admin = app.super_admin().await;
+    let acme = admin
+        .client
+        .create_client(&NewClient {
+            name: "Acme".into(),
+            description: None,
+        })
+        .await
+        .unwrap();
+    let created = admin
+        .client
+        .create_invitation(&NewInvitation {
+            email: "Grace@Example.com".into(),
+            role: "developer".into(),
+            scope: Some(Scope::Client {
+                id: acme.id.clone(),
+            }),
+        })
+        .await
+        .unwrap();
+    assert!(created.email_sent);
+    assert!(created.link.is_none(), "a mailed link is not also shown");
+    assert_eq!(created.invitation.email, "grace@example.com");
+
+    let mails = smtp.wait_for(1).await;
+    assert_eq!(mails.len(), 1);
+    let mail = &mails[0];
+    assert!(mail.contains("To: grace@example.com"), "{mail}");
+    assert!(
+        mail.contains("Subject: Ada Lovelace invites you to gmac"),
+        "{mail}"
+    );
+    assert!(
+        mail.contains(&app.address),
+        "the link points at this gmac: {mail}"
+    );
+    let token = link_token(mail);
+
+    let preview = app.new_client().preview_invitation(&token).await.unwrap();
+    assert_eq!(
+        (preview.email.as_str(), preview.role_name.as_str()),
+        ("grace@example.com", "Developer")
+    );
+    assert_eq!(preview.scope_name.as_deref(), Some("Acme"));
+    assert_eq!(preview.invited_by, "Ada Lovelace");
+
+    let user = app
+        .new_client()
+        .accept_invitation(&accept(&token))
+        .await
+        .unwrap();
+    assert_eq!(user.email, "grace@example.com");
+    let grace = app
+        .sign_in("grace@example.com", "a very long password")
+        .await;
+    let me = grace.client.me().await.unwrap();
+    assert_eq!(me.roles[0].role, "developer");
+    assert_eq!(me.roles[0].scope, Scope::Client { id: acme.id });
+
+    // Single use.
+    assert_eq!(
+        app.new_client()
+            .accept_invitation(&accept(&token))
+            .await
+            .unwrap_err()
+            .status(),
+        Some(401)
+    );
+    assert_eq!(
+        app.new_client()
+            .preview_invitation(&token)
+            .await
+            .unwrap_err()
+            .status(),
+        Some(401)
+    );
+    let listed = admin.client.list_invitations().await.unwrap();
+    assert_eq!(listed[0].status, InvitationStatus::Accepted);
+}
+
+#[tokio::test]
+async fn without_a_mail_server_the_inviter_gets_the_link() {
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    let created = admin
+        .client
+        .create_invitation(&NewInvitation {
+            email: "grace@example.com".into(),
+            role: "viewer".into(),
+            scope: None,
+        })
+        .await
+        .unwrap();
+    assert!(!created.email_sent);
+    let link = created.link.unwrap();
+    assert!(
+        link.expose()
+            .starts_with(&format!("{}/invite#", app.address))
+    );
+    let token = link.expose().rsplit('#').next().unwrap().to_owned();
+    app.new_client()
+        .accept_invitation(&accept(&token))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_unreachable_mail_server_still_leaves_a_usable_invitation() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let app = spawn_app_with(Options {
+        smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
+        ..Options::default()
+    })
+    .await;
+    let admin = app.super_admin().await;
+    let created = admin
+        .client
+        .create_invitation(&NewInvitation {
+            email: "grace@example.com".into(),
+            role: "viewer".into(),
+            scope: None,
+        })
+        .await
+        .unwrap();
+    assert!(!created.email_sent);
+    assert!(created.link.is_some());
+}
+
+#[tokio::test]
+async fn invitation_links_expire_and_can_be_withdrawn() {
+    let app = spawn_app_with(Options {
+        manual_clock: true,
+        ..Options::default()
+    })
+    .await;
+    let admin = app.super_admin().await;
+    let invite = |email: &str| NewInvitation {
+        email: email.into(),
+        role: "viewer".into(),
+        scope: None,
+    };
+    let late = admin
+        .client
+        .create_invitation(&invite("late@example.com"))
+        .await
+        .unwrap();
+    let late_token = late
+        .link
+        .unwrap()
+        .expose()
+        .rsplit('#')
+        .next()
+        .unwrap()
+        .to_owned();
+    let withdrawn = admin
+        .client
+        .create_invitation(&invite("gone@example.com"))
+        .await
+        .unwrap();
+    let withdrawn_token = withdrawn
+        .link
+        .unwrap()
+        .expose()
+        .rsplit('#')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    admin
+        .client
+        .revoke_invitation(&withdrawn.invitation.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.new_client()
+            .accept_invitation(&accept(&withdrawn_token))
+            .await
+            .unwrap_err()
+            .status(),
+        Some(401)
+    );
+    app.advance(chrono::Duration::days(8));
+    assert_eq!(
+        app.new_client()
+            .accept_invitation(&accept(&late_token))
+            .await
+            .unwrap_err()
+            .status(),
+        Some(401)
+    );
+    // Eight days on, the admin signs in afresh (access tokens live 15 minutes).
+    let admin = app.sign_in(&admin.email, &admin.password).await;
+    let statuses: Vec<InvitationStatus> = admin
+        .client
+        .list_invitations()
+        .await
+        .unwrap()
+        .iter()
+        .map(|i| i.status)
+        .collect();
+    assert!(
+        statuses.contains(&InvitationStatus::Expired)
+            && statuses.contains(&InvitationStatus::Revoked),
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn nobody_invites_to_more_than_they_could_grant() {
+    let app = spawn_app().await;
+    let root = app.super_admin().await;
+    let acme = root
+        .client
+        .create_client(&NewClient {
+            name: "Acme".into(),
+            description: None,
+        })
+        .await
+        .unwrap();
+    let acme_admin = app
+        .user_with_role(
+            &root,
+            "a@acme.example",
+            "admin",
+            Scope::Client {
+                id: acme.id.clone(),
+            },
+        )
+        .await;
+    let global = NewInvitation {
+        email: "x@example.com".into(),
+        role: "viewer".into(),
+        scope: None,
+    };
+    assert_eq!(
+        acme_admin
+            .client
+            .create_invitation(&global)
+            .await
+            .unwrap_err()
+            .status(),
+        Some(403)
+    );
+    let super_admin = NewInvitation {
+        email: "x@example.com".into(),
+        role: "super_admin".into(),
+        scope: Some(Scope::Client {
+            id: acme.id.clone(),
+        }),
+    };
+    assert_eq!(
+        acme_admin
+            .client
+            .create_invitation(&super_admin)
+            .await
+            .unwrap_err()
+            .status(),
+        Some(403)
+    );
+    let fine = NewInvitation {
+        email: "x@example.com".into(),
+        role: "developer".into(),
+        scope: Some(Scope::Client { id: acme.id }),
+    };
+    acme_admin.client.create_invitation(&fine).await.unwrap();
+    // Someone who already has an account is granted a role, not invited.
+    let existing = NewInvitation {
+        email: "a@acme.example".into(),
+        role: "viewer".into(),
+        scope: None,
+    };
+    assert_eq!(
+        root.client
+            .create_invitation(&existing)
+            .await
+            .unwrap_err()
+            .status(),
+        Some(409)
+    );
+}

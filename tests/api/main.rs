@@ -1,0 +1,32 @@
+//! gmac's API tests: one binary whose modules mirror the routes. Every test starts its own
+//! server and database (SQLite, or PostgreSQL when `TEST_DATABASE_URL` is set).
+
+#![expect(
+    clippy::too_many_lines,
+    reason = "an end-to-end scenario reads best as one story"
+)]
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail by panicking"
+)]
+
+mod abuse;
+mod access;
+mod audit;
+mod audit_api;
+mod auth;
+mod clients;
+mod errors;
+mod invitations;
+mod matrix;
+mod mfa;
+mod openapi;
+mod ops;
+mod process;
+mod profile;
+mod setup;
+mod teams;
+mod tokens;
+mod users;

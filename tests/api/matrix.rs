@@ -1,0 +1,757 @@
+//! The access matrix, proven against the API itself: every operation of
+//! `openapi/openapi.json` is called as an anonymous caller, as each built-in role (bound
+//! globally), and as the admin of another client, and every answer is checked against what
+//! that caller may do. An operation without an expectation here fails the test, so a new
+//! endpoint cannot ship unexamined.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use gmac_tests::{Options, Session, TestApp, spawn_app_with};
+use gmac_types::{
+    NewClient, NewInvitation, NewProject, NewRole, NewRoleBinding, NewTeam, NewTeamMember, NewUser,
+    Permission, Scope, Subject, SubjectKind,
+};
+use serde_json::{Value, json};
+
+/// Who calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Who {
+    Anonymous,
+    Role(&'static str),
+    /// An admin bound to another client only.
+    OtherClientAdmin,
+}
+
+const SA: &str = "super_admin";
+const ADMIN: &str = "admin";
+const DEV: &str = "developer";
+const VIEWER: &str = "viewer";
+const BILLING: &str = "billing_manager";
+
+const CALLERS: [Who; 7] = [
+    Who::Anonymous,
+    Who::Role(SA),
+    Who::Role(ADMIN),
+    Who::Role(DEV),
+    Who::Role(VIEWER),
+    Who::Role(BILLING),
+    Who::OtherClientAdmin,
+];
+
+/// What a caller should get.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    /// Any 2xx.
+    Ok,
+    /// Exactly this status.
+    Status(u16),
+}
+
+/// Who may call an operation.
+#[derive(Clone, Copy, Debug)]
+enum Allow {
+    /// No sign-in: credentials are in the request itself. Anonymous callers get `status`.
+    Public(Outcome),
+    /// Any signed-in user, on their own account.
+    AnyUser,
+    /// These built-in roles; the others get `denied`; the other client's admin gets `other`.
+    Roles {
+        roles: &'static [&'static str],
+        denied: u16,
+        other: Outcome,
+    },
+}
+
+const ADMINS: &[&str] = &[SA, ADMIN];
+const EVERYONE: &[&str] = &[SA, ADMIN, DEV, VIEWER, BILLING];
+
+/// The matrix. `None`: the operation has no expectation yet.
+#[expect(
+    clippy::match_same_arms,
+    reason = "the table is grouped by area, not by outcome"
+)]
+fn allow(operation: &str) -> Option<Allow> {
+    use Outcome::{Ok, Status};
+    let admins = |denied: u16, other: Outcome| Allow::Roles {
+        roles: ADMINS,
+        denied,
+        other,
+    };
+    Some(match operation {
+        // Operations endpoints and the credential exchanges.
+        "get_health" | "get_readiness" | "get_metrics" | "get_setup_status" => Allow::Public(Ok),
+        "complete_setup" => Allow::Public(Status(409)),
+        "create_session" | "delete_session" | "preview_invitation" | "accept_invitation" => {
+            Allow::Public(Ok)
+        }
+        "refresh_session" | "verify_mfa" => Allow::Public(Status(401)),
+        // Self-service.
+        "get_me"
+        | "list_permissions"
+        | "list_roles"
+        | "get_profile"
+        | "update_profile"
+        | "upload_avatar"
+        | "delete_avatar"
+        | "get_avatar"
+        | "change_password"
+        | "list_sessions"
+        | "end_session"
+        | "end_other_sessions"
+        | "list_tokens"
+        | "create_token"
+        | "revoke_token"
+        | "rotate_token"
+        | "start_totp_enrollment"
+        | "confirm_totp_enrollment"
+        | "regenerate_recovery_codes"
+        | "disable_totp"
+        | "list_teams"
+        | "list_clients"
+        | "list_projects" => Allow::AnyUser,
+        // Clients and projects: client A's objects are unknown to client B's admin.
+        "create_client" => admins(403, Status(403)),
+        "get_client" | "get_project" => Allow::Roles {
+            roles: EVERYONE,
+            denied: 403,
+            other: Status(404),
+        },
+        "update_client" | "delete_client" | "create_project" | "update_project"
+        | "delete_project" => admins(403, Status(404)),
+        // Users, bindings, invitations: managing users anywhere shows who exists; global powers
+        // stay global.
+        "list_users" | "list_role_bindings" | "list_invitations" => admins(403, Ok),
+        "get_user" => admins(404, Ok),
+        "create_user" | "update_user" | "create_invitation" => admins(403, Status(403)),
+        "create_role_binding" => admins(403, Status(422)),
+        "delete_role_binding" | "revoke_invitation" => admins(403, Status(404)),
+        // Teams.
+        "create_team" | "update_team" | "delete_team" => admins(403, Status(403)),
+        "get_team" | "list_team_members" => admins(404, Ok),
+        "add_team_member" => admins(404, Status(403)),
+        "remove_team_member" => admins(404, Status(404)),
+        // Custom roles and policies.
+        "create_role" | "update_role" | "delete_role" | "set_role_policy" => {
+            admins(403, Status(403))
+        }
+        // The audit log.
+        "list_audit_events" | "export_audit_events" => admins(403, Ok),
+        "verify_audit_log" => admins(403, Status(403)),
+        _ => return None,
+    })
+}
+
+fn expected(allow: Allow, who: Who) -> Outcome {
+    match (allow, who) {
+        (Allow::Public(outcome), _) => outcome,
+        (_, Who::Anonymous) => Outcome::Status(401),
+        (Allow::AnyUser, _) => Outcome::Ok,
+        (Allow::Roles { roles, denied, .. }, Who::Role(role)) => {
+            if roles.contains(&role) {
+                Outcome::Ok
+            } else {
+                Outcome::Status(denied)
+            }
+        }
+        (Allow::Roles { other, .. }, Who::OtherClientAdmin) => other,
+    }
+}
+
+/// One concrete request.
+struct Call {
+    path: String,
+    body: Option<Body>,
+    /// Send this bearer instead of the caller's main one (a throwaway session of theirs).
+    bearer: Option<String>,
+}
+
+enum Body {
+    Json(Value),
+    Bytes(Vec<u8>, &'static str),
+}
+
+impl Call {
+    fn at(path: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            body: None,
+            bearer: None,
+        }
+    }
+
+    fn json(path: impl Into<String>, body: Value) -> Self {
+        Self {
+            path: path.into(),
+            body: Some(Body::Json(body)),
+            bearer: None,
+        }
+    }
+}
+
+const PASSWORD: &str = "a long test password";
+
+/// The fixtures every call works on.
+struct World {
+    app: TestApp,
+    root: Session,
+    sessions: HashMap<Who, Session>,
+    client_a: String,
+    project_a: String,
+    target_user: String,
+    team: String,
+    custom_role: String,
+    totp_secrets: Mutex<HashMap<Who, String>>,
+    counter: Mutex<u32>,
+}
+
+impl World {
+    async fn build() -> Self {
+        let app = spawn_app_with(Options {
+            manual_clock: true,
+            ..Options::default()
+        })
+        .await;
+        let root = app.super_admin().await;
+        let client_a = root
+            .client
+            .create_client(&NewClient {
+                name: "Acme".into(),
+                description: None,
+            })
+            .await
+            .unwrap()
+            .id;
+        let client_b = root
+            .client
+            .create_client(&NewClient {
+                name: "Globex".into(),
+                description: None,
+            })
+            .await
+            .unwrap()
+            .id;
+        let project_a = root
+            .client
+            .create_project(&NewProject {
+                client_id: client_a.clone(),
+                name: "Shop".into(),
+                description: None,
+            })
+            .await
+            .unwrap()
+            .id;
+        let mut sessions = HashMap::new();
+        for role in [ADMIN, DEV, VIEWER, BILLING] {
+            let session = app
+                .user_with_role(&root, &format!("{role}@example.com"), role, Scope::Global)
+                .await;
+            sessions.insert(Who::Role(role), session);
+        }
+        let other = app
+            .user_with_role(
+                &root,
+                "other@example.com",
+                ADMIN,
+                Scope::Client { id: client_b },
+            )
+            .await;
+        sessions.insert(Who::OtherClientAdmin, other);
+        let target_user = new_user(&root, "target@example.com").await;
+        let team = root
+            .client
+            .create_team(&NewTeam {
+                name: "Platform".into(),
+                description: None,
+            })
+            .await
+            .unwrap()
+            .id;
+        let custom_role = root
+            .client
+            .create_role(&NewRole {
+                name: "Cost reader".into(),
+                description: None,
+                permissions: vec![Permission::CostsView],
+                project_permissions: vec![],
+            })
+            .await
+            .unwrap()
+            .id;
+        root.client
+            .upload_avatar(b"\x89PNG\r\n\x1a\n....".to_vec(), "image/png")
+            .await
+            .unwrap();
+        Self {
+            app,
+            sessions,
+            client_a,
+            project_a,
+            target_user,
+            team,
+            custom_role,
+            root,
+            totp_secrets: Mutex::new(HashMap::new()),
+            counter: Mutex::new(0),
+        }
+    }
+
+    fn session(&self, who: Who) -> Option<&Session> {
+        match who {
+            Who::Anonymous => None,
+            Who::Role(SA) => Some(&self.root),
+            other => self.sessions.get(&other),
+        }
+    }
+
+    fn unique(&self, prefix: &str) -> String {
+        let mut n = self.counter.lock().unwrap();
+        *n += 1;
+        format!("{prefix}{n}")
+    }
+
+    fn now(&self) -> u64 {
+        u64::try_from(self.app.core.now().timestamp()).unwrap()
+    }
+
+    /// The caller's own client, or root's for the anonymous caller (whose call fails anyway).
+    fn own(&self, who: Who) -> &gmac_client::Client {
+        self.session(who).map_or(&self.root.client, |s| &s.client)
+    }
+
+    /// A current TOTP code for `who`, after moving the clock to a fresh step.
+    fn next_code(&self, who: Who) -> String {
+        self.app.advance(chrono::Duration::seconds(30));
+        let secrets = self.totp_secrets.lock().unwrap();
+        let secret = secrets
+            .get(&who)
+            .cloned()
+            .unwrap_or_else(|| "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP".into());
+        gmac_core::auth::totp::code_for_base32(&secret, self.now()).unwrap()
+    }
+}
+
+async fn new_user(root: &Session, email: &str) -> String {
+    root.client
+        .create_user(&NewUser {
+            email: email.into(),
+            display_name: email.into(),
+            password: PASSWORD.into(),
+        })
+        .await
+        .unwrap()
+        .id
+}
+
+/// Builds a valid request for `operation` as `who`, creating fresh targets where the call
+/// changes or deletes something. `None`: no request is known for the operation.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one arm per operation keeps the table readable"
+)]
+async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
+    let root = &world.root.client;
+    let w = world;
+    Some(match operation {
+        "get_health" => Call::at("/healthz"),
+        "get_readiness" => Call::at("/readyz"),
+        "get_metrics" => Call::at("/metrics"),
+        "get_setup_status" => Call::at("/api/v1/setup"),
+        "complete_setup" => Call::json(
+            "/api/v1/setup",
+            json!({"setup_token": "x", "email": "late@example.com", "password": PASSWORD, "display_name": "Late"}),
+        ),
+        "create_session" => Call::json(
+            "/api/v1/auth/login",
+            json!({"email": "viewer@example.com", "password": PASSWORD}),
+        ),
+        "refresh_session" => Call::at("/api/v1/auth/refresh"),
+        "delete_session" => {
+            // Signing out ends the session it is called with: use a throwaway one.
+            let mut call = Call::at("/api/v1/auth/logout");
+            if let Some(session) = w.session(who) {
+                call.bearer = Some(
+                    w.app
+                        .sign_in(&session.email, &session.password)
+                        .await
+                        .access_token,
+                );
+            }
+            call
+        }
+        "verify_mfa" => Call::json(
+            "/api/v1/auth/mfa",
+            json!({"mfa_token": "not-a-token", "code": "123456"}),
+        ),
+        "preview_invitation" | "accept_invitation" => {
+            let email = format!("{}@example.com", w.unique("invitee"));
+            let created = root
+                .create_invitation(&NewInvitation {
+                    email,
+                    role: VIEWER.into(),
+                    scope: None,
+                })
+                .await
+                .unwrap();
+            let token = created
+                .link
+                .unwrap()
+                .expose()
+                .rsplit('#')
+                .next()
+                .unwrap()
+                .to_owned();
+            if operation == "preview_invitation" {
+                Call::json("/api/v1/invitations/lookup", json!({"token": token}))
+            } else {
+                Call::json(
+                    "/api/v1/invitations/accept",
+                    json!({"token": token, "display_name": "New", "password": PASSWORD}),
+                )
+            }
+        }
+        "get_me" => Call::at("/api/v1/me"),
+        "list_permissions" => Call::at("/api/v1/permissions"),
+        "list_roles" => Call::at("/api/v1/roles"),
+        "get_profile" => Call::at("/api/v1/me/profile"),
+        "update_profile" => Call::json("/api/v1/me/profile", json!({"timezone": "Europe/Berlin"})),
+        "upload_avatar" => Call {
+            path: "/api/v1/me/avatar".into(),
+            body: Some(Body::Bytes(b"\x89PNG\r\n\x1a\n..".to_vec(), "image/png")),
+            bearer: None,
+        },
+        "delete_avatar" => Call::at("/api/v1/me/avatar"),
+        "get_avatar" => {
+            let profile = root
+                .upload_avatar(b"\x89PNG\r\n\x1a\n....".to_vec(), "image/png")
+                .await
+                .unwrap();
+            Call::at(format!("/api/v1/users/{}/avatar", profile.id))
+        }
+        "change_password" => Call::json(
+            "/api/v1/me/password",
+            json!({"current_password": current_password(w, who), "new_password": current_password(w, who), "end_other_sessions": false}),
+        ),
+        "list_sessions" => Call::at("/api/v1/me/sessions"),
+        "end_session" => {
+            // A second session of the caller's own, to end.
+            let id = match w.session(who) {
+                Some(session) => {
+                    let second = w.app.sign_in(&session.email, &session.password).await;
+                    let sessions = second.client.list_sessions().await.unwrap();
+                    sessions.into_iter().find(|s| s.current).unwrap().id
+                }
+                None => uuid::Uuid::now_v7().to_string(),
+            };
+            Call::at(format!("/api/v1/me/sessions/{id}"))
+        }
+        "end_other_sessions" => Call::at("/api/v1/me/sessions/end-others"),
+        "list_tokens" => Call::at("/api/v1/tokens"),
+        "create_token" => Call::json(
+            "/api/v1/tokens",
+            json!({"name": "ci", "scopes": ["costs.view"], "expires_in_days": 30}),
+        ),
+        "revoke_token" | "rotate_token" => {
+            let token = w
+                .own(who)
+                .create_token(&gmac_types::NewApiToken {
+                    name: "t".into(),
+                    scopes: vec![Permission::CostsView],
+                    expires_in_days: 30,
+                    scope: None,
+                })
+                .await
+                .unwrap();
+            if operation == "revoke_token" {
+                Call::at(format!("/api/v1/tokens/{}", token.info.id))
+            } else {
+                Call::at(format!("/api/v1/tokens/{}/rotate", token.info.id))
+            }
+        }
+        "start_totp_enrollment" => Call::at("/api/v1/me/mfa/totp"),
+        "confirm_totp_enrollment" => {
+            if who != Who::Anonymous {
+                let enrollment = w.own(who).start_totp_enrollment().await.unwrap();
+                w.totp_secrets
+                    .lock()
+                    .unwrap()
+                    .insert(who, enrollment.secret.expose().to_owned());
+            }
+            Call::json(
+                "/api/v1/me/mfa/totp/confirm",
+                json!({"code": w.next_code(who)}),
+            )
+        }
+        "regenerate_recovery_codes" => Call::json(
+            "/api/v1/me/mfa/recovery-codes",
+            json!({"code": w.next_code(who)}),
+        ),
+        "disable_totp" => Call::json(
+            "/api/v1/me/mfa/totp/disable",
+            json!({"password": current_password(w, who), "code": w.next_code(who)}),
+        ),
+        "list_teams" => Call::at("/api/v1/teams"),
+        "list_clients" => Call::at("/api/v1/clients"),
+        "list_projects" => Call::at("/api/v1/projects"),
+        "create_client" => Call::json("/api/v1/clients", json!({"name": w.unique("Client ")})),
+        "get_client" => Call::at(format!("/api/v1/clients/{}", w.client_a)),
+        "update_client" => Call::json(
+            format!("/api/v1/clients/{}", w.client_a),
+            json!({"description": w.unique("d")}),
+        ),
+        "delete_client" => {
+            let id = root
+                .create_client(&NewClient {
+                    name: w.unique("Doomed "),
+                    description: None,
+                })
+                .await
+                .unwrap()
+                .id;
+            Call::at(format!("/api/v1/clients/{id}"))
+        }
+        "create_project" => Call::json(
+            "/api/v1/projects",
+            json!({"client_id": w.client_a, "name": w.unique("Project ")}),
+        ),
+        "get_project" => Call::at(format!("/api/v1/projects/{}", w.project_a)),
+        "update_project" => Call::json(
+            format!("/api/v1/projects/{}", w.project_a),
+            json!({"description": w.unique("d")}),
+        ),
+        "delete_project" => {
+            let id = root
+                .create_project(&NewProject {
+                    client_id: w.client_a.clone(),
+                    name: w.unique("Doomed "),
+                    description: None,
+                })
+                .await
+                .unwrap()
+                .id;
+            Call::at(format!("/api/v1/projects/{id}"))
+        }
+        "list_users" => Call::at("/api/v1/users"),
+        "get_user" => Call::at(format!("/api/v1/users/{}", w.target_user)),
+        "create_user" => Call::json(
+            "/api/v1/users",
+            json!({"email": format!("{}@example.com", w.unique("made")), "display_name": "Made", "password": PASSWORD}),
+        ),
+        "update_user" => Call::json(
+            format!("/api/v1/users/{}", w.target_user),
+            json!({"display_name": w.unique("Target ")}),
+        ),
+        "list_role_bindings" => Call::at("/api/v1/role-bindings"),
+        "create_role_binding" => {
+            let user = new_user(&w.root, &format!("{}@example.com", w.unique("grantee"))).await;
+            Call::json(
+                "/api/v1/role-bindings",
+                json!({"subject": {"type": "user", "id": user}, "role": VIEWER, "scope": {"type": "client", "id": w.client_a}}),
+            )
+        }
+        "delete_role_binding" => {
+            let user = new_user(&w.root, &format!("{}@example.com", w.unique("grantee"))).await;
+            let binding = root
+                .create_role_binding(&NewRoleBinding {
+                    subject: Subject {
+                        kind: SubjectKind::User,
+                        id: user,
+                    },
+                    role: VIEWER.into(),
+                    scope: Scope::Client {
+                        id: w.client_a.clone(),
+                    },
+                })
+                .await
+                .unwrap();
+            Call::at(format!("/api/v1/role-bindings/{}", binding.id))
+        }
+        "list_invitations" => Call::at("/api/v1/invitations"),
+        "create_invitation" => Call::json(
+            "/api/v1/invitations",
+            json!({"email": format!("{}@example.com", w.unique("invitee")), "role": VIEWER}),
+        ),
+        "revoke_invitation" => {
+            let email = format!("{}@example.com", w.unique("invitee"));
+            let created = root
+                .create_invitation(&NewInvitation {
+                    email,
+                    role: VIEWER.into(),
+                    scope: None,
+                })
+                .await
+                .unwrap();
+            Call::at(format!("/api/v1/invitations/{}", created.invitation.id))
+        }
+        "create_team" => Call::json("/api/v1/teams", json!({"name": w.unique("Team ")})),
+        "get_team" => Call::at(format!("/api/v1/teams/{}", w.team)),
+        "update_team" => Call::json(
+            format!("/api/v1/teams/{}", w.team),
+            json!({"description": w.unique("d")}),
+        ),
+        "delete_team" => {
+            let id = root
+                .create_team(&NewTeam {
+                    name: w.unique("Doomed "),
+                    description: None,
+                })
+                .await
+                .unwrap()
+                .id;
+            Call::at(format!("/api/v1/teams/{id}"))
+        }
+        "list_team_members" => Call::at(format!("/api/v1/teams/{}/members", w.team)),
+        "add_team_member" => {
+            let user = new_user(&w.root, &format!("{}@example.com", w.unique("member"))).await;
+            Call::json(
+                format!("/api/v1/teams/{}/members", w.team),
+                json!({"user_id": user}),
+            )
+        }
+        "remove_team_member" => {
+            let user = new_user(&w.root, &format!("{}@example.com", w.unique("member"))).await;
+            root.add_team_member(
+                &w.team,
+                &NewTeamMember {
+                    user_id: user.clone(),
+                    leader: false,
+                },
+            )
+            .await
+            .unwrap();
+            Call::at(format!("/api/v1/teams/{}/members/{user}", w.team))
+        }
+        "create_role" => Call::json(
+            "/api/v1/roles",
+            json!({"name": w.unique("Role "), "permissions": ["costs.view"]}),
+        ),
+        "update_role" => Call::json(
+            format!("/api/v1/roles/{}", w.custom_role),
+            json!({"description": w.unique("d")}),
+        ),
+        "delete_role" => {
+            let id = root
+                .create_role(&NewRole {
+                    name: w.unique("Doomed "),
+                    description: None,
+                    permissions: vec![Permission::CostsView],
+                    project_permissions: vec![],
+                })
+                .await
+                .unwrap()
+                .id;
+            Call::at(format!("/api/v1/roles/{id}"))
+        }
+        "set_role_policy" => Call::json(
+            format!("/api/v1/roles/{}/policy", w.custom_role),
+            json!({"mfa_required": false}),
+        ),
+        "list_audit_events" => Call::at("/api/v1/audit"),
+        "export_audit_events" => Call::at("/api/v1/audit/export.csv"),
+        "verify_audit_log" => Call::at("/api/v1/audit/verify"),
+        _ => return None,
+    })
+}
+
+fn current_password(world: &World, who: Who) -> String {
+    world
+        .session(who)
+        .map_or_else(|| PASSWORD.to_owned(), |s| s.password.clone())
+}
+
+/// The operations in the order they run: enrolling MFA changes how a user signs in, so the
+/// MFA operations come last, in the order enrol, confirm, use, turn off.
+fn ordered(mut operations: Vec<(String, String, String)>) -> Vec<(String, String, String)> {
+    const LAST: [&str; 4] = [
+        "start_totp_enrollment",
+        "confirm_totp_enrollment",
+        "regenerate_recovery_codes",
+        "disable_totp",
+    ];
+    operations.sort_by_key(|(_, _, id)| {
+        (
+            LAST.iter().position(|l| l == id).map_or(0, |p| p + 1),
+            id.clone(),
+        )
+    });
+    operations
+}
+
+#[tokio::test]
+async fn every_operation_answers_every_caller_as_the_access_matrix_says() {
+    let spec: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../openapi/openapi.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let mut operations = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            operations.push((
+                method.to_uppercase(),
+                path.clone(),
+                op["operationId"].as_str().unwrap().to_owned(),
+            ));
+        }
+    }
+    let missing: Vec<&str> = operations
+        .iter()
+        .map(|(_, _, id)| id.as_str())
+        .filter(|id| allow(id).is_none())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "operations without an access expectation: {missing:?}"
+    );
+
+    let world = World::build().await;
+    let http = world.app.http();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for (method, template, operation) in ordered(operations) {
+        let rule = allow(&operation).unwrap();
+        for who in CALLERS {
+            let call = prepare(&world, &operation, who).await.unwrap_or_else(|| {
+                panic!("{operation}: no request is known for it; add one to `prepare`")
+            });
+            let method: reqwest::Method = method.parse().unwrap();
+            let mut request = http.request(method.clone(), world.app.url(&call.path));
+            if let Some(bearer) = call
+                .bearer
+                .as_ref()
+                .or(world.session(who).map(|s| &s.access_token))
+            {
+                request = request.bearer_auth(bearer);
+            }
+            request = match call.body {
+                Some(Body::Json(value)) => request.json(&value),
+                Some(Body::Bytes(bytes, media_type)) => {
+                    request.header("content-type", media_type).body(bytes)
+                }
+                None => request,
+            };
+            let status = request.send().await.unwrap().status().as_u16();
+            let want = expected(rule, who);
+            let good = match want {
+                Outcome::Ok => (200..300).contains(&status),
+                Outcome::Status(s) => status == s,
+            };
+            checked += 1;
+            if !good {
+                failures.push(format!(
+                    "{method} {template} ({operation}) as {who:?}: got {status}, want {want:?}"
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} calls broke the matrix:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(checked >= 7 * 60, "only {checked} calls were made");
+}

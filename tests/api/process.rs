@@ -1,0 +1,460 @@
+//! Smoke tests of the real `gmac` binary: `serve` (and stopping it with SIGTERM), `migrate`,
+//! `openapi`, and `admin create-user`. `cargo xtask test` builds the binary first.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::PermissionsExt;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use gmac_tests::TestDatabase;
+use gmac_types::{LoginRequest, SetupRequest};
+
+fn gmac_bin() -> PathBuf {
+    if let Ok(path) = std::env::var("GMAC_BIN") {
+        return PathBuf::from(path);
+    }
+    // target/<profile>/deps/api-<hash> → target/<profile>/gmac
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .unwrap()
+        .join("gmac");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p gmac-server --bin gmac` (cargo xtask test does)",
+        bin.display()
+    );
+    bin
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A `gmac serve` child process; killed if the test fails before stopping it.
+struct Server {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn command(dir: &std::path::Path, database_url: &str) -> Command {
+    let mut cmd = Command::new(gmac_bin());
+    cmd.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("GMAC_DATA_DIR", dir.join("data"))
+        .env("GMAC_DATABASE_URL", database_url)
+        .env("GMAC_LOG_FORMAT", "json");
+    cmd
+}
+
+impl Server {
+    fn start(dir: &std::path::Path, database_url: &str) -> Self {
+        Self::start_with(dir, database_url, &[])
+    }
+
+    fn start_with(dir: &std::path::Path, database_url: &str, extra: &[&str]) -> Self {
+        let port = free_port();
+        let mut child = command(dir, database_url)
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            child,
+            lines,
+            base: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// The one-time setup token the server prints on a fresh database.
+    fn setup_token(&self) -> String {
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(Duration::from_mins(2))
+                .expect("gmac printed no setup token");
+            let trimmed = line.trim();
+            if trimmed.len() == 43
+                && trimmed
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return trimmed.to_owned();
+            }
+        }
+    }
+
+    async fn wait_healthy(&self) -> gmac_client::Client {
+        let client = gmac_client::Client::new(&self.base).unwrap();
+        for _ in 0..600 {
+            if client.health().await.is_ok() {
+                return client;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("gmac did not become healthy at {}", self.base);
+    }
+
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        for _ in 0..300 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("gmac did not stop within 30 s of SIGTERM");
+    }
+}
+
+/// Signs in over HTTP and returns who the server says we are.
+async fn sign_in_and_me(
+    client: &gmac_client::Client,
+    email: &str,
+    password: &str,
+) -> gmac_types::Me {
+    let login = client
+        .login(&LoginRequest {
+            email: email.to_owned(),
+            password: password.into(),
+        })
+        .await
+        .unwrap()
+        .token()
+        .unwrap();
+    client
+        .with_token(login.access_token.expose())
+        .me()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_real_binary_serves_the_api_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDatabase::create().await;
+    let server = Server::start(dir.path(), &db.url());
+    let token = server.setup_token();
+    let client = server.wait_healthy().await;
+    assert!(client.readiness().await.is_ok());
+
+    client
+        .complete_setup(&SetupRequest {
+            setup_token: token.into(),
+            email: "ada@example.com".into(),
+            password: "correct horse battery staple".into(),
+            display_name: "Ada".into(),
+        })
+        .await
+        .unwrap();
+    let me = sign_in_and_me(&client, "ada@example.com", "correct horse battery staple").await;
+    assert_eq!(me.roles[0].role, "super_admin");
+
+    let document = client
+        .request(reqwest::Method::GET, "/api/openapi.json")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let committed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../openapi/openapi.json"
+    ))
+    .unwrap();
+    assert!(
+        document == committed,
+        "the running binary serves a different document"
+    );
+
+    if !TestDatabase::on_postgres() {
+        // The embedded default keeps its master key beside the database, readable by its owner only.
+        let key_file = dir.path().join("data/master.key");
+        assert!(key_file.exists());
+        assert_eq!(
+            std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+
+    let status = server.terminate();
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "SIGTERM must end gmac with exit code 0"
+    );
+}
+
+#[tokio::test]
+async fn migrate_and_admin_create_user_work_from_the_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDatabase::create().await;
+    let url = db.url();
+
+    let migrate = command(dir.path(), &url).arg("migrate").output().unwrap();
+    assert!(
+        migrate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrate.stderr)
+    );
+
+    let mut create = command(dir.path(), &url)
+        .args([
+            "admin",
+            "create-user",
+            "--email",
+            "Root@Example.com",
+            "--role",
+            "super_admin",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    create
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long shell password\n")
+        .unwrap();
+    let output = create.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("root@example.com"));
+
+    // A bad role is refused with a message, and nothing is created.
+    let bad = command(dir.path(), &url)
+        .args([
+            "admin",
+            "create-user",
+            "--email",
+            "x@example.com",
+            "--role",
+            "emperor",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+        .wait_with_output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("Unknown role"));
+
+    let server = Server::start(dir.path(), &url);
+    let client = server.wait_healthy().await;
+    assert!(!client.setup_status().await.unwrap().setup_required);
+    let me = sign_in_and_me(&client, "root@example.com", "a long shell password").await;
+    assert_eq!(me.email, "root@example.com");
+    assert_eq!(server.terminate().code(), Some(0));
+}
+
+#[test]
+fn gmac_openapi_prints_the_committed_document() {
+    let output = Command::new(gmac_bin()).arg("openapi").output().unwrap();
+    assert!(output.status.success());
+    let committed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../openapi/openapi.json"
+    ))
+    .unwrap();
+    assert!(
+        output.stdout == committed.as_bytes(),
+        "gmac openapi differs from openapi/openapi.json"
+    );
+}
+
+#[tokio::test]
+async fn demo_mode_prints_working_credentials_for_the_demo_super_admin() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDatabase::create().await;
+    let server = Server::start_with(dir.path(), &db.url(), &["--demo"]);
+    let credentials = loop {
+        let line = server
+            .lines
+            .recv_timeout(Duration::from_mins(2))
+            .expect("demo mode printed no credentials");
+        if let Some(rest) = line.trim().strip_prefix("Sign in as ") {
+            let (email, password) = rest.split_once(" with password ").unwrap();
+            break (email.to_owned(), password.to_owned());
+        }
+    };
+    assert_eq!(credentials.0, "demo@gmac.local");
+    let client = server.wait_healthy().await;
+    // Demo data means no first-run setup.
+    assert!(!client.setup_status().await.unwrap().setup_required);
+    let me = sign_in_and_me(&client, &credentials.0, &credentials.1).await;
+    assert_eq!(me.roles[0].role, "super_admin");
+    assert_eq!(server.terminate().code(), Some(0));
+}
+
+#[tokio::test]
+async fn gmac_login_with_a_token_then_whoami_shows_the_user() {
+    let app = gmac_tests::spawn_app().await;
+    let admin = app.super_admin().await;
+    let created = admin
+        .client
+        .create_token(&gmac_types::NewApiToken {
+            name: "laptop".into(),
+            scopes: vec![gmac_types::Permission::CostsView],
+            expires_in_days: 7,
+            scope: None,
+        })
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let credentials = dir.path().join("credentials.json");
+    let credentials_file = credentials.clone();
+    let gmac = move |args: &[&str], stdin: Option<&str>| {
+        let mut child = Command::new(gmac_bin())
+            .args(args)
+            .env("GMAC_CREDENTIALS", &credentials)
+            .env_remove("GMAC_TOKEN")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(input) = stdin {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+        }
+        child.wait_with_output().unwrap()
+    };
+    let url = app.address.clone();
+    let secret = format!("{}\n", created.token.expose());
+    let login = tokio::task::spawn_blocking({
+        let gmac = gmac.clone();
+        let url = url.clone();
+        move || gmac(&["login", "--url", &url, "--token-stdin"], Some(&secret))
+    })
+    .await
+    .unwrap();
+    assert!(
+        login.status.success(),
+        "{}",
+        String::from_utf8_lossy(&login.stderr)
+    );
+    assert_eq!(
+        std::fs::metadata(&credentials_file)
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+
+    let whoami = tokio::task::spawn_blocking({
+        let gmac = gmac.clone();
+        move || gmac(&["whoami"], None)
+    })
+    .await
+    .unwrap();
+    let out = String::from_utf8_lossy(&whoami.stdout);
+    assert!(
+        whoami.status.success(),
+        "{}",
+        String::from_utf8_lossy(&whoami.stderr)
+    );
+    assert!(
+        out.contains("ada@example.com") && out.contains("ApiToken") && out.contains("costs.view"),
+        "{out}"
+    );
+
+    admin.client.revoke_token(&created.info.id).await.unwrap();
+    let refused = tokio::task::spawn_blocking(move || gmac(&["whoami"], None))
+        .await
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("refused"));
+}
+
+#[tokio::test]
+async fn gmac_audit_verify_checks_the_chain_in_the_database() {
+    use sea_orm::ConnectionTrait;
+    let app = gmac_tests::spawn_app().await;
+    app.super_admin().await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = |url: String, dir: std::path::PathBuf| {
+        move || {
+            Command::new(gmac_bin())
+                .args(["audit", "verify"])
+                .env("GMAC_DATABASE_URL", url)
+                .env("GMAC_DATA_DIR", dir)
+                .output()
+                .unwrap()
+        }
+    };
+    let ok = tokio::task::spawn_blocking(run(app.database_url.clone(), dir.path().into()))
+        .await
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let said = String::from_utf8_lossy(&ok.stdout);
+    assert!(said.contains(" 2 entries checked"), "{said}");
+
+    app.core
+        .db
+        .execute_unprepared("DELETE FROM audit_log WHERE seq = 1")
+        .await
+        .unwrap();
+    let broken = tokio::task::spawn_blocking(run(app.database_url.clone(), dir.path().into()))
+        .await
+        .unwrap();
+    let complaint = String::from_utf8_lossy(&broken.stderr);
+    assert!(!broken.status.success(), "{complaint}");
+    assert!(
+        complaint.contains("broken at entry 1 (missing)"),
+        "stdout: {}\nstderr: {complaint}",
+        String::from_utf8_lossy(&broken.stdout)
+    );
+}

@@ -1,0 +1,179 @@
+//! HTTP benchmark (not a test: nothing here passes or fails). Starts gmac in-process on a fresh
+//! database (SQLite, or PostgreSQL with `TEST_DATABASE_URL`) and reports:
+//! - throughput and latency of `GET /healthz` and of an authenticated `GET /api/v1/me`
+//!   (JWT check plus session, user and role lookups), at 16 concurrent connections;
+//! - sign-in latency for a wrong password and for an unknown account, which should match.
+//!
+//! Run with `cargo xtask bench` (release build). Client and server share the machine's cores,
+//! so the figures are a floor, not a ceiling.
+
+#![expect(
+    clippy::unwrap_used,
+    clippy::print_stdout,
+    reason = "a benchmark program"
+)]
+
+use std::time::{Duration, Instant};
+
+use gmac_tests::{Options, spawn_app_with};
+
+const CONCURRENCY: usize = 16;
+const WINDOW: Duration = Duration::from_secs(5);
+
+struct Stats {
+    requests: usize,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+impl Stats {
+    fn percentile(&self, p: f64) -> Duration {
+        let mut sorted = self.latencies.clone();
+        sorted.sort_unstable();
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss,
+            reason = "an index into a short list"
+        )]
+        let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+        sorted.get(index).copied().unwrap_or_default()
+    }
+
+    fn report(&self, name: &str) {
+        #[expect(clippy::cast_precision_loss, reason = "a rate for display")]
+        let rate = self.requests as f64 / self.elapsed.as_secs_f64();
+        println!(
+            "{name:<34} {rate:>9.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ({} requests)",
+            ms(self.percentile(0.5)),
+            ms(self.percentile(0.99)),
+            self.requests
+        );
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+async fn load(url: String, token: Option<String>) -> Stats {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CONCURRENCY)
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..CONCURRENCY {
+        let (client, url, token) = (client.clone(), url.clone(), token.clone());
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            while start.elapsed() < WINDOW {
+                let t = Instant::now();
+                let mut request = client.get(&url);
+                if let Some(token) = &token {
+                    request = request.bearer_auth(token);
+                }
+                let response = request.send().await.unwrap();
+                assert!(
+                    response.status().is_success(),
+                    "{url}: {}",
+                    response.status()
+                );
+                response.bytes().await.unwrap();
+                latencies.push(t.elapsed());
+            }
+            latencies
+        }));
+    }
+    let mut latencies = Vec::new();
+    for worker in workers {
+        latencies.extend(worker.await.unwrap());
+    }
+    Stats {
+        requests: latencies.len(),
+        elapsed: start.elapsed(),
+        latencies,
+    }
+}
+
+async fn logins(app: &gmac_tests::TestApp, email: &str, n: usize) -> Stats {
+    let client = app.http();
+    let mut latencies = Vec::new();
+    let start = Instant::now();
+    for _ in 0..n {
+        let t = Instant::now();
+        let response = client
+            .post(app.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({"email": email, "password": "definitely not it"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401);
+        latencies.push(t.elapsed());
+    }
+    Stats {
+        requests: n,
+        elapsed: start.elapsed(),
+        latencies,
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let app = spawn_app_with(Options {
+        configure: Some(Box::new(|c| c.workers = 2)),
+        ..Options::default()
+    })
+    .await;
+    let admin = app.super_admin().await;
+    println!(
+        "gmac HTTP benchmark ({}, {CONCURRENCY} connections, {}s per case)",
+        if gmac_tests::TestDatabase::on_postgres() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
+        WINDOW.as_secs()
+    );
+    load(app.url("/healthz"), None).await.report("GET /healthz");
+    load(app.url("/api/v1/me"), Some(admin.access_token.clone()))
+        .await
+        .report("GET /api/v1/me (authenticated)");
+    let token = admin
+        .client
+        .create_token(&gmac_types::NewApiToken {
+            name: "bench".to_owned(),
+            scopes: vec![gmac_types::Permission::ResourcesView],
+            expires_in_days: 1,
+            scope: None,
+        })
+        .await
+        .unwrap();
+    load(app.url("/api/v1/me"), Some(token.token.expose().to_owned()))
+        .await
+        .report("GET /api/v1/me (API token)");
+
+    // Warm up, then alternate so both see the same machine state.
+    logins(&app, &admin.email, 3).await;
+    let mut wrong = Vec::new();
+    let mut unknown = Vec::new();
+    for _ in 0..10 {
+        wrong.extend(logins(&app, &admin.email, 3).await.latencies);
+        unknown.extend(logins(&app, "nobody@example.com", 3).await.latencies);
+    }
+    let total = |l: &[Duration]| l.iter().sum::<Duration>();
+    let wrong = Stats {
+        requests: wrong.len(),
+        elapsed: total(&wrong),
+        latencies: wrong,
+    };
+    let unknown = Stats {
+        requests: unknown.len(),
+        elapsed: total(&unknown),
+        latencies: unknown,
+    };
+    wrong.report("POST /auth/login, wrong password");
+    unknown.report("POST /auth/login, unknown account");
+    let gap = ms(wrong.percentile(0.5)) - ms(unknown.percentile(0.5));
+    println!("sign-in timing gap (median, wrong − unknown): {gap:+.2} ms");
+}
