@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_identity;
 mod m20261122_000002_access;
+mod m20261123_000003_costs;
 
 /// Applies gmac's migrations in order.
 #[derive(Debug)]
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261121_000001_identity::Migration),
             Box::new(m20261122_000002_access::Migration),
+            Box::new(m20261123_000003_costs::Migration),
         ]
     }
 }

@@ -307,7 +307,11 @@ async fn a_billing_manager_sees_costs_and_budgets_and_nothing_else() {
     let me = billing.client.me().await.unwrap();
     assert_eq!(
         me.permissions,
-        [Permission::CostsView, Permission::BudgetsManage]
+        [
+            Permission::CostsView,
+            Permission::CostsManage,
+            Permission::BudgetsManage
+        ]
     );
     assert_eq!(
         billing

@@ -18,6 +18,7 @@ mod audit;
 mod audit_api;
 mod auth;
 mod clients;
+mod costs;
 mod errors;
 mod invitations;
 mod matrix;

@@ -135,6 +135,17 @@ fn allow(operation: &str) -> Option<Allow> {
         "create_role" | "update_role" | "delete_role" | "set_role_policy" => {
             admins(403, Status(403))
         }
+        // Costs: imported by those who manage them, seen by every role with costs.view.
+        "import_costs" => Allow::Roles {
+            roles: &[SA, ADMIN, BILLING],
+            denied: 403,
+            other: Status(404),
+        },
+        "list_cost_imports" | "get_costs" => Allow::Roles {
+            roles: EVERYONE,
+            denied: 403,
+            other: Ok,
+        },
         // The audit log.
         "list_audit_events" | "export_audit_events" => admins(403, Ok),
         "verify_audit_log" => admins(403, Status(403)),
@@ -421,6 +432,21 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
             bearer: None,
         },
         "delete_avatar" => Call::at("/api/v1/me/avatar"),
+        "import_costs" => Call {
+            path: format!("/api/v1/cost-imports?client_id={}", w.client_a),
+            body: Some(Body::Bytes(
+                format!(
+                    "BilledCost,EffectiveCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ServiceName\n\
+                     1.25,1.00,USD,2024-09-01T00:00:00Z,2024-09-02T00:00:00Z,Usage,{}\n",
+                    w.unique("Service ")
+                )
+                .into_bytes(),
+                "text/csv",
+            )),
+            bearer: None,
+        },
+        "list_cost_imports" => Call::at("/api/v1/cost-imports"),
+        "get_costs" => Call::at("/api/v1/costs?from=2024-09-01&to=2024-09-30&group_by=service"),
         "get_avatar" => {
             let profile = root
                 .upload_avatar(b"\x89PNG\r\n\x1a\n....".to_vec(), "image/png")

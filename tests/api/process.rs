@@ -458,3 +458,62 @@ async fn gmac_audit_verify_checks_the_chain_in_the_database() {
         String::from_utf8_lossy(&broken.stdout)
     );
 }
+
+#[tokio::test]
+async fn gmac_costs_import_uploads_a_focus_file_with_progress_and_reports_the_totals() {
+    let app = gmac_tests::spawn_app().await;
+    let admin = app.super_admin().await;
+    let acme = admin
+        .client
+        .create_client(&gmac_types::NewClient {
+            name: "Acme".into(),
+            description: None,
+        })
+        .await
+        .unwrap();
+    let token = admin
+        .client
+        .create_token(&gmac_types::NewApiToken {
+            name: "importer".into(),
+            scopes: vec![
+                gmac_types::Permission::CostsManage,
+                gmac_types::Permission::CostsView,
+            ],
+            expires_in_days: 1,
+            scope: None,
+        })
+        .await
+        .unwrap();
+    let sample = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/data/focus/focus-1.0-sample.csv"
+    );
+    let run = {
+        let url = app.address.clone();
+        let token = token.token.expose().to_owned();
+        let client = acme.id.clone();
+        move || {
+            Command::new(gmac_bin())
+                .args(["costs", "import", sample, "--client", &client])
+                .env("GMAC_URL", &url)
+                .env("GMAC_TOKEN", &token)
+                .output()
+                .unwrap()
+        }
+    };
+    let first = tokio::task::spawn_blocking(run.clone()).await.unwrap();
+    let said = String::from_utf8_lossy(&first.stdout);
+    let progress = String::from_utf8_lossy(&first.stderr);
+    assert!(first.status.success(), "{said}\n{progress}");
+    assert!(said.contains("Imported 1000 rows (FOCUS 1.0)"), "{said}");
+    assert!(said.contains("billed 20.52022672899 USD"), "{said}");
+    assert!(progress.contains("100%"), "{progress}");
+
+    let second = tokio::task::spawn_blocking(run).await.unwrap();
+    assert!(second.status.success());
+    assert!(
+        String::from_utf8_lossy(&second.stdout).contains("already imported"),
+        "{}",
+        String::from_utf8_lossy(&second.stdout)
+    );
+}

@@ -199,6 +199,45 @@ impl Client {
         self.get_query("/api/v1/clients", query).await
     }
 
+    /// `POST /api/v1/cost-imports`: a FOCUS CSV file (gzip'd or not) as the body. Returns the
+    /// import and whether this call added it (`false`: the same file was imported before).
+    pub async fn import_costs(
+        &self,
+        params: &gmac_types::CostImportParams,
+        body: impl Into<reqwest::Body>,
+    ) -> Result<(gmac_types::CostImport, bool)> {
+        let response = self
+            .request(reqwest::Method::POST, "/api/v1/cost-imports")
+            .query(params)
+            .header(reqwest::header::CONTENT_TYPE, "text/csv")
+            .body(body)
+            .send()
+            .await
+            .map_err(network)?;
+        let response = check(response).await?;
+        let created = response.status() == reqwest::StatusCode::CREATED;
+        Ok((decode(response).await?, created))
+    }
+
+    /// `GET /api/v1/cost-imports`.
+    pub async fn list_cost_imports(
+        &self,
+        client_id: Option<&str>,
+    ) -> Result<Vec<gmac_types::CostImport>> {
+        #[derive(Serialize)]
+        struct Query<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            client_id: Option<&'a str>,
+        }
+        self.get_query("/api/v1/cost-imports", &Query { client_id })
+            .await
+    }
+
+    /// `GET /api/v1/costs`.
+    pub async fn costs(&self, query: &gmac_types::CostQuery) -> Result<gmac_types::CostReport> {
+        self.get_query("/api/v1/costs", query).await
+    }
+
     /// `POST /api/v1/clients`.
     pub async fn create_client(&self, input: &NewClient) -> Result<ClientDto> {
         self.post("/api/v1/clients", input).await

@@ -13,9 +13,11 @@ pub mod db;
 pub mod entities;
 pub mod error;
 pub mod export;
+pub mod focus;
 
 pub mod ids;
 pub mod keys;
+pub mod money;
 pub mod ports;
 pub mod services;
 

@@ -55,6 +55,32 @@ pub enum Command {
     Whoami,
     /// Forget the stored token.
     Logout,
+    /// Cloud costs, on the server `gmac login` signed in to.
+    Costs {
+        /// What to do.
+        #[command(subcommand)]
+        command: CostsCommand,
+    },
+}
+
+/// `gmac costs` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CostsCommand {
+    /// Upload a FOCUS CSV file (optionally .gz), showing progress; prints the import's result.
+    Import(CostsImportArgs),
+}
+
+/// `gmac costs import` arguments.
+#[derive(Debug, Args)]
+pub struct CostsImportArgs {
+    /// The FOCUS file.
+    pub file: std::path::PathBuf,
+    /// The id of the client the costs belong to.
+    #[arg(long)]
+    pub client: String,
+    /// Import the valid rows and report the others, instead of refusing the file.
+    #[arg(long)]
+    pub skip_invalid_rows: bool,
 }
 
 /// `gmac login` flags.
@@ -161,6 +187,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Whoami => say(&crate::remote::whoami().await?),
         Command::Logout => say(&crate::remote::logout()?),
+        Command::Costs {
+            command: CostsCommand::Import(args),
+        } => say(&crate::remote::import_costs(&args).await?),
         Command::Openapi => {
             let json = crate::openapi::to_pretty_json(&crate::openapi::document())?;
             std::io::stdout()

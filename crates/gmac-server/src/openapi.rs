@@ -27,6 +27,7 @@ use utoipa_actix_web::AppExt;
 
         (name = "tokens", description = "API tokens for scripts"),
         (name = "audit", description = "The hash-chained audit log"),
+        (name = "costs", description = "Cloud costs: FOCUS imports, reports"),
 
     ),
     modifiers(&SecuritySchemes),

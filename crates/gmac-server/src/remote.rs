@@ -181,3 +181,143 @@ pub fn logout() -> anyhow::Result<String> {
         Err(err) => Err(err).with_context(|| format!("removing {}", path.display())),
     }
 }
+
+/// `gmac costs import FILE --client ID`: streams the file to the server with a progress bar
+/// on standard error, and describes the result.
+pub async fn import_costs(args: &crate::cli::CostsImportArgs) -> anyhow::Result<String> {
+    use std::fmt::Write as _;
+
+    use futures_util::StreamExt;
+    use tokio::io::AsyncReadExt;
+
+    let credentials = load()?;
+    let file = tokio::fs::File::open(&args.file)
+        .await
+        .with_context(|| format!("opening {}", args.file.display()))?;
+    let size = file.metadata().await?.len();
+    let name = args
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned());
+    let progress = Progress::new(size);
+    let chunks = futures_util::stream::unfold(
+        (file, progress, vec![0u8; 1 << 16]),
+        |(mut file, mut progress, mut buf)| async move {
+            match file.read(&mut buf).await {
+                Ok(0) => {
+                    progress.finish();
+                    None
+                }
+                Ok(n) => {
+                    progress.advance(n as u64);
+                    let chunk = buf[..n].to_vec();
+                    Some((Ok::<_, std::io::Error>(chunk), (file, progress, buf)))
+                }
+                Err(err) => Some((Err(err), (file, progress, buf))),
+            }
+        },
+    )
+    .boxed();
+    let params = gmac_types::CostImportParams {
+        client_id: args.client.clone(),
+        on_error: if args.skip_invalid_rows {
+            gmac_types::OnRowError::Skip
+        } else {
+            gmac_types::OnRowError::Reject
+        },
+        file_name: name,
+    };
+    let (import, created) = client(&credentials)?
+        .import_costs(&params, reqwest::Body::wrap_stream(chunks))
+        .await
+        .map_err(|err| match err.problem() {
+            Some(problem) if !problem.errors.is_empty() => {
+                let lines: Vec<String> = problem
+                    .errors
+                    .iter()
+                    .map(|e| format!("  {}", e.detail))
+                    .collect();
+                anyhow::anyhow!("{}\n{}", err.message(), lines.join("\n"))
+            }
+            _ => explain(err),
+        })?;
+    let mut out = if created {
+        format!(
+            "Imported {} rows (FOCUS {}) into client {}: billed {} {}, effective {} {}, {} to {}.",
+            import.rows_imported,
+            import.focus_version,
+            import.client_id,
+            import.billed_cost_total,
+            import.currency,
+            import.effective_cost_total,
+            import.currency,
+            import.first_day.map(|d| d.to_string()).unwrap_or_default(),
+            import.last_day.map(|d| d.to_string()).unwrap_or_default(),
+        )
+    } else {
+        format!(
+            "This file was already imported (import {}); nothing changed.",
+            import.id
+        )
+    };
+    if import.rows_rejected > 0 {
+        let _ = write!(out, "\n{} rows were skipped:", import.rows_rejected);
+        for e in &import.errors {
+            let _ = write!(out, "\n  line {}: {}", e.line, e.reason);
+        }
+    }
+    Ok(out)
+}
+
+/// `12.3 MiB`, without floating point.
+fn mebibytes(bytes: u64) -> String {
+    format!("{}.{} MiB", bytes >> 20, ((bytes & 0xF_FFFF) * 10) >> 20)
+}
+
+/// A one-line progress bar on standard error, redrawn at most every percent.
+struct Progress {
+    total: u64,
+    done: u64,
+    shown: Option<u64>,
+    started: std::time::Instant,
+}
+
+impl Progress {
+    fn new(total: u64) -> Self {
+        Self {
+            total,
+            done: 0,
+            shown: None,
+            started: std::time::Instant::now(),
+        }
+    }
+
+    fn advance(&mut self, by: u64) {
+        self.done += by;
+        let percent = (self.done * 100).checked_div(self.total).unwrap_or(100);
+        if self.shown != Some(percent) {
+            self.shown = Some(percent);
+            let filled = usize::try_from(percent / 4).unwrap_or(25);
+            let mut err = std::io::stderr().lock();
+            let _ = write!(
+                err,
+                "\rUploading [{}{}] {percent:>3}%  {}",
+                "#".repeat(filled),
+                " ".repeat(25 - filled.min(25)),
+                mebibytes(self.done)
+            );
+            let _ = err.flush();
+        }
+    }
+
+    fn finish(&mut self) {
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(
+            err,
+            "\rUploaded {} in {} ms; importing…{}",
+            mebibytes(self.done),
+            self.started.elapsed().as_millis(),
+            " ".repeat(20)
+        );
+    }
+}

@@ -51,6 +51,8 @@ permissions! {
     ResourcesDelete => "resources.delete",
     /// See costs.
     CostsView => "costs.view",
+    /// Import cost data, connect cloud accounts and set how costs are allocated.
+    CostsManage => "costs.manage",
     /// Create and change budgets.
     BudgetsManage => "budgets.manage",
     /// Reveal secret values.
@@ -114,6 +116,7 @@ pub const BUILTIN_ROLES: [BuiltinRole; 5] = [
             P::Ec2StartStop,
             P::ResourcesDelete,
             P::CostsView,
+            P::CostsManage,
             P::BudgetsManage,
             P::SecretsReveal,
             P::AuditView,
@@ -137,8 +140,8 @@ pub const BUILTIN_ROLES: [BuiltinRole; 5] = [
     BuiltinRole {
         id: roles::BILLING_MANAGER,
         name: "Billing Manager",
-        description: "Sees costs and manages budgets, nothing else.",
-        permissions: &[P::CostsView, P::BudgetsManage],
+        description: "Sees costs, imports cost data and manages budgets, nothing else.",
+        permissions: &[P::CostsView, P::CostsManage, P::BudgetsManage],
         project_permissions: &[],
     },
 ];
@@ -278,6 +281,7 @@ mod tests {
             (P::Ec2StartStop, [yes, yes, yes, no, no]),
             (P::CostsView, [yes, yes, yes, yes, yes]),
             (P::BudgetsManage, [yes, yes, no, no, yes]),
+            (P::CostsManage, [yes, yes, no, no, yes]),
             (P::ResourcesDelete, [yes, yes, project, no, no]),
         ];
         let roles = [
@@ -297,7 +301,10 @@ mod tests {
     #[test]
     fn a_billing_manager_holds_nothing_but_costs_and_budgets() {
         let role = builtin_role("billing_manager").map(|r| r.permissions.to_vec());
-        assert_eq!(role, Some(vec![P::CostsView, P::BudgetsManage]));
+        assert_eq!(
+            role,
+            Some(vec![P::CostsView, P::CostsManage, P::BudgetsManage])
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod costs;
 pub mod invitations;
 pub mod mfa;
 pub mod ops;
@@ -27,6 +28,10 @@ pub use access::{
 pub use audit::{AuditEvent, AuditQuery, AuditVerification, BrokenLink};
 pub use auth::{
     AuthMethod, LoginRequest, Me, RoleGrant, Scope, SetupRequest, SetupStatus, TokenResponse, User,
+};
+pub use costs::{
+    CostGroup, CostImport, CostImportParams, CostMetric, CostQuery, CostReport, OnRowError,
+    RowError,
 };
 pub use invitations::{
     AcceptInvitation, CreatedInvitation, Invitation, InvitationPreview, InvitationStatus,

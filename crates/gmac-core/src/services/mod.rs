@@ -5,6 +5,7 @@ pub mod audit_log;
 pub mod authz;
 pub mod bindings;
 pub mod clients;
+pub mod costs;
 pub mod invitations;
 pub mod mfa;
 pub mod paging;

@@ -4,6 +4,7 @@ pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod clients;
+pub mod costs;
 pub mod fallback;
 pub mod invitations;
 pub mod me;
@@ -61,6 +62,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(tokens::create_token)
                 .service(tokens::revoke_token)
                 .service(tokens::rotate_token)
+                .service(costs::import_costs)
+                .service(costs::list_cost_imports)
+                .service(costs::get_costs)
                 .service(audit::list_audit_events)
                 .service(audit::export_audit_events)
                 .service(audit::verify_audit_log)

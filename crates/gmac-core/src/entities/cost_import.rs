@@ -1,0 +1,47 @@
+//! A FOCUS file (or a Cost Explorer sync) whose line items were imported once.
+
+use sea_orm::entity::prelude::*;
+
+/// A `cost_imports` row. Money in units of 10⁻¹¹ (see `crate::money`).
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "cost_imports")]
+pub struct Model {
+    /// UUIDv7.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    /// The client the costs belong to.
+    pub client_id: String,
+    /// The uploaded file's name.
+    pub file_name: Option<String>,
+    /// SHA-256 (hex) of the decompressed file; unique per client.
+    pub sha256: String,
+    /// `1.0`, `1.1` or `1.2`.
+    pub focus_version: String,
+    /// Line items imported.
+    pub rows_imported: i64,
+    /// Rows refused (skipped).
+    pub rows_rejected: i64,
+    /// JSON array of the first refusals.
+    #[sea_orm(column_type = "Text")]
+    pub errors: String,
+    /// Sum of `BilledCost`.
+    pub billed_cost_total: i64,
+    /// Sum of `EffectiveCost`.
+    pub effective_cost_total: i64,
+    /// ISO 4217.
+    pub currency: String,
+    /// `YYYY-MM-DD`.
+    pub first_day: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub last_day: Option<String>,
+    /// The importing user.
+    pub created_by: Option<String>,
+    /// When.
+    pub created_at: DateTimeUtc,
+}
+
+/// No relations are navigated through sea-orm; services join explicitly.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,824 @@
+//! Cloud costs: FOCUS imports into line items and daily rollups, and cost queries over the
+//! rollups.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use gmac_types::{
+    CostGroup, CostImportParams, CostMetric, CostQuery, CostReport, FieldError, OnRowError,
+    Permission, RowError,
+};
+use sea_orm::sea_query::{Alias, Expr, OnConflict, Order};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, ExprTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use sha2::{Digest, Sha256};
+
+use crate::access::Target;
+use crate::audit::{self, AuditEntry};
+use crate::entities::{cost_daily, cost_import, cost_line_item};
+use crate::focus::{Header, Line};
+use crate::services::clients;
+use crate::{Actor, Core, Error, RequestMeta, Result, db, money};
+
+/// Refusals reported in full; the rest are counted.
+const MAX_REPORTED_ERRORS: usize = 100;
+/// Line items per `INSERT` (25 columns each, well under `SQLite`'s 32,766 parameters).
+const INSERT_BATCH: usize = 500;
+/// Parsed lines handed from the reading thread to the writer at a time.
+const READ_BATCH: usize = 2000;
+
+/// A FOCUS file spooled to disk (decompressed), ready to import.
+#[derive(Clone, Debug)]
+pub struct SpooledFile {
+    /// Where it is.
+    pub path: PathBuf,
+    /// SHA-256 (hex) of its bytes.
+    pub sha256: String,
+    /// The name it was uploaded under.
+    pub file_name: Option<String>,
+}
+
+impl SpooledFile {
+    /// Hashes a file already on disk (the CLI's case).
+    pub async fn from_path(path: &Path, file_name: Option<String>) -> Result<Self> {
+        let owned = path.to_owned();
+        let sha256 = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
+            let mut file = std::fs::File::open(&owned)?;
+            let mut hasher = Sha256::new();
+            let mut buf = vec![0u8; 1 << 16];
+            loop {
+                let n = file.read(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buf[..n]);
+            }
+            Ok(hex::encode(hasher.finalize()))
+        })
+        .await
+        .map_err(anyhow::Error::from)?
+        .map_err(anyhow::Error::from)?;
+        Ok(Self {
+            path: path.to_owned(),
+            sha256,
+            file_name,
+        })
+    }
+}
+
+/// One message from the reading thread.
+enum Parsed {
+    Header(&'static str),
+    Lines(Vec<(i64, Line)>),
+    Refused(RowError),
+    Unreadable(String),
+}
+
+/// Reads the file on a blocking thread, sending parsed lines as they come.
+fn read_file(path: &Path, tx: &tokio::sync::mpsc::Sender<Parsed>) {
+    let send = |message| tx.blocking_send(message).is_ok();
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(err) => {
+            send(Parsed::Unreadable(format!(
+                "the file cannot be read: {err}"
+            )));
+            return;
+        }
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .buffer_capacity(1 << 16)
+        .from_reader(std::io::BufReader::with_capacity(1 << 16, file));
+    let header = match reader.headers() {
+        Ok(names) => match Header::parse(names) {
+            Ok(header) => header,
+            Err(err) => {
+                send(Parsed::Unreadable(err.0));
+                return;
+            }
+        },
+        Err(err) => {
+            send(Parsed::Unreadable(format!(
+                "the file is not CSV text: {err}"
+            )));
+            return;
+        }
+    };
+    if !send(Parsed::Header(header.version)) {
+        return;
+    }
+    let width = reader.headers().map_or(0, csv::StringRecord::len);
+    let mut batch = Vec::with_capacity(READ_BATCH);
+    let mut record = csv::StringRecord::new();
+    loop {
+        let line_no = i64::try_from(reader.position().line()).unwrap_or(i64::MAX);
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line_no = i64::try_from(record.position().map_or(0, csv::Position::line))
+                    .unwrap_or(line_no);
+                if record.iter().all(|f| f.trim().is_empty()) {
+                    continue;
+                }
+                match classify(&header, &record, width) {
+                    Ok(line) => {
+                        batch.push((line_no, line));
+                        if batch.len() == READ_BATCH
+                            && !send(Parsed::Lines(std::mem::replace(
+                                &mut batch,
+                                Vec::with_capacity(READ_BATCH),
+                            )))
+                        {
+                            return;
+                        }
+                    }
+                    Err((column, reason)) => {
+                        let refused = RowError {
+                            line: u64::try_from(line_no).unwrap_or_default(),
+                            column,
+                            reason,
+                        };
+                        if !send(Parsed::Refused(refused)) {
+                            return;
+                        }
+                    }
+                }
+            }
+            Err(err) => {
+                let line = err.position().map_or(
+                    u64::try_from(line_no).unwrap_or_default(),
+                    csv::Position::line,
+                );
+                let reason = match err.kind() {
+                    csv::ErrorKind::Utf8 { .. } => "the row is not valid UTF-8 text".to_owned(),
+                    _ => format!("the row cannot be read: {err}"),
+                };
+                if !send(Parsed::Refused(RowError {
+                    line,
+                    column: None,
+                    reason,
+                })) {
+                    return;
+                }
+                if !matches!(err.kind(), csv::ErrorKind::Utf8 { .. }) {
+                    // The reader cannot resynchronise after an I/O or framing error.
+                    break;
+                }
+            }
+        }
+    }
+    if !batch.is_empty() {
+        send(Parsed::Lines(batch));
+    }
+}
+
+/// Parses one record, or says which column is wrong and why.
+fn classify(
+    header: &Header,
+    record: &csv::StringRecord,
+    width: usize,
+) -> std::result::Result<Line, (Option<String>, String)> {
+    if record.len() != width {
+        return Err((
+            None,
+            format!(
+                "the row has {} fields where the header has {width}",
+                record.len()
+            ),
+        ));
+    }
+    header
+        .line(record)
+        .map_err(|p| (p.column.map(str::to_owned), p.reason))
+}
+
+/// The identity of a rollup row within its day.
+fn dims_key(line: &Line) -> String {
+    let mut hasher = Sha256::new();
+    for part in [
+        line.currency.as_str(),
+        &line.provider,
+        &line.billing_account_id,
+        &line.sub_account_id,
+        &line.service_name,
+        &line.service_category,
+        &line.region_id,
+        &line.resource_id,
+        &line.charge_category,
+        &line.tags,
+    ] {
+        hasher.update(part.as_bytes());
+        hasher.update([0x1f]);
+    }
+    hex::encode(&hasher.finalize()[..16])
+}
+
+/// Sums headed for one rollup row.
+struct Rollup {
+    row: cost_daily::Model,
+}
+
+impl Rollup {
+    fn add(&mut self, line: &Line) {
+        self.row.billed_cost += line.billed;
+        self.row.effective_cost += line.effective;
+        self.row.list_cost += line.list.unwrap_or(0);
+        self.row.line_count += 1;
+    }
+}
+
+/// What an import accumulates while it writes.
+#[derive(Default)]
+struct Tally {
+    version: &'static str,
+    imported: u64,
+    rejected: u64,
+    errors: Vec<RowError>,
+    /// Per currency: billed, effective, lines.
+    totals: HashMap<String, (i128, i128, u64)>,
+    first_day: Option<NaiveDate>,
+    last_day: Option<NaiveDate>,
+    rollups: HashMap<(NaiveDate, String), Rollup>,
+}
+
+impl Tally {
+    fn refuse(&mut self, error: RowError) {
+        self.rejected += 1;
+        if self.errors.len() < MAX_REPORTED_ERRORS {
+            self.errors.push(error);
+        }
+    }
+
+    fn count(&mut self, client_id: &str, line: &Line) {
+        self.imported += 1;
+        let total = self.totals.entry(line.currency.clone()).or_default();
+        total.0 += i128::from(line.billed);
+        total.1 += i128::from(line.effective);
+        total.2 += 1;
+        self.first_day = Some(self.first_day.map_or(line.day, |d| Ord::min(d, line.day)));
+        self.last_day = Some(self.last_day.map_or(line.day, |d| Ord::max(d, line.day)));
+        let key = dims_key(line);
+        self.rollups
+            .entry((line.day, key.clone()))
+            .or_insert_with(|| Rollup {
+                row: cost_daily::Model {
+                    client_id: client_id.to_owned(),
+                    day: line.day.to_string(),
+                    dims_key: key,
+                    currency: line.currency.clone(),
+                    provider_name: line.provider.clone(),
+                    billing_account_id: line.billing_account_id.clone(),
+                    sub_account_id: line.sub_account_id.clone(),
+                    service_name: line.service_name.clone(),
+                    service_category: line.service_category.clone(),
+                    region_id: line.region_id.clone(),
+                    resource_id: line.resource_id.clone(),
+                    charge_category: line.charge_category.clone(),
+                    tags: line.tags.clone(),
+                    billed_cost: 0,
+                    effective_cost: 0,
+                    list_cost: 0,
+                    line_count: 0,
+                },
+            })
+            .add(line);
+    }
+
+    /// The currency with the most lines, and its totals.
+    fn main_currency(&self) -> (String, i128, i128) {
+        self.totals
+            .iter()
+            .max_by_key(|(currency, (_, _, lines))| {
+                (*lines, std::cmp::Reverse((*currency).clone()))
+            })
+            .map_or_else(
+                || ("USD".to_owned(), 0, 0),
+                |(currency, (billed, effective, _))| (currency.clone(), *billed, *effective),
+            )
+    }
+}
+
+fn line_row(
+    import_id: &str,
+    client_id: &str,
+    line_no: i64,
+    line: Line,
+) -> cost_line_item::ActiveModel {
+    cost_line_item::Model {
+        import_id: import_id.to_owned(),
+        line_no,
+        client_id: client_id.to_owned(),
+        day: line.day.to_string(),
+        charge_period_start: line.start,
+        charge_period_end: line.end,
+        currency: line.currency,
+        billed_cost: line.billed,
+        effective_cost: line.effective,
+        list_cost: line.list,
+        contracted_cost: line.contracted,
+        provider_name: line.provider,
+        billing_account_id: line.billing_account_id,
+        sub_account_id: line.sub_account_id,
+        service_name: line.service_name,
+        service_category: line.service_category,
+        region_id: line.region_id,
+        resource_id: line.resource_id,
+        charge_category: line.charge_category,
+        sku_id: line.sku_id,
+        charge_description: line.charge_description,
+        consumed_quantity: line.consumed_quantity,
+        consumed_unit: line.consumed_unit,
+        tags: line.tags,
+        attributes: line.attributes,
+    }
+    .into()
+}
+
+/// The wire form of an import; `imported_now` says whether this request added its rows.
+pub fn to_dto(row: cost_import::Model, imported_now: bool) -> gmac_types::CostImport {
+    let day = |d: Option<String>| d.and_then(|d| d.parse::<NaiveDate>().ok());
+    gmac_types::CostImport {
+        id: row.id,
+        client_id: row.client_id,
+        file_name: row.file_name,
+        sha256: row.sha256,
+        focus_version: row.focus_version,
+        rows_imported: if imported_now {
+            u64::try_from(row.rows_imported).unwrap_or_default()
+        } else {
+            0
+        },
+        rows_rejected: if imported_now {
+            u64::try_from(row.rows_rejected).unwrap_or_default()
+        } else {
+            0
+        },
+        errors: if imported_now {
+            serde_json::from_str(&row.errors).unwrap_or_default()
+        } else {
+            Vec::new()
+        },
+        billed_cost_total: money::from_units(row.billed_cost_total),
+        effective_cost_total: money::from_units(row.effective_cost_total),
+        currency: row.currency,
+        first_day: day(row.first_day),
+        last_day: day(row.last_day),
+        created_by: row.created_by,
+        created_at: row.created_at,
+    }
+}
+
+fn refusal(errors: &[RowError], rejected: u64) -> Error {
+    let mut fields: Vec<FieldError> = errors
+        .iter()
+        .map(|e| FieldError {
+            pointer: match &e.column {
+                Some(column) => format!("/lines/{}/{column}", e.line),
+                None => format!("/lines/{}", e.line),
+            },
+            code: "invalid_row".to_owned(),
+            detail: format!("line {}: {}", e.line, e.reason),
+        })
+        .collect();
+    let reported = u64::try_from(errors.len()).unwrap_or(u64::MAX);
+    if rejected > reported {
+        fields.push(FieldError::new(
+            "lines",
+            "more_invalid_rows",
+            format!("and {} more rows with errors", rejected - reported),
+        ));
+    }
+    Error::Validation(fields)
+}
+
+fn unreadable(reason: String) -> Error {
+    Error::Validation(vec![FieldError::new("file", "invalid_focus_file", reason)])
+}
+
+/// Whether the actor may import costs for the client (404 when it may not know the client),
+/// checked before a large upload is read; [`import_focus`] checks again.
+pub fn may_import(actor: &Actor, client_id: &str) -> Result<()> {
+    actor.require_on(
+        Permission::CostsManage,
+        &Target::Client(client_id.to_owned()),
+    )
+}
+
+/// Imports a FOCUS file into `params.client_id`'s costs. Returns the import and whether this
+/// call added it (`false`: the same file was imported before, and nothing changed).
+///
+/// Atomic: either every valid line and its rollups are written, or nothing is. With
+/// [`OnRowError::Reject`] (the default) any refused row refuses the file.
+pub async fn import_focus(
+    core: &Core,
+    actor: &Actor,
+    meta: &RequestMeta,
+    params: &CostImportParams,
+    file: &SpooledFile,
+) -> Result<(gmac_types::CostImport, bool)> {
+    let target = Target::Client(params.client_id.clone());
+    actor.require_on(Permission::CostsManage, &target)?;
+    clients::find(&core.db, &params.client_id).await?;
+
+    let txn = db::begin_write(&core.db).await?;
+    if let Some(existing) = cost_import::Entity::find()
+        .filter(cost_import::Column::ClientId.eq(&params.client_id))
+        .filter(cost_import::Column::Sha256.eq(&file.sha256))
+        .one(&txn)
+        .await?
+    {
+        return Ok((to_dto(existing, false), false));
+    }
+    let now = core.now();
+    let import_id = core.new_id();
+    let file_name = file
+        .file_name
+        .clone()
+        .or_else(|| params.file_name.clone())
+        .map(|n| n.chars().take(255).collect::<String>());
+    // The row exists first, so that line items can reference it; totals are filled at the end.
+    cost_import::Entity::insert(cost_import::ActiveModel {
+        id: Set(import_id.clone()),
+        client_id: Set(params.client_id.clone()),
+        file_name: Set(file_name.clone()),
+        sha256: Set(file.sha256.clone()),
+        focus_version: Set(String::new()),
+        rows_imported: Set(0),
+        rows_rejected: Set(0),
+        errors: Set("[]".to_owned()),
+        billed_cost_total: Set(0),
+        effective_cost_total: Set(0),
+        currency: Set(String::new()),
+        first_day: Set(None),
+        last_day: Set(None),
+        created_by: Set(Some(actor.user_id.clone())),
+        created_at: Set(now),
+    })
+    .exec_without_returning(&txn)
+    .await?;
+
+    let strict = params.on_error == OnRowError::Reject;
+    let mut tally = write_lines(&txn, file, &import_id, &params.client_id, strict).await?;
+    if tally.rejected > 0 && strict {
+        return Err(refusal(&tally.errors, tally.rejected));
+    }
+    if tally.imported == 0 {
+        return Err(unreadable(if tally.rejected > 0 {
+            "no row of the file could be imported".to_owned()
+        } else {
+            "the file has no cost rows".to_owned()
+        }));
+    }
+    write_rollups(&txn, std::mem::take(&mut tally.rollups)).await?;
+
+    let (currency, billed, effective) = tally.main_currency();
+    let units = |sum: i128| {
+        i64::try_from(sum).map_err(|_| {
+            unreadable("the file's total is beyond the ±92 million gmac can hold".to_owned())
+        })
+    };
+    let row = cost_import::Model {
+        id: import_id.clone(),
+        client_id: params.client_id.clone(),
+        file_name,
+        sha256: file.sha256.clone(),
+        focus_version: tally.version.to_owned(),
+        rows_imported: i64::try_from(tally.imported).unwrap_or(i64::MAX),
+        rows_rejected: i64::try_from(tally.rejected).unwrap_or(i64::MAX),
+        errors: serde_json::to_string(&tally.errors).map_err(anyhow::Error::from)?,
+        billed_cost_total: units(billed)?,
+        effective_cost_total: units(effective)?,
+        currency,
+        first_day: tally.first_day.map(|d| d.to_string()),
+        last_day: tally.last_day.map(|d| d.to_string()),
+        created_by: Some(actor.user_id.clone()),
+        created_at: now,
+    };
+    cost_import::Entity::update(cost_import::ActiveModel::from(row.clone()))
+        .exec(&txn)
+        .await?;
+    let entry = AuditEntry::success(actor.audit_actor(), "cost_import.create")
+        .target("cost_import", import_id)
+        .scope(&target)
+        .details(serde_json::json!({
+            "file_name": row.file_name,
+            "sha256": row.sha256,
+            "rows_imported": row.rows_imported,
+            "rows_rejected": row.rows_rejected,
+            "billed_cost_total": money::from_units(row.billed_cost_total).to_string(),
+        }));
+    audit::append(&txn, now, meta, entry).await?;
+    txn.commit().await?;
+    Ok((to_dto(row, true), true))
+}
+
+/// Reads the file and writes its valid lines, tallying as it goes. A strict import that has
+/// refused a row writes no more, but reads on to report every bad row.
+async fn write_lines(
+    conn: &impl ConnectionTrait,
+    file: &SpooledFile,
+    import_id: &str,
+    client_id: &str,
+    strict: bool,
+) -> Result<Tally> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+    let path = file.path.clone();
+    let reader = tokio::task::spawn_blocking(move || read_file(&path, &tx));
+    let mut tally = Tally::default();
+    while let Some(message) = rx.recv().await {
+        match message {
+            Parsed::Header(version) => tally.version = version,
+            Parsed::Unreadable(reason) => return Err(unreadable(reason)),
+            Parsed::Refused(error) => tally.refuse(error),
+            Parsed::Lines(lines) => {
+                for line in &lines {
+                    tally.count(client_id, &line.1);
+                }
+                if strict && tally.rejected > 0 {
+                    continue;
+                }
+                let rows: Vec<_> = lines
+                    .into_iter()
+                    .map(|(no, line)| line_row(import_id, client_id, no, line))
+                    .collect();
+                for chunk in rows.chunks(INSERT_BATCH) {
+                    cost_line_item::Entity::insert_many(chunk.to_vec())
+                        .exec_without_returning(conn)
+                        .await?;
+                }
+            }
+        }
+    }
+    reader.await.map_err(anyhow::Error::from)?;
+    Ok(tally)
+}
+
+/// Adds an import's sums to the daily rollups.
+async fn write_rollups(
+    conn: &impl ConnectionTrait,
+    rollups: HashMap<(NaiveDate, String), Rollup>,
+) -> Result<()> {
+    use cost_daily::Column as C;
+    let add = |column: C| {
+        Expr::col((cost_daily::Entity, column)).add(Expr::col((Alias::new("excluded"), column)))
+    };
+    let rows: Vec<cost_daily::ActiveModel> = rollups.into_values().map(|r| r.row.into()).collect();
+    // 17 columns a row.
+    for chunk in rows.chunks(1000) {
+        cost_daily::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::columns([C::ClientId, C::Day, C::DimsKey])
+                    .value(C::BilledCost, add(C::BilledCost))
+                    .value(C::EffectiveCost, add(C::EffectiveCost))
+                    .value(C::ListCost, add(C::ListCost))
+                    .value(C::LineCount, add(C::LineCount))
+                    .to_owned(),
+            )
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The imports of the clients whose costs the actor may see, newest first.
+pub async fn list_imports(
+    core: &Core,
+    actor: &Actor,
+    client_id: Option<&str>,
+) -> Result<Vec<gmac_types::CostImport>> {
+    actor.ensure_enrolled()?;
+    let mut select = cost_import::Entity::find();
+    if let Some(id) = client_id {
+        actor.require_on(Permission::CostsView, &Target::Client(id.to_owned()))?;
+        select = select.filter(cost_import::Column::ClientId.eq(id));
+    }
+    if let Some(ids) = actor
+        .permissions
+        .visible(Permission::CostsView)
+        .client_ids()
+    {
+        select = select.filter(cost_import::Column::ClientId.is_in(ids));
+    }
+    let rows = select
+        .order_by_desc(cost_import::Column::CreatedAt)
+        .order_by_desc(cost_import::Column::Id)
+        .limit(200)
+        .all(&core.db)
+        .await?;
+    Ok(rows.into_iter().map(|r| to_dto(r, true)).collect())
+}
+
+/// What a cost report groups by.
+#[derive(Clone, Debug)]
+enum Grouping {
+    Column(cost_daily::Column),
+    Month,
+    Tag(String),
+}
+
+fn grouping(raw: &str) -> Result<Grouping> {
+    use cost_daily::Column as C;
+    Ok(match raw {
+        "day" => Grouping::Column(C::Day),
+        "month" => Grouping::Month,
+        "service" => Grouping::Column(C::ServiceName),
+        "service_category" => Grouping::Column(C::ServiceCategory),
+        "account" => Grouping::Column(C::SubAccountId),
+        "billing_account" => Grouping::Column(C::BillingAccountId),
+        "region" => Grouping::Column(C::RegionId),
+        "provider" => Grouping::Column(C::ProviderName),
+        "charge_category" => Grouping::Column(C::ChargeCategory),
+        "resource" => Grouping::Column(C::ResourceId),
+        "client" => Grouping::Column(C::ClientId),
+        other => match other.strip_prefix("tag:") {
+            Some(key) if is_tag_key(key.trim()) => Grouping::Tag(key.trim().to_owned()),
+            _ => {
+                return Err(Error::Validation(vec![FieldError::new(
+                    "group_by",
+                    "invalid_group_by",
+                    "Group by day, month, service, service_category, account, billing_account, \
+                     region, provider, charge_category, resource, client or tag:KEY (a tag \
+                     key of letters, digits, spaces and _.:/=+-@).",
+                )]));
+            }
+        },
+    })
+}
+
+/// Checks a query's range and grouping.
+fn check_query(query: &CostQuery) -> Result<Option<Grouping>> {
+    let mut errors = Vec::new();
+    if query.to < query.from {
+        errors.push(FieldError::new(
+            "to",
+            "before_from",
+            "`to` is before `from`.",
+        ));
+    }
+    if (query.to - query.from).num_days() > 3660 {
+        errors.push(FieldError::new(
+            "to",
+            "range_too_long",
+            "Ask for ten years at most.",
+        ));
+    }
+    let mut group = None;
+    match query.group_by.as_deref().map(grouping).transpose() {
+        Ok(g) => group = g,
+        Err(Error::Validation(mut e)) => errors.append(&mut e),
+        Err(e) => return Err(e),
+    }
+    if errors.is_empty() {
+        Ok(group)
+    } else {
+        Err(Error::Validation(errors))
+    }
+}
+
+/// Sums costs from the daily rollups.
+pub async fn query_costs(core: &Core, actor: &Actor, query: &CostQuery) -> Result<CostReport> {
+    use cost_daily::Column as C;
+    actor.ensure_enrolled()?;
+    let visible = if let Some(id) = &query.client_id {
+        actor.require_on(Permission::CostsView, &Target::Client(id.clone()))?;
+        Some(std::iter::once(id.clone()).collect())
+    } else {
+        if !actor.permissions.can_anywhere(Permission::CostsView) {
+            return Err(Error::Forbidden);
+        }
+        actor
+            .permissions
+            .visible(Permission::CostsView)
+            .client_ids()
+    };
+    let group = check_query(query)?;
+
+    let mut select = cost_daily::Entity::find()
+        .filter(C::Day.gte(query.from.to_string()))
+        .filter(C::Day.lte(query.to.to_string()));
+    if let Some(ids) = visible {
+        select = select.filter(C::ClientId.is_in(ids));
+    }
+    if let Some(service) = &query.service {
+        select = select.filter(C::ServiceName.eq(service));
+    }
+    if let Some(account) = &query.account {
+        select = select.filter(C::SubAccountId.eq(account));
+    }
+    let currency = match &query.currency {
+        Some(c) => c.to_ascii_uppercase(),
+        None => main_currency(&core.db, select.clone()).await?,
+    };
+    let select = select.filter(C::Currency.eq(&currency));
+    let metric = match query.metric {
+        CostMetric::Billed => C::BilledCost,
+        CostMetric::Effective => C::EffectiveCost,
+        CostMetric::List => C::ListCost,
+    };
+    let backend = core.db.get_database_backend();
+    let key_expr = match &group {
+        None => Expr::val(""),
+        Some(Grouping::Column(column)) => Expr::col(*column),
+        Some(Grouping::Month) => Expr::cust("substr(day, 1, 7)"),
+        Some(Grouping::Tag(key)) => tag_expr(backend, key),
+    };
+    let sums: Vec<(Option<String>, Option<String>)> = select
+        .select_only()
+        .column_as(key_expr.clone(), "key")
+        .column_as(Expr::cust(sum_text(metric)), "amount")
+        .group_by(key_expr)
+        .into_tuple()
+        .all(&core.db)
+        .await?;
+    let mut total = 0i128;
+    let mut groups = Vec::with_capacity(sums.len());
+    for (key, amount) in sums {
+        let units: i128 = amount
+            .as_deref()
+            .unwrap_or("0")
+            .split('.')
+            .next()
+            .unwrap_or("0")
+            .parse()
+            .map_err(|_| anyhow::anyhow!("a summed amount is not an integer: {amount:?}"))?;
+        total += units;
+        groups.push((key.filter(|k| !k.is_empty()), units));
+    }
+    let mut groups: Vec<CostGroup> = if group.is_none() {
+        Vec::new()
+    } else {
+        groups
+            .into_iter()
+            .map(|(key, units)| CostGroup {
+                key: key.unwrap_or_else(|| "(none)".to_owned()),
+                amount: money::from_sum(units),
+            })
+            .collect()
+    };
+    match group {
+        Some(Grouping::Column(C::Day) | Grouping::Month) => {
+            groups.sort_by(|a, b| a.key.cmp(&b.key));
+        }
+        _ => groups.sort_by(|a, b| b.amount.cmp(&a.amount).then_with(|| a.key.cmp(&b.key))),
+    }
+    Ok(CostReport {
+        currency,
+        metric: query.metric,
+        total: money::from_sum(total),
+        groups,
+    })
+}
+
+/// The SQL sum of a money column, as text: an exact integer on both backends (`SQLite` sums
+/// integers exactly or fails; `PostgreSQL` sums `bigint` into `numeric`).
+fn sum_text(column: cost_daily::Column) -> String {
+    format!(
+        "CAST(SUM({}) AS TEXT)",
+        sea_orm::IdenStatic::as_str(&column)
+    )
+}
+
+/// Whether `key` is a tag key as AWS allows them (letters, digits, spaces and `_.:/=+-@`),
+/// which also makes it safe to write into SQL as a literal.
+fn is_tag_key(key: &str) -> bool {
+    !key.is_empty()
+        && key.chars().count() <= 128
+        && key
+            .chars()
+            .all(|c| c.is_alphanumeric() || " _.:/=+-@".contains(c))
+}
+
+/// The value of tag `key` (already checked by [`is_tag_key`]) in the rollup's tag object.
+fn tag_expr(backend: DbBackend, key: &str) -> Expr {
+    match backend {
+        DbBackend::Postgres => Expr::cust(format!("(tags::jsonb ->> '{key}')")),
+        _ => Expr::cust(format!("json_extract(tags, '$.\"{key}\"')")),
+    }
+}
+
+/// The currency with the most rollup rows in the selection.
+async fn main_currency(
+    conn: &impl ConnectionTrait,
+    select: sea_orm::Select<cost_daily::Entity>,
+) -> Result<String> {
+    let counts: Vec<(String, i64)> = select
+        .select_only()
+        .column(cost_daily::Column::Currency)
+        .column_as(Expr::cust("COUNT(*)"), "n")
+        .group_by(cost_daily::Column::Currency)
+        .order_by(Expr::cust("COUNT(*)"), Order::Desc)
+        .order_by(cost_daily::Column::Currency, Order::Asc)
+        .limit(1)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(counts
+        .into_iter()
+        .next()
+        .map_or_else(|| "USD".to_owned(), |(c, _)| c))
+}

@@ -1,0 +1,212 @@
+//! Cloud costs: FOCUS imports and cost reports.
+
+use std::io::{Read, Write};
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, post, web};
+use futures_util::StreamExt;
+use gmac_core::services::costs::{self, SpooledFile};
+use gmac_types::{CostImport, CostImportParams, CostQuery, CostReport, ErrorCode};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+use crate::extract::{Actor, Meta};
+use crate::state::AppState;
+
+/// The largest FOCUS file accepted, compressed or not (it is streamed to disk, never held in
+/// memory).
+pub const MAX_IMPORT_BYTES: u64 = 20 * 1024 * 1024 * 1024;
+
+fn too_large() -> ApiError {
+    ApiError::new(ErrorCode::PayloadTooLarge).detail(format!(
+        "A cost file may be at most {} GiB.",
+        MAX_IMPORT_BYTES >> 30
+    ))
+}
+
+/// Streams the body to a temporary file, then (off the async threads) un-gzips it if it is
+/// gzip'd and hashes what a FOCUS reader will read.
+async fn spool(mut payload: web::Payload) -> Result<(tempfile::TempPath, String), ApiError> {
+    let raw = tempfile::NamedTempFile::new().map_err(anyhow::Error::from)?;
+    let (file, raw_path) = raw.into_parts();
+    let mut file = tokio::fs::File::from_std(file);
+    let mut written = 0u64;
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::new(ErrorCode::BadRequest).detail(format!("The upload broke off: {e}"))
+        })?;
+        written += chunk.len() as u64;
+        if written > MAX_IMPORT_BYTES {
+            return Err(too_large());
+        }
+        tokio::io::AsyncWriteExt::write_all(&mut file, &chunk)
+            .await
+            .map_err(anyhow::Error::from)?;
+    }
+    tokio::io::AsyncWriteExt::flush(&mut file)
+        .await
+        .map_err(anyhow::Error::from)?;
+    drop(file);
+    tokio::task::spawn_blocking(move || decode_and_hash(raw_path))
+        .await
+        .map_err(anyhow::Error::from)?
+}
+
+/// Returns the path of the plain CSV and its SHA-256.
+fn decode_and_hash(raw: tempfile::TempPath) -> Result<(tempfile::TempPath, String), ApiError> {
+    let mut source = std::fs::File::open(&raw).map_err(anyhow::Error::from)?;
+    let mut magic = [0u8; 2];
+    let gzipped =
+        source.read(&mut magic).map_err(anyhow::Error::from)? == 2 && magic == [0x1f, 0x8b];
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    if !gzipped {
+        let mut source = std::fs::File::open(&raw).map_err(anyhow::Error::from)?;
+        loop {
+            let n = source.read(&mut buf).map_err(anyhow::Error::from)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+        }
+        return Ok((raw, hex::encode(hasher.finalize())));
+    }
+    let source = std::fs::File::open(&raw).map_err(anyhow::Error::from)?;
+    let mut decoder = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(source));
+    let plain = tempfile::NamedTempFile::new().map_err(anyhow::Error::from)?;
+    let (out, plain_path) = plain.into_parts();
+    let mut out = std::io::BufWriter::new(out);
+    let mut total = 0u64;
+    loop {
+        let n = decoder.read(&mut buf).map_err(|e| {
+            ApiError::new(ErrorCode::BadRequest).detail(format!(
+                "The body looks gzip'd but cannot be decompressed: {e}"
+            ))
+        })?;
+        if n == 0 {
+            break;
+        }
+        total += n as u64;
+        if total > MAX_IMPORT_BYTES {
+            return Err(too_large());
+        }
+        hasher.update(&buf[..n]);
+        out.write_all(&buf[..n]).map_err(anyhow::Error::from)?;
+    }
+    out.flush().map_err(anyhow::Error::from)?;
+    Ok((plain_path, hex::encode(hasher.finalize())))
+}
+
+/// Import a FOCUS 1.0, 1.1 or 1.2 CSV file (optionally gzip'd) as the request body. Needs
+/// `costs.manage` on the client.
+///
+/// The file is streamed, imported atomically and only once: sending the same file again
+/// answers 200 with `rows_imported: 0`. By default a row that breaks the specification refuses
+/// the whole file (422, with each bad line in `errors`); with `on_error=skip` the valid rows
+/// are imported and the others reported.
+#[utoipa::path(
+    tag = "costs",
+    params(CostImportParams),
+    request_body(content = String, content_type = "text/csv", description = "A FOCUS CSV file, optionally gzip'd (`Content-Encoding: gzip` or gzip bytes)"),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Imported", body = CostImport,
+            headers(("Location" = String, description = "The import's URL"))),
+        (status = 200, description = "This file was imported before; nothing changed", body = CostImport),
+        (status = 400, response = crate::routes::docs::BadRequest),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 403, response = crate::routes::docs::Forbidden),
+        (status = 404, response = crate::routes::docs::NotFound),
+        (status = 413, response = crate::routes::docs::PayloadTooLarge),
+        (status = 422, response = crate::routes::docs::ValidationFailed),
+    )
+)]
+#[post("/cost-imports")]
+pub async fn import_costs(
+    state: web::Data<AppState>,
+    actor: Actor,
+    meta: Meta,
+    params: web::Query<CostImportParams>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    // Refuse before reading a large body when the caller may not import here.
+    costs::may_import(&actor, &params.client_id)?;
+    let (path, sha256) = spool(payload).await?;
+    let file = SpooledFile {
+        path: path.to_path_buf(),
+        sha256,
+        file_name: None,
+    };
+    let (import, created) =
+        costs::import_focus(&state.core, &actor, &meta.0, &params, &file).await?;
+    drop(path);
+    Ok(if created {
+        HttpResponse::Created()
+            .insert_header((
+                header::LOCATION,
+                format!("/api/v1/cost-imports/{}", import.id),
+            ))
+            .json(import)
+    } else {
+        HttpResponse::Ok().json(import)
+    })
+}
+
+/// Which client's imports to list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportListQuery {
+    /// Only this client's imports.
+    pub client_id: Option<String>,
+}
+
+/// Recent cost imports (at most 200, newest first) of the clients whose costs you may see.
+#[utoipa::path(
+    tag = "costs",
+    params(ImportListQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Imports", body = Vec<CostImport>),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 404, response = crate::routes::docs::NotFound),
+    )
+)]
+#[get("/cost-imports")]
+pub async fn list_cost_imports(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<ImportListQuery>,
+) -> Result<web::Json<Vec<CostImport>>, ApiError> {
+    Ok(web::Json(
+        costs::list_imports(&state.core, &actor, query.client_id.as_deref()).await?,
+    ))
+}
+
+/// Costs over a range of days, summed exactly from the daily rollups and optionally grouped
+/// (by day, month, service, account, region, provider, charge category, resource, client or
+/// `tag:KEY`). Amounts are decimal strings. Needs `costs.view`; you see the clients where you
+/// hold it.
+#[utoipa::path(
+    tag = "costs",
+    params(CostQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The costs", body = CostReport),
+        (status = 400, response = crate::routes::docs::BadRequest),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 403, response = crate::routes::docs::Forbidden),
+        (status = 404, response = crate::routes::docs::NotFound),
+        (status = 422, response = crate::routes::docs::ValidationFailed),
+    )
+)]
+#[get("/costs")]
+pub async fn get_costs(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<CostQuery>,
+) -> Result<web::Json<CostReport>, ApiError> {
+    Ok(web::Json(
+        costs::query_costs(&state.core, &actor, &query).await?,
+    ))
+}

@@ -1,0 +1,387 @@
+//! FOCUS imports and cost reports, against the real sample of `../shared/data/focus/`.
+
+use std::io::Write;
+use std::str::FromStr;
+
+use gmac_core::entities::{cost_daily, cost_import, cost_line_item};
+use gmac_tests::{Session, TestApp, spawn_app};
+use gmac_types::{CostImportParams, CostMetric, CostQuery, NewClient, OnRowError, Scope};
+use rust_decimal::Decimal;
+use sea_orm::{EntityTrait, PaginatorTrait};
+
+const SAMPLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/data/focus/focus-1.0-sample.csv"
+);
+
+fn sample() -> Vec<u8> {
+    std::fs::read(SAMPLE).expect("the FOCUS sample is at ../shared/data/focus/")
+}
+
+/// The file's own totals, summed independently of gmac's importer.
+fn sample_totals(column: &str) -> Decimal {
+    let mut reader = csv::Reader::from_path(SAMPLE).unwrap();
+    let index = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == column)
+        .unwrap();
+    reader
+        .records()
+        .map(|r| Decimal::from_str(&r.unwrap()[index]).unwrap())
+        .sum()
+}
+
+fn params(client_id: &str) -> CostImportParams {
+    CostImportParams {
+        client_id: client_id.to_owned(),
+        on_error: OnRowError::Reject,
+        file_name: Some("focus-1.0-sample.csv".to_owned()),
+    }
+}
+
+async fn admin_with_client(app: &TestApp) -> (Session, String) {
+    let admin = app.super_admin().await;
+    let client = admin
+        .client
+        .create_client(&NewClient {
+            name: "Acme".into(),
+            description: None,
+        })
+        .await
+        .unwrap();
+    (admin, client.id)
+}
+
+async fn counts(app: &TestApp) -> (u64, u64, u64) {
+    (
+        cost_import::Entity::find()
+            .count(&app.core.db)
+            .await
+            .unwrap(),
+        cost_line_item::Entity::find()
+            .count(&app.core.db)
+            .await
+            .unwrap(),
+        cost_daily::Entity::find()
+            .count(&app.core.db)
+            .await
+            .unwrap(),
+    )
+}
+
+fn september() -> CostQuery {
+    CostQuery {
+        from: "2024-08-01".parse().unwrap(),
+        to: "2024-10-31".parse().unwrap(),
+        ..CostQuery::default()
+    }
+}
+
+#[tokio::test]
+async fn the_focus_sample_imports_every_row_with_exact_totals_once() {
+    let app = spawn_app().await;
+    let (admin, client_id) = admin_with_client(&app).await;
+
+    let (import, created) = admin
+        .client
+        .import_costs(&params(&client_id), sample())
+        .await
+        .unwrap();
+    assert!(created);
+    assert_eq!(import.rows_imported, 1000);
+    assert_eq!(import.rows_rejected, 0);
+    assert_eq!(import.focus_version, "1.0");
+    assert_eq!(import.currency, "USD");
+    assert_eq!(import.billed_cost_total, sample_totals("BilledCost"));
+    assert_eq!(import.effective_cost_total, sample_totals("EffectiveCost"));
+    assert_eq!(import.billed_cost_total.round_dp(2).to_string(), "20.52");
+    assert_eq!(import.effective_cost_total.round_dp(2).to_string(), "14.98");
+    let (imports, lines, rollups) = counts(&app).await;
+    assert_eq!((imports, lines), (1, 1000));
+    assert!(rollups > 0 && rollups <= 1000, "{rollups}");
+
+    // The same file again, even gzip'd, adds nothing.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&sample()).unwrap();
+    let (again, created) = admin
+        .client
+        .import_costs(&params(&client_id), gz.finish().unwrap())
+        .await
+        .unwrap();
+    assert!(!created);
+    assert_eq!(again.rows_imported, 0);
+    assert_eq!(again.id, import.id);
+    assert_eq!(counts(&app).await, (1, 1000, rollups));
+
+    // The report, read from the rollups, matches the file to the last digit.
+    let total = admin.client.costs(&september()).await.unwrap();
+    assert_eq!(total.total, sample_totals("BilledCost"));
+    assert!(total.groups.is_empty());
+    let effective = admin
+        .client
+        .costs(&CostQuery {
+            metric: CostMetric::Effective,
+            ..september()
+        })
+        .await
+        .unwrap();
+    assert_eq!(effective.total, sample_totals("EffectiveCost"));
+    for group_by in ["service", "day", "month", "account", "provider", "tag:team"] {
+        let report = admin
+            .client
+            .costs(&CostQuery {
+                group_by: Some(group_by.to_owned()),
+                ..september()
+            })
+            .await
+            .unwrap();
+        let sum: Decimal = report.groups.iter().map(|g| g.amount).sum();
+        assert_eq!(sum, report.total, "{group_by}");
+        assert_eq!(report.total, sample_totals("BilledCost"), "{group_by}");
+        assert!(!report.groups.is_empty(), "{group_by}");
+    }
+    let by_provider = admin
+        .client
+        .costs(&CostQuery {
+            group_by: Some("provider".to_owned()),
+            ..september()
+        })
+        .await
+        .unwrap();
+    let providers: Vec<&str> = by_provider.groups.iter().map(|g| g.key.as_str()).collect();
+    assert!(providers.contains(&"AWS"), "{providers:?}");
+    assert!(providers.contains(&"Microsoft"), "{providers:?}");
+}
+
+/// The sample with two rows broken: a cost that is not a number, a period that ends before it
+/// starts.
+fn broken_sample() -> Vec<u8> {
+    let text = String::from_utf8(sample()).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    // Line 10 of the file (index 9): BilledCost is the second column.
+    let mut cells = split_csv_line(&lines[9]);
+    "abc".clone_into(&mut cells[1]);
+    lines[9] = cells.join(",");
+    // Line 20: ChargePeriodEnd (12th column) before ChargePeriodStart (13th).
+    let mut cells = split_csv_line(&lines[19]);
+    "\"2020-01-01 00:00:00\"".clone_into(&mut cells[11]);
+    lines[19] = cells.join(",");
+    (lines.join("\n") + "\n").into_bytes()
+}
+
+/// Splits one line of the sample (no embedded newlines) into raw cells, quotes kept.
+fn split_csv_line(line: &str) -> Vec<String> {
+    let mut cells = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                current.push(c);
+            }
+            ',' if !quoted => cells.push(std::mem::take(&mut current)),
+            _ => current.push(c),
+        }
+    }
+    cells.push(current);
+    cells
+}
+
+#[tokio::test]
+async fn a_file_with_bad_rows_is_refused_line_by_line_and_changes_nothing() {
+    let app = spawn_app().await;
+    let (admin, client_id) = admin_with_client(&app).await;
+    let refused = admin
+        .client
+        .import_costs(&params(&client_id), broken_sample())
+        .await
+        .unwrap_err();
+    let problem = refused.problem().expect("a problem document");
+    assert_eq!(problem.status, 422);
+    let pointers: Vec<&str> = problem.errors.iter().map(|e| e.pointer.as_str()).collect();
+    assert_eq!(
+        pointers,
+        ["/lines/10/BilledCost", "/lines/20/ChargePeriodEnd"],
+        "{:?}",
+        problem.errors
+    );
+    assert!(problem.errors[0].detail.contains("line 10"));
+    assert_eq!(counts(&app).await, (0, 0, 0));
+
+    // Asked to, the valid rows go in and the others are reported.
+    let (import, created) = admin
+        .client
+        .import_costs(
+            &CostImportParams {
+                on_error: OnRowError::Skip,
+                ..params(&client_id)
+            },
+            broken_sample(),
+        )
+        .await
+        .unwrap();
+    assert!(created);
+    assert_eq!((import.rows_imported, import.rows_rejected), (998, 2));
+    assert_eq!(import.errors[0].line, 10);
+    assert_eq!(import.errors[1].column.as_deref(), Some("ChargePeriodEnd"));
+    assert_eq!(counts(&app).await.1, 998);
+}
+
+#[tokio::test]
+async fn what_is_not_a_focus_file_is_refused_as_a_whole() {
+    let app = spawn_app().await;
+    let (admin, client_id) = admin_with_client(&app).await;
+    for body in [
+        b"name,amount\nEC2,12.50\n".to_vec(),
+        Vec::new(),
+        b"\x1f\x8b not really gzip".to_vec(),
+    ] {
+        let refused = admin
+            .client
+            .import_costs(&params(&client_id), body)
+            .await
+            .unwrap_err();
+        let status = refused.status().unwrap();
+        assert!(status == 422 || status == 400, "{status}: {refused:?}");
+    }
+    let header_only = admin
+        .client
+        .import_costs(
+            &params(&client_id),
+            b"BilledCost,EffectiveCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ChargeCategory\n"
+                .to_vec(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(header_only.problem().unwrap().errors[0].pointer, "/file");
+    assert_eq!(counts(&app).await, (0, 0, 0));
+}
+
+#[tokio::test]
+async fn importing_needs_costs_manage_on_the_client_and_reports_stay_inside_scopes() {
+    let app = spawn_app().await;
+    let (admin, client_id) = admin_with_client(&app).await;
+    let other = admin
+        .client
+        .create_client(&NewClient {
+            name: "Globex".into(),
+            description: None,
+        })
+        .await
+        .unwrap();
+    let viewer = app
+        .user_with_role(&admin, "v@example.com", "viewer", Scope::Global)
+        .await;
+    let billing = app
+        .user_with_role(
+            &admin,
+            "b@example.com",
+            "billing_manager",
+            Scope::Client {
+                id: client_id.clone(),
+            },
+        )
+        .await;
+    let stranger = app
+        .user_with_role(
+            &admin,
+            "s@example.com",
+            "admin",
+            Scope::Client {
+                id: other.id.clone(),
+            },
+        )
+        .await;
+
+    let denied = viewer
+        .client
+        .import_costs(&params(&client_id), sample())
+        .await
+        .unwrap_err();
+    assert_eq!(denied.status(), Some(403));
+    let unknown = stranger
+        .client
+        .import_costs(&params(&client_id), sample())
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.status(), Some(404));
+    assert_eq!(counts(&app).await.0, 0);
+
+    let (import, _) = billing
+        .client
+        .import_costs(&params(&client_id), sample())
+        .await
+        .unwrap();
+    assert_eq!(import.rows_imported, 1000);
+    // The audit log names who imported what.
+    let events = admin
+        .client
+        .list_audit_events(&gmac_types::AuditQuery {
+            action: Some("cost_import.create".into()),
+            ..gmac_types::AuditQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(events.items.len(), 1);
+    assert_eq!(
+        events.items[0].actor_label.as_deref(),
+        Some("b@example.com")
+    );
+
+    // Everyone with costs.view sees the costs where they hold it, and only there.
+    assert_eq!(
+        viewer.client.costs(&september()).await.unwrap().total,
+        sample_totals("BilledCost")
+    );
+    assert_eq!(
+        stranger.client.costs(&september()).await.unwrap().total,
+        Decimal::ZERO
+    );
+    let hidden = stranger
+        .client
+        .costs(&CostQuery {
+            client_id: Some(client_id.clone()),
+            ..september()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(hidden.status(), Some(404));
+    assert_eq!(
+        stranger.client.list_cost_imports(None).await.unwrap().len(),
+        0
+    );
+    assert_eq!(
+        billing.client.list_cost_imports(None).await.unwrap().len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn bad_report_parameters_get_field_errors() {
+    let app = spawn_app().await;
+    let (admin, _) = admin_with_client(&app).await;
+    let backwards = admin
+        .client
+        .costs(&CostQuery {
+            from: "2024-09-30".parse().unwrap(),
+            to: "2024-09-01".parse().unwrap(),
+            group_by: Some("tag:bad'key".to_owned()),
+            ..CostQuery::default()
+        })
+        .await
+        .unwrap_err();
+    let problem = backwards.problem().unwrap();
+    let pointers: Vec<&str> = problem.errors.iter().map(|e| e.pointer.as_str()).collect();
+    assert_eq!(pointers, ["/to", "/group_by"]);
+    let garbage = app
+        .http()
+        .get(app.url("/api/v1/costs?from=yesterday&to=2024-09-01"))
+        .bearer_auth(&admin.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(garbage.status(), 400);
+}
