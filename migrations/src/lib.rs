@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261121_000001_identity;
 mod m20261122_000002_access;
 mod m20261123_000003_costs;
+mod m20261124_000004_allocation;
 
 /// Applies gmac's migrations in order.
 #[derive(Debug)]
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_identity::Migration),
             Box::new(m20261122_000002_access::Migration),
             Box::new(m20261123_000003_costs::Migration),
+            Box::new(m20261124_000004_allocation::Migration),
         ]
     }
 }

@@ -385,3 +385,20 @@ async fn bad_report_parameters_get_field_errors() {
         .unwrap();
     assert_eq!(garbage.status(), 400);
 }
+
+#[tokio::test]
+async fn deleting_a_client_deletes_its_costs() {
+    let app = spawn_app().await;
+    let (admin, client_id) = admin_with_client(&app).await;
+    admin
+        .client
+        .import_costs(&params(&client_id), sample())
+        .await
+        .unwrap();
+    admin.client.delete_client(&client_id, None).await.unwrap();
+    assert_eq!(counts(&app).await, (0, 0, 0));
+    assert_eq!(
+        admin.client.costs(&september()).await.unwrap().total,
+        Decimal::ZERO
+    );
+}

@@ -14,6 +14,7 @@
 
 mod abuse;
 mod access;
+mod allocation;
 mod audit;
 mod audit_api;
 mod auth;

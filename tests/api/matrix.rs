@@ -141,10 +141,26 @@ fn allow(operation: &str) -> Option<Allow> {
             denied: 403,
             other: Status(404),
         },
-        "list_cost_imports" | "get_costs" => Allow::Roles {
+        "list_cost_imports" | "get_costs" | "list_allocation_rules" => Allow::Roles {
             roles: EVERYONE,
             denied: 403,
             other: Ok,
+        },
+        "list_resource_assignments" => Allow::Roles {
+            roles: EVERYONE,
+            denied: 403,
+            other: Status(404),
+        },
+        // Global rules need costs.manage globally; the other client's admin holds it only there.
+        "create_allocation_rule" | "delete_allocation_rule" => Allow::Roles {
+            roles: &[SA, ADMIN, BILLING],
+            denied: 403,
+            other: Status(403),
+        },
+        "create_resource_assignment" | "delete_resource_assignment" => Allow::Roles {
+            roles: &[SA, ADMIN, BILLING],
+            denied: 403,
+            other: Status(404),
         },
         // The audit log.
         "list_audit_events" | "export_audit_events" => admins(403, Ok),
@@ -446,6 +462,53 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
             bearer: None,
         },
         "list_cost_imports" => Call::at("/api/v1/cost-imports"),
+        "list_allocation_rules" => Call::at("/api/v1/allocation-rules"),
+        "create_allocation_rule" => Call::json(
+            "/api/v1/allocation-rules",
+            json!({"name": w.unique("Rule "), "tag_key": "owner",
+                   "allocation": {"type": "from_tag", "kind": "user"}}),
+        ),
+        "delete_allocation_rule" => {
+            let rule = root
+                .create_allocation_rule(&gmac_types::NewAllocationRule {
+                    client_id: None,
+                    name: w.unique("Doomed rule "),
+                    position: None,
+                    tag_key: Some("team".into()),
+                    tag_value: None,
+                    account: None,
+                    service: None,
+                    allocation: gmac_types::Allocation::FromTag {
+                        kind: SubjectKind::Team,
+                    },
+                })
+                .await
+                .unwrap();
+            Call::at(format!("/api/v1/allocation-rules/{}", rule.id))
+        }
+        "list_resource_assignments" => Call::at(format!(
+            "/api/v1/resource-assignments?client_id={}",
+            w.client_a
+        )),
+        "create_resource_assignment" => Call::json(
+            "/api/v1/resource-assignments",
+            json!({"client_id": w.client_a, "resource_id": w.unique("i-"),
+                   "to": {"type": "team", "id": w.team}}),
+        ),
+        "delete_resource_assignment" => {
+            let assignment = root
+                .assign_resource(&gmac_types::NewResourceAssignment {
+                    client_id: w.client_a.clone(),
+                    resource_id: w.unique("i-doomed-"),
+                    to: Subject {
+                        kind: SubjectKind::Team,
+                        id: w.team.clone(),
+                    },
+                })
+                .await
+                .unwrap();
+            Call::at(format!("/api/v1/resource-assignments/{}", assignment.id))
+        }
         "get_costs" => Call::at("/api/v1/costs?from=2024-09-01&to=2024-09-30&group_by=service"),
         "get_avatar" => {
             let profile = root

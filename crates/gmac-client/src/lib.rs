@@ -238,6 +238,57 @@ impl Client {
         self.get_query("/api/v1/costs", query).await
     }
 
+    /// `POST /api/v1/allocation-rules`.
+    pub async fn create_allocation_rule(
+        &self,
+        input: &gmac_types::NewAllocationRule,
+    ) -> Result<gmac_types::AllocationRule> {
+        self.post("/api/v1/allocation-rules", input).await
+    }
+
+    /// `GET /api/v1/allocation-rules`.
+    pub async fn list_allocation_rules(
+        &self,
+        client_id: Option<&str>,
+    ) -> Result<Vec<gmac_types::AllocationRule>> {
+        #[derive(Serialize)]
+        struct Query<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            client_id: Option<&'a str>,
+        }
+        self.get_query("/api/v1/allocation-rules", &Query { client_id })
+            .await
+    }
+
+    /// `DELETE /api/v1/allocation-rules/{id}`.
+    pub async fn delete_allocation_rule(&self, id: &str) -> Result<()> {
+        self.delete(&format!("/api/v1/allocation-rules/{id}"), None)
+            .await
+    }
+
+    /// `POST /api/v1/resource-assignments`.
+    pub async fn assign_resource(
+        &self,
+        input: &gmac_types::NewResourceAssignment,
+    ) -> Result<gmac_types::ResourceAssignment> {
+        self.post("/api/v1/resource-assignments", input).await
+    }
+
+    /// `GET /api/v1/resource-assignments?client_id=`.
+    pub async fn list_resource_assignments(
+        &self,
+        client_id: &str,
+    ) -> Result<Vec<gmac_types::ResourceAssignment>> {
+        self.get_query("/api/v1/resource-assignments", &[("client_id", client_id)])
+            .await
+    }
+
+    /// `DELETE /api/v1/resource-assignments/{id}`.
+    pub async fn delete_resource_assignment(&self, id: &str) -> Result<()> {
+        self.delete(&format!("/api/v1/resource-assignments/{id}"), None)
+            .await
+    }
+
     /// `POST /api/v1/clients`.
     pub async fn create_client(&self, input: &NewClient) -> Result<ClientDto> {
         self.post("/api/v1/clients", input).await

@@ -105,7 +105,7 @@ pub struct CostQuery {
     /// Last day, inclusive.
     pub to: NaiveDate,
     /// `day`, `month`, `service`, `account`, `region`, `provider`, `charge_category`, `client`,
-    /// or `tag:KEY`. Without it, only the total.
+    /// `user`, `team` or `tag:KEY`. Without it, only the total.
     #[serde(default)]
     pub group_by: Option<String>,
     /// Which cost to sum.
@@ -123,6 +123,12 @@ pub struct CostQuery {
     /// Only costs in this currency (default: the one with the most cost lines).
     #[serde(default)]
     pub currency: Option<String>,
+    /// Only the costs allocated to this user (id).
+    #[serde(default)]
+    pub user_id: Option<String>,
+    /// Only the costs allocated to this team (id).
+    #[serde(default)]
+    pub team_id: Option<String>,
 }
 
 /// Costs summed, and grouped.
@@ -144,9 +150,133 @@ pub struct CostReport {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CostGroup {
-    /// The group's value, e.g. `2024-09-18`, `Amazon EC2`; `(none)` where it is not set.
+    /// The group's value, e.g. `2024-09-18`, `Amazon EC2`, a user's or team's id; `(none)`
+    /// where it is not set; `unallocated` for costs no rule claims.
     pub key: String,
+    /// A name for people where the key is an id (a user's name, a team's name, `Unallocated`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     /// The sum, exactly.
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "450.00"))]
     pub amount: Decimal,
+}
+
+/// How a rule's matched costs are allocated.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Allocation {
+    /// To one user or team.
+    Assign {
+        /// Who pays.
+        to: crate::Subject,
+    },
+    /// To the user whose email, or the team whose name, is the value of the rule's tag
+    /// (`owner=<email>`, `team=<name>`). Values naming nobody stay unallocated.
+    FromTag {
+        /// Whether the value names a user (by email) or a team (by name).
+        kind: crate::SubjectKind,
+    },
+    /// Shared: split among `among` (or, when empty, among everyone with costs that day), evenly
+    /// or in proportion to what each was allocated directly.
+    Share {
+        /// Who shares; empty: everyone with directly allocated costs that day.
+        #[serde(default)]
+        among: Vec<crate::Subject>,
+        /// How to split.
+        method: ShareMethod,
+    },
+}
+
+/// How shared costs are split.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ShareMethod {
+    /// Equal parts.
+    Even,
+    /// In proportion to each one's directly allocated costs.
+    Proportional,
+}
+
+/// Creates an allocation rule. A cost line matches when every criterion given matches.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewAllocationRule {
+    /// Only this client's costs; absent: every client's (needs `costs.manage` globally).
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// A label, e.g. `Owner tag`.
+    pub name: String,
+    /// Precedence: 1 is tried first. Absent: after the existing rules.
+    #[serde(default)]
+    pub position: Option<u32>,
+    /// Match lines carrying this tag key…
+    #[serde(default)]
+    pub tag_key: Option<String>,
+    /// …with this value (absent: any value).
+    #[serde(default)]
+    pub tag_value: Option<String>,
+    /// Match this sub-account (`SubAccountId`).
+    #[serde(default)]
+    pub account: Option<String>,
+    /// Match this service (`ServiceName`).
+    #[serde(default)]
+    pub service: Option<String>,
+    /// What happens to matched costs.
+    pub allocation: Allocation,
+}
+
+/// An allocation rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AllocationRule {
+    /// A `UUIDv7`.
+    pub id: String,
+    /// The client it applies to; absent: every client.
+    pub client_id: Option<String>,
+    /// The label.
+    pub name: String,
+    /// Precedence: 1 is tried first.
+    pub position: u32,
+    /// Tag key matched.
+    pub tag_key: Option<String>,
+    /// Tag value matched (absent: any).
+    pub tag_value: Option<String>,
+    /// Sub-account matched.
+    pub account: Option<String>,
+    /// Service matched.
+    pub service: Option<String>,
+    /// What happens to matched costs.
+    pub allocation: Allocation,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Assigns one resource's costs to a user or team by hand; this beats every rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewResourceAssignment {
+    /// The client whose resource it is.
+    pub client_id: String,
+    /// The `ResourceId`, e.g. an ARN.
+    pub resource_id: String,
+    /// Who pays.
+    pub to: crate::Subject,
+}
+
+/// A resource assigned by hand.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ResourceAssignment {
+    /// A `UUIDv7`.
+    pub id: String,
+    /// The client.
+    pub client_id: String,
+    /// The `ResourceId`.
+    pub resource_id: String,
+    /// Who pays.
+    pub to: crate::Subject,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
 }

@@ -30,8 +30,9 @@ pub use auth::{
     AuthMethod, LoginRequest, Me, RoleGrant, Scope, SetupRequest, SetupStatus, TokenResponse, User,
 };
 pub use costs::{
-    CostGroup, CostImport, CostImportParams, CostMetric, CostQuery, CostReport, OnRowError,
-    RowError,
+    Allocation, AllocationRule, CostGroup, CostImport, CostImportParams, CostMetric, CostQuery,
+    CostReport, NewAllocationRule, NewResourceAssignment, OnRowError, ResourceAssignment, RowError,
+    ShareMethod,
 };
 pub use invitations::{
     AcceptInvitation, CreatedInvitation, Invitation, InvitationPreview, InvitationStatus,

@@ -1,10 +1,12 @@
 //! sea-orm entities, one module per table.
 
+pub mod allocation_rule;
 pub mod api_token;
 pub mod audit_chain;
 pub mod audit_log;
 pub mod auth_throttle;
 pub mod client;
+pub mod cost_allocation;
 pub mod cost_daily;
 pub mod cost_import;
 pub mod cost_line_item;
@@ -12,6 +14,7 @@ pub mod invitation;
 pub mod project;
 pub mod recovery_code;
 pub mod refresh_token;
+pub mod resource_assignment;
 pub mod role;
 pub mod role_binding;
 pub mod role_policy;

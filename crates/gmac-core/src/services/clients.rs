@@ -215,6 +215,15 @@ pub async fn delete_client(
         ));
     }
     scope_cleanup::remove_scope(&txn, "client", id, now).await?;
+    // Imports, line items, rules and assignments go by foreign key; the derived tables here.
+    crate::entities::cost_allocation::Entity::delete_many()
+        .filter(crate::entities::cost_allocation::Column::ClientId.eq(id))
+        .exec(&txn)
+        .await?;
+    crate::entities::cost_daily::Entity::delete_many()
+        .filter(crate::entities::cost_daily::Column::ClientId.eq(id))
+        .exec(&txn)
+        .await?;
     client::Entity::delete_by_id(id).exec(&txn).await?;
     let entry = AuditEntry::success(actor.audit_actor(), "client.delete")
         .target("client", id.to_owned())

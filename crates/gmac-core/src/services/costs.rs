@@ -8,20 +8,20 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use gmac_types::{
     CostGroup, CostImportParams, CostMetric, CostQuery, CostReport, FieldError, OnRowError,
-    Permission, RowError,
+    Permission, RowError, SubjectKind,
 };
 use sea_orm::sea_query::{Alias, Expr, OnConflict, Order};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, ExprTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, ExprTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use sha2::{Digest, Sha256};
 
 use crate::access::Target;
 use crate::audit::{self, AuditEntry};
-use crate::entities::{cost_daily, cost_import, cost_line_item};
+use crate::entities::{cost_allocation, cost_daily, cost_import, cost_line_item};
 use crate::focus::{Header, Line};
-use crate::services::clients;
+use crate::services::{allocation, clients};
 use crate::{Actor, Core, Error, RequestMeta, Result, db, money};
 
 /// Refusals reported in full; the rest are counted.
@@ -475,6 +475,10 @@ pub async fn import_focus(
         }));
     }
     write_rollups(&txn, std::mem::take(&mut tally.rollups)).await?;
+    if let (Some(first), Some(last)) = (tally.first_day, tally.last_day) {
+        crate::services::allocation::reallocate(&txn, &params.client_id, Some((first, last)))
+            .await?;
+    }
 
     let (currency, billed, effective) = tally.main_currency();
     let units = |sum: i128| {
@@ -614,27 +618,48 @@ pub async fn list_imports(
 }
 
 /// What a cost report groups by.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Grouping {
-    Column(cost_daily::Column),
+    /// A column both cost tables have, or only the rollups have.
+    Column(&'static str),
     Month,
     Tag(String),
+    User,
+    Team,
+}
+
+impl Grouping {
+    fn is_by_date(&self) -> bool {
+        matches!(self, Grouping::Column("day") | Grouping::Month)
+    }
+
+    /// Whether the allocated costs can be grouped this way.
+    fn allocated(&self) -> bool {
+        matches!(
+            self,
+            Grouping::Column("day" | "service_name" | "client_id")
+                | Grouping::Month
+                | Grouping::User
+                | Grouping::Team
+        )
+    }
 }
 
 fn grouping(raw: &str) -> Result<Grouping> {
-    use cost_daily::Column as C;
     Ok(match raw {
-        "day" => Grouping::Column(C::Day),
+        "day" => Grouping::Column("day"),
         "month" => Grouping::Month,
-        "service" => Grouping::Column(C::ServiceName),
-        "service_category" => Grouping::Column(C::ServiceCategory),
-        "account" => Grouping::Column(C::SubAccountId),
-        "billing_account" => Grouping::Column(C::BillingAccountId),
-        "region" => Grouping::Column(C::RegionId),
-        "provider" => Grouping::Column(C::ProviderName),
-        "charge_category" => Grouping::Column(C::ChargeCategory),
-        "resource" => Grouping::Column(C::ResourceId),
-        "client" => Grouping::Column(C::ClientId),
+        "service" => Grouping::Column("service_name"),
+        "service_category" => Grouping::Column("service_category"),
+        "account" => Grouping::Column("sub_account_id"),
+        "billing_account" => Grouping::Column("billing_account_id"),
+        "region" => Grouping::Column("region_id"),
+        "provider" => Grouping::Column("provider_name"),
+        "charge_category" => Grouping::Column("charge_category"),
+        "resource" => Grouping::Column("resource_id"),
+        "client" => Grouping::Column("client_id"),
+        "user" => Grouping::User,
+        "team" => Grouping::Team,
         other => match other.strip_prefix("tag:") {
             Some(key) if is_tag_key(key.trim()) => Grouping::Tag(key.trim().to_owned()),
             _ => {
@@ -642,16 +667,16 @@ fn grouping(raw: &str) -> Result<Grouping> {
                     "group_by",
                     "invalid_group_by",
                     "Group by day, month, service, service_category, account, billing_account, \
-                     region, provider, charge_category, resource, client or tag:KEY (a tag \
-                     key of letters, digits, spaces and _.:/=+-@).",
+                     region, provider, charge_category, resource, client, user, team or tag:KEY \
+                     (a tag key of letters, digits, spaces and _.:/=+-@).",
                 )]));
             }
         },
     })
 }
 
-/// Checks a query's range and grouping.
-fn check_query(query: &CostQuery) -> Result<Option<Grouping>> {
+/// Checks a query's range and grouping; says whether it reads the allocated costs.
+fn check_query(query: &CostQuery) -> Result<(Option<Grouping>, bool)> {
     let mut errors = Vec::new();
     if query.to < query.from {
         errors.push(FieldError::new(
@@ -673,18 +698,41 @@ fn check_query(query: &CostQuery) -> Result<Option<Grouping>> {
         Err(Error::Validation(mut e)) => errors.append(&mut e),
         Err(e) => return Err(e),
     }
+    let allocated = query.user_id.is_some()
+        || query.team_id.is_some()
+        || matches!(group, Some(Grouping::User | Grouping::Team));
+    if allocated {
+        if group.as_ref().is_some_and(|g| !g.allocated()) {
+            errors.push(FieldError::new(
+                "group_by",
+                "not_allocated",
+                "Costs per user or team group by day, month, service, client, user or team.",
+            ));
+        }
+        if query.account.is_some() {
+            errors.push(FieldError::new(
+                "account",
+                "not_allocated",
+                "Costs per user or team cannot be filtered by account.",
+            ));
+        }
+    }
     if errors.is_empty() {
-        Ok(group)
+        Ok((group, allocated))
     } else {
         Err(Error::Validation(errors))
     }
 }
 
-/// Sums costs from the daily rollups.
+fn col(name: &str) -> Expr {
+    Expr::col(Alias::new(name))
+}
+
+/// Sums costs from the daily rollups, or from the allocated costs when the query is about
+/// users or teams.
 pub async fn query_costs(core: &Core, actor: &Actor, query: &CostQuery) -> Result<CostReport> {
-    use cost_daily::Column as C;
     actor.ensure_enrolled()?;
-    let visible = if let Some(id) = &query.client_id {
+    let visible: Option<std::collections::BTreeSet<String>> = if let Some(id) = &query.client_id {
         actor.require_on(Permission::CostsView, &Target::Client(id.clone()))?;
         Some(std::iter::once(id.clone()).collect())
     } else {
@@ -696,75 +744,68 @@ pub async fn query_costs(core: &Core, actor: &Actor, query: &CostQuery) -> Resul
             .visible(Permission::CostsView)
             .client_ids()
     };
-    let group = check_query(query)?;
-
-    let mut select = cost_daily::Entity::find()
-        .filter(C::Day.gte(query.from.to_string()))
-        .filter(C::Day.lte(query.to.to_string()));
+    let (group, allocated) = check_query(query)?;
+    let mut condition = Condition::all()
+        .add(col("day").gte(query.from.to_string()))
+        .add(col("day").lte(query.to.to_string()));
     if let Some(ids) = visible {
-        select = select.filter(C::ClientId.is_in(ids));
+        condition = condition.add(col("client_id").is_in(ids));
     }
     if let Some(service) = &query.service {
-        select = select.filter(C::ServiceName.eq(service));
+        condition = condition.add(col("service_name").eq(service.clone()));
     }
     if let Some(account) = &query.account {
-        select = select.filter(C::SubAccountId.eq(account));
+        condition = condition.add(col("sub_account_id").eq(account.clone()));
     }
-    let currency = match &query.currency {
-        Some(c) => c.to_ascii_uppercase(),
-        None => main_currency(&core.db, select.clone()).await?,
-    };
-    let select = select.filter(C::Currency.eq(&currency));
-    let metric = match query.metric {
-        CostMetric::Billed => C::BilledCost,
-        CostMetric::Effective => C::EffectiveCost,
-        CostMetric::List => C::ListCost,
-    };
-    let backend = core.db.get_database_backend();
+    if let Some(user) = &query.user_id {
+        condition = condition.add(col("user_id").eq(user.clone()));
+    }
+    if let Some(team) = &query.team_id {
+        condition = condition.add(col("team_id").eq(team.clone()));
+    }
     let key_expr = match &group {
         None => Expr::val(""),
-        Some(Grouping::Column(column)) => Expr::col(*column),
+        Some(Grouping::Column(name)) => col(name),
         Some(Grouping::Month) => Expr::cust("substr(day, 1, 7)"),
-        Some(Grouping::Tag(key)) => tag_expr(backend, key),
+        Some(Grouping::Tag(key)) => tag_expr(core.db.get_database_backend(), key),
+        Some(Grouping::User) => col("user_id"),
+        Some(Grouping::Team) => col("team_id"),
     };
-    let sums: Vec<(Option<String>, Option<String>)> = select
-        .select_only()
-        .column_as(key_expr.clone(), "key")
-        .column_as(Expr::cust(sum_text(metric)), "amount")
-        .group_by(key_expr)
-        .into_tuple()
-        .all(&core.db)
-        .await?;
-    let mut total = 0i128;
-    let mut groups = Vec::with_capacity(sums.len());
-    for (key, amount) in sums {
-        let units: i128 = amount
-            .as_deref()
-            .unwrap_or("0")
-            .split('.')
-            .next()
-            .unwrap_or("0")
-            .parse()
-            .map_err(|_| anyhow::anyhow!("a summed amount is not an integer: {amount:?}"))?;
-        total += units;
-        groups.push((key.filter(|k| !k.is_empty()), units));
-    }
-    let mut groups: Vec<CostGroup> = if group.is_none() {
-        Vec::new()
+    let metric = match query.metric {
+        CostMetric::Billed => "billed_cost",
+        CostMetric::Effective => "effective_cost",
+        CostMetric::List => "list_cost",
+    };
+    let (currency, sums) = if allocated {
+        sum_groups(
+            &core.db,
+            cost_allocation::Entity::find(),
+            condition,
+            key_expr,
+            metric,
+            query,
+        )
+        .await?
     } else {
-        groups
-            .into_iter()
-            .map(|(key, units)| CostGroup {
-                key: key.unwrap_or_else(|| "(none)".to_owned()),
-                amount: money::from_sum(units),
-            })
-            .collect()
+        sum_groups(
+            &core.db,
+            cost_daily::Entity::find(),
+            condition,
+            key_expr,
+            metric,
+            query,
+        )
+        .await?
     };
-    match group {
-        Some(Grouping::Column(C::Day) | Grouping::Month) => {
-            groups.sort_by(|a, b| a.key.cmp(&b.key));
-        }
-        _ => groups.sort_by(|a, b| b.amount.cmp(&a.amount).then_with(|| a.key.cmp(&b.key))),
+    let total: i128 = sums.iter().map(|(_, units)| units).sum();
+    let mut groups = match &group {
+        None => Vec::new(),
+        Some(grouping) => labelled(&core.db, grouping, sums).await?,
+    };
+    if group.as_ref().is_some_and(Grouping::is_by_date) {
+        groups.sort_by(|a, b| a.key.cmp(&b.key));
+    } else {
+        groups.sort_by(|a, b| b.amount.cmp(&a.amount).then_with(|| a.key.cmp(&b.key)));
     }
     Ok(CostReport {
         currency,
@@ -774,13 +815,88 @@ pub async fn query_costs(core: &Core, actor: &Actor, query: &CostQuery) -> Resul
     })
 }
 
-/// The SQL sum of a money column, as text: an exact integer on both backends (`SQLite` sums
-/// integers exactly or fails; `PostgreSQL` sums `bigint` into `numeric`).
-fn sum_text(column: cost_daily::Column) -> String {
-    format!(
-        "CAST(SUM({}) AS TEXT)",
-        sea_orm::IdenStatic::as_str(&column)
-    )
+/// Turns sums into report groups, naming users and teams.
+async fn labelled(
+    conn: &impl ConnectionTrait,
+    grouping: &Grouping,
+    sums: Vec<(Option<String>, i128)>,
+) -> Result<Vec<CostGroup>> {
+    let kind = match grouping {
+        Grouping::User => Some(SubjectKind::User),
+        Grouping::Team => Some(SubjectKind::Team),
+        _ => None,
+    };
+    let names = match kind {
+        Some(kind) => {
+            let ids = sums.iter().filter_map(|(k, _)| k.clone()).collect();
+            allocation::labels(conn, kind, ids).await?
+        }
+        None => HashMap::new(),
+    };
+    Ok(sums
+        .into_iter()
+        .map(|(key, units)| {
+            let amount = money::from_sum(units);
+            match (kind, key) {
+                (Some(_), None) => CostGroup {
+                    key: "unallocated".to_owned(),
+                    label: Some("Unallocated".to_owned()),
+                    amount,
+                },
+                (Some(_), Some(key)) => CostGroup {
+                    label: Some(names.get(&key).cloned().unwrap_or_else(|| key.clone())),
+                    key,
+                    amount,
+                },
+                (None, key) => CostGroup {
+                    key: key.unwrap_or_else(|| "(none)".to_owned()),
+                    label: None,
+                    amount,
+                },
+            }
+        })
+        .collect())
+}
+
+/// Runs the grouped sum over one of the cost tables: the currency, and each group's key
+/// (`None` when empty) with its sum in money units.
+async fn sum_groups<E: EntityTrait>(
+    conn: &impl ConnectionTrait,
+    select: sea_orm::Select<E>,
+    condition: Condition,
+    key_expr: Expr,
+    metric: &str,
+    query: &CostQuery,
+) -> Result<(String, Vec<(Option<String>, i128)>)> {
+    let select = select.filter(condition);
+    let currency = match &query.currency {
+        Some(c) => c.to_ascii_uppercase(),
+        None => main_currency(conn, select.clone()).await?,
+    };
+    let rows: Vec<(Option<String>, Option<String>)> = select
+        .filter(col("currency").eq(currency.clone()))
+        .select_only()
+        .column_as(key_expr.clone(), "key")
+        .column_as(Expr::cust(format!("CAST(SUM({metric}) AS TEXT)")), "amount")
+        .group_by(key_expr)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut sums = Vec::with_capacity(rows.len());
+    for (key, amount) in rows {
+        // An exact integer on both backends: SQLite sums integers exactly or fails;
+        // PostgreSQL sums bigint into numeric.
+        let units: i128 = amount
+            .as_deref()
+            .unwrap_or("0")
+            .split('.')
+            .next()
+            .unwrap_or("0")
+            .parse()
+            .map_err(|_| anyhow::anyhow!("a summed amount is not an integer: {amount:?}"))?;
+        sums.push((key.filter(|k| !k.is_empty()), units));
+    }
+    Ok((currency, sums))
 }
 
 /// Whether `key` is a tag key as AWS allows them (letters, digits, spaces and `_.:/=+-@`),
@@ -801,18 +917,18 @@ fn tag_expr(backend: DbBackend, key: &str) -> Expr {
     }
 }
 
-/// The currency with the most rollup rows in the selection.
-async fn main_currency(
+/// The currency with the most rows in the selection.
+async fn main_currency<E: EntityTrait>(
     conn: &impl ConnectionTrait,
-    select: sea_orm::Select<cost_daily::Entity>,
+    select: sea_orm::Select<E>,
 ) -> Result<String> {
     let counts: Vec<(String, i64)> = select
         .select_only()
-        .column(cost_daily::Column::Currency)
+        .column_as(col("currency"), "currency")
         .column_as(Expr::cust("COUNT(*)"), "n")
-        .group_by(cost_daily::Column::Currency)
+        .group_by(col("currency"))
         .order_by(Expr::cust("COUNT(*)"), Order::Desc)
-        .order_by(cost_daily::Column::Currency, Order::Asc)
+        .order_by(col("currency"), Order::Asc)
         .limit(1)
         .into_tuple()
         .all(conn)

@@ -1,6 +1,7 @@
 //! The services, one module per area. Each mutating service checks permission first, then
 //! changes state and appends its audit entry in one transaction.
 
+pub mod allocation;
 pub mod audit_log;
 pub mod authz;
 pub mod bindings;

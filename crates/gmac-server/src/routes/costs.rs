@@ -3,10 +3,14 @@
 use std::io::{Read, Write};
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, delete, get, post, web};
 use futures_util::StreamExt;
+use gmac_core::services::allocation;
 use gmac_core::services::costs::{self, SpooledFile};
-use gmac_types::{CostImport, CostImportParams, CostQuery, CostReport, ErrorCode};
+use gmac_types::{
+    AllocationRule, CostImport, CostImportParams, CostQuery, CostReport, ErrorCode,
+    NewAllocationRule, NewResourceAssignment, ResourceAssignment,
+};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -209,4 +213,179 @@ pub async fn get_costs(
     Ok(web::Json(
         costs::query_costs(&state.core, &actor, &query).await?,
     ))
+}
+
+/// Which client's allocation settings to list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AllocationListQuery {
+    /// Only this client's (and the global) rules.
+    pub client_id: Option<String>,
+}
+
+/// Create an allocation rule. Rules are tried in order of `position` (1 first) after resources
+/// assigned by hand; what no rule claims is Unallocated. Creating a rule re-allocates the
+/// history it touches. Needs `costs.manage` where the rule applies.
+#[utoipa::path(
+    tag = "costs",
+    request_body = NewAllocationRule,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The rule", body = AllocationRule,
+            headers(("Location" = String, description = "Its URL"))),
+        (status = 400, response = crate::routes::docs::BadRequest),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 403, response = crate::routes::docs::Forbidden),
+        (status = 404, response = crate::routes::docs::NotFound),
+        (status = 422, response = crate::routes::docs::ValidationFailed),
+    )
+)]
+#[post("/allocation-rules")]
+pub async fn create_allocation_rule(
+    state: web::Data<AppState>,
+    actor: Actor,
+    meta: Meta,
+    body: web::Json<NewAllocationRule>,
+) -> Result<HttpResponse, ApiError> {
+    let rule = allocation::create_rule(&state.core, &actor, &meta.0, body.into_inner()).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/allocation-rules/{}", rule.id),
+        ))
+        .json(rule))
+}
+
+/// The allocation rules you may see, in order of precedence.
+#[utoipa::path(
+    tag = "costs",
+    params(AllocationListQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Rules", body = Vec<AllocationRule>),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 403, response = crate::routes::docs::Forbidden),
+        (status = 404, response = crate::routes::docs::NotFound),
+    )
+)]
+#[get("/allocation-rules")]
+pub async fn list_allocation_rules(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<AllocationListQuery>,
+) -> Result<web::Json<Vec<AllocationRule>>, ApiError> {
+    Ok(web::Json(
+        allocation::list_rules(&state.core, &actor, query.client_id.as_deref()).await?,
+    ))
+}
+
+/// Delete an allocation rule; the rules after it move up and history is re-allocated.
+#[utoipa::path(
+    tag = "costs",
+    params(("id" = String, Path, description = "The rule's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 403, response = crate::routes::docs::Forbidden),
+        (status = 404, response = crate::routes::docs::NotFound),
+    )
+)]
+#[delete("/allocation-rules/{id}")]
+pub async fn delete_allocation_rule(
+    state: web::Data<AppState>,
+    actor: Actor,
+    meta: Meta,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    allocation::delete_rule(&state.core, &actor, &meta.0, &id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Assign a resource's costs to a user or team by hand (this beats every rule; a resource has
+/// one assignment, the latest). Needs `costs.manage` on the client.
+#[utoipa::path(
+    tag = "costs",
+    request_body = NewResourceAssignment,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The assignment", body = ResourceAssignment,
+            headers(("Location" = String, description = "Its URL"))),
+        (status = 400, response = crate::routes::docs::BadRequest),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 403, response = crate::routes::docs::Forbidden),
+        (status = 404, response = crate::routes::docs::NotFound),
+        (status = 422, response = crate::routes::docs::ValidationFailed),
+    )
+)]
+#[post("/resource-assignments")]
+pub async fn create_resource_assignment(
+    state: web::Data<AppState>,
+    actor: Actor,
+    meta: Meta,
+    body: web::Json<NewResourceAssignment>,
+) -> Result<HttpResponse, ApiError> {
+    let assignment =
+        allocation::assign_resource(&state.core, &actor, &meta.0, body.into_inner()).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/resource-assignments/{}", assignment.id),
+        ))
+        .json(assignment))
+}
+
+/// Which client's assignments to list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AssignmentListQuery {
+    /// The client.
+    pub client_id: String,
+}
+
+/// A client's resources assigned by hand.
+#[utoipa::path(
+    tag = "costs",
+    params(AssignmentListQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Assignments", body = Vec<ResourceAssignment>),
+        (status = 400, response = crate::routes::docs::BadRequest),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 403, response = crate::routes::docs::Forbidden),
+        (status = 404, response = crate::routes::docs::NotFound),
+    )
+)]
+#[get("/resource-assignments")]
+pub async fn list_resource_assignments(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<AssignmentListQuery>,
+) -> Result<web::Json<Vec<ResourceAssignment>>, ApiError> {
+    Ok(web::Json(
+        allocation::list_assignments(&state.core, &actor, &query.client_id).await?,
+    ))
+}
+
+/// Remove a resource assignment; its costs go back to the rules.
+#[utoipa::path(
+    tag = "costs",
+    params(("id" = String, Path, description = "The assignment's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 403, response = crate::routes::docs::Forbidden),
+        (status = 404, response = crate::routes::docs::NotFound),
+    )
+)]
+#[delete("/resource-assignments/{id}")]
+pub async fn delete_resource_assignment(
+    state: web::Data<AppState>,
+    actor: Actor,
+    meta: Meta,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    allocation::unassign_resource(&state.core, &actor, &meta.0, &id).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
