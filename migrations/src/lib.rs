@@ -8,6 +8,7 @@ mod m20261121_000001_identity;
 mod m20261122_000002_access;
 mod m20261123_000003_costs;
 mod m20261124_000004_allocation;
+mod m20261125_000005_budgets;
 
 /// Applies gmac's migrations in order.
 #[derive(Debug)]
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_access::Migration),
             Box::new(m20261123_000003_costs::Migration),
             Box::new(m20261124_000004_allocation::Migration),
+            Box::new(m20261125_000005_budgets::Migration),
         ]
     }
 }

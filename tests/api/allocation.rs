@@ -117,7 +117,10 @@ async fn fixture() -> Fixture {
         .await
         .unwrap();
     let mut users = Vec::new();
-    for (email, name) in [("sameer@example.com", "Sameer"), ("grace@example.com", "Grace")] {
+    for (email, name) in [
+        ("sameer@example.com", "Sameer"),
+        ("grace@example.com", "Grace"),
+    ] {
         users.push(
             admin
                 .client

@@ -146,6 +146,28 @@ fn allow(operation: &str) -> Option<Allow> {
             denied: 403,
             other: Ok,
         },
+        "get_cost_forecast" | "list_cost_anomalies" | "give_anomaly_feedback" => Allow::Roles {
+            roles: EVERYONE,
+            denied: 403,
+            other: Ok,
+        },
+        // Budgets: seen by whoever sees costs where they apply; managed by Billing and Admins.
+        "list_budgets" | "list_budget_alerts" => Allow::AnyUser,
+        "create_budget" => Allow::Roles {
+            roles: &[SA, ADMIN, BILLING],
+            denied: 403,
+            other: Status(404),
+        },
+        "get_budget_status" => Allow::Roles {
+            roles: EVERYONE,
+            denied: 404,
+            other: Status(404),
+        },
+        "delete_budget" => Allow::Roles {
+            roles: &[SA, ADMIN, BILLING],
+            denied: 403,
+            other: Status(404),
+        },
         "list_resource_assignments" => Allow::Roles {
             roles: EVERYONE,
             denied: 403,
@@ -463,6 +485,42 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
         },
         "list_cost_imports" => Call::at("/api/v1/cost-imports"),
         "list_allocation_rules" => Call::at("/api/v1/allocation-rules"),
+        "get_cost_forecast" => Call::at("/api/v1/costs/forecast?month=2024-09"),
+        "list_cost_anomalies" => {
+            Call::at("/api/v1/costs/anomalies?from=2024-09-01&to=2024-09-30&dimension=service")
+        }
+        "give_anomaly_feedback" => Call::json(
+            "/api/v1/costs/anomalies/feedback",
+            json!({"day": "2024-09-18", "dimension": "service", "key": "S3", "verdict": "expected"}),
+        ),
+        "list_budgets" => Call::at("/api/v1/budgets"),
+        "list_budget_alerts" => Call::at("/api/v1/budget-alerts"),
+        "create_budget" => Call::json(
+            "/api/v1/budgets",
+            json!({"name": w.unique("Budget "), "scope": {"type": "client", "id": w.client_a},
+                   "period": "monthly", "amount": "100.00"}),
+        ),
+        "get_budget_status" | "delete_budget" => {
+            let budget = root
+                .create_budget(&gmac_types::NewBudget {
+                    name: w.unique("Budget "),
+                    scope: gmac_types::BudgetScope::Client {
+                        id: w.client_a.clone(),
+                    },
+                    period: gmac_types::BudgetPeriod::Monthly,
+                    amount: rust_decimal::Decimal::ONE_HUNDRED,
+                    currency: None,
+                    thresholds: None,
+                    notify: None,
+                })
+                .await
+                .unwrap();
+            if operation == "get_budget_status" {
+                Call::at(format!("/api/v1/budgets/{}/status", budget.id))
+            } else {
+                Call::at(format!("/api/v1/budgets/{}", budget.id))
+            }
+        }
         "create_allocation_rule" => Call::json(
             "/api/v1/allocation-rules",
             json!({"name": w.unique("Rule "), "tag_key": "owner",

@@ -64,6 +64,8 @@ pub type Configure = Box<dyn FnOnce(&mut Config)>;
 pub struct Options {
     /// Use a manual clock starting now.
     pub manual_clock: bool,
+    /// Start the manual clock here (implies `manual_clock`).
+    pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
     /// Adjust the configuration.
     pub configure: Option<Configure>,
     /// Connect to this URL instead of a fresh database (the caller owns it).
@@ -119,8 +121,9 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         .await
         .expect("migrating the test database");
     let manual = options
-        .manual_clock
-        .then(|| Arc::new(ManualClock::new(chrono::Utc::now())));
+        .clock_start
+        .or_else(|| options.manual_clock.then(chrono::Utc::now))
+        .map(|start| Arc::new(ManualClock::new(start)));
     let clock: Arc<dyn Clock> = match &manual {
         Some(clock) => clock.clone(),
         None => Arc::new(SystemClock),

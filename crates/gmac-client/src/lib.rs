@@ -238,6 +238,57 @@ impl Client {
         self.get_query("/api/v1/costs", query).await
     }
 
+    /// `GET /api/v1/costs/forecast`.
+    pub async fn cost_forecast(
+        &self,
+        query: &gmac_types::ForecastQuery,
+    ) -> Result<gmac_types::CostForecast> {
+        self.get_query("/api/v1/costs/forecast", query).await
+    }
+
+    /// `GET /api/v1/costs/anomalies`.
+    pub async fn cost_anomalies(
+        &self,
+        query: &gmac_types::AnomalyQuery,
+    ) -> Result<Vec<gmac_types::CostAnomaly>> {
+        self.get_query("/api/v1/costs/anomalies", query).await
+    }
+
+    /// `POST /api/v1/costs/anomalies/feedback`.
+    pub async fn give_anomaly_feedback(&self, input: &gmac_types::AnomalyFeedback) -> Result<()> {
+        let response = self
+            .request(reqwest::Method::POST, "/api/v1/costs/anomalies/feedback")
+            .json(input)
+            .send()
+            .await;
+        check(response.map_err(network)?).await.map(drop)
+    }
+
+    /// `POST /api/v1/budgets`.
+    pub async fn create_budget(&self, input: &gmac_types::NewBudget) -> Result<gmac_types::Budget> {
+        self.post("/api/v1/budgets", input).await
+    }
+
+    /// `GET /api/v1/budgets`.
+    pub async fn list_budgets(&self) -> Result<Vec<gmac_types::Budget>> {
+        self.get("/api/v1/budgets").await
+    }
+
+    /// `GET /api/v1/budgets/{id}/status`.
+    pub async fn budget_status(&self, id: &str) -> Result<gmac_types::BudgetStatus> {
+        self.get(&format!("/api/v1/budgets/{id}/status")).await
+    }
+
+    /// `DELETE /api/v1/budgets/{id}`.
+    pub async fn delete_budget(&self, id: &str) -> Result<()> {
+        self.delete(&format!("/api/v1/budgets/{id}"), None).await
+    }
+
+    /// `GET /api/v1/budget-alerts`.
+    pub async fn list_budget_alerts(&self) -> Result<Vec<gmac_types::BudgetAlert>> {
+        self.get("/api/v1/budget-alerts").await
+    }
+
     /// `POST /api/v1/allocation-rules`.
     pub async fn create_allocation_rule(
         &self,

@@ -286,11 +286,28 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     if !crate::spa::is_available() {
         tracing::warn!("the web interface is not built (cargo xtask spa); serving the API only");
     }
+    spawn_budget_checks(core.clone());
     let app = Application::build(core, &config)?;
     tracing::info!(%url, "gmac is listening");
     app.run_until_stopped().await.context("serving")?;
     tracing::info!("gmac stopped");
     Ok(())
+}
+
+/// Checks budgets every 15 minutes (imports check them too), so forecast thresholds and new
+/// periods alert without waiting for the next import.
+fn spawn_budget_checks(core: gmac_core::Core) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_mins(15));
+        loop {
+            tick.tick().await;
+            match gmac_core::services::budgets::evaluate_budgets(&core).await {
+                Ok(0) => {}
+                Ok(raised) => tracing::info!(raised, "budget alerts raised"),
+                Err(err) => tracing::warn!(error = %err, "checking budgets failed"),
+            }
+        }
+    });
 }
 
 /// Prints a line for the operator on stdout (not the log: it may carry a one-time secret).

@@ -27,7 +27,8 @@ use utoipa_actix_web::AppExt;
 
         (name = "tokens", description = "API tokens for scripts"),
         (name = "audit", description = "The hash-chained audit log"),
-        (name = "costs", description = "Cloud costs: FOCUS imports, reports"),
+        (name = "costs", description = "Cloud costs: FOCUS imports, reports, allocation, forecasts and anomalies"),
+        (name = "budgets", description = "Budgets and their alerts"),
 
     ),
     modifiers(&SecuritySchemes),

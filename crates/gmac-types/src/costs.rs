@@ -280,3 +280,336 @@ pub struct ResourceAssignment {
     /// When it was made.
     pub created_at: DateTime<Utc>,
 }
+
+/// Query parameters of `GET /costs/forecast`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct ForecastQuery {
+    /// `YYYY-MM`; default: the current month (UTC).
+    #[serde(default)]
+    pub month: Option<String>,
+    /// Only this client's costs.
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// Only the costs allocated to this user.
+    #[serde(default)]
+    pub user_id: Option<String>,
+    /// Only the costs allocated to this team.
+    #[serde(default)]
+    pub team_id: Option<String>,
+    /// Only this service.
+    #[serde(default)]
+    pub service: Option<String>,
+    /// Which cost.
+    #[serde(default)]
+    pub metric: CostMetric,
+}
+
+/// A month-end forecast with its 90% prediction interval.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CostForecast {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// ISO 4217.
+    pub currency: String,
+    /// The cost of the elapsed days.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub actual: Decimal,
+    /// The expected month total: the elapsed cost plus the remaining days at the mean of the
+    /// last 14 days.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub forecast: Decimal,
+    /// Lower bound of the 90% prediction interval.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub lower: Decimal,
+    /// Upper bound of the 90% prediction interval.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub upper: Decimal,
+    /// Days counted as elapsed (up to yesterday: today's costs are not complete).
+    pub days_elapsed: u32,
+    /// Days in the month.
+    pub days_in_month: u32,
+}
+
+/// The dimension an anomaly is found in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AnomalyDimension {
+    /// Per service.
+    #[default]
+    Service,
+    /// Per sub-account.
+    Account,
+    /// Per user (allocated costs).
+    User,
+    /// Per team (allocated costs).
+    Team,
+}
+
+/// Query parameters of `GET /costs/anomalies`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct AnomalyQuery {
+    /// First day examined.
+    pub from: NaiveDate,
+    /// Last day examined.
+    pub to: NaiveDate,
+    /// Where to look.
+    #[serde(default)]
+    pub dimension: AnomalyDimension,
+    /// Only this client's costs.
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// Ignore deviations smaller than this (default 1.00).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(value_type = Option<String>))]
+    pub min_impact: Option<Decimal>,
+}
+
+/// A day whose cost was far from what its recent history predicted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CostAnomaly {
+    /// The day.
+    pub day: NaiveDate,
+    /// Where it was found.
+    pub dimension: AnomalyDimension,
+    /// The service name, account id, user id or team id.
+    pub key: String,
+    /// A name for people.
+    pub label: String,
+    /// The mean of the 14 days before.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub expected: Decimal,
+    /// What it cost.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub actual: Decimal,
+    /// `actual − expected`.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub impact: Decimal,
+    /// The impact as a percentage of the expectation (absent when nothing was expected).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub impact_percent: Option<Decimal>,
+    /// The most likely cause: the value of the next dimension (a service's account, an
+    /// account's service) that moved most.
+    pub root_cause: Option<RootCause>,
+    /// What a person said about it.
+    pub feedback: Option<AnomalyVerdict>,
+}
+
+/// The part of an anomaly that moved most.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RootCause {
+    /// `account` or `service`.
+    pub dimension: String,
+    /// Its value.
+    pub key: String,
+    /// How much it moved against its own recent history.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub impact: Decimal,
+}
+
+/// Whether an anomaly was expected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AnomalyVerdict {
+    /// A known cause (a launch, a migration).
+    Expected,
+    /// Worth looking into.
+    NotExpected,
+}
+
+/// Feedback on an anomaly.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AnomalyFeedback {
+    /// The anomaly's day.
+    pub day: NaiveDate,
+    /// Its dimension.
+    pub dimension: AnomalyDimension,
+    /// Its key.
+    pub key: String,
+    /// The verdict.
+    pub verdict: AnomalyVerdict,
+}
+
+/// What a budget covers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum BudgetScope {
+    /// Every client's costs.
+    Global,
+    /// One client's costs.
+    Client {
+        /// The client.
+        id: String,
+    },
+    /// One project's costs: its client's costs tagged `project=<the project's name>`.
+    Project {
+        /// The project.
+        id: String,
+    },
+    /// The costs allocated to a user.
+    User {
+        /// The user.
+        id: String,
+    },
+    /// The costs allocated to a team.
+    Team {
+        /// The team.
+        id: String,
+    },
+}
+
+/// A budget's period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum BudgetPeriod {
+    /// Calendar months.
+    Monthly,
+    /// Calendar quarters.
+    Quarterly,
+    /// Calendar years.
+    Yearly,
+}
+
+/// What a threshold compares with the limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ThresholdBasis {
+    /// The cost so far in the period.
+    Actual,
+    /// The period's forecast total.
+    Forecast,
+}
+
+/// Alert when the basis reaches `percent` of the limit; once per period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BudgetThreshold {
+    /// 1 to 1000.
+    pub percent: u32,
+    /// Actual or forecasted spend.
+    pub basis: ThresholdBasis,
+}
+
+/// Creates a budget.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewBudget {
+    /// A label, e.g. `Platform team, monthly`.
+    pub name: String,
+    /// What it covers.
+    pub scope: BudgetScope,
+    /// Monthly, quarterly or yearly.
+    pub period: BudgetPeriod,
+    /// The limit per period, a decimal string.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "1000.00"))]
+    pub amount: Decimal,
+    /// ISO 4217; default `USD`.
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// Default: 80% and 100% of actual spend, 100% of forecasted spend.
+    #[serde(default)]
+    pub thresholds: Option<Vec<BudgetThreshold>>,
+    /// Who is emailed; default: whoever creates the budget.
+    #[serde(default)]
+    pub notify: Option<Vec<String>>,
+}
+
+/// A budget.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Budget {
+    /// A `UUIDv7`.
+    pub id: String,
+    /// The label.
+    pub name: String,
+    /// What it covers.
+    pub scope: BudgetScope,
+    /// The period.
+    pub period: BudgetPeriod,
+    /// The limit per period.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub amount: Decimal,
+    /// ISO 4217.
+    pub currency: String,
+    /// When to alert.
+    pub thresholds: Vec<BudgetThreshold>,
+    /// Who is emailed.
+    pub notify: Vec<String>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// An alert a budget raised.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BudgetAlert {
+    /// The budget.
+    pub budget_id: String,
+    /// The budget's name.
+    pub budget_name: String,
+    /// The first day of the period.
+    pub period_start: NaiveDate,
+    /// The threshold crossed.
+    pub threshold: BudgetThreshold,
+    /// The actual or forecast amount when it was crossed.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub amount: Decimal,
+    /// When.
+    pub raised_at: DateTime<Utc>,
+    /// Whether the mail server accepted the email.
+    pub emailed: bool,
+}
+
+/// One period's outcome.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BudgetPeriodResult {
+    /// The first day of the period.
+    pub period_start: NaiveDate,
+    /// The limit then.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub limit: Decimal,
+    /// What was spent (so far, for the current period).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub actual: Decimal,
+}
+
+/// Where a budget stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BudgetStatus {
+    /// The budget.
+    pub budget: Budget,
+    /// The current period's first day.
+    pub period_start: NaiveDate,
+    /// Its last day.
+    pub period_end: NaiveDate,
+    /// Spent so far.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub actual: Decimal,
+    /// The forecast total for the period.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub forecast: Decimal,
+    /// `actual` as a percentage of the limit.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub percent_used: Decimal,
+    /// `forecast` as a percentage of the limit.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub forecast_percent: Decimal,
+    /// Alerts raised, newest first.
+    pub alerts: Vec<BudgetAlert>,
+    /// Budget against actual, per period, newest first.
+    pub history: Vec<BudgetPeriodResult>,
+}

@@ -30,9 +30,14 @@ pub use auth::{
     AuthMethod, LoginRequest, Me, RoleGrant, Scope, SetupRequest, SetupStatus, TokenResponse, User,
 };
 pub use costs::{
-    Allocation, AllocationRule, CostGroup, CostImport, CostImportParams, CostMetric, CostQuery,
-    CostReport, NewAllocationRule, NewResourceAssignment, OnRowError, ResourceAssignment, RowError,
-    ShareMethod,
+    Allocation, AllocationRule, AnomalyDimension, AnomalyFeedback, AnomalyQuery, AnomalyVerdict,
+    CostAnomaly, CostForecast, CostGroup, CostImport, CostImportParams, CostMetric, CostQuery,
+    CostReport, ForecastQuery, NewAllocationRule, NewResourceAssignment, OnRowError,
+    ResourceAssignment, RootCause, RowError, ShareMethod,
+};
+pub use costs::{
+    Budget, BudgetAlert, BudgetPeriod, BudgetPeriodResult, BudgetScope, BudgetStatus,
+    BudgetThreshold, NewBudget, ThresholdBasis,
 };
 pub use invitations::{
     AcceptInvitation, CreatedInvitation, Invitation, InvitationPreview, InvitationStatus,

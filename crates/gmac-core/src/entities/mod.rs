@@ -1,10 +1,14 @@
 //! sea-orm entities, one module per table.
 
 pub mod allocation_rule;
+pub mod anomaly_feedback;
 pub mod api_token;
 pub mod audit_chain;
 pub mod audit_log;
 pub mod auth_throttle;
+pub mod budget;
+pub mod budget_alert;
+pub mod budget_history;
 pub mod client;
 pub mod cost_allocation;
 pub mod cost_daily;

@@ -518,6 +518,10 @@ pub async fn import_focus(
         }));
     audit::append(&txn, now, meta, entry).await?;
     txn.commit().await?;
+    // New costs may cross budget thresholds; the import stands whatever happens here.
+    if let Err(err) = crate::services::budgets::evaluate_budgets(core).await {
+        tracing::warn!(error = %err, "evaluating budgets after an import failed");
+    }
     Ok((to_dto(row, true), true))
 }
 
@@ -783,7 +787,7 @@ pub async fn query_costs(core: &Core, actor: &Actor, query: &CostQuery) -> Resul
             condition,
             key_expr,
             metric,
-            query,
+            query.currency.as_deref(),
         )
         .await?
     } else {
@@ -793,7 +797,7 @@ pub async fn query_costs(core: &Core, actor: &Actor, query: &CostQuery) -> Resul
             condition,
             key_expr,
             metric,
-            query,
+            query.currency.as_deref(),
         )
         .await?
     };
@@ -813,6 +817,93 @@ pub async fn query_costs(core: &Core, actor: &Actor, query: &CostQuery) -> Resul
         total: money::from_sum(total),
         groups,
     })
+}
+
+/// Where a series of costs comes from: the rollups, or the allocated costs (which know users
+/// and teams), narrowed by a condition on their common columns.
+#[derive(Clone, Debug)]
+pub(crate) struct Slice {
+    /// Read the allocated costs.
+    pub allocated: bool,
+    /// Which rows.
+    pub condition: Condition,
+}
+
+/// The column of a metric.
+pub(crate) fn metric_column(metric: CostMetric) -> &'static str {
+    match metric {
+        CostMetric::Billed => "billed_cost",
+        CostMetric::Effective => "effective_cost",
+        CostMetric::List => "list_cost",
+    }
+}
+
+/// Daily sums of a slice between two days (inclusive): the currency and the sum per day, in
+/// money units. Days without costs are absent.
+pub(crate) async fn daily(
+    conn: &impl ConnectionTrait,
+    slice: &Slice,
+    (from, to): (NaiveDate, NaiveDate),
+    metric: CostMetric,
+    currency: Option<&str>,
+) -> Result<(String, std::collections::BTreeMap<NaiveDate, i128>)> {
+    grouped(conn, slice, (from, to), col("day"), metric, currency)
+        .await
+        .map(|(currency, sums)| {
+            let days = sums
+                .into_iter()
+                .filter_map(|(key, units)| Some((key?.parse().ok()?, units)))
+                .collect();
+            (currency, days)
+        })
+}
+
+/// Sums of a slice between two days, grouped by `key`.
+pub(crate) async fn grouped(
+    conn: &impl ConnectionTrait,
+    slice: &Slice,
+    (from, to): (NaiveDate, NaiveDate),
+    key: Expr,
+    metric: CostMetric,
+    currency: Option<&str>,
+) -> Result<(String, Vec<(Option<String>, i128)>)> {
+    let condition = slice
+        .condition
+        .clone()
+        .add(col("day").gte(from.to_string()))
+        .add(col("day").lte(to.to_string()));
+    let metric = metric_column(metric);
+    if slice.allocated {
+        sum_groups(
+            conn,
+            cost_allocation::Entity::find(),
+            condition,
+            key,
+            metric,
+            currency,
+        )
+        .await
+    } else {
+        sum_groups(
+            conn,
+            cost_daily::Entity::find(),
+            condition,
+            key,
+            metric,
+            currency,
+        )
+        .await
+    }
+}
+
+/// A condition on a rollup's tag (for project budgets: `project=<name>`).
+pub(crate) fn tag_equals(backend: DbBackend, key: &str, value: &str) -> Option<Expr> {
+    is_tag_key(key).then(|| tag_expr(backend, key).eq(value.to_owned()))
+}
+
+/// `col(name)` for other services.
+pub(crate) fn column(name: &str) -> Expr {
+    col(name)
 }
 
 /// Turns sums into report groups, naming users and teams.
@@ -866,10 +957,10 @@ async fn sum_groups<E: EntityTrait>(
     condition: Condition,
     key_expr: Expr,
     metric: &str,
-    query: &CostQuery,
+    currency: Option<&str>,
 ) -> Result<(String, Vec<(Option<String>, i128)>)> {
     let select = select.filter(condition);
-    let currency = match &query.currency {
+    let currency = match currency {
         Some(c) => c.to_ascii_uppercase(),
         None => main_currency(conn, select.clone()).await?,
     };

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod budgets;
 pub mod clients;
 pub mod costs;
 pub mod fallback;
@@ -64,7 +65,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(tokens::rotate_token)
                 .service(costs::import_costs)
                 .service(costs::list_cost_imports)
+                .service(budgets::get_cost_forecast)
+                .service(budgets::list_cost_anomalies)
+                .service(budgets::give_anomaly_feedback)
                 .service(costs::get_costs)
+                .service(budgets::create_budget)
+                .service(budgets::list_budgets)
+                .service(budgets::get_budget_status)
+                .service(budgets::delete_budget)
+                .service(budgets::list_budget_alerts)
                 .service(costs::create_allocation_rule)
                 .service(costs::list_allocation_rules)
                 .service(costs::delete_allocation_rule)

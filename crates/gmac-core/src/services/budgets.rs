@@ -1,0 +1,676 @@
+//! Budgets: limits per period on a scope's costs, with thresholds on actual and forecasted
+//! spend that alert once per period (by email and in the app), and budget-against-actual
+//! history.
+
+use chrono::{Datelike, Duration, NaiveDate};
+use gmac_types::{
+    Budget, BudgetAlert, BudgetPeriod, BudgetPeriodResult, BudgetScope, BudgetStatus,
+    BudgetThreshold, CostMetric, FieldError, NewBudget, Permission, ThresholdBasis,
+};
+use rust_decimal::Decimal;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder,
+};
+
+use crate::access::Target;
+use crate::audit::{self, AuditEntry};
+use crate::entities::{budget, budget_alert, budget_history, project, team, user};
+use crate::ports::Mail;
+use crate::services::costs::{Slice, column, tag_equals};
+use crate::services::{clients, insights};
+use crate::{Actor, Core, Error, RequestMeta, Result, db, money};
+
+/// The period containing `day`.
+pub fn period_bounds(period: BudgetPeriod, day: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let (year, month) = (day.year(), day.month());
+    let (start, months) = match period {
+        BudgetPeriod::Monthly => ((year, month), 1),
+        BudgetPeriod::Quarterly => ((year, (month - 1) / 3 * 3 + 1), 3),
+        BudgetPeriod::Yearly => ((year, 1), 12),
+    };
+    let first = NaiveDate::from_ymd_opt(start.0, start.1, 1).unwrap_or(day);
+    let end_month = start.1 + months;
+    let next = if end_month > 12 {
+        NaiveDate::from_ymd_opt(start.0 + 1, end_month - 12, 1)
+    } else {
+        NaiveDate::from_ymd_opt(start.0, end_month, 1)
+    }
+    .unwrap_or(day);
+    (first, next - Duration::days(1))
+}
+
+fn period_name(period: BudgetPeriod) -> &'static str {
+    match period {
+        BudgetPeriod::Monthly => "monthly",
+        BudgetPeriod::Quarterly => "quarterly",
+        BudgetPeriod::Yearly => "yearly",
+    }
+}
+
+fn parse_period(raw: &str) -> BudgetPeriod {
+    match raw {
+        "quarterly" => BudgetPeriod::Quarterly,
+        "yearly" => BudgetPeriod::Yearly,
+        _ => BudgetPeriod::Monthly,
+    }
+}
+
+fn basis_name(basis: ThresholdBasis) -> &'static str {
+    match basis {
+        ThresholdBasis::Actual => "actual",
+        ThresholdBasis::Forecast => "forecast",
+    }
+}
+
+fn scope_of(row: &budget::Model) -> BudgetScope {
+    let id = row.scope_id.clone().unwrap_or_default();
+    match row.scope_type.as_str() {
+        "client" => BudgetScope::Client { id },
+        "project" => BudgetScope::Project { id },
+        "user" => BudgetScope::User { id },
+        "team" => BudgetScope::Team { id },
+        _ => BudgetScope::Global,
+    }
+}
+
+fn to_dto(row: &budget::Model) -> Budget {
+    Budget {
+        id: row.id.clone(),
+        name: row.name.clone(),
+        scope: scope_of(row),
+        period: parse_period(&row.period),
+        amount: money::from_units(row.amount),
+        currency: row.currency.clone(),
+        thresholds: serde_json::from_str(&row.thresholds).unwrap_or_default(),
+        notify: serde_json::from_str(&row.notify).unwrap_or_default(),
+        created_at: row.created_at,
+    }
+}
+
+/// Where a budget's permissions are checked: its client, or everywhere.
+fn target(row: &budget::Model) -> Target {
+    row.client_id
+        .as_ref()
+        .map_or(Target::Global, |id| Target::Client(id.clone()))
+}
+
+/// The costs a budget covers.
+async fn slice(conn: &impl ConnectionTrait, row: &budget::Model) -> Result<Slice> {
+    let id = row.scope_id.clone().unwrap_or_default();
+    Ok(match row.scope_type.as_str() {
+        "client" => Slice {
+            allocated: false,
+            condition: Condition::all().add(column("client_id").eq(id)),
+        },
+        "project" => {
+            let project = project::Entity::find_by_id(&id)
+                .one(conn)
+                .await?
+                .ok_or(Error::NotFound)?;
+            let mut condition = Condition::all().add(column("client_id").eq(project.client_id));
+            if let Some(tag) = tag_equals(conn.get_database_backend(), "project", &project.name) {
+                condition = condition.add(tag);
+            }
+            Slice {
+                allocated: false,
+                condition,
+            }
+        }
+        "user" => Slice {
+            allocated: true,
+            condition: Condition::all().add(column("user_id").eq(id)),
+        },
+        "team" => Slice {
+            allocated: true,
+            condition: Condition::all().add(column("team_id").eq(id)),
+        },
+        _ => Slice {
+            allocated: false,
+            condition: Condition::all(),
+        },
+    })
+}
+
+fn default_thresholds() -> Vec<BudgetThreshold> {
+    vec![
+        BudgetThreshold {
+            percent: 80,
+            basis: ThresholdBasis::Actual,
+        },
+        BudgetThreshold {
+            percent: 100,
+            basis: ThresholdBasis::Actual,
+        },
+        BudgetThreshold {
+            percent: 100,
+            basis: ThresholdBasis::Forecast,
+        },
+    ]
+}
+
+/// Resolves the scope: its type, id, client (for permissions), or a field error.
+async fn resolve_scope(
+    conn: &impl ConnectionTrait,
+    scope: &BudgetScope,
+) -> Result<std::result::Result<(&'static str, Option<String>, Option<String>), FieldError>> {
+    let missing = |what: &str| {
+        Err(FieldError {
+            pointer: "/scope/id".to_owned(),
+            code: "unknown_scope".to_owned(),
+            detail: format!("There is no {what} with this id."),
+        })
+    };
+    Ok(match scope {
+        BudgetScope::Global => Ok(("global", None, None)),
+        BudgetScope::Client { id } => match clients::find(conn, id).await {
+            Ok(_) => Ok(("client", Some(id.clone()), Some(id.clone()))),
+            Err(Error::NotFound) => missing("client"),
+            Err(e) => return Err(e),
+        },
+        BudgetScope::Project { id } => match project::Entity::find_by_id(id).one(conn).await? {
+            Some(p) => Ok(("project", Some(id.clone()), Some(p.client_id))),
+            None => missing("project"),
+        },
+        BudgetScope::User { id } => match user::Entity::find_by_id(id).one(conn).await? {
+            Some(_) => Ok(("user", Some(id.clone()), None)),
+            None => missing("user"),
+        },
+        BudgetScope::Team { id } => match team::Entity::find_by_id(id).one(conn).await? {
+            Some(_) => Ok(("team", Some(id.clone()), None)),
+            None => missing("team"),
+        },
+    })
+}
+
+/// A new budget's checked fields.
+struct Fields {
+    name: String,
+    amount: i64,
+    currency: String,
+    thresholds: Vec<BudgetThreshold>,
+    notify: Vec<String>,
+}
+
+/// Checks a new budget's fields, collecting what is wrong.
+fn check_fields(input: &NewBudget, author_email: &str, errors: &mut Vec<FieldError>) -> Fields {
+    let name = input.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 100 {
+        errors.push(FieldError::new(
+            "name",
+            "invalid_length",
+            "1 to 100 characters.",
+        ));
+    }
+    let amount = match money::to_units(input.amount) {
+        Ok(units) if units > 0 => units,
+        _ => {
+            errors.push(FieldError::new(
+                "amount",
+                "invalid_amount",
+                "A positive amount below 92 million.",
+            ));
+            0
+        }
+    };
+    let currency = input
+        .currency
+        .as_deref()
+        .unwrap_or("USD")
+        .trim()
+        .to_ascii_uppercase();
+    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        errors.push(FieldError::new(
+            "currency",
+            "invalid_currency",
+            "An ISO 4217 code, e.g. USD.",
+        ));
+    }
+    let mut thresholds = input.thresholds.clone().unwrap_or_else(default_thresholds);
+    thresholds.sort_by_key(|t| (t.percent, basis_name(t.basis)));
+    thresholds.dedup();
+    if thresholds.is_empty()
+        || thresholds.len() > 10
+        || thresholds
+            .iter()
+            .any(|t| t.percent == 0 || t.percent > 1000)
+    {
+        errors.push(FieldError::new(
+            "thresholds",
+            "invalid_thresholds",
+            "1 to 10 thresholds, each 1 to 1000 percent.",
+        ));
+    }
+    let notify: Vec<String> = match &input.notify {
+        Some(list) => list.iter().map(|e| e.trim().to_lowercase()).collect(),
+        None => vec![author_email.to_owned()],
+    };
+    for (i, email) in notify.iter().enumerate() {
+        if gmac_types::validation::EmailAddress::parse("notify", email).is_err() {
+            errors.push(FieldError {
+                pointer: format!("/notify/{i}"),
+                code: "invalid_email".to_owned(),
+                detail: "Not an email address.".to_owned(),
+            });
+        }
+    }
+    Fields {
+        name,
+        amount,
+        currency,
+        thresholds,
+        notify,
+    }
+}
+
+/// Creates a budget. Needs `budgets.manage` on its client (client and project budgets) or
+/// everywhere (global, user and team budgets).
+pub async fn create_budget(
+    core: &Core,
+    actor: &Actor,
+    meta: &RequestMeta,
+    input: NewBudget,
+) -> Result<Budget> {
+    actor.ensure_enrolled()?;
+    let resolved = resolve_scope(&core.db, &input.scope).await?;
+    let client_id = match &resolved {
+        Ok((_, _, client)) => client.clone(),
+        Err(_) => None,
+    };
+    let scope_target = client_id.clone().map_or(Target::Global, Target::Client);
+    match &scope_target {
+        Target::Global => actor.require(Permission::BudgetsManage, &scope_target)?,
+        _ => actor.require_on(Permission::BudgetsManage, &scope_target)?,
+    }
+    let mut errors = Vec::new();
+    let (scope_type, scope_id) = match resolved {
+        Ok((kind, id, _)) => (kind, id),
+        Err(e) => {
+            errors.push(e);
+            ("global", None)
+        }
+    };
+    let fields = check_fields(&input, &actor.email, &mut errors);
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+    let now = core.now();
+    let row = budget::Model {
+        id: core.new_id(),
+        name: fields.name,
+        scope_type: scope_type.to_owned(),
+        scope_id,
+        client_id,
+        period: period_name(input.period).to_owned(),
+        amount: fields.amount,
+        currency: fields.currency,
+        thresholds: serde_json::to_string(&fields.thresholds).map_err(anyhow::Error::from)?,
+        notify: serde_json::to_string(&fields.notify).map_err(anyhow::Error::from)?,
+        created_by: Some(actor.user_id.clone()),
+        created_at: now,
+    };
+    let txn = db::begin_write(&core.db).await?;
+    budget::Entity::insert(budget::ActiveModel::from(row.clone()))
+        .exec_without_returning(&txn)
+        .await?;
+    let entry = AuditEntry::success(actor.audit_actor(), "budget.create")
+        .target("budget", row.id.clone())
+        .scope(&scope_target)
+        .details(serde_json::json!({"after": to_dto(&row)}));
+    audit::append(&txn, now, meta, entry).await?;
+    txn.commit().await?;
+    Ok(to_dto(&row))
+}
+
+/// Whether the actor may see a budget.
+fn may_see(actor: &Actor, row: &budget::Model) -> bool {
+    actor.can(Permission::CostsView, &target(row))
+        || actor.can(Permission::BudgetsManage, &target(row))
+}
+
+/// The budgets the actor may see.
+pub async fn list_budgets(core: &Core, actor: &Actor) -> Result<Vec<Budget>> {
+    actor.ensure_enrolled()?;
+    Ok(budget::Entity::find()
+        .order_by_asc(budget::Column::Name)
+        .all(&core.db)
+        .await?
+        .iter()
+        .filter(|b| may_see(actor, b))
+        .map(to_dto)
+        .collect())
+}
+
+async fn find_visible(core: &Core, actor: &Actor, id: &str) -> Result<budget::Model> {
+    let row = budget::Entity::find_by_id(id)
+        .one(&core.db)
+        .await?
+        .ok_or(Error::NotFound)?;
+    actor.ensure_enrolled()?;
+    if may_see(actor, &row) {
+        Ok(row)
+    } else {
+        Err(Error::NotFound)
+    }
+}
+
+/// Deletes a budget with its alerts and history.
+pub async fn delete_budget(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) -> Result<()> {
+    let row = find_visible(core, actor, id).await?;
+    actor.require(Permission::BudgetsManage, &target(&row))?;
+    let now = core.now();
+    let txn = db::begin_write(&core.db).await?;
+    budget_alert::Entity::delete_many()
+        .filter(budget_alert::Column::BudgetId.eq(id))
+        .exec(&txn)
+        .await?;
+    budget_history::Entity::delete_many()
+        .filter(budget_history::Column::BudgetId.eq(id))
+        .exec(&txn)
+        .await?;
+    budget::Entity::delete_by_id(id).exec(&txn).await?;
+    let entry = AuditEntry::success(actor.audit_actor(), "budget.delete")
+        .target("budget", id.to_owned())
+        .scope(&target(&row))
+        .details(serde_json::json!({"before": to_dto(&row)}));
+    audit::append(&txn, now, meta, entry).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Where one budget stands now.
+struct Standing {
+    start: NaiveDate,
+    end: NaiveDate,
+    actual: Decimal,
+    forecast: Decimal,
+}
+
+async fn standing(core: &Core, row: &budget::Model) -> Result<Standing> {
+    let today = core.now().date_naive();
+    let (start, end) = period_bounds(parse_period(&row.period), today);
+    let slice = slice(&core.db, row).await?;
+    // Today's costs count as they arrive.
+    let (_, f, _) = insights::forecast_period(
+        core,
+        &slice,
+        (start, end),
+        today + Duration::days(1),
+        CostMetric::Billed,
+        Some(&row.currency),
+    )
+    .await?;
+    Ok(Standing {
+        start,
+        end,
+        actual: f.actual,
+        forecast: f.expected,
+    })
+}
+
+fn percent_of(part: Decimal, whole: Decimal) -> Decimal {
+    if whole.is_zero() {
+        Decimal::ZERO
+    } else {
+        (part * Decimal::ONE_HUNDRED / whole).round_dp(1)
+    }
+}
+
+/// A budget's current period, alerts and history.
+pub async fn budget_status(core: &Core, actor: &Actor, id: &str) -> Result<BudgetStatus> {
+    let row = find_visible(core, actor, id).await?;
+    let now = standing(core, &row).await?;
+    let limit = money::from_units(row.amount);
+    let alerts = budget_alert::Entity::find()
+        .filter(budget_alert::Column::BudgetId.eq(id))
+        .order_by_desc(budget_alert::Column::RaisedAt)
+        .order_by_desc(budget_alert::Column::Percent)
+        .all(&core.db)
+        .await?
+        .into_iter()
+        .map(|a| alert_dto(&row, a))
+        .collect();
+    let mut history: Vec<BudgetPeriodResult> = budget_history::Entity::find()
+        .filter(budget_history::Column::BudgetId.eq(id))
+        .order_by_desc(budget_history::Column::PeriodStart)
+        .all(&core.db)
+        .await?
+        .into_iter()
+        .filter(|h| h.period_start != now.start.to_string())
+        .filter_map(|h| {
+            Some(BudgetPeriodResult {
+                period_start: h.period_start.parse().ok()?,
+                limit: money::from_units(h.limit),
+                actual: money::from_units(h.actual),
+            })
+        })
+        .collect();
+    history.insert(
+        0,
+        BudgetPeriodResult {
+            period_start: now.start,
+            limit,
+            actual: now.actual,
+        },
+    );
+    Ok(BudgetStatus {
+        budget: to_dto(&row),
+        period_start: now.start,
+        period_end: now.end,
+        actual: now.actual,
+        forecast: now.forecast,
+        percent_used: percent_of(now.actual, limit),
+        forecast_percent: percent_of(now.forecast, limit),
+        alerts,
+        history,
+    })
+}
+
+fn alert_dto(row: &budget::Model, a: budget_alert::Model) -> BudgetAlert {
+    BudgetAlert {
+        budget_id: a.budget_id,
+        budget_name: row.name.clone(),
+        period_start: a.period_start.parse().unwrap_or_default(),
+        threshold: BudgetThreshold {
+            percent: u32::try_from(a.percent).unwrap_or_default(),
+            basis: if a.basis == "forecast" {
+                ThresholdBasis::Forecast
+            } else {
+                ThresholdBasis::Actual
+            },
+        },
+        amount: money::from_units(a.amount),
+        raised_at: a.raised_at,
+        emailed: a.emailed,
+    }
+}
+
+/// The alerts of the budgets the actor may see, newest first (at most 100): the in-app
+/// notifications.
+pub async fn list_alerts(core: &Core, actor: &Actor) -> Result<Vec<BudgetAlert>> {
+    actor.ensure_enrolled()?;
+    let budgets: Vec<budget::Model> = budget::Entity::find()
+        .all(&core.db)
+        .await?
+        .into_iter()
+        .filter(|b| may_see(actor, b))
+        .collect();
+    let ids: Vec<String> = budgets.iter().map(|b| b.id.clone()).collect();
+    let alerts = budget_alert::Entity::find()
+        .filter(budget_alert::Column::BudgetId.is_in(ids))
+        .order_by_desc(budget_alert::Column::RaisedAt)
+        .all(&core.db)
+        .await?;
+    Ok(alerts
+        .into_iter()
+        .take(100)
+        .filter_map(|a| {
+            let row = budgets.iter().find(|b| b.id == a.budget_id)?;
+            Some(alert_dto(row, a))
+        })
+        .collect())
+}
+
+/// Checks every budget: records this period's actual spend, and raises (and emails) each
+/// threshold crossed for the first time this period. Returns how many alerts were raised.
+/// Runs after each cost import and on a schedule; safe to run concurrently (an alert is a
+/// row with a unique key, inserted before its email is sent).
+pub async fn evaluate_budgets(core: &Core) -> Result<usize> {
+    let mut raised = 0;
+    for row in budget::Entity::find().all(&core.db).await? {
+        let now = standing(core, &row).await?;
+        let limit = money::from_units(row.amount);
+        let at = core.now();
+        budget_history::Entity::insert(budget_history::ActiveModel::from(budget_history::Model {
+            budget_id: row.id.clone(),
+            period_start: now.start.to_string(),
+            limit: row.amount,
+            actual: money::to_units(now.actual).unwrap_or(i64::MAX),
+            updated_at: at,
+        }))
+        .on_conflict(
+            OnConflict::columns([
+                budget_history::Column::BudgetId,
+                budget_history::Column::PeriodStart,
+            ])
+            .update_columns([
+                budget_history::Column::Limit,
+                budget_history::Column::Actual,
+                budget_history::Column::UpdatedAt,
+            ])
+            .to_owned(),
+        )
+        .exec_without_returning(&core.db)
+        .await?;
+        let thresholds: Vec<BudgetThreshold> =
+            serde_json::from_str(&row.thresholds).unwrap_or_default();
+        for t in thresholds {
+            let value = match t.basis {
+                ThresholdBasis::Actual => now.actual,
+                ThresholdBasis::Forecast => now.forecast,
+            };
+            if value * Decimal::ONE_HUNDRED < limit * Decimal::from(t.percent) {
+                continue;
+            }
+            let inserted = budget_alert::Entity::insert(budget_alert::ActiveModel::from(
+                budget_alert::Model {
+                    budget_id: row.id.clone(),
+                    period_start: now.start.to_string(),
+                    percent: i64::from(t.percent),
+                    basis: basis_name(t.basis).to_owned(),
+                    amount: money::to_units(value).unwrap_or(i64::MAX),
+                    emailed: false,
+                    raised_at: at,
+                },
+            ))
+            .on_conflict(
+                OnConflict::columns([
+                    budget_alert::Column::BudgetId,
+                    budget_alert::Column::PeriodStart,
+                    budget_alert::Column::Percent,
+                    budget_alert::Column::Basis,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(&core.db)
+            .await?;
+            if inserted == 0 {
+                continue;
+            }
+            raised += 1;
+            let emailed = send_alert(core, &row, t, value, limit, &now).await;
+            if emailed {
+                budget_alert::Entity::update_many()
+                    .col_expr(
+                        budget_alert::Column::Emailed,
+                        sea_orm::sea_query::Expr::value(true),
+                    )
+                    .filter(budget_alert::Column::BudgetId.eq(&row.id))
+                    .filter(budget_alert::Column::PeriodStart.eq(now.start.to_string()))
+                    .filter(budget_alert::Column::Percent.eq(i64::from(t.percent)))
+                    .filter(budget_alert::Column::Basis.eq(basis_name(t.basis)))
+                    .exec(&core.db)
+                    .await?;
+            }
+        }
+    }
+    Ok(raised)
+}
+
+/// Emails an alert to the budget's list; whether every message was accepted.
+async fn send_alert(
+    core: &Core,
+    row: &budget::Model,
+    threshold: BudgetThreshold,
+    value: Decimal,
+    limit: Decimal,
+    now: &Standing,
+) -> bool {
+    let Some(mailer) = &core.mailer else {
+        return false;
+    };
+    let what = match threshold.basis {
+        ThresholdBasis::Actual => "has spent",
+        ThresholdBasis::Forecast => "is forecast to spend",
+    };
+    let subject = format!(
+        "Budget \"{}\" {what} {}% of its limit",
+        row.name, threshold.percent
+    );
+    let text = format!(
+        "The budget \"{}\" {what} {} {} of its {} {} limit ({}%) for {} to {}.\n\n\
+         Spent so far: {} {}\nForecast for the period: {} {}\n",
+        row.name,
+        value.round_dp(2),
+        row.currency,
+        limit.round_dp(2),
+        row.currency,
+        percent_of(value, limit),
+        now.start,
+        now.end,
+        now.actual.round_dp(2),
+        row.currency,
+        now.forecast.round_dp(2),
+        row.currency,
+    );
+    let recipients: Vec<String> = serde_json::from_str(&row.notify).unwrap_or_default();
+    let mut all_sent = !recipients.is_empty();
+    for to in recipients {
+        let mail = Mail {
+            to,
+            subject: subject.clone(),
+            text: text.clone(),
+        };
+        if let Err(err) = mailer.send(mail).await {
+            tracing::warn!(budget = %row.id, error = %err, "a budget alert email was not accepted");
+            all_sent = false;
+        }
+    }
+    all_sent
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn periods_are_calendar_months_quarters_and_years() {
+        assert_eq!(
+            period_bounds(BudgetPeriod::Monthly, day("2024-02-15")),
+            (day("2024-02-01"), day("2024-02-29"))
+        );
+        assert_eq!(
+            period_bounds(BudgetPeriod::Quarterly, day("2024-11-30")),
+            (day("2024-10-01"), day("2024-12-31"))
+        );
+        assert_eq!(
+            period_bounds(BudgetPeriod::Yearly, day("2024-06-01")),
+            (day("2024-01-01"), day("2024-12-31"))
+        );
+    }
+}

@@ -1,0 +1,200 @@
+//! Budgets, and the forecasts and anomalies of costs.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, delete, get, post, web};
+use gmac_core::services::{budgets, insights};
+use gmac_types::{
+    AnomalyFeedback, AnomalyQuery, Budget, BudgetAlert, BudgetStatus, CostAnomaly, CostForecast,
+    ForecastQuery, NewBudget,
+};
+
+use crate::error::ApiError;
+use crate::extract::{Actor, Meta};
+use crate::state::AppState;
+
+/// The month-end forecast (the elapsed days plus the remaining days at the mean of the last
+/// 14), with a 90% prediction interval. Needs `costs.view`.
+#[utoipa::path(
+    tag = "costs",
+    params(ForecastQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The forecast", body = CostForecast),
+        (status = 400, response = crate::routes::docs::BadRequest),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 403, response = crate::routes::docs::Forbidden),
+        (status = 404, response = crate::routes::docs::NotFound),
+        (status = 422, response = crate::routes::docs::ValidationFailed),
+    )
+)]
+#[get("/costs/forecast")]
+pub async fn get_cost_forecast(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<ForecastQuery>,
+) -> Result<web::Json<CostForecast>, ApiError> {
+    Ok(web::Json(
+        insights::forecast_month(&state.core, &actor, &query).await?,
+    ))
+}
+
+/// Days whose cost, per service, account, user or team, was far from what the 14 days before
+/// predicted: expected and actual, impact in money and percent, the likely root cause, and
+/// any feedback. Newest first. Needs `costs.view`.
+#[utoipa::path(
+    tag = "costs",
+    params(AnomalyQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Anomalies", body = Vec<CostAnomaly>),
+        (status = 400, response = crate::routes::docs::BadRequest),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 403, response = crate::routes::docs::Forbidden),
+        (status = 404, response = crate::routes::docs::NotFound),
+        (status = 422, response = crate::routes::docs::ValidationFailed),
+    )
+)]
+#[get("/costs/anomalies")]
+pub async fn list_cost_anomalies(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<AnomalyQuery>,
+) -> Result<web::Json<Vec<CostAnomaly>>, ApiError> {
+    Ok(web::Json(
+        insights::anomalies(&state.core, &actor, &query).await?,
+    ))
+}
+
+/// Say whether an anomaly was expected.
+#[utoipa::path(
+    tag = "costs",
+    request_body = AnomalyFeedback,
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Recorded"),
+        (status = 400, response = crate::routes::docs::BadRequest),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 403, response = crate::routes::docs::Forbidden),
+        (status = 422, response = crate::routes::docs::ValidationFailed),
+    )
+)]
+#[post("/costs/anomalies/feedback")]
+pub async fn give_anomaly_feedback(
+    state: web::Data<AppState>,
+    actor: Actor,
+    meta: Meta,
+    body: web::Json<AnomalyFeedback>,
+) -> Result<HttpResponse, ApiError> {
+    insights::give_feedback(&state.core, &actor, &meta.0, &body).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Create a budget for a user, a team, a project, a client or everything; monthly, quarterly
+/// or yearly; with thresholds on actual and forecasted spend that alert once per period by
+/// email and in the app. Needs `budgets.manage`.
+#[utoipa::path(
+    tag = "budgets",
+    request_body = NewBudget,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The budget", body = Budget,
+            headers(("Location" = String, description = "Its URL"))),
+        (status = 400, response = crate::routes::docs::BadRequest),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 403, response = crate::routes::docs::Forbidden),
+        (status = 404, response = crate::routes::docs::NotFound),
+        (status = 422, response = crate::routes::docs::ValidationFailed),
+    )
+)]
+#[post("/budgets")]
+pub async fn create_budget(
+    state: web::Data<AppState>,
+    actor: Actor,
+    meta: Meta,
+    body: web::Json<NewBudget>,
+) -> Result<HttpResponse, ApiError> {
+    let budget = budgets::create_budget(&state.core, &actor, &meta.0, body.into_inner()).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/budgets/{}", budget.id)))
+        .json(budget))
+}
+
+/// The budgets you may see.
+#[utoipa::path(
+    tag = "budgets",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Budgets", body = Vec<Budget>),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+    )
+)]
+#[get("/budgets")]
+pub async fn list_budgets(
+    state: web::Data<AppState>,
+    actor: Actor,
+) -> Result<web::Json<Vec<Budget>>, ApiError> {
+    Ok(web::Json(budgets::list_budgets(&state.core, &actor).await?))
+}
+
+/// Where a budget stands: this period's actual and forecast against the limit, its alerts and
+/// the budget-against-actual history.
+#[utoipa::path(
+    tag = "budgets",
+    params(("id" = String, Path, description = "The budget's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The status", body = BudgetStatus),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 404, response = crate::routes::docs::NotFound),
+    )
+)]
+#[get("/budgets/{id}/status")]
+pub async fn get_budget_status(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> Result<web::Json<BudgetStatus>, ApiError> {
+    Ok(web::Json(
+        budgets::budget_status(&state.core, &actor, &id).await?,
+    ))
+}
+
+/// Delete a budget with its alerts and history.
+#[utoipa::path(
+    tag = "budgets",
+    params(("id" = String, Path, description = "The budget's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 403, response = crate::routes::docs::Forbidden),
+        (status = 404, response = crate::routes::docs::NotFound),
+    )
+)]
+#[delete("/budgets/{id}")]
+pub async fn delete_budget(
+    state: web::Data<AppState>,
+    actor: Actor,
+    meta: Meta,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    budgets::delete_budget(&state.core, &actor, &meta.0, &id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Budget alerts you may see, newest first: the in-app notifications.
+#[utoipa::path(
+    tag = "budgets",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Alerts", body = Vec<BudgetAlert>),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+    )
+)]
+#[get("/budget-alerts")]
+pub async fn list_budget_alerts(
+    state: web::Data<AppState>,
+    actor: Actor,
+) -> Result<web::Json<Vec<BudgetAlert>>, ApiError> {
+    Ok(web::Json(budgets::list_alerts(&state.core, &actor).await?))
+}

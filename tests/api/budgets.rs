@@ -1,0 +1,316 @@
+//! Budgets alert once per threshold and period through a real SMTP server; forecasts and
+//! anomalies on constructed series with known answers.
+
+use std::fmt::Write as _;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use gmac_tests::smtp::SmtpServer;
+use gmac_tests::{Options, Session, TestApp, spawn_app_with};
+use gmac_types::{
+    AnomalyDimension, AnomalyFeedback, AnomalyQuery, AnomalyVerdict, BudgetPeriod, BudgetScope,
+    BudgetThreshold, CostImportParams, CostQuery, ForecastQuery, NewBudget, NewClient, OnRowError,
+    ThresholdBasis,
+};
+use rust_decimal::Decimal;
+
+const SAMPLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/data/focus/focus-1.0-sample.csv"
+);
+
+async fn app_on(day: (i32, u32, u32), smtp: Option<&SmtpServer>) -> (TestApp, Session, String) {
+    let app = spawn_app_with(Options {
+        clock_start: Some(Utc.with_ymd_and_hms(day.0, day.1, day.2, 12, 0, 0).unwrap()),
+        smtp_url: smtp.map(SmtpServer::url),
+        ..Options::default()
+    })
+    .await;
+    let admin = app.super_admin().await;
+    let client_id = admin
+        .client
+        .create_client(&NewClient {
+            name: "Acme".into(),
+            description: None,
+        })
+        .await
+        .unwrap()
+        .id;
+    (app, admin, client_id)
+}
+
+async fn import(admin: &Session, client_id: &str, body: Vec<u8>) {
+    admin
+        .client
+        .import_costs(
+            &CostImportParams {
+                client_id: client_id.to_owned(),
+                on_error: OnRowError::Reject,
+                file_name: None,
+            },
+            body,
+        )
+        .await
+        .unwrap();
+}
+
+/// A FOCUS file with one line per (day, service, account, amount).
+fn focus(lines: &[(NaiveDate, &str, &str, Decimal)]) -> Vec<u8> {
+    let mut out = String::from(
+        "BilledCost,EffectiveCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ServiceName,SubAccountId\n",
+    );
+    for (day, service, account, amount) in lines {
+        writeln!(
+            out,
+            "{amount},{amount},USD,{day}T00:00:00Z,{}T00:00:00Z,Usage,{service},{account}",
+            day.succ_opt().unwrap()
+        )
+        .unwrap();
+    }
+    out.into_bytes()
+}
+
+fn sept(day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2024, 9, day).unwrap()
+}
+
+fn threshold(percent: u32) -> BudgetThreshold {
+    BudgetThreshold {
+        percent,
+        basis: ThresholdBasis::Actual,
+    }
+}
+
+#[tokio::test]
+async fn a_budget_crossing_80_and_100_percent_emails_once_each() {
+    let smtp = SmtpServer::start().await;
+    let (app, admin, client_id) = app_on((2024, 9, 30), Some(&smtp)).await;
+    // Created before the import: the import itself checks budgets.
+    let tiny = admin
+        .client
+        .create_budget(&NewBudget {
+            name: "Tiny".into(),
+            scope: BudgetScope::Client {
+                id: client_id.clone(),
+            },
+            period: BudgetPeriod::Monthly,
+            amount: Decimal::ONE,
+            currency: None,
+            thresholds: Some(vec![threshold(100)]),
+            notify: Some(vec!["finance@example.com".into()]),
+        })
+        .await
+        .unwrap();
+    import(&admin, &client_id, std::fs::read(SAMPLE).unwrap()).await;
+    let mails = smtp.wait_for(1).await;
+    assert!(mails[0].contains("To: finance@example.com"), "{}", mails[0]);
+    assert!(
+        mails[0].contains("Budget \"Tiny\" has spent 100% of its limit"),
+        "{}",
+        mails[0]
+    );
+
+    let september = admin
+        .client
+        .costs(&CostQuery {
+            from: sept(1),
+            to: sept(30),
+            ..CostQuery::default()
+        })
+        .await
+        .unwrap()
+        .total;
+    // A limit the month has overrun by about 5%: both thresholds are crossed.
+    let limit = (september * Decimal::new(95, 2)).round_dp(2);
+    let budget = admin
+        .client
+        .create_budget(&NewBudget {
+            name: "Acme monthly".into(),
+            scope: BudgetScope::Client {
+                id: client_id.clone(),
+            },
+            period: BudgetPeriod::Monthly,
+            amount: limit,
+            currency: None,
+            thresholds: Some(vec![threshold(80), threshold(100)]),
+            notify: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        gmac_core::services::budgets::evaluate_budgets(&app.core)
+            .await
+            .unwrap(),
+        2
+    );
+    let mails = smtp.wait_for(3).await;
+    let subjects: Vec<&str> = mails
+        .iter()
+        .skip(1)
+        .filter_map(|m| m.lines().find(|l| l.starts_with("Subject:")))
+        .collect();
+    assert_eq!(subjects.len(), 2, "{subjects:?}");
+    assert!(subjects.iter().any(|s| s.contains("80%")), "{subjects:?}");
+    assert!(subjects.iter().any(|s| s.contains("100%")), "{subjects:?}");
+    assert!(
+        mails[1].contains("To: ada@example.com"),
+        "the author is notified by default"
+    );
+
+    // Checking again raises nothing new and sends nothing.
+    assert_eq!(
+        gmac_core::services::budgets::evaluate_budgets(&app.core)
+            .await
+            .unwrap(),
+        0
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(smtp.messages().len(), 3);
+
+    let status = admin.client.budget_status(&budget.id).await.unwrap();
+    assert_eq!(status.actual, september);
+    assert_eq!(status.period_start, sept(1));
+    assert_eq!(status.alerts.len(), 2);
+    assert!(status.alerts.iter().all(|a| a.emailed));
+    assert!(status.percent_used > Decimal::from(100));
+    assert_eq!(status.history[0].actual, september);
+    assert_eq!(status.history[0].limit, limit);
+    let alerts = admin.client.list_budget_alerts().await.unwrap();
+    assert_eq!(alerts.len(), 3);
+    assert!(alerts.iter().any(|a| a.budget_id == tiny.id));
+}
+
+#[tokio::test]
+async fn bad_budgets_are_refused_field_by_field() {
+    let (_app, admin, _client) = app_on((2024, 9, 30), None).await;
+    let refused = admin
+        .client
+        .create_budget(&NewBudget {
+            name: String::new(),
+            scope: BudgetScope::Team {
+                id: "01900000-0000-7000-8000-000000000000".into(),
+            },
+            period: BudgetPeriod::Quarterly,
+            amount: Decimal::from(-5),
+            currency: Some("dollars".into()),
+            thresholds: Some(vec![threshold(0)]),
+            notify: Some(vec!["not an address".into()]),
+        })
+        .await
+        .unwrap_err();
+    let pointers: Vec<String> = refused
+        .problem()
+        .unwrap()
+        .errors
+        .iter()
+        .map(|e| e.pointer.clone())
+        .collect();
+    assert_eq!(
+        pointers,
+        [
+            "/scope/id",
+            "/name",
+            "/amount",
+            "/currency",
+            "/thresholds",
+            "/notify/0"
+        ]
+    );
+    assert!(admin.client.list_budgets().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_month_end_forecast_of_a_steady_series_is_exact() {
+    let (_app, admin, client_id) = app_on((2024, 9, 20), None).await;
+    let lines: Vec<_> = (1..=19)
+        .map(|d| (sept(d), "EC2", "acct-1", Decimal::TEN))
+        .collect();
+    import(&admin, &client_id, focus(&lines)).await;
+    let forecast = admin
+        .client
+        .cost_forecast(&ForecastQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(forecast.month, "2024-09");
+    assert_eq!(forecast.days_elapsed, 19);
+    assert_eq!(forecast.days_in_month, 30);
+    assert_eq!(forecast.actual, Decimal::from(190));
+    assert_eq!(forecast.forecast, Decimal::from(300));
+    assert_eq!(
+        (forecast.lower, forecast.upper),
+        (forecast.forecast, forecast.forecast)
+    );
+    let bad = admin
+        .client
+        .cost_forecast(&ForecastQuery {
+            month: Some("September".into()),
+            ..ForecastQuery::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad.problem().unwrap().errors[0].pointer, "/month");
+}
+
+#[tokio::test]
+async fn a_spike_is_found_with_its_root_cause_and_takes_feedback() {
+    let (_app, admin, client_id) = app_on((2024, 9, 25), None).await;
+    let mut lines = Vec::new();
+    for d in 1..=21 {
+        lines.push((sept(d), "EC2", "acct-1", Decimal::TEN));
+        lines.push((sept(d), "EC2", "acct-2", Decimal::from(5)));
+        lines.push((sept(d), "S3", "acct-1", Decimal::from(3)));
+    }
+    // On the 22nd, EC2 in acct-2 jumps by 40.
+    lines.push((sept(22), "EC2", "acct-1", Decimal::TEN));
+    lines.push((sept(22), "EC2", "acct-2", Decimal::from(45)));
+    lines.push((sept(22), "S3", "acct-1", Decimal::from(3)));
+    import(&admin, &client_id, focus(&lines)).await;
+
+    let query = AnomalyQuery {
+        from: sept(15),
+        to: sept(22),
+        dimension: AnomalyDimension::Service,
+        client_id: None,
+        min_impact: None,
+    };
+    let found = admin.client.cost_anomalies(&query).await.unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    let spike = &found[0];
+    assert_eq!((spike.day, spike.key.as_str()), (sept(22), "EC2"));
+    assert_eq!(spike.expected, Decimal::from(15));
+    assert_eq!(spike.actual, Decimal::from(55));
+    assert_eq!(spike.impact, Decimal::from(40));
+    assert_eq!(spike.impact_percent, Some(Decimal::new(2667, 1)));
+    let cause = spike.root_cause.as_ref().unwrap();
+    assert_eq!(
+        (cause.dimension.as_str(), cause.key.as_str()),
+        ("account", "acct-2")
+    );
+    assert_eq!(cause.impact, Decimal::from(40));
+    assert_eq!(spike.feedback, None);
+
+    admin
+        .client
+        .give_anomaly_feedback(&AnomalyFeedback {
+            day: sept(22),
+            dimension: AnomalyDimension::Service,
+            key: "EC2".into(),
+            verdict: AnomalyVerdict::Expected,
+        })
+        .await
+        .unwrap();
+    let again = admin.client.cost_anomalies(&query).await.unwrap();
+    assert_eq!(again[0].feedback, Some(AnomalyVerdict::Expected));
+
+    // By account, the same day shows acct-2, caused by EC2.
+    let by_account = admin
+        .client
+        .cost_anomalies(&AnomalyQuery {
+            dimension: AnomalyDimension::Account,
+            ..query
+        })
+        .await
+        .unwrap();
+    assert_eq!(by_account.len(), 1, "{by_account:?}");
+    assert_eq!(by_account[0].key, "acct-2");
+    assert_eq!(by_account[0].root_cause.as_ref().unwrap().key, "EC2");
+}
