@@ -21,6 +21,7 @@ mod auth;
 mod budgets;
 mod clients;
 mod costs;
+mod demo;
 mod errors;
 mod invitations;
 mod matrix;

@@ -14,6 +14,7 @@ pub mod entities;
 pub mod error;
 pub mod export;
 pub mod focus;
+pub mod focus_gen;
 pub mod forecast;
 
 pub mod ids;

@@ -270,9 +270,15 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             || gmac_core::auth::tokens::generate_token()[..20].to_owned(),
             |p| p.expose_secret().to_owned(),
         );
-        gmac_core::services::users::ensure_demo_admin(&core, &password)
+        let admin = gmac_core::services::users::ensure_demo_admin(&core, &password)
             .await
             .map_err(describe)?;
+        if gmac_core::services::demo::seed(&core, &admin)
+            .await
+            .map_err(describe)?
+        {
+            tracing::info!("demo data created: Demo Corp with 90 days of costs");
+        }
         say(&format!(
             "\n  gmac demo is running at {url}\n  Sign in as {} with password {password}\n",
             gmac_core::services::users::DEMO_EMAIL

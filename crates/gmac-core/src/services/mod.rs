@@ -8,6 +8,7 @@ pub mod bindings;
 pub mod budgets;
 pub mod clients;
 pub mod costs;
+pub mod demo;
 pub mod insights;
 pub mod invitations;
 pub mod mfa;
