@@ -426,3 +426,69 @@ async fn bad_rules_are_refused_field_by_field() {
         .unwrap_err();
     assert_eq!(mixed.problem().unwrap().errors[0].pointer, "/group_by");
 }
+
+#[tokio::test]
+async fn a_months_invoices_add_up_to_its_billed_cost_exactly() {
+    let f = fixture().await;
+    f.admin
+        .client
+        .create_allocation_rule(&rule(
+            "Sameer's tests",
+            "CostAllocationTest",
+            Some("Sameer"),
+            Allocation::Assign {
+                to: Subject {
+                    kind: SubjectKind::User,
+                    id: f.sameer.clone(),
+                },
+            },
+        ))
+        .await
+        .unwrap();
+    let invoice = |user: String| gmac_types::InvoiceQuery {
+        user_id: user,
+        period: "2024-09".into(),
+        client_id: None,
+    };
+    let sameer = f
+        .admin
+        .client
+        .invoice(&invoice(f.sameer.clone()))
+        .await
+        .unwrap();
+    let rest = f
+        .admin
+        .client
+        .invoice(&invoice("unallocated".into()))
+        .await
+        .unwrap();
+    assert_eq!(sameer.user_name, "Sameer");
+    assert!(sameer.number.starts_with("INV-2024-09-"));
+    assert_eq!(
+        sameer.lines.iter().map(|l| l.amount).sum::<Decimal>(),
+        sameer.total
+    );
+    assert_eq!(
+        rest.lines.iter().map(|l| l.amount).sum::<Decimal>(),
+        rest.total
+    );
+    let september = f
+        .admin
+        .client
+        .costs(&CostQuery {
+            from: "2024-09-01".parse().unwrap(),
+            to: "2024-09-30".parse().unwrap(),
+            ..CostQuery::default()
+        })
+        .await
+        .unwrap()
+        .total;
+    assert_eq!(sameer.total + rest.total, september);
+    let nobody = f
+        .admin
+        .client
+        .invoice(&invoice("01900000-0000-7000-8000-000000000000".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(nobody.status(), Some(404));
+}

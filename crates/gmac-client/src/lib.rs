@@ -264,6 +264,11 @@ impl Client {
         check(response.map_err(network)?).await.map(drop)
     }
 
+    /// `GET /api/v1/invoices`.
+    pub async fn invoice(&self, query: &gmac_types::InvoiceQuery) -> Result<gmac_types::Invoice> {
+        self.get_query("/api/v1/invoices", query).await
+    }
+
     /// `POST /api/v1/budgets`.
     pub async fn create_budget(&self, input: &gmac_types::NewBudget) -> Result<gmac_types::Budget> {
         self.post("/api/v1/budgets", input).await

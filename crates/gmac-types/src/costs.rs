@@ -613,3 +613,49 @@ pub struct BudgetStatus {
     /// Budget against actual, per period, newest first.
     pub history: Vec<BudgetPeriodResult>,
 }
+
+/// Query parameters of `GET /invoices`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct InvoiceQuery {
+    /// The user billed; `unallocated` for what no rule claims.
+    pub user_id: String,
+    /// `YYYY-MM`.
+    pub period: String,
+    /// Only this client's costs.
+    #[serde(default)]
+    pub client_id: Option<String>,
+}
+
+/// A user's monthly invoice: their allocated `BilledCost` by service, to the last digit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Invoice {
+    /// `INV-<period>-<user id prefix>`.
+    pub number: String,
+    /// The user billed (`unallocated` for the unclaimed costs).
+    pub user_id: String,
+    /// Their name.
+    pub user_name: String,
+    /// `YYYY-MM`.
+    pub period: String,
+    /// ISO 4217.
+    pub currency: String,
+    /// One line per service, largest first.
+    pub lines: Vec<InvoiceLine>,
+    /// The sum of the lines, exactly.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub total: Decimal,
+}
+
+/// One line of an invoice.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InvoiceLine {
+    /// The service.
+    pub description: String,
+    /// Its allocated billed cost, exactly.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub amount: Decimal,
+}

@@ -39,6 +39,7 @@ pub use costs::{
     Budget, BudgetAlert, BudgetPeriod, BudgetPeriodResult, BudgetScope, BudgetStatus,
     BudgetThreshold, NewBudget, ThresholdBasis,
 };
+pub use costs::{Invoice, InvoiceLine, InvoiceQuery};
 pub use invitations::{
     AcceptInvitation, CreatedInvitation, Invitation, InvitationPreview, InvitationStatus,
     InvitationToken, NewInvitation,

@@ -413,3 +413,82 @@ pub async fn give_feedback(
     txn.commit().await?;
     Ok(())
 }
+
+/// A user's invoice for a month: their allocated `BilledCost` by service. The invoices of all
+/// users and the unallocated remainder add up exactly to the billed cost of the month.
+pub async fn invoice(
+    core: &Core,
+    actor: &Actor,
+    query: &gmac_types::InvoiceQuery,
+) -> Result<gmac_types::Invoice> {
+    let visible = visible_clients(actor, query.client_id.as_ref())?;
+    let Some(bounds) = month_bounds(&query.period) else {
+        return Err(Error::Validation(vec![FieldError::new(
+            "period",
+            "invalid_month",
+            "Give the period as YYYY-MM.",
+        )]));
+    };
+    let user_id = if query.user_id == "unallocated" {
+        String::new()
+    } else {
+        query.user_id.clone()
+    };
+    let user_name = if user_id.is_empty() {
+        "Unallocated".to_owned()
+    } else {
+        allocation::labels(&core.db, SubjectKind::User, vec![user_id.clone()])
+            .await?
+            .remove(&user_id)
+            .ok_or(Error::NotFound)?
+    };
+    let mut condition = Condition::all().add(column("user_id").eq(user_id.clone()));
+    if let Some(ids) = visible {
+        condition = condition.add(column("client_id").is_in(ids));
+    }
+    let slice = Slice {
+        allocated: true,
+        condition,
+    };
+    let (currency, sums) = grouped(
+        &core.db,
+        &slice,
+        bounds,
+        column("service_name"),
+        CostMetric::Billed,
+        None,
+    )
+    .await?;
+    let mut lines: Vec<gmac_types::InvoiceLine> = sums
+        .into_iter()
+        .map(|(service, units)| gmac_types::InvoiceLine {
+            description: service.unwrap_or_else(|| "(no service)".to_owned()),
+            amount: money::from_sum(units),
+        })
+        .filter(|l| !l.amount.is_zero())
+        .collect();
+    lines.sort_by(|a, b| {
+        b.amount
+            .cmp(&a.amount)
+            .then(a.description.cmp(&b.description))
+    });
+    let total = lines.iter().map(|l| l.amount).sum();
+    let prefix: String = if user_id.is_empty() {
+        "UNALLOC".to_owned()
+    } else {
+        user_id
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(8)
+            .collect()
+    };
+    Ok(gmac_types::Invoice {
+        number: format!("INV-{}-{}", query.period, prefix.to_uppercase()),
+        user_id: query.user_id.clone(),
+        user_name,
+        period: query.period.clone(),
+        currency,
+        lines,
+        total,
+    })
+}

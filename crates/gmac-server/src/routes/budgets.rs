@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, delete, get, post, web};
 use gmac_core::services::{budgets, insights};
 use gmac_types::{
     AnomalyFeedback, AnomalyQuery, Budget, BudgetAlert, BudgetStatus, CostAnomaly, CostForecast,
-    ForecastQuery, NewBudget,
+    ForecastQuery, Invoice, InvoiceQuery, NewBudget,
 };
 
 use crate::error::ApiError;
@@ -197,4 +197,31 @@ pub async fn list_budget_alerts(
     actor: Actor,
 ) -> Result<web::Json<Vec<BudgetAlert>>, ApiError> {
     Ok(web::Json(budgets::list_alerts(&state.core, &actor).await?))
+}
+
+/// A user's monthly invoice: their allocated billed cost by service, exactly. `user_id=unallocated`
+/// bills what no rule claims, so that all invoices of a month add up to its billed cost.
+/// Needs `costs.view`.
+#[utoipa::path(
+    tag = "costs",
+    params(InvoiceQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The invoice", body = Invoice),
+        (status = 400, response = crate::routes::docs::BadRequest),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 403, response = crate::routes::docs::Forbidden),
+        (status = 404, response = crate::routes::docs::NotFound),
+        (status = 422, response = crate::routes::docs::ValidationFailed),
+    )
+)]
+#[get("/invoices")]
+pub async fn get_invoice(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<InvoiceQuery>,
+) -> Result<web::Json<Invoice>, ApiError> {
+    Ok(web::Json(
+        insights::invoice(&state.core, &actor, &query).await?,
+    ))
 }

@@ -74,6 +74,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(budgets::get_budget_status)
                 .service(budgets::delete_budget)
                 .service(budgets::list_budget_alerts)
+                .service(budgets::get_invoice)
                 .service(costs::create_allocation_rule)
                 .service(costs::list_allocation_rules)
                 .service(costs::delete_allocation_rule)
