@@ -402,3 +402,40 @@ async fn deleting_a_client_deletes_its_costs() {
         Decimal::ZERO
     );
 }
+
+#[tokio::test]
+async fn a_report_exports_as_csv_with_credits_as_numbers_and_formulas_defused() {
+    let app = spawn_app().await;
+    let (admin, client_id) = admin_with_client(&app).await;
+    let file = "BilledCost,EffectiveCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ServiceName\n\
+                10.50,10.50,USD,2024-09-01,2024-09-02,Usage,=HYPERLINK(\"http://evil\")\n\
+                -2.25,-2.25,USD,2024-09-01,2024-09-02,Credit,Credits\n";
+    admin
+        .client
+        .import_costs(&params(&client_id), file.as_bytes().to_vec())
+        .await
+        .unwrap();
+    let response = app
+        .http()
+        .get(app.url("/api/v1/costs/export?from=2024-09-01&to=2024-09-30&group_by=service"))
+        .bearer_auth(&admin.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let text = response.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "key,label,amount,currency");
+    assert!(
+        lines.contains(&"\"'=HYPERLINK(\"\"http://evil\"\")\",,10.5,USD"),
+        "{text}"
+    );
+    assert!(lines.contains(&"Credits,,-2.25,USD"), "{text}");
+    assert_eq!(lines.last(), Some(&"total,Total,8.25,USD"));
+}

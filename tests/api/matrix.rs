@@ -141,18 +141,18 @@ fn allow(operation: &str) -> Option<Allow> {
             denied: 403,
             other: Status(404),
         },
-        "list_cost_imports" | "get_costs" | "list_allocation_rules" => Allow::Roles {
+        "list_cost_imports"
+        | "get_costs"
+        | "export_costs"
+        | "list_allocation_rules"
+        | "get_cost_forecast"
+        | "list_cost_anomalies"
+        | "give_anomaly_feedback"
+        | "get_invoice" => Allow::Roles {
             roles: EVERYONE,
             denied: 403,
             other: Ok,
         },
-        "get_cost_forecast" | "list_cost_anomalies" | "give_anomaly_feedback" | "get_invoice" => {
-            Allow::Roles {
-                roles: EVERYONE,
-                denied: 403,
-                other: Ok,
-            }
-        }
         // Budgets: seen by whoever sees costs where they apply; managed by Billing and Admins.
         "list_budgets" | "list_budget_alerts" => Allow::AnyUser,
         "create_budget" => Allow::Roles {
@@ -496,6 +496,9 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
             json!({"day": "2024-09-18", "dimension": "service", "key": "S3", "verdict": "expected"}),
         ),
         "list_budgets" => Call::at("/api/v1/budgets"),
+        "export_costs" => {
+            Call::at("/api/v1/costs/export?from=2024-09-01&to=2024-09-30&group_by=service")
+        }
         "get_invoice" => Call::at("/api/v1/invoices?user_id=unallocated&period=2024-09"),
         "list_budget_alerts" => Call::at("/api/v1/budget-alerts"),
         "create_budget" => Call::json(

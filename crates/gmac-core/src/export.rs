@@ -3,10 +3,24 @@
 /// Neutralizes a cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage
 /// return at the start) by prefixing an apostrophe, as OWASP recommends.
 pub fn safe_cell(value: &str) -> std::borrow::Cow<'_, str> {
+    if is_plain_number(value) {
+        // `-12.50` (a credit) is data, not a formula; keep it a number.
+        return std::borrow::Cow::Borrowed(value);
+    }
     match value.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => std::borrow::Cow::Owned(format!("'{value}")),
         _ => std::borrow::Cow::Borrowed(value),
     }
+}
+
+/// `-?digits[.digits]`: nothing a spreadsheet could run.
+fn is_plain_number(value: &str) -> bool {
+    let digits = value.strip_prefix('-').unwrap_or(value);
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, "0"));
+    !whole.is_empty()
+        && !fraction.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Writes a header and rows as CSV, every cell made safe.
@@ -41,6 +55,10 @@ mod tests {
             assert!(safe_cell(evil).starts_with('\''), "{evil:?}");
         }
         assert_eq!(safe_cell("alpha"), "alpha");
+        assert_eq!(safe_cell("-25.0000000000"), "-25.0000000000");
+        assert_eq!(safe_cell("-3"), "-3");
+        assert!(safe_cell("-3.").starts_with('\''));
+        assert!(safe_cell("-1.5e3").starts_with('\''));
         assert_eq!(safe_cell(""), "");
     }
 

@@ -389,3 +389,57 @@ pub async fn delete_resource_assignment(
     allocation::unassign_resource(&state.core, &actor, &meta.0, &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// The same report as `GET /costs`, as CSV (`key,label,amount,currency`, then a total row),
+/// safe to open in a spreadsheet.
+#[utoipa::path(
+    tag = "costs",
+    params(CostQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "CSV", content_type = "text/csv", body = String),
+        (status = 400, response = crate::routes::docs::BadRequest),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 403, response = crate::routes::docs::Forbidden),
+        (status = 404, response = crate::routes::docs::NotFound),
+        (status = 422, response = crate::routes::docs::ValidationFailed),
+    )
+)]
+#[get("/costs/export")]
+pub async fn export_costs(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<CostQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let report = costs::query_costs(&state.core, &actor, &query).await?;
+    let currency = report.currency.clone();
+    let rows = report
+        .groups
+        .into_iter()
+        .map(|g| {
+            vec![
+                g.key,
+                g.label.unwrap_or_default(),
+                g.amount.to_string(),
+                currency.clone(),
+            ]
+        })
+        .chain(std::iter::once(vec![
+            "total".to_owned(),
+            "Total".to_owned(),
+            report.total.to_string(),
+            currency.clone(),
+        ]));
+    let csv = gmac_core::export::to_csv(&["key", "label", "amount", "currency"], rows)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"gmac-costs-{}-{}.csv\"",
+                query.from, query.to
+            ),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(csv))
+}

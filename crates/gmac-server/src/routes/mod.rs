@@ -69,6 +69,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(budgets::list_cost_anomalies)
                 .service(budgets::give_anomaly_feedback)
                 .service(costs::get_costs)
+                .service(costs::export_costs)
                 .service(budgets::create_budget)
                 .service(budgets::list_budgets)
                 .service(budgets::get_budget_status)
