@@ -9,6 +9,7 @@ mod m20261122_000002_access;
 mod m20261123_000003_costs;
 mod m20261124_000004_allocation;
 mod m20261125_000005_budgets;
+mod m20261126_000006_cloud_accounts;
 
 /// Applies gmac's migrations in order.
 #[derive(Debug)]
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_costs::Migration),
             Box::new(m20261124_000004_allocation::Migration),
             Box::new(m20261125_000005_budgets::Migration),
+            Box::new(m20261126_000006_cloud_accounts::Migration),
         ]
     }
 }

@@ -119,6 +119,14 @@ async fn the_focus_sample_imports_every_row_with_exact_totals_once() {
     let total = admin.client.costs(&september()).await.unwrap();
     assert_eq!(total.total, sample_totals("BilledCost"));
     assert!(total.groups.is_empty());
+    let listed = admin.client.list_cost_imports(None).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0].rows_imported, listed[0].focus_version.as_str()),
+        (1000, "1.0")
+    );
+    assert_eq!(listed[0].billed_cost_total, import.billed_cost_total);
+    assert_eq!(listed[0].first_day, import.first_day);
     let effective = admin
         .client
         .costs(&CostQuery {
@@ -209,6 +217,13 @@ async fn a_file_with_bad_rows_is_refused_line_by_line_and_changes_nothing() {
         problem.errors
     );
     assert!(problem.errors[0].detail.contains("line 10"));
+    assert!(
+        problem
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.contains("2 rows break the FOCUS specification")),
+        "{problem:?}"
+    );
     assert_eq!(counts(&app).await, (0, 0, 0));
 
     // Asked to, the valid rows go in and the others are reported.

@@ -20,6 +20,7 @@ mod audit_api;
 mod auth;
 mod budgets;
 mod clients;
+mod cloud;
 mod costs;
 mod demo;
 mod errors;

@@ -170,6 +170,20 @@ fn allow(operation: &str) -> Option<Allow> {
             denied: 403,
             other: Status(404),
         },
+        "create_cloud_account"
+        | "delete_cloud_account"
+        | "test_cloud_account"
+        | "start_cost_sync" => Allow::Roles {
+            roles: &[SA, ADMIN, BILLING],
+            denied: 403,
+            other: Status(404),
+        },
+        "list_cloud_accounts" => Allow::AnyUser,
+        "list_cost_syncs" => Allow::Roles {
+            roles: EVERYONE,
+            denied: 403,
+            other: Status(404),
+        },
         "list_resource_assignments" => Allow::Roles {
             roles: EVERYONE,
             denied: 403,
@@ -496,6 +510,37 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
             json!({"day": "2024-09-18", "dimension": "service", "key": "S3", "verdict": "expected"}),
         ),
         "list_budgets" => Call::at("/api/v1/budgets"),
+        "list_cloud_accounts" => Call::at("/api/v1/cloud-accounts"),
+        "create_cloud_account" => Call::json(
+            "/api/v1/cloud-accounts",
+            json!({"client_id": w.client_a, "name": w.unique("Account "),
+                   "access_key_id": "AKIAEXAMPLE", "secret_access_key": "secret",
+                   "endpoint_url": "http://127.0.0.1:9"}),
+        ),
+        "delete_cloud_account" | "test_cloud_account" | "start_cost_sync" | "list_cost_syncs" => {
+            let account = root
+                .create_cloud_account(&gmac_types::NewCloudAccount {
+                    client_id: w.client_a.clone(),
+                    name: w.unique("Account "),
+                    access_key_id: Some("AKIAEXAMPLE".into()),
+                    secret_access_key: Some("secret".into()),
+                    role_arn: None,
+                    external_id: None,
+                    region: None,
+                    // Nothing listens there: calls fail fast and visibly.
+                    endpoint_url: Some("http://127.0.0.1:9".into()),
+                    group_by: None,
+                    resync_days: Some(1),
+                })
+                .await
+                .unwrap();
+            let base = format!("/api/v1/cloud-accounts/{}", account.id);
+            match operation {
+                "delete_cloud_account" => Call::at(base),
+                "test_cloud_account" => Call::at(format!("{base}/test")),
+                _ => Call::at(format!("{base}/syncs")),
+            }
+        }
         "export_costs" => {
             Call::at("/api/v1/costs/export?from=2024-09-01&to=2024-09-30&group_by=service")
         }

@@ -715,3 +715,40 @@ async fn an_admin_invites_a_user_who_joins_from_the_mailed_link() {
     let errors = guest.console_errors().await;
     assert!(errors.is_empty(), "browser console errors: {errors:?}");
 }
+
+#[tokio::test]
+async fn the_cost_dashboard_shows_the_demo_trend_and_the_per_user_view() {
+    if !browser_available() {
+        return;
+    }
+    let app = spawn_app().await;
+    let admin = gmac_core::services::users::ensure_demo_admin(&app.core, "demo password 1234")
+        .await
+        .unwrap();
+    assert!(
+        gmac_core::services::demo::seed(&app.core, &admin)
+            .await
+            .unwrap()
+    );
+    let browser = Browser::start(1280, 900).await;
+    sign_in_through_the_form(
+        &browser,
+        &app,
+        gmac_core::services::users::DEMO_EMAIL,
+        "demo password 1234",
+    )
+    .await;
+    browser.wait_for("#user-menu").await;
+    browser.client.goto(&app.url("/costs")).await.unwrap();
+    browser.wait_for("#cost-trend [data-day]").await;
+    let bars = browser
+        .client
+        .find_all(Locator::Css("#cost-trend [data-day]"))
+        .await
+        .unwrap();
+    assert!(bars.len() >= 28, "a bar a day, got {}", bars.len());
+    let people = browser.wait_for_text("#cost-per-user", "Alice Chen").await;
+    assert!(people.contains("Unallocated"), "{people}");
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "browser console errors: {errors:?}");
+}

@@ -12,6 +12,7 @@
     reason = "test harness types are not printed"
 )]
 
+pub mod moto;
 pub mod pg_proxy;
 pub mod smtp;
 
@@ -140,6 +141,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         gmac_server::startup::auth_settings(&config),
     );
     core.public_url.clone_from(&address);
+    core.cost_explorer = Some(Arc::new(gmac_connectors::aws::SdkCostExplorer));
     if let Some(smtp) = &options.smtp_url {
         let mailer = gmac_connectors::mail::SmtpMailer::new(smtp, "gmac <gmac@test.example>")
             .expect("a mailer");

@@ -264,6 +264,37 @@ impl Client {
         check(response.map_err(network)?).await.map(drop)
     }
 
+    /// `POST /api/v1/cloud-accounts`.
+    pub async fn create_cloud_account(
+        &self,
+        input: &gmac_types::NewCloudAccount,
+    ) -> Result<gmac_types::CloudAccount> {
+        self.post("/api/v1/cloud-accounts", input).await
+    }
+
+    /// `GET /api/v1/cloud-accounts`.
+    pub async fn list_cloud_accounts(&self) -> Result<Vec<gmac_types::CloudAccount>> {
+        self.get("/api/v1/cloud-accounts").await
+    }
+
+    /// `POST /api/v1/cloud-accounts/{id}/test`.
+    pub async fn test_cloud_account(&self, id: &str) -> Result<gmac_types::ConnectionTest> {
+        self.post_empty(&format!("/api/v1/cloud-accounts/{id}/test"))
+            .await
+    }
+
+    /// `POST /api/v1/cloud-accounts/{id}/syncs`.
+    pub async fn start_cost_sync(&self, id: &str) -> Result<gmac_types::CostSync> {
+        self.post_empty(&format!("/api/v1/cloud-accounts/{id}/syncs"))
+            .await
+    }
+
+    /// `GET /api/v1/cloud-accounts/{id}/syncs`.
+    pub async fn list_cost_syncs(&self, id: &str) -> Result<Vec<gmac_types::CostSync>> {
+        self.get(&format!("/api/v1/cloud-accounts/{id}/syncs"))
+            .await
+    }
+
     /// `GET /api/v1/invoices`.
     pub async fn invoice(&self, query: &gmac_types::InvoiceQuery) -> Result<gmac_types::Invoice> {
         self.get_query("/api/v1/invoices", query).await

@@ -1,3 +1,4 @@
 //! Adapters behind gmac-core's ports.
 
+pub mod aws;
 pub mod mail;

@@ -82,6 +82,8 @@ pub struct Core {
     pub sealer: crypto::Sealer,
     /// Sends email, when a mail server is configured.
     pub mailer: Option<Arc<dyn ports::Mailer>>,
+    /// AWS Cost Explorer, when connected accounts may be synced.
+    pub cost_explorer: Option<Arc<dyn ports::CostExplorer>>,
     /// The address people use to reach gmac, for links in emails (e.g. `https://gmac.example.com`).
     pub public_url: String,
     /// Token lifetimes.
@@ -103,6 +105,7 @@ impl Core {
             jwt: auth::jwt::JwtKeys::derive(master_key),
             sealer: crypto::Sealer::new(master_key, 1),
             mailer: None,
+            cost_explorer: None,
             public_url: "http://127.0.0.1:8080".to_owned(),
             settings,
         }

@@ -18,3 +18,71 @@ pub trait Mailer: Send + Sync + std::fmt::Debug {
     /// Sends one message; an error means it was not accepted by the mail server.
     async fn send(&self, mail: Mail) -> anyhow::Result<()>;
 }
+
+/// How to reach an AWS account.
+#[derive(Clone)]
+pub struct AwsAccess {
+    /// The access key id.
+    pub access_key_id: String,
+    /// Its secret.
+    pub secret_access_key: String,
+    /// A role to assume with them.
+    pub role_arn: Option<String>,
+    /// The external id the role requires.
+    pub external_id: Option<String>,
+    /// The region.
+    pub region: String,
+    /// Another endpoint (an emulator).
+    pub endpoint_url: Option<String>,
+}
+
+impl std::fmt::Debug for AwsAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AwsAccess")
+            .field("region", &self.region)
+            .field("endpoint_url", &self.endpoint_url)
+            .field("role_arn", &self.role_arn)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One group of one day of a `GetCostAndUsage` answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CostAndUsageRow {
+    /// The day (the result's start).
+    pub day: chrono::NaiveDate,
+    /// The group's keys: the service, then the linked account or `tagkey$value`.
+    pub keys: Vec<String>,
+    /// `UnblendedCost`.
+    pub unblended: rust_decimal::Decimal,
+    /// `AmortizedCost`.
+    pub amortized: rust_decimal::Decimal,
+    /// `NetUnblendedCost`.
+    pub net_unblended: rust_decimal::Decimal,
+    /// The currency (`Unit`).
+    pub currency: String,
+}
+
+/// One page of a `GetCostAndUsage` answer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CostAndUsagePage {
+    /// Its rows.
+    pub rows: Vec<CostAndUsageRow>,
+    /// The next page's token.
+    pub next_page_token: Option<String>,
+}
+
+/// AWS Cost Explorer.
+#[async_trait::async_trait]
+pub trait CostExplorer: Send + Sync + std::fmt::Debug {
+    /// `GetCostAndUsage`, daily, for `[start, end)`, grouped by service and `second_group`
+    /// (`LINKED_ACCOUNT` or `TAG:<key>`), with the unblended, amortized and net unblended
+    /// costs; one page.
+    async fn cost_and_usage(
+        &self,
+        access: &AwsAccess,
+        (start, end): (chrono::NaiveDate, chrono::NaiveDate),
+        second_group: &str,
+        page_token: Option<String>,
+    ) -> anyhow::Result<CostAndUsagePage>;
+}

@@ -293,6 +293,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         tracing::warn!("the web interface is not built (cargo xtask spa); serving the API only");
     }
     spawn_budget_checks(core.clone());
+    spawn_cost_syncs(core.clone()).await;
     let app = Application::build(core, &config)?;
     tracing::info!(%url, "gmac is listening");
     app.run_until_stopped().await.context("serving")?;
@@ -311,6 +312,25 @@ fn spawn_budget_checks(core: gmac_core::Core) {
                 Ok(0) => {}
                 Ok(raised) => tracing::info!(raised, "budget alerts raised"),
                 Err(err) => tracing::warn!(error = %err, "checking budgets failed"),
+            }
+        }
+    });
+}
+
+/// Syncs every connected cloud account every 6 hours (the first run right away), after
+/// marking syncs a previous process left running as failed.
+async fn spawn_cost_syncs(core: gmac_core::Core) {
+    if let Err(err) = gmac_core::services::cloud_accounts::fail_interrupted(&core).await {
+        tracing::warn!(error = %err, "marking interrupted cost syncs failed");
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_hours(6));
+        loop {
+            tick.tick().await;
+            match gmac_core::services::cloud_accounts::sync_all(&core).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(accounts = n, "cloud accounts synced"),
+                Err(err) => tracing::warn!(error = %err, "syncing cloud accounts failed"),
             }
         }
     });

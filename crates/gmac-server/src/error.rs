@@ -44,11 +44,29 @@ impl ApiError {
     /// A 422 with per-field errors.
     pub fn validation(errors: Vec<FieldError>) -> Self {
         let n = errors.len();
-        let mut err = Self::new(ErrorCode::ValidationFailed).detail(if n == 1 {
+        let rows = errors
+            .iter()
+            .filter(|e| e.pointer.starts_with("/lines/"))
+            .count();
+        let detail = if let Some(file) = errors.iter().find(|e| e.pointer == "/file") {
+            format!("The file was not imported: {}", file.detail)
+        } else if rows > 0 {
+            let more = if errors.iter().any(|e| e.code == "more_invalid_rows") {
+                " (and more)"
+            } else {
+                ""
+            };
+            format!(
+                "The file was not imported: {rows}{more} row{} break the FOCUS specification; \
+                 nothing was changed.",
+                if rows == 1 { "" } else { "s" }
+            )
+        } else if n == 1 {
             "One field is invalid.".to_owned()
         } else {
             format!("{n} fields are invalid.")
-        });
+        };
+        let mut err = Self::new(ErrorCode::ValidationFailed).detail(detail);
         err.problem.errors = errors;
         err
     }

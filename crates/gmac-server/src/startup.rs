@@ -65,6 +65,7 @@ pub async fn prepare_core(config: &Config) -> anyhow::Result<Core> {
     };
     let mut core = Core::new(db, Arc::new(SystemClock), &key, auth_settings(config));
     core.public_url = config.public_url();
+    core.cost_explorer = Some(Arc::new(gmac_connectors::aws::SdkCostExplorer));
     if let Some(url) = &config.smtp_url {
         let mailer =
             gmac_connectors::mail::SmtpMailer::new(url.expose_secret(), &config.mail_from)?;

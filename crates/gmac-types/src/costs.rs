@@ -659,3 +659,106 @@ pub struct InvoiceLine {
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub amount: Decimal,
 }
+
+/// Connects a client to an AWS account's Cost Explorer. Credentials are write-only: they are
+/// encrypted at rest and never returned.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewCloudAccount {
+    /// The client whose costs these are.
+    pub client_id: String,
+    /// A label, e.g. `Production payer`.
+    pub name: String,
+    /// An access key id (with `secret_access_key`)…
+    #[serde(default)]
+    pub access_key_id: Option<String>,
+    /// …and its secret.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub secret_access_key: Option<crate::secret::SecretText>,
+    /// Or a role to assume with the access key (cross-account access)…
+    #[serde(default)]
+    pub role_arn: Option<String>,
+    /// …and the external id the role's trust policy requires.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub external_id: Option<crate::secret::SecretText>,
+    /// The region to call (Cost Explorer lives in `us-east-1`).
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Another endpoint (an emulator, a private endpoint).
+    #[serde(default)]
+    pub endpoint_url: Option<String>,
+    /// The second grouping besides the service: `LINKED_ACCOUNT` (default) or `TAG:<key>`.
+    #[serde(default)]
+    pub group_by: Option<String>,
+    /// How many days back each sync re-reads (AWS restates recent days); default 14.
+    #[serde(default)]
+    pub resync_days: Option<u32>,
+}
+
+/// A connected cloud account (never with its credentials).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CloudAccount {
+    /// A `UUIDv7`.
+    pub id: String,
+    /// The client.
+    pub client_id: String,
+    /// The label.
+    pub name: String,
+    /// `aws`.
+    pub provider: String,
+    /// The access key id's last four characters, to tell keys apart.
+    pub access_key_hint: Option<String>,
+    /// The role assumed, if any.
+    pub role_arn: Option<String>,
+    /// The region called.
+    pub region: String,
+    /// The endpoint, if not AWS's own.
+    pub endpoint_url: Option<String>,
+    /// The second grouping.
+    pub group_by: String,
+    /// Days re-read by each sync.
+    pub resync_days: u32,
+    /// The last sync, if any.
+    pub last_sync: Option<CostSync>,
+    /// When it was connected.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A Cost Explorer sync run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CostSync {
+    /// A `UUIDv7`.
+    pub id: String,
+    /// The account synced.
+    pub cloud_account_id: String,
+    /// `running`, `succeeded` or `failed`.
+    pub status: String,
+    /// Pages of results read so far.
+    pub pages: u32,
+    /// Cost lines stored.
+    pub rows: u64,
+    /// The first day re-read.
+    pub from: NaiveDate,
+    /// The last day re-read.
+    pub to: NaiveDate,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// When it ended.
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// The result of testing a connection.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConnectionTest {
+    /// Whether Cost Explorer answered.
+    pub ok: bool,
+    /// What it said, for a person.
+    pub detail: String,
+}

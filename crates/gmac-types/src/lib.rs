@@ -39,7 +39,9 @@ pub use costs::{
     Budget, BudgetAlert, BudgetPeriod, BudgetPeriodResult, BudgetScope, BudgetStatus,
     BudgetThreshold, NewBudget, ThresholdBasis,
 };
-pub use costs::{Invoice, InvoiceLine, InvoiceQuery};
+pub use costs::{
+    CloudAccount, ConnectionTest, CostSync, Invoice, InvoiceLine, InvoiceQuery, NewCloudAccount,
+};
 pub use invitations::{
     AcceptInvitation, CreatedInvitation, Invitation, InvitationPreview, InvitationStatus,
     InvitationToken, NewInvitation,

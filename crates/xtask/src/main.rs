@@ -136,6 +136,8 @@ fn test(root: &Path) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     ensure_chromium()?;
     ensure_python_module("aiosmtpd", "aiosmtpd==1.4.6")?;
+    // The AWS emulator that Cost Explorer sync is tested against.
+    ensure_python_module("moto.server", "moto[server]==5.2.5")?;
     spa::build(root, true)?;
     // The process smoke test runs the real binary.
     run(cargo().args(["build", "--package", "gmac-server", "--bin", "gmac"]))?;
@@ -194,6 +196,7 @@ fn bench(root: &Path) -> anyhow::Result<()> {
         "gmac",
     ]))?;
     run(cargo().args(["bench", "--package", "gmac-tests", "--bench", "http"]))?;
+    run(cargo().args(["bench", "--package", "gmac-tests", "--bench", "costs"]))?;
 
     // Idle memory: a release gmac on a fresh SQLite database, after start-up settles.
     let target_dir =

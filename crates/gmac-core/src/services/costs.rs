@@ -10,10 +10,10 @@ use gmac_types::{
     CostGroup, CostImportParams, CostMetric, CostQuery, CostReport, FieldError, OnRowError,
     Permission, RowError, SubjectKind,
 };
-use sea_orm::sea_query::{Alias, Expr, OnConflict, Order};
+use sea_orm::sea_query::{Alias, Expr, OnConflict};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, ExprTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, ExprTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use sha2::{Digest, Sha256};
 
@@ -219,22 +219,23 @@ fn dims_key(line: &Line) -> String {
 }
 
 /// Sums headed for one rollup row.
-struct Rollup {
+pub(crate) struct Rollup {
     row: cost_daily::Model,
 }
 
 impl Rollup {
-    fn add(&mut self, line: &Line) {
-        self.row.billed_cost += line.billed;
-        self.row.effective_cost += line.effective;
-        self.row.list_cost += line.list.unwrap_or(0);
-        self.row.line_count += 1;
+    /// Adds (`sign` 1) or removes (`sign` -1) a line.
+    fn add(&mut self, line: &Line, sign: i64) {
+        self.row.billed_cost += sign * line.billed;
+        self.row.effective_cost += sign * line.effective;
+        self.row.list_cost += sign * line.list.unwrap_or(0);
+        self.row.line_count += sign;
     }
 }
 
 /// What an import accumulates while it writes.
 #[derive(Default)]
-struct Tally {
+pub(crate) struct Tally {
     version: &'static str,
     imported: u64,
     rejected: u64,
@@ -243,7 +244,8 @@ struct Tally {
     totals: HashMap<String, (i128, i128, u64)>,
     first_day: Option<NaiveDate>,
     last_day: Option<NaiveDate>,
-    rollups: HashMap<(NaiveDate, String), Rollup>,
+    /// The rollup deltas.
+    pub(crate) rollups: HashMap<(NaiveDate, String), Rollup>,
 }
 
 impl Tally {
@@ -254,7 +256,12 @@ impl Tally {
         }
     }
 
-    fn count(&mut self, client_id: &str, line: &Line) {
+    /// Takes a stored line back out of the rollups (a re-sync replaces it).
+    pub(crate) fn uncount(&mut self, client_id: &str, line: &Line) {
+        self.rollup(client_id, line).add(line, -1);
+    }
+
+    pub(crate) fn count(&mut self, client_id: &str, line: &Line) {
         self.imported += 1;
         let total = self.totals.entry(line.currency.clone()).or_default();
         total.0 += i128::from(line.billed);
@@ -262,6 +269,10 @@ impl Tally {
         total.2 += 1;
         self.first_day = Some(self.first_day.map_or(line.day, |d| Ord::min(d, line.day)));
         self.last_day = Some(self.last_day.map_or(line.day, |d| Ord::max(d, line.day)));
+        self.rollup(client_id, line).add(line, 1);
+    }
+
+    fn rollup(&mut self, client_id: &str, line: &Line) -> &mut Rollup {
         let key = dims_key(line);
         self.rollups
             .entry((line.day, key.clone()))
@@ -286,7 +297,6 @@ impl Tally {
                     line_count: 0,
                 },
             })
-            .add(line);
     }
 
     /// The currency with the most lines, and its totals.
@@ -303,7 +313,7 @@ impl Tally {
     }
 }
 
-fn line_row(
+pub(crate) fn line_row(
     import_id: &str,
     client_id: &str,
     line_no: i64,
@@ -337,6 +347,121 @@ fn line_row(
         attributes: line.attributes,
     }
     .into()
+}
+
+/// A stored line item as a parsed line (to take it back out of the rollups).
+pub(crate) fn line_of(item: &cost_line_item::Model) -> Line {
+    Line {
+        day: item.day.parse().unwrap_or_default(),
+        start: item.charge_period_start,
+        end: item.charge_period_end,
+        currency: item.currency.clone(),
+        billed: item.billed_cost,
+        effective: item.effective_cost,
+        list: item.list_cost,
+        contracted: item.contracted_cost,
+        provider: item.provider_name.clone(),
+        billing_account_id: item.billing_account_id.clone(),
+        sub_account_id: item.sub_account_id.clone(),
+        service_name: item.service_name.clone(),
+        service_category: item.service_category.clone(),
+        region_id: item.region_id.clone(),
+        resource_id: item.resource_id.clone(),
+        charge_category: item.charge_category.clone(),
+        sku_id: item.sku_id.clone(),
+        charge_description: item.charge_description.clone(),
+        consumed_quantity: item.consumed_quantity.clone(),
+        consumed_unit: item.consumed_unit.clone(),
+        tags: item.tags.clone(),
+        attributes: item.attributes.clone(),
+    }
+}
+
+/// The import row that holds a synced source's lines (one per cloud account), created on
+/// first use.
+pub(crate) async fn source_import(
+    conn: &impl ConnectionTrait,
+    core: &Core,
+    client_id: &str,
+    key: &str,
+    name: &str,
+) -> Result<String> {
+    if let Some(existing) = cost_import::Entity::find()
+        .filter(cost_import::Column::ClientId.eq(client_id))
+        .filter(cost_import::Column::Sha256.eq(key))
+        .one(conn)
+        .await?
+    {
+        return Ok(existing.id);
+    }
+    let id = core.new_id();
+    cost_import::Entity::insert(cost_import::ActiveModel::from(cost_import::Model {
+        id: id.clone(),
+        client_id: client_id.to_owned(),
+        file_name: Some(name.to_owned()),
+        sha256: key.to_owned(),
+        focus_version: "cost-explorer".to_owned(),
+        rows_imported: 0,
+        rows_rejected: 0,
+        errors: "[]".to_owned(),
+        billed_cost_total: 0,
+        effective_cost_total: 0,
+        currency: "USD".to_owned(),
+        first_day: None,
+        last_day: None,
+        created_by: None,
+        created_at: core.now(),
+    }))
+    .exec_without_returning(conn)
+    .await?;
+    Ok(id)
+}
+
+/// Recomputes an import's counts and totals from its line items.
+pub(crate) async fn refresh_import_totals(
+    conn: &impl ConnectionTrait,
+    import_id: &str,
+) -> Result<()> {
+    let (count, billed, effective, first, last): (
+        i64,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    ) = cost_line_item::Entity::find()
+        .select_only()
+        .column_as(Expr::cust("COUNT(*)"), "n")
+        .column_as(Expr::cust("CAST(SUM(billed_cost) AS TEXT)"), "b")
+        .column_as(Expr::cust("CAST(SUM(effective_cost) AS TEXT)"), "e")
+        .column_as(Expr::cust("MIN(day)"), "f")
+        .column_as(Expr::cust("MAX(day)"), "l")
+        .filter(cost_line_item::Column::ImportId.eq(import_id))
+        .into_tuple()
+        .one(conn)
+        .await?
+        .unwrap_or((0, None, None, None, None));
+    let units = |v: Option<String>| -> i64 {
+        v.as_deref()
+            .and_then(|t| t.split('.').next())
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0)
+    };
+    cost_import::Entity::update_many()
+        .col_expr(cost_import::Column::RowsImported, Expr::value(count))
+        .col_expr(
+            cost_import::Column::BilledCostTotal,
+            Expr::value(units(billed)),
+        )
+        .col_expr(
+            cost_import::Column::EffectiveCostTotal,
+            Expr::value(units(effective)),
+        )
+        .col_expr(cost_import::Column::FirstDay, Expr::value(first))
+        .col_expr(cost_import::Column::LastDay, Expr::value(last))
+        .filter(cost_import::Column::Id.eq(import_id))
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 /// The wire form of an import; `imported_now` says whether this request added its rows.
@@ -503,7 +628,8 @@ pub async fn import_focus(
         created_by: Some(actor.user_id.clone()),
         created_at: now,
     };
-    cost_import::Entity::update(cost_import::ActiveModel::from(row.clone()))
+    // Every column is written: an active model made from a model would update nothing.
+    cost_import::Entity::update(cost_import::ActiveModel::from(row.clone()).reset_all())
         .exec(&txn)
         .await?;
     let entry = AuditEntry::success(actor.audit_actor(), "cost_import.create")
@@ -567,7 +693,7 @@ async fn write_lines(
 }
 
 /// Adds an import's sums to the daily rollups.
-async fn write_rollups(
+pub(crate) async fn write_rollups(
     conn: &impl ConnectionTrait,
     rollups: HashMap<(NaiveDate, String), Rollup>,
 ) -> Result<()> {
@@ -959,22 +1085,37 @@ async fn sum_groups<E: EntityTrait>(
     metric: &str,
     currency: Option<&str>,
 ) -> Result<(String, Vec<(Option<String>, i128)>)> {
-    let select = select.filter(condition);
-    let currency = match currency {
-        Some(c) => c.to_ascii_uppercase(),
-        None => main_currency(conn, select.clone()).await?,
-    };
-    let rows: Vec<(Option<String>, Option<String>)> = select
-        .filter(col("currency").eq(currency.clone()))
+    let mut select = select.filter(condition);
+    if let Some(c) = currency {
+        select = select.filter(col("currency").eq(c.to_ascii_uppercase()));
+    }
+    // One scan: sums per key and currency, with how many rows each has, so the main currency
+    // is chosen without a second pass over the rollups.
+    let rows: Vec<(Option<String>, String, Option<String>, i64)> = select
         .select_only()
         .column_as(key_expr.clone(), "key")
+        .column_as(col("currency"), "currency")
         .column_as(Expr::cust(format!("CAST(SUM({metric}) AS TEXT)")), "amount")
+        .column_as(Expr::cust("COUNT(*)"), "n")
         .group_by(key_expr)
+        .group_by(col("currency"))
         .into_tuple()
         .all(conn)
         .await?;
+    let currency = if let Some(c) = currency {
+        c.to_ascii_uppercase()
+    } else {
+        let mut counts: HashMap<&str, i64> = HashMap::new();
+        for (_, c, _, n) in &rows {
+            *counts.entry(c.as_str()).or_default() += n;
+        }
+        counts
+            .into_iter()
+            .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0)))
+            .map_or_else(|| "USD".to_owned(), |(c, _)| c.to_owned())
+    };
     let mut sums = Vec::with_capacity(rows.len());
-    for (key, amount) in rows {
+    for (key, _, amount, _) in rows.into_iter().filter(|r| r.1 == currency) {
         // An exact integer on both backends: SQLite sums integers exactly or fails;
         // PostgreSQL sums bigint into numeric.
         let units: i128 = amount
@@ -1006,26 +1147,4 @@ fn tag_expr(backend: DbBackend, key: &str) -> Expr {
         DbBackend::Postgres => Expr::cust(format!("(tags::jsonb ->> '{key}')")),
         _ => Expr::cust(format!("json_extract(tags, '$.\"{key}\"')")),
     }
-}
-
-/// The currency with the most rows in the selection.
-async fn main_currency<E: EntityTrait>(
-    conn: &impl ConnectionTrait,
-    select: sea_orm::Select<E>,
-) -> Result<String> {
-    let counts: Vec<(String, i64)> = select
-        .select_only()
-        .column_as(col("currency"), "currency")
-        .column_as(Expr::cust("COUNT(*)"), "n")
-        .group_by(col("currency"))
-        .order_by(Expr::cust("COUNT(*)"), Order::Desc)
-        .order_by(col("currency"), Order::Asc)
-        .limit(1)
-        .into_tuple()
-        .all(conn)
-        .await?;
-    Ok(counts
-        .into_iter()
-        .next()
-        .map_or_else(|| "USD".to_owned(), |(c, _)| c))
 }

@@ -7,6 +7,7 @@ pub mod authz;
 pub mod bindings;
 pub mod budgets;
 pub mod clients;
+pub mod cloud_accounts;
 pub mod costs;
 pub mod demo;
 pub mod insights;

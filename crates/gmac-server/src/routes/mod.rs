@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod budgets;
 pub mod clients;
+pub mod cloud;
 pub mod costs;
 pub mod fallback;
 pub mod invitations;
@@ -64,6 +65,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(tokens::revoke_token)
                 .service(tokens::rotate_token)
                 .service(costs::import_costs)
+                .service(cloud::create_cloud_account)
+                .service(cloud::list_cloud_accounts)
+                .service(cloud::delete_cloud_account)
+                .service(cloud::test_cloud_account)
+                .service(cloud::start_cost_sync)
+                .service(cloud::list_cost_syncs)
                 .service(costs::list_cost_imports)
                 .service(budgets::get_cost_forecast)
                 .service(budgets::list_cost_anomalies)

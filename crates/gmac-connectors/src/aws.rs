@@ -1,0 +1,131 @@
+//! AWS Cost Explorer through the official SDK.
+
+use std::str::FromStr;
+
+use aws_sdk_costexplorer::types::{
+    DateInterval, Granularity, GroupDefinition, GroupDefinitionType,
+};
+use chrono::NaiveDate;
+use gmac_core::ports::{AwsAccess, CostAndUsagePage, CostAndUsageRow, CostExplorer};
+use rust_decimal::Decimal;
+
+/// The three cost metrics gmac keeps apart.
+const METRICS: [&str; 3] = ["UnblendedCost", "AmortizedCost", "NetUnblendedCost"];
+
+/// Cost Explorer through `aws-sdk-costexplorer`.
+#[derive(Clone, Debug, Default)]
+pub struct SdkCostExplorer;
+
+async fn client(access: &AwsAccess) -> aws_sdk_costexplorer::Client {
+    let keys = aws_sdk_costexplorer::config::Credentials::new(
+        access.access_key_id.clone(),
+        access.secret_access_key.clone(),
+        None,
+        None,
+        "gmac",
+    );
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(access.region.clone()))
+        .credentials_provider(keys);
+    if let Some(url) = &access.endpoint_url {
+        loader = loader.endpoint_url(url.clone());
+    }
+    let base = loader.load().await;
+    let Some(role) = &access.role_arn else {
+        return aws_sdk_costexplorer::Client::new(&base);
+    };
+    let mut provider = aws_config::sts::AssumeRoleProvider::builder(role.clone())
+        .session_name("gmac-cost-sync")
+        .configure(&base);
+    if let Some(external_id) = &access.external_id {
+        provider = provider.external_id(external_id.clone());
+    }
+    let provider = provider.build().await;
+    let config = aws_sdk_costexplorer::config::Builder::from(&base)
+        .credentials_provider(provider)
+        .build();
+    aws_sdk_costexplorer::Client::from_conf(config)
+}
+
+fn group(key: &str) -> GroupDefinition {
+    let (kind, key) = match key.strip_prefix("TAG:") {
+        Some(tag) => (GroupDefinitionType::Tag, tag),
+        None => (GroupDefinitionType::Dimension, key),
+    };
+    GroupDefinition::builder().r#type(kind).key(key).build()
+}
+
+#[async_trait::async_trait]
+impl CostExplorer for SdkCostExplorer {
+    async fn cost_and_usage(
+        &self,
+        access: &AwsAccess,
+        (start, end): (NaiveDate, NaiveDate),
+        second_group: &str,
+        page_token: Option<String>,
+    ) -> anyhow::Result<CostAndUsagePage> {
+        let answer = client(access)
+            .await
+            .get_cost_and_usage()
+            .time_period(
+                DateInterval::builder()
+                    .start(start.to_string())
+                    .end(end.to_string())
+                    .build()?,
+            )
+            .granularity(Granularity::Daily)
+            .set_metrics(Some(METRICS.iter().map(|m| (*m).to_owned()).collect()))
+            .group_by(group("SERVICE"))
+            .group_by(group(second_group))
+            .set_next_page_token(page_token)
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "Cost Explorer refused: {}",
+                    aws_sdk_costexplorer::error::DisplayErrorContext(e)
+                )
+            })?;
+        let mut rows = Vec::new();
+        for result in answer.results_by_time() {
+            let Some(day) = result
+                .time_period()
+                .and_then(|p| NaiveDate::from_str(p.start()).ok())
+            else {
+                continue;
+            };
+            for g in result.groups() {
+                let metric = |name: &str| {
+                    g.metrics()
+                        .and_then(|m| m.get(name))
+                        .map(|v| {
+                            (
+                                v.amount()
+                                    .and_then(|a| Decimal::from_str(a).ok())
+                                    .unwrap_or_default(),
+                                v.unit().unwrap_or("USD").to_owned(),
+                            )
+                        })
+                        .unwrap_or_default()
+                };
+                let (unblended, currency) = metric("UnblendedCost");
+                rows.push(CostAndUsageRow {
+                    day,
+                    keys: g.keys().to_vec(),
+                    unblended,
+                    amortized: metric("AmortizedCost").0,
+                    net_unblended: metric("NetUnblendedCost").0,
+                    currency: if currency.is_empty() {
+                        "USD".to_owned()
+                    } else {
+                        currency
+                    },
+                });
+            }
+        }
+        Ok(CostAndUsagePage {
+            rows,
+            next_page_token: answer.next_page_token().map(str::to_owned),
+        })
+    }
+}

@@ -1,0 +1,606 @@
+//! Cloud accounts and their Cost Explorer syncs.
+//!
+//! A sync reads `GetCostAndUsage` day by day for the last `resync_days` (AWS restates recent
+//! days), every page, grouped by service and by linked account or a tag, and replaces what an
+//! earlier sync stored for those days: line items, rollups and allocations. Dashboards read the
+//! stored results; they never call AWS.
+
+use chrono::{Duration, NaiveDate};
+use gmac_types::{CloudAccount, ConnectionTest, CostSync, FieldError, NewCloudAccount, Permission};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::access::Target;
+use crate::audit::{self, AuditEntry};
+use crate::entities::{cloud_account, cost_daily, cost_line_item, cost_sync};
+use crate::focus::Line;
+use crate::ports::{AwsAccess, CostAndUsageRow};
+use crate::services::costs::{self, Tally};
+use crate::services::{allocation, budgets, clients};
+use crate::{Actor, Core, Error, RequestMeta, Result, db, money};
+
+/// The sealed part of an account.
+#[derive(Serialize, Deserialize)]
+struct Sealed {
+    access_key_id: String,
+    secret_access_key: String,
+    external_id: Option<String>,
+}
+
+fn to_dto(row: cloud_account::Model, last: Option<cost_sync::Model>) -> CloudAccount {
+    CloudAccount {
+        id: row.id,
+        client_id: row.client_id,
+        name: row.name,
+        provider: row.provider,
+        access_key_hint: row.access_key_hint,
+        role_arn: row.role_arn,
+        region: row.region,
+        endpoint_url: row.endpoint_url,
+        group_by: row.group_by,
+        resync_days: u32::try_from(row.resync_days).unwrap_or(14),
+        last_sync: last.map(sync_dto),
+        created_at: row.created_at,
+    }
+}
+
+fn sync_dto(row: cost_sync::Model) -> CostSync {
+    CostSync {
+        id: row.id,
+        cloud_account_id: row.cloud_account_id,
+        status: row.status,
+        pages: u32::try_from(row.pages).unwrap_or(0),
+        rows: u64::try_from(row.rows).unwrap_or(0),
+        from: row.from_day.parse().unwrap_or_default(),
+        to: row.to_day.parse().unwrap_or_default(),
+        error: row.error,
+        started_at: row.started_at,
+        finished_at: row.finished_at,
+    }
+}
+
+fn text(value: Option<&String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// Checks a new account's fields.
+fn check(input: &NewCloudAccount) -> std::result::Result<(Sealed, String), Vec<FieldError>> {
+    let mut errors = Vec::new();
+    if input.name.trim().is_empty() || input.name.chars().count() > 100 {
+        errors.push(FieldError::new(
+            "name",
+            "invalid_length",
+            "1 to 100 characters.",
+        ));
+    }
+    let key = text(input.access_key_id.as_ref());
+    let secret = input
+        .secret_access_key
+        .as_ref()
+        .map(|s| s.expose().trim().to_owned())
+        .filter(|s| !s.is_empty());
+    if key.is_none() {
+        errors.push(FieldError::new(
+            "access_key_id",
+            "required",
+            "An access key id is required (also to assume a role).",
+        ));
+    }
+    if secret.is_none() {
+        errors.push(FieldError::new(
+            "secret_access_key",
+            "required",
+            "The access key's secret is required.",
+        ));
+    }
+    if let Some(role) = text(input.role_arn.as_ref())
+        && !role.starts_with("arn:")
+    {
+        errors.push(FieldError::new(
+            "role_arn",
+            "invalid_arn",
+            "A role ARN starts with arn:.",
+        ));
+    }
+    if let Some(url) = text(input.endpoint_url.as_ref())
+        && !(url.starts_with("https://") || url.starts_with("http://"))
+    {
+        errors.push(FieldError::new(
+            "endpoint_url",
+            "invalid_url",
+            "An http(s) URL.",
+        ));
+    }
+    let group_by = text(input.group_by.as_ref()).unwrap_or_else(|| "LINKED_ACCOUNT".to_owned());
+    let valid_group = group_by == "LINKED_ACCOUNT"
+        || group_by
+            .strip_prefix("TAG:")
+            .is_some_and(|k| !k.is_empty() && k.len() <= 128);
+    if !valid_group {
+        errors.push(FieldError::new(
+            "group_by",
+            "invalid_group_by",
+            "LINKED_ACCOUNT or TAG:<key>.",
+        ));
+    }
+    if input.resync_days.is_some_and(|d| d == 0 || d > 90) {
+        errors.push(FieldError::new(
+            "resync_days",
+            "out_of_range",
+            "1 to 90 days.",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok((
+        Sealed {
+            access_key_id: key.unwrap_or_default(),
+            secret_access_key: secret.unwrap_or_default(),
+            external_id: input
+                .external_id
+                .as_ref()
+                .map(|e| e.expose().trim().to_owned())
+                .filter(|e| !e.is_empty()),
+        },
+        group_by,
+    ))
+}
+
+/// Connects an AWS account to a client. Needs `costs.manage` on the client. The credentials
+/// are sealed, bound to the new row, and never shown again.
+pub async fn create(
+    core: &Core,
+    actor: &Actor,
+    meta: &RequestMeta,
+    input: NewCloudAccount,
+) -> Result<CloudAccount> {
+    let target = Target::Client(input.client_id.clone());
+    actor.require_on(Permission::CostsManage, &target)?;
+    clients::find(&core.db, &input.client_id).await?;
+    let (sealed, group_by) = check(&input).map_err(Error::Validation)?;
+    let now = core.now();
+    let id = core.new_id();
+    let plaintext = serde_json::to_vec(&sealed).map_err(anyhow::Error::from)?;
+    let row = cloud_account::Model {
+        id: id.clone(),
+        client_id: input.client_id.clone(),
+        name: input.name.trim().to_owned(),
+        provider: "aws".to_owned(),
+        access_key_hint: Some(
+            sealed
+                .access_key_id
+                .chars()
+                .rev()
+                .take(4)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect(),
+        ),
+        sealed_credentials: core
+            .sealer
+            .seal(&plaintext, &format!("cloud_account:{id}"))?,
+        role_arn: text(input.role_arn.as_ref()),
+        region: text(input.region.as_ref()).unwrap_or_else(|| "us-east-1".to_owned()),
+        endpoint_url: text(input.endpoint_url.as_ref()),
+        group_by,
+        resync_days: i64::from(input.resync_days.unwrap_or(14)),
+        created_at: now,
+    };
+    let txn = db::begin_write(&core.db).await?;
+    cloud_account::Entity::insert(cloud_account::ActiveModel::from(row.clone()))
+        .exec_without_returning(&txn)
+        .await?;
+    let entry = AuditEntry::success(actor.audit_actor(), "cloud_account.create")
+        .target("cloud_account", id.clone())
+        .scope(&target)
+        .details(serde_json::json!({"after": {
+            "name": row.name, "region": row.region, "endpoint_url": row.endpoint_url,
+            "role_arn": row.role_arn, "group_by": row.group_by,
+            "access_key_hint": row.access_key_hint,
+        }}));
+    audit::append(&txn, now, meta, entry).await?;
+    txn.commit().await?;
+    Ok(to_dto(row, None))
+}
+
+/// The accounts of the clients whose costs the actor may see.
+pub async fn list(
+    core: &Core,
+    actor: &Actor,
+    client_id: Option<&str>,
+) -> Result<Vec<CloudAccount>> {
+    actor.ensure_enrolled()?;
+    let mut select = cloud_account::Entity::find();
+    if let Some(id) = client_id {
+        actor.require_on(Permission::CostsView, &Target::Client(id.to_owned()))?;
+        select = select.filter(cloud_account::Column::ClientId.eq(id));
+    }
+    if let Some(ids) = actor
+        .permissions
+        .visible(Permission::CostsView)
+        .client_ids()
+    {
+        select = select.filter(cloud_account::Column::ClientId.is_in(ids));
+    }
+    let mut out = Vec::new();
+    for row in select
+        .order_by_asc(cloud_account::Column::Name)
+        .all(&core.db)
+        .await?
+    {
+        let last = last_sync(&core.db, &row.id).await?;
+        out.push(to_dto(row, last));
+    }
+    Ok(out)
+}
+
+async fn last_sync(conn: &impl ConnectionTrait, account: &str) -> Result<Option<cost_sync::Model>> {
+    Ok(cost_sync::Entity::find()
+        .filter(cost_sync::Column::CloudAccountId.eq(account))
+        .order_by_desc(cost_sync::Column::StartedAt)
+        .order_by_desc(cost_sync::Column::Id)
+        .one(conn)
+        .await?)
+}
+
+/// Loads an account the actor may act on with `permission`.
+async fn find(
+    core: &Core,
+    actor: &Actor,
+    id: &str,
+    permission: Permission,
+) -> Result<cloud_account::Model> {
+    let row = cloud_account::Entity::find_by_id(id)
+        .one(&core.db)
+        .await?
+        .ok_or(Error::NotFound)?;
+    actor.require_on(permission, &Target::Client(row.client_id.clone()))?;
+    Ok(row)
+}
+
+/// Disconnects an account (its synced costs stay).
+pub async fn delete(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) -> Result<()> {
+    let row = find(core, actor, id, Permission::CostsManage).await?;
+    let now = core.now();
+    let txn = db::begin_write(&core.db).await?;
+    cloud_account::Entity::delete_by_id(id).exec(&txn).await?;
+    let entry = AuditEntry::success(actor.audit_actor(), "cloud_account.delete")
+        .target("cloud_account", id.to_owned())
+        .scope(&Target::Client(row.client_id.clone()))
+        .details(serde_json::json!({"before": {"name": row.name}}));
+    audit::append(&txn, now, meta, entry).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+fn access(core: &Core, row: &cloud_account::Model) -> Result<AwsAccess> {
+    let plain = core.sealer.open(
+        &row.sealed_credentials,
+        &format!("cloud_account:{}", row.id),
+    )?;
+    let sealed: Sealed = serde_json::from_slice(&plain).map_err(anyhow::Error::from)?;
+    Ok(AwsAccess {
+        access_key_id: sealed.access_key_id,
+        secret_access_key: sealed.secret_access_key,
+        role_arn: row.role_arn.clone(),
+        external_id: sealed.external_id,
+        region: row.region.clone(),
+        endpoint_url: row.endpoint_url.clone(),
+    })
+}
+
+/// Asks Cost Explorer for yesterday's total: whether the credentials and endpoint work.
+pub async fn test_connection(core: &Core, actor: &Actor, id: &str) -> Result<ConnectionTest> {
+    let row = find(core, actor, id, Permission::CostsManage).await?;
+    let Some(explorer) = &core.cost_explorer else {
+        return Ok(ConnectionTest {
+            ok: false,
+            detail: "This gmac has no Cost Explorer client.".to_owned(),
+        });
+    };
+    let today = core.now().date_naive();
+    let access = access(core, &row)?;
+    Ok(
+        match explorer
+            .cost_and_usage(
+                &access,
+                (today - Duration::days(1), today),
+                &row.group_by,
+                None,
+            )
+            .await
+        {
+            Ok(page) => ConnectionTest {
+                ok: true,
+                detail: format!(
+                    "Cost Explorer answered with {} cost groups for yesterday.",
+                    page.rows.len()
+                ),
+            },
+            Err(err) => ConnectionTest {
+                ok: false,
+                detail: format!("{err:#}"),
+            },
+        },
+    )
+}
+
+/// Starts a sync of one account in the background; returns its run (status `running`).
+pub async fn start_sync(
+    core: &Core,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id: &str,
+) -> Result<CostSync> {
+    let row = find(core, actor, id, Permission::CostsManage).await?;
+    let run = begin_run(core, &row).await?;
+    let entry = AuditEntry::success(actor.audit_actor(), "cost_sync.start")
+        .target("cloud_account", row.id.clone())
+        .scope(&Target::Client(row.client_id.clone()))
+        .details(serde_json::json!({"sync": run.id}));
+    let txn = db::begin_write(&core.db).await?;
+    audit::append(&txn, core.now(), meta, entry).await?;
+    txn.commit().await?;
+    let (core2, run2) = (core.clone(), run.clone());
+    tokio::spawn(async move {
+        finish_run(&core2, row, run2).await;
+    });
+    Ok(sync_dto(run))
+}
+
+/// The syncs of one account, newest first.
+pub async fn list_syncs(core: &Core, actor: &Actor, id: &str) -> Result<Vec<CostSync>> {
+    find(core, actor, id, Permission::CostsView).await?;
+    Ok(cost_sync::Entity::find()
+        .filter(cost_sync::Column::CloudAccountId.eq(id))
+        .order_by_desc(cost_sync::Column::StartedAt)
+        .order_by_desc(cost_sync::Column::Id)
+        .limit(50)
+        .all(&core.db)
+        .await?
+        .into_iter()
+        .map(sync_dto)
+        .collect())
+}
+
+async fn begin_run(core: &Core, row: &cloud_account::Model) -> Result<cost_sync::Model> {
+    let today = core.now().date_naive();
+    let run = cost_sync::Model {
+        id: core.new_id(),
+        cloud_account_id: row.id.clone(),
+        status: "running".to_owned(),
+        pages: 0,
+        rows: 0,
+        from_day: (today - Duration::days(row.resync_days.max(1))).to_string(),
+        to_day: (today - Duration::days(1)).to_string(),
+        error: None,
+        started_at: core.now(),
+        finished_at: None,
+    };
+    cost_sync::Entity::insert(cost_sync::ActiveModel::from(run.clone()))
+        .exec_without_returning(&core.db)
+        .await?;
+    Ok(run)
+}
+
+/// Runs a sync to its end and records the outcome.
+async fn finish_run(core: &Core, row: cloud_account::Model, run: cost_sync::Model) {
+    let outcome = sync(core, &row, &run).await;
+    let mut active: cost_sync::ActiveModel = run.clone().into();
+    active.finished_at = Set(Some(core.now()));
+    match &outcome {
+        Ok(rows) => {
+            active.status = Set("succeeded".to_owned());
+            active.rows = Set(i64::try_from(*rows).unwrap_or(i64::MAX));
+        }
+        Err(err) => {
+            tracing::warn!(account = %row.id, error = %err, "a Cost Explorer sync failed");
+            active.status = Set("failed".to_owned());
+            active.error = Set(Some(err.to_string()));
+        }
+    }
+    if let Err(err) = active.update(&core.db).await {
+        tracing::warn!(error = %err, "recording a sync's outcome failed");
+    }
+    if outcome.is_ok()
+        && let Err(err) = budgets::evaluate_budgets(core).await
+    {
+        tracing::warn!(error = %err, "evaluating budgets after a sync failed");
+    }
+}
+
+/// Syncs every account now (the schedule); runs them one after another.
+pub async fn sync_all(core: &Core) -> Result<usize> {
+    let accounts = cloud_account::Entity::find().all(&core.db).await?;
+    let n = accounts.len();
+    for row in accounts {
+        let run = begin_run(core, &row).await?;
+        finish_run(core, row, run).await;
+    }
+    Ok(n)
+}
+
+/// Marks the runs a stopped process left `running` as failed.
+pub async fn fail_interrupted(core: &Core) -> Result<()> {
+    cost_sync::Entity::update_many()
+        .col_expr(cost_sync::Column::Status, Expr::value("failed"))
+        .col_expr(
+            cost_sync::Column::Error,
+            Expr::value("interrupted: gmac stopped during the sync"),
+        )
+        .col_expr(cost_sync::Column::FinishedAt, Expr::value(core.now()))
+        .filter(cost_sync::Column::Status.eq("running"))
+        .exec(&core.db)
+        .await?;
+    Ok(())
+}
+
+/// A Cost Explorer group as a FOCUS-shaped line.
+fn line(row: &CostAndUsageRow, group_by: &str) -> Result<Line> {
+    let service = row.keys.first().cloned().unwrap_or_default();
+    let second = row.keys.get(1).cloned().unwrap_or_default();
+    let (account, tags) = match group_by.strip_prefix("TAG:") {
+        // Tag groups come back as `key$value` (`key$` when untagged).
+        Some(key) => {
+            let value = second.split_once('$').map_or("", |(_, v)| v);
+            let tags = if value.is_empty() {
+                "{}".to_owned()
+            } else {
+                serde_json::to_string(&std::collections::BTreeMap::from([(key, value)]))
+                    .map_err(anyhow::Error::from)?
+            };
+            (String::new(), tags)
+        }
+        None => (second, "{}".to_owned()),
+    };
+    let amount = |d| money::to_units(d).map_err(|_| anyhow::anyhow!("an amount is out of range"));
+    let start = row
+        .day
+        .and_hms_opt(0, 0, 0)
+        .ok_or_else(|| anyhow::anyhow!("a day without midnight"))?
+        .and_utc();
+    Ok(Line {
+        day: row.day,
+        start,
+        end: start + Duration::days(1),
+        currency: row.currency.to_ascii_uppercase(),
+        billed: amount(row.unblended)?,
+        effective: amount(row.amortized)?,
+        list: None,
+        contracted: None,
+        provider: "AWS".to_owned(),
+        billing_account_id: String::new(),
+        sub_account_id: account,
+        service_name: service,
+        service_category: String::new(),
+        region_id: String::new(),
+        resource_id: String::new(),
+        charge_category: "Usage".to_owned(),
+        sku_id: None,
+        charge_description: None,
+        consumed_quantity: None,
+        consumed_unit: None,
+        tags,
+        attributes: serde_json::json!({
+            "source": "cost_explorer",
+            "NetUnblendedCost": row.net_unblended.to_string(),
+        })
+        .to_string(),
+    })
+}
+
+/// Reads every page for the window, then replaces the window's stored costs in one
+/// transaction. Returns how many lines it stored.
+async fn sync(core: &Core, row: &cloud_account::Model, run: &cost_sync::Model) -> Result<u64> {
+    let explorer = core
+        .cost_explorer
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("this gmac has no Cost Explorer client"))?;
+    let access = access(core, row)?;
+    let from: NaiveDate = run.from_day.parse().map_err(anyhow::Error::from)?;
+    let to: NaiveDate = run.to_day.parse().map_err(anyhow::Error::from)?;
+    let mut rows = Vec::new();
+    let mut token = None;
+    let mut pages = 0i64;
+    loop {
+        let page = explorer
+            .cost_and_usage(
+                &access,
+                (from, to + Duration::days(1)),
+                &row.group_by,
+                token,
+            )
+            .await?;
+        pages += 1;
+        rows.extend(page.rows);
+        // Progress, visible while the sync runs.
+        cost_sync::Entity::update_many()
+            .col_expr(cost_sync::Column::Pages, Expr::value(pages))
+            .filter(cost_sync::Column::Id.eq(&run.id))
+            .exec(&core.db)
+            .await?;
+        token = page.next_page_token.filter(|t| !t.is_empty());
+        if token.is_none() || pages >= 1000 {
+            break;
+        }
+    }
+    let lines: Vec<Line> = rows
+        .iter()
+        .filter(|r| r.day >= from && r.day <= to)
+        .map(|r| line(r, &row.group_by))
+        .collect::<Result<_>>()?;
+    replace_window(core, row, (from, to), lines).await
+}
+
+/// Replaces the account's stored lines for `[from, to]` with `lines`, keeping rollups,
+/// allocations and the import's totals in step.
+async fn replace_window(
+    core: &Core,
+    row: &cloud_account::Model,
+    (from, to): (NaiveDate, NaiveDate),
+    lines: Vec<Line>,
+) -> Result<u64> {
+    let txn = db::begin_write(&core.db).await?;
+    let import_id = costs::source_import(
+        &txn,
+        core,
+        &row.client_id,
+        &format!("cost-explorer:{}", row.id),
+        &format!("Cost Explorer: {}", row.name),
+    )
+    .await?;
+    let window = |select: sea_orm::Select<cost_line_item::Entity>| {
+        select
+            .filter(cost_line_item::Column::ImportId.eq(&import_id))
+            .filter(cost_line_item::Column::Day.gte(from.to_string()))
+            .filter(cost_line_item::Column::Day.lte(to.to_string()))
+    };
+    let old = window(cost_line_item::Entity::find()).all(&txn).await?;
+    let mut tally = Tally::default();
+    for item in &old {
+        tally.uncount(&row.client_id, &costs::line_of(item));
+    }
+    cost_line_item::Entity::delete_many()
+        .filter(cost_line_item::Column::ImportId.eq(&import_id))
+        .filter(cost_line_item::Column::Day.gte(from.to_string()))
+        .filter(cost_line_item::Column::Day.lte(to.to_string()))
+        .exec(&txn)
+        .await?;
+    let next: Option<i64> = cost_line_item::Entity::find()
+        .select_only()
+        .column_as(Expr::cust("MAX(line_no)"), "m")
+        .filter(cost_line_item::Column::ImportId.eq(&import_id))
+        .into_tuple()
+        .one(&txn)
+        .await?
+        .flatten();
+    let mut line_no = next.unwrap_or(1);
+    let stored = u64::try_from(lines.len()).unwrap_or(0);
+    let mut items = Vec::with_capacity(lines.len());
+    for l in lines {
+        line_no += 1;
+        tally.count(&row.client_id, &l);
+        items.push(costs::line_row(&import_id, &row.client_id, line_no, l));
+    }
+    for chunk in items.chunks(500) {
+        cost_line_item::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    costs::write_rollups(&txn, std::mem::take(&mut tally.rollups)).await?;
+    cost_daily::Entity::delete_many()
+        .filter(cost_daily::Column::ClientId.eq(&row.client_id))
+        .filter(cost_daily::Column::LineCount.lte(0))
+        .exec(&txn)
+        .await?;
+    allocation::reallocate(&txn, &row.client_id, Some((from, to))).await?;
+    costs::refresh_import_totals(&txn, &import_id).await?;
+    txn.commit().await?;
+    Ok(stored)
+}
