@@ -23,6 +23,8 @@ pub struct Account {
     /// How many teams the user belongs to (for users who do not manage users, whose Teams
     /// page shows only their own).
     teams: RwSignal<u64>,
+    /// Whether the team count is known (loaded, or not needed).
+    teams_known: RwSignal<bool>,
 }
 
 /// The account state from context.
@@ -40,6 +42,7 @@ impl Account {
             profile: RwSignal::new(None),
             avatar: RwSignal::new(None),
             teams: RwSignal::new(0),
+            teams_known: RwSignal::new(false),
         };
         provide_context(account);
         account
@@ -81,6 +84,7 @@ impl Account {
                     self.teams.set(page.total);
                 }
             }
+            self.teams_known.set(true);
         });
     }
 
@@ -118,6 +122,7 @@ impl Account {
         self.set_avatar_url(None);
         self.profile.set(None);
         self.teams.set(0);
+        self.teams_known.set(false);
     }
 
     /// The profile, if loaded (tracked).
@@ -144,6 +149,12 @@ impl Account {
     /// How many teams the user belongs to (tracked); 0 for those who manage users.
     pub fn team_count(self) -> u64 {
         self.teams.get()
+    }
+
+    /// Whether [`Account::team_count`] is known yet (tracked): pages that only team leaders
+    /// reach wait for it rather than refuse too early.
+    pub fn teams_known(self) -> bool {
+        self.teams_known.get()
     }
 
     /// Saves a theme chosen with the header switch to the profile, so it follows the user to

@@ -33,6 +33,56 @@ pub fn describe(err: &ApiError) -> String {
     }
 }
 
+/// Why a load failed, as pages show it: a refusal and a missing object get their own heading
+/// and no "Try again" (trying again would not help).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// The message, as [`describe`] puts it.
+    pub message: String,
+    /// What kind of failure it is.
+    pub kind: FailureKind,
+}
+
+/// The kinds of [`Failure`] that read differently.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailureKind {
+    /// 403: the user may not see it.
+    Forbidden,
+    /// 404: it does not exist (or is hidden from the user).
+    NotFound,
+    /// Anything else: the network, the server; worth trying again.
+    Other,
+}
+
+impl Failure {
+    /// The failure of a request.
+    pub fn of(err: &ApiError) -> Self {
+        let kind = match (code(err), err.status()) {
+            (Some(ErrorCode::Forbidden), _) | (_, Some(403)) => FailureKind::Forbidden,
+            (Some(ErrorCode::NotFound), _) | (_, Some(404)) => FailureKind::NotFound,
+            _ => FailureKind::Other,
+        };
+        Self {
+            message: describe(err),
+            kind,
+        }
+    }
+
+    /// Whether trying again could help.
+    pub fn retryable(&self) -> bool {
+        self.kind == FailureKind::Other
+    }
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Self {
+            message,
+            kind: FailureKind::Other,
+        }
+    }
+}
+
 /// `Some(text)` when `text` is not blank, trimmed: optional filters and fields.
 pub fn non_blank(text: &str) -> Option<String> {
     let trimmed = text.trim();

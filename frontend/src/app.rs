@@ -20,8 +20,9 @@ use crate::pages::access::users::list::UsersPage;
 use crate::pages::audit::AuditPage;
 use crate::pages::clients::detail::ClientPage;
 use crate::pages::clients::list::ClientsPage;
+use crate::pages::costs::CostsPage;
 use crate::pages::home::HomePage;
-use crate::pages::hub::HubPage;
+use crate::pages::hub::{AreaGate, HubPage, SectionGate};
 use crate::pages::invite::InvitePage;
 use crate::pages::login::LoginPage;
 use crate::pages::not_found::NotFoundPage;
@@ -128,18 +129,39 @@ fn AppRoutes() -> impl IntoView {
                     <Route path=path!("services") view=|| area(Area::Services) />
                     <Route path=path!("functions") view=|| area(Area::Functions) />
                     <Route path=path!("databases") view=|| area(Area::Databases) />
-                    <Route path=path!("costs") view=|| area(Area::Costs) />
+                    <Route
+                        path=path!("costs")
+                        view=|| view! { <AreaGate area=Area::Costs><CostsPage /></AreaGate> }
+                    />
                     <Route path=path!("monitoring") view=|| area(Area::Monitoring) />
                     <Route path=path!("access") view=|| view! { <HubPage area=Area::Access /> } />
-                    <Route path=path!("access/users") view=UsersPage />
+                    <Route
+                        path=path!("access/users")
+                        view=|| view! { <SectionGate path="/access/users"><UsersPage /></SectionGate> }
+                    />
                     <Route path=path!("access/users/:id") view=UserPage />
-                    <Route path=path!("access/roles") view=RolesPage />
-                    <Route path=path!("access/teams") view=TeamsPage />
+                    <Route
+                        path=path!("access/roles")
+                        view=|| view! { <SectionGate path="/access/roles"><RolesPage /></SectionGate> }
+                    />
+                    <Route
+                        path=path!("access/teams")
+                        view=|| view! { <SectionGate path="/access/teams"><TeamsPage /></SectionGate> }
+                    />
                     <Route path=path!("access/teams/:id") view=TeamPage />
-                    <Route path=path!("access/invitations") view=InvitationsPage />
-                    <Route path=path!("clients") view=ClientsPage />
+                    <Route
+                        path=path!("access/invitations")
+                        view=|| view! { <SectionGate path="/access/invitations"><InvitationsPage /></SectionGate> }
+                    />
+                    <Route
+                        path=path!("clients")
+                        view=|| view! { <AreaGate area=Area::Clients><ClientsPage /></AreaGate> }
+                    />
                     <Route path=path!("clients/:id") view=ClientPage />
-                    <Route path=path!("audit") view=AuditPage />
+                    <Route
+                        path=path!("audit")
+                        view=|| view! { <AreaGate area=Area::Audit><AuditPage /></AreaGate> }
+                    />
                     <Route path=path!("settings") view=|| view! { <HubPage area=Area::Settings /> } />
                     <Route path=path!("settings/profile") view=ProfilePage />
                     <Route path=path!("settings/security") view=SecurityPage />

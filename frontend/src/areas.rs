@@ -244,17 +244,12 @@ impl Area {
                 "Backups and restores",
                 "Connection details and credentials",
             ],
-            Area::Costs => &[
-                "Spend by client, project and service",
-                "Budgets with alerts",
-                "Monthly reports",
-            ],
             Area::Monitoring => &[
                 "Uptime and health checks",
                 "Metrics dashboards",
                 "Alert rules and notifications",
             ],
-            Area::Clients | Area::Access | Area::Audit | Area::Settings => &[],
+            Area::Costs | Area::Clients | Area::Access | Area::Audit | Area::Settings => &[],
         }
     }
 
@@ -262,7 +257,7 @@ impl Area {
     pub const fn built(self) -> bool {
         matches!(
             self,
-            Area::Clients | Area::Access | Area::Audit | Area::Settings
+            Area::Costs | Area::Clients | Area::Access | Area::Audit | Area::Settings
         )
     }
 
@@ -281,6 +276,7 @@ impl Area {
             Area::Clients => !reach.permissions.is_empty(),
             Area::Access => ACCESS_SECTIONS.iter().any(|s| (s.visible)(reach)),
             Area::Audit => reach.has(Permission::AuditView),
+            Area::Costs => reach.has(Permission::CostsView),
             _ => true,
         }
     }
@@ -319,5 +315,6 @@ mod tests {
         assert!(ACCESS_SECTIONS.iter().all(|s| (s.visible)(&admin)));
         assert!(Area::Audit.visible(&admin));
         assert!(!Area::Clients.visible(&Reach::default()));
+        assert!(!Area::Costs.visible(&Reach::default()));
     }
 }

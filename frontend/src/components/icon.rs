@@ -62,6 +62,8 @@ pub enum IconName {
     Copy,
     /// An arrow into a tray (download).
     Download,
+    /// An arrow out of a tray (upload).
+    Upload,
     /// One person.
     User,
     /// Several people (teams).
@@ -195,6 +197,7 @@ impl IconName {
                 "M5 15H4a1 1 0 0 1-1-1V4a1 1 0 0 1 1-1h10a1 1 0 0 1 1 1v1",
             ],
             IconName::Download => &["M12 4v11", "m7 10 5 5 5-5", "M4 20h16"],
+            IconName::Upload => &["M12 15V4", "m7 9 5-5 5 5", "M4 20h16"],
             IconName::User => &[
                 "M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8z",
                 "M4 21a8 8 0 0 1 16 0",

@@ -5,8 +5,10 @@ use leptos::html;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-/// A modal dialog over the page (`role="dialog"`, titled `#modal-title`). Escape and a click
-/// outside close it; the first field (or the element marked `data-autofocus`) gets focus.
+/// A modal dialog over the page (`role="dialog"`, titled `#modal-title`). Escape (anywhere
+/// in the document) and a click outside close it; the first field (or the element marked
+/// `data-autofocus`) gets focus, Tab stays inside the dialog, and focus returns to where it
+/// was when the dialog closes.
 #[component]
 pub fn Modal(
     /// The heading.
@@ -21,6 +23,12 @@ pub fn Modal(
     children: Children,
 ) -> impl IntoView {
     let dialog = NodeRef::<html::Div>::new();
+    let before = StoredValue::new_local(
+        web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.active_element())
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()),
+    );
     Effect::new(move |_| {
         let Some(dialog) = dialog.get() else { return };
         request_animation_frame(move || {
@@ -28,13 +36,8 @@ pub fn Modal(
                 .query_selector("[data-autofocus]")
                 .ok()
                 .flatten()
-                .or_else(|| {
-                    dialog
-                        .query_selector("input, select, textarea, button")
-                        .ok()
-                        .flatten()
-                })
-                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+                .or_else(|| focusable(&dialog).into_iter().next());
             if let Some(target) = target
                 && target.focus().is_err()
             {
@@ -42,14 +45,34 @@ pub fn Modal(
             }
         });
     });
-    let on_keydown = move |ev: KeyboardEvent| {
-        if ev.key() == "Escape" {
-            ev.prevent_default();
-            on_close.run(());
+    let keys = window_event_listener(leptos::ev::keydown, move |ev: KeyboardEvent| {
+        let Some(dialog) = dialog.get_untracked() else {
+            return;
+        };
+        if !is_topmost(&dialog) {
+            return;
         }
-    };
+        match ev.key().as_str() {
+            "Escape" => {
+                ev.prevent_default();
+                on_close.run(());
+            }
+            "Tab" => trap_tab(&dialog, &ev),
+            _ => {}
+        }
+    });
+    on_cleanup(move || {
+        keys.remove();
+        // Back to the button that opened the dialog, if it is still on the page.
+        if let Some(Some(element)) = before.try_get_value()
+            && element.is_connected()
+            && element.focus().is_err()
+        {
+            leptos::logging::warn!("could not restore focus");
+        }
+    });
     view! {
-        <div class="modal-layer" on:keydown=on_keydown>
+        <div class="modal-layer">
             <div class="modal-backdrop" on:click=move |_| on_close.run(())></div>
             <div
                 class="modal"
@@ -65,6 +88,65 @@ pub fn Modal(
                 {children()}
             </div>
         </div>
+    }
+}
+
+/// What Tab can reach inside `root`, in document order.
+fn focusable(root: &web_sys::HtmlDivElement) -> Vec<web_sys::HtmlElement> {
+    let selector = "a[href], button:not([disabled]), input:not([disabled]):not([type=\"hidden\"]), \
+                    select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex=\"-1\"])";
+    let Ok(list) = root.query_selector_all(selector) else {
+        return Vec::new();
+    };
+    (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|node| node.dyn_into::<web_sys::HtmlElement>().ok())
+        // Hidden elements have no layout box.
+        .filter(|e| e.offset_parent().is_some())
+        .collect()
+}
+
+/// Whether `dialog` is the last (uppermost) dialog on the page, the one keys are for.
+fn is_topmost(dialog: &web_sys::HtmlDivElement) -> bool {
+    let last = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector_all(".modal").ok())
+        .and_then(|all| all.length().checked_sub(1).and_then(|i| all.item(i)));
+    last.is_some_and(|node| node.is_same_node(Some(dialog)))
+}
+
+/// Keeps Tab and Shift+Tab cycling through the dialog's own controls.
+fn trap_tab(dialog: &web_sys::HtmlDivElement, ev: &KeyboardEvent) {
+    let items = focusable(dialog);
+    let (Some(first), Some(last)) = (items.first(), items.last()) else {
+        ev.prevent_default();
+        return;
+    };
+    let active = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element());
+    let inside = active
+        .as_ref()
+        .is_some_and(|a| dialog.contains(Some(a.unchecked_ref())));
+    let at = |e: &web_sys::HtmlElement| {
+        active
+            .as_ref()
+            .is_some_and(|a| a.is_same_node(Some(e.unchecked_ref())))
+    };
+    let target = if !inside {
+        Some(if ev.shift_key() { last } else { first })
+    } else if ev.shift_key() && at(first) {
+        Some(last)
+    } else if !ev.shift_key() && at(last) {
+        Some(first)
+    } else {
+        None
+    };
+    if let Some(target) = target {
+        ev.prevent_default();
+        if target.focus().is_err() {
+            leptos::logging::warn!("could not move focus in the dialog");
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use gmac_types::Page;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::describe;
+use crate::api::{Failure, FailureKind, describe};
 use crate::components::icon::{Icon, IconName};
 use crate::components::spinner::{Loading, Spinner};
 
@@ -28,8 +28,8 @@ pub enum ListStatus {
     Ready,
     /// The next page is on its way.
     LoadingMore,
-    /// The first page failed; the message says why.
-    Failed(String),
+    /// The first page failed; the failure says why.
+    Failed(Failure),
     /// A further page failed; what was loaded stays.
     MoreFailed(String),
 }
@@ -110,7 +110,7 @@ impl<T: Clone + Send + Sync + 'static> Paged<T> {
                     self.total.set(page.total);
                     self.status.set(ListStatus::Ready);
                 }
-                Err(err) => self.status.set(ListStatus::Failed(describe(&err))),
+                Err(err) => self.status.set(ListStatus::Failed(Failure::of(&err))),
             }
         });
     }
@@ -262,24 +262,56 @@ pub fn ListState<T: Clone + Send + Sync + 'static>(
     }
 }
 
-/// A failed load: what went wrong, and "Try again".
+/// A failed load: what went wrong, and "Try again" when that could help. A refusal (403) or
+/// a missing object (404) reads as "Not allowed" or "Not found" instead, without a retry.
 #[component]
 pub fn LoadFailed(
-    /// Why it failed.
-    message: String,
+    /// Why it failed (a plain message counts as worth retrying).
+    #[prop(into)]
+    message: Failure,
     /// Loads again.
     retry: Callback<()>,
+    /// The failure is the whole page's (a detail page): the heading is the page's `h1` and
+    /// the browser tab says it too.
+    #[prop(optional)]
+    page: bool,
 ) -> impl IntoView {
-    view! {
-        <div class="banner error-banner load-failed" role="alert">
-            <Icon name=IconName::Alert />
-            <p>{message}</p>
-            <button type="button" class="button button-small" on:click=move |_| retry.run(())>
-                <Icon name=IconName::Refresh />
-                <span>"Try again"</span>
-            </button>
-        </div>
+    let Failure { message, kind } = message;
+    let (title, icon) = match kind {
+        FailureKind::Forbidden => ("Not allowed", IconName::Lock),
+        FailureKind::NotFound => ("Not found", IconName::Compass),
+        FailureKind::Other => {
+            return view! {
+                <div class="banner error-banner load-failed" role="alert">
+                    <Icon name=IconName::Alert />
+                    <p>{message}</p>
+                    <button type="button" class="button button-small" on:click=move |_| retry.run(())>
+                        <Icon name=IconName::Refresh />
+                        <span>"Try again"</span>
+                    </button>
+                </div>
+            }
+            .into_any();
+        }
+    };
+    if page {
+        crate::pages::set_title(title);
     }
+    let heading = if page {
+        view! { <h1 class="refusal-title">{title}</h1> }.into_any()
+    } else {
+        view! { <h2 class="refusal-title">{title}</h2> }.into_any()
+    };
+    view! {
+        <section class="card empty-state refusal" role="alert">
+            <span class="empty-icon">
+                <Icon name=icon />
+            </span>
+            {heading}
+            <p class="muted">{message}</p>
+        </section>
+    }
+    .into_any()
 }
 
 /// "Showing 25 of 40" and "Load more", under a list.

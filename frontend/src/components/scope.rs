@@ -1,7 +1,8 @@
 //! Scopes (global, a client, a project) and roles as people pick and read them: the clients
 //! and projects by name, and the selects for granting a role.
 
-use gmac_types::{Client, ListQuery, Project, ProjectListQuery, Role, Scope};
+use gmac_types::access::roles;
+use gmac_types::{Client, ListQuery, Me, Project, ProjectListQuery, Role, RoleGrant, Scope};
 use leptos::prelude::*;
 
 use crate::format::role_label;
@@ -72,6 +73,40 @@ impl Directory {
     }
 }
 
+/// The signed-in user's grants as lines for people, e.g. "Developer · Client Acme": clients,
+/// projects and custom roles by name once they are loaded (short ids until then, or where
+/// the user may not list them).
+pub fn use_grant_labels(auth: Auth) -> Signal<Vec<String>> {
+    let directory = LocalResource::new(move || Directory::load(auth));
+    let roles = LocalResource::new(move || async move {
+        auth.call(|c| async move { c.list_roles().await })
+            .await
+            .map_err(|e| crate::api::describe(&e))
+    });
+    Signal::derive(move || {
+        let directory = directory.get().and_then(Result::ok).unwrap_or_default();
+        let roles = roles.get().and_then(Result::ok).unwrap_or_default();
+        auth.with_me(|me| {
+            me.map(|m| {
+                m.roles
+                    .iter()
+                    .map(|g| grant_text(g, &roles, &directory))
+                    .collect()
+            })
+        })
+        .unwrap_or_default()
+    })
+}
+
+/// A grant as one line, e.g. "Developer · Project Acme / Web shop".
+pub fn grant_text(grant: &RoleGrant, roles: &[Role], directory: &Directory) -> String {
+    format!(
+        "{} · {}",
+        role_name(roles, &grant.role),
+        directory.scope_label(&grant.scope)
+    )
+}
+
 /// The first 8 characters of an id, to tell objects apart where their names are unknown.
 pub fn short_id(id: &str) -> String {
     let short: String = id.chars().take(8).collect();
@@ -103,6 +138,32 @@ pub fn role_name(roles: &[Role], id: &str) -> String {
         .iter()
         .find(|r| r.id == id)
         .map_or_else(|| role_label(id), |r| r.name.clone())
+}
+
+/// The roles `me` may grant: those whose permissions they hold (somewhere), and Super Admin
+/// only for a global Super Admin. The API checks the scope; this only leaves out what would
+/// be refused everywhere.
+pub fn grantable(all: &[Role], me: Option<&Me>) -> Vec<Role> {
+    let Some(me) = me else {
+        return Vec::new();
+    };
+    let global_super = me
+        .roles
+        .iter()
+        .any(|g| g.role == roles::SUPER_ADMIN && g.scope == Scope::Global);
+    all.iter()
+        .filter(|role| {
+            if role.id == roles::SUPER_ADMIN {
+                global_super
+            } else {
+                role.permissions
+                    .iter()
+                    .chain(&role.project_permissions)
+                    .all(|p| me.permissions.contains(p))
+            }
+        })
+        .cloned()
+        .collect()
 }
 
 /// A select of scopes: Global (unless left out), then each client and each project.
@@ -160,8 +221,10 @@ pub fn ScopeSelect(
                             })
                             .collect_view();
                         view! {
-                            <optgroup label="Clients">{clients}</optgroup>
-                            <optgroup label="Projects">{projects}</optgroup>
+                            {(!d.clients.is_empty())
+                                .then(|| view! { <optgroup label="Clients">{clients}</optgroup> })}
+                            {(!d.projects.is_empty())
+                                .then(|| view! { <optgroup label="Projects">{projects}</optgroup> })}
                         }
                     })
             }}

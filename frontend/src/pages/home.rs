@@ -7,8 +7,9 @@ use crate::areas::Area;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::icon::{Icon, IconName};
 use crate::components::nav::use_reach;
+use crate::components::scope::use_grant_labels;
 use crate::components::user_menu::role_items;
-use crate::format::{auth_method_label, date_label, grant_label};
+use crate::format::{auth_method_label, date_label};
 use crate::pages::set_title;
 use crate::state::use_auth;
 
@@ -32,10 +33,7 @@ pub fn HomePage() -> impl IntoView {
     let email = move || auth.with_me(|me| me.map(|m| m.email.clone()).unwrap_or_default());
     let method = move || auth.with_me(|me| me.map(|m| auth_method_label(m.authenticated_via)));
     let since = move || auth.with_me(|me| me.map(|m| date_label(&m.created_at)));
-    let grants = move || {
-        auth.with_me(|me| me.map(|m| m.roles.iter().map(grant_label).collect::<Vec<_>>()))
-            .unwrap_or_default()
-    };
+    let grants = use_grant_labels(auth);
 
     view! {
         <header class="page-header">
@@ -56,7 +54,7 @@ pub fn HomePage() -> impl IntoView {
                     <dt>"Roles"</dt>
                     <dd>
                         <ul class="role-list" id="home-roles">
-                            {move || role_items(grants())}
+                            {move || role_items(grants.get())}
                         </ul>
                     </dd>
                 </div>

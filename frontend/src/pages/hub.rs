@@ -4,9 +4,11 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::areas::{Area, Section};
+use crate::account::use_account;
+use crate::areas::{ACCESS_SECTIONS, Area, Reach, SETTINGS_SECTIONS, Section};
 use crate::components::icon::{Icon, IconName};
 use crate::components::nav::use_reach;
+use crate::components::spinner::Loading;
 use crate::components::tabs::{Tab, Tabs};
 use crate::pages::set_title;
 
@@ -56,6 +58,7 @@ pub fn HubPage(
 ) -> impl IntoView {
     set_title(area.label());
     let reach = use_reach();
+    let account = use_account();
     let sections = move || -> Vec<Section> {
         reach.with(|reach| {
             area.sections()
@@ -72,17 +75,10 @@ pub fn HubPage(
         </header>
         {move || {
             let sections = sections();
-            if sections.is_empty() {
-                view! {
-                    <section class="card empty-state">
-                        <span class="empty-icon">
-                            <Icon name=area.icon() />
-                        </span>
-                        <h2>"Nothing here for you"</h2>
-                        <p class="muted">"Your roles do not include anything in this area."</p>
-                    </section>
-                }
-                    .into_any()
+            if sections.is_empty() && !account.teams_known() {
+                view! { <Loading label="Loading…" /> }.into_any()
+            } else if sections.is_empty() {
+                view! { <NothingHere area=area /> }.into_any()
             } else {
                 view! {
                     <ul class="card-grid">
@@ -111,4 +107,115 @@ pub fn HubPage(
             }
         }}
     }
+}
+
+/// The card for a page the user's roles do not reach.
+#[component]
+pub fn NothingHere(
+    /// The area, for the icon.
+    area: Area,
+) -> impl IntoView {
+    view! {
+        <section class="card empty-state" id="not-allowed">
+            <span class="empty-icon">
+                <Icon name=area.icon() />
+            </span>
+            <h2>"Nothing here for you"</h2>
+            <p class="muted">
+                "Your roles do not include this. Ask an administrator if you need it."
+            </p>
+        </section>
+    }
+}
+
+/// Where a gated page stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Gate {
+    Open,
+    /// Not reachable yet, and the team count (which may open it) is still loading.
+    Waiting,
+    Closed,
+}
+
+/// Shows `children` when `allowed` says the user's reach includes the page, otherwise the
+/// page's heading and [`NothingHere`]. The page (and its requests) is built only when open.
+fn gate(
+    area: Area,
+    title: &'static str,
+    summary: &'static str,
+    allowed: impl Fn(&Reach) -> bool + Send + Sync + 'static,
+    children: ChildrenFn,
+) -> impl IntoView {
+    let reach = use_reach();
+    let account = use_account();
+    let state = Memo::new(move |_| {
+        if reach.with(|r| allowed(r)) {
+            Gate::Open
+        } else if account.teams_known() {
+            Gate::Closed
+        } else {
+            Gate::Waiting
+        }
+    });
+    move || match state.get() {
+        Gate::Open => children().into_any(),
+        Gate::Waiting => view! { <Loading label="Loading…" /> }.into_any(),
+        Gate::Closed => {
+            set_title(title);
+            view! {
+                <header class="page-header">
+                    <p class="eyebrow">{area.label()}</p>
+                    <h1>{title}</h1>
+                    <p class="muted">{summary}</p>
+                </header>
+                {(!area.sections().is_empty())
+                    .then(|| view! { <Tabs label=area.label() tabs=section_tabs(area) /> })}
+                <NothingHere area=area />
+            }
+            .into_any()
+        }
+    }
+}
+
+/// A section's page (e.g. `/access/users`), shown only to users its section is offered to.
+#[component]
+pub fn SectionGate(
+    /// The section's route, as in [`ACCESS_SECTIONS`] or [`SETTINGS_SECTIONS`].
+    path: &'static str,
+    /// The page.
+    children: ChildrenFn,
+) -> impl IntoView {
+    let found = ACCESS_SECTIONS
+        .iter()
+        .map(|s| (Area::Access, s))
+        .chain(SETTINGS_SECTIONS.iter().map(|s| (Area::Settings, s)))
+        .find(|(_, s)| s.path == path);
+    match found {
+        Some((area, section)) => gate(
+            area,
+            section.label,
+            section.summary,
+            section.visible,
+            children,
+        )
+        .into_any(),
+        None => children().into_any(),
+    }
+}
+
+/// An area's page (e.g. `/audit`), shown only to users the area is offered to.
+#[component]
+pub fn AreaGate(
+    /// The area.
+    area: Area,
+    /// The page.
+    children: ChildrenFn,
+) -> impl IntoView {
+    gate(
+        area,
+        area.label(),
+        area.summary(),
+        move |r| area.visible(r),
+        children,
+    )
 }

@@ -20,7 +20,7 @@ use crate::components::spinner::Loading;
 use crate::components::theme_toggle::ThemeToggle;
 use crate::format::date_time_label;
 use crate::js;
-use crate::pages::set_title;
+use crate::pages::{SubmittedForm, set_title};
 use crate::state::{SignIn, use_auth};
 
 /// The fields of the form, as the server names them.
@@ -35,10 +35,14 @@ const NOT_VALID: &str = "This invitation cannot be used: it may have expired, be
 pub fn InvitePage() -> impl IntoView {
     set_title("Accept invitation");
     let auth = use_auth();
-    let token = js::location_hash();
-    let stored = StoredValue::new(token.clone());
+    // The link's code; a link pasted into this same tab changes only the hash, so follow it.
+    let stored = RwSignal::new(js::location_hash());
+    let listener = window_event_listener(leptos::ev::hashchange, move |_| {
+        stored.set(js::location_hash());
+    });
+    on_cleanup(move || listener.remove());
     let preview = LocalResource::new(move || {
-        let token = stored.get_value();
+        let token = stored.get();
         async move {
             let Some(token) = token else {
                 return Err(
@@ -119,7 +123,7 @@ fn validate(
 }
 
 #[component]
-fn AcceptForm(invitation: InvitationPreview, token: StoredValue<Option<String>>) -> impl IntoView {
+fn AcceptForm(invitation: InvitationPreview, token: RwSignal<Option<String>>) -> impl IntoView {
     let auth = use_auth();
     let navigate = use_navigate();
     let name = RwSignal::new(String::new());
@@ -140,6 +144,7 @@ fn AcceptForm(invitation: InvitationPreview, token: StoredValue<Option<String>>)
 
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
+        let submitted = SubmittedForm::of(&ev);
         if busy.get_untracked() {
             return;
         }
@@ -151,10 +156,11 @@ fn AcceptForm(invitation: InvitationPreview, token: StoredValue<Option<String>>)
             Ok(values) => values,
             Err(problems) => {
                 errors.set(FormErrors::from_fields(problems));
+                submitted.focus_first_invalid();
                 return;
             }
         };
-        let Some(token) = token.get_value() else {
+        let Some(token) = token.get_untracked() else {
             return;
         };
         let request = AcceptInvitation {

@@ -15,7 +15,7 @@ use crate::components::icon::{Icon, IconName};
 use crate::components::spinner::Loading;
 use crate::components::theme_toggle::ThemeToggle;
 use crate::pages::setup::SetupForm;
-use crate::pages::{focus, set_title};
+use crate::pages::{focus, focus_later, set_title};
 use crate::state::{AuthStatus, SignIn, SignOutReason, use_auth};
 
 /// The fields of the sign-in form, as the server names them.
@@ -123,8 +123,10 @@ enum Step {
 #[component]
 fn SignInForm(notice: RwSignal<Option<String>>) -> impl IntoView {
     let step = RwSignal::new(Step::Password);
+    // Kept here, so "Start over" from the second step comes back with the address filled in.
+    let email = RwSignal::new(String::new());
     move || match step.get() {
-        Step::Password => view! { <PasswordStep notice=notice step=step /> }.into_any(),
+        Step::Password => view! { <PasswordStep notice=notice step=step email=email /> }.into_any(),
         Step::Code(token) => {
             view! { <SecondFactorStep notice=notice step=step token=token recovery=false /> }
                 .into_any()
@@ -137,9 +139,15 @@ fn SignInForm(notice: RwSignal<Option<String>>) -> impl IntoView {
 }
 
 #[component]
-fn PasswordStep(notice: RwSignal<Option<String>>, step: RwSignal<Step>) -> impl IntoView {
+fn PasswordStep(
+    notice: RwSignal<Option<String>>,
+    step: RwSignal<Step>,
+    email: RwSignal<String>,
+) -> impl IntoView {
     let auth = use_auth();
-    let email = RwSignal::new(String::new());
+    if !email.with_untracked(String::is_empty) {
+        request_animation_frame(|| focus("password"));
+    }
     let password = RwSignal::new(String::new());
     let errors = RwSignal::new(FormErrors::default());
     let busy = RwSignal::new(false);
@@ -192,9 +200,9 @@ fn PasswordStep(notice: RwSignal<Option<String>>, step: RwSignal<Step>) -> impl 
                 Err(err) => {
                     let form_errors = FormErrors::from_api(&err, &FIELDS);
                     if form_errors.has("email") {
-                        focus("email");
+                        focus_later("email");
                     } else if form_errors.has("password") {
-                        focus("password");
+                        focus_later("password");
                     }
                     errors.set(form_errors);
                 }
@@ -218,7 +226,7 @@ fn PasswordStep(notice: RwSignal<Option<String>>, step: RwSignal<Step>) -> impl 
                     value=email
                     errors=errors
                     check=check_email
-                    autofocus=true
+                    autofocus=email.with_untracked(String::is_empty)
                     disabled=busy
                 />
                 <FormField
@@ -299,22 +307,15 @@ fn SecondFactorStep(
             let Err(err) = result else { return };
             match api::code(&err) {
                 Some(ErrorCode::InvalidMfaCode) => {
-                    errors.set(FormErrors {
-                        banner: Some(if recovery {
-                            "That code is not valid. Each recovery code works only once."
-                        } else {
-                            "That code is not valid. Check your authenticator app and enter the \
-                             code it shows now."
-                        }
-                        .to_owned()),
-                        fields: vec![FieldError::new(
-                            field,
-                            "invalid_mfa_code",
-                            "That code is not valid.",
-                        )],
-                    });
+                    // Said once, in the banner; the emptied field gets the cursor.
+                    errors.set(FormErrors::from_message(if recovery {
+                        "That code is not valid. Each recovery code works only once."
+                    } else {
+                        "That code is not valid. Check your authenticator app and enter the \
+                         code it shows now."
+                    }));
                     value.set(String::new());
-                    focus(input_id);
+                    focus_later(input_id);
                 }
                 Some(ErrorCode::InvalidToken) => {
                     notice.set(Some(

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod audit;
 pub mod clients;
+pub mod costs;
 pub mod home;
 pub mod hub;
 pub mod invite;
@@ -32,5 +33,43 @@ pub fn focus(id: &str) {
         && element.focus().is_err()
     {
         leptos::logging::warn!("could not focus #{id}");
+    }
+}
+
+/// Moves keyboard focus to the element with `id` once the page has caught up (e.g. after a
+/// request, when the input is enabled again).
+pub fn focus_later(id: &'static str) {
+    leptos::prelude::request_animation_frame(move || focus(id));
+}
+
+/// The form a submit event came from, kept to move focus to its first invalid field once
+/// the messages are drawn (also after an answer from the server).
+#[derive(Clone, Debug)]
+pub struct SubmittedForm(Option<web_sys::Element>);
+
+impl SubmittedForm {
+    /// The form `ev` was submitted from.
+    pub fn of(ev: &leptos::ev::SubmitEvent) -> Self {
+        Self(
+            ev.target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok()),
+        )
+    }
+
+    /// Focuses the form's first input marked `aria-invalid="true"`, after the next render.
+    pub fn focus_first_invalid(&self) {
+        let Some(form) = self.0.clone() else { return };
+        leptos::prelude::request_animation_frame(move || {
+            let target = form
+                .query_selector("[aria-invalid=\"true\"]")
+                .ok()
+                .flatten()
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+            if let Some(target) = target
+                && target.focus().is_err()
+            {
+                leptos::logging::warn!("could not focus the invalid field");
+            }
+        });
     }
 }

@@ -1,18 +1,21 @@
 //! The roles a user or team holds, with where: removing one, and granting another.
 
 use gmac_types::{
-    ErrorCode, NewRoleBinding, Role, RoleBinding, RoleBindingQuery, Subject, SubjectKind,
+    ErrorCode, NewRoleBinding, Permission, Role, RoleBinding, RoleBindingQuery, Subject,
+    SubjectKind,
 };
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::account::use_account;
-use crate::api::{self, describe};
+use crate::api::{self, Failure, describe};
 use crate::components::error_banner::{ErrorBanner, NoticeBanner};
 use crate::components::modal::{Confirm, ConfirmDialog};
 use crate::components::paging::LoadFailed;
-use crate::components::scope::{Directory, RoleSelect, ScopeSelect, parse_scope, role_name};
+use crate::components::scope::{
+    Directory, RoleSelect, ScopeSelect, grantable, parse_scope, role_name,
+};
 use crate::components::spinner::{Loading, Spinner};
 use crate::format::date_time_label;
 use crate::state::use_auth;
@@ -41,8 +44,18 @@ pub fn RoleBindings(
     id: String,
     /// Their name, for the confirmations.
     name: String,
+    /// Runs when a grant or removal starts, e.g. to clear the page's own messages.
+    #[prop(optional)]
+    on_action: Option<Callback<()>>,
 ) -> impl IntoView {
     let auth = use_auth();
+    // Only those who manage users grant and remove roles; the others only read them.
+    let manages = auth.can_untracked(Permission::UsersManage);
+    let started = move || {
+        if let Some(callback) = on_action {
+            callback.run(());
+        }
+    };
     let account = use_account();
     let subject = StoredValue::new(Subject { kind, id });
     let name = StoredValue::new(name);
@@ -61,7 +74,7 @@ pub fn RoleBindings(
                 async move { c.list_role_bindings(&query).await }
             })
             .await
-            .map_err(|e| describe(&e))
+            .map_err(|e| Failure::of(&e))
         }
     });
     let roles_load = LocalResource::new(move || async move {
@@ -70,6 +83,7 @@ pub fn RoleBindings(
             .map_err(|e| describe(&e))
     });
     let roles = Signal::derive(move || roles_load.get().and_then(Result::ok).unwrap_or_default());
+    let offered = Signal::derive(move || auth.with_me(|me| roles.with(|r| grantable(r, me))));
     let directory_load = LocalResource::new(move || Directory::load(auth));
     let directory = Signal::derive(move || {
         directory_load
@@ -91,6 +105,7 @@ pub fn RoleBindings(
                 let id = id.clone();
                 error.set(None);
                 notice.set(None);
+                started();
                 spawn_local(async move {
                     let result = auth
                         .call(move |c| {
@@ -120,6 +135,7 @@ pub fn RoleBindings(
         }
         error.set(None);
         notice.set(None);
+        started();
         let chosen = role.get_untracked();
         let Some(where_) = parse_scope(&scope.get_untracked()).filter(|_| !chosen.is_empty())
         else {
@@ -167,15 +183,20 @@ pub fn RoleBindings(
                         </td>
                         <td>{scope}</td>
                         <td>{granted}</td>
-                        <td class="cell-actions">
-                            <button
-                                type="button"
-                                class="button button-small button-danger-quiet"
-                                on:click=move |_| remove(for_remove.clone(), label.clone())
-                            >
-                                "Remove"
-                            </button>
-                        </td>
+                        {manages
+                            .then(|| {
+                                view! {
+                                    <td class="cell-actions">
+                                        <button
+                                            type="button"
+                                            class="button button-small button-danger-quiet"
+                                            on:click=move |_| remove(for_remove.clone(), label.clone())
+                                        >
+                                            "Remove"
+                                        </button>
+                                    </td>
+                                }
+                            })}
                     </tr>
                 }
             })
@@ -215,9 +236,14 @@ pub fn RoleBindings(
                                             <th scope="col">"Role"</th>
                                             <th scope="col">"Where"</th>
                                             <th scope="col">"Granted"</th>
-                                            <th scope="col">
-                                                <span class="visually-hidden">"Actions"</span>
-                                            </th>
+                                            {manages
+                                                .then(|| {
+                                                    view! {
+                                                        <th scope="col">
+                                                            <span class="visually-hidden">"Actions"</span>
+                                                        </th>
+                                                    }
+                                                })}
                                         </tr>
                                     </thead>
                                     <tbody>{body}</tbody>
@@ -227,10 +253,11 @@ pub fn RoleBindings(
                             .into_any()
                     }
                 }}
+                {manages.then(|| view! {
                 <form class="form form-grid subpanel" novalidate=true on:submit=grant aria-label="Grant a role">
                     <div class="field">
                         <label for="grant-role">"Role"</label>
-                        <RoleSelect id="grant-role" value=role roles=roles disabled=busy />
+                        <RoleSelect id="grant-role" value=role roles=offered disabled=busy />
                     </div>
                     <div class="field">
                         <label for="grant-scope">"Where"</label>
@@ -248,6 +275,7 @@ pub fn RoleBindings(
                         </button>
                     </div>
                 </form>
+                })}
             </div>
             <ConfirmDialog request=confirm />
         </section>

@@ -8,17 +8,20 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::account::use_account;
-use crate::api::{self, describe};
+use crate::api::{self, Failure, describe};
 use crate::areas::Area;
 use crate::components::copy::CopyButton;
 use crate::components::error_banner::{ErrorBanner, NoticeBanner};
 use crate::components::form_field::{FieldMessages, FormErrors, FormField, SubmitButton};
 use crate::components::modal::{Confirm, ConfirmDialog};
 use crate::components::paging::LoadFailed;
-use crate::components::scope::{Directory, RoleSelect, ScopeSelect, parse_scope, role_name};
+use crate::components::scope::{
+    Directory, RoleSelect, ScopeSelect, grantable, parse_scope, role_name,
+};
 use crate::components::spinner::Loading;
 use crate::format::date_time_label;
 use crate::pages::hub::SectionHeader;
+use crate::pages::{SubmittedForm, focus};
 use crate::state::use_auth;
 
 /// The fields of the form, as the server names them.
@@ -51,7 +54,7 @@ pub fn InvitationsPage() -> impl IntoView {
     let invitations = LocalResource::new(move || async move {
         auth.call(|c| async move { c.list_invitations().await })
             .await
-            .map_err(|e| describe(&e))
+            .map_err(|e| Failure::of(&e))
     });
     let roles_load = LocalResource::new(move || async move {
         auth.call(|c| async move { c.list_roles().await })
@@ -59,6 +62,7 @@ pub fn InvitationsPage() -> impl IntoView {
             .map_err(|e| describe(&e))
     });
     let roles = Signal::derive(move || roles_load.get().and_then(Result::ok).unwrap_or_default());
+    let offered = Signal::derive(move || auth.with_me(|me| roles.with(|r| grantable(r, me))));
     let directory_load = LocalResource::new(move || Directory::load(auth));
     let directory = Signal::derive(move || {
         directory_load
@@ -75,10 +79,12 @@ pub fn InvitationsPage() -> impl IntoView {
     let banner = Signal::derive(move || errors.with(|e| e.banner.clone()));
     let invite = move |ev: SubmitEvent| {
         ev.prevent_default();
+        let submitted = SubmittedForm::of(&ev);
         if busy.get_untracked() {
             return;
         }
         notice.set(None);
+        error.set(None);
         link.set(None);
         let mut problems = Vec::new();
         let address = EmailAddress::parse("email", &email.get_untracked())
@@ -89,7 +95,13 @@ pub fn InvitationsPage() -> impl IntoView {
             problems.push(FieldError::new("role", "required", "Choose a role."));
         }
         let Some(address) = address.filter(|_| problems.is_empty()) else {
+            focus(if problems.iter().any(|p| p.pointer == "/email") {
+                "invite-email"
+            } else {
+                "invite-role"
+            });
             errors.set(FormErrors::from_fields(problems));
+            submitted.focus_first_invalid();
             return;
         };
         let request = NewInvitation {
@@ -111,6 +123,8 @@ pub fn InvitationsPage() -> impl IntoView {
                 Ok(created) => {
                     let to = created.invitation.email.clone();
                     email.set(String::new());
+                    role.set(String::new());
+                    scope.set("global".to_owned());
                     match created.link.filter(|_| !created.email_sent) {
                         Some(url) => link.set(Some((to, url.expose().to_owned()))),
                         None => notice.set(Some(format!("Invitation emailed to {to}."))),
@@ -123,8 +137,12 @@ pub fn InvitationsPage() -> impl IntoView {
                         "email_taken",
                         "Someone with this address already has an account.",
                     )]));
+                    submitted.focus_first_invalid();
                 }
-                Err(err) => errors.set(FormErrors::from_api(&err, &FIELDS)),
+                Err(err) => {
+                    errors.set(FormErrors::from_api(&err, &FIELDS));
+                    submitted.focus_first_invalid();
+                }
             }
         });
     };
@@ -138,6 +156,9 @@ pub fn InvitationsPage() -> impl IntoView {
             move || {
                 let id = id.clone();
                 error.set(None);
+                notice.set(None);
+                link.set(None);
+                errors.set(FormErrors::default());
                 spawn_local(async move {
                     let result = auth
                         .call(move |c| {
@@ -243,7 +264,7 @@ pub fn InvitationsPage() -> impl IntoView {
                 <div class="field-row">
                     <div class="field">
                         <label for="invite-role">"Role"</label>
-                        <RoleSelect id="invite-role" value=role roles=roles disabled=busy />
+                        <RoleSelect id="invite-role" value=role roles=offered disabled=busy />
                         <FieldMessages id="invite-role-error" field="role" errors=errors />
                     </div>
                     <div class="field">

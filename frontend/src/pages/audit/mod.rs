@@ -5,7 +5,7 @@ pub mod table;
 use std::time::Duration;
 
 use gmac_client::ApiError;
-use gmac_types::{AuditEvent, AuditQuery, AuditVerification, ErrorCode, Permission};
+use gmac_types::{AuditEvent, AuditQuery, AuditVerification, ErrorCode};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -79,6 +79,13 @@ impl Filters {
             limit: None,
             cursor: None,
         }
+    }
+
+    /// What is wrong with the date range, if anything (tracked).
+    fn range_problem(self) -> Option<&'static str> {
+        let (from, to) = (self.from.get(), self.to.get());
+        (!from.is_empty() && !to.is_empty() && to < from)
+            .then_some("“To” is before “From”: pick a later day, or clear one of them.")
     }
 
     /// Reads every filter (tracked), so an effect reruns when one changes.
@@ -160,11 +167,16 @@ pub fn AuditPage() -> impl IntoView {
     });
     // Filters apply once typing pauses; the first run is the load `Paged::new` started.
     let timer = StoredValue::new(None::<TimeoutHandle>);
+    // A range that ends before it starts is refused here, with a message under "To".
+    let range_problem = Memo::new(move |_| filters.range_problem());
     Effect::new(move |ran: Option<()>| {
         filters.track();
         if ran.is_some() {
             if let Some(handle) = timer.get_value() {
                 handle.clear();
+            }
+            if range_problem.get_untracked().is_some() {
+                return;
             }
             let handle = set_timeout_with_handle(move || list.reload(), DEBOUNCE);
             timer.set_value(handle.ok());
@@ -174,9 +186,18 @@ pub fn AuditPage() -> impl IntoView {
 
     let exporting = RwSignal::new(false);
     let export_error = RwSignal::new(None::<String>);
+    let verifying = RwSignal::new(false);
+    let verified = RwSignal::new(None::<String>);
+    let verify_error = RwSignal::new(None::<String>);
     let export = move |_| {
-        exporting.set(true);
+        verified.set(None);
+        verify_error.set(None);
         export_error.set(None);
+        if let Some(problem) = range_problem.get_untracked() {
+            export_error.set(Some(problem.to_owned()));
+            return;
+        }
+        exporting.set(true);
         let query = filters.query();
         spawn_local(async move {
             let result = auth
@@ -197,13 +218,11 @@ pub fn AuditPage() -> impl IntoView {
         });
     };
 
-    let verifying = RwSignal::new(false);
-    let verified = RwSignal::new(None::<String>);
-    let verify_error = RwSignal::new(None::<String>);
     let verify = move |_| {
         verifying.set(true);
         verified.set(None);
         verify_error.set(None);
+        export_error.set(None);
         spawn_local(async move {
             let result = auth
                 .call(|c| async move { c.verify_audit_log().await })
@@ -252,10 +271,20 @@ pub fn AuditPage() -> impl IntoView {
         <header class="page-header page-header-row">
             <div>
                 <h1>"Audit log"</h1>
-                <p class="muted">"Who did what, and when. Newest first."</p>
+                <p class="muted">
+                    "Who did what, and when. Newest first; the CSV export lists the same events \
+                     oldest first."
+                </p>
             </div>
             <div class="button-row">
-                <button type="button" id="export-csv" class="button" disabled=move || exporting.get() on:click=export>
+                <button
+                    type="button"
+                    id="export-csv"
+                    class="button"
+                    title="The events matching the filters, oldest first"
+                    disabled=move || exporting.get()
+                    on:click=export
+                >
                     {move || {
                         if exporting.get() {
                             view! { <Spinner /> }.into_any()
@@ -277,9 +306,6 @@ pub fn AuditPage() -> impl IntoView {
                 </button>
             </div>
         </header>
-        <Show when=move || !auth.can(Permission::AuditView)>
-            <p class="muted">"Your roles do not include reading the audit log."</p>
-        </Show>
         <NoticeBanner message=verified />
         <ErrorBanner message=verify_error />
         <ErrorBanner message=export_error />
@@ -301,9 +327,20 @@ pub fn AuditPage() -> impl IntoView {
                     <label for="audit-from">"From"</label>
                     <input id="audit-from" class="input" type="date" bind:value=filters.from />
                 </div>
-                <div class="field">
+                <div class="field" class:field-invalid=move || range_problem.get().is_some()>
                     <label for="audit-to">"To"</label>
-                    <input id="audit-to" class="input" type="date" bind:value=filters.to />
+                    <input
+                        id="audit-to"
+                        class="input"
+                        type="date"
+                        min=move || filters.from.get()
+                        aria-invalid=move || if range_problem.get().is_some() { "true" } else { "false" }
+                        aria-describedby="audit-to-error"
+                        bind:value=filters.to
+                    />
+                    <div id="audit-to-error" class="field-errors">
+                        {move || range_problem.get().map(|m| view! { <p class="field-error">{m}</p> })}
+                    </div>
                 </div>
             </div>
             <datalist id="audit-actions">
@@ -327,8 +364,8 @@ pub fn AuditPage() -> impl IntoView {
                                 <th scope="col">"Action"</th>
                                 <th scope="col">"Target"</th>
                                 <th scope="col">"Outcome"</th>
-                                <th scope="col">"IP"</th>
-                                <th scope="col">"Request"</th>
+                                <th scope="col" class="col-extra">"IP"</th>
+                                <th scope="col" class="col-extra">"Request"</th>
                                 <th scope="col">
                                     <span class="visually-hidden">"Details"</span>
                                 </th>

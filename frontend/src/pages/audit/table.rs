@@ -48,6 +48,8 @@ fn details_text(event: &AuditEvent) -> String {
         "scope_id": event.scope_id,
         "target_type": event.target_type,
         "target_id": event.target_id,
+        "ip": event.ip,
+        "request_id": event.request_id,
         "hash": event.hash,
     });
     all["details"] = event.details.clone();
@@ -78,10 +80,12 @@ pub fn rows(events: Vec<AuditEvent>, open: RwSignal<Vec<String>>, zone: Option<&
             };
             let details = details_text(&event);
             let when = date_time_label(&event.occurred_at, zone);
+            let actor = actor_label(&event);
+            let actor_title = actor.clone();
             view! {
                 <tr data-action=event.action.clone() class:row-open=is_open.clone()>
                     <td class="nowrap">{when}</td>
-                    <td class="cell-wrap">{actor_label(&event)}</td>
+                    <td class="cell-actor" title=actor_title>{actor}</td>
                     <td>
                         <code class="audit-action">{event.action.clone()}</code>
                     </td>
@@ -89,8 +93,8 @@ pub fn rows(events: Vec<AuditEvent>, open: RwSignal<Vec<String>>, zone: Option<&
                     <td>
                         <span class=outcome_class(&event.outcome)>{event.outcome.clone()}</span>
                     </td>
-                    <td class="nowrap">{event.ip.clone().unwrap_or_default()}</td>
-                    <td>
+                    <td class="nowrap col-extra">{event.ip.clone().unwrap_or_default()}</td>
+                    <td class="col-extra">
                         {event
                             .request_id
                             .clone()

@@ -10,7 +10,7 @@ use leptos_router::NavigateOptions;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
-use crate::api::{self, CHANGED_ELSEWHERE, describe};
+use crate::api::{self, CHANGED_ELSEWHERE, Failure, describe};
 use crate::components::error_banner::{ErrorBanner, NoticeBanner};
 use crate::components::form_field::{FormErrors, FormField, SubmitButton};
 use crate::components::icon::{Icon, IconName};
@@ -19,7 +19,7 @@ use crate::components::paging::LoadFailed;
 use crate::components::spinner::Loading;
 use crate::pages::clients::list::name_errors;
 use crate::pages::clients::projects::Projects;
-use crate::pages::set_title;
+use crate::pages::{SubmittedForm, set_title};
 use crate::state::use_auth;
 
 /// The client page.
@@ -36,7 +36,7 @@ pub fn ClientPage() -> impl IntoView {
                 async move { c.get_client(&id).await }
             })
             .await
-            .map_err(|e| describe(&e))
+            .map_err(|e| Failure::of(&e))
         }
     });
     // A reload after a lost race keeps the page (and its message) instead of a spinner.
@@ -51,7 +51,7 @@ pub fn ClientPage() -> impl IntoView {
         {move || match client.get() {
             None => view! { <Loading label="Loading the client…" /> }.into_any(),
             Some(Err(message)) => {
-                view! { <LoadFailed message=message retry=Callback::new(move |()| client.refetch()) /> }
+                view! { <LoadFailed message=message retry=Callback::new(move |()| client.refetch()) page=true /> }
                     .into_any()
             }
             Some(Ok(loaded)) => {
@@ -76,6 +76,8 @@ fn ClientView(
     let navigate = use_navigate();
     let manages = auth.can_untracked(Permission::ClientsManage);
     let current = RwSignal::new(client.clone());
+    // The tab follows a rename.
+    Effect::new(move |_| current.with(|c| set_title(&c.name)));
     let name = RwSignal::new(client.name.clone());
     let description = RwSignal::new(client.description.clone());
     let errors = RwSignal::new(FormErrors::default());
@@ -88,6 +90,7 @@ fn ClientView(
 
     let save = move |ev: SubmitEvent| {
         ev.prevent_default();
+        let submitted = SubmittedForm::of(&ev);
         if busy.get_untracked() {
             return;
         }
@@ -95,6 +98,7 @@ fn ClientView(
             Ok(n) => n.as_str().to_owned(),
             Err(e) => {
                 errors.set(FormErrors::from_fields(vec![e]));
+                submitted.focus_first_invalid();
                 return;
             }
         };
@@ -123,7 +127,10 @@ fn ClientView(
                 Err(err) if api::is(&err, ErrorCode::PreconditionFailed) => {
                     reload.run(CHANGED_ELSEWHERE.to_owned());
                 }
-                Err(err) => errors.set(name_errors(&err, "client", &["name", "description"])),
+                Err(err) => {
+                    errors.set(name_errors(&err, "client", &["name", "description"]));
+                    submitted.focus_first_invalid();
+                }
             }
         });
     };

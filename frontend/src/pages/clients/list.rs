@@ -13,7 +13,7 @@ use crate::components::error_banner::{ErrorBanner, NoticeBanner};
 use crate::components::form_field::{FormErrors, FormField, SubmitButton};
 use crate::components::paging::{FilterBox, ListState, LoadMore, Paged};
 use crate::format::date_time_label;
-use crate::pages::set_title;
+use crate::pages::{SubmittedForm, set_title};
 use crate::state::use_auth;
 
 /// The fields of the create form, as the server names them.
@@ -99,7 +99,7 @@ pub fn ClientsPage() -> impl IntoView {
             <p class="muted">"The clients you work for, and the projects inside them."</p>
         </header>
         <Show when=move || auth.can(Permission::ClientsManage)>
-            <CreateClient on_created=on_created />
+            <CreateClient on_created=on_created on_start=Callback::new(move |()| notice.set(None)) />
         </Show>
         <NoticeBanner message=notice />
         <div class="toolbar">
@@ -126,7 +126,7 @@ pub fn ClientsPage() -> impl IntoView {
 }
 
 #[component]
-fn CreateClient(on_created: Callback<Client>) -> impl IntoView {
+fn CreateClient(on_created: Callback<Client>, on_start: Callback<()>) -> impl IntoView {
     let auth = use_auth();
     let name = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
@@ -135,9 +135,11 @@ fn CreateClient(on_created: Callback<Client>) -> impl IntoView {
     let banner = Signal::derive(move || errors.with(|e| e.banner.clone()));
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
+        let submitted = SubmittedForm::of(&ev);
         if busy.get_untracked() {
             return;
         }
+        on_start.run(());
         let input = match Name::parse("name", &name.get_untracked()) {
             Ok(n) => NewClient {
                 name: n.as_str().to_owned(),
@@ -145,6 +147,7 @@ fn CreateClient(on_created: Callback<Client>) -> impl IntoView {
             },
             Err(e) => {
                 errors.set(FormErrors::from_fields(vec![e]));
+                submitted.focus_first_invalid();
                 return;
             }
         };
@@ -164,7 +167,10 @@ fn CreateClient(on_created: Callback<Client>) -> impl IntoView {
                     description.set(String::new());
                     on_created.run(client);
                 }
-                Err(err) => errors.set(name_errors(&err, "client", &FIELDS)),
+                Err(err) => {
+                    errors.set(name_errors(&err, "client", &FIELDS));
+                    submitted.focus_first_invalid();
+                }
             }
         });
     };

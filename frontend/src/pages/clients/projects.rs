@@ -13,6 +13,7 @@ use crate::components::form_field::{FormErrors, FormField, SubmitButton};
 use crate::components::modal::{Confirm, ConfirmDialog};
 use crate::components::paging::{FilterBox, ListState, LoadMore, Paged};
 use crate::components::spinner::Spinner;
+use crate::pages::SubmittedForm;
 use crate::pages::clients::list::name_errors;
 use crate::state::use_auth;
 
@@ -67,6 +68,7 @@ pub fn Projects(
     let saving = RwSignal::new(false);
     let save = move |ev: SubmitEvent| {
         ev.prevent_default();
+        let submitted = SubmittedForm::of(&ev);
         let Some(project) = editing.get_untracked() else {
             return;
         };
@@ -74,6 +76,7 @@ pub fn Projects(
             Ok(n) => n.as_str().to_owned(),
             Err(e) => {
                 edit_errors.set(FormErrors::from_fields(vec![e]));
+                submitted.focus_first_invalid();
                 return;
             }
         };
@@ -83,6 +86,7 @@ pub fn Projects(
         };
         saving.set(true);
         error.set(None);
+        notice.set(None);
         spawn_local(async move {
             let (id, version) = (project.id.clone(), project.version);
             let result = auth
@@ -103,7 +107,10 @@ pub fn Projects(
                     error.set(Some(CHANGED_ELSEWHERE.to_owned()));
                     list.reload();
                 }
-                Err(err) => edit_errors.set(name_errors(&err, "project", &["name"])),
+                Err(err) => {
+                    edit_errors.set(name_errors(&err, "project", &["name"]));
+                    submitted.focus_first_invalid();
+                }
             }
         });
     };
@@ -222,6 +229,10 @@ pub fn Projects(
                 <Show when=manages>
                     <CreateProject
                         client=client
+                        on_start=Callback::new(move |()| {
+                            notice.set(None);
+                            error.set(None);
+                        })
                         on_created=Callback::new(move |project: Project| {
                             notice.set(Some(format!("Project “{}” is created.", project.name)));
                             list.prepend(project);
@@ -240,7 +251,11 @@ pub fn Projects(
 }
 
 #[component]
-fn CreateProject(client: StoredValue<String>, on_created: Callback<Project>) -> impl IntoView {
+fn CreateProject(
+    client: StoredValue<String>,
+    on_created: Callback<Project>,
+    on_start: Callback<()>,
+) -> impl IntoView {
     let auth = use_auth();
     let name = RwSignal::new(String::new());
     let errors = RwSignal::new(FormErrors::default());
@@ -248,9 +263,11 @@ fn CreateProject(client: StoredValue<String>, on_created: Callback<Project>) -> 
     let banner = Signal::derive(move || errors.with(|e| e.banner.clone()));
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
+        let submitted = SubmittedForm::of(&ev);
         if busy.get_untracked() {
             return;
         }
+        on_start.run(());
         let input = match Name::parse("name", &name.get_untracked()) {
             Ok(n) => NewProject {
                 client_id: client.get_value(),
@@ -259,6 +276,7 @@ fn CreateProject(client: StoredValue<String>, on_created: Callback<Project>) -> 
             },
             Err(e) => {
                 errors.set(FormErrors::from_fields(vec![e]));
+                submitted.focus_first_invalid();
                 return;
             }
         };
@@ -277,7 +295,10 @@ fn CreateProject(client: StoredValue<String>, on_created: Callback<Project>) -> 
                     name.set(String::new());
                     on_created.run(project);
                 }
-                Err(err) => errors.set(name_errors(&err, "project", &["name", "description"])),
+                Err(err) => {
+                    errors.set(name_errors(&err, "project", &["name", "description"]));
+                    submitted.focus_first_invalid();
+                }
             }
         });
     };

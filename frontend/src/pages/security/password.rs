@@ -9,6 +9,7 @@ use leptos::task::spawn_local;
 use crate::api;
 use crate::components::error_banner::{ErrorBanner, NoticeBanner};
 use crate::components::form_field::{FormErrors, FormField, SubmitButton};
+use crate::pages::SubmittedForm;
 use crate::state::use_auth;
 
 /// The fields, as the server names them.
@@ -86,6 +87,7 @@ pub fn PasswordCard(
 
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
+        let submitted = SubmittedForm::of(&ev);
         if busy.get_untracked() {
             return;
         }
@@ -99,6 +101,7 @@ pub fn PasswordCard(
             Ok(request) => request,
             Err(problems) => {
                 errors.set(FormErrors::from_fields(problems));
+                submitted.focus_first_invalid();
                 return;
             }
         };
@@ -133,8 +136,12 @@ pub fn PasswordCard(
                         "invalid_credentials",
                         "The current password is not right.",
                     )]));
+                    submitted.focus_first_invalid();
                 }
-                Err(err) => errors.set(FormErrors::from_api(&err, &FIELDS)),
+                Err(err) => {
+                    errors.set(FormErrors::from_api(&err, &FIELDS));
+                    submitted.focus_first_invalid();
+                }
             }
         });
     };

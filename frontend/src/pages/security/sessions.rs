@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::account::use_account;
-use crate::api::describe;
+use crate::api::{Failure, describe};
 use crate::components::error_banner::{ErrorBanner, NoticeBanner};
 use crate::components::modal::{Confirm, ConfirmDialog};
 use crate::components::paging::LoadFailed;
@@ -35,7 +35,7 @@ pub fn SessionsCard(
         async move {
             auth.call(|c| async move { c.list_sessions().await })
                 .await
-                .map_err(|e| describe(&e))
+                .map_err(|e| Failure::of(&e))
         }
     });
 
@@ -52,6 +52,7 @@ pub fn SessionsCard(
             move || {
                 let id = id.clone();
                 error.set(None);
+                notice.set(None);
                 spawn_local(async move {
                     let result = auth
                         .call(move |c| {

@@ -10,6 +10,7 @@ use leptos::task::spawn_local;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::form_field::{FieldMessages, FormErrors, FormField, SubmitButton};
 use crate::components::scope::{Directory, ScopeSelect, parse_scope};
+use crate::pages::SubmittedForm;
 use crate::state::use_auth;
 
 /// The fields, as the server names them.
@@ -82,6 +83,8 @@ pub fn TokenForm(
     directory: Signal<Directory>,
     /// Receives the new token (with its secret).
     on_created: Callback<CreatedApiToken>,
+    /// Runs when the form is sent, e.g. to clear the card's earlier messages.
+    on_start: Callback<()>,
 ) -> impl IntoView {
     let auth = use_auth();
     let name = RwSignal::new(String::new());
@@ -101,9 +104,11 @@ pub fn TokenForm(
 
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
+        let submitted = SubmittedForm::of(&ev);
         if busy.get_untracked() {
             return;
         }
+        on_start.run(());
         let request = match validate(
             &name.get_untracked(),
             &chosen.get_untracked(),
@@ -113,6 +118,7 @@ pub fn TokenForm(
             Ok(request) => request,
             Err(problems) => {
                 errors.set(FormErrors::from_fields(problems));
+                submitted.focus_first_invalid();
                 return;
             }
         };
@@ -131,7 +137,10 @@ pub fn TokenForm(
                     name.set(String::new());
                     on_created.run(created);
                 }
-                Err(err) => errors.set(FormErrors::from_api(&err, &FIELDS)),
+                Err(err) => {
+                    errors.set(FormErrors::from_api(&err, &FIELDS));
+                    submitted.focus_first_invalid();
+                }
             }
         });
     };

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::account::use_account;
-use crate::api::describe;
+use crate::api::{Failure, describe};
 use crate::components::copy::SecretBox;
 use crate::components::error_banner::{ErrorBanner, NoticeBanner};
 use crate::components::modal::{Confirm, ConfirmDialog};
@@ -73,7 +73,7 @@ pub fn TokensCard() -> impl IntoView {
     let tokens = LocalResource::new(move || async move {
         auth.call(|c| async move { c.list_tokens().await })
             .await
-            .map_err(|e| describe(&e))
+            .map_err(|e| Failure::of(&e))
     });
     let directory_load = LocalResource::new(move || Directory::load(auth));
     let directory = Signal::derive(move || {
@@ -94,6 +94,13 @@ pub fn TokensCard() -> impl IntoView {
         notice.set(None);
         show_secret(created);
     });
+    // Every action starts with a clean card: an earlier secret or message no longer applies.
+    let clear = move || {
+        notice.set(None);
+        error.set(None);
+        secret.set(None);
+    };
+    let on_start = Callback::new(move |()| clear());
 
     let rotate = move |token: ApiToken| {
         let id = token.id.clone();
@@ -104,7 +111,7 @@ pub fn TokensCard() -> impl IntoView {
             "Rotate token",
             move || {
                 let id = id.clone();
-                error.set(None);
+                clear();
                 spawn_local(async move {
                     let result = auth
                         .call(move |c| {
@@ -128,7 +135,7 @@ pub fn TokensCard() -> impl IntoView {
             "Revoke token",
             move || {
                 let id = id.clone();
-                error.set(None);
+                clear();
                 spawn_local(async move {
                     let result = auth
                         .call(move |c| {
@@ -284,7 +291,7 @@ pub fn TokensCard() -> impl IntoView {
                             .into_any()
                     }
                 }}
-                <TokenForm directory=directory on_created=on_created />
+                <TokenForm directory=directory on_created=on_created on_start=on_start />
             </div>
             <ConfirmDialog request=confirm />
         </section>

@@ -8,12 +8,14 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::account::{from_wire, to_wire, use_account};
-use crate::api::describe;
+use crate::api::Failure;
 use crate::areas::Area;
+use crate::components::copy::CopyButton;
 use crate::components::error_banner::{ErrorBanner, NoticeBanner};
 use crate::components::form_field::{FieldMessages, FormErrors, FormField, SubmitButton};
 use crate::components::paging::LoadFailed;
 use crate::components::spinner::Loading;
+use crate::pages::SubmittedForm;
 use crate::pages::hub::SectionHeader;
 use crate::pages::settings::avatar::AvatarCard;
 use crate::pages::settings::choices::{AWS_REGIONS, TIME_ZONES, region_label};
@@ -36,7 +38,7 @@ pub fn ProfilePage() -> impl IntoView {
     let profile = LocalResource::new(move || async move {
         auth.call(|c| async move { c.get_profile().await })
             .await
-            .map_err(|e| describe(&e))
+            .map_err(|e| Failure::of(&e))
     });
     view! {
         <SectionHeader
@@ -142,6 +144,7 @@ fn ProfileForm(profile: Profile) -> impl IntoView {
     let saved = RwSignal::new(None::<String>);
     let banner = Signal::derive(move || errors.with(|e| e.banner.clone()));
     let browser_zone = browser_zone_hint();
+    let user_id = auth.user_id_untracked().unwrap_or_default();
     // A region set elsewhere (the API, an older list) stays selectable.
     let extra_region = profile
         .default_region
@@ -150,6 +153,7 @@ fn ProfileForm(profile: Profile) -> impl IntoView {
 
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
+        let submitted = SubmittedForm::of(&ev);
         if busy.get_untracked() {
             return;
         }
@@ -158,6 +162,7 @@ fn ProfileForm(profile: Profile) -> impl IntoView {
             Ok(patch) => patch,
             Err(problems) => {
                 errors.set(FormErrors::from_fields(problems));
+                submitted.focus_first_invalid();
                 return;
             }
         };
@@ -179,7 +184,10 @@ fn ProfileForm(profile: Profile) -> impl IntoView {
                     account.set_profile(profile);
                     saved.set(Some("Your profile is saved.".to_owned()));
                 }
-                Err(err) => errors.set(FormErrors::from_api(&err, &FIELDS)),
+                Err(err) => {
+                    errors.set(FormErrors::from_api(&err, &FIELDS));
+                    submitted.focus_first_invalid();
+                }
             }
         });
     };
@@ -202,13 +210,28 @@ fn ProfileForm(profile: Profile) -> impl IntoView {
             <h2 id="profile-title" class="card-title">
                 "Details"
             </h2>
+            <dl class="details details-flush">
+                <div>
+                    <dt>"Email"</dt>
+                    <dd>
+                        <span id="profile-email">{profile.email.clone()}</span>
+                        <span class="field-hint">"An administrator changes the email address."</span>
+                    </dd>
+                </div>
+                <div>
+                    <dt>"User id"</dt>
+                    <dd>
+                        <span class="id-row">
+                            <code id="profile-user-id">{user_id.clone()}</code>
+                            <CopyButton text=user_id label="Copy id" id="copy-user-id" />
+                        </span>
+                        <span class="field-hint">"A team leader adds you to their team with it."</span>
+                    </dd>
+                </div>
+            </dl>
             <form class="form card-body" novalidate=true on:submit=submit>
                 <NoticeBanner message=saved />
                 <ErrorBanner message=banner />
-                <p class="muted">
-                    "Signed in as " <strong>{profile.email.clone()}</strong>
-                    ". An administrator changes the email address."
-                </p>
                 <FormField
                     id="profile-display-name"
                     field="display_name"

@@ -13,6 +13,7 @@ use crate::components::error_banner::ErrorBanner;
 use crate::components::form_field::{FieldMessages, FormErrors, FormField};
 use crate::components::modal::Modal;
 use crate::components::spinner::Spinner;
+use crate::pages::SubmittedForm;
 use crate::state::use_auth;
 
 /// The fields, as the server names them.
@@ -101,6 +102,7 @@ pub fn RoleEditor(
 
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
+        let submitted = SubmittedForm::of(&ev);
         if busy.get_untracked() {
             return;
         }
@@ -108,6 +110,7 @@ pub fn RoleEditor(
             Ok(n) => n.as_str().to_owned(),
             Err(e) => {
                 errors.set(FormErrors::from_fields(vec![e]));
+                submitted.focus_first_invalid();
                 return;
             }
         };
@@ -165,13 +168,17 @@ pub fn RoleEditor(
                         "name_taken",
                         "Another role already has this name.",
                     )]));
+                    submitted.focus_first_invalid();
                 }
                 Err(err) if api::is(&err, ErrorCode::Forbidden) => {
                     errors.set(FormErrors::from_message(
                         "You can only define roles from permissions you hold yourself.",
                     ));
                 }
-                Err(err) => errors.set(FormErrors::from_api(&err, &FIELDS)),
+                Err(err) => {
+                    errors.set(FormErrors::from_api(&err, &FIELDS));
+                    submitted.focus_first_invalid();
+                }
             }
         });
     };

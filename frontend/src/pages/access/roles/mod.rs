@@ -7,7 +7,7 @@ use gmac_types::{Permission, Role, RolePolicy};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::{CHANGED_ELSEWHERE, describe};
+use crate::api::{CHANGED_ELSEWHERE, Failure, describe};
 use crate::areas::Area;
 use crate::components::error_banner::{ErrorBanner, NoticeBanner};
 use crate::components::icon::{Icon, IconName};
@@ -62,7 +62,7 @@ pub fn RolesPage() -> impl IntoView {
     let roles = LocalResource::new(move || async move {
         auth.call(|c| async move { c.list_roles().await })
             .await
-            .map_err(|e| describe(&e))
+            .map_err(|e| Failure::of(&e))
     });
     let notice = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);

@@ -9,7 +9,7 @@ use leptos_router::NavigateOptions;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
-use crate::api::{self, CHANGED_ELSEWHERE, describe};
+use crate::api::{self, CHANGED_ELSEWHERE, Failure, describe};
 use crate::components::error_banner::{ErrorBanner, NoticeBanner};
 use crate::components::form_field::{FormErrors, FormField, SubmitButton};
 use crate::components::icon::{Icon, IconName};
@@ -18,7 +18,7 @@ use crate::components::paging::LoadFailed;
 use crate::components::spinner::Loading;
 use crate::pages::access::bindings::RoleBindings;
 use crate::pages::access::teams::members::Members;
-use crate::pages::set_title;
+use crate::pages::{SubmittedForm, set_title};
 use crate::state::use_auth;
 
 /// The team page.
@@ -35,7 +35,7 @@ pub fn TeamPage() -> impl IntoView {
                 async move { c.get_team(&id).await }
             })
             .await
-            .map_err(|e| describe(&e))
+            .map_err(|e| Failure::of(&e))
         }
     });
     view! {
@@ -48,7 +48,7 @@ pub fn TeamPage() -> impl IntoView {
         {move || match team.get() {
             None => view! { <Loading label="Loading the team…" /> }.into_any(),
             Some(Err(message)) => {
-                view! { <LoadFailed message=message retry=Callback::new(move |()| team.refetch()) /> }
+                view! { <LoadFailed message=message retry=Callback::new(move |()| team.refetch()) page=true /> }
                     .into_any()
             }
             Some(Ok(loaded)) => {
@@ -66,6 +66,8 @@ fn TeamView(team: Team, reload: Callback<()>) -> impl IntoView {
     let navigate = use_navigate();
     let manages = auth.can_untracked(Permission::UsersManage);
     let current = RwSignal::new(team.clone());
+    // The tab follows a rename.
+    Effect::new(move |_| current.with(|t| set_title(&t.name)));
     let name = RwSignal::new(team.name.clone());
     let description = RwSignal::new(team.description.clone());
     let errors = RwSignal::new(FormErrors::default());
@@ -77,6 +79,7 @@ fn TeamView(team: Team, reload: Callback<()>) -> impl IntoView {
 
     let save = move |ev: SubmitEvent| {
         ev.prevent_default();
+        let submitted = SubmittedForm::of(&ev);
         if busy.get_untracked() {
             return;
         }
@@ -84,6 +87,7 @@ fn TeamView(team: Team, reload: Callback<()>) -> impl IntoView {
             Ok(n) => n.as_str().to_owned(),
             Err(e) => {
                 errors.set(FormErrors::from_fields(vec![e]));
+                submitted.focus_first_invalid();
                 return;
             }
         };
@@ -94,6 +98,7 @@ fn TeamView(team: Team, reload: Callback<()>) -> impl IntoView {
         let (id, version) = current.with_untracked(|t| (t.id.clone(), t.version));
         errors.set(FormErrors::default());
         notice.set(None);
+        error.set(None);
         busy.set(true);
         spawn_local(async move {
             let result = auth
@@ -118,8 +123,12 @@ fn TeamView(team: Team, reload: Callback<()>) -> impl IntoView {
                         "name_taken",
                         "Another team already has this name.",
                     )]));
+                    submitted.focus_first_invalid();
                 }
-                Err(err) => errors.set(FormErrors::from_api(&err, &["name", "description"])),
+                Err(err) => {
+                    errors.set(FormErrors::from_api(&err, &["name", "description"]));
+                    submitted.focus_first_invalid();
+                }
             }
         });
     };

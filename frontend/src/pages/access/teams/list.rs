@@ -14,6 +14,7 @@ use crate::components::error_banner::{ErrorBanner, NoticeBanner};
 use crate::components::form_field::{FormErrors, FormField, SubmitButton};
 use crate::components::icon::{Icon, IconName};
 use crate::components::paging::{FilterBox, ListState, LoadMore, Paged};
+use crate::pages::SubmittedForm;
 use crate::pages::hub::SectionHeader;
 use crate::state::use_auth;
 
@@ -113,7 +114,11 @@ pub fn TeamsPage() -> impl IntoView {
         </Show>
         <NoticeBanner message=notice />
         <Show when=move || creating.get()>
-            <CreateTeam on_created=on_created on_cancel=Callback::new(move |()| creating.set(false)) />
+            <CreateTeam
+                on_created=on_created
+                on_cancel=Callback::new(move |()| creating.set(false))
+                on_start=Callback::new(move |()| notice.set(None))
+            />
         </Show>
         <section class="card" aria-label="Teams">
             <ListState list=list loading="Loading teams…" empty=empty />
@@ -136,7 +141,11 @@ pub fn TeamsPage() -> impl IntoView {
 }
 
 #[component]
-fn CreateTeam(on_created: Callback<Team>, on_cancel: Callback<()>) -> impl IntoView {
+fn CreateTeam(
+    on_created: Callback<Team>,
+    on_cancel: Callback<()>,
+    on_start: Callback<()>,
+) -> impl IntoView {
     let auth = use_auth();
     let name = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
@@ -145,9 +154,11 @@ fn CreateTeam(on_created: Callback<Team>, on_cancel: Callback<()>) -> impl IntoV
     let banner = Signal::derive(move || errors.with(|e| e.banner.clone()));
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
+        let submitted = SubmittedForm::of(&ev);
         if busy.get_untracked() {
             return;
         }
+        on_start.run(());
         let input = match Name::parse("name", &name.get_untracked()) {
             Ok(n) => NewTeam {
                 name: n.as_str().to_owned(),
@@ -155,6 +166,7 @@ fn CreateTeam(on_created: Callback<Team>, on_cancel: Callback<()>) -> impl IntoV
             },
             Err(e) => {
                 errors.set(FormErrors::from_fields(vec![e]));
+                submitted.focus_first_invalid();
                 return;
             }
         };
@@ -176,8 +188,12 @@ fn CreateTeam(on_created: Callback<Team>, on_cancel: Callback<()>) -> impl IntoV
                         "name_taken",
                         "Another team already has this name.",
                     )]));
+                    submitted.focus_first_invalid();
                 }
-                Err(err) => errors.set(FormErrors::from_api(&err, &FIELDS)),
+                Err(err) => {
+                    errors.set(FormErrors::from_api(&err, &FIELDS));
+                    submitted.focus_first_invalid();
+                }
             }
         });
     };

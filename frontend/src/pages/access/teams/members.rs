@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::account::use_account;
-use crate::api::{self, describe};
+use crate::api::{self, Failure, describe};
 use crate::components::error_banner::{ErrorBanner, NoticeBanner};
 use crate::components::form_field::{FormErrors, FormField};
 use crate::components::icon::{Icon, IconName};
@@ -51,7 +51,7 @@ pub fn Members(
                 async move { c.list_team_members(&id).await }
             })
             .await
-            .map_err(|e| describe(&e))
+            .map_err(|e| Failure::of(&e))
         }
     });
     let me = StoredValue::new(auth.user_id_untracked());
@@ -183,7 +183,15 @@ pub fn Members(
                     }
                 }}
                 <Show when=can_change>
-                    <AddMember team=team manages=manages on_added=on_added />
+                    <AddMember
+                        team=team
+                        manages=manages
+                        on_added=on_added
+                        on_start=Callback::new(move |()| {
+                            notice.set(None);
+                            error.set(None);
+                        })
+                    />
                 </Show>
             </div>
             <ConfirmDialog request=confirm />
@@ -207,6 +215,7 @@ fn AddMember(
     team: StoredValue<String>,
     manages: bool,
     on_added: Callback<TeamMember>,
+    on_start: Callback<()>,
 ) -> impl IntoView {
     let auth = use_auth();
     let search = RwSignal::new(Search::Idle);
@@ -264,6 +273,7 @@ fn AddMember(
         if busy.get_untracked() {
             return;
         }
+        on_start.run(());
         let user_id = chosen
             .get_untracked()
             .map(|(id, _)| id)

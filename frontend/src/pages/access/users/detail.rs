@@ -1,7 +1,7 @@
 //! `/access/users/:id`: one account: rename, disable or enable, and its roles.
 
 use gmac_types::validation::DisplayName;
-use gmac_types::{SubjectKind, UserDetail, UserPatch, UserStatus};
+use gmac_types::{Permission, SubjectKind, UserDetail, UserPatch, UserStatus};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -9,7 +9,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::account::use_account;
-use crate::api::describe;
+use crate::api::{Failure, describe};
 use crate::components::error_banner::{ErrorBanner, NoticeBanner};
 use crate::components::form_field::{FormErrors, FormField, SubmitButton};
 use crate::components::icon::{Icon, IconName};
@@ -19,7 +19,7 @@ use crate::components::spinner::{Loading, Spinner};
 use crate::format::date_time_label;
 use crate::pages::access::bindings::RoleBindings;
 use crate::pages::access::users::list::{mfa_badge, status_badge};
-use crate::pages::set_title;
+use crate::pages::{focus, focus_later, set_title};
 use crate::state::use_auth;
 
 /// The user page.
@@ -37,21 +37,27 @@ pub fn UserPage() -> impl IntoView {
                 async move { c.get_user(&id).await }
             })
             .await
-            .map_err(|e| describe(&e))
+            .map_err(|e| Failure::of(&e))
         }
     });
     let created = query.with_untracked(|q| q.get("created").is_some());
+    // Only those who manage users have the list to go back to.
+    let (back, back_label) = if auth.can_untracked(Permission::UsersManage) {
+        ("/access/users", "Users")
+    } else {
+        ("/", "Home")
+    };
     view! {
         <nav class="breadcrumbs" aria-label="Breadcrumbs">
-            <A href="/access/users">
+            <A href=back>
                 <Icon name=IconName::ChevronLeft />
-                <span>"Users"</span>
+                <span>{back_label}</span>
             </A>
         </nav>
         {move || match user.get() {
             None => view! { <Loading label="Loading the user…" /> }.into_any(),
             Some(Err(message)) => {
-                view! { <LoadFailed message=message retry=Callback::new(move |()| user.refetch()) /> }
+                view! { <LoadFailed message=message retry=Callback::new(move |()| user.refetch()) page=true /> }
                     .into_any()
             }
             Some(Ok(loaded)) => {
@@ -75,25 +81,31 @@ fn UserDetailView(user: UserDetail, created: bool) -> impl IntoView {
     let confirm = RwSignal::new(None::<Confirm>);
     let busy = RwSignal::new(false);
     let is_me = auth.user_id_untracked().is_some_and(|me| me == user.id);
+    let manages = auth.can_untracked(Permission::UsersManage);
     let user_id = StoredValue::new(user.id.clone());
+    // The tab follows a rename.
+    Effect::new(move |_| current.with(|u| set_title(&u.display_name)));
 
     let name = RwSignal::new(user.display_name.clone());
     let errors = RwSignal::new(FormErrors::default());
     let renaming = RwSignal::new(false);
+    let banner = Signal::derive(move || errors.with(|e| e.banner.clone()));
     let rename = move |ev: SubmitEvent| {
         ev.prevent_default();
         if renaming.get_untracked() {
             return;
         }
+        notice.set(None);
+        error.set(None);
         let new_name = match DisplayName::parse("display_name", &name.get_untracked()) {
             Ok(n) => n.into_inner(),
             Err(e) => {
                 errors.set(FormErrors::from_fields(vec![e]));
+                focus("user-display-name");
                 return;
             }
         };
         errors.set(FormErrors::default());
-        notice.set(None);
         renaming.set(true);
         spawn_local(async move {
             let patch = UserPatch {
@@ -113,7 +125,13 @@ fn UserDetailView(user: UserDetail, created: bool) -> impl IntoView {
                     notice.set(Some("The name is saved.".to_owned()));
                     current.set(updated);
                 }
-                Err(err) => errors.set(FormErrors::from_api(&err, &["display_name"])),
+                Err(err) => {
+                    let form = FormErrors::from_api(&err, &["display_name"]);
+                    if form.has("display_name") {
+                        focus_later("user-display-name");
+                    }
+                    errors.set(form);
+                }
             }
         });
     };
@@ -121,6 +139,7 @@ fn UserDetailView(user: UserDetail, created: bool) -> impl IntoView {
     let set_status = move |status: UserStatus| {
         error.set(None);
         notice.set(None);
+        errors.set(FormErrors::default());
         busy.set(true);
         spawn_local(async move {
             let patch = UserPatch {
@@ -216,7 +235,9 @@ fn UserDetailView(user: UserDetail, created: bool) -> impl IntoView {
                         </dd>
                     </div>
                 </dl>
+                {manages.then(|| view! {
                 <form class="form form-inline card-body" novalidate=true on:submit=rename>
+                    <ErrorBanner message=banner />
                     <FormField
                         id="user-display-name"
                         field="display_name"
@@ -236,8 +257,12 @@ fn UserDetailView(user: UserDetail, created: bool) -> impl IntoView {
                         />
                     </div>
                 </form>
+                })}
                 <div class="card-body card-footer">
-                    {if is_me {
+                    {if !manages {
+                        view! { <p class="muted">"Someone who manages users renames or disables this account."</p> }
+                            .into_any()
+                    } else if is_me {
                         view! { <p class="muted">"This is your own account: another administrator disables it."</p> }
                             .into_any()
                     } else {
@@ -280,7 +305,21 @@ fn UserDetailView(user: UserDetail, created: bool) -> impl IntoView {
                     }}
                 </div>
             </section>
-            <RoleBindings kind=SubjectKind::User id=user.id.clone() name=user.display_name.clone() />
+            // Roles are read and granted by those who manage users (others see theirs at Home).
+            {manages
+                .then(|| {
+                    view! {
+                        <RoleBindings
+                            kind=SubjectKind::User
+                            id=user.id.clone()
+                            name=user.display_name.clone()
+                            on_action=Callback::new(move |()| {
+                                notice.set(None);
+                                error.set(None);
+                            })
+                        />
+                    }
+                })}
         </div>
         <ConfirmDialog request=confirm />
     }

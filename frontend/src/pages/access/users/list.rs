@@ -17,6 +17,7 @@ use crate::components::form_field::{FormErrors, FormField, SubmitButton};
 use crate::components::icon::{Icon, IconName};
 use crate::components::paging::{FilterBox, ListState, LoadMore, Paged};
 use crate::format::date_time_label;
+use crate::pages::SubmittedForm;
 use crate::pages::hub::SectionHeader;
 use crate::state::use_auth;
 
@@ -187,6 +188,7 @@ fn CreateUser(on_cancel: Callback<()>) -> impl IntoView {
     let banner = Signal::derive(move || errors.with(|e| e.banner.clone()));
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
+        let submitted = SubmittedForm::of(&ev);
         if busy.get_untracked() {
             return;
         }
@@ -198,6 +200,7 @@ fn CreateUser(on_cancel: Callback<()>) -> impl IntoView {
             Ok(request) => request,
             Err(problems) => {
                 errors.set(FormErrors::from_fields(problems));
+                submitted.focus_first_invalid();
                 return;
             }
         };
@@ -227,6 +230,7 @@ fn CreateUser(on_cancel: Callback<()>) -> impl IntoView {
                         )]);
                     }
                     errors.set(form);
+                    submitted.focus_first_invalid();
                 }
             }
         });

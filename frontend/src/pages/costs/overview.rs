@@ -1,0 +1,189 @@
+//! The first card: the total for the range, a few figures, and the trend by day (or month).
+
+use chrono::NaiveDate;
+use gmac_types::CostReport;
+use leptos::prelude::*;
+use rust_decimal::Decimal;
+
+use crate::components::paging::LoadFailed;
+use crate::components::spinner::Loading;
+use crate::format::{day_label, money, month_name, short_day_label};
+use crate::pages::costs::Dashboard;
+use crate::pages::costs::latest::LatestCosts;
+use crate::pages::costs::trend::{Point, TrendChart};
+use crate::pages::costs::view::CostView;
+
+/// The bars for `report` over `view`'s range: every day (or month), with zero where nothing
+/// was spent, so the bars are evenly spaced in time.
+pub fn points(view: &CostView, report: &CostReport) -> Vec<Point> {
+    let amount = |key: &str| {
+        report
+            .groups
+            .iter()
+            .find(|g| g.key == key)
+            .map_or(Decimal::ZERO, |g| g.amount)
+    };
+    if view.monthly() {
+        view.months()
+            .into_iter()
+            .map(|key| {
+                let label = month_label(&key);
+                Point {
+                    amount: amount(&key),
+                    tick: label.clone(),
+                    label,
+                    key,
+                }
+            })
+            .collect()
+    } else {
+        view.days()
+            .into_iter()
+            .map(|day| {
+                let key = day.to_string();
+                Point {
+                    amount: amount(&key),
+                    label: day_label(day),
+                    tick: short_day_label(day),
+                    key,
+                }
+            })
+            .collect()
+    }
+}
+
+/// A month key (`2024-09`) for people: "Sep 2024".
+fn month_label(key: &str) -> String {
+    let (year, month) = key.split_once('-').unwrap_or((key, "01"));
+    let month0 = month.parse::<u32>().unwrap_or(1).saturating_sub(1);
+    format!("{} {year}", month_name(month0))
+}
+
+/// The range for people, e.g. "1 Sep – 30 Sep 2024".
+fn range_label(view: &CostView) -> String {
+    if view.from == view.to {
+        day_label(view.from)
+    } else {
+        format!("{} – {}", day_label(view.from), day_label(view.to))
+    }
+}
+
+/// The total and trend card.
+#[component]
+pub fn Overview(
+    /// The dashboard.
+    dash: Dashboard,
+) -> impl IntoView {
+    let report = dash.report(|v| v.query(Some(if v.monthly() { "month" } else { "day" })));
+    let view = dash.view;
+    view! {
+        <section class="card cost-overview" aria-labelledby="cost-total-title">
+            {move || match report.get() {
+                None => view! { <Loading label="Loading costs…" /> }.into_any(),
+                Some(Err(failure)) => {
+                    view! { <LoadFailed message=failure retry=Callback::new(move |()| report.refetch()) /> }
+                        .into_any()
+                }
+                Some(Ok(report)) => {
+                    let view_now = view.get();
+                    let empty = report.total.is_zero() && report.groups.is_empty();
+                    let body = if empty {
+                        view! {
+                            <div class="cost-empty-range" id="costs-empty-range">
+                                <p class="muted">"No costs in this period."</p>
+                                <LatestCosts dash=dash />
+                            </div>
+                        }
+                            .into_any()
+                    } else {
+                        let points = points(&view_now, &report);
+                        view! { <TrendChart points=points currency=report.currency.clone() monthly=view_now.monthly() /> }
+                            .into_any()
+                    };
+                    view! {
+                        <div class="cost-summary">
+                            <div>
+                                <h2 id="cost-total-title" class="cost-label">
+                                    {view_now.metric_label()} " · " {range_label(&view_now)}
+                                </h2>
+                                <p class="cost-total" id="cost-total">{money(&report.total, &report.currency)}</p>
+                            </div>
+                            {(!empty).then(|| figures(&view_now, &report))}
+                        </div>
+                        {body}
+                    }
+                        .into_any()
+                }
+            }}
+        </section>
+    }
+}
+
+/// The average per day and the most expensive day (or month).
+fn figures(view: &CostView, report: &CostReport) -> impl IntoView {
+    let days = Decimal::from((view.to - view.from).num_days() + 1);
+    let average = money(&(report.total / days), &report.currency);
+    let peak = report.groups.iter().max_by_key(|g| g.amount).map(|g| {
+        let when = match g.key.parse::<NaiveDate>() {
+            Ok(day) => day_label(day),
+            Err(_) => month_label(&g.key),
+        };
+        format!("{when}: {}", money(&g.amount, &report.currency))
+    });
+    let peak_label = if view.monthly() {
+        "Highest month"
+    } else {
+        "Highest day"
+    };
+    view! {
+        <dl class="cost-figures">
+            <div>
+                <dt>"Per day, on average"</dt>
+                <dd>{average}</dd>
+            </div>
+            {peak
+                .map(|peak| {
+                    view! {
+                        <div>
+                            <dt>{peak_label}</dt>
+                            <dd>{peak}</dd>
+                        </div>
+                    }
+                })}
+            <div>
+                <dt>"Currency"</dt>
+                <dd>{report.currency.clone()}</dd>
+            </div>
+        </dl>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use gmac_types::{CostGroup, CostMetric};
+
+    use super::*;
+
+    #[test]
+    fn days_without_costs_are_zero_bars() {
+        let get = |key: &str| match key {
+            "range" => Some("custom".to_owned()),
+            "from" => Some("2024-09-01".to_owned()),
+            "to" => Some("2024-09-03".to_owned()),
+            _ => None,
+        };
+        let view = CostView::parse(get, NaiveDate::MIN);
+        let report = CostReport {
+            currency: "USD".into(),
+            metric: CostMetric::Billed,
+            total: Decimal::TEN,
+            groups: vec![CostGroup {
+                key: "2024-09-02".into(),
+                label: None,
+                amount: Decimal::TEN,
+            }],
+        };
+        let amounts: Vec<Decimal> = points(&view, &report).iter().map(|p| p.amount).collect();
+        assert_eq!(amounts, [Decimal::ZERO, Decimal::TEN, Decimal::ZERO]);
+    }
+}

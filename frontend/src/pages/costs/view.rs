@@ -1,0 +1,330 @@
+//! What the costs dashboard shows: a date range, a client and a metric. It lives in the
+//! address's query (`?range=last-month&client=…&metric=effective`), so a view can be shared
+//! and survives a reload.
+
+use chrono::{Datelike, Days, Months, NaiveDate};
+use gmac_types::{CostMetric, CostQuery};
+
+/// Ranges longer than this are drawn by month rather than by day.
+const MAX_DAILY_DAYS: i64 = 366;
+
+/// The date ranges offered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Preset {
+    /// The 30 days up to today (the default: a full month's trend on any day of the month).
+    Last30,
+    /// From the 1st of this month to today.
+    ThisMonth,
+    /// The whole of last month.
+    LastMonth,
+    /// The 90 days up to today.
+    Last90,
+    /// Days picked by hand.
+    Custom,
+}
+
+impl Preset {
+    /// Every preset, in the order offered.
+    pub const ALL: [Preset; 5] = [
+        Preset::Last30,
+        Preset::Last90,
+        Preset::ThisMonth,
+        Preset::LastMonth,
+        Preset::Custom,
+    ];
+
+    /// The preset as the query writes it.
+    pub const fn key(self) -> &'static str {
+        match self {
+            Preset::ThisMonth => "this-month",
+            Preset::LastMonth => "last-month",
+            Preset::Last30 => "30d",
+            Preset::Last90 => "90d",
+            Preset::Custom => "custom",
+        }
+    }
+
+    /// The preset for people.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Preset::ThisMonth => "This month",
+            Preset::LastMonth => "Last month",
+            Preset::Last30 => "Last 30 days",
+            Preset::Last90 => "Last 90 days",
+            Preset::Custom => "Custom range",
+        }
+    }
+
+    /// The preset a query value names.
+    pub fn parse(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.key() == key)
+    }
+
+    /// The first and last day the preset covers when today is `today` (`None` for a custom
+    /// range, whose days are picked).
+    pub fn days(self, today: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+        let first_of_month = today.with_day(1)?;
+        match self {
+            Preset::ThisMonth => Some((first_of_month, today)),
+            Preset::LastMonth => {
+                let last = first_of_month.pred_opt()?;
+                Some((last.with_day(1)?, last))
+            }
+            Preset::Last30 => Some((today.checked_sub_days(Days::new(29))?, today)),
+            Preset::Last90 => Some((today.checked_sub_days(Days::new(89))?, today)),
+            Preset::Custom => None,
+        }
+    }
+}
+
+/// The dashboard's choices.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CostView {
+    /// The range preset.
+    pub preset: Preset,
+    /// The first day shown.
+    pub from: NaiveDate,
+    /// The last day shown.
+    pub to: NaiveDate,
+    /// Only this client's costs.
+    pub client: Option<String>,
+    /// Which cost is summed.
+    pub metric: CostMetric,
+    /// Why a custom range cannot be shown (the dashboard waits for a fix).
+    pub problem: Option<&'static str>,
+}
+
+impl CostView {
+    /// The view the query (read through `get`) asks for; missing or unknown values take
+    /// their defaults: the last 30 days, every client, billed cost.
+    pub fn parse(get: impl Fn(&str) -> Option<String>, today: NaiveDate) -> Self {
+        let preset = get("range")
+            .as_deref()
+            .and_then(Preset::parse)
+            .unwrap_or(Preset::Last30);
+        let metric = match get("metric").as_deref() {
+            Some("effective") => CostMetric::Effective,
+            _ => CostMetric::Billed,
+        };
+        let client = get("client").filter(|c| !c.trim().is_empty());
+        let fallback = Preset::Last30.days(today).unwrap_or((today, today));
+        let day = |key: &str| get(key).and_then(|d| d.parse::<NaiveDate>().ok());
+        let (from, to, problem) = match preset.days(today) {
+            Some((from, to)) => (from, to, None),
+            None => match (day("from"), day("to")) {
+                (Some(from), Some(to)) if to < from => {
+                    (from, to, Some("“To” is before “From”: pick a later day."))
+                }
+                (Some(from), Some(to)) if (to - from).num_days() > 3650 => {
+                    (from, to, Some("Pick a range of ten years at most."))
+                }
+                (Some(from), Some(to)) => (from, to, None),
+                _ => (fallback.0, fallback.1, Some("Pick both days of the range.")),
+            },
+        };
+        Self {
+            preset,
+            from,
+            to,
+            client,
+            metric,
+            problem,
+        }
+    }
+
+    /// The query string for this view (with `?`, or empty for the defaults).
+    pub fn search(&self) -> String {
+        let mut parts = Vec::new();
+        if self.preset != Preset::Last30 {
+            parts.push(format!("range={}", self.preset.key()));
+        }
+        if self.preset == Preset::Custom {
+            parts.push(format!("from={}", self.from));
+            parts.push(format!("to={}", self.to));
+        }
+        if let Some(client) = &self.client {
+            parts.push(format!("client={}", escape(client)));
+        }
+        if self.metric == CostMetric::Effective {
+            parts.push("metric=effective".to_owned());
+        }
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", parts.join("&"))
+        }
+    }
+
+    /// This view with the custom range `from`–`to`.
+    #[must_use]
+    pub fn with_days(&self, from: NaiveDate, to: NaiveDate) -> Self {
+        Self {
+            preset: Preset::Custom,
+            from,
+            to,
+            problem: (to < from).then_some("“To” is before “From”: pick a later day."),
+            ..self.clone()
+        }
+    }
+
+    /// Whether the trend is drawn by month (long ranges) rather than by day.
+    pub fn monthly(&self) -> bool {
+        (self.to - self.from).num_days() >= MAX_DAILY_DAYS
+    }
+
+    /// The days of the range, in order (for a daily trend with no gaps).
+    pub fn days(&self) -> Vec<NaiveDate> {
+        self.from
+            .iter_days()
+            .take_while(|d| *d <= self.to)
+            .collect()
+    }
+
+    /// The months of the range as `YYYY-MM`, in order.
+    pub fn months(&self) -> Vec<String> {
+        let mut months = Vec::new();
+        let mut month = self.from.with_day(1);
+        while let Some(m) = month.filter(|m| *m <= self.to) {
+            months.push(format!("{:04}-{:02}", m.year(), m.month()));
+            month = m.checked_add_months(Months::new(1));
+        }
+        months
+    }
+
+    /// The report query for this view, grouped by `group_by`.
+    pub fn query(&self, group_by: Option<&str>) -> CostQuery {
+        CostQuery {
+            from: self.from,
+            to: self.to,
+            group_by: group_by.map(str::to_owned),
+            metric: self.metric,
+            client_id: self.client.clone(),
+            ..CostQuery::default()
+        }
+    }
+
+    /// The metric for people, e.g. "Billed cost".
+    pub const fn metric_label(&self) -> &'static str {
+        metric_label(self.metric)
+    }
+}
+
+/// `text` for a query value: unreserved characters as they are, the rest percent-encoded
+/// (without the browser, so it also runs in tests).
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.push('%');
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0x0F)]));
+        }
+    }
+    out
+}
+
+/// A metric for people.
+pub const fn metric_label(metric: CostMetric) -> &'static str {
+    match metric {
+        CostMetric::Billed => "Billed cost",
+        CostMetric::Effective => "Effective cost",
+        CostMetric::List => "List cost",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    fn parse(query: &[(&str, &str)], today: &str) -> CostView {
+        let get = |key: &str| {
+            query
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| (*v).to_owned())
+        };
+        CostView::parse(get, day(today))
+    }
+
+    #[test]
+    fn presets_cover_the_expected_days() {
+        let today = day("2024-03-15");
+        assert_eq!(
+            Preset::ThisMonth.days(today),
+            Some((day("2024-03-01"), today))
+        );
+        assert_eq!(
+            Preset::LastMonth.days(today),
+            Some((day("2024-02-01"), day("2024-02-29")))
+        );
+        assert_eq!(Preset::Last30.days(today), Some((day("2024-02-15"), today)));
+        assert_eq!(Preset::Last90.days(today), Some((day("2023-12-17"), today)));
+        assert_eq!(Preset::Custom.days(today), None);
+    }
+
+    #[test]
+    fn a_view_round_trips_through_the_query() {
+        let view = parse(
+            &[
+                ("range", "custom"),
+                ("from", "2024-09-01"),
+                ("to", "2024-09-30"),
+                ("client", "c1"),
+                ("metric", "effective"),
+            ],
+            "2026-11-22",
+        );
+        assert_eq!(view.problem, None);
+        assert_eq!(
+            view.search(),
+            "?range=custom&from=2024-09-01&to=2024-09-30&client=c1&metric=effective"
+        );
+        assert_eq!(view.days().len(), 30);
+        assert_eq!(escape("a b&c"), "a%20b%26c");
+        assert!(!view.monthly());
+        let defaults = parse(&[], "2026-11-22");
+        assert_eq!(defaults.search(), "");
+        assert_eq!(defaults.from, day("2026-10-24"));
+        assert_eq!(defaults.days().len(), 30);
+        assert_eq!(defaults.metric, CostMetric::Billed);
+    }
+
+    #[test]
+    fn a_backwards_or_incomplete_range_is_refused() {
+        let backwards = parse(
+            &[
+                ("range", "custom"),
+                ("from", "2024-09-30"),
+                ("to", "2024-09-01"),
+            ],
+            "2026-11-22",
+        );
+        assert!(backwards.problem.is_some());
+        let incomplete = parse(&[("range", "custom"), ("from", "2024-09-30")], "2026-11-22");
+        assert!(incomplete.problem.is_some());
+    }
+
+    #[test]
+    fn long_ranges_are_drawn_by_month() {
+        let view = parse(
+            &[
+                ("range", "custom"),
+                ("from", "2023-11-15"),
+                ("to", "2024-12-02"),
+            ],
+            "2026-11-22",
+        );
+        assert!(view.monthly());
+        let months = view.months();
+        assert_eq!(months.first().map(String::as_str), Some("2023-11"));
+        assert_eq!(months.last().map(String::as_str), Some("2024-12"));
+        assert_eq!(months.len(), 14);
+    }
+}
