@@ -10,6 +10,7 @@ mod m20261123_000003_costs;
 mod m20261124_000004_allocation;
 mod m20261125_000005_budgets;
 mod m20261126_000006_cloud_accounts;
+mod m20261127_000007_cost_summary;
 
 /// Applies gmac's migrations in order.
 #[derive(Debug)]
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000004_allocation::Migration),
             Box::new(m20261125_000005_budgets::Migration),
             Box::new(m20261126_000006_cloud_accounts::Migration),
+            Box::new(m20261127_000007_cost_summary::Migration),
         ]
     }
 }

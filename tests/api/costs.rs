@@ -55,6 +55,16 @@ async fn admin_with_client(app: &TestApp) -> (Session, String) {
 }
 
 async fn counts(app: &TestApp) -> (u64, u64, u64) {
+    let summary = gmac_core::entities::cost_summary::Entity::find()
+        .count(&app.core.db)
+        .await
+        .unwrap();
+    let daily = cost_daily::Entity::find()
+        .count(&app.core.db)
+        .await
+        .unwrap();
+    assert!(summary <= daily, "the coarse rollup is never larger");
+    assert_eq!(summary == 0, daily == 0, "both rollups are filled together");
     (
         cost_import::Entity::find()
             .count(&app.core.db)

@@ -73,6 +73,7 @@ async fn main() {
         ("by service, 12 months", Some("service"), false),
         ("by day, 12 months", Some("day"), false),
         ("by account, one month", Some("account"), true),
+        ("by resource, 12 months", Some("resource"), false),
     ] {
         let query = CostQuery {
             group_by: group_by.map(str::to_owned),
@@ -189,6 +190,15 @@ async fn fill_rollups(app: &gmac_tests::TestApp, client_id: &str, n: u64) {
         )
     };
     app.core.db.execute_unprepared(&sql).await.unwrap();
+    // As an import would: the coarse rollup from the fine one.
+    let summary = "INSERT INTO cost_summary (client_id, day, currency, provider_name, \
+        sub_account_id, service_name, charge_category, region_id, billed_cost, effective_cost, \
+        list_cost, line_count) SELECT client_id, day, currency, provider_name, sub_account_id, \
+        service_name, charge_category, region_id, SUM(billed_cost), SUM(effective_cost), \
+        SUM(list_cost), SUM(line_count) FROM cost_daily WHERE dims_key LIKE 'bench-%' \
+        GROUP BY client_id, day, currency, provider_name, sub_account_id, service_name, \
+        charge_category, region_id";
+    app.core.db.execute_unprepared(summary).await.unwrap();
     let analyze = "ANALYZE";
     app.core.db.execute_unprepared(analyze).await.unwrap();
 }

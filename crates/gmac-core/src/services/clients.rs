@@ -224,6 +224,10 @@ pub async fn delete_client(
         .filter(crate::entities::cost_daily::Column::ClientId.eq(id))
         .exec(&txn)
         .await?;
+    crate::entities::cost_summary::Entity::delete_many()
+        .filter(crate::entities::cost_summary::Column::ClientId.eq(id))
+        .exec(&txn)
+        .await?;
     client::Entity::delete_by_id(id).exec(&txn).await?;
     let entry = AuditEntry::success(actor.audit_actor(), "client.delete")
         .target("client", id.to_owned())

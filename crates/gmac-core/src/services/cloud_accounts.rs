@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::Target;
 use crate::audit::{self, AuditEntry};
-use crate::entities::{cloud_account, cost_daily, cost_line_item, cost_sync};
+use crate::entities::{cloud_account, cost_daily, cost_line_item, cost_summary, cost_sync};
 use crate::focus::Line;
 use crate::ports::{AwsAccess, CostAndUsageRow};
 use crate::services::costs::{self, Tally};
@@ -597,6 +597,11 @@ async fn replace_window(
     cost_daily::Entity::delete_many()
         .filter(cost_daily::Column::ClientId.eq(&row.client_id))
         .filter(cost_daily::Column::LineCount.lte(0))
+        .exec(&txn)
+        .await?;
+    cost_summary::Entity::delete_many()
+        .filter(cost_summary::Column::ClientId.eq(&row.client_id))
+        .filter(cost_summary::Column::LineCount.lte(0))
         .exec(&txn)
         .await?;
     allocation::reallocate(&txn, &row.client_id, Some((from, to))).await?;

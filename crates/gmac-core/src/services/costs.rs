@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use crate::access::Target;
 use crate::audit::{self, AuditEntry};
-use crate::entities::{cost_allocation, cost_daily, cost_import, cost_line_item};
+use crate::entities::{cost_allocation, cost_daily, cost_import, cost_line_item, cost_summary};
 use crate::focus::{Header, Line};
 use crate::services::{allocation, clients};
 use crate::{Actor, Core, Error, RequestMeta, Result, db, money};
@@ -701,6 +701,7 @@ pub(crate) async fn write_rollups(
     let add = |column: C| {
         Expr::col((cost_daily::Entity, column)).add(Expr::col((Alias::new("excluded"), column)))
     };
+    write_summary(conn, &rollups).await?;
     let rows: Vec<cost_daily::ActiveModel> = rollups.into_values().map(|r| r.row.into()).collect();
     // 17 columns a row.
     for chunk in rows.chunks(1000) {
@@ -712,6 +713,81 @@ pub(crate) async fn write_rollups(
                     .value(C::ListCost, add(C::ListCost))
                     .value(C::LineCount, add(C::LineCount))
                     .to_owned(),
+            )
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Adds the same deltas to the coarse rollup.
+async fn write_summary(
+    conn: &impl ConnectionTrait,
+    rollups: &HashMap<(NaiveDate, String), Rollup>,
+) -> Result<()> {
+    use cost_summary::Column as S;
+    let mut coarse: HashMap<[&str; 8], [i64; 4]> = HashMap::new();
+    for r in rollups.values() {
+        let row = &r.row;
+        let sums = coarse
+            .entry([
+                &row.client_id,
+                &row.day,
+                &row.currency,
+                &row.provider_name,
+                &row.sub_account_id,
+                &row.service_name,
+                &row.charge_category,
+                &row.region_id,
+            ])
+            .or_default();
+        sums[0] += row.billed_cost;
+        sums[1] += row.effective_cost;
+        sums[2] += row.list_cost;
+        sums[3] += row.line_count;
+    }
+    let add = |column: S| {
+        Expr::col((cost_summary::Entity, column)).add(Expr::col((Alias::new("excluded"), column)))
+    };
+    let rows: Vec<cost_summary::ActiveModel> = coarse
+        .into_iter()
+        .map(|(k, v)| {
+            cost_summary::Model {
+                client_id: k[0].to_owned(),
+                day: k[1].to_owned(),
+                currency: k[2].to_owned(),
+                provider_name: k[3].to_owned(),
+                sub_account_id: k[4].to_owned(),
+                service_name: k[5].to_owned(),
+                charge_category: k[6].to_owned(),
+                region_id: k[7].to_owned(),
+                billed_cost: v[0],
+                effective_cost: v[1],
+                list_cost: v[2],
+                line_count: v[3],
+            }
+            .into()
+        })
+        .collect();
+    // 12 columns a row.
+    for chunk in rows.chunks(1000) {
+        cost_summary::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::columns([
+                    S::ClientId,
+                    S::Day,
+                    S::Currency,
+                    S::ProviderName,
+                    S::SubAccountId,
+                    S::ServiceName,
+                    S::ChargeCategory,
+                    S::RegionId,
+                ])
+                .value(S::BilledCost, add(S::BilledCost))
+                .value(S::EffectiveCost, add(S::EffectiveCost))
+                .value(S::ListCost, add(S::ListCost))
+                .value(S::LineCount, add(S::LineCount))
+                .to_owned(),
             )
             .exec_without_returning(conn)
             .await?;
@@ -761,6 +837,22 @@ enum Grouping {
 impl Grouping {
     fn is_by_date(&self) -> bool {
         matches!(self, Grouping::Column("day") | Grouping::Month)
+    }
+
+    /// Whether the coarse rollup (no resources, no tags) has the column.
+    fn summarized(&self) -> bool {
+        matches!(
+            self,
+            Grouping::Column(
+                "day"
+                    | "service_name"
+                    | "client_id"
+                    | "sub_account_id"
+                    | "region_id"
+                    | "provider_name"
+                    | "charge_category"
+            ) | Grouping::Month
+        )
     }
 
     /// Whether the allocated costs can be grouped this way.
@@ -910,6 +1002,17 @@ pub async fn query_costs(core: &Core, actor: &Actor, query: &CostQuery) -> Resul
         sum_groups(
             &core.db,
             cost_allocation::Entity::find(),
+            condition,
+            key_expr,
+            metric,
+            query.currency.as_deref(),
+        )
+        .await?
+    } else if group.as_ref().is_none_or(Grouping::summarized) {
+        // Most reports: the coarse rollup, a fraction of the rows.
+        sum_groups(
+            &core.db,
+            cost_summary::Entity::find(),
             condition,
             key_expr,
             metric,
