@@ -484,6 +484,33 @@ async fn a_months_invoices_add_up_to_its_billed_cost_exactly() {
         .unwrap()
         .total;
     assert_eq!(sameer.total + rest.total, september);
+
+    // The same invoice as a PDF document.
+    let pdf = f
+        .app
+        .http()
+        .get(f.app.url(&format!(
+            "/api/v1/invoices?user_id={}&period=2024-09",
+            f.sameer
+        )))
+        .bearer_auth(&f.admin.access_token)
+        .header("Accept", "application/pdf")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pdf.status(), 200);
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    let bytes = pdf.bytes().await.unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(bytes.starts_with(b"%PDF-"));
+    assert!(
+        text.contains(&format!("({})", sameer.number)),
+        "the invoice number"
+    );
+    assert!(
+        text.contains(&format!("({} USD)", sameer.total.round_dp(2))),
+        "the total"
+    );
     let nobody = f
         .admin
         .client

@@ -20,6 +20,7 @@ pub mod forecast;
 pub mod ids;
 pub mod keys;
 pub mod money;
+pub mod pdf;
 pub mod ports;
 pub mod services;
 

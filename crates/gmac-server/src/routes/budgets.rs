@@ -207,7 +207,8 @@ pub async fn list_budget_alerts(
     params(InvoiceQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The invoice", body = Invoice),
+        (status = 200, description = "The invoice, as JSON or (with `Accept: application/pdf`) as a PDF document",
+            content((Invoice = "application/json"), (Vec<u8> = "application/pdf"))),
         (status = 400, response = crate::routes::docs::BadRequest),
         (status = 401, response = crate::routes::docs::Unauthorized),
         (status = 403, response = crate::routes::docs::Forbidden),
@@ -220,8 +221,24 @@ pub async fn get_invoice(
     state: web::Data<AppState>,
     actor: Actor,
     query: web::Query<InvoiceQuery>,
-) -> Result<web::Json<Invoice>, ApiError> {
-    Ok(web::Json(
-        insights::invoice(&state.core, &actor, &query).await?,
-    ))
+    request: actix_web::HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let invoice = insights::invoice(&state.core, &actor, &query).await?;
+    let wants_pdf = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/pdf"));
+    if !wants_pdf {
+        return Ok(HttpResponse::Ok().json(invoice));
+    }
+    let filename = format!("{}.pdf", invoice.number);
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(gmac_core::pdf::invoice_pdf(&invoice)))
 }
