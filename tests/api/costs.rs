@@ -464,3 +464,43 @@ async fn a_report_exports_as_csv_with_credits_as_numbers_and_formulas_defused() 
     assert!(lines.contains(&"Credits,,-2.25,USD"), "{text}");
     assert_eq!(lines.last(), Some(&"total,Total,8.25,USD"));
 }
+
+#[tokio::test]
+async fn a_file_uploaded_in_a_form_imports_like_a_body_and_keeps_its_name() {
+    let app = spawn_app().await;
+    let (admin, client_id) = admin_with_client(&app).await;
+    let boundary = "gmac-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nignored\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; \
+         filename=\"september.csv\"\r\nContent-Type: text/csv\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend(sample());
+    body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
+    let response = app
+        .http()
+        .post(app.url(&format!("/api/v1/cost-imports?client_id={client_id}")))
+        .bearer_auth(&admin.access_token)
+        .header(
+            "Content-Type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let import: gmac_types::CostImport = response.json().await.unwrap();
+    assert_eq!(import.rows_imported, 1000);
+    assert_eq!(import.file_name.as_deref(), Some("september.csv"));
+    assert_eq!(import.billed_cost_total, sample_totals("BilledCost"));
+    // The same file as a plain body is the same file.
+    let (again, created) = admin
+        .client
+        .import_costs(&params(&client_id), sample())
+        .await
+        .unwrap();
+    assert!(!created);
+    assert_eq!(again.id, import.id);
+}

@@ -31,7 +31,11 @@ fn too_large() -> ApiError {
 
 /// Streams the body to a temporary file, then (off the async threads) un-gzips it if it is
 /// gzip'd and hashes what a FOCUS reader will read.
-async fn spool(mut payload: web::Payload) -> Result<(tempfile::TempPath, String), ApiError> {
+async fn spool<S, E>(mut payload: S) -> Result<(tempfile::TempPath, String), ApiError>
+where
+    S: futures_util::Stream<Item = Result<web::Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
     let raw = tempfile::NamedTempFile::new().map_err(anyhow::Error::from)?;
     let (file, raw_path) = raw.into_parts();
     let mut file = tokio::fs::File::from_std(file);
@@ -55,6 +59,38 @@ async fn spool(mut payload: web::Payload) -> Result<(tempfile::TempPath, String)
     tokio::task::spawn_blocking(move || decode_and_hash(raw_path))
         .await
         .map_err(anyhow::Error::from)?
+}
+
+/// Spools the first file part of a `multipart/form-data` upload (the field `file`, or any
+/// field with a file name); returns it with its name.
+async fn spool_multipart(
+    mut form: actix_multipart::Multipart,
+) -> Result<(tempfile::TempPath, String, Option<String>), ApiError> {
+    let broken = |e: actix_multipart::MultipartError| {
+        ApiError::new(ErrorCode::BadRequest).detail(format!("The form cannot be read: {e}"))
+    };
+    while let Some(field) = form.next().await {
+        let field = field.map_err(broken)?;
+        let disposition = field.content_disposition().cloned();
+        let name = disposition
+            .as_ref()
+            .and_then(|d| d.get_name().map(str::to_owned));
+        let file_name = disposition
+            .as_ref()
+            .and_then(|d| d.get_filename().map(str::to_owned));
+        if name.as_deref() == Some("file") || file_name.is_some() {
+            let (path, sha256) = spool(field).await?;
+            return Ok((path, sha256, file_name));
+        }
+    }
+    Err(
+        gmac_core::Error::Validation(vec![gmac_types::FieldError::new(
+            "file",
+            "missing_file",
+            "The form has no file part: send the FOCUS file in the field `file`.",
+        )])
+        .into(),
+    )
 }
 
 /// Returns the path of the plain CSV and its SHA-256.
@@ -112,7 +148,7 @@ fn decode_and_hash(raw: tempfile::TempPath) -> Result<(tempfile::TempPath, Strin
 #[utoipa::path(
     tag = "costs",
     params(CostImportParams),
-    request_body(content = String, content_type = "text/csv", description = "A FOCUS CSV file, optionally gzip'd (`Content-Encoding: gzip` or gzip bytes)"),
+    request_body(content((String = "text/csv"), (String = "multipart/form-data")), description = "A FOCUS CSV file, optionally gzip'd, as the body or as the `file` field of a form"),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Imported", body = CostImport,
@@ -132,15 +168,26 @@ pub async fn import_costs(
     actor: Actor,
     meta: Meta,
     params: web::Query<CostImportParams>,
+    request: actix_web::HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     // Refuse before reading a large body when the caller may not import here.
     costs::may_import(&actor, &params.client_id)?;
-    let (path, sha256) = spool(payload).await?;
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let (path, sha256, file_name) = if multipart {
+        spool_multipart(actix_multipart::Multipart::new(request.headers(), payload)).await?
+    } else {
+        let (path, sha256) = spool(payload).await?;
+        (path, sha256, None)
+    };
     let file = SpooledFile {
         path: path.to_path_buf(),
         sha256,
-        file_name: None,
+        file_name,
     };
     let (import, created) =
         costs::import_focus(&state.core, &actor, &meta.0, &params, &file).await?;
