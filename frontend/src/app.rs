@@ -21,6 +21,10 @@ use crate::pages::audit::AuditPage;
 use crate::pages::clients::detail::ClientPage;
 use crate::pages::clients::list::ClientsPage;
 use crate::pages::costs::CostsPage;
+use crate::pages::costs::accounts::CloudAccountsPage;
+use crate::pages::costs::allocation::AllocationPage;
+use crate::pages::costs::budgets::BudgetsPage;
+use crate::pages::costs::budgets::detail::BudgetPage;
 use crate::pages::home::HomePage;
 use crate::pages::hub::{AreaGate, HubPage, SectionGate};
 use crate::pages::invite::InvitePage;
@@ -132,6 +136,22 @@ fn AppRoutes() -> impl IntoView {
                     <Route
                         path=path!("costs")
                         view=|| view! { <AreaGate area=Area::Costs><CostsPage /></AreaGate> }
+                    />
+                    <Route
+                        path=path!("costs/budgets")
+                        view=|| view! { <AreaGate area=Area::Costs><BudgetsPage /></AreaGate> }
+                    />
+                    <Route
+                        path=path!("costs/budgets/:id")
+                        view=|| view! { <AreaGate area=Area::Costs><BudgetPage /></AreaGate> }
+                    />
+                    <Route
+                        path=path!("costs/allocation")
+                        view=|| view! { <AreaGate area=Area::Costs><AllocationPage /></AreaGate> }
+                    />
+                    <Route
+                        path=path!("costs/accounts")
+                        view=|| view! { <AreaGate area=Area::Costs><CloudAccountsPage /></AreaGate> }
                     />
                     <Route path=path!("monitoring") view=|| area(Area::Monitoring) />
                     <Route path=path!("access") view=|| view! { <HubPage area=Area::Access /> } />

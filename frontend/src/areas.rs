@@ -97,6 +97,35 @@ pub const SETTINGS_SECTIONS: [Section; 2] = [
     },
 ];
 
+fn sees_costs(reach: &Reach) -> bool {
+    reach.has(Permission::CostsView)
+}
+
+/// The sections of Costs (the dashboard is the area's own page).
+pub const COSTS_SECTIONS: [Section; 3] = [
+    Section {
+        label: "Budgets",
+        path: "/costs/budgets",
+        icon: IconName::Target,
+        summary: "Limits per client, project, person or team, with alerts before they are reached.",
+        visible: sees_costs,
+    },
+    Section {
+        label: "Allocation",
+        path: "/costs/allocation",
+        icon: IconName::Split,
+        summary: "Rules that decide which person or team each cost belongs to.",
+        visible: sees_costs,
+    },
+    Section {
+        label: "Cloud accounts",
+        path: "/costs/accounts",
+        icon: IconName::Cloud,
+        summary: "AWS accounts whose costs gmac fetches from Cost Explorer.",
+        visible: sees_costs,
+    },
+];
+
 /// An area of the control panel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Area {
@@ -266,6 +295,7 @@ impl Area {
         match self {
             Area::Access => &ACCESS_SECTIONS,
             Area::Settings => &SETTINGS_SECTIONS,
+            Area::Costs => &COSTS_SECTIONS,
             _ => &[],
         }
     }

@@ -84,6 +84,14 @@ pub enum IconName {
     ChevronRight,
     /// A chevron pointing left.
     ChevronLeft,
+    /// Notifications.
+    Bell,
+    /// A budget: a target.
+    Target,
+    /// Allocation: one path splitting in two.
+    Split,
+    /// A cloud account.
+    Cloud,
 }
 
 impl IconName {
@@ -236,6 +244,22 @@ impl IconName {
             }
             IconName::ChevronRight => &["m9 6 6 6-6 6"],
             IconName::ChevronLeft => &["m15 6-6 6 6 6"],
+            IconName::Bell => &[
+                "M6 8a6 6 0 0 1 12 0c0 7 3 9 3 9H3s3-2 3-9",
+                "M10.3 21a1.94 1.94 0 0 0 3.4 0",
+            ],
+            IconName::Target => &[
+                "M12 22a10 10 0 1 0 0-20 10 10 0 0 0 0 20z",
+                "M12 18a6 6 0 1 0 0-12 6 6 0 0 0 0 12z",
+                "M12 14a2 2 0 1 0 0-4 2 2 0 0 0 0 4z",
+            ],
+            IconName::Split => &[
+                "M16 3h5v5",
+                "M8 3H3v5",
+                "M12 22v-8.3a4 4 0 0 0-1.17-2.87L3 3",
+                "m15 9 6-6",
+            ],
+            IconName::Cloud => &["M17.5 19H7a5 5 0 1 1 .9-9.9A6 6 0 0 1 19 11a4 4 0 0 1-1.5 8z"],
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Building blocks shared by the pages.
 
+pub mod alerts_bell;
 pub mod avatar;
 pub mod copy;
 pub mod error_banner;

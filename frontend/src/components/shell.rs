@@ -8,6 +8,7 @@ use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::location::Url;
 
 use crate::account::use_account;
+use crate::components::alerts_bell::AlertsBell;
 use crate::components::icon::{Icon, IconName};
 use crate::components::nav::MainNav;
 use crate::components::spinner::Loading;
@@ -149,6 +150,9 @@ fn Frame() -> impl IntoView {
                         <span class="brand-name">"gmac"</span>
                     </A>
                     <div class="topbar-spacer"></div>
+                    <Show when=move || !enrolling.get()>
+                        <AlertsBell />
+                    </Show>
                     <ThemeToggle />
                     <UserMenu />
                 </header>

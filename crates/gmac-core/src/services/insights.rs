@@ -230,7 +230,9 @@ pub async fn anomalies(
     let min_impact = query.min_impact.unwrap_or(Decimal::ONE);
     let mut found = Vec::new();
     for (key, days) in &series {
-        for day in query.from.iter_days().take_while(|d| *d <= query.to) {
+        // Today's costs are still arriving: a partial day is no anomaly.
+        let last = Ord::min(query.to, core.now().date_naive() - Duration::days(1));
+        for day in query.from.iter_days().take_while(|d| *d <= last) {
             let history: Vec<Decimal> = (day - Duration::days(window))
                 .iter_days()
                 .take_while(|d| *d < day)

@@ -7,6 +7,7 @@ use crate::components::icon::{Icon, IconName};
 use crate::components::paging::LoadFailed;
 use crate::components::spinner::Loading;
 use crate::format::money;
+use crate::pages::costs::export::ExportButton;
 use crate::pages::costs::{Dashboard, group_name};
 
 /// The bill panel, `#subject-bill`.
@@ -24,7 +25,7 @@ pub fn SubjectBill(
     on_close: Callback<()>,
 ) -> impl IntoView {
     let who = StoredValue::new(id);
-    let report = dash.report(move |v| {
+    let shape = move |v: &crate::pages::costs::view::CostView| {
         let mut query = v.query(Some("service"));
         let id = Some(who.get_value());
         match kind {
@@ -32,7 +33,9 @@ pub fn SubjectBill(
             SubjectKind::Team => query.team_id = id,
         }
         query
-    });
+    };
+    let report = dash.report(shape);
+    let export = Signal::derive(move || dash.view.with(shape));
     let title = name + "’s bill";
     view! {
         <section class="subpanel subject-bill" id="subject-bill" aria-labelledby="subject-bill-title" aria-live="polite">
@@ -40,14 +43,17 @@ pub fn SubjectBill(
                 <h3 class="subpanel-title" id="subject-bill-title">
                     {title}
                 </h3>
-                <button
-                    type="button"
-                    class="icon-button icon-button-small"
-                    aria-label="Close the bill"
-                    on:click=move |_| on_close.run(())
-                >
-                    <Icon name=IconName::Close />
-                </button>
+                <div class="button-row">
+                    <ExportButton id="export-bill" what="this bill" query=export />
+                    <button
+                        type="button"
+                        class="icon-button icon-button-small"
+                        aria-label="Close the bill"
+                        on:click=move |_| on_close.run(())
+                    >
+                        <Icon name=IconName::Close />
+                    </button>
+                </div>
             </div>
             {move || match report.get() {
                 None => view! { <Loading label="Loading the bill…" /> }.into_any(),

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use crate::components::paging::LoadFailed;
 use crate::components::spinner::Loading;
 use crate::format::money;
+use crate::pages::costs::export::ExportButton;
 use crate::pages::costs::meter::share_label;
 
 use crate::pages::costs::Dashboard;
@@ -39,9 +40,14 @@ pub fn TopDrivers(
     let report = dash.report(|v| v.query(Some("resource")));
     view! {
         <section class="card" id="cost-drivers" aria-labelledby="cost-drivers-title">
-            <h2 id="cost-drivers-title" class="card-title">
-                "Top cost drivers"
-            </h2>
+            <header class="card-header">
+                <h2 id="cost-drivers-title">"Top cost drivers"</h2>
+                <ExportButton
+                    id="export-by-resource"
+                    what="costs by resource"
+                    query=Signal::derive(move || dash.view.with(|v| v.query(Some("resource"))))
+                />
+            </header>
             {move || match report.get() {
                 None => view! { <Loading label="Loading resources…" /> }.into_any(),
                 Some(Err(failure)) => {

@@ -2,9 +2,17 @@
 //! address); the cards below each ask `GET /costs` for their own grouping; those who manage
 //! costs import FOCUS files at the bottom.
 
+pub mod accounts;
+pub mod allocation;
+pub mod anomalies;
 pub mod bill;
+pub mod budgets;
 pub mod controls;
+pub mod directory;
 pub mod drivers;
+pub mod export;
+pub mod forecast;
+pub mod forms;
 pub mod import;
 pub mod import_result;
 pub mod imports;
@@ -13,6 +21,7 @@ pub mod meter;
 pub mod overview;
 pub mod people;
 pub mod services;
+pub mod tabs;
 pub mod trend;
 pub mod view;
 
@@ -24,12 +33,15 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::api::Failure;
 use crate::areas::Area;
 use crate::components::icon::{Icon, IconName};
+use crate::pages::costs::anomalies::Anomalies;
 use crate::pages::costs::controls::Controls;
 use crate::pages::costs::drivers::TopDrivers;
+use crate::pages::costs::forecast::ForecastCard;
 use crate::pages::costs::import::ImportCard;
 use crate::pages::costs::overview::Overview;
 use crate::pages::costs::people::PerSubject;
 use crate::pages::costs::services::ByService;
+use crate::pages::costs::tabs::CostTabs;
 use crate::pages::costs::view::CostView;
 use crate::pages::set_title;
 use crate::state::{Auth, use_auth};
@@ -67,6 +79,17 @@ impl Dashboard {
                 .map_err(|e| Failure::of(&e))
             }
         })
+    }
+}
+
+/// A whole list as one page, for the lists the API answers in one piece (budgets, rules,
+/// accounts), so they share [`crate::components::paging::Paged`]'s states.
+pub fn one_page<T>(items: Vec<T>) -> gmac_types::Page<T> {
+    let total = u64::try_from(items.len()).unwrap_or(u64::MAX);
+    gmac_types::Page {
+        items,
+        next_cursor: None,
+        total,
     }
 }
 
@@ -142,6 +165,7 @@ pub fn CostsPage() -> impl IntoView {
                 </a>
             </Show>
         </header>
+        <CostTabs />
         <Controls dash=dash clients=clients />
         {move || {
             if view.with(|v| v.problem.is_some()) {
@@ -163,11 +187,13 @@ pub fn CostsPage() -> impl IntoView {
 fn Cards(dash: Dashboard) -> impl IntoView {
     view! {
         <Overview dash=dash />
+        <ForecastCard dash=dash />
         <div class="cost-grid">
             <ByService dash=dash />
             <TopDrivers dash=dash />
         </div>
         <PerSubject dash=dash />
+        <Anomalies dash=dash />
     }
 }
 

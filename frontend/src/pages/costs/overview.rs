@@ -9,6 +9,7 @@ use crate::components::paging::LoadFailed;
 use crate::components::spinner::Loading;
 use crate::format::{day_label, money, month_name, short_day_label};
 use crate::pages::costs::Dashboard;
+use crate::pages::costs::export::ExportButton;
 use crate::pages::costs::latest::LatestCosts;
 use crate::pages::costs::trend::{Point, TrendChart};
 use crate::pages::costs::view::CostView;
@@ -53,7 +54,7 @@ pub fn points(view: &CostView, report: &CostReport) -> Vec<Point> {
 }
 
 /// A month key (`2024-09`) for people: "Sep 2024".
-fn month_label(key: &str) -> String {
+pub fn month_label(key: &str) -> String {
     let (year, month) = key.split_once('-').unwrap_or((key, "01"));
     let month0 = month.parse::<u32>().unwrap_or(1).saturating_sub(1);
     format!("{} {year}", month_name(month0))
@@ -109,6 +110,13 @@ pub fn Overview(
                                 <p class="cost-total" id="cost-total">{money(&report.total, &report.currency)}</p>
                             </div>
                             {(!empty).then(|| figures(&view_now, &report))}
+                            <ExportButton
+                                id="export-trend"
+                                what="costs per day"
+                                query=Signal::derive(move || {
+                                    view.with(|v| v.query(Some(if v.monthly() { "month" } else { "day" })))
+                                })
+                            />
                         </div>
                         {body}
                     }

@@ -9,6 +9,7 @@ use crate::components::paging::LoadFailed;
 use crate::components::spinner::Loading;
 use crate::format::money;
 use crate::pages::costs::bill::SubjectBill;
+use crate::pages::costs::export::ExportButton;
 use crate::pages::costs::meter::{Meter, fraction, share_label};
 use crate::pages::costs::{Dashboard, group_name};
 
@@ -110,9 +111,22 @@ pub fn PerSubject(
         <section class="card section-gap" id="cost-per-user" aria-labelledby="cost-per-user-title">
             <header class="card-header">
                 <h2 id="cost-per-user-title">"Who spends it"</h2>
-                <div class="segmented" role="group" aria-label="Group costs by">
-                    {tab(SubjectKind::User, "cost-by-user", "Users")}
-                    {tab(SubjectKind::Team, "cost-by-team", "Teams")}
+                <div class="button-row">
+                    <div class="segmented" role="group" aria-label="Group costs by">
+                        {tab(SubjectKind::User, "cost-by-user", "Users")}
+                        {tab(SubjectKind::Team, "cost-by-team", "Teams")}
+                    </div>
+                    <ExportButton
+                        id="export-by-subject"
+                        what="costs per user or team"
+                        query=Signal::derive(move || {
+                            let group = match kind.get() {
+                                SubjectKind::User => "user",
+                                SubjectKind::Team => "team",
+                            };
+                            dash.view.with(|v| v.query(Some(group)))
+                        })
+                    />
                 </div>
             </header>
             <div class="cost-people">

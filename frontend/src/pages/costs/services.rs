@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use crate::components::paging::LoadFailed;
 use crate::components::spinner::Loading;
 use crate::format::money;
+use crate::pages::costs::export::ExportButton;
 use crate::pages::costs::meter::{Meter, fraction, share_label};
 use crate::pages::costs::{Dashboard, group_name};
 
@@ -60,9 +61,14 @@ pub fn ByService(
     let report = dash.report(|v| v.query(Some("service")));
     view! {
         <section class="card" id="cost-by-service" aria-labelledby="cost-by-service-title">
-            <h2 id="cost-by-service-title" class="card-title">
-                "By service"
-            </h2>
+            <header class="card-header">
+                <h2 id="cost-by-service-title">"By service"</h2>
+                <ExportButton
+                    id="export-by-service"
+                    what="costs by service"
+                    query=Signal::derive(move || dash.view.with(|v| v.query(Some("service"))))
+                />
+            </header>
             {move || match report.get() {
                 None => view! { <Loading label="Loading services…" /> }.into_any(),
                 Some(Err(failure)) => {

@@ -1,0 +1,323 @@
+//! Creating an allocation rule: its name, client and position, what it matches, and what
+//! happens to the costs it matches.
+
+use chrono::Days;
+use gmac_types::{AllocationRule, CostQuery, FieldError, NewAllocationRule};
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api::non_blank;
+use crate::components::error_banner::ErrorBanner;
+use crate::components::form_field::{FieldMessages, FormErrors, FormField, SubmitButton};
+use crate::pages::SubmittedForm;
+use crate::pages::costs::allocation::outcome::{Outcome, OutcomeFields};
+use crate::pages::costs::directory::CostDirectory;
+use crate::pages::costs::forms::{Choice, ChoiceSelect, form_errors};
+use crate::state::{Auth, use_auth};
+
+/// The fields of the form, as the server's pointers name them.
+const FIELDS: [&str; 8] = [
+    "name",
+    "client_id",
+    "position",
+    "tag_key",
+    "tag_value",
+    "account",
+    "service",
+    "allocation",
+];
+
+/// How far back costs are read to suggest services and accounts.
+const SUGGEST_DAYS: u64 = 90;
+
+/// The services and accounts with costs lately, to suggest.
+async fn suggestions(auth: Auth) -> (Vec<String>, Vec<String>) {
+    let today = crate::js::now().date_naive();
+    let from = today
+        .checked_sub_days(Days::new(SUGGEST_DAYS))
+        .unwrap_or(today);
+    let keys = |group: &'static str| async move {
+        let query = CostQuery {
+            from,
+            to: today,
+            group_by: Some(group.to_owned()),
+            ..CostQuery::default()
+        };
+        auth.call(move |c| {
+            let query = query.clone();
+            async move { c.costs(&query).await }
+        })
+        .await
+        .map(|r| {
+            r.groups
+                .into_iter()
+                .map(|g| g.key)
+                .filter(|k| k != "(none)")
+                .collect()
+        })
+        .unwrap_or_default()
+    };
+    (keys("service").await, keys("account").await)
+}
+
+/// The new rule form, `#new-rule`.
+#[component]
+#[expect(
+    clippy::too_many_lines,
+    reason = "the criteria, the allocation and their checks share the form's state"
+)]
+pub fn NewRuleForm(
+    /// Clients, users and teams to choose from.
+    directory: Signal<CostDirectory>,
+    /// How many rules there are (the default position is after them).
+    count: Signal<usize>,
+    /// After a rule was created.
+    on_created: Callback<AllocationRule>,
+    /// When the form is sent.
+    on_start: Callback<()>,
+) -> impl IntoView {
+    let auth = use_auth();
+    let name = RwSignal::new(String::new());
+    let client = RwSignal::new(String::new());
+    let position = RwSignal::new(String::new());
+    let tag_key = RwSignal::new(String::new());
+    let tag_value = RwSignal::new(String::new());
+    let account = RwSignal::new(String::new());
+    let service = RwSignal::new(String::new());
+    let outcome = Outcome::new();
+    let errors = RwSignal::new(FormErrors::default());
+    let busy = RwSignal::new(false);
+    let banner = Signal::derive(move || errors.with(|e| e.banner.clone()));
+    let suggest = LocalResource::new(move || suggestions(auth));
+
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let submitted = SubmittedForm::of(&ev);
+        if busy.get_untracked() {
+            return;
+        }
+        on_start.run(());
+        let mut problems = Vec::new();
+        let rule_name = name.get_untracked().trim().to_owned();
+        if rule_name.is_empty() {
+            problems.push(FieldError::new("name", "required", "Give the rule a name."));
+        }
+        let position_text = position.get_untracked();
+        let at = match non_blank(&position_text).map(|p| p.parse::<u32>()) {
+            None => None,
+            Some(Ok(p)) if p >= 1 => Some(p),
+            Some(_) => {
+                problems.push(FieldError::new(
+                    "position",
+                    "invalid",
+                    "A whole number from 1, or empty for last.",
+                ));
+                None
+            }
+        };
+        let (key, value) = (
+            non_blank(&tag_key.get_untracked()),
+            non_blank(&tag_value.get_untracked()),
+        );
+        let (acct, svc) = (
+            non_blank(&account.get_untracked()),
+            non_blank(&service.get_untracked()),
+        );
+        if key.is_none() && acct.is_none() && svc.is_none() {
+            problems.push(FieldError::new(
+                "tag_key",
+                "no_criterion",
+                "Match on a tag, an account or a service.",
+            ));
+        }
+        if value.is_some() && key.is_none() {
+            problems.push(FieldError::new(
+                "tag_value",
+                "needs_tag_key",
+                "A tag value needs a tag key.",
+            ));
+        }
+        let allocation = outcome.allocation(key.as_ref(), value.as_ref(), &mut problems);
+        let (Some(allocation), true) = (allocation, problems.is_empty()) else {
+            errors.set(FormErrors::from_fields(problems));
+            submitted.focus_first_invalid();
+            return;
+        };
+        let input = NewAllocationRule {
+            client_id: non_blank(&client.get_untracked()),
+            name: rule_name,
+            position: at,
+            tag_key: key,
+            tag_value: value,
+            account: acct,
+            service: svc,
+            allocation,
+        };
+        errors.set(FormErrors::default());
+        busy.set(true);
+        spawn_local(async move {
+            let result = auth
+                .call(move |c| {
+                    let input = input.clone();
+                    async move { c.create_allocation_rule(&input).await }
+                })
+                .await;
+            busy.set(false);
+            match result {
+                Ok(rule) => {
+                    for field in [name, position, tag_key, tag_value, account, service] {
+                        field.set(String::new());
+                    }
+                    outcome.reset();
+                    on_created.run(rule);
+                }
+                Err(err) => {
+                    errors.set(form_errors(&err, &FIELDS, &[]));
+                    submitted.focus_first_invalid();
+                }
+            }
+        });
+    };
+
+    let clients = Signal::derive(move || {
+        let mut choices = vec![Choice::new("", "Every client")];
+        choices.extend(directory.with(CostDirectory::client_choices));
+        choices
+    });
+    let position_hint = Signal::derive(move || {
+        format!(
+            "1 is tried first. Empty: last, after the {} rules.",
+            count.get()
+        )
+    });
+    view! {
+        <section class="card section-gap" id="new-rule" aria-labelledby="new-rule-title">
+            <h2 id="new-rule-title" class="card-title">
+                "New rule"
+            </h2>
+            <form class="form card-body" novalidate=true on:submit=submit aria-labelledby="new-rule-title">
+                <ErrorBanner message=banner />
+                <div class="field-row">
+                    <FormField
+                        id="new-rule-name"
+                        field="name"
+                        label="Name"
+                        autocomplete="off"
+                        value=name
+                        errors=errors
+                        placeholder="e.g. Owner tag"
+                        disabled=busy
+                    />
+                    <ChoiceSelect
+                        id="new-rule-client"
+                        field="client_id"
+                        label="Applies to"
+                        value=client
+                        choices=clients
+                        errors=errors
+                        hint="Every client needs costs.manage everywhere."
+                        disabled=busy
+                    />
+                    <div class="field" class:field-invalid=move || errors.with(|e| e.has("position"))>
+                        <label for="new-rule-position">"Position"</label>
+                        <input
+                            id="new-rule-position"
+                            name="position"
+                            class="input"
+                            type="number"
+                            min="1"
+                            step="1"
+                            inputmode="numeric"
+                            placeholder="Last"
+                            aria-describedby="new-rule-position-hint new-rule-position-error"
+                            aria-invalid=move || if errors.with(|e| e.has("position")) { "true" } else { "false" }
+                            disabled=move || busy.get()
+                            bind:value=position
+                            on:input=move |_| errors.update(|e| e.clear_field("position"))
+                        />
+                        <p class="field-hint" id="new-rule-position-hint">{position_hint}</p>
+                        <FieldMessages id="new-rule-position-error" field="position" errors=errors />
+                    </div>
+                </div>
+                <fieldset class="fieldset">
+                    <legend>"Match costs with"</legend>
+                    <p class="field-hint">"Every criterion given must match. Give at least one."</p>
+                    <div class="field-row">
+                        <FormField
+                            id="new-rule-tag-key"
+                            field="tag_key"
+                            label="Tag key"
+                            autocomplete="off"
+                            mono=true
+                            optional=true
+                            value=tag_key
+                            errors=errors
+                            placeholder="e.g. owner"
+                            disabled=busy
+                        />
+                        <FormField
+                            id="new-rule-tag-value"
+                            field="tag_value"
+                            label="Tag value"
+                            autocomplete="off"
+                            mono=true
+                            optional=true
+                            value=tag_value
+                            errors=errors
+                            placeholder="Any value"
+                            disabled=busy
+                        />
+                        <FormField
+                            id="new-rule-account"
+                            field="account"
+                            label="Account"
+                            autocomplete="off"
+                            mono=true
+                            optional=true
+                            list="rule-accounts"
+                            value=account
+                            errors=errors
+                            placeholder="Any account"
+                            disabled=busy
+                        />
+                        <FormField
+                            id="new-rule-service"
+                            field="service"
+                            label="Service"
+                            autocomplete="off"
+                            optional=true
+                            list="rule-services"
+                            value=service
+                            errors=errors
+                            placeholder="Any service"
+                            disabled=busy
+                        />
+                    </div>
+                    <datalist id="rule-services">
+                        {move || {
+                            suggest
+                                .get()
+                                .map(|(services, _)| {
+                                    services.into_iter().map(|s| view! { <option value=s></option> }).collect_view()
+                                })
+                        }}
+                    </datalist>
+                    <datalist id="rule-accounts">
+                        {move || {
+                            suggest
+                                .get()
+                                .map(|(_, accounts)| {
+                                    accounts.into_iter().map(|s| view! { <option value=s></option> }).collect_view()
+                                })
+                        }}
+                    </datalist>
+                </fieldset>
+                <OutcomeFields outcome=outcome directory=directory errors=errors busy=busy />
+                <div class="form-actions">
+                    <SubmitButton id="create-rule" label="Create rule" busy_label="Creating…" busy=busy inline=true />
+                </div>
+            </form>
+        </section>
+    }
+}

@@ -1,0 +1,261 @@
+//! Who and what the cost pages name and offer: clients, projects, users and teams, by name.
+//!
+//! Listing users needs `users.manage`, which a billing manager lacks; then the people come
+//! from the costs themselves (the users and teams costs are allocated to, with their names),
+//! so budgets and rules can still be made for them.
+
+use chrono::Days;
+use gmac_types::{
+    BudgetScope, Client, CostQuery, ListQuery, Permission, Project, ProjectListQuery, Subject,
+    SubjectKind,
+};
+use leptos::prelude::*;
+
+use crate::components::scope::short_id;
+use crate::pages::costs::forms::Choice;
+use crate::state::Auth;
+
+/// How far back the costs are read for names when users cannot be listed.
+const NAMES_LOOK_BACK: u64 = 365;
+
+/// A user or team by name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Named {
+    /// The id.
+    pub id: String,
+    /// The name.
+    pub name: String,
+    /// More, to tell people apart (a user's email).
+    pub detail: Option<String>,
+}
+
+/// The clients, projects, users and teams the user may pick from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CostDirectory {
+    /// Clients by name.
+    pub clients: Vec<Client>,
+    /// Projects by name.
+    pub projects: Vec<Project>,
+    /// Users by name.
+    pub users: Vec<Named>,
+    /// Teams by name.
+    pub teams: Vec<Named>,
+}
+
+impl CostDirectory {
+    /// Loads what the user may see; a part that cannot be loaded stays empty.
+    pub async fn load(auth: Auth) -> Self {
+        let all = ListQuery {
+            limit: Some(ListQuery::MAX_LIMIT),
+            ..ListQuery::default()
+        };
+        let clients = {
+            let all = all.clone();
+            auth.call(move |c| {
+                let all = all.clone();
+                async move { c.list_clients(&all).await }
+            })
+            .await
+            .map(|p| p.items)
+            .unwrap_or_default()
+        };
+        let projects = auth
+            .call(|c| async move {
+                c.list_projects(&ProjectListQuery {
+                    limit: Some(ListQuery::MAX_LIMIT),
+                    ..ProjectListQuery::default()
+                })
+                .await
+            })
+            .await
+            .map(|p| p.items)
+            .unwrap_or_default();
+        let manages_users = auth.can_untracked(Permission::UsersManage);
+        // Only those who manage users may list them; asking anyway would be refused.
+        let listed_users = if manages_users {
+            let all = all.clone();
+            auth.call(move |c| {
+                let all = all.clone();
+                async move { c.list_users(&all).await }
+            })
+            .await
+            .ok()
+            .map(|page| {
+                page.items
+                    .into_iter()
+                    .map(|u| Named {
+                        id: u.id,
+                        name: u.display_name,
+                        detail: Some(u.email),
+                    })
+                    .collect::<Vec<_>>()
+            })
+        } else {
+            None
+        };
+        let mut teams: Vec<Named> = auth
+            .call(move |c| {
+                let all = all.clone();
+                async move { c.list_teams(&all).await }
+            })
+            .await
+            .map(|page| {
+                page.items
+                    .into_iter()
+                    .map(|t| Named {
+                        id: t.id,
+                        name: t.name,
+                        detail: None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let users = match listed_users {
+            Some(users) => users,
+            None => allocated(auth, "user").await,
+        };
+        if !manages_users {
+            // Without `users.manage` the list has only the user's own teams.
+            for team in allocated(auth, "team").await {
+                if !teams.iter().any(|t| t.id == team.id) {
+                    teams.push(team);
+                }
+            }
+            teams.sort_by_key(|t| t.name.to_lowercase());
+        }
+        Self {
+            clients,
+            projects,
+            users,
+            teams,
+        }
+    }
+
+    /// A client's name (a short id where it is unknown).
+    pub fn client_name(&self, id: &str) -> String {
+        self.clients
+            .iter()
+            .find(|c| c.id == id)
+            .map_or_else(|| short_id(id), |c| c.name.clone())
+    }
+
+    /// A project's name with its client's, e.g. "Acme / Web shop".
+    pub fn project_name(&self, id: &str) -> String {
+        self.projects.iter().find(|p| p.id == id).map_or_else(
+            || short_id(id),
+            |p| {
+                let client = self.clients.iter().find(|c| c.id == p.client_id);
+                client.map_or_else(|| p.name.clone(), |c| format!("{} / {}", c.name, p.name))
+            },
+        )
+    }
+
+    /// The users or teams.
+    pub fn subjects(&self, kind: SubjectKind) -> &[Named] {
+        match kind {
+            SubjectKind::User => &self.users,
+            SubjectKind::Team => &self.teams,
+        }
+    }
+
+    /// A user's or team's name (a short id where it is unknown).
+    pub fn subject_name(&self, kind: SubjectKind, id: &str) -> String {
+        self.subjects(kind)
+            .iter()
+            .find(|s| s.id == id)
+            .map_or_else(|| short_id(id), |s| s.name.clone())
+    }
+
+    /// A subject for people, e.g. "user Alice Chen" or "team Platform".
+    pub fn subject_label(&self, subject: &Subject) -> String {
+        let kind = match subject.kind {
+            SubjectKind::User => "user",
+            SubjectKind::Team => "team",
+        };
+        format!("{kind} {}", self.subject_name(subject.kind, &subject.id))
+    }
+
+    /// What a budget covers, for people, e.g. "Client Acme" or "Everything".
+    pub fn scope_label(&self, scope: &BudgetScope) -> String {
+        match scope {
+            BudgetScope::Global => "Everything".to_owned(),
+            BudgetScope::Client { id } => format!("Client {}", self.client_name(id)),
+            BudgetScope::Project { id } => format!("Project {}", self.project_name(id)),
+            BudgetScope::User { id } => {
+                format!("User {}", self.subject_name(SubjectKind::User, id))
+            }
+            BudgetScope::Team { id } => {
+                format!("Team {}", self.subject_name(SubjectKind::Team, id))
+            }
+        }
+    }
+
+    /// The clients as choices.
+    pub fn client_choices(&self) -> Vec<Choice> {
+        self.clients
+            .iter()
+            .map(|c| Choice::new(c.id.clone(), c.name.clone()))
+            .collect()
+    }
+
+    /// The projects as choices, named with their clients.
+    pub fn project_choices(&self) -> Vec<Choice> {
+        self.projects
+            .iter()
+            .map(|p| Choice::new(p.id.clone(), self.project_name(&p.id)))
+            .collect()
+    }
+
+    /// The users or teams as choices (users with their email).
+    pub fn subject_choices(&self, kind: SubjectKind) -> Vec<Choice> {
+        self.subjects(kind)
+            .iter()
+            .map(|s| {
+                let label = match &s.detail {
+                    Some(detail) => format!("{} ({detail})", s.name),
+                    None => s.name.clone(),
+                };
+                Choice::new(s.id.clone(), label)
+            })
+            .collect()
+    }
+}
+
+/// The users or teams (`group` is `user` or `team`) that costs were allocated to in the last
+/// year, by name.
+async fn allocated(auth: Auth, group: &'static str) -> Vec<Named> {
+    let today = crate::js::now().date_naive();
+    let query = CostQuery {
+        from: today
+            .checked_sub_days(Days::new(NAMES_LOOK_BACK))
+            .unwrap_or(today),
+        to: today,
+        group_by: Some(group.to_owned()),
+        ..CostQuery::default()
+    };
+    let report = auth
+        .call(move |c| {
+            let query = query.clone();
+            async move { c.costs(&query).await }
+        })
+        .await;
+    let mut named: Vec<Named> = report
+        .map(|r| r.groups)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|g| g.key != "unallocated" && g.key != "(none)" && !g.key.is_empty())
+        .map(|g| Named {
+            name: g.label.clone().unwrap_or_else(|| short_id(&g.key)),
+            id: g.key,
+            detail: None,
+        })
+        .collect();
+    named.sort_by_key(|n| n.name.to_lowercase());
+    named
+}
+
+/// The directory, loaded once for the page (empty until it arrives).
+pub fn use_cost_directory(auth: Auth) -> Signal<CostDirectory> {
+    let load = LocalResource::new(move || CostDirectory::load(auth));
+    Signal::derive(move || load.get().unwrap_or_default())
+}
