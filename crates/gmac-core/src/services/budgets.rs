@@ -17,7 +17,7 @@ use crate::access::Target;
 use crate::audit::{self, AuditEntry};
 use crate::entities::{budget, budget_alert, budget_history, project, team, user};
 use crate::ports::Mail;
-use crate::services::costs::{Slice, column, tag_equals};
+use crate::services::costs::{Slice, col, tag_equals};
 use crate::services::{clients, insights};
 use crate::{Actor, Core, Error, RequestMeta, Result, db, money};
 
@@ -101,14 +101,14 @@ async fn slice(conn: &impl ConnectionTrait, row: &budget::Model) -> Result<Slice
     Ok(match row.scope_type.as_str() {
         "client" => Slice {
             allocated: false,
-            condition: Condition::all().add(column("client_id").eq(id)),
+            condition: Condition::all().add(col("client_id").eq(id)),
         },
         "project" => {
             let project = project::Entity::find_by_id(&id)
                 .one(conn)
                 .await?
                 .ok_or(Error::NotFound)?;
-            let mut condition = Condition::all().add(column("client_id").eq(project.client_id));
+            let mut condition = Condition::all().add(col("client_id").eq(project.client_id));
             if let Some(tag) = tag_equals(conn.get_database_backend(), "project", &project.name) {
                 condition = condition.add(tag);
             }
@@ -119,11 +119,11 @@ async fn slice(conn: &impl ConnectionTrait, row: &budget::Model) -> Result<Slice
         }
         "user" => Slice {
             allocated: true,
-            condition: Condition::all().add(column("user_id").eq(id)),
+            condition: Condition::all().add(col("user_id").eq(id)),
         },
         "team" => Slice {
             allocated: true,
-            condition: Condition::all().add(column("team_id").eq(id)),
+            condition: Condition::all().add(col("team_id").eq(id)),
         },
         _ => Slice {
             allocated: false,

@@ -339,12 +339,13 @@ pub async fn start_sync(
     id: &str,
 ) -> Result<CostSync> {
     let row = find(core, actor, id, Permission::CostsManage).await?;
-    let run = begin_run(core, &row).await?;
+    // The run and its audit row are written together.
+    let txn = db::begin_write(&core.db).await?;
+    let run = begin_run(&txn, core, &row).await?;
     let entry = AuditEntry::success(actor.audit_actor(), "cost_sync.start")
         .target("cloud_account", row.id.clone())
         .scope(&Target::Client(row.client_id.clone()))
         .details(serde_json::json!({"sync": run.id}));
-    let txn = db::begin_write(&core.db).await?;
     audit::append(&txn, core.now(), meta, entry).await?;
     txn.commit().await?;
     let (core2, run2) = (core.clone(), run.clone());
@@ -369,7 +370,11 @@ pub async fn list_syncs(core: &Core, actor: &Actor, id: &str) -> Result<Vec<Cost
         .collect())
 }
 
-async fn begin_run(core: &Core, row: &cloud_account::Model) -> Result<cost_sync::Model> {
+async fn begin_run(
+    conn: &impl ConnectionTrait,
+    core: &Core,
+    row: &cloud_account::Model,
+) -> Result<cost_sync::Model> {
     let today = core.now().date_naive();
     let run = cost_sync::Model {
         id: core.new_id(),
@@ -384,7 +389,7 @@ async fn begin_run(core: &Core, row: &cloud_account::Model) -> Result<cost_sync:
         finished_at: None,
     };
     cost_sync::Entity::insert(cost_sync::ActiveModel::from(run.clone()))
-        .exec_without_returning(&core.db)
+        .exec_without_returning(conn)
         .await?;
     Ok(run)
 }
@@ -420,7 +425,7 @@ pub async fn sync_all(core: &Core) -> Result<usize> {
     let accounts = cloud_account::Entity::find().all(&core.db).await?;
     let n = accounts.len();
     for row in accounts {
-        let run = begin_run(core, &row).await?;
+        let run = begin_run(&core.db, core, &row).await?;
         finish_run(core, row, run).await;
     }
     Ok(n)

@@ -440,21 +440,19 @@ pub(crate) async fn refresh_import_totals(
         .one(conn)
         .await?
         .unwrap_or((0, None, None, None, None));
-    let units = |v: Option<String>| -> i64 {
-        v.as_deref()
-            .and_then(|t| t.split('.').next())
-            .and_then(|t| t.parse().ok())
-            .unwrap_or(0)
+    let units = |v: Option<String>| -> Result<i64> {
+        i64::try_from(summed_units(v.as_deref())?)
+            .map_err(|_| anyhow::anyhow!("an import's total is out of range").into())
     };
     cost_import::Entity::update_many()
         .col_expr(cost_import::Column::RowsImported, Expr::value(count))
         .col_expr(
             cost_import::Column::BilledCostTotal,
-            Expr::value(units(billed)),
+            Expr::value(units(billed)?),
         )
         .col_expr(
             cost_import::Column::EffectiveCostTotal,
-            Expr::value(units(effective)),
+            Expr::value(units(effective)?),
         )
         .col_expr(cost_import::Column::FirstDay, Expr::value(first))
         .col_expr(cost_import::Column::LastDay, Expr::value(last))
@@ -946,8 +944,21 @@ fn check_query(query: &CostQuery) -> Result<(Option<Grouping>, bool)> {
     }
 }
 
-fn col(name: &str) -> Expr {
+/// A column by name, for the columns the cost tables share.
+pub(crate) fn col(name: &str) -> Expr {
     Expr::col(Alias::new(name))
+}
+
+/// A `CAST(SUM(..) AS TEXT)` of money units: an exact integer on both backends (`SQLite` sums
+/// integers exactly or fails; `PostgreSQL` sums `bigint` into `numeric`, written `123` or
+/// `123.0`). No rows sum to nothing: zero.
+fn summed_units(text: Option<&str>) -> Result<i128> {
+    let text = text.unwrap_or("0");
+    text.split('.')
+        .next()
+        .unwrap_or("0")
+        .parse()
+        .map_err(|_| anyhow::anyhow!("a summed amount is not an integer: {text:?}").into())
 }
 
 /// Sums costs from the daily rollups, or from the allocated costs when the query is about
@@ -1130,11 +1141,6 @@ pub(crate) fn tag_equals(backend: DbBackend, key: &str, value: &str) -> Option<E
     is_tag_key(key).then(|| tag_expr(backend, key).eq(value.to_owned()))
 }
 
-/// `col(name)` for other services.
-pub(crate) fn column(name: &str) -> Expr {
-    col(name)
-}
-
 /// Turns sums into report groups, naming users and teams.
 async fn labelled(
     conn: &impl ConnectionTrait,
@@ -1219,17 +1225,10 @@ async fn sum_groups<E: EntityTrait>(
     };
     let mut sums = Vec::with_capacity(rows.len());
     for (key, _, amount, _) in rows.into_iter().filter(|r| r.1 == currency) {
-        // An exact integer on both backends: SQLite sums integers exactly or fails;
-        // PostgreSQL sums bigint into numeric.
-        let units: i128 = amount
-            .as_deref()
-            .unwrap_or("0")
-            .split('.')
-            .next()
-            .unwrap_or("0")
-            .parse()
-            .map_err(|_| anyhow::anyhow!("a summed amount is not an integer: {amount:?}"))?;
-        sums.push((key.filter(|k| !k.is_empty()), units));
+        sums.push((
+            key.filter(|k| !k.is_empty()),
+            summed_units(amount.as_deref())?,
+        ));
     }
     Ok((currency, sums))
 }

@@ -16,7 +16,7 @@ use crate::audit::{self, AuditEntry};
 use crate::entities::anomaly_feedback;
 use crate::forecast::{self, Forecast};
 use crate::services::allocation;
-use crate::services::costs::{Slice, column, daily, grouped};
+use crate::services::costs::{Slice, col, daily, grouped};
 use crate::{Actor, Core, Error, RequestMeta, Result, db, money};
 
 /// The clients whose costs the actor may see (`None`: all), or 403/404.
@@ -119,16 +119,16 @@ pub async fn forecast_month(
     };
     let mut condition = Condition::all();
     if let Some(ids) = visible {
-        condition = condition.add(column("client_id").is_in(ids));
+        condition = condition.add(col("client_id").is_in(ids));
     }
     if let Some(service) = &query.service {
-        condition = condition.add(column("service_name").eq(service.clone()));
+        condition = condition.add(col("service_name").eq(service.clone()));
     }
     if let Some(user) = &query.user_id {
-        condition = condition.add(column("user_id").eq(user.clone()));
+        condition = condition.add(col("user_id").eq(user.clone()));
     }
     if let Some(team) = &query.team_id {
-        condition = condition.add(column("team_id").eq(team.clone()));
+        condition = condition.add(col("team_id").eq(team.clone()));
     }
     let slice = Slice {
         allocated: query.user_id.is_some() || query.team_id.is_some(),
@@ -218,7 +218,7 @@ pub async fn anomalies(
     let (key_column, allocated) = dimension_column(query.dimension);
     let mut condition = Condition::all();
     if let Some(ids) = visible {
-        condition = condition.add(column("client_id").is_in(ids));
+        condition = condition.add(col("client_id").is_in(ids));
     }
     let slice = Slice {
         allocated,
@@ -444,9 +444,9 @@ pub async fn invoice(
             .remove(&user_id)
             .ok_or(Error::NotFound)?
     };
-    let mut condition = Condition::all().add(column("user_id").eq(user_id.clone()));
+    let mut condition = Condition::all().add(col("user_id").eq(user_id.clone()));
     if let Some(ids) = visible {
-        condition = condition.add(column("client_id").is_in(ids));
+        condition = condition.add(col("client_id").is_in(ids));
     }
     let slice = Slice {
         allocated: true,
@@ -456,7 +456,7 @@ pub async fn invoice(
         &core.db,
         &slice,
         bounds,
-        column("service_name"),
+        col("service_name"),
         CostMetric::Billed,
         None,
     )
