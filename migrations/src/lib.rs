@@ -11,6 +11,7 @@ mod m20261124_000004_allocation;
 mod m20261125_000005_budgets;
 mod m20261126_000006_cloud_accounts;
 mod m20261127_000007_cost_summary;
+mod m20261128_000008_report_schedules;
 
 /// Applies gmac's migrations in order.
 #[derive(Debug)]
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_budgets::Migration),
             Box::new(m20261126_000006_cloud_accounts::Migration),
             Box::new(m20261127_000007_cost_summary::Migration),
+            Box::new(m20261128_000008_report_schedules::Migration),
         ]
     }
 }

@@ -31,6 +31,7 @@ mod openapi;
 mod ops;
 mod process;
 mod profile;
+mod reports;
 mod setup;
 mod teams;
 mod tokens;

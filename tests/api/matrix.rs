@@ -148,6 +148,7 @@ fn allow(operation: &str) -> Option<Allow> {
         | "get_cost_forecast"
         | "list_cost_anomalies"
         | "give_anomaly_feedback"
+        | "get_monthly_report"
         | "get_invoice" => Allow::Roles {
             roles: EVERYONE,
             denied: 403,
@@ -179,6 +180,18 @@ fn allow(operation: &str) -> Option<Allow> {
             other: Status(404),
         },
         "list_cloud_accounts" => Allow::AnyUser,
+        // Report schedules: managed by Billing and Admins, listed to whoever sees costs.
+        "list_report_schedules" => Allow::AnyUser,
+        "create_report_schedule" => Allow::Roles {
+            roles: &[SA, ADMIN, BILLING],
+            denied: 403,
+            other: Status(403),
+        },
+        "delete_report_schedule" | "send_report_schedule" => Allow::Roles {
+            roles: &[SA, ADMIN, BILLING],
+            denied: 403,
+            other: Status(404),
+        },
         "list_cost_syncs" => Allow::Roles {
             roles: EVERYONE,
             denied: 403,
@@ -545,6 +558,32 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
             Call::at("/api/v1/costs/export?from=2024-09-01&to=2024-09-30&group_by=service")
         }
         "get_invoice" => Call::at("/api/v1/invoices?user_id=unallocated&period=2024-09"),
+        "get_monthly_report" => Call::at("/api/v1/reports/monthly?period=2024-09"),
+        "list_report_schedules" => Call::at("/api/v1/report-schedules"),
+        "create_report_schedule" => Call::json(
+            "/api/v1/report-schedules",
+            json!({"name": w.unique("Report "), "cadence": "monthly",
+                   "recipients": ["cfo@example.com"]}),
+        ),
+        "delete_report_schedule" | "send_report_schedule" => {
+            let schedule = root
+                .create_report_schedule(&gmac_types::NewReportSchedule {
+                    name: w.unique("Report "),
+                    subject: None,
+                    client_id: Some(w.client_a.clone()),
+                    cadence: gmac_types::ReportCadence::Monthly,
+                    format: gmac_types::ReportFormat::Pdf,
+                    recipients: vec!["cfo@example.com".into()],
+                })
+                .await
+                .unwrap();
+            let base = format!("/api/v1/report-schedules/{}", schedule.id);
+            if operation == "send_report_schedule" {
+                Call::at(format!("{base}/send"))
+            } else {
+                Call::at(base)
+            }
+        }
         "list_budget_alerts" => Call::at("/api/v1/budget-alerts"),
         "create_budget" => Call::json(
             "/api/v1/budgets",

@@ -300,6 +300,54 @@ impl Client {
         self.get_query("/api/v1/invoices", query).await
     }
 
+    /// `GET /api/v1/reports/monthly` (JSON).
+    pub async fn monthly_report(
+        &self,
+        query: &gmac_types::MonthlyReportQuery,
+    ) -> Result<gmac_types::MonthlyReport> {
+        self.get_query("/api/v1/reports/monthly", query).await
+    }
+
+    /// `POST /api/v1/report-schedules`.
+    pub async fn create_report_schedule(
+        &self,
+        input: &gmac_types::NewReportSchedule,
+    ) -> Result<gmac_types::ReportSchedule> {
+        self.post("/api/v1/report-schedules", input).await
+    }
+
+    /// `GET /api/v1/report-schedules`.
+    pub async fn list_report_schedules(&self) -> Result<Vec<gmac_types::ReportSchedule>> {
+        self.get("/api/v1/report-schedules").await
+    }
+
+    /// `POST /api/v1/report-schedules/{id}/send`.
+    pub async fn send_report(
+        &self,
+        id: &str,
+        period: Option<&str>,
+    ) -> Result<gmac_types::ReportDelivery> {
+        let query = gmac_types::SendReportQuery {
+            period: period.map(str::to_owned),
+        };
+        let response = self
+            .request(
+                reqwest::Method::POST,
+                &format!("/api/v1/report-schedules/{id}/send"),
+            )
+            .query(&query)
+            .send()
+            .await
+            .map_err(network)?;
+        decode(check(response).await?).await
+    }
+
+    /// `DELETE /api/v1/report-schedules/{id}`.
+    pub async fn delete_report_schedule(&self, id: &str) -> Result<()> {
+        self.delete(&format!("/api/v1/report-schedules/{id}"), None)
+            .await
+    }
+
     /// `POST /api/v1/budgets`.
     pub async fn create_budget(&self, input: &gmac_types::NewBudget) -> Result<gmac_types::Budget> {
         self.post("/api/v1/budgets", input).await

@@ -5,7 +5,9 @@
 
 use anyhow::Context;
 use gmac_core::ports::{Mail, Mailer};
-use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 /// Sends mail through one SMTP server, with pooled connections.
@@ -44,13 +46,27 @@ impl Mailer for SmtpMailer {
             .to
             .parse()
             .with_context(|| format!("the recipient {:?} is not valid", mail.to))?;
-        let message = Message::builder()
+        let builder = Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(mail.subject)
-            .header(lettre::message::header::ContentType::TEXT_PLAIN)
-            .body(mail.text)
-            .context("building the message")?;
+            .subject(mail.subject);
+        let message = if mail.attachments.is_empty() {
+            builder
+                .header(ContentType::TEXT_PLAIN)
+                .body(mail.text)
+                .context("building the message")?
+        } else {
+            let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(mail.text));
+            for file in mail.attachments {
+                let content_type = ContentType::parse(&file.content_type)
+                    .with_context(|| format!("the media type {:?}", file.content_type))?;
+                parts = parts.singlepart(
+                    lettre::message::Attachment::new(file.file_name).body(file.bytes, content_type),
+                );
+            }
+            builder.multipart(parts).context("building the message")?
+        };
+
         self.transport
             .send(message)
             .await

@@ -36,6 +36,11 @@ pub fn from_sum(units: i128) -> Decimal {
     Decimal::try_from_i128_with_scale(units, SCALE).map_or(Decimal::MAX, |d| d.normalize())
 }
 
+/// An amount for people: rounded to cents, always with two decimals (`38.00`).
+pub fn cents(amount: Decimal) -> String {
+    format!("{:.2}", amount.round_dp(2))
+}
+
 #[cfg(test)]
 mod tests {
     use std::str::FromStr;

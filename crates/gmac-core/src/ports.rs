@@ -10,6 +10,19 @@ pub struct Mail {
     pub subject: String,
     /// The plain-text body.
     pub text: String,
+    /// Files attached.
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file attached to an email.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attachment {
+    /// Its file name.
+    pub file_name: String,
+    /// Its media type, e.g. `application/pdf`.
+    pub content_type: String,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
 }
 
 /// Sends email.

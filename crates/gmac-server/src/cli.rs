@@ -302,7 +302,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 /// Checks budgets every 15 minutes (imports check them too), so forecast thresholds and new
-/// periods alert without waiting for the next import.
+/// periods alert without waiting for the next import; sends the scheduled reports that are due.
 fn spawn_budget_checks(core: gmac_core::Core) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_mins(15));
@@ -312,6 +312,11 @@ fn spawn_budget_checks(core: gmac_core::Core) {
                 Ok(0) => {}
                 Ok(raised) => tracing::info!(raised, "budget alerts raised"),
                 Err(err) => tracing::warn!(error = %err, "checking budgets failed"),
+            }
+            match gmac_core::services::reports::run_due(&core).await {
+                Ok(0) => {}
+                Ok(sent) => tracing::info!(sent, "scheduled cost reports sent"),
+                Err(err) => tracing::warn!(error = %err, "sending scheduled reports failed"),
             }
         }
     });

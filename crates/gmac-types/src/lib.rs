@@ -15,6 +15,7 @@ pub mod page;
 pub mod problem;
 pub mod profile;
 pub mod query;
+pub mod reports;
 pub mod secret;
 pub mod teams;
 pub mod tokens;
@@ -57,6 +58,10 @@ pub use org::{Client, ClientPatch, NewClient, NewProject, Project, ProjectPatch}
 pub use page::Page;
 pub use problem::{ErrorCode, FieldError, PROBLEM_JSON, ProblemDetails};
 pub use query::{ListQuery, ProjectListQuery};
+pub use reports::{
+    DayAmount, MonthlyReport, MonthlyReportQuery, NewReportSchedule, ReportCadence, ReportDelivery,
+    ReportFormat, ReportLine, ReportSchedule, SendReportQuery,
+};
 pub use secret::SecretText;
 pub use teams::{NewTeam, NewTeamMember, SessionInfo, SessionsEnded, Team, TeamMember, TeamPatch};
 pub use tokens::{ApiToken, CreatedApiToken, NewApiToken};

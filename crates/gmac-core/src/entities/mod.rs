@@ -21,6 +21,8 @@ pub mod invitation;
 pub mod project;
 pub mod recovery_code;
 pub mod refresh_token;
+pub mod report_delivery;
+pub mod report_schedule;
 pub mod resource_assignment;
 pub mod role;
 pub mod role_binding;

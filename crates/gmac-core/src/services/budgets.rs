@@ -622,16 +622,16 @@ async fn send_alert(
         "The budget \"{}\" {what} {} {} of its {} {} limit ({}%) for {} to {}.\n\n\
          Spent so far: {} {}\nForecast for the period: {} {}\n",
         row.name,
-        value.round_dp(2),
+        money::cents(value),
         row.currency,
-        limit.round_dp(2),
+        money::cents(limit),
         row.currency,
         percent_of(value, limit),
         now.start,
         now.end,
-        now.actual.round_dp(2),
+        money::cents(now.actual),
         row.currency,
-        now.forecast.round_dp(2),
+        money::cents(now.forecast),
         row.currency,
     );
     let recipients: Vec<String> = serde_json::from_str(&row.notify).unwrap_or_default();
@@ -641,6 +641,7 @@ async fn send_alert(
             to,
             subject: subject.clone(),
             text: text.clone(),
+            attachments: Vec::new(),
         };
         if let Err(err) = mailer.send(mail).await {
             tracing::warn!(budget = %row.id, error = %err, "a budget alert email was not accepted");

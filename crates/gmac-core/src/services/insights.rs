@@ -20,7 +20,7 @@ use crate::services::costs::{Slice, col, daily, grouped};
 use crate::{Actor, Core, Error, RequestMeta, Result, db, money};
 
 /// The clients whose costs the actor may see (`None`: all), or 403/404.
-fn visible_clients(
+pub(crate) fn visible_clients(
     actor: &Actor,
     client_id: Option<&String>,
 ) -> Result<Option<std::collections::BTreeSet<String>>> {

@@ -201,6 +201,7 @@ async fn send_mail(
         to: row.email.clone(),
         subject: format!("{} invites you to gmac", actor.display_name),
         text,
+        attachments: Vec::new(),
     };
     match mailer.send(mail).await {
         Ok(()) => Ok(true),

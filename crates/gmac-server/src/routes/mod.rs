@@ -14,6 +14,7 @@ pub mod mfa;
 pub mod ops;
 pub mod profile;
 pub mod projects;
+pub mod reports;
 pub mod sessions;
 pub mod setup;
 pub mod teams;
@@ -83,6 +84,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(budgets::delete_budget)
                 .service(budgets::list_budget_alerts)
                 .service(budgets::get_invoice)
+                .service(reports::get_monthly_report)
+                .service(reports::create_report_schedule)
+                .service(reports::list_report_schedules)
+                .service(reports::delete_report_schedule)
+                .service(reports::send_report_schedule)
                 .service(costs::create_allocation_rule)
                 .service(costs::list_allocation_rules)
                 .service(costs::delete_allocation_rule)

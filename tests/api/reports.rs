@@ -1,0 +1,499 @@
+//! Monthly reports per user, per team and for everything, against the month before; schedules
+//! that email them as PDF or CSV through a real SMTP server, once per run.
+
+use std::fmt::Write as _;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use gmac_tests::smtp::SmtpServer;
+use gmac_tests::{Options, Session, TestApp, spawn_app_with};
+use gmac_types::{
+    Allocation, CostImportParams, MonthlyReportQuery, NewAllocationRule, NewClient,
+    NewReportSchedule, NewTeam, NewTeamMember, NewUser, OnRowError, ReportCadence, ReportFormat,
+    Subject, SubjectKind,
+};
+use rust_decimal::Decimal;
+
+struct World {
+    app: TestApp,
+    admin: Session,
+    ada: String,
+    sameer: String,
+    platform: String,
+}
+
+fn day(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+fn dec(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+/// August and September 2024: Ana's EC2 grows, Sameer's S3 stays, untagged costs shrink.
+/// Effective cost is billed cost less 1 per line.
+const LINES: &[(&str, &str, &str, &str)] = &[
+    ("2024-08-01", "Amazon EC2", "ana@example.com", "10"),
+    ("2024-08-02", "Amazon EC2", "ana@example.com", "10"),
+    ("2024-08-01", "Amazon S3", "sameer@example.com", "5"),
+    ("2024-08-01", "AWS Lambda", "", "7"),
+    ("2024-09-01", "Amazon EC2", "ana@example.com", "15"),
+    ("2024-09-02", "Amazon EC2", "ana@example.com", "15"),
+    ("2024-09-03", "Amazon S3", "ana@example.com", "3"),
+    ("2024-09-01", "Amazon S3", "sameer@example.com", "5"),
+    ("2024-09-04", "AWS Lambda", "", "2"),
+];
+
+fn focus() -> Vec<u8> {
+    let mut out = String::from(
+        "BilledCost,EffectiveCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ServiceName,SubAccountId,Tags\n",
+    );
+    for (d, service, owner, amount) in LINES {
+        let effective = dec(amount) - Decimal::ONE;
+        let tags = if owner.is_empty() {
+            String::new()
+        } else {
+            format!("\"{{\"\"owner\"\":\"\"{owner}\"\"}}\"")
+        };
+        writeln!(
+            out,
+            "{amount},{effective},USD,{d}T00:00:00Z,{}T00:00:00Z,Usage,{service},111122223333,{tags}",
+            day(d).succ_opt().unwrap()
+        )
+        .unwrap();
+    }
+    out.into_bytes()
+}
+
+async fn world(now: (i32, u32, u32), smtp: Option<&SmtpServer>) -> World {
+    let app = spawn_app_with(Options {
+        clock_start: Some(Utc.with_ymd_and_hms(now.0, now.1, now.2, 9, 0, 0).unwrap()),
+        smtp_url: smtp.map(SmtpServer::url),
+        ..Options::default()
+    })
+    .await;
+    let admin = app.super_admin().await;
+    let c = &admin.client;
+    let client_id = c
+        .create_client(&NewClient {
+            name: "Acme".into(),
+            description: None,
+        })
+        .await
+        .unwrap()
+        .id;
+    let mut ids = Vec::new();
+    for (email, name) in [("ana@example.com", "Ana"), ("sameer@example.com", "Sameer")] {
+        ids.push(
+            c.create_user(&NewUser {
+                email: email.into(),
+                display_name: name.into(),
+                password: "a long test password".into(),
+            })
+            .await
+            .unwrap()
+            .id,
+        );
+    }
+    let platform = c
+        .create_team(&NewTeam {
+            name: "Platform".into(),
+            description: None,
+        })
+        .await
+        .unwrap()
+        .id;
+    for user_id in &ids {
+        c.add_team_member(
+            &platform,
+            &NewTeamMember {
+                user_id: user_id.clone(),
+                leader: false,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    c.create_allocation_rule(&NewAllocationRule {
+        client_id: None,
+        name: "Owner tag".into(),
+        position: None,
+        tag_key: Some("owner".into()),
+        tag_value: None,
+        account: None,
+        service: None,
+        allocation: Allocation::FromTag {
+            kind: SubjectKind::User,
+        },
+    })
+    .await
+    .unwrap();
+    c.import_costs(
+        &CostImportParams {
+            client_id,
+            on_error: OnRowError::Reject,
+            file_name: None,
+        },
+        focus(),
+    )
+    .await
+    .unwrap();
+    World {
+        app,
+        admin,
+        sameer: ids.pop().unwrap(),
+        ada: ids.pop().unwrap(),
+        platform,
+    }
+}
+
+fn september(user: Option<&str>, team: Option<&str>) -> MonthlyReportQuery {
+    MonthlyReportQuery {
+        period: "2024-09".into(),
+        user_id: user.map(str::to_owned),
+        team_id: team.map(str::to_owned),
+        client_id: None,
+    }
+}
+
+/// `(key, amount, previous, change)` of report lines.
+fn table(lines: &[gmac_types::ReportLine]) -> Vec<(String, Decimal, Decimal, Option<Decimal>)> {
+    lines
+        .iter()
+        .map(|l| (l.label.clone(), l.amount, l.previous, l.change_percent))
+        .collect()
+}
+
+#[tokio::test]
+async fn monthly_reports_per_user_team_and_everything_compare_with_the_month_before() {
+    let w = world((2024, 10, 15), None).await;
+    let c = &w.admin.client;
+
+    let ada = c
+        .monthly_report(&september(Some(&w.ada), None))
+        .await
+        .unwrap();
+    assert_eq!(ada.name, "Ana");
+    assert_eq!(ada.currency, "USD");
+    assert_eq!(
+        (ada.total, ada.previous_total, ada.change_percent),
+        (dec("33"), dec("20"), Some(dec("65.0")))
+    );
+    assert_eq!(ada.effective_total, dec("30"), "three lines, 1 less each");
+    assert_eq!(
+        table(&ada.services),
+        vec![
+            ("Amazon EC2".into(), dec("30"), dec("20"), Some(dec("50.0"))),
+            ("Amazon S3".into(), dec("3"), dec("0"), None),
+        ]
+    );
+    assert!(ada.breakdown.is_empty());
+    let days: Vec<(NaiveDate, Decimal)> = ada.days.iter().map(|d| (d.day, d.amount)).collect();
+    assert_eq!(
+        days,
+        vec![
+            (day("2024-09-01"), dec("15")),
+            (day("2024-09-02"), dec("15")),
+            (day("2024-09-03"), dec("3")),
+        ]
+    );
+
+    let sameer = c
+        .monthly_report(&september(Some(&w.sameer), None))
+        .await
+        .unwrap();
+    assert_eq!(
+        (sameer.total, sameer.previous_total, sameer.change_percent),
+        (dec("5"), dec("5"), Some(dec("0.0")))
+    );
+
+    let team = c
+        .monthly_report(&september(None, Some(&w.platform)))
+        .await
+        .unwrap();
+    assert_eq!(team.name, "Platform");
+    assert_eq!(
+        (team.total, team.previous_total, team.change_percent),
+        (dec("38"), dec("25"), Some(dec("52.0")))
+    );
+    assert_eq!(
+        table(&team.breakdown),
+        vec![
+            ("Ana".into(), dec("33"), dec("20"), Some(dec("65.0"))),
+            ("Sameer".into(), dec("5"), dec("5"), Some(dec("0.0"))),
+        ]
+    );
+
+    let all = c.monthly_report(&september(None, None)).await.unwrap();
+    assert_eq!(
+        (all.total, all.previous_total, all.change_percent),
+        (dec("40"), dec("32"), Some(dec("25.0")))
+    );
+    assert_eq!(
+        table(&all.breakdown),
+        vec![
+            ("Platform".into(), dec("38"), dec("25"), Some(dec("52.0"))),
+            (
+                "No team or unallocated".into(),
+                dec("2"),
+                dec("7"),
+                Some(dec("-71.4"))
+            ),
+        ]
+    );
+    // The services add up to the total, to the last digit.
+    assert_eq!(
+        all.services.iter().map(|l| l.amount).sum::<Decimal>(),
+        all.total
+    );
+
+    // The same report as PDF and as CSV.
+    let url = format!(
+        "/api/v1/reports/monthly?period=2024-09&team_id={}",
+        w.platform
+    );
+    let pdf = c
+        .request(reqwest::Method::GET, &url)
+        .header("Accept", "application/pdf")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pdf.status(), 200);
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    assert!(
+        pdf.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("gmac-costs-platform-2024-09.pdf")
+    );
+    let bytes = pdf.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    assert!(String::from_utf8_lossy(&bytes).contains("(38.00 USD)"));
+    let csv = c
+        .request(reqwest::Method::GET, &url)
+        .header("Accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 200);
+    let text = csv.text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let member = rows
+        .iter()
+        .find(|r| &r[0] == "member" && &r[2] == "Ana")
+        .expect("Ana's line");
+    assert_eq!(
+        (dec(&member[3]), dec(&member[4]), &member[5]),
+        (dec("33"), dec("20"), "65.0")
+    );
+    assert_eq!(
+        rows.iter().filter(|r| &r[0] == "day").count(),
+        3,
+        "the team had costs on 1, 2 and 3 September"
+    );
+}
+
+#[tokio::test]
+async fn bad_report_queries_are_refused_clearly() {
+    let w = world((2024, 10, 15), None).await;
+    let c = &w.admin.client;
+    let both = c
+        .monthly_report(&september(Some(&w.ada), Some(&w.platform)))
+        .await
+        .unwrap_err();
+    assert_eq!(both.status(), Some(422));
+    let mut bad = september(None, None);
+    bad.period = "2024-13".into();
+    assert_eq!(
+        c.monthly_report(&bad).await.unwrap_err().status(),
+        Some(422)
+    );
+    assert_eq!(
+        c.monthly_report(&september(Some("no-such-user"), None))
+            .await
+            .unwrap_err()
+            .status(),
+        Some(404)
+    );
+}
+
+fn schedule(
+    subject: Option<Subject>,
+    cadence: ReportCadence,
+    format: ReportFormat,
+) -> NewReportSchedule {
+    NewReportSchedule {
+        name: "Platform monthly".into(),
+        subject,
+        client_id: None,
+        cadence,
+        format,
+        recipients: vec!["cto@example.com".into(), "lead@example.com".into()],
+    }
+}
+
+#[tokio::test]
+async fn a_scheduled_report_is_emailed_once_per_run_with_its_pdf_attached() {
+    let smtp = SmtpServer::start().await;
+    // Friday 20 September 2024.
+    let w = world((2024, 9, 20), Some(&smtp)).await;
+    let c = &w.admin.client;
+    let created = c
+        .create_report_schedule(&schedule(
+            Some(Subject {
+                kind: SubjectKind::Team,
+                id: w.platform.clone(),
+            }),
+            ReportCadence::Monthly,
+            ReportFormat::Pdf,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(created.next_run, day("2024-10-01"));
+    assert_eq!(created.subject_name, "Platform");
+
+    // Nothing is due before the 1st.
+    let core = &w.app.core;
+    assert_eq!(
+        gmac_core::services::reports::run_due(core).await.unwrap(),
+        0
+    );
+    let clock = w.app.clock.as_ref().unwrap();
+    clock.advance(chrono::Duration::days(11));
+    assert_eq!(
+        gmac_core::services::reports::run_due(core).await.unwrap(),
+        1
+    );
+    let mails = smtp.wait_for(2).await;
+    assert_eq!(mails.len(), 2);
+    for mail in &mails {
+        assert!(
+            mail.contains("Subject: Cost report: Platform, 2024-09"),
+            "{mail}"
+        );
+        assert!(mail.contains("multipart/mixed"));
+        assert!(mail.contains("gmac-costs-platform-2024-09.pdf"));
+        // "%PDF-" in base64.
+        assert!(mail.contains("JVBERi0"), "the PDF is attached");
+        assert!(mail.contains("Billed cost: 38.00 USD"));
+    }
+    let to: Vec<bool> = ["cto@example.com", "lead@example.com"]
+        .iter()
+        .map(|r| mails.iter().any(|m| m.contains(&format!("To: {r}"))))
+        .collect();
+    assert_eq!(to, vec![true, true]);
+
+    // Checking again the same day, or a day later, sends nothing more.
+    assert_eq!(
+        gmac_core::services::reports::run_due(core).await.unwrap(),
+        0
+    );
+    clock.advance(chrono::Duration::days(1));
+    assert_eq!(
+        gmac_core::services::reports::run_due(core).await.unwrap(),
+        0
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(smtp.messages().len(), 2);
+    // Twelve days on, the first sign-in has expired.
+    let admin = w.app.sign_in(&w.admin.email, &w.admin.password).await;
+    let c = &admin.client;
+    let listed = c.list_report_schedules().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].last_period.as_deref(), Some("2024-09"));
+    assert!(listed[0].last_sent_at.is_some());
+    assert_eq!(listed[0].last_error, None);
+    assert_eq!(listed[0].next_run, day("2024-11-01"));
+
+    // A weekly CSV of everything, sent now by hand: the month so far.
+    let weekly = c
+        .create_report_schedule(&NewReportSchedule {
+            name: "Everything, weekly".into(),
+            recipients: vec!["cfo@example.com".into()],
+            ..schedule(None, ReportCadence::Weekly, ReportFormat::Csv)
+        })
+        .await
+        .unwrap();
+    let sent = c.send_report(&weekly.id, None).await.unwrap();
+    assert_eq!(sent.period, "2024-10");
+    assert_eq!(sent.sent_to, vec!["cfo@example.com".to_owned()]);
+    let sent = c.send_report(&weekly.id, Some("2024-09")).await.unwrap();
+    assert_eq!(sent.period, "2024-09");
+    let mails = smtp.wait_for(4).await;
+    let csv = mails.last().unwrap();
+    assert!(csv.contains("gmac-costs-all-costs-2024-09.csv"), "{csv}");
+    assert!(csv.contains("text/csv"));
+
+    // Both sends are in the audit log with the schedule's creation.
+    let events = c
+        .list_audit_events(&gmac_types::AuditQuery {
+            action: Some("report_schedule.send".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(events.items.len(), 2);
+
+    c.delete_report_schedule(&weekly.id).await.unwrap();
+    assert_eq!(c.list_report_schedules().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn bad_schedules_are_refused_field_by_field() {
+    let w = world((2024, 9, 20), None).await;
+    let c = &w.admin.client;
+    let err = c
+        .create_report_schedule(&NewReportSchedule {
+            name: " ".into(),
+            recipients: vec!["not an address".into()],
+            ..schedule(
+                Some(Subject {
+                    kind: SubjectKind::User,
+                    id: "nobody".into(),
+                }),
+                ReportCadence::Monthly,
+                ReportFormat::Pdf,
+            )
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(422));
+    let mut pointers: Vec<String> = err
+        .problem()
+        .unwrap()
+        .errors
+        .iter()
+        .map(|e| e.pointer.clone())
+        .collect();
+    pointers.sort();
+    assert_eq!(pointers, vec!["/name", "/recipients/0", "/subject/id"]);
+    let none = c
+        .create_report_schedule(&NewReportSchedule {
+            recipients: Vec::new(),
+            ..schedule(None, ReportCadence::Monthly, ReportFormat::Pdf)
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(none.status(), Some(422));
+    assert!(
+        c.list_report_schedules().await.unwrap().is_empty(),
+        "nothing was stored"
+    );
+    // Without a mail server, sending now says so instead of pretending.
+    let s = c
+        .create_report_schedule(&schedule(None, ReportCadence::Monthly, ReportFormat::Pdf))
+        .await
+        .unwrap();
+    let sent = c.send_report(&s.id, None).await.unwrap();
+    assert!(sent.sent_to.is_empty());
+    assert_eq!(sent.failed.len(), 2);
+    let listed = c.list_report_schedules().await.unwrap();
+    assert!(
+        listed[0]
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("no mail server")
+    );
+    assert_eq!(listed[0].last_sent_at, None);
+}
