@@ -149,6 +149,7 @@ fn allow(operation: &str) -> Option<Allow> {
         | "list_cost_anomalies"
         | "give_anomaly_feedback"
         | "get_monthly_report"
+        | "list_cost_people"
         | "get_invoice" => Allow::Roles {
             roles: EVERYONE,
             denied: 403,
@@ -559,6 +560,7 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
         }
         "get_invoice" => Call::at("/api/v1/invoices?user_id=unallocated&period=2024-09"),
         "get_monthly_report" => Call::at("/api/v1/reports/monthly?period=2024-09"),
+        "list_cost_people" => Call::at("/api/v1/costs/people"),
         "list_report_schedules" => Call::at("/api/v1/report-schedules"),
         "create_report_schedule" => Call::json(
             "/api/v1/report-schedules",

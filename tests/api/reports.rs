@@ -16,7 +16,7 @@ use rust_decimal::Decimal;
 struct World {
     app: TestApp,
     admin: Session,
-    ada: String,
+    ana: String,
     sameer: String,
     platform: String,
 }
@@ -141,7 +141,7 @@ async fn world(now: (i32, u32, u32), smtp: Option<&SmtpServer>) -> World {
         app,
         admin,
         sameer: ids.pop().unwrap(),
-        ada: ids.pop().unwrap(),
+        ana: ids.pop().unwrap(),
         platform,
     }
 }
@@ -169,7 +169,7 @@ async fn monthly_reports_per_user_team_and_everything_compare_with_the_month_bef
     let c = &w.admin.client;
 
     let ada = c
-        .monthly_report(&september(Some(&w.ada), None))
+        .monthly_report(&september(Some(&w.ana), None))
         .await
         .unwrap();
     assert_eq!(ada.name, "Ana");
@@ -298,7 +298,7 @@ async fn bad_report_queries_are_refused_clearly() {
     let w = world((2024, 10, 15), None).await;
     let c = &w.admin.client;
     let both = c
-        .monthly_report(&september(Some(&w.ada), Some(&w.platform)))
+        .monthly_report(&september(Some(&w.ana), Some(&w.platform)))
         .await
         .unwrap_err();
     assert_eq!(both.status(), Some(422));
@@ -496,4 +496,44 @@ async fn bad_schedules_are_refused_field_by_field() {
             .contains("no mail server")
     );
     assert_eq!(listed[0].last_sent_at, None);
+}
+
+#[tokio::test]
+async fn a_billing_manager_who_cannot_list_users_can_name_them_for_costs() {
+    let w = world((2024, 10, 15), None).await;
+    let billing = w
+        .app
+        .user_with_role(
+            &w.admin,
+            "billing@example.com",
+            "billing_manager",
+            gmac_types::Scope::Global,
+        )
+        .await;
+    assert_eq!(
+        billing
+            .client
+            .list_users(&gmac_types::ListQuery::default())
+            .await
+            .unwrap_err()
+            .status(),
+        Some(403)
+    );
+    let people = billing.client.cost_people().await.unwrap();
+    let users: Vec<(&str, Option<&str>)> = people
+        .users
+        .iter()
+        .map(|u| (u.name.as_str(), u.email.as_deref()))
+        .collect();
+    assert!(users.contains(&("Ana", Some("ana@example.com"))));
+    assert!(users.contains(&("Sameer", Some("sameer@example.com"))));
+    assert_eq!(
+        people
+            .teams
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["Platform"]
+    );
+    assert!(people.users.iter().any(|u| u.id == w.ana));
 }

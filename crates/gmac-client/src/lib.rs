@@ -300,6 +300,11 @@ impl Client {
         self.get_query("/api/v1/invoices", query).await
     }
 
+    /// `GET /api/v1/costs/people`.
+    pub async fn cost_people(&self) -> Result<gmac_types::CostPeople> {
+        self.get("/api/v1/costs/people").await
+    }
+
     /// `GET /api/v1/reports/monthly` (JSON).
     pub async fn monthly_report(
         &self,

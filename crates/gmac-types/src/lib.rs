@@ -59,8 +59,8 @@ pub use page::Page;
 pub use problem::{ErrorCode, FieldError, PROBLEM_JSON, ProblemDetails};
 pub use query::{ListQuery, ProjectListQuery};
 pub use reports::{
-    DayAmount, MonthlyReport, MonthlyReportQuery, NewReportSchedule, ReportCadence, ReportDelivery,
-    ReportFormat, ReportLine, ReportSchedule, SendReportQuery,
+    CostPeople, CostPerson, DayAmount, MonthlyReport, MonthlyReportQuery, NewReportSchedule,
+    ReportCadence, ReportDelivery, ReportFormat, ReportLine, ReportSchedule, SendReportQuery,
 };
 pub use secret::SecretText;
 pub use teams::{NewTeam, NewTeamMember, SessionInfo, SessionsEnded, Team, TeamMember, TeamPatch};

@@ -188,3 +188,26 @@ pub struct SendReportQuery {
     #[serde(default)]
     pub period: Option<String>,
 }
+
+/// A user or a team, as the cost pages name them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CostPerson {
+    /// The id.
+    pub id: String,
+    /// The display name (a user's) or the name (a team's).
+    pub name: String,
+    /// A user's email (absent for teams).
+    pub email: Option<String>,
+}
+
+/// Everyone costs can be allocated to, by name: what `GET /costs/people` answers to anyone with
+/// `costs.view` (a Billing Manager cannot list users, but budgets, rules and reports name them).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CostPeople {
+    /// Active users, by name.
+    pub users: Vec<CostPerson>,
+    /// Teams, by name.
+    pub teams: Vec<CostPerson>,
+}

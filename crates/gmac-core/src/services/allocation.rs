@@ -804,6 +804,39 @@ pub async fn unassign_resource(
     Ok(())
 }
 
+/// Everyone costs can be allocated to, by name. Needs `costs.view` somewhere: budgets, rules
+/// and reports name people even for those who may not manage users.
+pub async fn people(core: &Core, actor: &Actor) -> Result<gmac_types::CostPeople> {
+    actor.ensure_enrolled()?;
+    if !actor.permissions.can_anywhere(Permission::CostsView) {
+        return Err(Error::Forbidden);
+    }
+    let users = user::Entity::find()
+        .filter(user::Column::Status.eq(user::STATUS_ACTIVE))
+        .order_by_asc(user::Column::DisplayName)
+        .all(&core.db)
+        .await?
+        .into_iter()
+        .map(|u| gmac_types::CostPerson {
+            id: u.id,
+            name: u.display_name,
+            email: Some(u.email),
+        })
+        .collect();
+    let teams = team::Entity::find()
+        .order_by_asc(team::Column::Name)
+        .all(&core.db)
+        .await?
+        .into_iter()
+        .map(|t| gmac_types::CostPerson {
+            id: t.id,
+            name: t.name,
+            email: None,
+        })
+        .collect();
+    Ok(gmac_types::CostPeople { users, teams })
+}
+
 /// Names for user and team ids, for report labels.
 pub async fn labels(
     conn: &impl ConnectionTrait,

@@ -85,6 +85,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(budgets::list_budget_alerts)
                 .service(budgets::get_invoice)
                 .service(reports::get_monthly_report)
+                .service(reports::list_cost_people)
                 .service(reports::create_report_schedule)
                 .service(reports::list_report_schedules)
                 .service(reports::delete_report_schedule)

@@ -4,8 +4,8 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use gmac_core::services::reports;
 use gmac_types::{
-    MonthlyReport, MonthlyReportQuery, NewReportSchedule, ReportDelivery, ReportSchedule,
-    SendReportQuery,
+    CostPeople, MonthlyReport, MonthlyReportQuery, NewReportSchedule, ReportDelivery,
+    ReportSchedule, SendReportQuery,
 };
 
 use crate::error::ApiError;
@@ -175,5 +175,27 @@ pub async fn send_report_schedule(
 ) -> Result<web::Json<ReportDelivery>, ApiError> {
     Ok(web::Json(
         reports::send_now(&state.core, &actor, &meta.0, &id, query.period.as_deref()).await?,
+    ))
+}
+
+/// Everyone costs can be allocated to, by name: active users (with their email) and teams.
+/// Needs `costs.view` somewhere, so that a Billing Manager, who may not list users, can still
+/// pick people for budgets, rules and reports.
+#[utoipa::path(
+    tag = "costs",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Users and teams", body = CostPeople),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 403, response = crate::routes::docs::Forbidden),
+    )
+)]
+#[get("/costs/people")]
+pub async fn list_cost_people(
+    state: web::Data<AppState>,
+    actor: Actor,
+) -> Result<web::Json<CostPeople>, ApiError> {
+    Ok(web::Json(
+        gmac_core::services::allocation::people(&state.core, &actor).await?,
     ))
 }
