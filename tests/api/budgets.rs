@@ -314,3 +314,69 @@ async fn a_spike_is_found_with_its_root_cause_and_takes_feedback() {
     assert_eq!(by_account[0].key, "acct-2");
     assert_eq!(by_account[0].root_cause.as_ref().unwrap().key, "EC2");
 }
+
+#[tokio::test]
+async fn a_budget_forecasts_as_the_cost_forecast_does_and_shows_the_months_before_it() {
+    let (_app, admin, client_id) = app_on((2024, 9, 20), None).await;
+    let mut lines: Vec<_> = (1..=19)
+        .map(|d| (sept(d), "EC2", "acct-1", Decimal::TEN))
+        .collect();
+    // Today's costs are still arriving: a partial day.
+    lines.push((sept(20), "EC2", "acct-1", Decimal::ONE));
+    for (month, days, amount) in [(7, 31, 2), (8, 31, 3)] {
+        for d in 1..=days {
+            lines.push((
+                NaiveDate::from_ymd_opt(2024, month, d).unwrap(),
+                "EC2",
+                "acct-1",
+                Decimal::from(amount),
+            ));
+        }
+    }
+    import(&admin, &client_id, focus(&lines)).await;
+    let budget = admin
+        .client
+        .create_budget(&NewBudget {
+            name: "Everything".into(),
+            scope: BudgetScope::Global,
+            period: BudgetPeriod::Monthly,
+            amount: Decimal::from(250),
+            currency: None,
+            thresholds: None,
+            notify: Some(Vec::new()),
+        })
+        .await
+        .unwrap();
+    let status = admin.client.budget_status(&budget.id).await.unwrap();
+    let forecast = admin
+        .client
+        .cost_forecast(&ForecastQuery::default())
+        .await
+        .unwrap();
+    // The partial day counts as spent, not as evidence: the same forecast as the dashboard.
+    assert_eq!(status.actual, Decimal::from(191));
+    assert_eq!(forecast.forecast, Decimal::from(300));
+    assert_eq!(status.forecast, forecast.forecast);
+    // History reaches back before the budget existed, from the first month with costs.
+    let history: Vec<(NaiveDate, Decimal, Decimal)> = status
+        .history
+        .iter()
+        .map(|h| (h.period_start, h.actual, h.limit))
+        .collect();
+    assert_eq!(
+        history,
+        vec![
+            (sept(1), Decimal::from(191), Decimal::from(250)),
+            (
+                NaiveDate::from_ymd_opt(2024, 8, 1).unwrap(),
+                Decimal::from(93),
+                Decimal::from(250)
+            ),
+            (
+                NaiveDate::from_ymd_opt(2024, 7, 1).unwrap(),
+                Decimal::from(62),
+                Decimal::from(250)
+            ),
+        ]
+    );
+}

@@ -212,9 +212,18 @@ async fn a_failing_endpoint_fails_the_sync_visibly_and_stores_nothing() {
     drop(moto);
     let test = admin.client.test_cloud_account(&account).await.unwrap();
     assert!(!test.ok);
+    // One line for people, not the SDK's debug dump.
+    assert!(
+        test.detail.starts_with("Cost Explorer cannot be reached: ")
+            && test.detail.to_lowercase().contains("connection refused")
+            && test.detail.len() <= 300
+            && !test.detail.contains('\n'),
+        "{}",
+        test.detail
+    );
     admin.client.start_cost_sync(&account).await.unwrap();
     let done = wait_for_sync(&admin, &account).await;
     assert_eq!(done.status, "failed");
-    assert!(done.error.is_some());
+    assert_eq!(done.error.as_deref(), Some(test.detail.as_str()));
     assert!(by(&admin, "service").await.is_empty());
 }

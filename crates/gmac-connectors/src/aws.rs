@@ -2,12 +2,49 @@
 
 use std::str::FromStr;
 
+use aws_sdk_costexplorer::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_costexplorer::types::{
     DateInterval, Granularity, GroupDefinition, GroupDefinitionType,
 };
 use chrono::NaiveDate;
 use gmac_core::ports::{AwsAccess, CostAndUsagePage, CostAndUsageRow, CostExplorer};
 use rust_decimal::Decimal;
+
+/// A failed call in one line for people: AWS's error code and message, or why nothing was
+/// answered (with the innermost cause, e.g. `Connection refused`), never the SDK's debug dump.
+fn describe<E, R>(err: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let innermost = || {
+        let mut source: &dyn std::error::Error = err;
+        while let Some(next) = source.source() {
+            source = next;
+        }
+        source.to_string()
+    };
+    let text = match err {
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            format!(
+                "Cost Explorer refused: {}: {}",
+                e.code().unwrap_or("error"),
+                e.message().unwrap_or("no reason given")
+            )
+        }
+        SdkError::DispatchFailure(failure) if failure.is_timeout() => {
+            "Cost Explorer did not answer in time".to_owned()
+        }
+        SdkError::DispatchFailure(_) => format!("Cost Explorer cannot be reached: {}", innermost()),
+        SdkError::TimeoutError(_) => "Cost Explorer did not answer in time".to_owned(),
+        SdkError::ResponseError(_) => {
+            format!("Cost Explorer's answer could not be read: {}", innermost())
+        }
+        _ => format!("the request to Cost Explorer failed: {}", innermost()),
+    };
+    text.chars().take(300).collect()
+}
 
 /// The three cost metrics gmac keeps apart.
 const METRICS: [&str; 3] = ["UnblendedCost", "AmortizedCost", "NetUnblendedCost"];
@@ -80,12 +117,7 @@ impl CostExplorer for SdkCostExplorer {
             .set_next_page_token(page_token)
             .send()
             .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "Cost Explorer refused: {}",
-                    aws_sdk_costexplorer::error::DisplayErrorContext(e)
-                )
-            })?;
+            .map_err(|e| anyhow::anyhow!(describe(&e)))?;
         let mut rows = Vec::new();
         for result in answer.results_by_time() {
             let Some(day) = result

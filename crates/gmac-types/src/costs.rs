@@ -378,10 +378,13 @@ pub struct CostAnomaly {
     pub day: NaiveDate,
     /// Where it was found.
     pub dimension: AnomalyDimension,
-    /// The service name, account id, user id or team id.
+    /// The service name, account id, user id or team id (`unallocated` for the costs no rule
+    /// claims, as in cost reports).
     pub key: String,
     /// A name for people.
     pub label: String,
+    /// ISO 4217: the currency of the amounts.
+    pub currency: String,
     /// The mean of the 14 days before.
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub expected: Decimal,
@@ -566,6 +569,8 @@ pub struct BudgetAlert {
     /// The actual or forecast amount when it was crossed.
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub amount: Decimal,
+    /// ISO 4217: the budget's currency.
+    pub currency: String,
     /// When.
     pub raised_at: DateTime<Utc>,
     /// Whether the mail server accepted the email.

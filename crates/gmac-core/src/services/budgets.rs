@@ -8,7 +8,7 @@ use gmac_types::{
     BudgetThreshold, CostMetric, FieldError, NewBudget, Permission, ThresholdBasis,
 };
 use rust_decimal::Decimal;
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder,
 };
@@ -17,7 +17,7 @@ use crate::access::Target;
 use crate::audit::{self, AuditEntry};
 use crate::entities::{budget, budget_alert, budget_history, project, team, user};
 use crate::ports::Mail;
-use crate::services::costs::{Slice, col, tag_equals};
+use crate::services::costs::{Slice, col, grouped, tag_equals};
 use crate::services::{clients, insights};
 use crate::{Actor, Core, Error, RequestMeta, Result, db, money};
 
@@ -390,8 +390,8 @@ async fn standing(core: &Core, row: &budget::Model) -> Result<Standing> {
     let today = core.now().date_naive();
     let (start, end) = period_bounds(parse_period(&row.period), today);
     let slice = slice(&core.db, row).await?;
-    // Today's costs count as they arrive.
-    let (_, f, _) = insights::forecast_period(
+    // Today's costs count towards the actual spend as they arrive…
+    let (_, so_far, _) = insights::forecast_period(
         core,
         &slice,
         (start, end),
@@ -400,12 +400,100 @@ async fn standing(core: &Core, row: &budget::Model) -> Result<Standing> {
         Some(&row.currency),
     )
     .await?;
+    // …but, as in `/costs/forecast`, a partial day is no evidence for the forecast.
+    let (_, f, _) = insights::forecast_period(
+        core,
+        &slice,
+        (start, end),
+        today,
+        CostMetric::Billed,
+        Some(&row.currency),
+    )
+    .await?;
     Ok(Standing {
         start,
         end,
-        actual: f.actual,
-        forecast: f.expected,
+        actual: so_far.actual,
+        forecast: Ord::max(f.expected, so_far.actual),
     })
+}
+
+/// How many periods before the current one a budget's history shows.
+fn history_length(period: BudgetPeriod) -> usize {
+    match period {
+        BudgetPeriod::Monthly => 12,
+        BudgetPeriod::Quarterly => 8,
+        BudgetPeriod::Yearly => 3,
+    }
+}
+
+/// Budget against actual for the periods before `current_start`, newest first, from the first
+/// with costs: the actual from the rollups (restatements included), the limit as recorded
+/// when the period was checked, else today's. One query, by month.
+async fn past_periods(
+    core: &Core,
+    row: &budget::Model,
+    current_start: NaiveDate,
+) -> Result<Vec<BudgetPeriodResult>> {
+    let period = parse_period(&row.period);
+    let mut starts = Vec::new();
+    let mut start = current_start;
+    for _ in 0..history_length(period) {
+        start = period_bounds(period, start - Duration::days(1)).0;
+        starts.push(start);
+    }
+    let Some(earliest) = starts.last().copied() else {
+        return Ok(Vec::new());
+    };
+    let slice = slice(&core.db, row).await?;
+    let (_, months) = grouped(
+        &core.db,
+        &slice,
+        (earliest, current_start - Duration::days(1)),
+        Expr::cust("substr(day, 1, 7)"),
+        CostMetric::Billed,
+        Some(&row.currency),
+    )
+    .await?;
+    let recorded: std::collections::HashMap<String, i64> = budget_history::Entity::find()
+        .filter(budget_history::Column::BudgetId.eq(&row.id))
+        .all(&core.db)
+        .await?
+        .into_iter()
+        .map(|h| (h.period_start, h.limit))
+        .collect();
+    let mut out: Vec<BudgetPeriodResult> = starts
+        .iter()
+        .map(|start| {
+            let (first, last) = period_bounds(period, *start);
+            let (from, to) = (
+                first.format("%Y-%m").to_string(),
+                last.format("%Y-%m").to_string(),
+            );
+            let units: i128 = months
+                .iter()
+                .filter(|(m, _)| m.as_deref().is_some_and(|m| *m >= *from && *m <= *to))
+                .map(|(_, u)| u)
+                .sum();
+            let limit = recorded
+                .get(&start.to_string())
+                .copied()
+                .unwrap_or(row.amount);
+            BudgetPeriodResult {
+                period_start: *start,
+                limit: money::from_units(limit),
+                actual: money::from_sum(units),
+            }
+        })
+        .collect();
+    // Nothing before the first period with costs or a record.
+    while out
+        .last()
+        .is_some_and(|p| p.actual.is_zero() && !recorded.contains_key(&p.period_start.to_string()))
+    {
+        out.pop();
+    }
+    Ok(out)
 }
 
 fn percent_of(part: Decimal, whole: Decimal) -> Decimal {
@@ -430,21 +518,7 @@ pub async fn budget_status(core: &Core, actor: &Actor, id: &str) -> Result<Budge
         .into_iter()
         .map(|a| alert_dto(&row, a))
         .collect();
-    let mut history: Vec<BudgetPeriodResult> = budget_history::Entity::find()
-        .filter(budget_history::Column::BudgetId.eq(id))
-        .order_by_desc(budget_history::Column::PeriodStart)
-        .all(&core.db)
-        .await?
-        .into_iter()
-        .filter(|h| h.period_start != now.start.to_string())
-        .filter_map(|h| {
-            Some(BudgetPeriodResult {
-                period_start: h.period_start.parse().ok()?,
-                limit: money::from_units(h.limit),
-                actual: money::from_units(h.actual),
-            })
-        })
-        .collect();
+    let mut history = past_periods(core, &row, now.start).await?;
     history.insert(
         0,
         BudgetPeriodResult {
@@ -480,6 +554,7 @@ fn alert_dto(row: &budget::Model, a: budget_alert::Model) -> BudgetAlert {
             },
         },
         amount: money::from_units(a.amount),
+        currency: row.currency.clone(),
         raised_at: a.raised_at,
         emailed: a.emailed,
     }

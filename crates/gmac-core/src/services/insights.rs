@@ -172,18 +172,19 @@ async fn series_by(
     slice: &Slice,
     range: (NaiveDate, NaiveDate),
     key_columns: &[&str],
-) -> Result<HashMap<String, BTreeMap<NaiveDate, i128>>> {
+    currency: Option<&str>,
+) -> Result<(String, HashMap<String, BTreeMap<NaiveDate, i128>>)> {
     let mut expr = "day".to_owned();
     for c in key_columns {
         expr = format!("{expr} || '|' || {c}");
     }
-    let (_, sums) = grouped(
+    let (currency, sums) = grouped(
         &core.db,
         slice,
         range,
         Expr::cust(expr),
         CostMetric::Billed,
-        None,
+        currency,
     )
     .await?;
     let mut out: HashMap<String, BTreeMap<NaiveDate, i128>> = HashMap::new();
@@ -197,7 +198,7 @@ async fn series_by(
         };
         out.entry(rest.to_owned()).or_default().insert(day, units);
     }
-    Ok(out)
+    Ok((currency, out))
 }
 
 /// Finds the days in `[from, to]` whose cost, per key of the dimension, was far from what the
@@ -226,7 +227,7 @@ pub async fn anomalies(
     };
     let window = i64::try_from(forecast::WINDOW).unwrap_or(14);
     let range = (query.from - Duration::days(window), query.to);
-    let series = series_by(core, &slice, range, &[key_column]).await?;
+    let (currency, series) = series_by(core, &slice, range, &[key_column], None).await?;
     let min_impact = query.min_impact.unwrap_or(Decimal::ONE);
     let mut found = Vec::new();
     for (key, days) in &series {
@@ -256,6 +257,7 @@ pub async fn anomalies(
                     dimension: query.dimension,
                     label: key.clone(),
                     key: key.clone(),
+                    currency: currency.clone(),
                     expected: e.expected.round_dp(2),
                     actual: actual.round_dp(2),
                     impact: impact.round_dp(2),
@@ -292,7 +294,15 @@ async fn explain(
     };
     if let Some((cause_name, cause_column)) = cause {
         let range = (query.from - Duration::days(window), query.to);
-        let parts = series_by(core, slice, range, &[key_column, cause_column]).await?;
+        let currency = found.first().map(|a| a.currency.clone());
+        let (_, parts) = series_by(
+            core,
+            slice,
+            range,
+            &[key_column, cause_column],
+            currency.as_deref(),
+        )
+        .await?;
         for anomaly in found.iter_mut() {
             let prefix = format!("{}|", anomaly.key);
             let mut best: Option<(String, Decimal)> = None;
@@ -328,6 +338,8 @@ async fn explain(
         let names = allocation::labels(&core.db, kind, ids).await?;
         for a in found.iter_mut() {
             if a.key.is_empty() {
+                // Named as cost reports name it.
+                "unallocated".clone_into(&mut a.key);
                 "Unallocated".clone_into(&mut a.label);
             } else if let Some(name) = names.get(&a.key) {
                 a.label.clone_from(name);
