@@ -537,3 +537,27 @@ async fn a_billing_manager_who_cannot_list_users_can_name_them_for_costs() {
     );
     assert!(people.users.iter().any(|u| u.id == w.ana));
 }
+
+#[tokio::test]
+async fn a_member_leaving_a_team_takes_their_costs_along_at_once() {
+    let w = world((2024, 10, 15), None).await;
+    let c = &w.admin.client;
+    c.remove_team_member(&w.platform, &w.sameer).await.unwrap();
+    let report = c
+        .monthly_report(&september(None, Some(&w.platform)))
+        .await
+        .unwrap();
+    assert_eq!(
+        report.total,
+        dec("33"),
+        "Sameer's 5 left with him, without a new import"
+    );
+    let all = c.monthly_report(&september(None, None)).await.unwrap();
+    assert_eq!(all.total, dec("40"), "nothing is lost");
+    let no_team = all
+        .breakdown
+        .iter()
+        .find(|l| l.key == "unallocated")
+        .unwrap();
+    assert_eq!(no_team.amount, dec("7"), "Sameer's 5 and the untagged 2");
+}

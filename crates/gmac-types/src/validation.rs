@@ -38,7 +38,12 @@ impl EmailAddress {
             && local
                 .chars()
                 .all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
-        let domain_ok = !domain.is_empty()
+        // A deliverable domain has a dot and a top-level label that is not a number
+        // (`ada@localhost` and `ada@10.0.0` reach nobody).
+        let top_ok = domain
+            .rsplit_once('.')
+            .is_some_and(|(_, top)| !top.chars().all(|c| c.is_ascii_digit()));
+        let domain_ok = top_ok
             && domain.split('.').all(|label| {
                 !label.is_empty()
                     && label.len() <= 63
@@ -281,6 +286,10 @@ mod tests {
             "a..b@example.com",
             "ada@exa mple.com",
             "ada@-x.com",
+            "x@y",
+            "ada@localhost",
+            "ada@10.0.0.1",
+            "ada@example.",
         ] {
             assert!(
                 EmailAddress::parse("email", raw).is_err(),

@@ -464,6 +464,32 @@ async fn reallocate_for(conn: &impl ConnectionTrait, client_id: Option<&str>) ->
     Ok(())
 }
 
+/// Recomputes the allocations of every client with costs allocated to a user (whose team
+/// changed) or a team (deleted): a user's costs follow their team, so team changes re-allocate
+/// history as rule changes do, in the same transaction.
+pub(crate) async fn reallocate_subject(
+    conn: &impl ConnectionTrait,
+    kind: SubjectKind,
+    id: &str,
+) -> Result<()> {
+    let column = match kind {
+        SubjectKind::User => cost_allocation::Column::UserId,
+        SubjectKind::Team => cost_allocation::Column::TeamId,
+    };
+    let clients: Vec<String> = cost_allocation::Entity::find()
+        .select_only()
+        .column(cost_allocation::Column::ClientId)
+        .filter(column.eq(id))
+        .distinct()
+        .into_tuple()
+        .all(conn)
+        .await?;
+    for client_id in clients {
+        reallocate(conn, &client_id, None).await?;
+    }
+    Ok(())
+}
+
 fn rule_dto(row: allocation_rule::Model) -> Result<AllocationRule> {
     Ok(AllocationRule {
         allocation: serde_json::from_str(&row.allocation)

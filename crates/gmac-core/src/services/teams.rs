@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use gmac_types::validation::{FieldErrors, Name, parse_description};
 use gmac_types::{
-    ErrorCode, ListQuery, NewTeam, NewTeamMember, Page, Permission, TeamMember, TeamPatch,
+    ErrorCode, ListQuery, NewTeam, NewTeamMember, Page, Permission, SubjectKind, TeamMember,
+    TeamPatch,
 };
 
 use sea_orm::{
@@ -248,6 +249,7 @@ pub async fn delete_team(core: &Core, actor: &Actor, meta: &RequestMeta, id: &st
         .exec(&txn)
         .await?;
     team::Entity::delete_by_id(id).exec(&txn).await?;
+    crate::services::allocation::reallocate_subject(&txn, SubjectKind::Team, id).await?;
     let entry = AuditEntry::success(actor.audit_actor(), "team.delete")
         .target("team", id.to_owned())
         .details(serde_json::json!({"before": {"name": before.name}}));
@@ -352,6 +354,7 @@ pub async fn add_member(
     team_member::Entity::insert(team_member::ActiveModel::from(row))
         .exec_without_returning(&txn)
         .await?;
+    crate::services::allocation::reallocate_subject(&txn, SubjectKind::User, &member.id).await?;
     let entry = AuditEntry::success(actor.audit_actor(), "team.member_add")
         .target("team", team.id.clone())
         .details(serde_json::json!({"after": {"user_id": member.id, "email": member.email, "leader": input.leader}}));
@@ -392,6 +395,7 @@ pub async fn remove_member(
         .filter(team_member::Column::UserId.eq(user_id))
         .exec(&txn)
         .await?;
+    crate::services::allocation::reallocate_subject(&txn, SubjectKind::User, user_id).await?;
     let entry = AuditEntry::success(actor.audit_actor(), "team.member_remove")
         .target("team", team_id.to_owned())
         .details(serde_json::json!({"before": {"user_id": user_id, "leader": existing.is_leader}}));
