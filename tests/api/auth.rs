@@ -208,7 +208,11 @@ async fn refreshing_rotates_the_refresh_token_and_issues_a_working_access_token(
 
 #[tokio::test]
 async fn reusing_a_refresh_token_revokes_its_whole_family() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(Options {
+        manual_clock: true,
+        ..Options::default()
+    })
+    .await;
     let admin = app.super_admin().await;
     let login = login_raw(&app, &admin.email, &admin.password).await;
     let stolen = cookie_value(&refresh_cookie(&login));
@@ -220,7 +224,11 @@ async fn reusing_a_refresh_token_revokes_its_whole_family() {
     let current_access: Value = rotated.json().await.unwrap();
     let current_access = current_access["access_token"].as_str().unwrap().to_owned();
 
-    // The old token comes back: only a copy could do that.
+    // The old token comes back later than any racing tab could: only a copy could do that.
+    app.clock
+        .as_ref()
+        .unwrap()
+        .advance(chrono::Duration::seconds(11));
     let reuse = refresh_raw(&app, &stolen).await;
     assert_eq!(reuse.status(), 401);
     assert!(
@@ -244,6 +252,50 @@ async fn reusing_a_refresh_token_revokes_its_whole_family() {
         .await
         .unwrap();
     assert_eq!(revoked.len(), 1);
+}
+
+#[tokio::test]
+async fn two_tabs_refreshing_at_once_both_stay_signed_in() {
+    let app = spawn_app_with(Options {
+        manual_clock: true,
+        ..Options::default()
+    })
+    .await;
+    let admin = app.super_admin().await;
+    let login = login_raw(&app, &admin.email, &admin.password).await;
+    let shared = cookie_value(&refresh_cookie(&login));
+
+    // Both tabs send the cookie they share; the first wins and rotates it.
+    let first = refresh_raw(&app, &shared).await;
+    assert_eq!(first.status(), 200);
+    let current = cookie_value(&refresh_cookie(&first));
+    app.clock
+        .as_ref()
+        .unwrap()
+        .advance(chrono::Duration::seconds(2));
+    let second = refresh_raw(&app, &shared).await;
+    assert_eq!(second.status(), 200, "a sibling tab is not a thief");
+    assert!(
+        second.headers().get(SET_COOKIE).is_none(),
+        "the browser keeps the winner's cookie"
+    );
+    let body: Value = second.json().await.unwrap();
+    assert_eq!(
+        me_status(&app, body["access_token"].as_str().unwrap()).await,
+        200
+    );
+    // The session lives on: the rotated token works, and once it has been used the old one
+    // is a replay again.
+    let next = refresh_raw(&app, &current).await;
+    assert_eq!(next.status(), 200);
+    assert_eq!(refresh_raw(&app, &shared).await.status(), 401);
+    assert_eq!(
+        refresh_raw(&app, &cookie_value(&refresh_cookie(&next)))
+            .await
+            .status(),
+        401,
+        "the replay revoked the session"
+    );
 }
 
 #[tokio::test]

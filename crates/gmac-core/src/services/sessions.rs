@@ -24,8 +24,9 @@ pub struct IssuedSession {
     pub access_token: String,
     /// Seconds until the access token expires.
     pub expires_in: u64,
-    /// The new refresh token, for the HttpOnly cookie only.
-    pub refresh_token: String,
+    /// The new refresh token, for the HttpOnly cookie only; `None` when the cookie already
+    /// holds the current one (a concurrent refresh from another tab).
+    pub refresh_token: Option<String>,
     /// When the refresh token expires.
     pub refresh_expires_at: DateTime<Utc>,
     /// The session the tokens belong to.
@@ -238,7 +239,7 @@ async fn open_session(
         core,
         &account.id,
         &session.id,
-        refresh_token,
+        Some(refresh_token),
         refresh_expires_at,
         now,
     )
@@ -271,9 +272,6 @@ pub async fn refresh(core: &Core, meta: &RequestMeta, presented: &str) -> Result
         label: account.email.clone(),
     };
 
-    if token.used_at.is_some() {
-        return reuse_detected(txn, meta, &session, actor, now).await;
-    }
     let refusal = if session.revoked_at.is_some() {
         Some("session_revoked")
     } else if session.expires_at <= now || token.expires_at <= now {
@@ -283,6 +281,15 @@ pub async fn refresh(core: &Core, meta: &RequestMeta, presented: &str) -> Result
     } else {
         None
     };
+    if let Some(used_at) = token.used_at {
+        if refusal.is_none()
+            && now - used_at <= REUSE_GRACE
+            && successor_unused(&txn, &session.id, used_at).await?
+        {
+            return concurrent_refresh(core, txn, meta, &session, actor, now).await;
+        }
+        return reuse_detected(txn, meta, &session, actor, now).await;
+    }
     if let Some(reason) = refusal {
         let entry = AuditEntry::failure(actor, "auth.refresh")
             .target("session", session.id.clone())
@@ -300,7 +307,8 @@ pub async fn refresh(core: &Core, meta: &RequestMeta, presented: &str) -> Result
         .exec(&txn)
         .await?;
     if claimed.rows_affected != 1 {
-        return reuse_detected(txn, meta, &session, actor, now).await;
+        // Another request exchanged it a moment ago, between our read and our claim.
+        return concurrent_refresh(core, txn, meta, &session, actor, now).await;
     }
     let (new_token, new_expiry) = insert_refresh_token(core, &txn, &session, now).await?;
     session::Entity::update_many()
@@ -321,7 +329,60 @@ pub async fn refresh(core: &Core, meta: &RequestMeta, presented: &str) -> Result
     audit::append(&txn, now, meta, entry).await?;
     txn.commit().await?;
 
-    issue(core, &account.id, &session.id, new_token, new_expiry, now)
+    issue(
+        core,
+        &account.id,
+        &session.id,
+        Some(new_token),
+        new_expiry,
+        now,
+    )
+}
+
+/// How long after its exchange a refresh token may come back from a concurrent request (two
+/// tabs refreshing at once) without counting as stolen.
+const REUSE_GRACE: chrono::Duration = chrono::Duration::seconds(10);
+
+/// Whether the token issued when another was exchanged at `used_at` is still unused: the
+/// exchange was the session's latest, so a request racing it is a sibling tab, not a replay
+/// of an old token.
+async fn successor_unused(
+    conn: &impl ConnectionTrait,
+    session_id: &str,
+    used_at: DateTime<Utc>,
+) -> Result<bool> {
+    Ok(refresh_token::Entity::find()
+        .filter(refresh_token::Column::SessionId.eq(session_id))
+        .filter(refresh_token::Column::CreatedAt.eq(used_at))
+        .filter(refresh_token::Column::UsedAt.is_null())
+        .one(conn)
+        .await?
+        .is_some())
+}
+
+/// A refresh that lost a race with another tab's: an access token, and no new cookie (the
+/// browser already holds the winner's).
+async fn concurrent_refresh(
+    core: &Core,
+    txn: sea_orm::DatabaseTransaction,
+    meta: &RequestMeta,
+    session: &session::Model,
+    actor: AuditActor,
+    now: DateTime<Utc>,
+) -> Result<IssuedSession> {
+    let entry = AuditEntry::success(actor, "auth.refresh")
+        .target("session", session.id.clone())
+        .details(serde_json::json!({"concurrent": true}));
+    audit::append(&txn, now, meta, entry).await?;
+    txn.commit().await?;
+    issue(
+        core,
+        &session.user_id,
+        &session.id,
+        None,
+        session.expires_at,
+        now,
+    )
 }
 
 async fn reuse_detected(
@@ -497,7 +558,7 @@ fn issue(
     core: &Core,
     user_id: &str,
     session_id: &str,
-    refresh_token: String,
+    refresh_token: Option<String>,
     refresh_expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<IssuedSession> {

@@ -160,15 +160,17 @@ pub async fn delete_session(
 }
 
 fn token_response(req: &HttpRequest, state: &AppState, issued: IssuedSession) -> HttpResponse {
-    let cookie = refresh_cookie(
-        req,
-        state,
-        issued.refresh_token,
-        issued.refresh_expires_at,
-        state.core.now(),
-    );
-    HttpResponse::Ok()
-        .cookie(cookie)
+    let mut response = HttpResponse::Ok();
+    if let Some(token) = issued.refresh_token {
+        response.cookie(refresh_cookie(
+            req,
+            state,
+            token,
+            issued.refresh_expires_at,
+            state.core.now(),
+        ));
+    }
+    response
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(TokenResponse {
             access_token: SecretText::new(issued.access_token),
