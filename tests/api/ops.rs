@@ -112,3 +112,41 @@ fn postgres_address(url: &str) -> std::net::SocketAddr {
     };
     format!("{host}:{port}").parse().unwrap()
 }
+
+#[tokio::test]
+async fn head_answers_as_get_does_without_a_body() {
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    let get = app
+        .http()
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&admin.access_token)
+        .send()
+        .await
+        .unwrap();
+    let head = app
+        .http()
+        .head(app.url("/api/v1/me"))
+        .bearer_auth(&admin.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 200);
+    assert_eq!(
+        head.headers().get("content-type"),
+        get.headers().get("content-type")
+    );
+    assert!(head.bytes().await.unwrap().is_empty());
+    // Without credentials HEAD is refused as GET is; a write route still refuses it.
+    let anonymous = app.http().head(app.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let health = app.http().head(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let login = app
+        .http()
+        .head(app.url("/api/v1/auth/login"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 405);
+}

@@ -33,6 +33,12 @@ pub async fn request_context(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
+    let mut req = req;
+    // HEAD is GET without a body (RFC 9110 §9.3.2): it is routed as GET, and the HTTP layer,
+    // which remembers the method on the wire, sends the headers only.
+    if req.method() == actix_web::http::Method::HEAD {
+        req.head_mut().method = actix_web::http::Method::GET;
+    }
     let started = Instant::now();
     let request_id = req
         .extensions()
