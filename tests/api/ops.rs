@@ -150,3 +150,34 @@ async fn head_answers_as_get_does_without_a_body() {
         .unwrap();
     assert_eq!(login.status(), 405);
 }
+
+#[tokio::test]
+async fn with_a_metrics_token_only_its_bearer_reads_the_metrics() {
+    let app = spawn_app_with(Options {
+        configure: Some(Box::new(|c| {
+            c.metrics_token = Some("scrape-me-please".to_owned().into());
+        })),
+        ..Options::default()
+    })
+    .await;
+    let url = app.url("/metrics");
+    let anonymous = app.http().get(&url).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let wrong = app
+        .http()
+        .get(&url)
+        .bearer_auth("scrape-me-pleasf")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let right = app
+        .http()
+        .get(&url)
+        .bearer_auth("scrape-me-please")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), 200);
+    assert!(right.text().await.unwrap().contains("gmac_"));
+}

@@ -127,6 +127,9 @@ pub struct Config {
     pub shutdown_timeout_secs: u32,
     /// Worker threads; 0 means one per CPU.
     pub workers: usize,
+    /// When set, `/metrics` answers only `Authorization: Bearer <this>` (a Prometheus
+    /// `bearer_token`); unset, it is open, for a scraper on a private network.
+    pub metrics_token: Option<SecretString>,
     /// `GMAC_*` environment variables that name no setting (other tools share the prefix, so
     /// they are reported, not fatal).
     #[serde(skip)]
@@ -160,6 +163,7 @@ impl Default for Config {
             db_startup_timeout_secs: 30,
             shutdown_timeout_secs: 30,
             workers: 0,
+            metrics_token: None,
             ignored_env: Vec::new(),
         }
     }
@@ -182,7 +186,8 @@ impl std::fmt::Debug for Config {
 }
 
 /// Settings that are strings whatever they look like.
-const STRING_KEYS: [&str; 11] = [
+const STRING_KEYS: [&str; 12] = [
+    "metrics_token",
     "public_url",
     "smtp_url",
     "mail_from",
@@ -197,7 +202,7 @@ const STRING_KEYS: [&str; 11] = [
 ];
 
 /// Every top-level setting, as named in a file or (upper-cased) after `GMAC_`.
-const KNOWN_KEYS: [&str; 25] = [
+const KNOWN_KEYS: [&str; 26] = [
     "bind",
     "database_url",
     "data_dir",
@@ -222,6 +227,7 @@ const KNOWN_KEYS: [&str; 25] = [
     "db_startup_timeout_secs",
     "shutdown_timeout_secs",
     "workers",
+    "metrics_token",
     "config",
 ];
 

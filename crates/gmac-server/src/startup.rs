@@ -126,6 +126,11 @@ impl Application {
             trust_forwarded_for: config.trust_forwarded_for,
             openapi_json: Arc::new(crate::openapi::to_pretty_json(&api)?),
             routes: Arc::new(RouteTable::from_openapi(&api)),
+            metrics_token_hash: config.metrics_token.as_ref().map(|t| {
+                use secrecy::ExposeSecret as _;
+                use sha2::Digest as _;
+                sha2::Sha256::digest(t.expose_secret().as_bytes()).into()
+            }),
         });
         let limiter = web::Data::new(ApiRateLimiter::new(
             config.rate_limit,

@@ -22,4 +22,6 @@ pub struct AppState {
     pub openapi_json: Arc<String>,
     /// Known paths and their methods, to tell 404 from 405.
     pub routes: Arc<RouteTable>,
+    /// SHA-256 of the token `/metrics` requires, if any.
+    pub metrics_token_hash: Option<[u8; 32]>,
 }

@@ -43,15 +43,39 @@ pub async fn get_readiness(state: web::Data<AppState>) -> Result<web::Json<Readi
     }
 }
 
-/// Prometheus metrics in the text exposition format.
+/// Prometheus metrics in the text exposition format. Open unless `metrics_token` is set; then
+/// it needs `Authorization: Bearer <metrics_token>`.
 #[utoipa::path(
     tag = "operations",
-    responses((status = 200, description = "Metrics", content_type = "text/plain; version=0.0.4", body = String))
+    responses(
+        (status = 200, description = "Metrics", content_type = "text/plain; version=0.0.4", body = String),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+    )
 )]
 #[get("/metrics")]
-pub async fn get_metrics(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
+pub async fn get_metrics(
+    state: web::Data<AppState>,
+    request: actix_web::HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(expected) = &state.metrics_token_hash {
+        use sha2::Digest as _;
+        let presented = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|t| <[u8; 32]>::from(sha2::Sha256::digest(t.trim().as_bytes())));
+        // Digests of equal length compared whole: no timing hint about the token.
+        if presented.as_ref() != Some(expected) {
+            return Err(ApiError::new(ErrorCode::Unauthorized)
+                .detail(
+                    "/metrics needs the metrics token: Authorization: Bearer <GMAC_METRICS_TOKEN>.",
+                )
+                .header(header::WWW_AUTHENTICATE, r#"Bearer realm="gmac-metrics""#));
+        }
+    }
+    Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(crate::metrics::render(&state.core))
+        .body(crate::metrics::render(&state.core)))
 }
