@@ -504,3 +504,89 @@ async fn a_file_uploaded_in_a_form_imports_like_a_body_and_keeps_its_name() {
     assert!(!created);
     assert_eq!(again.id, import.id);
 }
+
+#[tokio::test]
+async fn reports_filter_by_tag_and_by_project() {
+    let app = spawn_app().await;
+    let (admin, client_id) = admin_with_client(&app).await;
+    let file = "BilledCost,EffectiveCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ServiceName,SubAccountId,Tags\n\
+        10,10,USD,2024-09-01T00:00:00Z,2024-09-02T00:00:00Z,Usage,EC2,a1,\"{\"\"project\"\":\"\"web\"\",\"\"env\"\":\"\"prod\"\"}\"\n\
+        4,4,USD,2024-09-02T00:00:00Z,2024-09-03T00:00:00Z,Usage,S3,a1,\"{\"\"project\"\":\"\"web\"\",\"\"env\"\":\"\"dev\"\"}\"\n\
+        7,7,USD,2024-09-02T00:00:00Z,2024-09-03T00:00:00Z,Usage,EC2,a1,\"{\"\"project\"\":\"\"batch\"\",\"\"env\"\":\"\"prod\"\"}\"\n\
+        1,1,USD,2024-09-03T00:00:00Z,2024-09-04T00:00:00Z,Usage,EC2,a1,\n";
+    admin
+        .client
+        .import_costs(&params(&client_id), file.as_bytes().to_vec())
+        .await
+        .unwrap();
+    let web = admin
+        .client
+        .create_project(&gmac_types::NewProject {
+            client_id: client_id.clone(),
+            name: "web".into(),
+            description: None,
+        })
+        .await
+        .unwrap();
+    let total = |query: CostQuery| {
+        let admin = &admin;
+        async move { admin.client.costs(&query).await.map(|r| r.total) }
+    };
+    let prod = CostQuery {
+        tag: Some("env=prod".into()),
+        ..september()
+    };
+    assert_eq!(total(prod.clone()).await.unwrap(), Decimal::from(17));
+    let by_service = admin
+        .client
+        .costs(&CostQuery {
+            group_by: Some("service".into()),
+            ..prod
+        })
+        .await
+        .unwrap();
+    assert_eq!(by_service.groups.len(), 1, "only EC2 runs in prod");
+    let project = CostQuery {
+        project_id: Some(web.id.clone()),
+        ..september()
+    };
+    assert_eq!(total(project.clone()).await.unwrap(), Decimal::from(14));
+    assert_eq!(
+        total(CostQuery {
+            tag: Some("env=prod".into()),
+            ..project
+        })
+        .await
+        .unwrap(),
+        Decimal::from(10)
+    );
+    // Malformed or meaningless filters are field errors, not empty reports.
+    for (query, pointer) in [
+        (
+            CostQuery {
+                tag: Some("env".into()),
+                ..september()
+            },
+            "/tag",
+        ),
+        (
+            CostQuery {
+                project_id: Some("no-such-project".into()),
+                ..september()
+            },
+            "/project_id",
+        ),
+        (
+            CostQuery {
+                tag: Some("env=prod".into()),
+                group_by: Some("user".into()),
+                ..september()
+            },
+            "/tag",
+        ),
+    ] {
+        let err = admin.client.costs(&query).await.unwrap_err();
+        assert_eq!(err.status(), Some(422));
+        assert_eq!(err.problem().unwrap().errors[0].pointer, pointer);
+    }
+}

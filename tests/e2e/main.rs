@@ -10,6 +10,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use chrono::Datelike;
 use fantoccini::{Client, ClientBuilder, Locator};
 use gmac_tests::{TestApp, spawn_app};
 
@@ -751,4 +752,220 @@ async fn the_cost_dashboard_shows_the_demo_trend_and_the_per_user_view() {
     assert!(people.contains("Unallocated"), "{people}");
     let errors = browser.console_errors().await;
     assert!(errors.is_empty(), "browser console errors: {errors:?}");
+}
+
+#[tokio::test]
+async fn the_reports_page_shows_a_team_month_and_emails_a_scheduled_report() {
+    if !browser_available() {
+        return;
+    }
+    let smtp = gmac_tests::smtp::SmtpServer::start().await;
+    let app = gmac_tests::spawn_app_with(gmac_tests::Options {
+        smtp_url: Some(smtp.url()),
+        ..gmac_tests::Options::default()
+    })
+    .await;
+    let password = "demo password 1234";
+    let admin = gmac_core::services::users::ensure_demo_admin(&app.core, password)
+        .await
+        .unwrap();
+    assert!(
+        gmac_core::services::demo::seed(&app.core, &admin)
+            .await
+            .unwrap()
+    );
+    let email = gmac_core::services::users::DEMO_EMAIL;
+    let people = app
+        .sign_in(email, password)
+        .await
+        .client
+        .cost_people()
+        .await;
+    let platform = people
+        .unwrap()
+        .teams
+        .into_iter()
+        .find(|t| t.name == "Platform")
+        .unwrap();
+    let team = format!("team:{}", platform.id);
+    // The demo's costs run up to yesterday: last month is whole.
+    let first_of_month = chrono::Utc::now().date_naive().with_day(1).unwrap();
+    let last_day = first_of_month.pred_opt().unwrap();
+    let last_month = last_day.format("%Y-%m").to_string();
+
+    let browser = Browser::start(1280, 900).await;
+    sign_in_through_the_form(&browser, &app, email, password).await;
+    browser.wait_for("#user-menu").await;
+    browser
+        .client
+        .goto(&app.url("/costs/reports"))
+        .await
+        .unwrap();
+    let period = browser.wait_for("#report-period").await;
+    assert_eq!(
+        period.prop("value").await.unwrap().as_deref(),
+        Some(last_month.as_str()),
+        "the report opens on last month"
+    );
+    browser
+        .wait_for(&format!("#report-subject option[value=\"{team}\"]"))
+        .await;
+    browser
+        .wait_for("#report-subject")
+        .await
+        .select_by_value(&team)
+        .await
+        .unwrap();
+    browser
+        .client
+        .execute(
+            "const input = document.querySelector('#report-period'); input.value = arguments[0]; \
+             input.dispatchEvent(new Event('change', {bubbles: true}));",
+            vec![serde_json::json!(last_month)],
+        )
+        .await
+        .unwrap();
+    browser.wait_for_text("#report-title", "Platform").await;
+    let shared = browser.client.current_url().await.unwrap();
+    let shared_query = shared.query().unwrap_or_default().to_owned();
+    assert!(
+        shared_query.contains(&format!("period={last_month}"))
+            && shared_query.contains("subject=team"),
+        "the address holds the report: {shared}"
+    );
+
+    let total = browser.text_of("#report-total").await;
+    assert!(
+        total.starts_with('$') && total.chars().any(|c| ('1'..='9').contains(&c)),
+        "a team's month of demo costs: {total}"
+    );
+    let change = browser.text_of("#report-change").await;
+    assert!(!change.trim().is_empty(), "the change on the month before");
+    let services = browser
+        .client
+        .find_all(Locator::Css("#report-services tbody tr[data-service]"))
+        .await
+        .unwrap();
+    assert!(!services.is_empty(), "the team's services are listed");
+    let members = browser.text_of("#report-breakdown").await;
+    assert!(
+        members.contains("Alice Chen") && members.contains("Bruno Diaz"),
+        "the team's members are listed: {members}"
+    );
+    assert!(!members.contains("Chidi Okafor"), "{members}");
+    let bars = browser
+        .client
+        .find_all(Locator::Css("#report-chart [data-day]"))
+        .await
+        .unwrap();
+    assert_eq!(
+        bars.len(),
+        usize::try_from(last_day.day()).unwrap(),
+        "a bar a day of the month"
+    );
+    for button in ["#download-report-pdf", "#download-report-csv"] {
+        browser.wait_for(button).await.click().await.unwrap();
+    }
+
+    // A schedule: an address the server refuses is named under the field, then a good one.
+    browser
+        .type_into("#new-schedule-name", "Platform monthly")
+        .await;
+    browser
+        .wait_for(&format!("#new-schedule-subject option[value=\"{team}\"]"))
+        .await;
+    browser
+        .wait_for("#new-schedule-subject")
+        .await
+        .select_by_value(&team)
+        .await
+        .unwrap();
+    browser
+        .type_into(
+            "#new-schedule-recipients",
+            "ops@example.com, not-an-address",
+        )
+        .await;
+    browser
+        .wait_for("#create-schedule")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("#new-schedule-recipients-error", "not-an-address")
+        .await;
+    browser
+        .type_into(
+            "#new-schedule-recipients",
+            "ops@example.com finance@example.com",
+        )
+        .await;
+    browser
+        .wait_for("#create-schedule")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let row = "#report-schedules tr[data-schedule-name=\"Platform monthly\"]";
+    let text = browser.wait_for_text(row, "Monthly").await;
+    assert!(
+        text.contains("Platform") && text.contains("finance@example.com"),
+        "{text}"
+    );
+    assert!(
+        browser
+            .text_of("#new-schedule-recipients-error")
+            .await
+            .is_empty()
+    );
+
+    // "Send now" mails last month's report to both, with the PDF attached.
+    browser
+        .wait_for(&format!("{row} .send-schedule"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    let delivery = browser
+        .wait_for_text("#schedule-delivery", "emailed to")
+        .await;
+    assert!(
+        delivery.contains("ops@example.com") && delivery.contains("finance@example.com"),
+        "{delivery}"
+    );
+    let mails = smtp.wait_for(2).await;
+    assert_eq!(mails.len(), 2);
+    assert!(
+        mails
+            .iter()
+            .all(|m| m.contains("Cost report: Platform") && m.contains("application/pdf")),
+        "{}",
+        mails[0]
+    );
+    browser.wait_for_text(row, "report").await;
+
+    // The same report on a phone: nothing wider than the screen.
+    let phone = Browser::phone(390, 844).await;
+    sign_in_through_the_form(&phone, &app, email, password).await;
+    phone.wait_for("#user-menu").await;
+    phone.client.goto(shared.as_str()).await.unwrap();
+    phone.wait_for_text("#report-title", "Platform").await;
+    phone.wait_for(row).await;
+    assert_fits(&phone, "the reports page").await;
+
+    // Deleting asks first.
+    browser
+        .wait_for(&format!("{row} .delete-schedule"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser.wait_for("#confirm-ok").await.click().await.unwrap();
+    browser
+        .wait_for_text("#report-schedules-card", "No report is scheduled yet")
+        .await;
+    for errors in [browser.console_errors().await, phone.console_errors().await] {
+        assert!(errors.is_empty(), "browser console errors: {errors:?}");
+    }
 }

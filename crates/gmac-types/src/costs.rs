@@ -129,6 +129,12 @@ pub struct CostQuery {
     /// Only the costs allocated to this team (id).
     #[serde(default)]
     pub team_id: Option<String>,
+    /// Only this project's costs: its client's costs tagged `project=<the project's name>`.
+    #[serde(default)]
+    pub project_id: Option<String>,
+    /// Only the costs carrying this tag, as `KEY=VALUE` (e.g. `env=prod`).
+    #[serde(default)]
+    pub tag: Option<String>,
 }
 
 /// Costs summed, and grouped.

@@ -895,9 +895,34 @@ fn grouping(raw: &str) -> Result<Grouping> {
     })
 }
 
-/// Checks a query's range and grouping; says whether it reads the allocated costs.
-fn check_query(query: &CostQuery) -> Result<(Option<Grouping>, bool)> {
+/// A checked query: its grouping, whether it reads the allocated costs, and its tag filter.
+struct Checked {
+    group: Option<Grouping>,
+    allocated: bool,
+    tag: Option<(String, String)>,
+}
+
+/// Checks a query's range, grouping and filters.
+fn check_query(query: &CostQuery) -> Result<Checked> {
     let mut errors = Vec::new();
+    let tag = match query.tag.as_deref().map(|t| t.split_once('=')) {
+        None => None,
+        Some(Some((key, value)))
+            if is_tag_key(key.trim())
+                && !value.trim().is_empty()
+                && value.chars().count() <= 256 =>
+        {
+            Some((key.trim().to_owned(), value.trim().to_owned()))
+        }
+        Some(_) => {
+            errors.push(FieldError::new(
+                "tag",
+                "invalid_tag",
+                "Give the tag as KEY=VALUE, e.g. env=prod.",
+            ));
+            None
+        }
+    };
     if query.to < query.from {
         errors.push(FieldError::new(
             "to",
@@ -929,16 +954,26 @@ fn check_query(query: &CostQuery) -> Result<(Option<Grouping>, bool)> {
                 "Costs per user or team group by day, month, service, client, user or team.",
             ));
         }
-        if query.account.is_some() {
-            errors.push(FieldError::new(
-                "account",
-                "not_allocated",
-                "Costs per user or team cannot be filtered by account.",
-            ));
+        for (field, given) in [
+            ("account", query.account.is_some()),
+            ("tag", query.tag.is_some()),
+            ("project_id", query.project_id.is_some()),
+        ] {
+            if given {
+                errors.push(FieldError::new(
+                    field,
+                    "not_allocated",
+                    "Costs per user or team cannot be filtered by account, tag or project.",
+                ));
+            }
         }
     }
     if errors.is_empty() {
-        Ok((group, allocated))
+        Ok(Checked {
+            group,
+            allocated,
+            tag,
+        })
     } else {
         Err(Error::Validation(errors))
     }
@@ -961,6 +996,62 @@ fn summed_units(text: Option<&str>) -> Result<i128> {
         .map_err(|_| anyhow::anyhow!("a summed amount is not an integer: {text:?}").into())
 }
 
+/// The rows a query reads: its range, its clients and its filters.
+async fn filters(
+    core: &Core,
+    query: &CostQuery,
+    visible: Option<std::collections::BTreeSet<String>>,
+    tag: Option<&(String, String)>,
+) -> Result<Condition> {
+    let backend = core.db.get_database_backend();
+    let mut condition = Condition::all()
+        .add(col("day").gte(query.from.to_string()))
+        .add(col("day").lte(query.to.to_string()));
+    if let Some(id) = &query.project_id {
+        // Another tenant's project is as unknown as one that does not exist.
+        let project = crate::entities::project::Entity::find_by_id(id)
+            .one(&core.db)
+            .await?
+            .filter(|p| {
+                visible
+                    .as_ref()
+                    .is_none_or(|ids| ids.contains(&p.client_id))
+            })
+            .ok_or_else(|| {
+                Error::Validation(vec![FieldError::new(
+                    "project_id",
+                    "unknown_project",
+                    "There is no project with this id.",
+                )])
+            })?;
+        condition = condition.add(col("client_id").eq(project.client_id.clone()));
+        if let Some(expr) = tag_equals(backend, "project", &project.name) {
+            condition = condition.add(expr);
+        }
+    }
+    if let Some((key, value)) = tag
+        && let Some(expr) = tag_equals(backend, key, value)
+    {
+        condition = condition.add(expr);
+    }
+    if let Some(ids) = visible {
+        condition = condition.add(col("client_id").is_in(ids));
+    }
+    if let Some(service) = &query.service {
+        condition = condition.add(col("service_name").eq(service.clone()));
+    }
+    if let Some(account) = &query.account {
+        condition = condition.add(col("sub_account_id").eq(account.clone()));
+    }
+    if let Some(user) = &query.user_id {
+        condition = condition.add(col("user_id").eq(user.clone()));
+    }
+    if let Some(team) = &query.team_id {
+        condition = condition.add(col("team_id").eq(team.clone()));
+    }
+    Ok(condition)
+}
+
 /// Sums costs from the daily rollups, or from the allocated costs when the query is about
 /// users or teams.
 pub async fn query_costs(core: &Core, actor: &Actor, query: &CostQuery) -> Result<CostReport> {
@@ -977,30 +1068,19 @@ pub async fn query_costs(core: &Core, actor: &Actor, query: &CostQuery) -> Resul
             .visible(Permission::CostsView)
             .client_ids()
     };
-    let (group, allocated) = check_query(query)?;
-    let mut condition = Condition::all()
-        .add(col("day").gte(query.from.to_string()))
-        .add(col("day").lte(query.to.to_string()));
-    if let Some(ids) = visible {
-        condition = condition.add(col("client_id").is_in(ids));
-    }
-    if let Some(service) = &query.service {
-        condition = condition.add(col("service_name").eq(service.clone()));
-    }
-    if let Some(account) = &query.account {
-        condition = condition.add(col("sub_account_id").eq(account.clone()));
-    }
-    if let Some(user) = &query.user_id {
-        condition = condition.add(col("user_id").eq(user.clone()));
-    }
-    if let Some(team) = &query.team_id {
-        condition = condition.add(col("team_id").eq(team.clone()));
-    }
+    let Checked {
+        group,
+        allocated,
+        tag,
+    } = check_query(query)?;
+    let backend = core.db.get_database_backend();
+    let condition = filters(core, query, visible, tag.as_ref()).await?;
+    let needs_tags = tag.is_some() || query.project_id.is_some();
     let key_expr = match &group {
         None => Expr::val(""),
         Some(Grouping::Column(name)) => col(name),
         Some(Grouping::Month) => Expr::cust("substr(day, 1, 7)"),
-        Some(Grouping::Tag(key)) => tag_expr(core.db.get_database_backend(), key),
+        Some(Grouping::Tag(key)) => tag_expr(backend, key),
         Some(Grouping::User) => col("user_id"),
         Some(Grouping::Team) => col("team_id"),
     };
@@ -1019,7 +1099,7 @@ pub async fn query_costs(core: &Core, actor: &Actor, query: &CostQuery) -> Resul
             query.currency.as_deref(),
         )
         .await?
-    } else if group.as_ref().is_none_or(Grouping::summarized) {
+    } else if !needs_tags && group.as_ref().is_none_or(Grouping::summarized) {
         // Most reports: the coarse rollup, a fraction of the rows.
         sum_groups(
             &core.db,
