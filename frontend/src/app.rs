@@ -25,6 +25,7 @@ use crate::pages::costs::accounts::CloudAccountsPage;
 use crate::pages::costs::allocation::AllocationPage;
 use crate::pages::costs::budgets::BudgetsPage;
 use crate::pages::costs::budgets::detail::BudgetPage;
+use crate::pages::costs::reports::ReportsPage;
 use crate::pages::home::HomePage;
 use crate::pages::hub::{AreaGate, HubPage, SectionGate};
 use crate::pages::invite::InvitePage;
@@ -144,6 +145,10 @@ fn AppRoutes() -> impl IntoView {
                     <Route
                         path=path!("costs/budgets/:id")
                         view=|| view! { <AreaGate area=Area::Costs><BudgetPage /></AreaGate> }
+                    />
+                    <Route
+                        path=path!("costs/reports")
+                        view=|| view! { <AreaGate area=Area::Costs><ReportsPage /></AreaGate> }
                     />
                     <Route
                         path=path!("costs/allocation")

@@ -102,12 +102,19 @@ fn sees_costs(reach: &Reach) -> bool {
 }
 
 /// The sections of Costs (the dashboard is the area's own page).
-pub const COSTS_SECTIONS: [Section; 3] = [
+pub const COSTS_SECTIONS: [Section; 4] = [
     Section {
         label: "Budgets",
         path: "/costs/budgets",
         icon: IconName::Target,
         summary: "Limits per client, project, person or team, with alerts before they are reached.",
+        visible: sees_costs,
+    },
+    Section {
+        label: "Reports",
+        path: "/costs/reports",
+        icon: IconName::Mail,
+        summary: "A month of costs per person, team or everything, as PDF or CSV or emailed on a schedule.",
         visible: sees_costs,
     },
     Section {

@@ -754,19 +754,17 @@ async fn the_cost_dashboard_shows_the_demo_trend_and_the_per_user_view() {
     assert!(errors.is_empty(), "browser console errors: {errors:?}");
 }
 
-#[tokio::test]
-async fn the_reports_page_shows_a_team_month_and_emails_a_scheduled_report() {
-    if !browser_available() {
-        return;
-    }
-    let smtp = gmac_tests::smtp::SmtpServer::start().await;
+const DEMO_PASSWORD: &str = "demo password 1234";
+
+/// gmac in demo mode (Demo Corp: 5 people, 3 teams, 90 days of costs up to yesterday), mailing
+/// through `smtp`.
+async fn demo_app_with_mail(smtp: &gmac_tests::smtp::SmtpServer) -> TestApp {
     let app = gmac_tests::spawn_app_with(gmac_tests::Options {
         smtp_url: Some(smtp.url()),
         ..gmac_tests::Options::default()
     })
     .await;
-    let password = "demo password 1234";
-    let admin = gmac_core::services::users::ensure_demo_admin(&app.core, password)
+    let admin = gmac_core::services::users::ensure_demo_admin(&app.core, DEMO_PASSWORD)
         .await
         .unwrap();
     assert!(
@@ -774,33 +772,18 @@ async fn the_reports_page_shows_a_team_month_and_emails_a_scheduled_report() {
             .await
             .unwrap()
     );
-    let email = gmac_core::services::users::DEMO_EMAIL;
-    let people = app
-        .sign_in(email, password)
-        .await
-        .client
-        .cost_people()
-        .await;
-    let platform = people
-        .unwrap()
-        .teams
-        .into_iter()
-        .find(|t| t.name == "Platform")
-        .unwrap();
-    let team = format!("team:{}", platform.id);
-    // The demo's costs run up to yesterday: last month is whole.
-    let first_of_month = chrono::Utc::now().date_naive().with_day(1).unwrap();
-    let last_day = first_of_month.pred_opt().unwrap();
-    let last_month = last_day.format("%Y-%m").to_string();
+    app
+}
 
-    let browser = Browser::start(1280, 900).await;
-    sign_in_through_the_form(&browser, &app, email, password).await;
-    browser.wait_for("#user-menu").await;
-    browser
-        .client
-        .goto(&app.url("/costs/reports"))
-        .await
-        .unwrap();
+/// Picks `team` (`team:<id>`, the Platform team) and last month (which ends on `last_day`) on
+/// the reports page and checks what it shows; returns the page's address, which holds the
+/// report.
+async fn show_the_team_report(
+    browser: &Browser,
+    team: &str,
+    last_day: chrono::NaiveDate,
+) -> url::Url {
+    let last_month = last_day.format("%Y-%m").to_string();
     let period = browser.wait_for("#report-period").await;
     assert_eq!(
         period.prop("value").await.unwrap().as_deref(),
@@ -813,7 +796,7 @@ async fn the_reports_page_shows_a_team_month_and_emails_a_scheduled_report() {
     browser
         .wait_for("#report-subject")
         .await
-        .select_by_value(&team)
+        .select_by_value(team)
         .await
         .unwrap();
     browser
@@ -827,10 +810,9 @@ async fn the_reports_page_shows_a_team_month_and_emails_a_scheduled_report() {
         .unwrap();
     browser.wait_for_text("#report-title", "Platform").await;
     let shared = browser.client.current_url().await.unwrap();
-    let shared_query = shared.query().unwrap_or_default().to_owned();
+    let query = shared.query().unwrap_or_default();
     assert!(
-        shared_query.contains(&format!("period={last_month}"))
-            && shared_query.contains("subject=team"),
+        query.contains(&format!("period={last_month}")) && query.contains("subject=team"),
         "the address holds the report: {shared}"
     );
 
@@ -863,11 +845,12 @@ async fn the_reports_page_shows_a_team_month_and_emails_a_scheduled_report() {
         usize::try_from(last_day.day()).unwrap(),
         "a bar a day of the month"
     );
-    for button in ["#download-report-pdf", "#download-report-csv"] {
-        browser.wait_for(button).await.click().await.unwrap();
-    }
+    shared
+}
 
-    // A schedule: an address the server refuses is named under the field, then a good one.
+/// Schedules the team's report through the form: an address the server refuses is named
+/// under the field, then good ones. Returns the schedule's row.
+async fn schedule_the_team_report(browser: &Browser, team: &str) -> &'static str {
     browser
         .type_into("#new-schedule-name", "Platform monthly")
         .await;
@@ -877,7 +860,7 @@ async fn the_reports_page_shows_a_team_month_and_emails_a_scheduled_report() {
     browser
         .wait_for("#new-schedule-subject")
         .await
-        .select_by_value(&team)
+        .select_by_value(team)
         .await
         .unwrap();
     browser
@@ -919,6 +902,47 @@ async fn the_reports_page_shows_a_team_month_and_emails_a_scheduled_report() {
             .await
             .is_empty()
     );
+    row
+}
+
+#[tokio::test]
+async fn the_reports_page_shows_a_team_month_and_emails_a_scheduled_report() {
+    if !browser_available() {
+        return;
+    }
+    let smtp = gmac_tests::smtp::SmtpServer::start().await;
+    let app = demo_app_with_mail(&smtp).await;
+    let email = gmac_core::services::users::DEMO_EMAIL;
+    let people = app
+        .sign_in(email, DEMO_PASSWORD)
+        .await
+        .client
+        .cost_people()
+        .await;
+    let platform = people
+        .unwrap()
+        .teams
+        .into_iter()
+        .find(|t| t.name == "Platform")
+        .unwrap();
+    let team = format!("team:{}", platform.id);
+    // The demo's costs run up to yesterday: last month is whole.
+    let first_of_month = chrono::Utc::now().date_naive().with_day(1).unwrap();
+    let last_day = first_of_month.pred_opt().unwrap();
+
+    let browser = Browser::start(1280, 900).await;
+    sign_in_through_the_form(&browser, &app, email, DEMO_PASSWORD).await;
+    browser.wait_for("#user-menu").await;
+    browser
+        .client
+        .goto(&app.url("/costs/reports"))
+        .await
+        .unwrap();
+    let shared = show_the_team_report(&browser, &team, last_day).await;
+    for button in ["#download-report-pdf", "#download-report-csv"] {
+        browser.wait_for(button).await.click().await.unwrap();
+    }
+    let row = schedule_the_team_report(&browser, &team).await;
 
     // "Send now" mails last month's report to both, with the PDF attached.
     browser
@@ -947,7 +971,7 @@ async fn the_reports_page_shows_a_team_month_and_emails_a_scheduled_report() {
 
     // The same report on a phone: nothing wider than the screen.
     let phone = Browser::phone(390, 844).await;
-    sign_in_through_the_form(&phone, &app, email, password).await;
+    sign_in_through_the_form(&phone, &app, email, DEMO_PASSWORD).await;
     phone.wait_for("#user-menu").await;
     phone.client.goto(shared.as_str()).await.unwrap();
     phone.wait_for_text("#report-title", "Platform").await;
@@ -965,7 +989,13 @@ async fn the_reports_page_shows_a_team_month_and_emails_a_scheduled_report() {
     browser
         .wait_for_text("#report-schedules-card", "No report is scheduled yet")
         .await;
-    for errors in [browser.console_errors().await, phone.console_errors().await] {
-        assert!(errors.is_empty(), "browser console errors: {errors:?}");
-    }
+    // The refused address above was an expected 422.
+    let mut errors = browser.console_errors().await;
+    errors.retain(|e| {
+        !e.contains(
+            "report-schedules - Failed to load resource: the server responded with a status of 422",
+        )
+    });
+    errors.extend(phone.console_errors().await);
+    assert!(errors.is_empty(), "browser console errors: {errors:?}");
 }

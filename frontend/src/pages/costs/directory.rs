@@ -1,22 +1,17 @@
 //! Who and what the cost pages name and offer: clients, projects, users and teams, by name.
 //!
-//! Listing users needs `users.manage`, which a billing manager lacks; then the people come
-//! from the costs themselves (the users and teams costs are allocated to, with their names),
-//! so budgets and rules can still be made for them.
+//! The people come from `GET /costs/people`, which anyone who sees costs may read (listing
+//! users needs `users.manage`, which a billing manager lacks), so budgets, rules and reports
+//! can be made for them.
 
-use chrono::Days;
 use gmac_types::{
-    BudgetScope, Client, CostQuery, ListQuery, Permission, Project, ProjectListQuery, Subject,
-    SubjectKind,
+    BudgetScope, Client, CostPerson, ListQuery, Project, ProjectListQuery, Subject, SubjectKind,
 };
 use leptos::prelude::*;
 
 use crate::components::scope::short_id;
 use crate::pages::costs::forms::Choice;
 use crate::state::Auth;
-
-/// How far back the costs are read for names when users cannot be listed.
-const NAMES_LOOK_BACK: u64 = 365;
 
 /// A user or team by name.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,16 +44,14 @@ impl CostDirectory {
             limit: Some(ListQuery::MAX_LIMIT),
             ..ListQuery::default()
         };
-        let clients = {
-            let all = all.clone();
-            auth.call(move |c| {
+        let clients = auth
+            .call(move |c| {
                 let all = all.clone();
                 async move { c.list_clients(&all).await }
             })
             .await
             .map(|p| p.items)
-            .unwrap_or_default()
-        };
+            .unwrap_or_default();
         let projects = auth
             .call(|c| async move {
                 c.list_projects(&ProjectListQuery {
@@ -70,59 +63,23 @@ impl CostDirectory {
             .await
             .map(|p| p.items)
             .unwrap_or_default();
-        let manages_users = auth.can_untracked(Permission::UsersManage);
-        // Only those who manage users may list them; asking anyway would be refused.
-        let listed_users = if manages_users {
-            let all = all.clone();
-            auth.call(move |c| {
-                let all = all.clone();
-                async move { c.list_users(&all).await }
-            })
+        // Everyone who may see costs may name the people they are allocated to, also without
+        // `users.manage` (a billing manager).
+        let people = auth
+            .call(|c| async move { c.cost_people().await })
             .await
-            .ok()
-            .map(|page| {
-                page.items
-                    .into_iter()
-                    .map(|u| Named {
-                        id: u.id,
-                        name: u.display_name,
-                        detail: Some(u.email),
-                    })
-                    .collect::<Vec<_>>()
-            })
-        } else {
-            None
-        };
-        let mut teams: Vec<Named> = auth
-            .call(move |c| {
-                let all = all.clone();
-                async move { c.list_teams(&all).await }
-            })
-            .await
-            .map(|page| {
-                page.items
-                    .into_iter()
-                    .map(|t| Named {
-                        id: t.id,
-                        name: t.name,
-                        detail: None,
-                    })
-                    .collect()
-            })
             .unwrap_or_default();
-        let users = match listed_users {
-            Some(users) => users,
-            None => allocated(auth, "user").await,
+        let named = |list: Vec<CostPerson>| -> Vec<Named> {
+            list.into_iter()
+                .map(|p| Named {
+                    id: p.id,
+                    name: p.name,
+                    detail: p.email,
+                })
+                .collect()
         };
-        if !manages_users {
-            // Without `users.manage` the list has only the user's own teams.
-            for team in allocated(auth, "team").await {
-                if !teams.iter().any(|t| t.id == team.id) {
-                    teams.push(team);
-                }
-            }
-            teams.sort_by_key(|t| t.name.to_lowercase());
-        }
+        let users = named(people.users);
+        let teams = named(people.teams);
         Self {
             clients,
             projects,
@@ -219,39 +176,6 @@ impl CostDirectory {
             })
             .collect()
     }
-}
-
-/// The users or teams (`group` is `user` or `team`) that costs were allocated to in the last
-/// year, by name.
-async fn allocated(auth: Auth, group: &'static str) -> Vec<Named> {
-    let today = crate::js::now().date_naive();
-    let query = CostQuery {
-        from: today
-            .checked_sub_days(Days::new(NAMES_LOOK_BACK))
-            .unwrap_or(today),
-        to: today,
-        group_by: Some(group.to_owned()),
-        ..CostQuery::default()
-    };
-    let report = auth
-        .call(move |c| {
-            let query = query.clone();
-            async move { c.costs(&query).await }
-        })
-        .await;
-    let mut named: Vec<Named> = report
-        .map(|r| r.groups)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|g| g.key != "unallocated" && g.key != "(none)" && !g.key.is_empty())
-        .map(|g| Named {
-            name: g.label.clone().unwrap_or_else(|| short_id(&g.key)),
-            id: g.key,
-            detail: None,
-        })
-        .collect();
-    named.sort_by_key(|n| n.name.to_lowercase());
-    named
 }
 
 /// The directory, loaded once for the page (empty until it arrives).

@@ -20,6 +20,7 @@ pub mod latest;
 pub mod meter;
 pub mod overview;
 pub mod people;
+pub mod reports;
 pub mod services;
 pub mod tabs;
 pub mod trend;

@@ -60,11 +60,14 @@ pub fn label_stride(count: usize, room: usize) -> usize {
     count.div_ceil(room.max(1)).max(1)
 }
 
-/// The trend chart, `svg#cost-trend`.
+/// The trend chart, `svg#cost-trend` (or the `id` given).
 #[component]
 pub fn TrendChart(
     /// The bars, in order.
     points: Vec<Point>,
+    /// The chart's `id`.
+    #[prop(default = "cost-trend")]
+    id: &'static str,
     /// The currency of the amounts.
     currency: String,
     /// The bars are months (`data-month`), not days (`data-day`).
@@ -147,7 +150,8 @@ pub fn TrendChart(
     let chart = move || {
         let width = width.get().max(240.0);
         points.with_value(|points| {
-            currency.with_value(|currency| draw(points, currency, width, monthly, active, tab_stop))
+            currency
+                .with_value(|currency| draw(points, currency, width, monthly, active, tab_stop, id))
         })
     };
     view! {
@@ -179,6 +183,7 @@ fn draw(
     monthly: bool,
     active: RwSignal<Option<usize>>,
     tab_stop: RwSignal<usize>,
+    id: &'static str,
 ) -> AnyView {
     let max = points
         .iter()
@@ -303,7 +308,7 @@ fn draw(
 
     view! {
         <svg
-            id="cost-trend"
+            id=id
             class="trend-chart"
             width=width
             height=HEIGHT

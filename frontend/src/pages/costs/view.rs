@@ -211,7 +211,7 @@ impl CostView {
 
 /// `text` for a query value: unreserved characters as they are, the rest percent-encoded
 /// (without the browser, so it also runs in tests).
-fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for byte in text.bytes() {
         if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
