@@ -536,6 +536,34 @@ async fn a_billing_manager_who_cannot_list_users_can_name_them_for_costs() {
         vec!["Platform"]
     );
     assert!(people.users.iter().any(|u| u.id == w.ana));
+
+    // Someone who only views costs gets names, not addresses; a deactivated user is still
+    // named (their past costs are theirs) and marked.
+    w.admin
+        .client
+        .update_user(
+            &w.sameer,
+            &gmac_types::UserPatch {
+                status: Some(gmac_types::UserStatus::Disabled),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let viewer = w
+        .app
+        .user_with_role(
+            &w.admin,
+            "viewer@example.com",
+            "viewer",
+            gmac_types::Scope::Global,
+        )
+        .await;
+    let seen = viewer.client.cost_people().await.unwrap();
+    assert!(seen.users.iter().all(|u| u.email.is_none()));
+    let sameer = seen.users.iter().find(|u| u.id == w.sameer).unwrap();
+    assert_eq!((sameer.name.as_str(), sameer.active), ("Sameer", false));
+    assert!(seen.users.iter().find(|u| u.id == w.ana).unwrap().active);
 }
 
 #[tokio::test]

@@ -197,8 +197,10 @@ pub struct CostPerson {
     pub id: String,
     /// The display name (a user's) or the name (a team's).
     pub name: String,
-    /// A user's email (absent for teams).
+    /// A user's email, for those who manage costs (absent for teams and for everyone else).
     pub email: Option<String>,
+    /// False for a deactivated user, whose past costs are still theirs.
+    pub active: bool,
 }
 
 /// Everyone costs can be allocated to, by name: what `GET /costs/people` answers to anyone with
@@ -206,7 +208,7 @@ pub struct CostPerson {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CostPeople {
-    /// Active users, by name.
+    /// Users, by name (deactivated ones too: past costs still name them).
     pub users: Vec<CostPerson>,
     /// Teams, by name.
     pub teams: Vec<CostPerson>,

@@ -830,23 +830,27 @@ pub async fn unassign_resource(
     Ok(())
 }
 
-/// Everyone costs can be allocated to, by name. Needs `costs.view` somewhere: budgets, rules
-/// and reports name people even for those who may not manage users.
+/// Everyone costs can be allocated to, by name (users' emails only for those who manage
+/// costs). Needs `costs.view` somewhere: budgets, rules and reports name people even for those
+/// who may not manage users.
 pub async fn people(core: &Core, actor: &Actor) -> Result<gmac_types::CostPeople> {
     actor.ensure_enrolled()?;
     if !actor.permissions.can_anywhere(Permission::CostsView) {
         return Err(Error::Forbidden);
     }
+    // Emails tell people apart when budgets, rules and schedules are made; those who only
+    // view costs get names.
+    let emails = actor.permissions.can_anywhere(Permission::CostsManage);
     let users = user::Entity::find()
-        .filter(user::Column::Status.eq(user::STATUS_ACTIVE))
         .order_by_asc(user::Column::DisplayName)
         .all(&core.db)
         .await?
         .into_iter()
         .map(|u| gmac_types::CostPerson {
+            active: u.status == user::STATUS_ACTIVE,
             id: u.id,
             name: u.display_name,
-            email: Some(u.email),
+            email: emails.then_some(u.email),
         })
         .collect();
     let teams = team::Entity::find()
@@ -858,6 +862,7 @@ pub async fn people(core: &Core, actor: &Actor) -> Result<gmac_types::CostPeople
             id: t.id,
             name: t.name,
             email: None,
+            active: true,
         })
         .collect();
     Ok(gmac_types::CostPeople { users, teams })

@@ -22,6 +22,8 @@ pub struct Named {
     pub name: String,
     /// More, to tell people apart (a user's email).
     pub detail: Option<String>,
+    /// False for a deactivated user: named, but not offered for new budgets and rules.
+    pub active: bool,
 }
 
 /// The clients, projects, users and teams the user may pick from.
@@ -75,6 +77,7 @@ impl CostDirectory {
                     id: p.id,
                     name: p.name,
                     detail: p.email,
+                    active: p.active,
                 })
                 .collect()
         };
@@ -163,10 +166,11 @@ impl CostDirectory {
             .collect()
     }
 
-    /// The users or teams as choices (users with their email).
+    /// The active users or the teams as choices (users with their email).
     pub fn subject_choices(&self, kind: SubjectKind) -> Vec<Choice> {
         self.subjects(kind)
             .iter()
+            .filter(|s| s.active)
             .map(|s| {
                 let label = match &s.detail {
                     Some(detail) => format!("{} ({detail})", s.name),

@@ -283,6 +283,7 @@ pub fn OutcomeFields(
                                 let users = d
                                     .users
                                     .iter()
+                                    .filter(|u| u.active)
                                     .map(|u| checkbox(format!("user:{}", u.id), u.name.clone()))
                                     .collect_view();
                                 let teams = d

@@ -67,7 +67,7 @@ pub fn SubjectOptions(
                     let selected = mine.clone();
                     view! {
                         <option value=mine prop:selected=move || value.with(|v| *v == selected)>
-                            {s.name.clone()}
+                            {if s.active { s.name.clone() } else { format!("{} (deactivated)", s.name) }}
                         </option>
                     }
                 })
