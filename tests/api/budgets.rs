@@ -380,3 +380,71 @@ async fn a_budget_forecasts_as_the_cost_forecast_does_and_shows_the_months_befor
         ]
     );
 }
+
+#[tokio::test]
+async fn deleting_a_project_deletes_its_budgets_and_the_others_are_still_checked() {
+    let smtp = SmtpServer::start().await;
+    let (app, admin, client_id) = app_on((2024, 9, 30), Some(&smtp)).await;
+    let project = admin
+        .client
+        .create_project(&gmac_types::NewProject {
+            client_id: client_id.clone(),
+            name: "web".into(),
+            description: None,
+        })
+        .await
+        .unwrap();
+    let budget = |name: &str, scope: BudgetScope| NewBudget {
+        name: name.into(),
+        scope,
+        period: BudgetPeriod::Monthly,
+        amount: Decimal::TEN,
+        currency: None,
+        thresholds: Some(vec![threshold(100)]),
+        notify: None,
+    };
+    admin
+        .client
+        .create_budget(&budget(
+            "Web",
+            BudgetScope::Project {
+                id: project.id.clone(),
+            },
+        ))
+        .await
+        .unwrap();
+    admin
+        .client
+        .create_budget(&budget(
+            "Acme",
+            BudgetScope::Client {
+                id: client_id.clone(),
+            },
+        ))
+        .await
+        .unwrap();
+    admin
+        .client
+        .delete_project(&project.id, None)
+        .await
+        .unwrap();
+    let names: Vec<String> = admin
+        .client
+        .list_budgets()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|b| b.name)
+        .collect();
+    assert_eq!(names, vec!["Acme".to_owned()]);
+    import(
+        &admin,
+        &client_id,
+        focus(&[(sept(3), "EC2", "acct-1", Decimal::from(12))]),
+    )
+    .await;
+    let mails = smtp.wait_for(1).await;
+    assert_eq!(mails.len(), 1, "the client's budget alerted");
+    assert!(mails[0].contains("Acme"));
+    drop(app);
+}

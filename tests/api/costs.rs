@@ -412,7 +412,7 @@ async fn bad_report_parameters_get_field_errors() {
 }
 
 #[tokio::test]
-async fn deleting_a_client_deletes_its_costs() {
+async fn deleting_a_client_deletes_its_costs_budgets_and_report_schedules() {
     let app = spawn_app().await;
     let (admin, client_id) = admin_with_client(&app).await;
     admin
@@ -420,11 +420,47 @@ async fn deleting_a_client_deletes_its_costs() {
         .import_costs(&params(&client_id), sample())
         .await
         .unwrap();
+    admin
+        .client
+        .create_budget(&gmac_types::NewBudget {
+            name: "Acme monthly".into(),
+            scope: gmac_types::BudgetScope::Client {
+                id: client_id.clone(),
+            },
+            period: gmac_types::BudgetPeriod::Monthly,
+            amount: Decimal::from(100),
+            currency: None,
+            thresholds: None,
+            notify: Some(Vec::new()),
+        })
+        .await
+        .unwrap();
+    admin
+        .client
+        .create_report_schedule(&gmac_types::NewReportSchedule {
+            name: "Acme report".into(),
+            subject: None,
+            client_id: Some(client_id.clone()),
+            cadence: gmac_types::ReportCadence::Monthly,
+            format: gmac_types::ReportFormat::Pdf,
+            recipients: vec!["cfo@example.com".into()],
+        })
+        .await
+        .unwrap();
     admin.client.delete_client(&client_id, None).await.unwrap();
     assert_eq!(counts(&app).await, (0, 0, 0));
     assert_eq!(
         admin.client.costs(&september()).await.unwrap().total,
         Decimal::ZERO
+    );
+    assert!(admin.client.list_budgets().await.unwrap().is_empty());
+    assert!(
+        admin
+            .client
+            .list_report_schedules()
+            .await
+            .unwrap()
+            .is_empty()
     );
 }
 

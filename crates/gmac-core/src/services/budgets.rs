@@ -593,7 +593,14 @@ pub async fn list_alerts(core: &Core, actor: &Actor) -> Result<Vec<BudgetAlert>>
 pub async fn evaluate_budgets(core: &Core) -> Result<usize> {
     let mut raised = 0;
     for row in budget::Entity::find().all(&core.db).await? {
-        let now = standing(core, &row).await?;
+        // One budget that cannot be read must not silence the others.
+        let now = match standing(core, &row).await {
+            Ok(now) => now,
+            Err(err) => {
+                tracing::warn!(budget = %row.id, error = %err, "a budget could not be checked");
+                continue;
+            }
+        };
         let limit = money::from_units(row.amount);
         let at = core.now();
         budget_history::Entity::insert(budget_history::ActiveModel::from(budget_history::Model {

@@ -237,6 +237,16 @@ pub async fn delete_project(
         return Err(Error::PreconditionFailed);
     }
     scope_cleanup::remove_scope(&txn, "project", id, now).await?;
+    // A project's budgets cover nothing once it is gone.
+    let budgets: Vec<String> = crate::entities::budget::Entity::find()
+        .filter(crate::entities::budget::Column::ScopeType.eq("project"))
+        .filter(crate::entities::budget::Column::ScopeId.eq(id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|b| b.id)
+        .collect();
+    crate::services::clients::delete_budgets(&txn, budgets).await?;
     project::Entity::delete_by_id(id).exec(&txn).await?;
     let entry = AuditEntry::success(actor.audit_actor(), "project.delete")
         .target("project", id.to_owned())
