@@ -589,3 +589,51 @@ async fn a_member_leaving_a_team_takes_their_costs_along_at_once() {
         .unwrap();
     assert_eq!(no_team.amount, dec("7"), "Sameer's 5 and the untagged 2");
 }
+
+#[tokio::test]
+async fn costs_per_user_compare_month_over_month() {
+    let w = world((2024, 10, 15), None).await;
+    let report = w
+        .admin
+        .client
+        .costs(&gmac_types::CostQuery {
+            from: day("2024-09-01"),
+            to: day("2024-09-30"),
+            group_by: Some("user".into()),
+            compare: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.total, report.previous_total),
+        (dec("40"), Some(dec("32")))
+    );
+    let rows: Vec<(String, Decimal, Option<Decimal>)> = report
+        .groups
+        .iter()
+        .map(|g| (g.label.clone().unwrap_or_default(), g.amount, g.previous))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("Ana".into(), dec("33"), Some(dec("20"))),
+            ("Sameer".into(), dec("5"), Some(dec("5"))),
+            ("Unallocated".into(), dec("2"), Some(dec("7"))),
+        ]
+    );
+    // Days have no counterpart in the month before.
+    let err = w
+        .admin
+        .client
+        .costs(&gmac_types::CostQuery {
+            from: day("2024-09-01"),
+            to: day("2024-09-30"),
+            group_by: Some("day".into()),
+            compare: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.problem().unwrap().errors[0].pointer, "/compare");
+}

@@ -135,6 +135,11 @@ pub struct CostQuery {
     /// Only the costs carrying this tag, as `KEY=VALUE` (e.g. `env=prod`).
     #[serde(default)]
     pub tag: Option<String>,
+    /// Also sum the period of the same length just before (`previous_total`, and each
+    /// group's `previous`): month over month for a calendar month. Not with day or month
+    /// groupings.
+    #[serde(default)]
+    pub compare: bool,
 }
 
 /// Costs summed, and grouped.
@@ -150,6 +155,10 @@ pub struct CostReport {
     pub total: Decimal,
     /// The groups, largest first (by day: in date order). Empty without `group_by`.
     pub groups: Vec<CostGroup>,
+    /// With `compare`: the sum over the period of the same length just before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub previous_total: Option<Decimal>,
 }
 
 /// One group of a cost report.
@@ -165,6 +174,10 @@ pub struct CostGroup {
     /// The sum, exactly.
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "450.00"))]
     pub amount: Decimal,
+    /// With `compare`: the same group's sum over the period before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub previous: Option<Decimal>,
 }
 
 /// How a rule's matched costs are allocated.

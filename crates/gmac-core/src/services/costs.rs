@@ -943,6 +943,14 @@ fn check_query(query: &CostQuery) -> Result<Checked> {
         Err(Error::Validation(mut e)) => errors.append(&mut e),
         Err(e) => return Err(e),
     }
+    if query.compare && group.as_ref().is_some_and(Grouping::is_by_date) {
+        errors.push(FieldError::new(
+            "compare",
+            "not_comparable",
+            "Days and months have no counterpart in the period before: compare totals, services, \
+             accounts, users or teams.",
+        ));
+    }
     let allocated = query.user_id.is_some()
         || query.team_id.is_some()
         || matches!(group, Some(Grouping::User | Grouping::Team));
@@ -1052,9 +1060,57 @@ async fn filters(
     Ok(condition)
 }
 
+/// The period a comparison reads: the same calendar months before a range of whole months
+/// (September → August), else the same number of days just before.
+pub fn previous_period(from: NaiveDate, to: NaiveDate) -> (NaiveDate, NaiveDate) {
+    use chrono::Datelike;
+    let whole_months = from.day() == 1 && to.succ_opt().is_some_and(|d| d.day() == 1);
+    if whole_months {
+        let months = (to.year() - from.year()) * 12 + i32::try_from(to.month()).unwrap_or(1)
+            - i32::try_from(from.month()).unwrap_or(1)
+            + 1;
+        if let Some(start) =
+            from.checked_sub_months(chrono::Months::new(u32::try_from(months).unwrap_or(1)))
+        {
+            return (start, from - chrono::Duration::days(1));
+        }
+    }
+    let days = (to - from).num_days() + 1;
+    (
+        from - chrono::Duration::days(days),
+        from - chrono::Duration::days(1),
+    )
+}
+
 /// Sums costs from the daily rollups, or from the allocated costs when the query is about
-/// users or teams.
+/// users or teams; with `compare`, also over the period before, per group.
 pub async fn query_costs(core: &Core, actor: &Actor, query: &CostQuery) -> Result<CostReport> {
+    let mut report = sum_report(core, actor, query).await?;
+    if !query.compare {
+        return Ok(report);
+    }
+    let (from, to) = previous_period(query.from, query.to);
+    let before = CostQuery {
+        from,
+        to,
+        currency: Some(report.currency.clone()),
+        compare: false,
+        ..query.clone()
+    };
+    let previous = sum_report(core, actor, &before).await?;
+    let earlier: HashMap<String, rust_decimal::Decimal> = previous
+        .groups
+        .into_iter()
+        .map(|g| (g.key, g.amount))
+        .collect();
+    for group in &mut report.groups {
+        group.previous = Some(earlier.get(&group.key).copied().unwrap_or_default());
+    }
+    report.previous_total = Some(previous.total);
+    Ok(report)
+}
+
+async fn sum_report(core: &Core, actor: &Actor, query: &CostQuery) -> Result<CostReport> {
     actor.ensure_enrolled()?;
     let visible: Option<std::collections::BTreeSet<String>> = if let Some(id) = &query.client_id {
         actor.require_on(Permission::CostsView, &Target::Client(id.clone()))?;
@@ -1136,6 +1192,7 @@ pub async fn query_costs(core: &Core, actor: &Actor, query: &CostQuery) -> Resul
         metric: query.metric,
         total: money::from_sum(total),
         groups,
+        previous_total: None,
     })
 }
 
@@ -1248,16 +1305,19 @@ async fn labelled(
                     key: "unallocated".to_owned(),
                     label: Some("Unallocated".to_owned()),
                     amount,
+                    previous: None,
                 },
                 (Some(_), Some(key)) => CostGroup {
                     label: Some(names.get(&key).cloned().unwrap_or_else(|| key.clone())),
                     key,
                     amount,
+                    previous: None,
                 },
                 (None, key) => CostGroup {
                     key: key.unwrap_or_else(|| "(none)".to_owned()),
                     label: None,
                     amount,
+                    previous: None,
                 },
             }
         })
@@ -1328,5 +1388,34 @@ fn tag_expr(backend: DbBackend, key: &str) -> Expr {
     match backend {
         DbBackend::Postgres => Expr::cust(format!("(tags::jsonb ->> '{key}')")),
         _ => Expr::cust(format!("json_extract(tags, '$.\"{key}\"')")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::previous_period;
+
+    fn day(s: &str) -> chrono::NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn whole_months_compare_with_the_calendar_months_before_other_ranges_with_as_many_days() {
+        assert_eq!(
+            previous_period(day("2024-09-01"), day("2024-09-30")),
+            (day("2024-08-01"), day("2024-08-31"))
+        );
+        assert_eq!(
+            previous_period(day("2024-03-01"), day("2024-03-31")),
+            (day("2024-02-01"), day("2024-02-29"))
+        );
+        assert_eq!(
+            previous_period(day("2024-01-01"), day("2024-03-31")),
+            (day("2023-10-01"), day("2023-12-31"))
+        );
+        assert_eq!(
+            previous_period(day("2024-09-10"), day("2024-09-16")),
+            (day("2024-09-03"), day("2024-09-09"))
+        );
     }
 }

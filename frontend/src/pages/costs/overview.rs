@@ -189,7 +189,9 @@ mod tests {
                 key: "2024-09-02".into(),
                 label: None,
                 amount: Decimal::TEN,
+                previous: None,
             }],
+            previous_total: None,
         };
         let amounts: Vec<Decimal> = points(&view, &report).iter().map(|p| p.amount).collect();
         assert_eq!(amounts, [Decimal::ZERO, Decimal::TEN, Decimal::ZERO]);

@@ -116,6 +116,7 @@ mod tests {
             key: key.into(),
             label: None,
             amount: Decimal::from(amount),
+            previous: None,
         }
     }
 
