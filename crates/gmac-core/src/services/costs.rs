@@ -586,7 +586,9 @@ pub async fn import_focus(
     .await?;
 
     let strict = params.on_error == OnRowError::Reject;
+    let started = std::time::Instant::now();
     let mut tally = write_lines(&txn, file, &import_id, &params.client_id, strict).await?;
+    let lines_written = started.elapsed();
     if tally.rejected > 0 && strict {
         return Err(refusal(&tally.errors, tally.rejected));
     }
@@ -598,10 +600,19 @@ pub async fn import_focus(
         }));
     }
     write_rollups(&txn, std::mem::take(&mut tally.rollups)).await?;
+    let rolled_up = started.elapsed();
     if let (Some(first), Some(last)) = (tally.first_day, tally.last_day) {
         crate::services::allocation::reallocate(&txn, &params.client_id, Some((first, last)))
             .await?;
     }
+    let allocated = started.elapsed();
+    tracing::info!(
+        rows = tally.imported,
+        lines_ms = lines_written.as_millis(),
+        rollups_ms = (rolled_up - lines_written).as_millis(),
+        allocation_ms = (allocated - rolled_up).as_millis(),
+        "cost import written"
+    );
 
     let (currency, billed, effective) = tally.main_currency();
     let units = |sum: i128| {
