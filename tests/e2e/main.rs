@@ -21,6 +21,8 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 struct Browser {
     client: Client,
     driver: Child,
+    /// Where the browser saves downloads (inside its profile).
+    downloads: std::path::PathBuf,
     _profile: tempfile::TempDir,
 }
 
@@ -75,8 +77,14 @@ impl Browser {
             .spawn()
             .unwrap();
         let profile = tempfile::tempdir().unwrap();
+        let downloads = profile.path().join("downloads");
+        std::fs::create_dir(&downloads).unwrap();
         let mut options = serde_json::json!({
             "binary": CHROMIUM,
+            "prefs": {
+                "download.default_directory": downloads.display().to_string(),
+                "download.prompt_for_download": false,
+            },
             "args": [
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -107,6 +115,7 @@ impl Browser {
                     return Self {
                         client,
                         driver,
+                        downloads,
                         _profile: profile,
                     };
                 }
@@ -118,12 +127,32 @@ impl Browser {
     }
 
     async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
+        self.wait_for_within(css, Duration::from_secs(20)).await
+    }
+
+    /// [`Browser::wait_for`] for what takes longer (a sync's retries against a dead endpoint).
+    async fn wait_for_within(&self, css: &str, limit: Duration) -> fantoccini::elements::Element {
         self.client
             .wait()
-            .at_most(Duration::from_secs(20))
+            .at_most(limit)
             .for_element(Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
+    }
+
+    /// Clicks the element in the middle of the screen, where the sticky top bar cannot cover
+    /// it (the driver scrolls it to the top edge otherwise).
+    async fn click(&self, css: &str) {
+        let element = self.wait_for(css).await;
+        let arg = serde_json::to_value(&element).unwrap();
+        self.client
+            .execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg])
+            .await
+            .unwrap();
+        element
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
     }
 
     async fn type_into(&self, css: &str, text: &str) {
@@ -150,6 +179,82 @@ impl Browser {
         }
         let shot = self.screenshot("wait-for-text").await;
         panic!("{css} never contained {needle:?}; last text {text:?}; screenshot {shot}");
+    }
+
+    /// Waits until the element's text is no longer `old`; returns the new text.
+    async fn wait_for_change(&self, css: &str, old: &str) -> String {
+        let mut text = String::new();
+        for _ in 0..200 {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                text = element.text().await.unwrap_or_default();
+                if !text.is_empty() && text != old {
+                    return text;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let shot = self.screenshot("wait-for-change").await;
+        panic!("{css} stayed {old:?}; last text {text:?}; screenshot {shot}");
+    }
+
+    /// Waits until nothing matches `css`.
+    async fn wait_until_gone(&self, css: &str) {
+        for _ in 0..200 {
+            if self
+                .client
+                .find_all(Locator::Css(css))
+                .await
+                .is_ok_and(|found| found.is_empty())
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let shot = self.screenshot("wait-until-gone").await;
+        panic!("{css} did not go; screenshot {shot}");
+    }
+
+    /// Waits until the address's query contains `needle`; returns the address.
+    async fn wait_for_query(&self, needle: &str) -> url::Url {
+        let mut last = None;
+        for _ in 0..200 {
+            let url = self.client.current_url().await.unwrap();
+            if url.query().unwrap_or_default().contains(needle) {
+                return url;
+            }
+            last = Some(url);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the address never held {needle:?}; last {last:?}");
+    }
+
+    /// Waits for a finished download whose name starts with `prefix`; returns its text.
+    async fn downloaded(&self, prefix: &str) -> String {
+        for _ in 0..200 {
+            let done = std::fs::read_dir(&self.downloads)
+                .unwrap()
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .find(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with(prefix) && !n.ends_with(".crdownload"))
+                });
+            if let Some(path) = done {
+                return std::fs::read_to_string(path).unwrap();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("nothing named {prefix}* was downloaded");
+    }
+
+    /// The `data-` attribute `name` of every element matching `css`, in document order.
+    async fn data_of_all(&self, css: &str, name: &str) -> Vec<String> {
+        let mut values = Vec::new();
+        for element in self.client.find_all(Locator::Css(css)).await.unwrap() {
+            values.push(element.attr(name).await.unwrap().unwrap_or_default());
+        }
+        values
     }
 
     /// Saves what the browser shows, for a failure message.
@@ -759,11 +864,16 @@ const DEMO_PASSWORD: &str = "demo password 1234";
 /// gmac in demo mode (Demo Corp: 5 people, 3 teams, 90 days of costs up to yesterday), mailing
 /// through `smtp`.
 async fn demo_app_with_mail(smtp: &gmac_tests::smtp::SmtpServer) -> TestApp {
-    let app = gmac_tests::spawn_app_with(gmac_tests::Options {
+    demo_app_with(gmac_tests::Options {
         smtp_url: Some(smtp.url()),
         ..gmac_tests::Options::default()
     })
-    .await;
+    .await
+}
+
+/// gmac in demo mode, started with `options`.
+async fn demo_app_with(options: gmac_tests::Options) -> TestApp {
+    let app = gmac_tests::spawn_app_with(options).await;
     let admin = gmac_core::services::users::ensure_demo_admin(&app.core, DEMO_PASSWORD)
         .await
         .unwrap();
@@ -997,5 +1107,462 @@ async fn the_reports_page_shows_a_team_month_and_emails_a_scheduled_report() {
         )
     });
     errors.extend(phone.console_errors().await);
+    assert!(errors.is_empty(), "browser console errors: {errors:?}");
+}
+
+/// Signs `browser` in as the demo admin and waits for the shell.
+async fn sign_in_as_demo_admin(browser: &Browser, app: &TestApp) {
+    let email = gmac_core::services::users::DEMO_EMAIL;
+    sign_in_through_the_form(browser, app, email, DEMO_PASSWORD).await;
+    browser.wait_for("#user-menu").await;
+}
+
+/// Console errors, less the refusals a test caused on purpose: `expected` names the API path
+/// whose 422 was expected.
+async fn unexpected_console_errors(browser: &Browser, expected: Option<&str>) -> Vec<String> {
+    let mut errors = browser.console_errors().await;
+    if let Some(path) = expected {
+        let refused =
+            format!("{path} - Failed to load resource: the server responded with a status of 422");
+        errors.retain(|e| !e.contains(&refused));
+    }
+    errors
+}
+
+#[tokio::test]
+async fn a_budget_is_created_through_the_form_and_opens_with_its_standing_and_history() {
+    if !browser_available() {
+        return;
+    }
+    let app = demo_app_with(gmac_tests::Options::default()).await;
+    let browser = Browser::start(1280, 900).await;
+    sign_in_as_demo_admin(&browser, &app).await;
+    browser
+        .client
+        .goto(&app.url("/costs/budgets"))
+        .await
+        .unwrap();
+    // With one client, the budget covers it without a choice.
+    browser
+        .wait_for("#new-budget-scope option:checked:not([value=\"\"])")
+        .await;
+    browser.type_into("#new-budget-name", "Demo monthly").await;
+
+    // An amount that is not one is named under its field, and nothing is created.
+    browser.type_into("#new-budget-amount", "a thousand").await;
+    browser.click("#create-budget").await;
+    browser
+        .wait_for_text("#new-budget-amount-error", "Enter a number")
+        .await;
+    let amount = browser.wait_for("#new-budget-amount").await;
+    assert_eq!(
+        amount.attr("aria-invalid").await.unwrap().as_deref(),
+        Some("true")
+    );
+    assert!(
+        browser
+            .client
+            .find_all(Locator::Css("#budgets-table tr[data-budget-name]"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "the demo has no budget, and none was created"
+    );
+
+    browser.type_into("#new-budget-amount", "1000").await;
+    browser.click("#create-budget").await;
+    let row = "#budgets-table tr[data-budget-name=\"Demo monthly\"]";
+    // The row loads where the budget stands: what was spent of the limit, in percent.
+    let standing = browser.wait_for_text(row, "of $1,000.00").await;
+    assert!(
+        standing.contains("Client Demo Corp") && standing.contains('%'),
+        "{standing}"
+    );
+    assert!(browser.text_of("#new-budget-amount-error").await.is_empty());
+
+    browser.click(&format!("{row} a")).await;
+    browser.wait_for_text("#budget-name", "Demo monthly").await;
+    assert!(browser.path().await.starts_with("/costs/budgets/"));
+    assert_eq!(browser.text_of("#budget-limit").await, "$1,000.00");
+    let spent = browser.text_of("#budget-actual").await;
+    assert!(spent.starts_with('$'), "{spent}");
+    let standing = browser.text_of("#budget-standing").await;
+    assert!(standing.contains("This period"), "{standing}");
+    // Budget against actual: this period at least, with the demo's 90 days the ones before.
+    browser.wait_for("#budget-history tr[data-period]").await;
+    let periods = browser
+        .data_of_all("#budget-history tr[data-period]", "data-period")
+        .await;
+    assert!(periods.len() >= 2, "{periods:?}");
+    assert!(
+        browser
+            .text_of("#budget-history")
+            .await
+            .contains("(so far)")
+    );
+    let errors = unexpected_console_errors(&browser, None).await;
+    assert!(errors.is_empty(), "browser console errors: {errors:?}");
+}
+
+#[tokio::test]
+async fn an_allocation_rule_is_created_in_its_place_and_deleted() {
+    if !browser_available() {
+        return;
+    }
+    let app = demo_app_with(gmac_tests::Options::default()).await;
+    let people = app
+        .sign_in(gmac_core::services::users::DEMO_EMAIL, DEMO_PASSWORD)
+        .await
+        .client
+        .cost_people()
+        .await
+        .unwrap();
+    let alice = people
+        .users
+        .into_iter()
+        .find(|u| u.name == "Alice Chen")
+        .unwrap();
+    let browser = Browser::start(1280, 900).await;
+    sign_in_as_demo_admin(&browser, &app).await;
+    browser
+        .client
+        .goto(&app.url("/costs/allocation"))
+        .await
+        .unwrap();
+    let rows = "#allocation-rules tr[data-rule-name]";
+    browser.wait_for(rows).await;
+    let demo = [
+        "Support is shared",
+        "Owner tag names the person",
+        "Team tag names the team",
+    ];
+    assert_eq!(browser.data_of_all(rows, "data-rule-name").await, demo);
+
+    // Staging goes to Alice, tried second.
+    let name = "Staging belongs to Alice";
+    browser.type_into("#new-rule-name", name).await;
+    browser.type_into("#new-rule-position", "2").await;
+    browser.type_into("#new-rule-tag-key", "environment").await;
+    browser.type_into("#new-rule-tag-value", "staging").await;
+    let choice = format!("#new-rule-subject option[value=\"{}\"]", alice.id);
+    browser.wait_for(&choice).await;
+    browser
+        .wait_for("#new-rule-subject")
+        .await
+        .select_by_value(&alice.id)
+        .await
+        .unwrap();
+    browser.click("#create-rule").await;
+    // Creating re-allocates the demo's 90 days, which takes a moment on a busy machine.
+    let created = format!("#allocation-rules tr[data-rule-name=\"{name}\"][data-position=\"2\"]");
+    browser
+        .wait_for_within(&created, Duration::from_mins(1))
+        .await;
+    let text = browser.text_of(&created).await;
+    assert!(
+        text.contains("tag environment = staging") && text.contains("Assign to user Alice Chen"),
+        "{text}"
+    );
+    // The rules after it moved down: the table lists them in the order they are tried.
+    assert_eq!(
+        browser.data_of_all(rows, "data-rule-name").await,
+        [demo[0], name, demo[1], demo[2]]
+    );
+    assert_eq!(
+        browser.data_of_all(rows, "data-position").await,
+        ["1", "2", "3", "4"]
+    );
+    browser
+        .wait_for_text("#allocation-rules", "Staging belongs to Alice")
+        .await;
+
+    // Deleting asks first; the others move up again.
+    browser.click(&format!("{created} button")).await;
+    browser.click("#confirm-ok").await;
+    browser.wait_until_gone(&created).await;
+    browser.wait_for_text(".notice-banner", "was deleted").await;
+    assert_eq!(browser.data_of_all(rows, "data-rule-name").await, demo);
+    assert_eq!(
+        browser.data_of_all(rows, "data-position").await,
+        ["1", "2", "3"]
+    );
+    let errors = unexpected_console_errors(&browser, None).await;
+    assert!(errors.is_empty(), "browser console errors: {errors:?}");
+}
+
+#[tokio::test]
+async fn an_unreachable_cloud_account_is_connected_and_its_sync_fails_in_one_line() {
+    if !browser_available() {
+        return;
+    }
+    let app = demo_app_with(gmac_tests::Options::default()).await;
+    let browser = Browser::start(1280, 900).await;
+    sign_in_as_demo_admin(&browser, &app).await;
+    browser
+        .client
+        .goto(&app.url("/costs/accounts"))
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("main", "No cloud account is connected")
+        .await;
+    browser
+        .wait_for("#connect-client option:checked:not([value=\"\"])")
+        .await;
+
+    // Nothing typed: each missing field says so, and nothing is sent.
+    browser.click("#connect-account").await;
+    browser
+        .wait_for_text("#connect-name-error", "Give the account a name")
+        .await;
+    browser
+        .wait_for_text("#connect-key-id-error", "access key id is required")
+        .await;
+    browser
+        .wait_for_text("#connect-secret-error", "secret is required")
+        .await;
+
+    // The server refuses an endpoint that is not http(s), under its field.
+    browser.type_into("#connect-name", "Payer").await;
+    browser.type_into("#connect-key-id", "AKIAEXAMPLEKEY").await;
+    browser
+        .type_into("#connect-secret", "not-a-real-secret")
+        .await;
+    browser
+        .type_into("#connect-endpoint", "ftp://127.0.0.1:9")
+        .await;
+    browser.click("#connect-account").await;
+    browser
+        .wait_for_text("#connect-endpoint-error", "http(s) URL")
+        .await;
+    assert!(
+        browser.text_of("#connect-name-error").await.is_empty(),
+        "the fixed fields are clear"
+    );
+
+    // Where nothing listens: it connects (nothing is called yet), and the sync fails.
+    browser
+        .type_into("#connect-endpoint", "http://127.0.0.1:9")
+        .await;
+    browser
+        .type_into("#connect-secret", "not-a-real-secret")
+        .await;
+    browser.click("#connect-account").await;
+    let listed = "#cloud-accounts tr[data-account-name=\"Payer\"]";
+    let text = browser.wait_for_text(listed, "Never synced").await;
+    assert!(
+        text.contains("Demo Corp") && text.contains("http://127.0.0.1:9"),
+        "{text}"
+    );
+    browser
+        .wait_for_text("#account-detail", "Not synced yet")
+        .await;
+    browser.click("#sync-now").await;
+    // The SDK retries a refused connection before giving up.
+    let failed = "#sync-history tr[data-status=\"failed\"]";
+    browser
+        .wait_for_within(failed, Duration::from_secs(90))
+        .await;
+    let progress = browser
+        .wait_for(&format!("{failed} td[data-label=\"Progress\"]"))
+        .await;
+    let line = progress.text().await.unwrap();
+    assert!(
+        line.starts_with("Cost Explorer cannot be reached") && !line.contains('\n'),
+        "one line for people: {line:?}"
+    );
+    let whole = progress.attr("title").await.unwrap().unwrap_or_default();
+    assert!(
+        whole.to_lowercase().contains("connection refused") && !whole.contains('\n'),
+        "{whole:?}"
+    );
+    // The list follows: the account's last sync failed.
+    browser.wait_for_text(listed, "Failed").await;
+    assert!(
+        browser.text_of("#sync-now").await.contains("Sync now"),
+        "another sync may start"
+    );
+    let errors = unexpected_console_errors(&browser, Some("/api/v1/cloud-accounts")).await;
+    assert!(errors.is_empty(), "browser console errors: {errors:?}");
+}
+
+/// The amount of an exported report's `total` row.
+fn csv_total(csv: &str) -> rust_decimal::Decimal {
+    let line = csv
+        .lines()
+        .find(|l| l.starts_with("total,"))
+        .unwrap_or_else(|| panic!("no total in {csv}"));
+    line.split(',').nth(2).unwrap().parse().unwrap()
+}
+
+/// A total as the dashboard shows it (`$1,234.57`), as a number.
+fn shown_amount(text: &str) -> rust_decimal::Decimal {
+    text.trim()
+        .trim_start_matches('$')
+        .replace(',', "")
+        .parse()
+        .unwrap_or_else(|e| panic!("{text:?}: {e}"))
+}
+
+/// Creates the project "Web shop" of Demo Corp, whose costs nobody tagged yet.
+async fn an_untagged_demo_project(app: &TestApp) -> gmac_types::Project {
+    let admin = app
+        .sign_in(gmac_core::services::users::DEMO_EMAIL, DEMO_PASSWORD)
+        .await;
+    let client = admin
+        .client
+        .list_clients(&gmac_types::ListQuery::default())
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    admin
+        .client
+        .create_project(&gmac_types::NewProject {
+            client_id: client.id,
+            name: "Web shop".into(),
+            description: None,
+        })
+        .await
+        .unwrap()
+}
+
+/// Types a tag that is not one, then the demo's staging tag, into the dashboard showing
+/// `everything`; returns the address and the staging total.
+async fn narrow_the_dashboard_to_staging(
+    browser: &Browser,
+    everything: &str,
+) -> (url::Url, String) {
+    // Not KEY=VALUE: the field says so and the view stays.
+    browser.type_into("#cost-tag", "staging\u{E007}").await;
+    browser.wait_for_text("#cost-tag-error", "KEY=VALUE").await;
+    let tag = browser.wait_for("#cost-tag").await;
+    assert_eq!(
+        tag.attr("aria-invalid").await.unwrap().as_deref(),
+        Some("true")
+    );
+    let url = browser.client.current_url().await.unwrap();
+    assert!(!url.as_str().contains("tag="), "{url}");
+
+    // The demo's staging account: its costs only, in the address.
+    browser
+        .type_into("#cost-tag", "environment=staging\u{E007}")
+        .await;
+    let shared = browser.wait_for_query("tag=environment%3Dstaging").await;
+    let staging = browser.wait_for_change("#cost-total", everything).await;
+    assert!(
+        shown_amount(&staging) > rust_decimal::Decimal::ZERO
+            && shown_amount(&staging) < shown_amount(everything),
+        "staging is part of everything: {staging} of {everything}"
+    );
+    assert!(browser.text_of("#cost-tag-error").await.is_empty());
+    // People's views cannot be narrowed by a tag: they say so and show everyone, no error.
+    browser
+        .wait_for_text("#people-unfiltered", "ignore the project and tag filters")
+        .await;
+    browser.wait_for_text("#cost-per-user", "Alice Chen").await;
+    browser.wait_for("#forecast-unfiltered").await;
+    browser.wait_for("#anomalies-unfiltered").await;
+    (shared, staging)
+}
+
+/// Exports the trend, which holds what the dashboard shows (`total`), and the costs per user,
+/// which the tag does not narrow: neither is refused.
+async fn export_the_narrowed_dashboard(browser: &Browser, total: &str) {
+    browser.click("#export-trend").await;
+    let csv = browser.downloaded("gmac-costs-day-").await;
+    let exported = csv_total(&csv);
+    assert_eq!(
+        exported.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero),
+        shown_amount(total),
+        "{csv}"
+    );
+    browser.click("#export-by-subject").await;
+    let people = browser.downloaded("gmac-costs-user-").await;
+    assert!(people.contains("Alice Chen"), "{people}");
+    assert!(
+        browser
+            .client
+            .find_all(Locator::Css(".export .field-error"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "no export was refused"
+    );
+}
+
+/// Picks `project` as well: nothing is tagged with it yet, which the dashboard says.
+async fn narrow_the_dashboard_to_the_project(browser: &Browser, project: &str) {
+    browser
+        .wait_for(&format!("#cost-project option[value=\"{project}\"]"))
+        .await;
+    browser
+        .wait_for("#cost-project")
+        .await
+        .select_by_value(project)
+        .await
+        .unwrap();
+    let both = browser.wait_for_query(&format!("project={project}")).await;
+    assert!(
+        both.query().unwrap_or_default().contains("tag=environment"),
+        "{both}"
+    );
+    browser
+        .wait_for_text("#costs-empty-range", "No costs in this period")
+        .await;
+    assert_eq!(browser.text_of("#cost-total").await, "$0.00");
+}
+
+#[tokio::test]
+async fn the_cost_dashboard_narrows_to_a_tag_or_a_project_and_keeps_them_in_the_address() {
+    if !browser_available() {
+        return;
+    }
+    let app = demo_app_with(gmac_tests::Options::default()).await;
+    let project = an_untagged_demo_project(&app).await;
+    let browser = Browser::start(1280, 900).await;
+    sign_in_as_demo_admin(&browser, &app).await;
+    browser.client.goto(&app.url("/costs")).await.unwrap();
+    browser.wait_for("#cost-trend [data-day]").await;
+    let everything = browser.text_of("#cost-total").await;
+    let (shared, staging) = narrow_the_dashboard_to_staging(&browser, &everything).await;
+    export_the_narrowed_dashboard(&browser, &staging).await;
+
+    // A reload (or the shared address) shows the same view.
+    browser.client.refresh().await.unwrap();
+    browser.wait_for_text("#cost-total", &staging).await;
+    let tag = browser.wait_for("#cost-tag").await;
+    assert_eq!(
+        tag.prop("value").await.unwrap().as_deref(),
+        Some("environment=staging")
+    );
+    // A phone shows it too, without sideways scrolling.
+    let phone = Browser::phone(390, 844).await;
+    sign_in_as_demo_admin(&phone, &app).await;
+    phone.client.goto(shared.as_str()).await.unwrap();
+    phone.wait_for_text("#cost-total", &staging).await;
+    phone.wait_for("#people-unfiltered").await;
+    assert_fits(&phone, "the dashboard with its filters").await;
+
+    narrow_the_dashboard_to_the_project(&browser, &project.id).await;
+    // Emptying the tag and the project shows everything again.
+    browser.type_into("#cost-tag", "\u{E007}").await;
+    browser
+        .wait_for("#cost-project")
+        .await
+        .select_by_value("")
+        .await
+        .unwrap();
+    browser.wait_for_text("#cost-total", &everything).await;
+    let url = browser.client.current_url().await.unwrap();
+    let query = url.query().unwrap_or_default();
+    assert!(
+        !query.contains("tag=") && !query.contains("project="),
+        "{url}"
+    );
+    browser.wait_until_gone("#people-unfiltered").await;
+
+    let mut errors = unexpected_console_errors(&browser, None).await;
+    errors.extend(unexpected_console_errors(&phone, None).await);
     assert!(errors.is_empty(), "browser console errors: {errors:?}");
 }

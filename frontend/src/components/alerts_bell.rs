@@ -14,7 +14,7 @@ use leptos_router::components::A;
 use crate::components::icon::{Icon, IconName};
 use crate::components::spinner::Loading;
 use crate::format::date_label;
-use crate::pages::costs::budgets::alerts::Alerts;
+use crate::pages::costs::budgets::alerts::{alert_amount, load_alerts};
 use crate::pages::costs::budgets::threshold_label;
 use crate::state::use_auth;
 
@@ -70,7 +70,7 @@ fn Bell() -> impl IntoView {
     let open = RwSignal::new(false);
     let seen = RwSignal::new(seen_at());
     let button = NodeRef::<html::Button>::new();
-    let load = LocalResource::new(move || Alerts::load(auth));
+    let load = LocalResource::new(move || load_alerts(auth));
     if let Ok(handle) = set_interval_with_handle(move || load.refetch(), POLL) {
         on_cleanup(move || handle.clear());
     }
@@ -78,7 +78,6 @@ fn Bell() -> impl IntoView {
         let since = seen.get();
         load.with(|l| match l {
             Some(Ok(all)) => all
-                .alerts
                 .iter()
                 .filter(|a| since.is_none_or(|s| a.raised_at > s))
                 .count(),
@@ -147,13 +146,13 @@ fn Bell() -> impl IntoView {
                         Some(Err(failure)) => {
                             view! { <p class="menu-section field-error">{failure.message}</p> }.into_any()
                         }
-                        Some(Ok(all)) if all.alerts.is_empty() => {
+                        Some(Ok(all)) if all.is_empty() => {
                             view! { <p class="menu-section muted">"No budget has reached a threshold."</p> }
                                 .into_any()
                         }
                         Some(Ok(all)) => {
                             let since = seen.get_untracked();
-                            let listed: Vec<_> = all.alerts.iter().take(LISTED).cloned().collect();
+                            let listed: Vec<_> = all.into_iter().take(LISTED).collect();
                             let items = listed
                                 .into_iter()
                                 .map(|alert| {
@@ -163,7 +162,7 @@ fn Bell() -> impl IntoView {
                                         "{} reached {}: {}",
                                         alert.budget_name,
                                         threshold_label(&alert.threshold),
-                                        all.amount(&alert),
+                                        alert_amount(&alert),
                                     );
                                     view! {
                                         <li>

@@ -588,7 +588,7 @@ pub async fn import_focus(
     let strict = params.on_error == OnRowError::Reject;
     let started = std::time::Instant::now();
     let mut tally = write_lines(&txn, file, &import_id, &params.client_id, strict).await?;
-    let lines_written = started.elapsed();
+    let lines_ms = started.elapsed().as_millis();
     if tally.rejected > 0 && strict {
         return Err(refusal(&tally.errors, tally.rejected));
     }
@@ -599,20 +599,7 @@ pub async fn import_focus(
             "the file has no cost rows".to_owned()
         }));
     }
-    write_rollups(&txn, std::mem::take(&mut tally.rollups)).await?;
-    let rolled_up = started.elapsed();
-    if let (Some(first), Some(last)) = (tally.first_day, tally.last_day) {
-        crate::services::allocation::reallocate(&txn, &params.client_id, Some((first, last)))
-            .await?;
-    }
-    let allocated = started.elapsed();
-    tracing::info!(
-        rows = tally.imported,
-        lines_ms = lines_written.as_millis(),
-        rollups_ms = (rolled_up - lines_written).as_millis(),
-        allocation_ms = (allocated - rolled_up).as_millis(),
-        "cost import written"
-    );
+    roll_up(&txn, &mut tally, &params.client_id, lines_ms).await?;
 
     let (currency, billed, effective) = tally.main_currency();
     let units = |sum: i128| {
@@ -658,6 +645,31 @@ pub async fn import_focus(
         tracing::warn!(error = %err, "evaluating budgets after an import failed");
     }
     Ok((to_dto(row, true), true))
+}
+
+/// Adds an import's sums to the rollups and re-allocates its days, logging how long each
+/// phase of the import took.
+async fn roll_up(
+    txn: &impl ConnectionTrait,
+    tally: &mut Tally,
+    client_id: &str,
+    lines_ms: u128,
+) -> Result<()> {
+    let started = std::time::Instant::now();
+    write_rollups(txn, std::mem::take(&mut tally.rollups)).await?;
+    let rollups_ms = started.elapsed().as_millis();
+    let started = std::time::Instant::now();
+    if let (Some(first), Some(last)) = (tally.first_day, tally.last_day) {
+        crate::services::allocation::reallocate(txn, client_id, Some((first, last))).await?;
+    }
+    tracing::info!(
+        rows = tally.imported,
+        lines_ms,
+        rollups_ms,
+        allocation_ms = started.elapsed().as_millis(),
+        "cost import written"
+    );
+    Ok(())
 }
 
 /// Reads the file and writes its valid lines, tallying as it goes. A strict import that has

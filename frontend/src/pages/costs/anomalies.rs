@@ -1,5 +1,7 @@
 //! Anomalies: days whose cost, per service, account, user or team, was far from what the 14
-//! days before predicted, with the likely cause; people mark each as expected or not.
+//! days before predicted, with the likely cause; people mark each as expected or not. Each
+//! carries its currency. The project and tag filters do not apply (the card says so while one
+//! is set).
 
 use std::collections::HashMap;
 
@@ -14,8 +16,8 @@ use crate::components::error_banner::ErrorBanner;
 use crate::components::paging::LoadFailed;
 use crate::components::spinner::Loading;
 use crate::format::{count_label, day_label, money};
-use crate::pages::costs::Dashboard;
 use crate::pages::costs::drivers::resource_name;
+use crate::pages::costs::{Dashboard, UnfilteredNote};
 
 /// Rows shown at first, and added by "Show more".
 const STEP: usize = 10;
@@ -58,10 +60,13 @@ pub fn signed_percent(percent: &Decimal) -> String {
     }
 }
 
+/// The key of the costs no rule claims (as in cost reports).
+const UNALLOCATED: &str = "unallocated";
+
 /// What an anomaly is about, for people: its label, "Unallocated" for costs nobody was
 /// allocated.
 fn anomaly_name(anomaly: &CostAnomaly) -> String {
-    if anomaly.key.is_empty() || anomaly.key == "unallocated" {
+    if anomaly.key == UNALLOCATED {
         "Unallocated".to_owned()
     } else if anomaly.label.is_empty() {
         anomaly.key.clone()
@@ -119,14 +124,6 @@ pub fn Anomalies(
             .map_err(|e| Failure::of(&e))
         }
     });
-    // Anomalies carry no currency: the range's report says which one was summed.
-    let currency_report = dash.report(|v| v.query(None));
-    let currency = Signal::derive(move || {
-        currency_report
-            .get()
-            .and_then(Result::ok)
-            .map_or_else(|| "USD".to_owned(), |r| r.currency)
-    });
     Effect::new(move |_| {
         dimension.track();
         range.track();
@@ -170,7 +167,8 @@ pub fn Anomalies(
         });
     };
 
-    let row = move |anomaly: CostAnomaly, currency: String| {
+    let row = move |anomaly: CostAnomaly| {
+        let currency = anomaly.currency.clone();
         let key = format!("{}|{}", anomaly.day, anomaly.key);
         let verdict = {
             let (key, saved) = (key.clone(), anomaly.feedback);
@@ -279,6 +277,11 @@ pub fn Anomalies(
                     {DIMENSIONS.into_iter().map(tab).collect_view()}
                 </div>
             </header>
+            <UnfilteredNote
+                dash=dash
+                id="anomalies-unfiltered"
+                what="Anomalies ignore the project and tag filters."
+            />
             <ErrorBanner message=feedback_error />
             {move || {
                 if range.get().is_none() {
@@ -301,12 +304,7 @@ pub fn Anomalies(
                     }
                     Some(Ok(items)) => {
                         let total = items.len();
-                        let currency = currency.get();
-                        let rows = items
-                            .into_iter()
-                            .take(shown.get())
-                            .map(|a| row(a, currency.clone()))
-                            .collect_view();
+                        let rows = items.into_iter().take(shown.get()).map(row).collect_view();
                         let count = shown.get().min(total);
                         view! {
                             <div class="table-wrap">
@@ -371,5 +369,30 @@ mod tests {
         assert_eq!(signed_percent(&d("201.6")), "+201.6%");
         assert_eq!(signed_percent(&d("-100")), "−100%");
         assert_eq!(signed_percent(&d("0.01")), "0%");
+    }
+
+    #[test]
+    fn the_unclaimed_costs_read_as_unallocated() {
+        let anomaly = CostAnomaly {
+            day: NaiveDate::MIN,
+            dimension: AnomalyDimension::User,
+            key: UNALLOCATED.into(),
+            label: String::new(),
+            currency: "EUR".into(),
+            expected: d("10"),
+            actual: d("30"),
+            impact: d("20"),
+            impact_percent: Some(d("200")),
+            root_cause: None,
+            feedback: None,
+        };
+        assert_eq!(anomaly_name(&anomaly), "Unallocated");
+        let named = CostAnomaly {
+            key: "u1".into(),
+            label: "Alice Chen".into(),
+            ..anomaly
+        };
+        assert_eq!(anomaly_name(&named), "Alice Chen");
+        assert_eq!(signed_money(&named.impact, &named.currency), "+€20.00");
     }
 }

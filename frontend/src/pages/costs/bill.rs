@@ -26,7 +26,7 @@ pub fn SubjectBill(
 ) -> impl IntoView {
     let who = StoredValue::new(id);
     let shape = move |v: &crate::pages::costs::view::CostView| {
-        let mut query = v.query(Some("service"));
+        let mut query = v.people_query(Some("service"));
         let id = Some(who.get_value());
         match kind {
             SubjectKind::User => query.user_id = id,

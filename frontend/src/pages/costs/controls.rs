@@ -1,24 +1,44 @@
-//! The dashboard's controls: the date range (presets or two days), the client and the metric.
-//! Each change writes the address, which every card follows.
+//! The dashboard's controls: the date range (presets or two days), the client, the project, a
+//! tag and the metric. Each change writes the address, which every card follows.
 
 use chrono::NaiveDate;
-use gmac_types::{Client, CostMetric};
+use gmac_types::CostMetric;
+use leptos::ev::KeyboardEvent;
 use leptos::prelude::*;
 
 use crate::pages::costs::Dashboard;
-use crate::pages::costs::view::{CostView, Preset, metric_label};
+use crate::pages::costs::directory::CostDirectory;
+use crate::pages::costs::view::{CostView, Preset, metric_label, parse_tag};
+
+/// The projects offered for `client` (every client's when none is chosen), named with their
+/// client where several clients' are offered.
+fn project_choices(directory: &CostDirectory, client: Option<&str>) -> Vec<(String, String)> {
+    directory
+        .projects
+        .iter()
+        .filter(|p| client.is_none_or(|c| p.client_id == c))
+        .map(|p| {
+            let label = if client.is_some() {
+                p.name.clone()
+            } else {
+                directory.project_name(&p.id)
+            };
+            (p.id.clone(), label)
+        })
+        .collect()
+}
 
 /// The controls card.
 #[component]
 #[expect(
     clippy::too_many_lines,
-    reason = "four fields that write one view read best together"
+    reason = "six fields that write one view read best together"
 )]
 pub fn Controls(
     /// The dashboard.
     dash: Dashboard,
-    /// The clients to filter by.
-    clients: Signal<Vec<Client>>,
+    /// The clients and projects to filter by.
+    directory: Signal<CostDirectory>,
 ) -> impl IntoView {
     let view = dash.view;
     let current = move || view.get_untracked();
@@ -53,11 +73,52 @@ pub fn Controls(
     };
     let set_client = move |ev: leptos::ev::Event| {
         let value = event_target_value(&ev);
+        let client = (!value.is_empty()).then_some(value);
+        let now = current();
+        // A project of another client would find nothing: it goes.
+        let project = now.project.clone().filter(|id| {
+            client.as_deref().is_none_or(|c| {
+                directory
+                    .with_untracked(|d| d.projects.iter().any(|p| p.id == *id && p.client_id == c))
+            })
+        });
         dash.show.run(CostView {
-            client: (!value.is_empty()).then_some(value),
+            client,
+            project,
+            ..now
+        });
+    };
+    let set_project = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        dash.show.run(CostView {
+            project: (!value.is_empty()).then_some(value),
             ..current()
         });
     };
+    // The tag as typed; it is applied (and written to the address) when it is a `KEY=VALUE`.
+    let tag_text = RwSignal::new(view.with_untracked(|v| v.tag.clone().unwrap_or_default()));
+    let tag_error = RwSignal::new(None::<&'static str>);
+    // Another tag in the address (back, a shared link): the field follows.
+    let applied = Memo::new(move |_| view.with(|v| v.tag.clone()));
+    Effect::new(move |_| {
+        tag_text.set(applied.get().unwrap_or_default());
+        tag_error.set(None);
+    });
+    let apply_tag = move |text: String| match parse_tag(&text) {
+        Err(message) => tag_error.set(Some(message)),
+        Ok(tag) => {
+            tag_error.set(None);
+            let now = current();
+            if now.tag != tag {
+                dash.show.run(CostView { tag, ..now });
+            }
+        }
+    };
+    let projects = move || {
+        let client = view.with(|v| v.client.clone());
+        directory.with(|d| project_choices(d, client.as_deref()))
+    };
+    let tag_invalid = move || tag_error.with(Option::is_some);
     let set_metric = move |ev: leptos::ev::Event| {
         let metric = if event_target_value(&ev) == "effective" {
             CostMetric::Effective
@@ -128,8 +189,8 @@ pub fn Controls(
                             "All clients"
                         </option>
                         {move || {
-                            clients
-                                .get()
+                            directory
+                                .with(|d| d.clients.clone())
                                 .into_iter()
                                 .map(|client| {
                                     let id = client.id.clone();
@@ -147,6 +208,67 @@ pub fn Controls(
                                 .collect_view()
                         }}
                     </select>
+                </div>
+                <div class="field">
+                    <label for="cost-project">"Project"</label>
+                    <select
+                        id="cost-project"
+                        class="select"
+                        aria-describedby="cost-project-hint"
+                        on:change=set_project
+                    >
+                        <option value="" prop:selected=move || view.with(|v| v.project.is_none())>
+                            "All projects"
+                        </option>
+                        {move || {
+                            projects()
+                                .into_iter()
+                                .map(|(id, label)| {
+                                    let mine = id.clone();
+                                    view! {
+                                        <option
+                                            value=id
+                                            prop:selected=move || {
+                                                view.with(|v| v.project.as_deref() == Some(mine.as_str()))
+                                            }
+                                        >
+                                            {label}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()
+                        }}
+                    </select>
+                    <p class="field-hint" id="cost-project-hint">"By its project tag."</p>
+                </div>
+                <div class="field" class:field-invalid=tag_invalid>
+                    <label for="cost-tag">"Tag"</label>
+                    <input
+                        id="cost-tag"
+                        class="input"
+                        type="text"
+                        autocomplete="off"
+                        spellcheck="false"
+                        placeholder="KEY=VALUE"
+                        aria-invalid=move || if tag_invalid() { "true" } else { "false" }
+                        aria-describedby="cost-tag-hint cost-tag-error"
+                        prop:value=move || tag_text.get()
+                        on:input=move |ev| {
+                            tag_text.set(event_target_value(&ev));
+                            tag_error.set(None);
+                        }
+                        on:change=move |ev| apply_tag(event_target_value(&ev))
+                        on:keydown=move |ev: KeyboardEvent| {
+                            if ev.key() == "Enter" {
+                                ev.prevent_default();
+                                apply_tag(event_target_value(&ev));
+                            }
+                        }
+                    />
+                    <p class="field-hint" id="cost-tag-hint">"e.g. environment=prod"</p>
+                    <div id="cost-tag-error" class="field-errors">
+                        {move || tag_error.get().map(|m| view! { <p class="field-error">{m}</p> })}
+                    </div>
                 </div>
                 <div class="field">
                     <label for="cost-metric">"Cost"</label>

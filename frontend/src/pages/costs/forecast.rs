@@ -1,5 +1,5 @@
 //! The month-end forecast: what this month will likely cost, with its 90% interval, for the
-//! client and metric the dashboard shows.
+//! client and metric the dashboard shows (the forecast cannot be narrowed by project or tag).
 
 use gmac_types::{CostForecast, ForecastQuery};
 use leptos::prelude::*;
@@ -9,9 +9,9 @@ use crate::api::Failure;
 use crate::components::paging::LoadFailed;
 use crate::components::spinner::Loading;
 use crate::format::money;
-use crate::pages::costs::Dashboard;
 use crate::pages::costs::meter::fraction;
 use crate::pages::costs::overview::month_label;
+use crate::pages::costs::{Dashboard, UnfilteredNote};
 
 /// Where `value` falls on a bar whose end is `end`, in percent of its width (0 to 100), for
 /// drawing only.
@@ -52,6 +52,11 @@ pub fn ForecastCard(
                 }
                 Some(Ok(f)) => view! { <ForecastBody forecast=f /> }.into_any(),
             }}
+            <UnfilteredNote
+                dash=dash
+                id="forecast-unfiltered"
+                what="The forecast ignores the project and tag filters."
+            />
         </section>
     }
 }

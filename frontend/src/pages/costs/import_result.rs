@@ -141,8 +141,11 @@ fn imported(import: &CostImport, dash: Dashboard, clients: Signal<Vec<Client>>) 
     let show = period.map(|(first, last)| {
         let client_id = import.client_id.clone();
         move |_| {
+            // What was imported, all of it: no project or tag narrows it.
             let next = dash.view.with_untracked(|v| CostView {
                 client: Some(client_id.clone()),
+                project: None,
+                tag: None,
                 ..v.with_days(first, last)
             });
             dash.show.run(next);

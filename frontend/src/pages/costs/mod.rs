@@ -1,6 +1,6 @@
-//! `/costs`: the costs dashboard. The controls set the range, client and metric (kept in the
-//! address); the cards below each ask `GET /costs` for their own grouping; those who manage
-//! costs import FOCUS files at the bottom.
+//! `/costs`: the costs dashboard. The controls set the range, client, project, tag and metric
+//! (kept in the address); the cards below each ask `GET /costs` for their own grouping; those
+//! who manage costs import FOCUS files at the bottom.
 
 pub mod accounts;
 pub mod allocation;
@@ -26,7 +26,7 @@ pub mod tabs;
 pub mod trend;
 pub mod view;
 
-use gmac_types::{Client, CostQuery, CostReport, ListQuery, Permission};
+use gmac_types::{Client, CostQuery, CostReport, Permission};
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -36,6 +36,7 @@ use crate::areas::Area;
 use crate::components::icon::{Icon, IconName};
 use crate::pages::costs::anomalies::Anomalies;
 use crate::pages::costs::controls::Controls;
+use crate::pages::costs::directory::use_cost_directory;
 use crate::pages::costs::drivers::TopDrivers;
 use crate::pages::costs::forecast::ForecastCard;
 use crate::pages::costs::import::ImportCard;
@@ -126,20 +127,8 @@ pub fn CostsPage() -> impl IntoView {
         show,
         auth,
     };
-    let clients_load = LocalResource::new(move || async move {
-        auth.call(|c| async move {
-            c.list_clients(&ListQuery {
-                limit: Some(ListQuery::MAX_LIMIT),
-                ..ListQuery::default()
-            })
-            .await
-        })
-        .await
-        .map(|page| page.items)
-        .map_err(|e| crate::api::describe(&e))
-    });
-    let clients =
-        Signal::derive(move || clients_load.get().and_then(Result::ok).unwrap_or_default());
+    let directory = use_cost_directory(auth);
+    let clients = Signal::derive(move || directory.with(|d| d.clients.clone()));
     let imports_load = LocalResource::new(move || {
         dash.version.track();
         async move {
@@ -167,7 +156,7 @@ pub fn CostsPage() -> impl IntoView {
             </Show>
         </header>
         <CostTabs />
-        <Controls dash=dash clients=clients />
+        <Controls dash=dash directory=directory />
         {move || {
             if view.with(|v| v.problem.is_some()) {
                 ().into_any()
@@ -195,6 +184,29 @@ fn Cards(dash: Dashboard) -> impl IntoView {
         </div>
         <PerSubject dash=dash />
         <Anomalies dash=dash />
+    }
+}
+
+/// A note on a card whose figures cannot follow the project and tag filters (the API has no
+/// such filter for them, or refuses it), shown while one is set.
+#[component]
+pub fn UnfilteredNote(
+    /// The dashboard.
+    dash: Dashboard,
+    /// The note's `id`.
+    id: &'static str,
+    /// The note, for people.
+    what: &'static str,
+) -> impl IntoView {
+    move || {
+        dash.view.with(CostView::narrowed).then(|| {
+            view! {
+                <p class="muted cost-note cost-unfiltered" id=id>
+                    <Icon name=IconName::Info />
+                    <span>{what}</span>
+                </p>
+            }
+        })
     }
 }
 

@@ -1,5 +1,7 @@
 //! Costs per user or per team (as the allocation rules assign them), with "Unallocated" for
-//! what no rule claims. Choosing someone opens their bill by service.
+//! what no rule claims. Choosing someone opens their bill by service. The API does not narrow
+//! allocated costs by project or tag (it refuses both), so the card leaves them out and says
+//! so while one is set.
 
 use gmac_types::{CostGroup, SubjectKind};
 use leptos::prelude::*;
@@ -11,7 +13,7 @@ use crate::format::money;
 use crate::pages::costs::bill::SubjectBill;
 use crate::pages::costs::export::ExportButton;
 use crate::pages::costs::meter::{Meter, fraction, share_label};
-use crate::pages::costs::{Dashboard, group_name};
+use crate::pages::costs::{Dashboard, UnfilteredNote, group_name};
 
 /// The key of the share no rule claims.
 const UNALLOCATED: &str = "unallocated";
@@ -34,7 +36,7 @@ pub fn PerSubject(
             SubjectKind::User => "user",
             SubjectKind::Team => "team",
         };
-        v.query(Some(group))
+        v.people_query(Some(group))
     });
     // Another period or client: the open bill follows; another tab: it closes.
     Effect::new(move |_| {
@@ -124,11 +126,16 @@ pub fn PerSubject(
                                 SubjectKind::User => "user",
                                 SubjectKind::Team => "team",
                             };
-                            dash.view.with(|v| v.query(Some(group)))
+                            dash.view.with(|v| v.people_query(Some(group)))
                         })
                     />
                 </div>
             </header>
+            <UnfilteredNote
+                dash=dash
+                id="people-unfiltered"
+                what="Costs per person and team ignore the project and tag filters."
+            />
             <div class="cost-people">
                 {move || match report.get() {
                     None => view! { <Loading label="Loading…" /> }.into_any(),

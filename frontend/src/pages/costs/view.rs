@@ -1,6 +1,6 @@
-//! What the costs dashboard shows: a date range, a client and a metric. It lives in the
-//! address's query (`?range=last-month&client=…&metric=effective`), so a view can be shared
-//! and survives a reload.
+//! What the costs dashboard shows: a date range, a client, a project, a tag and a metric. It
+//! lives in the address's query (`?range=last-month&client=…&tag=env%3Dprod&metric=effective`),
+//! so a view can be shared and survives a reload.
 
 use chrono::{Datelike, Days, Months, NaiveDate};
 use gmac_types::{CostMetric, CostQuery};
@@ -88,6 +88,10 @@ pub struct CostView {
     pub to: NaiveDate,
     /// Only this client's costs.
     pub client: Option<String>,
+    /// Only this project's costs (its id).
+    pub project: Option<String>,
+    /// Only the costs carrying this tag, as `KEY=VALUE` (already checked by [`parse_tag`]).
+    pub tag: Option<String>,
     /// Which cost is summed.
     pub metric: CostMetric,
     /// Why a custom range cannot be shown (the dashboard waits for a fix).
@@ -96,7 +100,7 @@ pub struct CostView {
 
 impl CostView {
     /// The view the query (read through `get`) asks for; missing or unknown values take
-    /// their defaults: the last 30 days, every client, billed cost.
+    /// their defaults: the last 30 days, every client, no project or tag, billed cost.
     pub fn parse(get: impl Fn(&str) -> Option<String>, today: NaiveDate) -> Self {
         let preset = get("range")
             .as_deref()
@@ -107,6 +111,8 @@ impl CostView {
             _ => CostMetric::Billed,
         };
         let client = get("client").filter(|c| !c.trim().is_empty());
+        let project = get("project").filter(|p| !p.trim().is_empty());
+        let tag = get("tag").and_then(|t| parse_tag(&t).ok().flatten());
         let fallback = Preset::Last30.days(today).unwrap_or((today, today));
         let day = |key: &str| get(key).and_then(|d| d.parse::<NaiveDate>().ok());
         let (from, to, problem) = match preset.days(today) {
@@ -127,6 +133,8 @@ impl CostView {
             from,
             to,
             client,
+            project,
+            tag,
             metric,
             problem,
         }
@@ -144,6 +152,12 @@ impl CostView {
         }
         if let Some(client) = &self.client {
             parts.push(format!("client={}", escape(client)));
+        }
+        if let Some(project) = &self.project {
+            parts.push(format!("project={}", escape(project)));
+        }
+        if let Some(tag) = &self.tag {
+            parts.push(format!("tag={}", escape(tag)));
         }
         if self.metric == CostMetric::Effective {
             parts.push("metric=effective".to_owned());
@@ -194,6 +208,16 @@ impl CostView {
     /// The report query for this view, grouped by `group_by`.
     pub fn query(&self, group_by: Option<&str>) -> CostQuery {
         CostQuery {
+            project_id: self.project.clone(),
+            tag: self.tag.clone(),
+            ..self.people_query(group_by)
+        }
+    }
+
+    /// The report query for costs allocated to people (per user or team, or one's bill):
+    /// without the project and tag, which the API refuses there.
+    pub fn people_query(&self, group_by: Option<&str>) -> CostQuery {
+        CostQuery {
             from: self.from,
             to: self.to,
             group_by: group_by.map(str::to_owned),
@@ -203,10 +227,43 @@ impl CostView {
         }
     }
 
+    /// Whether a project or a tag narrows the costs (which people's views, the forecast and
+    /// the anomalies cannot follow).
+    pub fn narrowed(&self) -> bool {
+        self.project.is_some() || self.tag.is_some()
+    }
+
     /// The metric for people, e.g. "Billed cost".
     pub const fn metric_label(&self) -> &'static str {
         metric_label(self.metric)
     }
+}
+
+/// A tag filter as typed, checked as the API checks it: `Ok(None)` when blank, `KEY=VALUE`
+/// with both sides trimmed, or why it cannot be one.
+pub fn parse_tag(text: &str) -> Result<Option<String>, &'static str> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let Some((key, value)) = text.split_once('=') else {
+        return Err("Give the tag as KEY=VALUE, e.g. environment=prod.");
+    };
+    let (key, value) = (key.trim(), value.trim());
+    if key.is_empty() || value.is_empty() {
+        return Err("Give both the key and the value, e.g. environment=prod.");
+    }
+    let key_ok = key.chars().count() <= 128
+        && key
+            .chars()
+            .all(|c| c.is_alphanumeric() || " _.:/+-@".contains(c));
+    if !key_ok {
+        return Err("A tag key has letters, digits, spaces and _.:/+-@ (128 at most).");
+    }
+    if value.chars().count() > 256 {
+        return Err("A tag value has 256 characters at most.");
+    }
+    Ok(Some(format!("{key}={value}")))
 }
 
 /// `text` for a query value: unreserved characters as they are, the rest percent-encoded
@@ -277,6 +334,8 @@ mod tests {
                 ("from", "2024-09-01"),
                 ("to", "2024-09-30"),
                 ("client", "c1"),
+                ("project", "p1"),
+                ("tag", "env=prod"),
                 ("metric", "effective"),
             ],
             "2026-11-22",
@@ -284,7 +343,7 @@ mod tests {
         assert_eq!(view.problem, None);
         assert_eq!(
             view.search(),
-            "?range=custom&from=2024-09-01&to=2024-09-30&client=c1&metric=effective"
+            "?range=custom&from=2024-09-01&to=2024-09-30&client=c1&project=p1&tag=env%3Dprod&metric=effective"
         );
         assert_eq!(view.days().len(), 30);
         assert_eq!(escape("a b&c"), "a%20b%26c");
@@ -294,6 +353,39 @@ mod tests {
         assert_eq!(defaults.from, day("2026-10-24"));
         assert_eq!(defaults.days().len(), 30);
         assert_eq!(defaults.metric, CostMetric::Billed);
+    }
+
+    #[test]
+    fn tag_and_project_narrow_the_costs_but_not_the_people() {
+        let view = parse(
+            &[("tag", " team = Platform "), ("project", "p1")],
+            "2026-11-22",
+        );
+        assert_eq!(view.tag.as_deref(), Some("team=Platform"));
+        assert!(view.narrowed());
+        let costs = view.query(Some("service"));
+        assert_eq!(costs.tag.as_deref(), Some("team=Platform"));
+        assert_eq!(costs.project_id.as_deref(), Some("p1"));
+        let people = view.people_query(Some("user"));
+        assert_eq!((people.tag, people.project_id), (None, None));
+        // A tag the API would refuse is left out of the view.
+        let bad = parse(&[("tag", "no value")], "2026-11-22");
+        assert_eq!(bad.tag, None);
+        assert!(!bad.narrowed());
+    }
+
+    #[test]
+    fn tags_are_key_equals_value() {
+        assert_eq!(parse_tag("  "), Ok(None));
+        assert_eq!(
+            parse_tag("environment=prod"),
+            Ok(Some("environment=prod".to_owned()))
+        );
+        assert_eq!(parse_tag("url=a=b"), Ok(Some("url=a=b".to_owned())));
+        assert!(parse_tag("environment").is_err());
+        assert!(parse_tag("=prod").is_err());
+        assert!(parse_tag("env=").is_err());
+        assert!(parse_tag("e'nv=prod").is_err());
     }
 
     #[test]

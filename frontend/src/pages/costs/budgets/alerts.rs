@@ -1,8 +1,6 @@
-//! Budget alerts: the thresholds budgets crossed, newest first. The budgets page lists them
-//! (`#budget-alerts`), a budget's page lists its own, and the bell in the header shows the
-//! latest.
-
-use std::collections::HashMap;
+//! Budget alerts: the thresholds budgets crossed, newest first, each in its budget's
+//! currency. The budgets page lists them (`#budget-alerts`), a budget's page lists its own,
+//! and the bell in the header shows the latest.
 
 use gmac_types::BudgetAlert;
 use leptos::prelude::*;
@@ -16,49 +14,24 @@ use crate::format::{date_time_label, day_label, money};
 use crate::pages::costs::budgets::threshold_label;
 use crate::state::{Auth, use_auth};
 
-/// Alerts with the currency of each budget (alerts do not carry it).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Alerts {
-    /// The alerts, newest first.
-    pub alerts: Vec<BudgetAlert>,
-    /// Each budget's currency, by budget id.
-    pub currencies: HashMap<String, String>,
+/// Loads the alerts the user may see, newest first.
+pub async fn load_alerts(auth: Auth) -> Result<Vec<BudgetAlert>, Failure> {
+    auth.call(|c| async move { c.list_budget_alerts().await })
+        .await
+        .map_err(|e| Failure::of(&e))
 }
 
-impl Alerts {
-    /// Loads the alerts the user may see, and their budgets' currencies.
-    pub async fn load(auth: Auth) -> Result<Self, Failure> {
-        let alerts = auth
-            .call(|c| async move { c.list_budget_alerts().await })
-            .await
-            .map_err(|e| Failure::of(&e))?;
-        let currencies = if alerts.is_empty() {
-            HashMap::new()
-        } else {
-            auth.call(|c| async move { c.list_budgets().await })
-                .await
-                .map(|budgets| budgets.into_iter().map(|b| (b.id, b.currency)).collect())
-                .unwrap_or_default()
-        };
-        Ok(Self { alerts, currencies })
-    }
-
-    /// The amount an alert was raised at, in its budget's currency.
-    pub fn amount(&self, alert: &BudgetAlert) -> String {
-        let currency = self
-            .currencies
-            .get(&alert.budget_id)
-            .map_or("USD", String::as_str);
-        money(&alert.amount, currency)
-    }
+/// The amount an alert was raised at, in its budget's currency, e.g. `$850.00`.
+pub fn alert_amount(alert: &BudgetAlert) -> String {
+    money(&alert.amount, &alert.currency)
 }
 
 /// The alerts as a table: the budget (unless `budget_column` is off), the threshold, the
 /// amount then, the period, when, and whether it was emailed.
 #[component]
 pub fn AlertTable(
-    /// The alerts.
-    alerts: Alerts,
+    /// The alerts, newest first.
+    alerts: Vec<BudgetAlert>,
     /// Show the budget's name (off on a budget's own page).
     #[prop(default = true)]
     budget_column: bool,
@@ -66,22 +39,14 @@ pub fn AlertTable(
     id: &'static str,
 ) -> impl IntoView {
     let account = use_account();
-    let Alerts {
-        alerts: list,
-        currencies,
-    } = alerts;
-    let lookup = Alerts {
-        alerts: Vec::new(),
-        currencies,
-    };
     // Times follow the profile's time zone once it is loaded.
     let rows = move || {
         let zone = account.time_zone();
-        list.iter()
+        alerts.iter()
         .map(|alert| {
             let href = format!("/costs/budgets/{}", alert.budget_id);
             let budget_name = alert.budget_name.clone();
-            let amount = lookup.amount(alert);
+            let amount = alert_amount(alert);
             let emailed = if alert.emailed {
                 view! { <span class="badge badge-success">"Emailed"</span> }.into_any()
             } else {
@@ -134,7 +99,7 @@ const STEP: usize = 10;
 pub fn BudgetAlertsCard() -> impl IntoView {
     let auth = use_auth();
     let shown = RwSignal::new(STEP);
-    let load = LocalResource::new(move || Alerts::load(auth));
+    let load = LocalResource::new(move || load_alerts(auth));
     view! {
         <section class="card section-gap" id="budget-alerts" aria-labelledby="budget-alerts-title">
             <header class="card-header">
@@ -149,7 +114,7 @@ pub fn BudgetAlertsCard() -> impl IntoView {
                     view! { <LoadFailed message=failure retry=Callback::new(move |()| load.refetch()) /> }
                         .into_any()
                 }
-                Some(Ok(all)) if all.alerts.is_empty() => {
+                Some(Ok(all)) if all.is_empty() => {
                     view! {
                         <p class="list-empty muted">
                             "No budget has reached a threshold yet. Budgets are checked after every import and sync, and every 15 minutes."
@@ -158,12 +123,9 @@ pub fn BudgetAlertsCard() -> impl IntoView {
                         .into_any()
                 }
                 Some(Ok(all)) => {
-                    let total = all.alerts.len();
+                    let total = all.len();
                     let count = shown.get().min(total);
-                    let page = Alerts {
-                        alerts: all.alerts.iter().take(count).cloned().collect(),
-                        currencies: all.currencies.clone(),
-                    };
+                    let page: Vec<BudgetAlert> = all.into_iter().take(count).collect();
                     view! {
                         <AlertTable alerts=page id="budget-alert-table" />
                         <div class="list-footer">

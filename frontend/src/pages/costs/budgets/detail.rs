@@ -1,8 +1,6 @@
 //! `/costs/budgets/:id`: one budget: where it stands this period, its thresholds and who is
 //! emailed, the alerts it raised, and budget against actual for each period.
 
-use std::collections::HashMap;
-
 use chrono::{Datelike, NaiveDate};
 use gmac_types::{BudgetPeriod, BudgetPeriodResult, BudgetStatus, Permission};
 use leptos::prelude::*;
@@ -17,7 +15,7 @@ use crate::components::modal::{Confirm, ConfirmDialog};
 use crate::components::paging::LoadFailed;
 use crate::components::spinner::Loading;
 use crate::format::{date_label, money, month_name};
-use crate::pages::costs::budgets::alerts::{AlertTable, Alerts};
+use crate::pages::costs::budgets::alerts::AlertTable;
 use crate::pages::costs::budgets::meter::{BudgetLegend, BudgetMeter, Level, percent_label};
 use crate::pages::costs::budgets::row::confirm_delete;
 use crate::pages::costs::budgets::{period_label, period_range, threshold_label};
@@ -118,11 +116,8 @@ fn BudgetView(status: BudgetStatus) -> impl IntoView {
             Callback::new(move |message| error.set(Some(message))),
         );
     };
-    let alerts = Alerts {
-        alerts: status.alerts.clone(),
-        currencies: HashMap::from([(budget.id.clone(), currency.clone())]),
-    };
-    let has_alerts = !alerts.alerts.is_empty();
+    let alerts = status.alerts.clone();
+    let has_alerts = !alerts.is_empty();
     let thresholds = budget
         .thresholds
         .iter()
