@@ -855,6 +855,11 @@ async fn the_cost_dashboard_shows_the_demo_trend_and_the_per_user_view() {
     assert!(bars.len() >= 28, "a bar a day, got {}", bars.len());
     let people = browser.wait_for_text("#cost-per-user", "Alice Chen").await;
     assert!(people.contains("Unallocated"), "{people}");
+    // Month over month (here: the 30 days before), per person.
+    assert!(
+        people.contains("on the period before ($"),
+        "each person's change against the period before: {people}"
+    );
     let errors = browser.console_errors().await;
     assert!(errors.is_empty(), "browser console errors: {errors:?}");
 }

@@ -3,13 +3,14 @@
 //! allocated costs by project or tag (it refuses both), so the card leaves them out and says
 //! so while one is set.
 
-use gmac_types::{CostGroup, SubjectKind};
+use gmac_types::{CostGroup, CostQuery, SubjectKind};
 use leptos::prelude::*;
 use rust_decimal::Decimal;
 
 use crate::components::paging::LoadFailed;
 use crate::components::spinner::Loading;
 use crate::format::money;
+use crate::pages::costs::anomalies::signed_percent;
 use crate::pages::costs::bill::SubjectBill;
 use crate::pages::costs::export::ExportButton;
 use crate::pages::costs::meter::{Meter, fraction, share_label};
@@ -17,6 +18,24 @@ use crate::pages::costs::{Dashboard, UnfilteredNote, group_name};
 
 /// The key of the share no rule claims.
 const UNALLOCATED: &str = "unallocated";
+
+/// How a person's or team's cost moved against the period before, e.g.
+/// "+12.5% on the period before ($120.00)".
+fn change_label(amount: &Decimal, previous: &Decimal, currency: &str) -> String {
+    if previous.is_zero() {
+        return if amount.is_zero() {
+            "Nothing in either period".to_owned()
+        } else {
+            "New: nothing in the period before".to_owned()
+        };
+    }
+    let percent = (*amount - *previous) * Decimal::ONE_HUNDRED / previous.abs();
+    format!(
+        "{} on the period before ({})",
+        signed_percent(&percent),
+        money(previous, currency)
+    )
+}
 
 /// The per-user card, `#cost-per-user`.
 #[component]
@@ -36,7 +55,11 @@ pub fn PerSubject(
             SubjectKind::User => "user",
             SubjectKind::Team => "team",
         };
-        v.people_query(Some(group))
+        // With the period before, for the change per person and team.
+        CostQuery {
+            compare: true,
+            ..v.people_query(Some(group))
+        }
     });
     // Another period or client: the open bill follows; another tab: it closes.
     Effect::new(move |_| {
@@ -70,6 +93,13 @@ pub fn PerSubject(
                 let amount = money(&group.amount, &currency);
                 let share = share_label(&group.amount, &total);
                 let meter = view! { <Meter fraction=fraction(&group.amount, &largest) muted=unallocated /> };
+                let change = group
+                    .previous
+                    .map(|previous| {
+                        view! {
+                            <span class="bar-change muted">{change_label(&group.amount, &previous, &currency)}</span>
+                        }
+                    });
                 if unallocated {
                     view! {
                         <li class="bar-row bar-row-muted" data-subject=UNALLOCATED>
@@ -77,6 +107,7 @@ pub fn PerSubject(
                             <span class="bar-amount">{amount}</span>
                             <span class="bar-share muted">{share}</span>
                             {meter}
+                            {change}
                         </li>
                     }
                     .into_any()
@@ -101,6 +132,7 @@ pub fn PerSubject(
                             <span class="bar-amount">{amount}</span>
                             <span class="bar-share muted">{share}</span>
                             {meter}
+                            {change}
                         </li>
                     }
                     .into_any()
@@ -183,5 +215,30 @@ pub fn PerSubject(
                 }}
             </div>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(text: &str) -> Decimal {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn changes_read_against_the_period_before() {
+        assert_eq!(
+            change_label(&d("112.5"), &d("100"), "USD"),
+            "+12.5% on the period before ($100.00)"
+        );
+        assert_eq!(
+            change_label(&d("50"), &d("200"), "USD"),
+            "−75% on the period before ($200.00)"
+        );
+        assert_eq!(
+            change_label(&d("5"), &d("0"), "USD"),
+            "New: nothing in the period before"
+        );
     }
 }
