@@ -12,6 +12,7 @@ mod m20261125_000005_budgets;
 mod m20261126_000006_cloud_accounts;
 mod m20261127_000007_cost_summary;
 mod m20261128_000008_report_schedules;
+mod m20261129_000009_cost_resource_months;
 
 /// Applies gmac's migrations in order.
 #[derive(Debug)]
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_cloud_accounts::Migration),
             Box::new(m20261127_000007_cost_summary::Migration),
             Box::new(m20261128_000008_report_schedules::Migration),
+            Box::new(m20261129_000009_cost_resource_months::Migration),
         ]
     }
 }

@@ -626,3 +626,68 @@ async fn reports_filter_by_tag_and_by_project() {
         assert_eq!(err.problem().unwrap().errors[0].pointer, pointer);
     }
 }
+
+#[tokio::test]
+async fn costs_by_resource_add_whole_months_and_edge_days_exactly() {
+    let app = spawn_app().await;
+    let (admin, client_id) = admin_with_client(&app).await;
+    let mut file = String::from(
+        "BilledCost,EffectiveCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ServiceName,ResourceId\n",
+    );
+    for (day, resource, amount) in [
+        ("2024-08-05", "i-1", "100"),
+        ("2024-08-15", "i-1", "1.25"),
+        ("2024-09-10", "i-1", "2.5"),
+        ("2024-09-11", "i-2", "4"),
+        ("2024-10-05", "i-2", "8"),
+        ("2024-10-25", "i-2", "100"),
+    ] {
+        let next = chrono::NaiveDate::from_str(day)
+            .unwrap()
+            .succ_opt()
+            .unwrap();
+        std::fmt::Write::write_fmt(
+            &mut file,
+            format_args!(
+                "{amount},{amount},USD,{day}T00:00:00Z,{next}T00:00:00Z,Usage,EC2,{resource}\n"
+            ),
+        )
+        .unwrap();
+    }
+    admin
+        .client
+        .import_costs(&params(&client_id), file.into_bytes())
+        .await
+        .unwrap();
+    let by_resource = |service: Option<&str>| {
+        let admin = &admin;
+        let query = CostQuery {
+            from: "2024-08-10".parse().unwrap(),
+            to: "2024-10-20".parse().unwrap(),
+            group_by: Some("resource".into()),
+            service: service.map(str::to_owned),
+            ..CostQuery::default()
+        };
+        async move {
+            let report = admin.client.costs(&query).await.unwrap();
+            let groups: Vec<(String, Decimal)> = report
+                .groups
+                .into_iter()
+                .map(|g| (g.key, g.amount))
+                .collect();
+            (report.total, groups)
+        }
+    };
+    // August 15 and October 5 are edge days, September a whole month; the 5th of August and
+    // the 25th of October are outside.
+    let expected = (
+        Decimal::from_str("15.75").unwrap(),
+        vec![
+            ("i-2".to_owned(), Decimal::from(12)),
+            ("i-1".to_owned(), Decimal::from_str("3.75").unwrap()),
+        ],
+    );
+    assert_eq!(by_resource(None).await, expected);
+    // A service filter reads the daily rows only: the same answer.
+    assert_eq!(by_resource(Some("EC2")).await, expected);
+}

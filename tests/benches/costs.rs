@@ -199,6 +199,12 @@ async fn fill_rollups(app: &gmac_tests::TestApp, client_id: &str, n: u64) {
         GROUP BY client_id, day, currency, provider_name, sub_account_id, service_name, \
         charge_category, region_id";
     app.core.db.execute_unprepared(summary).await.unwrap();
+    // And the resource months.
+    let months = "INSERT INTO cost_resource_months (client_id, month, resource_id, currency, \
+        billed_cost, effective_cost, list_cost) SELECT client_id, substr(day, 1, 7), resource_id, \
+        currency, SUM(billed_cost), SUM(effective_cost), SUM(list_cost) FROM cost_daily \
+        WHERE dims_key LIKE 'bench-%' GROUP BY client_id, substr(day, 1, 7), resource_id, currency";
+    app.core.db.execute_unprepared(months).await.unwrap();
     let analyze = "ANALYZE";
     app.core.db.execute_unprepared(analyze).await.unwrap();
 }

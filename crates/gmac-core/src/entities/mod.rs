@@ -15,6 +15,7 @@ pub mod cost_allocation;
 pub mod cost_daily;
 pub mod cost_import;
 pub mod cost_line_item;
+pub mod cost_resource_month;
 pub mod cost_summary;
 pub mod cost_sync;
 pub mod invitation;

@@ -228,6 +228,10 @@ pub async fn delete_client(
         .filter(crate::entities::cost_summary::Column::ClientId.eq(id))
         .exec(&txn)
         .await?;
+    crate::entities::cost_resource_month::Entity::delete_many()
+        .filter(crate::entities::cost_resource_month::Column::ClientId.eq(id))
+        .exec(&txn)
+        .await?;
     delete_cost_plans(&txn, id).await?;
     client::Entity::delete_by_id(id).exec(&txn).await?;
     let entry = AuditEntry::success(actor.audit_actor(), "client.delete")

@@ -609,6 +609,7 @@ async fn replace_window(
         .filter(cost_summary::Column::LineCount.lte(0))
         .exec(&txn)
         .await?;
+    costs::refresh_resource_months(&txn, &row.client_id, (from, to)).await?;
     allocation::reallocate(&txn, &row.client_id, Some((from, to))).await?;
     costs::refresh_import_totals(&txn, &import_id).await?;
     txn.commit().await?;

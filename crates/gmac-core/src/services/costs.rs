@@ -19,7 +19,9 @@ use sha2::{Digest, Sha256};
 
 use crate::access::Target;
 use crate::audit::{self, AuditEntry};
-use crate::entities::{cost_allocation, cost_daily, cost_import, cost_line_item, cost_summary};
+use crate::entities::{
+    cost_allocation, cost_daily, cost_import, cost_line_item, cost_resource_month, cost_summary,
+};
 use crate::focus::{Header, Line};
 use crate::services::{allocation, clients};
 use crate::{Actor, Core, Error, RequestMeta, Result, db, money};
@@ -657,6 +659,9 @@ async fn roll_up(
 ) -> Result<()> {
     let started = std::time::Instant::now();
     write_rollups(txn, std::mem::take(&mut tally.rollups)).await?;
+    if let (Some(first), Some(last)) = (tally.first_day, tally.last_day) {
+        refresh_resource_months(txn, client_id, (first, last)).await?;
+    }
     let rollups_ms = started.elapsed().as_millis();
     let started = std::time::Instant::now();
     if let (Some(first), Some(last)) = (tally.first_day, tally.last_day) {
@@ -1153,8 +1158,14 @@ async fn sum_report(core: &Core, actor: &Actor, query: &CostQuery) -> Result<Cos
         tag,
     } = check_query(query)?;
     let backend = core.db.get_database_backend();
+    let clients = visible.clone();
     let condition = filters(core, query, visible, tag.as_ref()).await?;
     let needs_tags = tag.is_some() || query.project_id.is_some();
+    // Resources over whole months: the monthly table, unless a filter needs the daily rows.
+    let by_resource_months = group == Some(Grouping::Column("resource_id"))
+        && !needs_tags
+        && query.service.is_none()
+        && query.account.is_none();
     let key_expr = match &group {
         None => Expr::val(""),
         Some(Grouping::Column(name)) => col(name),
@@ -1174,6 +1185,15 @@ async fn sum_report(core: &Core, actor: &Actor, query: &CostQuery) -> Result<Cos
             cost_allocation::Entity::find(),
             condition,
             key_expr,
+            metric,
+            query.currency.as_deref(),
+        )
+        .await?
+    } else if by_resource_months && !allocated {
+        by_resource(
+            &core.db,
+            clients.as_ref(),
+            (query.from, query.to),
             metric,
             query.currency.as_deref(),
         )
@@ -1217,6 +1237,159 @@ async fn sum_report(core: &Core, actor: &Actor, query: &CostQuery) -> Result<Cos
         groups,
         previous_total: None,
     })
+}
+
+/// The whole calendar months inside `[from, to]`: the first day of the first and the last day
+/// of the last, if there is one.
+fn whole_months(from: NaiveDate, to: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+    use chrono::Datelike;
+    let start = if from.day() == 1 {
+        from
+    } else {
+        from.checked_add_months(chrono::Months::new(1))?
+            .with_day(1)?
+    };
+    let end = if to.succ_opt()?.day() == 1 {
+        to
+    } else {
+        to.with_day(1)?.pred_opt()?
+    };
+    (start < end).then_some((start, end))
+}
+
+/// Costs by resource: whole months from the monthly table, the days before and after them
+/// from the fine rollup, summed per resource in one currency.
+async fn by_resource(
+    conn: &impl ConnectionTrait,
+    clients: Option<&std::collections::BTreeSet<String>>,
+    (from, to): (NaiveDate, NaiveDate),
+    metric: &str,
+    currency: Option<&str>,
+) -> Result<(String, Vec<(Option<String>, i128)>)> {
+    let scoped = |condition: Condition| match clients {
+        Some(ids) => condition.add(col("client_id").is_in(ids.iter().cloned())),
+        None => condition,
+    };
+    let days = |a: NaiveDate, b: NaiveDate| {
+        scoped(
+            Condition::all()
+                .add(col("day").gte(a.to_string()))
+                .add(col("day").lte(b.to_string())),
+        )
+    };
+    let Some((first, last)) = whole_months(from, to) else {
+        return sum_groups(
+            conn,
+            cost_daily::Entity::find(),
+            days(from, to),
+            col("resource_id"),
+            metric,
+            currency,
+        )
+        .await;
+    };
+    // One currency for every part: the one asked for, or the range's main one.
+    let currency = match currency {
+        Some(c) => c.to_ascii_uppercase(),
+        None => {
+            sum_groups(
+                conn,
+                cost_summary::Entity::find(),
+                days(from, to),
+                Expr::val(""),
+                metric,
+                None,
+            )
+            .await?
+            .0
+        }
+    };
+    let mut merged: HashMap<Option<String>, i128> = HashMap::new();
+    let months = scoped(
+        Condition::all()
+            .add(col("month").gte(first.format("%Y-%m").to_string()))
+            .add(col("month").lte(last.format("%Y-%m").to_string())),
+    );
+    let (_, sums) = sum_groups(
+        conn,
+        cost_resource_month::Entity::find(),
+        months,
+        col("resource_id"),
+        metric,
+        Some(&currency),
+    )
+    .await?;
+    for (key, units) in sums {
+        *merged.entry(key).or_default() += units;
+    }
+    let edges = [
+        (from, first.pred_opt().unwrap_or(first)),
+        (last.succ_opt().unwrap_or(last), to),
+    ];
+    for (a, b) in edges {
+        if a > b {
+            continue;
+        }
+        let (_, sums) = sum_groups(
+            conn,
+            cost_daily::Entity::find(),
+            days(a, b),
+            col("resource_id"),
+            metric,
+            Some(&currency),
+        )
+        .await?;
+        for (key, units) in sums {
+            *merged.entry(key).or_default() += units;
+        }
+    }
+    Ok((currency, merged.into_iter().collect()))
+}
+
+/// Recomputes a client's resource months that `[from, to]` touches, from the fine rollup.
+pub(crate) async fn refresh_resource_months(
+    conn: &impl ConnectionTrait,
+    client_id: &str,
+    (from, to): (NaiveDate, NaiveDate),
+) -> Result<()> {
+    use chrono::Datelike;
+    let start = from.with_day(1).unwrap_or(from);
+    let end = to
+        .with_day(1)
+        .and_then(|d| d.checked_add_months(chrono::Months::new(1)))
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(to);
+    cost_resource_month::Entity::delete_many()
+        .filter(cost_resource_month::Column::ClientId.eq(client_id))
+        .filter(cost_resource_month::Column::Month.gte(start.format("%Y-%m").to_string()))
+        .filter(cost_resource_month::Column::Month.lte(end.format("%Y-%m").to_string()))
+        .exec(conn)
+        .await?;
+    let backend = conn.get_database_backend();
+    let (p1, p2, p3) = if backend == DbBackend::Postgres {
+        ("$1", "$2", "$3")
+    } else {
+        ("?", "?", "?")
+    };
+    let sql = format!(
+        "INSERT INTO cost_resource_months (client_id, month, resource_id, currency, \
+         billed_cost, effective_cost, list_cost) \
+         SELECT client_id, substr(day, 1, 7), resource_id, currency, SUM(billed_cost), \
+         SUM(effective_cost), SUM(list_cost) FROM cost_daily \
+         WHERE client_id = {p1} AND day >= {p2} AND day <= {p3} \
+         GROUP BY client_id, substr(day, 1, 7), resource_id, currency"
+    );
+    conn.execute_raw(sea_orm::Statement::from_sql_and_values(
+        backend,
+        sql,
+        [
+            client_id.into(),
+            start.to_string().into(),
+            end.to_string().into(),
+        ],
+    ))
+    .await?;
+    Ok(())
 }
 
 /// Where a series of costs comes from: the rollups, or the allocated costs (which know users
@@ -1416,7 +1589,21 @@ fn tag_expr(backend: DbBackend, key: &str) -> Expr {
 
 #[cfg(test)]
 mod tests {
-    use super::previous_period;
+    use super::{previous_period, whole_months};
+
+    #[test]
+    fn ranges_split_into_whole_months_and_edge_days() {
+        assert_eq!(
+            whole_months(day("2024-08-10"), day("2024-10-20")),
+            Some((day("2024-09-01"), day("2024-09-30")))
+        );
+        assert_eq!(
+            whole_months(day("2024-01-01"), day("2024-12-31")),
+            Some((day("2024-01-01"), day("2024-12-31")))
+        );
+        assert_eq!(whole_months(day("2024-09-02"), day("2024-09-30")), None);
+        assert_eq!(whole_months(day("2024-09-10"), day("2024-10-20")), None);
+    }
 
     fn day(s: &str) -> chrono::NaiveDate {
         s.parse().unwrap()
