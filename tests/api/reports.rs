@@ -302,12 +302,43 @@ async fn bad_report_queries_are_refused_clearly() {
         .await
         .unwrap_err();
     assert_eq!(both.status(), Some(422));
-    let mut bad = september(None, None);
-    bad.period = "2024-13".into();
-    assert_eq!(
-        c.monthly_report(&bad).await.unwrap_err().status(),
-        Some(422)
-    );
+    for period in [
+        "2024-13",
+        "-262143-01",
+        "2024-\n01",
+        " 2024-09",
+        "2024-9",
+        "0000-01",
+    ] {
+        let mut bad = september(None, None);
+        bad.period = period.into();
+        assert_eq!(
+            c.monthly_report(&bad).await.unwrap_err().status(),
+            Some(422),
+            "{period:?}"
+        );
+    }
+    // Days at chrono's limits are refused, not overflowed.
+    let err = c
+        .costs(&gmac_types::CostQuery {
+            from: NaiveDate::MIN,
+            to: NaiveDate::MIN,
+            group_by: Some("user".into()),
+            compare: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(422));
+    let err = c
+        .cost_anomalies(&gmac_types::AnomalyQuery {
+            from: NaiveDate::MIN,
+            to: NaiveDate::MIN,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(422));
     assert_eq!(
         c.monthly_report(&september(Some("no-such-user"), None))
             .await
@@ -588,6 +619,31 @@ async fn a_member_leaving_a_team_takes_their_costs_along_at_once() {
         .find(|l| l.key == "unallocated")
         .unwrap();
     assert_eq!(no_team.amount, dec("7"), "Sameer's 5 and the untagged 2");
+
+    // A deleted team takes its schedules along; its costs stay, without a team.
+    c.create_report_schedule(&schedule(
+        Some(Subject {
+            kind: SubjectKind::Team,
+            id: w.platform.clone(),
+        }),
+        ReportCadence::Monthly,
+        ReportFormat::Pdf,
+    ))
+    .await
+    .unwrap();
+    c.delete_team(&w.platform).await.unwrap();
+    assert!(c.list_report_schedules().await.unwrap().is_empty());
+    let all = c.monthly_report(&september(None, None)).await.unwrap();
+    assert_eq!(all.total, dec("40"));
+    assert_eq!(
+        table(&all.breakdown),
+        vec![(
+            "No team or unallocated".into(),
+            dec("40"),
+            dec("32"),
+            Some(dec("25.0"))
+        )]
+    );
 }
 
 #[tokio::test]

@@ -184,7 +184,8 @@ pub struct ReportDelivery {
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct SendReportQuery {
-    /// The month to send (`YYYY-MM`); default: the one the next scheduled run would send.
+    /// The month to send (`YYYY-MM`); default: the month a run today would send (monthly:
+    /// the month just ended; weekly: the month so far).
     #[serde(default)]
     pub period: Option<String>,
 }

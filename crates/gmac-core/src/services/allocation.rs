@@ -831,16 +831,16 @@ pub async fn unassign_resource(
 }
 
 /// Everyone costs can be allocated to, by name (users' emails only for those who manage
-/// costs). Needs `costs.view` somewhere: budgets, rules and reports name people even for those
+/// costs everywhere). Needs `costs.view` somewhere: budgets, rules and reports name people even for those
 /// who may not manage users.
 pub async fn people(core: &Core, actor: &Actor) -> Result<gmac_types::CostPeople> {
     actor.ensure_enrolled()?;
     if !actor.permissions.can_anywhere(Permission::CostsView) {
         return Err(Error::Forbidden);
     }
-    // Emails tell people apart when budgets, rules and schedules are made; those who only
-    // view costs get names.
-    let emails = actor.permissions.can_anywhere(Permission::CostsManage);
+    // Emails tell people apart when budgets, rules and schedules are made; only those who
+    // manage costs everywhere see them (a client's billing manager must not list the others').
+    let emails = actor.can(Permission::CostsManage, &Target::Global);
     let users = user::Entity::find()
         .order_by_asc(user::Column::DisplayName)
         .all(&core.db)

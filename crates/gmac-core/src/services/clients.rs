@@ -303,3 +303,38 @@ pub(crate) async fn delete_budgets(
         .await?;
     Ok(())
 }
+
+/// Deletes the budgets and report schedules of a user or team that is gone.
+pub(crate) async fn delete_subject_plans(
+    conn: &impl sea_orm::ConnectionTrait,
+    kind: &str,
+    id: &str,
+) -> Result<()> {
+    use crate::entities::{budget, report_delivery, report_schedule};
+    let budgets: Vec<String> = budget::Entity::find()
+        .filter(budget::Column::ScopeType.eq(kind))
+        .filter(budget::Column::ScopeId.eq(id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|b| b.id)
+        .collect();
+    delete_budgets(conn, budgets).await?;
+    let schedules: Vec<String> = report_schedule::Entity::find()
+        .filter(report_schedule::Column::SubjectType.eq(kind))
+        .filter(report_schedule::Column::SubjectId.eq(id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    report_delivery::Entity::delete_many()
+        .filter(report_delivery::Column::ScheduleId.is_in(schedules.clone()))
+        .exec(conn)
+        .await?;
+    report_schedule::Entity::delete_many()
+        .filter(report_schedule::Column::Id.is_in(schedules))
+        .exec(conn)
+        .await?;
+    Ok(())
+}

@@ -958,6 +958,16 @@ fn check_query(query: &CostQuery) -> Result<Checked> {
             "`to` is before `from`.",
         ));
     }
+    if [query.from, query.to]
+        .iter()
+        .any(|d| !(1..=9999).contains(&chrono::Datelike::year(d)))
+    {
+        errors.push(FieldError::new(
+            "from",
+            "out_of_range",
+            "Give days in the years 1 to 9999.",
+        ));
+    }
     if (query.to - query.from).num_days() > 3660 {
         errors.push(FieldError::new(
             "to",
@@ -1377,7 +1387,10 @@ pub(crate) async fn refresh_resource_months(
          SELECT client_id, substr(day, 1, 7), resource_id, currency, SUM(billed_cost), \
          SUM(effective_cost), SUM(list_cost) FROM cost_daily \
          WHERE client_id = {p1} AND day >= {p2} AND day <= {p3} \
-         GROUP BY client_id, substr(day, 1, 7), resource_id, currency"
+         GROUP BY client_id, substr(day, 1, 7), resource_id, currency \
+         ON CONFLICT (client_id, month, resource_id, currency) DO UPDATE SET \
+         billed_cost = excluded.billed_cost, effective_cost = excluded.effective_cost, \
+         list_cost = excluded.list_cost"
     );
     conn.execute_raw(sea_orm::Statement::from_sql_and_values(
         backend,

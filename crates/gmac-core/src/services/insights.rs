@@ -41,6 +41,10 @@ pub(crate) fn visible_clients(
 /// The first and last day of the month `YYYY-MM`.
 pub fn month_bounds(month: &str) -> Option<(NaiveDate, NaiveDate)> {
     let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok()?;
+    // Exactly `YYYY-MM` in years 1 to 9999: chrono alone also takes signed years and spaces.
+    if first.format("%Y-%m").to_string() != month || !(1..=9999).contains(&first.year()) {
+        return None;
+    }
     let next = if first.month() == 12 {
         NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)?
     } else {
@@ -209,7 +213,11 @@ pub async fn anomalies(
     query: &AnomalyQuery,
 ) -> Result<Vec<CostAnomaly>> {
     let visible = visible_clients(actor, query.client_id.as_ref())?;
-    if query.to < query.from || (query.to - query.from).num_days() > 366 {
+    if query.to < query.from
+        || (query.to - query.from).num_days() > 366
+        || !(1..=9999).contains(&query.from.year())
+        || !(1..=9999).contains(&query.to.year())
+    {
         return Err(Error::Validation(vec![FieldError::new(
             "to",
             "invalid_range",

@@ -712,7 +712,8 @@ async fn record(
     Ok(())
 }
 
-/// Sends a schedule's report now, for the period its next run would report (or `period`).
+/// Sends a schedule's report now, for `period`, or else for the month a run today would
+/// report (a monthly schedule: the month just ended; a weekly one: the month so far).
 /// Needs `costs.manage` where it applies.
 pub async fn send_now(
     core: &Core,

@@ -250,6 +250,7 @@ pub async fn delete_team(core: &Core, actor: &Actor, meta: &RequestMeta, id: &st
         .await?;
     team::Entity::delete_by_id(id).exec(&txn).await?;
     crate::services::allocation::reallocate_subject(&txn, SubjectKind::Team, id).await?;
+    crate::services::clients::delete_subject_plans(&txn, "team", id).await?;
     let entry = AuditEntry::success(actor.audit_actor(), "team.delete")
         .target("team", id.to_owned())
         .details(serde_json::json!({"before": {"name": before.name}}));

@@ -151,8 +151,9 @@ pub async fn delete_report_schedule(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Email a schedule's report now, for `period` or the month its next run would send; says
-/// which recipients the mail server accepted. Needs `costs.manage` where it applies.
+/// Email a schedule's report now, for `period`, or else the month a run today would send (a
+/// monthly schedule: the month just ended; a weekly one: the month so far); says which
+/// recipients the mail server accepted. Needs `costs.manage` where it applies.
 #[utoipa::path(
     tag = "costs",
     params(("id" = String, Path, description = "The schedule's id"), SendReportQuery),
