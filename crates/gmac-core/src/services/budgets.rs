@@ -360,21 +360,40 @@ pub async fn delete_budget(core: &Core, actor: &Actor, meta: &RequestMeta, id: &
     actor.require(Permission::BudgetsManage, &target(&row))?;
     let now = core.now();
     let txn = db::begin_write(&core.db).await?;
-    budget_alert::Entity::delete_many()
-        .filter(budget_alert::Column::BudgetId.eq(id))
-        .exec(&txn)
-        .await?;
-    budget_history::Entity::delete_many()
-        .filter(budget_history::Column::BudgetId.eq(id))
-        .exec(&txn)
-        .await?;
-    budget::Entity::delete_by_id(id).exec(&txn).await?;
+    delete_where(&txn, budget::Column::Id.eq(id)).await?;
     let entry = AuditEntry::success(actor.audit_actor(), "budget.delete")
         .target("budget", id.to_owned())
         .scope(&target(&row))
         .details(serde_json::json!({"before": to_dto(&row)}));
     audit::append(&txn, now, meta, entry).await?;
     txn.commit().await?;
+    Ok(())
+}
+
+/// Deletes the budgets that match, with their alerts and history.
+pub(crate) async fn delete_where(
+    conn: &impl ConnectionTrait,
+    condition: impl sea_orm::sea_query::IntoCondition,
+) -> Result<()> {
+    let ids: Vec<String> = budget::Entity::find()
+        .filter(condition)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|b| b.id)
+        .collect();
+    budget_alert::Entity::delete_many()
+        .filter(budget_alert::Column::BudgetId.is_in(ids.clone()))
+        .exec(conn)
+        .await?;
+    budget_history::Entity::delete_many()
+        .filter(budget_history::Column::BudgetId.is_in(ids.clone()))
+        .exec(conn)
+        .await?;
+    budget::Entity::delete_many()
+        .filter(budget::Column::Id.is_in(ids))
+        .exec(conn)
+        .await?;
     Ok(())
 }
 

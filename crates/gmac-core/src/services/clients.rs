@@ -232,7 +232,14 @@ pub async fn delete_client(
         .filter(crate::entities::cost_resource_month::Column::ClientId.eq(id))
         .exec(&txn)
         .await?;
-    delete_cost_plans(&txn, id).await?;
+    // What the client's costs were planned and reported with has no foreign key.
+    crate::services::budgets::delete_where(&txn, crate::entities::budget::Column::ClientId.eq(id))
+        .await?;
+    crate::services::reports::delete_schedules_where(
+        &txn,
+        crate::entities::report_schedule::Column::ClientId.eq(id),
+    )
+    .await?;
     client::Entity::delete_by_id(id).exec(&txn).await?;
     let entry = AuditEntry::success(actor.audit_actor(), "client.delete")
         .target("client", id.to_owned())
@@ -251,90 +258,4 @@ pub fn visible_client(visible: &Visible, client_id: &str) -> bool {
             clients.contains(client_id) || projects.iter().any(|(_, c)| c == client_id)
         }
     }
-}
-
-/// Deletes what a client's costs were planned and reported with: its budgets (with their
-/// alerts and history) and its report schedules (with their runs). They have no foreign key.
-async fn delete_cost_plans(conn: &impl sea_orm::ConnectionTrait, id: &str) -> Result<()> {
-    use crate::entities::{budget, report_delivery, report_schedule};
-    let budgets: Vec<String> = budget::Entity::find()
-        .filter(budget::Column::ClientId.eq(id))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|b| b.id)
-        .collect();
-    delete_budgets(conn, budgets).await?;
-    let schedules: Vec<String> = report_schedule::Entity::find()
-        .filter(report_schedule::Column::ClientId.eq(id))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|s| s.id)
-        .collect();
-    report_delivery::Entity::delete_many()
-        .filter(report_delivery::Column::ScheduleId.is_in(schedules.clone()))
-        .exec(conn)
-        .await?;
-    report_schedule::Entity::delete_many()
-        .filter(report_schedule::Column::Id.is_in(schedules))
-        .exec(conn)
-        .await?;
-    Ok(())
-}
-
-/// Deletes budgets with their alerts and history.
-pub(crate) async fn delete_budgets(
-    conn: &impl sea_orm::ConnectionTrait,
-    ids: Vec<String>,
-) -> Result<()> {
-    use crate::entities::{budget, budget_alert, budget_history};
-    budget_alert::Entity::delete_many()
-        .filter(budget_alert::Column::BudgetId.is_in(ids.clone()))
-        .exec(conn)
-        .await?;
-    budget_history::Entity::delete_many()
-        .filter(budget_history::Column::BudgetId.is_in(ids.clone()))
-        .exec(conn)
-        .await?;
-    budget::Entity::delete_many()
-        .filter(budget::Column::Id.is_in(ids))
-        .exec(conn)
-        .await?;
-    Ok(())
-}
-
-/// Deletes the budgets and report schedules of a user or team that is gone.
-pub(crate) async fn delete_subject_plans(
-    conn: &impl sea_orm::ConnectionTrait,
-    kind: &str,
-    id: &str,
-) -> Result<()> {
-    use crate::entities::{budget, report_delivery, report_schedule};
-    let budgets: Vec<String> = budget::Entity::find()
-        .filter(budget::Column::ScopeType.eq(kind))
-        .filter(budget::Column::ScopeId.eq(id))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|b| b.id)
-        .collect();
-    delete_budgets(conn, budgets).await?;
-    let schedules: Vec<String> = report_schedule::Entity::find()
-        .filter(report_schedule::Column::SubjectType.eq(kind))
-        .filter(report_schedule::Column::SubjectId.eq(id))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|s| s.id)
-        .collect();
-    report_delivery::Entity::delete_many()
-        .filter(report_delivery::Column::ScheduleId.is_in(schedules.clone()))
-        .exec(conn)
-        .await?;
-    report_schedule::Entity::delete_many()
-        .filter(report_schedule::Column::Id.is_in(schedules))
-        .exec(conn)
-        .await?;
-    Ok(())
 }

@@ -238,15 +238,7 @@ pub async fn delete_project(
     }
     scope_cleanup::remove_scope(&txn, "project", id, now).await?;
     // A project's budgets cover nothing once it is gone.
-    let budgets: Vec<String> = crate::entities::budget::Entity::find()
-        .filter(crate::entities::budget::Column::ScopeType.eq("project"))
-        .filter(crate::entities::budget::Column::ScopeId.eq(id))
-        .all(&txn)
-        .await?
-        .into_iter()
-        .map(|b| b.id)
-        .collect();
-    crate::services::clients::delete_budgets(&txn, budgets).await?;
+    crate::services::budgets::delete_where(&txn, budget_scope("project", id)).await?;
     project::Entity::delete_by_id(id).exec(&txn).await?;
     let entry = AuditEntry::success(actor.audit_actor(), "project.delete")
         .target("project", id.to_owned())
@@ -255,4 +247,12 @@ pub async fn delete_project(
     audit::append(&txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// Budgets whose scope is this project, team or user.
+pub(crate) fn budget_scope(kind: &str, id: &str) -> sea_orm::Condition {
+    use crate::entities::budget::Column;
+    sea_orm::Condition::all()
+        .add(Column::ScopeType.eq(kind))
+        .add(Column::ScopeId.eq(id))
 }

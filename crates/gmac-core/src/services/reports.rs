@@ -593,17 +593,36 @@ pub async fn delete_schedule(
     let before = dto(core, &row).await?;
     let now = core.now();
     let txn = db::begin_write(&core.db).await?;
-    report_delivery::Entity::delete_many()
-        .filter(report_delivery::Column::ScheduleId.eq(id))
-        .exec(&txn)
-        .await?;
-    report_schedule::Entity::delete_by_id(id).exec(&txn).await?;
+    delete_schedules_where(&txn, report_schedule::Column::Id.eq(id)).await?;
     let entry = AuditEntry::success(actor.audit_actor(), "report_schedule.delete")
         .target("report_schedule", id.to_owned())
         .scope(&target(&row))
         .details(serde_json::json!({"before": before}));
     audit::append(&txn, now, meta, entry).await?;
     txn.commit().await?;
+    Ok(())
+}
+
+/// Deletes the schedules that match, with their runs.
+pub(crate) async fn delete_schedules_where(
+    conn: &impl ConnectionTrait,
+    condition: impl sea_orm::sea_query::IntoCondition,
+) -> Result<()> {
+    let ids: Vec<String> = report_schedule::Entity::find()
+        .filter(condition)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    report_delivery::Entity::delete_many()
+        .filter(report_delivery::Column::ScheduleId.is_in(ids.clone()))
+        .exec(conn)
+        .await?;
+    report_schedule::Entity::delete_many()
+        .filter(report_schedule::Column::Id.is_in(ids))
+        .exec(conn)
+        .await?;
     Ok(())
 }
 

@@ -250,7 +250,19 @@ pub async fn delete_team(core: &Core, actor: &Actor, meta: &RequestMeta, id: &st
         .await?;
     team::Entity::delete_by_id(id).exec(&txn).await?;
     crate::services::allocation::reallocate_subject(&txn, SubjectKind::Team, id).await?;
-    crate::services::clients::delete_subject_plans(&txn, "team", id).await?;
+    // Its budgets and report schedules cover nothing any more.
+    crate::services::budgets::delete_where(
+        &txn,
+        crate::services::projects::budget_scope("team", id),
+    )
+    .await?;
+    crate::services::reports::delete_schedules_where(
+        &txn,
+        sea_orm::Condition::all()
+            .add(crate::entities::report_schedule::Column::SubjectType.eq("team"))
+            .add(crate::entities::report_schedule::Column::SubjectId.eq(id)),
+    )
+    .await?;
     let entry = AuditEntry::success(actor.audit_actor(), "team.delete")
         .target("team", id.to_owned())
         .details(serde_json::json!({"before": {"name": before.name}}));
