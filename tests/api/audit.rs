@@ -57,7 +57,7 @@ async fn setup_sign_in_failure_refresh_and_sign_out_are_audited_in_order() {
         !failure.details.contains("nope"),
         "the tried password never reaches the log"
     );
-    assert!(audit::verify(&app.core.db).await.unwrap().valid);
+    assert!(audit::verify(&app.core.db, &app.core.audit_keys).await.unwrap().valid);
 }
 
 #[tokio::test]
@@ -67,7 +67,7 @@ async fn verification_detects_an_edited_a_deleted_and_an_inserted_entry() {
     for _ in 0..3 {
         app.sign_in(&admin.email, &admin.password).await;
     }
-    let ok = audit::verify(&app.core.db).await.unwrap();
+    let ok = audit::verify(&app.core.db, &app.core.audit_keys).await.unwrap();
     assert!(ok.valid);
     assert_eq!(ok.checked, 5);
 
@@ -82,7 +82,7 @@ async fn verification_detects_an_edited_a_deleted_and_an_inserted_entry() {
     let mut edited: audit_log::ActiveModel = second.into();
     edited.action = Set("auth.logout".into());
     edited.update(&app.core.db).await.unwrap();
-    let result = audit::verify(&app.core.db).await.unwrap();
+    let result = audit::verify(&app.core.db, &app.core.audit_keys).await.unwrap();
     assert!(!result.valid);
     assert_eq!(
         result.first_bad.as_ref().map(|b| (b.seq, b.reason)),
@@ -95,7 +95,7 @@ async fn verification_detects_an_edited_a_deleted_and_an_inserted_entry() {
         ))
         .await
         .unwrap();
-    assert!(audit::verify(&app.core.db).await.unwrap().valid);
+    assert!(audit::verify(&app.core.db, &app.core.audit_keys).await.unwrap().valid);
 
     // Deleted.
     app.core
@@ -103,7 +103,7 @@ async fn verification_detects_an_edited_a_deleted_and_an_inserted_entry() {
         .execute_unprepared("DELETE FROM audit_log WHERE seq = 3")
         .await
         .unwrap();
-    let result = audit::verify(&app.core.db).await.unwrap();
+    let result = audit::verify(&app.core.db, &app.core.audit_keys).await.unwrap();
     assert_eq!(
         result.first_bad.map(|b| (b.seq, b.reason)),
         Some((3, "missing"))
@@ -119,12 +119,12 @@ async fn verification_detects_an_edited_a_deleted_and_an_inserted_entry() {
     forged.seq = 3;
     forged.id = uuid::Uuid::now_v7().to_string();
     forged.prev_hash = "f".repeat(64);
-    forged.hash = audit::entry_hash(&forged);
+    forged.hash = audit::entry_hash(&app.core.audit_keys, &forged).unwrap();
     audit_log::Entity::insert(audit_log::ActiveModel::from(forged))
         .exec_without_returning(&app.core.db)
         .await
         .unwrap();
-    let result = audit::verify(&app.core.db).await.unwrap();
+    let result = audit::verify(&app.core.db, &app.core.audit_keys).await.unwrap();
     assert_eq!(
         result.first_bad.map(|b| (b.seq, b.reason)),
         Some((3, "chain_mismatch"))
@@ -141,6 +141,110 @@ async fn truncating_the_end_of_the_log_is_detected() {
         .execute_unprepared("DELETE FROM audit_log WHERE seq = 3")
         .await
         .unwrap();
-    let result = audit::verify(&app.core.db).await.unwrap();
+    let result = audit::verify(&app.core.db, &app.core.audit_keys).await.unwrap();
     assert_eq!(result.first_bad.map(|b| b.reason), Some("head_mismatch"));
+}
+
+/// Rewrites entry `from` onwards as an attacker with write access to the database would:
+/// changes its action when `edit` is set, then recomputes every hash from it on and the head.
+async fn rewrite_chain_from(
+    app: &gmac_tests::TestApp,
+    from: i64,
+    edit: bool,
+    keys: &audit::ChainKeys,
+) {
+    let rows = audit_log::Entity::find()
+        .order_by_asc(audit_log::Column::Seq)
+        .all(&app.core.db)
+        .await
+        .unwrap();
+    let mut prev = audit::GENESIS_HASH.to_owned();
+    for mut row in rows {
+        if row.seq >= from {
+            if edit && row.seq == from {
+                row.action = "auth.logout".into();
+            }
+            row.prev_hash = prev.clone();
+            row.hash = audit::entry_hash(keys, &row).unwrap();
+            let mut active: audit_log::ActiveModel = row.clone().into();
+            active.action = Set(row.action.clone());
+            active.prev_hash = Set(row.prev_hash.clone());
+            active.hash = Set(row.hash.clone());
+            active.key_version = Set(row.key_version);
+            active.update(&app.core.db).await.unwrap();
+        }
+        prev = row.hash;
+    }
+    app.core
+        .db
+        .execute_unprepared(&format!(
+            "UPDATE audit_chain SET last_hash = '{prev}' WHERE id = 1"
+        ))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_chain_rewritten_without_the_master_key_fails_verification() {
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    for _ in 0..3 {
+        app.sign_in(&admin.email, &admin.password).await;
+    }
+    assert!(audit::verify(&app.core.db, &app.core.audit_keys).await.unwrap().valid);
+
+    // Recomputed under a key derived from another master key: every hash is self-consistent,
+    // yet the first rewritten entry fails.
+    let forger = audit::ChainKeys::derive(&gmac_core::keys::MasterKey::generate());
+    rewrite_chain_from(&app, 2, true, &forger).await;
+    let result = audit::verify(&app.core.db, &app.core.audit_keys).await.unwrap();
+    assert_eq!(
+        result.first_bad.map(|b| (b.seq, b.reason)),
+        Some((2, "hash_mismatch"))
+    );
+
+    // Falling back to the unkeyed hash of old entries does not help either.
+    app.core
+        .db
+        .execute_unprepared("UPDATE audit_log SET key_version = 0 WHERE seq >= 2")
+        .await
+        .unwrap();
+    rewrite_chain_from(&app, 2, true, &app.core.audit_keys).await;
+    let result = audit::verify(&app.core.db, &app.core.audit_keys).await.unwrap();
+    assert_eq!(
+        result.first_bad.map(|b| (b.seq, b.reason)),
+        Some((2, "hash_mismatch"))
+    );
+
+    // The same through the API and the CLI's check: the chain is reported broken.
+    let report = admin.client.verify_audit_log().await.unwrap();
+    assert!(!report.valid);
+}
+
+#[tokio::test]
+async fn entries_from_before_the_chain_was_keyed_are_checked_and_relinked_under_the_key() {
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    app.sign_in(&admin.email, &admin.password).await;
+    // As an older gmac wrote them: version 0, plain SHA-256.
+    app.core
+        .db
+        .execute_unprepared("UPDATE audit_log SET key_version = 0")
+        .await
+        .unwrap();
+    rewrite_chain_from(&app, 1, false, &app.core.audit_keys).await;
+    let before = audit_log::Entity::find().all(&app.core.db).await.unwrap();
+    assert!(before.iter().all(|r| r.key_version == 0));
+    assert!(audit::verify(&app.core.db, &app.core.audit_keys).await.unwrap().valid);
+
+    let relinked = audit::relink_legacy(&app.core.db, &app.core.audit_keys)
+        .await
+        .unwrap();
+    assert_eq!(relinked, before.len() as u64);
+    let after = audit_log::Entity::find().all(&app.core.db).await.unwrap();
+    assert!(after.iter().all(|r| r.key_version == 1));
+    assert!(audit::verify(&app.core.db, &app.core.audit_keys).await.unwrap().valid);
+    // New entries chain on after the re-linked ones.
+    app.sign_in(&admin.email, &admin.password).await;
+    assert!(audit::verify(&app.core.db, &app.core.audit_keys).await.unwrap().valid);
 }

@@ -318,3 +318,96 @@ async fn nobody_invites_to_more_than_they_could_grant() {
         Some(409)
     );
 }
+
+/// Invites `email` as a global Admin on behalf of `inviter`, returning the link's token.
+async fn admin_invitation(inviter: &gmac_tests::Session, email: &str) -> String {
+    let created = inviter
+        .client
+        .create_invitation(&NewInvitation {
+            email: email.into(),
+            role: "admin".into(),
+            scope: None,
+        })
+        .await
+        .unwrap();
+    created
+        .link
+        .unwrap()
+        .expose()
+        .rsplit('#')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn an_invitation_grants_no_more_than_its_inviter_still_holds() {
+    let app = spawn_app().await;
+    let root = app.super_admin().await;
+    let inviter = app
+        .user_with_role(&root, "inviter@example.com", "admin", Scope::Global)
+        .await;
+    let inviter_id = inviter.client.me().await.unwrap().id;
+    let token = admin_invitation(&inviter, "grace@example.com").await;
+
+    // The inviter loses the Admin role before the link is used.
+    let bindings = root
+        .client
+        .list_role_bindings(&gmac_types::RoleBindingQuery {
+            subject_id: Some(inviter_id),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    for binding in bindings {
+        root.client.delete_role_binding(&binding.id).await.unwrap();
+    }
+    let preview = app.new_client().preview_invitation(&token).await.unwrap_err();
+    assert_eq!(preview.status(), Some(409), "{preview:?}");
+    let refused = app
+        .new_client()
+        .accept_invitation(&accept(&token))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status(), Some(409), "{refused:?}");
+    // No account was made, and the invitation is withdrawn for good.
+    let signed_in = app
+        .new_client()
+        .login(&gmac_types::LoginRequest {
+            email: "grace@example.com".into(),
+            password: "a very long password".into(),
+        })
+        .await;
+    assert_eq!(signed_in.unwrap_err().status(), Some(401));
+    let listed = root.client.list_invitations().await.unwrap();
+    assert_eq!(listed[0].status, InvitationStatus::Revoked);
+}
+
+#[tokio::test]
+async fn disabling_an_inviter_withdraws_their_pending_invitations() {
+    let app = spawn_app().await;
+    let root = app.super_admin().await;
+    let inviter = app
+        .user_with_role(&root, "inviter@example.com", "admin", Scope::Global)
+        .await;
+    let inviter_id = inviter.client.me().await.unwrap().id;
+    let token = admin_invitation(&inviter, "grace@example.com").await;
+    root.client
+        .update_user(
+            &inviter_id,
+            &gmac_types::UserPatch {
+                status: Some(gmac_types::UserStatus::Disabled),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let listed = root.client.list_invitations().await.unwrap();
+    assert_eq!(listed[0].status, InvitationStatus::Revoked);
+    let refused = app
+        .new_client()
+        .accept_invitation(&accept(&token))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status(), Some(401), "{refused:?}");
+}

@@ -32,6 +32,7 @@ mod ops;
 mod process;
 mod profile;
 mod reports;
+mod scopes;
 mod setup;
 mod teams;
 mod tokens;

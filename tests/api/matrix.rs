@@ -122,7 +122,8 @@ fn allow(operation: &str) -> Option<Allow> {
         // Users, bindings, invitations: managing users anywhere shows who exists; global powers
         // stay global.
         "list_users" | "list_role_bindings" | "list_invitations" => admins(403, Ok),
-        "get_user" => admins(404, Ok),
+        // A user with no role in a client is unknown to that client's admin.
+        "get_user" => admins(404, Status(404)),
         "create_user" | "update_user" | "create_invitation" => admins(403, Status(403)),
         "create_role_binding" => admins(403, Status(422)),
         "delete_role_binding" | "revoke_invitation" => admins(403, Status(404)),

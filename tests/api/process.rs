@@ -211,6 +211,19 @@ async fn the_real_binary_serves_the_api_and_stops_cleanly_on_sigterm() {
             std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777,
             0o600
         );
+        // So are the database and its write-ahead log: they hold password hashes and sessions.
+        let TestDatabase::Sqlite(db_dir) = &db else {
+            unreachable!("not on PostgreSQL")
+        };
+        for name in ["gmac.db", "gmac.db-wal", "gmac.db-shm"] {
+            let file = db_dir.path().join(name);
+            assert!(file.exists(), "{name} is missing");
+            assert_eq!(
+                std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+                0o600,
+                "{name} is readable by others"
+            );
+        }
     }
 
     let status = server.terminate();
@@ -421,7 +434,23 @@ async fn gmac_audit_verify_checks_the_chain_in_the_database() {
     let app = gmac_tests::spawn_app().await;
     app.super_admin().await;
     let dir = tempfile::tempdir().unwrap();
+    let key = app.master_key.clone();
     let run = |url: String, dir: std::path::PathBuf| {
+        let key = key.clone();
+        move || {
+            Command::new(gmac_bin())
+                .args(["audit", "verify"])
+                .env("GMAC_DATABASE_URL", url)
+                .env("GMAC_DATA_DIR", dir)
+                .env("GMAC_MASTER_KEY", key)
+                .output()
+                .unwrap()
+        }
+    };
+    // The chain is keyed: without the server's master key, nothing verifies.
+    let stranger = tokio::task::spawn_blocking({
+        let url = app.database_url.clone();
+        let dir = dir.path().to_owned();
         move || {
             Command::new(gmac_bin())
                 .args(["audit", "verify"])
@@ -430,7 +459,10 @@ async fn gmac_audit_verify_checks_the_chain_in_the_database() {
                 .output()
                 .unwrap()
         }
-    };
+    })
+    .await
+    .unwrap();
+    assert!(!stranger.status.success());
     let ok = tokio::task::spawn_blocking(run(app.database_url.clone(), dir.path().into()))
         .await
         .unwrap();

@@ -294,3 +294,46 @@ async fn token_events_are_audited_without_the_secret() {
         );
     }
 }
+
+fn forbidden<T: std::fmt::Debug>(result: gmac_client::Result<T>) -> Option<u16> {
+    result.unwrap_err().status()
+}
+
+#[tokio::test]
+async fn a_token_cannot_act_on_its_owners_account() {
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    // A second browser session of the owner, which a token must not be able to end.
+    let other = app.sign_in(&admin.email, &admin.password).await;
+    let created = admin
+        .client
+        .create_token(&token_request(&[Permission::CostsView], None))
+        .await
+        .unwrap();
+    let token = as_token(&app, created.token.expose());
+    let sessions = admin.client.list_sessions().await.unwrap();
+    assert!(sessions.len() >= 2);
+
+    assert_eq!(forbidden(token.list_sessions().await), Some(403));
+    assert_eq!(forbidden(token.end_other_sessions().await), Some(403));
+    assert_eq!(forbidden(token.end_session(&sessions[0].id).await), Some(403));
+    let patch = gmac_types::ProfilePatch {
+        display_name: Some("Renamed by a script".into()),
+        ..Default::default()
+    };
+    assert_eq!(forbidden(token.update_profile(&patch).await), Some(403));
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.resize(64, 7);
+    assert_eq!(
+        forbidden(token.upload_avatar(png, "image/png").await),
+        Some(403)
+    );
+    assert_eq!(forbidden(token.delete_avatar().await), Some(403));
+
+    // Nothing changed: both sessions still work and the name is the old one.
+    other.client.me().await.unwrap();
+    let profile = admin.client.get_profile().await.unwrap();
+    assert_ne!(profile.display_name, "Renamed by a script");
+    // Reading is still open to the token: /me names its owner.
+    assert_eq!(token.me().await.unwrap().email, admin.email);
+}

@@ -41,6 +41,8 @@ pub struct TestApp {
     pub clock: Option<Arc<ManualClock>>,
     /// The database URL the server uses.
     pub database_url: String,
+    /// The master key (base64), for the command line to share with the server.
+    pub master_key: String,
     handle: actix_web::dev::ServerHandle,
     db: TestDatabase,
 }
@@ -134,10 +136,19 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         "http://127.0.0.1:{}",
         listener.local_addr().expect("the bound address").port()
     );
+    let master_key = {
+        use base64::Engine;
+        let bytes = [
+            *uuid::Uuid::new_v4().as_bytes(),
+            *uuid::Uuid::new_v4().as_bytes(),
+        ]
+        .concat();
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    };
     let mut core = Core::new(
         pool,
         clock,
-        &MasterKey::generate(),
+        &MasterKey::from_base64(&master_key).expect("a valid key"),
         gmac_server::startup::auth_settings(&config),
     );
     core.public_url.clone_from(&address);
@@ -157,6 +168,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         core,
         clock: manual,
         database_url: url,
+        master_key,
         handle,
         db,
     }

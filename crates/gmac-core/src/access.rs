@@ -90,6 +90,28 @@ impl Visible {
         matches!(self, Visible::Some { clients, projects } if clients.is_empty() && projects.is_empty())
     }
 
+    /// Client ids visible as a whole (`None`: all). A grant on one project does not make its
+    /// client's other projects visible: data kept per client (cost lines, imports, cloud
+    /// accounts, allocation rules) is scoped with this, never with [`Visible::client_ids`].
+    pub fn whole_client_ids(&self) -> Option<BTreeSet<String>> {
+        match self {
+            Visible::All => None,
+            Visible::Some { clients, .. } => Some(clients.clone()),
+        }
+    }
+
+    /// The projects visible on their own, whose client is not visible as a whole.
+    pub fn project_only(&self) -> Vec<(String, String)> {
+        match self {
+            Visible::All => Vec::new(),
+            Visible::Some { clients, projects } => projects
+                .iter()
+                .filter(|(_, client)| !clients.contains(client))
+                .cloned()
+                .collect(),
+        }
+    }
+
     /// Client ids whose name may be shown (their own grant, or a grant on one of their projects).
     pub fn client_ids(&self) -> Option<BTreeSet<String>> {
         match self {

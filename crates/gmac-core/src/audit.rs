@@ -2,7 +2,11 @@
 //!
 //! Every entry's hash covers the previous entry's hash and the entry itself, so editing,
 //! deleting or inserting a row breaks the chain at that point, and [`verify`] finds it.
-//! Entries are written in the same transaction as the change they describe.
+//! The hash is an HMAC under a key derived from the master key, so someone who can write the
+//! database but does not hold the key cannot rewrite a row and recompute the chain after it.
+//! Each entry records its key's version: after a master-key rotation, old entries still verify
+//! under the old key's version. Entries are written in the same transaction as the change they
+//! describe.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::sea_query::Expr;
@@ -10,10 +14,46 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::Value;
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
 use crate::entities::{audit_chain, audit_log};
+use crate::keys::MasterKey;
 use crate::{RequestMeta, Result};
+
+/// The keys that link the audit chain, by version; the newest signs new entries.
+#[derive(Clone)]
+pub struct ChainKeys {
+    current: i32,
+    keys: std::collections::BTreeMap<i32, [u8; 32]>,
+}
+
+impl std::fmt::Debug for ChainKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChainKeys")
+            .field("current", &self.current)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ChainKeys {
+    /// Version 1, derived from `master_key`. A rotated master key will add the next version
+    /// and keep the earlier ones for verification.
+    pub fn derive(master_key: &MasterKey) -> Self {
+        let mut keys = std::collections::BTreeMap::new();
+        keys.insert(1, master_key.derive("gmac/audit-chain/v1"));
+        Self { current: 1, keys }
+    }
+
+    /// The version new entries are signed with.
+    pub fn current(&self) -> i32 {
+        self.current
+    }
+
+    fn key(&self, version: i32) -> Option<&[u8; 32]> {
+        self.keys.get(&version)
+    }
+}
 
 /// The `prev_hash` of the first entry.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -137,6 +177,7 @@ impl AuditEntry {
 
 /// Appends `entry` to the chain using `conn`, which should be the transaction of the change.
 pub async fn append(
+    keys: &ChainKeys,
     conn: &impl ConnectionTrait,
     now: DateTime<Utc>,
     meta: &RequestMeta,
@@ -187,8 +228,10 @@ pub async fn append(
         details: redact(entry.details).to_string(),
         prev_hash: head.last_hash,
         hash: String::new(),
+        key_version: keys.current,
     };
-    row.hash = entry_hash(&row);
+    row.hash = entry_hash(keys, &row)
+        .ok_or_else(|| anyhow::anyhow!("the current audit key is missing"))?;
 
     audit_chain::Entity::update_many()
         .col_expr(audit_chain::Column::LastHash, Expr::value(row.hash.clone()))
@@ -202,10 +245,9 @@ pub async fn append(
     Ok(row)
 }
 
-/// The hash of an entry: SHA-256 over the previous hash and a canonical JSON array of every
-/// other column, in a fixed order.
-pub fn entry_hash(row: &audit_log::Model) -> String {
-    let canonical = serde_json::json!([
+/// A canonical JSON array of every column but the hashes, in a fixed order.
+fn canonical(row: &audit_log::Model) -> String {
+    let mut fields = serde_json::json!([
         row.seq,
         row.id,
         row.occurred_at.to_rfc3339_opts(SecondsFormat::Micros, true),
@@ -222,11 +264,95 @@ pub fn entry_hash(row: &audit_log::Model) -> String {
         row.outcome,
         row.details,
     ]);
-    let mut hasher = Sha256::new();
-    hasher.update(row.prev_hash.as_bytes());
-    hasher.update(b"\n");
-    hasher.update(canonical.to_string().as_bytes());
-    hex::encode(hasher.finalize())
+    if row.key_version > 0
+        && let Some(list) = fields.as_array_mut()
+    {
+        list.push(row.key_version.into());
+    }
+    fields.to_string()
+}
+
+/// The hash of an entry: HMAC-SHA256, under the audit key of the entry's `key_version`, over
+/// the previous hash and the canonical entry. `None` when that key version is unknown. Version
+/// 0 (entries from before the chain was keyed) is plain SHA-256, used only to check such
+/// entries before they are re-linked.
+pub fn entry_hash(keys: &ChainKeys, row: &audit_log::Model) -> Option<String> {
+    let message = canonical(row);
+    if row.key_version == 0 {
+        let mut hasher = Sha256::new();
+        hasher.update(row.prev_hash.as_bytes());
+        hasher.update(b"\n");
+        hasher.update(message.as_bytes());
+        return Some(hex::encode(hasher.finalize()));
+    }
+    let key = keys.key(row.key_version)?;
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).ok()?;
+    mac.update(row.prev_hash.as_bytes());
+    mac.update(b"\n");
+    mac.update(message.as_bytes());
+    Some(hex::encode(mac.finalize().into_bytes()))
+}
+
+/// Re-links entries written before the chain was keyed (version 0) under the current key, once,
+/// at start-up. They are checked first: a legacy chain that does not verify is left as it is,
+/// so [`verify`] keeps reporting where it breaks. Returns how many entries were re-linked.
+pub async fn relink_legacy(db: &sea_orm::DatabaseConnection, keys: &ChainKeys) -> Result<u64> {
+    let legacy = audit_log::Entity::find()
+        .filter(audit_log::Column::KeyVersion.eq(0))
+        .one(db)
+        .await?;
+    if legacy.is_none() {
+        return Ok(0);
+    }
+    let txn = crate::db::begin_write(db).await?;
+    let check = verify(&txn, keys).await?;
+    if !check.valid {
+        txn.rollback().await?;
+        tracing::error!(
+            first_bad = ?check.first_bad,
+            "the audit log does not verify; its entries were not re-linked under the audit key"
+        );
+        return Ok(0);
+    }
+    let mut prev_hash = GENESIS_HASH.to_owned();
+    let mut last_seen = 0i64;
+    let mut relinked = 0u64;
+    loop {
+        let rows = audit_log::Entity::find()
+            .filter(audit_log::Column::Seq.gt(last_seen))
+            .order_by_asc(audit_log::Column::Seq)
+            .limit(1000)
+            .all(&txn)
+            .await?;
+        if rows.is_empty() {
+            break;
+        }
+        for mut row in rows {
+            last_seen = row.seq;
+            row.prev_hash = prev_hash;
+            if row.key_version == 0 {
+                row.key_version = keys.current;
+                relinked += 1;
+            }
+            row.hash = entry_hash(keys, &row)
+                .ok_or_else(|| anyhow::anyhow!("an audit key version is missing"))?;
+            audit_log::Entity::update_many()
+                .col_expr(audit_log::Column::PrevHash, Expr::value(row.prev_hash.clone()))
+                .col_expr(audit_log::Column::Hash, Expr::value(row.hash.clone()))
+                .col_expr(audit_log::Column::KeyVersion, Expr::value(row.key_version))
+                .filter(audit_log::Column::Seq.eq(row.seq))
+                .exec(&txn)
+                .await?;
+            prev_hash = row.hash;
+        }
+    }
+    audit_chain::Entity::update_many()
+        .col_expr(audit_chain::Column::LastHash, Expr::value(prev_hash))
+        .filter(audit_chain::Column::Id.eq(1))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(relinked)
 }
 
 /// The result of checking the chain.
@@ -250,8 +376,9 @@ pub struct BrokenLink {
     pub reason: &'static str,
 }
 
-/// Walks the whole chain in order, a page at a time.
-pub async fn verify(conn: &impl ConnectionTrait) -> Result<Verification> {
+/// Walks the whole chain in order, a page at a time. Entries of version 0 (plain SHA-256) are
+/// accepted only before the first keyed entry, so a forger cannot fall back to them.
+pub async fn verify(conn: &impl ConnectionTrait, keys: &ChainKeys) -> Result<Verification> {
     const PAGE: u64 = 1000;
     let mut prev_hash = GENESIS_HASH.to_owned();
     let mut expected_seq = 1i64;
@@ -263,6 +390,7 @@ pub async fn verify(conn: &impl ConnectionTrait) -> Result<Verification> {
     };
     // Keyset pagination on `seq`, so a long log is read in pages of equal cost.
     let mut last_seen = 0i64;
+    let mut keyed = false;
     loop {
         let rows = audit_log::Entity::find()
             .filter(audit_log::Column::Seq.gt(last_seen))
@@ -274,11 +402,14 @@ pub async fn verify(conn: &impl ConnectionTrait) -> Result<Verification> {
             break;
         }
         for row in rows {
+            keyed |= row.key_version > 0;
             let bad = if row.seq != expected_seq {
                 Some(broken(expected_seq, "missing"))
             } else if row.prev_hash != prev_hash {
                 Some(broken(row.seq, "chain_mismatch"))
-            } else if entry_hash(&row) != row.hash {
+            } else if (keyed && row.key_version <= 0)
+                || entry_hash(keys, &row).is_none_or(|h| h != row.hash)
+            {
                 Some(broken(row.seq, "hash_mismatch"))
             } else {
                 None
@@ -369,8 +500,12 @@ mod tests {
             details: "null".into(),
             prev_hash: GENESIS_HASH.into(),
             hash: String::new(),
+            key_version: 1,
         };
-        let base = entry_hash(&row);
+        let keys = ChainKeys::derive(&MasterKey::generate());
+        let hash = |row: &audit_log::Model| entry_hash(&keys, row);
+        let base = hash(&row);
+        assert!(base.is_some());
         let edited = audit_log::Model {
             action: "b".into(),
             ..row.clone()
@@ -379,7 +514,11 @@ mod tests {
             prev_hash: "1".repeat(64),
             ..row
         };
-        assert_ne!(base, entry_hash(&edited));
-        assert_ne!(base, entry_hash(&relinked));
+        assert_ne!(base, hash(&edited));
+        assert_ne!(base, hash(&relinked));
+        // Another master key gives another hash: without the key, nobody recomputes it.
+        let other = ChainKeys::derive(&MasterKey::generate());
+        assert_ne!(base, entry_hash(&other, &edited));
+        assert_ne!(entry_hash(&keys, &edited), entry_hash(&other, &edited));
     }
 }

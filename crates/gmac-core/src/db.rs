@@ -66,6 +66,9 @@ pub async fn connect(url: &str, options: &PoolOptions) -> anyhow::Result<Databas
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
+            if !in_memory {
+                restrict_sqlite_files(connect.get_filename())?;
+            }
             // An in-memory database lives in one connection; keep exactly that one.
             let max = if in_memory {
                 1
@@ -102,6 +105,47 @@ pub async fn connect(url: &str, options: &PoolOptions) -> anyhow::Result<Databas
             Ok(SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
         }
     }
+}
+
+/// Creates the SQLite database file owner-only (0600) before SQLite opens it, and narrows an
+/// existing one and its WAL and shared-memory files: they hold password hashes, sessions and
+/// every cost. SQLite gives the WAL and `-shm` files the mode of the database file.
+#[cfg(unix)]
+fn restrict_sqlite_files(path: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    if path.as_os_str().is_empty() {
+        return Ok(());
+    }
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(err) => {
+            return Err(err).with_context(|| format!("creating {}", path.display()));
+        }
+    }
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let file = std::path::PathBuf::from(name);
+        match std::fs::metadata(&file) {
+            Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                    .with_context(|| format!("making {} owner-only", file.display()))?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn restrict_sqlite_files(_path: &std::path::Path) -> anyhow::Result<()> {
+    Ok(())
 }
 
 /// Connects, retrying for up to `patience` so that gmac can start before its database does.

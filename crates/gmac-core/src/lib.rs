@@ -81,6 +81,8 @@ pub struct Core {
     pub jwt: auth::jwt::JwtKeys,
     /// Encrypts secrets at rest.
     pub sealer: crypto::Sealer,
+    /// Links the audit chain.
+    pub audit_keys: audit::ChainKeys,
     /// Sends email, when a mail server is configured.
     pub mailer: Option<Arc<dyn ports::Mailer>>,
     /// AWS Cost Explorer, when connected accounts may be synced.
@@ -105,6 +107,7 @@ impl Core {
             passwords: auth::password::PasswordHasher::new(),
             jwt: auth::jwt::JwtKeys::derive(master_key),
             sealer: crypto::Sealer::new(master_key, 1),
+            audit_keys: audit::ChainKeys::derive(master_key),
             mailer: None,
             cost_explorer: None,
             public_url: "http://127.0.0.1:8080".to_owned(),

@@ -7,6 +7,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use gmac_core::RequestMeta;
+use gmac_types::ErrorCode;
 use tracing_actix_web::RequestId;
 
 use crate::error::ApiError;
@@ -88,7 +89,8 @@ impl FromRequest for Meta {
 }
 
 /// The version an `If-Match` header names (`"3"` or `W/"3"`); absent or `*` means any.
-/// A header that names no version of ours can never match: 412.
+/// A header that is not an entity tag at all is a malformed request: 400. (A well-formed tag
+/// that is not the current version is the service's 412.)
 #[derive(Clone, Copy, Debug)]
 pub struct IfMatch(pub Option<i64>);
 
@@ -113,7 +115,9 @@ impl FromRequest for IfMatch {
         });
         std::future::ready(match parsed {
             Some(version) => Ok(IfMatch(version)),
-            None => Err(ApiError::from(gmac_core::Error::PreconditionFailed)),
+            None => Err(ApiError::new(ErrorCode::BadRequest).detail(
+                "If-Match must be * or an ETag this API sent, such as \"3\".",
+            )),
         })
     }
 }

@@ -5,6 +5,8 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa_actix_web::AppExt;
 
+use crate::routes::docs;
+
 /// Title, version, tags and security schemes; paths come from the handlers.
 #[derive(OpenApi)]
 #[openapi(
@@ -32,7 +34,28 @@ use utoipa_actix_web::AppExt;
 
     ),
     modifiers(&SecuritySchemes),
-    components(schemas(gmac_types::ErrorCode, gmac_types::ProblemDetails, gmac_types::FieldError)),
+    components(
+        schemas(
+            gmac_types::ErrorCode,
+            gmac_types::ProblemDetails,
+            gmac_types::FieldError,
+            gmac_types::OnRowError,
+        ),
+        responses(
+            docs::BadRequest,
+            docs::Unauthorized,
+            docs::Forbidden,
+            docs::NotFound,
+            docs::Conflict,
+            docs::PreconditionFailed,
+            docs::PayloadTooLarge,
+            docs::UnsupportedMediaType,
+            docs::ValidationFailed,
+            docs::RateLimited,
+            docs::ServiceUnavailable,
+            docs::Internal,
+        ),
+    ),
 )]
 struct ApiDoc;
 
@@ -47,6 +70,99 @@ impl utoipa::Modify for SecuritySchemes {
     }
 }
 
+/// The answers that middleware and extractors give for any operation, documented on each
+/// operation they can reach, so that a client generated from the document knows every status it
+/// may see: 401 and 403 where credentials are needed, 404 where a path names an object, 400 and
+/// 422 where there is input to refuse, 413 and 415 where there is a body, 429 from the rate
+/// limit and 503 from a busy or unreachable database on every API operation.
+struct CommonResponses;
+
+/// What `If-Match` accepts: `*`, or an entity tag as gmac sends them (`"3"`, `W/"3"`).
+const IF_MATCH_PATTERN: &str = r#"^(\*|(W/)?"[0-9]{1,18}")$"#;
+
+impl utoipa::Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::{Ref, RefOr};
+        for (path, item) in &mut openapi.paths.paths {
+            let on_api = path.starts_with(gmac_types::API_PREFIX);
+            let names_an_object = item
+                .parameters
+                .iter()
+                .flatten()
+                .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Path))
+                || path.contains('{');
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+                &mut item.head,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let has_query = op.parameters.iter().flatten().any(|p| {
+                    matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query)
+                });
+                let has_body = op.request_body.is_some();
+                let mut conditional = false;
+                for param in op.parameters.iter_mut().flatten() {
+                    if let RefOr::T(param) = param
+                        && param.parameter_in == ParameterIn::Header
+                        && param.name.eq_ignore_ascii_case("If-Match")
+                    {
+                        conditional = true;
+                        param.schema = Some(
+                            utoipa::openapi::ObjectBuilder::new()
+                                .schema_type(utoipa::openapi::schema::Type::String)
+                                .pattern(Some(IF_MATCH_PATTERN))
+                                .into(),
+                        );
+                    }
+                }
+                let mut wanted: Vec<(&str, &str)> = Vec::new();
+                if has_query || has_body || names_an_object {
+                    wanted.push(("400", "BadRequest"));
+                }
+                if secured {
+                    wanted.push(("401", "Unauthorized"));
+                    wanted.push(("403", "Forbidden"));
+                }
+                if names_an_object {
+                    wanted.push(("404", "NotFound"));
+                }
+                if conditional {
+                    wanted.push(("412", "PreconditionFailed"));
+                }
+                if has_body && secured {
+                    // A body may name another object (a client, a team) that does not exist.
+                    wanted.push(("404", "NotFound"));
+                }
+                if has_body {
+                    wanted.push(("413", "PayloadTooLarge"));
+                    wanted.push(("415", "UnsupportedMediaType"));
+                }
+                if has_query || has_body || names_an_object {
+                    wanted.push(("422", "ValidationFailed"));
+                }
+                if on_api {
+                    wanted.push(("429", "RateLimited"));
+                    wanted.push(("503", "ServiceUnavailable"));
+                }
+                for (status, name) in wanted {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+                }
+            }
+        }
+    }
+}
+
 /// The document.
 pub fn document() -> utoipa::openapi::OpenApi {
     let (_, mut api) = App::new()
@@ -54,6 +170,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .openapi(ApiDoc::openapi())
         .configure(crate::routes::configure)
         .split_for_parts();
+    utoipa::Modify::modify(&CommonResponses, &mut api);
     env!("CARGO_PKG_VERSION").clone_into(&mut api.info.version);
     api
 }

@@ -7,7 +7,6 @@ macro_rules! permissions {
     ($($(#[doc = $doc:literal])* $variant:ident => $id:literal,)*) => {
         /// Something an actor may be allowed to do. Closed: a new permission is a code change.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum Permission {
             $($(#[doc = $doc])* #[serde(rename = $id)] $variant,)*
         }
@@ -60,6 +59,25 @@ permissions! {
     /// Read the audit log.
     AuditView => "audit.view",
 }
+
+// Written by hand: the derive cannot see the wire ids through the macro above, and documented
+// the variant names (`ClientsManage`) instead of what the server accepts (`clients.manage`).
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Permission {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .description(Some(
+                "Something an actor may be allowed to do, by its wire id. Closed: a new permission is a code change.",
+            ))
+            .enum_values(Some(Permission::ALL.iter().map(|p| p.id())))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Permission {}
 
 impl std::fmt::Display for Permission {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -74,6 +74,7 @@ pub struct AuditQuery {
     pub to: Option<String>,
     /// Items per page, 1 to 200 (default 50).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 200))]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     #[serde(default)]

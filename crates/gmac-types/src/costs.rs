@@ -228,7 +228,8 @@ pub struct NewAllocationRule {
     /// A label, e.g. `Owner tag`.
     pub name: String,
     /// Precedence: 1 is tried first. Absent: after the existing rules.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::whole::option_u32")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub position: Option<u32>,
     /// Match lines carrying this tag key…
     #[serde(default)]
@@ -519,6 +520,8 @@ pub enum ThresholdBasis {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BudgetThreshold {
     /// 1 to 1000.
+    #[serde(deserialize_with = "crate::whole::u32")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000))]
     pub percent: u32,
     /// Actual or forecasted spend.
     pub basis: ThresholdBasis,
@@ -717,7 +720,8 @@ pub struct NewCloudAccount {
     #[serde(default)]
     pub group_by: Option<String>,
     /// How many days back each sync re-reads (AWS restates recent days); default 14.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::whole::option_u32")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 90))]
     pub resync_days: Option<u32>,
 }
 

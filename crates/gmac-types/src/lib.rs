@@ -21,6 +21,7 @@ pub mod teams;
 pub mod tokens;
 pub mod users;
 pub mod validation;
+pub mod whole;
 
 pub use access::{
     NewRole, NewRoleBinding, Permission, PermissionInfo, Role, RoleBinding, RoleBindingQuery,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 pub struct ListQuery {
     /// Items per page, 1 to 200 (default 50).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 200))]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     #[serde(default)]
@@ -42,6 +43,7 @@ pub struct ProjectListQuery {
     pub client_id: Option<String>,
     /// Items per page, 1 to 200 (default 50).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 200))]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     #[serde(default)]

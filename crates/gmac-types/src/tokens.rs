@@ -18,6 +18,7 @@ pub struct NewApiToken {
     pub scopes: Vec<Permission>,
     /// 1 to 365.
     #[cfg_attr(feature = "openapi", schema(example = 90, minimum = 1, maximum = 365))]
+    #[serde(deserialize_with = "crate::whole::u32")]
     pub expires_in_days: u32,
     /// Limit the token to one client or project (default: wherever its creator's roles reach).
     #[serde(default)]

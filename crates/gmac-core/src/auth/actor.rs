@@ -95,6 +95,17 @@ impl Actor {
         }
     }
 
+    /// Fails with 403 when the request used an API token: the account itself (its sessions,
+    /// profile, avatar, password, MFA and tokens) belongs to a person at a keyboard, whatever
+    /// permissions the token carries.
+    pub fn require_session(&self) -> Result<()> {
+        if self.token_id.is_some() {
+            Err(Error::Forbidden)
+        } else {
+            Ok(())
+        }
+    }
+
     /// Whether the actor holds `permission` at `target`.
     pub fn can(&self, permission: Permission, target: &Target) -> bool {
         !self.mfa_enrollment_required && self.permissions.can(permission, target)

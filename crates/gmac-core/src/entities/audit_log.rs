@@ -41,8 +41,10 @@ pub struct Model {
     pub details: String,
     /// The hash of the entry before this one.
     pub prev_hash: String,
-    /// SHA-256 over `prev_hash` and this entry, hex.
+    /// HMAC-SHA256 over `prev_hash` and this entry under the audit key of `key_version`, hex.
     pub hash: String,
+    /// Which audit key links this entry (0: plain SHA-256, before the chain was keyed).
+    pub key_version: i32,
 }
 
 /// No relations.

@@ -643,7 +643,7 @@ pub async fn create_rule(
             "tag_value": row.tag_value, "account": row.account, "service": row.service,
             "allocation": input.allocation,
         }}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     rule_dto(row)
 }
@@ -663,7 +663,7 @@ pub async fn list_rules(
     let visible = actor
         .permissions
         .visible(Permission::CostsView)
-        .client_ids();
+        .whole_client_ids();
     rules_for(&core.db, client_id)
         .await?
         .into_iter()
@@ -702,7 +702,7 @@ pub async fn delete_rule(core: &Core, actor: &Actor, meta: &RequestMeta, id: &st
         .target("allocation_rule", id.to_owned())
         .scope(&target)
         .details(serde_json::json!({"before": {"name": row.name, "position": row.position}}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -780,7 +780,7 @@ pub async fn assign_resource(
         .details(serde_json::json!({"after": {
             "resource_id": row.resource_id, "to": input.to,
         }}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(assignment_dto(row))
 }
@@ -825,7 +825,7 @@ pub async fn unassign_resource(
         .target("resource_assignment", id.to_owned())
         .scope(&target)
         .details(serde_json::json!({"before": {"resource_id": row.resource_id}}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -841,7 +841,18 @@ pub async fn people(core: &Core, actor: &Actor) -> Result<gmac_types::CostPeople
     // Emails tell people apart when budgets, rules and schedules are made; only those who
     // manage costs everywhere see them (a client's billing manager must not list the others').
     let emails = actor.can(Permission::CostsManage, &Target::Global);
-    let users = user::Entity::find()
+    // Only the people within the caller's reach: a client's viewer does not list the
+    // install's other tenants.
+    let visible = actor.permissions.visible(Permission::CostsView);
+    let mut users = user::Entity::find();
+    if let Some(condition) = crate::services::reach::users(&visible, &actor.user_id) {
+        users = users.filter(condition);
+    }
+    let mut teams = team::Entity::find();
+    if let Some(condition) = crate::services::reach::teams(&visible, &actor.user_id) {
+        teams = teams.filter(condition);
+    }
+    let users = users
         .order_by_asc(user::Column::DisplayName)
         .all(&core.db)
         .await?
@@ -853,7 +864,7 @@ pub async fn people(core: &Core, actor: &Actor) -> Result<gmac_types::CostPeople
             email: emails.then_some(u.email),
         })
         .collect();
-    let teams = team::Entity::find()
+    let teams = teams
         .order_by_asc(team::Column::Name)
         .all(&core.db)
         .await?

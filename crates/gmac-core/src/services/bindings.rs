@@ -220,7 +220,7 @@ pub async fn create_binding(
         )
         .scope(&target)
         .details(serde_json::json!({"after": {"role": input.role, "binding_id": row.id}}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(to_dto(row))
 }
@@ -279,7 +279,7 @@ pub async fn delete_binding(
         )
         .scope(&target)
         .details(serde_json::json!({"before": {"role": row.role_id, "binding_id": row.id}}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -317,7 +317,7 @@ pub async fn create_budget(
         .target("budget", row.id.clone())
         .scope(&scope_target)
         .details(serde_json::json!({"after": to_dto(&row)}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(to_dto(&row))
 }
@@ -365,7 +365,7 @@ pub async fn delete_budget(core: &Core, actor: &Actor, meta: &RequestMeta, id: &
         .target("budget", id.to_owned())
         .scope(&target(&row))
         .details(serde_json::json!({"before": to_dto(&row)}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(())
 }

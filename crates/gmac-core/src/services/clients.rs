@@ -124,7 +124,7 @@ pub async fn create_client(
         .target("client", row.id.clone())
         .scope(&Target::Client(row.id.clone()))
         .details(serde_json::json!({"after": summary(&row)}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(to_dto(row))
 }
@@ -183,7 +183,7 @@ pub async fn update_client(
         .target("client", id.to_owned())
         .scope(&target)
         .details(serde_json::json!({"before": summary(&before), "after": summary(&after)}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(to_dto(after))
 }
@@ -245,7 +245,7 @@ pub async fn delete_client(
         .target("client", id.to_owned())
         .scope(&target)
         .details(serde_json::json!({"before": summary(&before)}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(())
 }

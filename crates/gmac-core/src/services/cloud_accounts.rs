@@ -204,7 +204,7 @@ pub async fn create(
             "role_arn": row.role_arn, "group_by": row.group_by,
             "access_key_hint": row.access_key_hint,
         }}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(to_dto(row, None))
 }
@@ -224,7 +224,7 @@ pub async fn list(
     if let Some(ids) = actor
         .permissions
         .visible(Permission::CostsView)
-        .client_ids()
+        .whole_client_ids()
     {
         select = select.filter(cloud_account::Column::ClientId.is_in(ids));
     }
@@ -274,7 +274,7 @@ pub async fn delete(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) ->
         .target("cloud_account", id.to_owned())
         .scope(&Target::Client(row.client_id.clone()))
         .details(serde_json::json!({"before": {"name": row.name}}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -346,7 +346,7 @@ pub async fn start_sync(
         .target("cloud_account", row.id.clone())
         .scope(&Target::Client(row.client_id.clone()))
         .details(serde_json::json!({"sync": run.id}));
-    audit::append(&txn, core.now(), meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, core.now(), meta, entry).await?;
     txn.commit().await?;
     let (core2, run2) = (core.clone(), run.clone());
     tokio::spawn(async move {

@@ -640,7 +640,7 @@ pub async fn import_focus(
             "rows_rejected": row.rows_rejected,
             "billed_cost_total": money::from_units(row.billed_cost_total).to_string(),
         }));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     // New costs may cross budget thresholds; the import stands whatever happens here.
     if let Err(err) = crate::services::budgets::evaluate_budgets(core).await {
@@ -836,7 +836,7 @@ pub async fn list_imports(
     if let Some(ids) = actor
         .permissions
         .visible(Permission::CostsView)
-        .client_ids()
+        .whole_client_ids()
     {
         select = select.filter(cost_import::Column::ClientId.is_in(ids));
     }
@@ -1042,11 +1042,37 @@ fn summed_units(text: Option<&str>) -> Result<i128> {
         .map_err(|_| anyhow::anyhow!("a summed amount is not an integer: {text:?}").into())
 }
 
-/// The rows a query reads: its range, its clients and its filters.
+/// The `(client id, project name)` of projects visible on their own, whose lines are the
+/// client's lines tagged `project=<name>`.
+async fn project_tags(
+    conn: &impl ConnectionTrait,
+    projects: &[(String, String)],
+) -> Result<Vec<(String, String)>> {
+    if projects.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(crate::entities::project::Entity::find()
+        .filter(
+            crate::entities::project::Column::Id
+                .is_in(projects.iter().map(|(id, _)| id.clone())),
+        )
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|p| (p.client_id, p.name))
+        .collect())
+}
+
+/// The rows a query reads: its range, the clients visible as a whole and the single projects
+/// visible (by their tag), and its filters.
 async fn filters(
     core: &Core,
+    actor: &Actor,
     query: &CostQuery,
-    visible: Option<std::collections::BTreeSet<String>>,
+    (visible, projects): (
+        Option<std::collections::BTreeSet<String>>,
+        &[(String, String)],
+    ),
     tag: Option<&(String, String)>,
 ) -> Result<Condition> {
     let backend = core.db.get_database_backend();
@@ -1059,9 +1085,13 @@ async fn filters(
             .one(&core.db)
             .await?
             .filter(|p| {
-                visible
-                    .as_ref()
-                    .is_none_or(|ids| ids.contains(&p.client_id))
+                actor.can(
+                    Permission::CostsView,
+                    &Target::Project {
+                        id: p.id.clone(),
+                        client_id: p.client_id.clone(),
+                    },
+                )
             })
             .ok_or_else(|| {
                 Error::Validation(vec![FieldError::new(
@@ -1081,7 +1111,17 @@ async fn filters(
         condition = condition.add(expr);
     }
     if let Some(ids) = visible {
-        condition = condition.add(col("client_id").is_in(ids));
+        let mut reach = Condition::any().add(col("client_id").is_in(ids));
+        for (client_id, name) in projects {
+            if let Some(expr) = tag_equals(backend, "project", name) {
+                reach = reach.add(
+                    Condition::all()
+                        .add(col("client_id").eq(client_id.clone()))
+                        .add(expr),
+                );
+            }
+        }
+        condition = condition.add(reach);
     }
     if let Some(service) = &query.service {
         condition = condition.add(col("service_name").eq(service.clone()));
@@ -1150,27 +1190,32 @@ pub async fn query_costs(core: &Core, actor: &Actor, query: &CostQuery) -> Resul
 
 async fn sum_report(core: &Core, actor: &Actor, query: &CostQuery) -> Result<CostReport> {
     actor.ensure_enrolled()?;
-    let visible: Option<std::collections::BTreeSet<String>> = if let Some(id) = &query.client_id {
-        actor.require_on(Permission::CostsView, &Target::Client(id.clone()))?;
-        Some(std::iter::once(id.clone()).collect())
-    } else {
-        if !actor.permissions.can_anywhere(Permission::CostsView) {
-            return Err(Error::Forbidden);
-        }
-        actor
-            .permissions
-            .visible(Permission::CostsView)
-            .client_ids()
-    };
     let Checked {
         group,
         allocated,
         tag,
     } = check_query(query)?;
+    let (visible, projects) = if let Some(id) = &query.client_id {
+        actor.require_on(Permission::CostsView, &Target::Client(id.clone()))?;
+        (Some(std::iter::once(id.clone()).collect()), Vec::new())
+    } else {
+        if !actor.permissions.can_anywhere(Permission::CostsView) {
+            return Err(Error::Forbidden);
+        }
+        let visible = actor.permissions.visible(Permission::CostsView);
+        // A grant on one project reads its client's lines tagged with that project, and
+        // nothing else of the client; allocated costs carry no tags, so they stay out of reach.
+        let projects = if allocated {
+            Vec::new()
+        } else {
+            project_tags(&core.db, &visible.project_only()).await?
+        };
+        (visible.whole_client_ids(), projects)
+    };
     let backend = core.db.get_database_backend();
     let clients = visible.clone();
-    let condition = filters(core, query, visible, tag.as_ref()).await?;
-    let needs_tags = tag.is_some() || query.project_id.is_some();
+    let condition = filters(core, actor, query, (visible, &projects), tag.as_ref()).await?;
+    let needs_tags = tag.is_some() || query.project_id.is_some() || !projects.is_empty();
     // Resources over whole months: the monthly table, unless a filter needs the daily rows.
     let by_resource_months = group == Some(Grouping::Column("resource_id"))
         && !needs_tags

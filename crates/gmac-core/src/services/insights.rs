@@ -35,7 +35,7 @@ pub(crate) fn visible_clients(
     Ok(actor
         .permissions
         .visible(Permission::CostsView)
-        .client_ids())
+        .whole_client_ids())
 }
 
 /// The first and last day of the month `YYYY-MM`.
@@ -431,7 +431,7 @@ pub async fn give_feedback(
             format!("{}:{}:{}", dimension_name(input.dimension), key, input.day),
         )
         .details(serde_json::json!({"verdict": verdict}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(())
 }

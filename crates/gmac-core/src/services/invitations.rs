@@ -163,7 +163,7 @@ pub async fn create_invitation(
         .target("invitation", row.id.clone())
         .scope(&target)
         .details(serde_json::json!({"after": {"email": row.email, "role": row.role_id}}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
 
     let link = format!("{}/invite#{token}", core.public_url.trim_end_matches('/'));
@@ -272,7 +272,7 @@ pub async fn revoke_invitation(
         .target("invitation", id.to_owned())
         .scope(&target)
         .details(serde_json::json!({"before": {"email": row.email, "role": row.role_id}}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -290,9 +290,50 @@ async fn pending_by_token(
         .ok_or(Error::InvalidToken)
 }
 
+/// Whether the inviter could still send this invitation now: their account is active and they
+/// still hold `users.manage` and every permission of the role at its scope (and are a Super
+/// Admin for a Super Admin invitation). An invitation carries its inviter's rights no further
+/// than the inviter still has them.
+async fn inviter_may_still_grant(
+    conn: &impl sea_orm::ConnectionTrait,
+    row: &invitation::Model,
+) -> Result<bool> {
+    let active = user::Entity::find_by_id(&row.invited_by)
+        .one(conn)
+        .await?
+        .is_some_and(|u| u.status == user::STATUS_ACTIVE);
+    if !active {
+        return Ok(false);
+    }
+    let Some(target) = resolve_scope(conn, &scope_of(row)).await? else {
+        return Ok(false);
+    };
+    let Some(granted) = role_permissions(conn, &row.role_id, &target).await? else {
+        return Ok(false);
+    };
+    let loaded = crate::services::authz::load(conn, &row.invited_by).await?;
+    if row.role_id == roles::SUPER_ADMIN
+        && !loaded
+            .grants
+            .iter()
+            .any(|g| g.role == roles::SUPER_ADMIN && g.scope == Scope::Global)
+    {
+        return Ok(false);
+    }
+    let held = loaded.permissions.held_at(&target);
+    Ok(loaded.permissions.can(Permission::UsersManage, &target)
+        && granted.iter().all(|p| held.contains(p)))
+}
+
 /// What a link offers, for the acceptance page. The token is the credential.
 pub async fn preview(core: &Core, token: &str) -> Result<InvitationPreview> {
     let row = pending_by_token(&core.db, token, core.now()).await?;
+    if !inviter_may_still_grant(&core.db, &row).await? {
+        return Err(Error::conflict(
+            ErrorCode::Conflict,
+            "The person who invited you can no longer grant this role. Ask for a new invitation.",
+        ));
+    }
     let inviter = user::Entity::find_by_id(&row.invited_by)
         .one(&core.db)
         .await?;
@@ -326,6 +367,23 @@ pub async fn accept(
 
     let txn = db::begin_write(&core.db).await?;
     let row = pending_by_token(&txn, input.token.expose(), now).await?;
+    if !inviter_may_still_grant(&txn, &row).await? {
+        // The link is dead for good: withdraw it, so it no longer shows as pending.
+        invitation::Entity::update_many()
+            .col_expr(invitation::Column::RevokedAt, Expr::value(now))
+            .filter(invitation::Column::Id.eq(&row.id))
+            .exec(&txn)
+            .await?;
+        let entry = AuditEntry::success(AuditActor::System { label: "invitations".to_owned() }, "invitation.revoke")
+            .target("invitation", row.id.clone())
+            .details(serde_json::json!({"reason": "inviter_lost_rights"}));
+        audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
+        txn.commit().await?;
+        return Err(Error::conflict(
+            ErrorCode::Conflict,
+            "The person who invited you can no longer grant this role. Ask for a new invitation.",
+        ));
+    }
     let email = EmailAddress::parse("email", &row.email).map_err(Error::invalid)?;
     let new = NewUser {
         email,
@@ -365,7 +423,7 @@ pub async fn accept(
     let entry = AuditEntry::success(AuditActor::User { id: created.id.clone(), label: created.email.clone() }, "invitation.accept")
         .target("invitation", row.id.clone())
         .details(serde_json::json!({"after": {"user_id": created.id, "role": row.role_id, "scope_type": scope_type}}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(users::to_dto(&created))
 }

@@ -26,11 +26,7 @@ fn unix(core: &Core) -> u64 {
 
 /// Enrolment and recovery codes belong to a person at a keyboard, not to an API token.
 fn from_session(actor: &Actor) -> Result<()> {
-    if actor.token_id.is_some() {
-        Err(Error::Forbidden)
-    } else {
-        Ok(())
-    }
+    actor.require_session()
 }
 
 /// Starts (or restarts) enrolment: a new secret, not yet in force.
@@ -67,8 +63,7 @@ pub async fn start_enrollment(
     totp_secret::Entity::insert(totp_secret::ActiveModel::from(row))
         .exec_without_returning(&txn)
         .await?;
-    audit::append(
-        &txn,
+    audit::append(&core.audit_keys, &txn,
         now,
         meta,
         AuditEntry::success(actor.audit_actor(), "mfa.enroll_start")
@@ -188,8 +183,7 @@ pub async fn confirm_enrollment(
     if let Some(session) = &actor.session_id {
         mark_session_verified(&txn, session, now).await?;
     }
-    audit::append(
-        &txn,
+    audit::append(&core.audit_keys, &txn,
         now,
         meta,
         AuditEntry::success(actor.audit_actor(), "mfa.enable")
@@ -226,8 +220,7 @@ pub async fn regenerate_recovery_codes(
         return Err(Error::InvalidMfaCode);
     }
     let codes = replace_recovery_codes(core, &txn, &actor.user_id).await?;
-    audit::append(
-        &txn,
+    audit::append(&core.audit_keys, &txn,
         now,
         meta,
         AuditEntry::success(actor.audit_actor(), "mfa.recovery_codes")
@@ -277,8 +270,7 @@ pub async fn disable(
         .filter(recovery_code::Column::UserId.eq(&actor.user_id))
         .exec(&txn)
         .await?;
-    audit::append(
-        &txn,
+    audit::append(&core.audit_keys, &txn,
         now,
         meta,
         AuditEntry::success(actor.audit_actor(), "mfa.disable")
@@ -345,8 +337,7 @@ async fn record_failure(
         id: user_id.to_owned(),
         label: email.to_owned(),
     };
-    audit::append(
-        &txn,
+    audit::append(&core.audit_keys, &txn,
         now,
         meta,
         AuditEntry::failure(actor, action).details(serde_json::json!({"reason": "invalid_code"})),

@@ -16,6 +16,7 @@ pub mod mfa;
 pub mod paging;
 pub mod profile;
 pub mod projects;
+pub mod reach;
 pub mod reports;
 pub mod roles;
 pub mod scope_cleanup;

@@ -22,6 +22,25 @@ fn decode_cursor(raw: &str) -> Result<(String, String)> {
     serde_json::from_slice::<(String, String)>(&bytes).map_err(|_| bad())
 }
 
+/// The page size asked for: 1 to 200, 50 when absent. Anything else is refused rather than
+/// quietly changed, so a client learns the bound instead of missing items.
+pub fn page_size(limit: Option<u32>) -> Result<u64> {
+    match limit {
+        None => Ok(u64::from(ListQuery::DEFAULT_LIMIT)),
+        Some(n) if (1..=ListQuery::MAX_LIMIT).contains(&n) => Ok(u64::from(n)),
+        Some(_) => Err(Error::invalid(gmac_types::FieldError::new(
+            "limit",
+            "out_of_range",
+            format!("A page holds 1 to {} items.", ListQuery::MAX_LIMIT),
+        ))),
+    }
+}
+
+/// The cursor of a query, an empty one read as none (the first page).
+pub fn cursor(raw: Option<&String>) -> Option<&str> {
+    raw.map(String::as_str).filter(|c| !c.is_empty())
+}
+
 /// `%text%` for LIKE, with the wildcards in `text` escaped.
 pub fn contains_pattern(text: &str) -> LikeExpr {
     let escaped = text
@@ -54,8 +73,9 @@ where
     {
         select = select.filter(Expr::col((E::default(), name_key)).like(contains_pattern(name)));
     }
+    let limit = page_size(query.limit)?;
     let total = select.clone().count(conn).await?;
-    if let Some(cursor) = &query.cursor {
+    if let Some(cursor) = cursor(query.cursor.as_ref()) {
         let (key, last_id) = decode_cursor(cursor)?;
         select = select.filter(
             Condition::any()
@@ -63,15 +83,14 @@ where
                 .add(Condition::all().add(name_key.eq(key)).add(id.gt(last_id))),
         );
     }
-    let limit = query.limit();
     let mut rows = select
         .order_by_asc(name_key)
         .order_by_asc(id)
-        .limit(u64::from(limit) + 1)
+        .limit(limit + 1)
         .all(conn)
         .await?;
-    let next = if rows.len() > limit as usize {
-        rows.truncate(limit as usize);
+    let next = if rows.len() as u64 > limit {
+        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         rows.last().map(|row| {
             let (key, id) = key_of(row);
             encode_cursor(&key, &id)

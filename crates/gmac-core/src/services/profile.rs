@@ -99,6 +99,7 @@ pub async fn update_profile(
     meta: &RequestMeta,
     patch: ProfilePatch,
 ) -> Result<Profile> {
+    actor.require_session()?;
     let mut errors = Vec::new();
     let display_name = match patch
         .display_name
@@ -166,7 +167,7 @@ pub async fn update_profile(
     let entry = AuditEntry::success(actor.audit_actor(), "profile.update")
         .target("user", actor.user_id.clone())
         .details(serde_json::json!({"before": summary(&before), "after": summary(&after)}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     let avatar = user_avatar::Entity::find_by_id(&actor.user_id)
         .one(&txn)
         .await?;
@@ -201,6 +202,7 @@ pub async fn set_avatar(
     media_type: &str,
     bytes: Vec<u8>,
 ) -> Result<std::result::Result<Profile, AvatarRejection>> {
+    actor.require_session()?;
     if bytes.len() > MAX_AVATAR_BYTES {
         return Ok(Err(AvatarRejection::TooLarge));
     }
@@ -239,13 +241,14 @@ pub async fn set_avatar(
     let entry = AuditEntry::success(actor.audit_actor(), "profile.avatar")
         .target("user", actor.user_id.clone())
         .details(serde_json::json!({"after": {"content_type": media_type, "etag": etag}}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     get_profile(core, actor).await.map(Ok)
 }
 
 /// Removes the actor's avatar.
 pub async fn delete_avatar(core: &Core, actor: &Actor, meta: &RequestMeta) -> Result<()> {
+    actor.require_session()?;
     let now = core.now();
     let txn = db::begin_write(&core.db).await?;
     let removed = user_avatar::Entity::delete_by_id(&actor.user_id)
@@ -254,7 +257,7 @@ pub async fn delete_avatar(core: &Core, actor: &Actor, meta: &RequestMeta) -> Re
     if removed.rows_affected > 0 {
         let entry = AuditEntry::success(actor.audit_actor(), "profile.avatar_remove")
             .target("user", actor.user_id.clone());
-        audit::append(&txn, now, meta, entry).await?;
+        audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     }
     txn.commit().await?;
     Ok(())
@@ -285,9 +288,7 @@ pub async fn change_password(
     meta: &RequestMeta,
     change: PasswordChange,
 ) -> Result<u64> {
-    if actor.token_id.is_some() {
-        return Err(Error::Forbidden);
-    }
+    actor.require_session()?;
     let account = user::Entity::find_by_id(&actor.user_id)
         .one(&core.db)
         .await?
@@ -331,7 +332,7 @@ pub async fn change_password(
     let entry = AuditEntry::success(actor.audit_actor(), "user.password_change")
         .target("user", actor.user_id.clone())
         .details(serde_json::json!({"other_sessions_ended": ended}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(ended)
 }

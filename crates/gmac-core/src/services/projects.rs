@@ -154,7 +154,7 @@ pub async fn create_project(
         .target("project", row.id.clone())
         .scope(&target_of(&row))
         .details(serde_json::json!({"after": summary(&row)}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(to_dto(row))
 }
@@ -214,7 +214,7 @@ pub async fn update_project(
         .target("project", id.to_owned())
         .scope(&target)
         .details(serde_json::json!({"before": summary(&before), "after": summary(&after)}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(to_dto(after))
 }
@@ -244,7 +244,7 @@ pub async fn delete_project(
         .target("project", id.to_owned())
         .scope(&target)
         .details(serde_json::json!({"before": summary(&before)}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(())
 }

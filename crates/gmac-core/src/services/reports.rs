@@ -258,6 +258,12 @@ pub async fn monthly_report(
     if month_bounds(&query.period).is_none() {
         return Err(invalid_period());
     }
+    if let Some(subject) = &subject
+        && !in_reach(core, actor, subject).await?
+    {
+        // Another tenant's person is as unknown as one that does not exist.
+        return Err(Error::NotFound);
+    }
     build(&core.db, subject.as_ref(), &query.period, visible.as_ref()).await
 }
 
@@ -362,6 +368,29 @@ fn cadence_of(row: &report_schedule::Model) -> ReportCadence {
     } else {
         ReportCadence::Monthly
     }
+}
+
+/// Whether the actor may know of the user or team a report is about.
+async fn in_reach(core: &Core, actor: &Actor, subject: &Subject) -> Result<bool> {
+    use crate::entities::{team, user};
+    use crate::services::reach;
+    let visible = actor.permissions.visible(Permission::CostsView);
+    Ok(match subject.kind {
+        SubjectKind::User => {
+            let mut select = user::Entity::find_by_id(&subject.id);
+            if let Some(condition) = reach::users(&visible, &actor.user_id) {
+                select = select.filter(condition);
+            }
+            select.one(&core.db).await?.is_some()
+        }
+        SubjectKind::Team => {
+            let mut select = team::Entity::find_by_id(&subject.id);
+            if let Some(condition) = reach::teams(&visible, &actor.user_id) {
+                select = select.filter(condition);
+            }
+            select.one(&core.db).await?.is_some()
+        }
+    })
 }
 
 fn subject_of(row: &report_schedule::Model) -> Option<Subject> {
@@ -547,7 +576,7 @@ pub async fn create_schedule(
         .target("report_schedule", row.id.clone())
         .scope(&scope)
         .details(serde_json::json!({"after": out}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(out)
 }
@@ -598,7 +627,7 @@ pub async fn delete_schedule(
         .target("report_schedule", id.to_owned())
         .scope(&target(&row))
         .details(serde_json::json!({"before": before}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -760,7 +789,7 @@ pub async fn send_now(
             "sent_to": delivery.sent_to,
             "failed": delivery.failed.len(),
         }));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(delivery)
 }

@@ -168,7 +168,7 @@ pub async fn create_role(
     let entry = AuditEntry::success(actor.audit_actor(), "role.create")
         .target("role", dto.id.clone())
         .details(serde_json::json!({"after": dto}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(dto)
 }
@@ -237,7 +237,7 @@ pub async fn update_role(
     let entry = AuditEntry::success(actor.audit_actor(), "role.update")
         .target("role", id.to_owned())
         .details(serde_json::json!({"before": before_dto, "after": dto}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(dto)
 }
@@ -270,7 +270,7 @@ pub async fn delete_role(core: &Core, actor: &Actor, meta: &RequestMeta, id: &st
     let entry = AuditEntry::success(actor.audit_actor(), "role.delete")
         .target("role", id.to_owned())
         .details(serde_json::json!({"before": dto}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -306,7 +306,7 @@ pub async fn set_role_policy(
     let entry = AuditEntry::success(actor.audit_actor(), "role.policy")
         .target("role", id.to_owned())
         .details(serde_json::json!({"before": {"mfa_required": before}, "after": {"mfa_required": policy.mfa_required}}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(policy)
 }

@@ -64,7 +64,7 @@ pub async fn login(core: &Core, meta: &RequestMeta, request: LoginRequest) -> Re
         let entry = AuditEntry::failure(AuditActor::Anonymous { label: Some(label) }, "auth.login")
             .details(serde_json::json!({"reason": "locked"}));
         let txn = db::begin_write(&core.db).await?;
-        audit::append(&txn, core.now(), meta, entry).await?;
+        audit::append(&core.audit_keys, &txn, core.now(), meta, entry).await?;
         txn.commit().await?;
         return Err(locked);
     }
@@ -88,7 +88,7 @@ pub async fn login(core: &Core, meta: &RequestMeta, request: LoginRequest) -> Re
         let entry = AuditEntry::failure(AuditActor::Anonymous { label: Some(label) }, "auth.login")
             .details(serde_json::json!({"reason": failure_reason}));
         let txn = db::begin_write(&core.db).await?;
-        audit::append(&txn, now, meta, entry).await?;
+        audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
         let lock = throttle::record_failure(&txn, &key, now).await?;
         txn.commit().await?;
         if let Some(lock) = lock {
@@ -111,7 +111,7 @@ pub async fn login(core: &Core, meta: &RequestMeta, request: LoginRequest) -> Re
         )
         .details(serde_json::json!({"second_factor": "required"}));
         let txn = db::begin_write(&core.db).await?;
-        audit::append(&txn, now, meta, entry).await?;
+        audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
         txn.commit().await?;
         return Ok(LoginOutcome::MfaRequired {
             mfa_token: core.jwt.issue_mfa(&account.id, now)?,
@@ -173,7 +173,7 @@ pub async fn complete_mfa(
         let entry =
             AuditEntry::failure(actor, "auth.mfa").details(serde_json::json!({"method": method}));
         let txn = db::begin_write(&core.db).await?;
-        audit::append(&txn, now, meta, entry).await?;
+        audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
         throttle::record_failure(&txn, &key, now).await?;
         txn.commit().await?;
         return Err(Error::InvalidMfaCode);
@@ -234,7 +234,7 @@ async fn open_session(
     let entry = AuditEntry::success(actor, action)
         .target("session", session.id.clone())
         .details(details);
-    audit::append(txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, txn, now, meta, entry).await?;
     issue(
         core,
         &account.id,
@@ -288,13 +288,13 @@ pub async fn refresh(core: &Core, meta: &RequestMeta, presented: &str) -> Result
         {
             return concurrent_refresh(core, txn, meta, &session, actor, now).await;
         }
-        return reuse_detected(txn, meta, &session, actor, now).await;
+        return reuse_detected(core, txn, meta, &session, actor, now).await;
     }
     if let Some(reason) = refusal {
         let entry = AuditEntry::failure(actor, "auth.refresh")
             .target("session", session.id.clone())
             .details(serde_json::json!({"reason": reason}));
-        audit::append(&txn, now, meta, entry).await?;
+        audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
         txn.commit().await?;
         return Err(Error::InvalidToken);
     }
@@ -326,7 +326,7 @@ pub async fn refresh(core: &Core, meta: &RequestMeta, presented: &str) -> Result
         .exec(&txn)
         .await?;
     let entry = AuditEntry::success(actor, "auth.refresh").target("session", session.id.clone());
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
 
     issue(
@@ -373,7 +373,7 @@ async fn concurrent_refresh(
     let entry = AuditEntry::success(actor, "auth.refresh")
         .target("session", session.id.clone())
         .details(serde_json::json!({"concurrent": true}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     issue(
         core,
@@ -386,6 +386,7 @@ async fn concurrent_refresh(
 }
 
 async fn reuse_detected(
+    core: &Core,
     txn: sea_orm::DatabaseTransaction,
     meta: &RequestMeta,
     session: &session::Model,
@@ -396,7 +397,7 @@ async fn reuse_detected(
     let entry = AuditEntry::failure(actor, "auth.refresh_token_reuse")
         .target("session", session.id.clone())
         .details(serde_json::json!({"reason": "refresh_token_reused", "session_revoked": true}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     tracing::warn!(session_id = %session.id, "refresh token reused; session revoked");
     Err(Error::InvalidToken)
@@ -443,7 +444,7 @@ pub async fn logout(
         "auth.logout",
     )
     .target("session", session.id.clone());
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -612,6 +613,7 @@ pub fn describe_device(user_agent: Option<&str>) -> String {
 /// The actor's open sessions, most recently seen first.
 pub async fn list_sessions(core: &Core, actor: &Actor) -> Result<Vec<gmac_types::SessionInfo>> {
     use sea_orm::QueryOrder;
+    actor.require_session()?;
     let now = core.now();
     let rows = session::Entity::find()
         .filter(session::Column::UserId.eq(&actor.user_id))
@@ -637,6 +639,7 @@ pub async fn list_sessions(core: &Core, actor: &Actor) -> Result<Vec<gmac_types:
 
 /// Ends one of the actor's sessions.
 pub async fn end_session(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) -> Result<()> {
+    actor.require_session()?;
     let now = core.now();
     let txn = db::begin_write(&core.db).await?;
     let row = session::Entity::find_by_id(id)
@@ -646,13 +649,14 @@ pub async fn end_session(core: &Core, actor: &Actor, meta: &RequestMeta, id: &st
         .ok_or(Error::NotFound)?;
     revoke_session(&txn, &row.id, "ended_by_user", now).await?;
     let entry = AuditEntry::success(actor.audit_actor(), "session.end").target("session", row.id);
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(())
 }
 
 /// Ends every session of the actor but the one making the request.
 pub async fn end_other_sessions(core: &Core, actor: &Actor, meta: &RequestMeta) -> Result<u64> {
+    actor.require_session()?;
     let now = core.now();
     let txn = db::begin_write(&core.db).await?;
     let ended = end_sessions_except(
@@ -666,7 +670,7 @@ pub async fn end_other_sessions(core: &Core, actor: &Actor, meta: &RequestMeta) 
     let entry = AuditEntry::success(actor.audit_actor(), "session.end_others")
         .target("user", actor.user_id.clone())
         .details(serde_json::json!({"ended": ended}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(ended)
 }

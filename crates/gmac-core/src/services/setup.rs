@@ -108,7 +108,7 @@ pub async fn complete_setup(
         let failure = AuditEntry::failure(AuditActor::Anonymous { label: None }, "setup.complete")
             .details(serde_json::json!({"reason": "invalid_setup_token"}));
         let txn = db::begin_write(&core.db).await?;
-        audit::append(&txn, now, meta, failure).await?;
+        audit::append(&core.audit_keys, &txn, now, meta, failure).await?;
         txn.commit().await?;
         return Err(Error::InvalidToken);
     }
@@ -128,7 +128,7 @@ pub async fn complete_setup(
     )
     .target("user", created.id.clone())
     .details(serde_json::json!({"email": created.email, "role": roles::SUPER_ADMIN}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(created)
 }

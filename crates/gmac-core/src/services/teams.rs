@@ -181,7 +181,7 @@ pub async fn create_team(
     let entry = AuditEntry::success(actor.audit_actor(), "team.create")
         .target("team", row.id.clone())
         .details(serde_json::json!({"after": {"name": row.name, "description": row.description}}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(to_dto(row, 0))
 }
@@ -227,7 +227,7 @@ pub async fn update_team(
             "before": {"name": before.name, "description": before.description},
             "after": {"name": after.name, "description": after.description},
         }));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     let count = member_counts(&txn, std::slice::from_ref(&after.id))
         .await?
         .get(&after.id)
@@ -266,7 +266,7 @@ pub async fn delete_team(core: &Core, actor: &Actor, meta: &RequestMeta, id: &st
     let entry = AuditEntry::success(actor.audit_actor(), "team.delete")
         .target("team", id.to_owned())
         .details(serde_json::json!({"before": {"name": before.name}}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -371,7 +371,7 @@ pub async fn add_member(
     let entry = AuditEntry::success(actor.audit_actor(), "team.member_add")
         .target("team", team.id.clone())
         .details(serde_json::json!({"after": {"user_id": member.id, "email": member.email, "leader": input.leader}}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(TeamMember {
         user_id: member.id,
@@ -412,7 +412,7 @@ pub async fn remove_member(
     let entry = AuditEntry::success(actor.audit_actor(), "team.member_remove")
         .target("team", team_id.to_owned())
         .details(serde_json::json!({"before": {"user_id": user_id, "leader": existing.is_leader}}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -65,11 +65,7 @@ fn summary(row: &api_token::Model) -> serde_json::Value {
 /// Tokens are made from a signed-in session, never from another token.
 fn from_session(actor: &Actor) -> Result<()> {
     actor.ensure_enrolled()?;
-    if actor.token_id.is_some() {
-        Err(Error::Forbidden)
-    } else {
-        Ok(())
-    }
+    actor.require_session()
 }
 
 /// Checks a request and resolves its scope.
@@ -210,7 +206,7 @@ pub async fn create_token(
         .target("api_token", row.id.clone())
         .scope(&target)
         .details(serde_json::json!({"after": summary(&row)}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(CreatedApiToken {
         info: to_dto(&row),
@@ -261,7 +257,7 @@ pub async fn revoke_token(core: &Core, actor: &Actor, meta: &RequestMeta, id: &s
     let entry = AuditEntry::success(actor.audit_actor(), "token.revoke")
         .target("api_token", id.to_owned())
         .details(serde_json::json!({"before": summary(&row)}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -320,7 +316,7 @@ pub async fn rotate_token(
         .target("api_token", id.to_owned())
         .scope(&target)
         .details(serde_json::json!({"before": summary(&old), "after": summary(&new), "replaced_by": new.id}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(CreatedApiToken {
         info: to_dto(&new),

@@ -162,7 +162,7 @@ pub async fn create_user_from_cli(
     )
     .target("user", created.id.clone())
     .details(serde_json::json!({"email": created.email, "role": role}));
-    audit::append(&txn, now, &RequestMeta::default(), entry).await?;
+    audit::append(&core.audit_keys, &txn, now, &RequestMeta::default(), entry).await?;
     txn.commit().await?;
     Ok(created)
 }
@@ -188,7 +188,7 @@ pub async fn ensure_demo_admin(core: &Core, password: &str) -> Result<user::Mode
         let updated = active.update(&txn).await?;
         let entry =
             AuditEntry::success(actor, "user.password_reset").target("user", updated.id.clone());
-        audit::append(&txn, now, &RequestMeta::default(), entry).await?;
+        audit::append(&core.audit_keys, &txn, now, &RequestMeta::default(), entry).await?;
         updated
     } else {
         let new = NewUser {
@@ -202,7 +202,7 @@ pub async fn ensure_demo_admin(core: &Core, password: &str) -> Result<user::Mode
         let entry = AuditEntry::success(actor, "user.create")
             .target("user", created.id.clone())
             .details(serde_json::json!({"email": created.email, "role": roles::SUPER_ADMIN}));
-        audit::append(&txn, now, &RequestMeta::default(), entry).await?;
+        audit::append(&core.audit_keys, &txn, now, &RequestMeta::default(), entry).await?;
         created
     };
     txn.commit().await?;
@@ -258,6 +258,11 @@ pub async fn list_users(
     }
     // `name` filters on the email address or the display name.
     let mut select = user::Entity::find();
+    // A client's admin lists the people of that client, not every tenant's.
+    let visible = actor.permissions.visible(Permission::UsersManage);
+    if let Some(condition) = crate::services::reach::users(&visible, &actor.user_id) {
+        select = select.filter(condition);
+    }
     let mut by_email = query.clone();
     if let Some(text) = query
         .name
@@ -319,6 +324,16 @@ pub async fn get_user(core: &Core, actor: &Actor, id: &str) -> Result<gmac_types
     if id != actor.user_id && !actor.permissions.can_anywhere(Permission::UsersManage) {
         return Err(Error::NotFound);
     }
+    if id != actor.user_id {
+        let visible = actor.permissions.visible(Permission::UsersManage);
+        if let Some(condition) = crate::services::reach::users(&visible, &actor.user_id) {
+            user::Entity::find_by_id(id)
+                .filter(condition)
+                .one(&core.db)
+                .await?
+                .ok_or(Error::NotFound)?;
+        }
+    }
     let model = find_user(&core.db, id).await?;
     let mfa = mfa_enabled(&core.db, id).await?;
     Ok(detail(model, mfa))
@@ -353,7 +368,7 @@ pub async fn create_user(
     let entry = AuditEntry::success(actor.audit_actor(), "user.create")
         .target("user", created.id.clone())
         .details(serde_json::json!({"after": {"email": created.email, "display_name": created.display_name}}));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
     Ok(detail(created, false))
 }
@@ -432,20 +447,21 @@ pub async fn update_user(
         "before": {"display_name": before.display_name, "status": before.status},
         "after": {"display_name": after.display_name, "status": after.status},
     }));
-    audit::append(&txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     let mfa = mfa_enabled(&txn, id).await?;
     txn.commit().await?;
     Ok(detail(after, mfa))
 }
 
-/// Ends every session and revokes every API token of a user.
+/// Ends every session, revokes every API token and withdraws every pending invitation of a
+/// user.
 pub(crate) async fn end_everything(
     conn: &impl ConnectionTrait,
     user_id: &str,
     reason: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<()> {
-    use crate::entities::{api_token, session};
+    use crate::entities::{api_token, invitation, session};
     use sea_orm::sea_query::Expr;
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(now))
@@ -458,6 +474,13 @@ pub(crate) async fn end_everything(
         .col_expr(api_token::Column::RevokedAt, Expr::value(now))
         .filter(api_token::Column::UserId.eq(user_id))
         .filter(api_token::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    invitation::Entity::update_many()
+        .col_expr(invitation::Column::RevokedAt, Expr::value(now))
+        .filter(invitation::Column::InvitedBy.eq(user_id))
+        .filter(invitation::Column::AcceptedAt.is_null())
+        .filter(invitation::Column::RevokedAt.is_null())
         .exec(conn)
         .await?;
     Ok(())

@@ -35,7 +35,7 @@ pub async fn audit_denials(
             let now = state.core.now();
             let written = async {
                 let txn = gmac_core::db::begin_write(&state.core.db).await?;
-                audit::append(&txn, now, &meta, entry).await?;
+                audit::append(&state.core.audit_keys, &txn, now, &meta, entry).await?;
                 txn.commit().await?;
                 Ok::<(), gmac_core::Error>(())
             };

@@ -57,21 +57,34 @@ impl RouteTable {
         Self { routes }
     }
 
-    /// The methods `path` accepts, if it is a known path.
+    /// The methods `path` accepts, if it is a known path. As in OpenAPI, a concrete path wins
+    /// over a templated one (`/invitations/accept` is not `/invitations/{id}`), so only the
+    /// paths that match with the most literal segments count.
     pub fn allowed_methods(&self, path: &str) -> Option<Vec<&'static str>> {
         let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-        let mut found: Option<Vec<&'static str>> = None;
+        let mut found: Option<(usize, Vec<&'static str>)> = None;
         for (segments, methods) in &self.routes {
             let matches = segments.len() == parts.len()
                 && segments.iter().zip(&parts).all(|(seg, part)| match seg {
                     Segment::Param => true,
                     Segment::Literal(lit) => lit == part,
                 });
-            if matches {
-                found.get_or_insert_with(Vec::new).extend(methods);
+            if !matches {
+                continue;
+            }
+            let literals = segments
+                .iter()
+                .filter(|s| matches!(s, Segment::Literal(_)))
+                .count();
+            match &mut found {
+                Some((best, _)) if *best > literals => {}
+                Some((best, found_methods)) if *best == literals => {
+                    found_methods.extend(methods);
+                }
+                _ => found = Some((literals, methods.clone())),
             }
         }
-        found
+        found.map(|(_, methods)| methods)
     }
 }
 
@@ -134,6 +147,24 @@ mod tests {
             Some(vec!["GET", "DELETE"])
         );
         assert_eq!(table().allowed_methods("/api/me"), Some(vec!["GET"]));
+    }
+
+    #[test]
+    fn a_concrete_path_wins_over_a_templated_one() {
+        let mut table = table();
+        table.routes.push((
+            vec![
+                Segment::Literal("api".into()),
+                Segment::Literal("users".into()),
+                Segment::Literal("export".into()),
+            ],
+            vec!["POST"],
+        ));
+        assert_eq!(table.allowed_methods("/api/users/export"), Some(vec!["POST"]));
+        assert_eq!(
+            table.allowed_methods("/api/users/41"),
+            Some(vec!["GET", "DELETE"])
+        );
     }
 
     #[test]

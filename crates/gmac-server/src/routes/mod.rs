@@ -204,6 +204,14 @@ pub mod docs {
     #[response(description = "Forbidden", content_type = "application/problem+json")]
     pub struct Forbidden(#[response(inline)] pub ProblemDetails);
 
+    /// The database is busy or unreachable; see `Retry-After`.
+    #[derive(Debug, ToResponse)]
+    #[response(
+        description = "Service unavailable; retry after `Retry-After` seconds",
+        content_type = "application/problem+json"
+    )]
+    pub struct ServiceUnavailable(#[response(inline)] pub ProblemDetails);
+
     /// Something went wrong on our side.
     #[derive(Debug, ToResponse)]
     #[response(
