@@ -363,5 +363,10 @@ async fn a_refused_attempt_is_audited_as_denied() {
         "{}",
         denied[0].details
     );
-    assert!(gmac_core::audit::verify(&app.core.db, &app.core.audit_keys).await.unwrap().valid);
+    assert!(
+        gmac_core::audit::verify(&app.core.db, &app.core.audit_keys)
+            .await
+            .unwrap()
+            .valid
+    );
 }

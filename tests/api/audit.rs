@@ -57,7 +57,12 @@ async fn setup_sign_in_failure_refresh_and_sign_out_are_audited_in_order() {
         !failure.details.contains("nope"),
         "the tried password never reaches the log"
     );
-    assert!(audit::verify(&app.core.db, &app.core.audit_keys).await.unwrap().valid);
+    assert!(
+        audit::verify(&app.core.db, &app.core.audit_keys)
+            .await
+            .unwrap()
+            .valid
+    );
 }
 
 #[tokio::test]
@@ -67,7 +72,9 @@ async fn verification_detects_an_edited_a_deleted_and_an_inserted_entry() {
     for _ in 0..3 {
         app.sign_in(&admin.email, &admin.password).await;
     }
-    let ok = audit::verify(&app.core.db, &app.core.audit_keys).await.unwrap();
+    let ok = audit::verify(&app.core.db, &app.core.audit_keys)
+        .await
+        .unwrap();
     assert!(ok.valid);
     assert_eq!(ok.checked, 5);
 
@@ -82,7 +89,9 @@ async fn verification_detects_an_edited_a_deleted_and_an_inserted_entry() {
     let mut edited: audit_log::ActiveModel = second.into();
     edited.action = Set("auth.logout".into());
     edited.update(&app.core.db).await.unwrap();
-    let result = audit::verify(&app.core.db, &app.core.audit_keys).await.unwrap();
+    let result = audit::verify(&app.core.db, &app.core.audit_keys)
+        .await
+        .unwrap();
     assert!(!result.valid);
     assert_eq!(
         result.first_bad.as_ref().map(|b| (b.seq, b.reason)),
@@ -95,7 +104,12 @@ async fn verification_detects_an_edited_a_deleted_and_an_inserted_entry() {
         ))
         .await
         .unwrap();
-    assert!(audit::verify(&app.core.db, &app.core.audit_keys).await.unwrap().valid);
+    assert!(
+        audit::verify(&app.core.db, &app.core.audit_keys)
+            .await
+            .unwrap()
+            .valid
+    );
 
     // Deleted.
     app.core
@@ -103,7 +117,9 @@ async fn verification_detects_an_edited_a_deleted_and_an_inserted_entry() {
         .execute_unprepared("DELETE FROM audit_log WHERE seq = 3")
         .await
         .unwrap();
-    let result = audit::verify(&app.core.db, &app.core.audit_keys).await.unwrap();
+    let result = audit::verify(&app.core.db, &app.core.audit_keys)
+        .await
+        .unwrap();
     assert_eq!(
         result.first_bad.map(|b| (b.seq, b.reason)),
         Some((3, "missing"))
@@ -124,7 +140,9 @@ async fn verification_detects_an_edited_a_deleted_and_an_inserted_entry() {
         .exec_without_returning(&app.core.db)
         .await
         .unwrap();
-    let result = audit::verify(&app.core.db, &app.core.audit_keys).await.unwrap();
+    let result = audit::verify(&app.core.db, &app.core.audit_keys)
+        .await
+        .unwrap();
     assert_eq!(
         result.first_bad.map(|b| (b.seq, b.reason)),
         Some((3, "chain_mismatch"))
@@ -141,7 +159,9 @@ async fn truncating_the_end_of_the_log_is_detected() {
         .execute_unprepared("DELETE FROM audit_log WHERE seq = 3")
         .await
         .unwrap();
-    let result = audit::verify(&app.core.db, &app.core.audit_keys).await.unwrap();
+    let result = audit::verify(&app.core.db, &app.core.audit_keys)
+        .await
+        .unwrap();
     assert_eq!(result.first_bad.map(|b| b.reason), Some("head_mismatch"));
 }
 
@@ -191,13 +211,20 @@ async fn a_chain_rewritten_without_the_master_key_fails_verification() {
     for _ in 0..3 {
         app.sign_in(&admin.email, &admin.password).await;
     }
-    assert!(audit::verify(&app.core.db, &app.core.audit_keys).await.unwrap().valid);
+    assert!(
+        audit::verify(&app.core.db, &app.core.audit_keys)
+            .await
+            .unwrap()
+            .valid
+    );
 
     // Recomputed under a key derived from another master key: every hash is self-consistent,
     // yet the first rewritten entry fails.
     let forger = audit::ChainKeys::derive(&gmac_core::keys::MasterKey::generate());
     rewrite_chain_from(&app, 2, true, &forger).await;
-    let result = audit::verify(&app.core.db, &app.core.audit_keys).await.unwrap();
+    let result = audit::verify(&app.core.db, &app.core.audit_keys)
+        .await
+        .unwrap();
     assert_eq!(
         result.first_bad.map(|b| (b.seq, b.reason)),
         Some((2, "hash_mismatch"))
@@ -210,7 +237,9 @@ async fn a_chain_rewritten_without_the_master_key_fails_verification() {
         .await
         .unwrap();
     rewrite_chain_from(&app, 2, true, &app.core.audit_keys).await;
-    let result = audit::verify(&app.core.db, &app.core.audit_keys).await.unwrap();
+    let result = audit::verify(&app.core.db, &app.core.audit_keys)
+        .await
+        .unwrap();
     assert_eq!(
         result.first_bad.map(|b| (b.seq, b.reason)),
         Some((2, "hash_mismatch"))
@@ -235,7 +264,12 @@ async fn entries_from_before_the_chain_was_keyed_are_checked_and_relinked_under_
     rewrite_chain_from(&app, 1, false, &app.core.audit_keys).await;
     let before = audit_log::Entity::find().all(&app.core.db).await.unwrap();
     assert!(before.iter().all(|r| r.key_version == 0));
-    assert!(audit::verify(&app.core.db, &app.core.audit_keys).await.unwrap().valid);
+    assert!(
+        audit::verify(&app.core.db, &app.core.audit_keys)
+            .await
+            .unwrap()
+            .valid
+    );
 
     let relinked = audit::relink_legacy(&app.core.db, &app.core.audit_keys)
         .await
@@ -243,8 +277,18 @@ async fn entries_from_before_the_chain_was_keyed_are_checked_and_relinked_under_
     assert_eq!(relinked, before.len() as u64);
     let after = audit_log::Entity::find().all(&app.core.db).await.unwrap();
     assert!(after.iter().all(|r| r.key_version == 1));
-    assert!(audit::verify(&app.core.db, &app.core.audit_keys).await.unwrap().valid);
+    assert!(
+        audit::verify(&app.core.db, &app.core.audit_keys)
+            .await
+            .unwrap()
+            .valid
+    );
     // New entries chain on after the re-linked ones.
     app.sign_in(&admin.email, &admin.password).await;
-    assert!(audit::verify(&app.core.db, &app.core.audit_keys).await.unwrap().valid);
+    assert!(
+        audit::verify(&app.core.db, &app.core.audit_keys)
+            .await
+            .unwrap()
+            .valid
+    );
 }

@@ -362,7 +362,11 @@ async fn an_invitation_grants_no_more_than_its_inviter_still_holds() {
     for binding in bindings {
         root.client.delete_role_binding(&binding.id).await.unwrap();
     }
-    let preview = app.new_client().preview_invitation(&token).await.unwrap_err();
+    let preview = app
+        .new_client()
+        .preview_invitation(&token)
+        .await
+        .unwrap_err();
     assert_eq!(preview.status(), Some(409), "{preview:?}");
     let refused = app
         .new_client()

@@ -125,8 +125,22 @@ async fn a_project_viewer_reads_only_its_projects_costs() {
         assert_eq!(whole.status(), Some(403));
         // What is kept per client is out of reach: imports, cloud accounts, allocation rules,
         // monthly reports of everything.
-        assert!(viewer.client.list_cost_imports(None).await.unwrap().is_empty());
-        assert!(viewer.client.list_cloud_accounts().await.unwrap().is_empty());
+        assert!(
+            viewer
+                .client
+                .list_cost_imports(None)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            viewer
+                .client
+                .list_cloud_accounts()
+                .await
+                .unwrap()
+                .is_empty()
+        );
         let rules = viewer.client.list_allocation_rules(None).await.unwrap();
         assert!(rules.iter().all(|r| r.client_id.is_none()), "{rules:?}");
         let month = viewer
@@ -251,7 +265,12 @@ async fn people_are_named_only_inside_the_callers_scope() {
     assert!(emails.contains(&"insider@acme.example"), "{emails:?}");
     assert!(!emails.contains(&"outsider@globex.example"), "{emails:?}");
     assert_eq!(
-        admin.client.get_user(&outsider_id).await.unwrap_err().status(),
+        admin
+            .client
+            .get_user(&outsider_id)
+            .await
+            .unwrap_err()
+            .status(),
         Some(404)
     );
 }

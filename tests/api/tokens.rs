@@ -316,7 +316,10 @@ async fn a_token_cannot_act_on_its_owners_account() {
 
     assert_eq!(forbidden(token.list_sessions().await), Some(403));
     assert_eq!(forbidden(token.end_other_sessions().await), Some(403));
-    assert_eq!(forbidden(token.end_session(&sessions[0].id).await), Some(403));
+    assert_eq!(
+        forbidden(token.end_session(&sessions[0].id).await),
+        Some(403)
+    );
     let patch = gmac_types::ProfilePatch {
         display_name: Some("Renamed by a script".into()),
         ..Default::default()

@@ -9,12 +9,12 @@
 //! describe.
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use hmac::{Hmac, KeyInit, Mac};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::Value;
-use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
 use crate::entities::{audit_chain, audit_log};
@@ -337,7 +337,10 @@ pub async fn relink_legacy(db: &sea_orm::DatabaseConnection, keys: &ChainKeys) -
             row.hash = entry_hash(keys, &row)
                 .ok_or_else(|| anyhow::anyhow!("an audit key version is missing"))?;
             audit_log::Entity::update_many()
-                .col_expr(audit_log::Column::PrevHash, Expr::value(row.prev_hash.clone()))
+                .col_expr(
+                    audit_log::Column::PrevHash,
+                    Expr::value(row.prev_hash.clone()),
+                )
                 .col_expr(audit_log::Column::Hash, Expr::value(row.hash.clone()))
                 .col_expr(audit_log::Column::KeyVersion, Expr::value(row.key_version))
                 .filter(audit_log::Column::Seq.eq(row.seq))

@@ -208,7 +208,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn audit_verify(config: &Config) -> anyhow::Result<()> {
     crate::telemetry::init("warn", config.log_format);
     let core = prepare_core(config).await?;
-    let result = gmac_core::audit::verify(&core.db, &core.audit_keys).await.map_err(describe)?;
+    let result = gmac_core::audit::verify(&core.db, &core.audit_keys)
+        .await
+        .map_err(describe)?;
     if result.valid {
         return say(&format!(
             "The audit log is intact: {} entries checked.",

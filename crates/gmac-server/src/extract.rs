@@ -115,9 +115,8 @@ impl FromRequest for IfMatch {
         });
         std::future::ready(match parsed {
             Some(version) => Ok(IfMatch(version)),
-            None => Err(ApiError::new(ErrorCode::BadRequest).detail(
-                "If-Match must be * or an ETag this API sent, such as \"3\".",
-            )),
+            None => Err(ApiError::new(ErrorCode::BadRequest)
+                .detail("If-Match must be * or an ETag this API sent, such as \"3\".")),
         })
     }
 }

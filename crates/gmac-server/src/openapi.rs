@@ -104,9 +104,11 @@ impl utoipa::Modify for CommonResponses {
             .flatten()
             {
                 let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
-                let has_query = op.parameters.iter().flatten().any(|p| {
-                    matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query)
-                });
+                let has_query = op
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query));
                 let has_body = op.request_body.is_some();
                 let mut conditional = false;
                 for param in op.parameters.iter_mut().flatten() {

@@ -66,7 +66,10 @@ pub async fn prepare_core(config: &Config) -> anyhow::Result<Core> {
     let mut core = Core::new(db, Arc::new(SystemClock), &key, auth_settings(config));
     let relinked = gmac_core::audit::relink_legacy(&core.db, &core.audit_keys).await?;
     if relinked > 0 {
-        tracing::info!(entries = relinked, "re-linked the audit log under the audit key");
+        tracing::info!(
+            entries = relinked,
+            "re-linked the audit log under the audit key"
+        );
     }
     core.public_url = config.public_url();
     core.cost_explorer = Some(Arc::new(gmac_connectors::aws::SdkCostExplorer));

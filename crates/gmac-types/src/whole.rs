@@ -60,8 +60,14 @@ mod tests {
 
     #[test]
     fn whole_floats_are_integers_and_fractions_are_not() {
-        assert_eq!(parse(r#"{"n": 131.0, "m": 2.0}"#).map(|b| (b.n, b.m)).ok(), Some((131, Some(2))));
-        assert_eq!(parse(r#"{"n": 7}"#).map(|b| (b.n, b.m)).ok(), Some((7, None)));
+        assert_eq!(
+            parse(r#"{"n": 131.0, "m": 2.0}"#).map(|b| (b.n, b.m)).ok(),
+            Some((131, Some(2)))
+        );
+        assert_eq!(
+            parse(r#"{"n": 7}"#).map(|b| (b.n, b.m)).ok(),
+            Some((7, None))
+        );
         assert!(parse(r#"{"n": 1.5}"#).is_err());
         assert!(parse(r#"{"n": -1}"#).is_err());
         assert!(parse(r#"{"n": 1e12}"#).is_err());

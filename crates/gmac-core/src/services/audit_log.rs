@@ -204,7 +204,9 @@ pub async fn export_csv(core: &Core, actor: &Actor, query: &AuditQuery) -> Resul
 /// Checks the whole chain. Needs `audit.view` at the global scope.
 pub async fn verify(core: &Core, actor: &Actor) -> Result<AuditVerification> {
     actor.require(Permission::AuditView, &Target::Global)?;
-    Ok(to_verification(audit::verify(&core.db, &core.audit_keys).await?))
+    Ok(to_verification(
+        audit::verify(&core.db, &core.audit_keys).await?,
+    ))
 }
 
 /// The wire form of a verification.

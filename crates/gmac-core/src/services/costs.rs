@@ -1042,6 +1042,35 @@ fn summed_units(text: Option<&str>) -> Result<i128> {
         .map_err(|_| anyhow::anyhow!("a summed amount is not an integer: {text:?}").into())
 }
 
+/// Which lines a cost report may read: the clients visible as a whole (`None`: all), and the
+/// `(client id, project name)` of projects visible on their own.
+async fn cost_reach(
+    core: &Core,
+    actor: &Actor,
+    client_id: Option<&String>,
+    allocated: bool,
+) -> Result<(
+    Option<std::collections::BTreeSet<String>>,
+    Vec<(String, String)>,
+)> {
+    if let Some(id) = client_id {
+        actor.require_on(Permission::CostsView, &Target::Client(id.clone()))?;
+        return Ok((Some(std::iter::once(id.clone()).collect()), Vec::new()));
+    }
+    if !actor.permissions.can_anywhere(Permission::CostsView) {
+        return Err(Error::Forbidden);
+    }
+    let visible = actor.permissions.visible(Permission::CostsView);
+    // A grant on one project reads its client's lines tagged with that project, and nothing
+    // else of the client; allocated costs carry no tags, so they stay out of reach.
+    let projects = if allocated {
+        Vec::new()
+    } else {
+        project_tags(&core.db, &visible.project_only()).await?
+    };
+    Ok((visible.whole_client_ids(), projects))
+}
+
 /// The `(client id, project name)` of projects visible on their own, whose lines are the
 /// client's lines tagged `project=<name>`.
 async fn project_tags(
@@ -1053,8 +1082,7 @@ async fn project_tags(
     }
     Ok(crate::entities::project::Entity::find()
         .filter(
-            crate::entities::project::Column::Id
-                .is_in(projects.iter().map(|(id, _)| id.clone())),
+            crate::entities::project::Column::Id.is_in(projects.iter().map(|(id, _)| id.clone())),
         )
         .all(conn)
         .await?
@@ -1195,23 +1223,7 @@ async fn sum_report(core: &Core, actor: &Actor, query: &CostQuery) -> Result<Cos
         allocated,
         tag,
     } = check_query(query)?;
-    let (visible, projects) = if let Some(id) = &query.client_id {
-        actor.require_on(Permission::CostsView, &Target::Client(id.clone()))?;
-        (Some(std::iter::once(id.clone()).collect()), Vec::new())
-    } else {
-        if !actor.permissions.can_anywhere(Permission::CostsView) {
-            return Err(Error::Forbidden);
-        }
-        let visible = actor.permissions.visible(Permission::CostsView);
-        // A grant on one project reads its client's lines tagged with that project, and
-        // nothing else of the client; allocated costs carry no tags, so they stay out of reach.
-        let projects = if allocated {
-            Vec::new()
-        } else {
-            project_tags(&core.db, &visible.project_only()).await?
-        };
-        (visible.whole_client_ids(), projects)
-    };
+    let (visible, projects) = cost_reach(core, actor, query.client_id.as_ref(), allocated).await?;
     let backend = core.db.get_database_backend();
     let clients = visible.clone();
     let condition = filters(core, actor, query, (visible, &projects), tag.as_ref()).await?;

@@ -374,9 +374,14 @@ pub async fn accept(
             .filter(invitation::Column::Id.eq(&row.id))
             .exec(&txn)
             .await?;
-        let entry = AuditEntry::success(AuditActor::System { label: "invitations".to_owned() }, "invitation.revoke")
-            .target("invitation", row.id.clone())
-            .details(serde_json::json!({"reason": "inviter_lost_rights"}));
+        let entry = AuditEntry::success(
+            AuditActor::System {
+                label: "invitations".to_owned(),
+            },
+            "invitation.revoke",
+        )
+        .target("invitation", row.id.clone())
+        .details(serde_json::json!({"reason": "inviter_lost_rights"}));
         audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
         txn.commit().await?;
         return Err(Error::conflict(

@@ -63,7 +63,9 @@ pub async fn start_enrollment(
     totp_secret::Entity::insert(totp_secret::ActiveModel::from(row))
         .exec_without_returning(&txn)
         .await?;
-    audit::append(&core.audit_keys, &txn,
+    audit::append(
+        &core.audit_keys,
+        &txn,
         now,
         meta,
         AuditEntry::success(actor.audit_actor(), "mfa.enroll_start")
@@ -183,7 +185,9 @@ pub async fn confirm_enrollment(
     if let Some(session) = &actor.session_id {
         mark_session_verified(&txn, session, now).await?;
     }
-    audit::append(&core.audit_keys, &txn,
+    audit::append(
+        &core.audit_keys,
+        &txn,
         now,
         meta,
         AuditEntry::success(actor.audit_actor(), "mfa.enable")
@@ -220,7 +224,9 @@ pub async fn regenerate_recovery_codes(
         return Err(Error::InvalidMfaCode);
     }
     let codes = replace_recovery_codes(core, &txn, &actor.user_id).await?;
-    audit::append(&core.audit_keys, &txn,
+    audit::append(
+        &core.audit_keys,
+        &txn,
         now,
         meta,
         AuditEntry::success(actor.audit_actor(), "mfa.recovery_codes")
@@ -270,7 +276,9 @@ pub async fn disable(
         .filter(recovery_code::Column::UserId.eq(&actor.user_id))
         .exec(&txn)
         .await?;
-    audit::append(&core.audit_keys, &txn,
+    audit::append(
+        &core.audit_keys,
+        &txn,
         now,
         meta,
         AuditEntry::success(actor.audit_actor(), "mfa.disable")
@@ -337,7 +345,9 @@ async fn record_failure(
         id: user_id.to_owned(),
         label: email.to_owned(),
     };
-    audit::append(&core.audit_keys, &txn,
+    audit::append(
+        &core.audit_keys,
+        &txn,
         now,
         meta,
         AuditEntry::failure(actor, action).details(serde_json::json!({"reason": "invalid_code"})),

@@ -35,8 +35,7 @@ fn bindings_inside(visible: &Visible) -> Condition {
             Condition::all()
                 .add(role_binding::Column::ScopeType.eq("project"))
                 .add(
-                    role_binding::Column::ScopeId
-                        .is_in(projects.iter().map(|(id, _)| id.clone())),
+                    role_binding::Column::ScopeId.is_in(projects.iter().map(|(id, _)| id.clone())),
                 ),
         )
 }

@@ -160,7 +160,10 @@ mod tests {
             ],
             vec!["POST"],
         ));
-        assert_eq!(table.allowed_methods("/api/users/export"), Some(vec!["POST"]));
+        assert_eq!(
+            table.allowed_methods("/api/users/export"),
+            Some(vec!["POST"])
+        );
         assert_eq!(
             table.allowed_methods("/api/users/41"),
             Some(vec!["GET", "DELETE"])
