@@ -59,7 +59,7 @@ def totp(secret_base32: str, at: float | None = None) -> str:
     counter = int((time.time() if at is None else at) // 30)
     digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
     offset = digest[-1] & 0x0F
-    code = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
+    code = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
     return f"{code % 1_000_000:06d}"
 
 
@@ -124,6 +124,8 @@ class GmacServer:
         self.stop()
 
     def env(self) -> dict[str, str]:
+        # No GMAC_* setting of the caller leaks in: a GMAC_DATABASE_URL or GMAC_CONFIG would point
+        # the run at a real database or configuration.
         env = {k: v for k, v in os.environ.items() if not k.startswith("GMAC_")}
         env.update(RATE_LIMITS)
         env["GMAC_DATA_DIR"] = str(self.data_dir)
@@ -139,10 +141,22 @@ class GmacServer:
         cwd = str(self.data_dir)
 
         created = subprocess.run(
-            [self.gmac, "admin", "create-user", "--email", ADMIN_EMAIL,
-             "--role", "super_admin", "--password-stdin"],
-            input=self.password + "\n", text=True, env=env, cwd=cwd,
-            capture_output=True, timeout=120,
+            [
+                self.gmac,
+                "admin",
+                "create-user",
+                "--email",
+                ADMIN_EMAIL,
+                "--role",
+                "super_admin",
+                "--password-stdin",
+            ],
+            input=self.password + "\n",
+            text=True,
+            env=env,
+            cwd=cwd,
+            capture_output=True,
+            timeout=120,
         )
         if created.returncode != 0:
             raise RuntimeError(
@@ -154,8 +168,12 @@ class GmacServer:
         # A session (process group) of its own, so stop() ends gmac and anything it started.
         self.process = subprocess.Popen(
             [self.gmac, "serve", "--bind", f"127.0.0.1:{self.port}"],
-            env=env, cwd=cwd, stdin=subprocess.DEVNULL,
-            stdout=self.log_file, stderr=subprocess.STDOUT, start_new_session=True,
+            env=env,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         log(f"started gmac serve on {self.base_url} (pid {self.process.pid}, data {self.data_dir})")
         self._wait_healthy(timeout=60)
@@ -163,8 +181,11 @@ class GmacServer:
             self._bootstrap()
 
     def _bootstrap(self) -> None:
-        login = request_json("POST", self.url("/api/v1/auth/login"),
-                             {"email": ADMIN_EMAIL, "password": self.password})
+        login = request_json(
+            "POST",
+            self.url("/api/v1/auth/login"),
+            {"email": ADMIN_EMAIL, "password": self.password},
+        )
         self.access_token = login["access_token"]
         listed = request_json("GET", self.url("/api/v1/permissions"), token=self.access_token)
         self.permissions = [p["id"] for p in listed]
@@ -175,16 +196,24 @@ class GmacServer:
         if self.enroll_mfa:
             started = request_json("POST", self.url("/api/v1/me/mfa/totp"), token=self.access_token)
             self.totp_secret = started["secret"]
-            request_json("POST", self.url("/api/v1/me/mfa/totp/confirm"),
-                         {"code": totp(self.totp_secret)}, token=self.access_token)
+            request_json(
+                "POST",
+                self.url("/api/v1/me/mfa/totp/confirm"),
+                {"code": totp(self.totp_secret)},
+                token=self.access_token,
+            )
             me = request_json("GET", self.url("/api/v1/me"), token=self.api_token)
             if not me.get("mfa_enabled"):
                 raise RuntimeError(f"TOTP confirmed, but GET /api/v1/me says {me}")
             log(f"TOTP enrolled for {ADMIN_EMAIL}")
 
     def create_token(self, bearer: str, name: str, scopes: list[str]) -> str:
-        made = request_json("POST", self.url("/api/v1/tokens"),
-                            {"name": name, "scopes": scopes, "expires_in_days": 30}, token=bearer)
+        made = request_json(
+            "POST",
+            self.url("/api/v1/tokens"),
+            {"name": name, "scopes": scopes, "expires_in_days": 30},
+            token=bearer,
+        )
         token = made["token"]
         if not token.startswith("gmac_"):
             raise RuntimeError(f"POST /api/v1/tokens returned an unexpected token {token[:8]}...")
@@ -195,7 +224,8 @@ class GmacServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(
-                    f"gmac serve exited with {self.process.returncode}:\n{self.log_tail()}")
+                    f"gmac serve exited with {self.process.returncode}:\n{self.log_tail()}"
+                )
             try:
                 with urllib.request.urlopen(self.url("/healthz"), timeout=2) as resp:
                     if resp.status == 200:
@@ -203,7 +233,9 @@ class GmacServer:
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
             time.sleep(0.1)
-        raise RuntimeError(f"gmac serve did not answer /healthz in {timeout:.0f} s:\n{self.log_tail()}")
+        raise RuntimeError(
+            f"gmac serve did not answer /healthz in {timeout:.0f} s:\n{self.log_tail()}"
+        )
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -228,7 +260,8 @@ class GmacServer:
                 except ProcessLookupError:
                     pass
             else:
-                log(f"gmac serve had already exited with {self.process.returncode}:\n{self.log_tail()}")
+                code = self.process.returncode
+                log(f"gmac serve had already exited with {code}:\n{self.log_tail()}")
             # Whatever the server left in its group (nothing, normally) goes too.
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)

@@ -96,6 +96,8 @@ pub fn test_config() -> Config {
             burst: 10_000,
         },
         shutdown_timeout_secs: 1,
+        // Spooled uploads go to a temporary directory, not the working directory.
+        data_dir: std::env::temp_dir().join("gmac-tests-data"),
         ..Config::default()
     }
 }
@@ -152,6 +154,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         gmac_server::startup::auth_settings(&config),
     );
     core.public_url.clone_from(&address);
+    core.import_limits = config.import;
     core.cost_explorer = Some(Arc::new(gmac_connectors::aws::SdkCostExplorer));
     if let Some(smtp) = &options.smtp_url {
         let mailer = gmac_connectors::mail::SmtpMailer::new(smtp, "gmac <gmac@test.example>")

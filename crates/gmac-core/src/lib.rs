@@ -68,6 +68,33 @@ impl Default for AuthSettings {
     }
 }
 
+/// Bounds on an uploaded cost file, so a hostile one (a decompression bomb, a file with no line
+/// breaks) is refused early instead of filling memory or disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
+pub struct ImportLimits {
+    /// The largest file once decompressed, in bytes (default 4 GiB, about 7 million rows).
+    pub max_inflated_bytes: u64,
+    /// The most a gzip'd upload may grow when decompressed (default 100×; real FOCUS exports
+    /// compress 5–20×, a bomb of zeros about 1000×). Checked once 16 MiB have been inflated.
+    pub max_compression_ratio: u32,
+    /// The longest row, in bytes, newlines inside quoted fields included (default 1 MiB).
+    pub max_line_bytes: u32,
+    /// The longest single field, in bytes (default 64 KiB, room for long tag lists).
+    pub max_field_bytes: u32,
+}
+
+impl Default for ImportLimits {
+    fn default() -> Self {
+        Self {
+            max_inflated_bytes: 4 << 30,
+            max_compression_ratio: 100,
+            max_line_bytes: 1 << 20,
+            max_field_bytes: 64 << 10,
+        }
+    }
+}
+
 /// Everything a service needs: the database and the injected outside world.
 #[derive(Clone, Debug)]
 pub struct Core {
@@ -91,6 +118,8 @@ pub struct Core {
     pub public_url: String,
     /// Token lifetimes.
     pub settings: AuthSettings,
+    /// Bounds on uploaded cost files.
+    pub import_limits: ImportLimits,
 }
 
 impl Core {
@@ -112,6 +141,7 @@ impl Core {
             cost_explorer: None,
             public_url: "http://127.0.0.1:8080".to_owned(),
             settings,
+            import_limits: ImportLimits::default(),
         }
     }
 

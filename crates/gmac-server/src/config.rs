@@ -130,6 +130,9 @@ pub struct Config {
     /// When set, `/metrics` answers only `Authorization: Bearer <this>` (a Prometheus
     /// `bearer_token`); unset, it is open, for a scraper on a private network.
     pub metrics_token: Option<SecretString>,
+    /// Bounds on uploaded cost files (`import.max_inflated_bytes`, `.max_compression_ratio`,
+    /// `.max_line_bytes`, `.max_field_bytes`).
+    pub import: gmac_core::ImportLimits,
     /// `GMAC_*` environment variables that name no setting (other tools share the prefix, so
     /// they are reported, not fatal).
     #[serde(skip)]
@@ -164,6 +167,7 @@ impl Default for Config {
             shutdown_timeout_secs: 30,
             workers: 0,
             metrics_token: None,
+            import: gmac_core::ImportLimits::default(),
             ignored_env: Vec::new(),
         }
     }
@@ -202,7 +206,7 @@ const STRING_KEYS: [&str; 12] = [
 ];
 
 /// Every top-level setting, as named in a file or (upper-cased) after `GMAC_`.
-const KNOWN_KEYS: [&str; 26] = [
+const KNOWN_KEYS: [&str; 27] = [
     "bind",
     "database_url",
     "data_dir",
@@ -228,6 +232,7 @@ const KNOWN_KEYS: [&str; 26] = [
     "shutdown_timeout_secs",
     "workers",
     "metrics_token",
+    "import",
     "config",
 ];
 

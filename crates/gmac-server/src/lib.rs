@@ -10,6 +10,7 @@ pub mod openapi;
 pub mod remote;
 pub mod routes;
 pub mod spa;
+pub mod spool;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -72,6 +72,7 @@ pub async fn prepare_core(config: &Config) -> anyhow::Result<Core> {
         );
     }
     core.public_url = config.public_url();
+    core.import_limits = config.import;
     core.cost_explorer = Some(Arc::new(gmac_connectors::aws::SdkCostExplorer));
     if let Some(url) = &config.smtp_url {
         let mailer =
@@ -126,7 +127,14 @@ impl Application {
         crate::metrics::init();
         let port = listener.local_addr()?.port();
         let api = crate::openapi::document();
+        let spool_dir = crate::spool::dir(&config.data_dir);
+        let stale = crate::spool::prepare(&spool_dir)
+            .with_context(|| format!("preparing the spool directory {}", spool_dir.display()))?;
+        if stale > 0 {
+            tracing::info!(files = stale, "deleted the spool files of an earlier run");
+        }
         let state = web::Data::new(AppState {
+            spool_dir,
             core,
             cookie_secure: config.cookie_secure,
             allowed_origins: config.cors_allowed_origins.clone(),

@@ -22,6 +22,8 @@ pub struct AppState {
     pub openapi_json: Arc<String>,
     /// Known paths and their methods, to tell 404 from 405.
     pub routes: Arc<RouteTable>,
+    /// Where uploaded cost files are spooled.
+    pub spool_dir: std::path::PathBuf,
     /// SHA-256 of the token `/metrics` requires, if any.
     pub metrics_token_hash: Option<[u8; 32]>,
 }

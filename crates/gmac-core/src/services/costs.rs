@@ -81,7 +81,7 @@ enum Parsed {
 }
 
 /// Reads the file on a blocking thread, sending parsed lines as they come.
-fn read_file(path: &Path, tx: &tokio::sync::mpsc::Sender<Parsed>) {
+fn read_file(path: &Path, max_field_bytes: usize, tx: &tokio::sync::mpsc::Sender<Parsed>) {
     let send = |message| tx.blocking_send(message).is_ok();
     let file = match std::fs::File::open(path) {
         Ok(file) => file,
@@ -126,6 +126,12 @@ fn read_file(path: &Path, tx: &tokio::sync::mpsc::Sender<Parsed>) {
                     .unwrap_or(line_no);
                 if record.iter().all(|f| f.trim().is_empty()) {
                     continue;
+                }
+                if record.iter().any(|f| f.len() > max_field_bytes) {
+                    send(Parsed::Unreadable(format!(
+                        "line {line_no} has a field longer than {max_field_bytes} bytes"
+                    )));
+                    return;
                 }
                 match classify(&header, &record, width) {
                     Ok(line) => {
@@ -589,7 +595,8 @@ pub async fn import_focus(
 
     let strict = params.on_error == OnRowError::Reject;
     let started = std::time::Instant::now();
-    let mut tally = write_lines(&txn, file, &import_id, &params.client_id, strict).await?;
+    let ids = (import_id.as_str(), params.client_id.as_str());
+    let mut tally = write_lines(&txn, file, ids, strict, &core.import_limits).await?;
     let lines_ms = started.elapsed().as_millis();
     if tally.rejected > 0 && strict {
         return Err(refusal(&tally.errors, tally.rejected));
@@ -682,13 +689,14 @@ async fn roll_up(
 async fn write_lines(
     conn: &impl ConnectionTrait,
     file: &SpooledFile,
-    import_id: &str,
-    client_id: &str,
+    (import_id, client_id): (&str, &str),
     strict: bool,
+    limits: &crate::ImportLimits,
 ) -> Result<Tally> {
+    let max_field = usize::try_from(limits.max_field_bytes).unwrap_or(usize::MAX);
     let (tx, mut rx) = tokio::sync::mpsc::channel(4);
     let path = file.path.clone();
-    let reader = tokio::task::spawn_blocking(move || read_file(&path, &tx));
+    let reader = tokio::task::spawn_blocking(move || read_file(&path, max_field, &tx));
     let mut tally = Tally::default();
     while let Some(message) = rx.recv().await {
         match message {

@@ -1,7 +1,5 @@
 //! Cloud costs: FOCUS imports and cost reports.
 
-use std::io::{Read, Write};
-
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, post, web};
 use futures_util::StreamExt;
@@ -12,58 +10,15 @@ use gmac_types::{
     NewAllocationRule, NewResourceAssignment, ResourceAssignment,
 };
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 use crate::extract::{Actor, Meta};
 use crate::state::AppState;
 
-/// The largest FOCUS file accepted, compressed or not (it is streamed to disk, never held in
-/// memory).
-pub const MAX_IMPORT_BYTES: u64 = 20 * 1024 * 1024 * 1024;
-
-fn too_large() -> ApiError {
-    ApiError::new(ErrorCode::PayloadTooLarge).detail(format!(
-        "A cost file may be at most {} GiB.",
-        MAX_IMPORT_BYTES >> 30
-    ))
-}
-
-/// Streams the body to a temporary file, then (off the async threads) un-gzips it if it is
-/// gzip'd and hashes what a FOCUS reader will read.
-async fn spool<S, E>(mut payload: S) -> Result<(tempfile::TempPath, String), ApiError>
-where
-    S: futures_util::Stream<Item = Result<web::Bytes, E>> + Unpin,
-    E: std::fmt::Display,
-{
-    let raw = tempfile::NamedTempFile::new().map_err(anyhow::Error::from)?;
-    let (file, raw_path) = raw.into_parts();
-    let mut file = tokio::fs::File::from_std(file);
-    let mut written = 0u64;
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::new(ErrorCode::BadRequest).detail(format!("The upload broke off: {e}"))
-        })?;
-        written += chunk.len() as u64;
-        if written > MAX_IMPORT_BYTES {
-            return Err(too_large());
-        }
-        tokio::io::AsyncWriteExt::write_all(&mut file, &chunk)
-            .await
-            .map_err(anyhow::Error::from)?;
-    }
-    tokio::io::AsyncWriteExt::flush(&mut file)
-        .await
-        .map_err(anyhow::Error::from)?;
-    drop(file);
-    tokio::task::spawn_blocking(move || decode_and_hash(raw_path))
-        .await
-        .map_err(anyhow::Error::from)?
-}
-
 /// Spools the first file part of a `multipart/form-data` upload (the field `file`, or any
 /// field with a file name); returns it with its name.
 async fn spool_multipart(
+    state: &AppState,
     mut form: actix_multipart::Multipart,
 ) -> Result<(tempfile::TempPath, String, Option<String>), ApiError> {
     let broken = |e: actix_multipart::MultipartError| {
@@ -79,7 +34,8 @@ async fn spool_multipart(
             .as_ref()
             .and_then(|d| d.get_filename().map(str::to_owned));
         if name.as_deref() == Some("file") || file_name.is_some() {
-            let (path, sha256) = spool(field).await?;
+            let (path, sha256) =
+                crate::spool::spool(&state.spool_dir, state.core.import_limits, field).await?;
             return Ok((path, sha256, file_name));
         }
     }
@@ -91,51 +47,6 @@ async fn spool_multipart(
         )])
         .into(),
     )
-}
-
-/// Returns the path of the plain CSV and its SHA-256.
-fn decode_and_hash(raw: tempfile::TempPath) -> Result<(tempfile::TempPath, String), ApiError> {
-    let mut source = std::fs::File::open(&raw).map_err(anyhow::Error::from)?;
-    let mut magic = [0u8; 2];
-    let gzipped =
-        source.read(&mut magic).map_err(anyhow::Error::from)? == 2 && magic == [0x1f, 0x8b];
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    if !gzipped {
-        let mut source = std::fs::File::open(&raw).map_err(anyhow::Error::from)?;
-        loop {
-            let n = source.read(&mut buf).map_err(anyhow::Error::from)?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-        }
-        return Ok((raw, hex::encode(hasher.finalize())));
-    }
-    let source = std::fs::File::open(&raw).map_err(anyhow::Error::from)?;
-    let mut decoder = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(source));
-    let plain = tempfile::NamedTempFile::new().map_err(anyhow::Error::from)?;
-    let (out, plain_path) = plain.into_parts();
-    let mut out = std::io::BufWriter::new(out);
-    let mut total = 0u64;
-    loop {
-        let n = decoder.read(&mut buf).map_err(|e| {
-            ApiError::new(ErrorCode::BadRequest).detail(format!(
-                "The body looks gzip'd but cannot be decompressed: {e}"
-            ))
-        })?;
-        if n == 0 {
-            break;
-        }
-        total += n as u64;
-        if total > MAX_IMPORT_BYTES {
-            return Err(too_large());
-        }
-        hasher.update(&buf[..n]);
-        out.write_all(&buf[..n]).map_err(anyhow::Error::from)?;
-    }
-    out.flush().map_err(anyhow::Error::from)?;
-    Ok((plain_path, hex::encode(hasher.finalize())))
 }
 
 /// Import a FOCUS 1.0, 1.1 or 1.2 CSV file (optionally gzip'd) as the request body. Needs
@@ -179,9 +90,14 @@ pub async fn import_costs(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     let (path, sha256, file_name) = if multipart {
-        spool_multipart(actix_multipart::Multipart::new(request.headers(), payload)).await?
+        spool_multipart(
+            &state,
+            actix_multipart::Multipart::new(request.headers(), payload),
+        )
+        .await?
     } else {
-        let (path, sha256) = spool(payload).await?;
+        let (path, sha256) =
+            crate::spool::spool(&state.spool_dir, state.core.import_limits, payload).await?;
         (path, sha256, None)
     };
     let file = SpooledFile {

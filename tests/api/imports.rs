@@ -1,0 +1,177 @@
+//! Hostile cost files: decompression bombs, endless rows and fields are refused early, and no
+//! spooled file outlives its import.
+
+use std::io::Write;
+
+use gmac_tests::{Options, TestApp, spawn_app_with};
+use gmac_types::{CostImportParams, NewClient, OnRowError};
+
+const HEADER: &str = "BilledCost,EffectiveCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ServiceName,SubAccountId,Tags\n";
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// `member` decompressed `times` over: gzip members concatenate, so a large bomb costs one
+/// small compression.
+fn repeated_gzip(member: &[u8], times: usize) -> Vec<u8> {
+    let one = gzip(member);
+    one.repeat(times)
+}
+
+/// An app spooling into a directory of its own, with a Super Admin's token and one client.
+async fn app_with_spool() -> (TestApp, tempfile::TempDir, String) {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_owned();
+    let app = spawn_app_with(Options {
+        configure: Some(Box::new(move |c| c.data_dir = dir)),
+        ..Options::default()
+    })
+    .await;
+    let admin = app.super_admin().await;
+    admin
+        .client
+        .create_client(&NewClient {
+            name: "Acme".into(),
+            description: None,
+        })
+        .await
+        .unwrap();
+    (app, data, admin.access_token.clone())
+}
+
+async fn client_id(app: &TestApp, token: &str) -> String {
+    app.new_client()
+        .with_token(token)
+        .list_clients(&gmac_types::ListQuery::default())
+        .await
+        .unwrap()
+        .items[0]
+        .id
+        .clone()
+}
+
+async fn upload(app: &TestApp, token: &str, body: Vec<u8>) -> (u16, serde_json::Value) {
+    let client_id = client_id(app, token).await;
+    let response = app
+        .http()
+        .post(app.url(&format!("/api/v1/cost-imports?client_id={client_id}")))
+        .bearer_auth(token)
+        .header("content-type", "text/csv")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let problem = response.json().await.unwrap_or(serde_json::Value::Null);
+    (status, problem)
+}
+
+fn spooled(data: &tempfile::TempDir) -> Vec<String> {
+    std::fs::read_dir(data.path().join("spool"))
+        .map(|entries| {
+            entries
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_gzip_bomb_without_line_breaks_is_refused_early_and_leaves_nothing_behind() {
+    let (app, data, token) = app_with_spool().await;
+    // 64 MiB of zeros in about 64 KiB: no newline anywhere.
+    let bomb = repeated_gzip(&vec![0u8; 1 << 20], 64);
+    assert!(bomb.len() < 200_000);
+    let (status, problem) = upload(&app, &token, bomb).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["code"], "row_too_long", "{problem}");
+    assert!(spooled(&data).is_empty(), "{:?}", spooled(&data));
+}
+
+#[tokio::test]
+async fn a_file_that_inflates_far_beyond_real_exports_is_refused_as_too_large() {
+    let (app, data, token) = app_with_spool().await;
+    // Short, valid-looking rows that compress about 1000×.
+    let mut member = HEADER.as_bytes().to_vec();
+    member.extend(b"0,0,USD,2024-09-01,2024-09-02,Usage,EC2,a1,\n".repeat(20_000));
+    let bomb = repeated_gzip(&member, 40);
+    let (status, problem) = upload(&app, &token, bomb).await;
+    assert_eq!(status, 413, "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("decompressed"),
+        "{problem}"
+    );
+    assert!(spooled(&data).is_empty(), "{:?}", spooled(&data));
+}
+
+#[tokio::test]
+async fn the_limits_are_settings() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_owned();
+    let app = spawn_app_with(Options {
+        configure: Some(Box::new(move |c| {
+            c.data_dir = dir;
+            c.import.max_inflated_bytes = 4096;
+            c.import.max_field_bytes = 100;
+        })),
+        ..Options::default()
+    })
+    .await;
+    let admin = app.super_admin().await;
+    let client = admin
+        .client
+        .create_client(&NewClient {
+            name: "Acme".into(),
+            description: None,
+        })
+        .await
+        .unwrap();
+    let params = CostImportParams {
+        client_id: client.id,
+        on_error: OnRowError::Reject,
+        file_name: None,
+    };
+    let mut big = HEADER.to_owned();
+    big.push_str(&"1,1,USD,2024-09-01,2024-09-02,Usage,EC2,a1,\n".repeat(200));
+    let err = admin
+        .client
+        .import_costs(&params, big.into_bytes())
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(413));
+    let long_field = format!(
+        "{HEADER}1,1,USD,2024-09-01,2024-09-02,Usage,{},a1,\n",
+        "x".repeat(200)
+    );
+    let err = admin
+        .client
+        .import_costs(&params, long_field.into_bytes())
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(422), "{err:?}");
+    assert!(err.message().contains("longer than 100 bytes"), "{err:?}");
+    assert!(spooled(&data).is_empty());
+}
+
+#[tokio::test]
+async fn spool_files_of_a_killed_gmac_are_deleted_at_the_next_start() {
+    let data = tempfile::tempdir().unwrap();
+    let spool = data.path().join("spool");
+    std::fs::create_dir_all(&spool).unwrap();
+    // A process id that is not running: the kernel's pid_max is below 2^22.
+    let stale = spool.join("gmac-spool-4194305-abcdef");
+    std::fs::write(&stale, b"3 GB of an import that was killed").unwrap();
+    let mine = spool.join(format!("gmac-spool-{}-live", std::process::id()));
+    std::fs::write(&mine, b"an import still running").unwrap();
+    let dir = data.path().to_owned();
+    let _app = spawn_app_with(Options {
+        configure: Some(Box::new(move |c| c.data_dir = dir)),
+        ..Options::default()
+    })
+    .await;
+    assert!(!stale.exists(), "the dead process's spool file is gone");
+    assert!(mine.exists(), "a live process's spool file is kept");
+}
