@@ -1,58 +1,113 @@
-//! Cost allocation on the real FOCUS sample: hand assignments beat rules, rules apply in
-//! order, what no rule claims is Unallocated, shared costs split exactly, and changing the
-//! rules re-allocates history.
+//! Cost allocation: hand assignments beat rules, rules apply in order, what no rule claims is
+//! Unallocated, shared costs split exactly, and changing the rules re-allocates history. Each
+//! check runs on the real FOCUS sample where it is present (skipped, by name, where it is not)
+//! and on a file of gmac's own generator, with the expected amounts summed from the file.
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use gmac_tests::{Session, TestApp, spawn_app};
+use gmac_tests::{
+    FocusRows, Session, TestApp, focus_sample, generated_focus, spawn_app, test_name,
+};
 use gmac_types::{
     Allocation, CostImportParams, CostQuery, NewAllocationRule, NewClient, NewResourceAssignment,
     NewTeam, NewUser, OnRowError, ShareMethod, Subject, SubjectKind,
 };
 use rust_decimal::Decimal;
 
-const SAMPLE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/data/focus/focus-1.0-sample.csv"
-);
-const HAND_PICKED: &str = "i-037929a54982e113l";
+/// A FOCUS file and what in it the rules of these tests key on.
+struct Data {
+    file: Vec<u8>,
+    /// The tag (key, value) a rule hands to Sameer.
+    sameer_tag: (&'static str, &'static str),
+    /// The tag key whose value names a team (`Trey` among others).
+    team_key: &'static str,
+    /// A resource assigned to Grace by hand, whatever its tags say.
+    hand_picked: String,
+}
 
-/// One row of the sample: resource, service, tags (keys trimmed), billed cost.
+impl Data {
+    /// The real sample, or `None` (and a line naming `test` on stderr) where it is absent.
+    fn real_sample(test: &str) -> Option<Self> {
+        Some(Self {
+            file: std::fs::read(focus_sample(test)?).unwrap(),
+            sameer_tag: ("CostAllocationTest", "Sameer"),
+            team_key: "org",
+            hand_picked: "i-037929a54982e113l".to_owned(),
+        })
+    }
+
+    /// The generated file: owners and teams in `owner` and `team` tags.
+    fn generated() -> Self {
+        let mut data = Self {
+            file: generated_focus(),
+            sameer_tag: ("owner", "sameer@example.com"),
+            team_key: "team",
+            hand_picked: String::new(),
+        };
+        // One of the resources Sameer's rule would claim.
+        data.hand_picked = data
+            .rows()
+            .into_iter()
+            .find(|r| data.is_sameers(r))
+            .expect("the generated file tags resources with Sameer's address")
+            .resource;
+        data
+    }
+
+    /// Every row: resource, service, tags (keys trimmed), billed cost.
+    fn rows(&self) -> Vec<Row> {
+        let file = FocusRows::read(&self.file);
+        let (resource, service, tags, billed) = (
+            file.column("ResourceId"),
+            file.column("ServiceName"),
+            file.column("Tags"),
+            file.column("BilledCost"),
+        );
+        file.rows()
+            .iter()
+            .map(|r| {
+                let raw: BTreeMap<String, serde_json::Value> =
+                    serde_json::from_str(&r[tags]).unwrap_or_default();
+                Row {
+                    resource: r[resource].to_owned(),
+                    service: r[service].to_owned(),
+                    tags: raw
+                        .into_iter()
+                        .map(|(k, v)| (k.trim().to_owned(), v.as_str().unwrap_or("").to_owned()))
+                        .collect(),
+                    billed: Decimal::from_str(&r[billed]).unwrap(),
+                }
+            })
+            .collect()
+    }
+
+    fn is_sameers(&self, row: &Row) -> bool {
+        row.tags.get(self.sameer_tag.0).map(String::as_str) == Some(self.sameer_tag.1)
+    }
+
+    /// The rule handing Sameer's tag to Sameer.
+    fn sameers_rule(&self, sameer: &str) -> NewAllocationRule {
+        rule(
+            "Sameer's tests",
+            self.sameer_tag.0,
+            Some(self.sameer_tag.1),
+            Allocation::Assign {
+                to: Subject {
+                    kind: SubjectKind::User,
+                    id: sameer.to_owned(),
+                },
+            },
+        )
+    }
+}
+
+/// One row of a file.
 struct Row {
     resource: String,
     service: String,
     tags: BTreeMap<String, String>,
     billed: Decimal,
-}
-
-fn rows() -> Vec<Row> {
-    let mut reader = csv::Reader::from_path(SAMPLE).unwrap();
-    let headers = reader.headers().unwrap().clone();
-    let at = |name: &str| headers.iter().position(|h| h == name).unwrap();
-    let (resource, service, tags, billed) = (
-        at("ResourceId"),
-        at("ServiceName"),
-        at("Tags"),
-        at("BilledCost"),
-    );
-    reader
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            let raw: BTreeMap<String, serde_json::Value> =
-                serde_json::from_str(&r[tags]).unwrap_or_default();
-            Row {
-                resource: r[resource].to_owned(),
-                service: r[service].to_owned(),
-                tags: raw
-                    .into_iter()
-                    .map(|(k, v)| (k.trim().to_owned(), v.as_str().unwrap_or("").to_owned()))
-                    .collect(),
-                billed: Decimal::from_str(&r[billed]).unwrap(),
-            }
-        })
-        .collect()
 }
 
 fn september() -> CostQuery {
@@ -89,10 +144,11 @@ struct Fixture {
     admin: Session,
     client_id: String,
     sameer: String,
-    ada: String,
+    grace: String,
 }
 
-async fn fixture() -> Fixture {
+/// A client with `file` imported, two users (Sameer, Grace) and a team (Trey).
+async fn fixture(file: Vec<u8>) -> Fixture {
     let app = spawn_app().await;
     let admin = app.super_admin().await;
     let client_id = admin
@@ -112,7 +168,7 @@ async fn fixture() -> Fixture {
                 on_error: OnRowError::Reject,
                 file_name: None,
             },
-            std::fs::read(SAMPLE).unwrap(),
+            file,
         )
         .await
         .unwrap();
@@ -146,7 +202,7 @@ async fn fixture() -> Fixture {
         app,
         admin,
         client_id,
-        ada: users.pop().unwrap(),
+        grace: users.pop().unwrap(),
         sameer: users.pop().unwrap(),
     }
 }
@@ -170,9 +226,21 @@ fn rule(
 }
 
 #[tokio::test]
-async fn rules_in_order_after_hand_assignments_and_the_rest_unallocated() {
-    let f = fixture().await;
-    let all = rows();
+async fn hand_assignments_beat_rules_which_apply_in_order_on_the_real_focus_sample() {
+    let Some(data) = Data::real_sample(test_name!()) else {
+        return;
+    };
+    allocates_by_rules_in_order(data).await;
+}
+
+#[tokio::test]
+async fn hand_assignments_beat_rules_which_apply_in_order_on_a_generated_focus_file() {
+    allocates_by_rules_in_order(Data::generated()).await;
+}
+
+async fn allocates_by_rules_in_order(data: Data) {
+    let all = data.rows();
+    let f = fixture(data.file.clone()).await;
     let total: Decimal = all.iter().map(|r| r.billed).sum();
 
     // Before any rule, everything is unallocated.
@@ -183,24 +251,14 @@ async fn rules_in_order_after_hand_assignments_and_the_rest_unallocated() {
 
     f.admin
         .client
-        .create_allocation_rule(&rule(
-            "Sameer's tests",
-            "CostAllocationTest",
-            Some("Sameer"),
-            Allocation::Assign {
-                to: Subject {
-                    kind: SubjectKind::User,
-                    id: f.sameer.clone(),
-                },
-            },
-        ))
+        .create_allocation_rule(&data.sameers_rule(&f.sameer))
         .await
         .unwrap();
     f.admin
         .client
         .create_allocation_rule(&rule(
-            "Org tag names the team",
-            "org",
+            "A tag names the team",
+            data.team_key,
             None,
             Allocation::FromTag {
                 kind: SubjectKind::Team,
@@ -212,36 +270,36 @@ async fn rules_in_order_after_hand_assignments_and_the_rest_unallocated() {
         .client
         .assign_resource(&NewResourceAssignment {
             client_id: f.client_id.clone(),
-            resource_id: HAND_PICKED.into(),
+            resource_id: data.hand_picked.clone(),
             to: Subject {
                 kind: SubjectKind::User,
-                id: f.ada.clone(),
+                id: f.grace.clone(),
             },
         })
         .await
         .unwrap();
 
     // The same precedence, computed independently from the file.
-    let (mut ada, mut sameer, mut trey) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+    let (mut grace, mut sameer, mut trey) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
     for row in &all {
-        if row.resource == HAND_PICKED {
-            ada += row.billed;
-        } else if row.tags.get("CostAllocationTest").map(String::as_str) == Some("Sameer") {
+        if row.resource == data.hand_picked {
+            grace += row.billed;
+        } else if data.is_sameers(row) {
             sameer += row.billed;
         } else if row
             .tags
-            .get("org")
+            .get(data.team_key)
             .is_some_and(|v| v.eq_ignore_ascii_case("trey"))
         {
             trey += row.billed;
         }
     }
-    assert!(ada > Decimal::ZERO && sameer > Decimal::ZERO && trey > Decimal::ZERO);
+    assert!(grace > Decimal::ZERO && sameer > Decimal::ZERO && trey > Decimal::ZERO);
     let users = by(&f.admin, "user").await;
-    assert_eq!(users.get("Grace"), Some(&ada));
+    assert_eq!(users.get("Grace"), Some(&grace));
     assert_eq!(users.get("Sameer"), Some(&sameer));
     // The team's costs are not a user's: they count as unallocated among users.
-    assert_eq!(users.get("Unallocated"), Some(&(total - ada - sameer)));
+    assert_eq!(users.get("Unallocated"), Some(&(total - grace - sameer)));
     let teams = by(&f.admin, "team").await;
     assert_eq!(teams.get("Trey"), Some(&trey));
     assert_eq!(teams.get("Unallocated"), Some(&(total - trey)));
@@ -277,22 +335,31 @@ async fn rules_in_order_after_hand_assignments_and_the_rest_unallocated() {
 }
 
 #[tokio::test]
-async fn shared_costs_split_exactly_among_those_with_direct_costs() {
-    let f = fixture().await;
-    let total: Decimal = rows().iter().map(|r| r.billed).sum();
+async fn shared_costs_split_exactly_among_those_named_on_the_real_focus_sample() {
+    let Some(data) = Data::real_sample(test_name!()) else {
+        return;
+    };
+    splits_shared_costs_exactly(data).await;
+}
+
+#[tokio::test]
+async fn shared_costs_split_exactly_among_those_named_on_a_generated_focus_file() {
+    splits_shared_costs_exactly(Data::generated()).await;
+}
+
+/// `AmazonCloudWatch` shared evenly between Sameer and Grace, ahead of Sameer's rule.
+async fn splits_shared_costs_exactly(data: Data) {
+    let all = data.rows();
+    let f = fixture(data.file.clone()).await;
+    let total: Decimal = all.iter().map(|r| r.billed).sum();
+    let cloudwatch_rows: Vec<&Row> = all
+        .iter()
+        .filter(|r| r.service == "AmazonCloudWatch")
+        .collect();
+    assert!(!cloudwatch_rows.is_empty(), "the file has CloudWatch costs");
     f.admin
         .client
-        .create_allocation_rule(&rule(
-            "Sameer's tests",
-            "CostAllocationTest",
-            Some("Sameer"),
-            Allocation::Assign {
-                to: Subject {
-                    kind: SubjectKind::User,
-                    id: f.sameer.clone(),
-                },
-            },
-        ))
+        .create_allocation_rule(&data.sameers_rule(&f.sameer))
         .await
         .unwrap();
     let before = by(&f.admin, "user").await;
@@ -315,7 +382,7 @@ async fn shared_costs_split_exactly_among_those_with_direct_costs() {
                     },
                     Subject {
                         kind: SubjectKind::User,
-                        id: f.ada.clone(),
+                        id: f.grace.clone(),
                     },
                 ],
                 method: ShareMethod::Even,
@@ -335,22 +402,25 @@ async fn shared_costs_split_exactly_among_those_with_direct_costs() {
         .await
         .unwrap()
         .total;
-    let ada = after.get("Grace").copied().unwrap_or_default();
-    // Each rollup row of CloudWatch cost is split in two to the last unit, so the halves differ
-    // by at most one unit (10⁻¹¹) a row.
+    assert_eq!(
+        cloudwatch,
+        cloudwatch_rows.iter().map(|r| r.billed).sum::<Decimal>()
+    );
+    let grace = after.get("Grace").copied().unwrap_or_default();
+    // Sameer's share: what he gained, plus the CloudWatch costs his rule gave him before.
     let sameer_share = after["Sameer"] - before["Sameer"]
-        + rows()
+        + cloudwatch_rows
             .iter()
-            .filter(|r| {
-                r.service == "AmazonCloudWatch"
-                    && r.tags.get("CostAllocationTest").map(String::as_str) == Some("Sameer")
-            })
+            .filter(|r| data.is_sameers(r))
             .map(|r| r.billed)
             .sum::<Decimal>();
-    assert_eq!(ada + sameer_share, cloudwatch);
+    assert_eq!(grace + sameer_share, cloudwatch);
+    // Each rollup row of CloudWatch cost (no more than the file's CloudWatch lines) is split
+    // in two to the last unit, so the halves differ by at most one unit (10⁻¹¹) a row.
+    let rollup_rows = i64::try_from(cloudwatch_rows.len()).unwrap();
     assert!(
-        (ada - sameer_share).abs() <= Decimal::new(1000, 11),
-        "{ada} vs {sameer_share}"
+        (grace - sameer_share).abs() <= Decimal::new(rollup_rows, 11),
+        "{grace} vs {sameer_share}"
     );
     let rules = f
         .admin
@@ -363,7 +433,8 @@ async fn shared_costs_split_exactly_among_those_with_direct_costs() {
 
 #[tokio::test]
 async fn bad_rules_are_refused_field_by_field() {
-    let f = fixture().await;
+    // Any costs will do: the generated file, which every clone has.
+    let f = fixture(generated_focus()).await;
     let refused = f
         .admin
         .client
@@ -419,7 +490,7 @@ async fn bad_rules_are_refused_field_by_field() {
         .client
         .costs(&CostQuery {
             group_by: Some("region".into()),
-            user_id: Some(f.ada.clone()),
+            user_id: Some(f.grace.clone()),
             ..september()
         })
         .await
@@ -428,21 +499,25 @@ async fn bad_rules_are_refused_field_by_field() {
 }
 
 #[tokio::test]
-async fn a_months_invoices_add_up_to_its_billed_cost_exactly() {
-    let f = fixture().await;
+async fn a_months_invoices_add_up_to_its_billed_cost_exactly_on_the_real_focus_sample() {
+    let Some(data) = Data::real_sample(test_name!()) else {
+        return;
+    };
+    invoices_add_up(data).await;
+}
+
+#[tokio::test]
+async fn a_months_invoices_add_up_to_its_billed_cost_exactly_on_a_generated_focus_file() {
+    invoices_add_up(Data::generated()).await;
+}
+
+/// Sameer's September invoice and the unallocated rest add up to September's billed cost.
+async fn invoices_add_up(data: Data) {
+    let all = data.rows();
+    let f = fixture(data.file.clone()).await;
     f.admin
         .client
-        .create_allocation_rule(&rule(
-            "Sameer's tests",
-            "CostAllocationTest",
-            Some("Sameer"),
-            Allocation::Assign {
-                to: Subject {
-                    kind: SubjectKind::User,
-                    id: f.sameer.clone(),
-                },
-            },
-        ))
+        .create_allocation_rule(&data.sameers_rule(&f.sameer))
         .await
         .unwrap();
     let invoice = |user: String| gmac_types::InvoiceQuery {
@@ -484,6 +559,15 @@ async fn a_months_invoices_add_up_to_its_billed_cost_exactly() {
         .unwrap()
         .total;
     assert_eq!(sameer.total + rest.total, september);
+    // Every line of the file is in September.
+    assert_eq!(september, all.iter().map(|r| r.billed).sum::<Decimal>());
+    assert_eq!(
+        sameer.total,
+        all.iter()
+            .filter(|r| data.is_sameers(r))
+            .map(|r| r.billed)
+            .sum::<Decimal>()
+    );
 
     // The same invoice as a PDF document.
     let pdf = f

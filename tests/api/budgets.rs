@@ -1,22 +1,20 @@
-//! Budgets alert once per threshold and period through a real SMTP server; forecasts and
-//! anomalies on constructed series with known answers.
+//! Budgets alert once per threshold and period through a real SMTP server (on the real FOCUS
+//! sample where it is present, and on a generated file); forecasts and anomalies on constructed
+//! series with known answers.
 
 use std::fmt::Write as _;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use gmac_tests::smtp::SmtpServer;
-use gmac_tests::{Options, Session, TestApp, spawn_app_with};
+use gmac_tests::{
+    FocusRows, Options, Session, TestApp, focus_sample, generated_focus, spawn_app_with, test_name,
+};
 use gmac_types::{
     AnomalyDimension, AnomalyFeedback, AnomalyQuery, AnomalyVerdict, BudgetPeriod, BudgetScope,
     BudgetThreshold, CostImportParams, CostQuery, ForecastQuery, NewBudget, NewClient, OnRowError,
     ThresholdBasis,
 };
 use rust_decimal::Decimal;
-
-const SAMPLE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/data/focus/focus-1.0-sample.csv"
-);
 
 async fn app_on(day: (i32, u32, u32), smtp: Option<&SmtpServer>) -> (TestApp, Session, String) {
     let app = spawn_app_with(Options {
@@ -81,7 +79,26 @@ fn threshold(percent: u32) -> BudgetThreshold {
 }
 
 #[tokio::test]
-async fn a_budget_crossing_80_and_100_percent_emails_once_each() {
+async fn a_budget_crossing_80_and_100_percent_emails_once_each_on_the_real_focus_sample() {
+    let Some(sample) = focus_sample(test_name!()) else {
+        return;
+    };
+    emails_once_per_crossed_threshold(std::fs::read(sample).unwrap()).await;
+}
+
+#[tokio::test]
+async fn a_budget_crossing_80_and_100_percent_emails_once_each_on_a_generated_focus_file() {
+    emails_once_per_crossed_threshold(generated_focus()).await;
+}
+
+/// Imports `file` (September 2024) under a budget it overruns, then sets one it overruns by
+/// about 5%: each threshold mails once.
+async fn emails_once_per_crossed_threshold(file: Vec<u8>) {
+    let rows = FocusRows::read(&file);
+    assert!(
+        rows.sum("BilledCost") > Decimal::ONE,
+        "the file overruns a budget of 1"
+    );
     let smtp = SmtpServer::start().await;
     let (app, admin, client_id) = app_on((2024, 9, 30), Some(&smtp)).await;
     // Created before the import: the import itself checks budgets.
@@ -100,7 +117,7 @@ async fn a_budget_crossing_80_and_100_percent_emails_once_each() {
         })
         .await
         .unwrap();
-    import(&admin, &client_id, std::fs::read(SAMPLE).unwrap()).await;
+    import(&admin, &client_id, file).await;
     let mails = smtp.wait_for(1).await;
     assert!(mails[0].contains("To: finance@example.com"), "{}", mails[0]);
     assert!(
@@ -119,6 +136,11 @@ async fn a_budget_crossing_80_and_100_percent_emails_once_each() {
         .await
         .unwrap()
         .total;
+    assert_eq!(
+        september,
+        rows.sum("BilledCost"),
+        "every line is in September"
+    );
     // A limit the month has overrun by about 5%: both thresholds are crossed.
     let limit = (september * Decimal::new(95, 2)).round_dp(2);
     let budget = admin

@@ -212,11 +212,10 @@ async fn a_failing_endpoint_fails_the_sync_visibly_and_stores_nothing() {
     drop(moto);
     let test = admin.client.test_cloud_account(&account).await.unwrap();
     assert!(!test.ok);
-    // One line for people, not the SDK's debug dump.
+    // One line for people, not the SDK's debug dump, and not whether the port was closed or
+    // filtered (that goes to the log).
     assert!(
-        test.detail.starts_with("Cost Explorer cannot be reached: ")
-            && test.detail.to_lowercase().contains("connection refused")
-            && test.detail.len() <= 300
+        test.detail == "Cost Explorer cannot be reached at its endpoint"
             && !test.detail.contains('\n'),
         "{}",
         test.detail
@@ -226,4 +225,98 @@ async fn a_failing_endpoint_fails_the_sync_visibly_and_stores_nothing() {
     assert_eq!(done.status, "failed");
     assert_eq!(done.error.as_deref(), Some(test.detail.as_str()));
     assert!(by(&admin, "service").await.is_empty());
+}
+
+fn account_at(client_id: &str, endpoint: &str) -> NewCloudAccount {
+    NewCloudAccount {
+        client_id: client_id.to_owned(),
+        name: "Probe".into(),
+        access_key_id: Some("AKIATESTINGKEY1234".into()),
+        secret_access_key: Some("testing-secret-value".into()),
+        role_arn: None,
+        external_id: None,
+        region: None,
+        endpoint_url: Some(endpoint.to_owned()),
+        group_by: None,
+        resync_days: None,
+    }
+}
+
+#[tokio::test]
+async fn a_cloud_endpoint_on_an_internal_address_is_refused_without_a_connection() {
+    // The install allows no internal network.
+    let app = spawn_app_with(Options {
+        configure: Some(Box::new(|c| c.egress.allow.clear())),
+        ..Options::default()
+    })
+    .await;
+    let admin = app.super_admin().await;
+    let client = admin
+        .client
+        .create_client(&NewClient {
+            name: "Acme".into(),
+            description: None,
+        })
+        .await
+        .unwrap();
+    // Something listens here; a closed port is one above it.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let open = listener.local_addr().unwrap().port();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut details = Vec::new();
+    for endpoint in [
+        format!("http://127.0.0.1:{open}"),
+        format!("http://127.0.0.1:{closed}"),
+        format!("http://localhost:{open}"),
+        "http://169.254.169.254/latest/meta-data/".to_owned(),
+        "http://[::ffff:169.254.169.254]/".to_owned(),
+        "http://10.0.0.1:8080".to_owned(),
+        "http://2130706433/".to_owned(),
+    ] {
+        let err = admin
+            .client
+            .create_cloud_account(&account_at(&client.id, &endpoint))
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), Some(422), "{endpoint}: {err:?}");
+        let problem = err.problem().unwrap();
+        assert_eq!(problem.errors[0].pointer, "/endpoint_url");
+        assert_eq!(problem.errors[0].code, "egress_denied");
+        details.push(problem.errors[0].detail.replace(&open.to_string(), "P"));
+    }
+    // The open and the closed port get the same answer, and nothing connected to the listener.
+    assert_eq!(
+        details[0].replace("127.0.0.1", ""),
+        details[1]
+            .replace(&closed.to_string(), "P")
+            .replace("127.0.0.1", "")
+    );
+    assert!(listener.accept().is_err(), "gmac connected to the listener");
+    assert!(admin.client.list_cloud_accounts().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_account_whose_endpoint_became_internal_is_neither_tested_nor_synced() {
+    // Connected while the emulator's network was allowed; the install no longer allows it.
+    let moto = MotoServer::start().await;
+    let (app, admin, account) = setup(&moto).await;
+    let stricter = spawn_app_with(Options {
+        database_url: Some(app.database_url.clone()),
+        configure: Some(Box::new(|c| c.egress.allow.clear())),
+        ..Options::default()
+    })
+    .await;
+    let same_admin = stricter.sign_in(&admin.email, &admin.password).await;
+    let test = same_admin
+        .client
+        .test_cloud_account(&account)
+        .await
+        .unwrap();
+    assert!(!test.ok);
+    assert!(test.detail.contains("internal address"), "{}", test.detail);
 }

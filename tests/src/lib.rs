@@ -12,6 +12,7 @@
     reason = "test harness types are not printed"
 )]
 
+pub mod focus;
 pub mod moto;
 pub mod pg_proxy;
 pub mod smtp;
@@ -28,6 +29,8 @@ use gmac_types::{
     LoginRequest, NewRoleBinding, NewUser, Scope, SetupRequest, Subject, SubjectKind,
 };
 use sea_orm::ConnectionTrait;
+
+pub use focus::{FocusRows, focus_sample, generated_focus};
 
 /// A running gmac and what a test needs to drive and inspect it.
 pub struct TestApp {
@@ -98,6 +101,10 @@ pub fn test_config() -> Config {
         shutdown_timeout_secs: 1,
         // Spooled uploads go to a temporary directory, not the working directory.
         data_dir: std::env::temp_dir().join("gmac-tests-data"),
+        // The AWS emulator (moto) and other real peers listen on loopback.
+        egress: gmac_server::config::Egress {
+            allow: vec!["127.0.0.1/32".to_owned()],
+        },
         ..Config::default()
     }
 }
@@ -155,7 +162,13 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     );
     core.public_url.clone_from(&address);
     core.import_limits = config.import;
-    core.cost_explorer = Some(Arc::new(gmac_connectors::aws::SdkCostExplorer));
+    core.egress = Arc::new(
+        gmac_core::egress::EgressPolicy::allowing(&config.egress.allow)
+            .expect("a valid egress policy"),
+    );
+    core.cost_explorer = Some(Arc::new(gmac_connectors::aws::SdkCostExplorer::new(
+        core.egress.clone(),
+    )));
     if let Some(smtp) = &options.smtp_url {
         let mailer = gmac_connectors::mail::SmtpMailer::new(smtp, "gmac <gmac@test.example>")
             .expect("a mailer");

@@ -1,12 +1,16 @@
 //! AWS Cost Explorer through the official SDK.
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use aws_sdk_costexplorer::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_costexplorer::types::{
     DateInterval, Granularity, GroupDefinition, GroupDefinitionType,
 };
+use aws_smithy_http_client::tls;
+use aws_smithy_runtime_api::client::dns::{DnsFuture, ResolveDns, ResolveDnsError};
 use chrono::NaiveDate;
+use gmac_core::egress::EgressPolicy;
 use gmac_core::ports::{AwsAccess, CostAndUsagePage, CostAndUsageRow, CostExplorer};
 use rust_decimal::Decimal;
 
@@ -33,11 +37,12 @@ where
                 e.message().unwrap_or("no reason given")
             )
         }
-        SdkError::DispatchFailure(failure) if failure.is_timeout() => {
-            "Cost Explorer did not answer in time".to_owned()
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
+            // Refused, reset, unreachable: all the same to the caller, so that the answer says
+            // nothing about which ports are open. The cause goes to the log.
+            tracing::warn!(cause = %innermost(), "Cost Explorer cannot be reached");
+            "Cost Explorer cannot be reached at its endpoint".to_owned()
         }
-        SdkError::DispatchFailure(_) => format!("Cost Explorer cannot be reached: {}", innermost()),
-        SdkError::TimeoutError(_) => "Cost Explorer did not answer in time".to_owned(),
         SdkError::ResponseError(_) => {
             format!("Cost Explorer's answer could not be read: {}", innermost())
         }
@@ -49,11 +54,41 @@ where
 /// The three cost metrics gmac keeps apart.
 const METRICS: [&str; 3] = ["UnblendedCost", "AmortizedCost", "NetUnblendedCost"];
 
-/// Cost Explorer through `aws-sdk-costexplorer`.
+/// Cost Explorer through `aws-sdk-costexplorer`, connecting only where the egress policy allows.
 #[derive(Clone, Debug, Default)]
-pub struct SdkCostExplorer;
+pub struct SdkCostExplorer {
+    egress: Arc<EgressPolicy>,
+}
 
-async fn client(access: &AwsAccess) -> aws_sdk_costexplorer::Client {
+impl SdkCostExplorer {
+    /// A client bound by `egress`.
+    pub fn new(egress: Arc<EgressPolicy>) -> Self {
+        Self { egress }
+    }
+}
+
+/// Resolves names for the SDK's HTTP client through the egress policy, so the address it
+/// connects to is one the policy checked, whatever the name answers later.
+#[derive(Clone, Debug)]
+struct EgressResolver(Arc<EgressPolicy>);
+
+impl ResolveDns for EgressResolver {
+    fn resolve_dns<'a>(&'a self, name: &'a str) -> DnsFuture<'a> {
+        DnsFuture::new(async move {
+            self.0
+                .resolve(name)
+                .await
+                .map_err(|denied| ResolveDnsError::new(denied.to_string()))
+        })
+    }
+}
+
+async fn client(access: &AwsAccess, egress: &Arc<EgressPolicy>) -> aws_sdk_costexplorer::Client {
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::AwsLc,
+        ))
+        .build_with_resolver(EgressResolver(egress.clone()));
     let keys = aws_sdk_costexplorer::config::Credentials::new(
         access.access_key_id.clone(),
         access.secret_access_key.clone(),
@@ -62,6 +97,7 @@ async fn client(access: &AwsAccess) -> aws_sdk_costexplorer::Client {
         "gmac",
     );
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(http)
         .region(aws_config::Region::new(access.region.clone()))
         .credentials_provider(keys);
     if let Some(url) = &access.endpoint_url {
@@ -101,7 +137,7 @@ impl CostExplorer for SdkCostExplorer {
         second_group: &str,
         page_token: Option<String>,
     ) -> anyhow::Result<CostAndUsagePage> {
-        let answer = client(access)
+        let answer = client(access, &self.egress)
             .await
             .get_cost_and_usage()
             .time_period(

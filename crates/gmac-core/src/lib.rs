@@ -17,6 +17,7 @@ pub mod focus;
 pub mod focus_gen;
 pub mod forecast;
 
+pub mod egress;
 pub mod ids;
 pub mod keys;
 pub mod money;
@@ -120,6 +121,8 @@ pub struct Core {
     pub settings: AuthSettings,
     /// Bounds on uploaded cost files.
     pub import_limits: ImportLimits,
+    /// Where gmac may connect on a user's behalf.
+    pub egress: Arc<egress::EgressPolicy>,
 }
 
 impl Core {
@@ -142,6 +145,7 @@ impl Core {
             public_url: "http://127.0.0.1:8080".to_owned(),
             settings,
             import_limits: ImportLimits::default(),
+            egress: Arc::new(egress::EgressPolicy::default()),
         }
     }
 

@@ -74,6 +74,15 @@ impl Default for AuthRateLimit {
     }
 }
 
+/// Where gmac may connect on a user's behalf (cloud endpoints, later git hosts, webhooks).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Egress {
+    /// Internal networks (loopback, link-local, private) gmac may still reach, as CIDR: e.g.
+    /// `["10.20.0.0/16"]` for a LAN git host, `["127.0.0.1/32"]` for a local emulator.
+    pub allow: Vec<String>,
+}
+
 /// Everything `gmac serve` can be told.
 #[derive(Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -130,6 +139,8 @@ pub struct Config {
     /// When set, `/metrics` answers only `Authorization: Bearer <this>` (a Prometheus
     /// `bearer_token`); unset, it is open, for a scraper on a private network.
     pub metrics_token: Option<SecretString>,
+    /// Where gmac may connect (`egress.allow`).
+    pub egress: Egress,
     /// Bounds on uploaded cost files (`import.max_inflated_bytes`, `.max_compression_ratio`,
     /// `.max_line_bytes`, `.max_field_bytes`).
     pub import: gmac_core::ImportLimits,
@@ -168,6 +179,7 @@ impl Default for Config {
             workers: 0,
             metrics_token: None,
             import: gmac_core::ImportLimits::default(),
+            egress: Egress::default(),
             ignored_env: Vec::new(),
         }
     }
@@ -206,7 +218,7 @@ const STRING_KEYS: [&str; 12] = [
 ];
 
 /// Every top-level setting, as named in a file or (upper-cased) after `GMAC_`.
-const KNOWN_KEYS: [&str; 27] = [
+const KNOWN_KEYS: [&str; 28] = [
     "bind",
     "database_url",
     "data_dir",
@@ -233,6 +245,7 @@ const KNOWN_KEYS: [&str; 27] = [
     "workers",
     "metrics_token",
     "import",
+    "egress",
     "config",
 ];
 

@@ -73,7 +73,12 @@ pub async fn prepare_core(config: &Config) -> anyhow::Result<Core> {
     }
     core.public_url = config.public_url();
     core.import_limits = config.import;
-    core.cost_explorer = Some(Arc::new(gmac_connectors::aws::SdkCostExplorer));
+    core.egress = Arc::new(gmac_core::egress::EgressPolicy::allowing(
+        &config.egress.allow,
+    )?);
+    core.cost_explorer = Some(Arc::new(gmac_connectors::aws::SdkCostExplorer::new(
+        core.egress.clone(),
+    )));
     if let Some(url) = &config.smtp_url {
         let mailer =
             gmac_connectors::mail::SmtpMailer::new(url.expose_secret(), &config.mail_from)?;

@@ -163,6 +163,15 @@ pub async fn create(
     actor.require_on(Permission::CostsManage, &target)?;
     clients::find(&core.db, &input.client_id).await?;
     let (sealed, group_by) = check(&input).map_err(Error::Validation)?;
+    if let Some(url) = text(input.endpoint_url.as_ref())
+        && let Err(denied) = core.egress.check_url(&url).await
+    {
+        return Err(Error::invalid(FieldError::new(
+            "endpoint_url",
+            "egress_denied",
+            format!("gmac may not connect there: {denied}."),
+        )));
+    }
     let now = core.now();
     let id = core.new_id();
     let plaintext = serde_json::to_vec(&sealed).map_err(anyhow::Error::from)?;
@@ -295,6 +304,19 @@ fn access(core: &Core, row: &cloud_account::Model) -> Result<AwsAccess> {
     })
 }
 
+/// Whether the egress policy lets gmac reach the account's endpoint, checked at every use
+/// (a name may resolve elsewhere than when the account was connected).
+async fn reachable(core: &Core, row: &cloud_account::Model) -> std::result::Result<(), String> {
+    match &row.endpoint_url {
+        Some(url) => core
+            .egress
+            .check_url(url)
+            .await
+            .map_err(|denied| format!("Cost Explorer endpoint refused: {denied}.")),
+        None => Ok(()),
+    }
+}
+
 /// Asks Cost Explorer for yesterday's total: whether the credentials and endpoint work.
 pub async fn test_connection(core: &Core, actor: &Actor, id: &str) -> Result<ConnectionTest> {
     let row = find(core, actor, id, Permission::CostsManage).await?;
@@ -305,6 +327,12 @@ pub async fn test_connection(core: &Core, actor: &Actor, id: &str) -> Result<Con
         });
     };
     let today = core.now().date_naive();
+    if let Err(denied) = reachable(core, &row).await {
+        return Ok(ConnectionTest {
+            ok: false,
+            detail: denied,
+        });
+    }
     let access = access(core, &row)?;
     Ok(
         match explorer
@@ -507,6 +535,7 @@ async fn sync(core: &Core, row: &cloud_account::Model, run: &cost_sync::Model) -
         .cost_explorer
         .clone()
         .ok_or_else(|| anyhow::anyhow!("this gmac has no Cost Explorer client"))?;
+    reachable(core, row).await.map_err(|e| anyhow::anyhow!(e))?;
     let access = access(core, row)?;
     let from: NaiveDate = run.from_day.parse().map_err(anyhow::Error::from)?;
     let to: NaiveDate = run.to_day.parse().map_err(anyhow::Error::from)?;
