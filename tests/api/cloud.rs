@@ -3,7 +3,7 @@
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use gmac_tests::moto::MotoServer;
-use gmac_tests::{Options, Session, TestApp, spawn_app_with};
+use gmac_tests::{Options, Session, TestApp, spawn_app, spawn_app_with};
 use gmac_types::{CostQuery, CostSync, NewClient, NewCloudAccount};
 use rust_decimal::Decimal;
 use sea_orm::EntityTrait;
@@ -319,4 +319,34 @@ async fn an_account_whose_endpoint_became_internal_is_neither_tested_nor_synced(
         .unwrap();
     assert!(!test.ok);
     assert!(test.detail.contains("internal address"), "{}", test.detail);
+}
+
+#[tokio::test]
+async fn an_access_key_id_that_could_not_travel_in_a_header_is_refused_field_by_field() {
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    let client = admin
+        .client
+        .create_client(&NewClient {
+            name: "Acme".into(),
+            description: None,
+        })
+        .await
+        .unwrap();
+    for key in ["AK\u{e9}\u{1}", "AKIA EXAMPLE", "AKIA\nX"] {
+        let mut account = account_at(&client.id, "http://127.0.0.1:9/");
+        account.access_key_id = Some(key.to_owned());
+        let err = admin
+            .client
+            .create_cloud_account(&account)
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), Some(422), "{key:?}");
+        assert_eq!(
+            err.problem().unwrap().errors[0].code,
+            "invalid_access_key_id"
+        );
+    }
+    // The server is still there.
+    admin.client.me().await.unwrap();
 }

@@ -354,3 +354,29 @@ async fn an_unexpected_failure_is_a_500_problem_that_reveals_nothing_internal() 
     // The server keeps serving.
     assert_eq!(app.client.health().await.unwrap().status, "ok");
 }
+
+#[tokio::test]
+async fn a_json_array_where_an_object_belongs_is_a_400_problem_and_creates_nothing() {
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    // serde would read the array as the fields in order: a client named "Array Co".
+    let response = app
+        .http()
+        .post(app.url("/api/v1/clients"))
+        .bearer_auth(&admin.access_token)
+        .json(&serde_json::json!(["Array Co", null]))
+        .send()
+        .await
+        .unwrap();
+    let body = problem(response, 400, "malformed_json").await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("object"),
+        "{body}"
+    );
+    let clients = admin
+        .client
+        .list_clients(&gmac_types::ListQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(clients.total, 0);
+}

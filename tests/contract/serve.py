@@ -39,6 +39,10 @@ RATE_LIMITS = {
     "GMAC_RATE_LIMIT__BURST": "100000",
     "GMAC_AUTH_RATE_LIMIT__PER_MINUTE": "100000",
     "GMAC_AUTH_RATE_LIMIT__BURST": "100000",
+    # Generated cloud accounts name endpoints anywhere, and one without an endpoint means AWS:
+    # the run must stay on this machine, so gmac may reach loopback only and looks no name up.
+    "GMAC_EGRESS__PUBLIC": "false",
+    "GMAC_EGRESS__ALLOW": '["127.0.0.1/32"]',
 }
 
 

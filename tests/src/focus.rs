@@ -71,7 +71,9 @@ pub fn generated_focus() -> Vec<u8> {
         rows_per_day: 32,
         owners: GENERATED_OWNERS.iter().map(|&o| o.to_owned()).collect(),
         teams: GENERATED_TEAMS.iter().map(|&t| t.to_owned()).collect(),
-        seed: 17,
+        // A seed under which every service has resources (CloudWatch too, which the allocation
+        // tests share) and some team tags carry the leading space.
+        seed: 4,
         spike_days_ago: Some(6),
     };
     let mut out = Vec::new();
@@ -159,31 +161,4 @@ macro_rules! test_name {
         fn here() {}
         $crate::focus::test_path(::std::any::type_name_of_val(&here))
     }};
-}
-
-#[cfg(test)]
-mod scratch {
-    #[test]
-    fn scratch_services_per_seed() {
-        for seed in 1..40 {
-            let options = super::focus_gen::Options {
-                last_day: super::NaiveDate::from_ymd_opt(2024, 9, 30).unwrap(),
-                days: 30,
-                rows_per_day: 32,
-                owners: super::GENERATED_OWNERS.iter().map(|&o| o.to_owned()).collect(),
-                teams: super::GENERATED_TEAMS.iter().map(|&t| t.to_owned()).collect(),
-                seed,
-                spike_days_ago: Some(6),
-            };
-            let mut out = Vec::new();
-            super::focus_gen::write(&mut out, &options).unwrap();
-            let rows = super::FocusRows::read(&out);
-            let services = rows.distinct("ServiceName");
-            let cw = rows.values("ServiceName").filter(|s| *s == "AmazonCloudWatch").count();
-            let lead = rows.values("Tags").filter(|s| s.contains("\" team\"")).count();
-            let sameer = rows.values("Tags").filter(|s| s.contains("sameer")).count();
-            let trey = rows.values("Tags").filter(|s| s.contains("Trey")).count();
-            eprintln!("seed {seed}: {} services, cw {cw}, lead-space {lead}, sameer {sameer}, trey {trey}", services.len());
-        }
-    }
 }

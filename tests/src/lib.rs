@@ -104,6 +104,7 @@ pub fn test_config() -> Config {
         // The AWS emulator (moto) and other real peers listen on loopback.
         egress: gmac_server::config::Egress {
             allow: vec!["127.0.0.1/32".to_owned()],
+            public: true,
         },
         ..Config::default()
     }
@@ -162,10 +163,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     );
     core.public_url.clone_from(&address);
     core.import_limits = config.import;
-    core.egress = Arc::new(
-        gmac_core::egress::EgressPolicy::allowing(&config.egress.allow)
-            .expect("a valid egress policy"),
-    );
+    core.egress = Arc::new(config.egress.policy().expect("a valid egress policy"));
     core.cost_explorer = Some(Arc::new(gmac_connectors::aws::SdkCostExplorer::new(
         core.egress.clone(),
     )));

@@ -14,9 +14,22 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use ipnet::IpNet;
 
 /// Which networks gmac may connect to.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EgressPolicy {
     allowed: Vec<IpNet>,
+    /// Whether public addresses are reachable; without them (an air-gapped install, or a test
+    /// run that must stay on this machine) only `allowed` is, and names are not even looked up
+    /// (but `localhost`).
+    public: bool,
+}
+
+impl Default for EgressPolicy {
+    fn default() -> Self {
+        Self {
+            allowed: Vec::new(),
+            public: true,
+        }
+    }
 }
 
 /// Why a destination is refused, for people.
@@ -29,6 +42,12 @@ pub enum EgressDenied {
     #[error("{host} does not resolve")]
     Unresolved {
         /// The name.
+        host: String,
+    },
+    /// Only the allowed networks are reachable, and this is not in them.
+    #[error("{host} is outside the networks this gmac may reach (egress.allow)")]
+    Outside {
+        /// The name or address.
         host: String,
     },
     /// It is, or resolves to, an internal address the configuration does not allow.
@@ -52,13 +71,25 @@ impl EgressPolicy {
                     .map_err(|_| anyhow::anyhow!("egress.allow: {n:?} is not a network (CIDR)"))
             })
             .collect::<anyhow::Result<_>>()?;
-        Ok(Self { allowed })
+        Ok(Self {
+            allowed,
+            public: true,
+        })
+    }
+
+    /// The same policy with public addresses out of reach as well.
+    #[must_use]
+    pub fn without_public(self) -> Self {
+        Self {
+            public: false,
+            ..self
+        }
     }
 
     /// Whether gmac may connect to `ip`.
     pub fn permits(&self, ip: IpAddr) -> bool {
         let ip = canonical(ip);
-        self.allowed.iter().any(|net| net.contains(&ip)) || is_public(ip)
+        self.allowed.iter().any(|net| net.contains(&ip)) || (self.public && is_public(ip))
     }
 
     /// Checks an http(s) URL: its host, or every address its name resolves to.
@@ -79,8 +110,12 @@ impl EgressPolicy {
     fn check_ip(&self, ip: IpAddr, shown: &str) -> Result<(), EgressDenied> {
         if self.permits(ip) {
             Ok(())
-        } else {
+        } else if self.public || !is_public(ip) {
             Err(EgressDenied::Internal {
+                host: host_of(shown),
+            })
+        } else {
+            Err(EgressDenied::Outside {
                 host: host_of(shown),
             })
         }
@@ -91,6 +126,12 @@ impl EgressPolicy {
     pub async fn resolve(&self, host: &str) -> Result<Vec<IpAddr>, EgressDenied> {
         if let Ok(ip) = host.trim_matches(['[', ']']).parse::<IpAddr>() {
             return self.check_ip(ip, host).map(|()| vec![ip]);
+        }
+        if !self.public && !host.eq_ignore_ascii_case("localhost") {
+            // No lookup at all: the name server is outside too.
+            return Err(EgressDenied::Outside {
+                host: host.to_owned(),
+            });
         }
         let addresses: Vec<IpAddr> = tokio::net::lookup_host((host, 0))
             .await
@@ -230,6 +271,22 @@ mod tests {
         assert!(policy.permits(ip("10.1.200.3")));
         assert!(!policy.permits(ip("10.2.0.1")));
         assert!(EgressPolicy::allowing(&["not a network".to_owned()]).is_err());
+    }
+
+    #[tokio::test]
+    async fn without_public_addresses_only_the_allowed_networks_are_reachable() {
+        let policy = EgressPolicy::allowing(&["127.0.0.1/32".to_owned()])
+            .unwrap_or_else(|e| panic!("{e}"))
+            .without_public();
+        assert!(policy.permits(ip("127.0.0.1")));
+        assert!(!policy.permits(ip("1.1.1.1")));
+        assert!(matches!(
+            policy
+                .check_url("https://ce.us-east-1.amazonaws.com/")
+                .await,
+            Err(EgressDenied::Outside { .. })
+        ));
+        assert!(policy.check_url("http://127.0.0.1:5000/").await.is_ok());
     }
 
     #[tokio::test]

@@ -75,12 +75,36 @@ impl Default for AuthRateLimit {
 }
 
 /// Where gmac may connect on a user's behalf (cloud endpoints, later git hosts, webhooks).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 pub struct Egress {
     /// Internal networks (loopback, link-local, private) gmac may still reach, as CIDR: e.g.
     /// `["10.20.0.0/16"]` for a LAN git host, `["127.0.0.1/32"]` for a local emulator.
     pub allow: Vec<String>,
+    /// Whether public addresses are reachable (default `true`); `false` keeps gmac to the
+    /// allowed networks, without even looking names up (an air-gapped install).
+    pub public: bool,
+}
+
+impl Default for Egress {
+    fn default() -> Self {
+        Self {
+            allow: Vec::new(),
+            public: true,
+        }
+    }
+}
+
+impl Egress {
+    /// The policy these settings describe.
+    pub fn policy(&self) -> anyhow::Result<gmac_core::egress::EgressPolicy> {
+        let policy = gmac_core::egress::EgressPolicy::allowing(&self.allow)?;
+        Ok(if self.public {
+            policy
+        } else {
+            policy.without_public()
+        })
+    }
 }
 
 /// Everything `gmac serve` can be told.

@@ -7,7 +7,6 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use gmac_core::RequestMeta;
-use gmac_types::ErrorCode;
 use tracing_actix_web::RequestId;
 
 use crate::error::ApiError;
@@ -89,8 +88,7 @@ impl FromRequest for Meta {
 }
 
 /// The version an `If-Match` header names (`"3"` or `W/"3"`); absent or `*` means any.
-/// A header that is not an entity tag at all is a malformed request: 400. (A well-formed tag
-/// that is not the current version is the service's 412.)
+/// A header that names no version of ours can never match: 412 (RFC 9110 §13.1.1).
 #[derive(Clone, Copy, Debug)]
 pub struct IfMatch(pub Option<i64>);
 
@@ -115,8 +113,7 @@ impl FromRequest for IfMatch {
         });
         std::future::ready(match parsed {
             Some(version) => Ok(IfMatch(version)),
-            None => Err(ApiError::new(ErrorCode::BadRequest)
-                .detail("If-Match must be * or an ETag this API sent, such as \"3\".")),
+            None => Err(ApiError::from(gmac_core::Error::PreconditionFailed)),
         })
     }
 }

@@ -73,9 +73,7 @@ pub async fn prepare_core(config: &Config) -> anyhow::Result<Core> {
     }
     core.public_url = config.public_url();
     core.import_limits = config.import;
-    core.egress = Arc::new(gmac_core::egress::EgressPolicy::allowing(
-        &config.egress.allow,
-    )?);
+    core.egress = Arc::new(config.egress.policy()?);
     core.cost_explorer = Some(Arc::new(gmac_connectors::aws::SdkCostExplorer::new(
         core.egress.clone(),
     )));
@@ -185,6 +183,7 @@ impl Application {
                         .config(utoipa_swagger_ui::Config::from("/api/openapi.json")),
                 )
                 .default_service(web::to(fallback))
+                .wrap(from_fn(crate::middleware::json::json_objects))
                 .wrap(from_fn(audit_denials))
                 .wrap(from_fn(rate_limit))
                 .wrap(Condition::new(!origins.is_empty(), cors(&origins)))

@@ -211,11 +211,20 @@ pub struct Role {
 pub struct NewRole {
     /// 1 to 100 characters, unique.
     #[cfg_attr(feature = "openapi", schema(example = "Release manager"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        )
+    )]
     pub name: String,
     /// What the role is for.
     #[serde(default)]
     pub description: Option<String>,
     /// Granted wherever the role is bound.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub permissions: Vec<Permission>,
     /// Granted only where the role is bound to a single project.
     #[serde(default)]
@@ -229,12 +238,21 @@ pub struct NewRole {
 pub struct RolePatch {
     /// A new name.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        )
+    )]
     pub name: Option<String>,
     /// A new description.
     #[serde(default)]
     pub description: Option<String>,
     /// New permissions.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub permissions: Option<Vec<Permission>>,
     /// New project-only permissions.
     #[serde(default)]

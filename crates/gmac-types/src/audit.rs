@@ -68,9 +68,11 @@ pub struct AuditQuery {
     pub outcome: Option<String>,
     /// From this time (RFC 3339) or day (YYYY-MM-DD), inclusive.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(schema_with = crate::validation::date_or_time))]
     pub from: Option<String>,
     /// Until this time (RFC 3339) or day (YYYY-MM-DD, the whole day), inclusive.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(schema_with = crate::validation::date_or_time))]
     pub to: Option<String>,
     /// Items per page, 1 to 200 (default 50).
     #[serde(default)]
@@ -78,6 +80,7 @@ pub struct AuditQuery {
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(pattern = r"^[0-9]{0,18}$"))]
     pub cursor: Option<String>,
 }
 

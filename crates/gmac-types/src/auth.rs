@@ -22,12 +22,21 @@ pub struct SetupRequest {
     pub setup_token: SecretText,
     /// The administrator's email address; it is the login name.
     #[cfg_attr(feature = "openapi", schema(example = "ada@example.com"))]
+    #[cfg_attr(feature = "openapi", schema(format = Email, max_length = 254))]
     pub email: String,
     /// At least 12 characters.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Password, min_length = 12))]
     pub password: SecretText,
     /// The name shown in the interface.
     #[cfg_attr(feature = "openapi", schema(example = "Ada Lovelace"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        )
+    )]
     pub display_name: String,
 }
 
@@ -40,6 +49,7 @@ pub struct LoginRequest {
     pub email: String,
     /// The account's password.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Password))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
     pub password: SecretText,
 }
 

@@ -107,6 +107,12 @@ pub struct CostQuery {
     /// `day`, `month`, `service`, `account`, `region`, `provider`, `charge_category`, `client`,
     /// `user`, `team` or `tag:KEY`. Without it, only the total.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        param(
+            pattern = r"^(day|month|service|service_category|account|billing_account|region|provider|charge_category|resource|client|user|team|tag:[A-Za-z0-9_.:/=+@-][A-Za-z0-9 _.:/=+@-]{0,126})$"
+        )
+    )]
     pub group_by: Option<String>,
     /// Which cost to sum.
     #[serde(default)]
@@ -134,6 +140,10 @@ pub struct CostQuery {
     pub project_id: Option<String>,
     /// Only the costs carrying this tag, as `KEY=VALUE` (e.g. `env=prod`).
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        param(pattern = r"^ *[A-Za-z0-9_.:/+@-][A-Za-z0-9 _.:/+@-]{0,126}=[^\s].{0,200}$")
+    )]
     pub tag: Option<String>,
     /// Also sum the period of the same length just before (`previous_total`, and each
     /// group's `previous`): month over month for a calendar month. Not with day or month
@@ -226,6 +236,14 @@ pub struct NewAllocationRule {
     #[serde(default)]
     pub client_id: Option<String>,
     /// A label, e.g. `Owner tag`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        )
+    )]
     pub name: String,
     /// Precedence: 1 is tried first. Absent: after the existing rules.
     #[serde(default, deserialize_with = "crate::whole::option_u32")]
@@ -280,6 +298,7 @@ pub struct NewResourceAssignment {
     /// The client whose resource it is.
     pub client_id: String,
     /// The `ResourceId`, e.g. an ARN.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2048))]
     pub resource_id: String,
     /// Who pays.
     pub to: crate::Subject,
@@ -308,6 +327,10 @@ pub struct ResourceAssignment {
 pub struct ForecastQuery {
     /// `YYYY-MM`; default: the current month (UTC).
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        param(pattern = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$")
+    )]
     pub month: Option<String>,
     /// Only this client's costs.
     #[serde(default)]
@@ -387,6 +410,7 @@ pub struct AnomalyQuery {
     /// Ignore deviations smaller than this (default 1.00).
     #[serde(default)]
     #[cfg_attr(feature = "openapi", param(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", param(pattern = r"^[0-9]{1,13}(\.[0-9]{1,6})?$"))]
     pub min_impact: Option<Decimal>,
 }
 
@@ -532,6 +556,14 @@ pub struct BudgetThreshold {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewBudget {
     /// A label, e.g. `Platform team, monthly`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        )
+    )]
     pub name: String,
     /// What it covers.
     pub scope: BudgetScope,
@@ -539,15 +571,22 @@ pub struct NewBudget {
     pub period: BudgetPeriod,
     /// The limit per period, a decimal string.
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "1000.00"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^[1-9][0-9]{0,12}(\.[0-9]{1,2})?$")
+    )]
     pub amount: Decimal,
     /// ISO 4217; default `USD`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[A-Z]{3}$"))]
     pub currency: Option<String>,
     /// Default: 80% and 100% of actual spend, 100% of forecasted spend.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 10))]
     pub thresholds: Option<Vec<BudgetThreshold>>,
     /// Who is emailed; default: whoever creates the budget.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<crate::validation::EmailSchema>>))]
     pub notify: Option<Vec<String>>,
 }
 
@@ -649,6 +688,10 @@ pub struct InvoiceQuery {
     /// The user billed; `unallocated` for what no rule claims.
     pub user_id: String,
     /// `YYYY-MM`.
+    #[cfg_attr(
+        feature = "openapi",
+        param(pattern = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$")
+    )]
     pub period: String,
     /// Only this client's costs.
     #[serde(default)]
@@ -695,16 +738,33 @@ pub struct NewCloudAccount {
     /// The client whose costs these are.
     pub client_id: String,
     /// A label, e.g. `Production payer`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        )
+    )]
     pub name: String,
     /// An access key id (with `secret_access_key`)…
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(required = true, nullable = false, pattern = r"^[A-Za-z0-9]{1,128}$")
+    )]
     pub access_key_id: Option<String>,
     /// …and its secret.
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(required = true, nullable = false, min_length = 1)
+    )]
     pub secret_access_key: Option<crate::secret::SecretText>,
     /// Or a role to assume with the access key (cross-account access)…
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^(|arn:[^\s]*)$"))]
     pub role_arn: Option<String>,
     /// …and the external id the role's trust policy requires.
     #[serde(default)]
@@ -715,9 +775,14 @@ pub struct NewCloudAccount {
     pub region: Option<String>,
     /// Another endpoint (an emulator, a private endpoint).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^(|https?://[^\s]+)$"))]
     pub endpoint_url: Option<String>,
     /// The second grouping besides the service: `LINKED_ACCOUNT` (default) or `TAG:<key>`.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^(|LINKED_ACCOUNT|TAG:.{1,128})$")
+    )]
     pub group_by: Option<String>,
     /// How many days back each sync re-reads (AWS restates recent days); default 14.
     #[serde(default, deserialize_with = "crate::whole::option_u32")]

@@ -12,9 +12,11 @@ use crate::secret::SecretText;
 pub struct NewInvitation {
     /// Whom to invite.
     #[cfg_attr(feature = "openapi", schema(example = "grace@example.com"))]
+    #[cfg_attr(feature = "openapi", schema(format = Email, max_length = 254))]
     pub email: String,
     /// The role they will hold.
     #[cfg_attr(feature = "openapi", schema(example = "developer"))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
     pub role: String,
     /// Where (default: global).
     #[serde(default)]
@@ -106,6 +108,14 @@ pub struct AcceptInvitation {
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub token: SecretText,
     /// The name to show.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        )
+    )]
     pub display_name: String,
     /// At least 12 characters.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Password, min_length = 12))]

@@ -28,6 +28,14 @@ pub struct Client {
 pub struct NewClient {
     /// 1 to 100 characters, unique.
     #[cfg_attr(feature = "openapi", schema(example = "Acme Corp"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        )
+    )]
     pub name: String,
     /// Free text, at most 2000 characters.
     #[serde(default)]
@@ -40,6 +48,14 @@ pub struct NewClient {
 pub struct ClientPatch {
     /// A new name.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        )
+    )]
     pub name: Option<String>,
     /// A new description.
     #[serde(default)]
@@ -74,6 +90,14 @@ pub struct NewProject {
     pub client_id: String,
     /// 1 to 100 characters, unique within the client.
     #[cfg_attr(feature = "openapi", schema(example = "Web shop"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        )
+    )]
     pub name: String,
     /// Free text, at most 2000 characters.
     #[serde(default)]
@@ -86,6 +110,14 @@ pub struct NewProject {
 pub struct ProjectPatch {
     /// A new name.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        )
+    )]
     pub name: Option<String>,
     /// A new description.
     #[serde(default)]

@@ -79,6 +79,14 @@ pub struct Profile {
 pub struct ProfilePatch {
     /// A new display name.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        )
+    )]
     pub display_name: Option<String>,
     /// An IANA time zone such as `Europe/Berlin`, or `""` to clear it.
     #[serde(default)]

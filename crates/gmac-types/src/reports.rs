@@ -13,6 +13,10 @@ use crate::access::Subject;
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct MonthlyReportQuery {
     /// `YYYY-MM`.
+    #[cfg_attr(
+        feature = "openapi",
+        param(pattern = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$")
+    )]
     pub period: String,
     /// The user reported on.
     #[serde(default)]
@@ -117,6 +121,14 @@ pub enum ReportFormat {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewReportSchedule {
     /// A label, e.g. `Platform team, monthly`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        )
+    )]
     pub name: String,
     /// The user or team reported on; absent for everything.
     #[serde(default)]
@@ -130,6 +142,7 @@ pub struct NewReportSchedule {
     #[serde(default)]
     pub format: ReportFormat,
     /// Who receives it (1 to 20 addresses).
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 20, value_type = Vec<crate::validation::EmailSchema>))]
     pub recipients: Vec<String>,
 }
 
@@ -187,6 +200,10 @@ pub struct SendReportQuery {
     /// The month to send (`YYYY-MM`); default: the month a run today would send (monthly:
     /// the month just ended; weekly: the month so far).
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        param(pattern = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$")
+    )]
     pub period: Option<String>,
 }
 

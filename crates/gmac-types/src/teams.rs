@@ -29,6 +29,14 @@ pub struct Team {
 pub struct NewTeam {
     /// 1 to 100 characters, unique.
     #[cfg_attr(feature = "openapi", schema(example = "Platform"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        )
+    )]
     pub name: String,
     /// Free text.
     #[serde(default)]
@@ -41,6 +49,14 @@ pub struct NewTeam {
 pub struct TeamPatch {
     /// A new name.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        )
+    )]
     pub name: Option<String>,
     /// A new description.
     #[serde(default)]

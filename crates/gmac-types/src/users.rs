@@ -43,9 +43,18 @@ pub enum UserStatus {
 pub struct NewUser {
     /// The login name.
     #[cfg_attr(feature = "openapi", schema(example = "grace@example.com"))]
+    #[cfg_attr(feature = "openapi", schema(format = Email, max_length = 254))]
     pub email: String,
     /// The name shown in the interface.
     #[cfg_attr(feature = "openapi", schema(example = "Grace Hopper"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        )
+    )]
     pub display_name: String,
     /// At least 12 characters.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Password, min_length = 12))]
@@ -58,6 +67,14 @@ pub struct NewUser {
 pub struct UserPatch {
     /// A new display name.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        )
+    )]
     pub display_name: Option<String>,
     /// `disabled` ends every session and API token of the account at once.
     #[serde(default)]

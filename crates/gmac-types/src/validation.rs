@@ -263,6 +263,47 @@ impl FieldErrors {
     }
 }
 
+/// An email address, as the API documents one (for lists of addresses).
+#[cfg(feature = "openapi")]
+#[derive(Debug)]
+pub struct EmailSchema;
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for EmailSchema {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Email)))
+            .max_length(Some(EmailAddress::MAX_LEN))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for EmailSchema {}
+
+/// An RFC 3339 time or a `YYYY-MM-DD` day, as the audit log's `from` and `to` take them (empty:
+/// not given).
+#[cfg(feature = "openapi")]
+pub fn date_or_time() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    let of = |format| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(format)))
+    };
+    AnyOfBuilder::new()
+        .item(of(KnownFormat::DateTime))
+        .item(of(KnownFormat::Date))
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(0)),
+        )
+        .into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

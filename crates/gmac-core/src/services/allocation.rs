@@ -558,14 +558,13 @@ pub async fn create_rule(
         clients::find(&core.db, id).await?;
     }
     let mut errors = Vec::new();
-    let name = input.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 100 {
-        errors.push(FieldError::new(
-            "name",
-            "invalid_length",
-            "1 to 100 characters.",
-        ));
-    }
+    let name = match gmac_types::validation::Name::parse("name", &input.name) {
+        Ok(name) => name.as_str().to_owned(),
+        Err(error) => {
+            errors.push(error);
+            String::new()
+        }
+    };
     let tag_key = clean(input.tag_key.as_ref());
     let tag_value = clean(input.tag_value.as_ref());
     let account = clean(input.account.as_ref());

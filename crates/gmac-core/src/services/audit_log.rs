@@ -117,6 +117,17 @@ async fn filtered(
     Ok(select)
 }
 
+/// The sequence number a cursor names: the entries older than it follow.
+fn before_cursor(query: &AuditQuery) -> Result<Option<i64>> {
+    crate::services::paging::cursor(query.cursor.as_ref())
+        .map(|cursor| {
+            cursor
+                .parse()
+                .map_err(|_| Error::BadRequest("The cursor is not one this API issued.".to_owned()))
+        })
+        .transpose()
+}
+
 /// Newest first, a page at a time. Needs `audit.view`; outside the global scope, only the
 /// events of the clients and projects where the actor holds it.
 pub async fn list_events(
@@ -127,10 +138,7 @@ pub async fn list_events(
     let mut select = filtered(core, actor, query).await?;
     let limit = crate::services::paging::page_size(query.limit)?;
     let total = select.clone().count(&core.db).await?;
-    if let Some(cursor) = crate::services::paging::cursor(query.cursor.as_ref()) {
-        let before: i64 = cursor
-            .parse()
-            .map_err(|_| Error::BadRequest("The cursor is not one this API issued.".to_owned()))?;
+    if let Some(before) = before_cursor(query)? {
         select = select.filter(audit_log::Column::Seq.lt(before));
     }
     let mut rows = select
@@ -153,10 +161,14 @@ pub async fn list_events(
 
 /// The filtered log as CSV, oldest first, at most [`EXPORT_LIMIT`] rows.
 pub async fn export_csv(core: &Core, actor: &Actor, query: &AuditQuery) -> Result<Vec<u8>> {
-    // The export takes no page size, but one out of bounds is still a mistake worth naming.
+    // The export takes no page size, but one out of bounds is still a mistake worth naming; a
+    // cursor exports the entries older than the page it came from.
     crate::services::paging::page_size(query.limit)?;
-    let rows = filtered(core, actor, query)
-        .await?
+    let mut select = filtered(core, actor, query).await?;
+    if let Some(before) = before_cursor(query)? {
+        select = select.filter(audit_log::Column::Seq.lt(before));
+    }
+    let rows = select
         .order_by_asc(audit_log::Column::Seq)
         .limit(EXPORT_LIMIT)
         .all(&core.db)

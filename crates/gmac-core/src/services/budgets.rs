@@ -194,14 +194,13 @@ struct Fields {
 
 /// Checks a new budget's fields, collecting what is wrong.
 fn check_fields(input: &NewBudget, author_email: &str, errors: &mut Vec<FieldError>) -> Fields {
-    let name = input.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 100 {
-        errors.push(FieldError::new(
-            "name",
-            "invalid_length",
-            "1 to 100 characters.",
-        ));
-    }
+    let name = match gmac_types::validation::Name::parse("name", &input.name) {
+        Ok(name) => name.as_str().to_owned(),
+        Err(error) => {
+            errors.push(error);
+            String::new()
+        }
+    };
     let amount = match money::to_units(input.amount) {
         Ok(units) if units > 0 => units,
         _ => {

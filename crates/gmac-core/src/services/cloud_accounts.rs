@@ -67,15 +67,16 @@ fn text(value: Option<&String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
+/// Whether `key` can be an AWS access key id (letters and digits, as IAM issues them).
+fn is_access_key_id(key: &str) -> bool {
+    (1..=128).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
 /// Checks a new account's fields.
 fn check(input: &NewCloudAccount) -> std::result::Result<(Sealed, String), Vec<FieldError>> {
     let mut errors = Vec::new();
-    if input.name.trim().is_empty() || input.name.chars().count() > 100 {
-        errors.push(FieldError::new(
-            "name",
-            "invalid_length",
-            "1 to 100 characters.",
-        ));
+    if let Err(error) = gmac_types::validation::Name::parse("name", &input.name) {
+        errors.push(error);
     }
     let key = text(input.access_key_id.as_ref());
     let secret = input
@@ -88,6 +89,13 @@ fn check(input: &NewCloudAccount) -> std::result::Result<(Sealed, String), Vec<F
             "access_key_id",
             "required",
             "An access key id is required (also to assume a role).",
+        ));
+    } else if !input.access_key_id.as_deref().is_some_and(is_access_key_id) {
+        // It travels in a request header: anything else would not even be sendable.
+        errors.push(FieldError::new(
+            "access_key_id",
+            "invalid_access_key_id",
+            "An access key id is 1 to 128 letters and digits, e.g. AKIAIOSFODNN7EXAMPLE.",
         ));
     }
     if secret.is_none() {
@@ -294,6 +302,14 @@ fn access(core: &Core, row: &cloud_account::Model) -> Result<AwsAccess> {
         &format!("cloud_account:{}", row.id),
     )?;
     let sealed: Sealed = serde_json::from_slice(&plain).map_err(anyhow::Error::from)?;
+    if !is_access_key_id(&sealed.access_key_id) {
+        // Stored before ids were checked: refuse here rather than in the SDK's signer.
+        return Err(Error::invalid(FieldError::new(
+            "access_key_id",
+            "invalid_access_key_id",
+            "This account's access key id is not letters and digits; connect it again.",
+        )));
+    }
     Ok(AwsAccess {
         access_key_id: sealed.access_key_id,
         secret_access_key: sealed.secret_access_key,

@@ -483,14 +483,13 @@ async fn check_schedule(
     input: &NewReportSchedule,
 ) -> Result<(String, Vec<String>)> {
     let mut errors = Vec::new();
-    let name = input.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 100 {
-        errors.push(FieldError::new(
-            "name",
-            "invalid_length",
-            "1 to 100 characters.",
-        ));
-    }
+    let name = match gmac_types::validation::Name::parse("name", &input.name) {
+        Ok(name) => name.as_str().to_owned(),
+        Err(error) => {
+            errors.push(error);
+            String::new()
+        }
+    };
     let recipients: Vec<String> = input
         .recipients
         .iter()

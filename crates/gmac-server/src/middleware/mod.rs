@@ -3,6 +3,7 @@
 
 pub mod context;
 pub mod denials;
+pub mod json;
 pub mod rate_limit;
 
 use actix_web::HttpRequest;

@@ -59,7 +59,7 @@ async fn spool_multipart(
 #[utoipa::path(
     tag = "costs",
     params(CostImportParams),
-    request_body(content((String = "text/csv"), (String = "multipart/form-data")), description = "A FOCUS CSV file, optionally gzip'd, as the body or as the `file` field of a form"),
+    request_body(content((crate::routes::docs::Binary = "text/csv"), (crate::routes::docs::FileForm = "multipart/form-data")), description = "A FOCUS CSV file, optionally gzip'd, as the body or as the `file` field of a form"),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Imported", body = CostImport,

@@ -131,7 +131,20 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// Problem-details responses shared by many operations, for `#[utoipa::path(responses(...))]`.
 pub mod docs {
     use gmac_types::ProblemDetails;
-    use utoipa::ToResponse;
+    use utoipa::{ToResponse, ToSchema};
+
+    /// A file's bytes, sent as the whole body.
+    #[derive(Debug, ToSchema)]
+    #[schema(value_type = String, format = Binary)]
+    pub struct Binary(pub Vec<u8>);
+
+    /// A `multipart/form-data` upload of one file in the field `file`.
+    #[derive(Debug, ToSchema)]
+    pub struct FileForm {
+        /// The file.
+        #[schema(value_type = String, format = Binary)]
+        pub file: Vec<u8>,
+    }
 
     /// Missing, invalid, expired or revoked credentials.
     #[derive(Debug, ToResponse)]

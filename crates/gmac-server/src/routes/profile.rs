@@ -54,7 +54,7 @@ pub async fn update_profile(
 /// media type as `Content-Type`.
 #[utoipa::path(
     tag = "me",
-    request_body(content = Vec<u8>, content_type = "image/png", description = "The image (image/png, image/jpeg or image/webp)"),
+    request_body(content((crate::routes::docs::Binary = "image/png"), (crate::routes::docs::Binary = "image/jpeg"), (crate::routes::docs::Binary = "image/webp")), description = "The image (PNG, JPEG or WebP)"),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Your profile", body = Profile),
@@ -117,7 +117,7 @@ pub async fn delete_avatar(
     params(("id" = String, Path, description = "The user's id")),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The image", content_type = "image/png", body = Vec<u8>),
+        (status = 200, description = "The image, in the type it was uploaded as", content((crate::routes::docs::Binary = "image/png"), (crate::routes::docs::Binary = "image/jpeg"), (crate::routes::docs::Binary = "image/webp"))),
         (status = 401, response = crate::routes::docs::Unauthorized),
         (status = 404, response = crate::routes::docs::NotFound),
     )

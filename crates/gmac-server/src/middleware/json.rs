@@ -1,0 +1,64 @@
+//! Every JSON request body gmac takes is an object. serde's derived structs would also take a
+//! JSON array of the fields in order (`["Acme", null]` as a new client), which no document
+//! describes and no client means; such bodies are refused here, once, for every operation.
+
+use actix_web::ResponseError;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::middleware::Next;
+use actix_web::web;
+use gmac_types::ErrorCode;
+
+use crate::error::ApiError;
+
+/// Refuses a JSON body that is not an object with 400 `malformed_json`.
+pub async fn json_objects(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            let v = v.trim().to_ascii_lowercase();
+            v == "application/json" || v.ends_with("+json")
+        });
+    if json && [Method::POST, Method::PUT, Method::PATCH].contains(req.method()) {
+        // Answered here as the handlers would, so that outer middleware still adds the request
+        // id and the security headers.
+        let refuse = |req: ServiceRequest, error: ApiError| {
+            Ok(req
+                .into_response(error.error_response())
+                .map_into_boxed_body())
+        };
+        let body = match req.extract::<web::Bytes>().await {
+            Ok(body) => body,
+            Err(err) if err.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return refuse(
+                    req,
+                    ApiError::new(ErrorCode::PayloadTooLarge)
+                        .detail("The body is larger than this server accepts."),
+                );
+            }
+            Err(err) => {
+                return refuse(
+                    req,
+                    ApiError::new(ErrorCode::BadRequest)
+                        .detail(format!("The body cannot be read: {err}")),
+                );
+            }
+        };
+        let first = body.iter().find(|b| !b.is_ascii_whitespace());
+        if first.is_some_and(|b| *b != b'{') {
+            return refuse(
+                req,
+                ApiError::new(ErrorCode::MalformedJson).detail("The body must be a JSON object."),
+            );
+        }
+        req.set_payload(actix_web::dev::Payload::from(body));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
