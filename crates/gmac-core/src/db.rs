@@ -216,6 +216,17 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     .await
 }
 
+/// Fails with 404 unless the delete removed the row. On PostgreSQL two requests deleting the
+/// same object both find it; the second's delete waits for the first and then removes
+/// nothing, and so answers 404 and writes no audit row (its transaction is dropped).
+pub fn deleted_one(result: &sea_orm::DeleteResult) -> crate::Result<()> {
+    if result.rows_affected == 0 {
+        Err(crate::Error::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
 /// Connection counts of the pool, for the metrics endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PoolStats {

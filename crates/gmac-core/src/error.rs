@@ -49,6 +49,17 @@ pub enum Error {
         /// What conflicts, for a person.
         detail: String,
     },
+    /// The database is busy or cannot be reached; the request may be retried.
+    #[error("{detail}")]
+    Unavailable {
+        /// Seconds after which a retry is worth it.
+        retry_after: u64,
+        /// What is unavailable, for a person.
+        detail: String,
+    },
+    /// The disk is full: nothing was written.
+    #[error("the disk is full")]
+    InsufficientStorage,
     /// Anything unexpected. The chain is logged once at the boundary, never returned.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -73,6 +84,8 @@ impl Error {
             Error::Forbidden => ErrorCode::Forbidden,
             Error::NotFound => ErrorCode::NotFound,
             Error::Conflict { code, .. } => *code,
+            Error::Unavailable { .. } => ErrorCode::ServiceUnavailable,
+            Error::InsufficientStorage => ErrorCode::InsufficientStorage,
             Error::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -93,7 +106,91 @@ impl Error {
 
 impl From<sea_orm::DbErr> for Error {
     fn from(err: sea_orm::DbErr) -> Self {
-        Error::Internal(anyhow::Error::new(err).context("database error"))
+        classify_db(&err)
+            .unwrap_or_else(|| Error::Internal(anyhow::Error::new(err).context("database error")))
+    }
+}
+
+/// What a database failure means to the caller, when it is not a bug: the database is busy or
+/// gone (503), the disk is full (507), text PostgreSQL cannot store (422: NUL characters), or
+/// two requests raced to create the same thing (409).
+pub fn classify_db(err: &sea_orm::DbErr) -> Option<Error> {
+    use sea_orm::{DbErr, RuntimeErr};
+    let sqlx = match err {
+        DbErr::ConnectionAcquire(_) => return Some(unavailable()),
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        DbErr::Conn(_) => return Some(unavailable()),
+        _ => return None,
+    };
+    classify_sqlx(sqlx)
+}
+
+/// Like [`classify_db`], for a driver error.
+pub fn classify_sqlx(err: &sqlx::Error) -> Option<Error> {
+    match err {
+        sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::StorageFull => {
+            Some(Error::InsufficientStorage)
+        }
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Tls(_) => Some(unavailable()),
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            match code.as_ref() {
+                // SQLite: SQLITE_BUSY, SQLITE_LOCKED and their extended codes.
+                "5" | "6" | "261" | "517" | "262" => Some(Error::Unavailable {
+                    retry_after: 1,
+                    detail: "The database is busy; try again in a moment.".to_owned(),
+                }),
+                // SQLite: SQLITE_FULL; PostgreSQL: disk_full, out of memory.
+                "13" | "53100" => Some(Error::InsufficientStorage),
+                // PostgreSQL: character_not_in_repertoire, untranslatable_character (NUL).
+                "22021" | "22P05" => Some(Error::invalid(FieldError {
+                    pointer: String::new(),
+                    code: "invalid_characters".to_owned(),
+                    detail: "Text may not contain NUL characters.".to_owned(),
+                })),
+                // Unique violations: PostgreSQL 23505, SQLite constraint UNIQUE / PRIMARY KEY.
+                "23505" | "2067" | "1555" => Some(Error::conflict(
+                    ErrorCode::Conflict,
+                    "It already exists: another request created it at the same time.",
+                )),
+                // PostgreSQL: serialization failure, deadlock; connection exceptions (08...),
+                // shutdown (57P...), too many connections.
+                "40001" | "40P01" | "53300" => Some(unavailable()),
+                c if c.starts_with("08") || c.starts_with("57P") => Some(unavailable()),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// A database or disk failure buried in an `anyhow` chain, recognised as what it means to the
+/// caller (busy, unreachable, full) instead of a 500.
+pub fn classify_chain(err: &anyhow::Error) -> Option<Error> {
+    err.chain().find_map(|cause| {
+        if let Some(db) = cause.downcast_ref::<sea_orm::DbErr>() {
+            return classify_db(db);
+        }
+        if let Some(sqlx) = cause.downcast_ref::<sqlx::Error>() {
+            return classify_sqlx(sqlx);
+        }
+        cause
+            .downcast_ref::<std::io::Error>()
+            .filter(|io| io.kind() == std::io::ErrorKind::StorageFull)
+            .map(|_| Error::InsufficientStorage)
+    })
+}
+
+fn unavailable() -> Error {
+    Error::Unavailable {
+        retry_after: 2,
+        detail: "The database cannot be reached right now; try again shortly.".to_owned(),
     }
 }
 

@@ -167,15 +167,33 @@ impl From<gmac_core::Error> for ApiError {
             }
             E::NotFound => ApiError::new(ErrorCode::NotFound).detail("No such resource."),
             E::Conflict { code, detail } => ApiError::new(code).detail(detail),
-            E::Internal(source) => ApiError::internal(source),
+            E::Unavailable {
+                retry_after,
+                detail,
+            } => ApiError::new(ErrorCode::ServiceUnavailable)
+                .detail(detail)
+                .header(header::RETRY_AFTER, &retry_after.max(1).to_string()),
+            E::InsufficientStorage => ApiError::new(ErrorCode::InsufficientStorage)
+                .detail("The server's disk is full; nothing was written. Tell its administrator."),
+            E::Internal(source) => match classify(&source) {
+                Some(known) => known.into(),
+                None => ApiError::internal(source),
+            },
         }
     }
 }
 
 impl From<anyhow::Error> for ApiError {
     fn from(err: anyhow::Error) -> Self {
-        ApiError::internal(err)
+        match classify(&err) {
+            Some(known) => known.into(),
+            None => ApiError::internal(err),
+        }
     }
+}
+
+fn classify(err: &anyhow::Error) -> Option<gmac_core::Error> {
+    gmac_core::error::classify_chain(err)
 }
 
 /// Maps a JSON body failure to 400, 413 or 415.

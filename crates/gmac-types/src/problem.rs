@@ -88,6 +88,8 @@ error_codes! {
     Internal => (500, "internal", "Internal server error"),
     /// A dependency (such as the database) is unavailable; retry later.
     ServiceUnavailable => (503, "service_unavailable", "Service unavailable"),
+    /// The disk is full; nothing was written.
+    InsufficientStorage => (507, "insufficient_storage", "Insufficient storage"),
 }
 
 impl std::fmt::Display for ErrorCode {

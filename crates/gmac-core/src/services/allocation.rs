@@ -687,7 +687,7 @@ pub async fn delete_rule(core: &Core, actor: &Actor, meta: &RequestMeta, id: &st
     }
     let now = core.now();
     let txn = db::begin_write(&core.db).await?;
-    allocation_rule::Entity::delete_by_id(id).exec(&txn).await?;
+    db::deleted_one(&allocation_rule::Entity::delete_by_id(id).exec(&txn).await?)?;
     allocation_rule::Entity::update_many()
         .col_expr(
             allocation_rule::Column::Position,
@@ -816,9 +816,11 @@ pub async fn unassign_resource(
     actor.require_on(Permission::CostsManage, &target)?;
     let now = core.now();
     let txn = db::begin_write(&core.db).await?;
-    resource_assignment::Entity::delete_by_id(id)
-        .exec(&txn)
-        .await?;
+    db::deleted_one(
+        &resource_assignment::Entity::delete_by_id(id)
+            .exec(&txn)
+            .await?,
+    )?;
     reallocate(&txn, &row.client_id, None).await?;
     let entry = AuditEntry::success(actor.audit_actor(), "resource_assignment.delete")
         .target("resource_assignment", id.to_owned())

@@ -267,7 +267,7 @@ pub async fn delete_binding(
             ));
         }
     }
-    role_binding::Entity::delete_by_id(id).exec(&txn).await?;
+    db::deleted_one(&role_binding::Entity::delete_by_id(id).exec(&txn).await?)?;
     let entry = AuditEntry::success(actor.audit_actor(), "role_binding.delete")
         .target(
             if row.subject_type == "team" {

@@ -359,7 +359,9 @@ pub async fn delete_budget(core: &Core, actor: &Actor, meta: &RequestMeta, id: &
     actor.require(Permission::BudgetsManage, &target(&row))?;
     let now = core.now();
     let txn = db::begin_write(&core.db).await?;
-    delete_where(&txn, budget::Column::Id.eq(id)).await?;
+    if delete_where(&txn, budget::Column::Id.eq(id)).await? == 0 {
+        return Err(Error::NotFound);
+    }
     let entry = AuditEntry::success(actor.audit_actor(), "budget.delete")
         .target("budget", id.to_owned())
         .scope(&target(&row))
@@ -373,7 +375,7 @@ pub async fn delete_budget(core: &Core, actor: &Actor, meta: &RequestMeta, id: &
 pub(crate) async fn delete_where(
     conn: &impl ConnectionTrait,
     condition: impl sea_orm::sea_query::IntoCondition,
-) -> Result<()> {
+) -> Result<u64> {
     let ids: Vec<String> = budget::Entity::find()
         .filter(condition)
         .all(conn)
@@ -389,11 +391,11 @@ pub(crate) async fn delete_where(
         .filter(budget_history::Column::BudgetId.is_in(ids.clone()))
         .exec(conn)
         .await?;
-    budget::Entity::delete_many()
+    Ok(budget::Entity::delete_many()
         .filter(budget::Column::Id.is_in(ids))
         .exec(conn)
-        .await?;
-    Ok(())
+        .await?
+        .rows_affected)
 }
 
 /// Where one budget stands now.

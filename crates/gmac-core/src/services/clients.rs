@@ -240,7 +240,7 @@ pub async fn delete_client(
         crate::entities::report_schedule::Column::ClientId.eq(id),
     )
     .await?;
-    client::Entity::delete_by_id(id).exec(&txn).await?;
+    db::deleted_one(&client::Entity::delete_by_id(id).exec(&txn).await?)?;
     let entry = AuditEntry::success(actor.audit_actor(), "client.delete")
         .target("client", id.to_owned())
         .scope(&target)

@@ -286,7 +286,7 @@ pub async fn delete(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) ->
     let row = find(core, actor, id, Permission::CostsManage).await?;
     let now = core.now();
     let txn = db::begin_write(&core.db).await?;
-    cloud_account::Entity::delete_by_id(id).exec(&txn).await?;
+    db::deleted_one(&cloud_account::Entity::delete_by_id(id).exec(&txn).await?)?;
     let entry = AuditEntry::success(actor.audit_actor(), "cloud_account.delete")
         .target("cloud_account", id.to_owned())
         .scope(&Target::Client(row.client_id.clone()))

@@ -239,7 +239,7 @@ pub async fn delete_project(
     scope_cleanup::remove_scope(&txn, "project", id, now).await?;
     // A project's budgets cover nothing once it is gone.
     crate::services::budgets::delete_where(&txn, budget_scope("project", id)).await?;
-    project::Entity::delete_by_id(id).exec(&txn).await?;
+    db::deleted_one(&project::Entity::delete_by_id(id).exec(&txn).await?)?;
     let entry = AuditEntry::success(actor.audit_actor(), "project.delete")
         .target("project", id.to_owned())
         .scope(&target)

@@ -621,7 +621,9 @@ pub async fn delete_schedule(
     let before = dto(core, &row).await?;
     let now = core.now();
     let txn = db::begin_write(&core.db).await?;
-    delete_schedules_where(&txn, report_schedule::Column::Id.eq(id)).await?;
+    if delete_schedules_where(&txn, report_schedule::Column::Id.eq(id)).await? == 0 {
+        return Err(Error::NotFound);
+    }
     let entry = AuditEntry::success(actor.audit_actor(), "report_schedule.delete")
         .target("report_schedule", id.to_owned())
         .scope(&target(&row))
@@ -635,7 +637,7 @@ pub async fn delete_schedule(
 pub(crate) async fn delete_schedules_where(
     conn: &impl ConnectionTrait,
     condition: impl sea_orm::sea_query::IntoCondition,
-) -> Result<()> {
+) -> Result<u64> {
     let ids: Vec<String> = report_schedule::Entity::find()
         .filter(condition)
         .all(conn)
@@ -647,11 +649,11 @@ pub(crate) async fn delete_schedules_where(
         .filter(report_delivery::Column::ScheduleId.is_in(ids.clone()))
         .exec(conn)
         .await?;
-    report_schedule::Entity::delete_many()
+    Ok(report_schedule::Entity::delete_many()
         .filter(report_schedule::Column::Id.is_in(ids))
         .exec(conn)
-        .await?;
-    Ok(())
+        .await?
+        .rows_affected)
 }
 
 /// Builds a schedule's report for `period` and mails it to each recipient.

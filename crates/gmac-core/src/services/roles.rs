@@ -265,7 +265,7 @@ pub async fn delete_role(core: &Core, actor: &Actor, meta: &RequestMeta, id: &st
             format!("{holders} binding(s) still grant this role; remove them first."),
         ));
     }
-    role::Entity::delete_by_id(id).exec(&txn).await?;
+    db::deleted_one(&role::Entity::delete_by_id(id).exec(&txn).await?)?;
     role_policy::Entity::delete_by_id(id).exec(&txn).await?;
     let entry = AuditEntry::success(actor.audit_actor(), "role.delete")
         .target("role", id.to_owned())

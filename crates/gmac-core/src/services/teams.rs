@@ -248,7 +248,7 @@ pub async fn delete_team(core: &Core, actor: &Actor, meta: &RequestMeta, id: &st
         .filter(team_member::Column::TeamId.eq(id))
         .exec(&txn)
         .await?;
-    team::Entity::delete_by_id(id).exec(&txn).await?;
+    db::deleted_one(&team::Entity::delete_by_id(id).exec(&txn).await?)?;
     crate::services::allocation::reallocate_subject(&txn, SubjectKind::Team, id).await?;
     // Its budgets and report schedules cover nothing any more.
     crate::services::budgets::delete_where(

@@ -1,6 +1,9 @@
 //! Every JSON request body gmac takes is an object. serde's derived structs would also take a
 //! JSON array of the fields in order (`["Acme", null]` as a new client), which no document
 //! describes and no client means; such bodies are refused here, once, for every operation.
+//!
+//! Text with NUL characters is refused here too, in bodies and query strings alike: SQLite
+//! would store it and PostgreSQL cannot, so the same request must get the same 422 on both.
 
 use actix_web::ResponseError;
 use actix_web::body::{BoxBody, MessageBody};
@@ -17,6 +20,22 @@ pub async fn json_objects(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let nul_in_query = req.query_string().to_ascii_lowercase().contains("%00");
+    if nul_in_query {
+        return Ok(req
+            .into_response(nul_refused().error_response())
+            .map_into_boxed_body());
+    }
+    if req.path().contains('\0') || req.uri().path().to_ascii_lowercase().contains("%00") {
+        // No object's id holds a NUL: such a path names nothing.
+        return Ok(req
+            .into_response(
+                ApiError::new(ErrorCode::NotFound)
+                    .detail("No such resource.")
+                    .error_response(),
+            )
+            .map_into_boxed_body());
+    }
     let json = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -58,7 +77,41 @@ pub async fn json_objects(
                 ApiError::new(ErrorCode::MalformedJson).detail("The body must be a JSON object."),
             );
         }
+        if escapes_nul(&body) {
+            return refuse(req, nul_refused());
+        }
         req.set_payload(actix_web::dev::Payload::from(body));
     }
     Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+fn nul_refused() -> ApiError {
+    ApiError::validation(vec![gmac_types::FieldError {
+        pointer: String::new(),
+        code: "invalid_characters".to_owned(),
+        detail: "Text may not contain NUL characters.".to_owned(),
+    }])
+}
+
+/// Whether a JSON text holds a NUL character: the escape `\u0000` (JSON cannot carry a raw one),
+/// not an escaped backslash followed by the letters `u0000`.
+fn escapes_nul(json: &[u8]) -> bool {
+    let needle = b"u0000";
+    json.windows(needle.len()).enumerate().any(|(at, window)| {
+        window.eq_ignore_ascii_case(needle) && {
+            let backslashes = json[..at].iter().rev().take_while(|b| **b == b'\\').count();
+            backslashes % 2 == 1
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_nul_escape_is_found_and_an_escaped_backslash_is_not_one() {
+        assert!(super::escapes_nul(br#"{"name":"a\u0000b"}"#));
+        assert!(super::escapes_nul(br#"{"name":"\\\u0000"}"#));
+        assert!(!super::escapes_nul(br#"{"name":"\\u0000"}"#));
+        assert!(!super::escapes_nul(br#"{"name":"u0000"}"#));
+    }
 }
