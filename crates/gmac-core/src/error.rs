@@ -117,11 +117,10 @@ impl From<sea_orm::DbErr> for Error {
 pub fn classify_db(err: &sea_orm::DbErr) -> Option<Error> {
     use sea_orm::{DbErr, RuntimeErr};
     let sqlx = match err {
-        DbErr::ConnectionAcquire(_) => return Some(unavailable()),
         DbErr::Conn(RuntimeErr::SqlxError(e))
         | DbErr::Exec(RuntimeErr::SqlxError(e))
         | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
-        DbErr::Conn(_) => return Some(unavailable()),
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return Some(unavailable()),
         _ => return None,
     };
     classify_sqlx(sqlx)
