@@ -53,6 +53,7 @@ use crate::routes::docs;
             docs::ValidationFailed,
             docs::RateLimited,
             docs::ServiceUnavailable,
+            docs::InsufficientStorage,
             docs::Internal,
         ),
     ),
@@ -74,7 +75,8 @@ impl utoipa::Modify for SecuritySchemes {
 /// operation they can reach, so that a client generated from the document knows every status it
 /// may see: 401 and 403 where credentials are needed, 404 where a path names an object, 400 and
 /// 422 where there is input to refuse, 413 and 415 where there is a body, 429 from the rate
-/// limit and 503 from a busy or unreachable database on every API operation.
+/// limit and 503 from a busy or unreachable database on every API operation, 507 from a full
+/// disk on every one that writes.
 struct CommonResponses;
 
 /// What `If-Match` accepts: `*`, or an entity tag as gmac sends them (`"3"`, `W/"3"`).
@@ -92,16 +94,16 @@ impl utoipa::Modify for CommonResponses {
                 .flatten()
                 .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Path))
                 || path.contains('{');
-            for op in [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-                &mut item.head,
+            for (writes, op) in [
+                (false, &mut item.get),
+                (true, &mut item.put),
+                (true, &mut item.post),
+                (true, &mut item.delete),
+                (true, &mut item.patch),
+                (false, &mut item.head),
             ]
             .into_iter()
-            .flatten()
+            .filter_map(|(writes, op)| op.as_mut().map(|op| (writes, op)))
             {
                 let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
                 let has_query = op
@@ -153,6 +155,9 @@ impl utoipa::Modify for CommonResponses {
                 if on_api {
                     wanted.push(("429", "RateLimited"));
                     wanted.push(("503", "ServiceUnavailable"));
+                }
+                if on_api && writes {
+                    wanted.push(("507", "InsufficientStorage"));
                 }
                 for (status, name) in wanted {
                     op.responses

@@ -225,6 +225,14 @@ pub mod docs {
     )]
     pub struct ServiceUnavailable(#[response(inline)] pub ProblemDetails);
 
+    /// The server's disk is full; nothing was written.
+    #[derive(Debug, ToResponse)]
+    #[response(
+        description = "Insufficient storage: the disk is full, nothing was written",
+        content_type = "application/problem+json"
+    )]
+    pub struct InsufficientStorage(#[response(inline)] pub ProblemDetails);
+
     /// Something went wrong on our side.
     #[derive(Debug, ToResponse)]
     #[response(
