@@ -217,3 +217,63 @@ async fn repeated_wrong_codes_lock_the_second_factor() {
     app.advance(chrono::Duration::seconds(2));
     app.new_client().complete_mfa(&guess(&right)).await.unwrap();
 }
+
+#[tokio::test]
+async fn an_attacker_who_locks_an_account_does_not_lock_out_its_owners_browser() {
+    let app = spawn_app_with(Options {
+        manual_clock: true,
+        ..Options::default()
+    })
+    .await;
+    let admin = app.super_admin().await;
+    // The owner's browser signed in before: it holds a device cookie for the account.
+    let owner = app.sign_in(&admin.email, &admin.password).await;
+    // Fourteen guesses over 108 seconds, from elsewhere, keep the account locked for unknown
+    // devices.
+    for i in 0..14 {
+        let guess = attempt(&app, &admin.email, &format!("guess number {i}")).await;
+        assert!(matches!(guess.status().as_u16(), 401 | 429));
+        app.advance(chrono::Duration::seconds(8));
+    }
+    let stranger = attempt(&app, &admin.email, &admin.password).await;
+    assert_eq!(stranger.status(), 429, "an unknown device stays locked");
+    // The owner's browser still signs in, again and again.
+    for _ in 0..3 {
+        let signed_in = owner
+            .client
+            .login(&gmac_types::LoginRequest {
+                email: admin.email.clone(),
+                password: admin.password.clone().into(),
+            })
+            .await;
+        assert!(signed_in.is_ok(), "{signed_in:?}");
+    }
+    // A device cookie is the owner's device only: guessing with it locks that device alone.
+    for i in 0..5 {
+        let _ = owner
+            .client
+            .login(&gmac_types::LoginRequest {
+                email: admin.email.clone(),
+                password: format!("wrong from the device {i}").into(),
+            })
+            .await;
+    }
+    let device_locked = owner
+        .client
+        .login(&gmac_types::LoginRequest {
+            email: admin.email.clone(),
+            password: admin.password.clone().into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(device_locked.status(), Some(429));
+    // Another browser of the owner's, which signed in earlier too, is not affected.
+    let elsewhere = admin
+        .client
+        .login(&gmac_types::LoginRequest {
+            email: admin.email.clone(),
+            password: admin.password.clone().into(),
+        })
+        .await;
+    assert!(elsewhere.is_ok(), "{elsewhere:?}");
+}

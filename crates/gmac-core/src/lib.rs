@@ -111,6 +111,8 @@ pub struct Core {
     pub sealer: crypto::Sealer,
     /// Links the audit chain.
     pub audit_keys: audit::ChainKeys,
+    /// Signs device cookies.
+    pub device_keys: auth::device::DeviceKeys,
     /// Sends email, when a mail server is configured.
     pub mailer: Option<Arc<dyn ports::Mailer>>,
     /// AWS Cost Explorer, when connected accounts may be synced.
@@ -140,6 +142,7 @@ impl Core {
             jwt: auth::jwt::JwtKeys::derive(master_key),
             sealer: crypto::Sealer::new(master_key, 1),
             audit_keys: audit::ChainKeys::derive(master_key),
+            device_keys: auth::device::DeviceKeys::derive(master_key),
             mailer: None,
             cost_explorer: None,
             public_url: "http://127.0.0.1:8080".to_owned(),

@@ -31,13 +31,22 @@ pub struct IssuedSession {
     pub refresh_expires_at: DateTime<Utc>,
     /// The session the tokens belong to.
     pub session_id: String,
+    /// A fresh device cookie after a full sign-in (password and any second factor).
+    pub device_cookie: Option<String>,
 }
 
 const MAX_USER_AGENT: usize = 512;
 
 /// Signs in with email and password. An unknown account, a wrong password and a disabled
 /// account all fail the same way, after the same amount of hashing work.
-pub async fn login(core: &Core, meta: &RequestMeta, request: LoginRequest) -> Result<LoginOutcome> {
+/// `device_cookie` is the browser's device cookie, if it has one: when it names this account,
+/// failures count against that device only.
+pub async fn login(
+    core: &Core,
+    meta: &RequestMeta,
+    request: LoginRequest,
+    device_cookie: Option<&str>,
+) -> Result<LoginOutcome> {
     let email = request.email.trim().to_lowercase();
     let mut missing = Vec::new();
     if email.is_empty() {
@@ -58,7 +67,10 @@ pub async fn login(core: &Core, meta: &RequestMeta, request: LoginRequest) -> Re
         return Err(Error::Validation(missing));
     }
 
-    let key = throttle::login_key(&email);
+    let key = match device_cookie.and_then(|c| core.device_keys.verify(c, &email)) {
+        Some(nonce) => throttle::device_key(&nonce),
+        None => throttle::login_key(&email),
+    };
     if let Err(locked) = throttle::check(&core.db, &key, core.now()).await {
         let label: String = email.chars().take(254).collect();
         let entry = AuditEntry::failure(AuditActor::Anonymous { label: Some(label) }, "auth.login")
@@ -235,14 +247,16 @@ async fn open_session(
         .target("session", session.id.clone())
         .details(details);
     audit::append(&core.audit_keys, txn, now, meta, entry).await?;
-    issue(
+    let mut issued = issue(
         core,
         &account.id,
         &session.id,
         Some(refresh_token),
         refresh_expires_at,
         now,
-    )
+    )?;
+    issued.device_cookie = Some(core.device_keys.issue(&account.email.to_lowercase()));
+    Ok(issued)
 }
 
 /// Exchanges a refresh token for a new access token and a new refresh token.
@@ -571,6 +585,7 @@ fn issue(
         refresh_token,
         refresh_expires_at,
         session_id: session_id.to_owned(),
+        device_cookie: None,
     })
 }
 

@@ -4,7 +4,9 @@
 //! `Retry-After`) for a lock that starts at [`FIRST_LOCK`] and doubles with each lockout, up to
 //! [`MAX_LOCK`]: enough to make guessing hopeless, never long enough for an attacker to keep a
 //! real user out for more than minutes. A success clears the count. Keys are the normalized
-//! email (so unknown accounts are treated exactly like known ones) or the user id.
+//! email (so unknown accounts are treated exactly like known ones) or the user id. A browser
+//! with a device cookie for the account is throttled on its own key instead (see
+//! [`crate::auth::device`]), so the lock an attacker causes never reaches the owner's browser.
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, EntityTrait, Set};
@@ -27,6 +29,12 @@ pub const MEMORY: Duration = Duration::hours(24);
 /// The key for password attempts on an email address.
 pub fn login_key(email: &str) -> String {
     format!("login:{}", email.trim().to_lowercase())
+}
+
+/// The key for password attempts from one known device (its device cookie's nonce): its
+/// failures lock that device alone.
+pub fn device_key(nonce: &str) -> String {
+    format!("device:{nonce}")
 }
 
 /// The key for second-factor attempts of a user.

@@ -43,7 +43,9 @@ pub async fn create_session(
     meta: Meta,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    match sessions::login(&state.core, &meta.0, body.into_inner()).await? {
+    let device = req.cookie(DEVICE_COOKIE);
+    let device = device.as_ref().map(actix_web::cookie::Cookie::value);
+    match sessions::login(&state.core, &meta.0, body.into_inner(), device).await? {
         sessions::LoginOutcome::Signed(issued) => Ok(token_response(&req, &state, issued)),
         sessions::LoginOutcome::MfaRequired { mfa_token } => Ok(HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -159,8 +161,23 @@ pub async fn delete_session(
         .finish())
 }
 
+/// The device cookie: proof that this browser signed in to an account before, so that an
+/// attacker's failed guesses, which lock the account for unknown devices, do not lock it out.
+const DEVICE_COOKIE: &str = "gmac_device";
+
 fn token_response(req: &HttpRequest, state: &AppState, issued: IssuedSession) -> HttpResponse {
     let mut response = HttpResponse::Ok();
+    if let Some(device) = issued.device_cookie {
+        response.cookie(
+            Cookie::build(DEVICE_COOKIE, device)
+                .path(COOKIE_PATH)
+                .http_only(true)
+                .same_site(SameSite::Strict)
+                .secure(is_secure(req, state.cookie_secure))
+                .max_age(CookieDuration::days(365))
+                .finish(),
+        );
+    }
     if let Some(token) = issued.refresh_token {
         response.cookie(refresh_cookie(
             req,
