@@ -45,7 +45,14 @@ const MAPPED: [&str; 18] = [
     "Tags",
 ];
 
-/// Columns that first appear in FOCUS 1.2 and 1.1; their presence tells the version.
+/// Columns that first appear in FOCUS 1.3, 1.2 and 1.1; their presence tells the version.
+const V1_3_COLUMNS: [&str; 5] = [
+    "ServiceProviderName",
+    "HostProviderName",
+    "AllocatedMethodId",
+    "AllocatedResourceId",
+    "ContractApplied",
+];
 const V1_2_COLUMNS: [&str; 4] = [
     "BillingAccountType",
     "InvoiceId",
@@ -114,7 +121,9 @@ impl Header {
             cols.iter()
                 .any(|c| seen.iter().any(|s| s.eq_ignore_ascii_case(c)))
         };
-        let version = if has(&V1_2_COLUMNS) {
+        let version = if has(&V1_3_COLUMNS) {
+            "1.3"
+        } else if has(&V1_2_COLUMNS) {
             "1.2"
         } else if has(&V1_1_COLUMNS) {
             "1.1"
@@ -459,6 +468,9 @@ mod tests {
         let mut v12 = v11.clone();
         v12.push("InvoiceId");
         assert_eq!(header(&v12).unwrap().version, "1.2");
+        let mut v13 = v12.clone();
+        v13.push("ServiceProviderName");
+        assert_eq!(header(&v13).unwrap().version, "1.3");
         let err = header(&["BilledCost", "Tags"]).unwrap_err();
         assert!(err.0.contains("EffectiveCost"), "{err:?}");
         let twice = header(&[&BASIC[..], &["BilledCost"]].concat()).unwrap_err();

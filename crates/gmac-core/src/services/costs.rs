@@ -80,6 +80,18 @@ enum Parsed {
     Unreadable(String),
 }
 
+/// Whether the file's first line ends in CRLF.
+fn ends_first_line_with_crlf(path: &Path) -> bool {
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut head = Vec::new();
+    let _ = std::io::Read::take(file, 1 << 16).read_to_end(&mut head);
+    head.iter()
+        .position(|b| *b == b'\n')
+        .is_some_and(|at| at > 0 && head[at - 1] == b'\r')
+}
+
 /// Reads the file on a blocking thread, sending parsed lines as they come.
 fn read_file(path: &Path, max_field_bytes: usize, tx: &tokio::sync::mpsc::Sender<Parsed>) {
     let send = |message| tx.blocking_send(message).is_ok();
@@ -92,6 +104,10 @@ fn read_file(path: &Path, max_field_bytes: usize, tx: &tokio::sync::mpsc::Sender
             return;
         }
     };
+    // The CSV reader ends a CRLF row at its CR and counts the LF into the next row's position,
+    // one line short of what an editor shows; a file whose header ends in CRLF (Excel's and
+    // Python's default) gets its line numbers back here.
+    let crlf = ends_first_line_with_crlf(path);
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .buffer_capacity(1 << 16)
@@ -123,7 +139,8 @@ fn read_file(path: &Path, max_field_bytes: usize, tx: &tokio::sync::mpsc::Sender
             Ok(false) => break,
             Ok(true) => {
                 let line_no = i64::try_from(record.position().map_or(0, csv::Position::line))
-                    .unwrap_or(line_no);
+                    .unwrap_or(line_no)
+                    + i64::from(crlf);
                 if record.iter().all(|f| f.trim().is_empty()) {
                     continue;
                 }
@@ -161,7 +178,7 @@ fn read_file(path: &Path, max_field_bytes: usize, tx: &tokio::sync::mpsc::Sender
                 let line = err.position().map_or(
                     u64::try_from(line_no).unwrap_or_default(),
                     csv::Position::line,
-                );
+                ) + u64::from(crlf);
                 let reason = match err.kind() {
                     csv::ErrorKind::Utf8 { .. } => "the row is not valid UTF-8 text".to_owned(),
                     _ => format!("the row cannot be read: {err}"),
@@ -602,11 +619,24 @@ pub async fn import_focus(
         return Err(refusal(&tally.errors, tally.rejected));
     }
     if tally.imported == 0 {
-        return Err(unreadable(if tally.rejected > 0 {
-            "no row of the file could be imported".to_owned()
-        } else {
-            "the file has no cost rows".to_owned()
-        }));
+        if tally.rejected > 0 {
+            // Skipping bad rows left nothing: say why each row was refused.
+            let Error::Validation(mut fields) = refusal(&tally.errors, tally.rejected) else {
+                return Err(unreadable(
+                    "no row of the file could be imported".to_owned(),
+                ));
+            };
+            fields.insert(
+                0,
+                FieldError::new(
+                    "file",
+                    "invalid_focus_file",
+                    "no row of the file could be imported",
+                ),
+            );
+            return Err(Error::Validation(fields));
+        }
+        return Err(unreadable("the file has no cost rows".to_owned()));
     }
     roll_up(&txn, &mut tally, &params.client_id, lines_ms).await?;
 
