@@ -80,6 +80,14 @@ enum Parsed {
     Unreadable(String),
 }
 
+/// The file's header, or why it is no FOCUS header.
+fn read_header<R: Read>(reader: &mut csv::Reader<R>) -> std::result::Result<Header, String> {
+    match reader.headers() {
+        Ok(names) => Header::parse(names).map_err(|err| err.0),
+        Err(err) => Err(format!("the file is not CSV text: {err}")),
+    }
+}
+
 /// Whether the file's first line ends in CRLF.
 fn ends_first_line_with_crlf(path: &Path) -> bool {
     let Ok(file) = std::fs::File::open(path) else {
@@ -112,18 +120,10 @@ fn read_file(path: &Path, max_field_bytes: usize, tx: &tokio::sync::mpsc::Sender
         .flexible(true)
         .buffer_capacity(1 << 16)
         .from_reader(std::io::BufReader::with_capacity(1 << 16, file));
-    let header = match reader.headers() {
-        Ok(names) => match Header::parse(names) {
-            Ok(header) => header,
-            Err(err) => {
-                send(Parsed::Unreadable(err.0));
-                return;
-            }
-        },
-        Err(err) => {
-            send(Parsed::Unreadable(format!(
-                "the file is not CSV text: {err}"
-            )));
+    let header = match read_header(&mut reader) {
+        Ok(header) => header,
+        Err(reason) => {
+            send(Parsed::Unreadable(reason));
             return;
         }
     };
@@ -544,6 +544,22 @@ fn refusal(errors: &[RowError], rejected: u64) -> Error {
     Error::Validation(fields)
 }
 
+/// Why an import wrote no line: an empty file, or (skipping bad rows) why each row was refused.
+fn nothing_imported(tally: &Tally) -> Error {
+    if tally.rejected == 0 {
+        return unreadable("the file has no cost rows".to_owned());
+    }
+    let mut fields = vec![FieldError::new(
+        "file",
+        "invalid_focus_file",
+        "no row of the file could be imported",
+    )];
+    if let Error::Validation(rows) = refusal(&tally.errors, tally.rejected) {
+        fields.extend(rows);
+    }
+    Error::Validation(fields)
+}
+
 fn unreadable(reason: String) -> Error {
     Error::Validation(vec![FieldError::new("file", "invalid_focus_file", reason)])
 }
@@ -619,24 +635,7 @@ pub async fn import_focus(
         return Err(refusal(&tally.errors, tally.rejected));
     }
     if tally.imported == 0 {
-        if tally.rejected > 0 {
-            // Skipping bad rows left nothing: say why each row was refused.
-            let Error::Validation(mut fields) = refusal(&tally.errors, tally.rejected) else {
-                return Err(unreadable(
-                    "no row of the file could be imported".to_owned(),
-                ));
-            };
-            fields.insert(
-                0,
-                FieldError::new(
-                    "file",
-                    "invalid_focus_file",
-                    "no row of the file could be imported",
-                ),
-            );
-            return Err(Error::Validation(fields));
-        }
-        return Err(unreadable("the file has no cost rows".to_owned()));
+        return Err(nothing_imported(&tally));
     }
     roll_up(&txn, &mut tally, &params.client_id, lines_ms).await?;
 
