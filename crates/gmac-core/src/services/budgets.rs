@@ -330,12 +330,22 @@ fn may_see(actor: &Actor, row: &budget::Model) -> bool {
 /// The budgets the actor may see.
 pub async fn list_budgets(core: &Core, actor: &Actor) -> Result<Vec<Budget>> {
     actor.ensure_enrolled()?;
-    Ok(budget::Entity::find()
+    // Scoped in the query, as `may_see` decides one budget: a client's budgets where the actor
+    // sees costs or manages budgets on the whole client; global ones only with a global grant.
+    let clients = |p| actor.permissions.visible(p).whole_client_ids();
+    let mut select = budget::Entity::find();
+    if let (Some(seen), Some(managed)) = (
+        clients(Permission::CostsView),
+        clients(Permission::BudgetsManage),
+    ) {
+        select = select.filter(budget::Column::ClientId.is_in(seen.union(&managed).cloned()));
+    }
+    Ok(select
         .order_by_asc(budget::Column::Name)
+        .order_by_asc(budget::Column::Id)
         .all(&core.db)
         .await?
         .iter()
-        .filter(|b| may_see(actor, b))
         .map(to_dto)
         .collect())
 }

@@ -583,15 +583,23 @@ pub async fn create_schedule(
 /// The schedules whose costs the actor may see.
 pub async fn list_schedules(core: &Core, actor: &Actor) -> Result<Vec<ReportSchedule>> {
     actor.ensure_enrolled()?;
-    let rows = report_schedule::Entity::find()
+    // Scoped in the query: a client's schedules where the actor sees the whole client's costs,
+    // the install-wide ones only with a global grant.
+    let mut select = report_schedule::Entity::find();
+    if let Some(clients) = actor
+        .permissions
+        .visible(Permission::CostsView)
+        .whole_client_ids()
+    {
+        select = select.filter(report_schedule::Column::ClientId.is_in(clients));
+    }
+    let rows = select
         .order_by_asc(report_schedule::Column::Name)
+        .order_by_asc(report_schedule::Column::Id)
         .all(&core.db)
         .await?;
     let mut out = Vec::new();
-    for row in rows
-        .iter()
-        .filter(|r| actor.can(Permission::CostsView, &target(r)))
-    {
+    for row in &rows {
         out.push(dto(core, row).await?);
     }
     Ok(out)
