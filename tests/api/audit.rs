@@ -230,7 +230,7 @@ async fn a_chain_rewritten_without_the_master_key_fails_verification() {
         Some((2, "hash_mismatch"))
     );
 
-    // Falling back to the unkeyed hash of old entries does not help either.
+    // Falling back to the unkeyed hash of old entries does not help either, from any entry on.
     app.core
         .db
         .execute_unprepared("UPDATE audit_log SET key_version = 0 WHERE seq >= 2")
@@ -264,8 +264,10 @@ async fn entries_from_before_the_chain_was_keyed_are_checked_and_relinked_under_
     rewrite_chain_from(&app, 1, false, &app.core.audit_keys).await;
     let before = audit_log::Entity::find().all(&app.core.db).await.unwrap();
     assert!(before.iter().all(|r| r.key_version == 0));
+    // Unkeyed entries never verify by themselves: they are only re-linked in the start that
+    // applies the migration keying the chain.
     assert!(
-        audit::verify(&app.core.db, &app.core.audit_keys)
+        !audit::verify(&app.core.db, &app.core.audit_keys)
             .await
             .unwrap()
             .valid
@@ -290,5 +292,25 @@ async fn entries_from_before_the_chain_was_keyed_are_checked_and_relinked_under_
             .await
             .unwrap()
             .valid
+    );
+}
+
+#[tokio::test]
+async fn a_chain_rewritten_entirely_as_unkeyed_entries_fails_verification() {
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    app.sign_in(&admin.email, &admin.password).await;
+    app.core
+        .db
+        .execute_unprepared("UPDATE audit_log SET key_version = 0")
+        .await
+        .unwrap();
+    rewrite_chain_from(&app, 1, true, &app.core.audit_keys).await;
+    let result = audit::verify(&app.core.db, &app.core.audit_keys)
+        .await
+        .unwrap();
+    assert_eq!(
+        result.first_bad.map(|b| (b.seq, b.reason)),
+        Some((1, "hash_mismatch"))
     );
 }

@@ -305,7 +305,17 @@ pub async fn relink_legacy(db: &sea_orm::DatabaseConnection, keys: &ChainKeys) -
         return Ok(0);
     }
     let txn = crate::db::begin_write(db).await?;
-    let check = verify(&txn, keys).await?;
+    // Take the head first, as `append` does, so no entry is appended while the chain is
+    // rewritten (another replica may be serving already).
+    audit_chain::Entity::update_many()
+        .col_expr(
+            audit_chain::Column::LastSeq,
+            Expr::col(audit_chain::Column::LastSeq),
+        )
+        .filter(audit_chain::Column::Id.eq(1))
+        .exec(&txn)
+        .await?;
+    let check = verify_with_legacy(&txn, keys, true).await?;
     if !check.valid {
         txn.rollback().await?;
         tracing::error!(
@@ -379,9 +389,20 @@ pub struct BrokenLink {
     pub reason: &'static str,
 }
 
-/// Walks the whole chain in order, a page at a time. Entries of version 0 (plain SHA-256) are
-/// accepted only before the first keyed entry, so a forger cannot fall back to them.
+/// Walks the whole chain in order, a page at a time. Every entry must be linked under an audit
+/// key: an unkeyed entry (version 0) is a forgery, since the entries from before the chain was
+/// keyed were re-linked when it was.
 pub async fn verify(conn: &impl ConnectionTrait, keys: &ChainKeys) -> Result<Verification> {
+    verify_with_legacy(conn, keys, false).await
+}
+
+/// Like [`verify`]; with `legacy`, unkeyed entries before the first keyed one are checked with
+/// plain SHA-256 (only while re-linking them, in the start that keys the chain).
+async fn verify_with_legacy(
+    conn: &impl ConnectionTrait,
+    keys: &ChainKeys,
+    legacy: bool,
+) -> Result<Verification> {
     const PAGE: u64 = 1000;
     let mut prev_hash = GENESIS_HASH.to_owned();
     let mut expected_seq = 1i64;
@@ -393,7 +414,7 @@ pub async fn verify(conn: &impl ConnectionTrait, keys: &ChainKeys) -> Result<Ver
     };
     // Keyset pagination on `seq`, so a long log is read in pages of equal cost.
     let mut last_seen = 0i64;
-    let mut keyed = false;
+    let mut keyed = !legacy;
     loop {
         let rows = audit_log::Entity::find()
             .filter(audit_log::Column::Seq.gt(last_seen))

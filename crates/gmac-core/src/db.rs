@@ -173,9 +173,25 @@ pub async fn connect_with_retry(
     }
 }
 
+/// The migration that keyed the audit chain: when it is applied by this start, the entries
+/// written before it are re-linked under the key, then and never again.
+const AUDIT_KEYS_MIGRATION: &str = "m20261203_000010_audit_keys";
+
 /// Applies every pending migration. On PostgreSQL an advisory lock makes replicas that start
-/// together take turns.
-pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+/// together take turns. Answers whether this call keyed the audit chain (applied the migration
+/// that added key versions), so the caller re-links the older entries once.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<bool> {
+    async fn up(conn: &DatabaseConnection) -> anyhow::Result<bool> {
+        let keys_pending = Migrator::get_pending_migrations(conn)
+            .await
+            .context("listing pending migrations")?
+            .iter()
+            .any(|m| m.name() == AUDIT_KEYS_MIGRATION);
+        Migrator::up(conn, None)
+            .await
+            .context("running migrations")?;
+        Ok(keys_pending)
+    }
     match db.get_database_backend() {
         DatabaseBackend::Postgres => {
             // Session-level advisory locks belong to one connection, so migrate over a
@@ -190,16 +206,16 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
             conn.execute_unprepared(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
                 .await
                 .context("taking the migration lock")?;
-            let result = Migrator::up(&conn, None).await;
+            let result = up(&conn).await;
             let unlock = conn
                 .execute_unprepared(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
                 .await;
-            result.context("running migrations")?;
+            let keyed = result?;
             unlock.context("releasing the migration lock")?;
             conn.close().await.ok();
-            Ok(())
+            Ok(keyed)
         }
-        _ => Migrator::up(db, None).await.context("running migrations"),
+        _ => up(db).await,
     }
 }
 

@@ -42,7 +42,7 @@ pub async fn prepare_core(config: &Config) -> anyhow::Result<Core> {
     };
     let patience = Duration::from_secs(u64::from(config.db_startup_timeout_secs));
     let db = gmac_core::db::connect_with_retry(&url, &pool, patience).await?;
-    gmac_core::db::migrate(&db).await?;
+    let keyed_now = gmac_core::db::migrate(&db).await?;
 
     let key = if let Some(encoded) = &config.master_key {
         MasterKey::from_base64(encoded.expose_secret())?
