@@ -74,6 +74,7 @@ fn spooled(data: &tempfile::TempDir) -> Vec<String> {
         .map(|entries| {
             entries
                 .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|name| name.starts_with("gmac-spool-"))
                 .collect()
         })
         .unwrap_or_default()
@@ -161,10 +162,18 @@ async fn spool_files_of_a_killed_gmac_are_deleted_at_the_next_start() {
     let data = tempfile::tempdir().unwrap();
     let spool = data.path().join("spool");
     std::fs::create_dir_all(&spool).unwrap();
-    // A process id that is not running: the kernel's pid_max is below 2^22.
-    let stale = spool.join("gmac-spool-4194305-abcdef");
+    // A run that was killed: its lock file is there, but nobody holds the lock (in a container
+    // the next gmac may even have the same process id).
+    std::fs::write(spool.join("gmac-run-deadbeef.lock"), b"").unwrap();
+    let stale = spool.join("gmac-spool-deadbeef-abcdef");
     std::fs::write(&stale, b"3 GB of an import that was killed").unwrap();
-    let mine = spool.join(format!("gmac-spool-{}-live", std::process::id()));
+    // Left by a gmac from before runs took locks.
+    let orphan = spool.join("gmac-spool-4194305-abcdef");
+    std::fs::write(&orphan, b"older still").unwrap();
+    // A run that is alive: it holds its lock.
+    let live_lock = std::fs::File::create(spool.join("gmac-run-cafe.lock")).unwrap();
+    live_lock.lock().unwrap();
+    let mine = spool.join("gmac-spool-cafe-live");
     std::fs::write(&mine, b"an import still running").unwrap();
     let dir = data.path().to_owned();
     let _app = spawn_app_with(Options {
@@ -172,8 +181,10 @@ async fn spool_files_of_a_killed_gmac_are_deleted_at_the_next_start() {
         ..Options::default()
     })
     .await;
-    assert!(!stale.exists(), "the dead process's spool file is gone");
-    assert!(mine.exists(), "a live process's spool file is kept");
+    assert!(!stale.exists(), "the dead run's spool file is gone");
+    assert!(!orphan.exists(), "a file of no live run is gone");
+    assert!(mine.exists(), "a live run's spool file is kept");
+    drop(live_lock);
 }
 
 const CRLF_FILE: &str = "BilledCost,EffectiveCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ServiceName,SubAccountId\r\n\
@@ -313,4 +324,40 @@ async fn the_focus_version_reported_is_the_files_own() {
         .await
         .unwrap();
     assert_eq!(import.0.focus_version, "1.3");
+}
+
+#[tokio::test]
+async fn nul_characters_in_a_cost_file_refuse_their_row_on_both_backends() {
+    let app = gmac_tests::spawn_app().await;
+    let (admin, client_id) = admin_and_client(&app).await;
+    let file = format!(
+        "{HEADER}1,1,USD,2024-09-01,2024-09-02,Usage,EC2,a1,\n2,2,USD,2024-09-01,2024-09-02,Usage,E\0C2,a1,\n"
+    );
+    let err = admin
+        .client
+        .import_costs(
+            &CostImportParams {
+                client_id: client_id.clone(),
+                on_error: OnRowError::Reject,
+                file_name: None,
+            },
+            file.clone().into_bytes(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(pointers(&err), ["/lines/3/ServiceName"]);
+    // Skipping keeps the good row.
+    let (import, _) = admin
+        .client
+        .import_costs(
+            &CostImportParams {
+                client_id,
+                on_error: OnRowError::Skip,
+                file_name: None,
+            },
+            file.into_bytes(),
+        )
+        .await
+        .unwrap();
+    assert_eq!((import.rows_imported, import.rows_rejected), (1, 1));
 }

@@ -121,8 +121,8 @@ impl EgressPolicy {
         }
     }
 
-    /// Resolves `host` and returns its addresses, refusing the name when any of them is one
-    /// gmac may not reach (a name that mixes public and internal answers is not trusted).
+    /// Resolves `host` and returns the addresses gmac may reach, refusing the name when there
+    /// are none.
     pub async fn resolve(&self, host: &str) -> Result<Vec<IpAddr>, EgressDenied> {
         if let Ok(ip) = host.trim_matches(['[', ']']).parse::<IpAddr>() {
             return self.check_ip(ip, host).map(|()| vec![ip]);
@@ -145,12 +145,19 @@ impl EgressPolicy {
                 host: host.to_owned(),
             });
         }
-        if addresses.iter().all(|ip| self.permits(*ip)) {
-            Ok(addresses)
-        } else {
+        // Only the permitted addresses are handed on to connect to: `localhost` allowed as
+        // 127.0.0.1/32 reaches 127.0.0.1 and never ::1, and a name answering both a public
+        // and an internal address reaches only the public one.
+        let permitted: Vec<IpAddr> = addresses
+            .into_iter()
+            .filter(|ip| self.permits(*ip))
+            .collect();
+        if permitted.is_empty() {
             Err(EgressDenied::Internal {
                 host: host.to_owned(),
             })
+        } else {
+            Ok(permitted)
         }
     }
 }

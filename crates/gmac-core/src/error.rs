@@ -139,6 +139,20 @@ pub fn classify_sqlx(err: &sqlx::Error) -> Option<Error> {
         | sqlx::Error::Tls(_) => Some(unavailable()),
         sqlx::Error::Database(db) => {
             let code = db.code().unwrap_or_default();
+            // SQLite's extended codes carry the primary one in their low byte.
+            if let Ok(extended) = code.parse::<i32>() {
+                match extended & 0xff {
+                    5 | 6 => {
+                        return Some(Error::Unavailable {
+                            retry_after: 1,
+                            detail: "The database is busy; try again in a moment.".to_owned(),
+                        });
+                    }
+                    13 => return Some(Error::InsufficientStorage),
+                    _ if extended == 778 => return Some(Error::InsufficientStorage),
+                    _ => {}
+                }
+            }
             match code.as_ref() {
                 // SQLite: SQLITE_BUSY, SQLITE_LOCKED and their extended codes.
                 "5" | "6" | "261" | "517" | "262" => Some(Error::Unavailable {

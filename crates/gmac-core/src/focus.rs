@@ -75,7 +75,7 @@ const CHARGE_CATEGORIES: [&str; 5] = ["Usage", "Purchase", "Tax", "Credit", "Adj
 pub struct Header {
     index: HashMap<&'static str, usize>,
     others: Vec<(usize, String)>,
-    /// `1.0`, `1.1` or `1.2`.
+    /// `1.0`, `1.1`, `1.2` or `1.3`.
     pub version: &'static str,
 }
 
@@ -84,6 +84,21 @@ pub struct Header {
 pub struct HeaderError(pub String);
 
 impl Header {
+    /// The name of the column at `position`, as the specification spells it (or as the file
+    /// does, for columns outside it).
+    pub fn name_at(&self, position: usize) -> Option<String> {
+        self.index
+            .iter()
+            .find(|(_, at)| **at == position)
+            .map(|(name, _)| (*name).to_owned())
+            .or_else(|| {
+                self.others
+                    .iter()
+                    .find(|(at, _)| *at == position)
+                    .map(|(_, name)| name.clone())
+            })
+    }
+
     /// Reads the header row. Names are matched case-insensitively and trimmed (a leading BOM
     /// too); `ChargeType` (FOCUS 1.0 preview) stands in for `ChargeCategory`.
     pub fn parse(names: &csv::StringRecord) -> Result<Self, HeaderError> {

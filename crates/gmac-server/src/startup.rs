@@ -64,8 +64,10 @@ pub async fn prepare_core(config: &Config) -> anyhow::Result<Core> {
         key
     };
     let mut core = Core::new(db, Arc::new(SystemClock), &key, auth_settings(config));
-    let relinked = gmac_core::audit::relink_legacy(&core.db, &core.audit_keys).await?;
-    if relinked > 0 {
+    if keyed_now {
+        // Only as the migration that keyed the chain is applied: later, an unkeyed entry is a
+        // forgery, never something to re-sign.
+        let relinked = gmac_core::audit::relink_legacy(&core.db, &core.audit_keys).await?;
         tracing::info!(
             entries = relinked,
             "re-linked the audit log under the audit key"
@@ -130,14 +132,28 @@ impl Application {
         crate::metrics::init();
         let port = listener.local_addr()?.port();
         let api = crate::openapi::document();
-        let spool_dir = crate::spool::dir(&config.data_dir);
-        let stale = crate::spool::prepare(&spool_dir)
-            .with_context(|| format!("preparing the spool directory {}", spool_dir.display()))?;
+        let wanted = crate::spool::dir(&config.data_dir);
+        let (spool, stale) = match crate::spool::Spool::prepare(&wanted) {
+            Ok(prepared) => prepared,
+            Err(err) => {
+                // A read-only data directory (PostgreSQL and a configured key need none).
+                let fallback = std::env::temp_dir().join("gmac-spool");
+                tracing::warn!(
+                    error = %err,
+                    dir = %wanted.display(),
+                    fallback = %fallback.display(),
+                    "cannot spool uploads in the data directory"
+                );
+                crate::spool::Spool::prepare(&fallback).with_context(|| {
+                    format!("preparing the spool directory {}", fallback.display())
+                })?
+            }
+        };
         if stale > 0 {
             tracing::info!(files = stale, "deleted the spool files of an earlier run");
         }
         let state = web::Data::new(AppState {
-            spool_dir,
+            spool,
             core,
             cookie_secure: config.cookie_secure,
             allowed_origins: config.cors_allowed_origins.clone(),

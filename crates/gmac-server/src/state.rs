@@ -23,7 +23,7 @@ pub struct AppState {
     /// Known paths and their methods, to tell 404 from 405.
     pub routes: Arc<RouteTable>,
     /// Where uploaded cost files are spooled.
-    pub spool_dir: std::path::PathBuf,
+    pub spool: crate::spool::Spool,
     /// SHA-256 of the token `/metrics` requires, if any.
     pub metrics_token_hash: Option<[u8; 32]>,
 }

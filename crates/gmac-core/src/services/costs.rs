@@ -208,6 +208,13 @@ fn classify(
     record: &csv::StringRecord,
     width: usize,
 ) -> std::result::Result<Line, (Option<String>, String)> {
+    if let Some(column) = record.iter().position(|f| f.contains('\0')) {
+        // SQLite would store it and PostgreSQL cannot: refuse the row on both.
+        return Err((
+            header.name_at(column),
+            "the row contains a NUL character".to_owned(),
+        ));
+    }
     if record.len() != width {
         return Err((
             None,

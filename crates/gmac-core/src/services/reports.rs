@@ -550,6 +550,16 @@ pub async fn create_schedule(
         Target::Global
     };
     let (name, recipients) = check_schedule(&core.db, &input).await?;
+    if let Some(subject) = &input.subject
+        && !in_reach(core, actor, subject).await?
+    {
+        // Another tenant's person is as unknown as one that does not exist.
+        return Err(Error::Validation(vec![FieldError {
+            pointer: "/subject/id".to_owned(),
+            code: "unknown_subject".to_owned(),
+            detail: format!("There is no {} with this id.", subject.kind.as_str()),
+        }]));
+    }
     let now = core.now();
     let row = report_schedule::Model {
         id: core.new_id(),

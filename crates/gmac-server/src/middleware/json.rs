@@ -81,6 +81,8 @@ pub async fn json_objects(
             return refuse(req, nul_refused());
         }
         req.set_payload(actix_web::dev::Payload::from(body));
+        // The bytes are decoded now: the handler must not decode them again.
+        req.headers_mut().remove(header::CONTENT_ENCODING);
     }
     Ok(next.call(req).await?.map_into_boxed_body())
 }

@@ -35,7 +35,7 @@ async fn spool_multipart(
             .and_then(|d| d.get_filename().map(str::to_owned));
         if name.as_deref() == Some("file") || file_name.is_some() {
             let (path, sha256) =
-                crate::spool::spool(&state.spool_dir, state.core.import_limits, field).await?;
+                crate::spool::spool(&state.spool, state.core.import_limits, field).await?;
             return Ok((path, sha256, file_name));
         }
     }
@@ -97,7 +97,7 @@ pub async fn import_costs(
         .await?
     } else {
         let (path, sha256) =
-            crate::spool::spool(&state.spool_dir, state.core.import_limits, payload).await?;
+            crate::spool::spool(&state.spool, state.core.import_limits, payload).await?;
         (path, sha256, None)
     };
     let file = SpooledFile {
