@@ -68,11 +68,13 @@ impl MigrationTrait for Migration {
                         .to_owned(),
                 )
                 .await?;
-            // Floor division: the fraction is never negative. A NULL amount stays NULL, with a
-            // zero fraction.
+            // Floor division from the truncating `/` and `%` of both backends (not `v - frac`,
+            // which leaves 64 bits near the minimum): the fraction is never negative. A NULL
+            // amount stays NULL, with a zero fraction.
             conn.execute_unprepared(&format!(
                 "UPDATE {table} SET \
-                 \"{whole}\" = (\"{whole}\" - (((\"{whole}\" % {N}) + {N}) % {N})) / {N}, \
+                 \"{whole}\" = \"{whole}\" / {N} \
+                 - CASE WHEN \"{whole}\" % {N} < 0 THEN 1 ELSE 0 END, \
                  \"{frac}\" = ((\"{whole}\" % {N}) + {N}) % {N} \
                  WHERE \"{whole}\" IS NOT NULL"
             ))

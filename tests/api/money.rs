@@ -704,3 +704,62 @@ async fn allocating_such_amounts_splits_them_exactly() {
     }
     assert_eq!(invoiced, total);
 }
+
+#[tokio::test]
+async fn the_migration_converts_stored_amounts_in_place_and_back() {
+    use gmac_migrations::MigratorTrait;
+    use sea_orm::{ConnectionTrait, QueryResult};
+    let database = gmac_tests::TestDatabase::create().await;
+    let db = sea_orm::Database::connect(database.url()).await.unwrap();
+    // Every migration, then back to single columns of 10⁻¹¹, with amounts as they were stored.
+    gmac_migrations::Migrator::up(&db, None).await.unwrap();
+    gmac_migrations::Migrator::down(&db, Some(1)).await.unwrap();
+    db.execute_unprepared(
+        "INSERT INTO budgets (id, name, scope_type, scope_id, client_id, period, amount, \
+         currency, thresholds, notify, created_by, created_at) VALUES \
+         ('b1', 'B', 'global', NULL, NULL, 'monthly', -1605990, 'USD', '[]', '[]', NULL, \
+         '2024-09-01T00:00:00Z')",
+    )
+    .await
+    .unwrap();
+    db.execute_unprepared(
+        "INSERT INTO budget_history (budget_id, period_start, \"limit\", actual, updated_at) \
+         VALUES ('b1', '2024-09-01', 9223372036854775807, -9223372036854775808, \
+         '2024-09-01T00:00:00Z'), ('b1', '2024-10-01', 100000000000, -100000000001, \
+         '2024-10-01T00:00:00Z')",
+    )
+    .await
+    .unwrap();
+    gmac_migrations::Migrator::up(&db, None).await.unwrap();
+    let row = |r: &QueryResult, column: &str| -> i64 { r.try_get("", column).unwrap() };
+    let budget = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT amount_whole, amount_frac FROM budgets",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (row(&budget, "amount_whole"), row(&budget, "amount_frac")),
+        (-1, 99_998_394_010)
+    );
+    let history: Vec<[i64; 4]> = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT limit_whole, limit_frac, actual_whole, actual_frac FROM budget_history \
+             ORDER BY period_start",
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| ["limit_whole", "limit_frac", "actual_whole", "actual_frac"].map(|c| row(r, c)))
+        .collect();
+    assert_eq!(
+        history,
+        [
+            [92_233_720, 36_854_775_807, -92_233_721, 63_145_224_192],
+            [1, 0, -2, 99_999_999_999],
+        ]
+    );
+}
