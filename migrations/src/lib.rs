@@ -14,6 +14,7 @@ mod m20261127_000007_cost_summary;
 mod m20261128_000008_report_schedules;
 mod m20261129_000009_cost_resource_months;
 mod m20261203_000010_audit_keys;
+mod m20261204_000011_money_whole_frac;
 
 /// Applies gmac's migrations in order.
 #[derive(Debug)]
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000008_report_schedules::Migration),
             Box::new(m20261129_000009_cost_resource_months::Migration),
             Box::new(m20261203_000010_audit_keys::Migration),
+            Box::new(m20261204_000011_money_whole_frac::Migration),
         ]
     }
 }

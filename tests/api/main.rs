@@ -29,6 +29,7 @@ mod imports;
 mod invitations;
 mod matrix;
 mod mfa;
+mod money;
 mod openapi;
 mod ops;
 mod process;

@@ -170,11 +170,12 @@ async fn fill_rollups(app: &gmac_tests::TestApp, client_id: &str, n: u64) {
         format!(
             "INSERT INTO cost_daily (client_id, day, dims_key, currency, provider_name, \
              billing_account_id, sub_account_id, service_name, service_category, region_id, \
-             resource_id, charge_category, tags, billed_cost, effective_cost, list_cost, line_count) \
+             resource_id, charge_category, tags, billed_cost_whole, billed_cost_frac, \
+             effective_cost_whole, effective_cost_frac, list_cost_whole, list_cost_frac, line_count) \
              SELECT '{client_id}', to_char(date '2025-01-01' + (i % 365), 'YYYY-MM-DD'), \
              'bench-' || i, 'USD', 'AWS', 'payer', 'acct-' || (i % 50), 'service-' || (i % 40), \
              'Compute', 'us-east-1', 'res-' || (i % 100000), 'Usage', '{{}}', \
-             (i % 1000) * 1000000, (i % 1000) * 900000, (i % 1000) * 1100000, 1 \
+             0, (i % 1000) * 1000000, 0, (i % 1000) * 900000, 0, (i % 1000) * 1100000, 1 \
              FROM generate_series(1, {n}) AS s(i)"
         )
     } else {
@@ -182,29 +183,43 @@ async fn fill_rollups(app: &gmac_tests::TestApp, client_id: &str, n: u64) {
             "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {n}) \
              INSERT INTO cost_daily (client_id, day, dims_key, currency, provider_name, \
              billing_account_id, sub_account_id, service_name, service_category, region_id, \
-             resource_id, charge_category, tags, billed_cost, effective_cost, list_cost, line_count) \
+             resource_id, charge_category, tags, billed_cost_whole, billed_cost_frac, \
+             effective_cost_whole, effective_cost_frac, list_cost_whole, list_cost_frac, line_count) \
              SELECT '{client_id}', date('2025-01-01', '+' || (i % 365) || ' days'), \
              'bench-' || i, 'USD', 'AWS', 'payer', 'acct-' || (i % 50), 'service-' || (i % 40), \
              'Compute', 'us-east-1', 'res-' || (i % 100000), 'Usage', '{{}}', \
-             (i % 1000) * 1000000, (i % 1000) * 900000, (i % 1000) * 1100000, 1 FROM s"
+             0, (i % 1000) * 1000000, 0, (i % 1000) * 900000, 0, (i % 1000) * 1100000, 1 FROM s"
         )
     };
     app.core.db.execute_unprepared(&sql).await.unwrap();
-    // As an import would: the coarse rollup from the fine one.
-    let summary = "INSERT INTO cost_summary (client_id, day, currency, provider_name, \
-        sub_account_id, service_name, charge_category, region_id, billed_cost, effective_cost, \
-        list_cost, line_count) SELECT client_id, day, currency, provider_name, sub_account_id, \
-        service_name, charge_category, region_id, SUM(billed_cost), SUM(effective_cost), \
-        SUM(list_cost), SUM(line_count) FROM cost_daily WHERE dims_key LIKE 'bench-%' \
-        GROUP BY client_id, day, currency, provider_name, sub_account_id, service_name, \
-        charge_category, region_id";
-    app.core.db.execute_unprepared(summary).await.unwrap();
+    // As an import would: the coarse rollup from the fine one, fractions carried.
+    let money = ["billed_cost", "effective_cost", "list_cost"]
+        .map(|c| {
+            format!(
+                "SUM({c}_whole) + CAST(SUM({c}_frac) AS BIGINT) / 100000000000, \
+                 CAST(SUM({c}_frac) AS BIGINT) % 100000000000"
+            )
+        })
+        .join(", ");
+    let columns = "billed_cost_whole, billed_cost_frac, effective_cost_whole, effective_cost_frac, \
+        list_cost_whole, list_cost_frac";
+    let summary = format!(
+        "INSERT INTO cost_summary (client_id, day, currency, provider_name, \
+         sub_account_id, service_name, charge_category, region_id, {columns}, line_count) \
+         SELECT client_id, day, currency, provider_name, sub_account_id, service_name, \
+         charge_category, region_id, {money}, SUM(line_count) FROM cost_daily \
+         WHERE dims_key LIKE 'bench-%' GROUP BY client_id, day, currency, provider_name, \
+         sub_account_id, service_name, charge_category, region_id"
+    );
+    app.core.db.execute_unprepared(&summary).await.unwrap();
     // And the resource months.
-    let months = "INSERT INTO cost_resource_months (client_id, month, resource_id, currency, \
-        billed_cost, effective_cost, list_cost) SELECT client_id, substr(day, 1, 7), resource_id, \
-        currency, SUM(billed_cost), SUM(effective_cost), SUM(list_cost) FROM cost_daily \
-        WHERE dims_key LIKE 'bench-%' GROUP BY client_id, substr(day, 1, 7), resource_id, currency";
-    app.core.db.execute_unprepared(months).await.unwrap();
+    let months = format!(
+        "INSERT INTO cost_resource_months (client_id, month, resource_id, currency, {columns}) \
+         SELECT client_id, substr(day, 1, 7), resource_id, currency, {money} FROM cost_daily \
+         WHERE dims_key LIKE 'bench-%' GROUP BY client_id, substr(day, 1, 7), resource_id, \
+         currency"
+    );
+    app.core.db.execute_unprepared(&months).await.unwrap();
     let analyze = "ANALYZE";
     app.core.db.execute_unprepared(analyze).await.unwrap();
 }

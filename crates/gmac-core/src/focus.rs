@@ -174,13 +174,13 @@ pub struct Line {
     /// `BillingCurrency`, upper-case.
     pub currency: String,
     /// `BilledCost` in money units.
-    pub billed: i64,
+    pub billed: i128,
     /// `EffectiveCost` in money units.
-    pub effective: i64,
+    pub effective: i128,
     /// `ListCost` in money units.
-    pub list: Option<i64>,
+    pub list: Option<i128>,
     /// `ContractedCost` in money units.
-    pub contracted: Option<i64>,
+    pub contracted: Option<i128>,
     /// `ProviderName`, or empty.
     pub provider: String,
     /// `BillingAccountId`, or empty.
@@ -261,22 +261,25 @@ impl Header {
         &self,
         record: &csv::StringRecord,
         column: &'static str,
-    ) -> Result<Option<i64>, RowProblem> {
+    ) -> Result<Option<i128>, RowProblem> {
         let Some(raw) = self.get(record, column) else {
             return Ok(None);
         };
         let amount = parse_decimal(raw)
             .ok_or_else(|| problem(column, format!("{column} is not a number: {raw:?}")))?;
-        money::to_units(amount)
-            .map(Some)
-            .map_err(|_| problem(column, format!("{column} is out of range: {raw}")))
+        money::to_units(amount).map(Some).map_err(|_| {
+            problem(
+                column,
+                format!("{column} is beyond ±10¹⁵, the most one line may hold: {raw}"),
+            )
+        })
     }
 
     fn required_money(
         &self,
         record: &csv::StringRecord,
         column: &'static str,
-    ) -> Result<i64, RowProblem> {
+    ) -> Result<i128, RowProblem> {
         self.money(record, column)?
             .ok_or_else(|| problem(column, format!("{column} is missing")))
     }

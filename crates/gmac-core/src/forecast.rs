@@ -1,5 +1,8 @@
 //! Month-end forecasts and anomaly detection over daily cost series, in exact decimals.
 //!
+//! Amounts may be as large as 10¹⁷ a day, whose squares pass what a `Decimal` holds: every
+//! operation is checked, and deviations are scaled down by a power of ten before squaring.
+//!
 //! Both are deliberately simple and explainable (a person can check them by hand):
 //! - the forecast adds, to the cost so far, the remaining days times the recent daily mean,
 //!   with a prediction interval from the recent day-to-day spread;
@@ -14,19 +17,60 @@ pub const MIN_HISTORY: usize = 7;
 /// The z-score of the 90% two-sided prediction interval.
 const Z90: Decimal = Decimal::from_parts(1645, 0, 0, false, 3);
 
+/// The sum of `values`, or `None` beyond what a `Decimal` holds.
+fn sum(values: &[Decimal]) -> Option<Decimal> {
+    values
+        .iter()
+        .try_fold(Decimal::ZERO, |sum, v| sum.checked_add(*v))
+}
+
+/// The mean of `values` (not empty): of their sum, or of each value's share when the sum
+/// would overflow.
+fn mean(values: &[Decimal]) -> Decimal {
+    let n = Decimal::from(values.len());
+    sum(values)
+        .and_then(|s| s.checked_div(n))
+        .or_else(|| {
+            values
+                .iter()
+                .try_fold(Decimal::ZERO, |sum, v| sum.checked_add(v.checked_div(n)?))
+        })
+        .unwrap_or(Decimal::ZERO)
+}
+
 /// The mean and (sample) standard deviation of `values`.
 pub fn mean_and_sd(values: &[Decimal]) -> (Decimal, Decimal) {
     if values.is_empty() {
         return (Decimal::ZERO, Decimal::ZERO);
     }
-    let n = Decimal::from(values.len());
-    let mean = values.iter().sum::<Decimal>() / n;
+    let mean = mean(values);
     if values.len() < 2 {
         return (mean, Decimal::ZERO);
     }
-    let squares: Decimal = values.iter().map(|v| (*v - mean) * (*v - mean)).sum();
-    let variance = squares / (n - Decimal::ONE);
-    (mean, variance.sqrt().unwrap_or(Decimal::ZERO))
+    let deviations: Vec<Decimal> = values
+        .iter()
+        .map(|v| v.checked_sub(mean).unwrap_or(Decimal::MAX))
+        .collect();
+    // Deviations below 10¹² square to below 10²⁴, so that their sum stays inside a Decimal:
+    // larger ones are divided by a power of ten first, and the deviation multiplied back.
+    let largest = deviations
+        .iter()
+        .map(|d| d.abs().trunc())
+        .max()
+        .unwrap_or(Decimal::ZERO);
+    let digits = largest.to_string().trim_start_matches('-').len();
+    let shift = u32::try_from(digits.saturating_sub(12)).unwrap_or(0);
+    let scale = Decimal::from_i128_with_scale(10_i128.pow(shift), 0);
+    let squares = deviations.iter().try_fold(Decimal::ZERO, |sum, d| {
+        let d = d.checked_div(scale)?;
+        sum.checked_add(d.checked_mul(d)?)
+    });
+    let sd = squares
+        .and_then(|s| s.checked_div(Decimal::from(values.len() - 1)))
+        .and_then(|variance| variance.sqrt())
+        .and_then(|sd| sd.checked_mul(scale))
+        .unwrap_or(Decimal::ZERO);
+    (mean, sd)
 }
 
 /// A forecast of a period's total.
@@ -45,7 +89,7 @@ pub struct Forecast {
 /// Forecasts a period's total from the daily costs so far (`so_far`, one per elapsed day, in
 /// order; `history` are the days before the period, oldest first) and the days left.
 pub fn forecast(history: &[Decimal], so_far: &[Decimal], days_left: u32) -> Forecast {
-    let actual: Decimal = so_far.iter().sum();
+    let actual = sum(so_far).unwrap_or(Decimal::MAX);
     let recent: Vec<Decimal> = history
         .iter()
         .chain(so_far)
@@ -55,14 +99,27 @@ pub fn forecast(history: &[Decimal], so_far: &[Decimal], days_left: u32) -> Fore
         .collect();
     let (mean, sd) = mean_and_sd(&recent);
     let left = Decimal::from(days_left);
-    let expected = actual + mean * left;
+    let expected = mean
+        .checked_mul(left)
+        .and_then(|rest| actual.checked_add(rest))
+        .unwrap_or(Decimal::MAX);
     // Independent days: the spread of a sum grows with the square root of its length.
-    let margin = Z90 * sd * left.sqrt().unwrap_or(Decimal::ZERO);
+    let margin = left
+        .sqrt()
+        .and_then(|root| Z90.checked_mul(sd)?.checked_mul(root))
+        .unwrap_or(Decimal::ZERO);
     Forecast {
         actual,
         expected: expected.round_dp(2),
-        lower: (expected - margin).max(actual).round_dp(2),
-        upper: (expected + margin).round_dp(2),
+        lower: expected
+            .checked_sub(margin)
+            .unwrap_or(Decimal::MIN)
+            .max(actual)
+            .round_dp(2),
+        upper: expected
+            .checked_add(margin)
+            .unwrap_or(Decimal::MAX)
+            .round_dp(2),
     }
 }
 
@@ -90,9 +147,22 @@ pub fn expectation(history: &[Decimal]) -> Option<Expectation> {
 /// more than 20% of the expectation and by more than `min_impact` (so that cents on a quiet
 /// service raise nothing).
 pub fn is_anomaly(e: Expectation, actual: Decimal, min_impact: Decimal) -> bool {
-    let impact = (actual - e.expected).abs();
-    let three_sd = e.spread * Decimal::from(3);
+    let impact = actual
+        .checked_sub(e.expected)
+        .map_or(Decimal::MAX, |d| d.abs());
+    let three_sd = e
+        .spread
+        .checked_mul(Decimal::from(3))
+        .unwrap_or(Decimal::MAX);
     impact > three_sd && impact > e.expected.abs() / Decimal::from(5) && impact > min_impact
+}
+
+/// `part` as a percentage of `whole` (not zero), to one place, or `None` beyond a `Decimal`.
+pub fn percent(part: Decimal, whole: Decimal) -> Option<Decimal> {
+    part.checked_mul(Decimal::ONE_HUNDRED)
+        .and_then(|p| p.checked_div(whole))
+        .or_else(|| part.checked_div(whole)?.checked_mul(Decimal::ONE_HUNDRED))
+        .map(|p| p.round_dp(1))
 }
 
 #[cfg(test)]

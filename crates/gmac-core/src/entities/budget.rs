@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-/// A `budgets` row. Money in units of 10⁻¹¹ (see `crate::money`).
+/// A `budgets` row. Money as whole units and 10⁻¹¹ fractions (see `crate::money`).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "budgets")]
 pub struct Model {
@@ -19,8 +19,10 @@ pub struct Model {
     pub client_id: Option<String>,
     /// `monthly`, `quarterly` or `yearly`.
     pub period: String,
-    /// The limit per period.
-    pub amount: i64,
+    /// The limit per period: whole currency units, rounded down (see `crate::money`).
+    pub amount_whole: i64,
+    /// Its 10⁻¹¹ fractions, `0 ≤ frac < 10¹¹`.
+    pub amount_frac: i64,
     /// ISO 4217.
     pub currency: String,
     /// JSON array of thresholds.

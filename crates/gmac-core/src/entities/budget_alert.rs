@@ -18,8 +18,10 @@ pub struct Model {
     /// `actual` or `forecast`.
     #[sea_orm(primary_key, auto_increment = false)]
     pub basis: String,
-    /// The amount when crossed, in money units.
-    pub amount: i64,
+    /// The amount when crossed, in money units: whole currency units, rounded down (see `crate::money`).
+    pub amount_whole: i64,
+    /// Its 10⁻¹¹ fractions, `0 ≤ frac < 10¹¹`.
+    pub amount_frac: i64,
     /// Whether the mail server accepted the email.
     pub emailed: bool,
     /// When.

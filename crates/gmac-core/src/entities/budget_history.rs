@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-/// A `budget_history` row. Money in units of 10⁻¹¹.
+/// A `budget_history` row. Money as whole units and 10⁻¹¹ fractions.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "budget_history")]
 pub struct Model {
@@ -12,10 +12,14 @@ pub struct Model {
     /// `YYYY-MM-DD`.
     #[sea_orm(primary_key, auto_increment = false)]
     pub period_start: String,
-    /// The limit then.
-    pub limit: i64,
-    /// Spent (so far).
-    pub actual: i64,
+    /// The limit then: whole currency units, rounded down (see `crate::money`).
+    pub limit_whole: i64,
+    /// Its 10⁻¹¹ fractions, `0 ≤ frac < 10¹¹`.
+    pub limit_frac: i64,
+    /// Spent (so far): whole currency units, rounded down (see `crate::money`).
+    pub actual_whole: i64,
+    /// Its 10⁻¹¹ fractions, `0 ≤ frac < 10¹¹`.
+    pub actual_frac: i64,
     /// When it was last computed.
     pub updated_at: DateTimeUtc,
 }

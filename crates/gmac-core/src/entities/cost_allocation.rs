@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-/// A `cost_allocations` row. Money in units of 10⁻¹¹ (see `crate::money`).
+/// A `cost_allocations` row. Money as whole units and 10⁻¹¹ fractions (see `crate::money`).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "cost_allocations")]
 pub struct Model {
@@ -24,12 +24,18 @@ pub struct Model {
     /// ISO 4217.
     #[sea_orm(primary_key, auto_increment = false)]
     pub currency: String,
-    /// Allocated `BilledCost`.
-    pub billed_cost: i64,
-    /// Allocated `EffectiveCost`.
-    pub effective_cost: i64,
-    /// Allocated `ListCost`.
-    pub list_cost: i64,
+    /// Allocated `BilledCost`: whole currency units, rounded down (see `crate::money`).
+    pub billed_cost_whole: i64,
+    /// Its 10⁻¹¹ fractions, `0 ≤ frac < 10¹¹`.
+    pub billed_cost_frac: i64,
+    /// Allocated `EffectiveCost`: whole currency units, rounded down (see `crate::money`).
+    pub effective_cost_whole: i64,
+    /// Its 10⁻¹¹ fractions, `0 ≤ frac < 10¹¹`.
+    pub effective_cost_frac: i64,
+    /// Allocated `ListCost`: whole currency units, rounded down (see `crate::money`).
+    pub list_cost_whole: i64,
+    /// Its 10⁻¹¹ fractions, `0 ≤ frac < 10¹¹`.
+    pub list_cost_frac: i64,
 }
 
 /// No relations are navigated through sea-orm; services join explicitly.

@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A `cost_daily` row: the sums of one day's line items sharing every dimension. Money in
-/// units of 10⁻¹¹ (see `crate::money`).
+/// whole units and 10⁻¹¹ fractions (see `crate::money`).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "cost_daily")]
 pub struct Model {
@@ -37,12 +37,18 @@ pub struct Model {
     /// Tags, a JSON object with sorted keys.
     #[sea_orm(column_type = "Text")]
     pub tags: String,
-    /// Sum of `BilledCost`.
-    pub billed_cost: i64,
-    /// Sum of `EffectiveCost`.
-    pub effective_cost: i64,
-    /// Sum of `ListCost` (absent counts as zero).
-    pub list_cost: i64,
+    /// Sum of `BilledCost`: whole currency units, rounded down (see `crate::money`).
+    pub billed_cost_whole: i64,
+    /// Its 10⁻¹¹ fractions, `0 ≤ frac < 10¹¹`.
+    pub billed_cost_frac: i64,
+    /// Sum of `EffectiveCost`: whole currency units, rounded down (see `crate::money`).
+    pub effective_cost_whole: i64,
+    /// Its 10⁻¹¹ fractions, `0 ≤ frac < 10¹¹`.
+    pub effective_cost_frac: i64,
+    /// Sum of `ListCost` (absent counts as zero): whole currency units, rounded down (see `crate::money`).
+    pub list_cost_whole: i64,
+    /// Its 10⁻¹¹ fractions, `0 ≤ frac < 10¹¹`.
+    pub list_cost_frac: i64,
     /// How many line items it sums.
     pub line_count: i64,
 }

@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-/// A `cost_imports` row. Money in units of 10⁻¹¹ (see `crate::money`).
+/// A `cost_imports` row. Money as whole units and 10⁻¹¹ fractions (see `crate::money`).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "cost_imports")]
 pub struct Model {
@@ -24,10 +24,14 @@ pub struct Model {
     /// JSON array of the first refusals.
     #[sea_orm(column_type = "Text")]
     pub errors: String,
-    /// Sum of `BilledCost`.
-    pub billed_cost_total: i64,
-    /// Sum of `EffectiveCost`.
-    pub effective_cost_total: i64,
+    /// Sum of `BilledCost`: whole currency units, rounded down (see `crate::money`).
+    pub billed_cost_total_whole: i64,
+    /// Its 10⁻¹¹ fractions, `0 ≤ frac < 10¹¹`.
+    pub billed_cost_total_frac: i64,
+    /// Sum of `EffectiveCost`: whole currency units, rounded down (see `crate::money`).
+    pub effective_cost_total_whole: i64,
+    /// Its 10⁻¹¹ fractions, `0 ≤ frac < 10¹¹`.
+    pub effective_cost_total_frac: i64,
     /// ISO 4217.
     pub currency: String,
     /// `YYYY-MM-DD`.

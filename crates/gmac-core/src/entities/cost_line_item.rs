@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-/// A `cost_line_items` row. Money in units of 10⁻¹¹ (see `crate::money`); absent text
+/// A `cost_line_items` row. Money as whole units and 10⁻¹¹ fractions (see `crate::money`); absent text
 /// dimensions are empty strings.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "cost_line_items")]
@@ -23,14 +23,22 @@ pub struct Model {
     pub charge_period_end: DateTimeUtc,
     /// `BillingCurrency`.
     pub currency: String,
-    /// `BilledCost`.
-    pub billed_cost: i64,
-    /// `EffectiveCost`.
-    pub effective_cost: i64,
-    /// `ListCost`.
-    pub list_cost: Option<i64>,
-    /// `ContractedCost`.
-    pub contracted_cost: Option<i64>,
+    /// `BilledCost`: whole currency units, rounded down (see `crate::money`).
+    pub billed_cost_whole: i64,
+    /// Its 10⁻¹¹ fractions, `0 ≤ frac < 10¹¹`.
+    pub billed_cost_frac: i64,
+    /// `EffectiveCost`: whole currency units, rounded down (see `crate::money`).
+    pub effective_cost_whole: i64,
+    /// Its 10⁻¹¹ fractions, `0 ≤ frac < 10¹¹`.
+    pub effective_cost_frac: i64,
+    /// `ListCost`: whole currency units, rounded down (see `crate::money`).
+    pub list_cost_whole: Option<i64>,
+    /// Its 10⁻¹¹ fractions, `0 ≤ frac < 10¹¹` (zero when absent).
+    pub list_cost_frac: i64,
+    /// `ContractedCost`: whole currency units, rounded down (see `crate::money`).
+    pub contracted_cost_whole: Option<i64>,
+    /// Its 10⁻¹¹ fractions, `0 ≤ frac < 10¹¹` (zero when absent).
+    pub contracted_cost_frac: i64,
     /// `ProviderName`.
     pub provider_name: String,
     /// `BillingAccountId`.

@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-/// A `cost_summary` row. Money in units of 10⁻¹¹ (see `crate::money`).
+/// A `cost_summary` row. Money as whole units and 10⁻¹¹ fractions (see `crate::money`).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "cost_summary")]
 pub struct Model {
@@ -30,12 +30,18 @@ pub struct Model {
     /// `RegionId`.
     #[sea_orm(primary_key, auto_increment = false)]
     pub region_id: String,
-    /// Sum of `BilledCost`.
-    pub billed_cost: i64,
-    /// Sum of `EffectiveCost`.
-    pub effective_cost: i64,
-    /// Sum of `ListCost`.
-    pub list_cost: i64,
+    /// Sum of `BilledCost`: whole currency units, rounded down (see `crate::money`).
+    pub billed_cost_whole: i64,
+    /// Its 10⁻¹¹ fractions, `0 ≤ frac < 10¹¹`.
+    pub billed_cost_frac: i64,
+    /// Sum of `EffectiveCost`: whole currency units, rounded down (see `crate::money`).
+    pub effective_cost_whole: i64,
+    /// Its 10⁻¹¹ fractions, `0 ≤ frac < 10¹¹`.
+    pub effective_cost_frac: i64,
+    /// Sum of `ListCost`: whole currency units, rounded down (see `crate::money`).
+    pub list_cost_whole: i64,
+    /// Its 10⁻¹¹ fractions, `0 ≤ frac < 10¹¹`.
+    pub list_cost_frac: i64,
     /// Line items summed.
     pub line_count: i64,
 }

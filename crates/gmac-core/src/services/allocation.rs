@@ -26,8 +26,8 @@ use crate::entities::{
     allocation_rule, client, cost_allocation, cost_daily, resource_assignment, team, team_member,
     user,
 };
-use crate::services::clients;
-use crate::{Actor, Core, Error, RequestMeta, Result, db};
+use crate::services::{clients, costs};
+use crate::{Actor, Core, Error, RequestMeta, Result, db, money};
 
 /// Who pays: a user (with their team), a team, or nobody yet (both empty).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -46,28 +46,38 @@ impl Owner {
 
 /// Splits `amount` into parts proportional to `weights`, exactly: the parts add up to
 /// `amount`, and leftover units go to the largest remainders (ties to the first). All-zero or
-/// no weights give equal parts.
-pub fn split(amount: i64, weights: &[i128]) -> Vec<i64> {
+/// no weights give equal parts. Products are taken in 256 bits ([`mul_div`]), so amounts and
+/// weights of any size split exactly.
+pub fn split(amount: i128, weights: &[i128]) -> Vec<i128> {
     if weights.is_empty() {
         return Vec::new();
     }
-    let positive: Vec<i128> = weights.iter().map(|w| (*w).max(0)).collect();
-    let total: i128 = positive.iter().sum();
-    let weights: Vec<i128> = if total == 0 {
+    let positive: Vec<u128> = weights.iter().map(|w| w.max(&0).unsigned_abs()).collect();
+    let weights: Vec<u128> = if positive.iter().all(|w| *w == 0) {
         vec![1; weights.len()]
     } else {
         positive
     };
-    let total: i128 = weights.iter().sum();
-    let magnitude = i128::from(amount).abs();
-    let mut parts: Vec<i128> = weights.iter().map(|w| magnitude * w / total).collect();
-    let mut remainders: Vec<(i128, usize)> = weights
+    // Below 2¹²⁷ (halving every weight beyond it), so that two remainders add in 128 bits.
+    let mut weights = weights;
+    while weights
         .iter()
-        .enumerate()
-        .map(|(i, w)| ((magnitude * w) % total, i))
-        .collect();
+        .try_fold(0_u128, |sum, w| sum.checked_add(*w))
+        .is_none_or(|total| total >= 1 << 127)
+    {
+        for w in &mut weights {
+            *w /= 2;
+        }
+    }
+    let total: u128 = weights.iter().sum();
+    let magnitude = amount.unsigned_abs();
+    let (mut parts, remainders): (Vec<u128>, Vec<u128>) = weights
+        .iter()
+        .map(|w| mul_div(magnitude, *w, total))
+        .unzip();
+    let mut remainders: Vec<(u128, usize)> = remainders.into_iter().zip(0..).collect();
     remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    let mut left = magnitude - parts.iter().sum::<i128>();
+    let mut left = magnitude - parts.iter().sum::<u128>();
     for (_, i) in remainders {
         if left == 0 {
             break;
@@ -78,10 +88,36 @@ pub fn split(amount: i64, weights: &[i128]) -> Vec<i64> {
     parts
         .into_iter()
         .map(|p| {
-            let p = i64::try_from(p).unwrap_or(i64::MAX);
+            let p = i128::try_from(p).unwrap_or(i128::MAX);
             if amount < 0 { -p } else { p }
         })
         .collect()
+}
+
+/// `⌊m · w / total⌋` and its remainder, exactly, for `w ≤ total < 2¹²⁷`: the quotient is at
+/// most `m`, and the product is built bit by bit without ever leaving 128 bits.
+fn mul_div(amount: u128, weight: u128, total: u128) -> (u128, u128) {
+    // amount = times·total + rest, so amount·weight = times·weight·total + rest·weight, with
+    // times·weight ≤ amount.
+    let (times, rest) = (amount / total, amount % total);
+    let (mut quotient, mut remainder) = (0_u128, 0_u128);
+    for bit in (0..128).rev() {
+        // Doubling: remainder < total < 2¹²⁷, so twice it fits.
+        quotient <<= 1;
+        remainder <<= 1;
+        if remainder >= total {
+            remainder -= total;
+            quotient += 1;
+        }
+        if (weight >> bit) & 1 == 1 {
+            remainder += rest;
+            if remainder >= total {
+                remainder -= total;
+                quotient += 1;
+            }
+        }
+    }
+    (times * weight + quotient, remainder)
 }
 
 /// A rule, ready to match.
@@ -238,16 +274,16 @@ impl Allocator {
     }
 
     /// Allocates one day's rollup rows.
-    pub fn allocate_day(&self, rows: &[cost_daily::Model]) -> Vec<cost_allocation::Model> {
+    pub fn allocate_day(&self, rows: &[cost_daily::Model]) -> Result<Vec<cost_allocation::Model>> {
         type Key = (Owner, String, String);
-        let mut out: BTreeMap<Key, [i64; 3]> = BTreeMap::new();
+        let mut out: BTreeMap<Key, [i128; 3]> = BTreeMap::new();
         let mut direct: BTreeMap<Owner, i128> = BTreeMap::new();
         let mut shared = Vec::new();
         for row in rows {
             match self.decide(row) {
                 Decision::To(owner) => {
                     if !owner.is_unallocated() {
-                        *direct.entry(owner.clone()).or_default() += i128::from(row.billed_cost);
+                        *direct.entry(owner.clone()).or_default() += units(row)[0];
                     }
                     add(
                         &mut out,
@@ -285,11 +321,7 @@ impl Allocator {
                     .map(|o| direct.get(o).copied().unwrap_or(0))
                     .collect(),
             };
-            let parts = [
-                split(row.billed_cost, &weights),
-                split(row.effective_cost, &weights),
-                split(row.list_cost, &weights),
-            ];
+            let parts = units(row).map(|amount| split(amount, &weights));
             for (i, owner) in recipients.into_iter().enumerate() {
                 let share = [parts[0][i], parts[1][i], parts[2][i]];
                 add(
@@ -305,30 +337,46 @@ impl Allocator {
             .map(|r| (r.client_id.clone(), r.day.clone()))
             .unwrap_or_default();
         out.into_iter()
-            .map(
-                |((owner, service_name, currency), sums)| cost_allocation::Model {
+            .map(|((owner, service_name, currency), sums)| {
+                let what = || format!("the allocated costs of {service_name} on {day}");
+                let billed = costs::stored(sums[0], what)?;
+                let effective = costs::stored(sums[1], what)?;
+                let list = costs::stored(sums[2], what)?;
+                Ok(cost_allocation::Model {
                     client_id: client_id.clone(),
                     day: day.clone(),
                     user_id: owner.user_id,
                     team_id: owner.team_id,
                     service_name,
                     currency,
-                    billed_cost: sums[0],
-                    effective_cost: sums[1],
-                    list_cost: sums[2],
-                },
-            )
+                    billed_cost_whole: billed.0,
+                    billed_cost_frac: billed.1,
+                    effective_cost_whole: effective.0,
+                    effective_cost_frac: effective.1,
+                    list_cost_whole: list.0,
+                    list_cost_frac: list.1,
+                })
+            })
             .collect()
     }
 }
 
+/// A rollup row's billed, effective and list costs, in money units.
+fn units(row: &cost_daily::Model) -> [i128; 3] {
+    [
+        money::join(row.billed_cost_whole, row.billed_cost_frac),
+        money::join(row.effective_cost_whole, row.effective_cost_frac),
+        money::join(row.list_cost_whole, row.list_cost_frac),
+    ]
+}
+
 fn add(
-    out: &mut BTreeMap<(Owner, String, String), [i64; 3]>,
+    out: &mut BTreeMap<(Owner, String, String), [i128; 3]>,
     key: (Owner, String, String),
     row: &cost_daily::Model,
-    share: Option<[i64; 3]>,
+    share: Option<[i128; 3]>,
 ) {
-    let amounts = share.unwrap_or([row.billed_cost, row.effective_cost, row.list_cost]);
+    let amounts = share.unwrap_or_else(|| units(row));
     let sums = out.entry(key).or_default();
     for (sum, amount) in sums.iter_mut().zip(amounts) {
         *sum = sum.saturating_add(amount);
@@ -406,7 +454,7 @@ pub async fn reallocate(
             if day_rows.first().is_some_and(|r| r.day != row.day) {
                 pending.extend(
                     allocator
-                        .allocate_day(&std::mem::take(&mut day_rows))
+                        .allocate_day(&std::mem::take(&mut day_rows))?
                         .into_iter()
                         .map(cost_allocation::ActiveModel::from),
                 );
@@ -421,7 +469,7 @@ pub async fn reallocate(
     if !day_rows.is_empty() {
         pending.extend(
             allocator
-                .allocate_day(&day_rows)
+                .allocate_day(&day_rows)?
                 .into_iter()
                 .map(cost_allocation::ActiveModel::from),
         );
@@ -917,11 +965,22 @@ mod tests {
         assert_eq!(split(1, &[5, 5, 90]), vec![0, 0, 1]);
         for amount in [0, 1, 999_999_999_999, -17] {
             let parts = split(amount, &[13, 7, 0, 29]);
-            assert_eq!(parts.iter().sum::<i64>(), amount);
+            assert_eq!(parts.iter().sum::<i128>(), amount);
         }
+        // Amounts and weights near 10¹⁷ whole units still split exactly, in proportion.
+        let huge = 10_i128.pow(28) - 7;
+        let parts = split(huge, &[6 * 10_i128.pow(27), 10_i128.pow(27), 0]);
+        assert_eq!(parts.iter().sum::<i128>(), huge);
+        assert_eq!(parts, [huge / 7 * 6 + (huge % 7) * 6 / 7, huge / 7 + 1, 0]);
+        let m = u128::MAX >> 1;
+        assert_eq!(
+            mul_div(m, 3, 7),
+            (m / 7 * 3 + (m % 7) * 3 / 7, (m % 7) * 3 % 7)
+        );
     }
 
     fn row(resource: &str, service: &str, tags: &str, billed: i64) -> cost_daily::Model {
+        let (whole, frac) = money::split(i128::from(billed)).unwrap();
         cost_daily::Model {
             client_id: "c".into(),
             day: "2024-09-01".into(),
@@ -936,9 +995,12 @@ mod tests {
             resource_id: resource.into(),
             charge_category: "Usage".into(),
             tags: tags.into(),
-            billed_cost: billed,
-            effective_cost: billed,
-            list_cost: billed,
+            billed_cost_whole: whole,
+            billed_cost_frac: frac,
+            effective_cost_whole: whole,
+            effective_cost_frac: frac,
+            list_cost_whole: whole,
+            list_cost_frac: frac,
             line_count: 1,
         }
     }
@@ -980,15 +1042,20 @@ mod tests {
             row("i-3", "S3", r#"{"owner":"nobody@example.com"}"#, 20),
             row("i-4", "S3", "{}", 7),
         ];
-        let out = allocator.allocate_day(&rows);
-        let of = |user: &str| -> i64 {
+        let out = allocator.allocate_day(&rows).unwrap();
+        let of = |user: &str| -> i128 {
             out.iter()
                 .filter(|a| a.user_id == user)
-                .map(|a| a.billed_cost)
+                .map(|a| money::join(a.billed_cost_whole, a.billed_cost_frac))
                 .sum()
         };
         assert_eq!((of("u-bob"), of("u-ada"), of("")), (50, 30, 27));
-        assert_eq!(out.iter().map(|a| a.billed_cost).sum::<i64>(), 107);
+        assert_eq!(
+            out.iter()
+                .map(|a| money::join(a.billed_cost_whole, a.billed_cost_frac))
+                .sum::<i128>(),
+            107
+        );
     }
 
     #[test]
@@ -1009,11 +1076,11 @@ mod tests {
             row("b", "EC2", "{}", 100),
             row("", "Support", "{}", 41),
         ];
-        let out = allocator.allocate_day(&rows);
-        let support = |user: &str| -> i64 {
+        let out = allocator.allocate_day(&rows).unwrap();
+        let support = |user: &str| -> i128 {
             out.iter()
                 .filter(|a| a.user_id == user && a.service_name == "Support")
-                .map(|a| a.billed_cost)
+                .map(|a| money::join(a.billed_cost_whole, a.billed_cost_frac))
                 .sum()
         };
         assert_eq!((support("u1"), support("u2")), (31, 10));
@@ -1031,11 +1098,11 @@ mod tests {
             ],
             method: ShareMethod::Even,
         };
-        let out = allocator.allocate_day(&rows);
-        let support = |user: &str| -> i64 {
+        let out = allocator.allocate_day(&rows).unwrap();
+        let support = |user: &str| -> i128 {
             out.iter()
                 .filter(|a| a.user_id == user && a.service_name == "Support")
-                .map(|a| a.billed_cost)
+                .map(|a| money::join(a.billed_cost_whole, a.billed_cost_frac))
                 .sum()
         };
         assert_eq!((support("u1"), support("u3"), support("u2")), (21, 20, 0));

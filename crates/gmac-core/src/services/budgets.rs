@@ -80,7 +80,7 @@ fn to_dto(row: &budget::Model) -> Budget {
         name: row.name.clone(),
         scope: scope_of(row),
         period: parse_period(&row.period),
-        amount: money::from_units(row.amount),
+        amount: money::from_units(money::join(row.amount_whole, row.amount_frac)),
         currency: row.currency.clone(),
         thresholds: serde_json::from_str(&row.thresholds).unwrap_or_default(),
         notify: serde_json::from_str(&row.notify).unwrap_or_default(),
@@ -186,7 +186,8 @@ async fn resolve_scope(
 /// A new budget's checked fields.
 struct Fields {
     name: String,
-    amount: i64,
+    /// Whole units and fractions.
+    amount: (i64, i64),
     currency: String,
     thresholds: Vec<BudgetThreshold>,
     notify: Vec<String>,
@@ -201,15 +202,15 @@ fn check_fields(input: &NewBudget, author_email: &str, errors: &mut Vec<FieldErr
             String::new()
         }
     };
-    let amount = match money::to_units(input.amount) {
-        Ok(units) if units > 0 => units,
+    let amount = match money::to_units(input.amount).map(|u| (u, money::split(u))) {
+        Ok((units, Ok(columns))) if units > 0 => columns,
         _ => {
             errors.push(FieldError::new(
                 "amount",
                 "invalid_amount",
-                "A positive amount below 92 million.",
+                "A positive amount, at most 10¹⁵ (1000000000000000).",
             ));
-            0
+            (0, 0)
         }
     };
     let currency = input
@@ -301,7 +302,8 @@ pub async fn create_budget(
         scope_id,
         client_id,
         period: period_name(input.period).to_owned(),
-        amount: fields.amount,
+        amount_whole: fields.amount.0,
+        amount_frac: fields.amount.1,
         currency: fields.currency,
         thresholds: serde_json::to_string(&fields.thresholds).map_err(anyhow::Error::from)?,
         notify: serde_json::to_string(&fields.notify).map_err(anyhow::Error::from)?,
@@ -485,12 +487,12 @@ async fn past_periods(
         Some(&row.currency),
     )
     .await?;
-    let recorded: std::collections::HashMap<String, i64> = budget_history::Entity::find()
+    let recorded: std::collections::HashMap<String, i128> = budget_history::Entity::find()
         .filter(budget_history::Column::BudgetId.eq(&row.id))
         .all(&core.db)
         .await?
         .into_iter()
-        .map(|h| (h.period_start, h.limit))
+        .map(|h| (h.period_start, money::join(h.limit_whole, h.limit_frac)))
         .collect();
     let mut out: Vec<BudgetPeriodResult> = starts
         .iter()
@@ -508,7 +510,7 @@ async fn past_periods(
             let limit = recorded
                 .get(&start.to_string())
                 .copied()
-                .unwrap_or(row.amount);
+                .unwrap_or_else(|| money::join(row.amount_whole, row.amount_frac));
             BudgetPeriodResult {
                 period_start: *start,
                 limit: money::from_units(limit),
@@ -526,11 +528,31 @@ async fn past_periods(
     Ok(out)
 }
 
+/// `part` as a percentage of `whole`, to one place; checked, as amounts may be large.
 fn percent_of(part: Decimal, whole: Decimal) -> Decimal {
     if whole.is_zero() {
-        Decimal::ZERO
-    } else {
-        (part * Decimal::ONE_HUNDRED / whole).round_dp(1)
+        return Decimal::ZERO;
+    }
+    part.checked_mul(Decimal::ONE_HUNDRED)
+        .and_then(|p| p.checked_div(whole))
+        .or_else(|| {
+            part.checked_div(whole)
+                .and_then(|r| r.checked_mul(Decimal::ONE_HUNDRED))
+        })
+        .map_or(Decimal::MAX, |p| p.round_dp(1))
+}
+
+/// Whether `value` reaches `percent` percent of `limit`, compared exactly in money units.
+fn reaches(value: Decimal, limit: Decimal, percent: u32) -> bool {
+    match (money::units_of(value), money::units_of(limit)) {
+        (Some(value), Some(limit)) => {
+            let (value, limit) = (
+                value.saturating_mul(100),
+                limit.saturating_mul(percent.into()),
+            );
+            value >= limit
+        }
+        _ => percent_of(value, limit) >= Decimal::from(percent),
     }
 }
 
@@ -538,7 +560,7 @@ fn percent_of(part: Decimal, whole: Decimal) -> Decimal {
 pub async fn budget_status(core: &Core, actor: &Actor, id: &str) -> Result<BudgetStatus> {
     let row = find_visible(core, actor, id).await?;
     let now = standing(core, &row).await?;
-    let limit = money::from_units(row.amount);
+    let limit = money::from_units(money::join(row.amount_whole, row.amount_frac));
     let alerts = budget_alert::Entity::find()
         .filter(budget_alert::Column::BudgetId.eq(id))
         .order_by_desc(budget_alert::Column::RaisedAt)
@@ -583,7 +605,7 @@ fn alert_dto(row: &budget::Model, a: budget_alert::Model) -> BudgetAlert {
                 ThresholdBasis::Actual
             },
         },
-        amount: money::from_units(a.amount),
+        amount: money::from_units(money::join(a.amount_whole, a.amount_frac)),
         currency: row.currency.clone(),
         raised_at: a.raised_at,
         emailed: a.emailed,
@@ -631,13 +653,16 @@ pub async fn evaluate_budgets(core: &Core) -> Result<usize> {
                 continue;
             }
         };
-        let limit = money::from_units(row.amount);
+        let limit = money::from_units(money::join(row.amount_whole, row.amount_frac));
         let at = core.now();
+        let (actual_whole, actual_frac) = stored_amount(now.actual);
         budget_history::Entity::insert(budget_history::ActiveModel::from(budget_history::Model {
             budget_id: row.id.clone(),
             period_start: now.start.to_string(),
-            limit: row.amount,
-            actual: money::to_units(now.actual).unwrap_or(i64::MAX),
+            limit_whole: row.amount_whole,
+            limit_frac: row.amount_frac,
+            actual_whole,
+            actual_frac,
             updated_at: at,
         }))
         .on_conflict(
@@ -646,8 +671,10 @@ pub async fn evaluate_budgets(core: &Core) -> Result<usize> {
                 budget_history::Column::PeriodStart,
             ])
             .update_columns([
-                budget_history::Column::Limit,
-                budget_history::Column::Actual,
+                budget_history::Column::LimitWhole,
+                budget_history::Column::LimitFrac,
+                budget_history::Column::ActualWhole,
+                budget_history::Column::ActualFrac,
                 budget_history::Column::UpdatedAt,
             ])
             .to_owned(),
@@ -661,16 +688,18 @@ pub async fn evaluate_budgets(core: &Core) -> Result<usize> {
                 ThresholdBasis::Actual => now.actual,
                 ThresholdBasis::Forecast => now.forecast,
             };
-            if value * Decimal::ONE_HUNDRED < limit * Decimal::from(t.percent) {
+            if !reaches(value, limit, t.percent) {
                 continue;
             }
+            let (amount_whole, amount_frac) = stored_amount(value);
             let inserted = budget_alert::Entity::insert(budget_alert::ActiveModel::from(
                 budget_alert::Model {
                     budget_id: row.id.clone(),
                     period_start: now.start.to_string(),
                     percent: i64::from(t.percent),
                     basis: basis_name(t.basis).to_owned(),
-                    amount: money::to_units(value).unwrap_or(i64::MAX),
+                    amount_whole,
+                    amount_frac,
                     emailed: false,
                     raised_at: at,
                 },
@@ -708,6 +737,18 @@ pub async fn evaluate_budgets(core: &Core) -> Result<usize> {
         }
     }
     Ok(raised)
+}
+
+/// The stored columns of a spend or forecast; one beyond what a column holds (±9.2·10¹⁸)
+/// is recorded as the most it can hold, as before.
+fn stored_amount(amount: Decimal) -> (i64, i64) {
+    money::units_of(amount)
+        .and_then(|u| money::split(u).ok())
+        .unwrap_or(if amount.is_sign_negative() {
+            (i64::MIN, 0)
+        } else {
+            (i64::MAX, 0)
+        })
 }
 
 /// Emails an alert to the budget's list; whether every message was accepted.

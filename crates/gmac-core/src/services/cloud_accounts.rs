@@ -636,7 +636,7 @@ async fn replace_window(
     for l in lines {
         line_no += 1;
         tally.count(&row.client_id, &l);
-        items.push(costs::line_row(&import_id, &row.client_id, line_no, l));
+        items.push(costs::line_row(&import_id, &row.client_id, line_no, l)?);
     }
     for chunk in items.chunks(500) {
         cost_line_item::Entity::insert_many(chunk.to_vec())

@@ -253,16 +253,62 @@ fn dims_key(line: &Line) -> String {
 /// Sums headed for one rollup row.
 pub(crate) struct Rollup {
     row: cost_daily::Model,
+    /// Billed, effective and list costs, in money units.
+    sums: [i128; 3],
 }
 
 impl Rollup {
     /// Adds (`sign` 1) or removes (`sign` -1) a line.
     fn add(&mut self, line: &Line, sign: i64) {
-        self.row.billed_cost += sign * line.billed;
-        self.row.effective_cost += sign * line.effective;
-        self.row.list_cost += sign * line.list.unwrap_or(0);
+        let units = [line.billed, line.effective, line.list.unwrap_or(0)];
+        for (sum, units) in self.sums.iter_mut().zip(units) {
+            *sum += i128::from(sign) * units;
+        }
         self.row.line_count += sign;
     }
+
+    /// The row to add, its sums split into stored columns.
+    fn into_row(self) -> Result<cost_daily::Model> {
+        let mut row = self.row;
+        let [Ok(billed), Ok(effective), Ok(list)] = self.sums.map(money::split) else {
+            return Err(beyond(&format!(
+                "the costs of {} on {}",
+                row.service_name, row.day
+            )));
+        };
+        (row.billed_cost_whole, row.billed_cost_frac) = billed;
+        (row.effective_cost_whole, row.effective_cost_frac) = effective;
+        (row.list_cost_whole, row.list_cost_frac) = list;
+        Ok(row)
+    }
+}
+
+/// The refusal of a sum too large to store.
+fn beyond(what: &str) -> Error {
+    unreadable(format!(
+        "{what} would pass ±9.2·10¹⁸, the most gmac can hold in one sum"
+    ))
+}
+
+/// The stored columns of a sum, or a refusal naming what it sums.
+pub(crate) fn stored(units: i128, what: impl FnOnce() -> String) -> Result<(i64, i64)> {
+    money::split(units).map_err(|_| beyond(&what()))
+}
+
+/// A stored amount's units from its optional whole part.
+fn joined(whole: Option<i64>, frac: i64) -> Option<i128> {
+    whole.map(|w| money::join(w, frac))
+}
+
+/// The stored columns of an optional amount.
+fn stored_opt(units: Option<i128>, what: impl FnOnce() -> String) -> Result<(Option<i64>, i64)> {
+    Ok(match units {
+        Some(units) => {
+            let (whole, frac) = stored(units, what)?;
+            (Some(whole), frac)
+        }
+        None => (None, 0),
+    })
 }
 
 /// What an import accumulates while it writes.
@@ -296,8 +342,8 @@ impl Tally {
     pub(crate) fn count(&mut self, client_id: &str, line: &Line) {
         self.imported += 1;
         let total = self.totals.entry(line.currency.clone()).or_default();
-        total.0 += i128::from(line.billed);
-        total.1 += i128::from(line.effective);
+        total.0 += line.billed;
+        total.1 += line.effective;
         total.2 += 1;
         self.first_day = Some(self.first_day.map_or(line.day, |d| Ord::min(d, line.day)));
         self.last_day = Some(self.last_day.map_or(line.day, |d| Ord::max(d, line.day)));
@@ -323,11 +369,15 @@ impl Tally {
                     resource_id: line.resource_id.clone(),
                     charge_category: line.charge_category.clone(),
                     tags: line.tags.clone(),
-                    billed_cost: 0,
-                    effective_cost: 0,
-                    list_cost: 0,
+                    billed_cost_whole: 0,
+                    billed_cost_frac: 0,
+                    effective_cost_whole: 0,
+                    effective_cost_frac: 0,
+                    list_cost_whole: 0,
+                    list_cost_frac: 0,
                     line_count: 0,
                 },
+                sums: [0; 3],
             })
     }
 
@@ -350,8 +400,14 @@ pub(crate) fn line_row(
     client_id: &str,
     line_no: i64,
     line: Line,
-) -> cost_line_item::ActiveModel {
-    cost_line_item::Model {
+) -> Result<cost_line_item::ActiveModel> {
+    // A parsed line is within ±10¹⁵; a stored one always splits.
+    let what = || format!("line {line_no}");
+    let (billed_cost_whole, billed_cost_frac) = stored(line.billed, what)?;
+    let (effective_cost_whole, effective_cost_frac) = stored(line.effective, what)?;
+    let (list_cost_whole, list_cost_frac) = stored_opt(line.list, what)?;
+    let (contracted_cost_whole, contracted_cost_frac) = stored_opt(line.contracted, what)?;
+    Ok(cost_line_item::Model {
         import_id: import_id.to_owned(),
         line_no,
         client_id: client_id.to_owned(),
@@ -359,10 +415,14 @@ pub(crate) fn line_row(
         charge_period_start: line.start,
         charge_period_end: line.end,
         currency: line.currency,
-        billed_cost: line.billed,
-        effective_cost: line.effective,
-        list_cost: line.list,
-        contracted_cost: line.contracted,
+        billed_cost_whole,
+        billed_cost_frac,
+        effective_cost_whole,
+        effective_cost_frac,
+        list_cost_whole,
+        list_cost_frac,
+        contracted_cost_whole,
+        contracted_cost_frac,
         provider_name: line.provider,
         billing_account_id: line.billing_account_id,
         sub_account_id: line.sub_account_id,
@@ -378,7 +438,7 @@ pub(crate) fn line_row(
         tags: line.tags,
         attributes: line.attributes,
     }
-    .into()
+    .into())
 }
 
 /// A stored line item as a parsed line (to take it back out of the rollups).
@@ -388,10 +448,10 @@ pub(crate) fn line_of(item: &cost_line_item::Model) -> Line {
         start: item.charge_period_start,
         end: item.charge_period_end,
         currency: item.currency.clone(),
-        billed: item.billed_cost,
-        effective: item.effective_cost,
-        list: item.list_cost,
-        contracted: item.contracted_cost,
+        billed: money::join(item.billed_cost_whole, item.billed_cost_frac),
+        effective: money::join(item.effective_cost_whole, item.effective_cost_frac),
+        list: joined(item.list_cost_whole, item.list_cost_frac),
+        contracted: joined(item.contracted_cost_whole, item.contracted_cost_frac),
         provider: item.provider_name.clone(),
         billing_account_id: item.billing_account_id.clone(),
         sub_account_id: item.sub_account_id.clone(),
@@ -436,8 +496,10 @@ pub(crate) async fn source_import(
         rows_imported: 0,
         rows_rejected: 0,
         errors: "[]".to_owned(),
-        billed_cost_total: 0,
-        effective_cost_total: 0,
+        billed_cost_total_whole: 0,
+        billed_cost_total_frac: 0,
+        effective_cost_total_whole: 0,
+        effective_cost_total_frac: 0,
         currency: "USD".to_owned(),
         first_day: None,
         last_day: None,
@@ -454,37 +516,56 @@ pub(crate) async fn refresh_import_totals(
     conn: &impl ConnectionTrait,
     import_id: &str,
 ) -> Result<()> {
-    let (count, billed, effective, first, last): (
+    type Sums = (
         i64,
         Option<String>,
         Option<String>,
         Option<String>,
         Option<String>,
-    ) = cost_line_item::Entity::find()
-        .select_only()
-        .column_as(Expr::cust("COUNT(*)"), "n")
-        .column_as(Expr::cust("CAST(SUM(billed_cost) AS TEXT)"), "b")
-        .column_as(Expr::cust("CAST(SUM(effective_cost) AS TEXT)"), "e")
-        .column_as(Expr::cust("MIN(day)"), "f")
-        .column_as(Expr::cust("MAX(day)"), "l")
-        .filter(cost_line_item::Column::ImportId.eq(import_id))
-        .into_tuple()
-        .one(conn)
-        .await?
-        .unwrap_or((0, None, None, None, None));
-    let units = |v: Option<String>| -> Result<i64> {
-        i64::try_from(summed_units(v.as_deref())?)
-            .map_err(|_| anyhow::anyhow!("an import's total is out of range").into())
-    };
+        Option<String>,
+        Option<String>,
+    );
+    let (count, billed_whole, billed_frac, effective_whole, effective_frac, first, last): Sums =
+        cost_line_item::Entity::find()
+            .select_only()
+            .column_as(Expr::cust("COUNT(*)"), "n")
+            .column_as(Expr::cust("CAST(SUM(billed_cost_whole) AS TEXT)"), "bw")
+            .column_as(Expr::cust("CAST(SUM(billed_cost_frac) AS TEXT)"), "bf")
+            .column_as(Expr::cust("CAST(SUM(effective_cost_whole) AS TEXT)"), "ew")
+            .column_as(Expr::cust("CAST(SUM(effective_cost_frac) AS TEXT)"), "ef")
+            .column_as(Expr::cust("MIN(day)"), "f")
+            .column_as(Expr::cust("MAX(day)"), "l")
+            .filter(cost_line_item::Column::ImportId.eq(import_id))
+            .into_tuple()
+            .one(conn)
+            .await?
+            .unwrap_or((0, None, None, None, None, None, None));
+    let what = || "the import's total".to_owned();
+    let billed = stored(
+        summed_units(billed_whole.as_deref(), billed_frac.as_deref())?,
+        what,
+    )?;
+    let effective = stored(
+        summed_units(effective_whole.as_deref(), effective_frac.as_deref())?,
+        what,
+    )?;
     cost_import::Entity::update_many()
         .col_expr(cost_import::Column::RowsImported, Expr::value(count))
         .col_expr(
-            cost_import::Column::BilledCostTotal,
-            Expr::value(units(billed)?),
+            cost_import::Column::BilledCostTotalWhole,
+            Expr::value(billed.0),
         )
         .col_expr(
-            cost_import::Column::EffectiveCostTotal,
-            Expr::value(units(effective)?),
+            cost_import::Column::BilledCostTotalFrac,
+            Expr::value(billed.1),
+        )
+        .col_expr(
+            cost_import::Column::EffectiveCostTotalWhole,
+            Expr::value(effective.0),
+        )
+        .col_expr(
+            cost_import::Column::EffectiveCostTotalFrac,
+            Expr::value(effective.1),
         )
         .col_expr(cost_import::Column::FirstDay, Expr::value(first))
         .col_expr(cost_import::Column::LastDay, Expr::value(last))
@@ -518,8 +599,14 @@ pub fn to_dto(row: cost_import::Model, imported_now: bool) -> gmac_types::CostIm
         } else {
             Vec::new()
         },
-        billed_cost_total: money::from_units(row.billed_cost_total),
-        effective_cost_total: money::from_units(row.effective_cost_total),
+        billed_cost_total: money::from_units(money::join(
+            row.billed_cost_total_whole,
+            row.billed_cost_total_frac,
+        )),
+        effective_cost_total: money::from_units(money::join(
+            row.effective_cost_total_whole,
+            row.effective_cost_total_frac,
+        )),
         currency: row.currency,
         first_day: day(row.first_day),
         last_day: day(row.last_day),
@@ -622,8 +709,10 @@ pub async fn import_focus(
         rows_imported: Set(0),
         rows_rejected: Set(0),
         errors: Set("[]".to_owned()),
-        billed_cost_total: Set(0),
-        effective_cost_total: Set(0),
+        billed_cost_total_whole: Set(0),
+        billed_cost_total_frac: Set(0),
+        effective_cost_total_whole: Set(0),
+        effective_cost_total_frac: Set(0),
         currency: Set(String::new()),
         first_day: Set(None),
         last_day: Set(None),
@@ -647,11 +736,7 @@ pub async fn import_focus(
     roll_up(&txn, &mut tally, &params.client_id, lines_ms).await?;
 
     let (currency, billed, effective) = tally.main_currency();
-    let units = |sum: i128| {
-        i64::try_from(sum).map_err(|_| {
-            unreadable("the file's total is beyond the ±92 million gmac can hold".to_owned())
-        })
-    };
+    let [billed_columns, effective_columns] = file_totals(billed, effective)?;
     let row = cost_import::Model {
         id: import_id.clone(),
         client_id: params.client_id.clone(),
@@ -661,8 +746,10 @@ pub async fn import_focus(
         rows_imported: i64::try_from(tally.imported).unwrap_or(i64::MAX),
         rows_rejected: i64::try_from(tally.rejected).unwrap_or(i64::MAX),
         errors: serde_json::to_string(&tally.errors).map_err(anyhow::Error::from)?,
-        billed_cost_total: units(billed)?,
-        effective_cost_total: units(effective)?,
+        billed_cost_total_whole: billed_columns.0,
+        billed_cost_total_frac: billed_columns.1,
+        effective_cost_total_whole: effective_columns.0,
+        effective_cost_total_frac: effective_columns.1,
         currency,
         first_day: tally.first_day.map(|d| d.to_string()),
         last_day: tally.last_day.map(|d| d.to_string()),
@@ -681,7 +768,7 @@ pub async fn import_focus(
             "sha256": row.sha256,
             "rows_imported": row.rows_imported,
             "rows_rejected": row.rows_rejected,
-            "billed_cost_total": money::from_units(row.billed_cost_total).to_string(),
+            "billed_cost_total": money::from_units(billed).to_string(),
         }));
     audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     txn.commit().await?;
@@ -690,6 +777,12 @@ pub async fn import_focus(
         tracing::warn!(error = %err, "evaluating budgets after an import failed");
     }
     Ok((to_dto(row, true), true))
+}
+
+/// The stored columns of a file's billed and effective totals.
+fn file_totals(billed: i128, effective: i128) -> Result<[(i64, i64); 2]> {
+    let what = || "the file's total".to_owned();
+    Ok([stored(billed, what)?, stored(effective, what)?])
 }
 
 /// Adds an import's sums to the rollups and re-allocates its days, logging how long each
@@ -746,10 +839,10 @@ async fn write_lines(
                 if strict && tally.rejected > 0 {
                     continue;
                 }
-                let rows: Vec<_> = lines
+                let rows = lines
                     .into_iter()
                     .map(|(no, line)| line_row(import_id, client_id, no, line))
-                    .collect();
+                    .collect::<Result<Vec<_>>>()?;
                 for chunk in rows.chunks(INSERT_BATCH) {
                     cost_line_item::Entity::insert_many(chunk.to_vec())
                         .exec_without_returning(conn)
@@ -768,26 +861,46 @@ pub(crate) async fn write_rollups(
     rollups: HashMap<(NaiveDate, String), Rollup>,
 ) -> Result<()> {
     use cost_daily::Column as C;
-    let add = |column: C| {
-        Expr::col((cost_daily::Entity, column)).add(Expr::col((Alias::new("excluded"), column)))
-    };
     write_summary(conn, &rollups).await?;
-    let rows: Vec<cost_daily::ActiveModel> = rollups.into_values().map(|r| r.row.into()).collect();
-    // 17 columns a row.
+    let rows = rollups
+        .into_values()
+        .map(|r| r.into_row().map(cost_daily::ActiveModel::from))
+        .collect::<Result<Vec<_>>>()?;
+    let mut on_conflict = OnConflict::columns([C::ClientId, C::Day, C::DimsKey]);
+    add_money(&mut on_conflict, "cost_daily");
+    on_conflict.value(
+        C::LineCount,
+        Expr::col((cost_daily::Entity, C::LineCount))
+            .add(Expr::col((Alias::new("excluded"), C::LineCount))),
+    );
+    // 20 columns a row.
     for chunk in rows.chunks(1000) {
         cost_daily::Entity::insert_many(chunk.to_vec())
-            .on_conflict(
-                OnConflict::columns([C::ClientId, C::Day, C::DimsKey])
-                    .value(C::BilledCost, add(C::BilledCost))
-                    .value(C::EffectiveCost, add(C::EffectiveCost))
-                    .value(C::ListCost, add(C::ListCost))
-                    .value(C::LineCount, add(C::LineCount))
-                    .to_owned(),
-            )
+            .on_conflict(on_conflict.clone())
             .exec_without_returning(conn)
             .await?;
     }
     Ok(())
+}
+
+/// Makes an upsert add the three cost columns of `table` to the stored row: whole parts and
+/// fractions separately, carrying whole units out of the fraction so that it stays below 10¹¹
+/// (both fractions are non-negative, so integer division is floor division).
+fn add_money(on_conflict: &mut OnConflict, table: &str) {
+    for column in ["billed_cost", "effective_cost", "list_cost"] {
+        let frac = format!("({table}.{column}_frac + excluded.{column}_frac)");
+        on_conflict.value(
+            Alias::new(format!("{column}_whole")),
+            Expr::cust(format!(
+                "{table}.{column}_whole + excluded.{column}_whole + {frac} / {}",
+                money::ONE
+            )),
+        );
+        on_conflict.value(
+            Alias::new(format!("{column}_frac")),
+            Expr::cust(format!("{frac} % {}", money::ONE)),
+        );
+    }
 }
 
 /// Adds the same deltas to the coarse rollup.
@@ -796,7 +909,7 @@ async fn write_summary(
     rollups: &HashMap<(NaiveDate, String), Rollup>,
 ) -> Result<()> {
     use cost_summary::Column as S;
-    let mut coarse: HashMap<[&str; 8], [i64; 4]> = HashMap::new();
+    let mut coarse: HashMap<[&str; 8], ([i128; 3], i64)> = HashMap::new();
     for r in rollups.values() {
         let row = &r.row;
         let sums = coarse
@@ -811,18 +924,19 @@ async fn write_summary(
                 &row.region_id,
             ])
             .or_default();
-        sums[0] += row.billed_cost;
-        sums[1] += row.effective_cost;
-        sums[2] += row.list_cost;
-        sums[3] += row.line_count;
+        for (sum, units) in sums.0.iter_mut().zip(r.sums) {
+            *sum += units;
+        }
+        sums.1 += row.line_count;
     }
-    let add = |column: S| {
-        Expr::col((cost_summary::Entity, column)).add(Expr::col((Alias::new("excluded"), column)))
-    };
-    let rows: Vec<cost_summary::ActiveModel> = coarse
+    let rows = coarse
         .into_iter()
-        .map(|(k, v)| {
-            cost_summary::Model {
+        .map(|(k, (v, line_count))| {
+            let what = || format!("the costs of {} on {}", k[5], k[1]);
+            let billed = stored(v[0], what)?;
+            let effective = stored(v[1], what)?;
+            let list = stored(v[2], what)?;
+            Ok(cost_summary::Model {
                 client_id: k[0].to_owned(),
                 day: k[1].to_owned(),
                 currency: k[2].to_owned(),
@@ -831,34 +945,37 @@ async fn write_summary(
                 service_name: k[5].to_owned(),
                 charge_category: k[6].to_owned(),
                 region_id: k[7].to_owned(),
-                billed_cost: v[0],
-                effective_cost: v[1],
-                list_cost: v[2],
-                line_count: v[3],
+                billed_cost_whole: billed.0,
+                billed_cost_frac: billed.1,
+                effective_cost_whole: effective.0,
+                effective_cost_frac: effective.1,
+                list_cost_whole: list.0,
+                list_cost_frac: list.1,
+                line_count,
             }
-            .into()
+            .into())
         })
-        .collect();
-    // 12 columns a row.
+        .collect::<Result<Vec<cost_summary::ActiveModel>>>()?;
+    let mut on_conflict = OnConflict::columns([
+        S::ClientId,
+        S::Day,
+        S::Currency,
+        S::ProviderName,
+        S::SubAccountId,
+        S::ServiceName,
+        S::ChargeCategory,
+        S::RegionId,
+    ]);
+    add_money(&mut on_conflict, "cost_summary");
+    on_conflict.value(
+        S::LineCount,
+        Expr::col((cost_summary::Entity, S::LineCount))
+            .add(Expr::col((Alias::new("excluded"), S::LineCount))),
+    );
+    // 15 columns a row.
     for chunk in rows.chunks(1000) {
         cost_summary::Entity::insert_many(chunk.to_vec())
-            .on_conflict(
-                OnConflict::columns([
-                    S::ClientId,
-                    S::Day,
-                    S::Currency,
-                    S::ProviderName,
-                    S::SubAccountId,
-                    S::ServiceName,
-                    S::ChargeCategory,
-                    S::RegionId,
-                ])
-                .value(S::BilledCost, add(S::BilledCost))
-                .value(S::EffectiveCost, add(S::EffectiveCost))
-                .value(S::ListCost, add(S::ListCost))
-                .value(S::LineCount, add(S::LineCount))
-                .to_owned(),
-            )
+            .on_conflict(on_conflict.clone())
             .exec_without_returning(conn)
             .await?;
     }
@@ -1074,16 +1191,21 @@ pub(crate) fn col(name: &str) -> Expr {
     Expr::col(Alias::new(name))
 }
 
-/// A `CAST(SUM(..) AS TEXT)` of money units: an exact integer on both backends (`SQLite` sums
-/// integers exactly or fails; `PostgreSQL` sums `bigint` into `numeric`, written `123` or
-/// `123.0`). No rows sum to nothing: zero.
-fn summed_units(text: Option<&str>) -> Result<i128> {
-    let text = text.unwrap_or("0");
-    text.split('.')
-        .next()
-        .unwrap_or("0")
-        .parse()
-        .map_err(|_| anyhow::anyhow!("a summed amount is not an integer: {text:?}").into())
+/// The units of a money column's `CAST(SUM(<name>_whole) AS TEXT)` and
+/// `CAST(SUM(<name>_frac) AS TEXT)`: exact integers on both backends (`SQLite` sums integers
+/// exactly or fails; `PostgreSQL` sums `bigint` into `numeric`, written `123` or `123.0`),
+/// joined with checked 128-bit arithmetic. No rows sum to nothing: zero.
+fn summed_units(whole: Option<&str>, frac: Option<&str>) -> Result<i128> {
+    let parse = |text: Option<&str>| -> Result<i128> {
+        let text = text.unwrap_or("0");
+        text.split('.')
+            .next()
+            .unwrap_or("0")
+            .parse()
+            .map_err(|_| anyhow::anyhow!("a summed amount is not an integer: {text:?}").into())
+    };
+    money::join_sums(parse(whole)?, parse(frac)?)
+        .ok_or_else(|| anyhow::anyhow!("a summed amount is beyond 128 bits").into())
 }
 
 /// Which lines a cost report may read: the clients visible as a whole (`None`: all), and the
@@ -1482,16 +1604,29 @@ pub(crate) async fn refresh_resource_months(
     } else {
         ("?", "?", "?")
     };
+    // Whole parts and fractions sum separately; whole units carried out of the summed
+    // (non-negative) fractions keep each fraction below 10¹¹.
+    let mut columns = Vec::new();
+    let mut sums = Vec::new();
+    let mut updates = Vec::new();
+    for column in ["billed_cost", "effective_cost", "list_cost"] {
+        let frac = format!("CAST(SUM({column}_frac) AS BIGINT)");
+        columns.push(format!("{column}_whole, {column}_frac"));
+        sums.push(format!(
+            "SUM({column}_whole) + {frac} / {one}, {frac} % {one}",
+            one = money::ONE
+        ));
+        updates.push(format!(
+            "{column}_whole = excluded.{column}_whole, {column}_frac = excluded.{column}_frac"
+        ));
+    }
+    let (columns, sums, updates) = (columns.join(", "), sums.join(", "), updates.join(", "));
     let sql = format!(
-        "INSERT INTO cost_resource_months (client_id, month, resource_id, currency, \
-         billed_cost, effective_cost, list_cost) \
-         SELECT client_id, substr(day, 1, 7), resource_id, currency, SUM(billed_cost), \
-         SUM(effective_cost), SUM(list_cost) FROM cost_daily \
+        "INSERT INTO cost_resource_months (client_id, month, resource_id, currency, {columns}) \
+         SELECT client_id, substr(day, 1, 7), resource_id, currency, {sums} FROM cost_daily \
          WHERE client_id = {p1} AND day >= {p2} AND day <= {p3} \
          GROUP BY client_id, substr(day, 1, 7), resource_id, currency \
-         ON CONFLICT (client_id, month, resource_id, currency) DO UPDATE SET \
-         billed_cost = excluded.billed_cost, effective_cost = excluded.effective_cost, \
-         list_cost = excluded.list_cost"
+         ON CONFLICT (client_id, month, resource_id, currency) DO UPDATE SET {updates}"
     );
     conn.execute_raw(sea_orm::Statement::from_sql_and_values(
         backend,
@@ -1516,7 +1651,7 @@ pub(crate) struct Slice {
     pub condition: Condition,
 }
 
-/// The column of a metric.
+/// The money column of a metric (its `_whole` and `_frac` parts are stored).
 pub(crate) fn metric_column(metric: CostMetric) -> &'static str {
     match metric {
         CostMetric::Billed => "billed_cost",
@@ -1644,17 +1779,25 @@ async fn sum_groups<E: EntityTrait>(
     metric: &str,
     currency: Option<&str>,
 ) -> Result<(String, Vec<(Option<String>, i128)>)> {
+    type Row = (Option<String>, String, Option<String>, Option<String>, i64);
     let mut select = select.filter(condition);
     if let Some(c) = currency {
         select = select.filter(col("currency").eq(c.to_ascii_uppercase()));
     }
     // One scan: sums per key and currency, with how many rows each has, so the main currency
     // is chosen without a second pass over the rollups.
-    let rows: Vec<(Option<String>, String, Option<String>, i64)> = select
+    let rows: Vec<Row> = select
         .select_only()
         .column_as(key_expr.clone(), "key")
         .column_as(col("currency"), "currency")
-        .column_as(Expr::cust(format!("CAST(SUM({metric}) AS TEXT)")), "amount")
+        .column_as(
+            Expr::cust(format!("CAST(SUM({metric}_whole) AS TEXT)")),
+            "whole",
+        )
+        .column_as(
+            Expr::cust(format!("CAST(SUM({metric}_frac) AS TEXT)")),
+            "frac",
+        )
         .column_as(Expr::cust("COUNT(*)"), "n")
         .group_by(key_expr)
         .group_by(col("currency"))
@@ -1665,7 +1808,7 @@ async fn sum_groups<E: EntityTrait>(
         c.to_ascii_uppercase()
     } else {
         let mut counts: HashMap<&str, i64> = HashMap::new();
-        for (_, c, _, n) in &rows {
+        for (_, c, _, _, n) in &rows {
             *counts.entry(c.as_str()).or_default() += n;
         }
         counts
@@ -1674,10 +1817,10 @@ async fn sum_groups<E: EntityTrait>(
             .map_or_else(|| "USD".to_owned(), |(c, _)| c.to_owned())
     };
     let mut sums = Vec::with_capacity(rows.len());
-    for (key, _, amount, _) in rows.into_iter().filter(|r| r.1 == currency) {
+    for (key, _, whole, frac, _) in rows.into_iter().filter(|r| r.1 == currency) {
         sums.push((
             key.filter(|k| !k.is_empty()),
-            summed_units(amount.as_deref())?,
+            summed_units(whole.as_deref(), frac.as_deref())?,
         ));
     }
     Ok((currency, sums))

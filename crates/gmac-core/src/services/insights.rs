@@ -259,7 +259,7 @@ pub async fn anomalies(
             };
             let actual = money::from_sum(days.get(&day).copied().unwrap_or(0));
             if forecast::is_anomaly(e, actual, min_impact) {
-                let impact = actual - e.expected;
+                let impact = actual.checked_sub(e.expected).unwrap_or(Decimal::MAX);
                 found.push(CostAnomaly {
                     day,
                     dimension: query.dimension,
@@ -270,7 +270,8 @@ pub async fn anomalies(
                     actual: actual.round_dp(2),
                     impact: impact.round_dp(2),
                     impact_percent: (!e.expected.is_zero())
-                        .then(|| (impact * Decimal::ONE_HUNDRED / e.expected).round_dp(1)),
+                        .then(|| forecast::percent(impact, e.expected))
+                        .flatten(),
                     root_cause: None,
                     feedback: None,
                 });
@@ -324,7 +325,9 @@ async fn explain(
                     .map(|d| money::from_sum(days.get(&d).copied().unwrap_or(0)))
                     .collect();
                 let (mean, _) = forecast::mean_and_sd(&history);
-                let moved = money::from_sum(days.get(&anomaly.day).copied().unwrap_or(0)) - mean;
+                let moved = money::from_sum(days.get(&anomaly.day).copied().unwrap_or(0))
+                    .checked_sub(mean)
+                    .unwrap_or(Decimal::MAX);
                 if best.as_ref().is_none_or(|(_, b)| moved.abs() > b.abs()) {
                     best = Some((part.to_owned(), moved));
                 }
@@ -481,6 +484,7 @@ pub async fn invoice(
         None,
     )
     .await?;
+    let total = money::from_sum(sums.iter().map(|(_, units)| units).sum());
     let mut lines: Vec<gmac_types::InvoiceLine> = sums
         .into_iter()
         .map(|(service, units)| gmac_types::InvoiceLine {
@@ -494,7 +498,6 @@ pub async fn invoice(
             .cmp(&a.amount)
             .then(a.description.cmp(&b.description))
     });
-    let total = lines.iter().map(|l| l.amount).sum();
     let prefix: String = if user_id.is_empty() {
         "UNALLOC".to_owned()
     } else {

@@ -30,11 +30,12 @@ const MAX_RECIPIENTS: usize = 20;
 
 /// `(now − before) / before` in percent, with one decimal (`65.0`); `None` when there was nothing before.
 fn change_percent(now: Decimal, before: Decimal) -> Option<Decimal> {
-    (!before.is_zero()).then(|| {
-        let mut change = ((now - before) * Decimal::ONE_HUNDRED / before.abs()).round_dp(1);
-        change.rescale(1);
-        change
-    })
+    if before.is_zero() {
+        return None;
+    }
+    let mut change = crate::forecast::percent(now.checked_sub(before)?, before.abs())?;
+    change.rescale(1);
+    Some(change)
 }
 
 /// Puts this month's and last month's sums side by side, largest first.
@@ -192,14 +193,14 @@ async fn build(
         Some(currency),
     )
     .await?;
+    let total = money::from_sum(services_now.iter().map(|(_, u)| u).sum());
+    let previous_total = money::from_sum(services_before.iter().map(|(_, u)| u).sum());
     let services = lines(services_now, services_before, |key| {
         let name = key.clone().unwrap_or_else(|| "(no service)".to_owned());
         (name.clone(), name)
     });
     let breakdown = breakdown(conn, subject, &slice, (bounds, before), currency).await?;
     let (_, days) = daily(conn, &slice, bounds, CostMetric::Billed, Some(currency)).await?;
-    let total: Decimal = services.iter().map(|l| l.amount).sum();
-    let previous_total: Decimal = services.iter().map(|l| l.previous).sum();
     Ok(MonthlyReport {
         subject: subject.cloned(),
         name,
