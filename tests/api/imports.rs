@@ -361,3 +361,40 @@ async fn nul_characters_in_a_cost_file_refuse_their_row_on_both_backends() {
         .unwrap();
     assert_eq!((import.rows_imported, import.rows_rejected), (1, 1));
 }
+
+#[tokio::test]
+async fn concurrent_imports_of_one_file_make_one_import_and_answer_it_to_the_others() {
+    let app = gmac_tests::spawn_app().await;
+    let (admin, client_id) = admin_and_client(&app).await;
+    let mut file = HEADER.to_owned();
+    for day in 1..=28 {
+        use std::fmt::Write as _;
+        writeln!(
+            file,
+            "{day}.5,{day},USD,2024-09-{day:02},2024-09-{:02},Usage,EC2,a1,",
+            day + 1
+        )
+        .unwrap();
+    }
+    let attempts: Vec<_> = (0..6)
+        .map(|_| {
+            let client = admin.client.clone();
+            let body = file.clone().into_bytes();
+            let params = CostImportParams {
+                client_id: client_id.clone(),
+                on_error: OnRowError::Reject,
+                file_name: None,
+            };
+            tokio::spawn(async move { client.import_costs(&params, body).await })
+        })
+        .collect();
+    let mut ids = std::collections::BTreeSet::new();
+    let mut created = 0;
+    for attempt in attempts {
+        let (import, was_created) = attempt.await.unwrap().expect("no import fails");
+        created += usize::from(was_created);
+        ids.insert(import.id);
+    }
+    assert_eq!(created, 1, "one import is made");
+    assert_eq!(ids.len(), 1, "the others answer with it");
+}

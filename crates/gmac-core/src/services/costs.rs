@@ -13,7 +13,7 @@ use gmac_types::{
 use sea_orm::sea_query::{Alias, Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, ExprTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
 };
 use sha2::{Digest, Sha256};
 
@@ -638,6 +638,19 @@ fn refusal(errors: &[RowError], rejected: u64) -> Error {
     Error::Validation(fields)
 }
 
+/// The import of the same file (by its hash) into the client, if there is one.
+async fn same_file(
+    conn: &impl ConnectionTrait,
+    client_id: &str,
+    sha256: &str,
+) -> Result<Option<cost_import::Model>> {
+    Ok(cost_import::Entity::find()
+        .filter(cost_import::Column::ClientId.eq(client_id))
+        .filter(cost_import::Column::Sha256.eq(sha256))
+        .one(conn)
+        .await?)
+}
+
 /// Why an import wrote no line: an empty file, or (skipping bad rows) why each row was refused.
 fn nothing_imported(tally: &Tally) -> Error {
     if tally.rejected == 0 {
@@ -684,12 +697,7 @@ pub async fn import_focus(
     clients::find(&core.db, &params.client_id).await?;
 
     let txn = db::begin_write(&core.db).await?;
-    if let Some(existing) = cost_import::Entity::find()
-        .filter(cost_import::Column::ClientId.eq(&params.client_id))
-        .filter(cost_import::Column::Sha256.eq(&file.sha256))
-        .one(&txn)
-        .await?
-    {
+    if let Some(existing) = same_file(&txn, &params.client_id, &file.sha256).await? {
         return Ok((to_dto(existing, false), false));
     }
     let now = core.now();
@@ -700,7 +708,7 @@ pub async fn import_focus(
         .or_else(|| params.file_name.clone())
         .map(|n| n.chars().take(255).collect::<String>());
     // The row exists first, so that line items can reference it; totals are filled at the end.
-    cost_import::Entity::insert(cost_import::ActiveModel {
+    let inserted = cost_import::Entity::insert(cost_import::ActiveModel {
         id: Set(import_id.clone()),
         client_id: Set(params.client_id.clone()),
         file_name: Set(file_name.clone()),
@@ -720,7 +728,17 @@ pub async fn import_focus(
         created_at: Set(now),
     })
     .exec_without_returning(&txn)
-    .await?;
+    .await;
+    if let Err(err) = inserted {
+        // The same file, imported at the same moment by another request (PostgreSQL lets both
+        // look before either writes): that import is this one's answer.
+        let raced = matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)));
+        drop(txn);
+        if raced && let Some(done) = same_file(&core.db, &params.client_id, &file.sha256).await? {
+            return Ok((to_dto(done, false), false));
+        }
+        return Err(err.into());
+    }
 
     let strict = params.on_error == OnRowError::Reject;
     let started = std::time::Instant::now();
