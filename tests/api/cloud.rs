@@ -4,7 +4,7 @@
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use gmac_tests::moto::MotoServer;
 use gmac_tests::{Options, Session, TestApp, spawn_app, spawn_app_with};
-use gmac_types::{CostQuery, CostSync, NewClient, NewCloudAccount};
+use gmac_types::{CostQuery, CostSync, NewCloudAccount};
 use rust_decimal::Decimal;
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
@@ -91,18 +91,11 @@ async fn setup(moto: &MotoServer) -> (TestApp, Session, String) {
     })
     .await;
     let admin = app.super_admin().await;
-    let client = admin
-        .client
-        .create_client(&NewClient {
-            name: "Acme".into(),
-            description: None,
-        })
-        .await
-        .unwrap();
+    let client_id = admin.new_client_named("Acme").await;
     let account = admin
         .client
         .create_cloud_account(&NewCloudAccount {
-            client_id: client.id,
+            client_id,
             name: "Payer".into(),
             access_key_id: Some("AKIATESTINGKEY1234".into()),
             secret_access_key: Some("testing-secret-value".into()),
@@ -251,14 +244,7 @@ async fn a_cloud_endpoint_on_an_internal_address_is_refused_without_a_connection
     })
     .await;
     let admin = app.super_admin().await;
-    let client = admin
-        .client
-        .create_client(&NewClient {
-            name: "Acme".into(),
-            description: None,
-        })
-        .await
-        .unwrap();
+    let client_id = admin.new_client_named("Acme").await;
     // Something listens here; a closed port is one above it.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
@@ -280,7 +266,7 @@ async fn a_cloud_endpoint_on_an_internal_address_is_refused_without_a_connection
     ] {
         let err = admin
             .client
-            .create_cloud_account(&account_at(&client.id, &endpoint))
+            .create_cloud_account(&account_at(&client_id, &endpoint))
             .await
             .unwrap_err();
         assert_eq!(err.status(), Some(422), "{endpoint}: {err:?}");
@@ -325,16 +311,9 @@ async fn an_account_whose_endpoint_became_internal_is_neither_tested_nor_synced(
 async fn an_access_key_id_that_could_not_travel_in_a_header_is_refused_field_by_field() {
     let app = spawn_app().await;
     let admin = app.super_admin().await;
-    let client = admin
-        .client
-        .create_client(&NewClient {
-            name: "Acme".into(),
-            description: None,
-        })
-        .await
-        .unwrap();
+    let client_id = admin.new_client_named("Acme").await;
     for key in ["AK\u{e9}\u{1}", "AKIA EXAMPLE", "AKIA\nX"] {
-        let mut account = account_at(&client.id, "http://127.0.0.1:9/");
+        let mut account = account_at(&client_id, "http://127.0.0.1:9/");
         account.access_key_id = Some(key.to_owned());
         let err = admin
             .client

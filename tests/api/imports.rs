@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use gmac_tests::{Options, TestApp, spawn_app_with};
-use gmac_types::{CostImportParams, NewClient, OnRowError};
+use gmac_types::{CostImportParams, OnRowError};
 
 const HEADER: &str = "BilledCost,EffectiveCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ServiceName,SubAccountId,Tags\n";
 
@@ -31,14 +31,7 @@ async fn app_with_spool() -> (TestApp, tempfile::TempDir, String) {
     })
     .await;
     let admin = app.super_admin().await;
-    admin
-        .client
-        .create_client(&NewClient {
-            name: "Acme".into(),
-            description: None,
-        })
-        .await
-        .unwrap();
+    admin.new_client_named("Acme").await;
     (app, data, admin.access_token.clone())
 }
 
@@ -122,16 +115,9 @@ async fn the_limits_are_settings() {
     })
     .await;
     let admin = app.super_admin().await;
-    let client = admin
-        .client
-        .create_client(&NewClient {
-            name: "Acme".into(),
-            description: None,
-        })
-        .await
-        .unwrap();
+    let client_id = admin.new_client_named("Acme").await;
     let params = CostImportParams {
-        client_id: client.id,
+        client_id,
         on_error: OnRowError::Reject,
         file_name: None,
     };
@@ -203,15 +189,8 @@ fn pointers(err: &gmac_client::ApiError) -> Vec<String> {
 
 async fn admin_and_client(app: &TestApp) -> (gmac_tests::Session, String) {
     let admin = app.super_admin().await;
-    let client = admin
-        .client
-        .create_client(&NewClient {
-            name: "Acme".into(),
-            description: None,
-        })
-        .await
-        .unwrap();
-    (admin, client.id)
+    let client_id = admin.new_client_named("Acme").await;
+    (admin, client_id)
 }
 
 #[tokio::test]

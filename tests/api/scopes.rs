@@ -2,9 +2,7 @@
 //! named only where the caller's scope reaches.
 
 use gmac_tests::{Session, TestApp, spawn_app};
-use gmac_types::{
-    CostImportParams, CostQuery, MonthlyReportQuery, NewClient, NewProject, OnRowError, Scope,
-};
+use gmac_types::{CostImportParams, CostQuery, MonthlyReportQuery, NewProject, OnRowError, Scope};
 use rust_decimal::Decimal;
 
 /// Three projects' lines in one client: web 14, batch 7, and 1 untagged.
@@ -32,15 +30,7 @@ struct World {
 async fn world() -> World {
     let app = spawn_app().await;
     let admin = app.super_admin().await;
-    let client_id = admin
-        .client
-        .create_client(&NewClient {
-            name: "Acme".into(),
-            description: None,
-        })
-        .await
-        .unwrap()
-        .id;
+    let client_id = admin.new_client_named("Acme").await;
     admin
         .client
         .import_costs(
@@ -182,16 +172,7 @@ async fn a_project_token_reads_only_its_projects_costs() {
 #[tokio::test]
 async fn people_are_named_only_inside_the_callers_scope() {
     let w = world().await;
-    let other_client = w
-        .admin
-        .client
-        .create_client(&NewClient {
-            name: "Globex".into(),
-            description: None,
-        })
-        .await
-        .unwrap()
-        .id;
+    let other_client = w.admin.new_client_named("Globex").await;
     let outsider = w
         .app
         .user_with_role(

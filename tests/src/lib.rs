@@ -62,6 +62,20 @@ pub struct Session {
     pub password: String,
 }
 
+impl Session {
+    /// Creates a client named `name` as this user and answers its id.
+    pub async fn new_client_named(&self, name: &str) -> String {
+        self.client
+            .create_client(&gmac_types::NewClient {
+                name: name.to_owned(),
+                description: None,
+            })
+            .await
+            .expect("creating a client")
+            .id
+    }
+}
+
 /// A change to the test configuration.
 pub type Configure = Box<dyn FnOnce(&mut Config)>;
 
