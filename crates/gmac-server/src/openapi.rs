@@ -12,7 +12,7 @@ use crate::routes::docs;
 #[openapi(
     info(
         title = "gmac API",
-        description = "gmac runs a company's cloud from one place: services, functions, databases, secrets, costs, monitoring and access control.\n\nErrors are RFC 9457 `application/problem+json` with a stable `code`. Authenticate with `Authorization: Bearer <access token or gmac_ API token>`.",
+        description = "gmac runs a company's cloud from one place: services, functions, databases, secrets, costs, monitoring and access control.\n\nErrors are RFC 9457 `application/problem+json` with a stable `code`. Text never contains NUL characters (U+0000): a request with one is refused with 422 `invalid_characters`. Authenticate with `Authorization: Bearer <access token or gmac_ API token>`.",
         license(name = "AGPL-3.0-only", identifier = "AGPL-3.0-only"),
     ),
     tags(

@@ -139,7 +139,8 @@ pub mod docs {
     pub struct Binary(pub Vec<u8>);
 
     /// A `multipart/form-data` upload of one file in the field `file`.
-    #[derive(Debug, ToSchema)]
+    #[derive(Debug, ToSchema, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
     pub struct FileForm {
         /// The file.
         #[schema(value_type = String, format = Binary)]
