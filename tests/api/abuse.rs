@@ -277,3 +277,38 @@ async fn an_attacker_who_locks_an_account_does_not_lock_out_its_owners_browser()
         .await;
     assert!(elsewhere.is_ok(), "{elsewhere:?}");
 }
+
+#[tokio::test]
+async fn a_new_password_retires_the_device_cookies_issued_under_the_old_one() {
+    let app = spawn_app_with(Options {
+        manual_clock: true,
+        ..Options::default()
+    })
+    .await;
+    let admin = app.super_admin().await;
+    let browser = app.sign_in(&admin.email, &admin.password).await;
+    let new_password = "a brand new long password";
+    admin
+        .client
+        .change_password(&gmac_types::PasswordChange {
+            current_password: admin.password.clone().into(),
+            new_password: new_password.into(),
+            end_other_sessions: false,
+        })
+        .await
+        .unwrap();
+    // Someone locks the account for unknown devices.
+    for i in 0..5 {
+        attempt(&app, &admin.email, &format!("guess number {i}")).await;
+    }
+    // The browser's cookie was issued under the old password: it is an unknown device now.
+    let refused = browser
+        .client
+        .login(&gmac_types::LoginRequest {
+            email: admin.email.clone(),
+            password: new_password.into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status(), Some(429));
+}

@@ -1,10 +1,12 @@
 //! Device cookies (OWASP's "Slow down online guessing attacks with device cookies"): a browser
 //! that signed in to an account before carries a signed token naming that account. Failed
 //! sign-ins from such a device count against that device only, so an attacker who locks the
-//! account for unknown devices does not lock its owner out.
+//! account for unknown devices does not lock its owner out. A cookie is bound to the account's
+//! current password (changing or resetting it retires every cookie) and lasts a year.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::NaiveDate;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
@@ -37,20 +39,30 @@ impl DeviceKeys {
         Some(mac.finalize().into_bytes().to_vec())
     }
 
-    /// A device cookie for `login` (the normalised email), with a random nonce.
-    pub fn issue(&self, login: &str) -> String {
+    /// A device cookie for `login` (the normalised email) under its current password hash
+    /// `binding`, issued on `today`, with a random nonce.
+    pub fn issue(&self, login: &str, binding: &str, today: NaiveDate) -> String {
         let nonce = crate::auth::tokens::generate_token();
-        let message = format!("{nonce}.{}", URL_SAFE_NO_PAD.encode(login));
-        let signature = self.mac(&message).map(hex::encode).unwrap_or_default();
+        let message = format!("{nonce}.{}.{today}", URL_SAFE_NO_PAD.encode(login));
+        let signature = self
+            .mac(&format!("{message}\n{binding}"))
+            .map(hex::encode)
+            .unwrap_or_default();
         format!("{message}.{signature}")
     }
 
-    /// The nonce of a valid device cookie for `login`; `None` for anything else (forged, for
-    /// another account, malformed).
-    pub fn verify(&self, token: &str, login: &str) -> Option<String> {
+    /// The nonce of a valid device cookie for `login` under `binding`, issued within the last
+    /// year; `None` for anything else (forged, for another account, from before a password
+    /// change, expired, malformed).
+    pub fn verify(
+        &self,
+        token: &str,
+        login: &str,
+        binding: &str,
+        today: NaiveDate,
+    ) -> Option<String> {
         let (message, signature) = token.rsplit_once('.')?;
-        let (nonce, encoded) = message.split_once('.')?;
-        let expected = self.mac(message)?;
+        let expected = self.mac(&format!("{message}\n{binding}"))?;
         let given = hex::decode(signature).ok()?;
         if !bool::from(subtle::ConstantTimeEq::ct_eq(
             expected.as_slice(),
@@ -58,10 +70,17 @@ impl DeviceKeys {
         )) {
             return None;
         }
+        let mut parts = message.splitn(3, '.');
+        let (nonce, encoded, issued) = (parts.next()?, parts.next()?, parts.next()?);
+        let issued: NaiveDate = issued.parse().ok()?;
+        let fresh = issued <= today && today - issued <= chrono::Duration::days(MAX_AGE_DAYS);
         let named = URL_SAFE_NO_PAD.decode(encoded).ok()?;
-        (named == login.as_bytes()).then(|| nonce.to_owned())
+        (fresh && named == login.as_bytes()).then(|| nonce.to_owned())
     }
 }
+
+/// How long a device cookie counts, in days.
+pub const MAX_AGE_DAYS: i64 = 365;
 
 #[cfg(test)]
 mod tests {
@@ -70,13 +89,51 @@ mod tests {
     #[test]
     fn a_cookie_names_its_account_and_cannot_be_forged() {
         let keys = DeviceKeys::derive(&MasterKey::generate());
-        let cookie = keys.issue("ada@example.com");
-        assert!(keys.verify(&cookie, "ada@example.com").is_some());
-        assert!(keys.verify(&cookie, "eve@example.com").is_none());
+        let day = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap_or_default();
+        let cookie = keys.issue("ada@example.com", "hash-1", day);
+        assert!(
+            keys.verify(&cookie, "ada@example.com", "hash-1", day)
+                .is_some()
+        );
+        assert!(
+            keys.verify(&cookie, "eve@example.com", "hash-1", day)
+                .is_none()
+        );
         let other = DeviceKeys::derive(&MasterKey::generate());
-        assert!(other.verify(&cookie, "ada@example.com").is_none());
+        assert!(
+            other
+                .verify(&cookie, "ada@example.com", "hash-1", day)
+                .is_none()
+        );
         let forged = cookie.replace("ada", "eve");
-        assert!(keys.verify(&forged, "eve@example.com").is_none());
-        assert!(keys.verify("garbage", "ada@example.com").is_none());
+        assert!(
+            keys.verify(&forged, "eve@example.com", "hash-1", day)
+                .is_none()
+        );
+        assert!(
+            keys.verify("garbage", "ada@example.com", "hash-1", day)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_new_password_or_a_year_retires_a_cookie() {
+        let keys = DeviceKeys::derive(&MasterKey::generate());
+        let day = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap_or_default();
+        let cookie = keys.issue("ada@example.com", "hash-1", day);
+        assert!(
+            keys.verify(&cookie, "ada@example.com", "hash-2", day)
+                .is_none()
+        );
+        let later = day + chrono::Duration::days(MAX_AGE_DAYS);
+        assert!(
+            keys.verify(&cookie, "ada@example.com", "hash-1", later)
+                .is_some()
+        );
+        let too_late = later + chrono::Duration::days(1);
+        assert!(
+            keys.verify(&cookie, "ada@example.com", "hash-1", too_late)
+                .is_none()
+        );
     }
 }

@@ -67,7 +67,14 @@ pub async fn login(
         return Err(Error::Validation(missing));
     }
 
-    let key = match device_cookie.and_then(|c| core.device_keys.verify(c, &email)) {
+    let found = users::find_by_email(&core.db, &email).await?;
+    // A device cookie counts only for the account it names, under its current password.
+    let binding = found
+        .as_ref()
+        .and_then(|u| u.password_hash.as_deref())
+        .unwrap_or_default();
+    let today = core.now().date_naive();
+    let key = match device_cookie.and_then(|c| core.device_keys.verify(c, &email, binding, today)) {
         Some(nonce) => throttle::device_key(&nonce),
         None => throttle::login_key(&email),
     };
@@ -80,7 +87,6 @@ pub async fn login(
         txn.commit().await?;
         return Err(locked);
     }
-    let found = users::find_by_email(&core.db, &email).await?;
     let password_ok = core
         .passwords
         .verify(
@@ -255,7 +261,11 @@ async fn open_session(
         refresh_expires_at,
         now,
     )?;
-    issued.device_cookie = Some(core.device_keys.issue(&account.email.to_lowercase()));
+    issued.device_cookie = Some(core.device_keys.issue(
+        &account.email.to_lowercase(),
+        account.password_hash.as_deref().unwrap_or_default(),
+        now.date_naive(),
+    ));
     Ok(issued)
 }
 
