@@ -245,7 +245,7 @@ async fn a_chain_rewritten_without_the_master_key_fails_verification() {
         Some((2, "hash_mismatch"))
     );
 
-    // The same through the API and the CLI's check: the chain is reported broken.
+    // The API reports the chain broken too.
     let report = admin.client.verify_audit_log().await.unwrap();
     assert!(!report.valid);
 }

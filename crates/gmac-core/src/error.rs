@@ -139,48 +139,64 @@ pub fn classify_sqlx(err: &sqlx::Error) -> Option<Error> {
         | sqlx::Error::Tls(_) => Some(unavailable()),
         sqlx::Error::Database(db) => {
             let code = db.code().unwrap_or_default();
-            // SQLite's extended codes carry the primary one in their low byte.
-            if let Ok(extended) = code.parse::<i32>() {
-                match extended & 0xff {
-                    5 | 6 => {
-                        return Some(Error::Unavailable {
-                            retry_after: 1,
-                            detail: "The database is busy; try again in a moment.".to_owned(),
-                        });
-                    }
-                    13 => return Some(Error::InsufficientStorage),
-                    _ if extended == 778 => return Some(Error::InsufficientStorage),
-                    _ => {}
-                }
-            }
-            match code.as_ref() {
-                // SQLite: SQLITE_BUSY, SQLITE_LOCKED and their extended codes.
-                "5" | "6" | "261" | "517" | "262" => Some(Error::Unavailable {
-                    retry_after: 1,
-                    detail: "The database is busy; try again in a moment.".to_owned(),
-                }),
-                // SQLite: SQLITE_FULL; PostgreSQL: disk_full, out of memory.
-                "13" | "53100" => Some(Error::InsufficientStorage),
-                // PostgreSQL: character_not_in_repertoire, untranslatable_character (NUL).
-                "22021" | "22P05" => Some(Error::invalid(FieldError {
-                    pointer: String::new(),
-                    code: "invalid_characters".to_owned(),
-                    detail: "Text may not contain NUL characters.".to_owned(),
-                })),
-                // Unique violations: PostgreSQL 23505, SQLite constraint UNIQUE / PRIMARY KEY.
-                "23505" | "2067" | "1555" => Some(Error::conflict(
-                    ErrorCode::Conflict,
-                    "It already exists: another request created it at the same time.",
-                )),
-                // PostgreSQL: serialization failure, deadlock; connection exceptions (08...),
-                // shutdown (57P...), too many connections.
-                "40001" | "40P01" | "53300" => Some(unavailable()),
-                c if c.starts_with("08") || c.starts_with("57P") => Some(unavailable()),
-                _ => None,
+            // The two backends' codes overlap as numbers (PostgreSQL's 22021 ends in SQLite's
+            // SQLITE_BUSY byte), so each is read by its own table.
+            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                classify_sqlite(code.parse().unwrap_or_default())
+            } else {
+                classify_postgres(&code)
             }
         }
         _ => None,
     }
+}
+
+/// SQLite's extended result codes, which carry the primary code in their low byte.
+fn classify_sqlite(extended: i32) -> Option<Error> {
+    match (extended & 0xff, extended) {
+        // SQLITE_BUSY, SQLITE_LOCKED and their extended codes.
+        (5 | 6, _) => Some(busy()),
+        // SQLITE_FULL, and SQLITE_IOERR_WRITE (a full disk met at commit in WAL mode).
+        (13, _) | (_, 778) => Some(Error::InsufficientStorage),
+        // SQLITE_CONSTRAINT_UNIQUE and _PRIMARYKEY.
+        (_, 2067 | 1555) => Some(raced_create()),
+        _ => None,
+    }
+}
+
+/// PostgreSQL's SQLSTATE codes.
+fn classify_postgres(code: &str) -> Option<Error> {
+    match code {
+        // disk_full.
+        "53100" => Some(Error::InsufficientStorage),
+        // character_not_in_repertoire, untranslatable_character (NUL).
+        "22021" | "22P05" => Some(Error::invalid(FieldError {
+            pointer: String::new(),
+            code: "invalid_characters".to_owned(),
+            detail: "Text may not contain NUL characters.".to_owned(),
+        })),
+        // unique_violation.
+        "23505" => Some(raced_create()),
+        // Serialization failure, deadlock, too many connections; connection exceptions (08...),
+        // shutdown (57P...).
+        "40001" | "40P01" | "53300" => Some(unavailable()),
+        c if c.starts_with("08") || c.starts_with("57P") => Some(unavailable()),
+        _ => None,
+    }
+}
+
+fn busy() -> Error {
+    Error::Unavailable {
+        retry_after: 1,
+        detail: "The database is busy; try again in a moment.".to_owned(),
+    }
+}
+
+fn raced_create() -> Error {
+    Error::conflict(
+        ErrorCode::Conflict,
+        "It already exists: another request created it at the same time.",
+    )
 }
 
 /// A database or disk failure buried in an `anyhow` chain, recognised as what it means to the
@@ -213,5 +229,47 @@ impl From<sea_orm::TransactionError<Error>> for Error {
             sea_orm::TransactionError::Connection(db) => db.into(),
             sea_orm::TransactionError::Transaction(inner) => inner,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_backend_reads_its_own_codes() {
+        // PostgreSQL's NUL refusal is bad input, although 22021 & 0xff is SQLite's BUSY.
+        assert!(matches!(
+            classify_postgres("22021"),
+            Some(Error::Validation(_))
+        ));
+        assert!(matches!(
+            classify_sqlite(5),
+            Some(Error::Unavailable { .. })
+        ));
+        assert!(matches!(
+            classify_sqlite(517),
+            Some(Error::Unavailable { .. })
+        ));
+        assert!(matches!(
+            classify_sqlite(778),
+            Some(Error::InsufficientStorage)
+        ));
+        assert!(matches!(
+            classify_postgres("53100"),
+            Some(Error::InsufficientStorage)
+        ));
+        assert!(matches!(
+            classify_sqlite(2067),
+            Some(Error::Conflict { .. })
+        ));
+        assert!(matches!(
+            classify_postgres("23505"),
+            Some(Error::Conflict { .. })
+        ));
+        assert!(
+            classify_sqlite(787).is_none(),
+            "a foreign key is a bug, not a race"
+        );
     }
 }

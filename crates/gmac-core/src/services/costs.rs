@@ -1237,22 +1237,17 @@ async fn cost_reach(
     Option<std::collections::BTreeSet<String>>,
     Vec<(String, String)>,
 )> {
-    if let Some(id) = client_id {
-        actor.require_on(Permission::CostsView, &Target::Client(id.clone()))?;
-        return Ok((Some(std::iter::once(id.clone()).collect()), Vec::new()));
-    }
-    if !actor.permissions.can_anywhere(Permission::CostsView) {
-        return Err(Error::Forbidden);
-    }
-    let visible = actor.permissions.visible(Permission::CostsView);
+    // The clients the actor sees as a whole, by the same rule as every other cost view.
+    let whole = crate::services::insights::visible_clients(actor, client_id)?;
     // A grant on one project reads its client's lines tagged with that project, and nothing
     // else of the client; allocated costs carry no tags, so they stay out of reach.
-    let projects = if allocated {
+    let projects = if allocated || client_id.is_some() {
         Vec::new()
     } else {
+        let visible = actor.permissions.visible(Permission::CostsView);
         project_tags(&core.db, &visible.project_only()).await?
     };
-    Ok((visible.whole_client_ids(), projects))
+    Ok((whole, projects))
 }
 
 /// The `(client id, project name)` of projects visible on their own, whose lines are the
