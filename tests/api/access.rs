@@ -1,6 +1,7 @@
 //! Roles and role bindings: the matrix as data, grants at scopes, and no escalation.
 
 use gmac_tests::{Session, TestApp, spawn_app};
+use gmac_types::PageQuery;
 use gmac_types::{
     NewClient, NewRoleBinding, NewUser, Permission, RoleBindingQuery, Scope, Subject, SubjectKind,
     UserPatch, UserStatus,
@@ -251,12 +252,16 @@ async fn the_last_super_admin_cannot_be_removed() {
     let me = root.client.me().await.unwrap();
     let bindings = root
         .client
-        .list_role_bindings(&RoleBindingQuery {
-            subject_id: Some(me.id),
-            ..RoleBindingQuery::default()
-        })
+        .list_role_bindings(
+            &RoleBindingQuery {
+                subject_id: Some(me.id),
+                ..RoleBindingQuery::default()
+            },
+            &PageQuery::default(),
+        )
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(bindings.len(), 1);
     assert_eq!(
         root.client
@@ -325,7 +330,7 @@ async fn a_billing_manager_sees_costs_and_budgets_and_nothing_else() {
     assert_eq!(
         billing
             .client
-            .list_role_bindings(&RoleBindingQuery::default())
+            .list_role_bindings(&RoleBindingQuery::default(), &PageQuery::default())
             .await
             .unwrap_err()
             .status(),

@@ -3,6 +3,7 @@
 //! check runs on the real FOCUS sample where it is present (skipped, by name, where it is not)
 //! and on a file of gmac's own generator, with the expected amounts summed from the file.
 
+use gmac_types::PageQuery;
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
@@ -319,7 +320,13 @@ async fn allocates_by_rules_in_order(data: Data) {
     assert!(bill.groups.iter().all(|g| g.amount != Decimal::ZERO));
 
     // Deleting a rule re-allocates history.
-    let rules = f.admin.client.list_allocation_rules(None).await.unwrap();
+    let rules = f
+        .admin
+        .client
+        .list_allocation_rules(None, &PageQuery::default())
+        .await
+        .unwrap()
+        .items;
     assert_eq!(rules.iter().map(|r| r.position).collect::<Vec<_>>(), [1, 2]);
     f.admin
         .client
@@ -425,9 +432,10 @@ async fn splits_shared_costs_exactly(data: Data) {
     let rules = f
         .admin
         .client
-        .list_allocation_rules(Some(&f.client_id))
+        .list_allocation_rules(Some(&f.client_id), &PageQuery::default())
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(rules[0].name, "Monitoring is shared");
 }
 

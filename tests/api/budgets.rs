@@ -2,6 +2,7 @@
 //! sample where it is present, and on a generated file); forecasts and anomalies on constructed
 //! series with known answers.
 
+use gmac_types::PageQuery;
 use std::fmt::Write as _;
 
 use chrono::{NaiveDate, TimeZone, Utc};
@@ -196,7 +197,12 @@ async fn emails_once_per_crossed_threshold(file: Vec<u8>) {
     assert!(status.percent_used > Decimal::from(100));
     assert_eq!(status.history[0].actual, september);
     assert_eq!(status.history[0].limit, limit);
-    let alerts = admin.client.list_budget_alerts().await.unwrap();
+    let alerts = admin
+        .client
+        .list_budget_alerts(&PageQuery::default())
+        .await
+        .unwrap()
+        .items;
     assert_eq!(alerts.len(), 3);
     assert!(alerts.iter().any(|a| a.budget_id == tiny.id));
 }
@@ -237,7 +243,15 @@ async fn bad_budgets_are_refused_field_by_field() {
             "/notify/0"
         ]
     );
-    assert!(admin.client.list_budgets().await.unwrap().is_empty());
+    assert!(
+        admin
+            .client
+            .list_budgets(&PageQuery::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -294,7 +308,12 @@ async fn a_spike_is_found_with_its_root_cause_and_takes_feedback() {
         client_id: None,
         min_impact: None,
     };
-    let found = admin.client.cost_anomalies(&query).await.unwrap();
+    let found = admin
+        .client
+        .cost_anomalies(&query, &PageQuery::default())
+        .await
+        .unwrap()
+        .items;
     assert_eq!(found.len(), 1, "{found:?}");
     let spike = &found[0];
     assert_eq!((spike.day, spike.key.as_str()), (sept(22), "EC2"));
@@ -320,18 +339,27 @@ async fn a_spike_is_found_with_its_root_cause_and_takes_feedback() {
         })
         .await
         .unwrap();
-    let again = admin.client.cost_anomalies(&query).await.unwrap();
+    let again = admin
+        .client
+        .cost_anomalies(&query, &PageQuery::default())
+        .await
+        .unwrap()
+        .items;
     assert_eq!(again[0].feedback, Some(AnomalyVerdict::Expected));
 
     // By account, the same day shows acct-2, caused by EC2.
     let by_account = admin
         .client
-        .cost_anomalies(&AnomalyQuery {
-            dimension: AnomalyDimension::Account,
-            ..query
-        })
+        .cost_anomalies(
+            &AnomalyQuery {
+                dimension: AnomalyDimension::Account,
+                ..query
+            },
+            &PageQuery::default(),
+        )
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(by_account.len(), 1, "{by_account:?}");
     assert_eq!(by_account[0].key, "acct-2");
     assert_eq!(by_account[0].root_cause.as_ref().unwrap().key, "EC2");
@@ -452,9 +480,10 @@ async fn deleting_a_project_deletes_its_budgets_and_the_others_are_still_checked
         .unwrap();
     let names: Vec<String> = admin
         .client
-        .list_budgets()
+        .list_budgets(&PageQuery::default())
         .await
         .unwrap()
+        .items
         .into_iter()
         .map(|b| b.name)
         .collect();

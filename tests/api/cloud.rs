@@ -4,6 +4,7 @@
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use gmac_tests::moto::MotoServer;
 use gmac_tests::{Options, Session, TestApp, spawn_app, spawn_app_with};
+use gmac_types::PageQuery;
 use gmac_types::{CostQuery, CostSync, NewCloudAccount};
 use rust_decimal::Decimal;
 use sea_orm::EntityTrait;
@@ -56,7 +57,12 @@ fn page(days: &[Day<'_>], next: Option<&str>) -> Value {
 
 async fn wait_for_sync(admin: &Session, account: &str) -> CostSync {
     for _ in 0..200 {
-        let syncs = admin.client.list_cost_syncs(account).await.unwrap();
+        let syncs = admin
+            .client
+            .list_cost_syncs(account, &PageQuery::default())
+            .await
+            .unwrap()
+            .items;
         if let Some(last) = syncs.first()
             && last.status != "running"
         {
@@ -194,7 +200,15 @@ async fn a_sync_reads_every_page_and_stores_the_injected_costs_exactly() {
         .unwrap()
         .unwrap();
     assert!(!row.sealed_credentials.contains("testing-secret-value"));
-    let listed = serde_json::to_string(&admin.client.list_cloud_accounts().await.unwrap()).unwrap();
+    let listed = serde_json::to_string(
+        &admin
+            .client
+            .list_cloud_accounts(&PageQuery::default())
+            .await
+            .unwrap()
+            .items,
+    )
+    .unwrap();
     assert!(!listed.contains("testing-secret-value") && !listed.contains("AKIATESTINGKEY"));
 }
 
@@ -283,7 +297,15 @@ async fn a_cloud_endpoint_on_an_internal_address_is_refused_without_a_connection
             .replace("127.0.0.1", "")
     );
     assert!(listener.accept().is_err(), "gmac connected to the listener");
-    assert!(admin.client.list_cloud_accounts().await.unwrap().is_empty());
+    assert!(
+        admin
+            .client
+            .list_cloud_accounts(&PageQuery::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! `FinOps` sample of `../shared/data/focus/` (skipped, by name, where it is absent) and on a
 //! file of gmac's own generator; the expected values come from each file's own text.
 
+use gmac_types::PageQuery;
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::str::FromStr;
@@ -129,7 +130,12 @@ async fn imports_every_row_with_exact_totals_once(file: Vec<u8>) -> CostImport {
     let total = admin.client.costs(&september()).await.unwrap();
     assert_eq!(total.total, billed);
     assert!(total.groups.is_empty());
-    let listed = admin.client.list_cost_imports(None).await.unwrap();
+    let listed = admin
+        .client
+        .list_cost_imports(None, &PageQuery::default())
+        .await
+        .unwrap()
+        .items;
     assert_eq!(listed.len(), 1);
     assert_eq!(
         (listed[0].rows_imported, listed[0].focus_version.as_str()),
@@ -404,11 +410,23 @@ async fn imports_and_reports_inside_scopes(file: Vec<u8>) {
         .unwrap_err();
     assert_eq!(hidden.status(), Some(404));
     assert_eq!(
-        stranger.client.list_cost_imports(None).await.unwrap().len(),
+        stranger
+            .client
+            .list_cost_imports(None, &PageQuery::default())
+            .await
+            .unwrap()
+            .items
+            .len(),
         0
     );
     assert_eq!(
-        billing.client.list_cost_imports(None).await.unwrap().len(),
+        billing
+            .client
+            .list_cost_imports(None, &PageQuery::default())
+            .await
+            .unwrap()
+            .items
+            .len(),
         1
     );
 }
@@ -485,13 +503,22 @@ async fn deleting_a_client_deletes_its_costs_budgets_and_report_schedules() {
         admin.client.costs(&september()).await.unwrap().total,
         Decimal::ZERO
     );
-    assert!(admin.client.list_budgets().await.unwrap().is_empty());
     assert!(
         admin
             .client
-            .list_report_schedules()
+            .list_budgets(&PageQuery::default())
             .await
             .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(
+        admin
+            .client
+            .list_report_schedules(&PageQuery::default())
+            .await
+            .unwrap()
+            .items
             .is_empty()
     );
 }

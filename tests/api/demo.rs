@@ -2,6 +2,7 @@
 
 use chrono::{Duration, TimeZone, Utc};
 use gmac_tests::{Options, spawn_app_with};
+use gmac_types::PageQuery;
 use gmac_types::{AnomalyDimension, AnomalyQuery, CostQuery, ForecastQuery};
 
 #[tokio::test]
@@ -87,15 +88,19 @@ async fn the_demo_data_fills_trends_people_teams_forecasts_and_anomalies() {
     assert!(forecast.lower <= forecast.forecast && forecast.forecast <= forecast.upper);
     let anomalies = demo
         .client
-        .cost_anomalies(&AnomalyQuery {
-            from: yesterday - Duration::days(13),
-            to: yesterday,
-            dimension: AnomalyDimension::Service,
-            client_id: None,
-            min_impact: None,
-        })
+        .cost_anomalies(
+            &AnomalyQuery {
+                from: yesterday - Duration::days(13),
+                to: yesterday,
+                dimension: AnomalyDimension::Service,
+                client_id: None,
+                min_impact: None,
+            },
+            &PageQuery::default(),
+        )
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert!(
         anomalies
             .iter()

@@ -3,6 +3,7 @@
 
 use gmac_tests::smtp::SmtpServer;
 use gmac_tests::{Options, spawn_app, spawn_app_with};
+use gmac_types::PageQuery;
 use gmac_types::{AcceptInvitation, InvitationStatus, NewClient, NewInvitation, Scope};
 
 fn link_token(mail: &str) -> String {
@@ -110,7 +111,12 @@ async fn an_invitation_mail_reaches_a_real_smtp_server_and_its_link_creates_the_
             .status(),
         Some(401)
     );
-    let listed = admin.client.list_invitations().await.unwrap();
+    let listed = admin
+        .client
+        .list_invitations(&PageQuery::default())
+        .await
+        .unwrap()
+        .items;
     assert_eq!(listed[0].status, InvitationStatus::Accepted);
 }
 
@@ -232,9 +238,10 @@ async fn invitation_links_expire_and_can_be_withdrawn() {
     let admin = app.sign_in(&admin.email, &admin.password).await;
     let statuses: Vec<InvitationStatus> = admin
         .client
-        .list_invitations()
+        .list_invitations(&PageQuery::default())
         .await
         .unwrap()
+        .items
         .iter()
         .map(|i| i.status)
         .collect();
@@ -353,12 +360,16 @@ async fn an_invitation_grants_no_more_than_its_inviter_still_holds() {
     // The inviter loses the Admin role before the link is used.
     let bindings = root
         .client
-        .list_role_bindings(&gmac_types::RoleBindingQuery {
-            subject_id: Some(inviter_id),
-            ..Default::default()
-        })
+        .list_role_bindings(
+            &gmac_types::RoleBindingQuery {
+                subject_id: Some(inviter_id),
+                ..Default::default()
+            },
+            &PageQuery::default(),
+        )
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     for binding in bindings {
         root.client.delete_role_binding(&binding.id).await.unwrap();
     }
@@ -383,7 +394,12 @@ async fn an_invitation_grants_no_more_than_its_inviter_still_holds() {
         })
         .await;
     assert_eq!(signed_in.unwrap_err().status(), Some(401));
-    let listed = root.client.list_invitations().await.unwrap();
+    let listed = root
+        .client
+        .list_invitations(&PageQuery::default())
+        .await
+        .unwrap()
+        .items;
     assert_eq!(listed[0].status, InvitationStatus::Revoked);
 }
 
@@ -406,7 +422,12 @@ async fn disabling_an_inviter_withdraws_their_pending_invitations() {
         )
         .await
         .unwrap();
-    let listed = root.client.list_invitations().await.unwrap();
+    let listed = root
+        .client
+        .list_invitations(&PageQuery::default())
+        .await
+        .unwrap()
+        .items;
     assert_eq!(listed[0].status, InvitationStatus::Revoked);
     let refused = app
         .new_client()

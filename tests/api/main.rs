@@ -32,6 +32,7 @@ mod mfa;
 mod money;
 mod openapi;
 mod ops;
+mod paging;
 mod process;
 mod profile;
 mod reports;

@@ -4,6 +4,7 @@
 //! that caller may do. An operation without an expectation here fails the test, so a new
 //! endpoint cannot ship unexamined.
 
+use gmac_types::PageQuery;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -678,7 +679,7 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
             let id = match w.session(who) {
                 Some(session) => {
                     let second = w.app.sign_in(&session.email, &session.password).await;
-                    let sessions = second.client.list_sessions().await.unwrap();
+                    let sessions = second.client.list_sessions(&PageQuery::default()).await.unwrap().items;
                     sessions.into_iter().find(|s| s.current).unwrap().id
                 }
                 None => uuid::Uuid::now_v7().to_string(),

@@ -3,6 +3,7 @@
 //! back exactly through every report; a line beyond 10¹⁵ is refused by name. What the tests
 //! expect is summed from the file's own text with `csv` and `rust_decimal`, never by gmac.
 
+use gmac_types::PageQuery;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::str::FromStr;
@@ -309,15 +310,19 @@ async fn a_rupiah_bill_of_lines_up_to_ten_to_the_fifteen_reads_back_exactly_ever
     assert!(forecast.forecast >= billed);
     let anomalies = admin
         .client
-        .cost_anomalies(&AnomalyQuery {
-            from: sept(10),
-            to: sept(24),
-            dimension: AnomalyDimension::Service,
-            client_id: Some(client_id.clone()),
-            min_impact: None,
-        })
+        .cost_anomalies(
+            &AnomalyQuery {
+                from: sept(10),
+                to: sept(24),
+                dimension: AnomalyDimension::Service,
+                client_id: Some(client_id.clone()),
+                min_impact: None,
+            },
+            &PageQuery::default(),
+        )
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert!(
         anomalies
             .iter()
@@ -381,13 +386,16 @@ async fn two_imports_whose_day_sums_pass_the_old_ceiling_add_up_exactly_and_so_d
         .unwrap();
     admin
         .client
-        .cost_anomalies(&AnomalyQuery {
-            from: sept(1),
-            to: sept(24),
-            dimension: AnomalyDimension::Service,
-            client_id: None,
-            min_impact: None,
-        })
+        .cost_anomalies(
+            &AnomalyQuery {
+                from: sept(1),
+                to: sept(24),
+                dimension: AnomalyDimension::Service,
+                client_id: None,
+                min_impact: None,
+            },
+            &PageQuery::default(),
+        )
         .await
         .unwrap();
 }
@@ -479,15 +487,19 @@ async fn a_won_budget_of_ten_to_the_fifteen_crosses_its_thresholds_with_exact_st
     assert_eq!((month.actual, month.forecast), (actual, forecast));
     let anomalies = admin
         .client
-        .cost_anomalies(&AnomalyQuery {
-            from: sept(1),
-            to: sept(19),
-            dimension: AnomalyDimension::Service,
-            client_id: Some(client_id.clone()),
-            min_impact: None,
-        })
+        .cost_anomalies(
+            &AnomalyQuery {
+                from: sept(1),
+                to: sept(19),
+                dimension: AnomalyDimension::Service,
+                client_id: Some(client_id.clone()),
+                min_impact: None,
+            },
+            &PageQuery::default(),
+        )
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(anomalies, []);
 }
 

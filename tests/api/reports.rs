@@ -1,6 +1,7 @@
 //! Monthly reports per user, per team and for everything, against the month before; schedules
 //! that email them as PDF or CSV through a real SMTP server, once per run.
 
+use gmac_types::PageQuery;
 use std::fmt::Write as _;
 
 use chrono::{NaiveDate, TimeZone, Utc};
@@ -331,11 +332,14 @@ async fn bad_report_queries_are_refused_clearly() {
         .unwrap_err();
     assert_eq!(err.status(), Some(422));
     let err = c
-        .cost_anomalies(&gmac_types::AnomalyQuery {
-            from: NaiveDate::MIN,
-            to: NaiveDate::MIN,
-            ..Default::default()
-        })
+        .cost_anomalies(
+            &gmac_types::AnomalyQuery {
+                from: NaiveDate::MIN,
+                to: NaiveDate::MIN,
+                ..Default::default()
+            },
+            &PageQuery::default(),
+        )
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(422));
@@ -429,7 +433,11 @@ async fn a_scheduled_report_is_emailed_once_per_run_with_its_pdf_attached() {
     // Twelve days on, the first sign-in has expired.
     let admin = w.app.sign_in(&w.admin.email, &w.admin.password).await;
     let c = &admin.client;
-    let listed = c.list_report_schedules().await.unwrap();
+    let listed = c
+        .list_report_schedules(&PageQuery::default())
+        .await
+        .unwrap()
+        .items;
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].last_period.as_deref(), Some("2024-09"));
     assert!(listed[0].last_sent_at.is_some());
@@ -466,7 +474,14 @@ async fn a_scheduled_report_is_emailed_once_per_run_with_its_pdf_attached() {
     assert_eq!(events.items.len(), 2);
 
     c.delete_report_schedule(&weekly.id).await.unwrap();
-    assert_eq!(c.list_report_schedules().await.unwrap().len(), 1);
+    assert_eq!(
+        c.list_report_schedules(&PageQuery::default())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -507,7 +522,11 @@ async fn bad_schedules_are_refused_field_by_field() {
         .unwrap_err();
     assert_eq!(none.status(), Some(422));
     assert!(
-        c.list_report_schedules().await.unwrap().is_empty(),
+        c.list_report_schedules(&PageQuery::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty(),
         "nothing was stored"
     );
     // Without a mail server, sending now says so instead of pretending.
@@ -518,7 +537,11 @@ async fn bad_schedules_are_refused_field_by_field() {
     let sent = c.send_report(&s.id, None).await.unwrap();
     assert!(sent.sent_to.is_empty());
     assert_eq!(sent.failed.len(), 2);
-    let listed = c.list_report_schedules().await.unwrap();
+    let listed = c
+        .list_report_schedules(&PageQuery::default())
+        .await
+        .unwrap()
+        .items;
     assert!(
         listed[0]
             .last_error
@@ -632,7 +655,13 @@ async fn a_member_leaving_a_team_takes_their_costs_along_at_once() {
     .await
     .unwrap();
     c.delete_team(&w.platform).await.unwrap();
-    assert!(c.list_report_schedules().await.unwrap().is_empty());
+    assert!(
+        c.list_report_schedules(&PageQuery::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
     let all = c.monthly_report(&september(None, None)).await.unwrap();
     assert_eq!(all.total, dec("40"));
     assert_eq!(

@@ -2,6 +2,7 @@
 //! named only where the caller's scope reaches.
 
 use gmac_tests::{Session, TestApp, spawn_app};
+use gmac_types::PageQuery;
 use gmac_types::{CostImportParams, CostQuery, MonthlyReportQuery, NewProject, OnRowError, Scope};
 use rust_decimal::Decimal;
 
@@ -108,13 +109,23 @@ async fn world() -> World {
 async fn a_project_viewer_reads_only_its_projects_costs() {
     let w = world().await;
     // The client's own account and rule exist, for whoever sees the whole client.
-    assert_eq!(w.admin.client.list_cloud_accounts().await.unwrap().len(), 1);
     assert_eq!(
         w.admin
             .client
-            .list_allocation_rules(None)
+            .list_cloud_accounts(&PageQuery::default())
             .await
             .unwrap()
+            .items
+            .len(),
+        1
+    );
+    assert_eq!(
+        w.admin
+            .client
+            .list_allocation_rules(None, &PageQuery::default())
+            .await
+            .unwrap()
+            .items
             .len(),
         1
     );
@@ -167,25 +178,28 @@ async fn a_project_viewer_reads_only_its_projects_costs() {
         assert!(
             viewer
                 .client
-                .list_cost_imports(None)
+                .list_cost_imports(None, &PageQuery::default())
                 .await
                 .unwrap()
+                .items
                 .is_empty()
         );
         assert!(
             viewer
                 .client
-                .list_cloud_accounts()
+                .list_cloud_accounts(&PageQuery::default())
                 .await
                 .unwrap()
+                .items
                 .is_empty()
         );
         assert!(
             viewer
                 .client
-                .list_allocation_rules(None)
+                .list_allocation_rules(None, &PageQuery::default())
                 .await
                 .unwrap()
+                .items
                 .is_empty()
         );
         let month = viewer
@@ -221,7 +235,14 @@ async fn a_project_token_reads_only_its_projects_costs() {
         script.costs(&september()).await.unwrap().total,
         Decimal::from(14)
     );
-    assert!(script.list_cost_imports(None).await.unwrap().is_empty());
+    assert!(
+        script
+            .list_cost_imports(None, &PageQuery::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
 }
 
 #[tokio::test]

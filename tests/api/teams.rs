@@ -1,6 +1,7 @@
 //! Teams, team leaders, roles through teams, custom roles, and one's own sessions.
 
 use gmac_tests::{Session, TestApp, spawn_app};
+use gmac_types::PageQuery;
 use gmac_types::{
     ListQuery, NewClient, NewRole, NewRoleBinding, NewTeam, NewTeamMember, NewUser, Permission,
     RolePatch, Scope, Subject, SubjectKind,
@@ -147,7 +148,12 @@ async fn a_team_leader_manages_members_of_their_own_team_only() {
         )
         .await
         .unwrap();
-    let members = leader.client.list_team_members(&platform).await.unwrap();
+    let members = leader
+        .client
+        .list_team_members(&platform, &PageQuery::default())
+        .await
+        .unwrap()
+        .items;
     assert_eq!(
         members.iter().map(|m| m.email.as_str()).collect::<Vec<_>>(),
         ["lead@example.com", "new@example.com", "other@example.com"]
@@ -383,7 +389,12 @@ async fn you_list_your_sessions_and_end_one_or_all_the_others() {
     let admin = app.super_admin().await;
     let laptop = app.sign_in(&admin.email, &admin.password).await;
     let phone = app.sign_in(&admin.email, &admin.password).await;
-    let sessions = laptop.client.list_sessions().await.unwrap();
+    let sessions = laptop
+        .client
+        .list_sessions(&PageQuery::default())
+        .await
+        .unwrap()
+        .items;
     assert_eq!(sessions.len(), 3);
     assert_eq!(sessions.iter().filter(|s| s.current).count(), 1);
     assert!(
@@ -394,9 +405,10 @@ async fn you_list_your_sessions_and_end_one_or_all_the_others() {
 
     let phone_id = phone
         .client
-        .list_sessions()
+        .list_sessions(&PageQuery::default())
         .await
         .unwrap()
+        .items
         .into_iter()
         .find(|s| s.current)
         .unwrap()
@@ -408,7 +420,16 @@ async fn you_list_your_sessions_and_end_one_or_all_the_others() {
     assert_eq!(ended.ended, 1);
     assert_eq!(admin.client.me().await.unwrap_err().status(), Some(401));
     laptop.client.me().await.unwrap();
-    assert_eq!(laptop.client.list_sessions().await.unwrap().len(), 1);
+    assert_eq!(
+        laptop
+            .client
+            .list_sessions(&PageQuery::default())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
 }
 
 #[test]

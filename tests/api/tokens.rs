@@ -2,6 +2,7 @@
 
 use gmac_core::entities::api_token;
 use gmac_tests::{Options, Session, TestApp, spawn_app, spawn_app_with};
+use gmac_types::PageQuery;
 use gmac_types::{
     AuthMethod, ListQuery, NewApiToken, NewClient, Permission, Scope, UserPatch, UserStatus,
 };
@@ -49,7 +50,12 @@ async fn a_token_is_shown_once_stored_hashed_and_works_as_bearer() {
     assert_eq!(me.authenticated_via, AuthMethod::ApiToken);
     assert_eq!(me.permissions, [Permission::ResourcesView]);
 
-    let listed = admin.client.list_tokens().await.unwrap();
+    let listed = admin
+        .client
+        .list_tokens(&PageQuery::default())
+        .await
+        .unwrap()
+        .items;
     assert_eq!(listed.len(), 1);
     let raw = serde_json::to_string(&listed).unwrap();
     assert!(
@@ -311,10 +317,18 @@ async fn a_token_cannot_act_on_its_owners_account() {
         .await
         .unwrap();
     let token = as_token(&app, created.token.expose());
-    let sessions = admin.client.list_sessions().await.unwrap();
+    let sessions = admin
+        .client
+        .list_sessions(&PageQuery::default())
+        .await
+        .unwrap()
+        .items;
     assert!(sessions.len() >= 2);
 
-    assert_eq!(forbidden(token.list_sessions().await), Some(403));
+    assert_eq!(
+        forbidden(token.list_sessions(&PageQuery::default()).await),
+        Some(403)
+    );
     assert_eq!(forbidden(token.end_other_sessions().await), Some(403));
     assert_eq!(
         forbidden(token.end_session(&sessions[0].id).await),

@@ -2,6 +2,9 @@
 //! database (SQLite, or PostgreSQL with `TEST_DATABASE_URL`) and reports:
 //! - throughput and latency of `GET /healthz` and of an authenticated `GET /api/v1/me`
 //!   (JWT check plus session, user and role lookups), at 16 concurrent connections;
+//! - an authenticated list, `GET /api/v1/clients?limit=50` (a session and an API token), side
+//!   by side with bare actix-web answering the same page from memory on the same cores, and
+//!   the ratio of the two;
 //! - sign-in latency for a wrong password and for an unknown account, which should match.
 //!
 //! Run with `cargo xtask bench` (release build). Client and server share the machine's cores,
@@ -118,6 +121,63 @@ async fn logins(app: &gmac_tests::TestApp, email: &str, n: usize) -> Stats {
     }
 }
 
+/// Bare actix-web, two workers like gmac's, answering `body` as JSON at `/clients`.
+fn bare_actix(body: serde_json::Value) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let body = actix_web::web::Data::new(body);
+    let server = actix_web::HttpServer::new(move || {
+        actix_web::App::new().app_data(body.clone()).route(
+            "/clients",
+            actix_web::web::get().to(|body: actix_web::web::Data<serde_json::Value>| async move {
+                actix_web::HttpResponse::Ok().json(body.get_ref())
+            }),
+        )
+    })
+    .workers(2)
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    format!("http://127.0.0.1:{port}/clients?limit=50")
+}
+
+/// 50 clients, then the list through gmac and through bare actix-web, alternately.
+async fn lists(app: &gmac_tests::TestApp, admin: &gmac_tests::Session) {
+    for i in 0..50 {
+        admin.new_client_named(&format!("Client {i:02}")).await;
+    }
+    let token = admin
+        .client
+        .create_token(&gmac_types::NewApiToken {
+            name: "list bench".to_owned(),
+            scopes: vec![gmac_types::Permission::ResourcesView],
+            expires_in_days: 1,
+            scope: None,
+        })
+        .await
+        .unwrap();
+    let page: serde_json::Value = admin.client.get("/api/v1/clients?limit=50").await.unwrap();
+    let bare = bare_actix(page);
+    let gmac = app.url("/api/v1/clients?limit=50");
+    let session = load(gmac.clone(), Some(admin.access_token.clone())).await;
+    let by_token = load(gmac, Some(token.token.expose().to_owned())).await;
+    let actix = load(bare, None).await;
+    session.report("GET /api/v1/clients?limit=50 (session)");
+    by_token.report("GET /api/v1/clients?limit=50 (API token)");
+    actix.report("bare actix-web, the same page");
+    #[expect(clippy::cast_precision_loss, reason = "a ratio for display")]
+    let ratio = |s: &Stats| {
+        (s.requests as f64 / s.elapsed.as_secs_f64())
+            / (actix.requests as f64 / actix.elapsed.as_secs_f64())
+    };
+    println!(
+        "the list's rate against bare actix-web: session {:.2}, API token {:.2} (goal: 0.25 or more)",
+        ratio(&session),
+        ratio(&by_token)
+    );
+}
+
 #[tokio::main]
 async fn main() {
     let app = spawn_app_with(Options {
@@ -157,6 +217,7 @@ async fn main() {
     load(app.url("/api/v1/me"), Some(token.token.expose().to_owned()))
         .await
         .report("GET /api/v1/me (API token)");
+    lists(&app, &admin).await;
 
     // Warm up, then alternate so both see the same machine state. Each account takes three
     // wrong passwords, below the five that lock it.

@@ -6,12 +6,15 @@
 use gmac_types::{
     ApiToken, AuditEvent, AuditQuery, AuditVerification, Client as ClientDto, ClientPatch,
     CreatedApiToken, Health, ListQuery, LoginRequest, Me, NewApiToken, NewClient, NewProject,
-    NewRoleBinding, NewUser, Page, PermissionInfo, ProblemDetails, Project, ProjectListQuery,
-    ProjectPatch, Readiness, Role, RoleBinding, RoleBindingQuery, SetupRequest, SetupStatus,
-    TokenResponse, User, UserDetail, UserPatch,
+    NewRoleBinding, NewUser, Page, PageQuery, PermissionInfo, ProblemDetails, Project,
+    ProjectListQuery, ProjectPatch, Readiness, Role, RoleBinding, RoleBindingQuery, SetupRequest,
+    SetupStatus, TokenResponse, User, UserDetail, UserPatch,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+/// The filter of a list that has none, for [`Client::get_page`].
+pub const NO_FILTER: [(&str, &str); 0] = [];
 
 /// Why a call failed.
 #[derive(Debug, thiserror::Error)]
@@ -223,13 +226,14 @@ impl Client {
     pub async fn list_cost_imports(
         &self,
         client_id: Option<&str>,
-    ) -> Result<Vec<gmac_types::CostImport>> {
+        page: &PageQuery,
+    ) -> Result<Page<gmac_types::CostImport>> {
         #[derive(Serialize)]
         struct Query<'a> {
             #[serde(skip_serializing_if = "Option::is_none")]
             client_id: Option<&'a str>,
         }
-        self.get_query("/api/v1/cost-imports", &Query { client_id })
+        self.get_page("/api/v1/cost-imports", &Query { client_id }, page)
             .await
     }
 
@@ -250,8 +254,9 @@ impl Client {
     pub async fn cost_anomalies(
         &self,
         query: &gmac_types::AnomalyQuery,
-    ) -> Result<Vec<gmac_types::CostAnomaly>> {
-        self.get_query("/api/v1/costs/anomalies", query).await
+        page: &PageQuery,
+    ) -> Result<Page<gmac_types::CostAnomaly>> {
+        self.get_page("/api/v1/costs/anomalies", query, page).await
     }
 
     /// `POST /api/v1/costs/anomalies/feedback`.
@@ -273,8 +278,12 @@ impl Client {
     }
 
     /// `GET /api/v1/cloud-accounts`.
-    pub async fn list_cloud_accounts(&self) -> Result<Vec<gmac_types::CloudAccount>> {
-        self.get("/api/v1/cloud-accounts").await
+    pub async fn list_cloud_accounts(
+        &self,
+        page: &PageQuery,
+    ) -> Result<Page<gmac_types::CloudAccount>> {
+        self.get_page("/api/v1/cloud-accounts", &NO_FILTER, page)
+            .await
     }
 
     /// `POST /api/v1/cloud-accounts/{id}/test`.
@@ -290,9 +299,17 @@ impl Client {
     }
 
     /// `GET /api/v1/cloud-accounts/{id}/syncs`.
-    pub async fn list_cost_syncs(&self, id: &str) -> Result<Vec<gmac_types::CostSync>> {
-        self.get(&format!("/api/v1/cloud-accounts/{id}/syncs"))
-            .await
+    pub async fn list_cost_syncs(
+        &self,
+        id: &str,
+        page: &PageQuery,
+    ) -> Result<Page<gmac_types::CostSync>> {
+        self.get_page(
+            &format!("/api/v1/cloud-accounts/{id}/syncs"),
+            &NO_FILTER,
+            page,
+        )
+        .await
     }
 
     /// `GET /api/v1/invoices`.
@@ -322,8 +339,12 @@ impl Client {
     }
 
     /// `GET /api/v1/report-schedules`.
-    pub async fn list_report_schedules(&self) -> Result<Vec<gmac_types::ReportSchedule>> {
-        self.get("/api/v1/report-schedules").await
+    pub async fn list_report_schedules(
+        &self,
+        page: &PageQuery,
+    ) -> Result<Page<gmac_types::ReportSchedule>> {
+        self.get_page("/api/v1/report-schedules", &NO_FILTER, page)
+            .await
     }
 
     /// `POST /api/v1/report-schedules/{id}/send`.
@@ -359,8 +380,8 @@ impl Client {
     }
 
     /// `GET /api/v1/budgets`.
-    pub async fn list_budgets(&self) -> Result<Vec<gmac_types::Budget>> {
-        self.get("/api/v1/budgets").await
+    pub async fn list_budgets(&self, page: &PageQuery) -> Result<Page<gmac_types::Budget>> {
+        self.get_page("/api/v1/budgets", &NO_FILTER, page).await
     }
 
     /// `GET /api/v1/budgets/{id}/status`.
@@ -374,8 +395,12 @@ impl Client {
     }
 
     /// `GET /api/v1/budget-alerts`.
-    pub async fn list_budget_alerts(&self) -> Result<Vec<gmac_types::BudgetAlert>> {
-        self.get("/api/v1/budget-alerts").await
+    pub async fn list_budget_alerts(
+        &self,
+        page: &PageQuery,
+    ) -> Result<Page<gmac_types::BudgetAlert>> {
+        self.get_page("/api/v1/budget-alerts", &NO_FILTER, page)
+            .await
     }
 
     /// `POST /api/v1/allocation-rules`.
@@ -390,13 +415,14 @@ impl Client {
     pub async fn list_allocation_rules(
         &self,
         client_id: Option<&str>,
-    ) -> Result<Vec<gmac_types::AllocationRule>> {
+        page: &PageQuery,
+    ) -> Result<Page<gmac_types::AllocationRule>> {
         #[derive(Serialize)]
         struct Query<'a> {
             #[serde(skip_serializing_if = "Option::is_none")]
             client_id: Option<&'a str>,
         }
-        self.get_query("/api/v1/allocation-rules", &Query { client_id })
+        self.get_page("/api/v1/allocation-rules", &Query { client_id }, page)
             .await
     }
 
@@ -418,9 +444,14 @@ impl Client {
     pub async fn list_resource_assignments(
         &self,
         client_id: &str,
-    ) -> Result<Vec<gmac_types::ResourceAssignment>> {
-        self.get_query("/api/v1/resource-assignments", &[("client_id", client_id)])
-            .await
+        page: &PageQuery,
+    ) -> Result<Page<gmac_types::ResourceAssignment>> {
+        self.get_page(
+            "/api/v1/resource-assignments",
+            &[("client_id", client_id)],
+            page,
+        )
+        .await
     }
 
     /// `DELETE /api/v1/resource-assignments/{id}`.
@@ -498,8 +529,12 @@ impl Client {
     }
 
     /// `GET /api/v1/role-bindings`.
-    pub async fn list_role_bindings(&self, query: &RoleBindingQuery) -> Result<Vec<RoleBinding>> {
-        self.get_query("/api/v1/role-bindings", query).await
+    pub async fn list_role_bindings(
+        &self,
+        query: &RoleBindingQuery,
+        page: &PageQuery,
+    ) -> Result<Page<RoleBinding>> {
+        self.get_page("/api/v1/role-bindings", query, page).await
     }
 
     /// `POST /api/v1/role-bindings`.
@@ -535,8 +570,8 @@ impl Client {
     }
 
     /// `GET /api/v1/tokens`.
-    pub async fn list_tokens(&self) -> Result<Vec<ApiToken>> {
-        self.get("/api/v1/tokens").await
+    pub async fn list_tokens(&self, page: &PageQuery) -> Result<Page<ApiToken>> {
+        self.get_page("/api/v1/tokens", &NO_FILTER, page).await
     }
 
     /// `POST /api/v1/tokens`.
@@ -616,8 +651,8 @@ impl Client {
     }
 
     /// `GET /api/v1/invitations`.
-    pub async fn list_invitations(&self) -> Result<Vec<gmac_types::Invitation>> {
-        self.get("/api/v1/invitations").await
+    pub async fn list_invitations(&self, page: &PageQuery) -> Result<Page<gmac_types::Invitation>> {
+        self.get_page("/api/v1/invitations", &NO_FILTER, page).await
     }
 
     /// `POST /api/v1/invitations`.
@@ -651,8 +686,8 @@ impl Client {
     }
 
     /// `GET /api/v1/me/sessions`.
-    pub async fn list_sessions(&self) -> Result<Vec<gmac_types::SessionInfo>> {
-        self.get("/api/v1/me/sessions").await
+    pub async fn list_sessions(&self, page: &PageQuery) -> Result<Page<gmac_types::SessionInfo>> {
+        self.get_page("/api/v1/me/sessions", &NO_FILTER, page).await
     }
 
     /// `DELETE /api/v1/me/sessions/{id}`.
@@ -698,8 +733,13 @@ impl Client {
     }
 
     /// `GET /api/v1/teams/{id}/members`.
-    pub async fn list_team_members(&self, id: &str) -> Result<Vec<gmac_types::TeamMember>> {
-        self.get(&format!("/api/v1/teams/{id}/members")).await
+    pub async fn list_team_members(
+        &self,
+        id: &str,
+        page: &PageQuery,
+    ) -> Result<Page<gmac_types::TeamMember>> {
+        self.get_page(&format!("/api/v1/teams/{id}/members"), &NO_FILTER, page)
+            .await
     }
 
     /// `POST /api/v1/teams/{id}/members`.
@@ -759,6 +799,42 @@ impl Client {
     /// `GET /api/v1/audit/verify`.
     pub async fn verify_audit_log(&self) -> Result<AuditVerification> {
         self.get("/api/v1/audit/verify").await
+    }
+
+    /// `GET` one page of a list, with the list's own filter (`&NO_FILTER` when it has none).
+    pub async fn get_page<Q: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        filter: &Q,
+        page: &PageQuery,
+    ) -> Result<Page<T>> {
+        let response = self
+            .request(reqwest::Method::GET, path)
+            .query(filter)
+            .query(page)
+            .send()
+            .await
+            .map_err(network)?;
+        decode(check(response).await?).await
+    }
+
+    /// Every item of a paged list, following `next_cursor` with pages of 200. For lists that
+    /// stay small (your tokens, a team's members); large ones are read a page at a time.
+    pub async fn all_pages<T, F, Fut>(mut fetch: F) -> Result<Vec<T>>
+    where
+        F: FnMut(PageQuery) -> Fut,
+        Fut: std::future::Future<Output = Result<Page<T>>>,
+    {
+        let mut items = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = fetch(PageQuery::after(PageQuery::MAX, cursor)).await?;
+            items.extend(page.items);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(items),
+            }
+        }
     }
 
     /// `GET` any API path with query parameters, decoding the JSON answer.

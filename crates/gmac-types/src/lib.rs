@@ -58,7 +58,7 @@ pub use profile::{NotificationPrefs, PasswordChange, Profile, ProfilePatch, Them
 pub use org::{Client, ClientPatch, NewClient, NewProject, Project, ProjectPatch};
 pub use page::Page;
 pub use problem::{ErrorCode, FieldError, PROBLEM_JSON, ProblemDetails};
-pub use query::{ListQuery, ProjectListQuery};
+pub use query::{ListQuery, PageQuery, ProjectListQuery};
 pub use reports::{
     CostPeople, CostPerson, DayAmount, MonthlyReport, MonthlyReportQuery, NewReportSchedule,
     ReportCadence, ReportDelivery, ReportFormat, ReportLine, ReportSchedule, SendReportQuery,

@@ -26,7 +26,7 @@ use crate::entities::{
     allocation_rule, client, cost_allocation, cost_daily, resource_assignment, team, team_member,
     user,
 };
-use crate::services::{clients, costs};
+use crate::services::{clients, costs, paging};
 use crate::{Actor, Core, Error, RequestMeta, Result, db, money};
 
 /// Who pays: a user (with their team), a team, or nobody yet (both empty).
@@ -700,7 +700,8 @@ pub async fn list_rules(
     core: &Core,
     actor: &Actor,
     client_id: Option<&str>,
-) -> Result<Vec<AllocationRule>> {
+    page: &gmac_types::PageQuery,
+) -> Result<gmac_types::Page<AllocationRule>> {
     actor.ensure_enrolled()?;
     if let Some(id) = client_id {
         actor.require_on(Permission::CostsView, &Target::Client(id.to_owned()))?;
@@ -711,15 +712,46 @@ pub async fn list_rules(
         .permissions
         .visible(Permission::CostsView)
         .whole_client_ids();
-    rules_for(&core.db, client_id)
-        .await?
-        .into_iter()
-        .filter(|r| match (&r.client_id, &visible) {
-            (None, _) | (_, None) => true,
-            (Some(id), Some(ids)) => ids.contains(id),
-        })
-        .map(rule_dto)
-        .collect()
+    // Scoped in the query: the install-wide rules and those of the clients seen whole.
+    let mut select = allocation_rule::Entity::find();
+    if let Some(id) = client_id {
+        select = select.filter(
+            Condition::any()
+                .add(allocation_rule::Column::ClientId.eq(id))
+                .add(allocation_rule::Column::ClientId.is_null()),
+        );
+    }
+    if let Some(ids) = visible {
+        select = select.filter(
+            Condition::any()
+                .add(allocation_rule::Column::ClientId.is_null())
+                .add(allocation_rule::Column::ClientId.is_in(ids)),
+        );
+    }
+    // In order of precedence; ids run in order of creation, which breaks ties of position.
+    let col = paging::column::<allocation_rule::Entity>;
+    let (rows, next_cursor, total) = paging::page_by_keys(
+        &core.db,
+        select,
+        [
+            col(allocation_rule::Column::Position),
+            col(allocation_rule::Column::Id),
+        ],
+        paging::Direction::Asc,
+        page,
+        |r| {
+            [
+                paging::Key::Int(r.position),
+                paging::Key::Text(r.id.clone()),
+            ]
+        },
+    )
+    .await?;
+    Ok(gmac_types::Page {
+        items: rows.into_iter().map(rule_dto).collect::<Result<Vec<_>>>()?,
+        next_cursor,
+        total,
+    })
 }
 
 /// Deletes a rule, closes the gap in the order and re-allocates.
@@ -837,16 +869,33 @@ pub async fn list_assignments(
     core: &Core,
     actor: &Actor,
     client_id: &str,
-) -> Result<Vec<ResourceAssignment>> {
+    page: &gmac_types::PageQuery,
+) -> Result<gmac_types::Page<ResourceAssignment>> {
     actor.require_on(Permission::CostsView, &Target::Client(client_id.to_owned()))?;
-    Ok(resource_assignment::Entity::find()
-        .filter(resource_assignment::Column::ClientId.eq(client_id))
-        .order_by_asc(resource_assignment::Column::ResourceId)
-        .all(&core.db)
-        .await?
-        .into_iter()
-        .map(assignment_dto)
-        .collect())
+    let col = paging::column::<resource_assignment::Entity>;
+    let (rows, next_cursor, total) = paging::page_by_keys(
+        &core.db,
+        resource_assignment::Entity::find()
+            .filter(resource_assignment::Column::ClientId.eq(client_id)),
+        [
+            col(resource_assignment::Column::ResourceId),
+            col(resource_assignment::Column::Id),
+        ],
+        paging::Direction::Asc,
+        page,
+        |r| {
+            [
+                paging::Key::Text(r.resource_id.clone()),
+                paging::Key::Text(r.id.clone()),
+            ]
+        },
+    )
+    .await?;
+    Ok(gmac_types::Page {
+        items: rows.into_iter().map(assignment_dto).collect(),
+        next_cursor,
+        total,
+    })
 }
 
 /// Removes an assignment and re-allocates.

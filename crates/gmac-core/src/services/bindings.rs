@@ -6,12 +6,12 @@ use gmac_types::{
     ErrorCode, FieldError, NewRoleBinding, Permission, RoleBinding, RoleBindingQuery, Scope,
     Subject, SubjectKind,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-use crate::access::{Target, Visible, covers};
+use crate::access::{Target, Visible};
 use crate::audit::{self, AuditEntry};
 use crate::entities::{project, role, role_binding, team, user};
-use crate::services::{authz, clients};
+use crate::services::{authz, clients, paging};
 use crate::{Actor, Core, Error, RequestMeta, Result, db};
 
 /// The access-control target of a wire scope, or `None` when it names nothing that exists.
@@ -48,6 +48,39 @@ pub(crate) fn scope_columns(scope: &Scope) -> (&'static str, Option<String>) {
         Scope::Client { id } => ("client", Some(id.clone())),
         Scope::Project { id } => ("project", Some(id.clone())),
     }
+}
+
+/// What `visible` (of `users.manage`) reaches of a table with `scope_type` and `scope_id`
+/// columns, as a condition of the query (`None`: everything). A client grant reaches the client
+/// and its projects; a project grant its project. Install-wide rows need a global grant.
+pub(crate) fn scope_condition<C: ColumnTrait>(
+    visible: &Visible,
+    scope_type: C,
+    scope_id: C,
+) -> Option<Condition> {
+    let Visible::Some { clients, projects } = visible else {
+        return None;
+    };
+    let projects_of_clients = sea_orm::sea_query::Query::select()
+        .column(project::Column::Id)
+        .from(project::Entity)
+        .and_where(project::Column::ClientId.is_in(clients.iter().cloned()))
+        .to_owned();
+    Some(
+        Condition::any()
+            .add(
+                Condition::all()
+                    .add(scope_type.eq("client"))
+                    .add(scope_id.is_in(clients.iter().cloned())),
+            )
+            .add(
+                Condition::all().add(scope_type.eq("project")).add(
+                    Condition::any()
+                        .add(scope_id.is_in(projects.iter().map(|(id, _)| id.clone())))
+                        .add(scope_id.in_subquery(projects_of_clients)),
+                ),
+            ),
+    )
 }
 
 fn scope_of(row: &role_binding::Model) -> Scope {
@@ -289,13 +322,21 @@ pub async fn list_bindings(
     core: &Core,
     actor: &Actor,
     query: &RoleBindingQuery,
-) -> Result<Vec<RoleBinding>> {
+    page: &gmac_types::PageQuery,
+) -> Result<gmac_types::Page<RoleBinding>> {
     actor.ensure_enrolled()?;
     let visible = actor.permissions.visible(Permission::UsersManage);
     if visible.is_nothing() {
         return Err(Error::Forbidden);
     }
-    let mut select = role_binding::Entity::find().order_by_asc(role_binding::Column::CreatedAt);
+    let mut select = role_binding::Entity::find();
+    if let Some(scoped) = scope_condition(
+        &visible,
+        role_binding::Column::ScopeType,
+        role_binding::Column::ScopeId,
+    ) {
+        select = select.filter(scoped);
+    }
     if let Some(kind) = query.subject_type {
         select = select.filter(role_binding::Column::SubjectType.eq(kind.as_str()));
     }
@@ -305,23 +346,19 @@ pub async fn list_bindings(
     if let Some(role) = &query.role {
         select = select.filter(role_binding::Column::RoleId.eq(role));
     }
-    let rows = select.all(&core.db).await?;
-    let mut out = Vec::new();
-    for row in rows {
-        let keep = match &visible {
-            Visible::All => true,
-            Visible::Some { .. } => {
-                let target = resolve_scope(&core.db, &scope_of(&row))
-                    .await?
-                    .unwrap_or(Target::Global);
-                actor.permissions.grants.iter().any(|g| {
-                    g.permissions.contains(&Permission::UsersManage) && covers(&g.scope, &target)
-                })
-            }
-        };
-        if keep {
-            out.push(to_dto(row));
-        }
-    }
-    Ok(out)
+    // Oldest first: ids run in order of creation.
+    let (rows, next_cursor, total) = paging::page_by_id(
+        &core.db,
+        select,
+        role_binding::Column::Id,
+        paging::Direction::Asc,
+        page,
+        |r| r.id.clone(),
+    )
+    .await?;
+    Ok(gmac_types::Page {
+        items: rows.into_iter().map(to_dto).collect(),
+        next_cursor,
+        total,
+    })
 }

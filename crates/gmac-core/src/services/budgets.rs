@@ -5,7 +5,8 @@
 use chrono::{Datelike, Duration, NaiveDate};
 use gmac_types::{
     Budget, BudgetAlert, BudgetPeriod, BudgetPeriodResult, BudgetScope, BudgetStatus,
-    BudgetThreshold, CostMetric, FieldError, NewBudget, Permission, ThresholdBasis,
+    BudgetThreshold, CostMetric, FieldError, NewBudget, Page, PageQuery, Permission,
+    ThresholdBasis,
 };
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -18,6 +19,7 @@ use crate::audit::{self, AuditEntry};
 use crate::entities::{budget, budget_alert, budget_history, project, team, user};
 use crate::ports::Mail;
 use crate::services::costs::{Slice, col, grouped, tag_equals};
+use crate::services::paging::{self, Direction, Key};
 use crate::services::{clients, insights};
 use crate::{Actor, Core, Error, RequestMeta, Result, db, money};
 
@@ -329,27 +331,45 @@ fn may_see(actor: &Actor, row: &budget::Model) -> bool {
         || actor.can(Permission::BudgetsManage, &target(row))
 }
 
-/// The budgets the actor may see.
-pub async fn list_budgets(core: &Core, actor: &Actor) -> Result<Vec<Budget>> {
-    actor.ensure_enrolled()?;
-    // Scoped in the query, as `may_see` decides one budget: a client's budgets where the actor
-    // sees costs or manages budgets on the whole client; global ones only with a global grant.
+/// The clients whose budgets the actor may see (`None`: all, the global ones included): where
+/// it sees costs or manages budgets on the whole client. Global budgets need a global grant.
+fn visible_budget_clients(actor: &Actor) -> Option<std::collections::BTreeSet<String>> {
     let clients = |p| actor.permissions.visible(p).whole_client_ids();
-    let mut select = budget::Entity::find();
-    if let (Some(seen), Some(managed)) = (
+    match (
         clients(Permission::CostsView),
         clients(Permission::BudgetsManage),
     ) {
-        select = select.filter(budget::Column::ClientId.is_in(seen.union(&managed).cloned()));
+        (Some(seen), Some(managed)) => Some(seen.union(&managed).cloned().collect()),
+        _ => None,
     }
-    Ok(select
-        .order_by_asc(budget::Column::Name)
-        .order_by_asc(budget::Column::Id)
-        .all(&core.db)
-        .await?
-        .iter()
-        .map(to_dto)
-        .collect())
+}
+
+/// The budgets the actor may see, by name.
+pub async fn list_budgets(core: &Core, actor: &Actor, page: &PageQuery) -> Result<Page<Budget>> {
+    actor.ensure_enrolled()?;
+    // Scoped in the query, as `may_see` decides one budget: a client's budgets where the actor
+    // sees costs or manages budgets on the whole client; global ones only with a global grant.
+    let mut select = budget::Entity::find();
+    if let Some(clients) = visible_budget_clients(actor) {
+        select = select.filter(budget::Column::ClientId.is_in(clients));
+    }
+    let (rows, next_cursor, total) = paging::page_by_keys(
+        &core.db,
+        select,
+        [
+            paging::column::<budget::Entity>(budget::Column::Name),
+            paging::column::<budget::Entity>(budget::Column::Id),
+        ],
+        Direction::Asc,
+        page,
+        |r| [Key::Text(r.name.clone()), Key::Text(r.id.clone())],
+    )
+    .await?;
+    Ok(Page {
+        items: rows.iter().map(to_dto).collect(),
+        next_cursor,
+        total,
+    })
 }
 
 async fn find_visible(core: &Core, actor: &Actor, id: &str) -> Result<budget::Model> {
@@ -614,28 +634,65 @@ fn alert_dto(row: &budget::Model, a: budget_alert::Model) -> BudgetAlert {
 
 /// The alerts of the budgets the actor may see, newest first (at most 100): the in-app
 /// notifications.
-pub async fn list_alerts(core: &Core, actor: &Actor) -> Result<Vec<BudgetAlert>> {
+pub async fn list_alerts(
+    core: &Core,
+    actor: &Actor,
+    page: &PageQuery,
+) -> Result<Page<BudgetAlert>> {
     actor.ensure_enrolled()?;
-    let budgets: Vec<budget::Model> = budget::Entity::find()
-        .all(&core.db)
-        .await?
-        .into_iter()
-        .filter(|b| may_see(actor, b))
-        .collect();
-    let ids: Vec<String> = budgets.iter().map(|b| b.id.clone()).collect();
-    let alerts = budget_alert::Entity::find()
-        .filter(budget_alert::Column::BudgetId.is_in(ids))
-        .order_by_desc(budget_alert::Column::RaisedAt)
+    // The alerts of the budgets the actor may see, decided in the query as `list_budgets` does.
+    let mut select = budget_alert::Entity::find();
+    if let Some(clients) = visible_budget_clients(actor) {
+        select = select.filter(
+            budget_alert::Column::BudgetId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(budget::Column::Id)
+                    .from(budget::Entity)
+                    .and_where(budget::Column::ClientId.is_in(clients))
+                    .to_owned(),
+            ),
+        );
+    }
+    let col = paging::column::<budget_alert::Entity>;
+    let (alerts, next_cursor, total) = paging::page_by_keys(
+        &core.db,
+        select,
+        [
+            col(budget_alert::Column::RaisedAt),
+            col(budget_alert::Column::BudgetId),
+            col(budget_alert::Column::PeriodStart),
+            col(budget_alert::Column::Percent),
+            col(budget_alert::Column::Basis),
+        ],
+        Direction::Desc,
+        page,
+        |a| {
+            [
+                Key::Time(a.raised_at),
+                Key::Text(a.budget_id.clone()),
+                Key::Text(a.period_start.clone()),
+                Key::Int(a.percent),
+                Key::Text(a.basis.clone()),
+            ]
+        },
+    )
+    .await?;
+    let ids: Vec<String> = alerts.iter().map(|a| a.budget_id.clone()).collect();
+    let budgets = budget::Entity::find()
+        .filter(budget::Column::Id.is_in(ids))
         .all(&core.db)
         .await?;
-    Ok(alerts
-        .into_iter()
-        .take(100)
-        .filter_map(|a| {
-            let row = budgets.iter().find(|b| b.id == a.budget_id)?;
-            Some(alert_dto(row, a))
-        })
-        .collect())
+    Ok(Page {
+        items: alerts
+            .into_iter()
+            .filter_map(|a| {
+                let row = budgets.iter().find(|b| b.id == a.budget_id)?;
+                Some(alert_dto(row, a))
+            })
+            .collect(),
+        next_cursor,
+        total,
+    })
 }
 
 /// Checks every budget: records this period's actual spend, and raises (and emails) each

@@ -20,7 +20,7 @@ use crate::entities::{cloud_account, cost_daily, cost_line_item, cost_summary, c
 use crate::focus::Line;
 use crate::ports::{AwsAccess, CostAndUsageRow};
 use crate::services::costs::{self, Tally};
-use crate::services::{allocation, budgets, clients};
+use crate::services::{allocation, budgets, clients, paging};
 use crate::{Actor, Core, Error, RequestMeta, Result, db, money};
 
 /// The sealed part of an account.
@@ -231,7 +231,8 @@ pub async fn list(
     core: &Core,
     actor: &Actor,
     client_id: Option<&str>,
-) -> Result<Vec<CloudAccount>> {
+    page: &gmac_types::PageQuery,
+) -> Result<gmac_types::Page<CloudAccount>> {
     actor.ensure_enrolled()?;
     let mut select = cloud_account::Entity::find();
     if let Some(id) = client_id {
@@ -245,16 +246,34 @@ pub async fn list(
     {
         select = select.filter(cloud_account::Column::ClientId.is_in(ids));
     }
-    let mut out = Vec::new();
-    for row in select
-        .order_by_asc(cloud_account::Column::Name)
-        .all(&core.db)
-        .await?
-    {
+    let col = paging::column::<cloud_account::Entity>;
+    let (rows, next_cursor, total) = paging::page_by_keys(
+        &core.db,
+        select,
+        [
+            col(cloud_account::Column::Name),
+            col(cloud_account::Column::Id),
+        ],
+        paging::Direction::Asc,
+        page,
+        |r| {
+            [
+                paging::Key::Text(r.name.clone()),
+                paging::Key::Text(r.id.clone()),
+            ]
+        },
+    )
+    .await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
         let last = last_sync(&core.db, &row.id).await?;
-        out.push(to_dto(row, last));
+        items.push(to_dto(row, last));
     }
-    Ok(out)
+    Ok(gmac_types::Page {
+        items,
+        next_cursor,
+        total,
+    })
 }
 
 async fn last_sync(conn: &impl ConnectionTrait, account: &str) -> Result<Option<cost_sync::Model>> {
@@ -400,18 +419,27 @@ pub async fn start_sync(
 }
 
 /// The syncs of one account, newest first.
-pub async fn list_syncs(core: &Core, actor: &Actor, id: &str) -> Result<Vec<CostSync>> {
+pub async fn list_syncs(
+    core: &Core,
+    actor: &Actor,
+    id: &str,
+    page: &gmac_types::PageQuery,
+) -> Result<gmac_types::Page<CostSync>> {
     find(core, actor, id, Permission::CostsView).await?;
-    Ok(cost_sync::Entity::find()
-        .filter(cost_sync::Column::CloudAccountId.eq(id))
-        .order_by_desc(cost_sync::Column::StartedAt)
-        .order_by_desc(cost_sync::Column::Id)
-        .limit(50)
-        .all(&core.db)
-        .await?
-        .into_iter()
-        .map(sync_dto)
-        .collect())
+    let (rows, next_cursor, total) = paging::page_by_id(
+        &core.db,
+        cost_sync::Entity::find().filter(cost_sync::Column::CloudAccountId.eq(id)),
+        cost_sync::Column::Id,
+        paging::Direction::Desc,
+        page,
+        |r| r.id.clone(),
+    )
+    .await?;
+    Ok(gmac_types::Page {
+        items: rows.into_iter().map(sync_dto).collect(),
+        next_cursor,
+        total,
+    })
 }
 
 async fn begin_run(

@@ -13,7 +13,7 @@ use gmac_types::{
 use sea_orm::sea_query::{Alias, Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, ExprTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
+    QueryFilter, QuerySelect, Set, SqlErr,
 };
 use sha2::{Digest, Sha256};
 
@@ -1005,7 +1005,8 @@ pub async fn list_imports(
     core: &Core,
     actor: &Actor,
     client_id: Option<&str>,
-) -> Result<Vec<gmac_types::CostImport>> {
+    page: &gmac_types::PageQuery,
+) -> Result<gmac_types::Page<gmac_types::CostImport>> {
     actor.ensure_enrolled()?;
     let mut select = cost_import::Entity::find();
     if let Some(id) = client_id {
@@ -1019,13 +1020,20 @@ pub async fn list_imports(
     {
         select = select.filter(cost_import::Column::ClientId.is_in(ids));
     }
-    let rows = select
-        .order_by_desc(cost_import::Column::CreatedAt)
-        .order_by_desc(cost_import::Column::Id)
-        .limit(200)
-        .all(&core.db)
-        .await?;
-    Ok(rows.into_iter().map(|r| to_dto(r, true)).collect())
+    let (rows, next_cursor, total) = crate::services::paging::page_by_id(
+        &core.db,
+        select,
+        cost_import::Column::Id,
+        crate::services::paging::Direction::Desc,
+        page,
+        |r| r.id.clone(),
+    )
+    .await?;
+    Ok(gmac_types::Page {
+        items: rows.into_iter().map(|r| to_dto(r, true)).collect(),
+        next_cursor,
+        total,
+    })
 }
 
 /// What a cost report groups by.

@@ -211,7 +211,8 @@ pub async fn anomalies(
     core: &Core,
     actor: &Actor,
     query: &AnomalyQuery,
-) -> Result<Vec<CostAnomaly>> {
+    page: &gmac_types::PageQuery,
+) -> Result<gmac_types::Page<CostAnomaly>> {
     let visible = visible_clients(actor, query.client_id.as_ref())?;
     if query.to < query.from
         || (query.to - query.from).num_days() > 366
@@ -278,9 +279,16 @@ pub async fn anomalies(
             }
         }
     }
-    explain(core, &slice, query, &mut found).await?;
-    found.sort_by(|a, b| b.day.cmp(&a.day).then(b.impact.abs().cmp(&a.impact.abs())));
-    Ok(found)
+    // Newest day first, the largest deviation of a day first; one anomaly per key and day.
+    found.sort_by_key(anomaly_position);
+    let mut page = crate::services::paging::page_in_memory(found, page, anomaly_position)?;
+    explain(core, &slice, query, &mut page.items).await?;
+    Ok(page)
+}
+
+/// Where an anomaly stands in the list: rising as the list runs.
+fn anomaly_position(a: &CostAnomaly) -> (i32, Decimal, String) {
+    (-a.day.num_days_from_ce(), -a.impact.abs(), a.key.clone())
 }
 
 /// Fills in root causes, labels and feedback.

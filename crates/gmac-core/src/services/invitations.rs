@@ -10,14 +10,15 @@ use gmac_types::{
     InvitationStatus, NewInvitation, Permission, Scope, SecretText,
 };
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use crate::access::{Target, covers};
+use crate::access::Target;
 use crate::audit::{self, AuditActor, AuditEntry};
 use crate::auth::tokens::{generate_token, hash_token};
 use crate::entities::{client, invitation, project, role, role_binding, user};
 use crate::ports::Mail;
-use crate::services::bindings::{resolve_scope, role_permissions, scope_columns};
+use crate::services::bindings::{resolve_scope, role_permissions, scope_columns, scope_condition};
+use crate::services::paging;
 use crate::services::users::{self, NewUser};
 use crate::{Actor, Core, Error, RequestMeta, Result, db};
 
@@ -213,31 +214,39 @@ async fn send_mail(
 }
 
 /// The invitations in the scopes where the actor manages users, newest first.
-pub async fn list_invitations(core: &Core, actor: &Actor) -> Result<Vec<Invitation>> {
+pub async fn list_invitations(
+    core: &Core,
+    actor: &Actor,
+    page: &gmac_types::PageQuery,
+) -> Result<gmac_types::Page<Invitation>> {
     actor.ensure_enrolled()?;
-    if !actor.permissions.can_anywhere(Permission::UsersManage) {
+    let visible = actor.permissions.visible(Permission::UsersManage);
+    if visible.is_nothing() {
         return Err(Error::Forbidden);
     }
     let now = core.now();
-    let rows = invitation::Entity::find()
-        .order_by_desc(invitation::Column::CreatedAt)
-        .all(&core.db)
-        .await?;
-    let mut out = Vec::new();
-    for row in rows {
-        let target = resolve_scope(&core.db, &scope_of(&row))
-            .await?
-            .unwrap_or(Target::Global);
-        if actor
-            .permissions
-            .grants
-            .iter()
-            .any(|g| g.permissions.contains(&Permission::UsersManage) && covers(&g.scope, &target))
-        {
-            out.push(to_dto(&row, now));
-        }
+    let mut select = invitation::Entity::find();
+    if let Some(scoped) = scope_condition(
+        &visible,
+        invitation::Column::ScopeType,
+        invitation::Column::ScopeId,
+    ) {
+        select = select.filter(scoped);
     }
-    Ok(out)
+    let (rows, next_cursor, total) = paging::page_by_id(
+        &core.db,
+        select,
+        invitation::Column::Id,
+        paging::Direction::Desc,
+        page,
+        |r| r.id.clone(),
+    )
+    .await?;
+    Ok(gmac_types::Page {
+        items: rows.iter().map(|row| to_dto(row, now)).collect(),
+        next_cursor,
+        total,
+    })
 }
 
 /// Withdraws a pending invitation; its link stops working.

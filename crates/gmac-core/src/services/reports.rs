@@ -12,9 +12,7 @@ use gmac_types::{
 };
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter};
 
 use crate::access::Target;
 use crate::audit::{self, AuditEntry};
@@ -22,7 +20,7 @@ use crate::entities::{report_delivery, report_schedule};
 use crate::ports::{Attachment, Mail};
 use crate::services::costs::{Slice, col, daily, grouped};
 use crate::services::insights::{month_bounds, visible_clients};
-use crate::services::{allocation, clients};
+use crate::services::{allocation, clients, paging};
 use crate::{Actor, Core, Error, RequestMeta, Result, db, export, money};
 
 /// Most recipients one schedule mails.
@@ -592,7 +590,11 @@ pub async fn create_schedule(
 }
 
 /// The schedules whose costs the actor may see.
-pub async fn list_schedules(core: &Core, actor: &Actor) -> Result<Vec<ReportSchedule>> {
+pub async fn list_schedules(
+    core: &Core,
+    actor: &Actor,
+    page: &gmac_types::PageQuery,
+) -> Result<gmac_types::Page<ReportSchedule>> {
     actor.ensure_enrolled()?;
     // Scoped in the query: a client's schedules where the actor sees the whole client's costs,
     // the install-wide ones only with a global grant.
@@ -604,16 +606,33 @@ pub async fn list_schedules(core: &Core, actor: &Actor) -> Result<Vec<ReportSche
     {
         select = select.filter(report_schedule::Column::ClientId.is_in(clients));
     }
-    let rows = select
-        .order_by_asc(report_schedule::Column::Name)
-        .order_by_asc(report_schedule::Column::Id)
-        .all(&core.db)
-        .await?;
-    let mut out = Vec::new();
+    let col = paging::column::<report_schedule::Entity>;
+    let (rows, next_cursor, total) = paging::page_by_keys(
+        &core.db,
+        select,
+        [
+            col(report_schedule::Column::Name),
+            col(report_schedule::Column::Id),
+        ],
+        paging::Direction::Asc,
+        page,
+        |r| {
+            [
+                paging::Key::Text(r.name.clone()),
+                paging::Key::Text(r.id.clone()),
+            ]
+        },
+    )
+    .await?;
+    let mut items = Vec::with_capacity(rows.len());
     for row in &rows {
-        out.push(dto(core, row).await?);
+        items.push(dto(core, row).await?);
     }
-    Ok(out)
+    Ok(gmac_types::Page {
+        items,
+        next_cursor,
+        total,
+    })
 }
 
 async fn find_managed(core: &Core, actor: &Actor, id: &str) -> Result<report_schedule::Model> {

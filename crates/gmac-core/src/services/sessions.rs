@@ -636,18 +636,27 @@ pub fn describe_device(user_agent: Option<&str>) -> String {
 }
 
 /// The actor's open sessions, most recently seen first.
-pub async fn list_sessions(core: &Core, actor: &Actor) -> Result<Vec<gmac_types::SessionInfo>> {
-    use sea_orm::QueryOrder;
+pub async fn list_sessions(
+    core: &Core,
+    actor: &Actor,
+    page: &gmac_types::PageQuery,
+) -> Result<gmac_types::Page<gmac_types::SessionInfo>> {
     actor.require_session()?;
     let now = core.now();
-    let rows = session::Entity::find()
-        .filter(session::Column::UserId.eq(&actor.user_id))
-        .filter(session::Column::RevokedAt.is_null())
-        .filter(session::Column::ExpiresAt.gt(now))
-        .order_by_desc(session::Column::LastSeenAt)
-        .all(&core.db)
-        .await?;
-    Ok(rows
+    // Newest sign-in first: ids run in order of creation (last use changes under a reader).
+    let (rows, next_cursor, total) = crate::services::paging::page_by_id(
+        &core.db,
+        session::Entity::find()
+            .filter(session::Column::UserId.eq(&actor.user_id))
+            .filter(session::Column::RevokedAt.is_null())
+            .filter(session::Column::ExpiresAt.gt(now)),
+        session::Column::Id,
+        crate::services::paging::Direction::Desc,
+        page,
+        |s| s.id.clone(),
+    )
+    .await?;
+    let items = rows
         .into_iter()
         .map(|s| gmac_types::SessionInfo {
             current: actor.session_id.as_deref() == Some(s.id.as_str()),
@@ -659,7 +668,12 @@ pub async fn list_sessions(core: &Core, actor: &Actor) -> Result<Vec<gmac_types:
             ip: s.ip,
             user_agent: s.user_agent,
         })
-        .collect())
+        .collect();
+    Ok(gmac_types::Page {
+        items,
+        next_cursor,
+        total,
+    })
 }
 
 /// Ends one of the actor's sessions.

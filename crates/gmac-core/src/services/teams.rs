@@ -9,9 +9,7 @@ use gmac_types::{
     TeamPatch,
 };
 
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 use crate::access::Target;
 use crate::audit::{self, AuditEntry};
@@ -272,26 +270,48 @@ pub async fn delete_team(core: &Core, actor: &Actor, meta: &RequestMeta, id: &st
 }
 
 /// The members of a team, by email.
-pub async fn list_members(core: &Core, actor: &Actor, team_id: &str) -> Result<Vec<TeamMember>> {
+pub async fn list_members(
+    core: &Core,
+    actor: &Actor,
+    team_id: &str,
+    page: &gmac_types::PageQuery,
+) -> Result<gmac_types::Page<TeamMember>> {
     get_team(core, actor, team_id).await?;
-    let members = team_member::Entity::find()
+    // The members' accounts by email, a page at a time, then their memberships.
+    let in_team = sea_orm::sea_query::Query::select()
+        .column(team_member::Column::UserId)
+        .from(team_member::Entity)
+        .and_where(team_member::Column::TeamId.eq(team_id))
+        .to_owned();
+    let col = paging::column::<user::Entity>;
+    let (users, next_cursor, total) = paging::page_by_keys(
+        &core.db,
+        user::Entity::find().filter(user::Column::Id.in_subquery(in_team)),
+        [col(user::Column::Email), col(user::Column::Id)],
+        paging::Direction::Asc,
+        page,
+        |u| {
+            [
+                paging::Key::Text(u.email.clone()),
+                paging::Key::Text(u.id.clone()),
+            ]
+        },
+    )
+    .await?;
+    let ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
+    let members: HashMap<String, team_member::Model> = team_member::Entity::find()
         .filter(team_member::Column::TeamId.eq(team_id))
-        .all(&core.db)
-        .await?;
-    let ids: Vec<String> = members.iter().map(|m| m.user_id.clone()).collect();
-    let users: HashMap<String, user::Model> = user::Entity::find()
-        .filter(user::Column::Id.is_in(ids))
-        .order_by_asc(user::Column::Email)
+        .filter(team_member::Column::UserId.is_in(ids))
         .all(&core.db)
         .await?
         .into_iter()
-        .map(|u| (u.id.clone(), u))
+        .map(|m| (m.user_id.clone(), m))
         .collect();
-    let mut out: Vec<TeamMember> = members
+    let items = users
         .into_iter()
-        .filter_map(|m| {
-            users.get(&m.user_id).map(|u| TeamMember {
-                user_id: m.user_id.clone(),
+        .filter_map(|u| {
+            members.get(&u.id).map(|m| TeamMember {
+                user_id: u.id.clone(),
                 email: u.email.clone(),
                 display_name: u.display_name.clone(),
                 leader: m.is_leader,
@@ -299,8 +319,11 @@ pub async fn list_members(core: &Core, actor: &Actor, team_id: &str) -> Result<V
             })
         })
         .collect();
-    out.sort_by(|a, b| a.email.cmp(&b.email));
-    Ok(out)
+    Ok(gmac_types::Page {
+        items,
+        next_cursor,
+        total,
+    })
 }
 
 /// Whether the actor may change the members of a team (as a user manager or its leader).

@@ -9,7 +9,7 @@ use gmac_types::{
     ApiToken, AuthMethod, CreatedApiToken, FieldError, NewApiToken, Permission, Scope, SecretText,
 };
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::access::{Target, TokenLimits};
 use crate::audit::{self, AuditEntry};
@@ -215,14 +215,26 @@ pub async fn create_token(
 }
 
 /// The signed-in user's tokens, newest first.
-pub async fn list_tokens(core: &Core, actor: &Actor) -> Result<Vec<ApiToken>> {
+pub async fn list_tokens(
+    core: &Core,
+    actor: &Actor,
+    page: &gmac_types::PageQuery,
+) -> Result<gmac_types::Page<ApiToken>> {
     from_session(actor)?;
-    let rows = api_token::Entity::find()
-        .filter(api_token::Column::UserId.eq(&actor.user_id))
-        .order_by_desc(api_token::Column::CreatedAt)
-        .all(&core.db)
-        .await?;
-    Ok(rows.iter().map(to_dto).collect())
+    let (rows, next_cursor, total) = crate::services::paging::page_by_id(
+        &core.db,
+        api_token::Entity::find().filter(api_token::Column::UserId.eq(&actor.user_id)),
+        api_token::Column::Id,
+        crate::services::paging::Direction::Desc,
+        page,
+        |r| r.id.clone(),
+    )
+    .await?;
+    Ok(gmac_types::Page {
+        items: rows.iter().map(to_dto).collect(),
+        next_cursor,
+        total,
+    })
 }
 
 async fn own_token(

@@ -3,7 +3,9 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use gmac_core::services::{bindings, roles};
-use gmac_types::{NewRoleBinding, PermissionInfo, Role, RoleBinding, RoleBindingQuery};
+use gmac_types::{
+    NewRoleBinding, Page, PageQuery, PermissionInfo, Role, RoleBinding, RoleBindingQuery,
+};
 
 use crate::error::ApiError;
 use crate::extract::{Actor, Meta};
@@ -47,10 +49,10 @@ pub async fn list_roles(
 /// The role bindings in the scopes where you manage users.
 #[utoipa::path(
     tag = "access",
-    params(RoleBindingQuery),
+    params(RoleBindingQuery, PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The bindings", body = Vec<RoleBinding>),
+        (status = 200, description = "The bindings", body = Page<RoleBinding>),
         (status = 400, response = crate::routes::docs::BadRequest),
         (status = 401, response = crate::routes::docs::Unauthorized),
         (status = 403, response = crate::routes::docs::Forbidden),
@@ -61,9 +63,10 @@ pub async fn list_role_bindings(
     state: web::Data<AppState>,
     actor: Actor,
     query: web::Query<RoleBindingQuery>,
-) -> Result<web::Json<Vec<RoleBinding>>, ApiError> {
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Page<RoleBinding>>, ApiError> {
     Ok(web::Json(
-        bindings::list_bindings(&state.core, &actor, &query).await?,
+        bindings::list_bindings(&state.core, &actor, &query, &page).await?,
     ))
 }
 

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, delete, get, post, web};
 use gmac_core::services::{budgets, insights};
 use gmac_types::{
     AnomalyFeedback, AnomalyQuery, Budget, BudgetAlert, BudgetStatus, CostAnomaly, CostForecast,
-    ForecastQuery, Invoice, InvoiceQuery, NewBudget,
+    ForecastQuery, Invoice, InvoiceQuery, NewBudget, Page, PageQuery,
 };
 
 use crate::error::ApiError;
@@ -43,10 +43,10 @@ pub async fn get_cost_forecast(
 /// any feedback. Newest first. Needs `costs.view`.
 #[utoipa::path(
     tag = "costs",
-    params(AnomalyQuery),
+    params(AnomalyQuery, PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Anomalies", body = Vec<CostAnomaly>),
+        (status = 200, description = "Anomalies", body = Page<CostAnomaly>),
         (status = 400, response = crate::routes::docs::BadRequest),
         (status = 401, response = crate::routes::docs::Unauthorized),
         (status = 403, response = crate::routes::docs::Forbidden),
@@ -59,9 +59,10 @@ pub async fn list_cost_anomalies(
     state: web::Data<AppState>,
     actor: Actor,
     query: web::Query<AnomalyQuery>,
-) -> Result<web::Json<Vec<CostAnomaly>>, ApiError> {
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Page<CostAnomaly>>, ApiError> {
     Ok(web::Json(
-        insights::anomalies(&state.core, &actor, &query).await?,
+        insights::anomalies(&state.core, &actor, &query, &page).await?,
     ))
 }
 
@@ -122,9 +123,10 @@ pub async fn create_budget(
 /// The budgets you may see.
 #[utoipa::path(
     tag = "budgets",
+    params(PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Budgets", body = Vec<Budget>),
+        (status = 200, description = "Budgets", body = Page<Budget>),
         (status = 401, response = crate::routes::docs::Unauthorized),
     )
 )]
@@ -132,8 +134,11 @@ pub async fn create_budget(
 pub async fn list_budgets(
     state: web::Data<AppState>,
     actor: Actor,
-) -> Result<web::Json<Vec<Budget>>, ApiError> {
-    Ok(web::Json(budgets::list_budgets(&state.core, &actor).await?))
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Page<Budget>>, ApiError> {
+    Ok(web::Json(
+        budgets::list_budgets(&state.core, &actor, &page).await?,
+    ))
 }
 
 /// Where a budget stands: this period's actual and forecast against the limit, its alerts and
@@ -185,9 +190,10 @@ pub async fn delete_budget(
 /// Budget alerts you may see, newest first: the in-app notifications.
 #[utoipa::path(
     tag = "budgets",
+    params(PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Alerts", body = Vec<BudgetAlert>),
+        (status = 200, description = "Alerts", body = Page<BudgetAlert>),
         (status = 401, response = crate::routes::docs::Unauthorized),
     )
 )]
@@ -195,8 +201,11 @@ pub async fn delete_budget(
 pub async fn list_budget_alerts(
     state: web::Data<AppState>,
     actor: Actor,
-) -> Result<web::Json<Vec<BudgetAlert>>, ApiError> {
-    Ok(web::Json(budgets::list_alerts(&state.core, &actor).await?))
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Page<BudgetAlert>>, ApiError> {
+    Ok(web::Json(
+        budgets::list_alerts(&state.core, &actor, &page).await?,
+    ))
 }
 
 /// A user's monthly invoice: their allocated billed cost by service, exactly. `user_id=unallocated`

@@ -3,7 +3,7 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, post, web};
 use gmac_core::services::cloud_accounts;
-use gmac_types::{CloudAccount, ConnectionTest, CostSync, NewCloudAccount};
+use gmac_types::{CloudAccount, ConnectionTest, CostSync, NewCloudAccount, Page, PageQuery};
 use serde::Deserialize;
 
 use crate::error::ApiError;
@@ -54,10 +54,10 @@ pub struct CloudAccountQuery {
 /// The connected accounts of the clients whose costs you may see, with their last sync.
 #[utoipa::path(
     tag = "costs",
-    params(CloudAccountQuery),
+    params(CloudAccountQuery, PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Accounts", body = Vec<CloudAccount>),
+        (status = 200, description = "Accounts", body = Page<CloudAccount>),
         (status = 401, response = crate::routes::docs::Unauthorized),
         (status = 404, response = crate::routes::docs::NotFound),
     )
@@ -67,9 +67,10 @@ pub async fn list_cloud_accounts(
     state: web::Data<AppState>,
     actor: Actor,
     query: web::Query<CloudAccountQuery>,
-) -> Result<web::Json<Vec<CloudAccount>>, ApiError> {
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Page<CloudAccount>>, ApiError> {
     Ok(web::Json(
-        cloud_accounts::list(&state.core, &actor, query.client_id.as_deref()).await?,
+        cloud_accounts::list(&state.core, &actor, query.client_id.as_deref(), &page).await?,
     ))
 }
 
@@ -146,10 +147,10 @@ pub async fn start_cost_sync(
 /// An account's syncs, newest first, with their progress.
 #[utoipa::path(
     tag = "costs",
-    params(("id" = String, Path, description = "The account's id")),
+    params(("id" = String, Path, description = "The account's id"), PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Syncs", body = Vec<CostSync>),
+        (status = 200, description = "Syncs", body = Page<CostSync>),
         (status = 401, response = crate::routes::docs::Unauthorized),
         (status = 403, response = crate::routes::docs::Forbidden),
         (status = 404, response = crate::routes::docs::NotFound),
@@ -160,8 +161,9 @@ pub async fn list_cost_syncs(
     state: web::Data<AppState>,
     actor: Actor,
     id: web::Path<String>,
-) -> Result<web::Json<Vec<CostSync>>, ApiError> {
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Page<CostSync>>, ApiError> {
     Ok(web::Json(
-        cloud_accounts::list_syncs(&state.core, &actor, &id).await?,
+        cloud_accounts::list_syncs(&state.core, &actor, &id, &page).await?,
     ))
 }

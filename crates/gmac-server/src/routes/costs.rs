@@ -7,7 +7,7 @@ use gmac_core::services::allocation;
 use gmac_core::services::costs::{self, SpooledFile};
 use gmac_types::{
     AllocationRule, CostImport, CostImportParams, CostQuery, CostReport, ErrorCode,
-    NewAllocationRule, NewResourceAssignment, ResourceAssignment,
+    NewAllocationRule, NewResourceAssignment, Page, PageQuery, ResourceAssignment,
 };
 use serde::Deserialize;
 
@@ -128,13 +128,13 @@ pub struct ImportListQuery {
     pub client_id: Option<String>,
 }
 
-/// Recent cost imports (at most 200, newest first) of the clients whose costs you may see.
+/// The cost imports of the clients whose costs you may see, newest first, a page at a time.
 #[utoipa::path(
     tag = "costs",
-    params(ImportListQuery),
+    params(ImportListQuery, PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Imports", body = Vec<CostImport>),
+        (status = 200, description = "Imports", body = Page<CostImport>),
         (status = 401, response = crate::routes::docs::Unauthorized),
         (status = 404, response = crate::routes::docs::NotFound),
     )
@@ -144,9 +144,10 @@ pub async fn list_cost_imports(
     state: web::Data<AppState>,
     actor: Actor,
     query: web::Query<ImportListQuery>,
-) -> Result<web::Json<Vec<CostImport>>, ApiError> {
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Page<CostImport>>, ApiError> {
     Ok(web::Json(
-        costs::list_imports(&state.core, &actor, query.client_id.as_deref()).await?,
+        costs::list_imports(&state.core, &actor, query.client_id.as_deref(), &page).await?,
     ))
 }
 
@@ -222,10 +223,10 @@ pub async fn create_allocation_rule(
 /// The allocation rules you may see, in order of precedence.
 #[utoipa::path(
     tag = "costs",
-    params(AllocationListQuery),
+    params(AllocationListQuery, PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Rules", body = Vec<AllocationRule>),
+        (status = 200, description = "Rules", body = Page<AllocationRule>),
         (status = 401, response = crate::routes::docs::Unauthorized),
         (status = 403, response = crate::routes::docs::Forbidden),
         (status = 404, response = crate::routes::docs::NotFound),
@@ -236,9 +237,10 @@ pub async fn list_allocation_rules(
     state: web::Data<AppState>,
     actor: Actor,
     query: web::Query<AllocationListQuery>,
-) -> Result<web::Json<Vec<AllocationRule>>, ApiError> {
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Page<AllocationRule>>, ApiError> {
     Ok(web::Json(
-        allocation::list_rules(&state.core, &actor, query.client_id.as_deref()).await?,
+        allocation::list_rules(&state.core, &actor, query.client_id.as_deref(), &page).await?,
     ))
 }
 
@@ -309,10 +311,10 @@ pub struct AssignmentListQuery {
 /// A client's resources assigned by hand.
 #[utoipa::path(
     tag = "costs",
-    params(AssignmentListQuery),
+    params(AssignmentListQuery, PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Assignments", body = Vec<ResourceAssignment>),
+        (status = 200, description = "Assignments", body = Page<ResourceAssignment>),
         (status = 400, response = crate::routes::docs::BadRequest),
         (status = 401, response = crate::routes::docs::Unauthorized),
         (status = 403, response = crate::routes::docs::Forbidden),
@@ -324,9 +326,10 @@ pub async fn list_resource_assignments(
     state: web::Data<AppState>,
     actor: Actor,
     query: web::Query<AssignmentListQuery>,
-) -> Result<web::Json<Vec<ResourceAssignment>>, ApiError> {
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Page<ResourceAssignment>>, ApiError> {
     Ok(web::Json(
-        allocation::list_assignments(&state.core, &actor, &query.client_id).await?,
+        allocation::list_assignments(&state.core, &actor, &query.client_id, &page).await?,
     ))
 }
 

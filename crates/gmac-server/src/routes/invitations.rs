@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, delete, get, post, web};
 use gmac_core::services::invitations;
 use gmac_types::{
     AcceptInvitation, CreatedInvitation, Invitation, InvitationPreview, InvitationToken,
-    NewInvitation, User,
+    NewInvitation, Page, PageQuery, User,
 };
 
 use crate::error::ApiError;
@@ -15,9 +15,10 @@ use crate::state::AppState;
 /// Invitations in the scopes where you manage users, newest first.
 #[utoipa::path(
     tag = "invitations",
+    params(PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The invitations", body = Vec<Invitation>),
+        (status = 200, description = "The invitations", body = Page<Invitation>),
         (status = 401, response = crate::routes::docs::Unauthorized),
         (status = 403, response = crate::routes::docs::Forbidden),
     )
@@ -26,9 +27,10 @@ use crate::state::AppState;
 pub async fn list_invitations(
     state: web::Data<AppState>,
     actor: Actor,
-) -> Result<web::Json<Vec<Invitation>>, ApiError> {
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Page<Invitation>>, ApiError> {
     Ok(web::Json(
-        invitations::list_invitations(&state.core, &actor).await?,
+        invitations::list_invitations(&state.core, &actor, &page).await?,
     ))
 }
 

@@ -4,8 +4,8 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use gmac_core::services::reports;
 use gmac_types::{
-    CostPeople, MonthlyReport, MonthlyReportQuery, NewReportSchedule, ReportDelivery,
-    ReportSchedule, SendReportQuery,
+    CostPeople, MonthlyReport, MonthlyReportQuery, NewReportSchedule, Page, PageQuery,
+    ReportDelivery, ReportSchedule, SendReportQuery,
 };
 
 use crate::error::ApiError;
@@ -112,9 +112,10 @@ pub async fn create_report_schedule(
 /// The report schedules whose costs you may see.
 #[utoipa::path(
     tag = "costs",
+    params(PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Schedules", body = Vec<ReportSchedule>),
+        (status = 200, description = "Schedules", body = Page<ReportSchedule>),
         (status = 401, response = crate::routes::docs::Unauthorized),
     )
 )]
@@ -122,9 +123,10 @@ pub async fn create_report_schedule(
 pub async fn list_report_schedules(
     state: web::Data<AppState>,
     actor: Actor,
-) -> Result<web::Json<Vec<ReportSchedule>>, ApiError> {
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Page<ReportSchedule>>, ApiError> {
     Ok(web::Json(
-        reports::list_schedules(&state.core, &actor).await?,
+        reports::list_schedules(&state.core, &actor, &page).await?,
     ))
 }
 

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, delete, get, post, web};
 use gmac_core::services::sessions;
-use gmac_types::{SessionInfo, SessionsEnded};
+use gmac_types::{Page, PageQuery, SessionInfo, SessionsEnded};
 
 use crate::error::ApiError;
 use crate::extract::{Actor, Meta};
@@ -11,9 +11,10 @@ use crate::state::AppState;
 /// Your open sessions (browsers and clients signed in), most recently seen first.
 #[utoipa::path(
     tag = "me",
+    params(PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Your sessions", body = Vec<SessionInfo>),
+        (status = 200, description = "Your sessions", body = Page<SessionInfo>),
         (status = 401, response = crate::routes::docs::Unauthorized),
     )
 )]
@@ -21,9 +22,10 @@ use crate::state::AppState;
 pub async fn list_sessions(
     state: web::Data<AppState>,
     actor: Actor,
-) -> Result<web::Json<Vec<SessionInfo>>, ApiError> {
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Page<SessionInfo>>, ApiError> {
     Ok(web::Json(
-        sessions::list_sessions(&state.core, &actor).await?,
+        sessions::list_sessions(&state.core, &actor, &page).await?,
     ))
 }
 

@@ -3,7 +3,7 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use gmac_core::services::teams;
-use gmac_types::{ListQuery, NewTeam, NewTeamMember, Page, Team, TeamMember, TeamPatch};
+use gmac_types::{ListQuery, NewTeam, NewTeamMember, Page, PageQuery, Team, TeamMember, TeamPatch};
 
 use crate::error::ApiError;
 use crate::extract::{Actor, IfMatch, Meta, etag};
@@ -152,10 +152,10 @@ pub async fn delete_team(
 /// The members of a team.
 #[utoipa::path(
     tag = "teams",
-    params(("id" = String, Path, description = "The team's id")),
+    params(("id" = String, Path, description = "The team's id"), PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The members", body = Vec<TeamMember>),
+        (status = 200, description = "The members", body = Page<TeamMember>),
         (status = 401, response = crate::routes::docs::Unauthorized),
         (status = 404, response = crate::routes::docs::NotFound),
     )
@@ -165,9 +165,10 @@ pub async fn list_team_members(
     state: web::Data<AppState>,
     actor: Actor,
     id: web::Path<String>,
-) -> Result<web::Json<Vec<TeamMember>>, ApiError> {
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Page<TeamMember>>, ApiError> {
     Ok(web::Json(
-        teams::list_members(&state.core, &actor, &id).await?,
+        teams::list_members(&state.core, &actor, &id, &page).await?,
     ))
 }
 

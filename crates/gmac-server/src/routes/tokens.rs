@@ -3,7 +3,7 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, post, web};
 use gmac_core::services::tokens;
-use gmac_types::{ApiToken, CreatedApiToken, NewApiToken};
+use gmac_types::{ApiToken, CreatedApiToken, NewApiToken, Page, PageQuery};
 
 use crate::error::ApiError;
 use crate::extract::{Actor, Meta};
@@ -12,9 +12,10 @@ use crate::state::AppState;
 /// Your API tokens, newest first (never their secrets).
 #[utoipa::path(
     tag = "tokens",
+    params(PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Your tokens", body = Vec<ApiToken>),
+        (status = 200, description = "Your tokens", body = Page<ApiToken>),
         (status = 401, response = crate::routes::docs::Unauthorized),
         (status = 403, response = crate::routes::docs::Forbidden),
     )
@@ -23,8 +24,11 @@ use crate::state::AppState;
 pub async fn list_tokens(
     state: web::Data<AppState>,
     actor: Actor,
-) -> Result<web::Json<Vec<ApiToken>>, ApiError> {
-    Ok(web::Json(tokens::list_tokens(&state.core, &actor).await?))
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Page<ApiToken>>, ApiError> {
+    Ok(web::Json(
+        tokens::list_tokens(&state.core, &actor, &page).await?,
+    ))
 }
 
 /// Create an API token. The answer carries the `gmac_…` secret; it is never shown again.

@@ -1,5 +1,6 @@
 //! The roles a user or team holds, with where: removing one, and granting another.
 
+use gmac_client::Client;
 use gmac_types::{
     ErrorCode, NewRoleBinding, Permission, Role, RoleBinding, RoleBindingQuery, Subject,
     SubjectKind,
@@ -71,7 +72,13 @@ pub fn RoleBindings(
         async move {
             auth.call(move |c| {
                 let query = query.clone();
-                async move { c.list_role_bindings(&query).await }
+                async move {
+                    Client::all_pages(|page| {
+                        let (c, query) = (&c, &query);
+                        async move { c.list_role_bindings(query, &page).await }
+                    })
+                    .await
+                }
             })
             .await
             .map_err(|e| Failure::of(&e))

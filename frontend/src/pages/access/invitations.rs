@@ -1,6 +1,7 @@
 //! `/access/invitations`: invitations sent, inviting someone (email, role, where), and
 //! revoking a pending one.
 
+use gmac_client::Client;
 use gmac_types::validation::EmailAddress;
 use gmac_types::{ErrorCode, FieldError, Invitation, InvitationStatus, NewInvitation};
 use leptos::ev::SubmitEvent;
@@ -52,9 +53,15 @@ pub fn InvitationsPage() -> impl IntoView {
     let link = RwSignal::new(None::<(String, String)>);
     let confirm = RwSignal::new(None::<Confirm>);
     let invitations = LocalResource::new(move || async move {
-        auth.call(|c| async move { c.list_invitations().await })
+        auth.call(|c| async move {
+            Client::all_pages(|page| {
+                let c = &c;
+                async move { c.list_invitations(&page).await }
+            })
             .await
-            .map_err(|e| Failure::of(&e))
+        })
+        .await
+        .map_err(|e| Failure::of(&e))
     });
     let roles_load = LocalResource::new(move || async move {
         auth.call(|c| async move { c.list_roles().await })

@@ -3,6 +3,7 @@
 //! carries its currency. The project and tag filters do not apply (the card says so while one
 //! is set).
 
+use gmac_types::PageQuery;
 use std::collections::HashMap;
 
 use chrono::{Days, NaiveDate};
@@ -118,9 +119,13 @@ pub fn Anomalies(
             };
             auth.call(move |c| {
                 let query = query.clone();
-                async move { c.cost_anomalies(&query).await }
+                async move {
+                    c.cost_anomalies(&query, &PageQuery::first(PageQuery::MAX))
+                        .await
+                }
             })
             .await
+            .map(|page| page.items)
             .map_err(|e| Failure::of(&e))
         }
     });

@@ -26,6 +26,7 @@ pub mod tabs;
 pub mod trend;
 pub mod view;
 
+use gmac_types::PageQuery;
 use gmac_types::{Client, CostQuery, CostReport, Permission};
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
@@ -132,9 +133,13 @@ pub fn CostsPage() -> impl IntoView {
     let imports_load = LocalResource::new(move || {
         dash.version.track();
         async move {
-            auth.call(|c| async move { c.list_cost_imports(None).await })
-                .await
-                .map_err(|e| Failure::of(&e))
+            auth.call(|c| async move {
+                c.list_cost_imports(None, &PageQuery::first(PageQuery::MAX))
+                    .await
+            })
+            .await
+            .map(|page| page.items)
+            .map_err(|e| Failure::of(&e))
         }
     });
     let imports = Signal::derive(move || imports_load.get().and_then(Result::ok));

@@ -1,5 +1,6 @@
 //! The user's sessions: where they are signed in, ending one, or all but this one.
 
+use gmac_client::Client;
 use gmac_types::SessionInfo;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -33,9 +34,15 @@ pub fn SessionsCard(
     let sessions = LocalResource::new(move || {
         sessions_changed.track();
         async move {
-            auth.call(|c| async move { c.list_sessions().await })
+            auth.call(|c| async move {
+                Client::all_pages(|page| {
+                    let c = &c;
+                    async move { c.list_sessions(&page).await }
+                })
                 .await
-                .map_err(|e| Failure::of(&e))
+            })
+            .await
+            .map_err(|e| Failure::of(&e))
         }
     });
 

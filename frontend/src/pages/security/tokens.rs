@@ -1,6 +1,7 @@
 //! API tokens: the list, creating one (its secret shown once), rotating and revoking.
 
 use chrono::{DateTime, Utc};
+use gmac_client::Client;
 use gmac_types::{ApiToken, CreatedApiToken};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -71,9 +72,15 @@ pub fn TokensCard() -> impl IntoView {
     let notice = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
     let tokens = LocalResource::new(move || async move {
-        auth.call(|c| async move { c.list_tokens().await })
+        auth.call(|c| async move {
+            Client::all_pages(|page| {
+                let c = &c;
+                async move { c.list_tokens(&page).await }
+            })
             .await
-            .map_err(|e| Failure::of(&e))
+        })
+        .await
+        .map_err(|e| Failure::of(&e))
     });
     let directory_load = LocalResource::new(move || Directory::load(auth));
     let directory = Signal::derive(move || {

@@ -2,6 +2,7 @@
 //! removing. User managers manage every team; a team's leaders add and remove its other
 //! members.
 
+use gmac_client::Client;
 use std::time::Duration;
 
 use gmac_types::{ErrorCode, ListQuery, NewTeamMember, TeamMember, UserDetail};
@@ -48,7 +49,13 @@ pub fn Members(
         async move {
             auth.call(move |c| {
                 let id = id.clone();
-                async move { c.list_team_members(&id).await }
+                async move {
+                    Client::all_pages(|page| {
+                        let (c, id) = (&c, &id);
+                        async move { c.list_team_members(id, &page).await }
+                    })
+                    .await
+                }
             })
             .await
             .map_err(|e| Failure::of(&e))

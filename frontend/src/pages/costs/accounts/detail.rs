@@ -1,6 +1,7 @@
 //! One cloud account's panel, `#account-detail`: test the connection, sync now, disconnect,
 //! and the sync history with its progress (asked for again every 2 s while a sync runs).
 
+use gmac_types::PageQuery;
 use std::time::Duration;
 
 use gmac_types::{ConnectionTest, CostSync, Permission};
@@ -50,9 +51,13 @@ pub fn AccountDetail(
         let id = id.get_value();
         auth.call(move |c| {
             let id = id.clone();
-            async move { c.list_cost_syncs(&id).await }
+            async move {
+                c.list_cost_syncs(&id, &PageQuery::first(PageQuery::MAX))
+                    .await
+            }
         })
         .await
+        .map(|page| page.items)
         .map_err(|e| Failure::of(&e))
     });
     let timer = StoredValue::new(None::<TimeoutHandle>);

@@ -5,6 +5,8 @@
 pub mod detail;
 pub mod form;
 
+use crate::api::PAGE_SIZE;
+use gmac_types::PageQuery;
 use gmac_types::{CloudAccount, CostSync, Permission};
 use leptos::prelude::*;
 
@@ -16,7 +18,6 @@ use crate::format::{count_label, date_time_label};
 use crate::pages::costs::accounts::detail::AccountDetail;
 use crate::pages::costs::accounts::form::ConnectForm;
 use crate::pages::costs::directory::use_cost_directory;
-use crate::pages::costs::one_page;
 use crate::pages::costs::tabs::CostHeader;
 use crate::state::use_auth;
 
@@ -84,10 +85,13 @@ pub fn CloudAccountsPage() -> impl IntoView {
     let notice = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
     let chosen = RwSignal::new(None::<String>);
-    let list = Paged::new(move |_cursor| async move {
-        auth.call(|c| async move { c.list_cloud_accounts().await })
-            .await
-            .map(one_page)
+    let list = Paged::new(move |cursor| async move {
+        let page = PageQuery::after(PAGE_SIZE, cursor);
+        auth.call(move |c| {
+            let page = page.clone();
+            async move { c.list_cloud_accounts(&page).await }
+        })
+        .await
     });
     // The first account is open until another is chosen.
     Effect::new(move |_| {

@@ -1,7 +1,9 @@
 //! Resources assigned by hand, per client: one resource's costs go to a user or team, before
 //! any rule is tried. Listing needs `costs.view` on the client; changing, `costs.manage`.
 
+use crate::api::PAGE_SIZE;
 use chrono::Days;
+use gmac_types::PageQuery;
 use gmac_types::{
     CostQuery, FieldError, NewResourceAssignment, Permission, ResourceAssignment, Subject,
     SubjectKind,
@@ -55,18 +57,18 @@ pub fn Assignments(
             }
         });
     });
-    let list = Paged::new(move |_cursor| {
+    let list = Paged::new(move |cursor| {
         let id = client.get_untracked();
         async move {
             if id.is_empty() {
                 return Ok(one_page(Vec::new()));
             }
+            let page = PageQuery::after(PAGE_SIZE, cursor);
             auth.call(move |c| {
-                let id = id.clone();
-                async move { c.list_resource_assignments(&id).await }
+                let (id, page) = (id.clone(), page.clone());
+                async move { c.list_resource_assignments(&id, &page).await }
             })
             .await
-            .map(one_page)
         }
     });
     Effect::new(move |ran: Option<()>| {

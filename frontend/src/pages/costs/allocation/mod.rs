@@ -6,6 +6,8 @@ pub mod outcome;
 pub mod rule_form;
 pub mod rules;
 
+use crate::api::PAGE_SIZE;
+use gmac_types::PageQuery;
 use gmac_types::{Allocation, AllocationRule, Permission, ShareMethod, SubjectKind};
 use leptos::prelude::*;
 
@@ -16,7 +18,6 @@ use crate::pages::costs::allocation::assignments::Assignments;
 use crate::pages::costs::allocation::rule_form::NewRuleForm;
 use crate::pages::costs::allocation::rules::RulesCard;
 use crate::pages::costs::directory::{CostDirectory, use_cost_directory};
-use crate::pages::costs::one_page;
 use crate::pages::costs::tabs::CostHeader;
 use crate::state::use_auth;
 
@@ -75,10 +76,13 @@ pub fn AllocationPage() -> impl IntoView {
     let directory = use_cost_directory(auth);
     let notice = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
-    let rules = Paged::new(move |_cursor| async move {
-        auth.call(|c| async move { c.list_allocation_rules(None).await })
-            .await
-            .map(one_page)
+    let rules = Paged::new(move |cursor| async move {
+        let page = PageQuery::after(PAGE_SIZE, cursor);
+        auth.call(move |c| {
+            let page = page.clone();
+            async move { c.list_allocation_rules(None, &page).await }
+        })
+        .await
     });
     let on_created = Callback::new(move |rule: AllocationRule| {
         error.set(None);

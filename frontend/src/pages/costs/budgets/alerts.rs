@@ -3,6 +3,7 @@
 //! and the bell in the header shows the latest.
 
 use gmac_types::BudgetAlert;
+use gmac_types::PageQuery;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -16,9 +17,13 @@ use crate::state::{Auth, use_auth};
 
 /// Loads the alerts the user may see, newest first.
 pub async fn load_alerts(auth: Auth) -> Result<Vec<BudgetAlert>, Failure> {
-    auth.call(|c| async move { c.list_budget_alerts().await })
-        .await
-        .map_err(|e| Failure::of(&e))
+    auth.call(|c| async move {
+        c.list_budget_alerts(&PageQuery::first(PageQuery::MAX))
+            .await
+    })
+    .await
+    .map(|page| page.items)
+    .map_err(|e| Failure::of(&e))
 }
 
 /// The amount an alert was raised at, in its budget's currency, e.g. `$850.00`.

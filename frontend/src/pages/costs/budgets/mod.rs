@@ -9,7 +9,9 @@ pub mod recipients;
 pub mod row;
 pub mod thresholds;
 
+use crate::api::PAGE_SIZE;
 use chrono::{Datelike, NaiveDate};
+use gmac_types::PageQuery;
 use gmac_types::{Budget, BudgetPeriod, BudgetThreshold, Permission, ThresholdBasis};
 use leptos::prelude::*;
 
@@ -23,7 +25,6 @@ use crate::pages::costs::budgets::form::NewBudgetForm;
 use crate::pages::costs::budgets::meter::BudgetLegend;
 use crate::pages::costs::budgets::row::BudgetRow;
 use crate::pages::costs::directory::use_cost_directory;
-use crate::pages::costs::one_page;
 use crate::pages::costs::tabs::CostHeader;
 use crate::state::use_auth;
 
@@ -67,10 +68,13 @@ pub fn BudgetsPage() -> impl IntoView {
     let notice = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
     let confirm = RwSignal::new(None::<Confirm>);
-    let list = Paged::new(move |_cursor| async move {
-        auth.call(|c| async move { c.list_budgets().await })
-            .await
-            .map(one_page)
+    let list = Paged::new(move |cursor| async move {
+        let page = PageQuery::after(PAGE_SIZE, cursor);
+        auth.call(move |c| {
+            let page = page.clone();
+            async move { c.list_budgets(&page).await }
+        })
+        .await
     });
     let empty = Signal::derive(move || {
         if manages() {

@@ -8,6 +8,9 @@ pub mod schedules;
 pub mod selection;
 pub mod viewer;
 
+use crate::api::PAGE_SIZE;
+use gmac_client::Client;
+use gmac_types::PageQuery;
 use gmac_types::{Permission, ReportSchedule};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -20,7 +23,6 @@ use crate::components::modal::{Confirm, ConfirmDialog};
 use crate::components::paging::{ListState, LoadMore, Paged};
 use crate::format::day_label;
 use crate::pages::costs::directory::use_cost_directory;
-use crate::pages::costs::one_page;
 use crate::pages::costs::reports::form::NewScheduleForm;
 use crate::pages::costs::reports::schedules::{DeliveryResult, ScheduleTable, Sent};
 use crate::pages::costs::reports::selection::ReportSelection;
@@ -54,10 +56,13 @@ pub fn ReportsPage() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let confirm = RwSignal::new(None::<Confirm>);
     let sent = RwSignal::new(None::<Sent>);
-    let list = Paged::new(move |_cursor| async move {
-        auth.call(|c| async move { c.list_report_schedules().await })
-            .await
-            .map(one_page)
+    let list = Paged::new(move |cursor| async move {
+        let page = PageQuery::after(PAGE_SIZE, cursor);
+        auth.call(move |c| {
+            let page = page.clone();
+            async move { c.list_report_schedules(&page).await }
+        })
+        .await
     });
     let empty = Signal::derive(move || {
         if manages() {
@@ -83,7 +88,13 @@ pub fn ReportsPage() -> impl IntoView {
         // without the list's loading state.
         spawn_local(async move {
             if let Ok(all) = auth
-                .call(|c| async move { c.list_report_schedules().await })
+                .call(|c| async move {
+                    Client::all_pages(|page| {
+                        let c = &c;
+                        async move { c.list_report_schedules(&page).await }
+                    })
+                    .await
+                })
                 .await
             {
                 for schedule in all {

@@ -1,0 +1,242 @@
+//! One list contract: every list that can grow is a keyset page `{items, next_cursor, total}`,
+//! read to its end by following `next_cursor`, in the document as on the wire.
+
+use std::collections::BTreeSet;
+
+use gmac_tests::spawn_app;
+use gmac_types::{
+    BudgetPeriod, BudgetScope, CostImportParams, NewApiToken, NewBudget, NewTeam, NewTeamMember,
+    NewUser, OnRowError, Page, PageQuery, Permission,
+};
+use rust_decimal::Decimal;
+
+fn committed_document() -> serde_json::Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/openapi.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Follows `next_cursor` with pages of `limit`, answering every page.
+async fn pages<T, F, Fut>(limit: u32, mut fetch: F) -> Vec<Page<T>>
+where
+    F: FnMut(PageQuery) -> Fut,
+    Fut: std::future::Future<Output = gmac_client::Result<Page<T>>>,
+{
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = fetch(PageQuery::after(limit, cursor.take())).await.unwrap();
+        cursor.clone_from(&page.next_cursor);
+        let last = cursor.is_none();
+        out.push(page);
+        assert!(out.len() < 100, "the cursor never ends");
+        if last {
+            return out;
+        }
+    }
+}
+
+#[test]
+fn only_fixed_catalogues_answer_bare_arrays_and_every_page_takes_limit_and_cursor() {
+    let doc = committed_document();
+    let mut paged = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let Some(get) = item.get("get") else {
+            continue;
+        };
+        let schema = &get["responses"]["200"]["content"]["application/json"]["schema"];
+        if schema["type"] == "array" {
+            assert!(
+                ["/api/v1/permissions", "/api/v1/roles"].contains(&path.as_str()),
+                "GET {path} answers a bare array; lists that can grow answer {{items, next_cursor}}"
+            );
+        }
+        let is_page = schema["$ref"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("#/components/schemas/Page_"));
+        if is_page {
+            paged += 1;
+            let names: BTreeSet<&str> = get["parameters"]
+                .as_array()
+                .map(|ps| ps.iter().filter_map(|p| p["name"].as_str()).collect())
+                .unwrap_or_default();
+            assert!(
+                names.contains("limit") && names.contains("cursor"),
+                "GET {path} answers a page but takes no limit and cursor: {names:?}"
+            );
+        }
+    }
+    assert!(paged >= 19, "only {paged} lists are paged");
+}
+
+#[tokio::test]
+async fn more_imports_than_a_page_are_all_reached_newest_first() {
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    let client_id = admin.new_client_named("Acme").await;
+    let mut made = Vec::new();
+    for day in 1..=5 {
+        let file = format!(
+            "BilledCost,EffectiveCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ServiceName\n\
+             {day},{day},USD,2024-09-0{day},2024-09-0{},Usage,EC2\n",
+            day + 1
+        );
+        let params = CostImportParams {
+            client_id: client_id.clone(),
+            on_error: OnRowError::Reject,
+            file_name: Some(format!("day-{day}.csv")),
+        };
+        let (import, _) = admin
+            .client
+            .import_costs(&params, file.into_bytes())
+            .await
+            .unwrap();
+        made.push(import.id);
+    }
+    let c = &admin.client;
+    let pages = pages(2, |p| async move { c.list_cost_imports(None, &p).await }).await;
+    assert_eq!(
+        pages.iter().map(|p| p.items.len()).collect::<Vec<_>>(),
+        [2, 2, 1]
+    );
+    assert!(pages.iter().all(|p| p.total == 5));
+    let listed: Vec<String> = pages
+        .into_iter()
+        .flat_map(|p| p.items)
+        .map(|i| i.id)
+        .collect();
+    made.reverse();
+    assert_eq!(listed, made, "every import once, newest first");
+
+    // A client's filter and the page work together.
+    let other = admin.new_client_named("Other").await;
+    let empty = c
+        .list_cost_imports(Some(&other), &PageQuery::first(2))
+        .await
+        .unwrap();
+    assert!(empty.items.is_empty() && empty.next_cursor.is_none() && empty.total == 0);
+}
+
+#[tokio::test]
+async fn tokens_budgets_and_members_page_without_gaps_or_repeats() {
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    let c = &admin.client;
+    for name in ["one", "two", "three"] {
+        c.create_token(&NewApiToken {
+            name: name.into(),
+            scopes: vec![Permission::CostsView],
+            expires_in_days: 30,
+            scope: None,
+        })
+        .await
+        .unwrap();
+    }
+    let tokens: Vec<String> = pages(2, |p| async move { c.list_tokens(&p).await })
+        .await
+        .into_iter()
+        .flat_map(|p| p.items)
+        .map(|t| t.name)
+        .collect();
+    assert_eq!(tokens, ["three", "two", "one"], "newest first");
+
+    for name in ["Cloud", "Analytics", "Backups"] {
+        c.create_budget(&NewBudget {
+            name: name.into(),
+            scope: BudgetScope::Global,
+            amount: Decimal::from(100),
+            currency: None,
+            period: BudgetPeriod::Monthly,
+            thresholds: None,
+            notify: None,
+        })
+        .await
+        .unwrap();
+    }
+    let budgets: Vec<String> = pages(1, |p| async move { c.list_budgets(&p).await })
+        .await
+        .into_iter()
+        .flat_map(|p| p.items)
+        .map(|b| b.name)
+        .collect();
+    assert_eq!(budgets, ["Analytics", "Backups", "Cloud"], "by name");
+
+    let team = c
+        .create_team(&NewTeam {
+            name: "Platform".into(),
+            description: None,
+        })
+        .await
+        .unwrap();
+    let mut emails = Vec::new();
+    for who in ["carol", "alice", "bob"] {
+        let email = format!("{who}@example.com");
+        let user = c
+            .create_user(&NewUser {
+                email: email.clone(),
+                display_name: who.into(),
+                password: "a long test password".into(),
+            })
+            .await
+            .unwrap();
+        c.add_team_member(
+            &team.id,
+            &NewTeamMember {
+                user_id: user.id,
+                leader: false,
+            },
+        )
+        .await
+        .unwrap();
+        emails.push(email);
+    }
+    emails.sort();
+    let team_id = team.id.as_str();
+    let members: Vec<String> = pages(2, |p| async move { c.list_team_members(team_id, &p).await })
+        .await
+        .into_iter()
+        .flat_map(|p| p.items)
+        .map(|m| m.email)
+        .collect();
+    assert_eq!(members, emails, "by email");
+}
+
+#[tokio::test]
+async fn a_cursor_from_elsewhere_or_a_page_too_big_is_refused() {
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    for query in ["cursor=not-ours", "limit=0", "limit=201"] {
+        let response = app
+            .http()
+            .get(app.url(&format!("/api/v1/tokens?{query}")))
+            .bearer_auth(&admin.access_token)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        assert!(status == 400 || status == 422, "{query}: {status}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json",
+            "{query}"
+        );
+    }
+    // A cursor of one list is not a cursor of a list ordered by other keys.
+    let c = &admin.client;
+    for name in ["a", "b"] {
+        c.create_token(&NewApiToken {
+            name: name.into(),
+            scopes: vec![Permission::CostsView],
+            expires_in_days: 30,
+            scope: None,
+        })
+        .await
+        .unwrap();
+    }
+    let tokens = c.list_tokens(&PageQuery::first(1)).await.unwrap();
+    let cursor = tokens.next_cursor.expect("a second page");
+    let err = c
+        .list_budgets(&PageQuery::after(1, Some(cursor)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(400));
+}
