@@ -377,3 +377,163 @@ async fn concurrent_imports_of_one_file_make_one_import_and_answer_it_to_the_oth
     assert_eq!(created, 1, "one import is made");
     assert_eq!(ids.len(), 1, "the others answer with it");
 }
+
+/// A file of `rows` valid lines over September 2024, and `tail` appended as its last line.
+fn many_rows(rows: usize, tail: &str) -> Vec<u8> {
+    use std::fmt::Write as _;
+    let mut file = String::with_capacity(rows * 48 + HEADER.len());
+    file.push_str(HEADER);
+    for i in 0..rows {
+        let day = i % 28 + 1;
+        writeln!(
+            file,
+            "0.{i:05},0.5,USD,2024-09-{day:02},2024-09-{:02},Usage,EC2,a{},",
+            day + 1,
+            i % 7
+        )
+        .unwrap();
+    }
+    file.push_str(tail);
+    file.into_bytes()
+}
+
+/// The imports and line items in the database, whatever their state.
+async fn stored(app: &TestApp) -> (u64, u64) {
+    use gmac_core::entities::{cost_import, cost_line_item};
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    (
+        cost_import::Entity::find()
+            .count(&app.core.db)
+            .await
+            .unwrap(),
+        cost_line_item::Entity::find()
+            .count(&app.core.db)
+            .await
+            .unwrap(),
+    )
+}
+
+/// The staging import's id and how many lines it has written so far, if one is staging.
+async fn staging(app: &TestApp) -> Option<(String, u64)> {
+    use gmac_core::entities::{cost_import, cost_line_item};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let import = cost_import::Entity::find()
+        .filter(cost_import::Column::State.eq("staging"))
+        .one(&app.core.db)
+        .await
+        .unwrap()?;
+    let lines = cost_line_item::Entity::find()
+        .filter(cost_line_item::Column::ImportId.eq(&import.id))
+        .count(&app.core.db)
+        .await
+        .unwrap();
+    Some((import.id, lines))
+}
+
+#[tokio::test]
+async fn a_big_import_lets_sign_ins_write_meanwhile_and_counts_only_once_published() {
+    let app = gmac_tests::spawn_app().await;
+    let (admin, client_id) = admin_and_client(&app).await;
+    let params = CostImportParams {
+        client_id,
+        on_error: OnRowError::Reject,
+        file_name: None,
+    };
+    let client = admin.client.clone();
+    let import =
+        tokio::spawn(async move { client.import_costs(&params, many_rows(200_000, "")).await });
+    // Wait until lines are written: the import is then under way, past its upload.
+    let (id, lines) = loop {
+        if let Some((id, lines)) = staging(&app).await
+            && lines > 0
+        {
+            break (id, lines);
+        }
+        assert!(
+            !import.is_finished(),
+            "the import ended before staging a line"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    // Nothing of it counts yet: no import is listed and no cost is reported.
+    let listed = admin
+        .client
+        .list_cost_imports(None, &gmac_types::PageQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(listed.total, 0, "a staging import is not listed");
+    // A sign-in writes (its session) while the import goes on: the import does not hold the
+    // write lock from its first line to its last.
+    app.sign_in(&admin.email, &admin.password).await;
+    let still = staging(&app).await;
+    assert!(
+        still
+            .as_ref()
+            .is_some_and(|(same, more)| *same == id && *more >= lines),
+        "the sign-in was answered while the import was still staging ({still:?})"
+    );
+    let (done, created) = import.await.unwrap().unwrap();
+    assert!(created);
+    assert_eq!(done.rows_imported, 200_000);
+    assert_eq!(staging(&app).await, None);
+    let listed = admin
+        .client
+        .list_cost_imports(None, &gmac_types::PageQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(listed.items.first().map(|i| &i.id), Some(&id));
+}
+
+#[tokio::test]
+async fn a_refused_import_discards_every_line_it_had_staged() {
+    let app = gmac_tests::spawn_app().await;
+    let (admin, client_id) = admin_and_client(&app).await;
+    let params = CostImportParams {
+        client_id,
+        on_error: OnRowError::Reject,
+        file_name: None,
+    };
+    // Thousands of good lines are staged before the bad last one refuses the file.
+    let file = many_rows(20_000, "oops,1,USD,2024-09-01,2024-09-02,Usage,EC2,a1,\n");
+    let err = admin.client.import_costs(&params, file).await.unwrap_err();
+    assert_eq!(err.status(), Some(422));
+    assert_eq!(stored(&app).await, (0, 0), "no import and no line is left");
+}
+
+#[tokio::test]
+async fn an_import_whose_caller_hangs_up_still_ends_whole() {
+    let app = gmac_tests::spawn_app().await;
+    let (admin, client_id) = admin_and_client(&app).await;
+    let impatient = reqwest::Client::new();
+    let request = impatient
+        .post(app.url(&format!("/api/v1/cost-imports?client_id={client_id}")))
+        .bearer_auth(&admin.access_token)
+        .header("content-type", "text/csv")
+        .body(many_rows(200_000, ""))
+        .send();
+    let hang_up = async {
+        while staging(&app).await.is_none_or(|(_, lines)| lines == 0) {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    };
+    tokio::select! {
+        answer = request => panic!("the import finished before the caller hung up: {answer:?}"),
+        () = hang_up => {}
+    }
+    // The whole file was received: the import goes on without its caller and ends published,
+    // every line once; never half an import.
+    for _ in 0..1200 {
+        if staging(&app).await.is_none() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(stored(&app).await, (1, 200_000));
+    let listed = admin
+        .client
+        .list_cost_imports(None, &gmac_types::PageQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(listed.items.len(), 1);
+    assert_eq!(listed.items[0].rows_imported, 200_000);
+}

@@ -75,7 +75,10 @@ pub async fn connect(url: &str, options: &PoolOptions) -> anyhow::Result<Databas
             } else {
                 options.max_connections.clamp(1, 8)
             };
+            // No ping before each use: a SQLite connection is a file handle in this process,
+            // and the ping is a round trip to its worker thread on every statement.
             let pool = SqlitePoolOptions::new()
+                .test_before_acquire(false)
                 .max_connections(max)
                 .min_connections(u32::from(in_memory))
                 .idle_timeout(if in_memory {

@@ -304,7 +304,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 /// Checks budgets every 15 minutes (imports check them too), so forecast thresholds and new
-/// periods alert without waiting for the next import; sends the scheduled reports that are due.
+/// periods alert without waiting for the next import; discards imports a killed process left
+/// staging; sends the scheduled reports that are due.
 fn spawn_budget_checks(core: gmac_core::Core) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_mins(15));
@@ -314,6 +315,11 @@ fn spawn_budget_checks(core: gmac_core::Core) {
                 Ok(0) => {}
                 Ok(raised) => tracing::info!(raised, "budget alerts raised"),
                 Err(err) => tracing::warn!(error = %err, "checking budgets failed"),
+            }
+            match gmac_core::services::costs::discard_abandoned(&core).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(imports = n, "discarded abandoned cost imports"),
+                Err(err) => tracing::warn!(error = %err, "discarding abandoned imports failed"),
             }
             match gmac_core::services::reports::run_due(&core).await {
                 Ok(0) => {}

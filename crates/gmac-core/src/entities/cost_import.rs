@@ -42,6 +42,10 @@ pub struct Model {
     pub created_by: Option<String>,
     /// When.
     pub created_at: DateTimeUtc,
+    /// `staging` while its lines are written (invisible), `published` once they count.
+    pub state: String,
+    /// When a staging import last wrote lines; a stale one was abandoned.
+    pub heartbeat_at: Option<DateTimeUtc>,
 }
 
 /// No relations are navigated through sea-orm; services join explicitly.

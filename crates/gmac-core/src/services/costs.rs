@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use gmac_types::{
-    CostGroup, CostImportParams, CostMetric, CostQuery, CostReport, FieldError, OnRowError,
-    Permission, RowError, SubjectKind,
+    CostGroup, CostImportParams, CostMetric, CostQuery, CostReport, ErrorCode, FieldError,
+    OnRowError, Permission, RowError, SubjectKind,
 };
 use sea_orm::sea_query::{Alias, Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, ExprTrait,
-    QueryFilter, QuerySelect, Set, SqlErr,
+    QueryFilter, QuerySelect, SqlErr,
 };
 use sha2::{Digest, Sha256};
 
@@ -505,6 +505,8 @@ pub(crate) async fn source_import(
         last_day: None,
         created_by: None,
         created_at: core.now(),
+        state: PUBLISHED.to_owned(),
+        heartbeat_at: None,
     }))
     .exec_without_returning(conn)
     .await?;
@@ -680,11 +682,25 @@ pub fn may_import(actor: &Actor, client_id: &str) -> Result<()> {
     )
 }
 
+/// An import's state while its lines are written: invisible to every reader.
+pub const STAGING: &str = "staging";
+/// An import's state once its lines count.
+pub const PUBLISHED: &str = "published";
+/// A staging import that has not written for this long was abandoned (its process died).
+const STALE_AFTER: chrono::Duration = chrono::Duration::minutes(2);
+/// How long an import of a file waits for another request importing the same file.
+const SAME_FILE_WAIT: std::time::Duration = std::time::Duration::from_mins(5);
+/// Line items deleted per transaction when a staged import is discarded.
+const DISCARD_BATCH: u64 = 5000;
+
 /// Imports a FOCUS file into `params.client_id`'s costs. Returns the import and whether this
 /// call added it (`false`: the same file was imported before, and nothing changed).
 ///
-/// Atomic: either every valid line and its rollups are written, or nothing is. With
-/// [`OnRowError::Reject`] (the default) any refused row refuses the file.
+/// Atomic: either every valid line and its rollups count, or nothing does. The lines are
+/// staged in short transactions (so that a large file never holds `SQLite`'s write lock for
+/// long), then published with their rollups in one short transaction; a failed or cancelled
+/// import discards what it staged. With [`OnRowError::Reject`] (the default) any refused row
+/// refuses the file.
 pub async fn import_focus(
     core: &Core,
     actor: &Actor,
@@ -695,55 +711,133 @@ pub async fn import_focus(
     let target = Target::Client(params.client_id.clone());
     actor.require_on(Permission::CostsManage, &target)?;
     clients::find(&core.db, &params.client_id).await?;
-
-    let txn = db::begin_write(&core.db).await?;
-    if let Some(existing) = same_file(&txn, &params.client_id, &file.sha256).await? {
-        return Ok((to_dto(existing, false), false));
-    }
-    let now = core.now();
-    let import_id = core.new_id();
     let file_name = file
         .file_name
         .clone()
         .or_else(|| params.file_name.clone())
         .map(|n| n.chars().take(255).collect::<String>());
-    // The row exists first, so that line items can reference it; totals are filled at the end.
-    let inserted = cost_import::Entity::insert(cost_import::ActiveModel {
-        id: Set(import_id.clone()),
-        client_id: Set(params.client_id.clone()),
-        file_name: Set(file_name.clone()),
-        sha256: Set(file.sha256.clone()),
-        focus_version: Set(String::new()),
-        rows_imported: Set(0),
-        rows_rejected: Set(0),
-        errors: Set("[]".to_owned()),
-        billed_cost_total_whole: Set(0),
-        billed_cost_total_frac: Set(0),
-        effective_cost_total_whole: Set(0),
-        effective_cost_total_frac: Set(0),
-        currency: Set(String::new()),
-        first_day: Set(None),
-        last_day: Set(None),
-        created_by: Set(Some(actor.user_id.clone())),
-        created_at: Set(now),
-    })
-    .exec_without_returning(&txn)
-    .await;
-    if let Err(err) = inserted {
-        // The same file, imported at the same moment by another request (PostgreSQL lets both
-        // look before either writes): that import is this one's answer.
-        let raced = matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)));
-        drop(txn);
-        if raced && let Some(done) = same_file(&core.db, &params.client_id, &file.sha256).await? {
-            return Ok((to_dto(done, false), false));
+    let staged = match begin_import(core, actor, params, file, file_name.clone()).await? {
+        Begun::Existing(row) => return Ok((to_dto(row, false), false)),
+        Begun::Staging(row) => row,
+    };
+    // Whatever ends this import early (an error, or the request being dropped) discards it.
+    let guard = Discard {
+        core: core.clone(),
+        import_id: Some(staged.id.clone()),
+    };
+    // Boxed: the staging and publishing state is large, and every caller awaits it.
+    match Box::pin(stage_and_publish(core, actor, meta, params, file, staged)).await {
+        Ok(row) => {
+            guard.disarm();
+            // New costs may cross budget thresholds; the import stands whatever happens here.
+            if let Err(err) = crate::services::budgets::evaluate_budgets(core).await {
+                tracing::warn!(error = %err, "evaluating budgets after an import failed");
+            }
+            Ok((to_dto(row, true), true))
         }
-        return Err(err.into());
+        Err(err) => {
+            if let Some(id) = guard.import_id.as_deref()
+                && let Err(discard_err) = discard(core, id).await
+            {
+                tracing::warn!(error = %discard_err, import = id, "discarding a failed import");
+            }
+            guard.disarm();
+            Err(err)
+        }
     }
+}
 
+/// How an import begins.
+enum Begun {
+    /// The same file was imported before: its import is the answer.
+    Existing(cost_import::Model),
+    /// A new import, staging.
+    Staging(cost_import::Model),
+}
+
+/// Finds the same file's import or registers a new staging one. A file another request is
+/// importing right now is waited for, and its import answered.
+async fn begin_import(
+    core: &Core,
+    actor: &Actor,
+    params: &CostImportParams,
+    file: &SpooledFile,
+    file_name: Option<String>,
+) -> Result<Begun> {
+    let waited = std::time::Instant::now();
+    loop {
+        let now = core.now();
+        let txn = db::begin_write(&core.db).await?;
+        if let Some(existing) = same_file(&txn, &params.client_id, &file.sha256).await? {
+            drop(txn);
+            if existing.state == PUBLISHED {
+                return Ok(Begun::Existing(existing));
+            }
+            if existing
+                .heartbeat_at
+                .is_none_or(|at| now - at > STALE_AFTER)
+            {
+                discard(core, &existing.id).await?;
+            } else if waited.elapsed() > SAME_FILE_WAIT {
+                return Err(Error::conflict(
+                    ErrorCode::Conflict,
+                    "Another request is still importing this file; try again later.",
+                ));
+            } else {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            continue;
+        }
+        let row = cost_import::Model {
+            id: core.new_id(),
+            client_id: params.client_id.clone(),
+            file_name: file_name.clone(),
+            sha256: file.sha256.clone(),
+            focus_version: String::new(),
+            rows_imported: 0,
+            rows_rejected: 0,
+            errors: "[]".to_owned(),
+            billed_cost_total_whole: 0,
+            billed_cost_total_frac: 0,
+            effective_cost_total_whole: 0,
+            effective_cost_total_frac: 0,
+            currency: String::new(),
+            first_day: None,
+            last_day: None,
+            created_by: Some(actor.user_id.clone()),
+            created_at: now,
+            state: STAGING.to_owned(),
+            heartbeat_at: Some(now),
+        };
+        let inserted = cost_import::Entity::insert(cost_import::ActiveModel::from(row.clone()))
+            .exec_without_returning(&txn)
+            .await;
+        match inserted {
+            Ok(_) => {
+                txn.commit().await?;
+                return Ok(Begun::Staging(row));
+            }
+            // The same file, registered at the same moment by another request (PostgreSQL
+            // lets both look before either writes): look again, and wait for it.
+            Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {}
+            Err(err) => return Err(err.into()),
+        }
+    }
+}
+
+/// Writes the file's lines into the staging import, then publishes it with its rollups.
+async fn stage_and_publish(
+    core: &Core,
+    actor: &Actor,
+    meta: &RequestMeta,
+    params: &CostImportParams,
+    file: &SpooledFile,
+    staged: cost_import::Model,
+) -> Result<cost_import::Model> {
     let strict = params.on_error == OnRowError::Reject;
     let started = std::time::Instant::now();
-    let ids = (import_id.as_str(), params.client_id.as_str());
-    let mut tally = write_lines(&txn, file, ids, strict, &core.import_limits).await?;
+    let ids = (staged.id.as_str(), params.client_id.as_str());
+    let mut tally = write_lines(core, file, ids, strict, &core.import_limits).await?;
     let lines_ms = started.elapsed().as_millis();
     if tally.rejected > 0 && strict {
         return Err(refusal(&tally.errors, tally.rejected));
@@ -751,15 +845,26 @@ pub async fn import_focus(
     if tally.imported == 0 {
         return Err(nothing_imported(&tally));
     }
+
+    let txn = db::begin_write(&core.db).await?;
+    // Published once: a sweeper that took it for abandoned has removed it.
+    let claimed = cost_import::Entity::update_many()
+        .col_expr(cost_import::Column::State, Expr::value(PUBLISHED))
+        .filter(cost_import::Column::Id.eq(&staged.id))
+        .filter(cost_import::Column::State.eq(STAGING))
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Err(Error::conflict(
+            ErrorCode::Conflict,
+            "The import was taken for abandoned and discarded; import the file again.",
+        ));
+    }
     roll_up(&txn, &mut tally, &params.client_id, lines_ms).await?;
 
     let (currency, billed, effective) = tally.main_currency();
     let [billed_columns, effective_columns] = file_totals(billed, effective)?;
     let row = cost_import::Model {
-        id: import_id.clone(),
-        client_id: params.client_id.clone(),
-        file_name,
-        sha256: file.sha256.clone(),
         focus_version: tally.version.to_owned(),
         rows_imported: i64::try_from(tally.imported).unwrap_or(i64::MAX),
         rows_rejected: i64::try_from(tally.rejected).unwrap_or(i64::MAX),
@@ -771,16 +876,17 @@ pub async fn import_focus(
         currency,
         first_day: tally.first_day.map(|d| d.to_string()),
         last_day: tally.last_day.map(|d| d.to_string()),
-        created_by: Some(actor.user_id.clone()),
-        created_at: now,
+        state: PUBLISHED.to_owned(),
+        heartbeat_at: None,
+        ..staged
     };
     // Every column is written: an active model made from a model would update nothing.
     cost_import::Entity::update(cost_import::ActiveModel::from(row.clone()).reset_all())
         .exec(&txn)
         .await?;
     let entry = AuditEntry::success(actor.audit_actor(), "cost_import.create")
-        .target("cost_import", import_id)
-        .scope(&target)
+        .target("cost_import", row.id.clone())
+        .scope(&Target::Client(params.client_id.clone()))
         .details(serde_json::json!({
             "file_name": row.file_name,
             "sha256": row.sha256,
@@ -788,13 +894,91 @@ pub async fn import_focus(
             "rows_rejected": row.rows_rejected,
             "billed_cost_total": money::from_units(billed).to_string(),
         }));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
+    audit::append(&core.audit_keys, &txn, core.now(), meta, entry).await?;
     txn.commit().await?;
-    // New costs may cross budget thresholds; the import stands whatever happens here.
-    if let Err(err) = crate::services::budgets::evaluate_budgets(core).await {
-        tracing::warn!(error = %err, "evaluating budgets after an import failed");
+    Ok(row)
+}
+
+/// Discards a staging import when dropped armed: the request that ran it was cancelled.
+struct Discard {
+    core: Core,
+    import_id: Option<String>,
+}
+
+impl Discard {
+    fn disarm(mut self) {
+        self.import_id = None;
     }
-    Ok((to_dto(row, true), true))
+}
+
+impl Drop for Discard {
+    fn drop(&mut self) {
+        let Some(id) = self.import_id.take() else {
+            return;
+        };
+        let core = self.core.clone();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(err) = discard(&core, &id).await {
+                    tracing::warn!(error = %err, import = id, "discarding a cancelled import");
+                }
+            });
+        }
+    }
+}
+
+/// Removes a staging import and its lines, a batch of lines per short transaction. A
+/// published import is never touched.
+pub async fn discard(core: &Core, import_id: &str) -> Result<()> {
+    loop {
+        let txn = db::begin_write(&core.db).await?;
+        let batch = sea_orm::sea_query::Query::select()
+            .column(cost_line_item::Column::LineNo)
+            .from(cost_line_item::Entity)
+            .and_where(cost_line_item::Column::ImportId.eq(import_id))
+            .limit(DISCARD_BATCH)
+            .to_owned();
+        let staging = sea_orm::sea_query::Query::select()
+            .column(cost_import::Column::Id)
+            .from(cost_import::Entity)
+            .and_where(cost_import::Column::Id.eq(import_id))
+            .and_where(cost_import::Column::State.eq(STAGING))
+            .to_owned();
+        let deleted = cost_line_item::Entity::delete_many()
+            .filter(cost_line_item::Column::ImportId.in_subquery(staging))
+            .filter(cost_line_item::Column::LineNo.in_subquery(batch))
+            .filter(cost_line_item::Column::ImportId.eq(import_id))
+            .exec(&txn)
+            .await?;
+        if deleted.rows_affected == 0 {
+            cost_import::Entity::delete_many()
+                .filter(cost_import::Column::Id.eq(import_id))
+                .filter(cost_import::Column::State.eq(STAGING))
+                .exec(&txn)
+                .await?;
+            txn.commit().await?;
+            return Ok(());
+        }
+        txn.commit().await?;
+    }
+}
+
+/// Discards the staging imports that stopped writing a while ago: a process importing them
+/// died (a live import writes a batch every fraction of a second).
+pub async fn discard_abandoned(core: &Core) -> Result<usize> {
+    let abandoned = cost_import::Entity::find()
+        .filter(cost_import::Column::State.eq(STAGING))
+        .filter(
+            Condition::any()
+                .add(cost_import::Column::HeartbeatAt.is_null())
+                .add(cost_import::Column::HeartbeatAt.lt(core.now() - STALE_AFTER)),
+        )
+        .all(&core.db)
+        .await?;
+    for row in &abandoned {
+        discard(core, &row.id).await?;
+    }
+    Ok(abandoned.len())
 }
 
 /// The stored columns of a file's billed and effective totals.
@@ -834,7 +1018,7 @@ async fn roll_up(
 /// Reads the file and writes its valid lines, tallying as it goes. A strict import that has
 /// refused a row writes no more, but reads on to report every bad row.
 async fn write_lines(
-    conn: &impl ConnectionTrait,
+    core: &Core,
     file: &SpooledFile,
     (import_id, client_id): (&str, &str),
     strict: bool,
@@ -861,11 +1045,19 @@ async fn write_lines(
                     .into_iter()
                     .map(|(no, line)| line_row(import_id, client_id, no, line))
                     .collect::<Result<Vec<_>>>()?;
+                // One short transaction a batch: other writers get their turn between them.
+                let txn = db::begin_write(&core.db).await?;
                 for chunk in rows.chunks(INSERT_BATCH) {
                     cost_line_item::Entity::insert_many(chunk.to_vec())
-                        .exec_without_returning(conn)
+                        .exec_without_returning(&txn)
                         .await?;
                 }
+                cost_import::Entity::update_many()
+                    .col_expr(cost_import::Column::HeartbeatAt, Expr::value(core.now()))
+                    .filter(cost_import::Column::Id.eq(import_id))
+                    .exec(&txn)
+                    .await?;
+                txn.commit().await?;
             }
         }
     }
@@ -1008,7 +1200,7 @@ pub async fn list_imports(
     page: &gmac_types::PageQuery,
 ) -> Result<gmac_types::Page<gmac_types::CostImport>> {
     actor.ensure_enrolled()?;
-    let mut select = cost_import::Entity::find();
+    let mut select = cost_import::Entity::find().filter(cost_import::Column::State.eq(PUBLISHED));
     if let Some(id) = client_id {
         actor.require_on(Permission::CostsView, &Target::Client(id.to_owned()))?;
         select = select.filter(cost_import::Column::ClientId.eq(id));
