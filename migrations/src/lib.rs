@@ -16,6 +16,7 @@ mod m20261129_000009_cost_resource_months;
 mod m20261203_000010_audit_keys;
 mod m20261204_000011_money_whole_frac;
 mod m20261205_000012_import_staging;
+mod m20261206_000013_restated_periods;
 
 /// Applies gmac's migrations in order.
 #[derive(Debug)]
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_audit_keys::Migration),
             Box::new(m20261204_000011_money_whole_frac::Migration),
             Box::new(m20261205_000012_import_staging::Migration),
+            Box::new(m20261206_000013_restated_periods::Migration),
         ]
     }
 }

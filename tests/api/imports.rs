@@ -537,3 +537,116 @@ async fn an_import_whose_caller_hangs_up_still_ends_whole() {
     assert_eq!(listed.items.len(), 1);
     assert_eq!(listed.items[0].rows_imported, 200_000);
 }
+
+/// A FOCUS file with billing periods: `(account, day of September 2024, billed)` per line.
+fn with_periods(lines: &[(&str, u32, u32)]) -> Vec<u8> {
+    use std::fmt::Write as _;
+    let mut file = "BilledCost,EffectiveCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,\
+                    ChargeCategory,ServiceName,BillingAccountId,BillingPeriodStart,BillingPeriodEnd\n"
+        .to_owned();
+    for (account, day, billed) in lines {
+        writeln!(
+            file,
+            "{billed},{billed},USD,2024-09-{day:02}T00:00:00Z,2024-09-{:02}T00:00:00Z,Usage,EC2,\
+             {account},2024-09-01T00:00:00Z,2024-10-01T00:00:00Z",
+            day + 1
+        )
+        .unwrap();
+    }
+    file.into_bytes()
+}
+
+async fn september_total(admin: &gmac_tests::Session) -> rust_decimal::Decimal {
+    admin
+        .client
+        .costs(&gmac_types::CostQuery {
+            from: "2024-09-01".parse().unwrap(),
+            to: "2024-09-30".parse().unwrap(),
+            ..gmac_types::CostQuery::default()
+        })
+        .await
+        .unwrap()
+        .total
+}
+
+#[tokio::test]
+async fn a_restated_export_replaces_the_period_of_its_billing_account_and_says_what() {
+    let app = gmac_tests::spawn_app().await;
+    let (admin, client_id) = admin_and_client(&app).await;
+    let params = |name: &str| CostImportParams {
+        client_id: client_id.clone(),
+        on_error: OnRowError::Reject,
+        file_name: Some(name.to_owned()),
+    };
+    let c = &admin.client;
+    // The first export of September: three days of one account, one of another.
+    let first = with_periods(&[
+        ("acct-1", 1, 10),
+        ("acct-1", 2, 10),
+        ("acct-1", 3, 10),
+        ("acct-2", 1, 5),
+    ]);
+    let (early, _) = c
+        .import_costs(&params("early.csv"), first.clone())
+        .await
+        .unwrap();
+    assert!(early.replaced.is_empty());
+    assert_eq!(september_total(&admin).await, 35.into());
+
+    // The provider rewrites acct-1's September as the month goes on.
+    let restated = with_periods(&[
+        ("acct-1", 1, 11),
+        ("acct-1", 2, 11),
+        ("acct-1", 3, 11),
+        ("acct-1", 4, 11),
+    ]);
+    let (late, created) = c
+        .import_costs(&params("late.csv"), restated.clone())
+        .await
+        .unwrap();
+    assert!(created);
+    assert_eq!(late.rows_imported, 4);
+    assert_eq!(
+        late.replaced,
+        [gmac_types::ReplacedPeriod {
+            billing_account_id: "acct-1".into(),
+            billing_period_start: "2024-09-01".parse().unwrap(),
+            import_id: early.id.clone(),
+            file_name: Some("early.csv".into()),
+            rows: 3,
+            billed_cost: 30.into(),
+            currency: "USD".into(),
+        }],
+        "the answer says what was replaced"
+    );
+    assert_eq!(
+        september_total(&admin).await,
+        49.into(),
+        "acct-1 counts once (44), acct-2 is untouched (5)"
+    );
+    // The earlier import keeps what was not restated.
+    let imports = c
+        .list_cost_imports(None, &gmac_types::PageQuery::default())
+        .await
+        .unwrap()
+        .items;
+    let kept = imports.iter().find(|i| i.id == early.id).unwrap();
+    assert_eq!((kept.rows_imported, kept.billed_cost_total), (1, 5.into()));
+
+    // The very same files again add nothing, the superseded one included.
+    for (name, file) in [("late.csv", restated), ("early.csv", first)] {
+        let (again, created) = c.import_costs(&params(name), file).await.unwrap();
+        assert!(!created, "{name}");
+        assert_eq!(again.rows_imported, 0);
+    }
+    assert_eq!(september_total(&admin).await, 49.into());
+
+    // A file without billing periods never replaces: its lines add.
+    let plain = format!("{HEADER}7,7,USD,2024-09-05,2024-09-06,Usage,EC2,a1,\n");
+    let (added, _) = c
+        .import_costs(&params("plain.csv"), plain.into_bytes())
+        .await
+        .unwrap();
+    assert!(added.replaced.is_empty());
+    assert_eq!(september_total(&admin).await, 56.into());
+}

@@ -205,6 +205,8 @@ pub struct Line {
     pub consumed_quantity: Option<String>,
     /// `ConsumedUnit`.
     pub consumed_unit: Option<String>,
+    /// The day of `BillingPeriodStart` (UTC), when the file has the column.
+    pub billing_period: Option<NaiveDate>,
     /// Tags as a JSON object with trimmed, sorted keys.
     pub tags: String,
     /// The other non-null columns, as a JSON object.
@@ -348,8 +350,25 @@ impl Header {
                     .then_some((name.as_str(), value))
             })
             .collect();
+        let billing_period = match attributes
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("BillingPeriodStart"))
+        {
+            None => None,
+            Some((_, raw)) => Some(
+                parse_datetime(raw)
+                    .ok_or_else(|| {
+                        problem(
+                            "BillingPeriodStart",
+                            format!("BillingPeriodStart is not a date and time: {raw:?}"),
+                        )
+                    })?
+                    .date_naive(),
+            ),
+        };
         Ok(Line {
             day: start.date_naive(),
+            billing_period,
             start,
             end,
             currency: currency.to_ascii_uppercase(),

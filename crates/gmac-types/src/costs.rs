@@ -16,7 +16,7 @@ pub struct CostImport {
     pub file_name: Option<String>,
     /// SHA-256 of the (decompressed) file: the same file is imported once.
     pub sha256: String,
-    /// The FOCUS version its columns match: `1.0`, `1.1` or `1.2`.
+    /// The FOCUS version its columns match: `1.0`, `1.1`, `1.2` or `1.3`.
     pub focus_version: String,
     /// Line items added by this request (0 when the file was imported before).
     pub rows_imported: u64,
@@ -40,6 +40,34 @@ pub struct CostImport {
     pub created_by: Option<String>,
     /// When.
     pub created_at: DateTime<Utc>,
+    /// The lines of earlier imports this file restated and so replaced: a file with
+    /// `BillingPeriodStart` covers whole billing periods of its billing accounts, and a later
+    /// export of a period (providers rewrite a month's export as it goes on) replaces the
+    /// lines imported for it before instead of counting them twice.
+    #[serde(default)]
+    pub replaced: Vec<ReplacedPeriod>,
+}
+
+/// The lines of one earlier import that an import replaced, for one billing account, billing
+/// period and currency.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReplacedPeriod {
+    /// `BillingAccountId` (empty when the file has none).
+    pub billing_account_id: String,
+    /// The day `BillingPeriodStart` falls on (UTC).
+    pub billing_period_start: NaiveDate,
+    /// The earlier import whose lines were replaced.
+    pub import_id: String,
+    /// That import's file name, when it had one.
+    pub file_name: Option<String>,
+    /// How many of its lines were replaced.
+    pub rows: u64,
+    /// The sum of their `BilledCost`, exactly.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "1204.11"))]
+    pub billed_cost: Decimal,
+    /// Their billing currency.
+    pub currency: String,
 }
 
 /// A row of a FOCUS file that could not be imported.

@@ -35,7 +35,7 @@ pub use costs::{
     Allocation, AllocationRule, AnomalyDimension, AnomalyFeedback, AnomalyQuery, AnomalyVerdict,
     CostAnomaly, CostForecast, CostGroup, CostImport, CostImportParams, CostMetric, CostQuery,
     CostReport, ForecastQuery, NewAllocationRule, NewResourceAssignment, OnRowError,
-    ResourceAssignment, RootCause, RowError, ShareMethod,
+    ReplacedPeriod, ResourceAssignment, RootCause, RowError, ShareMethod,
 };
 pub use costs::{
     Budget, BudgetAlert, BudgetPeriod, BudgetPeriodResult, BudgetScope, BudgetStatus,

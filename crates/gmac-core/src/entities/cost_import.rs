@@ -46,6 +46,9 @@ pub struct Model {
     pub state: String,
     /// When a staging import last wrote lines; a stale one was abandoned.
     pub heartbeat_at: Option<DateTimeUtc>,
+    /// What it replaced of earlier imports: JSON of `[ReplacedPeriod]`.
+    #[sea_orm(column_type = "Text")]
+    pub replaced: String,
 }
 
 /// No relations are navigated through sea-orm; services join explicitly.

@@ -70,6 +70,8 @@ pub struct Model {
     /// Every other column of the row, as a JSON object keyed by column name.
     #[sea_orm(column_type = "Text")]
     pub attributes: String,
+    /// The day of `BillingPeriodStart` (UTC), when the file declared it.
+    pub billing_period_start: Option<String>,
 }
 
 /// No relations are navigated through sea-orm; services join explicitly.

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::Target;
 use crate::audit::{self, AuditEntry};
-use crate::entities::{cloud_account, cost_daily, cost_line_item, cost_summary, cost_sync};
+use crate::entities::{cloud_account, cost_line_item, cost_sync};
 use crate::focus::Line;
 use crate::ports::{AwsAccess, CostAndUsageRow};
 use crate::services::costs::{self, Tally};
@@ -563,6 +563,7 @@ fn line(row: &CostAndUsageRow, group_by: &str) -> Result<Line> {
         charge_description: None,
         consumed_quantity: None,
         consumed_unit: None,
+        billing_period: None,
         tags,
         attributes: serde_json::json!({
             "source": "cost_explorer",
@@ -672,16 +673,7 @@ async fn replace_window(
             .await?;
     }
     costs::write_rollups(&txn, std::mem::take(&mut tally.rollups)).await?;
-    cost_daily::Entity::delete_many()
-        .filter(cost_daily::Column::ClientId.eq(&row.client_id))
-        .filter(cost_daily::Column::LineCount.lte(0))
-        .exec(&txn)
-        .await?;
-    cost_summary::Entity::delete_many()
-        .filter(cost_summary::Column::ClientId.eq(&row.client_id))
-        .filter(cost_summary::Column::LineCount.lte(0))
-        .exec(&txn)
-        .await?;
+    costs::drop_empty_rollups(&txn, &row.client_id).await?;
     costs::refresh_resource_months(&txn, &row.client_id, (from, to)).await?;
     allocation::reallocate(&txn, &row.client_id, Some((from, to))).await?;
     costs::refresh_import_totals(&txn, &import_id).await?;

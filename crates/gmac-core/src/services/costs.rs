@@ -1,7 +1,7 @@
 //! Cloud costs: FOCUS imports into line items and daily rollups, and cost queries over the
 //! rollups.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -13,7 +13,7 @@ use gmac_types::{
 use sea_orm::sea_query::{Alias, Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, ExprTrait,
-    QueryFilter, QuerySelect, SqlErr,
+    QueryFilter, QueryOrder, QuerySelect, SqlErr,
 };
 use sha2::{Digest, Sha256};
 
@@ -324,6 +324,8 @@ pub(crate) struct Tally {
     last_day: Option<NaiveDate>,
     /// The rollup deltas.
     pub(crate) rollups: HashMap<(NaiveDate, String), Rollup>,
+    /// The (billing account, billing period) pairs the lines declare.
+    periods: std::collections::BTreeSet<(String, NaiveDate)>,
 }
 
 impl Tally {
@@ -347,6 +349,10 @@ impl Tally {
         total.2 += 1;
         self.first_day = Some(self.first_day.map_or(line.day, |d| Ord::min(d, line.day)));
         self.last_day = Some(self.last_day.map_or(line.day, |d| Ord::max(d, line.day)));
+        if let Some(period) = line.billing_period {
+            self.periods
+                .insert((line.billing_account_id.clone(), period));
+        }
         self.rollup(client_id, line).add(line, 1);
     }
 
@@ -437,6 +443,7 @@ pub(crate) fn line_row(
         consumed_unit: line.consumed_unit,
         tags: line.tags,
         attributes: line.attributes,
+        billing_period_start: line.billing_period.map(|d| d.to_string()),
     }
     .into())
 }
@@ -464,6 +471,10 @@ pub(crate) fn line_of(item: &cost_line_item::Model) -> Line {
         charge_description: item.charge_description.clone(),
         consumed_quantity: item.consumed_quantity.clone(),
         consumed_unit: item.consumed_unit.clone(),
+        billing_period: item
+            .billing_period_start
+            .as_deref()
+            .and_then(|d| d.parse().ok()),
         tags: item.tags.clone(),
         attributes: item.attributes.clone(),
     }
@@ -507,6 +518,7 @@ pub(crate) async fn source_import(
         created_at: core.now(),
         state: PUBLISHED.to_owned(),
         heartbeat_at: None,
+        replaced: "[]".to_owned(),
     }))
     .exec_without_returning(conn)
     .await?;
@@ -614,6 +626,7 @@ pub fn to_dto(row: cost_import::Model, imported_now: bool) -> gmac_types::CostIm
         last_day: day(row.last_day),
         created_by: row.created_by,
         created_at: row.created_at,
+        replaced: serde_json::from_str(&row.replaced).unwrap_or_default(),
     }
 }
 
@@ -808,6 +821,7 @@ async fn begin_import(
             created_at: now,
             state: STAGING.to_owned(),
             heartbeat_at: Some(now),
+            replaced: "[]".to_owned(),
         };
         let inserted = cost_import::Entity::insert(cost_import::ActiveModel::from(row.clone()))
             .exec_without_returning(&txn)
@@ -860,7 +874,9 @@ async fn stage_and_publish(
             "The import was taken for abandoned and discarded; import the file again.",
         ));
     }
-    roll_up(&txn, &mut tally, &params.client_id, lines_ms).await?;
+    let (replaced, restated_days) =
+        retract_restated(&txn, &mut tally, &params.client_id, &staged.id).await?;
+    roll_up(&txn, &mut tally, &params.client_id, lines_ms, restated_days).await?;
 
     let (currency, billed, effective) = tally.main_currency();
     let [billed_columns, effective_columns] = file_totals(billed, effective)?;
@@ -878,6 +894,7 @@ async fn stage_and_publish(
         last_day: tally.last_day.map(|d| d.to_string()),
         state: PUBLISHED.to_owned(),
         heartbeat_at: None,
+        replaced: serde_json::to_string(&replaced).map_err(anyhow::Error::from)?,
         ..staged
     };
     // Every column is written: an active model made from a model would update nothing.
@@ -893,10 +910,134 @@ async fn stage_and_publish(
             "rows_imported": row.rows_imported,
             "rows_rejected": row.rows_rejected,
             "billed_cost_total": money::from_units(billed).to_string(),
+            "replaced": replaced,
         }));
     audit::append(&core.audit_keys, &txn, core.now(), meta, entry).await?;
     txn.commit().await?;
     Ok(row)
+}
+
+/// Takes out the lines of earlier published imports that this one restates: for each billing
+/// account and billing period its lines declare, the lines other imports hold for them. Their
+/// rollups are taken back (into `tally`), they are deleted, and their imports' totals follow.
+/// Answers what was replaced, and the days the replaced lines covered.
+async fn retract_restated(
+    txn: &impl ConnectionTrait,
+    tally: &mut Tally,
+    client_id: &str,
+    import_id: &str,
+) -> Result<(
+    Vec<gmac_types::ReplacedPeriod>,
+    Option<(NaiveDate, NaiveDate)>,
+)> {
+    use cost_line_item::Column as L;
+    // (account, period, import, currency) -> (lines, billed)
+    let mut replaced: BTreeMap<(String, NaiveDate, String, String), (u64, i128)> = BTreeMap::new();
+    let mut days: Option<(NaiveDate, NaiveDate)> = None;
+    let periods: Vec<(String, NaiveDate)> = tally.periods.iter().cloned().collect();
+    for (account, period) in periods {
+        let period_text = period.to_string();
+        let earlier = || {
+            let published = sea_orm::sea_query::Query::select()
+                .column(cost_import::Column::Id)
+                .from(cost_import::Entity)
+                .and_where(cost_import::Column::ClientId.eq(client_id))
+                .and_where(cost_import::Column::State.eq(PUBLISHED))
+                .to_owned();
+            Condition::all()
+                .add(L::ClientId.eq(client_id))
+                .add(L::BillingAccountId.eq(&account))
+                .add(L::BillingPeriodStart.eq(&period_text))
+                .add(L::ImportId.ne(import_id))
+                .add(L::ImportId.in_subquery(published))
+        };
+        // A page at a time, so that memory stays flat however many lines are replaced.
+        let mut after: Option<(String, i64)> = None;
+        loop {
+            let mut select = cost_line_item::Entity::find().filter(earlier());
+            if let Some((last_import, last_line)) = &after {
+                select = select.filter(
+                    Condition::any().add(L::ImportId.gt(last_import)).add(
+                        Condition::all()
+                            .add(L::ImportId.eq(last_import))
+                            .add(L::LineNo.gt(*last_line)),
+                    ),
+                );
+            }
+            let rows = select
+                .order_by_asc(L::ImportId)
+                .order_by_asc(L::LineNo)
+                .limit(DISCARD_BATCH)
+                .all(txn)
+                .await?;
+            let Some(last) = rows.last() else {
+                break;
+            };
+            after = Some((last.import_id.clone(), last.line_no));
+            for item in &rows {
+                let line = line_of(item);
+                tally.uncount(client_id, &line);
+                days = Some(days.map_or((line.day, line.day), |(from, to)| {
+                    (Ord::min(from, line.day), Ord::max(to, line.day))
+                }));
+                let entry = replaced
+                    .entry((
+                        account.clone(),
+                        period,
+                        item.import_id.clone(),
+                        item.currency.clone(),
+                    ))
+                    .or_default();
+                entry.0 += 1;
+                entry.1 += line.billed;
+            }
+        }
+        cost_line_item::Entity::delete_many()
+            .filter(earlier())
+            .exec(txn)
+            .await?;
+    }
+    let imports: BTreeSet<&String> = replaced.keys().map(|(_, _, import, _)| import).collect();
+    let mut names = HashMap::new();
+    for id in imports {
+        refresh_import_totals(txn, id).await?;
+        if let Some(row) = cost_import::Entity::find_by_id(id.as_str())
+            .one(txn)
+            .await?
+        {
+            names.insert(id.clone(), row.file_name);
+        }
+    }
+    let replaced = replaced
+        .into_iter()
+        .map(
+            |((account, period, import, currency), (rows, billed))| gmac_types::ReplacedPeriod {
+                billing_account_id: account,
+                billing_period_start: period,
+                file_name: names.get(&import).cloned().flatten(),
+                import_id: import,
+                rows,
+                billed_cost: money::from_units(billed),
+                currency,
+            },
+        )
+        .collect();
+    Ok((replaced, days))
+}
+
+/// Deletes a client's rollup rows that no longer count a line.
+pub(crate) async fn drop_empty_rollups(txn: &impl ConnectionTrait, client_id: &str) -> Result<()> {
+    cost_daily::Entity::delete_many()
+        .filter(cost_daily::Column::ClientId.eq(client_id))
+        .filter(cost_daily::Column::LineCount.lte(0))
+        .exec(txn)
+        .await?;
+    cost_summary::Entity::delete_many()
+        .filter(cost_summary::Column::ClientId.eq(client_id))
+        .filter(cost_summary::Column::LineCount.lte(0))
+        .exec(txn)
+        .await?;
+    Ok(())
 }
 
 /// Discards a staging import when dropped armed: the request that ran it was cancelled.
@@ -994,16 +1135,29 @@ async fn roll_up(
     tally: &mut Tally,
     client_id: &str,
     lines_ms: u128,
+    restated_days: Option<(NaiveDate, NaiveDate)>,
 ) -> Result<()> {
     let started = std::time::Instant::now();
     write_rollups(txn, std::mem::take(&mut tally.rollups)).await?;
-    if let (Some(first), Some(last)) = (tally.first_day, tally.last_day) {
-        refresh_resource_months(txn, client_id, (first, last)).await?;
+    if restated_days.is_some() {
+        // Replaced lines may leave rollups that count nothing.
+        drop_empty_rollups(txn, client_id).await?;
+    }
+    // The days of the new lines, and of the lines they replaced.
+    let range = match ((tally.first_day, tally.last_day), restated_days) {
+        ((Some(first), Some(last)), Some((from, to))) => {
+            Some((Ord::min(first, from), Ord::max(last, to)))
+        }
+        ((Some(first), Some(last)), None) => Some((first, last)),
+        (_, restated) => restated,
+    };
+    if let Some(range) = range {
+        refresh_resource_months(txn, client_id, range).await?;
     }
     let rollups_ms = started.elapsed().as_millis();
     let started = std::time::Instant::now();
-    if let (Some(first), Some(last)) = (tally.first_day, tally.last_day) {
-        crate::services::allocation::reallocate(txn, client_id, Some((first, last))).await?;
+    if let Some(range) = range {
+        crate::services::allocation::reallocate(txn, client_id, Some(range)).await?;
     }
     tracing::info!(
         rows = tally.imported,

@@ -149,9 +149,9 @@ pub fn ImportCard(
             </h2>
             <div class="card-body">
                 <p class="muted">
-                    "Export the cost and usage data of a cloud account in the FOCUS format (1.0 to 1.2; \
+                    "Export the cost and usage data of a cloud account in the FOCUS format (1.0 to 1.3; \
                      CSV, optionally gzip'd) and import it for the client it belongs to. The same file \
-                     is imported only once."
+                     is imported only once; a later export of a billing period replaces the earlier one."
                 </p>
                 <form class="form" novalidate=true on:submit=submit aria-label="Import a FOCUS file">
                     <ErrorBanner message=banner />

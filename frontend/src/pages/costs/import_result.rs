@@ -210,6 +210,7 @@ fn imported(import: &CostImport, dash: Dashboard, clients: Signal<Vec<Client>>) 
                         </button>
                     }
                 })}
+            {replaced_view(import)}
             {(skipped > 0)
                 .then(|| {
                     let note = if skipped > listed {
@@ -224,6 +225,57 @@ fn imported(import: &CostImport, dash: Dashboard, clients: Signal<Vec<Client>>) 
                 })}
         </div>
     }
+}
+
+/// What a restated export replaced: one row per earlier import, account and period.
+fn replaced_view(import: &CostImport) -> Option<impl IntoView + use<>> {
+    if import.replaced.is_empty() {
+        return None;
+    }
+    let rows: Vec<_> = import
+        .replaced
+        .iter()
+        .map(|r| {
+            let account = if r.billing_account_id.is_empty() {
+                "—".to_owned()
+            } else {
+                r.billing_account_id.clone()
+            };
+            let file = r
+                .file_name
+                .clone()
+                .unwrap_or_else(|| "an earlier import".to_owned());
+            view! {
+                <tr data-replaced-import=r.import_id.clone()>
+                    <td>{account}</td>
+                    <td>{day_label(r.billing_period_start)}</td>
+                    <td>{file}</td>
+                    <td class="num">{count_label(r.rows)}</td>
+                    <td class="num">{money(&r.billed_cost, &r.currency)}</td>
+                </tr>
+            }
+        })
+        .collect();
+    Some(view! {
+        <p class="muted" id="import-replaced-note">
+            "This export restates billing periods imported before; their earlier lines were \
+             replaced, not counted twice:"
+        </p>
+        <div class="table-wrap">
+            <table class="table" id="import-replaced">
+                <thead>
+                    <tr>
+                        <th scope="col">"Billing account"</th>
+                        <th scope="col">"Period from"</th>
+                        <th scope="col">"Replaced import"</th>
+                        <th scope="col" class="num">"Rows"</th>
+                        <th scope="col" class="num">"Billed cost"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    })
 }
 
 #[cfg(test)]
