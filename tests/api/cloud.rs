@@ -234,6 +234,35 @@ async fn a_failing_endpoint_fails_the_sync_visibly_and_stores_nothing() {
     assert!(by(&admin, "service").await.is_empty());
 }
 
+#[tokio::test]
+async fn an_endpoint_that_accepts_and_never_answers_fails_the_test_instead_of_hanging() {
+    // A listener that takes connections and says nothing (as a database port does to HTTP).
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", silent.local_addr().unwrap());
+    let held = std::thread::spawn(move || {
+        let mut open = Vec::new();
+        for stream in silent.incoming().take(8) {
+            open.push(stream);
+        }
+        open
+    });
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    let client_id = admin.new_client_named("Acme").await;
+    let account = admin
+        .client
+        .create_cloud_account(&account_at(&client_id, &url))
+        .await
+        .unwrap();
+    let test = admin.client.test_cloud_account(&account.id).await.unwrap();
+    assert!(!test.ok);
+    assert_eq!(
+        test.detail,
+        "Cost Explorer cannot be reached at its endpoint"
+    );
+    drop(held);
+}
+
 fn account_at(client_id: &str, endpoint: &str) -> NewCloudAccount {
     NewCloudAccount {
         client_id: client_id.to_owned(),

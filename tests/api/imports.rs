@@ -650,3 +650,41 @@ async fn a_restated_export_replaces_the_period_of_its_billing_account_and_says_w
     assert!(added.replaced.is_empty());
     assert_eq!(september_total(&admin).await, 56.into());
 }
+
+#[tokio::test]
+async fn quotes_commas_newlines_and_empty_cells_are_stored_exactly() {
+    use gmac_core::entities::cost_line_item;
+    use sea_orm::EntityTrait;
+    let app = gmac_tests::spawn_app().await;
+    let (admin, client_id) = admin_and_client(&app).await;
+    let params = CostImportParams {
+        client_id,
+        on_error: OnRowError::Reject,
+        file_name: None,
+    };
+    let file = "BilledCost,EffectiveCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,\
+                ChargeCategory,ServiceName,SkuId,ChargeDescription,Tags,x_Note\n\
+                1.5,1.5,usd,2024-09-01,2024-09-02,usage,\"EC2, \"\"large\"\"\",,\
+                \"He said \"\"hi\"\",\nthen left\\\",\"{\"\"team\"\": \"\"a,\\\"\"b\"\"}\",\"\"\n";
+    admin
+        .client
+        .import_costs(&params, file.as_bytes().to_vec())
+        .await
+        .unwrap();
+    let stored = cost_line_item::Entity::find()
+        .all(&app.core.db)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    let line = &stored[0];
+    assert_eq!(line.service_name, "EC2, \"large\"");
+    assert_eq!(line.sku_id, None, "an empty cell is no value");
+    assert_eq!(
+        line.charge_description.as_deref(),
+        Some("He said \"hi\",\nthen left\\")
+    );
+    assert_eq!(line.tags, r#"{"team":"a,\"b"}"#);
+    assert_eq!(line.currency, "USD");
+    assert_eq!(line.charge_category, "Usage");
+    assert_eq!(line.billing_period_start, None);
+}

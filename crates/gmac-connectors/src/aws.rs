@@ -2,6 +2,7 @@
 
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use aws_sdk_costexplorer::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_costexplorer::types::{
@@ -96,7 +97,15 @@ async fn client(access: &AwsAccess, egress: &Arc<EgressPolicy>) -> aws_sdk_coste
         None,
         "gmac",
     );
+    // A page of Cost Explorer answers in a second or two; an endpoint that accepts and then
+    // says nothing must not hold a connection test (or a sync page) for long.
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(Duration::from_secs(8))
+        .operation_timeout(Duration::from_secs(9))
+        .build();
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(timeouts)
         .http_client(http)
         .region(aws_config::Region::new(access.region.clone()))
         .credentials_provider(keys);

@@ -114,6 +114,16 @@ impl utoipa::Modify for CommonResponses {
                 let has_body = op.request_body.is_some();
                 let mut conditional = false;
                 for param in op.parameters.iter_mut().flatten() {
+                    // An empty path segment addresses nothing (`/teams/x/members/` is the
+                    // list, not a member): every path id has at least one character.
+                    if let RefOr::T(param) = param
+                        && param.parameter_in == ParameterIn::Path
+                        && let Some(RefOr::T(utoipa::openapi::Schema::Object(schema))) =
+                            &mut param.schema
+                        && schema.min_length.is_none()
+                    {
+                        schema.min_length = Some(1);
+                    }
                     if let RefOr::T(param) = param
                         && param.parameter_in == ParameterIn::Header
                         && param.name.eq_ignore_ascii_case("If-Match")

@@ -407,6 +407,16 @@ pub(crate) fn line_row(
     line_no: i64,
     line: Line,
 ) -> Result<cost_line_item::ActiveModel> {
+    line_model(import_id, client_id, line_no, line).map(Into::into)
+}
+
+/// A parsed line as the row that stores it.
+fn line_model(
+    import_id: &str,
+    client_id: &str,
+    line_no: i64,
+    line: Line,
+) -> Result<cost_line_item::Model> {
     // A parsed line is within ±10¹⁵; a stored one always splits.
     let what = || format!("line {line_no}");
     let (billed_cost_whole, billed_cost_frac) = stored(line.billed, what)?;
@@ -444,8 +454,114 @@ pub(crate) fn line_row(
         tags: line.tags,
         attributes: line.attributes,
         billing_period_start: line.billing_period.map(|d| d.to_string()),
+    })
+}
+
+/// The columns `COPY` writes, in the order [`copy_csv`] writes them.
+const COPY_LINES: &str = "COPY cost_line_items (import_id, line_no, client_id, day, \
+     charge_period_start, charge_period_end, currency, billed_cost_whole, billed_cost_frac, \
+     effective_cost_whole, effective_cost_frac, list_cost_whole, list_cost_frac, \
+     contracted_cost_whole, contracted_cost_frac, provider_name, billing_account_id, \
+     sub_account_id, service_name, service_category, region_id, resource_id, charge_category, \
+     sku_id, charge_description, consumed_quantity, consumed_unit, tags, attributes, \
+     billing_period_start) FROM STDIN WITH (FORMAT csv)";
+
+/// Rows as PostgreSQL's `COPY ... FORMAT csv` reads them: text always quoted (an empty
+/// string is `""`), a missing value left empty (NULL).
+fn copy_csv(rows: &[cost_line_item::Model]) -> Vec<u8> {
+    use std::fmt::Write as _;
+    fn text(out: &mut String, value: &str) {
+        out.push('"');
+        out.push_str(&value.replace('"', "\"\""));
+        out.push_str("\",");
     }
-    .into())
+    fn opt_text(out: &mut String, value: Option<&str>) {
+        match value {
+            Some(v) => text(out, v),
+            None => out.push(','),
+        }
+    }
+    fn number(out: &mut String, value: Option<i64>) {
+        if let Some(v) = value {
+            let _ = write!(out, "{v}");
+        }
+        out.push(',');
+    }
+    let mut out = String::with_capacity(rows.len() * 400);
+    for r in rows {
+        text(&mut out, &r.import_id);
+        number(&mut out, Some(r.line_no));
+        text(&mut out, &r.client_id);
+        text(&mut out, &r.day);
+        text(&mut out, &r.charge_period_start.to_rfc3339());
+        text(&mut out, &r.charge_period_end.to_rfc3339());
+        text(&mut out, &r.currency);
+        number(&mut out, Some(r.billed_cost_whole));
+        number(&mut out, Some(r.billed_cost_frac));
+        number(&mut out, Some(r.effective_cost_whole));
+        number(&mut out, Some(r.effective_cost_frac));
+        number(&mut out, r.list_cost_whole);
+        number(&mut out, Some(r.list_cost_frac));
+        number(&mut out, r.contracted_cost_whole);
+        number(&mut out, Some(r.contracted_cost_frac));
+        text(&mut out, &r.provider_name);
+        text(&mut out, &r.billing_account_id);
+        text(&mut out, &r.sub_account_id);
+        text(&mut out, &r.service_name);
+        text(&mut out, &r.service_category);
+        text(&mut out, &r.region_id);
+        text(&mut out, &r.resource_id);
+        text(&mut out, &r.charge_category);
+        opt_text(&mut out, r.sku_id.as_deref());
+        opt_text(&mut out, r.charge_description.as_deref());
+        opt_text(&mut out, r.consumed_quantity.as_deref());
+        opt_text(&mut out, r.consumed_unit.as_deref());
+        text(&mut out, &r.tags);
+        text(&mut out, &r.attributes);
+        opt_text(&mut out, r.billing_period_start.as_deref());
+        // The last field's separator becomes the line's end.
+        out.pop();
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+/// Writes a batch of lines and the import's heartbeat in one short transaction: `COPY` on
+/// PostgreSQL (several times faster than multi-row `INSERT`s), `INSERT`s on `SQLite`.
+async fn write_batch(core: &Core, import_id: &str, rows: Vec<cost_line_item::Model>) -> Result<()> {
+    if core.db.get_database_backend() == DbBackend::Postgres {
+        let from_sqlx = |err: sqlx::Error| {
+            crate::error::classify_sqlx(&err)
+                .unwrap_or_else(|| Error::Internal(anyhow::Error::new(err).context("COPY")))
+        };
+        let pool = core.db.get_postgres_connection_pool();
+        let mut tx = pool.begin().await.map_err(from_sqlx)?;
+        let mut copy = tx.copy_in_raw(COPY_LINES).await.map_err(from_sqlx)?;
+        copy.send(copy_csv(&rows)).await.map_err(from_sqlx)?;
+        copy.finish().await.map_err(from_sqlx)?;
+        sqlx::query("UPDATE cost_imports SET heartbeat_at = $1 WHERE id = $2")
+            .bind(core.now())
+            .bind(import_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(from_sqlx)?;
+        tx.commit().await.map_err(from_sqlx)?;
+        return Ok(());
+    }
+    let txn = db::begin_write(&core.db).await?;
+    let rows: Vec<cost_line_item::ActiveModel> = rows.into_iter().map(Into::into).collect();
+    for chunk in rows.chunks(INSERT_BATCH) {
+        cost_line_item::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    cost_import::Entity::update_many()
+        .col_expr(cost_import::Column::HeartbeatAt, Expr::value(core.now()))
+        .filter(cost_import::Column::Id.eq(import_id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// A stored line item as a parsed line (to take it back out of the rollups).
@@ -1197,21 +1313,10 @@ async fn write_lines(
                 }
                 let rows = lines
                     .into_iter()
-                    .map(|(no, line)| line_row(import_id, client_id, no, line))
+                    .map(|(no, line)| line_model(import_id, client_id, no, line))
                     .collect::<Result<Vec<_>>>()?;
                 // One short transaction a batch: other writers get their turn between them.
-                let txn = db::begin_write(&core.db).await?;
-                for chunk in rows.chunks(INSERT_BATCH) {
-                    cost_line_item::Entity::insert_many(chunk.to_vec())
-                        .exec_without_returning(&txn)
-                        .await?;
-                }
-                cost_import::Entity::update_many()
-                    .col_expr(cost_import::Column::HeartbeatAt, Expr::value(core.now()))
-                    .filter(cost_import::Column::Id.eq(import_id))
-                    .exec(&txn)
-                    .await?;
-                txn.commit().await?;
+                write_batch(core, import_id, rows).await?;
             }
         }
     }

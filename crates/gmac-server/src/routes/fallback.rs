@@ -61,12 +61,13 @@ impl RouteTable {
     /// over a templated one (`/invitations/accept` is not `/invitations/{id}`), so only the
     /// paths that match with the most literal segments count.
     pub fn allowed_methods(&self, path: &str) -> Option<Vec<&'static str>> {
-        let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        // Empty segments count: `/users/` names no user and is not `/users` either.
+        let parts: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
         let mut found: Option<(usize, Vec<&'static str>)> = None;
         for (segments, methods) in &self.routes {
             let matches = segments.len() == parts.len()
                 && segments.iter().zip(&parts).all(|(seg, part)| match seg {
-                    Segment::Param => true,
+                    Segment::Param => !part.is_empty(),
                     Segment::Literal(lit) => lit == part,
                 });
             if !matches {
@@ -168,6 +169,13 @@ mod tests {
             table.allowed_methods("/api/users/41"),
             Some(vec!["GET", "DELETE"])
         );
+    }
+
+    #[test]
+    fn an_empty_segment_names_nothing() {
+        assert_eq!(table().allowed_methods("/api/users/"), None);
+        assert_eq!(table().allowed_methods("/api/me/"), None);
+        assert_eq!(table().allowed_methods("/api//42"), None);
     }
 
     #[test]
