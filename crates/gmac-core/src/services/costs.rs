@@ -1055,15 +1055,7 @@ async fn retract_restated(
     }
     // The client's other published imports. With none (a first import), nothing is restated
     // and no line is read: the lines are looked up by import, never by scanning the new one's.
-    let others: Vec<String> = cost_import::Entity::find()
-        .select_only()
-        .column(cost_import::Column::Id)
-        .filter(cost_import::Column::ClientId.eq(client_id))
-        .filter(cost_import::Column::State.eq(PUBLISHED))
-        .filter(cost_import::Column::Id.ne(import_id))
-        .into_tuple()
-        .all(txn)
-        .await?;
+    let others = other_published(txn, client_id, import_id).await?;
     if others.is_empty() {
         return Ok((Vec::new(), None));
     }
@@ -1149,6 +1141,23 @@ async fn retract_restated(
         )
         .collect();
     Ok((replaced, days))
+}
+
+/// The ids of the client's published imports other than `import_id`.
+async fn other_published(
+    txn: &impl ConnectionTrait,
+    client_id: &str,
+    import_id: &str,
+) -> Result<Vec<String>> {
+    Ok(cost_import::Entity::find()
+        .select_only()
+        .column(cost_import::Column::Id)
+        .filter(cost_import::Column::ClientId.eq(client_id))
+        .filter(cost_import::Column::State.eq(PUBLISHED))
+        .filter(cost_import::Column::Id.ne(import_id))
+        .into_tuple()
+        .all(txn)
+        .await?)
 }
 
 /// Deletes a client's rollup rows that no longer count a line.
