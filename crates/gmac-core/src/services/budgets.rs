@@ -353,16 +353,12 @@ pub async fn list_budgets(core: &Core, actor: &Actor, page: &PageQuery) -> Resul
     if let Some(clients) = visible_budget_clients(actor) {
         select = select.filter(budget::Column::ClientId.is_in(clients));
     }
-    let (rows, next_cursor, total) = paging::page_by_keys(
+    let (rows, next_cursor, total) = paging::page_by_text(
         &core.db,
         select,
-        [
-            paging::column::<budget::Entity>(budget::Column::Name),
-            paging::column::<budget::Entity>(budget::Column::Id),
-        ],
-        Direction::Asc,
+        (budget::Column::Name, budget::Column::Id),
         page,
-        |r| [Key::Text(r.name.clone()), Key::Text(r.id.clone())],
+        |r| (r.name.clone(), r.id.clone()),
     )
     .await?;
     Ok(Page {

@@ -246,22 +246,12 @@ pub async fn list(
     {
         select = select.filter(cloud_account::Column::ClientId.is_in(ids));
     }
-    let col = paging::column::<cloud_account::Entity>;
-    let (rows, next_cursor, total) = paging::page_by_keys(
+    let (rows, next_cursor, total) = paging::page_by_text(
         &core.db,
         select,
-        [
-            col(cloud_account::Column::Name),
-            col(cloud_account::Column::Id),
-        ],
-        paging::Direction::Asc,
+        (cloud_account::Column::Name, cloud_account::Column::Id),
         page,
-        |r| {
-            [
-                paging::Key::Text(r.name.clone()),
-                paging::Key::Text(r.id.clone()),
-            ]
-        },
+        |r| (r.name.clone(), r.id.clone()),
     )
     .await?;
     let mut items = Vec::with_capacity(rows.len());

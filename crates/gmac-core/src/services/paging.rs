@@ -153,8 +153,24 @@ where
         limit: query.limit,
         cursor: query.cursor.clone(),
     };
-    let columns = [column::<E>(name_key), column::<E>(id)];
-    page_by_keys(conn, select, columns, Direction::Asc, &page, |row| {
+    page_by_text(conn, select, (name_key, id), &page, key_of).await
+}
+
+/// One page of `select`, ordered by a text column and then the id (names A to Z), without a
+/// name filter.
+pub async fn page_by_text<E>(
+    conn: &impl ConnectionTrait,
+    select: Select<E>,
+    (text, id): (E::Column, E::Column),
+    page: &PageQuery,
+    key_of: impl Fn(&E::Model) -> (String, String),
+) -> Result<(Vec<E::Model>, Option<String>, u64)>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+{
+    let columns = [column::<E>(text), column::<E>(id)];
+    page_by_keys(conn, select, columns, Direction::Asc, page, |row| {
         let (key, id) = key_of(row);
         [Key::Text(key), Key::Text(id)]
     })

@@ -606,22 +606,12 @@ pub async fn list_schedules(
     {
         select = select.filter(report_schedule::Column::ClientId.is_in(clients));
     }
-    let col = paging::column::<report_schedule::Entity>;
-    let (rows, next_cursor, total) = paging::page_by_keys(
+    let (rows, next_cursor, total) = paging::page_by_text(
         &core.db,
         select,
-        [
-            col(report_schedule::Column::Name),
-            col(report_schedule::Column::Id),
-        ],
-        paging::Direction::Asc,
+        (report_schedule::Column::Name, report_schedule::Column::Id),
         page,
-        |r| {
-            [
-                paging::Key::Text(r.name.clone()),
-                paging::Key::Text(r.id.clone()),
-            ]
-        },
+        |r| (r.name.clone(), r.id.clone()),
     )
     .await?;
     let mut items = Vec::with_capacity(rows.len());
