@@ -17,6 +17,7 @@ mod m20261203_000010_audit_keys;
 mod m20261204_000011_money_whole_frac;
 mod m20261205_000012_import_staging;
 mod m20261206_000013_restated_periods;
+mod m20261207_000014_authz_epoch;
 
 /// Applies gmac's migrations in order.
 #[derive(Debug)]
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000011_money_whole_frac::Migration),
             Box::new(m20261205_000012_import_staging::Migration),
             Box::new(m20261206_000013_restated_periods::Migration),
+            Box::new(m20261207_000014_authz_epoch::Migration),
         ]
     }
 }

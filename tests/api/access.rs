@@ -375,3 +375,111 @@ async fn a_refused_attempt_is_audited_as_denied() {
             .valid
     );
 }
+
+/// Another replica (here: a second connection pool on the same database) changes who may do
+/// what behind this server's back; the server's cached actors must not outlive the change.
+#[tokio::test]
+async fn changes_made_by_another_replica_take_effect_on_the_next_request() {
+    use sea_orm::ConnectionTrait;
+
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    let acme = client(&app, &admin, "Acme").await;
+    let dev = app
+        .user_with_role(
+            &admin,
+            "d@example.com",
+            "developer",
+            Scope::Client { id: acme.clone() },
+        )
+        .await;
+    let token = dev
+        .client
+        .create_token(&gmac_types::NewApiToken {
+            name: "script".into(),
+            scopes: vec![Permission::ResourcesView],
+            expires_in_days: 1,
+            scope: None,
+        })
+        .await
+        .unwrap();
+    let script = app.new_client().with_token(token.token.expose());
+    let visible = |c: gmac_client::Client| async move {
+        c.list_clients(&gmac_types::ListQuery::default())
+            .await
+            .map(|page| page.items.len())
+    };
+    // Twice each, so the second answer comes from whatever the server keeps between requests.
+    for _ in 0..2 {
+        assert_eq!(visible(dev.client.clone()).await.unwrap(), 1);
+        assert_eq!(visible(script.clone()).await.unwrap(), 1);
+    }
+
+    let replica = gmac_core::db::connect(&app.database_url, &gmac_core::db::PoolOptions::default())
+        .await
+        .unwrap();
+    let me = dev.client.me().await.unwrap();
+    replica
+        .execute_unprepared(&format!(
+            "DELETE FROM role_bindings WHERE subject_id = '{}'",
+            me.id
+        ))
+        .await
+        .unwrap();
+    assert_eq!(visible(dev.client.clone()).await.unwrap(), 0);
+    assert_eq!(visible(script.clone()).await.unwrap(), 0);
+
+    replica
+        .execute_unprepared(&format!(
+            "UPDATE users SET status = 'disabled' WHERE id = '{}'",
+            me.id
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        visible(dev.client.clone()).await.unwrap_err().status(),
+        Some(401)
+    );
+    assert_eq!(visible(script).await.unwrap_err().status(), Some(401));
+    replica.close().await.unwrap();
+}
+
+/// Reading must not invalidate what the server keeps: a token's "last used" and a session's
+/// "last seen" are written as requests come in, and neither is a change to who may do what.
+#[tokio::test]
+async fn using_a_session_or_token_leaves_the_authorisation_epoch_alone() {
+    let app = gmac_tests::spawn_app_with(gmac_tests::Options {
+        manual_clock: true,
+        ..gmac_tests::Options::default()
+    })
+    .await;
+    let admin = app.super_admin().await;
+    let token = admin
+        .client
+        .create_token(&gmac_types::NewApiToken {
+            name: "script".into(),
+            scopes: vec![Permission::ResourcesView],
+            expires_in_days: 1,
+            scope: None,
+        })
+        .await
+        .unwrap();
+    let script = app.new_client().with_token(token.token.expose());
+    let before = gmac_core::auth::cache::epoch(&app.core.db).await.unwrap();
+    for _ in 0..3 {
+        admin.client.me().await.unwrap();
+        script.me().await.unwrap();
+        app.advance(chrono::Duration::minutes(2));
+    }
+    let listed = admin
+        .client
+        .list_tokens(&PageQuery::default())
+        .await
+        .unwrap();
+    assert!(
+        listed.items[0].last_used_at.is_some(),
+        "the token's use was recorded"
+    );
+    let after = gmac_core::auth::cache::epoch(&app.core.db).await.unwrap();
+    assert_eq!(before, after);
+}

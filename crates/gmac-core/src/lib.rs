@@ -125,6 +125,8 @@ pub struct Core {
     pub import_limits: ImportLimits,
     /// Where gmac may connect on a user's behalf.
     pub egress: Arc<egress::EgressPolicy>,
+    /// Signed-in actors, reused while the authorisation epoch stands still.
+    pub actors: Arc<auth::cache::ActorCache>,
 }
 
 impl Core {
@@ -149,6 +151,7 @@ impl Core {
             settings,
             import_limits: ImportLimits::default(),
             egress: Arc::new(egress::EgressPolicy::default()),
+            actors: Arc::default(),
         }
     }
 

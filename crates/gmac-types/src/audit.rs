@@ -12,6 +12,7 @@ pub struct AuditEvent {
     /// Position in the hash chain, from 1.
     pub seq: i64,
     /// When it happened.
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub occurred_at: DateTime<Utc>,
     /// `user`, `token`, `anonymous` or `system`.
     pub actor_type: String,

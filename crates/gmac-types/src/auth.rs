@@ -79,6 +79,7 @@ pub struct User {
     /// The name shown in the interface.
     pub display_name: String,
     /// When the account was created (UTC).
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -93,6 +94,7 @@ pub struct Me {
     /// The name shown in the interface.
     pub display_name: String,
     /// When the account was created (UTC).
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
     /// The roles this user holds, with where they apply.
     pub roles: Vec<RoleGrant>,

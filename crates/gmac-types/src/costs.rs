@@ -39,6 +39,7 @@ pub struct CostImport {
     /// Who imported it.
     pub created_by: Option<String>,
     /// When.
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
     /// The lines of earlier imports this file restated and so replaced: a file with
     /// `BillingPeriodStart` covers whole billing periods of its billing accounts, and a later
@@ -316,6 +317,7 @@ pub struct AllocationRule {
     /// What happens to matched costs.
     pub allocation: Allocation,
     /// When it was created.
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -345,6 +347,7 @@ pub struct ResourceAssignment {
     /// Who pays.
     pub to: crate::Subject,
     /// When it was made.
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -640,6 +643,7 @@ pub struct Budget {
     /// Who is emailed.
     pub notify: Vec<String>,
     /// When it was created.
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -661,6 +665,7 @@ pub struct BudgetAlert {
     /// ISO 4217: the budget's currency.
     pub currency: String,
     /// When.
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub raised_at: DateTime<Utc>,
     /// Whether the mail server accepted the email.
     pub emailed: bool,
@@ -845,6 +850,7 @@ pub struct CloudAccount {
     /// The last sync, if any.
     pub last_sync: Option<CostSync>,
     /// When it was connected.
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -869,8 +875,10 @@ pub struct CostSync {
     /// Why it failed.
     pub error: Option<String>,
     /// When it started.
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub started_at: DateTime<Utc>,
     /// When it ended.
+    #[serde(serialize_with = "crate::time::rfc3339_opt")]
     pub finished_at: Option<DateTime<Utc>>,
 }
 

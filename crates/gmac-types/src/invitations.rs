@@ -53,8 +53,10 @@ pub struct Invitation {
     /// Who invited them.
     pub invited_by: String,
     /// When it was sent.
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
     /// When the link stops working.
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub expires_at: DateTime<Utc>,
     /// Where it stands.
     pub status: InvitationStatus,
@@ -97,6 +99,7 @@ pub struct InvitationPreview {
     /// Who invited.
     pub invited_by: String,
     /// When the link stops working.
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub expires_at: DateTime<Utc>,
 }
 

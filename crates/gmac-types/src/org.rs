@@ -15,8 +15,10 @@ pub struct Client {
     /// Free text.
     pub description: String,
     /// When it was created.
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
     /// When it last changed.
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub updated_at: DateTime<Utc>,
     /// Bumped on every change; also sent as the `ETag`.
     pub version: i64,
@@ -75,8 +77,10 @@ pub struct Project {
     /// Free text.
     pub description: String,
     /// When it was created.
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
     /// When it last changed.
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub updated_at: DateTime<Utc>,
     /// Bumped on every change; also sent as the `ETag`.
     pub version: i64,

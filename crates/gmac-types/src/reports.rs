@@ -169,6 +169,7 @@ pub struct ReportSchedule {
     /// The next day it sends (UTC).
     pub next_run: NaiveDate,
     /// When it last sent.
+    #[serde(serialize_with = "crate::time::rfc3339_opt")]
     pub last_sent_at: Option<DateTime<Utc>>,
     /// The period it last sent (`YYYY-MM`).
     pub last_period: Option<String>,
@@ -177,6 +178,7 @@ pub struct ReportSchedule {
     /// Who created it.
     pub created_by: Option<String>,
     /// When.
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
 }
 

@@ -16,8 +16,10 @@ pub struct Team {
     /// How many members it has.
     pub member_count: u64,
     /// When it was created.
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
     /// When it last changed.
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub updated_at: DateTime<Utc>,
     /// Bumped on every change; also sent as the `ETag`.
     pub version: i64,
@@ -76,6 +78,7 @@ pub struct TeamMember {
     /// Leaders manage their own team's members.
     pub leader: bool,
     /// When they joined.
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub joined_at: DateTime<Utc>,
 }
 
@@ -97,10 +100,13 @@ pub struct SessionInfo {
     /// A `UUIDv7`.
     pub id: String,
     /// When it signed in.
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
     /// Its last sign-in or token refresh.
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub last_seen_at: DateTime<Utc>,
     /// When it ends however active it is.
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub expires_at: DateTime<Utc>,
     /// The address it was last seen from.
     #[serde(default, skip_serializing_if = "Option::is_none")]

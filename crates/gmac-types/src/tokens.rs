@@ -40,17 +40,21 @@ pub struct ApiToken {
     /// Where it works.
     pub scope: Scope,
     /// When it was created.
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
     /// When it stops working.
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub expires_at: DateTime<Utc>,
     /// When it was last used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(serialize_with = "crate::time::rfc3339_opt")]
     pub last_used_at: Option<DateTime<Utc>>,
     /// From which address it was last used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_used_ip: Option<String>,
     /// When it was revoked (or replaced by rotation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(serialize_with = "crate::time::rfc3339_opt")]
     pub revoked_at: Option<DateTime<Utc>>,
 }
 

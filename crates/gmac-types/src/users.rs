@@ -20,9 +20,11 @@ pub struct UserDetail {
     /// Whether a TOTP authenticator is confirmed.
     pub mfa_enabled: bool,
     /// When the account was created.
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
     /// The last successful sign-in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(serialize_with = "crate::time::rfc3339_opt")]
     pub last_login_at: Option<DateTime<Utc>>,
 }
 

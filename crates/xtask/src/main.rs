@@ -262,6 +262,7 @@ fn bench(root: &Path) -> anyhow::Result<()> {
         "gmac",
     ]))?;
     run(cargo().args(["bench", "--package", "gmac-tests", "--bench", "http"]))?;
+    instructions_per_request(root);
     run(cargo().args(["bench", "--package", "gmac-tests", "--bench", "costs"]))?;
 
     // Idle memory: a release gmac on a fresh SQLite database, after start-up settles.
@@ -297,6 +298,67 @@ fn bench(root: &Path) -> anyhow::Result<()> {
         bundle.wasm_gzip_bytes / 1024
     );
     Ok(())
+}
+
+/// The steady figure beside the rates: instructions per list request under callgrind, for gmac
+/// and for bare actix-web, each the difference of a run of 1,050 requests and one of 50 (so
+/// start-up cancels out). Skipped without valgrind.
+fn instructions_per_request(root: &Path) {
+    let Some(exe) = newest_bench_executable(&target_dir(root).join("release/deps"), "http-") else {
+        eprintln!("xtask: no http bench executable found; skipping callgrind");
+        return;
+    };
+    let count = |spec: &str| -> Option<u64> {
+        let out = std::env::temp_dir().join(format!("gmac-callgrind-{}", std::process::id()));
+        let output = Command::new("valgrind")
+            .args(["--tool=callgrind", "--callgrind-out-file"])
+            .arg(&out)
+            .arg(&exe)
+            .env("GMAC_BENCH_SEQUENTIAL", spec)
+            .current_dir(root.join("tests"))
+            .output()
+            .ok()?;
+        let _ = std::fs::remove_file(&out);
+        String::from_utf8_lossy(&output.stderr)
+            .lines()
+            .find_map(|l| l.split("Collected :").nth(1))
+            .and_then(|n| n.trim().replace(',', "").parse().ok())
+    };
+    let per_request = |target: &str| -> Option<u64> {
+        let few = count(&format!("{target}:50"))?;
+        let many = count(&format!("{target}:1050"))?;
+        Some(many.saturating_sub(few) / 1000)
+    };
+    match (per_request("gmac"), per_request("bare")) {
+        (Some(gmac), Some(bare)) => {
+            #[expect(clippy::cast_precision_loss, reason = "a ratio for display")]
+            let ratio = bare as f64 / gmac as f64;
+            eprintln!(
+                "xtask: instructions per list request (callgrind, client included): \
+                 gmac {gmac}, bare actix-web {bare}, ratio {ratio:.2}"
+            );
+        }
+        _ => eprintln!("xtask: valgrind not available; skipping instructions per request"),
+    }
+}
+
+/// The most recently built bench executable whose name starts with `prefix`.
+fn newest_bench_executable(deps: &Path, prefix: &str) -> Option<std::path::PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::read_dir(deps)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with(prefix) && !name.contains('.')
+        })
+        .filter_map(|e| {
+            let meta = e.metadata().ok()?;
+            (meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+                .then(|| Some((meta.modified().ok()?, e.path())))?
+        })
+        .max_by_key(|(modified, _)| *modified)
+        .map(|(_, path)| path)
 }
 
 /// Installs a Python package the tests use as a real peer (e.g. the SMTP server) if `module`

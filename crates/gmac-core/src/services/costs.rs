@@ -28,8 +28,6 @@ use crate::{Actor, Core, Error, RequestMeta, Result, db, money};
 
 /// Refusals reported in full; the rest are counted.
 const MAX_REPORTED_ERRORS: usize = 100;
-/// Line items per `INSERT` (25 columns each, well under `SQLite`'s 32,766 parameters).
-const INSERT_BATCH: usize = 500;
 /// Parsed lines handed from the reading thread to the writer at a time.
 const READ_BATCH: usize = 2000;
 
@@ -457,14 +455,24 @@ fn line_model(
     })
 }
 
-/// The columns `COPY` writes, in the order [`copy_csv`] writes them.
-const COPY_LINES: &str = "COPY cost_line_items (import_id, line_no, client_id, day, \
-     charge_period_start, charge_period_end, currency, billed_cost_whole, billed_cost_frac, \
-     effective_cost_whole, effective_cost_frac, list_cost_whole, list_cost_frac, \
-     contracted_cost_whole, contracted_cost_frac, provider_name, billing_account_id, \
-     sub_account_id, service_name, service_category, region_id, resource_id, charge_category, \
-     sku_id, charge_description, consumed_quantity, consumed_unit, tags, attributes, \
-     billing_period_start) FROM STDIN WITH (FORMAT csv)";
+/// The columns a line is stored in, in the order [`copy_csv`] and [`bind_line`] write them.
+macro_rules! line_columns {
+    () => {
+        "import_id, line_no, client_id, day, charge_period_start, charge_period_end, currency, \
+         billed_cost_whole, billed_cost_frac, effective_cost_whole, effective_cost_frac, \
+         list_cost_whole, list_cost_frac, contracted_cost_whole, contracted_cost_frac, \
+         provider_name, billing_account_id, sub_account_id, service_name, service_category, \
+         region_id, resource_id, charge_category, sku_id, charge_description, \
+         consumed_quantity, consumed_unit, tags, attributes, billing_period_start"
+    };
+}
+
+/// `COPY` of the line columns, as [`copy_csv`] writes them.
+const COPY_LINES: &str = concat!(
+    "COPY cost_line_items (",
+    line_columns!(),
+    ") FROM STDIN WITH (FORMAT csv)"
+);
 
 /// Rows as PostgreSQL's `COPY ... FORMAT csv` reads them: text always quoted (an empty
 /// string is `""`), a missing value left empty (NULL).
@@ -526,14 +534,73 @@ fn copy_csv(rows: &[cost_line_item::Model]) -> Vec<u8> {
     out.into_bytes()
 }
 
+const LINE_COLUMNS: &str = line_columns!();
+const LINE_COLUMN_COUNT: usize = 30;
+
+/// Lines per `INSERT` on SQLite: 30 parameters each, well within SQLite's 32,766.
+const SQLITE_LINES_PER_INSERT: usize = 250;
+
+/// `INSERT INTO cost_line_items (...) VALUES (?, ...), ...` for `lines` lines. The full-size
+/// statement is built once, so SQLite prepares it once per connection.
+fn insert_lines_sql(lines: usize) -> String {
+    let one = format!("({})", vec!["?"; LINE_COLUMN_COUNT].join(", "));
+    format!(
+        "INSERT INTO cost_line_items ({LINE_COLUMNS}) VALUES {}",
+        vec![one; lines].join(", ")
+    )
+}
+
+static FULL_INSERT: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| insert_lines_sql(SQLITE_LINES_PER_INSERT));
+
+type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
+
+/// Binds one line's 30 values, in [`LINE_COLUMNS`] order.
+fn bind_line<'q>(query: SqliteQuery<'q>, r: &'q cost_line_item::Model) -> SqliteQuery<'q> {
+    query
+        .bind(&r.import_id)
+        .bind(r.line_no)
+        .bind(&r.client_id)
+        .bind(&r.day)
+        .bind(r.charge_period_start)
+        .bind(r.charge_period_end)
+        .bind(&r.currency)
+        .bind(r.billed_cost_whole)
+        .bind(r.billed_cost_frac)
+        .bind(r.effective_cost_whole)
+        .bind(r.effective_cost_frac)
+        .bind(r.list_cost_whole)
+        .bind(r.list_cost_frac)
+        .bind(r.contracted_cost_whole)
+        .bind(r.contracted_cost_frac)
+        .bind(&r.provider_name)
+        .bind(&r.billing_account_id)
+        .bind(&r.sub_account_id)
+        .bind(&r.service_name)
+        .bind(&r.service_category)
+        .bind(&r.region_id)
+        .bind(&r.resource_id)
+        .bind(&r.charge_category)
+        .bind(&r.sku_id)
+        .bind(&r.charge_description)
+        .bind(&r.consumed_quantity)
+        .bind(&r.consumed_unit)
+        .bind(&r.tags)
+        .bind(&r.attributes)
+        .bind(&r.billing_period_start)
+}
+
 /// Writes a batch of lines and the import's heartbeat in one short transaction: `COPY` on
-/// PostgreSQL (several times faster than multi-row `INSERT`s), `INSERT`s on `SQLite`.
+/// PostgreSQL (several times faster than multi-row `INSERT`s), and on SQLite multi-row
+/// `INSERT`s bound straight through sqlx (sea-orm rebuilt the statement's text and copied
+/// every value for each batch, which cost more than SQLite's own work).
 async fn write_batch(core: &Core, import_id: &str, rows: Vec<cost_line_item::Model>) -> Result<()> {
+    let from_sqlx = |err: sqlx::Error| {
+        crate::error::classify_sqlx(&err).unwrap_or_else(|| {
+            Error::Internal(anyhow::Error::new(err).context("writing cost lines"))
+        })
+    };
     if core.db.get_database_backend() == DbBackend::Postgres {
-        let from_sqlx = |err: sqlx::Error| {
-            crate::error::classify_sqlx(&err)
-                .unwrap_or_else(|| Error::Internal(anyhow::Error::new(err).context("COPY")))
-        };
         let pool = core.db.get_postgres_connection_pool();
         let mut tx = pool.begin().await.map_err(from_sqlx)?;
         let mut copy = tx.copy_in_raw(COPY_LINES).await.map_err(from_sqlx)?;
@@ -548,19 +615,30 @@ async fn write_batch(core: &Core, import_id: &str, rows: Vec<cost_line_item::Mod
         tx.commit().await.map_err(from_sqlx)?;
         return Ok(());
     }
-    let txn = db::begin_write(&core.db).await?;
-    let rows: Vec<cost_line_item::ActiveModel> = rows.into_iter().map(Into::into).collect();
-    for chunk in rows.chunks(INSERT_BATCH) {
-        cost_line_item::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(&txn)
-            .await?;
+    let pool = core.db.get_sqlite_connection_pool();
+    // The write lock at BEGIN, as db::begin_write takes it.
+    let mut tx = pool
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .map_err(from_sqlx)?;
+    for chunk in rows.chunks(SQLITE_LINES_PER_INSERT) {
+        let mut query = if chunk.len() == SQLITE_LINES_PER_INSERT {
+            sqlx::query(sqlx::AssertSqlSafe(FULL_INSERT.as_str()))
+        } else {
+            sqlx::query(sqlx::AssertSqlSafe(insert_lines_sql(chunk.len())))
+        };
+        for line in chunk {
+            query = bind_line(query, line);
+        }
+        query.execute(&mut *tx).await.map_err(from_sqlx)?;
     }
-    cost_import::Entity::update_many()
-        .col_expr(cost_import::Column::HeartbeatAt, Expr::value(core.now()))
-        .filter(cost_import::Column::Id.eq(import_id))
-        .exec(&txn)
-        .await?;
-    txn.commit().await?;
+    sqlx::query("UPDATE cost_imports SET heartbeat_at = ? WHERE id = ?")
+        .bind(core.now())
+        .bind(import_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(from_sqlx)?;
+    tx.commit().await.map_err(from_sqlx)?;
     Ok(())
 }
 

@@ -12,6 +12,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::audit::{self, AuditActor, AuditEntry};
 use crate::auth::actor::Actor;
+use crate::auth::cache::{self, CacheKey, LastUse};
 use crate::auth::tokens::{generate_token, hash_token};
 use crate::entities::{refresh_token, session, user};
 use crate::services::{authz, throttle, users};
@@ -482,11 +483,21 @@ pub async fn authenticate_bearer(core: &Core, bearer: &str, meta: &RequestMeta) 
     }
 }
 
-/// Resolves the actor behind an access token. Checked against the database on every request,
-/// so revoking a session or disabling an account takes effect immediately.
+/// Resolves the actor behind an access token. Every request reads the authorisation epoch, so
+/// revoking a session or disabling an account takes effect on the next request; while the
+/// epoch stands still the actor built at it is reused (see [`crate::auth::cache`]).
 pub async fn authenticate(core: &Core, bearer: &str) -> Result<Actor> {
     let now = core.now();
     let claims = core.jwt.verify(bearer, now).ok_or(Error::InvalidToken)?;
+    let epoch = cache::epoch(&core.db).await?;
+    let key = CacheKey::Session(claims.sid.clone());
+    if let Some(hit) = core.actors.get(&key, epoch, now) {
+        return if hit.actor.user_id == claims.sub {
+            Ok(hit.actor)
+        } else {
+            Err(Error::InvalidToken)
+        };
+    }
     // One round trip for the session and its user.
     let (session, account) = session::Entity::find_by_id(&claims.sid)
         .find_also_related(user::Entity)
@@ -501,12 +512,8 @@ pub async fn authenticate(core: &Core, bearer: &str) -> Result<Actor> {
         })
         .ok_or(Error::InvalidToken)?;
     let loaded = authz::load(&core.db, &account.id).await?;
-    let mfa_enabled = if loaded.mfa_required {
-        users::mfa_enabled(&core.db, &account.id).await?
-    } else {
-        false
-    };
-    Ok(Actor {
+    let mfa_enabled = users::mfa_enabled(&core.db, &account.id).await?;
+    let actor = Actor {
         user_id: account.id,
         email: account.email,
         display_name: account.display_name,
@@ -518,13 +525,20 @@ pub async fn authenticate(core: &Core, bearer: &str) -> Result<Actor> {
         permissions: loaded.permissions,
         mfa_enabled,
         mfa_enrollment_required: loaded.mfa_required && !mfa_enabled,
-    })
+    };
+    core.actors.put(
+        key,
+        epoch,
+        actor.clone(),
+        session.expires_at,
+        LastUse::default(),
+    );
+    Ok(actor)
 }
 
-/// The signed-in user, as `GET /me` shows them.
-pub async fn me(core: &Core, actor: &Actor) -> Result<Me> {
-    let mfa_enabled = actor.mfa_enabled || users::mfa_enabled(&core.db, &actor.user_id).await?;
-    Ok(Me {
+/// The signed-in user, as `GET /me` shows them: all of it is in the actor.
+pub fn me(actor: &Actor) -> Me {
+    Me {
         id: actor.user_id.clone(),
         email: actor.email.clone(),
         display_name: actor.display_name.clone(),
@@ -537,8 +551,8 @@ pub async fn me(core: &Core, actor: &Actor) -> Result<Me> {
             .filter(|p| !actor.mfa_enrollment_required && actor.permissions.can_anywhere(*p))
             .collect(),
         mfa_enrollment_required: actor.mfa_enrollment_required,
-        mfa_enabled,
-    })
+        mfa_enabled: actor.mfa_enabled,
+    }
 }
 
 async fn insert_refresh_token(

@@ -13,6 +13,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::access::{Target, TokenLimits};
 use crate::audit::{self, AuditEntry};
+use crate::auth::cache::{self, CacheKey, LastUse};
 use crate::auth::tokens::{generate_token, hash_token};
 use crate::entities::{api_token, user};
 use crate::services::bindings::{resolve_scope, scope_columns};
@@ -336,11 +337,21 @@ pub async fn rotate_token(
     })
 }
 
-/// Resolves the actor behind a `gmac_` token, narrowing its user's grants to the token.
+/// Resolves the actor behind a `gmac_` token, narrowing its user's grants to the token. Like a
+/// session's, the actor is reused while the authorisation epoch stands still.
 pub async fn authenticate(core: &Core, presented: &str, meta: &RequestMeta) -> Result<Actor> {
     let now = core.now();
+    let hash = hash_token(presented);
+    let epoch = cache::epoch(&core.db).await?;
+    let key = CacheKey::Token(hash.clone());
+    if let Some(hit) = core.actors.get(&key, epoch, now) {
+        if let Some(token_id) = &hit.actor.token_id {
+            touch(core, &key, token_id, &hit.last_use, meta).await?;
+        }
+        return Ok(hit.actor);
+    }
     let row = api_token::Entity::find()
-        .filter(api_token::Column::TokenHash.eq(hash_token(presented)))
+        .filter(api_token::Column::TokenHash.eq(hash))
         .one(&core.db)
         .await?
         .filter(|t| t.revoked_at.is_none() && t.expires_at > now)
@@ -350,20 +361,8 @@ pub async fn authenticate(core: &Core, presented: &str, meta: &RequestMeta) -> R
         .await?
         .filter(|u| u.status == user::STATUS_ACTIVE)
         .ok_or(Error::InvalidToken)?;
-    if row.last_used_at.is_none_or(|at| now - at >= TOUCH_EVERY) || row.last_used_ip != meta.ip {
-        api_token::Entity::update_many()
-            .col_expr(api_token::Column::LastUsedAt, Expr::value(now))
-            .col_expr(api_token::Column::LastUsedIp, Expr::value(meta.ip.clone()))
-            .filter(api_token::Column::Id.eq(&row.id))
-            .exec(&core.db)
-            .await?;
-    }
     let loaded = authz::load(&core.db, &account.id).await?;
-    let mfa_enabled = if loaded.mfa_required {
-        users::mfa_enabled(&core.db, &account.id).await?
-    } else {
-        false
-    };
+    let mfa_enabled = users::mfa_enabled(&core.db, &account.id).await?;
     let scope = resolve_scope(&core.db, &scope_of(&row))
         .await?
         .ok_or(Error::InvalidToken)?;
@@ -375,17 +374,58 @@ pub async fn authenticate(core: &Core, presented: &str, meta: &RequestMeta) -> R
             .collect(),
         scope,
     });
-    Ok(Actor {
+    let actor = Actor {
         user_id: account.id,
         email: account.email,
         display_name: account.display_name,
         created_at: account.created_at,
         session_id: None,
-        token_id: Some(row.id),
+        token_id: Some(row.id.clone()),
         method: AuthMethod::ApiToken,
         grants: loaded.grants,
         permissions,
         mfa_enabled,
         mfa_enrollment_required: loaded.mfa_required && !mfa_enabled,
-    })
+    };
+    let last_use = LastUse {
+        at: row.last_used_at,
+        ip: row.last_used_ip,
+    };
+    core.actors.put(
+        key.clone(),
+        epoch,
+        actor.clone(),
+        row.expires_at,
+        last_use.clone(),
+    );
+    touch(core, &key, &row.id, &last_use, meta).await?;
+    Ok(actor)
+}
+
+/// Records the token's use: at most once a minute, or at once from a new address.
+async fn touch(
+    core: &Core,
+    key: &CacheKey,
+    token_id: &str,
+    last_use: &LastUse,
+    meta: &RequestMeta,
+) -> Result<()> {
+    let now = core.now();
+    if last_use.at.is_some_and(|at| now - at < TOUCH_EVERY) && last_use.ip == meta.ip {
+        return Ok(());
+    }
+    api_token::Entity::update_many()
+        .col_expr(api_token::Column::LastUsedAt, Expr::value(now))
+        .col_expr(api_token::Column::LastUsedIp, Expr::value(meta.ip.clone()))
+        .filter(api_token::Column::Id.eq(token_id))
+        .exec(&core.db)
+        .await?;
+    core.actors.used(
+        key,
+        LastUse {
+            at: Some(now),
+            ip: meta.ip.clone(),
+        },
+    );
+    Ok(())
 }

@@ -15,11 +15,6 @@ use crate::extract::Actor;
     )
 )]
 #[get("/me")]
-pub async fn get_me(
-    state: web::Data<crate::state::AppState>,
-    actor: Actor,
-) -> Result<web::Json<Me>, crate::error::ApiError> {
-    Ok(web::Json(
-        gmac_core::services::sessions::me(&state.core, &actor).await?,
-    ))
+pub async fn get_me(actor: Actor) -> web::Json<Me> {
+    web::Json(gmac_core::services::sessions::me(&actor))
 }
