@@ -1,6 +1,6 @@
 //! Timestamps on the wire: RFC 3339 in UTC, as chrono writes them (`2026-12-03T13:11:00.5Z`).
 //!
-//! chrono's own `Serialize` goes through `collect_str`, which makes serde_json escape the
+//! chrono's own `Serialize` goes through `collect_str`, which makes `serde_json` escape the
 //! text one character at a time; a page of 50 rows with two timestamps each spent more
 //! instructions there than bare actix-web spends on the whole request (issue 8, point 19).
 //! Writing the digits into a buffer first gives the same text in one pass (chrono's
