@@ -376,6 +376,21 @@ async fn a_refused_attempt_is_audited_as_denied() {
     );
 }
 
+/// A client signed in with a new API token of `user`'s that may view resources.
+async fn script_token(app: &TestApp, user: &Session) -> gmac_client::Client {
+    let token = user
+        .client
+        .create_token(&gmac_types::NewApiToken {
+            name: "script".into(),
+            scopes: vec![Permission::ResourcesView],
+            expires_in_days: 1,
+            scope: None,
+        })
+        .await
+        .unwrap();
+    app.new_client().with_token(token.token.expose())
+}
+
 /// Another replica (here: a second connection pool on the same database) changes who may do
 /// what behind this server's back; the server's cached actors must not outlive the change.
 #[tokio::test]
@@ -393,17 +408,7 @@ async fn changes_made_by_another_replica_take_effect_on_the_next_request() {
             Scope::Client { id: acme.clone() },
         )
         .await;
-    let token = dev
-        .client
-        .create_token(&gmac_types::NewApiToken {
-            name: "script".into(),
-            scopes: vec![Permission::ResourcesView],
-            expires_in_days: 1,
-            scope: None,
-        })
-        .await
-        .unwrap();
-    let script = app.new_client().with_token(token.token.expose());
+    let script = script_token(&app, &dev).await;
     let visible = |c: gmac_client::Client| async move {
         c.list_clients(&gmac_types::ListQuery::default())
             .await
@@ -454,17 +459,7 @@ async fn using_a_session_or_token_leaves_the_authorisation_epoch_alone() {
     })
     .await;
     let admin = app.super_admin().await;
-    let token = admin
-        .client
-        .create_token(&gmac_types::NewApiToken {
-            name: "script".into(),
-            scopes: vec![Permission::ResourcesView],
-            expires_in_days: 1,
-            scope: None,
-        })
-        .await
-        .unwrap();
-    let script = app.new_client().with_token(token.token.expose());
+    let script = script_token(&app, &admin).await;
     let before = gmac_core::auth::cache::epoch(&app.core.db).await.unwrap();
     for _ in 0..3 {
         admin.client.me().await.unwrap();

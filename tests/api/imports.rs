@@ -116,11 +116,7 @@ async fn the_limits_are_settings() {
     .await;
     let admin = app.super_admin().await;
     let client_id = admin.new_client_named("Acme").await;
-    let params = CostImportParams {
-        client_id,
-        on_error: OnRowError::Reject,
-        file_name: None,
-    };
+    let params = strict(&client_id);
     let mut big = HEADER.to_owned();
     big.push_str(&"1,1,USD,2024-09-01,2024-09-02,Usage,EC2,a1,\n".repeat(200));
     let err = admin
@@ -187,6 +183,15 @@ fn pointers(err: &gmac_client::ApiError) -> Vec<String> {
         .collect()
 }
 
+/// Import parameters that refuse the whole file on a bad row.
+fn strict(client_id: &str) -> CostImportParams {
+    CostImportParams {
+        client_id: client_id.to_owned(),
+        on_error: OnRowError::Reject,
+        file_name: None,
+    }
+}
+
 async fn admin_and_client(app: &TestApp) -> (gmac_tests::Session, String) {
     let admin = app.super_admin().await;
     let client_id = admin.new_client_named("Acme").await;
@@ -197,11 +202,7 @@ async fn admin_and_client(app: &TestApp) -> (gmac_tests::Session, String) {
 async fn errors_name_physical_lines_whatever_the_line_endings() {
     let app = gmac_tests::spawn_app().await;
     let (admin, client_id) = admin_and_client(&app).await;
-    let params = CostImportParams {
-        client_id,
-        on_error: OnRowError::Reject,
-        file_name: None,
-    };
+    let params = strict(&client_id);
     // The quoted field spans lines 3 and 4; the next bad row is on line 5.
     for file in [CRLF_FILE.to_owned(), CRLF_FILE.replace("\r\n", "\n")] {
         let err = admin
@@ -236,14 +237,7 @@ async fn a_spec_example_with_a_bom_and_crlf_names_lines_two_to_four_on_the_real_
     let (admin, client_id) = admin_and_client(&app).await;
     let err = admin
         .client
-        .import_costs(
-            &CostImportParams {
-                client_id,
-                on_error: OnRowError::Reject,
-                file_name: None,
-            },
-            std::fs::read(path).unwrap(),
-        )
+        .import_costs(&strict(&client_id), std::fs::read(path).unwrap())
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(422));
@@ -292,14 +286,7 @@ async fn the_focus_version_reported_is_the_files_own() {
         1,1,USD,2024-09-01,2024-09-02,Usage,EC2,a1,inv-1,AWS\n";
     let import = admin
         .client
-        .import_costs(
-            &CostImportParams {
-                client_id,
-                on_error: OnRowError::Reject,
-                file_name: None,
-            },
-            file.as_bytes().to_vec(),
-        )
+        .import_costs(&strict(&client_id), file.as_bytes().to_vec())
         .await
         .unwrap();
     assert_eq!(import.0.focus_version, "1.3");
@@ -314,14 +301,7 @@ async fn nul_characters_in_a_cost_file_refuse_their_row_on_both_backends() {
     );
     let err = admin
         .client
-        .import_costs(
-            &CostImportParams {
-                client_id: client_id.clone(),
-                on_error: OnRowError::Reject,
-                file_name: None,
-            },
-            file.clone().into_bytes(),
-        )
+        .import_costs(&strict(&client_id), file.clone().into_bytes())
         .await
         .unwrap_err();
     assert_eq!(pointers(&err), ["/lines/3/ServiceName"]);
@@ -359,11 +339,7 @@ async fn concurrent_imports_of_one_file_make_one_import_and_answer_it_to_the_oth
         .map(|_| {
             let client = admin.client.clone();
             let body = file.clone().into_bytes();
-            let params = CostImportParams {
-                client_id: client_id.clone(),
-                on_error: OnRowError::Reject,
-                file_name: None,
-            };
+            let params = strict(&client_id);
             tokio::spawn(async move { client.import_costs(&params, body).await })
         })
         .collect();
@@ -434,11 +410,7 @@ async fn staging(app: &TestApp) -> Option<(String, u64)> {
 async fn a_big_import_lets_sign_ins_write_meanwhile_and_counts_only_once_published() {
     let app = gmac_tests::spawn_app().await;
     let (admin, client_id) = admin_and_client(&app).await;
-    let params = CostImportParams {
-        client_id,
-        on_error: OnRowError::Reject,
-        file_name: None,
-    };
+    let params = strict(&client_id);
     let client = admin.client.clone();
     let import =
         tokio::spawn(async move { client.import_costs(&params, many_rows(200_000, "")).await });
@@ -488,11 +460,7 @@ async fn a_big_import_lets_sign_ins_write_meanwhile_and_counts_only_once_publish
 async fn a_refused_import_discards_every_line_it_had_staged() {
     let app = gmac_tests::spawn_app().await;
     let (admin, client_id) = admin_and_client(&app).await;
-    let params = CostImportParams {
-        client_id,
-        on_error: OnRowError::Reject,
-        file_name: None,
-    };
+    let params = strict(&client_id);
     // Thousands of good lines are staged before the bad last one refuses the file.
     let file = many_rows(20_000, "oops,1,USD,2024-09-01,2024-09-02,Usage,EC2,a1,\n");
     let err = admin.client.import_costs(&params, file).await.unwrap_err();
@@ -657,11 +625,7 @@ async fn quotes_commas_newlines_and_empty_cells_are_stored_exactly() {
     use sea_orm::EntityTrait;
     let app = gmac_tests::spawn_app().await;
     let (admin, client_id) = admin_and_client(&app).await;
-    let params = CostImportParams {
-        client_id,
-        on_error: OnRowError::Reject,
-        file_name: None,
-    };
+    let params = strict(&client_id);
     let file = "BilledCost,EffectiveCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,\
                 ChargeCategory,ServiceName,SkuId,ChargeDescription,Tags,x_Note\n\
                 1.5,1.5,usd,2024-09-01,2024-09-02,usage,\"EC2, \"\"large\"\"\",,\

@@ -354,8 +354,8 @@ fn newest_bench_executable(deps: &Path, prefix: &str) -> Option<std::path::PathB
         })
         .filter_map(|e| {
             let meta = e.metadata().ok()?;
-            (meta.is_file() && meta.permissions().mode() & 0o111 != 0)
-                .then(|| Some((meta.modified().ok()?, e.path())))?
+            let executable = meta.is_file() && meta.permissions().mode() & 0o111 != 0;
+            executable.then_some((meta.modified().ok()?, e.path()))
         })
         .max_by_key(|(modified, _)| *modified)
         .map(|(_, path)| path)
