@@ -506,6 +506,63 @@ async fn an_import_whose_caller_hangs_up_still_ends_whole() {
     assert_eq!(listed.items[0].rows_imported, 200_000);
 }
 
+/// An import whose work is dropped midway (a server shutting down mid-request) stops writing
+/// at its next batch and is discarded, and its connection goes back outside any transaction:
+/// the database takes the next import whole.
+#[tokio::test]
+async fn an_import_dropped_midway_stops_writing_and_leaves_the_database_writable() {
+    use gmac_core::services::costs;
+    let app = gmac_tests::spawn_app().await;
+    let (admin, client_id) = admin_and_client(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("focus.csv");
+    std::fs::write(&path, many_rows(200_000, "")).unwrap();
+    let actor = gmac_core::services::sessions::authenticate(&app.core, &admin.access_token)
+        .await
+        .unwrap();
+    let file = costs::SpooledFile::from_path(&path, None).await.unwrap();
+    let params = strict(&client_id);
+    let meta = gmac_core::RequestMeta::default();
+    let mut import = Box::pin(costs::import_focus(
+        &app.core, &actor, &meta, &params, &file,
+    ));
+    let staged = async {
+        while staging(&app).await.is_none_or(|(_, lines)| lines == 0) {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    };
+    tokio::select! {
+        done = &mut import => panic!("the import ended before it was dropped: {done:?}"),
+        () = staged => {}
+    }
+    drop(import);
+    // The reader and writer stop at their next batch and the cancelled import is discarded:
+    // nothing of it is left (a writer going on would leave lines, or fail on their import).
+    for _ in 0..300 {
+        if stored(&app).await == (0, 0) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        stored(&app).await,
+        (0, 0),
+        "the dropped import left rows behind"
+    );
+    // Every connection is usable for writing: a sign-in, then another file imported whole.
+    app.sign_in(&admin.email, &admin.password).await;
+    let (done, created) = admin
+        .client
+        .import_costs(
+            &params,
+            many_rows(5_000, "0.5,0.5,USD,2024-10-01,2024-10-02,Usage,S3,b,\n"),
+        )
+        .await
+        .unwrap();
+    assert!(created);
+    assert_eq!(done.rows_imported, 5_001);
+}
+
 /// A FOCUS file with billing periods: `(account, day of September 2024, billed)` per line.
 fn with_periods(lines: &[(&str, u32, u32)]) -> Vec<u8> {
     use std::fmt::Write as _;

@@ -151,6 +151,12 @@ pub fn classify_sqlx(err: &sqlx::Error) -> Option<Error> {
     }
 }
 
+/// The same for an error met through rusqlite (the cost import's line writer).
+pub fn classify_rusqlite(err: &rusqlite::Error) -> Option<Error> {
+    err.sqlite_error()
+        .and_then(|e| classify_sqlite(e.extended_code))
+}
+
 /// SQLite's extended result codes, which carry the primary code in their low byte.
 fn classify_sqlite(extended: i32) -> Option<Error> {
     match (extended & 0xff, extended) {

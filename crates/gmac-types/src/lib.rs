@@ -18,7 +18,7 @@ pub mod query;
 pub mod reports;
 pub mod secret;
 pub mod teams;
-mod time;
+pub mod time;
 pub mod tokens;
 pub mod users;
 pub mod validation;

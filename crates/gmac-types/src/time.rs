@@ -11,16 +11,25 @@ use serde::Serializer;
 
 /// `#[serde(serialize_with = "crate::time::rfc3339")]`
 pub(crate) fn rfc3339<S: Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
-    let mut buf = [0u8; 30];
-    match write_rfc3339(at, &mut buf) {
+    let mut buf = [0u8; 35];
+    match write_rfc3339(at, Zone::Z, &mut buf) {
         Some(text) => serializer.serialize_str(text),
         None => serializer.serialize_str(&at.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
     }
 }
 
-/// `YYYY-MM-DDThh:mm:ss[.fff|.ffffff|.fffffffff]Z` for years 0 to 9999 outside leap seconds
-/// (the rest falls back to chrono).
-fn write_rfc3339<'b>(at: &DateTime<Utc>, buf: &'b mut [u8; 30]) -> Option<&'b str> {
+/// How a UTC timestamp ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Zone {
+    /// `Z`, as on the wire (chrono's `to_rfc3339_opts(AutoSi, true)`).
+    Z,
+    /// `+00:00`, as sqlx stores a `DateTime<Utc>` in SQLite (`to_rfc3339_opts(AutoSi, false)`).
+    Offset,
+}
+
+/// `YYYY-MM-DDThh:mm:ss[.fff|.ffffff|.fffffffff]` and the zone, for years 0 to 9999 outside
+/// leap seconds; `None` for the rest, which chrono writes.
+pub fn write_rfc3339<'b>(at: &DateTime<Utc>, zone: Zone, buf: &'b mut [u8; 35]) -> Option<&'b str> {
     fn digits(out: &mut [u8], mut value: u32) {
         for slot in out.iter_mut().rev() {
             // A digit is below 10: the cast cannot truncate.
@@ -56,8 +65,12 @@ fn write_rfc3339<'b>(at: &DateTime<Utc>, buf: &'b mut [u8; 30]) -> Option<&'b st
         digits(&mut buf[end + 1..end + 1 + width], fraction);
         end += 1 + width;
     }
-    buf[end] = b'Z';
-    std::str::from_utf8(&buf[..=end]).ok()
+    let suffix: &[u8] = match zone {
+        Zone::Z => b"Z",
+        Zone::Offset => b"+00:00",
+    };
+    buf[end..end + suffix.len()].copy_from_slice(suffix);
+    std::str::from_utf8(&buf[..end + suffix.len()]).ok()
 }
 
 /// `#[serde(serialize_with = "crate::time::rfc3339_opt")]`
@@ -93,6 +106,11 @@ mod tests {
             assert_eq!(
                 serde_json::to_string(&Ours(at)).unwrap(),
                 serde_json::to_string(&at).unwrap()
+            );
+            let mut buf = [0; 35];
+            assert_eq!(
+                write_rfc3339(&at, Zone::Offset, &mut buf),
+                Some(at.to_rfc3339_opts(SecondsFormat::AutoSi, false).as_str())
             );
         }
         for far in [

@@ -4,13 +4,15 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::NaiveDate;
 use gmac_types::{
     CostGroup, CostImportParams, CostMetric, CostQuery, CostReport, ErrorCode, FieldError,
     OnRowError, Permission, RowError, SubjectKind,
 };
-use sea_orm::sea_query::{Alias, Expr, OnConflict};
+use sea_orm::sea_query::{Alias, Expr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, ExprTrait,
     QueryFilter, QueryOrder, QuerySelect, SqlErr,
@@ -23,7 +25,7 @@ use crate::entities::{
     cost_allocation, cost_daily, cost_import, cost_line_item, cost_resource_month, cost_summary,
 };
 use crate::focus::{Header, Line};
-use crate::services::{allocation, clients};
+use crate::services::{allocation, clients, cost_lines};
 use crate::{Actor, Core, Error, RequestMeta, Result, db, money};
 
 /// Refusals reported in full; the rest are counted.
@@ -70,14 +72,6 @@ impl SpooledFile {
     }
 }
 
-/// One message from the reading thread.
-enum Parsed {
-    Header(&'static str),
-    Lines(Vec<(i64, Line)>),
-    Refused(RowError),
-    Unreadable(String),
-}
-
 /// The file's header, or why it is no FOCUS header.
 fn read_header<R: Read>(reader: &mut csv::Reader<R>) -> std::result::Result<Header, String> {
     match reader.headers() {
@@ -98,18 +92,18 @@ fn ends_first_line_with_crlf(path: &Path) -> bool {
         .is_some_and(|at| at > 0 && head[at - 1] == b'\r')
 }
 
-/// Reads the file on a blocking thread, sending parsed lines as they come.
-fn read_file(path: &Path, max_field_bytes: usize, tx: &tokio::sync::mpsc::Sender<Parsed>) {
-    let send = |message| tx.blocking_send(message).is_ok();
-    let file = match std::fs::File::open(path) {
-        Ok(file) => file,
-        Err(err) => {
-            send(Parsed::Unreadable(format!(
-                "the file cannot be read: {err}"
-            )));
-            return;
-        }
-    };
+/// Reads the file on a blocking thread, tallying every line and handing batches of valid
+/// lines to `send` (which answers false once the writer has stopped). A strict import that
+/// has refused a row sends no more, but reads on to report every bad row. Answers the tally,
+/// or why the file cannot be read at all.
+fn read_file(
+    path: &Path,
+    max_field_bytes: usize,
+    (client_id, strict): (&str, bool),
+    mut send: impl FnMut(cost_lines::Batch) -> bool,
+) -> std::result::Result<Tally, String> {
+    let file =
+        std::fs::File::open(path).map_err(|err| format!("the file cannot be read: {err}"))?;
     // The CSV reader ends a CRLF row at its CR and counts the LF into the next row's position,
     // one line short of what an editor shows; a file whose header ends in CRLF (Excel's and
     // Python's default) gets its line numbers back here.
@@ -118,16 +112,11 @@ fn read_file(path: &Path, max_field_bytes: usize, tx: &tokio::sync::mpsc::Sender
         .flexible(true)
         .buffer_capacity(1 << 16)
         .from_reader(std::io::BufReader::with_capacity(1 << 16, file));
-    let header = match read_header(&mut reader) {
-        Ok(header) => header,
-        Err(reason) => {
-            send(Parsed::Unreadable(reason));
-            return;
-        }
+    let header = read_header(&mut reader)?;
+    let mut tally = Tally {
+        version: header.version,
+        ..Tally::default()
     };
-    if !send(Parsed::Header(header.version)) {
-        return;
-    }
     let width = reader.headers().map_or(0, csv::StringRecord::len);
     let mut batch = Vec::with_capacity(READ_BATCH);
     let mut record = csv::StringRecord::new();
@@ -143,33 +132,31 @@ fn read_file(path: &Path, max_field_bytes: usize, tx: &tokio::sync::mpsc::Sender
                     continue;
                 }
                 if record.iter().any(|f| f.len() > max_field_bytes) {
-                    send(Parsed::Unreadable(format!(
+                    return Err(format!(
                         "line {line_no} has a field longer than {max_field_bytes} bytes"
-                    )));
-                    return;
+                    ));
                 }
                 match classify(&header, &record, width) {
                     Ok(line) => {
+                        tally.count(client_id, &line);
+                        if strict && tally.rejected > 0 {
+                            continue;
+                        }
                         batch.push((line_no, line));
                         if batch.len() == READ_BATCH
-                            && !send(Parsed::Lines(std::mem::replace(
+                            && !send(std::mem::replace(
                                 &mut batch,
                                 Vec::with_capacity(READ_BATCH),
-                            )))
+                            ))
                         {
-                            return;
+                            return Ok(tally);
                         }
                     }
-                    Err((column, reason)) => {
-                        let refused = RowError {
-                            line: u64::try_from(line_no).unwrap_or_default(),
-                            column,
-                            reason,
-                        };
-                        if !send(Parsed::Refused(refused)) {
-                            return;
-                        }
-                    }
+                    Err((column, reason)) => tally.refuse(RowError {
+                        line: u64::try_from(line_no).unwrap_or_default(),
+                        column,
+                        reason,
+                    }),
                 }
             }
             Err(err) => {
@@ -177,27 +164,29 @@ fn read_file(path: &Path, max_field_bytes: usize, tx: &tokio::sync::mpsc::Sender
                     u64::try_from(line_no).unwrap_or_default(),
                     csv::Position::line,
                 ) + u64::from(crlf);
-                let reason = match err.kind() {
-                    csv::ErrorKind::Utf8 { .. } => "the row is not valid UTF-8 text".to_owned(),
-                    _ => format!("the row cannot be read: {err}"),
+                let utf8 = matches!(err.kind(), csv::ErrorKind::Utf8 { .. });
+                let reason = if utf8 {
+                    "the row is not valid UTF-8 text".to_owned()
+                } else {
+                    format!("the row cannot be read: {err}")
                 };
-                if !send(Parsed::Refused(RowError {
+                tally.refuse(RowError {
                     line,
                     column: None,
                     reason,
-                })) {
-                    return;
-                }
-                if !matches!(err.kind(), csv::ErrorKind::Utf8 { .. }) {
+                });
+                if !utf8 {
                     // The reader cannot resynchronise after an I/O or framing error.
                     break;
                 }
             }
         }
     }
-    if !batch.is_empty() {
-        send(Parsed::Lines(batch));
+    let refusing = strict && tally.rejected > 0;
+    if !batch.is_empty() && !refusing {
+        send(batch);
     }
+    Ok(tally)
 }
 
 /// Parses one record, or says which column is wrong and why.
@@ -206,7 +195,9 @@ fn classify(
     record: &csv::StringRecord,
     width: usize,
 ) -> std::result::Result<Line, (Option<String>, String)> {
-    if let Some(column) = record.iter().position(|f| f.contains('\0')) {
+    if record.as_byte_record().as_slice().contains(&0)
+        && let Some(column) = record.iter().position(|f| f.contains('\0'))
+    {
         // SQLite would store it and PostgreSQL cannot: refuse the row on both.
         return Err((
             header.name_at(column),
@@ -228,7 +219,7 @@ fn classify(
 }
 
 /// The identity of a rollup row within its day.
-fn dims_key(line: &Line) -> String {
+fn dims_key(line: &Line) -> [u8; 16] {
     let mut hasher = Sha256::new();
     for part in [
         line.currency.as_str(),
@@ -245,7 +236,9 @@ fn dims_key(line: &Line) -> String {
         hasher.update(part.as_bytes());
         hasher.update([0x1f]);
     }
-    hex::encode(&hasher.finalize()[..16])
+    let mut key = [0; 16];
+    key.copy_from_slice(&hasher.finalize()[..16]);
+    key
 }
 
 /// Sums headed for one rollup row.
@@ -299,7 +292,10 @@ fn joined(whole: Option<i64>, frac: i64) -> Option<i128> {
 }
 
 /// The stored columns of an optional amount.
-fn stored_opt(units: Option<i128>, what: impl FnOnce() -> String) -> Result<(Option<i64>, i64)> {
+pub(crate) fn stored_opt(
+    units: Option<i128>,
+    what: impl FnOnce() -> String,
+) -> Result<(Option<i64>, i64)> {
     Ok(match units {
         Some(units) => {
             let (whole, frac) = stored(units, what)?;
@@ -321,9 +317,11 @@ pub(crate) struct Tally {
     first_day: Option<NaiveDate>,
     last_day: Option<NaiveDate>,
     /// The rollup deltas.
-    pub(crate) rollups: HashMap<(NaiveDate, String), Rollup>,
+    pub(crate) rollups: foldhash::HashMap<(NaiveDate, [u8; 16]), Rollup>,
     /// The (billing account, billing period) pairs the lines declare.
     periods: std::collections::BTreeSet<(String, NaiveDate)>,
+    /// The pair last added there: lines come in runs of one account and period.
+    last_period: Option<(String, NaiveDate)>,
 }
 
 impl Tally {
@@ -341,15 +339,24 @@ impl Tally {
 
     pub(crate) fn count(&mut self, client_id: &str, line: &Line) {
         self.imported += 1;
-        let total = self.totals.entry(line.currency.clone()).or_default();
+        let total = match self.totals.get_mut(&line.currency) {
+            Some(total) => total,
+            None => self.totals.entry(line.currency.clone()).or_default(),
+        };
         total.0 += line.billed;
         total.1 += line.effective;
         total.2 += 1;
         self.first_day = Some(self.first_day.map_or(line.day, |d| Ord::min(d, line.day)));
         self.last_day = Some(self.last_day.map_or(line.day, |d| Ord::max(d, line.day)));
-        if let Some(period) = line.billing_period {
+        if let Some(period) = line.billing_period
+            && self
+                .last_period
+                .as_ref()
+                .is_none_or(|(account, at)| *at != period || *account != line.billing_account_id)
+        {
             self.periods
                 .insert((line.billing_account_id.clone(), period));
+            self.last_period = Some((line.billing_account_id.clone(), period));
         }
         self.rollup(client_id, line).add(line, 1);
     }
@@ -357,12 +364,12 @@ impl Tally {
     fn rollup(&mut self, client_id: &str, line: &Line) -> &mut Rollup {
         let key = dims_key(line);
         self.rollups
-            .entry((line.day, key.clone()))
+            .entry((line.day, key))
             .or_insert_with(|| Rollup {
                 row: cost_daily::Model {
                     client_id: client_id.to_owned(),
                     day: line.day.to_string(),
-                    dims_key: key,
+                    dims_key: hex::encode(key),
                     currency: line.currency.clone(),
                     provider_name: line.provider.clone(),
                     billing_account_id: line.billing_account_id.clone(),
@@ -409,7 +416,7 @@ pub(crate) fn line_row(
 }
 
 /// A parsed line as the row that stores it.
-fn line_model(
+pub(crate) fn line_model(
     import_id: &str,
     client_id: &str,
     line_no: i64,
@@ -453,193 +460,6 @@ fn line_model(
         attributes: line.attributes,
         billing_period_start: line.billing_period.map(|d| d.to_string()),
     })
-}
-
-/// The columns a line is stored in, in the order [`copy_csv`] and [`bind_line`] write them.
-macro_rules! line_columns {
-    () => {
-        "import_id, line_no, client_id, day, charge_period_start, charge_period_end, currency, \
-         billed_cost_whole, billed_cost_frac, effective_cost_whole, effective_cost_frac, \
-         list_cost_whole, list_cost_frac, contracted_cost_whole, contracted_cost_frac, \
-         provider_name, billing_account_id, sub_account_id, service_name, service_category, \
-         region_id, resource_id, charge_category, sku_id, charge_description, \
-         consumed_quantity, consumed_unit, tags, attributes, billing_period_start"
-    };
-}
-
-/// `COPY` of the line columns, as [`copy_csv`] writes them.
-const COPY_LINES: &str = concat!(
-    "COPY cost_line_items (",
-    line_columns!(),
-    ") FROM STDIN WITH (FORMAT csv)"
-);
-
-/// Rows as PostgreSQL's `COPY ... FORMAT csv` reads them: text always quoted (an empty
-/// string is `""`), a missing value left empty (NULL).
-fn copy_csv(rows: &[cost_line_item::Model]) -> Vec<u8> {
-    use std::fmt::Write as _;
-    fn text(out: &mut String, value: &str) {
-        out.push('"');
-        out.push_str(&value.replace('"', "\"\""));
-        out.push_str("\",");
-    }
-    fn opt_text(out: &mut String, value: Option<&str>) {
-        match value {
-            Some(v) => text(out, v),
-            None => out.push(','),
-        }
-    }
-    fn number(out: &mut String, value: Option<i64>) {
-        if let Some(v) = value {
-            let _ = write!(out, "{v}");
-        }
-        out.push(',');
-    }
-    let mut out = String::with_capacity(rows.len() * 400);
-    for r in rows {
-        text(&mut out, &r.import_id);
-        number(&mut out, Some(r.line_no));
-        text(&mut out, &r.client_id);
-        text(&mut out, &r.day);
-        text(&mut out, &r.charge_period_start.to_rfc3339());
-        text(&mut out, &r.charge_period_end.to_rfc3339());
-        text(&mut out, &r.currency);
-        number(&mut out, Some(r.billed_cost_whole));
-        number(&mut out, Some(r.billed_cost_frac));
-        number(&mut out, Some(r.effective_cost_whole));
-        number(&mut out, Some(r.effective_cost_frac));
-        number(&mut out, r.list_cost_whole);
-        number(&mut out, Some(r.list_cost_frac));
-        number(&mut out, r.contracted_cost_whole);
-        number(&mut out, Some(r.contracted_cost_frac));
-        text(&mut out, &r.provider_name);
-        text(&mut out, &r.billing_account_id);
-        text(&mut out, &r.sub_account_id);
-        text(&mut out, &r.service_name);
-        text(&mut out, &r.service_category);
-        text(&mut out, &r.region_id);
-        text(&mut out, &r.resource_id);
-        text(&mut out, &r.charge_category);
-        opt_text(&mut out, r.sku_id.as_deref());
-        opt_text(&mut out, r.charge_description.as_deref());
-        opt_text(&mut out, r.consumed_quantity.as_deref());
-        opt_text(&mut out, r.consumed_unit.as_deref());
-        text(&mut out, &r.tags);
-        text(&mut out, &r.attributes);
-        opt_text(&mut out, r.billing_period_start.as_deref());
-        // The last field's separator becomes the line's end.
-        out.pop();
-        out.push('\n');
-    }
-    out.into_bytes()
-}
-
-const LINE_COLUMNS: &str = line_columns!();
-const LINE_COLUMN_COUNT: usize = 30;
-
-/// Lines per `INSERT` on SQLite: 30 parameters each, well within SQLite's 32,766.
-const SQLITE_LINES_PER_INSERT: usize = 250;
-
-/// `INSERT INTO cost_line_items (...) VALUES (?, ...), ...` for `lines` lines. The full-size
-/// statement is built once, so SQLite prepares it once per connection.
-fn insert_lines_sql(lines: usize) -> String {
-    let one = format!("({})", vec!["?"; LINE_COLUMN_COUNT].join(", "));
-    format!(
-        "INSERT INTO cost_line_items ({LINE_COLUMNS}) VALUES {}",
-        vec![one; lines].join(", ")
-    )
-}
-
-static FULL_INSERT: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| insert_lines_sql(SQLITE_LINES_PER_INSERT));
-
-type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
-
-/// Binds one line's 30 values, in [`LINE_COLUMNS`] order.
-fn bind_line<'q>(query: SqliteQuery<'q>, r: &'q cost_line_item::Model) -> SqliteQuery<'q> {
-    query
-        .bind(&r.import_id)
-        .bind(r.line_no)
-        .bind(&r.client_id)
-        .bind(&r.day)
-        .bind(r.charge_period_start)
-        .bind(r.charge_period_end)
-        .bind(&r.currency)
-        .bind(r.billed_cost_whole)
-        .bind(r.billed_cost_frac)
-        .bind(r.effective_cost_whole)
-        .bind(r.effective_cost_frac)
-        .bind(r.list_cost_whole)
-        .bind(r.list_cost_frac)
-        .bind(r.contracted_cost_whole)
-        .bind(r.contracted_cost_frac)
-        .bind(&r.provider_name)
-        .bind(&r.billing_account_id)
-        .bind(&r.sub_account_id)
-        .bind(&r.service_name)
-        .bind(&r.service_category)
-        .bind(&r.region_id)
-        .bind(&r.resource_id)
-        .bind(&r.charge_category)
-        .bind(&r.sku_id)
-        .bind(&r.charge_description)
-        .bind(&r.consumed_quantity)
-        .bind(&r.consumed_unit)
-        .bind(&r.tags)
-        .bind(&r.attributes)
-        .bind(&r.billing_period_start)
-}
-
-/// Writes a batch of lines and the import's heartbeat in one short transaction: `COPY` on
-/// PostgreSQL (several times faster than multi-row `INSERT`s), and on SQLite multi-row
-/// `INSERT`s bound straight through sqlx (sea-orm rebuilt the statement's text and copied
-/// every value for each batch, which cost more than SQLite's own work).
-async fn write_batch(core: &Core, import_id: &str, rows: Vec<cost_line_item::Model>) -> Result<()> {
-    let from_sqlx = |err: sqlx::Error| {
-        crate::error::classify_sqlx(&err).unwrap_or_else(|| {
-            Error::Internal(anyhow::Error::new(err).context("writing cost lines"))
-        })
-    };
-    if core.db.get_database_backend() == DbBackend::Postgres {
-        let pool = core.db.get_postgres_connection_pool();
-        let mut tx = pool.begin().await.map_err(from_sqlx)?;
-        let mut copy = tx.copy_in_raw(COPY_LINES).await.map_err(from_sqlx)?;
-        copy.send(copy_csv(&rows)).await.map_err(from_sqlx)?;
-        copy.finish().await.map_err(from_sqlx)?;
-        sqlx::query("UPDATE cost_imports SET heartbeat_at = $1 WHERE id = $2")
-            .bind(core.now())
-            .bind(import_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(from_sqlx)?;
-        tx.commit().await.map_err(from_sqlx)?;
-        return Ok(());
-    }
-    let pool = core.db.get_sqlite_connection_pool();
-    // The write lock at BEGIN, as db::begin_write takes it.
-    let mut tx = pool
-        .begin_with("BEGIN IMMEDIATE")
-        .await
-        .map_err(from_sqlx)?;
-    for chunk in rows.chunks(SQLITE_LINES_PER_INSERT) {
-        let mut query = if chunk.len() == SQLITE_LINES_PER_INSERT {
-            sqlx::query(sqlx::AssertSqlSafe(FULL_INSERT.as_str()))
-        } else {
-            sqlx::query(sqlx::AssertSqlSafe(insert_lines_sql(chunk.len())))
-        };
-        for line in chunk {
-            query = bind_line(query, line);
-        }
-        query.execute(&mut *tx).await.map_err(from_sqlx)?;
-    }
-    sqlx::query("UPDATE cost_imports SET heartbeat_at = ? WHERE id = ?")
-        .bind(core.now())
-        .bind(import_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(from_sqlx)?;
-    tx.commit().await.map_err(from_sqlx)?;
-    Ok(())
 }
 
 /// A stored line item as a parsed line (to take it back out of the rollups).
@@ -1364,6 +1184,7 @@ async fn roll_up(
         ((Some(first), Some(last)), None) => Some((first, last)),
         (_, restated) => restated,
     };
+    let daily_ms = started.elapsed().as_millis();
     if let Some(range) = range {
         refresh_resource_months(txn, client_id, range).await?;
     }
@@ -1375,6 +1196,7 @@ async fn roll_up(
     tracing::info!(
         rows = tally.imported,
         lines_ms,
+        daily_ms,
         rollups_ms,
         allocation_ms = started.elapsed().as_millis(),
         "cost import written"
@@ -1382,8 +1204,9 @@ async fn roll_up(
     Ok(())
 }
 
-/// Reads the file and writes its valid lines, tallying as it goes. A strict import that has
-/// refused a row writes no more, but reads on to report every bad row.
+/// Reads the file on one blocking thread and writes its valid lines on another (on SQLite) or
+/// from a task of their own (`COPY` on PostgreSQL), answering the tally. Dropping the future
+/// (a request given up) stops reader and writer at their next batch.
 async fn write_lines(
     core: &Core,
     file: &SpooledFile,
@@ -1391,90 +1214,282 @@ async fn write_lines(
     strict: bool,
     limits: &crate::ImportLimits,
 ) -> Result<Tally> {
-    let max_field = usize::try_from(limits.max_field_bytes).unwrap_or(usize::MAX);
-    let (tx, mut rx) = tokio::sync::mpsc::channel(4);
-    let path = file.path.clone();
-    let reader = tokio::task::spawn_blocking(move || read_file(&path, max_field, &tx));
-    let mut tally = Tally::default();
-    while let Some(message) = rx.recv().await {
-        match message {
-            Parsed::Header(version) => tally.version = version,
-            Parsed::Unreadable(reason) => return Err(unreadable(reason)),
-            Parsed::Refused(error) => tally.refuse(error),
-            Parsed::Lines(lines) => {
-                for line in &lines {
-                    tally.count(client_id, &line.1);
-                }
-                if strict && tally.rejected > 0 {
-                    continue;
-                }
-                let rows = lines
-                    .into_iter()
-                    .map(|(no, line)| line_model(import_id, client_id, no, line))
-                    .collect::<Result<Vec<_>>>()?;
-                // One short transaction a batch: other writers get their turn between them.
-                write_batch(core, import_id, rows).await?;
-            }
+    /// Sets the flag when dropped.
+    struct StopOnDrop(Arc<AtomicBool>);
+    impl Drop for StopOnDrop {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
         }
     }
-    reader.await.map_err(anyhow::Error::from)?;
-    Ok(tally)
+    let max_field = usize::try_from(limits.max_field_bytes).unwrap_or(usize::MAX);
+    let path = file.path.clone();
+    let client = client_id.to_owned();
+    let stop = StopOnDrop(Arc::default());
+    if core.db.get_database_backend() == DbBackend::Postgres {
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let ids = (import_id.to_owned(), client_id.to_owned());
+        let reader = tokio::task::spawn_blocking(move || {
+            read_file(&path, max_field, (&client, strict), |batch| {
+                let data = cost_lines::copy_data(&ids.0, &ids.1, batch);
+                tx.blocking_send(data).is_ok()
+            })
+        });
+        let writer = tokio::spawn({
+            let (core, import_id, flag) = (core.clone(), import_id.to_owned(), stop.0.clone());
+            async move { cost_lines::copy(&core, &import_id, rx, &flag).await }
+        });
+        let read = reader.await.map_err(anyhow::Error::from)?;
+        let written = writer.await.map_err(anyhow::Error::from)?;
+        return read
+            .map_err(unreadable)
+            .and_then(|tally| written.map(|()| tally));
+    }
+    let conn = core
+        .db
+        .get_sqlite_connection_pool()
+        .acquire()
+        .await
+        .map_err(|err| {
+            crate::error::classify_sqlx(&err).unwrap_or_else(|| Error::Internal(err.into()))
+        })?;
+    let (tx, rx) = std::sync::mpsc::sync_channel(4);
+    let lines = cost_lines::SqliteLines {
+        import_id: import_id.to_owned(),
+        client_id: client_id.to_owned(),
+        clock: core.clock.clone(),
+    };
+    let flag = stop.0.clone();
+    let writer = tokio::task::spawn_blocking(move || lines.write(conn, &rx, &flag));
+    let flag = stop.0.clone();
+    let reader = tokio::task::spawn_blocking(move || {
+        read_file(&path, max_field, (&client, strict), |batch| {
+            !flag.load(Ordering::Relaxed) && tx.send(batch).is_ok()
+        })
+    });
+    let read = reader.await.map_err(anyhow::Error::from)?;
+    let written = writer.await.map_err(anyhow::Error::from)?;
+    read.map_err(unreadable)
+        .and_then(|tally| written.map(|()| tally))
 }
 
 /// Adds an import's sums to the daily rollups.
 pub(crate) async fn write_rollups(
     conn: &impl ConnectionTrait,
-    rollups: HashMap<(NaiveDate, String), Rollup>,
+    rollups: foldhash::HashMap<(NaiveDate, [u8; 16]), Rollup>,
 ) -> Result<()> {
-    use cost_daily::Column as C;
+    const COLUMNS: [&str; 20] = [
+        "client_id",
+        "day",
+        "dims_key",
+        "currency",
+        "provider_name",
+        "billing_account_id",
+        "sub_account_id",
+        "service_name",
+        "service_category",
+        "region_id",
+        "resource_id",
+        "charge_category",
+        "tags",
+        "billed_cost_whole",
+        "billed_cost_frac",
+        "effective_cost_whole",
+        "effective_cost_frac",
+        "list_cost_whole",
+        "list_cost_frac",
+        "line_count",
+    ];
     write_summary(conn, &rollups).await?;
-    let rows = rollups
-        .into_values()
-        .map(|r| r.into_row().map(cost_daily::ActiveModel::from))
-        .collect::<Result<Vec<_>>>()?;
-    let mut on_conflict = OnConflict::columns([C::ClientId, C::Day, C::DimsKey]);
-    add_money(&mut on_conflict, "cost_daily");
-    on_conflict.value(
-        C::LineCount,
-        Expr::col((cost_daily::Entity, C::LineCount))
-            .add(Expr::col((Alias::new("excluded"), C::LineCount))),
+    let mut rows = RowsAdder::new(
+        conn,
+        "cost_daily",
+        &COLUMNS,
+        &["client_id", "day", "dims_key"],
     );
-    // 20 columns a row.
-    for chunk in rows.chunks(1000) {
-        cost_daily::Entity::insert_many(chunk.to_vec())
-            .on_conflict(on_conflict.clone())
-            .exec_without_returning(conn)
-            .await?;
+    for rollup in rollups.into_values() {
+        let r = rollup.into_row()?;
+        rows.push([
+            r.client_id.into(),
+            r.day.into(),
+            r.dims_key.into(),
+            r.currency.into(),
+            r.provider_name.into(),
+            r.billing_account_id.into(),
+            r.sub_account_id.into(),
+            r.service_name.into(),
+            r.service_category.into(),
+            r.region_id.into(),
+            r.resource_id.into(),
+            r.charge_category.into(),
+            r.tags.into(),
+            r.billed_cost_whole.into(),
+            r.billed_cost_frac.into(),
+            r.effective_cost_whole.into(),
+            r.effective_cost_frac.into(),
+            r.list_cost_whole.into(),
+            r.list_cost_frac.into(),
+            r.line_count.into(),
+        ])
+        .await?;
     }
-    Ok(())
+    rows.finish().await
 }
 
-/// Makes an upsert add the three cost columns of `table` to the stored row: whole parts and
-/// fractions separately, carrying whole units out of the fraction so that it stays below 10¹¹
-/// (both fractions are non-negative, so integer division is floor division).
-fn add_money(on_conflict: &mut OnConflict, table: &str) {
+/// Adds rows to a rollup table a thousand at a time: `INSERT ... ON CONFLICT DO UPDATE` that
+/// adds the three costs (whole parts and fractions separately, carrying whole units out of
+/// the fraction so that it stays below 10¹¹; both fractions are non-negative, so integer
+/// division is floor division) and the line count to the stored row's. The statement's text
+/// is built once, so the driver prepares it once, and rows are converted as they are sent
+/// rather than all at once (a large import's rollups held twice were most of its peak memory).
+struct RowsAdder<'c, C> {
+    conn: &'c C,
+    table: &'static str,
+    columns: &'static [&'static str],
+    keys: &'static [&'static str],
+    full: Option<String>,
+    values: Vec<sea_orm::Value>,
+}
+
+/// Rows per statement: 20,000 values at most, within both backends' limits.
+const ROWS_PER_UPSERT: usize = 1000;
+
+impl<'c, C: ConnectionTrait> RowsAdder<'c, C> {
+    fn new(
+        conn: &'c C,
+        table: &'static str,
+        columns: &'static [&'static str],
+        keys: &'static [&'static str],
+    ) -> Self {
+        Self {
+            conn,
+            table,
+            columns,
+            keys,
+            full: None,
+            values: Vec::with_capacity(ROWS_PER_UPSERT * columns.len()),
+        }
+    }
+
+    async fn push<const N: usize>(&mut self, row: [sea_orm::Value; N]) -> Result<()> {
+        debug_assert_eq!(N, self.columns.len());
+        self.values.extend(row);
+        if self.values.len() == ROWS_PER_UPSERT * self.columns.len() {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    async fn finish(mut self) -> Result<()> {
+        if !self.values.is_empty() {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<()> {
+        let rows = self.values.len() / self.columns.len();
+        let backend = self.conn.get_database_backend();
+        let sql = if rows == ROWS_PER_UPSERT {
+            self.full
+                .get_or_insert_with(|| {
+                    add_rows_sql(backend, self.table, self.columns, self.keys, rows)
+                })
+                .clone()
+        } else {
+            add_rows_sql(backend, self.table, self.columns, self.keys, rows)
+        };
+        let values = std::mem::replace(
+            &mut self.values,
+            Vec::with_capacity(ROWS_PER_UPSERT * self.columns.len()),
+        );
+        self.conn
+            .execute_raw(sea_orm::Statement::from_sql_and_values(
+                backend, sql, values,
+            ))
+            .await?;
+        Ok(())
+    }
+}
+
+/// The text of [`RowsAdder`]'s statement for `rows` rows.
+fn add_rows_sql(
+    backend: DbBackend,
+    table: &str,
+    columns: &[&str],
+    keys: &[&str],
+    rows: usize,
+) -> String {
+    use std::fmt::Write as _;
+    let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    let mut n = 0;
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..columns.len() {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            n += 1;
+            if backend == DbBackend::Postgres {
+                let _ = write!(sql, "${n}");
+            } else {
+                sql.push('?');
+            }
+        }
+        sql.push(')');
+    }
+    let mut sets = Vec::new();
     for column in ["billed_cost", "effective_cost", "list_cost"] {
         let frac = format!("({table}.{column}_frac + excluded.{column}_frac)");
-        on_conflict.value(
-            Alias::new(format!("{column}_whole")),
-            Expr::cust(format!(
-                "{table}.{column}_whole + excluded.{column}_whole + {frac} / {}",
-                money::ONE
-            )),
-        );
-        on_conflict.value(
-            Alias::new(format!("{column}_frac")),
-            Expr::cust(format!("{frac} % {}", money::ONE)),
-        );
+        let one = money::ONE;
+        sets.push(format!(
+            "{column}_whole = {table}.{column}_whole + excluded.{column}_whole + {frac} / {one}"
+        ));
+        sets.push(format!("{column}_frac = {frac} % {one}"));
     }
+    sets.push(format!(
+        "line_count = {table}.line_count + excluded.line_count"
+    ));
+    let _ = write!(
+        sql,
+        " ON CONFLICT ({}) DO UPDATE SET {}",
+        keys.join(", "),
+        sets.join(", ")
+    );
+    sql
 }
 
 /// Adds the same deltas to the coarse rollup.
 async fn write_summary(
     conn: &impl ConnectionTrait,
-    rollups: &HashMap<(NaiveDate, String), Rollup>,
+    rollups: &foldhash::HashMap<(NaiveDate, [u8; 16]), Rollup>,
 ) -> Result<()> {
-    use cost_summary::Column as S;
+    const COLUMNS: [&str; 15] = [
+        "client_id",
+        "day",
+        "currency",
+        "provider_name",
+        "sub_account_id",
+        "service_name",
+        "charge_category",
+        "region_id",
+        "billed_cost_whole",
+        "billed_cost_frac",
+        "effective_cost_whole",
+        "effective_cost_frac",
+        "list_cost_whole",
+        "list_cost_frac",
+        "line_count",
+    ];
+    const KEYS: [&str; 8] = [
+        "client_id",
+        "day",
+        "currency",
+        "provider_name",
+        "sub_account_id",
+        "service_name",
+        "charge_category",
+        "region_id",
+    ];
     let mut coarse: HashMap<[&str; 8], ([i128; 3], i64)> = HashMap::new();
     for r in rollups.values() {
         let row = &r.row;
@@ -1495,56 +1510,32 @@ async fn write_summary(
         }
         sums.1 += row.line_count;
     }
-    let rows = coarse
-        .into_iter()
-        .map(|(k, (v, line_count))| {
-            let what = || format!("the costs of {} on {}", k[5], k[1]);
-            let billed = stored(v[0], what)?;
-            let effective = stored(v[1], what)?;
-            let list = stored(v[2], what)?;
-            Ok(cost_summary::Model {
-                client_id: k[0].to_owned(),
-                day: k[1].to_owned(),
-                currency: k[2].to_owned(),
-                provider_name: k[3].to_owned(),
-                sub_account_id: k[4].to_owned(),
-                service_name: k[5].to_owned(),
-                charge_category: k[6].to_owned(),
-                region_id: k[7].to_owned(),
-                billed_cost_whole: billed.0,
-                billed_cost_frac: billed.1,
-                effective_cost_whole: effective.0,
-                effective_cost_frac: effective.1,
-                list_cost_whole: list.0,
-                list_cost_frac: list.1,
-                line_count,
-            }
-            .into())
-        })
-        .collect::<Result<Vec<cost_summary::ActiveModel>>>()?;
-    let mut on_conflict = OnConflict::columns([
-        S::ClientId,
-        S::Day,
-        S::Currency,
-        S::ProviderName,
-        S::SubAccountId,
-        S::ServiceName,
-        S::ChargeCategory,
-        S::RegionId,
-    ]);
-    add_money(&mut on_conflict, "cost_summary");
-    on_conflict.value(
-        S::LineCount,
-        Expr::col((cost_summary::Entity, S::LineCount))
-            .add(Expr::col((Alias::new("excluded"), S::LineCount))),
-    );
-    // 15 columns a row.
-    for chunk in rows.chunks(1000) {
-        cost_summary::Entity::insert_many(chunk.to_vec())
-            .on_conflict(on_conflict.clone())
-            .exec_without_returning(conn)
-            .await?;
+    let mut rows = RowsAdder::new(conn, "cost_summary", &COLUMNS, &KEYS);
+    for (k, (v, line_count)) in coarse {
+        let what = || format!("the costs of {} on {}", k[5], k[1]);
+        let billed = stored(v[0], what)?;
+        let effective = stored(v[1], what)?;
+        let list = stored(v[2], what)?;
+        rows.push([
+            k[0].into(),
+            k[1].into(),
+            k[2].into(),
+            k[3].into(),
+            k[4].into(),
+            k[5].into(),
+            k[6].into(),
+            k[7].into(),
+            billed.0.into(),
+            billed.1.into(),
+            effective.0.into(),
+            effective.1.into(),
+            list.0.into(),
+            list.1.into(),
+            line_count.into(),
+        ])
+        .await?;
     }
+    rows.finish().await?;
     Ok(())
 }
 

@@ -8,6 +8,7 @@ pub mod bindings;
 pub mod budgets;
 pub mod clients;
 pub mod cloud_accounts;
+pub(crate) mod cost_lines;
 pub mod costs;
 pub mod demo;
 pub mod insights;
