@@ -18,6 +18,7 @@ mod m20261204_000011_money_whole_frac;
 mod m20261205_000012_import_staging;
 mod m20261206_000013_restated_periods;
 mod m20261207_000014_authz_epoch;
+mod m20261208_000015_unused_line_index;
 
 /// Applies gmac's migrations in order.
 #[derive(Debug)]
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000012_import_staging::Migration),
             Box::new(m20261206_000013_restated_periods::Migration),
             Box::new(m20261207_000014_authz_epoch::Migration),
+            Box::new(m20261208_000015_unused_line_index::Migration),
         ]
     }
 }
