@@ -111,6 +111,20 @@ impl From<sea_orm::DbErr> for Error {
     }
 }
 
+impl From<sqlx::Error> for Error {
+    fn from(err: sqlx::Error) -> Self {
+        classify_sqlx(&err)
+            .unwrap_or_else(|| Error::Internal(anyhow::Error::new(err).context("database error")))
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(err: rusqlite::Error) -> Self {
+        classify_rusqlite(&err)
+            .unwrap_or_else(|| Error::Internal(anyhow::Error::new(err).context("database error")))
+    }
+}
+
 /// What a database failure means to the caller, when it is not a bug: the database is busy or
 /// gone (503), the disk is full (507), text PostgreSQL cannot store (422: NUL characters), or
 /// two requests raced to create the same thing (409).

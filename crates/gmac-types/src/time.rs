@@ -11,10 +11,19 @@ use serde::Serializer;
 
 /// `#[serde(serialize_with = "crate::time::rfc3339")]`
 pub(crate) fn rfc3339<S: Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
-    let mut buf = [0u8; 35];
-    match write_rfc3339(at, Zone::Z, &mut buf) {
-        Some(text) => serializer.serialize_str(text),
-        None => serializer.serialize_str(&at.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+    serializer.serialize_str(&rfc3339_text(at, Zone::Z, &mut [0; 35]))
+}
+
+/// The timestamp as chrono's `to_rfc3339_opts(AutoSi, _)` writes it: in `buf` where
+/// [`write_rfc3339`] can, through chrono otherwise.
+pub fn rfc3339_text<'b>(
+    at: &DateTime<Utc>,
+    zone: Zone,
+    buf: &'b mut [u8; 35],
+) -> std::borrow::Cow<'b, str> {
+    match write_rfc3339(at, zone, buf) {
+        Some(text) => std::borrow::Cow::Borrowed(text),
+        None => std::borrow::Cow::Owned(at.to_rfc3339_opts(SecondsFormat::AutoSi, zone == Zone::Z)),
     }
 }
 
@@ -29,7 +38,7 @@ pub enum Zone {
 
 /// `YYYY-MM-DDThh:mm:ss[.fff|.ffffff|.fffffffff]` and the zone, for years 0 to 9999 outside
 /// leap seconds; `None` for the rest, which chrono writes.
-pub fn write_rfc3339<'b>(at: &DateTime<Utc>, zone: Zone, buf: &'b mut [u8; 35]) -> Option<&'b str> {
+fn write_rfc3339<'b>(at: &DateTime<Utc>, zone: Zone, buf: &'b mut [u8; 35]) -> Option<&'b str> {
     fn digits(out: &mut [u8], mut value: u32) {
         for slot in out.iter_mut().rev() {
             // A digit is below 10: the cast cannot truncate.

@@ -136,11 +136,6 @@ pub async fn epoch(db: &DatabaseConnection) -> Result<i64> {
                 .fetch_optional(db.get_sqlite_connection_pool())
                 .await
         }
-    }
-    .map_err(|err| {
-        crate::error::classify_sqlx(&err).unwrap_or_else(|| {
-            Error::Internal(anyhow::Error::new(err).context("reading the authorisation epoch"))
-        })
-    })?;
+    }?;
     value.ok_or_else(|| Error::Internal(anyhow::anyhow!("the authz_epoch row is missing")))
 }

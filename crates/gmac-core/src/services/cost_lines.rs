@@ -11,8 +11,8 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use gmac_types::time::{Zone, write_rfc3339};
+use chrono::{DateTime, Utc};
+use gmac_types::time::{Zone, rfc3339_text};
 
 use crate::clock::Clock;
 use crate::entities::cost_line_item;
@@ -51,7 +51,7 @@ const INSERT_LINE: &str = concat!(
 );
 
 /// SQLite's page cache while an import writes (in KiB, as `cache_size` takes a negative
-/// number): the pages of the table and its three indexes that each insert touches stay in
+/// number): the pages of the table and its indexes that each insert touches stay in
 /// memory instead of being read back from the file. The connection's own size returns after.
 const IMPORT_CACHE_KIB: i64 = 64 * 1024;
 
@@ -148,11 +148,11 @@ pub(crate) async fn copy(
         let data = data?;
         let tx = match &mut open {
             Some(tx) => tx,
-            None => open.insert(pool.begin().await.map_err(from_sqlx)?),
+            None => open.insert(pool.begin().await?),
         };
-        let mut copy = tx.copy_in_raw(COPY_LINES).await.map_err(from_sqlx)?;
-        copy.send(data).await.map_err(from_sqlx)?;
-        copy.finish().await.map_err(from_sqlx)?;
+        let mut copy = tx.copy_in_raw(COPY_LINES).await?;
+        copy.send(data).await?;
+        copy.finish().await?;
         in_transaction += 1;
         if in_transaction == BATCHES_PER_COMMIT
             && let Some(tx) = open.take()
@@ -185,19 +185,8 @@ async fn commit_with_heartbeat(
         .bind(core.now())
         .bind(import_id)
         .execute(&mut *tx)
-        .await
-        .map_err(from_sqlx)?;
-    tx.commit().await.map_err(from_sqlx)
-}
-
-fn from_sqlx(err: sqlx::Error) -> Error {
-    crate::error::classify_sqlx(&err)
-        .unwrap_or_else(|| Error::Internal(anyhow::Error::new(err).context("writing cost lines")))
-}
-
-fn from_sqlite(err: rusqlite::Error) -> Error {
-    crate::error::classify_rusqlite(&err)
-        .unwrap_or_else(|| Error::Internal(anyhow::Error::new(err).context("writing cost lines")))
+        .await?;
+    Ok(tx.commit().await?)
 }
 
 /// What the SQLite writer needs to know of its import.
@@ -217,9 +206,7 @@ impl SqliteLines {
         batches: &std::sync::mpsc::Receiver<Batch>,
         stop: &AtomicBool,
     ) -> Result<()> {
-        let mut locked = tokio::runtime::Handle::current()
-            .block_on(conn.lock_handle())
-            .map_err(from_sqlx)?;
+        let mut locked = tokio::runtime::Handle::current().block_on(conn.lock_handle())?;
         // SAFETY: the handle is the pool connection's open database, locked away from its
         // worker thread until `locked` drops. `from_handle` does not close it, and the
         // `Connection` (and every statement prepared on it) is dropped before `locked`.
@@ -227,13 +214,9 @@ impl SqliteLines {
             unsafe_code,
             reason = "rusqlite on the pool's own connection: the in-memory database has no other"
         )]
-        let db = unsafe { rusqlite::Connection::from_handle(locked.as_raw_handle().as_ptr()) }
-            .map_err(from_sqlite)?;
-        let cache: i64 = db
-            .pragma_query_value(None, "cache_size", |row| row.get(0))
-            .map_err(from_sqlite)?;
-        db.pragma_update(None, "cache_size", -IMPORT_CACHE_KIB)
-            .map_err(from_sqlite)?;
+        let db = unsafe { rusqlite::Connection::from_handle(locked.as_raw_handle().as_ptr()) }?;
+        let cache: i64 = db.pragma_query_value(None, "cache_size", |row| row.get(0))?;
+        db.pragma_update(None, "cache_size", -IMPORT_CACHE_KIB)?;
         let written = self.batches(&db, batches, stop);
         if !db.is_autocommit() {
             // The connection goes back to the pool: never inside a transaction.
@@ -251,47 +234,35 @@ impl SqliteLines {
         batches: &std::sync::mpsc::Receiver<Batch>,
         stop: &AtomicBool,
     ) -> Result<()> {
-        let mut insert = db.prepare(INSERT_LINE).map_err(from_sqlite)?;
-        insert
-            .raw_bind_parameter(1, self.import_id.as_str())
-            .map_err(from_sqlite)?;
-        insert
-            .raw_bind_parameter(3, self.client_id.as_str())
-            .map_err(from_sqlite)?;
-        let mut heartbeat = db
-            .prepare("UPDATE cost_imports SET heartbeat_at = ?1 WHERE id = ?2")
-            .map_err(from_sqlite)?;
-        heartbeat
-            .raw_bind_parameter(2, self.import_id.as_str())
-            .map_err(from_sqlite)?;
+        let mut insert = db.prepare(INSERT_LINE)?;
+        insert.raw_bind_parameter(1, self.import_id.as_str())?;
+        insert.raw_bind_parameter(3, self.client_id.as_str())?;
+        let mut heartbeat =
+            db.prepare("UPDATE cost_imports SET heartbeat_at = ?1 WHERE id = ?2")?;
+        heartbeat.raw_bind_parameter(2, self.import_id.as_str())?;
         for batch in batches {
             if stop.load(Ordering::Relaxed) {
                 return Err(stopped());
             }
             // The write lock at BEGIN, as db::begin_write takes it.
-            db.execute_batch("BEGIN IMMEDIATE").map_err(from_sqlite)?;
+            db.execute_batch("BEGIN IMMEDIATE")?;
             for (line_no, line) in &batch {
                 bind_line(&mut insert, *line_no, line)?;
-                insert.raw_execute().map_err(from_sqlite)?;
+                insert.raw_execute()?;
             }
             heartbeat
-                .raw_bind_parameter(1, stored_time(&self.clock.now(), &mut [0; 35]).as_ref())
-                .map_err(from_sqlite)?;
-            heartbeat.raw_execute().map_err(from_sqlite)?;
-            db.execute_batch("COMMIT").map_err(from_sqlite)?;
+                .raw_bind_parameter(1, stored_time(&self.clock.now(), &mut [0; 35]).as_ref())?;
+            heartbeat.raw_execute()?;
+            db.execute_batch("COMMIT")?;
         }
         Ok(())
     }
 }
 
-/// A timestamp as sqlx stores a `DateTime<Utc>` in SQLite, so that sea-orm reads it back.
+/// A timestamp as sqlx stores a `DateTime<Utc>` in SQLite (`+00:00`), so that sea-orm reads
+/// it back.
 fn stored_time<'b>(at: &DateTime<Utc>, buf: &'b mut [u8; 35]) -> Cow<'b, str> {
-    // The far past and future (and leap seconds) are left to chrono.
-    let fallback = || at.to_rfc3339_opts(SecondsFormat::AutoSi, false);
-    match write_rfc3339(at, Zone::Offset, buf) {
-        Some(text) => Cow::Borrowed(text),
-        None => Cow::Owned(fallback()),
-    }
+    rfc3339_text(at, Zone::Offset, buf)
 }
 
 /// Binds a line's values (all but the import's and client's ids, bound once) in
@@ -312,7 +283,7 @@ fn bind_line(insert: &mut rusqlite::Statement<'_>, line_no: i64, line: &Line) ->
     };
     let period = line.billing_period.map(|d| d.to_string());
     let bind = |insert: &mut rusqlite::Statement<'_>, at: usize, value: &dyn rusqlite::ToSql| {
-        insert.raw_bind_parameter(at, value).map_err(from_sqlite)
+        insert.raw_bind_parameter(at, value).map_err(Error::from)
     };
     bind(insert, 2, &line_no)?;
     bind(insert, 4, &day.as_ref())?;

@@ -1225,7 +1225,9 @@ async fn write_lines(
     let path = file.path.clone();
     let client = client_id.to_owned();
     let stop = StopOnDrop(Arc::default());
-    if core.db.get_database_backend() == DbBackend::Postgres {
+    let flag = stop.0.clone();
+    // A writer that stops drops its end of the channel, which stops the reader in turn.
+    let (reader, written) = if core.db.get_database_backend() == DbBackend::Postgres {
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         let ids = (import_id.to_owned(), client_id.to_owned());
         let reader = tokio::task::spawn_blocking(move || {
@@ -1235,39 +1237,28 @@ async fn write_lines(
             })
         });
         let writer = tokio::spawn({
-            let (core, import_id, flag) = (core.clone(), import_id.to_owned(), stop.0.clone());
+            let (core, import_id) = (core.clone(), import_id.to_owned());
             async move { cost_lines::copy(&core, &import_id, rx, &flag).await }
         });
-        let read = reader.await.map_err(anyhow::Error::from)?;
-        let written = writer.await.map_err(anyhow::Error::from)?;
-        return read
-            .map_err(unreadable)
-            .and_then(|tally| written.map(|()| tally));
-    }
-    let conn = core
-        .db
-        .get_sqlite_connection_pool()
-        .acquire()
-        .await
-        .map_err(|err| {
-            crate::error::classify_sqlx(&err).unwrap_or_else(|| Error::Internal(err.into()))
-        })?;
-    let (tx, rx) = std::sync::mpsc::sync_channel(4);
-    let lines = cost_lines::SqliteLines {
-        import_id: import_id.to_owned(),
-        client_id: client_id.to_owned(),
-        clock: core.clock.clone(),
+        (reader, writer.await)
+    } else {
+        let conn = core.db.get_sqlite_connection_pool().acquire().await?;
+        let (tx, rx) = std::sync::mpsc::sync_channel(4);
+        let lines = cost_lines::SqliteLines {
+            import_id: import_id.to_owned(),
+            client_id: client_id.to_owned(),
+            clock: core.clock.clone(),
+        };
+        let writer = tokio::task::spawn_blocking(move || lines.write(conn, &rx, &flag));
+        let reader = tokio::task::spawn_blocking(move || {
+            read_file(&path, max_field, (&client, strict), |batch| {
+                tx.send(batch).is_ok()
+            })
+        });
+        (reader, writer.await)
     };
-    let flag = stop.0.clone();
-    let writer = tokio::task::spawn_blocking(move || lines.write(conn, &rx, &flag));
-    let flag = stop.0.clone();
-    let reader = tokio::task::spawn_blocking(move || {
-        read_file(&path, max_field, (&client, strict), |batch| {
-            !flag.load(Ordering::Relaxed) && tx.send(batch).is_ok()
-        })
-    });
     let read = reader.await.map_err(anyhow::Error::from)?;
-    let written = writer.await.map_err(anyhow::Error::from)?;
+    let written = written.map_err(anyhow::Error::from)?;
     read.map_err(unreadable)
         .and_then(|tally| written.map(|()| tally))
 }
@@ -1277,7 +1268,7 @@ pub(crate) async fn write_rollups(
     conn: &impl ConnectionTrait,
     rollups: foldhash::HashMap<(NaiveDate, [u8; 16]), Rollup>,
 ) -> Result<()> {
-    const COLUMNS: [&str; 20] = [
+    const DIMENSIONS: [&str; 13] = [
         "client_id",
         "day",
         "dims_key",
@@ -1291,46 +1282,32 @@ pub(crate) async fn write_rollups(
         "resource_id",
         "charge_category",
         "tags",
-        "billed_cost_whole",
-        "billed_cost_frac",
-        "effective_cost_whole",
-        "effective_cost_frac",
-        "list_cost_whole",
-        "list_cost_frac",
-        "line_count",
     ];
     write_summary(conn, &rollups).await?;
-    let mut rows = RowsAdder::new(
-        conn,
-        "cost_daily",
-        &COLUMNS,
-        &["client_id", "day", "dims_key"],
-    );
+    let mut rows = RowsAdder::new(conn, "cost_daily", &DIMENSIONS, &DIMENSIONS[..3]);
     for rollup in rollups.into_values() {
         let r = rollup.into_row()?;
-        rows.push([
-            r.client_id.into(),
-            r.day.into(),
-            r.dims_key.into(),
-            r.currency.into(),
-            r.provider_name.into(),
-            r.billing_account_id.into(),
-            r.sub_account_id.into(),
-            r.service_name.into(),
-            r.service_category.into(),
-            r.region_id.into(),
-            r.resource_id.into(),
-            r.charge_category.into(),
-            r.tags.into(),
-            r.billed_cost_whole.into(),
-            r.billed_cost_frac.into(),
-            r.effective_cost_whole.into(),
-            r.effective_cost_frac.into(),
-            r.list_cost_whole.into(),
-            r.list_cost_frac.into(),
-            r.line_count.into(),
-        ])
-        .await?;
+        let sums = [
+            (r.billed_cost_whole, r.billed_cost_frac),
+            (r.effective_cost_whole, r.effective_cost_frac),
+            (r.list_cost_whole, r.list_cost_frac),
+        ];
+        let dimensions = [
+            r.client_id,
+            r.day,
+            r.dims_key,
+            r.currency,
+            r.provider_name,
+            r.billing_account_id,
+            r.sub_account_id,
+            r.service_name,
+            r.service_category,
+            r.region_id,
+            r.resource_id,
+            r.charge_category,
+            r.tags,
+        ];
+        rows.push(dimensions, sums, r.line_count).await?;
     }
     rows.finish().await
 }
@@ -1344,11 +1321,24 @@ pub(crate) async fn write_rollups(
 struct RowsAdder<'c, C> {
     conn: &'c C,
     table: &'static str,
-    columns: &'static [&'static str],
+    /// The columns a row is told apart by, before the sums.
+    dimensions: &'static [&'static str],
+    /// Those that identify a stored row.
     keys: &'static [&'static str],
     full: Option<String>,
     values: Vec<sea_orm::Value>,
 }
+
+/// The columns every rollup table sums, after its dimensions.
+const SUM_COLUMNS: [&str; 7] = [
+    "billed_cost_whole",
+    "billed_cost_frac",
+    "effective_cost_whole",
+    "effective_cost_frac",
+    "list_cost_whole",
+    "list_cost_frac",
+    "line_count",
+];
 
 /// Rows per statement: 20,000 values at most, within both backends' limits.
 const ROWS_PER_UPSERT: usize = 1000;
@@ -1357,23 +1347,41 @@ impl<'c, C: ConnectionTrait> RowsAdder<'c, C> {
     fn new(
         conn: &'c C,
         table: &'static str,
-        columns: &'static [&'static str],
+        dimensions: &'static [&'static str],
         keys: &'static [&'static str],
     ) -> Self {
         Self {
             conn,
             table,
-            columns,
+            dimensions,
             keys,
             full: None,
-            values: Vec::with_capacity(ROWS_PER_UPSERT * columns.len()),
+            values: Vec::new(),
         }
     }
 
-    async fn push<const N: usize>(&mut self, row: [sea_orm::Value; N]) -> Result<()> {
-        debug_assert_eq!(N, self.columns.len());
-        self.values.extend(row);
-        if self.values.len() == ROWS_PER_UPSERT * self.columns.len() {
+    fn width(&self) -> usize {
+        self.dimensions.len() + SUM_COLUMNS.len()
+    }
+
+    /// Adds a row: its dimensions in order, the stored columns of its billed, effective and
+    /// list costs, and its line count.
+    async fn push<const N: usize>(
+        &mut self,
+        dimensions: [impl Into<sea_orm::Value>; N],
+        sums: [(i64, i64); 3],
+        line_count: i64,
+    ) -> Result<()> {
+        debug_assert_eq!(N, self.dimensions.len());
+        if self.values.is_empty() {
+            self.values.reserve(ROWS_PER_UPSERT * self.width());
+        }
+        self.values.extend(dimensions.map(Into::into));
+        for (whole, frac) in sums {
+            self.values.extend([whole.into(), frac.into()]);
+        }
+        self.values.push(line_count.into());
+        if self.values.len() == ROWS_PER_UPSERT * self.width() {
             self.flush().await?;
         }
         Ok(())
@@ -1387,21 +1395,15 @@ impl<'c, C: ConnectionTrait> RowsAdder<'c, C> {
     }
 
     async fn flush(&mut self) -> Result<()> {
-        let rows = self.values.len() / self.columns.len();
+        let rows = self.values.len() / self.width();
         let backend = self.conn.get_database_backend();
+        let text = || add_rows_sql(backend, self.table, self.dimensions, self.keys, rows);
         let sql = if rows == ROWS_PER_UPSERT {
-            self.full
-                .get_or_insert_with(|| {
-                    add_rows_sql(backend, self.table, self.columns, self.keys, rows)
-                })
-                .clone()
+            self.full.get_or_insert_with(text).clone()
         } else {
-            add_rows_sql(backend, self.table, self.columns, self.keys, rows)
+            text()
         };
-        let values = std::mem::replace(
-            &mut self.values,
-            Vec::with_capacity(ROWS_PER_UPSERT * self.columns.len()),
-        );
+        let values = std::mem::take(&mut self.values);
         self.conn
             .execute_raw(sea_orm::Statement::from_sql_and_values(
                 backend, sql, values,
@@ -1415,11 +1417,12 @@ impl<'c, C: ConnectionTrait> RowsAdder<'c, C> {
 fn add_rows_sql(
     backend: DbBackend,
     table: &str,
-    columns: &[&str],
+    dimensions: &[&str],
     keys: &[&str],
     rows: usize,
 ) -> String {
     use std::fmt::Write as _;
+    let columns = [dimensions, &SUM_COLUMNS[..]].concat();
     let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
     let mut n = 0;
     for row in 0..rows {
@@ -1463,23 +1466,6 @@ async fn write_summary(
     conn: &impl ConnectionTrait,
     rollups: &foldhash::HashMap<(NaiveDate, [u8; 16]), Rollup>,
 ) -> Result<()> {
-    const COLUMNS: [&str; 15] = [
-        "client_id",
-        "day",
-        "currency",
-        "provider_name",
-        "sub_account_id",
-        "service_name",
-        "charge_category",
-        "region_id",
-        "billed_cost_whole",
-        "billed_cost_frac",
-        "effective_cost_whole",
-        "effective_cost_frac",
-        "list_cost_whole",
-        "list_cost_frac",
-        "line_count",
-    ];
     const KEYS: [&str; 8] = [
         "client_id",
         "day",
@@ -1510,30 +1496,15 @@ async fn write_summary(
         }
         sums.1 += row.line_count;
     }
-    let mut rows = RowsAdder::new(conn, "cost_summary", &COLUMNS, &KEYS);
+    let mut rows = RowsAdder::new(conn, "cost_summary", &KEYS, &KEYS);
     for (k, (v, line_count)) in coarse {
         let what = || format!("the costs of {} on {}", k[5], k[1]);
-        let billed = stored(v[0], what)?;
-        let effective = stored(v[1], what)?;
-        let list = stored(v[2], what)?;
-        rows.push([
-            k[0].into(),
-            k[1].into(),
-            k[2].into(),
-            k[3].into(),
-            k[4].into(),
-            k[5].into(),
-            k[6].into(),
-            k[7].into(),
-            billed.0.into(),
-            billed.1.into(),
-            effective.0.into(),
-            effective.1.into(),
-            list.0.into(),
-            list.1.into(),
-            line_count.into(),
-        ])
-        .await?;
+        let sums = [
+            stored(v[0], what)?,
+            stored(v[1], what)?,
+            stored(v[2], what)?,
+        ];
+        rows.push(k, sums, line_count).await?;
     }
     rows.finish().await?;
     Ok(())
