@@ -460,7 +460,7 @@ async fn using_a_session_or_token_leaves_the_authorisation_epoch_alone() {
     .await;
     let admin = app.super_admin().await;
     let script = script_token(&app, &admin).await;
-    let before = gmac_core::auth::cache::epoch(&app.core.db).await.unwrap();
+    let before = gmac_core::auth::cache::epoch(&app.core).await.unwrap();
     for _ in 0..3 {
         admin.client.me().await.unwrap();
         script.me().await.unwrap();
@@ -475,6 +475,6 @@ async fn using_a_session_or_token_leaves_the_authorisation_epoch_alone() {
         listed.items[0].last_used_at.is_some(),
         "the token's use was recorded"
     );
-    let after = gmac_core::auth::cache::epoch(&app.core.db).await.unwrap();
+    let after = gmac_core::auth::cache::epoch(&app.core).await.unwrap();
     assert_eq!(before, after);
 }

@@ -20,6 +20,19 @@ fn schemathesis_config() -> String {
     std::fs::read_to_string(path).unwrap()
 }
 
+/// A global monthly budget of 100 named `name`.
+fn monthly_budget(name: &str) -> NewBudget {
+    NewBudget {
+        name: name.into(),
+        scope: BudgetScope::Global,
+        amount: Decimal::from(100),
+        currency: None,
+        period: BudgetPeriod::Monthly,
+        thresholds: None,
+        notify: None,
+    }
+}
+
 /// Follows `next_cursor` with pages of `limit`, answering every page.
 async fn pages<T, F, Fut>(limit: u32, mut fetch: F) -> Vec<Page<T>>
 where
@@ -152,17 +165,7 @@ async fn tokens_budgets_and_members_page_without_gaps_or_repeats() {
     assert_eq!(tokens, ["three", "two", "one"], "newest first");
 
     for name in ["Cloud", "Analytics", "Backups"] {
-        c.create_budget(&NewBudget {
-            name: name.into(),
-            scope: BudgetScope::Global,
-            amount: Decimal::from(100),
-            currency: None,
-            period: BudgetPeriod::Monthly,
-            thresholds: None,
-            notify: None,
-        })
-        .await
-        .unwrap();
+        c.create_budget(&monthly_budget(name)).await.unwrap();
     }
     let budgets: Vec<String> = pages(1, |p| async move { c.list_budgets(&p).await })
         .await
@@ -251,4 +254,134 @@ async fn a_cursor_from_elsewhere_or_a_page_too_big_is_refused() {
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(400));
+}
+
+/// Pages read their rows by position, and on a SQLite file in place without sqlx (issue 8,
+/// point 19): the models are exactly those sea-orm reads by name, for every paged entity with
+/// rows here, including a timestamp stored in a form other than sqlx's (another offset), which
+/// is read the general way.
+#[tokio::test]
+async fn rows_read_by_position_are_the_rows_sea_orm_reads_by_name() {
+    use gmac_core::entities::{
+        api_token, budget, client, cost_import, role_binding, session, team, user,
+    };
+    use gmac_core::services::rows;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+
+    async fn same<E>(core: &gmac_core::Core, what: &str)
+    where
+        E: EntityTrait,
+        E::Model: PartialEq + std::fmt::Debug,
+        E::ActiveModel: sea_orm::TryIntoModel<E::Model>,
+    {
+        let db = &core.db;
+        let by_name = E::find().all(db).await.unwrap();
+        assert!(!by_name.is_empty(), "{what}: no rows to compare");
+        assert_eq!(rows::all(core, E::find()).await.unwrap(), by_name, "{what}");
+        assert_eq!(
+            rows::all_on(db, E::find()).await.unwrap(),
+            by_name,
+            "{what}"
+        );
+        assert_eq!(
+            rows::reads_by_position(db, E::find()).await.unwrap(),
+            Some(true),
+            "{what} is read by name, not by position"
+        );
+        // On a SQLite file the page is read in place, without sqlx; PostgreSQL has no such path.
+        let in_place = rows::read_in_place(core, &E::find()).unwrap();
+        if gmac_tests::TestDatabase::on_postgres() {
+            assert_eq!(in_place, None, "{what}");
+        } else {
+            assert_eq!(
+                in_place.as_ref(),
+                Some(&by_name),
+                "{what} is not read in place"
+            );
+        }
+    }
+
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    let c = &admin.client;
+    let described = admin.new_client_named("Acme").await;
+    c.update_client(
+        &described,
+        &gmac_types::ClientPatch {
+            name: None,
+            description: Some("Rockets, mostly".into()),
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    admin.new_client_named("Globex").await;
+    c.create_token(&NewApiToken {
+        name: "script".into(),
+        scopes: vec![Permission::CostsView],
+        expires_in_days: 30,
+        scope: None,
+    })
+    .await
+    .unwrap();
+    c.create_budget(&monthly_budget("Cloud")).await.unwrap();
+    c.create_team(&NewTeam {
+        name: "Platform".into(),
+        description: None,
+    })
+    .await
+    .unwrap();
+    c.import_costs(
+        &CostImportParams {
+            client_id: described.clone(),
+            on_error: OnRowError::Reject,
+            file_name: None,
+        },
+        gmac_tests::focus::generated_focus(),
+    )
+    .await
+    .unwrap();
+
+    let core = &app.core;
+    let db = &core.db;
+    same::<client::Entity>(core, "clients").await;
+    same::<user::Entity>(core, "users").await;
+    same::<session::Entity>(core, "sessions").await;
+    same::<api_token::Entity>(core, "api tokens").await;
+    same::<budget::Entity>(core, "budgets").await;
+    same::<team::Entity>(core, "teams").await;
+    same::<role_binding::Entity>(core, "role bindings").await;
+    same::<cost_import::Entity>(core, "cost imports").await;
+
+    // Text sqlx would not have written: read by sqlx's general decoding, to the same instant.
+    client::Entity::update_many()
+        .col_expr(
+            client::Column::UpdatedAt,
+            Expr::cust("'2026-12-03T10:00:00.25+01:00'"),
+        )
+        .filter(client::Column::Id.eq(described.as_str()))
+        .exec(db)
+        .await
+        .unwrap();
+    let by_name = client::Entity::find().all(db).await.unwrap();
+    assert_eq!(
+        rows::all(core, client::Entity::find()).await.unwrap(),
+        by_name
+    );
+    assert_eq!(
+        rows::all_on(db, client::Entity::find()).await.unwrap(),
+        by_name
+    );
+    assert_eq!(
+        rows::read_in_place(core, &client::Entity::find()).unwrap(),
+        None,
+        "a timestamp in another form is left to sqlx"
+    );
+    let moved = rows::all(core, client::Entity::find_by_id(described.as_str()))
+        .await
+        .unwrap();
+    assert_eq!(
+        moved[0].updated_at.to_rfc3339(),
+        "2026-12-03T09:00:00.250+00:00"
+    );
 }

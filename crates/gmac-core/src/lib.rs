@@ -24,6 +24,7 @@ pub mod money;
 pub mod pdf;
 pub mod ports;
 pub mod services;
+pub mod sqlite_reads;
 
 use std::sync::Arc;
 
@@ -127,6 +128,8 @@ pub struct Core {
     pub egress: Arc<egress::EgressPolicy>,
     /// Signed-in actors, reused while the authorisation epoch stands still.
     pub actors: Arc<auth::cache::ActorCache>,
+    /// Reads on this thread, without sqlx's worker threads, when the database is a SQLite file.
+    pub sqlite_reads: Option<Arc<sqlite_reads::SqliteReader>>,
 }
 
 impl Core {
@@ -138,7 +141,6 @@ impl Core {
         settings: AuthSettings,
     ) -> Self {
         Self {
-            db,
             clock,
             passwords: auth::password::PasswordHasher::new(),
             jwt: auth::jwt::JwtKeys::derive(master_key),
@@ -152,6 +154,8 @@ impl Core {
             import_limits: ImportLimits::default(),
             egress: Arc::new(egress::EgressPolicy::default()),
             actors: Arc::default(),
+            sqlite_reads: sqlite_reads::SqliteReader::for_pool(&db).map(Arc::new),
+            db,
         }
     }
 

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseConnection, DbBackend};
+use sea_orm::DbBackend;
 
 use crate::auth::actor::Actor;
 use crate::{Error, Result};
@@ -121,21 +121,31 @@ impl ActorCache {
     }
 }
 
-/// Reads the authorisation epoch: one indexed row. Straight through sqlx: sea-orm's general
-/// query path moved more memory than this whole read costs.
-pub async fn epoch(db: &DatabaseConnection) -> Result<i64> {
+/// Reads the authorisation epoch: one indexed row. On a SQLite file, in place on this thread
+/// ([`crate::sqlite_reads`]); otherwise straight through sqlx: sea-orm's general query path
+/// moved more memory than this whole read costs.
+pub async fn epoch(core: &crate::Core) -> Result<i64> {
     const SQL: &str = "SELECT value FROM authz_epoch WHERE id = 1";
-    let value = match db.get_database_backend() {
-        DbBackend::Postgres => {
-            sqlx::query_scalar::<_, i64>(SQL)
-                .fetch_optional(db.get_postgres_connection_pool())
-                .await
-        }
-        _ => {
-            sqlx::query_scalar::<_, i64>(SQL)
-                .fetch_optional(db.get_sqlite_connection_pool())
-                .await
-        }
-    }?;
+    let db = &core.db;
+    let value = if let Some(reader) = core.sqlite_reads.as_deref() {
+        reader.with(|conn| -> Result<Option<i64>> {
+            let mut prepared = conn.prepare_cached(SQL)?;
+            let mut rows = prepared.query([])?;
+            Ok(rows.next()?.map(|row| row.get::<_, i64>(0)).transpose()?)
+        })?
+    } else {
+        match db.get_database_backend() {
+            DbBackend::Postgres => {
+                sqlx::query_scalar::<_, i64>(SQL)
+                    .fetch_optional(db.get_postgres_connection_pool())
+                    .await
+            }
+            _ => {
+                sqlx::query_scalar::<_, i64>(SQL)
+                    .fetch_optional(db.get_sqlite_connection_pool())
+                    .await
+            }
+        }?
+    };
     value.ok_or_else(|| Error::Internal(anyhow::anyhow!("the authz_epoch row is missing")))
 }

@@ -4,6 +4,9 @@ use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use crate::keys::MasterKey;
 
 /// The `iss` of every access token.
@@ -36,7 +39,20 @@ pub struct Claims {
 pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    verified: Arc<Mutex<Verified>>,
 }
+
+/// Access tokens whose signature, issuer and audience were checked, by their exact text.
+///
+/// A client sends the same access token on every request until it refreshes it, and checking
+/// it (base64, JSON and an HMAC) cost more than a whole bare actix-web request (issue 8, point
+/// 19). Only a token that passed every check is kept, so a flood of forged ones adds nothing;
+/// a kept token still expires by the clock on each use, and whether its session still stands
+/// is the actor cache's question, asked on every request.
+type Verified = HashMap<Box<str>, Claims, foldhash::fast::RandomState>;
+
+/// At most this many verified tokens are kept; past it the map starts over.
+const VERIFIED_CAPACITY: usize = 10_000;
 
 impl std::fmt::Debug for JwtKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -51,6 +67,7 @@ impl JwtKeys {
         Self {
             encoding: EncodingKey::from_secret(&secret),
             decoding: DecodingKey::from_secret(&secret),
+            verified: Arc::default(),
         }
     }
 
@@ -101,7 +118,28 @@ impl JwtKeys {
 
     /// Checks the signature, algorithm, issuer and audience, and expiry against `now`.
     pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Option<Claims> {
-        self.verify_for(token, now, AUDIENCE)
+        let mut verified = self
+            .verified
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(claims) = verified.get(token) {
+            return (claims.exp > now.timestamp()).then(|| claims.clone());
+        }
+        drop(verified);
+        let claims = self.verify_for(token, now, AUDIENCE)?;
+        verified = self
+            .verified
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if verified.len() >= VERIFIED_CAPACITY {
+            // Expired tokens go first; if every kept token is still live, start over.
+            verified.retain(|_, c| c.exp > now.timestamp());
+            if verified.len() >= VERIFIED_CAPACITY {
+                verified.clear();
+            }
+        }
+        verified.insert(token.into(), claims.clone());
+        Some(claims)
     }
 
     fn verify_for(&self, token: &str, now: DateTime<Utc>, audience: &str) -> Option<Claims> {
@@ -169,5 +207,32 @@ mod tests {
         // {"alg":"none"} . {"iss":"gmac","aud":"gmac-api","sub":"u1","sid":"s1","iat":0,"exp":9999999999} .
         let token = "eyJhbGciOiJub25lIn0.eyJpc3MiOiJnbWFjIiwiYXVkIjoiZ21hYy1hcGkiLCJzdWIiOiJ1MSIsInNpZCI6InMxIiwiaWF0IjowLCJleHAiOjk5OTk5OTk5OTl9.";
         assert!(keys().verify(token, Utc::now()).is_none());
+    }
+
+    /// A kept token answers only for its exact text: the same token with its payload or its
+    /// signature changed is checked afresh, and refused.
+    #[test]
+    fn a_verified_token_vouches_for_no_altered_copy() -> anyhow::Result<()> {
+        let keys = keys();
+        let now = Utc::now();
+        let token = keys.issue("u1", "s1", now, chrono::Duration::minutes(15))?;
+        assert!(keys.verify(&token, now).is_some());
+        let other = keys.issue("u2", "s2", now, chrono::Duration::minutes(15))?;
+        let (head, rest) = token.split_once('.').unwrap_or_default();
+        let (_, signature) = rest.split_once('.').unwrap_or_default();
+        let (_, other_rest) = other.split_once('.').unwrap_or_default();
+        let (other_payload, _) = other_rest.split_once('.').unwrap_or_default();
+        let spliced = format!("{head}.{other_payload}.{signature}");
+        assert!(keys.verify(&spliced, now).is_none());
+        // The first character of the signature: all six of its bits are signature bits.
+        let first = if signature.starts_with('A') { 'B' } else { 'A' };
+        let flipped = format!(
+            "{}{first}{}",
+            &token[..token.len() - signature.len()],
+            &signature[1..]
+        );
+        assert!(keys.verify(&flipped, now).is_none());
+        assert!(keys.verify(&token, now).is_some());
+        Ok(())
     }
 }

@@ -731,7 +731,7 @@ pub async fn list_rules(
     // In order of precedence; ids run in order of creation, which breaks ties of position.
     let col = paging::column::<allocation_rule::Entity>;
     let (rows, next_cursor, total) = paging::page_by_keys(
-        &core.db,
+        core,
         select,
         [
             col(allocation_rule::Column::Position),
@@ -874,7 +874,7 @@ pub async fn list_assignments(
     actor.require_on(Permission::CostsView, &Target::Client(client_id.to_owned()))?;
     let col = paging::column::<resource_assignment::Entity>;
     let (rows, next_cursor, total) = paging::page_by_keys(
-        &core.db,
+        core,
         resource_assignment::Entity::find()
             .filter(resource_assignment::Column::ClientId.eq(client_id)),
         [

@@ -348,7 +348,7 @@ pub async fn list_bindings(
     }
     // Oldest first: ids run in order of creation.
     let (rows, next_cursor, total) = paging::page_by_id(
-        &core.db,
+        core,
         select,
         role_binding::Column::Id,
         paging::Direction::Asc,

@@ -354,7 +354,7 @@ pub async fn list_budgets(core: &Core, actor: &Actor, page: &PageQuery) -> Resul
         select = select.filter(budget::Column::ClientId.is_in(clients));
     }
     let (rows, next_cursor, total) = paging::page_by_text(
-        &core.db,
+        core,
         select,
         (budget::Column::Name, budget::Column::Id),
         page,
@@ -651,7 +651,7 @@ pub async fn list_alerts(
     }
     let col = paging::column::<budget_alert::Entity>;
     let (alerts, next_cursor, total) = paging::page_by_keys(
-        &core.db,
+        core,
         select,
         [
             col(budget_alert::Column::RaisedAt),

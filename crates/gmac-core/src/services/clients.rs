@@ -38,7 +38,7 @@ pub async fn list_clients(
         select = select.filter(client::Column::Id.is_in(ids));
     }
     let (rows, next_cursor, total) = paging::page_by_name(
-        &core.db,
+        core,
         select,
         client::Column::NameKey,
         client::Column::Id,

@@ -247,7 +247,7 @@ pub async fn list(
         select = select.filter(cloud_account::Column::ClientId.is_in(ids));
     }
     let (rows, next_cursor, total) = paging::page_by_text(
-        &core.db,
+        core,
         select,
         (cloud_account::Column::Name, cloud_account::Column::Id),
         page,
@@ -417,7 +417,7 @@ pub async fn list_syncs(
 ) -> Result<gmac_types::Page<CostSync>> {
     find(core, actor, id, Permission::CostsView).await?;
     let (rows, next_cursor, total) = paging::page_by_id(
-        &core.db,
+        core,
         cost_sync::Entity::find().filter(cost_sync::Column::CloudAccountId.eq(id)),
         cost_sync::Column::Id,
         paging::Direction::Desc,

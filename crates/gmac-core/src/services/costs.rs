@@ -1531,7 +1531,7 @@ pub async fn list_imports(
         select = select.filter(cost_import::Column::ClientId.is_in(ids));
     }
     let (rows, next_cursor, total) = crate::services::paging::page_by_id(
-        &core.db,
+        core,
         select,
         cost_import::Column::Id,
         crate::services::paging::Direction::Desc,

@@ -234,7 +234,7 @@ pub async fn list_invitations(
         select = select.filter(scoped);
     }
     let (rows, next_cursor, total) = paging::page_by_id(
-        &core.db,
+        core,
         select,
         invitation::Column::Id,
         paging::Direction::Desc,

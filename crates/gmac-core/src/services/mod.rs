@@ -20,6 +20,7 @@ pub mod projects;
 pub mod reach;
 pub mod reports;
 pub mod roles;
+pub mod rows;
 pub mod scope_cleanup;
 pub mod sessions;
 pub mod setup;

@@ -5,11 +5,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use gmac_types::{ListQuery, PageQuery};
 use sea_orm::sea_query::{Expr, LikeExpr};
 use sea_orm::{
-    Condition, ConnectionTrait, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    Condition, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select, TryIntoModel,
 };
 
-use crate::{Error, Result};
+use crate::{Core, Error, Result};
 
 /// A value a list is ordered by, carried in its cursor.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -129,7 +129,7 @@ pub fn contains_pattern(text: &str) -> LikeExpr {
 
 /// One page of `select`, ordered by (`name_key`, `id`), filtered by the query's name.
 pub async fn page_by_name<E>(
-    conn: &impl ConnectionTrait,
+    core: &Core,
     select: Select<E>,
     name_key: E::Column,
     id: E::Column,
@@ -139,6 +139,7 @@ pub async fn page_by_name<E>(
 where
     E: EntityTrait,
     E::Model: Send + Sync,
+    E::ActiveModel: TryIntoModel<E::Model>,
 {
     let mut select = select;
     if let Some(name) = query
@@ -153,13 +154,13 @@ where
         limit: query.limit,
         cursor: query.cursor.clone(),
     };
-    page_by_text(conn, select, (name_key, id), &page, key_of).await
+    page_by_text(core, select, (name_key, id), &page, key_of).await
 }
 
 /// One page of `select`, ordered by a text column and then the id (names A to Z), without a
 /// name filter.
 pub async fn page_by_text<E>(
-    conn: &impl ConnectionTrait,
+    core: &Core,
     select: Select<E>,
     (text, id): (E::Column, E::Column),
     page: &PageQuery,
@@ -168,9 +169,10 @@ pub async fn page_by_text<E>(
 where
     E: EntityTrait,
     E::Model: Send + Sync,
+    E::ActiveModel: TryIntoModel<E::Model>,
 {
     let columns = [column::<E>(text), column::<E>(id)];
-    page_by_keys(conn, select, columns, Direction::Asc, page, |row| {
+    page_by_keys(core, select, columns, Direction::Asc, page, |row| {
         let (key, id) = key_of(row);
         [Key::Text(key), Key::Text(id)]
     })
@@ -185,7 +187,7 @@ pub fn column<E: EntityTrait>(column: E::Column) -> Expr {
 /// One page of `select`, ordered by its id: UUIDv7 ids run in order of creation, so
 /// [`Direction::Desc`] is newest first.
 pub async fn page_by_id<E>(
-    conn: &impl ConnectionTrait,
+    core: &Core,
     select: Select<E>,
     id: E::Column,
     direction: Direction,
@@ -195,8 +197,9 @@ pub async fn page_by_id<E>(
 where
     E: EntityTrait,
     E::Model: Send + Sync,
+    E::ActiveModel: TryIntoModel<E::Model>,
 {
-    page_by_keys(conn, select, [column::<E>(id)], direction, page, |row| {
+    page_by_keys(core, select, [column::<E>(id)], direction, page, |row| {
         [Key::Text(id_of(row))]
     })
     .await
@@ -205,7 +208,7 @@ where
 /// One page of `select`, ordered by the `columns` (the last one unique) in `direction`, with
 /// the exact total. A column may belong to a joined table.
 pub async fn page_by_keys<E, const N: usize>(
-    conn: &impl ConnectionTrait,
+    core: &Core,
     select: Select<E>,
     columns: [Expr; N],
     direction: Direction,
@@ -215,6 +218,7 @@ pub async fn page_by_keys<E, const N: usize>(
 where
     E: EntityTrait,
     E::Model: Send + Sync,
+    E::ActiveModel: TryIntoModel<E::Model>,
 {
     let mut select = select;
     let limit = page_size(page.limit)?;
@@ -245,11 +249,11 @@ where
     for col in &columns {
         select = select.order_by(col.clone(), order.clone());
     }
-    let mut rows = select.limit(limit + 1).all(conn).await?;
+    let mut rows = crate::services::rows::all(core, select.limit(limit + 1)).await?;
     let total = if first && rows.len() as u64 <= limit {
         rows.len() as u64
     } else {
-        count.count(conn).await?
+        count.count(&core.db).await?
     };
     let next = if rows.len() as u64 > limit {
         rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));

@@ -68,7 +68,7 @@ pub async fn list_projects(
         );
     }
     let (rows, next_cursor, total) = paging::page_by_name(
-        &core.db,
+        core,
         select,
         project::Column::NameKey,
         project::Column::Id,

@@ -607,7 +607,7 @@ pub async fn list_schedules(
         select = select.filter(report_schedule::Column::ClientId.is_in(clients));
     }
     let (rows, next_cursor, total) = paging::page_by_text(
-        &core.db,
+        core,
         select,
         (report_schedule::Column::Name, report_schedule::Column::Id),
         page,

@@ -489,7 +489,7 @@ pub async fn authenticate_bearer(core: &Core, bearer: &str, meta: &RequestMeta) 
 pub async fn authenticate(core: &Core, bearer: &str) -> Result<Actor> {
     let now = core.now();
     let claims = core.jwt.verify(bearer, now).ok_or(Error::InvalidToken)?;
-    let epoch = cache::epoch(&core.db).await?;
+    let epoch = cache::epoch(core).await?;
     let key = CacheKey::Session(claims.sid.clone());
     if let Some(hit) = core.actors.get(&key, epoch, now) {
         return if hit.actor.user_id == claims.sub {
@@ -659,7 +659,7 @@ pub async fn list_sessions(
     let now = core.now();
     // Newest sign-in first: ids run in order of creation (last use changes under a reader).
     let (rows, next_cursor, total) = crate::services::paging::page_by_id(
-        &core.db,
+        core,
         session::Entity::find()
             .filter(session::Column::UserId.eq(&actor.user_id))
             .filter(session::Column::RevokedAt.is_null())

@@ -89,7 +89,7 @@ pub async fn list_teams(
         select = select.filter(team::Column::Id.is_in(mine));
     }
     let (rows, next_cursor, total) = paging::page_by_name(
-        &core.db,
+        core,
         select,
         team::Column::NameKey,
         team::Column::Id,
@@ -285,7 +285,7 @@ pub async fn list_members(
         .to_owned();
     let col = paging::column::<user::Entity>;
     let (users, next_cursor, total) = paging::page_by_keys(
-        &core.db,
+        core,
         user::Entity::find().filter(user::Column::Id.in_subquery(in_team)),
         [col(user::Column::Email), col(user::Column::Id)],
         paging::Direction::Asc,

@@ -223,7 +223,7 @@ pub async fn list_tokens(
 ) -> Result<gmac_types::Page<ApiToken>> {
     from_session(actor)?;
     let (rows, next_cursor, total) = crate::services::paging::page_by_id(
-        &core.db,
+        core,
         api_token::Entity::find().filter(api_token::Column::UserId.eq(&actor.user_id)),
         api_token::Column::Id,
         crate::services::paging::Direction::Desc,
@@ -342,7 +342,7 @@ pub async fn rotate_token(
 pub async fn authenticate(core: &Core, presented: &str, meta: &RequestMeta) -> Result<Actor> {
     let now = core.now();
     let hash = hash_token(presented);
-    let epoch = cache::epoch(&core.db).await?;
+    let epoch = cache::epoch(core).await?;
     let key = CacheKey::Token(hash.clone());
     if let Some(hit) = core.actors.get(&key, epoch, now) {
         if let Some(token_id) = &hit.actor.token_id {

@@ -287,7 +287,7 @@ pub async fn list_users(
         by_email.name = None;
     }
     let (rows, next_cursor, total) = paging::page_by_name(
-        &core.db,
+        core,
         select,
         user::Column::Email,
         user::Column::Id,
