@@ -45,11 +45,7 @@ impl SqliteReader {
         }
         let options = db.get_sqlite_connection_pool().connect_options();
         let path = options.get_filename();
-        let name = path.to_string_lossy();
-        if name.is_empty() || name.contains(":memory:") || name.contains("mode=memory") {
-            return None;
-        }
-        // sqlx opens in-memory databases under a generated name; only a file that exists is one.
+        // An in-memory database (sqlx names it, but no file holds it) lives in its pool alone.
         path.is_file().then(|| Self {
             path: path.to_owned(),
             idle: Mutex::default(),

@@ -4,8 +4,8 @@
 //! goes through sqlx's text decoding, which tries chrono's RFC 3339 parser and then a list of
 //! formats. For a page of fifty rows that was a quarter of the instructions of the whole list
 //! request (issue 8, point 19). [`all`] reads the same rows by position instead, as the values
-//! the model's own `ActiveModel` accepts, and reads the timestamps sqlx stored with a parser for
-//! exactly that form.
+//! the model's own `ActiveModel` accepts: on a SQLite file in place ([`read_in_place`], with a
+//! parser for exactly the timestamp form sqlx stores), otherwise from sqlx's own row.
 //!
 //! It reads by position only when the rows' columns are the entity's, in its order and by its
 //! names (what `Entity::find()` selects); for any other shape, or a column type it does not
@@ -68,7 +68,7 @@ impl Read {
     /// sea-orm for any other kind of row.
     fn value(self, row: &QueryResult, i: usize) -> Result<Value> {
         if let Some(row) = row.try_as_sqlite_row() {
-            return Ok(self.sqlite(row, i)?);
+            return Ok(self.typed(row, i)?);
         }
         if let Some(row) = row.try_as_pg_row() {
             return Ok(self.typed(row, i)?);
@@ -100,50 +100,6 @@ impl Read {
             Read::Bool => row.try_get::<Option<bool>, _>(i)?.into(),
             Read::Time => row.try_get::<Option<DateTime<Utc>>, _>(i)?.into(),
         })
-    }
-
-    /// On SQLite: text is borrowed from the row (sqlx's own `String` decoding copies it once
-    /// more), a timestamp in the form sqlx writes is read by [`gmac_types::time::parse_stored`],
-    /// and anything whose stored type is not the expected one goes through [`Read::typed`],
-    /// which checks it as sqlx always does.
-    fn sqlite(
-        self,
-        row: &sqlx::sqlite::SqliteRow,
-        i: usize,
-    ) -> std::result::Result<Value, sqlx::Error> {
-        use sqlx::{Decode, Row, Sqlite, Type, TypeInfo, ValueRef};
-        let raw = row.try_get_raw(i)?;
-        if raw.is_null() {
-            return Ok(match self {
-                Read::Text => Option::<String>::None.into(),
-                Read::BigInt => Option::<i64>::None.into(),
-                Read::Int => Option::<i32>::None.into(),
-                Read::Bool => Option::<bool>::None.into(),
-                Read::Time => Option::<DateTime<Utc>>::None.into(),
-            });
-        }
-        let (is_text, fits_i64) = {
-            let stored = raw.type_info();
-            (
-                stored.name() == "TEXT",
-                <i64 as Type<Sqlite>>::compatible(&stored),
-            )
-        };
-        let value = match self {
-            Read::Text if is_text => <&str as Decode<Sqlite>>::decode(raw)
-                .ok()
-                .map(|t| Value::from(t.to_owned())),
-            Read::Time if is_text => <&str as Decode<Sqlite>>::decode(raw)
-                .ok()
-                .and_then(gmac_types::time::parse_stored)
-                .map(Value::from),
-            Read::BigInt if fits_i64 => <i64 as Decode<Sqlite>>::decode(raw).ok().map(Value::from),
-            _ => None,
-        };
-        match value {
-            Some(value) => Ok(value),
-            None => self.typed(row, i),
-        }
     }
 }
 
