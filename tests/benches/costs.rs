@@ -5,6 +5,10 @@
 //! - where DuckDB is installed (`pip install duckdb`), DuckDB aggregating the same file, and
 //!   the ratio.
 //!
+//! - where the `sqlite3` shell is installed, its own `.import` of the same file into a table
+//!   without indexes (every field as text, nothing parsed or checked): SQLite's floor for
+//!   storing these rows, beside gmac's import on SQLite.
+//!
 //! `GMAC_BENCH_ROWS` and `GMAC_BENCH_ROLLUPS` shrink the sizes for a quick run.
 
 #![expect(
@@ -176,6 +180,9 @@ async fn import_throughput(
         std::fs::copy(&path, keep).unwrap();
     }
     duckdb(&path, written, import_time);
+    if !gmac_tests::TestDatabase::on_postgres() {
+        sqlite_cli(&path, written, import_time);
+    }
 }
 
 fn ms(d: Duration) -> f64 {
@@ -274,6 +281,49 @@ fn duckdb(path: &std::path::Path, rows: u64, gmac: Duration) {
     println!(
         "duckdb: loads the same file into a table in {seconds:.1} s = {:.0} rows/s; gmac's \
          import (parse, validate, store every line, roll up, allocate) runs at {:.2} of its rate",
+        rate(seconds),
+        rate(gmac.as_secs_f64()) / rate(seconds)
+    );
+}
+
+/// The `sqlite3` shell's `.import` of the same file into one table of a new WAL database:
+/// SQLite's own loader, which stores every field as text and checks nothing. gmac's import
+/// on SQLite cannot store its lines faster than this, so the ratio says how far it is from
+/// SQLite's floor.
+fn sqlite_cli(path: &std::path::Path, rows: u64, gmac: Duration) {
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let output = std::process::Command::new("sqlite3")
+        .arg(dir.path().join("load.db"))
+        .args([
+            "PRAGMA journal_mode = WAL;",
+            "PRAGMA synchronous = NORMAL;",
+            ".mode csv",
+        ])
+        .arg(format!(".import '{}' lines", path.display()))
+        .arg("SELECT count(*) FROM lines;")
+        .output();
+    let seconds = started.elapsed().as_secs_f64();
+    let Ok(output) = output else {
+        println!("sqlite3: no comparison (apt install sqlite3)");
+        return;
+    };
+    // The header row names the columns; every other row is a line.
+    let loaded = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse::<u64>().ok());
+    if loaded != Some(rows) {
+        println!(
+            "sqlite3: no comparison: it loaded {loaded:?} rows, not {rows}: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+        return;
+    }
+    let rate = |s: f64| f64::from(u32::try_from(rows).unwrap()) / s;
+    println!(
+        "sqlite3: its shell's .import loads the same file (text only, no index) in {seconds:.1} s \
+         = {:.0} rows/s; gmac's whole import runs at {:.2} of its rate",
         rate(seconds),
         rate(gmac.as_secs_f64()) / rate(seconds)
     );
