@@ -19,6 +19,7 @@ mod m20261205_000012_import_staging;
 mod m20261206_000013_restated_periods;
 mod m20261207_000014_authz_epoch;
 mod m20261208_000015_unused_line_index;
+mod m20261209_000016_jobs;
 
 /// Applies gmac's migrations in order.
 #[derive(Debug)]
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000013_restated_periods::Migration),
             Box::new(m20261207_000014_authz_epoch::Migration),
             Box::new(m20261208_000015_unused_line_index::Migration),
+            Box::new(m20261209_000016_jobs::Migration),
         ]
     }
 }

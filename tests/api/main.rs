@@ -27,6 +27,7 @@ mod errors;
 mod faults;
 mod imports;
 mod invitations;
+mod jobs;
 mod matrix;
 mod mfa;
 mod money;

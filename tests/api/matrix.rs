@@ -216,6 +216,19 @@ fn allow(operation: &str) -> Option<Allow> {
             denied: 403,
             other: Status(404),
         },
+        // Jobs follow what they do: an import's job is seen by whoever sees the client's costs
+        // (unknown elsewhere) and cancelled or retried by whoever may import there.
+        "list_jobs" => Allow::AnyUser,
+        "get_job" | "get_job_log" | "follow_job" => Allow::Roles {
+            roles: EVERYONE,
+            denied: 404,
+            other: Status(404),
+        },
+        "cancel_job" | "retry_job" => Allow::Roles {
+            roles: &[SA, ADMIN, BILLING],
+            denied: 403,
+            other: Status(404),
+        },
         // The audit log.
         "list_audit_events" | "export_audit_events" => admins(403, Ok),
         "verify_audit_log" => admins(403, Status(403)),
@@ -502,6 +515,37 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
             bearer: None,
         },
         "delete_avatar" => Call::at("/api/v1/me/avatar"),
+        "list_jobs" => Call::at("/api/v1/jobs"),
+        "get_job" | "get_job_log" | "follow_job" | "cancel_job" | "retry_job" => {
+            // An import job no worker runs here: it stays queued until cancelled.
+            let file = format!(
+                "BilledCost,EffectiveCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ServiceName\n\
+                 1.25,1.00,USD,2024-09-01T00:00:00Z,2024-09-02T00:00:00Z,Usage,{}\n",
+                w.unique("Service ")
+            );
+            let job = root
+                .import_costs_async(
+                    &gmac_types::CostImportParams {
+                        client_id: w.client_a.clone(),
+                        ..gmac_types::CostImportParams::default()
+                    },
+                    file.into_bytes(),
+                )
+                .await
+                .unwrap();
+            // Retrying needs a job that ended; following one that ended ends its stream.
+            if matches!(operation, "retry_job" | "follow_job") {
+                root.cancel_job(&job.id).await.unwrap();
+            }
+            let base = format!("/api/v1/jobs/{}", job.id);
+            match operation {
+                "get_job" => Call::at(base),
+                "get_job_log" => Call::at(format!("{base}/log")),
+                "follow_job" => Call::at(format!("{base}/events")),
+                "cancel_job" => Call::at(format!("{base}/cancel")),
+                _ => Call::at(format!("{base}/retry")),
+            }
+        }
         "import_costs" => Call {
             path: format!("/api/v1/cost-imports?client_id={}", w.client_a),
             body: Some(Body::Bytes(

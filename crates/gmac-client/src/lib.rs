@@ -222,6 +222,55 @@ impl Client {
         Ok((decode(response).await?, created))
     }
 
+    /// `POST /api/v1/cost-imports` with `Prefer: respond-async`: the file is imported by a
+    /// job, which this answers (202).
+    pub async fn import_costs_async(
+        &self,
+        params: &gmac_types::CostImportParams,
+        body: impl Into<reqwest::Body>,
+    ) -> Result<gmac_types::Job> {
+        let response = self
+            .request(reqwest::Method::POST, "/api/v1/cost-imports")
+            .query(params)
+            .header(reqwest::header::CONTENT_TYPE, "text/csv")
+            .header("Prefer", "respond-async")
+            .body(body)
+            .send()
+            .await
+            .map_err(network)?;
+        decode(check(response).await?).await
+    }
+
+    /// `GET /api/v1/jobs`.
+    pub async fn list_jobs(
+        &self,
+        query: &gmac_types::JobQuery,
+        page: &PageQuery,
+    ) -> Result<Page<gmac_types::Job>> {
+        self.get_page("/api/v1/jobs", query, page).await
+    }
+
+    /// `GET /api/v1/jobs/{id}`.
+    pub async fn get_job(&self, id: &str) -> Result<gmac_types::Job> {
+        self.get(&format!("/api/v1/jobs/{id}")).await
+    }
+
+    /// `GET /api/v1/jobs/{id}/log`: the lines after `after`.
+    pub async fn job_log(&self, id: &str, after: i64) -> Result<Vec<gmac_types::JobLogLine>> {
+        self.get(&format!("/api/v1/jobs/{id}/log?after={after}&limit=1000"))
+            .await
+    }
+
+    /// `POST /api/v1/jobs/{id}/cancel`.
+    pub async fn cancel_job(&self, id: &str) -> Result<gmac_types::Job> {
+        self.post_empty(&format!("/api/v1/jobs/{id}/cancel")).await
+    }
+
+    /// `POST /api/v1/jobs/{id}/retry`.
+    pub async fn retry_job(&self, id: &str) -> Result<gmac_types::Job> {
+        self.post_empty(&format!("/api/v1/jobs/{id}/retry")).await
+    }
+
     /// `GET /api/v1/cost-imports`.
     pub async fn list_cost_imports(
         &self,

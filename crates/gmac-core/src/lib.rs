@@ -22,6 +22,7 @@ pub mod ids;
 pub mod keys;
 pub mod money;
 pub mod pdf;
+pub mod platform;
 pub mod ports;
 pub mod services;
 pub mod sqlite_reads;

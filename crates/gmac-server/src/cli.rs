@@ -55,11 +55,53 @@ pub enum Command {
     Whoami,
     /// Forget the stored token.
     Logout,
+    /// Run job workers only (no API): on PostgreSQL, as many as you like, on any machine.
+    Worker(WorkerArgs),
+    /// Jobs, on the server `gmac login` signed in to.
+    Jobs {
+        /// What to do.
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
     /// Cloud costs, on the server `gmac login` signed in to.
     Costs {
         /// What to do.
         #[command(subcommand)]
         command: CostsCommand,
+    },
+}
+
+/// `gmac worker` flags.
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// How many jobs this process runs at once [default: the `job_workers` setting, or 1].
+    #[arg(long)]
+    pub concurrency: Option<usize>,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+/// `gmac jobs` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// The newest jobs you may see.
+    List {
+        /// Only jobs in this status (queued, running, succeeded, failed, cancelled).
+        #[arg(long)]
+        status: Option<String>,
+        /// Only jobs of this kind.
+        #[arg(long)]
+        kind: Option<String>,
+    },
+    /// One job, with its log.
+    Show {
+        /// The job's id.
+        id: String,
+    },
+    /// Follow a job live until it ends; exits non-zero unless it succeeded.
+    Watch {
+        /// The job's id.
+        id: String,
     },
 }
 
@@ -190,6 +232,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Costs {
             command: CostsCommand::Import(args),
         } => say(&crate::remote::import_costs(&args).await?),
+        Command::Worker(args) => {
+            let config = db_config(args.db.database_url)?;
+            crate::telemetry::init(&config.log_level, config.log_format);
+            let core = prepare_core(&config).await?;
+            let n = args.concurrency.unwrap_or(config.job_workers).max(1);
+            spawn_job_workers(&core, &config, n);
+            tracing::info!(workers = n, "gmac worker is running");
+            tokio::signal::ctrl_c()
+                .await
+                .context("waiting for a signal")?;
+            Ok(())
+        }
+        Command::Jobs { command } => say(&crate::remote::jobs(command).await?),
         Command::Openapi => {
             let json = crate::openapi::to_pretty_json(&crate::openapi::document())?;
             std::io::stdout()
@@ -296,11 +351,21 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     }
     spawn_budget_checks(core.clone());
     spawn_cost_syncs(core.clone()).await;
+    spawn_job_workers(&core, &config, config.job_workers);
     let app = Application::build(core, &config)?;
     tracing::info!(%url, "gmac is listening");
     app.run_until_stopped().await.context("serving")?;
     tracing::info!("gmac stopped");
     Ok(())
+}
+
+/// Starts `n` job workers on this process's runtime.
+fn spawn_job_workers(core: &gmac_core::Core, config: &Config, n: usize) {
+    for _ in 0..n {
+        let worker =
+            gmac_core::platform::worker::Worker::standard(core.clone(), config.worker_options());
+        tokio::spawn(worker.run());
+    }
 }
 
 /// Checks budgets every 15 minutes (imports check them too), so forecast thresholds and new

@@ -160,6 +160,16 @@ pub struct Config {
     pub shutdown_timeout_secs: u32,
     /// Worker threads; 0 means one per CPU.
     pub workers: usize,
+    /// Job workers `gmac serve` runs beside the API (0: none; then run `gmac worker`).
+    pub job_workers: usize,
+    /// How long a job's lease lasts without a heartbeat, in milliseconds: a worker that dies
+    /// mid-job gives the job up to another after this long. Heartbeats come ten times as often.
+    pub job_lease_ms: u64,
+    /// How long an idle job worker waits before looking for due jobs again, in milliseconds.
+    pub job_poll_ms: u64,
+    /// The wait before a failed job's second attempt, in milliseconds; it doubles with each
+    /// attempt after (with jitter), up to ten minutes.
+    pub job_backoff_ms: u64,
     /// When set, `/metrics` answers only `Authorization: Bearer <this>` (a Prometheus
     /// `bearer_token`); unset, it is open, for a scraper on a private network.
     pub metrics_token: Option<SecretString>,
@@ -201,10 +211,29 @@ impl Default for Config {
             db_startup_timeout_secs: 30,
             shutdown_timeout_secs: 30,
             workers: 0,
+            job_workers: 1,
+            job_lease_ms: 30_000,
+            job_poll_ms: 1000,
+            job_backoff_ms: 5000,
             metrics_token: None,
             import: gmac_core::ImportLimits::default(),
             egress: Egress::default(),
             ignored_env: Vec::new(),
+        }
+    }
+}
+
+impl Config {
+    /// How job workers pace themselves.
+    pub fn worker_options(&self) -> gmac_core::platform::worker::WorkerOptions {
+        use std::time::Duration;
+        let lease = Duration::from_millis(self.job_lease_ms.max(100));
+        gmac_core::platform::worker::WorkerOptions {
+            lease,
+            heartbeat: lease / 10,
+            poll: Duration::from_millis(self.job_poll_ms.max(10)),
+            backoff_base: Duration::from_millis(self.job_backoff_ms),
+            ..gmac_core::platform::worker::WorkerOptions::default()
         }
     }
 }

@@ -31,6 +31,7 @@ use crate::routes::docs;
         (name = "audit", description = "The hash-chained audit log"),
         (name = "costs", description = "Cloud costs: FOCUS imports, reports, allocation, forecasts and anomalies"),
         (name = "budgets", description = "Budgets and their alerts"),
+        (name = "jobs", description = "Durable jobs: long work with progress, a log, retries and cancellation"),
 
     ),
     modifiers(&SecuritySchemes),

@@ -321,3 +321,102 @@ impl Progress {
         );
     }
 }
+
+/// `gmac jobs list|show|watch`.
+pub async fn jobs(command: crate::cli::JobsCommand) -> anyhow::Result<String> {
+    use std::fmt::Write as _;
+
+    use crate::cli::JobsCommand;
+    let credentials = load()?;
+    let api = client(&credentials)?;
+    let line = |job: &gmac_types::Job| {
+        let total = job
+            .progress
+            .total
+            .map(|t| format!("/{t}"))
+            .unwrap_or_default();
+        format!(
+            "{}  {:<12} {:<10} {}{}  {}",
+            job.id,
+            job.kind,
+            job.status.as_str(),
+            job.progress.done,
+            total,
+            job.progress.message.as_deref().unwrap_or("")
+        )
+    };
+    match command {
+        JobsCommand::List { status, kind } => {
+            let status = match status.as_deref() {
+                None => None,
+                Some(text) => Some(gmac_types::JobStatus::parse(text).with_context(|| {
+                    format!(
+                        "unknown status {text:?} (queued, running, succeeded, failed, cancelled)"
+                    )
+                })?),
+            };
+            let query = gmac_types::JobQuery {
+                kind,
+                status,
+                client_id: None,
+            };
+            let page = api
+                .list_jobs(&query, &gmac_types::PageQuery::default())
+                .await
+                .map_err(explain)?;
+            if page.items.is_empty() {
+                return Ok("No jobs.".to_owned());
+            }
+            Ok(page.items.iter().map(line).collect::<Vec<_>>().join("\n"))
+        }
+        JobsCommand::Show { id } => {
+            let job = api.get_job(&id).await.map_err(explain)?;
+            let mut out = line(&job);
+            let _ = write!(
+                out,
+                "\n  attempts: {} of {}",
+                job.attempts, job.max_attempts
+            );
+            for step in &job.steps {
+                let _ = write!(out, "\n  step {}: {}", step.name, step.status);
+            }
+            if let Some(result) = &job.result {
+                let _ = write!(out, "\n  result: {result}");
+            }
+            if let Some(error) = &job.error {
+                let _ = write!(out, "\n  error: {error}");
+            }
+            for l in api.job_log(&id, 0).await.map_err(explain)? {
+                let _ = write!(out, "\n  {} {}", l.at.format("%H:%M:%S"), l.line);
+            }
+            Ok(out)
+        }
+        JobsCommand::Watch { id } => {
+            let mut after = 0;
+            let mut shown = String::new();
+            loop {
+                let job = api.get_job(&id).await.map_err(explain)?;
+                for l in api.job_log(&id, after).await.map_err(explain)? {
+                    after = l.seq;
+                    eprintln!("{} {}", l.at.format("%H:%M:%S"), l.line);
+                }
+                let now = line(&job);
+                if now != shown {
+                    eprintln!("{now}");
+                    shown = now;
+                }
+                if job.status.is_finished() {
+                    if job.status == gmac_types::JobStatus::Succeeded {
+                        return Ok(line(&job));
+                    }
+                    bail!(
+                        "the job ended {}: {}",
+                        job.status.as_str(),
+                        job.error.as_deref().unwrap_or("no reason given")
+                    );
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+        }
+    }
+}

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod costs;
 pub mod invitations;
+pub mod jobs;
 pub mod mfa;
 pub mod ops;
 pub mod org;
@@ -49,6 +50,7 @@ pub use invitations::{
     AcceptInvitation, CreatedInvitation, Invitation, InvitationPreview, InvitationStatus,
     InvitationToken, NewInvitation,
 };
+pub use jobs::{Job, JobLogLine, JobProgress, JobQuery, JobStatus, JobStep};
 pub use mfa::{
     DisableMfa, LoginResponse, MfaChallenge, MfaVerification, RecoveryCodes, TotpCode,
     TotpEnrollment,

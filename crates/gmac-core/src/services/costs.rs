@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use chrono::NaiveDate;
 use gmac_types::{
@@ -42,6 +42,17 @@ pub struct SpooledFile {
     pub sha256: String,
     /// The name it was uploaded under.
     pub file_name: Option<String>,
+    /// How far the import of it has read, for whoever follows it (a job's progress).
+    pub progress: Arc<ImportProgress>,
+}
+
+/// How far an import has read its file.
+#[derive(Debug, Default)]
+pub struct ImportProgress {
+    /// Bytes of the (decompressed) file read.
+    pub bytes: AtomicU64,
+    /// Rows read and handed to the writer.
+    pub rows: AtomicU64,
 }
 
 impl SpooledFile {
@@ -68,6 +79,7 @@ impl SpooledFile {
             path: path.to_owned(),
             sha256,
             file_name,
+            progress: Arc::default(),
         })
     }
 }
@@ -100,6 +112,7 @@ fn read_file(
     path: &Path,
     max_field_bytes: usize,
     (client_id, strict): (&str, bool),
+    progress: &ImportProgress,
     mut send: impl FnMut(cost_lines::Batch) -> bool,
 ) -> std::result::Result<Tally, String> {
     let file =
@@ -143,13 +156,19 @@ fn read_file(
                             continue;
                         }
                         batch.push((line_no, line));
-                        if batch.len() == READ_BATCH
-                            && !send(std::mem::replace(
+                        if batch.len() == READ_BATCH {
+                            progress
+                                .bytes
+                                .store(reader.position().byte(), Ordering::Relaxed);
+                            progress
+                                .rows
+                                .fetch_add(READ_BATCH as u64, Ordering::Relaxed);
+                            if !send(std::mem::replace(
                                 &mut batch,
                                 Vec::with_capacity(READ_BATCH),
-                            ))
-                        {
-                            return Ok(tally);
+                            )) {
+                                return Ok(tally);
+                            }
                         }
                     }
                     Err((column, reason)) => tally.refuse(RowError {
@@ -1223,6 +1242,7 @@ async fn write_lines(
     }
     let max_field = usize::try_from(limits.max_field_bytes).unwrap_or(usize::MAX);
     let path = file.path.clone();
+    let progress = file.progress.clone();
     let client = client_id.to_owned();
     let stop = StopOnDrop(Arc::default());
     let flag = stop.0.clone();
@@ -1231,7 +1251,7 @@ async fn write_lines(
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         let ids = (import_id.to_owned(), client_id.to_owned());
         let reader = tokio::task::spawn_blocking(move || {
-            read_file(&path, max_field, (&client, strict), |batch| {
+            read_file(&path, max_field, (&client, strict), &progress, |batch| {
                 let data = cost_lines::copy_data(&ids.0, &ids.1, batch);
                 tx.blocking_send(data).is_ok()
             })
@@ -1251,7 +1271,7 @@ async fn write_lines(
         };
         let writer = tokio::task::spawn_blocking(move || lines.write(conn, &rx, &flag));
         let reader = tokio::task::spawn_blocking(move || {
-            read_file(&path, max_field, (&client, strict), |batch| {
+            read_file(&path, max_field, (&client, strict), &progress, |batch| {
                 tx.send(batch).is_ok()
             })
         });

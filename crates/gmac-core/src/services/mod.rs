@@ -11,6 +11,7 @@ pub mod cloud_accounts;
 pub(crate) mod cost_lines;
 pub mod costs;
 pub mod demo;
+pub mod import_jobs;
 pub mod insights;
 pub mod invitations;
 pub mod mfa;

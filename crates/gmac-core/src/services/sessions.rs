@@ -536,6 +536,41 @@ pub async fn authenticate(core: &Core, bearer: &str) -> Result<Actor> {
     Ok(actor)
 }
 
+/// The actor of work done later on a person's behalf (a job they started): their account as
+/// it is now (401 once disabled), the grants they hold now, narrowed to the API token they
+/// used while it stays live.
+pub async fn actor_of(core: &Core, user_id: &str, token_id: Option<&str>) -> Result<Actor> {
+    let account = user::Entity::find_by_id(user_id)
+        .one(&core.db)
+        .await?
+        .filter(|u| u.status == user::STATUS_ACTIVE)
+        .ok_or(Error::InvalidToken)?;
+    let loaded = authz::load(&core.db, &account.id).await?;
+    let mfa_enabled = users::mfa_enabled(&core.db, &account.id).await?;
+    let mut permissions = loaded.permissions;
+    let method = match token_id {
+        Some(token) => {
+            permissions.token =
+                Some(crate::services::tokens::live_limits(core, &account.id, token).await?);
+            AuthMethod::ApiToken
+        }
+        None => AuthMethod::Session,
+    };
+    Ok(Actor {
+        user_id: account.id,
+        email: account.email,
+        display_name: account.display_name,
+        created_at: account.created_at,
+        session_id: None,
+        token_id: token_id.map(str::to_owned),
+        method,
+        grants: loaded.grants,
+        permissions,
+        mfa_enabled,
+        mfa_enrollment_required: loaded.mfa_required && !mfa_enabled,
+    })
+}
+
 /// The signed-in user, as `GET /me` shows them: all of it is in the actor.
 pub fn me(actor: &Actor) -> Me {
     Me {

@@ -363,17 +363,8 @@ pub async fn authenticate(core: &Core, presented: &str, meta: &RequestMeta) -> R
         .ok_or(Error::InvalidToken)?;
     let loaded = authz::load(&core.db, &account.id).await?;
     let mfa_enabled = users::mfa_enabled(&core.db, &account.id).await?;
-    let scope = resolve_scope(&core.db, &scope_of(&row))
-        .await?
-        .ok_or(Error::InvalidToken)?;
     let mut permissions = loaded.permissions;
-    permissions.token = Some(TokenLimits {
-        token_id: row.id.clone(),
-        permissions: authz::parse_permissions(&row.permissions)
-            .into_iter()
-            .collect(),
-        scope,
-    });
+    permissions.token = Some(limits(core, &row).await?);
     let actor = Actor {
         user_id: account.id,
         email: account.email,
@@ -400,6 +391,32 @@ pub async fn authenticate(core: &Core, presented: &str, meta: &RequestMeta) -> R
     );
     touch(core, &key, &row.id, &last_use, meta).await?;
     Ok(actor)
+}
+
+/// What a token narrows its user's grants to.
+async fn limits(core: &Core, row: &api_token::Model) -> Result<TokenLimits> {
+    let scope = resolve_scope(&core.db, &scope_of(row))
+        .await?
+        .ok_or(Error::InvalidToken)?;
+    Ok(TokenLimits {
+        token_id: row.id.clone(),
+        permissions: authz::parse_permissions(&row.permissions)
+            .into_iter()
+            .collect(),
+        scope,
+    })
+}
+
+/// The limits of the live token `token_id` of `user_id`, for work done on its behalf after
+/// the request (a job): 401 once the token is revoked or expired.
+pub(crate) async fn live_limits(core: &Core, user_id: &str, token_id: &str) -> Result<TokenLimits> {
+    let now = core.now();
+    let row = api_token::Entity::find_by_id(token_id)
+        .one(&core.db)
+        .await?
+        .filter(|t| t.user_id == user_id && t.revoked_at.is_none() && t.expires_at > now)
+        .ok_or(Error::InvalidToken)?;
+    limits(core, &row).await
 }
 
 /// Records the token's use: at most once a minute, or at once from a new address.

@@ -56,15 +56,24 @@ async fn spool_multipart(
 /// answers 200 with `rows_imported: 0`. By default a row that breaks the specification refuses
 /// the whole file (422, with each bad line in `errors`); with `on_error=skip` the valid rows
 /// are imported and the others reported.
+///
+/// With `Prefer: respond-async` (RFC 7240) the file is stored and imported by a job: the answer
+/// is 202 with the job and its `Location`, to follow at `/jobs/{id}/events`; the job's result
+/// names the import.
 #[utoipa::path(
     tag = "costs",
-    params(CostImportParams),
+    params(
+        CostImportParams,
+        ("Prefer" = Option<String>, Header, description = "`respond-async`: answer 202 with a job instead of waiting for the import"),
+    ),
     request_body(content((crate::routes::docs::Binary = "text/csv"), (crate::routes::docs::FileForm = "multipart/form-data")), description = "A FOCUS CSV file, optionally gzip'd, as the body or as the `file` field of a form"),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Imported", body = CostImport,
             headers(("Location" = String, description = "The import's URL"))),
         (status = 200, description = "This file was imported before; nothing changed", body = CostImport),
+        (status = 202, description = "Accepted: a job imports the file", body = gmac_types::Job,
+            headers(("Location" = String, description = "The job's URL"), ("Preference-Applied" = String, description = "`respond-async`"))),
         (status = 400, response = crate::routes::docs::BadRequest),
         (status = 401, response = crate::routes::docs::Unauthorized),
         (status = 403, response = crate::routes::docs::Forbidden),
@@ -104,7 +113,18 @@ pub async fn import_costs(
         path: path.to_path_buf(),
         sha256,
         file_name,
+        progress: std::sync::Arc::default(),
     };
+    if prefers_async(&request) {
+        let job =
+            gmac_core::services::import_jobs::enqueue(&state.core, &actor, &meta.0, &params, &file)
+                .await?;
+        drop(path);
+        return Ok(HttpResponse::Accepted()
+            .insert_header((header::LOCATION, format!("/api/v1/jobs/{}", job.id)))
+            .insert_header(("Preference-Applied", "respond-async"))
+            .json(job));
+    }
     let (import, created) =
         costs::import_focus(&state.core, &actor, &meta.0, &params, &file).await?;
     drop(path);
@@ -118,6 +138,21 @@ pub async fn import_costs(
     } else {
         HttpResponse::Ok().json(import)
     })
+}
+
+/// Whether the request's `Prefer` headers ask for `respond-async` (RFC 7240: preferences are
+/// comma-separated tokens, case-insensitive, possibly with parameters).
+fn prefers_async(request: &actix_web::HttpRequest) -> bool {
+    request
+        .headers()
+        .get_all("prefer")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| {
+            p.split(';')
+                .next()
+                .is_some_and(|token| token.trim().eq_ignore_ascii_case("respond-async"))
+        })
 }
 
 /// Which client's imports to list.

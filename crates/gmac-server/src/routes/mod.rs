@@ -9,6 +9,7 @@ pub mod cloud;
 pub mod costs;
 pub mod fallback;
 pub mod invitations;
+pub mod jobs;
 pub mod me;
 pub mod mfa;
 pub mod ops;
@@ -25,6 +26,10 @@ use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Registers every documented route; the OpenAPI document is collected from the same calls.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one line per route: the table the OpenAPI document is collected from"
+)]
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(ops::get_health)
         .service(ops::get_readiness)
@@ -124,7 +129,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(invitations::create_invitation)
                 .service(invitations::preview_invitation)
                 .service(invitations::accept_invitation)
-                .service(invitations::revoke_invitation),
+                .service(invitations::revoke_invitation)
+                .service(jobs::list_jobs)
+                .service(jobs::get_job)
+                .service(jobs::get_job_log)
+                .service(jobs::follow_job)
+                .service(jobs::cancel_job)
+                .service(jobs::retry_job),
         );
 }
 

@@ -1,0 +1,365 @@
+//! Durable jobs: a row per job in `jobs`, leased by a [`crate::platform::worker::Worker`].
+//!
+//! A job is enqueued in the caller's transaction (so it exists exactly when the change that
+//! asked for it does), carries its scope for permissions, and is followed through its
+//! progress, steps and log. Who may see a job, cancel or retry it follows the permission of
+//! what it does, in its scope ([`permissions`]).
+
+use chrono::{DateTime, Utc};
+use gmac_types::{
+    ErrorCode, Job, JobLogLine, JobProgress, JobQuery, JobStatus, JobStep, Page, PageQuery,
+    Permission,
+};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+
+use crate::access::Target;
+use crate::audit::{self, AuditEntry};
+use crate::entities::{job, job_log};
+use crate::{Actor, Core, Error, RequestMeta, Result, db};
+
+/// A FOCUS file imported in the background (`POST /cost-imports` with `Prefer: respond-async`).
+pub const COST_IMPORT: &str = "cost_import";
+
+/// The permission to see a job of `kind`, and the one to cancel or retry it, at its scope.
+/// Kinds of the installation's own upkeep need the audit log's reader to see them and a user
+/// manager to act on them.
+pub fn permissions(kind: &str) -> (Permission, Permission) {
+    match kind {
+        COST_IMPORT => (Permission::CostsView, Permission::CostsManage),
+        _ => (Permission::AuditView, Permission::UsersManage),
+    }
+}
+
+/// The kinds whose permissions [`permissions`] names; any other kind is upkeep.
+const SCOPED_KINDS: &[&str] = &[COST_IMPORT];
+
+/// Where a job works, for permissions.
+pub fn target(row: &job::Model) -> Target {
+    row.client_id.clone().map_or(Target::Global, Target::Client)
+}
+
+/// A job to enqueue.
+#[derive(Clone, Debug)]
+pub struct NewJob {
+    /// Its kind.
+    pub kind: String,
+    /// Its handler's input.
+    pub payload: serde_json::Value,
+    /// The client it works on.
+    pub client_id: Option<String>,
+    /// Runs allowed before a transient failure fails it.
+    pub max_attempts: i32,
+    /// At most one unfinished job holds a key: enqueueing another answers that one.
+    pub dedupe_key: Option<String>,
+    /// Not before this time (now when `None`).
+    pub run_at: Option<DateTime<Utc>>,
+}
+
+impl NewJob {
+    /// A job of `kind` with `payload`, three attempts, due now.
+    pub fn new(kind: &str, payload: serde_json::Value) -> Self {
+        Self {
+            kind: kind.to_owned(),
+            payload,
+            client_id: None,
+            max_attempts: 3,
+            dedupe_key: None,
+            run_at: None,
+        }
+    }
+}
+
+/// Enqueues `new` on `conn` (the caller's transaction), started by `actor`. With a dedupe key
+/// an unfinished job holding it is answered instead.
+pub async fn enqueue(
+    conn: &impl ConnectionTrait,
+    core: &Core,
+    actor: Option<&Actor>,
+    new: NewJob,
+) -> Result<job::Model> {
+    if let Some(key) = &new.dedupe_key
+        && let Some(existing) = job::Entity::find()
+            .filter(job::Column::DedupeKey.eq(key.as_str()))
+            .filter(
+                job::Column::Status
+                    .is_in([JobStatus::Queued.as_str(), JobStatus::Running.as_str()]),
+            )
+            .one(conn)
+            .await?
+    {
+        return Ok(existing);
+    }
+    let now = core.now();
+    let row = job::ActiveModel {
+        id: Set(core.new_id()),
+        kind: Set(new.kind),
+        payload: Set(new.payload.to_string()),
+        client_id: Set(new.client_id),
+        status: Set(JobStatus::Queued.as_str().to_owned()),
+        attempts: Set(0),
+        max_attempts: Set(new.max_attempts.max(1)),
+        run_at: Set(new.run_at.unwrap_or(now)),
+        lease_owner: Set(None),
+        lease_until: Set(None),
+        cancel_requested: Set(false),
+        progress_done: Set(0),
+        progress_total: Set(None),
+        progress_message: Set(None),
+        steps: Set("[]".to_owned()),
+        result: Set(None),
+        error: Set(None),
+        created_by: Set(actor.map(|a| a.user_id.clone())),
+        token_id: Set(actor.and_then(|a| a.token_id.clone())),
+        dedupe_key: Set(new.dedupe_key),
+        created_at: Set(now),
+        started_at: Set(None),
+        finished_at: Set(None),
+    };
+    Ok(job::Entity::insert(row).exec_with_returning(conn).await?)
+}
+
+/// The job as the API shows it.
+pub fn to_dto(row: job::Model) -> Result<Job> {
+    let status = JobStatus::parse(&row.status)
+        .ok_or_else(|| anyhow::anyhow!("job {} has the unknown status {:?}", row.id, row.status))?;
+    let steps: Vec<JobStep> = serde_json::from_str(&row.steps).map_err(anyhow::Error::from)?;
+    let result = row
+        .result
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(anyhow::Error::from)?;
+    Ok(Job {
+        id: row.id,
+        kind: row.kind,
+        status,
+        client_id: row.client_id,
+        progress: JobProgress {
+            done: row.progress_done,
+            total: row.progress_total,
+            message: row.progress_message,
+        },
+        steps,
+        attempts: row.attempts,
+        max_attempts: row.max_attempts,
+        result,
+        error: row.error,
+        cancel_requested: row.cancel_requested,
+        created_by: row.created_by,
+        created_at: row.created_at,
+        run_at: row.run_at,
+        started_at: row.started_at,
+        finished_at: row.finished_at,
+    })
+}
+
+/// Jobs a caller may see with `permission`, as a filter: those of the clients it sees as a
+/// whole (and, with a global grant, the installation's own).
+fn visible_with(actor: &Actor, permission: Permission) -> Condition {
+    match actor.permissions.visible(permission).whole_client_ids() {
+        None => Condition::all(),
+        Some(ids) => Condition::all().add(job::Column::ClientId.is_in(ids)),
+    }
+}
+
+/// The jobs the actor may see, newest first, a page at a time.
+pub async fn list(
+    core: &Core,
+    actor: &Actor,
+    query: &JobQuery,
+    page: &PageQuery,
+) -> Result<Page<Job>> {
+    actor.ensure_enrolled()?;
+    let mut seen = Condition::any();
+    for kind in SCOPED_KINDS {
+        seen = seen.add(
+            Condition::all()
+                .add(job::Column::Kind.eq(*kind))
+                .add(visible_with(actor, permissions(kind).0)),
+        );
+    }
+    seen = seen.add(
+        Condition::all()
+            .add(job::Column::Kind.is_not_in(SCOPED_KINDS.iter().copied()))
+            .add(visible_with(actor, permissions("").0)),
+    );
+    let mut select = job::Entity::find().filter(seen);
+    if let Some(kind) = &query.kind {
+        select = select.filter(job::Column::Kind.eq(kind.as_str()));
+    }
+    if let Some(status) = query.status {
+        select = select.filter(job::Column::Status.eq(status.as_str()));
+    }
+    if let Some(client) = &query.client_id {
+        actor.require_known(&Target::Client(client.clone()))?;
+        select = select.filter(job::Column::ClientId.eq(client.as_str()));
+    }
+    let (rows, next_cursor, total) = crate::services::paging::page_by_id(
+        core,
+        select,
+        job::Column::Id,
+        crate::services::paging::Direction::Desc,
+        page,
+        |r| r.id.clone(),
+    )
+    .await?;
+    Ok(Page {
+        items: rows.into_iter().map(to_dto).collect::<Result<_>>()?,
+        next_cursor,
+        total,
+    })
+}
+
+/// Finds a job the actor may see (404 otherwise).
+async fn find_visible(conn: &impl ConnectionTrait, actor: &Actor, id: &str) -> Result<job::Model> {
+    let row = job::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let (view, _) = permissions(&row.kind);
+    if actor.require_on(view, &target(&row)).is_err() {
+        // Seeing the scope is not seeing its jobs: without the view permission, no such job.
+        return Err(match actor.require_known(&target(&row)) {
+            Err(Error::MfaEnrollmentRequired) => Error::MfaEnrollmentRequired,
+            _ => Error::NotFound,
+        });
+    }
+    Ok(row)
+}
+
+/// One job.
+pub async fn get(core: &Core, actor: &Actor, id: &str) -> Result<Job> {
+    to_dto(find_visible(&core.db, actor, id).await?)
+}
+
+/// The job's row, for a caller that checked nothing yet: the same visibility as [`get`].
+pub async fn get_row(core: &Core, actor: &Actor, id: &str) -> Result<job::Model> {
+    find_visible(&core.db, actor, id).await
+}
+
+/// Log lines after `after`, oldest first, at most `limit`.
+pub async fn log_after(
+    conn: &impl ConnectionTrait,
+    job_id: &str,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<JobLogLine>> {
+    Ok(job_log::Entity::find()
+        .filter(job_log::Column::JobId.eq(job_id))
+        .filter(job_log::Column::Seq.gt(after))
+        .order_by_asc(job_log::Column::Seq)
+        .limit(limit)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|l| JobLogLine {
+            seq: l.seq,
+            at: l.at,
+            line: l.line,
+        })
+        .collect())
+}
+
+/// A job's log, for the actor.
+pub async fn log(
+    core: &Core,
+    actor: &Actor,
+    id: &str,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<JobLogLine>> {
+    find_visible(&core.db, actor, id).await?;
+    log_after(&core.db, id, after, limit.clamp(1, 1000)).await
+}
+
+/// Asks a job to stop: a queued one is cancelled at once, a running one at its worker's next
+/// heartbeat. A finished job answers 409.
+pub async fn cancel(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) -> Result<Job> {
+    let txn = db::begin_write(&core.db).await?;
+    let row = find_visible(&txn, actor, id).await?;
+    let (_, act) = permissions(&row.kind);
+    actor.require(act, &target(&row))?;
+    let status = JobStatus::parse(&row.status).unwrap_or(JobStatus::Failed);
+    let now = core.now();
+    let update = job::Entity::update_many().filter(job::Column::Id.eq(id));
+    let update = match status {
+        JobStatus::Queued => update
+            .col_expr(
+                job::Column::Status,
+                Expr::value(JobStatus::Cancelled.as_str()),
+            )
+            .col_expr(job::Column::FinishedAt, Expr::value(now))
+            .col_expr(job::Column::CancelRequested, Expr::value(true)),
+        JobStatus::Running => update.col_expr(job::Column::CancelRequested, Expr::value(true)),
+        _ => {
+            return Err(Error::conflict(
+                ErrorCode::Conflict,
+                format!(
+                    "The job has ended ({}): there is nothing to cancel.",
+                    row.status
+                ),
+            ));
+        }
+    };
+    update.exec(&txn).await?;
+    let entry = AuditEntry::success(actor.audit_actor(), "job.cancel")
+        .target("job", row.id.clone())
+        .scope(&target(&row))
+        .details(serde_json::json!({"kind": row.kind, "status": row.status}));
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
+    let row = job::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    txn.commit().await?;
+    to_dto(row)
+}
+
+/// Queues a failed or cancelled job again, with fresh attempts; its steps that succeeded are
+/// kept, so a handler can go on from the step that failed. A job still queued or running,
+/// or one that succeeded, answers 409.
+pub async fn retry(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) -> Result<Job> {
+    let txn = db::begin_write(&core.db).await?;
+    let row = find_visible(&txn, actor, id).await?;
+    let (_, act) = permissions(&row.kind);
+    actor.require(act, &target(&row))?;
+    let status = JobStatus::parse(&row.status).unwrap_or(JobStatus::Failed);
+    if !matches!(status, JobStatus::Failed | JobStatus::Cancelled) {
+        return Err(Error::conflict(
+            ErrorCode::Conflict,
+            format!(
+                "Only a failed or cancelled job can be retried; this one is {}.",
+                row.status
+            ),
+        ));
+    }
+    let now = core.now();
+    job::Entity::update_many()
+        .filter(job::Column::Id.eq(id))
+        .col_expr(job::Column::Status, Expr::value(JobStatus::Queued.as_str()))
+        .col_expr(job::Column::Attempts, Expr::value(0))
+        .col_expr(job::Column::RunAt, Expr::value(now))
+        .col_expr(job::Column::CancelRequested, Expr::value(false))
+        .col_expr(
+            job::Column::FinishedAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(job::Column::Error, Expr::value(Option::<String>::None))
+        .exec(&txn)
+        .await?;
+    let entry = AuditEntry::success(actor.audit_actor(), "job.retry")
+        .target("job", row.id.clone())
+        .scope(&target(&row))
+        .details(serde_json::json!({"kind": row.kind, "status": row.status}));
+    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
+    let row = job::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    txn.commit().await?;
+    to_dto(row)
+}

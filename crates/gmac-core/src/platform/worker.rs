@@ -1,0 +1,595 @@
+//! The worker: leases due jobs from the queue and runs them.
+//!
+//! A worker takes only the kinds it has a handler for. It claims one job at a time with a
+//! lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so workers of several replicas never take
+//! the same job; `SQLite`'s single writer serialises the claim), heartbeats while the handler
+//! runs, and stops the handler promptly when the job is cancelled. A worker that dies lets its
+//! lease run out and another takes the job over. A transient failure is retried with
+//! exponential backoff and jitter until the job's attempts run out; a permanent one (bad
+//! input, a refused permission) fails the job at once.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use gmac_types::{JobStatus, JobStep};
+use rand::RngExt;
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, DbBackend, EntityTrait, QueryFilter, QuerySelect,
+};
+
+use crate::entities::{job, job_log};
+use crate::{Actor, Core, Error, Result, db};
+
+/// Why a run failed, and whether trying again could help.
+#[derive(Debug)]
+pub struct JobFailure {
+    /// Bad input or a refusal: retrying cannot help.
+    pub permanent: bool,
+    /// What went wrong, for the job's `error` and log.
+    pub message: String,
+}
+
+impl JobFailure {
+    /// A failure no retry can mend.
+    pub fn permanent(message: impl Into<String>) -> Self {
+        Self {
+            permanent: true,
+            message: message.into(),
+        }
+    }
+
+    /// A failure worth another attempt.
+    pub fn transient(message: impl Into<String>) -> Self {
+        Self {
+            permanent: false,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<Error> for JobFailure {
+    fn from(err: Error) -> Self {
+        let permanent = !matches!(
+            err,
+            Error::Internal(_)
+                | Error::Unavailable { .. }
+                | Error::RateLimited { .. }
+                | Error::InsufficientStorage
+        );
+        let message = match &err {
+            Error::Validation(errors) => errors
+                .iter()
+                .map(|e| format!("{}: {}", e.pointer, e.detail))
+                .collect::<Vec<_>>()
+                .join("; "),
+            Error::Internal(source) => {
+                tracing::warn!(error = %format!("{source:#}"), "a job failed");
+                "an unexpected error (see the server log)".to_owned()
+            }
+            other => other.to_string(),
+        };
+        Self { permanent, message }
+    }
+}
+
+impl From<sea_orm::DbErr> for JobFailure {
+    fn from(err: sea_orm::DbErr) -> Self {
+        Error::from(err).into()
+    }
+}
+
+/// What a handler answers: the job's result, or why it failed.
+pub type JobOutcome = std::result::Result<serde_json::Value, JobFailure>;
+
+/// Runs one job of a kind.
+pub type Handler =
+    Arc<dyn Fn(JobContext) -> Pin<Box<dyn Future<Output = JobOutcome> + Send>> + Send + Sync>;
+
+/// A handler from an async function.
+pub fn handler<F, Fut>(run: F) -> Handler
+where
+    F: Fn(JobContext) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = JobOutcome> + Send + 'static,
+{
+    Arc::new(move |ctx| Box::pin(run(ctx)))
+}
+
+/// How a worker paces itself. Tests shorten every wait.
+#[derive(Clone, Debug)]
+pub struct WorkerOptions {
+    /// How long a claimed job is the worker's without a heartbeat.
+    pub lease: Duration,
+    /// How often a running job's lease is renewed and its cancellation looked for.
+    pub heartbeat: Duration,
+    /// How long an idle worker waits before looking for due jobs again.
+    pub poll: Duration,
+    /// The wait before a job's second attempt; it doubles with each attempt after.
+    pub backoff_base: Duration,
+    /// The longest wait between attempts.
+    pub backoff_max: Duration,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        Self {
+            lease: Duration::from_secs(30),
+            heartbeat: Duration::from_secs(2),
+            poll: Duration::from_secs(1),
+            backoff_base: Duration::from_secs(5),
+            backoff_max: Duration::from_mins(10),
+        }
+    }
+}
+
+impl WorkerOptions {
+    /// The wait before the attempt after `attempts`: `base · 2^(attempts − 1)`, at most `max`,
+    /// then scaled by a random factor in [½, 1] so that jobs failing together spread out.
+    pub fn backoff(&self, attempts: i32) -> Duration {
+        let exp = u32::try_from(attempts.saturating_sub(1).clamp(0, 30)).unwrap_or(30);
+        let full = self
+            .backoff_base
+            .saturating_mul(2u32.saturating_pow(exp))
+            .min(self.backoff_max);
+        full.mul_f64(rand::rng().random_range(0.5..=1.0))
+    }
+}
+
+/// What a running handler may do with its job.
+#[derive(Clone)]
+pub struct JobContext {
+    /// The core.
+    pub core: Core,
+    /// The job as it was claimed.
+    pub job: job::Model,
+    worker: String,
+    seq: Arc<AtomicI64>,
+    masks: Arc<std::sync::Mutex<Vec<String>>>,
+    steps: Arc<tokio::sync::Mutex<Vec<JobStep>>>,
+}
+
+impl JobContext {
+    /// The handler's input.
+    pub fn payload<T: serde::de::DeserializeOwned>(&self) -> std::result::Result<T, JobFailure> {
+        serde_json::from_str(&self.job.payload)
+            .map_err(|e| JobFailure::permanent(format!("the job's input cannot be read: {e}")))
+    }
+
+    /// Masks `secret` in every log line written after this call.
+    pub fn mask(&self, secret: &str) {
+        if secret.len() >= 4
+            && let Ok(mut masks) = self.masks.lock()
+        {
+            masks.push(secret.to_owned());
+        }
+    }
+
+    fn masked(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        if let Ok(masks) = self.masks.lock() {
+            for secret in masks.iter() {
+                out = out.replace(secret.as_str(), "••••••");
+            }
+        }
+        out
+    }
+
+    /// Appends a line to the job's log (secrets masked).
+    pub async fn log(&self, line: impl AsRef<str>) -> Result<()> {
+        let seq = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
+        job_log::Entity::insert(job_log::ActiveModel {
+            job_id: Set(self.job.id.clone()),
+            seq: Set(seq),
+            at: Set(self.core.now()),
+            line: Set(self.masked(line.as_ref())),
+        })
+        .exec_without_returning(&self.core.db)
+        .await?;
+        Ok(())
+    }
+
+    /// Records how far the job has come.
+    pub async fn progress(
+        &self,
+        done: i64,
+        total: Option<i64>,
+        message: Option<&str>,
+    ) -> Result<()> {
+        job::Entity::update_many()
+            .filter(job::Column::Id.eq(self.job.id.as_str()))
+            .filter(job::Column::LeaseOwner.eq(self.worker.as_str()))
+            .col_expr(job::Column::ProgressDone, Expr::value(done))
+            .col_expr(job::Column::ProgressTotal, Expr::value(total))
+            .col_expr(
+                job::Column::ProgressMessage,
+                Expr::value(message.map(|m| self.masked(m))),
+            )
+            .exec(&self.core.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Whether step `name` succeeded in an earlier run (a retry goes on after it).
+    pub async fn step_done(&self, name: &str) -> bool {
+        self.steps
+            .lock()
+            .await
+            .iter()
+            .any(|s| s.name == name && s.status == "succeeded")
+    }
+
+    /// Starts step `name`, ending the running one as succeeded, and logs it.
+    pub async fn step(&self, name: &str) -> Result<()> {
+        {
+            let mut steps = self.steps.lock().await;
+            for s in steps.iter_mut().filter(|s| s.status == "running") {
+                "succeeded".clone_into(&mut s.status);
+            }
+            steps.retain(|s| s.name != name);
+            steps.push(JobStep {
+                name: name.to_owned(),
+                status: "running".to_owned(),
+            });
+        }
+        self.save_steps().await?;
+        self.log(format!("step: {name}")).await
+    }
+
+    /// Ends the running step as `status`.
+    async fn end_step(&self, status: &str) -> Result<()> {
+        {
+            let mut steps = self.steps.lock().await;
+            for s in steps.iter_mut().filter(|s| s.status == "running") {
+                status.clone_into(&mut s.status);
+            }
+        }
+        self.save_steps().await
+    }
+
+    async fn save_steps(&self) -> Result<()> {
+        let text = serde_json::to_string(&*self.steps.lock().await).map_err(anyhow::Error::from)?;
+        job::Entity::update_many()
+            .filter(job::Column::Id.eq(self.job.id.as_str()))
+            .col_expr(job::Column::Steps, Expr::value(text))
+            .exec(&self.core.db)
+            .await?;
+        Ok(())
+    }
+
+    /// The person who started the job, with the permissions they hold now (narrowed to the
+    /// API token they used): a grant revoked since stops the job's work as it would stop them.
+    pub async fn actor(&self) -> std::result::Result<Actor, JobFailure> {
+        let Some(user) = &self.job.created_by else {
+            return Err(JobFailure::permanent("the job names no one who started it"));
+        };
+        crate::services::sessions::actor_of(&self.core, user, self.job.token_id.as_deref())
+            .await
+            .map_err(|err| match err {
+                Error::InvalidToken => JobFailure::permanent(
+                    "whoever started the job can no longer sign in (account disabled, or token revoked or expired)",
+                ),
+                other => other.into(),
+            })
+    }
+}
+
+impl std::fmt::Debug for JobContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobContext")
+            .field("job", &self.job.id)
+            .field("worker", &self.worker)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker")
+            .field("id", &self.id)
+            .field("kinds", &self.handlers.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a claimed run ended.
+enum Ended {
+    Done(JobOutcome),
+    Cancelled,
+    LeaseLost,
+}
+
+/// Leases due jobs of the kinds it has handlers for, and runs them.
+pub struct Worker {
+    core: Core,
+    id: String,
+    options: WorkerOptions,
+    handlers: HashMap<String, Handler>,
+}
+
+impl Worker {
+    /// A worker for gmac's own job kinds.
+    pub fn standard(core: Core, options: WorkerOptions) -> Self {
+        Self::empty(core, options).handle(
+            super::jobs::COST_IMPORT,
+            crate::services::import_jobs::handler(),
+        )
+    }
+
+    /// A worker with no handlers yet.
+    pub fn empty(core: Core, options: WorkerOptions) -> Self {
+        let id = format!("worker-{}", crate::ids::new_id(core.now()));
+        Self {
+            core,
+            id,
+            options,
+            handlers: HashMap::new(),
+        }
+    }
+
+    /// Adds (or replaces) the handler of `kind`.
+    #[must_use]
+    pub fn handle(mut self, kind: &str, handler: Handler) -> Self {
+        self.handlers.insert(kind.to_owned(), handler);
+        self
+    }
+
+    /// This worker's id, as leases name it.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Runs jobs until the task is dropped: one at a time, looking again after `poll` when
+    /// none is due.
+    pub async fn run(self) {
+        loop {
+            match self.run_once().await {
+                Ok(true) => {}
+                Ok(false) => tokio::time::sleep(self.options.poll).await,
+                Err(err) => {
+                    tracing::warn!(error = %err, worker = %self.id, "the job worker could not reach the queue");
+                    tokio::time::sleep(self.options.poll).await;
+                }
+            }
+        }
+    }
+
+    /// Claims one due job and runs it to its end; `false` when none was due.
+    pub async fn run_once(&self) -> Result<bool> {
+        let Some(claimed) = self.claim().await? else {
+            return Ok(false);
+        };
+        if claimed.attempts > claimed.max_attempts {
+            // Its workers kept dying (or losing their leases) mid-run.
+            let message = format!(
+                "the job's worker stopped before it finished, {} times",
+                claimed.attempts - 1
+            );
+            self.finish(&claimed, JobStatus::Failed, None, Some(message), None)
+                .await?;
+            return Ok(true);
+        }
+        let Some(handler) = self.handlers.get(&claimed.kind).cloned() else {
+            return Ok(true);
+        };
+        let last_seq = job_log::Entity::find()
+            .filter(job_log::Column::JobId.eq(claimed.id.as_str()))
+            .select_only()
+            .column_as(job_log::Column::Seq.max(), "max")
+            .into_tuple::<Option<i64>>()
+            .one(&self.core.db)
+            .await?
+            .flatten()
+            .unwrap_or(0);
+        let steps: Vec<JobStep> = serde_json::from_str(&claimed.steps).unwrap_or_default();
+        let ctx = JobContext {
+            core: self.core.clone(),
+            job: claimed.clone(),
+            worker: self.id.clone(),
+            seq: Arc::new(AtomicI64::new(last_seq)),
+            masks: Arc::default(),
+            steps: Arc::new(tokio::sync::Mutex::new(steps)),
+        };
+        let _ = ctx
+            .log(format!(
+                "attempt {} of {} on {}",
+                claimed.attempts, claimed.max_attempts, self.id
+            ))
+            .await;
+        let mut task = tokio::spawn(handler(ctx.clone()));
+        let ended = loop {
+            tokio::select! {
+                joined = &mut task => {
+                    break Ended::Done(joined.unwrap_or_else(|err| {
+                        Err(JobFailure::transient(if err.is_panic() {
+                            "the job's handler panicked".to_owned()
+                        } else {
+                            "the job's handler was stopped".to_owned()
+                        }))
+                    }));
+                }
+                () = tokio::time::sleep(self.options.heartbeat) => {
+                    match self.heartbeat(&claimed.id).await {
+                        Ok(Some(false)) | Err(_) => {}
+                        Ok(Some(true)) => {
+                            task.abort();
+                            break Ended::Cancelled;
+                        }
+                        Ok(None) => {
+                            task.abort();
+                            break Ended::LeaseLost;
+                        }
+                    }
+                }
+            }
+        };
+        self.conclude(&claimed, &ctx, ended).await?;
+        Ok(true)
+    }
+
+    /// Records how a run ended: its result, a retry after a backoff, or the failure.
+    async fn conclude(&self, claimed: &job::Model, ctx: &JobContext, ended: Ended) -> Result<()> {
+        match ended {
+            Ended::LeaseLost => {
+                tracing::warn!(job = %claimed.id, worker = %self.id, "a job's lease was lost; another worker has it");
+            }
+            Ended::Cancelled => {
+                let _ = ctx.end_step("cancelled").await;
+                let _ = ctx.log("cancelled on request").await;
+                self.finish(claimed, JobStatus::Cancelled, None, None, None)
+                    .await?;
+            }
+            Ended::Done(Ok(result)) => {
+                let _ = ctx.end_step("succeeded").await;
+                let _ = ctx.log("succeeded").await;
+                self.finish(claimed, JobStatus::Succeeded, Some(result), None, None)
+                    .await?;
+            }
+            Ended::Done(Err(failure)) => {
+                let _ = ctx.end_step("failed").await;
+                let again = !failure.permanent && claimed.attempts < claimed.max_attempts;
+                if again {
+                    let wait = self.options.backoff(claimed.attempts);
+                    let _ = ctx
+                        .log(format!(
+                            "failed: {}; retrying in {} ms",
+                            failure.message,
+                            wait.as_millis()
+                        ))
+                        .await;
+                    let at = self.core.now()
+                        + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
+                    self.finish(
+                        claimed,
+                        JobStatus::Queued,
+                        None,
+                        Some(failure.message),
+                        Some(at),
+                    )
+                    .await?;
+                } else {
+                    let _ = ctx.log(format!("failed: {}", failure.message)).await;
+                    self.finish(
+                        claimed,
+                        JobStatus::Failed,
+                        None,
+                        Some(failure.message),
+                        None,
+                    )
+                    .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Leases the oldest due job this worker can run: a queued one whose time has come, or a
+    /// running one whose worker let its lease run out.
+    async fn claim(&self) -> Result<Option<job::Model>> {
+        if self.handlers.is_empty() {
+            return Ok(None);
+        }
+        let now = self.core.now();
+        let lease = chrono::Duration::from_std(self.options.lease).unwrap_or(chrono::Duration::MAX);
+        let due = Condition::any()
+            .add(
+                Condition::all()
+                    .add(job::Column::Status.eq(JobStatus::Queued.as_str()))
+                    .add(job::Column::RunAt.lte(now)),
+            )
+            .add(
+                Condition::all()
+                    .add(job::Column::Status.eq(JobStatus::Running.as_str()))
+                    .add(job::Column::LeaseUntil.lt(now)),
+            );
+        let mut next = Query::select()
+            .column(job::Column::Id)
+            .from(job::Entity)
+            .cond_where(
+                Condition::all()
+                    .add(due)
+                    .add(job::Column::Kind.is_in(self.handlers.keys().map(String::as_str))),
+            )
+            .order_by(job::Column::RunAt, sea_orm::Order::Asc)
+            .order_by(job::Column::Id, sea_orm::Order::Asc)
+            .limit(1)
+            .to_owned();
+        if self.core.db.get_database_backend() == DbBackend::Postgres {
+            next.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        let txn = db::begin_write(&self.core.db).await?;
+        let claimed = job::Entity::update_many()
+            .col_expr(
+                job::Column::Status,
+                Expr::value(JobStatus::Running.as_str()),
+            )
+            .col_expr(job::Column::LeaseOwner, Expr::value(self.id.as_str()))
+            .col_expr(job::Column::LeaseUntil, Expr::value(now + lease))
+            .col_expr(
+                job::Column::Attempts,
+                Expr::col(job::Column::Attempts).add(1),
+            )
+            .col_expr(job::Column::StartedAt, Expr::value(now))
+            .filter(job::Column::Id.in_subquery(next))
+            .exec_with_returning(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(claimed.into_iter().next())
+    }
+
+    /// Renews the lease of a job this worker runs; answers whether it was asked to stop, or
+    /// `None` when the job is no longer this worker's.
+    async fn heartbeat(&self, id: &str) -> Result<Option<bool>> {
+        let lease = chrono::Duration::from_std(self.options.lease).unwrap_or(chrono::Duration::MAX);
+        let rows = job::Entity::update_many()
+            .col_expr(
+                job::Column::LeaseUntil,
+                Expr::value(self.core.now() + lease),
+            )
+            .filter(job::Column::Id.eq(id))
+            .filter(job::Column::LeaseOwner.eq(self.id.as_str()))
+            .filter(job::Column::Status.eq(JobStatus::Running.as_str()))
+            .exec_with_returning(&self.core.db)
+            .await?;
+        Ok(rows.first().map(|r| r.cancel_requested))
+    }
+
+    /// Ends this worker's run of `claimed` as `status` (queued again at `run_at` for a retry).
+    async fn finish(
+        &self,
+        claimed: &job::Model,
+        status: JobStatus,
+        result: Option<serde_json::Value>,
+        error: Option<String>,
+        run_at: Option<DateTime<Utc>>,
+    ) -> Result<()> {
+        let now = self.core.now();
+        let mut update = job::Entity::update_many()
+            .col_expr(job::Column::Status, Expr::value(status.as_str()))
+            .col_expr(job::Column::LeaseOwner, Expr::value(Option::<String>::None))
+            .col_expr(
+                job::Column::LeaseUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(job::Column::Error, Expr::value(error))
+            .filter(job::Column::Id.eq(claimed.id.as_str()))
+            .filter(job::Column::LeaseOwner.eq(self.id.as_str()));
+        if status.is_finished() {
+            update = update.col_expr(job::Column::FinishedAt, Expr::value(now));
+        }
+        if let Some(result) = result {
+            update = update.col_expr(job::Column::Result, Expr::value(result.to_string()));
+        }
+        if let Some(at) = run_at {
+            update = update.col_expr(job::Column::RunAt, Expr::value(at));
+        }
+        let txn = db::begin_write(&self.core.db).await?;
+        update.exec(&txn).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}

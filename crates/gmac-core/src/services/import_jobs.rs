@@ -1,0 +1,228 @@
+//! FOCUS imports run as jobs (`POST /cost-imports` with `Prefer: respond-async`).
+//!
+//! The upload is stored with its job in the database (`job_files`, 1 MiB parts), so the
+//! worker of any replica can read it; the job rebuilds the file, imports it as the person who
+//! uploaded it (with the permissions they hold when it runs), reports how far it has read,
+//! and names the import it made. The parts are dropped once the import stands; a failed job
+//! keeps them, so that it can be retried.
+
+use std::io::Read;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use gmac_types::{CostImportParams, Job};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
+use tokio::io::AsyncWriteExt;
+
+use crate::access::Target;
+use crate::audit::{self, AuditEntry};
+use crate::entities::job_file;
+use crate::platform::jobs::{self, COST_IMPORT, NewJob};
+use crate::platform::worker::{self, Handler, JobContext, JobFailure, JobOutcome};
+use crate::services::clients;
+use crate::services::costs::{self, SpooledFile};
+use crate::{Actor, Core, RequestMeta, Result, db};
+
+/// The size of one stored part of an upload.
+const PART_BYTES: usize = 1 << 20;
+
+/// A cost import job's input.
+#[derive(Debug, Serialize, Deserialize)]
+struct Payload {
+    params: CostImportParams,
+    sha256: String,
+    file_name: Option<String>,
+    bytes: u64,
+    parts: u32,
+}
+
+/// Stores the spooled upload with a new import job for it, and answers the job. Needs
+/// `costs.manage` on the client, as importing at once does.
+pub async fn enqueue(
+    core: &Core,
+    actor: &Actor,
+    meta: &RequestMeta,
+    params: &CostImportParams,
+    file: &SpooledFile,
+) -> Result<Job> {
+    let target = Target::Client(params.client_id.clone());
+    actor.require_on(gmac_types::Permission::CostsManage, &target)?;
+    clients::find(&core.db, &params.client_id).await?;
+    let bytes = tokio::fs::metadata(&file.path)
+        .await
+        .map_err(anyhow::Error::from)?
+        .len();
+    let parts = u32::try_from(bytes.div_ceil(PART_BYTES as u64)).map_err(anyhow::Error::from)?;
+    let payload = Payload {
+        params: params.clone(),
+        sha256: file.sha256.clone(),
+        file_name: file.file_name.clone(),
+        bytes,
+        parts,
+    };
+    let txn = db::begin_write(&core.db).await?;
+    let new = NewJob {
+        client_id: Some(params.client_id.clone()),
+        // An upload of the same file to the same client while one is pending is that job.
+        dedupe_key: Some(format!("cost_import:{}:{}", params.client_id, file.sha256)),
+        ..NewJob::new(
+            COST_IMPORT,
+            serde_json::to_value(&payload).map_err(anyhow::Error::from)?,
+        )
+    };
+    let row = jobs::enqueue(&txn, core, Some(actor), new).await?;
+    // A deduplicated job (the same file, still pending) has its file already.
+    let existing = job_file::Entity::find()
+        .filter(job_file::Column::JobId.eq(row.id.as_str()))
+        .one(&txn)
+        .await?
+        .is_some();
+    if !existing {
+        let path = file.path.clone();
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(2);
+        let reader = tokio::task::spawn_blocking(move || {
+            let mut source = std::fs::File::open(&path)?;
+            loop {
+                let mut part = vec![0; PART_BYTES];
+                let mut filled = 0;
+                while filled < PART_BYTES {
+                    let n = source.read(&mut part[filled..])?;
+                    if n == 0 {
+                        break;
+                    }
+                    filled += n;
+                }
+                if filled == 0 {
+                    return Ok::<(), std::io::Error>(());
+                }
+                part.truncate(filled);
+                if tx.blocking_send(Ok(part)).is_err() {
+                    return Ok(());
+                }
+            }
+        });
+        let mut part_no = 0i32;
+        while let Some(part) = rx.recv().await {
+            let data = part.map_err(anyhow::Error::from)?;
+            job_file::Entity::insert(job_file::ActiveModel {
+                job_id: Set(row.id.clone()),
+                part: Set(part_no),
+                data: Set(data),
+            })
+            .exec_without_returning(&txn)
+            .await?;
+            part_no += 1;
+        }
+        reader
+            .await
+            .map_err(anyhow::Error::from)?
+            .map_err(anyhow::Error::from)?;
+        let entry = AuditEntry::success(actor.audit_actor(), "cost_import.enqueue")
+            .target("job", row.id.clone())
+            .scope(&target)
+            .details(serde_json::json!({
+                "kind": COST_IMPORT,
+                "sha256": file.sha256,
+                "bytes": bytes,
+                "file_name": file.file_name,
+            }));
+        audit::append(&core.audit_keys, &txn, core.now(), meta, entry).await?;
+    }
+    txn.commit().await?;
+    jobs::to_dto(row)
+}
+
+/// The handler of [`COST_IMPORT`] jobs.
+pub fn handler() -> Handler {
+    worker::handler(run)
+}
+
+async fn run(ctx: JobContext) -> JobOutcome {
+    let payload: Payload = ctx.payload()?;
+    ctx.step("read the upload").await?;
+    let dir = tempfile::tempdir().map_err(|e| JobFailure::transient(e.to_string()))?;
+    let path = dir.path().join("upload.csv");
+    {
+        let mut out = tokio::fs::File::create(&path)
+            .await
+            .map_err(|e| JobFailure::transient(e.to_string()))?;
+        for part in 0..i32::try_from(payload.parts).unwrap_or(i32::MAX) {
+            let row = job_file::Entity::find_by_id((ctx.job.id.clone(), part))
+                .one(&ctx.core.db)
+                .await?
+                .ok_or_else(|| {
+                    JobFailure::permanent(format!("part {part} of the upload is missing"))
+                })?;
+            out.write_all(&row.data)
+                .await
+                .map_err(|e| JobFailure::transient(e.to_string()))?;
+        }
+        out.flush()
+            .await
+            .map_err(|e| JobFailure::transient(e.to_string()))?;
+    }
+    ctx.log(format!(
+        "the upload is {} bytes{}",
+        payload.bytes,
+        payload
+            .file_name
+            .as_deref()
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default()
+    ))
+    .await?;
+    ctx.step("import the lines").await?;
+    let actor = ctx.actor().await?;
+    let file = SpooledFile {
+        path: path.clone(),
+        sha256: payload.sha256.clone(),
+        file_name: payload.file_name.clone(),
+        progress: Arc::default(),
+    };
+    let meta = RequestMeta {
+        request_id: Some(format!("job-{}", ctx.job.id)),
+        ..RequestMeta::default()
+    };
+    let total = i64::try_from(payload.bytes).ok();
+    let import = costs::import_focus(&ctx.core, &actor, &meta, &payload.params, &file);
+    tokio::pin!(import);
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+    let (import, created) = loop {
+        tokio::select! {
+            done = &mut import => break done.map_err(JobFailure::from)?,
+            _ = tick.tick() => {
+                let bytes = file.progress.bytes.load(Ordering::Relaxed);
+                let rows = file.progress.rows.load(Ordering::Relaxed);
+                let _ = ctx
+                    .progress(
+                        i64::try_from(bytes).unwrap_or(i64::MAX),
+                        total,
+                        Some(&format!("{rows} rows read")),
+                    )
+                    .await;
+            }
+        }
+    };
+    ctx.progress(
+        total.unwrap_or(0),
+        total,
+        Some(&format!("{} rows imported", import.rows_imported)),
+    )
+    .await?;
+    ctx.log(format!(
+        "{} rows imported, {} refused; billed {} {}",
+        import.rows_imported, import.rows_rejected, import.billed_cost_total, import.currency
+    ))
+    .await?;
+    // The import stands: its upload is no longer needed.
+    job_file::Entity::delete_many()
+        .filter(job_file::Column::JobId.eq(ctx.job.id.as_str()))
+        .exec(&ctx.core.db)
+        .await?;
+    Ok(serde_json::json!({
+        "import_id": import.id,
+        "created": created,
+        "rows_imported": import.rows_imported,
+    }))
+}

@@ -1,0 +1,434 @@
+//! Durable jobs: the queue, its workers, and the API that follows them (issue 9).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use gmac_core::platform::jobs::{self, NewJob};
+use gmac_core::platform::worker::{self, JobFailure, Worker, WorkerOptions};
+use gmac_tests::{TestApp, focus, spawn_app};
+use gmac_types::{CostImportParams, Job, JobQuery, JobStatus, NewClient, PageQuery, Scope};
+use sea_orm::EntityTrait;
+use serde_json::json;
+
+/// Every wait shortened, so that leases run out and retries come within a test.
+fn fast() -> WorkerOptions {
+    WorkerOptions {
+        lease: Duration::from_millis(400),
+        heartbeat: Duration::from_millis(50),
+        poll: Duration::from_millis(20),
+        backoff_base: Duration::from_millis(200),
+        backoff_max: Duration::from_secs(2),
+    }
+}
+
+/// Enqueues a job of a test kind, started by no one.
+async fn enqueue(app: &TestApp, kind: &str, payload: serde_json::Value) -> String {
+    jobs::enqueue(&app.core.db, &app.core, None, NewJob::new(kind, payload))
+        .await
+        .unwrap()
+        .id
+}
+
+/// Reads the job straight from the core until `done` says it is where the test wants it.
+async fn wait_for(app: &TestApp, id: &str, done: impl Fn(&Job) -> bool) -> Job {
+    for _ in 0..600 {
+        let row = gmac_core::entities::job::Entity::find_by_id(id)
+            .one(&app.core.db)
+            .await
+            .unwrap()
+            .unwrap();
+        let job = jobs::to_dto(row).unwrap();
+        if done(&job) {
+            return job;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("job {id} never got there");
+}
+
+async fn new_client(app: &TestApp, session: &gmac_tests::Session, name: &str) -> String {
+    let _ = app;
+    session
+        .client
+        .create_client(&NewClient {
+            name: name.into(),
+            description: None,
+        })
+        .await
+        .unwrap()
+        .id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_import_sent_with_respond_async_answers_202_and_its_job_imports_the_file() {
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    let client_id = new_client(&app, &admin, "Acme").await;
+    let file = focus::generated_focus();
+    let response = app
+        .http()
+        .post(app.url(&format!("/api/v1/cost-imports?client_id={client_id}")))
+        .bearer_auth(&admin.access_token)
+        .header("Content-Type", "text/csv")
+        .header("Prefer", "respond-async, wait=0")
+        .body(file.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    assert_eq!(
+        response.headers()["preference-applied"].to_str().unwrap(),
+        "respond-async"
+    );
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let queued: Job = response.json().await.unwrap();
+    assert_eq!(location, format!("/api/v1/jobs/{}", queued.id));
+    assert_eq!(queued.status, JobStatus::Queued);
+    assert_eq!(queued.kind, "cost_import");
+    // Nothing is imported until a worker takes the job.
+    let imports = admin
+        .client
+        .list_cost_imports(Some(&client_id), &PageQuery::default())
+        .await
+        .unwrap();
+    assert!(imports.items.is_empty());
+    // The same file again while the job waits is that job.
+    let again = admin
+        .client
+        .import_costs_async(
+            &CostImportParams {
+                client_id: client_id.clone(),
+                ..CostImportParams::default()
+            },
+            file.clone(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.id, queued.id);
+
+    let worker = tokio::spawn(Worker::standard(app.core.clone(), fast()).run());
+    let done = wait_for(&app, &queued.id, |j| j.status.is_finished()).await;
+    worker.abort();
+    assert_eq!(done.status, JobStatus::Succeeded, "{:?}", done.error);
+    let result = done.result.clone().unwrap();
+    let expected_rows = focus::FocusRows::read(&file).len();
+    assert_eq!(result["rows_imported"], json!(expected_rows));
+    assert_eq!(result["created"], json!(true));
+    assert_eq!(done.progress.done, done.progress.total.unwrap());
+    let steps: Vec<(&str, &str)> = done
+        .steps
+        .iter()
+        .map(|s| (s.name.as_str(), s.status.as_str()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("read the upload", "succeeded"),
+            ("import the lines", "succeeded")
+        ]
+    );
+    // The import the result names is the client's, with every row.
+    let imports = admin
+        .client
+        .list_cost_imports(Some(&client_id), &PageQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(imports.items.len(), 1);
+    assert_eq!(json!(imports.items[0].id), result["import_id"]);
+    assert_eq!(imports.items[0].rows_imported, expected_rows);
+    // Through the API: the job and its log.
+    let shown = admin.client.get_job(&queued.id).await.unwrap();
+    assert_eq!(shown, done);
+    let log = admin.client.job_log(&queued.id, 0).await.unwrap();
+    assert!(
+        log.iter().any(|l| l.line.contains("rows imported")),
+        "{log:?}"
+    );
+    let seqs: Vec<i64> = log.iter().map(|l| l.seq).collect();
+    assert_eq!(
+        seqs,
+        (1..=i64::try_from(log.len()).unwrap()).collect::<Vec<_>>()
+    );
+    // The finished job's event stream sends every line, the job, and its end; resumed after
+    // line 2 it sends the lines after it and no other.
+    let stream = |last: Option<i64>| {
+        let mut request = app
+            .http()
+            .get(app.url(&format!("/api/v1/jobs/{}/events", queued.id)))
+            .bearer_auth(&admin.access_token);
+        if let Some(last) = last {
+            request = request.header("Last-Event-ID", last.to_string());
+        }
+        request
+    };
+    let full = stream(None).send().await.unwrap();
+    assert_eq!(
+        full.headers()["content-type"].to_str().unwrap(),
+        "text/event-stream"
+    );
+    let full = full.text().await.unwrap();
+    let ids = |text: &str| -> Vec<i64> {
+        text.lines()
+            .filter_map(|l| l.strip_prefix("id: "))
+            .map(|v| v.parse().unwrap())
+            .collect()
+    };
+    assert_eq!(ids(&full), seqs);
+    assert!(full.contains("event: end\n"));
+    let resumed = stream(Some(2)).send().await.unwrap().text().await.unwrap();
+    assert_eq!(ids(&resumed), seqs[2..].to_vec());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn each_job_runs_once_with_three_workers_on_one_queue() {
+    let app = spawn_app().await;
+    let runs: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
+    let mut ids = Vec::new();
+    for i in 0..40 {
+        ids.push(enqueue(&app, "test.count", json!({ "n": i })).await);
+    }
+    let mut workers = Vec::new();
+    for _ in 0..3 {
+        let runs = runs.clone();
+        let w = Worker::empty(app.core.clone(), fast()).handle(
+            "test.count",
+            worker::handler(move |ctx| {
+                let runs = runs.clone();
+                async move {
+                    *runs.lock().unwrap().entry(ctx.job.id.clone()).or_default() += 1;
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    Ok(json!({"ok": true}))
+                }
+            }),
+        );
+        workers.push(tokio::spawn(w.run()));
+    }
+    for id in &ids {
+        let job = wait_for(&app, id, |j| j.status.is_finished()).await;
+        assert_eq!(job.status, JobStatus::Succeeded);
+        assert_eq!(job.attempts, 1);
+    }
+    for w in workers {
+        w.abort();
+    }
+    let runs = runs.lock().unwrap();
+    assert_eq!(runs.len(), ids.len());
+    assert!(runs.values().all(|&n| n == 1), "{runs:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_transient_failure_is_retried_after_a_backoff_and_a_permanent_one_is_not() {
+    let app = spawn_app().await;
+    let tries = Arc::new(AtomicU32::new(0));
+    let flaky = enqueue(&app, "test.flaky", json!({})).await;
+    let bad = enqueue(&app, "test.bad", json!({})).await;
+    let w = Worker::empty(app.core.clone(), fast())
+        .handle(
+            "test.flaky",
+            worker::handler({
+                let tries = tries.clone();
+                move |_ctx| {
+                    let tries = tries.clone();
+                    async move {
+                        if tries.fetch_add(1, Ordering::SeqCst) < 2 {
+                            Err(JobFailure::transient("the peer is down"))
+                        } else {
+                            Ok(json!({"made": "it"}))
+                        }
+                    }
+                }
+            }),
+        )
+        .handle(
+            "test.bad",
+            worker::handler(|_ctx| async { Err(JobFailure::permanent("the input is wrong")) }),
+        );
+    let started = std::time::Instant::now();
+    let worker = tokio::spawn(w.run());
+    let done = wait_for(&app, &flaky, |j| j.status.is_finished()).await;
+    let waited = started.elapsed();
+    let failed = wait_for(&app, &bad, |j| j.status.is_finished()).await;
+    worker.abort();
+    assert_eq!(done.status, JobStatus::Succeeded);
+    assert_eq!(done.attempts, 3);
+    assert_eq!(done.result, Some(json!({"made": "it"})));
+    // Two backoffs, each at least half of its full wait: 100 ms and 200 ms at the least.
+    assert!(waited >= Duration::from_millis(300), "{waited:?}");
+    let log = app.core.db.clone();
+    let lines = jobs::log_after(&log, &flaky, 0, 100).await.unwrap();
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.line.contains("the peer is down; retrying in"))
+            .count(),
+        2
+    );
+    assert_eq!(failed.status, JobStatus::Failed);
+    assert_eq!(failed.attempts, 1);
+    assert_eq!(failed.error.as_deref(), Some("the input is wrong"));
+}
+
+/// Sets its flag when dropped (with the handler's future that holds it).
+struct Dropped(Arc<AtomicBool>);
+
+impl Drop for Dropped {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn cancelling_a_running_job_stops_its_handler_and_a_cancelled_job_can_be_retried() {
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    let stopped = Arc::new(AtomicBool::new(false));
+    let id = enqueue(&app, "test.forever", json!({})).await;
+    let w = Worker::empty(app.core.clone(), fast()).handle(
+        "test.forever",
+        worker::handler({
+            let stopped = stopped.clone();
+            move |ctx| {
+                let guard = Dropped(stopped.clone());
+                async move {
+                    let _guard = guard;
+                    ctx.step("wait").await?;
+                    loop {
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                }
+            }
+        }),
+    );
+    let worker = tokio::spawn(w.run());
+    wait_for(&app, &id, |j| {
+        j.status == JobStatus::Running && !j.steps.is_empty()
+    })
+    .await;
+    let asked = admin.client.cancel_job(&id).await.unwrap();
+    assert!(asked.cancel_requested);
+    let cancelled = wait_for(&app, &id, |j| j.status.is_finished()).await;
+    assert_eq!(cancelled.status, JobStatus::Cancelled);
+    assert!(stopped.load(Ordering::SeqCst));
+    assert_eq!(cancelled.steps[0].status, "cancelled");
+    // A finished job cannot be cancelled again; it can be retried, and runs again.
+    let err = admin.client.cancel_job(&id).await.unwrap_err();
+    assert_eq!(err.status(), Some(409));
+    let retried = admin.client.retry_job(&id).await.unwrap();
+    assert_eq!(retried.status, JobStatus::Queued);
+    assert_eq!(retried.attempts, 0);
+    wait_for(&app, &id, |j| j.status == JobStatus::Running).await;
+    worker.abort();
+    // Each request left its audit row.
+    let audit = admin
+        .client
+        .list_audit_events(&gmac_types::AuditQuery::default())
+        .await
+        .unwrap();
+    let actions: Vec<&str> = audit.items.iter().map(|e| e.action.as_str()).collect();
+    assert!(
+        actions.contains(&"job.cancel") && actions.contains(&"job.retry"),
+        "{actions:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_job_whose_worker_died_is_taken_over_once_its_lease_runs_out() {
+    let app = spawn_app().await;
+    let id = enqueue(&app, "test.once", json!({})).await;
+    let hang = Worker::empty(app.core.clone(), fast()).handle(
+        "test.once",
+        worker::handler(|_ctx| async {
+            std::future::pending::<()>().await;
+            Ok(json!(null))
+        }),
+    );
+    let first = hang.id().to_owned();
+    let dying = tokio::spawn(hang.run());
+    wait_for(&app, &id, |j| j.status == JobStatus::Running).await;
+    // The worker dies mid-job: no heartbeat, no clean-up.
+    dying.abort();
+    let _ = dying.await;
+    let row = gmac_core::entities::job::Entity::find_by_id(&id)
+        .one(&app.core.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.lease_owner.as_deref(), Some(first.as_str()));
+    let w = Worker::empty(app.core.clone(), fast()).handle(
+        "test.once",
+        worker::handler(|_ctx| async { Ok(json!({"finished": "elsewhere"})) }),
+    );
+    let second = tokio::spawn(w.run());
+    let done = wait_for(&app, &id, |j| j.status.is_finished()).await;
+    second.abort();
+    assert_eq!(done.status, JobStatus::Succeeded);
+    assert_eq!(done.attempts, 2);
+    assert_eq!(done.result, Some(json!({"finished": "elsewhere"})));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_viewer_of_one_client_sees_no_job_of_another() {
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    let mine = new_client(&app, &admin, "Mine").await;
+    let theirs = new_client(&app, &admin, "Theirs").await;
+    let viewer = app
+        .user_with_role(
+            &admin,
+            "viewer@example.com",
+            "viewer",
+            Scope::Client { id: mine.clone() },
+        )
+        .await;
+    let file = |service: &str| {
+        format!(
+            "BilledCost,EffectiveCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ServiceName\n\
+             1.25,1.00,USD,2024-09-01T00:00:00Z,2024-09-02T00:00:00Z,Usage,{service}\n"
+        )
+        .into_bytes()
+    };
+    let params = |client_id: &str| CostImportParams {
+        client_id: client_id.to_owned(),
+        ..CostImportParams::default()
+    };
+    let visible = admin
+        .client
+        .import_costs_async(&params(&mine), file("A"))
+        .await
+        .unwrap();
+    let hidden = admin
+        .client
+        .import_costs_async(&params(&theirs), file("B"))
+        .await
+        .unwrap();
+    let listed = viewer
+        .client
+        .list_jobs(&JobQuery::default(), &PageQuery::default())
+        .await
+        .unwrap();
+    let ids: Vec<&str> = listed.items.iter().map(|j| j.id.as_str()).collect();
+    assert_eq!(ids, [visible.id.as_str()]);
+    assert_eq!(listed.total, 1);
+    for path in ["", "/log", "/events"] {
+        let answer = app
+            .http()
+            .get(app.url(&format!("/api/v1/jobs/{}{path}", hidden.id)))
+            .bearer_auth(&viewer.access_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 404, "{path}");
+    }
+    // A viewer sees the job of their client but may not cancel it.
+    let err = viewer.client.cancel_job(&visible.id).await.unwrap_err();
+    assert_eq!(err.status(), Some(403));
+    // The admin sees both.
+    let all = admin
+        .client
+        .list_jobs(&JobQuery::default(), &PageQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(all.total, 2);
+}
