@@ -141,12 +141,30 @@ async fn an_import_sent_with_respond_async_answers_202_and_its_job_imports_the_f
     // Through the API: the job and its log.
     let shown = admin.client.get_job(&queued.id).await.unwrap();
     assert_eq!(shown, done);
-    let log = admin.client.job_log(&queued.id, 0).await.unwrap();
+    let log = admin.client.job_log(&queued.id, 0).await.unwrap().items;
     assert!(
         log.iter().any(|l| l.line.contains("rows imported")),
         "{log:?}"
     );
     let seqs: Vec<i64> = log.iter().map(|l| l.seq).collect();
+    // Paged by the last line's seq: nothing after the end, and a cursor it never issued is 400.
+    let page = admin.client.job_log(&queued.id, 0).await.unwrap();
+    assert_eq!(page.next_cursor, Some(seqs.last().unwrap().to_string()));
+    assert_eq!(page.total, u64::try_from(seqs.len()).unwrap());
+    let rest = admin
+        .client
+        .job_log(&queued.id, *seqs.last().unwrap())
+        .await
+        .unwrap();
+    assert!(rest.items.is_empty());
+    let bad = app
+        .http()
+        .get(app.url(&format!("/api/v1/jobs/{}/log?cursor=abc", queued.id)))
+        .bearer_auth(&admin.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
     assert_eq!(
         seqs,
         (1..=i64::try_from(log.len()).unwrap()).collect::<Vec<_>>()
@@ -431,4 +449,36 @@ async fn a_viewer_of_one_client_sees_no_job_of_another() {
         .await
         .unwrap();
     assert_eq!(all.total, 2);
+}
+
+#[tokio::test]
+async fn a_job_cannot_be_retried_while_another_does_the_same_work() {
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    let client_id = new_client(&app, &admin, "Acme").await;
+    let params = CostImportParams {
+        client_id,
+        ..CostImportParams::default()
+    };
+    let file = focus::generated_focus();
+    let first = admin
+        .client
+        .import_costs_async(&params, file.clone())
+        .await
+        .unwrap();
+    let cancelled = admin.client.cancel_job(&first.id).await.unwrap();
+    assert_eq!(cancelled.status, JobStatus::Cancelled);
+    // The file again: the first job has ended, so this is a new one.
+    let second = admin
+        .client
+        .import_costs_async(&params, file)
+        .await
+        .unwrap();
+    assert_ne!(second.id, first.id);
+    let err = admin.client.retry_job(&first.id).await.unwrap_err();
+    assert_eq!(err.status(), Some(409));
+    // Once the second has ended too, the first may run again.
+    admin.client.cancel_job(&second.id).await.unwrap();
+    let retried = admin.client.retry_job(&first.id).await.unwrap();
+    assert_eq!(retried.status, JobStatus::Queued);
 }

@@ -586,3 +586,142 @@ fn amount_after(text: &str, label: &str) -> rust_decimal::Decimal {
         .unwrap_or_else(|| panic!("no {label:?} in {text}"));
     rest.split_whitespace().next().unwrap().parse().unwrap()
 }
+
+/// A child process killed (SIGKILL) and reaped when dropped.
+struct Killed(Child);
+
+impl Killed {
+    fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A `gmac worker` child process on the test app's database and master key.
+fn start_worker(app: &gmac_tests::TestApp, dir: &std::path::Path) -> Killed {
+    let child = command(dir, &app.database_url)
+        .env("GMAC_MASTER_KEY", &app.master_key)
+        .env("GMAC_JOB_LEASE_MS", "3000")
+        .env("GMAC_JOB_POLL_MS", "50")
+        .arg("worker")
+        .stdout(std::fs::File::create(dir.join(format!("worker-{}.log", free_port()))).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    Killed(child)
+}
+
+/// Prints the workers' logs (a failing test's evidence).
+fn print_worker_logs(dir: &std::path::Path) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        if entry.file_name().to_string_lossy().starts_with("worker-") {
+            eprintln!(
+                "{}",
+                std::fs::read_to_string(entry.path()).unwrap_or_default()
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_worker_killed_mid_import_leaves_its_job_to_another_worker_that_finishes_it() {
+    use gmac_types::JobStatus;
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let dir = tempfile::tempdir().unwrap();
+    let app = gmac_tests::spawn_app().await;
+    let admin = app.super_admin().await;
+    let client = admin
+        .client
+        .create_client(&gmac_types::NewClient {
+            name: "Acme".into(),
+            description: None,
+        })
+        .await
+        .unwrap();
+    // Large enough that the import is still writing when the worker is killed.
+    let options = gmac_core::focus_gen::Options {
+        last_day: chrono::NaiveDate::from_ymd_opt(2024, 9, 30).unwrap(),
+        days: 60,
+        rows_per_day: 1000,
+        owners: vec!["ada@example.com".into()],
+        teams: vec!["Platform".into()],
+        seed: 9,
+        spike_days_ago: None,
+    };
+    let mut file = Vec::new();
+    let rows = gmac_core::focus_gen::write(&mut file, &options).unwrap();
+    let job = admin
+        .client
+        .import_costs_async(
+            &gmac_types::CostImportParams {
+                client_id: client.id.clone(),
+                ..gmac_types::CostImportParams::default()
+            },
+            file,
+        )
+        .await
+        .unwrap();
+    let mut first = start_worker(&app, dir.path());
+    let mut killed = false;
+    for _ in 0..1200 {
+        let now = admin.client.get_job(&job.id).await.unwrap();
+        if now.status == JobStatus::Running && now.progress.done > 0 {
+            // SIGKILL: no heartbeat, no clean-up, the staging import left behind.
+            first.kill();
+            killed = true;
+            break;
+        }
+        assert!(
+            !now.status.is_finished(),
+            "the job ended before the kill: {now:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    if !killed {
+        print_worker_logs(dir.path());
+    }
+    assert!(killed, "the first worker never got into the import");
+    let orphaned = admin.client.get_job(&job.id).await.unwrap();
+    assert_eq!(orphaned.status, JobStatus::Running);
+    assert_eq!(orphaned.attempts, 1);
+    let mut second = start_worker(&app, dir.path());
+    let mut done = orphaned;
+    for _ in 0..1200 {
+        done = admin.client.get_job(&job.id).await.unwrap();
+        if done.status.is_finished() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    second.kill();
+    if !done.status.is_finished() {
+        print_worker_logs(dir.path());
+    }
+    assert_eq!(done.status, JobStatus::Succeeded, "{:?}", done.error);
+    assert_eq!(done.attempts, 2);
+    assert_eq!(done.result.as_ref().unwrap()["rows_imported"], rows);
+    // One import of the file, with every row: the dead worker's staging is gone.
+    let imports = admin
+        .client
+        .list_cost_imports(Some(&client.id), &gmac_types::PageQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(imports.items.len(), 1);
+    assert_eq!(imports.items[0].rows_imported, rows);
+    let stored = gmac_core::entities::cost_import::Entity::find()
+        .count(&app.core.db)
+        .await
+        .unwrap();
+    assert_eq!(stored, 1);
+    let lines = gmac_core::entities::cost_line_item::Entity::find()
+        .count(&app.core.db)
+        .await
+        .unwrap();
+    assert_eq!(lines, rows);
+}

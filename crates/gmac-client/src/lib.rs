@@ -255,9 +255,9 @@ impl Client {
         self.get(&format!("/api/v1/jobs/{id}")).await
     }
 
-    /// `GET /api/v1/jobs/{id}/log`: the lines after `after`.
-    pub async fn job_log(&self, id: &str, after: i64) -> Result<Vec<gmac_types::JobLogLine>> {
-        self.get(&format!("/api/v1/jobs/{id}/log?after={after}&limit=1000"))
+    /// `GET /api/v1/jobs/{id}/log`: a page of the lines after `after` (a `seq`).
+    pub async fn job_log(&self, id: &str, after: i64) -> Result<Page<gmac_types::JobLogLine>> {
+        self.get(&format!("/api/v1/jobs/{id}/log?cursor={after}&limit=200"))
             .await
     }
 

@@ -271,7 +271,7 @@ const STRING_KEYS: [&str; 12] = [
 ];
 
 /// Every top-level setting, as named in a file or (upper-cased) after `GMAC_`.
-const KNOWN_KEYS: [&str; 28] = [
+const KNOWN_KEYS: [&str; 32] = [
     "bind",
     "database_url",
     "data_dir",
@@ -296,6 +296,10 @@ const KNOWN_KEYS: [&str; 28] = [
     "db_startup_timeout_secs",
     "shutdown_timeout_secs",
     "workers",
+    "job_workers",
+    "job_lease_ms",
+    "job_poll_ms",
+    "job_backoff_ms",
     "metrics_token",
     "import",
     "egress",

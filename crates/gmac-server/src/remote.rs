@@ -386,7 +386,7 @@ pub async fn jobs(command: crate::cli::JobsCommand) -> anyhow::Result<String> {
             if let Some(error) = &job.error {
                 let _ = write!(out, "\n  error: {error}");
             }
-            for l in api.job_log(&id, 0).await.map_err(explain)? {
+            for l in api.job_log(&id, 0).await.map_err(explain)?.items {
                 let _ = write!(out, "\n  {} {}", l.at.format("%H:%M:%S"), l.line);
             }
             Ok(out)
@@ -396,7 +396,7 @@ pub async fn jobs(command: crate::cli::JobsCommand) -> anyhow::Result<String> {
             let mut shown = String::new();
             loop {
                 let job = api.get_job(&id).await.map_err(explain)?;
-                for l in api.job_log(&id, after).await.map_err(explain)? {
+                for l in api.job_log(&id, after).await.map_err(explain)?.items {
                     after = l.seq;
                     eprintln!("{} {}", l.at.format("%H:%M:%S"), l.line);
                 }

@@ -264,6 +264,7 @@ fn bench(root: &Path) -> anyhow::Result<()> {
     run(cargo().args(["bench", "--package", "gmac-tests", "--bench", "http"]))?;
     instructions_per_request(root);
     run(cargo().args(["bench", "--package", "gmac-tests", "--bench", "costs"]))?;
+    run(cargo().args(["bench", "--package", "gmac-tests", "--bench", "jobs"]))?;
 
     // Idle memory: a release gmac on a fresh SQLite database, after start-up settles.
     let target_dir = target_dir(root);

@@ -12,8 +12,8 @@ use gmac_types::{
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::access::Target;
@@ -264,16 +264,38 @@ pub async fn log_after(
         .collect())
 }
 
-/// A job's log, for the actor.
+/// A job's log, oldest line first, a page at a time: the cursor is the `seq` of the last line
+/// read, so a client following a running job asks again with the `next_cursor` it last got
+/// (which is there even on a short page, as more lines may come).
 pub async fn log(
     core: &Core,
     actor: &Actor,
     id: &str,
-    after: i64,
-    limit: u64,
-) -> Result<Vec<JobLogLine>> {
-    find_visible(&core.db, actor, id).await?;
-    log_after(&core.db, id, after, limit.clamp(1, 1000)).await
+    page: &PageQuery,
+) -> Result<Page<JobLogLine>> {
+    let limit = crate::services::paging::page_size(page.limit)?;
+    let after = match page.cursor.as_deref().filter(|c| !c.is_empty()) {
+        None => 0,
+        Some(text) => text
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| {
+                Error::BadRequest("The cursor is not one this job's log issued.".to_owned())
+            })?,
+    };
+    let row = find_visible(&core.db, actor, id).await?;
+    let items = log_after(&core.db, &row.id, after, limit).await?;
+    let total = job_log::Entity::find()
+        .filter(job_log::Column::JobId.eq(id))
+        .count(&core.db)
+        .await?;
+    let next_cursor = Some(items.last().map_or(after, |l| l.seq).to_string());
+    Ok(Page {
+        items,
+        next_cursor,
+        total,
+    })
 }
 
 /// Asks a job to stop: a queued one is cancelled at once, a running one at its worker's next
@@ -335,6 +357,23 @@ pub async fn retry(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) -> 
                 "Only a failed or cancelled job can be retried; this one is {}.",
                 row.status
             ),
+        ));
+    }
+    if let Some(key) = &row.dedupe_key
+        && job::Entity::find()
+            .filter(job::Column::DedupeKey.eq(key.as_str()))
+            .filter(job::Column::Id.ne(id))
+            .filter(
+                job::Column::Status
+                    .is_in([JobStatus::Queued.as_str(), JobStatus::Running.as_str()]),
+            )
+            .one(&txn)
+            .await?
+            .is_some()
+    {
+        return Err(Error::conflict(
+            ErrorCode::Conflict,
+            "Another job doing the same work is queued or running; follow that one.",
         ));
     }
     let now = core.now();

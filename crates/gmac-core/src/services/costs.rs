@@ -1156,6 +1156,16 @@ pub async fn discard(core: &Core, import_id: &str) -> Result<()> {
     }
 }
 
+/// Discards the unfinished (staging) import of this file for this client, whoever started it:
+/// for a job that took over from a worker that died mid-import, whose staging import would
+/// otherwise look alive for a while.
+pub async fn discard_unfinished(core: &Core, client_id: &str, sha256: &str) -> Result<()> {
+    match same_file(&core.db, client_id, sha256).await? {
+        Some(row) if row.state == STAGING => discard(core, &row.id).await,
+        _ => Ok(()),
+    }
+}
+
 /// Discards the staging imports that stopped writing a while ago: a process importing them
 /// died (a live import writes a batch every fraction of a second).
 pub async fn discard_abandoned(core: &Core) -> Result<usize> {

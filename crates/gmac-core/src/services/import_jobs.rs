@@ -174,6 +174,10 @@ async fn run(ctx: JobContext) -> JobOutcome {
     .await?;
     ctx.step("import the lines").await?;
     let actor = ctx.actor().await?;
+    if ctx.job.attempts > 1 {
+        // An earlier attempt's worker died or lost its lease mid-import: what it staged goes.
+        costs::discard_unfinished(&ctx.core, &payload.params.client_id, &payload.sha256).await?;
+    }
     let file = SpooledFile {
         path: path.clone(),
         sha256: payload.sha256.clone(),
@@ -185,15 +189,17 @@ async fn run(ctx: JobContext) -> JobOutcome {
         ..RequestMeta::default()
     };
     let total = i64::try_from(payload.bytes).ok();
-    let import = costs::import_focus(&ctx.core, &actor, &meta, &payload.params, &file);
-    tokio::pin!(import);
-    let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
-    let (import, created) = loop {
-        tokio::select! {
-            done = &mut import => break done.map_err(JobFailure::from)?,
-            _ = tick.tick() => {
-                let bytes = file.progress.bytes.load(Ordering::Relaxed);
-                let rows = file.progress.rows.load(Ordering::Relaxed);
+    // The reporter runs as a task of its own: were it awaited beside the import in one task, a
+    // progress write waiting for SQLite's lock would stop the import, which may hold that lock,
+    // from being polled.
+    let reporter = tokio::spawn({
+        let (ctx, progress) = (ctx.clone(), file.progress.clone());
+        async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+            loop {
+                tick.tick().await;
+                let bytes = progress.bytes.load(Ordering::Relaxed);
+                let rows = progress.rows.load(Ordering::Relaxed);
                 let _ = ctx
                     .progress(
                         i64::try_from(bytes).unwrap_or(i64::MAX),
@@ -203,7 +209,14 @@ async fn run(ctx: JobContext) -> JobOutcome {
                     .await;
             }
         }
-    };
+    });
+    let imported = costs::import_focus(&ctx.core, &actor, &meta, &payload.params, &file).await;
+    reporter.abort();
+    let (import, created) = imported.map_err(|err| match err {
+        // Another upload of the same file is importing it: later, this one finds it.
+        crate::Error::Conflict { detail, .. } => JobFailure::transient(detail),
+        other => JobFailure::from(other),
+    })?;
     ctx.progress(
         total.unwrap_or(0),
         total,

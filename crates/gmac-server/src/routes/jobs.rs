@@ -6,7 +6,6 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use gmac_core::platform::jobs;
 use gmac_types::{Job, JobLogLine, JobQuery, Page, PageQuery};
-use serde::Deserialize;
 
 use crate::error::ApiError;
 use crate::extract::{Actor, Meta};
@@ -57,26 +56,18 @@ pub async fn get_job(
     Ok(web::Json(jobs::get(&state.core, &actor, &id).await?))
 }
 
-/// Which log lines to read.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct LogQuery {
-    /// Only lines after this one (its `seq`).
-    pub after: Option<i64>,
-    /// At most this many lines (1–1000, default 200).
-    pub limit: Option<u64>,
-}
-
-/// A job's log, oldest line first (secrets masked).
+/// A job's log, oldest line first (secrets masked), a page at a time. The cursor is the `seq`
+/// of the last line read; `next_cursor` is always there, as a running job writes more.
 #[utoipa::path(
     tag = "jobs",
-    params(("id" = String, Path, description = "The job's id"), LogQuery),
+    params(("id" = String, Path, description = "The job's id"), PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Log lines", body = Vec<JobLogLine>),
+        (status = 200, description = "Log lines", body = Page<JobLogLine>),
         (status = 400, response = crate::routes::docs::BadRequest),
         (status = 401, response = crate::routes::docs::Unauthorized),
         (status = 404, response = crate::routes::docs::NotFound),
+        (status = 422, response = crate::routes::docs::ValidationFailed),
     )
 )]
 #[get("/jobs/{id}/log")]
@@ -84,18 +75,9 @@ pub async fn get_job_log(
     state: web::Data<AppState>,
     actor: Actor,
     id: web::Path<String>,
-    query: web::Query<LogQuery>,
-) -> Result<web::Json<Vec<JobLogLine>>, ApiError> {
-    Ok(web::Json(
-        jobs::log(
-            &state.core,
-            &actor,
-            &id,
-            query.after.unwrap_or(0),
-            query.limit.unwrap_or(200),
-        )
-        .await?,
-    ))
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Page<JobLogLine>>, ApiError> {
+    Ok(web::Json(jobs::log(&state.core, &actor, &id, &page).await?))
 }
 
 /// Asks a job to stop: a queued job is cancelled at once, a running one within its worker's
