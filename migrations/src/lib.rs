@@ -20,6 +20,7 @@ mod m20261206_000013_restated_periods;
 mod m20261207_000014_authz_epoch;
 mod m20261208_000015_unused_line_index;
 mod m20261209_000016_jobs;
+mod m20261210_000017_job_schedules;
 
 /// Applies gmac's migrations in order.
 #[derive(Debug)]
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000014_authz_epoch::Migration),
             Box::new(m20261208_000015_unused_line_index::Migration),
             Box::new(m20261209_000016_jobs::Migration),
+            Box::new(m20261210_000017_job_schedules::Migration),
         ]
     }
 }

@@ -482,3 +482,95 @@ async fn a_job_cannot_be_retried_while_another_does_the_same_work() {
     let retried = admin.client.retry_job(&first.id).await.unwrap();
     assert_eq!(retried.status, JobStatus::Queued);
 }
+
+/// The jobs of `kind`.
+async fn jobs_of(app: &TestApp, kind: &str) -> Vec<gmac_core::entities::job::Model> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    gmac_core::entities::job::Entity::find()
+        .filter(gmac_core::entities::job::Column::Kind.eq(kind))
+        .all(&app.core.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_due_schedule_enqueues_its_slot_once_however_many_schedulers_tick() {
+    use gmac_core::platform::schedules::{self, BUDGETS_EVALUATE};
+    let app = gmac_tests::spawn_app_with(gmac_tests::Options {
+        manual_clock: true,
+        ..gmac_tests::Options::default()
+    })
+    .await;
+    let clock = app.clock.clone().unwrap();
+    schedules::install(&app.core).await.unwrap();
+    // Installing again (a second replica starting) changes nothing.
+    schedules::install(&app.core).await.unwrap();
+    assert_eq!(
+        schedules::tick(&app.core).await.unwrap(),
+        0,
+        "nothing is due yet"
+    );
+    clock.advance(chrono::Duration::minutes(16));
+    // Two replicas' schedulers tick at once, a few times each.
+    let tickers: Vec<_> = (0..2)
+        .map(|_| {
+            let core = app.core.clone();
+            tokio::spawn(async move {
+                let mut n = 0;
+                for _ in 0..3 {
+                    n += schedules::tick(&core).await.unwrap();
+                }
+                n
+            })
+        })
+        .collect();
+    let mut enqueued = 0;
+    for t in tickers {
+        enqueued += t.await.unwrap();
+    }
+    // Budgets, reports and abandoned imports are due every 15 minutes; the cloud sync is not.
+    assert_eq!(enqueued, 3);
+    assert_eq!(jobs_of(&app, BUDGETS_EVALUATE).await.len(), 1);
+    assert!(
+        jobs_of(&app, schedules::CLOUD_ACCOUNTS_SYNC)
+            .await
+            .is_empty()
+    );
+    // Ten hours of downtime: each schedule runs once, not once per missed slot; a slot whose
+    // job still waits joins it.
+    clock.advance(chrono::Duration::hours(10));
+    assert_eq!(schedules::tick(&app.core).await.unwrap(), 4);
+    assert_eq!(schedules::tick(&app.core).await.unwrap(), 0);
+    assert_eq!(jobs_of(&app, BUDGETS_EVALUATE).await.len(), 1);
+    assert_eq!(jobs_of(&app, schedules::CLOUD_ACCOUNTS_SYNC).await.len(), 1);
+    // A worker runs them; the next slot then enqueues a new job.
+    let w = Worker::standard(app.core.clone(), fast());
+    while w.run_once().await.unwrap() {}
+    for job in jobs_of(&app, BUDGETS_EVALUATE).await {
+        assert_eq!(job.status, "succeeded", "{:?}", job.error);
+        assert_eq!(job.result.as_deref(), Some(r#"{"alerts_raised":0}"#));
+    }
+    clock.advance(chrono::Duration::minutes(15));
+    assert_eq!(schedules::tick(&app.core).await.unwrap(), 3);
+    assert_eq!(jobs_of(&app, BUDGETS_EVALUATE).await.len(), 2);
+}
+
+#[test]
+fn slots_follow_the_cron_expression_in_utc() {
+    use gmac_core::platform::schedules::next_slot;
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc();
+    assert_eq!(
+        next_slot("*/15 * * * *", at("2026-12-03T10:07:30Z")).unwrap(),
+        at("2026-12-03T10:15:00Z")
+    );
+    // Strictly after: a slot is never its own successor.
+    assert_eq!(
+        next_slot("*/15 * * * *", at("2026-12-03T10:15:00Z")).unwrap(),
+        at("2026-12-03T10:30:00Z")
+    );
+    assert_eq!(
+        next_slot("0 */6 * * *", at("2026-12-03T23:59:00Z")).unwrap(),
+        at("2026-12-04T00:00:00Z")
+    );
+    assert!(next_slot("every tuesday", at("2026-12-03T10:00:00Z")).is_err());
+}

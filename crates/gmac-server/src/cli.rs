@@ -237,7 +237,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::telemetry::init(&config.log_level, config.log_format);
             let core = prepare_core(&config).await?;
             let n = args.concurrency.unwrap_or(config.job_workers).max(1);
-            spawn_job_workers(&core, &config, n);
+            spawn_job_workers(&core, &config, n).await?;
             tracing::info!(workers = n, "gmac worker is running");
             tokio::signal::ctrl_c()
                 .await
@@ -349,9 +349,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     if !crate::spa::is_available() {
         tracing::warn!("the web interface is not built (cargo xtask spa); serving the API only");
     }
-    spawn_budget_checks(core.clone());
-    spawn_cost_syncs(core.clone()).await;
-    spawn_job_workers(&core, &config, config.job_workers);
+    if let Err(err) = gmac_core::services::cloud_accounts::fail_interrupted(&core).await {
+        tracing::warn!(error = %err, "marking interrupted cost syncs failed");
+    }
+    spawn_job_workers(&core, &config, config.job_workers).await?;
     let app = Application::build(core, &config)?;
     tracing::info!(%url, "gmac is listening");
     app.run_until_stopped().await.context("serving")?;
@@ -359,59 +360,26 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Starts `n` job workers on this process's runtime.
-fn spawn_job_workers(core: &gmac_core::Core, config: &Config, n: usize) {
+/// Installs gmac's schedules, starts their scheduler (every replica runs one: each slot is
+/// enqueued once) and `n` job workers on this process's runtime.
+async fn spawn_job_workers(
+    core: &gmac_core::Core,
+    config: &Config,
+    n: usize,
+) -> anyhow::Result<()> {
+    gmac_core::platform::schedules::install(core)
+        .await
+        .map_err(describe)?;
+    tokio::spawn(gmac_core::platform::schedules::run(
+        core.clone(),
+        config.worker_options().poll,
+    ));
     for _ in 0..n {
         let worker =
             gmac_core::platform::worker::Worker::standard(core.clone(), config.worker_options());
         tokio::spawn(worker.run());
     }
-}
-
-/// Checks budgets every 15 minutes (imports check them too), so forecast thresholds and new
-/// periods alert without waiting for the next import; discards imports a killed process left
-/// staging; sends the scheduled reports that are due.
-fn spawn_budget_checks(core: gmac_core::Core) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_mins(15));
-        loop {
-            tick.tick().await;
-            match gmac_core::services::budgets::evaluate_budgets(&core).await {
-                Ok(0) => {}
-                Ok(raised) => tracing::info!(raised, "budget alerts raised"),
-                Err(err) => tracing::warn!(error = %err, "checking budgets failed"),
-            }
-            match gmac_core::services::costs::discard_abandoned(&core).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(imports = n, "discarded abandoned cost imports"),
-                Err(err) => tracing::warn!(error = %err, "discarding abandoned imports failed"),
-            }
-            match gmac_core::services::reports::run_due(&core).await {
-                Ok(0) => {}
-                Ok(sent) => tracing::info!(sent, "scheduled cost reports sent"),
-                Err(err) => tracing::warn!(error = %err, "sending scheduled reports failed"),
-            }
-        }
-    });
-}
-
-/// Syncs every connected cloud account every 6 hours (the first run right away), after
-/// marking syncs a previous process left running as failed.
-async fn spawn_cost_syncs(core: gmac_core::Core) {
-    if let Err(err) = gmac_core::services::cloud_accounts::fail_interrupted(&core).await {
-        tracing::warn!(error = %err, "marking interrupted cost syncs failed");
-    }
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_hours(6));
-        loop {
-            tick.tick().await;
-            match gmac_core::services::cloud_accounts::sync_all(&core).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(accounts = n, "cloud accounts synced"),
-                Err(err) => tracing::warn!(error = %err, "syncing cloud accounts failed"),
-            }
-        }
-    });
+    Ok(())
 }
 
 /// Prints a line for the operator on stdout (not the log: it may carry a one-time secret).

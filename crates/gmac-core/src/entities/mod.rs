@@ -22,6 +22,7 @@ pub mod invitation;
 pub mod job;
 pub mod job_file;
 pub mod job_log;
+pub mod job_schedule;
 pub mod project;
 pub mod recovery_code;
 pub mod refresh_token;

@@ -302,9 +302,7 @@ pub async fn log(
 /// heartbeat. A finished job answers 409.
 pub async fn cancel(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) -> Result<Job> {
     let txn = db::begin_write(&core.db).await?;
-    let row = find_visible(&txn, actor, id).await?;
-    let (_, act) = permissions(&row.kind);
-    actor.require(act, &target(&row))?;
+    let row = find_to_act_on(&txn, actor, id).await?;
     let status = JobStatus::parse(&row.status).unwrap_or(JobStatus::Failed);
     let now = core.now();
     let update = job::Entity::update_many().filter(job::Column::Id.eq(id));
@@ -328,12 +326,37 @@ pub async fn cancel(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) ->
         }
     };
     update.exec(&txn).await?;
-    let entry = AuditEntry::success(actor.audit_actor(), "job.cancel")
-        .target("job", row.id.clone())
-        .scope(&target(&row))
-        .details(serde_json::json!({"kind": row.kind, "status": row.status}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    let row = job::Entity::find_by_id(id)
+    acted(core, txn, actor, meta, &row, "job.cancel").await
+}
+
+/// Finds a job the actor may see, in the write transaction, and checks that they may act on
+/// it (403 otherwise).
+async fn find_to_act_on(
+    txn: &sea_orm::DatabaseTransaction,
+    actor: &Actor,
+    id: &str,
+) -> Result<job::Model> {
+    let row = find_visible(txn, actor, id).await?;
+    let (_, act) = permissions(&row.kind);
+    actor.require(act, &target(&row))?;
+    Ok(row)
+}
+
+/// Audits `action` on the job as it was (`before`), commits, and answers the job as it is.
+async fn acted(
+    core: &Core,
+    txn: sea_orm::DatabaseTransaction,
+    actor: &Actor,
+    meta: &RequestMeta,
+    before: &job::Model,
+    action: &'static str,
+) -> Result<Job> {
+    let entry = AuditEntry::success(actor.audit_actor(), action)
+        .target("job", before.id.clone())
+        .scope(&target(before))
+        .details(serde_json::json!({"kind": before.kind, "status": before.status}));
+    audit::append(&core.audit_keys, &txn, core.now(), meta, entry).await?;
+    let row = job::Entity::find_by_id(&before.id)
         .one(&txn)
         .await?
         .ok_or(Error::NotFound)?;
@@ -346,9 +369,7 @@ pub async fn cancel(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) ->
 /// or one that succeeded, answers 409.
 pub async fn retry(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) -> Result<Job> {
     let txn = db::begin_write(&core.db).await?;
-    let row = find_visible(&txn, actor, id).await?;
-    let (_, act) = permissions(&row.kind);
-    actor.require(act, &target(&row))?;
+    let row = find_to_act_on(&txn, actor, id).await?;
     let status = JobStatus::parse(&row.status).unwrap_or(JobStatus::Failed);
     if !matches!(status, JobStatus::Failed | JobStatus::Cancelled) {
         return Err(Error::conflict(
@@ -390,15 +411,5 @@ pub async fn retry(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) -> 
         .col_expr(job::Column::Error, Expr::value(Option::<String>::None))
         .exec(&txn)
         .await?;
-    let entry = AuditEntry::success(actor.audit_actor(), "job.retry")
-        .target("job", row.id.clone())
-        .scope(&target(&row))
-        .details(serde_json::json!({"kind": row.kind, "status": row.status}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    let row = job::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(Error::NotFound)?;
-    txn.commit().await?;
-    to_dto(row)
+    acted(core, txn, actor, meta, &row, "job.retry").await
 }

@@ -2,4 +2,5 @@
 //! worker; the audit log, crypto and the clock move here as `gmac-core` is arranged by area.
 
 pub mod jobs;
+pub mod schedules;
 pub mod worker;

@@ -314,10 +314,43 @@ pub struct Worker {
 impl Worker {
     /// A worker for gmac's own job kinds.
     pub fn standard(core: Core, options: WorkerOptions) -> Self {
-        Self::empty(core, options).handle(
-            super::jobs::COST_IMPORT,
-            crate::services::import_jobs::handler(),
-        )
+        use super::schedules::{
+            BUDGETS_EVALUATE, CLOUD_ACCOUNTS_SYNC, IMPORTS_DISCARD_ABANDONED, REPORTS_SEND_DUE,
+        };
+        use crate::services::{budgets, cloud_accounts, costs, reports};
+        Self::empty(core, options)
+            .handle(
+                super::jobs::COST_IMPORT,
+                crate::services::import_jobs::handler(),
+            )
+            .handle(
+                BUDGETS_EVALUATE,
+                handler(|ctx| async move {
+                    let raised = budgets::evaluate_budgets(&ctx.core).await?;
+                    Ok(serde_json::json!({ "alerts_raised": raised }))
+                }),
+            )
+            .handle(
+                REPORTS_SEND_DUE,
+                handler(|ctx| async move {
+                    let sent = reports::run_due(&ctx.core).await?;
+                    Ok(serde_json::json!({ "reports_sent": sent }))
+                }),
+            )
+            .handle(
+                IMPORTS_DISCARD_ABANDONED,
+                handler(|ctx| async move {
+                    let discarded = costs::discard_abandoned(&ctx.core).await?;
+                    Ok(serde_json::json!({ "imports_discarded": discarded }))
+                }),
+            )
+            .handle(
+                CLOUD_ACCOUNTS_SYNC,
+                handler(|ctx| async move {
+                    let synced = cloud_accounts::sync_all(&ctx.core).await?;
+                    Ok(serde_json::json!({ "accounts_synced": synced }))
+                }),
+            )
     }
 
     /// A worker with no handlers yet.
