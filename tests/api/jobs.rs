@@ -496,8 +496,9 @@ async fn jobs_of(app: &TestApp, kind: &str) -> Vec<gmac_core::entities::job::Mod
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_due_schedule_enqueues_its_slot_once_however_many_schedulers_tick() {
     use gmac_core::platform::schedules::{self, BUDGETS_EVALUATE};
+    // 10:07 UTC: the daily clean-up (03:17) stays out of the hours this test moves through.
     let app = gmac_tests::spawn_app_with(gmac_tests::Options {
-        manual_clock: true,
+        clock_start: Some(at("2026-12-03T10:07:00Z")),
         ..gmac_tests::Options::default()
     })
     .await;
@@ -555,10 +556,14 @@ async fn a_due_schedule_enqueues_its_slot_once_however_many_schedulers_tick() {
     assert_eq!(jobs_of(&app, BUDGETS_EVALUATE).await.len(), 2);
 }
 
+/// A time from RFC 3339 text.
+fn at(text: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc()
+}
+
 #[test]
 fn slots_follow_the_cron_expression_in_utc() {
     use gmac_core::platform::schedules::next_slot;
-    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc();
     assert_eq!(
         next_slot("*/15 * * * *", at("2026-12-03T10:07:30Z")).unwrap(),
         at("2026-12-03T10:15:00Z")
@@ -573,4 +578,64 @@ fn slots_follow_the_cron_expression_in_utc() {
         at("2026-12-04T00:00:00Z")
     );
     assert!(next_slot("every tuesday", at("2026-12-03T10:00:00Z")).is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn finished_jobs_are_removed_with_their_logs_once_past_the_retention() {
+    use gmac_core::platform::schedules::JOBS_PRUNE;
+    use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
+    let app = gmac_tests::spawn_app_with(gmac_tests::Options {
+        manual_clock: true,
+        ..gmac_tests::Options::default()
+    })
+    .await;
+    let clock = app.clock.clone().unwrap();
+    let old_done = enqueue(&app, "test.quick", json!({})).await;
+    let old_waiting = enqueue(&app, "test.never", json!({})).await;
+    let w = Worker::empty(app.core.clone(), fast()).handle(
+        "test.quick",
+        worker::handler(|ctx| async move {
+            ctx.log("did it").await?;
+            Ok(json!({}))
+        }),
+    );
+    while w.run_once().await.unwrap() {}
+    clock.advance(chrono::Duration::days(31));
+    let young_done = enqueue(&app, "test.quick", json!({})).await;
+    while w.run_once().await.unwrap() {}
+    // The clean-up is a job like any other, run by the standard worker.
+    let prune = enqueue(&app, JOBS_PRUNE, json!({})).await;
+    let standard = Worker::standard(app.core.clone(), fast());
+    while standard.run_once().await.unwrap() {}
+    let done = wait_for(&app, &prune, |j| j.status.is_finished()).await;
+    assert_eq!(done.result, Some(json!({"jobs_removed": 1})));
+    let exists = |id: String| {
+        let db = app.core.db.clone();
+        async move {
+            gmac_core::entities::job::Entity::find_by_id(id)
+                .one(&db)
+                .await
+                .unwrap()
+                .is_some()
+        }
+    };
+    assert!(
+        !exists(old_done.clone()).await,
+        "a finished job past the retention goes"
+    );
+    assert!(
+        exists(old_waiting).await,
+        "a job that has not run stays, however old"
+    );
+    assert!(
+        exists(young_done).await,
+        "a job finished within the retention stays"
+    );
+    // Its log went with it.
+    let lines = gmac_core::entities::job_log::Entity::find()
+        .filter(gmac_core::entities::job_log::Column::JobId.eq(old_done))
+        .count(&app.core.db)
+        .await
+        .unwrap();
+    assert_eq!(lines, 0);
 }

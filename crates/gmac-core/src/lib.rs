@@ -125,6 +125,8 @@ pub struct Core {
     pub settings: AuthSettings,
     /// Bounds on uploaded cost files.
     pub import_limits: ImportLimits,
+    /// How long finished jobs (with their logs and stored uploads) are kept.
+    pub job_retention: chrono::Duration,
     /// Where gmac may connect on a user's behalf.
     pub egress: Arc<egress::EgressPolicy>,
     /// Signed-in actors, reused while the authorisation epoch stands still.
@@ -153,6 +155,7 @@ impl Core {
             public_url: "http://127.0.0.1:8080".to_owned(),
             settings,
             import_limits: ImportLimits::default(),
+            job_retention: chrono::Duration::days(30),
             egress: Arc::new(egress::EgressPolicy::default()),
             actors: Arc::default(),
             sqlite_reads: sqlite_reads::SqliteReader::for_pool(&db).map(Arc::new),

@@ -170,6 +170,9 @@ pub struct Config {
     /// The wait before a failed job's second attempt, in milliseconds; it doubles with each
     /// attempt after (with jitter), up to ten minutes.
     pub job_backoff_ms: u64,
+    /// How many days finished jobs, their logs and stored uploads are kept (a daily job
+    /// removes older ones).
+    pub job_retention_days: u32,
     /// When set, `/metrics` answers only `Authorization: Bearer <this>` (a Prometheus
     /// `bearer_token`); unset, it is open, for a scraper on a private network.
     pub metrics_token: Option<SecretString>,
@@ -215,6 +218,7 @@ impl Default for Config {
             job_lease_ms: 30_000,
             job_poll_ms: 1000,
             job_backoff_ms: 5000,
+            job_retention_days: 30,
             metrics_token: None,
             import: gmac_core::ImportLimits::default(),
             egress: Egress::default(),
@@ -271,7 +275,7 @@ const STRING_KEYS: [&str; 12] = [
 ];
 
 /// Every top-level setting, as named in a file or (upper-cased) after `GMAC_`.
-const KNOWN_KEYS: [&str; 32] = [
+const KNOWN_KEYS: [&str; 33] = [
     "bind",
     "database_url",
     "data_dir",
@@ -300,6 +304,7 @@ const KNOWN_KEYS: [&str; 32] = [
     "job_lease_ms",
     "job_poll_ms",
     "job_backoff_ms",
+    "job_retention_days",
     "metrics_token",
     "import",
     "egress",

@@ -413,3 +413,20 @@ pub async fn retry(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) -> 
         .await?;
     acted(core, txn, actor, meta, &row, "job.retry").await
 }
+
+/// Removes the jobs that finished before `core.job_retention` ago, with their logs and stored
+/// uploads (their rows go with the job); answers how many. Queued and running jobs stay,
+/// however old.
+pub async fn prune(core: &Core) -> Result<u64> {
+    let before = core.now() - core.job_retention;
+    let deleted = job::Entity::delete_many()
+        .filter(job::Column::Status.is_in([
+            JobStatus::Succeeded.as_str(),
+            JobStatus::Failed.as_str(),
+            JobStatus::Cancelled.as_str(),
+        ]))
+        .filter(job::Column::FinishedAt.lt(before))
+        .exec(&core.db)
+        .await?;
+    Ok(deleted.rows_affected)
+}

@@ -24,8 +24,12 @@ pub const IMPORTS_DISCARD_ABANDONED: &str = "cost_imports.discard_abandoned";
 /// Syncs every connected cloud account from Cost Explorer.
 pub const CLOUD_ACCOUNTS_SYNC: &str = "cloud_accounts.sync";
 
+/// Removes finished jobs older than the retention, with their logs and stored uploads.
+pub const JOBS_PRUNE: &str = "jobs.prune";
+
 /// gmac's own schedules: `(name and job kind, cron)`.
 pub const BUILTIN: &[(&str, &str)] = &[
+    (JOBS_PRUNE, "17 3 * * *"),
     (BUDGETS_EVALUATE, "*/15 * * * *"),
     (REPORTS_SEND_DUE, "*/15 * * * *"),
     (IMPORTS_DISCARD_ABANDONED, "*/15 * * * *"),

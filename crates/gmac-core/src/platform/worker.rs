@@ -315,7 +315,8 @@ impl Worker {
     /// A worker for gmac's own job kinds.
     pub fn standard(core: Core, options: WorkerOptions) -> Self {
         use super::schedules::{
-            BUDGETS_EVALUATE, CLOUD_ACCOUNTS_SYNC, IMPORTS_DISCARD_ABANDONED, REPORTS_SEND_DUE,
+            BUDGETS_EVALUATE, CLOUD_ACCOUNTS_SYNC, IMPORTS_DISCARD_ABANDONED, JOBS_PRUNE,
+            REPORTS_SEND_DUE,
         };
         use crate::services::{budgets, cloud_accounts, costs, reports};
         Self::empty(core, options)
@@ -342,6 +343,13 @@ impl Worker {
                 handler(|ctx| async move {
                     let discarded = costs::discard_abandoned(&ctx.core).await?;
                     Ok(serde_json::json!({ "imports_discarded": discarded }))
+                }),
+            )
+            .handle(
+                JOBS_PRUNE,
+                handler(|ctx| async move {
+                    let removed = super::jobs::prune(&ctx.core).await?;
+                    Ok(serde_json::json!({ "jobs_removed": removed }))
                 }),
             )
             .handle(
