@@ -28,6 +28,7 @@ async fn enqueue(app: &TestApp, kind: &str, payload: serde_json::Value) -> Strin
     jobs::enqueue(&app.core.db, &app.core, None, NewJob::new(kind, payload))
         .await
         .unwrap()
+        .0
         .id
 }
 
@@ -638,4 +639,43 @@ async fn finished_jobs_are_removed_with_their_logs_once_past_the_retention() {
         .await
         .unwrap();
     assert_eq!(lines, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_job_cancelled_after_its_worker_died_does_not_run_again() {
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    let id = enqueue(&app, "test.orphan", json!({})).await;
+    let hang = Worker::empty(app.core.clone(), fast()).handle(
+        "test.orphan",
+        worker::handler(|_ctx| async {
+            std::future::pending::<()>().await;
+            Ok(json!(null))
+        }),
+    );
+    let dying = tokio::spawn(hang.run());
+    wait_for(&app, &id, |j| j.status == JobStatus::Running).await;
+    dying.abort();
+    let _ = dying.await;
+    // Asked to stop while no worker holds it any more.
+    assert!(admin.client.cancel_job(&id).await.unwrap().cancel_requested);
+    let ran = Arc::new(AtomicBool::new(false));
+    let w = Worker::empty(app.core.clone(), fast()).handle(
+        "test.orphan",
+        worker::handler({
+            let ran = ran.clone();
+            move |_ctx| {
+                let ran = ran.clone();
+                async move {
+                    ran.store(true, Ordering::SeqCst);
+                    Ok(json!(null))
+                }
+            }
+        }),
+    );
+    let second = tokio::spawn(w.run());
+    let done = wait_for(&app, &id, |j| j.status.is_finished()).await;
+    second.abort();
+    assert_eq!(done.status, JobStatus::Cancelled);
+    assert!(!ran.load(Ordering::SeqCst), "the cancelled job ran again");
 }

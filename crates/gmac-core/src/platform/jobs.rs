@@ -24,18 +24,22 @@ use crate::{Actor, Core, Error, RequestMeta, Result, db};
 /// A FOCUS file imported in the background (`POST /cost-imports` with `Prefer: respond-async`).
 pub const COST_IMPORT: &str = "cost_import";
 
-/// The permission to see a job of `kind`, and the one to cancel or retry it, at its scope.
-/// Kinds of the installation's own upkeep need the audit log's reader to see them and a user
-/// manager to act on them.
-pub fn permissions(kind: &str) -> (Permission, Permission) {
-    match kind {
-        COST_IMPORT => (Permission::CostsView, Permission::CostsManage),
-        _ => (Permission::AuditView, Permission::UsersManage),
-    }
-}
+/// The kinds done on someone's behalf: `(kind, permission to see, permission to cancel or
+/// retry)`, at the job's scope.
+const KINDS: &[(&str, Permission, Permission)] =
+    &[(COST_IMPORT, Permission::CostsView, Permission::CostsManage)];
 
-/// The kinds whose permissions [`permissions`] names; any other kind is upkeep.
-const SCOPED_KINDS: &[&str] = &[COST_IMPORT];
+/// Any other kind is the installation's own upkeep: seen by the audit log's readers, acted on
+/// by user managers.
+const UPKEEP: (Permission, Permission) = (Permission::AuditView, Permission::UsersManage);
+
+/// The permission to see a job of `kind`, and the one to cancel or retry it, at its scope.
+pub fn permissions(kind: &str) -> (Permission, Permission) {
+    KINDS
+        .iter()
+        .find(|(k, _, _)| *k == kind)
+        .map_or(UPKEEP, |&(_, view, act)| (view, act))
+}
 
 /// Where a job works, for permissions.
 pub fn target(row: &job::Model) -> Target {
@@ -73,14 +77,14 @@ impl NewJob {
     }
 }
 
-/// Enqueues `new` on `conn` (the caller's transaction), started by `actor`. With a dedupe key
-/// an unfinished job holding it is answered instead.
+/// Enqueues `new` on `conn` (the caller's transaction), started by `actor`; answers the job and
+/// whether it is new. With a dedupe key an unfinished job holding it is answered instead.
 pub async fn enqueue(
     conn: &impl ConnectionTrait,
     core: &Core,
     actor: Option<&Actor>,
     new: NewJob,
-) -> Result<job::Model> {
+) -> Result<(job::Model, bool)> {
     if let Some(key) = &new.dedupe_key
         && let Some(existing) = job::Entity::find()
             .filter(job::Column::DedupeKey.eq(key.as_str()))
@@ -91,7 +95,7 @@ pub async fn enqueue(
             .one(conn)
             .await?
     {
-        return Ok(existing);
+        return Ok((existing, false));
     }
     let now = core.now();
     let row = job::ActiveModel {
@@ -119,7 +123,10 @@ pub async fn enqueue(
         started_at: Set(None),
         finished_at: Set(None),
     };
-    Ok(job::Entity::insert(row).exec_with_returning(conn).await?)
+    Ok((
+        job::Entity::insert(row).exec_with_returning(conn).await?,
+        true,
+    ))
 }
 
 /// The job as the API shows it.
@@ -175,17 +182,17 @@ pub async fn list(
 ) -> Result<Page<Job>> {
     actor.ensure_enrolled()?;
     let mut seen = Condition::any();
-    for kind in SCOPED_KINDS {
+    for &(kind, view, _) in KINDS {
         seen = seen.add(
             Condition::all()
-                .add(job::Column::Kind.eq(*kind))
-                .add(visible_with(actor, permissions(kind).0)),
+                .add(job::Column::Kind.eq(kind))
+                .add(visible_with(actor, view)),
         );
     }
     seen = seen.add(
         Condition::all()
-            .add(job::Column::Kind.is_not_in(SCOPED_KINDS.iter().copied()))
-            .add(visible_with(actor, permissions("").0)),
+            .add(job::Column::Kind.is_not_in(KINDS.iter().map(|(kind, _, _)| *kind)))
+            .add(visible_with(actor, UPKEEP.0)),
     );
     let mut select = job::Entity::find().filter(seen);
     if let Some(kind) = &query.kind {
@@ -234,11 +241,6 @@ async fn find_visible(conn: &impl ConnectionTrait, actor: &Actor, id: &str) -> R
 /// One job.
 pub async fn get(core: &Core, actor: &Actor, id: &str) -> Result<Job> {
     to_dto(find_visible(&core.db, actor, id).await?)
-}
-
-/// The job's row, for a caller that checked nothing yet: the same visibility as [`get`].
-pub async fn get_row(core: &Core, actor: &Actor, id: &str) -> Result<job::Model> {
-    find_visible(&core.db, actor, id).await
 }
 
 /// Log lines after `after`, oldest first, at most `limit`.

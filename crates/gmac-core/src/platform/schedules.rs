@@ -110,7 +110,7 @@ pub async fn tick(core: &Core) -> Result<usize> {
     for row in rows {
         let payload: serde_json::Value = serde_json::from_str(&row.payload)
             .map_err(|e| Error::Internal(anyhow::anyhow!("schedule {}: {e}", row.name)))?;
-        let job = jobs::enqueue(
+        let (job, _) = jobs::enqueue(
             &txn,
             core,
             None,

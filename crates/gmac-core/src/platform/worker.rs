@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use gmac_types::{JobStatus, JobStep};
+use gmac_types::{JobProgress, JobStatus, JobStep};
 use rand::RngExt;
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query};
 use sea_orm::{
@@ -91,6 +91,9 @@ pub type JobOutcome = std::result::Result<serde_json::Value, JobFailure>;
 pub type Handler =
     Arc<dyn Fn(JobContext) -> Pin<Box<dyn Future<Output = JobOutcome> + Send>> + Send + Sync>;
 
+/// Says how far a job has come, whenever the worker asks (at each heartbeat).
+type Reporter = Box<dyn Fn() -> JobProgress + Send + Sync>;
+
 /// A handler from an async function.
 pub fn handler<F, Fut>(run: F) -> Handler
 where
@@ -151,6 +154,7 @@ pub struct JobContext {
     seq: Arc<AtomicI64>,
     masks: Arc<std::sync::Mutex<Vec<String>>>,
     steps: Arc<tokio::sync::Mutex<Vec<JobStep>>>,
+    reporter: Arc<std::sync::Mutex<Option<Reporter>>>,
 }
 
 impl JobContext {
@@ -193,34 +197,26 @@ impl JobContext {
         Ok(())
     }
 
-    /// Records how far the job has come.
-    pub async fn progress(
-        &self,
-        done: i64,
-        total: Option<i64>,
-        message: Option<&str>,
-    ) -> Result<()> {
-        job::Entity::update_many()
-            .filter(job::Column::Id.eq(self.job.id.as_str()))
-            .filter(job::Column::LeaseOwner.eq(self.worker.as_str()))
-            .col_expr(job::Column::ProgressDone, Expr::value(done))
-            .col_expr(job::Column::ProgressTotal, Expr::value(total))
-            .col_expr(
-                job::Column::ProgressMessage,
-                Expr::value(message.map(|m| self.masked(m))),
-            )
-            .exec(&self.core.db)
-            .await?;
-        Ok(())
+    /// Has the worker read the job's progress from `reporter` at each heartbeat, and store it
+    /// with the lease (and once more when the job ends). Nothing is written here, so a handler
+    /// never waits on the database to report, whatever it holds meanwhile.
+    pub fn report(&self, reporter: impl Fn() -> JobProgress + Send + Sync + 'static) {
+        if let Ok(mut slot) = self.reporter.lock() {
+            *slot = Some(Box::new(reporter));
+        }
     }
 
-    /// Whether step `name` succeeded in an earlier run (a retry goes on after it).
-    pub async fn step_done(&self, name: &str) -> bool {
-        self.steps
-            .lock()
-            .await
-            .iter()
-            .any(|s| s.name == name && s.status == "succeeded")
+    /// Reports a progress that stays as it is (see [`JobContext::report`]).
+    pub fn set_progress(&self, progress: JobProgress) {
+        self.report(move || progress.clone());
+    }
+
+    /// The progress to store now (its message masked), if the handler reports any.
+    fn progress_now(&self) -> Option<JobProgress> {
+        let slot = self.reporter.lock().ok()?;
+        let mut progress = slot.as_ref()?();
+        progress.message = progress.message.map(|m| self.masked(&m));
+        Some(progress)
     }
 
     /// Starts step `name`, ending the running one as succeeded, and logs it.
@@ -417,6 +413,12 @@ impl Worker {
         let Some(handler) = self.handlers.get(&claimed.kind).cloned() else {
             return Ok(true);
         };
+        if claimed.cancel_requested {
+            // Cancelled while its last worker, now gone, was running it: it does not start again.
+            self.finish(&claimed, JobStatus::Cancelled, None, None, None)
+                .await?;
+            return Ok(true);
+        }
         let last_seq = job_log::Entity::find()
             .filter(job_log::Column::JobId.eq(claimed.id.as_str()))
             .select_only()
@@ -434,6 +436,7 @@ impl Worker {
             seq: Arc::new(AtomicI64::new(last_seq)),
             masks: Arc::default(),
             steps: Arc::new(tokio::sync::Mutex::new(steps)),
+            reporter: Arc::default(),
         };
         let _ = ctx
             .log(format!(
@@ -454,7 +457,7 @@ impl Worker {
                     }));
                 }
                 () = tokio::time::sleep(self.options.heartbeat) => {
-                    match self.heartbeat(&claimed.id).await {
+                    match self.heartbeat(&claimed.id, ctx.progress_now()).await {
                         Ok(Some(false)) | Err(_) => {}
                         Ok(Some(true)) => {
                             task.abort();
@@ -474,58 +477,54 @@ impl Worker {
 
     /// Records how a run ended: its result, a retry after a backoff, or the failure.
     async fn conclude(&self, claimed: &job::Model, ctx: &JobContext, ended: Ended) -> Result<()> {
-        match ended {
+        let (step, status, result, error, run_at) = match ended {
             Ended::LeaseLost => {
                 tracing::warn!(job = %claimed.id, worker = %self.id, "a job's lease was lost; another worker has it");
+                return Ok(());
             }
             Ended::Cancelled => {
-                let _ = ctx.end_step("cancelled").await;
                 let _ = ctx.log("cancelled on request").await;
-                self.finish(claimed, JobStatus::Cancelled, None, None, None)
-                    .await?;
+                ("cancelled", JobStatus::Cancelled, None, None, None)
             }
             Ended::Done(Ok(result)) => {
-                let _ = ctx.end_step("succeeded").await;
                 let _ = ctx.log("succeeded").await;
-                self.finish(claimed, JobStatus::Succeeded, Some(result), None, None)
-                    .await?;
+                ("succeeded", JobStatus::Succeeded, Some(result), None, None)
+            }
+            Ended::Done(Err(failure))
+                if !failure.permanent && claimed.attempts < claimed.max_attempts =>
+            {
+                let wait = self.options.backoff(claimed.attempts);
+                let _ = ctx
+                    .log(format!(
+                        "failed: {}; retrying in {} ms",
+                        failure.message,
+                        wait.as_millis()
+                    ))
+                    .await;
+                let at = self.core.now()
+                    + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
+                (
+                    "failed",
+                    JobStatus::Queued,
+                    None,
+                    Some(failure.message),
+                    Some(at),
+                )
             }
             Ended::Done(Err(failure)) => {
-                let _ = ctx.end_step("failed").await;
-                let again = !failure.permanent && claimed.attempts < claimed.max_attempts;
-                if again {
-                    let wait = self.options.backoff(claimed.attempts);
-                    let _ = ctx
-                        .log(format!(
-                            "failed: {}; retrying in {} ms",
-                            failure.message,
-                            wait.as_millis()
-                        ))
-                        .await;
-                    let at = self.core.now()
-                        + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
-                    self.finish(
-                        claimed,
-                        JobStatus::Queued,
-                        None,
-                        Some(failure.message),
-                        Some(at),
-                    )
-                    .await?;
-                } else {
-                    let _ = ctx.log(format!("failed: {}", failure.message)).await;
-                    self.finish(
-                        claimed,
-                        JobStatus::Failed,
-                        None,
-                        Some(failure.message),
-                        None,
-                    )
-                    .await?;
-                }
+                let _ = ctx.log(format!("failed: {}", failure.message)).await;
+                (
+                    "failed",
+                    JobStatus::Failed,
+                    None,
+                    Some(failure.message),
+                    None,
+                )
             }
-        }
-        Ok(())
+        };
+        let _ = ctx.end_step(step).await;
+        self.finish_with(claimed, status, result, error, run_at, ctx.progress_now())
+            .await
     }
 
     /// Leases the oldest due job this worker can run: a queued one whose time has come, or a
@@ -584,9 +583,9 @@ impl Worker {
 
     /// Renews the lease of a job this worker runs; answers whether it was asked to stop, or
     /// `None` when the job is no longer this worker's.
-    async fn heartbeat(&self, id: &str) -> Result<Option<bool>> {
+    async fn heartbeat(&self, id: &str, progress: Option<JobProgress>) -> Result<Option<bool>> {
         let lease = chrono::Duration::from_std(self.options.lease).unwrap_or(chrono::Duration::MAX);
-        let rows = job::Entity::update_many()
+        let rows = with_progress(job::Entity::update_many(), progress)
             .col_expr(
                 job::Column::LeaseUntil,
                 Expr::value(self.core.now() + lease),
@@ -608,8 +607,22 @@ impl Worker {
         error: Option<String>,
         run_at: Option<DateTime<Utc>>,
     ) -> Result<()> {
+        self.finish_with(claimed, status, result, error, run_at, None)
+            .await
+    }
+
+    /// [`Worker::finish`], storing the run's last progress too.
+    async fn finish_with(
+        &self,
+        claimed: &job::Model,
+        status: JobStatus,
+        result: Option<serde_json::Value>,
+        error: Option<String>,
+        run_at: Option<DateTime<Utc>>,
+        progress: Option<JobProgress>,
+    ) -> Result<()> {
         let now = self.core.now();
-        let mut update = job::Entity::update_many()
+        let mut update = with_progress(job::Entity::update_many(), progress)
             .col_expr(job::Column::Status, Expr::value(status.as_str()))
             .col_expr(job::Column::LeaseOwner, Expr::value(Option::<String>::None))
             .col_expr(
@@ -628,9 +641,21 @@ impl Worker {
         if let Some(at) = run_at {
             update = update.col_expr(job::Column::RunAt, Expr::value(at));
         }
-        let txn = db::begin_write(&self.core.db).await?;
-        update.exec(&txn).await?;
-        txn.commit().await?;
+        update.exec(&self.core.db).await?;
         Ok(())
     }
+}
+
+/// Sets the progress columns too, when there is a progress to store.
+fn with_progress(
+    update: sea_orm::UpdateMany<job::Entity>,
+    progress: Option<JobProgress>,
+) -> sea_orm::UpdateMany<job::Entity> {
+    let Some(progress) = progress else {
+        return update;
+    };
+    update
+        .col_expr(job::Column::ProgressDone, Expr::value(progress.done))
+        .col_expr(job::Column::ProgressTotal, Expr::value(progress.total))
+        .col_expr(job::Column::ProgressMessage, Expr::value(progress.message))
 }

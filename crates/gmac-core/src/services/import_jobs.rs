@@ -6,14 +6,13 @@
 //! and names the import it made. The parts are dropped once the import stands; a failed job
 //! keeps them, so that it can be retried.
 
-use std::io::Read;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use gmac_types::{CostImportParams, Job};
+use gmac_types::{CostImportParams, Job, JobProgress};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::access::Target;
 use crate::audit::{self, AuditEntry};
@@ -71,40 +70,22 @@ pub async fn enqueue(
             serde_json::to_value(&payload).map_err(anyhow::Error::from)?,
         )
     };
-    let row = jobs::enqueue(&txn, core, Some(actor), new).await?;
+    let (row, created) = jobs::enqueue(&txn, core, Some(actor), new).await?;
     // A deduplicated job (the same file, still pending) has its file already.
-    let existing = job_file::Entity::find()
-        .filter(job_file::Column::JobId.eq(row.id.as_str()))
-        .one(&txn)
-        .await?
-        .is_some();
-    if !existing {
-        let path = file.path.clone();
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(2);
-        let reader = tokio::task::spawn_blocking(move || {
-            let mut source = std::fs::File::open(&path)?;
-            loop {
-                let mut part = vec![0; PART_BYTES];
-                let mut filled = 0;
-                while filled < PART_BYTES {
-                    let n = source.read(&mut part[filled..])?;
-                    if n == 0 {
-                        break;
-                    }
-                    filled += n;
-                }
-                if filled == 0 {
-                    return Ok::<(), std::io::Error>(());
-                }
-                part.truncate(filled);
-                if tx.blocking_send(Ok(part)).is_err() {
-                    return Ok(());
-                }
+    if created {
+        let mut source = tokio::fs::File::open(&file.path)
+            .await
+            .map_err(anyhow::Error::from)?;
+        for part_no in 0.. {
+            let mut data = Vec::with_capacity(PART_BYTES);
+            (&mut source)
+                .take(PART_BYTES as u64)
+                .read_to_end(&mut data)
+                .await
+                .map_err(anyhow::Error::from)?;
+            if data.is_empty() {
+                break;
             }
-        });
-        let mut part_no = 0i32;
-        while let Some(part) = rx.recv().await {
-            let data = part.map_err(anyhow::Error::from)?;
             job_file::Entity::insert(job_file::ActiveModel {
                 job_id: Set(row.id.clone()),
                 part: Set(part_no),
@@ -112,12 +93,7 @@ pub async fn enqueue(
             })
             .exec_without_returning(&txn)
             .await?;
-            part_no += 1;
         }
-        reader
-            .await
-            .map_err(anyhow::Error::from)?
-            .map_err(anyhow::Error::from)?;
         let entry = AuditEntry::success(actor.audit_actor(), "cost_import.enqueue")
             .target("job", row.id.clone())
             .scope(&target)
@@ -189,40 +165,26 @@ async fn run(ctx: JobContext) -> JobOutcome {
         ..RequestMeta::default()
     };
     let total = i64::try_from(payload.bytes).ok();
-    // The reporter runs as a task of its own: were it awaited beside the import in one task, a
-    // progress write waiting for SQLite's lock would stop the import, which may hold that lock,
-    // from being polled.
-    let reporter = tokio::spawn({
-        let (ctx, progress) = (ctx.clone(), file.progress.clone());
-        async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
-            loop {
-                tick.tick().await;
-                let bytes = progress.bytes.load(Ordering::Relaxed);
-                let rows = progress.rows.load(Ordering::Relaxed);
-                let _ = ctx
-                    .progress(
-                        i64::try_from(bytes).unwrap_or(i64::MAX),
-                        total,
-                        Some(&format!("{rows} rows read")),
-                    )
-                    .await;
-            }
-        }
+    let progress = file.progress.clone();
+    ctx.report(move || JobProgress {
+        done: i64::try_from(progress.bytes.load(Ordering::Relaxed)).unwrap_or(i64::MAX),
+        total,
+        message: Some(format!(
+            "{} rows read",
+            progress.rows.load(Ordering::Relaxed)
+        )),
     });
     let imported = costs::import_focus(&ctx.core, &actor, &meta, &payload.params, &file).await;
-    reporter.abort();
     let (import, created) = imported.map_err(|err| match err {
         // Another upload of the same file is importing it: later, this one finds it.
         crate::Error::Conflict { detail, .. } => JobFailure::transient(detail),
         other => JobFailure::from(other),
     })?;
-    ctx.progress(
-        total.unwrap_or(0),
+    ctx.set_progress(JobProgress {
+        done: total.unwrap_or(0),
         total,
-        Some(&format!("{} rows imported", import.rows_imported)),
-    )
-    .await?;
+        message: Some(format!("{} rows imported", import.rows_imported)),
+    });
     ctx.log(format!(
         "{} rows imported, {} refused; billed {} {}",
         import.rows_imported, import.rows_rejected, import.billed_cost_total, import.currency

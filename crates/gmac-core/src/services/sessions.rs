@@ -10,6 +10,7 @@ use gmac_types::{AuthMethod, FieldError, LoginRequest, Me, Permission};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
+use crate::access::TokenLimits;
 use crate::audit::{self, AuditActor, AuditEntry};
 use crate::auth::actor::Actor;
 use crate::auth::cache::{self, CacheKey, LastUse};
@@ -511,21 +512,7 @@ pub async fn authenticate(core: &Core, bearer: &str) -> Result<Actor> {
                 && u.status == user::STATUS_ACTIVE
         })
         .ok_or(Error::InvalidToken)?;
-    let loaded = authz::load(&core.db, &account.id).await?;
-    let mfa_enabled = users::mfa_enabled(&core.db, &account.id).await?;
-    let actor = Actor {
-        user_id: account.id,
-        email: account.email,
-        display_name: account.display_name,
-        created_at: account.created_at,
-        session_id: Some(session.id),
-        token_id: None,
-        method: AuthMethod::Session,
-        grants: loaded.grants,
-        permissions: loaded.permissions,
-        mfa_enabled,
-        mfa_enrollment_required: loaded.mfa_required && !mfa_enabled,
-    };
+    let actor = build_actor(core, account, Some(session.id), None).await?;
     core.actors.put(
         key,
         epoch,
@@ -534,6 +521,39 @@ pub async fn authenticate(core: &Core, bearer: &str) -> Result<Actor> {
         LastUse::default(),
     );
     Ok(actor)
+}
+
+/// The actor of `account` as it stands now (its grants and MFA state), signed in with
+/// `session_id`, or with the API token whose `token` limits narrow its grants.
+pub(crate) async fn build_actor(
+    core: &Core,
+    account: user::Model,
+    session_id: Option<String>,
+    token: Option<TokenLimits>,
+) -> Result<Actor> {
+    let loaded = authz::load(&core.db, &account.id).await?;
+    let mfa_enabled = users::mfa_enabled(&core.db, &account.id).await?;
+    let mut permissions = loaded.permissions;
+    let token_id = token.as_ref().map(|t| t.token_id.clone());
+    let method = if token.is_some() {
+        AuthMethod::ApiToken
+    } else {
+        AuthMethod::Session
+    };
+    permissions.token = token;
+    Ok(Actor {
+        user_id: account.id,
+        email: account.email,
+        display_name: account.display_name,
+        created_at: account.created_at,
+        session_id,
+        token_id,
+        method,
+        grants: loaded.grants,
+        permissions,
+        mfa_enabled,
+        mfa_enrollment_required: loaded.mfa_required && !mfa_enabled,
+    })
 }
 
 /// The actor of work done later on a person's behalf (a job they started): their account as
@@ -545,30 +565,11 @@ pub async fn actor_of(core: &Core, user_id: &str, token_id: Option<&str>) -> Res
         .await?
         .filter(|u| u.status == user::STATUS_ACTIVE)
         .ok_or(Error::InvalidToken)?;
-    let loaded = authz::load(&core.db, &account.id).await?;
-    let mfa_enabled = users::mfa_enabled(&core.db, &account.id).await?;
-    let mut permissions = loaded.permissions;
-    let method = match token_id {
-        Some(token) => {
-            permissions.token =
-                Some(crate::services::tokens::live_limits(core, &account.id, token).await?);
-            AuthMethod::ApiToken
-        }
-        None => AuthMethod::Session,
+    let token = match token_id {
+        Some(token) => Some(crate::services::tokens::live_limits(core, &account.id, token).await?),
+        None => None,
     };
-    Ok(Actor {
-        user_id: account.id,
-        email: account.email,
-        display_name: account.display_name,
-        created_at: account.created_at,
-        session_id: None,
-        token_id: token_id.map(str::to_owned),
-        method,
-        grants: loaded.grants,
-        permissions,
-        mfa_enabled,
-        mfa_enrollment_required: loaded.mfa_required && !mfa_enabled,
-    })
+    build_actor(core, account, None, token).await
 }
 
 /// The signed-in user, as `GET /me` shows them: all of it is in the actor.

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, Utc};
 use gmac_types::{
-    ApiToken, AuthMethod, CreatedApiToken, FieldError, NewApiToken, Permission, Scope, SecretText,
+    ApiToken, CreatedApiToken, FieldError, NewApiToken, Permission, Scope, SecretText,
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
@@ -16,8 +16,8 @@ use crate::audit::{self, AuditEntry};
 use crate::auth::cache::{self, CacheKey, LastUse};
 use crate::auth::tokens::{generate_token, hash_token};
 use crate::entities::{api_token, user};
+use crate::services::authz;
 use crate::services::bindings::{resolve_scope, scope_columns};
-use crate::services::{authz, users};
 use crate::{Actor, Core, Error, RequestMeta, Result, db};
 
 /// Every API token starts with this, so secret scanners and people recognise one.
@@ -361,23 +361,8 @@ pub async fn authenticate(core: &Core, presented: &str, meta: &RequestMeta) -> R
         .await?
         .filter(|u| u.status == user::STATUS_ACTIVE)
         .ok_or(Error::InvalidToken)?;
-    let loaded = authz::load(&core.db, &account.id).await?;
-    let mfa_enabled = users::mfa_enabled(&core.db, &account.id).await?;
-    let mut permissions = loaded.permissions;
-    permissions.token = Some(limits(core, &row).await?);
-    let actor = Actor {
-        user_id: account.id,
-        email: account.email,
-        display_name: account.display_name,
-        created_at: account.created_at,
-        session_id: None,
-        token_id: Some(row.id.clone()),
-        method: AuthMethod::ApiToken,
-        grants: loaded.grants,
-        permissions,
-        mfa_enabled,
-        mfa_enrollment_required: loaded.mfa_required && !mfa_enabled,
-    };
+    let limits = limits(core, &row).await?;
+    let actor = crate::services::sessions::build_actor(core, account, None, Some(limits)).await?;
     let last_use = LastUse {
         at: row.last_used_at,
         ip: row.last_used_ip,
