@@ -159,6 +159,7 @@ fn AppRoutes() -> impl IntoView {
                         view=|| view! { <AreaGate area=Area::Costs><CloudAccountsPage /></AreaGate> }
                     />
                     <Route path=path!("monitoring") view=|| area(Area::Monitoring) />
+                    <Route path=path!("activity") view=crate::pages::activity::ActivityPage />
                     <Route path=path!("access") view=|| view! { <HubPage area=Area::Access /> } />
                     <Route
                         path=path!("access/users")

@@ -146,6 +146,8 @@ pub enum Area {
     Costs,
     /// Health, metrics and alerts.
     Monitoring,
+    /// Long work as jobs, with live progress.
+    Activity,
     /// Clients and their projects.
     Clients,
     /// Users, teams and roles.
@@ -174,7 +176,7 @@ pub const NAV: [NavGroup; 4] = [
     },
     NavGroup {
         label: "Operations",
-        areas: &[Area::Costs, Area::Monitoring],
+        areas: &[Area::Costs, Area::Monitoring, Area::Activity],
     },
     NavGroup {
         label: "Administration",
@@ -188,12 +190,13 @@ pub const NAV: [NavGroup; 4] = [
 
 impl Area {
     /// Every area, in navigation order.
-    pub const ALL: [Area; 9] = [
+    pub const ALL: [Area; 10] = [
         Area::Services,
         Area::Functions,
         Area::Databases,
         Area::Costs,
         Area::Monitoring,
+        Area::Activity,
         Area::Clients,
         Area::Access,
         Area::Audit,
@@ -208,6 +211,7 @@ impl Area {
             Area::Databases => "/databases",
             Area::Costs => "/costs",
             Area::Monitoring => "/monitoring",
+            Area::Activity => "/activity",
             Area::Clients => "/clients",
             Area::Access => "/access",
             Area::Audit => "/audit",
@@ -223,6 +227,7 @@ impl Area {
             Area::Databases => "Databases",
             Area::Costs => "Costs",
             Area::Monitoring => "Monitoring",
+            Area::Activity => "Activity",
             Area::Clients => "Clients",
             Area::Access => "Access control",
             Area::Audit => "Audit log",
@@ -238,6 +243,7 @@ impl Area {
             Area::Databases => IconName::Database,
             Area::Costs => IconName::Coins,
             Area::Monitoring => IconName::Activity,
+            Area::Activity => IconName::Compass,
             Area::Clients => IconName::Building,
             Area::Access => IconName::Shield,
             Area::Audit => IconName::List,
@@ -255,6 +261,7 @@ impl Area {
             Area::Databases => "Create and operate managed databases, with backups.",
             Area::Costs => "See what every client and project costs, and keep it within budget.",
             Area::Monitoring => "Watch health and metrics, and get alerted when something breaks.",
+            Area::Activity => "Follow imports, syncs and other long work as it runs.",
             Area::Clients => "The clients you work for, and the projects inside them.",
             Area::Access => "Manage users, teams and the roles they hold.",
             Area::Audit => "Review who did what, and when.",
@@ -285,7 +292,12 @@ impl Area {
                 "Metrics dashboards",
                 "Alert rules and notifications",
             ],
-            Area::Costs | Area::Clients | Area::Access | Area::Audit | Area::Settings => &[],
+            Area::Costs
+            | Area::Activity
+            | Area::Clients
+            | Area::Access
+            | Area::Audit
+            | Area::Settings => &[],
         }
     }
 
@@ -293,7 +305,12 @@ impl Area {
     pub const fn built(self) -> bool {
         matches!(
             self,
-            Area::Costs | Area::Clients | Area::Access | Area::Audit | Area::Settings
+            Area::Costs
+                | Area::Activity
+                | Area::Clients
+                | Area::Access
+                | Area::Audit
+                | Area::Settings
         )
     }
 
@@ -310,7 +327,7 @@ impl Area {
     /// Whether a user with this reach is offered the area.
     pub fn visible(self, reach: &Reach) -> bool {
         match self {
-            Area::Clients => !reach.permissions.is_empty(),
+            Area::Clients | Area::Activity => !reach.permissions.is_empty(),
             Area::Access => ACCESS_SECTIONS.iter().any(|s| (s.visible)(reach)),
             Area::Audit => reach.has(Permission::AuditView),
             Area::Costs => reach.has(Permission::CostsView),

@@ -229,3 +229,20 @@ pub fn now() -> DateTime<Utc> {
     let millis = web_sys::js_sys::Date::now() as i64;
     DateTime::from_timestamp_millis(millis).unwrap_or_default()
 }
+
+/// Waits `millis` milliseconds (a `setTimeout` as a future); at once if the browser has no
+/// window.
+pub async fn sleep(millis: i32) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let promise = Promise::new(&mut |resolve, _reject| {
+        if window
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, millis)
+            .is_err()
+        {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        }
+    });
+    let _ = await_promise(&promise).await;
+}

@@ -14,6 +14,7 @@ pub mod areas;
 pub mod components;
 pub mod format;
 pub mod js;
+pub mod live;
 pub mod pages;
 pub mod state;
 pub mod theme;

@@ -21,6 +21,7 @@ mod m20261207_000014_authz_epoch;
 mod m20261208_000015_unused_line_index;
 mod m20261209_000016_jobs;
 mod m20261210_000017_job_schedules;
+mod m20261211_000018_events;
 
 /// Applies gmac's migrations in order.
 #[derive(Debug)]
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000015_unused_line_index::Migration),
             Box::new(m20261209_000016_jobs::Migration),
             Box::new(m20261210_000017_job_schedules::Migration),
+            Box::new(m20261211_000018_events::Migration),
         ]
     }
 }

@@ -189,6 +189,24 @@ async fn emails_once_per_crossed_threshold(file: Vec<u8>) {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(smtp.messages().len(), 3);
 
+    // Each alert is an event too, in the alert's transaction: the bell follows them live.
+    let crossed: Vec<u64> = admin
+        .client
+        .list_events(&gmac_types::EventQuery {
+            r#type: Some("budget.threshold_crossed".into()),
+            limit: Some(500),
+            ..gmac_types::EventQuery::default()
+        })
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .filter(|e| e.subject.as_deref() == Some(format!("budget/{}", budget.id).as_str()))
+        .map(|e| e.data["percent"].as_u64().unwrap())
+        .collect();
+    assert_eq!(crossed.len(), 2, "{crossed:?}");
+    assert!(crossed.contains(&80) && crossed.contains(&100));
+
     let status = admin.client.budget_status(&budget.id).await.unwrap();
     assert_eq!(status.actual, september);
     assert_eq!(status.period_start, sept(1));

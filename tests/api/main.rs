@@ -24,6 +24,7 @@ mod cloud;
 mod costs;
 mod demo;
 mod errors;
+mod events;
 mod faults;
 mod imports;
 mod invitations;

@@ -219,6 +219,8 @@ fn allow(operation: &str) -> Option<Allow> {
         // Jobs follow what they do: an import's job is seen by whoever sees the client's costs
         // (unknown elsewhere) and cancelled or retried by whoever may import there.
         "list_jobs" => Allow::AnyUser,
+        // Everyone signed in reads events; each sees only what it may read (tests/api/events.rs).
+        "list_events" | "stream_events" => Allow::AnyUser,
         "get_job" | "get_job_log" | "follow_job" => Allow::Roles {
             roles: EVERYONE,
             denied: 404,
@@ -516,6 +518,8 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
         },
         "delete_avatar" => Call::at("/api/v1/me/avatar"),
         "list_jobs" => Call::at("/api/v1/jobs"),
+        "list_events" => Call::at("/api/v1/events"),
+        "stream_events" => Call::at("/api/v1/events/stream"),
         "get_job" | "get_job_log" | "follow_job" | "cancel_job" | "retry_job" => {
             // An import job no worker runs here: it stays queued until cancelled.
             let file = format!(

@@ -1625,3 +1625,189 @@ async fn the_cost_dashboard_narrows_to_a_tag_or_a_project_and_keeps_them_in_the_
     browser.close().await;
     phone.close().await;
 }
+
+#[tokio::test]
+async fn an_import_uploaded_in_the_spa_shows_live_progress_and_ends_in_its_result() {
+    if !browser_available() {
+        return;
+    }
+    let app = spawn_app().await;
+    let (email, password) = with_admin(&app).await;
+    let admin = app.sign_in(&email, &password).await;
+    admin.new_client_named("Acme Corp").await;
+    // Enough rows that the import is seen running: 30 days of 2,000 line items.
+    let options = gmac_core::focus_gen::Options {
+        last_day: chrono::NaiveDate::from_ymd_opt(2024, 9, 30).unwrap(),
+        days: 30,
+        rows_per_day: 2000,
+        owners: vec!["ada@example.com".into()],
+        teams: vec!["Platform".into()],
+        seed: 7,
+        spike_days_ago: None,
+    };
+    let mut file = Vec::new();
+    let rows = gmac_core::focus_gen::write(&mut file, &options).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("september.csv");
+    std::fs::write(&path, &file).unwrap();
+
+    let browser = Browser::start(1280, 900).await;
+    sign_in_through_the_form(&browser, &app, &email, &password).await;
+    browser.client.goto(&app.url("/costs")).await.unwrap();
+    browser
+        .wait_for("#import-client option:checked:not([value=\"\"])")
+        .await;
+    browser
+        .wait_for("#focus-file")
+        .await
+        .send_keys(&path.display().to_string())
+        .await
+        .unwrap();
+    browser.click("#import-costs").await;
+    // No worker runs yet: the upload is a queued job, and the card says so.
+    browser
+        .wait_for_text("#import-progress-text", "Waiting for a worker")
+        .await;
+    let worker = gmac_core::platform::worker::Worker::standard(
+        app.core.clone(),
+        gmac_core::platform::worker::WorkerOptions {
+            lease: Duration::from_secs(2),
+            heartbeat: Duration::from_millis(100),
+            poll: Duration::from_millis(50),
+            backoff_base: Duration::from_millis(200),
+            backoff_max: Duration::from_secs(1),
+        },
+    );
+    tokio::spawn(worker.run());
+    // The worker's progress reaches the page while it reads the file.
+    browser
+        .wait_for_text("#import-progress-text", "rows read")
+        .await;
+    let result = browser
+        .wait_for_within(
+            "#import-result[data-outcome=\"imported\"]",
+            Duration::from_mins(2),
+        )
+        .await;
+    let shown: String = browser
+        .text_of("#import-rows")
+        .await
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    assert_eq!(shown, rows.to_string(), "{}", result.text().await.unwrap());
+    assert!(
+        browser
+            .client
+            .find_all(Locator::Css("#import-progress"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "the progress makes way for the result"
+    );
+    // The Activity page lists the job, finished, with what it made.
+    browser.client.goto(&app.url("/activity")).await.unwrap();
+    let row = "#jobs-table tr[data-job-kind=\"cost_import\"][data-status=\"succeeded\"]";
+    let text = browser.wait_for_text(row, "rows imported").await;
+    assert!(text.contains("FOCUS import"), "{text}");
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "browser console errors: {errors:?}");
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_client_and_a_budget_alert_reach_a_second_browser_without_a_reload() {
+    if !browser_available() {
+        return;
+    }
+    let app = demo_app_with(gmac_tests::Options::default()).await;
+    let first = Browser::start(1280, 900).await;
+    let second = Browser::start(1280, 900).await;
+    sign_in_as_demo_admin(&first, &app).await;
+    sign_in_as_demo_admin(&second, &app).await;
+
+    // A client created in one browser appears in the other's list.
+    second.client.goto(&app.url("/clients")).await.unwrap();
+    second.wait_for("#client-table").await;
+    first.client.goto(&app.url("/clients")).await.unwrap();
+    first.type_into("#new-client-name", "Live Co").await;
+    first.click("#create-client").await;
+    second.wait_for("[data-client-name=\"Live Co\"]").await;
+
+    // A budget alert raised on the server rings the other browser's bell.
+    assert!(
+        second
+            .client
+            .find_all(Locator::Css("#alerts-bell .bell-badge"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "no alert yet"
+    );
+    let admin = app
+        .sign_in(gmac_core::services::users::DEMO_EMAIL, DEMO_PASSWORD)
+        .await;
+    let demo = admin
+        .client
+        .list_clients(&gmac_types::ListQuery::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|c| c.name != "Live Co")
+        .unwrap();
+    admin
+        .client
+        .create_budget(&gmac_types::NewBudget {
+            name: "Tiny".into(),
+            scope: gmac_types::BudgetScope::Client {
+                id: demo.id.clone(),
+            },
+            period: gmac_types::BudgetPeriod::Monthly,
+            amount: rust_decimal::Decimal::new(1, 2),
+            currency: None,
+            thresholds: Some(vec![gmac_types::BudgetThreshold {
+                percent: 100,
+                basis: gmac_types::ThresholdBasis::Actual,
+            }]),
+            notify: None,
+        })
+        .await
+        .unwrap();
+    // Costs for today: the import's event has the budgets checked, which raises the alert.
+    let mut file = Vec::new();
+    gmac_core::focus_gen::write(
+        &mut file,
+        &gmac_core::focus_gen::Options {
+            last_day: chrono::Utc::now().date_naive(),
+            days: 1,
+            rows_per_day: 8,
+            owners: vec![],
+            teams: vec![],
+            seed: 3,
+            spike_days_ago: None,
+        },
+    )
+    .unwrap();
+    admin
+        .client
+        .import_costs(
+            &gmac_types::CostImportParams {
+                client_id: demo.id,
+                ..gmac_types::CostImportParams::default()
+            },
+            file,
+        )
+        .await
+        .unwrap();
+    let badge = second.wait_for_text("#alerts-bell .bell-badge", "1").await;
+    assert_eq!(badge.trim(), "1");
+    second.click("#alerts-bell").await;
+    second.wait_for_text("#alerts-menu", "Tiny").await;
+    for browser in [&first, &second] {
+        let errors = browser.console_errors().await;
+        assert!(errors.is_empty(), "browser console errors: {errors:?}");
+    }
+    first.close().await;
+    second.close().await;
+}

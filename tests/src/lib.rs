@@ -186,6 +186,14 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             .expect("a mailer");
         core.mailer = Some(Arc::new(mailer));
     }
+    // Consumers of events run as in `gmac serve` (budgets are checked when costs change); job
+    // workers do not, so tests decide when jobs run.
+    let dispatcher = gmac_core::platform::events::Dispatcher::standard(core.clone());
+    dispatcher
+        .install()
+        .await
+        .expect("installing event consumers");
+    tokio::spawn(dispatcher.run(std::time::Duration::from_millis(50)));
     let app =
         Application::with_listener(core.clone(), &config, listener).expect("building the app");
     let handle = app.handle();

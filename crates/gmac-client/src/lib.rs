@@ -3,6 +3,8 @@
 //!
 //! Every failure decodes into one [`ApiError`], which pages and scripts match on.
 
+pub mod sse;
+
 use gmac_types::{
     ApiToken, AuditEvent, AuditQuery, AuditVerification, Client as ClientDto, ClientPatch,
     CreatedApiToken, Health, ListQuery, LoginRequest, Me, NewApiToken, NewClient, NewProject,
@@ -248,6 +250,25 @@ impl Client {
         page: &PageQuery,
     ) -> Result<Page<gmac_types::Job>> {
         self.get_page("/api/v1/jobs", query, page).await
+    }
+
+    /// `GET /api/v1/events`: the events after `query.after` the caller may see.
+    pub async fn list_events(
+        &self,
+        query: &gmac_types::EventQuery,
+    ) -> Result<gmac_types::EventList> {
+        self.get_query("/api/v1/events", query).await
+    }
+
+    /// `GET /api/v1/events/stream`, opened: every event the caller may see, live, after
+    /// `last_event_id` (or from the next one).
+    pub async fn open_event_stream(&self, last_event_id: Option<i64>) -> Result<sse::EventStream> {
+        let mut request = self.request(reqwest::Method::GET, "/api/v1/events/stream");
+        if let Some(id) = last_event_id {
+            request = request.header("Last-Event-ID", id.to_string());
+        }
+        let response = request.send().await.map_err(network)?;
+        Ok(sse::EventStream::new(check(response).await?))
     }
 
     /// `GET /api/v1/jobs/{id}`.

@@ -121,6 +121,8 @@ pub struct AuditEntry {
     pub target: Option<(&'static str, String)>,
     /// The scope the object lives in.
     pub scope: Option<(&'static str, Option<String>)>,
+    /// The client of that scope (for a project, its client), for the change's event.
+    pub scope_client: Option<String>,
     /// How it ended.
     pub outcome: Outcome,
     /// A summary; keys that look secret are redacted before it is stored.
@@ -135,6 +137,7 @@ impl AuditEntry {
             action,
             target: None,
             scope: None,
+            scope_client: None,
             outcome: Outcome::Success,
             details: Value::Null,
         }
@@ -159,6 +162,7 @@ impl AuditEntry {
     #[must_use]
     pub fn scope(mut self, target: &crate::access::Target) -> Self {
         use crate::access::Target;
+        self.scope_client = target.client_id().map(str::to_owned);
         self.scope = Some(match target {
             Target::Global => ("global", None),
             Target::Client(id) => ("client", Some(id.clone())),
@@ -197,6 +201,7 @@ pub async fn append(
         .await?
         .ok_or_else(|| anyhow::anyhow!("the audit chain head row is missing"))?;
 
+    let event = event_of(&entry);
     let (actor_type, actor_id, actor_label) = match entry.actor {
         AuditActor::User { id, label } => ("user", Some(id), Some(label)),
         AuditActor::Token { id, user_id, label } => (
@@ -242,7 +247,43 @@ pub async fn append(
     audit_log::Entity::insert(active)
         .exec_without_returning(conn)
         .await?;
+    if let Some(mut event) = event {
+        event.data = serde_json::from_str(&row.details).unwrap_or(Value::Null);
+        crate::platform::events::append(conn, now, event).await?;
+    }
     Ok(row)
+}
+
+/// The event of a successful change (its data is filled in from the redacted details).
+fn event_of(entry: &AuditEntry) -> Option<crate::platform::events::NewEvent> {
+    use crate::access::Target;
+    if entry.outcome != Outcome::Success {
+        return None;
+    }
+    let event_type = crate::platform::events::type_of_action(entry.action)?;
+    let target = match (&entry.scope, &entry.scope_client) {
+        (Some(("client", Some(id))), _) => Target::Client(id.clone()),
+        (Some(("project", Some(id))), Some(client_id)) => Target::Project {
+            id: id.clone(),
+            client_id: client_id.clone(),
+        },
+        _ => Target::Global,
+    };
+    let actor_id = match &entry.actor {
+        AuditActor::User { id, .. } => Some(id.clone()),
+        AuditActor::Token { user_id, .. } => Some(user_id.clone()),
+        AuditActor::Anonymous { .. } | AuditActor::System { .. } => None,
+    };
+    Some(crate::platform::events::NewEvent {
+        event_type,
+        target,
+        subject: entry
+            .target
+            .as_ref()
+            .map(|(kind, id)| ((*kind).to_owned(), id.clone())),
+        actor_id,
+        data: Value::Null,
+    })
 }
 
 /// A canonical JSON array of every column but the hashes, in a fixed order.

@@ -127,6 +127,8 @@ pub struct Core {
     pub import_limits: ImportLimits,
     /// How long finished jobs (with their logs and stored uploads) are kept.
     pub job_retention: chrono::Duration,
+    /// How long events are kept.
+    pub event_retention: chrono::Duration,
     /// Where gmac may connect on a user's behalf.
     pub egress: Arc<egress::EgressPolicy>,
     /// Signed-in actors, reused while the authorisation epoch stands still.
@@ -156,6 +158,7 @@ impl Core {
             settings,
             import_limits: ImportLimits::default(),
             job_retention: chrono::Duration::days(30),
+            event_retention: chrono::Duration::days(30),
             egress: Arc::new(egress::EgressPolicy::default()),
             actors: Arc::default(),
             sqlite_reads: sqlite_reads::SqliteReader::for_pool(&db).map(Arc::new),

@@ -361,7 +361,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 /// Installs gmac's schedules, starts their scheduler (every replica runs one: each slot is
-/// enqueued once) and `n` job workers on this process's runtime.
+/// enqueued once), the event dispatcher and `n` job workers on this process's runtime.
 async fn spawn_job_workers(
     core: &gmac_core::Core,
     config: &Config,
@@ -374,6 +374,12 @@ async fn spawn_job_workers(
         core.clone(),
         config.worker_options().poll,
     ));
+    if n > 0 {
+        // Hands events to their consumers (budgets checked when costs change); one per
+        // consumer at a time across replicas.
+        let dispatcher = gmac_core::platform::events::Dispatcher::standard(core.clone());
+        tokio::spawn(dispatcher.run(config.worker_options().poll));
+    }
     for _ in 0..n {
         let worker =
             gmac_core::platform::worker::Worker::standard(core.clone(), config.worker_options());

@@ -173,6 +173,9 @@ pub struct Config {
     /// How many days finished jobs, their logs and stored uploads are kept (a daily job
     /// removes older ones).
     pub job_retention_days: u32,
+    /// How many days events are kept (the same daily job removes older ones); a stream or
+    /// consumer further behind than that starts again from the oldest kept.
+    pub event_retention_days: u32,
     /// When set, `/metrics` answers only `Authorization: Bearer <this>` (a Prometheus
     /// `bearer_token`); unset, it is open, for a scraper on a private network.
     pub metrics_token: Option<SecretString>,
@@ -219,6 +222,7 @@ impl Default for Config {
             job_poll_ms: 1000,
             job_backoff_ms: 5000,
             job_retention_days: 30,
+            event_retention_days: 30,
             metrics_token: None,
             import: gmac_core::ImportLimits::default(),
             egress: Egress::default(),
@@ -275,7 +279,7 @@ const STRING_KEYS: [&str; 12] = [
 ];
 
 /// Every top-level setting, as named in a file or (upper-cased) after `GMAC_`.
-const KNOWN_KEYS: [&str; 33] = [
+const KNOWN_KEYS: [&str; 34] = [
     "bind",
     "database_url",
     "data_dir",
@@ -305,6 +309,7 @@ const KNOWN_KEYS: [&str; 33] = [
     "job_poll_ms",
     "job_backoff_ms",
     "job_retention_days",
+    "event_retention_days",
     "metrics_token",
     "import",
     "egress",

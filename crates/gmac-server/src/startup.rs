@@ -76,6 +76,7 @@ pub async fn prepare_core(config: &Config) -> anyhow::Result<Core> {
     core.public_url = config.public_url();
     core.import_limits = config.import;
     core.job_retention = chrono::Duration::days(i64::from(config.job_retention_days));
+    core.event_retention = chrono::Duration::days(i64::from(config.event_retention_days));
     core.egress = Arc::new(config.egress.policy()?);
     core.cost_explorer = Some(Arc::new(gmac_connectors::aws::SdkCostExplorer::new(
         core.egress.clone(),

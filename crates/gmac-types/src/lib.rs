@@ -7,6 +7,7 @@ pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod costs;
+pub mod events;
 pub mod invitations;
 pub mod jobs;
 pub mod mfa;
@@ -46,6 +47,7 @@ pub use costs::{
 pub use costs::{
     CloudAccount, ConnectionTest, CostSync, Invoice, InvoiceLine, InvoiceQuery, NewCloudAccount,
 };
+pub use events::{Event, EventList, EventQuery, EventScope, EventStreamQuery};
 pub use invitations::{
     AcceptInvitation, CreatedInvitation, Invitation, InvitationPreview, InvitationStatus,
     InvitationToken, NewInvitation,

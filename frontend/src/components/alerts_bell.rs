@@ -74,6 +74,10 @@ fn Bell() -> impl IntoView {
     if let Ok(handle) = set_interval_with_handle(move || load.refetch(), POLL) {
         on_cleanup(move || handle.clear());
     }
+    // A new alert rings at once, through the live stream (the poll is the fallback).
+    if let Some(live) = crate::live::use_live() {
+        live.on(&["budget.threshold_crossed"], move |_| load.refetch());
+    }
     let unseen = Memo::new(move |_| {
         let since = seen.get();
         load.with(|l| match l {

@@ -76,6 +76,8 @@ fn Frame() -> impl IntoView {
     let account = use_account();
     account.load(auth);
     on_cleanup(move || account.clear());
+    // One live stream of events for every page of the frame.
+    crate::live::Live::provide(auth);
     let nav_open = RwSignal::new(false);
     let location = use_location();
     let enrolling = Memo::new(move |_| auth.mfa_enrollment_required());

@@ -1,6 +1,7 @@
 //! The pages, one per route.
 
 pub mod access;
+pub mod activity;
 pub mod audit;
 pub mod clients;
 pub mod costs;

@@ -13,6 +13,9 @@ pub struct Model {
     pub last_seq: i64,
     /// The `hash` of the newest entry (the genesis hash when empty).
     pub last_hash: String,
+    /// The id of the newest event (0 when none): events are numbered under this row's lock, so
+    /// ids are in commit order.
+    pub last_event_id: i64,
 }
 
 /// No relations.

@@ -18,6 +18,8 @@ pub mod cost_line_item;
 pub mod cost_resource_month;
 pub mod cost_summary;
 pub mod cost_sync;
+pub mod event;
+pub mod event_consumer;
 pub mod invitation;
 pub mod job;
 pub mod job_file;

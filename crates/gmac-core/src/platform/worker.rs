@@ -345,7 +345,8 @@ impl Worker {
                 JOBS_PRUNE,
                 handler(|ctx| async move {
                     let removed = super::jobs::prune(&ctx.core).await?;
-                    Ok(serde_json::json!({ "jobs_removed": removed }))
+                    let events = super::events::prune(&ctx.core).await?;
+                    Ok(serde_json::json!({ "jobs_removed": removed, "events_removed": events }))
                 }),
             )
             .handle(
@@ -622,6 +623,8 @@ impl Worker {
         progress: Option<JobProgress>,
     ) -> Result<()> {
         let now = self.core.now();
+        let result_text = result.clone();
+        let error_text = error.clone();
         let mut update = with_progress(job::Entity::update_many(), progress)
             .col_expr(job::Column::Status, Expr::value(status.as_str()))
             .col_expr(job::Column::LeaseOwner, Expr::value(Option::<String>::None))
@@ -641,7 +644,34 @@ impl Worker {
         if let Some(at) = run_at {
             update = update.col_expr(job::Column::RunAt, Expr::value(at));
         }
-        update.exec(&self.core.db).await?;
+        if !status.is_finished() {
+            update.exec(&self.core.db).await?;
+            return Ok(());
+        }
+        // The end of a job is an event, written with it.
+        let txn = db::begin_write(&self.core.db).await?;
+        let ended = update.exec(&txn).await?.rows_affected;
+        if ended > 0 {
+            let data = serde_json::json!({
+                "kind": claimed.kind,
+                "status": status.as_str(),
+                "result": result_text,
+                "error": error_text,
+            });
+            crate::platform::events::append(
+                &txn,
+                now,
+                crate::platform::events::NewEvent {
+                    event_type: format!("job.{}", status.as_str()),
+                    target: crate::platform::jobs::target(claimed),
+                    subject: Some(("job".to_owned(), claimed.id.clone())),
+                    actor_id: claimed.created_by.clone(),
+                    data,
+                },
+            )
+            .await?;
+        }
+        txn.commit().await?;
         Ok(())
     }
 }

@@ -744,52 +744,92 @@ pub async fn evaluate_budgets(core: &Core) -> Result<usize> {
             if !reaches(value, limit, t.percent) {
                 continue;
             }
-            let (amount_whole, amount_frac) = stored_amount(value);
-            let inserted = budget_alert::Entity::insert(budget_alert::ActiveModel::from(
-                budget_alert::Model {
-                    budget_id: row.id.clone(),
-                    period_start: now.start.to_string(),
-                    percent: i64::from(t.percent),
-                    basis: basis_name(t.basis).to_owned(),
-                    amount_whole,
-                    amount_frac,
-                    emailed: false,
-                    raised_at: at,
-                },
-            ))
-            .on_conflict(
-                OnConflict::columns([
-                    budget_alert::Column::BudgetId,
-                    budget_alert::Column::PeriodStart,
-                    budget_alert::Column::Percent,
-                    budget_alert::Column::Basis,
-                ])
-                .do_nothing()
-                .to_owned(),
-            )
-            .exec_without_returning(&core.db)
-            .await?;
-            if inserted == 0 {
-                continue;
-            }
-            raised += 1;
-            let emailed = send_alert(core, &row, t, value, limit, &now).await;
-            if emailed {
-                budget_alert::Entity::update_many()
-                    .col_expr(
-                        budget_alert::Column::Emailed,
-                        sea_orm::sea_query::Expr::value(true),
-                    )
-                    .filter(budget_alert::Column::BudgetId.eq(&row.id))
-                    .filter(budget_alert::Column::PeriodStart.eq(now.start.to_string()))
-                    .filter(budget_alert::Column::Percent.eq(i64::from(t.percent)))
-                    .filter(budget_alert::Column::Basis.eq(basis_name(t.basis)))
-                    .exec(&core.db)
-                    .await?;
+            if raise_alert(core, &row, t, value, limit, &now, at).await? {
+                raised += 1;
             }
         }
     }
     Ok(raised)
+}
+
+/// Raises the alert of threshold `t` of budget `row` for this period, with its event, and
+/// emails it; `false` when it was raised before.
+async fn raise_alert(
+    core: &Core,
+    row: &budget::Model,
+    t: BudgetThreshold,
+    value: Decimal,
+    limit: Decimal,
+    now: &Standing,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<bool> {
+    let (amount_whole, amount_frac) = stored_amount(value);
+    // The alert and its event stand or fall together.
+    let txn = crate::db::begin_write(&core.db).await?;
+    let inserted =
+        budget_alert::Entity::insert(budget_alert::ActiveModel::from(budget_alert::Model {
+            budget_id: row.id.clone(),
+            period_start: now.start.to_string(),
+            percent: i64::from(t.percent),
+            basis: basis_name(t.basis).to_owned(),
+            amount_whole,
+            amount_frac,
+            emailed: false,
+            raised_at: at,
+        }))
+        .on_conflict(
+            OnConflict::columns([
+                budget_alert::Column::BudgetId,
+                budget_alert::Column::PeriodStart,
+                budget_alert::Column::Percent,
+                budget_alert::Column::Basis,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+    if inserted == 0 {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    crate::platform::events::append(
+        &txn,
+        at,
+        crate::platform::events::NewEvent {
+            event_type: "budget.threshold_crossed".to_owned(),
+            target: target(row),
+            subject: Some(("budget".to_owned(), row.id.clone())),
+            actor_id: None,
+            data: serde_json::json!({
+                "budget_id": row.id,
+                "name": row.name,
+                "percent": t.percent,
+                "basis": basis_name(t.basis),
+                "amount": value.to_string(),
+                "limit": limit.to_string(),
+                "currency": row.currency,
+                "period_start": now.start.to_string(),
+            }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    let emailed = send_alert(core, row, t, value, limit, now).await;
+    if emailed {
+        budget_alert::Entity::update_many()
+            .col_expr(
+                budget_alert::Column::Emailed,
+                sea_orm::sea_query::Expr::value(true),
+            )
+            .filter(budget_alert::Column::BudgetId.eq(&row.id))
+            .filter(budget_alert::Column::PeriodStart.eq(now.start.to_string()))
+            .filter(budget_alert::Column::Percent.eq(i64::from(t.percent)))
+            .filter(budget_alert::Column::Basis.eq(basis_name(t.basis)))
+            .exec(&core.db)
+            .await?;
+    }
+    Ok(true)
 }
 
 /// The stored columns of a spend or forecast; one beyond what a column holds (±9.2·10¹⁸)

@@ -20,7 +20,7 @@ use crate::entities::{cloud_account, cost_line_item, cost_sync};
 use crate::focus::Line;
 use crate::ports::{AwsAccess, CostAndUsageRow};
 use crate::services::costs::{self, Tally};
-use crate::services::{allocation, budgets, clients, paging};
+use crate::services::{allocation, clients, paging};
 use crate::{Actor, Core, Error, RequestMeta, Result, db, money};
 
 /// The sealed part of an account.
@@ -472,13 +472,36 @@ async fn finish_run(core: &Core, row: cloud_account::Model, run: cost_sync::Mode
             active.error = Set(Some(err.to_string()));
         }
     }
-    if let Err(err) = active.update(&core.db).await {
+    // The outcome and its event (on which budgets are checked again) are written together.
+    let recorded = async {
+        let txn = crate::db::begin_write(&core.db).await?;
+        active.update(&txn).await?;
+        crate::platform::events::append(
+            &txn,
+            core.now(),
+            crate::platform::events::NewEvent {
+                event_type: if outcome.is_ok() {
+                    "cost_sync.succeeded"
+                } else {
+                    "cost_sync.failed"
+                }
+                .to_owned(),
+                target: Target::Client(row.client_id.clone()),
+                subject: Some(("cost_sync".to_owned(), run.id.clone())),
+                actor_id: None,
+                data: serde_json::json!({
+                    "cloud_account_id": row.id,
+                    "rows": outcome.as_ref().ok(),
+                    "error": outcome.as_ref().err().map(ToString::to_string),
+                }),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok::<(), Error>(())
+    };
+    if let Err(err) = recorded.await {
         tracing::warn!(error = %err, "recording a sync's outcome failed");
-    }
-    if outcome.is_ok()
-        && let Err(err) = budgets::evaluate_budgets(core).await
-    {
-        tracing::warn!(error = %err, "evaluating budgets after a sync failed");
     }
 }
 

@@ -775,10 +775,7 @@ pub async fn import_focus(
     match Box::pin(stage_and_publish(core, actor, meta, params, file, staged)).await {
         Ok(row) => {
             guard.disarm();
-            // New costs may cross budget thresholds; the import stands whatever happens here.
-            if let Err(err) = crate::services::budgets::evaluate_budgets(core).await {
-                tracing::warn!(error = %err, "evaluating budgets after an import failed");
-            }
+            // Budgets are checked again by the `budgets` consumer of `cost_import.created`.
             Ok((to_dto(row, true), true))
         }
         Err(err) => {

@@ -136,7 +136,7 @@ pub async fn retry_job(
 /// database, not one process's memory).
 const FOLLOW_EVERY: Duration = Duration::from_millis(250);
 /// A comment line this often keeps proxies from closing a quiet stream.
-const KEEP_ALIVE: Duration = Duration::from_secs(15);
+pub(crate) const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// Follows a job live as server-sent events: `log` events (`id:` the line's `seq`, `data:` the
 /// line), `job` events whenever its status, progress or steps change (`data:` the job), and a
@@ -255,7 +255,12 @@ impl Follow {
 }
 
 /// Appends one server-sent event.
-fn push_event(out: &mut String, id: Option<i64>, event: &str, data: &impl serde::Serialize) {
+pub(crate) fn push_event(
+    out: &mut String,
+    id: Option<i64>,
+    event: &str,
+    data: &impl serde::Serialize,
+) {
     use std::fmt::Write as _;
     if let Some(id) = id {
         let _ = writeln!(out, "id: {id}");

@@ -7,6 +7,7 @@ pub mod budgets;
 pub mod clients;
 pub mod cloud;
 pub mod costs;
+pub mod events;
 pub mod fallback;
 pub mod invitations;
 pub mod jobs;
@@ -135,7 +136,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(jobs::get_job_log)
                 .service(jobs::follow_job)
                 .service(jobs::cancel_job)
-                .service(jobs::retry_job),
+                .service(jobs::retry_job)
+                .service(events::list_events)
+                .service(events::stream_events),
         );
 }
 

@@ -58,6 +58,11 @@ pub fn ClientsPage() -> impl IntoView {
         filter.set(text);
         list.reload();
     });
+    // A client created, renamed or deleted elsewhere (another tab, another person, a script)
+    // shows here without a reload.
+    if let Some(live) = crate::live::use_live() {
+        live.on(&["client."], move |_| list.reload());
+    }
     let empty = Signal::derive(move || {
         if filter.with(String::is_empty) {
             if auth.can(Permission::ClientsManage) {

@@ -2,7 +2,9 @@
 //! whether to skip invalid rows; then what came of it.
 
 use gmac_client::ApiError;
-use gmac_types::{Client, CostImport, CostImportParams, FieldError, OnRowError};
+use gmac_types::{
+    Client, CostImport, CostImportParams, FieldError, Job, JobStatus, OnRowError, PageQuery,
+};
 use leptos::ev::SubmitEvent;
 use leptos::html;
 use leptos::prelude::*;
@@ -15,7 +17,7 @@ use crate::pages::SubmittedForm;
 use crate::pages::costs::Dashboard;
 use crate::pages::costs::import_result::{ImportResult, Outcome, RowProblem};
 use crate::pages::costs::imports::RecentImports;
-use crate::state::use_auth;
+use crate::state::{Auth, use_auth};
 
 /// The fields of the form, as the server names them.
 const FIELDS: [&str; 3] = ["client_id", "on_error", "file_name"];
@@ -31,6 +33,92 @@ fn refusal(err: &ApiError) -> Option<Outcome> {
         .collect();
     (!rows.is_empty()).then_some(Outcome::Refused(rows))
 }
+
+/// Why a followed import did not end in an import.
+enum Ended {
+    /// A request failed.
+    Api(ApiError),
+    /// The job failed (or was cancelled); its error.
+    Failed(String),
+}
+
+/// Follows `job` until it ends, showing its progress; answers the finished job.
+async fn follow(auth: Auth, job: Job, progress: RwSignal<Option<Job>>) -> Result<Job, Ended> {
+    let mut job = job;
+    while !job.status.is_finished() {
+        js::sleep(FOLLOW_MS).await;
+        let id = job.id.clone();
+        job = auth
+            .call(move |c| {
+                let id = id.clone();
+                async move { c.get_job(&id).await }
+            })
+            .await
+            .map_err(Ended::Api)?;
+        progress.set(Some(job.clone()));
+    }
+    Ok(job)
+}
+
+/// The import a finished job made (read back from the client's imports).
+fn finished(
+    auth: Auth,
+    job: Job,
+    client_id: String,
+) -> Result<impl Future<Output = Result<(CostImport, bool), Ended>>, Ended> {
+    if job.status != JobStatus::Succeeded {
+        return Err(Ended::Failed(
+            job.error.unwrap_or_else(|| "it was cancelled".to_owned()),
+        ));
+    }
+    let result = job.result.unwrap_or_default();
+    let import_id = result
+        .get("import_id")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let created = result
+        .get("created")
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(true);
+    Ok(async move {
+        let page = auth
+            .call(move |c| {
+                let client_id = client_id.clone();
+                async move {
+                    c.list_cost_imports(
+                        Some(&client_id),
+                        &PageQuery {
+                            limit: Some(100),
+                            cursor: None,
+                        },
+                    )
+                    .await
+                }
+            })
+            .await
+            .map_err(Ended::Api)?;
+        page.items
+            .into_iter()
+            .find(|i| i.id == import_id)
+            .map(|i| (i, created))
+            .ok_or_else(|| Ended::Failed("its import is not among the client's".to_owned()))
+    })
+}
+
+/// The lines a file was refused for, from a failed job's error (`/lines/17/BilledCost: …;
+/// …`), if that is why.
+fn refusal_of_job(message: &str) -> Option<Outcome> {
+    let rows: Vec<RowProblem> = message
+        .split("; ")
+        .filter_map(|part| part.split_once(": "))
+        .filter_map(|(pointer, detail)| RowProblem::from_pointer(pointer, detail))
+        .collect();
+    (!rows.is_empty()).then_some(Outcome::Refused(rows))
+}
+
+/// How often a running import's progress is read.
+const FOLLOW_MS: i32 = 400;
 
 /// The import card, `#import-card`.
 #[component]
@@ -67,6 +155,7 @@ pub fn ImportCard(
     let errors = RwSignal::new(FormErrors::default());
     let busy = RwSignal::new(false);
     let outcome = RwSignal::new(None::<Outcome>);
+    let progress = RwSignal::new(None::<Job>);
     let banner = Signal::derive(move || errors.with(|e| e.banner.clone()));
 
     let submit = move |ev: SubmitEvent| {
@@ -114,13 +203,42 @@ pub fn ImportCard(
                 errors.set(FormErrors::from_message("The file could not be read."));
                 return;
             };
-            let result = auth
+            let client_id = params.client_id.clone();
+            // Sent as a job (`Prefer: respond-async`): its progress shows while it runs.
+            let started = auth
                 .call(move |c| {
                     let (params, bytes) = (params.clone(), bytes.clone());
-                    async move { c.import_costs(&params, bytes).await }
+                    async move { c.import_costs_async(&params, bytes).await }
                 })
                 .await;
+            let result = match started {
+                Ok(job) => {
+                    progress.set(Some(job.clone()));
+                    let ended = follow(auth, job, progress).await;
+                    progress.set(None);
+                    ended.and_then(|job| finished(auth, job, client_id))
+                }
+                Err(err) => Err(Ended::Api(err)),
+            };
+            let result = match result {
+                Ok(found) => found.await,
+                Err(err) => Err(err),
+            };
             busy.set(false);
+            let result = match result {
+                Ok(ok) => Ok(ok),
+                Err(Ended::Api(err)) => Err(err),
+                Err(Ended::Failed(message)) => {
+                    if let Some(refused) = refusal_of_job(&message) {
+                        outcome.set(Some(refused));
+                    } else {
+                        errors.set(FormErrors::from_message(format!(
+                            "The import failed: {message}"
+                        )));
+                    }
+                    return;
+                }
+            };
             match result {
                 Ok((import, true)) => {
                     outcome.set(Some(Outcome::Imported(import)));
@@ -228,6 +346,28 @@ pub fn ImportCard(
                     </div>
                 </form>
                 <div class="import-live" aria-live="polite">
+                    {move || {
+                        progress
+                            .get()
+                            .map(|job| {
+                                let (max, value) = match job.progress.total {
+                                    Some(total) if total > 0 => (total, job.progress.done.min(total)),
+                                    _ => (1, 0),
+                                };
+                                let text = crate::pages::activity::progress_text(&job);
+                                let text = if text.is_empty() {
+                                    "Waiting for a worker…".to_owned()
+                                } else {
+                                    text
+                                };
+                                view! {
+                                    <div class="import-progress" id="import-progress" data-job-id=job.id.clone()>
+                                        <progress max=max.to_string() value=value.to_string() aria-label="Import progress"></progress>
+                                        <span class="muted" id="import-progress-text">{text}</span>
+                                    </div>
+                                }
+                            })
+                    }}
                     {move || {
                         outcome
                             .get()
