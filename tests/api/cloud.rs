@@ -91,8 +91,10 @@ async fn by(admin: &Session, group_by: &str) -> Vec<(String, Decimal)> {
 }
 
 async fn setup(moto: &MotoServer) -> (TestApp, Session, String) {
+    // A sync started by hand is a job: a worker runs it, as in `gmac serve`.
     let app = spawn_app_with(Options {
         clock_start: Some(Utc.with_ymd_and_hms(2024, 9, 20, 6, 0, 0).unwrap()),
+        job_worker: true,
         ..Options::default()
     })
     .await;

@@ -381,3 +381,47 @@ async fn two_dispatchers_hand_each_event_on_once_in_order_and_again_after_a_fail
     assert_eq!(two.run_once().await.unwrap(), 0);
     assert_eq!(SEEN.lock().unwrap().len(), expected.len());
 }
+
+#[tokio::test]
+async fn the_stream_ends_when_its_access_token_expires() {
+    let app = gmac_tests::spawn_app_with(gmac_tests::Options {
+        manual_clock: true,
+        ..gmac_tests::Options::default()
+    })
+    .await;
+    let admin = app.super_admin().await;
+    let mut stream = admin.client.open_event_stream(None).await.unwrap();
+    admin.new_client_named("Before").await;
+    let first = tokio::time::timeout(Duration::from_secs(10), stream.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.event, "client.created");
+    // Past the access token's lifetime (15 minutes): the stream says so and closes, and the
+    // client reconnects with a fresh token and `Last-Event-ID`.
+    app.advance(chrono::Duration::minutes(16));
+    let end = tokio::time::timeout(Duration::from_secs(10), stream.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(end.event, "end");
+    assert!(end.data.contains("token_expired"), "{}", end.data);
+    let closed = tokio::time::timeout(Duration::from_secs(10), stream.next())
+        .await
+        .unwrap();
+    assert!(closed.is_none(), "nothing follows the end");
+    let refused = app
+        .http()
+        .get(app.url("/api/v1/events/stream"))
+        .bearer_auth(&admin.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        refused.status(),
+        401,
+        "the expired token opens no new stream"
+    );
+}

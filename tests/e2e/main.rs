@@ -1351,7 +1351,12 @@ async fn an_unreachable_cloud_account_is_connected_and_its_sync_fails_in_one_lin
     if !browser_available() {
         return;
     }
-    let app = demo_app_with(gmac_tests::Options::default()).await;
+    // The sync is a job: a worker runs it, as in `gmac serve`.
+    let app = demo_app_with(gmac_tests::Options {
+        job_worker: true,
+        ..gmac_tests::Options::default()
+    })
+    .await;
     let browser = Browser::start(1280, 900).await;
     sign_in_as_demo_admin(&browser, &app).await;
     browser

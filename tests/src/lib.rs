@@ -92,6 +92,9 @@ pub struct Options {
     pub database_url: Option<String>,
     /// Send mail through this SMTP server.
     pub smtp_url: Option<String>,
+    /// Run a job worker, as `gmac serve` does (with short waits); without it jobs stay queued
+    /// until a test runs them.
+    pub job_worker: bool,
 }
 
 /// Starts gmac with defaults.
@@ -194,6 +197,19 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         .await
         .expect("installing event consumers");
     tokio::spawn(dispatcher.run(std::time::Duration::from_millis(50)));
+    if options.job_worker {
+        let worker = gmac_core::platform::worker::Worker::standard(
+            core.clone(),
+            gmac_core::platform::worker::WorkerOptions {
+                lease: std::time::Duration::from_secs(5),
+                heartbeat: std::time::Duration::from_millis(100),
+                poll: std::time::Duration::from_millis(50),
+                backoff_base: std::time::Duration::from_millis(200),
+                backoff_max: std::time::Duration::from_secs(2),
+            },
+        );
+        tokio::spawn(worker.run());
+    }
     let app =
         Application::with_listener(core.clone(), &config, listener).expect("building the app");
     let handle = app.handle();

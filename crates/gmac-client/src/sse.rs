@@ -83,6 +83,10 @@ impl Parser {
     }
 }
 
+// Natively the body can move between threads (a task per stream); in the browser it cannot.
+#[cfg(not(target_arch = "wasm32"))]
+type Bytes = Pin<Box<dyn Stream<Item = reqwest::Result<Vec<u8>>> + Send>>;
+#[cfg(target_arch = "wasm32")]
 type Bytes = Pin<Box<dyn Stream<Item = reqwest::Result<Vec<u8>>>>>;
 
 /// The events of an open response, one at a time.

@@ -265,6 +265,7 @@ fn bench(root: &Path) -> anyhow::Result<()> {
     instructions_per_request(root);
     run(cargo().args(["bench", "--package", "gmac-tests", "--bench", "costs"]))?;
     run(cargo().args(["bench", "--package", "gmac-tests", "--bench", "jobs"]))?;
+    run(cargo().args(["bench", "--package", "gmac-tests", "--bench", "events"]))?;
 
     // Idle memory: a release gmac on a fresh SQLite database, after start-up settles.
     let target_dir = target_dir(root);

@@ -26,8 +26,14 @@ pub const COST_IMPORT: &str = "cost_import";
 
 /// The kinds done on someone's behalf: `(kind, permission to see, permission to cancel or
 /// retry)`, at the job's scope.
-const KINDS: &[(&str, Permission, Permission)] =
-    &[(COST_IMPORT, Permission::CostsView, Permission::CostsManage)];
+const KINDS: &[(&str, Permission, Permission)] = &[
+    (COST_IMPORT, Permission::CostsView, Permission::CostsManage),
+    (
+        crate::services::cloud_accounts::SYNC_JOB,
+        Permission::CostsView,
+        Permission::CostsManage,
+    ),
+];
 
 /// Any other kind is the installation's own upkeep: seen by the audit log's readers, acted on
 /// by user managers.

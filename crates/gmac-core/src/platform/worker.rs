@@ -320,6 +320,7 @@ impl Worker {
                 super::jobs::COST_IMPORT,
                 crate::services::import_jobs::handler(),
             )
+            .handle(cloud_accounts::SYNC_JOB, cloud_accounts::sync_handler())
             .handle(
                 BUDGETS_EVALUATE,
                 handler(|ctx| async move {

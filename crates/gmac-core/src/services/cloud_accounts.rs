@@ -384,7 +384,11 @@ pub async fn test_connection(core: &Core, actor: &Actor, id: &str) -> Result<Con
     )
 }
 
-/// Starts a sync of one account in the background; returns its run (status `running`).
+/// The job kind of a sync of one account, started by hand.
+pub const SYNC_JOB: &str = "cloud_account.sync";
+
+/// Starts a sync of one account as a job (`cloud_account.sync`); returns its run (status
+/// `running`). The run, its job and its audit row are written together.
 pub async fn start_sync(
     core: &Core,
     actor: &Actor,
@@ -399,13 +403,47 @@ pub async fn start_sync(
         .target("cloud_account", row.id.clone())
         .scope(&Target::Client(row.client_id.clone()))
         .details(serde_json::json!({"sync": run.id}));
+    let mut job = crate::platform::jobs::NewJob::new(
+        SYNC_JOB,
+        serde_json::json!({"cloud_account_id": row.id, "sync_id": run.id}),
+    );
+    job.client_id = Some(row.client_id.clone());
+    // Cost Explorer answers or it does not: a failed sync is recorded on its run, not retried.
+    job.max_attempts = 1;
+    crate::platform::jobs::enqueue(&txn, core, Some(actor), job).await?;
     audit::append(&core.audit_keys, &txn, core.now(), meta, entry).await?;
     txn.commit().await?;
-    let (core2, run2) = (core.clone(), run.clone());
-    tokio::spawn(async move {
-        finish_run(&core2, row, run2).await;
-    });
     Ok(sync_dto(run))
+}
+
+/// The job of a sync started by hand: runs it to its end and records the outcome on its run.
+pub fn sync_handler() -> crate::platform::worker::Handler {
+    use crate::platform::worker::{JobFailure, handler};
+    handler(|ctx| async move {
+        #[derive(Deserialize)]
+        struct Input {
+            cloud_account_id: String,
+            sync_id: String,
+        }
+        let input: Input = ctx.payload()?;
+        let Some(row) = cloud_account::Entity::find_by_id(&input.cloud_account_id)
+            .one(&ctx.core.db)
+            .await?
+        else {
+            return Err(JobFailure::permanent("the cloud account was deleted"));
+        };
+        let Some(run) = cost_sync::Entity::find_by_id(&input.sync_id)
+            .one(&ctx.core.db)
+            .await?
+        else {
+            return Err(JobFailure::permanent("the sync's run was removed"));
+        };
+        let _ = ctx.log(format!("syncing cloud account {}", row.name)).await;
+        match finish_run(&ctx.core, row, run).await {
+            Ok(rows) => Ok(serde_json::json!({"sync_id": input.sync_id, "rows": rows})),
+            Err(message) => Err(JobFailure::permanent(message)),
+        }
+    })
 }
 
 /// The syncs of one account, newest first.
@@ -456,8 +494,12 @@ async fn begin_run(
     Ok(run)
 }
 
-/// Runs a sync to its end and records the outcome.
-async fn finish_run(core: &Core, row: cloud_account::Model, run: cost_sync::Model) {
+/// Runs a sync to its end and records the outcome; answers the rows synced, or why it failed.
+async fn finish_run(
+    core: &Core,
+    row: cloud_account::Model,
+    run: cost_sync::Model,
+) -> std::result::Result<u64, String> {
     let outcome = sync(core, &row, &run).await;
     let mut active: cost_sync::ActiveModel = run.clone().into();
     active.finished_at = Set(Some(core.now()));
@@ -503,6 +545,7 @@ async fn finish_run(core: &Core, row: cloud_account::Model, run: cost_sync::Mode
     if let Err(err) = recorded.await {
         tracing::warn!(error = %err, "recording a sync's outcome failed");
     }
+    outcome.map_err(|err| err.to_string())
 }
 
 /// Syncs every account now (the schedule); runs them one after another.
@@ -511,7 +554,8 @@ pub async fn sync_all(core: &Core) -> Result<usize> {
     let n = accounts.len();
     for row in accounts {
         let run = begin_run(&core.db, core, &row).await?;
-        finish_run(core, row, run).await;
+        // One account's failure is recorded on its run and does not stop the others.
+        let _ = finish_run(core, row, run).await;
     }
     Ok(n)
 }

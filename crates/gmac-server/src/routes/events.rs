@@ -88,9 +88,17 @@ pub async fn stream_events(
         }
         None => events::head(&state.core.db).await?,
     };
+    let token = bearer_token(&request).unwrap_or_default().to_owned();
+    // An access token's own expiry ends the stream on time; revocation is seen at a recheck.
+    let expires_at = state
+        .core
+        .jwt
+        .verify(&token, state.core.now())
+        .and_then(|claims| chrono::DateTime::from_timestamp(claims.exp, 0));
     let live = Live {
         core: state.core.clone(),
-        token: bearer_token(&request).unwrap_or_default().to_owned(),
+        expires_at,
+        token,
         meta: request_meta(&request),
         actor: actor.0,
         type_prefix: query.into_inner().r#type,
@@ -117,6 +125,7 @@ pub async fn stream_events(
 /// One open stream.
 struct Live {
     core: gmac_core::Core,
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
     token: String,
     meta: RequestMeta,
     actor: gmac_core::Actor,
@@ -137,6 +146,12 @@ impl Live {
             return Ok(web::Bytes::from_static(b"retry: 3000\n\n"));
         }
         loop {
+            if self.expires_at.is_some_and(|at| self.core.now() >= at) {
+                self.ended = true;
+                return Ok(web::Bytes::from_static(
+                    b"event: end\ndata: {\"reason\":\"token_expired\"}\n\n",
+                ));
+            }
             if self.since_check >= RECHECK {
                 self.since_check = Duration::ZERO;
                 match gmac_core::services::sessions::authenticate_bearer(
