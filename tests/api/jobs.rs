@@ -109,7 +109,8 @@ async fn an_import_sent_with_respond_async_answers_202_and_its_job_imports_the_f
         .unwrap();
     assert_eq!(again.id, queued.id);
 
-    let worker = tokio::spawn(Worker::standard(app.core.clone(), fast()).run());
+    let worker =
+        tokio::spawn(gmac_core::services::background::worker(app.core.clone(), fast()).run());
     let done = wait_for(&app, &queued.id, |j| j.status.is_finished()).await;
     worker.abort();
     assert_eq!(done.status, JobStatus::Succeeded, "{:?}", done.error);
@@ -546,7 +547,7 @@ async fn a_due_schedule_enqueues_its_slot_once_however_many_schedulers_tick() {
     assert_eq!(jobs_of(&app, BUDGETS_EVALUATE).await.len(), 1);
     assert_eq!(jobs_of(&app, schedules::CLOUD_ACCOUNTS_SYNC).await.len(), 1);
     // A worker runs them; the next slot then enqueues a new job.
-    let w = Worker::standard(app.core.clone(), fast());
+    let w = gmac_core::services::background::worker(app.core.clone(), fast());
     while w.run_once().await.unwrap() {}
     for job in jobs_of(&app, BUDGETS_EVALUATE).await {
         assert_eq!(job.status, "succeeded", "{:?}", job.error);
@@ -606,7 +607,7 @@ async fn finished_jobs_are_removed_with_their_logs_once_past_the_retention() {
     while w.run_once().await.unwrap() {}
     // The clean-up is a job like any other, run by the standard worker.
     let prune = enqueue(&app, JOBS_PRUNE, json!({})).await;
-    let standard = Worker::standard(app.core.clone(), fast());
+    let standard = gmac_core::services::background::worker(app.core.clone(), fast());
     while standard.run_once().await.unwrap() {}
     let done = wait_for(&app, &prune, |j| j.status.is_finished()).await;
     // The old job's end was an event as old: it goes too.

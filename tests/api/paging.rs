@@ -265,7 +265,7 @@ async fn rows_read_by_position_are_the_rows_sea_orm_reads_by_name() {
     use gmac_core::entities::{
         api_token, budget, client, cost_import, role_binding, session, team, user,
     };
-    use gmac_core::services::rows;
+    use gmac_core::platform::rows;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 
     async fn same<E>(core: &gmac_core::Core, what: &str)

@@ -1673,7 +1673,7 @@ async fn an_import_uploaded_in_the_spa_shows_live_progress_and_ends_in_its_resul
     browser
         .wait_for_text("#import-progress-text", "Waiting for a worker")
         .await;
-    let worker = gmac_core::platform::worker::Worker::standard(
+    let worker = gmac_core::services::background::worker(
         app.core.clone(),
         gmac_core::platform::worker::WorkerOptions {
             lease: Duration::from_secs(2),

@@ -191,14 +191,14 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     }
     // Consumers of events run as in `gmac serve` (budgets are checked when costs change); job
     // workers do not, so tests decide when jobs run.
-    let dispatcher = gmac_core::platform::events::Dispatcher::standard(core.clone());
+    let dispatcher = gmac_core::services::background::dispatcher(core.clone());
     dispatcher
         .install()
         .await
         .expect("installing event consumers");
     tokio::spawn(dispatcher.run(std::time::Duration::from_millis(50)));
     if options.job_worker {
-        let worker = gmac_core::platform::worker::Worker::standard(
+        let worker = gmac_core::services::background::worker(
             core.clone(),
             gmac_core::platform::worker::WorkerOptions {
                 lease: std::time::Duration::from_secs(5),

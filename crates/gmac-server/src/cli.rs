@@ -377,12 +377,11 @@ async fn spawn_job_workers(
     if n > 0 {
         // Hands events to their consumers (budgets checked when costs change); one per
         // consumer at a time across replicas.
-        let dispatcher = gmac_core::platform::events::Dispatcher::standard(core.clone());
+        let dispatcher = gmac_core::services::background::dispatcher(core.clone());
         tokio::spawn(dispatcher.run(config.worker_options().poll));
     }
     for _ in 0..n {
-        let worker =
-            gmac_core::platform::worker::Worker::standard(core.clone(), config.worker_options());
+        let worker = gmac_core::services::background::worker(core.clone(), config.worker_options());
         tokio::spawn(worker.run());
     }
     Ok(())

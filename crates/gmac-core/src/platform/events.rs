@@ -8,7 +8,7 @@
 //! of a rolled-back transaction never existed.
 //!
 //! Readers: the live stream (`GET /events/stream`) reads the table directly, so every replica
-//! serves every event; consumers ([`CONSUMERS`]) are handed events at least once, in order,
+//! serves every event; consumers (gmac's are in `services::background`) are handed events at least once, in order,
 //! by one [`Dispatcher`] at a time across replicas (each consumer's cursor is leased).
 
 use std::time::Duration;
@@ -168,7 +168,7 @@ fn audience(event_type: &str, data: &serde_json::Value) -> Audience {
     if kind == "job" {
         // A job is seen as what it does is.
         let job_kind = data.get("kind").and_then(|k| k.as_str()).unwrap_or("");
-        return Audience::With(crate::platform::jobs::permissions(job_kind).0);
+        return Audience::With(crate::platform::job_kinds::permissions(job_kind).0);
     }
     AUDIENCES
         .iter()
@@ -328,13 +328,6 @@ pub struct Consumer {
     pub handle: Handle,
 }
 
-/// Costs changed: budgets are checked again.
-fn costs_changed(event_type: &str) -> bool {
-    matches!(event_type, "cost_import.created" | "cost_sync.succeeded")
-        || event_type.starts_with("allocation_rule.")
-        || event_type.starts_with("resource_assignment.")
-}
-
 impl std::fmt::Debug for Consumer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Consumer")
@@ -342,19 +335,6 @@ impl std::fmt::Debug for Consumer {
             .finish_non_exhaustive()
     }
 }
-
-/// gmac's consumers.
-pub const CONSUMERS: &[Consumer] = &[Consumer {
-    name: "budgets",
-    wants: costs_changed,
-    handle: |core, _events| {
-        Box::pin(async move {
-            let raised = crate::services::budgets::evaluate_budgets(core).await?;
-            tracing::debug!(raised, "budgets checked after costs changed");
-            Ok(())
-        })
-    },
-}];
 
 /// Hands events to consumers: at least once, in order, one dispatcher per consumer at a time
 /// across replicas.
@@ -367,11 +347,6 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    /// A dispatcher of gmac's consumers.
-    pub fn standard(core: Core) -> Self {
-        Self::with(core, CONSUMERS.to_vec())
-    }
-
     /// A dispatcher of `consumers`.
     pub fn with(core: Core, consumers: Vec<Consumer>) -> Self {
         let owner = format!("dispatcher-{}", core.new_id());

@@ -21,31 +21,8 @@ use crate::audit::{self, AuditEntry};
 use crate::entities::{job, job_log};
 use crate::{Actor, Core, Error, RequestMeta, Result, db};
 
-/// A FOCUS file imported in the background (`POST /cost-imports` with `Prefer: respond-async`).
-pub const COST_IMPORT: &str = "cost_import";
-
-/// The kinds done on someone's behalf: `(kind, permission to see, permission to cancel or
-/// retry)`, at the job's scope.
-const KINDS: &[(&str, Permission, Permission)] = &[
-    (COST_IMPORT, Permission::CostsView, Permission::CostsManage),
-    (
-        crate::services::cloud_accounts::SYNC_JOB,
-        Permission::CostsView,
-        Permission::CostsManage,
-    ),
-];
-
-/// Any other kind is the installation's own upkeep: seen by the audit log's readers, acted on
-/// by user managers.
-const UPKEEP: (Permission, Permission) = (Permission::AuditView, Permission::UsersManage);
-
-/// The permission to see a job of `kind`, and the one to cancel or retry it, at its scope.
-pub fn permissions(kind: &str) -> (Permission, Permission) {
-    KINDS
-        .iter()
-        .find(|(k, _, _)| *k == kind)
-        .map_or(UPKEEP, |&(_, view, act)| (view, act))
-}
+pub use super::job_kinds::{CLOUD_ACCOUNT_SYNC, COST_IMPORT, permissions};
+use super::job_kinds::{KINDS, UPKEEP};
 
 /// Where a job works, for permissions.
 pub fn target(row: &job::Model) -> Target {
@@ -211,11 +188,11 @@ pub async fn list(
         actor.require_known(&Target::Client(client.clone()))?;
         select = select.filter(job::Column::ClientId.eq(client.as_str()));
     }
-    let (rows, next_cursor, total) = crate::services::paging::page_by_id(
+    let (rows, next_cursor, total) = crate::platform::paging::page_by_id(
         core,
         select,
         job::Column::Id,
-        crate::services::paging::Direction::Desc,
+        crate::platform::paging::Direction::Desc,
         page,
         |r| r.id.clone(),
     )
@@ -281,7 +258,7 @@ pub async fn log(
     id: &str,
     page: &PageQuery,
 ) -> Result<Page<JobLogLine>> {
-    let limit = crate::services::paging::page_size(page.limit)?;
+    let limit = crate::platform::paging::page_size(page.limit)?;
     let after = match page.cursor.as_deref().filter(|c| !c.is_empty()) {
         None => 0,
         Some(text) => text

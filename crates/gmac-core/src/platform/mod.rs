@@ -2,6 +2,9 @@
 //! worker; the audit log, crypto and the clock move here as `gmac-core` is arranged by area.
 
 pub mod events;
+pub mod job_kinds;
 pub mod jobs;
+pub mod paging;
+pub mod rows;
 pub mod schedules;
 pub mod worker;

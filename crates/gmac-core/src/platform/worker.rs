@@ -24,7 +24,7 @@ use sea_orm::{
 };
 
 use crate::entities::{job, job_log};
-use crate::{Actor, Core, Error, Result, db};
+use crate::{Core, Error, Result, db};
 
 /// Why a run failed, and whether trying again could help.
 #[derive(Debug)]
@@ -256,22 +256,6 @@ impl JobContext {
             .await?;
         Ok(())
     }
-
-    /// The person who started the job, with the permissions they hold now (narrowed to the
-    /// API token they used): a grant revoked since stops the job's work as it would stop them.
-    pub async fn actor(&self) -> std::result::Result<Actor, JobFailure> {
-        let Some(user) = &self.job.created_by else {
-            return Err(JobFailure::permanent("the job names no one who started it"));
-        };
-        crate::services::sessions::actor_of(&self.core, user, self.job.token_id.as_deref())
-            .await
-            .map_err(|err| match err {
-                Error::InvalidToken => JobFailure::permanent(
-                    "whoever started the job can no longer sign in (account disabled, or token revoked or expired)",
-                ),
-                other => other.into(),
-            })
-    }
 }
 
 impl std::fmt::Debug for JobContext {
@@ -308,57 +292,6 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// A worker for gmac's own job kinds.
-    pub fn standard(core: Core, options: WorkerOptions) -> Self {
-        use super::schedules::{
-            BUDGETS_EVALUATE, CLOUD_ACCOUNTS_SYNC, IMPORTS_DISCARD_ABANDONED, JOBS_PRUNE,
-            REPORTS_SEND_DUE,
-        };
-        use crate::services::{budgets, cloud_accounts, costs, reports};
-        Self::empty(core, options)
-            .handle(
-                super::jobs::COST_IMPORT,
-                crate::services::import_jobs::handler(),
-            )
-            .handle(cloud_accounts::SYNC_JOB, cloud_accounts::sync_handler())
-            .handle(
-                BUDGETS_EVALUATE,
-                handler(|ctx| async move {
-                    let raised = budgets::evaluate_budgets(&ctx.core).await?;
-                    Ok(serde_json::json!({ "alerts_raised": raised }))
-                }),
-            )
-            .handle(
-                REPORTS_SEND_DUE,
-                handler(|ctx| async move {
-                    let sent = reports::run_due(&ctx.core).await?;
-                    Ok(serde_json::json!({ "reports_sent": sent }))
-                }),
-            )
-            .handle(
-                IMPORTS_DISCARD_ABANDONED,
-                handler(|ctx| async move {
-                    let discarded = costs::discard_abandoned(&ctx.core).await?;
-                    Ok(serde_json::json!({ "imports_discarded": discarded }))
-                }),
-            )
-            .handle(
-                JOBS_PRUNE,
-                handler(|ctx| async move {
-                    let removed = super::jobs::prune(&ctx.core).await?;
-                    let events = super::events::prune(&ctx.core).await?;
-                    Ok(serde_json::json!({ "jobs_removed": removed, "events_removed": events }))
-                }),
-            )
-            .handle(
-                CLOUD_ACCOUNTS_SYNC,
-                handler(|ctx| async move {
-                    let synced = cloud_accounts::sync_all(&ctx.core).await?;
-                    Ok(serde_json::json!({ "accounts_synced": synced }))
-                }),
-            )
-    }
-
     /// A worker with no handlers yet.
     pub fn empty(core: Core, options: WorkerOptions) -> Self {
         let id = format!("worker-{}", crate::ids::new_id(core.now()));

@@ -26,7 +26,8 @@ use crate::entities::{
     allocation_rule, client, cost_allocation, cost_daily, resource_assignment, team, team_member,
     user,
 };
-use crate::services::{clients, costs, paging};
+use crate::platform::paging;
+use crate::services::{clients, costs};
 use crate::{Actor, Core, Error, RequestMeta, Result, db, money};
 
 /// Who pays: a user (with their team), a team, or nobody yet (both empty).

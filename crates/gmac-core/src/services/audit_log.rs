@@ -119,7 +119,7 @@ async fn filtered(
 
 /// The sequence number a cursor names: the entries older than it follow.
 fn before_cursor(query: &AuditQuery) -> Result<Option<i64>> {
-    crate::services::paging::cursor(query.cursor.as_ref())
+    crate::platform::paging::cursor(query.cursor.as_ref())
         .map(|cursor| {
             cursor
                 .parse()
@@ -136,7 +136,7 @@ pub async fn list_events(
     query: &AuditQuery,
 ) -> Result<Page<AuditEvent>> {
     let mut select = filtered(core, actor, query).await?;
-    let limit = crate::services::paging::page_size(query.limit)?;
+    let limit = crate::platform::paging::page_size(query.limit)?;
     let total = select.clone().count(&core.db).await?;
     if let Some(before) = before_cursor(query)? {
         select = select.filter(audit_log::Column::Seq.lt(before));
@@ -163,7 +163,7 @@ pub async fn list_events(
 pub async fn export_csv(core: &Core, actor: &Actor, query: &AuditQuery) -> Result<Vec<u8>> {
     // The export takes no page size, but one out of bounds is still a mistake worth naming; a
     // cursor exports the entries older than the page it came from.
-    crate::services::paging::page_size(query.limit)?;
+    crate::platform::paging::page_size(query.limit)?;
     let mut select = filtered(core, actor, query).await?;
     if let Some(before) = before_cursor(query)? {
         select = select.filter(audit_log::Column::Seq.lt(before));

@@ -10,9 +10,11 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder,
 };
 
-use crate::Result;
+use crate::access::TokenLimits;
 use crate::access::{Grant, Permissions, Target};
+use crate::entities::user;
 use crate::entities::{project, role, role_binding, role_policy, team_member};
+use crate::{Actor, Core, Result};
 
 /// What a user holds.
 #[derive(Clone, Debug, Default)]
@@ -164,4 +166,45 @@ pub async fn load(conn: &impl ConnectionTrait, user_id: &str) -> Result<Loaded> 
         });
     }
     Ok(loaded)
+}
+
+/// The actor of `account` as it stands now (its grants and MFA state), signed in with
+/// `session_id`, or with the API token whose `token` limits narrow its grants.
+pub(crate) async fn build_actor(
+    core: &Core,
+    account: user::Model,
+    session_id: Option<String>,
+    token: Option<TokenLimits>,
+) -> Result<Actor> {
+    let loaded = load(&core.db, &account.id).await?;
+    let mfa_enabled = mfa_enabled(&core.db, &account.id).await?;
+    let mut permissions = loaded.permissions;
+    let token_id = token.as_ref().map(|t| t.token_id.clone());
+    let method = if token.is_some() {
+        gmac_types::AuthMethod::ApiToken
+    } else {
+        gmac_types::AuthMethod::Session
+    };
+    permissions.token = token;
+    Ok(Actor {
+        user_id: account.id,
+        email: account.email,
+        display_name: account.display_name,
+        created_at: account.created_at,
+        session_id,
+        token_id,
+        method,
+        grants: loaded.grants,
+        permissions,
+        mfa_enabled,
+        mfa_enrollment_required: loaded.mfa_required && !mfa_enabled,
+    })
+}
+
+/// Whether the user has confirmed a TOTP authenticator.
+pub async fn mfa_enabled(conn: &impl sea_orm::ConnectionTrait, user_id: &str) -> Result<bool> {
+    Ok(crate::entities::totp_secret::Entity::find_by_id(user_id)
+        .one(conn)
+        .await?
+        .is_some_and(|t| t.confirmed_at.is_some()))
 }

@@ -11,7 +11,8 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTra
 use crate::access::{Target, Visible};
 use crate::audit::{self, AuditEntry};
 use crate::entities::{project, role, role_binding, team, user};
-use crate::services::{authz, clients, paging};
+use crate::platform::paging;
+use crate::services::{authz, clients};
 use crate::{Actor, Core, Error, RequestMeta, Result, db};
 
 /// The access-control target of a wire scope, or `None` when it names nothing that exists.

@@ -17,9 +17,9 @@ use sea_orm::{
 use crate::access::Target;
 use crate::audit::{self, AuditEntry};
 use crate::entities::{budget, budget_alert, budget_history, project, team, user};
+use crate::platform::paging::{self, Direction, Key};
 use crate::ports::Mail;
 use crate::services::costs::{Slice, col, grouped, tag_equals};
-use crate::services::paging::{self, Direction, Key};
 use crate::services::{clients, insights};
 use crate::{Actor, Core, Error, RequestMeta, Result, db, money};
 

@@ -7,7 +7,8 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFi
 use crate::access::{Target, Visible};
 use crate::audit::{self, AuditEntry};
 use crate::entities::{client, project};
-use crate::services::{paging, scope_cleanup};
+use crate::platform::paging;
+use crate::services::scope_cleanup;
 use crate::{Actor, Core, Error, RequestMeta, Result, db};
 
 /// The wire form.

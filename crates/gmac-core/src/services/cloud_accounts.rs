@@ -18,9 +18,10 @@ use crate::access::Target;
 use crate::audit::{self, AuditEntry};
 use crate::entities::{cloud_account, cost_line_item, cost_sync};
 use crate::focus::Line;
+use crate::platform::paging;
 use crate::ports::{AwsAccess, CostAndUsageRow};
 use crate::services::costs::{self, Tally};
-use crate::services::{allocation, clients, paging};
+use crate::services::{allocation, clients};
 use crate::{Actor, Core, Error, RequestMeta, Result, db, money};
 
 /// The sealed part of an account.
@@ -385,7 +386,7 @@ pub async fn test_connection(core: &Core, actor: &Actor, id: &str) -> Result<Con
 }
 
 /// The job kind of a sync of one account, started by hand.
-pub const SYNC_JOB: &str = "cloud_account.sync";
+pub const SYNC_JOB: &str = crate::platform::jobs::CLOUD_ACCOUNT_SYNC;
 
 /// Starts a sync of one account as a job (`cloud_account.sync`); returns its run (status
 /// `running`). The run, its job and its audit row are written together.

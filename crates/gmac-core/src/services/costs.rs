@@ -1557,11 +1557,11 @@ pub async fn list_imports(
     {
         select = select.filter(cost_import::Column::ClientId.is_in(ids));
     }
-    let (rows, next_cursor, total) = crate::services::paging::page_by_id(
+    let (rows, next_cursor, total) = crate::platform::paging::page_by_id(
         core,
         select,
         cost_import::Column::Id,
-        crate::services::paging::Direction::Desc,
+        crate::platform::paging::Direction::Desc,
         page,
         |r| r.id.clone(),
     )

@@ -149,7 +149,7 @@ async fn run(ctx: JobContext) -> JobOutcome {
     ))
     .await?;
     ctx.step("import the lines").await?;
-    let actor = ctx.actor().await?;
+    let actor = starter(&ctx).await?;
     if ctx.job.attempts > 1 {
         // An earlier attempt's worker died or lost its lease mid-import: what it staged goes.
         costs::discard_unfinished(&ctx.core, &payload.params.client_id, &payload.sha256).await?;
@@ -200,4 +200,20 @@ async fn run(ctx: JobContext) -> JobOutcome {
         "created": created,
         "rows_imported": import.rows_imported,
     }))
+}
+
+/// The person who started the job, with the permissions they hold now (narrowed to the API
+/// token they used): a grant revoked since stops the job's work as it would stop them.
+async fn starter(ctx: &JobContext) -> std::result::Result<crate::Actor, JobFailure> {
+    let Some(user) = &ctx.job.created_by else {
+        return Err(JobFailure::permanent("the job names no one who started it"));
+    };
+    crate::services::sessions::actor_of(&ctx.core, user, ctx.job.token_id.as_deref())
+        .await
+        .map_err(|err| match err {
+            crate::Error::InvalidToken => JobFailure::permanent(
+                "whoever started the job can no longer sign in (account disabled, or token revoked or expired)",
+            ),
+            other => other.into(),
+        })
 }

@@ -281,7 +281,7 @@ pub async fn anomalies(
     }
     // Newest day first, the largest deviation of a day first; one anomaly per key and day.
     found.sort_by_key(anomaly_position);
-    let mut page = crate::services::paging::page_in_memory(found, page, anomaly_position)?;
+    let mut page = crate::platform::paging::page_in_memory(found, page, anomaly_position)?;
     explain(core, &slice, query, &mut page.items).await?;
     Ok(page)
 }

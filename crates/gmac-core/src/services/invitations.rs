@@ -16,9 +16,9 @@ use crate::access::Target;
 use crate::audit::{self, AuditActor, AuditEntry};
 use crate::auth::tokens::{generate_token, hash_token};
 use crate::entities::{client, invitation, project, role, role_binding, user};
+use crate::platform::paging;
 use crate::ports::Mail;
 use crate::services::bindings::{resolve_scope, role_permissions, scope_columns, scope_condition};
-use crate::services::paging;
 use crate::services::users::{self, NewUser};
 use crate::{Actor, Core, Error, RequestMeta, Result, db};
 

@@ -9,7 +9,8 @@ use sea_orm::{
 use crate::access::{Target, Visible};
 use crate::audit::{self, AuditEntry};
 use crate::entities::project;
-use crate::services::{clients, paging, scope_cleanup};
+use crate::platform::paging;
+use crate::services::{clients, scope_cleanup};
 use crate::{Actor, Core, Error, RequestMeta, Result, db};
 
 /// The wire form.

@@ -17,10 +17,11 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, Q
 use crate::access::Target;
 use crate::audit::{self, AuditEntry};
 use crate::entities::{report_delivery, report_schedule};
+use crate::platform::paging;
 use crate::ports::{Attachment, Mail};
 use crate::services::costs::{Slice, col, daily, grouped};
 use crate::services::insights::{month_bounds, visible_clients};
-use crate::services::{allocation, clients, paging};
+use crate::services::{allocation, clients};
 use crate::{Actor, Core, Error, RequestMeta, Result, db, export, money};
 
 /// Most recipients one schedule mails.

@@ -6,11 +6,10 @@
 //! session) is revoked and every access token of it stops working on its next request.
 
 use chrono::{DateTime, Utc};
-use gmac_types::{AuthMethod, FieldError, LoginRequest, Me, Permission};
+use gmac_types::{FieldError, LoginRequest, Me, Permission};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use crate::access::TokenLimits;
 use crate::audit::{self, AuditActor, AuditEntry};
 use crate::auth::actor::Actor;
 use crate::auth::cache::{self, CacheKey, LastUse};
@@ -120,7 +119,7 @@ pub async fn login(
         return Err(Error::InvalidCredentials);
     };
 
-    if users::mfa_enabled(&core.db, &account.id).await? {
+    if authz::mfa_enabled(&core.db, &account.id).await? {
         // The password was right; the session waits for the second factor.
         let entry = AuditEntry::success(
             AuditActor::User {
@@ -512,7 +511,7 @@ pub async fn authenticate(core: &Core, bearer: &str) -> Result<Actor> {
                 && u.status == user::STATUS_ACTIVE
         })
         .ok_or(Error::InvalidToken)?;
-    let actor = build_actor(core, account, Some(session.id), None).await?;
+    let actor = authz::build_actor(core, account, Some(session.id), None).await?;
     core.actors.put(
         key,
         epoch,
@@ -521,39 +520,6 @@ pub async fn authenticate(core: &Core, bearer: &str) -> Result<Actor> {
         LastUse::default(),
     );
     Ok(actor)
-}
-
-/// The actor of `account` as it stands now (its grants and MFA state), signed in with
-/// `session_id`, or with the API token whose `token` limits narrow its grants.
-pub(crate) async fn build_actor(
-    core: &Core,
-    account: user::Model,
-    session_id: Option<String>,
-    token: Option<TokenLimits>,
-) -> Result<Actor> {
-    let loaded = authz::load(&core.db, &account.id).await?;
-    let mfa_enabled = users::mfa_enabled(&core.db, &account.id).await?;
-    let mut permissions = loaded.permissions;
-    let token_id = token.as_ref().map(|t| t.token_id.clone());
-    let method = if token.is_some() {
-        AuthMethod::ApiToken
-    } else {
-        AuthMethod::Session
-    };
-    permissions.token = token;
-    Ok(Actor {
-        user_id: account.id,
-        email: account.email,
-        display_name: account.display_name,
-        created_at: account.created_at,
-        session_id,
-        token_id,
-        method,
-        grants: loaded.grants,
-        permissions,
-        mfa_enabled,
-        mfa_enrollment_required: loaded.mfa_required && !mfa_enabled,
-    })
 }
 
 /// The actor of work done later on a person's behalf (a job they started): their account as
@@ -569,7 +535,7 @@ pub async fn actor_of(core: &Core, user_id: &str, token_id: Option<&str>) -> Res
         Some(token) => Some(crate::services::tokens::live_limits(core, &account.id, token).await?),
         None => None,
     };
-    build_actor(core, account, None, token).await
+    authz::build_actor(core, account, None, token).await
 }
 
 /// The signed-in user, as `GET /me` shows them: all of it is in the actor.
@@ -694,14 +660,14 @@ pub async fn list_sessions(
     actor.require_session()?;
     let now = core.now();
     // Newest sign-in first: ids run in order of creation (last use changes under a reader).
-    let (rows, next_cursor, total) = crate::services::paging::page_by_id(
+    let (rows, next_cursor, total) = crate::platform::paging::page_by_id(
         core,
         session::Entity::find()
             .filter(session::Column::UserId.eq(&actor.user_id))
             .filter(session::Column::RevokedAt.is_null())
             .filter(session::Column::ExpiresAt.gt(now)),
         session::Column::Id,
-        crate::services::paging::Direction::Desc,
+        crate::platform::paging::Direction::Desc,
         page,
         |s| s.id.clone(),
     )

@@ -14,7 +14,8 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFi
 use crate::access::Target;
 use crate::audit::{self, AuditEntry};
 use crate::entities::{team, team_member, user};
-use crate::services::{paging, scope_cleanup};
+use crate::platform::paging;
+use crate::services::scope_cleanup;
 use crate::{Actor, Core, Error, RequestMeta, Result, db};
 
 async fn member_counts(

@@ -222,11 +222,11 @@ pub async fn list_tokens(
     page: &gmac_types::PageQuery,
 ) -> Result<gmac_types::Page<ApiToken>> {
     from_session(actor)?;
-    let (rows, next_cursor, total) = crate::services::paging::page_by_id(
+    let (rows, next_cursor, total) = crate::platform::paging::page_by_id(
         core,
         api_token::Entity::find().filter(api_token::Column::UserId.eq(&actor.user_id)),
         api_token::Column::Id,
-        crate::services::paging::Direction::Desc,
+        crate::platform::paging::Direction::Desc,
         page,
         |r| r.id.clone(),
     )
@@ -362,7 +362,7 @@ pub async fn authenticate(core: &Core, presented: &str, meta: &RequestMeta) -> R
         .filter(|u| u.status == user::STATUS_ACTIVE)
         .ok_or(Error::InvalidToken)?;
     let limits = limits(core, &row).await?;
-    let actor = crate::services::sessions::build_actor(core, account, None, Some(limits)).await?;
+    let actor = crate::services::authz::build_actor(core, account, None, Some(limits)).await?;
     let last_use = LastUse {
         at: row.last_used_at,
         ip: row.last_used_ip,

@@ -10,7 +10,7 @@ use sea_orm::{
 use crate::access::Target;
 use crate::audit::{self, AuditActor, AuditEntry};
 use crate::entities::{role_binding, user};
-use crate::services::paging;
+use crate::platform::paging;
 use crate::{Actor, Core, Error, RequestMeta, Result, db};
 
 /// A validated new account.
@@ -97,14 +97,6 @@ pub(crate) async fn grant_global_role(
         .exec_without_returning(conn)
         .await?;
     Ok(())
-}
-
-/// Whether the user has confirmed a TOTP authenticator.
-pub async fn mfa_enabled(conn: &impl ConnectionTrait, user_id: &str) -> Result<bool> {
-    Ok(crate::entities::totp_secret::Entity::find_by_id(user_id)
-        .one(conn)
-        .await?
-        .is_some_and(|t| t.confirmed_at.is_some()))
 }
 
 /// Creates an account with a global built-in role from the command line
@@ -335,7 +327,7 @@ pub async fn get_user(core: &Core, actor: &Actor, id: &str) -> Result<gmac_types
         }
     }
     let model = find_user(&core.db, id).await?;
-    let mfa = mfa_enabled(&core.db, id).await?;
+    let mfa = crate::services::authz::mfa_enabled(&core.db, id).await?;
     Ok(detail(model, mfa))
 }
 
@@ -422,7 +414,7 @@ pub async fn update_user(
         .clone_into(&mut after.status);
     }
     if after == before {
-        let mfa = mfa_enabled(&txn, id).await?;
+        let mfa = crate::services::authz::mfa_enabled(&txn, id).await?;
         return Ok(detail(before, mfa));
     }
     after.updated_at = now;
@@ -448,7 +440,7 @@ pub async fn update_user(
         "after": {"display_name": after.display_name, "status": after.status},
     }));
     audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    let mfa = mfa_enabled(&txn, id).await?;
+    let mfa = crate::services::authz::mfa_enabled(&txn, id).await?;
     txn.commit().await?;
     Ok(detail(after, mfa))
 }

@@ -249,7 +249,7 @@ where
     for col in &columns {
         select = select.order_by(col.clone(), order.clone());
     }
-    let mut rows = crate::services::rows::all(core, select.limit(limit + 1)).await?;
+    let mut rows = crate::platform::rows::all(core, select.limit(limit + 1)).await?;
     let total = if first && rows.len() as u64 <= limit {
         rows.len() as u64
     } else {

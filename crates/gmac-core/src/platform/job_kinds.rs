@@ -1,0 +1,34 @@
+//! The kinds of job and who may see or act on each: a table at the bottom of the platform,
+//! read by the queue and by the events a job's end writes.
+
+use gmac_types::Permission;
+
+/// A FOCUS file imported in the background (`POST /cost-imports` with `Prefer: respond-async`).
+pub const COST_IMPORT: &str = "cost_import";
+
+/// A Cost Explorer sync of one account, started by hand (`POST /cloud-accounts/{id}/syncs`).
+pub const CLOUD_ACCOUNT_SYNC: &str = "cloud_account.sync";
+
+/// The kinds done on someone's behalf: `(kind, permission to see, permission to cancel or
+/// retry)`, at the job's scope.
+pub(crate) const KINDS: &[(&str, Permission, Permission)] = &[
+    (COST_IMPORT, Permission::CostsView, Permission::CostsManage),
+    (
+        CLOUD_ACCOUNT_SYNC,
+        Permission::CostsView,
+        Permission::CostsManage,
+    ),
+];
+
+/// Any other kind is the installation's own upkeep: seen by the audit log's readers, acted on
+/// by user managers.
+pub(crate) const UPKEEP: (Permission, Permission) =
+    (Permission::AuditView, Permission::UsersManage);
+
+/// The permission to see a job of `kind`, and the one to cancel or retry it, at its scope.
+pub fn permissions(kind: &str) -> (Permission, Permission) {
+    KINDS
+        .iter()
+        .find(|(k, _, _)| *k == kind)
+        .map_or(UPKEEP, |&(_, view, act)| (view, act))
+}

@@ -1,0 +1,83 @@
+//! gmac's background work, wired onto the platform from above: the job kinds a worker of
+//! gmac runs and their handlers, and the consumers of events. The platform (jobs, worker,
+//! events) knows none of the areas; the areas know the platform.
+
+use crate::Core;
+use crate::entities::event;
+use crate::platform::events::{self, Consumer, Dispatcher, Handled};
+use crate::platform::jobs;
+use crate::platform::schedules::{
+    BUDGETS_EVALUATE, CLOUD_ACCOUNTS_SYNC, IMPORTS_DISCARD_ABANDONED, JOBS_PRUNE, REPORTS_SEND_DUE,
+};
+use crate::platform::worker::{Worker, WorkerOptions, handler};
+use crate::services::{budgets, cloud_accounts, costs, import_jobs, reports};
+
+/// A worker for gmac's own job kinds.
+pub fn worker(core: Core, options: WorkerOptions) -> Worker {
+    Worker::empty(core, options)
+        .handle(jobs::COST_IMPORT, import_jobs::handler())
+        .handle(cloud_accounts::SYNC_JOB, cloud_accounts::sync_handler())
+        .handle(
+            BUDGETS_EVALUATE,
+            handler(|ctx| async move {
+                let raised = budgets::evaluate_budgets(&ctx.core).await?;
+                Ok(serde_json::json!({ "alerts_raised": raised }))
+            }),
+        )
+        .handle(
+            REPORTS_SEND_DUE,
+            handler(|ctx| async move {
+                let sent = reports::run_due(&ctx.core).await?;
+                Ok(serde_json::json!({ "reports_sent": sent }))
+            }),
+        )
+        .handle(
+            IMPORTS_DISCARD_ABANDONED,
+            handler(|ctx| async move {
+                let discarded = costs::discard_abandoned(&ctx.core).await?;
+                Ok(serde_json::json!({ "imports_discarded": discarded }))
+            }),
+        )
+        .handle(
+            JOBS_PRUNE,
+            handler(|ctx| async move {
+                let removed = jobs::prune(&ctx.core).await?;
+                let events = events::prune(&ctx.core).await?;
+                Ok(serde_json::json!({ "jobs_removed": removed, "events_removed": events }))
+            }),
+        )
+        .handle(
+            CLOUD_ACCOUNTS_SYNC,
+            handler(|ctx| async move {
+                let synced = cloud_accounts::sync_all(&ctx.core).await?;
+                Ok(serde_json::json!({ "accounts_synced": synced }))
+            }),
+        )
+}
+
+/// Costs changed: budgets are checked again.
+fn costs_changed(event_type: &str) -> bool {
+    matches!(event_type, "cost_import.created" | "cost_sync.succeeded")
+        || event_type.starts_with("allocation_rule.")
+        || event_type.starts_with("resource_assignment.")
+}
+
+fn check_budgets<'a>(core: &'a Core, _events: &'a [event::Model]) -> Handled<'a> {
+    Box::pin(async move {
+        let raised = budgets::evaluate_budgets(core).await?;
+        tracing::debug!(raised, "budgets checked after costs changed");
+        Ok(())
+    })
+}
+
+/// gmac's consumers of events.
+pub const CONSUMERS: &[Consumer] = &[Consumer {
+    name: "budgets",
+    wants: costs_changed,
+    handle: check_budgets,
+}];
+
+/// A dispatcher of gmac's consumers.
+pub fn dispatcher(core: Core) -> Dispatcher {
+    Dispatcher::with(core, CONSUMERS.to_vec())
+}
