@@ -248,7 +248,11 @@ pub async fn append(
         .exec_without_returning(conn)
         .await?;
     if let Some(mut event) = event {
-        event.data = serde_json::from_str(&row.details).unwrap_or(Value::Null);
+        // An event's data is always an object; an entry without details has an empty one.
+        event.data = serde_json::from_str(&row.details)
+            .ok()
+            .filter(Value::is_object)
+            .unwrap_or_else(|| serde_json::json!({}));
         crate::platform::events::append(conn, now, event).await?;
     }
     Ok(row)

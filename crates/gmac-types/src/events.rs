@@ -80,3 +80,17 @@ pub struct EventStreamQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
 }
+
+/// One server-sent event as it is framed on the wire (`GET /events/stream`,
+/// `GET /jobs/{id}/events`): its `data` is JSON (an [`Event`], a job or a log line).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SseFrame {
+    /// The event's id, to resume after with `Last-Event-ID`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Its type, e.g. `client.created`, `log`, `job`, `end`.
+    pub event: String,
+    /// JSON text.
+    pub data: String,
+}

@@ -47,7 +47,7 @@ pub use costs::{
 pub use costs::{
     CloudAccount, ConnectionTest, CostSync, Invoice, InvoiceLine, InvoiceQuery, NewCloudAccount,
 };
-pub use events::{Event, EventList, EventQuery, EventScope, EventStreamQuery};
+pub use events::{Event, EventList, EventQuery, EventScope, EventStreamQuery, SseFrame};
 pub use invitations::{
     AcceptInvitation, CreatedInvitation, Invitation, InvitationPreview, InvitationStatus,
     InvitationToken, NewInvitation,

@@ -262,7 +262,10 @@ pub async fn list_after(
             if type_prefix.is_some_and(|p| !row.event_type.starts_with(p)) {
                 continue;
             }
-            let data = serde_json::from_str(&row.payload).unwrap_or(serde_json::Value::Null);
+            let data = serde_json::from_str(&row.payload)
+                .ok()
+                .filter(serde_json::Value::is_object)
+                .unwrap_or_else(|| serde_json::json!({}));
             if may_see(actor, &row, &data) {
                 items.push(to_dto(row, data));
             }

@@ -21,11 +21,12 @@ use sea_orm::{
 };
 
 use crate::access::Target;
-use crate::audit::{self, AuditEntry};
+use crate::audit::AuditEntry;
 use crate::entities::{
     allocation_rule, client, cost_allocation, cost_daily, resource_assignment, team, team_member,
     user,
 };
+use crate::platform::change::Change;
 use crate::platform::paging;
 use crate::services::{clients, costs};
 use crate::{Actor, Core, Error, RequestMeta, Result, db, money};
@@ -654,7 +655,7 @@ pub async fn create_rule(
         return Err(Error::Validation(errors));
     }
     let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     let count = i64::try_from(rules_for(&txn, None).await?.len()).unwrap_or(i64::MAX);
     let position = input.position.map_or(count + 1, |p| {
         Ord::min(i64::from(Ord::max(p, 1)), count + 1)
@@ -691,8 +692,7 @@ pub async fn create_rule(
             "tag_value": row.tag_value, "account": row.account, "service": row.service,
             "allocation": input.allocation,
         }}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     rule_dto(row)
 }
 
@@ -766,8 +766,7 @@ pub async fn delete_rule(core: &Core, actor: &Actor, meta: &RequestMeta, id: &st
         Target::Global => actor.require(Permission::CostsManage, &target)?,
         _ => actor.require_on(Permission::CostsManage, &target)?,
     }
-    let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     db::deleted_one(&allocation_rule::Entity::delete_by_id(id).exec(&txn).await?)?;
     allocation_rule::Entity::update_many()
         .col_expr(
@@ -782,8 +781,7 @@ pub async fn delete_rule(core: &Core, actor: &Actor, meta: &RequestMeta, id: &st
         .target("allocation_rule", id.to_owned())
         .scope(&target)
         .details(serde_json::json!({"before": {"name": row.name, "position": row.position}}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(())
 }
 
@@ -829,7 +827,7 @@ pub async fn assign_resource(
         return Err(Error::Validation(errors));
     }
     let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     resource_assignment::Entity::delete_many()
         .filter(resource_assignment::Column::ClientId.eq(&input.client_id))
         .filter(resource_assignment::Column::ResourceId.eq(&resource_id))
@@ -860,8 +858,7 @@ pub async fn assign_resource(
         .details(serde_json::json!({"after": {
             "resource_id": row.resource_id, "to": input.to,
         }}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(assignment_dto(row))
 }
 
@@ -912,8 +909,7 @@ pub async fn unassign_resource(
         .ok_or(Error::NotFound)?;
     let target = Target::Client(row.client_id.clone());
     actor.require_on(Permission::CostsManage, &target)?;
-    let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     db::deleted_one(
         &resource_assignment::Entity::delete_by_id(id)
             .exec(&txn)
@@ -924,8 +920,7 @@ pub async fn unassign_resource(
         .target("resource_assignment", id.to_owned())
         .scope(&target)
         .details(serde_json::json!({"before": {"resource_id": row.resource_id}}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(())
 }
 

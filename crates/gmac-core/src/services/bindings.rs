@@ -9,8 +9,9 @@ use gmac_types::{
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::access::{Target, Visible};
-use crate::audit::{self, AuditEntry};
+use crate::audit::AuditEntry;
 use crate::entities::{project, role, role_binding, team, user};
+use crate::platform::change::Change;
 use crate::platform::paging;
 use crate::services::{authz, clients};
 use crate::{Actor, Core, Error, RequestMeta, Result, db};
@@ -212,7 +213,7 @@ pub async fn create_binding(
 
     let (scope_type, scope_id) = scope_columns(&input.scope);
     let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     let existing = role_binding::Entity::find()
         .filter(role_binding::Column::SubjectType.eq(input.subject.kind.as_str()))
         .filter(role_binding::Column::SubjectId.eq(&input.subject.id))
@@ -254,8 +255,7 @@ pub async fn create_binding(
         )
         .scope(&target)
         .details(serde_json::json!({"after": {"role": input.role, "binding_id": row.id}}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(to_dto(row))
 }
 
@@ -284,8 +284,7 @@ pub async fn delete_binding(
         .unwrap_or_default();
     check_escalation(actor, &row.role_id, &granted, &target)?;
 
-    let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     if row.role_id == roles::SUPER_ADMIN && row.scope_type == "global" {
         let remaining = role_binding::Entity::find()
             .filter(role_binding::Column::RoleId.eq(roles::SUPER_ADMIN))
@@ -313,8 +312,7 @@ pub async fn delete_binding(
         )
         .scope(&target)
         .details(serde_json::json!({"before": {"role": row.role_id, "binding_id": row.id}}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(())
 }
 

@@ -15,13 +15,14 @@ use sea_orm::{
 };
 
 use crate::access::Target;
-use crate::audit::{self, AuditEntry};
+use crate::audit::AuditEntry;
 use crate::entities::{budget, budget_alert, budget_history, project, team, user};
+use crate::platform::change::Change;
 use crate::platform::paging::{self, Direction, Key};
 use crate::ports::Mail;
 use crate::services::costs::{Slice, col, grouped, tag_equals};
 use crate::services::{clients, insights};
-use crate::{Actor, Core, Error, RequestMeta, Result, db, money};
+use crate::{Actor, Core, Error, RequestMeta, Result, money};
 
 /// The period containing `day`.
 pub fn period_bounds(period: BudgetPeriod, day: NaiveDate) -> (NaiveDate, NaiveDate) {
@@ -312,7 +313,7 @@ pub async fn create_budget(
         created_by: Some(actor.user_id.clone()),
         created_at: now,
     };
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     budget::Entity::insert(budget::ActiveModel::from(row.clone()))
         .exec_without_returning(&txn)
         .await?;
@@ -320,8 +321,7 @@ pub async fn create_budget(
         .target("budget", row.id.clone())
         .scope(&scope_target)
         .details(serde_json::json!({"after": to_dto(&row)}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(to_dto(&row))
 }
 
@@ -385,8 +385,7 @@ async fn find_visible(core: &Core, actor: &Actor, id: &str) -> Result<budget::Mo
 pub async fn delete_budget(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) -> Result<()> {
     let row = find_visible(core, actor, id).await?;
     actor.require(Permission::BudgetsManage, &target(&row))?;
-    let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     if delete_where(&txn, budget::Column::Id.eq(id)).await? == 0 {
         return Err(Error::NotFound);
     }
@@ -394,8 +393,7 @@ pub async fn delete_budget(core: &Core, actor: &Actor, meta: &RequestMeta, id: &
         .target("budget", id.to_owned())
         .scope(&target(&row))
         .details(serde_json::json!({"before": to_dto(&row)}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(())
 }
 

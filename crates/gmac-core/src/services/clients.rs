@@ -5,8 +5,9 @@ use gmac_types::{ClientPatch, ErrorCode, ListQuery, NewClient, Page, Permission}
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 use crate::access::{Target, Visible};
-use crate::audit::{self, AuditEntry};
+use crate::audit::AuditEntry;
 use crate::entities::{client, project};
+use crate::platform::change::Change;
 use crate::platform::paging;
 use crate::services::scope_cleanup;
 use crate::{Actor, Core, Error, RequestMeta, Result, db};
@@ -105,7 +106,7 @@ pub async fn create_client(
         return Err(anyhow::anyhow!("field errors were collected but not reported").into());
     };
     let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     if name_taken(&txn, &name.key(), None).await? {
         return Err(taken());
     }
@@ -125,8 +126,7 @@ pub async fn create_client(
         .target("client", row.id.clone())
         .scope(&Target::Client(row.id.clone()))
         .details(serde_json::json!({"after": summary(&row)}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(to_dto(row))
 }
 
@@ -152,11 +152,9 @@ pub async fn update_client(
         .and_then(|d| errors.check(parse_description("description", Some(d))));
     errors.finish().map_err(Error::Validation)?;
     let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     let before = find(&txn, id).await?;
-    if if_match.is_some_and(|v| v != before.version) {
-        return Err(Error::PreconditionFailed);
-    }
+    Change::expect_version(if_match, before.version)?;
     let mut after = before.clone();
     if let Some(name) = &name {
         if name_taken(&txn, &name.key(), Some(id)).await? {
@@ -184,8 +182,7 @@ pub async fn update_client(
         .target("client", id.to_owned())
         .scope(&target)
         .details(serde_json::json!({"before": summary(&before), "after": summary(&after)}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(to_dto(after))
 }
 
@@ -200,11 +197,9 @@ pub async fn delete_client(
     let target = Target::Client(id.to_owned());
     actor.require_on(Permission::ClientsManage, &target)?;
     let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     let before = find(&txn, id).await?;
-    if if_match.is_some_and(|v| v != before.version) {
-        return Err(Error::PreconditionFailed);
-    }
+    Change::expect_version(if_match, before.version)?;
     let projects = project::Entity::find()
         .filter(project::Column::ClientId.eq(id))
         .count(&txn)
@@ -246,8 +241,7 @@ pub async fn delete_client(
         .target("client", id.to_owned())
         .scope(&target)
         .details(serde_json::json!({"before": summary(&before)}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(())
 }
 

@@ -15,9 +15,10 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use crate::access::Target;
-use crate::audit::{self, AuditEntry};
+use crate::audit::AuditEntry;
 use crate::entities::{cloud_account, cost_line_item, cost_sync};
 use crate::focus::Line;
+use crate::platform::change::Change;
 use crate::platform::paging;
 use crate::ports::{AwsAccess, CostAndUsageRow};
 use crate::services::costs::{self, Tally};
@@ -210,7 +211,7 @@ pub async fn create(
         resync_days: i64::from(input.resync_days.unwrap_or(14)),
         created_at: now,
     };
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     cloud_account::Entity::insert(cloud_account::ActiveModel::from(row.clone()))
         .exec_without_returning(&txn)
         .await?;
@@ -222,8 +223,7 @@ pub async fn create(
             "role_arn": row.role_arn, "group_by": row.group_by,
             "access_key_hint": row.access_key_hint,
         }}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(to_dto(row, None))
 }
 
@@ -294,15 +294,13 @@ async fn find(
 /// Disconnects an account (its synced costs stay).
 pub async fn delete(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) -> Result<()> {
     let row = find(core, actor, id, Permission::CostsManage).await?;
-    let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     db::deleted_one(&cloud_account::Entity::delete_by_id(id).exec(&txn).await?)?;
     let entry = AuditEntry::success(actor.audit_actor(), "cloud_account.delete")
         .target("cloud_account", id.to_owned())
         .scope(&Target::Client(row.client_id.clone()))
         .details(serde_json::json!({"before": {"name": row.name}}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(())
 }
 
@@ -398,7 +396,7 @@ pub async fn start_sync(
 ) -> Result<CostSync> {
     let row = find(core, actor, id, Permission::CostsManage).await?;
     // The run and its audit row are written together.
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     let run = begin_run(&txn, core, &row).await?;
     let entry = AuditEntry::success(actor.audit_actor(), "cost_sync.start")
         .target("cloud_account", row.id.clone())
@@ -412,8 +410,7 @@ pub async fn start_sync(
     // Cost Explorer answers or it does not: a failed sync is recorded on its run, not retried.
     job.max_attempts = 1;
     crate::platform::jobs::enqueue(&txn, core, Some(actor), job).await?;
-    audit::append(&core.audit_keys, &txn, core.now(), meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(sync_dto(run))
 }
 

@@ -20,11 +20,12 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 
 use crate::access::Target;
-use crate::audit::{self, AuditEntry};
+use crate::audit::AuditEntry;
 use crate::entities::{
     cost_allocation, cost_daily, cost_import, cost_line_item, cost_resource_month, cost_summary,
 };
 use crate::focus::{Header, Line};
+use crate::platform::change::Change;
 use crate::services::{allocation, clients, cost_lines};
 use crate::{Actor, Core, Error, RequestMeta, Result, db, money};
 
@@ -890,7 +891,7 @@ async fn stage_and_publish(
         return Err(nothing_imported(&tally));
     }
 
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     // Published once: a sweeper that took it for abandoned has removed it.
     let claimed = cost_import::Entity::update_many()
         .col_expr(cost_import::Column::State, Expr::value(PUBLISHED))
@@ -942,8 +943,7 @@ async fn stage_and_publish(
             "billed_cost_total": money::from_units(billed).to_string(),
             "replaced": replaced,
         }));
-    audit::append(&core.audit_keys, &txn, core.now(), meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(row)
 }
 

@@ -17,11 +17,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::access::Target;
 use crate::audit::{self, AuditEntry};
 use crate::entities::job_file;
+use crate::platform::change::Change;
 use crate::platform::jobs::{self, COST_IMPORT, NewJob};
 use crate::platform::worker::{self, Handler, JobContext, JobFailure, JobOutcome};
 use crate::services::clients;
 use crate::services::costs::{self, SpooledFile};
-use crate::{Actor, Core, RequestMeta, Result, db};
+use crate::{Actor, Core, RequestMeta, Result};
 
 /// The size of one stored part of an upload.
 const PART_BYTES: usize = 1 << 20;
@@ -60,7 +61,7 @@ pub async fn enqueue(
         bytes,
         parts,
     };
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     let new = NewJob {
         client_id: Some(params.client_id.clone()),
         // An upload of the same file to the same client while one is pending is that job.
@@ -103,9 +104,10 @@ pub async fn enqueue(
                 "bytes": bytes,
                 "file_name": file.file_name,
             }));
-        audit::append(&core.audit_keys, &txn, core.now(), meta, entry).await?;
+        audit::append(&core.audit_keys, &txn, txn.now(), meta, entry).await?;
     }
-    txn.commit().await?;
+    // Audited above only when the job is new; a duplicate writes nothing.
+    txn.commit_unaudited().await?;
     jobs::to_dto(row)
 }
 

@@ -12,12 +12,13 @@ use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, ExprTrait, QueryFilter};
 
 use crate::access::Target;
-use crate::audit::{self, AuditEntry};
+use crate::audit::AuditEntry;
 use crate::entities::anomaly_feedback;
 use crate::forecast::{self, Forecast};
+use crate::platform::change::Change;
 use crate::services::allocation;
 use crate::services::costs::{Slice, col, daily, grouped};
-use crate::{Actor, Core, Error, RequestMeta, Result, db, money};
+use crate::{Actor, Core, Error, RequestMeta, Result, money};
 
 /// The clients whose costs the actor may see (`None`: all), or 403/404.
 pub(crate) fn visible_clients(
@@ -410,7 +411,7 @@ pub async fn give_feedback(
         AnomalyVerdict::NotExpected => "not_expected",
     };
     let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     anomaly_feedback::Entity::insert(anomaly_feedback::ActiveModel::from(
         anomaly_feedback::Model {
             dimension: dimension_name(input.dimension).to_owned(),
@@ -442,8 +443,7 @@ pub async fn give_feedback(
             format!("{}:{}:{}", dimension_name(input.dimension), key, input.day),
         )
         .details(serde_json::json!({"verdict": verdict}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(())
 }
 

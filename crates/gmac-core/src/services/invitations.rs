@@ -16,6 +16,7 @@ use crate::access::Target;
 use crate::audit::{self, AuditActor, AuditEntry};
 use crate::auth::tokens::{generate_token, hash_token};
 use crate::entities::{client, invitation, project, role, role_binding, user};
+use crate::platform::change::Change;
 use crate::platform::paging;
 use crate::ports::Mail;
 use crate::services::bindings::{resolve_scope, role_permissions, scope_columns, scope_condition};
@@ -127,7 +128,7 @@ pub async fn create_invitation(
 
     let now = core.now();
     let token = generate_token();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     if users::find_by_email(&txn, email.as_str()).await?.is_some() {
         return Err(Error::conflict(
             ErrorCode::EmailTaken,
@@ -164,8 +165,7 @@ pub async fn create_invitation(
         .target("invitation", row.id.clone())
         .scope(&target)
         .details(serde_json::json!({"after": {"email": row.email, "role": row.role_id}}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
 
     let link = format!("{}/invite#{token}", core.public_url.trim_end_matches('/'));
     let email_sent = send_mail(core, actor, &row, &scope, &link).await?;
@@ -271,7 +271,7 @@ pub async fn revoke_invitation(
     if status(&row, now) != InvitationStatus::Pending {
         return Ok(());
     }
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     invitation::Entity::update_many()
         .col_expr(invitation::Column::RevokedAt, Expr::value(now))
         .filter(invitation::Column::Id.eq(id))
@@ -281,8 +281,7 @@ pub async fn revoke_invitation(
         .target("invitation", id.to_owned())
         .scope(&target)
         .details(serde_json::json!({"before": {"email": row.email, "role": row.role_id}}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(())
 }
 

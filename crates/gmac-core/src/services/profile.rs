@@ -7,8 +7,9 @@ use sha2::{Digest, Sha256};
 
 use crate::audit::{self, AuditEntry};
 use crate::entities::{user, user_avatar};
+use crate::platform::change::Change;
 use crate::services::sessions;
-use crate::{Actor, Core, Error, RequestMeta, Result, db};
+use crate::{Actor, Core, Error, RequestMeta, Result};
 
 /// The largest avatar accepted, in bytes.
 pub const MAX_AVATAR_BYTES: usize = 512 * 1024;
@@ -133,7 +134,7 @@ pub async fn update_profile(
         return Err(Error::Validation(errors));
     }
     let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     let before = user::Entity::find_by_id(&actor.user_id)
         .one(&txn)
         .await?
@@ -167,11 +168,10 @@ pub async fn update_profile(
     let entry = AuditEntry::success(actor.audit_actor(), "profile.update")
         .target("user", actor.user_id.clone())
         .details(serde_json::json!({"before": summary(&before), "after": summary(&after)}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     let avatar = user_avatar::Entity::find_by_id(&actor.user_id)
         .one(&txn)
         .await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(to_dto(after, avatar.as_ref()))
 }
 
@@ -224,7 +224,7 @@ pub async fn set_avatar(
     }
     let now = core.now();
     let etag = hex::encode(&Sha256::digest(&bytes)[..8]);
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     user_avatar::Entity::delete_by_id(&actor.user_id)
         .exec(&txn)
         .await?;
@@ -241,25 +241,24 @@ pub async fn set_avatar(
     let entry = AuditEntry::success(actor.audit_actor(), "profile.avatar")
         .target("user", actor.user_id.clone())
         .details(serde_json::json!({"after": {"content_type": media_type, "etag": etag}}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     get_profile(core, actor).await.map(Ok)
 }
 
 /// Removes the actor's avatar.
 pub async fn delete_avatar(core: &Core, actor: &Actor, meta: &RequestMeta) -> Result<()> {
     actor.require_session()?;
-    let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     let removed = user_avatar::Entity::delete_by_id(&actor.user_id)
         .exec(&txn)
         .await?;
     if removed.rows_affected > 0 {
         let entry = AuditEntry::success(actor.audit_actor(), "profile.avatar_remove")
             .target("user", actor.user_id.clone());
-        audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
+        audit::append(&core.audit_keys, &txn, txn.now(), meta, entry).await?;
     }
-    txn.commit().await?;
+    // Audited only when there was an avatar to remove.
+    txn.commit_unaudited().await?;
     Ok(())
 }
 
@@ -311,7 +310,7 @@ pub async fn change_password(
     }
     let hash = core.passwords.hash(new_password.expose()).await?;
     let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     let mut active: user::ActiveModel = account.into();
     active.password_hash = Set(Some(hash));
     active.password_changed_at = Set(Some(now));
@@ -332,8 +331,7 @@ pub async fn change_password(
     let entry = AuditEntry::success(actor.audit_actor(), "user.password_change")
         .target("user", actor.user_id.clone())
         .details(serde_json::json!({"other_sessions_ended": ended}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(ended)
 }
 

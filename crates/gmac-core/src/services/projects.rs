@@ -7,8 +7,9 @@ use sea_orm::{
 };
 
 use crate::access::{Target, Visible};
-use crate::audit::{self, AuditEntry};
+use crate::audit::AuditEntry;
 use crate::entities::project;
+use crate::platform::change::Change;
 use crate::platform::paging;
 use crate::services::{clients, scope_cleanup};
 use crate::{Actor, Core, Error, RequestMeta, Result, db};
@@ -133,7 +134,7 @@ pub async fn create_project(
         return Err(anyhow::anyhow!("field errors were collected but not reported").into());
     };
     let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     let owner = clients::find(&txn, &input.client_id).await?;
     if name_taken(&txn, &owner.id, &name.key(), None).await? {
         return Err(taken());
@@ -155,8 +156,7 @@ pub async fn create_project(
         .target("project", row.id.clone())
         .scope(&target_of(&row))
         .details(serde_json::json!({"after": summary(&row)}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(to_dto(row))
 }
 
@@ -183,11 +183,9 @@ pub async fn update_project(
         .and_then(|d| errors.check(parse_description("description", Some(d))));
     errors.finish().map_err(Error::Validation)?;
     let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     let before = find(&txn, id).await?;
-    if if_match.is_some_and(|v| v != before.version) {
-        return Err(Error::PreconditionFailed);
-    }
+    Change::expect_version(if_match, before.version)?;
     let mut after = before.clone();
     if let Some(name) = &name {
         if name_taken(&txn, &before.client_id, &name.key(), Some(id)).await? {
@@ -215,8 +213,7 @@ pub async fn update_project(
         .target("project", id.to_owned())
         .scope(&target)
         .details(serde_json::json!({"before": summary(&before), "after": summary(&after)}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(to_dto(after))
 }
 
@@ -232,11 +229,9 @@ pub async fn delete_project(
     let target = target_of(&current);
     actor.require_on(Permission::ProjectsManage, &target)?;
     let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     let before = find(&txn, id).await?;
-    if if_match.is_some_and(|v| v != before.version) {
-        return Err(Error::PreconditionFailed);
-    }
+    Change::expect_version(if_match, before.version)?;
     scope_cleanup::remove_scope(&txn, "project", id, now).await?;
     // A project's budgets cover nothing once it is gone.
     crate::services::budgets::delete_where(&txn, budget_scope("project", id)).await?;
@@ -245,8 +240,7 @@ pub async fn delete_project(
         .target("project", id.to_owned())
         .scope(&target)
         .details(serde_json::json!({"before": summary(&before)}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(())
 }
 

@@ -15,8 +15,9 @@ use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter};
 
 use crate::access::Target;
-use crate::audit::{self, AuditEntry};
+use crate::audit::AuditEntry;
 use crate::entities::{report_delivery, report_schedule};
+use crate::platform::change::Change;
 use crate::platform::paging;
 use crate::ports::{Attachment, Mail};
 use crate::services::costs::{Slice, col, daily, grouped};
@@ -577,7 +578,7 @@ pub async fn create_schedule(
         created_at: now,
     };
     let out = dto(core, &row).await?;
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     report_schedule::Entity::insert(report_schedule::ActiveModel::from(row.clone()))
         .exec_without_returning(&txn)
         .await?;
@@ -585,8 +586,7 @@ pub async fn create_schedule(
         .target("report_schedule", row.id.clone())
         .scope(&scope)
         .details(serde_json::json!({"after": out}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(out)
 }
 
@@ -648,8 +648,7 @@ pub async fn delete_schedule(
 ) -> Result<()> {
     let row = find_managed(core, actor, id).await?;
     let before = dto(core, &row).await?;
-    let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     if delete_schedules_where(&txn, report_schedule::Column::Id.eq(id)).await? == 0 {
         return Err(Error::NotFound);
     }
@@ -657,8 +656,7 @@ pub async fn delete_schedule(
         .target("report_schedule", id.to_owned())
         .scope(&target(&row))
         .details(serde_json::json!({"before": before}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(())
 }
 
@@ -809,7 +807,7 @@ pub async fn send_now(
     };
     let delivery = deliver(core, &row, &period).await?;
     let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     record(&txn, &row, &delivery, now).await?;
     let entry = AuditEntry::success(actor.audit_actor(), "report_schedule.send")
         .target("report_schedule", row.id.clone())
@@ -819,8 +817,7 @@ pub async fn send_now(
             "sent_to": delivery.sent_to,
             "failed": delivery.failed.len(),
         }));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(delivery)
 }
 

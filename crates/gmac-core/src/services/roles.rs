@@ -8,8 +8,9 @@ use gmac_types::{ErrorCode, NewRole, RolePatch, RolePolicy};
 use sea_orm::{ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter, Set};
 
 use crate::access::Target;
-use crate::audit::{self, AuditEntry};
+use crate::audit::AuditEntry;
 use crate::entities::{role_binding, role_policy};
+use crate::platform::change::Change;
 use crate::{Error, RequestMeta, db};
 use gmac_types::access::BUILTIN_ROLES;
 use gmac_types::{Permission, PermissionInfo, Role};
@@ -143,7 +144,7 @@ pub async fn create_role(
         return Err(anyhow::anyhow!("field errors were collected but not reported").into());
     };
     let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     if name_taken(&txn, &name.key(), None).await? {
         return Err(Error::conflict(
             ErrorCode::NameTaken,
@@ -168,8 +169,7 @@ pub async fn create_role(
     let entry = AuditEntry::success(actor.audit_actor(), "role.create")
         .target("role", dto.id.clone())
         .details(serde_json::json!({"after": dto}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(dto)
 }
 
@@ -182,7 +182,7 @@ pub async fn update_role(
     if_match: Option<i64>,
     patch: RolePatch,
 ) -> Result<Role> {
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     let before = find_custom(&txn, id).await?;
     let before_dto = to_dto(before.clone());
     let permissions = patch
@@ -201,9 +201,7 @@ pub async fn update_role(
         .copied()
         .collect();
     require_holds_all(actor, &all)?;
-    if if_match.is_some_and(|v| v != before.version) {
-        return Err(Error::PreconditionFailed);
-    }
+    Change::expect_version(if_match, before.version)?;
     let mut active: role::ActiveModel = before.clone().into();
     if let Some(name) = &patch.name {
         let name = Name::parse("name", name).map_err(Error::invalid)?;
@@ -237,15 +235,13 @@ pub async fn update_role(
     let entry = AuditEntry::success(actor.audit_actor(), "role.update")
         .target("role", id.to_owned())
         .details(serde_json::json!({"before": before_dto, "after": dto}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(dto)
 }
 
 /// Deletes a custom role nobody holds.
 pub async fn delete_role(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) -> Result<()> {
-    let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     let before = find_custom(&txn, id).await?;
     let dto = to_dto(before);
     let all: Vec<Permission> = dto
@@ -270,8 +266,7 @@ pub async fn delete_role(core: &Core, actor: &Actor, meta: &RequestMeta, id: &st
     let entry = AuditEntry::success(actor.audit_actor(), "role.delete")
         .target("role", id.to_owned())
         .details(serde_json::json!({"before": dto}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(())
 }
 
@@ -286,7 +281,7 @@ pub async fn set_role_policy(
     actor.require(Permission::UsersManage, &Target::Global)?;
     actor.require(Permission::RolesManage, &Target::Global)?;
     let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     if gmac_types::access::builtin_role(id).is_none() {
         find_custom(&txn, id).await?;
     }
@@ -306,7 +301,6 @@ pub async fn set_role_policy(
     let entry = AuditEntry::success(actor.audit_actor(), "role.policy")
         .target("role", id.to_owned())
         .details(serde_json::json!({"before": {"mfa_required": before}, "after": {"mfa_required": policy.mfa_required}}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(policy)
 }

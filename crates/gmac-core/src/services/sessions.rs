@@ -15,6 +15,7 @@ use crate::auth::actor::Actor;
 use crate::auth::cache::{self, CacheKey, LastUse};
 use crate::auth::tokens::{generate_token, hash_token};
 use crate::entities::{refresh_token, session, user};
+use crate::platform::change::Change;
 use crate::services::{authz, throttle, users};
 use crate::{Core, Error, RequestMeta, Result, db};
 
@@ -436,7 +437,7 @@ pub async fn logout(
     actor: Option<&Actor>,
 ) -> Result<()> {
     let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     let mut session_id = None;
     if let Some(presented) = presented {
         session_id = refresh_token::Entity::find()
@@ -469,8 +470,7 @@ pub async fn logout(
         "auth.logout",
     )
     .target("session", session.id.clone());
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(())
 }
 
@@ -696,7 +696,7 @@ pub async fn list_sessions(
 pub async fn end_session(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) -> Result<()> {
     actor.require_session()?;
     let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     let row = session::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -704,8 +704,7 @@ pub async fn end_session(core: &Core, actor: &Actor, meta: &RequestMeta, id: &st
         .ok_or(Error::NotFound)?;
     revoke_session(&txn, &row.id, "ended_by_user", now).await?;
     let entry = AuditEntry::success(actor.audit_actor(), "session.end").target("session", row.id);
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(())
 }
 
@@ -713,7 +712,7 @@ pub async fn end_session(core: &Core, actor: &Actor, meta: &RequestMeta, id: &st
 pub async fn end_other_sessions(core: &Core, actor: &Actor, meta: &RequestMeta) -> Result<u64> {
     actor.require_session()?;
     let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     let ended = end_sessions_except(
         &txn,
         &actor.user_id,
@@ -725,8 +724,7 @@ pub async fn end_other_sessions(core: &Core, actor: &Actor, meta: &RequestMeta) 
     let entry = AuditEntry::success(actor.audit_actor(), "session.end_others")
         .target("user", actor.user_id.clone())
         .details(serde_json::json!({"ended": ended}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(ended)
 }
 

@@ -12,8 +12,9 @@ use gmac_types::{
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 use crate::access::Target;
-use crate::audit::{self, AuditEntry};
+use crate::audit::AuditEntry;
 use crate::entities::{team, team_member, user};
+use crate::platform::change::Change;
 use crate::platform::paging;
 use crate::services::scope_cleanup;
 use crate::{Actor, Core, Error, RequestMeta, Result, db};
@@ -158,7 +159,7 @@ pub async fn create_team(
         return Err(anyhow::anyhow!("field errors were collected but not reported").into());
     };
     let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     if name_taken(&txn, &name.key(), None).await? {
         return Err(Error::conflict(
             ErrorCode::NameTaken,
@@ -180,8 +181,7 @@ pub async fn create_team(
     let entry = AuditEntry::success(actor.audit_actor(), "team.create")
         .target("team", row.id.clone())
         .details(serde_json::json!({"after": {"name": row.name, "description": row.description}}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(to_dto(row, 0))
 }
 
@@ -196,11 +196,9 @@ pub async fn update_team(
 ) -> Result<gmac_types::Team> {
     actor.require(Permission::UsersManage, &Target::Global)?;
     let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     let before = find(&txn, id).await?;
-    if if_match.is_some_and(|v| v != before.version) {
-        return Err(Error::PreconditionFailed);
-    }
+    Change::expect_version(if_match, before.version)?;
     let mut active: team::ActiveModel = before.clone().into();
     if let Some(name) = &patch.name {
         let name = Name::parse("name", name).map_err(Error::invalid)?;
@@ -226,21 +224,19 @@ pub async fn update_team(
             "before": {"name": before.name, "description": before.description},
             "after": {"name": after.name, "description": after.description},
         }));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     let count = member_counts(&txn, std::slice::from_ref(&after.id))
         .await?
         .get(&after.id)
         .copied()
         .unwrap_or(0);
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(to_dto(after, count))
 }
 
 /// Deletes a team: its members lose the roles they held through it at once.
 pub async fn delete_team(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) -> Result<()> {
     actor.require(Permission::UsersManage, &Target::Global)?;
-    let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     let before = find(&txn, id).await?;
     scope_cleanup::remove_subject(&txn, "team", id).await?;
     team_member::Entity::delete_many()
@@ -265,8 +261,7 @@ pub async fn delete_team(core: &Core, actor: &Actor, meta: &RequestMeta, id: &st
     let entry = AuditEntry::success(actor.audit_actor(), "team.delete")
         .target("team", id.to_owned())
         .details(serde_json::json!({"before": {"name": before.name}}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(())
 }
 
@@ -353,7 +348,7 @@ pub async fn add_member(
 ) -> Result<TeamMember> {
     actor.ensure_enrolled()?;
     let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     let team = find(&txn, team_id).await?;
     if !may_manage_members(&txn, actor, team_id).await? {
         return Err(
@@ -395,8 +390,7 @@ pub async fn add_member(
     let entry = AuditEntry::success(actor.audit_actor(), "team.member_add")
         .target("team", team.id.clone())
         .details(serde_json::json!({"after": {"user_id": member.id, "email": member.email, "leader": input.leader}}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(TeamMember {
         user_id: member.id,
         email: member.email,
@@ -415,8 +409,7 @@ pub async fn remove_member(
     user_id: &str,
 ) -> Result<()> {
     actor.ensure_enrolled()?;
-    let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     find(&txn, team_id).await?;
     if !may_manage_members(&txn, actor, team_id).await? {
         return Err(Error::NotFound);
@@ -436,7 +429,6 @@ pub async fn remove_member(
     let entry = AuditEntry::success(actor.audit_actor(), "team.member_remove")
         .target("team", team_id.to_owned())
         .details(serde_json::json!({"before": {"user_id": user_id, "leader": existing.is_leader}}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(())
 }

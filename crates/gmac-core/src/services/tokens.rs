@@ -12,13 +12,14 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::access::{Target, TokenLimits};
-use crate::audit::{self, AuditEntry};
+use crate::audit::AuditEntry;
 use crate::auth::cache::{self, CacheKey, LastUse};
 use crate::auth::tokens::{generate_token, hash_token};
 use crate::entities::{api_token, user};
+use crate::platform::change::Change;
 use crate::services::authz;
 use crate::services::bindings::{resolve_scope, scope_columns};
-use crate::{Actor, Core, Error, RequestMeta, Result, db};
+use crate::{Actor, Core, Error, RequestMeta, Result};
 
 /// Every API token starts with this, so secret scanners and people recognise one.
 pub const PREFIX: &str = "gmac_";
@@ -193,7 +194,7 @@ pub async fn create_token(
     from_session(actor)?;
     let (name, scopes, scope, target) = validate(core, actor, &input).await?;
     let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     let expires_at = now + Duration::days(i64::from(input.expires_in_days));
     let spec = Spec {
         user_id: &actor.user_id,
@@ -207,8 +208,7 @@ pub async fn create_token(
         .target("api_token", row.id.clone())
         .scope(&target)
         .details(serde_json::json!({"after": summary(&row)}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(CreatedApiToken {
         info: to_dto(&row),
         token: SecretText::new(secret),
@@ -257,7 +257,7 @@ async fn own_token(
 pub async fn revoke_token(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) -> Result<()> {
     from_session(actor)?;
     let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     let row = own_token(&txn, actor, id).await?;
     if row.revoked_at.is_some() {
         return Ok(());
@@ -270,8 +270,7 @@ pub async fn revoke_token(core: &Core, actor: &Actor, meta: &RequestMeta, id: &s
     let entry = AuditEntry::success(actor.audit_actor(), "token.revoke")
         .target("api_token", id.to_owned())
         .details(serde_json::json!({"before": summary(&row)}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(())
 }
 
@@ -285,7 +284,7 @@ pub async fn rotate_token(
 ) -> Result<CreatedApiToken> {
     from_session(actor)?;
     let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     let old = own_token(&txn, actor, id).await?;
     if old.revoked_at.is_some() || old.expires_at <= now {
         return Err(Error::conflict(
@@ -329,8 +328,7 @@ pub async fn rotate_token(
         .target("api_token", id.to_owned())
         .scope(&target)
         .details(serde_json::json!({"before": summary(&old), "after": summary(&new), "replaced_by": new.id}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(CreatedApiToken {
         info: to_dto(&new),
         token: SecretText::new(secret),

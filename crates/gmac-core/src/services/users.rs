@@ -10,6 +10,7 @@ use sea_orm::{
 use crate::access::Target;
 use crate::audit::{self, AuditActor, AuditEntry};
 use crate::entities::{role_binding, user};
+use crate::platform::change::Change;
 use crate::platform::paging;
 use crate::{Actor, Core, Error, RequestMeta, Result, db};
 
@@ -355,13 +356,12 @@ pub async fn create_user(
         display_name,
     };
     let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     let created = insert_user(core, &txn, &new, Some(hash), now).await?;
     let entry = AuditEntry::success(actor.audit_actor(), "user.create")
         .target("user", created.id.clone())
         .details(serde_json::json!({"after": {"email": created.email, "display_name": created.display_name}}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(detail(created, false))
 }
 
@@ -382,7 +382,7 @@ pub async fn update_user(
         .transpose()
         .map_err(Error::invalid)?;
     let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     let before = find_user(&txn, id).await?;
     let disabling = patch.status == Some(gmac_types::UserStatus::Disabled)
         && before.status == user::STATUS_ACTIVE;
@@ -439,9 +439,8 @@ pub async fn update_user(
         "before": {"display_name": before.display_name, "status": before.status},
         "after": {"display_name": after.display_name, "status": after.status},
     }));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
     let mfa = crate::services::authz::mfa_enabled(&txn, id).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(detail(after, mfa))
 }
 

@@ -57,7 +57,7 @@ const BATCH: u64 = 200;
     ),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "An event stream", content_type = "text/event-stream", body = String),
+        (status = 200, description = "An event stream: each event's `data` is an `Event`", content_type = "text/event-stream", body = gmac_types::SseFrame),
         (status = 400, response = crate::routes::docs::BadRequest),
         (status = 401, response = crate::routes::docs::Unauthorized),
     )

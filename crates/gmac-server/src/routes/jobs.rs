@@ -150,7 +150,7 @@ pub(crate) const KEEP_ALIVE: Duration = Duration::from_secs(15);
     ),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "An event stream", content_type = "text/event-stream", body = String),
+        (status = 200, description = "An event stream: `log` events carry a `JobLogLine`, `job` and `end` a `Job`", content_type = "text/event-stream", body = gmac_types::SseFrame),
         (status = 401, response = crate::routes::docs::Unauthorized),
         (status = 404, response = crate::routes::docs::NotFound),
     )
