@@ -425,3 +425,26 @@ async fn the_stream_ends_when_its_access_token_expires() {
         "the expired token opens no new stream"
     );
 }
+
+#[tokio::test]
+async fn a_last_event_id_that_is_not_an_event_id_is_a_problem() {
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    for value in ["abc", "-1", "9223372036854775808"] {
+        let response = app
+            .http()
+            .get(app.url("/api/v1/events/stream"))
+            .bearer_auth(&admin.access_token)
+            .header("Last-Event-ID", value)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 422, "{value}");
+        assert_eq!(
+            response.headers()["content-type"].to_str().unwrap(),
+            "application/problem+json"
+        );
+        let body = response.text().await.unwrap();
+        assert!(body.contains("Last-Event-ID"), "{body}");
+    }
+}

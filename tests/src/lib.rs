@@ -196,7 +196,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         .install()
         .await
         .expect("installing event consumers");
-    tokio::spawn(dispatcher.run(std::time::Duration::from_millis(50)));
+    tokio::spawn(dispatcher.run(std::time::Duration::from_millis(200)));
     if options.job_worker {
         let worker = gmac_core::services::background::worker(
             core.clone(),

@@ -10,7 +10,7 @@ use gmac_types::{EventList, EventQuery, EventStreamQuery};
 
 use crate::error::ApiError;
 use crate::extract::{Actor, bearer_token, request_meta};
-use crate::routes::jobs::{KEEP_ALIVE, push_event};
+use crate::routes::jobs::{KEEP_ALIVE, last_event_id, push_event};
 use crate::state::AppState;
 
 /// The events you may see after `after`, oldest first (the same permission rules as reading
@@ -23,6 +23,7 @@ use crate::state::AppState;
         (status = 200, description = "Events after `after`", body = EventList),
         (status = 400, response = crate::routes::docs::BadRequest),
         (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 422, response = crate::routes::docs::ValidationFailed),
     )
 )]
 #[get("/events")]
@@ -53,13 +54,14 @@ const BATCH: u64 = 200;
     tag = "events",
     params(
         EventStreamQuery,
-        ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this event"),
+        ("Last-Event-ID" = Option<i64>, Header, nullable = false, minimum = 0, description = "Resume after this event"),
     ),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "An event stream: each event's `data` is an `Event`", content_type = "text/event-stream", body = gmac_types::SseFrame),
         (status = 400, response = crate::routes::docs::BadRequest),
         (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 422, response = crate::routes::docs::ValidationFailed),
     )
 )]
 #[get("/events/stream")]
@@ -70,22 +72,16 @@ pub async fn stream_events(
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     actor.ensure_enrolled()?;
-    let resume = request
-        .headers()
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<i64>().ok())
-        .filter(|id| *id >= 0);
-    let after = match resume.or(query.after) {
-        Some(after) if after >= 0 => after,
-        Some(_) => {
-            return Err(gmac_core::Error::invalid(gmac_types::FieldError::new(
-                "after",
-                "range",
-                "must be 0 or more",
-            ))
-            .into());
-        }
+    if query.after.is_some_and(|a| a < 0) {
+        return Err(gmac_core::Error::invalid(gmac_types::FieldError::new(
+            "after",
+            "range",
+            "must be 0 or more",
+        ))
+        .into());
+    }
+    let after = match last_event_id(&request)?.or(query.after) {
+        Some(after) => after,
         None => events::head(&state.core.db).await?,
     };
     let token = bearer_token(&request).unwrap_or_default().to_owned();

@@ -146,13 +146,14 @@ pub(crate) const KEEP_ALIVE: Duration = Duration::from_secs(15);
     tag = "jobs",
     params(
         ("id" = String, Path, description = "The job's id"),
-        ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this log line"),
+        ("Last-Event-ID" = Option<i64>, Header, nullable = false, minimum = 0, description = "Resume after this log line"),
     ),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "An event stream: `log` events carry a `JobLogLine`, `job` and `end` a `Job`", content_type = "text/event-stream", body = gmac_types::SseFrame),
         (status = 401, response = crate::routes::docs::Unauthorized),
         (status = 404, response = crate::routes::docs::NotFound),
+        (status = 422, response = crate::routes::docs::ValidationFailed),
     )
 )]
 #[get("/jobs/{id}/events")]
@@ -162,12 +163,7 @@ pub async fn follow_job(
     id: web::Path<String>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let after = request
-        .headers()
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<i64>().ok())
-        .unwrap_or(0);
+    let after = last_event_id(&request)?.unwrap_or(0);
     let job = jobs::get(&state.core, &actor, &id).await?;
     let follow = Follow {
         core: state.core.clone(),
@@ -252,6 +248,27 @@ impl Follow {
             }
         }
     }
+}
+
+/// The `Last-Event-ID` a client resumes after: a whole number from 0, or a problem.
+pub(crate) fn last_event_id(request: &HttpRequest) -> Result<Option<i64>, ApiError> {
+    let Some(value) = request.headers().get("last-event-id") else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .filter(|id| *id >= 0)
+        .map(Some)
+        .ok_or_else(|| {
+            gmac_core::Error::invalid(gmac_types::FieldError::new(
+                "Last-Event-ID",
+                "integer",
+                "Last-Event-ID must be the id of an event: a whole number from 0.",
+            ))
+            .into()
+        })
 }
 
 /// Appends one server-sent event.
