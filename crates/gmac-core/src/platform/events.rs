@@ -277,15 +277,21 @@ pub async fn list_after(
     Ok(EventList { items, last_id })
 }
 
-/// `GET /events`: a page of events after `query.after`.
-pub async fn list(core: &Core, actor: &Actor, query: &EventQuery) -> Result<EventList> {
-    if query.after.is_some_and(|a| a < 0) {
+/// Refuses a negative `after` (a list's or a stream's).
+pub fn check_after(after: Option<i64>) -> Result<()> {
+    if after.is_some_and(|a| a < 0) {
         return Err(Error::invalid(gmac_types::FieldError::new(
             "after",
             "range",
             "must be 0 or more",
         )));
     }
+    Ok(())
+}
+
+/// `GET /events`: a page of events after `query.after`.
+pub async fn list(core: &Core, actor: &Actor, query: &EventQuery) -> Result<EventList> {
+    check_after(query.after)?;
     if query.limit.is_some_and(|l| !(1..=SCAN).contains(&l)) {
         return Err(Error::invalid(gmac_types::FieldError::new(
             "limit",
@@ -423,38 +429,47 @@ impl Dispatcher {
             return Ok(None);
         };
         let now = self.core.now();
+        // Only while the cursor has not moved since it was read and nobody else holds it.
+        let untouched = Condition::all()
+            .add(event_consumer::Column::Name.eq(consumer.name))
+            .add(event_consumer::Column::LastEventId.eq(cursor.last_event_id))
+            .add(
+                Condition::any()
+                    .add(event_consumer::Column::LeaseOwner.is_null())
+                    .add(event_consumer::Column::LeaseUntil.lt(now))
+                    .add(event_consumer::Column::LeaseOwner.eq(self.owner.as_str())),
+            );
+        let wanted: Vec<event::Model> = pending
+            .into_iter()
+            .filter(|e| (consumer.wants)(&e.event_type))
+            .collect();
+        if wanted.is_empty() {
+            // Nothing to hand on: the cursor moves past the batch in one write, no lease.
+            let moved = event_consumer::Entity::update_many()
+                .col_expr(event_consumer::Column::LastEventId, Expr::value(last))
+                .col_expr(event_consumer::Column::UpdatedAt, Expr::value(now))
+                .filter(untouched)
+                .exec(db)
+                .await?
+                .rows_affected;
+            return Ok((moved > 0).then_some(0));
+        }
         let until = now
             + chrono::Duration::from_std(self.lease).unwrap_or_else(|_| chrono::Duration::zero());
-        // Take the lease, and only if the cursor has not moved since it was read.
         let took = event_consumer::Entity::update_many()
             .col_expr(
                 event_consumer::Column::LeaseOwner,
                 Expr::value(self.owner.clone()),
             )
             .col_expr(event_consumer::Column::LeaseUntil, Expr::value(until))
-            .filter(event_consumer::Column::Name.eq(consumer.name))
-            .filter(event_consumer::Column::LastEventId.eq(cursor.last_event_id))
-            .filter(
-                Condition::any()
-                    .add(event_consumer::Column::LeaseOwner.is_null())
-                    .add(event_consumer::Column::LeaseUntil.lt(now))
-                    .add(event_consumer::Column::LeaseOwner.eq(self.owner.as_str())),
-            )
+            .filter(untouched)
             .exec(db)
             .await?
             .rows_affected;
         if took == 0 {
             return Ok(None);
         }
-        let wanted: Vec<event::Model> = pending
-            .into_iter()
-            .filter(|e| (consumer.wants)(&e.event_type))
-            .collect();
-        let handled = if wanted.is_empty() {
-            Ok(())
-        } else {
-            (consumer.handle)(&self.core, &wanted).await
-        };
+        let handled = (consumer.handle)(&self.core, &wanted).await;
         let mut release = event_consumer::Entity::update_many()
             .col_expr(
                 event_consumer::Column::LeaseOwner,

@@ -16,7 +16,7 @@ use crate::services::{budgets, cloud_accounts, costs, import_jobs, reports};
 pub fn worker(core: Core, options: WorkerOptions) -> Worker {
     Worker::empty(core, options)
         .handle(jobs::COST_IMPORT, import_jobs::handler())
-        .handle(cloud_accounts::SYNC_JOB, cloud_accounts::sync_handler())
+        .handle(jobs::CLOUD_ACCOUNT_SYNC, cloud_accounts::sync_handler())
         .handle(
             BUDGETS_EVALUATE,
             handler(|ctx| async move {

@@ -383,9 +383,6 @@ pub async fn test_connection(core: &Core, actor: &Actor, id: &str) -> Result<Con
     )
 }
 
-/// The job kind of a sync of one account, started by hand.
-pub const SYNC_JOB: &str = crate::platform::jobs::CLOUD_ACCOUNT_SYNC;
-
 /// Starts a sync of one account as a job (`cloud_account.sync`); returns its run (status
 /// `running`). The run, its job and its audit row are written together.
 pub async fn start_sync(
@@ -403,7 +400,7 @@ pub async fn start_sync(
         .scope(&Target::Client(row.client_id.clone()))
         .details(serde_json::json!({"sync": run.id}));
     let mut job = crate::platform::jobs::NewJob::new(
-        SYNC_JOB,
+        crate::platform::jobs::CLOUD_ACCOUNT_SYNC,
         serde_json::json!({"cloud_account_id": row.id, "sync_id": run.id}),
     );
     job.client_id = Some(row.client_id.clone());

@@ -72,14 +72,7 @@ pub async fn stream_events(
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     actor.ensure_enrolled()?;
-    if query.after.is_some_and(|a| a < 0) {
-        return Err(gmac_core::Error::invalid(gmac_types::FieldError::new(
-            "after",
-            "range",
-            "must be 0 or more",
-        ))
-        .into());
-    }
+    events::check_after(query.after)?;
     let after = match last_event_id(&request)?.or(query.after) {
         Some(after) => after,
         None => events::head(&state.core.db).await?,

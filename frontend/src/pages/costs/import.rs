@@ -61,11 +61,7 @@ async fn follow(auth: Auth, job: Job, progress: RwSignal<Option<Job>>) -> Result
 }
 
 /// The import a finished job made (read back from the client's imports).
-fn finished(
-    auth: Auth,
-    job: Job,
-    client_id: String,
-) -> Result<impl Future<Output = Result<(CostImport, bool), Ended>>, Ended> {
+async fn finished(auth: Auth, job: Job, client_id: String) -> Result<(CostImport, bool), Ended> {
     if job.status != JobStatus::Succeeded {
         return Err(Ended::Failed(
             job.error.unwrap_or_else(|| "it was cancelled".to_owned()),
@@ -81,29 +77,27 @@ fn finished(
         .get("created")
         .and_then(serde_json::Value::as_bool)
         .unwrap_or(true);
-    Ok(async move {
-        let page = auth
-            .call(move |c| {
-                let client_id = client_id.clone();
-                async move {
-                    c.list_cost_imports(
-                        Some(&client_id),
-                        &PageQuery {
-                            limit: Some(100),
-                            cursor: None,
-                        },
-                    )
-                    .await
-                }
-            })
-            .await
-            .map_err(Ended::Api)?;
-        page.items
-            .into_iter()
-            .find(|i| i.id == import_id)
-            .map(|i| (i, created))
-            .ok_or_else(|| Ended::Failed("its import is not among the client's".to_owned()))
-    })
+    let page = auth
+        .call(move |c| {
+            let client_id = client_id.clone();
+            async move {
+                c.list_cost_imports(
+                    Some(&client_id),
+                    &PageQuery {
+                        limit: Some(100),
+                        cursor: None,
+                    },
+                )
+                .await
+            }
+        })
+        .await
+        .map_err(Ended::Api)?;
+    page.items
+        .into_iter()
+        .find(|i| i.id == import_id)
+        .map(|i| (i, created))
+        .ok_or_else(|| Ended::Failed("its import is not among the client's".to_owned()))
 }
 
 /// The lines a file was refused for, from a failed job's error (`/lines/17/BilledCost: …;
@@ -216,13 +210,12 @@ pub fn ImportCard(
                     progress.set(Some(job.clone()));
                     let ended = follow(auth, job, progress).await;
                     progress.set(None);
-                    ended.and_then(|job| finished(auth, job, client_id))
+                    match ended {
+                        Ok(job) => finished(auth, job, client_id).await,
+                        Err(err) => Err(err),
+                    }
                 }
                 Err(err) => Err(Ended::Api(err)),
-            };
-            let result = match result {
-                Ok(found) => found.await,
-                Err(err) => Err(err),
             };
             busy.set(false);
             let result = match result {
