@@ -43,3 +43,4 @@ mod setup;
 mod teams;
 mod tokens;
 mod users;
+mod writers;

@@ -354,3 +354,35 @@ async fn a_token_cannot_act_on_its_owners_account() {
     // Reading is still open to the token: /me names its owner.
     assert_eq!(token.me().await.unwrap().email, admin.email);
 }
+
+#[tokio::test]
+async fn a_token_whose_stored_scope_is_damaged_is_refused_never_widened_to_everything() {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    let acme = client_named(&admin, "Acme").await;
+    client_named(&admin, "Globex").await;
+    let created = admin
+        .client
+        .create_token(&token_request(
+            &[Permission::ResourcesView],
+            Some(Scope::Client { id: acme }),
+        ))
+        .await
+        .unwrap();
+    // The row loses its client's id: it names no scope any more (once read as the whole
+    // installation).
+    api_token::ActiveModel {
+        id: Set(created.info.id.clone()),
+        scope_id: Set(None),
+        ..Default::default()
+    }
+    .update(&app.core.db)
+    .await
+    .unwrap();
+    let err = as_token(&app, created.token.expose())
+        .list_clients(&ListQuery::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(401));
+}

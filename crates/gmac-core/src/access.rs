@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use gmac_types::Permission;
+use gmac_types::{Permission, Scope};
 
 /// Where something lives, with enough ancestry to test coverage without a query.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -32,6 +32,18 @@ impl Target {
             Target::Global => None,
             Target::Client(id) | Target::Project { client_id: id, .. } => Some(id),
         }
+    }
+}
+
+/// A scope as a row stores it (`scope_type`, `scope_id`): a role binding's, an API token's, an
+/// invitation's. Text that names no scope is an error, never the whole installation, so that a
+/// damaged row can only narrow what it grants.
+pub fn stored_scope(scope_type: &str, scope_id: Option<&String>) -> crate::Result<Scope> {
+    match (scope_type, scope_id) {
+        ("global", None) => Ok(Scope::Global),
+        ("client", Some(id)) => Ok(Scope::Client { id: id.clone() }),
+        ("project", Some(id)) => Ok(Scope::Project { id: id.clone() }),
+        _ => Err(anyhow::anyhow!("a stored scope is unknown: {scope_type:?} {scope_id:?}").into()),
     }
 }
 
@@ -247,6 +259,33 @@ impl Permissions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stored_scope_that_names_no_scope_is_an_error_never_the_installation() {
+        let id = "c1".to_owned();
+        assert_eq!(stored_scope("global", None).unwrap(), Scope::Global);
+        assert_eq!(
+            stored_scope("client", Some(&id)).unwrap(),
+            Scope::Client { id: id.clone() }
+        );
+        assert_eq!(
+            stored_scope("project", Some(&id)).unwrap(),
+            Scope::Project { id: id.clone() }
+        );
+        for (kind, scope_id) in [
+            ("client", None),
+            ("project", None),
+            ("global", Some(&id)),
+            ("Client", Some(&id)),
+            ("", None),
+            ("team", Some(&id)),
+        ] {
+            assert!(
+                stored_scope(kind, scope_id).is_err(),
+                "{kind:?} {scope_id:?} is no scope"
+            );
+        }
+    }
 
     fn project(id: &str, client: &str) -> Target {
         Target::Project {

@@ -179,8 +179,9 @@ impl AuditEntry {
     }
 }
 
-/// Appends `entry` to the chain using `conn`, which should be the transaction of the change.
-pub async fn append(
+/// Appends `entry` to the chain using `conn`, the transaction of the change. Only
+/// [`crate::platform::change::Change`] calls it, so that every change is audited one way.
+pub(crate) async fn append(
     keys: &ChainKeys,
     conn: &impl ConnectionTrait,
     now: DateTime<Utc>,

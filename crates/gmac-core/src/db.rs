@@ -1,17 +1,21 @@
 //! Connecting to SQLite or PostgreSQL, running migrations, and starting write transactions.
 
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use gmac_migrations::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
-    SqliteTransactionMode, SqlxPostgresConnector, SqlxSqliteConnector, TransactionOptions,
-    TransactionTrait,
+    ConnAcquireErr, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
+    DbErr, ExecResult, QueryResult, SqliteTransactionMode, SqlxPostgresConnector,
+    SqlxSqliteConnector, Statement, TransactionOptions, TransactionTrait,
 };
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// How to size and time out the connection pool.
 #[derive(Clone, Debug)]
@@ -225,14 +229,161 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<bool> {
 /// An arbitrary constant naming gmac's migration lock ("gmac" in ASCII).
 const MIGRATION_LOCK: i64 = 0x676d_6163;
 
-/// Starts a transaction that will write. On SQLite it takes the write lock at `BEGIN`
-/// (`BEGIN IMMEDIATE`), so a transaction that reads before it writes cannot fail to upgrade.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    db.begin_with_options(TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..TransactionOptions::default()
-    })
-    .await
+/// How long a writer waits for its turn (as long as SQLite's busy timeout) before it is
+/// answered 503.
+const WRITE_PATIENCE: Duration = Duration::from_secs(10);
+
+/// The queue of gmac's writers to one SQLite database, if `db` is one.
+///
+/// SQLite lets one writer in at a time, and its busy handler is not fair: a waiter sleeps and
+/// tries again, so a writer that commits and begins again at once (the cost import's line
+/// writer) can win the lock every time; and each waiter holds a pool connection while it
+/// sleeps, so that enough of them leave a reader none. gmac's writers therefore line up here,
+/// first come first served, and take a connection only at their turn. Another process on the
+/// same file (a separate `gmac worker`) still meets SQLite's busy timeout instead.
+pub fn write_turns(db: &DatabaseConnection) -> Option<Arc<Semaphore>> {
+    static TURNS: LazyLock<Mutex<HashMap<PathBuf, Arc<Semaphore>>>> = LazyLock::new(Mutex::default);
+    if db.get_database_backend() != DatabaseBackend::Sqlite {
+        return None;
+    }
+    // In memory, or a file: each in-memory database has a name of its own.
+    let file = db
+        .get_sqlite_connection_pool()
+        .connect_options()
+        .get_filename()
+        .to_owned();
+    let mut turns = TURNS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    Some(
+        turns
+            .entry(file)
+            .or_insert_with(|| Arc::new(Semaphore::new(1)))
+            .clone(),
+    )
+}
+
+/// Waits for a writer's turn at `turns` (see [`write_turns`]), for at most the busy timeout.
+pub async fn wait_turn(turns: Arc<Semaphore>) -> Result<OwnedSemaphorePermit, DbErr> {
+    match tokio::time::timeout(WRITE_PATIENCE, turns.acquire_owned()).await {
+        Ok(Ok(turn)) => Ok(turn),
+        Ok(Err(_)) | Err(_) => Err(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)),
+    }
+}
+
+/// Waits for a writer's turn on `db` when it is SQLite: a write outside [`begin_write`] (one
+/// statement, committed by itself) holds it while it runs.
+pub async fn turn(db: &DatabaseConnection) -> Result<Option<OwnedSemaphorePermit>, DbErr> {
+    match write_turns(db) {
+        Some(turns) => Ok(Some(wait_turn(turns).await?)),
+        None => Ok(None),
+    }
+}
+
+/// `db` for statements that write outside a transaction, each committed by itself: each
+/// statement waits for its writer's turn ([`write_turns`]), so that it is not starved by
+/// writers that follow each other closely.
+#[derive(Clone, Copy, Debug)]
+pub struct Solo<'a>(pub &'a DatabaseConnection);
+
+#[async_trait::async_trait]
+impl ConnectionTrait for Solo<'_> {
+    fn get_database_backend(&self) -> DatabaseBackend {
+        self.0.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        let _turn = turn(self.0).await?;
+        self.0.execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        let _turn = turn(self.0).await?;
+        self.0.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        let _turn = turn(self.0).await?;
+        self.0.query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        let _turn = turn(self.0).await?;
+        self.0.query_all_raw(stmt).await
+    }
+
+    fn support_returning(&self) -> bool {
+        self.0.support_returning()
+    }
+
+    fn is_mock_connection(&self) -> bool {
+        self.0.is_mock_connection()
+    }
+}
+
+/// A transaction that writes: see [`begin_write`]. Queries take `&txn` as a connection.
+#[derive(Debug)]
+pub struct WriteTxn {
+    // Declared first, so dropped first: the transaction ends before the turn passes on.
+    txn: DatabaseTransaction,
+    _turn: Option<OwnedSemaphorePermit>,
+}
+
+impl WriteTxn {
+    /// Commits, and lets the next writer in.
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+
+    /// Rolls back, and lets the next writer in.
+    pub async fn rollback(self) -> Result<(), DbErr> {
+        self.txn.rollback().await
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for WriteTxn {
+    fn get_database_backend(&self) -> DatabaseBackend {
+        self.txn.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.txn.execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.txn.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.txn.query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.txn.query_all_raw(stmt).await
+    }
+
+    fn support_returning(&self) -> bool {
+        self.txn.support_returning()
+    }
+
+    fn is_mock_connection(&self) -> bool {
+        self.txn.is_mock_connection()
+    }
+}
+
+/// Starts a transaction that will write. On SQLite it waits for its turn among gmac's writers
+/// ([`write_turns`]) and takes the write lock at `BEGIN` (`BEGIN IMMEDIATE`), so a transaction
+/// that reads before it writes cannot fail to upgrade.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
+    let turn = self::turn(db).await?;
+    let txn = db
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        })
+        .await?;
+    Ok(WriteTxn { txn, _turn: turn })
 }
 
 /// Fails with 404 unless the delete removed the row. On PostgreSQL two requests deleting the

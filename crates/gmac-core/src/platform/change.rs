@@ -7,9 +7,7 @@
 //! A `Change` is a connection: queries take `&change` as they took `&txn`.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, ExecResult, QueryResult, Statement,
-};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, ExecResult, QueryResult, Statement};
 
 use crate::audit::{self, AuditEntry};
 use crate::entities::audit_log;
@@ -18,7 +16,7 @@ use crate::{Core, Error, RequestMeta, Result, db};
 /// An open change.
 #[derive(Debug)]
 pub struct Change {
-    txn: DatabaseTransaction,
+    txn: db::WriteTxn,
     now: DateTime<Utc>,
 }
 
@@ -55,6 +53,20 @@ impl Change {
         let row = audit::append(&core.audit_keys, &self.txn, self.now, meta, entry).await?;
         self.txn.commit().await?;
         Ok(row)
+    }
+
+    /// Commits with `entry`'s audit row and event when there is one: for a change that may
+    /// turn out to change nothing worth recording (a duplicate, nothing to remove).
+    pub async fn commit_if(
+        self,
+        core: &Core,
+        meta: &RequestMeta,
+        entry: Option<AuditEntry>,
+    ) -> Result<()> {
+        match entry {
+            Some(entry) => self.commit(core, meta, entry).await.map(drop),
+            None => self.commit_unaudited().await,
+        }
     }
 
     /// Commits what was written without an audit row: for changes gmac makes by itself that

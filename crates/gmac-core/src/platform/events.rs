@@ -314,7 +314,7 @@ pub async fn prune(core: &Core) -> Result<u64> {
     let cutoff = core.now() - core.event_retention;
     Ok(event::Entity::delete_many()
         .filter(event::Column::OccurredAt.lt(cutoff))
-        .exec(&core.db)
+        .exec(&crate::db::Solo(&core.db))
         .await?
         .rows_affected)
 }
@@ -380,7 +380,7 @@ impl Dispatcher {
                 updated_at: Set(self.core.now()),
             })
             .on_conflict_do_nothing_on([event_consumer::Column::Name])
-            .exec(&self.core.db)
+            .exec(&crate::db::Solo(&self.core.db))
             .await?;
         }
         Ok(())
@@ -449,7 +449,7 @@ impl Dispatcher {
                 .col_expr(event_consumer::Column::LastEventId, Expr::value(last))
                 .col_expr(event_consumer::Column::UpdatedAt, Expr::value(now))
                 .filter(untouched)
-                .exec(db)
+                .exec(&crate::db::Solo(db))
                 .await?
                 .rows_affected;
             return Ok((moved > 0).then_some(0));
@@ -463,7 +463,7 @@ impl Dispatcher {
             )
             .col_expr(event_consumer::Column::LeaseUntil, Expr::value(until))
             .filter(untouched)
-            .exec(db)
+            .exec(&crate::db::Solo(db))
             .await?
             .rows_affected;
         if took == 0 {
@@ -489,7 +489,7 @@ impl Dispatcher {
         release
             .filter(event_consumer::Column::Name.eq(consumer.name))
             .filter(event_consumer::Column::LeaseOwner.eq(self.owner.as_str()))
-            .exec(db)
+            .exec(&crate::db::Solo(db))
             .await?;
         handled?;
         Ok(Some(wanted.len()))

@@ -17,9 +17,10 @@ use sea_orm::{
 };
 
 use crate::access::Target;
-use crate::audit::{self, AuditEntry};
+use crate::audit::AuditEntry;
 use crate::entities::{job, job_log};
-use crate::{Actor, Core, Error, RequestMeta, Result, db};
+use crate::platform::change::Change;
+use crate::{Actor, Core, Error, RequestMeta, Result};
 
 pub use super::job_kinds::{CLOUD_ACCOUNT_SYNC, COST_IMPORT, permissions};
 use super::job_kinds::{KINDS, UPKEEP};
@@ -286,7 +287,7 @@ pub async fn log(
 /// Asks a job to stop: a queued one is cancelled at once, a running one at its worker's next
 /// heartbeat. A finished job answers 409.
 pub async fn cancel(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) -> Result<Job> {
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     let row = find_to_act_on(&txn, actor, id).await?;
     let status = JobStatus::parse(&row.status).unwrap_or(JobStatus::Failed);
     let now = core.now();
@@ -316,11 +317,7 @@ pub async fn cancel(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) ->
 
 /// Finds a job the actor may see, in the write transaction, and checks that they may act on
 /// it (403 otherwise).
-async fn find_to_act_on(
-    txn: &sea_orm::DatabaseTransaction,
-    actor: &Actor,
-    id: &str,
-) -> Result<job::Model> {
+async fn find_to_act_on(txn: &Change, actor: &Actor, id: &str) -> Result<job::Model> {
     let row = find_visible(txn, actor, id).await?;
     let (_, act) = permissions(&row.kind);
     actor.require(act, &target(&row))?;
@@ -330,7 +327,7 @@ async fn find_to_act_on(
 /// Audits `action` on the job as it was (`before`), commits, and answers the job as it is.
 async fn acted(
     core: &Core,
-    txn: sea_orm::DatabaseTransaction,
+    txn: Change,
     actor: &Actor,
     meta: &RequestMeta,
     before: &job::Model,
@@ -340,12 +337,11 @@ async fn acted(
         .target("job", before.id.clone())
         .scope(&target(before))
         .details(serde_json::json!({"kind": before.kind, "status": before.status}));
-    audit::append(&core.audit_keys, &txn, core.now(), meta, entry).await?;
     let row = job::Entity::find_by_id(&before.id)
         .one(&txn)
         .await?
         .ok_or(Error::NotFound)?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     to_dto(row)
 }
 
@@ -353,7 +349,7 @@ async fn acted(
 /// kept, so a handler can go on from the step that failed. A job still queued or running,
 /// or one that succeeded, answers 409.
 pub async fn retry(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) -> Result<Job> {
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     let row = find_to_act_on(&txn, actor, id).await?;
     let status = JobStatus::parse(&row.status).unwrap_or(JobStatus::Failed);
     if !matches!(status, JobStatus::Failed | JobStatus::Cancelled) {
@@ -411,7 +407,7 @@ pub async fn prune(core: &Core) -> Result<u64> {
             JobStatus::Cancelled.as_str(),
         ]))
         .filter(job::Column::FinishedAt.lt(before))
-        .exec(&core.db)
+        .exec(&crate::db::Solo(&core.db))
         .await?;
     Ok(deleted.rows_affected)
 }

@@ -67,7 +67,7 @@ pub async fn install(core: &Core) -> Result<()> {
                 };
                 // Another replica starting at the same moment may have added it first.
                 let _ = job_schedule::Entity::insert(row)
-                    .exec_without_returning(&core.db)
+                    .exec_without_returning(&crate::db::Solo(&core.db))
                     .await;
             }
             Some(row) if row.cron != *cron => {
@@ -78,7 +78,7 @@ pub async fn install(core: &Core) -> Result<()> {
                         Expr::value(next_slot(cron, now)?),
                     )
                     .filter(job_schedule::Column::Name.eq(*name))
-                    .exec(&core.db)
+                    .exec(&crate::db::Solo(&core.db))
                     .await?;
             }
             Some(_) => {}

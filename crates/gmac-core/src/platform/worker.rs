@@ -192,7 +192,7 @@ impl JobContext {
             at: Set(self.core.now()),
             line: Set(self.masked(line.as_ref())),
         })
-        .exec_without_returning(&self.core.db)
+        .exec_without_returning(&crate::db::Solo(&self.core.db))
         .await?;
         Ok(())
     }
@@ -252,7 +252,7 @@ impl JobContext {
         job::Entity::update_many()
             .filter(job::Column::Id.eq(self.job.id.as_str()))
             .col_expr(job::Column::Steps, Expr::value(text))
-            .exec(&self.core.db)
+            .exec(&crate::db::Solo(&self.core.db))
             .await?;
         Ok(())
     }
@@ -528,7 +528,7 @@ impl Worker {
             .filter(job::Column::Id.eq(id))
             .filter(job::Column::LeaseOwner.eq(self.id.as_str()))
             .filter(job::Column::Status.eq(JobStatus::Running.as_str()))
-            .exec_with_returning(&self.core.db)
+            .exec_with_returning(&crate::db::Solo(&self.core.db))
             .await?;
         Ok(rows.first().map(|r| r.cancel_requested))
     }
@@ -579,7 +579,7 @@ impl Worker {
             update = update.col_expr(job::Column::RunAt, Expr::value(at));
         }
         if !status.is_finished() {
-            update.exec(&self.core.db).await?;
+            update.exec(&crate::db::Solo(&self.core.db)).await?;
             return Ok(());
         }
         // The end of a job is an event, written with it.

@@ -119,20 +119,24 @@ pub async fn load(conn: &impl ConnectionTrait, user_id: &str) -> Result<Loaded> 
         ..Loaded::default()
     };
     for binding in bindings {
-        let (scope, target) = match (binding.scope_type.as_str(), binding.scope_id) {
-            ("global", _) => (Scope::Global, Target::Global),
-            ("client", Some(id)) => (Scope::Client { id: id.clone() }, Target::Client(id)),
-            ("project", Some(id)) => {
+        // A binding whose scope is not one grants nothing.
+        let Ok(scope) = crate::access::stored_scope(&binding.scope_type, binding.scope_id.as_ref())
+        else {
+            continue;
+        };
+        let target = match &scope {
+            Scope::Global => Target::Global,
+            Scope::Client { id } => Target::Client(id.clone()),
+            Scope::Project { id } => {
                 // A binding to a deleted project grants nothing.
-                let Some(client_id) = project_clients.get(&id).cloned() else {
+                let Some(client_id) = project_clients.get(id).cloned() else {
                     continue;
                 };
-                (
-                    Scope::Project { id: id.clone() },
-                    Target::Project { id, client_id },
-                )
+                Target::Project {
+                    id: id.clone(),
+                    client_id,
+                }
             }
-            _ => continue,
         };
         let (base, project_only): (Vec<Permission>, Vec<Permission>) =
             match builtin_role(&binding.role_id) {

@@ -85,18 +85,14 @@ pub(crate) fn scope_condition<C: ColumnTrait>(
     )
 }
 
-fn scope_of(row: &role_binding::Model) -> Scope {
-    match (row.scope_type.as_str(), &row.scope_id) {
-        ("client", Some(id)) => Scope::Client { id: id.clone() },
-        ("project", Some(id)) => Scope::Project { id: id.clone() },
-        _ => Scope::Global,
-    }
+fn scope_of(row: &role_binding::Model) -> Result<Scope> {
+    crate::access::stored_scope(&row.scope_type, row.scope_id.as_ref())
 }
 
 /// The wire form.
-pub fn to_dto(row: role_binding::Model) -> RoleBinding {
-    let scope = scope_of(&row);
-    RoleBinding {
+pub fn to_dto(row: role_binding::Model) -> Result<RoleBinding> {
+    let scope = scope_of(&row)?;
+    Ok(RoleBinding {
         id: row.id,
         subject: Subject {
             kind: if row.subject_type == "team" {
@@ -110,7 +106,7 @@ pub fn to_dto(row: role_binding::Model) -> RoleBinding {
         scope,
         created_at: row.created_at,
         created_by: row.created_by,
-    }
+    })
 }
 
 /// The permissions a role grants at `target`, or `None` for an unknown role.
@@ -256,7 +252,7 @@ pub async fn create_binding(
         .scope(&target)
         .details(serde_json::json!({"after": {"role": input.role, "binding_id": row.id}}));
     txn.commit(core, meta, entry).await?;
-    Ok(to_dto(row))
+    to_dto(row)
 }
 
 /// Removes a grant. Symmetric to granting; the last global Super Admin cannot be removed.
@@ -274,7 +270,7 @@ pub async fn delete_binding(
         .one(&core.db)
         .await?
         .ok_or(Error::NotFound)?;
-    let scope = scope_of(&row);
+    let scope = scope_of(&row)?;
     let target = resolve_scope(&core.db, &scope)
         .await?
         .unwrap_or(Target::Global);
@@ -356,7 +352,7 @@ pub async fn list_bindings(
     )
     .await?;
     Ok(gmac_types::Page {
-        items: rows.into_iter().map(to_dto).collect(),
+        items: rows.into_iter().map(to_dto).collect::<Result<_>>()?,
         next_cursor,
         total,
     })

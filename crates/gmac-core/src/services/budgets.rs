@@ -730,7 +730,7 @@ pub async fn evaluate_budgets(core: &Core) -> Result<usize> {
             ])
             .to_owned(),
         )
-        .exec_without_returning(&core.db)
+        .exec_without_returning(&crate::db::Solo(&core.db))
         .await?;
         let thresholds: Vec<BudgetThreshold> =
             serde_json::from_str(&row.thresholds).unwrap_or_default();
@@ -824,7 +824,7 @@ async fn raise_alert(
             .filter(budget_alert::Column::PeriodStart.eq(now.start.to_string()))
             .filter(budget_alert::Column::Percent.eq(i64::from(t.percent)))
             .filter(budget_alert::Column::Basis.eq(basis_name(t.basis)))
-            .exec(&core.db)
+            .exec(&crate::db::Solo(&core.db))
             .await?;
     }
     Ok(true)

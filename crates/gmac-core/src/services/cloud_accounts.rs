@@ -565,7 +565,7 @@ pub async fn fail_interrupted(core: &Core) -> Result<()> {
         )
         .col_expr(cost_sync::Column::FinishedAt, Expr::value(core.now()))
         .filter(cost_sync::Column::Status.eq("running"))
-        .exec(&core.db)
+        .exec(&crate::db::Solo(&core.db))
         .await?;
     Ok(())
 }
@@ -654,7 +654,7 @@ async fn sync(core: &Core, row: &cloud_account::Model, run: &cost_sync::Model) -
         cost_sync::Entity::update_many()
             .col_expr(cost_sync::Column::Pages, Expr::value(pages))
             .filter(cost_sync::Column::Id.eq(&run.id))
-            .exec(&core.db)
+            .exec(&crate::db::Solo(&core.db))
             .await?;
         token = page.next_page_token.filter(|t| !t.is_empty());
         if token.is_none() || pages >= 1000 {

@@ -194,6 +194,9 @@ pub(crate) struct SqliteLines {
     pub(crate) import_id: String,
     pub(crate) client_id: String,
     pub(crate) clock: Arc<dyn Clock>,
+    /// gmac's writers' queue ([`crate::db::write_turns`]): each batch waits its turn, so a
+    /// sign-in waits for one batch, not for the whole file.
+    pub(crate) turns: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl SqliteLines {
@@ -240,10 +243,15 @@ impl SqliteLines {
         let mut heartbeat =
             db.prepare("UPDATE cost_imports SET heartbeat_at = ?1 WHERE id = ?2")?;
         heartbeat.raw_bind_parameter(2, self.import_id.as_str())?;
+        let runtime = tokio::runtime::Handle::current();
         for batch in batches {
             if stop.load(Ordering::Relaxed) {
                 return Err(stopped());
             }
+            let _turn = match &self.turns {
+                Some(turns) => Some(runtime.block_on(crate::db::wait_turn(turns.clone()))?),
+                None => None,
+            };
             // The write lock at BEGIN, as db::begin_write takes it.
             db.execute_batch("BEGIN IMMEDIATE")?;
             for (line_no, line) in &batch {

@@ -1275,6 +1275,7 @@ async fn write_lines(
             import_id: import_id.to_owned(),
             client_id: client_id.to_owned(),
             clock: core.clock.clone(),
+            turns: crate::db::write_turns(&core.db),
         };
         let writer = tokio::task::spawn_blocking(move || lines.write(conn, &rx, &flag));
         let reader = tokio::task::spawn_blocking(move || {

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::access::Target;
-use crate::audit::{self, AuditEntry};
+use crate::audit::AuditEntry;
 use crate::entities::job_file;
 use crate::platform::change::Change;
 use crate::platform::jobs::{self, COST_IMPORT, NewJob};
@@ -72,6 +72,7 @@ pub async fn enqueue(
         )
     };
     let (row, created) = jobs::enqueue(&txn, core, Some(actor), new).await?;
+    let mut audited = None;
     // A deduplicated job (the same file, still pending) has its file already.
     if created {
         let mut source = tokio::fs::File::open(&file.path)
@@ -104,10 +105,10 @@ pub async fn enqueue(
                 "bytes": bytes,
                 "file_name": file.file_name,
             }));
-        audit::append(&core.audit_keys, &txn, txn.now(), meta, entry).await?;
+        audited = Some(entry);
     }
-    // Audited above only when the job is new; a duplicate writes nothing.
-    txn.commit_unaudited().await?;
+    // Audited only when the job is new; a duplicate writes nothing.
+    txn.commit_if(core, meta, audited).await?;
     jobs::to_dto(row)
 }
 

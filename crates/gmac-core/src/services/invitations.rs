@@ -13,7 +13,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::access::Target;
-use crate::audit::{self, AuditActor, AuditEntry};
+use crate::audit::{AuditActor, AuditEntry};
 use crate::auth::tokens::{generate_token, hash_token};
 use crate::entities::{client, invitation, project, role, role_binding, user};
 use crate::platform::change::Change;
@@ -21,17 +21,13 @@ use crate::platform::paging;
 use crate::ports::Mail;
 use crate::services::bindings::{resolve_scope, role_permissions, scope_columns, scope_condition};
 use crate::services::users::{self, NewUser};
-use crate::{Actor, Core, Error, RequestMeta, Result, db};
+use crate::{Actor, Core, Error, RequestMeta, Result};
 
 /// How long an invitation link works.
 pub const VALIDITY: Duration = Duration::days(7);
 
-fn scope_of(row: &invitation::Model) -> Scope {
-    match (row.scope_type.as_str(), &row.scope_id) {
-        ("client", Some(id)) => Scope::Client { id: id.clone() },
-        ("project", Some(id)) => Scope::Project { id: id.clone() },
-        _ => Scope::Global,
-    }
+fn scope_of(row: &invitation::Model) -> Result<Scope> {
+    crate::access::stored_scope(&row.scope_type, row.scope_id.as_ref())
 }
 
 fn status(row: &invitation::Model, now: chrono::DateTime<chrono::Utc>) -> InvitationStatus {
@@ -46,17 +42,17 @@ fn status(row: &invitation::Model, now: chrono::DateTime<chrono::Utc>) -> Invita
     }
 }
 
-fn to_dto(row: &invitation::Model, now: chrono::DateTime<chrono::Utc>) -> Invitation {
-    Invitation {
+fn to_dto(row: &invitation::Model, now: chrono::DateTime<chrono::Utc>) -> Result<Invitation> {
+    Ok(Invitation {
         id: row.id.clone(),
         email: row.email.clone(),
         role: row.role_id.clone(),
-        scope: scope_of(row),
+        scope: scope_of(row)?,
         invited_by: row.invited_by.clone(),
         created_at: row.created_at,
         expires_at: row.expires_at,
         status: status(row, now),
-    }
+    })
 }
 
 async fn role_name(conn: &impl sea_orm::ConnectionTrait, role_id: &str) -> Result<String> {
@@ -170,7 +166,7 @@ pub async fn create_invitation(
     let link = format!("{}/invite#{token}", core.public_url.trim_end_matches('/'));
     let email_sent = send_mail(core, actor, &row, &scope, &link).await?;
     Ok(CreatedInvitation {
-        invitation: to_dto(&row, now),
+        invitation: to_dto(&row, now)?,
         email_sent,
         link: (!email_sent).then(|| SecretText::new(link)),
     })
@@ -243,7 +239,10 @@ pub async fn list_invitations(
     )
     .await?;
     Ok(gmac_types::Page {
-        items: rows.iter().map(|row| to_dto(row, now)).collect(),
+        items: rows
+            .iter()
+            .map(|row| to_dto(row, now))
+            .collect::<Result<_>>()?,
         next_cursor,
         total,
     })
@@ -263,7 +262,7 @@ pub async fn revoke_invitation(
         .one(&core.db)
         .await?
         .ok_or(Error::NotFound)?;
-    let target = resolve_scope(&core.db, &scope_of(&row))
+    let target = resolve_scope(&core.db, &scope_of(&row)?)
         .await?
         .unwrap_or(Target::Global);
     actor.require_on(Permission::UsersManage, &target)?;
@@ -313,7 +312,7 @@ async fn inviter_may_still_grant(
     if !active {
         return Ok(false);
     }
-    let Some(target) = resolve_scope(conn, &scope_of(row)).await? else {
+    let Some(target) = resolve_scope(conn, &scope_of(row)?).await? else {
         return Ok(false);
     };
     let Some(granted) = role_permissions(conn, &row.role_id, &target).await? else {
@@ -348,7 +347,7 @@ pub async fn preview(core: &Core, token: &str) -> Result<InvitationPreview> {
     Ok(InvitationPreview {
         email: row.email.clone(),
         role_name: role_name(&core.db, &row.role_id).await?,
-        scope_name: scope_name(&core.db, &scope_of(&row)).await?,
+        scope_name: scope_name(&core.db, &scope_of(&row)?).await?,
         invited_by: inviter.map_or_else(|| "An administrator".to_owned(), |u| u.display_name),
         expires_at: row.expires_at,
     })
@@ -373,7 +372,7 @@ pub async fn accept(
     };
     let hash = core.passwords.hash(password.expose()).await?;
 
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     let row = pending_by_token(&txn, input.token.expose(), now).await?;
     if !inviter_may_still_grant(&txn, &row).await? {
         // The link is dead for good: withdraw it, so it no longer shows as pending.
@@ -390,8 +389,7 @@ pub async fn accept(
         )
         .target("invitation", row.id.clone())
         .details(serde_json::json!({"reason": "inviter_lost_rights"}));
-        audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-        txn.commit().await?;
+        txn.commit(core, meta, entry).await?;
         return Err(Error::conflict(
             ErrorCode::Conflict,
             "The person who invited you can no longer grant this role. Ask for a new invitation.",
@@ -418,7 +416,7 @@ pub async fn accept(
     if claimed.rows_affected != 1 {
         return Err(Error::InvalidToken);
     }
-    let scope = scope_of(&row);
+    let scope = scope_of(&row)?;
     let (scope_type, scope_id) = scope_columns(&scope);
     let binding = role_binding::Model {
         id: core.new_id(),
@@ -436,7 +434,6 @@ pub async fn accept(
     let entry = AuditEntry::success(AuditActor::User { id: created.id.clone(), label: created.email.clone() }, "invitation.accept")
         .target("invitation", row.id.clone())
         .details(serde_json::json!({"after": {"user_id": created.id, "role": row.role_id, "scope_type": scope_type}}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(users::to_dto(&created))
 }

@@ -6,12 +6,13 @@ use rand::RngExt;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 
-use crate::audit::{self, AuditEntry};
+use crate::audit::AuditEntry;
 use crate::auth::tokens::hash_token;
 use crate::auth::totp;
 use crate::entities::{recovery_code, totp_secret, user};
+use crate::platform::change::Change;
 use crate::services::throttle;
-use crate::{Actor, Core, Error, RequestMeta, Result, db};
+use crate::{Actor, Core, Error, RequestMeta, Result};
 
 /// How many recovery codes a user gets.
 pub const RECOVERY_CODES: usize = 10;
@@ -37,7 +38,7 @@ pub async fn start_enrollment(
 ) -> Result<TotpEnrollment> {
     from_session(actor)?;
     let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     if let Some(existing) = totp_secret::Entity::find_by_id(&actor.user_id)
         .one(&txn)
         .await?
@@ -63,16 +64,13 @@ pub async fn start_enrollment(
     totp_secret::Entity::insert(totp_secret::ActiveModel::from(row))
         .exec_without_returning(&txn)
         .await?;
-    audit::append(
-        &core.audit_keys,
-        &txn,
-        now,
+    txn.commit(
+        core,
         meta,
         AuditEntry::success(actor.audit_actor(), "mfa.enroll_start")
             .target("user", actor.user_id.clone()),
     )
     .await?;
-    txn.commit().await?;
     let url = totp::otpauth_url(&secret, &actor.email)?;
     Ok(TotpEnrollment {
         secret: SecretText::new(totp::secret_base32(&secret)),
@@ -170,7 +168,7 @@ pub async fn confirm_enrollment(
     from_session(actor)?;
     check_lock(core, &actor.user_id).await?;
     let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     if !consume_code(core, &txn, &actor.user_id, code, false).await? {
         drop(txn);
         record_failure(core, meta, &actor.user_id, &actor.email, "mfa.enable").await?;
@@ -185,16 +183,13 @@ pub async fn confirm_enrollment(
     if let Some(session) = &actor.session_id {
         mark_session_verified(&txn, session, now).await?;
     }
-    audit::append(
-        &core.audit_keys,
-        &txn,
-        now,
+    txn.commit(
+        core,
         meta,
         AuditEntry::success(actor.audit_actor(), "mfa.enable")
             .target("user", actor.user_id.clone()),
     )
     .await?;
-    txn.commit().await?;
     Ok(RecoveryCodes {
         recovery_codes: codes,
     })
@@ -209,8 +204,7 @@ pub async fn regenerate_recovery_codes(
 ) -> Result<RecoveryCodes> {
     from_session(actor)?;
     check_lock(core, &actor.user_id).await?;
-    let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     if !consume_code(core, &txn, &actor.user_id, code, true).await? {
         drop(txn);
         record_failure(
@@ -224,16 +218,13 @@ pub async fn regenerate_recovery_codes(
         return Err(Error::InvalidMfaCode);
     }
     let codes = replace_recovery_codes(core, &txn, &actor.user_id).await?;
-    audit::append(
-        &core.audit_keys,
-        &txn,
-        now,
+    txn.commit(
+        core,
         meta,
         AuditEntry::success(actor.audit_actor(), "mfa.recovery_codes")
             .target("user", actor.user_id.clone()),
     )
     .await?;
-    txn.commit().await?;
     Ok(RecoveryCodes {
         recovery_codes: codes,
     })
@@ -256,8 +247,7 @@ pub async fn disable(
         .passwords
         .verify(input.password.expose(), account.password_hash.as_deref())
         .await?;
-    let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     let code_ok =
         password_ok && consume_code(core, &txn, &actor.user_id, input.code.expose(), true).await?;
     if !code_ok {
@@ -276,16 +266,13 @@ pub async fn disable(
         .filter(recovery_code::Column::UserId.eq(&actor.user_id))
         .exec(&txn)
         .await?;
-    audit::append(
-        &core.audit_keys,
-        &txn,
-        now,
+    txn.commit(
+        core,
         meta,
         AuditEntry::success(actor.audit_actor(), "mfa.disable")
             .target("user", actor.user_id.clone()),
     )
     .await?;
-    txn.commit().await?;
     Ok(())
 }
 
@@ -340,21 +327,18 @@ async fn record_failure(
     action: &'static str,
 ) -> Result<()> {
     let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     let actor = crate::audit::AuditActor::User {
         id: user_id.to_owned(),
         label: email.to_owned(),
     };
-    audit::append(
-        &core.audit_keys,
-        &txn,
-        now,
+    throttle::record_failure(&txn, &throttle::mfa_key(user_id), now).await?;
+    txn.commit(
+        core,
         meta,
         AuditEntry::failure(actor, action).details(serde_json::json!({"reason": "invalid_code"})),
     )
     .await?;
-    throttle::record_failure(&txn, &throttle::mfa_key(user_id), now).await?;
-    txn.commit().await?;
     Ok(())
 }
 

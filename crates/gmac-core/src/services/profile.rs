@@ -5,7 +5,7 @@ use gmac_types::{FieldError, PasswordChange, Profile, ProfilePatch, Theme};
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use sha2::{Digest, Sha256};
 
-use crate::audit::{self, AuditEntry};
+use crate::audit::AuditEntry;
 use crate::entities::{user, user_avatar};
 use crate::platform::change::Change;
 use crate::services::sessions;
@@ -252,13 +252,12 @@ pub async fn delete_avatar(core: &Core, actor: &Actor, meta: &RequestMeta) -> Re
     let removed = user_avatar::Entity::delete_by_id(&actor.user_id)
         .exec(&txn)
         .await?;
-    if removed.rows_affected > 0 {
-        let entry = AuditEntry::success(actor.audit_actor(), "profile.avatar_remove")
-            .target("user", actor.user_id.clone());
-        audit::append(&core.audit_keys, &txn, txn.now(), meta, entry).await?;
-    }
     // Audited only when there was an avatar to remove.
-    txn.commit_unaudited().await?;
+    let entry = (removed.rows_affected > 0).then(|| {
+        AuditEntry::success(actor.audit_actor(), "profile.avatar_remove")
+            .target("user", actor.user_id.clone())
+    });
+    txn.commit_if(core, meta, entry).await?;
     Ok(())
 }
 

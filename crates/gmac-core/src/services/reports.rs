@@ -852,7 +852,7 @@ pub async fn run_due(core: &Core) -> Result<usize> {
             .do_nothing()
             .to_owned(),
         )
-        .exec_without_returning(&core.db)
+        .exec_without_returning(&crate::db::Solo(&core.db))
         .await?;
         if claimed == 0 {
             continue;

@@ -10,14 +10,14 @@ use gmac_types::{FieldError, LoginRequest, Me, Permission};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use crate::audit::{self, AuditActor, AuditEntry};
+use crate::audit::{AuditActor, AuditEntry};
 use crate::auth::actor::Actor;
 use crate::auth::cache::{self, CacheKey, LastUse};
 use crate::auth::tokens::{generate_token, hash_token};
 use crate::entities::{refresh_token, session, user};
 use crate::platform::change::Change;
 use crate::services::{authz, throttle, users};
-use crate::{Core, Error, RequestMeta, Result, db};
+use crate::{Core, Error, RequestMeta, Result};
 
 /// Credentials handed to a client after sign-in or refresh.
 #[derive(Debug)]
@@ -84,9 +84,7 @@ pub async fn login(
         let label: String = email.chars().take(254).collect();
         let entry = AuditEntry::failure(AuditActor::Anonymous { label: Some(label) }, "auth.login")
             .details(serde_json::json!({"reason": "locked"}));
-        let txn = db::begin_write(&core.db).await?;
-        audit::append(&core.audit_keys, &txn, core.now(), meta, entry).await?;
-        txn.commit().await?;
+        Change::begin(core).await?.commit(core, meta, entry).await?;
         return Err(locked);
     }
     let password_ok = core
@@ -107,10 +105,9 @@ pub async fn login(
         let label: String = email.chars().take(254).collect();
         let entry = AuditEntry::failure(AuditActor::Anonymous { label: Some(label) }, "auth.login")
             .details(serde_json::json!({"reason": failure_reason}));
-        let txn = db::begin_write(&core.db).await?;
-        audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
+        let txn = Change::begin(core).await?;
         let lock = throttle::record_failure(&txn, &key, now).await?;
-        txn.commit().await?;
+        txn.commit(core, meta, entry).await?;
         if let Some(lock) = lock {
             tracing::warn!(
                 lock_seconds = lock.num_seconds(),
@@ -130,17 +127,15 @@ pub async fn login(
             "auth.password",
         )
         .details(serde_json::json!({"second_factor": "required"}));
-        let txn = db::begin_write(&core.db).await?;
-        audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-        txn.commit().await?;
+        Change::begin(core).await?.commit(core, meta, entry).await?;
         return Ok(LoginOutcome::MfaRequired {
             mfa_token: core.jwt.issue_mfa(&account.id, now)?,
         });
     }
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     throttle::record_success(&txn, &key).await?;
-    let issued = open_session(core, &txn, meta, &account, None, now).await?;
-    txn.commit().await?;
+    let (issued, entry) = open_session(core, &txn, meta, &account, None, now).await?;
+    txn.commit(core, meta, entry).await?;
     Ok(LoginOutcome::Signed(issued))
 }
 
@@ -180,7 +175,7 @@ pub async fn complete_mfa(
     };
     let key = throttle::mfa_key(&account.id);
     throttle::check(&core.db, &key, now).await?;
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     if !crate::services::mfa::verify_second_factor(core, &txn, &account.id, code, recovery_code)
         .await?
     {
@@ -192,10 +187,9 @@ pub async fn complete_mfa(
         };
         let entry =
             AuditEntry::failure(actor, "auth.mfa").details(serde_json::json!({"method": method}));
-        let txn = db::begin_write(&core.db).await?;
-        audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
+        let txn = Change::begin(core).await?;
         throttle::record_failure(&txn, &key, now).await?;
-        txn.commit().await?;
+        txn.commit(core, meta, entry).await?;
         return Err(Error::InvalidMfaCode);
     }
     throttle::record_success(&txn, &key).await?;
@@ -204,20 +198,20 @@ pub async fn complete_mfa(
     } else {
         "recovery_code"
     };
-    let issued = open_session(core, &txn, meta, &account, Some(method), now).await?;
-    txn.commit().await?;
+    let (issued, entry) = open_session(core, &txn, meta, &account, Some(method), now).await?;
+    txn.commit(core, meta, entry).await?;
     Ok(issued)
 }
 
 /// Creates a session and its first refresh token, and audits the sign-in.
 async fn open_session(
     core: &Core,
-    txn: &sea_orm::DatabaseTransaction,
+    txn: &Change,
     meta: &RequestMeta,
     account: &user::Model,
     second_factor: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<IssuedSession> {
+) -> Result<(IssuedSession, AuditEntry)> {
     let session = session::Model {
         id: core.new_id(),
         user_id: account.id.clone(),
@@ -254,7 +248,6 @@ async fn open_session(
     let entry = AuditEntry::success(actor, action)
         .target("session", session.id.clone())
         .details(details);
-    audit::append(&core.audit_keys, txn, now, meta, entry).await?;
     let mut issued = issue(
         core,
         &account.id,
@@ -268,13 +261,13 @@ async fn open_session(
         account.password_hash.as_deref().unwrap_or_default(),
         now.date_naive(),
     ));
-    Ok(issued)
+    Ok((issued, entry))
 }
 
 /// Exchanges a refresh token for a new access token and a new refresh token.
 pub async fn refresh(core: &Core, meta: &RequestMeta, presented: &str) -> Result<IssuedSession> {
     let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     let token = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(hash_token(presented)))
         .one(&txn)
@@ -320,8 +313,7 @@ pub async fn refresh(core: &Core, meta: &RequestMeta, presented: &str) -> Result
         let entry = AuditEntry::failure(actor, "auth.refresh")
             .target("session", session.id.clone())
             .details(serde_json::json!({"reason": reason}));
-        audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-        txn.commit().await?;
+        txn.commit(core, meta, entry).await?;
         return Err(Error::InvalidToken);
     }
 
@@ -352,8 +344,7 @@ pub async fn refresh(core: &Core, meta: &RequestMeta, presented: &str) -> Result
         .exec(&txn)
         .await?;
     let entry = AuditEntry::success(actor, "auth.refresh").target("session", session.id.clone());
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
 
     issue(
         core,
@@ -390,7 +381,7 @@ async fn successor_unused(
 /// browser already holds the winner's).
 async fn concurrent_refresh(
     core: &Core,
-    txn: sea_orm::DatabaseTransaction,
+    txn: Change,
     meta: &RequestMeta,
     session: &session::Model,
     actor: AuditActor,
@@ -399,8 +390,7 @@ async fn concurrent_refresh(
     let entry = AuditEntry::success(actor, "auth.refresh")
         .target("session", session.id.clone())
         .details(serde_json::json!({"concurrent": true}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     issue(
         core,
         &session.user_id,
@@ -413,7 +403,7 @@ async fn concurrent_refresh(
 
 async fn reuse_detected(
     core: &Core,
-    txn: sea_orm::DatabaseTransaction,
+    txn: Change,
     meta: &RequestMeta,
     session: &session::Model,
     actor: AuditActor,
@@ -423,8 +413,7 @@ async fn reuse_detected(
     let entry = AuditEntry::failure(actor, "auth.refresh_token_reuse")
         .target("session", session.id.clone())
         .details(serde_json::json!({"reason": "refresh_token_reused", "session_revoked": true}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     tracing::warn!(session_id = %session.id, "refresh token reused; session revoked");
     Err(Error::InvalidToken)
 }

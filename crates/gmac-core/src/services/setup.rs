@@ -5,9 +5,10 @@ use gmac_types::validation::{DisplayName, EmailAddress, FieldErrors, NewPassword
 use gmac_types::{ErrorCode, SetupRequest, access::roles};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-use crate::audit::{self, AuditActor, AuditEntry};
+use crate::audit::{AuditActor, AuditEntry};
 use crate::auth::tokens::{generate_token, hash_token};
 use crate::entities::{setup_token, user};
+use crate::platform::change::Change;
 use crate::services::users::{self, NewUser};
 use crate::{Core, Error, RequestMeta, Result, db};
 
@@ -93,7 +94,7 @@ pub async fn complete_setup(
         None => None,
     };
     let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     // Re-checked inside the write transaction: two concurrent setups cannot both win.
     if user::Entity::find().count(&txn).await? != 0 {
         return Err(already_done());
@@ -107,9 +108,8 @@ pub async fn complete_setup(
         drop(txn);
         let failure = AuditEntry::failure(AuditActor::Anonymous { label: None }, "setup.complete")
             .details(serde_json::json!({"reason": "invalid_setup_token"}));
-        let txn = db::begin_write(&core.db).await?;
-        audit::append(&core.audit_keys, &txn, now, meta, failure).await?;
-        txn.commit().await?;
+        let txn = Change::begin(core).await?;
+        txn.commit(core, meta, failure).await?;
         return Err(Error::InvalidToken);
     }
     // Deleting every token takes their row locks; a concurrent setup on PostgreSQL waits here
@@ -128,8 +128,7 @@ pub async fn complete_setup(
     )
     .target("user", created.id.clone())
     .details(serde_json::json!({"email": created.email, "role": roles::SUPER_ADMIN}));
-    audit::append(&core.audit_keys, &txn, now, meta, entry).await?;
-    txn.commit().await?;
+    txn.commit(core, meta, entry).await?;
     Ok(created)
 }
 

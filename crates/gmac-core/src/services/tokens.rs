@@ -29,28 +29,24 @@ const SHOWN_PREFIX: usize = 12;
 /// `last_used_at` is written at most this often per token, to keep reads from writing.
 const TOUCH_EVERY: Duration = Duration::seconds(60);
 
-fn scope_of(row: &api_token::Model) -> Scope {
-    match (row.scope_type.as_str(), &row.scope_id) {
-        ("client", Some(id)) => Scope::Client { id: id.clone() },
-        ("project", Some(id)) => Scope::Project { id: id.clone() },
-        _ => Scope::Global,
-    }
+fn scope_of(row: &api_token::Model) -> Result<Scope> {
+    crate::access::stored_scope(&row.scope_type, row.scope_id.as_ref())
 }
 
 /// The wire form (without the secret).
-pub fn to_dto(row: &api_token::Model) -> ApiToken {
-    ApiToken {
+pub fn to_dto(row: &api_token::Model) -> Result<ApiToken> {
+    Ok(ApiToken {
         id: row.id.clone(),
         name: row.name.clone(),
         prefix: row.prefix.clone(),
         scopes: authz::parse_permissions(&row.permissions),
-        scope: scope_of(row),
+        scope: scope_of(row)?,
         created_at: row.created_at,
         expires_at: row.expires_at,
         last_used_at: row.last_used_at,
         last_used_ip: row.last_used_ip.clone(),
         revoked_at: row.revoked_at,
-    }
+    })
 }
 
 fn summary(row: &api_token::Model) -> serde_json::Value {
@@ -210,7 +206,7 @@ pub async fn create_token(
         .details(serde_json::json!({"after": summary(&row)}));
     txn.commit(core, meta, entry).await?;
     Ok(CreatedApiToken {
-        info: to_dto(&row),
+        info: to_dto(&row)?,
         token: SecretText::new(secret),
     })
 }
@@ -232,7 +228,7 @@ pub async fn list_tokens(
     )
     .await?;
     Ok(gmac_types::Page {
-        items: rows.iter().map(to_dto).collect(),
+        items: rows.iter().map(to_dto).collect::<Result<_>>()?,
         next_cursor,
         total,
     })
@@ -296,7 +292,7 @@ pub async fn rotate_token(
     let scopes: BTreeSet<Permission> = authz::parse_permissions(&old.permissions)
         .into_iter()
         .collect();
-    let scope = scope_of(&old);
+    let scope = scope_of(&old)?;
     // The creator may have lost permissions since: the new token carries only what they hold.
     let target = resolve_scope(&txn, &scope).await?.ok_or(Error::NotFound)?;
     let scopes: BTreeSet<Permission> = scopes
@@ -330,7 +326,7 @@ pub async fn rotate_token(
         .details(serde_json::json!({"before": summary(&old), "after": summary(&new), "replaced_by": new.id}));
     txn.commit(core, meta, entry).await?;
     Ok(CreatedApiToken {
-        info: to_dto(&new),
+        info: to_dto(&new)?,
         token: SecretText::new(secret),
     })
 }
@@ -378,7 +374,11 @@ pub async fn authenticate(core: &Core, presented: &str, meta: &RequestMeta) -> R
 
 /// What a token narrows its user's grants to.
 async fn limits(core: &Core, row: &api_token::Model) -> Result<TokenLimits> {
-    let scope = resolve_scope(&core.db, &scope_of(row))
+    let stored = scope_of(row).map_err(|err| {
+        tracing::warn!(error = %err, token = %row.id, "refusing a token whose scope is unknown");
+        Error::InvalidToken
+    })?;
+    let scope = resolve_scope(&core.db, &stored)
         .await?
         .ok_or(Error::InvalidToken)?;
     Ok(TokenLimits {
@@ -418,7 +418,7 @@ async fn touch(
         .col_expr(api_token::Column::LastUsedAt, Expr::value(now))
         .col_expr(api_token::Column::LastUsedIp, Expr::value(meta.ip.clone()))
         .filter(api_token::Column::Id.eq(token_id))
-        .exec(&core.db)
+        .exec(&crate::db::Solo(&core.db))
         .await?;
     core.actors.used(
         key,

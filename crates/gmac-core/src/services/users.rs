@@ -8,11 +8,11 @@ use sea_orm::{
 };
 
 use crate::access::Target;
-use crate::audit::{self, AuditActor, AuditEntry};
+use crate::audit::{AuditActor, AuditEntry};
 use crate::entities::{role_binding, user};
 use crate::platform::change::Change;
 use crate::platform::paging;
-use crate::{Actor, Core, Error, RequestMeta, Result, db};
+use crate::{Actor, Core, Error, RequestMeta, Result};
 
 /// A validated new account.
 #[derive(Debug)]
@@ -144,7 +144,7 @@ pub async fn create_user_from_cli(
         display_name,
     };
     let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     let created = insert_user(core, &txn, &new, Some(hash), now).await?;
     grant_global_role(core, &txn, &created.id, role, None, now).await?;
     let entry = AuditEntry::success(
@@ -155,8 +155,7 @@ pub async fn create_user_from_cli(
     )
     .target("user", created.id.clone())
     .details(serde_json::json!({"email": created.email, "role": role}));
-    audit::append(&core.audit_keys, &txn, now, &RequestMeta::default(), entry).await?;
-    txn.commit().await?;
+    txn.commit(core, &RequestMeta::default(), entry).await?;
     Ok(created)
 }
 
@@ -169,11 +168,11 @@ pub async fn ensure_demo_admin(core: &Core, password: &str) -> Result<user::Mode
     let password = NewPassword::parse("password", password).map_err(Error::invalid)?;
     let hash = core.passwords.hash(password.expose()).await?;
     let now = core.now();
-    let txn = db::begin_write(&core.db).await?;
+    let txn = Change::begin(core).await?;
     let actor = AuditActor::System {
         label: "demo".into(),
     };
-    let model = if let Some(existing) = find_by_email(&txn, DEMO_EMAIL).await? {
+    let (model, entry) = if let Some(existing) = find_by_email(&txn, DEMO_EMAIL).await? {
         let mut active: user::ActiveModel = existing.into();
         active.password_hash = Set(Some(hash));
         active.status = Set(user::STATUS_ACTIVE.to_owned());
@@ -181,8 +180,7 @@ pub async fn ensure_demo_admin(core: &Core, password: &str) -> Result<user::Mode
         let updated = active.update(&txn).await?;
         let entry =
             AuditEntry::success(actor, "user.password_reset").target("user", updated.id.clone());
-        audit::append(&core.audit_keys, &txn, now, &RequestMeta::default(), entry).await?;
-        updated
+        (updated, entry)
     } else {
         let new = NewUser {
             email: EmailAddress::parse("email", DEMO_EMAIL).map_err(Error::invalid)?,
@@ -195,10 +193,9 @@ pub async fn ensure_demo_admin(core: &Core, password: &str) -> Result<user::Mode
         let entry = AuditEntry::success(actor, "user.create")
             .target("user", created.id.clone())
             .details(serde_json::json!({"email": created.email, "role": roles::SUPER_ADMIN}));
-        audit::append(&core.audit_keys, &txn, now, &RequestMeta::default(), entry).await?;
-        created
+        (created, entry)
     };
-    txn.commit().await?;
+    txn.commit(core, &RequestMeta::default(), entry).await?;
     Ok(model)
 }
 

@@ -5,7 +5,8 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, web};
-use gmac_core::audit::{self, AuditEntry, Outcome};
+use gmac_core::audit::{AuditEntry, Outcome};
+use gmac_core::platform::change::Change;
 
 use crate::extract::{Actor, request_meta};
 use crate::state::AppState;
@@ -32,11 +33,12 @@ pub async fn audit_denials(
                 }),
                 ..AuditEntry::success(actor.audit_actor(), "access.denied")
             };
-            let now = state.core.now();
+            let core = &state.core;
             let written = async {
-                let txn = gmac_core::db::begin_write(&state.core.db).await?;
-                audit::append(&state.core.audit_keys, &txn, now, &meta, entry).await?;
-                txn.commit().await?;
+                Change::begin(core)
+                    .await?
+                    .commit(core, &meta, entry)
+                    .await?;
                 Ok::<(), gmac_core::Error>(())
             };
             if let Err(err) = written.await {
