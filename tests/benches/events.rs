@@ -6,6 +6,7 @@
 //! 2. the latency (p50, p99, max) of sign-in and of creating a budget over HTTP, alone and
 //!    while a FOCUS import of `GMAC_BENCH_ROWS` rows (default 1,000,000) runs.
 //!
+//! `RUST_LOG=gmac_core=info` also logs each phase of the import and how long it took.
 //! `GMAC_BENCH_EVENTS` sets how many events (default 500), `GMAC_BENCH_CLIENTS` how many
 //! streams (default 100).
 
@@ -39,6 +40,13 @@ fn env_number(name: &str, default: u64) -> u64 {
 
 #[tokio::main]
 async fn main() {
+    // `RUST_LOG=gmac_core=info` shows where an import spends its time.
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let backend = if gmac_tests::TestDatabase::on_postgres() {
         "PostgreSQL"
     } else {

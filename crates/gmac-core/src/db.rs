@@ -229,9 +229,10 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<bool> {
 /// An arbitrary constant naming gmac's migration lock ("gmac" in ASCII).
 const MIGRATION_LOCK: i64 = 0x676d_6163;
 
-/// How long a writer waits for its turn (as long as SQLite's busy timeout) before it is
-/// answered 503.
-const WRITE_PATIENCE: Duration = Duration::from_secs(10);
+/// How long a writer waits for its turn before it is answered 503: longer than a big
+/// import's publish step (about 7 s for a million lines), which holds the write lock. Waiting
+/// costs no connection.
+const WRITE_PATIENCE: Duration = Duration::from_secs(30);
 
 /// The queue of gmac's writers to one SQLite database, if `db` is one.
 ///
