@@ -24,6 +24,18 @@ async fn sqlite(dir: &tempfile::TempDir, connections: u32) -> DatabaseConnection
     conn
 }
 
+/// How many rows `t` holds.
+async fn rows(conn: &DatabaseConnection) -> Result<i64, sea_orm::DbErr> {
+    let row = conn
+        .query_one_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT count(*) AS n FROM t",
+        ))
+        .await?
+        .expect("a count has a row");
+    row.try_get::<i64>("", "n")
+}
+
 #[tokio::test]
 async fn sqlite_writers_waiting_for_the_lock_leave_readers_a_connection() {
     let dir = tempfile::tempdir().unwrap();
@@ -47,19 +59,10 @@ async fn sqlite_writers_waiting_for_the_lock_leave_readers_a_connection() {
         .collect();
     tokio::time::sleep(Duration::from_millis(300)).await;
     // A reader is answered meanwhile, from a connection no waiter took.
-    let seen = conn
-        .query_one_raw(sea_orm::Statement::from_string(
-            conn.get_database_backend(),
-            "SELECT count(*) AS n FROM t",
-        ))
+    let seen = rows(&conn)
         .await
-        .expect("a reader gets a connection while writers wait")
-        .unwrap();
-    assert_eq!(
-        seen.try_get::<i64>("", "n").unwrap(),
-        0,
-        "nothing committed yet"
-    );
+        .expect("a reader gets a connection while writers wait");
+    assert_eq!(seen, 0, "nothing committed yet");
     holder.commit().await.unwrap();
     for waiter in waiting {
         waiter
@@ -67,19 +70,7 @@ async fn sqlite_writers_waiting_for_the_lock_leave_readers_a_connection() {
             .unwrap()
             .expect("each waiting writer gets its turn");
     }
-    let row = conn
-        .query_one_raw(sea_orm::Statement::from_string(
-            conn.get_database_backend(),
-            "SELECT count(*) AS n FROM t",
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        row.try_get::<i64>("", "n").unwrap(),
-        6,
-        "every write is kept"
-    );
+    assert_eq!(rows(&conn).await.unwrap(), 6, "every write is kept");
 }
 
 #[tokio::test]

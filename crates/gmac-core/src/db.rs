@@ -248,23 +248,20 @@ pub fn write_turns(db: &DatabaseConnection) -> Option<Arc<Semaphore>> {
         return None;
     }
     // In memory, or a file: each in-memory database has a name of its own.
-    let file = db
-        .get_sqlite_connection_pool()
-        .connect_options()
-        .get_filename()
-        .to_owned();
+    let options = db.get_sqlite_connection_pool().connect_options();
+    let file = options.get_filename();
     let mut turns = TURNS
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    Some(
-        turns
-            .entry(file)
-            .or_insert_with(|| Arc::new(Semaphore::new(1)))
-            .clone(),
-    )
+    if let Some(queue) = turns.get(file) {
+        return Some(queue.clone());
+    }
+    let queue = Arc::new(Semaphore::new(1));
+    turns.insert(file.to_owned(), queue.clone());
+    Some(queue)
 }
 
-/// Waits for a writer's turn at `turns` (see [`write_turns`]), for at most the busy timeout.
+/// Waits for a writer's turn at `turns` (see [`write_turns`]), for at most `WRITE_PATIENCE`.
 pub async fn wait_turn(turns: Arc<Semaphore>) -> Result<OwnedSemaphorePermit, DbErr> {
     match tokio::time::timeout(WRITE_PATIENCE, turns.acquire_owned()).await {
         Ok(Ok(turn)) => Ok(turn),
@@ -342,36 +339,57 @@ impl WriteTxn {
     }
 }
 
-#[async_trait::async_trait]
-impl ConnectionTrait for WriteTxn {
-    fn get_database_backend(&self) -> DatabaseBackend {
-        self.txn.get_database_backend()
-    }
+/// Makes a wrapper of a transaction (its field `txn`) a connection, every call handed on to it:
+/// [`WriteTxn`], and [`crate::platform::change::Change`] around it.
+macro_rules! connection_through_txn {
+    ($wrapper:ty) => {
+        #[async_trait::async_trait]
+        impl sea_orm::ConnectionTrait for $wrapper {
+            fn get_database_backend(&self) -> sea_orm::DatabaseBackend {
+                self.txn.get_database_backend()
+            }
 
-    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        self.txn.execute_raw(stmt).await
-    }
+            async fn execute_raw(
+                &self,
+                stmt: sea_orm::Statement,
+            ) -> ::std::result::Result<sea_orm::ExecResult, sea_orm::DbErr> {
+                self.txn.execute_raw(stmt).await
+            }
 
-    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        self.txn.execute_unprepared(sql).await
-    }
+            async fn execute_unprepared(
+                &self,
+                sql: &str,
+            ) -> ::std::result::Result<sea_orm::ExecResult, sea_orm::DbErr> {
+                self.txn.execute_unprepared(sql).await
+            }
 
-    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        self.txn.query_one_raw(stmt).await
-    }
+            async fn query_one_raw(
+                &self,
+                stmt: sea_orm::Statement,
+            ) -> ::std::result::Result<Option<sea_orm::QueryResult>, sea_orm::DbErr> {
+                self.txn.query_one_raw(stmt).await
+            }
 
-    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        self.txn.query_all_raw(stmt).await
-    }
+            async fn query_all_raw(
+                &self,
+                stmt: sea_orm::Statement,
+            ) -> ::std::result::Result<Vec<sea_orm::QueryResult>, sea_orm::DbErr> {
+                self.txn.query_all_raw(stmt).await
+            }
 
-    fn support_returning(&self) -> bool {
-        self.txn.support_returning()
-    }
+            fn support_returning(&self) -> bool {
+                self.txn.support_returning()
+            }
 
-    fn is_mock_connection(&self) -> bool {
-        self.txn.is_mock_connection()
-    }
+            fn is_mock_connection(&self) -> bool {
+                self.txn.is_mock_connection()
+            }
+        }
+    };
 }
+pub(crate) use connection_through_txn;
+
+connection_through_txn!(WriteTxn);
 
 /// Starts a transaction that will write. On SQLite it waits for its turn among gmac's writers
 /// ([`write_turns`]) and takes the write lock at `BEGIN` (`BEGIN IMMEDIATE`), so a transaction

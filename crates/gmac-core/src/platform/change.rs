@@ -7,7 +7,6 @@
 //! A `Change` is a connection: queries take `&change` as they took `&txn`.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, ExecResult, QueryResult, Statement};
 
 use crate::audit::{self, AuditEntry};
 use crate::entities::audit_log;
@@ -55,6 +54,15 @@ impl Change {
         Ok(row)
     }
 
+    /// A change that is only its audit row (and event): a refusal, a failed attempt.
+    pub async fn record(
+        core: &Core,
+        meta: &RequestMeta,
+        entry: AuditEntry,
+    ) -> Result<audit_log::Model> {
+        Self::begin(core).await?.commit(core, meta, entry).await
+    }
+
     /// Commits with `entry`'s audit row and event when there is one: for a change that may
     /// turn out to change nothing worth recording (a duplicate, nothing to remove).
     pub async fn commit_if(
@@ -77,33 +85,4 @@ impl Change {
     }
 }
 
-#[async_trait::async_trait]
-impl ConnectionTrait for Change {
-    fn get_database_backend(&self) -> DbBackend {
-        self.txn.get_database_backend()
-    }
-
-    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        self.txn.execute_raw(stmt).await
-    }
-
-    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        self.txn.execute_unprepared(sql).await
-    }
-
-    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        self.txn.query_one_raw(stmt).await
-    }
-
-    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        self.txn.query_all_raw(stmt).await
-    }
-
-    fn support_returning(&self) -> bool {
-        self.txn.support_returning()
-    }
-
-    fn is_mock_connection(&self) -> bool {
-        self.txn.is_mock_connection()
-    }
-}
+db::connection_through_txn!(Change);

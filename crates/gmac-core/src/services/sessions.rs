@@ -84,7 +84,7 @@ pub async fn login(
         let label: String = email.chars().take(254).collect();
         let entry = AuditEntry::failure(AuditActor::Anonymous { label: Some(label) }, "auth.login")
             .details(serde_json::json!({"reason": "locked"}));
-        Change::begin(core).await?.commit(core, meta, entry).await?;
+        Change::record(core, meta, entry).await?;
         return Err(locked);
     }
     let password_ok = core
@@ -127,7 +127,7 @@ pub async fn login(
             "auth.password",
         )
         .details(serde_json::json!({"second_factor": "required"}));
-        Change::begin(core).await?.commit(core, meta, entry).await?;
+        Change::record(core, meta, entry).await?;
         return Ok(LoginOutcome::MfaRequired {
             mfa_token: core.jwt.issue_mfa(&account.id, now)?,
         });

@@ -108,8 +108,7 @@ pub async fn complete_setup(
         drop(txn);
         let failure = AuditEntry::failure(AuditActor::Anonymous { label: None }, "setup.complete")
             .details(serde_json::json!({"reason": "invalid_setup_token"}));
-        let txn = Change::begin(core).await?;
-        txn.commit(core, meta, failure).await?;
+        Change::record(core, meta, failure).await?;
         return Err(Error::InvalidToken);
     }
     // Deleting every token takes their row locks; a concurrent setup on PostgreSQL waits here

@@ -33,15 +33,7 @@ pub async fn audit_denials(
                 }),
                 ..AuditEntry::success(actor.audit_actor(), "access.denied")
             };
-            let core = &state.core;
-            let written = async {
-                Change::begin(core)
-                    .await?
-                    .commit(core, &meta, entry)
-                    .await?;
-                Ok::<(), gmac_core::Error>(())
-            };
-            if let Err(err) = written.await {
+            if let Err(err) = Change::record(&state.core, &meta, entry).await {
                 tracing::error!(
                     error = format!("{err:#}"),
                     "could not audit a denied request"
