@@ -18,6 +18,7 @@ mod allocation;
 mod audit;
 mod audit_api;
 mod auth;
+mod backup;
 mod budgets;
 mod clients;
 mod cloud;

@@ -12,7 +12,7 @@ use std::time::Duration;
 use gmac_tests::TestDatabase;
 use gmac_types::{LoginRequest, SetupRequest};
 
-fn gmac_bin() -> PathBuf {
+pub(crate) fn gmac_bin() -> PathBuf {
     if let Ok(path) = std::env::var("GMAC_BIN") {
         return PathBuf::from(path);
     }
@@ -40,7 +40,7 @@ fn free_port() -> u16 {
 }
 
 /// A `gmac serve` child process; killed if the test fails before stopping it.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     lines: mpsc::Receiver<String>,
     base: String,
@@ -53,7 +53,7 @@ impl Drop for Server {
     }
 }
 
-fn command(dir: &std::path::Path, database_url: &str) -> Command {
+pub(crate) fn command(dir: &std::path::Path, database_url: &str) -> Command {
     let mut cmd = Command::new(gmac_bin());
     cmd.current_dir(dir)
         .env_clear()
@@ -65,7 +65,7 @@ fn command(dir: &std::path::Path, database_url: &str) -> Command {
 }
 
 impl Server {
-    fn start(dir: &std::path::Path, database_url: &str) -> Self {
+    pub(crate) fn start(dir: &std::path::Path, database_url: &str) -> Self {
         Self::start_with(dir, database_url, &[])
     }
 
@@ -95,7 +95,7 @@ impl Server {
     }
 
     /// The one-time setup token the server prints on a fresh database.
-    fn setup_token(&self) -> String {
+    pub(crate) fn setup_token(&self) -> String {
         loop {
             let line = self
                 .lines
@@ -112,7 +112,7 @@ impl Server {
         }
     }
 
-    async fn wait_healthy(&self) -> gmac_client::Client {
+    pub(crate) async fn wait_healthy(&self) -> gmac_client::Client {
         let client = gmac_client::Client::new(&self.base).unwrap();
         for _ in 0..600 {
             if client.health().await.is_ok() {
@@ -123,7 +123,7 @@ impl Server {
         panic!("gmac did not become healthy at {}", self.base);
     }
 
-    fn terminate(mut self) -> std::process::ExitStatus {
+    pub(crate) fn terminate(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
         assert!(
             Command::new("kill")

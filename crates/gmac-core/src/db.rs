@@ -114,6 +114,15 @@ pub async fn connect(url: &str, options: &PoolOptions) -> anyhow::Result<Databas
     }
 }
 
+/// The file a `sqlite:` URL names, or `None` for an in-memory database.
+pub fn sqlite_file(url: &str) -> anyhow::Result<Option<std::path::PathBuf>> {
+    if url.contains(":memory:") || url.contains("mode=memory") {
+        return Ok(None);
+    }
+    let options = SqliteConnectOptions::from_str(url).context("parsing the SQLite URL")?;
+    Ok(Some(options.get_filename().to_path_buf()))
+}
+
 /// Creates the SQLite database file owner-only (0600) before SQLite opens it, and narrows an
 /// existing one and its WAL and shared-memory files: they hold password hashes, sessions and
 /// every cost. SQLite gives the WAL and `-shm` files the mode of the database file.

@@ -63,6 +63,11 @@ pub enum Command {
         #[command(subcommand)]
         command: JobsCommand,
     },
+    /// Write a backup while gmac runs: a consistent snapshot of the SQLite database, with the
+    /// master key sealed under a passphrase (--key-only: the key alone, for PostgreSQL).
+    Backup(BackupArgs),
+    /// Bring back a backup written by gmac backup. Stop gmac first.
+    Restore(RestoreArgs),
     /// Cloud costs, on the server `gmac login` signed in to.
     Costs {
         /// What to do.
@@ -160,6 +165,47 @@ pub struct DbArgs {
     pub database_url: Option<String>,
 }
 
+/// Where a backup's passphrase comes from (never the command line: it would stay in the
+/// shell's history and the process list).
+#[derive(Debug, Args)]
+pub struct PassphraseArgs {
+    /// Read the passphrase from the first line of this file.
+    #[arg(long, conflicts_with = "passphrase_stdin")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Read the passphrase from the first line of standard input.
+    #[arg(long)]
+    pub passphrase_stdin: bool,
+}
+
+/// `gmac backup` flags.
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The backup file to write; never overwritten [default: gmac-backup-<UTC time>.db].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Only the master key: on PostgreSQL, back the database up with pg_dump (see the README).
+    #[arg(long)]
+    pub key_only: bool,
+    #[command(flatten)]
+    pub passphrase: PassphraseArgs,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+/// `gmac restore` flags.
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup file gmac backup wrote.
+    pub backup: PathBuf,
+    /// Replace an existing database or key file (each is kept beside, renamed *.replaced-<time>).
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub passphrase: PassphraseArgs,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
 /// `gmac audit` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
@@ -245,6 +291,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Jobs { command } => say(&crate::remote::jobs(command).await?),
+        Command::Backup(args) => {
+            let config = db_config(args.db.database_url.clone())?;
+            say(&crate::backup::back_up(&config, &args).await?)
+        }
+        Command::Restore(args) => {
+            let config = db_config(args.db.database_url.clone())?;
+            say(&crate::backup::restore(&config, &args).await?)
+        }
         Command::Openapi => {
             let json = crate::openapi::to_pretty_json(&crate::openapi::document())?;
             std::io::stdout()

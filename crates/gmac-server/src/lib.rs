@@ -1,5 +1,6 @@
 //! The `gmac` server: configuration, HTTP API, OpenAPI document, SPA hosting and the CLI.
 
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod error;
