@@ -22,6 +22,7 @@ mod m20261208_000015_unused_line_index;
 mod m20261209_000016_jobs;
 mod m20261210_000017_job_schedules;
 mod m20261211_000018_events;
+mod m20261212_000019_owned_rows;
 
 /// Applies gmac's migrations in order.
 #[derive(Debug)]
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000016_jobs::Migration),
             Box::new(m20261210_000017_job_schedules::Migration),
             Box::new(m20261211_000018_events::Migration),
+            Box::new(m20261212_000019_owned_rows::Migration),
         ]
     }
 }

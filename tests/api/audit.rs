@@ -314,3 +314,60 @@ async fn a_chain_rewritten_entirely_as_unkeyed_entries_fails_verification() {
         Some((1, "hash_mismatch"))
     );
 }
+
+#[tokio::test]
+async fn verifying_a_live_log_while_changes_are_audited_finds_it_intact() {
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    let writing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let writer = tokio::spawn({
+        let (client, writing) = (admin.client.clone(), writing.clone());
+        async move {
+            let mut n = 0;
+            while writing.load(std::sync::atomic::Ordering::Relaxed) {
+                client
+                    .create_client(&gmac_types::NewClient {
+                        name: format!("Live {n}"),
+                        description: None,
+                    })
+                    .await
+                    .unwrap();
+                n += 1;
+            }
+            n
+        }
+    });
+    // Each walk races the appends: none may read one as tampering.
+    for _ in 0..30 {
+        let result = audit::verify(&app.core.db, &app.core.audit_keys)
+            .await
+            .unwrap();
+        assert!(result.valid, "{:?}", result.first_bad);
+    }
+    writing.store(false, std::sync::atomic::Ordering::Relaxed);
+    assert!(writer.await.unwrap() > 0);
+
+    // A forged entry past the head (no append moved the head on) is still found.
+    let mut forged = audit_log::Entity::find()
+        .order_by_desc(audit_log::Column::Seq)
+        .one(&app.core.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let next = forged.seq + 1;
+    forged.prev_hash = forged.hash.clone();
+    forged.seq = next;
+    forged.id = uuid::Uuid::now_v7().to_string();
+    forged.hash = audit::entry_hash(&app.core.audit_keys, &forged).unwrap();
+    audit_log::Entity::insert(audit_log::ActiveModel::from(forged))
+        .exec_without_returning(&app.core.db)
+        .await
+        .unwrap();
+    let result = audit::verify(&app.core.db, &app.core.audit_keys)
+        .await
+        .unwrap();
+    assert_eq!(
+        result.first_bad.map(|b| (b.seq, b.reason)),
+        Some((next, "head_mismatch"))
+    );
+}

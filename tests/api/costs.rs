@@ -524,6 +524,99 @@ async fn deleting_a_client_deletes_its_costs_budgets_and_report_schedules() {
 }
 
 #[tokio::test]
+async fn upgrading_gives_owned_rows_their_owner_keys_and_drops_only_orphans() {
+    use gmac_migrations::MigratorTrait;
+    use sea_orm::ConnectionTrait;
+    let database = gmac_tests::TestDatabase::create().await;
+    let db = sea_orm::Database::connect(database.url()).await.unwrap();
+    gmac_migrations::Migrator::up(&db, None).await.unwrap();
+    // Back to before the owner keys, with a client's rows and rows whose owner is gone.
+    let names: Vec<String> = gmac_migrations::Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    let at = names
+        .iter()
+        .position(|n| n == "m20261212_000019_owned_rows")
+        .unwrap();
+    gmac_migrations::Migrator::down(&db, Some(u32::try_from(names.len() - at).unwrap()))
+        .await
+        .unwrap();
+    let run = |sql: &'static str| {
+        let db = &db;
+        async move { db.execute_unprepared(sql).await.unwrap() }
+    };
+    run(
+        "INSERT INTO clients (id, name, name_key, description, created_at, updated_at, version) \
+         VALUES ('c1', 'Acme', 'acme', '', '2024-09-01T00:00:00Z', '2024-09-01T00:00:00Z', 1)",
+    )
+    .await;
+    run(
+        "INSERT INTO budgets (id, name, scope_type, scope_id, client_id, period, amount_whole, \
+         amount_frac, currency, thresholds, notify, created_by, created_at) VALUES \
+         ('kept', 'Acme', 'client', 'c1', 'c1', 'monthly', 100, 0, 'USD', '[]', '[]', NULL, \
+         '2024-09-01T00:00:00Z'), \
+         ('global', 'All', 'global', NULL, NULL, 'monthly', 100, 0, 'USD', '[]', '[]', NULL, \
+         '2024-09-01T00:00:00Z'), \
+         ('orphan', 'Gone', 'client', 'gone', 'gone', 'monthly', 100, 0, 'USD', '[]', '[]', \
+         NULL, '2024-09-01T00:00:00Z')",
+    )
+    .await;
+    run(
+        "INSERT INTO budget_history (budget_id, period_start, limit_whole, limit_frac, \
+         actual_whole, actual_frac, updated_at) VALUES \
+         ('kept', '2024-09-01', 100, 0, 5, 0, '2024-09-01T00:00:00Z'), \
+         ('orphan', '2024-09-01', 100, 0, 5, 0, '2024-09-01T00:00:00Z'), \
+         ('deleted long ago', '2024-09-01', 100, 0, 5, 0, '2024-09-01T00:00:00Z')",
+    )
+    .await;
+    run(
+        "INSERT INTO cost_resource_months (client_id, month, resource_id, currency, \
+         billed_cost_whole, effective_cost_whole, list_cost_whole) VALUES \
+         ('c1', '2024-09', 'i-1', 'USD', 1, 1, 1), ('gone', '2024-09', 'i-2', 'USD', 1, 1, 1)",
+    )
+    .await;
+    gmac_migrations::Migrator::up(&db, None).await.unwrap();
+
+    let count = |sql: &'static str| {
+        let db = &db;
+        async move {
+            let row = db
+                .query_one_raw(sea_orm::Statement::from_string(
+                    db.get_database_backend(),
+                    sql,
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get_by_index::<i64>(0).unwrap()
+        }
+    };
+    assert_eq!(count("SELECT count(*) FROM budgets").await, 2);
+    assert_eq!(count("SELECT count(*) FROM budget_history").await, 1);
+    assert_eq!(count("SELECT count(*) FROM cost_resource_months").await, 1);
+    // From now on the database itself keeps them with their owner.
+    run("DELETE FROM clients WHERE id = 'c1'").await;
+    assert_eq!(
+        count("SELECT count(*) FROM budgets WHERE id = 'global'").await,
+        1
+    );
+    assert_eq!(count("SELECT count(*) FROM budgets").await, 1);
+    assert_eq!(count("SELECT count(*) FROM budget_history").await, 0);
+    assert_eq!(count("SELECT count(*) FROM cost_resource_months").await, 0);
+    let orphan = db
+        .execute_unprepared(
+            "INSERT INTO cost_daily (client_id, day, dims_key, currency, provider_name, \
+             billing_account_id, sub_account_id, service_name, service_category, region_id, \
+             resource_id, charge_category, tags, billed_cost_whole, effective_cost_whole, \
+             list_cost_whole, line_count) VALUES ('nobody', '2024-09-01', 'k', 'USD', 'AWS', \
+             '', '', 'EC2', '', '', '', 'Usage', '{}', 1, 1, 1, 1)",
+        )
+        .await;
+    assert!(orphan.is_err(), "a rollup row needs its client");
+}
+
+#[tokio::test]
 async fn a_report_exports_as_csv_with_credits_as_numbers_and_formulas_defused() {
     let app = spawn_app().await;
     let (admin, client_id) = admin_with_client(&app).await;

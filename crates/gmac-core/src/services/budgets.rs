@@ -397,28 +397,13 @@ pub async fn delete_budget(core: &Core, actor: &Actor, meta: &RequestMeta, id: &
     Ok(())
 }
 
-/// Deletes the budgets that match, with their alerts and history.
+/// Deletes the budgets that match; their alerts and history go with them by foreign key.
 pub(crate) async fn delete_where(
     conn: &impl ConnectionTrait,
     condition: impl sea_orm::sea_query::IntoCondition,
 ) -> Result<u64> {
-    let ids: Vec<String> = budget::Entity::find()
-        .filter(condition)
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|b| b.id)
-        .collect();
-    budget_alert::Entity::delete_many()
-        .filter(budget_alert::Column::BudgetId.is_in(ids.clone()))
-        .exec(conn)
-        .await?;
-    budget_history::Entity::delete_many()
-        .filter(budget_history::Column::BudgetId.is_in(ids.clone()))
-        .exec(conn)
-        .await?;
     Ok(budget::Entity::delete_many()
-        .filter(budget::Column::Id.is_in(ids))
+        .filter(condition)
         .exec(conn)
         .await?
         .rows_affected)

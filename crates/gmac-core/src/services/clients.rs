@@ -211,31 +211,8 @@ pub async fn delete_client(
         ));
     }
     scope_cleanup::remove_scope(&txn, "client", id, now).await?;
-    // Imports, line items, rules and assignments go by foreign key; the derived tables here.
-    crate::entities::cost_allocation::Entity::delete_many()
-        .filter(crate::entities::cost_allocation::Column::ClientId.eq(id))
-        .exec(&txn)
-        .await?;
-    crate::entities::cost_daily::Entity::delete_many()
-        .filter(crate::entities::cost_daily::Column::ClientId.eq(id))
-        .exec(&txn)
-        .await?;
-    crate::entities::cost_summary::Entity::delete_many()
-        .filter(crate::entities::cost_summary::Column::ClientId.eq(id))
-        .exec(&txn)
-        .await?;
-    crate::entities::cost_resource_month::Entity::delete_many()
-        .filter(crate::entities::cost_resource_month::Column::ClientId.eq(id))
-        .exec(&txn)
-        .await?;
-    // What the client's costs were planned and reported with has no foreign key.
-    crate::services::budgets::delete_where(&txn, crate::entities::budget::Column::ClientId.eq(id))
-        .await?;
-    crate::services::reports::delete_schedules_where(
-        &txn,
-        crate::entities::report_schedule::Column::ClientId.eq(id),
-    )
-    .await?;
+    // Everything the client owns goes with it by foreign key: imports, line items, rules,
+    // assignments, the cost rollups, budgets and report schedules.
     db::deleted_one(&client::Entity::delete_by_id(id).exec(&txn).await?)?;
     let entry = AuditEntry::success(actor.audit_actor(), "client.delete")
         .target("client", id.to_owned())

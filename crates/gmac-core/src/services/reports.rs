@@ -660,24 +660,13 @@ pub async fn delete_schedule(
     Ok(())
 }
 
-/// Deletes the schedules that match, with their runs.
+/// Deletes the schedules that match; their deliveries go with them by foreign key.
 pub(crate) async fn delete_schedules_where(
     conn: &impl ConnectionTrait,
     condition: impl sea_orm::sea_query::IntoCondition,
 ) -> Result<u64> {
-    let ids: Vec<String> = report_schedule::Entity::find()
-        .filter(condition)
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|s| s.id)
-        .collect();
-    report_delivery::Entity::delete_many()
-        .filter(report_delivery::Column::ScheduleId.is_in(ids.clone()))
-        .exec(conn)
-        .await?;
     Ok(report_schedule::Entity::delete_many()
-        .filter(report_schedule::Column::Id.is_in(ids))
+        .filter(condition)
         .exec(conn)
         .await?
         .rows_affected)
