@@ -28,7 +28,8 @@ use crate::entities::{
 };
 use crate::platform::change::Change;
 use crate::platform::paging;
-use crate::services::{clients, costs};
+use crate::services::clients;
+use crate::services::cost_query::stored;
 use crate::{Actor, Core, Error, RequestMeta, Result, db, money};
 
 /// Who pays: a user (with their team), a team, or nobody yet (both empty).
@@ -341,9 +342,9 @@ impl Allocator {
         out.into_iter()
             .map(|((owner, service_name, currency), sums)| {
                 let what = || format!("the allocated costs of {service_name} on {day}");
-                let billed = costs::stored(sums[0], what)?;
-                let effective = costs::stored(sums[1], what)?;
-                let list = costs::stored(sums[2], what)?;
+                let billed = stored(sums[0], what)?;
+                let effective = stored(sums[1], what)?;
+                let list = stored(sums[2], what)?;
                 Ok(cost_allocation::Model {
                     client_id: client_id.clone(),
                     day: day.clone(),
@@ -971,30 +972,6 @@ pub async fn people(core: &Core, actor: &Actor) -> Result<gmac_types::CostPeople
         })
         .collect();
     Ok(gmac_types::CostPeople { users, teams })
-}
-
-/// Names for user and team ids, for report labels.
-pub async fn labels(
-    conn: &impl ConnectionTrait,
-    kind: SubjectKind,
-    ids: Vec<String>,
-) -> Result<HashMap<String, String>> {
-    Ok(match kind {
-        SubjectKind::User => user::Entity::find()
-            .filter(user::Column::Id.is_in(ids))
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u.display_name))
-            .collect(),
-        SubjectKind::Team => team::Entity::find()
-            .filter(team::Column::Id.is_in(ids))
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|t| (t.id, t.name))
-            .collect(),
-    })
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use crate::entities::{budget, budget_alert, budget_history, project, team, user}
 use crate::platform::change::Change;
 use crate::platform::paging::{self, Direction, Key};
 use crate::ports::Mail;
-use crate::services::costs::{Slice, col, grouped, tag_equals};
+use crate::services::cost_query::{Slice, col, grouped, tag_equals};
 use crate::services::{clients, insights};
 use crate::{Actor, Core, Error, RequestMeta, Result, money};
 

@@ -21,8 +21,8 @@ use crate::focus::Line;
 use crate::platform::change::Change;
 use crate::platform::paging;
 use crate::ports::{AwsAccess, CostAndUsageRow};
+use crate::services::clients;
 use crate::services::costs::{self, Tally};
-use crate::services::{allocation, clients};
 use crate::{Actor, Core, Error, RequestMeta, Result, db, money};
 
 /// The sealed part of an account.
@@ -724,10 +724,7 @@ async fn replace_window(
             .exec_without_returning(&txn)
             .await?;
     }
-    costs::write_rollups(&txn, std::mem::take(&mut tally.rollups)).await?;
-    costs::drop_empty_rollups(&txn, &row.client_id).await?;
-    costs::refresh_resource_months(&txn, &row.client_id, (from, to)).await?;
-    allocation::reallocate(&txn, &row.client_id, Some((from, to))).await?;
+    costs::append(&txn, &mut tally, &row.client_id, 0, Some((from, to))).await?;
     costs::refresh_import_totals(&txn, &import_id).await?;
     txn.commit().await?;
     Ok(stored)

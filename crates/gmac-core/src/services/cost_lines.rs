@@ -17,8 +17,55 @@ use gmac_types::time::{Zone, rfc3339_text};
 use crate::clock::Clock;
 use crate::entities::cost_line_item;
 use crate::focus::Line;
-use crate::services::costs::{line_model, stored, stored_opt};
+use crate::services::cost_query::{stored, stored_opt};
 use crate::{Core, Error, Result};
+
+/// A parsed line as the row that stores it.
+pub(crate) fn line_model(
+    import_id: &str,
+    client_id: &str,
+    line_no: i64,
+    line: Line,
+) -> Result<cost_line_item::Model> {
+    // A parsed line is within ±10¹⁵; a stored one always splits.
+    let what = || format!("line {line_no}");
+    let (billed_cost_whole, billed_cost_frac) = stored(line.billed, what)?;
+    let (effective_cost_whole, effective_cost_frac) = stored(line.effective, what)?;
+    let (list_cost_whole, list_cost_frac) = stored_opt(line.list, what)?;
+    let (contracted_cost_whole, contracted_cost_frac) = stored_opt(line.contracted, what)?;
+    Ok(cost_line_item::Model {
+        import_id: import_id.to_owned(),
+        line_no,
+        client_id: client_id.to_owned(),
+        day: line.day.to_string(),
+        charge_period_start: line.start,
+        charge_period_end: line.end,
+        currency: line.currency,
+        billed_cost_whole,
+        billed_cost_frac,
+        effective_cost_whole,
+        effective_cost_frac,
+        list_cost_whole,
+        list_cost_frac,
+        contracted_cost_whole,
+        contracted_cost_frac,
+        provider_name: line.provider,
+        billing_account_id: line.billing_account_id,
+        sub_account_id: line.sub_account_id,
+        service_name: line.service_name,
+        service_category: line.service_category,
+        region_id: line.region_id,
+        resource_id: line.resource_id,
+        charge_category: line.charge_category,
+        sku_id: line.sku_id,
+        charge_description: line.charge_description,
+        consumed_quantity: line.consumed_quantity,
+        consumed_unit: line.consumed_unit,
+        tags: line.tags,
+        attributes: line.attributes,
+        billing_period_start: line.billing_period.map(|d| d.to_string()),
+    })
+}
 
 /// Parsed lines and their physical line numbers, written in one transaction.
 pub(crate) type Batch = Vec<(i64, Line)>;

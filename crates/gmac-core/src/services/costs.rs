@@ -12,7 +12,7 @@ use gmac_types::{
     CostGroup, CostImportParams, CostMetric, CostQuery, CostReport, ErrorCode, FieldError,
     OnRowError, Permission, RowError, SubjectKind,
 };
-use sea_orm::sea_query::{Alias, Expr};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, ExprTrait,
     QueryFilter, QueryOrder, QuerySelect, SqlErr,
@@ -26,7 +26,12 @@ use crate::entities::{
 };
 use crate::focus::{Header, Line};
 use crate::platform::change::Change;
-use crate::services::{allocation, clients, cost_lines};
+use crate::services::cost_lines::line_model;
+use crate::services::cost_query::{
+    beyond, col, is_tag_key, joined, labels, stored, sum_groups, summed_units, tag_equals,
+    tag_expr, unreadable, visible_clients,
+};
+use crate::services::{clients, cost_lines};
 use crate::{Actor, Core, Error, RequestMeta, Result, db, money};
 
 /// Refusals reported in full; the rest are counted.
@@ -294,37 +299,6 @@ impl Rollup {
     }
 }
 
-/// The refusal of a sum too large to store.
-fn beyond(what: &str) -> Error {
-    unreadable(format!(
-        "{what} would pass ±9.2·10¹⁸, the most gmac can hold in one sum"
-    ))
-}
-
-/// The stored columns of a sum, or a refusal naming what it sums.
-pub(crate) fn stored(units: i128, what: impl FnOnce() -> String) -> Result<(i64, i64)> {
-    money::split(units).map_err(|_| beyond(&what()))
-}
-
-/// A stored amount's units from its optional whole part.
-fn joined(whole: Option<i64>, frac: i64) -> Option<i128> {
-    whole.map(|w| money::join(w, frac))
-}
-
-/// The stored columns of an optional amount.
-pub(crate) fn stored_opt(
-    units: Option<i128>,
-    what: impl FnOnce() -> String,
-) -> Result<(Option<i64>, i64)> {
-    Ok(match units {
-        Some(units) => {
-            let (whole, frac) = stored(units, what)?;
-            (Some(whole), frac)
-        }
-        None => (None, 0),
-    })
-}
-
 /// What an import accumulates while it writes.
 #[derive(Default)]
 pub(crate) struct Tally {
@@ -433,53 +407,6 @@ pub(crate) fn line_row(
     line: Line,
 ) -> Result<cost_line_item::ActiveModel> {
     line_model(import_id, client_id, line_no, line).map(Into::into)
-}
-
-/// A parsed line as the row that stores it.
-pub(crate) fn line_model(
-    import_id: &str,
-    client_id: &str,
-    line_no: i64,
-    line: Line,
-) -> Result<cost_line_item::Model> {
-    // A parsed line is within ±10¹⁵; a stored one always splits.
-    let what = || format!("line {line_no}");
-    let (billed_cost_whole, billed_cost_frac) = stored(line.billed, what)?;
-    let (effective_cost_whole, effective_cost_frac) = stored(line.effective, what)?;
-    let (list_cost_whole, list_cost_frac) = stored_opt(line.list, what)?;
-    let (contracted_cost_whole, contracted_cost_frac) = stored_opt(line.contracted, what)?;
-    Ok(cost_line_item::Model {
-        import_id: import_id.to_owned(),
-        line_no,
-        client_id: client_id.to_owned(),
-        day: line.day.to_string(),
-        charge_period_start: line.start,
-        charge_period_end: line.end,
-        currency: line.currency,
-        billed_cost_whole,
-        billed_cost_frac,
-        effective_cost_whole,
-        effective_cost_frac,
-        list_cost_whole,
-        list_cost_frac,
-        contracted_cost_whole,
-        contracted_cost_frac,
-        provider_name: line.provider,
-        billing_account_id: line.billing_account_id,
-        sub_account_id: line.sub_account_id,
-        service_name: line.service_name,
-        service_category: line.service_category,
-        region_id: line.region_id,
-        resource_id: line.resource_id,
-        charge_category: line.charge_category,
-        sku_id: line.sku_id,
-        charge_description: line.charge_description,
-        consumed_quantity: line.consumed_quantity,
-        consumed_unit: line.consumed_unit,
-        tags: line.tags,
-        attributes: line.attributes,
-        billing_period_start: line.billing_period.map(|d| d.to_string()),
-    })
 }
 
 /// A stored line item as a parsed line (to take it back out of the rollups).
@@ -716,10 +643,6 @@ fn nothing_imported(tally: &Tally) -> Error {
     Error::Validation(fields)
 }
 
-fn unreadable(reason: String) -> Error {
-    Error::Validation(vec![FieldError::new("file", "invalid_focus_file", reason)])
-}
-
 /// Whether the actor may import costs for the client (404 when it may not know the client),
 /// checked before a large upload is read; [`import_focus`] checks again.
 pub fn may_import(actor: &Actor, client_id: &str) -> Result<()> {
@@ -907,7 +830,7 @@ async fn stage_and_publish(
     }
     let (replaced, restated_days) =
         retract_restated(&txn, &mut tally, &params.client_id, &staged.id).await?;
-    roll_up(&txn, &mut tally, &params.client_id, lines_ms, restated_days).await?;
+    append(&txn, &mut tally, &params.client_id, lines_ms, restated_days).await?;
 
     let (currency, billed, effective) = tally.main_currency();
     let [billed_columns, effective_columns] = file_totals(billed, effective)?;
@@ -1187,23 +1110,25 @@ fn file_totals(billed: i128, effective: i128) -> Result<[(i64, i64); 2]> {
     Ok([stored(billed, what)?, stored(effective, what)?])
 }
 
-/// Adds an import's sums to the rollups and re-allocates its days, logging how long each
-/// phase of the import took.
-async fn roll_up(
+/// The ledger's one pipeline, once lines are stored (by a FOCUS import or a Cost Explorer
+/// sync) and the lines they replace removed: adds the tally's sums to the rollups, drops the
+/// rollups that no longer count anything, refreshes the resource months and re-allocates the
+/// days touched (`replaced_days`: those of the removed lines), logging how long each phase took.
+pub(crate) async fn append(
     txn: &impl ConnectionTrait,
     tally: &mut Tally,
     client_id: &str,
     lines_ms: u128,
-    restated_days: Option<(NaiveDate, NaiveDate)>,
+    replaced_days: Option<(NaiveDate, NaiveDate)>,
 ) -> Result<()> {
     let started = std::time::Instant::now();
     write_rollups(txn, std::mem::take(&mut tally.rollups)).await?;
-    if restated_days.is_some() {
-        // Replaced lines may leave rollups that count nothing.
+    if replaced_days.is_some() {
+        // Removed lines may leave rollups that count nothing.
         drop_empty_rollups(txn, client_id).await?;
     }
     // The days of the new lines, and of the lines they replaced.
-    let range = match ((tally.first_day, tally.last_day), restated_days) {
+    let range = match ((tally.first_day, tally.last_day), replaced_days) {
         ((Some(first), Some(last)), Some((from, to))) => {
             Some((Ord::min(first, from), Ord::max(last, to)))
         }
@@ -1225,7 +1150,7 @@ async fn roll_up(
         daily_ms,
         rollups_ms,
         allocation_ms = started.elapsed().as_millis(),
-        "cost import written"
+        "cost lines added to the ledger"
     );
     Ok(())
 }
@@ -1750,28 +1675,6 @@ fn check_query(query: &CostQuery) -> Result<Checked> {
     }
 }
 
-/// A column by name, for the columns the cost tables share.
-pub(crate) fn col(name: &str) -> Expr {
-    Expr::col(Alias::new(name))
-}
-
-/// The units of a money column's `CAST(SUM(<name>_whole) AS TEXT)` and
-/// `CAST(SUM(<name>_frac) AS TEXT)`: exact integers on both backends (`SQLite` sums integers
-/// exactly or fails; `PostgreSQL` sums `bigint` into `numeric`, written `123` or `123.0`),
-/// joined with checked 128-bit arithmetic. No rows sum to nothing: zero.
-fn summed_units(whole: Option<&str>, frac: Option<&str>) -> Result<i128> {
-    let parse = |text: Option<&str>| -> Result<i128> {
-        let text = text.unwrap_or("0");
-        text.split('.')
-            .next()
-            .unwrap_or("0")
-            .parse()
-            .map_err(|_| anyhow::anyhow!("a summed amount is not an integer: {text:?}").into())
-    };
-    money::join_sums(parse(whole)?, parse(frac)?)
-        .ok_or_else(|| anyhow::anyhow!("a summed amount is beyond 128 bits").into())
-}
-
 /// Which lines a cost report may read: the clients visible as a whole (`None`: all), and the
 /// `(client id, project name)` of projects visible on their own.
 async fn cost_reach(
@@ -1784,7 +1687,7 @@ async fn cost_reach(
     Vec<(String, String)>,
 )> {
     // The clients the actor sees as a whole, by the same rule as every other cost view.
-    let whole = crate::services::insights::visible_clients(actor, client_id)?;
+    let whole = visible_clients(actor, client_id)?;
     // A grant on one project reads its client's lines tagged with that project, and nothing
     // else of the client; allocated costs carry no tags, so they stay out of reach.
     let projects = if allocated || client_id.is_some() {
@@ -2200,88 +2103,6 @@ pub(crate) async fn refresh_resource_months(
     Ok(())
 }
 
-/// Where a series of costs comes from: the rollups, or the allocated costs (which know users
-/// and teams), narrowed by a condition on their common columns.
-#[derive(Clone, Debug)]
-pub(crate) struct Slice {
-    /// Read the allocated costs.
-    pub allocated: bool,
-    /// Which rows.
-    pub condition: Condition,
-}
-
-/// The money column of a metric (its `_whole` and `_frac` parts are stored).
-pub(crate) fn metric_column(metric: CostMetric) -> &'static str {
-    match metric {
-        CostMetric::Billed => "billed_cost",
-        CostMetric::Effective => "effective_cost",
-        CostMetric::List => "list_cost",
-    }
-}
-
-/// Daily sums of a slice between two days (inclusive): the currency and the sum per day, in
-/// money units. Days without costs are absent.
-pub(crate) async fn daily(
-    conn: &impl ConnectionTrait,
-    slice: &Slice,
-    (from, to): (NaiveDate, NaiveDate),
-    metric: CostMetric,
-    currency: Option<&str>,
-) -> Result<(String, std::collections::BTreeMap<NaiveDate, i128>)> {
-    grouped(conn, slice, (from, to), col("day"), metric, currency)
-        .await
-        .map(|(currency, sums)| {
-            let days = sums
-                .into_iter()
-                .filter_map(|(key, units)| Some((key?.parse().ok()?, units)))
-                .collect();
-            (currency, days)
-        })
-}
-
-/// Sums of a slice between two days, grouped by `key`.
-pub(crate) async fn grouped(
-    conn: &impl ConnectionTrait,
-    slice: &Slice,
-    (from, to): (NaiveDate, NaiveDate),
-    key: Expr,
-    metric: CostMetric,
-    currency: Option<&str>,
-) -> Result<(String, Vec<(Option<String>, i128)>)> {
-    let condition = slice
-        .condition
-        .clone()
-        .add(col("day").gte(from.to_string()))
-        .add(col("day").lte(to.to_string()));
-    let metric = metric_column(metric);
-    if slice.allocated {
-        sum_groups(
-            conn,
-            cost_allocation::Entity::find(),
-            condition,
-            key,
-            metric,
-            currency,
-        )
-        .await
-    } else {
-        sum_groups(
-            conn,
-            cost_daily::Entity::find(),
-            condition,
-            key,
-            metric,
-            currency,
-        )
-        .await
-    }
-}
-
-/// A condition on a rollup's tag (for project budgets: `project=<name>`).
-pub(crate) fn tag_equals(backend: DbBackend, key: &str, value: &str) -> Option<Expr> {
-    is_tag_key(key).then(|| tag_expr(backend, key).eq(value.to_owned()))
-}
-
 /// Turns sums into report groups, naming users and teams.
 async fn labelled(
     conn: &impl ConnectionTrait,
@@ -2296,7 +2117,7 @@ async fn labelled(
     let names = match kind {
         Some(kind) => {
             let ids = sums.iter().filter_map(|(k, _)| k.clone()).collect();
-            allocation::labels(conn, kind, ids).await?
+            labels(conn, kind, ids).await?
         }
         None => HashMap::new(),
     };
@@ -2326,81 +2147,6 @@ async fn labelled(
             }
         })
         .collect())
-}
-
-/// Runs the grouped sum over one of the cost tables: the currency, and each group's key
-/// (`None` when empty) with its sum in money units.
-async fn sum_groups<E: EntityTrait>(
-    conn: &impl ConnectionTrait,
-    select: sea_orm::Select<E>,
-    condition: Condition,
-    key_expr: Expr,
-    metric: &str,
-    currency: Option<&str>,
-) -> Result<(String, Vec<(Option<String>, i128)>)> {
-    type Row = (Option<String>, String, Option<String>, Option<String>, i64);
-    let mut select = select.filter(condition);
-    if let Some(c) = currency {
-        select = select.filter(col("currency").eq(c.to_ascii_uppercase()));
-    }
-    // One scan: sums per key and currency, with how many rows each has, so the main currency
-    // is chosen without a second pass over the rollups.
-    let rows: Vec<Row> = select
-        .select_only()
-        .column_as(key_expr.clone(), "key")
-        .column_as(col("currency"), "currency")
-        .column_as(
-            Expr::cust(format!("CAST(SUM({metric}_whole) AS TEXT)")),
-            "whole",
-        )
-        .column_as(
-            Expr::cust(format!("CAST(SUM({metric}_frac) AS TEXT)")),
-            "frac",
-        )
-        .column_as(Expr::cust("COUNT(*)"), "n")
-        .group_by(key_expr)
-        .group_by(col("currency"))
-        .into_tuple()
-        .all(conn)
-        .await?;
-    let currency = if let Some(c) = currency {
-        c.to_ascii_uppercase()
-    } else {
-        let mut counts: HashMap<&str, i64> = HashMap::new();
-        for (_, c, _, _, n) in &rows {
-            *counts.entry(c.as_str()).or_default() += n;
-        }
-        counts
-            .into_iter()
-            .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0)))
-            .map_or_else(|| "USD".to_owned(), |(c, _)| c.to_owned())
-    };
-    let mut sums = Vec::with_capacity(rows.len());
-    for (key, _, whole, frac, _) in rows.into_iter().filter(|r| r.1 == currency) {
-        sums.push((
-            key.filter(|k| !k.is_empty()),
-            summed_units(whole.as_deref(), frac.as_deref())?,
-        ));
-    }
-    Ok((currency, sums))
-}
-
-/// Whether `key` is a tag key as AWS allows them (letters, digits, spaces and `_.:/=+-@`),
-/// which also makes it safe to write into SQL as a literal.
-fn is_tag_key(key: &str) -> bool {
-    !key.is_empty()
-        && key.chars().count() <= 128
-        && key
-            .chars()
-            .all(|c| c.is_alphanumeric() || " _.:/=+-@".contains(c))
-}
-
-/// The value of tag `key` (already checked by [`is_tag_key`]) in the rollup's tag object.
-fn tag_expr(backend: DbBackend, key: &str) -> Expr {
-    match backend {
-        DbBackend::Postgres => Expr::cust(format!("(tags::jsonb ->> '{key}')")),
-        _ => Expr::cust(format!("json_extract(tags, '$.\"{key}\"')")),
-    }
 }
 
 #[cfg(test)]

@@ -11,48 +11,14 @@ use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, ExprTrait, QueryFilter};
 
-use crate::access::Target;
 use crate::audit::AuditEntry;
 use crate::entities::anomaly_feedback;
 use crate::forecast::{self, Forecast};
 use crate::platform::change::Change;
-use crate::services::allocation;
-use crate::services::costs::{Slice, col, daily, grouped};
+use crate::services::cost_query::{
+    Slice, col, daily, grouped, labels, month_bounds, visible_clients,
+};
 use crate::{Actor, Core, Error, RequestMeta, Result, money};
-
-/// The clients whose costs the actor may see (`None`: all), or 403/404.
-pub(crate) fn visible_clients(
-    actor: &Actor,
-    client_id: Option<&String>,
-) -> Result<Option<std::collections::BTreeSet<String>>> {
-    actor.ensure_enrolled()?;
-    if let Some(id) = client_id {
-        actor.require_on(Permission::CostsView, &Target::Client(id.clone()))?;
-        return Ok(Some(std::iter::once(id.clone()).collect()));
-    }
-    if !actor.permissions.can_anywhere(Permission::CostsView) {
-        return Err(Error::Forbidden);
-    }
-    Ok(actor
-        .permissions
-        .visible(Permission::CostsView)
-        .whole_client_ids())
-}
-
-/// The first and last day of the month `YYYY-MM`.
-pub fn month_bounds(month: &str) -> Option<(NaiveDate, NaiveDate)> {
-    let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok()?;
-    // Exactly `YYYY-MM` in years 1 to 9999: chrono alone also takes signed years and spaces.
-    if first.format("%Y-%m").to_string() != month || !(1..=9999).contains(&first.year()) {
-        return None;
-    }
-    let next = if first.month() == 12 {
-        NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)?
-    } else {
-        NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)?
-    };
-    Some((first, next - Duration::days(1)))
-}
 
 /// Forecasts a period `[start, end]` on `today`: the elapsed days are those before today
 /// (today's costs are still arriving); history is the `WINDOW` days before the period.
@@ -355,7 +321,7 @@ async fn explain(
     };
     if let Some(kind) = kind {
         let ids = found.iter().map(|a| a.key.clone()).collect();
-        let names = allocation::labels(&core.db, kind, ids).await?;
+        let names = labels(&core.db, kind, ids).await?;
         for a in found.iter_mut() {
             if a.key.is_empty() {
                 // Named as cost reports name it.
@@ -470,7 +436,7 @@ pub async fn invoice(
     let user_name = if user_id.is_empty() {
         "Unallocated".to_owned()
     } else {
-        allocation::labels(&core.db, SubjectKind::User, vec![user_id.clone()])
+        labels(&core.db, SubjectKind::User, vec![user_id.clone()])
             .await?
             .remove(&user_id)
             .ok_or(Error::NotFound)?

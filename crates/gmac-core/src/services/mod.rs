@@ -10,6 +10,7 @@ pub mod budgets;
 pub mod clients;
 pub mod cloud_accounts;
 pub(crate) mod cost_lines;
+pub mod cost_query;
 pub mod costs;
 pub mod demo;
 pub mod import_jobs;

@@ -20,9 +20,10 @@ use crate::entities::{report_delivery, report_schedule};
 use crate::platform::change::Change;
 use crate::platform::paging;
 use crate::ports::{Attachment, Mail};
-use crate::services::costs::{Slice, col, daily, grouped};
-use crate::services::insights::{month_bounds, visible_clients};
-use crate::services::{allocation, clients};
+use crate::services::clients;
+use crate::services::cost_query::{
+    Slice, col, daily, grouped, labels, month_bounds, visible_clients,
+};
 use crate::{Actor, Core, Error, RequestMeta, Result, db, export, money};
 
 /// Most recipients one schedule mails.
@@ -84,7 +85,7 @@ fn previous_month(first: NaiveDate) -> String {
 async fn subject_name(conn: &impl ConnectionTrait, subject: Option<&Subject>) -> Result<String> {
     match subject {
         None => Ok("All costs".to_owned()),
-        Some(s) => allocation::labels(conn, s.kind, vec![s.id.clone()])
+        Some(s) => labels(conn, s.kind, vec![s.id.clone()])
             .await?
             .remove(&s.id)
             .ok_or(Error::NotFound),
@@ -124,7 +125,7 @@ async fn breakdown(
         .chain(&then)
         .filter_map(|(k, _)| k.clone())
         .collect();
-    let names: HashMap<String, String> = allocation::labels(conn, kind, ids).await?;
+    let names: HashMap<String, String> = labels(conn, kind, ids).await?;
     Ok(lines(now, then, |key| match key {
         Some(id) => (
             id.clone(),
