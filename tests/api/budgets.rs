@@ -517,3 +517,78 @@ async fn deleting_a_project_deletes_its_budgets_and_the_others_are_still_checked
     assert!(mails[0].contains("Acme"));
     drop(app);
 }
+
+#[tokio::test]
+async fn a_persons_budget_alerts_once_a_rules_reallocation_has_run() {
+    let (app, admin, client_id) = app_on((2024, 9, 30), None).await;
+    import(
+        &admin,
+        &client_id,
+        focus(&[(sept(3), "AmazonEC2", "111", Decimal::from(50))]),
+    )
+    .await;
+    let ana = app
+        .user_with_role(
+            &admin,
+            "ana@example.com",
+            "developer",
+            gmac_types::Scope::Global,
+        )
+        .await;
+    let me = ana.client.me().await.unwrap();
+    admin
+        .client
+        .create_budget(&NewBudget {
+            name: "Ana's".into(),
+            scope: BudgetScope::User { id: me.id.clone() },
+            period: BudgetPeriod::Monthly,
+            amount: Decimal::from(40),
+            currency: None,
+            thresholds: Some(vec![threshold(100)]),
+            notify: Some(Vec::new()),
+        })
+        .await
+        .unwrap();
+    let alerts = || async {
+        admin
+            .client
+            .list_budget_alerts(&PageQuery::default())
+            .await
+            .unwrap()
+            .items
+    };
+    // The costs are nobody's yet.
+    assert!(alerts().await.is_empty());
+    admin
+        .client
+        .create_allocation_rule(&gmac_types::NewAllocationRule {
+            client_id: Some(client_id.clone()),
+            name: "EC2 is Ana's".into(),
+            position: None,
+            tag_key: None,
+            tag_value: None,
+            account: None,
+            service: Some("AmazonEC2".into()),
+            allocation: gmac_types::Allocation::Assign {
+                to: gmac_types::Subject {
+                    kind: gmac_types::SubjectKind::User,
+                    id: me.id.clone(),
+                },
+            },
+        })
+        .await
+        .unwrap();
+    // Her costs move to her when the re-allocation runs, and its event has budgets checked.
+    app.run_jobs().await;
+    let mut raised = Vec::new();
+    for _ in 0..100 {
+        raised = alerts().await;
+        if !raised.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(raised.len(), 1, "{raised:?}");
+    assert_eq!(raised[0].budget_name, "Ana's");
+    assert_eq!(raised[0].amount, Decimal::from(50));
+}

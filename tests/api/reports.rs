@@ -621,10 +621,11 @@ async fn a_billing_manager_who_cannot_list_users_can_name_them_for_costs() {
 }
 
 #[tokio::test]
-async fn a_member_leaving_a_team_takes_their_costs_along_at_once() {
+async fn a_member_leaving_a_team_takes_their_costs_along_once_re_allocated() {
     let w = world((2024, 10, 15), None).await;
     let c = &w.admin.client;
     c.remove_team_member(&w.platform, &w.sameer).await.unwrap();
+    w.app.run_jobs().await;
     let report = c
         .monthly_report(&september(None, Some(&w.platform)))
         .await
@@ -655,6 +656,7 @@ async fn a_member_leaving_a_team_takes_their_costs_along_at_once() {
     .await
     .unwrap();
     c.delete_team(&w.platform).await.unwrap();
+    w.app.run_jobs().await;
     assert!(
         c.list_report_schedules(&PageQuery::default())
             .await

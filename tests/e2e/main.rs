@@ -1260,6 +1260,72 @@ async fn a_budget_is_created_through_the_form_and_opens_with_its_standing_and_hi
 }
 
 #[tokio::test]
+async fn a_rule_made_elsewhere_reaches_the_open_dashboard_once_re_allocated() {
+    if !browser_available() {
+        return;
+    }
+    let app = demo_app_with(gmac_tests::Options {
+        job_worker: true,
+        ..gmac_tests::Options::default()
+    })
+    .await;
+    let admin = app
+        .sign_in(gmac_core::services::users::DEMO_EMAIL, DEMO_PASSWORD)
+        .await;
+    let alice = admin
+        .client
+        .cost_people()
+        .await
+        .unwrap()
+        .users
+        .into_iter()
+        .find(|u| u.name == "Alice Chen")
+        .unwrap();
+    let browser = Browser::start(1280, 900).await;
+    sign_in_as_demo_admin(&browser, &app).await;
+    browser.client.goto(&app.url("/costs")).await.unwrap();
+    let before = browser.wait_for_text("#cost-per-user", "Alice Chen").await;
+
+    // Someone else (a script) gives Alice every cost with an owner tag, ahead of the rule
+    // that names the owner: a job re-allocates the history, and the open dashboard follows.
+    admin
+        .client
+        .create_allocation_rule(&gmac_types::NewAllocationRule {
+            client_id: None,
+            name: "Alice owns the owned".into(),
+            position: Some(1),
+            tag_key: Some("owner".into()),
+            tag_value: None,
+            account: None,
+            service: None,
+            allocation: gmac_types::Allocation::Assign {
+                to: gmac_types::Subject {
+                    kind: gmac_types::SubjectKind::User,
+                    id: alice.id.clone(),
+                },
+            },
+        })
+        .await
+        .unwrap();
+    // It reloads (“Loading…”), then shows the figures as re-allocated.
+    let mut after = before.clone();
+    for _ in 0..600 {
+        after = browser.text_of("#cost-per-user").await;
+        if after != before && after.contains("Alice Chen") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        after != before && after.contains("Alice Chen"),
+        "the per-person card did not follow the rule: {after}"
+    );
+    let errors = unexpected_console_errors(&browser, None).await;
+    assert!(errors.is_empty(), "browser console errors: {errors:?}");
+    browser.close().await;
+}
+
+#[tokio::test]
 async fn an_allocation_rule_is_created_in_its_place_and_deleted() {
     if !browser_available() {
         return;

@@ -324,6 +324,22 @@ impl TestApp {
         self.sign_in(email, password).await
     }
 
+    /// Runs the jobs that are due, one after another, as a worker of `gmac serve` would (tests
+    /// start none unless asked): a rule's, an assignment's or a team's re-allocation, for one.
+    pub async fn run_jobs(&self) {
+        let worker = gmac_core::services::background::worker(
+            self.core.clone(),
+            gmac_core::platform::worker::WorkerOptions {
+                lease: std::time::Duration::from_secs(5),
+                heartbeat: std::time::Duration::from_millis(100),
+                poll: std::time::Duration::from_millis(50),
+                backoff_base: std::time::Duration::from_millis(200),
+                backoff_max: std::time::Duration::from_secs(2),
+            },
+        );
+        while worker.run_once().await.expect("running a job") {}
+    }
+
     /// Moves the manual clock.
     pub fn advance(&self, by: chrono::Duration) {
         self.clock

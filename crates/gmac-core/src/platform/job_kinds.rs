@@ -9,12 +9,20 @@ pub const COST_IMPORT: &str = "cost_import";
 /// A Cost Explorer sync of one account, started by hand (`POST /cloud-accounts/{id}/syncs`).
 pub const CLOUD_ACCOUNT_SYNC: &str = "cloud_account.sync";
 
+/// A client's allocations recomputed after a rule, an assignment or a team changed.
+pub const COST_REALLOCATE: &str = "cost_allocation.recompute";
+
 /// The kinds done on someone's behalf: `(kind, permission to see, permission to cancel or
 /// retry)`, at the job's scope.
 pub(crate) const KINDS: &[(&str, Permission, Permission)] = &[
     (COST_IMPORT, Permission::CostsView, Permission::CostsManage),
     (
         CLOUD_ACCOUNT_SYNC,
+        Permission::CostsView,
+        Permission::CostsManage,
+    ),
+    (
+        COST_REALLOCATE,
         Permission::CostsView,
         Permission::CostsManage,
     ),

@@ -16,18 +16,18 @@ use gmac_types::{
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 use crate::access::Target;
 use crate::audit::AuditEntry;
 use crate::entities::{
-    allocation_rule, client, cost_allocation, cost_daily, resource_assignment, team, team_member,
-    user,
+    allocation_rule, client, cost_allocation, cost_daily, job, resource_assignment, team,
+    team_member, user,
 };
 use crate::platform::change::Change;
-use crate::platform::paging;
+use crate::platform::{events, job_kinds, jobs, paging, worker};
 use crate::services::clients;
 use crate::services::cost_query::stored;
 use crate::{Actor, Core, Error, RequestMeta, Result, db, money};
@@ -498,30 +498,66 @@ async fn flush(
     Ok(())
 }
 
-/// Recomputes the allocations of every client a rule applies to.
-async fn reallocate_for(conn: &impl ConnectionTrait, client_id: Option<&str>) -> Result<()> {
-    if let Some(id) = client_id {
-        return reallocate(conn, id, None).await;
-    }
-    let ids: Vec<String> = client::Entity::find()
-        .select_only()
-        .column(client::Column::Id)
-        .into_tuple()
-        .all(conn)
+/// Queues the recomputation of a client's allocations, on the caller's transaction: a rule,
+/// an assignment or a team changed. A job for the client that has not started yet reads the
+/// change when it does, so one waiting job is enough; a running one may have read the rules
+/// before the change, so another is queued behind it.
+pub(crate) async fn queue_reallocation(
+    conn: &impl ConnectionTrait,
+    core: &Core,
+    actor: &Actor,
+    client_id: &str,
+) -> Result<()> {
+    let waiting = job::Entity::find()
+        .filter(job::Column::Kind.eq(job_kinds::COST_REALLOCATE))
+        .filter(job::Column::ClientId.eq(client_id))
+        .filter(job::Column::Status.eq(gmac_types::JobStatus::Queued.as_str()))
+        .count(conn)
         .await?;
-    for id in ids {
-        reallocate(conn, &id, None).await?;
+    if waiting == 0 {
+        let mut new = jobs::NewJob::new(
+            job_kinds::COST_REALLOCATE,
+            serde_json::json!({ "client_id": client_id }),
+        );
+        new.client_id = Some(client_id.to_owned());
+        new.max_attempts = 5;
+        jobs::enqueue(conn, core, Some(actor), new).await?;
     }
     Ok(())
 }
 
-/// Recomputes the allocations of every client with costs allocated to a user (whose team
-/// changed) or a team (deleted): a user's costs follow their team, so team changes re-allocate
-/// history as rule changes do, in the same transaction.
-pub(crate) async fn reallocate_subject(
+/// Queues the recomputation for every client a rule applies to (all, for a global rule).
+async fn queue_for(
     conn: &impl ConnectionTrait,
-    kind: SubjectKind,
-    id: &str,
+    core: &Core,
+    actor: &Actor,
+    client_id: Option<&str>,
+) -> Result<()> {
+    let ids: Vec<String> = match client_id {
+        Some(id) => vec![id.to_owned()],
+        None => {
+            client::Entity::find()
+                .select_only()
+                .column(client::Column::Id)
+                .into_tuple()
+                .all(conn)
+                .await?
+        }
+    };
+    for id in ids {
+        queue_reallocation(conn, core, actor, &id).await?;
+    }
+    Ok(())
+}
+
+/// Queues the recomputation for every client with costs allocated to a user (whose team
+/// changed) or a team (deleted): a user's costs follow their team, so team changes re-allocate
+/// history as rule changes do.
+pub(crate) async fn queue_for_subject(
+    conn: &impl ConnectionTrait,
+    core: &Core,
+    actor: &Actor,
+    (kind, id): (SubjectKind, &str),
 ) -> Result<()> {
     let column = match kind {
         SubjectKind::User => cost_allocation::Column::UserId,
@@ -536,9 +572,54 @@ pub(crate) async fn reallocate_subject(
         .all(conn)
         .await?;
     for client_id in clients {
-        reallocate(conn, &client_id, None).await?;
+        queue_reallocation(conn, core, actor, &client_id).await?;
     }
     Ok(())
+}
+
+/// The handler of [`job_kinds::COST_REALLOCATE`] jobs: recomputes one client's allocations
+/// from its rollups, in one write transaction that also writes `cost_allocation.recomputed`
+/// (budgets on people and teams are checked again when it is delivered). On PostgreSQL the
+/// client's row is locked first, so two runs for one client never interleave.
+pub fn reallocation_handler() -> worker::Handler {
+    worker::handler(|ctx| async move {
+        #[derive(serde::Deserialize)]
+        struct Input {
+            client_id: String,
+        }
+        let input: Input = ctx.payload()?;
+        // Logged before the write transaction: a log line is a write of its own, and on
+        // SQLite it would wait for the turn this transaction holds.
+        let _ = ctx
+            .log("recomputing the allocations from the daily rollups")
+            .await;
+        let txn = db::begin_write(&ctx.core.db).await?;
+        let mut find = client::Entity::find_by_id(&input.client_id);
+        if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+            find = find.lock_exclusive();
+        }
+        let found = find.one(&txn).await?;
+        if found.is_none() {
+            // Deleted since: its allocations went with it.
+            txn.rollback().await?;
+            return Ok(serde_json::json!({ "client_id": input.client_id, "deleted": true }));
+        }
+        reallocate(&txn, &input.client_id, None).await?;
+        events::append(
+            &txn,
+            ctx.core.now(),
+            events::NewEvent {
+                event_type: "cost_allocation.recomputed".to_owned(),
+                target: Target::Client(input.client_id.clone()),
+                subject: Some(("client".to_owned(), input.client_id.clone())),
+                actor_id: ctx.job.created_by.clone(),
+                data: serde_json::json!({ "job_id": ctx.job.id }),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(serde_json::json!({ "client_id": input.client_id }))
+    })
 }
 
 fn rule_dto(row: allocation_rule::Model) -> Result<AllocationRule> {
@@ -684,7 +765,7 @@ pub async fn create_rule(
     allocation_rule::Entity::insert(allocation_rule::ActiveModel::from(row.clone()))
         .exec_without_returning(&txn)
         .await?;
-    reallocate_for(&txn, input.client_id.as_deref()).await?;
+    queue_for(&txn, core, actor, input.client_id.as_deref()).await?;
     let entry = AuditEntry::success(actor.audit_actor(), "allocation_rule.create")
         .target("allocation_rule", row.id.clone())
         .scope(&target)
@@ -777,7 +858,7 @@ pub async fn delete_rule(core: &Core, actor: &Actor, meta: &RequestMeta, id: &st
         .filter(allocation_rule::Column::Position.gt(row.position))
         .exec(&txn)
         .await?;
-    reallocate_for(&txn, row.client_id.as_deref()).await?;
+    queue_for(&txn, core, actor, row.client_id.as_deref()).await?;
     let entry = AuditEntry::success(actor.audit_actor(), "allocation_rule.delete")
         .target("allocation_rule", id.to_owned())
         .scope(&target)
@@ -852,7 +933,7 @@ pub async fn assign_resource(
     })
     .exec_without_returning(&txn)
     .await?;
-    reallocate(&txn, &input.client_id, None).await?;
+    queue_reallocation(&txn, core, actor, &input.client_id).await?;
     let entry = AuditEntry::success(actor.audit_actor(), "resource_assignment.create")
         .target("resource_assignment", row.id.clone())
         .scope(&target)
@@ -916,7 +997,7 @@ pub async fn unassign_resource(
             .exec(&txn)
             .await?,
     )?;
-    reallocate(&txn, &row.client_id, None).await?;
+    queue_reallocation(&txn, core, actor, &row.client_id).await?;
     let entry = AuditEntry::success(actor.audit_actor(), "resource_assignment.delete")
         .target("resource_assignment", id.to_owned())
         .scope(&target)

@@ -10,13 +10,14 @@ use crate::platform::schedules::{
     BUDGETS_EVALUATE, CLOUD_ACCOUNTS_SYNC, IMPORTS_DISCARD_ABANDONED, JOBS_PRUNE, REPORTS_SEND_DUE,
 };
 use crate::platform::worker::{Worker, WorkerOptions, handler};
-use crate::services::{budgets, cloud_accounts, costs, import_jobs, reports};
+use crate::services::{allocation, budgets, cloud_accounts, costs, import_jobs, reports};
 
 /// A worker for gmac's own job kinds.
 pub fn worker(core: Core, options: WorkerOptions) -> Worker {
     Worker::empty(core, options)
         .handle(jobs::COST_IMPORT, import_jobs::handler())
         .handle(jobs::CLOUD_ACCOUNT_SYNC, cloud_accounts::sync_handler())
+        .handle(jobs::COST_REALLOCATE, allocation::reallocation_handler())
         .handle(
             BUDGETS_EVALUATE,
             handler(|ctx| async move {
@@ -57,9 +58,12 @@ pub fn worker(core: Core, options: WorkerOptions) -> Worker {
 
 /// Costs changed: budgets are checked again.
 fn costs_changed(event_type: &str) -> bool {
-    matches!(event_type, "cost_import.created" | "cost_sync.succeeded")
-        || event_type.starts_with("allocation_rule.")
-        || event_type.starts_with("resource_assignment.")
+    // Rules, assignments and team changes move costs between people and teams once their
+    // re-allocation has run: `cost_allocation.recomputed`.
+    matches!(
+        event_type,
+        "cost_import.created" | "cost_sync.succeeded" | "cost_allocation.recomputed"
+    )
 }
 
 fn check_budgets<'a>(core: &'a Core, _events: &'a [event::Model]) -> Handled<'a> {

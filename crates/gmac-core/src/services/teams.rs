@@ -244,7 +244,8 @@ pub async fn delete_team(core: &Core, actor: &Actor, meta: &RequestMeta, id: &st
         .exec(&txn)
         .await?;
     db::deleted_one(&team::Entity::delete_by_id(id).exec(&txn).await?)?;
-    crate::services::allocation::reallocate_subject(&txn, SubjectKind::Team, id).await?;
+    crate::services::allocation::queue_for_subject(&txn, core, actor, (SubjectKind::Team, id))
+        .await?;
     // Its budgets and report schedules cover nothing any more.
     crate::services::budgets::delete_where(
         &txn,
@@ -386,7 +387,13 @@ pub async fn add_member(
     team_member::Entity::insert(team_member::ActiveModel::from(row))
         .exec_without_returning(&txn)
         .await?;
-    crate::services::allocation::reallocate_subject(&txn, SubjectKind::User, &member.id).await?;
+    crate::services::allocation::queue_for_subject(
+        &txn,
+        core,
+        actor,
+        (SubjectKind::User, &member.id),
+    )
+    .await?;
     let entry = AuditEntry::success(actor.audit_actor(), "team.member_add")
         .target("team", team.id.clone())
         .details(serde_json::json!({"after": {"user_id": member.id, "email": member.email, "leader": input.leader}}));
@@ -425,7 +432,8 @@ pub async fn remove_member(
         .filter(team_member::Column::UserId.eq(user_id))
         .exec(&txn)
         .await?;
-    crate::services::allocation::reallocate_subject(&txn, SubjectKind::User, user_id).await?;
+    crate::services::allocation::queue_for_subject(&txn, core, actor, (SubjectKind::User, user_id))
+        .await?;
     let entry = AuditEntry::success(actor.audit_actor(), "team.member_remove")
         .target("team", team_id.to_owned())
         .details(serde_json::json!({"before": {"user_id": user_id, "leader": existing.is_leader}}));

@@ -185,7 +185,7 @@ pub fn Assignments(
                     resource.set(String::new());
                     subject.set(String::new());
                     notice.set(Some(format!(
-                        "{} is assigned; its history was re-allocated.",
+                        "{} is assigned; its history is being re-allocated.",
                         resource_name(&assigned.resource_id)
                     )));
                     // A resource has one assignment: a new one replaces the old.

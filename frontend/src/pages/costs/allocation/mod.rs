@@ -87,7 +87,7 @@ pub fn AllocationPage() -> impl IntoView {
     let on_created = Callback::new(move |rule: AllocationRule| {
         error.set(None);
         notice.set(Some(format!(
-            "Rule “{}” is created at position {}; the history it touches was re-allocated.",
+            "Rule “{}” is created at position {}; the history it touches is being re-allocated.",
             rule.name, rule.position
         )));
         // The rules after it moved down: read the order again.
@@ -118,8 +118,9 @@ pub fn AllocationPage() -> impl IntoView {
                     ": it shows as such on the dashboard and has its own invoice."
                 </li>
                 <li>
-                    "Creating or deleting a rule or an assignment re-allocates the history it touches: \
-                     past months change too."
+                    "Creating or deleting a rule or an assignment re-allocates the history it touches \
+                     in the background (its progress is on the Activity page): past months change \
+                     too, and the dashboard follows when it is done."
                 </li>
             </ol>
         </section>

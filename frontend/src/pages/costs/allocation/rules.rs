@@ -54,7 +54,7 @@ pub fn RulesCard(
                     match result {
                         Ok(()) => {
                             notice.set(Some(format!(
-                                "Rule “{name}” was deleted; the history it touched was re-allocated."
+                                "Rule “{name}” was deleted; the history it touched is being re-allocated."
                             )));
                             rules.reload();
                         }
