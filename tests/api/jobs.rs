@@ -684,3 +684,77 @@ async fn a_job_cancelled_after_its_worker_died_does_not_run_again() {
     assert_eq!(done.status, JobStatus::Cancelled);
     assert!(!ran.load(Ordering::SeqCst), "the cancelled job ran again");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failed_job_retried_goes_on_from_the_step_that_failed() {
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    // Three steps; the second fails (for good) the first time only.
+    let runs: Arc<Mutex<HashMap<&'static str, u32>>> = Arc::default();
+    let failed_once = Arc::new(AtomicBool::new(false));
+    let w = Worker::empty(app.core.clone(), fast()).handle(
+        "test.steps",
+        worker::handler({
+            let (runs, failed_once) = (runs.clone(), failed_once.clone());
+            move |ctx| {
+                let (runs, failed_once) = (runs.clone(), failed_once.clone());
+                async move {
+                    for step in ["fetch", "build", "publish"] {
+                        if !ctx.begin_step(step).await? {
+                            continue;
+                        }
+                        *runs.lock().unwrap().entry(step).or_default() += 1;
+                        if step == "build" && !failed_once.swap(true, Ordering::SeqCst) {
+                            return Err(JobFailure::permanent("the build broke"));
+                        }
+                    }
+                    Ok(json!({"published": true}))
+                }
+            }
+        }),
+    );
+    let id = enqueue(&app, "test.steps", json!({})).await;
+    assert!(w.run_once().await.unwrap());
+    let failed = admin.client.get_job(&id).await.unwrap();
+    assert_eq!(failed.status, JobStatus::Failed);
+    let steps = |job: &Job| {
+        job.steps
+            .iter()
+            .map(|s| (s.name.clone(), s.status.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        steps(&failed),
+        [
+            ("fetch".to_owned(), "succeeded".to_owned()),
+            ("build".to_owned(), "failed".to_owned())
+        ]
+    );
+
+    admin.client.retry_job(&id).await.unwrap();
+    assert!(w.run_once().await.unwrap());
+    let done = admin.client.get_job(&id).await.unwrap();
+    assert_eq!(done.status, JobStatus::Succeeded, "{:?}", done.error);
+    assert_eq!(
+        steps(&done),
+        [
+            ("fetch".to_owned(), "succeeded".to_owned()),
+            ("build".to_owned(), "succeeded".to_owned()),
+            ("publish".to_owned(), "succeeded".to_owned())
+        ]
+    );
+    // The step that succeeded ran once; the one that failed ran again, and the rest once.
+    let runs = runs.lock().unwrap().clone();
+    assert_eq!(
+        runs,
+        HashMap::from([("fetch", 1), ("build", 2), ("publish", 1)])
+    );
+    let log = admin.client.job_log(&id, 0).await.unwrap();
+    assert!(
+        log.items
+            .iter()
+            .any(|l| l.line == "step: fetch (done in an earlier run)"),
+        "{:?}",
+        log.items
+    );
+}

@@ -236,6 +236,33 @@ impl JobContext {
         self.log(format!("step: {name}")).await
     }
 
+    /// Starts step `name` like [`JobContext::step`], unless it succeeded in an earlier run of
+    /// this job (a job retried after a failure, by hand or after a transient error, keeps its
+    /// steps): then it is logged as done before and answered `false`, and a handler whose step
+    /// left a durable result goes on from the step that failed.
+    pub async fn begin_step(&self, name: &str) -> Result<bool> {
+        let done_before = {
+            let mut steps = self.steps.lock().await;
+            let done = steps
+                .iter()
+                .any(|s| s.name == name && s.status == "succeeded");
+            if done {
+                for s in steps.iter_mut().filter(|s| s.status == "running") {
+                    "succeeded".clone_into(&mut s.status);
+                }
+            }
+            done
+        };
+        if !done_before {
+            self.step(name).await?;
+            return Ok(true);
+        }
+        self.save_steps().await?;
+        self.log(format!("step: {name} (done in an earlier run)"))
+            .await?;
+        Ok(false)
+    }
+
     /// Ends the running step as `status`.
     async fn end_step(&self, status: &str) -> Result<()> {
         {
