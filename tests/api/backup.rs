@@ -202,6 +202,21 @@ async fn a_backup_taken_while_gmac_serves_restores_to_the_same_installation() {
         PASSPHRASE,
     );
     assert!(!again.status.success());
+    if !TestDatabase::on_postgres() {
+        // Restoring over the database gmac is serving is refused, even with --force.
+        let over = gmac(
+            old_dir.path(),
+            &url,
+            &["restore", &backup_path, "--passphrase-stdin", "--force"],
+            PASSPHRASE,
+        );
+        assert!(!over.status.success());
+        assert!(
+            String::from_utf8_lossy(&over.stderr).contains("is in use"),
+            "{}",
+            String::from_utf8_lossy(&over.stderr)
+        );
+    }
     ada.create_client(&NewClient {
         name: "After Corp".into(),
         description: None,

@@ -580,6 +580,18 @@ async fn a_persons_budget_alerts_once_a_rules_reallocation_has_run() {
         .unwrap();
     // Her costs move to her when the re-allocation runs, and its event has budgets checked.
     app.run_jobs().await;
+    // The event reaches whoever sees the client's costs (a developer, without the audit log):
+    // their cost pages refresh on it.
+    let seen = ana
+        .client
+        .list_events(&gmac_types::EventQuery {
+            after: None,
+            r#type: Some("cost_allocation.recomputed".into()),
+            limit: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(seen.items.len(), 1, "{:?}", seen.items);
     let mut raised = Vec::new();
     for _ in 0..100 {
         raised = alerts().await;

@@ -56,29 +56,36 @@ fn stamp() -> String {
     chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string()
 }
 
-/// Checks the audit chain of the database at `url` under `key`, in words.
-async fn audit_under(url: &str, key: &MasterKey) -> String {
+/// Checks the audit chain of the database at `url` under `key`: the verdict in words, and
+/// `false` when the chain does not verify (the key may not be this data's).
+async fn audit_under(url: &str, key: &MasterKey) -> (String, bool) {
     let options = gmac_core::db::PoolOptions {
         max_connections: 1,
         ..gmac_core::db::PoolOptions::default()
     };
     let db = match gmac_core::db::connect(url, &options).await {
         Ok(db) => db,
-        Err(err) => return format!("The audit log was not checked: {err:#}."),
+        Err(err) => return (format!("The audit log was not checked: {err:#}."), true),
     };
     let keys = gmac_core::audit::ChainKeys::derive(key);
     let verdict = match gmac_core::audit::verify(&db, &keys).await {
-        Ok(v) if v.valid => format!(
-            "The audit log verifies under this master key: {} entries checked.",
-            v.checked
+        Ok(v) if v.valid => (
+            format!(
+                "The audit log verifies under this master key: {} entries checked.",
+                v.checked
+            ),
+            true,
         ),
-        Ok(v) => format!(
-            "WARNING: the audit log does not verify under this master key{}: if gmac runs with another key (GMAC_MASTER_KEY), use that one.",
-            v.first_bad
-                .map(|b| format!(" (entry {}: {})", b.seq, b.reason))
-                .unwrap_or_default()
+        Ok(v) => (
+            format!(
+                "the audit log does not verify under this master key{}: if gmac runs with another key (GMAC_MASTER_KEY), use that one",
+                v.first_bad
+                    .map(|b| format!(" (entry {}: {})", b.seq, b.reason))
+                    .unwrap_or_default()
+            ),
+            false,
         ),
-        Err(err) => format!("The audit log was not checked: {err}."),
+        Err(err) => (format!("The audit log was not checked: {err}."), true),
     };
     db.close().await.ok();
     verdict
@@ -123,7 +130,19 @@ pub async fn back_up(config: &Config, args: &BackupArgs) -> anyhow::Result<Strin
         }
     };
     // Check the key against the data first: a backup sealing the wrong key is worse than none.
-    let audit = audit_under(&url, &key).await;
+    let data_there = match backend {
+        Backend::Sqlite => gmac_core::db::sqlite_file(&url)?.is_some_and(|f| f.is_file()),
+        Backend::Postgres => true,
+    };
+    let audit = if data_there {
+        let (verdict, verified) = audit_under(&url, &key).await;
+        if !verified && !args.allow_unverified {
+            bail!("{verdict}; no backup was written (--allow-unverified writes one anyway)");
+        }
+        verdict
+    } else {
+        "The audit log was not checked: there is no database here.".to_owned()
+    };
     let written = {
         let out = out.clone();
         tokio::task::spawn_blocking(move || match source {
@@ -225,7 +244,9 @@ pub async fn restore(config: &Config, args: &RestoreArgs) -> anyhow::Result<Stri
     }
     let database_there = target.as_deref().is_none_or(Path::exists);
     if database_there {
-        writeln!(report, "{}", audit_under(&url, &key).await)?;
+        let (verdict, verified) = audit_under(&url, &key).await;
+        let warning = if verified { "" } else { "WARNING: " };
+        writeln!(report, "{warning}{verdict}")?;
     }
     write!(report, "Start gmac again to serve the restored data.")?;
     Ok(report)

@@ -186,6 +186,9 @@ pub struct BackupArgs {
     /// Only the master key: on PostgreSQL, back the database up with pg_dump (see the README).
     #[arg(long)]
     pub key_only: bool,
+    /// Write the backup even if the audit log does not verify under the master key.
+    #[arg(long)]
+    pub allow_unverified: bool,
     #[command(flatten)]
     pub passphrase: PassphraseArgs,
     #[command(flatten)]

@@ -120,8 +120,11 @@ fn write_atomically(
         }
     };
     sync(&partial)?;
-    std::fs::rename(&partial, out)
-        .with_context(|| format!("renaming {} to {}", partial.display(), out.display()))?;
+    // A hard link fails if `out` appeared meanwhile: never over another file.
+    let linked = std::fs::hard_link(&partial, out)
+        .with_context(|| format!("naming the backup {}", out.display()));
+    let _ = std::fs::remove_file(&partial);
+    linked?;
     sync(out)?;
     let bytes = std::fs::metadata(out)
         .with_context(|| format!("reading {}", out.display()))?
@@ -343,6 +346,7 @@ pub fn restore(
     };
     if let Some(target) = target {
         check_restorable(backup)?;
+        ensure_not_in_use(target)?;
         if target.exists() && !replace {
             bail!(
                 "a database already exists at {}; stop gmac, then run again with --force to replace it (the old one is kept beside it)",
@@ -375,19 +379,24 @@ pub fn restore(
         KeyPlace::File(path) => Some(*path),
     };
 
+    // Both are staged beside their places first, then swapped in by renames: a failure while
+    // staging changes nothing, and the installation never ends up without a key.
+    let staged_db = target.map(|t| stage_database(backup, t)).transpose()?;
+    let staged_key = match key_file {
+        Some(path) => Some(stage_key(&restored_key, path).inspect_err(|_| {
+            if let Some(staged) = &staged_db {
+                let _ = std::fs::remove_file(staged);
+            }
+        })?),
+        None => None,
+    };
     let stamp = Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
     let mut done = Restored::default();
-    if let Some(target) = target {
-        done.replaced_database = put_database(backup, target, &stamp)?;
+    if let (Some(target), Some(staged)) = (target, &staged_db) {
+        done.replaced_database = swap_in(staged, target, &stamp, &["-wal", "-shm"])?;
     }
-    if let Some(path) = key_file {
-        if path.exists() {
-            let aside = with_suffix(path, &format!(".replaced-{stamp}"));
-            std::fs::rename(path, &aside)
-                .with_context(|| format!("moving {} aside", path.display()))?;
-            done.replaced_key = Some(aside);
-        }
-        restored_key.write_new_file(path)?;
+    if let (Some(path), Some(staged)) = (key_file, &staged_key) {
+        done.replaced_key = swap_in(staged, path, &stamp, &[])?;
         done.key_written = true;
     }
     Ok((manifest, restored_key, done))
@@ -417,9 +426,33 @@ fn check_restorable(backup: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Copies the snapshot beside `target`, strips the backup's own table, and swaps it in,
-/// moving an existing database (with its WAL, which may hold committed pages) aside.
-fn put_database(backup: &Path, target: &Path, stamp: &str) -> anyhow::Result<Option<PathBuf>> {
+/// Refuses a database that another connection has open (a running gmac or `gmac worker`):
+/// in exclusive locking mode SQLite cannot take the lock while another process shares the
+/// database's memory.
+fn ensure_not_in_use(target: &Path) -> anyhow::Result<()> {
+    if !target.exists() {
+        return Ok(());
+    }
+    let db = Connection::open_with_flags(
+        target,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .with_context(|| format!("opening {}", target.display()))?;
+    db.busy_timeout(Duration::ZERO)?;
+    let locked = db.execute_batch("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; ROLLBACK;");
+    drop(db);
+    if let Err(err) = locked {
+        bail!(
+            "the database {} is in use ({err}): stop gmac (and any gmac worker) first",
+            target.display()
+        );
+    }
+    Ok(())
+}
+
+/// Copies the snapshot beside `target` (`*.restoring`) without the backup's own table
+/// (overwritten on disk, not left in free pages: it held the sealed key), in WAL mode.
+fn stage_database(backup: &Path, target: &Path) -> anyhow::Result<PathBuf> {
     if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
@@ -431,7 +464,8 @@ fn put_database(backup: &Path, target: &Path, stamp: &str) -> anyhow::Result<Opt
     let prepared = (|| -> anyhow::Result<()> {
         let db = Connection::open(&staged)?;
         db.execute_batch(&format!(
-            "DROP TABLE {TABLE}; PRAGMA journal_mode = WAL; PRAGMA wal_checkpoint(TRUNCATE);"
+            "PRAGMA secure_delete = ON; DROP TABLE {TABLE}; PRAGMA journal_mode = WAL; \
+             PRAGMA wal_checkpoint(TRUNCATE);"
         ))?;
         db.close().map_err(|(_, err)| err)?;
         for suffix in ["-wal", "-shm"] {
@@ -443,10 +477,30 @@ fn put_database(backup: &Path, target: &Path, stamp: &str) -> anyhow::Result<Opt
         let _ = std::fs::remove_file(&staged);
         return Err(err);
     }
+    Ok(staged)
+}
+
+/// Writes the key beside its file (`*.restoring`, owner-only).
+fn stage_key(key: &MasterKey, path: &Path) -> anyhow::Result<PathBuf> {
+    let staged = with_suffix(path, ".restoring");
+    let _ = std::fs::remove_file(&staged);
+    key.write_new_file(&staged)?;
+    Ok(staged)
+}
+
+/// Renames `staged` to `target`, moving an existing `target` (and its companion files named
+/// by `companions`, such as a database's WAL, which may hold committed pages) aside as
+/// `*.replaced-<stamp>`; answers where it went.
+fn swap_in(
+    staged: &Path,
+    target: &Path,
+    stamp: &str,
+    companions: &[&str],
+) -> anyhow::Result<Option<PathBuf>> {
     let mut replaced = None;
     if target.exists() {
         let aside = with_suffix(target, &format!(".replaced-{stamp}"));
-        for suffix in ["-wal", "-shm"] {
+        for suffix in companions {
             let file = with_suffix(target, suffix);
             if file.exists() {
                 std::fs::rename(&file, with_suffix(&aside, suffix))
@@ -457,7 +511,7 @@ fn put_database(backup: &Path, target: &Path, stamp: &str) -> anyhow::Result<Opt
             .with_context(|| format!("moving {} aside", target.display()))?;
         replaced = Some(aside);
     }
-    std::fs::rename(&staged, target)
+    std::fs::rename(staged, target)
         .with_context(|| format!("renaming {} to {}", staged.display(), target.display()))?;
     sync(target)?;
     Ok(replaced)
@@ -559,6 +613,24 @@ mod tests {
             false,
         );
         assert!(refused.is_err());
+        assert_eq!(count(&source), 1);
+        // Nor while gmac has the database open.
+        let serving = Connection::open(&source).unwrap_or_else(|e| panic!("{e}"));
+        let _: i64 = serving
+            .query_row("SELECT count(*) FROM notes", [], |r| r.get(0))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let busy = restore(
+            &out,
+            PASSPHRASE,
+            Some(&source),
+            &KeyPlace::File(&key_file),
+            true,
+        )
+        .err()
+        .map(|e| format!("{e:#}"))
+        .unwrap_or_default();
+        assert!(busy.contains("is in use"), "{busy}");
+        drop(serving);
         assert_eq!(count(&source), 1);
         // A wrong passphrase changes nothing either, even with replace.
         let wrong = restore(

@@ -149,6 +149,7 @@ const AUDIENCES: &[(&str, Audience)] = &[
     ("cost_sync", Audience::With(Permission::CostsView)),
     ("cloud_account", Audience::With(Permission::CostsView)),
     ("allocation_rule", Audience::With(Permission::CostsView)),
+    ("cost_allocation", Audience::With(Permission::CostsView)),
     ("resource_assignment", Audience::With(Permission::CostsView)),
     ("cost_anomaly", Audience::With(Permission::CostsView)),
     ("report_schedule", Audience::With(Permission::CostsView)),

@@ -154,6 +154,10 @@ pub struct JobContext {
     seq: Arc<AtomicI64>,
     masks: Arc<std::sync::Mutex<Vec<String>>>,
     steps: Arc<tokio::sync::Mutex<Vec<JobStep>>>,
+    /// The steps that had succeeded when this run began (in earlier runs of the job).
+    done_earlier: Arc<Vec<String>>,
+    /// The steps begun in this run.
+    begun: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
     reporter: Arc<std::sync::Mutex<Option<Reporter>>>,
 }
 
@@ -238,14 +242,17 @@ impl JobContext {
 
     /// Starts step `name` like [`JobContext::step`], unless it succeeded in an earlier run of
     /// this job (a job retried after a failure, by hand or after a transient error, keeps its
-    /// steps): then it is logged as done before and answered `false`, and a handler whose step
-    /// left a durable result goes on from the step that failed.
+    /// steps) and this run has not begun it yet: then it is logged as done before and answered
+    /// `false`, and a handler whose step left a durable result goes on from the step that
+    /// failed. (A step begun again within one run, in a loop, runs.)
     pub async fn begin_step(&self, name: &str) -> Result<bool> {
+        let first_time = self
+            .begun
+            .lock()
+            .map_or(true, |mut begun| begun.insert(name.to_owned()));
         let done_before = {
             let mut steps = self.steps.lock().await;
-            let done = steps
-                .iter()
-                .any(|s| s.name == name && s.status == "succeeded");
+            let done = first_time && self.done_earlier.iter().any(|s| s == name);
             if done {
                 for s in steps.iter_mut().filter(|s| s.status == "running") {
                     "succeeded".clone_into(&mut s.status);
@@ -391,6 +398,11 @@ impl Worker {
             .flatten()
             .unwrap_or(0);
         let steps: Vec<JobStep> = serde_json::from_str(&claimed.steps).unwrap_or_default();
+        let done_earlier = steps
+            .iter()
+            .filter(|s| s.status == "succeeded")
+            .map(|s| s.name.clone())
+            .collect();
         let ctx = JobContext {
             core: self.core.clone(),
             job: claimed.clone(),
@@ -398,6 +410,8 @@ impl Worker {
             seq: Arc::new(AtomicI64::new(last_seq)),
             masks: Arc::default(),
             steps: Arc::new(tokio::sync::Mutex::new(steps)),
+            done_earlier: Arc::new(done_earlier),
+            begun: Arc::default(),
             reporter: Arc::default(),
         };
         let _ = ctx

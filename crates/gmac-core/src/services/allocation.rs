@@ -16,8 +16,8 @@ use gmac_types::{
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 use crate::access::Target;
@@ -502,19 +502,25 @@ async fn flush(
 /// an assignment or a team changed. A job for the client that has not started yet reads the
 /// change when it does, so one waiting job is enough; a running one may have read the rules
 /// before the change, so another is queued behind it.
+///
+/// On PostgreSQL the waiting job's row is locked until the change commits: a worker's claim
+/// skips locked rows, so the job cannot start (and read the rules) before the change is in;
+/// and if a worker claimed it just before, the lock waits for that claim, the row is no longer
+/// `queued`, and a new job is queued.
 pub(crate) async fn queue_reallocation(
     conn: &impl ConnectionTrait,
     core: &Core,
     actor: &Actor,
     client_id: &str,
 ) -> Result<()> {
-    let waiting = job::Entity::find()
+    let mut waiting = job::Entity::find()
         .filter(job::Column::Kind.eq(job_kinds::COST_REALLOCATE))
         .filter(job::Column::ClientId.eq(client_id))
-        .filter(job::Column::Status.eq(gmac_types::JobStatus::Queued.as_str()))
-        .count(conn)
-        .await?;
-    if waiting == 0 {
+        .filter(job::Column::Status.eq(gmac_types::JobStatus::Queued.as_str()));
+    if conn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        waiting = waiting.lock_exclusive();
+    }
+    if waiting.one(conn).await?.is_none() {
         let mut new = jobs::NewJob::new(
             job_kinds::COST_REALLOCATE,
             serde_json::json!({ "client_id": client_id }),
