@@ -8,6 +8,29 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 
+/// Inserts `row` as a forged entry at `seq` after `prev_hash`, hashed under the real key (as
+/// someone holding it would), and answers what verification then finds first.
+async fn forge(
+    app: &gmac_tests::TestApp,
+    mut row: audit_log::Model,
+    seq: i64,
+    prev_hash: String,
+) -> Option<(i64, &'static str)> {
+    row.seq = seq;
+    row.id = uuid::Uuid::now_v7().to_string();
+    row.prev_hash = prev_hash;
+    row.hash = audit::entry_hash(&app.core.audit_keys, &row).unwrap();
+    audit_log::Entity::insert(audit_log::ActiveModel::from(row))
+        .exec_without_returning(&app.core.db)
+        .await
+        .unwrap();
+    audit::verify(&app.core.db, &app.core.audit_keys)
+        .await
+        .unwrap()
+        .first_bad
+        .map(|b| (b.seq, b.reason))
+}
+
 async fn actions(app: &gmac_tests::TestApp) -> Vec<(String, String)> {
     audit_log::Entity::find()
         .order_by_asc(audit_log::Column::Seq)
@@ -126,25 +149,14 @@ async fn verification_detects_an_edited_a_deleted_and_an_inserted_entry() {
     );
 
     // Inserted: a forged row in the gap, hashed correctly but not chained to its predecessor.
-    let mut forged = audit_log::Entity::find()
+    let fourth = audit_log::Entity::find()
         .filter(audit_log::Column::Seq.eq(4))
         .one(&app.core.db)
         .await
         .unwrap()
         .unwrap();
-    forged.seq = 3;
-    forged.id = uuid::Uuid::now_v7().to_string();
-    forged.prev_hash = "f".repeat(64);
-    forged.hash = audit::entry_hash(&app.core.audit_keys, &forged).unwrap();
-    audit_log::Entity::insert(audit_log::ActiveModel::from(forged))
-        .exec_without_returning(&app.core.db)
-        .await
-        .unwrap();
-    let result = audit::verify(&app.core.db, &app.core.audit_keys)
-        .await
-        .unwrap();
     assert_eq!(
-        result.first_bad.map(|b| (b.seq, b.reason)),
+        forge(&app, fourth, 3, "f".repeat(64)).await,
         Some((3, "chain_mismatch"))
     );
 }
@@ -348,26 +360,15 @@ async fn verifying_a_live_log_while_changes_are_audited_finds_it_intact() {
     assert!(writer.await.unwrap() > 0);
 
     // A forged entry past the head (no append moved the head on) is still found.
-    let mut forged = audit_log::Entity::find()
+    let last = audit_log::Entity::find()
         .order_by_desc(audit_log::Column::Seq)
         .one(&app.core.db)
         .await
         .unwrap()
         .unwrap();
-    let next = forged.seq + 1;
-    forged.prev_hash = forged.hash.clone();
-    forged.seq = next;
-    forged.id = uuid::Uuid::now_v7().to_string();
-    forged.hash = audit::entry_hash(&app.core.audit_keys, &forged).unwrap();
-    audit_log::Entity::insert(audit_log::ActiveModel::from(forged))
-        .exec_without_returning(&app.core.db)
-        .await
-        .unwrap();
-    let result = audit::verify(&app.core.db, &app.core.audit_keys)
-        .await
-        .unwrap();
+    let (next, prev) = (last.seq + 1, last.hash.clone());
     assert_eq!(
-        result.first_bad.map(|b| (b.seq, b.reason)),
+        forge(&app, last, next, prev).await,
         Some((next, "head_mismatch"))
     );
 }

@@ -51,6 +51,17 @@ fn succeeded(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// Ada's sign-in with her password: a token, or the second step once MFA is on.
+async fn sign_in(client: &gmac_client::Client) -> LoginResponse {
+    client
+        .login(&LoginRequest {
+            email: EMAIL.into(),
+            password: PASSWORD.into(),
+        })
+        .await
+        .unwrap()
+}
+
 fn totp_code(secret: &str, ahead_secs: u64) -> String {
     let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap() + ahead_secs;
     totp::code_for_base32(secret, now).unwrap()
@@ -114,14 +125,7 @@ async fn a_backup_taken_while_gmac_serves_restores_to_the_same_installation() {
         })
         .await
         .unwrap();
-    let LoginResponse::Token(login) = client
-        .login(&LoginRequest {
-            email: EMAIL.into(),
-            password: PASSWORD.into(),
-        })
-        .await
-        .unwrap()
-    else {
+    let LoginResponse::Token(login) = sign_in(&client).await else {
         panic!("no MFA yet")
     };
     let ada = client.with_token(login.access_token.expose());
@@ -284,14 +288,7 @@ async fn a_backup_taken_while_gmac_serves_restores_to_the_same_installation() {
         );
     }
     // Signing in again needs the second step, and the restored key opens the sealed secret.
-    let LoginResponse::Mfa(challenge) = client
-        .login(&LoginRequest {
-            email: EMAIL.into(),
-            password: PASSWORD.into(),
-        })
-        .await
-        .unwrap()
-    else {
+    let LoginResponse::Mfa(challenge) = sign_in(&client).await else {
         panic!("MFA was on when the backup was taken")
     };
     // The next step's code: the one accepted at enrolment may be this step's, and replays fail.

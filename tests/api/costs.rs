@@ -531,17 +531,7 @@ async fn upgrading_gives_owned_rows_their_owner_keys_and_drops_only_orphans() {
     let db = sea_orm::Database::connect(database.url()).await.unwrap();
     gmac_migrations::Migrator::up(&db, None).await.unwrap();
     // Back to before the owner keys, with a client's rows and rows whose owner is gone.
-    let names: Vec<String> = gmac_migrations::Migrator::migrations()
-        .iter()
-        .map(|m| m.name().to_owned())
-        .collect();
-    let at = names
-        .iter()
-        .position(|n| n == "m20261212_000019_owned_rows")
-        .unwrap();
-    gmac_migrations::Migrator::down(&db, Some(u32::try_from(names.len() - at).unwrap()))
-        .await
-        .unwrap();
+    gmac_tests::migrate_down_to_before(&db, "m20261212_000019_owned_rows").await;
     let run = |sql: &'static str| {
         let db = &db;
         async move { db.execute_unprepared(sql).await.unwrap() }

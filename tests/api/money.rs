@@ -734,18 +734,7 @@ async fn the_migration_converts_stored_amounts_in_place_and_back() {
     // Every migration, then back to single columns of 10⁻¹¹, with amounts as they were stored.
     gmac_migrations::Migrator::up(&db, None).await.unwrap();
     // Back to just before the money migration, however many came after it.
-    let names: Vec<String> = gmac_migrations::Migrator::migrations()
-        .iter()
-        .map(|m| m.name().to_owned())
-        .collect();
-    let at = names
-        .iter()
-        .position(|n| n == "m20261204_000011_money_whole_frac")
-        .unwrap();
-    let after = u32::try_from(names.len() - at).unwrap();
-    gmac_migrations::Migrator::down(&db, Some(after))
-        .await
-        .unwrap();
+    gmac_tests::migrate_down_to_before(&db, "m20261204_000011_money_whole_frac").await;
     db.execute_unprepared(
         "INSERT INTO budgets (id, name, scope_type, scope_id, client_id, period, amount, \
          currency, thresholds, notify, created_by, created_at) VALUES \

@@ -1259,16 +1259,8 @@ async fn a_budget_is_created_through_the_form_and_opens_with_its_standing_and_hi
     browser.close().await;
 }
 
-#[tokio::test]
-async fn a_rule_made_elsewhere_reaches_the_open_dashboard_once_re_allocated() {
-    if !browser_available() {
-        return;
-    }
-    let app = demo_app_with(gmac_tests::Options {
-        job_worker: true,
-        ..gmac_tests::Options::default()
-    })
-    .await;
+/// The demo admin signed in over the API, and Alice Chen as the cost pages name her.
+async fn demo_admin_and_alice(app: &TestApp) -> (gmac_tests::Session, gmac_types::CostPerson) {
     let admin = app
         .sign_in(gmac_core::services::users::DEMO_EMAIL, DEMO_PASSWORD)
         .await;
@@ -1281,6 +1273,20 @@ async fn a_rule_made_elsewhere_reaches_the_open_dashboard_once_re_allocated() {
         .into_iter()
         .find(|u| u.name == "Alice Chen")
         .unwrap();
+    (admin, alice)
+}
+
+#[tokio::test]
+async fn a_rule_made_elsewhere_reaches_the_open_dashboard_once_re_allocated() {
+    if !browser_available() {
+        return;
+    }
+    let app = demo_app_with(gmac_tests::Options {
+        job_worker: true,
+        ..gmac_tests::Options::default()
+    })
+    .await;
+    let (admin, alice) = demo_admin_and_alice(&app).await;
     let browser = Browser::start(1280, 900).await;
     sign_in_as_demo_admin(&browser, &app).await;
     browser.client.goto(&app.url("/costs")).await.unwrap();
@@ -1331,18 +1337,7 @@ async fn an_allocation_rule_is_created_in_its_place_and_deleted() {
         return;
     }
     let app = demo_app_with(gmac_tests::Options::default()).await;
-    let people = app
-        .sign_in(gmac_core::services::users::DEMO_EMAIL, DEMO_PASSWORD)
-        .await
-        .client
-        .cost_people()
-        .await
-        .unwrap();
-    let alice = people
-        .users
-        .into_iter()
-        .find(|u| u.name == "Alice Chen")
-        .unwrap();
+    let (_, alice) = demo_admin_and_alice(&app).await;
     let browser = Browser::start(1280, 900).await;
     sign_in_as_demo_admin(&browser, &app).await;
     browser

@@ -127,6 +127,34 @@ pub fn test_config() -> Config {
     }
 }
 
+/// The waits of a test's job worker: short, so that jobs run within a test.
+pub fn worker_options() -> gmac_core::platform::worker::WorkerOptions {
+    gmac_core::platform::worker::WorkerOptions {
+        lease: std::time::Duration::from_secs(5),
+        heartbeat: std::time::Duration::from_millis(100),
+        poll: std::time::Duration::from_millis(50),
+        backoff_base: std::time::Duration::from_millis(200),
+        backoff_max: std::time::Duration::from_secs(2),
+    }
+}
+
+/// Migrates `db` back to just before the migration `name`, however many came after it.
+pub async fn migrate_down_to_before(db: &sea_orm::DatabaseConnection, name: &str) {
+    use gmac_migrations::MigratorTrait;
+    let names: Vec<String> = gmac_migrations::Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    let at = names
+        .iter()
+        .position(|n| n == name)
+        .expect("the migration exists");
+    let after = u32::try_from(names.len() - at).expect("a migration count");
+    gmac_migrations::Migrator::down(db, Some(after))
+        .await
+        .expect("migrating down");
+}
+
 /// Starts gmac with options.
 pub async fn spawn_app_with(options: Options) -> TestApp {
     let mut config = test_config();
@@ -198,16 +226,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         .expect("installing event consumers");
     tokio::spawn(dispatcher.run(std::time::Duration::from_millis(200)));
     if options.job_worker {
-        let worker = gmac_core::services::background::worker(
-            core.clone(),
-            gmac_core::platform::worker::WorkerOptions {
-                lease: std::time::Duration::from_secs(5),
-                heartbeat: std::time::Duration::from_millis(100),
-                poll: std::time::Duration::from_millis(50),
-                backoff_base: std::time::Duration::from_millis(200),
-                backoff_max: std::time::Duration::from_secs(2),
-            },
-        );
+        let worker = gmac_core::services::background::worker(core.clone(), worker_options());
         tokio::spawn(worker.run());
     }
     let app =
@@ -327,16 +346,7 @@ impl TestApp {
     /// Runs the jobs that are due, one after another, as a worker of `gmac serve` would (tests
     /// start none unless asked): a rule's, an assignment's or a team's re-allocation, for one.
     pub async fn run_jobs(&self) {
-        let worker = gmac_core::services::background::worker(
-            self.core.clone(),
-            gmac_core::platform::worker::WorkerOptions {
-                lease: std::time::Duration::from_secs(5),
-                heartbeat: std::time::Duration::from_millis(100),
-                poll: std::time::Duration::from_millis(50),
-                backoff_base: std::time::Duration::from_millis(200),
-                backoff_max: std::time::Duration::from_secs(2),
-            },
-        );
+        let worker = gmac_core::services::background::worker(self.core.clone(), worker_options());
         while worker.run_once().await.expect("running a job") {}
     }
 

@@ -114,9 +114,12 @@ pub async fn connect(url: &str, options: &PoolOptions) -> anyhow::Result<Databas
     }
 }
 
-/// The file a `sqlite:` URL names, or `None` for an in-memory database.
+/// The file a `sqlite:` URL names; `None` for an in-memory database or another backend's URL.
 pub fn sqlite_file(url: &str) -> anyhow::Result<Option<std::path::PathBuf>> {
-    if url.contains(":memory:") || url.contains("mode=memory") {
+    if Backend::of_url(url)? != Backend::Sqlite
+        || url.contains(":memory:")
+        || url.contains("mode=memory")
+    {
         return Ok(None);
     }
     let options = SqliteConnectOptions::from_str(url).context("parsing the SQLite URL")?;

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 use std::io::BufRead;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use gmac_core::db::Backend;
@@ -57,8 +57,17 @@ fn stamp() -> String {
 }
 
 /// Checks the audit chain of the database at `url` under `key`: the verdict in words, and
-/// `false` when the chain does not verify (the key may not be this data's).
+/// `false` when the chain does not verify (the key may not be this data's). A SQLite file that
+/// is not there is not checked (connecting would create it).
 async fn audit_under(url: &str, key: &MasterKey) -> (String, bool) {
+    if let Ok(Some(file)) = gmac_core::db::sqlite_file(url)
+        && !file.is_file()
+    {
+        return (
+            "The audit log was not checked: there is no database here.".to_owned(),
+            true,
+        );
+    }
     let options = gmac_core::db::PoolOptions {
         max_connections: 1,
         ..gmac_core::db::PoolOptions::default()
@@ -92,11 +101,10 @@ async fn audit_under(url: &str, key: &MasterKey) -> (String, bool) {
 }
 
 fn describe_size(bytes: u64) -> String {
-    const MIB: u64 = 1024 * 1024;
-    if bytes < MIB {
+    if bytes < 1 << 20 {
         return format!("{} KiB", bytes.div_ceil(1024));
     }
-    format!("{}.{} MiB", bytes / MIB, (bytes % MIB) * 10 / MIB)
+    crate::remote::mebibytes(bytes)
 }
 
 /// `gmac backup`.
@@ -130,19 +138,10 @@ pub async fn back_up(config: &Config, args: &BackupArgs) -> anyhow::Result<Strin
         }
     };
     // Check the key against the data first: a backup sealing the wrong key is worse than none.
-    let data_there = match backend {
-        Backend::Sqlite => gmac_core::db::sqlite_file(&url)?.is_some_and(|f| f.is_file()),
-        Backend::Postgres => true,
-    };
-    let audit = if data_there {
-        let (verdict, verified) = audit_under(&url, &key).await;
-        if !verified && !args.allow_unverified {
-            bail!("{verdict}; no backup was written (--allow-unverified writes one anyway)");
-        }
-        verdict
-    } else {
-        "The audit log was not checked: there is no database here.".to_owned()
-    };
+    let (audit, verified) = audit_under(&url, &key).await;
+    if !verified && !args.allow_unverified {
+        bail!("{audit}; no backup was written (--allow-unverified writes one anyway)");
+    }
     let written = {
         let out = out.clone();
         tokio::task::spawn_blocking(move || match source {
@@ -242,12 +241,9 @@ pub async fn restore(config: &Config, args: &RestoreArgs) -> anyhow::Result<Stri
             "This backup holds no database: the SQLite database was left as it was."
         )?;
     }
-    let database_there = target.as_deref().is_none_or(Path::exists);
-    if database_there {
-        let (verdict, verified) = audit_under(&url, &key).await;
-        let warning = if verified { "" } else { "WARNING: " };
-        writeln!(report, "{warning}{verdict}")?;
-    }
+    let (verdict, verified) = audit_under(&url, &key).await;
+    let warning = if verified { "" } else { "WARNING: " };
+    writeln!(report, "{warning}{verdict}")?;
     write!(report, "Start gmac again to serve the restored data.")?;
     Ok(report)
 }

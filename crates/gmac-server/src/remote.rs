@@ -270,7 +270,7 @@ pub async fn import_costs(args: &crate::cli::CostsImportArgs) -> anyhow::Result<
 }
 
 /// `12.3 MiB`, without floating point.
-fn mebibytes(bytes: u64) -> String {
+pub(crate) fn mebibytes(bytes: u64) -> String {
     format!("{}.{} MiB", bytes >> 20, ((bytes & 0xF_FFFF) * 10) >> 20)
 }
 

@@ -57,21 +57,6 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Creates `path` empty and owner-only: it will hold password hashes and every cost.
-fn create_private(path: &Path) -> anyhow::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
-    Ok(())
-}
-
 #[cfg(unix)]
 fn make_private(path: &Path) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
@@ -111,7 +96,9 @@ fn write_atomically(
     let partial = with_suffix(out, ".partial");
     // A leftover of an interrupted run of ours: never a backup.
     let _ = std::fs::remove_file(&partial);
-    create_private(&partial)?;
+    // Owner-only from the start: it will hold password hashes and every cost.
+    crate::keys::write_private(&partial, "")
+        .with_context(|| format!("creating {}", partial.display()))?;
     let tables = match fill(&partial) {
         Ok(tables) => tables,
         Err(err) => {
@@ -523,6 +510,23 @@ mod tests {
 
     const PASSPHRASE: &str = "a passphrase for the safe";
 
+    /// Restores `backup` with its passphrase over the database `target` and the key file
+    /// `key_file`.
+    fn restore_files(
+        backup: &Path,
+        target: &Path,
+        key_file: &Path,
+        replace: bool,
+    ) -> anyhow::Result<(Manifest, MasterKey, Restored)> {
+        restore(
+            backup,
+            PASSPHRASE,
+            Some(target),
+            &KeyPlace::File(key_file),
+            replace,
+        )
+    }
+
     fn gmac_like_database(path: &Path) -> Connection {
         let db = Connection::open(path).unwrap_or_else(|e| panic!("{e}"));
         db.execute_batch(
@@ -562,14 +566,8 @@ mod tests {
 
         let target = dir.path().join("restored/gmac.db");
         let key_file = dir.path().join("restored/master.key");
-        let (manifest, opened, done) = restore(
-            &out,
-            PASSPHRASE,
-            Some(&target),
-            &KeyPlace::File(&key_file),
-            false,
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
+        let (manifest, opened, done) =
+            restore_files(&out, &target, &key_file, false).unwrap_or_else(|e| panic!("{e}"));
         assert!(manifest.has_database);
         assert!(opened.same_as(&key));
         assert!(done.key_written);
@@ -605,13 +603,7 @@ mod tests {
         live.execute("INSERT INTO notes (body) VALUES ('newer')", [])
             .unwrap_or_else(|e| panic!("{e}"));
         drop(live);
-        let refused = restore(
-            &out,
-            PASSPHRASE,
-            Some(&source),
-            &KeyPlace::File(&key_file),
-            false,
-        );
+        let refused = restore_files(&out, &source, &key_file, false);
         assert!(refused.is_err());
         assert_eq!(count(&source), 1);
         // Nor while gmac has the database open.
@@ -619,16 +611,10 @@ mod tests {
         let _: i64 = serving
             .query_row("SELECT count(*) FROM notes", [], |r| r.get(0))
             .unwrap_or_else(|e| panic!("{e}"));
-        let busy = restore(
-            &out,
-            PASSPHRASE,
-            Some(&source),
-            &KeyPlace::File(&key_file),
-            true,
-        )
-        .err()
-        .map(|e| format!("{e:#}"))
-        .unwrap_or_default();
+        let busy = restore_files(&out, &source, &key_file, true)
+            .err()
+            .map(|e| format!("{e:#}"))
+            .unwrap_or_default();
         assert!(busy.contains("is in use"), "{busy}");
         drop(serving);
         assert_eq!(count(&source), 1);
@@ -656,14 +642,8 @@ mod tests {
         assert_eq!(count(&source), 1);
 
         // With replace: restored, and what it replaced kept beside it.
-        let (_, _, done) = restore(
-            &out,
-            PASSPHRASE,
-            Some(&source),
-            &KeyPlace::File(&key_file),
-            true,
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
+        let (_, _, done) =
+            restore_files(&out, &source, &key_file, true).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(count(&source), 0);
         let aside = done.replaced_database.unwrap_or_default();
         assert_eq!(count(&aside), 1);
@@ -701,16 +681,10 @@ mod tests {
         let out = dir.path().join("backup.db");
         back_up_sqlite(&source, &out, &key, PASSPHRASE, "test").unwrap_or_else(|e| panic!("{e}"));
         let target = dir.path().join("elsewhere.db");
-        let err = restore(
-            &out,
-            PASSPHRASE,
-            Some(&target),
-            &KeyPlace::File(&dir.path().join("k")),
-            false,
-        )
-        .err()
-        .map(|e| format!("{e:#}"))
-        .unwrap_or_default();
+        let err = restore_files(&out, &target, &dir.path().join("k"), false)
+            .err()
+            .map(|e| format!("{e:#}"))
+            .unwrap_or_default();
         assert!(err.contains("newer gmac"), "{err}");
         assert!(!target.exists());
     }
