@@ -113,3 +113,29 @@ mod tests {
         assert_eq!(non_blank(" acme "), Some("acme".to_owned()));
     }
 }
+
+/// How often a followed job is read again.
+pub const FOLLOW_MS: i32 = 400;
+
+/// Reads `job` again every [`FOLLOW_MS`] until `until` holds for it, passing each reading to
+/// `seen`; answers the last reading.
+pub async fn follow_job(
+    auth: crate::state::Auth,
+    job: gmac_types::Job,
+    until: impl Fn(&gmac_types::Job) -> bool,
+    seen: impl Fn(&gmac_types::Job),
+) -> Result<gmac_types::Job, ApiError> {
+    let mut job = job;
+    while !until(&job) {
+        crate::js::sleep(FOLLOW_MS).await;
+        let id = job.id.clone();
+        job = auth
+            .call(move |c| {
+                let id = id.clone();
+                async move { c.get_job(&id).await }
+            })
+            .await?;
+        seen(&job);
+    }
+    Ok(job)
+}

@@ -1,10 +1,10 @@
 //! Invitations: sent through a real SMTP server, previewed, accepted once, expiring,
 //! revocable, and bounded by what the inviter could grant.
 
-use gmac_tests::smtp::SmtpServer;
+use gmac_tests::smtp::{SmtpServer, free_port};
 use gmac_tests::{Options, spawn_app, spawn_app_with};
 use gmac_types::PageQuery;
-use gmac_types::{AcceptInvitation, InvitationStatus, NewClient, NewInvitation, Scope};
+use gmac_types::{AcceptInvitation, InvitationStatus, JobStatus, NewClient, NewInvitation, Scope};
 
 fn link_token(mail: &str) -> String {
     // The body is quoted-printable or plain; the link's token is URL-safe base64 after `#`.
@@ -55,10 +55,20 @@ async fn an_invitation_mail_reaches_a_real_smtp_server_and_its_link_creates_the_
         })
         .await
         .unwrap();
-    assert!(created.email_sent);
-    assert!(created.link.is_none(), "a mailed link is not also shown");
+    let job = created
+        .email_job
+        .expect("a mail server is configured: a job emails the link");
+    assert_eq!(job.kind, "invitation.mail");
+    assert_eq!(job.client_id.as_deref(), Some(acme.id.as_str()));
     assert_eq!(created.invitation.email, "grace@example.com");
+    assert!(
+        smtp.messages().is_empty(),
+        "the request does not wait for the mail server"
+    );
 
+    app.run_jobs().await;
+    let job = admin.client.get_job(&job.id).await.unwrap();
+    assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
     let mails = smtp.wait_for(1).await;
     assert_eq!(mails.len(), 1);
     let mail = &mails[0];
@@ -72,6 +82,17 @@ async fn an_invitation_mail_reaches_a_real_smtp_server_and_its_link_creates_the_
         "the link points at this gmac: {mail}"
     );
     let token = link_token(mail);
+    assert_eq!(
+        created.link.expose(),
+        format!("{}/invite#{token}", app.address),
+        "the inviter is answered the link that was mailed"
+    );
+    let log = admin.client.job_log(&job.id, 0).await.unwrap().items;
+    assert!(!log.is_empty());
+    assert!(
+        log.iter().all(|l| !l.line.contains(&token)),
+        "the job's log never shows the link: {log:?}"
+    );
 
     let preview = app.new_client().preview_invitation(&token).await.unwrap();
     assert_eq!(
@@ -133,8 +154,11 @@ async fn without_a_mail_server_the_inviter_gets_the_link() {
         })
         .await
         .unwrap();
-    assert!(!created.email_sent);
-    let link = created.link.unwrap();
+    assert!(
+        created.email_job.is_none(),
+        "no mail server: nothing to email"
+    );
+    let link = created.link;
     assert!(
         link.expose()
             .starts_with(&format!("{}/invite#", app.address))
@@ -147,12 +171,8 @@ async fn without_a_mail_server_the_inviter_gets_the_link() {
 }
 
 #[tokio::test]
-async fn an_unreachable_mail_server_still_leaves_a_usable_invitation() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+async fn an_invitation_mail_the_mail_server_missed_is_retried_until_it_is_up() {
+    let port = free_port();
     let app = spawn_app_with(Options {
         smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
         ..Options::default()
@@ -168,8 +188,78 @@ async fn an_unreachable_mail_server_still_leaves_a_usable_invitation() {
         })
         .await
         .unwrap();
-    assert!(!created.email_sent);
-    assert!(created.link.is_some());
+    let job = created.email_job.expect("a job emails the link");
+
+    // Nothing listens yet: the first attempt fails and the job waits for another.
+    app.run_jobs().await;
+    let waiting = admin.client.get_job(&job.id).await.unwrap();
+    assert_eq!(waiting.status, JobStatus::Queued, "{waiting:?}");
+    assert_eq!(waiting.attempts, 1);
+    assert!(
+        waiting
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("mail server")),
+        "{waiting:?}"
+    );
+
+    let smtp = SmtpServer::start_on(port).await;
+    let mut done = waiting;
+    for _ in 0..100 {
+        app.run_jobs().await;
+        done = admin.client.get_job(&job.id).await.unwrap();
+        if done.status != JobStatus::Queued {
+            break;
+        }
+        // The retry's backoff (shortened for tests) has not passed yet.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(done.status, JobStatus::Succeeded, "{done:?}");
+    assert_eq!(done.attempts, 2);
+    let mails = smtp.wait_for(1).await;
+    let token = link_token(&mails[0]);
+    assert!(created.link.expose().ends_with(&format!("#{token}")));
+    app.new_client()
+        .accept_invitation(&accept(&token))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_invitation_withdrawn_before_its_mail_went_out_is_not_mailed() {
+    let smtp = SmtpServer::start().await;
+    let app = spawn_app_with(Options {
+        smtp_url: Some(smtp.url()),
+        ..Options::default()
+    })
+    .await;
+    let admin = app.super_admin().await;
+    let created = admin
+        .client
+        .create_invitation(&NewInvitation {
+            email: "grace@example.com".into(),
+            role: "viewer".into(),
+            scope: None,
+        })
+        .await
+        .unwrap();
+    admin
+        .client
+        .revoke_invitation(&created.invitation.id)
+        .await
+        .unwrap();
+    app.run_jobs().await;
+    let job = admin
+        .client
+        .get_job(&created.email_job.unwrap().id)
+        .await
+        .unwrap();
+    assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
+    assert_eq!(
+        job.result.as_ref().and_then(|r| r.get("emailed")),
+        Some(&serde_json::json!(false))
+    );
+    assert!(smtp.messages().is_empty(), "a withdrawn link is not mailed");
 }
 
 #[tokio::test]
@@ -190,14 +280,7 @@ async fn invitation_links_expire_and_can_be_withdrawn() {
         .create_invitation(&invite("late@example.com"))
         .await
         .unwrap();
-    let late_token = late
-        .link
-        .unwrap()
-        .expose()
-        .rsplit('#')
-        .next()
-        .unwrap()
-        .to_owned();
+    let late_token = late.link.expose().rsplit('#').next().unwrap().to_owned();
     let withdrawn = admin
         .client
         .create_invitation(&invite("gone@example.com"))
@@ -205,7 +288,6 @@ async fn invitation_links_expire_and_can_be_withdrawn() {
         .unwrap();
     let withdrawn_token = withdrawn
         .link
-        .unwrap()
         .expose()
         .rsplit('#')
         .next()
@@ -337,14 +419,7 @@ async fn admin_invitation(inviter: &gmac_tests::Session, email: &str) -> String 
         })
         .await
         .unwrap();
-    created
-        .link
-        .unwrap()
-        .expose()
-        .rsplit('#')
-        .next()
-        .unwrap()
-        .to_owned()
+    created.link.expose().rsplit('#').next().unwrap().to_owned()
 }
 
 #[tokio::test]

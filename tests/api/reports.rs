@@ -456,9 +456,30 @@ async fn a_scheduled_report_is_emailed_once_per_run_with_its_pdf_attached() {
     let sent = c.send_report(&weekly.id, None).await.unwrap();
     assert_eq!(sent.period, "2024-10");
     assert_eq!(sent.sent_to, vec!["cfo@example.com".to_owned()]);
-    let sent = c.send_report(&weekly.id, Some("2024-09")).await.unwrap();
+    // With `Prefer: respond-async` a job sends it; asking again while it waits is that job.
+    let job = c
+        .send_report_async(&weekly.id, Some("2024-09"))
+        .await
+        .unwrap();
+    assert_eq!(job.kind, "report_schedule.send");
+    let again = c
+        .send_report_async(&weekly.id, Some("2024-09"))
+        .await
+        .unwrap();
+    assert_eq!(again.id, job.id);
+    assert_eq!(
+        smtp.messages().len(),
+        3,
+        "nothing is sent before the job runs"
+    );
+    w.app.run_jobs().await;
+    let job = c.get_job(&job.id).await.unwrap();
+    assert_eq!(job.status, gmac_types::JobStatus::Succeeded, "{job:?}");
+    let sent: gmac_types::ReportDelivery = serde_json::from_value(job.result.unwrap()).unwrap();
     assert_eq!(sent.period, "2024-09");
+    assert_eq!(sent.sent_to, vec!["cfo@example.com".to_owned()]);
     let mails = smtp.wait_for(4).await;
+    assert_eq!(mails.len(), 4, "sent once");
     let csv = mails.last().unwrap();
     assert!(csv.contains("gmac-costs-all-costs-2024-09.csv"), "{csv}");
     assert!(csv.contains("text/csv"));
@@ -550,6 +571,13 @@ async fn bad_schedules_are_refused_field_by_field() {
             .contains("no mail server")
     );
     assert_eq!(listed[0].last_sent_at, None);
+    // Sent by a job, it fails at once: no retry can bring a mail server.
+    let job = c.send_report_async(&s.id, None).await.unwrap();
+    w.app.run_jobs().await;
+    let job = c.get_job(&job.id).await.unwrap();
+    assert_eq!(job.status, gmac_types::JobStatus::Failed, "{job:?}");
+    assert_eq!(job.attempts, 1);
+    assert!(job.error.unwrap().contains("no mail server"));
 }
 
 #[tokio::test]

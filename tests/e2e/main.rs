@@ -786,6 +786,7 @@ async fn an_admin_invites_a_user_who_joins_from_the_mailed_link() {
     let smtp = gmac_tests::smtp::SmtpServer::start().await;
     let app = gmac_tests::spawn_app_with(gmac_tests::Options {
         smtp_url: Some(smtp.url()),
+        job_worker: true,
         ..gmac_tests::Options::default()
     })
     .await;
@@ -819,6 +820,16 @@ async fn an_admin_invites_a_user_who_joins_from_the_mailed_link() {
         .unwrap();
     browser
         .wait_for("#invitation-table tr[data-invitation-email=\"grace@example.com\"]")
+        .await;
+    // A job emails the link; the page follows it until the mail server has taken it.
+    browser
+        .wait_for("#invitation-mail-status[data-state=\"sent\"]")
+        .await;
+    browser
+        .wait_for_text(
+            "#invitation-mail-status",
+            "Invitation emailed to grace@example.com",
+        )
         .await;
 
     // The mail reaches a real SMTP server; its link opens the join page in another browser.
@@ -918,6 +929,8 @@ const DEMO_PASSWORD: &str = "demo password 1234";
 async fn demo_app_with_mail(smtp: &gmac_tests::smtp::SmtpServer) -> TestApp {
     demo_app_with(gmac_tests::Options {
         smtp_url: Some(smtp.url()),
+        // "Send now" is a job.
+        job_worker: true,
         ..gmac_tests::Options::default()
     })
     .await

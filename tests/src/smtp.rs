@@ -11,6 +11,18 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+/// A loopback port nothing listens on (for now).
+///
+/// # Panics
+/// When no port can be bound.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a port")
+        .local_addr()
+        .expect("its address")
+        .port()
+}
+
 /// A running SMTP server and its mailbox.
 pub struct SmtpServer {
     child: Child,
@@ -31,12 +43,16 @@ impl SmtpServer {
     /// # Panics
     /// When aiosmtpd is not installed or does not start.
     pub async fn start() -> Self {
+        Self::start_on(free_port()).await
+    }
+
+    /// Starts one on `port` (one a test reserved with [`free_port`], gmac was told of, and
+    /// kept unanswered until now).
+    ///
+    /// # Panics
+    /// When aiosmtpd is not installed or does not start.
+    pub async fn start_on(port: u16) -> Self {
         let maildir = tempfile::tempdir().expect("a temp dir");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("a port")
-            .local_addr()
-            .expect("its address")
-            .port();
         let child = Command::new("python3")
             .args([
                 "-m",

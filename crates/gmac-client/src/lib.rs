@@ -438,6 +438,29 @@ impl Client {
         decode(check(response).await?).await
     }
 
+    /// `POST /api/v1/report-schedules/{id}/send` with `Prefer: respond-async`: a job sends the
+    /// report, which this answers (202); its result is the delivery.
+    pub async fn send_report_async(
+        &self,
+        id: &str,
+        period: Option<&str>,
+    ) -> Result<gmac_types::Job> {
+        let query = gmac_types::SendReportQuery {
+            period: period.map(str::to_owned),
+        };
+        let response = self
+            .request(
+                reqwest::Method::POST,
+                &format!("/api/v1/report-schedules/{id}/send"),
+            )
+            .query(&query)
+            .header("Prefer", "respond-async")
+            .send()
+            .await
+            .map_err(network)?;
+        decode(check(response).await?).await
+    }
+
     /// `DELETE /api/v1/report-schedules/{id}`.
     pub async fn delete_report_schedule(&self, id: &str) -> Result<()> {
         self.delete(&format!("/api/v1/report-schedules/{id}"), None)

@@ -63,17 +63,20 @@ pub struct Invitation {
 }
 
 /// A new invitation, and how it was delivered.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedInvitation {
     /// The invitation.
     pub invitation: Invitation,
-    /// Whether the email went out.
-    pub email_sent: bool,
-    /// The link, shown only when no mail server is configured, so it can be passed on by hand.
+    /// The job that emails the link, when a mail server is configured (follow it at
+    /// `/jobs/{id}`; it retries while the mail server is unreachable). `None`: nothing is
+    /// emailed, pass the link on by hand.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
-    pub link: Option<SecretText>,
+    pub email_job: Option<crate::Job>,
+    /// The link, answered this once (it is stored only as a hash), so it can also be passed on
+    /// by hand, whether or not it is emailed.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub link: SecretText,
 }
 
 /// The token from an invitation link.

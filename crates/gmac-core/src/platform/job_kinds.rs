@@ -12,6 +12,13 @@ pub const CLOUD_ACCOUNT_SYNC: &str = "cloud_account.sync";
 /// A client's allocations recomputed after a rule, an assignment or a team changed.
 pub const COST_REALLOCATE: &str = "cost_allocation.recompute";
 
+/// An invitation's link emailed to the person invited.
+pub const INVITATION_MAIL: &str = "invitation.mail";
+
+/// A report schedule's report built and emailed now (`POST /report-schedules/{id}/send` with
+/// `Prefer: respond-async`).
+pub const REPORT_SEND: &str = "report_schedule.send";
+
 /// The kinds done on someone's behalf: `(kind, permission to see, permission to cancel or
 /// retry)`, at the job's scope.
 pub(crate) const KINDS: &[(&str, Permission, Permission)] = &[
@@ -26,6 +33,12 @@ pub(crate) const KINDS: &[(&str, Permission, Permission)] = &[
         Permission::CostsView,
         Permission::CostsManage,
     ),
+    (
+        INVITATION_MAIL,
+        Permission::UsersManage,
+        Permission::UsersManage,
+    ),
+    (REPORT_SEND, Permission::CostsView, Permission::CostsManage),
 ];
 
 /// Any other kind is the installation's own upkeep: seen by the audit log's readers, acted on

@@ -22,7 +22,9 @@ use crate::entities::{job, job_log};
 use crate::platform::change::Change;
 use crate::{Actor, Core, Error, RequestMeta, Result};
 
-pub use super::job_kinds::{CLOUD_ACCOUNT_SYNC, COST_IMPORT, COST_REALLOCATE, permissions};
+pub use super::job_kinds::{
+    CLOUD_ACCOUNT_SYNC, COST_IMPORT, COST_REALLOCATE, INVITATION_MAIL, REPORT_SEND, permissions,
+};
 use super::job_kinds::{KINDS, UPKEEP};
 
 /// Where a job works, for permissions.

@@ -10,7 +10,9 @@ use crate::platform::schedules::{
     BUDGETS_EVALUATE, CLOUD_ACCOUNTS_SYNC, IMPORTS_DISCARD_ABANDONED, JOBS_PRUNE, REPORTS_SEND_DUE,
 };
 use crate::platform::worker::{Worker, WorkerOptions, handler};
-use crate::services::{allocation, budgets, cloud_accounts, costs, import_jobs, reports};
+use crate::services::{
+    allocation, budgets, cloud_accounts, costs, import_jobs, invitations, reports,
+};
 
 /// A worker for gmac's own job kinds.
 pub fn worker(core: Core, options: WorkerOptions) -> Worker {
@@ -18,6 +20,8 @@ pub fn worker(core: Core, options: WorkerOptions) -> Worker {
         .handle(jobs::COST_IMPORT, import_jobs::handler())
         .handle(jobs::CLOUD_ACCOUNT_SYNC, cloud_accounts::sync_handler())
         .handle(jobs::COST_REALLOCATE, allocation::reallocation_handler())
+        .handle(jobs::INVITATION_MAIL, invitations::mail_handler())
+        .handle(jobs::REPORT_SEND, reports::send_handler())
         .handle(
             BUDGETS_EVALUATE,
             handler(|ctx| async move {

@@ -17,7 +17,9 @@ use crate::audit::{AuditActor, AuditEntry};
 use crate::auth::tokens::{generate_token, hash_token};
 use crate::entities::{client, invitation, project, role, role_binding, user};
 use crate::platform::change::Change;
+use crate::platform::jobs;
 use crate::platform::paging;
+use crate::platform::worker::{self, JobFailure};
 use crate::ports::Mail;
 use crate::services::bindings::{resolve_scope, role_permissions, scope_columns, scope_condition};
 use crate::services::users::{self, NewUser};
@@ -157,56 +159,144 @@ pub async fn create_invitation(
     invitation::Entity::insert(invitation::ActiveModel::from(row.clone()))
         .exec_without_returning(&txn)
         .await?;
+    let link = format!("{}/invite#{token}", core.public_url.trim_end_matches('/'));
+    let email_job = enqueue_mail(&txn, core, actor, &row, &target, &link).await?;
     let entry = AuditEntry::success(actor.audit_actor(), "invitation.create")
         .target("invitation", row.id.clone())
         .scope(&target)
-        .details(serde_json::json!({"after": {"email": row.email, "role": row.role_id}}));
+        .details(serde_json::json!({
+            "after": {"email": row.email, "role": row.role_id},
+            "email_job": email_job.as_ref().map(|j| j.id.clone()),
+        }));
     txn.commit(core, meta, entry).await?;
-
-    let link = format!("{}/invite#{token}", core.public_url.trim_end_matches('/'));
-    let email_sent = send_mail(core, actor, &row, &scope, &link).await?;
     Ok(CreatedInvitation {
         invitation: to_dto(&row, now)?,
-        email_sent,
-        link: (!email_sent).then(|| SecretText::new(link)),
+        email_job: email_job.map(jobs::to_dto).transpose()?,
+        link: SecretText::new(link),
     })
 }
 
-/// Emails the link; `false` when no mail server is configured or it refused the message.
-async fn send_mail(
+/// Enqueues on `txn` the job that emails `link` for `row`, when a mail server is configured:
+/// the mail goes out from a job, which retries while the mail server is unreachable. The link
+/// travels sealed under the installation's key.
+async fn enqueue_mail(
+    txn: &impl sea_orm::ConnectionTrait,
     core: &Core,
     actor: &Actor,
     row: &invitation::Model,
-    scope: &Scope,
+    target: &Target,
     link: &str,
-) -> Result<bool> {
-    let Some(mailer) = &core.mailer else {
-        return Ok(false);
+) -> Result<Option<crate::entities::job::Model>> {
+    if core.mailer.is_none() {
+        return Ok(None);
+    }
+    let payload = MailPayload {
+        invitation_id: row.id.clone(),
+        link: core.sealer.seal(link.as_bytes(), &mail_binding(&row.id))?,
     };
+    let new = jobs::NewJob {
+        client_id: target.client_id().map(str::to_owned),
+        max_attempts: 5,
+        ..jobs::NewJob::new(
+            jobs::INVITATION_MAIL,
+            serde_json::to_value(&payload).map_err(anyhow::Error::from)?,
+        )
+    };
+    Ok(Some(jobs::enqueue(txn, core, Some(actor), new).await?.0))
+}
+
+/// An [`jobs::INVITATION_MAIL`] job's input.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct MailPayload {
+    invitation_id: String,
+    /// The link, sealed under the installation's key.
+    link: String,
+}
+
+fn mail_binding(invitation_id: &str) -> String {
+    format!("invitation_mail:{invitation_id}")
+}
+
+/// The handler of [`jobs::INVITATION_MAIL`] jobs: emails the link while the invitation is
+/// still pending (one withdrawn, accepted or expired meanwhile is not mailed). A mail server
+/// that does not accept the message is tried again, with backoff, up to the job's attempts.
+pub fn mail_handler() -> worker::Handler {
+    worker::handler(|ctx| async move {
+        let input: MailPayload = ctx.payload()?;
+        let link = ctx
+            .core
+            .sealer
+            .open(&input.link, &mail_binding(&input.invitation_id))
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .ok_or_else(|| {
+                JobFailure::permanent("the link cannot be opened with this installation's key")
+            })?;
+        ctx.mask(&link);
+        let Some(row) = invitation::Entity::find_by_id(&input.invitation_id)
+            .one(&ctx.core.db)
+            .await?
+        else {
+            return Ok(
+                serde_json::json!({ "invitation_id": input.invitation_id, "emailed": false, "why": "deleted" }),
+            );
+        };
+        let state = status(&row, ctx.core.now());
+        if state != InvitationStatus::Pending {
+            let why = serde_json::to_value(state).unwrap_or_default();
+            let _ = ctx
+                .log(format!(
+                    "not emailed: the invitation is {}",
+                    why.as_str().unwrap_or("no longer pending")
+                ))
+                .await;
+            return Ok(
+                serde_json::json!({ "invitation_id": row.id, "emailed": false, "why": why }),
+            );
+        }
+        let Some(mailer) = &ctx.core.mailer else {
+            return Err(JobFailure::permanent(
+                "no mail server is configured (GMAC_SMTP_URL)",
+            ));
+        };
+        let mail = invitation_mail(&ctx.core.db, &row, &link).await?;
+        let _ = ctx.log(format!("emailing the link to {}", row.email)).await;
+        mailer.send(mail).await.map_err(|err| {
+            JobFailure::transient(format!("the mail server did not accept it: {err:#}"))
+        })?;
+        let _ = ctx.log("the mail server accepted it").await;
+        Ok(serde_json::json!({ "invitation_id": row.id, "emailed": true, "to": row.email }))
+    })
+}
+
+/// The invitation email for `row`, from the person who invited.
+async fn invitation_mail(
+    conn: &impl sea_orm::ConnectionTrait,
+    row: &invitation::Model,
+    link: &str,
+) -> Result<Mail> {
+    let (name, email) = user::Entity::find_by_id(&row.invited_by)
+        .one(conn)
+        .await?
+        .map_or_else(
+            || ("An administrator".to_owned(), String::new()),
+            |u| (u.display_name, format!(" ({})", u.email)),
+        );
     let text = format!(
-        "Hello,\n\n{} ({}) invites you to gmac as {}{}.\n\nAccept the invitation and choose your password here (the link works once, until {} UTC):\n\n{link}\n\nIf you did not expect this, ignore this email.\n",
-        actor.display_name,
-        actor.email,
-        role_name(&core.db, &row.role_id).await?,
-        scope_name(&core.db, scope)
+        "Hello,\n\n{name}{email} invites you to gmac as {}{}.\n\nAccept the invitation and choose your password here (the link works once, until {} UTC):\n\n{link}\n\nIf you did not expect this, ignore this email.\n",
+        role_name(conn, &row.role_id).await?,
+        scope_name(conn, &scope_of(row)?)
             .await?
             .map(|n| format!(" in {n}"))
             .unwrap_or_default(),
         row.expires_at.format("%Y-%m-%d %H:%M"),
     );
-    let mail = Mail {
+    Ok(Mail {
         to: row.email.clone(),
-        subject: format!("{} invites you to gmac", actor.display_name),
+        subject: format!("{name} invites you to gmac"),
         text,
         attachments: Vec::new(),
-    };
-    match mailer.send(mail).await {
-        Ok(()) => Ok(true),
-        Err(err) => {
-            tracing::warn!(error = format!("{err:#}"), invitation = %row.id, "the invitation email was not sent");
-            Ok(false)
-        }
-    }
+    })
 }
 
 /// The invitations in the scopes where the actor manages users, newest first.

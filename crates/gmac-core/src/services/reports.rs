@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use chrono::{Datelike, Duration, NaiveDate};
 use gmac_types::{
-    CostMetric, DayAmount, FieldError, MonthlyReport, MonthlyReportQuery, NewReportSchedule,
+    CostMetric, DayAmount, FieldError, Job, MonthlyReport, MonthlyReportQuery, NewReportSchedule,
     Permission, ReportCadence, ReportDelivery, ReportFormat, ReportLine, ReportSchedule, Subject,
     SubjectKind,
 };
@@ -18,7 +18,9 @@ use crate::access::Target;
 use crate::audit::AuditEntry;
 use crate::entities::{report_delivery, report_schedule};
 use crate::platform::change::Change;
+use crate::platform::jobs;
 use crate::platform::paging;
+use crate::platform::worker::{self, JobFailure};
 use crate::ports::{Attachment, Mail};
 use crate::services::clients;
 use crate::services::cost_query::{
@@ -778,6 +780,24 @@ async fn record(
     Ok(())
 }
 
+/// The schedule `id` the actor manages, and the period to send: `period`, or else the month a
+/// run today would report.
+async fn schedule_and_period(
+    core: &Core,
+    actor: &Actor,
+    id: &str,
+    period: Option<&str>,
+) -> Result<(report_schedule::Model, String)> {
+    let row = find_managed(core, actor, id).await?;
+    let today = core.now().date_naive();
+    let period = match period {
+        Some(p) if month_bounds(p).is_some() => p.to_owned(),
+        Some(_) => return Err(invalid_period()),
+        None => period_for(cadence_of(&row), today),
+    };
+    Ok((row, period))
+}
+
 /// Sends a schedule's report now, for `period`, or else for the month a run today would
 /// report (a monthly schedule: the month just ended; a weekly one: the month so far).
 /// Needs `costs.manage` where it applies.
@@ -788,13 +808,7 @@ pub async fn send_now(
     id: &str,
     period: Option<&str>,
 ) -> Result<ReportDelivery> {
-    let row = find_managed(core, actor, id).await?;
-    let today = core.now().date_naive();
-    let period = match period {
-        Some(p) if month_bounds(p).is_some() => p.to_owned(),
-        Some(_) => return Err(invalid_period()),
-        None => period_for(cadence_of(&row), today),
-    };
+    let (row, period) = schedule_and_period(core, actor, id, period).await?;
     let delivery = deliver(core, &row, &period).await?;
     let now = core.now();
     let txn = Change::begin(core).await?;
@@ -809,6 +823,90 @@ pub async fn send_now(
         }));
     txn.commit(core, meta, entry).await?;
     Ok(delivery)
+}
+
+/// A [`jobs::REPORT_SEND`] job's input.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SendPayload {
+    schedule_id: String,
+    period: String,
+}
+
+/// Queues a job that sends a schedule's report (as [`send_now`] does, with retries while the
+/// mail server is unreachable) and answers it. A request for the same schedule and period
+/// while one waits is that job. Needs `costs.manage` where it applies.
+pub async fn enqueue_send(
+    core: &Core,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id: &str,
+    period: Option<&str>,
+) -> Result<Job> {
+    let (row, period) = schedule_and_period(core, actor, id, period).await?;
+    let txn = Change::begin(core).await?;
+    let payload = SendPayload {
+        schedule_id: row.id.clone(),
+        period: period.clone(),
+    };
+    let new = jobs::NewJob {
+        client_id: row.client_id.clone(),
+        max_attempts: 5,
+        dedupe_key: Some(format!("report_send:{}:{period}", row.id)),
+        ..jobs::NewJob::new(
+            jobs::REPORT_SEND,
+            serde_json::to_value(&payload).map_err(anyhow::Error::from)?,
+        )
+    };
+    let (job, created) = jobs::enqueue(&txn, core, Some(actor), new).await?;
+    let entry = created.then(|| {
+        AuditEntry::success(actor.audit_actor(), "report_schedule.send")
+            .target("report_schedule", row.id.clone())
+            .scope(&target(&row))
+            .details(serde_json::json!({ "period": period, "job_id": job.id }))
+    });
+    txn.commit_if(core, meta, entry).await?;
+    jobs::to_dto(job)
+}
+
+/// The handler of [`jobs::REPORT_SEND`] jobs: builds the report, mails it to each recipient and
+/// records the delivery on the schedule. When the mail server took none of the mails the job
+/// is tried again (with backoff); a recipient refused while others were reached is reported
+/// in the result and on the schedule.
+pub fn send_handler() -> worker::Handler {
+    worker::handler(|ctx| async move {
+        let input: SendPayload = ctx.payload()?;
+        let Some(row) = report_schedule::Entity::find_by_id(&input.schedule_id)
+            .one(&ctx.core.db)
+            .await?
+        else {
+            return Ok(serde_json::json!({ "schedule_id": input.schedule_id, "deleted": true }));
+        };
+        let _ = ctx
+            .log(format!(
+                "building the {} report for {}",
+                row.format, input.period
+            ))
+            .await;
+        let delivery = deliver(&ctx.core, &row, &input.period).await?;
+        let txn = db::begin_write(&ctx.core.db).await?;
+        record(&txn, &row, &delivery, ctx.core.now()).await?;
+        txn.commit().await?;
+        for to in &delivery.sent_to {
+            let _ = ctx.log(format!("sent to {to}")).await;
+        }
+        for failed in &delivery.failed {
+            let _ = ctx.log(format!("not sent: {failed}")).await;
+        }
+        if delivery.sent_to.is_empty() && !delivery.failed.is_empty() {
+            let message = delivery.failed.join("; ");
+            return Err(if ctx.core.mailer.is_none() {
+                JobFailure::permanent(message)
+            } else {
+                JobFailure::transient(message)
+            });
+        }
+        serde_json::to_value(&delivery).map_err(|e| JobFailure::transient(e.to_string()))
+    })
 }
 
 /// Sends every schedule whose run is due and not yet claimed: a monthly schedule on the 1st, a

@@ -115,15 +115,12 @@ pub async fn import_costs(
         file_name,
         progress: std::sync::Arc::default(),
     };
-    if prefers_async(&request) {
+    if crate::routes::jobs::prefers_async(&request) {
         let job =
             gmac_core::services::import_jobs::enqueue(&state.core, &actor, &meta.0, &params, &file)
                 .await?;
         drop(path);
-        return Ok(HttpResponse::Accepted()
-            .insert_header((header::LOCATION, format!("/api/v1/jobs/{}", job.id)))
-            .insert_header(("Preference-Applied", "respond-async"))
-            .json(job));
+        return Ok(crate::routes::jobs::accepted(&job));
     }
     let (import, created) =
         costs::import_focus(&state.core, &actor, &meta.0, &params, &file).await?;
@@ -138,21 +135,6 @@ pub async fn import_costs(
     } else {
         HttpResponse::Ok().json(import)
     })
-}
-
-/// Whether the request's `Prefer` headers ask for `respond-async` (RFC 7240: preferences are
-/// comma-separated tokens, case-insensitive, possibly with parameters).
-fn prefers_async(request: &actix_web::HttpRequest) -> bool {
-    request
-        .headers()
-        .get_all("prefer")
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|p| {
-            p.split(';')
-                .next()
-                .is_some_and(|token| token.trim().eq_ignore_ascii_case("respond-async"))
-        })
 }
 
 /// Which client's imports to list.

@@ -11,6 +11,29 @@ use crate::error::ApiError;
 use crate::extract::{Actor, Meta};
 use crate::state::AppState;
 
+/// Whether the request's `Prefer` headers ask for `respond-async` (RFC 7240: preferences are
+/// comma-separated tokens, case-insensitive, possibly with parameters).
+pub(crate) fn prefers_async(request: &actix_web::HttpRequest) -> bool {
+    request
+        .headers()
+        .get_all("prefer")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| {
+            p.split(';')
+                .next()
+                .is_some_and(|token| token.trim().eq_ignore_ascii_case("respond-async"))
+        })
+}
+
+/// 202 Accepted with `job`, its `Location` and `Preference-Applied: respond-async`.
+pub(crate) fn accepted(job: &Job) -> HttpResponse {
+    HttpResponse::Accepted()
+        .insert_header((header::LOCATION, format!("/api/v1/jobs/{}", job.id)))
+        .insert_header(("Preference-Applied", "respond-async"))
+        .json(job)
+}
+
 /// The jobs whose work you may see (an import's with `costs.view` on its client), newest
 /// first, a page at a time; filter by kind, status and client.
 #[utoipa::path(

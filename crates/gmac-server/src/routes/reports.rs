@@ -156,12 +156,22 @@ pub async fn delete_report_schedule(
 /// Email a schedule's report now, for `period`, or else the month a run today would send (a
 /// monthly schedule: the month just ended; a weekly one: the month so far); says which
 /// recipients the mail server accepted. Needs `costs.manage` where it applies.
+///
+/// With `Prefer: respond-async` (RFC 7240) a job sends it, retrying while the mail server is
+/// unreachable: the answer is 202 with the job and its `Location`; the job's result is the
+/// delivery.
 #[utoipa::path(
     tag = "costs",
-    params(("id" = String, Path, description = "The schedule's id"), SendReportQuery),
+    params(
+        ("id" = String, Path, description = "The schedule's id"),
+        SendReportQuery,
+        ("Prefer" = Option<String>, Header, description = "`respond-async`: answer 202 with a job instead of waiting for the mail"),
+    ),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "What was sent", body = ReportDelivery),
+        (status = 202, description = "Accepted: a job sends it", body = gmac_types::Job,
+            headers(("Location" = String, description = "The job's URL"), ("Preference-Applied" = String, description = "`respond-async`"))),
         (status = 401, response = crate::routes::docs::Unauthorized),
         (status = 403, response = crate::routes::docs::Forbidden),
         (status = 404, response = crate::routes::docs::NotFound),
@@ -175,10 +185,17 @@ pub async fn send_report_schedule(
     meta: Meta,
     id: web::Path<String>,
     query: web::Query<SendReportQuery>,
-) -> Result<web::Json<ReportDelivery>, ApiError> {
-    Ok(web::Json(
-        reports::send_now(&state.core, &actor, &meta.0, &id, query.period.as_deref()).await?,
-    ))
+    request: actix_web::HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let period = query.period.as_deref();
+    if crate::routes::jobs::prefers_async(&request) {
+        let job = reports::enqueue_send(&state.core, &actor, &meta.0, &id, period).await?;
+        return Ok(crate::routes::jobs::accepted(&job));
+    }
+    Ok(
+        HttpResponse::Ok()
+            .json(reports::send_now(&state.core, &actor, &meta.0, &id, period).await?),
+    )
 }
 
 /// Everyone costs can be allocated to, by name: active users (with their email) and teams.

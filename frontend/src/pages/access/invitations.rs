@@ -3,7 +3,9 @@
 
 use gmac_client::Client;
 use gmac_types::validation::EmailAddress;
-use gmac_types::{ErrorCode, FieldError, Invitation, InvitationStatus, NewInvitation};
+use gmac_types::{
+    ErrorCode, FieldError, Invitation, InvitationStatus, Job, JobStatus, NewInvitation,
+};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -28,6 +30,80 @@ use crate::state::use_auth;
 /// The fields of the form, as the server names them.
 const FIELDS: [&str; 3] = ["email", "role", "scope"];
 
+/// Where the email with a new invitation's link stands.
+#[derive(Clone, Debug, PartialEq)]
+enum MailState {
+    /// No mail server is configured: nothing is emailed.
+    NotConfigured,
+    /// The job that emails it has not run yet.
+    Sending,
+    /// The mail server accepted it.
+    Sent,
+    /// The mail server did not take it; the job tries again.
+    Retrying(String),
+    /// It could not be sent (the job failed or was cancelled).
+    Failed(String),
+}
+
+impl MailState {
+    /// The state a reading of the mail job shows.
+    fn of(job: &Job) -> Self {
+        match job.status {
+            JobStatus::Succeeded => Self::Sent,
+            JobStatus::Failed | JobStatus::Cancelled => Self::Failed(
+                job.error
+                    .clone()
+                    .unwrap_or_else(|| "it was cancelled".to_owned()),
+            ),
+            JobStatus::Queued | JobStatus::Running => match &job.error {
+                Some(error) if job.attempts > 0 => Self::Retrying(error.clone()),
+                _ => Self::Sending,
+            },
+        }
+    }
+
+    /// Whether following the job can stop: it ended, or the first attempt failed.
+    fn settled(&self) -> bool {
+        !matches!(self, Self::Sending)
+    }
+
+    /// The `data-state` of `#invitation-mail-status`.
+    fn name(&self) -> &'static str {
+        match self {
+            Self::NotConfigured => "not-configured",
+            Self::Sending => "sending",
+            Self::Sent => "sent",
+            Self::Retrying(_) => "retrying",
+            Self::Failed(_) => "failed",
+        }
+    }
+
+    /// What the link box says about the email to `to`.
+    fn describe(&self, to: &str) -> String {
+        match self {
+            Self::NotConfigured => format!(
+                "No email was sent (this gmac has no mail server). Pass this link on to {to} \
+                 yourself; it works once."
+            ),
+            Self::Sending => format!(
+                "Emailing the invitation to {to}… You can also pass this link on yourself; it \
+                 works once."
+            ),
+            Self::Sent => {
+                format!("Invitation emailed to {to}. This is the link in the email; it works once.")
+            }
+            Self::Retrying(error) => format!(
+                "The email to {to} has not gone out yet ({error}); gmac keeps trying. \
+                 Meanwhile you can pass this link on yourself; it works once."
+            ),
+            Self::Failed(error) => format!(
+                "The email to {to} could not be sent ({error}). Pass this link on yourself; it \
+                 works once."
+            ),
+        }
+    }
+}
+
 /// A status badge for an invitation.
 fn status_badge(status: InvitationStatus) -> impl IntoView {
     let (label, class) = match status {
@@ -50,7 +126,9 @@ pub fn InvitationsPage() -> impl IntoView {
     let account = use_account();
     let notice = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
+    // The new invitation's address and link, and where its email stands.
     let link = RwSignal::new(None::<(String, String)>);
+    let mail = RwSignal::new(MailState::NotConfigured);
     let confirm = RwSignal::new(None::<Confirm>);
     let invitations = LocalResource::new(move || async move {
         auth.call(|c| async move {
@@ -132,11 +210,27 @@ pub fn InvitationsPage() -> impl IntoView {
                     email.set(String::new());
                     role.set(String::new());
                     scope.set("global".to_owned());
-                    match created.link.filter(|_| !created.email_sent) {
-                        Some(url) => link.set(Some((to, url.expose().to_owned()))),
-                        None => notice.set(Some(format!("Invitation emailed to {to}."))),
-                    }
+                    link.set(Some((to, created.link.expose().to_owned())));
                     invitations.refetch();
+                    match created.email_job {
+                        None => mail.set(MailState::NotConfigured),
+                        Some(job) => {
+                            let state = MailState::of(&job);
+                            mail.set(state.clone());
+                            if !state.settled() {
+                                let followed = crate::api::follow_job(
+                                    auth,
+                                    job,
+                                    |job| MailState::of(job).settled(),
+                                    |job| mail.set(MailState::of(job)),
+                                )
+                                .await;
+                                if let Err(err) = followed {
+                                    mail.set(MailState::Failed(describe(&err)));
+                                }
+                            }
+                        }
+                    }
                 }
                 Err(err) if api::is(&err, ErrorCode::EmailTaken) => {
                     errors.set(FormErrors::from_fields(vec![FieldError::new(
@@ -236,11 +330,12 @@ pub fn InvitationsPage() -> impl IntoView {
                 .map(|(to, url)| {
                     view! {
                         <div class="secret-box" role="status" id="invitation-link-box">
-                            <p class="secret-warning">
-                                <span>
-                                    "No email was sent (this gmac has no mail server). Pass this \
-                                     link on to " <strong>{to}</strong> " yourself; it works once."
-                                </span>
+                            <p
+                                class="secret-warning"
+                                id="invitation-mail-status"
+                                data-state=move || mail.with(MailState::name)
+                            >
+                                <span>{move || mail.with(|m| m.describe(&to))}</span>
                             </p>
                             <div class="secret-row">
                                 <code id="invitation-link" class="secret-value">

@@ -44,20 +44,14 @@ enum Ended {
 
 /// Follows `job` until it ends, showing its progress; answers the finished job.
 async fn follow(auth: Auth, job: Job, progress: RwSignal<Option<Job>>) -> Result<Job, Ended> {
-    let mut job = job;
-    while !job.status.is_finished() {
-        js::sleep(FOLLOW_MS).await;
-        let id = job.id.clone();
-        job = auth
-            .call(move |c| {
-                let id = id.clone();
-                async move { c.get_job(&id).await }
-            })
-            .await
-            .map_err(Ended::Api)?;
-        progress.set(Some(job.clone()));
-    }
-    Ok(job)
+    crate::api::follow_job(
+        auth,
+        job,
+        |job| job.status.is_finished(),
+        |job| progress.set(Some(job.clone())),
+    )
+    .await
+    .map_err(Ended::Api)
 }
 
 /// The import a finished job made (read back from the client's imports).
@@ -110,9 +104,6 @@ fn refusal_of_job(message: &str) -> Option<Outcome> {
         .collect();
     (!rows.is_empty()).then_some(Outcome::Refused(rows))
 }
-
-/// How often a running import's progress is read.
-const FOLLOW_MS: i32 = 400;
 
 /// The import card, `#import-card`.
 #[component]

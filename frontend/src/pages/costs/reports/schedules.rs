@@ -2,7 +2,7 @@
 //! runs next and how its last run went; "Send now" and "Delete" for those who manage costs,
 //! and what the last "Send now" did (`#schedule-delivery`).
 
-use gmac_types::{Permission, ReportCadence, ReportDelivery, ReportSchedule};
+use gmac_types::{JobStatus, Permission, ReportCadence, ReportDelivery, ReportSchedule};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -225,15 +225,43 @@ fn ScheduleRow(
             sending.set(true);
             let (id, name) = (id.clone(), name.clone());
             spawn_local(async move {
-                let result = auth
+                // A job sends it; it is followed until it ends or its first attempt failed.
+                let result = match auth
                     .call(move |c| {
                         let id = id.clone();
-                        async move { c.send_report(&id, None).await }
+                        async move { c.send_report_async(&id, None).await }
                     })
-                    .await;
+                    .await
+                {
+                    Ok(job) => {
+                        crate::api::follow_job(
+                            auth,
+                            job,
+                            |job| job.status.is_finished() || job.error.is_some(),
+                            |_| {},
+                        )
+                        .await
+                    }
+                    Err(err) => Err(err),
+                };
                 sending.try_set(false);
                 match result {
-                    Ok(delivery) => on_sent.run(Sent { name, delivery }),
+                    Ok(job) => match job
+                        .result
+                        .and_then(|r| serde_json::from_value::<ReportDelivery>(r).ok())
+                    {
+                        Some(delivery) if job.status == JobStatus::Succeeded => {
+                            on_sent.run(Sent { name, delivery });
+                        }
+                        _ if job.status.is_finished() => on_error.run(format!(
+                            "The report {name} was not sent: {}.",
+                            job.error.unwrap_or_else(|| "it was cancelled".to_owned())
+                        )),
+                        _ => on_error.run(format!(
+                            "The report {name} has not gone out yet ({}); gmac keeps trying.",
+                            job.error.unwrap_or_default()
+                        )),
+                    },
                     Err(err) => on_error.run(describe(&err)),
                 }
             });
