@@ -696,6 +696,128 @@ async fn an_admin_creates_a_client_and_finds_it_in_the_audit_log() {
     browser.close().await;
 }
 
+/// Opens the new team form on the teams page, fills it in and sends it.
+async fn fill_the_new_team_form(browser: &Browser, name: &str, description: &str) {
+    browser.click("#new-team").await;
+    browser.type_into("#new-team-name", name).await;
+    browser
+        .type_into("#new-team-description", description)
+        .await;
+    browser.click("#create-team").await;
+}
+
+/// The list, detail and name forms that the clients and teams pages share.
+#[tokio::test]
+async fn teams_and_clients_are_created_filtered_renamed_and_deleted_through_the_same_pages() {
+    if !browser_available() {
+        return;
+    }
+    let app = spawn_app().await;
+    let (email, password) = with_admin(&app).await;
+    let browser = Browser::start(1280, 800).await;
+    sign_in_through_the_form(&browser, &app, &email, &password).await;
+    browser.wait_for_text("#user-menu", "Ada Lovelace").await;
+
+    // Two teams made through the form; a name already taken is refused beside the name.
+    browser
+        .client
+        .goto(&app.url("/access/teams"))
+        .await
+        .unwrap();
+    for (name, description) in [("Platform", "Runs the clusters"), ("Data", "")] {
+        fill_the_new_team_form(&browser, name, description).await;
+        browser
+            .wait_for(&format!("#team-table tr[data-team-name=\"{name}\"]"))
+            .await;
+    }
+    fill_the_new_team_form(&browser, "platform", "").await;
+    browser
+        .wait_for_text(
+            "#new-team-name-error",
+            "Another team already has this name.",
+        )
+        .await;
+    browser
+        .click("#new-team-title ~ form button[type=\"button\"]")
+        .await;
+    browser.wait_until_gone("#new-team-name").await;
+
+    // The filter narrows the list, and says when nothing matches.
+    browser.type_into("#team-filter", "plat").await;
+    browser
+        .wait_until_gone("#team-table tr[data-team-name=\"Data\"]")
+        .await;
+    browser.type_into("#team-filter", "nobody").await;
+    browser
+        .wait_for_text("section[aria-label=\"Teams\"]", "No team matches “nobody”.")
+        .await;
+
+    // A team's page: renamed through its details, its header follows; then deleted.
+    browser.type_into("#team-filter", "a").await;
+    browser
+        .click("#team-table tr[data-team-name=\"Platform\"] a")
+        .await;
+    browser.wait_for_text("#team-title", "Platform").await;
+    browser
+        .type_into("#team-name", "Platform Engineering")
+        .await;
+    browser.click("#save-team").await;
+    browser
+        .wait_for_text("#team-title", "Platform Engineering")
+        .await;
+    browser.click("#delete-team").await;
+    browser.click("#confirm-ok").await;
+    browser.wait_for("#team-table").await;
+    browser
+        .wait_until_gone("#team-table tr[data-team-name=\"Platform Engineering\"]")
+        .await;
+
+    // A client's page: the same form saves its details, and the breadcrumb leads back.
+    browser.client.goto(&app.url("/clients")).await.unwrap();
+    browser.type_into("#new-client-name", "Acme").await;
+    browser.click("#create-client").await;
+    browser
+        .click("#client-table tr[data-client-name=\"Acme\"] a")
+        .await;
+    browser.wait_for_text("#client-title", "Acme").await;
+    browser
+        .type_into("#client-description", "Our first client")
+        .await;
+    browser.click("#save-client").await;
+    browser
+        .wait_for_text(".page-header .muted", "Our first client")
+        .await;
+    browser.click("nav.breadcrumbs a").await;
+    browser
+        .wait_for_text(
+            "#client-table tr[data-client-name=\"Acme\"]",
+            "Our first client",
+        )
+        .await;
+    // Expected: the refused duplicate name (409), and the deleted team's page reading it once
+    // more as it is left (404).
+    let errors: Vec<String> = browser
+        .console_errors()
+        .await
+        .into_iter()
+        .filter(|e| !e.contains("/api/v1/teams - ") || !e.contains("409"))
+        .filter(|e| !e.contains("/api/v1/teams/") || !e.contains("404"))
+        .collect();
+    assert!(errors.is_empty(), "browser console errors: {errors:?}");
+    browser.close().await;
+
+    let teams = app
+        .sign_in(&email, &password)
+        .await
+        .client
+        .list_teams(&gmac_types::ListQuery::default())
+        .await
+        .unwrap()
+        .items;
+    let names: Vec<&str> = teams.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["Data"], "what the pages did is what the API holds");
+}
+
 #[tokio::test]
 async fn a_viewer_is_not_offered_the_administration_pages() {
     if !browser_available() {

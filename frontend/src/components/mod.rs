@@ -7,6 +7,7 @@ pub mod error_banner;
 pub mod form_field;
 pub mod icon;
 pub mod modal;
+pub mod named;
 pub mod nav;
 pub mod paging;
 pub mod scope;

@@ -1,68 +1,36 @@
 //! `/clients/:id`: one client: rename and describe it (with `If-Match`), delete it, and its
 //! projects.
 
-use gmac_types::validation::Name;
 use gmac_types::{Client, ClientPatch, ErrorCode, Permission};
-use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
-use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_navigate;
 
-use crate::api::{self, CHANGED_ELSEWHERE, Failure, describe};
+use crate::api::{self, CHANGED_ELSEWHERE, describe};
 use crate::components::error_banner::{ErrorBanner, NoticeBanner};
-use crate::components::form_field::{FormErrors, FormField, SubmitButton};
-use crate::components::icon::{Icon, IconName};
 use crate::components::modal::{Confirm, ConfirmDialog};
-use crate::components::paging::LoadFailed;
-use crate::components::spinner::Loading;
-use crate::pages::clients::list::name_errors;
+use crate::components::named::{NamedForm, ObjectHeader, ObjectPage, by_route_id, send_named};
 use crate::pages::clients::projects::Projects;
-use crate::pages::{SubmittedForm, set_title};
+use crate::pages::set_title;
 use crate::state::use_auth;
 
 /// The client page.
 #[component]
 pub fn ClientPage() -> impl IntoView {
-    let auth = use_auth();
-    let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").unwrap_or_default());
-    let client = LocalResource::new(move || {
-        let id = id();
-        async move {
-            auth.call(move |c| {
-                let id = id.clone();
-                async move { c.get_client(&id).await }
-            })
-            .await
-            .map_err(|e| Failure::of(&e))
-        }
-    });
+    let client = by_route_id(|c, id| async move { c.get_client(&id).await });
     // A reload after a lost race keeps the page (and its message) instead of a spinner.
     let stale = RwSignal::new(None::<String>);
+    let show = move |loaded: Client| {
+        set_title(&loaded.name);
+        let reload = Callback::new(move |message: String| {
+            stale.set(Some(message));
+            client.refetch();
+        });
+        view! { <ClientView client=loaded stale=stale reload=reload /> }.into_any()
+    };
     view! {
-        <nav class="breadcrumbs" aria-label="Breadcrumbs">
-            <A href="/clients">
-                <Icon name=IconName::ChevronLeft />
-                <span>"Clients"</span>
-            </A>
-        </nav>
-        {move || match client.get() {
-            None => view! { <Loading label="Loading the client…" /> }.into_any(),
-            Some(Err(message)) => {
-                view! { <LoadFailed message=message retry=Callback::new(move |()| client.refetch()) page=true /> }
-                    .into_any()
-            }
-            Some(Ok(loaded)) => {
-                set_title(&loaded.name);
-                let reload = Callback::new(move |message: String| {
-                    stale.set(Some(message));
-                    client.refetch();
-                });
-                view! { <ClientView client=loaded stale=stale reload=reload /> }.into_any()
-            }
-        }}
+        <ObjectPage object=client back="/clients" back_label="Clients" loading="Loading the client…" show=show />
     }
 }
 
@@ -78,64 +46,40 @@ fn ClientView(
     let current = RwSignal::new(client.clone());
     // The tab follows a rename.
     Effect::new(move |_| current.with(|c| set_title(&c.name)));
-    let name = RwSignal::new(client.name.clone());
-    let description = RwSignal::new(client.description.clone());
-    let errors = RwSignal::new(FormErrors::default());
-    let busy = RwSignal::new(false);
     let notice = RwSignal::new(None::<String>);
     let error = RwSignal::new(stale.get_untracked());
     stale.set(None);
     let confirm = RwSignal::new(None::<Confirm>);
-    let banner = Signal::derive(move || errors.with(|e| e.banner.clone()));
 
-    let save = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        let submitted = SubmittedForm::of(&ev);
-        if busy.get_untracked() {
-            return;
-        }
-        let new_name = match Name::parse("name", &name.get_untracked()) {
-            Ok(n) => n.as_str().to_owned(),
-            Err(e) => {
-                errors.set(FormErrors::from_fields(vec![e]));
-                submitted.focus_first_invalid();
-                return;
-            }
-        };
+    let save = send_named(move |named| async move {
         let patch = ClientPatch {
-            name: Some(new_name),
-            description: Some(description.get_untracked().trim().to_owned()),
+            name: Some(named.name),
+            description: Some(named.description),
         };
         let (id, version) = current.with_untracked(|c| (c.id.clone(), c.version));
-        errors.set(FormErrors::default());
         error.set(None);
         notice.set(None);
-        busy.set(true);
-        spawn_local(async move {
-            let result = auth
-                .call(move |c| {
-                    let (id, patch) = (id.clone(), patch.clone());
-                    async move { c.update_client(&id, &patch, Some(version)).await }
-                })
-                .await;
-            busy.set(false);
-            match result {
-                Ok(updated) => {
-                    notice.set(Some("The client is saved.".to_owned()));
-                    current.set(updated);
-                }
-                Err(err) if api::is(&err, ErrorCode::PreconditionFailed) => {
-                    reload.run(CHANGED_ELSEWHERE.to_owned());
-                }
-                Err(err) => {
-                    errors.set(name_errors(&err, "client", &["name", "description"]));
-                    submitted.focus_first_invalid();
-                }
+        let result = auth
+            .call(move |c| {
+                let (id, patch) = (id.clone(), patch.clone());
+                async move { c.update_client(&id, &patch, Some(version)).await }
+            })
+            .await;
+        match result {
+            Ok(updated) => {
+                notice.set(Some("The client is saved.".to_owned()));
+                current.set(updated);
+                Ok(())
             }
-        });
-    };
+            Err(err) if api::is(&err, ErrorCode::PreconditionFailed) => {
+                reload.run(CHANGED_ELSEWHERE.to_owned());
+                Ok(())
+            }
+            Err(err) => Err(err),
+        }
+    });
 
-    let delete = move |_| {
+    let delete = Callback::new(move |()| {
         let (id, version, client_name) =
             current.with_untracked(|c| (c.id.clone(), c.version, c.name.clone()));
         let navigate = navigate.clone();
@@ -166,63 +110,31 @@ fn ClientView(
                 });
             },
         )));
-    };
+    });
+    let named = Signal::derive(move || current.with(|c| (c.name.clone(), c.description.clone())));
 
     view! {
-        <header class="page-header page-header-row">
-            <div>
-                <p class="eyebrow">"Client"</p>
-                <h1 id="client-title">{move || current.with(|c| c.name.clone())}</h1>
-                <p class="muted">{move || current.with(|c| c.description.clone())}</p>
-            </div>
-            {manages
-                .then(|| {
-                    view! {
-                        <button type="button" id="delete-client" class="button button-danger-quiet" on:click=delete>
-                            <Icon name=IconName::Trash />
-                            <span>"Delete client"</span>
-                        </button>
-                    }
-                })}
-        </header>
+        <ObjectHeader
+            eyebrow="Client"
+            title_id="client-title"
+            named=named
+            delete=manages.then_some(("delete-client", "Delete client", delete))
+        />
         <NoticeBanner message=notice />
         <ErrorBanner message=error />
         <div class="stack">
             {manages
                 .then(|| {
                     view! {
-                        <section class="card" aria-labelledby="client-edit-title">
-                            <h2 id="client-edit-title" class="card-title">
-                                "Details"
-                            </h2>
-                            <form class="form card-body" novalidate=true on:submit=save>
-                                <ErrorBanner message=banner />
-                                <div class="field-row">
-                                    <FormField
-                                        id="client-name"
-                                        field="name"
-                                        label="Name"
-                                        autocomplete="off"
-                                        value=name
-                                        errors=errors
-                                        disabled=busy
-                                    />
-                                    <FormField
-                                        id="client-description"
-                                        field="description"
-                                        label="Description"
-                                        autocomplete="off"
-                                        value=description
-                                        errors=errors
-                                        optional=true
-                                        disabled=busy
-                                    />
-                                </div>
-                                <div class="form-actions">
-                                    <SubmitButton id="save-client" label="Save" busy_label="Saving…" busy=busy inline=true />
-                                </div>
-                            </form>
-                        </section>
+                        <NamedForm
+                            title="Details"
+                            title_id="client-edit-title"
+                            inputs=("client-name", "client-description")
+                            submit=("save-client", "Save", "Saving…")
+                            what="client"
+                            send=save
+                            initial=(client.name.clone(), client.description.clone())
+                        />
                     }
                 })}
             <Projects client_id=client.id.clone() />

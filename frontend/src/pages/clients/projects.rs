@@ -11,10 +11,10 @@ use crate::api::{self, CHANGED_ELSEWHERE, PAGE_SIZE, describe, non_blank};
 use crate::components::error_banner::{ErrorBanner, NoticeBanner};
 use crate::components::form_field::{FormErrors, FormField, SubmitButton};
 use crate::components::modal::{Confirm, ConfirmDialog};
+use crate::components::named::name_errors;
 use crate::components::paging::{FilterBox, ListState, LoadMore, Paged};
 use crate::components::spinner::Spinner;
 use crate::pages::SubmittedForm;
-use crate::pages::clients::list::name_errors;
 use crate::state::use_auth;
 
 /// The projects card of a client.

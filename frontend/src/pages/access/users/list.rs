@@ -1,7 +1,7 @@
 //! `/access/users`: the accounts, filtered and a page at a time, and creating one.
 
 use gmac_types::validation::{DisplayName, EmailAddress, NewPassword};
-use gmac_types::{FieldError, ListQuery, NewUser, SecretText, UserDetail, UserStatus};
+use gmac_types::{FieldError, NewUser, SecretText, UserDetail, UserStatus};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -10,12 +10,12 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
 use crate::account::use_account;
-use crate::api::{PAGE_SIZE, non_blank};
 use crate::areas::Area;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::form_field::{FormErrors, FormField, SubmitButton};
 use crate::components::icon::{Icon, IconName};
-use crate::components::paging::{FilterBox, ListState, LoadMore, Paged};
+use crate::components::named::{ListTable, NameFiltered};
+use crate::components::paging::FilterBox;
 use crate::format::date_time_label;
 use crate::pages::SubmittedForm;
 use crate::pages::hub::SectionHeader;
@@ -43,64 +43,37 @@ pub fn mfa_badge(enabled: bool) -> impl IntoView {
 
 /// The users page.
 #[component]
-#[expect(
-    clippy::too_many_lines,
-    reason = "the list, its filter and the create form share the page's state"
-)]
 pub fn UsersPage() -> impl IntoView {
     let auth = use_auth();
     let account = use_account();
-    let filter = RwSignal::new(String::new());
     let creating = RwSignal::new(false);
-    let list = Paged::new(move |cursor| {
-        let query = ListQuery {
-            limit: Some(PAGE_SIZE),
-            cursor,
-            name: non_blank(&filter.get_untracked()),
-        };
-        async move {
-            auth.call(move |c| {
-                let query = query.clone();
-                async move { c.list_users(&query).await }
-            })
-            .await
-        }
+    let users = NameFiltered::new(move |query| async move {
+        auth.call(move |c| {
+            let query = query.clone();
+            async move { c.list_users(&query).await }
+        })
+        .await
     });
-    let on_filter = Callback::new(move |text: String| {
-        filter.set(text);
-        list.reload();
-    });
-    let empty = Signal::derive(move || {
-        if filter.with(String::is_empty) {
-            "No users yet.".to_owned()
-        } else {
-            format!("No user matches “{}”.", filter.get())
-        }
-    });
-
-    let rows = move || {
+    let empty = users.empty("user", || "No users yet.".to_owned());
+    let row = move |user: UserDetail| {
         let zone = account.time_zone();
-        list.items()
-            .into_iter()
-            .map(|user| {
-                let href = format!("/access/users/{}", user.id);
-                let last = user.last_login_at.map_or_else(
-                    || "Never".to_owned(),
-                    |at| date_time_label(&at, zone.as_deref()),
-                );
-                view! {
-                    <tr data-user-email=user.email.clone()>
-                        <td>
-                            <A href=href attr:class="cell-title">{user.display_name.clone()}</A>
-                            <span class="cell-sub">{user.email.clone()}</span>
-                        </td>
-                        <td>{status_badge(user.status)}</td>
-                        <td>{mfa_badge(user.mfa_enabled)}</td>
-                        <td>{last}</td>
-                    </tr>
-                }
-            })
-            .collect_view()
+        let href = format!("/access/users/{}", user.id);
+        let last = user.last_login_at.map_or_else(
+            || "Never".to_owned(),
+            |at| date_time_label(&at, zone.as_deref()),
+        );
+        view! {
+            <tr data-user-email=user.email.clone()>
+                <td>
+                    <A href=href attr:class="cell-title">{user.display_name.clone()}</A>
+                    <span class="cell-sub">{user.email.clone()}</span>
+                </td>
+                <td>{status_badge(user.status)}</td>
+                <td>{mfa_badge(user.mfa_enabled)}</td>
+                <td>{last}</td>
+            </tr>
+        }
+        .into_any()
     };
 
     view! {
@@ -114,7 +87,7 @@ pub fn UsersPage() -> impl IntoView {
                 id="user-filter"
                 label="Filter users"
                 placeholder="Filter by name or email"
-                on_change=on_filter
+                on_change=users.on_filter
             />
             <Show when=move || !creating.get()>
                 <button
@@ -131,25 +104,15 @@ pub fn UsersPage() -> impl IntoView {
         <Show when=move || creating.get()>
             <CreateUser on_cancel=Callback::new(move |()| creating.set(false)) />
         </Show>
-        <section class="card" aria-label="Users">
-            <ListState list=list loading="Loading users…" empty=empty />
-            <Show when=move || !list.with_items(<[UserDetail]>::is_empty)>
-                <div class="table-wrap">
-                    <table class="table" id="user-table">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Name"</th>
-                                <th scope="col">"Status"</th>
-                                <th scope="col">"MFA"</th>
-                                <th scope="col">"Last sign-in"</th>
-                            </tr>
-                        </thead>
-                        <tbody>{rows}</tbody>
-                    </table>
-                </div>
-            </Show>
-            <LoadMore list=list />
-        </section>
+        <ListTable
+            list=users.list
+            id="user-table"
+            label="Users"
+            loading="Loading users…"
+            empty=empty
+            headers=&["Name", "Status", "MFA", "Last sign-in"]
+            row=row
+        />
     }
 }
 
