@@ -3,22 +3,9 @@
 use gmac_tests::{Session, TestApp, spawn_app};
 use gmac_types::PageQuery;
 use gmac_types::{
-    NewClient, NewRoleBinding, NewUser, Permission, RoleBindingQuery, Scope, Subject, SubjectKind,
+    NewClient, NewRoleBinding, Permission, RoleBindingQuery, Scope, Subject, SubjectKind,
     UserPatch, UserStatus,
 };
-
-async fn new_user(admin: &Session, email: &str) -> String {
-    admin
-        .client
-        .create_user(&NewUser {
-            email: email.into(),
-            display_name: email.into(),
-            password: "a long test password".into(),
-        })
-        .await
-        .unwrap()
-        .id
-}
 
 fn grant(user_id: &str, role: &str, scope: Scope) -> NewRoleBinding {
     NewRoleBinding {
@@ -83,11 +70,12 @@ async fn a_developer_may_delete_only_in_projects_where_granted() {
         .await
         .unwrap();
     let global_dev = app
-        .user_with_role(&admin, "g@example.com", "developer", Scope::Global)
+        .fixture(&admin)
+        .member("g@example.com", "developer", Scope::Global)
         .await;
     let project_dev = app
-        .user_with_role(
-            &admin,
+        .fixture(&admin)
+        .member(
             "p@example.com",
             "developer",
             Scope::Project {
@@ -120,7 +108,8 @@ async fn role_changes_take_effect_on_the_next_request() {
     let app = spawn_app().await;
     let admin = app.super_admin().await;
     let viewer = app
-        .user_with_role(&admin, "v@example.com", "viewer", Scope::Global)
+        .fixture(&admin)
+        .member("v@example.com", "viewer", Scope::Global)
         .await;
     let acme = NewClient {
         name: "Acme".into(),
@@ -153,14 +142,14 @@ async fn nobody_grants_a_permission_they_do_not_hold() {
     let acme = client(&app, &admin, "Acme").await;
     let globex = client(&app, &admin, "Globex").await;
     let acme_admin = app
-        .user_with_role(
-            &admin,
+        .fixture(&admin)
+        .member(
             "a@acme.example",
             "admin",
             Scope::Client { id: acme.clone() },
         )
         .await;
-    let target = new_user(&admin, "t@example.com").await;
+    let target = app.fixture(&admin).user("t@example.com").await;
 
     // Inside their client: fine.
     acme_admin
@@ -190,7 +179,8 @@ async fn nobody_grants_a_permission_they_do_not_hold() {
 
     // A developer manages no users at all.
     let dev = app
-        .user_with_role(&admin, "d@example.com", "developer", Scope::Global)
+        .fixture(&admin)
+        .member("d@example.com", "developer", Scope::Global)
         .await;
     let err = dev
         .client
@@ -204,9 +194,10 @@ async fn only_a_super_admin_grants_or_removes_super_admin() {
     let app = spawn_app().await;
     let root = app.super_admin().await;
     let admin = app
-        .user_with_role(&root, "admin@example.com", "admin", Scope::Global)
+        .fixture(&root)
+        .member("admin@example.com", "admin", Scope::Global)
         .await;
-    let target = new_user(&root, "t@example.com").await;
+    let target = app.fixture(&root).user("t@example.com").await;
     let err = admin
         .client
         .create_role_binding(&grant(&target, "super_admin", Scope::Global))
@@ -277,7 +268,7 @@ async fn the_last_super_admin_cannot_be_removed() {
 async fn granting_the_same_role_twice_is_a_conflict_and_unknown_roles_are_invalid() {
     let app = spawn_app().await;
     let root = app.super_admin().await;
-    let target = new_user(&root, "t@example.com").await;
+    let target = app.fixture(&root).user("t@example.com").await;
     root.client
         .create_role_binding(&grant(&target, "viewer", Scope::Global))
         .await
@@ -307,7 +298,8 @@ async fn a_billing_manager_sees_costs_and_budgets_and_nothing_else() {
     let app = spawn_app().await;
     let root = app.super_admin().await;
     let billing = app
-        .user_with_role(&root, "b@example.com", "billing_manager", Scope::Global)
+        .fixture(&root)
+        .member("b@example.com", "billing_manager", Scope::Global)
         .await;
     let me = billing.client.me().await.unwrap();
     assert_eq!(
@@ -345,7 +337,8 @@ async fn a_refused_attempt_is_audited_as_denied() {
     let app = spawn_app().await;
     let admin = app.super_admin().await;
     let dev = app
-        .user_with_role(&admin, "d@example.com", "developer", Scope::Global)
+        .fixture(&admin)
+        .member("d@example.com", "developer", Scope::Global)
         .await;
     let attempt = dev
         .client
@@ -401,8 +394,8 @@ async fn changes_made_by_another_replica_take_effect_on_the_next_request() {
     let admin = app.super_admin().await;
     let acme = client(&app, &admin, "Acme").await;
     let dev = app
-        .user_with_role(
-            &admin,
+        .fixture(&admin)
+        .member(
             "d@example.com",
             "developer",
             Scope::Client { id: acme.clone() },

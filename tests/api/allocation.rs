@@ -11,8 +11,8 @@ use gmac_tests::{
     FocusRows, Session, TestApp, focus_sample, generated_focus, spawn_app, test_name,
 };
 use gmac_types::{
-    Allocation, CostImportParams, CostQuery, NewAllocationRule, NewClient, NewResourceAssignment,
-    NewTeam, NewUser, OnRowError, ShareMethod, Subject, SubjectKind,
+    Allocation, CostQuery, NewAllocationRule, NewResourceAssignment, ShareMethod, Subject,
+    SubjectKind,
 };
 use rust_decimal::Decimal;
 
@@ -152,59 +152,18 @@ struct Fixture {
 async fn fixture(file: Vec<u8>) -> Fixture {
     let app = spawn_app().await;
     let admin = app.super_admin().await;
-    let client_id = admin
-        .client
-        .create_client(&NewClient {
-            name: "Acme".into(),
-            description: None,
-        })
-        .await
-        .unwrap()
-        .id;
-    admin
-        .client
-        .import_costs(
-            &CostImportParams {
-                client_id: client_id.clone(),
-                on_error: OnRowError::Reject,
-                file_name: None,
-            },
-            file,
-        )
-        .await
-        .unwrap();
-    let mut users = Vec::new();
-    for (email, name) in [
-        ("sameer@example.com", "Sameer"),
-        ("grace@example.com", "Grace"),
-    ] {
-        users.push(
-            admin
-                .client
-                .create_user(&NewUser {
-                    email: email.into(),
-                    display_name: name.into(),
-                    password: "a long test password".into(),
-                })
-                .await
-                .unwrap()
-                .id,
-        );
-    }
-    admin
-        .client
-        .create_team(&NewTeam {
-            name: "Trey".into(),
-            description: None,
-        })
-        .await
-        .unwrap();
+    let fixture = app.fixture(&admin);
+    let client_id = fixture.client("Acme").await;
+    fixture.import(&client_id, file).await;
+    let sameer = fixture.person("sameer@example.com", "Sameer").await;
+    let grace = fixture.person("grace@example.com", "Grace").await;
+    fixture.team("Trey", &[]).await;
     Fixture {
         app,
         admin,
         client_id,
-        grace: users.pop().unwrap(),
-        sameer: users.pop().unwrap(),
+        sameer,
+        grace,
     }
 }
 

@@ -123,7 +123,8 @@ async fn reading_the_log_needs_audit_view_and_a_client_admin_sees_only_their_cli
             .unwrap();
     }
     let viewer = app
-        .user_with_role(&root, "v@example.com", "viewer", Scope::Global)
+        .fixture(&root)
+        .member("v@example.com", "viewer", Scope::Global)
         .await;
     assert_eq!(
         viewer
@@ -136,8 +137,8 @@ async fn reading_the_log_needs_audit_view_and_a_client_admin_sees_only_their_cli
     );
 
     let acme_admin = app
-        .user_with_role(
-            &root,
+        .fixture(&root)
+        .member(
             "a@acme.example",
             "admin",
             Scope::Client {

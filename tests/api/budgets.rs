@@ -528,12 +528,8 @@ async fn a_persons_budget_alerts_once_a_rules_reallocation_has_run() {
     )
     .await;
     let ana = app
-        .user_with_role(
-            &admin,
-            "ana@example.com",
-            "developer",
-            gmac_types::Scope::Global,
-        )
+        .fixture(&admin)
+        .member("ana@example.com", "developer", gmac_types::Scope::Global)
         .await;
     let me = ana.client.me().await.unwrap();
     admin

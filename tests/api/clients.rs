@@ -311,8 +311,8 @@ async fn two_tenants(app: &gmac_tests::TestApp) -> (gmac_tests::Session, String,
         .await
         .unwrap();
     let acme_admin = app
-        .user_with_role(
-            &admin,
+        .fixture(&admin)
+        .member(
             "boss@acme.example",
             "admin",
             Scope::Client {
@@ -447,8 +447,8 @@ async fn a_project_grant_shows_the_project_and_its_clients_name_but_not_its_sibl
     let shop = admin.client.create_project(&mk("Shop")).await.unwrap();
     let blog = admin.client.create_project(&mk("Blog")).await.unwrap();
     let dev = app
-        .user_with_role(
-            &admin,
+        .fixture(&admin)
+        .member(
             "dev@acme.example",
             "developer",
             Scope::Project {

@@ -99,7 +99,7 @@ async fn setup(moto: &MotoServer) -> (TestApp, Session, String) {
     })
     .await;
     let admin = app.super_admin().await;
-    let client_id = admin.new_client_named("Acme").await;
+    let client_id = app.fixture(&admin).client("Acme").await;
     let account = admin
         .client
         .create_cloud_account(&NewCloudAccount {
@@ -250,7 +250,7 @@ async fn an_endpoint_that_accepts_and_never_answers_fails_the_test_instead_of_ha
     });
     let app = spawn_app().await;
     let admin = app.super_admin().await;
-    let client_id = admin.new_client_named("Acme").await;
+    let client_id = app.fixture(&admin).client("Acme").await;
     let account = admin
         .client
         .create_cloud_account(&account_at(&client_id, &url))
@@ -289,7 +289,7 @@ async fn a_cloud_endpoint_on_an_internal_address_is_refused_without_a_connection
     })
     .await;
     let admin = app.super_admin().await;
-    let client_id = admin.new_client_named("Acme").await;
+    let client_id = app.fixture(&admin).client("Acme").await;
     // Something listens here; a closed port is one above it.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
@@ -364,7 +364,7 @@ async fn an_account_whose_endpoint_became_internal_is_neither_tested_nor_synced(
 async fn an_access_key_id_that_could_not_travel_in_a_header_is_refused_field_by_field() {
     let app = spawn_app().await;
     let admin = app.super_admin().await;
-    let client_id = admin.new_client_named("Acme").await;
+    let client_id = app.fixture(&admin).client("Acme").await;
     for key in ["AK\u{e9}\u{1}", "AKIA EXAMPLE", "AKIA\nX"] {
         let mut account = account_at(&client_id, "http://127.0.0.1:9/");
         account.access_key_id = Some(key.to_owned());

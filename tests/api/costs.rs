@@ -333,11 +333,12 @@ async fn imports_and_reports_inside_scopes(file: Vec<u8>) {
         .await
         .unwrap();
     let viewer = app
-        .user_with_role(&admin, "v@example.com", "viewer", Scope::Global)
+        .fixture(&admin)
+        .member("v@example.com", "viewer", Scope::Global)
         .await;
     let billing = app
-        .user_with_role(
-            &admin,
+        .fixture(&admin)
+        .member(
             "b@example.com",
             "billing_manager",
             Scope::Client {
@@ -346,8 +347,8 @@ async fn imports_and_reports_inside_scopes(file: Vec<u8>) {
         )
         .await;
     let stranger = app
-        .user_with_role(
-            &admin,
+        .fixture(&admin)
+        .member(
             "s@example.com",
             "admin",
             Scope::Client {

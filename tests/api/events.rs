@@ -107,7 +107,7 @@ async fn each_change_is_an_event_numbered_in_commit_order_and_a_rolled_back_one_
     let app = spawn_app().await;
     let admin = app.super_admin().await;
     let before = events::head(&app.core.db).await.unwrap();
-    let acme = admin.new_client_named("Acme").await;
+    let acme = app.fixture(&admin).client("Acme").await;
     // An event appended in a transaction that rolls back takes no number and is never seen.
     let txn = app.core.db.begin().await.unwrap();
     events::append(
@@ -160,7 +160,7 @@ async fn the_stream_resumes_after_last_event_id_without_loss_or_repeat() {
     let admin = app.super_admin().await;
     let mut live = Stream::open(&app, &admin, None).await;
     for name in ["One", "Two", "Three"] {
-        admin.new_client_named(name).await;
+        app.fixture(&admin).client(name).await;
     }
     let first = live.take(3).await;
     let names: Vec<&str> = first
@@ -174,7 +174,7 @@ async fn the_stream_resumes_after_last_event_id_without_loss_or_repeat() {
 
     // Reconnected after the first: the two after it, then what happens next; nothing twice.
     let mut resumed = Stream::open(&app, &admin, Some(first[0].0)).await;
-    admin.new_client_named("Four").await;
+    app.fixture(&admin).client("Four").await;
     let again = resumed.take(3).await;
     let ids: Vec<i64> = again.iter().map(|(id, _, _)| *id).collect();
     assert_eq!(ids, [first[1].0, first[2].0, first[2].0 + 1]);
@@ -192,11 +192,11 @@ async fn the_stream_resumes_after_last_event_id_without_loss_or_repeat() {
 async fn a_viewer_of_one_client_sees_nothing_of_another_client() {
     let app = spawn_app().await;
     let admin = app.super_admin().await;
-    let acme = admin.new_client_named("Acme").await;
-    let globex = admin.new_client_named("Globex").await;
+    let acme = app.fixture(&admin).client("Acme").await;
+    let globex = app.fixture(&admin).client("Globex").await;
     let viewer = app
-        .user_with_role(
-            &admin,
+        .fixture(&admin)
+        .member(
             "viewer@example.com",
             "viewer",
             Scope::Client { id: acme.clone() },
@@ -347,7 +347,7 @@ async fn two_dispatchers_hand_each_event_on_once_in_order_and_again_after_a_fail
     one.install().await.unwrap();
     two.install().await.unwrap();
     let head = events::head(&app.core.db).await.unwrap();
-    admin.new_client_named("Before the team").await;
+    app.fixture(&admin).client("Before the team").await;
     admin
         .client
         .create_team(&NewTeam {
@@ -357,7 +357,7 @@ async fn two_dispatchers_hand_each_event_on_once_in_order_and_again_after_a_fail
         .await
         .unwrap();
     for i in 0..4 {
-        admin.new_client_named(&format!("Client {i}")).await;
+        app.fixture(&admin).client(&format!("Client {i}")).await;
     }
     let clients: Vec<i64> = [1, 3, 4, 5, 6].iter().map(|n| head + n).collect();
     // The consumer falls over at the third client event: its batch comes again, whole.
@@ -391,7 +391,7 @@ async fn the_stream_ends_when_its_access_token_expires() {
     .await;
     let admin = app.super_admin().await;
     let mut stream = admin.client.open_event_stream(None).await.unwrap();
-    admin.new_client_named("Before").await;
+    app.fixture(&admin).client("Before").await;
     let first = tokio::time::timeout(Duration::from_secs(10), stream.next())
         .await
         .unwrap()

@@ -128,7 +128,7 @@ async fn racing_creates_of_one_name_make_one_client_and_409s() {
 async fn racing_deletes_of_one_object_give_one_204_then_404s_and_one_audit_row() {
     let app = spawn_app().await;
     let admin = app.super_admin().await;
-    let id = admin.new_client_named("Doomed").await;
+    let id = app.fixture(&admin).client("Doomed").await;
     let attempts: Vec<_> = (0..8)
         .map(|_| {
             let client = admin.client.clone();

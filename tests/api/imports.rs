@@ -31,7 +31,7 @@ async fn app_with_spool() -> (TestApp, tempfile::TempDir, String) {
     })
     .await;
     let admin = app.super_admin().await;
-    admin.new_client_named("Acme").await;
+    app.fixture(&admin).client("Acme").await;
     (app, data, admin.access_token.clone())
 }
 
@@ -115,7 +115,7 @@ async fn the_limits_are_settings() {
     })
     .await;
     let admin = app.super_admin().await;
-    let client_id = admin.new_client_named("Acme").await;
+    let client_id = app.fixture(&admin).client("Acme").await;
     let params = strict(&client_id);
     let mut big = HEADER.to_owned();
     big.push_str(&"1,1,USD,2024-09-01,2024-09-02,Usage,EC2,a1,\n".repeat(200));
@@ -194,7 +194,7 @@ fn strict(client_id: &str) -> CostImportParams {
 
 async fn admin_and_client(app: &TestApp) -> (gmac_tests::Session, String) {
     let admin = app.super_admin().await;
-    let client_id = admin.new_client_named("Acme").await;
+    let client_id = app.fixture(&admin).client("Acme").await;
     (admin, client_id)
 }
 

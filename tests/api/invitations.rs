@@ -347,8 +347,8 @@ async fn nobody_invites_to_more_than_they_could_grant() {
         .await
         .unwrap();
     let acme_admin = app
-        .user_with_role(
-            &root,
+        .fixture(&root)
+        .member(
             "a@acme.example",
             "admin",
             Scope::Client {
@@ -427,7 +427,8 @@ async fn an_invitation_grants_no_more_than_its_inviter_still_holds() {
     let app = spawn_app().await;
     let root = app.super_admin().await;
     let inviter = app
-        .user_with_role(&root, "inviter@example.com", "admin", Scope::Global)
+        .fixture(&root)
+        .member("inviter@example.com", "admin", Scope::Global)
         .await;
     let inviter_id = inviter.client.me().await.unwrap().id;
     let token = admin_invitation(&inviter, "grace@example.com").await;
@@ -483,7 +484,8 @@ async fn disabling_an_inviter_withdraws_their_pending_invitations() {
     let app = spawn_app().await;
     let root = app.super_admin().await;
     let inviter = app
-        .user_with_role(&root, "inviter@example.com", "admin", Scope::Global)
+        .fixture(&root)
+        .member("inviter@example.com", "admin", Scope::Global)
         .await;
     let inviter_id = inviter.client.me().await.unwrap().id;
     let token = admin_invitation(&inviter, "grace@example.com").await;

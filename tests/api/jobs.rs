@@ -395,8 +395,8 @@ async fn a_viewer_of_one_client_sees_no_job_of_another() {
     let mine = new_client(&app, &admin, "Mine").await;
     let theirs = new_client(&app, &admin, "Theirs").await;
     let viewer = app
-        .user_with_role(
-            &admin,
+        .fixture(&admin)
+        .member(
             "viewer@example.com",
             "viewer",
             Scope::Client { id: mine.clone() },

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 
 use gmac_tests::{Options, Session, TestApp, spawn_app_with};
 use gmac_types::{
-    NewClient, NewInvitation, NewProject, NewRole, NewRoleBinding, NewTeam, NewTeamMember, NewUser,
+    NewClient, NewInvitation, NewProject, NewRole, NewRoleBinding, NewTeam, NewTeamMember,
     Permission, Scope, Subject, SubjectKind,
 };
 use serde_json::{Value, json};
@@ -285,7 +285,7 @@ impl Call {
     }
 }
 
-const PASSWORD: &str = "a long test password";
+use gmac_tests::fixture::PASSWORD;
 
 /// The fixtures every call works on.
 struct World {
@@ -309,51 +309,24 @@ impl World {
         })
         .await;
         let root = app.super_admin().await;
-        let client_a = root
-            .client
-            .create_client(&NewClient {
-                name: "Acme".into(),
-                description: None,
-            })
-            .await
-            .unwrap()
-            .id;
-        let client_b = root
-            .client
-            .create_client(&NewClient {
-                name: "Globex".into(),
-                description: None,
-            })
-            .await
-            .unwrap()
-            .id;
-        let project_a = root
-            .client
-            .create_project(&NewProject {
-                client_id: client_a.clone(),
-                name: "Shop".into(),
-                description: None,
-            })
-            .await
-            .unwrap()
-            .id;
+        let fixture = app.fixture(&root);
+        let client_a = fixture.client("Acme").await;
+        let client_b = fixture.client("Globex").await;
+        let project_a = fixture.project(&client_a, "Shop").await;
         let mut sessions = HashMap::new();
         for role in [ADMIN, DEV, VIEWER, BILLING] {
             let session = app
-                .user_with_role(&root, &format!("{role}@example.com"), role, Scope::Global)
+                .fixture(&root)
+                .member(&format!("{role}@example.com"), role, Scope::Global)
                 .await;
             sessions.insert(Who::Role(role), session);
         }
         let other = app
-            .user_with_role(
-                &root,
-                "other@example.com",
-                ADMIN,
-                Scope::Client { id: client_b },
-            )
+            .fixture(&root)
+            .member("other@example.com", ADMIN, Scope::Client { id: client_b })
             .await;
         sessions.insert(Who::OtherClientAdmin, other);
-        let target_user = new_user(&root, "target@example.com").await;
+        let target_user = app.fixture(&root).user("target@example.com").await;
         let team = root
             .client
             .create_team(&NewTeam {
@@ -425,18 +398,6 @@ impl World {
             .unwrap_or_else(|| "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP".into());
         gmac_core::auth::totp::code_for_base32(&secret, self.now()).unwrap()
     }
-}
-
-async fn new_user(root: &Session, email: &str) -> String {
-    root.client
-        .create_user(&NewUser {
-            email: email.into(),
-            display_name: email.into(),
-            password: PASSWORD.into(),
-        })
-        .await
-        .unwrap()
-        .id
 }
 
 /// Builds a valid request for `operation` as `who`, creating fresh targets where the call
@@ -831,14 +792,14 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
         ),
         "list_role_bindings" => Call::at("/api/v1/role-bindings"),
         "create_role_binding" => {
-            let user = new_user(&w.root, &format!("{}@example.com", w.unique("grantee"))).await;
+            let user = w.app.fixture(&w.root).user(&format!("{}@example.com", w.unique("grantee"))).await;
             Call::json(
                 "/api/v1/role-bindings",
                 json!({"subject": {"type": "user", "id": user}, "role": VIEWER, "scope": {"type": "client", "id": w.client_a}}),
             )
         }
         "delete_role_binding" => {
-            let user = new_user(&w.root, &format!("{}@example.com", w.unique("grantee"))).await;
+            let user = w.app.fixture(&w.root).user(&format!("{}@example.com", w.unique("grantee"))).await;
             let binding = root
                 .create_role_binding(&NewRoleBinding {
                     subject: Subject {
@@ -890,14 +851,14 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
         }
         "list_team_members" => Call::at(format!("/api/v1/teams/{}/members", w.team)),
         "add_team_member" => {
-            let user = new_user(&w.root, &format!("{}@example.com", w.unique("member"))).await;
+            let user = w.app.fixture(&w.root).user(&format!("{}@example.com", w.unique("member"))).await;
             Call::json(
                 format!("/api/v1/teams/{}/members", w.team),
                 json!({"user_id": user}),
             )
         }
         "remove_team_member" => {
-            let user = new_user(&w.root, &format!("{}@example.com", w.unique("member"))).await;
+            let user = w.app.fixture(&w.root).user(&format!("{}@example.com", w.unique("member"))).await;
             root.add_team_member(
                 &w.team,
                 &NewTeamMember {

@@ -302,7 +302,8 @@ async fn a_role_that_requires_mfa_locks_its_holders_out_until_they_enrol() {
         .await
         .unwrap();
     let viewer = app
-        .user_with_role(&admin, "v@example.com", "viewer", Scope::Global)
+        .fixture(&admin)
+        .member("v@example.com", "viewer", Scope::Global)
         .await;
     let me = viewer.client.me().await.unwrap();
     assert!(me.mfa_enrollment_required);

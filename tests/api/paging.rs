@@ -97,7 +97,7 @@ fn only_fixed_catalogues_answer_bare_arrays_and_every_page_takes_limit_and_curso
 async fn more_imports_than_a_page_are_all_reached_newest_first() {
     let app = spawn_app().await;
     let admin = app.super_admin().await;
-    let client_id = admin.new_client_named("Acme").await;
+    let client_id = app.fixture(&admin).client("Acme").await;
     let mut made = Vec::new();
     for day in 1..=5 {
         let file = format!(
@@ -133,7 +133,7 @@ async fn more_imports_than_a_page_are_all_reached_newest_first() {
     assert_eq!(listed, made, "every import once, newest first");
 
     // A client's filter and the page work together.
-    let other = admin.new_client_named("Other").await;
+    let other = app.fixture(&admin).client("Other").await;
     let empty = c
         .list_cost_imports(Some(&other), &PageQuery::first(2))
         .await
@@ -304,7 +304,7 @@ async fn rows_read_by_position_are_the_rows_sea_orm_reads_by_name() {
     let app = spawn_app().await;
     let admin = app.super_admin().await;
     let c = &admin.client;
-    let described = admin.new_client_named("Acme").await;
+    let described = app.fixture(&admin).client("Acme").await;
     c.update_client(
         &described,
         &gmac_types::ClientPatch {
@@ -315,7 +315,7 @@ async fn rows_read_by_position_are_the_rows_sea_orm_reads_by_name() {
     )
     .await
     .unwrap();
-    admin.new_client_named("Globex").await;
+    app.fixture(&admin).client("Globex").await;
     c.create_token(&NewApiToken {
         name: "script".into(),
         scopes: vec![Permission::CostsView],

@@ -8,9 +8,8 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use gmac_tests::smtp::SmtpServer;
 use gmac_tests::{Options, Session, TestApp, spawn_app_with};
 use gmac_types::{
-    Allocation, CostImportParams, MonthlyReportQuery, NewAllocationRule, NewClient,
-    NewReportSchedule, NewTeam, NewTeamMember, NewUser, OnRowError, ReportCadence, ReportFormat,
-    Subject, SubjectKind,
+    Allocation, MonthlyReportQuery, NewAllocationRule, NewReportSchedule, ReportCadence,
+    ReportFormat, Subject, SubjectKind,
 };
 use rust_decimal::Decimal;
 
@@ -74,46 +73,11 @@ async fn world(now: (i32, u32, u32), smtp: Option<&SmtpServer>) -> World {
     .await;
     let admin = app.super_admin().await;
     let c = &admin.client;
-    let client_id = c
-        .create_client(&NewClient {
-            name: "Acme".into(),
-            description: None,
-        })
-        .await
-        .unwrap()
-        .id;
-    let mut ids = Vec::new();
-    for (email, name) in [("ana@example.com", "Ana"), ("sameer@example.com", "Sameer")] {
-        ids.push(
-            c.create_user(&NewUser {
-                email: email.into(),
-                display_name: name.into(),
-                password: "a long test password".into(),
-            })
-            .await
-            .unwrap()
-            .id,
-        );
-    }
-    let platform = c
-        .create_team(&NewTeam {
-            name: "Platform".into(),
-            description: None,
-        })
-        .await
-        .unwrap()
-        .id;
-    for user_id in &ids {
-        c.add_team_member(
-            &platform,
-            &NewTeamMember {
-                user_id: user_id.clone(),
-                leader: false,
-            },
-        )
-        .await
-        .unwrap();
-    }
+    let fixture = app.fixture(&admin);
+    let client_id = fixture.client("Acme").await;
+    let ana = fixture.person("ana@example.com", "Ana").await;
+    let sameer = fixture.person("sameer@example.com", "Sameer").await;
+    let platform = fixture.team("Platform", &[&ana, &sameer]).await;
     c.create_allocation_rule(&NewAllocationRule {
         client_id: None,
         name: "Owner tag".into(),
@@ -128,21 +92,12 @@ async fn world(now: (i32, u32, u32), smtp: Option<&SmtpServer>) -> World {
     })
     .await
     .unwrap();
-    c.import_costs(
-        &CostImportParams {
-            client_id,
-            on_error: OnRowError::Reject,
-            file_name: None,
-        },
-        focus(),
-    )
-    .await
-    .unwrap();
+    fixture.import(&client_id, focus()).await;
     World {
         app,
         admin,
-        sameer: ids.pop().unwrap(),
-        ana: ids.pop().unwrap(),
+        ana,
+        sameer,
         platform,
     }
 }
@@ -585,8 +540,8 @@ async fn a_billing_manager_who_cannot_list_users_can_name_them_for_costs() {
     let w = world((2024, 10, 15), None).await;
     let billing = w
         .app
-        .user_with_role(
-            &w.admin,
+        .fixture(&w.admin)
+        .member(
             "billing@example.com",
             "billing_manager",
             gmac_types::Scope::Global,
@@ -634,12 +589,8 @@ async fn a_billing_manager_who_cannot_list_users_can_name_them_for_costs() {
         .unwrap();
     let viewer = w
         .app
-        .user_with_role(
-            &w.admin,
-            "viewer@example.com",
-            "viewer",
-            gmac_types::Scope::Global,
-        )
+        .fixture(&w.admin)
+        .member("viewer@example.com", "viewer", gmac_types::Scope::Global)
         .await;
     let seen = viewer.client.cost_people().await.unwrap();
     assert!(seen.users.iter().all(|u| u.email.is_none()));

@@ -3,7 +3,7 @@
 
 use gmac_tests::{Session, TestApp, spawn_app};
 use gmac_types::PageQuery;
-use gmac_types::{CostImportParams, CostQuery, MonthlyReportQuery, NewProject, OnRowError, Scope};
+use gmac_types::{CostQuery, MonthlyReportQuery, Scope};
 use rust_decimal::Decimal;
 
 /// Three projects' lines in one client: web 14, batch 7, and 1 untagged.
@@ -31,19 +31,9 @@ struct World {
 async fn world() -> World {
     let app = spawn_app().await;
     let admin = app.super_admin().await;
-    let client_id = admin.new_client_named("Acme").await;
-    admin
-        .client
-        .import_costs(
-            &CostImportParams {
-                client_id: client_id.clone(),
-                on_error: OnRowError::Reject,
-                file_name: None,
-            },
-            FILE.as_bytes().to_vec(),
-        )
-        .await
-        .unwrap();
+    let fixture = app.fixture(&admin);
+    let client_id = fixture.client("Acme").await;
+    fixture.import(&client_id, FILE).await;
     // What the client keeps as a whole, which a project's people must not see: a cloud account
     // and an allocation rule.
     admin
@@ -82,21 +72,8 @@ async fn world() -> World {
         })
         .await
         .unwrap();
-    let mut web_id = String::new();
-    for name in ["web", "batch"] {
-        let project = admin
-            .client
-            .create_project(&NewProject {
-                client_id: client_id.clone(),
-                name: name.into(),
-                description: None,
-            })
-            .await
-            .unwrap();
-        if name == "web" {
-            web_id = project.id;
-        }
-    }
+    let web_id = fixture.project(&client_id, "web").await;
+    fixture.project(&client_id, "batch").await;
     World {
         app,
         admin,
@@ -132,8 +109,8 @@ async fn a_project_viewer_reads_only_its_projects_costs() {
     for role in ["viewer", "billing_manager"] {
         let viewer = w
             .app
-            .user_with_role(
-                &w.admin,
+            .fixture(&w.admin)
+            .member(
                 &format!("{role}@example.com"),
                 role,
                 Scope::Project {
@@ -248,11 +225,11 @@ async fn a_project_token_reads_only_its_projects_costs() {
 #[tokio::test]
 async fn people_are_named_only_inside_the_callers_scope() {
     let w = world().await;
-    let other_client = w.admin.new_client_named("Globex").await;
+    let other_client = w.app.fixture(&w.admin).client("Globex").await;
     let outsider = w
         .app
-        .user_with_role(
-            &w.admin,
+        .fixture(&w.admin)
+        .member(
             "outsider@globex.example",
             "developer",
             Scope::Client {
@@ -263,8 +240,8 @@ async fn people_are_named_only_inside_the_callers_scope() {
     let outsider_id = outsider.client.me().await.unwrap().id;
     let insider = w
         .app
-        .user_with_role(
-            &w.admin,
+        .fixture(&w.admin)
+        .member(
             "insider@acme.example",
             "developer",
             Scope::Project {
@@ -275,8 +252,8 @@ async fn people_are_named_only_inside_the_callers_scope() {
     let insider_id = insider.client.me().await.unwrap().id;
     let viewer = w
         .app
-        .user_with_role(
-            &w.admin,
+        .fixture(&w.admin)
+        .member(
             "billing@acme.example",
             "billing_manager",
             Scope::Client {
@@ -304,8 +281,8 @@ async fn people_are_named_only_inside_the_callers_scope() {
     // A client's admin lists that client's people, not the other tenant's.
     let admin = w
         .app
-        .user_with_role(
-            &w.admin,
+        .fixture(&w.admin)
+        .member(
             "admin@acme.example",
             "admin",
             Scope::Client {

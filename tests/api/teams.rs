@@ -348,7 +348,8 @@ async fn a_custom_role_cannot_hold_more_than_its_author_and_names_stay_unique() 
     let app = spawn_app().await;
     let admin = app.super_admin().await;
     let viewer = app
-        .user_with_role(&admin, "v@example.com", "viewer", Scope::Global)
+        .fixture(&admin)
+        .member("v@example.com", "viewer", Scope::Global)
         .await;
     let request = NewRole {
         name: "Mine".into(),

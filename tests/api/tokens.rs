@@ -120,7 +120,8 @@ async fn nobody_creates_a_token_with_permissions_they_do_not_hold() {
     let app = spawn_app().await;
     let admin = app.super_admin().await;
     let viewer = app
-        .user_with_role(&admin, "v@example.com", "viewer", Scope::Global)
+        .fixture(&admin)
+        .member("v@example.com", "viewer", Scope::Global)
         .await;
     let err = viewer
         .client
@@ -208,7 +209,8 @@ async fn a_revoked_token_stops_at_once_and_rotation_replaces_the_secret() {
     );
     // Someone else's token is not found.
     let other = app
-        .user_with_role(&admin, "o@example.com", "viewer", Scope::Global)
+        .fixture(&admin)
+        .member("o@example.com", "viewer", Scope::Global)
         .await;
     assert_eq!(
         other
@@ -242,7 +244,8 @@ async fn disabling_a_user_revokes_their_tokens() {
     let app = spawn_app().await;
     let admin = app.super_admin().await;
     let dev = app
-        .user_with_role(&admin, "d@example.com", "developer", Scope::Global)
+        .fixture(&admin)
+        .member("d@example.com", "developer", Scope::Global)
         .await;
     let created = dev
         .client

@@ -92,7 +92,8 @@ async fn disabling_a_user_through_the_api_ends_their_sessions_at_once() {
     let app = spawn_app().await;
     let root = app.super_admin().await;
     let victim = app
-        .user_with_role(&root, "v@example.com", "viewer", Scope::Global)
+        .fixture(&root)
+        .member("v@example.com", "viewer", Scope::Global)
         .await;
     let id = victim.client.me().await.unwrap().id;
     let disable = UserPatch {
@@ -158,7 +159,8 @@ async fn viewers_cannot_manage_users_and_strangers_are_not_found() {
     let app = spawn_app().await;
     let root = app.super_admin().await;
     let viewer = app
-        .user_with_role(&root, "v@example.com", "viewer", Scope::Global)
+        .fixture(&root)
+        .member("v@example.com", "viewer", Scope::Global)
         .await;
     assert_eq!(
         viewer

@@ -210,7 +210,7 @@ fn report(what: &str, backend: &str, when: &str, sorted: &[Duration]) {
 
 async fn writes_during_an_import(app: &TestApp, admin: &Session, backend: &str) {
     let rows = env_number("GMAC_BENCH_ROWS", 1_000_000);
-    let client_id = admin.new_client_named("Bench").await;
+    let client_id = app.fixture(admin).client("Bench").await;
     let (sign_ins, budgets) = probe(app, admin, &client_id, |i| i >= 40).await;
     report("sign-in", backend, "idle", &sign_ins);
     report("budget creation", backend, "idle", &budgets);

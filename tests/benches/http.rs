@@ -162,7 +162,7 @@ fn bare_actix(body: serde_json::Value) -> String {
 
 /// 50 clients, then the list through gmac and through bare actix-web, alternately.
 async fn lists(app: &gmac_tests::TestApp, admin: &gmac_tests::Session) {
-    fifty_clients(admin).await;
+    fifty_clients(app, admin).await;
     let token = admin
         .client
         .create_token(&gmac_types::NewApiToken {
@@ -201,9 +201,10 @@ async fn lists(app: &gmac_tests::TestApp, admin: &gmac_tests::Session) {
     );
 }
 
-async fn fifty_clients(admin: &gmac_tests::Session) {
+async fn fifty_clients(app: &gmac_tests::TestApp, admin: &gmac_tests::Session) {
+    let fixture = app.fixture(admin);
     for i in 0..50 {
-        admin.new_client_named(&format!("Client {i:02}")).await;
+        fixture.client(&format!("Client {i:02}")).await;
     }
 }
 
@@ -212,7 +213,7 @@ async fn fifty_clients(admin: &gmac_tests::Session) {
 async fn sequential(app: &gmac_tests::TestApp, admin: &gmac_tests::Session, spec: &str) {
     let (target, n) = spec.split_once(':').unwrap();
     let n: usize = n.parse().unwrap();
-    fifty_clients(admin).await;
+    fifty_clients(app, admin).await;
     let page: serde_json::Value = admin.client.get("/api/v1/clients?limit=50").await.unwrap();
     let url = if target == "bare" {
         bare_actix(page)

@@ -826,7 +826,8 @@ async fn a_viewer_is_not_offered_the_administration_pages() {
     let app = spawn_app().await;
     let admin = app.super_admin().await;
     let viewer = app
-        .user_with_role(&admin, "v@example.com", "viewer", gmac_types::Scope::Global)
+        .fixture(&admin)
+        .member("v@example.com", "viewer", gmac_types::Scope::Global)
         .await;
     let browser = Browser::start(1280, 800).await;
     sign_in_through_the_form(&browser, &app, &viewer.email, &viewer.password).await;
@@ -1835,7 +1836,7 @@ async fn an_import_uploaded_in_the_spa_shows_live_progress_and_ends_in_its_resul
     let app = spawn_app().await;
     let (email, password) = with_admin(&app).await;
     let admin = app.sign_in(&email, &password).await;
-    admin.new_client_named("Acme Corp").await;
+    app.fixture(&admin).client("Acme Corp").await;
     // Enough rows that the import is seen running: 30 days of 2,000 line items.
     let options = gmac_core::focus_gen::Options {
         last_day: chrono::NaiveDate::from_ymd_opt(2024, 9, 30).unwrap(),

@@ -12,6 +12,7 @@
     reason = "test harness types are not printed"
 )]
 
+pub mod fixture;
 pub mod focus;
 pub mod moto;
 pub mod pg_proxy;
@@ -25,9 +26,7 @@ use gmac_core::keys::MasterKey;
 use gmac_core::{Clock, Core, ManualClock, SystemClock};
 use gmac_server::config::{AuthRateLimit, RateLimit};
 use gmac_server::{Application, Config};
-use gmac_types::{
-    LoginRequest, NewRoleBinding, NewUser, Scope, SetupRequest, Subject, SubjectKind,
-};
+use gmac_types::{LoginRequest, SetupRequest};
 use sea_orm::ConnectionTrait;
 
 pub use focus::{FocusRows, focus_sample, generated_focus};
@@ -60,20 +59,6 @@ pub struct Session {
     pub email: String,
     /// The password signed in with.
     pub password: String,
-}
-
-impl Session {
-    /// Creates a client named `name` as this user and answers its id.
-    pub async fn new_client_named(&self, name: &str) -> String {
-        self.client
-            .create_client(&gmac_types::NewClient {
-                name: name.to_owned(),
-                description: None,
-            })
-            .await
-            .expect("creating a client")
-            .id
-    }
 }
 
 /// A change to the test configuration.
@@ -308,39 +293,6 @@ impl TestApp {
             email: email.to_owned(),
             password: password.to_owned(),
         }
-    }
-
-    /// Creates a user through the API (as `admin`), grants `role` at `scope`, and signs in.
-    pub async fn user_with_role(
-        &self,
-        admin: &Session,
-        email: &str,
-        role: &str,
-        scope: Scope,
-    ) -> Session {
-        let password = "a long test password";
-        let user = admin
-            .client
-            .create_user(&NewUser {
-                email: email.to_owned(),
-                display_name: email.to_owned(),
-                password: password.into(),
-            })
-            .await
-            .expect("creating a user");
-        admin
-            .client
-            .create_role_binding(&NewRoleBinding {
-                subject: Subject {
-                    kind: SubjectKind::User,
-                    id: user.id,
-                },
-                role: role.to_owned(),
-                scope,
-            })
-            .await
-            .expect("granting a role");
-        self.sign_in(email, password).await
     }
 
     /// Runs the jobs that are due, one after another, as a worker of `gmac serve` would (tests
