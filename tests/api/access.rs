@@ -18,19 +18,6 @@ fn grant(user_id: &str, role: &str, scope: Scope) -> NewRoleBinding {
     }
 }
 
-async fn client(app: &TestApp, admin: &Session, name: &str) -> String {
-    let _ = app;
-    admin
-        .client
-        .create_client(&NewClient {
-            name: name.into(),
-            description: None,
-        })
-        .await
-        .unwrap()
-        .id
-}
-
 #[tokio::test]
 async fn the_catalogue_lists_every_permission_and_the_five_builtin_roles() {
     let app = spawn_app().await;
@@ -59,7 +46,7 @@ async fn the_catalogue_lists_every_permission_and_the_five_builtin_roles() {
 async fn a_developer_may_delete_only_in_projects_where_granted() {
     let app = spawn_app().await;
     let admin = app.super_admin().await;
-    let acme = client(&app, &admin, "Acme").await;
+    let acme = app.fixture(&admin).client("Acme").await;
     let shop = admin
         .client
         .create_project(&gmac_types::NewProject {
@@ -139,8 +126,8 @@ async fn role_changes_take_effect_on_the_next_request() {
 async fn nobody_grants_a_permission_they_do_not_hold() {
     let app = spawn_app().await;
     let admin = app.super_admin().await;
-    let acme = client(&app, &admin, "Acme").await;
-    let globex = client(&app, &admin, "Globex").await;
+    let acme = app.fixture(&admin).client("Acme").await;
+    let globex = app.fixture(&admin).client("Globex").await;
     let acme_admin = app
         .fixture(&admin)
         .member(
@@ -392,7 +379,7 @@ async fn changes_made_by_another_replica_take_effect_on_the_next_request() {
 
     let app = spawn_app().await;
     let admin = app.super_admin().await;
-    let acme = client(&app, &admin, "Acme").await;
+    let acme = app.fixture(&admin).client("Acme").await;
     let dev = app
         .fixture(&admin)
         .member(

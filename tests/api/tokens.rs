@@ -1,7 +1,7 @@
 //! API tokens: shown once, hashed, scoped, expiring, revocable, rotatable; accepted as Bearer.
 
 use gmac_core::entities::api_token;
-use gmac_tests::{Options, Session, TestApp, spawn_app, spawn_app_with};
+use gmac_tests::{Options, TestApp, spawn_app, spawn_app_with};
 use gmac_types::PageQuery;
 use gmac_types::{
     AuthMethod, ListQuery, NewApiToken, NewClient, Permission, Scope, UserPatch, UserStatus,
@@ -19,18 +19,6 @@ fn token_request(scopes: &[Permission], scope: Option<Scope>) -> NewApiToken {
 
 fn as_token(app: &TestApp, token: &str) -> gmac_client::Client {
     app.new_client().with_token(token)
-}
-
-async fn client_named(admin: &Session, name: &str) -> String {
-    admin
-        .client
-        .create_client(&NewClient {
-            name: name.into(),
-            description: None,
-        })
-        .await
-        .unwrap()
-        .id
 }
 
 #[tokio::test]
@@ -80,8 +68,8 @@ async fn a_token_is_shown_once_stored_hashed_and_works_as_bearer() {
 async fn a_token_carries_only_its_scopes_and_only_inside_its_scope() {
     let app = spawn_app().await;
     let admin = app.super_admin().await;
-    let acme = client_named(&admin, "Acme").await;
-    let globex = client_named(&admin, "Globex").await;
+    let acme = app.fixture(&admin).client("Acme").await;
+    let globex = app.fixture(&admin).client("Globex").await;
     let created = admin
         .client
         .create_token(&token_request(
@@ -363,8 +351,8 @@ async fn a_token_whose_stored_scope_is_damaged_is_refused_never_widened_to_every
     use sea_orm::{ActiveModelTrait, ActiveValue::Set};
     let app = spawn_app().await;
     let admin = app.super_admin().await;
-    let acme = client_named(&admin, "Acme").await;
-    client_named(&admin, "Globex").await;
+    let acme = app.fixture(&admin).client("Acme").await;
+    app.fixture(&admin).client("Globex").await;
     let created = admin
         .client
         .create_token(&token_request(
