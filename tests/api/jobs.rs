@@ -8,7 +8,7 @@ use std::time::Duration;
 use gmac_core::platform::jobs::{self, NewJob};
 use gmac_core::platform::worker::{self, JobFailure, Worker, WorkerOptions};
 use gmac_tests::{TestApp, focus, spawn_app};
-use gmac_types::{CostImportParams, Job, JobQuery, JobStatus, NewClient, PageQuery, Scope};
+use gmac_types::{CostImportParams, Job, JobQuery, JobStatus, PageQuery, Scope};
 use sea_orm::EntityTrait;
 use serde_json::json;
 
@@ -49,24 +49,11 @@ async fn wait_for(app: &TestApp, id: &str, done: impl Fn(&Job) -> bool) -> Job {
     panic!("job {id} never got there");
 }
 
-async fn new_client(app: &TestApp, session: &gmac_tests::Session, name: &str) -> String {
-    let _ = app;
-    session
-        .client
-        .create_client(&NewClient {
-            name: name.into(),
-            description: None,
-        })
-        .await
-        .unwrap()
-        .id
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_import_sent_with_respond_async_answers_202_and_its_job_imports_the_file() {
     let app = spawn_app().await;
     let admin = app.super_admin().await;
-    let client_id = new_client(&app, &admin, "Acme").await;
+    let client_id = app.fixture(&admin).client("Acme").await;
     let file = focus::generated_focus();
     let response = app
         .http()
@@ -88,6 +75,10 @@ async fn an_import_sent_with_respond_async_answers_202_and_its_job_imports_the_f
     assert_eq!(location, format!("/api/v1/jobs/{}", queued.id));
     assert_eq!(queued.status, JobStatus::Queued);
     assert_eq!(queued.kind, "cost_import");
+    assert!(
+        queued.run_at < jobs::held(),
+        "its upload is stored: workers may take it"
+    );
     // Nothing is imported until a worker takes the job.
     let imports = admin
         .client
@@ -392,8 +383,8 @@ async fn a_job_whose_worker_died_is_taken_over_once_its_lease_runs_out() {
 async fn a_viewer_of_one_client_sees_no_job_of_another() {
     let app = spawn_app().await;
     let admin = app.super_admin().await;
-    let mine = new_client(&app, &admin, "Mine").await;
-    let theirs = new_client(&app, &admin, "Theirs").await;
+    let mine = app.fixture(&admin).client("Mine").await;
+    let theirs = app.fixture(&admin).client("Theirs").await;
     let viewer = app
         .fixture(&admin)
         .member(
@@ -457,7 +448,7 @@ async fn a_viewer_of_one_client_sees_no_job_of_another() {
 async fn a_job_cannot_be_retried_while_another_does_the_same_work() {
     let app = spawn_app().await;
     let admin = app.super_admin().await;
-    let client_id = new_client(&app, &admin, "Acme").await;
+    let client_id = app.fixture(&admin).client("Acme").await;
     let params = CostImportParams {
         client_id,
         ..CostImportParams::default()
@@ -715,6 +706,8 @@ async fn a_failed_job_retried_goes_on_from_the_step_that_failed() {
     );
     let id = enqueue(&app, "test.steps", json!({})).await;
     assert!(w.run_once().await.unwrap());
+    // An hour on, the access token has expired: signed in again.
+    let admin = app.sign_in(&admin.email, &admin.password).await;
     let failed = admin.client.get_job(&id).await.unwrap();
     assert_eq!(failed.status, JobStatus::Failed);
     let steps = |job: &Job| {
@@ -757,4 +750,73 @@ async fn a_failed_job_retried_goes_on_from_the_step_that_failed() {
         "{:?}",
         log.items
     );
+}
+
+#[tokio::test]
+async fn an_upload_never_wholly_stored_holds_its_job_until_it_is_failed_an_hour_later() {
+    let app = gmac_tests::spawn_app_with(gmac_tests::Options {
+        manual_clock: true,
+        ..gmac_tests::Options::default()
+    })
+    .await;
+    let admin = app.super_admin().await;
+    let client_id = app.fixture(&admin).client("Acme").await;
+    // The process storing an upload died after its first part: the job is still held.
+    let id = jobs::enqueue(
+        &app.core.db,
+        &app.core,
+        None,
+        NewJob {
+            client_id: Some(client_id),
+            run_at: Some(jobs::held()),
+            ..NewJob::new("cost_import", json!({"parts": 2}))
+        },
+    )
+    .await
+    .unwrap()
+    .0
+    .id;
+    gmac_core::entities::job_file::Entity::insert(gmac_core::entities::job_file::ActiveModel {
+        job_id: sea_orm::Set(id.clone()),
+        part: sea_orm::Set(0),
+        data: sea_orm::Set(b"BilledCost".to_vec()),
+    })
+    .exec_without_returning(&app.core.db)
+    .await
+    .unwrap();
+    let parts = || async {
+        gmac_core::entities::job_file::Entity::find()
+            .all(&app.core.db)
+            .await
+            .unwrap()
+            .len()
+    };
+
+    app.run_jobs().await;
+    let held = admin.client.get_job(&id).await.unwrap();
+    assert_eq!(
+        (held.status, held.attempts),
+        (JobStatus::Queued, 0),
+        "no worker takes a job whose upload is not all there"
+    );
+    app.advance(chrono::Duration::minutes(59));
+    assert_eq!(
+        gmac_core::services::import_jobs::discard_unstored(&app.core)
+            .await
+            .unwrap(),
+        0
+    );
+    app.advance(chrono::Duration::minutes(2));
+    assert_eq!(
+        gmac_core::services::import_jobs::discard_unstored(&app.core)
+            .await
+            .unwrap(),
+        1
+    );
+    // An hour on, the access token has expired: signed in again.
+    let admin = app.sign_in(&admin.email, &admin.password).await;
+    let failed = admin.client.get_job(&id).await.unwrap();
+    assert_eq!(failed.status, JobStatus::Failed);
+    assert!(failed.error.unwrap().contains("not wholly stored"));
+    assert_eq!(parts().await, 0, "what it stored is gone");
 }

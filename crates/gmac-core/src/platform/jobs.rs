@@ -286,6 +286,88 @@ pub async fn log(
     })
 }
 
+/// The `run_at` of a job held back until what it needs is in place (an upload being stored):
+/// no worker takes it before [`release`].
+pub fn held() -> DateTime<Utc> {
+    chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map_or(DateTime::<Utc>::MAX_UTC, |t| t.and_utc())
+}
+
+/// Lets workers take a [held](held) job now; answers it.
+pub async fn release(core: &Core, id: &str) -> Result<job::Model> {
+    job::Entity::update_many()
+        .col_expr(job::Column::RunAt, Expr::value(core.now()))
+        .col_expr(job::Column::ProgressDone, Expr::value(0_i64))
+        .col_expr(job::Column::ProgressTotal, Expr::value(Option::<i64>::None))
+        .col_expr(
+            job::Column::ProgressMessage,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(job::Column::Id.eq(id))
+        .filter(job::Column::RunAt.eq(held()))
+        .exec(&crate::db::Solo(&core.db))
+        .await?;
+    job::Entity::find_by_id(id)
+        .one(&core.db)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+/// Fails a queued job that never ran (on `conn`, the caller's write transaction), with its
+/// end event, as a worker would end it.
+pub async fn fail_unstarted(
+    conn: &impl ConnectionTrait,
+    core: &Core,
+    row: &job::Model,
+    error: &str,
+) -> Result<()> {
+    let now = core.now();
+    let failed = job::Entity::update_many()
+        .col_expr(job::Column::Status, Expr::value(JobStatus::Failed.as_str()))
+        .col_expr(job::Column::Error, Expr::value(Some(error.to_owned())))
+        .col_expr(job::Column::FinishedAt, Expr::value(now))
+        .filter(job::Column::Id.eq(row.id.as_str()))
+        .filter(job::Column::Status.eq(JobStatus::Queued.as_str()))
+        .exec(conn)
+        .await?
+        .rows_affected;
+    if failed > 0 {
+        append_end(conn, now, row, JobStatus::Failed, None, Some(error)).await?;
+    }
+    Ok(())
+}
+
+/// Writes the event of `row`'s end as `status` (`job.succeeded`, `job.failed`, ...), on the
+/// transaction that ends it.
+pub(crate) async fn append_end(
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    row: &job::Model,
+    status: JobStatus,
+    result: Option<&serde_json::Value>,
+    error: Option<&str>,
+) -> Result<()> {
+    crate::platform::events::append(
+        conn,
+        now,
+        crate::platform::events::NewEvent {
+            event_type: format!("job.{}", status.as_str()),
+            target: target(row),
+            subject: Some(("job".to_owned(), row.id.clone())),
+            actor_id: row.created_by.clone(),
+            data: serde_json::json!({
+                "kind": row.kind,
+                "status": status.as_str(),
+                "result": result,
+                "error": error,
+            }),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 /// Asks a job to stop: a queued one is cancelled at once, a running one at its worker's next
 /// heartbeat. A finished job answers 409.
 pub async fn cancel(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) -> Result<Job> {

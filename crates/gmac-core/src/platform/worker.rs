@@ -627,22 +627,13 @@ impl Worker {
         let txn = db::begin_write(&self.core.db).await?;
         let ended = update.exec(&txn).await?.rows_affected;
         if ended > 0 {
-            let data = serde_json::json!({
-                "kind": claimed.kind,
-                "status": status.as_str(),
-                "result": result_text,
-                "error": error_text,
-            });
-            crate::platform::events::append(
+            crate::platform::jobs::append_end(
                 &txn,
                 now,
-                crate::platform::events::NewEvent {
-                    event_type: format!("job.{}", status.as_str()),
-                    target: crate::platform::jobs::target(claimed),
-                    subject: Some(("job".to_owned(), claimed.id.clone())),
-                    actor_id: claimed.created_by.clone(),
-                    data,
-                },
+                claimed,
+                status,
+                result_text.as_ref(),
+                error_text.as_deref(),
             )
             .await?;
         }

@@ -40,7 +40,8 @@ pub fn worker(core: Core, options: WorkerOptions) -> Worker {
             IMPORTS_DISCARD_ABANDONED,
             handler(|ctx| async move {
                 let discarded = costs::discard_abandoned(&ctx.core).await?;
-                Ok(serde_json::json!({ "imports_discarded": discarded }))
+                let uploads = import_jobs::discard_unstored(&ctx.core).await?;
+                Ok(serde_json::json!({ "imports_discarded": discarded, "uploads_discarded": uploads }))
             }),
         )
         .handle(

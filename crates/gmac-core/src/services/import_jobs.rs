@@ -10,22 +10,29 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use gmac_types::{CostImportParams, Job, JobProgress};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::access::Target;
 use crate::audit::AuditEntry;
-use crate::entities::job_file;
+use crate::entities::{job, job_file};
 use crate::platform::change::Change;
 use crate::platform::jobs::{self, COST_IMPORT, NewJob};
 use crate::platform::worker::{self, Handler, JobContext, JobFailure, JobOutcome};
 use crate::services::clients;
 use crate::services::costs::{self, SpooledFile};
-use crate::{Actor, Core, RequestMeta, Result};
+use crate::{Actor, Core, RequestMeta, Result, db};
 
 /// The size of one stored part of an upload.
 const PART_BYTES: usize = 1 << 20;
+
+/// Parts stored per write transaction (8 MiB: a few milliseconds of `SQLite`'s write lock).
+const PARTS_PER_TURN: usize = 8;
+
+/// An upload still being stored after this long was abandoned by the process storing it.
+const UNSTORED_AFTER: chrono::Duration = chrono::Duration::hours(1);
 
 /// A cost import job's input.
 #[derive(Debug, Serialize, Deserialize)]
@@ -66,19 +73,51 @@ pub async fn enqueue(
         client_id: Some(params.client_id.clone()),
         // An upload of the same file to the same client while one is pending is that job.
         dedupe_key: Some(format!("cost_import:{}:{}", params.client_id, file.sha256)),
+        // Held until its upload is stored (no worker takes it before).
+        run_at: Some(jobs::held()),
         ..NewJob::new(
             COST_IMPORT,
             serde_json::to_value(&payload).map_err(anyhow::Error::from)?,
         )
     };
     let (row, created) = jobs::enqueue(&txn, core, Some(actor), new).await?;
-    let mut audited = None;
-    // A deduplicated job (the same file, still pending) has its file already.
-    if created {
-        let mut source = tokio::fs::File::open(&file.path)
-            .await
-            .map_err(anyhow::Error::from)?;
-        for part_no in 0.. {
+    if !created {
+        // A deduplicated job (the same file, still pending) has its file already.
+        txn.commit_if(core, meta, None).await?;
+        return jobs::to_dto(row);
+    }
+    let entry = AuditEntry::success(actor.audit_actor(), "cost_import.enqueue")
+        .target("job", row.id.clone())
+        .scope(&target)
+        .details(serde_json::json!({
+            "kind": COST_IMPORT,
+            "sha256": file.sha256,
+            "bytes": bytes,
+            "file_name": file.file_name,
+        }));
+    txn.commit(core, meta, entry).await?;
+    if let Err(err) = store_upload(core, &row.id, &file.path, parts).await {
+        // What was stored goes with the job; the upload can be sent again.
+        let _ = job::Entity::delete_by_id(row.id.as_str())
+            .exec(&db::Solo(&core.db))
+            .await;
+        return Err(err);
+    }
+    let released = jobs::release(core, &row.id).await?;
+    jobs::to_dto(released)
+}
+
+/// Stores the upload at `path` as the parts of job `job_id`, a few per write transaction, so
+/// that a large file never holds `SQLite`'s write lock for long; the job's progress counts the
+/// parts stored.
+async fn store_upload(core: &Core, job_id: &str, path: &std::path::Path, parts: u32) -> Result<()> {
+    let mut source = tokio::fs::File::open(path)
+        .await
+        .map_err(anyhow::Error::from)?;
+    let mut part_no = 0;
+    loop {
+        let mut batch = Vec::new();
+        for _ in 0..PARTS_PER_TURN {
             let mut data = Vec::with_capacity(PART_BYTES);
             (&mut source)
                 .take(PART_BYTES as u64)
@@ -88,28 +127,62 @@ pub async fn enqueue(
             if data.is_empty() {
                 break;
             }
-            job_file::Entity::insert(job_file::ActiveModel {
-                job_id: Set(row.id.clone()),
+            batch.push(job_file::ActiveModel {
+                job_id: Set(job_id.to_owned()),
                 part: Set(part_no),
                 data: Set(data),
-            })
+            });
+            part_no += 1;
+        }
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let txn = db::begin_write(&core.db).await?;
+        job_file::Entity::insert_many(batch)
             .exec_without_returning(&txn)
             .await?;
-        }
-        let entry = AuditEntry::success(actor.audit_actor(), "cost_import.enqueue")
-            .target("job", row.id.clone())
-            .scope(&target)
-            .details(serde_json::json!({
-                "kind": COST_IMPORT,
-                "sha256": file.sha256,
-                "bytes": bytes,
-                "file_name": file.file_name,
-            }));
-        audited = Some(entry);
+        job::Entity::update_many()
+            .col_expr(job::Column::ProgressDone, Expr::value(i64::from(part_no)))
+            .col_expr(
+                job::Column::ProgressTotal,
+                Expr::value(Some(i64::from(parts))),
+            )
+            .col_expr(
+                job::Column::ProgressMessage,
+                Expr::value(Some("storing the upload".to_owned())),
+            )
+            .filter(job::Column::Id.eq(job_id))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
     }
-    // Audited only when the job is new; a duplicate writes nothing.
-    txn.commit_if(core, meta, audited).await?;
-    jobs::to_dto(row)
+}
+
+/// Fails the import jobs whose upload was never wholly stored (the process storing it died),
+/// and drops what they stored. Answers how many.
+pub async fn discard_unstored(core: &Core) -> Result<usize> {
+    let stuck = job::Entity::find()
+        .filter(job::Column::Kind.eq(COST_IMPORT))
+        .filter(job::Column::RunAt.eq(jobs::held()))
+        .filter(job::Column::CreatedAt.lt(core.now() - UNSTORED_AFTER))
+        .all(&core.db)
+        .await?;
+    for row in &stuck {
+        let txn = db::begin_write(&core.db).await?;
+        job_file::Entity::delete_many()
+            .filter(job_file::Column::JobId.eq(row.id.as_str()))
+            .exec(&txn)
+            .await?;
+        jobs::fail_unstarted(
+            &txn,
+            core,
+            row,
+            "the upload was not wholly stored; send it again",
+        )
+        .await?;
+        txn.commit().await?;
+    }
+    Ok(stuck.len())
 }
 
 /// The handler of [`COST_IMPORT`] jobs.
@@ -196,7 +269,7 @@ async fn run(ctx: JobContext) -> JobOutcome {
     // The import stands: its upload is no longer needed.
     job_file::Entity::delete_many()
         .filter(job_file::Column::JobId.eq(ctx.job.id.as_str()))
-        .exec(&ctx.core.db)
+        .exec(&db::Solo(&ctx.core.db))
         .await?;
     Ok(serde_json::json!({
         "import_id": import.id,
