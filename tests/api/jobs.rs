@@ -276,6 +276,26 @@ async fn a_transient_failure_is_retried_after_a_backoff_and_a_permanent_one_is_n
             .count(),
         2
     );
+    // Each attempt's first line, written with its claim, and its last, written with its end,
+    // numbered in order without a gap.
+    let shape: Vec<String> = lines
+        .iter()
+        .map(|l| l.line.split(" on ").next().unwrap_or_default().to_owned())
+        .map(|l| l.split("; retrying").next().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            "attempt 1 of 3",
+            "failed: the peer is down",
+            "attempt 2 of 3",
+            "failed: the peer is down",
+            "attempt 3 of 3",
+            "succeeded"
+        ]
+    );
+    let seqs: Vec<i64> = lines.iter().map(|l| l.seq).collect();
+    assert_eq!(seqs, (1..=6).collect::<Vec<i64>>());
     assert_eq!(failed.status, JobStatus::Failed);
     assert_eq!(failed.attempts, 1);
     assert_eq!(failed.error.as_deref(), Some("the input is wrong"));

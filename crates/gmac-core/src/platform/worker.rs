@@ -189,16 +189,21 @@ impl JobContext {
 
     /// Appends a line to the job's log (secrets masked).
     pub async fn log(&self, line: impl AsRef<str>) -> Result<()> {
+        job_log::Entity::insert(self.log_row(line.as_ref()))
+            .exec_without_returning(&crate::db::Solo(&self.core.db))
+            .await?;
+        Ok(())
+    }
+
+    /// The job's next log line, masked, to be written.
+    fn log_row(&self, line: &str) -> job_log::ActiveModel {
         let seq = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
-        job_log::Entity::insert(job_log::ActiveModel {
+        job_log::ActiveModel {
             job_id: Set(self.job.id.clone()),
             seq: Set(seq),
             at: Set(self.core.now()),
-            line: Set(self.masked(line.as_ref())),
-        })
-        .exec_without_returning(&crate::db::Solo(&self.core.db))
-        .await?;
-        Ok(())
+            line: Set(self.masked(line)),
+        }
     }
 
     /// Has the worker read the job's progress from `reporter` at each heartbeat, and store it
@@ -271,14 +276,16 @@ impl JobContext {
     }
 
     /// Ends the running step as `status`.
-    async fn end_step(&self, status: &str) -> Result<()> {
-        {
-            let mut steps = self.steps.lock().await;
-            for s in steps.iter_mut().filter(|s| s.status == "running") {
-                status.clone_into(&mut s.status);
-            }
+    /// Ends the running step as `status`; answers the steps to store, when the job has any.
+    async fn close_steps(&self, status: &str) -> Option<String> {
+        let mut steps = self.steps.lock().await;
+        for s in steps.iter_mut().filter(|s| s.status == "running") {
+            status.clone_into(&mut s.status);
         }
-        self.save_steps().await
+        if steps.is_empty() {
+            return None;
+        }
+        serde_json::to_string(&*steps).ok()
     }
 
     async fn save_steps(&self) -> Result<()> {
@@ -366,7 +373,7 @@ impl Worker {
 
     /// Claims one due job and runs it to its end; `false` when none was due.
     pub async fn run_once(&self) -> Result<bool> {
-        let Some(claimed) = self.claim().await? else {
+        let Some((claimed, last_seq)) = self.claim().await? else {
             return Ok(false);
         };
         if claimed.attempts > claimed.max_attempts {
@@ -388,15 +395,6 @@ impl Worker {
                 .await?;
             return Ok(true);
         }
-        let last_seq = job_log::Entity::find()
-            .filter(job_log::Column::JobId.eq(claimed.id.as_str()))
-            .select_only()
-            .column_as(job_log::Column::Seq.max(), "max")
-            .into_tuple::<Option<i64>>()
-            .one(&self.core.db)
-            .await?
-            .flatten()
-            .unwrap_or(0);
         let steps: Vec<JobStep> = serde_json::from_str(&claimed.steps).unwrap_or_default();
         let done_earlier = steps
             .iter()
@@ -414,12 +412,6 @@ impl Worker {
             begun: Arc::default(),
             reporter: Arc::default(),
         };
-        let _ = ctx
-            .log(format!(
-                "attempt {} of {} on {}",
-                claimed.attempts, claimed.max_attempts, self.id
-            ))
-            .await;
         let mut task = tokio::spawn(handler(ctx.clone()));
         let ended = loop {
             tokio::select! {
@@ -453,30 +445,36 @@ impl Worker {
 
     /// Records how a run ended: its result, a retry after a backoff, or the failure.
     async fn conclude(&self, claimed: &job::Model, ctx: &JobContext, ended: Ended) -> Result<()> {
-        let (step, status, result, error, run_at) = match ended {
+        let (step, status, result, error, run_at, line) = match ended {
             Ended::LeaseLost => {
                 tracing::warn!(job = %claimed.id, worker = %self.id, "a job's lease was lost; another worker has it");
                 return Ok(());
             }
-            Ended::Cancelled => {
-                let _ = ctx.log("cancelled on request").await;
-                ("cancelled", JobStatus::Cancelled, None, None, None)
-            }
-            Ended::Done(Ok(result)) => {
-                let _ = ctx.log("succeeded").await;
-                ("succeeded", JobStatus::Succeeded, Some(result), None, None)
-            }
+            Ended::Cancelled => (
+                "cancelled",
+                JobStatus::Cancelled,
+                None,
+                None,
+                None,
+                "cancelled on request".to_owned(),
+            ),
+            Ended::Done(Ok(result)) => (
+                "succeeded",
+                JobStatus::Succeeded,
+                Some(result),
+                None,
+                None,
+                "succeeded".to_owned(),
+            ),
             Ended::Done(Err(failure))
                 if !failure.permanent && claimed.attempts < claimed.max_attempts =>
             {
                 let wait = self.options.backoff(claimed.attempts);
-                let _ = ctx
-                    .log(format!(
-                        "failed: {}; retrying in {} ms",
-                        failure.message,
-                        wait.as_millis()
-                    ))
-                    .await;
+                let line = format!(
+                    "failed: {}; retrying in {} ms",
+                    failure.message,
+                    wait.as_millis()
+                );
                 let at = self.core.now()
                     + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
                 (
@@ -485,27 +483,35 @@ impl Worker {
                     None,
                     Some(failure.message),
                     Some(at),
+                    line,
                 )
             }
             Ended::Done(Err(failure)) => {
-                let _ = ctx.log(format!("failed: {}", failure.message)).await;
+                let line = format!("failed: {}", failure.message);
                 (
                     "failed",
                     JobStatus::Failed,
                     None,
                     Some(failure.message),
                     None,
+                    line,
                 )
             }
         };
-        let _ = ctx.end_step(step).await;
-        self.finish_with(claimed, status, result, error, run_at, ctx.progress_now())
+        // The last log line and the steps are written with the job's end, in one transaction.
+        let ending = Ending {
+            line: Some(ctx.log_row(&line)),
+            steps: ctx.close_steps(step).await,
+            progress: ctx.progress_now(),
+        };
+        self.finish_with(claimed, status, result, error, run_at, ending)
             .await
     }
 
     /// Leases the oldest due job this worker can run: a queued one whose time has come, or a
-    /// running one whose worker let its lease run out.
-    async fn claim(&self) -> Result<Option<job::Model>> {
+    /// running one whose worker let its lease run out. Its log gets the attempt's first line in
+    /// the same transaction; answers the job and its log's last line number.
+    async fn claim(&self) -> Result<Option<(job::Model, i64)>> {
         if self.handlers.is_empty() {
             return Ok(None);
         }
@@ -553,8 +559,33 @@ impl Worker {
             .filter(job::Column::Id.in_subquery(next))
             .exec_with_returning(&txn)
             .await?;
+        let Some(claimed) = claimed.into_iter().next() else {
+            txn.commit().await?;
+            return Ok(None);
+        };
+        let last_seq = job_log::Entity::find()
+            .filter(job_log::Column::JobId.eq(claimed.id.as_str()))
+            .select_only()
+            .column_as(job_log::Column::Seq.max(), "max")
+            .into_tuple::<Option<i64>>()
+            .one(&txn)
+            .await?
+            .flatten()
+            .unwrap_or(0)
+            + 1;
+        job_log::Entity::insert(job_log::ActiveModel {
+            job_id: Set(claimed.id.clone()),
+            seq: Set(last_seq),
+            at: Set(now),
+            line: Set(format!(
+                "attempt {} of {} on {}",
+                claimed.attempts, claimed.max_attempts, self.id
+            )),
+        })
+        .exec_without_returning(&txn)
+        .await?;
         txn.commit().await?;
-        Ok(claimed.into_iter().next())
+        Ok(Some((claimed, last_seq)))
     }
 
     /// Renews the lease of a job this worker runs; answers whether it was asked to stop, or
@@ -583,11 +614,12 @@ impl Worker {
         error: Option<String>,
         run_at: Option<DateTime<Utc>>,
     ) -> Result<()> {
-        self.finish_with(claimed, status, result, error, run_at, None)
+        self.finish_with(claimed, status, result, error, run_at, Ending::default())
             .await
     }
 
-    /// [`Worker::finish`], storing the run's last progress too.
+    /// [`Worker::finish`], storing what the run leaves too: its last log line, its steps and
+    /// its progress, in the same transaction.
     async fn finish_with(
         &self,
         claimed: &job::Model,
@@ -595,12 +627,12 @@ impl Worker {
         result: Option<serde_json::Value>,
         error: Option<String>,
         run_at: Option<DateTime<Utc>>,
-        progress: Option<JobProgress>,
+        ending: Ending,
     ) -> Result<()> {
         let now = self.core.now();
         let result_text = result.clone();
         let error_text = error.clone();
-        let mut update = with_progress(job::Entity::update_many(), progress)
+        let mut update = with_progress(job::Entity::update_many(), ending.progress)
             .col_expr(job::Column::Status, Expr::value(status.as_str()))
             .col_expr(job::Column::LeaseOwner, Expr::value(Option::<String>::None))
             .col_expr(
@@ -619,14 +651,20 @@ impl Worker {
         if let Some(at) = run_at {
             update = update.col_expr(job::Column::RunAt, Expr::value(at));
         }
-        if !status.is_finished() {
-            update.exec(&crate::db::Solo(&self.core.db)).await?;
-            return Ok(());
+        if let Some(steps) = ending.steps {
+            update = update.col_expr(job::Column::Steps, Expr::value(steps));
         }
-        // The end of a job is an event, written with it.
         let txn = db::begin_write(&self.core.db).await?;
         let ended = update.exec(&txn).await?.rows_affected;
-        if ended > 0 {
+        if ended > 0
+            && let Some(line) = ending.line
+        {
+            job_log::Entity::insert(line)
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        // The end of a job is an event, written with it.
+        if ended > 0 && status.is_finished() {
             crate::platform::jobs::append_end(
                 &txn,
                 now,
@@ -640,6 +678,17 @@ impl Worker {
         txn.commit().await?;
         Ok(())
     }
+}
+
+/// What a run leaves besides its status, stored with it.
+#[derive(Default)]
+struct Ending {
+    /// The run's last log line.
+    line: Option<job_log::ActiveModel>,
+    /// The job's steps, when it has any.
+    steps: Option<String>,
+    /// The run's last progress.
+    progress: Option<JobProgress>,
 }
 
 /// Sets the progress columns too, when there is a progress to store.
