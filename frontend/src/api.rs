@@ -117,16 +117,22 @@ mod tests {
 /// How often a followed job is read again.
 pub const FOLLOW_MS: i32 = 400;
 
-/// Reads `job` again every [`FOLLOW_MS`] until `until` holds for it, passing each reading to
-/// `seen`; answers the last reading.
+/// How many readings a page waits for a job that should be quick (about 30 s).
+pub const QUICK_JOB_READINGS: u32 = 75;
+
+/// Reads `job` again every [`FOLLOW_MS`] until `until` holds for it, or after `readings`
+/// readings when given (a job left waiting for a worker); passes each reading to `seen` and
+/// answers the last.
 pub async fn follow_job(
     auth: crate::state::Auth,
     job: gmac_types::Job,
     until: impl Fn(&gmac_types::Job) -> bool,
     seen: impl Fn(&gmac_types::Job),
+    readings: Option<u32>,
 ) -> Result<gmac_types::Job, ApiError> {
     let mut job = job;
-    while !until(&job) {
+    let mut read = 0;
+    while !until(&job) && readings.is_none_or(|most| read < most) {
         crate::js::sleep(FOLLOW_MS).await;
         let id = job.id.clone();
         job = auth
@@ -135,6 +141,7 @@ pub async fn follow_job(
                 async move { c.get_job(&id).await }
             })
             .await?;
+        read += 1;
         seen(&job);
     }
     Ok(job)

@@ -278,6 +278,22 @@ async fn cors_allows_only_configured_origins_and_never_a_wildcard() {
         allowed.headers()["access-control-allow-credentials"],
         "true"
     );
+    // An import or a report sent by a job, from the allowed origin: `Prefer` may be sent.
+    let preflight = app
+        .http()
+        .request(reqwest::Method::OPTIONS, app.url("/api/v1/cost-imports"))
+        .header("origin", "https://console.example.com")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "authorization, prefer")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    let allowed_headers = preflight.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(allowed_headers.contains("prefer"), "{allowed_headers}");
 
     let preflight = app
         .http()

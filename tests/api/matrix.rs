@@ -452,6 +452,7 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
                 .unwrap();
             let token = created
                 .link
+                .unwrap()
                 .expose()
                 .rsplit('#')
                 .next()

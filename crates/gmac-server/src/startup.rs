@@ -253,12 +253,16 @@ fn cors(origins: &[String]) -> Cors {
             header::CONTENT_TYPE,
             header::IF_MATCH,
             header::HeaderName::from_static("idempotency-key"),
+            // `respond-async` (RFC 7240): imports and reports sent by a job.
+            header::HeaderName::from_static("prefer"),
+            header::HeaderName::from_static("last-event-id"),
         ])
         .expose_headers([
             header::LOCATION,
             header::ETAG,
             header::RETRY_AFTER,
             header::HeaderName::from_static("x-request-id"),
+            header::HeaderName::from_static("preference-applied"),
         ])
         .supports_credentials()
         .max_age(600);

@@ -68,15 +68,19 @@ pub struct Invitation {
 pub struct CreatedInvitation {
     /// The invitation.
     pub invitation: Invitation,
-    /// The job that emails the link, when a mail server is configured (follow it at
-    /// `/jobs/{id}`; it retries while the mail server is unreachable). `None`: nothing is
-    /// emailed, pass the link on by hand.
+    /// Whether the link is being emailed: a mail server is configured, and a job sends it
+    /// (retrying while the mail server is unreachable).
+    pub email_queued: bool,
+    /// That job, to follow at `/jobs/{id}`, when you may see it (jobs are seen per client: one
+    /// who manages users in a project only is not shown it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_job: Option<crate::Job>,
-    /// The link, answered this once (it is stored only as a hash), so it can also be passed on
-    /// by hand, whether or not it is emailed.
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
-    pub link: SecretText,
+    /// The link, only when it is not emailed (no mail server is configured), so it can be
+    /// passed on by hand. A mailed link is shown to nobody, so that accepting it proves the
+    /// address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub link: Option<SecretText>,
 }
 
 /// The token from an invitation link.

@@ -98,6 +98,7 @@ const PAST: &[(&str, &str)] = &[
     ("cancel", "cancelled"),
     ("retry", "retried"),
     ("send", "sent"),
+    ("send_request", "send_requested"),
     ("start", "started"),
     ("enqueue", "enqueued"),
     ("complete", "completed"),

@@ -78,6 +78,8 @@ pub async fn enqueue(
                 job::Column::Status
                     .is_in([JobStatus::Queued.as_str(), JobStatus::Running.as_str()]),
             )
+            // A held job may never be released (its request was given up): it is not answered.
+            .filter(job::Column::RunAt.ne(held()))
             .one(conn)
             .await?
     {
@@ -314,28 +316,31 @@ pub async fn release(core: &Core, id: &str) -> Result<job::Model> {
         .ok_or(Error::NotFound)
 }
 
-/// Fails a queued job that never ran (on `conn`, the caller's write transaction), with its
-/// end event, as a worker would end it.
+/// Fails a [held](held), queued job that never ran (on `conn`, the caller's write
+/// transaction), with its end event, as a worker would end it; `false` when it was no longer
+/// held and queued.
 pub async fn fail_unstarted(
     conn: &impl ConnectionTrait,
     core: &Core,
     row: &job::Model,
     error: &str,
-) -> Result<()> {
+) -> Result<bool> {
     let now = core.now();
     let failed = job::Entity::update_many()
         .col_expr(job::Column::Status, Expr::value(JobStatus::Failed.as_str()))
         .col_expr(job::Column::Error, Expr::value(Some(error.to_owned())))
         .col_expr(job::Column::FinishedAt, Expr::value(now))
+        .col_expr(job::Column::RunAt, Expr::value(now))
         .filter(job::Column::Id.eq(row.id.as_str()))
         .filter(job::Column::Status.eq(JobStatus::Queued.as_str()))
+        .filter(job::Column::RunAt.eq(held()))
         .exec(conn)
         .await?
         .rows_affected;
     if failed > 0 {
         append_end(conn, now, row, JobStatus::Failed, None, Some(error)).await?;
     }
-    Ok(())
+    Ok(failed > 0)
 }
 
 /// Writes the event of `row`'s end as `status` (`job.succeeded`, `job.failed`, ...), on the

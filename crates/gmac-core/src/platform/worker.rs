@@ -198,12 +198,7 @@ impl JobContext {
     /// The job's next log line, masked, to be written.
     fn log_row(&self, line: &str) -> job_log::ActiveModel {
         let seq = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
-        job_log::ActiveModel {
-            job_id: Set(self.job.id.clone()),
-            seq: Set(seq),
-            at: Set(self.core.now()),
-            line: Set(self.masked(line)),
-        }
+        log_line(&self.job.id, seq, self.core.now(), self.masked(line))
     }
 
     /// Has the worker read the job's progress from `reporter` at each heartbeat, and store it
@@ -382,8 +377,24 @@ impl Worker {
                 "the job's worker stopped before it finished, {} times",
                 claimed.attempts - 1
             );
-            self.finish(&claimed, JobStatus::Failed, None, Some(message), None)
-                .await?;
+            let ending = Ending {
+                line: Some(log_line(
+                    &claimed.id,
+                    last_seq + 1,
+                    self.core.now(),
+                    format!("failed: {message}"),
+                )),
+                ..Ending::default()
+            };
+            self.finish_with(
+                &claimed,
+                JobStatus::Failed,
+                None,
+                Some(message),
+                None,
+                ending,
+            )
+            .await?;
             return Ok(true);
         }
         let Some(handler) = self.handlers.get(&claimed.kind).cloned() else {
@@ -481,7 +492,7 @@ impl Worker {
                     "failed",
                     JobStatus::Queued,
                     None,
-                    Some(failure.message),
+                    Some(ctx.masked(&failure.message)),
                     Some(at),
                     line,
                 )
@@ -492,7 +503,7 @@ impl Worker {
                     "failed",
                     JobStatus::Failed,
                     None,
-                    Some(failure.message),
+                    Some(ctx.masked(&failure.message)),
                     None,
                     line,
                 )
@@ -573,15 +584,15 @@ impl Worker {
             .flatten()
             .unwrap_or(0)
             + 1;
-        job_log::Entity::insert(job_log::ActiveModel {
-            job_id: Set(claimed.id.clone()),
-            seq: Set(last_seq),
-            at: Set(now),
-            line: Set(format!(
+        job_log::Entity::insert(log_line(
+            &claimed.id,
+            last_seq,
+            now,
+            format!(
                 "attempt {} of {} on {}",
                 claimed.attempts, claimed.max_attempts, self.id
-            )),
-        })
+            ),
+        ))
         .exec_without_returning(&txn)
         .await?;
         txn.commit().await?;
@@ -677,6 +688,16 @@ impl Worker {
         }
         txn.commit().await?;
         Ok(())
+    }
+}
+
+/// Line `seq` of job `job_id`'s log.
+fn log_line(job_id: &str, seq: i64, at: DateTime<Utc>, line: String) -> job_log::ActiveModel {
+    job_log::ActiveModel {
+        job_id: Set(job_id.to_owned()),
+        seq: Set(seq),
+        at: Set(at),
+        line: Set(line),
     }
 }
 

@@ -97,10 +97,8 @@ pub async fn enqueue(
         }));
     txn.commit(core, meta, entry).await?;
     if let Err(err) = store_upload(core, &row.id, &file.path, parts).await {
-        // What was stored goes with the job; the upload can be sent again.
-        let _ = job::Entity::delete_by_id(row.id.as_str())
-            .exec(&db::Solo(&core.db))
-            .await;
+        // The job fails and what was stored goes; the upload can be sent again.
+        let _ = discard_upload(core, &row, "the upload could not be stored; send it again").await;
         return Err(err);
     }
     let released = jobs::release(core, &row.id).await?;
@@ -158,31 +156,38 @@ async fn store_upload(core: &Core, job_id: &str, path: &std::path::Path, parts: 
     }
 }
 
-/// Fails the import jobs whose upload was never wholly stored (the process storing it died),
-/// and drops what they stored. Answers how many.
+/// Fails the import jobs whose upload was never wholly stored (the process storing it died,
+/// or the request was given up), and drops what they stored. Answers how many.
 pub async fn discard_unstored(core: &Core) -> Result<usize> {
     let stuck = job::Entity::find()
         .filter(job::Column::Kind.eq(COST_IMPORT))
+        .filter(job::Column::Status.eq(gmac_types::JobStatus::Queued.as_str()))
         .filter(job::Column::RunAt.eq(jobs::held()))
         .filter(job::Column::CreatedAt.lt(core.now() - UNSTORED_AFTER))
         .all(&core.db)
         .await?;
+    let mut failed = 0;
     for row in &stuck {
-        let txn = db::begin_write(&core.db).await?;
+        if discard_upload(core, row, "the upload was not wholly stored; send it again").await? {
+            failed += 1;
+        }
+    }
+    Ok(failed)
+}
+
+/// Fails the held job `row` with `error` and drops the parts it stored, in one write
+/// transaction; `false` when it was no longer a held, queued job.
+async fn discard_upload(core: &Core, row: &job::Model, error: &str) -> Result<bool> {
+    let txn = db::begin_write(&core.db).await?;
+    let failed = jobs::fail_unstarted(&txn, core, row, error).await?;
+    if failed {
         job_file::Entity::delete_many()
             .filter(job_file::Column::JobId.eq(row.id.as_str()))
             .exec(&txn)
             .await?;
-        jobs::fail_unstarted(
-            &txn,
-            core,
-            row,
-            "the upload was not wholly stored; send it again",
-        )
-        .await?;
-        txn.commit().await?;
     }
-    Ok(stuck.len())
+    txn.commit().await?;
+    Ok(failed)
 }
 
 /// The handler of [`COST_IMPORT`] jobs.
@@ -225,7 +230,7 @@ async fn run(ctx: JobContext) -> JobOutcome {
     ))
     .await?;
     ctx.step("import the lines").await?;
-    let actor = starter(&ctx).await?;
+    let actor = crate::services::sessions::job_starter(&ctx).await?;
     if ctx.job.attempts > 1 {
         // An earlier attempt's worker died or lost its lease mid-import: what it staged goes.
         costs::discard_unfinished(&ctx.core, &payload.params.client_id, &payload.sha256).await?;
@@ -276,20 +281,4 @@ async fn run(ctx: JobContext) -> JobOutcome {
         "created": created,
         "rows_imported": import.rows_imported,
     }))
-}
-
-/// The person who started the job, with the permissions they hold now (narrowed to the API
-/// token they used): a grant revoked since stops the job's work as it would stop them.
-async fn starter(ctx: &JobContext) -> std::result::Result<crate::Actor, JobFailure> {
-    let Some(user) = &ctx.job.created_by else {
-        return Err(JobFailure::permanent("the job names no one who started it"));
-    };
-    crate::services::sessions::actor_of(&ctx.core, user, ctx.job.token_id.as_deref())
-        .await
-        .map_err(|err| match err {
-            crate::Error::InvalidToken => JobFailure::permanent(
-                "whoever started the job can no longer sign in (account disabled, or token revoked or expired)",
-            ),
-            other => other.into(),
-        })
 }

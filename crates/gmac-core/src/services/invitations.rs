@@ -169,10 +169,16 @@ pub async fn create_invitation(
             "email_job": email_job.as_ref().map(|j| j.id.clone()),
         }));
     txn.commit(core, meta, entry).await?;
+    let email_queued = email_job.is_some();
+    let followable = email_job.filter(|job| {
+        let (view, _) = jobs::permissions(&job.kind);
+        actor.permissions.can(view, &jobs::target(job))
+    });
     Ok(CreatedInvitation {
         invitation: to_dto(&row, now)?,
-        email_job: email_job.map(jobs::to_dto).transpose()?,
-        link: SecretText::new(link),
+        email_queued,
+        email_job: followable.map(jobs::to_dto).transpose()?,
+        link: (!email_queued).then(|| SecretText::new(link)),
     })
 }
 

@@ -809,13 +809,24 @@ pub async fn send_now(
     period: Option<&str>,
 ) -> Result<ReportDelivery> {
     let (row, period) = schedule_and_period(core, actor, id, period).await?;
-    let delivery = deliver(core, &row, &period).await?;
-    let now = core.now();
+    deliver_and_record(core, actor, meta, &row, &period).await
+}
+
+/// Builds the schedule's report for `period`, mails it, and records the delivery on the
+/// schedule with its audit row, as `actor`.
+async fn deliver_and_record(
+    core: &Core,
+    actor: &Actor,
+    meta: &RequestMeta,
+    row: &report_schedule::Model,
+    period: &str,
+) -> Result<ReportDelivery> {
+    let delivery = deliver(core, row, period).await?;
     let txn = Change::begin(core).await?;
-    record(&txn, &row, &delivery, now).await?;
+    record(&txn, row, &delivery, core.now()).await?;
     let entry = AuditEntry::success(actor.audit_actor(), "report_schedule.send")
         .target("report_schedule", row.id.clone())
-        .scope(&target(&row))
+        .scope(&target(row))
         .details(serde_json::json!({
             "period": delivery.period,
             "sent_to": delivery.sent_to,
@@ -859,7 +870,7 @@ pub async fn enqueue_send(
     };
     let (job, created) = jobs::enqueue(&txn, core, Some(actor), new).await?;
     let entry = created.then(|| {
-        AuditEntry::success(actor.audit_actor(), "report_schedule.send")
+        AuditEntry::success(actor.audit_actor(), "report_schedule.send_request")
             .target("report_schedule", row.id.clone())
             .scope(&target(&row))
             .details(serde_json::json!({ "period": period, "job_id": job.id }))
@@ -868,35 +879,43 @@ pub async fn enqueue_send(
     jobs::to_dto(job)
 }
 
-/// The handler of [`jobs::REPORT_SEND`] jobs: builds the report, mails it to each recipient and
-/// records the delivery on the schedule. When the mail server took none of the mails the job
-/// is tried again (with backoff); a recipient refused while others were reached is reported
-/// in the result and on the schedule.
+/// The handler of [`jobs::REPORT_SEND`] jobs: as the person who asked (with the permissions
+/// they hold now), builds the report, mails it to each recipient and records and audits the
+/// delivery. When the mail server took none of the mails the job is tried again (with
+/// backoff); a recipient refused while others were reached is reported in the result and on
+/// the schedule. A schedule deleted meanwhile fails the job.
 pub fn send_handler() -> worker::Handler {
     worker::handler(|ctx| async move {
         let input: SendPayload = ctx.payload()?;
-        let Some(row) = report_schedule::Entity::find_by_id(&input.schedule_id)
-            .one(&ctx.core.db)
-            .await?
-        else {
-            return Ok(serde_json::json!({ "schedule_id": input.schedule_id, "deleted": true }));
+        let actor = crate::services::sessions::job_starter(&ctx).await?;
+        let row = find_managed(&ctx.core, &actor, &input.schedule_id)
+            .await
+            .map_err(|err| match err {
+                Error::NotFound => JobFailure::permanent("the schedule was deleted"),
+                other => other.into(),
+            })?;
+        let meta = RequestMeta {
+            request_id: Some(format!("job-{}", ctx.job.id)),
+            ..RequestMeta::default()
         };
+        let delivery = deliver_and_record(&ctx.core, &actor, &meta, &row, &input.period).await?;
         let _ = ctx
             .log(format!(
-                "building the {} report for {}",
-                row.format, input.period
+                "{} report for {}: sent to {}{}",
+                row.format,
+                input.period,
+                if delivery.sent_to.is_empty() {
+                    "no one".to_owned()
+                } else {
+                    delivery.sent_to.join(", ")
+                },
+                if delivery.failed.is_empty() {
+                    String::new()
+                } else {
+                    format!("; not sent: {}", delivery.failed.join("; "))
+                }
             ))
             .await;
-        let delivery = deliver(&ctx.core, &row, &input.period).await?;
-        let txn = db::begin_write(&ctx.core.db).await?;
-        record(&txn, &row, &delivery, ctx.core.now()).await?;
-        txn.commit().await?;
-        for to in &delivery.sent_to {
-            let _ = ctx.log(format!("sent to {to}")).await;
-        }
-        for failed in &delivery.failed {
-            let _ = ctx.log(format!("not sent: {failed}")).await;
-        }
         if delivery.sent_to.is_empty() && !delivery.failed.is_empty() {
             let message = delivery.failed.join("; ");
             return Err(if ctx.core.mailer.is_none() {

@@ -511,6 +511,26 @@ pub async fn authenticate(core: &Core, bearer: &str) -> Result<Actor> {
     Ok(actor)
 }
 
+/// The actor of a job: whoever started it, with the permissions they hold now (narrowed to
+/// the API token they used), so that a grant revoked since stops the job's work as it would
+/// stop them.
+pub(crate) async fn job_starter(
+    ctx: &crate::platform::worker::JobContext,
+) -> std::result::Result<Actor, crate::platform::worker::JobFailure> {
+    use crate::platform::worker::JobFailure;
+    let Some(user) = &ctx.job.created_by else {
+        return Err(JobFailure::permanent("the job names no one who started it"));
+    };
+    actor_of(&ctx.core, user, ctx.job.token_id.as_deref())
+        .await
+        .map_err(|err| match err {
+            Error::InvalidToken => JobFailure::permanent(
+                "whoever started the job can no longer sign in (account disabled, or token revoked or expired)",
+            ),
+            other => other.into(),
+        })
+}
+
 /// The actor of work done later on a person's behalf (a job they started): their account as
 /// it is now (401 once disabled), the grants they hold now, narrowed to the API token they
 /// used while it stays live.

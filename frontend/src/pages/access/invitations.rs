@@ -35,8 +35,10 @@ const FIELDS: [&str; 3] = ["email", "role", "scope"];
 enum MailState {
     /// No mail server is configured: nothing is emailed.
     NotConfigured,
-    /// The job that emails it has not run yet.
+    /// A job emails it; it has not run yet.
     Sending,
+    /// A job emails it, one this user may not follow (or that waits for a worker).
+    Queued,
     /// The mail server accepted it.
     Sent,
     /// The mail server did not take it; the job tries again.
@@ -72,6 +74,7 @@ impl MailState {
         match self {
             Self::NotConfigured => "not-configured",
             Self::Sending => "sending",
+            Self::Queued => "queued",
             Self::Sent => "sent",
             Self::Retrying(_) => "retrying",
             Self::Failed(_) => "failed",
@@ -85,20 +88,16 @@ impl MailState {
                 "No email was sent (this gmac has no mail server). Pass this link on to {to} \
                  yourself; it works once."
             ),
-            Self::Sending => format!(
-                "Emailing the invitation to {to}… You can also pass this link on yourself; it \
-                 works once."
-            ),
-            Self::Sent => {
-                format!("Invitation emailed to {to}. This is the link in the email; it works once.")
-            }
+            Self::Sending => format!("Emailing the invitation to {to}…"),
+            Self::Queued => format!("The invitation to {to} is being emailed."),
+            Self::Sent => format!("Invitation emailed to {to}."),
             Self::Retrying(error) => format!(
-                "The email to {to} has not gone out yet ({error}); gmac keeps trying. \
-                 Meanwhile you can pass this link on yourself; it works once."
+                "The email to {to} has not gone out yet ({error}); gmac keeps trying. The \
+                 Activity page follows it."
             ),
             Self::Failed(error) => format!(
-                "The email to {to} could not be sent ({error}). Pass this link on yourself; it \
-                 works once."
+                "The email to {to} could not be sent ({error}). Check the mail server, then \
+                 invite them again."
             ),
         }
     }
@@ -126,8 +125,9 @@ pub fn InvitationsPage() -> impl IntoView {
     let account = use_account();
     let notice = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
-    // The new invitation's address and link, and where its email stands.
-    let link = RwSignal::new(None::<(String, String)>);
+    // The new invitation's address and link (when it is not emailed), and where its email
+    // stands.
+    let link = RwSignal::new(None::<(String, Option<String>)>);
     let mail = RwSignal::new(MailState::NotConfigured);
     let confirm = RwSignal::new(None::<Confirm>);
     let invitations = LocalResource::new(move || async move {
@@ -210,24 +210,28 @@ pub fn InvitationsPage() -> impl IntoView {
                     email.set(String::new());
                     role.set(String::new());
                     scope.set("global".to_owned());
-                    link.set(Some((to, created.link.expose().to_owned())));
+                    link.set(Some((to, created.link.map(|l| l.expose().to_owned()))));
                     invitations.refetch();
                     match created.email_job {
+                        None if created.email_queued => mail.set(MailState::Queued),
                         None => mail.set(MailState::NotConfigured),
                         Some(job) => {
-                            let state = MailState::of(&job);
-                            mail.set(state.clone());
-                            if !state.settled() {
-                                let followed = crate::api::follow_job(
-                                    auth,
-                                    job,
-                                    |job| MailState::of(job).settled(),
-                                    |job| mail.set(MailState::of(job)),
-                                )
-                                .await;
-                                if let Err(err) = followed {
-                                    mail.set(MailState::Failed(describe(&err)));
+                            mail.set(MailState::of(&job));
+                            let followed = crate::api::follow_job(
+                                auth,
+                                job,
+                                |job| MailState::of(job).settled(),
+                                |job| mail.set(MailState::of(job)),
+                                Some(crate::api::QUICK_JOB_READINGS),
+                            )
+                            .await;
+                            match followed {
+                                // Still waiting for a worker after a while: it goes on unseen.
+                                Ok(job) if !MailState::of(&job).settled() => {
+                                    mail.set(MailState::Queued);
                                 }
+                                Ok(_) => {}
+                                Err(err) => mail.set(MailState::Failed(describe(&err))),
                             }
                         }
                     }
@@ -337,12 +341,17 @@ pub fn InvitationsPage() -> impl IntoView {
                             >
                                 <span>{move || mail.with(|m| m.describe(&to))}</span>
                             </p>
-                            <div class="secret-row">
-                                <code id="invitation-link" class="secret-value">
-                                    {url.clone()}
-                                </code>
-                                <CopyButton text=url />
-                            </div>
+                            {url
+                                .map(|url| {
+                                    view! {
+                                        <div class="secret-row">
+                                            <code id="invitation-link" class="secret-value">
+                                                {url.clone()}
+                                            </code>
+                                            <CopyButton text=url />
+                                        </div>
+                                    }
+                                })}
                         </div>
                     }
                 })

@@ -49,6 +49,7 @@ async fn follow(auth: Auth, job: Job, progress: RwSignal<Option<Job>>) -> Result
         job,
         |job| job.status.is_finished(),
         |job| progress.set(Some(job.clone())),
+        None,
     )
     .await
     .map_err(Ended::Api)

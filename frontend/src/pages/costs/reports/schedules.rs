@@ -239,6 +239,7 @@ fn ScheduleRow(
                             job,
                             |job| job.status.is_finished() || job.error.is_some(),
                             |_| {},
+                            Some(crate::api::QUICK_JOB_READINGS),
                         )
                         .await
                     }
@@ -257,10 +258,16 @@ fn ScheduleRow(
                             "The report {name} was not sent: {}.",
                             job.error.unwrap_or_else(|| "it was cancelled".to_owned())
                         )),
-                        _ => on_error.run(format!(
-                            "The report {name} has not gone out yet ({}); gmac keeps trying.",
-                            job.error.unwrap_or_default()
-                        )),
+                        _ => on_error.run(match job.error {
+                            Some(error) => format!(
+                                "The report {name} has not gone out yet ({error}); gmac keeps \
+                                 trying. The Activity page follows it."
+                            ),
+                            None => format!(
+                                "The report {name} is queued: no worker has taken it yet. The \
+                                 Activity page follows it."
+                            ),
+                        }),
                     },
                     Err(err) => on_error.run(describe(&err)),
                 }
