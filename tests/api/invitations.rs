@@ -19,6 +19,28 @@ fn link_token(mail: &str) -> String {
         .collect()
 }
 
+/// gmac sending mail through `smtp`.
+async fn app_mailing_to(smtp: &SmtpServer) -> gmac_tests::TestApp {
+    spawn_app_with(Options {
+        smtp_url: Some(smtp.url()),
+        ..Options::default()
+    })
+    .await
+}
+
+/// `admin` invites `email` as a Viewer of everything.
+async fn invite_viewer(admin: &gmac_tests::Session, email: &str) -> gmac_types::CreatedInvitation {
+    admin
+        .client
+        .create_invitation(&NewInvitation {
+            email: email.into(),
+            role: "viewer".into(),
+            scope: None,
+        })
+        .await
+        .unwrap()
+}
+
 fn accept(token: &str) -> AcceptInvitation {
     AcceptInvitation {
         token: token.into(),
@@ -30,11 +52,7 @@ fn accept(token: &str) -> AcceptInvitation {
 #[tokio::test]
 async fn an_invitation_mail_reaches_a_real_smtp_server_and_its_link_creates_the_account() {
     let smtp = SmtpServer::start().await;
-    let app = spawn_app_with(Options {
-        smtp_url: Some(smtp.url()),
-        ..Options::default()
-    })
-    .await;
+    let app = app_mailing_to(&smtp).await;
     let admin = app.super_admin().await;
     let acme = admin
         .client
@@ -145,15 +163,7 @@ async fn an_invitation_mail_reaches_a_real_smtp_server_and_its_link_creates_the_
 async fn without_a_mail_server_the_inviter_gets_the_link() {
     let app = spawn_app().await;
     let admin = app.super_admin().await;
-    let created = admin
-        .client
-        .create_invitation(&NewInvitation {
-            email: "grace@example.com".into(),
-            role: "viewer".into(),
-            scope: None,
-        })
-        .await
-        .unwrap();
+    let created = invite_viewer(&admin, "grace@example.com").await;
     assert!(!created.email_queued && created.email_job.is_none());
     let link = created
         .link
@@ -178,15 +188,7 @@ async fn an_invitation_mail_the_mail_server_missed_is_retried_until_it_is_up() {
     })
     .await;
     let admin = app.super_admin().await;
-    let created = admin
-        .client
-        .create_invitation(&NewInvitation {
-            email: "grace@example.com".into(),
-            role: "viewer".into(),
-            scope: None,
-        })
-        .await
-        .unwrap();
+    let created = invite_viewer(&admin, "grace@example.com").await;
     let job = created.email_job.expect("a job emails the link");
 
     // Nothing listens yet: the first attempt fails and the job waits for another.
@@ -226,21 +228,9 @@ async fn an_invitation_mail_the_mail_server_missed_is_retried_until_it_is_up() {
 #[tokio::test]
 async fn an_invitation_withdrawn_before_its_mail_went_out_is_not_mailed() {
     let smtp = SmtpServer::start().await;
-    let app = spawn_app_with(Options {
-        smtp_url: Some(smtp.url()),
-        ..Options::default()
-    })
-    .await;
+    let app = app_mailing_to(&smtp).await;
     let admin = app.super_admin().await;
-    let created = admin
-        .client
-        .create_invitation(&NewInvitation {
-            email: "grace@example.com".into(),
-            role: "viewer".into(),
-            scope: None,
-        })
-        .await
-        .unwrap();
+    let created = invite_viewer(&admin, "grace@example.com").await;
     admin
         .client
         .revoke_invitation(&created.invitation.id)
@@ -530,11 +520,7 @@ async fn disabling_an_inviter_withdraws_their_pending_invitations() {
 #[tokio::test]
 async fn a_project_user_manager_is_told_the_mail_is_queued_without_a_job_they_may_not_see() {
     let smtp = SmtpServer::start().await;
-    let app = spawn_app_with(Options {
-        smtp_url: Some(smtp.url()),
-        ..Options::default()
-    })
-    .await;
+    let app = app_mailing_to(&smtp).await;
     let root = app.super_admin().await;
     let fixture = app.fixture(&root);
     let acme = fixture.client("Acme").await;

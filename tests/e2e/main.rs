@@ -352,6 +352,16 @@ async fn with_admin(app: &TestApp) -> (String, String) {
     (admin.email, admin.password)
 }
 
+/// The first Super Admin, signed in through the form in a desktop browser; answers the
+/// browser and their address and password.
+async fn admin_in_a_browser(app: &TestApp) -> (Browser, String, String) {
+    let (email, password) = with_admin(app).await;
+    let browser = Browser::start(1280, 800).await;
+    sign_in_through_the_form(&browser, app, &email, &password).await;
+    browser.wait_for_text("#user-menu", "Ada Lovelace").await;
+    (browser, email, password)
+}
+
 #[tokio::test]
 async fn first_run_setup_in_the_browser_creates_the_admin_and_signs_in() {
     if !browser_available() {
@@ -672,10 +682,7 @@ async fn an_admin_creates_a_client_and_finds_it_in_the_audit_log() {
         return;
     }
     let app = spawn_app().await;
-    let (email, password) = with_admin(&app).await;
-    let browser = Browser::start(1280, 800).await;
-    sign_in_through_the_form(&browser, &app, &email, &password).await;
-    browser.wait_for_text("#user-menu", "Ada Lovelace").await;
+    let (browser, _, _) = admin_in_a_browser(&app).await;
 
     browser.client.goto(&app.url("/clients")).await.unwrap();
     browser.type_into("#new-client-name", "Acme Corp").await;
@@ -713,10 +720,7 @@ async fn teams_and_clients_are_created_filtered_renamed_and_deleted_through_the_
         return;
     }
     let app = spawn_app().await;
-    let (email, password) = with_admin(&app).await;
-    let browser = Browser::start(1280, 800).await;
-    sign_in_through_the_form(&browser, &app, &email, &password).await;
-    browser.wait_for_text("#user-menu", "Ada Lovelace").await;
+    let (browser, email, password) = admin_in_a_browser(&app).await;
 
     // Two teams made through the form; a name already taken is refused beside the name.
     browser
@@ -845,10 +849,7 @@ async fn a_user_sets_up_mfa_and_an_api_token_on_the_security_page() {
         return;
     }
     let app = spawn_app().await;
-    let (email, password) = with_admin(&app).await;
-    let browser = Browser::start(1280, 800).await;
-    sign_in_through_the_form(&browser, &app, &email, &password).await;
-    browser.wait_for_text("#user-menu", "Ada Lovelace").await;
+    let (browser, email, password) = admin_in_a_browser(&app).await;
     browser
         .client
         .goto(&app.url("/settings/security"))
@@ -913,10 +914,7 @@ async fn an_admin_invites_a_user_who_joins_from_the_mailed_link() {
         ..gmac_tests::Options::default()
     })
     .await;
-    let (email, password) = with_admin(&app).await;
-    let browser = Browser::start(1280, 800).await;
-    sign_in_through_the_form(&browser, &app, &email, &password).await;
-    browser.wait_for_text("#user-menu", "Ada Lovelace").await;
+    let (browser, _, _) = admin_in_a_browser(&app).await;
 
     browser
         .client

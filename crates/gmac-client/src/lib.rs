@@ -423,19 +423,8 @@ impl Client {
         id: &str,
         period: Option<&str>,
     ) -> Result<gmac_types::ReportDelivery> {
-        let query = gmac_types::SendReportQuery {
-            period: period.map(str::to_owned),
-        };
-        let response = self
-            .request(
-                reqwest::Method::POST,
-                &format!("/api/v1/report-schedules/{id}/send"),
-            )
-            .query(&query)
-            .send()
-            .await
-            .map_err(network)?;
-        decode(check(response).await?).await
+        let response = self.send_report_request(id, period).send().await;
+        decode(check(response.map_err(network)?).await?).await
     }
 
     /// `POST /api/v1/report-schedules/{id}/send` with `Prefer: respond-async`: a job sends the
@@ -445,20 +434,22 @@ impl Client {
         id: &str,
         period: Option<&str>,
     ) -> Result<gmac_types::Job> {
-        let query = gmac_types::SendReportQuery {
-            period: period.map(str::to_owned),
-        };
         let response = self
-            .request(
-                reqwest::Method::POST,
-                &format!("/api/v1/report-schedules/{id}/send"),
-            )
-            .query(&query)
+            .send_report_request(id, period)
             .header("Prefer", "respond-async")
             .send()
-            .await
-            .map_err(network)?;
-        decode(check(response).await?).await
+            .await;
+        decode(check(response.map_err(network)?).await?).await
+    }
+
+    fn send_report_request(&self, id: &str, period: Option<&str>) -> reqwest::RequestBuilder {
+        self.request(
+            reqwest::Method::POST,
+            &format!("/api/v1/report-schedules/{id}/send"),
+        )
+        .query(&gmac_types::SendReportQuery {
+            period: period.map(str::to_owned),
+        })
     }
 
     /// `DELETE /api/v1/report-schedules/{id}`.
