@@ -306,3 +306,58 @@ async fn a_backup_taken_while_gmac_serves_restores_to_the_same_installation() {
     assert_eq!(server.terminate().code(), Some(0));
     drop(new_db);
 }
+
+/// Types the passphrase at a real terminal (a pseudo-terminal from Python's `pty`) and answers
+/// everything the terminal showed.
+const TYPE_AT_A_TERMINAL: &str = r#"
+import os, pty, select, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], "backup", "--passphrase-stdin"])
+shown = b""
+def read(until):
+    global shown
+    while until not in shown:
+        ready, _, _ = select.select([fd], [], [], 20)
+        if not ready:
+            return
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:
+            return
+        if not chunk:
+            return
+        shown += chunk
+# Type once asked (or after 20 s of silence), then read to the end.
+read(b"Passphrase:")
+os.write(fd, sys.argv[2].encode() + b"\n")
+read(b"\0")
+os.waitpid(pid, 0)
+sys.stdout.write(shown.decode(errors="replace"))
+"#;
+
+#[test]
+fn a_passphrase_typed_at_a_terminal_is_not_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let passphrase = "correct horse battery staple";
+    let output = std::process::Command::new("python3")
+        .args(["-c", TYPE_AT_A_TERMINAL])
+        .arg(crate::process::gmac_bin())
+        .arg(passphrase)
+        .env("GMAC_DATA_DIR", dir.path().join("data"))
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        shown.contains("Passphrase:"),
+        "asked at the terminal: {shown}"
+    );
+    assert!(
+        !shown.contains(passphrase),
+        "the passphrase showed on the screen: {shown}"
+    );
+    assert!(
+        shown.contains("no master key"),
+        "it read the passphrase and went on (here to find no installation): {shown}"
+    );
+}

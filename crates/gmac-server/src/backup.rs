@@ -24,16 +24,36 @@ fn read_passphrase(args: &PassphraseArgs) -> anyhow::Result<String> {
             .with_context(|| format!("reading the passphrase file {}", path.display()))?;
         line.push_str(text.lines().next().unwrap_or_default());
     } else if args.passphrase_stdin {
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .context("reading the passphrase")?;
+        read_line_unechoed(&mut line).context("reading the passphrase")?;
     } else {
         bail!(
             "give the backup's passphrase with --passphrase-file FILE or --passphrase-stdin (never on the command line)"
         );
     }
     Ok(line.trim_end_matches(['\n', '\r']).to_owned())
+}
+
+/// Reads a line from standard input. When that is a terminal, it asks on standard error and
+/// turns echo off while the line is typed, so the passphrase never shows on the screen.
+fn read_line_unechoed(line: &mut String) -> anyhow::Result<()> {
+    use nix::sys::termios::{LocalFlags, SetArg, tcgetattr, tcsetattr};
+    use std::io::IsTerminal as _;
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        stdin.lock().read_line(line)?;
+        return Ok(());
+    }
+    eprint!("Passphrase: ");
+    let saved = tcgetattr(&stdin)?;
+    let mut quiet = saved.clone();
+    quiet.local_flags.remove(LocalFlags::ECHO);
+    tcsetattr(&stdin, SetArg::TCSANOW, &quiet)?;
+    let read = stdin.lock().read_line(line);
+    // Echo comes back whatever the read did.
+    tcsetattr(&stdin, SetArg::TCSANOW, &saved)?;
+    eprintln!();
+    read?;
+    Ok(())
 }
 
 /// The installation's master key, never created: a backup of a key that did not exist yet
