@@ -132,8 +132,9 @@ where
     }
 }
 
-/// The object the route's `:id` names, read with `fetch(client, id)`; read again when the
-/// route changes or the resource is refetched.
+/// The object the route's `:id` names, read with `fetch(client, id)`; read again when the id
+/// changes or the resource is refetched. The id is a memo: leaving the page (the route no
+/// longer names one) sends no request, so an object just deleted is not asked for again.
 pub fn by_route_id<T, F, Fut>(fetch: F) -> LocalResource<Result<T, Failure>>
 where
     T: 'static,
@@ -142,9 +143,15 @@ where
 {
     let auth = use_auth();
     let params = use_params_map();
+    let id = Memo::new(move |_| params.with(|p| p.get("id")).filter(|id| !id.is_empty()));
     LocalResource::new(move || {
-        let id = params.with(|p| p.get("id").unwrap_or_default());
+        let id = id.get();
         async move {
+            let Some(id) = id else {
+                return Err(Failure::from(
+                    "The address names nothing to show.".to_owned(),
+                ));
+            };
             auth.call(move |c| fetch(c, id.clone()))
                 .await
                 .map_err(|e| Failure::of(&e))

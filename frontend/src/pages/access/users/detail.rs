@@ -5,17 +5,15 @@ use gmac_types::{Permission, SubjectKind, UserDetail, UserPatch, UserStatus};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::A;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use crate::account::use_account;
-use crate::api::{Failure, describe};
+use crate::api::describe;
 use crate::components::error_banner::{ErrorBanner, NoticeBanner};
 use crate::components::form_field::{FormErrors, FormField, SubmitButton};
-use crate::components::icon::{Icon, IconName};
 use crate::components::modal::{Confirm, ConfirmDialog};
-use crate::components::paging::LoadFailed;
-use crate::components::spinner::{Loading, Spinner};
+use crate::components::named::{ObjectPage, by_route_id};
+use crate::components::spinner::Spinner;
 use crate::format::date_time_label;
 use crate::pages::access::bindings::RoleBindings;
 use crate::pages::access::users::list::{mfa_badge, status_badge};
@@ -26,20 +24,8 @@ use crate::state::use_auth;
 #[component]
 pub fn UserPage() -> impl IntoView {
     let auth = use_auth();
-    let params = use_params_map();
     let query = use_query_map();
-    let id = move || params.with(|p| p.get("id").unwrap_or_default());
-    let user = LocalResource::new(move || {
-        let id = id();
-        async move {
-            auth.call(move |c| {
-                let id = id.clone();
-                async move { c.get_user(&id).await }
-            })
-            .await
-            .map_err(|e| Failure::of(&e))
-        }
-    });
+    let user = by_route_id(|c, id| async move { c.get_user(&id).await });
     let created = query.with_untracked(|q| q.get("created").is_some());
     // Only those who manage users have the list to go back to.
     let (back, back_label) = if auth.can_untracked(Permission::UsersManage) {
@@ -47,24 +33,12 @@ pub fn UserPage() -> impl IntoView {
     } else {
         ("/", "Home")
     };
+    let show = move |loaded: UserDetail| {
+        set_title(&loaded.display_name);
+        view! { <UserDetailView user=loaded created=created /> }.into_any()
+    };
     view! {
-        <nav class="breadcrumbs" aria-label="Breadcrumbs">
-            <A href=back>
-                <Icon name=IconName::ChevronLeft />
-                <span>{back_label}</span>
-            </A>
-        </nav>
-        {move || match user.get() {
-            None => view! { <Loading label="Loading the user…" /> }.into_any(),
-            Some(Err(message)) => {
-                view! { <LoadFailed message=message retry=Callback::new(move |()| user.refetch()) page=true /> }
-                    .into_any()
-            }
-            Some(Ok(loaded)) => {
-                set_title(&loaded.display_name);
-                view! { <UserDetailView user=loaded created=created /> }.into_any()
-            }
-        }}
+        <ObjectPage object=user back=back back_label=back_label loading="Loading the user…" show=show />
     }
 }
 

@@ -4,16 +4,13 @@
 use chrono::{Datelike, NaiveDate};
 use gmac_types::{BudgetPeriod, BudgetPeriodResult, BudgetStatus, Permission};
 use leptos::prelude::*;
-use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_navigate;
 use rust_decimal::Decimal;
 
-use crate::api::Failure;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::icon::{Icon, IconName};
 use crate::components::modal::{Confirm, ConfirmDialog};
-use crate::components::paging::LoadFailed;
-use crate::components::spinner::Loading;
+use crate::components::named::{ObjectPage, by_route_id};
 use crate::format::{date_label, money, month_name};
 use crate::pages::costs::budgets::alerts::AlertTable;
 use crate::pages::costs::budgets::meter::{BudgetLegend, BudgetMeter, Level, percent_label};
@@ -46,39 +43,10 @@ fn percent_of(actual: &Decimal, limit: &Decimal) -> Decimal {
 /// The budget page.
 #[component]
 pub fn BudgetPage() -> impl IntoView {
-    let auth = use_auth();
-    let params = use_params_map();
-    // Leaving the page clears the id: no request for a budget just deleted.
-    let id = Memo::new(move |_| params.with(|p| p.get("id")).filter(|id| !id.is_empty()));
-    let status = LocalResource::new(move || {
-        let id = id.get();
-        async move {
-            let Some(id) = id else {
-                return Err(Failure::from("No budget was named.".to_owned()));
-            };
-            auth.call(move |c| {
-                let id = id.clone();
-                async move { c.budget_status(&id).await }
-            })
-            .await
-            .map_err(|e| Failure::of(&e))
-        }
-    });
+    let status = by_route_id(|c, id| async move { c.budget_status(&id).await });
+    let show = |loaded: BudgetStatus| view! { <BudgetView status=loaded /> }.into_any();
     view! {
-        <nav class="breadcrumbs" aria-label="Breadcrumbs">
-            <A href="/costs/budgets">
-                <Icon name=IconName::ChevronLeft />
-                <span>"Budgets"</span>
-            </A>
-        </nav>
-        {move || match status.get() {
-            None => view! { <Loading label="Loading the budget…" /> }.into_any(),
-            Some(Err(failure)) => {
-                view! { <LoadFailed message=failure retry=Callback::new(move |()| status.refetch()) page=true /> }
-                    .into_any()
-            }
-            Some(Ok(loaded)) => view! { <BudgetView status=loaded /> }.into_any(),
-        }}
+        <ObjectPage object=status back="/costs/budgets" back_label="Budgets" loading="Loading the budget…" show=show />
     }
 }
 
