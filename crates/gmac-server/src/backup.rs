@@ -43,11 +43,13 @@ fn read_line_unechoed(line: &mut String) -> anyhow::Result<()> {
         stdin.lock().read_line(line)?;
         return Ok(());
     }
-    eprint!("Passphrase: ");
+    // Echo goes off before the prompt shows, so nothing typed as soon as it is asked for
+    // can be echoed.
     let saved = tcgetattr(&stdin)?;
     let mut quiet = saved.clone();
     quiet.local_flags.remove(LocalFlags::ECHO);
     tcsetattr(&stdin, SetArg::TCSANOW, &quiet)?;
+    eprint!("Passphrase: ");
     let read = stdin.lock().read_line(line);
     // Echo comes back whatever the read did.
     tcsetattr(&stdin, SetArg::TCSANOW, &saved)?;
