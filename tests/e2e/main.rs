@@ -192,6 +192,30 @@ impl Browser {
             .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
     }
 
+    /// The API requests this page has sent more than once since it was loaded, with how
+    /// many times (the browser's own record of what it fetched, once the page has settled).
+    async fn repeated_api_requests(&self) -> Vec<(String, u64)> {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let counts = self
+            .client
+            .execute(
+                "const counts = {};
+                 for (const e of performance.getEntriesByType('resource')) {
+                   const path = new URL(e.name).pathname + new URL(e.name).search;
+                   if (path.startsWith('/api/v1/') && !path.startsWith('/api/v1/auth/refresh')) {
+                     counts[path] = (counts[path] || 0) + 1;
+                   }
+                 }
+                 return counts;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let counts: std::collections::BTreeMap<String, u64> =
+            serde_json::from_value(counts).unwrap();
+        counts.into_iter().filter(|(_, n)| *n > 1).collect()
+    }
+
     async fn type_into(&self, css: &str, text: &str) {
         let field = self.wait_for(css).await;
         field.clear().await.unwrap();
@@ -1037,6 +1061,9 @@ async fn the_cost_dashboard_shows_the_demo_trend_and_the_per_user_view() {
         people.contains("on the period before ($"),
         "each person's change against the period before: {people}"
     );
+    // The dashboard asks for each thing once (issue 10, point 7).
+    let repeated = browser.repeated_api_requests().await;
+    assert!(repeated.is_empty(), "asked more than once: {repeated:?}");
     let errors = browser.console_errors().await;
     assert!(errors.is_empty(), "browser console errors: {errors:?}");
     browser.close().await;

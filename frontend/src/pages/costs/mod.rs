@@ -151,6 +151,18 @@ pub fn CostsPage() -> impl IntoView {
     });
     let imports = Signal::derive(move || imports_load.get().and_then(Result::ok));
     let manages = move || auth.can(Permission::CostsManage);
+    // What the page's body is, as a memo: the cards are made once, not again when the imports
+    // arrive or the view changes (each card reloads its own report when the view changes),
+    // so every report is asked for once.
+    let body = Memo::new(move |_| {
+        if view.with(|v| v.problem.is_some()) {
+            Body::Problem
+        } else if imports.with(|i| i.as_ref().is_some_and(Vec::is_empty)) {
+            Body::NothingImported
+        } else {
+            Body::Cards
+        }
+    });
 
     view! {
         <header class="page-header page-header-row">
@@ -169,19 +181,26 @@ pub fn CostsPage() -> impl IntoView {
         </header>
         <CostTabs />
         <Controls dash=dash directory=directory />
-        {move || {
-            if view.with(|v| v.problem.is_some()) {
-                ().into_any()
-            } else if imports.with(|i| i.as_ref().is_some_and(Vec::is_empty)) {
-                view! { <NoCostsYet manages=manages() /> }.into_any()
-            } else {
-                view! { <Cards dash=dash /> }.into_any()
-            }
+        {move || match body.get() {
+            Body::Problem => ().into_any(),
+            Body::NothingImported => view! { <NoCostsYet manages=manages() /> }.into_any(),
+            Body::Cards => view! { <Cards dash=dash /> }.into_any(),
         }}
         <Show when=manages>
             <ImportCard dash=dash clients=clients imports=imports />
         </Show>
     }
+}
+
+/// What the costs page shows below its controls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Body {
+    /// Nothing: the address holds a view that is not valid (the controls say why).
+    Problem,
+    /// Nothing was imported yet.
+    NothingImported,
+    /// The dashboard's cards.
+    Cards,
 }
 
 /// The dashboard's cards.
