@@ -316,6 +316,55 @@ const KNOWN_KEYS: [&str; 34] = [
     "config",
 ];
 
+/// A configuration error for people: each bad setting by its key, where it was set (the file,
+/// or the `GMAC_*` variable that sets it) and what it expects in words, instead of figment's
+/// own text (which names Rust types, such as `(alloc::string::String, ...)`, for settings
+/// from the environment).
+fn explain(error: figment::Error) -> anyhow::Error {
+    use figment::error::Kind;
+    let lines: Vec<String> = error
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join(".");
+            let variable = format!("GMAC_{}", key.to_uppercase().replace('.', "__"));
+            let from = match &e.metadata {
+                Some(m) if m.name.starts_with("TOML") => m
+                    .source
+                    .as_ref()
+                    .map_or_else(|| "in the configuration file".to_owned(), |s| format!("in {s}")),
+                _ => format!("from {variable} or a flag"),
+            };
+            let what = match &e.kind {
+                Kind::InvalidType(found, expected) | Kind::InvalidValue(found, expected) => {
+                    format!("expected {}, found {found}", in_words(expected, &key, &variable))
+                }
+                other => other.to_string(),
+            };
+            if key.is_empty() {
+                format!("{what} ({from})")
+            } else {
+                format!("`{key}` ({from}): {what}")
+            }
+        })
+        .collect();
+    anyhow::anyhow!("invalid configuration: {}", lines.join("; "))
+}
+
+/// What serde says a setting expects, in words.
+fn in_words(expected: &str, key: &str, variable: &str) -> String {
+    match expected {
+        "usize" | "u64" | "u32" | "u16" | "u8" | "i64" | "i32" => {
+            "a whole number, not negative".to_owned()
+        }
+        "a sequence" => "a list, such as [\"https://a.example\"]".to_owned(),
+        "a string" => "text (in quotes in the file)".to_owned(),
+        other if other.starts_with("struct ") => format!(
+            "a table of settings: `{key}.<name> = ...` in the file, or {variable}__<NAME>"
+        ),
+        other => other.to_owned(),
+    }
+}
+
 /// Overrides from command-line flags, applied last.
 #[derive(Clone, Debug, Default)]
 pub struct Overrides {
@@ -396,7 +445,7 @@ impl Config {
         if overrides.demo {
             figment = figment.merge(("demo", true));
         }
-        let mut config: Config = figment.extract().context("invalid configuration")?;
+        let mut config: Config = figment.extract().map_err(explain)?;
         config.bind_addr()?;
         config.ignored_env = ignored_env.into_iter().map(|(key, _)| key).collect();
         Ok(config)
@@ -525,6 +574,35 @@ mod tests {
             config.master_key.map(|k| k.expose_secret().to_owned()),
             Some("c2VjcmV0".into())
         );
+        Ok(())
+    }
+
+    #[test]
+    fn a_bad_setting_is_named_with_where_it_was_set_and_what_it_expects() -> anyhow::Result<()> {
+        let message = |env: Vec<(String, String)>| {
+            Config::load_from(None, &Overrides::default(), env)
+                .err()
+                .map(|e| format!("{e:#}"))
+                .unwrap_or_default()
+        };
+        let table = message(vec![("GMAC_RATE_LIMIT".to_owned(), "5".to_owned())]);
+        assert!(table.contains("`rate_limit` (from GMAC_RATE_LIMIT"), "{table}");
+        assert!(table.contains("GMAC_RATE_LIMIT__<NAME>"), "{table}");
+        let number = message(vec![("GMAC_BODY_LIMIT_BYTES".to_owned(), "abc".to_owned())]);
+        assert!(number.contains("expected a whole number"), "{number}");
+        assert!(number.contains("\"abc\""), "{number}");
+        for text in [table, number] {
+            assert!(!text.contains("alloc::"), "no Rust type names: {text}");
+        }
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("gmac.toml");
+        std::fs::write(&file, "demo = \"maybe\"\n")?;
+        let from_file = Config::load_from(Some(&file), &Overrides::default(), Vec::new())
+            .err()
+            .map(|e| format!("{e:#}"))
+            .unwrap_or_default();
+        assert!(from_file.contains("`demo` (in "), "{from_file}");
+        assert!(from_file.contains("gmac.toml"), "{from_file}");
         Ok(())
     }
 

@@ -66,6 +66,18 @@ pub(crate) fn cargo() -> Command {
 }
 
 fn demo(root: &Path, extra: &[String]) -> anyhow::Result<()> {
+    let target_dir = target_dir(root);
+    let built = target_dir
+        .join("wasm32-unknown-unknown/wasm-release/gmac_frontend.wasm")
+        .exists()
+        && target_dir.join("debug/gmac").exists();
+    if !built {
+        eprintln!(
+            "\nxtask: the first start builds the web interface and the server, about 10 minutes \
+             on 2 cores (later starts take seconds). gmac then prints the demo admin's \
+             password; the demo data is kept in ./gmac-data across restarts.\n"
+        );
+    }
     spa::build(root, true)?;
     let mut cmd = cargo();
     // The dev profile: it builds in half the time of a release build, shares its artefacts
