@@ -396,3 +396,30 @@ async fn a_json_array_where_an_object_belongs_is_a_400_problem_and_creates_nothi
         .unwrap();
     assert_eq!(clients.total, 0);
 }
+
+#[tokio::test]
+async fn a_bad_query_parameter_is_a_400_problem_that_names_it() {
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    for (query, says) in [
+        (
+            "from=yesterday&to=2026-01-31",
+            "The query parameter `from` is not a date (YYYY-MM-DD).",
+        ),
+        (
+            "from=2026-01-01&to=2026-01-31&metric=cheapest",
+            "The query parameter `metric` is not valid: unknown variant `cheapest`",
+        ),
+    ] {
+        let response = app
+            .http()
+            .get(app.url(&format!("/api/v1/costs?{query}")))
+            .bearer_auth(&admin.access_token)
+            .send()
+            .await
+            .unwrap();
+        let body = problem(response, 400, "bad_request").await;
+        let detail = body["detail"].as_str().unwrap();
+        assert!(detail.starts_with(says), "{query}: {detail}");
+    }
+}

@@ -122,3 +122,100 @@ impl FromRequest for IfMatch {
 pub fn etag(version: i64) -> (header::HeaderName, String) {
     (header::ETAG, format!("\"{version}\""))
 }
+
+/// The query string as `T`, like `web::Query`, but a value that does not parse is a 400
+/// problem naming its parameter ("The query parameter `from` is not a date (YYYY-MM-DD)."),
+/// where serde's own message names no parameter at all.
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T> Query<T> {
+    /// The parsed query.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Query<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(
+            parse_query(req.query_string())
+                .map(Query)
+                .map_err(|detail| ApiError::new(gmac_types::ErrorCode::BadRequest).detail(detail)),
+        )
+    }
+}
+
+/// Parses a query string; what is wrong, naming the parameter that did not parse.
+pub fn parse_query<T: serde::de::DeserializeOwned>(query: &str) -> Result<T, String> {
+    let pairs = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(pairs).map_err(|err| {
+        let parameter = err.path().to_string();
+        let reason = err.into_inner().to_string();
+        query_problem(&parameter, &reason)
+    })
+}
+
+/// What is wrong with a query parameter, in words.
+fn query_problem(parameter: &str, reason: &str) -> String {
+    // chrono's messages for a date or time that does not parse.
+    const NOT_A_DATE: [&str; 5] = [
+        "input contains invalid characters",
+        "premature end of input",
+        "trailing input",
+        "input is out of range",
+        "input is not enough for unique date and time",
+    ];
+    if parameter == "." || parameter.is_empty() {
+        // A parameter that is missing altogether: serde names it in its message.
+        return format!("The query string is incomplete: {reason}.");
+    }
+    if NOT_A_DATE.contains(&reason) {
+        return format!("The query parameter `{parameter}` is not a date (YYYY-MM-DD).");
+    }
+    if reason.starts_with("invalid digit") || reason.contains("cannot parse integer") {
+        return format!("The query parameter `{parameter}` is not a whole number.");
+    }
+    format!("The query parameter `{parameter}` is not valid: {reason}.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[expect(dead_code, reason = "only parsed")]
+    struct Sample {
+        from: chrono::NaiveDate,
+        limit: Option<u32>,
+        group_by: Option<String>,
+    }
+
+    fn problem(query: &str) -> String {
+        parse_query::<Sample>(query).err().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_bad_query_parameter_is_named() {
+        assert!(parse_query::<Sample>("from=2026-01-31&limit=5").is_ok());
+        let date = problem("from=yesterday");
+        assert!(date.contains("`from` is not a date"), "{date}");
+        let number = problem("from=2026-01-31&limit=many");
+        assert!(number.contains("`limit` is not a whole number"), "{number}");
+        let missing = problem("limit=5");
+        assert!(missing.contains("`from`"), "{missing}");
+        for text in [date, number, missing] {
+            assert!(!text.contains("deserialize"), "{text}");
+        }
+    }
+}

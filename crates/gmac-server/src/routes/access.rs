@@ -62,8 +62,8 @@ pub async fn list_roles(
 pub async fn list_role_bindings(
     state: web::Data<AppState>,
     actor: Actor,
-    query: web::Query<RoleBindingQuery>,
-    page: web::Query<PageQuery>,
+    query: crate::extract::Query<RoleBindingQuery>,
+    page: crate::extract::Query<PageQuery>,
 ) -> Result<web::Json<Page<RoleBinding>>, ApiError> {
     Ok(web::Json(
         bindings::list_bindings(&state.core, &actor, &query, &page).await?,

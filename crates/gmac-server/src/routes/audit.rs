@@ -26,7 +26,7 @@ use crate::state::AppState;
 pub async fn list_audit_events(
     state: web::Data<AppState>,
     actor: Actor,
-    query: web::Query<AuditQuery>,
+    query: crate::extract::Query<AuditQuery>,
 ) -> Result<web::Json<Page<AuditEvent>>, ApiError> {
     Ok(web::Json(
         audit_log::list_events(&state.core, &actor, &query).await?,
@@ -50,7 +50,7 @@ pub async fn list_audit_events(
 pub async fn export_audit_events(
     state: web::Data<AppState>,
     actor: Actor,
-    query: web::Query<AuditQuery>,
+    query: crate::extract::Query<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let csv = audit_log::export_csv(&state.core, &actor, &query).await?;
     Ok(HttpResponse::Ok()

@@ -31,7 +31,7 @@ use crate::state::AppState;
 pub async fn get_cost_forecast(
     state: web::Data<AppState>,
     actor: Actor,
-    query: web::Query<ForecastQuery>,
+    query: crate::extract::Query<ForecastQuery>,
 ) -> Result<web::Json<CostForecast>, ApiError> {
     Ok(web::Json(
         insights::forecast_month(&state.core, &actor, &query).await?,
@@ -58,8 +58,8 @@ pub async fn get_cost_forecast(
 pub async fn list_cost_anomalies(
     state: web::Data<AppState>,
     actor: Actor,
-    query: web::Query<AnomalyQuery>,
-    page: web::Query<PageQuery>,
+    query: crate::extract::Query<AnomalyQuery>,
+    page: crate::extract::Query<PageQuery>,
 ) -> Result<web::Json<Page<CostAnomaly>>, ApiError> {
     Ok(web::Json(
         insights::anomalies(&state.core, &actor, &query, &page).await?,
@@ -134,7 +134,7 @@ pub async fn create_budget(
 pub async fn list_budgets(
     state: web::Data<AppState>,
     actor: Actor,
-    page: web::Query<PageQuery>,
+    page: crate::extract::Query<PageQuery>,
 ) -> Result<web::Json<Page<Budget>>, ApiError> {
     Ok(web::Json(
         budgets::list_budgets(&state.core, &actor, &page).await?,
@@ -201,7 +201,7 @@ pub async fn delete_budget(
 pub async fn list_budget_alerts(
     state: web::Data<AppState>,
     actor: Actor,
-    page: web::Query<PageQuery>,
+    page: crate::extract::Query<PageQuery>,
 ) -> Result<web::Json<Page<BudgetAlert>>, ApiError> {
     Ok(web::Json(
         budgets::list_alerts(&state.core, &actor, &page).await?,
@@ -229,7 +229,7 @@ pub async fn list_budget_alerts(
 pub async fn get_invoice(
     state: web::Data<AppState>,
     actor: Actor,
-    query: web::Query<InvoiceQuery>,
+    query: crate::extract::Query<InvoiceQuery>,
     request: actix_web::HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let invoice = insights::invoice(&state.core, &actor, &query).await?;

@@ -25,7 +25,7 @@ use crate::state::AppState;
 pub async fn list_clients(
     state: web::Data<AppState>,
     actor: Actor,
-    query: web::Query<ListQuery>,
+    query: crate::extract::Query<ListQuery>,
 ) -> Result<web::Json<Page<Client>>, ApiError> {
     Ok(web::Json(
         clients::list_clients(&state.core, &actor, &query).await?,

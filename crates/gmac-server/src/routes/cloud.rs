@@ -66,8 +66,8 @@ pub struct CloudAccountQuery {
 pub async fn list_cloud_accounts(
     state: web::Data<AppState>,
     actor: Actor,
-    query: web::Query<CloudAccountQuery>,
-    page: web::Query<PageQuery>,
+    query: crate::extract::Query<CloudAccountQuery>,
+    page: crate::extract::Query<PageQuery>,
 ) -> Result<web::Json<Page<CloudAccount>>, ApiError> {
     Ok(web::Json(
         cloud_accounts::list(&state.core, &actor, query.client_id.as_deref(), &page).await?,
@@ -161,7 +161,7 @@ pub async fn list_cost_syncs(
     state: web::Data<AppState>,
     actor: Actor,
     id: web::Path<String>,
-    page: web::Query<PageQuery>,
+    page: crate::extract::Query<PageQuery>,
 ) -> Result<web::Json<Page<CostSync>>, ApiError> {
     Ok(web::Json(
         cloud_accounts::list_syncs(&state.core, &actor, &id, &page).await?,

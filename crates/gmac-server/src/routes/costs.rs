@@ -87,7 +87,7 @@ pub async fn import_costs(
     state: web::Data<AppState>,
     actor: Actor,
     meta: Meta,
-    params: web::Query<CostImportParams>,
+    params: crate::extract::Query<CostImportParams>,
     request: actix_web::HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
@@ -160,8 +160,8 @@ pub struct ImportListQuery {
 pub async fn list_cost_imports(
     state: web::Data<AppState>,
     actor: Actor,
-    query: web::Query<ImportListQuery>,
-    page: web::Query<PageQuery>,
+    query: crate::extract::Query<ImportListQuery>,
+    page: crate::extract::Query<PageQuery>,
 ) -> Result<web::Json<Page<CostImport>>, ApiError> {
     Ok(web::Json(
         costs::list_imports(&state.core, &actor, query.client_id.as_deref(), &page).await?,
@@ -189,7 +189,7 @@ pub async fn list_cost_imports(
 pub async fn get_costs(
     state: web::Data<AppState>,
     actor: Actor,
-    query: web::Query<CostQuery>,
+    query: crate::extract::Query<CostQuery>,
 ) -> Result<web::Json<CostReport>, ApiError> {
     Ok(web::Json(
         costs::query_costs(&state.core, &actor, &query).await?,
@@ -253,8 +253,8 @@ pub async fn create_allocation_rule(
 pub async fn list_allocation_rules(
     state: web::Data<AppState>,
     actor: Actor,
-    query: web::Query<AllocationListQuery>,
-    page: web::Query<PageQuery>,
+    query: crate::extract::Query<AllocationListQuery>,
+    page: crate::extract::Query<PageQuery>,
 ) -> Result<web::Json<Page<AllocationRule>>, ApiError> {
     Ok(web::Json(
         allocation::list_rules(&state.core, &actor, query.client_id.as_deref(), &page).await?,
@@ -342,8 +342,8 @@ pub struct AssignmentListQuery {
 pub async fn list_resource_assignments(
     state: web::Data<AppState>,
     actor: Actor,
-    query: web::Query<AssignmentListQuery>,
-    page: web::Query<PageQuery>,
+    query: crate::extract::Query<AssignmentListQuery>,
+    page: crate::extract::Query<PageQuery>,
 ) -> Result<web::Json<Page<ResourceAssignment>>, ApiError> {
     Ok(web::Json(
         allocation::list_assignments(&state.core, &actor, &query.client_id, &page).await?,
@@ -392,7 +392,7 @@ pub async fn delete_resource_assignment(
 pub async fn export_costs(
     state: web::Data<AppState>,
     actor: Actor,
-    query: web::Query<CostQuery>,
+    query: crate::extract::Query<CostQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let report = costs::query_costs(&state.core, &actor, &query).await?;
     let currency = report.currency.clone();

@@ -30,7 +30,7 @@ use crate::state::AppState;
 pub async fn list_events(
     state: web::Data<AppState>,
     actor: Actor,
-    query: web::Query<EventQuery>,
+    query: crate::extract::Query<EventQuery>,
 ) -> Result<web::Json<EventList>, ApiError> {
     Ok(web::Json(events::list(&state.core, &actor, &query).await?))
 }
@@ -68,7 +68,7 @@ const BATCH: u64 = 200;
 pub async fn stream_events(
     state: web::Data<AppState>,
     actor: Actor,
-    query: web::Query<EventStreamQuery>,
+    query: crate::extract::Query<EventStreamQuery>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     actor.ensure_enrolled()?;

@@ -27,7 +27,7 @@ use crate::state::AppState;
 pub async fn list_invitations(
     state: web::Data<AppState>,
     actor: Actor,
-    page: web::Query<PageQuery>,
+    page: crate::extract::Query<PageQuery>,
 ) -> Result<web::Json<Page<Invitation>>, ApiError> {
     Ok(web::Json(
         invitations::list_invitations(&state.core, &actor, &page).await?,

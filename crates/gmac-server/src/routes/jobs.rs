@@ -51,8 +51,8 @@ pub(crate) fn accepted(job: &Job) -> HttpResponse {
 pub async fn list_jobs(
     state: web::Data<AppState>,
     actor: Actor,
-    query: web::Query<JobQuery>,
-    page: web::Query<PageQuery>,
+    query: crate::extract::Query<JobQuery>,
+    page: crate::extract::Query<PageQuery>,
 ) -> Result<web::Json<Page<Job>>, ApiError> {
     Ok(web::Json(
         jobs::list(&state.core, &actor, &query, &page).await?,
@@ -98,7 +98,7 @@ pub async fn get_job_log(
     state: web::Data<AppState>,
     actor: Actor,
     id: web::Path<String>,
-    page: web::Query<PageQuery>,
+    page: crate::extract::Query<PageQuery>,
 ) -> Result<web::Json<Page<JobLogLine>>, ApiError> {
     Ok(web::Json(jobs::log(&state.core, &actor, &id, &page).await?))
 }

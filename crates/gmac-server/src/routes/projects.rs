@@ -25,7 +25,7 @@ use crate::state::AppState;
 pub async fn list_projects(
     state: web::Data<AppState>,
     actor: Actor,
-    query: web::Query<ProjectListQuery>,
+    query: crate::extract::Query<ProjectListQuery>,
 ) -> Result<web::Json<Page<Project>>, ApiError> {
     Ok(web::Json(
         projects::list_projects(&state.core, &actor, &query).await?,

@@ -43,7 +43,7 @@ fn accepts(request: &HttpRequest, media_type: &str) -> bool {
 pub async fn get_monthly_report(
     state: web::Data<AppState>,
     actor: Actor,
-    query: web::Query<MonthlyReportQuery>,
+    query: crate::extract::Query<MonthlyReportQuery>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let report = reports::monthly_report(&state.core, &actor, &query).await?;
@@ -123,7 +123,7 @@ pub async fn create_report_schedule(
 pub async fn list_report_schedules(
     state: web::Data<AppState>,
     actor: Actor,
-    page: web::Query<PageQuery>,
+    page: crate::extract::Query<PageQuery>,
 ) -> Result<web::Json<Page<ReportSchedule>>, ApiError> {
     Ok(web::Json(
         reports::list_schedules(&state.core, &actor, &page).await?,
@@ -184,7 +184,7 @@ pub async fn send_report_schedule(
     actor: Actor,
     meta: Meta,
     id: web::Path<String>,
-    query: web::Query<SendReportQuery>,
+    query: crate::extract::Query<SendReportQuery>,
     request: actix_web::HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let period = query.period.as_deref();

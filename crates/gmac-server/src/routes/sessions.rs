@@ -22,7 +22,7 @@ use crate::state::AppState;
 pub async fn list_sessions(
     state: web::Data<AppState>,
     actor: Actor,
-    page: web::Query<PageQuery>,
+    page: crate::extract::Query<PageQuery>,
 ) -> Result<web::Json<Page<SessionInfo>>, ApiError> {
     Ok(web::Json(
         sessions::list_sessions(&state.core, &actor, &page).await?,

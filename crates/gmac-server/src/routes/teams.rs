@@ -24,7 +24,7 @@ use crate::state::AppState;
 pub async fn list_teams(
     state: web::Data<AppState>,
     actor: Actor,
-    query: web::Query<ListQuery>,
+    query: crate::extract::Query<ListQuery>,
 ) -> Result<web::Json<Page<Team>>, ApiError> {
     Ok(web::Json(
         teams::list_teams(&state.core, &actor, &query).await?,
@@ -165,7 +165,7 @@ pub async fn list_team_members(
     state: web::Data<AppState>,
     actor: Actor,
     id: web::Path<String>,
-    page: web::Query<PageQuery>,
+    page: crate::extract::Query<PageQuery>,
 ) -> Result<web::Json<Page<TeamMember>>, ApiError> {
     Ok(web::Json(
         teams::list_members(&state.core, &actor, &id, &page).await?,

@@ -24,7 +24,7 @@ use crate::state::AppState;
 pub async fn list_tokens(
     state: web::Data<AppState>,
     actor: Actor,
-    page: web::Query<PageQuery>,
+    page: crate::extract::Query<PageQuery>,
 ) -> Result<web::Json<Page<ApiToken>>, ApiError> {
     Ok(web::Json(
         tokens::list_tokens(&state.core, &actor, &page).await?,

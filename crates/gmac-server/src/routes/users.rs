@@ -25,7 +25,7 @@ use crate::state::AppState;
 pub async fn list_users(
     state: web::Data<AppState>,
     actor: Actor,
-    query: web::Query<ListQuery>,
+    query: crate::extract::Query<ListQuery>,
 ) -> Result<web::Json<Page<UserDetail>>, ApiError> {
     Ok(web::Json(
         users::list_users(&state.core, &actor, &query).await?,
