@@ -328,15 +328,18 @@ fn explain(error: figment::Error) -> anyhow::Error {
             let key = e.path.join(".");
             let variable = format!("GMAC_{}", key.to_uppercase().replace('.', "__"));
             let from = match &e.metadata {
-                Some(m) if m.name.starts_with("TOML") => m
-                    .source
-                    .as_ref()
-                    .map_or_else(|| "in the configuration file".to_owned(), |s| format!("in {s}")),
+                Some(m) if m.name.starts_with("TOML") => m.source.as_ref().map_or_else(
+                    || "in the configuration file".to_owned(),
+                    |s| format!("in {s}"),
+                ),
                 _ => format!("from {variable} or a flag"),
             };
             let what = match &e.kind {
                 Kind::InvalidType(found, expected) | Kind::InvalidValue(found, expected) => {
-                    format!("expected {}, found {found}", in_words(expected, &key, &variable))
+                    format!(
+                        "expected {}, found {found}",
+                        in_words(expected, &key, &variable)
+                    )
                 }
                 other => other.to_string(),
             };
@@ -358,9 +361,9 @@ fn in_words(expected: &str, key: &str, variable: &str) -> String {
         }
         "a sequence" => "a list, such as [\"https://a.example\"]".to_owned(),
         "a string" => "text (in quotes in the file)".to_owned(),
-        other if other.starts_with("struct ") => format!(
-            "a table of settings: `{key}.<name> = ...` in the file, or {variable}__<NAME>"
-        ),
+        other if other.starts_with("struct ") => {
+            format!("a table of settings: `{key}.<name> = ...` in the file, or {variable}__<NAME>")
+        }
         other => other.to_owned(),
     }
 }
@@ -586,7 +589,10 @@ mod tests {
                 .unwrap_or_default()
         };
         let table = message(vec![("GMAC_RATE_LIMIT".to_owned(), "5".to_owned())]);
-        assert!(table.contains("`rate_limit` (from GMAC_RATE_LIMIT"), "{table}");
+        assert!(
+            table.contains("`rate_limit` (from GMAC_RATE_LIMIT"),
+            "{table}"
+        );
         assert!(table.contains("GMAC_RATE_LIMIT__<NAME>"), "{table}");
         let number = message(vec![("GMAC_BODY_LIMIT_BYTES".to_owned(), "abc".to_owned())]);
         assert!(number.contains("expected a whole number"), "{number}");
