@@ -554,3 +554,17 @@ async fn a_project_user_manager_is_told_the_mail_is_queued_without_a_job_they_ma
         "the mail goes out all the same"
     );
 }
+
+/// The interface warns on forms that would send mail when gmac has no mail server (issue
+/// 10, point 8): `/me` tells it whether there is one.
+#[tokio::test]
+async fn me_says_whether_this_gmac_sends_email() {
+    let without = spawn_app().await;
+    let admin = without.super_admin().await;
+    assert!(!admin.client.me().await.unwrap().sends_email);
+
+    let smtp = SmtpServer::start().await;
+    let with = app_mailing_to(&smtp).await;
+    let admin = with.super_admin().await;
+    assert!(admin.client.me().await.unwrap().sends_email);
+}

@@ -1176,6 +1176,15 @@ async fn schedule_the_team_report(browser: &Browser, team: &str) -> &'static str
     browser
         .type_into("#new-schedule-name", "Platform monthly")
         .await;
+    // This gmac mails: no warning that it cannot.
+    assert!(
+        browser
+            .client
+            .find_all(Locator::Css("#schedule-no-mail"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     browser
         .wait_for(&format!("#new-schedule-subject option[value=\"{team}\"]"))
         .await;
@@ -1361,6 +1370,10 @@ async fn a_budget_is_created_through_the_form_and_opens_with_its_standing_and_hi
         .wait_for("#new-budget-scope option:checked:not([value=\"\"])")
         .await;
     browser.type_into("#new-budget-name", "Demo monthly").await;
+    // This gmac has no mail server, and the form says what that means for its alerts.
+    browser
+        .wait_for_text("#budget-no-mail", "no mail server")
+        .await;
 
     // An amount that is not one is named under its field, and nothing is created.
     browser.type_into("#new-budget-amount", "a thousand").await;
@@ -1393,9 +1406,15 @@ async fn a_budget_is_created_through_the_form_and_opens_with_its_standing_and_hi
         "{standing}"
     );
     assert!(browser.text_of("#new-budget-amount-error").await.is_empty());
+    let listed = browser.text_of(&format!("{row} .budget-badges")).await;
 
     browser.click(&format!("{row} a")).await;
     browser.wait_for_text("#budget-name", "Demo monthly").await;
+    // One budget, one standing: the page says what the list said (issue 10, point 2).
+    assert_eq!(
+        browser.text_of("#budget-standing .budget-badges").await,
+        listed
+    );
     assert!(browser.path().await.starts_with("/costs/budgets/"));
     assert_eq!(browser.text_of("#budget-limit").await, "$1,000.00");
     let spent = browser.text_of("#budget-actual").await;

@@ -106,6 +106,10 @@ pub struct Me {
     pub mfa_enrollment_required: bool,
     /// Whether a TOTP authenticator is confirmed.
     pub mfa_enabled: bool,
+    /// Whether this gmac sends email (a mail server is configured, `smtp_url`). Without one,
+    /// budget alerts and reports show only in gmac, and invitation links are handed to the
+    /// inviter to pass on.
+    pub sends_email: bool,
 }
 
 /// A role held at a scope.

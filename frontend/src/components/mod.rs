@@ -6,6 +6,7 @@ pub mod copy;
 pub mod error_banner;
 pub mod form_field;
 pub mod icon;
+pub mod mail_note;
 pub mod modal;
 pub mod named;
 pub mod nav;

@@ -548,7 +548,7 @@ pub async fn actor_of(core: &Core, user_id: &str, token_id: Option<&str>) -> Res
 }
 
 /// The signed-in user, as `GET /me` shows them: all of it is in the actor.
-pub fn me(actor: &Actor) -> Me {
+pub fn me(core: &Core, actor: &Actor) -> Me {
     Me {
         id: actor.user_id.clone(),
         email: actor.email.clone(),
@@ -563,6 +563,7 @@ pub fn me(actor: &Actor) -> Me {
             .collect(),
         mfa_enrollment_required: actor.mfa_enrollment_required,
         mfa_enabled: actor.mfa_enabled,
+        sends_email: core.mailer.is_some(),
     }
 }
 

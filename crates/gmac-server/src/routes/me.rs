@@ -4,6 +4,7 @@ use actix_web::{get, web};
 use gmac_types::Me;
 
 use crate::extract::Actor;
+use crate::state::AppState;
 
 /// Who is signed in: account, roles, and how the request authenticated.
 #[utoipa::path(
@@ -15,6 +16,6 @@ use crate::extract::Actor;
     )
 )]
 #[get("/me")]
-pub async fn get_me(actor: Actor) -> web::Json<Me> {
-    web::Json(gmac_core::services::sessions::me(&actor))
+pub async fn get_me(state: web::Data<AppState>, actor: Actor) -> web::Json<Me> {
+    web::Json(gmac_core::services::sessions::me(&state.core, &actor))
 }

@@ -16,6 +16,7 @@ use crate::areas::Area;
 use crate::components::copy::CopyButton;
 use crate::components::error_banner::{ErrorBanner, NoticeBanner};
 use crate::components::form_field::{FieldMessages, FormErrors, FormField, SubmitButton};
+use crate::components::mail_note::NoMailNote;
 use crate::components::modal::{Confirm, ConfirmDialog};
 use crate::components::paging::LoadFailed;
 use crate::components::scope::{
@@ -362,6 +363,10 @@ pub fn InvitationsPage() -> impl IntoView {
             </h2>
             <form class="form card-body" novalidate=true on:submit=invite>
                 <ErrorBanner message=banner />
+                <NoMailNote
+                    id="invite-no-mail"
+                    what="This gmac has no mail server (smtp_url): nothing is emailed, and you get the invitation link to pass on yourself."
+                />
                 <FormField
                     id="invite-email"
                     field="email"

@@ -13,7 +13,9 @@ use crate::components::modal::{Confirm, ConfirmDialog};
 use crate::components::named::{ObjectPage, by_route_id};
 use crate::format::{date_label, money, month_name};
 use crate::pages::costs::budgets::alerts::AlertTable;
-use crate::pages::costs::budgets::meter::{BudgetLegend, BudgetMeter, Level, percent_label};
+use crate::pages::costs::budgets::meter::{
+    BudgetLegend, BudgetMeter, Level, StandingBadges, percent_label,
+};
 use crate::pages::costs::budgets::row::confirm_delete;
 use crate::pages::costs::budgets::{period_label, period_range, threshold_label};
 use crate::pages::costs::directory::use_cost_directory;
@@ -124,7 +126,7 @@ fn BudgetView(status: BudgetStatus) -> impl IntoView {
                 <h2 id="budget-standing-title">
                     "This period · " {period_range(status.period_start, status.period_end)}
                 </h2>
-                <span class=format!("badge budget-badge {}", level.class())>{level.label()}</span>
+                <StandingBadges status=status.clone() />
             </header>
             <div class="card-body">
                 <BudgetMeter status=status.clone() large=true />

@@ -10,6 +10,7 @@ use leptos::task::spawn_local;
 
 use crate::components::error_banner::ErrorBanner;
 use crate::components::form_field::{FieldMessages, FormErrors, FormField, SubmitButton};
+use crate::components::mail_note::NoMailNote;
 use crate::pages::SubmittedForm;
 use crate::pages::costs::budgets::recipients::{EmailRow, RecipientList};
 use crate::pages::costs::budgets::thresholds::{ThresholdList, ThresholdRow};
@@ -384,6 +385,10 @@ pub fn NewBudgetForm(
                     add=Callback::new(move |()| threshold(90, ThresholdBasis::Forecast))
                     errors=errors
                     busy=busy
+                />
+                <NoMailNote
+                    id="budget-no-mail"
+                    what="This gmac has no mail server (smtp_url), so alerts show in gmac's bell only; the addresses below are emailed once one is set."
                 />
                 <RecipientList
                     emails=emails

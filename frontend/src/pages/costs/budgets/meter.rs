@@ -58,6 +58,53 @@ impl Level {
     }
 }
 
+/// Where a budget stands, in words: the one answer the list and the budget's own page both
+/// give. Spend under the limit with a forecast over it is not "On track".
+#[component]
+pub fn StandingBadges(
+    /// Where the budget stands.
+    status: BudgetStatus,
+) -> impl IntoView {
+    let BudgetStatus {
+        budget,
+        percent_used,
+        forecast_percent,
+        ..
+    } = status;
+    let (level, words, forecast_over) =
+        standing(&percent_used, &forecast_percent, &budget.thresholds);
+    let forecast = forecast_over.then(|| {
+        view! {
+            <span class="badge budget-badge budget-warning">
+                {format!("Forecast over, {}", percent_label(&forecast_percent))}
+            </span>
+        }
+    });
+    view! {
+        <span class="budget-badges" data-standing=words>
+            <span class=format!("badge budget-badge {}", level.class())>{words}</span>
+            {forecast}
+        </span>
+    }
+}
+
+/// Where a budget stands: its level, that in words, and whether the forecast passes the limit
+/// that spend has not reached yet.
+pub fn standing(
+    percent_used: &Decimal,
+    forecast_percent: &Decimal,
+    thresholds: &[BudgetThreshold],
+) -> (Level, &'static str, bool) {
+    let level = Level::of(percent_used, thresholds);
+    let forecast_over = level != Level::Over && *forecast_percent >= Decimal::ONE_HUNDRED;
+    let words = if level == Level::Fine && forecast_over {
+        "Under the limit so far"
+    } else {
+        level.label()
+    };
+    (level, words, forecast_over)
+}
+
 /// A percentage for people, rounded to a whole number, e.g. "96%".
 pub fn percent_label(percent: &Decimal) -> String {
     format!("{}%", percent.round_dp(0).normalize())
@@ -186,6 +233,26 @@ mod tests {
         assert_eq!(Level::of(&d("100"), &thresholds), Level::Over);
         assert_eq!(Level::of(&d("79"), &[]), Level::Fine);
         assert_eq!(Level::of(&d("80"), &[]), Level::Warning);
+    }
+
+    #[test]
+    fn spend_under_the_limit_with_a_forecast_over_it_is_not_on_track() {
+        assert_eq!(
+            standing(&d("40"), &d("90"), &[]),
+            (Level::Fine, "On track", false)
+        );
+        assert_eq!(
+            standing(&d("40"), &d("126"), &[]),
+            (Level::Fine, "Under the limit so far", true)
+        );
+        assert_eq!(
+            standing(&d("85"), &d("126"), &[]),
+            (Level::Warning, "Close to the limit", true)
+        );
+        assert_eq!(
+            standing(&d("110"), &d("126"), &[]),
+            (Level::Over, "Over budget", false)
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::components::icon::{Icon, IconName};
 use crate::components::modal::Confirm;
 use crate::components::spinner::Spinner;
 use crate::format::money;
-use crate::pages::costs::budgets::meter::{BudgetMeter, Level, percent_label};
+use crate::pages::costs::budgets::meter::{BudgetMeter, Level, StandingBadges, percent_label};
 use crate::pages::costs::budgets::{period_label, period_range};
 use crate::pages::costs::directory::CostDirectory;
 use crate::state::{Auth, use_auth};
@@ -138,19 +138,14 @@ pub fn BudgetRow(
                 }
                 Some(Ok(s)) => {
                     let (spent, forecast, share) = standing(&s);
-                    let level = Level::of(&s.percent_used, &s.budget.thresholds);
                     let period = period_range(s.period_start, s.period_end);
-                    let over_by_forecast = level != Level::Over
-                        && s.forecast_percent >= rust_decimal::Decimal::ONE_HUNDRED;
                     view! {
                         <td class="nowrap" data-label="This period">{period}</td>
                         <td class="budget-meter-col" data-label="Spent">
                             <BudgetMeter status=s.clone() />
                             <span class="budget-figures">
                                 <span class="budget-spent">{spent}</span>
-                                <span class=format!("badge budget-badge {}", level.class())>{level.label()}</span>
-                                {over_by_forecast
-                                    .then(|| view! { <span class="badge budget-badge budget-warning">"Forecast over"</span> })}
+                                <StandingBadges status=s.clone() />
                             </span>
                         </td>
                         <td class="num nowrap" data-label="Forecast">

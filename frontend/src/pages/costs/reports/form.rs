@@ -9,6 +9,7 @@ use leptos::task::spawn_local;
 
 use crate::components::error_banner::ErrorBanner;
 use crate::components::form_field::{FieldMessages, FormErrors, FormField, SubmitButton};
+use crate::components::mail_note::NoMailNote;
 use crate::pages::SubmittedForm;
 use crate::pages::costs::directory::CostDirectory;
 use crate::pages::costs::forms::{Choice, ChoiceSelect, form_errors};
@@ -249,6 +250,10 @@ pub fn NewScheduleForm(
                         disabled=busy
                     />
                 </div>
+                <NoMailNote
+                    id="schedule-no-mail"
+                    what="This gmac has no mail server (smtp_url): the report can be scheduled, but it is emailed only once one is set. Download it above meanwhile."
+                />
                 <FormField
                     id="new-schedule-recipients"
                     field="recipients"

@@ -190,6 +190,7 @@ fn ScheduleRow(
     let auth = use_auth();
     let account = use_account();
     let sending = RwSignal::new(false);
+    let no_mail = crate::components::mail_note::no_mail_server();
     let client = schedule.client_id.clone().map(|id| {
         let name = move || directory.with(|d| d.client_name(&id));
         view! { <span class="cell-sub">"Client " {name}</span> }
@@ -314,7 +315,8 @@ fn ScheduleRow(
                             type="button"
                             class="button button-small send-schedule"
                             aria-label=send_label.clone()
-                            disabled=move || sending.get()
+                            disabled=move || sending.get() || no_mail.get()
+                            title=move || no_mail.get().then_some("This gmac has no mail server (smtp_url) to send it with.")
                             aria-busy=move || if sending.get() { "true" } else { "false" }
                             on:click=send.clone()
                         >
