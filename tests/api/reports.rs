@@ -703,3 +703,38 @@ async fn costs_per_user_compare_month_over_month() {
         .unwrap_err();
     assert_eq!(err.problem().unwrap().errors[0].pointer, "/compare");
 }
+
+/// Issue 10, point 1: a month so far is compared like with like. The range runs to the 10th,
+/// but costs reach only the 4th: the days after are not counted as days that cost nothing,
+/// and 1–4 September are set against 1–4 August, not the 10 days before the 1st.
+#[tokio::test]
+async fn a_month_so_far_compares_its_days_with_data_with_the_same_days_of_the_month_before() {
+    let w = world((2024, 9, 11), None).await;
+    let report = w
+        .admin
+        .client
+        .costs(&gmac_types::CostQuery {
+            from: day("2024-09-01"),
+            to: day("2024-09-10"),
+            group_by: Some("user".into()),
+            compare: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        report.compared,
+        Some(gmac_types::Comparison {
+            from: day("2024-09-01"),
+            to: day("2024-09-04"),
+            previous_from: day("2024-08-01"),
+            previous_to: day("2024-08-04"),
+        })
+    );
+    assert_eq!(
+        (report.total, report.previous_total),
+        (dec("40"), Some(dec("32")))
+    );
+    let ana = report.groups.iter().find(|g| g.key == w.ana).unwrap();
+    assert_eq!((ana.amount, ana.previous), (dec("33"), Some(dec("20"))));
+}

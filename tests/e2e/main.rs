@@ -1056,20 +1056,56 @@ async fn the_cost_dashboard_shows_the_demo_trend_and_the_per_user_view() {
     assert!(bars.len() >= 28, "a bar a day, got {}", bars.len());
     let people = browser.wait_for_text("#cost-per-user", "Alice Chen").await;
     assert!(people.contains("Unallocated"), "{people}");
-    // Month over month (here: the 30 days before), per person.
+    // Against the 30 days before, per person, naming those days.
+    let (before, _) =
+        gmac_core::services::costs::previous_period(today_minus(&app, 30), today_minus(&app, 1));
     assert!(
-        people.contains("on the period before ($"),
-        "each person's change against the period before: {people}"
+        people.contains(&format!(
+            " on {} {} – ",
+            chrono::Datelike::day(&before),
+            before.format("%b")
+        )),
+        "each person's change against the 30 days before: {people}"
     );
     // The dashboard asks for each thing once (issue 10, point 7).
     let repeated = browser.repeated_api_requests().await;
     assert!(repeated.is_empty(), "asked more than once: {repeated:?}");
+    // Today's costs are not in yet: no range draws an empty bar for today (point 1).
+    let today = app.core.now().date_naive();
+    let bar_today = format!("#cost-trend [data-day=\"{today}\"]");
+    assert!(
+        browser
+            .client
+            .find_all(Locator::Css(&bar_today))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // This month so far is set against the same days of the month before (point 1).
+    if chrono::Datelike::day(&today) > 1 {
+        browser
+            .client
+            .goto(&app.url("/costs?range=this-month"))
+            .await
+            .unwrap();
+        let before = today - chrono::Months::new(1);
+        let month = before.format("%b").to_string();
+        let people = browser
+            .wait_for_text("#cost-per-user", &format!(" on 1 {month}"))
+            .await;
+        assert!(people.contains("Alice Chen"), "{people}");
+    }
     let errors = browser.console_errors().await;
     assert!(errors.is_empty(), "browser console errors: {errors:?}");
     browser.close().await;
 }
 
 const DEMO_PASSWORD: &str = "demo password 1234";
+
+/// The day `days` before today on `app`'s clock.
+fn today_minus(app: &TestApp, days: u64) -> chrono::NaiveDate {
+    app.core.now().date_naive() - chrono::Days::new(days)
+}
 
 /// gmac in demo mode (Demo Corp: 5 people, 3 teams, 90 days of costs up to yesterday), mailing
 /// through `smtp`.

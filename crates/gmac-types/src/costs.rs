@@ -198,6 +198,26 @@ pub struct CostReport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub previous_total: Option<Decimal>,
+    /// With `compare`: which days were compared with which.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compared: Option<Comparison>,
+}
+
+/// The days a comparison set side by side: those of the range up to its last day with costs
+/// (days with no data yet do not count as zero), and as many days before them; a month so far
+/// (from the 1st) is set against the same days of the month before, and whole months against
+/// the calendar months before.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Comparison {
+    /// The range's first day.
+    pub from: NaiveDate,
+    /// The range's last day with costs (its last day when it has none).
+    pub to: NaiveDate,
+    /// The first day of the period before.
+    pub previous_from: NaiveDate,
+    /// The last day of the period before.
+    pub previous_to: NaiveDate,
 }
 
 /// One group of a cost report.

@@ -36,8 +36,8 @@ pub use auth::{
 };
 pub use costs::{
     Allocation, AllocationRule, AnomalyDimension, AnomalyFeedback, AnomalyQuery, AnomalyVerdict,
-    CostAnomaly, CostForecast, CostGroup, CostImport, CostImportParams, CostMetric, CostQuery,
-    CostReport, ForecastQuery, NewAllocationRule, NewResourceAssignment, OnRowError,
+    Comparison, CostAnomaly, CostForecast, CostGroup, CostImport, CostImportParams, CostMetric,
+    CostQuery, CostReport, ForecastQuery, NewAllocationRule, NewResourceAssignment, OnRowError,
     ReplacedPeriod, ResourceAssignment, RootCause, RowError, ShareMethod,
 };
 pub use costs::{

@@ -1807,10 +1807,22 @@ async fn filters(
 }
 
 /// The period a comparison reads: the same calendar months before a range of whole months
-/// (September → August), else the same number of days just before.
+/// (September → August), the same days of the month before for a month so far (1–3 December →
+/// 1–3 November, the days clamped to that month's end), else the same number of days just
+/// before.
 pub fn previous_period(from: NaiveDate, to: NaiveDate) -> (NaiveDate, NaiveDate) {
     use chrono::Datelike;
     let whole_months = from.day() == 1 && to.succ_opt().is_some_and(|d| d.day() == 1);
+    let month_so_far =
+        from.day() == 1 && !whole_months && (from.year(), from.month()) == (to.year(), to.month());
+    if month_so_far
+        && let (Some(start), Some(end)) = (
+            from.checked_sub_months(chrono::Months::new(1)),
+            to.checked_sub_months(chrono::Months::new(1)),
+        )
+    {
+        return (start, end);
+    }
     if whole_months {
         let months = (to.year() - from.year()) * 12 + i32::try_from(to.month()).unwrap_or(1)
             - i32::try_from(from.month()).unwrap_or(1)
@@ -1835,7 +1847,18 @@ pub async fn query_costs(core: &Core, actor: &Actor, query: &CostQuery) -> Resul
     if !query.compare {
         return Ok(report);
     }
-    let (from, to) = previous_period(query.from, query.to);
+    // Like with like: the range up to its last day with costs (a day not imported yet is not
+    // a day that cost nothing), against as many days before.
+    let through = last_day_with_costs(core, actor, query, &report)
+        .await?
+        .unwrap_or(query.to);
+    let (from, to) = previous_period(query.from, through);
+    report.compared = Some(gmac_types::Comparison {
+        from: query.from,
+        to: through,
+        previous_from: from,
+        previous_to: to,
+    });
     let before = CostQuery {
         from,
         to,
@@ -1854,6 +1877,37 @@ pub async fn query_costs(core: &Core, actor: &Actor, query: &CostQuery) -> Resul
     }
     report.previous_total = Some(previous.total);
     Ok(report)
+}
+
+/// The last day of `query`'s range with costs under its filters, if any (`report`, when
+/// grouped by day, already holds them).
+async fn last_day_with_costs(
+    core: &Core,
+    actor: &Actor,
+    query: &CostQuery,
+    report: &CostReport,
+) -> Result<Option<NaiveDate>> {
+    let last = |report: &CostReport| {
+        report
+            .groups
+            .iter()
+            .filter(|g| !g.amount.is_zero())
+            .filter_map(|g| g.key.parse::<NaiveDate>().ok())
+            .max()
+    };
+    if query.group_by.as_deref() == Some("day") {
+        return Ok(last(report));
+    }
+    if report.groups.is_empty() && report.total.is_zero() {
+        return Ok(None);
+    }
+    let by_day = CostQuery {
+        group_by: Some("day".to_owned()),
+        currency: Some(report.currency.clone()).filter(|c| !c.is_empty()),
+        compare: false,
+        ..query.clone()
+    };
+    Ok(last(&sum_report(core, actor, &by_day).await?))
 }
 
 async fn sum_report(core: &Core, actor: &Actor, query: &CostQuery) -> Result<CostReport> {
@@ -1943,6 +1997,7 @@ async fn sum_report(core: &Core, actor: &Actor, query: &CostQuery) -> Result<Cos
         total: money::from_sum(total),
         groups,
         previous_total: None,
+        compared: None,
     })
 }
 
@@ -2200,6 +2255,23 @@ mod tests {
         assert_eq!(
             previous_period(day("2024-09-10"), day("2024-09-16")),
             (day("2024-09-03"), day("2024-09-09"))
+        );
+    }
+
+    #[test]
+    fn a_month_so_far_compares_with_the_same_days_of_the_month_before() {
+        assert_eq!(
+            previous_period(day("2026-12-01"), day("2026-12-02")),
+            (day("2026-11-01"), day("2026-11-02"))
+        );
+        // Days the month before does not have are clamped to its end.
+        assert_eq!(
+            previous_period(day("2024-03-01"), day("2024-03-30")),
+            (day("2024-02-01"), day("2024-02-29"))
+        );
+        assert_eq!(
+            previous_period(day("2025-01-01"), day("2025-01-15")),
+            (day("2024-12-01"), day("2024-12-15"))
         );
     }
 }

@@ -50,6 +50,19 @@ pub fn ForecastCard(
                     view! { <LoadFailed message=failure retry=Callback::new(move |()| forecast.refetch()) /> }
                         .into_any()
                 }
+                // Nothing this month nor in the days the forecast rests on: no data, not a
+                // forecast of nothing.
+                Some(Ok(f)) if nothing_to_forecast(&f) => {
+                    view! {
+                        <h2 class="card-title" id="cost-forecast-title">
+                            {format!("Month-end forecast · {}", month_label(&f.month))}
+                        </h2>
+                        <p class="muted" id="forecast-no-data">
+                            "No costs yet this month, nor in the 14 days before it: there is nothing to forecast from. The forecast appears once costs are imported."
+                        </p>
+                    }
+                        .into_any()
+                }
                 Some(Ok(f)) => view! { <ForecastBody forecast=f /> }.into_any(),
             }}
             <UnfilteredNote
@@ -59,6 +72,11 @@ pub fn ForecastCard(
             />
         </section>
     }
+}
+
+/// Whether the forecast rests on no costs at all (none this month, none in the days before).
+fn nothing_to_forecast(f: &CostForecast) -> bool {
+    f.actual.is_zero() && f.forecast.is_zero() && f.upper.is_zero()
 }
 
 /// The figures and the bar.
@@ -163,5 +181,31 @@ fn ForecastBody(forecast: CostForecast) -> impl IntoView {
             </ul>
             <p class="muted cost-note-inline">{note}</p>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn forecast(actual: &str, forecast: &str, upper: &str) -> CostForecast {
+        CostForecast {
+            month: "2026-12".into(),
+            currency: "USD".into(),
+            actual: actual.parse().unwrap_or_default(),
+            forecast: forecast.parse().unwrap_or_default(),
+            lower: Decimal::ZERO,
+            upper: upper.parse().unwrap_or_default(),
+            days_elapsed: 2,
+            days_in_month: 31,
+        }
+    }
+
+    #[test]
+    fn a_client_without_current_costs_has_no_forecast_rather_than_a_zero_one() {
+        assert!(nothing_to_forecast(&forecast("0", "0", "0")));
+        // Nothing this month yet, but the days before forecast something.
+        assert!(!nothing_to_forecast(&forecast("0", "310", "400")));
+        assert!(!nothing_to_forecast(&forecast("20", "310", "400")));
     }
 }

@@ -127,9 +127,21 @@ pub fn Overview(
     }
 }
 
+/// The last day the average counts: the range's last day with costs (a day not imported yet
+/// is not a day that cost nothing), or its last day when it has none (or is drawn by month).
+fn counted_to(view: &CostView, report: &CostReport) -> NaiveDate {
+    report
+        .groups
+        .iter()
+        .filter(|g| !g.amount.is_zero())
+        .filter_map(|g| g.key.parse::<NaiveDate>().ok())
+        .max()
+        .map_or(view.to, |last| last.min(view.to))
+}
+
 /// The average per day and the most expensive day (or month).
 fn figures(view: &CostView, report: &CostReport) -> impl IntoView {
-    let days = Decimal::from((view.to - view.from).num_days() + 1);
+    let days = Decimal::from((counted_to(view, report) - view.from).num_days() + 1);
     let average = money(&(report.total / days), &report.currency);
     let peak = report.groups.iter().max_by_key(|g| g.amount).map(|g| {
         let when = match g.key.parse::<NaiveDate>() {
@@ -192,6 +204,7 @@ mod tests {
                 previous: None,
             }],
             previous_total: None,
+            compared: None,
         };
         let amounts: Vec<Decimal> = points(&view, &report).iter().map(|p| p.amount).collect();
         assert_eq!(amounts, [Decimal::ZERO, Decimal::TEN, Decimal::ZERO]);

@@ -3,13 +3,13 @@
 //! allocated costs by project or tag (it refuses both), so the card leaves them out and says
 //! so while one is set.
 
-use gmac_types::{CostGroup, CostQuery, SubjectKind};
+use gmac_types::{Comparison, CostGroup, CostQuery, SubjectKind};
 use leptos::prelude::*;
 use rust_decimal::Decimal;
 
 use crate::components::paging::LoadFailed;
 use crate::components::spinner::Loading;
-use crate::format::money;
+use crate::format::{money, short_day_label};
 use crate::pages::costs::anomalies::signed_percent;
 use crate::pages::costs::bill::SubjectBill;
 use crate::pages::costs::export::ExportButton;
@@ -19,22 +19,36 @@ use crate::pages::costs::{Dashboard, UnfilteredNote, group_name};
 /// The key of the share no rule claims.
 const UNALLOCATED: &str = "unallocated";
 
-/// How a person's or team's cost moved against the period before, e.g.
-/// "+12.5% on the period before ($120.00)".
-fn change_label(amount: &Decimal, previous: &Decimal, currency: &str) -> String {
+/// How a person's or team's cost moved against `before` (the days compared with, for people),
+/// e.g. "+12.5% on 1 Nov – 2 Nov ($120.00)".
+fn change_label(amount: &Decimal, previous: &Decimal, currency: &str, before: &str) -> String {
     if previous.is_zero() {
         return if amount.is_zero() {
             "Nothing in either period".to_owned()
         } else {
-            "New: nothing in the period before".to_owned()
+            format!("New: nothing on {before}")
         };
     }
     let percent = (*amount - *previous) * Decimal::ONE_HUNDRED / previous.abs();
     format!(
-        "{} on the period before ({})",
+        "{} on {before} ({})",
         signed_percent(&percent),
         money(previous, currency)
     )
+}
+
+/// The days a change is measured against, for people: "1 Nov – 2 Nov", or "the period
+/// before" when the server did not say.
+fn before_label(compared: Option<&Comparison>) -> String {
+    match compared {
+        Some(c) if c.previous_from == c.previous_to => short_day_label(c.previous_from),
+        Some(c) => format!(
+            "{} – {}",
+            short_day_label(c.previous_from),
+            short_day_label(c.previous_to)
+        ),
+        None => "the period before".to_owned(),
+    }
 }
 
 /// The per-user card, `#cost-per-user`.
@@ -79,7 +93,7 @@ pub fn PerSubject(
             </button>
         }
     };
-    let rows = move |groups: Vec<CostGroup>, total: Decimal, currency: String| {
+    let rows = move |groups: Vec<CostGroup>, total: Decimal, currency: String, before: String| {
         let largest = groups
             .iter()
             .map(|g| g.amount)
@@ -97,7 +111,7 @@ pub fn PerSubject(
                     .previous
                     .map(|previous| {
                         view! {
-                            <span class="bar-change muted">{change_label(&group.amount, &previous, &currency)}</span>
+                            <span class="bar-change muted">{change_label(&group.amount, &previous, &currency, &before)}</span>
                         }
                     });
                 if unallocated {
@@ -182,7 +196,12 @@ pub fn PerSubject(
                         let only_unallocated = report.groups.iter().all(|g| g.key == UNALLOCATED);
                         view! {
                             <ul class="bar-list" id="cost-subject-list">
-                                {rows(report.groups, report.total, report.currency)}
+                                {rows(
+                                    report.groups,
+                                    report.total,
+                                    report.currency,
+                                    before_label(report.compared.as_ref()),
+                                )}
                             </ul>
                             {only_unallocated
                                 .then(|| {
@@ -228,17 +247,23 @@ mod tests {
 
     #[test]
     fn changes_read_against_the_period_before() {
+        let before = before_label(Some(&Comparison {
+            from: "2026-12-01".parse().unwrap(),
+            to: "2026-12-02".parse().unwrap(),
+            previous_from: "2026-11-01".parse().unwrap(),
+            previous_to: "2026-11-02".parse().unwrap(),
+        }));
         assert_eq!(
-            change_label(&d("112.5"), &d("100"), "USD"),
-            "+12.5% on the period before ($100.00)"
+            change_label(&d("112.5"), &d("100"), "USD", &before),
+            "+12.5% on 1 Nov – 2 Nov ($100.00)"
         );
         assert_eq!(
-            change_label(&d("50"), &d("200"), "USD"),
+            change_label(&d("50"), &d("200"), "USD", "the period before"),
             "−75% on the period before ($200.00)"
         );
         assert_eq!(
-            change_label(&d("5"), &d("0"), "USD"),
-            "New: nothing in the period before"
+            change_label(&d("5"), &d("0"), "USD", &before),
+            "New: nothing on 1 Nov – 2 Nov"
         );
     }
 }

@@ -11,13 +11,15 @@ const MAX_DAILY_DAYS: i64 = 366;
 /// The date ranges offered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Preset {
-    /// The 30 days up to today (the default: a full month's trend on any day of the month).
+    /// The 30 days up to yesterday (the default: a full month's trend on any day of the month).
+    /// Ranges end at the last complete day: today's costs are not in yet, and a day without
+    /// data is not a day that cost nothing.
     Last30,
-    /// From the 1st of this month to today.
+    /// From the 1st of this month to yesterday (on the 1st: the 1st, which has nothing yet).
     ThisMonth,
     /// The whole of last month.
     LastMonth,
-    /// The 90 days up to today.
+    /// The 90 days up to yesterday.
     Last90,
     /// Days picked by hand.
     Custom,
@@ -64,14 +66,15 @@ impl Preset {
     /// range, whose days are picked).
     pub fn days(self, today: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
         let first_of_month = today.with_day(1)?;
+        let yesterday = today.pred_opt()?;
         match self {
-            Preset::ThisMonth => Some((first_of_month, today)),
+            Preset::ThisMonth => Some((first_of_month, yesterday.max(first_of_month))),
             Preset::LastMonth => {
                 let last = first_of_month.pred_opt()?;
                 Some((last.with_day(1)?, last))
             }
-            Preset::Last30 => Some((today.checked_sub_days(Days::new(29))?, today)),
-            Preset::Last90 => Some((today.checked_sub_days(Days::new(89))?, today)),
+            Preset::Last30 => Some((yesterday.checked_sub_days(Days::new(29))?, yesterday)),
+            Preset::Last90 => Some((yesterday.checked_sub_days(Days::new(89))?, yesterday)),
             Preset::Custom => None,
         }
     }
@@ -313,16 +316,28 @@ mod tests {
     #[test]
     fn presets_cover_the_expected_days() {
         let today = day("2024-03-15");
+        let yesterday = day("2024-03-14");
         assert_eq!(
             Preset::ThisMonth.days(today),
-            Some((day("2024-03-01"), today))
+            Some((day("2024-03-01"), yesterday))
+        );
+        // On the 1st, this month is the 1st alone.
+        assert_eq!(
+            Preset::ThisMonth.days(day("2024-03-01")),
+            Some((day("2024-03-01"), day("2024-03-01")))
         );
         assert_eq!(
             Preset::LastMonth.days(today),
             Some((day("2024-02-01"), day("2024-02-29")))
         );
-        assert_eq!(Preset::Last30.days(today), Some((day("2024-02-15"), today)));
-        assert_eq!(Preset::Last90.days(today), Some((day("2023-12-17"), today)));
+        assert_eq!(
+            Preset::Last30.days(today),
+            Some((day("2024-02-14"), yesterday))
+        );
+        assert_eq!(
+            Preset::Last90.days(today),
+            Some((day("2023-12-16"), yesterday))
+        );
         assert_eq!(Preset::Custom.days(today), None);
     }
 
@@ -350,7 +365,8 @@ mod tests {
         assert!(!view.monthly());
         let defaults = parse(&[], "2026-11-22");
         assert_eq!(defaults.search(), "");
-        assert_eq!(defaults.from, day("2026-10-24"));
+        assert_eq!(defaults.from, day("2026-10-23"));
+        assert_eq!(defaults.to, day("2026-11-21"));
         assert_eq!(defaults.days().len(), 30);
         assert_eq!(defaults.metric, CostMetric::Billed);
     }
