@@ -58,9 +58,15 @@ pub struct AuditQuery {
     /// The actor's id or label (email), exactly.
     #[serde(default)]
     pub actor: Option<String>,
-    /// An action (`client.update`), or a prefix ending in `*` (`auth.*`).
+    /// An action (`client.update`), a prefix ending in `*` (`auth.*`), or a word the action
+    /// contains (`role` finds `role.grant` and `role.revoke`), whatever its case.
     #[serde(default)]
     pub action: Option<String>,
+    /// Whether successful access-token refreshes (`auth.refresh`, one every few minutes per
+    /// signed-in browser) are listed: they are left out unless this is true or the action
+    /// filter names them. Failed refreshes are always listed.
+    #[serde(default)]
+    pub refreshes: Option<bool>,
     /// The target object's id.
     #[serde(default)]
     pub target: Option<String>,

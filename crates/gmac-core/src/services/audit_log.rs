@@ -11,6 +11,8 @@ use crate::access::{Target, Visible};
 use crate::entities::{audit_log, project};
 use crate::{Actor, Core, Error, Result, audit};
 
+/// The action of an access-token refresh.
+const REFRESH: &str = "auth.refresh";
 /// The most rows one CSV export carries.
 pub const EXPORT_LIMIT: u64 = 100_000;
 
@@ -96,11 +98,28 @@ async fn filtered(
                 .add(audit_log::Column::ActorLabel.eq(who)),
         );
     }
-    if let Some(action) = query.action.as_deref().filter(|s| !s.is_empty()) {
+    let action = query
+        .action
+        .as_deref()
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| !s.is_empty());
+    if let Some(action) = &action {
         select = match action.strip_suffix('*') {
             Some(prefix) => select.filter(audit_log::Column::Action.starts_with(prefix)),
-            None => select.filter(audit_log::Column::Action.eq(action)),
+            None if action.contains('.') => select.filter(audit_log::Column::Action.eq(action)),
+            // A word, as a person types it: "role" finds the role changes.
+            None => select.filter(audit_log::Column::Action.contains(action)),
         };
+    }
+    // Refreshes are routine: listed only when asked for.
+    let asks_for_refreshes =
+        query.refreshes == Some(true) || action.as_deref().is_some_and(|a| a.contains("refresh"));
+    if !asks_for_refreshes {
+        select = select.filter(
+            Condition::any()
+                .add(audit_log::Column::Action.ne(REFRESH))
+                .add(audit_log::Column::Outcome.ne("success")),
+        );
     }
     if let Some(target) = query.target.as_deref().filter(|s| !s.is_empty()) {
         select = select.filter(audit_log::Column::TargetId.eq(target));

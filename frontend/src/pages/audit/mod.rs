@@ -53,6 +53,8 @@ struct Filters {
     outcome: RwSignal<String>,
     from: RwSignal<String>,
     to: RwSignal<String>,
+    /// Whether successful token refreshes are listed (routine, so hidden by default).
+    refreshes: RwSignal<bool>,
 }
 
 impl Filters {
@@ -64,6 +66,7 @@ impl Filters {
             outcome: RwSignal::new(String::new()),
             from: RwSignal::new(String::new()),
             to: RwSignal::new(String::new()),
+            refreshes: RwSignal::new(false),
         }
     }
 
@@ -76,6 +79,7 @@ impl Filters {
             outcome: non_blank(&self.outcome.get_untracked()),
             from: non_blank(&self.from.get_untracked()),
             to: non_blank(&self.to.get_untracked()),
+            refreshes: self.refreshes.get_untracked().then_some(true),
             limit: None,
             cursor: None,
         }
@@ -96,6 +100,7 @@ impl Filters {
         self.outcome.track();
         self.from.track();
         self.to.track();
+        self.refreshes.track();
     }
 
     fn clear(self) {
@@ -109,6 +114,7 @@ impl Filters {
         ] {
             signal.set(String::new());
         }
+        self.refreshes.set(false);
     }
 }
 
@@ -312,7 +318,7 @@ pub fn AuditPage() -> impl IntoView {
         <section class="card filters" aria-label="Filters">
             <div class="filter-grid">
                 {text_filter("audit-actor", "Actor", "Email or id", filters.actor, None)}
-                {text_filter("audit-action", "Action", "e.g. auth.* or client.update", filters.action, Some("audit-actions"))}
+                {text_filter("audit-action", "Action", "e.g. role, auth.* or client.update", filters.action, Some("audit-actions"))}
                 {text_filter("audit-target", "Target", "Object id", filters.target, None)}
                 <div class="field">
                     <label for="audit-outcome">"Outcome"</label>
@@ -347,6 +353,10 @@ pub fn AuditPage() -> impl IntoView {
                 {ACTIONS.iter().map(|a| view! { <option value=*a></option> }).collect_view()}
             </datalist>
             <div class="filter-actions">
+                <label class="check" for="audit-refreshes">
+                    <input id="audit-refreshes" type="checkbox" bind:checked=filters.refreshes />
+                    <span>"Show token refreshes"</span>
+                </label>
                 <button type="button" class="link-button" id="clear-filters" on:click=move |_| filters.clear()>
                     "Clear filters"
                 </button>
