@@ -290,3 +290,31 @@ async fn refreshes_are_left_out_unless_asked_for_and_a_typed_word_finds_its_acti
     assert!(!roles.is_empty());
     assert!(roles.iter().all(|a| a.contains("role")), "{roles:?}");
 }
+
+/// Issue 10, point 6: targets are named, not shown as ids, also once deleted when their entry
+/// recorded a name.
+#[tokio::test]
+async fn targets_are_listed_by_their_names() {
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    let fixture = app.fixture(&admin);
+    let client = fixture.client("Acme Corp").await;
+    let team = fixture.team("Platform", &[]).await;
+    admin.client.delete_team(&team).await.unwrap();
+    let events = admin
+        .client
+        .list_audit_events(&AuditQuery::default())
+        .await
+        .unwrap()
+        .items;
+    let label = |action: &str| {
+        events
+            .iter()
+            .find(|e| e.action == action)
+            .and_then(|e| e.target_label.clone())
+    };
+    assert_eq!(label("client.create").as_deref(), Some("Acme Corp"));
+    assert_eq!(label("team.delete").as_deref(), Some("Platform"));
+    let created = events.iter().find(|e| e.action == "client.create").unwrap();
+    assert_eq!(created.target_id.as_deref(), Some(client.as_str()));
+}

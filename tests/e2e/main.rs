@@ -722,6 +722,11 @@ async fn an_admin_creates_a_client_and_finds_it_in_the_audit_log() {
     browser
         .wait_for("#audit-table tr[data-action=\"client.create\"]")
         .await;
+    // The target by its name, not its id.
+    let row = browser
+        .text_of("#audit-table tr[data-action=\"client.create\"]")
+        .await;
+    assert!(row.contains("client Acme Corp"), "{row}");
     // Each page load refreshed the access token: routine, so not listed until asked for.
     let refreshes = "#audit-table tr[data-action=\"auth.refresh\"]";
     assert!(

@@ -30,6 +30,10 @@ pub struct AuditEvent {
     /// The object acted on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_id: Option<String>,
+    /// The target's name for people (a client's or team's name, a user's name, an import's
+    /// file name), as it is now; for a deleted object, the name its entry recorded, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_label: Option<String>,
     /// `global`, `client` or `project`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope_type: Option<String>,

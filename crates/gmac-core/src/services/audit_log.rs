@@ -3,8 +3,8 @@
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use gmac_types::{AuditEvent, AuditQuery, AuditVerification, BrokenLink, Page, Permission};
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
 };
 
 use crate::access::{Target, Visible};
@@ -29,6 +29,7 @@ pub fn to_dto(row: audit_log::Model) -> AuditEvent {
         action: row.action,
         target_type: row.target_type,
         target_id: row.target_id,
+        target_label: None,
         scope_type: row.scope_type,
         scope_id: row.scope_id,
         ip: row.ip,
@@ -171,11 +172,151 @@ pub async fn list_events(
     } else {
         None
     };
+    let mut items: Vec<AuditEvent> = rows.into_iter().map(to_dto).collect();
+    name_targets(&core.db, &mut items).await?;
     Ok(Page {
-        items: rows.into_iter().map(to_dto).collect(),
+        items,
         next_cursor,
         total,
     })
+}
+
+/// Fills in the targets' names: one query per kind of target on the page, and for objects
+/// since deleted, the name their entry recorded (`details.before.name` or `details.name`).
+async fn name_targets(db: &impl ConnectionTrait, items: &mut [AuditEvent]) -> Result<()> {
+    use std::collections::{BTreeSet, HashMap};
+    let mut wanted: HashMap<&'static str, BTreeSet<String>> = HashMap::new();
+    for item in items.iter() {
+        if let (Some(kind), Some(id)) = (&item.target_type, &item.target_id)
+            && let Some(kind) = NAMED_KINDS.iter().find(|k| **k == kind.as_str())
+        {
+            wanted.entry(kind).or_default().insert(id.clone());
+        }
+    }
+    let mut names: HashMap<(&str, String), String> = HashMap::new();
+    for (kind, ids) in wanted {
+        for (id, name) in names_of(db, kind, ids.into_iter().collect()).await? {
+            if let Some(name) = name.filter(|n| !n.is_empty()) {
+                names.insert((kind, id), name);
+            }
+        }
+    }
+    for item in items.iter_mut() {
+        let (Some(kind), Some(id)) = (&item.target_type, &item.target_id) else {
+            continue;
+        };
+        let recorded = || {
+            ["before", "after"]
+                .iter()
+                .find_map(|side| item.details[side]["name"].as_str())
+                .or_else(|| item.details["name"].as_str())
+                .map(str::to_owned)
+        };
+        item.target_label = names.remove(&(kind.as_str(), id.clone())).or_else(recorded);
+    }
+    Ok(())
+}
+
+/// The kinds of target that have a name.
+const NAMED_KINDS: [&str; 12] = [
+    "client",
+    "project",
+    "team",
+    "user",
+    "budget",
+    "role",
+    "report_schedule",
+    "allocation_rule",
+    "cloud_account",
+    "api_token",
+    "invitation",
+    "cost_import",
+];
+
+/// The names of `ids`, targets of `kind` (one of [`NAMED_KINDS`]).
+async fn names_of(
+    db: &impl ConnectionTrait,
+    kind: &str,
+    ids: Vec<String>,
+) -> Result<Vec<(String, Option<String>)>> {
+    use crate::entities::{
+        allocation_rule, api_token, budget, client, cloud_account, cost_import, invitation,
+        report_schedule, role, team, user,
+    };
+    async fn pairs<E: EntityTrait>(
+        db: &impl ConnectionTrait,
+        id: E::Column,
+        name: E::Column,
+        ids: Vec<String>,
+    ) -> Result<Vec<(String, Option<String>)>> {
+        Ok(E::find()
+            .select_only()
+            .column(id)
+            .column(name)
+            .filter(id.is_in(ids))
+            .into_tuple()
+            .all(db)
+            .await?)
+    }
+    match kind {
+        "client" => {
+            pairs::<client::Entity>(db, client::Column::Id, client::Column::Name, ids).await
+        }
+        "project" => {
+            pairs::<project::Entity>(db, project::Column::Id, project::Column::Name, ids).await
+        }
+        "team" => pairs::<team::Entity>(db, team::Column::Id, team::Column::Name, ids).await,
+        "user" => pairs::<user::Entity>(db, user::Column::Id, user::Column::DisplayName, ids).await,
+        "budget" => {
+            pairs::<budget::Entity>(db, budget::Column::Id, budget::Column::Name, ids).await
+        }
+        "role" => pairs::<role::Entity>(db, role::Column::Id, role::Column::Name, ids).await,
+        "report_schedule" => {
+            pairs::<report_schedule::Entity>(
+                db,
+                report_schedule::Column::Id,
+                report_schedule::Column::Name,
+                ids,
+            )
+            .await
+        }
+        "allocation_rule" => {
+            pairs::<allocation_rule::Entity>(
+                db,
+                allocation_rule::Column::Id,
+                allocation_rule::Column::Name,
+                ids,
+            )
+            .await
+        }
+        "cloud_account" => {
+            pairs::<cloud_account::Entity>(
+                db,
+                cloud_account::Column::Id,
+                cloud_account::Column::Name,
+                ids,
+            )
+            .await
+        }
+        "api_token" => {
+            pairs::<api_token::Entity>(db, api_token::Column::Id, api_token::Column::Name, ids)
+                .await
+        }
+        "invitation" => {
+            pairs::<invitation::Entity>(db, invitation::Column::Id, invitation::Column::Email, ids)
+                .await
+        }
+        "cost_import" => {
+            pairs::<cost_import::Entity>(
+                db,
+                cost_import::Column::Id,
+                cost_import::Column::FileName,
+                ids,
+            )
+            .await
+        }
+        _ => Ok(Vec::new()),
+    }
 }
 
 /// The filtered log as CSV, oldest first, at most [`EXPORT_LIMIT`] rows.

@@ -16,11 +16,18 @@ pub fn actor_label(event: &AuditEvent) -> String {
         .unwrap_or_else(|| event.actor_type.clone())
 }
 
-/// What it was done to, e.g. "client 0190abcd…".
+/// What it was done to, by name where the server knows one ("client Acme Corp"), else by a
+/// short id ("client 0190abcd…").
 pub fn target_label(event: &AuditEvent) -> String {
     match (&event.target_type, &event.target_id) {
-        (Some(kind), Some(id)) => format!("{kind} {}", short_id(id)),
-        (Some(kind), None) => kind.clone(),
+        (Some(kind), Some(id)) => {
+            let kind = kind.replace('_', " ");
+            match &event.target_label {
+                Some(name) => format!("{kind} {name}"),
+                None => format!("{kind} {}", short_id(id)),
+            }
+        }
+        (Some(kind), None) => kind.replace('_', " "),
         (None, Some(id)) => short_id(id),
         (None, None) => "—".to_owned(),
     }
@@ -145,6 +152,7 @@ mod tests {
             action: "user.create".into(),
             target_type: Some("user".into()),
             target_id: Some("0190abcdef123".into()),
+            target_label: None,
             scope_type: None,
             scope_id: None,
             ip: None,
@@ -160,6 +168,12 @@ mod tests {
         let e = event();
         assert_eq!(actor_label(&e), "system");
         assert_eq!(target_label(&e), "user 0190abcd…");
+        let named = AuditEvent {
+            target_type: Some("report_schedule".into()),
+            target_label: Some("Platform monthly".into()),
+            ..e.clone()
+        };
+        assert_eq!(target_label(&named), "report schedule Platform monthly");
         assert_eq!(outcome_class("denied"), "badge badge-warning");
         assert!(details_text(&e).contains("\"email\": \"a@b.c\""));
     }
