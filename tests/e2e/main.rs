@@ -727,6 +727,23 @@ async fn an_admin_creates_a_client_and_finds_it_in_the_audit_log() {
         .text_of("#audit-table tr[data-action=\"client.create\"]")
         .await;
     assert!(row.contains("client Acme Corp"), "{row}");
+    // Its details are laid out: what the creation set, field by field, not raw JSON.
+    browser
+        .click("button[aria-label=\"Show details of client.create on client Acme Corp\"]")
+        .await;
+    let changes = browser
+        .wait_for_text(".audit-details .audit-changes", "Acme Corp")
+        .await;
+    assert!(changes.contains("name"), "{changes}");
+    assert!(
+        !browser
+            .wait_for(".audit-details pre.json")
+            .await
+            .is_displayed()
+            .await
+            .unwrap(),
+        "the raw JSON stays folded away"
+    );
     // Each page load refreshed the access token: routine, so not listed until asked for.
     let refreshes = "#audit-table tr[data-action=\"auth.refresh\"]";
     assert!(

@@ -63,6 +63,122 @@ fn details_text(event: &AuditEvent) -> String {
     serde_json::to_string_pretty(&all).unwrap_or_default()
 }
 
+/// A value for people: text as it is, anything else as compact JSON, nothing as "—".
+fn value_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Null => "—".to_owned(),
+        serde_json::Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The event's details laid out: the fields a change changed (field, before, after), then
+/// the other details (name, value), in their order.
+fn laid_out(details: &serde_json::Value) -> (Vec<[String; 3]>, Vec<[String; 2]>) {
+    let mut changes = Vec::new();
+    let mut facts = Vec::new();
+    let Some(object) = details.as_object() else {
+        if !details.is_null() {
+            facts.push(["details".to_owned(), value_text(details)]);
+        }
+        return (changes, facts);
+    };
+    let (before, after) = (&details["before"], &details["after"]);
+    if before.is_object() || after.is_object() {
+        let mut fields: Vec<&String> = Vec::new();
+        for side in [before, after] {
+            for key in side.as_object().into_iter().flat_map(|o| o.keys()) {
+                if !fields.contains(&key) {
+                    fields.push(key);
+                }
+            }
+        }
+        for field in fields {
+            let (was, now) = (&before[field.as_str()], &after[field.as_str()]);
+            if was != now {
+                changes.push([field.clone(), value_text(was), value_text(now)]);
+            }
+        }
+    }
+    for (key, value) in object {
+        if (key == "before" && before.is_object()) || (key == "after" && after.is_object()) {
+            continue;
+        }
+        facts.push([key.replace('_', " "), value_text(value)]);
+    }
+    (changes, facts)
+}
+
+/// The expanded row: what changed, the details, the entry's own record, and the raw JSON.
+fn details_view(event: &AuditEvent) -> impl IntoView + use<> {
+    let (changes, facts) = laid_out(&event.details);
+    let changes = (!changes.is_empty()).then(|| {
+        let rows = changes
+            .into_iter()
+            .map(|[field, was, now]| {
+                view! {
+                    <tr>
+                        <th scope="row">{field}</th>
+                        <td class="cell-wrap">{was}</td>
+                        <td class="cell-wrap">{now}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! {
+            <table class="table audit-changes">
+                <thead>
+                    <tr>
+                        <th scope="col">"Changed"</th>
+                        <th scope="col">"Before"</th>
+                        <th scope="col">"After"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        }
+    });
+    let record = [
+        ("Entry", Some(format!("#{} · {}", event.seq, event.id))),
+        ("Target id", event.target_id.clone()),
+        (
+            "Scope",
+            event
+                .scope_type
+                .as_ref()
+                .map(|t| format!("{t} {}", event.scope_id.clone().unwrap_or_default())),
+        ),
+        ("Request id", event.request_id.clone()),
+        ("Hash", Some(event.hash.clone())),
+    ];
+    let facts = facts
+        .into_iter()
+        .map(|[name, value]| (name, value))
+        .chain(
+            record
+                .into_iter()
+                .filter_map(|(name, value)| value.map(|v| (name.to_owned(), v))),
+        )
+        .map(|(name, value)| {
+            view! {
+                <div>
+                    <dt>{name}</dt>
+                    <dd class="cell-wrap">{value}</dd>
+                </div>
+            }
+        })
+        .collect_view();
+    let raw = details_text(event);
+    view! {
+        {changes}
+        <dl class="details audit-facts">{facts}</dl>
+        <details class="audit-raw">
+            <summary>"Raw JSON"</summary>
+            <pre class="json">{raw}</pre>
+        </details>
+    }
+}
+
 /// The rows of `events`; `open` holds the ids of the expanded ones.
 pub fn rows(events: Vec<AuditEvent>, open: RwSignal<Vec<String>>, zone: Option<&str>) -> AnyView {
     events
@@ -75,6 +191,8 @@ pub fn rows(events: Vec<AuditEvent>, open: RwSignal<Vec<String>>, zone: Option<&
             };
             let is_open_too = is_open.clone();
             let is_open_label = is_open.clone();
+            // Every row has this button: its name says whose it is.
+            let row_name = format!("{} on {}", event.action, target_label(&event));
             let toggle = move |_| {
                 let id = id.clone();
                 open.update(|o| {
@@ -85,7 +203,7 @@ pub fn rows(events: Vec<AuditEvent>, open: RwSignal<Vec<String>>, zone: Option<&
                     }
                 });
             };
-            let details = details_text(&event);
+            let shown = event.clone();
             let when = date_time_label(&event.occurred_at, zone);
             let actor = actor_label(&event);
             let actor_title = actor.clone();
@@ -116,7 +234,8 @@ pub fn rows(events: Vec<AuditEvent>, open: RwSignal<Vec<String>>, zone: Option<&
                             class="icon-button icon-button-small expand-button"
                             aria-expanded=move || if is_open_too() { "true" } else { "false" }
                             aria-label=move || {
-                                if is_open_label() { "Hide details" } else { "Show details" }
+                                let verb = if is_open_label() { "Hide" } else { "Show" };
+                                format!("{verb} details of {row_name}")
                             }
                             on:click=toggle
                         >
@@ -127,7 +246,7 @@ pub fn rows(events: Vec<AuditEvent>, open: RwSignal<Vec<String>>, zone: Option<&
                 <Show when=is_open.clone()>
                     <tr class="audit-details">
                         <td colspan="8">
-                            <pre class="json">{details.clone()}</pre>
+                            {details_view(&shown)}
                         </td>
                     </tr>
                 </Show>
@@ -176,5 +295,28 @@ mod tests {
         assert_eq!(target_label(&named), "report schedule Platform monthly");
         assert_eq!(outcome_class("denied"), "badge badge-warning");
         assert!(details_text(&e).contains("\"email\": \"a@b.c\""));
+    }
+
+    #[test]
+    fn a_change_is_laid_out_field_by_field() {
+        let details = serde_json::json!({
+            "before": {"name": "Acme", "description": null, "version": 1},
+            "after": {"name": "Acme Corp", "description": null, "version": 2},
+            "reason": "renamed"
+        });
+        let (changes, facts) = laid_out(&details);
+        assert_eq!(
+            changes,
+            [
+                ["name".to_owned(), "Acme".to_owned(), "Acme Corp".to_owned()],
+                ["version".to_owned(), "1".to_owned(), "2".to_owned()],
+            ]
+        );
+        assert_eq!(facts, [["reason".to_owned(), "renamed".to_owned()]]);
+        let (changes, facts) =
+            laid_out(&serde_json::json!({"rows_imported": 3, "file_name": "a.csv"}));
+        assert!(changes.is_empty());
+        assert_eq!(facts.len(), 2);
+        assert!(facts.contains(&["rows imported".to_owned(), "3".to_owned()]));
     }
 }
