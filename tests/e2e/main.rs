@@ -192,6 +192,29 @@ impl Browser {
             .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
     }
 
+    /// The accessible names that more than one visible button on the page shares: a
+    /// repeated button ("Remove" in every row) must say whose it is.
+    async fn repeated_button_names(&self) -> Vec<String> {
+        let names = self
+            .client
+            .execute(
+                "const seen = {};
+                 for (const b of document.querySelectorAll('button')) {
+                   if (!b.offsetParent) continue;
+                   // As a screen reader announces it: within its labelled group, if any.
+                   const group = b.closest('[role=group][aria-label]');
+                   const own = (b.getAttribute('aria-label') || b.textContent).trim();
+                   const name = group ? group.getAttribute('aria-label') + ': ' + own : own;
+                   seen[name] = (seen[name] || 0) + 1;
+                 }
+                 return Object.keys(seen).filter(n => seen[n] > 1);",
+                vec![],
+            )
+            .await
+            .unwrap();
+        serde_json::from_value(names).unwrap()
+    }
+
     /// The API requests this page has sent more than once since it was loaded, with how
     /// many times (the browser's own record of what it fetched, once the page has settled).
     async fn repeated_api_requests(&self) -> Vec<(String, u64)> {
@@ -893,6 +916,36 @@ async fn teams_and_clients_are_created_filtered_renamed_and_deleted_through_the_
     assert_eq!(names, ["Data"], "what the pages did is what the API holds");
 }
 
+/// Issue 10, point 11: the "Remove" button of each role a user holds says which role.
+#[tokio::test]
+async fn each_role_a_user_holds_has_a_remove_button_of_its_own_name() {
+    if !browser_available() {
+        return;
+    }
+    let app = spawn_app().await;
+    let (browser, email, password) = admin_in_a_browser(&app).await;
+    let admin = app.sign_in(&email, &password).await;
+    let fixture = app.fixture(&admin);
+    let client = fixture.client("Acme").await;
+    let user = fixture.user("bo@example.com").await;
+    fixture
+        .grant(&user, "viewer", gmac_types::Scope::Global)
+        .await;
+    fixture
+        .grant(&user, "developer", gmac_types::Scope::Client { id: client })
+        .await;
+    browser
+        .client
+        .goto(&app.url(&format!("/access/users/{user}")))
+        .await
+        .unwrap();
+    browser.wait_for("tr[data-role=\"developer\"] button").await;
+    browser.wait_for("tr[data-role=\"viewer\"] button").await;
+    let repeated = browser.repeated_button_names().await;
+    assert!(repeated.is_empty(), "buttons named alike: {repeated:?}");
+    browser.close().await;
+}
+
 #[tokio::test]
 async fn a_viewer_is_not_offered_the_administration_pages() {
     if !browser_available() {
@@ -1115,6 +1168,10 @@ async fn the_cost_dashboard_shows_the_demo_trend_and_the_per_user_view() {
         )),
         "each person's change against the 30 days before: {people}"
     );
+    // Every button of a row says whose it is (issue 10, point 11): the anomalies' verdicts.
+    browser.wait_for("#cost-anomalies [data-verdict]").await;
+    let repeated = browser.repeated_button_names().await;
+    assert!(repeated.is_empty(), "buttons named alike: {repeated:?}");
     // The dashboard asks for each thing once (issue 10, point 7).
     let repeated = browser.repeated_api_requests().await;
     assert!(repeated.is_empty(), "asked more than once: {repeated:?}");

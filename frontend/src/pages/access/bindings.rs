@@ -197,6 +197,7 @@ pub fn RoleBindings(
                                         <button
                                             type="button"
                                             class="button button-small button-danger-quiet"
+                                            aria-label=format!("Remove the role {label}")
                                             on:click=move |_| remove(for_remove.clone(), label.clone())
                                         >
                                             "Remove"

@@ -206,12 +206,14 @@ pub fn Anomalies(
             "Was the change of {name} on {} expected?",
             day_label(anomaly.day)
         );
+        let change_name = format!("the change of {name} on {}", day_label(anomaly.day));
         let button = move |which: AnomalyVerdict, label: &'static str, anomaly: CostAnomaly| {
             let verdict = verdict.clone();
             view! {
                 <button
                     type="button"
                     class="segment"
+                    aria-label=format!("{label}: {change_name}")
                     data-verdict=if which == AnomalyVerdict::Expected { "expected" } else { "not_expected" }
                     aria-pressed=move || if verdict() == Some(which) { "true" } else { "false" }
                     on:click=move |_| give(anomaly.clone(), which)

@@ -134,6 +134,7 @@ pub fn Members(
                                         <button
                                             type="button"
                                             class="button button-small button-danger-quiet"
+                                            aria-label=format!("Remove {} from the team", member.display_name)
                                             on:click=move |_| remove(for_remove.clone())
                                         >
                                             "Remove"
