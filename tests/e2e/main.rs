@@ -494,6 +494,14 @@ async fn a_user_signs_in_keeps_the_session_across_a_reload_and_signs_out() {
     );
 
     browser.wait_for("#user-menu").await.click().await.unwrap();
+    // The API reference is one click from the interface (issue 10, point 11), and served.
+    let docs = browser.wait_for("#menu-api-docs").await;
+    assert_eq!(
+        docs.attr("href").await.unwrap().as_deref(),
+        Some("/api/docs/")
+    );
+    let served = app.http().get(app.url("/api/docs/")).send().await.unwrap();
+    assert!(served.status().is_success(), "{}", served.status());
     browser.wait_for("#sign-out").await.click().await.unwrap();
     browser.wait_for("#email").await;
     assert_eq!(browser.path().await, "/login");

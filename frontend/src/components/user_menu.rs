@@ -106,6 +106,19 @@ fn MenuPanel(open: RwSignal<bool>) -> impl IntoView {
                     <Icon name=IconName::Lock />
                     <span>"Security"</span>
                 </A>
+                // The server's page, not a route of this app: `rel="external"` keeps the
+                // router from taking it.
+                <a
+                    href="/api/docs/"
+                    class="menu-item"
+                    id="menu-api-docs"
+                    rel="external"
+                    target="_blank"
+                    on:click=move |_| open.set(false)
+                >
+                    <Icon name=IconName::Compass />
+                    <span>"API reference"</span>
+                </a>
             </div>
             <div class="menu-section">
                 <button
