@@ -298,7 +298,20 @@ async fn targets_are_listed_by_their_names() {
     let app = spawn_app().await;
     let admin = app.super_admin().await;
     let fixture = app.fixture(&admin);
-    let client = fixture.client("Acme Corp").await;
+    let client = fixture.client("Acme").await;
+    // Two entries of one target on the page: both are named, by its name now.
+    admin
+        .client
+        .update_client(
+            &client,
+            &gmac_types::ClientPatch {
+                name: Some("Acme Corp".into()),
+                ..Default::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
     let team = fixture.team("Platform", &[]).await;
     admin.client.delete_team(&team).await.unwrap();
     let events = admin
@@ -314,6 +327,7 @@ async fn targets_are_listed_by_their_names() {
             .and_then(|e| e.target_label.clone())
     };
     assert_eq!(label("client.create").as_deref(), Some("Acme Corp"));
+    assert_eq!(label("client.update").as_deref(), Some("Acme Corp"));
     assert_eq!(label("team.delete").as_deref(), Some("Platform"));
     let created = events.iter().find(|e| e.action == "client.create").unwrap();
     assert_eq!(created.target_id.as_deref(), Some(client.as_str()));

@@ -356,9 +356,8 @@ fn explain(error: figment::Error) -> anyhow::Error {
 /// What serde says a setting expects, in words.
 fn in_words(expected: &str, key: &str, variable: &str) -> String {
     match expected {
-        "usize" | "u64" | "u32" | "u16" | "u8" | "i64" | "i32" => {
-            "a whole number, not negative".to_owned()
-        }
+        "usize" | "u64" | "u32" | "u16" | "u8" => "a whole number, not negative".to_owned(),
+        "i64" | "i32" => "a whole number".to_owned(),
         "a sequence" => "a list, such as [\"https://a.example\"]".to_owned(),
         "a string" => "text (in quotes in the file)".to_owned(),
         other if other.starts_with("struct ") => {

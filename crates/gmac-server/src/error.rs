@@ -214,11 +214,6 @@ pub fn json_error(err: &actix_web::error::JsonPayloadError) -> ApiError {
     }
 }
 
-/// Maps a query-string failure to 400.
-pub fn query_error(err: &actix_web::error::QueryPayloadError) -> ApiError {
-    ApiError::new(ErrorCode::BadRequest).detail(format!("Invalid query string: {err}"))
-}
-
 /// Maps a path-parameter failure to 404: a malformed id names nothing.
 pub fn path_error(_err: &actix_web::error::PathError) -> ApiError {
     ApiError::new(ErrorCode::NotFound).detail("No such resource.")

@@ -157,7 +157,7 @@ impl<T: serde::de::DeserializeOwned> FromRequest for Query<T> {
 }
 
 /// Parses a query string; what is wrong, naming the parameter that did not parse.
-pub fn parse_query<T: serde::de::DeserializeOwned>(query: &str) -> Result<T, String> {
+fn parse_query<T: serde::de::DeserializeOwned>(query: &str) -> Result<T, String> {
     let pairs = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(pairs).map_err(|err| {
         let parameter = err.path().to_string();

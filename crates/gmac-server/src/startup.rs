@@ -18,7 +18,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::Config;
-use crate::error::{json_error, path_error, query_error};
+use crate::error::{json_error, path_error};
 use crate::middleware::context::request_context;
 use crate::middleware::denials::audit_denials;
 use crate::middleware::rate_limit::{ApiRateLimiter, rate_limit};
@@ -187,9 +187,6 @@ impl Application {
                 .app_data(limiter.clone())
                 .app_data(json)
                 .app_data(web::PayloadConfig::new(body_limit))
-                .app_data(
-                    web::QueryConfig::default().error_handler(|err, _| query_error(&err).into()),
-                )
                 .app_data(
                     web::PathConfig::default().error_handler(|err, _| path_error(&err).into()),
                 )

@@ -185,17 +185,17 @@ pub async fn list_events(
 /// since deleted, the name their entry recorded (`details.before.name` or `details.name`).
 async fn name_targets(db: &impl ConnectionTrait, items: &mut [AuditEvent]) -> Result<()> {
     use std::collections::{BTreeSet, HashMap};
-    let mut wanted: HashMap<&'static str, BTreeSet<String>> = HashMap::new();
+    let mut wanted: HashMap<(&str, &str, &str), BTreeSet<String>> = HashMap::new();
     for item in items.iter() {
         if let (Some(kind), Some(id)) = (&item.target_type, &item.target_id)
-            && let Some(kind) = NAMED_KINDS.iter().find(|k| **k == kind.as_str())
+            && let Some(named) = NAMED.iter().find(|(k, _, _)| *k == kind.as_str())
         {
-            wanted.entry(kind).or_default().insert(id.clone());
+            wanted.entry(*named).or_default().insert(id.clone());
         }
     }
     let mut names: HashMap<(&str, String), String> = HashMap::new();
-    for (kind, ids) in wanted {
-        for (id, name) in names_of(db, kind, ids.into_iter().collect()).await? {
+    for ((kind, table, column), ids) in wanted {
+        for (id, name) in names_of(db, (table, column), ids.into_iter().collect()).await? {
             if let Some(name) = name.filter(|n| !n.is_empty()) {
                 names.insert((kind, id), name);
             }
@@ -212,111 +212,50 @@ async fn name_targets(db: &impl ConnectionTrait, items: &mut [AuditEvent]) -> Re
                 .or_else(|| item.details["name"].as_str())
                 .map(str::to_owned)
         };
-        item.target_label = names.remove(&(kind.as_str(), id.clone())).or_else(recorded);
+        // Not taken out of the map: the same target may have several entries on the page.
+        item.target_label = names
+            .get(&(kind.as_str(), id.clone()))
+            .cloned()
+            .or_else(recorded);
     }
     Ok(())
 }
 
-/// The kinds of target that have a name.
-const NAMED_KINDS: [&str; 12] = [
-    "client",
-    "project",
-    "team",
-    "user",
-    "budget",
-    "role",
-    "report_schedule",
-    "allocation_rule",
-    "cloud_account",
-    "api_token",
-    "invitation",
-    "cost_import",
+/// The kinds of target that have a name: the kind, its table, and the column naming it.
+const NAMED: [(&str, &str, &str); 12] = [
+    ("client", "clients", "name"),
+    ("project", "projects", "name"),
+    ("team", "teams", "name"),
+    ("user", "users", "display_name"),
+    ("budget", "budgets", "name"),
+    ("role", "roles", "name"),
+    ("report_schedule", "report_schedules", "name"),
+    ("allocation_rule", "allocation_rules", "name"),
+    ("cloud_account", "cloud_accounts", "name"),
+    ("api_token", "api_tokens", "name"),
+    ("invitation", "invitations", "email"),
+    ("cost_import", "cost_imports", "file_name"),
 ];
 
-/// The names of `ids`, targets of `kind` (one of [`NAMED_KINDS`]).
+/// The names in `column` of `table`'s rows `ids` (one of [`NAMED`]).
 async fn names_of(
     db: &impl ConnectionTrait,
-    kind: &str,
+    (table, column): (&str, &str),
     ids: Vec<String>,
 ) -> Result<Vec<(String, Option<String>)>> {
-    use crate::entities::{
-        allocation_rule, api_token, budget, client, cloud_account, cost_import, invitation,
-        report_schedule, role, team, user,
-    };
-    async fn pairs<E: EntityTrait>(
-        db: &impl ConnectionTrait,
-        id: E::Column,
-        name: E::Column,
-        ids: Vec<String>,
-    ) -> Result<Vec<(String, Option<String>)>> {
-        Ok(E::find()
-            .select_only()
-            .column(id)
-            .column(name)
-            .filter(id.is_in(ids))
-            .into_tuple()
-            .all(db)
-            .await?)
-    }
-    match kind {
-        "client" => {
-            pairs::<client::Entity>(db, client::Column::Id, client::Column::Name, ids).await
-        }
-        "project" => {
-            pairs::<project::Entity>(db, project::Column::Id, project::Column::Name, ids).await
-        }
-        "team" => pairs::<team::Entity>(db, team::Column::Id, team::Column::Name, ids).await,
-        "user" => pairs::<user::Entity>(db, user::Column::Id, user::Column::DisplayName, ids).await,
-        "budget" => {
-            pairs::<budget::Entity>(db, budget::Column::Id, budget::Column::Name, ids).await
-        }
-        "role" => pairs::<role::Entity>(db, role::Column::Id, role::Column::Name, ids).await,
-        "report_schedule" => {
-            pairs::<report_schedule::Entity>(
-                db,
-                report_schedule::Column::Id,
-                report_schedule::Column::Name,
-                ids,
-            )
-            .await
-        }
-        "allocation_rule" => {
-            pairs::<allocation_rule::Entity>(
-                db,
-                allocation_rule::Column::Id,
-                allocation_rule::Column::Name,
-                ids,
-            )
-            .await
-        }
-        "cloud_account" => {
-            pairs::<cloud_account::Entity>(
-                db,
-                cloud_account::Column::Id,
-                cloud_account::Column::Name,
-                ids,
-            )
-            .await
-        }
-        "api_token" => {
-            pairs::<api_token::Entity>(db, api_token::Column::Id, api_token::Column::Name, ids)
-                .await
-        }
-        "invitation" => {
-            pairs::<invitation::Entity>(db, invitation::Column::Id, invitation::Column::Email, ids)
-                .await
-        }
-        "cost_import" => {
-            pairs::<cost_import::Entity>(
-                db,
-                cost_import::Column::Id,
-                cost_import::Column::FileName,
-                ids,
-            )
-            .await
-        }
-        _ => Ok(Vec::new()),
-    }
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Query};
+    let select = Query::select()
+        .column(Alias::new("id"))
+        .column(Alias::new(column))
+        .from(Alias::new(table))
+        .and_where(Expr::col(Alias::new("id")).is_in(ids))
+        .to_owned();
+    let rows = db
+        .query_all_raw(db.get_database_backend().build(&select))
+        .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("", "id")?, row.try_get("", column)?)))
+        .collect()
 }
 
 /// The filtered log as CSV, oldest first, at most [`EXPORT_LIMIT`] rows.

@@ -1879,25 +1879,14 @@ pub async fn query_costs(core: &Core, actor: &Actor, query: &CostQuery) -> Resul
     Ok(report)
 }
 
-/// The last day of `query`'s range with costs under its filters, if any (`report`, when
-/// grouped by day, already holds them).
+/// The last day of `query`'s range with costs under its filters, if any (`report` is its
+/// report: a comparison is never grouped by day, so the days are summed again).
 async fn last_day_with_costs(
     core: &Core,
     actor: &Actor,
     query: &CostQuery,
     report: &CostReport,
 ) -> Result<Option<NaiveDate>> {
-    let last = |report: &CostReport| {
-        report
-            .groups
-            .iter()
-            .filter(|g| !g.amount.is_zero())
-            .filter_map(|g| g.key.parse::<NaiveDate>().ok())
-            .max()
-    };
-    if query.group_by.as_deref() == Some("day") {
-        return Ok(last(report));
-    }
     if report.groups.is_empty() && report.total.is_zero() {
         return Ok(None);
     }
@@ -1907,7 +1896,13 @@ async fn last_day_with_costs(
         compare: false,
         ..query.clone()
     };
-    Ok(last(&sum_report(core, actor, &by_day).await?))
+    Ok(sum_report(core, actor, &by_day)
+        .await?
+        .groups
+        .iter()
+        .filter(|g| !g.amount.is_zero())
+        .filter_map(|g| g.key.parse::<NaiveDate>().ok())
+        .max())
 }
 
 async fn sum_report(core: &Core, actor: &Actor, query: &CostQuery) -> Result<CostReport> {
