@@ -50,7 +50,10 @@ pub enum FailureKind {
     Forbidden,
     /// 404: it does not exist (or is hidden from the user).
     NotFound,
-    /// Anything else: the network, the server; worth trying again.
+    /// The request did not reach the server: the shell's one banner says so, and the load is
+    /// tried again when the server is back.
+    Unreachable,
+    /// Anything else (the server failed); worth trying again.
     Other,
 }
 
@@ -58,6 +61,7 @@ impl Failure {
     /// The failure of a request.
     pub fn of(err: &ApiError) -> Self {
         let kind = match (code(err), err.status()) {
+            _ if matches!(err, ApiError::Network(_)) => FailureKind::Unreachable,
             (Some(ErrorCode::Forbidden), _) | (_, Some(403)) => FailureKind::Forbidden,
             (Some(ErrorCode::NotFound), _) | (_, Some(404)) => FailureKind::NotFound,
             _ => FailureKind::Other,
@@ -70,7 +74,7 @@ impl Failure {
 
     /// Whether trying again could help.
     pub fn retryable(&self) -> bool {
-        self.kind == FailureKind::Other
+        matches!(self.kind, FailureKind::Other | FailureKind::Unreachable)
     }
 }
 

@@ -246,3 +246,9 @@ pub async fn sleep(millis: i32) {
     });
     let _ = await_promise(&promise).await;
 }
+
+/// The browser's `localStorage`, when it can be used: it can be switched off (private modes,
+/// policies), and what is kept there then lasts a page load.
+pub fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}

@@ -27,6 +27,12 @@ const REFRESH_MARGIN: Duration = Duration::from_mins(1);
 /// After a refresh failed for a reason other than a dead session (network, 5xx), try again
 /// this soon.
 const RETRY_AFTER: Duration = Duration::from_secs(30);
+/// While the server cannot be reached, ask whether it is back this often.
+const PROBE_MS: i32 = 3_000;
+/// The cookie the server sets beside the `HttpOnly` refresh cookie, and clears with it: only
+/// while it is there can the refresh cookie hold a session, so a first visit does not ask for
+/// one (and get the 401 the browser logs as an error).
+const SESSION_HINT: &str = "gmac_signed_in=1";
 
 /// Where the session stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -91,6 +97,13 @@ pub struct Auth {
     client: StoredValue<Client>,
     timer: StoredValue<Option<TimeoutHandle>>,
     pending: StoredValue<Option<PendingRefresh>, LocalStorage>,
+    /// The last request did not reach the server; the next one that does clears it.
+    unreachable: RwSignal<bool>,
+    /// How many times the server came back after it could not be reached: what failed to
+    /// load meanwhile loads again when this changes.
+    returns: RwSignal<u32>,
+    /// A task is asking whether the server is back.
+    probing: StoredValue<bool>,
 }
 
 /// The session from context.
@@ -113,6 +126,9 @@ impl Auth {
             client: StoredValue::new(client),
             timer: StoredValue::new(None),
             pending: StoredValue::new_local(None),
+            unreachable: RwSignal::new(false),
+            returns: RwSignal::new(0),
+            probing: StoredValue::new(false),
         };
         provide_context(auth);
         auth
@@ -151,9 +167,16 @@ impl Auth {
 
     /// Restores the session from the refresh cookie, in the background: the startup step,
     /// and the "Try again" of the unavailable screen.
+    ///
+    /// A browser without the server's note of a refresh cookie has no session to restore: it
+    /// goes straight to sign-in, without the refresh request.
     pub fn restore(self) {
         self.status.set(AuthStatus::Restoring);
         spawn_local(async move {
+            if session_hint() == Some(false) {
+                self.check_setup(SignOutReason::NoSession).await;
+                return;
+            }
             match self.refresh().await {
                 RefreshOutcome::Refreshed => self.load_me().await,
                 RefreshOutcome::NoSession => self.check_setup(SignOutReason::NoSession).await,
@@ -260,6 +283,11 @@ impl Auth {
         Fut: Future<Output = Result<T, ApiError>>,
     {
         let result = self.call_with_refresh(call).await;
+        if matches!(result, Err(ApiError::Network(_))) {
+            self.lost();
+        } else {
+            self.reached();
+        }
         if let Err(err) = &result
             && crate::api::is(err, ErrorCode::MfaEnrollmentRequired)
         {
@@ -463,6 +491,68 @@ impl Auth {
     pub fn user_id(self) -> Option<String> {
         self.me.with(|me| me.as_ref().map(|m| m.id.clone()))
     }
+
+    /// Whether the last request could not reach the server (tracked).
+    pub fn unreachable(self) -> bool {
+        self.unreachable.get()
+    }
+
+    /// How many times the server came back after it could not be reached (tracked): what
+    /// failed to load meanwhile loads again when this changes.
+    pub fn returns(self) -> u32 {
+        self.returns.get()
+    }
+
+    /// How many times the server came back, without tracking.
+    pub fn returns_untracked(self) -> u32 {
+        self.returns.get_untracked()
+    }
+
+    /// Asks now whether the server is back (the banner's "Try again").
+    pub fn probe_now(self) {
+        spawn_local(async move {
+            if self.anonymous().health().await.is_ok() {
+                self.reached();
+            }
+        });
+    }
+
+    /// A request did not reach the server: one banner says so, and a task asks every few
+    /// seconds whether it is back.
+    fn lost(self) {
+        self.unreachable.set(true);
+        if self.probing.get_value() {
+            return;
+        }
+        self.probing.set_value(true);
+        spawn_local(async move {
+            while self.unreachable.get_untracked() {
+                crate::js::sleep(PROBE_MS).await;
+                if self.anonymous().health().await.is_ok() {
+                    self.reached();
+                }
+            }
+            self.probing.set_value(false);
+        });
+    }
+
+    /// A request reached the server: if it was unreachable, it is back.
+    fn reached(self) {
+        if self.unreachable.get_untracked() {
+            self.unreachable.set(false);
+            self.returns.update(|n| *n += 1);
+        }
+    }
+}
+
+/// Whether this browser holds a refresh cookie, as the server's readable note says: `None`
+/// where cookies cannot be read.
+fn session_hint() -> Option<bool> {
+    let document = web_sys::window()?.document()?;
+    let cookies = web_sys::js_sys::Reflect::get(&document, &"cookie".into())
+        .ok()?
+        .as_string()?;
+    Some(cookies.split(';').any(|c| c.trim() == SESSION_HINT))
 }
 
 /// Whether a 401 means the session itself was refused, as opposed to a wrong password or

@@ -6,6 +6,8 @@
 
 use leptos::prelude::*;
 
+use crate::js::local_storage as storage;
+
 /// The `localStorage` key of the choice.
 pub const STORAGE_KEY: &str = "gmac.theme";
 
@@ -86,11 +88,6 @@ impl ThemeState {
 /// Outside the app's root component, which provides it.
 pub fn use_theme() -> ThemeState {
     expect_context::<ThemeState>()
-}
-
-fn storage() -> Option<web_sys::Storage> {
-    // Storage can be switched off (private modes, policies): the choice then lasts a page load.
-    web_sys::window()?.local_storage().ok().flatten()
 }
 
 fn stored() -> Theme {

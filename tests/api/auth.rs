@@ -459,3 +459,69 @@ async fn disabling_an_account_ends_its_sessions_at_once() {
         Some(401)
     );
 }
+
+fn hint_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("gmac_signed_in="))
+        .map(str::to_owned)
+}
+
+/// The web interface asks for a refresh only while the readable note says a refresh cookie
+/// is there: the note comes and goes with the cookie, on the whole site, and says nothing else.
+#[tokio::test]
+async fn a_readable_note_of_the_refresh_cookie_comes_and_goes_with_it() {
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    let response = login_raw(&app, &admin.email, &admin.password).await;
+    let refresh = refresh_cookie(&response);
+    let hint = hint_cookie(&response).expect("sign-in sets the note");
+    assert!(hint.starts_with("gmac_signed_in=1;"), "{hint}");
+    assert!(
+        hint.contains("Path=/;") || hint.ends_with("Path=/"),
+        "{hint}"
+    );
+    assert!(!hint.contains("HttpOnly"), "the page reads it: {hint}");
+    assert!(hint.contains("SameSite=Strict"), "{hint}");
+    let max_age = |c: &str| {
+        c.split(';')
+            .find_map(|p| p.trim().strip_prefix("Max-Age="))
+            .map(str::to_owned)
+    };
+    assert_eq!(max_age(&hint), max_age(&refresh), "the same lifetime");
+
+    // A refresh renews both; a refused one, and one without a cookie, clear the note.
+    let renewed = refresh_raw(&app, &cookie_value(&refresh)).await;
+    assert_eq!(renewed.status(), 200);
+    assert!(hint_cookie(&renewed).is_some_and(|c| c.starts_with("gmac_signed_in=1;")));
+    let refused = refresh_raw(&app, "not-a-refresh-token").await;
+    assert_eq!(refused.status(), 401);
+    let cleared = hint_cookie(&refused).expect("a refused refresh clears the note");
+    assert!(cleared.starts_with("gmac_signed_in=;"), "{cleared}");
+    let bare = app
+        .http()
+        .post(app.url("/api/v1/auth/refresh"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bare.status(), 401);
+    assert!(hint_cookie(&bare).is_some_and(|c| c.starts_with("gmac_signed_in=;")));
+
+    // Signing out clears it too.
+    let again = login_raw(&app, &admin.email, &admin.password).await;
+    let out = app
+        .http()
+        .post(app.url("/api/v1/auth/logout"))
+        .header(
+            COOKIE,
+            format!("gmac_refresh={}", cookie_value(&refresh_cookie(&again))),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 204);
+    assert!(hint_cookie(&out).is_some_and(|c| c.starts_with("gmac_signed_in=;")));
+}

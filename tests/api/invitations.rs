@@ -568,3 +568,166 @@ async fn me_says_whether_this_gmac_sends_email() {
     let admin = with.super_admin().await;
     assert!(admin.client.me().await.unwrap().sends_email);
 }
+
+fn token_of(link: &gmac_types::SecretText) -> String {
+    link.expose().rsplit('#').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_new_link_replaces_the_old_one_and_brings_an_expired_invitation_back() {
+    let app = spawn_app_with(Options {
+        manual_clock: true,
+        ..Options::default()
+    })
+    .await;
+    let admin = app.super_admin().await;
+    let created = invite_viewer(&admin, "grace@example.com").await;
+    let first = token_of(created.link.as_ref().unwrap());
+
+    // The link is lost: a new one is made, and the first stops working.
+    let renewed = admin
+        .client
+        .renew_invitation(&created.invitation.id)
+        .await
+        .unwrap();
+    assert_eq!(renewed.invitation.id, created.invitation.id);
+    assert_eq!(renewed.invitation.status, InvitationStatus::Pending);
+    let second = token_of(renewed.link.as_ref().expect("no mail server: the link"));
+    assert_ne!(first, second);
+    assert_eq!(
+        app.new_client()
+            .preview_invitation(&first)
+            .await
+            .unwrap_err()
+            .status(),
+        Some(401),
+        "the replaced link is dead"
+    );
+    app.new_client().preview_invitation(&second).await.unwrap();
+
+    // A week later it has expired; a new link brings it back for another week.
+    app.advance(chrono::Duration::days(8));
+    let admin = app.sign_in(&admin.email, &admin.password).await;
+    let listed = admin
+        .client
+        .list_invitations(&PageQuery::default())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(listed[0].status, InvitationStatus::Expired);
+    let revived = admin
+        .client
+        .renew_invitation(&created.invitation.id)
+        .await
+        .unwrap();
+    assert_eq!(revived.invitation.status, InvitationStatus::Pending);
+    assert!(revived.invitation.expires_at > app.core.now() + chrono::Duration::days(6));
+    let third = token_of(revived.link.as_ref().unwrap());
+    app.new_client()
+        .accept_invitation(&accept(&third))
+        .await
+        .unwrap();
+
+    // Accepted: there is nothing to renew.
+    let refused = admin
+        .client
+        .renew_invitation(&created.invitation.id)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status(), Some(409), "{refused:?}");
+    let audit = admin
+        .client
+        .list_audit_events(&gmac_types::AuditQuery {
+            action: Some("invitation.renew".into()),
+            ..gmac_types::AuditQuery::default()
+        })
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(audit.len(), 2, "each renewal is audited: {audit:?}");
+    assert!(
+        audit
+            .iter()
+            .all(|e| e.target_id.as_deref() == Some(created.invitation.id.as_str()))
+    );
+}
+
+#[tokio::test]
+async fn a_withdrawn_invitation_is_not_renewed_and_a_stranger_cannot_renew() {
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    let created = invite_viewer(&admin, "grace@example.com").await;
+    let viewer_invite = invite_viewer(&admin, "vera@example.com").await;
+    app.new_client()
+        .accept_invitation(&AcceptInvitation {
+            token: token_of(viewer_invite.link.as_ref().unwrap()).into(),
+            display_name: "Vera Viewer".into(),
+            password: "a very long password".into(),
+        })
+        .await
+        .unwrap();
+    let vera = app
+        .sign_in("vera@example.com", "a very long password")
+        .await;
+    let refused = vera
+        .client
+        .renew_invitation(&created.invitation.id)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status(), Some(403), "{refused:?}");
+    assert_eq!(
+        admin
+            .client
+            .renew_invitation("not-an-id")
+            .await
+            .unwrap_err()
+            .status(),
+        Some(404)
+    );
+
+    admin
+        .client
+        .revoke_invitation(&created.invitation.id)
+        .await
+        .unwrap();
+    let refused = admin
+        .client
+        .renew_invitation(&created.invitation.id)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status(), Some(409), "{refused:?}");
+    assert!(refused.message().contains("withdrawn"), "{refused:?}");
+}
+
+#[tokio::test]
+async fn a_renewed_invitation_mails_only_its_new_link() {
+    let smtp = SmtpServer::start().await;
+    let app = app_mailing_to(&smtp).await;
+    let admin = app.super_admin().await;
+    let created = invite_viewer(&admin, "grace@example.com").await;
+    // Renewed before the first mail went out: only the new link is mailed.
+    let renewed = admin
+        .client
+        .renew_invitation(&created.invitation.id)
+        .await
+        .unwrap();
+    assert!(renewed.email_queued && renewed.link.is_none());
+    app.run_jobs().await;
+    let mails = smtp.wait_for(1).await;
+    assert_eq!(mails.len(), 1, "the replaced link is not mailed: {mails:?}");
+    let token = link_token(&mails[0]);
+    app.new_client()
+        .accept_invitation(&accept(&token))
+        .await
+        .unwrap();
+    let first_job = admin
+        .client
+        .get_job(&created.email_job.unwrap().id)
+        .await
+        .unwrap();
+    assert_eq!(
+        first_job.result.as_ref().and_then(|r| r.get("why")),
+        Some(&serde_json::json!("replaced")),
+        "{first_job:?}"
+    );
+}

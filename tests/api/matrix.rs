@@ -124,10 +124,12 @@ fn allow(operation: &str) -> Option<Allow> {
         // stay global.
         "list_users" | "list_role_bindings" | "list_invitations" => admins(403, Ok),
         // A user with no role in a client is unknown to that client's admin.
-        "get_user" => admins(404, Status(404)),
+        "get_user" | "list_user_teams" => admins(404, Status(404)),
         "create_user" | "update_user" | "create_invitation" => admins(403, Status(403)),
         "create_role_binding" => admins(403, Status(422)),
-        "delete_role_binding" | "revoke_invitation" => admins(403, Status(404)),
+        "delete_role_binding" | "revoke_invitation" | "renew_invitation" => {
+            admins(403, Status(404))
+        }
         // Teams.
         "create_team" | "update_team" | "delete_team" => admins(403, Status(403)),
         "get_team" | "list_team_members" => admins(404, Ok),
@@ -783,6 +785,7 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
         }
         "list_users" => Call::at("/api/v1/users"),
         "get_user" => Call::at(format!("/api/v1/users/{}", w.target_user)),
+        "list_user_teams" => Call::at(format!("/api/v1/users/{}/teams", w.target_user)),
         "create_user" => Call::json(
             "/api/v1/users",
             json!({"email": format!("{}@example.com", w.unique("made")), "display_name": "Made", "password": PASSWORD}),
@@ -832,6 +835,18 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
                 .await
                 .unwrap();
             Call::at(format!("/api/v1/invitations/{}", created.invitation.id))
+        }
+        "renew_invitation" => {
+            let email = format!("{}@example.com", w.unique("invitee"));
+            let created = root
+                .create_invitation(&NewInvitation {
+                    email,
+                    role: VIEWER.into(),
+                    scope: None,
+                })
+                .await
+                .unwrap();
+            Call::at(format!("/api/v1/invitations/{}/renew", created.invitation.id))
         }
         "create_team" => Call::json("/api/v1/teams", json!({"name": w.unique("Team ")})),
         "get_team" => Call::at(format!("/api/v1/teams/{}", w.team)),

@@ -444,3 +444,126 @@ fn user_agents_read_as_devices() {
     assert_eq!(describe_device(Some(iphone)), "Safari on iOS");
     assert_eq!(describe_device(None), "Unknown device");
 }
+
+#[tokio::test]
+async fn a_users_teams_are_listed_with_the_roles_they_hold_through_them() {
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    let acme = admin
+        .client
+        .create_client(&NewClient {
+            name: "Acme".into(),
+            description: None,
+        })
+        .await
+        .unwrap();
+    let globex = admin
+        .client
+        .create_client(&NewClient {
+            name: "Globex".into(),
+            description: None,
+        })
+        .await
+        .unwrap();
+    let bind = |kind: SubjectKind, id: &str, role: &str, client: &str| NewRoleBinding {
+        subject: Subject {
+            kind,
+            id: id.to_owned(),
+        },
+        role: role.into(),
+        scope: Scope::Client {
+            id: client.to_owned(),
+        },
+    };
+    let platform = team(&admin, "Platform").await;
+    let data = team(&admin, "Data").await;
+    let grace = user(&admin, "grace@example.com").await;
+    let manager_id = user(&admin, "manager@example.com").await;
+    for (team_id, leader) in [(&platform, true), (&data, false)] {
+        admin
+            .client
+            .add_team_member(
+                team_id,
+                &NewTeamMember {
+                    user_id: grace.clone(),
+                    leader,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    for binding in [
+        bind(SubjectKind::Team, &platform, "developer", &acme.id),
+        bind(SubjectKind::Team, &platform, "viewer", &globex.id),
+        bind(SubjectKind::Team, &data, "viewer", &globex.id),
+        bind(SubjectKind::User, &manager_id, "admin", &acme.id),
+    ] {
+        admin.client.create_role_binding(&binding).await.unwrap();
+    }
+
+    // An administrator of everything sees both teams, by name, with every role.
+    let teams = admin
+        .client
+        .list_user_teams(&grace, &ListQuery::default())
+        .await
+        .unwrap();
+    let names: Vec<&str> = teams.items.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["Data", "Platform"]);
+    assert_eq!(teams.total, 2);
+    let platform_team = &teams.items[1];
+    assert!(platform_team.leader && !teams.items[0].leader);
+    let held: Vec<(&str, &Scope)> = platform_team
+        .roles
+        .iter()
+        .map(|b| (b.role.as_str(), &b.scope))
+        .collect();
+    assert_eq!(
+        held,
+        [
+            (
+                "developer",
+                &Scope::Client {
+                    id: acme.id.clone()
+                }
+            ),
+            (
+                "viewer",
+                &Scope::Client {
+                    id: globex.id.clone()
+                }
+            ),
+        ]
+    );
+
+    // Acme's administrator sees the team that holds a role in Acme, and only that role.
+    let manager = sign_in(&app, "manager@example.com").await;
+    let seen = manager
+        .client
+        .list_user_teams(&grace, &ListQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(seen.items.len(), 1, "{seen:?}");
+    assert_eq!(seen.items[0].name, "Platform");
+    let roles: Vec<&str> = seen.items[0]
+        .roles
+        .iter()
+        .map(|b| b.role.as_str())
+        .collect();
+    assert_eq!(roles, ["developer"]);
+
+    // Grace sees her own teams and all their roles; she may not see the manager's.
+    let grace_session = sign_in(&app, "grace@example.com").await;
+    let own = grace_session
+        .client
+        .list_user_teams(&grace, &ListQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(own.items.len(), 2);
+    assert_eq!(own.items[1].roles.len(), 2);
+    let refused = grace_session
+        .client
+        .list_user_teams(&manager_id, &ListQuery::default())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status(), Some(404), "{refused:?}");
+}

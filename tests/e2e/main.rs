@@ -357,8 +357,18 @@ impl Browser {
         self.client.current_url().await.unwrap().path().to_owned()
     }
 
-    /// Errors the page logged (CSP violations, panics). The browser's own note of an expected
-    /// 401 (the session probe while signed out) is not one.
+    /// Cuts the page off the network, or connects it again (ChromeDriver's network
+    /// conditions): the server as a browser that lost its connection sees it.
+    async fn set_offline(&self, offline: bool) {
+        self.client
+            .issue_cmd(NetworkConditions { offline })
+            .await
+            .unwrap_or_else(|e| panic!("setting the network conditions: {e}"));
+    }
+
+    /// Errors the page logged (CSP violations, panics, failed requests). The browser's note of
+    /// an expected 401 (a wrong password) is not one; a refused session refresh is, since the
+    /// app asks for one only when this browser signed in.
     async fn console_errors(&self) -> Vec<String> {
         let Ok(logs) = self.client.issue_cmd(GetLog).await else {
             return Vec::new();
@@ -369,7 +379,10 @@ impl Browser {
                     .iter()
                     .filter(|e| e["level"] == "SEVERE")
                     .filter_map(|e| e["message"].as_str().map(str::to_owned))
-                    .filter(|m| !m.contains("the server responded with a status of 401"))
+                    .filter(|m| {
+                        !m.contains("the server responded with a status of 401")
+                            || m.contains("/auth/refresh")
+                    })
                     .collect()
             })
             .unwrap_or_default()
@@ -391,6 +404,37 @@ impl fantoccini::wd::WebDriverCompatibleCommand for GetLog {
 
     fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
         (http::Method::POST, Some(r#"{"type":"browser"}"#.to_owned()))
+    }
+}
+
+/// ChromeDriver's `POST /session/{id}/chromium/network_conditions`.
+#[derive(Debug)]
+struct NetworkConditions {
+    offline: bool,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for NetworkConditions {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/chromium/network_conditions",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = serde_json::json!({
+            "network_conditions": {
+                "offline": self.offline,
+                "latency": 0,
+                "download_throughput": 10_000_000,
+                "upload_throughput": 10_000_000,
+            }
+        });
+        (http::Method::POST, Some(body.to_string()))
     }
 }
 
@@ -924,9 +968,10 @@ async fn teams_and_clients_are_created_filtered_renamed_and_deleted_through_the_
     assert_eq!(names, ["Data"], "what the pages did is what the API holds");
 }
 
-/// Issue 10, point 11: the "Remove" button of each role a user holds says which role.
+/// Issue 10, points 11 and 12: the "Remove" button of each role a user holds says which role,
+/// and the page lists the user's teams with the roles held through them.
 #[tokio::test]
-async fn each_role_a_user_holds_has_a_remove_button_of_its_own_name() {
+async fn each_role_a_user_holds_has_a_remove_button_of_its_own_name_and_their_teams_show_theirs() {
     if !browser_available() {
         return;
     }
@@ -940,8 +985,26 @@ async fn each_role_a_user_holds_has_a_remove_button_of_its_own_name() {
         .grant(&user, "viewer", gmac_types::Scope::Global)
         .await;
     fixture
-        .grant(&user, "developer", gmac_types::Scope::Client { id: client })
+        .grant(
+            &user,
+            "developer",
+            gmac_types::Scope::Client { id: client.clone() },
+        )
         .await;
+    let platform = fixture.team("Platform", &[&user]).await;
+    admin
+        .client
+        .create_role_binding(&gmac_types::NewRoleBinding {
+            subject: gmac_types::Subject {
+                kind: gmac_types::SubjectKind::Team,
+                id: platform,
+            },
+            role: "billing_manager".into(),
+            scope: gmac_types::Scope::Client { id: client },
+        })
+        .await
+        .unwrap();
+    fixture.team("Data", &[&user]).await;
     browser
         .client
         .goto(&app.url(&format!("/access/users/{user}")))
@@ -951,6 +1014,18 @@ async fn each_role_a_user_holds_has_a_remove_button_of_its_own_name() {
     browser.wait_for("tr[data-role=\"viewer\"] button").await;
     let repeated = browser.repeated_button_names().await;
     assert!(repeated.is_empty(), "buttons named alike: {repeated:?}");
+    // The teams, and what each brings (point 12).
+    let platform_row = browser
+        .wait_for_text("#user-teams tr[data-team=\"Platform\"]", "Acme")
+        .await;
+    assert!(
+        platform_row.contains("Billing Manager in Client Acme"),
+        "{platform_row}"
+    );
+    let data_row = browser.text_of("#user-teams tr[data-team=\"Data\"]").await;
+    assert!(data_row.contains("No role"), "{data_row}");
+    browser.click("#user-teams a").await;
+    browser.wait_for_text("h1", "Data").await;
     browser.close().await;
 }
 
@@ -1130,6 +1205,179 @@ async fn an_admin_invites_a_user_who_joins_from_the_mailed_link() {
     assert!(errors.is_empty(), "browser console errors: {errors:?}");
     browser.close().await;
     guest.close().await;
+}
+
+/// Issue 10, point 12: a lost invitation link is replaced by a new one to copy; the old link
+/// stops working.
+#[tokio::test]
+async fn a_new_link_for_an_invitation_is_shown_to_copy_and_the_old_one_stops_working() {
+    if !browser_available() {
+        return;
+    }
+    let app = spawn_app().await;
+    let (browser, email, password) = admin_in_a_browser(&app).await;
+    let admin = app.sign_in(&email, &password).await;
+    let created = admin
+        .client
+        .create_invitation(&gmac_types::NewInvitation {
+            email: "grace@example.com".into(),
+            role: "viewer".into(),
+            scope: None,
+        })
+        .await
+        .unwrap();
+    let old = created.link.unwrap().expose().to_owned();
+    browser
+        .client
+        .goto(&app.url("/access/invitations"))
+        .await
+        .unwrap();
+    let row = "#invitation-table tr[data-invitation-email=\"grace@example.com\"]";
+    browser.wait_for(row).await;
+    browser.click(&format!("{row} .renew-invitation")).await;
+    browser.click("#confirm-ok").await;
+    let new = browser.wait_for_text("#invitation-link", "/invite#").await;
+    let new = new.trim().to_owned();
+    assert_ne!(new, old, "a new link");
+    browser.wait_for("#invitation-link-box button").await;
+    let old_token = old.rsplit('#').next().unwrap();
+    assert_eq!(
+        app.new_client()
+            .preview_invitation(old_token)
+            .await
+            .unwrap_err()
+            .status(),
+        Some(401),
+        "the old link is dead"
+    );
+    let preview = app
+        .new_client()
+        .preview_invitation(new.rsplit('#').next().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(preview.email, "grace@example.com");
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "browser console errors: {errors:?}");
+    browser.close().await;
+}
+
+/// Text whose contrast with what is behind it is under WCAG's 4.5:1 (3:1 for large text), as
+/// "ratio: text (selector)": every visible element with text of its own, against the first
+/// opaque background among it and its ancestors (translucent ones blended in).
+const LOW_CONTRAST: &str = r#"
+const parse = (c) => {
+  const m = c.match(/rgba?\(([^)]+)\)/);
+  if (!m) return null;
+  const p = m[1].split(/[ ,\/]+/).filter(Boolean).map(Number);
+  return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
+};
+const blend = (top, under) => ({
+  r: top.r * top.a + under.r * (1 - top.a),
+  g: top.g * top.a + under.g * (1 - top.a),
+  b: top.b * top.a + under.b * (1 - top.a),
+  a: 1,
+});
+const lum = (c) => {
+  const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+  return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b);
+};
+const background = (el) => {
+  const layers = [];
+  for (let e = el; e; e = e.parentElement) {
+    const bg = parse(getComputedStyle(e).backgroundColor);
+    if (bg && bg.a > 0) { layers.push(bg); if (bg.a >= 1) break; }
+  }
+  let c = { r: 255, g: 255, b: 255, a: 1 };
+  if (layers.length && layers[layers.length - 1].a >= 1) c = layers.pop();
+  while (layers.length) c = blend(layers.pop(), c);
+  return c;
+};
+const name = (e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
+  (e.classList.length ? '.' + [...e.classList].join('.') : '');
+const low = [];
+for (const el of document.querySelectorAll('body *')) {
+  const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+  if (!own || el.closest('[aria-hidden=true], .visually-hidden, svg, option')) continue;
+  if (el.closest(':disabled, [aria-disabled=true]')) continue;
+  const rect = el.getBoundingClientRect();
+  if (rect.width === 0 || rect.height === 0) continue;
+  const style = getComputedStyle(el);
+  if (style.visibility === 'hidden' || Number(style.opacity) === 0) continue;
+  let fg = parse(style.color);
+  const bg = background(el);
+  fg = blend(fg, bg);
+  const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+  const ratio = (hi + 0.05) / (lo + 0.05);
+  const size = parseFloat(style.fontSize);
+  const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+  if (ratio < (large ? 3 : 4.5)) {
+    low.push(ratio.toFixed(2) + ': ' + el.textContent.trim().slice(0, 40) + ' (' + name(el) + ')');
+  }
+}
+return low;
+"#;
+
+/// Issue 10, point 11: every page of the demo, in light and in dark mode, keeps its text and
+/// badges at 4.5:1 against their backgrounds.
+#[tokio::test]
+async fn every_demo_page_keeps_text_at_4_5_to_1_in_light_and_dark_mode() {
+    if !browser_available() {
+        return;
+    }
+    let app = demo_app_with(gmac_tests::Options::default()).await;
+    let budget = app
+        .sign_in(gmac_core::services::users::DEMO_EMAIL, DEMO_PASSWORD)
+        .await
+        .client
+        .list_budgets(&gmac_types::PageQuery::default())
+        .await
+        .unwrap()
+        .items
+        .remove(0)
+        .id;
+    let browser = Browser::start(1280, 900).await;
+    sign_in_as_demo_admin(&browser, &app).await;
+    let pages = [
+        "/".to_owned(),
+        "/costs".to_owned(),
+        "/costs/budgets".to_owned(),
+        format!("/costs/budgets/{budget}"),
+        "/costs/reports".to_owned(),
+        "/costs/allocation".to_owned(),
+        "/costs/accounts".to_owned(),
+        "/activity".to_owned(),
+        "/access/users".to_owned(),
+        "/access/roles".to_owned(),
+        "/access/teams".to_owned(),
+        "/access/invitations".to_owned(),
+        "/clients".to_owned(),
+        "/audit".to_owned(),
+        "/settings/profile".to_owned(),
+        "/settings/security".to_owned(),
+        "/services".to_owned(),
+    ];
+    let mut low = Vec::new();
+    for theme in ["light", "dark"] {
+        browser
+            .client
+            .execute(
+                &format!("localStorage.setItem('gmac.theme', '{theme}');"),
+                vec![],
+            )
+            .await
+            .unwrap();
+        for page in &pages {
+            browser.client.goto(&app.url(page)).await.unwrap();
+            browser.wait_for("main h1").await;
+            browser.wait_until_gone(".loading").await;
+            let found = browser.client.execute(LOW_CONTRAST, vec![]).await.unwrap();
+            for line in found.as_array().unwrap() {
+                low.push(format!("{theme} {page} {}", line.as_str().unwrap()));
+            }
+        }
+    }
+    assert!(low.is_empty(), "under 4.5:1:\n{}", low.join("\n"));
+    browser.close().await;
 }
 
 #[tokio::test]
@@ -2106,6 +2354,121 @@ async fn an_import_uploaded_in_the_spa_shows_live_progress_and_ends_in_its_resul
     assert!(text.contains("FOCUS import"), "{text}");
     let errors = browser.console_errors().await;
     assert!(errors.is_empty(), "browser console errors: {errors:?}");
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_focus_is_refused_once_beside_the_file_field() {
+    if !browser_available() {
+        return;
+    }
+    let app = spawn_app().await;
+    let (email, password) = with_admin(&app).await;
+    let admin = app.sign_in(&email, &password).await;
+    app.fixture(&admin).client("Acme Corp").await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("invoice.csv");
+    std::fs::write(&path, "Invoice,Amount\nINV-1,12.50\n").unwrap();
+    tokio::spawn(
+        gmac_core::services::background::worker(app.core.clone(), gmac_tests::worker_options())
+            .run(),
+    );
+
+    let browser = Browser::start(1280, 900).await;
+    sign_in_through_the_form(&browser, &app, &email, &password).await;
+    browser.client.goto(&app.url("/costs")).await.unwrap();
+    browser
+        .wait_for("#import-client option:checked:not([value=\"\"])")
+        .await;
+    browser
+        .wait_for("#focus-file")
+        .await
+        .send_keys(&path.display().to_string())
+        .await
+        .unwrap();
+    browser.click("#import-costs").await;
+    let said = browser
+        .wait_for_text("#focus-file-error", "not a FOCUS file")
+        .await;
+    assert!(
+        said.starts_with("This is not a FOCUS file: the header lacks "),
+        "a sentence, beside the file: {said}"
+    );
+    assert!(said.ends_with('.'), "{said}");
+    let card = browser.text_of("#import-card").await;
+    assert_eq!(
+        card.matches("not a FOCUS file").count(),
+        1,
+        "said once: {card}"
+    );
+    assert!(
+        browser
+            .client
+            .find_all(Locator::Css("#import-card .error-banner"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "no banner repeats it: {card}"
+    );
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_one_banner_and_what_failed_loads_when_it_is_back() {
+    if !browser_available() {
+        return;
+    }
+    let app = demo_app_with(gmac_tests::Options::default()).await;
+    let browser = Browser::start(1280, 900).await;
+    sign_in_as_demo_admin(&browser, &app).await;
+    browser.client.goto(&app.url("/costs")).await.unwrap();
+    browser.wait_for("#cost-trend [data-day]").await;
+    browser.wait_for_text("#cost-per-user", "Alice Chen").await;
+
+    // The connection goes; a change of period asks for every card again.
+    browser.set_offline(true).await;
+    browser
+        .wait_for("#cost-range")
+        .await
+        .select_by_value("last-month")
+        .await
+        .unwrap();
+    browser.wait_for("#server-unreachable").await;
+    browser.wait_for(".load-waiting").await;
+    let alerts = browser
+        .client
+        .execute(
+            "return [...document.querySelectorAll('[role=alert]')]\
+             .filter(e => e.offsetParent !== null).map(e => e.innerText);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let alerts = alerts.as_array().unwrap();
+    assert_eq!(alerts.len(), 1, "one banner says it: {alerts:?}");
+    assert!(
+        alerts[0].as_str().unwrap().contains("cannot be reached"),
+        "{alerts:?}"
+    );
+
+    // Back online: the banner goes and every card loads, without a click.
+    browser.set_offline(false).await;
+    browser.wait_until_gone("#server-unreachable").await;
+    browser.wait_until_gone(".load-waiting").await;
+    browser.wait_for("#cost-trend [data-day]").await;
+    let bars = browser
+        .client
+        .find_all(Locator::Css("#cost-trend [data-day]"))
+        .await
+        .unwrap();
+    let today = app.core.now().date_naive();
+    let last_month_days = (today - chrono::Days::new(u64::from(today.day()))).day();
+    assert_eq!(
+        bars.len(),
+        usize::try_from(last_month_days).unwrap(),
+        "last month, asked for while offline"
+    );
+    browser.wait_for_text("#cost-per-user", "Alice Chen").await;
     browser.close().await;
 }
 

@@ -61,13 +61,14 @@ impl ApiError {
         match self {
             ApiError::Problem(p) => p.detail.clone().unwrap_or_else(|| p.title.clone()),
             ApiError::Http { status } => format!("The server answered HTTP {status}."),
-            ApiError::Network(_) => {
-                "The server cannot be reached. Check your connection.".to_owned()
-            }
+            ApiError::Network(_) => UNREACHABLE.to_owned(),
             ApiError::Decode(_) => "The server's answer could not be read.".to_owned(),
         }
     }
 }
+
+/// What [`ApiError::message`] says of a request that did not reach the server.
+pub const UNREACHABLE: &str = "The server cannot be reached. Check your connection.";
 
 /// The result of a call.
 pub type Result<T> = std::result::Result<T, ApiError>;
@@ -753,6 +754,12 @@ impl Client {
             .await
     }
 
+    /// `POST /api/v1/invitations/{id}/renew`.
+    pub async fn renew_invitation(&self, id: &str) -> Result<gmac_types::CreatedInvitation> {
+        self.post_empty(&format!("/api/v1/invitations/{id}/renew"))
+            .await
+    }
+
     /// `POST /api/v1/invitations/lookup` (no sign-in needed: the token is the credential).
     pub async fn preview_invitation(&self, token: &str) -> Result<gmac_types::InvitationPreview> {
         self.post(
@@ -788,6 +795,16 @@ impl Client {
     /// `GET /api/v1/teams`.
     pub async fn list_teams(&self, query: &ListQuery) -> Result<Page<gmac_types::Team>> {
         self.get_query("/api/v1/teams", query).await
+    }
+
+    /// `GET /api/v1/users/{id}/teams`.
+    pub async fn list_user_teams(
+        &self,
+        user_id: &str,
+        query: &ListQuery,
+    ) -> Result<Page<gmac_types::UserTeam>> {
+        self.get_query(&format!("/api/v1/users/{user_id}/teams"), query)
+            .await
     }
 
     /// `POST /api/v1/teams`.

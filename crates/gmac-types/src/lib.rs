@@ -69,7 +69,9 @@ pub use reports::{
     ReportCadence, ReportDelivery, ReportFormat, ReportLine, ReportSchedule, SendReportQuery,
 };
 pub use secret::SecretText;
-pub use teams::{NewTeam, NewTeamMember, SessionInfo, SessionsEnded, Team, TeamMember, TeamPatch};
+pub use teams::{
+    NewTeam, NewTeamMember, SessionInfo, SessionsEnded, Team, TeamMember, TeamPatch, UserTeam,
+};
 pub use tokens::{ApiToken, CreatedApiToken, NewApiToken};
 
 pub use users::{NewUser, UserDetail, UserPatch, UserStatus};

@@ -65,6 +65,24 @@ pub struct TeamPatch {
     pub description: Option<String>,
 }
 
+/// A team a user belongs to, with the roles the team holds: its members hold them too.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserTeam {
+    /// The team's id.
+    pub id: String,
+    /// The team's name.
+    pub name: String,
+    /// Whether the user leads the team (manages its members).
+    pub leader: bool,
+    /// When the user joined.
+    #[serde(serialize_with = "crate::time::rfc3339")]
+    pub joined_at: DateTime<Utc>,
+    /// The team's roles, in the scopes where you manage users (all of them when the user is
+    /// you), oldest first.
+    pub roles: Vec<crate::RoleBinding>,
+}
+
 /// A member of a team.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -14,6 +14,7 @@ use leptos_router::components::A;
 use crate::components::icon::{Icon, IconName};
 use crate::components::spinner::Loading;
 use crate::format::date_label;
+use crate::js::local_storage as storage;
 use crate::pages::costs::budgets::alerts::{alert_amount, load_alerts};
 use crate::pages::costs::budgets::threshold_label;
 use crate::state::use_auth;
@@ -24,10 +25,6 @@ const SEEN_KEY: &str = "gmac.budget-alerts.seen";
 const POLL: Duration = Duration::from_mins(5);
 /// How many alerts the menu lists.
 const LISTED: usize = 6;
-
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok().flatten()
-}
 
 fn seen_at() -> Option<DateTime<Utc>> {
     let text = storage()?.get_item(SEEN_KEY).ok()??;

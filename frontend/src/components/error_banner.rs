@@ -5,22 +5,28 @@ use leptos::prelude::*;
 use crate::components::icon::{Icon, IconName};
 
 /// An error message in a banner, announced when it appears. Renders nothing while `message`
-/// is `None`.
+/// is `None`, nor while it only says that the server cannot be reached and the shell's one
+/// banner already says so.
 #[component]
 pub fn ErrorBanner(
     /// The message.
     #[prop(into)]
     message: Signal<Option<String>>,
 ) -> impl IntoView {
+    let auth = use_context::<crate::state::Auth>();
     move || {
-        message.get().map(|message| {
-            view! {
-                <div class="banner error-banner" role="alert">
-                    <Icon name=IconName::Alert />
-                    <p>{message}</p>
-                </div>
-            }
-        })
+        let said_above = move || auth.is_some_and(crate::state::Auth::unreachable);
+        message
+            .get()
+            .filter(|m| m != gmac_client::UNREACHABLE || !said_above())
+            .map(|message| {
+                view! {
+                    <div class="banner error-banner" role="alert">
+                        <Icon name=IconName::Alert />
+                        <p>{message}</p>
+                    </div>
+                }
+            })
     }
 }
 

@@ -280,6 +280,23 @@ pub fn LoadFailed(
     let (title, icon) = match kind {
         FailureKind::Forbidden => ("Not allowed", IconName::Lock),
         FailureKind::NotFound => ("Not found", IconName::Compass),
+        FailureKind::Unreachable => {
+            // The shell's one banner says why; this loads again when the server is back.
+            let auth = crate::state::use_auth();
+            let seen = auth.returns_untracked();
+            Effect::new(move |_| {
+                if auth.returns() != seen {
+                    retry.run(());
+                }
+            });
+            return view! {
+                <p class="muted load-waiting">
+                    <Icon name=IconName::Refresh />
+                    <span>"Not loaded yet: waiting for the server."</span>
+                </p>
+            }
+            .into_any();
+        }
         FailureKind::Other => {
             return view! {
                 <div class="banner error-banner load-failed" role="alert">

@@ -159,6 +159,23 @@ fn Frame() -> impl IntoView {
                     <UserMenu />
                 </header>
                 <main class="content" id="content" tabindex="-1">
+                    <Show when=move || auth.unreachable()>
+                        <div class="banner error-banner" id="server-unreachable" role="alert">
+                            <Icon name=IconName::Alert />
+                            <p>
+                                "The gmac server cannot be reached. Check your connection: what \
+                                 did not load loads again when the server is back."
+                            </p>
+                            <button
+                                type="button"
+                                class="button button-small"
+                                on:click=move |_| auth.probe_now()
+                            >
+                                <Icon name=IconName::Refresh />
+                                <span>"Try again"</span>
+                            </button>
+                        </div>
+                    </Show>
                     <Outlet />
                 </main>
             </div>

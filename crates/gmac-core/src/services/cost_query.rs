@@ -19,7 +19,7 @@ use crate::{Actor, Error, Result, money};
 
 /// The refusal of a sum too large to store.
 pub(crate) fn beyond(what: &str) -> Error {
-    unreadable(format!(
+    unreadable(&format!(
         "{what} would pass ±9.2·10¹⁸, the most gmac can hold in one sum"
     ))
 }
@@ -48,8 +48,28 @@ pub(crate) fn stored_opt(
     })
 }
 
-pub(crate) fn unreadable(reason: String) -> Error {
-    Error::Validation(vec![FieldError::new("file", "invalid_focus_file", reason)])
+/// The refusal of a whole file, said as a sentence (a capital and a full stop), since forms
+/// show it as it is, beside the file.
+pub(crate) fn unreadable(reason: &str) -> Error {
+    Error::Validation(vec![FieldError::new(
+        "file",
+        "invalid_focus_file",
+        sentence(reason),
+    )])
+}
+
+/// `reason` with a capital first letter and a closing full stop.
+pub(crate) fn sentence(reason: &str) -> String {
+    let reason = reason.trim();
+    let mut chars = reason.chars();
+    let mut out: String = chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
 }
 
 /// A column by name, for the columns the cost tables share.
@@ -287,4 +307,19 @@ pub async fn labels(
             .map(|t| (t.id, t.name))
             .collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sentence;
+
+    #[test]
+    fn a_file_refusal_reads_as_a_sentence() {
+        assert_eq!(
+            sentence("this is not a FOCUS file: the header lacks BilledCost"),
+            "This is not a FOCUS file: the header lacks BilledCost."
+        );
+        assert_eq!(sentence("Already one."), "Already one.");
+        assert_eq!(sentence("émigré rows"), "Émigré rows.");
+    }
 }

@@ -630,12 +630,12 @@ async fn same_file(
 /// Why an import wrote no line: an empty file, or (skipping bad rows) why each row was refused.
 fn nothing_imported(tally: &Tally) -> Error {
     if tally.rejected == 0 {
-        return unreadable("the file has no cost rows".to_owned());
+        return unreadable("the file has no cost rows");
     }
     let mut fields = vec![FieldError::new(
         "file",
         "invalid_focus_file",
-        "no row of the file could be imported",
+        "No row of the file could be imported.",
     )];
     if let Error::Validation(rows) = refusal(&tally.errors, tally.rejected) {
         fields.extend(rows);
@@ -1212,7 +1212,7 @@ async fn write_lines(
     };
     let read = reader.await.map_err(anyhow::Error::from)?;
     let written = written.map_err(anyhow::Error::from)?;
-    read.map_err(unreadable)
+    read.map_err(|reason| unreadable(&reason))
         .and_then(|tally| written.map(|()| tally))
 }
 

@@ -169,13 +169,25 @@ pub async fn create_invitation(
             "email_job": email_job.as_ref().map(|j| j.id.clone()),
         }));
     txn.commit(core, meta, entry).await?;
+    issued(actor, &row, now, email_job, link)
+}
+
+/// The answer to an invitation just issued (or renewed): the link itself only when no mail
+/// carries it, and the mail's job when the actor may follow it.
+fn issued(
+    actor: &Actor,
+    row: &invitation::Model,
+    now: chrono::DateTime<chrono::Utc>,
+    email_job: Option<crate::entities::job::Model>,
+    link: String,
+) -> Result<CreatedInvitation> {
     let email_queued = email_job.is_some();
     let followable = email_job.filter(|job| {
         let (view, _) = jobs::permissions(&job.kind);
         actor.permissions.can(view, &jobs::target(job))
     });
     Ok(CreatedInvitation {
-        invitation: to_dto(&row, now)?,
+        invitation: to_dto(row, now)?,
         email_queued,
         email_job: followable.map(jobs::to_dto).transpose()?,
         link: (!email_queued).then(|| SecretText::new(link)),
@@ -247,6 +259,15 @@ pub fn mail_handler() -> worker::Handler {
                 serde_json::json!({ "invitation_id": input.invitation_id, "emailed": false, "why": "deleted" }),
             );
         };
+        let replaced = link
+            .rsplit_once('#')
+            .is_none_or(|(_, token)| hash_token(token) != row.token_hash);
+        if replaced {
+            let _ = ctx.log("not emailed: a newer link replaced this one").await;
+            return Ok(
+                serde_json::json!({ "invitation_id": row.id, "emailed": false, "why": "replaced" }),
+            );
+        }
         let state = status(&row, ctx.core.now());
         if state != InvitationStatus::Pending {
             let why = serde_json::to_value(state).unwrap_or_default();
@@ -378,6 +399,109 @@ pub async fn revoke_invitation(
         .details(serde_json::json!({"before": {"email": row.email, "role": row.role_id}}));
     txn.commit(core, meta, entry).await?;
     Ok(())
+}
+
+/// Issues a new link for a pending or expired invitation: the old link stops working, the new
+/// one works for [`VALIDITY`] from now and is mailed when a mail server is configured, and
+/// otherwise answered (once) to pass on by hand. Renewing takes the rights that inviting takes,
+/// and the one who renews becomes the inviter. An accepted or withdrawn invitation is not
+/// renewed (409): invite again.
+pub async fn renew_invitation(
+    core: &Core,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id: &str,
+) -> Result<CreatedInvitation> {
+    actor.ensure_enrolled()?;
+    if !crate::ids::is_id(id) {
+        return Err(Error::NotFound);
+    }
+    let row = invitation::Entity::find_by_id(id)
+        .one(&core.db)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let target = resolve_scope(&core.db, &scope_of(&row)?)
+        .await?
+        .ok_or(Error::NotFound)?;
+    actor.require_on(Permission::UsersManage, &target)?;
+    if row.role_id == roles::SUPER_ADMIN && !actor.is_super_admin() {
+        return Err(Error::Forbidden);
+    }
+    let granted = role_permissions(&core.db, &row.role_id, &target)
+        .await?
+        .ok_or_else(|| {
+            Error::conflict(
+                ErrorCode::Conflict,
+                "The invited role no longer exists. Invite again with another role.",
+            )
+        })?;
+    let held = actor.permissions.held_at(&target);
+    if !granted.iter().all(|p| held.contains(p)) {
+        return Err(Error::Forbidden);
+    }
+    let now = core.now();
+    match status(&row, now) {
+        InvitationStatus::Pending | InvitationStatus::Expired => {}
+        InvitationStatus::Accepted => {
+            return Err(Error::conflict(
+                ErrorCode::Conflict,
+                "This invitation was accepted; the account exists.",
+            ));
+        }
+        InvitationStatus::Revoked => {
+            return Err(Error::conflict(
+                ErrorCode::Conflict,
+                "This invitation was withdrawn. Invite again.",
+            ));
+        }
+    }
+    let token = generate_token();
+    let txn = Change::begin(core).await?;
+    let renewed = invitation::Model {
+        token_hash: hash_token(&token),
+        invited_by: actor.user_id.clone(),
+        expires_at: now + VALIDITY,
+        ..row.clone()
+    };
+    // Only while it is still as read: a concurrent accept or withdrawal wins.
+    let updated = invitation::Entity::update_many()
+        .col_expr(
+            invitation::Column::TokenHash,
+            Expr::value(renewed.token_hash.clone()),
+        )
+        .col_expr(
+            invitation::Column::InvitedBy,
+            Expr::value(renewed.invited_by.clone()),
+        )
+        .col_expr(
+            invitation::Column::ExpiresAt,
+            Expr::value(renewed.expires_at),
+        )
+        .filter(invitation::Column::Id.eq(id))
+        .filter(invitation::Column::TokenHash.eq(row.token_hash.as_str()))
+        .filter(invitation::Column::AcceptedAt.is_null())
+        .filter(invitation::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected == 0 {
+        return Err(Error::conflict(
+            ErrorCode::Conflict,
+            "The invitation changed meanwhile. Reload and try again.",
+        ));
+    }
+    let link = format!("{}/invite#{token}", core.public_url.trim_end_matches('/'));
+    let email_job = enqueue_mail(&txn, core, actor, &renewed, &target, &link).await?;
+    let entry = AuditEntry::success(actor.audit_actor(), "invitation.renew")
+        .target("invitation", id.to_owned())
+        .scope(&target)
+        .details(serde_json::json!({
+            "before": {"expires_at": row.expires_at, "invited_by": row.invited_by},
+            "after": {"expires_at": renewed.expires_at, "invited_by": renewed.invited_by},
+            "email": row.email,
+            "email_job": email_job.as_ref().map(|j| j.id.clone()),
+        }));
+    txn.commit(core, meta, entry).await?;
+    issued(actor, &renewed, now, email_job, link)
 }
 
 async fn pending_by_token(

@@ -9,11 +9,13 @@ use gmac_types::{
     TeamPatch,
 };
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
 
 use crate::access::Target;
 use crate::audit::AuditEntry;
-use crate::entities::{team, team_member, user};
+use crate::entities::{role_binding, team, team_member, user};
 use crate::platform::change::Change;
 use crate::platform::paging;
 use crate::services::scope_cleanup;
@@ -106,6 +108,80 @@ pub async fn list_teams(
         .map(|t| {
             let n = counts.get(&t.id).copied().unwrap_or(0);
             to_dto(t, n)
+        })
+        .collect();
+    Ok(Page {
+        items,
+        next_cursor,
+        total,
+    })
+}
+
+/// The teams `user_id` belongs to, by name, each with the roles it holds in the scopes where
+/// the actor manages users: the teams within the actor's reach, or all of them for the user
+/// themself. Reachable by whoever may see the user.
+pub async fn user_teams(
+    core: &Core,
+    actor: &Actor,
+    user_id: &str,
+    query: &ListQuery,
+) -> Result<Page<gmac_types::UserTeam>> {
+    crate::services::users::get_user(core, actor, user_id).await?;
+    let memberships: HashMap<String, team_member::Model> = team_member::Entity::find()
+        .filter(team_member::Column::UserId.eq(user_id))
+        .all(&core.db)
+        .await?
+        .into_iter()
+        .map(|m| (m.team_id.clone(), m))
+        .collect();
+    let mut select =
+        team::Entity::find().filter(team::Column::Id.is_in(memberships.keys().cloned()));
+    let visible = actor.permissions.visible(Permission::UsersManage);
+    let own = user_id == actor.user_id;
+    if !own && let Some(reach) = crate::services::reach::teams(&visible, &actor.user_id) {
+        select = select.filter(reach);
+    }
+    let (rows, next_cursor, total) = paging::page_by_name(
+        core,
+        select,
+        team::Column::NameKey,
+        team::Column::Id,
+        query,
+        |t| (t.name_key.clone(), t.id.clone()),
+    )
+    .await?;
+    let ids: Vec<String> = rows.iter().map(|t| t.id.clone()).collect();
+    let mut bindings = role_binding::Entity::find()
+        .filter(role_binding::Column::SubjectType.eq(SubjectKind::Team.as_str()))
+        .filter(role_binding::Column::SubjectId.is_in(ids))
+        .order_by_asc(role_binding::Column::Id);
+    if !own
+        && let Some(scoped) = crate::services::bindings::scope_condition(
+            &visible,
+            role_binding::Column::ScopeType,
+            role_binding::Column::ScopeId,
+        )
+    {
+        bindings = bindings.filter(scoped);
+    }
+    let mut roles: HashMap<String, Vec<gmac_types::RoleBinding>> = HashMap::new();
+    for row in bindings.all(&core.db).await? {
+        roles
+            .entry(row.subject_id.clone())
+            .or_default()
+            .push(crate::services::bindings::to_dto(row)?);
+    }
+    let items = rows
+        .into_iter()
+        .filter_map(|t| {
+            let member = memberships.get(&t.id)?;
+            Some(gmac_types::UserTeam {
+                roles: roles.remove(&t.id).unwrap_or_default(),
+                leader: member.is_leader,
+                joined_at: member.created_at,
+                id: t.id,
+                name: t.name,
+            })
         })
         .collect();
     Ok(Page {

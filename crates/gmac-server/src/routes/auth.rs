@@ -4,7 +4,6 @@
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, post, web};
-use chrono::{DateTime, Utc};
 use gmac_core::services::sessions::{self, IssuedSession};
 use gmac_types::{
     ErrorCode, LoginRequest, LoginResponse, MfaChallenge, MfaVerification, REFRESH_COOKIE,
@@ -27,7 +26,7 @@ const COOKIE_PATH: &str = "/api/v1/auth";
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in (the refresh cookie is set), or `{mfa_required, mfa_token}` when a second factor must follow", body = LoginResponse,
-            headers(("Set-Cookie" = String, description = "gmac_refresh; HttpOnly; SameSite=Strict"))),
+            headers(("Set-Cookie" = String, description = "gmac_refresh; HttpOnly; SameSite=Strict. Also gmac_signed_in=1 (Path=/, readable by scripts, the same lifetime): the web interface asks for a refresh only while it is there"))),
         (status = 400, response = crate::routes::docs::BadRequest),
         (status = 401, response = crate::routes::docs::Unauthorized),
         (status = 413, response = crate::routes::docs::PayloadTooLarge),
@@ -63,7 +62,7 @@ pub async fn create_session(
     request_body = MfaVerification,
     responses(
         (status = 200, description = "Signed in; the refresh cookie is set", body = TokenResponse,
-            headers(("Set-Cookie" = String, description = "gmac_refresh; HttpOnly; SameSite=Strict"))),
+            headers(("Set-Cookie" = String, description = "gmac_refresh; HttpOnly; SameSite=Strict. Also gmac_signed_in=1 (Path=/, readable by scripts, the same lifetime): the web interface asks for a refresh only while it is there"))),
         (status = 400, response = crate::routes::docs::BadRequest),
         (status = 401, response = crate::routes::docs::Unauthorized),
         (status = 422, response = crate::routes::docs::ValidationFailed),
@@ -97,7 +96,7 @@ pub async fn verify_mfa(
     tag = "auth",
     responses(
         (status = 200, description = "A new access token; the refresh cookie is replaced", body = TokenResponse,
-            headers(("Set-Cookie" = String, description = "gmac_refresh; HttpOnly; SameSite=Strict"))),
+            headers(("Set-Cookie" = String, description = "gmac_refresh; HttpOnly; SameSite=Strict. Also gmac_signed_in=1 (Path=/, readable by scripts, the same lifetime): the web interface asks for a refresh only while it is there"))),
         (status = 401, response = crate::routes::docs::Unauthorized),
         (status = 403, response = crate::routes::docs::Forbidden),
         (status = 429, response = crate::routes::docs::RateLimited),
@@ -111,9 +110,12 @@ pub async fn refresh_session(
 ) -> Result<HttpResponse, ApiError> {
     check_origin(&req, &state)?;
     let Some(cookie) = req.cookie(REFRESH_COOKIE) else {
-        return Err(ApiError::new(ErrorCode::Unauthorized)
+        let mut response = ApiError::new(ErrorCode::Unauthorized)
             .detail("No refresh cookie was sent. Sign in.")
-            .header(header::WWW_AUTHENTICATE, r#"Bearer realm="gmac""#));
+            .header(header::WWW_AUTHENTICATE, r#"Bearer realm="gmac""#)
+            .error_response();
+        response.add_cookie(&hint_removal(&req, &state)).ok();
+        return Ok(response);
     };
     match sessions::refresh(&state.core, &meta.0, cookie.value()).await {
         Ok(issued) => Ok(token_response(&req, &state, issued)),
@@ -125,6 +127,7 @@ pub async fn refresh_session(
             // Drop the dead cookie so the browser stops presenting it.
             let mut response = err.error_response();
             response.add_cookie(&removal_cookie(&req, &state)).ok();
+            response.add_cookie(&hint_removal(&req, &state)).ok();
             Ok(response)
         }
     }
@@ -158,6 +161,7 @@ pub async fn delete_session(
     .await?;
     Ok(HttpResponse::NoContent()
         .cookie(removal_cookie(&req, &state))
+        .cookie(hint_removal(&req, &state))
         .finish())
 }
 
@@ -179,13 +183,15 @@ fn token_response(req: &HttpRequest, state: &AppState, issued: IssuedSession) ->
         );
     }
     if let Some(token) = issued.refresh_token {
-        response.cookie(refresh_cookie(
-            req,
-            state,
-            token,
-            issued.refresh_expires_at,
-            state.core.now(),
-        ));
+        let max_age = (issued.refresh_expires_at - state.core.now())
+            .num_seconds()
+            .max(0);
+        response.cookie(refresh_cookie(req, state, token, max_age));
+        response.cookie(
+            hint_cookie(req, state, "1")
+                .max_age(CookieDuration::seconds(max_age))
+                .finish(),
+        );
     }
     response
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -196,14 +202,34 @@ fn token_response(req: &HttpRequest, state: &AppState, issued: IssuedSession) ->
         })
 }
 
+/// The note, readable by the web interface, that this browser holds a refresh cookie: set and
+/// cleared with it, so that a page that finds no note does not ask for a refresh it would be
+/// refused (a 401 the browser's console shows as an error). It carries nothing secret.
+const HINT_COOKIE: &str = "gmac_signed_in";
+
+fn hint_cookie(
+    req: &HttpRequest,
+    state: &AppState,
+    value: &'static str,
+) -> actix_web::cookie::CookieBuilder<'static> {
+    Cookie::build(HINT_COOKIE, value)
+        .path("/")
+        .same_site(SameSite::Strict)
+        .secure(is_secure(req, state.cookie_secure))
+}
+
+fn hint_removal(req: &HttpRequest, state: &AppState) -> Cookie<'static> {
+    let mut cookie = hint_cookie(req, state, "").finish();
+    cookie.make_removal();
+    cookie
+}
+
 fn refresh_cookie(
     req: &HttpRequest,
     state: &AppState,
     value: String,
-    expires_at: DateTime<Utc>,
-    now: DateTime<Utc>,
+    max_age: i64,
 ) -> Cookie<'static> {
-    let max_age = (expires_at - now).num_seconds().max(0);
     Cookie::build(REFRESH_COOKIE, value)
         .path(COOKIE_PATH)
         .http_only(true)

@@ -90,6 +90,35 @@ pub async fn revoke_invitation(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Issue a new link for a pending or expired invitation: the old link stops working, the new
+/// one works for 7 days, and is mailed when a mail server is configured; otherwise the answer
+/// carries it (once) to pass on by hand. You become its inviter. An accepted or withdrawn
+/// invitation is not renewed (409): invite again.
+#[utoipa::path(
+    tag = "invitations",
+    params(("id" = String, Path, description = "The invitation's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Renewed", body = CreatedInvitation),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 403, response = crate::routes::docs::Forbidden),
+        (status = 404, response = crate::routes::docs::NotFound),
+        (status = 409, response = crate::routes::docs::Conflict),
+    )
+)]
+#[post("/invitations/{id}/renew")]
+pub async fn renew_invitation(
+    state: web::Data<AppState>,
+    actor: Actor,
+    meta: Meta,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let renewed = invitations::renew_invitation(&state.core, &actor, &meta.0, &id).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(renewed))
+}
+
 /// What an invitation link offers (no sign-in: the token is the credential). Sent in the body,
 /// not the URL, so it never reaches access logs.
 #[utoipa::path(

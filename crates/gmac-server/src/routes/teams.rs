@@ -3,11 +3,38 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use gmac_core::services::teams;
-use gmac_types::{ListQuery, NewTeam, NewTeamMember, Page, PageQuery, Team, TeamMember, TeamPatch};
+use gmac_types::{
+    ListQuery, NewTeam, NewTeamMember, Page, PageQuery, Team, TeamMember, TeamPatch, UserTeam,
+};
 
 use crate::error::ApiError;
 use crate::extract::{Actor, IfMatch, Meta, etag};
 use crate::state::AppState;
+
+/// The teams a user belongs to, by name, each with the roles it holds (its members hold them
+/// too) in the scopes where you manage users; all of them when the user is you.
+#[utoipa::path(
+    tag = "teams",
+    params(("id" = String, Path, description = "The user's id"), ListQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of the user's teams", body = Page<UserTeam>),
+        (status = 400, response = crate::routes::docs::BadRequest),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 404, response = crate::routes::docs::NotFound),
+    )
+)]
+#[get("/users/{id}/teams")]
+pub async fn list_user_teams(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    query: crate::extract::Query<ListQuery>,
+) -> Result<web::Json<Page<UserTeam>>, ApiError> {
+    Ok(web::Json(
+        teams::user_teams(&state.core, &actor, &id, &query).await?,
+    ))
+}
 
 /// Teams: all of them if you manage users, otherwise yours.
 #[utoipa::path(

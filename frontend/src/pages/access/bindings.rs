@@ -229,7 +229,7 @@ pub fn RoleBindings(
                         let none = if kind == SubjectKind::Team {
                             "This team holds no role yet."
                         } else {
-                            "This user holds no role of their own yet (roles through teams are not listed here)."
+                            "This user holds no role of their own yet (the roles they hold through teams are listed under Teams)."
                         };
                         view! { <p class="list-empty muted">{none}</p> }
                             .into_any()

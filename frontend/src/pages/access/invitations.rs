@@ -1,10 +1,11 @@
-//! `/access/invitations`: invitations sent, inviting someone (email, role, where), and
-//! revoking a pending one.
+//! `/access/invitations`: invitations sent, inviting someone (email, role, where), a new link
+//! for a pending or expired one (mailed again, or shown to copy), and revoking a pending one.
 
 use gmac_client::Client;
 use gmac_types::validation::EmailAddress;
 use gmac_types::{
-    ErrorCode, FieldError, Invitation, InvitationStatus, Job, JobStatus, NewInvitation,
+    CreatedInvitation, ErrorCode, FieldError, Invitation, InvitationStatus, Job, JobStatus,
+    NewInvitation,
 };
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -26,7 +27,7 @@ use crate::components::spinner::Loading;
 use crate::format::date_time_label;
 use crate::pages::hub::SectionHeader;
 use crate::pages::{SubmittedForm, focus};
-use crate::state::use_auth;
+use crate::state::{Auth, use_auth};
 
 /// The fields of the form, as the server names them.
 const FIELDS: [&str; 3] = ["email", "role", "scope"];
@@ -207,35 +208,11 @@ pub fn InvitationsPage() -> impl IntoView {
             busy.set(false);
             match result {
                 Ok(created) => {
-                    let to = created.invitation.email.clone();
                     email.set(String::new());
                     role.set(String::new());
                     scope.set("global".to_owned());
-                    link.set(Some((to, created.link.map(|l| l.expose().to_owned()))));
                     invitations.refetch();
-                    match created.email_job {
-                        None if created.email_queued => mail.set(MailState::Queued),
-                        None => mail.set(MailState::NotConfigured),
-                        Some(job) => {
-                            mail.set(MailState::of(&job));
-                            let followed = crate::api::follow_job(
-                                auth,
-                                job,
-                                |job| MailState::of(job).settled(),
-                                |job| mail.set(MailState::of(job)),
-                                Some(crate::api::QUICK_JOB_READINGS),
-                            )
-                            .await;
-                            match followed {
-                                // Still waiting for a worker after a while: it goes on unseen.
-                                Ok(job) if !MailState::of(&job).settled() => {
-                                    mail.set(MailState::Queued);
-                                }
-                                Ok(_) => {}
-                                Err(err) => mail.set(MailState::Failed(describe(&err))),
-                            }
-                        }
-                    }
+                    show_issued(auth, created, link, mail).await;
                 }
                 Err(err) if api::is(&err, ErrorCode::EmailTaken) => {
                     errors.set(FormErrors::from_fields(vec![FieldError::new(
@@ -282,6 +259,48 @@ pub fn InvitationsPage() -> impl IntoView {
         )));
     };
 
+    let renew = move |invitation: Invitation| {
+        let id = invitation.id.clone();
+        let mailed = auth.with_me_untracked(|me| me.is_some_and(|m| m.sends_email));
+        let (title, what, action) = if mailed {
+            (
+                format!("Email {} a new link?", invitation.email),
+                "The link sent before stops working; the new one works for 7 days.",
+                "Send a new link",
+            )
+        } else {
+            (
+                format!("Make a new link for {}?", invitation.email),
+                "The link made before stops working; the new one works for 7 days. You pass it on.",
+                "Make a new link",
+            )
+        };
+        let ask = Confirm::danger(title, what, action, move || {
+            let id = id.clone();
+            error.set(None);
+            notice.set(None);
+            link.set(None);
+            spawn_local(async move {
+                let result = auth
+                    .call(move |c| {
+                        let id = id.clone();
+                        async move { c.renew_invitation(&id).await }
+                    })
+                    .await;
+                invitations.refetch();
+                match result {
+                    Ok(created) => show_issued(auth, created, link, mail).await,
+                    Err(err) => error.set(Some(describe(&err))),
+                }
+            });
+        });
+        // Nothing is destroyed: the invitation stands, with another link.
+        confirm.set(Some(Confirm {
+            danger: false,
+            ..ask
+        }));
+    };
+
     let rows = move |list: Vec<Invitation>| {
         let zone = account.time_zone();
         roles.with(|roles| {
@@ -289,8 +308,12 @@ pub fn InvitationsPage() -> impl IntoView {
                 list.into_iter()
                     .map(|invitation| {
                         let pending = invitation.status == InvitationStatus::Pending;
+                        let renewable = pending || invitation.status == InvitationStatus::Expired;
                         let expires = date_time_label(&invitation.expires_at, zone.as_deref());
                         let for_revoke = invitation.clone();
+                        let for_renew = invitation.clone();
+                        let renew_name = format!("New link for {}", invitation.email);
+                        let revoke_name = format!("Revoke the invitation to {}", invitation.email);
                         view! {
                             <tr data-invitation-email=invitation.email.clone()>
                                 <td>
@@ -301,12 +324,26 @@ pub fn InvitationsPage() -> impl IntoView {
                                 <td>{status_badge(invitation.status)}</td>
                                 <td>{expires}</td>
                                 <td class="cell-actions">
+                                    {renewable
+                                        .then(|| {
+                                            view! {
+                                                <button
+                                                    type="button"
+                                                    class="button button-small renew-invitation"
+                                                    aria-label=renew_name
+                                                    on:click=move |_| renew(for_renew.clone())
+                                                >
+                                                    "New link"
+                                                </button>
+                                            }
+                                        })}
                                     {pending
                                         .then(|| {
                                             view! {
                                                 <button
                                                     type="button"
                                                     class="button button-small button-danger-quiet"
+                                                    aria-label=revoke_name
                                                     on:click=move |_| revoke(for_revoke.clone())
                                                 >
                                                     "Revoke"
@@ -429,5 +466,38 @@ pub fn InvitationsPage() -> impl IntoView {
             }}
         </section>
         <ConfirmDialog request=confirm />
+    }
+}
+
+/// Shows an invitation just issued or renewed: the link to copy (when no mail carries it), and
+/// where its email stands, followed until it settles.
+async fn show_issued(
+    auth: Auth,
+    created: CreatedInvitation,
+    link: RwSignal<Option<(String, Option<String>)>>,
+    mail: RwSignal<MailState>,
+) {
+    let to = created.invitation.email.clone();
+    link.set(Some((to, created.link.map(|l| l.expose().to_owned()))));
+    match created.email_job {
+        None if created.email_queued => mail.set(MailState::Queued),
+        None => mail.set(MailState::NotConfigured),
+        Some(job) => {
+            mail.set(MailState::of(&job));
+            let followed = crate::api::follow_job(
+                auth,
+                job,
+                |job| MailState::of(job).settled(),
+                |job| mail.set(MailState::of(job)),
+                Some(crate::api::QUICK_JOB_READINGS),
+            )
+            .await;
+            match followed {
+                // Still waiting for a worker after a while: it goes on unseen.
+                Ok(job) if !MailState::of(&job).settled() => mail.set(MailState::Queued),
+                Ok(_) => {}
+                Err(err) => mail.set(MailState::Failed(describe(&err))),
+            }
+        }
     }
 }

@@ -20,7 +20,7 @@ use crate::pages::costs::imports::RecentImports;
 use crate::state::{Auth, use_auth};
 
 /// The fields of the form, as the server names them.
-const FIELDS: [&str; 3] = ["client_id", "on_error", "file_name"];
+const FIELDS: [&str; 4] = ["client_id", "on_error", "file_name", "file"];
 
 /// The lines a refused file was refused for (from `errors[].pointer` such as
 /// `/lines/17/BilledCost`), if that is why.
@@ -216,6 +216,14 @@ pub fn ImportCard(
                 Err(Ended::Failed(message)) => {
                     if let Some(refused) = refusal_of_job(&message) {
                         outcome.set(Some(refused));
+                    } else if let Some(reason) = message.strip_prefix("/file: ") {
+                        // The whole file was refused: said once, beside the file.
+                        errors.set(FormErrors::from_fields(vec![FieldError::new(
+                            "file",
+                            "invalid_focus_file",
+                            reason,
+                        )]));
+                        submitted.focus_first_invalid();
                     } else {
                         errors.set(FormErrors::from_message(format!(
                             "The import failed: {message}"

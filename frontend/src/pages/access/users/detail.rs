@@ -17,6 +17,7 @@ use crate::components::spinner::Spinner;
 use crate::format::date_time_label;
 use crate::pages::access::bindings::RoleBindings;
 use crate::pages::access::users::list::{mfa_badge, status_badge};
+use crate::pages::access::users::teams::UserTeams;
 use crate::pages::{focus, focus_later, set_title};
 use crate::state::use_auth;
 
@@ -294,6 +295,9 @@ fn UserDetailView(user: UserDetail, created: bool) -> impl IntoView {
                         />
                     }
                 })}
+            // The teams, and the roles held through them: for those who manage users, and for
+            // the user themself.
+            {(manages || is_me).then(|| view! { <UserTeams user_id=user.id.clone() /> })}
         </div>
         <ConfirmDialog request=confirm />
     }
