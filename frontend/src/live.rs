@@ -4,10 +4,16 @@
 //! bell, a client created elsewhere appears in the list, a job's end shows on the Activity
 //! page. The stream resumes after the last event it saw (`Last-Event-ID`) when it drops or its
 //! token expires.
+//!
+//! The stream's request is cut the moment the page is left (`pagehide`) or the frame goes: a
+//! page the browser keeps for "back" (the back/forward cache) would otherwise hold its
+//! connection, and a few such pages use up the browser's six connections to gmac, so the next
+//! page's requests wait forever. A page brought back reconnects.
 
 use std::cell::Cell;
 use std::rc::Rc;
 
+use futures_util::future::{AbortHandle, abortable};
 use gmac_types::Event;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -28,6 +34,8 @@ pub struct Live {
     connected: RwSignal<bool>,
     /// Cleared when the frame goes: the reading loop stops.
     running: StoredValue<bool>,
+    /// Cuts the open stream's request (dropping it aborts the fetch).
+    cut: StoredValue<Option<AbortHandle>>,
 }
 
 /// The live stream from context, if the frame provides one.
@@ -43,9 +51,15 @@ impl Live {
             recent: RwSignal::new(Vec::new()),
             connected: RwSignal::new(false),
             running: StoredValue::new(true),
+            cut: StoredValue::new(None),
         };
         provide_context(live);
-        on_cleanup(move || live.running.set_value(false));
+        let left = window_event_listener_untyped("pagehide", move |_| live.cut());
+        on_cleanup(move || {
+            left.remove();
+            live.running.set_value(false);
+            live.cut();
+        });
         spawn_local(live.read(auth));
         live
     }
@@ -79,6 +93,13 @@ impl Live {
         });
     }
 
+    /// Cuts the open stream's request; the loop reconnects after its pause, unless it stops.
+    fn cut(self) {
+        if let Some(Some(handle)) = self.cut.try_get_value() {
+            handle.abort();
+        }
+    }
+
     async fn read(self, auth: Auth) {
         let mut last_id: Option<i64> = None;
         while self.running.try_get_value().unwrap_or(false) {
@@ -91,25 +112,30 @@ impl Live {
                 .await;
             if let Ok(mut stream) = opened {
                 self.connected.set(true);
-                while let Some(Ok(message)) = stream.next().await {
-                    if !self.running.try_get_value().unwrap_or(false) {
-                        return;
-                    }
-                    if message.event == "end" {
-                        break;
-                    }
-                    let Ok(event) = serde_json::from_str::<Event>(&message.data) else {
-                        continue;
-                    };
-                    last_id = Some(event.id);
-                    self.recent.update(|recent| {
-                        recent.push(event);
-                        if recent.len() > KEPT {
-                            recent.drain(..recent.len() - KEPT);
+                let (reading, handle) = abortable(async {
+                    while let Some(Ok(message)) = stream.next().await {
+                        if message.event == "end" {
+                            break;
                         }
-                    });
+                        let Ok(event) = serde_json::from_str::<Event>(&message.data) else {
+                            continue;
+                        };
+                        last_id = Some(event.id);
+                        self.recent.update(|recent| {
+                            recent.push(event);
+                            if recent.len() > KEPT {
+                                recent.drain(..recent.len() - KEPT);
+                            }
+                        });
+                    }
+                });
+                self.cut.set_value(Some(handle));
+                // Cut or ended, the stream (and its request) is dropped here.
+                let _ = reading.await;
+                self.cut.try_set_value(None);
+                if self.connected.try_set(false).is_some() {
+                    return;
                 }
-                self.connected.set(false);
             }
             crate::js::sleep(RECONNECT_MS).await;
         }

@@ -577,6 +577,96 @@ async fn the_shell_works_on_a_phone_sized_screen() {
     browser.close().await;
 }
 
+/// Issue 10, point 11: on a phone, a tab strip wider than the screen shows that it scrolls
+/// (faded at the ends with more tabs, the current tab in view), and the reports' month box
+/// fits its column.
+#[tokio::test]
+async fn on_a_phone_tab_strips_show_they_scroll_and_the_month_box_fits() {
+    if !browser_available() {
+        return;
+    }
+    let app = demo_app_with(gmac_tests::Options::default()).await;
+    let browser = Browser::phone(390, 844).await;
+    sign_in_through_the_form(
+        &browser,
+        &app,
+        gmac_core::services::users::DEMO_EMAIL,
+        DEMO_PASSWORD,
+    )
+    .await;
+    browser.wait_for("#home-greeting").await;
+    browser.client.goto(&app.url("/costs")).await.unwrap();
+    browser.wait_for("nav.tabs[data-more=\"end\"]").await;
+    let mask = browser
+        .client
+        .execute(
+            "return getComputedStyle(document.querySelector('nav.tabs')).maskImage;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        mask.as_str().is_some_and(|m| m.contains("gradient")),
+        "the end with more tabs fades: {mask}"
+    );
+    browser
+        .client
+        .execute(
+            "const t = document.querySelector('nav.tabs'); t.scrollLeft = t.scrollWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    browser.wait_for("nav.tabs[data-more=\"start\"]").await;
+
+    // The last tab's page opens with its tab in view.
+    browser
+        .client
+        .goto(&app.url("/costs/accounts"))
+        .await
+        .unwrap();
+    browser.wait_for("nav.tabs[data-more=\"start\"]").await;
+    let in_view = browser
+        .client
+        .execute(
+            "const t = document.querySelector('nav.tabs'); \
+             const c = t.querySelector('[aria-current=page]').getBoundingClientRect(); \
+             const s = t.getBoundingClientRect(); \
+             return c.left >= s.left - 1 && c.right <= s.right + 1;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        in_view,
+        serde_json::json!(true),
+        "the current tab is in view"
+    );
+
+    browser
+        .client
+        .goto(&app.url("/costs/reports"))
+        .await
+        .unwrap();
+    browser.wait_for("#report-period").await;
+    let overflow = browser
+        .client
+        .execute(
+            "const i = document.getElementById('report-period').getBoundingClientRect(); \
+             const f = document.getElementById('report-period').closest('.field').getBoundingClientRect(); \
+             return i.right - f.right;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        overflow.as_f64().unwrap() <= 0.5,
+        "the month box passes its column by {overflow} px"
+    );
+    assert_fits(&browser, "the reports page").await;
+    browser.close().await;
+}
+
 /// Nothing on the page is wider than the screen (no sideways scrolling).
 async fn assert_fits(browser: &Browser, what: &str) {
     let widths = browser
@@ -1325,15 +1415,31 @@ async fn every_demo_page_keeps_text_at_4_5_to_1_in_light_and_dark_mode() {
         return;
     }
     let app = demo_app_with(gmac_tests::Options::default()).await;
-    let budget = app
+    let admin = app
         .sign_in(gmac_core::services::users::DEMO_EMAIL, DEMO_PASSWORD)
-        .await
+        .await;
+    let client = admin
         .client
-        .list_budgets(&gmac_types::PageQuery::default())
+        .list_clients(&gmac_types::ListQuery::default())
         .await
         .unwrap()
         .items
         .remove(0)
+        .id;
+    // Small enough that the demo's spend passes it: the page shows its warning colours.
+    let budget = admin
+        .client
+        .create_budget(&gmac_types::NewBudget {
+            name: "Tight".into(),
+            scope: gmac_types::BudgetScope::Client { id: client },
+            period: gmac_types::BudgetPeriod::Monthly,
+            amount: rust_decimal::Decimal::ONE_HUNDRED,
+            currency: None,
+            thresholds: None,
+            notify: None,
+        })
+        .await
+        .unwrap()
         .id;
     let browser = Browser::start(1280, 900).await;
     sign_in_as_demo_admin(&browser, &app).await;
@@ -1368,6 +1474,8 @@ async fn every_demo_page_keeps_text_at_4_5_to_1_in_light_and_dark_mode() {
             .unwrap();
         for page in &pages {
             browser.client.goto(&app.url(page)).await.unwrap();
+            // Each page is a fresh load, and the one before stays in the back/forward
+            // cache: it must not keep a connection (six would stall this one).
             browser.wait_for("main h1").await;
             browser.wait_until_gone(".loading").await;
             let found = browser.client.execute(LOW_CONTRAST, vec![]).await.unwrap();

@@ -23,6 +23,7 @@ pub fn section_tabs(area: Area) -> Signal<Vec<Tab>> {
                 .map(|s| Tab {
                     label: s.label,
                     path: s.path,
+                    exact: false,
                 })
                 .collect()
         })

@@ -1,35 +1,39 @@
 //! The tabs under every costs page's heading: the dashboard and the sections the user may
 //! reach (budgets, allocation, cloud accounts).
 
-use leptos::prelude::*;
-use leptos_router::components::A;
-
 use crate::areas::Area;
 use crate::components::nav::use_reach;
+use crate::components::tabs::{Tab, Tabs};
+use leptos::prelude::*;
 
 /// The tab row, `nav.tabs#cost-tabs`. The dashboard's tab is current only on `/costs`
 /// itself; a section's also on its detail pages (`/costs/budgets/…`).
 #[component]
 pub fn CostTabs() -> impl IntoView {
     let reach = use_reach();
-    view! {
-        <nav class="tabs" id="cost-tabs" aria-label="Costs">
-            <A href="/costs" exact=true attr:class="tab">
-                "Dashboard"
-            </A>
-            {move || {
-                reach
-                    .with(|reach| {
-                        Area::Costs
-                            .sections()
-                            .iter()
-                            .filter(|s| (s.visible)(reach))
-                            .map(|s| view! { <A href=s.path attr:class="tab">{s.label}</A> })
-                            .collect_view()
-                    })
-            }}
-        </nav>
-    }
+    let tabs = Signal::derive(move || {
+        let dashboard = Tab {
+            label: "Dashboard",
+            path: "/costs",
+            exact: true,
+        };
+        reach.with(|reach| {
+            std::iter::once(dashboard)
+                .chain(
+                    Area::Costs
+                        .sections()
+                        .iter()
+                        .filter(|s| (s.visible)(reach))
+                        .map(|s| Tab {
+                            label: s.label,
+                            path: s.path,
+                            exact: false,
+                        }),
+                )
+                .collect()
+        })
+    });
+    view! { <Tabs label="Costs" tabs=tabs id="cost-tabs" /> }
 }
 
 /// The heading of a costs section page, with the tabs under it; `children` are its actions.
