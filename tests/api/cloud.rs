@@ -113,6 +113,7 @@ async fn setup(moto: &MotoServer) -> (TestApp, Session, String) {
             endpoint_url: Some(moto.url()),
             group_by: None,
             resync_days: Some(14),
+            test: None,
         })
         .await
         .unwrap();
@@ -277,6 +278,7 @@ fn account_at(client_id: &str, endpoint: &str) -> NewCloudAccount {
         endpoint_url: Some(endpoint.to_owned()),
         group_by: None,
         resync_days: None,
+        test: None,
     }
 }
 
@@ -381,4 +383,83 @@ async fn an_access_key_id_that_could_not_travel_in_a_header_is_refused_field_by_
     }
     // The server is still there.
     admin.client.me().await.unwrap();
+}
+
+/// Issue 10, point 9: connecting can test the credentials first, and keeps the outcome; a
+/// test run later replaces it.
+#[tokio::test]
+async fn a_connection_tested_before_saving_keeps_its_outcome_and_a_failed_one_saves_nothing() {
+    let moto = MotoServer::start().await;
+    let app = spawn_app().await;
+    let admin = app.super_admin().await;
+    let client_id = app.fixture(&admin).client("Acme").await;
+
+    // Nothing answers there: refused, and nothing is saved.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let nowhere = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let refused = admin
+        .client
+        .create_cloud_account(&NewCloudAccount {
+            test: Some(true),
+            ..account_at(&client_id, &nowhere)
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status(), Some(422), "{refused:?}");
+    let problem = refused.problem().unwrap();
+    assert_eq!(problem.errors[0].pointer, "/test");
+    assert_eq!(problem.errors[0].code, "connection_failed");
+    assert!(
+        problem.errors[0]
+            .detail
+            .contains("Cost Explorer cannot be reached at its endpoint"),
+        "{problem:?}"
+    );
+    let listed = admin
+        .client
+        .list_cloud_accounts(&PageQuery::default())
+        .await
+        .unwrap();
+    assert!(listed.items.is_empty(), "nothing saved: {listed:?}");
+
+    // Cost Explorer answers: saved, with the test's outcome.
+    let account = admin
+        .client
+        .create_cloud_account(&NewCloudAccount {
+            test: Some(true),
+            ..account_at(&client_id, &moto.url())
+        })
+        .await
+        .unwrap();
+    let test = account.last_test.expect("the test is kept");
+    assert!(test.ok, "{test:?}");
+    assert!(test.detail.contains("Cost Explorer answered"), "{test:?}");
+    let listed = admin
+        .client
+        .list_cloud_accounts(&PageQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(listed.items[0].last_test.as_ref(), Some(&test));
+
+    // Later the endpoint goes: a test says so, and the list shows the new outcome.
+    drop(moto);
+    let again = admin.client.test_cloud_account(&account.id).await.unwrap();
+    assert!(!again.ok);
+    let listed = admin
+        .client
+        .list_cloud_accounts(&PageQuery::default())
+        .await
+        .unwrap();
+    let last = listed.items[0].last_test.clone().unwrap();
+    assert!(!last.ok && last.detail == again.detail, "{last:?}");
+    let audit = admin
+        .client
+        .list_audit_events(&gmac_types::AuditQuery {
+            action: Some("cloud_account.test".into()),
+            ..gmac_types::AuditQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(audit.items.len(), 1, "the test is audited: {audit:?}");
 }

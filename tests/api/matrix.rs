@@ -558,6 +558,7 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
                     endpoint_url: Some("http://127.0.0.1:9".into()),
                     group_by: None,
                     resync_days: Some(1),
+                    test: None,
                 })
                 .await
                 .unwrap();

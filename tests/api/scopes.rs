@@ -49,6 +49,7 @@ async fn world() -> World {
             endpoint_url: Some("http://127.0.0.1:9".into()),
             group_by: None,
             resync_days: None,
+            test: None,
         })
         .await
         .unwrap();

@@ -1354,7 +1354,7 @@ async fn a_new_link_for_an_invitation_is_shown_to_copy_and_the_old_one_stops_wor
 /// Text whose contrast with what is behind it is under WCAG's 4.5:1 (3:1 for large text), as
 /// "ratio: text (selector)": every visible element with text of its own, against the first
 /// opaque background among it and its ancestors (translucent ones blended in).
-const LOW_CONTRAST: &str = r#"
+const LOW_CONTRAST: &str = r"
 const parse = (c) => {
   const m = c.match(/rgba?\(([^)]+)\)/);
   if (!m) return null;
@@ -1405,7 +1405,7 @@ for (const el of document.querySelectorAll('body *')) {
   }
 }
 return low;
-"#;
+";
 
 /// Issue 10, point 11: every page of the demo, in light and in dark mode, keeps its text and
 /// badges at 4.5:1 against their backgrounds.
@@ -2091,6 +2091,35 @@ async fn an_allocation_rule_is_created_in_its_place_and_deleted() {
     browser.close().await;
 }
 
+/// Where nothing listens, the connection is tested first (issue 10, point 9): it fails, says
+/// why beside the form, and nothing is saved.
+async fn connecting_where_nothing_listens_is_refused_after_a_test(browser: &Browser) {
+    browser
+        .type_into("#connect-endpoint", "http://127.0.0.1:9")
+        .await;
+    browser
+        .type_into("#connect-secret", "not-a-real-secret")
+        .await;
+    browser.click("#connect-account").await;
+    let said = browser
+        .wait_for_within("#connect-form .error-banner", Duration::from_secs(30))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        said.contains("nothing was saved") && said.contains("cannot be reached"),
+        "{said}"
+    );
+    assert!(
+        browser
+            .text_of("main")
+            .await
+            .contains("No cloud account is connected"),
+        "nothing saved"
+    );
+}
+
 #[tokio::test]
 async fn an_unreachable_cloud_account_is_connected_and_its_sync_fails_in_one_line() {
     if !browser_available() {
@@ -2146,19 +2175,30 @@ async fn an_unreachable_cloud_account_is_connected_and_its_sync_fails_in_one_lin
         "the fixed fields are clear"
     );
 
-    // Where nothing listens: it connects (nothing is called yet), and the sync fails.
-    browser
-        .type_into("#connect-endpoint", "http://127.0.0.1:9")
-        .await;
+    connecting_where_nothing_listens_is_refused_after_a_test(&browser).await;
+    // Connected without the test, it is saved; the list says it is not synced yet.
+    browser.click("#connect-test").await;
     browser
         .type_into("#connect-secret", "not-a-real-secret")
         .await;
     browser.click("#connect-account").await;
     let listed = "#cloud-accounts tr[data-account-name=\"Payer\"]";
-    let text = browser.wait_for_text(listed, "Never synced").await;
+    let text = browser.wait_for_text(listed, "Not synced yet").await;
     assert!(
         text.contains("Demo Corp") && text.contains("http://127.0.0.1:9"),
         "{text}"
+    );
+    // A test from the account's panel: its outcome shows in the list.
+    browser.click("#test-connection").await;
+    browser
+        .wait_for_within(
+            &format!("{listed} .account-test[data-ok=\"false\"]"),
+            Duration::from_secs(30),
+        )
+        .await;
+    assert!(
+        browser.text_of(listed).await.contains("Connection failed"),
+        "the last test's outcome is listed"
     );
     browser
         .wait_for_text("#account-detail", "Not synced yet")

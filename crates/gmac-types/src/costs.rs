@@ -841,6 +841,24 @@ pub struct NewCloudAccount {
     #[serde(default, deserialize_with = "crate::whole::option_u32")]
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 90))]
     pub resync_days: Option<u32>,
+    /// Ask Cost Explorer with these credentials before saving (default false): when it does
+    /// not answer, nothing is saved and the answer is 422 `connection_failed` with its reason.
+    /// The test's outcome is kept as the account's `last_test`.
+    #[serde(default)]
+    pub test: Option<bool>,
+}
+
+/// A cloud account's last connection test.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CloudAccountTest {
+    /// When it ran.
+    #[serde(serialize_with = "crate::time::rfc3339")]
+    pub tested_at: DateTime<Utc>,
+    /// Whether Cost Explorer answered.
+    pub ok: bool,
+    /// What it said, for a person.
+    pub detail: String,
 }
 
 /// A connected cloud account (never with its credentials).
@@ -869,6 +887,8 @@ pub struct CloudAccount {
     pub resync_days: u32,
     /// The last sync, if any.
     pub last_sync: Option<CostSync>,
+    /// The last connection test, if any.
+    pub last_test: Option<CloudAccountTest>,
     /// When it was connected.
     #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,

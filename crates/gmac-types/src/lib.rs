@@ -45,7 +45,8 @@ pub use costs::{
     BudgetThreshold, NewBudget, ThresholdBasis,
 };
 pub use costs::{
-    CloudAccount, ConnectionTest, CostSync, Invoice, InvoiceLine, InvoiceQuery, NewCloudAccount,
+    CloudAccount, CloudAccountTest, ConnectionTest, CostSync, Invoice, InvoiceLine, InvoiceQuery,
+    NewCloudAccount,
 };
 pub use events::{Event, EventList, EventQuery, EventScope, EventStreamQuery, SseFrame};
 pub use invitations::{

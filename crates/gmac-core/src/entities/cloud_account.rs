@@ -33,6 +33,13 @@ pub struct Model {
     pub resync_days: i64,
     /// When it was connected.
     pub created_at: DateTimeUtc,
+    /// When its connection was last tested.
+    pub last_test_at: Option<DateTimeUtc>,
+    /// Whether Cost Explorer answered that test.
+    pub last_test_ok: Option<bool>,
+    /// What the test found, for a person.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub last_test_detail: Option<String>,
 }
 
 /// No relations are navigated through sea-orm; services join explicitly.

@@ -6,7 +6,10 @@
 //! stored results; they never call AWS.
 
 use chrono::{Duration, NaiveDate};
-use gmac_types::{CloudAccount, ConnectionTest, CostSync, FieldError, NewCloudAccount, Permission};
+use gmac_types::{
+    CloudAccount, CloudAccountTest, ConnectionTest, CostSync, FieldError, NewCloudAccount,
+    Permission,
+};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -46,6 +49,11 @@ fn to_dto(row: cloud_account::Model, last: Option<cost_sync::Model>) -> CloudAcc
         group_by: row.group_by,
         resync_days: u32::try_from(row.resync_days).unwrap_or(14),
         last_sync: last.map(sync_dto),
+        last_test: row.last_test_at.map(|tested_at| CloudAccountTest {
+            tested_at,
+            ok: row.last_test_ok.unwrap_or(false),
+            detail: row.last_test_detail.clone().unwrap_or_default(),
+        }),
         created_at: row.created_at,
     }
 }
@@ -182,6 +190,30 @@ pub async fn create(
             format!("gmac may not connect there: {denied}."),
         )));
     }
+    let tested = if input.test == Some(true) {
+        let access = AwsAccess {
+            access_key_id: sealed.access_key_id.clone(),
+            secret_access_key: sealed.secret_access_key.clone(),
+            role_arn: text(input.role_arn.as_ref()),
+            external_id: sealed.external_id.clone(),
+            region: text(input.region.as_ref()).unwrap_or_else(|| "us-east-1".to_owned()),
+            endpoint_url: text(input.endpoint_url.as_ref()),
+        };
+        let test = probe(core, &access, &group_by).await;
+        if !test.ok {
+            return Err(Error::invalid(FieldError::new(
+                "test",
+                "connection_failed",
+                format!(
+                    "Cost Explorer did not answer with these credentials, so nothing was saved: {}",
+                    test.detail
+                ),
+            )));
+        }
+        Some(test)
+    } else {
+        None
+    };
     let now = core.now();
     let id = core.new_id();
     let plaintext = serde_json::to_vec(&sealed).map_err(anyhow::Error::from)?;
@@ -210,6 +242,9 @@ pub async fn create(
         group_by,
         resync_days: i64::from(input.resync_days.unwrap_or(14)),
         created_at: now,
+        last_test_at: tested.as_ref().map(|_| now),
+        last_test_ok: tested.as_ref().map(|t| t.ok),
+        last_test_detail: tested.map(|t| t.detail),
     };
     let txn = Change::begin(core).await?;
     cloud_account::Entity::insert(cloud_account::ActiveModel::from(row.clone()))
@@ -330,8 +365,8 @@ fn access(core: &Core, row: &cloud_account::Model) -> Result<AwsAccess> {
 
 /// Whether the egress policy lets gmac reach the account's endpoint, checked at every use
 /// (a name may resolve elsewhere than when the account was connected).
-async fn reachable(core: &Core, row: &cloud_account::Model) -> std::result::Result<(), String> {
-    match &row.endpoint_url {
+async fn reachable(core: &Core, endpoint: Option<&String>) -> std::result::Result<(), String> {
+    match endpoint {
         Some(url) => core
             .egress
             .check_url(url)
@@ -341,46 +376,74 @@ async fn reachable(core: &Core, row: &cloud_account::Model) -> std::result::Resu
     }
 }
 
-/// Asks Cost Explorer for yesterday's total: whether the credentials and endpoint work.
-pub async fn test_connection(core: &Core, actor: &Actor, id: &str) -> Result<ConnectionTest> {
-    let row = find(core, actor, id, Permission::CostsManage).await?;
+/// Asks Cost Explorer for yesterday's total with `access`: whether the credentials and the
+/// endpoint work. The SDK's timeouts bound it (3 s to connect, 9 s in all).
+async fn probe(core: &Core, access: &AwsAccess, group_by: &str) -> ConnectionTest {
     let Some(explorer) = &core.cost_explorer else {
-        return Ok(ConnectionTest {
+        return ConnectionTest {
             ok: false,
             detail: "This gmac has no Cost Explorer client.".to_owned(),
-        });
+        };
     };
-    let today = core.now().date_naive();
-    if let Err(denied) = reachable(core, &row).await {
-        return Ok(ConnectionTest {
+    if let Err(denied) = reachable(core, access.endpoint_url.as_ref()).await {
+        return ConnectionTest {
             ok: false,
             detail: denied,
-        });
+        };
     }
-    let access = access(core, &row)?;
-    Ok(
-        match explorer
-            .cost_and_usage(
-                &access,
-                (today - Duration::days(1), today),
-                &row.group_by,
-                None,
-            )
-            .await
-        {
-            Ok(page) => ConnectionTest {
-                ok: true,
-                detail: format!(
-                    "Cost Explorer answered with {} cost groups for yesterday.",
-                    page.rows.len()
-                ),
-            },
-            Err(err) => ConnectionTest {
-                ok: false,
-                detail: format!("{err:#}"),
-            },
+    let today = core.now().date_naive();
+    match explorer
+        .cost_and_usage(access, (today - Duration::days(1), today), group_by, None)
+        .await
+    {
+        Ok(page) => ConnectionTest {
+            ok: true,
+            detail: format!(
+                "Cost Explorer answered with {} cost groups for yesterday.",
+                page.rows.len()
+            ),
         },
-    )
+        Err(err) => ConnectionTest {
+            ok: false,
+            detail: format!("{err:#}"),
+        },
+    }
+}
+
+/// Tests an account's connection (see [`probe`]) and keeps the outcome as its last test,
+/// audited as `cloud_account.test`.
+pub async fn test_connection(
+    core: &Core,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id: &str,
+) -> Result<ConnectionTest> {
+    let row = find(core, actor, id, Permission::CostsManage).await?;
+    // The endpoint is checked before the credentials are even opened.
+    let test = match reachable(core, row.endpoint_url.as_ref()).await {
+        Err(denied) => ConnectionTest {
+            ok: false,
+            detail: denied,
+        },
+        Ok(()) => probe(core, &access(core, &row)?, &row.group_by).await,
+    };
+    let txn = Change::begin(core).await?;
+    cloud_account::Entity::update_many()
+        .col_expr(cloud_account::Column::LastTestAt, Expr::value(core.now()))
+        .col_expr(cloud_account::Column::LastTestOk, Expr::value(test.ok))
+        .col_expr(
+            cloud_account::Column::LastTestDetail,
+            Expr::value(test.detail.clone()),
+        )
+        .filter(cloud_account::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    let entry = AuditEntry::success(actor.audit_actor(), "cloud_account.test")
+        .target("cloud_account", row.id.clone())
+        .scope(&Target::Client(row.client_id.clone()))
+        .details(serde_json::json!({"ok": test.ok, "detail": test.detail}));
+    txn.commit(core, meta, entry).await?;
+    Ok(test)
 }
 
 /// Starts a sync of one account as a job (`cloud_account.sync`); returns its run (status
@@ -632,7 +695,9 @@ async fn sync(core: &Core, row: &cloud_account::Model, run: &cost_sync::Model) -
         .cost_explorer
         .clone()
         .ok_or_else(|| anyhow::anyhow!("this gmac has no Cost Explorer client"))?;
-    reachable(core, row).await.map_err(|e| anyhow::anyhow!(e))?;
+    reachable(core, row.endpoint_url.as_ref())
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
     let access = access(core, row)?;
     let from: NaiveDate = run.from_day.parse().map_err(anyhow::Error::from)?;
     let to: NaiveDate = run.to_day.parse().map_err(anyhow::Error::from)?;

@@ -97,7 +97,8 @@ pub async fn delete_cloud_account(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Test the connection: ask Cost Explorer for yesterday's costs.
+/// Test the connection: ask Cost Explorer for yesterday's costs (at most 9 s). The outcome is
+/// kept as the account's `last_test`.
 #[utoipa::path(
     tag = "costs",
     params(("id" = String, Path, description = "The account's id")),
@@ -113,10 +114,11 @@ pub async fn delete_cloud_account(
 pub async fn test_cloud_account(
     state: web::Data<AppState>,
     actor: Actor,
+    meta: Meta,
     id: web::Path<String>,
 ) -> Result<web::Json<ConnectionTest>, ApiError> {
     Ok(web::Json(
-        cloud_accounts::test_connection(&state.core, &actor, &id).await?,
+        cloud_accounts::test_connection(&state.core, &actor, &meta.0, &id).await?,
     ))
 }
 

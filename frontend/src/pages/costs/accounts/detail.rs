@@ -38,8 +38,8 @@ pub fn AccountDetail(
     id: String,
     /// Its name.
     name: String,
-    /// After a sync ended (the list shows the last sync).
-    on_synced: Callback<()>,
+    /// After a sync ended or a test ran (the list shows the last of each).
+    on_changed: Callback<()>,
     /// After it was disconnected (its id).
     on_removed: Callback<String>,
 ) -> impl IntoView {
@@ -77,7 +77,7 @@ pub fn AccountDetail(
             timer.set_value(handle.ok());
         }
         if was_running.get_value() && !now {
-            on_synced.run(());
+            on_changed.run(());
         }
         was_running.set_value(now);
     });
@@ -106,7 +106,10 @@ pub fn AccountDetail(
                 .await;
             testing.set(false);
             match result {
-                Ok(outcome) => tested.set(Some(outcome)),
+                Ok(outcome) => {
+                    tested.set(Some(outcome));
+                    on_changed.run(());
+                }
                 Err(err) => error.set(Some(describe(&err))),
             }
         });

@@ -74,6 +74,7 @@ pub fn ConnectForm(
     let resync = RwSignal::new(DEFAULT_RESYNC_DAYS.to_owned());
     let errors = RwSignal::new(FormErrors::default());
     let busy = RwSignal::new(false);
+    let test_first = RwSignal::new(true);
     let banner = Signal::derive(move || errors.with(|e| e.banner.clone()));
     Effect::new(move |_| {
         directory.with(|d| {
@@ -160,6 +161,7 @@ pub fn ConnectForm(
             endpoint_url: non_blank(&endpoint.get_untracked()),
             group_by: group,
             resync_days: days,
+            test: Some(test_first.get_untracked()),
         };
         errors.set(FormErrors::default());
         busy.set(true);
@@ -359,8 +361,17 @@ pub fn ConnectForm(
                         />
                     </div>
                 </fieldset>
+                <label class="check" for="connect-test">
+                    <input id="connect-test" type="checkbox" bind:checked=test_first disabled=move || busy.get() />
+                    <span>
+                        <span class="check-label">"Test the connection first"</span>
+                        <span class="check-hint">
+                            "Ask Cost Explorer with these credentials before saving; if it does not answer, nothing is saved. Untick to connect an account that cannot be reached yet."
+                        </span>
+                    </span>
+                </label>
                 <div class="form-actions">
-                    <SubmitButton id="connect-account" label="Connect account" busy_label="Connecting…" busy=busy inline=true />
+                    <SubmitButton id="connect-account" label="Connect account" busy_label="Testing and connecting…" busy=busy inline=true />
                 </div>
             </form>
         </section>

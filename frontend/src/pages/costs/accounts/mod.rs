@@ -117,10 +117,12 @@ pub fn CloudAccountsPage() -> impl IntoView {
     });
     let on_created = Callback::new(move |created: CloudAccount| {
         error.set(None);
-        notice.set(Some(format!(
-            "“{}” is connected. Test the connection, then sync it.",
-            created.name
-        )));
+        let next = if created.last_test.as_ref().is_some_and(|t| t.ok) {
+            "Cost Explorer answered: sync it now, or it syncs within 6 hours."
+        } else {
+            "Test the connection, then sync it."
+        };
+        notice.set(Some(format!("“{}” is connected. {next}", created.name)));
         chosen.set(Some(created.id.clone()));
         list.prepend(created);
     });
@@ -175,8 +177,29 @@ pub fn CloudAccountsPage() -> impl IntoView {
                 }
                 .into_any()
             }
-            None => view! { <span class="muted">"Never synced"</span> }.into_any(),
+            None => view! { <span class="muted">"Not synced yet"</span> }.into_any(),
         };
+        let test = a.last_test.as_ref().map(|t| {
+            let (class, word) = if t.ok {
+                ("badge badge-success", "Connection works")
+            } else {
+                ("badge badge-danger", "Connection failed")
+            };
+            let when = format!("tested {}", date_time_label(&t.tested_at, zone.as_deref()));
+            view! {
+                <span class="account-test" data-ok=t.ok.to_string()>
+                    <span class=class title=t.detail.clone()>{word}</span>
+                    <span class="cell-sub">{when}</span>
+                    {(!t.ok).then(|| {
+                        view! {
+                            <span class="cell-sub cell-wrap" title=t.detail.clone()>
+                                {clip(&t.detail, CLIPPED)}
+                            </span>
+                        }
+                    })}
+                </span>
+            }
+        });
         let name = a.name.clone();
         let open_row = is_open.clone();
         view! {
@@ -187,7 +210,7 @@ pub fn CloudAccountsPage() -> impl IntoView {
                 </td>
                 <td class="cell-wrap" data-label="Connection">{connection}</td>
                 <td data-label="Grouped by">{group_label(&a.group_by)}</td>
-                <td data-label="Last sync">{last}</td>
+                <td data-label="Status">{test} {last}</td>
                 <td class="cell-actions">
                     <button
                         type="button"
@@ -235,7 +258,7 @@ pub fn CloudAccountsPage() -> impl IntoView {
                                 <th scope="col">"Account"</th>
                                 <th scope="col">"Connection"</th>
                                 <th scope="col">"Grouped by"</th>
-                                <th scope="col">"Last sync"</th>
+                                <th scope="col">"Status"</th>
                                 <th scope="col">
                                     <span class="visually-hidden">"Actions"</span>
                                 </th>
@@ -254,7 +277,7 @@ pub fn CloudAccountsPage() -> impl IntoView {
                         <AccountDetail
                             id=id
                             name=name
-                            on_synced=Callback::new(move |()| list.reload())
+                            on_changed=Callback::new(move |()| list.reload())
                             on_removed=on_removed
                         />
                     }
