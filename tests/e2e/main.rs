@@ -699,6 +699,64 @@ fn asset_urls(text: &str, prefix: &str) -> Vec<String> {
         .collect()
 }
 
+/// A release build's assets are served precompressed (issue 10, point 13): brotli to
+/// browsers that take it, gzip otherwise (`gzip`, as served), each the bytes `cargo xtask spa`
+/// wrote; the stored gzip unpacks to the wasm itself.
+async fn the_wasm_is_served_as_stored(app: &TestApp, wasm: &str, gzip: &[u8]) {
+    let http = app.http();
+    let dist = concat!(env!("CARGO_MANIFEST_DIR"), "/../frontend/dist");
+    let raw = std::fs::read(format!("{dist}{wasm}")).unwrap();
+    let stored = |suffix: &str| {
+        std::fs::read(format!("{dist}{wasm}.{suffix}"))
+            .unwrap_or_else(|e| panic!("no .{suffix} beside the wasm ({e}): run `cargo xtask spa`"))
+    };
+    let (stored_gzip, stored_brotli) = (stored("gz"), stored("br"));
+    assert_eq!(gzip, stored_gzip.as_slice(), "the stored gzip");
+    let mut unpacked = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gzip), &mut unpacked).unwrap();
+    assert!(unpacked == raw, "the gzip holds the wasm");
+    let brotli = http
+        .get(app.url(wasm))
+        .header("accept-encoding", "gzip, deflate, br, zstd")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(brotli.headers()["content-encoding"], "br");
+    assert_eq!(brotli.headers()["content-type"], "application/wasm");
+    assert_eq!(brotli.headers()["vary"], "Accept-Encoding");
+    let etag = brotli.headers()["etag"].to_str().unwrap().to_owned();
+    let brotli = brotli.bytes().await.unwrap();
+    assert_eq!(
+        brotli.as_ref(),
+        stored_brotli.as_slice(),
+        "the stored brotli"
+    );
+    assert!(brotli.len() < stored_gzip.len(), "brotli is the smaller");
+    let again = http
+        .get(app.url(wasm))
+        .header("accept-encoding", "br")
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    let refused = http
+        .get(app.url(wasm))
+        .header("accept-encoding", "br;q=0, gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.headers()["content-encoding"], "gzip");
+    let plain = http
+        .get(app.url(wasm))
+        .header("accept-encoding", "identity")
+        .send()
+        .await
+        .unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    assert!(plain.bytes().await.unwrap() == raw, "identity is the file");
+}
+
 #[tokio::test]
 async fn the_spa_is_served_with_its_content_types_and_caching() {
     let spa = concat!(env!("CARGO_MANIFEST_DIR"), "/../frontend/dist/index.html");
@@ -777,6 +835,8 @@ async fn the_spa_is_served_with_its_content_types_and_caching() {
         "gzip",
         "the wasm is compressed on the wire"
     );
+    let gzip = response.bytes().await.unwrap();
+    the_wasm_is_served_as_stored(&app, &wasm, &gzip).await;
 
     let missing = http
         .get(app.url("/assets/app-0000.js"))

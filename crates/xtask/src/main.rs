@@ -307,9 +307,10 @@ fn bench(root: &Path) -> anyhow::Result<()> {
         rss.trim()
     );
     eprintln!(
-        "xtask: SPA wasm {} KiB raw, {} KiB gzip",
-        bundle.wasm_bytes / 1024,
-        bundle.wasm_gzip_bytes / 1024
+        "xtask: SPA wasm {} KiB raw, {} KiB gzip; first load {} KiB on the wire (brotli)",
+        bundle.wasm_raw / 1024,
+        bundle.wasm_gzip / 1024,
+        bundle.first_load_brotli / 1024
     );
     Ok(())
 }

@@ -13,8 +13,11 @@ use crate::{cargo, run};
 
 /// Sizes of the bundle, for the record.
 pub(crate) struct Bundle {
-    pub(crate) wasm_bytes: u64,
-    pub(crate) wasm_gzip_bytes: u64,
+    pub(crate) wasm_raw: u64,
+    pub(crate) wasm_gzip: u64,
+    /// What the first page load fetches (the wasm, its glue, the boot script and the
+    /// stylesheet), brotli'd as a browser receives them.
+    pub(crate) first_load_brotli: u64,
 }
 
 pub(crate) fn build(root: &Path, release: bool) -> anyhow::Result<Bundle> {
@@ -89,18 +92,59 @@ pub(crate) fn build(root: &Path, release: bool) -> anyhow::Result<Bundle> {
     }
 
     let bytes = std::fs::read(assets.join(&wasm_name))?;
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    gz.write_all(&bytes)?;
+    let mut first_load_brotli = 0;
+    let mut wasm_gzip = 0;
+    // Served as they are to browsers that take brotli or gzip; the server never compresses
+    // them on the fly (release builds only: a debug build's wasm is large and changes often).
+    if release {
+        for name in [&wasm_name, &js_name, &css_name, &boot_name] {
+            let (gzip, brotli) = precompress(&assets.join(name))?;
+            first_load_brotli += brotli;
+            if name == &wasm_name {
+                wasm_gzip = gzip;
+            }
+        }
+    } else {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&bytes)?;
+        wasm_gzip = gz.finish()?.len() as u64;
+    }
     let bundle = Bundle {
-        wasm_bytes: bytes.len() as u64,
-        wasm_gzip_bytes: gz.finish()?.len() as u64,
+        wasm_raw: bytes.len() as u64,
+        wasm_gzip,
+        first_load_brotli,
     };
     eprintln!(
-        "xtask: SPA ({profile}) in frontend/dist: {wasm_name} {} KiB raw, {} KiB gzip",
-        bundle.wasm_bytes / 1024,
-        bundle.wasm_gzip_bytes / 1024
+        "xtask: SPA ({profile}) in frontend/dist: {wasm_name} {} KiB raw, {} KiB gzip; \
+         first load {} KiB on the wire (brotli)",
+        bundle.wasm_raw / 1024,
+        bundle.wasm_gzip / 1024,
+        bundle.first_load_brotli / 1024
     );
     Ok(bundle)
+}
+
+/// Writes `<file>.gz` (level 9) and `<file>.br` (quality 11) beside `file`; answers their
+/// sizes.
+fn precompress(file: &Path) -> anyhow::Result<(u64, u64)> {
+    let bytes = std::fs::read(file)?;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&bytes)?;
+    let gzip = gz.finish()?;
+    let mut brotli = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 24,
+        ..brotli::enc::BrotliEncoderParams::default()
+    };
+    brotli::BrotliCompress(&mut bytes.as_slice(), &mut brotli, &params)?;
+    let mut path = file.as_os_str().to_owned();
+    path.push(".gz");
+    std::fs::write(&path, &gzip)?;
+    let mut path = file.as_os_str().to_owned();
+    path.push(".br");
+    std::fs::write(&path, &brotli)?;
+    Ok((gzip.len() as u64, brotli.len() as u64))
 }
 
 /// Copies `src` into `dir` as `<stem>-<hash><suffix>` and returns the new name.
