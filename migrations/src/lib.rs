@@ -24,6 +24,7 @@ mod m20261210_000017_job_schedules;
 mod m20261211_000018_events;
 mod m20261212_000019_owned_rows;
 mod m20261213_000020_cloud_account_tests;
+mod m20261214_000021_budget_versions;
 
 /// Applies gmac's migrations in order.
 #[derive(Debug)]
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261211_000018_events::Migration),
             Box::new(m20261212_000019_owned_rows::Migration),
             Box::new(m20261213_000020_cloud_account_tests::Migration),
+            Box::new(m20261214_000021_budget_versions::Migration),
         ]
     }
 }

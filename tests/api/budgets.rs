@@ -600,3 +600,106 @@ async fn a_persons_budget_alerts_once_a_rules_reallocation_has_run() {
     assert_eq!(raised[0].budget_name, "Ana's");
     assert_eq!(raised[0].amount, Decimal::from(50));
 }
+
+/// Issue 10, point 3: a budget is changed in place, with `If-Match`; a stale copy, a bad
+/// amount and someone without `budgets.manage` change nothing; the change is audited.
+#[tokio::test]
+async fn a_budget_is_changed_with_if_match_and_a_stale_or_bad_change_is_refused() {
+    let (app, admin, client_id) = app_on((2024, 9, 30), None).await;
+    let budget = admin
+        .client
+        .create_budget(&NewBudget {
+            name: "Acme monthly".into(),
+            scope: BudgetScope::Client {
+                id: client_id.clone(),
+            },
+            period: BudgetPeriod::Monthly,
+            amount: Decimal::from(1000),
+            currency: None,
+            thresholds: None,
+            notify: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(budget.version, 1);
+    let patch = gmac_types::BudgetPatch {
+        name: Some("Acme, tighter".into()),
+        amount: Some("750.50".parse().unwrap()),
+        thresholds: Some(vec![threshold(50), threshold(90)]),
+        notify: Some(vec!["Finance@Example.com".into()]),
+    };
+    let changed = admin
+        .client
+        .update_budget(&budget.id, &patch, Some(budget.version))
+        .await
+        .unwrap();
+    assert_eq!(changed.version, 2);
+    assert_eq!(changed.name, "Acme, tighter");
+    assert_eq!(changed.amount, "750.50".parse::<Decimal>().unwrap());
+    assert_eq!(changed.thresholds, [threshold(50), threshold(90)]);
+    assert_eq!(changed.notify, ["finance@example.com"]);
+    assert_eq!(changed.scope, budget.scope, "what it covers stays");
+    let listed = admin
+        .client
+        .list_budgets(&PageQuery::default())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(listed, std::slice::from_ref(&changed));
+
+    // Made on the first copy: refused, and nothing changes.
+    let stale = admin
+        .client
+        .update_budget(
+            &budget.id,
+            &gmac_types::BudgetPatch {
+                name: Some("Overwritten".into()),
+                ..gmac_types::BudgetPatch::default()
+            },
+            Some(budget.version),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(stale.status(), Some(412), "{stale:?}");
+    let bad = admin
+        .client
+        .update_budget(
+            &budget.id,
+            &gmac_types::BudgetPatch {
+                amount: Some(Decimal::from(-1)),
+                ..gmac_types::BudgetPatch::default()
+            },
+            Some(changed.version),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(bad.status(), Some(422));
+    assert_eq!(bad.problem().unwrap().errors[0].pointer, "/amount");
+    let viewer = app
+        .fixture(&admin)
+        .member("v@example.com", "viewer", gmac_types::Scope::Global)
+        .await;
+    let refused = viewer
+        .client
+        .update_budget(&budget.id, &patch, None)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status(), Some(403), "{refused:?}");
+    let now = admin
+        .client
+        .list_budgets(&PageQuery::default())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(now, [changed], "nothing else changed");
+    let audit = admin
+        .client
+        .list_audit_events(&gmac_types::AuditQuery {
+            action: Some("budget.update".into()),
+            ..gmac_types::AuditQuery::default()
+        })
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(audit.len(), 1, "{audit:?}");
+}

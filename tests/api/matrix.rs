@@ -171,7 +171,7 @@ fn allow(operation: &str) -> Option<Allow> {
             denied: 404,
             other: Status(404),
         },
-        "delete_budget" => Allow::Roles {
+        "delete_budget" | "update_budget" => Allow::Roles {
             roles: &[SA, ADMIN, BILLING],
             denied: 403,
             other: Status(404),
@@ -606,7 +606,7 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
             json!({"name": w.unique("Budget "), "scope": {"type": "client", "id": w.client_a},
                    "period": "monthly", "amount": "100.00"}),
         ),
-        "get_budget_status" | "delete_budget" => {
+        "get_budget_status" | "delete_budget" | "update_budget" => {
             let budget = root
                 .create_budget(&gmac_types::NewBudget {
                     name: w.unique("Budget "),
@@ -623,6 +623,11 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
                 .unwrap();
             if operation == "get_budget_status" {
                 Call::at(format!("/api/v1/budgets/{}/status", budget.id))
+            } else if operation == "update_budget" {
+                Call::json(
+                    format!("/api/v1/budgets/{}", budget.id),
+                    json!({"name": w.unique("Renamed ")}),
+                )
             } else {
                 Call::at(format!("/api/v1/budgets/{}", budget.id))
             }

@@ -1475,9 +1475,7 @@ async fn every_demo_page_keeps_text_at_4_5_to_1_in_light_and_dark_mode() {
         return;
     }
     let app = demo_app_with(gmac_tests::Options::default()).await;
-    let admin = app
-        .sign_in(gmac_core::services::users::DEMO_EMAIL, DEMO_PASSWORD)
-        .await;
+    let admin = demo_admin_over_the_api(&app).await;
     let client = admin
         .client
         .list_clients(&gmac_types::ListQuery::default())
@@ -1905,6 +1903,12 @@ async fn sign_in_as_demo_admin(browser: &Browser, app: &TestApp) {
     browser.wait_for("#user-menu").await;
 }
 
+/// The demo's administrator, signed in over the API.
+async fn demo_admin_over_the_api(app: &TestApp) -> gmac_tests::Session {
+    app.sign_in(gmac_core::services::users::DEMO_EMAIL, DEMO_PASSWORD)
+        .await
+}
+
 /// Console errors, less the refusals a test caused on purpose: `expected` names the API path
 /// whose 422 was expected.
 async fn unexpected_console_errors(browser: &Browser, expected: Option<&str>) -> Vec<String> {
@@ -1915,6 +1919,105 @@ async fn unexpected_console_errors(browser: &Browser, expected: Option<&str>) ->
         errors.retain(|e| !e.contains(&refused));
     }
     errors
+}
+
+/// The one budget `admin` sees, as the API has it now.
+async fn the_only_budget(admin: &gmac_tests::Session) -> gmac_types::Budget {
+    let mut budgets = admin
+        .client
+        .list_budgets(&gmac_types::PageQuery::default())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(budgets.len(), 1, "{budgets:?}");
+    budgets.remove(0)
+}
+
+/// Issue 10, point 3: a budget is changed on its page; a change made elsewhere meanwhile is
+/// not overwritten.
+#[tokio::test]
+async fn a_budget_is_changed_on_its_page_and_a_change_made_meanwhile_is_kept() {
+    if !browser_available() {
+        return;
+    }
+    let app = demo_app_with(gmac_tests::Options::default()).await;
+    let admin = demo_admin_over_the_api(&app).await;
+    let budget = admin
+        .client
+        .create_budget(&gmac_types::NewBudget {
+            name: "Everything, monthly".into(),
+            scope: gmac_types::BudgetScope::Global,
+            period: gmac_types::BudgetPeriod::Monthly,
+            amount: rust_decimal::Decimal::from(1000),
+            currency: None,
+            thresholds: None,
+            notify: None,
+        })
+        .await
+        .unwrap();
+    let browser = Browser::start(1280, 900).await;
+    sign_in_as_demo_admin(&browser, &app).await;
+    let page = app.url(&format!("/costs/budgets/{}", budget.id));
+    browser.client.goto(&page).await.unwrap();
+    browser.click("#edit-budget-open").await;
+    browser
+        .type_into("#edit-budget-name", "Everything, tighter")
+        .await;
+    browser.type_into("#edit-budget-amount", "2,500.25").await;
+    browser.click("#save-budget").await;
+    browser
+        .wait_for_text("#budget-name", "Everything, tighter")
+        .await;
+    let saved = the_only_budget(&admin).await;
+    assert_eq!(saved.version, 2);
+    assert_eq!(saved.amount, "2500.25".parse().unwrap());
+    assert_eq!(
+        saved.thresholds, budget.thresholds,
+        "the thresholds as they were"
+    );
+
+    // Changed elsewhere while the form is open: the save is refused and says so.
+    browser.click("#edit-budget-open").await;
+    browser.wait_for("#edit-budget-name").await;
+    admin
+        .client
+        .update_budget(
+            &budget.id,
+            &gmac_types::BudgetPatch {
+                name: Some("Renamed elsewhere".into()),
+                ..gmac_types::BudgetPatch::default()
+            },
+            Some(saved.version),
+        )
+        .await
+        .unwrap();
+    browser.type_into("#edit-budget-amount", "10").await;
+    browser.click("#save-budget").await;
+    browser
+        .wait_for_text(
+            "#edit-budget .error-banner",
+            "Someone else changed this budget",
+        )
+        .await;
+    browser.click("#cancel-budget-edit").await;
+    browser
+        .wait_for_text("#budget-name", "Renamed elsewhere")
+        .await;
+    let kept = the_only_budget(&admin).await;
+    assert_eq!(
+        kept.amount, saved.amount,
+        "the stale change was not applied"
+    );
+    let errors = browser.console_errors().await;
+    let unexpected: Vec<&String> = errors
+        .iter()
+        .filter(|e| !e.contains("status of 412"))
+        .collect();
+    assert!(
+        unexpected.is_empty(),
+        "browser console errors: {unexpected:?}"
+    );
+    browser.close().await;
 }
 
 #[tokio::test]
@@ -2476,6 +2579,21 @@ async fn the_cost_dashboard_narrows_to_a_tag_or_a_project_and_keeps_them_in_the_
     phone.close().await;
 }
 
+/// Chooses `path` in the dashboard's import card (its one client chosen already) and sends it.
+async fn send_a_file_from_the_dashboard(browser: &Browser, app: &TestApp, path: &std::path::Path) {
+    browser.client.goto(&app.url("/costs")).await.unwrap();
+    browser
+        .wait_for("#import-client option:checked:not([value=\"\"])")
+        .await;
+    browser
+        .wait_for("#focus-file")
+        .await
+        .send_keys(&path.display().to_string())
+        .await
+        .unwrap();
+    browser.click("#import-costs").await;
+}
+
 #[tokio::test]
 async fn an_import_uploaded_in_the_spa_shows_live_progress_and_ends_in_its_result() {
     if !browser_available() {
@@ -2503,17 +2621,9 @@ async fn an_import_uploaded_in_the_spa_shows_live_progress_and_ends_in_its_resul
 
     let browser = Browser::start(1280, 900).await;
     sign_in_through_the_form(&browser, &app, &email, &password).await;
-    browser.client.goto(&app.url("/costs")).await.unwrap();
-    browser
-        .wait_for("#import-client option:checked:not([value=\"\"])")
-        .await;
-    browser
-        .wait_for("#focus-file")
-        .await
-        .send_keys(&path.display().to_string())
-        .await
-        .unwrap();
-    browser.click("#import-costs").await;
+    // Signed in before the next page loads (a page left mid-sign-in has no session).
+    browser.wait_for("#user-menu").await;
+    send_a_file_from_the_dashboard(&browser, &app, &path).await;
     // No worker runs yet: the upload is a queued job, and the card says so.
     browser
         .wait_for_text("#import-progress-text", "Waiting for a worker")
@@ -2584,17 +2694,9 @@ async fn a_file_that_is_not_focus_is_refused_once_beside_the_file_field() {
 
     let browser = Browser::start(1280, 900).await;
     sign_in_through_the_form(&browser, &app, &email, &password).await;
-    browser.client.goto(&app.url("/costs")).await.unwrap();
-    browser
-        .wait_for("#import-client option:checked:not([value=\"\"])")
-        .await;
-    browser
-        .wait_for("#focus-file")
-        .await
-        .send_keys(&path.display().to_string())
-        .await
-        .unwrap();
-    browser.click("#import-costs").await;
+    // Signed in before the next page loads (a page left mid-sign-in has no session).
+    browser.wait_for("#user-menu").await;
+    send_a_file_from_the_dashboard(&browser, &app, &path).await;
     let said = browser
         .wait_for_text("#focus-file-error", "not a FOCUS file")
         .await;

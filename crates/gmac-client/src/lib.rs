@@ -817,6 +817,17 @@ impl Client {
         self.get(&format!("/api/v1/teams/{id}")).await
     }
 
+    /// `PATCH /api/v1/budgets/{id}`.
+    pub async fn update_budget(
+        &self,
+        id: &str,
+        patch: &gmac_types::BudgetPatch,
+        version: Option<i64>,
+    ) -> Result<gmac_types::Budget> {
+        self.patch(&format!("/api/v1/budgets/{id}"), patch, version)
+            .await
+    }
+
     /// `PATCH /api/v1/teams/{id}`.
     pub async fn update_team(
         &self,

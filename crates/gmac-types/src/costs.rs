@@ -665,6 +665,42 @@ pub struct Budget {
     /// When it was created.
     #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
+    /// Bumped on every change; also sent as the `ETag`.
+    pub version: i64,
+}
+
+/// Changes a budget; absent fields stay as they are. What it covers, its period and its
+/// currency stay: a budget for something else is another budget.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BudgetPatch {
+    /// A new label.
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        )
+    )]
+    pub name: Option<String>,
+    /// A new limit per period, a decimal string.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "1000.00"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^[1-9][0-9]{0,12}(\.[0-9]{1,2})?$")
+    )]
+    pub amount: Option<Decimal>,
+    /// New thresholds (all of them).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 10))]
+    pub thresholds: Option<Vec<BudgetThreshold>>,
+    /// Who is emailed now (all of them).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<crate::validation::EmailSchema>>))]
+    pub notify: Option<Vec<String>>,
 }
 
 /// An alert a budget raised.

@@ -41,7 +41,7 @@ pub use costs::{
     ReplacedPeriod, ResourceAssignment, RootCause, RowError, ShareMethod,
 };
 pub use costs::{
-    Budget, BudgetAlert, BudgetPeriod, BudgetPeriodResult, BudgetScope, BudgetStatus,
+    Budget, BudgetAlert, BudgetPatch, BudgetPeriod, BudgetPeriodResult, BudgetScope, BudgetStatus,
     BudgetThreshold, NewBudget, ThresholdBasis,
 };
 pub use costs::{

@@ -35,6 +35,8 @@ pub struct Model {
     pub created_by: Option<String>,
     /// When it was created.
     pub created_at: DateTimeUtc,
+    /// Bumped on every change; also sent as the `ETag`.
+    pub version: i64,
 }
 
 /// No relations are navigated through sea-orm; services join explicitly.

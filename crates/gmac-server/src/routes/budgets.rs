@@ -1,15 +1,15 @@
 //! Budgets, and the forecasts and anomalies of costs.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, delete, get, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use gmac_core::services::{budgets, insights};
 use gmac_types::{
-    AnomalyFeedback, AnomalyQuery, Budget, BudgetAlert, BudgetStatus, CostAnomaly, CostForecast,
-    ForecastQuery, Invoice, InvoiceQuery, NewBudget, Page, PageQuery,
+    AnomalyFeedback, AnomalyQuery, Budget, BudgetAlert, BudgetPatch, BudgetStatus, CostAnomaly,
+    CostForecast, ForecastQuery, Invoice, InvoiceQuery, NewBudget, Page, PageQuery,
 };
 
 use crate::error::ApiError;
-use crate::extract::{Actor, Meta};
+use crate::extract::{Actor, IfMatch, Meta, etag};
 use crate::state::AppState;
 
 /// The month-end forecast (the elapsed days plus the remaining days at the mean of the last
@@ -185,6 +185,50 @@ pub async fn delete_budget(
 ) -> Result<HttpResponse, ApiError> {
     budgets::delete_budget(&state.core, &actor, &meta.0, &id).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Change a budget's name, amount, thresholds or recipients (what it covers, its period and
+/// currency stay). Send the `ETag` last read as `If-Match`: a change made meanwhile answers
+/// 412. Alerts already sent stay sent; the next evaluation uses the new amount and thresholds.
+#[utoipa::path(
+    tag = "budgets",
+    params(
+        ("id" = String, Path, description = "The budget's id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag last read"),
+    ),
+    request_body = BudgetPatch,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The changed budget", body = Budget),
+        (status = 400, response = crate::routes::docs::BadRequest),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 403, response = crate::routes::docs::Forbidden),
+        (status = 404, response = crate::routes::docs::NotFound),
+        (status = 412, response = crate::routes::docs::PreconditionFailed),
+        (status = 422, response = crate::routes::docs::ValidationFailed),
+    )
+)]
+#[patch("/budgets/{id}")]
+pub async fn update_budget(
+    state: web::Data<AppState>,
+    actor: Actor,
+    meta: Meta,
+    id: web::Path<String>,
+    if_match: IfMatch,
+    body: web::Json<BudgetPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let budget = budgets::update_budget(
+        &state.core,
+        &actor,
+        &meta.0,
+        &id,
+        if_match.0,
+        body.into_inner(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(budget.version))
+        .json(budget))
 }
 
 /// Budget alerts you may see, newest first: the in-app notifications.

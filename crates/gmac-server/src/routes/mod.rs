@@ -88,6 +88,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(budgets::list_budgets)
                 .service(budgets::get_budget_status)
                 .service(budgets::delete_budget)
+                .service(budgets::update_budget)
                 .service(budgets::list_budget_alerts)
                 .service(budgets::get_invoice)
                 .service(reports::get_monthly_report)

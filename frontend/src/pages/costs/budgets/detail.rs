@@ -13,6 +13,7 @@ use crate::components::modal::{Confirm, ConfirmDialog};
 use crate::components::named::{ObjectPage, by_route_id};
 use crate::format::{date_label, money, month_name};
 use crate::pages::costs::budgets::alerts::AlertTable;
+use crate::pages::costs::budgets::edit::EditBudgetForm;
 use crate::pages::costs::budgets::meter::{
     BudgetLegend, BudgetMeter, Level, StandingBadges, percent_label,
 };
@@ -46,15 +47,23 @@ fn percent_of(actual: &Decimal, limit: &Decimal) -> Decimal {
 #[component]
 pub fn BudgetPage() -> impl IntoView {
     let status = by_route_id(|c, id| async move { c.budget_status(&id).await });
-    let show = |loaded: BudgetStatus| view! { <BudgetView status=loaded /> }.into_any();
+    let reload = Callback::new(move |()| status.refetch());
+    let show =
+        move |loaded: BudgetStatus| view! { <BudgetView status=loaded reload=reload /> }.into_any();
     view! {
         <ObjectPage object=status back="/costs/budgets" back_label="Budgets" loading="Loading the budget…" show=show />
     }
 }
 
 #[component]
-fn BudgetView(status: BudgetStatus) -> impl IntoView {
+fn BudgetView(
+    status: BudgetStatus,
+    /// Loads the budget again (after a change).
+    reload: Callback<()>,
+) -> impl IntoView {
     let auth = use_auth();
+    let editing = RwSignal::new(false);
+    let for_edit = status.budget.clone();
     let navigate = use_navigate();
     let directory = use_cost_directory(auth);
     let confirm = RwSignal::new(None::<Confirm>);
@@ -113,14 +122,40 @@ fn BudgetView(status: BudgetStatus) -> impl IntoView {
                 </p>
             </div>
             <Show when=move || auth.can(Permission::BudgetsManage)>
-                <button type="button" class="button button-danger-quiet" id="delete-budget" on:click=delete.clone()>
-                    <Icon name=IconName::Trash />
-                    <span>"Delete budget"</span>
-                </button>
+                <div class="button-row">
+                    <button
+                        type="button"
+                        class="button"
+                        id="edit-budget-open"
+                        aria-expanded=move || if editing.get() { "true" } else { "false" }
+                        aria-controls="edit-budget"
+                        on:click=move |_| editing.update(|e| *e = !*e)
+                    >
+                        <Icon name=IconName::Edit />
+                        <span>"Change"</span>
+                    </button>
+                    <button type="button" class="button button-danger-quiet" id="delete-budget" on:click=delete.clone()>
+                        <Icon name=IconName::Trash />
+                        <span>"Delete budget"</span>
+                    </button>
+                </div>
             </Show>
         </header>
         <CostTabs />
         <ErrorBanner message=error />
+        <Show when=move || editing.get()>
+            <EditBudgetForm
+                budget=for_edit.clone()
+                on_saved=Callback::new(move |_| {
+                    editing.set(false);
+                    reload.run(());
+                })
+                on_cancel=Callback::new(move |()| {
+                    editing.set(false);
+                    reload.run(());
+                })
+            />
+        </Show>
         <section class="card" id="budget-standing" aria-labelledby="budget-standing-title">
             <header class="card-header">
                 <h2 id="budget-standing-title">

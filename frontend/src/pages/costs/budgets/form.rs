@@ -2,7 +2,8 @@
 //! alert, and who is emailed.
 
 use gmac_types::{
-    Budget, BudgetPeriod, BudgetScope, FieldError, NewBudget, SubjectKind, ThresholdBasis,
+    Budget, BudgetPeriod, BudgetScope, BudgetThreshold, FieldError, NewBudget, SubjectKind,
+    ThresholdBasis,
 };
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -49,6 +50,75 @@ fn period_of(value: &str) -> BudgetPeriod {
         "yearly" => BudgetPeriod::Yearly,
         _ => BudgetPeriod::Monthly,
     }
+}
+
+/// The thresholds and addresses of a budget form's lists, checked into `problems`: those to
+/// send, and the row keys of the addresses sent (blank rows are left out).
+pub(crate) fn read_lists(
+    thresholds: &[ThresholdRow],
+    emails: &[EmailRow],
+    problems: &mut Vec<FieldError>,
+) -> (Vec<BudgetThreshold>, Vec<String>, Vec<usize>) {
+    let mut picked = Vec::new();
+    for row in thresholds {
+        match row.threshold() {
+            Some(threshold) => picked.push(threshold),
+            None => problems.push(FieldError {
+                pointer: format!("/thresholds/{}", row.key),
+                code: "invalid".into(),
+                detail: String::new(),
+            }),
+        }
+    }
+    if picked.len() < thresholds.len() {
+        problems.push(FieldError::new(
+            "thresholds",
+            "invalid",
+            "Each threshold is a whole percentage from 1 to 1000.",
+        ));
+    }
+    if thresholds.is_empty() {
+        problems.push(FieldError::new(
+            "thresholds",
+            "required",
+            "Add at least one threshold.",
+        ));
+    }
+    let mut sent_keys = Vec::new();
+    let mut notify = Vec::new();
+    for row in emails {
+        let email = row.email.get_untracked().trim().to_owned();
+        if email.is_empty() {
+            continue;
+        }
+        if !email.contains('@') || email.contains(char::is_whitespace) {
+            problems.push(FieldError {
+                pointer: format!("/notify/{}", row.key),
+                code: "invalid".into(),
+                detail: "Not an email address.".into(),
+            });
+        }
+        sent_keys.push(row.key);
+        notify.push(email);
+    }
+    (picked, notify, sent_keys)
+}
+
+/// A refused budget, for the form: `/notify/<i>` counts the addresses sent, which the rows
+/// know by their own keys (`sent_keys`).
+pub(crate) fn refusal(err: &gmac_client::ApiError, sent_keys: &[usize]) -> FormErrors {
+    let mut found = form_errors(err, &FIELDS, &["notify"]);
+    for error in &mut found.fields {
+        let key = error
+            .pointer
+            .strip_prefix("/notify/")
+            .and_then(|i| i.parse::<usize>().ok())
+            .and_then(|i| sent_keys.get(i));
+        if let Some(key) = key {
+            error.pointer = format!("/notify/{key}");
+        }
+    }
+    found
 }
 
 /// The create form, `#new-budget`.
@@ -167,49 +237,9 @@ pub fn NewBudgetForm(
                 None
             }
         };
-        let mut picked = Vec::new();
-        for row in thresholds.get_untracked() {
-            match row.threshold() {
-                Some(threshold) => picked.push(threshold),
-                None => problems.push(FieldError {
-                    pointer: format!("/thresholds/{}", row.key),
-                    code: "invalid".into(),
-                    detail: String::new(),
-                }),
-            }
-        }
-        if picked.len() < thresholds.with_untracked(Vec::len) {
-            problems.push(FieldError::new(
-                "thresholds",
-                "invalid",
-                "Each threshold is a whole percentage from 1 to 1000.",
-            ));
-        }
-        if thresholds.with_untracked(Vec::is_empty) {
-            problems.push(FieldError::new(
-                "thresholds",
-                "required",
-                "Add at least one threshold.",
-            ));
-        }
-        // Blank rows are left out; the keys of those sent map the server's `/notify/<i>`.
-        let mut sent_keys = Vec::new();
-        let mut notify = Vec::new();
-        for row in emails.get_untracked() {
-            let email = row.email.get_untracked().trim().to_owned();
-            if email.is_empty() {
-                continue;
-            }
-            if !email.contains('@') || email.contains(char::is_whitespace) {
-                problems.push(FieldError {
-                    pointer: format!("/notify/{}", row.key),
-                    code: "invalid".into(),
-                    detail: "Not an email address.".into(),
-                });
-            }
-            sent_keys.push(row.key);
-            notify.push(email);
-        }
+        let (picked, notify, sent_keys) = thresholds.with_untracked(|thresholds| {
+            emails.with_untracked(|emails| read_lists(thresholds, emails, &mut problems))
+        });
         let (Some(scope), Some(limit), true) = (scope, limit, problems.is_empty()) else {
             errors.set(FormErrors::from_fields(problems));
             submitted.focus_first_invalid();
@@ -243,19 +273,7 @@ pub fn NewBudgetForm(
                     on_created.run(budget);
                 }
                 Err(err) => {
-                    let mut found = form_errors(&err, &FIELDS, &["notify"]);
-                    // `/notify/<i>` counts the emails sent; the rows have their own keys.
-                    for error in &mut found.fields {
-                        let key = error
-                            .pointer
-                            .strip_prefix("/notify/")
-                            .and_then(|i| i.parse::<usize>().ok())
-                            .and_then(|i| sent_keys.get(i));
-                        if let Some(key) = key {
-                            error.pointer = format!("/notify/{key}");
-                        }
-                    }
-                    errors.set(found);
+                    errors.set(refusal(&err, &sent_keys));
                     submitted.focus_first_invalid();
                 }
             }

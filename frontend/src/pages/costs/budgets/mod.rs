@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod detail;
+pub mod edit;
 pub mod form;
 pub mod meter;
 pub mod recipients;
