@@ -314,6 +314,12 @@ impl Browser {
 
     /// Waits for a finished download whose name starts with `prefix`; returns its text.
     async fn downloaded(&self, prefix: &str) -> String {
+        String::from_utf8(self.downloaded_file(prefix).await.1).unwrap()
+    }
+
+    /// Waits for a finished download whose name starts with `prefix`; returns its name and
+    /// bytes.
+    async fn downloaded_file(&self, prefix: &str) -> (String, Vec<u8>) {
         for _ in 0..200 {
             let done = std::fs::read_dir(&self.downloads)
                 .unwrap()
@@ -325,7 +331,8 @@ impl Browser {
                         .is_some_and(|n| n.starts_with(prefix) && !n.ends_with(".crdownload"))
                 });
             if let Some(path) = done {
-                return std::fs::read_to_string(path).unwrap();
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                return (name, std::fs::read(path).unwrap());
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -2121,6 +2128,64 @@ async fn demo_admin_and_alice(app: &TestApp) -> (gmac_tests::Session, gmac_types
         .find(|u| u.name == "Alice Chen")
         .unwrap();
     (admin, alice)
+}
+
+/// Issue 10, point 3: a person's invoice is one click from their monthly report.
+#[tokio::test]
+async fn a_persons_invoice_downloads_from_their_report() {
+    if !browser_available() {
+        return;
+    }
+    let app = demo_app_with(gmac_tests::Options::default()).await;
+    let (admin, alice) = demo_admin_and_alice(&app).await;
+    let today = app.core.now().date_naive();
+    let last_month = (today - chrono::Days::new(u64::from(today.day())))
+        .format("%Y-%m")
+        .to_string();
+    let invoice = admin
+        .client
+        .invoice(&gmac_types::InvoiceQuery {
+            user_id: alice.id.clone(),
+            period: last_month.clone(),
+            client_id: None,
+        })
+        .await
+        .unwrap();
+    let browser = Browser::start(1280, 900).await;
+    sign_in_as_demo_admin(&browser, &app).await;
+    browser
+        .client
+        .goto(&app.url(&format!(
+            "/costs/reports?subject=user:{}&period={last_month}",
+            alice.id
+        )))
+        .await
+        .unwrap();
+    browser.wait_for_text("#report-title", "Alice Chen").await;
+    browser.click("#download-invoice").await;
+    let (name, pdf) = browser.downloaded_file(&invoice.number).await;
+    assert_eq!(name, format!("{}.pdf", invoice.number));
+    assert!(
+        pdf.starts_with(b"%PDF-"),
+        "a PDF: {:?}",
+        &pdf[..16.min(pdf.len())]
+    );
+    // Everything's report is nobody's invoice.
+    browser
+        .client
+        .goto(&app.url(&format!("/costs/reports?period={last_month}")))
+        .await
+        .unwrap();
+    browser.wait_for("#download-report-pdf").await;
+    assert!(
+        browser
+            .client
+            .find_all(Locator::Css("#download-invoice"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    browser.close().await;
 }
 
 #[tokio::test]

@@ -1,9 +1,10 @@
 //! "Download PDF" and "Download CSV": the report shown, from `GET /reports/monthly` with the
-//! format's `Accept` header, fetched with the session's token (a plain link would carry none)
-//! and saved under the name the server gives it.
+//! format's `Accept` header; and, for a person's report, "Download invoice" from
+//! `GET /invoices`. Fetched with the session's token (a plain link would carry none) and saved
+//! under the name the server gives it.
 
 use gmac_client::ApiError;
-use gmac_types::{MonthlyReportQuery, ReportFormat};
+use gmac_types::{InvoiceQuery, MonthlyReportQuery, ReportFormat};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -41,30 +42,62 @@ pub fn disposition_file_name(header: &str) -> Option<String> {
     (!name.is_empty() && !name.contains(['/', '\\'])).then(|| name.to_owned())
 }
 
-/// The name to save a report under when the server gives none.
-fn fallback_name(query: &MonthlyReportQuery, format: ReportFormat) -> String {
-    let extension = match format {
-        ReportFormat::Pdf => "pdf",
-        ReportFormat::Csv => "csv",
-    };
-    format!("gmac-costs-{}.{extension}", query.period)
+/// What a download button fetches for the report shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Download {
+    /// The report, as a PDF or CSV file.
+    Report(ReportFormat),
+    /// The person's invoice for the month, as a PDF (a person's report only).
+    Invoice,
 }
 
-/// A button that downloads `query`'s report as `format`; a failure shows next to it.
+impl Download {
+    /// What the button says after "Download".
+    const fn label(self) -> &'static str {
+        match self {
+            Download::Report(format) => format_label(format),
+            Download::Invoice => "invoice",
+        }
+    }
+
+    /// The media type it is asked for with.
+    const fn media(self) -> &'static str {
+        match self {
+            Download::Report(format) => media_type(format),
+            Download::Invoice => "application/pdf",
+        }
+    }
+}
+
+/// The name to save a download under when the server gives none.
+fn fallback_name(query: &MonthlyReportQuery, what: Download) -> String {
+    match what {
+        Download::Report(ReportFormat::Pdf) => format!("gmac-costs-{}.pdf", query.period),
+        Download::Report(ReportFormat::Csv) => format!("gmac-costs-{}.csv", query.period),
+        Download::Invoice => format!("invoice-{}.pdf", query.period),
+    }
+}
+
+/// A button that downloads `what` for `query`'s report; a failure shows next to it. An
+/// invoice needs a person: without one in the query, it reports so.
 #[component]
 pub fn DownloadButton(
     /// The report, as the page shows it.
     #[prop(into)]
     query: Signal<MonthlyReportQuery>,
-    /// PDF or CSV.
-    format: ReportFormat,
+    /// The report as PDF or CSV, or the person's invoice.
+    what: Download,
     /// The button's `id`.
     id: &'static str,
 ) -> impl IntoView {
     let auth = use_auth();
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
-    let label = format_label(format);
+    let label = what.label();
+    let title = match what {
+        Download::Report(_) => format!("Download this report as a {label} file"),
+        Download::Invoice => "Download this person's invoice for the month (PDF)".to_owned(),
+    };
     let download = move |_| {
         if busy.get_untracked() {
             return;
@@ -73,18 +106,18 @@ pub fn DownloadButton(
         error.set(None);
         let query = query.get_untracked();
         spawn_local(async move {
-            let fallback = fallback_name(&query, format);
+            let fallback = fallback_name(&query, what);
             let result = auth
                 .call(move |c| {
                     let query = query.clone();
-                    async move { fetch_report(&c, &query, format).await }
+                    async move { fetch(&c, &query, what).await }
                 })
                 .await;
             busy.set(false);
             match result {
                 Ok((bytes, name)) => {
                     let name = name.unwrap_or(fallback);
-                    if !js::download(&bytes, media_type(format), &name) {
+                    if !js::download(&bytes, what.media(), &name) {
                         error.set(Some("The browser refused the download.".to_owned()));
                     }
                 }
@@ -98,7 +131,7 @@ pub fn DownloadButton(
                 type="button"
                 id=id
                 class="button button-small"
-                title=format!("Download this report as a {label} file")
+                title=title
                 disabled=move || busy.get()
                 aria-busy=move || if busy.get() { "true" } else { "false" }
                 on:click=download
@@ -117,22 +150,45 @@ pub fn DownloadButton(
     }
 }
 
-/// Fetches `query`'s report as `format` with the client's token: its bytes and the file name
-/// the server gives it.
+/// Fetches `what` for `query`'s report with the client's token.
+async fn fetch(
+    client: &gmac_client::Client,
+    query: &MonthlyReportQuery,
+    what: Download,
+) -> Result<(Vec<u8>, Option<String>), ApiError> {
+    match what {
+        Download::Report(_) => fetch_file(client, "/api/v1/reports/monthly", query, what).await,
+        Download::Invoice => {
+            let Some(user_id) = query.user_id.clone() else {
+                return Err(ApiError::Decode("an invoice is a person's".to_owned()));
+            };
+            let invoice = InvoiceQuery {
+                user_id,
+                period: query.period.clone(),
+                client_id: query.client_id.clone(),
+            };
+            fetch_file(client, "/api/v1/invoices", &invoice, what).await
+        }
+    }
+}
+
+/// Fetches `path?query` as `what`'s media type with the client's token: its bytes and the
+/// file name the server gives it.
 #[expect(
     clippy::default_trait_access,
     reason = "`Method::default()` is GET; naming the type needs reqwest as a direct dependency"
 )]
-async fn fetch_report(
+async fn fetch_file(
     client: &gmac_client::Client,
-    query: &MonthlyReportQuery,
-    format: ReportFormat,
+    path: &str,
+    query: &impl serde::Serialize,
+    what: Download,
 ) -> Result<(Vec<u8>, Option<String>), ApiError> {
     let network = |e: &dyn std::fmt::Display| ApiError::Network(e.to_string());
     let response = client
-        .request(Default::default(), "/api/v1/reports/monthly")
+        .request(Default::default(), path)
         .query(query)
-        .header("Accept", media_type(format))
+        .header("Accept", what.media())
         .send()
         .await
         .map_err(|e| network(&e))?;
@@ -171,8 +227,12 @@ mod tests {
             ..MonthlyReportQuery::default()
         };
         assert_eq!(
-            fallback_name(&query, ReportFormat::Csv),
+            fallback_name(&query, Download::Report(ReportFormat::Csv)),
             "gmac-costs-2026-10.csv"
+        );
+        assert_eq!(
+            fallback_name(&query, Download::Invoice),
+            "invoice-2026-10.pdf"
         );
     }
 }

@@ -14,7 +14,7 @@ use crate::format::{day_label, money, short_day_label};
 use crate::pages::costs::anomalies::signed_percent;
 use crate::pages::costs::directory::CostDirectory;
 use crate::pages::costs::overview::month_label;
-use crate::pages::costs::reports::download::DownloadButton;
+use crate::pages::costs::reports::download::{Download, DownloadButton};
 use crate::pages::costs::reports::selection::{
     EVERYTHING, ReportSelection, month_days, month_key, parse_subject, subject_value,
 };
@@ -336,8 +336,12 @@ fn ReportBody(
                     </div>
                 </dl>
                 <div class="button-row report-downloads">
-                    <DownloadButton id="download-report-pdf" format=ReportFormat::Pdf query=query />
-                    <DownloadButton id="download-report-csv" format=ReportFormat::Csv query=query />
+                    <DownloadButton id="download-report-pdf" what=Download::Report(ReportFormat::Pdf) query=query />
+                    <DownloadButton id="download-report-csv" what=Download::Report(ReportFormat::Csv) query=query />
+                    // A person's month is also their invoice (the allocation page promises it).
+                    <Show when=move || query.with(|q| q.user_id.is_some())>
+                        <DownloadButton id="download-invoice" what=Download::Invoice query=query />
+                    </Show>
                 </div>
             </div>
             {chart}
