@@ -192,7 +192,9 @@ impl Name {
         if value.is_empty() {
             return Err(FieldError::new(field, "required", "A name is required."));
         }
-        if value.chars().count() > Self::MAX_CHARS {
+        // Counted as sent, as the API document's `maxLength` counts: spaces around a name are
+        // trimmed, but they do not make room for more.
+        if raw.chars().count() > Self::MAX_CHARS {
             return Err(FieldError::new(
                 field,
                 "too_long",
@@ -307,6 +309,25 @@ pub fn date_or_time() -> utoipa::openapi::schema::Schema {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_is_at_most_100_characters_as_sent() {
+        let hundred = "x".repeat(100);
+        assert_eq!(
+            Name::parse("name", &hundred).map(|n| n.as_str().len()),
+            Ok(100)
+        );
+        assert_eq!(
+            Name::parse("name", " Acme ").map(|n| n.as_str().to_owned()),
+            Ok("Acme".to_owned())
+        );
+        // The schema's maxLength counts what is sent: surrounding spaces make no room.
+        let padded = format!("\u{a0}{hundred}");
+        assert_eq!(
+            Name::parse("name", &padded).map_err(|e| e.code),
+            Err("too_long".to_owned())
+        );
+    }
 
     #[test]
     fn email_addresses_are_normalized() {
