@@ -25,6 +25,7 @@ mod m20261211_000018_events;
 mod m20261212_000019_owned_rows;
 mod m20261213_000020_cloud_account_tests;
 mod m20261214_000021_budget_versions;
+mod m20261215_000022_saved_views;
 
 /// Applies gmac's migrations in order.
 #[derive(Debug)]
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261212_000019_owned_rows::Migration),
             Box::new(m20261213_000020_cloud_account_tests::Migration),
             Box::new(m20261214_000021_budget_versions::Migration),
+            Box::new(m20261215_000022_saved_views::Migration),
         ]
     }
 }

@@ -848,3 +848,255 @@ async fn costs_by_resource_add_whole_months_and_edge_days_exactly() {
     // A service filter reads the daily rows only: the same answer.
     assert_eq!(by_resource(Some("EC2")).await, expected);
 }
+
+/// Twelve services over two days of September and one of October: the stacks are the ten
+/// largest and `(other)`, each day's parts add up to its bar, and the month bars too.
+#[tokio::test]
+async fn days_and_months_stack_by_service_or_tag_with_the_smallest_as_other() {
+    let app = spawn_app().await;
+    let (admin, client_id) = admin_with_client(&app).await;
+    let mut file = String::from(
+        "BilledCost,EffectiveCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ServiceName,SubAccountId,Tags\n",
+    );
+    // Service sN costs N + 1 a day on 1 and 2 September; s0 and s1 are the two smallest.
+    for day in ["2024-09-01", "2024-09-02"] {
+        let next = if day == "2024-09-01" {
+            "2024-09-02"
+        } else {
+            "2024-09-03"
+        };
+        for n in 0..12 {
+            let tags = if n % 2 == 0 {
+                "\"{\"\"env\"\":\"\"prod\"\"}\""
+            } else {
+                ""
+            };
+            let cost = n + 1;
+            file.push_str(
+                &[
+                    format!("{cost},{cost},USD,{day}T00:00:00Z,{next}T00:00:00Z"),
+                    format!("Usage,s{n},a1,{tags}\n"),
+                ]
+                .join(","),
+            );
+        }
+    }
+    file.push_str("0.25,0.25,USD,2024-10-05T00:00:00Z,2024-10-06T00:00:00Z,Usage,s11,a1,\n");
+    admin
+        .client
+        .import_costs(&params(&client_id), file.into_bytes())
+        .await
+        .unwrap();
+    let by_day = admin
+        .client
+        .costs(&CostQuery {
+            group_by: Some("day".into()),
+            stack_by: Some("service".into()),
+            ..september()
+        })
+        .await
+        .unwrap();
+    let keys: Vec<&str> = by_day.stacks.iter().map(|s| s.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "s11", "s10", "s9", "s8", "s7", "s6", "s5", "s4", "s3", "s2", "(other)"
+        ],
+        "the ten largest, then the rest"
+    );
+    assert_eq!(by_day.stacks[0].amount, Decimal::from_str("24.25").unwrap());
+    assert_eq!(
+        by_day.stacks[10].amount,
+        Decimal::from(6),
+        "s0 and s1: 2 × (1 + 2)"
+    );
+    assert_eq!(by_day.stacks[10].label.as_deref(), Some("Other"));
+    let stacked: Decimal = by_day.stacks.iter().map(|s| s.amount).sum();
+    assert_eq!(stacked, by_day.total);
+    let days: Vec<&str> = by_day.groups.iter().map(|g| g.key.as_str()).collect();
+    assert_eq!(days, ["2024-09-01", "2024-09-02", "2024-10-05"]);
+    for group in &by_day.groups {
+        let parts: Decimal = group.parts.iter().map(|p| p.amount).sum();
+        assert_eq!(parts, group.amount, "{}'s parts add up", group.key);
+    }
+    assert_eq!(by_day.groups[0].parts.len(), 11);
+    assert_eq!(
+        by_day.groups[2].parts,
+        [gmac_types::CostPart {
+            stack: "s11".into(),
+            amount: Decimal::from_str("0.25").unwrap()
+        }]
+    );
+
+    // By month and tag: untagged costs stack as `(none)`.
+    let by_month = admin
+        .client
+        .costs(&CostQuery {
+            group_by: Some("month".into()),
+            stack_by: Some("tag:env".into()),
+            ..september()
+        })
+        .await
+        .unwrap();
+    let months: Vec<(&str, Decimal)> = by_month
+        .groups
+        .iter()
+        .map(|g| (g.key.as_str(), g.amount))
+        .collect();
+    assert_eq!(
+        months,
+        [
+            ("2024-09", Decimal::from(156)),
+            ("2024-10", Decimal::from_str("0.25").unwrap())
+        ]
+    );
+    let september_parts: Vec<(&str, Decimal)> = by_month.groups[0]
+        .parts
+        .iter()
+        .map(|p| (p.stack.as_str(), p.amount))
+        .collect();
+    // prod: s0, s2, … s10 cost 1 + 3 + … + 11 = 36 a day.
+    assert_eq!(
+        september_parts,
+        [("(none)", Decimal::from(84)), ("prod", Decimal::from(72))]
+    );
+
+    // The export gives a row per bar and stack.
+    let response = app
+        .http()
+        .get(app.url(
+            "/api/v1/costs/export?from=2024-08-01&to=2024-10-31&group_by=month&stack_by=tag:env",
+        ))
+        .bearer_auth(&admin.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "key,stack,label,amount,currency");
+    assert!(lines.contains(&"2024-09,prod,prod,72,USD"), "{text}");
+    assert!(lines.contains(&"2024-10,(none),(none),0.25,USD"), "{text}");
+    assert_eq!(lines.last(), Some(&"total,,Total,156.25,USD"));
+
+    // Stacks need bars of days or months, and are not themselves days or months.
+    for (group_by, stack_by, code) in [
+        (Some("service"), "region", "needs_dates"),
+        (None, "service", "needs_dates"),
+        (Some("day"), "month", "invalid_stack_by"),
+        (Some("day"), "colour", "invalid_stack_by"),
+    ] {
+        let err = admin
+            .client
+            .costs(&CostQuery {
+                group_by: group_by.map(str::to_owned),
+                stack_by: Some(stack_by.into()),
+                ..september()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), Some(422), "{group_by:?} {stack_by}");
+        let problem = err.problem().unwrap();
+        assert_eq!(problem.errors[0].pointer, "/stack_by");
+        assert_eq!(problem.errors[0].code, code);
+    }
+}
+
+/// A saved view is its owner's alone: listed by name, refused under a name already used
+/// (whatever its case) or with a query that is not one, deleted only by its owner, audited.
+#[tokio::test]
+async fn a_saved_cost_view_is_kept_by_name_for_its_owner_alone() {
+    use gmac_types::NewSavedView;
+    let app = spawn_app().await;
+    let root = app.super_admin().await;
+    let viewer = app
+        .fixture(&root)
+        .member("v@example.com", "viewer", Scope::Global)
+        .await;
+    let view = |name: &str, query: &str| NewSavedView {
+        name: name.to_owned(),
+        query: query.to_owned(),
+    };
+    let platform = root
+        .client
+        .create_cost_view(&view("Platform, 6 months", "?range=6m&stack=team"))
+        .await
+        .unwrap();
+    assert_eq!(platform.query, "range=6m&stack=team", "the `?` is dropped");
+    root.client
+        .create_cost_view(&view("Acme by day", "range=90d&client=c1&by=day"))
+        .await
+        .unwrap();
+    let mine = root
+        .client
+        .list_cost_views(&PageQuery::default())
+        .await
+        .unwrap();
+    let names: Vec<&str> = mine.items.iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(names, ["Acme by day", "Platform, 6 months"], "by name");
+
+    let taken = root
+        .client
+        .create_cost_view(&view("platform, 6 MONTHS", "range=30d"))
+        .await
+        .unwrap_err();
+    assert_eq!(taken.status(), Some(409));
+    assert_eq!(
+        taken.problem().unwrap().code,
+        gmac_types::ErrorCode::NameTaken
+    );
+    for (name, query, pointer) in [
+        ("Bad", "range=6m&<script>", "/query"),
+        ("Bad", "range 6m", "/query"),
+        ("   ", "range=6m", "/name"),
+    ] {
+        let err = root
+            .client
+            .create_cost_view(&view(name, query))
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), Some(422), "{name:?} {query:?}");
+        assert_eq!(err.problem().unwrap().errors[0].pointer, pointer);
+    }
+
+    // Another person sees none of them, may use the same name, and cannot delete them.
+    let theirs = viewer
+        .client
+        .list_cost_views(&PageQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(theirs.total, 0);
+    viewer
+        .client
+        .create_cost_view(&view("Platform, 6 months", "range=6m"))
+        .await
+        .unwrap();
+    assert_eq!(
+        viewer
+            .client
+            .delete_cost_view(&platform.id)
+            .await
+            .unwrap_err()
+            .status(),
+        Some(404)
+    );
+    root.client.delete_cost_view(&platform.id).await.unwrap();
+    let left = root
+        .client
+        .list_cost_views(&PageQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(left.total, 1);
+    let audit = root
+        .client
+        .list_audit_events(&gmac_types::AuditQuery {
+            action: Some("cost_view".into()),
+            ..gmac_types::AuditQuery::default()
+        })
+        .await
+        .unwrap();
+    let actions: Vec<&str> = audit.items.iter().map(|e| e.action.as_str()).collect();
+    for action in ["cost_view.create", "cost_view.delete"] {
+        assert!(actions.contains(&action), "{actions:?}");
+    }
+}

@@ -70,6 +70,30 @@ async fn the_demo_data_fills_trends_people_teams_forecasts_and_anomalies() {
         .await
         .unwrap();
     assert!(teams.groups.len() >= 3, "{:?}", teams.groups);
+    // Each day's bar splits by person, names and all, as the per-person report does.
+    let stacked = demo
+        .client
+        .costs(&CostQuery {
+            group_by: Some("day".into()),
+            stack_by: Some("user".into()),
+            ..range.clone()
+        })
+        .await
+        .unwrap();
+    let stack_labels: Vec<&str> = stacked
+        .stacks
+        .iter()
+        .filter_map(|g| g.label.as_deref())
+        .collect();
+    for name in ["Alice Chen", "Unallocated"] {
+        assert!(stack_labels.contains(&name), "{stack_labels:?}");
+    }
+    assert_eq!(stacked.total, people.total, "the same allocated costs");
+    assert_eq!(stacked.groups.len(), 90);
+    for day in &stacked.groups {
+        let parts: rust_decimal::Decimal = day.parts.iter().map(|p| p.amount).sum();
+        assert_eq!(parts, day.amount);
+    }
     let services = demo
         .client
         .costs(&CostQuery {

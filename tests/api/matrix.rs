@@ -161,6 +161,8 @@ fn allow(operation: &str) -> Option<Allow> {
         },
         // Budgets: seen by whoever sees costs where they apply; managed by Billing and Admins.
         "list_budgets" | "list_budget_alerts" => Allow::AnyUser,
+        // Saved cost views: each caller's own (every role sees costs somewhere).
+        "list_cost_views" | "create_cost_view" | "delete_cost_view" => Allow::AnyUser,
         "create_budget" => Allow::Roles {
             roles: &[SA, ADMIN, BILLING],
             denied: 403,
@@ -709,6 +711,22 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
             "/api/v1/tokens",
             json!({"name": "ci", "scopes": ["costs.view"], "expires_in_days": 30}),
         ),
+        "list_cost_views" => Call::at("/api/v1/cost-views"),
+        "create_cost_view" => Call::json(
+            "/api/v1/cost-views",
+            json!({"name": w.unique("view"), "query": "range=6m&stack=team"}),
+        ),
+        "delete_cost_view" => {
+            let view = w
+                .own(who)
+                .create_cost_view(&gmac_types::NewSavedView {
+                    name: w.unique("view"),
+                    query: "range=90d".into(),
+                })
+                .await
+                .unwrap();
+            Call::at(format!("/api/v1/cost-views/{}", view.id))
+        }
         "revoke_token" | "rotate_token" => {
             let token = w
                 .own(who)

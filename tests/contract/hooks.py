@@ -35,6 +35,7 @@ RELATIONS_BETWEEN_QUERY_PARAMETERS = {
     "one_subject",  # user_id and team_id together
     "not_allocated",  # per-user/team costs with a filter or grouping they do not support
     "not_comparable",  # compare=true with a day or month grouping
+    "needs_dates",  # stack_by without group_by day or month
 }
 
 # The install's egress policy: the contract run lets gmac reach loopback only, so a generated

@@ -2943,3 +2943,202 @@ async fn a_client_and_a_budget_alert_reach_a_second_browser_without_a_reload() {
     first.close().await;
     second.close().await;
 }
+
+/// Issue 10, point 4: six months by month, stacked by service with a legend; stacked by
+/// person instead; a month bar drills into its days and a day bar into that day; the view is
+/// in the address, saved by name, opened again after a reload, and deleted.
+#[tokio::test]
+async fn cost_bars_stack_by_service_or_person_drill_into_a_month_and_a_day_and_a_view_is_saved_by_name()
+ {
+    if !browser_available() {
+        return;
+    }
+    let app = demo_app_with(gmac_tests::Options::default()).await;
+    let browser = Browser::start(1280, 900).await;
+    sign_in_as_demo_admin(&browser, &app).await;
+    browser
+        .client
+        .goto(&app.url("/costs?range=6m"))
+        .await
+        .unwrap();
+    browser.wait_for("#cost-trend [data-month]").await;
+    let months = browser
+        .data_of_all("#cost-trend [data-month]", "data-month")
+        .await;
+    assert_eq!(months.len(), 6, "{months:?}");
+    let today = app.core.now().date_naive();
+    let yesterday = today - chrono::Days::new(1);
+    assert_eq!(months[5], yesterday.format("%Y-%m").to_string());
+    // Stacked by service: each stack in the legend, its segments in the bars.
+    let legend = browser.data_of_all(".trend-legend li", "data-stack").await;
+    assert!(legend.len() >= 3, "{legend:?}");
+    assert!(
+        legend.iter().any(|s| s == "Amazon Elastic Compute Cloud"),
+        "{legend:?}"
+    );
+    let segments = browser
+        .data_of_all("#cost-trend .trend-segment", "data-stack")
+        .await;
+    assert!(segments.iter().all(|s| legend.contains(s)), "{segments:?}");
+    assert!(
+        segments.len() > legend.len(),
+        "several months of several stacks"
+    );
+
+    // By person: the legend names people.
+    browser
+        .wait_for("#trend-stack")
+        .await
+        .select_by_value("user")
+        .await
+        .unwrap();
+    browser.wait_for_query("stack=user").await;
+    browser.wait_for_text(".trend-legend", "Alice Chen").await;
+
+    // A click on last month's bar shows its days, by day.
+    let last_month = (today.with_day(1).unwrap() - chrono::Days::new(1))
+        .with_day(1)
+        .unwrap();
+    let key = last_month.format("%Y-%m").to_string();
+    browser
+        .click(&format!("#cost-trend [data-month=\"{key}\"]"))
+        .await;
+    let url = browser.wait_for_query(&format!("from={key}-01")).await;
+    assert!(url.query().unwrap().contains("by=day"), "{url}");
+    assert!(
+        url.query().unwrap().contains("stack=user"),
+        "the stacking stays: {url}"
+    );
+    browser.wait_for("#cost-trend [data-day]").await;
+    let days = browser
+        .data_of_all("#cost-trend [data-day]", "data-day")
+        .await;
+    let in_month = (today.with_day(1).unwrap() - chrono::Days::new(1)).day();
+    assert_eq!(days.len(), usize::try_from(in_month).unwrap(), "{days:?}");
+    // …and one of its days, that day.
+    let fifteenth = format!("{key}-15");
+    browser
+        .click(&format!("#cost-trend [data-day=\"{fifteenth}\"]"))
+        .await;
+    browser
+        .wait_for_query(&format!("from={fifteenth}&to={fifteenth}"))
+        .await;
+    browser
+        .wait_for_text(
+            "#cost-total-title",
+            &format!("15 {}", last_month.format("%b")),
+        )
+        .await;
+
+    save_open_and_delete_a_view(&browser, &app, &fifteenth).await;
+    assert!(browser.console_errors().await.is_empty());
+    browser.close().await;
+}
+
+/// Issue 10, point 4: the home page sums up this month for people who see costs (spend so
+/// far against the same days before, the forecast, budgets and alerts) instead of listing
+/// areas, asking for each thing once.
+#[tokio::test]
+async fn the_home_page_sums_up_month_to_date_spend_the_forecast_budgets_and_alerts() {
+    if !browser_available() {
+        return;
+    }
+    let app = demo_app_with(gmac_tests::Options::default()).await;
+    demo_admin_over_the_api(&app)
+        .await
+        .client
+        .create_budget(&gmac_types::NewBudget {
+            name: "Tight".into(),
+            scope: gmac_types::BudgetScope::Global,
+            period: gmac_types::BudgetPeriod::Monthly,
+            amount: rust_decimal::Decimal::ONE,
+            currency: None,
+            thresholds: None,
+            notify: None,
+        })
+        .await
+        .unwrap();
+    let browser = Browser::start(1280, 900).await;
+    sign_in_as_demo_admin(&browser, &app).await;
+    browser.client.goto(&app.url("/")).await.unwrap();
+    browser.wait_for("#home-summary").await;
+    let today = app.core.now().date_naive();
+    if today.day() == 1 {
+        browser.wait_for("#home-spend-none").await;
+    } else {
+        let total = browser.wait_for_text("#home-spend-total", "$").await;
+        assert!(total.len() > 1, "{total}");
+        let before = today - chrono::Months::new(1);
+        browser
+            .wait_for_text(
+                "#home-spend-change",
+                &format!(" on 1 {}", before.format("%b")),
+            )
+            .await;
+        browser
+            .wait_for_text("#home-spend-services", "Amazon")
+            .await;
+        browser.wait_for("#home-forecast-total").await;
+    }
+    // A budget of a dollar a month is over, and says so as its own page would.
+    let budget = browser
+        .wait_for_text(
+            "#home-budgets li[data-budget-name=\"Tight\"]",
+            "Over budget",
+        )
+        .await;
+    if today.day() > 1 {
+        assert!(budget.contains(" of $1.00"), "{budget}");
+    }
+    browser.wait_for_text("#home-alerts", "Unusual spend").await;
+    // The areas list is what the sidebar already offers: not repeated here.
+    let areas = browser
+        .client
+        .find(Locator::Css("#areas-title"))
+        .await
+        .unwrap();
+    assert!(!areas.is_displayed().await.unwrap());
+    browser.wait_until_gone(".loading").await;
+    let repeated = browser.repeated_api_requests().await;
+    assert!(repeated.is_empty(), "asked more than once: {repeated:?}");
+    assert!(browser.console_errors().await.is_empty());
+    browser.close().await;
+}
+
+/// Saves the view shown as "Alice's fifteenth", opens it again from the list after a reload
+/// (its address holds `day` and the stacking by person), and deletes it.
+async fn save_open_and_delete_a_view(browser: &Browser, app: &TestApp, day: &str) {
+    let fifteenth = day;
+    // Saved by name, and opened again from the list after a reload.
+    browser.click("#save-view-open").await;
+    browser
+        .type_into("#save-view-name", "Alice's fifteenth")
+        .await;
+    browser.click("#save-view").await;
+    browser
+        .wait_for_text("#saved-views-status", "Saved “Alice's fifteenth”")
+        .await;
+    browser.client.goto(&app.url("/costs")).await.unwrap();
+    browser
+        .wait_for("#saved-view-select option:nth-child(2)")
+        .await;
+    let select = browser.wait_for("#saved-view-select").await;
+    let option = select
+        .find(Locator::XPath("./option[text()=\"Alice's fifteenth\"]"))
+        .await
+        .unwrap();
+    let id = option.attr("value").await.unwrap().unwrap();
+    select.select_by_value(&id).await.unwrap();
+    browser
+        .wait_for_query(&format!("from={fifteenth}&to={fifteenth}"))
+        .await;
+    let url = browser.wait_for_query("stack=user").await;
+    assert!(url.query().unwrap().contains("range=custom"), "{url}");
+    // The view shown is the saved one: it can be deleted from here.
+    browser.click("#delete-view").await;
+    browser.click("#confirm-ok").await;
+    browser
+        .wait_for_text("#saved-views-status", "Deleted “Alice's fifteenth”")
+        .await;
+    browser.wait_until_gone("#delete-view").await;
+}

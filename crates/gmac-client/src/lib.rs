@@ -479,6 +479,24 @@ impl Client {
         self.delete(&format!("/api/v1/budgets/{id}"), None).await
     }
 
+    /// `POST /api/v1/cost-views`.
+    pub async fn create_cost_view(
+        &self,
+        input: &gmac_types::NewSavedView,
+    ) -> Result<gmac_types::SavedView> {
+        self.post("/api/v1/cost-views", input).await
+    }
+
+    /// `GET /api/v1/cost-views`.
+    pub async fn list_cost_views(&self, page: &PageQuery) -> Result<Page<gmac_types::SavedView>> {
+        self.get_page("/api/v1/cost-views", &NO_FILTER, page).await
+    }
+
+    /// `DELETE /api/v1/cost-views/{id}`.
+    pub async fn delete_cost_view(&self, id: &str) -> Result<()> {
+        self.delete(&format!("/api/v1/cost-views/{id}"), None).await
+    }
+
     /// `GET /api/v1/budget-alerts`.
     pub async fn list_budget_alerts(
         &self,

@@ -143,6 +143,18 @@ pub struct CostQuery {
         )
     )]
     pub group_by: Option<String>,
+    /// With `group_by` `day` or `month`: split each day's (or month's) sum by this too (the
+    /// same values as `group_by` but `day` and `month`), for a stacked chart. The report's
+    /// `stacks` are the ten largest over the range (the rest summed as `(other)`), and each
+    /// group's `parts` its sums per stack.
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        param(
+            pattern = r"^(service|service_category|account|billing_account|region|provider|charge_category|resource|client|user|team|tag:[A-Za-z0-9_.:/=+@-][A-Za-z0-9 _.:/=+@-]{0,126})$"
+        )
+    )]
+    pub stack_by: Option<String>,
     /// Which cost to sum.
     #[serde(default)]
     pub metric: CostMetric,
@@ -201,6 +213,10 @@ pub struct CostReport {
     /// With `compare`: which days were compared with which.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compared: Option<Comparison>,
+    /// With `stack_by`: the stacks over the whole range, largest first, at most ten and then
+    /// `(other)` for the rest. Their `parts` are empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stacks: Vec<CostGroup>,
 }
 
 /// The days a comparison set side by side: those of the range up to its last day with costs
@@ -237,6 +253,21 @@ pub struct CostGroup {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub previous: Option<Decimal>,
+    /// With `stack_by`: this day's (or month's) sum per stack, in the order of the report's
+    /// `stacks`, leaving out stacks with nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<CostPart>,
+}
+
+/// One stack's part of a day's (or month's) sum.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CostPart {
+    /// The stack's key, as in the report's `stacks`.
+    pub stack: String,
+    /// The sum, exactly.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "120.00"))]
+    pub amount: Decimal,
 }
 
 /// How a rule's matched costs are allocated.
@@ -966,4 +997,42 @@ pub struct ConnectionTest {
     pub ok: bool,
     /// What it said, for a person.
     pub detail: String,
+}
+
+/// A cost view saved by name: the dashboard's choices (range, client, project, tag, metric,
+/// bars and stacking) as its address's query, to open again. Each person sees only their own.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SavedView {
+    /// The id.
+    pub id: String,
+    /// The name, as written.
+    pub name: String,
+    /// The costs page's query, without `?`, e.g. `range=6m&stack=team`.
+    pub query: String,
+    /// When it was saved.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Saves a cost view.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewSavedView {
+    /// A name of your own views' that is not taken, e.g. `Platform team, 6 months`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        )
+    )]
+    pub name: String,
+    /// The costs page's query, without `?`: `key=value` pairs joined by `&`, percent-encoded
+    /// (at most 2,000 characters). Empty: the defaults.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 2000, pattern = r"^[A-Za-z0-9_.~%=&+:-]*$")
+    )]
+    pub query: String,
 }

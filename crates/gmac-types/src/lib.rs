@@ -37,8 +37,9 @@ pub use auth::{
 pub use costs::{
     Allocation, AllocationRule, AnomalyDimension, AnomalyFeedback, AnomalyQuery, AnomalyVerdict,
     Comparison, CostAnomaly, CostForecast, CostGroup, CostImport, CostImportParams, CostMetric,
-    CostQuery, CostReport, ForecastQuery, NewAllocationRule, NewResourceAssignment, OnRowError,
-    ReplacedPeriod, ResourceAssignment, RootCause, RowError, ShareMethod,
+    CostPart, CostQuery, CostReport, ForecastQuery, NewAllocationRule, NewResourceAssignment,
+    NewSavedView, OnRowError, ReplacedPeriod, ResourceAssignment, RootCause, RowError, SavedView,
+    ShareMethod,
 };
 pub use costs::{
     Budget, BudgetAlert, BudgetPatch, BudgetPeriod, BudgetPeriodResult, BudgetScope, BudgetStatus,

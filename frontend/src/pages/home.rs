@@ -1,4 +1,5 @@
-//! The home page: who is signed in, and the way to every area.
+//! The home page: for people who see costs, this month's spend, the forecast, budgets and
+//! alerts at a glance; then who is signed in, and (for the others) the way to every area.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -35,12 +36,24 @@ pub fn HomePage() -> impl IntoView {
     let since = move || auth.with_me(|me| me.map(|m| date_label(&m.created_at)));
     let grants = use_grant_labels(auth);
 
+    let sees_costs = move || reach.with(|r| Area::Costs.visible(r));
     view! {
         <header class="page-header">
             <h1 id="home-greeting">"Welcome, " {name}</h1>
-            <p class="muted">"Here is your account, and where to go from here."</p>
+            <p class="muted">
+                {move || {
+                    if sees_costs() {
+                        "Here is where this month's costs stand, and your account."
+                    } else {
+                        "Here is your account, and where to go from here."
+                    }
+                }}
+            </p>
         </header>
         <ErrorBanner message=reload_error />
+        <Show when=sees_costs>
+            <crate::pages::home_summary::HomeSummary />
+        </Show>
         <section class="card account-card" aria-labelledby="account-title">
             <h2 id="account-title" class="card-title">
                 "Your account"
@@ -70,7 +83,7 @@ pub fn HomePage() -> impl IntoView {
                 </div>
             </dl>
         </section>
-        <section aria-labelledby="areas-title">
+        <section aria-labelledby="areas-title" hidden=sees_costs>
             <h2 id="areas-title" class="section-title">
                 "Areas"
             </h2>

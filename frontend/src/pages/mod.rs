@@ -6,6 +6,7 @@ pub mod audit;
 pub mod clients;
 pub mod costs;
 pub mod home;
+pub mod home_summary;
 pub mod hub;
 pub mod invite;
 pub mod login;

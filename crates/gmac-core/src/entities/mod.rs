@@ -34,6 +34,7 @@ pub mod resource_assignment;
 pub mod role;
 pub mod role_binding;
 pub mod role_policy;
+pub mod saved_view;
 pub mod session;
 pub mod setup_token;
 pub mod team;

@@ -245,9 +245,14 @@ pub(crate) fn is_tag_key(key: &str) -> bool {
 
 /// The value of tag `key` (already checked by [`is_tag_key`]) in the rollup's tag object.
 pub(crate) fn tag_expr(backend: DbBackend, key: &str) -> Expr {
+    Expr::cust(tag_sql(backend, key))
+}
+
+/// [`tag_expr`]'s SQL.
+pub(crate) fn tag_sql(backend: DbBackend, key: &str) -> String {
     match backend {
-        DbBackend::Postgres => Expr::cust(format!("(tags::jsonb ->> '{key}')")),
-        _ => Expr::cust(format!("json_extract(tags, '$.\"{key}\"')")),
+        DbBackend::Postgres => format!("(tags::jsonb ->> '{key}')"),
+        _ => format!("json_extract(tags, '$.\"{key}\"')"),
     }
 }
 

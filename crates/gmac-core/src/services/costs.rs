@@ -29,7 +29,7 @@ use crate::platform::change::Change;
 use crate::services::cost_lines::line_model;
 use crate::services::cost_query::{
     beyond, col, is_tag_key, joined, labels, stored, sum_groups, summed_units, tag_equals,
-    tag_expr, unreadable, visible_clients,
+    tag_expr, tag_sql, unreadable, visible_clients,
 };
 use crate::services::{clients, cost_lines};
 use crate::{Actor, Core, Error, RequestMeta, Result, db, money};
@@ -1523,6 +1523,17 @@ enum Grouping {
 }
 
 impl Grouping {
+    /// The grouping's SQL expression.
+    fn sql(&self, backend: sea_orm::DbBackend) -> String {
+        match self {
+            Grouping::Column(name) => (*name).to_owned(),
+            Grouping::Month => "substr(day, 1, 7)".to_owned(),
+            Grouping::Tag(key) => tag_sql(backend, key),
+            Grouping::User => "user_id".to_owned(),
+            Grouping::Team => "team_id".to_owned(),
+        }
+    }
+
     fn is_by_date(&self) -> bool {
         matches!(self, Grouping::Column("day") | Grouping::Month)
     }
@@ -1556,6 +1567,11 @@ impl Grouping {
 }
 
 fn grouping(raw: &str) -> Result<Grouping> {
+    grouping_of("group_by", raw)
+}
+
+/// The grouping `raw` names, or 422 on `field`.
+fn grouping_of(field: &str, raw: &str) -> Result<Grouping> {
     Ok(match raw {
         "day" => Grouping::Column("day"),
         "month" => Grouping::Month,
@@ -1574,8 +1590,8 @@ fn grouping(raw: &str) -> Result<Grouping> {
             Some(key) if is_tag_key(key.trim()) => Grouping::Tag(key.trim().to_owned()),
             _ => {
                 return Err(Error::Validation(vec![FieldError::new(
-                    "group_by",
-                    "invalid_group_by",
+                    field,
+                    &format!("invalid_{field}"),
                     "Group by day, month, service, service_category, account, billing_account, \
                      region, provider, charge_category, resource, client, user, team or tag:KEY \
                      (a tag key of letters, digits, spaces and _.:/=+-@).",
@@ -1585,17 +1601,50 @@ fn grouping(raw: &str) -> Result<Grouping> {
     })
 }
 
-/// A checked query: its grouping, whether it reads the allocated costs, and its tag filter.
+/// A checked query: its grouping (and stacking), whether it reads the allocated costs, and its
+/// tag filter.
 struct Checked {
     group: Option<Grouping>,
+    stack: Option<Grouping>,
     allocated: bool,
     tag: Option<(String, String)>,
 }
 
-/// Checks a query's range, grouping and filters.
-fn check_query(query: &CostQuery) -> Result<Checked> {
-    let mut errors = Vec::new();
-    let tag = match query.tag.as_deref().map(|t| t.split_once('=')) {
+/// Checks a query's stacking against its grouping: stacks split days or months.
+fn check_stack(
+    query: &CostQuery,
+    group: Option<&Grouping>,
+    errors: &mut Vec<FieldError>,
+) -> Result<Option<Grouping>> {
+    let mut stack = None;
+    match query
+        .stack_by
+        .as_deref()
+        .map(|raw| grouping_of("stack_by", raw))
+        .transpose()
+    {
+        Ok(Some(s)) if s.is_by_date() => errors.push(FieldError::new(
+            "stack_by",
+            "invalid_stack_by",
+            "Stack by anything but day or month: the bars are already days or months.",
+        )),
+        Ok(s) => stack = s,
+        Err(Error::Validation(mut e)) => errors.append(&mut e),
+        Err(e) => return Err(e),
+    }
+    if stack.is_some() && !group.is_some_and(Grouping::is_by_date) {
+        errors.push(FieldError::new(
+            "stack_by",
+            "needs_dates",
+            "Stack the days or months: give group_by day or month with stack_by.",
+        ));
+    }
+    Ok(stack)
+}
+
+/// The tag filter, `KEY=VALUE`, checked.
+fn check_tag(query: &CostQuery, errors: &mut Vec<FieldError>) -> Option<(String, String)> {
+    match query.tag.as_deref().map(|t| t.split_once('=')) {
         None => None,
         Some(Some((key, value)))
             if is_tag_key(key.trim())
@@ -1612,7 +1661,13 @@ fn check_query(query: &CostQuery) -> Result<Checked> {
             ));
             None
         }
-    };
+    }
+}
+
+/// Checks a query's range, grouping and filters.
+fn check_query(query: &CostQuery) -> Result<Checked> {
+    let mut errors = Vec::new();
+    let tag = check_tag(query, &mut errors);
     if query.to < query.from {
         errors.push(FieldError::new(
             "to",
@@ -1651,10 +1706,19 @@ fn check_query(query: &CostQuery) -> Result<Checked> {
              accounts, users or teams.",
         ));
     }
+    let stack = check_stack(query, group.as_ref(), &mut errors)?;
     let allocated = query.user_id.is_some()
         || query.team_id.is_some()
-        || matches!(group, Some(Grouping::User | Grouping::Team));
+        || matches!(group, Some(Grouping::User | Grouping::Team))
+        || matches!(stack, Some(Grouping::User | Grouping::Team));
     if allocated {
+        if stack.as_ref().is_some_and(|g| !g.allocated()) {
+            errors.push(FieldError::new(
+                "stack_by",
+                "not_allocated",
+                "Costs per user or team stack by service, client, user or team.",
+            ));
+        }
         if group.as_ref().is_some_and(|g| !g.allocated()) {
             errors.push(FieldError::new(
                 "group_by",
@@ -1679,6 +1743,7 @@ fn check_query(query: &CostQuery) -> Result<Checked> {
     if errors.is_empty() {
         Ok(Checked {
             group,
+            stack,
             allocated,
             tag,
         })
@@ -1905,10 +1970,33 @@ async fn last_day_with_costs(
         .max())
 }
 
+/// The key a report groups by: the grouping's column or expression, or with a stacking both
+/// keys in one (`2024-09-18|Amazon EC2`: a date has no `|`).
+fn key_expr(
+    backend: sea_orm::DbBackend,
+    group: Option<&Grouping>,
+    stack: Option<&Grouping>,
+) -> Expr {
+    match (group, stack) {
+        (None, _) => Expr::val(""),
+        (Some(group), Some(stack)) => Expr::cust(format!(
+            "({}) || '|' || COALESCE(({}), '')",
+            group.sql(backend),
+            stack.sql(backend)
+        )),
+        (Some(Grouping::Column(name)), None) => col(name),
+        (Some(Grouping::Month), None) => Expr::cust("substr(day, 1, 7)"),
+        (Some(Grouping::Tag(key)), None) => tag_expr(backend, key),
+        (Some(Grouping::User), None) => col("user_id"),
+        (Some(Grouping::Team), None) => col("team_id"),
+    }
+}
+
 async fn sum_report(core: &Core, actor: &Actor, query: &CostQuery) -> Result<CostReport> {
     actor.ensure_enrolled()?;
     let Checked {
         group,
+        stack,
         allocated,
         tag,
     } = check_query(query)?;
@@ -1922,14 +2010,7 @@ async fn sum_report(core: &Core, actor: &Actor, query: &CostQuery) -> Result<Cos
         && !needs_tags
         && query.service.is_none()
         && query.account.is_none();
-    let key_expr = match &group {
-        None => Expr::val(""),
-        Some(Grouping::Column(name)) => col(name),
-        Some(Grouping::Month) => Expr::cust("substr(day, 1, 7)"),
-        Some(Grouping::Tag(key)) => tag_expr(backend, key),
-        Some(Grouping::User) => col("user_id"),
-        Some(Grouping::Team) => col("team_id"),
-    };
+    let key_expr = key_expr(backend, group.as_ref(), stack.as_ref());
     let metric = match query.metric {
         CostMetric::Billed => "billed_cost",
         CostMetric::Effective => "effective_cost",
@@ -1954,7 +2035,10 @@ async fn sum_report(core: &Core, actor: &Actor, query: &CostQuery) -> Result<Cos
             query.currency.as_deref(),
         )
         .await?
-    } else if !needs_tags && group.as_ref().is_none_or(Grouping::summarized) {
+    } else if !needs_tags
+        && group.as_ref().is_none_or(Grouping::summarized)
+        && stack.as_ref().is_none_or(Grouping::summarized)
+    {
         // Most reports: the coarse rollup, a fraction of the rows.
         sum_groups(
             &core.db,
@@ -1977,9 +2061,15 @@ async fn sum_report(core: &Core, actor: &Actor, query: &CostQuery) -> Result<Cos
         .await?
     };
     let total: i128 = sums.iter().map(|(_, units)| units).sum();
-    let mut groups = match &group {
-        None => Vec::new(),
-        Some(grouping) => labelled(&core.db, grouping, sums).await?,
+    let mut stacks = Vec::new();
+    let mut groups = match (&group, &stack) {
+        (None, _) => Vec::new(),
+        (Some(_), Some(stacking)) => {
+            let stacked = stacked(&core.db, stacking, sums).await?;
+            stacks = stacked.0;
+            stacked.1
+        }
+        (Some(grouping), None) => labelled(&core.db, grouping, sums).await?,
     };
     if group.as_ref().is_some_and(Grouping::is_by_date) {
         groups.sort_by(|a, b| a.key.cmp(&b.key));
@@ -1993,8 +2083,95 @@ async fn sum_report(core: &Core, actor: &Actor, query: &CostQuery) -> Result<Cos
         groups,
         previous_total: None,
         compared: None,
+        stacks,
     })
 }
+
+/// How many stacks a stacked report keeps apart; the rest are summed as `(other)`.
+const STACKS: usize = 10;
+
+/// Splits the sums of a stacked report (keys `DATE|STACK`) into the stacks over the whole
+/// range, largest first (at most [`STACKS`], then `(other)`), and each date's group with its
+/// parts per stack.
+async fn stacked(
+    conn: &impl ConnectionTrait,
+    stacking: &Grouping,
+    sums: Vec<(Option<String>, i128)>,
+) -> Result<(Vec<CostGroup>, Vec<CostGroup>)> {
+    let split: Vec<(String, Option<String>, i128)> = sums
+        .into_iter()
+        .map(|(key, units)| {
+            let key = key.unwrap_or_default();
+            let (date, stack) = key.split_once('|').unwrap_or((key.as_str(), ""));
+            (
+                date.to_owned(),
+                Some(stack.to_owned()).filter(|s| !s.is_empty()),
+                units,
+            )
+        })
+        .collect();
+    let mut per_stack: HashMap<Option<String>, i128> = HashMap::new();
+    for (_, stack, units) in &split {
+        *per_stack.entry(stack.clone()).or_default() += units;
+    }
+    // The same keys and labels as a report grouped by the stacking.
+    let mut stacks = labelled(conn, stacking, per_stack.into_iter().collect()).await?;
+    stacks.sort_by(|a, b| b.amount.cmp(&a.amount).then_with(|| a.key.cmp(&b.key)));
+    let key_of = |stack: &Option<String>| -> String {
+        match (stacking, stack) {
+            (Grouping::User | Grouping::Team, None) => "unallocated".to_owned(),
+            (_, None) => "(none)".to_owned(),
+            (_, Some(key)) => key.clone(),
+        }
+    };
+    if stacks.len() > STACKS {
+        let rest: rust_decimal::Decimal = stacks[STACKS..].iter().map(|g| g.amount).sum();
+        stacks.truncate(STACKS);
+        stacks.push(CostGroup {
+            key: OTHER_STACK.to_owned(),
+            label: Some("Other".to_owned()),
+            amount: rest,
+            previous: None,
+            parts: Vec::new(),
+        });
+    }
+    let order: HashMap<&str, usize> = stacks
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.key.as_str(), i))
+        .collect();
+    let other = order.get(OTHER_STACK).copied();
+    let mut dates: BTreeMap<String, Vec<i128>> = BTreeMap::new();
+    for (date, stack, units) in split {
+        let key = key_of(&stack);
+        let Some(index) = order.get(key.as_str()).copied().or(other) else {
+            continue;
+        };
+        dates.entry(date).or_insert_with(|| vec![0; stacks.len()])[index] += units;
+    }
+    let groups = dates
+        .into_iter()
+        .map(|(date, units)| CostGroup {
+            key: date,
+            label: None,
+            amount: money::from_sum(units.iter().sum()),
+            previous: None,
+            parts: units
+                .into_iter()
+                .enumerate()
+                .filter(|(_, u)| *u != 0)
+                .map(|(i, u)| gmac_types::CostPart {
+                    stack: stacks[i].key.clone(),
+                    amount: money::from_sum(u),
+                })
+                .collect(),
+        })
+        .collect();
+    Ok((stacks, groups))
+}
+
+/// The stack that sums the stacks past the tenth.
+pub const OTHER_STACK: &str = "(other)";
 
 /// The whole calendar months inside `[from, to]`: the first day of the first and the last day
 /// of the last, if there is one.
@@ -2193,18 +2370,21 @@ async fn labelled(
                     label: Some("Unallocated".to_owned()),
                     amount,
                     previous: None,
+                    parts: Vec::new(),
                 },
                 (Some(_), Some(key)) => CostGroup {
                     label: Some(names.get(&key).cloned().unwrap_or_else(|| key.clone())),
                     key,
                     amount,
                     previous: None,
+                    parts: Vec::new(),
                 },
                 (None, key) => CostGroup {
                     key: key.unwrap_or_else(|| "(none)".to_owned()),
                     label: None,
                     amount,
                     previous: None,
+                    parts: Vec::new(),
                 },
             }
         })

@@ -22,6 +22,7 @@ pub mod projects;
 pub mod reach;
 pub mod reports;
 pub mod roles;
+pub mod saved_views;
 pub mod scope_cleanup;
 pub mod sessions;
 pub mod setup;

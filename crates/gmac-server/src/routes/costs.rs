@@ -374,7 +374,8 @@ pub async fn delete_resource_assignment(
 }
 
 /// The same report as `GET /costs`, as CSV (`key,label,amount,currency`, then a total row),
-/// safe to open in a spreadsheet.
+/// safe to open in a spreadsheet. With `stack_by`, a row per day (or month) and stack:
+/// `key,stack,label,amount,currency`.
 #[utoipa::path(
     tag = "costs",
     params(CostQuery),
@@ -395,7 +396,27 @@ pub async fn export_costs(
     query: crate::extract::Query<CostQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let report = costs::query_costs(&state.core, &actor, &query).await?;
-    let currency = report.currency.clone();
+    let csv = if report.stacks.is_empty() {
+        flat_csv(report)?
+    } else {
+        stacked_csv(report)?
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"gmac-costs-{}-{}.csv\"",
+                query.from, query.to
+            ),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(csv))
+}
+
+/// A report as CSV: a row per group, then the total.
+fn flat_csv(report: gmac_types::CostReport) -> Result<Vec<u8>, ApiError> {
+    let currency = report.currency;
     let rows = report
         .groups
         .into_iter()
@@ -413,16 +434,49 @@ pub async fn export_costs(
             report.total.to_string(),
             currency.clone(),
         ]));
-    let csv = gmac_core::export::to_csv(&["key", "label", "amount", "currency"], rows)?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!(
-                "attachment; filename=\"gmac-costs-{}-{}.csv\"",
-                query.from, query.to
-            ),
-        ))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(csv))
+    Ok(gmac_core::export::to_csv(
+        &["key", "label", "amount", "currency"],
+        rows,
+    )?)
+}
+
+/// A stacked report as CSV: a row per day (or month) and stack, then the total.
+fn stacked_csv(report: gmac_types::CostReport) -> Result<Vec<u8>, ApiError> {
+    let currency = report.currency;
+    let labels: std::collections::HashMap<String, String> = report
+        .stacks
+        .into_iter()
+        .map(|s| {
+            let label = s.label.unwrap_or_else(|| s.key.clone());
+            (s.key, label)
+        })
+        .collect();
+    let rows = report
+        .groups
+        .into_iter()
+        .flat_map(|g| {
+            let key = g.key;
+            let labels = &labels;
+            let currency = &currency;
+            g.parts.into_iter().map(move |p| {
+                vec![
+                    key.clone(),
+                    p.stack.clone(),
+                    labels.get(&p.stack).cloned().unwrap_or(p.stack),
+                    p.amount.to_string(),
+                    currency.clone(),
+                ]
+            })
+        })
+        .chain(std::iter::once(vec![
+            "total".to_owned(),
+            String::new(),
+            "Total".to_owned(),
+            report.total.to_string(),
+            currency.clone(),
+        ]));
+    Ok(gmac_core::export::to_csv(
+        &["key", "stack", "label", "amount", "currency"],
+        rows,
+    )?)
 }

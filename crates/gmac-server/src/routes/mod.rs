@@ -22,6 +22,7 @@ pub mod setup;
 pub mod teams;
 pub mod tokens;
 pub mod users;
+pub mod views;
 
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -91,6 +92,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(budgets::update_budget)
                 .service(budgets::list_budget_alerts)
                 .service(budgets::get_invoice)
+                .service(views::create_cost_view)
+                .service(views::list_cost_views)
+                .service(views::delete_cost_view)
                 .service(reports::get_monthly_report)
                 .service(reports::list_cost_people)
                 .service(reports::create_report_schedule)

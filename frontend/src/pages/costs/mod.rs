@@ -21,6 +21,7 @@ pub mod meter;
 pub mod overview;
 pub mod people;
 pub mod reports;
+pub mod saved;
 pub mod services;
 pub mod tabs;
 pub mod trend;
@@ -181,6 +182,7 @@ pub fn CostsPage() -> impl IntoView {
         </header>
         <CostTabs />
         <Controls dash=dash directory=directory />
+        <saved::SavedViews dash=dash />
         {move || match body.get() {
             Body::Problem => ().into_any(),
             Body::NothingImported => view! { <NoCostsYet manages=manages() /> }.into_any(),

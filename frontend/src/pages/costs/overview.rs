@@ -10,27 +10,56 @@ use crate::components::spinner::Loading;
 use crate::format::{day_label, money, month_name, short_day_label};
 use crate::pages::costs::Dashboard;
 use crate::pages::costs::export::ExportButton;
+use crate::pages::costs::group_name;
 use crate::pages::costs::latest::LatestCosts;
-use crate::pages::costs::trend::{Point, TrendChart};
-use crate::pages::costs::view::CostView;
+use crate::pages::costs::trend::{Point, Stack, TrendChart};
+use crate::pages::costs::view::{CostView, Granularity, STACKS};
+
+/// The stacks of a stacked report, for the chart's legend.
+pub fn stacks(report: &CostReport) -> Vec<Stack> {
+    report
+        .stacks
+        .iter()
+        .map(|s| Stack {
+            key: s.key.clone(),
+            label: group_name(s),
+            amount: s.amount,
+        })
+        .collect()
+}
 
 /// The bars for `report` over `view`'s range: every day (or month), with zero where nothing
-/// was spent, so the bars are evenly spaced in time.
+/// was spent, so the bars are evenly spaced in time; stacked when the report is.
 pub fn points(view: &CostView, report: &CostReport) -> Vec<Point> {
+    let index: std::collections::HashMap<&str, usize> = report
+        .stacks
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.key.as_str(), i))
+        .collect();
     let amount = |key: &str| {
         report
             .groups
             .iter()
             .find(|g| g.key == key)
-            .map_or(Decimal::ZERO, |g| g.amount)
+            .map_or((Decimal::ZERO, Vec::new()), |g| {
+                let parts = g
+                    .parts
+                    .iter()
+                    .filter_map(|p| index.get(p.stack.as_str()).map(|i| (*i, p.amount)))
+                    .collect();
+                (g.amount, parts)
+            })
     };
     if view.monthly() {
         view.months()
             .into_iter()
             .map(|key| {
                 let label = month_label(&key);
+                let (amount, parts) = amount(&key);
                 Point {
-                    amount: amount(&key),
+                    amount,
+                    parts,
                     tick: label.clone(),
                     label,
                     key,
@@ -42,8 +71,10 @@ pub fn points(view: &CostView, report: &CostReport) -> Vec<Point> {
             .into_iter()
             .map(|day| {
                 let key = day.to_string();
+                let (amount, parts) = amount(&key);
                 Point {
-                    amount: amount(&key),
+                    amount,
+                    parts,
                     label: day_label(day),
                     tick: short_day_label(day),
                     key,
@@ -75,8 +106,15 @@ pub fn Overview(
     /// The dashboard.
     dash: Dashboard,
 ) -> impl IntoView {
-    let report = dash.report(|v| v.query(Some(if v.monthly() { "month" } else { "day" })));
+    let report = dash.report(CostView::trend_query);
     let view = dash.view;
+    let show = dash.show;
+    // A click on a bar narrows the range to it: a day, or a month drawn by day.
+    let drill = Callback::new(move |key: String| {
+        if let Some(next) = view.with_untracked(|v| v.drilled(&key)) {
+            show.run(next);
+        }
+    });
     view! {
         <section class="card cost-overview" aria-labelledby="cost-total-title">
             {move || match report.get() {
@@ -98,7 +136,15 @@ pub fn Overview(
                             .into_any()
                     } else {
                         let points = points(&view_now, &report);
-                        view! { <TrendChart points=points currency=report.currency.clone() monthly=view_now.monthly() /> }
+                        view! {
+                            <TrendChart
+                                points=points
+                                currency=report.currency.clone()
+                                monthly=view_now.monthly()
+                                stacks=stacks(&report)
+                                on_pick=drill
+                            />
+                        }
                             .into_any()
                     };
                     view! {
@@ -113,17 +159,92 @@ pub fn Overview(
                             <ExportButton
                                 id="export-trend"
                                 what="costs per day"
-                                query=Signal::derive(move || {
-                                    view.with(|v| v.query(Some(if v.monthly() { "month" } else { "day" })))
-                                })
+                                query=Signal::derive(move || view.with(CostView::trend_query))
                             />
                         </div>
+                        <ChartControls view=view show=show />
                         {body}
                     }
                         .into_any()
                 }
             }}
         </section>
+    }
+}
+
+/// How the trend is drawn: days or months, and what the bars are stacked by.
+#[component]
+fn ChartControls(view: Memo<CostView>, show: Callback<CostView>) -> impl IntoView {
+    let set_by = move |ev: leptos::ev::Event| {
+        let granularity = match event_target_value(&ev).as_str() {
+            "month" => Granularity::Monthly,
+            _ => Granularity::Daily,
+        };
+        show.run(CostView {
+            granularity,
+            ..view.get_untracked()
+        });
+    };
+    let set_stack = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        show.run(CostView {
+            stack: (value != "none").then_some(value),
+            ..view.get_untracked()
+        });
+    };
+    let long = move || view.with(|v| (v.to - v.from).num_days() >= 366);
+    let stack_options = move || {
+        let current = view.with(|v| v.stack.clone());
+        let mut options: Vec<(String, String)> = STACKS
+            .iter()
+            .map(|(k, l)| ((*k).to_owned(), (*l).to_owned()))
+            .collect();
+        if let Some(tag) = current.as_deref().and_then(|s| s.strip_prefix("tag:")) {
+            options.insert(
+                options.len() - 1,
+                (format!("tag:{tag}"), format!("Tag {tag}")),
+            );
+        }
+        options
+            .into_iter()
+            .map(|(value, label)| {
+                let selected = current.as_deref().unwrap_or("none") == value;
+                view! { <option value=value selected=selected>{label}</option> }
+            })
+            .collect_view()
+    };
+    view! {
+        <div class="chart-controls">
+            <div class="field field-inline">
+                <label for="trend-by">"Bars"</label>
+                <select id="trend-by" class="select" on:change=set_by>
+                    <option value="day" prop:selected=move || !view.with(CostView::monthly) disabled=long>
+                        "Days"
+                    </option>
+                    <option value="month" prop:selected=move || view.with(CostView::monthly)>
+                        "Months"
+                    </option>
+                </select>
+            </div>
+            <div class="field field-inline">
+                <label for="trend-stack">"Stacked by"</label>
+                <select id="trend-stack" class="select" on:change=set_stack>
+                    {stack_options}
+                </select>
+            </div>
+            {move || {
+                view.with(|v| {
+                    v.narrowed() && matches!(v.stack.as_deref(), Some("user" | "team"))
+                })
+                    .then(|| {
+                        view! {
+                            <p class="muted" id="trend-stack-note">
+                                "People's costs are not split by project or tag: these bars show every cost."
+                            </p>
+                        }
+                    })
+            }}
+        </div>
     }
 }
 
@@ -202,9 +323,11 @@ mod tests {
                 label: None,
                 amount: Decimal::TEN,
                 previous: None,
+                parts: Vec::new(),
             }],
             previous_total: None,
             compared: None,
+            stacks: Vec::new(),
         };
         let amounts: Vec<Decimal> = points(&view, &report).iter().map(|p| p.amount).collect();
         assert_eq!(amounts, [Decimal::ZERO, Decimal::TEN, Decimal::ZERO]);

@@ -21,7 +21,7 @@ const UNALLOCATED: &str = "unallocated";
 
 /// How a person's or team's cost moved against `before` (the days compared with, for people),
 /// e.g. "+12.5% on 1 Nov – 2 Nov ($120.00)".
-fn change_label(amount: &Decimal, previous: &Decimal, currency: &str, before: &str) -> String {
+pub fn change_label(amount: &Decimal, previous: &Decimal, currency: &str, before: &str) -> String {
     if previous.is_zero() {
         return if amount.is_zero() {
             "Nothing in either period".to_owned()
@@ -39,7 +39,7 @@ fn change_label(amount: &Decimal, previous: &Decimal, currency: &str, before: &s
 
 /// The days a change is measured against, for people: "1 Nov – 2 Nov", or "the period
 /// before" when the server did not say.
-fn before_label(compared: Option<&Comparison>) -> String {
+pub fn before_label(compared: Option<&Comparison>) -> String {
     match compared {
         Some(c) if c.previous_from == c.previous_to => short_day_label(c.previous_from),
         Some(c) => format!(

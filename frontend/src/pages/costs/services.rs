@@ -117,6 +117,7 @@ mod tests {
             label: None,
             amount: Decimal::from(amount),
             previous: None,
+            parts: Vec::new(),
         }
     }
 

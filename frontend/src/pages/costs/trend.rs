@@ -1,6 +1,7 @@
 //! The cost trend: one bar per day (or month), in plain SVG sized to its container, with an
-//! amount axis and a few date labels. Hovering or focusing a bar shows its amount (its
-//! `<title>`, and the line above the chart); the arrow keys move between bars.
+//! amount axis and a few date labels, stacked by service (or what was chosen) with a legend.
+//! Hovering or focusing a bar shows its amount and its largest parts (its `<title>`, and the
+//! line above the chart); the arrow keys move between bars; a click or Enter drills into it.
 
 use leptos::html;
 use leptos::prelude::*;
@@ -31,7 +32,24 @@ pub struct Point {
     pub tick: String,
     /// The amount.
     pub amount: Decimal,
+    /// The amount per stack (the index into the chart's stacks), bottom first; empty when
+    /// the bars are not stacked.
+    pub parts: Vec<(usize, Decimal)>,
 }
+
+/// One stack of a stacked chart: its key (`data-stack`) and its name for people.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stack {
+    /// The key, e.g. `Amazon EC2` or a user's id.
+    pub key: String,
+    /// For people, e.g. "Amazon EC2" or "Alice Chen".
+    pub label: String,
+    /// The stack's sum over the range.
+    pub amount: Decimal,
+}
+
+/// How many colours the stacks cycle through (`.stack-0` … in the style sheet).
+const COLOURS: usize = 11;
 
 /// The step between gridlines: the smallest 1, 2, 2.5 or 5 × 10ⁿ that lets `ticks` steps
 /// reach `max`.
@@ -61,6 +79,10 @@ pub fn label_stride(count: usize, room: usize) -> usize {
 }
 
 /// The trend chart, `svg#cost-trend` (or the `id` given).
+#[expect(
+    clippy::too_many_lines,
+    reason = "the chart's size, pointer and keys share one set of signals"
+)]
 #[component]
 pub fn TrendChart(
     /// The bars, in order.
@@ -73,6 +95,12 @@ pub fn TrendChart(
     /// The bars are months (`data-month`), not days (`data-day`).
     #[prop(optional)]
     monthly: bool,
+    /// The stacks the bars' parts refer to (empty: plain bars).
+    #[prop(optional)]
+    stacks: Vec<Stack>,
+    /// Called with a bar's key when it is clicked (or Enter is pressed on it).
+    #[prop(optional)]
+    on_pick: Option<Callback<String>>,
 ) -> impl IntoView {
     let wrap = NodeRef::<html::Div>::new();
     let width = RwSignal::new(720.0_f64);
@@ -99,6 +127,8 @@ pub fn TrendChart(
     let count = points.len();
     let points = StoredValue::new(points);
     let currency = StoredValue::new(currency);
+    let legend = legend(&stacks, &currency.get_value());
+    let stacks = StoredValue::new(stacks);
     // The bar under the pointer or focus, and the one Tab reaches (the last, at first).
     let active = RwSignal::new(None::<usize>);
     let tab_stop = RwSignal::new(count.saturating_sub(1));
@@ -106,11 +136,7 @@ pub fn TrendChart(
         let text = active.get().and_then(|i| {
             points.with_value(|p| {
                 p.get(i).map(|point| {
-                    format!(
-                        "{}: {}",
-                        point.label,
-                        currency.with_value(|c| money_dp(&point.amount, c, 2))
-                    )
+                    currency.with_value(|c| stacks.with_value(|s| describe(point, s, c)))
                 })
             })
         });
@@ -141,6 +167,13 @@ pub fn TrendChart(
             "ArrowLeft" | "ArrowDown" => current.saturating_sub(1),
             "Home" => 0,
             "End" => last,
+            "Enter" | " " => {
+                if let Some(pick) = on_pick {
+                    ev.prevent_default();
+                    points.with_value(|p| p.get(current).map(|point| pick.run(point.key.clone())));
+                }
+                return;
+            }
             _ => return,
         };
         ev.prevent_default();
@@ -150,8 +183,19 @@ pub fn TrendChart(
     let chart = move || {
         let width = width.get().max(240.0);
         points.with_value(|points| {
-            currency
-                .with_value(|currency| draw(points, currency, width, monthly, active, tab_stop, id))
+            currency.with_value(|currency| {
+                stacks.with_value(|stacks| {
+                    let look = Look {
+                        currency,
+                        stacks,
+                        width,
+                        monthly,
+                        id,
+                        on_pick,
+                    };
+                    draw(points, &look, active, tab_stop)
+                })
+            })
         })
     };
     view! {
@@ -167,8 +211,66 @@ pub fn TrendChart(
             >
                 {chart}
             </div>
+            {legend}
         </div>
     }
+}
+
+/// What a bar says to people: its day and amount, and its largest parts.
+fn describe(point: &Point, stacks: &[Stack], currency: &str) -> String {
+    let mut text = format!("{}: {}", point.label, money_dp(&point.amount, currency, 2));
+    let mut parts = point.parts.clone();
+    parts.sort_by_key(|part| std::cmp::Reverse(part.1));
+    let named: Vec<String> = parts
+        .iter()
+        .take(3)
+        .filter_map(|(i, amount)| {
+            stacks
+                .get(*i)
+                .map(|s| format!("{} {}", s.label, money_dp(amount, currency, 2)))
+        })
+        .collect();
+    if !named.is_empty() {
+        text.push_str(" (");
+        text.push_str(&named.join(", "));
+        if parts.len() > 3 {
+            text.push_str(", …");
+        }
+        text.push(')');
+    }
+    text
+}
+
+/// The legend of a stacked chart: a swatch, the name and the sum of each stack.
+fn legend(stacks: &[Stack], currency: &str) -> Option<AnyView> {
+    if stacks.is_empty() {
+        return None;
+    }
+    let items = stacks
+        .iter()
+        .enumerate()
+        .map(|(i, stack)| {
+            let class = format!("trend-swatch stack-{}", i % COLOURS);
+            view! {
+                <li data-stack=stack.key.clone()>
+                    <span class=class aria-hidden="true"></span>
+                    <span class="trend-legend-label">{stack.label.clone()}</span>
+                    <span class="trend-legend-amount">{money_dp(&stack.amount, currency, 2)}</span>
+                </li>
+            }
+        })
+        .collect_view();
+    Some(view! { <ul class="trend-legend" aria-label="Stacks">{items}</ul> }.into_any())
+}
+
+/// How the chart is drawn.
+struct Look<'a> {
+    currency: &'a str,
+    stacks: &'a [Stack],
+    width: f64,
+    monthly: bool,
+    id: &'static str,
+    on_pick: Option<Callback<String>>,
 }
 
 /// The SVG for `points` at `width` pixels.
@@ -178,13 +280,18 @@ pub fn TrendChart(
 )]
 fn draw(
     points: &[Point],
-    currency: &str,
-    width: f64,
-    monthly: bool,
+    look: &Look<'_>,
     active: RwSignal<Option<usize>>,
     tab_stop: RwSignal<usize>,
-    id: &'static str,
 ) -> AnyView {
+    let Look {
+        currency,
+        stacks,
+        width,
+        monthly,
+        id,
+        on_pick,
+    } = *look;
     let max = points
         .iter()
         .map(|p| p.amount)
@@ -253,8 +360,7 @@ fn draw(
                 // Even a cent shows.
                 height = height.max(1.0);
             }
-            let amount = money_dp(&point.amount, currency, 2);
-            let title = format!("{}: {amount}", point.label);
+            let title = describe(point, stacks, currency);
             let aria = title.clone();
             let (day, month) = if monthly {
                 (None, Some(point.key.clone()))
@@ -273,12 +379,45 @@ fn draw(
                     </text>
                 }
             });
+            let bar_x = slot_x + (slot - bar_w) / 2.0;
+            let radius = (bar_w / 6.0).min(3.0);
+            let body = if point.parts.is_empty() {
+                view! {
+                    <rect
+                        class="trend-bar"
+                        x=bar_x
+                        y=TOP + plot_h - height
+                        width=bar_w
+                        height=height
+                        rx=radius
+                    ></rect>
+                }
+                .into_any()
+            } else {
+                segments(
+                    point,
+                    stacks,
+                    (bar_x, bar_w),
+                    (TOP + plot_h, height),
+                    currency,
+                )
+            };
+            let key = point.key.clone();
+            let pick = move |_| {
+                if let Some(pick) = on_pick {
+                    pick.run(key.clone());
+                }
+            };
             view! {
                 <g
                     class="trend-day"
+                    class:trend-pickable=on_pick.is_some()
                     class:trend-active=move || active.get() == Some(i)
                     role="img"
                     aria-label=aria
+                    data-day=day
+                    data-month=month
+                    on:click=pick
                     data-index=i
                     tabindex=move || if tab_stop.get() == i { "0" } else { "-1" }
                     on:mouseenter=move |_| active.set(Some(i))
@@ -290,16 +429,7 @@ fn draw(
                 >
                     <title>{title}</title>
                     <rect class="trend-hit" x=slot_x y=TOP width=slot height=plot_h></rect>
-                    <rect
-                        class="trend-bar"
-                        data-day=day
-                        data-month=month
-                        x=slot_x + (slot - bar_w) / 2.0
-                        y=TOP + plot_h - height
-                        width=bar_w
-                        height=height
-                        rx=(bar_w / 6.0).min(3.0)
-                    ></rect>
+                    {body}
                     {label}
                 </g>
             }
@@ -321,6 +451,53 @@ fn draw(
         </svg>
     }
     .into_any()
+}
+
+/// A stacked bar's segments, bottom up: each part's share of the bar's `height` (at least a
+/// pixel where it is not zero), ending at `base`.
+fn segments(
+    point: &Point,
+    stacks: &[Stack],
+    (x, w): (f64, f64),
+    (base, height): (f64, f64),
+    currency: &str,
+) -> AnyView {
+    let total = point.amount.to_f64().unwrap_or(0.0);
+    let mut y = base;
+    point
+        .parts
+        .iter()
+        .filter(|(_, amount)| *amount > Decimal::ZERO)
+        .map(|(i, amount)| {
+            let share = if total > 0.0 {
+                amount.to_f64().unwrap_or(0.0) / total
+            } else {
+                0.0
+            };
+            let h = (height * share).max(1.0);
+            y -= h;
+            let stack = stacks.get(*i);
+            let title = format!(
+                "{} · {}: {}",
+                point.label,
+                stack.map_or("", |s| s.label.as_str()),
+                money_dp(amount, currency, 2)
+            );
+            view! {
+                <rect
+                    class=format!("trend-bar trend-segment stack-{}", i % COLOURS)
+                    data-stack=stack.map(|s| s.key.clone())
+                    x=x
+                    y=y
+                    width=w
+                    height=h
+                >
+                    <title>{title}</title>
+                </rect>
+            }
+        })
+        .collect_view()
+        .into_any()
 }
 
 #[cfg(test)]

@@ -21,17 +21,23 @@ pub enum Preset {
     LastMonth,
     /// The 90 days up to yesterday.
     Last90,
+    /// From the 1st of the month five months back to yesterday: six months, by month.
+    Last6Months,
+    /// From the 1st of the month eleven months back to yesterday: twelve months, by month.
+    Last12Months,
     /// Days picked by hand.
     Custom,
 }
 
 impl Preset {
     /// Every preset, in the order offered.
-    pub const ALL: [Preset; 5] = [
+    pub const ALL: [Preset; 7] = [
         Preset::Last30,
         Preset::Last90,
         Preset::ThisMonth,
         Preset::LastMonth,
+        Preset::Last6Months,
+        Preset::Last12Months,
         Preset::Custom,
     ];
 
@@ -42,6 +48,8 @@ impl Preset {
             Preset::LastMonth => "last-month",
             Preset::Last30 => "30d",
             Preset::Last90 => "90d",
+            Preset::Last6Months => "6m",
+            Preset::Last12Months => "12m",
             Preset::Custom => "custom",
         }
     }
@@ -53,6 +61,8 @@ impl Preset {
             Preset::LastMonth => "Last month",
             Preset::Last30 => "Last 30 days",
             Preset::Last90 => "Last 90 days",
+            Preset::Last6Months => "Last 6 months",
+            Preset::Last12Months => "Last 12 months",
             Preset::Custom => "Custom range",
         }
     }
@@ -75,10 +85,41 @@ impl Preset {
             }
             Preset::Last30 => Some((yesterday.checked_sub_days(Days::new(29))?, yesterday)),
             Preset::Last90 => Some((yesterday.checked_sub_days(Days::new(89))?, yesterday)),
+            Preset::Last6Months => Some((
+                yesterday.with_day(1)?.checked_sub_months(Months::new(5))?,
+                yesterday,
+            )),
+            Preset::Last12Months => Some((
+                yesterday.with_day(1)?.checked_sub_months(Months::new(11))?,
+                yesterday,
+            )),
             Preset::Custom => None,
         }
     }
 }
+
+/// Whether the trend's bars are days or months.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Granularity {
+    /// Months for the month presets and for ranges over a year, days otherwise.
+    Auto,
+    /// A bar a day (ranges up to a year).
+    Daily,
+    /// A bar a month.
+    Monthly,
+}
+
+/// What the trend's bars can be stacked by (`None`: one bar of the total).
+pub const STACKS: [(&str, &str); 8] = [
+    ("service", "Service"),
+    ("account", "Account"),
+    ("region", "Region"),
+    ("client", "Client"),
+    ("user", "Person"),
+    ("team", "Team"),
+    ("charge_category", "Charge type"),
+    ("none", "Nothing (total)"),
+];
 
 /// The dashboard's choices.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -97,6 +138,11 @@ pub struct CostView {
     pub tag: Option<String>,
     /// Which cost is summed.
     pub metric: CostMetric,
+    /// Days or months.
+    pub granularity: Granularity,
+    /// What the bars are stacked by: a `stack_by` value (`service` unless the address says
+    /// otherwise), or `None` for one bar of the total.
+    pub stack: Option<String>,
     /// Why a custom range cannot be shown (the dashboard waits for a fix).
     pub problem: Option<&'static str>,
 }
@@ -116,6 +162,20 @@ impl CostView {
         let client = get("client").filter(|c| !c.trim().is_empty());
         let project = get("project").filter(|p| !p.trim().is_empty());
         let tag = get("tag").and_then(|t| parse_tag(&t).ok().flatten());
+        let granularity = match get("by").as_deref() {
+            Some("day") => Granularity::Daily,
+            Some("month") => Granularity::Monthly,
+            _ => Granularity::Auto,
+        };
+        let stack = match get("stack") {
+            None => Some("service".to_owned()),
+            Some(s) if s == "none" => None,
+            Some(s) if STACKS.iter().any(|(key, _)| *key == s) => Some(s),
+            Some(s) => s
+                .strip_prefix("tag:")
+                .filter(|key| parse_tag(&format!("{key}=x")).is_ok_and(|t| t.is_some()))
+                .map(|key| format!("tag:{}", key.trim())),
+        };
         let fallback = Preset::Last30.days(today).unwrap_or((today, today));
         let day = |key: &str| get(key).and_then(|d| d.parse::<NaiveDate>().ok());
         let (from, to, problem) = match preset.days(today) {
@@ -139,6 +199,8 @@ impl CostView {
             project,
             tag,
             metric,
+            granularity,
+            stack,
             problem,
         }
     }
@@ -165,6 +227,16 @@ impl CostView {
         if self.metric == CostMetric::Effective {
             parts.push("metric=effective".to_owned());
         }
+        match self.granularity {
+            Granularity::Auto => {}
+            Granularity::Daily => parts.push("by=day".to_owned()),
+            Granularity::Monthly => parts.push("by=month".to_owned()),
+        }
+        match self.stack.as_deref() {
+            Some("service") => {}
+            Some(stack) => parts.push(format!("stack={}", escape(stack))),
+            None => parts.push("stack=none".to_owned()),
+        }
         if parts.is_empty() {
             String::new()
         } else {
@@ -184,9 +256,54 @@ impl CostView {
         }
     }
 
-    /// Whether the trend is drawn by month (long ranges) rather than by day.
+    /// This view with its range narrowed to the bar `key` (a day, or a month drawn by day):
+    /// a click on a bar drills into it.
+    #[must_use]
+    pub fn drilled(&self, key: &str) -> Option<Self> {
+        if let Ok(day) = key.parse::<NaiveDate>() {
+            return Some(Self {
+                granularity: Granularity::Auto,
+                ..self.with_days(day, day)
+            });
+        }
+        let first = format!("{key}-01").parse::<NaiveDate>().ok()?;
+        let last = first
+            .checked_add_months(Months::new(1))?
+            .pred_opt()?
+            .min(self.to);
+        Some(Self {
+            granularity: Granularity::Daily,
+            ..self.with_days(first.max(self.from), last)
+        })
+    }
+
+    /// Whether the trend is drawn by month (asked for, the month presets, or ranges over a
+    /// year) rather than by day.
     pub fn monthly(&self) -> bool {
-        (self.to - self.from).num_days() >= MAX_DAILY_DAYS
+        let long = (self.to - self.from).num_days() >= MAX_DAILY_DAYS;
+        match self.granularity {
+            Granularity::Daily => long,
+            Granularity::Monthly => true,
+            Granularity::Auto => {
+                long || matches!(self.preset, Preset::Last6Months | Preset::Last12Months)
+            }
+        }
+    }
+
+    /// The trend's query: by day or month, stacked as chosen. Stacks by person or team leave
+    /// out the project and tag, which the API cannot follow there.
+    pub fn trend_query(&self) -> CostQuery {
+        let group_by = Some(if self.monthly() { "month" } else { "day" });
+        let people = matches!(self.stack.as_deref(), Some("user" | "team"));
+        let base = if people {
+            self.people_query(group_by)
+        } else {
+            self.query(group_by)
+        };
+        CostQuery {
+            stack_by: self.stack.clone(),
+            ..base
+        }
     }
 
     /// The days of the range, in order (for a daily trend with no gaps).
@@ -417,6 +534,52 @@ mod tests {
         assert!(backwards.problem.is_some());
         let incomplete = parse(&[("range", "custom"), ("from", "2024-09-30")], "2026-11-22");
         assert!(incomplete.problem.is_some());
+    }
+
+    #[test]
+    fn month_presets_are_drawn_by_month_and_stacks_round_trip() {
+        let view = parse(&[("range", "6m")], "2026-12-03");
+        assert_eq!((view.from, view.to), (day("2026-07-01"), day("2026-12-02")));
+        assert!(view.monthly(), "six months: a bar a month");
+        assert_eq!(view.months().len(), 6);
+        let year = parse(&[("range", "12m"), ("by", "day")], "2026-12-03");
+        assert_eq!(year.from, day("2026-01-01"));
+        assert!(!year.monthly(), "a year by day when asked");
+        // Stacked by service unless the address says otherwise.
+        assert_eq!(view.stack.as_deref(), Some("service"));
+        assert_eq!(view.trend_query().stack_by.as_deref(), Some("service"));
+        assert_eq!(view.trend_query().group_by.as_deref(), Some("month"));
+        let plain = parse(&[("stack", "none")], "2026-12-03");
+        assert_eq!(
+            (plain.stack.clone(), plain.search()),
+            (None, "?stack=none".to_owned())
+        );
+        let tagged = parse(&[("stack", "tag:cost center")], "2026-12-03");
+        assert_eq!(tagged.stack.as_deref(), Some("tag:cost center"));
+        assert_eq!(tagged.search(), "?stack=tag%3Acost%20center");
+        assert_eq!(parse(&[("stack", "colour")], "2026-12-03").stack, None);
+        // Stacked by person: the project and tag are left to the people's view.
+        let people = parse(&[("stack", "user"), ("tag", "env=prod")], "2026-12-03");
+        assert_eq!(people.trend_query().tag, None);
+    }
+
+    #[test]
+    fn a_bar_drills_into_its_day_or_month() {
+        let view = parse(&[("range", "6m")], "2026-12-03");
+        let month = view.drilled("2026-09").unwrap();
+        assert_eq!(
+            (month.from, month.to),
+            (day("2026-09-01"), day("2026-09-30"))
+        );
+        assert!(!month.monthly(), "a month drilled into is drawn by day");
+        assert_eq!(month.stack, view.stack, "the stacking stays");
+        // The current month ends at the view's last day.
+        let current = view.drilled("2026-12").unwrap();
+        assert_eq!(current.to, day("2026-12-02"));
+        let one = month.drilled("2026-09-18").unwrap();
+        assert_eq!((one.from, one.to), (day("2026-09-18"), day("2026-09-18")));
+        assert_eq!(one.preset, Preset::Custom);
+        assert_eq!(view.drilled("nonsense"), None);
     }
 
     #[test]

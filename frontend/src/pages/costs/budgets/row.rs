@@ -48,7 +48,7 @@ pub fn confirm_delete(
 }
 
 /// The figures of a loaded status, for the row's cells.
-fn standing(status: &BudgetStatus) -> (String, String, String) {
+pub fn standing(status: &BudgetStatus) -> (String, String, String) {
     let currency = &status.budget.currency;
     let spent = format!(
         "{} of {} · {}",

@@ -44,6 +44,7 @@ pub fn day_points(report: &MonthlyReport, today: NaiveDate) -> Vec<Point> {
                 .iter()
                 .find(|d| d.day == day)
                 .map_or(Decimal::ZERO, |d| d.amount),
+            parts: Vec::new(),
         })
         .collect()
 }
