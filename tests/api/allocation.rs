@@ -532,7 +532,11 @@ async fn invoices_add_up(data: Data) {
         .await
         .unwrap();
     assert_eq!(sameer.user_name, "Sameer");
-    assert!(sameer.number.starts_with("INV-2024-09-"));
+    assert!(
+        sameer.number.starts_with("DRAFT-2024-09-"),
+        "not issued yet"
+    );
+    assert_eq!(sameer.kind, gmac_types::InvoiceKind::Draft);
     assert_eq!(
         sameer.lines.iter().map(|l| l.amount).sum::<Decimal>(),
         sameer.total
@@ -563,7 +567,8 @@ async fn invoices_add_up(data: Data) {
             .sum::<Decimal>()
     );
 
-    // The same invoice as a PDF document.
+    // The same draft as a PDF document, read by poppler: a draft, not numbered, its total
+    // with thousands separators at the end of its line.
     let pdf = f
         .app
         .http()
@@ -578,16 +583,18 @@ async fn invoices_add_up(data: Data) {
         .unwrap();
     assert_eq!(pdf.status(), 200);
     assert_eq!(pdf.headers()["content-type"], "application/pdf");
-    let bytes = pdf.bytes().await.unwrap();
-    let text = String::from_utf8_lossy(&bytes);
-    assert!(bytes.starts_with(b"%PDF-"));
+    let text = gmac_tests::pdf::pdf_text(&pdf.bytes().await.unwrap());
+    assert!(text.contains("Draft invoice"), "{text}");
     assert!(
-        text.contains(&format!("({})", sameer.number)),
-        "the invoice number"
+        text.contains("Billed to") && text.contains("Sameer"),
+        "{text}"
     );
+    assert!(text.contains("September 2024"), "{text}");
+    let total = format!("{} USD", gmac_core::money::grouped(sameer.total));
     assert!(
-        text.contains(&format!("({} USD)", sameer.total.round_dp(2))),
-        "the total"
+        text.lines()
+            .any(|l| l.trim_start().starts_with("Total") && l.trim_end().ends_with(&total)),
+        "the total, {total}, ends its line: {text}"
     );
     let nobody = f
         .admin
@@ -596,4 +603,289 @@ async fn invoices_add_up(data: Data) {
         .await
         .unwrap_err();
     assert_eq!(nobody.status(), Some(404));
+}
+
+/// Issue 10, point 5: an invoice is issued once its month is over, numbered and dated with
+/// its issuer, and kept as issued; a later change of allocation marks it outdated, and issuing
+/// again adds a credit note cancelling it and a new invoice replacing it.
+#[tokio::test]
+async fn an_issued_invoice_is_kept_as_issued_and_a_changed_allocation_is_corrected_by_a_credit_note()
+ {
+    use gmac_types::{InvoiceKind, IssueInvoice};
+    let data = Data::generated();
+    let rows = data.rows();
+    let f = fixture(data.file.clone()).await;
+    f.admin
+        .client
+        .create_allocation_rule(&data.sameers_rule(&f.sameer))
+        .await
+        .unwrap();
+    f.app.run_jobs().await;
+    let year = chrono::Datelike::year(&f.app.core.now());
+    let query = gmac_types::InvoiceQuery {
+        user_id: f.sameer.clone(),
+        period: "2024-09".into(),
+        client_id: None,
+    };
+    let issue = IssueInvoice {
+        user_id: f.sameer.clone(),
+        period: "2024-09".into(),
+        client_id: None,
+    };
+    let post = |body: &IssueInvoice| {
+        f.app
+            .http()
+            .post(f.app.url("/api/v1/invoices"))
+            .bearer_auth(&f.admin.access_token)
+            .json(body)
+            .send()
+    };
+    let response = post(&issue).await.unwrap();
+    assert_eq!(response.status(), 201);
+    let issued: gmac_types::Invoice = response.json().await.unwrap();
+    assert_eq!(issued.number, format!("INV-{year}-00001"));
+    assert_eq!(issued.kind, InvoiceKind::Invoice);
+    assert_eq!(issued.issuer, "gmac");
+    assert!(issued.issued_at.is_some());
+    // Issuing again with the same figures changes nothing.
+    let again = post(&issue).await.unwrap();
+    assert_eq!(again.status(), 200);
+    assert_eq!(
+        again.json::<gmac_types::Invoice>().await.unwrap().number,
+        issued.number
+    );
+
+    // Another rule gives Sameer a service's unclaimed costs: the issued invoice stays as it
+    // was, and says it is outdated.
+    let service = rows
+        .iter()
+        .find(|r| !data.is_sameers(r))
+        .map(|r| r.service.clone())
+        .unwrap();
+    f.admin
+        .client
+        .create_allocation_rule(&NewAllocationRule {
+            tag_key: None,
+            tag_value: None,
+            service: Some(service),
+            ..rule(
+                "More for Sameer",
+                "unused",
+                None,
+                Allocation::Assign {
+                    to: Subject {
+                        kind: SubjectKind::User,
+                        id: f.sameer.clone(),
+                    },
+                },
+            )
+        })
+        .await
+        .unwrap();
+    f.app.run_jobs().await;
+    let kept = f.admin.client.invoice(&query).await.unwrap();
+    assert_eq!(kept.number, issued.number);
+    assert_eq!((kept.total, &kept.lines), (issued.total, &issued.lines));
+    assert!(kept.outdated, "the allocation changed since");
+
+    // Issued again: a credit note for the first, and a second invoice replacing it.
+    let corrected: gmac_types::Invoice = post(&issue).await.unwrap().json().await.unwrap();
+    assert_eq!(corrected.number, format!("INV-{year}-00002"));
+    assert_eq!(corrected.corrects.as_deref(), Some(issued.number.as_str()));
+    assert!(corrected.total > issued.total);
+    let credit = f
+        .admin
+        .client
+        .issued_invoice(&format!("CN-{year}-00001"))
+        .await
+        .unwrap();
+    assert_eq!(credit.kind, InvoiceKind::CreditNote);
+    assert_eq!(credit.total, -issued.total);
+    assert_eq!(credit.corrects.as_deref(), Some(issued.number.as_str()));
+    let first = f.admin.client.issued_invoice(&issued.number).await.unwrap();
+    assert_eq!((first.total, first.lines), (issued.total, issued.lines));
+    let now = f.admin.client.invoice(&query).await.unwrap();
+    assert_eq!(
+        (now.number.as_str(), now.outdated),
+        (corrected.number.as_str(), false)
+    );
+
+    // Nothing left to bill: the credit note alone, and the month is a draft again.
+    let rules = f
+        .admin
+        .client
+        .list_allocation_rules(None, &gmac_types::PageQuery::default())
+        .await
+        .unwrap();
+    for rule in rules.items {
+        f.admin
+            .client
+            .delete_allocation_rule(&rule.id)
+            .await
+            .unwrap();
+    }
+    f.app.run_jobs().await;
+    let cancelled: gmac_types::Invoice = post(&issue).await.unwrap().json().await.unwrap();
+    assert_eq!(cancelled.number, format!("CN-{year}-00002"));
+    assert_eq!(cancelled.total, -corrected.total);
+    assert_eq!(
+        f.admin.client.invoice(&query).await.unwrap().kind,
+        InvoiceKind::Draft
+    );
+
+    // The credit note as a PDF, read by poppler: its kind, number, what it cancels, the issuer
+    // and the font it embeds.
+    let pdf = f
+        .app
+        .http()
+        .get(f.app.url(&format!("/api/v1/invoices/CN-{year}-00001")))
+        .bearer_auth(&f.admin.access_token)
+        .header("Accept", "application/pdf")
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let text = gmac_tests::pdf::pdf_text(&pdf);
+    for needle in [
+        "Credit note".to_owned(),
+        format!("CN-{year}-00001"),
+        "Issued by".to_owned(),
+    ] {
+        assert!(text.contains(&needle), "{needle:?} in {text}");
+    }
+    assert!(
+        text.lines()
+            .any(|l| l.contains("Cancels invoice") && l.contains(&issued.number)),
+        "{text}"
+    );
+    let fonts = gmac_tests::pdf::pdf_fonts(&pdf);
+    assert!(fonts.contains("+DejaVuSans"), "{fonts}");
+
+    // The current month is not over: a draft, not issued.
+    let this_month = f.app.core.now().format("%Y-%m").to_string();
+    let early = post(&IssueInvoice {
+        period: this_month,
+        ..issue.clone()
+    })
+    .await
+    .unwrap();
+    assert_eq!(early.status(), 422);
+    let problem: gmac_types::ProblemDetails = early.json().await.unwrap();
+    assert_eq!(problem.errors[0].code, "month_not_over");
+}
+
+/// Issue 10, point 3: a rule is changed with `If-Match` (criteria, allocation and place), the
+/// history is re-allocated by it, and a stale or bad change is refused without a trace.
+#[tokio::test]
+async fn an_allocation_rule_is_changed_with_if_match_and_history_follows() {
+    use gmac_types::AllocationRuleChange;
+    let data = Data::generated();
+    let f = fixture(data.file.clone()).await;
+    let sameers = f
+        .admin
+        .client
+        .create_allocation_rule(&data.sameers_rule(&f.sameer))
+        .await
+        .unwrap();
+    let graces = f
+        .admin
+        .client
+        .create_allocation_rule(&rule(
+            "Grace's tests",
+            data.sameer_tag.0,
+            Some(data.sameer_tag.1),
+            Allocation::Assign {
+                to: Subject {
+                    kind: SubjectKind::User,
+                    id: f.grace.clone(),
+                },
+            },
+        ))
+        .await
+        .unwrap();
+    f.app.run_jobs().await;
+    let per_user = || by(&f.admin, "user");
+    let before = per_user().await;
+    assert!(
+        before.contains_key("Sameer") && !before.contains_key("Grace"),
+        "{before:?}"
+    );
+
+    // Grace's rule goes first: the same costs are Grace's now.
+    let change = AllocationRuleChange {
+        name: "Grace's tests, first".into(),
+        position: Some(1),
+        tag_key: graces.tag_key.clone(),
+        tag_value: graces.tag_value.clone(),
+        account: None,
+        service: None,
+        allocation: graces.allocation.clone(),
+    };
+    let changed = f
+        .admin
+        .client
+        .update_allocation_rule(&graces.id, &change, Some(graces.version))
+        .await
+        .unwrap();
+    assert_eq!((changed.position, changed.version), (1, graces.version + 1));
+    let order: Vec<String> = f
+        .admin
+        .client
+        .list_allocation_rules(None, &gmac_types::PageQuery::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    assert_eq!(order, ["Grace's tests, first", "Sameer's tests"]);
+    f.app.run_jobs().await;
+    let after = per_user().await;
+    assert_eq!(after.get("Grace"), before.get("Sameer"), "{after:?}");
+    assert!(!after.contains_key("Sameer"), "{after:?}");
+
+    // A stale version, or a rule that matches nothing, changes nothing.
+    let stale = f
+        .admin
+        .client
+        .update_allocation_rule(&graces.id, &change, Some(graces.version))
+        .await
+        .unwrap_err();
+    assert_eq!(stale.status(), Some(412));
+    let bad = f
+        .admin
+        .client
+        .update_allocation_rule(
+            &sameers.id,
+            &AllocationRuleChange {
+                tag_key: None,
+                tag_value: None,
+                ..change.clone()
+            },
+            Some(sameers.version),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(bad.status(), Some(422));
+    assert_eq!(bad.problem().unwrap().errors[0].code, "no_criterion");
+    let rules = f
+        .admin
+        .client
+        .list_allocation_rules(None, &gmac_types::PageQuery::default())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(rules[1].version, sameers.version, "untouched");
+    let audit = f
+        .admin
+        .client
+        .list_audit_events(&gmac_types::AuditQuery {
+            action: Some("allocation_rule.update".into()),
+            ..gmac_types::AuditQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(audit.items.len(), 1, "one change, audited");
 }

@@ -463,3 +463,85 @@ async fn a_connection_tested_before_saving_keeps_its_outcome_and_a_failed_one_sa
         .unwrap();
     assert_eq!(audit.items.len(), 1, "the test is audited: {audit:?}");
 }
+
+/// Issue 10, point 3: an account's name, region and days re-synced change with `If-Match`;
+/// a stale or bad change is refused and changes nothing; the credentials stay sealed.
+#[tokio::test]
+async fn a_cloud_account_is_changed_with_if_match_and_a_stale_or_bad_change_is_refused() {
+    use gmac_types::CloudAccountPatch;
+    let app = gmac_tests::spawn_app().await;
+    let admin = app.super_admin().await;
+    let client_id = app.fixture(&admin).client("Acme").await;
+    let account = admin
+        .client
+        .create_cloud_account(&account_at(&client_id, "http://127.0.0.1:9"))
+        .await
+        .unwrap();
+    let changed = admin
+        .client
+        .update_cloud_account(
+            &account.id,
+            &CloudAccountPatch {
+                name: Some("Acme payer".into()),
+                region: Some("eu-west-1".into()),
+                resync_days: Some(30),
+            },
+            Some(account.version),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            changed.name.as_str(),
+            changed.region.as_str(),
+            changed.resync_days,
+            changed.version
+        ),
+        ("Acme payer", "eu-west-1", 30, account.version + 1)
+    );
+    assert_eq!(
+        changed.access_key_hint, account.access_key_hint,
+        "credentials stay"
+    );
+    let stale = admin
+        .client
+        .update_cloud_account(
+            &account.id,
+            &CloudAccountPatch {
+                name: Some("Mine".into()),
+                ..CloudAccountPatch::default()
+            },
+            Some(account.version),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(stale.status(), Some(412));
+    let bad = admin
+        .client
+        .update_cloud_account(
+            &account.id,
+            &CloudAccountPatch {
+                resync_days: Some(91),
+                region: Some("not a region!".into()),
+                ..CloudAccountPatch::default()
+            },
+            Some(changed.version),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(bad.status(), Some(422));
+    let problem = bad.problem().unwrap();
+    let pointers: Vec<&str> = problem.errors.iter().map(|e| e.pointer.as_str()).collect();
+    assert_eq!(pointers, ["/region", "/resync_days"]);
+    let now = admin
+        .client
+        .list_cloud_accounts(&PageQuery::default())
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    assert_eq!(
+        (now.name.as_str(), now.version),
+        ("Acme payer", changed.version)
+    );
+}

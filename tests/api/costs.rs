@@ -15,7 +15,7 @@ use gmac_types::{
     CostImport, CostImportParams, CostMetric, CostQuery, NewClient, OnRowError, Scope,
 };
 use rust_decimal::Decimal;
-use sea_orm::{EntityTrait, PaginatorTrait};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 fn params(client_id: &str) -> CostImportParams {
     CostImportParams {
@@ -1099,4 +1099,113 @@ async fn a_saved_cost_view_is_kept_by_name_for_its_owner_alone() {
     for action in ["cost_view.create", "cost_view.delete"] {
         assert!(actions.contains(&action), "{actions:?}");
     }
+}
+
+/// Issue 10, point 3: an import sent to the wrong client is deleted: it leaves the list at
+/// once, and a job takes its lines, rollups and allocations out; the other client's costs
+/// stay, and the file can then be imported where it belongs.
+#[tokio::test]
+async fn an_import_sent_to_the_wrong_client_is_deleted_by_a_job_with_its_rollups_and_allocations() {
+    let app = spawn_app().await;
+    let (admin, acme) = admin_with_client(&app).await;
+    let globex = admin
+        .client
+        .create_client(&NewClient {
+            name: "Globex".into(),
+            description: None,
+        })
+        .await
+        .unwrap()
+        .id;
+    let file = generated_focus();
+    let (kept, _) = admin
+        .client
+        .import_costs(&params(&acme), b"BilledCost,EffectiveCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ServiceName\n5,5,USD,2024-09-01T00:00:00Z,2024-09-02T00:00:00Z,Usage,Support\n".to_vec())
+        .await
+        .unwrap();
+    let (wrong, _) = admin
+        .client
+        .import_costs(&params(&globex), file.clone())
+        .await
+        .unwrap();
+    app.run_jobs().await;
+    let total = |client: &str| {
+        let query = CostQuery {
+            client_id: Some(client.to_owned()),
+            ..september()
+        };
+        let admin = &admin;
+        async move { admin.client.costs(&query).await.unwrap().total }
+    };
+    assert!(total(&globex).await > Decimal::ZERO);
+    assert_eq!(total(&acme).await, Decimal::from(5));
+
+    let job = admin.client.delete_cost_import(&wrong.id).await.unwrap();
+    assert_eq!(job.kind, "cost_import.delete");
+    let listed = admin
+        .client
+        .list_cost_imports(None, &PageQuery::default())
+        .await
+        .unwrap();
+    let ids: Vec<&str> = listed.items.iter().map(|i| i.id.as_str()).collect();
+    assert_eq!(ids, [kept.id.as_str()], "gone from the list at once");
+    let again = admin
+        .client
+        .delete_cost_import(&wrong.id)
+        .await
+        .unwrap_err();
+    assert_eq!(again.status(), Some(404), "deleted once");
+
+    app.run_jobs().await;
+    assert_eq!(
+        admin.client.get_job(&job.id).await.unwrap().status,
+        gmac_types::JobStatus::Succeeded
+    );
+    assert_eq!(total(&globex).await, Decimal::ZERO);
+    assert_eq!(
+        total(&acme).await,
+        Decimal::from(5),
+        "the other client's costs stay"
+    );
+    let db = &app.core.db;
+    let left = |client: String| async move {
+        (
+            cost_daily::Entity::find()
+                .filter(cost_daily::Column::ClientId.eq(client.clone()))
+                .count(db)
+                .await
+                .unwrap(),
+            gmac_core::entities::cost_allocation::Entity::find()
+                .filter(gmac_core::entities::cost_allocation::Column::ClientId.eq(client.clone()))
+                .count(db)
+                .await
+                .unwrap(),
+            cost_line_item::Entity::find()
+                .filter(cost_line_item::Column::ClientId.eq(client))
+                .count(db)
+                .await
+                .unwrap(),
+        )
+    };
+    assert_eq!(
+        left(globex.clone()).await,
+        (0, 0, 0),
+        "rollups, allocations, lines"
+    );
+    // Now where it belongs.
+    let (moved, added) = admin
+        .client
+        .import_costs(&params(&acme), file)
+        .await
+        .unwrap();
+    assert!(added, "{moved:?}");
+    let audit = admin
+        .client
+        .list_audit_events(&gmac_types::AuditQuery {
+            action: Some("cost_import.delete".into()),
+            ..gmac_types::AuditQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(audit.items.len(), 1);
 }

@@ -161,6 +161,23 @@ fn allow(operation: &str) -> Option<Allow> {
         },
         // Budgets: seen by whoever sees costs where they apply; managed by Billing and Admins.
         "list_budgets" | "list_budget_alerts" => Allow::AnyUser,
+        // Invoices are issued by those who manage costs where they are, and read by those who
+        // see them.
+        "issue_invoice" => Allow::Roles {
+            roles: &[SA, ADMIN, BILLING],
+            denied: 403,
+            other: Status(404),
+        },
+        "get_issued_invoice" => Allow::Roles {
+            roles: EVERYONE,
+            denied: 404,
+            other: Status(404),
+        },
+        "delete_cost_import" => Allow::Roles {
+            roles: &[SA, ADMIN, BILLING],
+            denied: 403,
+            other: Status(404),
+        },
         // Saved cost views: each caller's own (every role sees costs somewhere).
         "list_cost_views" | "create_cost_view" | "delete_cost_view" => Allow::AnyUser,
         "create_budget" => Allow::Roles {
@@ -180,6 +197,7 @@ fn allow(operation: &str) -> Option<Allow> {
         },
         "create_cloud_account"
         | "delete_cloud_account"
+        | "update_cloud_account"
         | "test_cloud_account"
         | "start_cost_sync" => Allow::Roles {
             roles: &[SA, ADMIN, BILLING],
@@ -194,11 +212,13 @@ fn allow(operation: &str) -> Option<Allow> {
             denied: 403,
             other: Status(403),
         },
-        "delete_report_schedule" | "send_report_schedule" => Allow::Roles {
-            roles: &[SA, ADMIN, BILLING],
-            denied: 403,
-            other: Status(404),
-        },
+        "delete_report_schedule" | "send_report_schedule" | "update_report_schedule" => {
+            Allow::Roles {
+                roles: &[SA, ADMIN, BILLING],
+                denied: 403,
+                other: Status(404),
+            }
+        }
         "list_cost_syncs" => Allow::Roles {
             roles: EVERYONE,
             denied: 403,
@@ -210,11 +230,13 @@ fn allow(operation: &str) -> Option<Allow> {
             other: Status(404),
         },
         // Global rules need costs.manage globally; the other client's admin holds it only there.
-        "create_allocation_rule" | "delete_allocation_rule" => Allow::Roles {
-            roles: &[SA, ADMIN, BILLING],
-            denied: 403,
-            other: Status(403),
-        },
+        "create_allocation_rule" | "delete_allocation_rule" | "update_allocation_rule" => {
+            Allow::Roles {
+                roles: &[SA, ADMIN, BILLING],
+                denied: 403,
+                other: Status(403),
+            }
+        }
         "create_resource_assignment" | "delete_resource_assignment" => Allow::Roles {
             roles: &[SA, ADMIN, BILLING],
             denied: 403,
@@ -546,7 +568,11 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
                    "access_key_id": "AKIAEXAMPLE", "secret_access_key": "secret",
                    "endpoint_url": "http://127.0.0.1:9"}),
         ),
-        "delete_cloud_account" | "test_cloud_account" | "start_cost_sync" | "list_cost_syncs" => {
+        "delete_cloud_account"
+        | "update_cloud_account"
+        | "test_cloud_account"
+        | "start_cost_sync"
+        | "list_cost_syncs" => {
             let account = root
                 .create_cloud_account(&gmac_types::NewCloudAccount {
                     client_id: w.client_a.clone(),
@@ -567,6 +593,7 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
             let base = format!("/api/v1/cloud-accounts/{}", account.id);
             match operation {
                 "delete_cloud_account" => Call::at(base),
+                "update_cloud_account" => Call::json(base, json!({"name": w.unique("Renamed account "), "resync_days": 7})),
                 "test_cloud_account" => Call::at(format!("{base}/test")),
                 _ => Call::at(format!("{base}/syncs")),
             }
@@ -583,7 +610,7 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
             json!({"name": w.unique("Report "), "cadence": "monthly",
                    "recipients": ["cfo@example.com"]}),
         ),
-        "delete_report_schedule" | "send_report_schedule" => {
+        "delete_report_schedule" | "send_report_schedule" | "update_report_schedule" => {
             let schedule = root
                 .create_report_schedule(&gmac_types::NewReportSchedule {
                     name: w.unique("Report "),
@@ -598,6 +625,8 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
             let base = format!("/api/v1/report-schedules/{}", schedule.id);
             if operation == "send_report_schedule" {
                 Call::at(format!("{base}/send"))
+            } else if operation == "update_report_schedule" {
+                Call::json(base, json!({"name": w.unique("Renamed report "), "cadence": "weekly"}))
             } else {
                 Call::at(base)
             }
@@ -639,7 +668,7 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
             json!({"name": w.unique("Rule "), "tag_key": "owner",
                    "allocation": {"type": "from_tag", "kind": "user"}}),
         ),
-        "delete_allocation_rule" => {
+        "delete_allocation_rule" | "update_allocation_rule" => {
             let rule = root
                 .create_allocation_rule(&gmac_types::NewAllocationRule {
                     client_id: None,
@@ -655,7 +684,15 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
                 })
                 .await
                 .unwrap();
-            Call::at(format!("/api/v1/allocation-rules/{}", rule.id))
+            if operation == "update_allocation_rule" {
+                Call::json(
+                    format!("/api/v1/allocation-rules/{}", rule.id),
+                    json!({"name": w.unique("Changed rule "), "tag_key": "team",
+                           "allocation": {"type": "from_tag", "kind": "team"}}),
+                )
+            } else {
+                Call::at(format!("/api/v1/allocation-rules/{}", rule.id))
+            }
         }
         "list_resource_assignments" => Call::at(format!(
             "/api/v1/resource-assignments?client_id={}",
@@ -711,6 +748,54 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
             "/api/v1/tokens",
             json!({"name": "ci", "scopes": ["costs.view"], "expires_in_days": 30}),
         ),
+        "issue_invoice" | "get_issued_invoice" => {
+            // August's unallocated costs of Acme, allocated: there is something to invoice.
+            let file = format!(
+                "BilledCost,EffectiveCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ServiceName\n\
+                 2.50,2.00,USD,2024-08-01T00:00:00Z,2024-08-02T00:00:00Z,Usage,{}\n",
+                w.unique("Service ")
+            );
+            root.import_costs(
+                &gmac_types::CostImportParams {
+                    client_id: w.client_a.clone(),
+                    on_error: gmac_types::OnRowError::Reject,
+                    file_name: None,
+                },
+                file.into_bytes(),
+            )
+            .await
+            .unwrap();
+            w.app.run_jobs().await;
+            let issue = json!({"user_id": "unallocated", "period": "2024-08", "client_id": w.client_a});
+            if operation == "issue_invoice" {
+                Call::json("/api/v1/invoices", issue)
+            } else {
+                let issued = root
+                    .issue_invoice(&serde_json::from_value(issue).unwrap())
+                    .await
+                    .unwrap();
+                Call::at(format!("/api/v1/invoices/{}", issued.number))
+            }
+        }
+        "delete_cost_import" => {
+            let file = format!(
+                "BilledCost,EffectiveCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ServiceName\n\
+                 3.50,3.00,USD,2024-07-01T00:00:00Z,2024-07-02T00:00:00Z,Usage,{}\n",
+                w.unique("Service ")
+            );
+            let (import, _) = root
+                .import_costs(
+                    &gmac_types::CostImportParams {
+                        client_id: w.client_a.clone(),
+                        on_error: gmac_types::OnRowError::Reject,
+                        file_name: None,
+                    },
+                    file.into_bytes(),
+                )
+                .await
+                .unwrap();
+            Call::at(format!("/api/v1/cost-imports/{}", import.id))
+        }
         "list_cost_views" => Call::at("/api/v1/cost-views"),
         "create_cost_view" => Call::json(
             "/api/v1/cost-views",

@@ -221,9 +221,13 @@ async fn monthly_reports_per_user_team_and_everything_compare_with_the_month_bef
             .unwrap()
             .contains("gmac-costs-platform-2024-09.pdf")
     );
-    let bytes = pdf.bytes().await.unwrap();
-    assert!(bytes.starts_with(b"%PDF-"));
-    assert!(String::from_utf8_lossy(&bytes).contains("(38.00 USD)"));
+    let text = gmac_tests::pdf::pdf_text(&pdf.bytes().await.unwrap());
+    assert!(text.contains("amounts in USD"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.trim_start().starts_with("Billed cost") && l.trim_end().ends_with("38.00")),
+        "{text}"
+    );
     let csv = c
         .request(reqwest::Method::GET, &url)
         .header("Accept", "text/csv")
@@ -737,4 +741,187 @@ async fn a_month_so_far_compares_its_days_with_data_with_the_same_days_of_the_mo
     );
     let ana = report.groups.iter().find(|g| g.key == w.ana).unwrap();
     assert_eq!((ana.amount, ana.previous), (dec("33"), Some(dec("20"))));
+}
+
+/// Issue 10, point 5, read by poppler: names in Latin, Greek and Cyrillic print as written
+/// (not `?`), amounts have thousands separators and end at one right edge, and the chart has
+/// amounts on an axis and dated days under the bars with no text over them.
+#[tokio::test]
+async fn a_report_pdf_prints_every_script_aligns_amounts_and_keeps_labels_off_the_bars() {
+    use gmac_types::{DayAmount, MonthlyReport, ReportLine};
+    let line = |label: &str, amount: &str, previous: &str| ReportLine {
+        key: label.to_owned(),
+        label: label.to_owned(),
+        amount: dec(amount),
+        previous: dec(previous),
+        change_percent: None,
+    };
+    let names = ["Zoë Łukasiewicz", "Αθηνά Παπαδοπούλου", "Жанна Иванова"];
+    let report = MonthlyReport {
+        subject: None,
+        name: "Платформа — Ωmega".into(),
+        period: "2024-09".into(),
+        currency: "EUR".into(),
+        total: dec("1234567.891"),
+        effective_total: dec("1000000"),
+        previous_total: dec("999.5"),
+        change_percent: None,
+        services: vec![
+            line("Amazon Elastic Compute Cloud", "1234000.5", "900"),
+            line("Amazon S3", "567.39", "99.5"),
+        ],
+        breakdown: names
+            .iter()
+            .zip(["1000000", "234000.5", "567.391"])
+            .map(|(name, amount)| line(name, amount, "1"))
+            .collect(),
+        days: (1..=30)
+            .map(|d| DayAmount {
+                day: day(&format!("2024-09-{d:02}")),
+                amount: dec("41152.26"),
+            })
+            .collect(),
+    };
+    let pdf = gmac_core::pdf::report_pdf(&report);
+    let text = gmac_tests::pdf::pdf_text(&pdf);
+    assert!(!text.contains('?'), "nothing printed as ?: {text}");
+    for name in names.iter().chain(&["Платформа — Ωmega"]) {
+        assert!(text.contains(name), "{name} in {text}");
+    }
+    assert!(text.contains("1,234,567.89"), "{text}");
+    assert!(text.contains("1,000,000.00"), "{text}");
+    // The amounts of a column end at one edge.
+    let words = gmac_tests::pdf::pdf_words(&pdf);
+    let right_edges: Vec<f64> = ["1,000,000.00", "234,000.50", "567.39"]
+        .iter()
+        .map(|amount| {
+            words
+                .iter()
+                .filter(|w| w.text == *amount)
+                .map(|w| w.x_max)
+                .next_back()
+                .unwrap_or_else(|| panic!("{amount} on the page"))
+        })
+        .collect();
+    assert!(
+        right_edges.iter().all(|x| (x - right_edges[0]).abs() < 0.5),
+        "right-aligned: {right_edges:?}"
+    );
+    // The chart: its title, then only amounts left of the first day until the days' row.
+    let title = words
+        .windows(3)
+        .position(|w| {
+            (w[0].text.as_str(), w[1].text.as_str(), w[2].text.as_str())
+                == ("Billed", "cost", "per")
+        })
+        .expect("the chart's title");
+    let first_day = words
+        .windows(2)
+        .position(|pair| pair[0].text == "1" && pair[1].text == "Sep")
+        .expect("the 1st of September under its bar");
+    let plot_left = words[first_day].x_min;
+    let axis: Vec<&gmac_tests::pdf::Word> = words
+        .iter()
+        .filter(|w| w.y_min > words[title].y_max && w.y_min < words[first_day].y_min)
+        .collect();
+    assert_eq!(axis.len(), 5, "five amounts on the axis: {axis:?}");
+    for label in &axis {
+        assert!(
+            label.x_max < plot_left,
+            "{} is left of the bars",
+            label.text
+        );
+        assert!(label.text.ends_with(".00"), "{} is an amount", label.text);
+    }
+    assert!(axis.iter().any(|w| w.text == "40,000.00"), "{axis:?}");
+    for day in ["5", "10", "30"] {
+        assert!(
+            words
+                .iter()
+                .any(|w| w.text == day && (w.y_min - words[first_day].y_min).abs() < 1.0),
+            "day {day} under the bars"
+        );
+    }
+}
+
+/// Issue 10, point 3: a schedule's name, cadence, format and recipients change with
+/// `If-Match`; what it reports on stays; a stale or bad change is refused and changes nothing.
+#[tokio::test]
+async fn a_report_schedule_is_changed_with_if_match_and_a_stale_or_bad_change_is_refused() {
+    use gmac_types::ReportSchedulePatch;
+    let w = world((2024, 9, 20), None).await;
+    let c = &w.admin.client;
+    let created = c
+        .create_report_schedule(&schedule(None, ReportCadence::Monthly, ReportFormat::Pdf))
+        .await
+        .unwrap();
+    assert_eq!(created.version, 1);
+    let changed = c
+        .update_report_schedule(
+            &created.id,
+            &ReportSchedulePatch {
+                name: Some("Platform weekly".into()),
+                cadence: Some(ReportCadence::Weekly),
+                format: Some(ReportFormat::Csv),
+                recipients: Some(vec!["CFO@example.com".into()]),
+            },
+            Some(created.version),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            changed.name.as_str(),
+            changed.cadence,
+            changed.format,
+            changed.recipients.clone(),
+            changed.version
+        ),
+        (
+            "Platform weekly",
+            ReportCadence::Weekly,
+            ReportFormat::Csv,
+            vec!["cfo@example.com".to_owned()],
+            2
+        )
+    );
+    assert_eq!(changed.subject, created.subject, "what it reports on stays");
+    assert!(changed.next_run <= created.next_run, "weekly runs sooner");
+
+    let stale = c
+        .update_report_schedule(
+            &created.id,
+            &ReportSchedulePatch {
+                name: Some("Mine".into()),
+                ..ReportSchedulePatch::default()
+            },
+            Some(created.version),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(stale.status(), Some(412));
+    let bad = c
+        .update_report_schedule(
+            &created.id,
+            &ReportSchedulePatch {
+                recipients: Some(vec!["not an address".into()]),
+                ..ReportSchedulePatch::default()
+            },
+            Some(changed.version),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(bad.status(), Some(422));
+    assert_eq!(bad.problem().unwrap().errors[0].pointer, "/recipients/0");
+    let now = c
+        .list_report_schedules(&PageQuery::default())
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    assert_eq!(
+        (now.name.as_str(), now.version),
+        ("Platform weekly", 2),
+        "unchanged since"
+    );
 }

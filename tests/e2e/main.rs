@@ -2165,10 +2165,27 @@ async fn a_persons_invoice_downloads_from_their_report() {
     browser.click("#download-invoice").await;
     let (name, pdf) = browser.downloaded_file(&invoice.number).await;
     assert_eq!(name, format!("{}.pdf", invoice.number));
+    let text = gmac_tests::pdf::pdf_text(&pdf);
     assert!(
-        pdf.starts_with(b"%PDF-"),
-        "a PDF: {:?}",
-        &pdf[..16.min(pdf.len())]
+        text.contains("Draft invoice") && text.contains("Alice Chen"),
+        "{text}"
+    );
+    // Issued from the report (point 5): numbered, and the download is the issued invoice.
+    browser
+        .wait_for_text("#invoice-status", "a draft, not issued yet")
+        .await;
+    browser.click("#issue-invoice").await;
+    let year = app.core.now().format("%Y").to_string();
+    let number = format!("INV-{year}-00001");
+    browser.wait_for_text("#invoice-status", &number).await;
+    browser.wait_until_gone("#issue-invoice").await;
+    browser.click("#download-invoice").await;
+    let (name, pdf) = browser.downloaded_file(&number).await;
+    assert_eq!(name, format!("{number}.pdf"));
+    let text = gmac_tests::pdf::pdf_text(&pdf);
+    assert!(
+        text.contains(&number) && text.contains("Date of issue"),
+        "{text}"
     );
     // Everything's report is nobody's invoice.
     browser
@@ -2305,7 +2322,9 @@ async fn an_allocation_rule_is_created_in_its_place_and_deleted() {
         .await;
 
     // Deleting asks first; the others move up again.
-    browser.click(&format!("{created} button")).await;
+    browser
+        .click(&format!("{created} button[aria-label^=\"Delete\"]"))
+        .await;
     browser.click("#confirm-ok").await;
     browser.wait_until_gone(&created).await;
     browser.wait_for_text(".notice-banner", "was deleted").await;
@@ -3141,4 +3160,274 @@ async fn save_open_and_delete_a_view(browser: &Browser, app: &TestApp, day: &str
         .wait_for_text("#saved-views-status", "Deleted “Alice's fifteenth”")
         .await;
     browser.wait_until_gone("#delete-view").await;
+}
+
+/// Issue 10, point 3: a rule is changed on the allocation page (its form filled with the
+/// rule) and moves to its new place; a change made elsewhere meanwhile is not overwritten.
+#[tokio::test]
+async fn an_allocation_rule_is_changed_in_place_and_a_change_made_meanwhile_is_kept() {
+    if !browser_available() {
+        return;
+    }
+    let app = demo_app_with(gmac_tests::Options::default()).await;
+    let admin = demo_admin_over_the_api(&app).await;
+    let browser = Browser::start(1280, 900).await;
+    sign_in_as_demo_admin(&browser, &app).await;
+    browser
+        .client
+        .goto(&app.url("/costs/allocation"))
+        .await
+        .unwrap();
+    let rows = "#allocation-rules tr[data-rule-name]";
+    browser.wait_for(rows).await;
+    let team = "#allocation-rules tr[data-rule-name=\"Team tag names the team\"]";
+    browser.click(&format!("{team} .change-rule")).await;
+    browser.wait_for("#edit-rule").await;
+    let name = browser.wait_for("#edit-rule-name").await;
+    assert_eq!(
+        name.prop("value").await.unwrap().as_deref(),
+        Some("Team tag names the team"),
+        "the form holds the rule"
+    );
+    assert!(
+        browser
+            .client
+            .find_all(Locator::Css("#new-rule"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "one form at a time"
+    );
+    name.clear().await.unwrap();
+    browser
+        .type_into("#edit-rule-name", "Team tag decides")
+        .await;
+    let position = browser.wait_for("#edit-rule-position").await;
+    position.clear().await.unwrap();
+    browser.type_into("#edit-rule-position", "1").await;
+    browser.click("#save-rule").await;
+    let moved = "#allocation-rules tr[data-rule-name=\"Team tag decides\"][data-position=\"1\"]";
+    browser.wait_for_within(moved, Duration::from_mins(1)).await;
+    browser.wait_for_text(".notice-banner", "is changed").await;
+    assert_eq!(
+        browser.data_of_all(rows, "data-rule-name").await,
+        [
+            "Team tag decides",
+            "Support is shared",
+            "Owner tag names the person"
+        ]
+    );
+    browser.wait_for("#new-rule").await;
+
+    // Opened here, changed elsewhere, then saved here: refused, and nothing is overwritten.
+    let owner = "#allocation-rules tr[data-rule-name=\"Owner tag names the person\"]";
+    browser.click(&format!("{owner} .change-rule")).await;
+    browser.wait_for("#edit-rule").await;
+    let rule = admin
+        .client
+        .list_allocation_rules(None, &gmac_types::PageQuery::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|r| r.name == "Owner tag names the person")
+        .unwrap();
+    admin
+        .client
+        .update_allocation_rule(
+            &rule.id,
+            &gmac_types::AllocationRuleChange {
+                name: "Owner tag, renamed elsewhere".into(),
+                position: None,
+                tag_key: rule.tag_key.clone(),
+                tag_value: rule.tag_value.clone(),
+                account: rule.account.clone(),
+                service: rule.service.clone(),
+                allocation: rule.allocation.clone(),
+            },
+            Some(rule.version),
+        )
+        .await
+        .unwrap();
+    browser.type_into("#edit-rule-name", " (mine)").await;
+    browser.click("#save-rule").await;
+    browser
+        .wait_for_text("#edit-rule", "Someone else changed this rule")
+        .await;
+    browser.click("#cancel-rule-edit").await;
+    browser
+        .wait_for("#allocation-rules tr[data-rule-name=\"Owner tag, renamed elsewhere\"]")
+        .await;
+    browser.close().await;
+}
+
+/// Issue 10, point 3: an import is deleted from the import card (asked first); it leaves the
+/// list at once, and its job takes its costs out of the dashboards.
+#[tokio::test]
+async fn an_import_is_deleted_from_the_import_card_and_its_costs_leave_the_dashboards() {
+    if !browser_available() {
+        return;
+    }
+    let app = demo_app_with(gmac_tests::Options {
+        job_worker: true,
+        ..gmac_tests::Options::default()
+    })
+    .await;
+    let admin = demo_admin_over_the_api(&app).await;
+    let browser = Browser::start(1280, 900).await;
+    sign_in_as_demo_admin(&browser, &app).await;
+    browser.client.goto(&app.url("/costs")).await.unwrap();
+    let row = "#import-table tr[data-import]";
+    browser.wait_for(row).await;
+    let import = browser.data_of_all(row, "data-import").await;
+    assert_eq!(import.len(), 1, "the demo's one import");
+    browser.click(".delete-import").await;
+    browser.click("#confirm-ok").await;
+    browser
+        .wait_for_text("#import-delete-status", "Deleting demo-focus.csv")
+        .await;
+    browser.wait_until_gone(row).await;
+    // The job takes the costs out.
+    let last_30 = gmac_types::CostQuery {
+        from: today_minus(&app, 30),
+        to: today_minus(&app, 1),
+        ..gmac_types::CostQuery::default()
+    };
+    let mut total = admin.client.costs(&last_30).await.unwrap().total;
+    for _ in 0..300 {
+        if total.is_zero() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        total = admin.client.costs(&last_30).await.unwrap().total;
+    }
+    assert!(total.is_zero(), "left: {total}");
+    browser.client.goto(&app.url("/costs")).await.unwrap();
+    browser.wait_for("#import-card").await;
+    browser.wait_until_gone(".loading").await;
+    assert!(
+        browser
+            .client
+            .find_all(Locator::Css(row))
+            .await
+            .unwrap()
+            .is_empty(),
+        "gone for good"
+    );
+    browser.close().await;
+}
+
+/// Issue 10, point 3: a report schedule is changed from its row: name, cadence and
+/// recipients, in a form filled with what it holds.
+#[tokio::test]
+async fn a_report_schedule_is_changed_from_its_row() {
+    if !browser_available() {
+        return;
+    }
+    let app = demo_app_with(gmac_tests::Options::default()).await;
+    demo_admin_over_the_api(&app)
+        .await
+        .client
+        .create_report_schedule(&gmac_types::NewReportSchedule {
+            name: "Ops monthly".into(),
+            subject: None,
+            client_id: None,
+            cadence: gmac_types::ReportCadence::Monthly,
+            format: gmac_types::ReportFormat::Pdf,
+            recipients: vec!["ops@example.com".into()],
+        })
+        .await
+        .unwrap();
+    let browser = Browser::start(1280, 900).await;
+    sign_in_as_demo_admin(&browser, &app).await;
+    browser
+        .client
+        .goto(&app.url("/costs/reports"))
+        .await
+        .unwrap();
+    let row = "#report-schedules tr[data-schedule-name=\"Ops monthly\"]";
+    browser.click(&format!("{row} .change-schedule")).await;
+    let name = browser.wait_for("#edit-schedule-name").await;
+    assert_eq!(
+        name.prop("value").await.unwrap().as_deref(),
+        Some("Ops monthly")
+    );
+    name.clear().await.unwrap();
+    browser.type_into("#edit-schedule-name", "Ops weekly").await;
+    browser
+        .wait_for("#edit-schedule-cadence")
+        .await
+        .select_by_value("weekly")
+        .await
+        .unwrap();
+    let to = browser.wait_for("#edit-schedule-recipients").await;
+    to.clear().await.unwrap();
+    browser
+        .type_into(
+            "#edit-schedule-recipients",
+            "ops@example.com, cfo@example.com",
+        )
+        .await;
+    browser.click("#save-schedule").await;
+    let changed = "#report-schedules tr[data-schedule-name=\"Ops weekly\"]";
+    let text = browser.wait_for_text(changed, "Weekly").await;
+    assert!(text.contains("cfo@example.com"), "{text}");
+    browser.wait_until_gone("#edit-schedule").await;
+    browser.close().await;
+}
+
+/// Issue 10, point 3: a connected account's settings are changed from its panel.
+#[tokio::test]
+async fn a_cloud_accounts_settings_are_changed_from_its_panel() {
+    if !browser_available() {
+        return;
+    }
+    let app = demo_app_with(gmac_tests::Options::default()).await;
+    let admin = demo_admin_over_the_api(&app).await;
+    let client = admin
+        .client
+        .list_clients(&gmac_types::ListQuery::default())
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    admin
+        .client
+        .create_cloud_account(&gmac_types::NewCloudAccount {
+            client_id: client.id,
+            name: "Payer".into(),
+            access_key_id: Some("AKIAEXAMPLE".into()),
+            secret_access_key: Some("not-a-real-secret".into()),
+            role_arn: None,
+            external_id: None,
+            region: None,
+            endpoint_url: Some("http://127.0.0.1:9".into()),
+            group_by: None,
+            resync_days: None,
+            test: None,
+        })
+        .await
+        .unwrap();
+    let browser = Browser::start(1280, 900).await;
+    sign_in_as_demo_admin(&browser, &app).await;
+    browser
+        .client
+        .goto(&app.url("/costs/accounts"))
+        .await
+        .unwrap();
+    browser.wait_for_text("#account-detail", "Payer").await;
+    browser.click("#edit-account-open").await;
+    let name = browser.wait_for("#edit-account-name").await;
+    assert_eq!(name.prop("value").await.unwrap().as_deref(), Some("Payer"));
+    name.clear().await.unwrap();
+    browser.type_into("#edit-account-name", "Payer (EU)").await;
+    let region = browser.wait_for("#edit-account-region").await;
+    region.clear().await.unwrap();
+    browser.type_into("#edit-account-region", "eu-west-1").await;
+    browser.click("#save-account").await;
+    let row = "#cloud-accounts tr[data-account-name=\"Payer (EU)\"]";
+    browser.wait_for_text(row, "eu-west-1").await;
+    browser.wait_until_gone("#edit-account").await;
+    browser.wait_for_text("#account-detail", "Payer (EU)").await;
+    browser.close().await;
 }

@@ -15,6 +15,7 @@
 pub mod fixture;
 pub mod focus;
 pub mod moto;
+pub mod pdf;
 pub mod pg_proxy;
 pub mod smtp;
 

@@ -388,6 +388,20 @@ impl Client {
         self.get_query("/api/v1/invoices", query).await
     }
 
+    /// `POST /api/v1/invoices`: issues the invoice (or returns the one issued with these
+    /// figures).
+    pub async fn issue_invoice(
+        &self,
+        input: &gmac_types::IssueInvoice,
+    ) -> Result<gmac_types::Invoice> {
+        self.post("/api/v1/invoices", input).await
+    }
+
+    /// `GET /api/v1/invoices/{number}`.
+    pub async fn issued_invoice(&self, number: &str) -> Result<gmac_types::Invoice> {
+        self.get(&format!("/api/v1/invoices/{number}")).await
+    }
+
     /// `GET /api/v1/costs/people`.
     pub async fn cost_people(&self) -> Result<gmac_types::CostPeople> {
         self.get("/api/v1/costs/people").await
@@ -503,6 +517,52 @@ impl Client {
         page: &PageQuery,
     ) -> Result<Page<gmac_types::BudgetAlert>> {
         self.get_page("/api/v1/budget-alerts", &NO_FILTER, page)
+            .await
+    }
+
+    /// `PATCH /api/v1/report-schedules/{id}`, with the version last read as `If-Match`.
+    pub async fn update_report_schedule(
+        &self,
+        id: &str,
+        patch: &gmac_types::ReportSchedulePatch,
+        version: Option<i64>,
+    ) -> Result<gmac_types::ReportSchedule> {
+        self.patch(&format!("/api/v1/report-schedules/{id}"), patch, version)
+            .await
+    }
+
+    /// `PATCH /api/v1/cloud-accounts/{id}`, with the version last read as `If-Match`.
+    pub async fn update_cloud_account(
+        &self,
+        id: &str,
+        patch: &gmac_types::CloudAccountPatch,
+        version: Option<i64>,
+    ) -> Result<gmac_types::CloudAccount> {
+        self.patch(&format!("/api/v1/cloud-accounts/{id}"), patch, version)
+            .await
+    }
+
+    /// `DELETE /api/v1/cost-imports/{id}`: answers the job that deletes it.
+    pub async fn delete_cost_import(&self, id: &str) -> Result<gmac_types::Job> {
+        let response = self
+            .request(
+                reqwest::Method::DELETE,
+                &format!("/api/v1/cost-imports/{id}"),
+            )
+            .send()
+            .await
+            .map_err(network)?;
+        decode(check(response).await?).await
+    }
+
+    /// `PUT /api/v1/allocation-rules/{id}`, with the version last read as `If-Match`.
+    pub async fn update_allocation_rule(
+        &self,
+        id: &str,
+        change: &gmac_types::AllocationRuleChange,
+        version: Option<i64>,
+    ) -> Result<gmac_types::AllocationRule> {
+        self.put(&format!("/api/v1/allocation-rules/{id}"), change, version)
             .await
     }
 
@@ -990,6 +1050,20 @@ impl Client {
         version: Option<i64>,
     ) -> Result<T> {
         let mut request = self.request(reqwest::Method::PATCH, path).json(body);
+        if let Some(version) = version {
+            request = request.header(reqwest::header::IF_MATCH, format!("\"{version}\""));
+        }
+        decode(check(request.send().await.map_err(network)?).await?).await
+    }
+
+    /// `PUT` with a JSON body, and `If-Match` when `version` is given.
+    pub async fn put<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+        version: Option<i64>,
+    ) -> Result<T> {
+        let mut request = self.request(reqwest::Method::PUT, path).json(body);
         if let Some(version) = version {
             request = request.header(reqwest::header::IF_MATCH, format!("\"{version}\""));
         }

@@ -22,6 +22,7 @@ pub mod ids;
 pub mod keys;
 pub mod money;
 pub mod pdf;
+mod pdf_text;
 pub mod platform;
 pub mod ports;
 pub mod services;
@@ -121,6 +122,8 @@ pub struct Core {
     pub cost_explorer: Option<Arc<dyn ports::CostExplorer>>,
     /// The address people use to reach gmac, for links in emails (e.g. `https://gmac.example.com`).
     pub public_url: String,
+    /// Who issues invoices: the name printed on them (the `invoice_issuer` setting).
+    pub invoice_issuer: String,
     /// Token lifetimes.
     pub settings: AuthSettings,
     /// Bounds on uploaded cost files.
@@ -155,6 +158,7 @@ impl Core {
             mailer: None,
             cost_explorer: None,
             public_url: "http://127.0.0.1:8080".to_owned(),
+            invoice_issuer: "gmac".to_owned(),
             settings,
             import_limits: ImportLimits::default(),
             job_retention: chrono::Duration::days(30),

@@ -106,9 +106,41 @@ pub fn cents(amount: Decimal) -> String {
     format!("{:.2}", amount.round_dp(2))
 }
 
+/// An amount for people on paper: rounded to cents, with a comma between thousands
+/// (`-1,234,567.80`).
+pub fn grouped(amount: Decimal) -> String {
+    let plain = cents(amount);
+    let (sign, digits) = plain
+        .strip_prefix('-')
+        .map_or(("", plain.as_str()), |rest| ("-", rest));
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, "00"));
+    let mut out = String::with_capacity(plain.len() + whole.len() / 3);
+    for (i, digit) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    format!("{sign}{out}.{fraction}")
+}
+
 #[cfg(test)]
 mod tests {
     use std::str::FromStr;
+
+    #[test]
+    fn amounts_on_paper_group_thousands() {
+        for (amount, text) in [
+            ("0", "0.00"),
+            ("999.999", "1,000.00"),
+            ("1234.5", "1,234.50"),
+            ("-1234567.891", "-1,234,567.89"),
+            ("100000", "100,000.00"),
+            ("-0.5", "-0.50"),
+        ] {
+            assert_eq!(grouped(dec(amount)), text, "{amount}");
+        }
+    }
 
     use super::*;
 

@@ -1,136 +1,41 @@
-//! PDF documents: monthly invoices and cost reports, with Helvetica (one of the 14 fonts every PDF reader has),
-//! so nothing is embedded and the file stays a few kilobytes.
+//! PDF documents: invoices (and credit notes) and monthly cost reports. Text is `DejaVu Sans`,
+//! embedded as a subset of the glyphs each document uses (see [`crate::pdf_text`]); amounts
+//! have thousands separators and line up on their right edge; the report's chart has an
+//! amount axis with gridlines and dated days under its bars.
 
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+
+use crate::money::grouped;
+use crate::pdf_text::{Glyphs, face};
 
 /// A4, in points.
 const WIDTH: f32 = 595.0;
 const HEIGHT: f32 = 842.0;
 const MARGIN: f32 = 56.0;
-const LINES_PER_PAGE: usize = 38;
+/// The right edge of amounts.
+const RIGHT: f32 = WIDTH - MARGIN;
 
-/// Text as `WinAnsiEncoding` bytes: Latin-1 characters as themselves, the euro sign, dashes,
-/// quotes and the ellipsis at their code points, anything else as `?`.
-fn win_ansi(text: &str) -> Vec<u8> {
-    text.chars()
-        .map(|c| match c {
-            '€' => 0x80,
-            '…' => 0x85,
-            '‘' => 0x91,
-            '’' => 0x92,
-            '“' => 0x93,
-            '”' => 0x94,
-            '–' => 0x96,
-            '—' => 0x97,
-            _ => u8::try_from(u32::from(c)).unwrap_or(b'?'),
-        })
-        .collect()
+/// Where a piece of text is anchored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Align {
+    /// `x` is its left edge.
+    Left,
+    /// `x` is its right edge (amounts).
+    Right,
+    /// `x` is its middle (a day under its bar).
+    Center,
 }
 
-/// One line of text on a page.
+/// One piece of text on a page.
 struct Line {
     x: f32,
     y: f32,
     size: f32,
     bold: bool,
     text: String,
-}
-
-fn page_lines(invoice: &gmac_types::Invoice) -> Vec<Vec<Line>> {
-    let money = |amount: rust_decimal::Decimal| {
-        format!("{} {}", crate::money::cents(amount), invoice.currency)
-    };
-    let mut pages = Vec::new();
-    let chunks: Vec<&[gmac_types::InvoiceLine]> = if invoice.lines.is_empty() {
-        vec![&[]]
-    } else {
-        invoice.lines.chunks(LINES_PER_PAGE).collect()
-    };
-    let count = chunks.len();
-    for (index, chunk) in chunks.into_iter().enumerate() {
-        let mut lines = Vec::new();
-        let mut y = HEIGHT - MARGIN;
-        let mut put = |x: f32, y: f32, size: f32, bold: bool, text: String| {
-            lines.push(Line {
-                x,
-                y,
-                size,
-                bold,
-                text,
-            });
-        };
-        put(MARGIN, y, 20.0, true, "Invoice".to_owned());
-        put(
-            WIDTH - MARGIN - 200.0,
-            y,
-            10.0,
-            false,
-            invoice.number.clone(),
-        );
-        y -= 28.0;
-        put(
-            MARGIN,
-            y,
-            11.0,
-            false,
-            format!("Billed to: {}", invoice.user_name),
-        );
-        y -= 16.0;
-        put(
-            MARGIN,
-            y,
-            11.0,
-            false,
-            format!("Period: {}", invoice.period),
-        );
-        y -= 30.0;
-        put(MARGIN, y, 10.0, true, "Service".to_owned());
-        put(WIDTH - MARGIN - 120.0, y, 10.0, true, "Amount".to_owned());
-        y -= 18.0;
-        for line in chunk {
-            let mut description = line.description.clone();
-            if description.chars().count() > 70 {
-                description = description.chars().take(69).collect::<String>() + "…";
-            }
-            put(MARGIN, y, 10.0, false, description);
-            put(WIDTH - MARGIN - 120.0, y, 10.0, false, money(line.amount));
-            y -= 16.0;
-        }
-        if index + 1 == count {
-            y -= 10.0;
-            put(MARGIN, y, 12.0, true, "Total".to_owned());
-            put(WIDTH - MARGIN - 120.0, y, 12.0, true, money(invoice.total));
-            y -= 30.0;
-            put(
-                MARGIN,
-                y,
-                8.0,
-                false,
-                "Allocated billed cost (FOCUS BilledCost) by service, from gmac.".to_owned(),
-            );
-        }
-        put(
-            WIDTH - MARGIN - 60.0,
-            MARGIN - 20.0,
-            8.0,
-            false,
-            format!("Page {} of {count}", index + 1),
-        );
-        pages.push(lines);
-    }
-    pages
-}
-
-/// Renders an invoice.
-pub fn invoice_pdf(invoice: &gmac_types::Invoice) -> Vec<u8> {
-    let pages: Vec<Page> = page_lines(invoice)
-        .into_iter()
-        .map(|lines| Page {
-            lines,
-            bars: Vec::new(),
-        })
-        .collect();
-    render(&format!("Invoice {}", invoice.number), &pages)
+    align: Align,
 }
 
 /// A filled rectangle (a chart's bar).
@@ -141,12 +46,23 @@ struct Bar {
     height: f32,
 }
 
+/// A straight line (an axis, a gridline, a rule under a heading); `grey` 0 is black.
+struct Rule {
+    from: (f32, f32),
+    to: (f32, f32),
+    grey: f32,
+}
+
 /// What one page shows.
 #[derive(Default)]
 struct Page {
     lines: Vec<Line>,
     bars: Vec<Bar>,
+    rules: Vec<Rule>,
 }
+
+/// One cell of a row: where, what, and how it is anchored.
+type Cell<'a> = (f32, &'a str, Align);
 
 /// Lays text out top to bottom, starting a new page when one is full.
 struct Flow {
@@ -171,35 +87,63 @@ impl Flow {
     }
 
     fn page(&mut self) -> &mut Page {
-        self.pages.last_mut().unwrap_or_else(|| unreachable!())
+        if self.pages.is_empty() {
+            self.pages.push(Page::default());
+        }
+        let last = self.pages.len() - 1;
+        &mut self.pages[last]
     }
 
-    /// Writes a row of cells at the given x offsets, then moves down by `advance`.
-    fn row(&mut self, cells: &[(f32, &str)], size: f32, bold: bool, advance: f32) {
+    fn text(&mut self, (x, text, align): Cell<'_>, y: f32, size: f32, bold: bool) {
+        self.page().lines.push(Line {
+            x,
+            y,
+            size,
+            bold,
+            text: text.to_owned(),
+            align,
+        });
+    }
+
+    /// Writes a row of cells, then moves down by `advance`.
+    fn row(&mut self, cells: &[Cell<'_>], size: f32, bold: bool, advance: f32) {
         self.room(advance);
         let y = self.y;
-        for (x, text) in cells {
-            self.page().lines.push(Line {
-                x: *x,
-                y,
-                size,
-                bold,
-                text: (*text).to_owned(),
-            });
+        for cell in cells {
+            self.text(*cell, y, size, bold);
         }
         self.y -= advance;
     }
 
+    /// A thin rule across the text column, just under the row written last.
+    fn rule(&mut self) {
+        let y = self.y + 10.0;
+        self.page().rules.push(Rule {
+            from: (MARGIN, y),
+            to: (RIGHT, y),
+            grey: 0.75,
+        });
+    }
+
     /// Numbers the pages and hands them over.
-    fn finish(mut self) -> Vec<Page> {
+    fn finish(mut self, footer: &str) -> Vec<Page> {
         let count = self.pages.len();
         for (index, page) in self.pages.iter_mut().enumerate() {
             page.lines.push(Line {
-                x: WIDTH - MARGIN - 60.0,
-                y: MARGIN - 20.0,
-                size: 8.0,
+                x: MARGIN,
+                y: MARGIN - 24.0,
+                size: 7.5,
+                bold: false,
+                text: footer.to_owned(),
+                align: Align::Left,
+            });
+            page.lines.push(Line {
+                x: RIGHT,
+                y: MARGIN - 24.0,
+                size: 7.5,
                 bold: false,
                 text: format!("Page {} of {count}", index + 1),
+                align: Align::Right,
             });
         }
         self.pages
@@ -216,7 +160,7 @@ fn clip(text: &str, max: usize) -> String {
 }
 
 /// A change in percent, signed, or an en dash when there is nothing to compare with.
-fn change(percent: Option<rust_decimal::Decimal>) -> String {
+fn change(percent: Option<Decimal>) -> String {
     percent.map_or_else(
         || "–".to_owned(),
         |p| {
@@ -230,58 +174,227 @@ fn change(percent: Option<rust_decimal::Decimal>) -> String {
     )
 }
 
-/// A bar per day of the month, scaled to the dearest day.
-fn daily_chart(
-    flow: &mut Flow,
-    days: &[gmac_types::DayAmount],
-    money: &dyn Fn(rust_decimal::Decimal) -> String,
-) {
-    use rust_decimal::Decimal;
-    let chart_height = 110.0;
-    flow.row(&[(MARGIN, "Daily billed cost")], 11.0, true, 14.0);
-    flow.room(chart_height + 10.0);
-    let max = days.iter().map(|d| d.amount).max().unwrap_or_default();
-    let slot = (WIDTH - 2.0 * MARGIN) / 31.0;
-    let base = flow.y - chart_height;
-    for d in days {
-        if max <= Decimal::ZERO || d.amount <= Decimal::ZERO {
-            continue;
-        }
-        let ratio = rust_decimal::prelude::ToPrimitive::to_f32(&(d.amount / max)).unwrap_or(0.0);
-        let index = f32::from(u8::try_from(chrono::Datelike::day0(&d.day)).unwrap_or(0));
-        flow.page().bars.push(Bar {
-            x: MARGIN + index * slot + 1.0,
-            y: base,
-            width: slot - 2.0,
-            height: (chart_height - 4.0) * ratio,
-        });
+/// A date for people: "5 December 2026".
+fn long_date(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%-d %B %Y").to_string()
+}
+
+/// A `YYYY-MM` period for people: "September 2024".
+fn month_name(period: &str) -> String {
+    crate::services::cost_query::month_bounds(period).map_or_else(
+        || period.to_owned(),
+        |(first, _)| first.format("%B %Y").to_string(),
+    )
+}
+
+/// Renders an invoice, a credit note, or a draft (not numbered: the month is not over or it
+/// was not issued yet).
+pub fn invoice_pdf(invoice: &gmac_types::Invoice) -> Vec<u8> {
+    use gmac_types::InvoiceKind;
+    let money = |amount: Decimal| format!("{} {}", grouped(amount), invoice.currency);
+    let title = match invoice.kind {
+        InvoiceKind::Invoice => "Invoice",
+        InvoiceKind::CreditNote => "Credit note",
+        InvoiceKind::Draft => "Draft invoice",
+    };
+    let mut flow = Flow::new();
+    flow.text((MARGIN, title, Align::Left), flow.y, 22.0, true);
+    flow.text((RIGHT, &invoice.issuer, Align::Right), flow.y, 11.0, true);
+    flow.y -= 34.0;
+    let issued = invoice
+        .issued_at
+        .map_or_else(|| "Not issued".to_owned(), long_date);
+    let mut facts: Vec<(&str, String)> = vec![
+        (
+            "Number",
+            if invoice.kind == InvoiceKind::Draft {
+                "– (a draft is not numbered)".to_owned()
+            } else {
+                invoice.number.clone()
+            },
+        ),
+        ("Date of issue", issued),
+        ("Issued by", invoice.issuer.clone()),
+        ("Billed to", invoice.user_name.clone()),
+        ("Period", month_name(&invoice.period)),
+    ];
+    if let Some(corrects) = &invoice.corrects {
+        let what = if invoice.kind == InvoiceKind::CreditNote {
+            "Cancels invoice"
+        } else {
+            "Replaces invoice"
+        };
+        facts.push((what, corrects.clone()));
     }
-    flow.y = base;
-    let top = format!("max {}", money(max));
+    for (label, value) in &facts {
+        flow.row(
+            &[
+                (MARGIN, label, Align::Left),
+                (MARGIN + 110.0, &clip(value, 60), Align::Left),
+            ],
+            10.0,
+            false,
+            15.0,
+        );
+    }
+    flow.y -= 18.0;
     flow.row(
-        &[(MARGIN, "day 1"), (WIDTH - MARGIN - 110.0, &top)],
-        7.0,
-        false,
-        24.0,
+        &[
+            (MARGIN, "Service", Align::Left),
+            (RIGHT, "Amount", Align::Right),
+        ],
+        10.0,
+        true,
+        16.0,
     );
+    flow.rule();
+    for line in &invoice.lines {
+        flow.row(
+            &[
+                (MARGIN, &clip(&line.description, 70), Align::Left),
+                (RIGHT, &money(line.amount), Align::Right),
+            ],
+            10.0,
+            false,
+            15.0,
+        );
+    }
+    flow.y -= 4.0;
+    flow.rule();
+    flow.row(
+        &[
+            (MARGIN, "Total", Align::Left),
+            (RIGHT, &money(invoice.total), Align::Right),
+        ],
+        12.0,
+        true,
+        30.0,
+    );
+    let note = match invoice.kind {
+        InvoiceKind::Draft => {
+            "A draft: the figures may still change until the month is over and the invoice is issued."
+        }
+        InvoiceKind::CreditNote => "This credit note cancels the invoice named above in full.",
+        InvoiceKind::Invoice => "Allocated billed cost (FOCUS BilledCost) by service.",
+    };
+    flow.row(&[(MARGIN, note, Align::Left)], 8.5, false, 12.0);
+    let footer = format!("{title} {} · {}", invoice.number, invoice.issuer);
+    render(
+        &format!("{title} {}", invoice.number),
+        &flow.finish(&footer),
+    )
+}
+
+/// The step between gridlines: the smallest 1, 2, 2.5 or 5 × 10ⁿ that lets four steps reach
+/// `max`.
+fn nice_step(max: Decimal) -> Decimal {
+    let mut power = Decimal::new(1, 2);
+    for _ in 0..30 {
+        for factor in [
+            Decimal::ONE,
+            Decimal::TWO,
+            Decimal::new(25, 1),
+            Decimal::new(5, 0),
+        ] {
+            let step = power * factor;
+            if step * Decimal::from(4) >= max {
+                return step;
+            }
+        }
+        power *= Decimal::TEN;
+    }
+    power
+}
+
+/// A bar per day of the month over an amount axis: four gridlines labelled with amounts on
+/// the left, the days under the bars (the 1st with the month's name, then every fifth day).
+fn daily_chart(flow: &mut Flow, period: &str, days: &[gmac_types::DayAmount], currency: &str) {
+    use chrono::Datelike;
+    let plot_height = 120.0;
+    flow.row(
+        &[(
+            MARGIN,
+            &format!("Billed cost per day ({currency})"),
+            Align::Left,
+        )],
+        11.0,
+        true,
+        18.0,
+    );
+    flow.room(plot_height + 30.0);
+    let Some((first, last)) = crate::services::cost_query::month_bounds(period) else {
+        return;
+    };
+    let count = f32::from(u8::try_from(last.day()).unwrap_or(31));
+    let max = days.iter().map(|d| d.amount).max().unwrap_or_default();
+    let step = nice_step(max.max(Decimal::ZERO));
+    let top = step * Decimal::from(4);
+    let labels: Vec<String> = (0..=4).map(|i| grouped(step * Decimal::from(i))).collect();
+    let widest = labels
+        .iter()
+        .map(|l| face(false).width(l, 7.5))
+        .fold(0.0_f32, f32::max);
+    let left = MARGIN + widest + 8.0;
+    let base = flow.y - plot_height;
+    let top_f = top.to_f32().unwrap_or(1.0).max(f32::MIN_POSITIVE);
+    for (i, label) in labels.iter().enumerate() {
+        let y = base + plot_height * f32::from(u8::try_from(i).unwrap_or(0)) / 4.0;
+        flow.page().rules.push(Rule {
+            from: (left, y),
+            to: (RIGHT, y),
+            grey: if i == 0 { 0.35 } else { 0.85 },
+        });
+        flow.text((left - 6.0, label, Align::Right), y - 2.5, 7.5, false);
+    }
+    let slot = (RIGHT - left) / count;
+    for d in days {
+        let index = f32::from(u8::try_from(d.day.day0()).unwrap_or(0));
+        let value = d.amount.to_f32().unwrap_or(0.0).max(0.0);
+        if value > 0.0 {
+            flow.page().bars.push(Bar {
+                x: left + index * slot + slot * 0.15,
+                y: base,
+                width: slot * 0.7,
+                height: (plot_height * value / top_f).max(0.5),
+            });
+        }
+    }
+    let month = first.format("%b").to_string();
+    for day in (1..=last.day()).filter(|d| *d == 1 || d % 5 == 0) {
+        let x = left + (f32::from(u8::try_from(day).unwrap_or(1)) - 0.5) * slot;
+        let label = if day == 1 {
+            format!("1 {month}")
+        } else {
+            day.to_string()
+        };
+        flow.text((x, &label, Align::Center), base - 12.0, 7.5, false);
+    }
+    flow.y = base - 30.0;
 }
 
 /// Renders a monthly cost report: the totals, a bar chart of the days, the services and the
 /// breakdown by member or team, each against the month before.
 pub fn report_pdf(report: &gmac_types::MonthlyReport) -> Vec<u8> {
-    let money = |amount: rust_decimal::Decimal| {
-        format!("{} {}", crate::money::cents(amount), report.currency)
-    };
-    let (c1, c2, c3) = (
-        WIDTH - MARGIN - 250.0,
-        WIDTH - MARGIN - 140.0,
-        WIDTH - MARGIN - 40.0,
-    );
+    let money = |amount: Decimal| grouped(amount);
+    let (c1, c2, c3) = (RIGHT - 170.0, RIGHT - 70.0, RIGHT);
     let mut flow = Flow::new();
-    flow.row(&[(MARGIN, "Monthly cost report")], 20.0, true, 28.0);
-    flow.row(&[(MARGIN, &report.name)], 13.0, true, 18.0);
     flow.row(
-        &[(MARGIN, &format!("Period: {}", report.period))],
+        &[(MARGIN, "Monthly cost report", Align::Left)],
+        20.0,
+        true,
+        28.0,
+    );
+    flow.row(&[(MARGIN, &report.name, Align::Left)], 13.0, true, 18.0);
+    flow.row(
+        &[(
+            MARGIN,
+            &format!(
+                "{} · amounts in {}",
+                month_name(&report.period),
+                report.currency
+            ),
+            Align::Left,
+        )],
         11.0,
         false,
         26.0,
@@ -293,11 +406,16 @@ pub fn report_pdf(report: &gmac_types::MonthlyReport) -> Vec<u8> {
         ("Change", change(report.change_percent)),
     ];
     for (label, value) in &summary {
-        flow.row(&[(MARGIN, label), (c1, value)], 11.0, false, 16.0);
+        flow.row(
+            &[(MARGIN, label, Align::Left), (c1, value, Align::Right)],
+            11.0,
+            false,
+            16.0,
+        );
     }
     flow.y -= 14.0;
     if !report.days.is_empty() {
-        daily_chart(&mut flow, &report.days, &money);
+        daily_chart(&mut flow, &report.period, &report.days, &report.currency);
     }
     let sections = [
         ("Service", &report.services),
@@ -316,22 +434,23 @@ pub fn report_pdf(report: &gmac_types::MonthlyReport) -> Vec<u8> {
         flow.room(60.0);
         flow.row(
             &[
-                (MARGIN, heading),
-                (c1, "This month"),
-                (c2, "Last month"),
-                (c3, "Change"),
+                (MARGIN, heading, Align::Left),
+                (c1, "This month", Align::Right),
+                (c2, "Last month", Align::Right),
+                (c3, "Change", Align::Right),
             ],
             10.0,
             true,
             16.0,
         );
+        flow.rule();
         for line in lines {
             flow.row(
                 &[
-                    (MARGIN, &clip(&line.label, 40)),
-                    (c1, &money(line.amount)),
-                    (c2, &money(line.previous)),
-                    (c3, &change(line.change_percent)),
+                    (MARGIN, &clip(&line.label, 40), Align::Left),
+                    (c1, &money(line.amount), Align::Right),
+                    (c2, &money(line.previous), Align::Right),
+                    (c3, &change(line.change_percent), Align::Right),
                 ],
                 9.5,
                 false,
@@ -344,54 +463,63 @@ pub fn report_pdf(report: &gmac_types::MonthlyReport) -> Vec<u8> {
         &[(
             MARGIN,
             "Allocated FOCUS BilledCost, from gmac. Amounts are rounded to cents; totals are exact.",
+            Align::Left,
         )],
         8.0,
         false,
         12.0,
     );
+    let footer = format!("{} · {}", report.name, month_name(&report.period));
     render(
         &format!("Cost report {} {}", report.name, report.period),
-        &flow.finish(),
+        &flow.finish(&footer),
     )
 }
 
-/// Writes pages of text and bars into a PDF with the two Helvetica faces.
+/// Writes pages of text, rules and bars into a PDF with the two faces of `DejaVu Sans`.
 fn render(title: &str, pages: &[Page]) -> Vec<u8> {
+    let mut glyphs = Glyphs::default();
+    for line in pages.iter().flat_map(|p| &p.lines) {
+        glyphs.note(line.bold, &line.text);
+    }
+    glyphs.seal();
     let mut pdf = Pdf::new();
-    let catalog = Ref::new(1);
-    let tree = Ref::new(2);
-    let regular = Ref::new(3);
-    let bold = Ref::new(4);
-    let info = Ref::new(5);
-    let first_page = 6;
-    let page_ids: Vec<Ref> = (0..pages.len())
-        .map(|i| Ref::new(first_page + 2 * i32::try_from(i).unwrap_or(0)))
-        .collect();
+    let mut last = 0;
+    let mut next = move || {
+        last += 1;
+        Ref::new(last)
+    };
+    let catalog = next();
+    let tree = next();
+    let info = next();
+    let page_ids: Vec<(Ref, Ref)> = pages.iter().map(|_| (next(), next())).collect();
+    let [regular, bold] = glyphs.write(&mut pdf, &mut next);
     pdf.catalog(catalog).pages(tree);
     pdf.pages(tree)
-        .kids(page_ids.iter().copied())
+        .kids(page_ids.iter().map(|(page, _)| *page))
         .count(i32::try_from(page_ids.len()).unwrap_or(1));
-    pdf.type1_font(regular)
-        .base_font(Name(b"Helvetica"))
-        .encoding_predefined(Name(b"WinAnsiEncoding"));
-    pdf.type1_font(bold)
-        .base_font(Name(b"Helvetica-Bold"))
-        .encoding_predefined(Name(b"WinAnsiEncoding"));
     pdf.document_info(info)
         .title(pdf_writer::TextStr(title))
         .producer(pdf_writer::TextStr("gmac"));
-    for (page_content, id) in pages.iter().zip(&page_ids) {
-        let contents = Ref::new(id.get() + 1);
+    for (page_content, (id, contents)) in pages.iter().zip(&page_ids) {
         let mut page = pdf.page(*id);
         page.media_box(Rect::new(0.0, 0.0, WIDTH, HEIGHT));
         page.parent(tree);
-        page.contents(contents);
+        page.contents(*contents);
         page.resources()
             .fonts()
             .pair(Name(b"F1"), regular)
             .pair(Name(b"F2"), bold);
         page.finish();
         let mut content = Content::new();
+        for rule in &page_content.rules {
+            content
+                .set_stroke_gray(rule.grey)
+                .set_line_width(0.5)
+                .move_to(rule.from.0, rule.from.1)
+                .line_to(rule.to.0, rule.to.1)
+                .stroke();
+        }
         if !page_content.bars.is_empty() {
             // gmac's accent blue.
             content.set_fill_rgb(0.15, 0.39, 0.92);
@@ -402,102 +530,33 @@ fn render(title: &str, pages: &[Page]) -> Vec<u8> {
             content.set_fill_rgb(0.0, 0.0, 0.0);
         }
         for line in &page_content.lines {
-            let bytes = win_ansi(&line.text);
+            let width = face(line.bold).width(&line.text, line.size);
+            let x = match line.align {
+                Align::Left => line.x,
+                Align::Right => line.x - width,
+                Align::Center => line.x - width / 2.0,
+            };
+            let bytes = glyphs.encode(line.bold, &line.text);
             content
                 .begin_text()
                 .set_font(Name(if line.bold { b"F2" } else { b"F1" }), line.size)
-                .next_line(line.x, line.y)
+                .next_line(x, line.y)
                 .show(Str(&bytes))
                 .end_text();
         }
-        pdf.stream(contents, &content.finish());
+        pdf.stream(*contents, &content.finish());
     }
     pdf.finish()
 }
 
 #[cfg(test)]
 mod tests {
-    use rust_decimal::Decimal;
-
     use super::*;
 
     #[test]
-    fn an_invoice_is_a_pdf_with_its_lines_and_total_and_long_ones_get_more_pages() {
-        let lines: Vec<gmac_types::InvoiceLine> = (0..50)
-            .map(|i| gmac_types::InvoiceLine {
-                description: format!("Service {i}"),
-                amount: Decimal::new(1050, 2),
-            })
-            .collect();
-        let invoice = gmac_types::Invoice {
-            number: "INV-2024-09-ABC".into(),
-            user_id: "u".into(),
-            user_name: "Zoë Müller".into(),
-            period: "2024-09".into(),
-            currency: "USD".into(),
-            total: Decimal::new(52500, 2),
-            lines,
-        };
-        let bytes = invoice_pdf(&invoice);
-        let text = String::from_utf8_lossy(&bytes);
-        assert!(bytes.starts_with(b"%PDF-"));
-        assert!(text.contains("(INV-2024-09-ABC)"));
-        assert!(text.contains("(525.00 USD)"));
-        assert!(text.contains("(Service 49)"));
-        assert!(text.contains("/Count 2"), "50 lines take two pages");
-        // Latin-1 names are written as `WinAnsiEncoding` bytes, not replaced.
-        let name = hex::encode_upper(win_ansi("Billed to: Zoë Müller"));
-        assert!(
-            text.to_uppercase().contains(&name),
-            "non-ASCII text is written as a hex string of WinAnsi bytes"
-        );
-    }
-    #[test]
-    fn a_report_is_a_pdf_with_its_totals_services_and_a_bar_per_day() {
-        let line = |label: &str, amount: i64, previous: i64| gmac_types::ReportLine {
-            key: label.to_owned(),
-            label: label.to_owned(),
-            amount: Decimal::new(amount, 2),
-            previous: Decimal::new(previous, 2),
-            change_percent: None,
-        };
-        let report = gmac_types::MonthlyReport {
-            subject: None,
-            name: "Platform — team".into(),
-            period: "2024-09".into(),
-            currency: "EUR".into(),
-            total: Decimal::new(30000, 2),
-            effective_total: Decimal::new(25000, 2),
-            previous_total: Decimal::new(20000, 2),
-            change_percent: Some(Decimal::new(500, 1)),
-            services: vec![
-                line("Amazon EC2", 20000, 15000),
-                line("Amazon S3", 10000, 5000),
-            ],
-            breakdown: vec![line("Platform", 30000, 20000)],
-            days: (1..=3)
-                .map(|d| gmac_types::DayAmount {
-                    day: chrono::NaiveDate::from_ymd_opt(2024, 9, d).unwrap(),
-                    amount: Decimal::new(10000, 2),
-                })
-                .collect(),
-        };
-        let bytes = report_pdf(&report);
-        let text = String::from_utf8_lossy(&bytes);
-        assert!(bytes.starts_with(b"%PDF-"));
-        assert!(text.contains("(300.00 EUR)"));
-        assert!(text.contains("(+50.0%)"));
-        assert!(text.contains("(Amazon S3)"));
-        assert_eq!(
-            text.lines().filter(|l| l.ends_with(" re")).count(),
-            3,
-            "one bar per day with costs"
-        );
-        assert!(
-            text.to_uppercase()
-                .contains(&hex::encode_upper(win_ansi("Platform — team"))),
-            "the em dash is WinAnsi 0x97, not a question mark"
-        );
-        assert!(win_ansi("—").eq(&[0x97]));
+    fn gridlines_fall_on_round_amounts() {
+        assert_eq!(nice_step(Decimal::from(850)), Decimal::from(250));
+        assert_eq!(nice_step(Decimal::from(4000)), Decimal::from(1000));
+        assert_eq!(nice_step(Decimal::new(19, 1)), Decimal::new(5, 1));
     }
 }

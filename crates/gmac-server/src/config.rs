@@ -152,6 +152,8 @@ pub struct Config {
     pub smtp_url: Option<SecretString>,
     /// The sender of gmac's emails.
     pub mail_from: String,
+    /// Who issues invoices: the name printed on them (e.g. `Acme Ltd, 1 Main St, London`).
+    pub invoice_issuer: String,
     /// Database pool size.
     pub db_max_connections: u32,
     /// How long start-up waits for the database, in seconds.
@@ -213,6 +215,7 @@ impl Default for Config {
             public_url: None,
             smtp_url: None,
             mail_from: "gmac <gmac@localhost>".to_owned(),
+            invoice_issuer: "gmac".to_owned(),
             db_max_connections: 10,
             db_startup_timeout_secs: 30,
             shutdown_timeout_secs: 30,
@@ -263,11 +266,12 @@ impl std::fmt::Debug for Config {
 }
 
 /// Settings that are strings whatever they look like.
-const STRING_KEYS: [&str; 12] = [
+const STRING_KEYS: [&str; 13] = [
     "metrics_token",
     "public_url",
     "smtp_url",
     "mail_from",
+    "invoice_issuer",
     "bind",
     "database_url",
     "data_dir",
@@ -279,7 +283,7 @@ const STRING_KEYS: [&str; 12] = [
 ];
 
 /// Every top-level setting, as named in a file or (upper-cased) after `GMAC_`.
-const KNOWN_KEYS: [&str; 34] = [
+const KNOWN_KEYS: [&str; 35] = [
     "bind",
     "database_url",
     "data_dir",
@@ -300,6 +304,7 @@ const KNOWN_KEYS: [&str; 34] = [
     "public_url",
     "smtp_url",
     "mail_from",
+    "invoice_issuer",
     "db_max_connections",
     "db_startup_timeout_secs",
     "shutdown_timeout_secs",

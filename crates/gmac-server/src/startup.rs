@@ -74,6 +74,7 @@ pub async fn prepare_core(config: &Config) -> anyhow::Result<Core> {
         );
     }
     core.public_url = config.public_url();
+    core.invoice_issuer.clone_from(&config.invoice_issuer);
     core.import_limits = config.import;
     core.job_retention = chrono::Duration::days(i64::from(config.job_retention_days));
     core.event_retention = chrono::Duration::days(i64::from(config.event_retention_days));

@@ -370,6 +370,44 @@ pub struct AllocationRule {
     /// When it was created.
     #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
+    /// Bumped on every change; send it as `If-Match` to change the rule.
+    #[serde(default)]
+    pub version: i64,
+}
+
+/// A rule's new name, criteria, allocation and (optionally) position: what is given replaces
+/// what the rule had (a criterion left out no longer matches); the client stays.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AllocationRuleChange {
+    /// A label, e.g. `Owner tag`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        )
+    )]
+    pub name: String,
+    /// Precedence: 1 is tried first. Absent: where it is.
+    #[serde(default, deserialize_with = "crate::whole::option_u32")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
+    pub position: Option<u32>,
+    /// Match lines carrying this tag key…
+    #[serde(default)]
+    pub tag_key: Option<String>,
+    /// …with this value (absent: any value).
+    #[serde(default)]
+    pub tag_value: Option<String>,
+    /// Match this sub-account (`SubAccountId`).
+    #[serde(default)]
+    pub account: Option<String>,
+    /// Match this service (`ServiceName`).
+    #[serde(default)]
+    pub service: Option<String>,
+    /// What happens to matched costs.
+    pub allocation: Allocation,
 }
 
 /// Assigns one resource's costs to a user or team by hand; this beats every rule.
@@ -818,12 +856,60 @@ pub struct InvoiceQuery {
     pub client_id: Option<String>,
 }
 
-/// A user's monthly invoice: their allocated `BilledCost` by service, to the last digit.
+/// What kind of document an invoice is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum InvoiceKind {
+    /// Computed now from the allocation, not numbered: the month is not over, or nobody has
+    /// issued it yet.
+    Draft,
+    /// Issued: numbered, dated, and kept as it was issued.
+    Invoice,
+    /// Cancels an issued invoice in full, when its allocation changed after issue.
+    CreditNote,
+}
+
+/// Issues a person's invoice for a month that is over.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IssueInvoice {
+    /// The user billed; `unallocated` for what no rule claims.
+    pub user_id: String,
+    /// `YYYY-MM`, a month that is over.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$")
+    )]
+    pub period: String,
+    /// Only this client's costs (absent: every client's, which needs `costs.manage`
+    /// everywhere).
+    #[serde(default)]
+    pub client_id: Option<String>,
+}
+
+/// A user's monthly invoice: their allocated `BilledCost` by service, to the last digit. Once
+/// issued it is kept as issued: a later change of allocation shows as `outdated`, and issuing
+/// again makes a credit note for it and a new invoice, not a silent edit.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Invoice {
-    /// `INV-<period>-<user id prefix>`.
+    /// Issued: `INV-<year>-<sequence>` (`CN-…` for a credit note), consecutive across the
+    /// install; a draft: `DRAFT-<period>-<user id prefix>`.
     pub number: String,
+    /// A draft, an issued invoice or a credit note.
+    pub kind: InvoiceKind,
+    /// When it was issued (absent for a draft).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_at: Option<DateTime<Utc>>,
+    /// Who issues it (the install's `invoice_issuer` setting).
+    pub issuer: String,
+    /// A credit note: the invoice it cancels; a corrected invoice: the one it replaces.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrects: Option<String>,
+    /// Issued, and the allocation has changed since: issuing again corrects it.
+    #[serde(default)]
+    pub outdated: bool,
     /// The user billed (`unallocated` for the unclaimed costs).
     pub user_id: String,
     /// Their name.
@@ -959,6 +1045,35 @@ pub struct CloudAccount {
     /// When it was connected.
     #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
+    /// Bumped on every change; send it as `If-Match` to change the account.
+    #[serde(default)]
+    pub version: i64,
+}
+
+/// Changes a cloud account's settings; absent fields stay as they are. Its credentials are
+/// replaced by connecting it again.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CloudAccountPatch {
+    /// A new label.
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        )
+    )]
+    pub name: Option<String>,
+    /// A new AWS region for Cost Explorer calls, e.g. `us-east-1`.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[A-Za-z0-9-]{1,32}$"))]
+    pub region: Option<String>,
+    /// How many days back each sync fetches again (1 to 90).
+    #[serde(default, deserialize_with = "crate::whole::option_u32")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 90))]
+    pub resync_days: Option<u32>,
 }
 
 /// A Cost Explorer sync run.

@@ -35,19 +35,19 @@ pub use auth::{
     AuthMethod, LoginRequest, Me, RoleGrant, Scope, SetupRequest, SetupStatus, TokenResponse, User,
 };
 pub use costs::{
-    Allocation, AllocationRule, AnomalyDimension, AnomalyFeedback, AnomalyQuery, AnomalyVerdict,
-    Comparison, CostAnomaly, CostForecast, CostGroup, CostImport, CostImportParams, CostMetric,
-    CostPart, CostQuery, CostReport, ForecastQuery, NewAllocationRule, NewResourceAssignment,
-    NewSavedView, OnRowError, ReplacedPeriod, ResourceAssignment, RootCause, RowError, SavedView,
-    ShareMethod,
+    Allocation, AllocationRule, AllocationRuleChange, AnomalyDimension, AnomalyFeedback,
+    AnomalyQuery, AnomalyVerdict, Comparison, CostAnomaly, CostForecast, CostGroup, CostImport,
+    CostImportParams, CostMetric, CostPart, CostQuery, CostReport, ForecastQuery,
+    NewAllocationRule, NewResourceAssignment, NewSavedView, OnRowError, ReplacedPeriod,
+    ResourceAssignment, RootCause, RowError, SavedView, ShareMethod,
 };
 pub use costs::{
     Budget, BudgetAlert, BudgetPatch, BudgetPeriod, BudgetPeriodResult, BudgetScope, BudgetStatus,
     BudgetThreshold, NewBudget, ThresholdBasis,
 };
 pub use costs::{
-    CloudAccount, CloudAccountTest, ConnectionTest, CostSync, Invoice, InvoiceLine, InvoiceQuery,
-    NewCloudAccount,
+    CloudAccount, CloudAccountPatch, CloudAccountTest, ConnectionTest, CostSync, Invoice,
+    InvoiceKind, InvoiceLine, InvoiceQuery, IssueInvoice, NewCloudAccount,
 };
 pub use events::{Event, EventList, EventQuery, EventScope, EventStreamQuery, SseFrame};
 pub use invitations::{
@@ -68,7 +68,8 @@ pub use problem::{ErrorCode, FieldError, PROBLEM_JSON, ProblemDetails};
 pub use query::{ListQuery, PageQuery, ProjectListQuery};
 pub use reports::{
     CostPeople, CostPerson, DayAmount, MonthlyReport, MonthlyReportQuery, NewReportSchedule,
-    ReportCadence, ReportDelivery, ReportFormat, ReportLine, ReportSchedule, SendReportQuery,
+    ReportCadence, ReportDelivery, ReportFormat, ReportLine, ReportSchedule, ReportSchedulePatch,
+    SendReportQuery,
 };
 pub use secret::SecretText;
 pub use teams::{

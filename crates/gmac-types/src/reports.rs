@@ -180,6 +180,37 @@ pub struct ReportSchedule {
     /// When.
     #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
+    /// Bumped on every change; send it as `If-Match` to change the schedule.
+    #[serde(default)]
+    pub version: i64,
+}
+
+/// Changes a report schedule; absent fields stay as they are. What it reports on (the person,
+/// team or everything, and the client) stays: a report on something else is another schedule.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportSchedulePatch {
+    /// A new label.
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        )
+    )]
+    pub name: Option<String>,
+    /// A new cadence.
+    #[serde(default)]
+    pub cadence: Option<ReportCadence>,
+    /// A new format.
+    #[serde(default)]
+    pub format: Option<ReportFormat>,
+    /// New recipients, all of them (1 to 20 addresses).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 20, value_type = Option<Vec<crate::validation::EmailSchema>>))]
+    pub recipients: Option<Vec<String>>,
 }
 
 /// What sending a report now did.

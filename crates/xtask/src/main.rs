@@ -73,7 +73,7 @@ fn demo(root: &Path, extra: &[String]) -> anyhow::Result<()> {
         && target_dir.join("debug/gmac").exists();
     if !built {
         eprintln!(
-            "\nxtask: the first start builds the web interface and the server, about 10 minutes \
+            "\nxtask: the first start builds the web interface and the server, about 8 minutes \
              on 2 cores (later starts take seconds). gmac then prints the demo admin's \
              password; the demo data is kept in ./gmac-data across restarts.\n"
         );
@@ -154,6 +154,7 @@ fn openapi(root: &Path) -> anyhow::Result<()> {
 fn test(root: &Path) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     ensure_chromium()?;
+    ensure_poppler()?;
     ensure_python_module("aiosmtpd", "aiosmtpd==1.4.6")?;
     // The AWS emulator that Cost Explorer sync is tested against.
     ensure_python_module("moto.server", "moto[server]==5.2.5")?;
@@ -427,8 +428,27 @@ pub(crate) fn ensure_wasm_target() -> anyhow::Result<()> {
 }
 
 fn ensure_chromium() -> anyhow::Result<()> {
-    let present = |bin: &str| Path::new(bin).exists();
-    if present("/usr/bin/chromium") && present("/usr/bin/chromedriver") {
+    ensure_debian(
+        "the browser test needs Chromium",
+        &["/usr/bin/chromium", "/usr/bin/chromedriver"],
+        &["chromium", "chromium-driver"],
+    )
+}
+
+/// Poppler's `pdftotext` and `pdffonts`: the PDF tests read gmac's documents as a PDF
+/// reader would.
+fn ensure_poppler() -> anyhow::Result<()> {
+    ensure_debian(
+        "the PDF tests need poppler",
+        &["/usr/bin/pdftotext", "/usr/bin/pdffonts"],
+        &["poppler-utils"],
+    )
+}
+
+/// Installs Debian `packages` unless every file of `needs` is there (as root; otherwise says
+/// what to run).
+fn ensure_debian(why: &str, needs: &[&str], packages: &[&str]) -> anyhow::Result<()> {
+    if needs.iter().all(|bin| Path::new(bin).exists()) {
         return Ok(());
     }
     let is_root = Command::new("id")
@@ -437,18 +457,13 @@ fn ensure_chromium() -> anyhow::Result<()> {
         .is_ok_and(|o| o.stdout.starts_with(b"0"));
     if !is_root {
         bail!(
-            "the browser test needs Chromium: run `sudo apt-get install -y chromium chromium-driver`"
+            "{why}: run `sudo apt-get install -y {}`",
+            packages.join(" ")
         );
     }
     run(Command::new("apt-get").args(["update", "-qq"]))?;
     run(Command::new("apt-get")
-        .args([
-            "install",
-            "-y",
-            "-qq",
-            "--no-install-recommends",
-            "chromium",
-            "chromium-driver",
-        ])
+        .args(["install", "-y", "-qq", "--no-install-recommends"])
+        .args(packages)
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }

@@ -28,6 +28,8 @@ pub struct Model {
     pub allocation: String,
     /// When it was created.
     pub created_at: DateTimeUtc,
+    /// Bumped on every change.
+    pub version: i64,
 }
 
 /// No relations are navigated through sea-orm; services join explicitly.

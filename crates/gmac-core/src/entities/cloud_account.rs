@@ -40,6 +40,8 @@ pub struct Model {
     /// What the test found, for a person.
     #[sea_orm(column_type = "Text", nullable)]
     pub last_test_detail: Option<String>,
+    /// Bumped on every change.
+    pub version: i64,
 }
 
 /// No relations are navigated through sea-orm; services join explicitly.

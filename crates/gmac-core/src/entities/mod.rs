@@ -21,6 +21,7 @@ pub mod cost_sync;
 pub mod event;
 pub mod event_consumer;
 pub mod invitation;
+pub mod invoice;
 pub mod job;
 pub mod job_file;
 pub mod job_log;

@@ -33,6 +33,8 @@ pub struct Model {
     pub created_by: Option<String>,
     /// When.
     pub created_at: DateTimeUtc,
+    /// Bumped on every change.
+    pub version: i64,
 }
 
 /// No relations are navigated through sea-orm; services join explicitly.

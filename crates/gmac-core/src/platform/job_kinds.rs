@@ -12,6 +12,10 @@ pub const CLOUD_ACCOUNT_SYNC: &str = "cloud_account.sync";
 /// A client's allocations recomputed after a rule, an assignment or a team changed.
 pub const COST_REALLOCATE: &str = "cost_allocation.recompute";
 
+/// A published import deleted with its lines, and the rollups and allocations of its days
+/// recomputed (`DELETE /cost-imports/{id}`).
+pub const COST_IMPORT_DELETE: &str = "cost_import.delete";
+
 /// An invitation's link emailed to the person invited.
 pub const INVITATION_MAIL: &str = "invitation.mail";
 
@@ -30,6 +34,11 @@ pub(crate) const KINDS: &[(&str, Permission, Permission)] = &[
     ),
     (
         COST_REALLOCATE,
+        Permission::CostsView,
+        Permission::CostsManage,
+    ),
+    (
+        COST_IMPORT_DELETE,
         Permission::CostsView,
         Permission::CostsManage,
     ),

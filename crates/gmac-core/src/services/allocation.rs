@@ -641,6 +641,7 @@ fn rule_dto(row: allocation_rule::Model) -> Result<AllocationRule> {
         account: row.account,
         service: row.service,
         created_at: row.created_at,
+        version: row.version,
     })
 }
 
@@ -679,6 +680,77 @@ fn clean(value: Option<&String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
+/// A rule's fields, checked.
+struct RuleFields {
+    name: String,
+    tag_key: Option<String>,
+    tag_value: Option<String>,
+    account: Option<String>,
+    service: Option<String>,
+}
+
+/// Checks a rule's name, criteria and allocation as a new or changed rule has them.
+async fn check_rule(
+    conn: &impl ConnectionTrait,
+    change: &gmac_types::AllocationRuleChange,
+) -> Result<RuleFields> {
+    let mut errors = Vec::new();
+    let name = match gmac_types::validation::Name::parse("name", &change.name) {
+        Ok(name) => name.as_str().to_owned(),
+        Err(error) => {
+            errors.push(error);
+            String::new()
+        }
+    };
+    let tag_key = clean(change.tag_key.as_ref());
+    let tag_value = clean(change.tag_value.as_ref());
+    let account = clean(change.account.as_ref());
+    let service = clean(change.service.as_ref());
+    if tag_key.is_none() && account.is_none() && service.is_none() {
+        errors.push(FieldError::new(
+            "tag_key",
+            "no_criterion",
+            "Match on a tag, an account or a service.",
+        ));
+    }
+    if tag_value.is_some() && tag_key.is_none() {
+        errors.push(FieldError::new(
+            "tag_value",
+            "needs_tag_key",
+            "A tag value needs a tag key.",
+        ));
+    }
+    match &change.allocation {
+        Allocation::Assign { to } => {
+            check_subject(conn, to, "/allocation/to", &mut errors).await?;
+        }
+        Allocation::FromTag { .. } if tag_key.is_none() || tag_value.is_some() => {
+            errors.push(FieldError::new(
+                "allocation",
+                "needs_tag_key",
+                "Taking the owner from a tag needs a tag key and no fixed value.",
+            ));
+        }
+        Allocation::FromTag { .. } => {}
+        Allocation::Share { among, .. } => {
+            for (i, s) in among.iter().enumerate() {
+                check_subject(conn, s, &format!("/allocation/among/{i}"), &mut errors).await?;
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(RuleFields {
+            name,
+            tag_key,
+            tag_value,
+            account,
+            service,
+        })
+    } else {
+        Err(Error::Validation(errors))
+    }
+}
+
 /// Creates an allocation rule at its position (shifting the later ones) and re-allocates the
 /// history it touches. Needs `costs.manage` where it applies.
 pub async fn create_rule(
@@ -695,53 +767,25 @@ pub async fn create_rule(
     if let Some(id) = &input.client_id {
         clients::find(&core.db, id).await?;
     }
-    let mut errors = Vec::new();
-    let name = match gmac_types::validation::Name::parse("name", &input.name) {
-        Ok(name) => name.as_str().to_owned(),
-        Err(error) => {
-            errors.push(error);
-            String::new()
-        }
-    };
-    let tag_key = clean(input.tag_key.as_ref());
-    let tag_value = clean(input.tag_value.as_ref());
-    let account = clean(input.account.as_ref());
-    let service = clean(input.service.as_ref());
-    if tag_key.is_none() && account.is_none() && service.is_none() {
-        errors.push(FieldError::new(
-            "tag_key",
-            "no_criterion",
-            "Match on a tag, an account or a service.",
-        ));
-    }
-    if tag_value.is_some() && tag_key.is_none() {
-        errors.push(FieldError::new(
-            "tag_value",
-            "needs_tag_key",
-            "A tag value needs a tag key.",
-        ));
-    }
-    match &input.allocation {
-        Allocation::Assign { to } => {
-            check_subject(&core.db, to, "/allocation/to", &mut errors).await?;
-        }
-        Allocation::FromTag { .. } if tag_key.is_none() || tag_value.is_some() => {
-            errors.push(FieldError::new(
-                "allocation",
-                "needs_tag_key",
-                "Taking the owner from a tag needs a tag key and no fixed value.",
-            ));
-        }
-        Allocation::FromTag { .. } => {}
-        Allocation::Share { among, .. } => {
-            for (i, s) in among.iter().enumerate() {
-                check_subject(&core.db, s, &format!("/allocation/among/{i}"), &mut errors).await?;
-            }
-        }
-    }
-    if !errors.is_empty() {
-        return Err(Error::Validation(errors));
-    }
+    let RuleFields {
+        name,
+        tag_key,
+        tag_value,
+        account,
+        service,
+    } = check_rule(
+        &core.db,
+        &gmac_types::AllocationRuleChange {
+            name: input.name.clone(),
+            position: input.position,
+            tag_key: input.tag_key.clone(),
+            tag_value: input.tag_value.clone(),
+            account: input.account.clone(),
+            service: input.service.clone(),
+            allocation: input.allocation.clone(),
+        },
+    )
+    .await?;
     let now = core.now();
     let txn = Change::begin(core).await?;
     let count = i64::try_from(rules_for(&txn, None).await?.len()).unwrap_or(i64::MAX);
@@ -767,6 +811,7 @@ pub async fn create_rule(
         service,
         allocation: serde_json::to_string(&input.allocation).map_err(anyhow::Error::from)?,
         created_at: now,
+        version: 1,
     };
     allocation_rule::Entity::insert(allocation_rule::ActiveModel::from(row.clone()))
         .exec_without_returning(&txn)
@@ -841,6 +886,89 @@ pub async fn list_rules(
         next_cursor,
         total,
     })
+}
+
+/// Changes a rule: its name, criteria and allocation as given, and its position when given
+/// (the others close up and make room). `if_match` (its version) refuses a change made on a
+/// stale copy (412). Re-allocates the history it touches, as a job.
+pub async fn update_rule(
+    core: &Core,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id: &str,
+    if_match: Option<i64>,
+    change: gmac_types::AllocationRuleChange,
+) -> Result<AllocationRule> {
+    let row = allocation_rule::Entity::find_by_id(id)
+        .one(&core.db)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let target = target_of(row.client_id.as_ref());
+    match &target {
+        Target::Global => actor.require(Permission::CostsManage, &target)?,
+        _ => actor.require_on(Permission::CostsManage, &target)?,
+    }
+    let fields = check_rule(&core.db, &change).await?;
+    let txn = Change::begin(core).await?;
+    let before = allocation_rule::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Change::expect_version(if_match, before.version)?;
+    let count = i64::try_from(rules_for(&txn, None).await?.len()).unwrap_or(i64::MAX);
+    let position = change.position.map_or(before.position, |p| {
+        Ord::min(i64::from(Ord::max(p, 1)), count)
+    });
+    if position != before.position {
+        // Out of its place, then into the new one.
+        allocation_rule::Entity::update_many()
+            .col_expr(
+                allocation_rule::Column::Position,
+                Expr::col(allocation_rule::Column::Position).sub(1),
+            )
+            .filter(allocation_rule::Column::Position.gt(before.position))
+            .exec(&txn)
+            .await?;
+        allocation_rule::Entity::update_many()
+            .col_expr(
+                allocation_rule::Column::Position,
+                Expr::col(allocation_rule::Column::Position).add(1),
+            )
+            .filter(allocation_rule::Column::Position.gte(position))
+            .filter(allocation_rule::Column::Id.ne(id))
+            .exec(&txn)
+            .await?;
+    }
+    let after = allocation_rule::Model {
+        name: fields.name,
+        position,
+        tag_key: fields.tag_key,
+        tag_value: fields.tag_value,
+        account: fields.account,
+        service: fields.service,
+        allocation: serde_json::to_string(&change.allocation).map_err(anyhow::Error::from)?,
+        version: before.version + 1,
+        ..before.clone()
+    };
+    allocation_rule::Entity::update(sea_orm::ActiveModelTrait::reset_all(
+        allocation_rule::ActiveModel::from(after.clone()),
+    ))
+    .exec(&txn)
+    .await?;
+    queue_for(&txn, core, actor, after.client_id.as_deref()).await?;
+    let summary = |r: &allocation_rule::Model| {
+        serde_json::json!({
+            "name": r.name, "position": r.position, "tag_key": r.tag_key,
+            "tag_value": r.tag_value, "account": r.account, "service": r.service,
+            "allocation": serde_json::from_str::<serde_json::Value>(&r.allocation).ok(),
+        })
+    };
+    let entry = AuditEntry::success(actor.audit_actor(), "allocation_rule.update")
+        .target("allocation_rule", id.to_owned())
+        .scope(&target)
+        .details(serde_json::json!({"before": summary(&before), "after": summary(&after)}));
+    txn.commit(core, meta, entry).await?;
+    rule_dto(after)
 }
 
 /// Deletes a rule, closes the gap in the order and re-allocates.

@@ -20,6 +20,10 @@ pub fn worker(core: Core, options: WorkerOptions) -> Worker {
         .handle(jobs::COST_IMPORT, import_jobs::handler())
         .handle(jobs::CLOUD_ACCOUNT_SYNC, cloud_accounts::sync_handler())
         .handle(jobs::COST_REALLOCATE, allocation::reallocation_handler())
+        .handle(
+            crate::platform::job_kinds::COST_IMPORT_DELETE,
+            costs::delete_import_handler(),
+        )
         .handle(jobs::INVITATION_MAIL, invitations::mail_handler())
         .handle(jobs::REPORT_SEND, reports::send_handler())
         .handle(

@@ -397,7 +397,15 @@ pub async fn update_budget(
 ) -> Result<Budget> {
     let row = find_visible(core, actor, id).await?;
     actor.require(Permission::BudgetsManage, &target(&row))?;
-    let current = to_dto(&row);
+    // The fields left out keep what the budget holds inside the transaction, not what an
+    // earlier read saw: a change made meanwhile is not written back over.
+    let txn = Change::begin(core).await?;
+    let before = budget::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Change::expect_version(if_match, before.version)?;
+    let current = to_dto(&before);
     let wanted = NewBudget {
         name: patch.name.unwrap_or(current.name),
         scope: current.scope,
@@ -412,12 +420,6 @@ pub async fn update_budget(
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
     }
-    let txn = Change::begin(core).await?;
-    let before = budget::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(Error::NotFound)?;
-    Change::expect_version(if_match, before.version)?;
     let after = budget::Model {
         name: fields.name,
         amount_whole: fields.amount.0,

@@ -55,6 +55,7 @@ fn to_dto(row: cloud_account::Model, last: Option<cost_sync::Model>) -> CloudAcc
             detail: row.last_test_detail.clone().unwrap_or_default(),
         }),
         created_at: row.created_at,
+        version: row.version,
     }
 }
 
@@ -245,6 +246,7 @@ pub async fn create(
         last_test_at: tested.as_ref().map(|_| now),
         last_test_ok: tested.as_ref().map(|t| t.ok),
         last_test_detail: tested.map(|t| t.detail),
+        version: 1,
     };
     let txn = Change::begin(core).await?;
     cloud_account::Entity::insert(cloud_account::ActiveModel::from(row.clone()))
@@ -324,6 +326,85 @@ async fn find(
         .ok_or(Error::NotFound)?;
     actor.require_on(permission, &Target::Client(row.client_id.clone()))?;
     Ok(row)
+}
+
+/// Changes an account's name, region, grouping or days re-synced (its credentials are
+/// replaced by connecting again). Needs `costs.manage` on the client; `if_match` (its version)
+/// refuses a change made on a stale copy (412).
+pub async fn update(
+    core: &Core,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id: &str,
+    if_match: Option<i64>,
+    patch: gmac_types::CloudAccountPatch,
+) -> Result<CloudAccount> {
+    let row = find(core, actor, id, Permission::CostsManage).await?;
+    let target = Target::Client(row.client_id.clone());
+    let mut errors = Vec::new();
+    let name = match patch
+        .name
+        .as_deref()
+        .map(|n| gmac_types::validation::Name::parse("name", n))
+    {
+        Some(Ok(name)) => Some(name.as_str().to_owned()),
+        Some(Err(error)) => {
+            errors.push(error);
+            None
+        }
+        None => None,
+    };
+    let region = match patch.region.as_deref().map(str::trim) {
+        Some(r)
+            if r.is_empty()
+                || r.len() > 32
+                || !r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') =>
+        {
+            errors.push(FieldError::new(
+                "region",
+                "invalid_region",
+                "An AWS region, e.g. us-east-1.",
+            ));
+            None
+        }
+        other => other.map(str::to_owned),
+    };
+    if patch.resync_days.is_some_and(|d| !(1..=90).contains(&d)) {
+        errors.push(FieldError::new(
+            "resync_days",
+            "out_of_range",
+            "From 1 to 90 days.",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+    let txn = Change::begin(core).await?;
+    let before = cloud_account::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Change::expect_version(if_match, before.version)?;
+    let after = cloud_account::Model {
+        name: name.unwrap_or_else(|| before.name.clone()),
+        region: region.unwrap_or_else(|| before.region.clone()),
+        resync_days: patch.resync_days.map_or(before.resync_days, i64::from),
+        version: before.version + 1,
+        ..before.clone()
+    };
+    cloud_account::Entity::update(sea_orm::ActiveModelTrait::reset_all(
+        cloud_account::ActiveModel::from(after.clone()),
+    ))
+    .exec(&txn)
+    .await?;
+    let summary = |r: &cloud_account::Model| serde_json::json!({"name": r.name, "region": r.region, "resync_days": r.resync_days});
+    let entry = AuditEntry::success(actor.audit_actor(), "cloud_account.update")
+        .target("cloud_account", id.to_owned())
+        .scope(&target)
+        .details(serde_json::json!({"before": summary(&before), "after": summary(&after)}));
+    txn.commit(core, meta, entry).await?;
+    let last = last_sync(&core.db, id).await?;
+    Ok(to_dto(after, last))
 }
 
 /// Disconnects an account (its synced costs stay).

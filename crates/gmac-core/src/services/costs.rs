@@ -656,6 +656,8 @@ pub fn may_import(actor: &Actor, client_id: &str) -> Result<()> {
 pub const STAGING: &str = "staging";
 /// An import's state once its lines count.
 pub const PUBLISHED: &str = "published";
+/// A published import someone deleted: hidden, its lines taken out by a job.
+pub const DELETING: &str = "deleting";
 /// A staging import that has not written for this long was abandoned (its process died).
 const STALE_AFTER: chrono::Duration = chrono::Duration::minutes(2);
 /// How long an import of a file waits for another request importing the same file.
@@ -1038,6 +1040,126 @@ impl Drop for Discard {
             });
         }
     }
+}
+
+/// Deletes a published import: it disappears from the list at once, and a job takes its lines
+/// out of the rollups and the allocations of their days and deletes them (an import sent to
+/// the wrong client is undone). Needs `costs.manage` on the client; audited. Answers the job.
+pub async fn delete_import(
+    core: &Core,
+    actor: &Actor,
+    meta: &RequestMeta,
+    import_id: &str,
+) -> Result<gmac_types::Job> {
+    actor.ensure_enrolled()?;
+    let row = cost_import::Entity::find_by_id(import_id)
+        .filter(cost_import::Column::State.eq(PUBLISHED))
+        .one(&core.db)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let target = Target::Client(row.client_id.clone());
+    actor.require_on(Permission::CostsManage, &target)?;
+    let txn = Change::begin(core).await?;
+    let claimed = cost_import::Entity::update_many()
+        .col_expr(cost_import::Column::State, Expr::value(DELETING))
+        .filter(cost_import::Column::Id.eq(import_id))
+        .filter(cost_import::Column::State.eq(PUBLISHED))
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Err(Error::NotFound);
+    }
+    let mut new = crate::platform::jobs::NewJob::new(
+        crate::platform::job_kinds::COST_IMPORT_DELETE,
+        serde_json::json!({ "import_id": import_id, "client_id": row.client_id }),
+    );
+    new.client_id = Some(row.client_id.clone());
+    new.max_attempts = 5;
+    let (job, _) = crate::platform::jobs::enqueue(&txn, core, Some(actor), new).await?;
+    let entry = AuditEntry::success(actor.audit_actor(), "cost_import.delete")
+        .target("cost_import", import_id.to_owned())
+        .scope(&target)
+        .details(serde_json::json!({
+            "before": {
+                "file_name": row.file_name,
+                "sha256": row.sha256,
+                "rows_imported": row.rows_imported,
+                "first_day": row.first_day,
+                "last_day": row.last_day,
+            },
+            "job_id": job.id,
+        }));
+    txn.commit(core, meta, entry).await?;
+    crate::platform::jobs::to_dto(job)
+}
+
+/// The handler of [`crate::platform::job_kinds::COST_IMPORT_DELETE`] jobs: in one write
+/// transaction, takes a deleted import's lines out of the rollups, deletes them and the
+/// import, and recomputes the resource months and allocations of their days.
+pub fn delete_import_handler() -> crate::platform::worker::Handler {
+    crate::platform::worker::handler(|ctx| async move {
+        #[derive(serde::Deserialize)]
+        struct Input {
+            import_id: String,
+            client_id: String,
+        }
+        let input: Input = ctx.payload()?;
+        let _ = ctx
+            .log("taking the import's lines out of the rollups")
+            .await;
+        let txn = db::begin_write(&ctx.core.db).await?;
+        let mut tally = Tally::default();
+        let mut days: Option<(NaiveDate, NaiveDate)> = None;
+        let mut after: i64 = -1;
+        let mut lines = 0_u64;
+        loop {
+            let rows = cost_line_item::Entity::find()
+                .filter(cost_line_item::Column::ImportId.eq(&input.import_id))
+                .filter(cost_line_item::Column::LineNo.gt(after))
+                .order_by_asc(cost_line_item::Column::LineNo)
+                .limit(DISCARD_BATCH)
+                .all(&txn)
+                .await?;
+            let Some(last) = rows.last() else {
+                break;
+            };
+            after = last.line_no;
+            for item in &rows {
+                let line = line_of(item);
+                tally.uncount(&input.client_id, &line);
+                days = Some(days.map_or((line.day, line.day), |(from, to)| {
+                    (Ord::min(from, line.day), Ord::max(to, line.day))
+                }));
+                lines += 1;
+            }
+        }
+        cost_line_item::Entity::delete_many()
+            .filter(cost_line_item::Column::ImportId.eq(&input.import_id))
+            .exec(&txn)
+            .await?;
+        cost_import::Entity::delete_many()
+            .filter(cost_import::Column::Id.eq(&input.import_id))
+            .filter(cost_import::Column::State.eq(DELETING))
+            .exec(&txn)
+            .await?;
+        // No new lines: `append` writes the negative deltas, drops the rollups left empty, and
+        // recomputes the resource months and allocations of the days.
+        append(&txn, &mut tally, &input.client_id, 0, days).await?;
+        crate::platform::events::append(
+            &txn,
+            ctx.core.now(),
+            crate::platform::events::NewEvent {
+                event_type: "cost_import.deleted".to_owned(),
+                target: Target::Client(input.client_id.clone()),
+                subject: Some(("cost_import".to_owned(), input.import_id.clone())),
+                actor_id: ctx.job.created_by.clone(),
+                data: serde_json::json!({ "lines": lines }),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(serde_json::json!({ "import_id": input.import_id, "lines": lines }))
+    })
 }
 
 /// Removes a staging import and its lines, a batch of lines per short transaction. A

@@ -413,9 +413,10 @@ pub async fn give_feedback(
     Ok(())
 }
 
-/// A user's invoice for a month: their allocated `BilledCost` by service. The invoices of all
-/// users and the unallocated remainder add up exactly to the billed cost of the month.
-pub async fn invoice(
+/// A user's invoice for a month as the allocation stands now, not numbered (a draft): their
+/// allocated `BilledCost` by service. The invoices of all users and the unallocated remainder
+/// add up exactly to the billed cost of the month.
+pub async fn draft_invoice(
     core: &Core,
     actor: &Actor,
     query: &gmac_types::InvoiceQuery,
@@ -482,7 +483,12 @@ pub async fn invoice(
             .collect()
     };
     Ok(gmac_types::Invoice {
-        number: format!("INV-{}-{}", query.period, prefix.to_uppercase()),
+        number: format!("DRAFT-{}-{}", query.period, prefix.to_uppercase()),
+        kind: gmac_types::InvoiceKind::Draft,
+        issued_at: None,
+        issuer: core.invoice_issuer.clone(),
+        corrects: None,
+        outdated: false,
         user_id: query.user_id.clone(),
         user_name,
         period: query.period.clone(),

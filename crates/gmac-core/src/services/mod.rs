@@ -16,6 +16,7 @@ pub mod demo;
 pub mod import_jobs;
 pub mod insights;
 pub mod invitations;
+pub mod invoices;
 pub mod mfa;
 pub mod profile;
 pub mod projects;

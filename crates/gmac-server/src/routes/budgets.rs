@@ -2,10 +2,10 @@
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
-use gmac_core::services::{budgets, insights};
+use gmac_core::services::{budgets, insights, invoices};
 use gmac_types::{
     AnomalyFeedback, AnomalyQuery, Budget, BudgetAlert, BudgetPatch, BudgetStatus, CostAnomaly,
-    CostForecast, ForecastQuery, Invoice, InvoiceQuery, NewBudget, Page, PageQuery,
+    CostForecast, ForecastQuery, Invoice, InvoiceQuery, IssueInvoice, NewBudget, Page, PageQuery,
 };
 
 use crate::error::ApiError;
@@ -254,7 +254,8 @@ pub async fn list_budget_alerts(
 
 /// A user's monthly invoice: their allocated billed cost by service, exactly. `user_id=unallocated`
 /// bills what no rule claims, so that all invoices of a month add up to its billed cost.
-/// Needs `costs.view`.
+/// Once issued (`POST /invoices`) it is the issued invoice, kept as issued (`outdated` when the
+/// allocation changed since); before, a draft. Needs `costs.view`.
 #[utoipa::path(
     tag = "costs",
     params(InvoiceQuery),
@@ -276,22 +277,94 @@ pub async fn get_invoice(
     query: crate::extract::Query<InvoiceQuery>,
     request: actix_web::HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let invoice = insights::invoice(&state.core, &actor, &query).await?;
+    let invoice = invoices::invoice(&state.core, &actor, &query).await?;
+    Ok(invoice_response(&invoice, &request))
+}
+
+/// The invoice as JSON, or as a PDF when the client asks for one.
+fn invoice_response(invoice: &Invoice, request: &actix_web::HttpRequest) -> HttpResponse {
     let wants_pdf = request
         .headers()
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("application/pdf"));
     if !wants_pdf {
-        return Ok(HttpResponse::Ok().json(invoice));
+        return HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(invoice);
     }
     let filename = format!("{}.pdf", invoice.number);
-    Ok(HttpResponse::Ok()
+    HttpResponse::Ok()
         .content_type("application/pdf")
         .insert_header((
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"{filename}\""),
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(gmac_core::pdf::invoice_pdf(&invoice)))
+        .body(gmac_core::pdf::invoice_pdf(invoice))
+}
+
+/// Issues a person's invoice for a month that is over: numbered (`INV-<year>-<sequence>`),
+/// dated, naming the issuer, and kept as issued. Issued already with the same figures: that
+/// invoice (200). Issued with other figures (the allocation changed): a credit note cancelling
+/// it and a new invoice replacing it (201). Needs `costs.manage` where the costs are.
+#[utoipa::path(
+    tag = "costs",
+    request_body = IssueInvoice,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Issued before with these figures: that invoice", body = Invoice),
+        (status = 201, description = "Issued now", body = Invoice),
+        (status = 400, response = crate::routes::docs::BadRequest),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 403, response = crate::routes::docs::Forbidden),
+        (status = 404, response = crate::routes::docs::NotFound),
+        (status = 409, response = crate::routes::docs::Conflict),
+        (status = 422, response = crate::routes::docs::ValidationFailed),
+    )
+)]
+#[post("/invoices")]
+pub async fn issue_invoice(
+    state: web::Data<AppState>,
+    actor: Actor,
+    meta: Meta,
+    body: web::Json<IssueInvoice>,
+) -> Result<HttpResponse, ApiError> {
+    let (invoice, created) = invoices::issue(&state.core, &actor, &meta.0, &body).await?;
+    let mut response = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(response
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/invoices/{}", invoice.number),
+        ))
+        .json(invoice))
+}
+
+/// An issued invoice or credit note by its number, as issued: JSON, or a PDF with
+/// `Accept: application/pdf`. Needs `costs.view` where its costs are.
+#[utoipa::path(
+    tag = "costs",
+    params(("number" = String, Path, description = "The number, e.g. `INV-2026-00001`")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The document, as JSON or (with `Accept: application/pdf`) as a PDF document",
+            content((Invoice = "application/json"), (Vec<u8> = "application/pdf"))),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 403, response = crate::routes::docs::Forbidden),
+        (status = 404, response = crate::routes::docs::NotFound),
+    )
+)]
+#[get("/invoices/{number}")]
+pub async fn get_issued_invoice(
+    state: web::Data<AppState>,
+    actor: Actor,
+    number: web::Path<String>,
+    request: actix_web::HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let invoice = invoices::issued(&state.core, &actor, &number).await?;
+    Ok(invoice_response(&invoice, &request))
 }

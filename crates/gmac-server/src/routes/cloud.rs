@@ -1,7 +1,7 @@
 //! Cloud accounts and their Cost Explorer syncs.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, delete, get, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use gmac_core::services::cloud_accounts;
 use gmac_types::{CloudAccount, ConnectionTest, CostSync, NewCloudAccount, Page, PageQuery};
 use serde::Deserialize;
@@ -72,6 +72,50 @@ pub async fn list_cloud_accounts(
     Ok(web::Json(
         cloud_accounts::list(&state.core, &actor, query.client_id.as_deref(), &page).await?,
     ))
+}
+
+/// Change an account's name, region or days re-synced (connect it again to replace its
+/// credentials). Send the version last read as `If-Match`: a change made meanwhile answers 412.
+/// Needs `costs.manage` on the client.
+#[utoipa::path(
+    tag = "costs",
+    params(
+        ("id" = String, Path, description = "The account's id"),
+        ("If-Match" = Option<String>, Header, description = "The version last read"),
+    ),
+    request_body = gmac_types::CloudAccountPatch,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The changed account", body = CloudAccount),
+        (status = 400, response = crate::routes::docs::BadRequest),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 403, response = crate::routes::docs::Forbidden),
+        (status = 404, response = crate::routes::docs::NotFound),
+        (status = 412, response = crate::routes::docs::PreconditionFailed),
+        (status = 422, response = crate::routes::docs::ValidationFailed),
+    )
+)]
+#[patch("/cloud-accounts/{id}")]
+pub async fn update_cloud_account(
+    state: web::Data<AppState>,
+    actor: Actor,
+    meta: Meta,
+    id: web::Path<String>,
+    if_match: crate::extract::IfMatch,
+    body: web::Json<gmac_types::CloudAccountPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let account = cloud_accounts::update(
+        &state.core,
+        &actor,
+        &meta.0,
+        &id,
+        if_match.0,
+        body.into_inner(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(crate::extract::etag(account.version))
+        .json(account))
 }
 
 /// Disconnect an account; the costs it synced stay.

@@ -1,13 +1,13 @@
 //! Cloud costs: FOCUS imports and cost reports.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, delete, get, post, web};
+use actix_web::{HttpResponse, delete, get, post, put, web};
 use futures_util::StreamExt;
 use gmac_core::services::allocation;
 use gmac_core::services::costs::{self, SpooledFile};
 use gmac_types::{
-    AllocationRule, CostImport, CostImportParams, CostQuery, CostReport, ErrorCode,
-    NewAllocationRule, NewResourceAssignment, Page, PageQuery, ResourceAssignment,
+    AllocationRule, AllocationRuleChange, CostImport, CostImportParams, CostQuery, CostReport,
+    ErrorCode, NewAllocationRule, NewResourceAssignment, Page, PageQuery, ResourceAssignment,
 };
 use serde::Deserialize;
 
@@ -259,6 +259,79 @@ pub async fn list_allocation_rules(
     Ok(web::Json(
         allocation::list_rules(&state.core, &actor, query.client_id.as_deref(), &page).await?,
     ))
+}
+
+/// Delete an import (one sent to the wrong client, say): it leaves the list at once, and a job
+/// takes its lines out of the dashboards, rollups and allocations of their days. Answers the
+/// job (202), to follow at `/jobs/{id}`. Needs `costs.manage` on the client.
+#[utoipa::path(
+    tag = "costs",
+    params(("id" = String, Path, description = "The import's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 202, description = "The job that deletes it", body = gmac_types::Job,
+            headers(("Location" = String, description = "The job's URL"))),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 403, response = crate::routes::docs::Forbidden),
+        (status = 404, response = crate::routes::docs::NotFound),
+    )
+)]
+#[delete("/cost-imports/{id}")]
+pub async fn delete_cost_import(
+    state: web::Data<AppState>,
+    actor: Actor,
+    meta: Meta,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let job = costs::delete_import(&state.core, &actor, &meta.0, &id).await?;
+    Ok(HttpResponse::Accepted()
+        .insert_header((header::LOCATION, format!("/api/v1/jobs/{}", job.id)))
+        .json(job))
+}
+
+/// Change an allocation rule: its name, criteria and allocation are replaced by those given
+/// (a criterion left out no longer matches), and it moves when a position is given. Send the
+/// version last read as `If-Match`: a change made meanwhile answers 412. History is
+/// re-allocated as a job. Needs `costs.manage` where the rule applies.
+#[utoipa::path(
+    tag = "costs",
+    params(
+        ("id" = String, Path, description = "The rule's id"),
+        ("If-Match" = Option<String>, Header, description = "The version last read"),
+    ),
+    request_body = AllocationRuleChange,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The changed rule", body = AllocationRule),
+        (status = 400, response = crate::routes::docs::BadRequest),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 403, response = crate::routes::docs::Forbidden),
+        (status = 404, response = crate::routes::docs::NotFound),
+        (status = 412, response = crate::routes::docs::PreconditionFailed),
+        (status = 422, response = crate::routes::docs::ValidationFailed),
+    )
+)]
+#[put("/allocation-rules/{id}")]
+pub async fn update_allocation_rule(
+    state: web::Data<AppState>,
+    actor: Actor,
+    meta: Meta,
+    id: web::Path<String>,
+    if_match: crate::extract::IfMatch,
+    body: web::Json<AllocationRuleChange>,
+) -> Result<HttpResponse, ApiError> {
+    let rule = allocation::update_rule(
+        &state.core,
+        &actor,
+        &meta.0,
+        &id,
+        if_match.0,
+        body.into_inner(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(crate::extract::etag(rule.version))
+        .json(rule))
 }
 
 /// Delete an allocation rule; the rules after it move up and history is re-allocated.

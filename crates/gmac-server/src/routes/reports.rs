@@ -1,7 +1,7 @@
 //! Monthly cost reports and their emailed schedules.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use gmac_core::services::reports;
 use gmac_types::{
     CostPeople, MonthlyReport, MonthlyReportQuery, NewReportSchedule, Page, PageQuery,
@@ -128,6 +128,50 @@ pub async fn list_report_schedules(
     Ok(web::Json(
         reports::list_schedules(&state.core, &actor, &page).await?,
     ))
+}
+
+/// Change a report schedule's name, cadence, format or recipients (what it reports on stays).
+/// Send the version last read as `If-Match`: a change made meanwhile answers 412. Needs
+/// `costs.manage` where it applies.
+#[utoipa::path(
+    tag = "reports",
+    params(
+        ("id" = String, Path, description = "The schedule's id"),
+        ("If-Match" = Option<String>, Header, description = "The version last read"),
+    ),
+    request_body = gmac_types::ReportSchedulePatch,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The changed schedule", body = ReportSchedule),
+        (status = 400, response = crate::routes::docs::BadRequest),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 403, response = crate::routes::docs::Forbidden),
+        (status = 404, response = crate::routes::docs::NotFound),
+        (status = 412, response = crate::routes::docs::PreconditionFailed),
+        (status = 422, response = crate::routes::docs::ValidationFailed),
+    )
+)]
+#[patch("/report-schedules/{id}")]
+pub async fn update_report_schedule(
+    state: web::Data<AppState>,
+    actor: Actor,
+    meta: Meta,
+    id: web::Path<String>,
+    if_match: crate::extract::IfMatch,
+    body: web::Json<gmac_types::ReportSchedulePatch>,
+) -> Result<HttpResponse, ApiError> {
+    let schedule = reports::update_schedule(
+        &state.core,
+        &actor,
+        &meta.0,
+        &id,
+        if_match.0,
+        body.into_inner(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(crate::extract::etag(schedule.version))
+        .json(schedule))
 }
 
 /// Delete a report schedule. Needs `costs.manage` where it applies.

@@ -1,17 +1,27 @@
-//! The latest imports, under the import form.
+//! The latest imports, under the import form, each of which can be deleted (an import sent to
+//! the wrong client): it leaves the list at once, and a job takes its costs out.
 
 use gmac_types::{Client, CostImport};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 use crate::account::use_account;
+use crate::api::describe;
+use crate::components::icon::{Icon, IconName};
+use crate::components::modal::{Confirm, ConfirmDialog};
 use crate::format::{count_label, date_time_label, day_label, money};
 use crate::pages::costs::client_name;
+use crate::state::use_auth;
 
 /// How many imports are listed.
 const SHOWN: usize = 10;
 
 /// The recent imports table, `#import-table`.
 #[component]
+#[expect(
+    clippy::too_many_lines,
+    reason = "the table, its rows and deleting one share the list's state"
+)]
 pub fn RecentImports(
     /// The imports, newest first (`None` while loading).
     imports: Signal<Option<Vec<CostImport>>>,
@@ -19,8 +29,51 @@ pub fn RecentImports(
     clients: Signal<Vec<Client>>,
 ) -> impl IntoView {
     let account = use_account();
-    move || {
-        let list = imports.get().unwrap_or_default();
+    let auth = use_auth();
+    let confirm = RwSignal::new(None::<Confirm>);
+    let deleted = RwSignal::new(Vec::<String>::new());
+    let status = RwSignal::new(None::<String>);
+    let delete = move |import: CostImport| {
+        let file = import
+            .file_name
+            .clone()
+            .unwrap_or_else(|| "this import".to_owned());
+        confirm.set(Some(Confirm::danger(
+            format!("Delete the import of {file}?"),
+            "Its costs leave the dashboards, budgets and allocations of their days. The file \
+             can be imported again, to the right client.",
+            "Delete import",
+            move || {
+                let (id, file) = (import.id.clone(), file.clone());
+                let gone = import.id.clone();
+                spawn_local(async move {
+                    let result = auth
+                        .call(move |c| {
+                            let id = id.clone();
+                            async move { c.delete_cost_import(&id).await }
+                        })
+                        .await;
+                    match result {
+                        Ok(_) => {
+                            deleted.update(|d| d.push(gone));
+                            status.set(Some(format!(
+                                "Deleting {file}: its costs leave the dashboards when the job finishes."
+                            )));
+                        }
+                        Err(err) => status.set(Some(describe(&err))),
+                    }
+                });
+            },
+        )));
+    };
+    let table = move || {
+        let gone = deleted.get();
+        let list: Vec<CostImport> = imports
+            .get()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|i| !gone.contains(&i.id))
+            .collect();
         if list.is_empty() {
             return ().into_any();
         }
@@ -33,6 +86,11 @@ pub fn RecentImports(
                         || "—".to_owned(),
                         |(first, last)| format!("{} – {}", day_label(first), day_label(last)),
                     );
+                    let label = format!(
+                        "Delete import {}",
+                        import.file_name.clone().unwrap_or_else(|| import.id.clone())
+                    );
+                    let doomed = import.clone();
                     view! {
                         <tr data-import=import.id.clone()>
                             <td class="nowrap">{date_time_label(&import.created_at, zone.as_deref())}</td>
@@ -51,6 +109,17 @@ pub fn RecentImports(
                                     money(&import.billed_cost_total, &import.currency)
                                 }}
                             </td>
+                            <td class="cell-actions">
+                                <button
+                                    type="button"
+                                    class="button button-small button-danger-quiet delete-import"
+                                    aria-label=label
+                                    on:click=move |_| delete(doomed.clone())
+                                >
+                                    <Icon name=IconName::Trash />
+                                    <span>"Delete"</span>
+                                </button>
+                            </td>
                         </tr>
                     }
                 })
@@ -67,6 +136,9 @@ pub fn RecentImports(
                             <th scope="col">"Period"</th>
                             <th scope="col" class="num">"Rows"</th>
                             <th scope="col" class="num">"Billed"</th>
+                            <th scope="col">
+                                <span class="visually-hidden">"Actions"</span>
+                            </th>
                         </tr>
                     </thead>
                     <tbody>{rows}</tbody>
@@ -74,5 +146,10 @@ pub fn RecentImports(
             </div>
         }
         .into_any()
+    };
+    view! {
+        <p class="muted" role="status" id="import-delete-status">{move || status.get()}</p>
+        {table}
+        <ConfirmDialog request=confirm />
     }
 }

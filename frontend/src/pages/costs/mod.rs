@@ -132,9 +132,16 @@ pub fn CostsPage() -> impl IntoView {
     // Costs that change elsewhere (a sync finished, a re-allocation after a rule or team
     // change) show here without a reload. (An import from this page refreshes it itself.)
     if let Some(live) = crate::live::use_live() {
-        live.on(&["cost_allocation.recomputed", "cost_sync."], move |_| {
-            dash.version.update(|v| *v += 1);
-        });
+        live.on(
+            &[
+                "cost_allocation.recomputed",
+                "cost_sync.",
+                "cost_import.deleted",
+            ],
+            move |_| {
+                dash.version.update(|v| *v += 1);
+            },
+        );
     }
     let directory = use_cost_directory(auth);
     let clients = Signal::derive(move || directory.with(|d| d.clients.clone()));

@@ -42,6 +42,8 @@ pub fn AccountDetail(
     on_changed: Callback<()>,
     /// After it was disconnected (its id).
     on_removed: Callback<String>,
+    /// Opens the form that changes its settings.
+    on_edit: Callback<()>,
 ) -> impl IntoView {
     let auth = use_auth();
     let account = use_account();
@@ -230,6 +232,15 @@ pub fn AccountDetail(
                                 }
                             }}
                             <span>{move || if is_running() { "Syncing…" } else { "Sync now" }}</span>
+                        </button>
+                        <button
+                            type="button"
+                            class="button button-small"
+                            id="edit-account-open"
+                            on:click=move |_| on_edit.run(())
+                        >
+                            <Icon name=IconName::Edit />
+                            <span>"Change settings"</span>
                         </button>
                         <button
                             type="button"

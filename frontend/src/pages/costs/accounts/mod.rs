@@ -3,6 +3,7 @@
 //! manage costs).
 
 pub mod detail;
+pub mod edit;
 pub mod form;
 
 use crate::api::PAGE_SIZE;
@@ -85,6 +86,7 @@ pub fn CloudAccountsPage() -> impl IntoView {
     let notice = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
     let chosen = RwSignal::new(None::<String>);
+    let editing = RwSignal::new(false);
     let list = Paged::new(move |cursor| async move {
         let page = PageQuery::after(PAGE_SIZE, cursor);
         auth.call(move |c| {
@@ -275,11 +277,35 @@ pub fn CloudAccountsPage() -> impl IntoView {
                 .map(|(id, name)| {
                     view! {
                         <AccountDetail
-                            id=id
+                            id=id.clone()
                             name=name
                             on_changed=Callback::new(move |()| list.reload())
                             on_removed=on_removed
+                            on_edit=Callback::new(move |()| editing.set(true))
                         />
+                        {move || {
+                            let id = id.clone();
+                            editing
+                                .get()
+                                .then(|| list.items().into_iter().find(|a| a.id == id))
+                                .flatten()
+                                .map(|account| {
+                                    view! {
+                                        <edit::EditAccountForm
+                                            account=account
+                                            on_saved=Callback::new(move |saved: CloudAccount| {
+                                                editing.set(false);
+                                                notice.set(Some(format!("“{}” is changed.", saved.name)));
+                                                list.reload();
+                                            })
+                                            on_cancel=Callback::new(move |()| {
+                                                editing.set(false);
+                                                list.reload();
+                                            })
+                                        />
+                                    }
+                                })
+                        }}
                     }
                 })
         }}

@@ -93,6 +93,16 @@ pub fn AllocationPage() -> impl IntoView {
         // The rules after it moved down: read the order again.
         rules.reload();
     });
+    let editing = RwSignal::new(None::<AllocationRule>);
+    let on_changed = Callback::new(move |rule: AllocationRule| {
+        error.set(None);
+        editing.set(None);
+        notice.set(Some(format!(
+            "Rule “{}” is changed (now at position {}); the history it touches is being re-allocated.",
+            rule.name, rule.position
+        )));
+        rules.reload();
+    });
     view! {
         <CostHeader
             title="Allocation"
@@ -126,17 +136,39 @@ pub fn AllocationPage() -> impl IntoView {
         </section>
         <NoticeBanner message=notice />
         <ErrorBanner message=error />
-        <RulesCard rules=rules directory=directory notice=notice error=error />
+        <RulesCard rules=rules directory=directory notice=notice error=error editing=editing />
         <Show when=manages>
-            <NewRuleForm
-                directory=directory
-                count=Signal::derive(move || rules.with_items(<[AllocationRule]>::len))
-                on_created=on_created
-                on_start=Callback::new(move |()| {
+            {move || {
+                let count = Signal::derive(move || rules.with_items(<[AllocationRule]>::len));
+                let on_start = Callback::new(move |()| {
                     notice.set(None);
                     error.set(None);
-                })
-            />
+                });
+                match editing.get() {
+                    Some(rule) => {
+                        view! {
+                            <NewRuleForm
+                                directory=directory
+                                count=count
+                                on_created=on_changed
+                                on_start=on_start
+                                editing=rule
+                                on_cancel=Callback::new(move |()| {
+                                    editing.set(None);
+                                    rules.reload();
+                                })
+                            />
+                        }
+                            .into_any()
+                    }
+                    None => {
+                        view! {
+                            <NewRuleForm directory=directory count=count on_created=on_created on_start=on_start />
+                        }
+                            .into_any()
+                    }
+                }
+            }}
         </Show>
         <Assignments directory=directory />
     }
@@ -162,6 +194,7 @@ mod tests {
                 kind: SubjectKind::User,
             },
             created_at: chrono::DateTime::<chrono::Utc>::MIN_UTC,
+            version: 1,
         }
     }
 

@@ -74,6 +74,45 @@ impl Outcome {
         outcome
     }
 
+    /// Shows `allocation`'s choices (a rule being changed).
+    pub fn load(self, allocation: &Allocation) {
+        let kind_name = |kind: SubjectKind| {
+            if kind == SubjectKind::Team {
+                "team".to_owned()
+            } else {
+                "user".to_owned()
+            }
+        };
+        match allocation {
+            Allocation::Assign { to } => {
+                self.kind.set("assign".to_owned());
+                self.subject_kind.set(kind_name(to.kind));
+                self.subject.set(to.id.clone());
+            }
+            Allocation::FromTag { kind } => {
+                self.kind.set("from_tag".to_owned());
+                self.tag_kind.set(kind_name(*kind));
+            }
+            Allocation::Share { among, method } => {
+                self.kind.set("share".to_owned());
+                self.method.set(
+                    if *method == ShareMethod::Even {
+                        "even"
+                    } else {
+                        "proportional"
+                    }
+                    .to_owned(),
+                );
+                self.among.set(
+                    among
+                        .iter()
+                        .map(|s| format!("{}:{}", kind_name(s.kind), s.id))
+                        .collect(),
+                );
+            }
+        }
+    }
+
     /// Clears the choices of a rule just created.
     pub fn reset(self) {
         self.subject.set(String::new());

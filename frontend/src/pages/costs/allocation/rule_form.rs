@@ -61,7 +61,60 @@ async fn suggestions(auth: Auth) -> (Vec<String>, Vec<String>) {
     (keys("service").await, keys("account").await)
 }
 
-/// The new rule form, `#new-rule`.
+/// The ids of one form's parts: a new rule's (`#new-rule`) or a changed one's (`#edit-rule`).
+#[derive(Debug)]
+pub struct RuleIds {
+    section: &'static str,
+    title: &'static str,
+    name: &'static str,
+    client: &'static str,
+    position: &'static str,
+    position_hint: &'static str,
+    position_error: &'static str,
+    described: &'static str,
+    tag_key: &'static str,
+    tag_value: &'static str,
+    account: &'static str,
+    service: &'static str,
+    submit: &'static str,
+}
+
+/// A new rule's form.
+const NEW_IDS: RuleIds = RuleIds {
+    section: "new-rule",
+    title: "new-rule-title",
+    name: "new-rule-name",
+    client: "new-rule-client",
+    position: "new-rule-position",
+    position_hint: "new-rule-position-hint",
+    position_error: "new-rule-position-error",
+    described: "new-rule-position-hint new-rule-position-error",
+    tag_key: "new-rule-tag-key",
+    tag_value: "new-rule-tag-value",
+    account: "new-rule-account",
+    service: "new-rule-service",
+    submit: "create-rule",
+};
+
+/// A changed rule's form.
+const EDIT_IDS: RuleIds = RuleIds {
+    section: "edit-rule",
+    title: "edit-rule-title",
+    name: "edit-rule-name",
+    client: "edit-rule-client",
+    position: "edit-rule-position",
+    position_hint: "edit-rule-position-hint",
+    position_error: "edit-rule-position-error",
+    described: "edit-rule-position-hint edit-rule-position-error",
+    tag_key: "edit-rule-tag-key",
+    tag_value: "edit-rule-tag-value",
+    account: "edit-rule-account",
+    service: "edit-rule-service",
+    submit: "save-rule",
+};
+
+/// The rule form: a new rule (`#new-rule`), or, with `editing`, a change to that rule sent
+/// with the version it was read at (`#edit-rule`).
 #[component]
 #[expect(
     clippy::too_many_lines,
@@ -72,20 +125,41 @@ pub fn NewRuleForm(
     directory: Signal<CostDirectory>,
     /// How many rules there are (the default position is after them).
     count: Signal<usize>,
-    /// After a rule was created.
+    /// After a rule was created or changed.
     on_created: Callback<AllocationRule>,
     /// When the form is sent.
     on_start: Callback<()>,
+    /// The rule being changed, if any.
+    #[prop(optional)]
+    editing: Option<AllocationRule>,
+    /// Closes the change without sending it.
+    #[prop(optional)]
+    on_cancel: Option<Callback<()>>,
 ) -> impl IntoView {
     let auth = use_auth();
-    let name = RwSignal::new(String::new());
-    let client = RwSignal::new(String::new());
-    let position = RwSignal::new(String::new());
-    let tag_key = RwSignal::new(String::new());
-    let tag_value = RwSignal::new(String::new());
-    let account = RwSignal::new(String::new());
-    let service = RwSignal::new(String::new());
+    let ids = if editing.is_some() {
+        &EDIT_IDS
+    } else {
+        &NEW_IDS
+    };
+    let text = |value: Option<&String>| value.cloned().unwrap_or_default();
+    let name = RwSignal::new(text(editing.as_ref().map(|r| &r.name)));
+    let client = RwSignal::new(text(editing.as_ref().and_then(|r| r.client_id.as_ref())));
+    let position = RwSignal::new(
+        editing
+            .as_ref()
+            .map(|r| r.position.to_string())
+            .unwrap_or_default(),
+    );
+    let tag_key = RwSignal::new(text(editing.as_ref().and_then(|r| r.tag_key.as_ref())));
+    let tag_value = RwSignal::new(text(editing.as_ref().and_then(|r| r.tag_value.as_ref())));
+    let account = RwSignal::new(text(editing.as_ref().and_then(|r| r.account.as_ref())));
+    let service = RwSignal::new(text(editing.as_ref().and_then(|r| r.service.as_ref())));
     let outcome = Outcome::new();
+    if let Some(rule) = &editing {
+        outcome.load(&rule.allocation);
+    }
+    let editing = StoredValue::new(editing.map(|r| (r.id, r.version, r.name)));
     let errors = RwSignal::new(FormErrors::default());
     let busy = RwSignal::new(false);
     let banner = Signal::derive(move || errors.with(|e| e.banner.clone()));
@@ -156,15 +230,39 @@ pub fn NewRuleForm(
         };
         errors.set(FormErrors::default());
         busy.set(true);
+        let changing = editing.get_value();
         spawn_local(async move {
             let result = auth
                 .call(move |c| {
                     let input = input.clone();
-                    async move { c.create_allocation_rule(&input).await }
+                    let changing = changing.clone();
+                    async move {
+                        match changing {
+                            Some((id, version, _)) => {
+                                let change = gmac_types::AllocationRuleChange {
+                                    name: input.name,
+                                    position: input.position,
+                                    tag_key: input.tag_key,
+                                    tag_value: input.tag_value,
+                                    account: input.account,
+                                    service: input.service,
+                                    allocation: input.allocation,
+                                };
+                                c.update_allocation_rule(&id, &change, Some(version)).await
+                            }
+                            None => c.create_allocation_rule(&input).await,
+                        }
+                    }
                 })
                 .await;
             busy.set(false);
             match result {
+                Err(err) if crate::api::is(&err, gmac_types::ErrorCode::PreconditionFailed) => {
+                    errors.set(FormErrors::from_message(
+                        "Someone else changed this rule while you were editing. Cancel to see \
+                         their change, then make yours again.",
+                    ));
+                }
                 Ok(rule) => {
                     for field in [name, position, tag_key, tag_value, account, service] {
                         field.set(String::new());
@@ -191,16 +289,23 @@ pub fn NewRuleForm(
             count.get()
         )
     });
+    let heading = editing.with_value(|e| {
+        e.as_ref().map_or_else(
+            || "New rule".to_owned(),
+            |(_, _, name)| format!("Change rule “{name}”"),
+        )
+    });
+    let changing = editing.with_value(Option::is_some);
     view! {
-        <section class="card section-gap" id="new-rule" aria-labelledby="new-rule-title">
-            <h2 id="new-rule-title" class="card-title">
-                "New rule"
+        <section class="card section-gap" id=ids.section aria-labelledby=ids.title>
+            <h2 id=ids.title class="card-title">
+                {heading}
             </h2>
-            <form class="form card-body" novalidate=true on:submit=submit aria-labelledby="new-rule-title">
+            <form class="form card-body" novalidate=true on:submit=submit aria-labelledby=ids.title>
                 <ErrorBanner message=banner />
                 <div class="field-row">
                     <FormField
-                        id="new-rule-name"
+                        id=ids.name
                         field="name"
                         label="Name"
                         autocomplete="off"
@@ -210,19 +315,19 @@ pub fn NewRuleForm(
                         disabled=busy
                     />
                     <ChoiceSelect
-                        id="new-rule-client"
+                        id=ids.client
                         field="client_id"
                         label="Applies to"
                         value=client
                         choices=clients
                         errors=errors
-                        hint="Every client needs costs.manage everywhere."
-                        disabled=busy
+                        hint="Every client needs costs.manage everywhere. A rule keeps its client."
+                        disabled=Signal::derive(move || busy.get() || changing)
                     />
                     <div class="field" class:field-invalid=move || errors.with(|e| e.has("position"))>
-                        <label for="new-rule-position">"Position"</label>
+                        <label for=ids.position>"Position"</label>
                         <input
-                            id="new-rule-position"
+                            id=ids.position
                             name="position"
                             class="input"
                             type="number"
@@ -230,14 +335,14 @@ pub fn NewRuleForm(
                             step="1"
                             inputmode="numeric"
                             placeholder="Last"
-                            aria-describedby="new-rule-position-hint new-rule-position-error"
+                            aria-describedby=ids.described
                             aria-invalid=move || if errors.with(|e| e.has("position")) { "true" } else { "false" }
                             disabled=move || busy.get()
                             bind:value=position
                             on:input=move |_| errors.update(|e| e.clear_field("position"))
                         />
-                        <p class="field-hint" id="new-rule-position-hint">{position_hint}</p>
-                        <FieldMessages id="new-rule-position-error" field="position" errors=errors />
+                        <p class="field-hint" id=ids.position_hint>{position_hint}</p>
+                        <FieldMessages id=ids.position_error field="position" errors=errors />
                     </div>
                 </div>
                 <fieldset class="fieldset">
@@ -245,7 +350,7 @@ pub fn NewRuleForm(
                     <p class="field-hint">"Every criterion given must match. Give at least one."</p>
                     <div class="field-row">
                         <FormField
-                            id="new-rule-tag-key"
+                            id=ids.tag_key
                             field="tag_key"
                             label="Tag key"
                             autocomplete="off"
@@ -257,7 +362,7 @@ pub fn NewRuleForm(
                             disabled=busy
                         />
                         <FormField
-                            id="new-rule-tag-value"
+                            id=ids.tag_value
                             field="tag_value"
                             label="Tag value"
                             autocomplete="off"
@@ -269,7 +374,7 @@ pub fn NewRuleForm(
                             disabled=busy
                         />
                         <FormField
-                            id="new-rule-account"
+                            id=ids.account
                             field="account"
                             label="Account"
                             autocomplete="off"
@@ -282,7 +387,7 @@ pub fn NewRuleForm(
                             disabled=busy
                         />
                         <FormField
-                            id="new-rule-service"
+                            id=ids.service
                             field="service"
                             label="Service"
                             autocomplete="off"
@@ -315,7 +420,21 @@ pub fn NewRuleForm(
                 </fieldset>
                 <OutcomeFields outcome=outcome directory=directory errors=errors busy=busy />
                 <div class="form-actions">
-                    <SubmitButton id="create-rule" label="Create rule" busy_label="Creating…" busy=busy inline=true />
+                    {on_cancel
+                        .map(|cancel| {
+                            view! {
+                                <button type="button" class="button" id="cancel-rule-edit" on:click=move |_| cancel.run(())>
+                                    "Cancel"
+                                </button>
+                            }
+                        })}
+                    <SubmitButton
+                        id=ids.submit
+                        label=if changing { "Save rule" } else { "Create rule" }
+                        busy_label="Saving…"
+                        busy=busy
+                        inline=true
+                    />
                 </div>
             </form>
         </section>

@@ -27,6 +27,8 @@ pub fn RulesCard(
     notice: RwSignal<Option<String>>,
     /// Where the page says what failed.
     error: RwSignal<Option<String>>,
+    /// The rule being changed (its form replaces the new rule's).
+    editing: RwSignal<Option<AllocationRule>>,
 ) -> impl IntoView {
     let auth = use_auth();
     let manages = move || auth.can(Permission::CostsManage);
@@ -75,7 +77,9 @@ pub fn RulesCard(
         let allocation = rule.allocation.clone();
         let then = move || directory.with(|d| allocation_label(&allocation, d));
         let for_delete = rule.clone();
+        let for_change = rule.clone();
         let delete_label = format!("Delete rule {}", rule.name);
+        let change_label = format!("Change rule {}", rule.name);
         view! {
             <tr data-rule-name=rule.name.clone() data-position=rule.position>
                 <td class="num rule-position" data-label="Order">{rule.position}</td>
@@ -87,6 +91,21 @@ pub fn RulesCard(
                 <td class="cell-wrap" data-label="Then">{then}</td>
                 <td class="cell-actions">
                     <Show when=manages>
+                        <button
+                            type="button"
+                            class="button button-small change-rule"
+                            aria-label=change_label.clone()
+                            on:click={
+                                let rule = for_change.clone();
+                                move |_| {
+                                    notice.set(None);
+                                    editing.set(Some(rule.clone()));
+                                }
+                            }
+                        >
+                            <Icon name=IconName::Edit />
+                            <span>"Change"</span>
+                        </button>
                         <button
                             type="button"
                             class="button button-small button-danger-quiet"

@@ -3,7 +3,9 @@
 //! the schedules that email it, which those who manage costs create, send now and delete.
 
 pub mod download;
+pub mod edit;
 pub mod form;
+pub mod invoice;
 pub mod schedules;
 pub mod selection;
 pub mod viewer;
@@ -55,6 +57,7 @@ pub fn ReportsPage() -> impl IntoView {
     let notice = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
     let confirm = RwSignal::new(None::<Confirm>);
+    let editing = RwSignal::new(None::<gmac_types::ReportSchedule>);
     let sent = RwSignal::new(None::<Sent>);
     let list = Paged::new(move |cursor| async move {
         let page = PageQuery::after(PAGE_SIZE, cursor);
@@ -151,10 +154,32 @@ pub fn ReportsPage() -> impl IntoView {
                     on_sent=on_sent
                     on_deleted=on_deleted
                     on_error=on_error
+                    editing=editing
                 />
             </Show>
             <LoadMore list=list />
         </section>
+        {move || {
+            editing
+                .get()
+                .map(|schedule| {
+                    view! {
+                        <edit::EditScheduleForm
+                            schedule=schedule
+                            on_saved=Callback::new(move |saved: gmac_types::ReportSchedule| {
+                                editing.set(None);
+                                error.set(None);
+                                notice.set(Some(format!("Schedule “{}” is changed.", saved.name)));
+                                list.reload();
+                            })
+                            on_cancel=Callback::new(move |()| {
+                                editing.set(None);
+                                list.reload();
+                            })
+                        />
+                    }
+                })
+        }}
         <Show when=manages>
             <NewScheduleForm
                 directory=directory

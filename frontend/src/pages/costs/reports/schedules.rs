@@ -137,6 +137,8 @@ pub fn ScheduleTable(
     on_deleted: Callback<ReportSchedule>,
     /// When sending or deleting failed.
     on_error: Callback<String>,
+    /// The schedule being changed.
+    editing: RwSignal<Option<ReportSchedule>>,
 ) -> impl IntoView {
     view! {
         <div class="table-wrap">
@@ -157,7 +159,7 @@ pub fn ScheduleTable(
                 <tbody>
                     <For
                         each=move || list.items()
-                        key=|s| (s.id.clone(), s.last_sent_at, s.last_error.clone())
+                        key=|s| (s.id.clone(), s.version, s.last_sent_at, s.last_error.clone())
                         children=move |schedule| {
                             view! {
                                 <ScheduleRow
@@ -167,6 +169,7 @@ pub fn ScheduleTable(
                                     on_sent=on_sent
                                     on_deleted=on_deleted
                                     on_error=on_error
+                                    editing=editing
                                 />
                             }
                         }
@@ -186,9 +189,12 @@ fn ScheduleRow(
     on_sent: Callback<Sent>,
     on_deleted: Callback<ReportSchedule>,
     on_error: Callback<String>,
+    editing: RwSignal<Option<ReportSchedule>>,
 ) -> impl IntoView {
     let auth = use_auth();
     let account = use_account();
+    let for_change = schedule.clone();
+    let change_label = format!("Change report {}", schedule.name);
     let sending = RwSignal::new(false);
     let no_mail = crate::components::mail_note::no_mail_server();
     let client = schedule.client_id.clone().map(|id| {
@@ -328,6 +334,18 @@ fn ScheduleRow(
                                 }
                             }}
                             <span>"Send now"</span>
+                        </button>
+                        <button
+                            type="button"
+                            class="button button-small change-schedule"
+                            aria-label=change_label.clone()
+                            on:click={
+                                let schedule = for_change.clone();
+                                move |_| editing.set(Some(schedule.clone()))
+                            }
+                        >
+                            <Icon name=IconName::Edit />
+                            <span>"Change"</span>
                         </button>
                         <button
                             type="button"

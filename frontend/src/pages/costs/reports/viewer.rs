@@ -344,6 +344,9 @@ fn ReportBody(
                         <DownloadButton id="download-invoice" what=Download::Invoice query=query />
                     </Show>
                 </div>
+                <Show when=move || query.with(|q| q.user_id.is_some())>
+                    <super::invoice::InvoiceStatus query=query month_over=Signal::derive(move || query.with(|q| month_over(&q.period))) />
+                </Show>
             </div>
             {chart}
         </section>
@@ -432,6 +435,15 @@ fn LineTable(
         </div>
     }
     .into_any()
+}
+
+/// Whether the month `YYYY-MM` is over (today is in a later month).
+fn month_over(period: &str) -> bool {
+    format!("{period}-01")
+        .parse::<chrono::NaiveDate>()
+        .ok()
+        .and_then(|first| first.checked_add_months(chrono::Months::new(1)))
+        .is_some_and(|next| next <= crate::js::now().date_naive())
 }
 
 #[cfg(test)]
