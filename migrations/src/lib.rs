@@ -27,7 +27,7 @@ mod m20261213_000020_cloud_account_tests;
 mod m20261214_000021_budget_versions;
 mod m20261215_000022_saved_views;
 mod m20261216_000023_invoices;
-mod m20261217_000024_versions;
+mod m20261217_000024_edit_versions;
 
 /// Applies gmac's migrations in order.
 #[derive(Debug)]
@@ -60,7 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261214_000021_budget_versions::Migration),
             Box::new(m20261215_000022_saved_views::Migration),
             Box::new(m20261216_000023_invoices::Migration),
-            Box::new(m20261217_000024_versions::Migration),
+            Box::new(m20261217_000024_edit_versions::Migration),
         ]
     }
 }

@@ -928,6 +928,18 @@ async fn days_and_months_stack_by_service_or_tag_with_the_smallest_as_other() {
         }]
     );
 
+    // Clients stack under their names.
+    let by_client = admin
+        .client
+        .costs(&CostQuery {
+            group_by: Some("day".into()),
+            stack_by: Some("client".into()),
+            ..september()
+        })
+        .await
+        .unwrap();
+    assert_eq!(by_client.stacks[0].label.as_deref(), Some("Acme"));
+
     // By month and tag: untagged costs stack as `(none)`.
     let by_month = admin
         .client
@@ -1154,9 +1166,22 @@ async fn an_import_sent_to_the_wrong_client_is_deleted_by_a_job_with_its_rollups
         .delete_cost_import(&wrong.id)
         .await
         .unwrap_err();
-    assert_eq!(again.status(), Some(404), "deleted once");
+    assert_eq!(again.status(), Some(409), "being deleted already");
+    // Until its job has run, the same file cannot come back there (it would count twice).
+    let early = admin
+        .client
+        .import_costs(&params(&globex), file.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(early.status(), Some(409));
 
     app.run_jobs().await;
+    let gone = admin
+        .client
+        .delete_cost_import(&wrong.id)
+        .await
+        .unwrap_err();
+    assert_eq!(gone.status(), Some(404), "deleted once");
     assert_eq!(
         admin.client.get_job(&job.id).await.unwrap().status,
         gmac_types::JobStatus::Succeeded

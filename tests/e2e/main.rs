@@ -2480,13 +2480,19 @@ async fn an_unreachable_cloud_account_is_connected_and_its_sync_fails_in_one_lin
     browser.close().await;
 }
 
-/// The amount of an exported report's `total` row.
+/// The amount of an exported report's `total` row (in its `amount` column: a stacked export
+/// has a `stack` column before it).
 fn csv_total(csv: &str) -> rust_decimal::Decimal {
+    let column = csv
+        .lines()
+        .next()
+        .and_then(|header| header.split(',').position(|c| c == "amount"))
+        .unwrap_or_else(|| panic!("no amount column in {csv}"));
     let line = csv
         .lines()
         .find(|l| l.starts_with("total,"))
         .unwrap_or_else(|| panic!("no total in {csv}"));
-    line.split(',').nth(2).unwrap().parse().unwrap()
+    line.split(',').nth(column).unwrap().parse().unwrap()
 }
 
 /// A total as the dashboard shows it (`$1,234.57`), as a number.

@@ -95,9 +95,14 @@ impl Glyphs {
     pub(crate) fn note(&mut self, bold: bool, text: &str) {
         let face = face(bold);
         for c in text.chars() {
+            // A character the font lacks prints as the replacement glyph, and copies as U+FFFD.
+            let own = face
+                .parsed
+                .as_ref()
+                .is_some_and(|f| f.glyph_index(c).is_some());
             self.used[usize::from(bold)]
                 .entry(face.glyph(c))
-                .or_insert(c);
+                .or_insert(if own { c } else { '\u{FFFD}' });
         }
     }
 

@@ -910,10 +910,11 @@ pub async fn update_rule(
     }
     let fields = check_rule(&core.db, &change).await?;
     let txn = Change::begin(core).await?;
-    let before = allocation_rule::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let mut find = allocation_rule::Entity::find_by_id(id);
+    if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        find = find.lock_exclusive();
+    }
+    let before = find.one(&txn).await?.ok_or(Error::NotFound)?;
     Change::expect_version(if_match, before.version)?;
     let count = i64::try_from(rules_for(&txn, None).await?.len()).unwrap_or(i64::MAX);
     let position = change.position.map_or(before.position, |p| {

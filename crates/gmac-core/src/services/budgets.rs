@@ -400,10 +400,11 @@ pub async fn update_budget(
     // The fields left out keep what the budget holds inside the transaction, not what an
     // earlier read saw: a change made meanwhile is not written back over.
     let txn = Change::begin(core).await?;
-    let before = budget::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let mut find = budget::Entity::find_by_id(id);
+    if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        find = sea_orm::QuerySelect::lock_exclusive(find);
+    }
+    let before = find.one(&txn).await?.ok_or(Error::NotFound)?;
     Change::expect_version(if_match, before.version)?;
     let current = to_dto(&before);
     let wanted = NewBudget {

@@ -380,10 +380,13 @@ pub async fn update(
         return Err(Error::Validation(errors));
     }
     let txn = Change::begin(core).await?;
-    let before = cloud_account::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(Error::NotFound)?;
+    // Locked on PostgreSQL: a test or sync recording its outcome meanwhile is not written
+    // back over.
+    let mut find = cloud_account::Entity::find_by_id(id);
+    if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        find = find.lock_exclusive();
+    }
+    let before = find.one(&txn).await?.ok_or(Error::NotFound)?;
     Change::expect_version(if_match, before.version)?;
     let after = cloud_account::Model {
         name: name.unwrap_or_else(|| before.name.clone()),

@@ -15,7 +15,7 @@ use gmac_types::{
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, ExprTrait,
-    QueryFilter, QueryOrder, QuerySelect, SqlErr,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
 };
 use sha2::{Digest, Sha256};
 
@@ -742,6 +742,14 @@ async fn begin_import(
             if existing.state == PUBLISHED {
                 return Ok(Begun::Existing(existing));
             }
+            if existing.state == DELETING {
+                // Its lines go when its job runs; until then the same file cannot come back.
+                return Err(Error::conflict(
+                    ErrorCode::Conflict,
+                    "This file's earlier import is being deleted; import it again once that \
+                     job has finished.",
+                ));
+            }
             if existing
                 .heartbeat_at
                 .is_none_or(|at| now - at > STALE_AFTER)
@@ -1053,21 +1061,44 @@ pub async fn delete_import(
 ) -> Result<gmac_types::Job> {
     actor.ensure_enrolled()?;
     let row = cost_import::Entity::find_by_id(import_id)
-        .filter(cost_import::Column::State.eq(PUBLISHED))
+        .filter(cost_import::Column::State.is_in([PUBLISHED, DELETING]))
         .one(&core.db)
         .await?
         .ok_or(Error::NotFound)?;
     let target = Target::Client(row.client_id.clone());
     actor.require_on(Permission::CostsManage, &target)?;
     let txn = Change::begin(core).await?;
-    let claimed = cost_import::Entity::update_many()
-        .col_expr(cost_import::Column::State, Expr::value(DELETING))
-        .filter(cost_import::Column::Id.eq(import_id))
-        .filter(cost_import::Column::State.eq(PUBLISHED))
-        .exec(&txn)
-        .await?;
-    if claimed.rows_affected != 1 {
-        return Err(Error::NotFound);
+    if row.state == DELETING {
+        // Asked again: its job is waiting or running (409), or it gave up, and another is
+        // queued.
+        let live = crate::entities::job::Entity::find()
+            .filter(
+                crate::entities::job::Column::Kind
+                    .eq(crate::platform::job_kinds::COST_IMPORT_DELETE),
+            )
+            .filter(crate::entities::job::Column::ClientId.eq(&row.client_id))
+            .filter(crate::entities::job::Column::Status.is_in([
+                gmac_types::JobStatus::Queued.as_str(),
+                gmac_types::JobStatus::Running.as_str(),
+            ]))
+            .count(&txn)
+            .await?;
+        if live > 0 {
+            return Err(Error::conflict(
+                ErrorCode::Conflict,
+                "This import is being deleted already.",
+            ));
+        }
+    } else {
+        let claimed = cost_import::Entity::update_many()
+            .col_expr(cost_import::Column::State, Expr::value(DELETING))
+            .filter(cost_import::Column::Id.eq(import_id))
+            .filter(cost_import::Column::State.eq(PUBLISHED))
+            .exec(&txn)
+            .await?;
+        if claimed.rows_affected != 1 {
+            return Err(Error::NotFound);
+        }
     }
     let mut new = crate::platform::jobs::NewJob::new(
         crate::platform::job_kinds::COST_IMPORT_DELETE,
@@ -2480,6 +2511,17 @@ async fn labelled(
             let ids = sums.iter().filter_map(|(k, _)| k.clone()).collect();
             labels(conn, kind, ids).await?
         }
+        // Clients by their names, as people know them.
+        None if *grouping == Grouping::Column("client_id") => {
+            let ids: Vec<String> = sums.iter().filter_map(|(k, _)| k.clone()).collect();
+            crate::entities::client::Entity::find()
+                .filter(crate::entities::client::Column::Id.is_in(ids))
+                .all(conn)
+                .await?
+                .into_iter()
+                .map(|c| (c.id, c.name))
+                .collect()
+        }
         None => HashMap::new(),
     };
     Ok(sums
@@ -2502,8 +2544,8 @@ async fn labelled(
                     parts: Vec::new(),
                 },
                 (None, key) => CostGroup {
+                    label: key.as_ref().and_then(|k| names.get(k).cloned()),
                     key: key.unwrap_or_else(|| "(none)".to_owned()),
-                    label: None,
                     amount,
                     previous: None,
                     parts: Vec::new(),

@@ -178,6 +178,12 @@ pub async fn issue(
     let draft = draft_invoice(core, actor, &query).await?;
     let now = core.now();
     let txn = Change::begin(core).await?;
+    // One issue at a time on PostgreSQL (SQLite writes one transaction at a time anyway): the
+    // invoice in force and the next number are read and written together.
+    if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        txn.execute_unprepared("SELECT pg_advisory_xact_lock(7264901)")
+            .await?;
+    }
     let current = in_force(&txn, &input.user_id, &input.period, &scope).await?;
     if let Some(row) = &current {
         let issued = to_dto(row.clone())?;

@@ -655,14 +655,20 @@ pub async fn update_schedule(
     if_match: Option<i64>,
     patch: gmac_types::ReportSchedulePatch,
 ) -> Result<ReportSchedule> {
-    find_managed(core, actor, id).await?;
+    let row = find_managed(core, actor, id).await?;
+    // What it reports on does not change: its name is read once, before the transaction.
+    let subject = subject_name(&core.db, subject_of(&row).as_ref())
+        .await
+        .unwrap_or_else(|_| "(deleted)".to_owned());
+    let today = core.now().date_naive();
     let txn = Change::begin(core).await?;
-    let before = report_schedule::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let mut find = report_schedule::Entity::find_by_id(id);
+    if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        find = sea_orm::QuerySelect::lock_exclusive(find);
+    }
+    let before = find.one(&txn).await?.ok_or(Error::NotFound)?;
     Change::expect_version(if_match, before.version)?;
-    let current = to_dto(&before, String::new(), core.now().date_naive());
+    let current = to_dto(&before, subject.clone(), today);
     let wanted = NewReportSchedule {
         name: patch.name.unwrap_or(current.name),
         subject: current.subject,
@@ -671,7 +677,15 @@ pub async fn update_schedule(
         format: patch.format.unwrap_or(current.format),
         recipients: patch.recipients.unwrap_or(current.recipients),
     };
-    let (name, recipients) = check_schedule(&txn, &wanted).await?;
+    // The subject stays as it is (even one deleted since): only the fields given are checked.
+    let (name, recipients) = check_schedule(
+        &txn,
+        &NewReportSchedule {
+            subject: None,
+            ..wanted.clone()
+        },
+    )
+    .await?;
     let after = report_schedule::Model {
         name,
         cadence: cadence_name(wanted.cadence).to_owned(),
@@ -685,7 +699,10 @@ pub async fn update_schedule(
     ))
     .exec(&txn)
     .await?;
-    let (was, now) = (dto(core, &before).await?, dto(core, &after).await?);
+    let (was, now) = (
+        to_dto(&before, subject.clone(), today),
+        to_dto(&after, subject, today),
+    );
     let entry = AuditEntry::success(actor.audit_actor(), "report_schedule.update")
         .target("report_schedule", id.to_owned())
         .scope(&target(&after))

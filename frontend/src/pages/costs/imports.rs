@@ -110,15 +110,20 @@ pub fn RecentImports(
                                 }}
                             </td>
                             <td class="cell-actions">
+                                <Show when=move || auth.can(gmac_types::Permission::CostsManage)>
                                 <button
                                     type="button"
                                     class="button button-small button-danger-quiet delete-import"
-                                    aria-label=label
-                                    on:click=move |_| delete(doomed.clone())
+                                    aria-label=label.clone()
+                                    on:click={
+                                        let doomed = doomed.clone();
+                                        move |_| delete(doomed.clone())
+                                    }
                                 >
                                     <Icon name=IconName::Trash />
                                     <span>"Delete"</span>
                                 </button>
+                                </Show>
                             </td>
                         </tr>
                     }

@@ -292,9 +292,20 @@ fn draw(
         id,
         on_pick,
     } = *look;
+    // A stacked bar is as tall as its positive parts (credits are not drawn below zero).
     let max = points
         .iter()
-        .map(|p| p.amount)
+        .map(|p| {
+            if p.parts.is_empty() {
+                p.amount
+            } else {
+                p.parts
+                    .iter()
+                    .map(|(_, a)| *a)
+                    .filter(|a| *a > Decimal::ZERO)
+                    .sum()
+            }
+        })
         .max()
         .unwrap_or(Decimal::ZERO);
     let step = nice_step(max, TICKS);
@@ -398,7 +409,7 @@ fn draw(
                     point,
                     stacks,
                     (bar_x, bar_w),
-                    (TOP + plot_h, height),
+                    (TOP + plot_h, plot_h / top_f),
                     currency,
                 )
             };
@@ -453,28 +464,23 @@ fn draw(
     .into_any()
 }
 
-/// A stacked bar's segments, bottom up: each part's share of the bar's `height` (at least a
-/// pixel where it is not zero), ending at `base`.
+/// A stacked bar's segments, bottom up from `base`, `scale` pixels per unit of money (at least
+/// a pixel where a part is not zero). Credits (negative parts) are in the bar's title, not
+/// drawn.
 fn segments(
     point: &Point,
     stacks: &[Stack],
     (x, w): (f64, f64),
-    (base, height): (f64, f64),
+    (base, scale): (f64, f64),
     currency: &str,
 ) -> AnyView {
-    let total = point.amount.to_f64().unwrap_or(0.0);
     let mut y = base;
     point
         .parts
         .iter()
         .filter(|(_, amount)| *amount > Decimal::ZERO)
         .map(|(i, amount)| {
-            let share = if total > 0.0 {
-                amount.to_f64().unwrap_or(0.0) / total
-            } else {
-                0.0
-            };
-            let h = (height * share).max(1.0);
+            let h = (amount.to_f64().unwrap_or(0.0) * scale).max(1.0);
             y -= h;
             let stack = stacks.get(*i);
             let title = format!(

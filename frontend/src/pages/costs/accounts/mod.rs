@@ -86,7 +86,13 @@ pub fn CloudAccountsPage() -> impl IntoView {
     let notice = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
     let chosen = RwSignal::new(None::<String>);
-    let editing = RwSignal::new(false);
+    // The account whose settings are being changed, as read when its form opened.
+    let editing = RwSignal::new(None::<CloudAccount>);
+    // Another account opened: its form closes.
+    Effect::new(move |_| {
+        chosen.track();
+        editing.set(None);
+    });
     let list = Paged::new(move |cursor| async move {
         let page = PageQuery::after(PAGE_SIZE, cursor);
         auth.call(move |c| {
@@ -277,29 +283,29 @@ pub fn CloudAccountsPage() -> impl IntoView {
                 .map(|(id, name)| {
                     view! {
                         <AccountDetail
-                            id=id.clone()
+                            id=id
                             name=name
                             on_changed=Callback::new(move |()| list.reload())
                             on_removed=on_removed
-                            on_edit=Callback::new(move |()| editing.set(true))
+                            on_edit=Callback::new(move |()| {
+                                let open_id = chosen.get_untracked();
+                                editing.set(list.items().into_iter().find(|a| Some(&a.id) == open_id.as_ref()));
+                            })
                         />
                         {move || {
-                            let id = id.clone();
                             editing
                                 .get()
-                                .then(|| list.items().into_iter().find(|a| a.id == id))
-                                .flatten()
                                 .map(|account| {
                                     view! {
                                         <edit::EditAccountForm
                                             account=account
                                             on_saved=Callback::new(move |saved: CloudAccount| {
-                                                editing.set(false);
+                                                editing.set(None);
                                                 notice.set(Some(format!("“{}” is changed.", saved.name)));
                                                 list.reload();
                                             })
                                             on_cancel=Callback::new(move |()| {
-                                                editing.set(false);
+                                                editing.set(None);
                                                 list.reload();
                                             })
                                         />

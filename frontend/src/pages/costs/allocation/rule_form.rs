@@ -159,7 +159,7 @@ pub fn NewRuleForm(
     if let Some(rule) = &editing {
         outcome.load(&rule.allocation);
     }
-    let editing = StoredValue::new(editing.map(|r| (r.id, r.version, r.name)));
+    let editing = StoredValue::new(editing.map(|r| (r.id, r.version, r.name, r.position)));
     let errors = RwSignal::new(FormErrors::default());
     let busy = RwSignal::new(false);
     let banner = Signal::derive(move || errors.with(|e| e.banner.clone()));
@@ -238,10 +238,12 @@ pub fn NewRuleForm(
                     let changing = changing.clone();
                     async move {
                         match changing {
-                            Some((id, version, _)) => {
+                            Some((id, version, _, was)) => {
                                 let change = gmac_types::AllocationRuleChange {
                                     name: input.name,
-                                    position: input.position,
+                                    // Its place is sent only when moved here: rules added or
+                                    // deleted meanwhile shift it without a new version.
+                                    position: input.position.filter(|p| *p != was),
                                     tag_key: input.tag_key,
                                     tag_value: input.tag_value,
                                     account: input.account,
@@ -284,15 +286,19 @@ pub fn NewRuleForm(
         choices
     });
     let position_hint = Signal::derive(move || {
-        format!(
-            "1 is tried first. Empty: last, after the {} rules.",
-            count.get()
-        )
+        if editing.with_value(Option::is_some) {
+            "1 is tried first. Empty: where it is.".to_owned()
+        } else {
+            format!(
+                "1 is tried first. Empty: last, after the {} rules.",
+                count.get()
+            )
+        }
     });
     let heading = editing.with_value(|e| {
         e.as_ref().map_or_else(
             || "New rule".to_owned(),
-            |(_, _, name)| format!("Change rule “{name}”"),
+            |(_, _, name, _)| format!("Change rule “{name}”"),
         )
     });
     let changing = editing.with_value(Option::is_some);
