@@ -67,9 +67,10 @@ def run_schemathesis(server: GmacServer, args, report_dir: Path) -> int:
         f"Authorization: Bearer {server.api_token}",
         "--checks",
         "all",
-        # Replaced by `positive_data_acceptance_gmac` from hooks.py, which `all` includes.
+        # Replaced by `positive_data_acceptance_gmac` and `ensure_resource_availability_gmac`
+        # from hooks.py, which `all` includes.
         "--exclude-checks",
-        "positive_data_acceptance",
+        "positive_data_acceptance,ensure_resource_availability",
         "--max-examples",
         str(args.max_examples),
         "--seed",
