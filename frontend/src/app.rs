@@ -3,37 +3,15 @@
 use gmac_client::Client;
 use leptos::prelude::*;
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{Lazy, path};
 
 use crate::account::Account;
-use crate::areas::Area;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::icon::{Icon, IconName};
-use crate::components::shell::Shell;
 use crate::components::spinner::Loading;
-use crate::pages::access::invitations::InvitationsPage;
-use crate::pages::access::roles::RolesPage;
-use crate::pages::access::teams::detail::TeamPage;
-use crate::pages::access::teams::list::TeamsPage;
-use crate::pages::access::users::detail::UserPage;
-use crate::pages::access::users::list::UsersPage;
-use crate::pages::audit::AuditPage;
-use crate::pages::clients::detail::ClientPage;
-use crate::pages::clients::list::ClientsPage;
-use crate::pages::costs::CostsPage;
-use crate::pages::costs::accounts::CloudAccountsPage;
-use crate::pages::costs::allocation::AllocationPage;
-use crate::pages::costs::budgets::BudgetsPage;
-use crate::pages::costs::budgets::detail::BudgetPage;
-use crate::pages::costs::reports::ReportsPage;
-use crate::pages::home::HomePage;
-use crate::pages::hub::{AreaGate, HubPage, SectionGate};
-use crate::pages::invite::InvitePage;
 use crate::pages::login::LoginPage;
 use crate::pages::not_found::NotFoundPage;
-use crate::pages::placeholder::PlaceholderPage;
-use crate::pages::security::SecurityPage;
-use crate::pages::settings::profile::ProfilePage;
+use crate::routes as r;
 use crate::state::{Auth, AuthStatus, use_auth};
 use crate::theme::ThemeState;
 
@@ -128,76 +106,36 @@ fn AppRoutes() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <NotFoundPage /> }>
                 <Route path=path!("/login") view=LoginPage />
-                <Route path=path!("/invite") view=InvitePage />
-                <ParentRoute path=path!("") view=Shell>
-                    <Route path=path!("") view=HomePage />
-                    <Route path=path!("services") view=|| area(Area::Services) />
-                    <Route path=path!("functions") view=|| area(Area::Functions) />
-                    <Route path=path!("databases") view=|| area(Area::Databases) />
-                    <Route
-                        path=path!("costs")
-                        view=|| view! { <AreaGate area=Area::Costs><CostsPage /></AreaGate> }
-                    />
-                    <Route
-                        path=path!("costs/budgets")
-                        view=|| view! { <AreaGate area=Area::Costs><BudgetsPage /></AreaGate> }
-                    />
-                    <Route
-                        path=path!("costs/budgets/:id")
-                        view=|| view! { <AreaGate area=Area::Costs><BudgetPage /></AreaGate> }
-                    />
-                    <Route
-                        path=path!("costs/reports")
-                        view=|| view! { <AreaGate area=Area::Costs><ReportsPage /></AreaGate> }
-                    />
-                    <Route
-                        path=path!("costs/allocation")
-                        view=|| view! { <AreaGate area=Area::Costs><AllocationPage /></AreaGate> }
-                    />
-                    <Route
-                        path=path!("costs/accounts")
-                        view=|| view! { <AreaGate area=Area::Costs><CloudAccountsPage /></AreaGate> }
-                    />
-                    <Route path=path!("monitoring") view=|| area(Area::Monitoring) />
-                    <Route path=path!("activity") view=crate::pages::activity::ActivityPage />
-                    <Route path=path!("access") view=|| view! { <HubPage area=Area::Access /> } />
-                    <Route
-                        path=path!("access/users")
-                        view=|| view! { <SectionGate path="/access/users"><UsersPage /></SectionGate> }
-                    />
-                    <Route path=path!("access/users/:id") view=UserPage />
-                    <Route
-                        path=path!("access/roles")
-                        view=|| view! { <SectionGate path="/access/roles"><RolesPage /></SectionGate> }
-                    />
-                    <Route
-                        path=path!("access/teams")
-                        view=|| view! { <SectionGate path="/access/teams"><TeamsPage /></SectionGate> }
-                    />
-                    <Route path=path!("access/teams/:id") view=TeamPage />
-                    <Route
-                        path=path!("access/invitations")
-                        view=|| view! { <SectionGate path="/access/invitations"><InvitationsPage /></SectionGate> }
-                    />
-                    <Route
-                        path=path!("clients")
-                        view=|| view! { <AreaGate area=Area::Clients><ClientsPage /></AreaGate> }
-                    />
-                    <Route path=path!("clients/:id") view=ClientPage />
-                    <Route
-                        path=path!("audit")
-                        view=|| view! { <AreaGate area=Area::Audit><AuditPage /></AreaGate> }
-                    />
-                    <Route path=path!("settings") view=|| view! { <HubPage area=Area::Settings /> } />
-                    <Route path=path!("settings/profile") view=ProfilePage />
-                    <Route path=path!("settings/security") view=SecurityPage />
-                    <Route path=path!("*any") view=NotFoundPage />
+                <Route path=path!("/invite") view={Lazy::<r::InviteRoute>::new()} />
+                <ParentRoute path=path!("") view={Lazy::<r::ShellRoute>::new()}>
+                    <Route path=path!("") view={Lazy::<r::HomeRoute>::new()} />
+                    <Route path=path!("services") view={Lazy::<r::ServicesRoute>::new()} />
+                    <Route path=path!("functions") view={Lazy::<r::FunctionsRoute>::new()} />
+                    <Route path=path!("databases") view={Lazy::<r::DatabasesRoute>::new()} />
+                    <Route path=path!("costs") view={Lazy::<r::CostsRoute>::new()} />
+                    <Route path=path!("costs/budgets") view={Lazy::<r::BudgetsRoute>::new()} />
+                    <Route path=path!("costs/budgets/:id") view={Lazy::<r::BudgetRoute>::new()} />
+                    <Route path=path!("costs/reports") view={Lazy::<r::ReportsRoute>::new()} />
+                    <Route path=path!("costs/allocation") view={Lazy::<r::AllocationRoute>::new()} />
+                    <Route path=path!("costs/accounts") view={Lazy::<r::CloudAccountsRoute>::new()} />
+                    <Route path=path!("monitoring") view={Lazy::<r::MonitoringRoute>::new()} />
+                    <Route path=path!("activity") view={Lazy::<r::ActivityRoute>::new()} />
+                    <Route path=path!("access") view={Lazy::<r::AccessRoute>::new()} />
+                    <Route path=path!("access/users") view={Lazy::<r::UsersRoute>::new()} />
+                    <Route path=path!("access/users/:id") view={Lazy::<r::UserRoute>::new()} />
+                    <Route path=path!("access/roles") view={Lazy::<r::RolesRoute>::new()} />
+                    <Route path=path!("access/teams") view={Lazy::<r::TeamsRoute>::new()} />
+                    <Route path=path!("access/teams/:id") view={Lazy::<r::TeamRoute>::new()} />
+                    <Route path=path!("access/invitations") view={Lazy::<r::InvitationsRoute>::new()} />
+                    <Route path=path!("clients") view={Lazy::<r::ClientsRoute>::new()} />
+                    <Route path=path!("clients/:id") view={Lazy::<r::ClientRoute>::new()} />
+                    <Route path=path!("audit") view={Lazy::<r::AuditRoute>::new()} />
+                    <Route path=path!("settings") view={Lazy::<r::SettingsRoute>::new()} />
+                    <Route path=path!("settings/profile") view={Lazy::<r::ProfileRoute>::new()} />
+                    <Route path=path!("settings/security") view={Lazy::<r::SecurityRoute>::new()} />
+                    <Route path=path!("*any") view={Lazy::<r::NotFoundRoute>::new()} />
                 </ParentRoute>
             </Routes>
         </Router>
     }
-}
-
-fn area(area: Area) -> impl IntoView {
-    view! { <PlaceholderPage area=area /> }
 }

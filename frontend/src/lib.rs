@@ -16,6 +16,7 @@ pub mod format;
 pub mod js;
 pub mod live;
 pub mod pages;
+pub mod routes;
 pub mod state;
 pub mod theme;
 

@@ -340,12 +340,36 @@ impl Browser {
     }
 
     /// The `data-` attribute `name` of every element matching `css`, in document order.
+    /// Read in one script, so a re-render between finding and reading cannot leave a
+    /// stale element behind.
     async fn data_of_all(&self, css: &str, name: &str) -> Vec<String> {
-        let mut values = Vec::new();
-        for element in self.client.find_all(Locator::Css(css)).await.unwrap() {
-            values.push(element.attr(name).await.unwrap().unwrap_or_default());
+        let found = self
+            .client
+            .execute(
+                "return Array.from(document.querySelectorAll(arguments[0]), \
+                 e => e.getAttribute(arguments[1]) ?? '');",
+                vec![css.into(), name.into()],
+            )
+            .await
+            .unwrap();
+        serde_json::from_value(found).unwrap()
+    }
+
+    /// [`Self::data_of_all`] once `done` holds for it, or its last reading after the timeout.
+    async fn data_of_all_once(
+        &self,
+        css: &str,
+        name: &str,
+        done: impl Fn(&[String]) -> bool,
+    ) -> Vec<String> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let values = self.data_of_all(css, name).await;
+            if done(&values) || std::time::Instant::now() > deadline {
+                return values;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        values
     }
 
     /// Saves what the browser shows, for a failure message.
@@ -3034,11 +3058,12 @@ async fn cost_bars_stack_by_service_or_person_drill_into_a_month_and_a_day_and_a
         url.query().unwrap().contains("stack=user"),
         "the stacking stays: {url}"
     );
-    browser.wait_for("#cost-trend [data-day]").await;
-    let days = browser
-        .data_of_all("#cost-trend [data-day]", "data-day")
-        .await;
     let in_month = (today.with_day(1).unwrap() - chrono::Days::new(1)).day();
+    let days = browser
+        .data_of_all_once("#cost-trend [data-day]", "data-day", |days| {
+            days.len() == usize::try_from(in_month).unwrap()
+        })
+        .await;
     assert_eq!(days.len(), usize::try_from(in_month).unwrap(), "{days:?}");
     // …and one of its days, that day.
     let fifteenth = format!("{key}-15");
@@ -3435,5 +3460,101 @@ async fn a_cloud_accounts_settings_are_changed_from_its_panel() {
     browser.wait_for_text(row, "eu-west-1").await;
     browser.wait_until_gone("#edit-account").await;
     browser.wait_for_text("#account-detail", "Payer (EU)").await;
+    browser.close().await;
+}
+
+/// What the page has fetched so far, as (address, body bytes as sent) pairs: the page itself
+/// and every resource.
+async fn fetched(browser: &Browser) -> Vec<(String, u64)> {
+    let found = browser
+        .client
+        .execute(
+            "return performance.getEntriesByType('navigation') \
+               .concat(performance.getEntriesByType('resource')) \
+               .map(e => [e.name, e.encodedBodySize]);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(found).unwrap()
+}
+
+/// The bytes of the web interface's own files among `fetched`.
+fn code_bytes(fetched: &[(String, u64)]) -> u64 {
+    fetched
+        .iter()
+        .filter(|(url, _)| url.contains("/assets/"))
+        .map(|(_, size)| size)
+        .sum()
+}
+
+/// The parts of the web interface loaded on first use among `fetched`.
+fn parts(fetched: &[(String, u64)]) -> Vec<String> {
+    fetched
+        .iter()
+        .filter(|(url, _)| {
+            url.contains("/assets/app-") && url.ends_with(".wasm") && !url.ends_with("/app_bg.wasm")
+        })
+        .map(|(url, _)| url.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_first_visit_loads_in_at_most_400_kb_and_each_area_brings_its_part_on_first_use() {
+    if !browser_available() {
+        return;
+    }
+    let app = demo_app_with(gmac_tests::Options::default()).await;
+    let browser = Browser::start(1280, 900).await;
+    // A first visit, nothing cached: the sign-in page and everything it needed.
+    browser.client.goto(&app.url("/")).await.unwrap();
+    browser.wait_for("#sign-in").await;
+    let first = fetched(&browser).await;
+    let total: u64 = first.iter().map(|(_, size)| size).sum();
+    assert!(
+        first.iter().any(|(url, _)| url.ends_with("/app_bg.wasm")),
+        "{first:?}"
+    );
+    assert!(
+        total <= 400_000,
+        "the first visit took {total} bytes on the wire: {first:?}"
+    );
+    assert!(parts(&first).is_empty(), "{first:?}");
+
+    // Signed in, the frame and the home page arrive as parts…
+    browser
+        .type_into("#email", gmac_core::services::users::DEMO_EMAIL)
+        .await;
+    browser.type_into("#password", DEMO_PASSWORD).await;
+    browser.click("#sign-in").await;
+    browser.wait_for("#home-summary").await;
+    let at_home = fetched(&browser).await;
+    let home = parts(&at_home);
+    assert!(!home.is_empty());
+    eprintln!(
+        "signed in, the home page took {} bytes of code in all",
+        code_bytes(&at_home)
+    );
+    // …the cost dashboard brings its own…
+    browser.click("a.nav-link[href=\"/costs\"]").await;
+    browser.wait_for("#cost-trend").await;
+    let at_costs = fetched(&browser).await;
+    let costs = parts(&at_costs);
+    eprintln!(
+        "with the cost dashboard, {} bytes of code in all",
+        code_bytes(&at_costs)
+    );
+    assert!(
+        costs.iter().any(|url| !home.contains(url)),
+        "the dashboard came with the home page: {costs:?}"
+    );
+    // …and each part is fetched once.
+    browser.click("a.nav-link[href=\"/\"]").await;
+    browser.wait_for("#home-summary").await;
+    browser.click("a.nav-link[href=\"/costs\"]").await;
+    browser.wait_for("#cost-trend").await;
+    let again = parts(&fetched(&browser).await);
+    assert_eq!(again, costs);
+    assert!(browser.console_errors().await.is_empty());
     browser.close().await;
 }

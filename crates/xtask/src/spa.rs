@@ -43,36 +43,35 @@ pub(crate) fn build(root: &Path, release: bool) -> anyhow::Result<Bundle> {
 
     let staging = target_dir.join("spa-staging");
     let _ = std::fs::remove_dir_all(&staging);
-    std::fs::create_dir_all(&staging)?;
-    wasm_bindgen_cli_support::Bindgen::new()
-        .input_path(&wasm)
-        .web(true)?
-        .typescript(false)
-        .debug(!release)
-        .remove_name_section(release)
-        .remove_producers_section(release)
-        .out_name("app")
-        .generate(&staging)
-        .context("running wasm-bindgen")?;
-    let bg = staging.join("app_bg.wasm");
-    if release {
-        optimize(&target_dir, &bg);
-    }
+    let parts = staging.join("app");
+    let mut files = bind_parts(&target_dir, &wasm, &parts, release)?;
 
     let dist = root.join("frontend/dist");
     let _ = std::fs::remove_dir_all(&dist);
     let assets = dist.join("assets");
     std::fs::create_dir_all(&assets)?;
 
-    let wasm_name = hashed_copy(&bg, &assets, "app", "_bg.wasm")?;
-    let js_name = hashed_copy(&staging.join("app.js"), &assets, "app", ".js")?;
+    // The parts import each other by fixed relative names, so they are versioned together:
+    // one folder named for the hash of all of them.
+    let mut hasher = Sha256::new();
+    for name in &files {
+        hasher.update(name.as_bytes());
+        hasher.update(std::fs::read(parts.join(name))?);
+    }
+    let app_dir = format!("app-{}", hex::encode(&hasher.finalize()[..8]));
+    std::fs::create_dir_all(assets.join(&app_dir))?;
+    for name in &files {
+        std::fs::copy(parts.join(name), assets.join(&app_dir).join(name))?;
+    }
+    files.retain(|n| n != "app.js" && n != "app_bg.wasm" && n != SPLIT_LINK);
     let css_name = hashed_copy(&root.join("frontend/style.css"), &assets, "style", ".css")?;
     let boot = format!(
-        "import init from './{js_name}';\ninit({{ module_or_path: new URL('./{wasm_name}', import.meta.url) }});\n"
+        "import init from './{app_dir}/app.js';\ninit({{ module_or_path: new URL('./{app_dir}/app_bg.wasm', import.meta.url) }});\n"
     );
     let boot_path = staging.join("boot.js");
     std::fs::write(&boot_path, boot)?;
     let boot_name = hashed_copy(&boot_path, &assets, "boot", ".js")?;
+    let wasm_name = format!("{app_dir}/app_bg.wasm");
 
     let template = std::fs::read_to_string(root.join("frontend/index.html"))?;
     if !template.contains("{{STYLE}}") || !template.contains("{{BOOT}}") {
@@ -93,16 +92,27 @@ pub(crate) fn build(root: &Path, release: bool) -> anyhow::Result<Bundle> {
 
     let bytes = std::fs::read(assets.join(&wasm_name))?;
     let mut first_load_brotli = 0;
+    let mut parts_brotli = 0;
     let mut wasm_gzip = 0;
     // Served as they are to browsers that take brotli or gzip; the server never compresses
     // them on the fly (release builds only: a debug build's wasm is large and changes often).
     if release {
-        for name in [&wasm_name, &js_name, &css_name, &boot_name] {
+        let first_load = [
+            wasm_name.clone(),
+            format!("{app_dir}/app.js"),
+            format!("{app_dir}/{SPLIT_LINK}"),
+            css_name.clone(),
+            boot_name.clone(),
+        ];
+        for name in &first_load {
             let (gzip, brotli) = precompress(&assets.join(name))?;
             first_load_brotli += brotli;
             if name == &wasm_name {
                 wasm_gzip = gzip;
             }
+        }
+        for name in &files {
+            parts_brotli += precompress(&assets.join(&app_dir).join(name))?.1;
         }
     } else {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
@@ -116,12 +126,81 @@ pub(crate) fn build(root: &Path, release: bool) -> anyhow::Result<Bundle> {
     };
     eprintln!(
         "xtask: SPA ({profile}) in frontend/dist: {wasm_name} {} KiB raw, {} KiB gzip; \
-         first load {} KiB on the wire (brotli)",
+         first load {} KiB on the wire (brotli); {} parts loaded on first use, {} KiB (brotli)",
         bundle.wasm_raw / 1024,
         bundle.wasm_gzip / 1024,
-        bundle.first_load_brotli / 1024
+        bundle.first_load_brotli / 1024,
+        files.len(),
+        parts_brotli / 1024,
     );
     Ok(bundle)
+}
+
+/// Splits cargo's module into `parts` and runs wasm-bindgen on the main one (and, for a
+/// release, wasm-opt on every module); answers the file names there, sorted.
+fn bind_parts(
+    target_dir: &Path,
+    wasm: &Path,
+    parts: &Path,
+    release: bool,
+) -> anyhow::Result<Vec<String>> {
+    std::fs::create_dir_all(parts)?;
+    split(wasm, parts)?;
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(parts.join("main.wasm"))
+        .web(true)?
+        .typescript(false)
+        .debug(!release)
+        // The parts import the main module's functions by their linker names.
+        .keep_lld_exports(true)
+        .demangle(false)
+        .remove_name_section(release)
+        .remove_producers_section(release)
+        .out_name("app")
+        .generate(parts)
+        .context("running wasm-bindgen")?;
+    std::fs::remove_file(parts.join("main.wasm"))?;
+    let files = part_files(parts)?;
+    if release {
+        // Every part, however small: the few hundred under 2 KiB come out at half their size
+        // (skipping them made the parts 185 KiB larger on the wire, for 3 minutes saved).
+        let modules: Vec<PathBuf> = files
+            .iter()
+            .map(|n| parts.join(n))
+            .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("wasm")))
+            .collect();
+        optimize_all(target_dir, &modules);
+    }
+    Ok(files)
+}
+
+/// The module the split-off parts load through (the name wasm-bindgen's glue imports).
+const SPLIT_LINK: &str = "__wasm_split.js";
+
+/// Splits cargo's module at its `#[lazy_route]`s into `dir`: `main.wasm` for wasm-bindgen,
+/// the parts loaded on first use, and the JavaScript that loads them.
+fn split(wasm: &Path, dir: &Path) -> anyhow::Result<()> {
+    let input = std::fs::read(wasm).with_context(|| format!("reading {}", wasm.display()))?;
+    let main = dir.join("main.wasm");
+    let link = format!("./{SPLIT_LINK}");
+    let mut options = wasm_split_cli_support::Options::new(&input);
+    options.output_dir = dir;
+    options.main_out_path = &main;
+    options.main_module = "./app.js";
+    options.link_name = &link;
+    wasm_split_cli_support::transform(options)
+        .map_err(|e| anyhow::anyhow!("splitting the SPA's module: {e:?}"))?;
+    Ok(())
+}
+
+/// The file names in `dir`, sorted.
+fn part_files(dir: &Path) -> anyhow::Result<Vec<String>> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        names.push(entry?.file_name().to_string_lossy().into_owned());
+    }
+    names.sort();
+    Ok(names)
 }
 
 /// Writes `<file>.gz` (level 9) and `<file>.br` (quality 11) beside `file`; answers their
@@ -156,9 +235,10 @@ fn hashed_copy(src: &Path, dir: &Path, stem: &str, suffix: &str) -> anyhow::Resu
     Ok(name)
 }
 
-/// Shrinks the module with binaryen's wasm-opt from npm (Debian's binaryen 108 corrupts
-/// wasm-bindgen output; 132 does not). Skipped, with a note, where npm is unavailable.
-fn optimize(target_dir: &Path, wasm: &Path) {
+/// Shrinks every module with binaryen's wasm-opt from npm (Debian's binaryen 108 corrupts
+/// wasm-bindgen output; 132 does not), as many at a time as there are cores. Skipped, with a
+/// note, where npm is unavailable.
+fn optimize_all(target_dir: &Path, modules: &[PathBuf]) {
     let tools = target_dir.join("xtask-tools");
     let wasm_opt = tools.join("node_modules/.bin/wasm-opt");
     if !wasm_opt.exists() {
@@ -173,8 +253,25 @@ fn optimize(target_dir: &Path, wasm: &Path) {
             return;
         }
     }
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                while let Some(module) =
+                    modules.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+                {
+                    optimize(&wasm_opt, module);
+                }
+            });
+        }
+    });
+}
+
+/// Runs `wasm_opt` on one module, in place; keeps the module as it was if that fails.
+fn optimize(wasm_opt: &Path, wasm: &Path) {
     let optimized = wasm.with_extension("opt.wasm");
-    let ok = Command::new(&wasm_opt)
+    let ok = Command::new(wasm_opt)
         .arg("-Oz")
         .args([
             "--enable-bulk-memory",

@@ -29,7 +29,6 @@ enum Gate {
 #[component]
 pub fn Shell() -> impl IntoView {
     let auth = use_auth();
-    let location = use_location();
     let gate = Memo::new(move |_| match auth.status() {
         AuthStatus::SignedIn => Gate::Open,
         AuthStatus::SignedOut { reason, .. } => Gate::Closed(reason),
@@ -37,29 +36,35 @@ pub fn Shell() -> impl IntoView {
     });
     move || match gate.get() {
         Gate::Open => view! { <Frame /> }.into_any(),
-        Gate::Closed(reason) => {
-            let target = if reason == SignOutReason::SignedOut {
-                "/login".to_owned()
-            } else {
-                let here = format!(
-                    "{}{}",
-                    location.pathname.get_untracked(),
-                    location.search.get_untracked()
-                );
-                if here == "/" {
-                    "/login".to_owned()
-                } else {
-                    format!("/login?next={}", Url::escape(&here))
-                }
-            };
-            let options = NavigateOptions {
-                replace: true,
-                ..NavigateOptions::default()
-            };
-            view! { <Redirect path=target options=options /> }.into_any()
-        }
+        Gate::Closed(reason) => view! { <SignInFirst reason=reason /> }.into_any(),
         Gate::Wait => view! { <Loading label="Loading…" full_page=true /> }.into_any(),
     }
+}
+
+/// Sends a signed-out visitor to `/login`, remembering where they were going unless they
+/// signed out themselves.
+#[component]
+pub fn SignInFirst(reason: SignOutReason) -> impl IntoView {
+    let location = use_location();
+    let target = if reason == SignOutReason::SignedOut {
+        "/login".to_owned()
+    } else {
+        let here = format!(
+            "{}{}",
+            location.pathname.get_untracked(),
+            location.search.get_untracked()
+        );
+        if here == "/" {
+            "/login".to_owned()
+        } else {
+            format!("/login?next={}", Url::escape(&here))
+        }
+    };
+    let options = NavigateOptions {
+        replace: true,
+        ..NavigateOptions::default()
+    };
+    view! { <Redirect path=target options=options /> }
 }
 
 /// Where a user who must set up MFA is sent, whatever they asked for.

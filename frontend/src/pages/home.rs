@@ -52,7 +52,7 @@ pub fn HomePage() -> impl IntoView {
         </header>
         <ErrorBanner message=reload_error />
         <Show when=sees_costs>
-            <crate::pages::home_summary::HomeSummary />
+            <Suspense fallback=|| ()>{Suspend::new(crate::routes::home_summary())}</Suspense>
         </Show>
         <section class="card account-card" aria-labelledby="account-title">
             <h2 id="account-title" class="card-title">
