@@ -167,7 +167,10 @@ fn bind_parts(
         let modules: Vec<PathBuf> = files
             .iter()
             .map(|n| parts.join(n))
-            .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("wasm")))
+            .filter(|p| {
+                p.extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("wasm"))
+            })
             .collect();
         optimize_all(target_dir, &modules);
     }
