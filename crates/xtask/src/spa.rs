@@ -51,18 +51,7 @@ pub(crate) fn build(root: &Path, release: bool) -> anyhow::Result<Bundle> {
     let assets = dist.join("assets");
     std::fs::create_dir_all(&assets)?;
 
-    // The parts import each other by fixed relative names, so they are versioned together:
-    // one folder named for the hash of all of them.
-    let mut hasher = Sha256::new();
-    for name in &files {
-        hasher.update(name.as_bytes());
-        hasher.update(std::fs::read(parts.join(name))?);
-    }
-    let app_dir = format!("app-{}", hex::encode(&hasher.finalize()[..8]));
-    std::fs::create_dir_all(assets.join(&app_dir))?;
-    for name in &files {
-        std::fs::copy(parts.join(name), assets.join(&app_dir).join(name))?;
-    }
+    let app_dir = publish_parts(&parts, &files, &assets)?;
     files.retain(|n| n != "app.js" && n != "app_bg.wasm" && n != SPLIT_LINK);
     let css_name = hashed_copy(&root.join("frontend/style.css"), &assets, "style", ".css")?;
     let boot = format!(
@@ -175,6 +164,22 @@ fn bind_parts(
         optimize_all(target_dir, &modules);
     }
     Ok(files)
+}
+
+/// Copies the parts into a folder of `assets` named for them all (they import each other by
+/// fixed relative names, so they are versioned together); answers the folder's name.
+fn publish_parts(parts: &Path, files: &[String], assets: &Path) -> anyhow::Result<String> {
+    let mut hasher = Sha256::new();
+    for name in files {
+        hasher.update(name.as_bytes());
+        hasher.update(std::fs::read(parts.join(name))?);
+    }
+    let app_dir = format!("app-{}", hex::encode(&hasher.finalize()[..8]));
+    std::fs::create_dir_all(assets.join(&app_dir))?;
+    for name in files {
+        std::fs::copy(parts.join(name), assets.join(&app_dir).join(name))?;
+    }
+    Ok(app_dir)
 }
 
 /// The module the split-off parts load through (the name wasm-bindgen's glue imports).
