@@ -3493,7 +3493,11 @@ fn parts(fetched: &[(String, u64)]) -> Vec<String> {
     fetched
         .iter()
         .filter(|(url, _)| {
-            url.contains("/assets/app-") && url.ends_with(".wasm") && !url.ends_with("/app_bg.wasm")
+            url.contains("/assets/app-")
+                && std::path::Path::new(url)
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("wasm"))
+                && !url.ends_with("/app_bg.wasm")
         })
         .map(|(url, _)| url.clone())
         .collect()
