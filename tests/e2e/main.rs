@@ -821,6 +821,11 @@ async fn the_spa_is_served_with_its_content_types_and_caching() {
         .await
         .unwrap();
     assert_eq!(again.status(), 304);
+    // What the build keeps beside the files is not served.
+    let record = concat!(env!("CARGO_MANIFEST_DIR"), "/../frontend/dist/.built-from");
+    assert!(std::path::Path::new(record).exists());
+    let hidden = http.get(app.url("/.built-from")).send().await.unwrap();
+    assert_eq!(hidden.status(), 404);
 
     let css = asset_urls(&html, "/assets/style-");
     let boot = asset_urls(&html, "/assets/boot-");

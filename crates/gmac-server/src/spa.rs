@@ -29,8 +29,10 @@ pub fn is_available() -> bool {
 /// Serves the file at `path`, or `index.html` for a client-side route.
 pub fn serve(req: &HttpRequest, path: &str) -> Result<HttpResponse, ApiError> {
     let relative = path.trim_start_matches('/');
+    // Dotfiles are the build's own records (`cargo xtask spa` keeps what it built from).
+    let hidden = relative.split('/').any(|segment| segment.starts_with('.'));
     if !relative.is_empty() && relative != "index.html" {
-        if let Some(file) = Assets::get(relative) {
+        if let Some(file) = Assets::get(relative).filter(|_| !hidden) {
             let cache = if relative.starts_with("assets/") {
                 IMMUTABLE
             } else {
@@ -53,7 +55,7 @@ pub fn serve(req: &HttpRequest, path: &str) -> Result<HttpResponse, ApiError> {
         }
         // A missing file is a 404; only extension-less paths are client-side routes.
         let last = relative.rsplit('/').next().unwrap_or_default();
-        if relative.starts_with("assets/") || last.contains('.') {
+        if hidden || relative.starts_with("assets/") || last.contains('.') {
             return Err(ApiError::new(ErrorCode::NotFound).detail(format!("No file {path}.")));
         }
     }

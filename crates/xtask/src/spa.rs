@@ -20,6 +20,10 @@ pub(crate) struct Bundle {
     pub(crate) first_load_brotli: u64,
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "one pass from cargo's module to the published files, in the order it runs"
+)]
 pub(crate) fn build(root: &Path, release: bool) -> anyhow::Result<Bundle> {
     let profile = if release { "wasm-release" } else { "dev" };
     crate::ensure_wasm_target()?;
@@ -40,6 +44,11 @@ pub(crate) fn build(root: &Path, release: bool) -> anyhow::Result<Bundle> {
         .join("wasm32-unknown-unknown")
         .join(profile_dir)
         .join("gmac_frontend.wasm");
+    let stamp = source_stamp(root, &wasm, profile)?;
+    if let Some(bundle) = unchanged(root, &stamp) {
+        eprintln!("xtask: SPA ({profile}) in frontend/dist is up to date");
+        return Ok(bundle);
+    }
 
     let staging = target_dir.join("spa-staging");
     let _ = std::fs::remove_dir_all(&staging);
@@ -122,7 +131,55 @@ pub(crate) fn build(root: &Path, release: bool) -> anyhow::Result<Bundle> {
         files.len(),
         parts_brotli / 1024,
     );
+    std::fs::write(
+        dist.join(STAMP),
+        format!(
+            "{stamp}\n{} {} {}\n",
+            bundle.wasm_raw, bundle.wasm_gzip, bundle.first_load_brotli
+        ),
+    )?;
     Ok(bundle)
+}
+
+/// Beside the bundle: what it was built from, and its sizes.
+const STAMP: &str = ".built-from";
+
+/// What the bundle is made from: the profile, cargo's module, the page, the stylesheet and
+/// the files in `frontend/public`.
+fn source_stamp(root: &Path, wasm: &Path, profile: &str) -> anyhow::Result<String> {
+    let mut hasher = Sha256::new();
+    hasher.update(profile.as_bytes());
+    let mut files = vec![
+        wasm.to_path_buf(),
+        root.join("frontend/index.html"),
+        root.join("frontend/style.css"),
+    ];
+    let public = root.join("frontend/public");
+    if public.exists() {
+        let names = part_files(&public)?;
+        files.extend(names.iter().map(|n| public.join(n)));
+    }
+    for file in files {
+        hasher.update(std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// The bundle in `frontend/dist`, when it was built from `stamp`: splitting and optimizing
+/// take minutes, so `cargo xtask demo` restarts in seconds when nothing changed.
+fn unchanged(root: &Path, stamp: &str) -> Option<Bundle> {
+    let dist = root.join("frontend/dist");
+    let recorded = std::fs::read_to_string(dist.join(STAMP)).ok()?;
+    let mut lines = recorded.lines();
+    if lines.next()? != stamp || !dist.join("index.html").exists() {
+        return None;
+    }
+    let mut sizes = lines.next()?.split(' ').map(str::parse::<u64>);
+    Some(Bundle {
+        wasm_raw: sizes.next()?.ok()?,
+        wasm_gzip: sizes.next()?.ok()?,
+        first_load_brotli: sizes.next()?.ok()?,
+    })
 }
 
 /// Splits cargo's module into `parts` and runs wasm-bindgen on the main one (and, for a
