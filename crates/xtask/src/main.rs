@@ -73,7 +73,7 @@ fn demo(root: &Path, extra: &[String]) -> anyhow::Result<()> {
         && target_dir.join("debug/gmac").exists();
     if !built {
         eprintln!(
-            "\nxtask: the first start builds the web interface and the server, about 8 minutes \
+            "\nxtask: the first start builds the web interface and the server, about 15 minutes \
              on 2 cores (later starts take seconds). gmac then prints the demo admin's \
              password; the demo data is kept in ./gmac-data across restarts.\n"
         );
