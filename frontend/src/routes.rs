@@ -1,10 +1,11 @@
-//! The pages loaded when first visited, an area at a time.
+//! The pages loaded when first visited.
 //!
 //! `cargo xtask spa` splits the module at every `#[lazy]` function (leptos' wasm-split): the
-//! first page load fetches what signing in needs; the signed-in frame with the home page, and
-//! each area's code (costs, access, clients, …), arrive once, when first needed. Code several
-//! areas share goes into a part of its own, fetched with the first of them. One split point
-//! per area rather than per page keeps the parts few (each is a request, and optimized on its
+//! first page load fetches what signing in needs; the signed-in frame with the home page, each
+//! cost page and each other area arrive once, when first needed. Code several of them share
+//! goes into a part of its own, fetched with the first of them. The cost pages are split one
+//! by one (the dashboard is the page most people open, and the largest); the other areas are
+//! one split point each, which keeps the parts fewer (each is a request, and optimized on its
 //! own at build time).
 
 use leptos::lazy;
@@ -16,9 +17,16 @@ use crate::components::shell::SignInFirst;
 use crate::pages::hub::{AreaGate, HubPage, SectionGate};
 use crate::state::{Auth, AuthStatus, SignOutReason};
 
-/// A route whose view comes from its area's part: `lazy_page!(Type, area_fn[, page])`.
+/// A route whose view comes from its part: `lazy_page!(Type, part_fn[, page])`. Signed out,
+/// it fetches nothing (the frame sends the visitor to sign in), unless it is `public`.
 macro_rules! lazy_page {
-    ($(#[$doc:meta])* $name:ident, $area:ident $(, $page:expr)?) => {
+    ($(#[$doc:meta])* $name:ident, $part:ident $(, $page:expr)?) => {
+        lazy_page!(@route $(#[$doc])* $name, true, $part $(, $page)?);
+    };
+    (public $(#[$doc:meta])* $name:ident, $part:ident $(, $page:expr)?) => {
+        lazy_page!(@route $(#[$doc])* $name, false, $part $(, $page)?);
+    };
+    (@route $(#[$doc:meta])* $name:ident, $signed_in:literal, $part:ident $(, $page:expr)?) => {
         $(#[$doc])*
         #[derive(Debug)]
         pub struct $name;
@@ -30,11 +38,10 @@ macro_rules! lazy_page {
 
             async fn view(this: Self) -> AnyView {
                 let $name = this;
-                // Signed out, the frame sends the visitor to sign in: nothing to fetch.
-                if signed_out().is_some() {
+                if $signed_in && signed_out().is_some() {
                     return ().into_any();
                 }
-                $area($($page)?).await
+                $part($($page)?).await
             }
         }
     };
@@ -233,20 +240,7 @@ fn invite_page() -> AnyView {
 
 lazy_page!(/** `/audit` */ AuditRoute, audit_page);
 lazy_page!(/** `/activity` */ ActivityRoute, activity_page);
-/// `/invite`: an invited person's first visit, signed out.
-#[derive(Debug)]
-pub struct InviteRoute;
-
-impl LazyRoute for InviteRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    async fn view(this: Self) -> AnyView {
-        let Self = this;
-        invite_page().await
-    }
-}
+lazy_page!(public /** `/invite`: an invited person's first visit, signed out. */ InviteRoute, invite_page);
 
 /// The home page's summary of costs (spend, forecast, budgets, alerts), for people who see
 /// costs: its code arrives beside the home page rather than with the first load, so the

@@ -156,7 +156,7 @@ fn source_stamp(root: &Path, wasm: &Path, profile: &str) -> anyhow::Result<Strin
     ];
     let public = root.join("frontend/public");
     if public.exists() {
-        let names = part_files(&public)?;
+        let names = sorted_names(&public)?;
         files.extend(names.iter().map(|n| public.join(n)));
     }
     for file in files {
@@ -206,7 +206,7 @@ fn bind_parts(
         .generate(parts)
         .context("running wasm-bindgen")?;
     std::fs::remove_file(parts.join("main.wasm"))?;
-    let files = part_files(parts)?;
+    let files = sorted_names(parts)?;
     if release {
         // Every part, however small: the few hundred under 2 KiB come out at half their size
         // (skipping them made the parts 185 KiB larger on the wire, for 3 minutes saved).
@@ -242,7 +242,7 @@ fn publish_parts(parts: &Path, files: &[String], assets: &Path) -> anyhow::Resul
 /// The module the split-off parts load through (the name wasm-bindgen's glue imports).
 const SPLIT_LINK: &str = "__wasm_split.js";
 
-/// Splits cargo's module at its `#[lazy_route]`s into `dir`: `main.wasm` for wasm-bindgen,
+/// Splits cargo's module at its `#[lazy]` functions into `dir`: `main.wasm` for wasm-bindgen,
 /// the parts loaded on first use, and the JavaScript that loads them.
 fn split(wasm: &Path, dir: &Path) -> anyhow::Result<()> {
     let input = std::fs::read(wasm).with_context(|| format!("reading {}", wasm.display()))?;
@@ -259,7 +259,7 @@ fn split(wasm: &Path, dir: &Path) -> anyhow::Result<()> {
 }
 
 /// The file names in `dir`, sorted.
-fn part_files(dir: &Path) -> anyhow::Result<Vec<String>> {
+fn sorted_names(dir: &Path) -> anyhow::Result<Vec<String>> {
     let mut names = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         names.push(entry?.file_name().to_string_lossy().into_owned());
