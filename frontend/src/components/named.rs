@@ -110,10 +110,12 @@ where
     T: Clone + Send + Sync + 'static,
     R: Fn(T) -> AnyView + Copy + Send + Sync + 'static,
 {
-    let heads = headers
-        .iter()
-        .map(|h| view! { <th scope="col">{*h}</th> })
-        .collect_view();
+    let heads = move || {
+        headers
+            .iter()
+            .map(|h| view! { <th scope="col">{*h}</th> })
+            .collect_view()
+    };
     view! {
         <section class="card" aria-label=label>
             <ListState list=list loading=loading empty=empty />
@@ -121,7 +123,7 @@ where
                 <div class="table-wrap">
                     <table class="table" id=id>
                         <thead>
-                            <tr>{heads.clone()}</tr>
+                            <tr>{heads()}</tr>
                         </thead>
                         <tbody>{move || list.items().into_iter().map(row).collect_view()}</tbody>
                     </table>
