@@ -42,6 +42,7 @@ mod reports;
 mod scopes;
 mod setup;
 mod teams;
+mod templates;
 mod tokens;
 mod users;
 mod writers;

@@ -90,6 +90,7 @@ fn allow(operation: &str) -> Option<Allow> {
         // Self-service.
         "get_me"
         | "list_permissions"
+        | "list_templates"
         | "list_roles"
         | "get_profile"
         | "update_profile"
@@ -495,6 +496,7 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
         }
         "get_me" => Call::at("/api/v1/me"),
         "list_permissions" => Call::at("/api/v1/permissions"),
+        "list_templates" => Call::at("/api/v1/templates"),
         "list_roles" => Call::at("/api/v1/roles"),
         "get_profile" => Call::at("/api/v1/me/profile"),
         "update_profile" => Call::json("/api/v1/me/profile", json!({"timezone": "Europe/Berlin"})),

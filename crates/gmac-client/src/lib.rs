@@ -686,6 +686,11 @@ impl Client {
         self.get("/api/v1/permissions").await
     }
 
+    /// `GET /api/v1/templates`.
+    pub async fn list_templates(&self) -> Result<Vec<gmac_types::Template>> {
+        self.get("/api/v1/templates").await
+    }
+
     /// `GET /api/v1/roles`.
     pub async fn list_roles(&self) -> Result<Vec<Role>> {
         self.get("/api/v1/roles").await

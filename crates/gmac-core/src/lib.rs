@@ -27,6 +27,7 @@ pub mod platform;
 pub mod ports;
 pub mod services;
 pub mod sqlite_reads;
+pub mod templates;
 
 use std::sync::Arc;
 

@@ -20,6 +20,7 @@ pub mod query;
 pub mod reports;
 pub mod secret;
 pub mod teams;
+pub mod templates;
 pub mod time;
 pub mod tokens;
 pub mod users;
@@ -75,6 +76,7 @@ pub use secret::SecretText;
 pub use teams::{
     NewTeam, NewTeamMember, SessionInfo, SessionsEnded, Team, TeamMember, TeamPatch, UserTeam,
 };
+pub use templates::{Template, TemplateCategory, TemplateHealth, TemplateResources};
 pub use tokens::{ApiToken, CreatedApiToken, NewApiToken};
 
 pub use users::{NewUser, UserDetail, UserPatch, UserStatus};

@@ -119,6 +119,21 @@ impl FieldError {
             detail: detail.into(),
         }
     }
+
+    /// A field error for a nested field, e.g. `["parameters", "title"]` for
+    /// `/parameters/title`.
+    pub fn at(path: &[&str], code: &str, detail: impl Into<String>) -> Self {
+        let mut pointer = String::new();
+        for token in path {
+            pointer.push('/');
+            pointer.push_str(&escape_pointer_token(token));
+        }
+        Self {
+            pointer,
+            code: code.to_owned(),
+            detail: detail.into(),
+        }
+    }
 }
 
 /// Escapes one reference token of a JSON Pointer (RFC 6901 §4).

@@ -20,6 +20,7 @@ pub mod reports;
 pub mod sessions;
 pub mod setup;
 pub mod teams;
+pub mod templates;
 pub mod tokens;
 pub mod users;
 pub mod views;
@@ -60,6 +61,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(projects::update_project)
                 .service(projects::delete_project)
                 .service(access::list_permissions)
+                .service(templates::list_templates)
                 .service(access::list_roles)
                 .service(access::list_role_bindings)
                 .service(access::create_role_binding)
