@@ -331,6 +331,7 @@ impl Area {
             Area::Access => ACCESS_SECTIONS.iter().any(|s| (s.visible)(reach)),
             Area::Audit => reach.has(Permission::AuditView),
             Area::Costs => reach.has(Permission::CostsView),
+            Area::Services => reach.has(Permission::ServicesView),
             _ => true,
         }
     }
@@ -370,5 +371,16 @@ mod tests {
         assert!(Area::Audit.visible(&admin));
         assert!(!Area::Clients.visible(&Reach::default()));
         assert!(!Area::Costs.visible(&Reach::default()));
+
+        // Billing managers see costs, not services.
+        let billing = Reach {
+            permissions: vec![Permission::CostsView, Permission::BudgetsManage],
+            teams: 0,
+        };
+        assert!(!Area::Services.visible(&billing));
+        assert!(Area::Services.visible(&Reach {
+            permissions: vec![Permission::ServicesView],
+            teams: 0,
+        }));
     }
 }

@@ -27,6 +27,7 @@ mod demo;
 mod errors;
 mod events;
 mod faults;
+mod git;
 mod imports;
 mod invitations;
 mod jobs;

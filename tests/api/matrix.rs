@@ -206,6 +206,18 @@ fn allow(operation: &str) -> Option<Allow> {
             other: Status(404),
         },
         "list_cloud_accounts" => Allow::AnyUser,
+        // Git connections: made by whoever manages services, seen by whoever sees them.
+        "list_git_connections" => Allow::AnyUser,
+        "create_git_connection" | "delete_git_connection" => Allow::Roles {
+            roles: &[SA, ADMIN, DEV],
+            denied: 403,
+            other: Status(404),
+        },
+        "get_git_connection" => Allow::Roles {
+            roles: &[SA, ADMIN, DEV, VIEWER],
+            denied: 403,
+            other: Status(404),
+        },
         // Report schedules: managed by Billing and Admins, listed to whoever sees costs.
         "list_report_schedules" => Allow::AnyUser,
         "create_report_schedule" => Allow::Roles {
@@ -564,6 +576,25 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
         ),
         "list_budgets" => Call::at("/api/v1/budgets"),
         "list_cloud_accounts" => Call::at("/api/v1/cloud-accounts"),
+        "list_git_connections" => Call::at("/api/v1/git-connections"),
+        "create_git_connection" => Call::json(
+            "/api/v1/git-connections",
+            json!({"client_id": w.client_a, "provider": "git",
+                   "base_url": "http://127.0.0.1:9/git", "name": w.unique("Remote ")}),
+        ),
+        "get_git_connection" | "delete_git_connection" => {
+            let remote = root
+                .create_git_connection(&gmac_types::NewGitConnection {
+                    provider: gmac_types::GitProvider::Git,
+                    base_url: "http://127.0.0.1:9/git".into(),
+                    token: None,
+                    client_id: Some(w.client_a.clone()),
+                    name: Some(w.unique("Remote ")),
+                })
+                .await
+                .unwrap();
+            Call::at(format!("/api/v1/git-connections/{}", remote.id))
+        }
         "create_cloud_account" => Call::json(
             "/api/v1/cloud-accounts",
             json!({"client_id": w.client_a, "name": w.unique("Account "),

@@ -61,6 +61,10 @@ PER_OPERATION = {
     # Connecting with `test: true` asks Cost Explorer first: whether it answers at the
     # generated endpoint with generated keys is the world's state, not the request's shape.
     "create_cloud_account": {"connection_failed"},
+    # Connecting Gitea or GitHub asks the host to accept the token first (the world's state);
+    # a token is required for those two providers and not for `git` (a rule between fields);
+    # the URL must be http(s) without a user, query or fragment (no JSON Schema format says so).
+    "create_git_connection": {"connection_failed", "required", "invalid_url", "invalid"},
     # Whether a month is over is the clock's state, not the request's shape.
     "issue_invoice": {"month_not_over"},
 }

@@ -12,6 +12,7 @@
     reason = "test harness types are not printed"
 )]
 
+pub mod fake_git_hosts;
 pub mod fixture;
 pub mod focus;
 pub mod moto;
@@ -198,6 +199,9 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     core.cost_explorer = Some(Arc::new(gmac_connectors::aws::SdkCostExplorer::new(
         core.egress.clone(),
     )));
+    core.git_hosts = Some(Arc::new(
+        gmac_connectors::git::HttpGitHosts::new(core.egress.clone()).expect("a git host client"),
+    ));
     if let Some(smtp) = &options.smtp_url {
         let mailer = gmac_connectors::mail::SmtpMailer::new(smtp, "gmac <gmac@test.example>")
             .expect("a mailer");

@@ -357,6 +357,36 @@ impl Client {
             .await
     }
 
+    /// `POST /api/v1/git-connections`.
+    pub async fn create_git_connection(
+        &self,
+        input: &gmac_types::NewGitConnection,
+    ) -> Result<gmac_types::GitConnection> {
+        self.post("/api/v1/git-connections", input).await
+    }
+
+    /// `GET /api/v1/git-connections`, optionally of one client (and the installation's).
+    pub async fn list_git_connections(
+        &self,
+        client_id: Option<&str>,
+        page: &PageQuery,
+    ) -> Result<Page<gmac_types::GitConnection>> {
+        let filter: Vec<(&str, &str)> = client_id.map(|id| ("client_id", id)).into_iter().collect();
+        self.get_page("/api/v1/git-connections", &filter, page)
+            .await
+    }
+
+    /// `GET /api/v1/git-connections/{id}`.
+    pub async fn get_git_connection(&self, id: &str) -> Result<gmac_types::GitConnection> {
+        self.get(&format!("/api/v1/git-connections/{id}")).await
+    }
+
+    /// `DELETE /api/v1/git-connections/{id}`.
+    pub async fn delete_git_connection(&self, id: &str) -> Result<()> {
+        self.delete(&format!("/api/v1/git-connections/{id}"), None)
+            .await
+    }
+
     /// `POST /api/v1/cloud-accounts/{id}/test`.
     pub async fn test_cloud_account(&self, id: &str) -> Result<gmac_types::ConnectionTest> {
         self.post_empty(&format!("/api/v1/cloud-accounts/{id}/test"))

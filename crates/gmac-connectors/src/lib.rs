@@ -1,4 +1,5 @@
 //! Adapters behind gmac-core's ports.
 
 pub mod aws;
+pub mod git;
 pub mod mail;

@@ -121,6 +121,8 @@ pub struct Core {
     pub mailer: Option<Arc<dyn ports::Mailer>>,
     /// AWS Cost Explorer, when connected accounts may be synced.
     pub cost_explorer: Option<Arc<dyn ports::CostExplorer>>,
+    /// Gitea's and GitHub's APIs.
+    pub git_hosts: Option<Arc<dyn ports::GitHosts>>,
     /// The address people use to reach gmac, for links in emails (e.g. `https://gmac.example.com`).
     pub public_url: String,
     /// Who issues invoices: the name printed on them (the `invoice_issuer` setting).
@@ -158,6 +160,7 @@ impl Core {
             device_keys: auth::device::DeviceKeys::derive(master_key),
             mailer: None,
             cost_explorer: None,
+            git_hosts: None,
             public_url: "http://127.0.0.1:8080".to_owned(),
             invoice_issuer: "gmac".to_owned(),
             settings,

@@ -99,3 +99,31 @@ pub trait CostExplorer: Send + Sync + std::fmt::Debug {
         page_token: Option<String>,
     ) -> anyhow::Result<CostAndUsagePage>;
 }
+
+/// How to reach a git host's API.
+#[derive(Clone)]
+pub struct GitHostAccess {
+    /// The kind of host.
+    pub provider: gmac_types::GitProvider,
+    /// The API's base URL.
+    pub base_url: String,
+    /// The token, if there is one.
+    pub token: Option<String>,
+}
+
+impl std::fmt::Debug for GitHostAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitHostAccess")
+            .field("provider", &self.provider)
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Gitea's and GitHub's REST APIs, behind one port.
+#[async_trait::async_trait]
+pub trait GitHosts: Send + Sync + std::fmt::Debug {
+    /// The login the token signs in as: the connection test. The error is for a person
+    /// ("the host refused the token", "… could not be reached").
+    async fn account(&self, access: &GitHostAccess) -> anyhow::Result<String>;
+}

@@ -82,6 +82,9 @@ pub async fn prepare_core(config: &Config) -> anyhow::Result<Core> {
     core.cost_explorer = Some(Arc::new(gmac_connectors::aws::SdkCostExplorer::new(
         core.egress.clone(),
     )));
+    core.git_hosts = Some(Arc::new(gmac_connectors::git::HttpGitHosts::new(
+        core.egress.clone(),
+    )?));
     if let Some(url) = &config.smtp_url {
         let mailer =
             gmac_connectors::mail::SmtpMailer::new(url.expose_secret(), &config.mail_from)?;

@@ -58,6 +58,12 @@ permissions! {
     SecretsReveal => "secrets.reveal",
     /// Read the audit log.
     AuditView => "audit.view",
+    /// See services, their templates, repositories and builds.
+    ServicesView => "services.view",
+    /// Create, change and delete services, and connect git hosts.
+    ServicesManage => "services.manage",
+    /// Start, retry and cancel builds.
+    BuildsRun => "builds.run",
 }
 
 // Written by hand: the derive cannot see the wire ids through the macro above, and documented
@@ -113,6 +119,8 @@ use Permission as P;
 /// | View Costs | yes | yes | yes | yes | yes |
 /// | Manage Budgets | yes | yes | no | no | yes |
 /// | Delete Resources | yes | yes | only in projects where granted | no | no |
+/// | View Services and builds | yes | yes | yes | yes | no |
+/// | Manage Services, run builds | yes | yes | yes | no | no |
 pub const BUILTIN_ROLES: [BuiltinRole; 5] = [
     BuiltinRole {
         id: roles::SUPER_ADMIN,
@@ -138,21 +146,31 @@ pub const BUILTIN_ROLES: [BuiltinRole; 5] = [
             P::BudgetsManage,
             P::SecretsReveal,
             P::AuditView,
+            P::ServicesView,
+            P::ServicesManage,
+            P::BuildsRun,
         ],
         project_permissions: &[],
     },
     BuiltinRole {
         id: roles::DEVELOPER,
         name: "Developer",
-        description: "Works on resources and sees their costs; deletes only in projects where granted.",
-        permissions: &[P::ResourcesView, P::Ec2StartStop, P::CostsView],
+        description: "Works on resources and services, runs builds and sees their costs; deletes only in projects where granted.",
+        permissions: &[
+            P::ResourcesView,
+            P::Ec2StartStop,
+            P::CostsView,
+            P::ServicesView,
+            P::ServicesManage,
+            P::BuildsRun,
+        ],
         project_permissions: &[P::ResourcesDelete],
     },
     BuiltinRole {
         id: roles::VIEWER,
         name: "Viewer",
-        description: "Reads resources and costs.",
-        permissions: &[P::ResourcesView, P::CostsView],
+        description: "Reads resources, services and costs.",
+        permissions: &[P::ResourcesView, P::CostsView, P::ServicesView],
         project_permissions: &[],
     },
     BuiltinRole {
@@ -319,6 +337,9 @@ mod tests {
             (P::BudgetsManage, [yes, yes, no, no, yes]),
             (P::CostsManage, [yes, yes, no, no, yes]),
             (P::ResourcesDelete, [yes, yes, project, no, no]),
+            (P::ServicesView, [yes, yes, yes, yes, no]),
+            (P::ServicesManage, [yes, yes, yes, no, no]),
+            (P::BuildsRun, [yes, yes, yes, no, no]),
         ];
         let roles = [
             "super_admin",

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod costs;
 pub mod events;
+pub mod git;
 pub mod invitations;
 pub mod jobs;
 pub mod mfa;
@@ -63,6 +64,7 @@ pub use mfa::{
 pub use ops::{Health, Readiness};
 pub use profile::{NotificationPrefs, PasswordChange, Profile, ProfilePatch, Theme};
 
+pub use git::{GitConnection, GitConnectionTest, GitProvider, NewGitConnection};
 pub use org::{Client, ClientPatch, NewClient, NewProject, Project, ProjectPatch};
 pub use page::Page;
 pub use problem::{ErrorCode, FieldError, PROBLEM_JSON, ProblemDetails};

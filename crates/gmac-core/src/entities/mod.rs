@@ -20,6 +20,7 @@ pub mod cost_summary;
 pub mod cost_sync;
 pub mod event;
 pub mod event_consumer;
+pub mod git_connection;
 pub mod invitation;
 pub mod invoice;
 pub mod job;

@@ -154,6 +154,7 @@ const AUDIENCES: &[(&str, Audience)] = &[
     ("resource_assignment", Audience::With(Permission::CostsView)),
     ("cost_anomaly", Audience::With(Permission::CostsView)),
     ("report_schedule", Audience::With(Permission::CostsView)),
+    ("git_connection", Audience::With(Permission::ServicesView)),
     ("user", Audience::With(Permission::UsersManage)),
     ("team", Audience::With(Permission::UsersManage)),
     ("role", Audience::With(Permission::UsersManage)),

@@ -222,7 +222,7 @@ async fn name_targets(db: &impl ConnectionTrait, items: &mut [AuditEvent]) -> Re
 }
 
 /// The kinds of target that have a name: the kind, its table, and the column naming it.
-const NAMED: [(&str, &str, &str); 12] = [
+const NAMED: [(&str, &str, &str); 13] = [
     ("client", "clients", "name"),
     ("project", "projects", "name"),
     ("team", "teams", "name"),
@@ -232,6 +232,7 @@ const NAMED: [(&str, &str, &str); 12] = [
     ("report_schedule", "report_schedules", "name"),
     ("allocation_rule", "allocation_rules", "name"),
     ("cloud_account", "cloud_accounts", "name"),
+    ("git_connection", "git_connections", "name"),
     ("api_token", "api_tokens", "name"),
     ("invitation", "invitations", "email"),
     ("cost_import", "cost_imports", "file_name"),

@@ -13,6 +13,7 @@ pub(crate) mod cost_lines;
 pub mod cost_query;
 pub mod costs;
 pub mod demo;
+pub mod git_connections;
 pub mod import_jobs;
 pub mod insights;
 pub mod invitations;

@@ -9,6 +9,7 @@ pub mod cloud;
 pub mod costs;
 pub mod events;
 pub mod fallback;
+pub mod git;
 pub mod invitations;
 pub mod jobs;
 pub mod me;
@@ -62,6 +63,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(projects::delete_project)
                 .service(access::list_permissions)
                 .service(templates::list_templates)
+                .service(git::list_git_connections)
+                .service(git::create_git_connection)
+                .service(git::get_git_connection)
+                .service(git::delete_git_connection)
                 .service(access::list_roles)
                 .service(access::list_role_bindings)
                 .service(access::create_role_binding)
