@@ -273,9 +273,8 @@ impl Area {
     pub const fn upcoming(self) -> &'static [&'static str] {
         match self {
             Area::Services => &[
-                "A list of services with their status and health",
-                "Deployments from a container image",
-                "Logs, scaling and environment variables",
+                "Connect the git hosts services' repositories will live on",
+                "See the templates and the parameters each one asks for",
             ],
             Area::Functions => &[
                 "A list of functions with their runtime and last invocation",
@@ -305,7 +304,8 @@ impl Area {
     pub const fn built(self) -> bool {
         matches!(
             self,
-            Area::Costs
+            Area::Services
+                | Area::Costs
                 | Area::Activity
                 | Area::Clients
                 | Area::Access

@@ -96,11 +96,18 @@ fn signed_out() -> Option<SignOutReason> {
     }
 }
 lazy_page!(/** `/` */ HomeRoute, signed_in, SignedInPage::Home);
-lazy_page!(/** `/services` */ ServicesRoute, signed_in, SignedInPage::Placeholder(Area::Services));
+lazy_page!(/** `/services` */ ServicesRoute, services_page);
 lazy_page!(/** `/functions` */ FunctionsRoute, signed_in, SignedInPage::Placeholder(Area::Functions));
 lazy_page!(/** `/databases` */ DatabasesRoute, signed_in, SignedInPage::Placeholder(Area::Databases));
 lazy_page!(/** `/monitoring` */ MonitoringRoute, signed_in, SignedInPage::Placeholder(Area::Monitoring));
 lazy_page!(/** Any other address under the frame. */ NotFoundRoute, signed_in, SignedInPage::NotFound);
+
+/// The Services area: the templates and the git connections.
+#[lazy]
+fn services_page() -> AnyView {
+    view! { <AreaGate area=Area::Services><crate::pages::services::ServicesPage /></AreaGate> }
+        .into_any()
+}
 
 // The cost pages are each a part of their own: the dashboard, the page most people open,
 // is the largest, and the others (budgets, reports, allocation, accounts) need little of it.

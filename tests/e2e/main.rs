@@ -3567,3 +3567,90 @@ async fn a_first_visit_loads_in_at_most_400_kb_and_each_area_brings_its_part_on_
     assert!(browser.console_errors().await.is_empty());
     browser.close().await;
 }
+
+/// Issue 11: the Services page shows the template catalog with what each form asks for, and
+/// connects a git host through the form (the host is a named fake of Gitea's API).
+#[tokio::test]
+async fn the_services_page_shows_the_templates_and_connects_a_fake_gitea_with_its_token_checked() {
+    if !browser_available() {
+        return;
+    }
+    let app = spawn_app().await;
+    let fake = gmac_tests::fake_git_hosts::FakeGitHosts::start();
+    let (browser, _, _) = admin_in_a_browser(&app).await;
+    browser.click("a.nav-link[href=\"/services\"]").await;
+    browser.wait_for("#templates").await;
+    let templates = browser
+        .data_of_all_once("#templates article", "data-template", |found| {
+            found.len() == 5
+        })
+        .await;
+    assert_eq!(
+        templates,
+        ["go-api", "nextjs-app", "postgres", "static-site", "worker"]
+    );
+    let site = browser
+        .text_of("article[data-template=\"static-site\"]")
+        .await;
+    assert!(site.contains("HTTP GET /healthz on port 8080"), "{site}");
+    assert!(site.contains("Site title"), "{site}");
+    assert!(
+        site.contains("text, at most 80 characters; required"),
+        "{site}"
+    );
+    assert!(
+        site.contains("whole number, 1024 to 65535; default 8080"),
+        "{site}"
+    );
+
+    // A token the host refuses is said beside the token field, and nothing is listed.
+    browser.type_into("#git-base-url", &fake.gitea()).await;
+    browser.type_into("#git-token", "not-the-token").await;
+    browser.click("#connect-git").await;
+    let refused = browser
+        .wait_for_text("#git-token-error", "refused the token")
+        .await;
+    assert!(refused.contains("nothing was saved"), "{refused}");
+    assert_eq!(
+        browser
+            .wait_for("#git-token")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(""),
+        "the token is not kept in the page"
+    );
+
+    browser
+        .type_into("#git-token", gmac_tests::fake_git_hosts::GOOD_TOKEN)
+        .await;
+    browser.click("#connect-git").await;
+    let row = browser
+        .wait_for_text(
+            "#git-connections tr[data-connection-name=\"Gitea (127.0.0.1)\"]",
+            "Token accepted",
+        )
+        .await;
+    assert!(row.contains("signed in as gmac-bot"), "{row}");
+    assert!(row.contains("token …cdef"), "{row}");
+    assert!(!row.contains(gmac_tests::fake_git_hosts::GOOD_TOKEN));
+
+    browser
+        .click("button[aria-label=\"Disconnect Gitea (127.0.0.1)\"]")
+        .await;
+    browser
+        .wait_until_gone("#git-connections tr[data-connection-name=\"Gitea (127.0.0.1)\"]")
+        .await;
+    // The browser logs the refused connection's answer (422), and nothing else.
+    let errors = browser.console_errors().await;
+    assert!(
+        errors
+            .iter()
+            .all(|e| e.contains("/api/v1/git-connections") && e.contains("status of 422")),
+        "{errors:?}"
+    );
+    browser.close().await;
+    fake.stop().await;
+}

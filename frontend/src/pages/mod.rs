@@ -13,6 +13,7 @@ pub mod login;
 pub mod not_found;
 pub mod placeholder;
 pub mod security;
+pub mod services;
 pub mod settings;
 pub mod setup;
 
