@@ -582,6 +582,27 @@ mod tests {
     }
 
     #[test]
+    fn text_with_quotes_lands_in_the_next_js_app_as_a_valid_js_string() {
+        let template = find("nextjs-app").unwrap();
+        let title = r#"Say "hi" \ <bye>"#;
+        let parameters = template.validate(&json!({"app_title": title})).unwrap();
+        let files = template.render(context(), &parameters).unwrap();
+        let site = &files
+            .iter()
+            .find(|f| f.path == "app/site.js")
+            .unwrap()
+            .content;
+        let literal = site
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("title: "))
+            .and_then(|l| l.strip_suffix(','))
+            .unwrap();
+        // A JSON string is a JS string literal: it reads back as typed.
+        assert_eq!(serde_json::from_str::<String>(literal).unwrap(), title);
+        assert!(site.contains(r#"tagline: "","#), "{site}");
+    }
+
+    #[test]
     fn parameters_get_their_defaults_and_each_broken_rule_names_its_field() {
         let template = template_with(
             &manifest(&simple_schema()),

@@ -338,6 +338,9 @@ fn optimize(wasm_opt: &Path, wasm: &Path) {
     let optimized = wasm.with_extension("opt.wasm");
     let ok = Command::new(wasm_opt)
         .arg("-Oz")
+        // Without it, each part prints an "unknown name subsection" warning for the name
+        // section the splitter writes: hundreds of lines around any real failure.
+        .arg("--quiet")
         .args([
             "--enable-bulk-memory",
             "--enable-nontrapping-float-to-int",
