@@ -336,11 +336,8 @@ fn optimize_all(target_dir: &Path, modules: &[PathBuf]) {
 /// Runs `wasm_opt` on one module, in place; keeps the module as it was if that fails.
 fn optimize(wasm_opt: &Path, wasm: &Path) {
     let optimized = wasm.with_extension("opt.wasm");
-    let ok = Command::new(wasm_opt)
+    let output = Command::new(wasm_opt)
         .arg("-Oz")
-        // Without it, each part prints an "unknown name subsection" warning for the name
-        // section the splitter writes: hundreds of lines around any real failure.
-        .arg("--quiet")
         .args([
             "--enable-bulk-memory",
             "--enable-nontrapping-float-to-int",
@@ -356,11 +353,27 @@ fn optimize(wasm_opt: &Path, wasm: &Path) {
         .arg(wasm)
         .arg("-o")
         .arg(&optimized)
-        .status()
-        .is_ok_and(|s| s.success());
-    if ok {
+        .output();
+    let Ok(output) = output else {
+        eprintln!("xtask: wasm-opt could not be started; keeping the unoptimized module");
+        return;
+    };
+    // Each part's name section, as the splitter writes it, draws one "unknown name
+    // subsection" warning (binaryen's --quiet does not hide it): hundreds of lines that would
+    // bury a real message, so only the others are shown.
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for line in stderr
+        .lines()
+        .filter(|l| !l.contains("unknown name subsection"))
+    {
+        eprintln!("{line}");
+    }
+    if output.status.success() {
         let _ = std::fs::rename(&optimized, wasm);
     } else {
-        eprintln!("xtask: wasm-opt failed; keeping the unoptimized module");
+        eprintln!(
+            "xtask: wasm-opt failed on {}; keeping the unoptimized module",
+            wasm.display()
+        );
     }
 }
