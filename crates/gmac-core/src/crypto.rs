@@ -17,6 +17,13 @@ use crate::keys::MasterKey;
 const FORMAT: &str = "gmac1";
 const NONCE: usize = 12;
 
+/// The last four characters of a credential, to tell credentials apart in a list without
+/// showing them.
+pub fn last_four(value: &str) -> String {
+    let chars: Vec<char> = value.chars().collect();
+    chars[chars.len().saturating_sub(4)..].iter().collect()
+}
+
 /// Seals and opens secrets with keys derived from the master key.
 #[derive(Clone)]
 pub struct Sealer {

@@ -223,17 +223,7 @@ pub async fn create(
         client_id: input.client_id.clone(),
         name: input.name.trim().to_owned(),
         provider: "aws".to_owned(),
-        access_key_hint: Some(
-            sealed
-                .access_key_id
-                .chars()
-                .rev()
-                .take(4)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect(),
-        ),
+        access_key_hint: Some(crate::crypto::last_four(&sealed.access_key_id)),
         sealed_credentials: core
             .sealer
             .seal(&plaintext, &format!("cloud_account:{id}"))?,

@@ -177,7 +177,7 @@ pub async fn create(
         provider: input.provider.id().to_owned(),
         base_url: checked.base_url,
         sealed_token,
-        token_hint: checked.token.as_deref().map(hint),
+        token_hint: checked.token.as_deref().and_then(hint),
         last_test_at: account.as_ref().map(|_| now),
         last_test_ok: account.as_ref().map(|_| true),
         last_test_detail: account
@@ -203,10 +203,10 @@ pub async fn create(
     Ok(to_dto(row))
 }
 
-/// The last four characters of a token.
-fn hint(token: &str) -> String {
-    let chars: Vec<char> = token.chars().collect();
-    chars[chars.len().saturating_sub(4)..].iter().collect()
+/// A token's last four characters, to tell tokens apart; none for a token under 12
+/// characters, of which four would give away a third or more.
+fn hint(token: &str) -> Option<String> {
+    (token.chars().count() >= 12).then(|| crate::crypto::last_four(token))
 }
 
 /// The connections the actor may use: the installation's (to anyone who sees services
@@ -347,7 +347,8 @@ mod tests {
         .unwrap_or_else(|_| unreachable!());
         assert_eq!(ok.base_url, "https://gitea.example.com");
         assert_eq!(ok.name, "Gitea (gitea.example.com)");
-        assert_eq!(hint(ok.token.as_deref().unwrap_or_default()), "1234");
+        assert_eq!(hint("gitea-token-1234").as_deref(), Some("1234"));
+        assert_eq!(hint("abcd1234"), None, "a short token keeps all of itself");
 
         let missing = check(&input(GitProvider::Github, "https://api.github.com", None))
             .err()
