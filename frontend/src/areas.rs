@@ -254,7 +254,7 @@ impl Area {
     /// One sentence on what the area is for.
     pub const fn summary(self) -> &'static str {
         match self {
-            Area::Services => "Deploy and run containers and long-running services.",
+            Area::Services => "Services made from templates, with their repositories and pushes.",
             Area::Functions => {
                 "Run code on demand, triggered by HTTP requests, schedules and events."
             }
@@ -272,10 +272,6 @@ impl Area {
     /// What the area will offer once it is built.
     pub const fn upcoming(self) -> &'static [&'static str] {
         match self {
-            Area::Services => &[
-                "Connect the git hosts services' repositories will live on",
-                "See the templates and the parameters each one asks for",
-            ],
             Area::Functions => &[
                 "A list of functions with their runtime and last invocation",
                 "HTTP, schedule and event triggers",
@@ -291,7 +287,8 @@ impl Area {
                 "Metrics dashboards",
                 "Alert rules and notifications",
             ],
-            Area::Costs
+            Area::Services
+            | Area::Costs
             | Area::Activity
             | Area::Clients
             | Area::Access

@@ -96,17 +96,36 @@ fn signed_out() -> Option<SignOutReason> {
     }
 }
 lazy_page!(/** `/` */ HomeRoute, signed_in, SignedInPage::Home);
-lazy_page!(/** `/services` */ ServicesRoute, services_page);
+lazy_page!(/** `/services` */ ServicesRoute, services_pages, ServicesPage::Catalog);
+lazy_page!(/** `/services/new` */ NewServiceRoute, services_pages, ServicesPage::New);
+lazy_page!(/** `/services/:id` */ ServiceRoute, services_pages, ServicesPage::Detail);
 lazy_page!(/** `/functions` */ FunctionsRoute, signed_in, SignedInPage::Placeholder(Area::Functions));
 lazy_page!(/** `/databases` */ DatabasesRoute, signed_in, SignedInPage::Placeholder(Area::Databases));
 lazy_page!(/** `/monitoring` */ MonitoringRoute, signed_in, SignedInPage::Placeholder(Area::Monitoring));
 lazy_page!(/** Any other address under the frame. */ NotFoundRoute, signed_in, SignedInPage::NotFound);
 
-/// The Services area: the templates and the git connections.
+/// The pages of the Services area: the catalog (with the templates and the git connections),
+/// the new-service wizard and a service's page.
+#[derive(Clone, Copy, Debug)]
+pub enum ServicesPage {
+    Catalog,
+    New,
+    Detail,
+}
+
 #[lazy]
-fn services_page() -> AnyView {
-    view! { <AreaGate area=Area::Services><crate::pages::services::ServicesPage /></AreaGate> }
-        .into_any()
+fn services_pages(page: ServicesPage) -> AnyView {
+    use crate::pages::services;
+    match page {
+        ServicesPage::Catalog => {
+            view! { <AreaGate area=Area::Services><services::ServicesPage /></AreaGate> }.into_any()
+        }
+        ServicesPage::New => {
+            view! { <AreaGate area=Area::Services><services::new::NewServicePage /></AreaGate> }
+                .into_any()
+        }
+        ServicesPage::Detail => view! { <services::detail::ServicePage /> }.into_any(),
+    }
 }
 
 // The cost pages are each a part of their own: the dashboard, the page most people open,

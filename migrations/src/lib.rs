@@ -29,6 +29,7 @@ mod m20261215_000022_saved_views;
 mod m20261216_000023_invoices;
 mod m20261217_000024_edit_versions;
 mod m20261218_000025_git_connections;
+mod m20261219_000026_services;
 
 /// Applies gmac's migrations in order.
 #[derive(Debug)]
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261216_000023_invoices::Migration),
             Box::new(m20261217_000024_edit_versions::Migration),
             Box::new(m20261218_000025_git_connections::Migration),
+            Box::new(m20261219_000026_services::Migration),
         ]
     }
 }

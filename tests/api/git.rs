@@ -71,7 +71,7 @@ async fn a_gitea_token_is_tested_against_a_fake_gitea_before_it_is_saved_and_is_
     assert_eq!(created.token_hint.as_deref(), Some("cdef"));
     assert!(created.last_test.as_ref().is_some_and(|t| t.ok));
     assert_eq!(created.name, "Gitea (127.0.0.1)");
-    let seen = fake.requests.lock().unwrap().clone();
+    let seen = fake.requests();
     assert_eq!(
         seen.last().unwrap(),
         &(
@@ -155,7 +155,7 @@ async fn a_github_token_is_tested_against_a_fake_github_api() {
         .unwrap();
     assert_eq!(created.account.as_deref(), Some("octokit-fixture-user-a"));
     assert_eq!(created.provider, GitProvider::Github);
-    let seen = fake.requests.lock().unwrap().clone();
+    let seen = fake.requests();
     assert_eq!(seen.last().unwrap().2, Some(format!("Bearer {GOOD_TOKEN}")));
     fake.stop().await;
 }

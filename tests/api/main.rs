@@ -41,6 +41,7 @@ mod process;
 mod profile;
 mod reports;
 mod scopes;
+mod services;
 mod setup;
 mod teams;
 mod templates;

@@ -218,6 +218,20 @@ fn allow(operation: &str) -> Option<Allow> {
             denied: 403,
             other: Status(404),
         },
+        // Services: managed by Developers and Admins, seen by Viewers too.
+        "list_services" => Allow::AnyUser,
+        "create_service" | "update_service" | "delete_service" => Allow::Roles {
+            roles: &[SA, ADMIN, DEV],
+            denied: 403,
+            other: Status(404),
+        },
+        "get_service" => Allow::Roles {
+            roles: &[SA, ADMIN, DEV, VIEWER],
+            denied: 403,
+            other: Status(404),
+        },
+        // A push webhook's credential is its signature: a request without one is refused.
+        "receive_git_push" => Allow::Public(Status(401)),
         // Report schedules: managed by Billing and Admins, listed to whoever sees costs.
         "list_report_schedules" => Allow::AnyUser,
         "create_report_schedule" => Allow::Roles {
@@ -439,6 +453,48 @@ impl World {
     }
 }
 
+/// A git connection of client A, to a remote that is never reached (no job runs here).
+async fn matrix_git_connection(w: &World) -> String {
+    w.root
+        .client
+        .create_git_connection(&gmac_types::NewGitConnection {
+            provider: gmac_types::GitProvider::Git,
+            base_url: "http://127.0.0.1:9/git".into(),
+            token: None,
+            client_id: Some(w.client_a.clone()),
+            name: Some(w.unique("Remote ")),
+        })
+        .await
+        .unwrap()
+        .id
+}
+
+/// A service of project A whose creation was cancelled before it ran, so it may be changed
+/// and deleted at once.
+async fn matrix_service(w: &World) -> String {
+    let connection = matrix_git_connection(w).await;
+    let created = w
+        .root
+        .client
+        .create_service(&gmac_types::NewService {
+            project_id: w.project_a.clone(),
+            name: w.unique("svc-"),
+            template: "static-site".into(),
+            parameters: json!({"title": "Site"}).as_object().unwrap().clone(),
+            git: gmac_types::NewServiceRepository {
+                connection_id: connection,
+                owner: "acme".into(),
+                name: w.unique("repo-"),
+            },
+            description: None,
+            owner_team_id: None,
+        })
+        .await
+        .unwrap();
+    w.root.client.cancel_job(&created.job.id).await.unwrap();
+    created.service.id
+}
+
 /// Builds a valid request for `operation` as `who`, creating fresh targets where the call
 /// changes or deletes something. `None`: no request is known for the operation.
 #[expect(
@@ -594,6 +650,30 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
                 .await
                 .unwrap();
             Call::at(format!("/api/v1/git-connections/{}", remote.id))
+        }
+        "list_services" => Call::at("/api/v1/services"),
+        "create_service" => {
+            let connection = matrix_git_connection(w).await;
+            Call::json(
+                "/api/v1/services",
+                json!({"project_id": w.project_a, "name": w.unique("svc-"),
+                       "template": "static-site", "parameters": {"title": "Site"},
+                       "git": {"connection_id": connection, "owner": "acme", "name": w.unique("repo-")}}),
+            )
+        }
+        "get_service" | "update_service" | "delete_service" | "receive_git_push" => {
+            let id = matrix_service(w).await;
+            match operation {
+                "update_service" => Call::json(
+                    format!("/api/v1/services/{id}"),
+                    json!({"description": "Changed"}),
+                ),
+                "receive_git_push" => Call::json(
+                    format!("/api/v1/hooks/git/{id}"),
+                    json!({"ref": "refs/heads/main", "after": "a".repeat(40)}),
+                ),
+                _ => Call::at(format!("/api/v1/services/{id}")),
+            }
         }
         "create_cloud_account" => Call::json(
             "/api/v1/cloud-accounts",

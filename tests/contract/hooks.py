@@ -65,6 +65,16 @@ PER_OPERATION = {
     # a token is required for those two providers and not for `git` (a rule between fields);
     # the URL must be http(s) without a user, query or fragment (no JSON Schema format says so).
     "create_git_connection": {"connection_failed", "required", "invalid_url", "invalid"},
+    # A service names a template, a git connection and a team that must exist (state); its
+    # parameters follow the chosen template's own JSON Schema, which the document cannot
+    # carry for every template at once; a repository name may not end in `.git`.
+    "create_service": {
+        "unknown", "invalid", "type", "not_allowed", "too_long", "too_short", "too_large",
+        "too_small",
+    },
+    # Both environments named once, each on its own branch (rules between items of a list);
+    # the owning team must exist.
+    "update_service": {"unknown", "invalid"},
     # Whether a month is over is the clock's state, not the request's shape.
     "issue_invoice": {"month_not_over"},
 }

@@ -709,13 +709,27 @@ async fn assert_fits(browser: &Browser, what: &str) {
         .await
         .unwrap();
     let (viewport, content) = (widths[0].as_f64().unwrap(), widths[1].as_f64().unwrap());
+    // Chrome widens a phone's layout viewport to fit content wider than the screen, so a
+    // viewport over 390 px means something overflowed: name what reaches furthest right.
+    let widest = browser
+        .client
+        .execute(
+            "let best = null, right = 0; \
+             for (const e of document.querySelectorAll('body *')) { \
+               const r = e.getBoundingClientRect().right; \
+               if (r > right + 0.5) { right = r; best = e; } } \
+             return best ? `${best.tagName.toLowerCase()}#${best.id}.${best.className} ends at ${right}px` : '';",
+            vec![],
+        )
+        .await
+        .unwrap();
     assert!(
         (viewport - 390.0).abs() < 1.0,
-        "the viewport is {viewport} px, not a phone's"
+        "{what}: the viewport is {viewport} px, not a phone's (widest: {widest})"
     );
     assert!(
         content <= viewport,
-        "{what} is {content} px wide on a {viewport} px screen"
+        "{what} is {content} px wide on a {viewport} px screen (widest: {widest})"
     );
 }
 
@@ -3651,6 +3665,252 @@ async fn the_services_page_shows_the_templates_and_connects_a_fake_gitea_with_it
             .all(|e| e.contains("/api/v1/git-connections") && e.contains("status of 422")),
         "{errors:?}"
     );
+    browser.close().await;
+    fake.stop().await;
+}
+
+/// A job-running app with a fake Gitea (a named fake; its repositories are real git), a
+/// client's project and a connection to the fake: answers them with the signed-in admin.
+async fn services_world() -> (
+    TestApp,
+    gmac_tests::fake_git_hosts::FakeGitHosts,
+    gmac_tests::Session,
+    String,
+    String,
+) {
+    let app = gmac_tests::spawn_app_with(gmac_tests::Options {
+        job_worker: true,
+        ..gmac_tests::Options::default()
+    })
+    .await;
+    let fake = gmac_tests::fake_git_hosts::FakeGitHosts::start();
+    let admin = app.super_admin().await;
+    let client_id = app.fixture(&admin).client("Acme").await;
+    let project_id = app.fixture(&admin).project(&client_id, "Web").await;
+    let connection = admin
+        .client
+        .create_git_connection(&gmac_types::NewGitConnection {
+            provider: gmac_types::GitProvider::Gitea,
+            base_url: fake.gitea(),
+            token: Some(gmac_tests::fake_git_hosts::GOOD_TOKEN.into()),
+            client_id: None,
+            name: Some("Gitea".into()),
+        })
+        .await
+        .unwrap()
+        .id;
+    (app, fake, admin, project_id, connection)
+}
+
+/// A static site `name` created through the API.
+async fn static_site(
+    admin: &gmac_tests::Session,
+    project_id: &str,
+    connection: &str,
+    name: &str,
+) -> gmac_types::CreatedService {
+    admin
+        .client
+        .create_service(&gmac_types::NewService {
+            project_id: project_id.to_owned(),
+            name: name.into(),
+            template: "static-site".into(),
+            parameters: serde_json::json!({"title": name})
+                .as_object()
+                .unwrap()
+                .clone(),
+            git: gmac_types::NewServiceRepository {
+                connection_id: connection.to_owned(),
+                owner: gmac_tests::fake_git_hosts::GITEA_LOGIN.into(),
+                name: name.into(),
+            },
+            description: None,
+            owner_team_id: None,
+        })
+        .await
+        .unwrap()
+}
+
+/// Issue 11: a service is created in the wizard (template card, the form its schema draws,
+/// a parameter the server refuses shown beside its input) and its creation followed live on
+/// its page to a first commit the real git server holds.
+#[tokio::test]
+async fn a_service_is_created_in_the_wizard_and_its_creation_followed_live_on_a_fake_gitea() {
+    use gmac_tests::fake_git_hosts::{GITEA_LOGIN, GOOD_TOKEN};
+    if !browser_available() {
+        return;
+    }
+    let (app, fake, admin, project_id, connection) = services_world().await;
+    let browser = Browser::start(1280, 900).await;
+    sign_in_through_the_form(&browser, &app, &admin.email, &admin.password).await;
+    browser.wait_for("#user-menu").await;
+    browser.click("a.nav-link[href=\"/services\"]").await;
+    browser
+        .wait_for_text(".list-empty", "No services yet")
+        .await;
+    browser.click("#new-service").await;
+
+    browser.click("label[for=\"choose-static-site\"]").await;
+    browser.wait_for("#param-title").await;
+    let port = browser.wait_for("#param-port").await;
+    assert_eq!(
+        port.prop("value").await.unwrap().as_deref(),
+        Some("8080"),
+        "the default is filled in"
+    );
+    browser
+        .wait_for(&format!(
+            "#service-project-id option[value=\"{project_id}\"]"
+        ))
+        .await;
+    browser
+        .wait_for("#service-project-id")
+        .await
+        .select_by_value(&project_id)
+        .await
+        .unwrap();
+    browser
+        .wait_for(&format!(
+            "#service-connection option[value=\"{connection}\"]"
+        ))
+        .await;
+    browser
+        .wait_for("#service-connection")
+        .await
+        .select_by_value(&connection)
+        .await
+        .unwrap();
+    browser.type_into("#service-name", "docs").await;
+    browser.type_into("#param-title", "Acme docs").await;
+    browser.wait_for("#param-port").await.clear().await.unwrap();
+    browser.type_into("#param-port", "80").await;
+    browser.click("#create-service").await;
+    browser.wait_for_text("#param-port-error", "1024").await;
+    browser.wait_for("#param-port").await.clear().await.unwrap();
+    browser.type_into("#param-port", "8081").await;
+    assert_eq!(
+        browser
+            .wait_for("#service-repo-owner")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(GITEA_LOGIN),
+        "the connection's account is the owner it suggests"
+    );
+    browser.click("#create-service").await;
+
+    browser.wait_for_text("#service-title", "docs").await;
+    browser.wait_for_text("#creation-status", "succeeded").await;
+    let steps = browser.data_of_all("#creation-steps li", "data-step").await;
+    assert_eq!(
+        steps,
+        [
+            "validate",
+            "create the repository",
+            "push the first commit",
+            "create the branches",
+            "register the webhook"
+        ]
+    );
+    browser.wait_for_text("#service-status", "Active").await;
+    let log = browser.text_of("#creation-log").await;
+    assert!(log.contains("pushed") && !log.contains(GOOD_TOKEN), "{log}");
+    let commit = browser.text_of("#service-first-commit").await;
+    let head = fake.git_in(GITEA_LOGIN, "docs", &["rev-parse", "main"]);
+    assert_eq!(commit.trim(), head.trim());
+    let index = fake.git_in(GITEA_LOGIN, "docs", &["show", "main:site/index.html"]);
+    assert!(index.contains("Acme docs"), "{index}");
+
+    // The refused parameter's answer (422) is the only console error.
+    let errors = browser.console_errors().await;
+    assert!(
+        errors
+            .iter()
+            .all(|e| e.contains("/api/v1/services") && e.contains("status of 422")),
+        "{errors:?}"
+    );
+    browser.close().await;
+    fake.stop().await;
+}
+
+/// Issue 11: a creation that fails at the webhook (the fake host answers 500) is retried from
+/// that step in the browser; one abandoned from its page leaves no repository; the catalog
+/// lists and filters what is left.
+#[tokio::test]
+async fn a_failed_creation_is_retried_from_its_step_and_an_abandoned_one_undone_in_the_browser() {
+    use gmac_tests::fake_git_hosts::GITEA_LOGIN;
+    if !browser_available() {
+        return;
+    }
+    let (app, fake, admin, project_id, connection) = services_world().await;
+    let browser = Browser::start(1280, 900).await;
+    sign_in_through_the_form(&browser, &app, &admin.email, &admin.password).await;
+    browser.wait_for("#user-menu").await;
+
+    fake.fail_webhooks(true);
+    let blog = static_site(&admin, &project_id, &connection, "blog").await;
+    browser
+        .client
+        .goto(&app.url(&format!("/services/{}", blog.service.id)))
+        .await
+        .unwrap();
+    browser.wait_for_text("#creation-status", "failed").await;
+    browser
+        .wait_for("#creation-steps li[data-step=\"register the webhook\"][data-status=\"failed\"]")
+        .await;
+    browser.wait_for_text("#creation-error", "HTTP 500").await;
+    fake.fail_webhooks(false);
+    browser.click("#retry-creation").await;
+    browser.wait_for_text("#creation-status", "succeeded").await;
+    browser
+        .wait_for_text("#creation-log", "done in an earlier run")
+        .await;
+    browser.wait_for_text("#service-status", "Active").await;
+
+    fake.fail_webhooks(true);
+    let shop = static_site(&admin, &project_id, &connection, "shop").await;
+    browser
+        .client
+        .goto(&app.url(&format!("/services/{}", shop.service.id)))
+        .await
+        .unwrap();
+    browser.wait_for_text("#creation-status", "failed").await;
+    browser.click("#abandon-creation").await;
+    browser
+        .wait_for_text(".modal", "repository gmac made")
+        .await;
+    browser.click(".modal .button-danger").await;
+    browser.wait_for("#services").await;
+    // The deletion job ends by forgetting the service.
+    for _ in 0..200 {
+        if admin.client.get_service(&shop.service.id).await.is_err() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        fake.repository(GITEA_LOGIN, "shop").is_none(),
+        "the abandoned repository is gone"
+    );
+    browser.client.refresh().await.unwrap();
+    let rows = browser
+        .data_of_all_once("#services tr[data-service]", "data-service", |found| {
+            found == ["blog"]
+        })
+        .await;
+    assert_eq!(rows, ["blog"]);
+    browser
+        .wait_for("#service-status-filter")
+        .await
+        .select_by_value("failed")
+        .await
+        .unwrap();
+    browser
+        .wait_for_text(".list-empty", "No service matches")
+        .await;
+    assert!(browser.console_errors().await.is_empty());
     browser.close().await;
     fake.stop().await;
 }

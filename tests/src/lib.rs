@@ -307,6 +307,19 @@ impl TestApp {
         while worker.run_once().await.expect("running a job") {}
     }
 
+    /// The actions of the audit log, oldest first.
+    pub async fn audit_actions(&self) -> Vec<String> {
+        use sea_orm::{EntityTrait, QueryOrder};
+        gmac_core::entities::audit_log::Entity::find()
+            .order_by_asc(gmac_core::entities::audit_log::Column::Seq)
+            .all(&self.core.db)
+            .await
+            .expect("reading the audit log")
+            .into_iter()
+            .map(|row| row.action)
+            .collect()
+    }
+
     /// Moves the manual clock.
     pub fn advance(&self, by: chrono::Duration) {
         self.clock

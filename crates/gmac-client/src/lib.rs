@@ -387,6 +387,55 @@ impl Client {
             .await
     }
 
+    /// `GET /api/v1/services` with the catalog's filters.
+    pub async fn list_services(
+        &self,
+        query: &gmac_types::ServiceQuery,
+        page: &PageQuery,
+    ) -> Result<Page<gmac_types::Service>> {
+        self.get_page("/api/v1/services", query, page).await
+    }
+
+    /// `POST /api/v1/services`: the service and its creation job.
+    pub async fn create_service(
+        &self,
+        input: &gmac_types::NewService,
+    ) -> Result<gmac_types::CreatedService> {
+        self.post("/api/v1/services", input).await
+    }
+
+    /// `GET /api/v1/services/{id}`.
+    pub async fn get_service(&self, id: &str) -> Result<gmac_types::Service> {
+        self.get(&format!("/api/v1/services/{id}")).await
+    }
+
+    /// `PATCH /api/v1/services/{id}`.
+    pub async fn update_service(
+        &self,
+        id: &str,
+        patch: &gmac_types::ServicePatch,
+        version: Option<i64>,
+    ) -> Result<gmac_types::Service> {
+        self.patch(&format!("/api/v1/services/{id}"), patch, version)
+            .await
+    }
+
+    /// `DELETE /api/v1/services/{id}`: the job removing it.
+    pub async fn delete_service(
+        &self,
+        id: &str,
+        delete_repository: bool,
+        version: Option<i64>,
+    ) -> Result<gmac_types::Job> {
+        let mut request = self
+            .request(reqwest::Method::DELETE, &format!("/api/v1/services/{id}"))
+            .query(&[("delete_repository", delete_repository)]);
+        if let Some(version) = version {
+            request = request.header(reqwest::header::IF_MATCH, format!("\"{version}\""));
+        }
+        decode(check(request.send().await.map_err(network)?).await?).await
+    }
+
     /// `POST /api/v1/cloud-accounts/{id}/test`.
     pub async fn test_cloud_account(&self, id: &str) -> Result<gmac_types::ConnectionTest> {
         self.post_empty(&format!("/api/v1/cloud-accounts/{id}/test"))

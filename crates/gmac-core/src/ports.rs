@@ -126,4 +126,121 @@ pub trait GitHosts: Send + Sync + std::fmt::Debug {
     /// The login the token signs in as: the connection test. The error is for a person
     /// ("the host refused the token", "… could not be reached").
     async fn account(&self, access: &GitHostAccess) -> anyhow::Result<String>;
+
+    /// Creates an empty repository `owner/name` (the token's own account when `owner` is its
+    /// login, else an organisation). A plain git remote has no API: there the repository must
+    /// already exist, and this answers where it is.
+    async fn create_repository(
+        &self,
+        access: &GitHostAccess,
+        repo: &RepositoryRef,
+        description: &str,
+    ) -> Result<HostedRepository, GitHostError>;
+
+    /// Deletes a repository; one already gone is not an error.
+    async fn delete_repository(
+        &self,
+        access: &GitHostAccess,
+        repo: &RepositoryRef,
+    ) -> Result<(), GitHostError>;
+
+    /// Registers a push webhook that posts JSON to `url`, signed with `secret`; answers the
+    /// host's id for it.
+    async fn create_webhook(
+        &self,
+        access: &GitHostAccess,
+        repo: &RepositoryRef,
+        url: &str,
+        secret: &str,
+    ) -> Result<String, GitHostError>;
+
+    /// Removes a webhook; one already gone is not an error.
+    async fn delete_webhook(
+        &self,
+        access: &GitHostAccess,
+        repo: &RepositoryRef,
+        id: &str,
+    ) -> Result<(), GitHostError>;
+
+    /// The branches of a remote over smart HTTP: `(name, commit)`.
+    async fn branches(&self, remote: &GitRemote) -> Result<Vec<(String, String)>, GitHostError>;
+
+    /// Pushes one commit holding `commit.files` to `commit.branch`, which must not exist yet;
+    /// answers the commit's id.
+    async fn push_commit(
+        &self,
+        remote: &GitRemote,
+        commit: &NewCommit,
+    ) -> Result<String, GitHostError>;
+
+    /// Points each of `branches` at `commit`, the head of `from` (which must hold it).
+    async fn create_branches(
+        &self,
+        remote: &GitRemote,
+        from: &str,
+        commit: &str,
+        branches: &[String],
+    ) -> Result<(), GitHostError>;
+}
+
+/// A repository on a git host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RepositoryRef {
+    /// The owning account or organisation (for a plain remote, the folder).
+    pub owner: String,
+    /// Its name.
+    pub name: String,
+}
+
+/// A repository the host made or found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostedRepository {
+    /// Where to clone and push it over HTTP.
+    pub clone_url: String,
+    /// Its page, where the host has one.
+    pub html_url: Option<String>,
+}
+
+/// Why a call to a git host failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum GitHostError {
+    /// The host refused (a name taken, a missing right, a repository that is not empty):
+    /// asking again will not help until something changes.
+    #[error("{0}")]
+    Refused(String),
+    /// The host could not be reached or failed (HTTP 5xx): worth another try.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// A remote to push to over smart HTTP, with the credentials it takes.
+#[derive(Clone)]
+pub struct GitRemote {
+    /// `http(s)://…` of the repository.
+    pub url: String,
+    /// The user name sent with the token.
+    pub username: String,
+    /// The token, sent as the password, if there is one.
+    pub token: Option<String>,
+}
+
+impl std::fmt::Debug for GitRemote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitRemote")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A first commit to push.
+#[derive(Clone, Debug)]
+pub struct NewCommit {
+    /// The branch it starts.
+    pub branch: String,
+    /// The commit message.
+    pub message: String,
+    /// The author's name and email.
+    pub author: (String, String),
+    /// `(path, content)` of every file.
+    pub files: Vec<(String, String)>,
 }

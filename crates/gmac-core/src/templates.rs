@@ -435,7 +435,9 @@ fn describe(
     }
 }
 
-fn is_dns_label(s: &str) -> bool {
+/// Whether `s` is a DNS label gmac names things with: `a-z` first, then `a-z`, `0-9` and `-`, not
+/// ending with `-`, at most 63 characters.
+pub fn is_dns_label(s: &str) -> bool {
     (1..=63).contains(&s.len())
         && s.starts_with(|c: char| c.is_ascii_lowercase())
         && !s.ends_with('-')

@@ -68,6 +68,12 @@ pub enum Command {
     Backup(BackupArgs),
     /// Bring back a backup written by gmac backup. Stop gmac first.
     Restore(RestoreArgs),
+    /// Services, on the server `gmac login` signed in to.
+    Services {
+        /// What to do.
+        #[command(subcommand)]
+        command: ServicesCommand,
+    },
     /// Cloud costs, on the server `gmac login` signed in to.
     Costs {
         /// What to do.
@@ -108,6 +114,58 @@ pub enum JobsCommand {
         /// The job's id.
         id: String,
     },
+}
+
+/// `gmac services` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ServicesCommand {
+    /// The services you may see, by name.
+    List {
+        /// Only this project's.
+        #[arg(long)]
+        project: Option<String>,
+        /// Only those made from this template.
+        #[arg(long)]
+        template: Option<String>,
+        /// Only those in this status (creating, failed, active, deleting).
+        #[arg(long)]
+        status: Option<String>,
+        /// Only those whose name contains this.
+        #[arg(long)]
+        search: Option<String>,
+    },
+    /// Create a service from a template, and follow its creation job until it ends.
+    Create(ServiceCreateArgs),
+}
+
+/// `gmac services create` flags.
+#[derive(Debug, Args)]
+pub struct ServiceCreateArgs {
+    /// The project's id.
+    #[arg(long)]
+    pub project: String,
+    /// The service's name, a DNS label.
+    #[arg(long)]
+    pub name: String,
+    /// The template's id (see GET /api/v1/templates).
+    #[arg(long)]
+    pub template: String,
+    /// A template parameter, `name=value` (repeat it); a value that reads as JSON (a number,
+    /// true) is taken as such, anything else as text.
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// The git connection's id.
+    #[arg(long)]
+    pub connection: String,
+    /// The repository's owner (account, organisation or folder).
+    #[arg(long)]
+    pub owner: String,
+    /// The repository's name [default: the service's name].
+    #[arg(long)]
+    pub repo: Option<String>,
+    /// Return once the service is accepted, without following its creation.
+    #[arg(long)]
+    pub no_wait: bool,
 }
 
 /// `gmac costs` subcommands.
@@ -294,6 +352,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Jobs { command } => say(&crate::remote::jobs(command).await?),
+        Command::Services { command } => say(&crate::remote::services(command).await?),
         Command::Backup(args) => {
             let config = db_config(args.db.database_url.clone())?;
             say(&crate::backup::back_up(&config, &args).await?)

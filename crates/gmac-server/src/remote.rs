@@ -420,3 +420,114 @@ pub async fn jobs(command: crate::cli::JobsCommand) -> anyhow::Result<String> {
         }
     }
 }
+
+/// `gmac services …`.
+pub async fn services(command: crate::cli::ServicesCommand) -> anyhow::Result<String> {
+    use crate::cli::ServicesCommand;
+    let credentials = load()?;
+    let api = client(&credentials)?;
+    match command {
+        ServicesCommand::List {
+            project,
+            template,
+            status,
+            search,
+        } => {
+            let status = match status.as_deref() {
+                None => None,
+                Some(text) => {
+                    Some(gmac_types::ServiceStatus::from_id(text).with_context(|| {
+                        format!("unknown status {text:?} (creating, failed, active, deleting)")
+                    })?)
+                }
+            };
+            let query = gmac_types::ServiceQuery {
+                project_id: project,
+                template,
+                status,
+                q: search,
+                ..gmac_types::ServiceQuery::default()
+            };
+            let services = gmac_client::Client::all_pages(|page| {
+                let (api, query) = (&api, &query);
+                async move { api.list_services(query, &page).await }
+            })
+            .await
+            .map_err(explain)?;
+            if services.is_empty() {
+                return Ok("No services.".to_owned());
+            }
+            Ok(services
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{}  {:<24} {:<12} {:<9} {}/{}",
+                        s.id,
+                        s.name,
+                        s.template,
+                        s.status.id(),
+                        s.repository.owner,
+                        s.repository.name
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n"))
+        }
+        ServicesCommand::Create(args) => {
+            let parameters = parse_params(&args.params)?;
+            let input = gmac_types::NewService {
+                project_id: args.project,
+                git: gmac_types::NewServiceRepository {
+                    connection_id: args.connection,
+                    owner: args.owner,
+                    name: args.repo.unwrap_or_else(|| args.name.clone()),
+                },
+                name: args.name,
+                template: args.template,
+                parameters,
+                description: None,
+                owner_team_id: None,
+            };
+            let created = api.create_service(&input).await.map_err(explain)?;
+            let summary = format!(
+                "Service {} ({}), creation job {}",
+                created.service.name, created.service.id, created.job.id
+            );
+            if args.no_wait {
+                return Ok(summary);
+            }
+            eprintln!("{summary}");
+            jobs(crate::cli::JobsCommand::Watch {
+                id: created.job.id.clone(),
+            })
+            .await?;
+            let service = api
+                .get_service(&created.service.id)
+                .await
+                .map_err(explain)?;
+            Ok(format!(
+                "{} is {}: {}",
+                service.name,
+                service.status.id(),
+                service.repository.clone_url.as_deref().unwrap_or("")
+            ))
+        }
+    }
+}
+
+/// `--param NAME=VALUE` pairs: a value that reads as a JSON number or `true`/`false` is taken
+/// as such, anything else as text.
+fn parse_params(pairs: &[String]) -> anyhow::Result<serde_json::Map<String, serde_json::Value>> {
+    let mut parameters = serde_json::Map::new();
+    for pair in pairs {
+        let (name, value) = pair
+            .split_once('=')
+            .with_context(|| format!("--param {pair:?} is not NAME=VALUE"))?;
+        let value = serde_json::from_str::<serde_json::Value>(value)
+            .ok()
+            .filter(|v| v.is_number() || v.is_boolean())
+            .unwrap_or_else(|| serde_json::Value::String(value.to_owned()));
+        parameters.insert(name.to_owned(), value);
+    }
+    Ok(parameters)
+}

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod catalog;
 pub mod costs;
 pub mod events;
 pub mod git;
@@ -64,6 +65,10 @@ pub use mfa::{
 pub use ops::{Health, Readiness};
 pub use profile::{NotificationPrefs, PasswordChange, Profile, ProfilePatch, Theme};
 
+pub use catalog::{
+    CreatedService, NewService, NewServiceRepository, Service, ServiceDeleteQuery,
+    ServiceEnvironment, ServicePatch, ServicePush, ServiceQuery, ServiceRepository, ServiceStatus,
+};
 pub use git::{GitConnection, GitConnectionTest, GitProvider, NewGitConnection};
 pub use org::{Client, ClientPatch, NewClient, NewProject, Project, ProjectPatch};
 pub use page::Page;

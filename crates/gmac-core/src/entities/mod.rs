@@ -37,6 +37,8 @@ pub mod role;
 pub mod role_binding;
 pub mod role_policy;
 pub mod saved_view;
+pub mod service;
+pub mod service_push;
 pub mod session;
 pub mod setup_token;
 pub mod team;

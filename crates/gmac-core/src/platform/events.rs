@@ -155,6 +155,7 @@ const AUDIENCES: &[(&str, Audience)] = &[
     ("cost_anomaly", Audience::With(Permission::CostsView)),
     ("report_schedule", Audience::With(Permission::CostsView)),
     ("git_connection", Audience::With(Permission::ServicesView)),
+    ("service", Audience::With(Permission::ServicesView)),
     ("user", Audience::With(Permission::UsersManage)),
     ("team", Audience::With(Permission::UsersManage)),
     ("role", Audience::With(Permission::UsersManage)),

@@ -23,6 +23,13 @@ pub const INVITATION_MAIL: &str = "invitation.mail";
 /// `Prefer: respond-async`).
 pub const REPORT_SEND: &str = "report_schedule.send";
 
+/// A service's repository, first commit, branches and webhook made (`POST /services`).
+pub const SERVICE_CREATE: &str = "service.create";
+
+/// A service's webhook (and repository, when asked) removed, then the service
+/// (`DELETE /services/{id}`).
+pub const SERVICE_DELETE: &str = "service.delete";
+
 /// The kinds done on someone's behalf: `(kind, permission to see, permission to cancel or
 /// retry)`, at the job's scope.
 pub(crate) const KINDS: &[(&str, Permission, Permission)] = &[
@@ -48,6 +55,16 @@ pub(crate) const KINDS: &[(&str, Permission, Permission)] = &[
         Permission::UsersManage,
     ),
     (REPORT_SEND, Permission::CostsView, Permission::CostsManage),
+    (
+        SERVICE_CREATE,
+        Permission::ServicesView,
+        Permission::ServicesManage,
+    ),
+    (
+        SERVICE_DELETE,
+        Permission::ServicesView,
+        Permission::ServicesManage,
+    ),
 ];
 
 /// Any other kind is the installation's own upkeep: seen by the audit log's readers, acted on

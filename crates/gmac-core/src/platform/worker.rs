@@ -223,18 +223,22 @@ impl JobContext {
         Some(progress)
     }
 
-    /// Starts step `name`, ending the running one as succeeded, and logs it.
+    /// Starts step `name`, ending the running one as succeeded, and logs it. A step begun
+    /// before keeps its place in the list.
     pub async fn step(&self, name: &str) -> Result<()> {
         {
             let mut steps = self.steps.lock().await;
             for s in steps.iter_mut().filter(|s| s.status == "running") {
                 "succeeded".clone_into(&mut s.status);
             }
-            steps.retain(|s| s.name != name);
-            steps.push(JobStep {
-                name: name.to_owned(),
-                status: "running".to_owned(),
-            });
+            // A step begun again (in a retried run, or in a loop) keeps its place.
+            match steps.iter_mut().find(|s| s.name == name) {
+                Some(step) => "running".clone_into(&mut step.status),
+                None => steps.push(JobStep {
+                    name: name.to_owned(),
+                    status: "running".to_owned(),
+                }),
+            }
         }
         self.save_steps().await?;
         self.log(format!("step: {name}")).await

@@ -222,7 +222,7 @@ async fn name_targets(db: &impl ConnectionTrait, items: &mut [AuditEvent]) -> Re
 }
 
 /// The kinds of target that have a name: the kind, its table, and the column naming it.
-const NAMED: [(&str, &str, &str); 13] = [
+const NAMED: [(&str, &str, &str); 14] = [
     ("client", "clients", "name"),
     ("project", "projects", "name"),
     ("team", "teams", "name"),
@@ -233,6 +233,7 @@ const NAMED: [(&str, &str, &str); 13] = [
     ("allocation_rule", "allocation_rules", "name"),
     ("cloud_account", "cloud_accounts", "name"),
     ("git_connection", "git_connections", "name"),
+    ("service", "services", "name"),
     ("api_token", "api_tokens", "name"),
     ("invitation", "invitations", "email"),
     ("cost_import", "cost_imports", "file_name"),

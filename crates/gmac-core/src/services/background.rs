@@ -11,7 +11,7 @@ use crate::platform::schedules::{
 };
 use crate::platform::worker::{Worker, WorkerOptions, handler};
 use crate::services::{
-    allocation, budgets, cloud_accounts, costs, import_jobs, invitations, reports,
+    allocation, budgets, cloud_accounts, costs, import_jobs, invitations, reports, service_setup,
 };
 
 /// A worker for gmac's own job kinds.
@@ -26,6 +26,14 @@ pub fn worker(core: Core, options: WorkerOptions) -> Worker {
         )
         .handle(jobs::INVITATION_MAIL, invitations::mail_handler())
         .handle(jobs::REPORT_SEND, reports::send_handler())
+        .handle(
+            crate::platform::job_kinds::SERVICE_CREATE,
+            service_setup::creation_handler(),
+        )
+        .handle(
+            crate::platform::job_kinds::SERVICE_DELETE,
+            service_setup::deletion_handler(),
+        )
         .handle(
             BUDGETS_EVALUATE,
             handler(|ctx| async move {

@@ -293,6 +293,15 @@ pub async fn get(core: &Core, actor: &Actor, id: &str) -> Result<GitConnection> 
 pub async fn delete(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) -> Result<()> {
     let row = find(core, actor, id, Permission::ServicesManage).await?;
     let txn = Change::begin(core).await?;
+    let services = crate::services::catalog::count_on_connection(&txn, id).await?;
+    if services > 0 {
+        return Err(Error::conflict(
+            gmac_types::ErrorCode::Conflict,
+            format!(
+                "{services} service(s) keep their repository on this connection; delete them first."
+            ),
+        ));
+    }
     db::deleted_one(&git_connection::Entity::delete_by_id(id).exec(&txn).await?)?;
     let entry = AuditEntry::success(actor.audit_actor(), "git_connection.delete")
         .target("git_connection", id.to_owned())

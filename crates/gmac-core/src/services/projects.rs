@@ -232,6 +232,13 @@ pub async fn delete_project(
     let txn = Change::begin(core).await?;
     let before = find(&txn, id).await?;
     Change::expect_version(if_match, before.version)?;
+    let services = crate::services::catalog::count_in_project(&txn, id).await?;
+    if services > 0 {
+        return Err(Error::conflict(
+            ErrorCode::Conflict,
+            format!("The project still has {services} service(s); delete them first."),
+        ));
+    }
     scope_cleanup::remove_scope(&txn, "project", id, now).await?;
     // A project's budgets cover nothing once it is gone.
     crate::services::budgets::delete_where(&txn, budget_scope("project", id)).await?;

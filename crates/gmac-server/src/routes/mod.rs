@@ -10,6 +10,7 @@ pub mod costs;
 pub mod events;
 pub mod fallback;
 pub mod git;
+pub mod hooks;
 pub mod invitations;
 pub mod jobs;
 pub mod me;
@@ -18,6 +19,7 @@ pub mod ops;
 pub mod profile;
 pub mod projects;
 pub mod reports;
+pub mod services;
 pub mod sessions;
 pub mod setup;
 pub mod teams;
@@ -67,6 +69,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(git::create_git_connection)
                 .service(git::get_git_connection)
                 .service(git::delete_git_connection)
+                .service(services::list_services)
+                .service(services::create_service)
+                .service(services::get_service)
+                .service(services::update_service)
+                .service(services::delete_service)
+                .service(hooks::receive_git_push)
                 .service(access::list_roles)
                 .service(access::list_role_bindings)
                 .service(access::create_role_binding)

@@ -1,9 +1,12 @@
-//! `/services`: the templates services are created from, with the form each one's schema
-//! asks for, and the git hosts their repositories go to.
+//! `/services`: the service catalog, the templates services are created from (with the form
+//! each one's schema asks for), and the git hosts their repositories go to.
 
+pub mod catalog;
 pub mod connect;
+pub mod detail;
+pub mod new;
 
-use gmac_types::{GitConnection, PageQuery, Permission, Template};
+use gmac_types::{GitConnection, PageQuery, Permission, Project, ProjectListQuery, Template};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::Value;
@@ -16,6 +19,7 @@ use crate::components::paging::{ListState, LoadMore, Paged};
 use crate::format::date_time_label;
 use crate::pages::set_title;
 use crate::state::use_auth;
+use new::InputKind;
 
 /// One parameter of a template's schema, as its card lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,40 +38,18 @@ pub struct ParameterLine {
 
 /// The parameters of a template's schema, in the schema's order.
 pub fn parameters(schema: &Value) -> Vec<ParameterLine> {
-    let required: Vec<&str> = schema
-        .get("required")
-        .and_then(Value::as_array)
-        .map(|r| r.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
-        return Vec::new();
-    };
-    properties
-        .iter()
-        .map(|(name, p)| {
-            let number = |key: &str| p.get(key).and_then(Value::as_i64);
-            let kind = match p.get("type").and_then(Value::as_str) {
-                Some("integer") => match (number("minimum"), number("maximum")) {
-                    (Some(lo), Some(hi)) => format!("whole number, {lo} to {hi}"),
-                    _ => "whole number".to_owned(),
-                },
-                Some("boolean") => "yes or no".to_owned(),
-                _ => match p.get("enum").and_then(Value::as_array) {
-                    Some(options) => format!(
-                        "one of {}",
-                        options
-                            .iter()
-                            .filter_map(Value::as_str)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                    None => match number("maxLength") {
-                        Some(max) => format!("text, at most {max} characters"),
-                        None => "text".to_owned(),
-                    },
-                },
+    new::inputs(schema)
+        .into_iter()
+        .map(|input| {
+            let kind = match &input.kind {
+                InputKind::Number(Some(lo), Some(hi)) => format!("whole number, {lo} to {hi}"),
+                InputKind::Number(..) => "whole number".to_owned(),
+                InputKind::Switch => "yes or no".to_owned(),
+                InputKind::Choice(options) => format!("one of {}", options.join(", ")),
+                InputKind::Text(Some(max)) => format!("text, at most {max} characters"),
+                InputKind::Text(None) => "text".to_owned(),
             };
-            let default = p.get("default").map(|d| match d {
+            let default = input.default.as_ref().map(|d| match d {
                 Value::String(s) if s.is_empty() => "empty".to_owned(),
                 Value::String(s) => s.clone(),
                 Value::Bool(true) => "yes".to_owned(),
@@ -75,18 +57,32 @@ pub fn parameters(schema: &Value) -> Vec<ParameterLine> {
                 other => other.to_string(),
             });
             ParameterLine {
-                name: name.clone(),
-                title: p
-                    .get("title")
-                    .and_then(Value::as_str)
-                    .unwrap_or(name)
-                    .to_owned(),
+                name: input.name,
+                title: input.title,
                 kind,
-                required: required.contains(&name.as_str()) && default.is_none(),
+                required: input.required,
                 default,
             }
         })
         .collect()
+}
+
+/// The projects a form or filter offers (the first 200 by name), empty until they load or
+/// when they cannot be read.
+pub fn all_projects() -> LocalResource<Vec<Project>> {
+    let auth = use_auth();
+    LocalResource::new(move || async move {
+        auth.call(|c| async move {
+            c.list_projects(&ProjectListQuery {
+                limit: Some(200),
+                ..ProjectListQuery::default()
+            })
+            .await
+        })
+        .await
+        .map(|p| p.items)
+        .unwrap_or_default()
+    })
 }
 
 /// How a template's service is checked, e.g. "HTTP GET /healthz on port 8080".
@@ -113,22 +109,14 @@ pub fn ServicesPage() -> impl IntoView {
             .await
             .map_err(|e| e.message())
     });
+    let catalog_templates =
+        Signal::derive(move || templates.get().and_then(Result::ok).unwrap_or_default());
     view! {
         <header class="page-header">
             <h1>"Services"</h1>
             <p class="muted">{Area::Services.summary()}</p>
         </header>
-        <section class="card" aria-labelledby="services-next">
-            <h2 id="services-next" class="card-title">"What comes next"</h2>
-            <div class="card-body">
-                <p class="muted">
-                    "Creating a service from a template, with its repository, first commit and builds, arrives in the next release. Until then:"
-                </p>
-                <ul class="upcoming-list">
-                    {Area::Services.upcoming().iter().map(|item| view! { <li>{*item}</li> }).collect_view()}
-                </ul>
-            </div>
-        </section>
+        <catalog::Catalog templates=catalog_templates />
         <section class="section-gap" aria-labelledby="templates-title">
             <h2 id="templates-title">"Templates"</h2>
             <p class="muted templates-intro">

@@ -1,0 +1,178 @@
+//! Inbound push webhooks (issue 11, point 4): Gitea's and GitHub's deliveries, and a plain git
+//! remote's `post-receive` hook, each signed with the service's webhook secret (HMAC-SHA256 of
+//! the body). A push is kept once per (ref, commit): a redelivery is answered as a duplicate
+//! and changes nothing.
+
+use gmac_types::{GitProvider, ServicePush, ServiceStatus};
+use hmac::{Hmac, KeyInit, Mac};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde::Deserialize;
+use sha2::Sha256;
+
+use crate::audit::{AuditActor, AuditEntry};
+use crate::entities::service_push;
+use crate::platform::change::Change;
+use crate::services::{catalog, service_setup};
+use crate::{Core, Error, RequestMeta, Result};
+
+/// The largest delivery read (GitHub caps its payloads at 25 MB; a push event is far smaller).
+pub const MAX_BODY: usize = 5 * 1024 * 1024;
+
+/// The signature a delivery came with, by the header it was in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Signature {
+    /// `X-Hub-Signature-256: sha256=<hex>` (GitHub; gmac's own post-receive hook too).
+    Sha256Prefixed(String),
+    /// `X-Gitea-Signature: <hex>`.
+    GiteaHex(String),
+}
+
+impl Signature {
+    fn hex(&self) -> Option<&str> {
+        match self {
+            Signature::Sha256Prefixed(value) => value.trim().strip_prefix("sha256="),
+            Signature::GiteaHex(value) => Some(value.trim()),
+        }
+    }
+}
+
+/// The event a delivery says it is (`X-GitHub-Event`, `X-Gitea-Event`), when it says.
+#[derive(Deserialize)]
+struct PushEvent {
+    #[serde(rename = "ref")]
+    git_ref: String,
+    after: String,
+}
+
+/// Whether `signature` is the HMAC-SHA256 of `body` under `secret` (compared in constant time).
+pub fn verify(secret: &str, body: &[u8], signature: &Signature) -> bool {
+    let Some(given) = signature.hex().and_then(|h| hex::decode(h).ok()) else {
+        return false;
+    };
+    let Ok(mut mac) = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()) else {
+        return false;
+    };
+    mac.update(body);
+    mac.verify_slice(&given).is_ok()
+}
+
+/// Takes a push delivered for service `id` by `source`. A delivery without a valid signature is refused
+/// (401) before its body is read as JSON; an event other than a push (`ping`) or a branch
+/// deletion is answered `None`, and changes nothing.
+pub async fn receive(
+    core: &Core,
+    meta: &RequestMeta,
+    id: &str,
+    source: GitProvider,
+    event: Option<&str>,
+    signature: Option<Signature>,
+    body: &[u8],
+) -> Result<Option<ServicePush>> {
+    let row = catalog::find(&core.db, id).await?;
+    let secret = service_setup::webhook_secret(core, &row)?;
+    let Some(signature) = signature else {
+        return Err(Error::InvalidToken);
+    };
+    if !verify(&secret, body, &signature) {
+        return Err(Error::InvalidToken);
+    }
+    if event.is_some_and(|e| e != "push") {
+        return Ok(None);
+    }
+    let push: PushEvent = serde_json::from_slice(body)
+        .map_err(|e| Error::BadRequest(format!("The body is not a push event: {e}.")))?;
+    let valid_commit =
+        (4..=64).contains(&push.after.len()) && push.after.chars().all(|c| c.is_ascii_hexdigit());
+    if !valid_commit || push.git_ref.len() > 300 {
+        return Err(Error::BadRequest(
+            "The push names no commit (after) or its ref is too long.".to_owned(),
+        ));
+    }
+    if push.after.chars().all(|c| c == '0') || row.status == ServiceStatus::Deleting.id() {
+        // A deleted branch builds nothing; a service being deleted takes no pushes.
+        return Ok(None);
+    }
+    let branch = push.git_ref.strip_prefix("refs/heads/");
+    let environment = branch.and_then(|b| {
+        catalog::environments(&row)
+            .into_iter()
+            .find(|e| e.branch == b)
+            .map(|e| e.name)
+    });
+    let txn = Change::begin(core).await?;
+    if let Some(seen) = service_push::Entity::find()
+        .filter(service_push::Column::ServiceId.eq(row.id.as_str()))
+        .filter(service_push::Column::GitRef.eq(push.git_ref.as_str()))
+        .filter(service_push::Column::CommitId.eq(push.after.as_str()))
+        .one(&txn)
+        .await?
+    {
+        txn.commit_unaudited().await?;
+        return Ok(Some(to_dto(seen, true)));
+    }
+    let kept = service_push::Model {
+        id: core.new_id(),
+        service_id: row.id.clone(),
+        git_ref: push.git_ref.clone(),
+        commit_id: push.after.to_lowercase(),
+        environment: environment.clone(),
+        source: source.id().to_owned(),
+        received_at: core.now(),
+    };
+    service_push::Entity::insert(service_push::ActiveModel::from(kept.clone()))
+        .exec_without_returning(&txn)
+        .await?;
+    let entry = AuditEntry::success(
+        AuditActor::System {
+            label: format!("{} webhook", source.label()),
+        },
+        "service.push",
+    )
+    .target("service", row.id.clone())
+    .scope(&catalog::target_of(&row))
+    .details(serde_json::json!({
+        "ref": kept.git_ref, "commit": kept.commit_id, "environment": kept.environment,
+    }));
+    txn.commit(core, meta, entry).await?;
+    Ok(Some(to_dto(kept, false)))
+}
+
+fn to_dto(row: service_push::Model, duplicate: bool) -> ServicePush {
+    ServicePush {
+        id: row.id,
+        service_id: row.service_id,
+        git_ref: row.git_ref,
+        commit: row.commit_id,
+        environment: row.environment,
+        duplicate,
+        received_at: row.received_at,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_is_the_bodys_hmac_under_the_secret_in_either_hosts_header() {
+        let body = br#"{"ref":"refs/heads/main","after":"abc123"}"#;
+        let mut mac =
+            <Hmac<Sha256> as KeyInit>::new_from_slice(b"s3cret").unwrap_or_else(|_| unreachable!());
+        mac.update(body);
+        let hex = hex::encode(mac.finalize().into_bytes());
+        assert!(verify("s3cret", body, &Signature::GiteaHex(hex.clone())));
+        assert!(verify(
+            "s3cret",
+            body,
+            &Signature::Sha256Prefixed(format!("sha256={hex}"))
+        ));
+        assert!(!verify("other", body, &Signature::GiteaHex(hex.clone())));
+        assert!(!verify("s3cret", b"{}", &Signature::GiteaHex(hex.clone())));
+        assert!(!verify("s3cret", body, &Signature::Sha256Prefixed(hex)));
+        assert!(!verify(
+            "s3cret",
+            body,
+            &Signature::GiteaHex("zz".to_owned())
+        ));
+    }
+}
