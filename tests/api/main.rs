@@ -28,6 +28,7 @@ mod errors;
 mod events;
 mod faults;
 mod git;
+mod images;
 mod imports;
 mod invitations;
 mod jobs;

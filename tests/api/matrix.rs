@@ -225,7 +225,7 @@ fn allow(operation: &str) -> Option<Allow> {
             denied: 403,
             other: Status(404),
         },
-        "get_service" => Allow::Roles {
+        "get_service" | "list_service_pushes" => Allow::Roles {
             roles: &[SA, ADMIN, DEV, VIEWER],
             denied: 403,
             other: Status(404),
@@ -661,13 +661,15 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
                        "git": {"connection_id": connection, "owner": "acme", "name": w.unique("repo-")}}),
             )
         }
-        "get_service" | "update_service" | "delete_service" | "receive_git_push" => {
+        "get_service" | "update_service" | "delete_service" | "receive_git_push"
+        | "list_service_pushes" => {
             let id = matrix_service(w).await;
             match operation {
                 "update_service" => Call::json(
                     format!("/api/v1/services/{id}"),
                     json!({"description": "Changed"}),
                 ),
+                "list_service_pushes" => Call::at(format!("/api/v1/services/{id}/pushes")),
                 "receive_git_push" => Call::json(
                     format!("/api/v1/hooks/git/{id}"),
                     json!({"ref": "refs/heads/main", "after": "a".repeat(40)}),

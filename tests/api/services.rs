@@ -572,6 +572,43 @@ async fn a_service_on_a_plain_git_remote_pushes_to_an_existing_empty_repository_
         service.repository.first_commit.as_deref()
     );
 
+    // Pushes reach gmac through the post-receive hook it gave once, installed on the real
+    // git server (it signs with openssl and posts with curl).
+    let hook = created
+        .post_receive_hook
+        .clone()
+        .expect("a plain remote's hook");
+    let hooks_dir = fake.repository("team", "site").unwrap().join("hooks");
+    std::fs::write(hooks_dir.join("post-receive"), &hook).unwrap();
+    std::fs::set_permissions(
+        hooks_dir.join("post-receive"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let remote = format!("{}/team/site.git", fake.git());
+    git(work.path(), &["clone", "-q", &remote, "."]).await;
+    std::fs::write(work.path().join("site/about.html"), "<p>About</p>\n").unwrap();
+    git(work.path(), &["add", "-A"]).await;
+    git(work.path(), &["commit", "-q", "-m", "About"]).await;
+    let commit = git(work.path(), &["rev-parse", "HEAD"]).await;
+    git(work.path(), &["push", "-q", "origin", "main"]).await;
+    let pushes = admin
+        .client
+        .list_service_pushes(&service.id, &PageQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(pushes.items.len(), 1, "{:?}", pushes.items);
+    assert_eq!(pushes.items[0].commit, commit);
+    assert_eq!(pushes.items[0].environment.as_deref(), Some("production"));
+    let again = admin.client.get_service(&service.id).await.unwrap();
+    assert!(
+        !serde_json::to_string(&again)
+            .unwrap()
+            .contains("post-receive"),
+        "the hook (and its secret) is shown once"
+    );
+
     // A second service on the same, now full, repository fails at the push and says why; the
     // repository it did not make stays when it is abandoned.
     let mut again = new_service(&project_id, &connection, "team", "site");

@@ -3702,6 +3702,48 @@ async fn services_world() -> (
     (app, fake, admin, project_id, connection)
 }
 
+/// Clones `owner/name` from the fake's git server, commits to `branch` and pushes it, as a
+/// developer would; answers the commit.
+async fn push_a_commit(git_prefix: &str, owner: &str, name: &str, branch: &str) -> String {
+    use base64::Engine;
+    let work = tempfile::tempdir().unwrap();
+    let auth = base64::engine::general_purpose::STANDARD
+        .encode(format!("dev:{}", gmac_tests::fake_git_hosts::GOOD_TOKEN));
+    let remote = format!("{git_prefix}/{owner}/{name}.git");
+    let mut commit = String::new();
+    for args in [
+        vec!["clone", "-q", "-b", branch, remote.as_str(), "."],
+        vec!["commit", "-q", "--allow-empty", "-m", "A change"],
+        vec!["rev-parse", "HEAD"],
+        vec!["push", "-q", "origin", branch],
+    ] {
+        let out = tokio::process::Command::new("git")
+            .current_dir(work.path())
+            .env("GIT_CONFIG_COUNT", "3")
+            .env("GIT_CONFIG_KEY_0", "http.extraHeader")
+            .env("GIT_CONFIG_VALUE_0", format!("Authorization: Basic {auth}"))
+            .env("GIT_CONFIG_KEY_1", "user.name")
+            .env("GIT_CONFIG_VALUE_1", "Dev")
+            .env("GIT_CONFIG_KEY_2", "user.email")
+            .env("GIT_CONFIG_VALUE_2", "dev@example.com")
+            .args(&args)
+            .output()
+            .await
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if args[0] == "rev-parse" {
+            String::from_utf8_lossy(&out.stdout)
+                .trim()
+                .clone_into(&mut commit);
+        }
+    }
+    commit
+}
+
 /// A static site `name` created through the API.
 async fn static_site(
     admin: &gmac_tests::Session,
@@ -3868,6 +3910,16 @@ async fn a_failed_creation_is_retried_from_its_step_and_an_abandoned_one_undone_
         .wait_for_text("#creation-log", "done in an earlier run")
         .await;
     browser.wait_for_text("#service-status", "Active").await;
+    // A developer's real git push reaches gmac through the registered webhook.
+    let commit = push_a_commit(&fake.git(), GITEA_LOGIN, "blog", "staging").await;
+    browser.click("#reload-pushes").await;
+    let pushed = browser
+        .wait_for_text(
+            &format!("#service-pushes tr[data-commit=\"{commit}\"]"),
+            "staging",
+        )
+        .await;
+    assert!(pushed.contains(&commit[..12]), "{pushed}");
 
     fake.fail_webhooks(true);
     let shop = static_site(&admin, &project_id, &connection, "shop").await;

@@ -18,6 +18,7 @@ pub mod focus;
 pub mod moto;
 pub mod pdf;
 pub mod pg_proxy;
+pub mod podman;
 pub mod smtp;
 
 use std::net::TcpListener;

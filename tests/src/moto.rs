@@ -45,7 +45,8 @@ impl MotoServer {
             .expect("python3 -m moto.server (pip install \"moto[server]\")");
         let server = Self { child, port };
         let http = reqwest::Client::new();
-        for _ in 0..200 {
+        // Python starts slowly on a busy machine (a build beside the tests): up to 30 s.
+        for _ in 0..600 {
             if http
                 .get(format!("{}/moto-api/", server.url()))
                 .send()

@@ -420,6 +420,17 @@ impl Client {
             .await
     }
 
+    /// `GET /api/v1/services/{id}/pushes`, newest first.
+    pub async fn list_service_pushes(
+        &self,
+        id: &str,
+        page: &PageQuery,
+    ) -> Result<Page<gmac_types::ServicePush>> {
+        let none: [(&str, &str); 0] = [];
+        self.get_page(&format!("/api/v1/services/{id}/pushes"), &none, page)
+            .await
+    }
+
     /// `DELETE /api/v1/services/{id}`: the job removing it.
     pub async fn delete_service(
         &self,

@@ -244,3 +244,71 @@ pub struct NewCommit {
     /// `(path, content)` of every file.
     pub files: Vec<(String, String)>,
 }
+
+/// An image to build: its context (the files of a checkout), the Dockerfile in it, the tags,
+/// build arguments and labels.
+#[derive(Clone, Debug, Default)]
+pub struct ImageBuild {
+    /// `(path, content)` of each file of the context.
+    pub context: Vec<(String, Vec<u8>)>,
+    /// The Dockerfile's path in the context.
+    pub dockerfile: String,
+    /// `name:tag` of each tag to give the image.
+    pub tags: Vec<String>,
+    /// `ARG` values (never secrets: they stay in the image's history).
+    pub build_args: std::collections::BTreeMap<String, String>,
+    /// Labels (`gmac.io/service`, …).
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// Build without the layer cache.
+    pub no_cache: bool,
+}
+
+/// A container to run from an image, its port published on loopback.
+#[derive(Clone, Debug, Default)]
+pub struct ContainerRun {
+    /// The image.
+    pub image: String,
+    /// Its name.
+    pub name: String,
+    /// The port the container listens on.
+    pub container_port: u16,
+    /// The loopback port it is published on.
+    pub host_port: u16,
+    /// Labels (`gmac.io/service`, …).
+    pub labels: std::collections::BTreeMap<String, String>,
+}
+
+/// Why a build failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ImageBuildError {
+    /// The Dockerfile failed (a step, a missing base image): the build's own fault.
+    #[error("{0}")]
+    Failed(String),
+    /// The container host could not be reached or failed: worth another try.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// A container host through the Docker Engine API (Docker or Podman).
+#[async_trait::async_trait]
+pub trait ContainerHost: Send + Sync + std::fmt::Debug {
+    /// Builds `build`, passing each line of the builder's output to `log` as it comes;
+    /// answers the image's id.
+    async fn build_image(
+        &self,
+        build: &ImageBuild,
+        log: &(dyn Fn(String) + Send + Sync),
+    ) -> Result<String, ImageBuildError>;
+
+    /// Creates and starts a container; answers its id.
+    async fn run_container(&self, run: &ContainerRun) -> anyhow::Result<String>;
+
+    /// Stops and removes a container (one already gone is not an error).
+    async fn remove_container(&self, id: &str) -> anyhow::Result<()>;
+
+    /// The labels of an image.
+    async fn image_labels(
+        &self,
+        image: &str,
+    ) -> anyhow::Result<std::collections::BTreeMap<String, String>>;
+}

@@ -201,6 +201,10 @@ pub struct CreatedService {
     pub service: Service,
     /// The job making it: follow its steps and log under `/jobs/{id}`.
     pub job: Job,
+    /// On a plain git remote: the `post-receive` hook to install in the repository, which
+    /// posts each push to gmac, signed. It holds the webhook's secret and is shown only here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post_receive_hook: Option<String>,
 }
 
 /// Changes to a service's settings; absent fields stay as they are.
@@ -271,7 +275,8 @@ pub struct ServicePush {
     /// The environment its branch feeds; absent for a branch that feeds none.
     #[serde(default)]
     pub environment: Option<String>,
-    /// Whether this (ref, commit) had been delivered before: a redelivery changes nothing.
+    /// Whether this (ref, commit) had been delivered before: a redelivery changes nothing
+    /// (always `false` in a list).
     pub duplicate: bool,
     /// When it first arrived.
     #[serde(serialize_with = "crate::time::rfc3339")]

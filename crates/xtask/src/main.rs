@@ -155,6 +155,7 @@ fn test(root: &Path) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     ensure_chromium()?;
     ensure_poppler()?;
+    ensure_podman()?;
     ensure_python_module("aiosmtpd", "aiosmtpd==1.4.6")?;
     // The AWS emulator that Cost Explorer sync is tested against.
     ensure_python_module("moto.server", "moto[server]==5.2.5")?;
@@ -432,6 +433,16 @@ fn ensure_chromium() -> anyhow::Result<()> {
         "the browser test needs Chromium",
         &["/usr/bin/chromium", "/usr/bin/chromedriver"],
         &["chromium", "chromium-driver"],
+    )
+}
+
+/// Podman (with runc, which works on these machines where crun does not) serves the Docker
+/// Engine API that images are built through; busybox-static makes the local base image.
+fn ensure_podman() -> anyhow::Result<()> {
+    ensure_debian(
+        "the image builds need Podman",
+        &["/usr/bin/podman", "/usr/sbin/runc", "/bin/busybox"],
+        &["podman", "runc", "busybox-static"],
     )
 }
 

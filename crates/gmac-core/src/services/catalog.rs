@@ -409,9 +409,16 @@ pub async fn create(
         .details(serde_json::json!({"after": summary(&row), "job_id": job_row.id}));
     txn.commit(core, meta, entry).await?;
     let provider = GitProvider::from_id(&connection.provider).unwrap_or(GitProvider::Git);
+    let post_receive_hook = (provider == GitProvider::Git).then(|| {
+        crate::services::service_hooks::post_receive_hook(
+            &crate::services::service_setup::hook_url(core, &row),
+            &secret,
+        )
+    });
     Ok(CreatedService {
         service: to_dto(row, provider),
         job: jobs::to_dto(job_row)?,
+        post_receive_hook,
     })
 }
 

@@ -137,6 +137,54 @@ pub async fn receive(
     Ok(Some(to_dto(kept, false)))
 }
 
+/// A `post-receive` hook for a plain git remote: it posts each pushed branch to `url`, signed
+/// with `secret` (`openssl` and `curl` on the git server). It holds the secret.
+pub fn post_receive_hook(url: &str, secret: &str) -> String {
+    format!(
+        r#"#!/bin/sh
+# gmac: posts each pushed branch to gmac, signed with the service's webhook secret.
+# Install as hooks/post-receive in the repository on the git server, executable.
+url='{url}'
+secret='{secret}'
+while read -r before after ref; do
+  body=$(printf '{{"ref":"%s","before":"%s","after":"%s"}}' "$ref" "$before" "$after")
+  signature=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$secret" | sed 's/^.*= *//')
+  curl -fsS -o /dev/null -X POST -H 'Content-Type: application/json' \
+    -H "X-Hub-Signature-256: sha256=$signature" --data "$body" "$url" \
+    || echo "gmac: the push to $ref was not delivered" >&2
+done
+"#
+    )
+}
+
+/// The pushes a service received, newest first, a page at a time. Needs `services.view`.
+pub async fn list(
+    core: &Core,
+    actor: &crate::Actor,
+    id: &str,
+    page: &gmac_types::PageQuery,
+) -> Result<gmac_types::Page<ServicePush>> {
+    let row = catalog::find(&core.db, id).await?;
+    actor.require_on(
+        gmac_types::Permission::ServicesView,
+        &catalog::target_of(&row),
+    )?;
+    let (rows, next_cursor, total) = crate::platform::paging::page_by_id(
+        core,
+        service_push::Entity::find().filter(service_push::Column::ServiceId.eq(id)),
+        service_push::Column::Id,
+        crate::platform::paging::Direction::Desc,
+        page,
+        |r| r.id.clone(),
+    )
+    .await?;
+    Ok(gmac_types::Page {
+        items: rows.into_iter().map(|r| to_dto(r, false)).collect(),
+        next_cursor,
+        total,
+    })
+}
+
 fn to_dto(row: service_push::Model, duplicate: bool) -> ServicePush {
     ServicePush {
         id: row.id,

@@ -1,12 +1,12 @@
 //! Inbound webhooks: pushes to a service's repository.
 
-use actix_web::{HttpRequest, HttpResponse, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use futures_util::StreamExt;
 use gmac_core::services::service_hooks::{self, MAX_BODY, Signature};
-use gmac_types::{GitProvider, ServicePush};
+use gmac_types::{GitProvider, Page, PageQuery, ServicePush};
 
 use crate::error::ApiError;
-use crate::extract::Meta;
+use crate::extract::{Actor, Meta};
 use crate::state::AppState;
 
 fn header<'a>(request: &'a HttpRequest, name: &str) -> Option<&'a str> {
@@ -86,4 +86,29 @@ pub async fn receive_git_push(
         Some(push) => HttpResponse::Accepted().json(push),
         None => HttpResponse::NoContent().finish(),
     })
+}
+
+/// The pushes a service's webhook delivered, newest first: the ref, the commit and the
+/// environment its branch feeds.
+#[utoipa::path(
+    tag = "services",
+    params(("id" = String, Path, description = "The service's id"), PageQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of pushes", body = Page<ServicePush>),
+        (status = 400, response = crate::routes::docs::BadRequest),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 404, response = crate::routes::docs::NotFound),
+    )
+)]
+#[get("/services/{id}/pushes")]
+pub async fn list_service_pushes(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    page: crate::extract::Query<PageQuery>,
+) -> Result<web::Json<Page<ServicePush>>, ApiError> {
+    Ok(web::Json(
+        service_hooks::list(&state.core, &actor, &id, &page).await?,
+    ))
 }

@@ -75,6 +75,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(services::update_service)
                 .service(services::delete_service)
                 .service(hooks::receive_git_push)
+                .service(hooks::list_service_pushes)
                 .service(access::list_roles)
                 .service(access::list_role_bindings)
                 .service(access::create_role_binding)

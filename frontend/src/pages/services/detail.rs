@@ -3,7 +3,8 @@
 //! undo), its settings (the branch each environment builds) and its deletion.
 
 use gmac_types::{
-    ErrorCode, Job, JobStatus, Permission, Service, ServiceEnvironment, ServicePatch, ServiceStatus,
+    ErrorCode, Job, JobStatus, PageQuery, Permission, Service, ServiceEnvironment, ServicePatch,
+    ServicePush, ServiceStatus,
 };
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -16,6 +17,8 @@ use crate::components::error_banner::{ErrorBanner, NoticeBanner};
 use crate::components::form_field::{FormErrors, FormField, SubmitButton};
 use crate::components::modal::{Confirm, ConfirmDialog};
 use crate::components::named::{ObjectPage, by_route_id};
+use crate::components::paging::{ListState, LoadMore, Paged};
+use crate::format::date_time_label;
 use crate::pages::costs::forms::form_errors;
 use crate::pages::services::catalog::status_class;
 use crate::pages::set_title;
@@ -392,6 +395,7 @@ fn ServiceView(service: Service, reload: Callback<()>) -> impl IntoView {
             <div class="card-body">{overview}</div>
         </section>
         {creation}
+        <Pushes service_id=service.id.clone() />
         {manages
             .then(|| {
                 view! {
@@ -432,5 +436,70 @@ fn ServiceView(service: Service, reload: Callback<()>) -> impl IntoView {
                 }
             })}
         <ConfirmDialog request=confirm />
+    }
+}
+
+/// The pushes the service's webhook delivered, newest first.
+#[component]
+fn Pushes(service_id: String) -> impl IntoView {
+    let auth = use_auth();
+    let account = crate::account::use_account();
+    let list = Paged::new(move |cursor| {
+        let id = service_id.clone();
+        async move {
+            let page = PageQuery::after(crate::api::PAGE_SIZE, cursor);
+            auth.call(move |c| {
+                let (id, page) = (id.clone(), page.clone());
+                async move { c.list_service_pushes(&id, &page).await }
+            })
+            .await
+        }
+    });
+    let empty = Signal::derive(|| {
+        "No pushes yet: a push to a branch an environment builds shows here.".to_owned()
+    });
+    let row = move |p: ServicePush| {
+        let zone = account.time_zone();
+        let branch = p
+            .git_ref
+            .strip_prefix("refs/heads/")
+            .unwrap_or(&p.git_ref)
+            .to_owned();
+        let short: String = p.commit.chars().take(12).collect();
+        view! {
+            <tr data-commit=p.commit.clone()>
+                <td data-label="Branch" class="mono">{branch}</td>
+                <td data-label="Commit" class="mono" title=p.commit.clone()>{short}</td>
+                <td data-label="Environment">{p.environment.clone().unwrap_or_else(|| "None".to_owned())}</td>
+                <td data-label="Received">{date_time_label(&p.received_at, zone.as_deref())}</td>
+            </tr>
+        }
+    };
+    view! {
+        <section class="card section-gap" aria-labelledby="pushes-title">
+            <header class="card-header">
+                <h2 id="pushes-title">"Pushes"</h2>
+                <button type="button" class="button button-small" id="reload-pushes" on:click=move |_| list.reload()>
+                    "Refresh"
+                </button>
+            </header>
+            <ListState list=list loading="Loading pushes…" empty=empty />
+            <Show when=move || !list.with_items(<[ServicePush]>::is_empty)>
+                <div class="table-wrap">
+                    <table class="table table-stack" id="service-pushes">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Branch"</th>
+                                <th scope="col">"Commit"</th>
+                                <th scope="col">"Environment"</th>
+                                <th scope="col">"Received"</th>
+                            </tr>
+                        </thead>
+                        <tbody>{move || list.items().into_iter().map(row).collect_view()}</tbody>
+                    </table>
+                </div>
+            </Show>
+            <LoadMore list=list />
+        </section>
     }
 }

@@ -14,6 +14,7 @@ use leptos_router::hooks::use_navigate;
 use serde_json::{Map, Value};
 
 use crate::api::non_blank;
+use crate::components::copy::CopyButton;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::form_field::{FormErrors, FormField, SubmitButton};
 use crate::components::icon::{Icon, IconName};
@@ -269,6 +270,7 @@ fn ServiceForm(template: Template) -> impl IntoView {
     let repo_name = RwSignal::new(String::new());
     let errors = RwSignal::new(FormErrors::default());
     let busy = RwSignal::new(false);
+    let installed = RwSignal::new(None::<(String, String)>);
     let banner = Signal::derive(move || errors.with(|e| e.banner.clone()));
     let fields: Vec<(ParameterInput, RwSignal<String>)> = inputs(&template.parameters)
         .into_iter()
@@ -380,10 +382,14 @@ fn ServiceForm(template: Template) -> impl IntoView {
                 .await;
             busy.set(false);
             match result {
-                Ok(created) => navigate(
-                    &format!("/services/{}", created.service.id),
-                    NavigateOptions::default(),
-                ),
+                // A plain git remote's hook holds the webhook secret and is shown only now.
+                Ok(created) => match created.post_receive_hook {
+                    Some(hook) => installed.set(Some((created.service.id, hook))),
+                    None => navigate(
+                        &format!("/services/{}", created.service.id),
+                        NavigateOptions::default(),
+                    ),
+                },
                 Err(err) => {
                     let found = match err.problem().filter(|p| !p.errors.is_empty()) {
                         Some(problem) => place(problem.errors.clone()),
@@ -399,8 +405,30 @@ fn ServiceForm(template: Template) -> impl IntoView {
         .into_iter()
         .map(|(input, value)| parameter_field(input, value, errors, busy))
         .collect_view();
+    let hook_card = move || {
+        installed.get().map(|(id, hook)| {
+            view! {
+                <section class="card section-gap" id="post-receive-hook" aria-labelledby="hook-title">
+                    <h2 id="hook-title" class="card-title">"Install the push hook"</h2>
+                    <div class="card-body">
+                        <p class="muted">
+                            "A plain git remote has no webhooks: install this as hooks/post-receive (executable) in the repository on the git server, and each push reaches gmac, signed. It holds the service's webhook secret and is shown only now."
+                        </p>
+                        <pre class="job-log" id="post-receive-script">{hook.clone()}</pre>
+                        <div class="form-actions">
+                            <CopyButton text=hook label="Copy the hook" />
+                            <A href=format!("/services/{id}") attr:class="button button-primary" attr:id="go-to-service">
+                                "Go to the service"
+                            </A>
+                        </div>
+                    </div>
+                </section>
+            }
+        })
+    };
     view! {
-        <section class="card section-gap" aria-labelledby="wizard-form-title">
+        {hook_card}
+        <section class="card section-gap" aria-labelledby="wizard-form-title" hidden=move || installed.with(Option::is_some)>
             <h2 id="wizard-form-title" class="card-title">{format!("2. {}", template.name)}</h2>
             <form class="form card-body" id="new-service-form" novalidate=true on:submit=submit aria-labelledby="wizard-form-title">
                 <ErrorBanner message=banner />

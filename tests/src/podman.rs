@@ -1,0 +1,105 @@
+//! Podman serving the Docker Engine API on a socket of its own (RECIPES.md: podman with runc,
+//! lowered ulimits, a local base image, `podman system service`). No image registry is
+//! reachable here, so the base image is made locally from `busybox-static` (it has an httpd).
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// The local base image: busybox, with `sh` and `httpd`.
+pub const BASE_IMAGE: &str = "localhost/gmac-busybox:1";
+
+/// A running `podman system service`.
+pub struct Podman {
+    /// `unix:///…/podman.sock`, as `DOCKER_HOST` names it.
+    pub host: String,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+fn podman(conf: &std::path::Path) -> Command {
+    let mut command = Command::new("podman");
+    command.env("CONTAINERS_CONF", conf);
+    command
+}
+
+impl Podman {
+    /// Starts the service, with the base image in place.
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().expect("a folder for podman");
+        let conf = dir.path().join("containers.conf");
+        // The default ulimits need CAP_SYS_RESOURCE, which these machines' root lacks; crun
+        // fails here, runc works.
+        std::fs::write(
+            &conf,
+            "[containers]\ndefault_ulimits = [\"nofile=1024:1024\", \"nproc=1024:1024\"]\n[engine]\nruntime = \"runc\"\n",
+        )
+        .expect("writing containers.conf");
+        let exists = podman(&conf)
+            .args(["image", "exists", BASE_IMAGE])
+            .status()
+            .expect("podman is installed (cargo xtask test installs it: apt-get install podman runc busybox-static)");
+        if !exists.success() {
+            import_base_image(&conf, dir.path());
+        }
+        let socket = dir.path().join("podman.sock");
+        let child = podman(&conf)
+            .args(["system", "service", "--time=0"])
+            .arg(format!("unix://{}", socket.display()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("podman system service");
+        for _ in 0..200 {
+            if socket.exists() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(socket.exists(), "podman system service did not start");
+        Self {
+            host: format!("unix://{}", socket.display()),
+            child,
+            _dir: dir,
+        }
+    }
+}
+
+/// `localhost/gmac-busybox:1` from the static busybox: `sh` and `httpd` link to it.
+fn import_base_image(conf: &std::path::Path, dir: &std::path::Path) {
+    let root: PathBuf = dir.join("rootfs");
+    std::fs::create_dir_all(root.join("bin")).expect("the image's root");
+    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .expect("busybox-static is installed");
+    std::fs::copy(busybox, root.join("bin/busybox")).expect("copying busybox");
+    for applet in ["sh", "httpd", "cat", "ls", "wget"] {
+        std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).expect("an applet");
+    }
+    let archive = dir.join("rootfs.tar");
+    let tarred = Command::new("tar")
+        .arg("-C")
+        .arg(&root)
+        .arg("-cf")
+        .arg(&archive)
+        .arg(".")
+        .status()
+        .expect("tar");
+    assert!(tarred.success());
+    let imported = podman(conf)
+        .args(["import", "--change", "CMD [\"/bin/sh\"]"])
+        .arg(&archive)
+        .arg(BASE_IMAGE)
+        .stdout(Stdio::null())
+        .status()
+        .expect("podman import");
+    assert!(imported.success(), "podman import failed");
+}
+
+impl Drop for Podman {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
