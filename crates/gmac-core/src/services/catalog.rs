@@ -409,12 +409,8 @@ pub async fn create(
         .details(serde_json::json!({"after": summary(&row), "job_id": job_row.id}));
     txn.commit(core, meta, entry).await?;
     let provider = GitProvider::from_id(&connection.provider).unwrap_or(GitProvider::Git);
-    let post_receive_hook = (provider == GitProvider::Git).then(|| {
-        crate::services::service_hooks::post_receive_hook(
-            &crate::services::service_setup::hook_url(core, &row),
-            &secret,
-        )
-    });
+    let post_receive_hook =
+        (provider == GitProvider::Git).then(|| post_receive_hook(&hook_url(core, &row), &secret));
     Ok(CreatedService {
         service: to_dto(row, provider),
         job: jobs::to_dto(job_row)?,
@@ -624,23 +620,42 @@ pub async fn delete(
     jobs::to_dto(job_row)
 }
 
-/// How many services a project holds (a project with services cannot be deleted).
-pub(crate) async fn count_in_project(conn: &impl ConnectionTrait, project_id: &str) -> Result<u64> {
-    Ok(service::Entity::find()
-        .filter(service::Column::ProjectId.eq(project_id))
-        .count(conn)
-        .await?)
+/// Where a service's push webhook posts.
+pub fn hook_url(core: &Core, row: &service::Model) -> String {
+    format!(
+        "{}/api/v1/hooks/git/{}",
+        core.public_url.trim_end_matches('/'),
+        row.id
+    )
 }
 
-/// How many services use a git connection (one in use cannot be deleted).
-pub(crate) async fn count_on_connection(
-    conn: &impl ConnectionTrait,
-    connection_id: &str,
-) -> Result<u64> {
-    Ok(service::Entity::find()
-        .filter(service::Column::GitConnectionId.eq(connection_id))
-        .count(conn)
-        .await?)
+/// The secret that signs a service's pushes.
+pub fn webhook_secret(core: &Core, row: &service::Model) -> crate::Result<String> {
+    let plain = core.sealer.open(
+        &row.sealed_webhook_secret,
+        &format!("service_webhook:{}", row.id),
+    )?;
+    Ok(String::from_utf8(plain).map_err(anyhow::Error::from)?)
+}
+
+/// A `post-receive` hook for a plain git remote: it posts each pushed branch to `url`, signed
+/// with `secret` (`openssl` and `curl` on the git server). It holds the secret.
+pub fn post_receive_hook(url: &str, secret: &str) -> String {
+    format!(
+        r#"#!/bin/sh
+# gmac: posts each pushed branch to gmac, signed with the service's webhook secret.
+# Install as hooks/post-receive in the repository on the git server, executable.
+url='{url}'
+secret='{secret}'
+while read -r before after ref; do
+  body=$(printf '{{"ref":"%s","before":"%s","after":"%s"}}' "$ref" "$before" "$after")
+  signature=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$secret" | sed 's/^.*= *//')
+  curl -fsS -o /dev/null -X POST -H 'Content-Type: application/json' \
+    -H "X-Hub-Signature-256: sha256=$signature" --data "$body" "$url" \
+    || echo "gmac: the push to $ref was not delivered" >&2
+done
+"#
+    )
 }
 
 /// Removes a service's row once what it made is gone (the last step of its deletion).

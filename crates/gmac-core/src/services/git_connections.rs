@@ -8,7 +8,7 @@
 use gmac_types::{
     FieldError, GitConnection, GitConnectionTest, GitProvider, NewGitConnection, Permission,
 };
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::access::Target;
 use crate::audit::AuditEntry;
@@ -293,7 +293,10 @@ pub async fn get(core: &Core, actor: &Actor, id: &str) -> Result<GitConnection> 
 pub async fn delete(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) -> Result<()> {
     let row = find(core, actor, id, Permission::ServicesManage).await?;
     let txn = Change::begin(core).await?;
-    let services = crate::services::catalog::count_on_connection(&txn, id).await?;
+    let services = crate::entities::service::Entity::find()
+        .filter(crate::entities::service::Column::GitConnectionId.eq(id))
+        .count(&txn)
+        .await?;
     if services > 0 {
         return Err(Error::conflict(
             gmac_types::ErrorCode::Conflict,

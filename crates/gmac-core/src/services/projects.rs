@@ -232,7 +232,10 @@ pub async fn delete_project(
     let txn = Change::begin(core).await?;
     let before = find(&txn, id).await?;
     Change::expect_version(if_match, before.version)?;
-    let services = crate::services::catalog::count_in_project(&txn, id).await?;
+    let services = crate::entities::service::Entity::find()
+        .filter(crate::entities::service::Column::ProjectId.eq(id))
+        .count(&txn)
+        .await?;
     if services > 0 {
         return Err(Error::conflict(
             ErrorCode::Conflict,

@@ -12,7 +12,7 @@ use sha2::Sha256;
 use crate::audit::{AuditActor, AuditEntry};
 use crate::entities::service_push;
 use crate::platform::change::Change;
-use crate::services::{catalog, service_setup};
+use crate::services::catalog;
 use crate::{Core, Error, RequestMeta, Result};
 
 /// The largest delivery read (GitHub caps its payloads at 25 MB; a push event is far smaller).
@@ -69,7 +69,7 @@ pub async fn receive(
     body: &[u8],
 ) -> Result<Option<ServicePush>> {
     let row = catalog::find(&core.db, id).await?;
-    let secret = service_setup::webhook_secret(core, &row)?;
+    let secret = catalog::webhook_secret(core, &row)?;
     let Some(signature) = signature else {
         return Err(Error::InvalidToken);
     };
@@ -135,26 +135,6 @@ pub async fn receive(
     }));
     txn.commit(core, meta, entry).await?;
     Ok(Some(to_dto(kept, false)))
-}
-
-/// A `post-receive` hook for a plain git remote: it posts each pushed branch to `url`, signed
-/// with `secret` (`openssl` and `curl` on the git server). It holds the secret.
-pub fn post_receive_hook(url: &str, secret: &str) -> String {
-    format!(
-        r#"#!/bin/sh
-# gmac: posts each pushed branch to gmac, signed with the service's webhook secret.
-# Install as hooks/post-receive in the repository on the git server, executable.
-url='{url}'
-secret='{secret}'
-while read -r before after ref; do
-  body=$(printf '{{"ref":"%s","before":"%s","after":"%s"}}' "$ref" "$before" "$after")
-  signature=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$secret" | sed 's/^.*= *//')
-  curl -fsS -o /dev/null -X POST -H 'Content-Type: application/json' \
-    -H "X-Hub-Signature-256: sha256=$signature" --data "$body" "$url" \
-    || echo "gmac: the push to $ref was not delivered" >&2
-done
-"#
-    )
 }
 
 /// The pushes a service received, newest first, a page at a time. Needs `services.view`.

@@ -161,7 +161,7 @@ async fn create(ctx: &JobContext, id: &str) -> Result<serde_json::Value, JobFail
         .await?;
     }
     let reach = Reach::of(ctx, &row).await?;
-    let secret = webhook_secret(&ctx.core, &row)?;
+    let secret = catalog::webhook_secret(&ctx.core, &row)?;
     ctx.mask(&secret);
 
     // Always run: the template and parameters are checked against what gmac has now.
@@ -320,7 +320,7 @@ async fn register_webhook(
     row: service::Model,
     secret: &str,
 ) -> Result<service::Model, JobFailure> {
-    let url = hook_url(&ctx.core, &row);
+    let url = catalog::hook_url(&ctx.core, &row);
     if reach.access.provider == GitProvider::Git {
         ctx.log(format!(
             "a plain git remote has no webhooks: its post-receive hook posts pushes to {url}"
@@ -336,24 +336,6 @@ async fn register_webhook(
     ctx.log(format!("webhook {hook} posts pushes to {url}"))
         .await?;
     Ok(row)
-}
-
-/// Where a service's push webhook posts.
-pub fn hook_url(core: &Core, row: &service::Model) -> String {
-    format!(
-        "{}/api/v1/hooks/git/{}",
-        core.public_url.trim_end_matches('/'),
-        row.id
-    )
-}
-
-/// The secret that signs a service's pushes.
-pub fn webhook_secret(core: &Core, row: &service::Model) -> crate::Result<String> {
-    let plain = core.sealer.open(
-        &row.sealed_webhook_secret,
-        &format!("service_webhook:{}", row.id),
-    )?;
-    Ok(String::from_utf8(plain).map_err(anyhow::Error::from)?)
 }
 
 /// The handler of `service.delete`.
