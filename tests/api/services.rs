@@ -2,7 +2,9 @@
 //! named fake of Gitea's and GitHub's APIs whose repositories are real (`git http-backend`),
 //! and the inbound push webhook.
 
-use gmac_tests::fake_git_hosts::{FakeGitHosts, GITEA_LOGIN, GOOD_TOKEN, sign};
+use gmac_tests::fake_git_hosts::{
+    FakeGitHosts, GITEA_LOGIN, GOOD_TOKEN, developer_git as git, sign,
+};
 use gmac_tests::{Options, Session, TestApp, spawn_app_with};
 use gmac_types::{
     GitProvider, JobStatus, NewGitConnection, NewService, NewServiceRepository, PageQuery,
@@ -459,6 +461,21 @@ async fn a_real_git_push_sends_a_signed_webhook_that_is_taken_once_per_ref_and_c
     assert_eq!(taken.commit, commit);
     assert_eq!(taken.git_ref, "refs/heads/staging");
     assert_eq!(taken.environment.as_deref(), Some("staging"));
+    // The same commit written in upper case is the same push.
+    let upper = deliveries[0].2.replace(&commit, &commit.to_uppercase());
+    let response = reqwest::Client::new()
+        .post(&fake.hooks()[0].url)
+        .header("X-Gitea-Event", "push")
+        .header(
+            "X-Gitea-Signature",
+            sign(&fake.hooks()[0].secret, upper.as_bytes()),
+        )
+        .body(upper)
+        .send()
+        .await
+        .unwrap();
+    let again: gmac_types::ServicePush = response.json().await.unwrap();
+    assert!(again.duplicate, "a commit's case does not make it new");
 
     // A wrong signature, or none, is refused with a problem, and nothing is taken.
     let hook = &fake.hooks()[0];
@@ -499,41 +516,6 @@ async fn a_real_git_push_sends_a_signed_webhook_that_is_taken_once_per_ref_and_c
         .filter(|a| *a == "service.push")
         .count();
     assert_eq!(pushes, 1, "one push taken, once");
-}
-
-/// Runs a developer's `git` in `dir` (without blocking the test's runtime, which serves the
-/// test database's connections), signed in to the fake with the good token.
-async fn git(dir: &std::path::Path, args: &[&str]) -> String {
-    let out = tokio::process::Command::new("git")
-        .current_dir(dir)
-        .env("GIT_CONFIG_COUNT", "3")
-        .env("GIT_CONFIG_KEY_0", "http.extraHeader")
-        .env(
-            "GIT_CONFIG_VALUE_0",
-            format!(
-                "Authorization: Basic {}",
-                base64_of(&format!("dev:{GOOD_TOKEN}"))
-            ),
-        )
-        .env("GIT_CONFIG_KEY_1", "user.name")
-        .env("GIT_CONFIG_VALUE_1", "Dev")
-        .env("GIT_CONFIG_KEY_2", "user.email")
-        .env("GIT_CONFIG_VALUE_2", "dev@example.com")
-        .args(args)
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
-fn base64_of(text: &str) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(text)
 }
 
 #[tokio::test]

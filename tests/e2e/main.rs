@@ -3705,42 +3705,17 @@ async fn services_world() -> (
 /// Clones `owner/name` from the fake's git server, commits to `branch` and pushes it, as a
 /// developer would; answers the commit.
 async fn push_a_commit(git_prefix: &str, owner: &str, name: &str, branch: &str) -> String {
-    use base64::Engine;
+    use gmac_tests::fake_git_hosts::developer_git;
     let work = tempfile::tempdir().unwrap();
-    let auth = base64::engine::general_purpose::STANDARD
-        .encode(format!("dev:{}", gmac_tests::fake_git_hosts::GOOD_TOKEN));
     let remote = format!("{git_prefix}/{owner}/{name}.git");
-    let mut commit = String::new();
-    for args in [
-        vec!["clone", "-q", "-b", branch, remote.as_str(), "."],
-        vec!["commit", "-q", "--allow-empty", "-m", "A change"],
-        vec!["rev-parse", "HEAD"],
-        vec!["push", "-q", "origin", branch],
-    ] {
-        let out = tokio::process::Command::new("git")
-            .current_dir(work.path())
-            .env("GIT_CONFIG_COUNT", "3")
-            .env("GIT_CONFIG_KEY_0", "http.extraHeader")
-            .env("GIT_CONFIG_VALUE_0", format!("Authorization: Basic {auth}"))
-            .env("GIT_CONFIG_KEY_1", "user.name")
-            .env("GIT_CONFIG_VALUE_1", "Dev")
-            .env("GIT_CONFIG_KEY_2", "user.email")
-            .env("GIT_CONFIG_VALUE_2", "dev@example.com")
-            .args(&args)
-            .output()
-            .await
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        if args[0] == "rev-parse" {
-            String::from_utf8_lossy(&out.stdout)
-                .trim()
-                .clone_into(&mut commit);
-        }
-    }
+    developer_git(work.path(), &["clone", "-q", "-b", branch, &remote, "."]).await;
+    developer_git(
+        work.path(),
+        &["commit", "-q", "--allow-empty", "-m", "A change"],
+    )
+    .await;
+    let commit = developer_git(work.path(), &["rev-parse", "HEAD"]).await;
+    developer_git(work.path(), &["push", "-q", "origin", branch]).await;
     commit
 }
 

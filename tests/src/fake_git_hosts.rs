@@ -754,3 +754,29 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
     mac.update(body);
     hex::encode(mac.finalize().into_bytes())
 }
+
+/// Runs a developer's `git` in `dir`, signed in to the fake with the good token, without
+/// blocking the caller's runtime (which may serve the test database's connections); answers
+/// its output, trimmed.
+pub async fn developer_git(dir: &Path, args: &[&str]) -> String {
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("dev:{GOOD_TOKEN}"));
+    let out = tokio::process::Command::new("git")
+        .current_dir(dir)
+        .env("GIT_CONFIG_COUNT", "3")
+        .env("GIT_CONFIG_KEY_0", "http.extraHeader")
+        .env("GIT_CONFIG_VALUE_0", format!("Authorization: Basic {auth}"))
+        .env("GIT_CONFIG_KEY_1", "user.name")
+        .env("GIT_CONFIG_VALUE_1", "Dev")
+        .env("GIT_CONFIG_KEY_2", "user.email")
+        .env("GIT_CONFIG_VALUE_2", "dev@example.com")
+        .args(args)
+        .output()
+        .await
+        .expect("running git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}

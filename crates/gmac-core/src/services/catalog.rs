@@ -62,7 +62,7 @@ pub fn parameters(row: &service::Model) -> serde_json::Map<String, serde_json::V
     serde_json::from_str(&row.parameters).unwrap_or_default()
 }
 
-/// The wire form; `connection` is the row's git connection, when it is still there.
+/// The wire form; `provider` is the kind of host of the row's git connection.
 pub fn to_dto(row: service::Model, provider: GitProvider) -> Service {
     Service {
         status: ServiceStatus::from_id(&row.status).unwrap_or(ServiceStatus::Failed),

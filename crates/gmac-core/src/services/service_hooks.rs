@@ -88,7 +88,9 @@ pub async fn receive(
             "The push names no commit (after) or its ref is too long.".to_owned(),
         ));
     }
-    if push.after.chars().all(|c| c == '0') || row.status == ServiceStatus::Deleting.id() {
+    // Hosts write commits in lower case; one written otherwise is the same commit.
+    let commit = push.after.to_ascii_lowercase();
+    if commit.chars().all(|c| c == '0') || row.status == ServiceStatus::Deleting.id() {
         // A deleted branch builds nothing; a service being deleted takes no pushes.
         return Ok(None);
     }
@@ -103,7 +105,7 @@ pub async fn receive(
     if let Some(seen) = service_push::Entity::find()
         .filter(service_push::Column::ServiceId.eq(row.id.as_str()))
         .filter(service_push::Column::GitRef.eq(push.git_ref.as_str()))
-        .filter(service_push::Column::CommitId.eq(push.after.as_str()))
+        .filter(service_push::Column::CommitId.eq(commit.as_str()))
         .one(&txn)
         .await?
     {
@@ -114,7 +116,7 @@ pub async fn receive(
         id: core.new_id(),
         service_id: row.id.clone(),
         git_ref: push.git_ref.clone(),
-        commit_id: push.after.to_lowercase(),
+        commit_id: commit,
         environment: environment.clone(),
         source: source.id().to_owned(),
         received_at: core.now(),
