@@ -112,6 +112,7 @@ fn AppRoutes() -> impl IntoView {
                     <Route path=path!("services") view={Lazy::<r::ServicesRoute>::new()} />
                     <Route path=path!("services/new") view={Lazy::<r::NewServiceRoute>::new()} />
                     <Route path=path!("services/:id") view={Lazy::<r::ServiceRoute>::new()} />
+                    <Route path=path!("builds/:id") view={Lazy::<r::BuildRoute>::new()} />
                     <Route path=path!("functions") view={Lazy::<r::FunctionsRoute>::new()} />
                     <Route path=path!("databases") view={Lazy::<r::DatabasesRoute>::new()} />
                     <Route path=path!("costs") view={Lazy::<r::CostsRoute>::new()} />

@@ -99,6 +99,7 @@ lazy_page!(/** `/` */ HomeRoute, signed_in, SignedInPage::Home);
 lazy_page!(/** `/services` */ ServicesRoute, services_pages, ServicesPage::Catalog);
 lazy_page!(/** `/services/new` */ NewServiceRoute, services_pages, ServicesPage::New);
 lazy_page!(/** `/services/:id` */ ServiceRoute, services_pages, ServicesPage::Detail);
+lazy_page!(/** `/builds/:id` */ BuildRoute, services_pages, ServicesPage::Build);
 lazy_page!(/** `/functions` */ FunctionsRoute, signed_in, SignedInPage::Placeholder(Area::Functions));
 lazy_page!(/** `/databases` */ DatabasesRoute, signed_in, SignedInPage::Placeholder(Area::Databases));
 lazy_page!(/** `/monitoring` */ MonitoringRoute, signed_in, SignedInPage::Placeholder(Area::Monitoring));
@@ -111,6 +112,7 @@ pub enum ServicesPage {
     Catalog,
     New,
     Detail,
+    Build,
 }
 
 #[lazy]
@@ -125,6 +127,7 @@ fn services_pages(page: ServicesPage) -> AnyView {
                 .into_any()
         }
         ServicesPage::Detail => view! { <services::detail::ServicePage /> }.into_any(),
+        ServicesPage::Build => view! { <services::builds::BuildPage /> }.into_any(),
     }
 }
 

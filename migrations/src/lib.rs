@@ -30,6 +30,7 @@ mod m20261216_000023_invoices;
 mod m20261217_000024_edit_versions;
 mod m20261218_000025_git_connections;
 mod m20261219_000026_services;
+mod m20261220_000027_builds;
 
 /// Applies gmac's migrations in order.
 #[derive(Debug)]
@@ -65,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261217_000024_edit_versions::Migration),
             Box::new(m20261218_000025_git_connections::Migration),
             Box::new(m20261219_000026_services::Migration),
+            Box::new(m20261220_000027_builds::Migration),
         ]
     }
 }

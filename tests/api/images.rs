@@ -61,6 +61,7 @@ async fn the_static_site_template_is_built_through_podman_and_served_from_its_co
                 build_args: BTreeMap::from([("BASE_IMAGE".to_owned(), BASE_IMAGE.to_owned())]),
                 labels: labels.clone(),
                 no_cache: false,
+                ..ImageBuild::default()
             },
             &move |line| seen.lock().unwrap().push(line),
         )

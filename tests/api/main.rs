@@ -20,6 +20,7 @@ mod audit_api;
 mod auth;
 mod backup;
 mod budgets;
+mod builds;
 mod clients;
 mod cloud;
 mod costs;

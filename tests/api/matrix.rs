@@ -230,6 +230,17 @@ fn allow(operation: &str) -> Option<Allow> {
             denied: 403,
             other: Status(404),
         },
+        // Builds: run by Developers and Admins, seen by whoever sees services.
+        "start_build" | "retry_build" | "cancel_build" => Allow::Roles {
+            roles: &[SA, ADMIN, DEV],
+            denied: 403,
+            other: Status(404),
+        },
+        "list_builds" | "get_build" | "get_build_logs" | "get_build_stats" => Allow::Roles {
+            roles: &[SA, ADMIN, DEV, VIEWER],
+            denied: 403,
+            other: Status(404),
+        },
         // A push webhook's credential is its signature: a request without one is refused.
         "receive_git_push" => Allow::Public(Status(401)),
         // Report schedules: managed by Billing and Admins, listed to whoever sees costs.
@@ -495,6 +506,44 @@ async fn matrix_service(w: &World) -> String {
     created.service.id
 }
 
+/// An active service of project A (its creation finished as if its host had answered), so
+/// builds may start; none runs, as the matrix has no job worker.
+async fn matrix_active_service(w: &World) -> String {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    let id = matrix_service(w).await;
+    gmac_core::entities::service::Entity::update_many()
+        .filter(gmac_core::entities::service::Column::Id.eq(id.as_str()))
+        .col_expr(
+            gmac_core::entities::service::Column::Status,
+            Expr::value("active"),
+        )
+        .exec(&w.app.core.db)
+        .await
+        .unwrap();
+    id
+}
+
+/// A build of an active service of project A, queued; cancelled when `cancelled`.
+async fn matrix_build(w: &World, cancelled: bool) -> String {
+    let service = matrix_active_service(w).await;
+    let build = w
+        .root
+        .client
+        .start_build(
+            &service,
+            &gmac_types::NewBuild {
+                git_ref: "main".into(),
+                cache: None,
+            },
+        )
+        .await
+        .unwrap();
+    if cancelled {
+        w.root.client.cancel_build(&build.id).await.unwrap();
+    }
+    build.id
+}
+
 /// Builds a valid request for `operation` as `who`, creating fresh targets where the call
 /// changes or deletes something. `None`: no request is known for the operation.
 #[expect(
@@ -675,6 +724,30 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
                     json!({"ref": "refs/heads/main", "after": "a".repeat(40)}),
                 ),
                 _ => Call::at(format!("/api/v1/services/{id}")),
+            }
+        }
+        "start_build" => {
+            let id = matrix_active_service(w).await;
+            Call::json(
+                format!("/api/v1/services/{id}/builds"),
+                json!({"ref": "main"}),
+            )
+        }
+        "list_builds" | "get_build_stats" => {
+            let id = matrix_service(w).await;
+            Call::at(if operation == "list_builds" {
+                format!("/api/v1/services/{id}/builds")
+            } else {
+                format!("/api/v1/services/{id}/build-stats?days=30")
+            })
+        }
+        "get_build" | "get_build_logs" | "cancel_build" | "retry_build" => {
+            let id = matrix_build(w, operation == "retry_build").await;
+            match operation {
+                "get_build" => Call::at(format!("/api/v1/builds/{id}")),
+                "get_build_logs" => Call::at(format!("/api/v1/builds/{id}/logs")),
+                "cancel_build" => Call::at(format!("/api/v1/builds/{id}/cancel")),
+                _ => Call::at(format!("/api/v1/builds/{id}/retry")),
             }
         }
         "create_cloud_account" => Call::json(

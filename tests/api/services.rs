@@ -123,6 +123,7 @@ async fn a_service_is_created_from_a_template_with_its_repository_first_commit_b
             ("push the first commit", "succeeded"),
             ("create the branches", "succeeded"),
             ("register the webhook", "succeeded"),
+            ("start the first build", "succeeded"),
         ]
     );
 
@@ -370,7 +371,8 @@ async fn a_creation_that_fails_at_the_webhook_is_retried_from_that_step_and_an_a
             "create the repository",
             "push the first commit",
             "create the branches",
-            "register the webhook"
+            "register the webhook",
+            "start the first build"
         ],
         "a step run again keeps its place"
     );

@@ -83,6 +83,10 @@ pub struct Options {
     /// Run a job worker, as `gmac serve` does (with short waits); without it jobs stay queued
     /// until a test runs them.
     pub job_worker: bool,
+    /// Build on this container host (`unix:///…/podman.sock`, see [`crate::podman`]).
+    pub container_host: Option<String>,
+    /// Push built images to this registry (`127.0.0.1:port`).
+    pub registry: Option<String>,
 }
 
 /// Starts gmac with defaults.
@@ -203,6 +207,12 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     core.git_hosts = Some(Arc::new(
         gmac_connectors::git::HttpGitHosts::new(core.egress.clone()).expect("a git host client"),
     ));
+    if let Some(host) = &options.container_host {
+        core.containers = Some(Arc::new(
+            gmac_connectors::containers::DockerEngine::connect(host).expect("a container host"),
+        ));
+    }
+    core.builds.registry.clone_from(&options.registry);
     if let Some(smtp) = &options.smtp_url {
         let mailer = gmac_connectors::mail::SmtpMailer::new(smtp, "gmac <gmac@test.example>")
             .expect("a mailer");

@@ -431,6 +431,87 @@ impl Client {
             .await
     }
 
+    /// `POST /api/v1/services/{id}/builds`: the build, queued.
+    pub async fn start_build(
+        &self,
+        service_id: &str,
+        input: &gmac_types::NewBuild,
+    ) -> Result<gmac_types::Build> {
+        self.post(&format!("/api/v1/services/{service_id}/builds"), input)
+            .await
+    }
+
+    /// `GET /api/v1/services/{id}/builds`, newest first.
+    pub async fn list_builds(
+        &self,
+        service_id: &str,
+        environment: Option<&str>,
+        page: &PageQuery,
+    ) -> Result<Page<gmac_types::Build>> {
+        let filters: Vec<(&str, &str)> = environment
+            .map(|e| ("environment", e))
+            .into_iter()
+            .collect();
+        self.get_page(
+            &format!("/api/v1/services/{service_id}/builds"),
+            &filters,
+            page,
+        )
+        .await
+    }
+
+    /// `GET /api/v1/builds/{id}`.
+    pub async fn get_build(&self, id: &str) -> Result<gmac_types::Build> {
+        self.get(&format!("/api/v1/builds/{id}")).await
+    }
+
+    /// `GET /api/v1/builds/{id}/logs` as text: the log as it stands.
+    pub async fn build_log_text(&self, id: &str) -> Result<String> {
+        let response = self
+            .request(reqwest::Method::GET, &format!("/api/v1/builds/{id}/logs"))
+            .header(reqwest::header::ACCEPT, "text/plain")
+            .send()
+            .await
+            .map_err(network)?;
+        check(response).await?.text().await.map_err(network)
+    }
+
+    /// `GET /api/v1/builds/{id}/logs` as server-sent events, opened: the log followed live
+    /// (`log`, `job` and a last `end` event), after line `last_event_id` when given.
+    pub async fn follow_build_log(
+        &self,
+        id: &str,
+        last_event_id: Option<i64>,
+    ) -> Result<sse::EventStream> {
+        let mut request = self
+            .request(reqwest::Method::GET, &format!("/api/v1/builds/{id}/logs"))
+            .header(reqwest::header::ACCEPT, "text/event-stream");
+        if let Some(after) = last_event_id {
+            request = request.header("Last-Event-ID", after.to_string());
+        }
+        let response = request.send().await.map_err(network)?;
+        Ok(sse::EventStream::new(check(response).await?))
+    }
+
+    /// `POST /api/v1/builds/{id}/retry`.
+    pub async fn retry_build(&self, id: &str) -> Result<gmac_types::Build> {
+        self.post_empty(&format!("/api/v1/builds/{id}/retry")).await
+    }
+
+    /// `POST /api/v1/builds/{id}/cancel`.
+    pub async fn cancel_build(&self, id: &str) -> Result<gmac_types::Build> {
+        self.post_empty(&format!("/api/v1/builds/{id}/cancel"))
+            .await
+    }
+
+    /// `GET /api/v1/services/{id}/build-stats?days=`.
+    pub async fn build_stats(&self, service_id: &str, days: u32) -> Result<gmac_types::BuildStats> {
+        self.get(&format!(
+            "/api/v1/services/{service_id}/build-stats?days={days}"
+        ))
+        .await
+    }
+
     /// `DELETE /api/v1/services/{id}`: the job removing it.
     pub async fn delete_service(
         &self,

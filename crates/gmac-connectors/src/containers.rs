@@ -5,24 +5,199 @@ use std::collections::{BTreeMap, HashMap};
 
 use bollard::Docker;
 use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
-use bollard::query_parameters::{
-    BuildImageOptionsBuilder, CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder,
-};
+use bollard::query_parameters::{CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder};
 use futures_util::StreamExt;
-use gmac_core::ports::{ContainerHost, ContainerRun, ImageBuild, ImageBuildError};
+use gmac_core::ports::{
+    ContainerHost, ContainerRun, HookOutcome, HookRun, ImageBuild, ImageBuildError,
+};
 
 /// A Docker Engine API.
 #[derive(Clone, Debug)]
 pub struct DockerEngine {
-    docker: Docker,
+    /// The socket's path: the engine may start after gmac, so it is connected to per call.
+    socket: std::path::PathBuf,
+    /// The same socket through reqwest, for what bollard's typed options cannot say: build
+    /// secrets (Podman's `secrets`) and a push to a registry on plain HTTP (`tlsVerify`).
+    http: reqwest::Client,
 }
+
+/// The origin requests over the socket are written against (the socket is what connects).
+const SOCKET_ORIGIN: &str = "http://localhost/v1.41";
+
+/// Where a build secret's file goes in the context: the top, which Podman moves it out of
+/// before the build starts (so no `COPY` can reach it).
+const SECRET_FILE_PREFIX: &str = ".gmac-build-secret-";
 
 impl DockerEngine {
     /// Connects to `host`: `unix:///path/to.sock` (or a bare path).
     pub fn connect(host: &str) -> anyhow::Result<Self> {
         let path = host.strip_prefix("unix://").unwrap_or(host);
-        let docker = Docker::connect_with_socket(path, 300, bollard::API_DEFAULT_VERSION)?;
-        Ok(Self { docker })
+        if path.is_empty() || host.contains("://") && !host.starts_with("unix://") {
+            anyhow::bail!("the container host {host:?} is not a unix:// socket");
+        }
+        let http = reqwest::Client::builder()
+            .unix_socket(std::path::PathBuf::from(path))
+            .build()?;
+        Ok(Self {
+            socket: std::path::PathBuf::from(path),
+            http,
+        })
+    }
+
+    /// The engine, through bollard.
+    fn engine(&self) -> Result<Docker, ImageBuildError> {
+        Docker::connect_with_socket(
+            &self.socket.to_string_lossy(),
+            300,
+            bollard::API_DEFAULT_VERSION,
+        )
+        .map_err(|e| {
+            ImageBuildError::Unavailable(format!(
+                "the container host at {}: {e}",
+                self.socket.display()
+            ))
+        })
+    }
+
+    /// Whether the host is Podman, whose build API takes build secrets.
+    async fn is_podman(&self) -> bool {
+        let Ok(docker) = self.engine() else {
+            return false;
+        };
+        docker.version().await.is_ok_and(|v| {
+            v.components
+                .unwrap_or_default()
+                .iter()
+                .any(|c| c.name.to_ascii_lowercase().contains("podman"))
+        })
+    }
+}
+
+/// Copies the entries of `archive` into a new archive, each path under `prefix` (`""` for
+/// none) with `strip` taken off its front first (entries outside `strip` are left out), then
+/// `extra` files.
+fn repack(
+    archive: &[u8],
+    strip: &str,
+    prefix: &str,
+    extra: &[(String, Vec<u8>)],
+) -> std::io::Result<Vec<u8>> {
+    let mut out = tar::Builder::new(Vec::new());
+    if !prefix.is_empty() {
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(tar::EntryType::Directory);
+        header.set_mode(0o777);
+        header.set_size(0);
+        header.set_cksum();
+        out.append_data(&mut header, prefix, std::io::empty())?;
+    }
+    let mut input = tar::Archive::new(archive);
+    for entry in input.entries()? {
+        let mut entry = entry?;
+        let path = entry.path()?.to_string_lossy().into_owned();
+        let Some(rest) = path.strip_prefix(strip) else {
+            continue;
+        };
+        let rest = rest.trim_start_matches('/');
+        if rest.is_empty() {
+            continue;
+        }
+        let mut header = entry.header().clone();
+        let name = format!("{prefix}{rest}");
+        if header.entry_type().is_symlink() || header.entry_type().is_hard_link() {
+            let target = entry
+                .link_name()?
+                .map(std::borrow::Cow::into_owned)
+                .unwrap_or_default();
+            out.append_link(&mut header, &name, target)?;
+        } else {
+            out.append_data(&mut header, &name, &mut entry)?;
+        }
+    }
+    for (path, content) in extra {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(u64::try_from(content.len()).unwrap_or(u64::MAX));
+        header.set_mode(0o600);
+        header.set_mtime(0);
+        header.set_cksum();
+        out.append_data(&mut header, path, content.as_slice())?;
+    }
+    out.into_inner()
+}
+
+/// What the engine says in one line of a build's or push's JSON stream.
+#[derive(Default, serde::Deserialize)]
+struct StreamLine {
+    #[serde(default)]
+    stream: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default, rename = "errorDetail")]
+    error_detail: Option<ErrorDetail>,
+    #[serde(default)]
+    aux: Option<serde_json::Value>,
+}
+
+#[derive(Default, serde::Deserialize)]
+struct ErrorDetail {
+    #[serde(default)]
+    message: Option<String>,
+}
+
+/// Reads a streamed JSON answer line by line, handing each to `each`.
+async fn read_stream(
+    mut response: reqwest::Response,
+    mut each: impl FnMut(StreamLine) -> Result<(), ImageBuildError>,
+) -> Result<(), ImageBuildError> {
+    let mut pending: Vec<u8> = Vec::new();
+    loop {
+        let chunk = response.chunk().await.map_err(|e| {
+            ImageBuildError::Unavailable(format!("the container host stopped answering: {e}"))
+        })?;
+        let done = chunk.is_none();
+        if let Some(chunk) = chunk {
+            pending.extend_from_slice(&chunk);
+        }
+        // Objects follow each other, with or without newlines between them.
+        let mut stream = serde_json::Deserializer::from_slice(&pending).into_iter::<StreamLine>();
+        let mut used = 0;
+        while let Some(item) = stream.next() {
+            match item {
+                Ok(line) => {
+                    used = stream.byte_offset();
+                    each(line)?;
+                }
+                Err(e) if e.is_eof() => break,
+                Err(e) => {
+                    return Err(ImageBuildError::Unavailable(format!(
+                        "the container host's answer is not JSON: {e}"
+                    )));
+                }
+            }
+        }
+        pending.drain(..used);
+        if done {
+            return Ok(());
+        }
+    }
+}
+
+/// A problem answer of the engine: a 4xx is the request's fault, anything else the host's.
+async fn refused(response: reqwest::Response, what: &str) -> ImageBuildError {
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    let message = serde_json::from_str::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_owned))
+        .unwrap_or(body);
+    if status.is_client_error() {
+        ImageBuildError::Failed(format!("{what}: {message}"))
+    } else {
+        ImageBuildError::Unavailable(format!(
+            "{what}: the container host answered {status}: {message}"
+        ))
     }
 }
 
@@ -47,99 +222,96 @@ impl ContainerHost for DockerEngine {
         build: &ImageBuild,
         log: &(dyn Fn(String) + Send + Sync),
     ) -> Result<String, ImageBuildError> {
-        let archive = context_tar(&build.context)
-            .map_err(|e| ImageBuildError::Failed(format!("the build context: {e}")))?;
-        let build_args: HashMap<String, String> = build
-            .build_args
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let labels: HashMap<String, String> = build
-            .labels
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let mut options = BuildImageOptionsBuilder::default()
-            .dockerfile(&build.dockerfile)
-            .buildargs(&build_args)
-            .labels(&labels)
-            .nocache(build.no_cache)
-            .rm(true)
-            .forcerm(true)
-            .pull("false");
-        if let Some(first) = build.tags.first() {
-            options = options.t(first);
+        let docker = self.engine()?;
+        let mut secret_files = Vec::new();
+        let mut secret_specs = Vec::new();
+        for (id, value) in &build.secrets {
+            let file = format!("{SECRET_FILE_PREFIX}{id}");
+            secret_specs.push(format!("id={id},src={file}"));
+            secret_files.push((file, value.clone().into_bytes()));
         }
-        let mut stream = self.docker.build_image(
-            options.build(),
-            None,
-            Some(bollard::body_full(archive.into())),
-        );
+        if !secret_files.is_empty() && !self.is_podman().await {
+            return Err(ImageBuildError::Failed(
+                "build secrets need Podman's build API: Docker's takes them only through BuildKit sessions"
+                    .to_owned(),
+            ));
+        }
+        let archive = if let Some(archive) = &build.archive {
+            repack(archive, "", "", &secret_files)
+        } else {
+            let mut files = build.context.clone();
+            files.extend(secret_files);
+            context_tar(&files)
+        }
+        .map_err(|e| ImageBuildError::Failed(format!("the build context: {e}")))?;
+        let json = |v: &BTreeMap<String, String>| serde_json::to_string(v).unwrap_or_default();
+        let mut query: Vec<(&str, String)> = vec![
+            ("dockerfile", build.dockerfile.clone()),
+            ("buildargs", json(&build.build_args)),
+            ("labels", json(&build.labels)),
+            ("nocache", build.no_cache.to_string()),
+            ("rm", "true".to_owned()),
+            ("forcerm", "true".to_owned()),
+            ("pull", "false".to_owned()),
+        ];
+        for tag in &build.tags {
+            query.push(("t", tag.clone()));
+        }
+        if !secret_specs.is_empty() {
+            query.push((
+                "secrets",
+                serde_json::to_string(&secret_specs).unwrap_or_default(),
+            ));
+        }
+        let response = self
+            .http
+            .post(format!("{SOCKET_ORIGIN}/build"))
+            .query(&query)
+            .header("Content-Type", "application/x-tar")
+            .body(archive)
+            .send()
+            .await
+            .map_err(|e| ImageBuildError::Unavailable(format!("the container host: {e}")))?;
+        if !response.status().is_success() {
+            return Err(refused(response, "the build").await);
+        }
         let mut image = None;
-        while let Some(item) = stream.next().await {
-            let info = item.map_err(|e| match e {
-                bollard::errors::Error::DockerStreamError { error } => {
-                    ImageBuildError::Failed(error)
-                }
-                bollard::errors::Error::DockerResponseServerError {
-                    status_code,
-                    message,
-                } if status_code < 500 => ImageBuildError::Failed(message),
-                other => {
-                    ImageBuildError::Unavailable(format!("the container host failed: {other}"))
-                }
-            })?;
-            if let Some(text) = info.stream {
-                for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                    log(line.to_owned());
+        read_stream(response, |line| {
+            if let Some(text) = line.stream {
+                for l in text.lines().filter(|l| !l.trim().is_empty()) {
+                    log(l.to_owned());
                 }
             }
-            if let Some(detail) = info.error_detail {
-                return Err(ImageBuildError::Failed(
-                    detail
-                        .message
-                        .unwrap_or_else(|| "the build failed".to_owned()),
-                ));
+            if let Some(error) = line.error_detail.and_then(|d| d.message).or(line.error) {
+                return Err(ImageBuildError::Failed(error.trim().to_owned()));
             }
-            if let Some(aux) = info.aux
-                && let Some(id) = aux.id
+            if let Some(id) = line
+                .aux
+                .as_ref()
+                .and_then(|a| a.get("ID"))
+                .and_then(|v| v.as_str())
             {
-                image = Some(id);
+                image = Some(id.to_owned());
             }
-        }
-        let id = match image {
-            Some(id) => id,
-            // Podman's compatible API names the image in the last line instead.
-            None => match build.tags.first() {
-                Some(tag) => self
-                    .docker
-                    .inspect_image(tag)
-                    .await
-                    .map_err(|e| ImageBuildError::Failed(format!("the built image: {e}")))?
-                    .id
-                    .unwrap_or_default(),
-                None => {
-                    return Err(ImageBuildError::Failed(
-                        "the build named no image".to_owned(),
-                    ));
-                }
-            },
-        };
-        for tag in build.tags.iter().skip(1) {
-            let (repo, version) = tag.rsplit_once(':').unwrap_or((tag, "latest"));
-            let options = bollard::query_parameters::TagImageOptionsBuilder::default()
-                .repo(repo)
-                .tag(version)
-                .build();
-            self.docker
-                .tag_image(&id, Some(options))
+            Ok(())
+        })
+        .await?;
+        match (image, build.tags.first()) {
+            (Some(id), _) => Ok(id),
+            (None, Some(tag)) => Ok(docker
+                .inspect_image(tag)
                 .await
-                .map_err(|e| ImageBuildError::Unavailable(format!("tagging {tag}: {e}")))?;
+                .map_err(|e| ImageBuildError::Failed(format!("the built image: {e}")))?
+                .id
+                .unwrap_or_default()),
+            (None, None) => Err(ImageBuildError::Failed(
+                "the build named no image".to_owned(),
+            )),
         }
-        Ok(id)
     }
 
     async fn run_container(&self, run: &ContainerRun) -> anyhow::Result<String> {
+        let docker = self.engine()?;
         let port = format!("{}/tcp", run.container_port);
         let bindings = HashMap::from([(
             port.clone(),
@@ -161,14 +333,15 @@ impl ContainerHost for DockerEngine {
         let options = CreateContainerOptionsBuilder::default()
             .name(&run.name)
             .build();
-        let created = self.docker.create_container(Some(options), config).await?;
-        self.docker.start_container(&created.id, None).await?;
+        let created = docker.create_container(Some(options), config).await?;
+        docker.start_container(&created.id, None).await?;
         Ok(created.id)
     }
 
     async fn remove_container(&self, id: &str) -> anyhow::Result<()> {
+        let docker = self.engine()?;
         let options = RemoveContainerOptionsBuilder::default().force(true).build();
-        match self.docker.remove_container(id, Some(options)).await {
+        match docker.remove_container(id, Some(options)).await {
             Ok(())
             | Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 404, ..
@@ -178,12 +351,222 @@ impl ContainerHost for DockerEngine {
     }
 
     async fn image_labels(&self, image: &str) -> anyhow::Result<BTreeMap<String, String>> {
-        let inspected = self.docker.inspect_image(image).await?;
+        let docker = self.engine()?;
+        let inspected = docker.inspect_image(image).await?;
         Ok(inspected
             .config
             .and_then(|c| c.labels)
             .unwrap_or_default()
             .into_iter()
             .collect())
+    }
+
+    async fn run_hook(
+        &self,
+        hook: &HookRun,
+        log: &(dyn Fn(String) + Send + Sync),
+    ) -> Result<HookOutcome, ImageBuildError> {
+        let docker = self.engine()?;
+        let unavailable = |what: &str, e: bollard::errors::Error| {
+            ImageBuildError::Unavailable(format!("{what}: {e}"))
+        };
+        let config = ContainerCreateBody {
+            image: Some(hook.image.clone()),
+            cmd: Some(vec!["sh".to_owned(), "-c".to_owned(), hook.script.clone()]),
+            working_dir: Some("/workspace".to_owned()),
+            labels: Some(hook.labels.clone().into_iter().collect()),
+            network_disabled: Some(true),
+            host_config: Some(HostConfig {
+                network_mode: Some("none".to_owned()),
+                ..HostConfig::default()
+            }),
+            ..ContainerCreateBody::default()
+        };
+        let created = match docker
+            .create_container(
+                None::<bollard::query_parameters::CreateContainerOptions>,
+                config,
+            )
+            .await
+        {
+            Ok(created) => created,
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404,
+                message,
+            }) => {
+                return Err(ImageBuildError::Failed(format!(
+                    "the hook's image {} is not on the container host ({message})",
+                    hook.image
+                )));
+            }
+            Err(e) => return Err(unavailable("creating the hook's container", e)),
+        };
+        let id = created.id;
+        let outcome = self.hook_in(&id, hook, log).await;
+        let _ = self.remove_container(&id).await;
+        outcome
+    }
+
+    async fn image_history(&self, image: &str) -> anyhow::Result<Vec<String>> {
+        let docker = self.engine()?;
+        Ok(docker
+            .image_history(image)
+            .await?
+            .into_iter()
+            .map(|item| item.created_by)
+            .collect())
+    }
+
+    async fn push_image(
+        &self,
+        tag: &str,
+        log: &(dyn Fn(String) + Send + Sync),
+    ) -> Result<String, ImageBuildError> {
+        let docker = self.engine()?;
+        let (repo, version) = match tag.rsplit_once(':') {
+            Some((repo, version)) if !version.contains('/') => (repo, version),
+            _ => (tag, "latest"),
+        };
+        let response = self
+            .http
+            .post(format!("{SOCKET_ORIGIN}/images/{repo}/push"))
+            .query(&[("tag", version), ("tlsVerify", "false")])
+            // An empty credential: the registry is the installation's own.
+            .header("X-Registry-Auth", "e30=")
+            .send()
+            .await
+            .map_err(|e| ImageBuildError::Unavailable(format!("the container host: {e}")))?;
+        if !response.status().is_success() {
+            return Err(refused(response, "the push").await);
+        }
+        let mut digest = None;
+        read_stream(response, |line| {
+            if let Some(error) = line.error_detail.and_then(|d| d.message).or(line.error) {
+                return Err(ImageBuildError::Unavailable(format!(
+                    "the push: {}",
+                    error.trim()
+                )));
+            }
+            if let Some(status) = line.status.as_deref() {
+                if let Some(at) = status.find("digest: sha256:") {
+                    let found: String = status[at + 8..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == ':')
+                        .collect();
+                    digest = Some(found);
+                }
+                log(status.to_owned());
+            }
+            if let Some(found) = line
+                .aux
+                .as_ref()
+                .and_then(|a| a.get("Digest"))
+                .and_then(|v| v.as_str())
+            {
+                digest = Some(found.to_owned());
+            }
+            Ok(())
+        })
+        .await?;
+        if let Some(digest) = digest {
+            return Ok(digest);
+        }
+        // Podman may say nothing of the digest: the image's repo digests name it.
+        let inspected = docker
+            .inspect_image(tag)
+            .await
+            .map_err(|e| ImageBuildError::Unavailable(format!("the pushed image: {e}")))?;
+        inspected
+            .repo_digests
+            .unwrap_or_default()
+            .into_iter()
+            .find_map(|d| d.strip_prefix(&format!("{repo}@")).map(str::to_owned))
+            .ok_or_else(|| ImageBuildError::Unavailable("the registry named no digest".to_owned()))
+    }
+}
+
+impl DockerEngine {
+    /// Runs a created hook container: its workspace in, its output logged, its exit code and
+    /// (when asked) its workspace out.
+    async fn hook_in(
+        &self,
+        id: &str,
+        hook: &HookRun,
+        log: &(dyn Fn(String) + Send + Sync),
+    ) -> Result<HookOutcome, ImageBuildError> {
+        let docker = self.engine()?;
+        let unavailable = |what: &str, e: bollard::errors::Error| {
+            ImageBuildError::Unavailable(format!("{what}: {e}"))
+        };
+        let workspace = repack(
+            hook.workspace.as_deref().unwrap_or(&[]),
+            "",
+            "workspace/",
+            &[],
+        )
+        .map_err(|e| ImageBuildError::Failed(format!("the workspace: {e}")))?;
+        let options = bollard::query_parameters::UploadToContainerOptionsBuilder::default()
+            .path("/")
+            .build();
+        docker
+            .upload_to_container(id, Some(options), bollard::body_full(workspace.into()))
+            .await
+            .map_err(|e| unavailable("copying the workspace in", e))?;
+        docker
+            .start_container(id, None)
+            .await
+            .map_err(|e| unavailable("starting the hook", e))?;
+        let options = bollard::query_parameters::LogsOptionsBuilder::default()
+            .follow(true)
+            .stdout(true)
+            .stderr(true)
+            .build();
+        let mut logs = docker.logs(id, Some(options));
+        let mut partial = String::new();
+        while let Some(item) = logs.next().await {
+            let Ok(output) = item else { break };
+            partial.push_str(&String::from_utf8_lossy(&output.into_bytes()));
+            while let Some(at) = partial.find('\n') {
+                let line: String = partial.drain(..=at).collect();
+                log(line.trim_end().to_owned());
+            }
+        }
+        if !partial.trim().is_empty() {
+            log(partial.trim_end().to_owned());
+        }
+        let mut waited =
+            docker.wait_container(id, None::<bollard::query_parameters::WaitContainerOptions>);
+        let exit_code = match waited.next().await {
+            Some(Ok(done)) => done.status_code,
+            Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => code,
+            Some(Err(e)) => return Err(unavailable("waiting for the hook", e)),
+            None => {
+                return Err(ImageBuildError::Unavailable(
+                    "the hook's end was not told".to_owned(),
+                ));
+            }
+        };
+        if !hook.keep_workspace || exit_code != 0 {
+            return Ok(HookOutcome {
+                exit_code,
+                workspace: None,
+            });
+        }
+        let options = bollard::query_parameters::DownloadFromContainerOptionsBuilder::default()
+            .path("/workspace")
+            .build();
+        let mut download = docker.download_from_container(id, Some(options));
+        let mut archive = Vec::new();
+        while let Some(chunk) = download.next().await {
+            archive.extend_from_slice(
+                &chunk.map_err(|e| unavailable("copying the workspace out", e))?,
+            );
+        }
+        let workspace = repack(&archive, "workspace", "", &[])
+            .map_err(|e| ImageBuildError::Failed(format!("the workspace: {e}")))?;
+        Ok(HookOutcome {
+            exit_code,
+            workspace: Some(workspace),
+        })
     }
 }

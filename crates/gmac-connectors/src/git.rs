@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use gmac_core::egress::EgressPolicy;
 use gmac_core::ports::{
-    GitHostAccess, GitHostError, GitHosts, GitRemote, HostedRepository, NewCommit, RepositoryRef,
+    Checkout, GitHostAccess, GitHostError, GitHosts, GitRemote, HostedRepository, NewCommit,
+    RepositoryRef,
 };
 use gmac_types::GitProvider;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
@@ -132,6 +133,17 @@ impl HttpGitHosts {
         dir: &std::path::Path,
         args: &[&str],
     ) -> Result<String, GitHostError> {
+        let out = self.git_bytes(remote, dir, args).await?;
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    /// [`HttpGitHosts::git`], answering what git wrote as bytes (an archive).
+    async fn git_bytes(
+        &self,
+        remote: &GitRemote,
+        dir: &std::path::Path,
+        args: &[&str],
+    ) -> Result<Vec<u8>, GitHostError> {
         use base64::Engine;
         let mut command = tokio::process::Command::new("git");
         command
@@ -177,7 +189,7 @@ impl HttpGitHosts {
             .map_err(|e| GitHostError::Unavailable(format!("git could not be run ({e})")))?;
         let stderr = String::from_utf8_lossy(&run.stderr);
         if run.status.success() {
-            return Ok(String::from_utf8_lossy(&run.stdout).into_owned());
+            return Ok(run.stdout);
         }
         let mut said: String = stderr
             .lines()
@@ -524,5 +536,81 @@ impl GitHosts for HttpGitHosts {
         let mut args = vec!["push", "-q", "--", &remote.url];
         args.extend(refspecs.iter().map(String::as_str));
         self.git(remote, dir.path(), &args).await.map(drop)
+    }
+
+    async fn checkout(
+        &self,
+        remote: &GitRemote,
+        git_ref: &str,
+        max_bytes: usize,
+    ) -> Result<Checkout, GitHostError> {
+        if git_ref.starts_with('-') || git_ref.contains("..") || git_ref.is_empty() {
+            return Err(GitHostError::Refused(format!(
+                "{git_ref:?} is not a branch, tag or commit"
+            )));
+        }
+        self.check(&remote.url).await?;
+        let dir = tempfile::tempdir()
+            .map_err(|e| GitHostError::Unavailable(format!("a work folder: {e}")))?;
+        self.git(remote, dir.path(), &["init", "-q", "--bare"])
+            .await?;
+        self.git(
+            remote,
+            dir.path(),
+            &[
+                "fetch",
+                "-q",
+                "--no-tags",
+                "--",
+                &remote.url,
+                "+refs/heads/*:refs/remotes/origin/*",
+                "+refs/tags/*:refs/tags/*",
+            ],
+        )
+        .await?;
+        let name = git_ref.strip_prefix("refs/heads/").unwrap_or(git_ref);
+        let candidates = [
+            format!("refs/remotes/origin/{name}"),
+            format!(
+                "refs/tags/{}",
+                name.strip_prefix("refs/tags/").unwrap_or(name)
+            ),
+            name.to_owned(),
+        ];
+        let mut commit = None;
+        for candidate in &candidates {
+            if let Ok(id) = self
+                .git(
+                    remote,
+                    dir.path(),
+                    &[
+                        "rev-parse",
+                        "--verify",
+                        "-q",
+                        &format!("{candidate}^{{commit}}"),
+                    ],
+                )
+                .await
+            {
+                commit = Some(id.trim().to_owned());
+                break;
+            }
+        }
+        let commit = commit.ok_or_else(|| {
+            GitHostError::Refused(format!(
+                "the repository has no branch, tag or commit {git_ref:?}"
+            ))
+        })?;
+        let archive = self
+            .git_bytes(remote, dir.path(), &["archive", "--format=tar", &commit])
+            .await?;
+        if archive.len() > max_bytes {
+            return Err(GitHostError::Refused(format!(
+                "the checkout is {} MB, over the {} MB a build context may be",
+                archive.len() / 1_000_000,
+                max_bytes / 1_000_000
+            )));
+        }
+        Ok(Checkout { commit, archive })
     }
 }

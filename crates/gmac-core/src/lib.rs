@@ -38,6 +38,27 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, Result};
 pub use keys::MasterKey;
 
+/// How builds run, for the whole installation.
+#[derive(Clone, Debug)]
+pub struct BuildOptions {
+    /// The registry images are pushed to (`host:port`), when the installation has one.
+    pub registry: Option<String>,
+    /// Builds of one project running at once; more wait, queued.
+    pub per_project: u32,
+    /// The largest checkout a build takes, in bytes.
+    pub max_context_bytes: usize,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        Self {
+            registry: None,
+            per_project: 2,
+            max_context_bytes: 200 * 1024 * 1024,
+        }
+    }
+}
+
 /// Who sent a request, as far as the audit log and session list need to know.
 #[derive(Clone, Debug, Default)]
 pub struct RequestMeta {
@@ -123,6 +144,10 @@ pub struct Core {
     pub cost_explorer: Option<Arc<dyn ports::CostExplorer>>,
     /// Gitea's and GitHub's APIs.
     pub git_hosts: Option<Arc<dyn ports::GitHosts>>,
+    /// The container host builds run on (Docker or Podman).
+    pub containers: Option<Arc<dyn ports::ContainerHost>>,
+    /// How builds run.
+    pub builds: BuildOptions,
     /// The address people use to reach gmac, for links in emails (e.g. `https://gmac.example.com`).
     pub public_url: String,
     /// Who issues invoices: the name printed on them (the `invoice_issuer` setting).
@@ -161,6 +186,8 @@ impl Core {
             mailer: None,
             cost_explorer: None,
             git_hosts: None,
+            containers: None,
+            builds: BuildOptions::default(),
             public_url: "http://127.0.0.1:8080".to_owned(),
             invoice_issuer: "gmac".to_owned(),
             settings,

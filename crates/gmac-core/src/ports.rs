@@ -181,6 +181,33 @@ pub trait GitHosts: Send + Sync + std::fmt::Debug {
         commit: &str,
         branches: &[String],
     ) -> Result<(), GitHostError>;
+
+    /// The tree of `git_ref` (a branch, a tag or a commit id) as a tar archive, refused when
+    /// the archive would pass `max_bytes`.
+    async fn checkout(
+        &self,
+        remote: &GitRemote,
+        git_ref: &str,
+        max_bytes: usize,
+    ) -> Result<Checkout, GitHostError>;
+}
+
+/// A repository's tree at one commit.
+#[derive(Clone)]
+pub struct Checkout {
+    /// The commit's id.
+    pub commit: String,
+    /// Its files as a tar archive (modes kept, no `.git`).
+    pub archive: Vec<u8>,
+}
+
+impl std::fmt::Debug for Checkout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checkout")
+            .field("commit", &self.commit)
+            .field("archive_bytes", &self.archive.len())
+            .finish()
+    }
 }
 
 /// A repository on a git host.
@@ -261,6 +288,35 @@ pub struct ImageBuild {
     pub labels: std::collections::BTreeMap<String, String>,
     /// Build without the layer cache.
     pub no_cache: bool,
+    /// The whole context as a tar archive; used instead of `context` when present.
+    pub archive: Option<Vec<u8>>,
+    /// Build secrets by id, for `RUN --mount=type=secret,id=<id>`: never build arguments,
+    /// never in the image or its history.
+    pub secrets: std::collections::BTreeMap<String, String>,
+}
+
+/// A shell script run to its end in a container without a network: a build's hook.
+#[derive(Clone, Debug, Default)]
+pub struct HookRun {
+    /// The image to run it in.
+    pub image: String,
+    /// The script (`sh -c`).
+    pub script: String,
+    /// A tar archive unpacked at `/workspace`, the script's working directory.
+    pub workspace: Option<Vec<u8>>,
+    /// Whether to answer `/workspace` as it is after the script (for the build to use).
+    pub keep_workspace: bool,
+    /// Labels (`gmac.io/service`, …).
+    pub labels: std::collections::BTreeMap<String, String>,
+}
+
+/// How a hook ended.
+#[derive(Clone, Debug, Default)]
+pub struct HookOutcome {
+    /// The script's exit code.
+    pub exit_code: i64,
+    /// `/workspace` after the script, as a tar archive of its contents, when asked.
+    pub workspace: Option<Vec<u8>>,
 }
 
 /// A container to run from an image, its port published on loopback.
@@ -311,4 +367,22 @@ pub trait ContainerHost: Send + Sync + std::fmt::Debug {
         &self,
         image: &str,
     ) -> anyhow::Result<std::collections::BTreeMap<String, String>>;
+
+    /// Runs `hook` to its end, passing each line it prints to `log` as it comes; the
+    /// container is removed afterwards.
+    async fn run_hook(
+        &self,
+        hook: &HookRun,
+        log: &(dyn Fn(String) + Send + Sync),
+    ) -> Result<HookOutcome, ImageBuildError>;
+
+    /// The `created_by` line of each layer in the image's history, newest first.
+    async fn image_history(&self, image: &str) -> anyhow::Result<Vec<String>>;
+
+    /// Pushes `tag` to its registry; answers the registry's digest (`sha256:…`).
+    async fn push_image(
+        &self,
+        tag: &str,
+        log: &(dyn Fn(String) + Send + Sync),
+    ) -> Result<String, ImageBuildError>;
 }

@@ -74,6 +74,12 @@ pub enum Command {
         #[command(subcommand)]
         command: ServicesCommand,
     },
+    /// Builds of services, on the server `gmac login` signed in to.
+    Builds {
+        /// What to do.
+        #[command(subcommand)]
+        command: BuildsCommand,
+    },
     /// Cloud costs, on the server `gmac login` signed in to.
     Costs {
         /// What to do.
@@ -136,6 +142,52 @@ pub enum ServicesCommand {
     },
     /// Create a service from a template, and follow its creation job until it ends.
     Create(ServiceCreateArgs),
+}
+
+/// `gmac builds` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum BuildsCommand {
+    /// A service's builds, newest first.
+    List {
+        /// The service's id.
+        #[arg(long)]
+        service: String,
+        /// Only builds for this environment (staging, production).
+        #[arg(long)]
+        environment: Option<String>,
+    },
+    /// Build a branch, a tag or a commit of a service, and follow its log until it ends.
+    Start {
+        /// The service's id.
+        #[arg(long)]
+        service: String,
+        /// The branch, tag or commit.
+        #[arg(long = "ref", default_value = "main")]
+        git_ref: String,
+        /// Build without the layer cache.
+        #[arg(long)]
+        no_cache: bool,
+        /// Return once the build is queued.
+        #[arg(long)]
+        no_wait: bool,
+    },
+    /// A build's log; with --follow, live until the build ends (exits non-zero unless it
+    /// succeeded).
+    Logs {
+        /// The build's id.
+        id: String,
+        /// Follow the log live until the build ends.
+        #[arg(long, short)]
+        follow: bool,
+    },
+    /// Run a failed or cancelled build again, and follow it.
+    Retry {
+        /// The build's id.
+        id: String,
+        /// Return once the build is queued.
+        #[arg(long)]
+        no_wait: bool,
+    },
 }
 
 /// `gmac services create` flags.
@@ -353,6 +405,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Jobs { command } => say(&crate::remote::jobs(command).await?),
         Command::Services { command } => say(&crate::remote::services(command).await?),
+        Command::Builds { command } => say(&crate::remote::builds(command).await?),
         Command::Backup(args) => {
             let config = db_config(args.db.database_url.clone())?;
             say(&crate::backup::back_up(&config, &args).await?)

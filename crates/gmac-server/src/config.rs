@@ -183,6 +183,14 @@ pub struct Config {
     pub metrics_token: Option<SecretString>,
     /// Where gmac may connect (`egress.allow`).
     pub egress: Egress,
+    /// The container host builds run on, `DOCKER_HOST` style: `unix:///run/podman/podman.sock`
+    /// for Podman's Docker-compatible service (default: Docker's local socket).
+    pub container_host: String,
+    /// The registry built images are pushed to (`host:port`); without one they stay on the
+    /// container host.
+    pub registry: Option<String>,
+    /// Builds of one project running at once; more wait, queued.
+    pub builds_per_project: u32,
     /// Bounds on uploaded cost files (`import.max_inflated_bytes`, `.max_compression_ratio`,
     /// `.max_line_bytes`, `.max_field_bytes`).
     pub import: gmac_core::ImportLimits,
@@ -229,6 +237,9 @@ impl Default for Config {
             metrics_token: None,
             import: gmac_core::ImportLimits::default(),
             egress: Egress::default(),
+            container_host: "unix:///var/run/docker.sock".to_owned(),
+            registry: None,
+            builds_per_project: 2,
             ignored_env: Vec::new(),
         }
     }
@@ -266,7 +277,9 @@ impl std::fmt::Debug for Config {
 }
 
 /// Settings that are strings whatever they look like.
-const STRING_KEYS: [&str; 13] = [
+const STRING_KEYS: [&str; 15] = [
+    "container_host",
+    "registry",
     "metrics_token",
     "public_url",
     "smtp_url",
@@ -283,7 +296,10 @@ const STRING_KEYS: [&str; 13] = [
 ];
 
 /// Every top-level setting, as named in a file or (upper-cased) after `GMAC_`.
-const KNOWN_KEYS: [&str; 35] = [
+const KNOWN_KEYS: [&str; 38] = [
+    "container_host",
+    "registry",
+    "builds_per_project",
     "bind",
     "database_url",
     "data_dir",

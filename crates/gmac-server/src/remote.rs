@@ -3,6 +3,7 @@
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
@@ -511,6 +512,133 @@ pub async fn services(command: crate::cli::ServicesCommand) -> anyhow::Result<St
                 service.status.id(),
                 service.repository.clone_url.as_deref().unwrap_or("")
             ))
+        }
+    }
+}
+
+/// One line about a build.
+fn build_line(build: &gmac_types::Build) -> String {
+    let took = build
+        .duration_ms
+        .map(|ms| {
+            format!(
+                " in {:.1} s",
+                Duration::from_millis(u64::try_from(ms).unwrap_or(0)).as_secs_f64()
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "{}  #{:<4} {:<10} {:<12} {:<10} {}{}{}",
+        build.id,
+        build.number,
+        build.status.id(),
+        build.git_ref,
+        build
+            .commit
+            .as_deref()
+            .map_or("", |c| &c[..c.len().min(10)]),
+        build.trigger.id(),
+        took,
+        build
+            .error
+            .as_deref()
+            .map(|e| format!(": {e}"))
+            .unwrap_or_default()
+    )
+}
+
+/// Follows a build's log live (server-sent events) until it ends; answers the build as it
+/// ended, or fails unless it succeeded.
+async fn follow_build(api: &gmac_client::Client, id: &str) -> anyhow::Result<String> {
+    let mut after = None;
+    loop {
+        let mut events = api.follow_build_log(id, after).await.map_err(explain)?;
+        while let Some(event) = events.next().await {
+            let Ok(event) = event else { break };
+            match event.event.as_str() {
+                "log" => {
+                    if let Ok(line) = serde_json::from_str::<gmac_types::JobLogLine>(&event.data) {
+                        after = Some(line.seq);
+                        eprintln!("{} {}", line.at.format("%H:%M:%S"), line.line);
+                    }
+                }
+                "end" => {
+                    let build = api.get_build(id).await.map_err(explain)?;
+                    if build.status == gmac_types::BuildStatus::Succeeded {
+                        return Ok(build_line(&build));
+                    }
+                    bail!("{}", build_line(&build));
+                }
+                _ => {}
+            }
+        }
+        // The stream was cut: resume after the last line shown.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// `gmac builds …`.
+pub async fn builds(command: crate::cli::BuildsCommand) -> anyhow::Result<String> {
+    use crate::cli::BuildsCommand;
+    let credentials = load()?;
+    let api = client(&credentials)?;
+    match command {
+        BuildsCommand::List {
+            service,
+            environment,
+        } => {
+            let page = api
+                .list_builds(
+                    &service,
+                    environment.as_deref(),
+                    &gmac_types::PageQuery {
+                        limit: Some(50),
+                        cursor: None,
+                    },
+                )
+                .await
+                .map_err(explain)?;
+            if page.items.is_empty() {
+                return Ok("No builds.".to_owned());
+            }
+            Ok(page
+                .items
+                .iter()
+                .map(build_line)
+                .collect::<Vec<_>>()
+                .join("\n"))
+        }
+        BuildsCommand::Start {
+            service,
+            git_ref,
+            no_cache,
+            no_wait,
+        } => {
+            let input = gmac_types::NewBuild {
+                git_ref,
+                cache: no_cache.then_some(false),
+            };
+            let build = api.start_build(&service, &input).await.map_err(explain)?;
+            if no_wait {
+                return Ok(build_line(&build));
+            }
+            eprintln!("build #{} ({}) queued", build.number, build.id);
+            follow_build(&api, &build.id).await
+        }
+        BuildsCommand::Logs { id, follow } => {
+            if follow {
+                return follow_build(&api, &id).await;
+            }
+            let text = api.build_log_text(&id).await.map_err(explain)?;
+            Ok(text.trim_end().to_owned())
+        }
+        BuildsCommand::Retry { id, no_wait } => {
+            let build = api.retry_build(&id).await.map_err(explain)?;
+            if no_wait {
+                return Ok(build_line(&build));
+            }
+            eprintln!("build #{} queued again", build.number);
+            follow_build(&api, &id).await
         }
     }
 }

@@ -85,6 +85,14 @@ pub async fn prepare_core(config: &Config) -> anyhow::Result<Core> {
     core.git_hosts = Some(Arc::new(gmac_connectors::git::HttpGitHosts::new(
         core.egress.clone(),
     )?));
+    core.containers = Some(Arc::new(
+        gmac_connectors::containers::DockerEngine::connect(&config.container_host)?,
+    ));
+    core.builds = gmac_core::BuildOptions {
+        registry: config.registry.clone(),
+        per_project: config.builds_per_project.max(1),
+        ..gmac_core::BuildOptions::default()
+    };
     if let Some(url) = &config.smtp_url {
         let mailer =
             gmac_connectors::mail::SmtpMailer::new(url.expose_secret(), &config.mail_from)?;

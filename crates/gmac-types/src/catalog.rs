@@ -130,6 +130,9 @@ pub struct Service {
     /// The job that creates it (retry it from its failed step).
     #[serde(default)]
     pub creation_job_id: Option<String>,
+    /// How its builds are made.
+    #[serde(default)]
+    pub build: crate::builds::BuildSettings,
     /// The labels everything gmac makes for it carries (`gmac.io/service`, …).
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub labels: std::collections::BTreeMap<String, String>,
@@ -221,6 +224,9 @@ pub struct ServicePatch {
     /// The branch each environment builds (every environment named once).
     #[serde(default)]
     pub environments: Option<Vec<ServiceEnvironment>>,
+    /// How its builds are made.
+    #[serde(default)]
+    pub build: Option<crate::builds::BuildSettingsPatch>,
 }
 
 /// Filters of the service catalog.
@@ -275,6 +281,10 @@ pub struct ServicePush {
     /// The environment its branch feeds; absent for a branch that feeds none.
     #[serde(default)]
     pub environment: Option<String>,
+    /// The build it started (a push to a branch an environment builds, while the service is
+    /// active).
+    #[serde(default)]
+    pub build_id: Option<String>,
     /// Whether this (ref, commit) had been delivered before: a redelivery changes nothing
     /// (always `false` in a list).
     pub duplicate: bool,

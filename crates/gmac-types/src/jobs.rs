@@ -73,6 +73,12 @@ pub struct JobStep {
     pub name: String,
     /// `running`, `succeeded` or `failed`.
     pub status: String,
+    /// When it began (in the run that last began it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<DateTime<Utc>>,
 }
 
 /// A job.

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod builds;
 pub mod catalog;
 pub mod costs;
 pub mod events;
@@ -65,6 +66,10 @@ pub use mfa::{
 pub use ops::{Health, Readiness};
 pub use profile::{NotificationPrefs, PasswordChange, Profile, ProfilePatch, Theme};
 
+pub use builds::{
+    Build, BuildDay, BuildQuery, BuildSettings, BuildSettingsPatch, BuildStats, BuildStatsQuery,
+    BuildStatus, BuildStep, BuildTrigger, NewBuild,
+};
 pub use catalog::{
     CreatedService, NewService, NewServiceRepository, Service, ServiceDeleteQuery,
     ServiceEnvironment, ServicePatch, ServicePush, ServiceQuery, ServiceRepository, ServiceStatus,

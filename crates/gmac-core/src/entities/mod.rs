@@ -9,6 +9,7 @@ pub mod auth_throttle;
 pub mod budget;
 pub mod budget_alert;
 pub mod budget_history;
+pub mod build;
 pub mod client;
 pub mod cloud_account;
 pub mod cost_allocation;

@@ -57,6 +57,12 @@ pub struct Model {
     pub environments: String,
     /// The job that creates it.
     pub creation_job_id: Option<String>,
+    /// How it builds: `gmac_types::BuildSettings` as JSON, without the secrets' names.
+    #[sea_orm(column_type = "Text")]
+    pub build_settings: String,
+    /// Its build secrets, `{name: value}` as JSON, sealed and bound to the row's id.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub sealed_build_secrets: Option<String>,
     /// Who created it.
     pub created_by: String,
     /// When.

@@ -21,6 +21,8 @@ pub struct Model {
     pub source: String,
     /// When it arrived.
     pub received_at: DateTimeUtc,
+    /// The build it started, if any.
+    pub build_id: Option<String>,
 }
 
 /// No relations are navigated through sea-orm.

@@ -30,6 +30,9 @@ pub const SERVICE_CREATE: &str = "service.create";
 /// (`DELETE /services/{id}`).
 pub const SERVICE_DELETE: &str = "service.delete";
 
+/// A service's commit built into an image (`POST /services/{id}/builds`, a push, a creation).
+pub const SERVICE_BUILD: &str = "service.build";
+
 /// The kinds done on someone's behalf: `(kind, permission to see, permission to cancel or
 /// retry)`, at the job's scope.
 pub(crate) const KINDS: &[(&str, Permission, Permission)] = &[
@@ -64,6 +67,11 @@ pub(crate) const KINDS: &[(&str, Permission, Permission)] = &[
         SERVICE_DELETE,
         Permission::ServicesView,
         Permission::ServicesManage,
+    ),
+    (
+        SERVICE_BUILD,
+        Permission::ServicesView,
+        Permission::BuildsRun,
     ),
 ];
 

@@ -378,6 +378,17 @@ pub(crate) async fn append_end(
 pub async fn cancel(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) -> Result<Job> {
     let txn = Change::begin(core).await?;
     let row = find_to_act_on(&txn, actor, id).await?;
+    stop(&txn, core, id).await?;
+    acted(core, txn, actor, meta, &row, "job.cancel").await
+}
+
+/// Asks job `id` to stop, on `txn` (the caller checked who may): a queued job is cancelled at
+/// once, a running one at its worker's next heartbeat; a finished one answers 409.
+pub(crate) async fn stop(txn: &impl ConnectionTrait, core: &Core, id: &str) -> Result<()> {
+    let row = job::Entity::find_by_id(id)
+        .one(txn)
+        .await?
+        .ok_or(Error::NotFound)?;
     let status = JobStatus::parse(&row.status).unwrap_or(JobStatus::Failed);
     let now = core.now();
     let update = job::Entity::update_many().filter(job::Column::Id.eq(id));
@@ -400,8 +411,8 @@ pub async fn cancel(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) ->
             ));
         }
     };
-    update.exec(&txn).await?;
-    acted(core, txn, actor, meta, &row, "job.cancel").await
+    update.exec(txn).await?;
+    Ok(())
 }
 
 /// Finds a job the actor may see, in the write transaction, and checks that they may act on
@@ -467,6 +478,13 @@ pub async fn retry(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) -> 
             "Another job doing the same work is queued or running; follow that one.",
         ));
     }
+    requeue(&txn, core, id).await?;
+    acted(core, txn, actor, meta, &row, "job.retry").await
+}
+
+/// Queues job `id` again with fresh attempts, on `txn` (the caller checked who may and that
+/// it had failed or was cancelled).
+pub(crate) async fn requeue(txn: &impl ConnectionTrait, core: &Core, id: &str) -> Result<()> {
     let now = core.now();
     job::Entity::update_many()
         .filter(job::Column::Id.eq(id))
@@ -479,9 +497,9 @@ pub async fn retry(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) -> 
             Expr::value(Option::<DateTime<Utc>>::None),
         )
         .col_expr(job::Column::Error, Expr::value(Option::<String>::None))
-        .exec(&txn)
+        .exec(txn)
         .await?;
-    acted(core, txn, actor, meta, &row, "job.retry").await
+    Ok(())
 }
 
 /// Removes the jobs that finished before `core.job_retention` ago, with their logs and stored

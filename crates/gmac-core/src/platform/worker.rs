@@ -33,6 +33,9 @@ pub struct JobFailure {
     pub permanent: bool,
     /// What went wrong, for the job's `error` and log.
     pub message: String,
+    /// Not a failure: the job cannot start yet (a limit is reached) and is queued again
+    /// after this wait, the attempt given back.
+    pub later: Option<std::time::Duration>,
 }
 
 impl JobFailure {
@@ -41,6 +44,7 @@ impl JobFailure {
         Self {
             permanent: true,
             message: message.into(),
+            later: None,
         }
     }
 
@@ -49,6 +53,16 @@ impl JobFailure {
         Self {
             permanent: false,
             message: message.into(),
+            later: None,
+        }
+    }
+
+    /// Not yet: the job waits `wait` and is queued again, without using an attempt.
+    pub fn later(wait: std::time::Duration, message: impl Into<String>) -> Self {
+        Self {
+            permanent: false,
+            message: message.into(),
+            later: Some(wait),
         }
     }
 }
@@ -74,7 +88,11 @@ impl From<Error> for JobFailure {
             }
             other => other.to_string(),
         };
-        Self { permanent, message }
+        Self {
+            permanent,
+            message,
+            later: None,
+        }
     }
 }
 
@@ -177,7 +195,8 @@ impl JobContext {
         }
     }
 
-    fn masked(&self, text: &str) -> String {
+    /// `text` with every masked secret replaced.
+    pub(crate) fn masked(&self, text: &str) -> String {
         let mut out = text.to_owned();
         if let Ok(masks) = self.masks.lock() {
             for secret in masks.iter() {
@@ -227,16 +246,24 @@ impl JobContext {
     /// before keeps its place in the list.
     pub async fn step(&self, name: &str) -> Result<()> {
         {
+            let now = self.core.now();
             let mut steps = self.steps.lock().await;
             for s in steps.iter_mut().filter(|s| s.status == "running") {
                 "succeeded".clone_into(&mut s.status);
+                s.finished_at = Some(now);
             }
             // A step begun again (in a retried run, or in a loop) keeps its place.
             match steps.iter_mut().find(|s| s.name == name) {
-                Some(step) => "running".clone_into(&mut step.status),
+                Some(step) => {
+                    "running".clone_into(&mut step.status);
+                    step.started_at = Some(now);
+                    step.finished_at = None;
+                }
                 None => steps.push(JobStep {
                     name: name.to_owned(),
                     status: "running".to_owned(),
+                    started_at: Some(now),
+                    finished_at: None,
                 }),
             }
         }
@@ -258,8 +285,10 @@ impl JobContext {
             let mut steps = self.steps.lock().await;
             let done = first_time && self.done_earlier.iter().any(|s| s == name);
             if done {
+                let now = self.core.now();
                 for s in steps.iter_mut().filter(|s| s.status == "running") {
                     "succeeded".clone_into(&mut s.status);
+                    s.finished_at = Some(now);
                 }
             }
             done
@@ -274,12 +303,13 @@ impl JobContext {
         Ok(false)
     }
 
-    /// Ends the running step as `status`.
     /// Ends the running step as `status`; answers the steps to store, when the job has any.
     async fn close_steps(&self, status: &str) -> Option<String> {
+        let now = self.core.now();
         let mut steps = self.steps.lock().await;
         for s in steps.iter_mut().filter(|s| s.status == "running") {
             status.clone_into(&mut s.status);
+            s.finished_at = Some(now);
         }
         if steps.is_empty() {
             return None;
@@ -481,6 +511,23 @@ impl Worker {
                 None,
                 "succeeded".to_owned(),
             ),
+            Ended::Done(Err(JobFailure {
+                later: Some(wait),
+                message,
+                ..
+            })) => {
+                let at = self.core.now()
+                    + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
+                let ending = Ending {
+                    line: Some(ctx.log_row(&format!("waiting: {message}"))),
+                    steps: ctx.close_steps("queued").await,
+                    progress: ctx.progress_now(),
+                    give_back_attempt: true,
+                };
+                return self
+                    .finish_with(claimed, JobStatus::Queued, None, None, Some(at), ending)
+                    .await;
+            }
             Ended::Done(Err(failure))
                 if !failure.permanent && claimed.attempts < claimed.max_attempts =>
             {
@@ -518,6 +565,7 @@ impl Worker {
             line: Some(ctx.log_row(&line)),
             steps: ctx.close_steps(step).await,
             progress: ctx.progress_now(),
+            give_back_attempt: false,
         };
         self.finish_with(claimed, status, result, error, run_at, ending)
             .await
@@ -669,6 +717,12 @@ impl Worker {
         if let Some(steps) = ending.steps {
             update = update.col_expr(job::Column::Steps, Expr::value(steps));
         }
+        if ending.give_back_attempt {
+            update = update.col_expr(
+                job::Column::Attempts,
+                Expr::col(job::Column::Attempts).sub(1),
+            );
+        }
         let txn = db::begin_write(&self.core.db).await?;
         let ended = update.exec(&txn).await?.rows_affected;
         if ended > 0
@@ -714,6 +768,8 @@ struct Ending {
     steps: Option<String>,
     /// The run's last progress.
     progress: Option<JobProgress>,
+    /// The run did not count as an attempt (it waited for a place).
+    give_back_attempt: bool,
 }
 
 /// Sets the progress columns too, when there is a progress to store.

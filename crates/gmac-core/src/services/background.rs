@@ -35,6 +35,10 @@ pub fn worker(core: Core, options: WorkerOptions) -> Worker {
             service_setup::deletion_handler(),
         )
         .handle(
+            crate::platform::job_kinds::SERVICE_BUILD,
+            crate::services::build_run::handler_of_builds(),
+        )
+        .handle(
             BUDGETS_EVALUATE,
             handler(|ctx| async move {
                 let raised = budgets::evaluate_budgets(&ctx.core).await?;

@@ -23,7 +23,7 @@ use crate::entities::{git_connection, job, service, team};
 use crate::platform::change::Change;
 use crate::platform::jobs::{self, NewJob};
 use crate::platform::paging;
-use crate::services::projects;
+use crate::services::{build_settings, projects};
 use crate::{Actor, Core, Error, RequestMeta, Result, db};
 
 /// The environments a service starts with, and the branch each builds.
@@ -69,6 +69,7 @@ pub fn to_dto(row: service::Model, provider: GitProvider) -> Service {
         labels: labels(&row, None),
         environments: environments(&row),
         parameters: parameters(&row),
+        build: build_settings::settings(&row),
         repository: ServiceRepository {
             connection_id: row.git_connection_id.clone(),
             provider,
@@ -135,6 +136,7 @@ fn summary(row: &service::Model) -> serde_json::Value {
         "description": row.description, "owner_team_id": row.owner_team_id,
         "repository": format!("{}/{}", row.repo_owner, row.repo_name),
         "environments": environments(row), "status": row.status,
+        "build": build_settings::settings(row),
     })
 }
 
@@ -395,6 +397,8 @@ pub async fn create(
             .seal(secret.as_bytes(), &format!("service_webhook:{id}"))?,
         environments: serde_json::to_string(&environments).map_err(anyhow::Error::from)?,
         creation_job_id: Some(job_row.id.clone()),
+        build_settings: build_settings::to_column(&gmac_types::BuildSettings::default())?,
+        sealed_build_secrets: None,
         created_by: actor.user_id.clone(),
         created_at: now,
         updated_at: now,
@@ -524,6 +528,12 @@ pub async fn update(
             Some(Some(team_id.to_owned()))
         }
     };
+    let current = find(&core.db, id).await?;
+    let build = patch
+        .build
+        .as_ref()
+        .map(|p| build_settings::patch(core, &current, p, &mut errors))
+        .transpose()?;
     errors.finish().map_err(Error::Validation)?;
     let txn = Change::begin(core).await?;
     let before = find(&txn, id).await?;
@@ -544,6 +554,20 @@ pub async fn update(
     if let Some(environments) = &environments {
         after.environments = serde_json::to_string(environments).map_err(anyhow::Error::from)?;
     }
+    let mut secrets_changed = Vec::new();
+    if let Some(build) = &build {
+        after.build_settings = build_settings::to_column(&build.settings)?;
+        if let Some(secrets) = &build.secrets {
+            // Names only, for the audit log: which secrets were set or removed.
+            secrets_changed = patch
+                .build
+                .as_ref()
+                .and_then(|p| p.secrets.as_ref())
+                .map(|s| s.keys().cloned().collect())
+                .unwrap_or_default();
+            after.sealed_build_secrets = build_settings::seal(core, id, secrets)?;
+        }
+    }
     if after == before {
         txn.commit_unaudited().await?;
         return Ok(to_dtos(core, vec![before]).await?.remove(0));
@@ -556,7 +580,11 @@ pub async fn update(
     let entry = AuditEntry::success(actor.audit_actor(), "service.update")
         .target("service", id.to_owned())
         .scope(&target_of(&before))
-        .details(serde_json::json!({"before": summary(&before), "after": summary(&after)}));
+        .details(serde_json::json!({
+            "before": summary(&before),
+            "after": summary(&after),
+            "build_secrets_changed": secrets_changed,
+        }));
     txn.commit(core, meta, entry).await?;
     Ok(to_dtos(core, vec![after]).await?.remove(0))
 }

@@ -1,9 +1,10 @@
 //! Inbound push webhooks (issue 11, point 4): Gitea's and GitHub's deliveries, and a plain git
 //! remote's `post-receive` hook, each signed with the service's webhook secret (HMAC-SHA256 of
 //! the body). A push is kept once per (ref, commit): a redelivery is answered as a duplicate
-//! and changes nothing.
+//! and changes nothing. A push to a branch an environment builds starts a build of the pushed
+//! commit, in the same transaction.
 
-use gmac_types::{GitProvider, ServicePush, ServiceStatus};
+use gmac_types::{BuildTrigger, GitProvider, ServicePush, ServiceStatus};
 use hmac::{Hmac, KeyInit, Mac};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
@@ -12,7 +13,7 @@ use sha2::Sha256;
 use crate::audit::{AuditActor, AuditEntry};
 use crate::entities::service_push;
 use crate::platform::change::Change;
-use crate::services::catalog;
+use crate::services::{build_settings, builds, catalog};
 use crate::{Core, Error, RequestMeta, Result};
 
 /// The largest delivery read (GitHub caps its payloads at 25 MB; a push event is far smaller).
@@ -112,6 +113,26 @@ pub async fn receive(
         txn.commit_unaudited().await?;
         return Ok(Some(to_dto(seen, true)));
     }
+    // A push to a branch an environment builds starts a build of the pushed commit.
+    let build = match (&environment, branch) {
+        (Some(env), Some(branch)) if row.status == ServiceStatus::Active.id() => Some(
+            builds::enqueue(
+                &txn,
+                core,
+                None,
+                &row,
+                builds::Spec {
+                    git_ref: branch.to_owned(),
+                    commit: Some(commit.clone()),
+                    environment: Some(env.clone()),
+                    trigger: BuildTrigger::Push,
+                    cache: build_settings::settings(&row).cache,
+                },
+            )
+            .await?,
+        ),
+        _ => None,
+    };
     let kept = service_push::Model {
         id: core.new_id(),
         service_id: row.id.clone(),
@@ -120,6 +141,7 @@ pub async fn receive(
         environment: environment.clone(),
         source: source.id().to_owned(),
         received_at: core.now(),
+        build_id: build.as_ref().map(|b| b.id.clone()),
     };
     service_push::Entity::insert(service_push::ActiveModel::from(kept.clone()))
         .exec_without_returning(&txn)
@@ -134,6 +156,7 @@ pub async fn receive(
     .scope(&catalog::target_of(&row))
     .details(serde_json::json!({
         "ref": kept.git_ref, "commit": kept.commit_id, "environment": kept.environment,
+        "build_id": kept.build_id,
     }));
     txn.commit(core, meta, entry).await?;
     Ok(Some(to_dto(kept, false)))
@@ -174,6 +197,7 @@ fn to_dto(row: service_push::Model, duplicate: bool) -> ServicePush {
         git_ref: row.git_ref,
         commit: row.commit_id,
         environment: row.environment,
+        build_id: row.build_id,
         duplicate,
         received_at: row.received_at,
     }

@@ -6,23 +6,26 @@
 //! done in an earlier run). Deleting a service removes its webhook, its repository when asked
 //! (or when a failed creation made it) and then the service.
 
-use gmac_types::{GitProvider, ServiceStatus};
+use gmac_types::{BuildTrigger, GitProvider, ServiceStatus};
 use sea_orm::{EntityTrait, Set};
 use serde::Deserialize;
 
-use crate::Core;
+use crate::audit::{AuditActor, AuditEntry};
 use crate::entities::{client, git_connection, project, service};
+use crate::platform::change::Change;
 use crate::platform::worker::{Handler, JobContext, JobFailure, handler};
 use crate::ports::{GitHostAccess, GitHostError, GitHosts, GitRemote, NewCommit, RepositoryRef};
-use crate::services::{catalog, git_connections};
+use crate::services::{build_settings, builds, catalog, git_connections};
+use crate::{Core, RequestMeta};
 
 /// The steps of a creation, in order.
-pub const CREATION_STEPS: [&str; 5] = [
+pub const CREATION_STEPS: [&str; 6] = [
     "validate",
     "create the repository",
     "push the first commit",
     "create the branches",
     "register the webhook",
+    "start the first build",
 ];
 
 /// The steps of a deletion, in order.
@@ -53,14 +56,15 @@ struct DeleteInput {
 }
 
 /// What a step needs to reach the host.
-struct Reach {
-    hosts: std::sync::Arc<dyn GitHosts>,
+pub(crate) struct Reach {
+    pub(crate) hosts: std::sync::Arc<dyn GitHosts>,
     access: GitHostAccess,
     account: Option<String>,
 }
 
 impl Reach {
-    async fn of(ctx: &JobContext, row: &service::Model) -> Result<Self, JobFailure> {
+    /// The host of `row`'s git connection, its token masked in the job's log.
+    pub(crate) async fn of(ctx: &JobContext, row: &service::Model) -> Result<Self, JobFailure> {
         let hosts = ctx
             .core
             .git_hosts
@@ -89,7 +93,7 @@ impl Reach {
     }
 
     /// The remote to push to, with the user name each host takes a token with.
-    fn remote(&self, row: &service::Model) -> Result<GitRemote, JobFailure> {
+    pub(crate) fn remote(&self, row: &service::Model) -> Result<GitRemote, JobFailure> {
         let url = row
             .clone_url
             .clone()
@@ -237,11 +241,61 @@ async fn create(ctx: &JobContext, id: &str) -> Result<serde_json::Value, JobFail
         a.status_detail = Set(None);
     })
     .await?;
+    // Active now, so the build can run; a retry after this step builds nothing twice.
+    let mut first_build = None;
+    if ctx.begin_step(CREATION_STEPS[5]).await? {
+        first_build = Some(start_first_build(ctx, &row, &main, &environments).await?);
+    }
     Ok(serde_json::json!({
         "service_id": row.id,
         "clone_url": row.clone_url,
         "first_commit": row.first_commit,
+        "first_build_id": first_build,
     }))
+}
+
+/// Queues the first build, of production's branch at the first commit; answers its id.
+async fn start_first_build(
+    ctx: &JobContext,
+    row: &service::Model,
+    main: &str,
+    environments: &[gmac_types::ServiceEnvironment],
+) -> Result<String, JobFailure> {
+    let txn = Change::begin(&ctx.core).await?;
+    let built = builds::enqueue(
+        &txn,
+        &ctx.core,
+        None,
+        row,
+        builds::Spec {
+            git_ref: main.to_owned(),
+            commit: row.first_commit.clone(),
+            environment: environments
+                .iter()
+                .find(|e| e.branch == main)
+                .map(|e| e.name.clone()),
+            trigger: BuildTrigger::Creation,
+            cache: build_settings::settings(row).cache,
+        },
+    )
+    .await?;
+    let entry = AuditEntry::success(
+        AuditActor::System {
+            label: "service creation".to_owned(),
+        },
+        "build.start",
+    )
+    .target("build", built.id.clone())
+    .scope(&catalog::target_of(row))
+    .details(serde_json::json!({
+        "service_id": row.id, "number": built.number, "ref": built.git_ref,
+        "commit": built.commit_id, "job_id": built.job_id,
+    }));
+    txn.commit(&ctx.core, &RequestMeta::default(), entry)
+        .await?;
+    ctx.log(format!("build #{} of {main} queued", built.number))
+        .await?;
+    Ok(built.id)
 }
 
 /// The template's files for the first commit, its parameters checked again; answers the

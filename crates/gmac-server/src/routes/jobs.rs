@@ -192,39 +192,57 @@ pub async fn follow_job(
         core: state.core.clone(),
         actor: actor.0,
         id: id.into_inner(),
+        build_id: None,
         after,
         last: None,
         first: Some(job),
         ended: false,
         quiet: Duration::ZERO,
     };
-    let stream = futures_util::stream::unfold(follow, |mut follow| async move {
-        if follow.ended {
-            return None;
-        }
-        let chunk = follow.next().await;
-        Some((chunk, follow))
-    });
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "text/event-stream"))
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .insert_header(("X-Accel-Buffering", "no"))
-        .streaming(stream))
+    Ok(follow.respond())
 }
 
 /// The state of one followed job.
-struct Follow {
-    core: gmac_core::Core,
-    actor: gmac_core::Actor,
-    id: String,
-    after: i64,
-    last: Option<Job>,
-    first: Option<Job>,
-    ended: bool,
-    quiet: Duration,
+pub(crate) struct Follow {
+    pub(crate) core: gmac_core::Core,
+    pub(crate) actor: gmac_core::Actor,
+    /// The job followed.
+    pub(crate) id: String,
+    /// The build the job runs, when it is followed as a build's log (whose permission then
+    /// decides who may follow it).
+    pub(crate) build_id: Option<String>,
+    pub(crate) after: i64,
+    pub(crate) last: Option<Job>,
+    pub(crate) first: Option<Job>,
+    pub(crate) ended: bool,
+    pub(crate) quiet: Duration,
 }
 
 impl Follow {
+    /// The event stream as an answer.
+    pub(crate) fn respond(self) -> HttpResponse {
+        let stream = futures_util::stream::unfold(self, |mut follow| async move {
+            if follow.ended {
+                return None;
+            }
+            let chunk = follow.next().await;
+            Some((chunk, follow))
+        });
+        HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, "text/event-stream"))
+            .insert_header((header::CACHE_CONTROL, "no-cache"))
+            .insert_header(("X-Accel-Buffering", "no"))
+            .streaming(stream)
+    }
+
+    /// The job as the follower may see it now.
+    async fn fetch(&self) -> gmac_core::Result<Job> {
+        match &self.build_id {
+            Some(build) => gmac_core::services::builds::job(&self.core, &self.actor, build).await,
+            None => jobs::get(&self.core, &self.actor, &self.id).await,
+        }
+    }
+
     /// The next chunk of events: waits until there is something to send (or a keep-alive).
     async fn next(&mut self) -> Result<web::Bytes, actix_web::Error> {
         loop {
@@ -233,7 +251,7 @@ impl Follow {
             } else {
                 tokio::time::sleep(FOLLOW_EVERY).await;
                 self.quiet += FOLLOW_EVERY;
-                match jobs::get(&self.core, &self.actor, &self.id).await {
+                match self.fetch().await {
                     Ok(job) => job,
                     Err(gmac_core::Error::NotFound) => {
                         // Removed, or no longer visible to this actor: the stream ends.

@@ -4,6 +4,7 @@ pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod budgets;
+pub mod builds;
 pub mod clients;
 pub mod cloud;
 pub mod costs;
@@ -76,6 +77,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(services::delete_service)
                 .service(hooks::receive_git_push)
                 .service(hooks::list_service_pushes)
+                .service(builds::start_build)
+                .service(builds::list_builds)
+                .service(builds::get_build)
+                .service(builds::get_build_logs)
+                .service(builds::retry_build)
+                .service(builds::cancel_build)
+                .service(builds::get_build_stats)
                 .service(access::list_roles)
                 .service(access::list_role_bindings)
                 .service(access::create_role_binding)

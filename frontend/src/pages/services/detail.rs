@@ -1,6 +1,7 @@
 //! `/services/:id`: one service. Its overview (repository, environments, labels), its
 //! creation job's steps and log followed live (retry from the failed step, or abandon and
-//! undo), its settings (the branch each environment builds) and its deletion.
+//! undo), its builds, its settings (the branch each environment builds, how it builds) and its
+//! deletion.
 
 use gmac_types::{
     ErrorCode, Job, JobStatus, PageQuery, Permission, Service, ServiceEnvironment, ServicePatch,
@@ -20,6 +21,7 @@ use crate::components::named::{ObjectPage, by_route_id};
 use crate::components::paging::{ListState, LoadMore, Paged};
 use crate::format::date_time_label;
 use crate::pages::costs::forms::form_errors;
+use crate::pages::services::builds::{BuildSettingsCard, BuildsCard};
 use crate::pages::services::catalog::status_class;
 use crate::pages::set_title;
 use crate::state::use_auth;
@@ -396,6 +398,16 @@ fn ServiceView(service: Service, reload: Callback<()>) -> impl IntoView {
         </section>
         {creation}
         <Pushes service_id=service.id.clone() />
+        {(service.status == ServiceStatus::Active)
+            .then(|| {
+                // Production's branch is what a build is most often asked of.
+                let branch = service
+                    .environments
+                    .iter()
+                    .find(|e| e.name == "production")
+                    .map_or_else(|| "main".to_owned(), |e| e.branch.clone());
+                view! { <BuildsCard service_id=service.id.clone() default_ref=branch /> }
+            })}
         {manages
             .then(|| {
                 view! {
@@ -413,6 +425,7 @@ fn ServiceView(service: Service, reload: Callback<()>) -> impl IntoView {
                             </div>
                         </form>
                     </section>
+                    <BuildSettingsCard current=current reload=reload />
                     <section class="card section-gap" aria-labelledby="delete-title">
                         <h2 id="delete-title" class="card-title">"Delete"</h2>
                         <div class="card-body">

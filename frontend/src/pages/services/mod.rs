@@ -1,6 +1,7 @@
 //! `/services`: the service catalog, the templates services are created from (with the form
 //! each one's schema asks for), and the git hosts their repositories go to.
 
+pub mod builds;
 pub mod catalog;
 pub mod connect;
 pub mod detail;

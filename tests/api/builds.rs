@@ -1,0 +1,616 @@
+//! Builds (issue 11, point 5) for real: a service made from the static-site template on a
+//! named fake of Gitea's API whose repositories are real (`git http-backend`); a developer's
+//! real `git push` sends the signed webhook that starts a build; the image is built through
+//! Podman's Docker-compatible API, its hooks run in containers, its log followed live.
+
+use std::time::Duration;
+
+use gmac_core::ports::ContainerHost as _;
+use gmac_tests::fake_git_hosts::{FakeGitHosts, GITEA_LOGIN, GOOD_TOKEN, developer_git as git};
+use gmac_tests::podman::{BASE_IMAGE, Podman};
+use gmac_tests::{Options, Session, TestApp, spawn_app_with};
+use gmac_types::{
+    Build, BuildSettingsPatch, BuildStatus, BuildTrigger, GitProvider, JobStatus, NewGitConnection,
+    NewService, NewServiceRepository, PageQuery, ServicePatch,
+};
+use sea_orm::{ConnectionTrait, Statement};
+
+/// A build secret, as a user would set one.
+const SECRET: &str = "npm_s3cr3t-Value-7f41c2";
+
+struct Setup {
+    app: TestApp,
+    podman: Podman,
+    fake: FakeGitHosts,
+    admin: Session,
+    service: String,
+    remote: String,
+}
+
+/// gmac with a job worker and Podman, a Gitea connection, and the static-site service `docs`
+/// created (its first build, which needs a public base image, fails: nothing is pulled here).
+async fn setup() -> Setup {
+    let podman = Podman::start().await;
+    let app = spawn_app_with(Options {
+        job_worker: true,
+        container_host: Some(podman.host.clone()),
+        ..Options::default()
+    })
+    .await;
+    let fake = FakeGitHosts::start();
+    let admin = app.super_admin().await;
+    let client_id = app.fixture(&admin).client("Acme").await;
+    let project_id = app.fixture(&admin).project(&client_id, "Web").await;
+    let connection = admin
+        .client
+        .create_git_connection(&NewGitConnection {
+            provider: GitProvider::Gitea,
+            base_url: fake.gitea(),
+            token: Some(GOOD_TOKEN.into()),
+            client_id: None,
+            name: None,
+        })
+        .await
+        .unwrap()
+        .id;
+    let created = admin
+        .client
+        .create_service(&NewService {
+            project_id,
+            name: "docs".into(),
+            template: "static-site".into(),
+            parameters: serde_json::json!({"title": "Acme docs"})
+                .as_object()
+                .unwrap()
+                .clone(),
+            git: NewServiceRepository {
+                connection_id: connection,
+                owner: GITEA_LOGIN.into(),
+                name: "docs".into(),
+            },
+            description: None,
+            owner_team_id: None,
+        })
+        .await
+        .unwrap();
+    let mut job = created.job;
+    for _ in 0..600 {
+        job = admin.client.get_job(&job.id).await.unwrap();
+        if job.status.is_finished() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+    let remote = format!("{}/{GITEA_LOGIN}/docs.git", fake.git());
+    Setup {
+        app,
+        podman,
+        fake,
+        admin,
+        service: created.service.id,
+        remote,
+    }
+}
+
+/// Waits for a build to end (images take seconds), and answers it.
+async fn ended(session: &Session, id: &str) -> Build {
+    for _ in 0..1200 {
+        let build = session.client.get_build(id).await.unwrap();
+        if build.status.is_finished() {
+            return build;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("build {id} did not end");
+}
+
+/// The builds of a service, newest first.
+async fn builds(s: &Setup) -> Vec<Build> {
+    s.admin
+        .client
+        .list_builds(&s.service, None, &PageQuery::default())
+        .await
+        .unwrap()
+        .items
+}
+
+/// Sets how the service builds.
+async fn configure(s: &Setup, patch: BuildSettingsPatch) {
+    s.admin
+        .client
+        .update_service(
+            &s.service,
+            &ServicePatch {
+                build: Some(patch),
+                ..ServicePatch::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+}
+
+/// A developer's change to staging, pushed with real git: answers the commit, and the build
+/// its webhook started.
+async fn push(
+    s: &Setup,
+    work: &std::path::Path,
+    change: impl FnOnce(&std::path::Path),
+) -> (String, String) {
+    if !work.join(".git").exists() {
+        git(work, &["clone", "-q", "-b", "staging", &s.remote, "."]).await;
+    }
+    let before = s.fake.deliveries().len();
+    change(work);
+    git(work, &["add", "-A"]).await;
+    git(work, &["commit", "-q", "-m", "A change"]).await;
+    let commit = git(work, &["rev-parse", "HEAD"]).await;
+    git(work, &["push", "-q", "origin", "staging"]).await;
+    let deliveries = s.fake.deliveries();
+    assert_eq!(deliveries.len(), before + 1, "one webhook per push");
+    let (_, status, _) = &deliveries[before];
+    assert_eq!(*status, 202, "gmac took the push");
+    let build = builds(s)
+        .await
+        .into_iter()
+        .find(|b| b.commit.as_deref() == Some(commit.as_str()))
+        .expect("the push started a build of its commit");
+    assert_eq!(build.trigger, BuildTrigger::Push);
+    assert_eq!(build.environment.as_deref(), Some("staging"));
+    (commit, build.id)
+}
+
+fn dockerfile(work: &std::path::Path) -> std::path::PathBuf {
+    work.join("Dockerfile")
+}
+
+#[tokio::test]
+async fn a_push_builds_a_real_image_through_podman_and_a_broken_dockerfile_fails_at_its_line_until_a_fix_and_a_retry()
+ {
+    let s = setup().await;
+    // The creation's last step queued the first build, of main: its base image is public and
+    // not on this machine, so it fails at the image step.
+    let first = builds(&s).await;
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].trigger, BuildTrigger::Creation);
+    assert_eq!(first[0].number, 1);
+    let first = ended(&s.admin, &first[0].id).await;
+    assert_eq!(first.status, BuildStatus::Failed);
+    let failed_at: Vec<(&str, &str)> = first
+        .steps
+        .iter()
+        .map(|st| (st.name.as_str(), st.status.as_str()))
+        .collect();
+    assert_eq!(failed_at, [("checkout", "succeeded"), ("image", "failed")]);
+    assert!(
+        first
+            .error
+            .as_deref()
+            .unwrap_or("")
+            .contains("image build failed"),
+        "{:?}",
+        first.error
+    );
+
+    // Built from the local base image, with a pre-build hook that writes a file into the
+    // build's context and a post-build hook that runs in the image made.
+    configure(
+        &s,
+        BuildSettingsPatch {
+            build_args: Some([("BASE_IMAGE".to_owned(), BASE_IMAGE.to_owned())].into()),
+            pre_build: Some(vec!["echo made-by-the-hook > site/generated.txt".into()]),
+            post_build: Some(vec!["cat /www/generated.txt && echo post-build-ok".into()]),
+            hook_image: Some(BASE_IMAGE.into()),
+            ..BuildSettingsPatch::default()
+        },
+    )
+    .await;
+    let work = tempfile::tempdir().unwrap();
+    let (commit, id) = push(&s, work.path(), |w| {
+        std::fs::write(w.join("site/extra.html"), "<p>more</p>\n").unwrap();
+    })
+    .await;
+    let built = ended(&s.admin, &id).await;
+    assert_eq!(built.status, BuildStatus::Succeeded, "{:?}", built.error);
+    let steps: Vec<&str> = built.steps.iter().map(|st| st.name.as_str()).collect();
+    assert_eq!(
+        steps,
+        [
+            "checkout",
+            "pre-build hooks",
+            "image",
+            "tag",
+            "post-build hooks"
+        ]
+    );
+    assert!(
+        built
+            .steps
+            .iter()
+            .all(|st| st.status == "succeeded" && st.duration_ms.is_some())
+    );
+    assert!(built.duration_ms.is_some());
+    let image = built.image_id.clone().expect("the image's id");
+    let short = &commit[..12];
+    assert!(
+        built
+            .image_tags
+            .iter()
+            .any(|t| t.ends_with(&format!(":{short}"))),
+        "tagged with the commit: {:?}",
+        built.image_tags
+    );
+    let engine = gmac_connectors::containers::DockerEngine::connect(&s.podman.host).unwrap();
+    let labels = engine.image_labels(&image).await.unwrap();
+    assert_eq!(labels["gmac.io/service"], s.service);
+    assert_eq!(labels["gmac.io/environment"], "staging");
+    assert_eq!(labels["gmac.io/commit"], commit);
+    assert!(labels.contains_key("gmac.io/project") && labels.contains_key("gmac.io/client"));
+    let log = s.admin.client.build_log_text(&id).await.unwrap();
+    assert!(
+        log.contains("made-by-the-hook"),
+        "the pre-build hook's file is in the image: {log}"
+    );
+    assert!(log.contains("post-build-ok"), "{log}");
+    assert!(
+        log.contains("COPY site/ /www/"),
+        "the builder's steps: {log}"
+    );
+
+    // A broken Dockerfile fails at the image step, its failing line in the error.
+    let (_, broken) = push(&s, work.path(), |w| {
+        let mut text = std::fs::read_to_string(dockerfile(w)).unwrap();
+        text.push_str("RUN echo about-to-fail && exit 3\n");
+        std::fs::write(dockerfile(w), text).unwrap();
+    })
+    .await;
+    let broken = ended(&s.admin, &broken).await;
+    assert_eq!(broken.status, BuildStatus::Failed);
+    let failed_step = broken
+        .steps
+        .iter()
+        .find(|st| st.status == "failed")
+        .unwrap();
+    assert_eq!(failed_step.name, "image");
+    let error = broken.error.clone().unwrap();
+    assert!(
+        error.contains("exit 3"),
+        "the failing line is named: {error}"
+    );
+    assert!(
+        s.admin
+            .client
+            .build_log_text(&broken.id)
+            .await
+            .unwrap()
+            .contains("about-to-fail"),
+        "the log shows how far it got"
+    );
+
+    // The fix, pushed, builds; the first build, retried, now succeeds at the same commit.
+    let (_, fixed) = push(&s, work.path(), |w| {
+        let text = std::fs::read_to_string(dockerfile(w)).unwrap();
+        std::fs::write(
+            dockerfile(w),
+            text.replace("RUN echo about-to-fail && exit 3\n", ""),
+        )
+        .unwrap();
+    })
+    .await;
+    assert_eq!(ended(&s.admin, &fixed).await.status, BuildStatus::Succeeded);
+    let retried = s.admin.client.retry_build(&first.id).await.unwrap();
+    assert_eq!(retried.status, BuildStatus::Queued);
+    let retried = ended(&s.admin, &first.id).await;
+    assert_eq!(
+        retried.status,
+        BuildStatus::Succeeded,
+        "{:?}",
+        retried.error
+    );
+    assert_eq!(
+        retried.commit, first.commit,
+        "a retry builds the same commit"
+    );
+    let again = s.admin.client.retry_build(&first.id).await.unwrap_err();
+    assert!(
+        again.to_string().contains("409") || again.to_string().contains("retried"),
+        "{again}"
+    );
+
+    // The analytics say what the builds did.
+    let all = builds(&s).await;
+    assert_eq!(all.len(), 4);
+    let stats = s.admin.client.build_stats(&s.service, 7).await.unwrap();
+    let count = |status| i64::try_from(all.iter().filter(|b| b.status == status).count()).unwrap();
+    assert_eq!(stats.total, 4);
+    assert_eq!(stats.succeeded, count(BuildStatus::Succeeded));
+    assert_eq!(stats.failed, count(BuildStatus::Failed));
+    assert_eq!((stats.succeeded, stats.failed), (3, 1));
+    assert_eq!(stats.success_rate, Some(75.0));
+    assert_eq!(stats.per_day.len(), 7);
+    assert_eq!(stats.per_day.last().unwrap().total, 4, "all of them today");
+    let durations: Vec<i64> = all.iter().filter_map(|b| b.duration_ms).collect();
+    assert_eq!(stats.p95_duration_ms, durations.iter().max().copied());
+    assert_eq!(
+        stats.mean_duration_ms,
+        Some(durations.iter().sum::<i64>() / 4)
+    );
+}
+
+#[tokio::test]
+async fn a_build_log_follows_live_as_server_sent_events_and_gmac_builds_logs_follow_shows_it() {
+    let s = setup().await;
+    configure(
+        &s,
+        BuildSettingsPatch {
+            build_args: Some([("BASE_IMAGE".to_owned(), BASE_IMAGE.to_owned())].into()),
+            ..BuildSettingsPatch::default()
+        },
+    )
+    .await;
+    let build = s
+        .admin
+        .client
+        .start_build(
+            &s.service,
+            &gmac_types::NewBuild {
+                git_ref: "main".into(),
+                cache: Some(false),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(build.trigger, BuildTrigger::Manual);
+    assert_eq!(build.environment.as_deref(), Some("production"));
+    assert!(!build.cache);
+    // Followed from the start: every line arrives as a `log` event, in order, then `end`.
+    let mut events = s
+        .admin
+        .client
+        .follow_build_log(&build.id, None)
+        .await
+        .unwrap();
+    let mut lines = Vec::new();
+    let mut ended_with = None;
+    while let Some(event) = events.next().await {
+        let event = event.unwrap();
+        match event.event.as_str() {
+            "log" => {
+                let line: gmac_types::JobLogLine = serde_json::from_str(&event.data).unwrap();
+                assert_eq!(event.id.as_deref(), Some(line.seq.to_string().as_str()));
+                lines.push(line.line);
+            }
+            "end" => {
+                ended_with = Some(serde_json::from_str::<gmac_types::Job>(&event.data).unwrap());
+                break;
+            }
+            _ => {}
+        }
+    }
+    let job = ended_with.expect("the stream ends with the build");
+    assert_eq!(job.status, JobStatus::Succeeded);
+    let text = s.admin.client.build_log_text(&build.id).await.unwrap();
+    assert_eq!(
+        text.lines().collect::<Vec<_>>(),
+        lines,
+        "the stream is the log"
+    );
+    assert!(lines.iter().any(|l| l == "step: image"));
+    // Resumed after a line: only what came after it.
+    let mut resumed = s
+        .admin
+        .client
+        .follow_build_log(&build.id, Some(2))
+        .await
+        .unwrap();
+    let first = loop {
+        let event = resumed.next().await.unwrap().unwrap();
+        if event.event == "log" {
+            break serde_json::from_str::<gmac_types::JobLogLine>(&event.data).unwrap();
+        }
+    };
+    assert_eq!(first.seq, 3);
+
+    // The command line: list, the log, and a retry that is refused for a build that succeeded.
+    let token = s
+        .admin
+        .client
+        .create_token(&gmac_types::NewApiToken {
+            name: "ci".into(),
+            scopes: vec![
+                gmac_types::Permission::ServicesView,
+                gmac_types::Permission::BuildsRun,
+            ],
+            expires_in_days: 1,
+            scope: None,
+        })
+        .await
+        .unwrap()
+        .token
+        .expose()
+        .to_owned();
+    let address = s.app.address.clone();
+    let run = move |args: Vec<String>| {
+        let out = std::process::Command::new(crate::process::gmac_bin())
+            .args(&args)
+            .env("GMAC_URL", &address)
+            .env("GMAC_TOKEN", &token)
+            .env("GMAC_CREDENTIALS", "/nonexistent/credentials.json")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let cli = |args: &[&str]| {
+        let run = run.clone();
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        tokio::task::spawn_blocking(move || run(args))
+    };
+    let (ok, out, err) = cli(&["builds", "list", "--service", &s.service])
+        .await
+        .unwrap();
+    assert!(ok, "{err}");
+    assert!(
+        out.contains(&build.id) && out.contains("succeeded"),
+        "{out}"
+    );
+    assert!(out.contains("creation") && out.contains("manual"), "{out}");
+    let (ok, out, err) = cli(&["builds", "logs", &build.id, "--follow"])
+        .await
+        .unwrap();
+    assert!(ok, "{err}");
+    assert!(err.contains("step: image"), "the log, followed: {err}");
+    assert!(out.contains("succeeded"), "{out}");
+    let (ok, out, _) = cli(&["builds", "logs", &build.id]).await.unwrap();
+    assert!(ok && out.contains("step: tag"), "{out}");
+    let (ok, _, err) = cli(&["builds", "retry", &build.id]).await.unwrap();
+    assert!(!ok && err.contains("retried"), "{err}");
+    // The first build (failed: no public base image here) is retried and followed.
+    let first = builds(&s)
+        .await
+        .into_iter()
+        .find(|b| b.trigger == BuildTrigger::Creation)
+        .unwrap();
+    ended(&s.admin, &first.id).await;
+    let (ok, out, err) = cli(&["builds", "retry", &first.id]).await.unwrap();
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("succeeded") && err.contains("step: checkout"),
+        "{out}{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_build_secret_is_mounted_for_the_build_and_appears_in_no_log_answer_database_row_or_image_history()
+ {
+    let s = setup().await;
+    configure(
+        &s,
+        BuildSettingsPatch {
+            build_args: Some([("BASE_IMAGE".to_owned(), BASE_IMAGE.to_owned())].into()),
+            secrets: Some([("NPM_TOKEN".to_owned(), Some(SECRET.to_owned()))].into()),
+            // Every step runs (the layer cache is shared by every test on this host).
+            cache: Some(false),
+            ..BuildSettingsPatch::default()
+        },
+    )
+    .await;
+    let service = s.admin.client.get_service(&s.service).await.unwrap();
+    assert_eq!(service.build.secret_names, ["NPM_TOKEN"]);
+    assert!(!service.build.cache);
+    let work = tempfile::tempdir().unwrap();
+    let (_, id) = push(&s, work.path(), |w| {
+        let mut text = std::fs::read_to_string(dockerfile(w)).unwrap();
+        // A careless step that prints the secret, and one that only checks it is there.
+        text.push_str("RUN --mount=type=secret,id=NPM_TOKEN cat /run/secrets/NPM_TOKEN\n");
+        text.push_str(
+            "RUN --mount=type=secret,id=NPM_TOKEN test -s /run/secrets/NPM_TOKEN && echo secret-was-mounted\n",
+        );
+        std::fs::write(dockerfile(w), text).unwrap();
+    })
+    .await;
+    // Followed live while it runs.
+    let mut stream = s.admin.client.follow_build_log(&id, None).await.unwrap();
+    let mut streamed = String::new();
+    while let Some(event) = stream.next().await {
+        let event = event.unwrap();
+        streamed.push_str(&event.data);
+        if event.event == "end" {
+            break;
+        }
+    }
+    let build = ended(&s.admin, &id).await;
+    assert_eq!(build.status, BuildStatus::Succeeded, "{:?}", build.error);
+    let log = s.admin.client.build_log_text(&id).await.unwrap();
+    assert!(
+        log.contains("secret-was-mounted"),
+        "the build read it: {log}"
+    );
+    assert!(
+        log.contains("••••••"),
+        "the printed secret is masked: {log}"
+    );
+    for (what, text) in [
+        ("the stored log", log.as_str()),
+        ("the live log", streamed.as_str()),
+    ] {
+        assert!(!text.contains(SECRET), "{what} holds the secret");
+    }
+    // No answer carries it.
+    for path in [
+        format!("/api/v1/builds/{id}"),
+        format!("/api/v1/services/{}", s.service),
+        format!("/api/v1/services/{}/builds", s.service),
+        "/api/v1/audit?limit=200".to_owned(),
+        format!("/api/v1/jobs/{}/log?limit=1000", build.job_id),
+    ] {
+        let body = s
+            .admin
+            .client
+            .request(reqwest::Method::GET, &path)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!body.contains(SECRET), "{path} answers the secret");
+    }
+    // Nor the database: each text column of the rows a build writes.
+    let db = &s.app.core.db;
+    for (table, columns) in [
+        ("job_logs", "line"),
+        (
+            "jobs",
+            "payload || coalesce(result, '') || coalesce(error, '') || steps",
+        ),
+        ("builds", "git_ref || image_tags || coalesce(error, '')"),
+        (
+            "services",
+            "build_settings || coalesce(sealed_build_secrets, '')",
+        ),
+        ("audit_log", "details"),
+        ("events", "payload"),
+    ] {
+        let sql = format!("SELECT COUNT(*) AS n FROM {table} WHERE {columns} LIKE '%{SECRET}%'");
+        let row = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                sql.clone(),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        let n: i64 = row.try_get("", "n").unwrap();
+        assert_eq!(n, 0, "{table} holds the secret ({sql})");
+    }
+    // On SQLite, the database's files themselves.
+    if let Some(path) = s.app.database_url.strip_prefix("sqlite://") {
+        let path = path.split('?').next().unwrap();
+        for file in [path.to_owned(), format!("{path}-wal")] {
+            if let Ok(bytes) = std::fs::read(&file) {
+                assert!(
+                    !bytes.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),
+                    "{file} holds the secret"
+                );
+            }
+        }
+    }
+    // Nor the image: its history names the mount, never the value.
+    let engine = gmac_connectors::containers::DockerEngine::connect(&s.podman.host).unwrap();
+    let history = engine
+        .image_history(build.image_id.as_deref().unwrap())
+        .await
+        .unwrap()
+        .join("\n");
+    assert!(history.contains("secret-was-mounted"), "{history}");
+    assert!(
+        !history.contains(SECRET),
+        "the image's history holds the secret: {history}"
+    );
+}
