@@ -30,11 +30,16 @@ struct Setup {
 /// gmac with a job worker and Podman, a Gitea connection, and the static-site service `docs`
 /// created (its first build, which needs a public base image, fails: nothing is pulled here).
 async fn setup() -> Setup {
+    setup_with(Options::default()).await
+}
+
+/// [`setup`] with `options` (a registry, a concurrency limit).
+async fn setup_with(options: Options) -> Setup {
     let podman = Podman::start().await;
     let app = spawn_app_with(Options {
         job_worker: true,
         container_host: Some(podman.host.clone()),
-        ..Options::default()
+        ..options
     })
     .await;
     let fake = FakeGitHosts::start();
@@ -613,4 +618,171 @@ async fn a_build_secret_is_mounted_for_the_build_and_appears_in_no_log_answer_da
         !history.contains(SECRET),
         "the image's history holds the secret: {history}"
     );
+}
+
+#[tokio::test]
+async fn a_build_pushes_its_image_to_the_installations_registry_and_records_the_digest() {
+    let registry = gmac_tests::registry::Registry::start().await;
+    let s = setup_with(Options {
+        registry: Some(registry.address()),
+        ..Options::default()
+    })
+    .await;
+    configure(
+        &s,
+        BuildSettingsPatch {
+            build_args: Some([("BASE_IMAGE".to_owned(), BASE_IMAGE.to_owned())].into()),
+            ..BuildSettingsPatch::default()
+        },
+    )
+    .await;
+    let build = s
+        .admin
+        .client
+        .start_build(
+            &s.service,
+            &gmac_types::NewBuild {
+                git_ref: "staging".into(),
+                cache: None,
+            },
+        )
+        .await
+        .unwrap();
+    let build = ended(&s.admin, &build.id).await;
+    assert_eq!(build.status, BuildStatus::Succeeded, "{:?}", build.error);
+    let digest = build
+        .digest
+        .clone()
+        .expect("the registry's digest is recorded");
+    assert!(digest.starts_with("sha256:"), "{digest}");
+    let pushed = &build.image_tags[0];
+    let prefix = format!("{}/", registry.address());
+    let (repository, tag) = pushed
+        .strip_prefix(&prefix)
+        .expect("the image is named in the registry")
+        .rsplit_once(':')
+        .unwrap();
+    assert_eq!(tag, &build.commit.as_deref().unwrap()[..12]);
+    assert_eq!(
+        registry.digest(repository, tag).await.as_deref(),
+        Some(digest.as_str()),
+        "the registry holds the image under the recorded digest"
+    );
+    let log = s.admin.client.build_log_text(&build.id).await.unwrap();
+    assert!(
+        log.contains(&format!("pushed {pushed} as {digest}")),
+        "{log}"
+    );
+}
+
+#[tokio::test]
+async fn a_builds_run_steps_have_no_network_so_they_reach_neither_gmacs_host_nor_link_local_metadata()
+ {
+    let s = setup().await;
+    configure(
+        &s,
+        BuildSettingsPatch {
+            build_args: Some([("BASE_IMAGE".to_owned(), BASE_IMAGE.to_owned())].into()),
+            cache: Some(false),
+            ..BuildSettingsPatch::default()
+        },
+    )
+    .await;
+    // gmac listens on loopback: a step in the host's network (Podman's default for its
+    // Docker-compatible builds) would reach it.
+    let health = s.app.url("/healthz");
+    let work = tempfile::tempdir().unwrap();
+    let (_, id) = push(&s, work.path(), |w| {
+        let mut text = std::fs::read_to_string(dockerfile(w)).unwrap();
+        text.push_str(&format!(
+            "RUN wget -q -O- {health} && echo gmac-reached || echo gmac-unreachable\n"
+        ));
+        text.push_str(
+            "RUN wget -q -O- http://169.254.169.254/latest/meta-data/ && echo metadata-reached || echo metadata-unreachable\n",
+        );
+        std::fs::write(dockerfile(w), text).unwrap();
+    })
+    .await;
+    let build = ended(&s.admin, &id).await;
+    assert_eq!(build.status, BuildStatus::Succeeded, "{:?}", build.error);
+    let log = s.admin.client.build_log_text(&id).await.unwrap();
+    // What each step printed is a line of its own (the step's own line quotes both words).
+    let printed = |word: &str| log.lines().any(|l| l.trim() == word);
+    assert!(
+        printed("gmac-unreachable") && !printed("gmac-reached"),
+        "{log}"
+    );
+    assert!(
+        printed("metadata-unreachable") && !printed("metadata-reached"),
+        "{log}"
+    );
+}
+
+#[tokio::test]
+async fn builds_of_a_project_beyond_its_limit_wait_queued_and_never_run_at_once() {
+    let s = setup_with(Options {
+        builds_per_project: Some(1),
+        ..Options::default()
+    })
+    .await;
+    // Three workers in all (the app's and two more), so only the limit keeps builds apart.
+    for _ in 0..2 {
+        let worker = gmac_core::services::background::worker(
+            s.app.core.clone(),
+            gmac_tests::worker_options(),
+        );
+        tokio::spawn(worker.run());
+    }
+    configure(
+        &s,
+        BuildSettingsPatch {
+            build_args: Some([("BASE_IMAGE".to_owned(), BASE_IMAGE.to_owned())].into()),
+            // Long enough for the others to be claimed meanwhile.
+            pre_build: Some(vec!["sleep 1".into()]),
+            hook_image: Some(BASE_IMAGE.into()),
+            ..BuildSettingsPatch::default()
+        },
+    )
+    .await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let build = s
+            .admin
+            .client
+            .start_build(
+                &s.service,
+                &gmac_types::NewBuild {
+                    git_ref: "main".into(),
+                    cache: None,
+                },
+            )
+            .await
+            .unwrap();
+        ids.push(build.id);
+    }
+    let mut spans = Vec::new();
+    let mut waited = 0;
+    for id in &ids {
+        let build = ended(&s.admin, id).await;
+        assert_eq!(build.status, BuildStatus::Succeeded, "{:?}", build.error);
+        let job = s.admin.client.get_job(&build.job_id).await.unwrap();
+        assert!(
+            job.attempts <= 1,
+            "waiting for a place uses no attempt: {}",
+            job.attempts
+        );
+        let log = s.admin.client.build_log_text(id).await.unwrap();
+        if log.contains("waiting: 1 builds of this project are running (the limit is 1)") {
+            waited += 1;
+        }
+        // The span of its steps: from the checkout's start to the last step's end.
+        let start = build.steps.first().unwrap().started_at.unwrap();
+        let end = build.steps.last().unwrap().finished_at.unwrap();
+        spans.push((start, end));
+    }
+    assert!(waited >= 1, "a build waited for a place");
+    spans.sort();
+    for pair in spans.windows(2) {
+        assert!(pair[0].1 <= pair[1].0, "two builds ran at once: {spans:?}");
+    }
 }

@@ -3678,8 +3678,22 @@ async fn services_world() -> (
     String,
     String,
 ) {
+    services_world_on(None).await
+}
+
+/// [`services_world`], building on `container_host` when given.
+async fn services_world_on(
+    container_host: Option<String>,
+) -> (
+    TestApp,
+    gmac_tests::fake_git_hosts::FakeGitHosts,
+    gmac_tests::Session,
+    String,
+    String,
+) {
     let app = gmac_tests::spawn_app_with(gmac_tests::Options {
         job_worker: true,
+        container_host,
         ..gmac_tests::Options::default()
     })
     .await;
@@ -3828,7 +3842,8 @@ async fn a_service_is_created_in_the_wizard_and_its_creation_followed_live_on_a_
             "create the repository",
             "push the first commit",
             "create the branches",
-            "register the webhook"
+            "register the webhook",
+            "start the first build"
         ]
     );
     browser.wait_for_text("#service-status", "Active").await;
@@ -3938,6 +3953,184 @@ async fn a_failed_creation_is_retried_from_its_step_and_an_abandoned_one_undone_
         .wait_for_text(".list-empty", "No service matches")
         .await;
     assert!(browser.console_errors().await.is_empty());
+    browser.close().await;
+    fake.stop().await;
+}
+
+/// Issue 11: builds in the browser. The build settings are saved from the service's page (a
+/// build argument, a secret whose value is never shown again); a build started from the
+/// Builds card opens its page, whose log follows live to a real image made through Podman; a
+/// push with a broken Dockerfile fails at the image step with its line shown; after a fix,
+/// the failed first build is retried from its page and succeeds; the analytics count them.
+#[tokio::test]
+async fn a_build_started_in_the_browser_follows_its_log_live_and_a_failed_one_is_retried_after_a_fix()
+ {
+    use gmac_tests::fake_git_hosts::{GITEA_LOGIN, developer_git};
+    if !browser_available() {
+        return;
+    }
+    let podman = gmac_tests::podman::Podman::start().await;
+    let (app, fake, admin, project_id, connection) =
+        services_world_on(Some(podman.host.clone())).await;
+    let site = static_site(&admin, &project_id, &connection, "site").await;
+    let service = site.service.id.clone();
+    // The first build (its base image is public, and nothing is pulled here) fails.
+    let first = loop {
+        let page = admin
+            .client
+            .list_builds(&service, None, &gmac_types::PageQuery::default())
+            .await
+            .unwrap();
+        if let Some(b) = page.items.first().filter(|b| b.status.is_finished()) {
+            break b.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(first.status, gmac_types::BuildStatus::Failed);
+
+    let browser = Browser::start(1280, 900).await;
+    sign_in_through_the_form(&browser, &app, &admin.email, &admin.password).await;
+    browser.wait_for("#user-menu").await;
+    browser
+        .client
+        .goto(&app.url(&format!("/services/{service}")))
+        .await
+        .unwrap();
+    browser
+        .wait_for(&format!(
+            "#builds-table tr[data-build=\"{}\"][data-status=\"failed\"]",
+            first.id
+        ))
+        .await;
+    // Build settings: the local base image as a build argument, and a build secret.
+    browser.wait_for("#build-args").await.clear().await.unwrap();
+    browser
+        .type_into(
+            "#build-args",
+            &format!("BASE_IMAGE={}", gmac_tests::podman::BASE_IMAGE),
+        )
+        .await;
+    browser.type_into("#build-secret-name", "NPM_TOKEN").await;
+    browser
+        .type_into("#build-secret-value", "s3cr3t-in-the-browser")
+        .await;
+    browser.click("#save-build-settings").await;
+    browser
+        .wait_for_text("#build-settings", "The build settings are saved.")
+        .await;
+    browser
+        .wait_for("#build-secret-names li[data-secret=\"NPM_TOKEN\"]")
+        .await;
+    let value = browser
+        .wait_for("#build-secret-value")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(
+        value.as_deref(),
+        Some(""),
+        "the secret's value is not kept in the form"
+    );
+
+    // A build started from the card opens its page and follows its log to the end.
+    browser.click("#start-build-button").await;
+    browser.wait_for_text("#build-title", "Build #2").await;
+    browser.wait_for_text("#build-status", "Succeeded").await;
+    browser.wait_for_text("#build-log", "step: image").await;
+    let log = browser.text_of("#build-log").await;
+    assert!(
+        log.contains("STEP 1/") && log.contains("tagged gmac/"),
+        "{log}"
+    );
+    assert!(!log.contains("s3cr3t-in-the-browser"));
+    let steps = browser.data_of_all("#build-steps li", "data-step").await;
+    assert_eq!(steps, ["checkout", "image", "tag"]);
+    let image = browser.text_of("#build-image").await;
+    assert!(image.contains("sha256:"), "{image}");
+
+    // A push with a broken Dockerfile fails at the image step, its line shown.
+    let work = tempfile::tempdir().unwrap();
+    let remote = format!("{}/{GITEA_LOGIN}/site.git", fake.git());
+    developer_git(work.path(), &["clone", "-q", "-b", "staging", &remote, "."]).await;
+    let dockerfile = work.path().join("Dockerfile");
+    let good = std::fs::read_to_string(&dockerfile).unwrap();
+    std::fs::write(&dockerfile, format!("{good}RUN exit 7\n")).unwrap();
+    developer_git(work.path(), &["commit", "-qam", "Break it"]).await;
+    developer_git(work.path(), &["push", "-q", "origin", "staging"]).await;
+    browser
+        .client
+        .goto(&app.url(&format!("/services/{service}")))
+        .await
+        .unwrap();
+    let broken = loop {
+        let page = admin
+            .client
+            .list_builds(&service, None, &gmac_types::PageQuery::default())
+            .await
+            .unwrap();
+        if let Some(b) = page
+            .items
+            .iter()
+            .find(|b| b.number == 3 && b.status.is_finished())
+        {
+            break b.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    browser.click("#reload-builds").await;
+    browser
+        .click(&format!("#builds-table tr[data-build=\"{}\"] a", broken.id))
+        .await;
+    browser.wait_for_text("#build-status", "Failed").await;
+    browser.wait_for_text("#build-error", "exit 7").await;
+    browser
+        .wait_for("#build-steps li[data-step=\"image\"][data-status=\"failed\"]")
+        .await;
+
+    // The fix is pushed; the first build, retried from its page, succeeds.
+    std::fs::write(&dockerfile, good).unwrap();
+    developer_git(work.path(), &["commit", "-qam", "Fix it"]).await;
+    developer_git(work.path(), &["push", "-q", "origin", "staging"]).await;
+    browser
+        .client
+        .goto(&app.url(&format!("/builds/{}", first.id)))
+        .await
+        .unwrap();
+    browser.wait_for_text("#build-status", "Failed").await;
+    browser.click("#retry-build").await;
+    browser.wait_for_text("#build-status", "Succeeded").await;
+    browser.wait_for_text("#build-log", "step: tag").await;
+
+    // The analytics count what the builds did.
+    browser
+        .client
+        .goto(&app.url(&format!("/services/{service}")))
+        .await
+        .unwrap();
+    let all = loop {
+        let page = admin
+            .client
+            .list_builds(&service, None, &gmac_types::PageQuery::default())
+            .await
+            .unwrap();
+        if page.items.len() == 4 && page.items.iter().all(|b| b.status.is_finished()) {
+            break page.items;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let succeeded = all
+        .iter()
+        .filter(|b| b.status == gmac_types::BuildStatus::Succeeded)
+        .count();
+    browser.click("#reload-builds").await;
+    browser
+        .wait_for(&format!(
+            "#build-stats[data-total=\"4\"][data-succeeded=\"{succeeded}\"]"
+        ))
+        .await;
+    browser.wait_for_text("#stat-rate", "%").await;
+    assert_fits(&browser, "the service page with its builds").await;
     browser.close().await;
     fake.stop().await;
 }

@@ -19,6 +19,7 @@ pub mod moto;
 pub mod pdf;
 pub mod pg_proxy;
 pub mod podman;
+pub mod registry;
 pub mod smtp;
 
 use std::net::TcpListener;
@@ -87,6 +88,8 @@ pub struct Options {
     pub container_host: Option<String>,
     /// Push built images to this registry (`127.0.0.1:port`).
     pub registry: Option<String>,
+    /// Run at most this many builds of a project at once (gmac's default otherwise).
+    pub builds_per_project: Option<u32>,
 }
 
 /// Starts gmac with defaults.
@@ -213,6 +216,9 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         ));
     }
     core.builds.registry.clone_from(&options.registry);
+    if let Some(limit) = options.builds_per_project {
+        core.builds.per_project = limit;
+    }
     if let Some(smtp) = &options.smtp_url {
         let mailer = gmac_connectors::mail::SmtpMailer::new(smtp, "gmac <gmac@test.example>")
             .expect("a mailer");

@@ -230,7 +230,8 @@ impl ContainerHost for DockerEngine {
             secret_specs.push(format!("id={id},src={file}"));
             secret_files.push((file, value.clone().into_bytes()));
         }
-        if !secret_files.is_empty() && !self.is_podman().await {
+        let podman = self.is_podman().await;
+        if !secret_files.is_empty() && !podman {
             return Err(ImageBuildError::Failed(
                 "build secrets need Podman's build API: Docker's takes them only through BuildKit sessions"
                     .to_owned(),
@@ -256,6 +257,24 @@ impl ContainerHost for DockerEngine {
         ];
         for tag in &build.tags {
             query.push(("t", tag.clone()));
+        }
+        // Podman's compatible API runs RUN steps in the host's network unless told otherwise:
+        // a namespace of their own, with no network or the bridge.
+        match (podman, build.network) {
+            (true, network) => {
+                query.push((
+                    "nsoptions",
+                    r#"[{"Name":"network","Host":false,"Path":""}]"#.to_owned(),
+                ));
+                let policy = if network {
+                    "NetworkEnabled"
+                } else {
+                    "NetworkDisabled"
+                };
+                query.push(("networkmode", policy.to_owned()));
+            }
+            (false, false) => query.push(("networkmode", "none".to_owned())),
+            (false, true) => {}
         }
         if !secret_specs.is_empty() {
             query.push((

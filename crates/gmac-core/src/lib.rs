@@ -47,6 +47,8 @@ pub struct BuildOptions {
     pub per_project: u32,
     /// The largest checkout a build takes, in bytes.
     pub max_context_bytes: usize,
+    /// Whether `RUN` steps get a network (the engine's bridge); by default they have none.
+    pub network: bool,
 }
 
 impl Default for BuildOptions {
@@ -55,6 +57,7 @@ impl Default for BuildOptions {
             registry: None,
             per_project: 2,
             max_context_bytes: 200 * 1024 * 1024,
+            network: false,
         }
     }
 }

@@ -293,6 +293,9 @@ pub struct ImageBuild {
     /// Build secrets by id, for `RUN --mount=type=secret,id=<id>`: never build arguments,
     /// never in the image or its history.
     pub secrets: std::collections::BTreeMap<String, String>,
+    /// Give `RUN` steps a network of their own (the engine's bridge); without it they have
+    /// none, so they reach neither gmac's host nor link-local metadata addresses.
+    pub network: bool,
 }
 
 /// A shell script run to its end in a container without a network: a build's hook.

@@ -191,6 +191,9 @@ pub struct Config {
     pub registry: Option<String>,
     /// Builds of one project running at once; more wait, queued.
     pub builds_per_project: u32,
+    /// Give a build's `RUN` steps a network (the engine's bridge, to fetch dependencies);
+    /// without it (the default) they have none.
+    pub build_network: bool,
     /// Bounds on uploaded cost files (`import.max_inflated_bytes`, `.max_compression_ratio`,
     /// `.max_line_bytes`, `.max_field_bytes`).
     pub import: gmac_core::ImportLimits,
@@ -240,6 +243,7 @@ impl Default for Config {
             container_host: "unix:///var/run/docker.sock".to_owned(),
             registry: None,
             builds_per_project: 2,
+            build_network: false,
             ignored_env: Vec::new(),
         }
     }
@@ -296,7 +300,8 @@ const STRING_KEYS: [&str; 15] = [
 ];
 
 /// Every top-level setting, as named in a file or (upper-cased) after `GMAC_`.
-const KNOWN_KEYS: [&str; 38] = [
+const KNOWN_KEYS: [&str; 39] = [
+    "build_network",
     "container_host",
     "registry",
     "builds_per_project",

@@ -91,6 +91,7 @@ pub async fn prepare_core(config: &Config) -> anyhow::Result<Core> {
     core.builds = gmac_core::BuildOptions {
         registry: config.registry.clone(),
         per_project: config.builds_per_project.max(1),
+        network: config.build_network,
         ..gmac_core::BuildOptions::default()
     };
     if let Some(url) = &config.smtp_url {

@@ -280,6 +280,7 @@ fn bench(root: &Path) -> anyhow::Result<()> {
     run(cargo().args(["bench", "--package", "gmac-tests", "--bench", "costs"]))?;
     run(cargo().args(["bench", "--package", "gmac-tests", "--bench", "jobs"]))?;
     run(cargo().args(["bench", "--package", "gmac-tests", "--bench", "events"]))?;
+    run(cargo().args(["bench", "--package", "gmac-tests", "--bench", "builds"]))?;
 
     // Idle memory: a release gmac on a fresh SQLite database, after start-up settles.
     let target_dir = target_dir(root);
@@ -440,9 +441,14 @@ fn ensure_chromium() -> anyhow::Result<()> {
 /// Engine API that images are built through; busybox-static makes the local base image.
 fn ensure_podman() -> anyhow::Result<()> {
     ensure_debian(
-        "the image builds need Podman",
-        &["/usr/bin/podman", "/usr/sbin/runc", "/bin/busybox"],
-        &["podman", "runc", "busybox-static"],
+        "the image builds need Podman (and a registry to push to)",
+        &[
+            "/usr/bin/podman",
+            "/usr/sbin/runc",
+            "/bin/busybox",
+            "/usr/bin/docker-registry",
+        ],
+        &["podman", "runc", "busybox-static", "docker-registry"],
     )
 }
 

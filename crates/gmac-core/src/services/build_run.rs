@@ -14,11 +14,13 @@ use std::time::Duration;
 
 use gmac_types::{BuildStatus, ServiceStatus};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+};
 use serde::Deserialize;
 use tokio::sync::mpsc::unbounded_channel;
 
-use crate::entities::build;
+use crate::entities::{build, job, project};
 use crate::platform::worker::{Handler, JobContext, JobFailure, handler};
 use crate::ports::{ContainerHost, HookRun, ImageBuild, ImageBuildError};
 use crate::services::builds::{STEPS, image_repository};
@@ -52,20 +54,13 @@ pub fn handler_of_builds() -> Handler {
         else {
             return Err(JobFailure::permanent("the build was deleted"));
         };
-        let running = build::Entity::find()
-            .filter(build::Column::ProjectId.eq(row.project_id.as_str()))
-            .filter(build::Column::Status.eq(BuildStatus::Running.id()))
-            .filter(build::Column::Id.ne(row.id.as_str()))
-            .count(&ctx.core.db)
-            .await?;
-        let limit = u64::from(ctx.core.builds.per_project.max(1));
-        if running >= limit {
+        if let Some(running) = take_a_place(&ctx, &row).await? {
+            let limit = ctx.core.builds.per_project.max(1);
             return Err(JobFailure::later(
                 WAIT_FOR_A_PLACE,
                 format!("{running} builds of this project are running (the limit is {limit})"),
             ));
         }
-        mark(&ctx, &row.id, BuildStatus::Running, None).await?;
         let outcome = run(&ctx, row.clone()).await;
         let ending = match &outcome {
             Ok(_) => Some((BuildStatus::Succeeded, None)),
@@ -80,6 +75,54 @@ pub fn handler_of_builds() -> Handler {
         }
         outcome
     })
+}
+
+/// Marks the build running if its project has a place under its limit; answers how many of
+/// its builds run when it has none. The count and the mark are one write transaction (on
+/// PostgreSQL the project's row is locked meanwhile), so two workers never both take the
+/// last place.
+async fn take_a_place(ctx: &JobContext, row: &build::Model) -> Result<Option<u64>, JobFailure> {
+    let txn = crate::db::begin_write(&ctx.core.db).await?;
+    if txn.get_database_backend() == DbBackend::Postgres {
+        project::Entity::find_by_id(row.project_id.as_str())
+            .lock_exclusive()
+            .one(&txn)
+            .await?;
+    }
+    // Running by its row and by its job: a build whose worker died mid-run (its row still
+    // says running) holds no place once its job has ended or waits for another worker.
+    let running_jobs = sea_orm::sea_query::Query::select()
+        .column(job::Column::Id)
+        .from(job::Entity)
+        .and_where(job::Column::Status.eq(gmac_types::JobStatus::Running.as_str()))
+        .to_owned();
+    let running = build::Entity::find()
+        .filter(build::Column::ProjectId.eq(row.project_id.as_str()))
+        .filter(build::Column::Status.eq(BuildStatus::Running.id()))
+        .filter(build::Column::Id.ne(row.id.as_str()))
+        .filter(build::Column::JobId.in_subquery(running_jobs))
+        .count(&txn)
+        .await?;
+    if running >= u64::from(ctx.core.builds.per_project.max(1)) {
+        txn.commit().await?;
+        return Ok(Some(running));
+    }
+    build::Entity::update_many()
+        .filter(build::Column::Id.eq(row.id.as_str()))
+        .col_expr(
+            build::Column::Status,
+            Expr::value(BuildStatus::Running.id()),
+        )
+        .col_expr(build::Column::StartedAt, Expr::value(ctx.core.now()))
+        .col_expr(
+            build::Column::FinishedAt,
+            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
+        .col_expr(build::Column::Error, Expr::value(Option::<String>::None))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(None)
 }
 
 /// Keeps the build's status (and its times and error) on its row.
@@ -248,6 +291,7 @@ async fn run(ctx: &JobContext, mut row: build::Model) -> Result<serde_json::Valu
         labels,
         no_cache: !row.cache,
         secrets,
+        network: core.builds.network,
     };
     let containers = &run.containers;
     let image_id = logged(ctx, |log| async move {
