@@ -1,5 +1,5 @@
 //! The service catalog on `/services`: every service you may see, searchable and filtered by
-//! project, template and status.
+//! client, project, owning team, template and status.
 
 use gmac_types::{PageQuery, Permission, Service, ServiceQuery, ServiceStatus, Template};
 use leptos::prelude::*;
@@ -34,14 +34,41 @@ pub fn Catalog(
     let template = RwSignal::new(String::new());
     let status = RwSignal::new(String::new());
     let project = RwSignal::new(String::new());
+    let client = RwSignal::new(String::new());
+    let team = RwSignal::new(String::new());
     let projects = super::all_projects();
+    let clients = LocalResource::new(move || async move {
+        auth.call(|c| async move {
+            c.list_clients(&gmac_types::ListQuery {
+                limit: Some(200),
+                ..gmac_types::ListQuery::default()
+            })
+            .await
+        })
+        .await
+        .map(|p| p.items)
+        .unwrap_or_default()
+    });
+    let teams = LocalResource::new(move || async move {
+        auth.call(|c| async move {
+            c.list_teams(&gmac_types::ListQuery {
+                limit: Some(200),
+                ..gmac_types::ListQuery::default()
+            })
+            .await
+        })
+        .await
+        .map(|p| p.items)
+        .unwrap_or_default()
+    });
     let list = Paged::new(move |cursor| {
         let query = ServiceQuery {
             q: Some(search.get_untracked()).filter(|s| !s.is_empty()),
             template: Some(template.get_untracked()).filter(|s| !s.is_empty()),
             status: ServiceStatus::from_id(&status.get_untracked()),
             project_id: Some(project.get_untracked()).filter(|s| !s.is_empty()),
-            ..ServiceQuery::default()
+            client_id: Some(client.get_untracked()).filter(|s| !s.is_empty()),
+            team_id: Some(team.get_untracked()).filter(|s| !s.is_empty()),
         };
         async move {
             let page = PageQuery::after(PAGE_SIZE, cursor);
@@ -57,6 +84,8 @@ pub fn Catalog(
             && template.with(String::is_empty)
             && status.with(String::is_empty)
             && project.with(String::is_empty)
+            && client.with(String::is_empty)
+            && team.with(String::is_empty)
     };
     let empty = Signal::derive(move || {
         if !filtered() {
@@ -127,6 +156,18 @@ pub fn Catalog(
                         list.reload();
                     })
                 />
+                <label class="visually-hidden" for="service-client">"Client"</label>
+                <select id="service-client" class="select" on:change=select(client)>
+                    <option value="">"All clients"</option>
+                    {move || {
+                        clients
+                            .get()
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|c| view! { <option value=c.id>{c.name}</option> })
+                            .collect_view()
+                    }}
+                </select>
                 <label class="visually-hidden" for="service-project">"Project"</label>
                 <select id="service-project" class="select" on:change=select(project)>
                     <option value="">"All projects"</option>
@@ -136,6 +177,18 @@ pub fn Catalog(
                             .unwrap_or_default()
                             .into_iter()
                             .map(|p| view! { <option value=p.id>{p.name}</option> })
+                            .collect_view()
+                    }}
+                </select>
+                <label class="visually-hidden" for="service-team">"Owning team"</label>
+                <select id="service-team" class="select" on:change=select(team)>
+                    <option value="">"Any team"</option>
+                    {move || {
+                        teams
+                            .get()
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|t| view! { <option value=t.id>{t.name}</option> })
                             .collect_view()
                     }}
                 </select>

@@ -165,7 +165,14 @@ fn place(errors: Vec<FieldError>) -> FormErrors {
             "/git/owner" => "/repo_owner".to_owned(),
             "/git/name" => "/repo_name".to_owned(),
             p if p.starts_with("/parameters/")
-                || ["/project_id", "/name", "/description", "/template"].contains(&p) =>
+                || [
+                    "/project_id",
+                    "/name",
+                    "/description",
+                    "/template",
+                    "/owner_team_id",
+                ]
+                .contains(&p) =>
             {
                 p.to_owned()
             }
@@ -265,6 +272,7 @@ fn ServiceForm(template: Template) -> impl IntoView {
     let project = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
+    let owner_team = RwSignal::new(String::new());
     let connection = RwSignal::new(String::new());
     let repo_owner = RwSignal::new(String::new());
     let repo_name = RwSignal::new(String::new());
@@ -299,6 +307,26 @@ fn ServiceForm(template: Template) -> impl IntoView {
         {
             repo_owner.set(account);
         }
+    });
+    let teams = LocalResource::new(move || async move {
+        auth.call(|c| async move {
+            c.list_teams(&gmac_types::ListQuery {
+                limit: Some(200),
+                ..gmac_types::ListQuery::default()
+            })
+            .await
+        })
+        .await
+        .map(|p| p.items)
+        .unwrap_or_default()
+    });
+    let team_choices = Signal::derive(move || {
+        teams
+            .get()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| Choice::new(t.id, t.name))
+            .collect::<Vec<_>>()
     });
     let project_choices = Signal::derive(move || {
         projects
@@ -368,7 +396,7 @@ fn ServiceForm(template: Template) -> impl IntoView {
                 name: non_blank(&repo_name.get_untracked()).unwrap_or(service_name),
             },
             description: non_blank(&description.get_untracked()),
-            owner_team_id: None,
+            owner_team_id: non_blank(&owner_team.get_untracked()),
         };
         errors.set(FormErrors::default());
         busy.set(true);
@@ -462,6 +490,16 @@ fn ServiceForm(template: Template) -> impl IntoView {
                     autocomplete="off"
                     optional=true
                     value=description
+                    errors=errors
+                    disabled=busy
+                />
+                <ChoiceSelect
+                    id="service-owner-team"
+                    field="owner_team_id"
+                    label="Owning team (optional)"
+                    value=owner_team
+                    choices=team_choices
+                    placeholder="No team"
                     errors=errors
                     disabled=busy
                 />
@@ -692,9 +730,10 @@ mod tests {
             FieldError::at(&["parameters", "title"], "too_long", "too long"),
             FieldError::new("name", "invalid", "bad name"),
             FieldError::new("owner_team_id", "unknown", "no team"),
+            FieldError::new("other", "invalid", "something else"),
         ]);
-        assert!(placed.has("repo_owner") && placed.has("name"));
+        assert!(placed.has("repo_owner") && placed.has("name") && placed.has("owner_team_id"));
         assert_eq!(messages_at(&placed, "/parameters/title"), ["too long"]);
-        assert_eq!(placed.banner.as_deref(), Some("no team"));
+        assert_eq!(placed.banner.as_deref(), Some("something else"));
     }
 }
