@@ -786,3 +786,123 @@ async fn builds_of_a_project_beyond_its_limit_wait_queued_and_never_run_at_once(
         assert!(pair[0].1 <= pair[1].0, "two builds ran at once: {spans:?}");
     }
 }
+
+#[tokio::test]
+async fn builds_started_at_the_same_moment_each_get_a_number_of_their_own() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    // No worker: the builds stay queued; what is checked is how they are numbered.
+    let app = spawn_app_with(Options::default()).await;
+    let admin = app.super_admin().await;
+    let client_id = app.fixture(&admin).client("Acme").await;
+    let project_id = app.fixture(&admin).project(&client_id, "Web").await;
+    let connection = admin
+        .client
+        .create_git_connection(&NewGitConnection {
+            provider: GitProvider::Git,
+            base_url: "http://127.0.0.1:9/git".into(),
+            token: None,
+            client_id: None,
+            name: None,
+        })
+        .await
+        .unwrap()
+        .id;
+    let created = admin
+        .client
+        .create_service(&NewService {
+            project_id,
+            name: "web".into(),
+            template: "static-site".into(),
+            parameters: serde_json::json!({"title": "Web"})
+                .as_object()
+                .unwrap()
+                .clone(),
+            git: NewServiceRepository {
+                connection_id: connection,
+                owner: "acme".into(),
+                name: "web".into(),
+            },
+            description: None,
+            owner_team_id: None,
+        })
+        .await
+        .unwrap();
+    // Refused while the service is not active.
+    let early = admin
+        .client
+        .start_build(
+            &created.service.id,
+            &gmac_types::NewBuild {
+                git_ref: "main".into(),
+                cache: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(early.to_string().contains("active"), "{early}");
+    admin.client.cancel_job(&created.job.id).await.unwrap();
+    gmac_core::entities::service::Entity::update_many()
+        .filter(gmac_core::entities::service::Column::Id.eq(created.service.id.as_str()))
+        .col_expr(
+            gmac_core::entities::service::Column::Status,
+            Expr::value("active"),
+        )
+        .exec(&app.core.db)
+        .await
+        .unwrap();
+    let starts: Vec<_> = (0..12)
+        .map(|i| {
+            let client = admin.client.clone();
+            let id = created.service.id.clone();
+            tokio::spawn(async move {
+                client
+                    .start_build(
+                        &id,
+                        &gmac_types::NewBuild {
+                            git_ref: if i % 2 == 0 { "main" } else { "staging" }.into(),
+                            cache: None,
+                        },
+                    )
+                    .await
+            })
+        })
+        .collect();
+    let mut numbers = Vec::new();
+    for start in starts {
+        let build = start.await.unwrap().expect("every start is taken");
+        assert_eq!(build.status, BuildStatus::Queued);
+        numbers.push(build.number);
+    }
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=12).collect::<Vec<i64>>());
+    // A bad ref points at its field and starts nothing.
+    let bad = admin
+        .client
+        .start_build(
+            &created.service.id,
+            &gmac_types::NewBuild {
+                git_ref: "--upload-pack=x".into(),
+                cache: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    let problem = bad.problem().expect("a problem");
+    assert_eq!(problem.status, 422);
+    assert_eq!(problem.errors[0].pointer, "/ref");
+    let page = admin
+        .client
+        .list_builds(&created.service.id, Some("staging"), &PageQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(page.total, 6, "filtered by environment");
+    // Cancelled while queued: at once.
+    let cancelled = admin.client.cancel_build(&page.items[0].id).await.unwrap();
+    assert_eq!(cancelled.status, BuildStatus::Cancelled);
+    let again = admin
+        .client
+        .cancel_build(&page.items[0].id)
+        .await
+        .unwrap_err();
+    assert_eq!(again.problem().map(|p| p.status), Some(409));
+}

@@ -77,6 +77,15 @@ pub(crate) async fn enqueue(
     row: &service::Model,
     spec: Spec,
 ) -> Result<build::Model> {
+    // Numbers are the service's last plus one: on PostgreSQL the service's row is locked so
+    // two builds started at once (two pushes) queue one after the other instead of one of
+    // them failing on the unique number. SQLite runs one write transaction at a time.
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        service::Entity::find_by_id(row.id.as_str())
+            .lock_exclusive()
+            .one(txn)
+            .await?;
+    }
     let last: Option<i64> = build::Entity::find()
         .filter(build::Column::ServiceId.eq(row.id.as_str()))
         .select_only()
