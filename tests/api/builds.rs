@@ -508,6 +508,36 @@ async fn a_build_secret_is_mounted_for_the_build_and_appears_in_no_log_answer_da
     let service = s.admin.client.get_service(&s.service).await.unwrap();
     assert_eq!(service.build.secret_names, ["NPM_TOKEN"]);
     assert!(!service.build.cache);
+    // A value too short to be masked in logs is refused, pointing at it; nothing changes.
+    let short = s
+        .admin
+        .client
+        .update_service(
+            &s.service,
+            &ServicePatch {
+                build: Some(BuildSettingsPatch {
+                    secrets: Some([("PIN".to_owned(), Some("123".to_owned()))].into()),
+                    ..BuildSettingsPatch::default()
+                }),
+                ..ServicePatch::default()
+            },
+            None,
+        )
+        .await
+        .unwrap_err();
+    let problem = short.problem().expect("a problem");
+    assert_eq!(problem.status, 422);
+    assert_eq!(problem.errors[0].pointer, "/build/secrets/PIN");
+    assert_eq!(
+        s.admin
+            .client
+            .get_service(&s.service)
+            .await
+            .unwrap()
+            .build
+            .secret_names,
+        ["NPM_TOKEN"]
+    );
     let work = tempfile::tempdir().unwrap();
     let (_, id) = push(&s, work.path(), |w| {
         let mut text = std::fs::read_to_string(dockerfile(w)).unwrap();
@@ -694,9 +724,9 @@ async fn a_builds_run_steps_have_no_network_so_they_reach_neither_gmacs_host_nor
     let work = tempfile::tempdir().unwrap();
     let (_, id) = push(&s, work.path(), |w| {
         let mut text = std::fs::read_to_string(dockerfile(w)).unwrap();
-        text.push_str(&format!(
-            "RUN wget -q -O- {health} && echo gmac-reached || echo gmac-unreachable\n"
-        ));
+        text += "RUN wget -q -O- ";
+        text += &health;
+        text += " && echo gmac-reached || echo gmac-unreachable\n";
         text.push_str(
             "RUN wget -q -O- http://169.254.169.254/latest/meta-data/ && echo metadata-reached || echo metadata-unreachable\n",
         );

@@ -95,15 +95,19 @@ async fn main() {
     let app = spawn_app().await;
     let admin = app.super_admin().await;
     let service = active_service(&app, &admin).await;
+    queue_builds(&admin, &service, backend).await;
+    follow_a_log(&app, &admin, &service, backend).await;
+}
 
-    // 1. Builds queued per second.
+/// 1. Builds queued per second.
+async fn queue_builds(admin: &Session, service: &str, backend: &str) {
     let n = env_number("GMAC_BENCH_BUILDS", 500);
     let callers = 8;
     let started = Instant::now();
     let tasks: Vec<_> = (0..callers)
         .map(|c| {
             let client = admin.client.clone();
-            let service = service.clone();
+            let service = service.to_owned();
             tokio::spawn(async move {
                 for _ in (c..n).step_by(usize::try_from(callers).unwrap()) {
                     client
@@ -127,7 +131,7 @@ async fn main() {
     let numbers: Vec<i64> = admin
         .client
         .list_builds(
-            &service,
+            service,
             None,
             &gmac_types::PageQuery {
                 limit: Some(1),
@@ -146,13 +150,15 @@ async fn main() {
         took.as_secs_f64(),
         n as f64 / took.as_secs_f64()
     );
+}
 
-    // 2. One build's log to many followers.
+/// 2. One build's log to many followers.
+async fn follow_a_log(app: &TestApp, admin: &Session, service: &str, backend: &str) {
     let lines = env_number("GMAC_BENCH_LINES", 2000);
     let followers = usize::try_from(env_number("GMAC_BENCH_FOLLOWERS", 50)).unwrap();
     let build = admin
         .client
-        .list_builds(&service, None, &gmac_types::PageQuery::default())
+        .list_builds(service, None, &gmac_types::PageQuery::default())
         .await
         .unwrap()
         .items

@@ -3977,34 +3977,152 @@ async fn a_build_started_in_the_browser_follows_its_log_live_and_a_failed_one_is
     let site = static_site(&admin, &project_id, &connection, "site").await;
     let service = site.service.id.clone();
     // The first build (its base image is public, and nothing is pulled here) fails.
-    let first = loop {
-        let page = admin
-            .client
-            .list_builds(&service, None, &gmac_types::PageQuery::default())
-            .await
-            .unwrap();
-        if let Some(b) = page.items.first().filter(|b| b.status.is_finished()) {
-            break b.clone();
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let first = builds_once(&admin, &service, |all| {
+        all.first().is_some_and(|b| b.status.is_finished())
+    })
+    .await
+    .remove(0);
     assert_eq!(first.status, gmac_types::BuildStatus::Failed);
 
     let browser = Browser::start(1280, 900).await;
     sign_in_through_the_form(&browser, &app, &admin.email, &admin.password).await;
     browser.wait_for("#user-menu").await;
-    browser
-        .client
-        .goto(&app.url(&format!("/services/{service}")))
-        .await
-        .unwrap();
+    open_page(&browser, &app, &format!("/services/{service}")).await;
     browser
         .wait_for(&format!(
             "#builds-table tr[data-build=\"{}\"][data-status=\"failed\"]",
             first.id
         ))
         .await;
-    // Build settings: the local base image as a build argument, and a build secret.
+    save_build_settings_in_the_browser(&browser).await;
+
+    // A build started from the card opens its page and follows its log to the end.
+    browser.click("#start-build-button").await;
+    browser.wait_for_text("#build-title", "Build #2").await;
+    browser.wait_for_text("#build-status", "Succeeded").await;
+    browser.wait_for_text("#build-log", "step: image").await;
+    let log = browser.text_of("#build-log").await;
+    assert!(
+        log.contains("STEP 1/") && log.contains("tagged gmac/"),
+        "{log}"
+    );
+    assert!(!log.contains("s3cr3t-in-the-browser"));
+    let steps = browser.data_of_all("#build-steps li", "data-step").await;
+    assert_eq!(steps, ["checkout", "image", "tag"]);
+    let image = browser.text_of("#build-image").await;
+    assert!(image.contains("sha256:"), "{image}");
+
+    // A push with a broken Dockerfile fails at the image step, its line shown.
+    let work = tempfile::tempdir().unwrap();
+    let remote = format!("{}/{GITEA_LOGIN}/site.git", fake.git());
+    developer_git(work.path(), &["clone", "-q", "-b", "staging", &remote, "."]).await;
+    let dockerfile = work.path().join("Dockerfile");
+    let good = std::fs::read_to_string(&dockerfile).unwrap();
+    commit_and_push(work.path(), &dockerfile, &format!("{good}RUN exit 7\n")).await;
+    open_page(&browser, &app, &format!("/services/{service}")).await;
+    let broken = builds_once(&admin, &service, |all| {
+        all.iter().any(|b| b.number == 3 && b.status.is_finished())
+    })
+    .await
+    .into_iter()
+    .find(|b| b.number == 3)
+    .unwrap();
+    browser.click("#reload-builds").await;
+    browser
+        .click(&format!("#builds-table tr[data-build=\"{}\"] a", broken.id))
+        .await;
+    browser.wait_for_text("#build-status", "Failed").await;
+    browser.wait_for_text("#build-error", "exit 7").await;
+    browser
+        .wait_for("#build-steps li[data-step=\"image\"][data-status=\"failed\"]")
+        .await;
+
+    // The fix is pushed; the first build, retried from its page, succeeds.
+    commit_and_push(work.path(), &dockerfile, &good).await;
+    browser
+        .client
+        .goto(&app.url(&format!("/builds/{}", first.id)))
+        .await
+        .unwrap();
+    browser.wait_for_text("#build-status", "Failed").await;
+    browser.click("#retry-build").await;
+    browser.wait_for_text("#build-status", "Succeeded").await;
+    browser.wait_for_text("#build-log", "step: tag").await;
+
+    // The analytics count what the builds did.
+    open_page(&browser, &app, &format!("/services/{service}")).await;
+    let all = builds_once(&admin, &service, |all| {
+        all.len() == 4 && all.iter().all(|b| b.status.is_finished())
+    })
+    .await;
+    let succeeded = all
+        .iter()
+        .filter(|b| b.status == gmac_types::BuildStatus::Succeeded)
+        .count();
+    browser.click("#reload-builds").await;
+    browser
+        .wait_for(&format!(
+            "#build-stats[data-total=\"4\"][data-succeeded=\"{succeeded}\"]"
+        ))
+        .await;
+    browser.wait_for_text("#stat-rate", "%").await;
+    browser.close().await;
+
+    builds_fit_on_a_phone(&app, &admin, &service, &first.id).await;
+    fake.stop().await;
+}
+
+/// A service's builds (newest first), once `ready` holds for them.
+async fn builds_once(
+    admin: &gmac_tests::Session,
+    service: &str,
+    ready: impl Fn(&[gmac_types::Build]) -> bool,
+) -> Vec<gmac_types::Build> {
+    for _ in 0..1200 {
+        let page = admin
+            .client
+            .list_builds(service, None, &gmac_types::PageQuery::default())
+            .await
+            .unwrap();
+        if ready(&page.items) {
+            return page.items;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the builds of {service} did not get there");
+}
+
+/// On a phone, a service's page with its builds card, and a build's page, fit the screen.
+async fn builds_fit_on_a_phone(
+    app: &TestApp,
+    admin: &gmac_tests::Session,
+    service: &str,
+    build: &str,
+) {
+    let phone = Browser::phone(390, 844).await;
+    sign_in_through_the_form(&phone, app, &admin.email, &admin.password).await;
+    phone.wait_for("#user-menu").await;
+    phone
+        .client
+        .goto(&app.url(&format!("/services/{service}")))
+        .await
+        .unwrap();
+    phone.wait_for("#build-stats").await;
+    phone.wait_for("#builds-table").await;
+    assert_fits(&phone, "the service page with its builds").await;
+    phone
+        .client
+        .goto(&app.url(&format!("/builds/{build}")))
+        .await
+        .unwrap();
+    phone.wait_for_text("#build-log", "step: tag").await;
+    assert_fits(&phone, "a build's page").await;
+    phone.close().await;
+}
+
+/// Saves the build settings on a service's page: the local base image as a build argument,
+/// and a build secret, whose value the form does not keep.
+async fn save_build_settings_in_the_browser(browser: &Browser) {
     browser.wait_for("#build-args").await.clear().await.unwrap();
     browser
         .type_into(
@@ -4034,125 +4152,17 @@ async fn a_build_started_in_the_browser_follows_its_log_live_and_a_failed_one_is
         Some(""),
         "the secret's value is not kept in the form"
     );
+}
 
-    // A build started from the card opens its page and follows its log to the end.
-    browser.click("#start-build-button").await;
-    browser.wait_for_text("#build-title", "Build #2").await;
-    browser.wait_for_text("#build-status", "Succeeded").await;
-    browser.wait_for_text("#build-log", "step: image").await;
-    let log = browser.text_of("#build-log").await;
-    assert!(
-        log.contains("STEP 1/") && log.contains("tagged gmac/"),
-        "{log}"
-    );
-    assert!(!log.contains("s3cr3t-in-the-browser"));
-    let steps = browser.data_of_all("#build-steps li", "data-step").await;
-    assert_eq!(steps, ["checkout", "image", "tag"]);
-    let image = browser.text_of("#build-image").await;
-    assert!(image.contains("sha256:"), "{image}");
+/// Writes `text` to `file` in the clone at `work`, commits it and pushes staging.
+async fn commit_and_push(work: &std::path::Path, file: &std::path::Path, text: &str) {
+    use gmac_tests::fake_git_hosts::developer_git;
+    std::fs::write(file, text).unwrap();
+    developer_git(work, &["commit", "-qam", "A change"]).await;
+    developer_git(work, &["push", "-q", "origin", "staging"]).await;
+}
 
-    // A push with a broken Dockerfile fails at the image step, its line shown.
-    let work = tempfile::tempdir().unwrap();
-    let remote = format!("{}/{GITEA_LOGIN}/site.git", fake.git());
-    developer_git(work.path(), &["clone", "-q", "-b", "staging", &remote, "."]).await;
-    let dockerfile = work.path().join("Dockerfile");
-    let good = std::fs::read_to_string(&dockerfile).unwrap();
-    std::fs::write(&dockerfile, format!("{good}RUN exit 7\n")).unwrap();
-    developer_git(work.path(), &["commit", "-qam", "Break it"]).await;
-    developer_git(work.path(), &["push", "-q", "origin", "staging"]).await;
-    browser
-        .client
-        .goto(&app.url(&format!("/services/{service}")))
-        .await
-        .unwrap();
-    let broken = loop {
-        let page = admin
-            .client
-            .list_builds(&service, None, &gmac_types::PageQuery::default())
-            .await
-            .unwrap();
-        if let Some(b) = page
-            .items
-            .iter()
-            .find(|b| b.number == 3 && b.status.is_finished())
-        {
-            break b.clone();
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    browser.click("#reload-builds").await;
-    browser
-        .click(&format!("#builds-table tr[data-build=\"{}\"] a", broken.id))
-        .await;
-    browser.wait_for_text("#build-status", "Failed").await;
-    browser.wait_for_text("#build-error", "exit 7").await;
-    browser
-        .wait_for("#build-steps li[data-step=\"image\"][data-status=\"failed\"]")
-        .await;
-
-    // The fix is pushed; the first build, retried from its page, succeeds.
-    std::fs::write(&dockerfile, good).unwrap();
-    developer_git(work.path(), &["commit", "-qam", "Fix it"]).await;
-    developer_git(work.path(), &["push", "-q", "origin", "staging"]).await;
-    browser
-        .client
-        .goto(&app.url(&format!("/builds/{}", first.id)))
-        .await
-        .unwrap();
-    browser.wait_for_text("#build-status", "Failed").await;
-    browser.click("#retry-build").await;
-    browser.wait_for_text("#build-status", "Succeeded").await;
-    browser.wait_for_text("#build-log", "step: tag").await;
-
-    // The analytics count what the builds did.
-    browser
-        .client
-        .goto(&app.url(&format!("/services/{service}")))
-        .await
-        .unwrap();
-    let all = loop {
-        let page = admin
-            .client
-            .list_builds(&service, None, &gmac_types::PageQuery::default())
-            .await
-            .unwrap();
-        if page.items.len() == 4 && page.items.iter().all(|b| b.status.is_finished()) {
-            break page.items;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    let succeeded = all
-        .iter()
-        .filter(|b| b.status == gmac_types::BuildStatus::Succeeded)
-        .count();
-    browser.click("#reload-builds").await;
-    browser
-        .wait_for(&format!(
-            "#build-stats[data-total=\"4\"][data-succeeded=\"{succeeded}\"]"
-        ))
-        .await;
-    browser.wait_for_text("#stat-rate", "%").await;
-    browser.close().await;
-
-    // On a phone, the builds card and a build's page fit the screen.
-    let phone = Browser::phone(390, 844).await;
-    sign_in_through_the_form(&phone, &app, &admin.email, &admin.password).await;
-    phone.wait_for("#user-menu").await;
-    phone
-        .client
-        .goto(&app.url(&format!("/services/{service}")))
-        .await
-        .unwrap();
-    phone.wait_for("#build-stats").await;
-    phone.wait_for("#builds-table").await;
-    assert_fits(&phone, "the service page with its builds").await;
-    phone
-        .client
-        .goto(&app.url(&format!("/builds/{}", first.id)))
-        .await
-        .unwrap();
-    phone.wait_for_text("#build-log", "step: tag").await;
-    assert_fits(&phone, "a build's page").await;
-    phone.close().await;
-    fake.stop().await;
+/// Opens `path` of the app in `browser`.
+async fn open_page(browser: &Browser, app: &TestApp, path: &str) {
+    browser.client.goto(&app.url(path)).await.unwrap();
 }

@@ -125,6 +125,53 @@ fn repack(
     out.into_inner()
 }
 
+/// The query of a build request: the Dockerfile, tags, arguments, labels, cache, the `RUN`
+/// steps' network and the secrets' files in the context.
+fn build_query(
+    build: &ImageBuild,
+    podman: bool,
+    secret_specs: &[String],
+) -> Vec<(&'static str, String)> {
+    let json = |v: &BTreeMap<String, String>| serde_json::to_string(v).unwrap_or_default();
+    let mut query: Vec<(&str, String)> = vec![
+        ("dockerfile", build.dockerfile.clone()),
+        ("buildargs", json(&build.build_args)),
+        ("labels", json(&build.labels)),
+        ("nocache", build.no_cache.to_string()),
+        ("rm", "true".to_owned()),
+        ("forcerm", "true".to_owned()),
+        ("pull", "false".to_owned()),
+    ];
+    for tag in &build.tags {
+        query.push(("t", tag.clone()));
+    }
+    // Podman's compatible API runs RUN steps in the host's network unless told otherwise:
+    // a namespace of their own, with no network or the bridge.
+    match (podman, build.network) {
+        (true, network) => {
+            query.push((
+                "nsoptions",
+                r#"[{"Name":"network","Host":false,"Path":""}]"#.to_owned(),
+            ));
+            let policy = if network {
+                "NetworkEnabled"
+            } else {
+                "NetworkDisabled"
+            };
+            query.push(("networkmode", policy.to_owned()));
+        }
+        (false, false) => query.push(("networkmode", "none".to_owned())),
+        (false, true) => {}
+    }
+    if !secret_specs.is_empty() {
+        query.push((
+            "secrets",
+            serde_json::to_string(&secret_specs).unwrap_or_default(),
+        ));
+    }
+    query
+}
+
 /// What the engine says in one line of a build's or push's JSON stream.
 #[derive(Default, serde::Deserialize)]
 struct StreamLine {
@@ -245,43 +292,7 @@ impl ContainerHost for DockerEngine {
             context_tar(&files)
         }
         .map_err(|e| ImageBuildError::Failed(format!("the build context: {e}")))?;
-        let json = |v: &BTreeMap<String, String>| serde_json::to_string(v).unwrap_or_default();
-        let mut query: Vec<(&str, String)> = vec![
-            ("dockerfile", build.dockerfile.clone()),
-            ("buildargs", json(&build.build_args)),
-            ("labels", json(&build.labels)),
-            ("nocache", build.no_cache.to_string()),
-            ("rm", "true".to_owned()),
-            ("forcerm", "true".to_owned()),
-            ("pull", "false".to_owned()),
-        ];
-        for tag in &build.tags {
-            query.push(("t", tag.clone()));
-        }
-        // Podman's compatible API runs RUN steps in the host's network unless told otherwise:
-        // a namespace of their own, with no network or the bridge.
-        match (podman, build.network) {
-            (true, network) => {
-                query.push((
-                    "nsoptions",
-                    r#"[{"Name":"network","Host":false,"Path":""}]"#.to_owned(),
-                ));
-                let policy = if network {
-                    "NetworkEnabled"
-                } else {
-                    "NetworkDisabled"
-                };
-                query.push(("networkmode", policy.to_owned()));
-            }
-            (false, false) => query.push(("networkmode", "none".to_owned())),
-            (false, true) => {}
-        }
-        if !secret_specs.is_empty() {
-            query.push((
-                "secrets",
-                serde_json::to_string(&secret_specs).unwrap_or_default(),
-            ));
-        }
+        let query = build_query(build, podman, &secret_specs);
         let response = self
             .http
             .post(format!("{SOCKET_ORIGIN}/build"))

@@ -18,6 +18,9 @@ const MAX_ARGS: usize = 50;
 const MAX_SECRETS: usize = 20;
 /// The largest build secret, in bytes.
 const MAX_SECRET_BYTES: usize = 64 * 1024;
+/// The shortest build secret: logs mask values from this length (a shorter one would be
+/// masked inside ordinary words, or not at all).
+const MIN_SECRET_BYTES: usize = 4;
 
 /// The settings as stored, with the defaults for what was never set.
 pub fn settings(row: &service::Model) -> BuildSettings {
@@ -180,15 +183,14 @@ pub(crate) fn patch(
                 }
                 Some(value)
                     if identifier_ok(name, 64)
-                        && !value.is_empty()
-                        && value.len() <= MAX_SECRET_BYTES =>
+                        && (MIN_SECRET_BYTES..=MAX_SECRET_BYTES).contains(&value.len()) =>
                 {
                     current.insert(name.clone(), value.clone());
                 }
                 Some(_) => errors.push(FieldError::at(
                     &["build", "secrets", name],
                     "invalid",
-                    "A build secret's name is letters, digits and _ (at most 64), its value 1 byte to 64 KiB.",
+                    "A build secret's name is letters, digits and _ (at most 64), its value 4 bytes to 64 KiB.",
                 )),
             }
         }
