@@ -791,3 +791,46 @@ async fn gmac_services_create_follows_the_creation_job_and_list_shows_the_servic
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn a_cancelled_creation_leaves_the_service_failed_to_retry_or_abandon() {
+    // No job worker: the creation stays queued until it is cancelled.
+    let app = spawn_app_with(Options::default()).await;
+    let fake = FakeGitHosts::start();
+    let admin = app.super_admin().await;
+    let client_id = app.fixture(&admin).client("Acme").await;
+    let project_id = app.fixture(&admin).project(&client_id, "Web").await;
+    let connection = connect(&admin, GitProvider::Gitea, fake.gitea(), None).await;
+    let created = admin
+        .client
+        .create_service(&new_service(&project_id, &connection, GITEA_LOGIN, "docs"))
+        .await
+        .unwrap();
+    assert_eq!(created.service.status, ServiceStatus::Creating);
+    admin.client.cancel_job(&created.job.id).await.unwrap();
+    let mut service = admin.client.get_service(&created.service.id).await.unwrap();
+    for _ in 0..100 {
+        if service.status != ServiceStatus::Creating {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        service = admin.client.get_service(&created.service.id).await.unwrap();
+    }
+    assert_eq!(service.status, ServiceStatus::Failed);
+    assert!(
+        service
+            .status_detail
+            .as_deref()
+            .is_some_and(|d| d.contains("cancelled")),
+        "{:?}",
+        service.status_detail
+    );
+    // Abandoned: the deletion is taken (and nothing was made on the host to undo).
+    let deletion = admin
+        .client
+        .delete_service(&service.id, false, Some(service.version))
+        .await
+        .unwrap();
+    assert_eq!(deletion.kind, "service.delete");
+    fake.stop().await;
+}

@@ -156,6 +156,7 @@ const AUDIENCES: &[(&str, Audience)] = &[
     ("report_schedule", Audience::With(Permission::CostsView)),
     ("git_connection", Audience::With(Permission::ServicesView)),
     ("service", Audience::With(Permission::ServicesView)),
+    ("build", Audience::With(Permission::ServicesView)),
     ("user", Audience::With(Permission::UsersManage)),
     ("team", Audience::With(Permission::UsersManage)),
     ("role", Audience::With(Permission::UsersManage)),

@@ -95,12 +95,37 @@ fn check_budgets<'a>(core: &'a Core, _events: &'a [event::Model]) -> Handled<'a>
     })
 }
 
+/// A job was cancelled (at once while queued, or by its worker while it ran).
+fn job_cancelled(event_type: &str) -> bool {
+    event_type == "job.cancelled"
+}
+
+/// What a cancelled job leaves is settled: a service whose creation was cancelled can be
+/// retried or abandoned, a cancelled build's row says so.
+fn settle_cancelled<'a>(core: &'a Core, events: &'a [event::Model]) -> Handled<'a> {
+    Box::pin(async move {
+        for e in events {
+            if let Some(id) = e.subject.as_deref().and_then(|s| s.strip_prefix("job/")) {
+                service_setup::settle_cancelled(core, id).await?;
+            }
+        }
+        Ok(())
+    })
+}
+
 /// gmac's consumers of events.
-pub const CONSUMERS: &[Consumer] = &[Consumer {
-    name: "budgets",
-    wants: costs_changed,
-    handle: check_budgets,
-}];
+pub const CONSUMERS: &[Consumer] = &[
+    Consumer {
+        name: "budgets",
+        wants: costs_changed,
+        handle: check_budgets,
+    },
+    Consumer {
+        name: "cancelled_work",
+        wants: job_cancelled,
+        handle: settle_cancelled,
+    },
+];
 
 /// A dispatcher of gmac's consumers.
 pub fn dispatcher(core: Core) -> Dispatcher {

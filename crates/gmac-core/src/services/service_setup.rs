@@ -129,6 +129,62 @@ async fn save(
         .ok_or_else(|| JobFailure::permanent("the service was deleted meanwhile"))
 }
 
+/// Settles what job `id`, cancelled, leaves: a service still `creating` turns `failed` (to be
+/// retried from its step or abandoned), a build's row turns `cancelled`. Each change holds only
+/// while the row is still as the job left it.
+pub async fn settle_cancelled(core: &Core, id: &str) -> crate::Result<()> {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, ExprTrait, QueryFilter};
+    let Some(job) = crate::entities::job::Entity::find_by_id(id)
+        .one(&core.db)
+        .await?
+    else {
+        return Ok(());
+    };
+    if job.status != gmac_types::JobStatus::Cancelled.as_str() {
+        return Ok(());
+    }
+    let solo = crate::db::Solo(&core.db);
+    match job.kind.as_str() {
+        crate::platform::job_kinds::SERVICE_CREATE => {
+            service::Entity::update_many()
+                .filter(service::Column::CreationJobId.eq(id))
+                .filter(service::Column::Status.eq(ServiceStatus::Creating.id()))
+                .col_expr(service::Column::Status, Expr::value(ServiceStatus::Failed.id()))
+                .col_expr(
+                    service::Column::StatusDetail,
+                    Expr::value("Its creation was cancelled: retry it from its step, or delete the service to undo it."),
+                )
+                .col_expr(service::Column::UpdatedAt, Expr::value(core.now()))
+                .col_expr(service::Column::Version, Expr::col(service::Column::Version).add(1))
+                .exec(&solo)
+                .await?;
+        }
+        crate::platform::job_kinds::SERVICE_BUILD => {
+            let ended = [
+                gmac_types::BuildStatus::Succeeded.id(),
+                gmac_types::BuildStatus::Failed.id(),
+                gmac_types::BuildStatus::Cancelled.id(),
+            ];
+            crate::entities::build::Entity::update_many()
+                .filter(crate::entities::build::Column::JobId.eq(id))
+                .filter(crate::entities::build::Column::Status.is_not_in(ended))
+                .col_expr(
+                    crate::entities::build::Column::Status,
+                    Expr::value(gmac_types::BuildStatus::Cancelled.id()),
+                )
+                .col_expr(
+                    crate::entities::build::Column::FinishedAt,
+                    Expr::value(job.finished_at.unwrap_or_else(|| core.now())),
+                )
+                .exec(&solo)
+                .await?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 /// The handler of `service.create`.
 pub fn creation_handler() -> Handler {
     handler(|ctx| async move {
