@@ -193,6 +193,27 @@ struct ErrorDetail {
     message: Option<String>,
 }
 
+impl StreamLine {
+    /// The error the line reports, if any.
+    fn error(&mut self) -> Option<String> {
+        self.error_detail
+            .take()
+            .and_then(|d| d.message)
+            .or(self.error.take())
+            .map(|e| e.trim().to_owned())
+    }
+
+    /// A text field of its `aux` object (`ID` of a build, `Digest` of a push).
+    fn aux(&self, key: &str) -> Option<String> {
+        self.aux.as_ref()?.get(key)?.as_str().map(str::to_owned)
+    }
+}
+
+/// A failure of the engine's API: the host's trouble, worth another try.
+fn unavailable(what: &str, e: &bollard::errors::Error) -> ImageBuildError {
+    ImageBuildError::Unavailable(format!("{what}: {e}"))
+}
+
 /// Reads a streamed JSON answer line by line, handing each to `each`.
 async fn read_stream(
     mut response: reqwest::Response,
@@ -306,22 +327,17 @@ impl ContainerHost for DockerEngine {
             return Err(refused(response, "the build").await);
         }
         let mut image = None;
-        read_stream(response, |line| {
-            if let Some(text) = line.stream {
+        read_stream(response, |mut line| {
+            if let Some(text) = line.stream.take() {
                 for l in text.lines().filter(|l| !l.trim().is_empty()) {
                     log(l.to_owned());
                 }
             }
-            if let Some(error) = line.error_detail.and_then(|d| d.message).or(line.error) {
-                return Err(ImageBuildError::Failed(error.trim().to_owned()));
+            if let Some(error) = line.error() {
+                return Err(ImageBuildError::Failed(error));
             }
-            if let Some(id) = line
-                .aux
-                .as_ref()
-                .and_then(|a| a.get("ID"))
-                .and_then(|v| v.as_str())
-            {
-                image = Some(id.to_owned());
+            if let Some(id) = line.aux("ID") {
+                image = Some(id);
             }
             Ok(())
         })
@@ -397,9 +413,6 @@ impl ContainerHost for DockerEngine {
         log: &(dyn Fn(String) + Send + Sync),
     ) -> Result<HookOutcome, ImageBuildError> {
         let docker = self.engine()?;
-        let unavailable = |what: &str, e: bollard::errors::Error| {
-            ImageBuildError::Unavailable(format!("{what}: {e}"))
-        };
         let config = ContainerCreateBody {
             image: Some(hook.image.clone()),
             cmd: Some(vec!["sh".to_owned(), "-c".to_owned(), hook.script.clone()]),
@@ -429,7 +442,7 @@ impl ContainerHost for DockerEngine {
                     hook.image
                 )));
             }
-            Err(e) => return Err(unavailable("creating the hook's container", e)),
+            Err(e) => return Err(unavailable("creating the hook's container", &e)),
         };
         let id = created.id;
         let outcome = self.hook_in(&id, hook, log).await;
@@ -470,12 +483,9 @@ impl ContainerHost for DockerEngine {
             return Err(refused(response, "the push").await);
         }
         let mut digest = None;
-        read_stream(response, |line| {
-            if let Some(error) = line.error_detail.and_then(|d| d.message).or(line.error) {
-                return Err(ImageBuildError::Unavailable(format!(
-                    "the push: {}",
-                    error.trim()
-                )));
+        read_stream(response, |mut line| {
+            if let Some(error) = line.error() {
+                return Err(ImageBuildError::Unavailable(format!("the push: {error}")));
             }
             if let Some(status) = line.status.as_deref() {
                 if let Some(at) = status.find("digest: sha256:") {
@@ -487,13 +497,8 @@ impl ContainerHost for DockerEngine {
                 }
                 log(status.to_owned());
             }
-            if let Some(found) = line
-                .aux
-                .as_ref()
-                .and_then(|a| a.get("Digest"))
-                .and_then(|v| v.as_str())
-            {
-                digest = Some(found.to_owned());
+            if let Some(found) = line.aux("Digest") {
+                digest = Some(found);
             }
             Ok(())
         })
@@ -525,9 +530,6 @@ impl DockerEngine {
         log: &(dyn Fn(String) + Send + Sync),
     ) -> Result<HookOutcome, ImageBuildError> {
         let docker = self.engine()?;
-        let unavailable = |what: &str, e: bollard::errors::Error| {
-            ImageBuildError::Unavailable(format!("{what}: {e}"))
-        };
         let workspace = repack(
             hook.workspace.as_deref().unwrap_or(&[]),
             "",
@@ -541,11 +543,11 @@ impl DockerEngine {
         docker
             .upload_to_container(id, Some(options), bollard::body_full(workspace.into()))
             .await
-            .map_err(|e| unavailable("copying the workspace in", e))?;
+            .map_err(|e| unavailable("copying the workspace in", &e))?;
         docker
             .start_container(id, None)
             .await
-            .map_err(|e| unavailable("starting the hook", e))?;
+            .map_err(|e| unavailable("starting the hook", &e))?;
         let options = bollard::query_parameters::LogsOptionsBuilder::default()
             .follow(true)
             .stdout(true)
@@ -569,7 +571,7 @@ impl DockerEngine {
         let exit_code = match waited.next().await {
             Some(Ok(done)) => done.status_code,
             Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => code,
-            Some(Err(e)) => return Err(unavailable("waiting for the hook", e)),
+            Some(Err(e)) => return Err(unavailable("waiting for the hook", &e)),
             None => {
                 return Err(ImageBuildError::Unavailable(
                     "the hook's end was not told".to_owned(),
@@ -589,7 +591,7 @@ impl DockerEngine {
         let mut archive = Vec::new();
         while let Some(chunk) = download.next().await {
             archive.extend_from_slice(
-                &chunk.map_err(|e| unavailable("copying the workspace out", e))?,
+                &chunk.map_err(|e| unavailable("copying the workspace out", &e))?,
             );
         }
         let workspace = repack(&archive, "workspace", "", &[])

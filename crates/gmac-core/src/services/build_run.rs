@@ -62,17 +62,15 @@ pub fn handler_of_builds() -> Handler {
             ));
         }
         let outcome = run(&ctx, row.clone()).await;
-        let ending = match &outcome {
-            Ok(_) => Some((BuildStatus::Succeeded, None)),
+        let (status, error) = match &outcome {
+            Ok(_) => (BuildStatus::Succeeded, None),
             Err(f) if f.permanent || ctx.job.attempts >= ctx.job.max_attempts => {
-                Some((BuildStatus::Failed, Some(ctx.masked(&f.message))))
+                (BuildStatus::Failed, Some(ctx.masked(&f.message)))
             }
             // Tried again after a backoff.
-            Err(_) => Some((BuildStatus::Queued, None)),
+            Err(_) => (BuildStatus::Queued, None),
         };
-        if let Some((status, error)) = ending {
-            mark(&ctx, &row.id, status, error).await?;
-        }
+        mark(&ctx, &row.id, status, error).await?;
         outcome
     })
 }
@@ -125,28 +123,21 @@ async fn take_a_place(ctx: &JobContext, row: &build::Model) -> Result<Option<u64
     Ok(None)
 }
 
-/// Keeps the build's status (and its times and error) on its row.
+/// Keeps how the build's run ended (or that it waits for another attempt) on its row; its
+/// start is marked by [`take_a_place`].
 async fn mark(
     ctx: &JobContext,
     id: &str,
     status: BuildStatus,
     error: Option<String>,
 ) -> Result<(), JobFailure> {
-    let now = ctx.core.now();
     let mut update = build::Entity::update_many()
         .filter(build::Column::Id.eq(id))
         .col_expr(build::Column::Status, Expr::value(status.id()))
         .col_expr(build::Column::Error, Expr::value(error));
-    update = match status {
-        BuildStatus::Running => update
-            .col_expr(build::Column::StartedAt, Expr::value(now))
-            .col_expr(
-                build::Column::FinishedAt,
-                Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
-            ),
-        s if s.is_finished() => update.col_expr(build::Column::FinishedAt, Expr::value(now)),
-        _ => update,
-    };
+    if status.is_finished() {
+        update = update.col_expr(build::Column::FinishedAt, Expr::value(ctx.core.now()));
+    }
     update.exec(&crate::db::Solo(&ctx.core.db)).await?;
     Ok(())
 }

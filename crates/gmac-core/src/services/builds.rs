@@ -342,18 +342,34 @@ pub async fn cancel(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) ->
         ));
     }
     jobs::stop(&txn, core, &row.job_id).await?;
+    mark_cancelled(&txn, &row.job_id, core.now()).await?;
+    txn.commit(core, meta, entry(actor, "build.cancel", &row))
+        .await?;
+    dto_of(core, find(&core.db, id).await?).await
+}
+
+/// Marks the build run by job `job_id` cancelled at `at`, unless its row says it ended.
+pub(crate) async fn mark_cancelled(
+    conn: &impl ConnectionTrait,
+    job_id: &str,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let ended = [
+        BuildStatus::Succeeded.id(),
+        BuildStatus::Failed.id(),
+        BuildStatus::Cancelled.id(),
+    ];
     build::Entity::update_many()
-        .filter(build::Column::Id.eq(id))
+        .filter(build::Column::JobId.eq(job_id))
+        .filter(build::Column::Status.is_not_in(ended))
         .col_expr(
             build::Column::Status,
             Expr::value(BuildStatus::Cancelled.id()),
         )
-        .col_expr(build::Column::FinishedAt, Expr::value(core.now()))
-        .exec(&txn)
+        .col_expr(build::Column::FinishedAt, Expr::value(at))
+        .exec(conn)
         .await?;
-    txn.commit(core, meta, entry(actor, "build.cancel", &row))
-        .await?;
-    dto_of(core, find(&core.db, id).await?).await
+    Ok(())
 }
 
 /// A build's status now: its job's, or the row's once the job is gone.
@@ -386,14 +402,7 @@ async fn dto_of(core: &Core, row: build::Model) -> Result<Build> {
 
 /// The wire forms of `rows`, each with its job's status, steps and times.
 async fn dtos(core: &Core, rows: Vec<build::Model>) -> Result<Vec<Build>> {
-    let ids: Vec<String> = rows.iter().map(|r| r.job_id.clone()).collect();
-    let jobs: BTreeMap<String, job::Model> = job::Entity::find()
-        .filter(job::Column::Id.is_in(ids))
-        .all(&core.db)
-        .await?
-        .into_iter()
-        .map(|j| (j.id.clone(), j))
-        .collect();
+    let jobs = jobs_of(core, &rows).await?;
     Ok(rows
         .into_iter()
         .map(|row| {
@@ -401,6 +410,28 @@ async fn dtos(core: &Core, rows: Vec<build::Model>) -> Result<Vec<Build>> {
             to_dto(row, job)
         })
         .collect())
+}
+
+/// The jobs of `rows` that still exist, by id.
+async fn jobs_of(core: &Core, rows: &[build::Model]) -> Result<BTreeMap<String, job::Model>> {
+    let ids: Vec<String> = rows.iter().map(|r| r.job_id.clone()).collect();
+    Ok(job::Entity::find()
+        .filter(job::Column::Id.is_in(ids))
+        .all(&core.db)
+        .await?
+        .into_iter()
+        .map(|j| (j.id.clone(), j))
+        .collect())
+}
+
+/// How long an ended build took, in milliseconds.
+fn duration_ms(row: &build::Model, job: Option<&job::Model>) -> Option<i64> {
+    match times(row, job) {
+        (Some(start), Some(end)) if status_of(row, job).is_finished() => {
+            Some((end - start).num_milliseconds().max(0))
+        }
+        _ => None,
+    }
 }
 
 /// A build's times: (started, finished), the job's when it exists.
@@ -420,12 +451,7 @@ fn to_dto(row: build::Model, job: Option<&job::Model>) -> Build {
     let steps: Vec<JobStep> = job
         .and_then(|j| serde_json::from_str(&j.steps).ok())
         .unwrap_or_default();
-    let duration_ms = match (started_at, finished_at) {
-        (Some(start), Some(end)) if status.is_finished() => {
-            Some((end - start).num_milliseconds().max(0))
-        }
-        _ => None,
-    };
+    let duration_ms = duration_ms(&row, job);
     let error = job.and_then(|j| j.error.clone()).or(row.error.clone());
     Build {
         status,
@@ -487,26 +513,16 @@ pub async fn stats(
         .order_by_asc(build::Column::CreatedAt)
         .all(&core.db)
         .await?;
-    let ids: Vec<String> = rows.iter().map(|r| r.job_id.clone()).collect();
-    let jobs: BTreeMap<String, job::Model> = job::Entity::find()
-        .filter(job::Column::Id.is_in(ids))
-        .all(&core.db)
-        .await?
-        .into_iter()
-        .map(|j| (j.id.clone(), j))
-        .collect();
+    let jobs = jobs_of(core, &rows).await?;
     let ended: Vec<(NaiveDate, BuildStatus, Option<i64>)> = rows
         .iter()
         .map(|row| {
             let job = jobs.get(&row.job_id);
-            let status = status_of(row, job);
-            let duration = match times(row, job) {
-                (Some(start), Some(end)) if status.is_finished() => {
-                    Some((end - start).num_milliseconds().max(0))
-                }
-                _ => None,
-            };
-            (row.created_at.date_naive(), status, duration)
+            (
+                row.created_at.date_naive(),
+                status_of(row, job),
+                duration_ms(row, job),
+            )
         })
         .collect();
     Ok(summarize(days, first, &ended))

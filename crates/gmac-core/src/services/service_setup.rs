@@ -161,23 +161,7 @@ pub async fn settle_cancelled(core: &Core, id: &str) -> crate::Result<()> {
                 .await?;
         }
         crate::platform::job_kinds::SERVICE_BUILD => {
-            let ended = [
-                gmac_types::BuildStatus::Succeeded.id(),
-                gmac_types::BuildStatus::Failed.id(),
-                gmac_types::BuildStatus::Cancelled.id(),
-            ];
-            crate::entities::build::Entity::update_many()
-                .filter(crate::entities::build::Column::JobId.eq(id))
-                .filter(crate::entities::build::Column::Status.is_not_in(ended))
-                .col_expr(
-                    crate::entities::build::Column::Status,
-                    Expr::value(gmac_types::BuildStatus::Cancelled.id()),
-                )
-                .col_expr(
-                    crate::entities::build::Column::FinishedAt,
-                    Expr::value(job.finished_at.unwrap_or_else(|| core.now())),
-                )
-                .exec(&solo)
+            builds::mark_cancelled(&solo, id, job.finished_at.unwrap_or_else(|| core.now()))
                 .await?;
         }
         _ => {}

@@ -23,6 +23,7 @@ use crate::components::form_field::{FieldMessages, FormErrors, FormField, Submit
 use crate::components::named::{ObjectPage, by_route_id};
 use crate::components::paging::{ListState, LoadMore, Paged};
 use crate::pages::costs::forms::form_errors;
+use crate::pages::services::catalog::step_class;
 use crate::pages::set_title;
 use crate::state::use_auth;
 
@@ -474,12 +475,7 @@ fn BuildView(loaded: Build) -> impl IntoView {
             .steps
             .into_iter()
             .map(|s| {
-                let class = match s.status.as_str() {
-                    "succeeded" => "badge badge-success",
-                    "failed" => "badge badge-danger",
-                    "cancelled" | "queued" => "badge",
-                    _ => "badge badge-warning",
-                };
+                let class = step_class(&s.status);
                 view! {
                     <li data-step=s.name.clone() data-status=s.status.clone()>
                         <span class=class>{s.status.clone()}</span>

@@ -18,6 +18,16 @@ pub fn status_class(status: ServiceStatus) -> &'static str {
     }
 }
 
+/// The badge class of a job's or build's step status.
+pub fn step_class(status: &str) -> &'static str {
+    match status {
+        "succeeded" => "badge badge-success",
+        "failed" => "badge badge-danger",
+        "cancelled" | "queued" => "badge",
+        _ => "badge badge-warning",
+    }
+}
+
 /// The catalog card.
 #[component]
 #[expect(
@@ -37,30 +47,8 @@ pub fn Catalog(
     let client = RwSignal::new(String::new());
     let team = RwSignal::new(String::new());
     let projects = super::all_projects();
-    let clients = LocalResource::new(move || async move {
-        auth.call(|c| async move {
-            c.list_clients(&gmac_types::ListQuery {
-                limit: Some(200),
-                ..gmac_types::ListQuery::default()
-            })
-            .await
-        })
-        .await
-        .map(|p| p.items)
-        .unwrap_or_default()
-    });
-    let teams = LocalResource::new(move || async move {
-        auth.call(|c| async move {
-            c.list_teams(&gmac_types::ListQuery {
-                limit: Some(200),
-                ..gmac_types::ListQuery::default()
-            })
-            .await
-        })
-        .await
-        .map(|p| p.items)
-        .unwrap_or_default()
-    });
+    let clients = super::all_clients();
+    let teams = super::all_teams();
     let list = Paged::new(move |cursor| {
         let query = ServiceQuery {
             q: Some(search.get_untracked()).filter(|s| !s.is_empty()),

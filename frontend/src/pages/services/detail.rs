@@ -22,7 +22,7 @@ use crate::components::paging::{ListState, LoadMore, Paged};
 use crate::format::date_time_label;
 use crate::pages::costs::forms::form_errors;
 use crate::pages::services::builds::{BuildSettingsCard, BuildsCard};
-use crate::pages::services::catalog::status_class;
+use crate::pages::services::catalog::{status_class, step_class};
 use crate::pages::set_title;
 use crate::state::use_auth;
 
@@ -37,15 +37,6 @@ pub fn ServicePage() -> impl IntoView {
     };
     view! {
         <ObjectPage object=service back="/services" back_label="Services" loading="Loading the service…" show=show />
-    }
-}
-
-/// How a step's status reads.
-fn step_class(status: &str) -> &'static str {
-    match status {
-        "succeeded" => "badge badge-success",
-        "failed" => "badge badge-danger",
-        _ => "badge badge-warning",
     }
 }
 

@@ -86,6 +86,35 @@ pub fn all_projects() -> LocalResource<Vec<Project>> {
     })
 }
 
+/// The teams (up to 200), for choosing an owning team.
+pub fn all_teams() -> LocalResource<Vec<gmac_types::Team>> {
+    let auth = use_auth();
+    LocalResource::new(move || async move {
+        auth.call(|c| async move { c.list_teams(&first_200()).await })
+            .await
+            .map(|p| p.items)
+            .unwrap_or_default()
+    })
+}
+
+/// The clients (up to 200), for filtering by client.
+pub fn all_clients() -> LocalResource<Vec<gmac_types::Client>> {
+    let auth = use_auth();
+    LocalResource::new(move || async move {
+        auth.call(|c| async move { c.list_clients(&first_200()).await })
+            .await
+            .map(|p| p.items)
+            .unwrap_or_default()
+    })
+}
+
+fn first_200() -> gmac_types::ListQuery {
+    gmac_types::ListQuery {
+        limit: Some(200),
+        ..gmac_types::ListQuery::default()
+    }
+}
+
 /// How a template's service is checked, e.g. "HTTP GET /healthz on port 8080".
 pub fn health_label(template: &Template) -> String {
     match &template.health.path {

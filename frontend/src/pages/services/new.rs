@@ -308,18 +308,7 @@ fn ServiceForm(template: Template) -> impl IntoView {
             repo_owner.set(account);
         }
     });
-    let teams = LocalResource::new(move || async move {
-        auth.call(|c| async move {
-            c.list_teams(&gmac_types::ListQuery {
-                limit: Some(200),
-                ..gmac_types::ListQuery::default()
-            })
-            .await
-        })
-        .await
-        .map(|p| p.items)
-        .unwrap_or_default()
-    });
+    let teams = super::all_teams();
     let team_choices = Signal::derive(move || {
         teams
             .get()
