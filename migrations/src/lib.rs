@@ -31,6 +31,11 @@ mod m20261217_000024_edit_versions;
 mod m20261218_000025_git_connections;
 mod m20261219_000026_services;
 mod m20261220_000027_builds;
+mod m20261221_000028_template_sources;
+mod m20261222_000029_targets;
+mod m20261223_000030_environments;
+mod m20261224_000031_variables;
+mod m20261225_000032_deploy_on_push;
 
 /// Applies gmac's migrations in order.
 #[derive(Debug)]
@@ -67,6 +72,11 @@ impl MigratorTrait for Migrator {
             Box::new(m20261218_000025_git_connections::Migration),
             Box::new(m20261219_000026_services::Migration),
             Box::new(m20261220_000027_builds::Migration),
+            Box::new(m20261221_000028_template_sources::Migration),
+            Box::new(m20261222_000029_targets::Migration),
+            Box::new(m20261223_000030_environments::Migration),
+            Box::new(m20261224_000031_variables::Migration),
+            Box::new(m20261225_000032_deploy_on_push::Migration),
         ]
     }
 }

@@ -107,7 +107,25 @@ async fn ended(session: &Session, id: &str) -> Build {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("build {id} did not end");
+    // What the build's job was doing, to tell a hang from slowness.
+    let build = session.client.get_build(id).await.unwrap();
+    let job = session.client.get_job(&build.job_id).await.unwrap();
+    let log = session
+        .client
+        .job_log(&build.job_id, 0)
+        .await
+        .map(|p| p.items.into_iter().map(|l| l.line).collect::<Vec<_>>())
+        .unwrap_or_default();
+    let tail = &log[log.len().saturating_sub(15)..];
+    panic!(
+        "build {id} did not end: job {} {:?}, steps {:?}, last lines {tail:#?}",
+        job.id,
+        job.status,
+        job.steps
+            .iter()
+            .map(|s| (s.name.clone(), s.status.clone()))
+            .collect::<Vec<_>>()
+    );
 }
 
 /// The builds of a service, newest first.
@@ -317,6 +335,8 @@ async fn a_push_builds_a_real_image_through_podman_and_a_broken_dockerfile_fails
         retried.commit, first.commit,
         "a retry builds the same commit"
     );
+    // A retried build is the retrier's: it says so, and deploy-on-push leaves it alone.
+    assert_eq!(retried.trigger, BuildTrigger::Manual);
     let again = s.admin.client.retry_build(&first.id).await.unwrap_err();
     assert!(
         again.to_string().contains("409") || again.to_string().contains("retried"),
@@ -418,62 +438,29 @@ async fn a_build_log_follows_live_as_server_sent_events_and_gmac_builds_logs_fol
     assert_eq!(first.seq, 3);
 
     // The command line: list, the log, and a retry that is refused for a build that succeeded.
-    let token = s
-        .admin
-        .client
-        .create_token(&gmac_types::NewApiToken {
-            name: "ci".into(),
-            scopes: vec![
-                gmac_types::Permission::ServicesView,
-                gmac_types::Permission::BuildsRun,
-            ],
-            expires_in_days: 1,
-            scope: None,
-        })
-        .await
-        .unwrap()
-        .token
-        .expose()
-        .to_owned();
-    let address = s.app.address.clone();
-    let run = move |args: Vec<String>| {
-        let out = std::process::Command::new(crate::process::gmac_bin())
-            .args(&args)
-            .env("GMAC_URL", &address)
-            .env("GMAC_TOKEN", &token)
-            .env("GMAC_CREDENTIALS", "/nonexistent/credentials.json")
-            .stdin(std::process::Stdio::null())
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
-    let cli = |args: &[&str]| {
-        let run = run.clone();
-        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-        tokio::task::spawn_blocking(move || run(args))
-    };
-    let (ok, out, err) = cli(&["builds", "list", "--service", &s.service])
-        .await
-        .unwrap();
+    let token = crate::process::script_token(
+        &s.admin,
+        vec![
+            gmac_types::Permission::ServicesView,
+            gmac_types::Permission::BuildsRun,
+        ],
+    )
+    .await;
+    let cli = async |args: &[&str]| crate::process::run_gmac(&s.app.address, &token, args).await;
+    let (ok, out, err) = cli(&["builds", "list", "--service", &s.service]).await;
     assert!(ok, "{err}");
     assert!(
         out.contains(&build.id) && out.contains("succeeded"),
         "{out}"
     );
     assert!(out.contains("creation") && out.contains("manual"), "{out}");
-    let (ok, out, err) = cli(&["builds", "logs", &build.id, "--follow"])
-        .await
-        .unwrap();
+    let (ok, out, err) = cli(&["builds", "logs", &build.id, "--follow"]).await;
     assert!(ok, "{err}");
     assert!(err.contains("step: image"), "the log, followed: {err}");
     assert!(out.contains("succeeded"), "{out}");
-    let (ok, out, _) = cli(&["builds", "logs", &build.id]).await.unwrap();
+    let (ok, out, _) = cli(&["builds", "logs", &build.id]).await;
     assert!(ok && out.contains("step: tag"), "{out}");
-    let (ok, _, err) = cli(&["builds", "retry", &build.id]).await.unwrap();
+    let (ok, _, err) = cli(&["builds", "retry", &build.id]).await;
     assert!(!ok && err.contains("retried"), "{err}");
     // The first build (failed: no public base image here) is retried and followed.
     let first = builds(&s)
@@ -482,7 +469,7 @@ async fn a_build_log_follows_live_as_server_sent_events_and_gmac_builds_logs_fol
         .find(|b| b.trigger == BuildTrigger::Creation)
         .unwrap();
     ended(&s.admin, &first.id).await;
-    let (ok, out, err) = cli(&["builds", "retry", &first.id]).await.unwrap();
+    let (ok, out, err) = cli(&["builds", "retry", &first.id]).await;
     assert!(ok, "{err}");
     assert!(
         out.contains("succeeded") && err.contains("step: checkout"),

@@ -218,6 +218,55 @@ fn allow(operation: &str) -> Option<Allow> {
             denied: 403,
             other: Status(404),
         },
+        // Template sources: the installation's catalog, added to by whoever manages services
+        // everywhere (a client's admin may not), read by anyone signed in.
+        "list_template_sources" | "get_template_source" => Allow::AnyUser,
+        "create_template_source" | "sync_template_source" | "delete_template_source" => {
+            Allow::Roles {
+                roles: &[SA, ADMIN, DEV],
+                denied: 403,
+                other: Status(403),
+            }
+        }
+        // Deploy targets: registered by Admins (targets.manage), seen by whoever sees services.
+        "list_targets" => Allow::AnyUser,
+        "create_target" | "test_target" | "delete_target" => admins(403, Status(404)),
+        "get_target" => Allow::Roles {
+            roles: &[SA, ADMIN, DEV, VIEWER],
+            denied: 403,
+            other: Status(404),
+        },
+        // Environments and releases: seen by whoever sees services; staging's target chosen and
+        // deployed to by Developers (deploys.run), production only by Admins
+        // (deploys.production, checked in the deploys tests).
+        "list_environments" | "get_environment" | "list_releases" => Allow::Roles {
+            roles: &[SA, ADMIN, DEV, VIEWER],
+            denied: 403,
+            other: Status(404),
+        },
+        "update_environment" | "create_deploy" | "rollback_environment" => Allow::Roles {
+            roles: &[SA, ADMIN, DEV],
+            denied: 403,
+            other: Status(404),
+        },
+        // An environment's variables and secrets: read by whoever sees services, changed by
+        // whoever deploys to it (staging here: Developers too); a secret's value is revealed
+        // only with secrets.reveal (Admins) and a fresh code.
+        "get_variables" | "diff_variables" | "list_secrets" => Allow::Roles {
+            roles: &[SA, ADMIN, DEV, VIEWER],
+            denied: 403,
+            other: Status(404),
+        },
+        "set_variables" | "rollback_variables" | "set_secret" | "delete_secret" => Allow::Roles {
+            roles: &[SA, ADMIN, DEV],
+            denied: 403,
+            other: Status(404),
+        },
+        "reveal_secret" => Allow::Roles {
+            roles: ADMINS,
+            denied: 403,
+            other: Status(404),
+        },
         // Services: managed by Developers and Admins, seen by Viewers too.
         "list_services" => Allow::AnyUser,
         "create_service" | "update_service" | "delete_service" => Allow::Roles {
@@ -363,6 +412,8 @@ struct World {
     custom_role: String,
     totp_secrets: Mutex<HashMap<Who, String>>,
     counter: Mutex<u32>,
+    /// A real engine for targets to be registered on (they are tested before they are saved).
+    podman: gmac_tests::podman::Podman,
 }
 
 impl World {
@@ -426,6 +477,7 @@ impl World {
             root,
             totp_secrets: Mutex::new(HashMap::new()),
             counter: Mutex::new(0),
+            podman: gmac_tests::podman::Podman::start().await,
         }
     }
 
@@ -521,6 +573,94 @@ async fn matrix_active_service(w: &World) -> String {
         .await
         .unwrap();
     id
+}
+
+/// The staging environment of a new service of project A.
+async fn matrix_environment(w: &World) -> String {
+    let service = matrix_service(w).await;
+    w.root
+        .client
+        .list_environments(&service, &gmac_types::PageQuery::default())
+        .await
+        .unwrap()
+        .items
+        .remove(0)
+        .id
+}
+
+/// The staging environment of a new active service of project A, deploying to a target on
+/// the world's Podman.
+async fn matrix_staging(w: &World) -> String {
+    let service = matrix_active_service(w).await;
+    let target = w
+        .root
+        .client
+        .create_target(&gmac_types::NewTarget {
+            name: w.unique("host-"),
+            client_id: w.client_a.clone(),
+            project_id: None,
+            kind: gmac_types::TargetKind::ContainerHost,
+            address: w.podman.host.clone(),
+            proxy_admin_url: None,
+        })
+        .await
+        .unwrap();
+    let staging = w
+        .root
+        .client
+        .list_environments(&service, &gmac_types::PageQuery::default())
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    w.root
+        .client
+        .update_environment(
+            &staging.id,
+            &gmac_types::EnvironmentPatch {
+                target_id: Some(Some(target.id)),
+                ..gmac_types::EnvironmentPatch::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    staging.id
+}
+
+/// A staging environment and a release of it that could be brought back: its rollout was
+/// cancelled (no worker runs here), then marked as having served with the base image, which
+/// the target has.
+async fn matrix_past_release(w: &World) -> (String, String) {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    let env = matrix_staging(w).await;
+    let started = w
+        .root
+        .client
+        .deploy(
+            &env,
+            &gmac_types::NewDeploy {
+                build_id: None,
+                image: Some(gmac_tests::podman::BASE_IMAGE.into()),
+            },
+        )
+        .await
+        .unwrap();
+    w.root.client.cancel_job(&started.job.id).await.unwrap();
+    gmac_core::entities::release::Entity::update_many()
+        .filter(gmac_core::entities::release::Column::Id.eq(started.release.id.as_str()))
+        .col_expr(
+            gmac_core::entities::release::Column::ImageId,
+            Expr::value(gmac_tests::podman::BASE_IMAGE),
+        )
+        .col_expr(
+            gmac_core::entities::release::Column::Status,
+            Expr::value("retired"),
+        )
+        .exec(&w.app.core.db)
+        .await
+        .unwrap();
+    (env, started.release.id)
 }
 
 /// A build of an active service of project A, queued; cancelled when `cancelled`.
@@ -699,6 +839,119 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
                 .await
                 .unwrap();
             Call::at(format!("/api/v1/git-connections/{}", remote.id))
+        }
+        "list_template_sources" => Call::at("/api/v1/template-sources"),
+        "create_template_source" => Call::json(
+            "/api/v1/template-sources",
+            json!({"url": format!("http://127.0.0.1:9/git/{}.git", w.unique("t-"))}),
+        ),
+        "get_template_source" | "sync_template_source" | "delete_template_source" => {
+            let source = root
+                .create_template_source(&gmac_types::NewTemplateSource {
+                    url: format!("http://127.0.0.1:9/git/{}.git", w.unique("t-")),
+                    connection_id: None,
+                    git_ref: "main".into(),
+                    path: String::new(),
+                })
+                .await
+                .unwrap();
+            Call::at(match operation {
+                "sync_template_source" => format!("/api/v1/template-sources/{}/sync", source.id),
+                _ => format!("/api/v1/template-sources/{}", source.id),
+            })
+        }
+        "list_targets" => Call::at("/api/v1/targets"),
+        "create_target" => Call::json(
+            "/api/v1/targets",
+            json!({"client_id": w.client_a, "name": w.unique("host-"), "kind": "container_host",
+                   "address": w.podman.host}),
+        ),
+        "get_target" | "test_target" | "delete_target" => {
+            let target = root
+                .create_target(&gmac_types::NewTarget {
+                    name: w.unique("host-"),
+                    client_id: w.client_a.clone(),
+                    project_id: None,
+                    kind: gmac_types::TargetKind::ContainerHost,
+                    address: w.podman.host.clone(),
+                    proxy_admin_url: None,
+                })
+                .await
+                .unwrap();
+            Call::at(match operation {
+                "test_target" => format!("/api/v1/targets/{}/test", target.id),
+                _ => format!("/api/v1/targets/{}", target.id),
+            })
+        }
+        "list_environments" => {
+            let id = matrix_service(w).await;
+            Call::at(format!("/api/v1/services/{id}/environments"))
+        }
+        "get_environment" | "update_environment" | "list_releases" | "create_deploy" => {
+            let env = matrix_staging(w).await;
+            match operation {
+                "update_environment" => Call::json(
+                    format!("/api/v1/environments/{env}"),
+                    json!({"target_id": null}),
+                ),
+                "list_releases" => Call::at(format!("/api/v1/environments/{env}/releases")),
+                "create_deploy" => Call::json(
+                    format!("/api/v1/environments/{env}/deploys"),
+                    json!({"image": gmac_tests::podman::BASE_IMAGE}),
+                ),
+                _ => Call::at(format!("/api/v1/environments/{env}")),
+            }
+        }
+        "get_variables" | "set_variables" | "diff_variables" | "rollback_variables" => {
+            let env = matrix_environment(w).await;
+            let set = w
+                .root
+                .client
+                .set_variables(&env, &[("A".to_owned(), "1".to_owned())].into(), None)
+                .await
+                .unwrap();
+            match operation {
+                "set_variables" => Call::json(
+                    format!("/api/v1/environments/{env}/variables"),
+                    json!({"variables": {"A": "2"}}),
+                ),
+                "diff_variables" => Call::at(format!(
+                    "/api/v1/environments/{env}/variables/diff?from=0&to={}",
+                    set.version
+                )),
+                "rollback_variables" => Call::json(
+                    format!("/api/v1/environments/{env}/variables/rollback"),
+                    json!({"version": set.version}),
+                ),
+                _ => Call::at(format!("/api/v1/environments/{env}/variables")),
+            }
+        }
+        "list_secrets" | "set_secret" | "delete_secret" | "reveal_secret" => {
+            let env = matrix_environment(w).await;
+            w.root
+                .client
+                .set_secret(&env, "TOKEN", "s3cret-value")
+                .await
+                .unwrap();
+            match operation {
+                "set_secret" => Call::json(
+                    format!("/api/v1/environments/{env}/secrets/TOKEN"),
+                    json!({"value": "another"}),
+                ),
+                "delete_secret" => Call::at(format!("/api/v1/environments/{env}/secrets/TOKEN")),
+                "reveal_secret" => Call::json(
+                    format!("/api/v1/environments/{env}/secrets/TOKEN/reveal"),
+                    json!({"code": w.next_code(who)}),
+                ),
+                _ => Call::at(format!("/api/v1/environments/{env}/secrets")),
+            }
+        }
+        "rollback_environment" => {
+            let (env, release) = matrix_past_release(w).await;
+            Call::json(
+                format!("/api/v1/environments/{env}/rollback"),
+                json!({"release_id": release}),
+            )
         }
         "list_services" => Call::at("/api/v1/services"),
         "create_service" => {
@@ -1224,9 +1477,11 @@ fn current_password(world: &World, who: Who) -> String {
 /// The operations in the order they run: enrolling MFA changes how a user signs in, so the
 /// MFA operations come last, in the order enrol, confirm, use, turn off.
 fn ordered(mut operations: Vec<(String, String, String)>) -> Vec<(String, String, String)> {
-    const LAST: [&str; 4] = [
+    // Revealing a secret needs a second factor: after enrolment, before it is turned off.
+    const LAST: [&str; 5] = [
         "start_totp_enrollment",
         "confirm_totp_enrollment",
+        "reveal_secret",
         "regenerate_recovery_codes",
         "disable_totp",
     ];

@@ -12,6 +12,73 @@ use std::time::Duration;
 use gmac_tests::TestDatabase;
 use gmac_types::{LoginRequest, SetupRequest};
 
+/// A script's API token of `session`'s with these scopes, valid for a day.
+pub(crate) async fn script_token(
+    session: &gmac_tests::Session,
+    scopes: Vec<gmac_types::Permission>,
+) -> String {
+    session
+        .client
+        .create_token(&gmac_types::NewApiToken {
+            name: "script".into(),
+            scopes,
+            expires_in_days: 1,
+            scope: None,
+        })
+        .await
+        .unwrap()
+        .token
+        .expose()
+        .to_owned()
+}
+
+/// Runs the `gmac` command line against the server at `address` with an API token, on a
+/// thread of its own (the server answers on the calling test's runtime); answers whether it
+/// succeeded, its standard output and its standard error.
+pub(crate) async fn run_gmac(address: &str, token: &str, args: &[&str]) -> (bool, String, String) {
+    run_gmac_with_input(address, token, args, None).await
+}
+
+/// [`run_gmac`], with `input` on its standard input.
+pub(crate) async fn run_gmac_with_input(
+    address: &str,
+    token: &str,
+    args: &[&str],
+    input: Option<&str>,
+) -> (bool, String, String) {
+    use std::io::Write as _;
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    let (address, token) = (address.to_owned(), token.to_owned());
+    let input = input.map(str::to_owned);
+    tokio::task::spawn_blocking(move || {
+        let mut child = std::process::Command::new(gmac_bin())
+            .args(&args)
+            .env("GMAC_URL", &address)
+            .env("GMAC_TOKEN", &token)
+            .env("GMAC_CREDENTIALS", "/nonexistent/credentials.json")
+            .stdin(if input.is_some() {
+                std::process::Stdio::piped()
+            } else {
+                std::process::Stdio::null()
+            })
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let (Some(text), Some(mut stdin)) = (input, child.stdin.take()) {
+            stdin.write_all(text.as_bytes()).unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    })
+    .await
+    .unwrap()
+}
+
 pub(crate) fn gmac_bin() -> PathBuf {
     if let Ok(path) = std::env::var("GMAC_BIN") {
         return PathBuf::from(path);

@@ -79,6 +79,32 @@ PER_OPERATION = {
     "update_service": {"unknown", "invalid", "too_long"},
     # A ref follows git's rules for names (no `..`, no leading `-`, ...).
     "start_build": {"invalid"},
+    # A template source's URL is http(s) without a user, query or fragment; its ref follows
+    # git's rules for names and its folder is a plain relative path (no `.` or `..` parts);
+    # its git connection must exist and be the installation's (state).
+    "create_template_source": {"invalid_url", "invalid", "unknown"},
+    # A target is saved only once its engine (and proxy) answer: whether something listens at
+    # a generated address is the world's state; an address is unix:///path or tcp://host:port
+    # and a name is trimmed text (rules no JSON Schema format states); the client and project
+    # must exist.
+    "create_target": {
+        "connection_failed", "invalid", "invalid_url", "unknown", "required", "too_short", "too_long",
+        "local_socket",
+    },
+    # An environment's target must exist and serve the service's client (state).
+    "update_environment": {"unknown"},
+    # A deploy names a build of the service that succeeded (state), or an image; exactly one
+    # of the two (a rule between fields).
+    "create_deploy": {"unknown", "not_built", "required"},
+    # A rollback names a release of the environment (state).
+    "rollback_environment": {"unknown"},
+    # A variable's name is a shell name, not PORT nor GMAC_* (an object's keys have no pattern
+    # in the document); a name may not be a secret's too (state); at most 200 (a count of
+    # keys). A secret's name in the path follows the same rules.
+    "set_variables": {"invalid", "too_many", "taken"},
+    "set_secret": {"invalid", "taken"},
+    # A version to bring back must exist (state).
+    "rollback_variables": {"unknown"},
     # Whether a month is over is the clock's state, not the request's shape.
     "issue_invoice": {"month_not_over"},
 }

@@ -12,6 +12,8 @@
     reason = "test harness types are not printed"
 )]
 
+pub mod caddy;
+pub mod deploy_world;
 pub mod fake_git_hosts;
 pub mod fixture;
 pub mod focus;
@@ -21,6 +23,7 @@ pub mod pg_proxy;
 pub mod podman;
 pub mod registry;
 pub mod smtp;
+pub mod template_repo;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -150,6 +153,38 @@ pub async fn migrate_down_to_before(db: &sea_orm::DatabaseConnection, name: &str
         .expect("migrating down");
 }
 
+/// The real adapters behind the core's ports, bound by its egress policy, as `gmac serve`
+/// connects them.
+fn connect_adapters(
+    core: &mut Core,
+    container_host: Option<&str>,
+    registry: Option<&String>,
+    builds_per_project: Option<u32>,
+) {
+    core.cost_explorer = Some(Arc::new(gmac_connectors::aws::SdkCostExplorer::new(
+        core.egress.clone(),
+    )));
+    core.git_hosts = Some(Arc::new(
+        gmac_connectors::git::HttpGitHosts::new(core.egress.clone()).expect("a git host client"),
+    ));
+    core.target_probe = Some(Arc::new(
+        gmac_connectors::targets::HttpTargetProbe::new(core.egress.clone())
+            .expect("a target probe"),
+    ));
+    core.deployer = Some(Arc::new(
+        gmac_connectors::deploy::EngineDeployer::new(core.egress.clone()).expect("a deployer"),
+    ));
+    if let Some(host) = container_host {
+        core.containers = Some(Arc::new(
+            gmac_connectors::containers::DockerEngine::connect(host).expect("a container host"),
+        ));
+    }
+    core.builds.registry = registry.cloned();
+    if let Some(limit) = builds_per_project {
+        core.builds.per_project = limit;
+    }
+}
+
 /// Starts gmac with options.
 pub async fn spawn_app_with(options: Options) -> TestApp {
     let mut config = test_config();
@@ -204,21 +239,20 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     core.public_url.clone_from(&address);
     core.import_limits = config.import;
     core.egress = Arc::new(config.egress.policy().expect("a valid egress policy"));
-    core.cost_explorer = Some(Arc::new(gmac_connectors::aws::SdkCostExplorer::new(
-        core.egress.clone(),
-    )));
-    core.git_hosts = Some(Arc::new(
-        gmac_connectors::git::HttpGitHosts::new(core.egress.clone()).expect("a git host client"),
-    ));
-    if let Some(host) = &options.container_host {
-        core.containers = Some(Arc::new(
-            gmac_connectors::containers::DockerEngine::connect(host).expect("a container host"),
-        ));
-    }
-    core.builds.registry.clone_from(&options.registry);
-    if let Some(limit) = options.builds_per_project {
-        core.builds.per_project = limit;
-    }
+    connect_adapters(
+        &mut core,
+        options.container_host.as_deref(),
+        options.registry.as_ref(),
+        options.builds_per_project,
+    );
+    // A release that is not healthy fails in seconds, not a minute; the old release keeps
+    // running long enough after the proxy moved for the requests Caddy still holds for it
+    // (half a second lost one request in thousands through Caddy 2.6's reload).
+    core.deploys = gmac_core::DeployOptions {
+        health_timeout: std::time::Duration::from_secs(20),
+        drain: std::time::Duration::from_secs(3),
+        verify: std::time::Duration::from_secs(5),
+    };
     if let Some(smtp) = &options.smtp_url {
         let mailer = gmac_connectors::mail::SmtpMailer::new(smtp, "gmac <gmac@test.example>")
             .expect("a mailer");

@@ -14,7 +14,7 @@ pub struct Podman {
     /// `unix:///…/podman.sock`, as `DOCKER_HOST` names it.
     pub host: String,
     child: Child,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 fn podman(conf: &std::path::Path) -> Command {
@@ -60,8 +60,30 @@ impl Podman {
         Self {
             host: format!("unix://{}", socket.display()),
             child,
-            _dir: dir,
+            dir,
         }
+    }
+}
+
+impl Podman {
+    /// Makes the image `name` from the base image, with `script` as its command (`sh -c`):
+    /// a release that behaves as a test needs.
+    pub fn image_running(&self, name: &str, script: &str) {
+        let conf = self.dir.path().join("containers.conf");
+        let context = tempfile::tempdir().expect("a build context");
+        let command = serde_json::json!(["/bin/sh", "-c", script]);
+        std::fs::write(
+            context.path().join("Containerfile"),
+            format!("FROM {BASE_IMAGE}\nCMD {command}\n"),
+        )
+        .expect("writing the Containerfile");
+        let built = podman(&conf)
+            .args(["build", "-q", "--pull=never", "-t", name])
+            .arg(context.path())
+            .stdout(Stdio::null())
+            .status()
+            .expect("podman build");
+        assert!(built.success(), "podman build of {name} failed");
     }
 }
 

@@ -387,6 +387,230 @@ impl Client {
             .await
     }
 
+    /// `POST /api/v1/targets`: registered once the target answered.
+    pub async fn create_target(&self, input: &gmac_types::NewTarget) -> Result<gmac_types::Target> {
+        self.post("/api/v1/targets", input).await
+    }
+
+    /// `GET /api/v1/targets`.
+    pub async fn list_targets(
+        &self,
+        query: &gmac_types::TargetQuery,
+        page: &PageQuery,
+    ) -> Result<Page<gmac_types::Target>> {
+        self.get_page("/api/v1/targets", query, page).await
+    }
+
+    /// `GET /api/v1/targets/{id}`.
+    pub async fn get_target(&self, id: &str) -> Result<gmac_types::Target> {
+        self.get(&format!("/api/v1/targets/{id}")).await
+    }
+
+    /// `POST /api/v1/targets/{id}/test`.
+    pub async fn test_target(&self, id: &str) -> Result<gmac_types::Target> {
+        self.post_empty(&format!("/api/v1/targets/{id}/test")).await
+    }
+
+    /// `DELETE /api/v1/targets/{id}`.
+    pub async fn delete_target(&self, id: &str) -> Result<()> {
+        self.delete(&format!("/api/v1/targets/{id}"), None).await
+    }
+
+    /// `GET /api/v1/services/{id}/environments`: staging, then production.
+    pub async fn list_environments(
+        &self,
+        service_id: &str,
+        page: &PageQuery,
+    ) -> Result<Page<gmac_types::Environment>> {
+        let none: [(&str, &str); 0] = [];
+        self.get_page(
+            &format!("/api/v1/services/{service_id}/environments"),
+            &none,
+            page,
+        )
+        .await
+    }
+
+    /// `GET /api/v1/environments/{id}`.
+    pub async fn get_environment(&self, id: &str) -> Result<gmac_types::Environment> {
+        self.get(&format!("/api/v1/environments/{id}")).await
+    }
+
+    /// `PATCH /api/v1/environments/{id}`: its target, deploy-on-push, or a pause.
+    pub async fn update_environment(
+        &self,
+        id: &str,
+        patch: &gmac_types::EnvironmentPatch,
+        version: Option<i64>,
+    ) -> Result<gmac_types::Environment> {
+        self.patch(&format!("/api/v1/environments/{id}"), patch, version)
+            .await
+    }
+
+    /// `POST /api/v1/environments/{id}/deploys`: the release, deploying, and its job.
+    pub async fn deploy(
+        &self,
+        environment_id: &str,
+        input: &gmac_types::NewDeploy,
+    ) -> Result<gmac_types::DeployStarted> {
+        self.post(
+            &format!("/api/v1/environments/{environment_id}/deploys"),
+            input,
+        )
+        .await
+    }
+
+    /// `POST /api/v1/environments/{id}/rollback`: the release bringing one back, and its job.
+    pub async fn rollback(
+        &self,
+        environment_id: &str,
+        input: &gmac_types::NewRollback,
+    ) -> Result<gmac_types::DeployStarted> {
+        self.post(
+            &format!("/api/v1/environments/{environment_id}/rollback"),
+            input,
+        )
+        .await
+    }
+
+    /// `GET /api/v1/environments/{id}/releases`, newest first.
+    pub async fn list_releases(
+        &self,
+        environment_id: &str,
+        page: &PageQuery,
+    ) -> Result<Page<gmac_types::Release>> {
+        let none: [(&str, &str); 0] = [];
+        self.get_page(
+            &format!("/api/v1/environments/{environment_id}/releases"),
+            &none,
+            page,
+        )
+        .await
+    }
+
+    /// `GET /api/v1/environments/{id}/variables`: the newest version, or `version`.
+    pub async fn get_variables(
+        &self,
+        environment_id: &str,
+        version: Option<i64>,
+    ) -> Result<gmac_types::variables::VariableSet> {
+        self.get_query(
+            &format!("/api/v1/environments/{environment_id}/variables"),
+            &gmac_types::variables::VariablesQuery { version },
+        )
+        .await
+    }
+
+    /// `PUT /api/v1/environments/{id}/variables`: a new version; `version` is the newest one
+    /// read (sent as `If-Match`).
+    pub async fn set_variables(
+        &self,
+        environment_id: &str,
+        variables: &std::collections::BTreeMap<String, String>,
+        version: Option<i64>,
+    ) -> Result<gmac_types::variables::VariableSet> {
+        self.put(
+            &format!("/api/v1/environments/{environment_id}/variables"),
+            &gmac_types::variables::VariablesUpdate {
+                variables: variables.clone(),
+            },
+            version,
+        )
+        .await
+    }
+
+    /// `GET /api/v1/environments/{id}/variables/diff?from=&to=`.
+    pub async fn diff_variables(
+        &self,
+        environment_id: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<gmac_types::variables::VariablesDiff> {
+        self.get_query(
+            &format!("/api/v1/environments/{environment_id}/variables/diff"),
+            &gmac_types::variables::VariablesDiffQuery { from, to },
+        )
+        .await
+    }
+
+    /// `POST /api/v1/environments/{id}/variables/rollback`: version `version` again, as a new
+    /// version.
+    pub async fn rollback_variables(
+        &self,
+        environment_id: &str,
+        version: u32,
+    ) -> Result<gmac_types::variables::VariableSet> {
+        self.post(
+            &format!("/api/v1/environments/{environment_id}/variables/rollback"),
+            &gmac_types::variables::VariablesRollback { version },
+        )
+        .await
+    }
+
+    /// `GET /api/v1/environments/{id}/secrets`: names and versions, never values.
+    pub async fn list_secrets(
+        &self,
+        environment_id: &str,
+        page: &PageQuery,
+    ) -> Result<Page<gmac_types::variables::SecretInfo>> {
+        let none: [(&str, &str); 0] = [];
+        self.get_page(
+            &format!("/api/v1/environments/{environment_id}/secrets"),
+            &none,
+            page,
+        )
+        .await
+    }
+
+    /// `PUT /api/v1/environments/{id}/secrets/{name}`: a new version of the secret.
+    pub async fn set_secret(
+        &self,
+        environment_id: &str,
+        name: &str,
+        value: &str,
+    ) -> Result<gmac_types::variables::SecretInfo> {
+        self.put(
+            &format!(
+                "/api/v1/environments/{environment_id}/secrets/{}",
+                encode_segment(name)
+            ),
+            &gmac_types::variables::SecretWrite {
+                value: value.into(),
+            },
+            None,
+        )
+        .await
+    }
+
+    /// `DELETE /api/v1/environments/{id}/secrets/{name}`.
+    pub async fn delete_secret(&self, environment_id: &str, name: &str) -> Result<()> {
+        self.delete(
+            &format!(
+                "/api/v1/environments/{environment_id}/secrets/{}",
+                encode_segment(name)
+            ),
+            None,
+        )
+        .await
+    }
+
+    /// `POST /api/v1/environments/{id}/secrets/{name}/reveal` with a current code.
+    pub async fn reveal_secret(
+        &self,
+        environment_id: &str,
+        name: &str,
+        code: &str,
+    ) -> Result<gmac_types::variables::RevealedSecret> {
+        self.post(
+            &format!(
+                "/api/v1/environments/{environment_id}/secrets/{}/reveal",
+                encode_segment(name)
+            ),
+            &gmac_types::variables::SecretReveal { code: code.into() },
+        )
+        .await
+    }
+
     /// `GET /api/v1/services` with the catalog's filters.
     pub async fn list_services(
         &self,
@@ -862,6 +1086,40 @@ impl Client {
         self.get("/api/v1/templates").await
     }
 
+    /// `GET /api/v1/template-sources`, a page.
+    pub async fn list_template_sources(
+        &self,
+        page: &PageQuery,
+    ) -> Result<Page<gmac_types::TemplateSource>> {
+        self.get_page("/api/v1/template-sources", &[] as &[(&str, &str)], page)
+            .await
+    }
+
+    /// `POST /api/v1/template-sources`: the source, its first sync queued.
+    pub async fn create_template_source(
+        &self,
+        input: &gmac_types::NewTemplateSource,
+    ) -> Result<gmac_types::TemplateSource> {
+        self.post("/api/v1/template-sources", input).await
+    }
+
+    /// `GET /api/v1/template-sources/{id}`.
+    pub async fn get_template_source(&self, id: &str) -> Result<gmac_types::TemplateSource> {
+        self.get(&format!("/api/v1/template-sources/{id}")).await
+    }
+
+    /// `POST /api/v1/template-sources/{id}/sync`.
+    pub async fn sync_template_source(&self, id: &str) -> Result<gmac_types::TemplateSource> {
+        self.post_empty(&format!("/api/v1/template-sources/{id}/sync"))
+            .await
+    }
+
+    /// `DELETE /api/v1/template-sources/{id}`.
+    pub async fn delete_template_source(&self, id: &str) -> Result<()> {
+        self.delete(&format!("/api/v1/template-sources/{id}"), None)
+            .await
+    }
+
     /// `GET /api/v1/roles`.
     pub async fn list_roles(&self) -> Result<Vec<Role>> {
         self.get("/api/v1/roles").await
@@ -1318,7 +1576,16 @@ fn build_http() -> Result<reqwest::Client> {
 
 #[expect(clippy::needless_pass_by_value, reason = "used as a map_err callback")]
 fn network(err: reqwest::Error) -> ApiError {
-    ApiError::Network(err.to_string())
+    // reqwest's own text stops at "error sending request"; the causes below it say whether the
+    // connection was refused, reset or timed out.
+    let mut text = err.to_string();
+    let mut cause = std::error::Error::source(&err);
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    ApiError::Network(text)
 }
 
 /// Turns a non-success answer into an [`ApiError`].
@@ -1346,4 +1613,18 @@ pub async fn check(response: reqwest::Response) -> Result<reqwest::Response> {
 async fn decode<T: DeserializeOwned>(response: reqwest::Response) -> Result<T> {
     let bytes = response.bytes().await.map_err(network)?;
     serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode(e.to_string()))
+}
+
+/// `segment` made safe for one path segment: every byte but letters, digits, `-`, `_` and `.`
+/// percent-encoded.
+fn encode_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.') {
+            out.push(char::from(byte));
+        } else {
+            let _ = std::fmt::Write::write_fmt(&mut out, format_args!("%{byte:02X}"));
+        }
+    }
+    out
 }

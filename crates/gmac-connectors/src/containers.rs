@@ -18,11 +18,11 @@ pub struct DockerEngine {
     socket: std::path::PathBuf,
     /// The same socket through reqwest, for what bollard's typed options cannot say: build
     /// secrets (Podman's `secrets`) and a push to a registry on plain HTTP (`tlsVerify`).
-    http: reqwest::Client,
+    pub(crate) http: reqwest::Client,
 }
 
 /// The origin requests over the socket are written against (the socket is what connects).
-const SOCKET_ORIGIN: &str = "http://localhost/v1.41";
+pub(crate) const SOCKET_ORIGIN: &str = "http://localhost/v1.41";
 
 /// Where a build secret's file goes in the context: the top, which Podman moves it out of
 /// before the build starts (so no `COPY` can reach it).
@@ -45,7 +45,7 @@ impl DockerEngine {
     }
 
     /// The engine, through bollard.
-    fn engine(&self) -> Result<Docker, ImageBuildError> {
+    pub(crate) fn engine(&self) -> Result<Docker, ImageBuildError> {
         Docker::connect_with_socket(
             &self.socket.to_string_lossy(),
             300,
@@ -174,11 +174,11 @@ fn build_query(
 
 /// What the engine says in one line of a build's or push's JSON stream.
 #[derive(Default, serde::Deserialize)]
-struct StreamLine {
+pub(crate) struct StreamLine {
     #[serde(default)]
     stream: Option<String>,
     #[serde(default)]
-    status: Option<String>,
+    pub(crate) status: Option<String>,
     #[serde(default)]
     error: Option<String>,
     #[serde(default, rename = "errorDetail")]
@@ -195,7 +195,7 @@ struct ErrorDetail {
 
 impl StreamLine {
     /// The error the line reports, if any.
-    fn error(&mut self) -> Option<String> {
+    pub(crate) fn error(&mut self) -> Option<String> {
         self.error_detail
             .take()
             .and_then(|d| d.message)
@@ -210,12 +210,12 @@ impl StreamLine {
 }
 
 /// A failure of the engine's API: the host's trouble, worth another try.
-fn unavailable(what: &str, e: &bollard::errors::Error) -> ImageBuildError {
+pub(crate) fn unavailable(what: &str, e: &bollard::errors::Error) -> ImageBuildError {
     ImageBuildError::Unavailable(format!("{what}: {e}"))
 }
 
 /// Reads a streamed JSON answer line by line, handing each to `each`.
-async fn read_stream(
+pub(crate) async fn read_stream(
     mut response: reqwest::Response,
     mut each: impl FnMut(StreamLine) -> Result<(), ImageBuildError>,
 ) -> Result<(), ImageBuildError> {
@@ -253,7 +253,7 @@ async fn read_stream(
 }
 
 /// A problem answer of the engine: a 4xx is the request's fault, anything else the host's.
-async fn refused(response: reqwest::Response, what: &str) -> ImageBuildError {
+pub(crate) async fn refused(response: reqwest::Response, what: &str) -> ImageBuildError {
     let status = response.status();
     let body = response.text().await.unwrap_or_default();
     let message = serde_json::from_str::<serde_json::Value>(&body)

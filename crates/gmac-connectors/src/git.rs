@@ -66,7 +66,7 @@ impl HttpGitHosts {
 
 /// Resolves names through the egress policy, so the address connected to is one it checked.
 #[derive(Debug)]
-struct EgressResolver(Arc<EgressPolicy>);
+pub(crate) struct EgressResolver(pub(crate) Arc<EgressPolicy>);
 
 impl Resolve for EgressResolver {
     fn resolve(&self, name: Name) -> Resolving {
@@ -448,6 +448,14 @@ impl GitHosts for HttpGitHosts {
             .map_err(|e| GitHostError::Unavailable(format!("a work folder: {e}")))?;
         let work = dir.path().join("work");
         for (path, content) in &commit.files {
+            let plain = std::path::Path::new(path).components().all(|c| {
+                matches!(c, std::path::Component::Normal(name) if !name.eq_ignore_ascii_case(".git"))
+            });
+            if !plain || path.is_empty() {
+                return Err(GitHostError::Refused(format!(
+                    "{path:?} is not a plain relative path inside the repository"
+                )));
+            }
             let target = work.join(path);
             if let Some(parent) = target.parent() {
                 tokio::fs::create_dir_all(parent)

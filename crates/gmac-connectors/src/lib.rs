@@ -2,5 +2,16 @@
 
 pub mod aws;
 pub mod containers;
+pub mod deploy;
 pub mod git;
 pub mod mail;
+pub mod targets;
+
+/// An error's innermost cause (e.g. `Connection refused`), which says more than its outer text.
+pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut source = err;
+    while let Some(next) = source.source() {
+        source = next;
+    }
+    source.to_string()
+}

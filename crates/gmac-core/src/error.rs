@@ -23,6 +23,9 @@ pub enum Error {
     /// A role requires MFA and the user has not enrolled.
     #[error("MFA enrolment required")]
     MfaEnrollmentRequired,
+    /// The action needs a fresh second factor and the caller has none set up (or is a token).
+    #[error("a second factor is required")]
+    SecondFactorRequired,
     /// `If-Match` did not match the current version.
     #[error("the object changed since it was read")]
     PreconditionFailed,
@@ -76,6 +79,7 @@ impl Error {
             Error::BadRequest(_) => ErrorCode::BadRequest,
             Error::InvalidMfaCode => ErrorCode::InvalidMfaCode,
             Error::MfaEnrollmentRequired => ErrorCode::MfaEnrollmentRequired,
+            Error::SecondFactorRequired => ErrorCode::SecondFactorRequired,
             Error::PreconditionFailed => ErrorCode::PreconditionFailed,
             Error::RateLimited { .. } => ErrorCode::RateLimited,
             Error::InvalidCredentials => ErrorCode::InvalidCredentials,

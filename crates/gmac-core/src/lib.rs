@@ -62,6 +62,28 @@ impl Default for BuildOptions {
     }
 }
 
+/// How releases roll out, for the whole installation.
+#[derive(Clone, Debug)]
+pub struct DeployOptions {
+    /// How long a new release has to answer its health check.
+    pub health_timeout: std::time::Duration,
+    /// How long the old release keeps running after the proxy moved, for requests it holds.
+    pub drain: std::time::Duration,
+    /// How long a new release is watched once it serves (the old one kept running meanwhile,
+    /// to fall back to); the drain when that is longer.
+    pub verify: std::time::Duration,
+}
+
+impl Default for DeployOptions {
+    fn default() -> Self {
+        Self {
+            health_timeout: std::time::Duration::from_mins(1),
+            drain: std::time::Duration::from_secs(5),
+            verify: std::time::Duration::from_secs(10),
+        }
+    }
+}
+
 /// Who sent a request, as far as the audit log and session list need to know.
 #[derive(Clone, Debug, Default)]
 pub struct RequestMeta {
@@ -151,6 +173,12 @@ pub struct Core {
     pub containers: Option<Arc<dyn ports::ContainerHost>>,
     /// How builds run.
     pub builds: BuildOptions,
+    /// Checks that a deploy target's engine and proxy answer.
+    pub target_probe: Option<Arc<dyn ports::TargetProbe>>,
+    /// Runs releases on container hosts and routes their proxies.
+    pub deployer: Option<Arc<dyn ports::Deployer>>,
+    /// How releases roll out.
+    pub deploys: DeployOptions,
     /// The address people use to reach gmac, for links in emails (e.g. `https://gmac.example.com`).
     pub public_url: String,
     /// Who issues invoices: the name printed on them (the `invoice_issuer` setting).
@@ -191,6 +219,9 @@ impl Core {
             git_hosts: None,
             containers: None,
             builds: BuildOptions::default(),
+            target_probe: None,
+            deployer: None,
+            deploys: DeployOptions::default(),
             public_url: "http://127.0.0.1:8080".to_owned(),
             invoice_issuer: "gmac".to_owned(),
             settings,

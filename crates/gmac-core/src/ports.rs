@@ -348,6 +348,17 @@ pub enum ImageBuildError {
     Unavailable(String),
 }
 
+/// Reaches a deploy target's parts to check that they answer (issue 12, point 1).
+#[async_trait::async_trait]
+pub trait TargetProbe: Send + Sync + std::fmt::Debug {
+    /// The Docker Engine API at `address` (`unix:///path` or `tcp://host:port`) describes
+    /// itself, e.g. "Podman Engine 4.3.1 (API 1.41, linux/amd64)". The error is for a person.
+    async fn engine(&self, address: &str) -> Result<String, String>;
+
+    /// The reverse proxy's admin API at `url` (Caddy's) answers; says what answered.
+    async fn proxy(&self, url: &str) -> Result<String, String>;
+}
+
 /// A container host through the Docker Engine API (Docker or Podman).
 #[async_trait::async_trait]
 pub trait ContainerHost: Send + Sync + std::fmt::Debug {
@@ -388,4 +399,112 @@ pub trait ContainerHost: Send + Sync + std::fmt::Debug {
         tag: &str,
         log: &(dyn Fn(String) + Send + Sync),
     ) -> Result<String, ImageBuildError>;
+}
+
+/// A service's container to start on a target for a release. Its environment holds secret
+/// values, so its `Debug` shows only their names.
+#[derive(Clone, Default)]
+pub struct ServiceContainer {
+    /// The image.
+    pub image: String,
+    /// Its name on the engine (unique there).
+    pub name: String,
+    /// The port the service listens on inside the container.
+    pub container_port: u16,
+    /// Its environment variables.
+    pub env: std::collections::BTreeMap<String, String>,
+    /// Labels (`gmac.io/service`, `gmac.io/release`, …).
+    pub labels: std::collections::BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for ServiceContainer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceContainer")
+            .field("image", &self.image)
+            .field("name", &self.name)
+            .field("container_port", &self.container_port)
+            .field("env", &self.env.keys().collect::<Vec<_>>())
+            .field("labels", &self.labels)
+            .finish()
+    }
+}
+
+/// A started container.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StartedContainer {
+    /// Its id on the engine.
+    pub id: String,
+    /// `ip:port` where its port is reached from the engine's host (and the proxy beside it):
+    /// its address on the engine's network. Nothing is published on the host's ports, so no
+    /// other program's port can be taken over.
+    pub upstream: String,
+}
+
+/// How a container stands, as the engine tells it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContainerState {
+    /// Whether it runs.
+    pub running: bool,
+    /// Its exit code, once it has stopped (the last one, when it was restarted).
+    pub exit_code: Option<i64>,
+    /// How many times the engine restarted it.
+    pub restarts: i64,
+    /// Its last lines of output, newest last.
+    pub last_lines: Vec<String>,
+}
+
+/// A route of the reverse proxy: requests for `hosts` go to `upstream`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProxyRoute {
+    /// Its id in the proxy's configuration (`gmac-env-…`).
+    pub id: String,
+    /// The host names it answers.
+    pub hosts: Vec<String>,
+    /// `host:port` it sends requests to.
+    pub upstream: String,
+}
+
+/// Runs releases on container hosts and routes their proxies (issue 12, point 2). Every call
+/// names the target's engine address (`unix:///…`) or its proxy's admin API.
+#[async_trait::async_trait]
+pub trait Deployer: Send + Sync + std::fmt::Debug {
+    /// The image's id on the engine: pulled from its registry first when `pull` (an image by
+    /// reference, whose tag may have moved; the host's copy is used when the registry cannot
+    /// be reached) or when the engine lacks it; lines of the pull go to `log`.
+    async fn ensure_image(
+        &self,
+        address: &str,
+        image: &str,
+        pull: bool,
+        log: &(dyn Fn(String) + Send + Sync),
+    ) -> Result<String, ImageBuildError>;
+
+    /// The image's id when the engine has it, without pulling.
+    async fn image_id(&self, address: &str, image: &str)
+    -> Result<Option<String>, ImageBuildError>;
+
+    /// Creates and starts `container` on the engine's network.
+    async fn start(
+        &self,
+        address: &str,
+        container: &ServiceContainer,
+    ) -> Result<StartedContainer, ImageBuildError>;
+
+    /// How a container stands.
+    async fn state(&self, address: &str, id: &str) -> Result<ContainerState, ImageBuildError>;
+
+    /// Stops (letting it finish for a few seconds) and removes a container; one already gone
+    /// is not an error.
+    async fn remove(&self, address: &str, id: &str) -> Result<(), ImageBuildError>;
+
+    /// One health check: `GET http://{upstream}{path}` answers 2xx (without a path, the port
+    /// accepts a connection). The error says what was seen.
+    async fn check_health(&self, upstream: &str, path: Option<&str>) -> Result<(), String>;
+
+    /// Sets `route` in the proxy's server `gmac` at `admin_url` (made on `:80` and `:443` when
+    /// missing), replacing a route of the same id in one configuration change.
+    async fn route(&self, admin_url: &str, route: &ProxyRoute) -> Result<(), String>;
+
+    /// Removes the route of id `id` (one already gone is not an error).
+    async fn unroute(&self, admin_url: &str, id: &str) -> Result<(), String>;
 }

@@ -81,6 +81,26 @@ pub fn find(id: &str) -> Option<&'static LoadedTemplate> {
     builtin().iter().find(|t| t.info.id == id)
 }
 
+/// A template of the catalog: built in, or added from a template source.
+#[derive(Debug)]
+pub enum Found {
+    /// One of [`builtin`].
+    Builtin(&'static LoadedTemplate),
+    /// Loaded from a source's stored files.
+    Added(Box<LoadedTemplate>),
+}
+
+impl std::ops::Deref for Found {
+    type Target = LoadedTemplate;
+
+    fn deref(&self) -> &LoadedTemplate {
+        match self {
+            Found::Builtin(t) => t,
+            Found::Added(t) => t,
+        }
+    }
+}
+
 /// `template.json`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -147,6 +167,11 @@ impl LoadedTemplate {
                         .map_err(|e| format!("template.json: {e}"))?,
                 );
             } else if let Some(inner) = path.strip_prefix("files/") {
+                if !plain_path(inner) {
+                    return Err(format!(
+                        "{path} is not a plain relative path (no empty, ., .. or .git parts)"
+                    ));
+                }
                 let text =
                     String::from_utf8(bytes).map_err(|_| format!("{path} is not UTF-8 text"))?;
                 body.push((inner.to_owned(), text));
@@ -205,6 +230,7 @@ impl LoadedTemplate {
             parameters: manifest.parameters,
             files: body.iter().map(|(p, _)| p.clone()).collect(),
             source: source.to_owned(),
+            source_id: None,
         };
         Ok(Self {
             info,
@@ -216,6 +242,13 @@ impl LoadedTemplate {
     /// What the catalog shows.
     pub fn info(&self) -> &Template {
         &self.info
+    }
+
+    /// The template as added from the template source `id`.
+    #[must_use]
+    pub fn from_source(mut self, id: &str) -> Self {
+        self.info.source_id = Some(id.to_owned());
+        self
     }
 
     /// Checks a service's parameters against the schema; answers them with the defaults of
@@ -432,6 +465,169 @@ fn describe(
         FieldError::new("parameters", code, detail)
     } else {
         FieldError::at(&["parameters", &name], code, detail)
+    }
+}
+
+/// Whether `path` is relative and made of plain names only: no empty, `.`, `..` or `.git`
+/// part, no backslash or NUL. A template's files are written into a repository's work tree by
+/// these paths, so one from a repository must stay inside it and out of `.git`.
+pub fn plain_path(path: &str) -> bool {
+    !path.is_empty()
+        && path.split('/').all(|part| {
+            !part.is_empty()
+                && part != "."
+                && part != ".."
+                && !part.eq_ignore_ascii_case(".git")
+                && !part.contains(['\\', '\0'])
+        })
+}
+
+/// The largest file a template may hold.
+pub const MAX_FILE_BYTES: usize = 1 << 20;
+
+/// The largest template (its files together).
+pub const MAX_TEMPLATE_BYTES: usize = 5 << 20;
+
+/// The most templates one source may add.
+pub const MAX_TEMPLATES: usize = 100;
+
+/// A folder of a repository that holds a `template.json`: a template to load, or why it
+/// cannot be one.
+#[derive(Debug)]
+pub struct Folder {
+    /// Its path in the repository (`.` for the root).
+    pub folder: String,
+    /// `template.json` and `files/…`, relative to the folder.
+    pub files: Vec<(String, Vec<u8>)>,
+    /// Why its files cannot make a template (too large, a link).
+    pub problem: Option<String>,
+}
+
+/// The template folders of a checkout (a tar archive of a repository's tree) under `path`:
+/// `path` itself when it holds a `template.json`, else each folder right under it that does.
+/// Only `template.json` and what is under `files/` are kept; a folder with a file over
+/// [`MAX_FILE_BYTES`], over [`MAX_TEMPLATE_BYTES`] in all, or with a link under `files/` has
+/// its problem said.
+pub fn folders_in_archive(archive: &[u8], path: &str) -> Result<Vec<Folder>, String> {
+    let base = path.trim_matches('/');
+    let entries = entries_under(archive, base)?;
+    let root = entries.iter().any(|(p, _)| p == "template.json");
+    let mut folders: Vec<String> = if root {
+        vec![String::new()]
+    } else {
+        entries
+            .iter()
+            .filter_map(|(p, _)| p.strip_suffix("/template.json"))
+            .filter(|dir| !dir.contains('/'))
+            .map(str::to_owned)
+            .collect()
+    };
+    folders.sort();
+    folders.dedup();
+    Ok(folders
+        .into_iter()
+        .map(|dir| folder_of(&entries, base, dir))
+        .collect())
+}
+
+/// An archive's entry: its path under the folder looked at, and its bytes or why they are
+/// not kept.
+type Entry = (String, Result<Vec<u8>, String>);
+
+/// The files of `archive` under `base`, by their path relative to it.
+fn entries_under(archive: &[u8], base: &str) -> Result<Vec<Entry>, String> {
+    use std::io::Read;
+    let unreadable = |e: std::io::Error| format!("the checkout cannot be read: {e}");
+    let mut entries = Vec::new();
+    let mut reader = tar::Archive::new(archive);
+    for entry in reader.entries().map_err(unreadable)? {
+        let mut entry = entry.map_err(unreadable)?;
+        let name = entry
+            .path()
+            .map_err(unreadable)?
+            .to_string_lossy()
+            .trim_start_matches("./")
+            .to_owned();
+        let relative = if base.is_empty() {
+            name.as_str()
+        } else {
+            match name.strip_prefix(base).and_then(|r| r.strip_prefix('/')) {
+                Some(r) => r,
+                None => continue,
+            }
+        }
+        .to_owned();
+        let kind = entry.header().entry_type();
+        if kind.is_dir() || relative.is_empty() {
+            continue;
+        }
+        let size = usize::try_from(entry.size()).unwrap_or(usize::MAX);
+        let content = if !kind.is_file() {
+            Err(format!(
+                "{relative} is a link or a special file, not a file"
+            ))
+        } else if size > MAX_FILE_BYTES {
+            Err(format!(
+                "{relative} is {} KiB, over the {} KiB a template's file may be",
+                size / 1024,
+                MAX_FILE_BYTES / 1024
+            ))
+        } else {
+            let mut bytes = Vec::new();
+            entry.read_to_end(&mut bytes).map_err(unreadable)?;
+            Ok(bytes)
+        };
+        entries.push((relative, content));
+    }
+    Ok(entries)
+}
+
+/// The template folder `dir` (relative to `base`) of `entries`: its manifest and `files/…`.
+fn folder_of(entries: &[Entry], base: &str, dir: String) -> Folder {
+    let prefix = if dir.is_empty() {
+        String::new()
+    } else {
+        format!("{dir}/")
+    };
+    let mut files = Vec::new();
+    let mut problem = None;
+    let mut total = 0usize;
+    for (p, content) in entries {
+        let Some(inner) = p.strip_prefix(&prefix) else {
+            continue;
+        };
+        if inner != "template.json" && !inner.starts_with("files/") {
+            continue;
+        }
+        match content {
+            Ok(bytes) => {
+                total += bytes.len();
+                files.push((inner.to_owned(), bytes.clone()));
+            }
+            Err(why) => {
+                problem.get_or_insert_with(|| why.clone());
+            }
+        }
+    }
+    if total > MAX_TEMPLATE_BYTES {
+        problem.get_or_insert_with(|| {
+            format!(
+                "its files are {} KiB, over the {} KiB a template may be",
+                total / 1024,
+                MAX_TEMPLATE_BYTES / 1024
+            )
+        });
+    }
+    let folder = match (base.is_empty(), dir.is_empty()) {
+        (true, true) => ".".to_owned(),
+        (true, false) => dir,
+        (false, true) => base.to_owned(),
+        (false, false) => format!("{base}/{dir}"),
+    };
+    Folder {
+        folder,
+        files,
+        problem,
     }
 }
 
@@ -673,6 +869,83 @@ mod tests {
         let mut bad_id = manifest(&simple_schema());
         bad_id["id"] = json!("Tiny Site");
         assert!(template_with(&bad_id, &[("Dockerfile", "FROM scratch\n")]).is_err());
+    }
+
+    fn archive(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut out = tar::Builder::new(Vec::new());
+        for (path, bytes) in entries {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(bytes.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            out.append_data(&mut header, path, *bytes).unwrap();
+        }
+        out.into_inner().unwrap()
+    }
+
+    #[test]
+    fn a_repositorys_template_folders_are_found_under_its_path_with_only_their_files() {
+        let manifest = manifest(&simple_schema()).to_string();
+        let big = vec![b'x'; MAX_FILE_BYTES + 1];
+        let tar = archive(&[
+            ("README.md", b"templates\n"),
+            ("templates/docs/template.json", manifest.as_bytes()),
+            ("templates/docs/files/Dockerfile", b"FROM scratch\n"),
+            ("templates/docs/notes.txt", b"not part of it\n"),
+            ("templates/huge/template.json", manifest.as_bytes()),
+            ("templates/huge/files/blob", &big),
+            ("templates/deep/inner/template.json", manifest.as_bytes()),
+            ("other/template.json", manifest.as_bytes()),
+        ]);
+        let found = folders_in_archive(&tar, "templates/").unwrap();
+        let names: Vec<&str> = found.iter().map(|f| f.folder.as_str()).collect();
+        assert_eq!(names, ["templates/docs", "templates/huge"]);
+        let docs = &found[0];
+        assert!(docs.problem.is_none());
+        let paths: Vec<&str> = docs.files.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(paths, ["template.json", "files/Dockerfile"]);
+        let loaded = LoadedTemplate::load("https://git.example/t.git", docs.files.clone()).unwrap();
+        assert_eq!(loaded.info().files, ["Dockerfile"]);
+        assert!(
+            found[1]
+                .problem
+                .as_deref()
+                .unwrap()
+                .contains("over the 1024 KiB")
+        );
+
+        // A path that is itself a template is the one template.
+        let found = folders_in_archive(&tar, "templates/docs").unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].folder, "templates/docs");
+        // The root holds none: only its first-level folders are looked at.
+        let found = folders_in_archive(&tar, "").unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].folder, "other");
+    }
+
+    #[test]
+    fn a_templates_file_may_not_climb_out_of_the_repository_nor_into_its_git_folder() {
+        for bad in [
+            "../x",
+            "a/../../x",
+            ".git/config",
+            "src/.GIT/hooks/pre-commit",
+            "a//b",
+            "./a",
+            "",
+        ] {
+            assert!(!plain_path(bad), "{bad:?}");
+            let err = template_with(
+                &manifest(&simple_schema()),
+                &[("Dockerfile", "FROM scratch\n"), (bad, "x")],
+            )
+            .unwrap_err();
+            assert!(err.contains("plain relative path"), "{bad:?}: {err}");
+        }
+        assert!(!plain_path("a\\b") && !plain_path("a\0b"));
+        assert!(plain_path("site/.well-known/security.txt"));
+        assert!(plain_path(".dockerignore"));
     }
 
     #[test]

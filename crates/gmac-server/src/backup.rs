@@ -24,7 +24,7 @@ fn read_passphrase(args: &PassphraseArgs) -> anyhow::Result<String> {
             .with_context(|| format!("reading the passphrase file {}", path.display()))?;
         line.push_str(text.lines().next().unwrap_or_default());
     } else if args.passphrase_stdin {
-        read_line_unechoed(&mut line).context("reading the passphrase")?;
+        read_line_unechoed(&mut line, "Passphrase: ").context("reading the passphrase")?;
     } else {
         bail!(
             "give the backup's passphrase with --passphrase-file FILE or --passphrase-stdin (never on the command line)"
@@ -34,8 +34,8 @@ fn read_passphrase(args: &PassphraseArgs) -> anyhow::Result<String> {
 }
 
 /// Reads a line from standard input. When that is a terminal, it asks on standard error and
-/// turns echo off while the line is typed, so the passphrase never shows on the screen.
-fn read_line_unechoed(line: &mut String) -> anyhow::Result<()> {
+/// turns echo off while the line is typed, so a passphrase or secret never shows on the screen.
+pub(crate) fn read_line_unechoed(line: &mut String, prompt: &str) -> anyhow::Result<()> {
     use nix::sys::termios::{LocalFlags, SetArg, tcgetattr, tcsetattr};
     use std::io::IsTerminal as _;
     let stdin = std::io::stdin();
@@ -49,7 +49,7 @@ fn read_line_unechoed(line: &mut String) -> anyhow::Result<()> {
     let mut quiet = saved.clone();
     quiet.local_flags.remove(LocalFlags::ECHO);
     tcsetattr(&stdin, SetArg::TCSANOW, &quiet)?;
-    eprint!("Passphrase: ");
+    eprint!("{prompt}");
     let read = stdin.lock().read_line(line);
     // Echo comes back whatever the read did.
     tcsetattr(&stdin, SetArg::TCSANOW, &saved)?;

@@ -74,6 +74,38 @@ pub enum Command {
         #[command(subcommand)]
         command: ServicesCommand,
     },
+    /// Templates and the git repositories they are added from, on the server `gmac login`
+    /// signed in to.
+    Templates {
+        /// What to do.
+        #[command(subcommand)]
+        command: TemplatesCommand,
+    },
+    /// Deploy targets (container hosts), on the server `gmac login` signed in to.
+    Targets {
+        /// What to do.
+        #[command(subcommand)]
+        command: TargetsCommand,
+    },
+    /// Deploy a build (or an image) of a service to one of its environments and follow the
+    /// rollout; exits non-zero unless the release goes live.
+    Deploy(DeployArgs),
+    /// Roll an environment back to an earlier release (the one before the live one unless
+    /// --to names another), without a rebuild; exits non-zero unless it goes live.
+    Rollback(RollbackArgs),
+    /// An environment's variables: list, set (a new version), diff two versions.
+    Env {
+        /// What to do.
+        #[command(subcommand)]
+        command: EnvCommand,
+    },
+    /// An environment's secrets: list their names and versions, set one (its value read from
+    /// standard input).
+    Secrets {
+        /// What to do.
+        #[command(subcommand)]
+        command: SecretsCommand,
+    },
     /// Builds of services, on the server `gmac login` signed in to.
     Builds {
         /// What to do.
@@ -142,6 +174,166 @@ pub enum ServicesCommand {
     },
     /// Create a service from a template, and follow its creation job until it ends.
     Create(ServiceCreateArgs),
+}
+
+/// `gmac templates` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TemplatesCommand {
+    /// The catalog: built-in templates and those added from git repositories.
+    List,
+    /// The git repositories templates are added from, with their last sync.
+    Sources,
+    /// Add templates from a git repository and follow its first sync until it ends.
+    Add {
+        /// The repository's clone URL (http or https).
+        url: String,
+        /// The branch, tag or commit to read.
+        #[arg(long = "ref", default_value = "main")]
+        git_ref: String,
+        /// The folder holding the templates [default: the repository's root].
+        #[arg(long, default_value = "")]
+        path: String,
+        /// An installation-wide git connection whose token fetches a private repository.
+        #[arg(long)]
+        connection: Option<String>,
+    },
+    /// Read a source's repository again, and follow the sync until it ends.
+    Sync {
+        /// The source's id.
+        id: String,
+    },
+}
+
+/// `gmac deploy` arguments.
+#[derive(Debug, clap::Args)]
+pub struct DeployArgs {
+    /// The service's id.
+    #[arg(long)]
+    pub service: String,
+    /// The environment: staging or production.
+    #[arg(long = "env", default_value = "staging")]
+    pub environment: String,
+    /// A succeeded build of the service.
+    #[arg(long, conflicts_with = "image", required_unless_present = "image")]
+    pub build: Option<String>,
+    /// An image instead, e.g. 127.0.0.1:5000/acme/web:1.4.
+    #[arg(long)]
+    pub image: Option<String>,
+}
+
+/// `gmac rollback` arguments.
+#[derive(Debug, clap::Args)]
+pub struct RollbackArgs {
+    /// The service's id.
+    #[arg(long)]
+    pub service: String,
+    /// The environment: staging or production.
+    #[arg(long = "env", default_value = "production")]
+    pub environment: String,
+    /// The release to bring back: its number (3) or id; by default the one that served
+    /// before the live one.
+    #[arg(long = "to")]
+    pub to: Option<String>,
+}
+
+/// The service and environment an `env` or `secrets` command works on.
+#[derive(Debug, clap::Args)]
+pub struct EnvironmentArgs {
+    /// The service's id.
+    #[arg(long)]
+    pub service: String,
+    /// The environment: staging or production.
+    #[arg(long = "env", default_value = "staging")]
+    pub environment: String,
+}
+
+/// `gmac env` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum EnvCommand {
+    /// The variables, one `NAME=value` a line (a `.env` file), newest version or --version.
+    List {
+        #[command(flatten)]
+        at: EnvironmentArgs,
+        /// A version to read.
+        #[arg(long)]
+        version: Option<i64>,
+    },
+    /// Sets and removes variables: one new version, applied on the next deploy.
+    Set {
+        #[command(flatten)]
+        at: EnvironmentArgs,
+        /// `NAME=value` pairs to set.
+        pairs: Vec<String>,
+        /// Names to remove.
+        #[arg(long = "unset")]
+        unset: Vec<String>,
+        /// A `.env` file whose variables are set too.
+        #[arg(long)]
+        file: Option<std::path::PathBuf>,
+    },
+    /// What changed between two versions (--to: the newest by default).
+    Diff {
+        #[command(flatten)]
+        at: EnvironmentArgs,
+        /// The earlier version (0: none).
+        #[arg(long)]
+        from: i64,
+        /// The later version.
+        #[arg(long)]
+        to: Option<i64>,
+    },
+}
+
+/// `gmac secrets` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// The secrets' names and versions (never their values).
+    List {
+        #[command(flatten)]
+        at: EnvironmentArgs,
+    },
+    /// Writes a new version of a secret, its value read from standard input (one trailing
+    /// newline dropped), so it is never in the shell's history or the process list.
+    Set {
+        #[command(flatten)]
+        at: EnvironmentArgs,
+        /// Its name.
+        name: String,
+    },
+}
+
+/// `gmac targets` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TargetsCommand {
+    /// The deploy targets you may see, by name.
+    List {
+        /// Only this client's.
+        #[arg(long)]
+        client: Option<String>,
+    },
+    /// Register a container host: its engine (and proxy) are asked first, nothing is saved
+    /// unless they answer.
+    Add {
+        /// A name, unique within the client.
+        name: String,
+        /// The client's id.
+        #[arg(long)]
+        client: String,
+        /// Only this project of the client.
+        #[arg(long)]
+        project: Option<String>,
+        /// The engine: unix:///path/to.sock or tcp://host:port.
+        #[arg(long)]
+        address: String,
+        /// The Caddy admin API beside it, e.g. http://127.0.0.1:2019.
+        #[arg(long)]
+        proxy: Option<String>,
+    },
+    /// Test a target again; exits non-zero unless it answered.
+    Test {
+        /// The target's id.
+        id: String,
+    },
 }
 
 /// `gmac builds` subcommands.
@@ -406,6 +598,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Jobs { command } => say(&crate::remote::jobs(command).await?),
         Command::Services { command } => say(&crate::remote::services(command).await?),
         Command::Builds { command } => say(&crate::remote::builds(command).await?),
+        Command::Templates { command } => say(&crate::remote::templates(command).await?),
+        Command::Targets { command } => say(&crate::remote::targets(command).await?),
+        Command::Deploy(args) => say(&crate::remote::deploy(args).await?),
+        Command::Rollback(args) => say(&crate::remote::rollback(args).await?),
+        Command::Env { command } => say(&crate::remote::env(command).await?),
+        Command::Secrets { command } => say(&crate::remote::secrets(command).await?),
         Command::Backup(args) => {
             let config = db_config(args.db.database_url.clone())?;
             say(&crate::backup::back_up(&config, &args).await?)

@@ -155,6 +155,9 @@ impl From<gmac_core::Error> for ApiError {
             E::BadRequest(detail) => ApiError::new(ErrorCode::BadRequest).detail(detail),
             E::InvalidMfaCode => ApiError::new(ErrorCode::InvalidMfaCode)
                 .detail("The code is wrong, expired or already used."),
+            E::SecondFactorRequired => ApiError::new(ErrorCode::SecondFactorRequired).detail(
+                "This needs a fresh code from your authenticator app, from a signed-in session: set up two-step verification (multi-factor authentication) under Security first.",
+            ),
             E::MfaEnrollmentRequired => ApiError::new(ErrorCode::MfaEnrollmentRequired)
                 .detail("A role you hold requires multi-factor authentication. Set it up under Security first."),
             E::PreconditionFailed => ApiError::new(ErrorCode::PreconditionFailed)

@@ -32,6 +32,7 @@ use crate::routes::docs;
         (name = "costs", description = "Cloud costs: FOCUS imports, reports, allocation, forecasts and anomalies"),
         (name = "budgets", description = "Budgets and their alerts"),
         (name = "services", description = "Services and the templates they are created from"),
+        (name = "deployments", description = "Deployments: targets, each service's environments, releases, deploys and rollbacks"),
         (name = "builds", description = "Builds: a service's commit made into a container image, with steps and a log that follows live"),
         (name = "jobs", description = "Durable jobs: long work with progress, a log, retries and cancellation"),
         (name = "events", description = "What changed, in commit order: a list and a live stream (server-sent events)"),

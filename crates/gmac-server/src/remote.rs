@@ -84,13 +84,23 @@ fn client(credentials: &Credentials) -> anyhow::Result<gmac_client::Client> {
 
 #[expect(clippy::needless_pass_by_value, reason = "used as a map_err callback")]
 fn explain(err: gmac_client::ApiError) -> anyhow::Error {
-    match err.status() {
-        Some(401) => anyhow::anyhow!(
+    use std::fmt::Write as _;
+    if err.status() == Some(401) {
+        return anyhow::anyhow!(
             "the token was refused ({}): it may be revoked or expired",
             err.message()
-        ),
-        _ => anyhow::anyhow!("{}", err.message()),
+        );
     }
+    // A refused field says why on its own line, as a form shows it beside its input.
+    let mut text = err.message();
+    for field in err
+        .problem()
+        .map(|p| p.errors.as_slice())
+        .unwrap_or_default()
+    {
+        let _ = write!(text, "\n  {}: {}", field.pointer, field.detail);
+    }
+    anyhow::anyhow!("{text}")
 }
 
 fn describe(me: &gmac_types::Me) -> String {
@@ -641,6 +651,515 @@ pub async fn builds(command: crate::cli::BuildsCommand) -> anyhow::Result<String
             follow_build(&api, &id).await
         }
     }
+}
+
+/// One line about a template source and its last sync.
+fn source_line(source: &gmac_types::TemplateSource) -> String {
+    use std::fmt::Write as _;
+    let place = if source.path.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", source.path)
+    };
+    let mut line = format!(
+        "{}  {:<8} {}@{}{}: {}",
+        source.id,
+        source.status.label(),
+        source.url,
+        source.git_ref,
+        place,
+        if source.templates.is_empty() {
+            "no templates".to_owned()
+        } else {
+            source.templates.join(", ")
+        }
+    );
+    if let Some(error) = &source.error {
+        let _ = write!(line, "\n  failed: {error}");
+    }
+    for problem in &source.problems {
+        let _ = write!(line, "\n  {} refused: {}", problem.folder, problem.detail);
+    }
+    line
+}
+
+/// Follows a source's sync job to its end; answers the source as it then is.
+async fn follow_sync(
+    api: &gmac_client::Client,
+    source: &gmac_types::TemplateSource,
+) -> anyhow::Result<String> {
+    if let Some(job) = &source.job_id {
+        // The job's own outcome is in the source's line below.
+        let _ = jobs(crate::cli::JobsCommand::Watch { id: job.clone() }).await;
+    }
+    let source = api.get_template_source(&source.id).await.map_err(explain)?;
+    let line = source_line(&source);
+    if source.status == gmac_types::TemplateSourceStatus::Ready {
+        Ok(line)
+    } else {
+        bail!("{line}")
+    }
+}
+
+/// `gmac templates …`.
+pub async fn templates(command: crate::cli::TemplatesCommand) -> anyhow::Result<String> {
+    use crate::cli::TemplatesCommand;
+    let credentials = load()?;
+    let api = client(&credentials)?;
+    match command {
+        TemplatesCommand::List => {
+            let list = api.list_templates().await.map_err(explain)?;
+            Ok(list
+                .iter()
+                .map(|t| {
+                    format!(
+                        "{:<24} {:<10} {:<28} {}",
+                        t.id,
+                        t.category.label(),
+                        t.name,
+                        t.source
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n"))
+        }
+        TemplatesCommand::Sources => {
+            let list = api
+                .list_template_sources(&gmac_types::PageQuery {
+                    limit: Some(100),
+                    cursor: None,
+                })
+                .await
+                .map_err(explain)?;
+            if list.items.is_empty() {
+                return Ok("No template sources.".to_owned());
+            }
+            Ok(list
+                .items
+                .iter()
+                .map(source_line)
+                .collect::<Vec<_>>()
+                .join("\n"))
+        }
+        TemplatesCommand::Add {
+            url,
+            git_ref,
+            path,
+            connection,
+        } => {
+            let input = gmac_types::NewTemplateSource {
+                url,
+                connection_id: connection,
+                git_ref,
+                path,
+            };
+            let source = api.create_template_source(&input).await.map_err(explain)?;
+            eprintln!("template source {} added, syncing", source.id);
+            follow_sync(&api, &source).await
+        }
+        TemplatesCommand::Sync { id } => {
+            let source = api.sync_template_source(&id).await.map_err(explain)?;
+            follow_sync(&api, &source).await
+        }
+    }
+}
+
+/// One line about a deploy target and its last test.
+fn target_line(target: &gmac_types::Target) -> String {
+    let test = target.last_test.as_ref().map_or_else(
+        || "not tested".to_owned(),
+        |t| {
+            format!(
+                "{}: {}",
+                if t.ok { "answering" } else { "not answering" },
+                t.detail
+            )
+        },
+    );
+    format!(
+        "{}  {:<16} {:<40} {test}",
+        target.id, target.name, target.address
+    )
+}
+
+/// `gmac targets …`.
+pub async fn targets(command: crate::cli::TargetsCommand) -> anyhow::Result<String> {
+    use crate::cli::TargetsCommand;
+    let credentials = load()?;
+    let api = client(&credentials)?;
+    match command {
+        TargetsCommand::List { client } => {
+            let page = api
+                .list_targets(
+                    &gmac_types::TargetQuery { client_id: client },
+                    &gmac_types::PageQuery {
+                        limit: Some(100),
+                        cursor: None,
+                    },
+                )
+                .await
+                .map_err(explain)?;
+            if page.items.is_empty() {
+                return Ok("No deploy targets.".to_owned());
+            }
+            Ok(page
+                .items
+                .iter()
+                .map(target_line)
+                .collect::<Vec<_>>()
+                .join("\n"))
+        }
+        TargetsCommand::Add {
+            name,
+            client,
+            project,
+            address,
+            proxy,
+        } => {
+            let input = gmac_types::NewTarget {
+                name,
+                client_id: client,
+                project_id: project,
+                kind: gmac_types::TargetKind::ContainerHost,
+                address,
+                proxy_admin_url: proxy,
+            };
+            let target = api.create_target(&input).await.map_err(explain)?;
+            Ok(target_line(&target))
+        }
+        TargetsCommand::Test { id } => {
+            let target = api.test_target(&id).await.map_err(explain)?;
+            let line = target_line(&target);
+            if target.last_test.as_ref().is_some_and(|t| t.ok) {
+                Ok(line)
+            } else {
+                bail!("{line}")
+            }
+        }
+    }
+}
+
+/// The environment of `service` named `name`.
+async fn environment_of(
+    api: &gmac_client::Client,
+    service: &str,
+    name: &str,
+) -> anyhow::Result<gmac_types::Environment> {
+    let page = api
+        .list_environments(service, &gmac_types::PageQuery::default())
+        .await
+        .map_err(explain)?;
+    let names: Vec<String> = page.items.iter().map(|e| e.name.clone()).collect();
+    page.items
+        .into_iter()
+        .find(|e| e.name == name)
+        .with_context(|| format!("the service has no environment {name:?} (it has {names:?})"))
+}
+
+/// Follows a rollout's job, then says how its release ended.
+async fn follow_rollout(
+    api: &gmac_client::Client,
+    started: &gmac_types::DeployStarted,
+) -> anyhow::Result<String> {
+    eprintln!(
+        "release #{} of {} is rolling out (job {})",
+        started.release.number, started.release.image, started.job.id
+    );
+    // The job's own outcome is in the release's line below.
+    let _ = jobs(crate::cli::JobsCommand::Watch {
+        id: started.job.id.clone(),
+    })
+    .await;
+    let releases = api
+        .list_releases(
+            &started.release.environment_id,
+            &gmac_types::PageQuery {
+                limit: Some(5),
+                cursor: None,
+            },
+        )
+        .await
+        .map_err(explain)?;
+    let release = releases
+        .items
+        .into_iter()
+        .find(|r| r.id == started.release.id)
+        .context("the release is no longer listed")?;
+    let line = format!(
+        "release #{} {}: {}{}",
+        release.number,
+        release.status.id(),
+        release.image,
+        release
+            .detail
+            .as_ref()
+            .map_or_else(String::new, |d| format!("\n{d}"))
+    );
+    if release.status == gmac_types::ReleaseStatus::Live {
+        Ok(line)
+    } else {
+        bail!("{line}")
+    }
+}
+
+/// `gmac deploy`.
+pub async fn deploy(args: crate::cli::DeployArgs) -> anyhow::Result<String> {
+    let credentials = load()?;
+    let api = client(&credentials)?;
+    let environment = environment_of(&api, &args.service, &args.environment).await?;
+    let input = gmac_types::NewDeploy {
+        build_id: args.build,
+        image: args.image,
+    };
+    let started = api.deploy(&environment.id, &input).await.map_err(explain)?;
+    follow_rollout(&api, &started).await
+}
+
+/// `gmac env`.
+pub async fn env(command: crate::cli::EnvCommand) -> anyhow::Result<String> {
+    use crate::cli::EnvCommand;
+    let credentials = load()?;
+    let api = client(&credentials)?;
+    match command {
+        EnvCommand::List { at, version } => {
+            let environment = environment_of(&api, &at.service, &at.environment).await?;
+            let set = api
+                .get_variables(&environment.id, version)
+                .await
+                .map_err(explain)?;
+            eprintln!(
+                "{} variables, version {} of {}{}",
+                environment.name,
+                set.version,
+                set.latest_version,
+                if set.pending {
+                    " (the live release runs an older version: deploy to apply it)"
+                } else {
+                    ""
+                }
+            );
+            Ok(gmac_types::variables::to_dotenv(&set.variables)
+                .trim_end()
+                .to_owned())
+        }
+        EnvCommand::Set {
+            at,
+            pairs,
+            unset,
+            file,
+        } => env_set(&api, &at, pairs, unset, file).await,
+        EnvCommand::Diff { at, from, to } => env_diff(&api, &at, from, to).await,
+    }
+}
+
+/// `gmac env set`: one new version with the pairs set and the names removed.
+async fn env_set(
+    api: &gmac_client::Client,
+    at: &crate::cli::EnvironmentArgs,
+    pairs: Vec<String>,
+    unset: Vec<String>,
+    file: Option<std::path::PathBuf>,
+) -> anyhow::Result<String> {
+    let environment = environment_of(api, &at.service, &at.environment).await?;
+    let current = api
+        .get_variables(&environment.id, None)
+        .await
+        .map_err(explain)?;
+    let mut variables = current.variables.clone();
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let read = gmac_types::variables::parse_dotenv(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        variables.extend(read);
+    }
+    for pair in pairs {
+        let (name, value) = pair
+            .split_once('=')
+            .with_context(|| format!("{pair:?} is not NAME=value"))?;
+        variables.insert(name.to_owned(), value.to_owned());
+    }
+    for name in unset {
+        variables.remove(&name);
+    }
+    let saved = api
+        .set_variables(&environment.id, &variables, Some(current.latest_version))
+        .await
+        .map_err(explain)?;
+    let changes = gmac_types::variables::diff(&current.variables, &saved.variables);
+    let said: Vec<String> = changes
+        .iter()
+        .map(|c| format!("{} {}", change_word(c.change), c.name))
+        .collect();
+    Ok(format!(
+        "{} variables: version {} ({}); deploy to apply it",
+        environment.name,
+        saved.version,
+        if said.is_empty() {
+            "no change".to_owned()
+        } else {
+            said.join(", ")
+        }
+    ))
+}
+
+/// `gmac env diff`.
+async fn env_diff(
+    api: &gmac_client::Client,
+    at: &crate::cli::EnvironmentArgs,
+    from: i64,
+    to: Option<i64>,
+) -> anyhow::Result<String> {
+    let environment = environment_of(api, &at.service, &at.environment).await?;
+    let to = match to {
+        Some(to) => to,
+        None => {
+            api.get_variables(&environment.id, None)
+                .await
+                .map_err(explain)?
+                .latest_version
+        }
+    };
+    let diff = api
+        .diff_variables(&environment.id, from, to)
+        .await
+        .map_err(explain)?;
+    let mut lines = vec![format!("{} variables, {from} → {to}", environment.name)];
+    for change in diff.changes {
+        let line = match change.change {
+            gmac_types::variables::VariableChangeKind::Added => {
+                format!("+ {}={}", change.name, change.after.unwrap_or_default())
+            }
+            gmac_types::variables::VariableChangeKind::Removed => {
+                format!("- {}={}", change.name, change.before.unwrap_or_default())
+            }
+            gmac_types::variables::VariableChangeKind::Changed => format!(
+                "~ {}: {} → {}",
+                change.name,
+                change.before.unwrap_or_default(),
+                change.after.unwrap_or_default()
+            ),
+        };
+        lines.push(line);
+    }
+    if lines.len() == 1 {
+        lines.push("no change".to_owned());
+    }
+    Ok(lines.join("\n"))
+}
+
+fn change_word(kind: gmac_types::variables::VariableChangeKind) -> &'static str {
+    match kind {
+        gmac_types::variables::VariableChangeKind::Added => "added",
+        gmac_types::variables::VariableChangeKind::Removed => "removed",
+        gmac_types::variables::VariableChangeKind::Changed => "changed",
+    }
+}
+
+/// `gmac secrets`.
+pub async fn secrets(command: crate::cli::SecretsCommand) -> anyhow::Result<String> {
+    use crate::cli::SecretsCommand;
+    let credentials = load()?;
+    let api = client(&credentials)?;
+    match command {
+        SecretsCommand::List { at } => {
+            let environment = environment_of(&api, &at.service, &at.environment).await?;
+            let secrets = gmac_client::Client::all_pages(|page| {
+                let api = &api;
+                let id = environment.id.clone();
+                async move { api.list_secrets(&id, &page).await }
+            })
+            .await
+            .map_err(explain)?;
+            if secrets.is_empty() {
+                return Ok(format!("{} has no secrets", environment.name));
+            }
+            Ok(secrets
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{}\tversion {}\t{}{}",
+                        s.name,
+                        s.version,
+                        s.updated_at.format("%Y-%m-%d %H:%M UTC"),
+                        if s.pending { "\tnot deployed yet" } else { "" }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n"))
+        }
+        SecretsCommand::Set { at, name } => {
+            let environment = environment_of(&api, &at.service, &at.environment).await?;
+            let mut value = String::new();
+            if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+                // Typed at a terminal: one line, not echoed.
+                crate::backup::read_line_unechoed(&mut value, &format!("Value of {name}: "))
+                    .context("reading the secret's value")?;
+            } else {
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut value)
+                    .context("reading the secret's value from standard input")?;
+            }
+            let value = value
+                .strip_suffix("\r\n")
+                .or_else(|| value.strip_suffix('\n'))
+                .unwrap_or(&value);
+            if value.is_empty() {
+                bail!("standard input was empty: give the secret's value there");
+            }
+            let info = api
+                .set_secret(&environment.id, &name, value)
+                .await
+                .map_err(explain)?;
+            Ok(format!(
+                "{} secret {}: version {}; deploy to apply it",
+                environment.name, info.name, info.version
+            ))
+        }
+    }
+}
+
+/// `gmac rollback`.
+pub async fn rollback(args: crate::cli::RollbackArgs) -> anyhow::Result<String> {
+    let credentials = load()?;
+    let api = client(&credentials)?;
+    let environment = environment_of(&api, &args.service, &args.environment).await?;
+    let releases = api
+        .list_releases(
+            &environment.id,
+            &gmac_types::PageQuery {
+                limit: Some(100),
+                cursor: None,
+            },
+        )
+        .await
+        .map_err(explain)?
+        .items;
+    let live = environment.live_release.as_ref().map(|r| r.id.clone());
+    let chosen = match &args.to {
+        Some(to) => releases
+            .iter()
+            .find(|r| r.id == *to || r.number.to_string() == to.trim_start_matches('#'))
+            .with_context(|| format!("{} has no release {to}", environment.name))?,
+        None => releases
+            .iter()
+            .find(|r| {
+                Some(&r.id) != live.as_ref() && r.status == gmac_types::ReleaseStatus::Retired
+            })
+            .with_context(|| {
+                format!(
+                    "{} has no earlier release that served: name one with --to",
+                    environment.name
+                )
+            })?,
+    };
+    let input = gmac_types::NewRollback {
+        release_id: chosen.id.clone(),
+    };
+    let started = api
+        .rollback(&environment.id, &input)
+        .await
+        .map_err(explain)?;
+    follow_rollout(&api, &started).await
 }
 
 /// `--param NAME=VALUE` pairs: a value that reads as a JSON number or `true`/`false` is taken

@@ -88,6 +88,12 @@ pub async fn prepare_core(config: &Config) -> anyhow::Result<Core> {
     core.containers = Some(Arc::new(
         gmac_connectors::containers::DockerEngine::connect(&config.container_host)?,
     ));
+    core.target_probe = Some(Arc::new(gmac_connectors::targets::HttpTargetProbe::new(
+        core.egress.clone(),
+    )?));
+    core.deployer = Some(Arc::new(gmac_connectors::deploy::EngineDeployer::new(
+        core.egress.clone(),
+    )?));
     core.builds = gmac_core::BuildOptions {
         registry: config.registry.clone(),
         per_project: config.builds_per_project.max(1),

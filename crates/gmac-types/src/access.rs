@@ -64,6 +64,12 @@ permissions! {
     ServicesManage => "services.manage",
     /// Start, retry and cancel builds.
     BuildsRun => "builds.run",
+    /// Register, test and remove deploy targets (container hosts).
+    TargetsManage => "targets.manage",
+    /// Deploy and roll back staging environments.
+    DeploysRun => "deploys.run",
+    /// Deploy and roll back production environments.
+    DeploysProduction => "deploys.production",
 }
 
 // Written by hand: the derive cannot see the wire ids through the macro above, and documented
@@ -121,6 +127,8 @@ use Permission as P;
 /// | Delete Resources | yes | yes | only in projects where granted | no | no |
 /// | View Services and builds | yes | yes | yes | yes | no |
 /// | Manage Services, run builds | yes | yes | yes | no | no |
+/// | Deploy to staging | yes | yes | yes | no | no |
+/// | Deploy to production, manage targets | yes | yes | no | no | no |
 pub const BUILTIN_ROLES: [BuiltinRole; 5] = [
     BuiltinRole {
         id: roles::SUPER_ADMIN,
@@ -149,6 +157,9 @@ pub const BUILTIN_ROLES: [BuiltinRole; 5] = [
             P::ServicesView,
             P::ServicesManage,
             P::BuildsRun,
+            P::TargetsManage,
+            P::DeploysRun,
+            P::DeploysProduction,
         ],
         project_permissions: &[],
     },
@@ -163,6 +174,7 @@ pub const BUILTIN_ROLES: [BuiltinRole; 5] = [
             P::ServicesView,
             P::ServicesManage,
             P::BuildsRun,
+            P::DeploysRun,
         ],
         project_permissions: &[P::ResourcesDelete],
     },
@@ -340,6 +352,7 @@ mod tests {
             (P::ServicesView, [yes, yes, yes, yes, no]),
             (P::ServicesManage, [yes, yes, yes, no, no]),
             (P::BuildsRun, [yes, yes, yes, no, no]),
+            (P::TargetsManage, [yes, yes, no, no, no]),
         ];
         let roles = [
             "super_admin",

@@ -73,7 +73,7 @@ impl BuildStatus {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BuildTrigger {
-    /// Someone asked for it (`POST /services/{id}/builds`).
+    /// Someone asked for it (`POST /services/{id}/builds`), or retried it.
     Manual,
     /// A push to a branch an environment builds.
     Push,

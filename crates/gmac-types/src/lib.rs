@@ -9,6 +9,7 @@ pub mod auth;
 pub mod builds;
 pub mod catalog;
 pub mod costs;
+pub mod deployments;
 pub mod events;
 pub mod git;
 pub mod invitations;
@@ -22,12 +23,14 @@ pub mod profile;
 pub mod query;
 pub mod reports;
 pub mod secret;
+pub mod targets;
 pub mod teams;
 pub mod templates;
 pub mod time;
 pub mod tokens;
 pub mod users;
 pub mod validation;
+pub mod variables;
 pub mod whole;
 
 pub use access::{
@@ -74,6 +77,10 @@ pub use catalog::{
     CreatedService, NewService, NewServiceRepository, Service, ServiceDeleteQuery,
     ServiceEnvironment, ServicePatch, ServicePush, ServiceQuery, ServiceRepository, ServiceStatus,
 };
+pub use deployments::{
+    DeployStarted, DeploysPaused, Environment, EnvironmentPatch, NewDeploy, NewRollback, Release,
+    ReleaseStatus, ReleaseTrigger,
+};
 pub use git::{GitConnection, GitConnectionTest, GitProvider, NewGitConnection};
 pub use org::{Client, ClientPatch, NewClient, NewProject, Project, ProjectPatch};
 pub use page::Page;
@@ -85,10 +92,14 @@ pub use reports::{
     SendReportQuery,
 };
 pub use secret::SecretText;
+pub use targets::{NewTarget, Target, TargetKind, TargetQuery, TargetTest};
 pub use teams::{
     NewTeam, NewTeamMember, SessionInfo, SessionsEnded, Team, TeamMember, TeamPatch, UserTeam,
 };
-pub use templates::{Template, TemplateCategory, TemplateHealth, TemplateResources};
+pub use templates::{
+    NewTemplateSource, Template, TemplateCategory, TemplateHealth, TemplateProblem,
+    TemplateResources, TemplateSource, TemplateSourceStatus,
+};
 pub use tokens::{ApiToken, CreatedApiToken, NewApiToken};
 
 pub use users::{NewUser, UserDetail, UserPatch, UserStatus};

@@ -62,6 +62,9 @@ error_codes! {
     Forbidden => (403, "forbidden", "Forbidden"),
     /// A role the caller holds requires MFA; enrol before doing anything else.
     MfaEnrollmentRequired => (403, "mfa_enrollment_required", "Multi-factor authentication required"),
+    /// The action needs a fresh second factor, and the caller has none set up (or is an API
+    /// token, which cannot give one).
+    SecondFactorRequired => (403, "second_factor_required", "A second factor is required"),
     /// No such resource, or the caller may not know it exists.
     NotFound => (404, "not_found", "Not found"),
     /// The resource exists but does not support this HTTP method.

@@ -83,4 +83,120 @@ pub struct Template {
     pub files: Vec<String>,
     /// Where the template comes from: `builtin`, or the git repository it was added from.
     pub source: String,
+    /// The template source it was added from (`GET /api/v1/template-sources/{id}`); absent
+    /// for a built-in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_id: Option<String>,
+}
+
+/// Where a template source's last sync stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TemplateSourceStatus {
+    /// A sync is queued or running.
+    Syncing,
+    /// The last sync read the repository: its templates are in the catalog.
+    Ready,
+    /// The last sync failed (the templates of an earlier sync, if any, stay).
+    Failed,
+}
+
+impl TemplateSourceStatus {
+    /// Its name for a person.
+    pub const fn label(self) -> &'static str {
+        match self {
+            TemplateSourceStatus::Syncing => "Syncing",
+            TemplateSourceStatus::Ready => "Ready",
+            TemplateSourceStatus::Failed => "Failed",
+        }
+    }
+}
+
+/// A folder of a template source that is not a template the catalog can offer, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TemplateProblem {
+    /// The folder in the repository.
+    pub folder: String,
+    /// What is wrong, for the template's author.
+    pub detail: String,
+}
+
+/// A git repository templates are added from: every folder under `path` holding a
+/// `template.json` (or `path` itself, when it holds one) is a template, in the built-in
+/// templates' format.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TemplateSource {
+    /// Its id.
+    pub id: String,
+    /// The repository's clone URL.
+    pub url: String,
+    /// The installation's git connection whose token fetches it, if it needs one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    /// The branch, tag or commit synced.
+    #[serde(rename = "ref")]
+    pub git_ref: String,
+    /// The folder holding the templates; empty for the repository's root.
+    pub path: String,
+    /// Where its last sync stands.
+    pub status: TemplateSourceStatus,
+    /// Why the last sync failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The commit its templates were read from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// The ids of the templates it adds to the catalog.
+    pub templates: Vec<String>,
+    /// The folders that are not templates the catalog can offer, and why.
+    pub problems: Vec<TemplateProblem>,
+    /// The last sync's job (`GET /api/v1/jobs/{id}`, with its steps and log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+    /// When a sync last succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub synced_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Who added it.
+    pub created_by: String,
+    /// When.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Bumped on every change.
+    pub version: i64,
+}
+
+fn main_branch() -> String {
+    "main".to_owned()
+}
+
+/// A git repository to add templates from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewTemplateSource {
+    /// The repository's clone URL over http or https, without credentials.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            example = "https://git.example.com/platform/templates.git",
+            max_length = 2000
+        )
+    )]
+    pub url: String,
+    /// An installation-wide git connection whose token fetches a private repository.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    /// The branch, tag or commit to read; `main` when absent.
+    #[serde(rename = "ref", default = "main_branch")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "main", min_length = 1, max_length = 200)
+    )]
+    pub git_ref: String,
+    /// The folder holding the templates; the repository's root when absent.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = "templates", max_length = 200))]
+    pub path: String,
 }

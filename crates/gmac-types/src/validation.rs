@@ -306,6 +306,31 @@ pub fn date_or_time() -> utoipa::openapi::schema::Schema {
         .into()
 }
 
+/// A branch name gmac accepts: `git check-ref-format` rules, kept to a safe alphabet.
+pub fn branch_ok(text: &str) -> bool {
+    (1..=100).contains(&text.len())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'))
+        && !text.starts_with(['-', '/', '.'])
+        && !text.ends_with(['/', '.'])
+        && !std::path::Path::new(text)
+            .extension()
+            .is_some_and(|ext| ext.eq_ignore_ascii_case("lock"))
+        && !text.contains("..")
+        && !text.contains("//")
+        && !text.contains("/.")
+}
+
+/// A ref a build may name: a branch or tag (git's rules) or a commit id.
+pub fn ref_ok(git_ref: &str) -> bool {
+    let name = git_ref
+        .strip_prefix("refs/heads/")
+        .or_else(|| git_ref.strip_prefix("refs/tags/"))
+        .unwrap_or(git_ref);
+    name.len() <= 200 && branch_ok(name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

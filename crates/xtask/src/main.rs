@@ -438,17 +438,25 @@ fn ensure_chromium() -> anyhow::Result<()> {
 }
 
 /// Podman (with runc, which works on these machines where crun does not) serves the Docker
-/// Engine API that images are built through; busybox-static makes the local base image.
+/// Engine API that images are built through and deploy targets are; busybox-static makes the
+/// local base image; Caddy is the reverse proxy beside a container host.
 fn ensure_podman() -> anyhow::Result<()> {
     ensure_debian(
-        "the image builds need Podman (and a registry to push to)",
+        "the image builds and deploy targets need Podman, a registry and Caddy",
         &[
             "/usr/bin/podman",
             "/usr/sbin/runc",
             "/bin/busybox",
             "/usr/bin/docker-registry",
+            "/usr/bin/caddy",
         ],
-        &["podman", "runc", "busybox-static", "docker-registry"],
+        &[
+            "podman",
+            "runc",
+            "busybox-static",
+            "docker-registry",
+            "caddy",
+        ],
     )
 }
 

@@ -33,6 +33,26 @@ pub const SERVICE_DELETE: &str = "service.delete";
 /// A service's commit built into an image (`POST /services/{id}/builds`, a push, a creation).
 pub const SERVICE_BUILD: &str = "service.build";
 
+/// A template source's repository read and its templates checked into the catalog
+/// (`POST /template-sources`, `POST /template-sources/{id}/sync`).
+pub const TEMPLATE_SOURCE_SYNC: &str = "template_source.sync";
+
+/// A release rolled out to its environment's target: the image, a container, its health, the
+/// proxy's route, the old release retired (`POST /environments/{id}/deploys|rollback`).
+pub const RELEASE_ROLLOUT: &str = "release.rollout";
+
+/// [`RELEASE_ROLLOUT`] to a production environment: cancelled and retried only by those who
+/// may deploy to production.
+pub const RELEASE_ROLLOUT_PRODUCTION: &str = "release.rollout_production";
+
+/// A succeeded push build deployed to its environment (deploy-on-push), once no other rollout
+/// is under way there: makes the release and its [`RELEASE_ROLLOUT`], or says why not.
+pub const PUSH_DEPLOY: &str = "release.push_deploy";
+
+/// [`PUSH_DEPLOY`] to a production environment: retried only by those who may deploy to
+/// production.
+pub const PUSH_DEPLOY_PRODUCTION: &str = "release.push_deploy_production";
+
 /// The kinds done on someone's behalf: `(kind, permission to see, permission to cancel or
 /// retry)`, at the job's scope.
 pub(crate) const KINDS: &[(&str, Permission, Permission)] = &[
@@ -72,6 +92,31 @@ pub(crate) const KINDS: &[(&str, Permission, Permission)] = &[
         SERVICE_BUILD,
         Permission::ServicesView,
         Permission::BuildsRun,
+    ),
+    (
+        TEMPLATE_SOURCE_SYNC,
+        Permission::ServicesView,
+        Permission::ServicesManage,
+    ),
+    (
+        RELEASE_ROLLOUT,
+        Permission::ServicesView,
+        Permission::DeploysRun,
+    ),
+    (
+        RELEASE_ROLLOUT_PRODUCTION,
+        Permission::ServicesView,
+        Permission::DeploysProduction,
+    ),
+    (
+        PUSH_DEPLOY,
+        Permission::ServicesView,
+        Permission::DeploysRun,
+    ),
+    (
+        PUSH_DEPLOY_PRODUCTION,
+        Permission::ServicesView,
+        Permission::DeploysProduction,
     ),
 ];
 

@@ -161,6 +161,37 @@ impl WorkerOptions {
     }
 }
 
+/// The texts that stand for `secret` in a log: the secret itself (from 4 characters: a
+/// shorter one would blot out ordinary words) and, for a secret of several lines (a PEM key),
+/// each line of 8 characters or more (a log may show only some of them) and its JSON-escaped
+/// form (`\n` written out).
+fn mask_needles(secret: &str) -> Vec<String> {
+    if secret.len() < 4 {
+        return Vec::new();
+    }
+    let mut needles = vec![secret.to_owned()];
+    if secret.contains('\n') {
+        needles.push(secret.replace('\n', "\\n"));
+        needles.extend(
+            secret
+                .lines()
+                .map(str::trim)
+                .filter(|line| line.len() >= 8)
+                .map(str::to_owned),
+        );
+    }
+    needles
+}
+
+/// `text` with each of `needles` (longest first) replaced by `••••••`.
+fn mask_text(text: &str, needles: &[String]) -> String {
+    let mut out = text.to_owned();
+    for needle in needles {
+        out = out.replace(needle.as_str(), "••••••");
+    }
+    out
+}
+
 /// What a running handler may do with its job.
 #[derive(Clone)]
 pub struct JobContext {
@@ -186,24 +217,22 @@ impl JobContext {
             .map_err(|e| JobFailure::permanent(format!("the job's input cannot be read: {e}")))
     }
 
-    /// Masks `secret` in every log line written after this call.
+    /// Masks `secret` in every log line (and failure message) written after this call.
     pub fn mask(&self, secret: &str) {
-        if secret.len() >= 4
-            && let Ok(mut masks) = self.masks.lock()
-        {
-            masks.push(secret.to_owned());
+        if let Ok(mut masks) = self.masks.lock() {
+            masks.extend(mask_needles(secret));
+            // Longest first, so a secret inside another is not left half shown.
+            masks.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+            masks.dedup();
         }
     }
 
     /// `text` with every masked secret replaced.
     pub(crate) fn masked(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        if let Ok(masks) = self.masks.lock() {
-            for secret in masks.iter() {
-                out = out.replace(secret.as_str(), "••••••");
-            }
+        match self.masks.lock() {
+            Ok(masks) => mask_text(text, &masks),
+            Err(_) => text.to_owned(),
         }
-        out
     }
 
     /// Appends a line to the job's log (secrets masked).
@@ -784,4 +813,34 @@ fn with_progress(
         .col_expr(job::Column::ProgressDone, Expr::value(progress.done))
         .col_expr(job::Column::ProgressTotal, Expr::value(progress.total))
         .col_expr(job::Column::ProgressMessage, Expr::value(progress.message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{mask_needles, mask_text};
+
+    fn masked(text: &str, secrets: &[&str]) -> String {
+        let mut needles: Vec<String> = secrets.iter().flat_map(|s| mask_needles(s)).collect();
+        needles.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        mask_text(text, &needles)
+    }
+
+    #[test]
+    fn a_secret_of_several_lines_is_masked_line_by_line_and_escaped() {
+        let key = "-----BEGIN KEY-----\nMIIEvQIBADANBgkqhkiG9w0B\n-----END KEY-----";
+        let log = "error: bad key MIIEvQIBADANBgkqhkiG9w0B in {\"k\": \"-----BEGIN KEY-----\\nMIIEvQIBADANBgkqhkiG9w0B\\n-----END KEY-----\"}";
+        let masked = masked(log, &[key]);
+        assert!(!masked.contains("MIIEvQ"), "{masked}");
+    }
+
+    #[test]
+    fn every_secret_value_is_masked_longest_first() {
+        assert_eq!(
+            masked(
+                "token=abcdefgh and abcd, not abc",
+                &["abcd", "abcdefgh", ""]
+            ),
+            "token=•••••• and ••••••, not abc"
+        );
+    }
 }

@@ -39,6 +39,26 @@ pub fn worker(core: Core, options: WorkerOptions) -> Worker {
             crate::services::build_run::handler_of_builds(),
         )
         .handle(
+            crate::platform::job_kinds::RELEASE_ROLLOUT,
+            crate::services::releases::rollout_handler(),
+        )
+        .handle(
+            crate::platform::job_kinds::RELEASE_ROLLOUT_PRODUCTION,
+            crate::services::releases::rollout_handler(),
+        )
+        .handle(
+            crate::platform::job_kinds::PUSH_DEPLOY,
+            crate::services::push_deploys::handler_of_push_deploys(),
+        )
+        .handle(
+            crate::platform::job_kinds::PUSH_DEPLOY_PRODUCTION,
+            crate::services::push_deploys::handler_of_push_deploys(),
+        )
+        .handle(
+            crate::platform::job_kinds::TEMPLATE_SOURCE_SYNC,
+            crate::services::template_sources::sync_handler(),
+        )
+        .handle(
             BUDGETS_EVALUATE,
             handler(|ctx| async move {
                 let raised = budgets::evaluate_budgets(&ctx.core).await?;
@@ -113,6 +133,24 @@ fn settle_cancelled<'a>(core: &'a Core, events: &'a [event::Model]) -> Handled<'
     })
 }
 
+/// A job succeeded: a push build may be deployed.
+fn job_succeeded(event_type: &str) -> bool {
+    event_type == "job.succeeded"
+}
+
+/// Deploy-on-push: each push build that succeeded gets a job that deploys it (or says why
+/// not).
+fn deploy_pushed<'a>(core: &'a Core, events: &'a [event::Model]) -> Handled<'a> {
+    Box::pin(async move {
+        for e in events {
+            if let Some(id) = e.subject.as_deref().and_then(|s| s.strip_prefix("job/")) {
+                crate::services::push_deploys::enqueue_for(core, id).await?;
+            }
+        }
+        Ok(())
+    })
+}
+
 /// gmac's consumers of events.
 pub const CONSUMERS: &[Consumer] = &[
     Consumer {
@@ -124,6 +162,11 @@ pub const CONSUMERS: &[Consumer] = &[
         name: "cancelled_work",
         wants: job_cancelled,
         handle: settle_cancelled,
+    },
+    Consumer {
+        name: "deploy_on_push",
+        wants: job_succeeded,
+        handle: deploy_pushed,
     },
 ];
 

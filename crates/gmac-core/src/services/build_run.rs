@@ -144,10 +144,13 @@ async fn mark(
 
 /// The log a container host writes to while `work` runs: its lines go to the job's log as
 /// they come.
-type Sink = Arc<dyn Fn(String) + Send + Sync>;
+pub(crate) type Sink = Arc<dyn Fn(String) + Send + Sync>;
 
 /// Runs `work` with a [`Sink`] whose lines are written to the job's log as they come.
-async fn logged<T, Fut>(ctx: &JobContext, work: impl FnOnce(Sink) -> Fut) -> Result<T, JobFailure>
+pub(crate) async fn logged<T, Fut>(
+    ctx: &JobContext,
+    work: impl FnOnce(Sink) -> Fut,
+) -> Result<T, JobFailure>
 where
     Fut: Future<Output = T>,
 {

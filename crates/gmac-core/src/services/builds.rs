@@ -51,15 +51,6 @@ pub(crate) struct Spec {
     pub cache: bool,
 }
 
-/// A ref a build may name: a branch or tag (git's rules) or a commit id.
-pub fn ref_ok(git_ref: &str) -> bool {
-    let name = git_ref
-        .strip_prefix("refs/heads/")
-        .or_else(|| git_ref.strip_prefix("refs/tags/"))
-        .unwrap_or(git_ref);
-    name.len() <= 200 && catalog::branch_ok(name)
-}
-
 /// The image repository of a service's builds: `[registry/]gmac/<project>/<service>`.
 pub fn image_repository(core: &Core, row: &service::Model) -> String {
     let path = format!("gmac/{}/{}", row.project_id, row.name);
@@ -159,7 +150,7 @@ pub async fn start(
     let row = catalog::find(&core.db, service_id).await?;
     actor.require_on(Permission::BuildsRun, &catalog::target_of(&row))?;
     let git_ref = input.git_ref.trim().to_owned();
-    if !ref_ok(&git_ref) {
+    if !gmac_types::validation::ref_ok(&git_ref) {
         return Err(Error::invalid(FieldError::new(
             "ref",
             "invalid",
@@ -310,8 +301,15 @@ pub async fn retry(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) -> 
         ));
     }
     jobs::requeue(&txn, core, &row.job_id).await?;
+    // A retried build is the retrier's: deploy-on-push does not deploy it (whoever retries a
+    // build need not be allowed to deploy), and analytics count it as started by hand.
     build::Entity::update_many()
         .filter(build::Column::Id.eq(id))
+        .col_expr(
+            build::Column::Trigger,
+            Expr::value(BuildTrigger::Manual.id()),
+        )
+        .col_expr(build::Column::CreatedBy, Expr::value(actor.user_id.clone()))
         .col_expr(build::Column::Status, Expr::value(BuildStatus::Queued.id()))
         .col_expr(build::Column::Error, Expr::value(Option::<String>::None))
         .col_expr(
@@ -629,10 +627,10 @@ mod tests {
             "refs/tags/v1",
             "0123abcd",
         ] {
-            assert!(ref_ok(ok), "{ok}");
+            assert!(gmac_types::validation::ref_ok(ok), "{ok}");
         }
         for bad in ["", "-x", "a..b", "--upload-pack=x", "a b"] {
-            assert!(!ref_ok(bad), "{bad}");
+            assert!(!gmac_types::validation::ref_ok(bad), "{bad}");
         }
     }
 }

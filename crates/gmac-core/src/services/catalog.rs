@@ -164,22 +164,6 @@ fn repo_part_ok(text: &str) -> bool {
             .is_some_and(|ext| ext.eq_ignore_ascii_case("git"))
 }
 
-/// A branch name gmac accepts: `git check-ref-format` rules, kept to a safe alphabet.
-pub fn branch_ok(text: &str) -> bool {
-    (1..=100).contains(&text.len())
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'))
-        && !text.starts_with(['-', '/', '.'])
-        && !text.ends_with(['/', '.'])
-        && !std::path::Path::new(text)
-            .extension()
-            .is_some_and(|ext| ext.eq_ignore_ascii_case("lock"))
-        && !text.contains("..")
-        && !text.contains("//")
-        && !text.contains("/.")
-}
-
 fn check_environments(
     errors: &mut FieldErrors,
     given: &[ServiceEnvironment],
@@ -197,7 +181,7 @@ fn check_environments(
             ));
             ok = false;
         }
-        if !branch_ok(&env.branch) {
+        if !gmac_types::validation::branch_ok(&env.branch) {
             errors.push(FieldError::at(
                 &["environments", &index, "branch"],
                 "invalid",
@@ -275,7 +259,7 @@ async fn check_new(core: &Core, input: &NewService, client_id: &str) -> Result<C
         "description",
         input.description.as_deref(),
     ));
-    let parameters = match crate::templates::find(&input.template) {
+    let parameters = match crate::services::template_sources::find(core, &input.template).await? {
         None => {
             errors.push(FieldError::new(
                 "template",
@@ -328,6 +312,45 @@ async fn check_new(core: &Core, input: &NewService, client_id: &str) -> Result<C
         }),
         _ => Err(anyhow::anyhow!("field errors were collected but not reported").into()),
     }
+}
+
+/// The permission that deploys to an environment of this name.
+pub fn deploy_permission(name: &str) -> Permission {
+    if name == "production" {
+        Permission::DeploysProduction
+    } else {
+        Permission::DeploysRun
+    }
+}
+
+/// The rows of a new service's environments.
+fn environments_of(
+    core: &Core,
+    row: &service::Model,
+) -> Vec<crate::entities::environment::ActiveModel> {
+    DEFAULT_ENVIRONMENTS
+        .iter()
+        .map(|(name, _)| {
+            crate::entities::environment::ActiveModel::from(crate::entities::environment::Model {
+                id: core.new_id(),
+                service_id: row.id.clone(),
+                client_id: row.client_id.clone(),
+                project_id: row.project_id.clone(),
+                name: (*name).to_owned(),
+                target_id: None,
+                live_release_id: None,
+                deploy_on_push: true,
+                paused_at: None,
+                paused_by: None,
+                paused_reason: None,
+                resumed_at: None,
+                auto_rollback: true,
+                created_at: row.created_at,
+                updated_at: row.created_at,
+                version: 1,
+            })
+        })
+        .collect()
 }
 
 /// Creates a service from a template, `creating`, and enqueues the job that makes its
@@ -405,6 +428,10 @@ pub async fn create(
         version: 1,
     };
     service::Entity::insert(service::ActiveModel::from(row.clone()))
+        .exec_without_returning(&txn)
+        .await?;
+    // Its environments, where its releases will run.
+    crate::entities::environment::Entity::insert_many(environments_of(core, &row))
         .exec_without_returning(&txn)
         .await?;
     let entry = AuditEntry::success(actor.audit_actor(), "service.create")
@@ -552,6 +579,16 @@ pub async fn update(
         after.owner_team_id = team;
     }
     if let Some(environments) = &environments {
+        // An environment's branch decides what deploy-on-push deploys to it: changing it
+        // needs the permission that deploys there.
+        let branches = self::environments(&before);
+        for changed in environments.iter().filter(|e| {
+            !branches
+                .iter()
+                .any(|b| b.name == e.name && b.branch == e.branch)
+        }) {
+            actor.require(deploy_permission(&changed.name), &target_of(&before))?;
+        }
         after.environments = serde_json::to_string(environments).map_err(anyhow::Error::from)?;
     }
     let mut secrets_changed = Vec::new();
@@ -715,12 +752,12 @@ mod tests {
             assert!(!repo_part_ok(bad), "{bad}");
         }
         for ok in ["main", "staging", "release/1.2", "feature_x-y"] {
-            assert!(branch_ok(ok), "{ok}");
+            assert!(gmac_types::validation::branch_ok(ok), "{ok}");
         }
         for bad in [
             "", "-x", "a..b", "a/", "a.lock", "/a", "a//b", "a b", "a/.b", "x~1",
         ] {
-            assert!(!branch_ok(bad), "{bad}");
+            assert!(!gmac_types::validation::branch_ok(bad), "{bad}");
         }
     }
 

@@ -305,6 +305,18 @@ pub async fn delete(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) ->
             ),
         ));
     }
+    let sources = crate::entities::template_source::Entity::find()
+        .filter(crate::entities::template_source::Column::ConnectionId.eq(id))
+        .count(&txn)
+        .await?;
+    if sources > 0 {
+        return Err(Error::conflict(
+            gmac_types::ErrorCode::Conflict,
+            format!(
+                "{sources} template source(s) are fetched with this connection; remove them first."
+            ),
+        ));
+    }
     db::deleted_one(&git_connection::Entity::delete_by_id(id).exec(&txn).await?)?;
     let entry = AuditEntry::success(actor.audit_actor(), "git_connection.delete")
         .target("git_connection", id.to_owned())

@@ -230,6 +230,36 @@ pub async fn regenerate_recovery_codes(
     })
 }
 
+/// A fresh second factor for a sensitive action: a current code of the caller's
+/// authenticator, spent by this. Only a signed-in person with MFA enrolled can give one (an
+/// API token cannot). The answer is the open transaction the action writes its own change and
+/// audit row in; a wrong code is audited on its own (as `failure` says, with the action's
+/// target) and counts toward the lock of the second factor.
+pub(crate) async fn step_up(
+    core: &Core,
+    actor: &Actor,
+    meta: &RequestMeta,
+    code: &str,
+    failure: AuditEntry,
+) -> Result<Change> {
+    from_session(actor)?;
+    let enrolled = totp_secret::Entity::find_by_id(&actor.user_id)
+        .one(&core.db)
+        .await?
+        .is_some_and(|row| row.confirmed_at.is_some());
+    if !enrolled {
+        return Err(Error::SecondFactorRequired);
+    }
+    check_lock(core, &actor.user_id).await?;
+    let txn = Change::begin(core).await?;
+    if !consume_code(core, &txn, &actor.user_id, code, true).await? {
+        drop(txn);
+        record_failure_entry(core, meta, &actor.user_id, failure).await?;
+        return Err(Error::InvalidMfaCode);
+    }
+    Ok(txn)
+}
+
 /// Turns MFA off; needs the password and a current code.
 pub async fn disable(
     core: &Core,
@@ -326,19 +356,25 @@ async fn record_failure(
     email: &str,
     action: &'static str,
 ) -> Result<()> {
-    let now = core.now();
-    let txn = Change::begin(core).await?;
     let actor = crate::audit::AuditActor::User {
         id: user_id.to_owned(),
         label: email.to_owned(),
     };
-    throttle::record_failure(&txn, &throttle::mfa_key(user_id), now).await?;
-    txn.commit(
-        core,
-        meta,
-        AuditEntry::failure(actor, action).details(serde_json::json!({"reason": "invalid_code"})),
-    )
-    .await?;
+    let entry =
+        AuditEntry::failure(actor, action).details(serde_json::json!({"reason": "invalid_code"}));
+    record_failure_entry(core, meta, user_id, entry).await
+}
+
+/// Audits a failed second factor as `entry` says, and counts it toward the user's lock.
+async fn record_failure_entry(
+    core: &Core,
+    meta: &RequestMeta,
+    user_id: &str,
+    entry: AuditEntry,
+) -> Result<()> {
+    let txn = Change::begin(core).await?;
+    throttle::record_failure(&txn, &throttle::mfa_key(user_id), core.now()).await?;
+    txn.commit(core, meta, entry).await?;
     Ok(())
 }
 

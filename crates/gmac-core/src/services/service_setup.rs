@@ -29,7 +29,8 @@ pub const CREATION_STEPS: [&str; 6] = [
 ];
 
 /// The steps of a deletion, in order.
-pub const DELETION_STEPS: [&str; 3] = [
+pub const DELETION_STEPS: [&str; 4] = [
+    "stop the releases",
     "remove the webhook",
     "delete the repository",
     "forget the service",
@@ -344,8 +345,14 @@ async fn first_commit_files(
     ctx: &JobContext,
     row: &service::Model,
 ) -> Result<(String, Vec<crate::templates::RenderedFile>), JobFailure> {
-    let template = crate::templates::find(&row.template)
-        .ok_or_else(|| JobFailure::permanent(format!("the template {} is gone", row.template)))?;
+    let template = crate::services::template_sources::find(&ctx.core, &row.template)
+        .await?
+        .ok_or_else(|| {
+            JobFailure::permanent(format!(
+                "the template {} is no longer in the catalog (its source was removed?)",
+                row.template
+            ))
+        })?;
     let parameters = template
         .validate(&serde_json::Value::Object(catalog::parameters(row)))
         .map_err(|errors| {
@@ -439,9 +446,13 @@ pub fn deletion_handler() -> Handler {
         let Some(row) = catalog::load(&ctx.core, &input.service_id).await? else {
             return Ok(serde_json::json!({"service_id": input.service_id, "deleted": true}));
         };
+        // What runs for the service goes first: its containers and its proxy routes.
+        if ctx.begin_step(DELETION_STEPS[0]).await? {
+            crate::services::release_teardown::tear_down(&ctx, &row.id).await?;
+        }
         let reach = Reach::of(&ctx, &row).await?;
         let repo = Reach::repo(&row);
-        if ctx.begin_step(DELETION_STEPS[0]).await? {
+        if ctx.begin_step(DELETION_STEPS[1]).await? {
             if let Some(hook) = &row.webhook_id {
                 reach
                     .hosts
@@ -452,7 +463,7 @@ pub fn deletion_handler() -> Handler {
                 ctx.log("no webhook was registered").await?;
             }
         }
-        if ctx.begin_step(DELETION_STEPS[1]).await? {
+        if ctx.begin_step(DELETION_STEPS[2]).await? {
             if input.delete_repository {
                 reach.hosts.delete_repository(&reach.access, &repo).await?;
                 ctx.log(format!("repository {}/{} deleted", repo.owner, repo.name))
@@ -462,7 +473,7 @@ pub fn deletion_handler() -> Handler {
                     .await?;
             }
         }
-        ctx.step(DELETION_STEPS[2]).await?;
+        ctx.step(DELETION_STEPS[3]).await?;
         catalog::forget(&ctx.core, &row).await?;
         Ok(serde_json::json!({
             "service_id": row.id,

@@ -112,6 +112,7 @@ pub async fn get_git_connection(
         (status = 401, response = crate::routes::docs::Unauthorized),
         (status = 403, response = crate::routes::docs::Forbidden),
         (status = 404, response = crate::routes::docs::NotFound),
+        (status = 409, response = crate::routes::docs::Conflict),
     )
 )]
 #[delete("/git-connections/{id}")]

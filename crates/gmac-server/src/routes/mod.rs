@@ -8,6 +8,7 @@ pub mod builds;
 pub mod clients;
 pub mod cloud;
 pub mod costs;
+pub mod environments;
 pub mod events;
 pub mod fallback;
 pub mod git;
@@ -23,10 +24,12 @@ pub mod reports;
 pub mod services;
 pub mod sessions;
 pub mod setup;
+pub mod targets;
 pub mod teams;
 pub mod templates;
 pub mod tokens;
 pub mod users;
+pub mod variables;
 pub mod views;
 
 use utoipa_actix_web::scope;
@@ -66,6 +69,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(projects::delete_project)
                 .service(access::list_permissions)
                 .service(templates::list_templates)
+                .service(templates::list_template_sources)
+                .service(templates::create_template_source)
+                .service(templates::get_template_source)
+                .service(templates::sync_template_source)
+                .service(templates::delete_template_source)
                 .service(git::list_git_connections)
                 .service(git::create_git_connection)
                 .service(git::get_git_connection)
@@ -84,6 +92,25 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(builds::retry_build)
                 .service(builds::cancel_build)
                 .service(builds::get_build_stats)
+                .service(targets::list_targets)
+                .service(targets::create_target)
+                .service(targets::get_target)
+                .service(targets::test_target)
+                .service(targets::delete_target)
+                .service(environments::list_environments)
+                .service(environments::get_environment)
+                .service(environments::update_environment)
+                .service(environments::create_deploy)
+                .service(environments::rollback_environment)
+                .service(environments::list_releases)
+                .service(variables::get_variables)
+                .service(variables::set_variables)
+                .service(variables::diff_variables)
+                .service(variables::rollback_variables)
+                .service(variables::list_secrets)
+                .service(variables::set_secret)
+                .service(variables::delete_secret)
+                .service(variables::reveal_secret)
                 .service(access::list_roles)
                 .service(access::list_role_bindings)
                 .service(access::create_role_binding)

@@ -190,7 +190,7 @@ pub fn BuildsCard(service_id: String, default_ref: String) -> impl IntoView {
                 </div>
             </Show>
             <div class="card-body">
-                <button type="button" class="button button-small" id="reload-builds" on:click=move |_| { list.reload(); stats.refetch(); }>
+                <button type="button" class="button button-small" id="reload-builds" aria-label="Refresh the builds" on:click=move |_| { list.reload(); stats.refetch(); }>
                     "Refresh"
                 </button>
             </div>

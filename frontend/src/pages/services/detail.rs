@@ -23,6 +23,7 @@ use crate::format::date_time_label;
 use crate::pages::costs::forms::form_errors;
 use crate::pages::services::builds::{BuildSettingsCard, BuildsCard};
 use crate::pages::services::catalog::{status_class, step_class};
+use crate::pages::services::environments::EnvironmentsBoard;
 use crate::pages::set_title;
 use crate::state::use_auth;
 
@@ -388,6 +389,8 @@ fn ServiceView(service: Service, reload: Callback<()>) -> impl IntoView {
             <div class="card-body">{overview}</div>
         </section>
         {creation}
+        {(service.status == ServiceStatus::Active)
+            .then(|| view! { <EnvironmentsBoard service_id=service.id.clone() /> })}
         <Pushes service_id=service.id.clone() />
         {(service.status == ServiceStatus::Active)
             .then(|| {
@@ -483,7 +486,7 @@ fn Pushes(service_id: String) -> impl IntoView {
         <section class="card section-gap" aria-labelledby="pushes-title">
             <header class="card-header">
                 <h2 id="pushes-title">"Pushes"</h2>
-                <button type="button" class="button button-small" id="reload-pushes" on:click=move |_| list.reload()>
+                <button type="button" class="button button-small" id="reload-pushes" aria-label="Refresh the pushes" on:click=move |_| list.reload()>
                     "Refresh"
                 </button>
             </header>

@@ -3,9 +3,13 @@
 
 pub mod builds;
 pub mod catalog;
+pub mod configuration;
 pub mod connect;
 pub mod detail;
+pub mod environments;
 pub mod new;
+pub mod sources;
+pub mod targets;
 
 use gmac_types::{GitConnection, PageQuery, Permission, Project, ProjectListQuery, Template};
 use leptos::prelude::*;
@@ -129,6 +133,15 @@ pub fn resources_label(template: &Template) -> String {
     format!("{cpu} CPU · {} MiB", template.resources.memory_mib)
 }
 
+/// Where a template comes from: "Built in", or the repository it was added from.
+pub fn source_label(template: &Template) -> String {
+    if template.source_id.is_some() {
+        template.source.clone()
+    } else {
+        "Built in".to_owned()
+    }
+}
+
 /// The Services page.
 #[component]
 pub fn ServicesPage() -> impl IntoView {
@@ -173,7 +186,9 @@ pub fn ServicesPage() -> impl IntoView {
                 }}
             </Suspense>
         </section>
+        <sources::TemplateSources on_changed=Callback::new(move |()| templates.refetch()) />
         <GitConnections />
+        <targets::DeployTargets />
     }
 }
 
@@ -197,6 +212,8 @@ fn template_card(template: &Template) -> impl IntoView {
                     <dd>{resources}</dd>
                     <dt>"First commit"</dt>
                     <dd>{format!("{files} files, built from {}", template.dockerfile)}</dd>
+                    <dt>"Source"</dt>
+                    <dd class="mono">{source_label(template)}</dd>
                 </dl>
                 <h4 class="template-params-title">"Parameters"</h4>
                 <ul class="template-params">

@@ -1,0 +1,589 @@
+//! Releases on container hosts (issue 12, point 2): images pulled and containers started,
+//! inspected and retired through the Docker Engine API (`bollard`, Docker or Podman), health
+//! checked over loopback, and routed by Caddy through its JSON admin API (the server `gmac`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bollard::models::{ContainerCreateBody, HostConfig, RestartPolicy, RestartPolicyNameEnum};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
+    StopContainerOptionsBuilder,
+};
+use futures_util::StreamExt;
+use gmac_core::egress::EgressPolicy;
+use gmac_core::ports::{
+    ContainerState, Deployer, ImageBuildError, ProxyRoute, ServiceContainer, StartedContainer,
+};
+
+use crate::containers::{DockerEngine, SOCKET_ORIGIN, read_stream, refused, unavailable};
+use crate::git::EgressResolver;
+
+/// The Caddy server gmac's routes live in.
+const SERVER: &str = "gmac";
+
+/// The deployer: engines connected per call (an address names one), an HTTP client for the
+/// proxies' admin APIs (bound by the egress policy) and one for health checks on loopback.
+#[derive(Debug)]
+pub struct EngineDeployer {
+    admin: reqwest::Client,
+    health: reqwest::Client,
+    egress: Arc<EgressPolicy>,
+}
+
+impl EngineDeployer {
+    /// A deployer whose calls to proxies pass `egress`.
+    pub fn new(egress: Arc<EgressPolicy>) -> anyhow::Result<Self> {
+        let admin = reqwest::Client::builder()
+            .user_agent(concat!("gmac/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(3))
+            .timeout(Duration::from_secs(15))
+            .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(Arc::new(EgressResolver(egress.clone())))
+            .build()?;
+        let health = reqwest::Client::builder()
+            .user_agent(concat!("gmac-health/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(2))
+            .timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build()?;
+        Ok(Self {
+            admin,
+            health,
+            egress,
+        })
+    }
+
+    /// The engine at `address`: a unix socket (a TCP engine needs TLS client certificates,
+    /// which targets do not take yet).
+    fn engine(address: &str) -> Result<DockerEngine, ImageBuildError> {
+        if !address.starts_with("unix://") {
+            return Err(ImageBuildError::Failed(format!(
+                "{address}: gmac deploys to container hosts through a unix socket for now; \
+                 a remote engine needs TLS client certificates, which targets do not take yet"
+            )));
+        }
+        DockerEngine::connect(address).map_err(|e| ImageBuildError::Failed(e.to_string()))
+    }
+
+    /// `url` if the egress policy lets gmac reach it.
+    async fn allowed(&self, url: String) -> Result<String, String> {
+        self.egress
+            .check_url(&url)
+            .await
+            .map_err(|denied| format!("gmac may not connect there: {denied}"))?;
+        Ok(url)
+    }
+
+    /// Pulls `image` from its registry.
+    async fn pull(
+        &self,
+        address: &str,
+        image: &str,
+        log: &(dyn Fn(String) + Send + Sync),
+    ) -> Result<(), ImageBuildError> {
+        let engine = Self::engine(address)?;
+        let (repo, tag) = split_tag(image);
+        log(format!("pulling {image}"));
+        let response = engine
+            .http
+            .post(format!("{SOCKET_ORIGIN}/images/create"))
+            .query(&[
+                ("fromImage", repo),
+                ("tag", tag),
+                (
+                    "tlsVerify",
+                    if plain_http(image) { "false" } else { "true" },
+                ),
+            ])
+            .header("X-Registry-Auth", "e30=")
+            .send()
+            .await
+            .map_err(|e| ImageBuildError::Unavailable(format!("the container host: {e}")))?;
+        if !response.status().is_success() {
+            return Err(refused(response, "the pull").await);
+        }
+        read_stream(response, |mut line| {
+            if let Some(error) = line.error() {
+                return Err(ImageBuildError::Failed(format!("the pull: {error}")));
+            }
+            if let Some(status) = line.status.as_deref() {
+                log(status.to_owned());
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// A call to the proxy's admin API; answers the status and body.
+    async fn admin_call(
+        &self,
+        method: reqwest::Method,
+        url: String,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(u16, String), String> {
+        let url = self.allowed(url).await?;
+        let mut request = self.admin.request(method, &url);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.map_err(|e| {
+            format!(
+                "the proxy's admin API could not be reached: {}",
+                crate::error_chain(&e)
+            )
+        })?;
+        let status = response.status().as_u16();
+        let text = response.text().await.map_err(|e| {
+            format!(
+                "the proxy's admin API stopped answering: {}",
+                crate::error_chain(&e)
+            )
+        })?;
+        Ok((status, text))
+    }
+}
+
+/// An answer of the proxy's, shortened for a message.
+fn said(text: &str) -> String {
+    text.chars().take(300).collect()
+}
+
+/// The route's configuration in Caddy's JSON.
+fn route_json(route: &ProxyRoute) -> serde_json::Value {
+    serde_json::json!({
+        "@id": route.id,
+        "match": [{"host": route.hosts}],
+        "handle": [{
+            "handler": "reverse_proxy",
+            "upstreams": [{"dial": route.upstream}],
+        }],
+        "terminal": true,
+    })
+}
+
+/// What to add to Caddy's configuration `config` so that its server `gmac` holds `route`:
+/// the path of the deepest part that exists and the object to set under it.
+fn missing_part(
+    config: &serde_json::Value,
+    route: &serde_json::Value,
+) -> (String, serde_json::Value) {
+    let mut wanted = serde_json::json!({"listen": [":80", ":443"], "routes": [route]});
+    // From the server up: the first part that exists takes the rest beneath it.
+    for (path, key) in [
+        ("/apps/http/servers", SERVER),
+        ("/apps/http", "servers"),
+        ("/apps", "http"),
+    ] {
+        if config.pointer(path).is_some_and(|v| !v.is_null()) {
+            return (format!("{path}/{key}"), wanted);
+        }
+        wanted = serde_json::json!({ key: wanted });
+    }
+    if config.is_null() {
+        // Caddy without any configuration at all: the root is set.
+        ("/".to_owned(), serde_json::json!({ "apps": wanted }))
+    } else {
+        ("/apps".to_owned(), wanted)
+    }
+}
+
+#[async_trait::async_trait]
+impl Deployer for EngineDeployer {
+    async fn ensure_image(
+        &self,
+        address: &str,
+        image: &str,
+        pull: bool,
+        log: &(dyn Fn(String) + Send + Sync),
+    ) -> Result<String, ImageBuildError> {
+        let present = self.image_id(address, image).await?;
+        if let Some(id) = &present
+            && !pull
+        {
+            log(format!("{image} is on the host as {id}"));
+            return Ok(id.clone());
+        }
+        match self.pull(address, image, log).await {
+            Ok(()) => {}
+            // The registry is out of reach: the copy the host has is used, and said so.
+            Err(e) if present.is_some() => {
+                log(format!("{e}; the host's copy of {image} is used"));
+            }
+            Err(e) => return Err(e),
+        }
+        let id = self.image_id(address, image).await?.ok_or_else(|| {
+            ImageBuildError::Failed(format!("{image} was pulled but the host does not have it"))
+        })?;
+        log(format!("{image} is on the host as {id}"));
+        Ok(id)
+    }
+
+    async fn image_id(
+        &self,
+        address: &str,
+        image: &str,
+    ) -> Result<Option<String>, ImageBuildError> {
+        let docker = Self::engine(address)?.engine()?;
+        match docker.inspect_image(image).await {
+            Ok(inspected) => Ok(inspected.id),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(None),
+            Err(e) => Err(unavailable("inspecting the image", &e)),
+        }
+    }
+
+    async fn start(
+        &self,
+        address: &str,
+        container: &ServiceContainer,
+    ) -> Result<StartedContainer, ImageBuildError> {
+        let engine = Self::engine(address)?;
+        let docker = engine.engine()?;
+        let port = format!("{}/tcp", container.container_port);
+        let config = ContainerCreateBody {
+            image: Some(container.image.clone()),
+            env: Some(
+                container
+                    .env
+                    .iter()
+                    .map(|(name, value)| format!("{name}={value}"))
+                    .collect(),
+            ),
+            labels: Some(container.labels.clone().into_iter().collect()),
+            exposed_ports: Some(vec![port.clone()]),
+            host_config: Some(HostConfig {
+                restart_policy: Some(RestartPolicy {
+                    name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
+                    maximum_retry_count: None,
+                }),
+                ..HostConfig::default()
+            }),
+            ..ContainerCreateBody::default()
+        };
+        let options = CreateContainerOptionsBuilder::default()
+            .name(&container.name)
+            .build();
+        let created = docker
+            .create_container(Some(options), config)
+            .await
+            .map_err(|e| match e {
+                bollard::errors::Error::DockerResponseServerError {
+                    status_code: 400..=499,
+                    message,
+                } => ImageBuildError::Failed(format!("the container: {message}")),
+                e => unavailable("creating the container", &e),
+            })?;
+        let started = started_address(&engine, &created.id).await;
+        if started.is_err() {
+            // Nothing is left behind: the caller sees why, the host has no stray container.
+            let options = RemoveContainerOptionsBuilder::default().force(true).build();
+            let _ = docker.remove_container(&created.id, Some(options)).await;
+        }
+        Ok(StartedContainer {
+            upstream: format!("{}:{}", started?, container.container_port),
+            id: created.id,
+        })
+    }
+
+    async fn state(&self, address: &str, id: &str) -> Result<ContainerState, ImageBuildError> {
+        let engine = Self::engine(address)?;
+        let inspected = inspect(&engine, id).await?;
+        let (running, exit_code) = run_state(&inspected);
+        let restarts = inspected
+            .get("RestartCount")
+            .and_then(serde_json::Value::as_i64)
+            .unwrap_or(0);
+        Ok(ContainerState {
+            running,
+            exit_code: (!running || restarts > 0).then_some(exit_code),
+            restarts,
+            last_lines: last_lines(&engine.engine()?, id).await,
+        })
+    }
+
+    async fn remove(&self, address: &str, id: &str) -> Result<(), ImageBuildError> {
+        let docker = Self::engine(address)?.engine()?;
+        let gone = |e: &bollard::errors::Error| {
+            matches!(
+                e,
+                bollard::errors::Error::DockerResponseServerError {
+                    status_code: 404 | 304,
+                    ..
+                }
+            )
+        };
+        let stop = StopContainerOptionsBuilder::default().t(10).build();
+        if let Err(e) = docker.stop_container(id, Some(stop)).await
+            && !gone(&e)
+        {
+            return Err(unavailable("stopping the container", &e));
+        }
+        let options = RemoveContainerOptionsBuilder::default().force(true).build();
+        match docker.remove_container(id, Some(options)).await {
+            Err(e) if !gone(&e) => Err(unavailable("removing the container", &e)),
+            _ => Ok(()),
+        }
+    }
+
+    async fn check_health(&self, upstream: &str, path: Option<&str>) -> Result<(), String> {
+        let Some(path) = path else {
+            return tokio::net::TcpStream::connect(upstream)
+                .await
+                .map(drop)
+                .map_err(|e| format!("{upstream} does not accept connections: {e}"));
+        };
+        let url = format!("http://{upstream}{path}");
+        let response = self
+            .health
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| format!("GET {path}: {}", crate::error_chain(&e)))?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(format!("GET {path} answered HTTP {}", status.as_u16()))
+        }
+    }
+
+    async fn route(&self, admin_url: &str, route: &ProxyRoute) -> Result<(), String> {
+        let admin = admin_url.trim_end_matches('/');
+        let body = route_json(route);
+        // A route already there is replaced in place: one configuration change.
+        let (status, text) = self
+            .admin_call(
+                reqwest::Method::PATCH,
+                format!("{admin}/id/{}", route.id),
+                Some(&body),
+            )
+            .await?;
+        if (200..300).contains(&status) {
+            return Ok(());
+        }
+        if status != 404 {
+            return Err(format!(
+                "the proxy refused the route: HTTP {status}: {}",
+                said(&text)
+            ));
+        }
+        // The server's own part of the configuration first; the whole only when it is missing.
+        let server_url = format!("{admin}/config/apps/http/servers/{SERVER}");
+        let (status, text) = self
+            .admin_call(reqwest::Method::GET, server_url.clone(), None)
+            .await?;
+        let server: serde_json::Value = match status {
+            200 => serde_json::from_str(&text).map_err(|_| {
+                format!(
+                    "the proxy answered its configuration in a form gmac does not read: {}",
+                    said(&text)
+                )
+            })?,
+            _ => serde_json::Value::Null,
+        };
+        let (url, body) = if server.is_object() {
+            if server
+                .get("routes")
+                .is_some_and(serde_json::Value::is_array)
+            {
+                (format!("{server_url}/routes"), body)
+            } else {
+                (format!("{server_url}/routes"), serde_json::json!([body]))
+            }
+        } else {
+            let (status, text) = self
+                .admin_call(reqwest::Method::GET, format!("{admin}/config/"), None)
+                .await?;
+            if status != 200 {
+                return Err(format!(
+                    "the proxy's configuration could not be read: HTTP {status}: {}",
+                    said(&text)
+                ));
+            }
+            let config: serde_json::Value = serde_json::from_str(&text).map_err(|_| {
+                format!(
+                    "the proxy answered its configuration in a form gmac does not read: {}",
+                    said(&text)
+                )
+            })?;
+            let (path, object) = missing_part(&config, &body);
+            (format!("{admin}/config{path}"), object)
+        };
+        let (status, text) = self
+            .admin_call(reqwest::Method::POST, url, Some(&body))
+            .await?;
+        if (200..300).contains(&status) {
+            Ok(())
+        } else {
+            Err(format!(
+                "the proxy refused the route: HTTP {status}: {}",
+                said(&text)
+            ))
+        }
+    }
+
+    async fn unroute(&self, admin_url: &str, id: &str) -> Result<(), String> {
+        let admin = admin_url.trim_end_matches('/');
+        let (status, text) = self
+            .admin_call(reqwest::Method::DELETE, format!("{admin}/id/{id}"), None)
+            .await?;
+        if (200..300).contains(&status) || status == 404 {
+            Ok(())
+        } else {
+            Err(format!(
+                "the proxy kept the route: HTTP {status}: {}",
+                said(&text)
+            ))
+        }
+    }
+}
+
+/// A container's `GET /containers/{id}/json`, read as JSON (bollard's typed answer refuses
+/// Podman's state `stopped`).
+async fn inspect(engine: &DockerEngine, id: &str) -> Result<serde_json::Value, ImageBuildError> {
+    let response = engine
+        .http
+        .get(format!("{SOCKET_ORIGIN}/containers/{id}/json"))
+        .send()
+        .await
+        .map_err(|e| ImageBuildError::Unavailable(format!("the container host: {e}")))?;
+    if !response.status().is_success() {
+        return Err(refused(response, "inspecting the container").await);
+    }
+    response
+        .json()
+        .await
+        .map_err(|e| ImageBuildError::Unavailable(format!("inspecting the container: {e}")))
+}
+
+/// Whether an inspected container runs, and its (last) exit code.
+fn run_state(inspected: &serde_json::Value) -> (bool, i64) {
+    let running = inspected
+        .pointer("/State/Running")
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
+    let exit_code = inspected
+        .pointer("/State/ExitCode")
+        .and_then(serde_json::Value::as_i64)
+        .unwrap_or(0);
+    (running, exit_code)
+}
+
+/// A container's last 20 lines of output.
+async fn last_lines(docker: &bollard::Docker, id: &str) -> Vec<String> {
+    let options = LogsOptionsBuilder::default()
+        .stdout(true)
+        .stderr(true)
+        .tail("20")
+        .build();
+    let mut logs = docker.logs(id, Some(options));
+    let mut text = String::new();
+    while let Some(Ok(output)) = logs.next().await {
+        text.push_str(&String::from_utf8_lossy(&output.into_bytes()));
+    }
+    text.lines().map(str::to_owned).collect()
+}
+
+/// Starts a created container and answers its IP address on the engine's network; a
+/// container that stops at once is a failure with its exit code and last lines.
+async fn started_address(engine: &DockerEngine, id: &str) -> Result<String, ImageBuildError> {
+    let docker = engine.engine()?;
+    docker
+        .start_container(id, None)
+        .await
+        .map_err(|e| unavailable("starting the container", &e))?;
+    let inspected = inspect(engine, id).await?;
+    let (running, code) = run_state(&inspected);
+    if !running {
+        let lines = last_lines(&docker, id).await.join("\n");
+        return Err(ImageBuildError::Failed(format!(
+            "the container exited with code {code} as soon as it started{}",
+            if lines.is_empty() {
+                String::new()
+            } else {
+                format!("; its last lines:\n{lines}")
+            }
+        )));
+    }
+    let address = |v: &serde_json::Value| {
+        v.get("IPAddress")
+            .and_then(serde_json::Value::as_str)
+            .filter(|ip| !ip.is_empty())
+            .map(str::to_owned)
+    };
+    inspected
+        .get("NetworkSettings")
+        .and_then(|n| {
+            address(n).or_else(|| {
+                n.get("Networks")
+                    .and_then(serde_json::Value::as_object)
+                    .and_then(|networks| networks.values().find_map(address))
+            })
+        })
+        .ok_or_else(|| {
+            ImageBuildError::Unavailable(
+                "the engine did not say the container's address".to_owned(),
+            )
+        })
+}
+
+/// Whether an image's registry is on loopback, where a registry speaks plain HTTP; any other
+/// is pulled over verified TLS.
+fn plain_http(image: &str) -> bool {
+    let registry = image.split('/').next().unwrap_or_default();
+    image.contains('/')
+        && ["127.0.0.1", "localhost", "[::1]"]
+            .iter()
+            .any(|host| registry == *host || registry.starts_with(&format!("{host}:")))
+}
+
+/// `repo` and `tag` of an image reference (a digest stays in the repository part).
+fn split_tag(image: &str) -> (&str, &str) {
+    if image.contains('@') {
+        return (image, "");
+    }
+    match image.rsplit_once(':') {
+        Some((repo, tag)) if !tag.contains('/') => (repo, tag),
+        _ => (image, "latest"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_server_is_made_under_the_deepest_part_caddy_has() {
+        let route = serde_json::json!({"@id": "r"});
+        let (path, object) = missing_part(&serde_json::json!({"admin": {}}), &route);
+        assert_eq!(path, "/apps");
+        assert_eq!(
+            object.pointer("/http/servers/gmac/routes/0/@id"),
+            Some(&serde_json::json!("r"))
+        );
+        let (path, object) = missing_part(
+            &serde_json::json!({"apps": {"http": {"servers": {"other": {}}}}}),
+            &route,
+        );
+        assert_eq!(path, "/apps/http/servers/gmac");
+        assert_eq!(object["listen"], serde_json::json!([":80", ":443"]));
+        let (path, _) = missing_part(&serde_json::json!({"apps": {"tls": {}}}), &route);
+        assert_eq!(path, "/apps/http");
+    }
+
+    #[test]
+    fn tags_and_digests_split_off_the_repository() {
+        assert_eq!(
+            split_tag("127.0.0.1:5000/web:1.4"),
+            ("127.0.0.1:5000/web", "1.4")
+        );
+        assert_eq!(
+            split_tag("127.0.0.1:5000/web"),
+            ("127.0.0.1:5000/web", "latest")
+        );
+        assert_eq!(split_tag("web@sha256:ab"), ("web@sha256:ab", ""));
+    }
+}

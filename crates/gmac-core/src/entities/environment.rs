@@ -1,0 +1,50 @@
+//! An environment of a service: staging or production.
+
+use sea_orm::entity::prelude::*;
+
+/// An `environments` row. Its branch is in the service's `environments` column.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "environments")]
+pub struct Model {
+    /// UUIDv7.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    /// Its service.
+    pub service_id: String,
+    /// The service's client.
+    pub client_id: String,
+    /// The service's project.
+    pub project_id: String,
+    /// `staging` or `production`.
+    pub name: String,
+    /// The target it deploys to.
+    pub target_id: Option<String>,
+    /// The release serving it.
+    pub live_release_id: Option<String>,
+    /// Whether a succeeded push build of its branch is deployed to it.
+    pub deploy_on_push: bool,
+    /// Since when deploy-on-push is paused (a manual rollback pauses it).
+    pub paused_at: Option<DateTimeUtc>,
+    /// Who paused it.
+    pub paused_by: Option<String>,
+    /// Why, for a person.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub paused_reason: Option<String>,
+    /// When deploy-on-push was last resumed or switched on: builds that ended before do not
+    /// deploy (the events of their end may be handed over later).
+    pub resumed_at: Option<DateTimeUtc>,
+    /// Whether a release that fails after it went live brings the one before back.
+    pub auto_rollback: bool,
+    /// When it was made.
+    pub created_at: DateTimeUtc,
+    /// When it last changed.
+    pub updated_at: DateTimeUtc,
+    /// Bumped on every change.
+    pub version: i64,
+}
+
+/// No relations are navigated through sea-orm.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,313 @@
+//! Environments (issue 12, point 1): every service has a staging and a production environment,
+//! made with it. Its branch lives with the service; its target (where it deploys) and the
+//! release serving it live on its row.
+//!
+//! Choosing the target needs `services.manage` on the service's project (and
+//! `deploys.production` for production); the target must serve the service's client, as a
+//! whole or for its project. Deploy-on-push (on or off, paused or resumed) needs the
+//! permission that deploys to the environment.
+
+use gmac_types::{
+    DeploysPaused, Environment, EnvironmentPatch, FieldError, Page, PageQuery, Permission,
+};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+};
+
+use crate::audit::AuditEntry;
+use crate::entities::{environment, release, service, target};
+use crate::platform::change::Change;
+use crate::platform::paging;
+use crate::services::{catalog, release_rows};
+use crate::{Actor, Core, Error, RequestMeta, Result};
+
+/// The host name an environment's proxy route answers until it has domains of its own: the
+/// service's name, the environment's and the end of its id, under `.localhost`.
+pub fn host_of(service_name: &str, row: &environment::Model) -> String {
+    let tail: String = row
+        .id
+        .chars()
+        .rev()
+        .filter(char::is_ascii_alphanumeric)
+        .take(8)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let name: String = service_name.chars().take(40).collect();
+    format!(
+        "{}-{}-{}.localhost",
+        name.trim_end_matches('-'),
+        row.name,
+        tail.to_ascii_lowercase()
+    )
+}
+
+pub use crate::services::catalog::deploy_permission;
+
+/// Refuses an actor who may not deploy to `env` (nor change what it deploys with).
+pub(crate) fn require_deploy(
+    actor: &Actor,
+    env: &environment::Model,
+    owner: &service::Model,
+) -> Result<()> {
+    actor.require(deploy_permission(&env.name), &catalog::target_of(owner))
+}
+
+/// Loads an environment, or 404.
+pub(crate) async fn find(conn: &impl ConnectionTrait, id: &str) -> Result<environment::Model> {
+    if !crate::ids::is_id(id) {
+        return Err(Error::NotFound);
+    }
+    environment::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+/// Holds an environment's row until `txn` commits on PostgreSQL, so two changes cannot both
+/// read the same state of it (one rollout at a time, one new version number at a time);
+/// SQLite writes one at a time.
+pub(crate) async fn lock(txn: &Change, id: &str) -> Result<()> {
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        environment::Entity::find_by_id(id)
+            .lock_exclusive()
+            .one(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// An environment and its service, for an actor who may see the service (404 otherwise).
+pub(crate) async fn visible(
+    core: &Core,
+    actor: &Actor,
+    id: &str,
+) -> Result<(environment::Model, service::Model)> {
+    let row = find(&core.db, id).await?;
+    let owner = catalog::find(&core.db, &row.service_id).await?;
+    actor.require_on(Permission::ServicesView, &catalog::target_of(&owner))?;
+    Ok((row, owner))
+}
+
+/// The wire forms of a service's environments, each with its live release.
+async fn to_dtos(
+    core: &Core,
+    owner: &service::Model,
+    rows: Vec<environment::Model>,
+) -> Result<Vec<Environment>> {
+    let live_ids: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.live_release_id.clone())
+        .collect();
+    let live = release::Entity::find()
+        .filter(release::Column::Id.is_in(live_ids))
+        .all(&core.db)
+        .await?;
+    let live = release_rows::to_dtos(core, live).await?;
+    let branches = catalog::environments(owner);
+    Ok(rows
+        .into_iter()
+        .map(|row| Environment {
+            branch: branches
+                .iter()
+                .find(|e| e.name == row.name)
+                .map(|e| e.branch.clone())
+                .unwrap_or_default(),
+            production: row.name == "production",
+            host: host_of(&owner.name, &row),
+            live_release: live
+                .iter()
+                .find(|r| Some(&r.id) == row.live_release_id.as_ref())
+                .cloned(),
+            id: row.id,
+            service_id: row.service_id,
+            name: row.name,
+            target_id: row.target_id,
+            deploy_on_push: row.deploy_on_push,
+            auto_rollback: row.auto_rollback,
+            paused: row.paused_at.map(|since| DeploysPaused {
+                since,
+                by: row.paused_by,
+                reason: row.paused_reason.unwrap_or_default(),
+            }),
+            updated_at: row.updated_at,
+            version: row.version,
+        })
+        .collect())
+}
+
+/// A service's environments, staging first.
+pub async fn list(
+    core: &Core,
+    actor: &Actor,
+    service_id: &str,
+    page: &PageQuery,
+) -> Result<Page<Environment>> {
+    let owner = catalog::find(&core.db, service_id).await?;
+    actor.require_on(Permission::ServicesView, &catalog::target_of(&owner))?;
+    let mut rows = environment::Entity::find()
+        .filter(environment::Column::ServiceId.eq(service_id))
+        .all(&core.db)
+        .await?;
+    // Staging, then production: the order a release travels.
+    rows.sort_by_key(|r| (r.name == "production", r.name.clone()));
+    let items = to_dtos(core, &owner, rows).await?;
+    paging::page_in_memory(items, page, |e| (e.production, e.name.clone()))
+}
+
+/// One environment.
+pub async fn get(core: &Core, actor: &Actor, id: &str) -> Result<Environment> {
+    let (row, owner) = visible(core, actor, id).await?;
+    Ok(to_dtos(core, &owner, vec![row]).await?.remove(0))
+}
+
+/// Changes an environment: the target it deploys to, whether pushes deploy, and whether
+/// deploy-on-push is paused (resuming it after a rollback paused it).
+pub async fn update(
+    core: &Core,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id: &str,
+    if_match: Option<i64>,
+    patch: EnvironmentPatch,
+) -> Result<Environment> {
+    let (row, owner) = visible(core, actor, id).await?;
+    let scope = catalog::target_of(&owner);
+    if patch.target_id.is_some() {
+        actor.require(Permission::ServicesManage, &scope)?;
+    }
+    actor.require(deploy_permission(&row.name), &scope)?;
+    if patch == EnvironmentPatch::default() {
+        // Nothing asked: nothing changes, and no version is spent.
+        Change::expect_version(if_match, row.version)?;
+        return Ok(to_dtos(core, &owner, vec![row]).await?.remove(0));
+    }
+    let txn = Change::begin(core).await?;
+    lock(&txn, id).await?;
+    let row = find(&txn, id).await?;
+    Change::expect_version(if_match, row.version)?;
+    if let Some(Some(target_id)) = &patch.target_id {
+        let serves = target::Entity::find_by_id(target_id.as_str())
+            .one(&txn)
+            .await?
+            .is_some_and(|t| {
+                t.client_id == row.client_id
+                    && t.project_id.as_ref().is_none_or(|p| *p == row.project_id)
+            });
+        if !serves {
+            return Err(Error::invalid(FieldError::new(
+                "target_id",
+                "unknown",
+                "There is no target of this id serving the service's client or project.",
+            )));
+        }
+    }
+    let mut change = environment::ActiveModel {
+        id: Set(row.id.clone()),
+        updated_at: Set(txn.now()),
+        version: Set(row.version + 1),
+        ..Default::default()
+    };
+    let (mut before, mut after) = (serde_json::Map::new(), serde_json::Map::new());
+    if let Some(target_id) = &patch.target_id {
+        change.target_id = Set(target_id.clone());
+        before.insert("target_id".into(), row.target_id.clone().into());
+        after.insert("target_id".into(), target_id.clone().into());
+    }
+    if let Some(on) = patch.deploy_on_push {
+        change.deploy_on_push = Set(on);
+        if on && !row.deploy_on_push {
+            change.resumed_at = Set(Some(txn.now()));
+        }
+        before.insert("deploy_on_push".into(), row.deploy_on_push.into());
+        after.insert("deploy_on_push".into(), on.into());
+    }
+    if let Some(on) = patch.auto_rollback {
+        change.auto_rollback = Set(on);
+        before.insert("auto_rollback".into(), row.auto_rollback.into());
+        after.insert("auto_rollback".into(), on.into());
+    }
+    match patch.paused {
+        Some(true) if row.paused_at.is_none() => {
+            change.paused_at = Set(Some(txn.now()));
+            change.paused_by = Set(Some(actor.user_id.clone()));
+            change.paused_reason = Set(Some(format!("Paused by {}.", actor.display_name)));
+        }
+        Some(false) if row.paused_at.is_some() => {
+            change.resumed_at = Set(Some(txn.now()));
+            change.paused_at = Set(None);
+            change.paused_by = Set(None);
+            change.paused_reason = Set(None);
+        }
+        _ => {}
+    }
+    if let Some(paused) = patch.paused {
+        before.insert("paused".into(), row.paused_at.is_some().into());
+        after.insert("paused".into(), paused.into());
+    }
+    let saved = environment::Entity::update(change).exec(&txn).await?;
+    let entry = AuditEntry::success(actor.audit_actor(), "environment.update")
+        .target("environment", row.id.clone())
+        .scope(&scope)
+        .details(serde_json::json!({
+            "service_id": row.service_id, "name": row.name,
+            "before": before, "after": after,
+        }));
+    txn.commit(core, meta, entry).await?;
+    Ok(to_dtos(core, &owner, vec![saved]).await?.remove(0))
+}
+
+/// Pauses deploy-on-push in `txn` (a manual rollback does, so that the next push does not
+/// undo it), saying why; an environment paused already keeps its start and takes the newest
+/// reason.
+pub(crate) async fn pause(
+    txn: &Change,
+    env: &environment::Model,
+    by: Option<&str>,
+    reason: String,
+) -> Result<()> {
+    environment::Entity::update(environment::ActiveModel {
+        id: Set(env.id.clone()),
+        paused_at: Set(Some(env.paused_at.unwrap_or_else(|| txn.now()))),
+        paused_by: Set(by.map(str::to_owned)),
+        paused_reason: Set(Some(reason)),
+        updated_at: Set(txn.now()),
+        version: Set(env.version + 1),
+        ..Default::default()
+    })
+    .exec(txn)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_environments_host_is_one_dns_label_under_localhost() {
+        let row = environment::Model {
+            id: "01938a6e-7c1d-7000-8000-3f9a2c1d5e6f".to_owned(),
+            service_id: String::new(),
+            client_id: String::new(),
+            project_id: String::new(),
+            name: "production".to_owned(),
+            target_id: None,
+            live_release_id: None,
+            deploy_on_push: true,
+            paused_at: None,
+            paused_by: None,
+            paused_reason: None,
+            resumed_at: None,
+            auto_rollback: true,
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+            version: 1,
+        };
+        assert_eq!(host_of("web", &row), "web-production-2c1d5e6f.localhost");
+        let long = host_of(&"a".repeat(63), &row);
+        let label = long.trim_end_matches(".localhost");
+        assert!(label.len() <= 63, "{long}");
+    }
+}

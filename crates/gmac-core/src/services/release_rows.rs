@@ -1,0 +1,87 @@
+//! How releases read on the wire, shared by environments (their live release) and releases.
+
+use std::collections::BTreeMap;
+
+use gmac_types::{JobStatus, Release, ReleaseStatus};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::entities::{job, release};
+use crate::{Core, Result};
+
+/// The wire forms of `rows`. A release still `deploying` whose job has ended (cancelled, or
+/// failed before it could say so) reads as failed, with the job's reason.
+pub(crate) async fn to_dtos(core: &Core, rows: Vec<release::Model>) -> Result<Vec<Release>> {
+    let pending: Vec<String> = rows
+        .iter()
+        .filter(|r| r.status == ReleaseStatus::Deploying.id())
+        .map(|r| r.job_id.clone())
+        .collect();
+    let ended: BTreeMap<String, job::Model> = job::Entity::find()
+        .filter(job::Column::Id.is_in(pending))
+        .all(&core.db)
+        .await?
+        .into_iter()
+        .filter(|j| !unfinished(j))
+        .map(|j| (j.id.clone(), j))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let mut status = ReleaseStatus::from_id(&row.status).unwrap_or(ReleaseStatus::Failed);
+            let mut detail = row.detail.clone();
+            if status == ReleaseStatus::Deploying
+                && let Some(job) = ended.get(&row.job_id)
+            {
+                status = ReleaseStatus::Failed;
+                detail = Some(job_end(job));
+            }
+            Release {
+                config: config_of(&row).unwrap_or_default(),
+                id: row.id,
+                environment_id: row.environment_id,
+                number: row.number,
+                image: row.image,
+                image_id: row.image_id,
+                build_id: row.build_id,
+                rollback_of: row.rollback_of,
+                status,
+                detail,
+                job_id: row.job_id,
+                trigger: gmac_types::ReleaseTrigger::from_id(&row.trigger).unwrap_or_default(),
+                created_by: row.created_by,
+                created_at: row.created_at,
+                finished_at: row.finished_at,
+            }
+        })
+        .collect())
+}
+
+pub(crate) fn unfinished(job: &job::Model) -> bool {
+    job.status == JobStatus::Queued.as_str() || job.status == JobStatus::Running.as_str()
+}
+
+/// Why a rollout's job ended without marking its release.
+pub(crate) fn job_end(job: &job::Model) -> String {
+    match &job.error {
+        Some(error) => format!("The rollout ended ({}): {error}", job.status),
+        None => format!("The rollout ended ({}).", job.status),
+    }
+}
+
+/// A release's recorded configuration.
+pub(crate) fn config_of(
+    row: &release::Model,
+) -> crate::Result<gmac_types::variables::ReleaseConfig> {
+    Ok(gmac_types::variables::ReleaseConfig {
+        variables_version: row.variables_version.unwrap_or(0),
+        secrets: match row.secret_versions.as_deref() {
+            Some(text) => serde_json::from_str(text).map_err(anyhow::Error::from)?,
+            None => std::collections::BTreeMap::new(),
+        },
+    })
+}
+
+/// The start of a container's (or image's) id, as the engine's own tools show it.
+pub(crate) fn short(id: &str) -> &str {
+    &id[..id.len().min(12)]
+}

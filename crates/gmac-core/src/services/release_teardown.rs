@@ -1,0 +1,87 @@
+//! Tearing down what gmac runs for a service being deleted (issue 12, point 4): its releases'
+//! containers and its environments' proxy routes.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::entities::{release, target};
+use crate::platform::worker::{JobContext, JobFailure};
+use crate::services::release_rows::short;
+
+/// Stops what gmac runs for a service being deleted: every release's container on its target,
+/// and each environment's route in the proxies of the targets its releases ran on. Each one
+/// done is recorded, so a retried job goes on where it stopped; one whose target was removed
+/// is said in the log and left.
+pub(crate) async fn tear_down(
+    ctx: &JobContext,
+    service_id: &str,
+) -> std::result::Result<(), JobFailure> {
+    let db = &ctx.core.db;
+    let rows = release::Entity::find()
+        .filter(release::Column::ServiceId.eq(service_id))
+        .all(db)
+        .await?;
+    let running: Vec<&release::Model> = rows.iter().filter(|r| r.container_id.is_some()).collect();
+    if rows.is_empty() {
+        ctx.log("nothing was deployed").await?;
+        return Ok(());
+    }
+    let Some(deployer) = ctx.core.deployer.clone() else {
+        return Err(JobFailure::permanent(
+            "no container host connector is configured, so the service's containers cannot be stopped",
+        ));
+    };
+    let mut routes: Vec<(String, String)> = Vec::new();
+    for row in &rows {
+        let target = match &row.target_id {
+            Some(id) => target::Entity::find_by_id(id.as_str()).one(db).await?,
+            None => None,
+        };
+        let Some(target) = target else {
+            if let Some(container) = &row.container_id {
+                ctx.log(format!(
+                    "release #{} ran on a target since removed: its container {} is left there",
+                    row.number,
+                    short(container)
+                ))
+                .await?;
+            }
+            continue;
+        };
+        if let Some(admin) = &target.proxy_admin_url {
+            let route = (admin.clone(), format!("gmac-env-{}", row.environment_id));
+            if !routes.contains(&route) {
+                routes.push(route);
+            }
+        }
+        if let Some(container) = &row.container_id {
+            deployer.remove(&target.address, container).await?;
+            release::Entity::update_many()
+                .filter(release::Column::Id.eq(row.id.as_str()))
+                .col_expr(
+                    release::Column::ContainerId,
+                    Expr::value(Option::<String>::None),
+                )
+                .exec(&crate::db::Solo(db))
+                .await?;
+            ctx.log(format!(
+                "release #{}'s container {} stopped and removed",
+                row.number,
+                short(container)
+            ))
+            .await?;
+        }
+    }
+    for (admin, id) in routes {
+        deployer
+            .unroute(&admin, &id)
+            .await
+            .map_err(JobFailure::transient)?;
+        ctx.log(format!("route {id} removed from the proxy"))
+            .await?;
+    }
+    if running.is_empty() {
+        ctx.log("no release had a container left").await?;
+    }
+    Ok(())
+}

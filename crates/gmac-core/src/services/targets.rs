@@ -1,0 +1,423 @@
+//! Deploy targets (issue 12, point 1): where a client's (or one project's) environments deploy.
+//!
+//! A container host is a Docker Engine API (Docker or Podman) on one server, at a
+//! `DOCKER_HOST`-style address, with the admin API of the reverse proxy (Caddy) beside it. A
+//! target is tested before it is saved (nothing is saved unless the engine, and the proxy when
+//! given, answer) and may be tested again; the test's result is kept. Registering, testing and
+//! removing need `targets.manage` where the target serves; whoever sees services there sees it.
+
+use gmac_types::validation::FieldErrors;
+use gmac_types::{
+    ErrorCode, FieldError, NewTarget, Page, PageQuery, Permission, Target, TargetKind, TargetQuery,
+    TargetTest,
+};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter};
+
+use crate::access::Target as Scope;
+use crate::audit::AuditEntry;
+use crate::entities::target;
+use crate::platform::change::Change;
+use crate::platform::paging;
+use crate::services::clients;
+use crate::{Actor, Core, Error, RequestMeta, Result, db};
+
+fn to_dto(row: target::Model) -> Target {
+    Target {
+        kind: TargetKind::from_id(&row.kind).unwrap_or(TargetKind::ContainerHost),
+        last_test: row.last_test_at.map(|tested_at| TargetTest {
+            tested_at,
+            ok: row.last_test_ok.unwrap_or(false),
+            detail: row.last_test_detail.clone().unwrap_or_default(),
+        }),
+        id: row.id,
+        name: row.name,
+        client_id: row.client_id,
+        project_id: row.project_id,
+        address: row.address,
+        proxy_admin_url: row.proxy_admin_url,
+        engine: row.engine,
+        created_by: row.created_by,
+        created_at: row.created_at,
+        version: row.version,
+    }
+}
+
+/// Where a target serves, for permissions.
+fn scope_of(client_id: &str, project_id: Option<&String>) -> Scope {
+    match project_id {
+        Some(id) => Scope::Project {
+            id: id.clone(),
+            client_id: client_id.to_owned(),
+        },
+        None => Scope::Client(client_id.to_owned()),
+    }
+}
+
+/// An engine address gmac can reach: `unix:///absolute/path` or `tcp://host:port`.
+fn address_ok(address: &str) -> bool {
+    if address.len() > 2000 || address.chars().any(char::is_control) {
+        return false;
+    }
+    if let Some(path) = address.strip_prefix("unix://") {
+        return path.starts_with('/') && path.len() > 1 && !path.contains("/../");
+    }
+    address.strip_prefix("tcp://").is_some_and(|rest| {
+        url::Url::parse(&format!("http://{rest}")).is_ok_and(|u| {
+            u.host_str().is_some()
+                && u.port().is_some()
+                && u.username().is_empty()
+                && u.password().is_none()
+                && u.path() == "/"
+                && u.query().is_none()
+                && u.fragment().is_none()
+        })
+    })
+}
+
+/// A proxy admin URL: http(s) without a user, query or fragment.
+fn admin_url_ok(url: &str) -> bool {
+    url.len() <= 2000
+        && url::Url::parse(url).is_ok_and(|u| {
+            matches!(u.scheme(), "http" | "https")
+                && u.host_str().is_some()
+                && u.username().is_empty()
+                && u.password().is_none()
+                && u.query().is_none()
+                && u.fragment().is_none()
+        })
+}
+
+/// Checks a new target's fields; answers its name, address and proxy URL as saved.
+async fn check(core: &Core, input: &NewTarget) -> Result<(String, String, Option<String>)> {
+    let mut errors = FieldErrors::new();
+    let name = errors.check(
+        gmac_types::validation::Name::parse("name", &input.name).map(|n| n.as_str().to_owned()),
+    );
+    let address = input.address.trim().to_owned();
+    if !address_ok(&address) {
+        errors.push(FieldError::new(
+            "address",
+            "invalid",
+            "The engine's address: unix:///path/to/the.sock (Docker's or Podman's socket) or tcp://host:port.",
+        ));
+    }
+    let proxy = input
+        .proxy_admin_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(|u| u.trim_end_matches('/').to_owned());
+    if proxy.as_deref().is_some_and(|u| !admin_url_ok(u)) {
+        errors.push(FieldError::new(
+            "proxy_admin_url",
+            "invalid_url",
+            "Caddy's admin API over http:// or https://, e.g. http://127.0.0.1:2019, without a user, query or fragment.",
+        ));
+    }
+    if let Some(project_id) = &input.project_id {
+        let belongs = crate::entities::project::Entity::find_by_id(project_id.as_str())
+            .one(&core.db)
+            .await?
+            .is_some_and(|p| p.client_id == input.client_id);
+        if !belongs {
+            errors.push(FieldError::new(
+                "project_id",
+                "unknown",
+                "There is no project of this id in the client.",
+            ));
+        }
+    }
+    errors.finish().map_err(Error::Validation)?;
+    match name {
+        Some(name) => Ok((name, address, proxy)),
+        None => Err(anyhow::anyhow!("field errors were collected but not reported").into()),
+    }
+}
+
+/// What a connection test found: the engine's description, and the whole detail.
+struct Probed {
+    ok: bool,
+    engine: Option<String>,
+    detail: String,
+}
+
+/// Asks the engine (and the proxy, when set) whether they answer.
+async fn probe(core: &Core, address: &str, proxy: Option<&str>) -> Result<Probed> {
+    let probe = core
+        .target_probe
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("no target probe is configured"))?;
+    let engine = probe.engine(address).await;
+    let proxy = match proxy {
+        Some(url) => Some(probe.proxy(url).await),
+        None => None,
+    };
+    let mut detail = match &engine {
+        Ok(engine) => format!("{engine} answered."),
+        Err(why) => format!("{why}."),
+    };
+    if let Some(Ok(said) | Err(said)) = &proxy {
+        detail.push(' ');
+        detail.push_str(said);
+        detail.push('.');
+    }
+    Ok(Probed {
+        ok: engine.is_ok() && proxy.as_ref().is_none_or(Result::is_ok),
+        engine: engine.ok(),
+        detail,
+    })
+}
+
+/// Registers a target. Needs `targets.manage` where it serves (for a unix socket on gmac's own
+/// host: for the whole installation); tested first, nothing is saved unless the engine (and
+/// the proxy's admin API, when given) answer.
+pub async fn create(
+    core: &Core,
+    actor: &Actor,
+    meta: &RequestMeta,
+    input: NewTarget,
+) -> Result<Target> {
+    let scope = scope_of(&input.client_id, input.project_id.as_ref());
+    actor.require_known(&Scope::Client(input.client_id.clone()))?;
+    clients::find(&core.db, &input.client_id).await?;
+    // The project is the client's (checked here) before a grant on it counts.
+    let (name, address, proxy) = check(core, &input).await?;
+    actor.require(Permission::TargetsManage, &scope)?;
+    if address.starts_with("unix://")
+        && !actor
+            .permissions
+            .can(Permission::TargetsManage, &Scope::Global)
+    {
+        // A socket on gmac's own host (its engine, its database's) is the installation's to
+        // give; a client's admin registers a host over the network.
+        return Err(Error::invalid(FieldError::new(
+            "address",
+            "local_socket",
+            "A unix socket on gmac's own host may be registered only by those who manage targets for the whole installation; give the engine's tcp://host:port.",
+        )));
+    }
+    let probed = probe(core, &address, proxy.as_deref()).await?;
+    if !probed.ok {
+        let field = if probed.engine.is_some() {
+            "proxy_admin_url"
+        } else {
+            "address"
+        };
+        return Err(Error::invalid(FieldError::new(
+            field,
+            "connection_failed",
+            format!(
+                "The target did not answer, so nothing was saved: {}",
+                probed.detail
+            ),
+        )));
+    }
+    let txn = Change::begin(core).await?;
+    // The client or its project may have gone while the target was asked.
+    clients::find(&txn, &input.client_id).await?;
+    if let Some(project_id) = &input.project_id
+        && crate::entities::project::Entity::find_by_id(project_id.as_str())
+            .one(&txn)
+            .await?
+            .is_none()
+    {
+        return Err(Error::NotFound);
+    }
+    let taken = target::Entity::find()
+        .filter(target::Column::ClientId.eq(input.client_id.as_str()))
+        .filter(target::Column::Name.eq(name.as_str()))
+        .one(&txn)
+        .await?;
+    if taken.is_some() {
+        return Err(Error::conflict(
+            ErrorCode::NameTaken,
+            "Another target of this client has this name.",
+        ));
+    }
+    let row = target::Model {
+        id: core.new_id(),
+        client_id: input.client_id,
+        project_id: input.project_id,
+        name,
+        kind: input.kind.id().to_owned(),
+        address,
+        proxy_admin_url: proxy,
+        engine: probed.engine,
+        last_test_at: Some(txn.now()),
+        last_test_ok: Some(true),
+        last_test_detail: Some(probed.detail),
+        created_by: actor.user_id.clone(),
+        created_at: txn.now(),
+        version: 1,
+    };
+    target::Entity::insert(target::ActiveModel::from(row.clone()))
+        .exec_without_returning(&txn)
+        .await?;
+    let entry = AuditEntry::success(actor.audit_actor(), "target.create")
+        .target("target", row.id.clone())
+        .scope(&scope)
+        .details(serde_json::json!({"after": {
+            "name": row.name, "kind": row.kind, "address": row.address,
+            "proxy_admin_url": row.proxy_admin_url, "engine": row.engine,
+        }}));
+    txn.commit(core, meta, entry).await?;
+    Ok(to_dto(row))
+}
+
+/// The targets the actor may see (those of the clients whose services they see), by name.
+pub async fn list(
+    core: &Core,
+    actor: &Actor,
+    query: &TargetQuery,
+    page: &PageQuery,
+) -> Result<Page<Target>> {
+    actor.ensure_enrolled()?;
+    let visible = actor.permissions.visible(Permission::ServicesView);
+    if visible.is_nothing() {
+        return Ok(Page {
+            items: Vec::new(),
+            next_cursor: None,
+            total: 0,
+        });
+    }
+    let mut select = target::Entity::find();
+    if let Some(id) = &query.client_id {
+        actor.require_known(&Scope::Client(id.clone()))?;
+        select = select.filter(target::Column::ClientId.eq(id.as_str()));
+    }
+    if let Some(ids) = visible.whole_client_ids() {
+        // A client seen as a whole, or a project seen on its own: that project's targets.
+        let mut seen = Condition::any().add(target::Column::ClientId.is_in(ids));
+        for (project_id, _) in visible.project_only() {
+            seen = seen.add(target::Column::ProjectId.eq(project_id));
+        }
+        select = select.filter(seen);
+    }
+    let (rows, next_cursor, total) = paging::page_by_text(
+        core,
+        select,
+        (target::Column::Name, target::Column::Id),
+        page,
+        |r| (r.name.clone(), r.id.clone()),
+    )
+    .await?;
+    Ok(Page {
+        items: rows.into_iter().map(to_dto).collect(),
+        next_cursor,
+        total,
+    })
+}
+
+async fn find(
+    core: &Core,
+    actor: &Actor,
+    id: &str,
+    permission: Permission,
+) -> Result<target::Model> {
+    let row = target::Entity::find_by_id(id)
+        .one(&core.db)
+        .await?
+        .ok_or(Error::NotFound)?;
+    actor.require_on(
+        permission,
+        &scope_of(&row.client_id, row.project_id.as_ref()),
+    )?;
+    Ok(row)
+}
+
+/// One target.
+pub async fn get(core: &Core, actor: &Actor, id: &str) -> Result<Target> {
+    find(core, actor, id, Permission::ServicesView)
+        .await
+        .map(to_dto)
+}
+
+/// Tests a target again and keeps what it found (the engine's description when it answers).
+pub async fn test(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) -> Result<Target> {
+    let row = find(core, actor, id, Permission::TargetsManage).await?;
+    let probed = probe(core, &row.address, row.proxy_admin_url.as_deref()).await?;
+    let txn = Change::begin(core).await?;
+    // Removed (or changed) while it was asked: the row as it is now.
+    let row = target::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let mut active = target::ActiveModel {
+        id: Set(row.id.clone()),
+        last_test_at: Set(Some(txn.now())),
+        last_test_ok: Set(Some(probed.ok)),
+        last_test_detail: Set(Some(probed.detail.clone())),
+        version: Set(row.version + 1),
+        ..Default::default()
+    };
+    if let Some(engine) = &probed.engine {
+        active.engine = Set(Some(engine.clone()));
+    }
+    let saved = target::Entity::update(active).exec(&txn).await?;
+    let entry = AuditEntry::success(actor.audit_actor(), "target.test")
+        .target("target", row.id.clone())
+        .scope(&scope_of(&row.client_id, row.project_id.as_ref()))
+        .details(serde_json::json!({"ok": probed.ok, "detail": probed.detail}));
+    txn.commit(core, meta, entry).await?;
+    Ok(to_dto(saved))
+}
+
+/// Forgets a target.
+pub async fn delete(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) -> Result<()> {
+    let row = find(core, actor, id, Permission::TargetsManage).await?;
+    let txn = Change::begin(core).await?;
+    let used = crate::entities::environment::Entity::find()
+        .filter(crate::entities::environment::Column::TargetId.eq(id))
+        .count(&txn)
+        .await?;
+    if used > 0 {
+        return Err(Error::conflict(
+            ErrorCode::Conflict,
+            format!(
+                "{used} environment(s) deploy to this target: choose another target for them first."
+            ),
+        ));
+    }
+    db::deleted_one(&target::Entity::delete_by_id(id).exec(&txn).await?)?;
+    let entry = AuditEntry::success(actor.audit_actor(), "target.delete")
+        .target("target", id.to_owned())
+        .scope(&scope_of(&row.client_id, row.project_id.as_ref()))
+        .details(serde_json::json!({"before": {
+            "name": row.name, "kind": row.kind, "address": row.address,
+        }}));
+    txn.commit(core, meta, entry).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_engine_address_is_a_socket_path_or_a_host_and_port() {
+        for ok in [
+            "unix:///run/podman/podman.sock",
+            "unix:///var/run/docker.sock",
+            "tcp://10.0.0.5:2375",
+            "tcp://docker.internal:2375",
+        ] {
+            assert!(address_ok(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "unix://relative.sock",
+            "unix:///",
+            "tcp://10.0.0.5",
+            "tcp://user:pw@host:2375",
+            "tcp://host:2375/path",
+            "http://host:2375",
+            "ssh://host",
+            "unix:///run/\nx.sock",
+        ] {
+            assert!(!address_ok(bad), "{bad:?}");
+        }
+        assert!(admin_url_ok("http://127.0.0.1:2019"));
+        assert!(!admin_url_ok("ftp://127.0.0.1:2019"));
+        assert!(!admin_url_ok("http://a:b@127.0.0.1:2019"));
+    }
+}

@@ -1,0 +1,359 @@
+//! Environments and releases (issue 12, points 1 to 3): each service has a staging and a
+//! production environment; an environment deploys to a target; a release is an image an
+//! environment runs, rolled out by a job (start, health, switch the proxy, retire the old).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Where an environment stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Environment {
+    /// Its id.
+    pub id: String,
+    /// Its service.
+    pub service_id: String,
+    /// `staging` or `production`.
+    pub name: String,
+    /// The branch it builds.
+    pub branch: String,
+    /// Whether it is production (deploying to it needs `deploys.production`).
+    pub production: bool,
+    /// The target it deploys to; none yet means it cannot deploy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_id: Option<String>,
+    /// The host name its proxy route answers, until it has domains of its own, e.g.
+    /// `web-staging-3f9a2c1d.localhost`.
+    pub host: String,
+    /// The release serving it now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_release: Option<Release>,
+    /// Whether each succeeded push build of its branch is deployed to it.
+    pub deploy_on_push: bool,
+    /// Whether a release that fails after it went live (its container exits or its health
+    /// check fails while the release before still runs) brings that one back by itself.
+    pub auto_rollback: bool,
+    /// Set while deploy-on-push is paused (a manual rollback pauses it, so that the next push
+    /// does not undo the rollback): pushes are built, not deployed, until someone resumes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused: Option<DeploysPaused>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Bumped on every change.
+    pub version: i64,
+}
+
+/// Why and since when an environment's deploy-on-push is paused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeploysPaused {
+    /// Since when.
+    pub since: DateTime<Utc>,
+    /// The user who paused it (by a rollback or by hand).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    /// Why, for a person, e.g. "Release #1 was brought back by a rollback."
+    pub reason: String,
+}
+
+/// A change to an environment; absent fields stay as they are.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentPatch {
+    /// The target to deploy to (one of the service's client, or of its project); `null`
+    /// clears it. Releases already running stay where they are until the next deploy.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub target_id: Option<Option<String>>,
+    /// Whether each succeeded push build of its branch is deployed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    pub deploy_on_push: Option<bool>,
+    /// Whether a release that fails after it went live brings the one before back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    pub auto_rollback: Option<bool>,
+    /// `false` resumes deploy-on-push (after a rollback paused it); `true` pauses it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    pub paused: Option<bool>,
+}
+
+/// A field that may be `null`: present (`Some`, holding `None` for `null`), as against absent
+/// (`None`, through `#[serde(default)]`).
+#[expect(
+    clippy::option_option,
+    reason = "absent, null and a value are three different changes"
+)]
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// What made a release.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ReleaseTrigger {
+    /// A person: a deploy or a rollback through the API, the browser or the CLI.
+    #[default]
+    Manual,
+    /// Deploy-on-push: a push build of the environment's branch succeeded.
+    Push,
+}
+
+impl ReleaseTrigger {
+    /// The stored id.
+    pub const fn id(self) -> &'static str {
+        match self {
+            ReleaseTrigger::Manual => "manual",
+            ReleaseTrigger::Push => "push",
+        }
+    }
+
+    /// The trigger of a stored id.
+    pub fn from_id(id: &str) -> Option<Self> {
+        [ReleaseTrigger::Manual, ReleaseTrigger::Push]
+            .into_iter()
+            .find(|t| t.id() == id)
+    }
+}
+
+/// Where a release stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ReleaseStatus {
+    /// Its rollout is queued or under way.
+    Deploying,
+    /// It serves the environment.
+    Live,
+    /// Its rollout failed; the release before it (if any) kept serving.
+    Failed,
+    /// It served, and a later release took its place.
+    Retired,
+}
+
+impl ReleaseStatus {
+    /// Its wire id.
+    pub const fn id(self) -> &'static str {
+        match self {
+            ReleaseStatus::Deploying => "deploying",
+            ReleaseStatus::Live => "live",
+            ReleaseStatus::Failed => "failed",
+            ReleaseStatus::Retired => "retired",
+        }
+    }
+
+    /// The status of wire id `id`.
+    pub fn from_id(id: &str) -> Option<Self> {
+        [
+            ReleaseStatus::Deploying,
+            ReleaseStatus::Live,
+            ReleaseStatus::Failed,
+            ReleaseStatus::Retired,
+        ]
+        .into_iter()
+        .find(|s| s.id() == id)
+    }
+
+    /// Its name for a person.
+    pub const fn label(self) -> &'static str {
+        match self {
+            ReleaseStatus::Deploying => "Deploying",
+            ReleaseStatus::Live => "Live",
+            ReleaseStatus::Failed => "Failed",
+            ReleaseStatus::Retired => "Retired",
+        }
+    }
+}
+
+/// An image an environment runs, numbered in the environment from 1.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Release {
+    /// Its id.
+    pub id: String,
+    /// Its environment.
+    pub environment_id: String,
+    /// 1, 2, … within the environment.
+    pub number: i64,
+    /// The image it runs (`registry/name:tag`, or a build's local tag).
+    pub image: String,
+    /// The image's id or registry digest as the target saw it when it started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
+    /// The build it came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_id: Option<String>,
+    /// The release it brought back (a rollback), if it is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_of: Option<String>,
+    /// Where it stands.
+    pub status: ReleaseStatus,
+    /// Why it failed, for a person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The job rolling it out.
+    pub job_id: String,
+    /// What made it.
+    #[serde(default)]
+    pub trigger: ReleaseTrigger,
+    /// The user who asked for it; none for a deploy-on-push.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// When it went live or failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<DateTime<Utc>>,
+    /// The configuration it runs with: the version of the environment's variables and of
+    /// each secret. A rollback brings these back with the image.
+    #[serde(default)]
+    pub config: crate::variables::ReleaseConfig,
+}
+
+/// What to deploy: a build of the service (its image), or an image by reference. Exactly one.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewDeploy {
+    /// A succeeded build of the environment's service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_id: Option<String>,
+    /// An image reference, e.g. `127.0.0.1:5000/acme/web:1.4` or
+    /// `registry.example.com/web@sha256:…`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            example = "127.0.0.1:5000/acme/web:1.4",
+            min_length = 1,
+            max_length = 500,
+            pattern = r"^[a-z0-9]+([._:/@-][a-z0-9]+)*$"
+        )
+    )]
+    pub image: Option<String>,
+}
+
+/// A roll back: a release of the environment to run again, without a rebuild.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewRollback {
+    /// The release to bring back.
+    pub release_id: String,
+}
+
+/// A deploy or a rollback accepted: the new release and the job rolling it out.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeployStarted {
+    /// The release, `deploying`.
+    pub release: Release,
+    /// Its rollout.
+    pub job: crate::Job,
+}
+
+/// Whether `image` reads as an image reference: lowercase letters and digits in runs joined
+/// by one `.`, `_`, `:`, `/`, `@` or `-` (a registry host with a port, a path, a tag or a
+/// digest); no spaces or shell characters. The document's pattern says the same.
+pub fn image_ok(image: &str) -> bool {
+    let separator = |c: char| matches!(c, '.' | '_' | ':' | '/' | '@' | '-');
+    let mut last_separator = true;
+    for c in image.chars() {
+        if separator(c) {
+            if last_separator {
+                return false;
+            }
+            last_separator = true;
+        } else if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            last_separator = false;
+        } else {
+            return false;
+        }
+    }
+    !image.is_empty() && image.len() <= 500 && !last_separator
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_patch_tells_an_absent_target_from_a_null_one() {
+        let read = |json: &str| serde_json::from_str::<EnvironmentPatch>(json).unwrap();
+        assert_eq!(
+            read(r#"{"paused": false}"#).target_id,
+            None,
+            "absent: unchanged"
+        );
+        assert_eq!(
+            read(r#"{"target_id": null}"#).target_id,
+            Some(None),
+            "null: cleared"
+        );
+        assert_eq!(
+            read(r#"{"target_id": "t1"}"#).target_id,
+            Some(Some("t1".to_owned()))
+        );
+        // Written back the same way: an absent target stays absent, a cleared one is null.
+        let cleared = EnvironmentPatch {
+            target_id: Some(None),
+            ..EnvironmentPatch::default()
+        };
+        assert_eq!(
+            serde_json::to_string(&cleared).unwrap(),
+            r#"{"target_id":null}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&EnvironmentPatch::default()).unwrap(),
+            "{}"
+        );
+        assert!(serde_json::from_str::<EnvironmentPatch>(r#"{"target":"t1"}"#).is_err());
+    }
+
+    #[test]
+    fn image_references_are_plain_names_tags_and_digests() {
+        for good in [
+            "nginx",
+            "127.0.0.1:5000/acme/web:1.4",
+            "registry.example.com/web@sha256:0123abcd",
+            "localhost/gmac/web:b-0193",
+        ] {
+            assert!(image_ok(good), "{good}");
+        }
+        for bad in [
+            "",
+            "Nginx",
+            "web; rm -rf /",
+            "web:",
+            "-web",
+            "a//b",
+            "web name",
+        ] {
+            assert!(!image_ok(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn statuses_read_back_from_their_ids() {
+        for status in [
+            ReleaseStatus::Deploying,
+            ReleaseStatus::Live,
+            ReleaseStatus::Failed,
+            ReleaseStatus::Retired,
+        ] {
+            assert_eq!(ReleaseStatus::from_id(status.id()), Some(status));
+        }
+        assert_eq!(ReleaseStatus::from_id("gone"), None);
+    }
+}

@@ -1,0 +1,324 @@
+//! Deploy targets: the container hosts environments deploy to, each with what its engine said
+//! at the last test, and the form that registers one (tested before it is saved).
+
+use gmac_types::{NewTarget, PageQuery, Permission, Target, TargetKind, TargetQuery};
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::account::use_account;
+use crate::api::{PAGE_SIZE, non_blank};
+use crate::components::error_banner::{ErrorBanner, NoticeBanner};
+use crate::components::form_field::{FormErrors, FormField, SubmitButton};
+use crate::components::paging::{ListState, LoadMore, Paged};
+use crate::format::date_time_label;
+use crate::pages::SubmittedForm;
+use crate::pages::costs::forms::{Choice, ChoiceSelect, form_errors};
+use crate::state::use_auth;
+
+/// The fields of the form, as the server names them.
+const FIELDS: [&str; 4] = ["name", "client_id", "address", "proxy_admin_url"];
+
+/// The test's badge: its class and word.
+pub fn test_badge(target: &Target) -> (&'static str, &'static str) {
+    match &target.last_test {
+        Some(t) if t.ok => ("badge badge-success", "Answering"),
+        Some(_) => ("badge badge-danger", "Not answering"),
+        None => ("badge", "Not tested"),
+    }
+}
+
+/// The deploy targets card, `#deploy-targets`, and the form for those who manage targets.
+#[component]
+pub fn DeployTargets() -> impl IntoView {
+    let auth = use_auth();
+    let manages = move || auth.can(Permission::TargetsManage);
+    let notice = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<String>);
+    let list = Paged::new(move |cursor| async move {
+        let page = PageQuery::after(PAGE_SIZE, cursor);
+        auth.call(move |c| {
+            let page = page.clone();
+            async move { c.list_targets(&TargetQuery::default(), &page).await }
+        })
+        .await
+    });
+    let act = move |target: Target, remove: bool| {
+        notice.set(None);
+        error.set(None);
+        spawn_local(async move {
+            let id = target.id.clone();
+            if remove {
+                let result = auth
+                    .call(move |c| {
+                        let id = id.clone();
+                        async move { c.delete_target(&id).await }
+                    })
+                    .await;
+                match result {
+                    Ok(()) => {
+                        notice.try_set(Some(format!("“{}” is removed.", target.name)));
+                        list.remove(|t| t.id == target.id);
+                    }
+                    Err(err) => drop(error.try_set(Some(err.message()))),
+                }
+            } else {
+                let result = auth
+                    .call(move |c| {
+                        let id = id.clone();
+                        async move { c.test_target(&id).await }
+                    })
+                    .await;
+                match result {
+                    Ok(tested) => {
+                        let said = tested
+                            .last_test
+                            .as_ref()
+                            .map_or_else(String::new, |t| t.detail.clone());
+                        notice.try_set(Some(format!("{}: {said}", tested.name)));
+                        list.replace(|t| t.id == tested.id, &tested);
+                    }
+                    Err(err) => drop(error.try_set(Some(err.message()))),
+                }
+            }
+        });
+    };
+    let empty = Signal::derive(move || {
+        if manages() {
+            "No deploy target yet. Register a container host below.".to_owned()
+        } else {
+            "No deploy target yet.".to_owned()
+        }
+    });
+    view! {
+        <section class="card section-gap" aria-labelledby="deploy-targets-title">
+            <header class="card-header">
+                <h2 id="deploy-targets-title">"Deploy targets"</h2>
+            </header>
+            <p class="muted card-body">
+                "Where environments deploy: a container host's Docker Engine API (Docker or Podman), with the Caddy admin API that routes its domains."
+            </p>
+            <NoticeBanner message=notice />
+            <ErrorBanner message=error />
+            <ListState list=list loading="Loading deploy targets…" empty=empty />
+            <Show when=move || !list.with_items(<[Target]>::is_empty)>
+                <div class="table-wrap">
+                    <table class="table table-stack" id="deploy-targets">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Target"</th>
+                                <th scope="col">"Engine"</th>
+                                <th scope="col">"Last test"</th>
+                                <th scope="col">
+                                    <span class="visually-hidden">"Actions"</span>
+                                </th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {move || list.items().into_iter().map(|t| view! { <TargetRow target=t manages=Signal::derive(manages) act=Callback::new(move |(t, remove)| act(t, remove)) /> }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            </Show>
+            <LoadMore list=list />
+        </section>
+        <Show when=manages>
+            <RegisterTargetForm on_created=Callback::new(move |created: Target| {
+                error.set(None);
+                notice.set(Some(format!("“{}” is registered: {}", created.name, created.engine.clone().unwrap_or_default())));
+                list.prepend(created);
+            }) />
+        </Show>
+    }
+}
+
+/// One target's row.
+#[component]
+fn TargetRow(
+    target: Target,
+    manages: Signal<bool>,
+    act: Callback<(Target, bool)>,
+) -> impl IntoView {
+    let account = use_account();
+    let (class, word) = test_badge(&target);
+    let tested = target.last_test.as_ref().map(|t| {
+        format!(
+            "{} · {}",
+            date_time_label(&t.tested_at, account.time_zone().as_deref()),
+            t.detail
+        )
+    });
+    let test_target = target.clone();
+    let remove_target = target.clone();
+    view! {
+        <tr data-target-name=target.name.clone()>
+            <td data-label="Target">
+                <span class="cell-title">{target.name.clone()}</span>
+                <span class="cell-sub">{target.kind.label()}</span>
+                <span class="cell-sub mono">{target.address.clone()}</span>
+                {target.proxy_admin_url.clone().map(|u| view! { <span class="cell-sub mono">{format!("proxy {u}")}</span> })}
+            </td>
+            <td class="cell-wrap" data-label="Engine">{target.engine.clone().unwrap_or_else(|| "Unknown".to_owned())}</td>
+            <td class="cell-wrap" data-label="Last test">
+                <span class=class>{word}</span>
+                {tested.map(|t| view! { <span class="cell-sub">{t}</span> })}
+            </td>
+            <td class="cell-actions">
+                <Show when=move || manages.get()>
+                    <button
+                        type="button"
+                        class="button button-small"
+                        aria-label=format!("Test {}", test_target.name)
+                        on:click={
+                            let t = test_target.clone();
+                            move |_| act.run((t.clone(), false))
+                        }
+                    >
+                        "Test"
+                    </button>
+                    <button
+                        type="button"
+                        class="button button-small button-danger"
+                        aria-label=format!("Remove {}", remove_target.name)
+                        on:click={
+                            let t = remove_target.clone();
+                            move |_| act.run((t.clone(), true))
+                        }
+                    >
+                        "Remove"
+                    </button>
+                </Show>
+            </td>
+        </tr>
+    }
+}
+
+/// The register form, `#register-target-form`.
+#[component]
+fn RegisterTargetForm(on_created: Callback<Target>) -> impl IntoView {
+    let auth = use_auth();
+    let name = RwSignal::new(String::new());
+    let client = RwSignal::new(String::new());
+    let address = RwSignal::new(String::new());
+    let proxy = RwSignal::new(String::new());
+    let errors = RwSignal::new(FormErrors::default());
+    let busy = RwSignal::new(false);
+    let banner = Signal::derive(move || errors.with(|e| e.banner.clone()));
+    let clients = super::all_clients();
+    let client_choices = Signal::derive(move || {
+        let mut choices = vec![Choice::new("", "Choose a client")];
+        if let Some(list) = clients.get() {
+            choices.extend(list.into_iter().map(|c| Choice::new(c.id, c.name)));
+        }
+        choices
+    });
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let submitted = SubmittedForm::of(&ev);
+        if busy.get_untracked() {
+            return;
+        }
+        let input = NewTarget {
+            name: name.get_untracked().trim().to_owned(),
+            client_id: client.get_untracked(),
+            project_id: None,
+            kind: TargetKind::ContainerHost,
+            address: address.get_untracked().trim().to_owned(),
+            proxy_admin_url: non_blank(&proxy.get_untracked()),
+        };
+        errors.set(FormErrors::default());
+        busy.set(true);
+        spawn_local(async move {
+            let result = auth
+                .call(move |c| {
+                    let input = input.clone();
+                    async move { c.create_target(&input).await }
+                })
+                .await;
+            busy.try_set(false);
+            match result {
+                Ok(created) => {
+                    name.try_set(String::new());
+                    address.try_set(String::new());
+                    proxy.try_set(String::new());
+                    let _ = on_created.try_run(created);
+                }
+                Err(err) => {
+                    errors.try_set(form_errors(&err, &FIELDS, &[]));
+                    submitted.focus_first_invalid();
+                }
+            }
+        });
+    };
+    view! {
+        <section class="card section-gap" id="register-target-form" aria-labelledby="register-target-title">
+            <h2 id="register-target-title" class="card-title">"Register a container host"</h2>
+            <form class="form card-body" novalidate=true on:submit=submit aria-labelledby="register-target-title">
+                <p class="muted">"gmac asks the engine to describe itself, and the proxy's admin API to answer, before saving: if either does not, nothing is saved."</p>
+                <ErrorBanner message=banner />
+                <div class="field-row">
+                    <FormField id="target-name" field="name" label="Name" autocomplete="off" value=name errors=errors placeholder="web-1" disabled=busy />
+                    <ChoiceSelect id="target-client" field="client_id" label="Client" value=client choices=client_choices errors=errors disabled=busy />
+                </div>
+                <FormField
+                    id="target-address"
+                    field="address"
+                    label="Engine address"
+                    autocomplete="off"
+                    mono=true
+                    value=address
+                    errors=errors
+                    placeholder="unix:///run/podman/podman.sock"
+                    hint="The Docker Engine API: unix:///path/to/the.sock or tcp://host:port."
+                    disabled=busy
+                />
+                <FormField
+                    id="target-proxy"
+                    field="proxy_admin_url"
+                    label="Caddy admin API (optional)"
+                    input_type="url"
+                    autocomplete="off"
+                    mono=true
+                    optional=true
+                    value=proxy
+                    errors=errors
+                    placeholder="http://127.0.0.1:2019"
+                    disabled=busy
+                />
+                <div class="form-actions">
+                    <SubmitButton id="register-target" label="Test and register" busy_label="Asking the engine…" busy=busy inline=true />
+                </div>
+            </form>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_targets_badge_says_whether_it_answered_at_its_last_test() {
+        let mut target = Target {
+            id: "t".into(),
+            name: "web-1".into(),
+            client_id: "c".into(),
+            project_id: None,
+            kind: TargetKind::ContainerHost,
+            address: "unix:///run/podman/podman.sock".into(),
+            proxy_admin_url: None,
+            engine: None,
+            last_test: None,
+            created_by: "u".into(),
+            created_at: chrono::DateTime::UNIX_EPOCH,
+            version: 1,
+        };
+        assert_eq!(test_badge(&target).1, "Not tested");
+        target.last_test = Some(gmac_types::TargetTest {
+            tested_at: chrono::DateTime::UNIX_EPOCH,
+            ok: false,
+            detail: "refused".into(),
+        });
+        assert_eq!(test_badge(&target), ("badge badge-danger", "Not answering"));
+    }
+}

@@ -1,0 +1,191 @@
+//! A world to deploy in (issue 12): gmac with a job worker building and deploying on a real
+//! Podman, a real Caddy beside it, a named fake of Gitea's API with real repositories, and
+//! the static-site service `docs` (built on the local busybox image), with a target for its
+//! client that no environment has chosen yet.
+
+use std::time::Duration;
+
+use gmac_types::{
+    BuildSettingsPatch, BuildStatus, Environment, GitProvider, JobStatus, NewBuild,
+    NewGitConnection, NewService, NewServiceRepository, NewTarget, PageQuery, ServicePatch,
+    TargetKind,
+};
+
+use crate::caddy::Caddy;
+use crate::fake_git_hosts::{FakeGitHosts, GITEA_LOGIN, GOOD_TOKEN};
+use crate::podman::{BASE_IMAGE, Podman};
+use crate::{Options, Session, TestApp, spawn_app_with};
+
+/// The world; see the module's documentation.
+pub struct DeployWorld {
+    /// gmac.
+    pub app: TestApp,
+    /// The container host.
+    pub podman: Podman,
+    /// The proxy beside it.
+    pub caddy: Caddy,
+    /// The git host.
+    pub fake: FakeGitHosts,
+    /// A Super Admin.
+    pub admin: Session,
+    /// The service's id.
+    pub service: String,
+    /// Its staging environment, as made.
+    pub staging: Environment,
+    /// Its production environment, as made.
+    pub production: Environment,
+    /// The target registered for its client.
+    pub target: String,
+}
+
+/// Waits for a job to end (images take seconds) and answers how.
+pub async fn job_ended(session: &Session, id: &str) -> JobStatus {
+    let mut status = JobStatus::Queued;
+    for _ in 0..1200 {
+        status = session.client.get_job(id).await.expect("the job").status;
+        if status.is_finished() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(status.is_finished(), "job {id} did not end");
+    status
+}
+
+impl DeployWorld {
+    /// Starts everything and makes the service, its build settings and the target.
+    pub async fn start() -> Self {
+        let podman = Podman::start().await;
+        let caddy = Caddy::start().await;
+        let app = spawn_app_with(Options {
+            job_worker: true,
+            container_host: Some(podman.host.clone()),
+            ..Options::default()
+        })
+        .await;
+        let fake = FakeGitHosts::start();
+        let admin = app.super_admin().await;
+        let client_id = app.fixture(&admin).client("Acme").await;
+        let project_id = app.fixture(&admin).project(&client_id, "Web").await;
+        let connection = admin
+            .client
+            .create_git_connection(&NewGitConnection {
+                provider: GitProvider::Gitea,
+                base_url: fake.gitea(),
+                token: Some(GOOD_TOKEN.into()),
+                client_id: None,
+                name: None,
+            })
+            .await
+            .expect("a git connection")
+            .id;
+        let parameters = serde_json::json!({"title": "Docs one"});
+        let created = admin
+            .client
+            .create_service(&NewService {
+                project_id,
+                name: "docs".into(),
+                template: "static-site".into(),
+                parameters: parameters.as_object().cloned().unwrap_or_default(),
+                git: NewServiceRepository {
+                    connection_id: connection,
+                    owner: GITEA_LOGIN.into(),
+                    name: "docs".into(),
+                },
+                description: None,
+                owner_team_id: None,
+            })
+            .await
+            .expect("the service");
+        assert_eq!(
+            job_ended(&admin, &created.job.id).await,
+            JobStatus::Succeeded
+        );
+        let service = created.service.id;
+        admin
+            .client
+            .update_service(
+                &service,
+                &ServicePatch {
+                    build: Some(BuildSettingsPatch {
+                        build_args: Some([("BASE_IMAGE".to_owned(), BASE_IMAGE.to_owned())].into()),
+                        ..BuildSettingsPatch::default()
+                    }),
+                    ..ServicePatch::default()
+                },
+                None,
+            )
+            .await
+            .expect("the build settings");
+        let target = admin
+            .client
+            .create_target(&NewTarget {
+                name: "web-1".into(),
+                client_id,
+                project_id: None,
+                kind: TargetKind::ContainerHost,
+                address: podman.host.clone(),
+                proxy_admin_url: Some(caddy.admin.clone()),
+            })
+            .await
+            .expect("the target")
+            .id;
+        let mut listed = admin
+            .client
+            .list_environments(&service, &PageQuery::default())
+            .await
+            .expect("the environments")
+            .items;
+        assert_eq!(listed.len(), 2, "staging and production");
+        let production = listed.remove(1);
+        let staging = listed.remove(0);
+        Self {
+            app,
+            podman,
+            caddy,
+            fake,
+            admin,
+            service,
+            staging,
+            production,
+            target,
+        }
+    }
+
+    /// Builds `git_ref` of the service; answers the succeeded build's id.
+    pub async fn built(&self, git_ref: &str) -> String {
+        let build = self
+            .admin
+            .client
+            .start_build(
+                &self.service,
+                &NewBuild {
+                    git_ref: git_ref.into(),
+                    cache: None,
+                },
+            )
+            .await
+            .expect("a build");
+        job_ended(&self.admin, &build.job_id).await;
+        let build = self
+            .admin
+            .client
+            .get_build(&build.id)
+            .await
+            .expect("the build");
+        assert_eq!(build.status, BuildStatus::Succeeded, "{:?}", build.error);
+        build.id
+    }
+
+    /// What Caddy answers for `host`: the status and the body.
+    pub async fn through_caddy(&self, host: &str) -> (u16, String) {
+        let response = reqwest::Client::new()
+            .get(format!("{}/", self.caddy.traffic))
+            .header("Host", host)
+            .send()
+            .await
+            .expect("caddy answers");
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap_or_default())
+    }
+}
