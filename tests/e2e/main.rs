@@ -179,17 +179,28 @@ impl Browser {
 
     /// Clicks the element in the middle of the screen, where the sticky top bar cannot cover
     /// it (the driver scrolls it to the top edge otherwise).
+    /// An element the page drew again between being found and being clicked (a live update
+    /// re-rendered it) is found again and clicked, as a person clicks what is on the screen.
     async fn click(&self, css: &str) {
-        let element = self.wait_for(css).await;
-        let arg = serde_json::to_value(&element).unwrap();
-        self.client
-            .execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg])
-            .await
-            .unwrap();
-        element
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+        for attempt in 1..=5 {
+            let element = self.wait_for(css).await;
+            let arg = serde_json::to_value(&element).unwrap();
+            let clicked = match self
+                .client
+                .execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg])
+                .await
+            {
+                Ok(_) => element.click().await.map(drop),
+                Err(e) => Err(e),
+            };
+            match clicked {
+                Ok(()) => return,
+                Err(e) if attempt < 5 && e.to_string().contains("stale element") => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("clicking {css}: {e}"),
+            }
+        }
     }
 
     /// The accessible names that more than one visible button on the page shares: a
@@ -4550,6 +4561,13 @@ async fn a_release_is_deployed_followed_and_rolled_back_from_the_environments_bo
         .wait_for_within(
             "#releases-staging li[data-number=\"4\"][data-status=\"live\"]",
             Duration::from_secs(90),
+        )
+        .await;
+    // Its rollout ends once it has been watched live and #2 is retired: one rollout at a time.
+    browser
+        .wait_for_text(
+            "article[data-environment=\"staging\"] .notice-banner",
+            "Release #4 is live.",
         )
         .await;
     let builds = async || {

@@ -464,7 +464,9 @@ async fn start(
     environments::lock(&txn, &env.id).await?;
     let env = environments::find(&txn, &env.id).await?;
     if let By::Push(built) = by
-        && push_unwanted(&txn, &env, owner, built).await?.is_some()
+        && push_unwanted(&txn, &env, &catalog::find(&txn, &owner.id).await?, built)
+            .await?
+            .is_some()
     {
         return Ok(None);
     }
@@ -559,12 +561,16 @@ async fn next_number(txn: &Change, environment_id: &str) -> Result<i64> {
 
 /// The number of the release rolling out in the environment, if one is.
 async fn rolling_out(core: &Core, environment_id: &str) -> Result<Option<i64>> {
-    let deploying = release::Entity::find()
+    // A release is rolling out while its job runs: deploying, or live and being watched.
+    let rows = release::Entity::find()
         .filter(release::Column::EnvironmentId.eq(environment_id))
-        .filter(release::Column::Status.eq(ReleaseStatus::Deploying.id()))
+        .filter(
+            release::Column::Status
+                .is_in([ReleaseStatus::Deploying.id(), ReleaseStatus::Live.id()]),
+        )
         .all(&core.db)
         .await?;
-    for row in deploying {
+    for row in rows {
         let job_row = job::Entity::find_by_id(row.job_id.as_str())
             .one(&core.db)
             .await?;
@@ -602,15 +608,20 @@ async fn paused_by_rollback(
     Ok(actor.audit_actor())
 }
 
-/// Refuses a second rollout while one is under way in the environment; a release whose
-/// rollout ended without saying so is marked failed with the job's reason.
+/// Refuses a second rollout while one is under way in the environment (a release deploying,
+/// or live while its job still watches or retires); a release whose rollout ended without
+/// saying so is marked failed with the job's reason.
 async fn settle_ended(txn: &Change, core: &Core, environment_id: &str) -> Result<()> {
-    let deploying = release::Entity::find()
+    // A live release whose job still runs is being watched (the verify step) or retired.
+    let rows = release::Entity::find()
         .filter(release::Column::EnvironmentId.eq(environment_id))
-        .filter(release::Column::Status.eq(ReleaseStatus::Deploying.id()))
+        .filter(
+            release::Column::Status
+                .is_in([ReleaseStatus::Deploying.id(), ReleaseStatus::Live.id()]),
+        )
         .all(txn)
         .await?;
-    for row in deploying {
+    for row in rows {
         let job_row = job::Entity::find_by_id(row.job_id.as_str())
             .one(txn)
             .await?;
@@ -624,6 +635,7 @@ async fn settle_ended(txn: &Change, core: &Core, environment_id: &str) -> Result
                     ),
                 ));
             }
+            _ if row.status == ReleaseStatus::Live.id() => {}
             ended => {
                 let detail = ended
                     .as_ref()
@@ -680,8 +692,16 @@ pub fn rollout_handler() -> Handler {
             && (f.permanent || ctx.job.attempts >= ctx.job.max_attempts)
             && !live
         {
-            undo(&ctx, &row).await;
-            fail(&ctx, &row, &ctx.masked(&f.message)).await?;
+            // Only a release still deploying is undone: one that went live serves (an error
+            // after the switch leaves it serving, its retiring to the next rollout), and one
+            // the automatic rollback failed was cleaned up by it.
+            let now = release::Entity::find_by_id(row.id.as_str())
+                .one(&ctx.core.db)
+                .await?;
+            if now.is_some_and(|r| r.status == ReleaseStatus::Deploying.id()) {
+                undo(&ctx, &row).await;
+                fail(&ctx, &row, &ctx.masked(&f.message)).await?;
+            }
         }
         outcome
     })
@@ -698,6 +718,13 @@ async fn undo(ctx: &JobContext, row: &release::Model) {
     let Ok(Some(fresh)) = release::Entity::find_by_id(row.id.as_str()).one(db).await else {
         return;
     };
+    // The release serving is never undone.
+    if environments::find(db, &fresh.environment_id)
+        .await
+        .is_ok_and(|env| env.live_release_id.as_deref() == Some(fresh.id.as_str()))
+    {
+        return;
+    }
     let Ok(Some(target)) = target::Entity::find_by_id(fresh.target_id.clone().unwrap_or_default())
         .one(db)
         .await
@@ -1133,8 +1160,11 @@ impl<'a> Rollout<'a> {
         replaced: Option<release::Model>,
     ) -> std::result::Result<bool, JobFailure> {
         let ctx = self.ctx;
-        let Some(replaced) = replaced.filter(|r| r.container_id.is_some() && r.upstream.is_some())
-        else {
+        let Some(replaced) = replaced.filter(|r| {
+            r.container_id.is_some()
+                && r.upstream.is_some()
+                && r.target_id == self.release.target_id
+        }) else {
             ctx.log("no release before it still runs: nothing to fall back to, nothing watched")
                 .await?;
             return Ok(false);
@@ -1143,6 +1173,7 @@ impl<'a> Rollout<'a> {
         let id = self.release.container_id.clone().unwrap_or_default();
         let path = self.health_path.as_deref();
         let started = std::time::Instant::now();
+        let mut unhealthy = 0;
         let failure = loop {
             tokio::time::sleep(std::time::Duration::from_millis(500)).await;
             if let Ok(state) = self.deployer.state(&self.target.address, &id).await
@@ -1154,8 +1185,17 @@ impl<'a> Rollout<'a> {
                     state.restarts
                 );
             }
-            if let Err(seen) = self.deployer.check_health(upstream, path).await {
-                break format!("its health check failed after it went live: {seen}");
+            // Three failed checks in a row, not one slow answer.
+            match self.deployer.check_health(upstream, path).await {
+                Ok(()) => unhealthy = 0,
+                Err(seen) => {
+                    unhealthy += 1;
+                    if unhealthy >= 3 {
+                        break format!(
+                            "its health check failed {unhealthy} times in a row after it went live: {seen}"
+                        );
+                    }
+                }
             }
             if started.elapsed() >= window {
                 ctx.log(format!(
@@ -1175,7 +1215,18 @@ impl<'a> Rollout<'a> {
                 env.name, self.release.number
             ))
             .await?;
-            return Ok(true);
+            return Ok(started.elapsed() >= ctx.core.deploys.drain);
+        }
+        // Only to a release that still answers.
+        if let Some(before) = &replaced.upstream
+            && let Err(seen) = self.deployer.check_health(before, path).await
+        {
+            ctx.log(format!(
+                "release #{} does not answer either ({seen}): release #{} keeps serving",
+                replaced.number, self.release.number
+            ))
+            .await?;
+            return Ok(started.elapsed() >= ctx.core.deploys.drain);
         }
         Err(self.bring_back(&replaced, &failure).await?)
     }
@@ -1207,6 +1258,14 @@ impl<'a> Rollout<'a> {
         let txn = Change::begin(core).await?;
         environments::lock(&txn, &self.env.id).await?;
         let env = environments::find(&txn, &self.env.id).await?;
+        if env.live_release_id.as_deref() != Some(self.release.id.as_str()) {
+            // Another release took over meanwhile: it stays.
+            txn.commit_unaudited().await?;
+            return Ok(JobFailure::permanent(format!(
+                "{failure}; another release serves {} now",
+                env.name
+            )));
+        }
         release::Entity::update_many()
             .filter(release::Column::Id.eq(replaced.id.as_str()))
             .col_expr(
@@ -1245,15 +1304,28 @@ impl<'a> Rollout<'a> {
         .details(serde_json::json!({
             "environment_id": env.id, "environment": env.name,
             "number": self.release.number, "job_id": self.release.job_id,
-            "before": {"status": "live", "live_release_id": self.release.id},
+            "before": {"status": "live", "live_release_id": env.live_release_id},
             "after": {"status": "failed", "live_release_id": replaced.id},
+            "reason": ctx.masked(failure),
         }));
         txn.commit(core, &RequestMeta::default(), entry).await?;
-        ctx.log(format!(
-            "the proxy sends {} back to release #{}, which serves again",
-            env.name, replaced.number
-        ))
-        .await?;
+        // What follows the commit is best effort: the rollback is done.
+        let _ = ctx
+            .log(format!(
+                "the proxy sends {} back to release #{}, which serves again",
+                env.name, replaced.number
+            ))
+            .await;
+        if let Some(container) = &self.release.container_id {
+            let said = match self.deployer.remove(&self.target.address, container).await {
+                Ok(()) => format!("the failed container {} was removed", short(container)),
+                Err(e) => format!(
+                    "the failed container {} could not be removed: {e}",
+                    short(container)
+                ),
+            };
+            let _ = ctx.log(said).await;
+        }
         Ok(JobFailure::permanent(detail))
     }
 
@@ -1263,9 +1335,20 @@ impl<'a> Rollout<'a> {
     async fn retire(&self, drained: bool) -> std::result::Result<(), JobFailure> {
         let ctx = self.ctx;
         let db = &ctx.core.db;
+        let env = environments::find(db, &self.env.id).await?;
+        if env.live_release_id.as_deref() != Some(self.release.id.as_str()) {
+            ctx.log("another release serves now: this rollout retires nothing")
+                .await?;
+            return Ok(());
+        }
         let left: Vec<release::Model> = release::Entity::find()
             .filter(release::Column::EnvironmentId.eq(self.env.id.as_str()))
             .filter(release::Column::Id.ne(self.release.id.as_str()))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(release::Column::Number.lt(self.release.number))
+                    .add(release::Column::Status.eq(ReleaseStatus::Failed.id())),
+            )
             .filter(release::Column::ContainerId.is_not_null())
             .filter(release::Column::Status.ne(ReleaseStatus::Deploying.id()))
             .all(db)
