@@ -36,6 +36,7 @@ mod m20261222_000029_targets;
 mod m20261223_000030_environments;
 mod m20261224_000031_variables;
 mod m20261225_000032_deploy_on_push;
+mod m20261226_000033_kubernetes_targets;
 
 /// Applies gmac's migrations in order.
 #[derive(Debug)]
@@ -77,6 +78,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261223_000030_environments::Migration),
             Box::new(m20261224_000031_variables::Migration),
             Box::new(m20261225_000032_deploy_on_push::Migration),
+            Box::new(m20261226_000033_kubernetes_targets::Migration),
         ]
     }
 }

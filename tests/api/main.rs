@@ -34,6 +34,7 @@ mod images;
 mod imports;
 mod invitations;
 mod jobs;
+mod kubernetes;
 mod matrix;
 mod mfa;
 mod money;

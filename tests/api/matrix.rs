@@ -602,6 +602,8 @@ async fn matrix_staging(w: &World) -> String {
             kind: gmac_types::TargetKind::ContainerHost,
             address: w.podman.host.clone(),
             proxy_admin_url: None,
+            kubeconfig: None,
+            cluster_issuer: None,
         })
         .await
         .unwrap();
@@ -875,6 +877,8 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
                     kind: gmac_types::TargetKind::ContainerHost,
                     address: w.podman.host.clone(),
                     proxy_admin_url: None,
+                    kubeconfig: None,
+                    cluster_issuer: None,
                 })
                 .await
                 .unwrap();

@@ -14,6 +14,8 @@ fn new_target(client_id: &str, name: &str, address: &str, proxy: Option<&str>) -
         kind: TargetKind::ContainerHost,
         address: address.to_owned(),
         proxy_admin_url: proxy.map(str::to_owned),
+        kubeconfig: None,
+        cluster_issuer: None,
     }
 }
 

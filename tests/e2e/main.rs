@@ -4266,11 +4266,70 @@ async fn templates_added_from_a_git_repository_in_the_browser_reach_the_catalog_
     fake.stop().await;
 }
 
+/// Registers a Kubernetes cluster (the named fake API server) from its kubeconfig in the
+/// open targets card: one that would run a program is refused beside its field; the one
+/// registered is asked first, and its kubeconfig leaves the page.
+async fn register_a_cluster(browser: &Browser) {
+    let kube = gmac_tests::fake_kubernetes::FakeKubernetes::start();
+    select_settled(browser, "#target-kind", "kubernetes").await;
+    browser.wait_for("#target-kubeconfig").await;
+    browser.wait_until_gone("#target-address").await;
+    browser.type_into("#target-name", "cluster-1").await;
+    browser
+        .type_into(
+            "#target-kubeconfig",
+            &kube
+                .kubeconfig()
+                .replace("token: ", "exec: {command: /bin/sh}\n    x: "),
+        )
+        .await;
+    browser.click("#register-target").await;
+    browser
+        .wait_for_text("#target-kubeconfig-error", "exec plugin")
+        .await;
+    browser
+        .wait_for("#target-kubeconfig")
+        .await
+        .clear()
+        .await
+        .unwrap();
+    browser
+        .type_into("#target-kubeconfig", &kube.kubeconfig())
+        .await;
+    browser.type_into("#target-issuer", "letsencrypt").await;
+    browser.click("#register-target").await;
+    let row = browser
+        .wait_for_text(
+            "#deploy-targets tr[data-target-name=\"cluster-1\"]",
+            "Answering",
+        )
+        .await;
+    assert!(
+        row.contains("Kubernetes cluster")
+            && row.contains("Kubernetes v1.33")
+            && row.contains("TLS from letsencrypt"),
+        "{row}"
+    );
+    let left = browser
+        .wait_for("#target-kubeconfig")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(
+        left.as_deref(),
+        Some(""),
+        "the kubeconfig is not kept in the page"
+    );
+}
+
 /// Issue 12, point 1: a container host registered in the browser is tested first (a real
 /// Podman serving the Docker Engine API, a real Caddy's admin API); an address where nothing
-/// answers is refused beside its field, and nothing is listed.
+/// answers is refused beside its field, and nothing is listed. Then a Kubernetes cluster, on
+/// the named fake API server, from its kubeconfig.
 #[tokio::test]
-async fn a_container_host_is_registered_in_the_browser_once_its_engine_answers() {
+async fn a_container_host_and_a_kubernetes_cluster_on_a_fake_api_server_are_registered_in_the_browser_once_they_answer()
+ {
     if !browser_available() {
         return;
     }
@@ -4325,6 +4384,8 @@ async fn a_container_host_is_registered_in_the_browser_once_its_engine_answers()
             "web-1: Podman Engine",
         )
         .await;
+
+    register_a_cluster(&browser).await;
     let errors = browser.console_errors().await;
     assert!(
         errors

@@ -126,6 +126,8 @@ impl DeployWorld {
                 kind: TargetKind::ContainerHost,
                 address: podman.host.clone(),
                 proxy_admin_url: Some(caddy.admin.clone()),
+                kubeconfig: None,
+                cluster_issuer: None,
             })
             .await
             .expect("the target")

@@ -15,6 +15,7 @@
 pub mod caddy;
 pub mod deploy_world;
 pub mod fake_git_hosts;
+pub mod fake_kubernetes;
 pub mod fixture;
 pub mod focus;
 pub mod moto;
@@ -171,6 +172,9 @@ fn connect_adapters(
         gmac_connectors::targets::HttpTargetProbe::new(core.egress.clone())
             .expect("a target probe"),
     ));
+    core.cluster = Some(Arc::new(gmac_connectors::kubernetes::KubeCluster::new(
+        core.egress.clone(),
+    )));
     core.deployer = Some(Arc::new(
         gmac_connectors::deploy::EngineDeployer::new(core.egress.clone()).expect("a deployer"),
     ));
@@ -252,6 +256,8 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         health_timeout: std::time::Duration::from_secs(20),
         drain: std::time::Duration::from_secs(3),
         verify: std::time::Duration::from_secs(5),
+        // The Kubernetes fake honours a Deployment's deadline in real seconds.
+        progress_deadline: std::time::Duration::from_secs(3),
     };
     if let Some(smtp) = &options.smtp_url {
         let mailer = gmac_connectors::mail::SmtpMailer::new(smtp, "gmac <gmac@test.example>")

@@ -4,6 +4,7 @@ pub mod aws;
 pub mod containers;
 pub mod deploy;
 pub mod git;
+pub mod kubernetes;
 pub mod mail;
 pub mod targets;
 

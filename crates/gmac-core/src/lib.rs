@@ -72,6 +72,9 @@ pub struct DeployOptions {
     /// How long a new release is watched once it serves (the old one kept running meanwhile,
     /// to fall back to); the drain when that is longer.
     pub verify: std::time::Duration,
+    /// How long a rollout on Kubernetes may go without progress before the cluster calls it
+    /// failed (its Deployment's `progressDeadlineSeconds`).
+    pub progress_deadline: std::time::Duration,
 }
 
 impl Default for DeployOptions {
@@ -80,6 +83,7 @@ impl Default for DeployOptions {
             health_timeout: std::time::Duration::from_mins(1),
             drain: std::time::Duration::from_secs(5),
             verify: std::time::Duration::from_secs(10),
+            progress_deadline: std::time::Duration::from_mins(10),
         }
     }
 }
@@ -177,6 +181,8 @@ pub struct Core {
     pub target_probe: Option<Arc<dyn ports::TargetProbe>>,
     /// Runs releases on container hosts and routes their proxies.
     pub deployer: Option<Arc<dyn ports::Deployer>>,
+    /// Kubernetes clusters, for releases to cluster targets.
+    pub cluster: Option<Arc<dyn ports::Cluster>>,
     /// How releases roll out.
     pub deploys: DeployOptions,
     /// The address people use to reach gmac, for links in emails (e.g. `https://gmac.example.com`).
@@ -221,6 +227,7 @@ impl Core {
             builds: BuildOptions::default(),
             target_probe: None,
             deployer: None,
+            cluster: None,
             deploys: DeployOptions::default(),
             public_url: "http://127.0.0.1:8080".to_owned(),
             invoice_issuer: "gmac".to_owned(),

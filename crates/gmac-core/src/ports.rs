@@ -508,3 +508,145 @@ pub trait Deployer: Send + Sync + std::fmt::Debug {
     /// Removes the route of id `id` (one already gone is not an error).
     async fn unroute(&self, admin_url: &str, id: &str) -> Result<(), String>;
 }
+
+/// A release as a Kubernetes cluster runs it (issue 12, point 2): what its objects say. Its
+/// secret values are held, so its `Debug` shows only their names.
+#[derive(Clone, Default)]
+pub struct KubeRelease {
+    /// The environment's namespace (made when missing).
+    pub namespace: String,
+    /// The name of its `Deployment`, `Service`, `Ingress` and the rest: the service's.
+    pub name: String,
+    /// The image, by reference (a registry's; a cluster pulls it).
+    pub image: String,
+    /// The port the service listens on inside its container.
+    pub container_port: u16,
+    /// What names its configuration (the versions of its variables and secrets): the
+    /// `ConfigMap` and `Secret` are named by its hash, so no value can be guessed from a name.
+    pub config_version: String,
+    /// Its plain variables (a `ConfigMap`).
+    pub env: std::collections::BTreeMap<String, String>,
+    /// Its secrets (a `Secret`).
+    pub secrets: std::collections::BTreeMap<String, String>,
+    /// Labels on every object and pod (`gmac.io/*`, `project`).
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// The labels that select its pods (a subset of `labels` that no release changes).
+    pub selector: std::collections::BTreeMap<String, String>,
+    /// Host names its Ingress answers (none: no Ingress).
+    pub hosts: Vec<String>,
+    /// cert-manager's cluster issuer for the Ingress's TLS certificate, when TLS is wanted.
+    pub tls_issuer: Option<String>,
+    /// The path of its HTTP health check (none: the port accepting connections).
+    pub health_path: Option<String>,
+    /// Its replicas (the lower bound when it autoscales).
+    pub replicas: i32,
+    /// Autoscaling bounds, when it autoscales.
+    pub autoscale: Option<KubeAutoscale>,
+    /// CPU and memory requests and limits, in Kubernetes quantities (`250m`, `256Mi`).
+    pub resources: KubeResources,
+    /// Seconds a rollout may take before the cluster calls it failed.
+    pub progress_deadline_secs: i32,
+}
+
+impl std::fmt::Debug for KubeRelease {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KubeRelease")
+            .field("namespace", &self.namespace)
+            .field("name", &self.name)
+            .field("image", &self.image)
+            .field("env", &self.env)
+            .field("secrets", &self.secrets.keys().collect::<Vec<_>>())
+            .field("labels", &self.labels)
+            .field("replicas", &self.replicas)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A `HorizontalPodAutoscaler`'s bounds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KubeAutoscale {
+    /// The fewest replicas.
+    pub min: i32,
+    /// The most.
+    pub max: i32,
+    /// The average CPU use, in percent of the request, it keeps to.
+    pub cpu_percent: i32,
+}
+
+/// Requests and limits, as Kubernetes quantities.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KubeResources {
+    /// CPU requested (`100m`).
+    pub cpu_request: String,
+    /// Memory requested (`128Mi`).
+    pub memory_request: String,
+    /// CPU limit.
+    pub cpu_limit: String,
+    /// Memory limit.
+    pub memory_limit: String,
+}
+
+impl Default for KubeResources {
+    fn default() -> Self {
+        Self {
+            cpu_request: "100m".to_owned(),
+            memory_request: "128Mi".to_owned(),
+            cpu_limit: "1".to_owned(),
+            memory_limit: "512Mi".to_owned(),
+        }
+    }
+}
+
+/// How a rollout ended, as followed to the truth.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KubeOutcome {
+    /// Every replica runs the new template and is available.
+    Done {
+        /// The `Deployment`'s generation it reached.
+        generation: i64,
+        /// Its available replicas.
+        available: i32,
+    },
+    /// The cluster gave up (its progress deadline passed), or gmac's wait ran out; with the
+    /// pods' reasons (crash loop, image pull, failing probe).
+    Failed(String),
+}
+
+/// Runs releases on Kubernetes clusters (issue 12, point 2). Every call takes the target's
+/// kubeconfig (opened for the call only).
+#[async_trait::async_trait]
+pub trait Cluster: Send + Sync + std::fmt::Debug {
+    /// The API server's URL of a kubeconfig gmac takes (its credentials inline: no plugin,
+    /// file path or proxy), or why it is not taken.
+    fn server(&self, kubeconfig: &str) -> Result<String, String>;
+
+    /// The API server's address and version, e.g. `Kubernetes v1.33.0 at https://…`.
+    async fn probe(&self, kubeconfig: &str) -> Result<String, String>;
+
+    /// Applies the release's objects server-side (field manager `gmac`), its namespace first;
+    /// answers the `Deployment`'s generation after the apply.
+    async fn apply(
+        &self,
+        kubeconfig: &str,
+        release: &KubeRelease,
+        log: &(dyn Fn(String) + Send + Sync),
+    ) -> Result<i64, ImageBuildError>;
+
+    /// Follows the release's `Deployment` until its `generation` is rolled out or failed, or
+    /// `wait` passes; progress goes to `log`. A template of another release is a failure.
+    async fn follow(
+        &self,
+        kubeconfig: &str,
+        release: &KubeRelease,
+        generation: i64,
+        wait: std::time::Duration,
+        log: &(dyn Fn(String) + Send + Sync),
+    ) -> Result<KubeOutcome, ImageBuildError>;
+
+    /// Deletes a namespace and all in it (one already gone is not an error).
+    async fn delete_namespace(
+        &self,
+        kubeconfig: &str,
+        namespace: &str,
+    ) -> Result<(), ImageBuildError>;
+}

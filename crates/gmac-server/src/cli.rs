@@ -311,8 +311,8 @@ pub enum TargetsCommand {
         #[arg(long)]
         client: Option<String>,
     },
-    /// Register a container host: its engine (and proxy) are asked first, nothing is saved
-    /// unless they answer.
+    /// Register a container host (`--address`) or a Kubernetes cluster (`--kubeconfig`): its
+    /// engine (and proxy) or API server are asked first, nothing is saved unless they answer.
     Add {
         /// A name, unique within the client.
         name: String,
@@ -323,11 +323,21 @@ pub enum TargetsCommand {
         #[arg(long)]
         project: Option<String>,
         /// The engine: unix:///path/to.sock or tcp://host:port.
-        #[arg(long)]
-        address: String,
+        #[arg(
+            long,
+            required_unless_present = "kubeconfig",
+            conflicts_with = "kubeconfig"
+        )]
+        address: Option<String>,
         /// The Caddy admin API beside it, e.g. http://127.0.0.1:2019.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "kubeconfig")]
         proxy: Option<String>,
+        /// A cluster's kubeconfig file, its credentials inline (`-` reads standard input).
+        #[arg(long)]
+        kubeconfig: Option<std::path::PathBuf>,
+        /// The cluster's cert-manager ClusterIssuer, for its Ingresses' TLS.
+        #[arg(long, requires = "kubeconfig")]
+        cluster_issuer: Option<String>,
     },
     /// Test a target again; exits non-zero unless it answered.
     Test {

@@ -764,6 +764,17 @@ pub async fn templates(command: crate::cli::TemplatesCommand) -> anyhow::Result<
     }
 }
 
+/// A file's text, or standard input's for `-`.
+fn read_file_or_stdin(path: &std::path::Path) -> anyhow::Result<String> {
+    use std::io::Read as _;
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text)?;
+        return Ok(text);
+    }
+    std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
 /// One line about a deploy target and its last test.
 fn target_line(target: &gmac_types::Target) -> String {
     let test = target.last_test.as_ref().map_or_else(
@@ -815,14 +826,25 @@ pub async fn targets(command: crate::cli::TargetsCommand) -> anyhow::Result<Stri
             project,
             address,
             proxy,
+            kubeconfig,
+            cluster_issuer,
         } => {
+            let kubeconfig = kubeconfig
+                .map(|path| read_file_or_stdin(&path).map(gmac_types::SecretText::from))
+                .transpose()?;
             let input = gmac_types::NewTarget {
                 name,
                 client_id: client,
                 project_id: project,
-                kind: gmac_types::TargetKind::ContainerHost,
-                address,
+                kind: if kubeconfig.is_some() {
+                    gmac_types::TargetKind::Kubernetes
+                } else {
+                    gmac_types::TargetKind::ContainerHost
+                },
+                address: address.unwrap_or_default(),
                 proxy_admin_url: proxy,
+                kubeconfig,
+                cluster_issuer,
             };
             let target = api.create_target(&input).await.map_err(explain)?;
             Ok(target_line(&target))

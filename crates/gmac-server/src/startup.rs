@@ -94,6 +94,9 @@ pub async fn prepare_core(config: &Config) -> anyhow::Result<Core> {
     core.deployer = Some(Arc::new(gmac_connectors::deploy::EngineDeployer::new(
         core.egress.clone(),
     )?));
+    core.cluster = Some(Arc::new(gmac_connectors::kubernetes::KubeCluster::new(
+        core.egress.clone(),
+    )));
     core.builds = gmac_core::BuildOptions {
         registry: config.registry.clone(),
         per_project: config.builds_per_project.max(1),

@@ -1,6 +1,8 @@
 //! Deploy targets (issue 12, point 1): where an environment's releases run. A container host is
 //! a Docker Engine API (Docker or Podman) on one server, beside the reverse proxy (Caddy) that
-//! routes its domains, reached through its admin API.
+//! routes its domains, reached through its admin API. A Kubernetes cluster is reached through a
+//! kubeconfig (its credentials inline), kept encrypted and never returned; each environment
+//! deploying there gets a namespace of its own.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -12,6 +14,8 @@ use serde::{Deserialize, Serialize};
 pub enum TargetKind {
     /// A Docker Engine API (Docker or Podman) on one server.
     ContainerHost,
+    /// A Kubernetes cluster, through a kubeconfig.
+    Kubernetes,
 }
 
 impl TargetKind {
@@ -19,18 +23,24 @@ impl TargetKind {
     pub const fn id(self) -> &'static str {
         match self {
             TargetKind::ContainerHost => "container_host",
+            TargetKind::Kubernetes => "kubernetes",
         }
     }
 
     /// The kind of wire id `id`.
     pub fn from_id(id: &str) -> Option<Self> {
-        (id == "container_host").then_some(TargetKind::ContainerHost)
+        match id {
+            "container_host" => Some(TargetKind::ContainerHost),
+            "kubernetes" => Some(TargetKind::Kubernetes),
+            _ => None,
+        }
     }
 
     /// Its name for a person.
     pub const fn label(self) -> &'static str {
         match self {
             TargetKind::ContainerHost => "Container host",
+            TargetKind::Kubernetes => "Kubernetes cluster",
         }
     }
 }
@@ -63,8 +73,14 @@ pub struct Target {
     /// What it is.
     pub kind: TargetKind,
     /// The engine's address, `DOCKER_HOST` style: `unix:///run/podman/podman.sock` or
-    /// `tcp://10.0.0.5:2375`.
+    /// `tcp://10.0.0.5:2375`; a cluster's API server (from its kubeconfig).
     pub address: String,
+    /// Whether it holds credentials (a cluster's kubeconfig), which are never returned.
+    #[serde(default)]
+    pub has_credentials: bool,
+    /// cert-manager's cluster issuer for its Ingresses' certificates (a cluster's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_issuer: Option<String>,
     /// The reverse proxy's admin API beside it (Caddy's, e.g. `http://127.0.0.1:2019`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proxy_admin_url: Option<String>,
@@ -108,12 +124,33 @@ pub struct NewTarget {
     pub project_id: Option<String>,
     /// What it is.
     pub kind: TargetKind,
-    /// The engine's address: `unix:///path/to.sock` or `tcp://host:port`.
+    /// The engine's address: `unix:///path/to.sock` or `tcp://host:port`. A cluster's is its
+    /// kubeconfig's server: left out, or the same.
+    #[serde(default)]
     #[cfg_attr(
         feature = "openapi",
         schema(example = "unix:///run/podman/podman.sock", max_length = 2000)
     )]
     pub address: String,
+    /// A cluster's kubeconfig (YAML), with its credentials inline (a token or a client
+    /// certificate; no `exec` plugin, file path or proxy). Write-only: kept encrypted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<String>, max_length = 262_144)
+    )]
+    pub kubeconfig: Option<crate::secret::SecretText>,
+    /// A cluster's cert-manager cluster issuer, for TLS on its Ingresses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            example = "letsencrypt",
+            max_length = 253,
+            pattern = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
+        )
+    )]
+    pub cluster_issuer: Option<String>,
     /// The reverse proxy's admin API beside it (Caddy's), over http(s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(

@@ -159,6 +159,8 @@ fn test(root: &Path) -> anyhow::Result<()> {
     ensure_python_module("aiosmtpd", "aiosmtpd==1.4.6")?;
     // The AWS emulator that Cost Explorer sync is tested against.
     ensure_python_module("moto.server", "moto[server]==5.2.5")?;
+    // Every object gmac applies to a cluster is checked against Kubernetes' own schemas.
+    ensure_python_module("kubernetes_validate", "kubernetes-validate==1.37.0")?;
     spa::build(root, true)?;
     // The process smoke test runs the real binary.
     run(cargo().args(["build", "--package", "gmac-server", "--bin", "gmac"]))?;

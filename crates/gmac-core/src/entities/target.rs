@@ -15,7 +15,7 @@ pub struct Model {
     pub project_id: Option<String>,
     /// A name, unique within the client.
     pub name: String,
-    /// `container_host`.
+    /// `container_host` or `kubernetes`.
     pub kind: String,
     /// The engine's address.
     #[sea_orm(column_type = "Text")]
@@ -26,6 +26,12 @@ pub struct Model {
     /// The engine as it described itself.
     #[sea_orm(column_type = "Text", nullable)]
     pub engine: Option<String>,
+    /// Its credentials (a cluster's kubeconfig), sealed for `targets:<id>:credentials`.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub credentials: Option<String>,
+    /// cert-manager's cluster issuer for its Ingresses.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub cluster_issuer: Option<String>,
     /// When it was last tested.
     pub last_test_at: Option<DateTimeUtc>,
     /// Whether that test passed.

@@ -1,12 +1,15 @@
 //! Tearing down what gmac runs for a service being deleted (issue 12, point 4): its releases'
-//! containers and its environments' proxy routes.
+//! containers and its environments' proxy routes on container hosts, and its environments'
+//! namespaces on clusters.
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use crate::entities::{release, target};
+use crate::Core;
+use crate::entities::{environment, release, service, target};
 use crate::platform::worker::{JobContext, JobFailure};
 use crate::services::release_rows::short;
+use crate::services::targets;
 
 /// Stops what gmac runs for a service being deleted: every release's container on its target,
 /// and each environment's route in the proxies of the targets its releases ran on. Each one
@@ -32,6 +35,7 @@ pub(crate) async fn tear_down(
         ));
     };
     let mut routes: Vec<(String, String)> = Vec::new();
+    let mut namespaces: Vec<(String, String)> = Vec::new();
     for row in &rows {
         let target = match &row.target_id {
             Some(id) => target::Entity::find_by_id(id.as_str()).one(db).await?,
@@ -48,6 +52,13 @@ pub(crate) async fn tear_down(
             }
             continue;
         };
+        if crate::services::targets::is_cluster(&target) {
+            let pair = (target.id.clone(), row.environment_id.clone());
+            if !namespaces.contains(&pair) {
+                namespaces.push(pair);
+            }
+            continue;
+        }
         if let Some(admin) = &target.proxy_admin_url {
             let route = (admin.clone(), format!("gmac-env-{}", row.environment_id));
             if !routes.contains(&route) {
@@ -80,8 +91,62 @@ pub(crate) async fn tear_down(
         ctx.log(format!("route {id} removed from the proxy"))
             .await?;
     }
+    for (target_id, environment_id) in namespaces {
+        tear_down_namespace(ctx, service_id, &target_id, &environment_id).await?;
+    }
     if running.is_empty() {
         ctx.log("no release had a container left").await?;
     }
     Ok(())
+}
+
+/// Deletes an environment's namespace on its cluster; said in the log either way.
+async fn tear_down_namespace(
+    ctx: &JobContext,
+    service_id: &str,
+    target_id: &str,
+    environment_id: &str,
+) -> std::result::Result<(), JobFailure> {
+    let db = &ctx.core.db;
+    let (Some(target), Some(env), Some(owner)) = (
+        target::Entity::find_by_id(target_id).one(db).await?,
+        environment::Entity::find_by_id(environment_id)
+            .one(db)
+            .await?,
+        service::Entity::find_by_id(service_id).one(db).await?,
+    ) else {
+        return Ok(());
+    };
+    let said = tear_down_on_cluster(&ctx.core, &target, &owner.name, &env).await?;
+    ctx.log(said).await?;
+    Ok(())
+}
+
+/// Deletes the environment's namespace on its cluster (teardown of a service), answering what
+/// was done for the log; a cluster that cannot be reached is tried again (the job retries).
+async fn tear_down_on_cluster(
+    core: &Core,
+    target: &target::Model,
+    service_name: &str,
+    env: &environment::Model,
+) -> std::result::Result<String, JobFailure> {
+    let namespace = targets::namespace_of(service_name, &env.name, &env.id);
+    let Some(cluster) = core.cluster.clone() else {
+        return Ok(format!(
+            "namespace {namespace} left: no Kubernetes connector is configured"
+        ));
+    };
+    let kubeconfig = match targets::kubeconfig_of(core, target) {
+        Ok(k) => k,
+        Err(e) => return Ok(format!("namespace {namespace} left: the kubeconfig: {e}")),
+    };
+    match cluster.delete_namespace(&kubeconfig, &namespace).await {
+        Ok(()) => Ok(format!(
+            "namespace {namespace} deleted, with everything in it"
+        )),
+        Err(crate::ports::ImageBuildError::Unavailable(why)) => Err(JobFailure::transient(
+            format!("namespace {namespace} could not be deleted yet: {why}"),
+        )),
+        Err(e) => Ok(format!("namespace {namespace} could not be deleted: {e}")),
+    }
 }

@@ -30,8 +30,9 @@ use crate::platform::paging::{self, Direction, Key};
 use crate::platform::worker::{Handler, JobContext, JobFailure, handler};
 use crate::ports::{Deployer, ImageBuildError, ProxyRoute, ServiceContainer};
 use crate::services::build_run::logged;
+use crate::services::release_live::go_live;
 use crate::services::release_rows::{job_end, short, to_dtos, unfinished};
-use crate::services::{catalog, environments, variables};
+use crate::services::{catalog, environments, kube_rollout, targets, variables};
 use crate::{Actor, Core, Error, RequestMeta, Result};
 
 /// The steps of a rollout, in order.
@@ -87,7 +88,7 @@ pub async fn deploy(
     environments::require_deploy(actor, &env, &owner)?;
     let spec = match (&input.build_id, &input.image) {
         (Some(build_id), None) => Spec {
-            image: build_image(core, &owner, build_id).await?,
+            image: build_image(core, &owner, build_id, on_cluster(core, &env).await?).await?,
             image_id: None,
             build_id: Some(build_id.clone()),
             rollback_of: None,
@@ -173,12 +174,13 @@ pub(crate) async fn deploy_pushed(core: &Core, built: &build::Model) -> Result<P
             "release #{number} is rolling out to {name}; this build follows once it ends"
         )));
     }
-    let image = match build_image(core, &owner, &built.id).await {
+    let image = match build_image(core, &owner, &built.id, on_cluster(core, &env).await?).await {
         Ok(image) => image,
         Err(Error::Validation(errors)) => {
             let said: Vec<String> = errors.into_iter().map(|e| e.detail).collect();
             return Ok(Pushed::Skipped(said.join("; ")));
         }
+        Err(Error::Conflict { detail, .. }) => return Ok(Pushed::Skipped(detail)),
         Err(e) => return Err(e),
     };
     let spec = Spec {
@@ -284,8 +286,25 @@ async fn push_unwanted(
     Ok(None)
 }
 
-/// The image a succeeded build of `owner` made (its first tag).
-async fn build_image(core: &Core, owner: &service::Model, build_id: &str) -> Result<String> {
+/// Whether the environment deploys to a cluster.
+async fn on_cluster(core: &Core, env: &environment::Model) -> Result<bool> {
+    let Some(id) = &env.target_id else {
+        return Ok(false);
+    };
+    Ok(target::Entity::find_by_id(id.as_str())
+        .one(&core.db)
+        .await?
+        .is_some_and(|t| targets::is_cluster(&t)))
+}
+
+/// The image a succeeded build of `owner` made: its first tag, or for a cluster (which pulls
+/// it) that tag's repository pinned to the digest the registry gave it.
+async fn build_image(
+    core: &Core,
+    owner: &service::Model,
+    build_id: &str,
+    pinned: bool,
+) -> Result<String> {
     let unknown = || {
         Error::invalid(FieldError::new(
             "build_id",
@@ -303,6 +322,18 @@ async fn build_image(core: &Core, owner: &service::Model, build_id: &str) -> Res
         .ok_or_else(unknown)?;
     let tags: Vec<String> = serde_json::from_str(&row.image_tags).unwrap_or_default();
     match tags.into_iter().next() {
+        Some(tag) if row.status == BuildStatus::Succeeded.id() && pinned => {
+            let Some(digest) = &row.digest else {
+                return Err(Error::conflict(
+                    ErrorCode::Conflict,
+                    format!(
+                        "Build #{}'s image was not pushed to a registry (this installation has none), so a cluster cannot pull it.",
+                        row.number
+                    ),
+                ));
+            };
+            Ok(format!("{}@{digest}", repository_of(&tag)))
+        }
         Some(tag) if row.status == BuildStatus::Succeeded.id() => Ok(tag),
         _ => Err(Error::invalid(FieldError::new(
             "build_id",
@@ -312,6 +343,15 @@ async fn build_image(core: &Core, owner: &service::Model, build_id: &str) -> Res
                 row.number, row.status
             ),
         ))),
+    }
+}
+
+/// An image reference without its tag: `host:5000/acme/web:1` is `host:5000/acme/web`.
+fn repository_of(reference: &str) -> &str {
+    let name_start = reference.rfind('/').map_or(0, |i| i + 1);
+    match reference[name_start..].find(':') {
+        Some(at) => &reference[..name_start + at],
+        None => reference,
     }
 }
 
@@ -361,10 +401,31 @@ pub async fn rollback(
         ));
     };
     let target_row = target_of(core, &env).await?;
+    if !targets::is_cluster(&target_row) {
+        on_host(core, &target_row, &old, &image_id).await?;
+    }
+    let spec = Spec {
+        config: Some(crate::services::release_rows::config_of(&old)?),
+        image: old.image,
+        image_id: Some(image_id),
+        build_id: old.build_id,
+        rollback_of: Some(old.id),
+        rollback_number: Some(old.number),
+    };
+    person_start(core, actor, meta, &env, &owner, spec).await
+}
+
+/// Refuses a rollback to a container host that no longer has the release's image.
+async fn on_host(
+    core: &Core,
+    target_row: &target::Model,
+    old: &release::Model,
+    image_id: &str,
+) -> Result<()> {
     let deployer = deployer(core)?;
     let asked = tokio::time::timeout(
         std::time::Duration::from_secs(10),
-        deployer.image_id(&target_row.address, &image_id),
+        deployer.image_id(&target_row.address, image_id),
     )
     .await
     .unwrap_or_else(|_| {
@@ -385,15 +446,21 @@ pub async fn rollback(
             ),
         ));
     }
-    let spec = Spec {
-        config: Some(crate::services::release_rows::config_of(&old)?),
-        image: old.image,
-        image_id: Some(image_id),
-        build_id: old.build_id,
-        rollback_of: Some(old.id),
-        rollback_number: Some(old.number),
-    };
-    person_start(core, actor, meta, &env, &owner, spec).await
+    Ok(())
+}
+
+/// A 503 unless the connector that deploys to `target_row` is configured.
+fn connector_ready(core: &Core, target_row: &target::Model) -> Result<()> {
+    if !targets::is_cluster(target_row) {
+        return deployer(core).map(|_| ());
+    }
+    if core.cluster.is_none() {
+        return Err(Error::Unavailable {
+            retry_after: 60,
+            detail: "This installation has no Kubernetes connector.".to_owned(),
+        });
+    }
+    Ok(())
 }
 
 fn deployer(core: &Core) -> Result<Arc<dyn Deployer>> {
@@ -447,8 +514,7 @@ async fn start(
     owner: &service::Model,
     spec: Spec,
 ) -> Result<Option<DeployStarted>> {
-    deployer(core)?;
-    target_of(core, env).await?;
+    connector_ready(core, &target_of(core, env).await?)?;
     if owner.status != gmac_types::ServiceStatus::Active.id() {
         return Err(Error::conflict(
             ErrorCode::Conflict,
@@ -678,15 +744,19 @@ pub fn rollout_handler() -> Handler {
                 row.number, row.status
             )));
         }
-        let outcome = match Rollout::new(&ctx, row.clone()).await {
-            // A run that ended after the switch (the release serves): only the retiring is
-            // left to do.
-            Ok(rollout) if live => rollout
-                .retire(false)
-                .await
-                .map(|()| serde_json::json!({"release_id": row.id, "number": row.number})),
-            Ok(rollout) => rollout.run().await,
-            Err(f) => Err(f),
+        let target = target::Entity::find_by_id(row.target_id.clone().unwrap_or_default())
+            .one(&ctx.core.db)
+            .await?;
+        let outcome = match target {
+            // A cluster's release that went live has nothing left to do: the cluster retired
+            // the old pods itself.
+            Some(target) if targets::is_cluster(&target) && live => {
+                Ok(serde_json::json!({"release_id": row.id, "number": row.number}))
+            }
+            Some(target) if targets::is_cluster(&target) => {
+                Box::pin(kube_rollout::run(&ctx, row.clone(), target)).await
+            }
+            _ => Box::pin(container_outcome(&ctx, &row, live)).await,
         };
         if let Err(f) = &outcome
             && (f.permanent || ctx.job.attempts >= ctx.job.max_attempts)
@@ -705,6 +775,24 @@ pub fn rollout_handler() -> Handler {
         }
         outcome
     })
+}
+
+/// The outcome of a rollout to a container host.
+async fn container_outcome(
+    ctx: &JobContext,
+    row: &release::Model,
+    live: bool,
+) -> std::result::Result<serde_json::Value, JobFailure> {
+    match Rollout::new(ctx, row.clone()).await {
+        // A run that ended after the switch (the release serves): only the retiring is
+        // left to do.
+        Ok(rollout) if live => rollout
+            .retire(false)
+            .await
+            .map(|()| serde_json::json!({"release_id": row.id, "number": row.number})),
+        Ok(rollout) => rollout.run().await,
+        Err(f) => Err(f),
+    }
 }
 
 /// After a rollout failed for good: the live release's route set again (in case this one's
@@ -1086,63 +1174,10 @@ impl<'a> Rollout<'a> {
             ))
             .await?;
         }
-        let core = &ctx.core;
-        let txn = Change::begin(core).await?;
-        environments::lock(&txn, &self.env.id).await?;
-        let env = environments::find(&txn, &self.env.id).await?;
-        let previous = match &env.live_release_id {
-            Some(id) if *id != self.release.id => {
-                release::Entity::find_by_id(id.as_str()).one(&txn).await?
-            }
-            _ => None,
-        };
-        if let Some(old) = &previous {
-            release::Entity::update_many()
-                .filter(release::Column::Id.eq(old.id.as_str()))
-                .col_expr(
-                    release::Column::Status,
-                    Expr::value(ReleaseStatus::Retired.id()),
-                )
-                .exec(&txn)
-                .await?;
-        }
-        release::Entity::update_many()
-            .filter(release::Column::Id.eq(self.release.id.as_str()))
-            .col_expr(
-                release::Column::Status,
-                Expr::value(ReleaseStatus::Live.id()),
-            )
-            .col_expr(release::Column::FinishedAt, Expr::value(txn.now()))
-            .exec(&txn)
-            .await?;
-        environment::Entity::update(environment::ActiveModel {
-            id: Set(env.id.clone()),
-            live_release_id: Set(Some(self.release.id.clone())),
-            updated_at: Set(txn.now()),
-            version: Set(env.version + 1),
-            ..Default::default()
-        })
-        .exec(&txn)
-        .await?;
-        let entry = AuditEntry::success(
-            AuditActor::System {
-                label: "release rollout".to_owned(),
-            },
-            "release.update",
-        )
-        .target("release", self.release.id.clone())
-        .scope(&catalog::target_of(&self.owner))
-        .details(serde_json::json!({
-            "environment_id": env.id, "environment": env.name,
-            "number": self.release.number, "job_id": self.release.job_id,
-            "image": self.release.image, "image_id": self.release.image_id,
-            "before": {"status": "deploying", "live_release_id": env.live_release_id},
-            "after": {"status": "live", "live_release_id": self.release.id},
-        }));
-        txn.commit(core, &RequestMeta::default(), entry).await?;
+        let previous = go_live(&ctx.core, &self.release, &self.owner).await?;
         ctx.log(format!(
             "release #{} serves {}",
-            self.release.number, env.name
+            self.release.number, self.env.name
         ))
         .await?;
         Ok(previous)
@@ -1442,4 +1477,26 @@ async fn fail(
     txn.commit(&ctx.core, &RequestMeta::default(), entry)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::repository_of;
+
+    #[test]
+    fn a_references_repository_is_it_without_its_tag() {
+        assert_eq!(
+            repository_of("127.0.0.1:5000/acme/web:1.4"),
+            "127.0.0.1:5000/acme/web"
+        );
+        assert_eq!(
+            repository_of("127.0.0.1:5000/acme/web"),
+            "127.0.0.1:5000/acme/web"
+        );
+        assert_eq!(
+            repository_of("localhost/gmac/docs:build-3"),
+            "localhost/gmac/docs"
+        );
+        assert_eq!(repository_of("web"), "web");
+    }
 }

@@ -5,6 +5,10 @@
 //! target is tested before it is saved (nothing is saved unless the engine, and the proxy when
 //! given, answer) and may be tested again; the test's result is kept. Registering, testing and
 //! removing need `targets.manage` where the target serves; whoever sees services there sees it.
+//!
+//! A Kubernetes cluster is reached through a kubeconfig with its credentials inline. It is
+//! sealed under the master key, bound to the target's row, and never returned: a target says
+//! only that it holds credentials.
 
 use gmac_types::validation::FieldErrors;
 use gmac_types::{
@@ -34,6 +38,8 @@ fn to_dto(row: target::Model) -> Target {
         client_id: row.client_id,
         project_id: row.project_id,
         address: row.address,
+        has_credentials: row.credentials.is_some(),
+        cluster_issuer: row.cluster_issuer,
         proxy_admin_url: row.proxy_admin_url,
         engine: row.engine,
         created_by: row.created_by,
@@ -87,12 +93,113 @@ fn admin_url_ok(url: &str) -> bool {
         })
 }
 
+/// A cert-manager cluster issuer's name: a DNS subdomain.
+fn issuer_ok(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 253
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        && !name.starts_with(['-', '.'])
+        && !name.ends_with(['-', '.'])
+}
+
+/// A cluster's fields: its kubeconfig (taken by the connector: inline credentials only) and
+/// issuer; answers the address, its kubeconfig's server.
+fn check_cluster(core: &Core, input: &NewTarget, errors: &mut FieldErrors) -> String {
+    let address = input.address.trim().trim_end_matches('/').to_owned();
+    let given = input
+        .kubeconfig
+        .as_ref()
+        .map(gmac_types::SecretText::expose);
+    let server = match (given, core.cluster.as_ref()) {
+        (None, _) => {
+            errors.push(FieldError::new(
+                "kubeconfig",
+                "required",
+                "A cluster is reached through its kubeconfig: give it, with its credentials inline.",
+            ));
+            None
+        }
+        (Some(text), _) if text.len() > 256 * 1024 => {
+            errors.push(FieldError::new(
+                "kubeconfig",
+                "too_long",
+                "At most 256 KiB.",
+            ));
+            None
+        }
+        (Some(_), None) => None,
+        (Some(text), Some(cluster)) => match cluster.server(text) {
+            Ok(server) => Some(server),
+            Err(why) => {
+                errors.push(FieldError::new(
+                    "kubeconfig",
+                    "invalid",
+                    format!("The kubeconfig is not taken: {why}."),
+                ));
+                None
+            }
+        },
+    };
+    if let Some(server) = &server
+        && !address.is_empty()
+        && address != *server
+    {
+        errors.push(FieldError::new(
+            "address",
+            "mismatch",
+            format!("A cluster's address is its kubeconfig's server, {server}: leave it out."),
+        ));
+    }
+    if input.proxy_admin_url.is_some() {
+        errors.push(FieldError::new(
+            "proxy_admin_url",
+            "not_for_kind",
+            "A cluster routes through its Ingress controller: it takes no proxy admin URL.",
+        ));
+    }
+    if input
+        .cluster_issuer
+        .as_deref()
+        .is_some_and(|i| !issuer_ok(i))
+    {
+        errors.push(FieldError::new(
+            "cluster_issuer",
+            "invalid",
+            "A cert-manager ClusterIssuer's name: lowercase letters, digits, '-' and '.'.",
+        ));
+    }
+    server.unwrap_or(address)
+}
+
 /// Checks a new target's fields; answers its name, address and proxy URL as saved.
 async fn check(core: &Core, input: &NewTarget) -> Result<(String, String, Option<String>)> {
     let mut errors = FieldErrors::new();
     let name = errors.check(
         gmac_types::validation::Name::parse("name", &input.name).map(|n| n.as_str().to_owned()),
     );
+    if input.kind == TargetKind::Kubernetes {
+        let address = check_cluster(core, input, &mut errors);
+        check_project(core, input, &mut errors).await?;
+        errors.finish().map_err(Error::Validation)?;
+        return match name {
+            Some(name) => Ok((name, address, None)),
+            None => Err(anyhow::anyhow!("field errors were collected but not reported").into()),
+        };
+    }
+    for (field, given) in [
+        ("kubeconfig", input.kubeconfig.is_some()),
+        ("cluster_issuer", input.cluster_issuer.is_some()),
+    ] {
+        if given {
+            errors.push(FieldError::new(
+                field,
+                "not_for_kind",
+                "Only a Kubernetes cluster takes this.",
+            ));
+        }
+    }
     let address = input.address.trim().to_owned();
     if !address_ok(&address) {
         errors.push(FieldError::new(
@@ -114,6 +221,16 @@ async fn check(core: &Core, input: &NewTarget) -> Result<(String, String, Option
             "Caddy's admin API over http:// or https://, e.g. http://127.0.0.1:2019, without a user, query or fragment.",
         ));
     }
+    check_project(core, input, &mut errors).await?;
+    errors.finish().map_err(Error::Validation)?;
+    match name {
+        Some(name) => Ok((name, address, proxy)),
+        None => Err(anyhow::anyhow!("field errors were collected but not reported").into()),
+    }
+}
+
+/// The project, when given, is the client's.
+async fn check_project(core: &Core, input: &NewTarget, errors: &mut FieldErrors) -> Result<()> {
     if let Some(project_id) = &input.project_id {
         let belongs = crate::entities::project::Entity::find_by_id(project_id.as_str())
             .one(&core.db)
@@ -127,11 +244,7 @@ async fn check(core: &Core, input: &NewTarget) -> Result<(String, String, Option
             ));
         }
     }
-    errors.finish().map_err(Error::Validation)?;
-    match name {
-        Some(name) => Ok((name, address, proxy)),
-        None => Err(anyhow::anyhow!("field errors were collected but not reported").into()),
-    }
+    Ok(())
 }
 
 /// What a connection test found: the engine's description, and the whole detail.
@@ -139,6 +252,83 @@ struct Probed {
     ok: bool,
     engine: Option<String>,
     detail: String,
+}
+
+/// Asks the cluster's API server whether it answers.
+async fn probe_cluster(core: &Core, kubeconfig: &str) -> Result<Probed> {
+    let cluster = core
+        .cluster
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("no Kubernetes connector is configured"))?;
+    Ok(match cluster.probe(kubeconfig).await {
+        Ok(said) => Probed {
+            ok: true,
+            detail: format!("{said} answered."),
+            engine: Some(said),
+        },
+        Err(why) => Probed {
+            ok: false,
+            engine: None,
+            detail: format!("{why}."),
+        },
+    })
+}
+
+/// Whether `target` is a cluster.
+pub(crate) fn is_cluster(target: &target::Model) -> bool {
+    target.kind == TargetKind::Kubernetes.id()
+}
+
+/// A DNS label from `text`: lowercase letters, digits and '-', at most `max` long.
+pub(crate) fn dns_label(text: &str, max: usize) -> String {
+    let mut label: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    label.truncate(max);
+    label.trim_matches('-').to_owned()
+}
+
+/// An environment's namespace on a cluster: `gmac-<service>-<environment>-<8 of its id>`. The
+/// id's part keeps apart services of the same name in other projects or clients sharing a
+/// cluster, whatever the names' lengths.
+pub fn namespace_of(service_name: &str, environment: &str, environment_id: &str) -> String {
+    let tail: String = environment_id
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .take(8)
+        .rev()
+        .collect();
+    format!(
+        "gmac-{}-{}-{}",
+        dns_label(service_name, 30),
+        dns_label(environment, 12),
+        dns_label(&tail, 8)
+    )
+}
+
+/// What a target's credentials are sealed for: its row.
+pub(crate) fn credentials_binding(id: &str) -> String {
+    format!("targets:{id}:credentials")
+}
+
+/// A cluster target's kubeconfig, opened.
+pub(crate) fn kubeconfig_of(core: &Core, row: &target::Model) -> Result<String> {
+    let sealed = row
+        .credentials
+        .as_deref()
+        .ok_or_else(|| anyhow::anyhow!("target {} holds no kubeconfig", row.id))?;
+    let bytes = core.sealer.open(sealed, &credentials_binding(&row.id))?;
+    Ok(String::from_utf8(bytes).map_err(anyhow::Error::from)?)
 }
 
 /// Asks the engine (and the proxy, when set) whether they answer.
@@ -196,9 +386,19 @@ pub async fn create(
             "A unix socket on gmac's own host may be registered only by those who manage targets for the whole installation; give the engine's tcp://host:port.",
         )));
     }
-    let probed = probe(core, &address, proxy.as_deref()).await?;
+    let kubeconfig = input
+        .kubeconfig
+        .as_ref()
+        .map(gmac_types::SecretText::expose)
+        .filter(|_| input.kind == TargetKind::Kubernetes);
+    let probed = match kubeconfig {
+        Some(text) => probe_cluster(core, text).await?,
+        None => probe(core, &address, proxy.as_deref()).await?,
+    };
     if !probed.ok {
-        let field = if probed.engine.is_some() {
+        let field = if kubeconfig.is_some() {
+            "kubeconfig"
+        } else if probed.engine.is_some() {
             "proxy_admin_url"
         } else {
             "address"
@@ -234,8 +434,14 @@ pub async fn create(
             "Another target of this client has this name.",
         ));
     }
+    let id = core.new_id();
+    let credentials = kubeconfig
+        .map(|text| core.sealer.seal(text.as_bytes(), &credentials_binding(&id)))
+        .transpose()?;
     let row = target::Model {
-        id: core.new_id(),
+        id,
+        credentials,
+        cluster_issuer: input.cluster_issuer.clone(),
         client_id: input.client_id,
         project_id: input.project_id,
         name,
@@ -259,6 +465,7 @@ pub async fn create(
         .details(serde_json::json!({"after": {
             "name": row.name, "kind": row.kind, "address": row.address,
             "proxy_admin_url": row.proxy_admin_url, "engine": row.engine,
+            "has_credentials": row.credentials.is_some(), "cluster_issuer": row.cluster_issuer,
         }}));
     txn.commit(core, meta, entry).await?;
     Ok(to_dto(row))
@@ -335,7 +542,11 @@ pub async fn get(core: &Core, actor: &Actor, id: &str) -> Result<Target> {
 /// Tests a target again and keeps what it found (the engine's description when it answers).
 pub async fn test(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) -> Result<Target> {
     let row = find(core, actor, id, Permission::TargetsManage).await?;
-    let probed = probe(core, &row.address, row.proxy_admin_url.as_deref()).await?;
+    let probed = if row.kind == TargetKind::Kubernetes.id() {
+        probe_cluster(core, &kubeconfig_of(core, &row)?).await?
+    } else {
+        probe(core, &row.address, row.proxy_admin_url.as_deref()).await?
+    };
     let txn = Change::begin(core).await?;
     // Removed (or changed) while it was asked: the row as it is now.
     let row = target::Entity::find_by_id(id)
@@ -392,6 +603,30 @@ pub async fn delete(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn namespaces_are_dns_labels_of_their_own() {
+        let one = "0193a5b2-7c1d-7e00-8f00-00000000abcd";
+        assert_eq!(
+            namespace_of("Web_App", "staging", one),
+            "gmac-web-app-staging-0000abcd"
+        );
+        let long = namespace_of(
+            &"x".repeat(80),
+            "production",
+            "0193a5b2-0000-0000-0000-0000000000ff",
+        );
+        assert!(
+            long.len() <= 63 && long.ends_with("-production-000000ff"),
+            "{long}"
+        );
+        // The same service name in another environment is another namespace.
+        let other = "0193a5b2-7c1d-7e00-8f00-00000000beef";
+        assert_ne!(
+            namespace_of("web", "staging", one),
+            namespace_of("web", "staging", other)
+        );
+    }
 
     #[test]
     fn an_engine_address_is_a_socket_path_or_a_host_and_port() {

@@ -1,5 +1,6 @@
-//! Deploy targets: the container hosts environments deploy to, each with what its engine said
-//! at the last test, and the form that registers one (tested before it is saved).
+//! Deploy targets: the container hosts and Kubernetes clusters environments deploy to, each
+//! with what its engine or API server said at the last test, and the form that registers one
+//! (tested before it is saved; a cluster's kubeconfig is sent once and never shown again).
 
 use gmac_types::{NewTarget, PageQuery, Permission, Target, TargetKind, TargetQuery};
 use leptos::ev::SubmitEvent;
@@ -9,7 +10,7 @@ use leptos::task::spawn_local;
 use crate::account::use_account;
 use crate::api::{PAGE_SIZE, non_blank};
 use crate::components::error_banner::{ErrorBanner, NoticeBanner};
-use crate::components::form_field::{FormErrors, FormField, SubmitButton};
+use crate::components::form_field::{FieldMessages, FormErrors, FormField, SubmitButton};
 use crate::components::paging::{ListState, LoadMore, Paged};
 use crate::format::date_time_label;
 use crate::pages::SubmittedForm;
@@ -17,7 +18,15 @@ use crate::pages::costs::forms::{Choice, ChoiceSelect, form_errors};
 use crate::state::use_auth;
 
 /// The fields of the form, as the server names them.
-const FIELDS: [&str; 4] = ["name", "client_id", "address", "proxy_admin_url"];
+const FIELDS: [&str; 7] = [
+    "name",
+    "client_id",
+    "kind",
+    "address",
+    "proxy_admin_url",
+    "kubeconfig",
+    "cluster_issuer",
+];
 
 /// The test's badge: its class and word.
 pub fn test_badge(target: &Target) -> (&'static str, &'static str) {
@@ -157,6 +166,7 @@ fn TargetRow(
                 <span class="cell-sub">{target.kind.label()}</span>
                 <span class="cell-sub mono">{target.address.clone()}</span>
                 {target.proxy_admin_url.clone().map(|u| view! { <span class="cell-sub mono">{format!("proxy {u}")}</span> })}
+                {target.cluster_issuer.clone().map(|i| view! { <span class="cell-sub">{format!("TLS from {i}")}</span> })}
             </td>
             <td class="cell-wrap" data-label="Engine">{target.engine.clone().unwrap_or_else(|| "Unknown".to_owned())}</td>
             <td class="cell-wrap" data-label="Last test">
@@ -201,6 +211,16 @@ fn RegisterTargetForm(on_created: Callback<Target>) -> impl IntoView {
     let client = RwSignal::new(String::new());
     let address = RwSignal::new(String::new());
     let proxy = RwSignal::new(String::new());
+    let kind = RwSignal::new(TargetKind::ContainerHost.id().to_owned());
+    let kubeconfig = RwSignal::new(String::new());
+    let issuer = RwSignal::new(String::new());
+    let cluster = move || kind.get() == TargetKind::Kubernetes.id();
+    let kind_choices = Signal::derive(|| {
+        [TargetKind::ContainerHost, TargetKind::Kubernetes]
+            .into_iter()
+            .map(|k| Choice::new(k.id(), k.label()))
+            .collect::<Vec<_>>()
+    });
     let errors = RwSignal::new(FormErrors::default());
     let busy = RwSignal::new(false);
     let banner = Signal::derive(move || errors.with(|e| e.banner.clone()));
@@ -218,13 +238,28 @@ fn RegisterTargetForm(on_created: Callback<Target>) -> impl IntoView {
         if busy.get_untracked() {
             return;
         }
-        let input = NewTarget {
-            name: name.get_untracked().trim().to_owned(),
-            client_id: client.get_untracked(),
-            project_id: None,
-            kind: TargetKind::ContainerHost,
-            address: address.get_untracked().trim().to_owned(),
-            proxy_admin_url: non_blank(&proxy.get_untracked()),
+        let input = if kind.get_untracked() == TargetKind::Kubernetes.id() {
+            NewTarget {
+                name: name.get_untracked().trim().to_owned(),
+                client_id: client.get_untracked(),
+                project_id: None,
+                kind: TargetKind::Kubernetes,
+                address: String::new(),
+                proxy_admin_url: None,
+                kubeconfig: Some(kubeconfig.get_untracked().into()),
+                cluster_issuer: non_blank(&issuer.get_untracked()),
+            }
+        } else {
+            NewTarget {
+                name: name.get_untracked().trim().to_owned(),
+                client_id: client.get_untracked(),
+                project_id: None,
+                kind: TargetKind::ContainerHost,
+                address: address.get_untracked().trim().to_owned(),
+                proxy_admin_url: non_blank(&proxy.get_untracked()),
+                kubeconfig: None,
+                cluster_issuer: None,
+            }
         };
         errors.set(FormErrors::default());
         busy.set(true);
@@ -241,6 +276,9 @@ fn RegisterTargetForm(on_created: Callback<Target>) -> impl IntoView {
                     name.try_set(String::new());
                     address.try_set(String::new());
                     proxy.try_set(String::new());
+                    // The kubeconfig is not kept in the page once it is saved.
+                    kubeconfig.try_set(String::new());
+                    issuer.try_set(String::new());
                     let _ = on_created.try_run(created);
                 }
                 Err(err) => {
@@ -252,39 +290,77 @@ fn RegisterTargetForm(on_created: Callback<Target>) -> impl IntoView {
     };
     view! {
         <section class="card section-gap" id="register-target-form" aria-labelledby="register-target-title">
-            <h2 id="register-target-title" class="card-title">"Register a container host"</h2>
+            <h2 id="register-target-title" class="card-title">"Register a target"</h2>
             <form class="form card-body" novalidate=true on:submit=submit aria-labelledby="register-target-title">
-                <p class="muted">"gmac asks the engine to describe itself, and the proxy's admin API to answer, before saving: if either does not, nothing is saved."</p>
+                <p class="muted">"gmac asks the engine (or the cluster's API server) to describe itself, and the proxy's admin API to answer, before saving: if either does not, nothing is saved."</p>
                 <ErrorBanner message=banner />
                 <div class="field-row">
                     <FormField id="target-name" field="name" label="Name" autocomplete="off" value=name errors=errors placeholder="web-1" disabled=busy />
                     <ChoiceSelect id="target-client" field="client_id" label="Client" value=client choices=client_choices errors=errors disabled=busy />
+                    <ChoiceSelect id="target-kind" field="kind" label="Kind" value=kind choices=kind_choices errors=errors disabled=busy />
                 </div>
-                <FormField
-                    id="target-address"
-                    field="address"
-                    label="Engine address"
-                    autocomplete="off"
-                    mono=true
-                    value=address
-                    errors=errors
-                    placeholder="unix:///run/podman/podman.sock"
-                    hint="The Docker Engine API: unix:///path/to/the.sock or tcp://host:port."
-                    disabled=busy
-                />
-                <FormField
-                    id="target-proxy"
-                    field="proxy_admin_url"
-                    label="Caddy admin API (optional)"
-                    input_type="url"
-                    autocomplete="off"
-                    mono=true
-                    optional=true
-                    value=proxy
-                    errors=errors
-                    placeholder="http://127.0.0.1:2019"
-                    disabled=busy
-                />
+                <Show
+                    when=cluster
+                    fallback=move || view! {
+                        <FormField
+                            id="target-address"
+                            field="address"
+                            label="Engine address"
+                            autocomplete="off"
+                            mono=true
+                            value=address
+                            errors=errors
+                            placeholder="unix:///run/podman/podman.sock"
+                            hint="The Docker Engine API: unix:///path/to/the.sock or tcp://host:port."
+                            disabled=busy
+                        />
+                        <FormField
+                            id="target-proxy"
+                            field="proxy_admin_url"
+                            label="Caddy admin API (optional)"
+                            input_type="url"
+                            autocomplete="off"
+                            mono=true
+                            optional=true
+                            value=proxy
+                            errors=errors
+                            placeholder="http://127.0.0.1:2019"
+                            disabled=busy
+                        />
+                    }
+                >
+                    <div class="field" class:field-invalid=move || errors.with(|e| e.has("kubeconfig"))>
+                        <label for="target-kubeconfig">"Kubeconfig"</label>
+                        <textarea
+                            id="target-kubeconfig"
+                            name="kubeconfig"
+                            class="input mono"
+                            rows="8"
+                            spellcheck="false"
+                            autocomplete="off"
+                            aria-describedby="target-kubeconfig-hint target-kubeconfig-error"
+                            disabled=move || busy.get()
+                            bind:value=kubeconfig
+                        ></textarea>
+                        <p class="field-hint" id="target-kubeconfig-hint">
+                            "With its credentials inline (a token, or a client certificate and key): no exec plugin, file path or proxy. Kept encrypted and never shown again; each environment gets a namespace of its own."
+                        </p>
+                        <FieldMessages id="target-kubeconfig-error" field="kubeconfig" errors=errors />
+                    </div>
+                    <FormField
+                        id="target-issuer"
+                        field="cluster_issuer"
+                        label="cert-manager cluster issuer (optional)"
+                        autocomplete="off"
+                        mono=true
+                        optional=true
+                        value=issuer
+                        errors=errors
+                        placeholder="letsencrypt"
+                        hint="Asked for each environment's TLS certificate through its Ingress."
+                        disabled=busy
+                    />
+                </Show>
                 <div class="form-actions">
                     <SubmitButton id="register-target" label="Test and register" busy_label="Asking the engine…" busy=busy inline=true />
                 </div>
@@ -306,6 +382,8 @@ mod tests {
             project_id: None,
             kind: TargetKind::ContainerHost,
             address: "unix:///run/podman/podman.sock".into(),
+            has_credentials: false,
+            cluster_issuer: None,
             proxy_admin_url: None,
             engine: None,
             last_test: None,

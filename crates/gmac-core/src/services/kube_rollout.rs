@@ -1,0 +1,345 @@
+//! Releases on Kubernetes clusters (issue 12, point 2): the `release.rollout` job of a release
+//! whose target is a cluster.
+//!
+//! `apply`: the release's objects (its namespace, a `ConfigMap` and a `Secret` named by their
+//! content's hash, `Deployment`, `Service`, `Ingress`, autoscaler and disruption budget) applied
+//! server-side as field manager `gmac`. `rollout`: its `Deployment` followed to the truth (the
+//! controller must have seen the new generation before its counts mean anything), until every
+//! replica is updated and available, or the cluster's progress deadline passes. Until then the
+//! old pods serve (a rolling update that never takes one away first), so a release whose pods
+//! crash or cannot pull their image fails with the pods' reasons, and the environment keeps
+//! its live release. With `auto_rollback` (on by default) the live release's objects are
+//! applied again, so the `Deployment` is not left on a template that cannot run.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use gmac_types::ReleaseStatus;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::RequestMeta;
+use crate::audit::{AuditActor, AuditEntry};
+use crate::entities::{environment, release, service, target};
+use crate::platform::change::Change;
+use crate::platform::worker::{JobContext, JobFailure};
+use crate::ports::{Cluster, ImageBuildError, KubeOutcome, KubeRelease};
+use crate::services::build_run::logged;
+use crate::services::release_live::go_live;
+use crate::services::{catalog, environments, targets, variables};
+
+/// The steps of a rollout to a cluster, in order.
+pub const KUBE_STEPS: [&str; 2] = ["apply", "rollout"];
+
+/// A label value Kubernetes takes as is (so the cost views' `project` tag matches).
+fn label_value_ok(value: &str) -> bool {
+    !value.is_empty()
+        && value.len() <= 63
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && value.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && value.ends_with(|c: char| c.is_ascii_alphanumeric())
+}
+
+/// The stored rollout of a cluster's release: its connector, kubeconfig and rows.
+struct KubeRun<'a> {
+    ctx: &'a JobContext,
+    cluster: std::sync::Arc<dyn Cluster>,
+    kubeconfig: String,
+    env: environment::Model,
+    owner: service::Model,
+    target: target::Model,
+}
+
+/// Rolls `row` out to its cluster `target`.
+pub(crate) async fn run(
+    ctx: &JobContext,
+    row: release::Model,
+    target: target::Model,
+) -> Result<serde_json::Value, JobFailure> {
+    let cluster = ctx
+        .core
+        .cluster
+        .clone()
+        .ok_or_else(|| JobFailure::permanent("no Kubernetes connector is configured"))?;
+    let kubeconfig = targets::kubeconfig_of(&ctx.core, &target)
+        .map_err(|e| JobFailure::permanent(format!("the target's kubeconfig: {e}")))?;
+    let run = KubeRun {
+        ctx,
+        cluster,
+        kubeconfig,
+        env: environments::find(&ctx.core.db, &row.environment_id).await?,
+        owner: catalog::find(&ctx.core.db, &row.service_id).await?,
+        target,
+    };
+    run.run(row).await
+}
+
+impl KubeRun<'_> {
+    async fn run(&self, mut row: release::Model) -> Result<serde_json::Value, JobFailure> {
+        let ctx = self.ctx;
+        let newer = release::Entity::find()
+            .filter(release::Column::EnvironmentId.eq(self.env.id.as_str()))
+            .filter(release::Column::Number.gt(row.number))
+            .one(&ctx.core.db)
+            .await?;
+        if let Some(newer) = newer {
+            return Err(JobFailure::permanent(format!(
+                "release #{} was made since: this one is not rolled out over it",
+                newer.number
+            )));
+        }
+        ctx.step(KUBE_STEPS[0]).await?;
+        let spec = self.spec(&row).await?;
+        match self.roll_out(&mut row, &spec).await {
+            Ok(KubeOutcome::Done {
+                generation,
+                available,
+            }) => {
+                go_live(&ctx.core, &row, &self.owner).await?;
+                ctx.log(format!(
+                    "release #{} serves {}: generation {generation}, {available} replica(s) available",
+                    row.number, self.env.name
+                ))
+                .await?;
+                Ok(serde_json::json!({
+                    "release_id": row.id, "number": row.number,
+                    "namespace": spec.namespace, "generation": generation,
+                    "available": available,
+                }))
+            }
+            Ok(KubeOutcome::Failed(why)) => Err(self.failed(&row, &why).await?),
+            // Given up for good after the apply began: the live release is put back too.
+            Err(f) if f.permanent || ctx.job.attempts >= ctx.job.max_attempts => {
+                Err(self.failed(&row, &f.message).await?)
+            }
+            Err(f) => Err(f),
+        }
+    }
+
+    /// The apply (the image it names kept as the one a rollback brings back) and the rollout
+    /// followed.
+    async fn roll_out(
+        &self,
+        row: &mut release::Model,
+        spec: &KubeRelease,
+    ) -> Result<KubeOutcome, JobFailure> {
+        let ctx = self.ctx;
+        let generation = self.apply(spec).await?;
+        *row = release::Entity::update(release::ActiveModel {
+            id: Set(row.id.clone()),
+            image_id: Set(Some(spec.image.clone())),
+            ..Default::default()
+        })
+        .exec(&crate::db::Solo(&ctx.core.db))
+        .await?;
+        ctx.step(KUBE_STEPS[1]).await?;
+        self.follow(spec, generation).await
+    }
+
+    /// The release as the cluster runs it; its secrets are masked in the job's log from here.
+    async fn spec(&self, row: &release::Model) -> Result<KubeRelease, JobFailure> {
+        let core = &self.ctx.core;
+        let config = crate::services::release_rows::config_of(row)?;
+        let (mut env, secret_values) = variables::materialize(core, &self.env.id, &config)
+            .await?
+            .map_err(JobFailure::permanent)?;
+        for value in &secret_values {
+            self.ctx.mask(value);
+        }
+        let secrets: BTreeMap<String, String> = config
+            .secrets
+            .keys()
+            .filter_map(|name| env.remove_entry(name))
+            .collect();
+        let mut config_version = format!("variables:{}", config.variables_version);
+        for (name, version) in &config.secrets {
+            let _ = write!(config_version, ";{name}:{version}");
+        }
+        let template = crate::services::template_sources::find(core, &self.owner.template)
+            .await
+            .ok()
+            .flatten();
+        let parameters = catalog::parameters(&self.owner);
+        let container_port = parameters
+            .get("port")
+            .and_then(serde_json::Value::as_u64)
+            .and_then(|p| u16::try_from(p).ok())
+            .or_else(|| template.as_ref().map(|t| t.info().health.port))
+            .unwrap_or(8080);
+        env.insert("PORT".to_owned(), container_port.to_string());
+        let _ = write!(config_version, ";PORT:{container_port}");
+        let selector = BTreeMap::from([
+            ("gmac.io/service".to_owned(), self.owner.id.clone()),
+            ("gmac.io/environment".to_owned(), self.env.name.clone()),
+        ]);
+        let mut labels = catalog::labels(&self.owner, Some(&self.env.name));
+        labels.insert("gmac.io/release".to_owned(), row.id.clone());
+        labels.insert("gmac.io/release-number".to_owned(), row.number.to_string());
+        labels.insert("app.kubernetes.io/managed-by".to_owned(), "gmac".to_owned());
+        if let Ok(Some(project)) =
+            crate::entities::project::Entity::find_by_id(row.project_id.as_str())
+                .one(&core.db)
+                .await
+            && label_value_ok(&project.name)
+        {
+            labels.insert("project".to_owned(), project.name);
+        }
+        Ok(KubeRelease {
+            namespace: targets::namespace_of(&self.owner.name, &self.env.name, &self.env.id),
+            config_version,
+            name: targets::dns_label(&self.owner.name, 53),
+            image: row.image.clone(),
+            container_port,
+            env,
+            secrets,
+            labels,
+            selector,
+            hosts: vec![environments::host_of(&self.owner.name, &self.env)],
+            tls_issuer: self.target.cluster_issuer.clone(),
+            health_path: template.as_ref().and_then(|t| t.info().health.path.clone()),
+            replicas: 1,
+            autoscale: None,
+            resources: crate::ports::KubeResources::default(),
+            progress_deadline_secs: i32::try_from(core.deploys.progress_deadline.as_secs())
+                .unwrap_or(600)
+                .max(1),
+        })
+    }
+
+    async fn apply(&self, spec: &KubeRelease) -> Result<i64, JobFailure> {
+        let cluster = self.cluster.clone();
+        let kubeconfig = self.kubeconfig.clone();
+        let applied = logged(self.ctx, |sink| async move {
+            cluster.apply(&kubeconfig, spec, &*sink).await
+        })
+        .await?;
+        applied.map_err(|e| match e {
+            ImageBuildError::Failed(why) => JobFailure::permanent(why),
+            ImageBuildError::Unavailable(why) => JobFailure::transient(why),
+        })
+    }
+
+    async fn follow(&self, spec: &KubeRelease, generation: i64) -> Result<KubeOutcome, JobFailure> {
+        let cluster = self.cluster.clone();
+        let kubeconfig = self.kubeconfig.clone();
+        // The cluster's deadline, and time for the controller to say so.
+        let wait = self.ctx.core.deploys.progress_deadline + std::time::Duration::from_secs(30);
+        let followed = logged(self.ctx, |sink| async move {
+            cluster
+                .follow(&kubeconfig, spec, generation, wait, &*sink)
+                .await
+        })
+        .await?;
+        followed.map_err(|e| match e {
+            ImageBuildError::Failed(why) => JobFailure::permanent(why),
+            ImageBuildError::Unavailable(why) => JobFailure::transient(why),
+        })
+    }
+
+    /// A rollout the cluster gave up on: the live release's objects applied again (when the
+    /// environment rolls back by itself), and this release failed with why, audited.
+    async fn failed(&self, row: &release::Model, why: &str) -> Result<JobFailure, JobFailure> {
+        let ctx = self.ctx;
+        let core = &ctx.core;
+        let env = environments::find(&core.db, &self.env.id).await?;
+        let live = match &env.live_release_id {
+            Some(id) if env.auto_rollback => release::Entity::find_by_id(id.as_str())
+                .one(&core.db)
+                .await?
+                .filter(|r| r.target_id == row.target_id),
+            _ => None,
+        };
+        let Some(live) = live else {
+            let detail = if env.auto_rollback {
+                format!("The rollout failed: {why}")
+            } else {
+                format!(
+                    "The rollout failed; automatic rollback is off, so the Deployment stays on it: {why}"
+                )
+            };
+            return Ok(JobFailure::permanent(ctx.masked(&detail)));
+        };
+        ctx.log(format!(
+            "the rollout failed: {why}; release #{} is applied again (automatic rollback)",
+            live.number
+        ))
+        .await?;
+        let restored = match self.spec(&live).await {
+            Ok(spec) => self.apply(&spec).await.map(drop),
+            Err(e) => Err(e),
+        };
+        let detail = ctx.masked(&match &restored {
+            Ok(()) => format!(
+                "The rollout failed, so release #{} was applied again (automatic rollback): {why}",
+                live.number
+            ),
+            Err(e) => format!(
+                "The rollout failed, and release #{} could not be applied again ({}): {why}",
+                live.number, e.message
+            ),
+        });
+        self.mark_failed(row, &live, &detail, restored.is_ok())
+            .await?;
+        Ok(JobFailure::permanent(detail))
+    }
+
+    /// Marks `row` failed with `detail`, audited as an automatic rollback to `live`.
+    async fn mark_failed(
+        &self,
+        row: &release::Model,
+        live: &release::Model,
+        detail: &str,
+        restored: bool,
+    ) -> Result<(), JobFailure> {
+        let core = &self.ctx.core;
+        let txn = Change::begin(core).await?;
+        let updated = release::Entity::update_many()
+            .filter(release::Column::Id.eq(row.id.as_str()))
+            .filter(release::Column::Status.eq(ReleaseStatus::Deploying.id()))
+            .col_expr(
+                release::Column::Status,
+                Expr::value(ReleaseStatus::Failed.id()),
+            )
+            .col_expr(release::Column::Detail, Expr::value(detail.to_owned()))
+            .col_expr(release::Column::FinishedAt, Expr::value(txn.now()))
+            .exec(&txn)
+            .await?;
+        if updated.rows_affected == 0 {
+            txn.commit_unaudited().await?;
+            return Ok(());
+        }
+        let actor = AuditActor::System {
+            label: "release rollout".to_owned(),
+        };
+        let entry = if restored {
+            AuditEntry::success(actor, "release.auto_rollback")
+        } else {
+            AuditEntry::failure(actor, "release.auto_rollback")
+        }
+        .target("release", row.id.clone())
+        .scope(&catalog::target_of(&self.owner))
+        .details(serde_json::json!({
+            "environment_id": self.env.id, "environment": self.env.name,
+            "number": row.number, "job_id": row.job_id,
+            "before": {"status": "deploying"},
+            "after": {"status": "failed", "live_release_id": live.id},
+            "reason": detail,
+        }));
+        txn.commit(core, &RequestMeta::default(), entry).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_names_are_labels_only_as_they_are() {
+        assert!(label_value_ok("shop"));
+        assert!(!label_value_ok("Online shop"));
+        assert!(!label_value_ok(&"a".repeat(64)));
+    }
+}
