@@ -37,6 +37,7 @@ mod m20261223_000030_environments;
 mod m20261224_000031_variables;
 mod m20261225_000032_deploy_on_push;
 mod m20261226_000033_kubernetes_targets;
+mod m20261227_000034_environment_operations;
 
 /// Applies gmac's migrations in order.
 #[derive(Debug)]
@@ -79,6 +80,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261224_000031_variables::Migration),
             Box::new(m20261225_000032_deploy_on_push::Migration),
             Box::new(m20261226_000033_kubernetes_targets::Migration),
+            Box::new(m20261227_000034_environment_operations::Migration),
         ]
     }
 }

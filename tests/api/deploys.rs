@@ -196,7 +196,7 @@ fn container_exists(s: &Setup, id: &str) -> bool {
 #[tokio::test]
 async fn a_build_deploys_behind_caddy_a_new_release_replaces_it_without_a_failed_request_and_a_rollback_brings_it_back()
  {
-    let s = setup().await;
+    let s = Box::pin(setup()).await;
     let host = s.staging.host.clone();
     assert!(
         host.starts_with("docs-staging-") && host.ends_with(".localhost"),
@@ -600,8 +600,8 @@ fn container_of(s: &Setup, release_id: &str) -> String {
         .to_owned()
 }
 
-/// The environment of the container running release `release_id`, as the engine has it.
-fn container_env(s: &Setup, release_id: &str) -> std::collections::BTreeMap<String, String> {
+/// The container running release `release_id`, as the engine inspects it.
+fn container_inspect(s: &Setup, release_id: &str) -> serde_json::Value {
     let id = container_of(s, release_id);
     let socket = s.podman.host.trim_start_matches("unix://");
     let out = std::process::Command::new("curl")
@@ -609,7 +609,12 @@ fn container_env(s: &Setup, release_id: &str) -> std::collections::BTreeMap<Stri
         .arg(format!("http://d/v1.41/containers/{id}/json"))
         .output()
         .unwrap();
-    let inspected: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The environment of the container running release `release_id`, as the engine has it.
+fn container_env(s: &Setup, release_id: &str) -> std::collections::BTreeMap<String, String> {
+    let inspected = container_inspect(s, release_id);
     inspected["Config"]["Env"]
         .as_array()
         .into_iter()
@@ -641,7 +646,7 @@ async fn a_deploy_runs_with_its_variables_and_secret_and_a_rollback_brings_its_c
 {
     const SECRET: &str = "tok-5f1c2e9a-first-secret";
     const SECRET_TWO: &str = "tok-0d4b7a13-second-secret";
-    let s = setup().await;
+    let s = Box::pin(setup()).await;
     let api = &s.admin.client;
     let build = s.built("staging").await;
     let greeting = |v: &str| {
@@ -739,6 +744,34 @@ async fn a_deploy_runs_with_its_variables_and_secret_and_a_rollback_brings_its_c
             .unwrap()
             .pending
     );
+
+    // A container host runs one container: more is refused; a restart restarts it.
+    let refused = api
+        .scale_environment(
+            &s.staging.id,
+            &gmac_types::ScaleRequest {
+                replicas: 2,
+                autoscale: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refused.problem().unwrap().status, 409);
+    let started_at = |s: &Setup| container_inspect(s, &three.id)["State"]["StartedAt"].clone();
+    let before = started_at(&s);
+    let job = api.restart_environment(&s.staging.id).await.unwrap();
+    assert_eq!(
+        job_ended(&s.admin, &job.id).await,
+        gmac_types::JobStatus::Succeeded
+    );
+    assert_ne!(started_at(&s), before, "the container started again");
+    assert_eq!(
+        container_env(&s, &three.id)
+            .get("API_TOKEN")
+            .map(String::as_str),
+        Some(SECRET)
+    );
+    jobs.push(job.id);
 
     // No job log and no answer holds a secret.
     for job in &jobs {
@@ -864,7 +897,7 @@ async fn services_made_before_environments_were_rows_get_theirs_when_gmac_upgrad
 #[tokio::test]
 async fn a_release_that_fails_once_live_brings_the_one_before_back_by_itself_unless_that_is_switched_off()
  {
-    let s = setup().await;
+    let s = Box::pin(setup()).await;
     let host = s.staging.host.clone();
     // Two images from the base image: one that serves, one that serves and then crashes
     // (its httpd runs in the background and the container's command ends with an error).

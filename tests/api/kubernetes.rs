@@ -14,9 +14,9 @@ use gmac_tests::fake_git_hosts::{FakeGitHosts, GITEA_LOGIN, GOOD_TOKEN};
 use gmac_tests::fake_kubernetes::FakeKubernetes;
 use gmac_tests::{Options, Session, TestApp, spawn_app_with};
 use gmac_types::{
-    AuditQuery, Environment, EnvironmentPatch, GitProvider, JobStatus, NewDeploy, NewGitConnection,
-    NewRollback, NewService, NewServiceRepository, NewTarget, PageQuery, Release, ReleaseStatus,
-    TargetKind,
+    AuditQuery, Autoscale, Environment, EnvironmentPatch, GitProvider, JobStatus, NewDeploy,
+    NewGitConnection, NewRollback, NewService, NewServiceRepository, NewTarget, PageQuery, Release,
+    ReleaseStatus, ScaleRequest, TargetKind,
 };
 
 const SECRET: &str = "tok-9c1d-kube-secret-value";
@@ -177,6 +177,20 @@ impl Setup {
         (status, release, log)
     }
 
+    /// Waits for a restart's or a scale's job to succeed; answers its log.
+    async fn operation(
+        &self,
+        asked: impl Future<Output = gmac_client::Result<gmac_types::Job>>,
+    ) -> String {
+        let job = asked.await.unwrap();
+        let status = job_ended(&self.admin, &job.id).await;
+        let log =
+            serde_json::to_string(&self.admin.client.job_log(&job.id, 0).await.unwrap().items)
+                .unwrap();
+        assert_eq!(status, JobStatus::Succeeded, "{log}");
+        log
+    }
+
     fn deployment(&self) -> serde_json::Value {
         self.kube
             .object("deployments", &self.namespace, "docs")
@@ -293,10 +307,9 @@ async fn a_service_rolls_out_to_kubernetes_on_a_fake_api_server_and_a_crash_loop
     );
     let ingress = s.kube.object("ingresses", &s.namespace, "docs").unwrap();
     assert_eq!(ingress["spec"]["rules"][0]["host"], s.staging.host.as_str());
-    assert_eq!(
-        ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"],
-        "letsencrypt"
-    );
+    // No certificate authority issues one for a `.localhost` name: no TLS asked for yet.
+    assert!(s.staging.host.ends_with(".localhost"));
+    assert!(ingress["spec"]["tls"].is_null(), "{ingress}");
     for kind in ["services", "poddisruptionbudgets"] {
         assert!(
             s.kube.object(kind, &s.namespace, "docs").is_some(),
@@ -374,6 +387,121 @@ async fn a_service_rolls_out_to_kubernetes_on_a_fake_api_server_and_a_crash_loop
         s.kube.object("configmaps", &s.namespace, &config).unwrap()["data"]["GREETING"],
         "hello"
     );
+
+    // Bounds that make no sense are refused field by field.
+    for (input, pointer) in [
+        (
+            ScaleRequest {
+                replicas: 0,
+                autoscale: None,
+            },
+            "/replicas",
+        ),
+        (
+            ScaleRequest {
+                replicas: 3,
+                autoscale: Some(Autoscale {
+                    min: 3,
+                    max: 2,
+                    cpu_percent: 70,
+                }),
+            },
+            "/autoscale/max",
+        ),
+        (
+            ScaleRequest {
+                replicas: 2,
+                autoscale: Some(Autoscale {
+                    min: 2,
+                    max: 4,
+                    cpu_percent: 5,
+                }),
+            },
+            "/autoscale/cpu_percent",
+        ),
+    ] {
+        let refused = api
+            .scale_environment(&s.staging.id, &input)
+            .await
+            .unwrap_err();
+        let problem = refused.problem().unwrap();
+        assert_eq!(problem.status, 422);
+        assert!(
+            problem.errors.iter().any(|e| e.pointer == pointer),
+            "{pointer}: {problem:?}"
+        );
+    }
+
+    // Scaled, the live release runs 3 replicas, and so will every later release.
+    s.operation(api.scale_environment(
+        &s.staging.id,
+        &ScaleRequest {
+            replicas: 3,
+            autoscale: None,
+        },
+    ))
+    .await;
+    assert_eq!(s.deployment()["spec"]["replicas"], 3);
+    assert_eq!(s.deployment()["status"]["availableReplicas"], 3);
+    assert_eq!(
+        s.image(),
+        "127.0.0.1:5000/docs:1",
+        "the live release, applied again"
+    );
+    let env = api.get_environment(&s.staging.id).await.unwrap();
+    assert_eq!(
+        (env.replicas, env.live_release.map(|r| r.number)),
+        (3, Some(5))
+    );
+    // Autoscaled, a HorizontalPodAutoscaler holds the bounds; back to a fixed count, it goes.
+    s.operation(api.scale_environment(
+        &s.staging.id,
+        &ScaleRequest {
+            replicas: 2,
+            autoscale: Some(Autoscale {
+                min: 2,
+                max: 5,
+                cpu_percent: 70,
+            }),
+        },
+    ))
+    .await;
+    let hpa = s
+        .kube
+        .object("horizontalpodautoscalers", &s.namespace, "docs")
+        .expect("the autoscaler");
+    assert_eq!(
+        (
+            hpa["spec"]["minReplicas"].clone(),
+            hpa["spec"]["maxReplicas"].clone()
+        ),
+        (2.into(), 5.into())
+    );
+    s.operation(api.scale_environment(
+        &s.staging.id,
+        &ScaleRequest {
+            replicas: 1,
+            autoscale: None,
+        },
+    ))
+    .await;
+    assert!(
+        s.kube
+            .object("horizontalpodautoscalers", &s.namespace, "docs")
+            .is_none()
+    );
+    // A restart replaces the pods: a new pod template, the same release.
+    let before = s.deployment()["metadata"]["generation"].as_i64().unwrap();
+    let log = s.operation(api.restart_environment(&s.staging.id)).await;
+    let after = s.deployment();
+    assert!(
+        after["metadata"]["generation"].as_i64().unwrap() > before,
+        "{log}"
+    );
+    assert!(
+        after["spec"]["template"]["metadata"]["annotations"]["gmac.io/restarted-at"].is_string()
+    );
+    assert_eq!(s.live_number().await, Some(5));
 
     // Another field manager took a field gmac sets: gmac's next apply is refused by the
     // server's conflict, and the release says who holds it; nothing is overwritten.

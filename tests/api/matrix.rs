@@ -244,7 +244,11 @@ fn allow(operation: &str) -> Option<Allow> {
             denied: 403,
             other: Status(404),
         },
-        "update_environment" | "create_deploy" | "rollback_environment" => Allow::Roles {
+        "update_environment"
+        | "create_deploy"
+        | "rollback_environment"
+        | "restart_environment"
+        | "scale_environment" => Allow::Roles {
             roles: &[SA, ADMIN, DEV],
             denied: 403,
             other: Status(404),
@@ -665,6 +669,31 @@ async fn matrix_past_release(w: &World) -> (String, String) {
     (env, started.release.id)
 }
 
+/// Makes the environment's newest release the one serving it (as a rollout would).
+async fn matrix_serving(w: &World, env: &str) {
+    use gmac_core::entities::{environment, release};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr};
+    let newest = release::Entity::find()
+        .filter(release::Column::EnvironmentId.eq(env))
+        .order_by_desc(release::Column::Number)
+        .one(&w.app.core.db)
+        .await
+        .unwrap()
+        .unwrap();
+    release::Entity::update_many()
+        .filter(release::Column::Id.eq(newest.id.as_str()))
+        .col_expr(release::Column::Status, Expr::value("live"))
+        .exec(&w.app.core.db)
+        .await
+        .unwrap();
+    environment::Entity::update_many()
+        .filter(environment::Column::Id.eq(env))
+        .col_expr(environment::Column::LiveReleaseId, Expr::value(newest.id))
+        .exec(&w.app.core.db)
+        .await
+        .unwrap();
+}
+
 /// A build of an active service of project A, queued; cancelled when `cancelled`.
 async fn matrix_build(w: &World, cancelled: bool) -> String {
     let service = matrix_active_service(w).await;
@@ -948,6 +977,18 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
                     json!({"code": w.next_code(who)}),
                 ),
                 _ => Call::at(format!("/api/v1/environments/{env}/secrets")),
+            }
+        }
+        "restart_environment" | "scale_environment" => {
+            let (env, _) = matrix_past_release(w).await;
+            matrix_serving(w, &env).await;
+            if operation == "restart_environment" {
+                Call::json(format!("/api/v1/environments/{env}/restart"), json!({}))
+            } else {
+                Call::json(
+                    format!("/api/v1/environments/{env}/scale"),
+                    json!({"replicas": 1}),
+                )
             }
         }
         "rollback_environment" => {

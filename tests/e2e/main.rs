@@ -4692,6 +4692,51 @@ async fn a_release_is_deployed_followed_and_rolled_back_from_the_environments_bo
         staging.paused.is_none() && staging.deploy_on_push,
         "{staging:?}"
     );
+    // The release serving is restarted from the board (its container, on a container host).
+    browser
+        .wait_for_text(
+            "[data-environment=\"staging\"] [data-field=\"replicas\"]",
+            "1 replica",
+        )
+        .await;
+    assert!(
+        browser
+            .client
+            .find_all(Locator::Css("#scale-staging"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "a container host does not scale"
+    );
+    // The rollback's rollout still watches release #5 a few seconds: the button waits too.
+    for _ in 0..300 {
+        let enabled = browser
+            .client
+            .execute(
+                "const b = document.querySelector('#restart-staging'); return !!b && !b.disabled;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if enabled == serde_json::json!(true) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    browser.click("#restart-staging").await;
+    browser
+        .wait_for_text(
+            "[data-environment=\"staging\"] .notice-banner",
+            "Restarting staging: done.",
+        )
+        .await;
+    let staging = world
+        .admin
+        .client
+        .get_environment(&world.staging.id)
+        .await
+        .unwrap();
+    assert!(staging.restarted_at.is_some(), "{staging:?}");
     let repeated = browser.repeated_button_names().await;
     assert!(repeated.is_empty(), "{repeated:?}");
     let errors = browser.console_errors().await;

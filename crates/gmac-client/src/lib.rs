@@ -460,6 +460,28 @@ impl Client {
         .await
     }
 
+    /// `POST /api/v1/environments/{id}/restart`: the job restarting its live release.
+    pub async fn restart_environment(&self, environment_id: &str) -> Result<gmac_types::Job> {
+        self.post(
+            &format!("/api/v1/environments/{environment_id}/restart"),
+            &serde_json::json!({}),
+        )
+        .await
+    }
+
+    /// `POST /api/v1/environments/{id}/scale`: the job applying its new replica count.
+    pub async fn scale_environment(
+        &self,
+        environment_id: &str,
+        input: &gmac_types::ScaleRequest,
+    ) -> Result<gmac_types::Job> {
+        self.post(
+            &format!("/api/v1/environments/{environment_id}/scale"),
+            input,
+        )
+        .await
+    }
+
     /// `POST /api/v1/environments/{id}/rollback`: the release bringing one back, and its job.
     pub async fn rollback(
         &self,

@@ -328,6 +328,29 @@ impl Deployer for EngineDeployer {
         }
     }
 
+    async fn restart(&self, address: &str, id: &str) -> Result<String, ImageBuildError> {
+        let engine = Self::engine(address)?;
+        let docker = engine.engine()?;
+        let options = bollard::query_parameters::RestartContainerOptionsBuilder::default()
+            .t(10)
+            .build();
+        docker
+            .restart_container(id, Some(options))
+            .await
+            .map_err(|e| unavailable("restarting the container", &e))?;
+        // A restarted container may get another address on the engine's network; one that
+        // stopped at once has none, and says why.
+        let inspected = inspect(&engine, id).await?;
+        let (running, code) = run_state(&inspected);
+        if !running {
+            let lines = last_lines(&docker, id).await.join("\n");
+            return Err(ImageBuildError::Failed(format!(
+                "the container exited with code {code} as soon as it restarted; its last lines:\n{lines}"
+            )));
+        }
+        container_ip(&inspected)
+    }
+
     async fn check_health(&self, upstream: &str, path: Option<&str>) -> Result<(), String> {
         let Some(path) = path else {
             return tokio::net::TcpStream::connect(upstream)
@@ -508,6 +531,11 @@ async fn started_address(engine: &DockerEngine, id: &str) -> Result<String, Imag
             }
         )));
     }
+    container_ip(&inspected)
+}
+
+/// A container's address on the engine's network, from its inspection.
+fn container_ip(inspected: &serde_json::Value) -> Result<String, ImageBuildError> {
     let address = |v: &serde_json::Value| {
         v.get("IPAddress")
             .and_then(serde_json::Value::as_str)

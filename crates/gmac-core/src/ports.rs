@@ -497,6 +497,10 @@ pub trait Deployer: Send + Sync + std::fmt::Debug {
     /// is not an error.
     async fn remove(&self, address: &str, id: &str) -> Result<(), ImageBuildError>;
 
+    /// Restarts a container (letting it finish for a few seconds); answers its address on the
+    /// engine's network afterwards, which may have changed.
+    async fn restart(&self, address: &str, id: &str) -> Result<String, ImageBuildError>;
+
     /// One health check: `GET http://{upstream}{path}` answers 2xx (without a path, the port
     /// accepts a connection). The error says what was seen.
     async fn check_health(&self, upstream: &str, path: Option<&str>) -> Result<(), String>;
@@ -546,6 +550,9 @@ pub struct KubeRelease {
     pub resources: KubeResources,
     /// Seconds a rollout may take before the cluster calls it failed.
     pub progress_deadline_secs: i32,
+    /// When the environment was last restarted: in the pod template, so a new time replaces
+    /// the pods.
+    pub restarted_at: Option<String>,
 }
 
 impl std::fmt::Debug for KubeRelease {

@@ -37,10 +37,50 @@ pub struct Environment {
     /// does not undo the rollback): pushes are built, not deployed, until someone resumes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paused: Option<DeploysPaused>,
+    /// How many replicas its releases run (the fewest, when it autoscales).
+    pub replicas: i32,
+    /// Its autoscaling bounds (on a cluster), when it autoscales.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoscale: Option<Autoscale>,
+    /// When it was last restarted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restarted_at: Option<DateTime<Utc>>,
+    /// The job of a restart or a scale under way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation_job_id: Option<String>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
     /// Bumped on every change.
     pub version: i64,
+}
+
+/// An environment's autoscaling bounds (a cluster's `HorizontalPodAutoscaler`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Autoscale {
+    /// The fewest replicas, 1 to 50.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 50))]
+    pub min: i32,
+    /// The most, `min` to 50.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 50))]
+    pub max: i32,
+    /// The average CPU use it keeps to, in percent of the request, 10 to 95.
+    #[cfg_attr(feature = "openapi", schema(minimum = 10, maximum = 95))]
+    pub cpu_percent: i32,
+}
+
+/// How many replicas an environment runs (`POST /environments/{id}/scale`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ScaleRequest {
+    /// Replicas, 1 to 50 (a container host runs one); within the bounds when it autoscales.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 50))]
+    pub replicas: i32,
+    /// Autoscaling bounds (a cluster's); absent: a fixed count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoscale: Option<Autoscale>,
 }
 
 /// Why and since when an environment's deploy-on-push is paused.

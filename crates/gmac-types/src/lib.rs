@@ -78,8 +78,8 @@ pub use catalog::{
     ServiceEnvironment, ServicePatch, ServicePush, ServiceQuery, ServiceRepository, ServiceStatus,
 };
 pub use deployments::{
-    DeployStarted, DeploysPaused, Environment, EnvironmentPatch, NewDeploy, NewRollback, Release,
-    ReleaseStatus, ReleaseTrigger,
+    Autoscale, DeployStarted, DeploysPaused, Environment, EnvironmentPatch, NewDeploy, NewRollback,
+    Release, ReleaseStatus, ReleaseTrigger, ScaleRequest,
 };
 pub use git::{GitConnection, GitConnectionTest, GitProvider, NewGitConnection};
 pub use org::{Client, ClientPatch, NewClient, NewProject, Project, ProjectPatch};

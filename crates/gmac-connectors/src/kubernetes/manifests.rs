@@ -34,6 +34,9 @@ use sha2::{Digest, Sha256};
 /// The pod template's annotation that holds its configuration's hash.
 pub const CONFIG_HASH: &str = "gmac.io/config-hash";
 
+/// The pod template's annotation that holds the environment's last restart.
+pub const RESTARTED_AT: &str = "gmac.io/restarted-at";
+
 /// The port the Service answers on.
 const SERVICE_PORT: i32 = 80;
 
@@ -190,6 +193,15 @@ fn container(release: &KubeRelease, config: &str, secret: &str) -> Container {
     }
 }
 
+/// The pod template's annotations: the configuration's hash, and the last restart's time.
+fn template_annotations(release: &KubeRelease, hash: &str) -> BTreeMap<String, String> {
+    let mut annotations = BTreeMap::from([(CONFIG_HASH.to_owned(), hash.to_owned())]);
+    if let Some(at) = &release.restarted_at {
+        annotations.insert(RESTARTED_AT.to_owned(), at.clone());
+    }
+    annotations
+}
+
 fn deployment(release: &KubeRelease, hash: &str, config: &str, secret: &str) -> Deployment {
     let mut pod_labels = release.labels.clone();
     pod_labels.extend(release.selector.clone());
@@ -215,7 +227,7 @@ fn deployment(release: &KubeRelease, hash: &str, config: &str, secret: &str) -> 
             template: PodTemplateSpec {
                 metadata: Some(ObjectMeta {
                     labels: Some(pod_labels),
-                    annotations: Some(BTreeMap::from([(CONFIG_HASH.to_owned(), hash.to_owned())])),
+                    annotations: Some(template_annotations(release, hash)),
                     ..ObjectMeta::default()
                 }),
                 spec: Some(PodSpec {
@@ -410,6 +422,7 @@ mod tests {
             autoscale: None,
             resources: gmac_core::ports::KubeResources::default(),
             progress_deadline_secs: 120,
+            restarted_at: None,
         }
     }
 

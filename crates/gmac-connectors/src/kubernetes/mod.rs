@@ -20,6 +20,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use gmac_core::egress::EgressPolicy;
 use gmac_core::ports::{Cluster, ImageBuildError, KubeOutcome, KubeRelease};
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Event, Namespace, Pod};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, WatchEvent, WatchParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
@@ -271,6 +272,38 @@ where
     .await
 }
 
+/// Deletes the autoscaler gmac made for `name` (autoscaling switched off), if there is one;
+/// one gmac did not make, or may not see, is left. Answers whether one was deleted.
+async fn drop_autoscaler(
+    api: &Api<HorizontalPodAutoscaler>,
+    name: &str,
+) -> Result<bool, ImageBuildError> {
+    let found = match bounded("reading the autoscaler", api.get_opt(name)).await {
+        Ok(found) => found,
+        // Not the kubeconfig's to see: not gmac's either.
+        Err(ImageBuildError::Failed(_)) => None,
+        Err(e) => return Err(e),
+    };
+    let ours = found.is_some_and(|hpa| {
+        hpa.metadata.labels.is_some_and(|l| {
+            l.get("app.kubernetes.io/managed-by").map(String::as_str) == Some("gmac")
+        })
+    });
+    if !ours {
+        return Ok(false);
+    }
+    match bounded(
+        "deleting the autoscaler",
+        api.delete(name, &DeleteParams::default()),
+    )
+    .await
+    {
+        Ok(_) => Ok(true),
+        Err(ImageBuildError::Failed(why)) if why.contains("(404)") => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 fn name_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> String {
     meta.name.clone().unwrap_or_default()
 }
@@ -305,6 +338,8 @@ impl Cluster for KubeCluster {
         let client = self.client(kubeconfig).await?;
         let m = manifests(release);
         let ns = release.namespace.as_str();
+        // Set when gmac's autoscaler was removed: the replicas it set are taken back.
+        let mut took_back = false;
         apply(&Api::<Namespace>::all(client.clone()), ns, &m.namespace).await?;
         log(format!("namespace {ns} applied"));
         let here = |c: &kube::Client| c.clone();
@@ -345,6 +380,11 @@ impl Cluster for KubeCluster {
         if let Some(hpa) = &m.autoscaler {
             apply(&Api::namespaced(here(&client), ns), &release.name, hpa).await?;
             log(format!("horizontalpodautoscaler {} applied", release.name));
+        } else {
+            took_back = drop_autoscaler(&Api::namespaced(here(&client), ns), &release.name).await?;
+            if took_back {
+                log(format!("horizontalpodautoscaler {} deleted", release.name));
+            }
         }
         apply(
             &Api::namespaced(here(&client), ns),
@@ -354,10 +394,18 @@ impl Cluster for KubeCluster {
         .await?;
         log(format!("poddisruptionbudget {} applied", release.name));
         // The Deployment last: a refusal of anything before it leaves the pods as they were.
-        let deployment = apply(
-            &Api::namespaced(here(&client), ns),
-            &release.name,
-            &m.deployment,
+        let params = if took_back {
+            PatchParams::apply(FIELD_MANAGER).force()
+        } else {
+            PatchParams::apply(FIELD_MANAGER)
+        };
+        let deployment = bounded(
+            &format!("applying {}", release.name),
+            Api::<Deployment>::namespaced(here(&client), ns).patch(
+                &release.name,
+                &params,
+                &Patch::Apply(&m.deployment),
+            ),
         )
         .await?;
         let generation = deployment.metadata.generation.unwrap_or(0);

@@ -35,6 +35,18 @@ pub struct Model {
     pub resumed_at: Option<DateTimeUtc>,
     /// Whether a release that fails after it went live brings the one before back.
     pub auto_rollback: bool,
+    /// How many replicas its releases run (the fewest, when it autoscales).
+    pub replicas: i32,
+    /// The fewest replicas its autoscaler keeps, when it autoscales.
+    pub autoscale_min: Option<i32>,
+    /// The most.
+    pub autoscale_max: Option<i32>,
+    /// The average CPU use, in percent of the request, its autoscaler keeps to.
+    pub autoscale_cpu: Option<i32>,
+    /// When it was last restarted (a cluster's pods carry it).
+    pub restarted_at: Option<DateTimeUtc>,
+    /// The job of a restart or a scale under way.
+    pub operation_job_id: Option<String>,
     /// When it was made.
     pub created_at: DateTimeUtc,
     /// When it last changed.

@@ -53,6 +53,14 @@ pub const PUSH_DEPLOY: &str = "release.push_deploy";
 /// production.
 pub const PUSH_DEPLOY_PRODUCTION: &str = "release.push_deploy_production";
 
+/// An environment restarted or scaled (`POST /environments/{id}/restart|scale`): on a cluster
+/// its live release applied again and followed; on a container host its container restarted.
+pub const ENVIRONMENT_OPERATION: &str = "environment.operation";
+
+/// [`ENVIRONMENT_OPERATION`] on a production environment: cancelled and retried only by those
+/// who may deploy to production.
+pub const ENVIRONMENT_OPERATION_PRODUCTION: &str = "environment.operation_production";
+
 /// The kinds done on someone's behalf: `(kind, permission to see, permission to cancel or
 /// retry)`, at the job's scope.
 pub(crate) const KINDS: &[(&str, Permission, Permission)] = &[
@@ -115,6 +123,16 @@ pub(crate) const KINDS: &[(&str, Permission, Permission)] = &[
     ),
     (
         PUSH_DEPLOY_PRODUCTION,
+        Permission::ServicesView,
+        Permission::DeploysProduction,
+    ),
+    (
+        ENVIRONMENT_OPERATION,
+        Permission::ServicesView,
+        Permission::DeploysRun,
+    ),
+    (
+        ENVIRONMENT_OPERATION_PRODUCTION,
         Permission::ServicesView,
         Permission::DeploysProduction,
     ),

@@ -47,6 +47,14 @@ pub fn worker(core: Core, options: WorkerOptions) -> Worker {
             crate::services::releases::rollout_handler(),
         )
         .handle(
+            crate::platform::job_kinds::ENVIRONMENT_OPERATION,
+            crate::services::environment_ops::operation_handler(),
+        )
+        .handle(
+            crate::platform::job_kinds::ENVIRONMENT_OPERATION_PRODUCTION,
+            crate::services::environment_ops::operation_handler(),
+        )
+        .handle(
             crate::platform::job_kinds::PUSH_DEPLOY,
             crate::services::push_deploys::handler_of_push_deploys(),
         )

@@ -76,6 +76,51 @@ pub(crate) async fn run(
     run.run(row).await
 }
 
+/// A restart or a scale of a cluster's environment: its live release applied again with the
+/// environment's replicas, bounds and restart time, and followed until every replica is
+/// available.
+pub(crate) async fn reapply(
+    ctx: &JobContext,
+    live: release::Model,
+    target: target::Model,
+) -> Result<serde_json::Value, JobFailure> {
+    let cluster = ctx
+        .core
+        .cluster
+        .clone()
+        .ok_or_else(|| JobFailure::permanent("no Kubernetes connector is configured"))?;
+    let kubeconfig = targets::kubeconfig_of(&ctx.core, &target)
+        .map_err(|e| JobFailure::permanent(format!("the target's kubeconfig: {e}")))?;
+    let run = KubeRun {
+        ctx,
+        cluster,
+        kubeconfig,
+        env: environments::find(&ctx.core.db, &live.environment_id).await?,
+        owner: catalog::find(&ctx.core.db, &live.service_id).await?,
+        target,
+    };
+    ctx.step(KUBE_STEPS[0]).await?;
+    let spec = run.spec(&live).await?;
+    let generation = run.apply(&spec).await?;
+    ctx.step(KUBE_STEPS[1]).await?;
+    match run.follow(&spec, generation).await? {
+        KubeOutcome::Done {
+            generation,
+            available,
+        } => {
+            ctx.log(format!(
+                "release #{} runs {available} replica(s) in {} (generation {generation})",
+                live.number, run.env.name
+            ))
+            .await?;
+            Ok(serde_json::json!({
+                "release_id": live.id, "generation": generation, "available": available,
+            }))
+        }
+        KubeOutcome::Failed(why) => Err(JobFailure::permanent(ctx.masked(&why))),
+    }
+}
+
 impl KubeRun<'_> {
     async fn run(&self, mut row: release::Model) -> Result<serde_json::Value, JobFailure> {
         let ctx = self.ctx;
@@ -186,6 +231,14 @@ impl KubeRun<'_> {
         {
             labels.insert("project".to_owned(), project.name);
         }
+        let host = environments::host_of(&self.owner.name, &self.env);
+        // A certificate authority issues no certificate for a `.localhost` name: TLS waits for
+        // a domain of the environment's own.
+        let tls_issuer = self
+            .target
+            .cluster_issuer
+            .clone()
+            .filter(|_| !host.ends_with(".localhost"));
         Ok(KubeRelease {
             namespace: targets::namespace_of(&self.owner.name, &self.env.name, &self.env.id),
             config_version,
@@ -196,11 +249,23 @@ impl KubeRun<'_> {
             secrets,
             labels,
             selector,
-            hosts: vec![environments::host_of(&self.owner.name, &self.env)],
-            tls_issuer: self.target.cluster_issuer.clone(),
+            hosts: vec![host],
+            restarted_at: self.env.restarted_at.map(|at| at.to_rfc3339()),
+            tls_issuer,
             health_path: template.as_ref().and_then(|t| t.info().health.path.clone()),
-            replicas: 1,
-            autoscale: None,
+            replicas: self.env.replicas,
+            autoscale: match (
+                self.env.autoscale_min,
+                self.env.autoscale_max,
+                self.env.autoscale_cpu,
+            ) {
+                (Some(min), Some(max), Some(cpu_percent)) => Some(crate::ports::KubeAutoscale {
+                    min,
+                    max,
+                    cpu_percent,
+                }),
+                _ => None,
+            },
             resources: crate::ports::KubeResources::default(),
             progress_deadline_secs: i32::try_from(core.deploys.progress_deadline.as_secs())
                 .unwrap_or(600)

@@ -17,6 +17,7 @@ pub(crate) mod cost_lines;
 pub mod cost_query;
 pub mod costs;
 pub mod demo;
+pub mod environment_ops;
 pub mod environments;
 pub mod git_connections;
 pub mod import_jobs;

@@ -85,3 +85,36 @@ pub(crate) fn config_of(
 pub(crate) fn short(id: &str) -> &str {
     &id[..id.len().min(12)]
 }
+
+/// A `409` while a release rolls out in the environment: deploying, or live while its job
+/// still watches or retires it.
+pub(crate) async fn refuse_while_rolling_out(
+    conn: &impl sea_orm::ConnectionTrait,
+    environment_id: &str,
+) -> Result<()> {
+    let rows = release::Entity::find()
+        .filter(release::Column::EnvironmentId.eq(environment_id))
+        .filter(
+            release::Column::Status
+                .is_in([ReleaseStatus::Deploying.id(), ReleaseStatus::Live.id()]),
+        )
+        .all(conn)
+        .await?;
+    for row in rows {
+        if job::Entity::find_by_id(row.job_id.as_str())
+            .one(conn)
+            .await?
+            .as_ref()
+            .is_some_and(unfinished)
+        {
+            return Err(crate::Error::conflict(
+                gmac_types::ErrorCode::Conflict,
+                format!(
+                    "Release #{} is rolling out; wait for it to end (or cancel its job).",
+                    row.number
+                ),
+            ));
+        }
+    }
+    Ok(())
+}

@@ -627,6 +627,19 @@ async fn next_number(txn: &Change, environment_id: &str) -> Result<i64> {
 
 /// The number of the release rolling out in the environment, if one is.
 async fn rolling_out(core: &Core, environment_id: &str) -> Result<Option<i64>> {
+    // A restart or a scale under way counts as the live release's rollout.
+    let env = environments::find(&core.db, environment_id).await?;
+    if crate::services::environment_ops::refuse_while_busy(&core.db, &env)
+        .await
+        .is_err()
+    {
+        return Ok(Some(
+            release::Entity::find_by_id(env.live_release_id.clone().unwrap_or_default())
+                .one(&core.db)
+                .await?
+                .map_or(0, |r| r.number),
+        ));
+    }
     // A release is rolling out while its job runs: deploying, or live and being watched.
     let rows = release::Entity::find()
         .filter(release::Column::EnvironmentId.eq(environment_id))
@@ -678,6 +691,8 @@ async fn paused_by_rollback(
 /// or live while its job still watches or retires); a release whose rollout ended without
 /// saying so is marked failed with the job's reason.
 async fn settle_ended(txn: &Change, core: &Core, environment_id: &str) -> Result<()> {
+    let env = environments::find(txn, environment_id).await?;
+    crate::services::environment_ops::refuse_while_busy(txn, &env).await?;
     // A live release whose job still runs is being watched (the verify step) or retired.
     let rows = release::Entity::find()
         .filter(release::Column::EnvironmentId.eq(environment_id))
@@ -738,6 +753,17 @@ pub fn rollout_handler() -> Handler {
             return Err(JobFailure::permanent("the release was deleted"));
         };
         let live = row.status == ReleaseStatus::Live.id();
+        // Never alongside a restart or a scale (a retried rollout skipped the deploy's check).
+        if let Ok(env) = environments::find(&ctx.core.db, &row.environment_id).await
+            && let Err(busy) =
+                crate::services::environment_ops::refuse_while_busy(&ctx.core.db, &env).await
+            && row.status == ReleaseStatus::Deploying.id()
+        {
+            return Err(JobFailure::later(
+                std::time::Duration::from_secs(3),
+                busy.to_string(),
+            ));
+        }
         if row.status != ReleaseStatus::Deploying.id() && !live {
             return Err(JobFailure::permanent(format!(
                 "release #{} is {} already",

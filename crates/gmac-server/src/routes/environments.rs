@@ -1,9 +1,10 @@
 //! Environments and releases: where a service runs, what it runs, deploys and rollbacks.
 
 use actix_web::{HttpResponse, get, patch, post, web};
-use gmac_core::services::{environments, releases};
+use gmac_core::services::{environment_ops, environments, releases};
 use gmac_types::{
-    DeployStarted, Environment, EnvironmentPatch, NewDeploy, NewRollback, Page, PageQuery, Release,
+    DeployStarted, Environment, EnvironmentPatch, Job, NewDeploy, NewRollback, Page, PageQuery,
+    Release, ScaleRequest,
 };
 
 use crate::error::ApiError;
@@ -193,4 +194,61 @@ pub async fn list_releases(
     Ok(web::Json(
         releases::list(&state.core, &actor, &id, &page).await?,
     ))
+}
+
+/// Restart the environment's live release: on a Kubernetes cluster its pods are replaced one at
+/// a time (the restart's time goes into the pod template, and later releases keep it); on a
+/// container host its container is restarted. A job (`Location`) does it.
+#[utoipa::path(
+    tag = "deployments",
+    params(("id" = String, Path, description = "The environment's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 202, description = "The restart's job", body = Job),
+        (status = 400, response = crate::routes::docs::BadRequest),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 403, response = crate::routes::docs::Forbidden),
+        (status = 404, response = crate::routes::docs::NotFound),
+        (status = 409, response = crate::routes::docs::Conflict),
+    )
+)]
+#[post("/environments/{id}/restart")]
+pub async fn restart_environment(
+    state: web::Data<AppState>,
+    actor: Actor,
+    meta: Meta,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let job = environment_ops::restart(&state.core, &actor, &meta.0, &id).await?;
+    Ok(crate::routes::jobs::accepted(&job))
+}
+
+/// Scale the environment: its replicas, or autoscaling bounds (a cluster's
+/// `HorizontalPodAutoscaler`). Kept for every later release; the live release is applied again
+/// by a job (`Location`). A container host runs one container (`409` for more).
+#[utoipa::path(
+    tag = "deployments",
+    params(("id" = String, Path, description = "The environment's id")),
+    request_body = ScaleRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 202, description = "The scale's job", body = Job),
+        (status = 400, response = crate::routes::docs::BadRequest),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 403, response = crate::routes::docs::Forbidden),
+        (status = 404, response = crate::routes::docs::NotFound),
+        (status = 409, response = crate::routes::docs::Conflict),
+        (status = 422, response = crate::routes::docs::ValidationFailed),
+    )
+)]
+#[post("/environments/{id}/scale")]
+pub async fn scale_environment(
+    state: web::Data<AppState>,
+    actor: Actor,
+    meta: Meta,
+    id: web::Path<String>,
+    body: web::Json<ScaleRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let job = environment_ops::scale(&state.core, &actor, &meta.0, &id, body.into_inner()).await?;
+    Ok(crate::routes::jobs::accepted(&job))
 }

@@ -102,6 +102,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(environments::update_environment)
                 .service(environments::create_deploy)
                 .service(environments::rollback_environment)
+                .service(environments::restart_environment)
+                .service(environments::scale_environment)
                 .service(environments::list_releases)
                 .service(variables::get_variables)
                 .service(variables::set_variables)

@@ -1,8 +1,8 @@
 //! The environments board on a service's page (issue 12): staging and production side by
 //! side, each with its target, its host, the release serving it, a deploy form (a succeeded
 //! build, or an image) whose rollout is followed step by step, and its releases with a
-//! one-click rollback that says what comes back. Releases rolled out elsewhere show live
-//! (`release.*` events).
+//! one-click rollback that says what comes back, its replicas with a restart (and a scale, on
+//! a cluster). Releases rolled out elsewhere show live (`release.*` events).
 
 use gmac_types::{
     Build, BuildStatus, DeployStarted, Environment, EnvironmentPatch, Job, NewDeploy, NewRollback,
@@ -19,6 +19,7 @@ use crate::format::date_time_label;
 use crate::live::use_live;
 use crate::pages::services::catalog::step_class;
 use crate::pages::services::configuration::{ConfigState, EnvironmentConfig};
+use crate::pages::services::operations::{EnvironmentOperations, OperationState, replicas_label};
 use crate::state::{Auth, use_auth};
 
 /// A release's badge class.
@@ -463,6 +464,16 @@ fn EnvironmentPanel(
             })
         }
     };
+    let on_cluster = {
+        let id = env.target_id.clone();
+        Signal::derive(move || {
+            targets.with(|all| {
+                all.iter().any(|t| {
+                    Some(&t.id) == id.as_ref() && t.kind == gmac_types::TargetKind::Kubernetes
+                })
+            })
+        })
+    };
     let chosen_target = env.target_id.clone().unwrap_or_default();
     let has_target = env.target_id.is_some();
     let live_id = env.live_release.as_ref().map(|r| r.id.clone());
@@ -583,7 +594,20 @@ fn EnvironmentPanel(
                         None => view! { <span class="muted">"Nothing deployed yet"</span> }.into_any(),
                     }}
                 </dd>
+                <dt>"Replicas"</dt>
+                <dd data-field="replicas">{replicas_label(&env)}</dd>
             </dl>
+            {(deploys && env.live_release.is_some()).then(|| view! {
+                <EnvironmentOperations
+                    environment_id=env.id.clone()
+                    name=name.clone()
+                    replicas_now=env.replicas
+                    autoscale_now=env.autoscale
+                    on_cluster=on_cluster
+                    state=OperationState { notice, error, rollout, busy }
+                    reload=reload
+                />
+            })}
             {deploys
                 .then(|| {
                     let choices = move || {

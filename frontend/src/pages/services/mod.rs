@@ -8,6 +8,7 @@ pub mod connect;
 pub mod detail;
 pub mod environments;
 pub mod new;
+pub mod operations;
 pub mod sources;
 pub mod targets;
 
