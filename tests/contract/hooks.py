@@ -90,7 +90,12 @@ PER_OPERATION = {
     "create_target": {
         "connection_failed", "invalid", "invalid_url", "unknown", "required", "too_short", "too_long",
         "local_socket",
+        # A field that only one kind takes (a kubeconfig, a proxy URL), and a cluster's
+        # address that must be its kubeconfig's server: rules between fields.
+        "not_for_kind", "mismatch",
     },
+    # Autoscaling bounds in order (min <= replicas <= max): rules between fields.
+    "scale_environment": {"out_of_range"},
     # An environment's target must exist and serve the service's client (state).
     "update_environment": {"unknown"},
     # A deploy names a build of the service that succeeded (state), or an image; exactly one
@@ -138,7 +143,8 @@ def _lacks_a_required_query_parameter(case) -> bool:
     with that parameter dropped, and 400 is the right answer."""
     query = case.query or {}
     for param in case.operation.definition.raw.get("parameters", []):
-        if param.get("in") == "query" and param.get("required") and param.get("name") not in query:
+        # A link that carried a null leaves the parameter out of the request as sent.
+        if param.get("in") == "query" and param.get("required") and query.get(param.get("name")) is None:
             return True
     return False
 

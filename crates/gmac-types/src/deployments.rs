@@ -38,7 +38,7 @@ pub struct Environment {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paused: Option<DeploysPaused>,
     /// How many replicas its releases run (the fewest, when it autoscales).
-    pub replicas: i32,
+    pub replicas: u32,
     /// Its autoscaling bounds (on a cluster), when it autoscales.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub autoscale: Option<Autoscale>,
@@ -60,14 +60,17 @@ pub struct Environment {
 #[serde(deny_unknown_fields)]
 pub struct Autoscale {
     /// The fewest replicas, 1 to 50.
+    #[serde(deserialize_with = "crate::whole::u32")]
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 50))]
-    pub min: i32,
+    pub min: u32,
     /// The most, `min` to 50.
+    #[serde(deserialize_with = "crate::whole::u32")]
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 50))]
-    pub max: i32,
+    pub max: u32,
     /// The average CPU use it keeps to, in percent of the request, 10 to 95.
+    #[serde(deserialize_with = "crate::whole::u32")]
     #[cfg_attr(feature = "openapi", schema(minimum = 10, maximum = 95))]
-    pub cpu_percent: i32,
+    pub cpu_percent: u32,
 }
 
 /// How many replicas an environment runs (`POST /environments/{id}/scale`).
@@ -76,8 +79,9 @@ pub struct Autoscale {
 #[serde(deny_unknown_fields)]
 pub struct ScaleRequest {
     /// Replicas, 1 to 50 (a container host runs one); within the bounds when it autoscales.
+    #[serde(deserialize_with = "crate::whole::u32")]
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 50))]
-    pub replicas: i32,
+    pub replicas: u32,
     /// Autoscaling bounds (a cluster's); absent: a fixed count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub autoscale: Option<Autoscale>,

@@ -195,10 +195,12 @@ async fn start(
         ..Default::default()
     };
     let details = if let Some(input) = &scale {
-        change.replicas = Set(input.replicas);
-        change.autoscale_min = Set(input.autoscale.map(|a| a.min));
-        change.autoscale_max = Set(input.autoscale.map(|a| a.max));
-        change.autoscale_cpu = Set(input.autoscale.map(|a| a.cpu_percent));
+        // Checked above: each within 1 to 95.
+        let small = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
+        change.replicas = Set(small(input.replicas));
+        change.autoscale_min = Set(input.autoscale.map(|a| small(a.min)));
+        change.autoscale_max = Set(input.autoscale.map(|a| small(a.max)));
+        change.autoscale_cpu = Set(input.autoscale.map(|a| small(a.cpu_percent)));
         serde_json::json!({
             "environment": env.name, "job_id": job_row.id,
             "before": {"replicas": env.replicas, "autoscale": [env.autoscale_min, env.autoscale_max, env.autoscale_cpu]},

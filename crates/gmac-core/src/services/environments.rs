@@ -126,12 +126,12 @@ async fn to_dtos(
             target_id: row.target_id,
             deploy_on_push: row.deploy_on_push,
             auto_rollback: row.auto_rollback,
-            replicas: row.replicas,
+            replicas: u32::try_from(row.replicas).unwrap_or(1),
             autoscale: match (row.autoscale_min, row.autoscale_max, row.autoscale_cpu) {
                 (Some(min), Some(max), Some(cpu_percent)) => Some(gmac_types::Autoscale {
-                    min,
-                    max,
-                    cpu_percent,
+                    min: u32::try_from(min).unwrap_or(1),
+                    max: u32::try_from(max).unwrap_or(1),
+                    cpu_percent: u32::try_from(cpu_percent).unwrap_or(70),
                 }),
                 _ => None,
             },

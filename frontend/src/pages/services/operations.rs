@@ -117,7 +117,7 @@ pub fn EnvironmentOperations(
     /// Its name.
     name: String,
     /// Its replicas now.
-    replicas_now: i32,
+    replicas_now: u32,
     /// Its autoscaling bounds, when it autoscales.
     autoscale_now: Option<Autoscale>,
     /// Whether its target is a cluster (which scales).
@@ -128,7 +128,7 @@ pub fn EnvironmentOperations(
     let auth = use_auth();
     let busy = state.busy;
     let replicas = RwSignal::new(replicas_now.to_string());
-    let bound = |f: fn(&Autoscale) -> i32| {
+    let bound = |f: fn(&Autoscale) -> u32| {
         RwSignal::new(
             autoscale_now
                 .as_ref()
@@ -172,12 +172,12 @@ pub fn EnvironmentOperations(
         if busy.get_untracked() {
             return;
         }
-        let count = replicas.get_untracked().trim().parse::<i32>().unwrap_or(0);
-        let most = autoscale_max.get_untracked().trim().parse::<i32>().ok();
+        let count = replicas.get_untracked().trim().parse::<u32>().unwrap_or(0);
+        let most = autoscale_max.get_untracked().trim().parse::<u32>().ok();
         let cpu = autoscale_cpu
             .get_untracked()
             .trim()
-            .parse::<i32>()
+            .parse::<u32>()
             .unwrap_or(0);
         // Autoscaled from the replicas given up to the most, at the CPU target given.
         let input = ScaleRequest {
