@@ -1587,6 +1587,10 @@ fn build_http() -> Result<reqwest::Client> {
     reqwest::Client::builder()
         .cookie_store(true)
         .user_agent(concat!("gmac-client/", env!("CARGO_PKG_VERSION")))
+        // gmac (actix-web) closes a keep-alive connection idle for 5 s: one reused just as it
+        // closes fails ("connection closed before message completed"), so the pool lets go
+        // of idle connections first.
+        .pool_idle_timeout(std::time::Duration::from_secs(4))
         .build()
         .map_err(network)
 }
