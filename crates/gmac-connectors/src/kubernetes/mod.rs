@@ -261,13 +261,22 @@ async fn apply<K>(api: &Api<K>, name: &str, object: &K) -> Result<K, ImageBuildE
 where
     K: kube::Resource + Clone + DeserializeOwned + Serialize + std::fmt::Debug,
 {
+    apply_with(api, name, object, PatchParams::apply(FIELD_MANAGER)).await
+}
+
+/// Applies `object` with `params` (gmac's, forced or not).
+async fn apply_with<K>(
+    api: &Api<K>,
+    name: &str,
+    object: &K,
+    params: PatchParams,
+) -> Result<K, ImageBuildError>
+where
+    K: kube::Resource + Clone + DeserializeOwned + Serialize + std::fmt::Debug,
+{
     bounded(
         &format!("applying {name}"),
-        api.patch(
-            name,
-            &PatchParams::apply(FIELD_MANAGER),
-            &Patch::Apply(object),
-        ),
+        api.patch(name, &params, &Patch::Apply(object)),
     )
     .await
 }
@@ -399,13 +408,11 @@ impl Cluster for KubeCluster {
         } else {
             PatchParams::apply(FIELD_MANAGER)
         };
-        let deployment = bounded(
-            &format!("applying {}", release.name),
-            Api::<Deployment>::namespaced(here(&client), ns).patch(
-                &release.name,
-                &params,
-                &Patch::Apply(&m.deployment),
-            ),
+        let deployment = apply_with(
+            &Api::namespaced(here(&client), ns),
+            &release.name,
+            &m.deployment,
+            params,
         )
         .await?;
         let generation = deployment.metadata.generation.unwrap_or(0);

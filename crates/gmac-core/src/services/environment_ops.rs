@@ -37,18 +37,27 @@ struct OperationInput {
     operation: Operation,
 }
 
-/// A `409` while a release rolls out or another operation runs in the environment.
+/// Whether a restart or a scale of the environment is under way (its job not ended).
+pub(crate) async fn under_way(
+    conn: &impl sea_orm::ConnectionTrait,
+    env: &environment::Model,
+) -> Result<bool> {
+    let Some(id) = &env.operation_job_id else {
+        return Ok(false);
+    };
+    Ok(job::Entity::find_by_id(id.as_str())
+        .one(conn)
+        .await?
+        .as_ref()
+        .is_some_and(unfinished))
+}
+
+/// A `409` while another restart or scale runs in the environment.
 pub(crate) async fn refuse_while_busy(
     conn: &impl sea_orm::ConnectionTrait,
     env: &environment::Model,
 ) -> Result<()> {
-    if let Some(id) = &env.operation_job_id
-        && job::Entity::find_by_id(id.as_str())
-            .one(conn)
-            .await?
-            .as_ref()
-            .is_some_and(unfinished)
-    {
+    if under_way(conn, env).await? {
         return Err(Error::conflict(
             ErrorCode::Conflict,
             format!(

@@ -14,18 +14,14 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use gmac_types::ReleaseStatus;
-use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
-use crate::RequestMeta;
 use crate::audit::{AuditActor, AuditEntry};
 use crate::entities::{environment, release, service, target};
-use crate::platform::change::Change;
 use crate::platform::worker::{JobContext, JobFailure};
 use crate::ports::{Cluster, ImageBuildError, KubeOutcome, KubeRelease};
 use crate::services::build_run::logged;
-use crate::services::release_live::go_live;
+use crate::services::release_live::{fail_deploying, go_live};
 use crate::services::{catalog, environments, targets, variables};
 
 /// The steps of a rollout to a cluster, in order.
@@ -52,28 +48,39 @@ struct KubeRun<'a> {
     target: target::Model,
 }
 
+impl<'a> KubeRun<'a> {
+    /// The rollout of `row` to its cluster `target`: the connector, the kubeconfig opened, and
+    /// the environment and service read.
+    async fn load(
+        ctx: &'a JobContext,
+        row: &release::Model,
+        target: target::Model,
+    ) -> Result<Self, JobFailure> {
+        let cluster = ctx
+            .core
+            .cluster
+            .clone()
+            .ok_or_else(|| JobFailure::permanent("no Kubernetes connector is configured"))?;
+        let kubeconfig = targets::kubeconfig_of(&ctx.core, &target)
+            .map_err(|e| JobFailure::permanent(format!("the target's kubeconfig: {e}")))?;
+        Ok(Self {
+            ctx,
+            cluster,
+            kubeconfig,
+            env: environments::find(&ctx.core.db, &row.environment_id).await?,
+            owner: catalog::find(&ctx.core.db, &row.service_id).await?,
+            target,
+        })
+    }
+}
+
 /// Rolls `row` out to its cluster `target`.
 pub(crate) async fn run(
     ctx: &JobContext,
     row: release::Model,
     target: target::Model,
 ) -> Result<serde_json::Value, JobFailure> {
-    let cluster = ctx
-        .core
-        .cluster
-        .clone()
-        .ok_or_else(|| JobFailure::permanent("no Kubernetes connector is configured"))?;
-    let kubeconfig = targets::kubeconfig_of(&ctx.core, &target)
-        .map_err(|e| JobFailure::permanent(format!("the target's kubeconfig: {e}")))?;
-    let run = KubeRun {
-        ctx,
-        cluster,
-        kubeconfig,
-        env: environments::find(&ctx.core.db, &row.environment_id).await?,
-        owner: catalog::find(&ctx.core.db, &row.service_id).await?,
-        target,
-    };
-    run.run(row).await
+    KubeRun::load(ctx, &row, target).await?.run(row).await
 }
 
 /// A restart or a scale of a cluster's environment: its live release applied again with the
@@ -84,21 +91,7 @@ pub(crate) async fn reapply(
     live: release::Model,
     target: target::Model,
 ) -> Result<serde_json::Value, JobFailure> {
-    let cluster = ctx
-        .core
-        .cluster
-        .clone()
-        .ok_or_else(|| JobFailure::permanent("no Kubernetes connector is configured"))?;
-    let kubeconfig = targets::kubeconfig_of(&ctx.core, &target)
-        .map_err(|e| JobFailure::permanent(format!("the target's kubeconfig: {e}")))?;
-    let run = KubeRun {
-        ctx,
-        cluster,
-        kubeconfig,
-        env: environments::find(&ctx.core.db, &live.environment_id).await?,
-        owner: catalog::find(&ctx.core.db, &live.service_id).await?,
-        target,
-    };
+    let run = KubeRun::load(ctx, &live, target).await?;
     ctx.step(KUBE_STEPS[0]).await?;
     let spec = run.spec(&live).await?;
     let generation = run.apply(&spec).await?;
@@ -358,23 +351,6 @@ impl KubeRun<'_> {
         detail: &str,
         restored: bool,
     ) -> Result<(), JobFailure> {
-        let core = &self.ctx.core;
-        let txn = Change::begin(core).await?;
-        let updated = release::Entity::update_many()
-            .filter(release::Column::Id.eq(row.id.as_str()))
-            .filter(release::Column::Status.eq(ReleaseStatus::Deploying.id()))
-            .col_expr(
-                release::Column::Status,
-                Expr::value(ReleaseStatus::Failed.id()),
-            )
-            .col_expr(release::Column::Detail, Expr::value(detail.to_owned()))
-            .col_expr(release::Column::FinishedAt, Expr::value(txn.now()))
-            .exec(&txn)
-            .await?;
-        if updated.rows_affected == 0 {
-            txn.commit_unaudited().await?;
-            return Ok(());
-        }
         let actor = AuditActor::System {
             label: "release rollout".to_owned(),
         };
@@ -392,7 +368,7 @@ impl KubeRun<'_> {
             "after": {"status": "failed", "live_release_id": live.id},
             "reason": detail,
         }));
-        txn.commit(core, &RequestMeta::default(), entry).await?;
+        fail_deploying(&self.ctx.core, row, detail, entry).await?;
         Ok(())
     }
 }

@@ -1,5 +1,5 @@
-//! A release going live, on any kind of target: the environment's live release moved to it
-//! and the one before retired, in one transaction with its audit row.
+//! A release's end, on any kind of target, in one transaction with its audit row: going live
+//! (the environment's live release moved to it and the one before retired), or failing.
 
 use gmac_types::ReleaseStatus;
 use sea_orm::sea_query::Expr;
@@ -70,4 +70,32 @@ pub(crate) async fn go_live(
     }));
     txn.commit(core, &RequestMeta::default(), entry).await?;
     Ok(previous)
+}
+
+/// Marks `row` failed with `detail` and writes `entry`, unless it already ended (then nothing
+/// is written); answers whether it was marked.
+pub(crate) async fn fail_deploying(
+    core: &Core,
+    row: &release::Model,
+    detail: &str,
+    entry: AuditEntry,
+) -> Result<bool> {
+    let txn = Change::begin(core).await?;
+    let updated = release::Entity::update_many()
+        .filter(release::Column::Id.eq(row.id.as_str()))
+        .filter(release::Column::Status.eq(ReleaseStatus::Deploying.id()))
+        .col_expr(
+            release::Column::Status,
+            Expr::value(ReleaseStatus::Failed.id()),
+        )
+        .col_expr(release::Column::Detail, Expr::value(detail.to_owned()))
+        .col_expr(release::Column::FinishedAt, Expr::value(txn.now()))
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected == 0 {
+        txn.commit_unaudited().await?;
+        return Ok(false);
+    }
+    txn.commit(core, &RequestMeta::default(), entry).await?;
+    Ok(true)
 }

@@ -30,7 +30,7 @@ use crate::platform::paging::{self, Direction, Key};
 use crate::platform::worker::{Handler, JobContext, JobFailure, handler};
 use crate::ports::{Deployer, ImageBuildError, ProxyRoute, ServiceContainer};
 use crate::services::build_run::logged;
-use crate::services::release_live::go_live;
+use crate::services::release_live::{fail_deploying, go_live};
 use crate::services::release_rows::{job_end, short, to_dtos, unfinished};
 use crate::services::{catalog, environments, kube_rollout, targets, variables};
 use crate::{Actor, Core, Error, RequestMeta, Result};
@@ -629,10 +629,7 @@ async fn next_number(txn: &Change, environment_id: &str) -> Result<i64> {
 async fn rolling_out(core: &Core, environment_id: &str) -> Result<Option<i64>> {
     // A restart or a scale under way counts as the live release's rollout.
     let env = environments::find(&core.db, environment_id).await?;
-    if crate::services::environment_ops::refuse_while_busy(&core.db, &env)
-        .await
-        .is_err()
-    {
+    if crate::services::environment_ops::under_way(&core.db, &env).await? {
         return Ok(Some(
             release::Entity::find_by_id(env.live_release_id.clone().unwrap_or_default())
                 .one(&core.db)
@@ -1469,22 +1466,6 @@ async fn fail(
     row: &release::Model,
     reason: &str,
 ) -> std::result::Result<(), JobFailure> {
-    let txn = Change::begin(&ctx.core).await?;
-    let updated = release::Entity::update_many()
-        .filter(release::Column::Id.eq(row.id.as_str()))
-        .filter(release::Column::Status.eq(ReleaseStatus::Deploying.id()))
-        .col_expr(
-            release::Column::Status,
-            Expr::value(ReleaseStatus::Failed.id()),
-        )
-        .col_expr(release::Column::Detail, Expr::value(reason.to_owned()))
-        .col_expr(release::Column::FinishedAt, Expr::value(txn.now()))
-        .exec(&txn)
-        .await?;
-    if updated.rows_affected == 0 {
-        txn.commit_unaudited().await?;
-        return Ok(());
-    }
     let entry = AuditEntry::success(
         AuditActor::System {
             label: "release rollout".to_owned(),
@@ -1500,8 +1481,7 @@ async fn fail(
         "environment_id": row.environment_id, "number": row.number, "job_id": row.job_id,
         "before": {"status": "deploying"}, "after": {"status": "failed", "detail": reason},
     }));
-    txn.commit(&ctx.core, &RequestMeta::default(), entry)
-        .await?;
+    fail_deploying(&ctx.core, row, reason, entry).await?;
     Ok(())
 }
 
