@@ -91,6 +91,7 @@ async fn setup() -> Setup {
             proxy_admin_url: None,
             kubeconfig: Some(kube.kubeconfig().into()),
             cluster_issuer: Some("letsencrypt".into()),
+            ingress_address: None,
         })
         .await
         .unwrap();
@@ -586,6 +587,7 @@ async fn a_kubeconfig_that_would_run_a_program_or_read_a_file_is_refused_and_non
                 proxy_admin_url: None,
                 kubeconfig: Some(kubeconfig.into()),
                 cluster_issuer: None,
+                ingress_address: None,
             })
             .await
             .unwrap_err();
@@ -606,6 +608,7 @@ async fn a_kubeconfig_that_would_run_a_program_or_read_a_file_is_refused_and_non
             proxy_admin_url: None,
             kubeconfig: Some(dead.into()),
             cluster_issuer: None,
+            ingress_address: None,
         })
         .await
         .unwrap_err();

@@ -26,6 +26,7 @@ mod cloud;
 mod costs;
 mod demo;
 mod deploys;
+mod domains;
 mod errors;
 mod events;
 mod faults;

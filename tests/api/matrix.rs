@@ -253,6 +253,18 @@ fn allow(operation: &str) -> Option<Allow> {
             denied: 403,
             other: Status(404),
         },
+        // An environment's custom domains: seen by whoever sees services, added, checked and
+        // removed by whoever deploys to it (staging here: Developers too).
+        "list_domains" | "get_domain" => Allow::Roles {
+            roles: &[SA, ADMIN, DEV, VIEWER],
+            denied: 403,
+            other: Status(404),
+        },
+        "create_domain" | "verify_domain" | "delete_domain" => Allow::Roles {
+            roles: &[SA, ADMIN, DEV],
+            denied: 403,
+            other: Status(404),
+        },
         // An environment's variables and secrets: read by whoever sees services, changed by
         // whoever deploys to it (staging here: Developers too); a secret's value is revealed
         // only with secrets.reveal (Admins) and a fresh code.
@@ -275,6 +287,13 @@ fn allow(operation: &str) -> Option<Allow> {
         "list_services" => Allow::AnyUser,
         "create_service" | "update_service" | "delete_service" => Allow::Roles {
             roles: &[SA, ADMIN, DEV],
+            denied: 403,
+            other: Status(404),
+        },
+        // A service's costs: whoever sees costs where it lives (Billing sees costs, not
+        // services: its service is unknown to it).
+        "get_service_costs" => Allow::Roles {
+            roles: &[SA, ADMIN],
             denied: 403,
             other: Status(404),
         },
@@ -608,6 +627,7 @@ async fn matrix_staging(w: &World) -> String {
             proxy_admin_url: None,
             kubeconfig: None,
             cluster_issuer: None,
+            ingress_address: None,
         })
         .await
         .unwrap();
@@ -908,6 +928,7 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
                     proxy_admin_url: None,
                     kubeconfig: None,
                     cluster_issuer: None,
+                    ingress_address: None,
                 })
                 .await
                 .unwrap();
@@ -979,6 +1000,36 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
                 _ => Call::at(format!("/api/v1/environments/{env}/secrets")),
             }
         }
+        "list_domains" | "create_domain" => {
+            let env = matrix_environment(w).await;
+            if operation == "create_domain" {
+                Call::json(
+                    format!("/api/v1/environments/{env}/domains"),
+                    json!({"name": format!("{}.example.test", w.unique("site-"))}),
+                )
+            } else {
+                Call::at(format!("/api/v1/environments/{env}/domains"))
+            }
+        }
+        "get_domain" | "verify_domain" | "delete_domain" => {
+            let env = matrix_environment(w).await;
+            let domain = w
+                .root
+                .client
+                .create_domain(
+                    &env,
+                    &gmac_types::NewDomain {
+                        name: format!("{}.example.test", w.unique("site-")),
+                    },
+                )
+                .await
+                .unwrap()
+                .id;
+            match operation {
+                "verify_domain" => Call::json(format!("/api/v1/domains/{domain}/verify"), json!({})),
+                _ => Call::at(format!("/api/v1/domains/{domain}")),
+            }
+        }
         "restart_environment" | "scale_environment" => {
             let (env, _) = matrix_past_release(w).await;
             matrix_serving(w, &env).await;
@@ -1009,9 +1060,10 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
             )
         }
         "get_service" | "update_service" | "delete_service" | "receive_git_push"
-        | "list_service_pushes" => {
+        | "list_service_pushes" | "get_service_costs" => {
             let id = matrix_service(w).await;
             match operation {
+                "get_service_costs" => Call::at(format!("/api/v1/services/{id}/costs")),
                 "update_service" => Call::json(
                     format!("/api/v1/services/{id}"),
                     json!({"description": "Changed"}),

@@ -834,3 +834,80 @@ async fn a_cancelled_creation_leaves_the_service_failed_to_retry_or_abandon() {
     assert_eq!(deletion.kind, "service.delete");
     fake.stop().await;
 }
+
+/// Cost lines tagged with a service's `gmac.io/service` label are its costs, with no set-up:
+/// this month's, exactly, day by day; another service's and last month's are not; reading them
+/// needs `costs.view`.
+#[tokio::test]
+async fn a_services_costs_are_the_cost_lines_tagged_with_its_label() {
+    let app = app().await;
+    let fake = FakeGitHosts::start();
+    let admin = app.super_admin().await;
+    let client_id = app.fixture(&admin).client("Acme").await;
+    let project_id = app.fixture(&admin).project(&client_id, "Web").await;
+    let connection = connect(&admin, GitProvider::Gitea, fake.gitea(), None).await;
+    let created = admin
+        .client
+        .create_service(&new_service(&project_id, &connection, GITEA_LOGIN, "docs"))
+        .await
+        .unwrap();
+    finished(&admin, &created.job.id).await;
+    let id = created.service.id;
+    let today = app.core.now().date_naive();
+    let month_start = chrono::Datelike::with_day(&today, 1).unwrap();
+    let last_month = month_start - chrono::Duration::days(3);
+    let line = |day: chrono::NaiveDate, cost: &str, service: &str, environment: &str| {
+        let next = day + chrono::Duration::days(1);
+        format!(
+            "{cost},{cost},USD,{day}T00:00:00Z,{next}T00:00:00Z,Usage,EC2,a1,\"{{\"\"gmac.io/service\"\":\"\"{service}\"\",\"\"gmac.io/environment\"\":\"\"{environment}\"\",\"\"project\"\":\"\"Web\"\"}}\"\n"
+        )
+    };
+    let file = [
+        "BilledCost,EffectiveCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ServiceName,SubAccountId,Tags\n".to_owned(),
+        line(month_start, "1.25", &id, "staging"),
+        line(month_start, "10.10", &id, "production"),
+        line(today, "0.333", &id, "production"),
+        line(last_month, "500", &id, "production"),
+        line(month_start, "77", "01a00000-0000-7000-8000-000000000000", "staging"),
+    ]
+    .concat();
+    app.fixture(&admin).import(&client_id, file).await;
+
+    let costs = admin.client.service_costs(&id).await.unwrap();
+    assert_eq!(costs.tag, format!("gmac.io/service={id}"));
+    assert_eq!(costs.currency, "USD");
+    assert_eq!(costs.month_start, month_start);
+    assert_eq!(
+        costs.month_to_date,
+        "11.683".parse::<rust_decimal::Decimal>().unwrap(),
+        "this month's lines of this service only, exactly"
+    );
+    let first = costs.days.iter().find(|d| d.date == month_start).unwrap();
+    let first_day = if today == month_start {
+        "11.683"
+    } else {
+        "11.35"
+    };
+    assert_eq!(
+        first.amount,
+        first_day.parse::<rust_decimal::Decimal>().unwrap()
+    );
+    assert!(costs.days.iter().all(|d| d.date >= month_start));
+    // Nothing has gone live yet: no release to charge.
+    assert!(costs.releases.is_empty());
+
+    // A Developer sees the service but not costs.
+    let developer = app
+        .fixture(&admin)
+        .member(
+            "dev@example.com",
+            "developer",
+            gmac_types::Scope::Project {
+                id: project_id.clone(),
+            },
+        )
+        .await;
+    assert!(developer.client.get_service(&id).await.is_ok());
+    let refused = developer.client.service_costs(&id).await.unwrap_err();
+    assert_eq!(refused.status(), Some(403));
+}

@@ -16,6 +16,7 @@ fn new_target(client_id: &str, name: &str, address: &str, proxy: Option<&str>) -
         proxy_admin_url: proxy.map(str::to_owned),
         kubeconfig: None,
         cluster_issuer: None,
+        ingress_address: None,
     }
 }
 

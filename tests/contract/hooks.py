@@ -94,6 +94,9 @@ PER_OPERATION = {
         # address that must be its kubeconfig's server: rules between fields.
         "not_for_kind", "mismatch",
     },
+    # A custom domain under .localhost is one of gmac's own hosts, and an environment holds
+    # at most 20 domains (state).
+    "create_domain": {"reserved", "too_many"},
     # Autoscaling bounds in order (min <= replicas <= max): rules between fields.
     "scale_environment": {"out_of_range"},
     # An environment's target must exist and serve the service's client (state).

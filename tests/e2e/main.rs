@@ -4737,6 +4737,36 @@ async fn a_release_is_deployed_followed_and_rolled_back_from_the_environments_bo
         .await
         .unwrap();
     assert!(staging.restarted_at.is_some(), "{staging:?}");
+    // A custom domain, added from the board: it waits for its DNS record (this world's target
+    // names no ingress address, so there is none to point at), and it is removed in one click.
+    browser
+        .type_into("#domain-name-staging", "Shop.Example.test")
+        .await;
+    browser
+        .click("#add-domain-staging button[type=submit]")
+        .await;
+    let row = browser
+        .wait_for_text(
+            "#domains-staging [data-domain=\"shop.example.test\"]",
+            "Waiting for DNS",
+        )
+        .await;
+    assert!(row.contains("ingress address"), "{row}");
+    let listed = world
+        .admin
+        .client
+        .list_domains(&world.staging.id, &gmac_types::PageQuery::default())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].name, "shop.example.test");
+    browser
+        .click("#domains-staging button[aria-label=\"Remove shop.example.test\"]")
+        .await;
+    browser
+        .wait_until_gone("#domains-staging [data-domain=\"shop.example.test\"]")
+        .await;
     let repeated = browser.repeated_button_names().await;
     assert!(repeated.is_empty(), "{repeated:?}");
     let errors = browser.console_errors().await;

@@ -11,6 +11,8 @@ pub struct Caddy {
     pub admin: String,
     /// `http://127.0.0.1:PORT`, where the server `gmac` takes traffic.
     pub traffic: String,
+    /// `127.0.0.1:port` of its HTTPS listener, when it has one.
+    pub https: Option<String>,
     child: Child,
     _dir: tempfile::TempDir,
 }
@@ -18,17 +20,44 @@ pub struct Caddy {
 impl Caddy {
     /// Starts Caddy with the server `gmac` without routes and waits for its admin API.
     pub async fn start() -> Self {
+        Self::start_with(false).await
+    }
+
+    /// [`Caddy::start`], with its server `gmac` also answering HTTPS at [`Caddy::https`]:
+    /// certificates for the hosts of its routes come from Caddy's own local authority (no
+    /// ACME), and that authority is not installed into the system's trust.
+    pub async fn start_with_https() -> Self {
+        Self::start_with(true).await
+    }
+
+    async fn start_with(https: bool) -> Self {
         let free = || {
             std::net::TcpListener::bind("127.0.0.1:0")
                 .and_then(|l| l.local_addr())
                 .expect("a free port")
                 .port()
         };
-        let (port, traffic) = (free(), free());
+        let (port, traffic, tls) = (free(), free(), free());
         let dir = tempfile::tempdir().expect("a folder for caddy");
         let config = dir.path().join("caddy.json");
-        std::fs::write(
-            &config,
+        let config_json = if https {
+            serde_json::json!({
+                "admin": {"listen": format!("127.0.0.1:{port}")},
+                "apps": {
+                    "http": {
+                        "http_port": traffic,
+                        "https_port": tls,
+                        "servers": {"gmac": {
+                            "listen": [format!("127.0.0.1:{traffic}"), format!("127.0.0.1:{tls}")],
+                            "automatic_https": {"disable_redirects": true},
+                            "routes": [],
+                        }},
+                    },
+                    "tls": {"automation": {"policies": [{"issuers": [{"module": "internal"}]}]}},
+                    "pki": {"certificate_authorities": {"local": {"install_trust": false}}},
+                },
+            })
+        } else {
             serde_json::json!({
                 "admin": {"listen": format!("127.0.0.1:{port}")},
                 "apps": {"http": {"servers": {"gmac": {
@@ -37,9 +66,8 @@ impl Caddy {
                     "routes": [],
                 }}}},
             })
-            .to_string(),
-        )
-        .expect("writing caddy.json");
+        };
+        std::fs::write(&config, config_json.to_string()).expect("writing caddy.json");
         let child = Command::new("caddy")
             .args(["run", "--config"])
             .arg(&config)
@@ -53,6 +81,7 @@ impl Caddy {
         let caddy = Self {
             admin: format!("http://127.0.0.1:{port}"),
             traffic: format!("http://127.0.0.1:{traffic}"),
+            https: https.then(|| format!("127.0.0.1:{tls}")),
             child,
             _dir: dir,
         };

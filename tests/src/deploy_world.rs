@@ -52,14 +52,56 @@ pub async fn job_ended(session: &Session, id: &str) -> JobStatus {
     status
 }
 
+/// The target `web-1` for `client_id`: the Podman, its Caddy, and Caddy's HTTPS listener as
+/// the ingress address when it has one.
+async fn register_target(
+    admin: &Session,
+    client_id: String,
+    podman: &Podman,
+    caddy: &Caddy,
+) -> String {
+    admin
+        .client
+        .create_target(&NewTarget {
+            name: "web-1".into(),
+            client_id,
+            project_id: None,
+            kind: TargetKind::ContainerHost,
+            address: podman.host.clone(),
+            proxy_admin_url: Some(caddy.admin.clone()),
+            kubeconfig: None,
+            cluster_issuer: None,
+            ingress_address: caddy.https.clone(),
+        })
+        .await
+        .expect("the target")
+        .id
+}
+
 impl DeployWorld {
     /// Starts everything and makes the service, its build settings and the target.
     pub async fn start() -> Self {
+        Self::start_with(None).await
+    }
+
+    /// [`DeployWorld::start`] for custom domains: Caddy answers HTTPS too, gmac checks domains
+    /// through the DNS server at `dns_resolver`, and the target's ingress address is Caddy's
+    /// HTTPS listener.
+    pub async fn start_with_domains(dns_resolver: &str) -> Self {
+        Self::start_with(Some(dns_resolver)).await
+    }
+
+    async fn start_with(dns_resolver: Option<&str>) -> Self {
         let podman = Podman::start().await;
-        let caddy = Caddy::start().await;
+        let caddy = if dns_resolver.is_some() {
+            Caddy::start_with_https().await
+        } else {
+            Caddy::start().await
+        };
         let app = spawn_app_with(Options {
             job_worker: true,
             container_host: Some(podman.host.clone()),
+            dns_resolver: dns_resolver.map(str::to_owned),
             ..Options::default()
         })
         .await;
@@ -117,21 +159,7 @@ impl DeployWorld {
             )
             .await
             .expect("the build settings");
-        let target = admin
-            .client
-            .create_target(&NewTarget {
-                name: "web-1".into(),
-                client_id,
-                project_id: None,
-                kind: TargetKind::ContainerHost,
-                address: podman.host.clone(),
-                proxy_admin_url: Some(caddy.admin.clone()),
-                kubeconfig: None,
-                cluster_issuer: None,
-            })
-            .await
-            .expect("the target")
-            .id;
+        let target = register_target(&admin, client_id, &podman, &caddy).await;
         let mut listed = admin
             .client
             .list_environments(&service, &PageQuery::default())

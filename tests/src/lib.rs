@@ -14,6 +14,7 @@
 
 pub mod caddy;
 pub mod deploy_world;
+pub mod dns;
 pub mod fake_git_hosts;
 pub mod fake_kubernetes;
 pub mod fixture;
@@ -94,6 +95,8 @@ pub struct Options {
     pub registry: Option<String>,
     /// Run at most this many builds of a project at once (gmac's default otherwise).
     pub builds_per_project: Option<u32>,
+    /// Check custom domains through this DNS server (`127.0.0.1:port`, see [`crate::dns`]).
+    pub dns_resolver: Option<String>,
 }
 
 /// Starts gmac with defaults.
@@ -161,7 +164,14 @@ fn connect_adapters(
     container_host: Option<&str>,
     registry: Option<&String>,
     builds_per_project: Option<u32>,
+    dns_resolver: Option<&str>,
 ) {
+    if let Some(resolver) = dns_resolver {
+        core.domains = Some(Arc::new(
+            gmac_connectors::domains::DnsDomainChecker::new(Some(resolver), core.egress.clone())
+                .expect("a domain checker"),
+        ));
+    }
     core.cost_explorer = Some(Arc::new(gmac_connectors::aws::SdkCostExplorer::new(
         core.egress.clone(),
     )));
@@ -248,6 +258,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         options.container_host.as_deref(),
         options.registry.as_ref(),
         options.builds_per_project,
+        options.dns_resolver.as_deref(),
     );
     // A release that is not healthy fails in seconds, not a minute; the old release keeps
     // running long enough after the proxy moved for the requests Caddy still holds for it

@@ -510,6 +510,56 @@ impl Client {
         .await
     }
 
+    /// `GET /api/v1/services/{id}/costs`: this month's, and each release's change.
+    pub async fn service_costs(&self, service_id: &str) -> Result<gmac_types::ServiceCosts> {
+        self.get(&format!("/api/v1/services/{service_id}/costs"))
+            .await
+    }
+
+    /// `GET /api/v1/environments/{id}/domains`, by name.
+    pub async fn list_domains(
+        &self,
+        environment_id: &str,
+        page: &PageQuery,
+    ) -> Result<Page<gmac_types::Domain>> {
+        let none: [(&str, &str); 0] = [];
+        self.get_page(
+            &format!("/api/v1/environments/{environment_id}/domains"),
+            &none,
+            page,
+        )
+        .await
+    }
+
+    /// `POST /api/v1/environments/{id}/domains`: the domain, checked once.
+    pub async fn create_domain(
+        &self,
+        environment_id: &str,
+        input: &gmac_types::NewDomain,
+    ) -> Result<gmac_types::Domain> {
+        self.post(
+            &format!("/api/v1/environments/{environment_id}/domains"),
+            input,
+        )
+        .await
+    }
+
+    /// `GET /api/v1/domains/{id}`.
+    pub async fn get_domain(&self, id: &str) -> Result<gmac_types::Domain> {
+        self.get(&format!("/api/v1/domains/{id}")).await
+    }
+
+    /// `POST /api/v1/domains/{id}/verify`: the domain as a fresh check left it.
+    pub async fn verify_domain(&self, id: &str) -> Result<gmac_types::Domain> {
+        self.post_empty(&format!("/api/v1/domains/{id}/verify"))
+            .await
+    }
+
+    /// `DELETE /api/v1/domains/{id}`.
+    pub async fn delete_domain(&self, id: &str) -> Result<()> {
+        self.delete(&format!("/api/v1/domains/{id}"), None).await
+    }
+
     /// `GET /api/v1/environments/{id}/variables`: the newest version, or `version`.
     pub async fn get_variables(
         &self,

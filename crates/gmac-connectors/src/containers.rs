@@ -521,6 +521,90 @@ impl ContainerHost for DockerEngine {
 }
 
 impl DockerEngine {
+    /// Logs a started container's output line by line until it exits, and answers its exit
+    /// code. Podman may leave a followed log open after a quick exit, so the exit is waited for
+    /// beside the log: once it is known, the log has a moment to end, and then what it had not
+    /// told yet is read without following.
+    async fn follow_to_exit(
+        &self,
+        id: &str,
+        log: &(dyn Fn(String) + Send + Sync),
+    ) -> Result<i64, ImageBuildError> {
+        let docker = self.engine()?;
+        let options = |follow: bool| {
+            bollard::query_parameters::LogsOptionsBuilder::default()
+                .follow(follow)
+                .stdout(true)
+                .stderr(true)
+                .build()
+        };
+        let mut lines = LineSplitter::default();
+        let mut logs = docker.logs(id, Some(options(true)));
+        let mut waited =
+            docker.wait_container(id, None::<bollard::query_parameters::WaitContainerOptions>);
+        let mut exited = None;
+        let mut log_ended = false;
+        while exited.is_none() && !log_ended {
+            tokio::select! {
+                item = logs.next() => match item {
+                    Some(Ok(output)) => lines.push(&output.into_bytes(), log),
+                    _ => log_ended = true,
+                },
+                done = waited.next() => exited = Some(done),
+            }
+        }
+        if !log_ended {
+            let drained = tokio::time::timeout(LOG_GRACE, async {
+                while let Some(Ok(output)) = logs.next().await {
+                    lines.push(&output.into_bytes(), log);
+                }
+            })
+            .await;
+            if drained.is_err() {
+                // The whole log, less the lines already told.
+                let mut rest = LineSplitter::skipping(lines.told);
+                let mut whole = docker.logs(id, Some(options(false)));
+                let _ = tokio::time::timeout(LOG_GRACE * 10, async {
+                    while let Some(Ok(output)) = whole.next().await {
+                        rest.push(&output.into_bytes(), log);
+                    }
+                })
+                .await;
+                lines = rest;
+            }
+        }
+        lines.finish(log);
+        let done = match exited {
+            Some(done) => done,
+            None => loop {
+                // The log ended; the exit follows, unless the container only closed its output.
+                if let Ok(done) = tokio::time::timeout(LOG_GRACE, waited.next()).await {
+                    break done;
+                }
+                let state = docker
+                    .inspect_container(
+                        id,
+                        None::<bollard::query_parameters::InspectContainerOptions>,
+                    )
+                    .await
+                    .map_err(|e| unavailable("waiting for the hook", &e))?
+                    .state
+                    .unwrap_or_default();
+                if state.running != Some(true) {
+                    return Ok(state.exit_code.unwrap_or(-1));
+                }
+            },
+        };
+        match done {
+            Some(Ok(done)) => Ok(done.status_code),
+            Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => Ok(code),
+            Some(Err(e)) => Err(unavailable("waiting for the hook", &e)),
+            None => Err(ImageBuildError::Unavailable(
+                "the hook's end was not told".to_owned(),
+            )),
+        }
+    }
+
     /// Runs a created hook container: its workspace in, its output logged, its exit code and
     /// (when asked) its workspace out.
     async fn hook_in(
@@ -548,36 +632,7 @@ impl DockerEngine {
             .start_container(id, None)
             .await
             .map_err(|e| unavailable("starting the hook", &e))?;
-        let options = bollard::query_parameters::LogsOptionsBuilder::default()
-            .follow(true)
-            .stdout(true)
-            .stderr(true)
-            .build();
-        let mut logs = docker.logs(id, Some(options));
-        let mut partial = String::new();
-        while let Some(item) = logs.next().await {
-            let Ok(output) = item else { break };
-            partial.push_str(&String::from_utf8_lossy(&output.into_bytes()));
-            while let Some(at) = partial.find('\n') {
-                let line: String = partial.drain(..=at).collect();
-                log(line.trim_end().to_owned());
-            }
-        }
-        if !partial.trim().is_empty() {
-            log(partial.trim_end().to_owned());
-        }
-        let mut waited =
-            docker.wait_container(id, None::<bollard::query_parameters::WaitContainerOptions>);
-        let exit_code = match waited.next().await {
-            Some(Ok(done)) => done.status_code,
-            Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => code,
-            Some(Err(e)) => return Err(unavailable("waiting for the hook", &e)),
-            None => {
-                return Err(ImageBuildError::Unavailable(
-                    "the hook's end was not told".to_owned(),
-                ));
-            }
-        };
+        let exit_code = self.follow_to_exit(id, log).await?;
         if !hook.keep_workspace || exit_code != 0 {
             return Ok(HookOutcome {
                 exit_code,
@@ -600,5 +655,52 @@ impl DockerEngine {
             exit_code,
             workspace: Some(workspace),
         })
+    }
+}
+
+/// How long a followed log may stay open once its container has exited.
+const LOG_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// A container's output cut into lines, each told once.
+#[derive(Default)]
+struct LineSplitter {
+    partial: String,
+    /// Lines cut so far, told or skipped.
+    told: usize,
+    skip: usize,
+}
+
+impl LineSplitter {
+    /// A splitter that leaves out the first `skip` lines (told already).
+    fn skipping(skip: usize) -> Self {
+        Self {
+            skip,
+            ..Self::default()
+        }
+    }
+
+    fn push(&mut self, bytes: &[u8], log: &(dyn Fn(String) + Send + Sync)) {
+        self.partial.push_str(&String::from_utf8_lossy(bytes));
+        while let Some(at) = self.partial.find('\n') {
+            let line: String = self.partial.drain(..=at).collect();
+            self.tell(line.trim_end().to_owned(), log);
+        }
+    }
+
+    fn tell(&mut self, line: String, log: &(dyn Fn(String) + Send + Sync)) {
+        if self.skip > 0 {
+            self.skip -= 1;
+        } else {
+            log(line);
+        }
+        self.told += 1;
+    }
+
+    /// Tells the last line, which had no newline.
+    fn finish(mut self, log: &(dyn Fn(String) + Send + Sync)) {
+        let last = self.partial.trim_end().to_owned();
+        if !last.trim().is_empty() {
+            self.tell(last, log);
+        }
     }
 }

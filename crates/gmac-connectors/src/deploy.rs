@@ -448,6 +448,30 @@ impl Deployer for EngineDeployer {
         }
     }
 
+    async fn route_hosts(
+        &self,
+        admin_url: &str,
+        id: &str,
+        hosts: &[String],
+    ) -> Result<bool, String> {
+        let admin = admin_url.trim_end_matches('/');
+        let (status, text) = self
+            .admin_call(
+                reqwest::Method::PATCH,
+                format!("{admin}/id/{id}/match/0/host"),
+                Some(&serde_json::json!(hosts)),
+            )
+            .await?;
+        match status {
+            200..=299 => Ok(true),
+            404 => Ok(false),
+            _ => Err(format!(
+                "the proxy refused the route's hosts: HTTP {status}: {}",
+                said(&text)
+            )),
+        }
+    }
+
     async fn unroute(&self, admin_url: &str, id: &str) -> Result<(), String> {
         let admin = admin_url.trim_end_matches('/');
         let (status, text) = self

@@ -3,6 +3,7 @@
 pub mod aws;
 pub mod containers;
 pub mod deploy;
+pub mod domains;
 pub mod git;
 pub mod kubernetes;
 pub mod mail;

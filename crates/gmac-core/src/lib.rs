@@ -183,6 +183,8 @@ pub struct Core {
     pub deployer: Option<Arc<dyn ports::Deployer>>,
     /// Kubernetes clusters, for releases to cluster targets.
     pub cluster: Option<Arc<dyn ports::Cluster>>,
+    /// Looks at custom domains from outside (their DNS and certificates).
+    pub domains: Option<Arc<dyn ports::DomainChecker>>,
     /// How releases roll out.
     pub deploys: DeployOptions,
     /// The address people use to reach gmac, for links in emails (e.g. `https://gmac.example.com`).
@@ -228,6 +230,7 @@ impl Core {
             target_probe: None,
             deployer: None,
             cluster: None,
+            domains: None,
             deploys: DeployOptions::default(),
             public_url: "http://127.0.0.1:8080".to_owned(),
             invoice_issuer: "gmac".to_owned(),

@@ -511,6 +511,15 @@ pub trait Deployer: Send + Sync + std::fmt::Debug {
 
     /// Removes the route of id `id` (one already gone is not an error).
     async fn unroute(&self, admin_url: &str, id: &str) -> Result<(), String>;
+
+    /// Sets the host names the route of id `id` answers, leaving where it sends requests as it
+    /// is; answers `false` when there is no such route.
+    async fn route_hosts(
+        &self,
+        admin_url: &str,
+        id: &str,
+        hosts: &[String],
+    ) -> Result<bool, String>;
 }
 
 /// A release as a Kubernetes cluster runs it (issue 12, point 2): what its objects say. Its
@@ -656,4 +665,43 @@ pub trait Cluster: Send + Sync + std::fmt::Debug {
         kubeconfig: &str,
         namespace: &str,
     ) -> Result<(), ImageBuildError>;
+}
+
+/// The certificate a host answered with over TLS.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertificateSeen {
+    /// When it ends.
+    pub not_after: chrono::DateTime<chrono::Utc>,
+    /// Its issuer's common name (or the whole issuer, when it has none).
+    pub issuer: String,
+    /// Why it is not trusted for the name (by the system's roots), when it is not.
+    pub untrusted: Option<String>,
+}
+
+/// Why a DNS question got no answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DnsFailure {
+    /// The name has no such record (`NXDOMAIN`, or no data): an answer, not an outage.
+    pub missing: bool,
+    /// What happened, for a person.
+    pub message: String,
+}
+
+/// Looks at custom domains from outside (issue 12, point 6): where a name points, through the
+/// configured resolver, and which certificate it answers with.
+#[async_trait::async_trait]
+pub trait DomainChecker: Send + Sync + std::fmt::Debug {
+    /// The addresses `name` resolves to (following `CNAME`s).
+    async fn resolve(&self, name: &str) -> Result<Vec<std::net::IpAddr>, DnsFailure>;
+
+    /// The texts of `name`'s `TXT` records.
+    async fn txt(&self, name: &str) -> Result<Vec<String>, DnsFailure>;
+
+    /// The certificate `name` answers with at `address` (its SNI is `name`); an error says
+    /// why there was no TLS answer.
+    async fn certificate(
+        &self,
+        name: &str,
+        address: std::net::SocketAddr,
+    ) -> Result<CertificateSeen, String>;
 }

@@ -338,6 +338,10 @@ pub enum TargetsCommand {
         /// The cluster's cert-manager ClusterIssuer, for its Ingresses' TLS.
         #[arg(long, requires = "kubeconfig")]
         cluster_issuer: Option<String>,
+        /// Where its traffic comes in, which custom domains point at: an IP address or a host
+        /// name, with :port when HTTPS is not on 443.
+        #[arg(long)]
+        ingress_address: Option<String>,
     },
     /// Test a target again; exits non-zero unless it answered.
     Test {

@@ -189,6 +189,9 @@ pub struct Config {
     /// The registry built images are pushed to (`host:port`); without one they stay on the
     /// container host.
     pub registry: Option<String>,
+    /// The DNS server custom domains are checked through (`ip` or `ip:port`); without one,
+    /// the system's (`/etc/resolv.conf`).
+    pub dns_resolver: Option<String>,
     /// Builds of one project running at once; more wait, queued.
     pub builds_per_project: u32,
     /// Give a build's `RUN` steps a network (the engine's bridge, to fetch dependencies);
@@ -242,6 +245,7 @@ impl Default for Config {
             egress: Egress::default(),
             container_host: "unix:///var/run/docker.sock".to_owned(),
             registry: None,
+            dns_resolver: None,
             builds_per_project: 2,
             build_network: false,
             ignored_env: Vec::new(),
@@ -281,8 +285,9 @@ impl std::fmt::Debug for Config {
 }
 
 /// Settings that are strings whatever they look like.
-const STRING_KEYS: [&str; 15] = [
+const STRING_KEYS: [&str; 16] = [
     "container_host",
+    "dns_resolver",
     "registry",
     "metrics_token",
     "public_url",
@@ -300,8 +305,9 @@ const STRING_KEYS: [&str; 15] = [
 ];
 
 /// Every top-level setting, as named in a file or (upper-cased) after `GMAC_`.
-const KNOWN_KEYS: [&str; 39] = [
+const KNOWN_KEYS: [&str; 40] = [
     "build_network",
+    "dns_resolver",
     "container_host",
     "registry",
     "builds_per_project",

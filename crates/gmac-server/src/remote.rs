@@ -828,6 +828,7 @@ pub async fn targets(command: crate::cli::TargetsCommand) -> anyhow::Result<Stri
             proxy,
             kubeconfig,
             cluster_issuer,
+            ingress_address,
         } => {
             let kubeconfig = kubeconfig
                 .map(|path| read_file_or_stdin(&path).map(gmac_types::SecretText::from))
@@ -845,6 +846,7 @@ pub async fn targets(command: crate::cli::TargetsCommand) -> anyhow::Result<Stri
                 proxy_admin_url: proxy,
                 kubeconfig,
                 cluster_issuer,
+                ingress_address,
             };
             let target = api.create_target(&input).await.map_err(explain)?;
             Ok(target_line(&target))

@@ -97,6 +97,10 @@ pub async fn prepare_core(config: &Config) -> anyhow::Result<Core> {
     core.cluster = Some(Arc::new(gmac_connectors::kubernetes::KubeCluster::new(
         core.egress.clone(),
     )));
+    core.domains = Some(Arc::new(gmac_connectors::domains::DnsDomainChecker::new(
+        config.dns_resolver.as_deref(),
+        core.egress.clone(),
+    )?));
     core.builds = gmac_core::BuildOptions {
         registry: config.registry.clone(),
         per_project: config.builds_per_project.max(1),

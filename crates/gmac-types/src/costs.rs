@@ -1151,3 +1151,59 @@ pub struct NewSavedView {
     )]
     pub query: String,
 }
+
+/// What a service costs (issue 12, point 8): the cost lines tagged with its
+/// `gmac.io/service` label (everything gmac deploys carries it), with no set-up.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ServiceCosts {
+    /// ISO 4217.
+    pub currency: String,
+    /// The tag its cost lines carry, as `GET /costs?tag=` takes it.
+    pub tag: String,
+    /// The first day of this month (UTC).
+    pub month_start: NaiveDate,
+    /// Its cost from the first of the month to today, exactly.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "42.50"))]
+    pub month_to_date: Decimal,
+    /// Its cost on each day of this month that has costs.
+    pub days: Vec<ServiceCostDay>,
+    /// Each release that went live, newest first, with its environment's daily cost while it
+    /// served and the change against the release before it there.
+    pub releases: Vec<ReleaseCost>,
+}
+
+/// A day's cost.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ServiceCostDay {
+    /// The day.
+    pub date: NaiveDate,
+    /// Its cost, exactly.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "1.40"))]
+    pub amount: Decimal,
+}
+
+/// A release's daily cost.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReleaseCost {
+    /// The release.
+    pub release_id: String,
+    /// Its number in its environment.
+    pub number: i64,
+    /// Its environment's name.
+    pub environment: String,
+    /// When it went live.
+    pub live_from: DateTime<Utc>,
+    /// How many whole days it served (the days of its switches left out) within the last 90.
+    pub days: u32,
+    /// Its environment's average daily cost over those days (none without a whole day).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "1.40"))]
+    pub daily: Option<Decimal>,
+    /// `daily` less the release before's (none when either has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "-0.20"))]
+    pub change: Option<Decimal>,
+}

@@ -10,6 +10,7 @@ pub mod builds;
 pub mod catalog;
 pub mod costs;
 pub mod deployments;
+pub mod domains;
 pub mod events;
 pub mod git;
 pub mod invitations;
@@ -56,6 +57,7 @@ pub use costs::{
     CloudAccount, CloudAccountPatch, CloudAccountTest, ConnectionTest, CostSync, Invoice,
     InvoiceKind, InvoiceLine, InvoiceQuery, IssueInvoice, NewCloudAccount,
 };
+pub use costs::{ReleaseCost, ServiceCostDay, ServiceCosts};
 pub use events::{Event, EventList, EventQuery, EventScope, EventStreamQuery, SseFrame};
 pub use invitations::{
     AcceptInvitation, CreatedInvitation, Invitation, InvitationPreview, InvitationStatus,
@@ -81,6 +83,7 @@ pub use deployments::{
     Autoscale, DeployStarted, DeploysPaused, Environment, EnvironmentPatch, NewDeploy, NewRollback,
     Release, ReleaseStatus, ReleaseTrigger, ScaleRequest,
 };
+pub use domains::{DnsRecord, Domain, DomainStatus, NewDomain, TlsState, TlsStatus};
 pub use git::{GitConnection, GitConnectionTest, GitProvider, NewGitConnection};
 pub use org::{Client, ClientPatch, NewClient, NewProject, Project, ProjectPatch};
 pub use page::Page;

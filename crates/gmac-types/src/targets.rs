@@ -84,6 +84,11 @@ pub struct Target {
     /// The reverse proxy's admin API beside it (Caddy's, e.g. `http://127.0.0.1:2019`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proxy_admin_url: Option<String>,
+    /// Where its traffic comes in, which its environments' domains point at: an address (an
+    /// `A` or `AAAA` record) or a host name (a `CNAME`), with `:port` when its HTTPS is not
+    /// on 443.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ingress_address: Option<String>,
     /// The engine as it described itself at the last successful test, e.g.
     /// `Podman Engine 4.3.1 (API 1.41, linux/amd64)`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -158,6 +163,15 @@ pub struct NewTarget {
         schema(example = "http://127.0.0.1:2019", max_length = 2000)
     )]
     pub proxy_admin_url: Option<String>,
+    /// Where its traffic comes in (its proxy's, or its cluster's ingress controller's public
+    /// address), which custom domains point at: an IP address, or a host name, with `:port`
+    /// when HTTPS is not on 443.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "203.0.113.10", max_length = 260)
+    )]
+    pub ingress_address: Option<String>,
 }
 
 /// Which targets to list.

@@ -272,16 +272,27 @@ fn ingress(release: &KubeRelease) -> Option<Ingress> {
         })
         .collect();
     let mut metadata = meta(release, &release.name);
-    let tls = release.tls_issuer.as_ref().map(|issuer| {
-        metadata.annotations = Some(BTreeMap::from([(
-            "cert-manager.io/cluster-issuer".to_owned(),
-            issuer.clone(),
-        )]));
-        vec![IngressTLS {
-            hosts: Some(release.hosts.clone()),
-            secret_name: Some(format!("{}-tls", release.name)),
-        }]
-    });
+    // A certificate authority issues nothing for `.localhost`: TLS covers the other names.
+    let tls_hosts: Vec<String> = release
+        .hosts
+        .iter()
+        .filter(|h| !h.ends_with(".localhost"))
+        .cloned()
+        .collect();
+    let tls = release
+        .tls_issuer
+        .as_ref()
+        .filter(|_| !tls_hosts.is_empty())
+        .map(|issuer| {
+            metadata.annotations = Some(BTreeMap::from([(
+                "cert-manager.io/cluster-issuer".to_owned(),
+                issuer.clone(),
+            )]));
+            vec![IngressTLS {
+                hosts: Some(tls_hosts.clone()),
+                secret_name: Some(format!("{}-tls", release.name)),
+            }]
+        });
     Some(Ingress {
         metadata,
         spec: Some(IngressSpec {

@@ -19,6 +19,7 @@ pub mod cost_line_item;
 pub mod cost_resource_month;
 pub mod cost_summary;
 pub mod cost_sync;
+pub mod domain;
 pub mod environment;
 pub mod environment_secret;
 pub mod environment_variables;

@@ -32,6 +32,9 @@ pub struct Model {
     /// cert-manager's cluster issuer for its Ingresses.
     #[sea_orm(column_type = "Text", nullable)]
     pub cluster_issuer: Option<String>,
+    /// Where its traffic comes in, which domains point at.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub ingress_address: Option<String>,
     /// When it was last tested.
     pub last_test_at: Option<DateTimeUtc>,
     /// Whether that test passed.

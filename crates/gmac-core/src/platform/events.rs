@@ -88,6 +88,7 @@ pub async fn head(conn: &impl ConnectionTrait) -> Result<i64> {
 /// Verbs of audited actions and the past tense their events take.
 const PAST: &[(&str, &str)] = &[
     ("create", "created"),
+    ("verify", "verified"),
     ("update", "updated"),
     ("delete", "deleted"),
     ("revoke", "revoked"),
@@ -161,6 +162,7 @@ const AUDIENCES: &[(&str, Audience)] = &[
     ("target", Audience::With(Permission::ServicesView)),
     ("environment", Audience::With(Permission::ServicesView)),
     ("release", Audience::With(Permission::ServicesView)),
+    ("domain", Audience::With(Permission::ServicesView)),
     ("user", Audience::With(Permission::UsersManage)),
     ("team", Audience::With(Permission::UsersManage)),
     ("role", Audience::With(Permission::UsersManage)),

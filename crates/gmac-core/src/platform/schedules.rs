@@ -24,6 +24,9 @@ pub const IMPORTS_DISCARD_ABANDONED: &str = "cost_imports.discard_abandoned";
 /// Syncs every connected cloud account from Cost Explorer.
 pub const CLOUD_ACCOUNTS_SYNC: &str = "cloud_accounts.sync";
 
+/// Checks every custom domain again: where it points, and its certificate's expiry.
+pub const DOMAINS_CHECK: &str = "domains.check";
+
 /// Removes finished jobs older than the retention, with their logs and stored uploads.
 pub const JOBS_PRUNE: &str = "jobs.prune";
 
@@ -34,6 +37,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (REPORTS_SEND_DUE, "*/15 * * * *"),
     (IMPORTS_DISCARD_ABANDONED, "*/15 * * * *"),
     (CLOUD_ACCOUNTS_SYNC, "0 */6 * * *"),
+    (DOMAINS_CHECK, "40 4 * * *"),
 ];
 
 /// The first slot of `cron` strictly after `after`.

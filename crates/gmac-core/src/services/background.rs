@@ -7,7 +7,8 @@ use crate::entities::event;
 use crate::platform::events::{self, Consumer, Dispatcher, Handled};
 use crate::platform::jobs;
 use crate::platform::schedules::{
-    BUDGETS_EVALUATE, CLOUD_ACCOUNTS_SYNC, IMPORTS_DISCARD_ABANDONED, JOBS_PRUNE, REPORTS_SEND_DUE,
+    BUDGETS_EVALUATE, CLOUD_ACCOUNTS_SYNC, DOMAINS_CHECK, IMPORTS_DISCARD_ABANDONED, JOBS_PRUNE,
+    REPORTS_SEND_DUE,
 };
 use crate::platform::worker::{Worker, WorkerOptions, handler};
 use crate::services::{
@@ -94,6 +95,13 @@ pub fn worker(core: Core, options: WorkerOptions) -> Worker {
                 let removed = jobs::prune(&ctx.core).await?;
                 let events = events::prune(&ctx.core).await?;
                 Ok(serde_json::json!({ "jobs_removed": removed, "events_removed": events }))
+            }),
+        )
+        .handle(
+            DOMAINS_CHECK,
+            handler(|ctx| async move {
+                let checked = crate::services::domains::check_all(&ctx.core).await?;
+                Ok(serde_json::json!({ "domains_checked": checked }))
             }),
         )
         .handle(

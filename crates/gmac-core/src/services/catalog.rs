@@ -52,6 +52,21 @@ pub fn labels(row: &service::Model, environment: Option<&str>) -> BTreeMap<Strin
     labels
 }
 
+/// Adds the `project` label, the project's name: the tag the cost views read a project's costs
+/// by (nothing when the project is gone).
+pub(crate) async fn add_project_label(
+    conn: &impl sea_orm::ConnectionTrait,
+    project_id: &str,
+    labels: &mut BTreeMap<String, String>,
+) {
+    if let Ok(Some(project)) = crate::entities::project::Entity::find_by_id(project_id)
+        .one(conn)
+        .await
+    {
+        labels.insert("project".to_owned(), project.name);
+    }
+}
+
 /// The stored environments.
 pub fn environments(row: &service::Model) -> Vec<ServiceEnvironment> {
     serde_json::from_str(&row.environments).unwrap_or_default()

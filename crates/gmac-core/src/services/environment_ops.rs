@@ -364,7 +364,7 @@ async fn move_route(
         let owner = catalog::find(&ctx.core.db, &live.service_id).await?;
         let route = crate::ports::ProxyRoute {
             id: format!("gmac-env-{}", env.id),
-            hosts: vec![environments::host_of(&owner.name, &env)],
+            hosts: crate::services::domains::hosts_of(&ctx.core.db, &owner, &env).await?,
             upstream: upstream.to_owned(),
         };
         deployer

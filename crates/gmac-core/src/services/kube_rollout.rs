@@ -224,14 +224,14 @@ impl KubeRun<'_> {
         {
             labels.insert("project".to_owned(), project.name);
         }
-        let host = environments::host_of(&self.owner.name, &self.env);
+        let hosts = crate::services::domains::hosts_of(&core.db, &self.owner, &self.env).await?;
         // A certificate authority issues no certificate for a `.localhost` name: TLS waits for
         // a domain of the environment's own.
         let tls_issuer = self
             .target
             .cluster_issuer
             .clone()
-            .filter(|_| !host.ends_with(".localhost"));
+            .filter(|_| hosts.iter().any(|h| !h.ends_with(".localhost")));
         Ok(KubeRelease {
             namespace: targets::namespace_of(&self.owner.name, &self.env.name, &self.env.id),
             config_version,
@@ -242,7 +242,7 @@ impl KubeRun<'_> {
             secrets,
             labels,
             selector,
-            hosts: vec![host],
+            hosts,
             restarted_at: self.env.restarted_at.map(|at| at.to_rfc3339()),
             tls_issuer,
             health_path: template.as_ref().and_then(|t| t.info().health.path.clone()),

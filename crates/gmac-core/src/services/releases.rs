@@ -852,9 +852,12 @@ async fn undo(ctx: &JobContext, row: &release::Model) {
             catalog::find(db, &env.service_id).await,
         )
     {
+        let hosts = crate::services::domains::hosts_of(db, &owner, &env)
+            .await
+            .unwrap_or_else(|_| vec![environments::host_of(&owner.name, &env)]);
         let route = ProxyRoute {
             id: format!("gmac-env-{}", env.id),
-            hosts: vec![environments::host_of(&owner.name, &env)],
+            hosts,
             upstream,
         };
         if let Err(e) = deployer.route(admin, &route).await {
@@ -1059,10 +1062,9 @@ impl<'a> Rollout<'a> {
             .unwrap_or(8080);
         let mut labels = catalog::labels(&self.owner, Some(&self.env.name));
         labels.insert("gmac.io/release".to_owned(), self.release.id.clone());
-        labels.insert(
-            "gmac.io/release-number".to_owned(),
-            self.release.number.to_string(),
-        );
+        let number = self.release.number.to_string();
+        labels.insert("gmac.io/release-number".to_owned(), number);
+        catalog::add_project_label(&self.ctx.core.db, &self.release.project_id, &mut labels).await;
         let container = ServiceContainer {
             // The exact image the image step found (a tag may move while this runs).
             image: image_id.to_owned(),
@@ -1182,7 +1184,8 @@ impl<'a> Rollout<'a> {
         if let Some(admin) = &self.target.proxy_admin_url {
             let route = ProxyRoute {
                 id: format!("gmac-env-{}", self.env.id),
-                hosts: vec![host.clone()],
+                hosts: crate::services::domains::hosts_of(&ctx.core.db, &self.owner, &self.env)
+                    .await?,
                 upstream: upstream.to_owned(),
             };
             self.deployer
@@ -1301,7 +1304,7 @@ impl<'a> Rollout<'a> {
         if let (Some(admin), Some(upstream)) = (&self.target.proxy_admin_url, &replaced.upstream) {
             let route = ProxyRoute {
                 id: format!("gmac-env-{}", self.env.id),
-                hosts: vec![environments::host_of(&self.owner.name, &self.env)],
+                hosts: crate::services::domains::hosts_of(&core.db, &self.owner, &self.env).await?,
                 upstream: upstream.clone(),
             };
             self.deployer

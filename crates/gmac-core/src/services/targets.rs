@@ -41,6 +41,7 @@ fn to_dto(row: target::Model) -> Target {
         has_credentials: row.credentials.is_some(),
         cluster_issuer: row.cluster_issuer,
         proxy_admin_url: row.proxy_admin_url,
+        ingress_address: row.ingress_address,
         engine: row.engine,
         created_by: row.created_by,
         created_at: row.created_at,
@@ -179,6 +180,15 @@ async fn check(core: &Core, input: &NewTarget) -> Result<(String, String, Option
     let name = errors.check(
         gmac_types::validation::Name::parse("name", &input.name).map(|n| n.as_str().to_owned()),
     );
+    if let Some(given) = input.ingress_address.as_deref()
+        && crate::services::domains::ingress_of(given).is_none()
+    {
+        errors.push(FieldError::new(
+            "ingress_address",
+            "invalid",
+            "Give an IP address or a host name, with :port when HTTPS is not on 443 (e.g. 203.0.113.10 or lb.example.com:8443).",
+        ));
+    }
     if input.kind == TargetKind::Kubernetes {
         let address = check_cluster(core, input, &mut errors);
         check_project(core, input, &mut errors).await?;
@@ -361,6 +371,23 @@ async fn probe(core: &Core, address: &str, proxy: Option<&str>) -> Result<Probed
 /// Registers a target. Needs `targets.manage` where it serves (for a unix socket on gmac's own
 /// host: for the whole installation); tested first, nothing is saved unless the engine (and
 /// the proxy's admin API, when given) answer.
+/// A socket on gmac's own host (its engine, its database's) is the installation's to give; a
+/// client's admin registers a host over the network.
+fn refuse_local_socket(actor: &Actor, address: &str) -> Result<()> {
+    if address.starts_with("unix://")
+        && !actor
+            .permissions
+            .can(Permission::TargetsManage, &Scope::Global)
+    {
+        return Err(Error::invalid(FieldError::new(
+            "address",
+            "local_socket",
+            "A unix socket on gmac's own host may be registered only by those who manage targets for the whole installation; give the engine's tcp://host:port.",
+        )));
+    }
+    Ok(())
+}
+
 pub async fn create(
     core: &Core,
     actor: &Actor,
@@ -372,20 +399,13 @@ pub async fn create(
     clients::find(&core.db, &input.client_id).await?;
     // The project is the client's (checked here) before a grant on it counts.
     let (name, address, proxy) = check(core, &input).await?;
+    let ingress_address = input
+        .ingress_address
+        .as_deref()
+        .map(|a| a.trim().to_ascii_lowercase())
+        .filter(|a| !a.is_empty());
     actor.require(Permission::TargetsManage, &scope)?;
-    if address.starts_with("unix://")
-        && !actor
-            .permissions
-            .can(Permission::TargetsManage, &Scope::Global)
-    {
-        // A socket on gmac's own host (its engine, its database's) is the installation's to
-        // give; a client's admin registers a host over the network.
-        return Err(Error::invalid(FieldError::new(
-            "address",
-            "local_socket",
-            "A unix socket on gmac's own host may be registered only by those who manage targets for the whole installation; give the engine's tcp://host:port.",
-        )));
-    }
+    refuse_local_socket(actor, &address)?;
     let kubeconfig = input
         .kubeconfig
         .as_ref()
@@ -442,6 +462,7 @@ pub async fn create(
         id,
         credentials,
         cluster_issuer: input.cluster_issuer.clone(),
+        ingress_address,
         client_id: input.client_id,
         project_id: input.project_id,
         name,
@@ -466,6 +487,7 @@ pub async fn create(
             "name": row.name, "kind": row.kind, "address": row.address,
             "proxy_admin_url": row.proxy_admin_url, "engine": row.engine,
             "has_credentials": row.credentials.is_some(), "cluster_issuer": row.cluster_issuer,
+            "ingress_address": row.ingress_address,
         }}));
     txn.commit(core, meta, entry).await?;
     Ok(to_dto(row))

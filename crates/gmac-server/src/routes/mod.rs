@@ -8,6 +8,7 @@ pub mod builds;
 pub mod clients;
 pub mod cloud;
 pub mod costs;
+pub mod domains;
 pub mod environments;
 pub mod events;
 pub mod fallback;
@@ -81,6 +82,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(services::list_services)
                 .service(services::create_service)
                 .service(services::get_service)
+                .service(services::get_service_costs)
                 .service(services::update_service)
                 .service(services::delete_service)
                 .service(hooks::receive_git_push)
@@ -105,6 +107,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(environments::restart_environment)
                 .service(environments::scale_environment)
                 .service(environments::list_releases)
+                .service(domains::list_domains)
+                .service(domains::create_domain)
+                .service(domains::get_domain)
+                .service(domains::verify_domain)
+                .service(domains::delete_domain)
                 .service(variables::get_variables)
                 .service(variables::set_variables)
                 .service(variables::diff_variables)

@@ -186,3 +186,29 @@ pub async fn delete_service(
         .insert_header((header::LOCATION, format!("/api/v1/jobs/{}", job.id)))
         .json(job))
 }
+
+/// What a service costs, with no set-up: the cost lines tagged `gmac.io/service=<id>` (every
+/// container and Kubernetes object gmac deploys carries the label), this month day by day, and
+/// each release's environment's daily cost while it served against the release before it.
+/// Needs `costs.view` where the service lives.
+#[utoipa::path(
+    tag = "services",
+    params(("id" = String, Path, description = "The service's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Its costs", body = gmac_types::ServiceCosts),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 403, response = crate::routes::docs::Forbidden),
+        (status = 404, response = crate::routes::docs::NotFound),
+    )
+)]
+#[get("/services/{id}/costs")]
+pub async fn get_service_costs(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> Result<web::Json<gmac_types::ServiceCosts>, ApiError> {
+    Ok(web::Json(
+        gmac_core::services::service_costs::of_service(&state.core, &actor, &id).await?,
+    ))
+}

@@ -391,6 +391,7 @@ fn ServiceView(service: Service, reload: Callback<()>) -> impl IntoView {
         {creation}
         {(service.status == ServiceStatus::Active)
             .then(|| view! { <EnvironmentsBoard service_id=service.id.clone() /> })}
+        <crate::pages::services::costs::ServiceCostsCard service_id=service.id.clone() />
         <Pushes service_id=service.id.clone() />
         {(service.status == ServiceStatus::Active)
             .then(|| {

@@ -19,6 +19,7 @@ use crate::format::date_time_label;
 use crate::live::use_live;
 use crate::pages::services::catalog::step_class;
 use crate::pages::services::configuration::{ConfigState, EnvironmentConfig};
+use crate::pages::services::domains::EnvironmentDomains;
 use crate::pages::services::operations::{EnvironmentOperations, OperationState, replicas_label};
 use crate::state::{Auth, use_auth};
 
@@ -608,6 +609,7 @@ fn EnvironmentPanel(
                     reload=reload
                 />
             })}
+            <EnvironmentDomains environment_id=env.id.clone() name=name.clone() manage=deploys />
             {deploys
                 .then(|| {
                     let choices = move || {

@@ -18,7 +18,7 @@ use crate::pages::costs::forms::{Choice, ChoiceSelect, form_errors};
 use crate::state::use_auth;
 
 /// The fields of the form, as the server names them.
-const FIELDS: [&str; 7] = [
+const FIELDS: [&str; 8] = [
     "name",
     "client_id",
     "kind",
@@ -26,6 +26,7 @@ const FIELDS: [&str; 7] = [
     "proxy_admin_url",
     "kubeconfig",
     "cluster_issuer",
+    "ingress_address",
 ];
 
 /// The test's badge: its class and word.
@@ -167,6 +168,7 @@ fn TargetRow(
                 <span class="cell-sub mono">{target.address.clone()}</span>
                 {target.proxy_admin_url.clone().map(|u| view! { <span class="cell-sub mono">{format!("proxy {u}")}</span> })}
                 {target.cluster_issuer.clone().map(|i| view! { <span class="cell-sub">{format!("TLS from {i}")}</span> })}
+                {target.ingress_address.clone().map(|a| view! { <span class="cell-sub mono">{format!("domains point at {a}")}</span> })}
             </td>
             <td class="cell-wrap" data-label="Engine">{target.engine.clone().unwrap_or_else(|| "Unknown".to_owned())}</td>
             <td class="cell-wrap" data-label="Last test">
@@ -214,6 +216,7 @@ fn RegisterTargetForm(on_created: Callback<Target>) -> impl IntoView {
     let kind = RwSignal::new(TargetKind::ContainerHost.id().to_owned());
     let kubeconfig = RwSignal::new(String::new());
     let issuer = RwSignal::new(String::new());
+    let ingress = RwSignal::new(String::new());
     let cluster = move || kind.get() == TargetKind::Kubernetes.id();
     let kind_choices = Signal::derive(|| {
         [TargetKind::ContainerHost, TargetKind::Kubernetes]
@@ -248,6 +251,7 @@ fn RegisterTargetForm(on_created: Callback<Target>) -> impl IntoView {
                 proxy_admin_url: None,
                 kubeconfig: Some(kubeconfig.get_untracked().into()),
                 cluster_issuer: non_blank(&issuer.get_untracked()),
+                ingress_address: non_blank(&ingress.get_untracked()),
             }
         } else {
             NewTarget {
@@ -259,6 +263,7 @@ fn RegisterTargetForm(on_created: Callback<Target>) -> impl IntoView {
                 proxy_admin_url: non_blank(&proxy.get_untracked()),
                 kubeconfig: None,
                 cluster_issuer: None,
+                ingress_address: non_blank(&ingress.get_untracked()),
             }
         };
         errors.set(FormErrors::default());
@@ -279,6 +284,7 @@ fn RegisterTargetForm(on_created: Callback<Target>) -> impl IntoView {
                     // The kubeconfig is not kept in the page once it is saved.
                     kubeconfig.try_set(String::new());
                     issuer.try_set(String::new());
+                    ingress.try_set(String::new());
                     let _ = on_created.try_run(created);
                 }
                 Err(err) => {
@@ -361,6 +367,19 @@ fn RegisterTargetForm(on_created: Callback<Target>) -> impl IntoView {
                         disabled=busy
                     />
                 </Show>
+                <FormField
+                    id="target-ingress"
+                    field="ingress_address"
+                    label="Ingress address (optional)"
+                    autocomplete="off"
+                    mono=true
+                    optional=true
+                    value=ingress
+                    errors=errors
+                    placeholder="203.0.113.10"
+                    hint="Where its traffic comes in, which custom domains point at: an IP address (an A record) or a host name (a CNAME), with :port when HTTPS is not on 443."
+                    disabled=busy
+                />
                 <div class="form-actions">
                     <SubmitButton id="register-target" label="Test and register" busy_label="Asking the engine…" busy=busy inline=true />
                 </div>
@@ -384,6 +403,7 @@ mod tests {
             address: "unix:///run/podman/podman.sock".into(),
             has_credentials: false,
             cluster_issuer: None,
+            ingress_address: None,
             proxy_admin_url: None,
             engine: None,
             last_test: None,
