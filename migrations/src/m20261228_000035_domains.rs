@@ -55,12 +55,14 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        // A name serves one environment of the whole installation.
+        // A name is added once per environment; it serves the one environment that proved it
+        // first (checked by gmac: names waiting for their proof may be added elsewhere too).
         manager
             .create_index(
                 Index::create()
-                    .name("ux_domains_name")
+                    .name("ux_domains_environment_name")
                     .table(Domains::Table)
+                    .col(Domains::EnvironmentId)
                     .col(Domains::Name)
                     .unique()
                     .to_owned(),
@@ -69,12 +71,13 @@ impl MigrationTrait for Migration {
         manager
             .create_index(
                 Index::create()
-                    .name("ix_domains_environment")
+                    .name("ix_domains_name")
                     .table(Domains::Table)
-                    .col(Domains::EnvironmentId)
+                    .col(Domains::Name)
                     .to_owned(),
             )
-            .await
+            .await?;
+        Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -126,6 +126,17 @@ async fn a_domain_is_verified_through_a_real_resolver_routed_by_caddy_and_its_ce
             .contains(&SHOP.to_owned())
     );
 
+    // Another environment may add the name while it waits for its proof: whoever proves it
+    // first holds it.
+    let rival = s
+        .admin
+        .client
+        .create_domain(&s.production.id, &NewDomain { name: SHOP.into() })
+        .await
+        .unwrap();
+    assert_eq!(rival.status, DomainStatus::Pending);
+    assert_ne!(rival.challenge.value, challenge.value);
+
     // Pointing here without the challenge record (someone else's name on a shared proxy):
     // never verified, never routed.
     dns.set(&[(SHOP, "127.0.0.1")], &[]).await;
@@ -168,6 +179,25 @@ async fn a_domain_is_verified_through_a_real_resolver_routed_by_caddy_and_its_ce
     let (status, body) = s.through_caddy(SHOP).await;
     assert_eq!(status, 200);
     assert!(body.contains("Docs one"), "{body}");
+    // The rival can no longer be verified, even with its own challenge answering.
+    dns.set(
+        &[(SHOP, "127.0.0.1")],
+        &[
+            txt[0],
+            (challenge.name.as_str(), rival.challenge.value.as_str()),
+        ],
+    )
+    .await;
+    let lost = s.admin.client.verify_domain(&rival.id).await.unwrap();
+    assert_eq!(lost.status, DomainStatus::Pending);
+    assert!(
+        lost.error
+            .as_deref()
+            .unwrap_or("")
+            .contains("verified for another environment"),
+        "{:?}",
+        lost.error
+    );
 
     // The certificate: Caddy obtains one from its local authority for the routed name; the
     // system's roots do not trust it, and it lives hours, so its end is near.
@@ -211,7 +241,7 @@ async fn a_domain_is_verified_through_a_real_resolver_routed_by_caddy_and_its_ce
     let checked = gmac_core::services::domains::check_all(&s.app.core)
         .await
         .unwrap();
-    assert_eq!(checked, 1);
+    assert_eq!(checked, 2, "both domains of the name");
     let failing = s.admin.client.get_domain(&added.id).await.unwrap();
     assert_eq!(failing.status, DomainStatus::Failing);
     assert!(

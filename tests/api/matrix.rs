@@ -290,10 +290,10 @@ fn allow(operation: &str) -> Option<Allow> {
             denied: 403,
             other: Status(404),
         },
-        // A service's costs: whoever sees costs where it lives (Billing sees costs, not
-        // services: its service is unknown to it).
+        // A service's costs: whoever sees both the service and costs where it lives (Billing
+        // sees costs, not services: the service is unknown to it).
         "get_service_costs" => Allow::Roles {
-            roles: &[SA, ADMIN],
+            roles: &[SA, ADMIN, DEV, VIEWER],
             denied: 403,
             other: Status(404),
         },

@@ -896,7 +896,7 @@ async fn a_services_costs_are_the_cost_lines_tagged_with_its_label() {
     // Nothing has gone live yet: no release to charge.
     assert!(costs.releases.is_empty());
 
-    // A Developer sees the service but not costs.
+    // A Developer of the project alone sees them too, through the project's tag.
     let developer = app
         .fixture(&admin)
         .member(
@@ -907,7 +907,17 @@ async fn a_services_costs_are_the_cost_lines_tagged_with_its_label() {
             },
         )
         .await;
-    assert!(developer.client.get_service(&id).await.is_ok());
-    let refused = developer.client.service_costs(&id).await.unwrap_err();
+    let seen = developer.client.service_costs(&id).await.unwrap();
+    assert_eq!(seen.month_to_date, costs.month_to_date);
+    // A Billing Manager sees costs but not services.
+    let billing = app
+        .fixture(&admin)
+        .member(
+            "billing@example.com",
+            "billing_manager",
+            gmac_types::Scope::Global,
+        )
+        .await;
+    let refused = billing.client.service_costs(&id).await.unwrap_err();
     assert_eq!(refused.status(), Some(403));
 }

@@ -207,15 +207,18 @@ pub async fn create(
     let txn = Change::begin(core).await?;
     environments::lock(&txn, &env.id).await?;
     let env = environments::find(&txn, &env.id).await?;
-    if domain::Entity::find()
+    let same_name = domain::Entity::find()
         .filter(domain::Column::Name.eq(name.as_str()))
-        .one(&txn)
-        .await?
-        .is_some()
+        .all(&txn)
+        .await?;
+    // A name waiting for its proof blocks no one: whoever proves it first holds it.
+    if same_name
+        .iter()
+        .any(|d| d.environment_id == env.id || d.status != DomainStatus::Pending.id())
     {
         return Err(Error::conflict(
             ErrorCode::NameTaken,
-            "This domain is already added to an environment: remove it there first.",
+            "This domain is already added to this environment, or verified for another: remove it there first.",
         ));
     }
     let count = domain::Entity::find()
@@ -507,6 +510,22 @@ async fn verify_row(
         return Err(Error::NotFound);
     };
     let now = txn.now();
+    let held_elsewhere = current.status == DomainStatus::Pending.id()
+        && domain::Entity::find()
+            .filter(domain::Column::Name.eq(current.name.as_str()))
+            .filter(domain::Column::Id.ne(current.id.as_str()))
+            .filter(domain::Column::Status.ne(DomainStatus::Pending.id()))
+            .one(&txn)
+            .await?
+            .is_some();
+    let found = if held_elsewhere {
+        Finding::failed(
+            "This name is verified for another environment: remove it there first.",
+            false,
+        )
+    } else {
+        found
+    };
     let pointing = found.error.is_none();
     let before = DomainStatus::from_id(&current.status).unwrap_or(DomainStatus::Pending);
     let status = match (pointing, before) {
@@ -516,7 +535,12 @@ async fn verify_row(
         (false, DomainStatus::Pending) => DomainStatus::Pending,
         (false, _) => DomainStatus::Failing,
     };
-    let addresses = found.shown.clone();
+    // A check that could not tell keeps what the last one saw.
+    let addresses = if found.unsure {
+        serde_json::from_str(&current.addresses).unwrap_or_default()
+    } else {
+        found.shown.clone()
+    };
     let (tls_status, tls_expires_at, tls_issuer, tls_detail) = match &found.tls {
         Some(tls) => (
             Some(tls.status.id().to_owned()),
@@ -675,14 +699,24 @@ pub async fn check_all(core: &Core) -> Result<usize> {
         .all(&core.db)
         .await?;
     let mut checked = 0;
+    let mut routed = std::collections::BTreeSet::new();
     for row in rows {
         let id = row.id.clone();
         match verify_row(core, None, row).await {
-            Ok(_) => checked += 1,
+            Ok(domain) => {
+                checked += 1;
+                if domain.status != DomainStatus::Pending {
+                    routed.insert(domain.environment_id);
+                }
+            }
             Err(Error::NotFound) => {}
             // One domain's trouble does not hold up the others'.
             Err(e) => tracing::warn!(domain = %id, error = %e, "a domain could not be checked"),
         }
+    }
+    // A route a proxy missed (it could not be reached when a domain changed) is set again.
+    for environment_id in routed {
+        reroute(core, &environment_id).await;
     }
     Ok(checked)
 }

@@ -33,6 +33,12 @@ pub async fn of_service(core: &Core, actor: &Actor, service_id: &str) -> Result<
     let month_start = today.with_day(1).unwrap_or(today);
     let first_day = (today - chrono::Duration::days(HISTORY_DAYS - 1)).min(month_start);
     let tag = format!("gmac.io/service={}", owner.id);
+    // Whoever sees the client's costs reads them there; whoever sees only the project's, by
+    // its `project` tag (which everything gmac deploys carries too).
+    let whole_client = actor.can(
+        Permission::CostsView,
+        &crate::access::Target::Client(owner.client_id.clone()),
+    );
     let report = costs::query_costs(
         core,
         actor,
@@ -41,7 +47,8 @@ pub async fn of_service(core: &Core, actor: &Actor, service_id: &str) -> Result<
             to: today,
             group_by: Some("day".to_owned()),
             stack_by: Some("tag:gmac.io/environment".to_owned()),
-            client_id: Some(owner.client_id.clone()),
+            client_id: whole_client.then(|| owner.client_id.clone()),
+            project_id: (!whole_client).then(|| owner.project_id.clone()),
             tag: Some(tag.clone()),
             ..CostQuery::default()
         },
@@ -129,6 +136,13 @@ pub(crate) fn release_costs(
             let end = releases.get(i + 1).map_or(through, |next| {
                 (next.3.date_naive() - chrono::Duration::days(1)).min(through)
             });
+            if releases
+                .get(i + 1)
+                .is_some_and(|next| next.3.date_naive() < first_day)
+            {
+                // Replaced before the days read: nothing to say of it.
+                continue;
+            }
             let (mut sum, mut count) = (Decimal::ZERO, 0_u32);
             let mut day = start;
             while day <= end {

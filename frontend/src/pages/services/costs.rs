@@ -12,7 +12,7 @@ use crate::state::use_auth;
 /// A release's change in daily cost, for a person: `+1.01 USD a day`.
 pub fn change_label(cost: &ReleaseCost, currency: &str) -> String {
     match (cost.daily, cost.change) {
-        (None, _) => "Not a whole day live yet".to_owned(),
+        (None, _) => "No whole day with costs yet".to_owned(),
         (Some(daily), None) => format!("{} a day", money(&daily, currency)),
         (Some(daily), Some(change)) => {
             let sign = if change.is_sign_negative() {
@@ -45,7 +45,15 @@ pub fn ServiceCostsCard(service_id: String) -> impl IntoView {
                 async move { c.service_costs(&id).await }
             })
             .await
-            .map_err(|err| describe(&err))
+            .map(Some)
+            .or_else(|err| {
+                // Costs seen elsewhere but not where this service lives: nothing to show.
+                if err.status() == Some(403) {
+                    Ok(None)
+                } else {
+                    Err(describe(&err))
+                }
+            })
         }
     });
     let body = move |costs: ServiceCosts| {
@@ -92,7 +100,8 @@ pub fn ServiceCostsCard(service_id: String) -> impl IntoView {
             <div class="card-body">
                 <Suspense fallback=|| view! { <p class="muted">"Loading costs…"</p> }>
                     {move || costs.get().map(|loaded| match loaded {
-                        Ok(c) => body(c).into_any(),
+                        Ok(Some(c)) => body(c).into_any(),
+                        Ok(None) => view! { <p class="muted">"Its costs are not yours to see."</p> }.into_any(),
                         Err(e) => view! { <p class="field-error">{e}</p> }.into_any(),
                     })}
                 </Suspense>
@@ -121,6 +130,6 @@ mod tests {
         let said = change_label(&cost, "USD");
         assert!(said.contains("−") && said.contains("1.01"), "{said}");
         cost.daily = None;
-        assert_eq!(change_label(&cost, "USD"), "Not a whole day live yet");
+        assert_eq!(change_label(&cost, "USD"), "No whole day with costs yet");
     }
 }
