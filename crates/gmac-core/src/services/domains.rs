@@ -20,7 +20,8 @@ use gmac_types::{
     DnsRecord, Domain, DomainStatus, ErrorCode, NewDomain, Page, PageQuery, TlsState, TlsStatus,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder,
 };
 
 use crate::audit::AuditEntry;
@@ -32,7 +33,7 @@ use crate::services::{catalog, environments};
 use crate::{Actor, Core, Error, RequestMeta, Result};
 
 /// Most domains an environment may have.
-const MAX_PER_ENVIRONMENT: usize = 20;
+const MAX_PER_ENVIRONMENT: u64 = 20;
 
 /// A target's ingress address read as `(host, https port)`: an IP address or a host name,
 /// with `:port` when HTTPS is not on 443.
@@ -223,9 +224,8 @@ pub async fn create(
     }
     let count = domain::Entity::find()
         .filter(domain::Column::EnvironmentId.eq(env.id.as_str()))
-        .all(&txn)
-        .await?
-        .len();
+        .count(&txn)
+        .await?;
     if count >= MAX_PER_ENVIRONMENT {
         return Err(Error::invalid(gmac_types::FieldError::new(
             "name",
@@ -361,17 +361,17 @@ async fn look(core: &Core, row: &domain::Model, ingress: Option<&str>) -> Findin
         Ok(_) => return Finding::failed(format!("{name} has no address"), false),
         Err(failure) => return Finding::failed(failure.message, !failure.missing),
     };
-    let mut shown: Vec<String> = addresses
-        .iter()
-        .map(|a| {
-            if expected.contains(a) || core.egress.permits(*a) {
-                a.to_string()
-            } else {
-                "an internal address".to_owned()
-            }
-        })
-        .collect();
-    shown.dedup();
+    let mut shown: Vec<String> = Vec::new();
+    for a in &addresses {
+        let said = if expected.contains(a) || core.egress.permits(*a) {
+            a.to_string()
+        } else {
+            "an internal address".to_owned()
+        };
+        if !shown.contains(&said) {
+            shown.push(said);
+        }
+    }
     // An address names the one place traffic must reach; a name (a load balancer's) answers
     // some of its addresses at a time.
     let pointing = if ingress_host.parse::<IpAddr>().is_ok() {

@@ -225,13 +225,6 @@ impl KubeRun<'_> {
             labels.insert("project".to_owned(), project.name);
         }
         let hosts = crate::services::domains::hosts_of(&core.db, &self.owner, &self.env).await?;
-        // A certificate authority issues no certificate for a `.localhost` name: TLS waits for
-        // a domain of the environment's own.
-        let tls_issuer = self
-            .target
-            .cluster_issuer
-            .clone()
-            .filter(|_| hosts.iter().any(|h| !h.ends_with(".localhost")));
         Ok(KubeRelease {
             namespace: targets::namespace_of(&self.owner.name, &self.env.name, &self.env.id),
             config_version,
@@ -244,7 +237,8 @@ impl KubeRun<'_> {
             selector,
             hosts,
             restarted_at: self.env.restarted_at.map(|at| at.to_rfc3339()),
-            tls_issuer,
+            // The Ingress asks it for its names but `.localhost` ones (none: no TLS).
+            tls_issuer: self.target.cluster_issuer.clone(),
             health_path: template.as_ref().and_then(|t| t.info().health.path.clone()),
             replicas: self.env.replicas,
             autoscale: match (
