@@ -39,6 +39,7 @@ mod m20261225_000032_deploy_on_push;
 mod m20261226_000033_kubernetes_targets;
 mod m20261227_000034_environment_operations;
 mod m20261228_000035_domains;
+mod m20261229_000036_master_keys;
 
 /// Applies gmac's migrations in order.
 #[derive(Debug)]
@@ -83,6 +84,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261226_000033_kubernetes_targets::Migration),
             Box::new(m20261227_000034_environment_operations::Migration),
             Box::new(m20261228_000035_domains::Migration),
+            Box::new(m20261229_000036_master_keys::Migration),
         ]
     }
 }

@@ -348,6 +348,7 @@ async fn an_account_whose_endpoint_became_internal_is_neither_tested_nor_synced(
     let (app, admin, account) = setup(&moto).await;
     let stricter = spawn_app_with(Options {
         database_url: Some(app.database_url.clone()),
+        master_key: Some(app.master_key.clone()),
         configure: Some(Box::new(|c| c.egress.allow.clear())),
         ..Options::default()
     })

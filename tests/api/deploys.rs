@@ -584,20 +584,7 @@ async fn build_of_commit(s: &Setup, commit: &str) -> String {
 
 /// The container Podman runs for a release (by its `gmac.io/release` label).
 fn container_of(s: &Setup, release_id: &str) -> String {
-    let socket = s.podman.host.trim_start_matches("unix://");
-    let filters = format!(r#"{{"label":["gmac.io/release={release_id}"]}}"#);
-    let out = std::process::Command::new("curl")
-        .args(["-s", "--unix-socket", socket, "-G"])
-        .arg("http://d/v1.41/containers/json")
-        .arg("--data-urlencode")
-        .arg(format!("filters={filters}"))
-        .output()
-        .unwrap();
-    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    listed[0]["Id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no container for release {release_id}: {listed}"))
-        .to_owned()
+    s.container_of(release_id)
 }
 
 /// The container running release `release_id`, as the engine inspects it.

@@ -239,7 +239,8 @@ fn allow(operation: &str) -> Option<Allow> {
         // Environments and releases: seen by whoever sees services; staging's target chosen and
         // deployed to by Developers (deploys.run), production only by Admins
         // (deploys.production, checked in the deploys tests).
-        "list_environments" | "get_environment" | "list_releases" => Allow::Roles {
+        "list_environments" | "get_environment" | "list_releases" | "get_instances"
+        | "get_logs" => Allow::Roles {
             roles: &[SA, ADMIN, DEV, VIEWER],
             denied: 403,
             other: Status(404),
@@ -941,7 +942,8 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
             let id = matrix_service(w).await;
             Call::at(format!("/api/v1/services/{id}/environments"))
         }
-        "get_environment" | "update_environment" | "list_releases" | "create_deploy" => {
+        "get_environment" | "update_environment" | "list_releases" | "create_deploy"
+        | "get_instances" | "get_logs" => {
             let env = matrix_staging(w).await;
             match operation {
                 "update_environment" => Call::json(
@@ -949,6 +951,8 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
                     json!({"target_id": null}),
                 ),
                 "list_releases" => Call::at(format!("/api/v1/environments/{env}/releases")),
+                "get_instances" => Call::at(format!("/api/v1/environments/{env}/instances")),
+                "get_logs" => Call::at(format!("/api/v1/environments/{env}/logs")),
                 "create_deploy" => Call::json(
                     format!("/api/v1/environments/{env}/deploys"),
                     json!({"image": gmac_tests::podman::BASE_IMAGE}),

@@ -4737,6 +4737,26 @@ async fn a_release_is_deployed_followed_and_rolled_back_from_the_environments_bo
         .await
         .unwrap();
     assert!(staging.restarted_at.is_some(), "{staging:?}");
+    // The live release's instance, and its own output followed live: each request through
+    // Caddy is a line of its web server's.
+    let env_id = world.staging.id.clone();
+    browser
+        .wait_for_text(&format!("#runtime-{env_id} .instances"), "running")
+        .await;
+    browser.click(&format!("#logs-{env_id}")).await;
+    for _ in 0..3 {
+        reqwest::Client::new()
+            .get(format!("{}/", world.caddy.traffic))
+            .header("Host", &staging.host)
+            .send()
+            .await
+            .unwrap();
+    }
+    browser
+        .wait_for_text(&format!("#log-{env_id}"), "response:200")
+        .await;
+    browser.click(&format!("#stop-logs-{env_id}")).await;
+    browser.wait_until_gone(&format!("#log-{env_id}")).await;
     // A custom domain, added from the board: it waits for its DNS record (this world's target
     // names no ingress address, so there is none to point at), and it is removed in one click.
     browser

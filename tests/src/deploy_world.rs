@@ -79,6 +79,25 @@ async fn register_target(
 }
 
 impl DeployWorld {
+    /// The id of the container running release `release_id`, as the engine lists it.
+    pub fn container_of(&self, release_id: &str) -> String {
+        let socket = self.podman.host.trim_start_matches("unix://");
+        let filters = format!(r#"{{"label":["gmac.io/release={release_id}"]}}"#);
+        let out = std::process::Command::new("curl")
+            .args(["-s", "--unix-socket", socket, "-G"])
+            .arg("http://d/v1.41/containers/json")
+            .arg("--data-urlencode")
+            .arg(format!("filters={filters}"))
+            .output()
+            .expect("curl runs");
+        let listed: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("the engine answers JSON");
+        listed[0]["Id"]
+            .as_str()
+            .map(str::to_owned)
+            .expect("a container runs the release")
+    }
+
     /// Starts everything and makes the service, its build settings and the target.
     pub async fn start() -> Self {
         Self::start_with(None).await

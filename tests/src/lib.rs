@@ -97,6 +97,19 @@ pub struct Options {
     pub builds_per_project: Option<u32>,
     /// Check custom domains through this DNS server (`127.0.0.1:port`, see [`crate::dns`]).
     pub dns_resolver: Option<String>,
+    /// This master key (a lone base64 key or a ring, `2:<key> 1:<key>`) instead of a new one.
+    pub master_key: Option<String>,
+}
+
+/// A new random master key, base64.
+pub fn new_master_key() -> String {
+    use base64::Engine;
+    let bytes = [
+        *uuid::Uuid::new_v4().as_bytes(),
+        *uuid::Uuid::new_v4().as_bytes(),
+    ]
+    .concat();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// Starts gmac with defaults.
@@ -235,21 +248,19 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         "http://127.0.0.1:{}",
         listener.local_addr().expect("the bound address").port()
     );
-    let master_key = {
-        use base64::Engine;
-        let bytes = [
-            *uuid::Uuid::new_v4().as_bytes(),
-            *uuid::Uuid::new_v4().as_bytes(),
-        ]
-        .concat();
-        base64::engine::general_purpose::STANDARD.encode(bytes)
-    };
+    let master_key = options.master_key.clone().unwrap_or_else(new_master_key);
+    let ring = MasterKey::from_base64(&master_key).expect("a valid key");
     let mut core = Core::new(
         pool,
         clock,
-        &MasterKey::from_base64(&master_key).expect("a valid key"),
+        &ring,
         gmac_server::startup::auth_settings(&config),
     );
+    // As `gmac serve` does: the database says which version seals, and a rotation is followed.
+    gmac_core::services::key_ring::load(&mut core, &ring)
+        .await
+        .expect("a master key this database was sealed under");
+    tokio::spawn(gmac_core::services::key_ring::keep_current(core.clone()));
     core.public_url.clone_from(&address);
     core.import_limits = config.import;
     core.egress = Arc::new(config.egress.policy().expect("a valid egress policy"));

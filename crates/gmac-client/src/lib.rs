@@ -436,6 +436,46 @@ impl Client {
         self.get(&format!("/api/v1/environments/{id}")).await
     }
 
+    /// `GET /api/v1/environments/{id}/instances`: the live release's instances and how each
+    /// last exited.
+    pub async fn environment_instances(
+        &self,
+        id: &str,
+    ) -> Result<gmac_types::runtime::EnvironmentInstances> {
+        self.get(&format!("/api/v1/environments/{id}/instances"))
+            .await
+    }
+
+    /// `GET /api/v1/environments/{id}/logs?tail=` as text: the live release's last lines.
+    pub async fn environment_log_text(&self, id: &str, tail: Option<u32>) -> Result<String> {
+        let path = match tail {
+            Some(tail) => format!("/api/v1/environments/{id}/logs?tail={tail}"),
+            None => format!("/api/v1/environments/{id}/logs"),
+        };
+        let response = self
+            .request(reqwest::Method::GET, &path)
+            .header(reqwest::header::ACCEPT, "text/plain")
+            .send()
+            .await
+            .map_err(network)?;
+        check(response).await?.text().await.map_err(network)
+    }
+
+    /// `GET /api/v1/environments/{id}/logs?tail=` as server-sent events, opened: the live
+    /// release's last lines, then each new one, until it stops.
+    pub async fn follow_environment_log(&self, id: &str, tail: u32) -> Result<sse::EventStream> {
+        let response = self
+            .request(
+                reqwest::Method::GET,
+                &format!("/api/v1/environments/{id}/logs?tail={tail}"),
+            )
+            .header(reqwest::header::ACCEPT, "text/event-stream")
+            .send()
+            .await
+            .map_err(network)?;
+        Ok(sse::EventStream::new(check(response).await?))
+    }
+
     /// `PATCH /api/v1/environments/{id}`: its target, deploy-on-push, or a pause.
     pub async fn update_environment(
         &self,

@@ -13,7 +13,8 @@ use bollard::query_parameters::{
 use futures_util::StreamExt;
 use gmac_core::egress::EgressPolicy;
 use gmac_core::ports::{
-    ContainerState, Deployer, ImageBuildError, ProxyRoute, ServiceContainer, StartedContainer,
+    ContainerState, Deployer, ImageBuildError, OutputLine, ProxyRoute, ServiceContainer,
+    StartedContainer,
 };
 
 use crate::containers::{DockerEngine, SOCKET_ORIGIN, read_stream, refused, unavailable};
@@ -296,12 +297,74 @@ impl Deployer for EngineDeployer {
             .get("RestartCount")
             .and_then(serde_json::Value::as_i64)
             .unwrap_or(0);
+        let time = |pointer: &str| {
+            inspected
+                .pointer(pointer)
+                .and_then(serde_json::Value::as_str)
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.with_timezone(&chrono::Utc))
+                // An engine says "never" with the year 1.
+                .filter(|t| chrono::Datelike::year(t) > 1970)
+        };
+        let finished_at = time("/State/FinishedAt");
         Ok(ContainerState {
             running,
-            exit_code: (!running || restarts > 0).then_some(exit_code),
+            exit_code: (!running || restarts > 0 || finished_at.is_some()).then_some(exit_code),
             restarts,
             last_lines: last_lines(&engine.engine()?, id).await,
+            started_at: time("/State/StartedAt"),
+            finished_at,
+            oom_killed: inspected
+                .pointer("/State/OOMKilled")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false),
+            error: inspected
+                .pointer("/State/Error")
+                .and_then(serde_json::Value::as_str)
+                .filter(|e| !e.is_empty())
+                .map(str::to_owned),
         })
+    }
+
+    async fn logs(
+        &self,
+        address: &str,
+        id: &str,
+        tail: u32,
+        follow: bool,
+        sink: tokio::sync::mpsc::Sender<OutputLine>,
+    ) -> Result<(), ImageBuildError> {
+        let docker = Self::engine(address)?.engine()?;
+        let options = LogsOptionsBuilder::default()
+            .stdout(true)
+            .stderr(true)
+            .timestamps(true)
+            .follow(follow)
+            .tail(&tail.to_string())
+            .build();
+        let mut logs = docker.logs(id, Some(options));
+        let (mut out, mut err) = (String::new(), String::new());
+        while let Some(chunk) = logs.next().await {
+            let (stderr, bytes) = match chunk {
+                Ok(bollard::container::LogOutput::StdErr { message }) => (true, message),
+                Ok(output) => (false, output.into_bytes()),
+                Err(e) => return Err(unavailable("reading the container's output", &e)),
+            };
+            let partial = if stderr { &mut err } else { &mut out };
+            partial.push_str(&String::from_utf8_lossy(&bytes));
+            while let Some(at) = partial.find('\n') {
+                let line: String = partial.drain(..=at).collect();
+                if sink.send(output_line(stderr, &line)).await.is_err() {
+                    return Ok(());
+                }
+            }
+        }
+        for (stderr, rest) in [(false, out), (true, err)] {
+            if !rest.trim().is_empty() && sink.send(output_line(stderr, &rest)).await.is_err() {
+                break;
+            }
+        }
+        Ok(())
     }
 
     async fn remove(&self, address: &str, id: &str) -> Result<(), ImageBuildError> {
@@ -517,6 +580,26 @@ fn run_state(inspected: &serde_json::Value) -> (bool, i64) {
         .and_then(serde_json::Value::as_i64)
         .unwrap_or(0);
     (running, exit_code)
+}
+
+/// A line as the engine sends it with timestamps (`2026-12-06T14:02:03.123456789Z text`).
+fn output_line(stderr: bool, raw: &str) -> OutputLine {
+    let raw = raw.trim_end_matches(['\n', '\r']);
+    let (at, text) = match raw.split_once(' ') {
+        Some((stamp, text)) => match chrono::DateTime::parse_from_rfc3339(stamp) {
+            Ok(at) => (Some(at.with_timezone(&chrono::Utc)), text),
+            Err(_) => (None, raw),
+        },
+        None => match chrono::DateTime::parse_from_rfc3339(raw) {
+            Ok(at) => (Some(at.with_timezone(&chrono::Utc)), ""),
+            Err(_) => (None, raw),
+        },
+    };
+    OutputLine {
+        stderr,
+        at,
+        text: text.to_owned(),
+    }
 }
 
 /// A container's last 20 lines of output.

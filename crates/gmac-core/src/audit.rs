@@ -19,36 +19,54 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::entities::{audit_chain, audit_log};
-use crate::keys::MasterKey;
+use crate::keys::{KeyVersion, MasterKey};
 use crate::{RequestMeta, Result};
 
-/// The keys that link the audit chain, by version; the newest signs new entries.
+/// The keys that link the audit chain, by master key version; the current version signs new
+/// entries. A version whose master key was retired after a rotation is still here, read back
+/// from the database where the rotation sealed it (`services::key_ring`), so old entries stay
+/// verifiable.
 #[derive(Clone)]
 pub struct ChainKeys {
-    current: i32,
+    version: KeyVersion,
     keys: std::collections::BTreeMap<i32, [u8; 32]>,
 }
 
 impl std::fmt::Debug for ChainKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ChainKeys")
-            .field("current", &self.current)
+            .field("current", &self.version.get())
             .finish_non_exhaustive()
     }
 }
 
+/// What the audit chain's key of a version is derived as.
+pub const CHAIN_KEY_PURPOSE: &str = "gmac/audit-chain/v1";
+
 impl ChainKeys {
-    /// Version 1, derived from `master_key`. A rotated master key will add the next version
-    /// and keep the earlier ones for verification.
+    /// Every version `master_key` holds, signing under its oldest.
     pub fn derive(master_key: &MasterKey) -> Self {
-        let mut keys = std::collections::BTreeMap::new();
-        keys.insert(1, master_key.derive("gmac/audit-chain/v1"));
-        Self { current: 1, keys }
+        Self::with_version(master_key, KeyVersion::new(master_key.oldest()))
+    }
+
+    /// Every version `master_key` holds, signing under the version `version` says.
+    pub fn with_version(master_key: &MasterKey, version: KeyVersion) -> Self {
+        let keys = master_key
+            .derive_all(CHAIN_KEY_PURPOSE)
+            .into_iter()
+            .filter_map(|(v, key)| Some((i32::try_from(v).ok()?, key)))
+            .collect();
+        Self { version, keys }
+    }
+
+    /// Adds the key of a version whose master key is no longer configured.
+    pub fn add_retired(&mut self, version: i32, key: [u8; 32]) {
+        self.keys.entry(version).or_insert(key);
     }
 
     /// The version new entries are signed with.
     pub fn current(&self) -> i32 {
-        self.current
+        i32::try_from(self.version.get()).unwrap_or(i32::MAX)
     }
 
     fn key(&self, version: i32) -> Option<&[u8; 32]> {
@@ -235,7 +253,7 @@ pub(crate) async fn append(
         details: redact(entry.details).to_string(),
         prev_hash: head.last_hash,
         hash: String::new(),
-        key_version: keys.current,
+        key_version: keys.current(),
     };
     row.hash = entry_hash(keys, &row)
         .ok_or_else(|| anyhow::anyhow!("the current audit key is missing"))?;
@@ -388,7 +406,7 @@ pub async fn relink_legacy(db: &sea_orm::DatabaseConnection, keys: &ChainKeys) -
             last_seen = row.seq;
             row.prev_hash = prev_hash;
             if row.key_version == 0 {
-                row.key_version = keys.current;
+                row.key_version = keys.current();
                 relinked += 1;
             }
             row.hash = entry_hash(keys, &row)

@@ -167,6 +167,9 @@ pub struct Core {
     pub audit_keys: audit::ChainKeys,
     /// Signs device cookies.
     pub device_keys: auth::device::DeviceKeys,
+    /// The master key version that seals and signs now (the database's newest, see
+    /// `services::key_ring`).
+    pub key_version: keys::KeyVersion,
     /// Sends email, when a mail server is configured.
     pub mailer: Option<Arc<dyn ports::Mailer>>,
     /// AWS Cost Explorer, when connected accounts may be synced.
@@ -215,13 +218,15 @@ impl Core {
         master_key: &MasterKey,
         settings: AuthSettings,
     ) -> Self {
+        let version = keys::KeyVersion::new(master_key.oldest());
         Self {
             clock,
             passwords: auth::password::PasswordHasher::new(),
-            jwt: auth::jwt::JwtKeys::derive(master_key),
-            sealer: crypto::Sealer::new(master_key, 1),
-            audit_keys: audit::ChainKeys::derive(master_key),
-            device_keys: auth::device::DeviceKeys::derive(master_key),
+            jwt: auth::jwt::JwtKeys::with_version(master_key, version.clone()),
+            sealer: crypto::Sealer::new(master_key, version.clone()),
+            audit_keys: audit::ChainKeys::with_version(master_key, version.clone()),
+            device_keys: auth::device::DeviceKeys::with_version(master_key, version.clone()),
+            key_version: version,
             mailer: None,
             cost_explorer: None,
             git_hosts: None,

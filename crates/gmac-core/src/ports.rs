@@ -451,6 +451,25 @@ pub struct ContainerState {
     pub restarts: i64,
     /// Its last lines of output, newest last.
     pub last_lines: Vec<String>,
+    /// When it (last) started.
+    pub started_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When it last stopped, when it has.
+    pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Whether the kernel killed it for using more memory than it may.
+    pub oom_killed: bool,
+    /// What the engine said went wrong, if anything.
+    pub error: Option<String>,
+}
+
+/// A line of a container's output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutputLine {
+    /// Whether it went to standard error.
+    pub stderr: bool,
+    /// When the engine received it.
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The line, without its end.
+    pub text: String,
 }
 
 /// A route of the reverse proxy: requests for `hosts` go to `upstream`.
@@ -492,6 +511,17 @@ pub trait Deployer: Send + Sync + std::fmt::Debug {
 
     /// How a container stands.
     async fn state(&self, address: &str, id: &str) -> Result<ContainerState, ImageBuildError>;
+
+    /// A container's last `tail` lines of output, then, when `follow`, each new line as it is
+    /// written, into `sink`, until the container stops or `sink` is closed.
+    async fn logs(
+        &self,
+        address: &str,
+        id: &str,
+        tail: u32,
+        follow: bool,
+        sink: tokio::sync::mpsc::Sender<OutputLine>,
+    ) -> Result<(), ImageBuildError>;
 
     /// Stops (letting it finish for a few seconds) and removes a container; one already gone
     /// is not an error.

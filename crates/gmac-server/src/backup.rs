@@ -98,7 +98,15 @@ async fn audit_under(url: &str, key: &MasterKey) -> (String, bool) {
         Ok(db) => db,
         Err(err) => return (format!("The audit log was not checked: {err:#}."), true),
     };
-    let keys = gmac_core::audit::ChainKeys::derive(key);
+    let mut keys = gmac_core::audit::ChainKeys::derive(key);
+    let sealer =
+        gmac_core::crypto::Sealer::new(key, gmac_core::keys::KeyVersion::new(key.newest()));
+    if let Err(err) =
+        gmac_core::services::key_ring::add_retired_keys(&db, &sealer, &mut keys, key).await
+    {
+        // A database from before key rotation has no retired keys to add.
+        tracing::warn!(error = %format!("{err:#}"), "the retired key versions' audit keys were not read: entries they signed will not verify");
+    }
     let verdict = match gmac_core::audit::verify(&db, &keys).await {
         Ok(v) if v.valid => (
             format!(

@@ -68,6 +68,13 @@ pub enum Command {
     Backup(BackupArgs),
     /// Bring back a backup written by gmac backup. Stop gmac first.
     Restore(RestoreArgs),
+    /// The master key ring: add a new key, rotate to it while gmac serves, see what each
+    /// version still seals.
+    Keys {
+        /// What to do.
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Services, on the server `gmac login` signed in to.
     Services {
         /// What to do.
@@ -532,6 +539,33 @@ pub enum AuditCommand {
     Verify(DbArgs),
 }
 
+/// `gmac keys` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Add a new key to the ring, as the version after its newest: written to the key file, or
+    /// printed for GMAC_MASTER_KEY when that is how the key is configured. Nothing seals under
+    /// it yet: give the ring to every replica, restart them one at a time, then run
+    /// `gmac keys rotate`.
+    Add(DbArgs),
+    /// Make the ring's newest key the one every replica seals and signs with (they switch
+    /// within seconds, while serving), then re-wrap every value sealed under an older key.
+    /// Run again, it finishes what an interrupted run left.
+    Rotate(RotateArgs),
+    /// Each key version: whether it is configured, whether it seals now, and how many values
+    /// are still sealed under it (a version holding none may be removed from the ring).
+    Status(DbArgs),
+}
+
+/// `gmac keys rotate` flags.
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// Seconds between passes, for replicas to switch to the new key [default: 5].
+    #[arg(long, default_value_t = 5)]
+    pub settle_secs: u64,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
 /// `gmac admin` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
@@ -625,6 +659,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Restore(args) => {
             let config = db_config(args.db.database_url.clone())?;
             say(&crate::backup::restore(&config, &args).await?)
+        }
+        Command::Keys { command } => {
+            let url = match &command {
+                KeysCommand::Add(db) | KeysCommand::Status(db) => db.database_url.clone(),
+                KeysCommand::Rotate(args) => args.db.database_url.clone(),
+            };
+            say(&crate::keys::run(&db_config(url)?, &command).await?)
         }
         Command::Openapi => {
             let json = crate::openapi::to_pretty_json(&crate::openapi::document())?;
@@ -751,6 +792,9 @@ async fn spawn_job_workers(
     gmac_core::platform::schedules::install(core)
         .await
         .map_err(describe)?;
+    // Seals and signs under the master key version the database says, switching when a
+    // rotation records a new one.
+    tokio::spawn(gmac_core::services::key_ring::keep_current(core.clone()));
     tokio::spawn(gmac_core::platform::schedules::run(
         core.clone(),
         config.worker_options().poll,

@@ -27,6 +27,34 @@ use crate::state::AppState;
 
 /// Connects to the database, applies migrations and loads the master key.
 pub async fn prepare_core(config: &Config) -> anyhow::Result<Core> {
+    Ok(prepare(config).await?.0)
+}
+
+/// The master key ring the configuration gives: `GMAC_MASTER_KEY`, or the key file (created
+/// with a new key when there is none).
+pub fn master_key(config: &Config) -> anyhow::Result<MasterKey> {
+    if let Some(encoded) = &config.master_key {
+        return MasterKey::from_base64(encoded.expose_secret());
+    }
+    let path = config.master_key_path();
+    let (key, source) = MasterKey::load_or_create(&path)?;
+    check_key_file_permissions(&path)?;
+    if source == KeySource::Created {
+        tracing::warn!(
+            path = %path.display(),
+            "created a new master key; back this file up: without it, sessions and encrypted secrets cannot be recovered"
+        );
+    }
+    if !config.database_url().starts_with("sqlite:") {
+        tracing::warn!(
+            "no GMAC_MASTER_KEY is configured: replicas sharing this database must share one key"
+        );
+    }
+    Ok(key)
+}
+
+/// [`prepare_core`], with the master key ring it was given.
+pub async fn prepare(config: &Config) -> anyhow::Result<(Core, MasterKey)> {
     for key in &config.ignored_env {
         tracing::warn!(variable = %key, "ignoring an environment variable that names no gmac setting");
     }
@@ -44,26 +72,9 @@ pub async fn prepare_core(config: &Config) -> anyhow::Result<Core> {
     let db = gmac_core::db::connect_with_retry(&url, &pool, patience).await?;
     let keyed_now = gmac_core::db::migrate(&db).await?;
 
-    let key = if let Some(encoded) = &config.master_key {
-        MasterKey::from_base64(encoded.expose_secret())?
-    } else {
-        let path = config.master_key_path();
-        let (key, source) = MasterKey::load_or_create(&path)?;
-        check_key_file_permissions(&path)?;
-        if source == KeySource::Created {
-            tracing::warn!(
-                path = %path.display(),
-                "created a new master key; back this file up: without it, sessions and encrypted secrets cannot be recovered"
-            );
-        }
-        if !url.starts_with("sqlite:") {
-            tracing::warn!(
-                "no GMAC_MASTER_KEY is configured: replicas sharing this database must share one key"
-            );
-        }
-        key
-    };
+    let key = master_key(config)?;
     let mut core = Core::new(db, Arc::new(SystemClock), &key, auth_settings(config));
+    gmac_core::services::key_ring::load(&mut core, &key).await?;
     if keyed_now {
         // Only as the migration that keyed the chain is applied: later, an unkeyed entry is a
         // forgery, never something to re-sign.
@@ -116,7 +127,7 @@ pub async fn prepare_core(config: &Config) -> anyhow::Result<Core> {
             "no smtp_url configured: invitation links are shown to the inviter instead of emailed"
         );
     }
-    Ok(core)
+    Ok((core, key))
 }
 
 /// Token lifetimes from the configuration.

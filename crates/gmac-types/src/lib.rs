@@ -23,6 +23,7 @@ pub mod problem;
 pub mod profile;
 pub mod query;
 pub mod reports;
+pub mod runtime;
 pub mod secret;
 pub mod targets;
 pub mod teams;

@@ -10,10 +10,15 @@ use chrono::NaiveDate;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use crate::keys::MasterKey;
+use crate::keys::{KeyVersion, MasterKey};
 
-/// The key that signs device cookies.
-pub struct DeviceKeys([u8; 32]);
+/// The keys that sign device cookies, one per master key version: a cookie is signed under the
+/// current version and checked under each (a ring holds a few), so a rotation signs no one's
+/// devices out.
+pub struct DeviceKeys {
+    keys: std::collections::BTreeMap<u32, [u8; 32]>,
+    version: KeyVersion,
+}
 
 impl std::fmt::Debug for DeviceKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -23,20 +28,36 @@ impl std::fmt::Debug for DeviceKeys {
 
 impl Clone for DeviceKeys {
     fn clone(&self) -> Self {
-        Self(self.0)
+        Self {
+            keys: self.keys.clone(),
+            version: self.version.clone(),
+        }
     }
 }
 
 impl DeviceKeys {
-    /// Derives the signing key from the master key.
+    /// Derives the signing keys from the master key, signing under its oldest version.
     pub fn derive(master: &MasterKey) -> Self {
-        Self(master.derive("gmac/device-cookie/v1"))
+        Self::with_version(master, KeyVersion::new(master.oldest()))
+    }
+
+    /// Derives the signing keys from every version of the master key; cookies are signed
+    /// under the version `version` says.
+    pub fn with_version(master: &MasterKey, version: KeyVersion) -> Self {
+        Self {
+            keys: master.derive_all("gmac/device-cookie/v1"),
+            version,
+        }
+    }
+
+    fn mac_under(key: &[u8; 32], message: &str) -> Option<Vec<u8>> {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).ok()?;
+        mac.update(message.as_bytes());
+        Some(mac.finalize().into_bytes().to_vec())
     }
 
     fn mac(&self, message: &str) -> Option<Vec<u8>> {
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0).ok()?;
-        mac.update(message.as_bytes());
-        Some(mac.finalize().into_bytes().to_vec())
+        Self::mac_under(self.keys.get(&self.version.get())?, message)
     }
 
     /// A device cookie for `login` (the normalised email) under its current password hash
@@ -62,12 +83,16 @@ impl DeviceKeys {
         today: NaiveDate,
     ) -> Option<String> {
         let (message, signature) = token.rsplit_once('.')?;
-        let expected = self.mac(&format!("{message}\n{binding}"))?;
         let given = hex::decode(signature).ok()?;
-        if !bool::from(subtle::ConstantTimeEq::ct_eq(
-            expected.as_slice(),
-            given.as_slice(),
-        )) {
+        let signed = self.keys.values().any(|key| {
+            Self::mac_under(key, &format!("{message}\n{binding}")).is_some_and(|expected| {
+                bool::from(subtle::ConstantTimeEq::ct_eq(
+                    expected.as_slice(),
+                    given.as_slice(),
+                ))
+            })
+        });
+        if !signed {
             return None;
         }
         let mut parts = message.splitn(3, '.');

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::keys::MasterKey;
+use crate::keys::{KeyVersion, MasterKey};
 
 /// The `iss` of every access token.
 pub const ISSUER: &str = "gmac";
@@ -34,11 +34,12 @@ pub struct Claims {
     pub exp: i64,
 }
 
-/// The signing and verification keys, derived from the master key.
+/// The signing and verification keys, derived from each version of the master key. A token
+/// names its version in its `kid`; one without (issued before rotation existed) is version 1.
 #[derive(Clone)]
 pub struct JwtKeys {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
+    keys: Arc<std::collections::BTreeMap<u32, (EncodingKey, DecodingKey)>>,
+    version: KeyVersion,
     verified: Arc<Mutex<Verified>>,
 }
 
@@ -61,14 +62,43 @@ impl std::fmt::Debug for JwtKeys {
 }
 
 impl JwtKeys {
-    /// Derives the HS256 key from the master key.
+    /// Derives the HS256 keys from the master key, signing under its oldest version.
     pub fn derive(master: &MasterKey) -> Self {
-        let secret = master.derive("gmac/jwt/v1");
+        Self::with_version(master, KeyVersion::new(master.oldest()))
+    }
+
+    /// Derives the HS256 keys from every version of the master key; tokens are signed under
+    /// the version `version` says.
+    pub fn with_version(master: &MasterKey, version: KeyVersion) -> Self {
+        let keys = master
+            .derive_all("gmac/jwt/v1")
+            .into_iter()
+            .map(|(v, secret)| {
+                (
+                    v,
+                    (
+                        EncodingKey::from_secret(&secret),
+                        DecodingKey::from_secret(&secret),
+                    ),
+                )
+            })
+            .collect();
         Self {
-            encoding: EncodingKey::from_secret(&secret),
-            decoding: DecodingKey::from_secret(&secret),
+            keys: Arc::new(keys),
+            version,
             verified: Arc::default(),
         }
+    }
+
+    fn sign(&self, claims: &Claims) -> anyhow::Result<String> {
+        let version = self.version.get();
+        let (key, _) = self
+            .keys
+            .get(&version)
+            .ok_or_else(|| anyhow::anyhow!("master key version {version} is not configured"))?;
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(version.to_string());
+        Ok(encode(&header, claims, key)?)
     }
 
     /// Signs an access token for `user_id` in session `session_id`.
@@ -87,11 +117,7 @@ impl JwtKeys {
             iat: now.timestamp(),
             exp: (now + ttl).timestamp(),
         };
-        Ok(encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &self.encoding,
-        )?)
+        self.sign(&claims)
     }
 
     /// Signs the token that carries a half-finished sign-in to the second factor.
@@ -104,11 +130,7 @@ impl JwtKeys {
             iat: now.timestamp(),
             exp: (now + chrono::Duration::minutes(5)).timestamp(),
         };
-        Ok(encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &self.encoding,
-        )?)
+        self.sign(&claims)
     }
 
     /// The user a still-valid second-factor token was issued to.
@@ -149,9 +171,12 @@ impl JwtKeys {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         // Expiry is checked below against the injected clock, not the library's wall clock.
         validation.validate_exp = false;
-        let claims = decode::<Claims>(token, &self.decoding, &validation)
-            .ok()?
-            .claims;
+        let version = match jsonwebtoken::decode_header(token).ok()?.kid {
+            Some(kid) => kid.parse().ok()?,
+            None => 1,
+        };
+        let (_, key) = self.keys.get(&version)?;
+        let claims = decode::<Claims>(token, key, &validation).ok()?.claims;
         (claims.exp > now.timestamp()).then_some(claims)
     }
 }
@@ -162,6 +187,31 @@ mod tests {
 
     fn keys() -> JwtKeys {
         JwtKeys::derive(&MasterKey::generate())
+    }
+
+    #[test]
+    fn a_token_verifies_under_the_version_that_signed_it_across_a_rotation() -> anyhow::Result<()> {
+        let (ring, _) = MasterKey::generate().with_new_version();
+        let version = KeyVersion::new(1);
+        let keys = JwtKeys::with_version(&ring, version.clone());
+        let now = Utc::now();
+        let before = keys.issue("u1", "s1", now, chrono::Duration::minutes(15))?;
+        version.set(2);
+        let after = keys.issue("u1", "s1", now, chrono::Duration::minutes(15))?;
+        assert_eq!(
+            jsonwebtoken::decode_header(&after)?.kid.as_deref(),
+            Some("2")
+        );
+        assert!(
+            keys.verify(&before, now).is_some(),
+            "signed before the switch"
+        );
+        assert!(keys.verify(&after, now).is_some());
+        // Once version 1 is retired, what it signed no longer verifies; version 2's does.
+        let retired = JwtKeys::with_version(&ring.without_version(1)?, KeyVersion::new(2));
+        assert!(retired.verify(&before, now).is_none());
+        assert!(retired.verify(&after, now).is_some());
+        Ok(())
     }
 
     #[test]

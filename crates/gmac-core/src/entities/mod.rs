@@ -32,6 +32,7 @@ pub mod job;
 pub mod job_file;
 pub mod job_log;
 pub mod job_schedule;
+pub mod master_key;
 pub mod project;
 pub mod recovery_code;
 pub mod refresh_token;

@@ -343,7 +343,7 @@ pub fn restore(
     }
     let key_file = match key {
         KeyPlace::Configured(configured) => {
-            if !configured.same_as(&restored_key) {
+            if !configured.holds_all_of(&restored_key) {
                 bail!(
                     "the configured master key (GMAC_MASTER_KEY) is not the backup's: unset it so that restore writes the backup's key to the key file, or configure the backup's key"
                 );

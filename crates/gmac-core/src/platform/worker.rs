@@ -165,7 +165,7 @@ impl WorkerOptions {
 /// shorter one would blot out ordinary words) and, for a secret of several lines (a PEM key),
 /// each line of 8 characters or more (a log may show only some of them) and its JSON-escaped
 /// form (`\n` written out).
-fn mask_needles(secret: &str) -> Vec<String> {
+pub(crate) fn mask_needles(secret: &str) -> Vec<String> {
     if secret.len() < 4 {
         return Vec::new();
     }
@@ -184,7 +184,7 @@ fn mask_needles(secret: &str) -> Vec<String> {
 }
 
 /// `text` with each of `needles` (longest first) replaced by `••••••`.
-fn mask_text(text: &str, needles: &[String]) -> String {
+pub(crate) fn mask_text(text: &str, needles: &[String]) -> String {
     let mut out = text.to_owned();
     for needle in needles {
         out = out.replace(needle.as_str(), "••••••");

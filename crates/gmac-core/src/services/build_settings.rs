@@ -32,7 +32,8 @@ pub(crate) fn to_column(settings: &BuildSettings) -> Result<String> {
     Ok(serde_json::to_string(settings).map_err(anyhow::Error::from)?)
 }
 
-fn binding(id: &str) -> String {
+/// What a service's build secrets are sealed for.
+pub(crate) fn binding(id: &str) -> String {
     format!("service_build_secrets:{id}")
 }
 

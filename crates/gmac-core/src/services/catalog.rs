@@ -436,9 +436,7 @@ pub async fn create(
         html_url: None,
         first_commit: None,
         webhook_id: None,
-        sealed_webhook_secret: core
-            .sealer
-            .seal(secret.as_bytes(), &format!("service_webhook:{id}"))?,
+        sealed_webhook_secret: core.sealer.seal(secret.as_bytes(), &webhook_binding(&id))?,
         environments: serde_json::to_string(&environments).map_err(anyhow::Error::from)?,
         creation_job_id: Some(job_row.id.clone()),
         build_settings: build_settings::to_column(&gmac_types::BuildSettings::default())?,
@@ -632,9 +630,13 @@ pub async fn update(
     }
     after.updated_at = core.now();
     after.version = before.version + 1;
-    service::Entity::update(service::ActiveModel::from(after.clone()).reset_all())
-        .exec(&txn)
-        .await?;
+    service::Entity::update(sealed_unless_changed(
+        service::ActiveModel::from(after.clone()).reset_all(),
+        &before,
+        &after,
+    ))
+    .exec(&txn)
+    .await?;
     let entry = AuditEntry::success(actor.audit_actor(), "service.update")
         .target("service", id.to_owned())
         .scope(&target_of(&before))
@@ -691,9 +693,13 @@ pub async fn delete(
     ServiceStatus::Deleting.id().clone_into(&mut after.status);
     after.updated_at = core.now();
     after.version = before.version + 1;
-    service::Entity::update(service::ActiveModel::from(after).reset_all())
-        .exec(&txn)
-        .await?;
+    service::Entity::update(sealed_unless_changed(
+        service::ActiveModel::from(after.clone()).reset_all(),
+        &before,
+        &after,
+    ))
+    .exec(&txn)
+    .await?;
     let entry = AuditEntry::success(actor.audit_actor(), "service.delete")
         .target("service", id.to_owned())
         .scope(&target_of(&current))
@@ -717,10 +723,9 @@ pub fn hook_url(core: &Core, row: &service::Model) -> String {
 
 /// The secret that signs a service's pushes.
 pub fn webhook_secret(core: &Core, row: &service::Model) -> crate::Result<String> {
-    let plain = core.sealer.open(
-        &row.sealed_webhook_secret,
-        &format!("service_webhook:{}", row.id),
-    )?;
+    let plain = core
+        .sealer
+        .open(&row.sealed_webhook_secret, &webhook_binding(&row.id))?;
     Ok(String::from_utf8(plain).map_err(anyhow::Error::from)?)
 }
 
@@ -758,6 +763,28 @@ pub(crate) async fn forget(core: &Core, row: &service::Model) -> Result<()> {
 /// Loads a service for a job, or `None` when it is gone.
 pub(crate) async fn load(core: &Core, id: &str) -> Result<Option<service::Model>> {
     Ok(service::Entity::find_by_id(id).one(&core.db).await?)
+}
+
+/// `row` without its sealed columns where `after` leaves them as `before` had them: a master
+/// key rotation re-wraps them meanwhile (`key_ring`), and writing the row back whole would put
+/// the old wrapping back.
+fn sealed_unless_changed(
+    mut row: service::ActiveModel,
+    before: &service::Model,
+    after: &service::Model,
+) -> service::ActiveModel {
+    if after.sealed_webhook_secret == before.sealed_webhook_secret {
+        row.sealed_webhook_secret = sea_orm::ActiveValue::NotSet;
+    }
+    if after.sealed_build_secrets == before.sealed_build_secrets {
+        row.sealed_build_secrets = sea_orm::ActiveValue::NotSet;
+    }
+    row
+}
+
+/// What a service's webhook secret is sealed for.
+pub(crate) fn webhook_binding(id: &str) -> String {
+    format!("service_webhook:{id}")
 }
 
 #[cfg(test)]

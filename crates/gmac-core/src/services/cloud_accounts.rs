@@ -224,9 +224,7 @@ pub async fn create(
         name: input.name.trim().to_owned(),
         provider: "aws".to_owned(),
         access_key_hint: Some(crate::crypto::last_four(&sealed.access_key_id)),
-        sealed_credentials: core
-            .sealer
-            .seal(&plaintext, &format!("cloud_account:{id}"))?,
+        sealed_credentials: core.sealer.seal(&plaintext, &binding(&id))?,
         role_arn: text(input.role_arn.as_ref()),
         region: text(input.region.as_ref()).unwrap_or_else(|| "us-east-1".to_owned()),
         endpoint_url: text(input.endpoint_url.as_ref()),
@@ -413,11 +411,15 @@ pub async fn delete(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) ->
     Ok(())
 }
 
+/// What an account's credentials are sealed for.
+pub(crate) fn binding(id: &str) -> String {
+    format!("cloud_account:{id}")
+}
+
 fn access(core: &Core, row: &cloud_account::Model) -> Result<AwsAccess> {
-    let plain = core.sealer.open(
-        &row.sealed_credentials,
-        &format!("cloud_account:{}", row.id),
-    )?;
+    let plain = core
+        .sealer
+        .open(&row.sealed_credentials, &binding(&row.id))?;
     let sealed: Sealed = serde_json::from_slice(&plain).map_err(anyhow::Error::from)?;
     if !is_access_key_id(&sealed.access_key_id) {
         // Stored before ids were checked: refuse here rather than in the SDK's signer.

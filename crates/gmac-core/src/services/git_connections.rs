@@ -164,10 +164,7 @@ pub async fn create(
     let now = core.now();
     let id = core.new_id();
     let sealed_token = match &checked.token {
-        Some(token) => Some(
-            core.sealer
-                .seal(token.as_bytes(), &format!("git_connection:{id}"))?,
-        ),
+        Some(token) => Some(core.sealer.seal(token.as_bytes(), &binding(&id))?),
         None => None,
     };
     let row = git_connection::Model {
@@ -333,9 +330,7 @@ pub async fn delete(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) ->
 pub fn access(core: &Core, row: &git_connection::Model) -> Result<GitHostAccess> {
     let token = match &row.sealed_token {
         Some(sealed) => {
-            let plain = core
-                .sealer
-                .open(sealed, &format!("git_connection:{}", row.id))?;
+            let plain = core.sealer.open(sealed, &binding(&row.id))?;
             Some(String::from_utf8(plain).map_err(anyhow::Error::from)?)
         }
         None => None,
@@ -345,6 +340,11 @@ pub fn access(core: &Core, row: &git_connection::Model) -> Result<GitHostAccess>
         base_url: row.base_url.clone(),
         token,
     })
+}
+
+/// What a connection's token is sealed for.
+pub(crate) fn binding(id: &str) -> String {
+    format!("git_connection:{id}")
 }
 
 #[cfg(test)]

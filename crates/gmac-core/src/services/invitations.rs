@@ -231,7 +231,8 @@ struct MailPayload {
     link: String,
 }
 
-fn mail_binding(invitation_id: &str) -> String {
+/// What an invitation's link is sealed for in its mail job.
+pub(crate) fn mail_binding(invitation_id: &str) -> String {
     format!("invitation_mail:{invitation_id}")
 }
 

@@ -17,7 +17,8 @@ use crate::{Actor, Core, Error, RequestMeta, Result};
 /// How many recovery codes a user gets.
 pub const RECOVERY_CODES: usize = 10;
 
-fn binding(user_id: &str) -> String {
+/// What a user's TOTP secret is sealed for.
+pub(crate) fn binding(user_id: &str) -> String {
     format!("totp_secrets:{user_id}")
 }
 

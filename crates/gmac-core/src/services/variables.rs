@@ -30,10 +30,17 @@ use crate::{Actor, Core, Error, RequestMeta, Result};
 /// What a secret's value is sealed for: its row, environment, name and version, so a value
 /// moved to another row, environment, name or version does not open.
 fn binding(row: &environment_secret::Model) -> String {
-    format!(
-        "environment_secrets:{}:{}:{}:{}",
-        row.id, row.environment_id, row.name, row.version
+    secret_binding(
+        &row.id,
+        &row.environment_id,
+        &row.name,
+        &row.version.to_string(),
     )
+}
+
+/// What a secret's value is sealed for: its row, so its version.
+pub(crate) fn secret_binding(id: &str, environment_id: &str, name: &str, version: &str) -> String {
+    format!("environment_secrets:{id}:{environment_id}:{name}:{version}")
 }
 
 /// The most secrets an environment holds.

@@ -22,6 +22,7 @@ pub mod ops;
 pub mod profile;
 pub mod projects;
 pub mod reports;
+pub mod runtime;
 pub mod services;
 pub mod sessions;
 pub mod setup;
@@ -107,6 +108,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(environments::restart_environment)
                 .service(environments::scale_environment)
                 .service(environments::list_releases)
+                .service(runtime::get_instances)
+                .service(runtime::get_logs)
                 .service(domains::list_domains)
                 .service(domains::create_domain)
                 .service(domains::get_domain)

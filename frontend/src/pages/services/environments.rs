@@ -21,6 +21,7 @@ use crate::pages::services::catalog::step_class;
 use crate::pages::services::configuration::{ConfigState, EnvironmentConfig};
 use crate::pages::services::domains::EnvironmentDomains;
 use crate::pages::services::operations::{EnvironmentOperations, OperationState, replicas_label};
+use crate::pages::services::runtime::EnvironmentRuntime;
 use crate::state::{Auth, use_auth};
 
 /// A release's badge class.
@@ -609,6 +610,12 @@ fn EnvironmentPanel(
                     reload=reload
                 />
             })}
+            {
+                let (id, name, live) = (env.id.clone(), name.clone(), env.live_release.is_some());
+                move || (live && !on_cluster.get()).then(|| view! {
+                    <EnvironmentRuntime environment_id=id.clone() name=name.clone() />
+                })
+            }
             <EnvironmentDomains environment_id=env.id.clone() name=name.clone() manage=deploys />
             {deploys
                 .then(|| {

@@ -11,6 +11,7 @@ pub mod domains;
 pub mod environments;
 pub mod new;
 pub mod operations;
+pub mod runtime;
 pub mod sources;
 pub mod targets;
 

@@ -1,0 +1,211 @@
+//! An environment's live release as its container host sees it (issue 12, point 4): each
+//! instance, how it last exited, and its own output followed live.
+
+use std::fmt::Write as _;
+
+use futures_util::future::abortable;
+use gmac_types::runtime::{EnvironmentInstances, Instance, ServiceLogLine};
+use leptos::html;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api::describe;
+use crate::state::use_auth;
+
+/// How an instance stands, as a person reads it.
+pub fn instance_label(instance: &Instance) -> String {
+    let mut text = if instance.running {
+        "running".to_owned()
+    } else {
+        "stopped".to_owned()
+    };
+    if instance.restarts > 0 {
+        let _ = write!(
+            text,
+            ", restarted {} time{}",
+            instance.restarts,
+            if instance.restarts == 1 { "" } else { "s" }
+        );
+    }
+    if let Some(exit) = &instance.last_exit {
+        let _ = write!(
+            text,
+            "; last exit: code {} ({})",
+            exit.code,
+            exit.reason.label()
+        );
+        if let Some(at) = exit.at {
+            let _ = write!(text, " at {}", at.format("%Y-%m-%d %H:%M:%S UTC"));
+        }
+        if let Some(detail) = &exit.detail {
+            let _ = write!(text, ": {detail}");
+        }
+    }
+    text
+}
+
+/// The instances of the environment's live release, and its output behind a button.
+#[component]
+pub fn EnvironmentRuntime(environment_id: String, name: String) -> impl IntoView {
+    let auth = use_auth();
+    let instances = RwSignal::new(None::<EnvironmentInstances>);
+    let error = RwSignal::new(None::<String>);
+    let lines = RwSignal::new(Vec::<String>::new());
+    let open = RwSignal::new(false);
+    let handle = StoredValue::new(None::<futures_util::future::AbortHandle>);
+    let log_ref = NodeRef::<html::Pre>::new();
+    let id = StoredValue::new(environment_id);
+    let load = move || {
+        let id = id.get_value();
+        spawn_local(async move {
+            let result = auth
+                .call(move |c| {
+                    let id = id.clone();
+                    async move { c.environment_instances(&id).await }
+                })
+                .await;
+            match result {
+                Ok(found) => {
+                    instances.try_set(Some(found));
+                }
+                Err(err) => {
+                    error.try_set(Some(describe(&err)));
+                }
+            }
+        });
+    };
+    load();
+    let stop = move || {
+        if let Some(Some(h)) = handle.try_get_value() {
+            h.abort();
+        }
+        open.set(false);
+    };
+    let follow = move || {
+        stop();
+        open.set(true);
+        lines.set(Vec::new());
+        spawn_local(follow_log(
+            auth,
+            id.get_value(),
+            Shown {
+                instances,
+                error,
+                lines,
+                open,
+            },
+            handle,
+        ));
+    };
+    on_cleanup(move || {
+        if let Some(Some(h)) = handle.try_get_value() {
+            h.abort();
+        }
+    });
+    Effect::new(move |_| {
+        lines.track();
+        if let Some(pre) = log_ref.get() {
+            pre.set_scroll_top(pre.scroll_height());
+        }
+    });
+    let label = format!("{name}: instances and logs");
+    drop(name);
+    view! {
+        <section class="runtime" id=format!("runtime-{}", id.get_value()) aria-label=label>
+            <h4>"Instances"</h4>
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            <ul class="instances">
+                {move || instances.get().map(|found| {
+                    if found.instances.is_empty() {
+                        view! { <li class="muted">"Nothing runs"</li> }.into_any()
+                    } else {
+                        found.instances.iter().map(|i| view! {
+                            <li data-instance=i.name.clone()>
+                                <span class="mono">{i.name.clone()}</span>
+                                " "
+                                <span class=if i.running { "badge ok" } else { "badge error" }>{instance_label(i)}</span>
+                            </li>
+                        }).collect_view().into_any()
+                    }
+                })}
+            </ul>
+            <div class="actions">
+                <button type="button" class="secondary" on:click=move |_| load()>"Refresh"</button>
+                {move || if open.get() {
+                    view! { <button type="button" class="secondary" id=format!("stop-logs-{}", id.get_value()) on:click=move |_| stop()>"Stop following"</button> }.into_any()
+                } else {
+                    view! { <button type="button" class="secondary" id=format!("logs-{}", id.get_value()) on:click=move |_| follow()>"Logs"</button> }.into_any()
+                }}
+            </div>
+            {move || open.get().then(|| view! {
+                <pre class="log" node_ref=log_ref aria-live="polite" id=format!("log-{}", id.get_value())>
+                    {move || lines.get().join("\n")}
+                </pre>
+            })}
+        </section>
+    }
+}
+
+/// What the card shows, for the log follower to update.
+#[derive(Clone, Copy)]
+struct Shown {
+    instances: RwSignal<Option<EnvironmentInstances>>,
+    error: RwSignal<Option<String>>,
+    lines: RwSignal<Vec<String>>,
+    open: RwSignal<bool>,
+}
+
+/// Follows the environment's log into `shown` until the instance stops or `handle` aborts it.
+async fn follow_log(
+    auth: crate::state::Auth,
+    id: String,
+    shown: Shown,
+    handle: StoredValue<Option<futures_util::future::AbortHandle>>,
+) {
+    let Shown {
+        instances,
+        error,
+        lines,
+        open,
+    } = shown;
+    let opened = auth
+        .call(move |c| {
+            let id = id.clone();
+            async move { c.follow_environment_log(&id, 200).await }
+        })
+        .await;
+    let mut stream = match opened {
+        Ok(stream) => stream,
+        Err(err) => {
+            error.try_set(Some(describe(&err)));
+            open.try_set(false);
+            return;
+        }
+    };
+    let (reading, abort) = abortable(async move {
+        while let Some(Ok(event)) = stream.next().await {
+            match event.event.as_str() {
+                "log" => {
+                    if let Ok(line) = serde_json::from_str::<ServiceLogLine>(&event.data) {
+                        lines.try_update(|l| {
+                            l.push(line.line);
+                            if l.len() > 2000 {
+                                l.drain(..l.len() - 2000);
+                            }
+                        });
+                    }
+                }
+                "end" => {
+                    if let Ok(now) = serde_json::from_str::<EnvironmentInstances>(&event.data) {
+                        instances.try_set(Some(now));
+                    }
+                    lines.try_update(|l| l.push("— the instance stopped —".to_owned()));
+                    break;
+                }
+                _ => {}
+            }
+        }
+    });
+    handle.try_set_value(Some(abort));
+    let _ = reading.await;
+}
