@@ -4738,7 +4738,8 @@ async fn a_release_is_deployed_followed_and_rolled_back_from_the_environments_bo
         .unwrap();
     assert!(staging.restarted_at.is_some(), "{staging:?}");
     // The live release's instance, and its own output followed live: each request through
-    // Caddy is a line of its web server's.
+    // Caddy is a line of its web server's (a missing page's `404`, which no health check
+    // ever asks for, so the line is the one just sent).
     let env_id = world.staging.id.clone();
     browser
         .wait_for_text(&format!("#runtime-{env_id} .instances"), "running")
@@ -4746,14 +4747,14 @@ async fn a_release_is_deployed_followed_and_rolled_back_from_the_environments_bo
     browser.click(&format!("#logs-{env_id}")).await;
     for _ in 0..3 {
         reqwest::Client::new()
-            .get(format!("{}/", world.caddy.traffic))
+            .get(format!("{}/no-such-page", world.caddy.traffic))
             .header("Host", &staging.host)
             .send()
             .await
             .unwrap();
     }
     browser
-        .wait_for_text(&format!("#log-{env_id}"), "response:200")
+        .wait_for_text(&format!("#log-{env_id}"), "response:404")
         .await;
     browser.click(&format!("#stop-logs-{env_id}")).await;
     browser.wait_until_gone(&format!("#log-{env_id}")).await;

@@ -309,7 +309,7 @@ impl Deployer for EngineDeployer {
         let finished_at = time("/State/FinishedAt");
         Ok(ContainerState {
             running,
-            exit_code: (!running || restarts > 0 || finished_at.is_some()).then_some(exit_code),
+            exit_code: (!running || restarts > 0).then_some(exit_code),
             restarts,
             last_lines: last_lines(&engine.engine()?, id).await,
             started_at: time("/State/StartedAt"),
@@ -344,7 +344,13 @@ impl Deployer for EngineDeployer {
             .build();
         let mut logs = docker.logs(id, Some(options));
         let (mut out, mut err) = (String::new(), String::new());
-        while let Some(chunk) = logs.next().await {
+        loop {
+            // A client that leaves ends the reading at once, even while the container is quiet.
+            let chunk = tokio::select! {
+                chunk = logs.next() => chunk,
+                () = sink.closed() => return Ok(()),
+            };
+            let Some(chunk) = chunk else { break };
             let (stderr, bytes) = match chunk {
                 Ok(bollard::container::LogOutput::StdErr { message }) => (true, message),
                 Ok(output) => (false, output.into_bytes()),

@@ -71,9 +71,16 @@ fn deployer(core: &Core) -> Result<std::sync::Arc<dyn Deployer>> {
 }
 
 fn unavailable(why: &crate::ports::ImageBuildError) -> Error {
-    Error::Unavailable {
-        retry_after: 5,
-        detail: format!("the container host: {why}"),
+    match why {
+        // The engine answered: the container is gone (removed outside gmac), say so.
+        crate::ports::ImageBuildError::Failed(detail) => Error::conflict(
+            ErrorCode::Conflict,
+            format!("the live release's container cannot be read: {detail}"),
+        ),
+        crate::ports::ImageBuildError::Unavailable(detail) => Error::Unavailable {
+            retry_after: 5,
+            detail: format!("the container host: {detail}"),
+        },
     }
 }
 
@@ -84,12 +91,16 @@ pub fn instance(name: String, state: &ContainerState) -> Instance {
         running: state.running,
         restarts: state.restarts,
         started_at: state.started_at,
-        last_exit: state.exit_code.map(|code| LastExit {
-            code,
-            reason: ExitReason::of(code, state.oom_killed),
-            at: state.finished_at,
-            detail: state.error.clone(),
-        }),
+        // An exit the engine dated: a container that never stopped has none to tell.
+        last_exit: state
+            .exit_code
+            .filter(|_| state.finished_at.is_some())
+            .map(|code| LastExit {
+                code,
+                reason: ExitReason::of(code, state.oom_killed),
+                at: state.finished_at,
+                detail: state.error.clone(),
+            }),
     }
 }
 
@@ -153,9 +164,15 @@ pub async fn logs(
         return Ok(None);
     };
     let config = release_rows::config_of(&run.release)?;
+    // Without every secret to mask, nothing is shown.
     let secrets = match variables::materialize(core, &run.release.environment_id, &config).await? {
         Ok((_, secrets)) => secrets,
-        Err(_) => Vec::new(),
+        Err(why) => {
+            return Err(Error::conflict(
+                ErrorCode::Conflict,
+                format!("the output is not shown: {why}, so it could not be masked"),
+            ));
+        }
     };
     let mut needles: Vec<String> = secrets.iter().flat_map(|s| mask_needles(s)).collect();
     needles.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
@@ -191,11 +208,13 @@ impl LogFeed {
         follow: bool,
         sink: tokio::sync::mpsc::Sender<ServiceLogLine>,
     ) -> Result<()> {
-        let (raw_sink, mut raw) = tokio::sync::mpsc::channel::<OutputLine>(256);
+        let (raw_sink, raw) = tokio::sync::mpsc::channel::<OutputLine>(256);
         let reading =
             self.deployer
                 .logs(&self.address, &self.container, self.tail, follow, raw_sink);
         let passing = async {
+            // Owned here: once the client leaves, it is dropped, and the reading ends.
+            let mut raw = raw;
             while let Some(output) = raw.recv().await {
                 if sink.send(self.line(&output)).await.is_err() {
                     break;

@@ -85,7 +85,9 @@ pub fn EnvironmentRuntime(environment_id: String, name: String) -> impl IntoView
         stop();
         open.set(true);
         lines.set(Vec::new());
-        spawn_local(follow_log(
+        // Abortable from the click on: a Stop (or the card going away) while the stream is
+        // still opening ends it too.
+        let (following, abort) = abortable(follow_log(
             auth,
             id.get_value(),
             Shown {
@@ -94,8 +96,11 @@ pub fn EnvironmentRuntime(environment_id: String, name: String) -> impl IntoView
                 lines,
                 open,
             },
-            handle,
         ));
+        handle.set_value(Some(abort));
+        spawn_local(async move {
+            let _ = following.await;
+        });
     };
     on_cleanup(move || {
         if let Some(Some(h)) = handle.try_get_value() {
@@ -155,13 +160,8 @@ struct Shown {
     open: RwSignal<bool>,
 }
 
-/// Follows the environment's log into `shown` until the instance stops or `handle` aborts it.
-async fn follow_log(
-    auth: crate::state::Auth,
-    id: String,
-    shown: Shown,
-    handle: StoredValue<Option<futures_util::future::AbortHandle>>,
-) {
+/// Follows the environment's log into `shown` until the instance stops (or the caller aborts it).
+async fn follow_log(auth: crate::state::Auth, id: String, shown: Shown) {
     let Shown {
         instances,
         error,
@@ -182,30 +182,26 @@ async fn follow_log(
             return;
         }
     };
-    let (reading, abort) = abortable(async move {
-        while let Some(Ok(event)) = stream.next().await {
-            match event.event.as_str() {
-                "log" => {
-                    if let Ok(line) = serde_json::from_str::<ServiceLogLine>(&event.data) {
-                        lines.try_update(|l| {
-                            l.push(line.line);
-                            if l.len() > 2000 {
-                                l.drain(..l.len() - 2000);
-                            }
-                        });
-                    }
+    while let Some(Ok(event)) = stream.next().await {
+        match event.event.as_str() {
+            "log" => {
+                if let Ok(line) = serde_json::from_str::<ServiceLogLine>(&event.data) {
+                    lines.try_update(|l| {
+                        l.push(line.line);
+                        if l.len() > 2000 {
+                            l.drain(..l.len() - 2000);
+                        }
+                    });
                 }
-                "end" => {
-                    if let Ok(now) = serde_json::from_str::<EnvironmentInstances>(&event.data) {
-                        instances.try_set(Some(now));
-                    }
-                    lines.try_update(|l| l.push("— the instance stopped —".to_owned()));
-                    break;
-                }
-                _ => {}
             }
+            "end" => {
+                if let Ok(now) = serde_json::from_str::<EnvironmentInstances>(&event.data) {
+                    instances.try_set(Some(now));
+                }
+                lines.try_update(|l| l.push("— the instance stopped —".to_owned()));
+                break;
+            }
+            _ => {}
         }
-    });
-    handle.try_set_value(Some(abort));
-    let _ = reading.await;
+    }
 }
