@@ -4493,13 +4493,20 @@ async fn a_release_is_deployed_followed_and_rolled_back_from_the_environments_bo
     browser
         .wait_for_text("article[data-environment=\"staging\"]", "is rolling out")
         .await;
-    let release = browser
+    browser
         .wait_for_within(
             "#releases-staging li[data-number=\"1\"][data-status=\"live\"]",
             Duration::from_secs(90),
         )
         .await;
-    assert!(release.text().await.unwrap().contains("Live"));
+    // Read again by its selector: the list is drawn anew as the rollout's job ends, and an
+    // element found before that is stale.
+    browser
+        .wait_for_text(
+            "#releases-staging li[data-number=\"1\"][data-status=\"live\"]",
+            "Live",
+        )
+        .await;
     browser
         .wait_for_text(
             "article[data-environment=\"staging\"] .notice-banner",
