@@ -87,11 +87,6 @@ impl Sealer {
         self.fingerprints.get(&version).map(String::as_str)
     }
 
-    /// Whether this sealer holds master key `version`.
-    pub fn holds(&self, version: u32) -> bool {
-        self.keks.contains_key(&version)
-    }
-
     fn kek(&self, version: u32) -> anyhow::Result<&Aes256Gcm> {
         self.keks.get(&version).ok_or_else(|| {
             anyhow!("sealed under master key version {version}, which is not configured")
