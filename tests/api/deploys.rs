@@ -9,11 +9,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use gmac_tests::deploy_world::{DeployWorld, job_ended};
-use gmac_tests::fake_git_hosts::{GITEA_LOGIN, developer_git as git};
 use gmac_tests::podman::BASE_IMAGE;
 use gmac_types::{
-    BuildStatus, DeployStarted, EnvironmentPatch, ErrorCode, NewDeploy, NewRollback, PageQuery,
-    Permission, Release, ReleaseStatus, ReleaseTrigger,
+    DeployStarted, EnvironmentPatch, ErrorCode, NewDeploy, NewRollback, PageQuery, Permission,
+    Release, ReleaseStatus, ReleaseTrigger,
 };
 
 type Setup = DeployWorld;
@@ -32,57 +31,18 @@ async fn setup() -> Setup {
     assert_eq!(s.staging.branch, "staging");
     assert!(!s.staging.production && s.production.production);
     assert!(s.staging.target_id.is_none() && s.production.target_id.is_none());
-    s.staging = s
-        .admin
-        .client
-        .update_environment(
-            &s.staging.id,
-            &EnvironmentPatch {
-                target_id: Some(Some(s.target.clone())),
-                ..EnvironmentPatch::default()
-            },
-            Some(s.staging.version),
-        )
-        .await
-        .unwrap();
-    assert_eq!(s.staging.target_id.as_deref(), Some(s.target.as_str()));
+    s.staging_on_target().await;
     s
-}
-
-/// A commit to staging whose page says `title`, pushed with real git; answers its id.
-async fn push_title(s: &Setup, work: &std::path::Path, title: &str) -> String {
-    let remote = format!("{}/{GITEA_LOGIN}/docs.git", s.fake.git());
-    if !work.join(".git").exists() {
-        git(work, &["clone", "-q", "-b", "staging", &remote, "."]).await;
-    }
-    let page = work.join("site/index.html");
-    let html = std::fs::read_to_string(&page).unwrap();
-    let html = ["Docs one", "Docs two", "Docs three"]
-        .iter()
-        .fold(html, |html, before| html.replace(before, title));
-    std::fs::write(&page, html).unwrap();
-    git(work, &["commit", "-qam", title]).await;
-    git(work, &["push", "-q", "origin", "staging"]).await;
-    git(work, &["rev-parse", "HEAD"]).await
 }
 
 /// Waits for a release's rollout to end; answers the release as it ended.
 async fn rolled_out(s: &Setup, started: &DeployStarted) -> Release {
     job_ended(&s.admin, &started.job.id).await;
-    releases(s, &started.release.environment_id)
+    s.releases(&started.release.environment_id)
         .await
         .into_iter()
         .find(|r| r.id == started.release.id)
         .expect("the release is listed")
-}
-
-async fn releases(s: &Setup, environment_id: &str) -> Vec<Release> {
-    s.admin
-        .client
-        .list_releases(environment_id, &PageQuery::default())
-        .await
-        .unwrap()
-        .items
 }
 
 /// Requests to `host` through Caddy, one after another until stopped: answers how many were
@@ -256,13 +216,13 @@ async fn a_build_deploys_behind_caddy_a_new_release_replaces_it_without_a_failed
     assert!(env.deploy_on_push && env.paused.is_none(), "{env:?}");
     let load = LoadLoop::start(&s, &host, &["Docs one", "Docs two"]);
     let work = tempfile::tempdir().unwrap();
-    let commit = push_title(&s, work.path(), "Docs two").await;
-    let second_build = build_of_commit(&s, &commit).await;
-    let pushed = release_of_build(&s, &second_build).await;
+    let commit = s.push_title(work.path(), "Docs two").await;
+    let second_build = s.build_of_commit(&commit).await;
+    let pushed = s.release_of_build(&second_build).await;
     assert_eq!(pushed.trigger, ReleaseTrigger::Push);
     assert_eq!(pushed.created_by, None, "no person asked for it");
     job_ended(&s.admin, &pushed.job_id).await;
-    let two = releases(&s, &s.staging.id).await.remove(0);
+    let two = s.releases(&s.staging.id).await.remove(0);
     assert_eq!(
         (two.number, &two.build_id),
         (2, &Some(second_build.clone()))
@@ -284,7 +244,7 @@ async fn a_build_deploys_behind_caddy_a_new_release_replaces_it_without_a_failed
         !container_exists(&s, &one_container),
         "release #1's container was retired"
     );
-    let listed = releases(&s, &s.staging.id).await;
+    let listed = s.releases(&s.staging.id).await;
     assert_eq!(listed[0].number, 2, "newest first");
     assert_eq!(listed[1].status, ReleaseStatus::Retired);
 
@@ -364,8 +324,8 @@ async fn a_build_deploys_behind_caddy_a_new_release_replaces_it_without_a_failed
     assert_eq!(paused.by, four.created_by, "paused by who rolled back");
     // A push while paused is built, not deployed; once resumed, the next push deploys (its
     // release is made after the paused one's build was seen, as events are handed in order).
-    let commit = push_title(&s, work.path(), "Docs three").await;
-    let third_build = build_of_commit(&s, &commit).await;
+    let commit = s.push_title(work.path(), "Docs three").await;
+    let third_build = s.build_of_commit(&commit).await;
     let said = push_deploy_result(&s, &third_build).await;
     let skipped = said["skipped"].as_str().unwrap_or_default();
     assert!(skipped.contains("deploy-on-push is paused"), "{said}");
@@ -387,11 +347,11 @@ async fn a_build_deploys_behind_caddy_a_new_release_replaces_it_without_a_failed
         resumed.target_id, env.target_id,
         "an absent field stays as it was"
     );
-    let commit = push_title(&s, work.path(), "Docs four").await;
-    let fourth_build = build_of_commit(&s, &commit).await;
-    let five = release_of_build(&s, &fourth_build).await;
+    let commit = s.push_title(work.path(), "Docs four").await;
+    let fourth_build = s.build_of_commit(&commit).await;
+    let five = s.release_of_build(&fourth_build).await;
     job_ended(&s.admin, &five.job_id).await;
-    let listed = releases(&s, &s.staging.id).await;
+    let listed = s.releases(&s.staging.id).await;
     assert_eq!(listed[0].number, 5);
     assert_eq!(
         listed[0].status,
@@ -544,64 +504,14 @@ async fn push_deploy_result(s: &Setup, build: &str) -> serde_json::Value {
     panic!("no push deploy of build {build} ended");
 }
 
-/// The release deploy-on-push made of `build` in staging, once it is made.
-async fn release_of_build(s: &Setup, build: &str) -> Release {
-    for _ in 0..300 {
-        let found = releases(s, &s.staging.id)
-            .await
-            .into_iter()
-            .find(|r| r.build_id.as_deref() == Some(build));
-        if let Some(release) = found {
-            return release;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("deploy-on-push made no release of build {build}");
-}
-
-/// The build a push of `commit` started, once it succeeded.
-async fn build_of_commit(s: &Setup, commit: &str) -> String {
-    for _ in 0..100 {
-        let found = s
-            .admin
-            .client
-            .list_builds(&s.service, None, &PageQuery::default())
-            .await
-            .unwrap()
-            .items
-            .into_iter()
-            .find(|b| b.commit.as_deref() == Some(commit));
-        if let Some(build) = found {
-            job_ended(&s.admin, &build.job_id).await;
-            let build = s.admin.client.get_build(&build.id).await.unwrap();
-            assert_eq!(build.status, BuildStatus::Succeeded, "{:?}", build.error);
-            return build.id;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the push of {commit} started no build");
-}
-
 /// The container Podman runs for a release (by its `gmac.io/release` label).
 fn container_of(s: &Setup, release_id: &str) -> String {
     s.container_of(release_id)
 }
 
-/// The container running release `release_id`, as the engine inspects it.
-fn container_inspect(s: &Setup, release_id: &str) -> serde_json::Value {
-    let id = container_of(s, release_id);
-    let socket = s.podman.host.trim_start_matches("unix://");
-    let out = std::process::Command::new("curl")
-        .args(["-s", "--unix-socket", socket])
-        .arg(format!("http://d/v1.41/containers/{id}/json"))
-        .output()
-        .unwrap();
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 /// The environment of the container running release `release_id`, as the engine has it.
 fn container_env(s: &Setup, release_id: &str) -> std::collections::BTreeMap<String, String> {
-    let inspected = container_inspect(s, release_id);
+    let inspected = s.container_inspect(release_id);
     inspected["Config"]["Env"]
         .as_array()
         .into_iter()
@@ -744,7 +654,7 @@ async fn a_deploy_runs_with_its_variables_and_secret_and_a_rollback_brings_its_c
         .await
         .unwrap_err();
     assert_eq!(refused.problem().unwrap().status, 409);
-    let started_at = |s: &Setup| container_inspect(s, &three.id)["State"]["StartedAt"].clone();
+    let started_at = |s: &Setup| s.container_inspect(&three.id)["State"]["StartedAt"].clone();
     let before = started_at(&s);
     let job = api.restart_environment(&s.staging.id).await.unwrap();
     assert_eq!(
@@ -914,7 +824,8 @@ async fn a_release_that_fails_once_live_brings_the_one_before_back_by_itself_unl
             .await
             .unwrap();
         let status = job_ended(&s.admin, &started.job.id).await;
-        let release = releases(&s, &s.staging.id)
+        let release = s
+            .releases(&s.staging.id)
             .await
             .into_iter()
             .find(|r| r.id == started.release.id)

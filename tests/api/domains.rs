@@ -7,10 +7,7 @@
 
 use gmac_tests::deploy_world::{DeployWorld, job_ended};
 use gmac_tests::dns::Dns;
-use gmac_types::{
-    DomainStatus, EnvironmentPatch, EventQuery, JobStatus, NewDeploy, NewDomain, PageQuery,
-    TlsStatus,
-};
+use gmac_types::{DomainStatus, EventQuery, JobStatus, NewDeploy, NewDomain, PageQuery, TlsStatus};
 
 const SHOP: &str = "shop.example.test";
 
@@ -49,21 +46,9 @@ async fn expiring_events(s: &DeployWorld, domain_id: &str) -> usize {
 #[tokio::test]
 async fn a_domain_is_verified_through_a_real_resolver_routed_by_caddy_and_its_certificate_read() {
     let dns = Dns::start().await;
-    let s = DeployWorld::start_with_domains(&dns.address).await;
+    let mut s = DeployWorld::start_with_domains(&dns.address).await;
     let ingress = s.caddy.https.clone().expect("caddy answers https");
-    let staging = s
-        .admin
-        .client
-        .update_environment(
-            &s.staging.id,
-            &EnvironmentPatch {
-                target_id: Some(Some(s.target.clone())),
-                ..EnvironmentPatch::default()
-            },
-            Some(s.staging.version),
-        )
-        .await
-        .unwrap();
+    let staging = s.staging_on_target().await;
     let build = s.built("staging").await;
     let started = s
         .admin

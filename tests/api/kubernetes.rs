@@ -272,6 +272,24 @@ async fn a_service_rolls_out_to_kubernetes_on_a_fake_api_server_and_a_crash_loop
     api.set_secret(&s.staging.id, "API_TOKEN", SECRET)
         .await
         .unwrap();
+    // The environment's own health path and CPU and memory become the pods' probes, requests
+    // and limits.
+    api.update_environment(
+        &s.staging.id,
+        &EnvironmentPatch {
+            health_path: Some(Some("/ready".into())),
+            resources: Some(Some(gmac_types::Resources {
+                cpu_request_millis: 250,
+                cpu_limit_millis: 1500,
+                memory_request_mib: 64,
+                memory_limit_mib: 96,
+            })),
+            ..EnvironmentPatch::default()
+        },
+        None,
+    )
+    .await
+    .unwrap();
 
     // #1 rolls out: applied as gmac, followed past the controller's stale status.
     let (status, one, log) = s.deploy("127.0.0.1:5000/docs:1").await;
@@ -295,6 +313,15 @@ async fn a_service_rolls_out_to_kubernetes_on_a_fake_api_server_and_a_crash_loop
         "gmac"
     );
     assert_eq!(deployment["status"]["availableReplicas"], 1);
+    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(
+        container["resources"]["requests"]["cpu"], "250m",
+        "{container}"
+    );
+    assert_eq!(container["resources"]["limits"]["cpu"], "1500m");
+    assert_eq!(container["resources"]["requests"]["memory"], "64Mi");
+    assert_eq!(container["resources"]["limits"]["memory"], "96Mi");
+    assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/ready");
     let env_from = &deployment["spec"]["template"]["spec"]["containers"][0]["envFrom"];
     let config = env_from[0]["configMapRef"]["name"].as_str().unwrap();
     let secret = env_from[1]["secretRef"]["name"].as_str().unwrap();

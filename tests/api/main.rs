@@ -25,6 +25,7 @@ mod clients;
 mod cloud;
 mod costs;
 mod demo;
+mod deploy_settings;
 mod deploys;
 mod domains;
 mod errors;

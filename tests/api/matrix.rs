@@ -230,7 +230,9 @@ fn allow(operation: &str) -> Option<Allow> {
         }
         // Deploy targets: registered by Admins (targets.manage), seen by whoever sees services.
         "list_targets" => Allow::AnyUser,
-        "create_target" | "test_target" | "delete_target" => admins(403, Status(404)),
+        "create_target" | "test_target" | "update_target" | "delete_target" => {
+            admins(403, Status(404))
+        }
         "get_target" => Allow::Roles {
             roles: &[SA, ADMIN, DEV, VIEWER],
             denied: 403,
@@ -918,7 +920,7 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
             json!({"client_id": w.client_a, "name": w.unique("host-"), "kind": "container_host",
                    "address": w.podman.host}),
         ),
-        "get_target" | "test_target" | "delete_target" => {
+        "get_target" | "test_target" | "update_target" | "delete_target" => {
             let target = root
                 .create_target(&gmac_types::NewTarget {
                     name: w.unique("host-"),
@@ -933,10 +935,14 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
                 })
                 .await
                 .unwrap();
-            Call::at(match operation {
-                "test_target" => format!("/api/v1/targets/{}/test", target.id),
-                _ => format!("/api/v1/targets/{}", target.id),
-            })
+            match operation {
+                "test_target" => Call::at(format!("/api/v1/targets/{}/test", target.id)),
+                "update_target" => Call::json(
+                    format!("/api/v1/targets/{}", target.id),
+                    json!({"ingress_address": "203.0.113.10"}),
+                ),
+                _ => Call::at(format!("/api/v1/targets/{}", target.id)),
+            }
         }
         "list_environments" => {
             let id = matrix_service(w).await;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use gmac_tests::deploy_world::{DeployWorld, job_ended};
 use gmac_types::runtime::{EnvironmentInstances, ExitReason, ServiceLogLine};
-use gmac_types::{EnvironmentPatch, JobStatus, NewDeploy};
+use gmac_types::{JobStatus, NewDeploy};
 
 /// A secret whose value the service writes to its output.
 const SECRET: &str = "response:404";
@@ -30,19 +30,9 @@ fn kill(world: &DeployWorld, release_id: &str) {
 #[tokio::test]
 #[expect(clippy::too_many_lines, reason = "one release's life, in order")]
 async fn the_live_release_shows_its_instances_and_its_own_output_followed_live() {
-    let world = DeployWorld::start().await;
+    let mut world = DeployWorld::start().await;
+    let staging = world.staging_on_target().await;
     let api = &world.admin.client;
-    let staging = api
-        .update_environment(
-            &world.staging.id,
-            &EnvironmentPatch {
-                target_id: Some(Some(world.target.clone())),
-                ..EnvironmentPatch::default()
-            },
-            Some(world.staging.version),
-        )
-        .await
-        .unwrap();
     // Nothing serves yet: no instance, no line.
     let none = api.environment_instances(&staging.id).await.unwrap();
     assert!(none.release_id.is_none() && none.instances.is_empty());

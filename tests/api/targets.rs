@@ -273,3 +273,150 @@ async fn a_clients_admin_registers_hosts_over_the_network_and_a_projects_people_
     let tested = client_admin.client.test_target(&target.id).await.unwrap();
     assert!(tested.last_test.unwrap().ok);
 }
+
+/// A target changed in place: its name and ingress address at once; a new engine address that
+/// does not answer is refused, naming the field, and nothing changes; a stale version is
+/// `412`; a new proxy gets the route of the environment serving there at once, so traffic
+/// through it reaches the live release (and the old proxy no longer routes it).
+#[tokio::test]
+#[expect(clippy::too_many_lines, reason = "one target's changes, in order")]
+async fn a_target_is_changed_in_place_tested_first_and_a_new_proxy_gets_the_live_routes() {
+    use gmac_tests::deploy_world::{DeployWorld, job_ended};
+    use gmac_types::{JobStatus, NewDeploy, TargetPatch};
+
+    let mut world = DeployWorld::start().await;
+    let staging = world.staging_on_target().await;
+    let api = &world.admin.client;
+    let before = api.get_target(&world.target).await.unwrap();
+
+    let renamed = api
+        .update_target(
+            &world.target,
+            &TargetPatch {
+                name: Some("web-east".into()),
+                ingress_address: Some(Some(" 203.0.113.10 ".into())),
+                ..TargetPatch::default()
+            },
+            Some(before.version),
+        )
+        .await
+        .unwrap();
+    assert_eq!(renamed.name, "web-east");
+    assert_eq!(renamed.ingress_address.as_deref(), Some("203.0.113.10"));
+    assert_eq!(renamed.version, before.version + 1);
+    assert_eq!(renamed.address, before.address, "the rest stays");
+    assert_eq!(
+        renamed.last_test, before.last_test,
+        "nothing reachable changed: it was not asked again"
+    );
+
+    let stale = api
+        .update_target(
+            &world.target,
+            &TargetPatch {
+                name: Some("web-west".into()),
+                ..TargetPatch::default()
+            },
+            Some(before.version),
+        )
+        .await
+        .expect_err("a stale version");
+    assert_eq!(stale.status(), Some(412));
+
+    let gone = world
+        .podman
+        .host
+        .replace("podman.sock", "nothing-here.sock");
+    let refused = api
+        .update_target(
+            &world.target,
+            &TargetPatch {
+                address: Some(gone),
+                ..TargetPatch::default()
+            },
+            None,
+        )
+        .await
+        .expect_err("an engine that does not answer");
+    assert_eq!(refused.status(), Some(422));
+    let problem = refused.problem().expect("a problem");
+    assert!(
+        problem
+            .errors
+            .iter()
+            .any(|e| e.pointer == "/address" && e.code == "connection_failed"),
+        "{problem:?}"
+    );
+    let now = api.get_target(&world.target).await.unwrap();
+    assert_eq!(now.address, before.address, "nothing was saved");
+    assert_eq!(now.version, renamed.version);
+    let cluster_only = api
+        .update_target(
+            &world.target,
+            &TargetPatch {
+                cluster_issuer: Some(Some("letsencrypt".into())),
+                ..TargetPatch::default()
+            },
+            None,
+        )
+        .await
+        .expect_err("a container host takes no issuer");
+    assert_eq!(cluster_only.status(), Some(422));
+
+    // A release serves through the first Caddy; the target moves to a second one.
+    let build = world.built("staging").await;
+    let started = api
+        .deploy(
+            &staging.id,
+            &NewDeploy {
+                build_id: Some(build),
+                image: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        job_ended(&world.admin, &started.job.id).await,
+        JobStatus::Succeeded
+    );
+    let (status, body) = world.through_caddy(&staging.host).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("Docs one"), "{body}");
+    let second = Caddy::start().await;
+    let moved = api
+        .update_target(
+            &world.target,
+            &TargetPatch {
+                proxy_admin_url: Some(Some(second.admin.clone())),
+                ..TargetPatch::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        moved.proxy_admin_url.as_deref(),
+        Some(second.admin.as_str())
+    );
+    let through_second = reqwest::Client::new()
+        .get(format!("{}/", second.traffic))
+        .header("Host", staging.host.as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(through_second.status(), 200);
+    assert!(through_second.text().await.unwrap().contains("Docs one"));
+    let (_, old) = world.through_caddy(&staging.host).await;
+    assert!(!old.contains("Docs one"), "the old proxy lost the route");
+    let audit = api
+        .list_audit_events(&gmac_types::AuditQuery {
+            action: Some("target.update".into()),
+            ..gmac_types::AuditQuery::default()
+        })
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(audit.len(), 2, "one row per change saved");
+    assert_eq!(audit[0].details["after"]["proxy_admin_url"], second.admin);
+    assert_eq!(audit[1].details["before"]["name"], "web-1");
+}

@@ -4385,6 +4385,43 @@ async fn a_container_host_and_a_kubernetes_cluster_on_a_fake_api_server_are_regi
         )
         .await;
 
+    // Changed in place: an engine address that does not answer is refused under its field;
+    // a new ingress address is saved and shown.
+    browser.click("button[aria-label=\"Change web-1\"]").await;
+    browser
+        .wait_for("#edit-target-address")
+        .await
+        .clear()
+        .await
+        .unwrap();
+    browser
+        .type_into("#edit-target-address", "unix:///nonexistent/podman.sock")
+        .await;
+    browser.click("#save-target").await;
+    browser
+        .wait_for_text("#edit-target-address-error", "nothing was saved")
+        .await;
+    browser
+        .wait_for("#edit-target-address")
+        .await
+        .clear()
+        .await
+        .unwrap();
+    browser
+        .type_into("#edit-target-address", &podman.host)
+        .await;
+    browser
+        .type_into("#edit-target-ingress", "203.0.113.10")
+        .await;
+    browser.click("#save-target").await;
+    browser
+        .wait_for_text(
+            "#deploy-targets tr[data-target-name=\"web-1\"]",
+            "domains point at 203.0.113.10",
+        )
+        .await;
+    browser.wait_until_gone("#edit-target-form").await;
+
     register_a_cluster(&browser).await;
     let errors = browser.console_errors().await;
     assert!(
@@ -4467,6 +4504,34 @@ async fn a_release_is_deployed_followed_and_rolled_back_from_the_environments_bo
         )
         .await;
 
+    // The deploy settings: a memory limit saved in the form reaches the engine with release
+    // #1 (what is typed is kept while the board draws the panel anew).
+    browser.click("#settings-toggle-staging").await;
+    browser.click("#limited-staging").await;
+    browser
+        .wait_for("#memory-limit-staging")
+        .await
+        .clear()
+        .await
+        .unwrap();
+    browser.type_into("#memory-limit-staging", "200").await;
+    browser.click("#save-settings-staging").await;
+    browser
+        .wait_for_text(
+            "article[data-environment=\"staging\"] .notice-banner",
+            "deploy settings of staging are saved",
+        )
+        .await;
+    let saved = world
+        .admin
+        .client
+        .get_environment(&world.staging.id)
+        .await
+        .unwrap()
+        .resources
+        .map(|r| r.memory_limit_mib);
+    assert_eq!(saved, Some(200), "the memory limit was saved");
+
     // Release #1: a build, followed until it is live.
     let deploy = async |build: Option<&str>, image: Option<&str>| {
         if let Some(build) = build {
@@ -4519,6 +4584,15 @@ async fn a_release_is_deployed_followed_and_rolled_back_from_the_environments_bo
     let (status, body) = world.through_caddy(host.trim()).await;
     assert_eq!(status, 200);
     assert!(body.contains("Docs one"), "{body}");
+    let releases = world
+        .admin
+        .client
+        .list_releases(&world.staging.id, &gmac_types::PageQuery::default())
+        .await
+        .unwrap()
+        .items;
+    let inspected = world.container_inspect(&releases[0].id);
+    assert_eq!(inspected["HostConfig"]["Memory"], 200 * 1024 * 1024);
 
     // A variable and a secret: saved as versions, waiting for the next deploy, which the
     // banner offers; the redeploy (release #2) runs with them.

@@ -6,13 +6,13 @@
 use std::time::Duration;
 
 use gmac_types::{
-    BuildSettingsPatch, BuildStatus, Environment, GitProvider, JobStatus, NewBuild,
-    NewGitConnection, NewService, NewServiceRepository, NewTarget, PageQuery, ServicePatch,
-    TargetKind,
+    BuildSettingsPatch, BuildStatus, Environment, EnvironmentPatch, GitProvider, JobStatus,
+    NewBuild, NewGitConnection, NewService, NewServiceRepository, NewTarget, PageQuery, Release,
+    ServicePatch, TargetKind,
 };
 
 use crate::caddy::Caddy;
-use crate::fake_git_hosts::{FakeGitHosts, GITEA_LOGIN, GOOD_TOKEN};
+use crate::fake_git_hosts::{FakeGitHosts, GITEA_LOGIN, GOOD_TOKEN, developer_git as git};
 use crate::podman::{BASE_IMAGE, Podman};
 use crate::{Options, Session, TestApp, spawn_app_with};
 
@@ -96,6 +96,29 @@ impl DeployWorld {
             .as_str()
             .map(str::to_owned)
             .expect("a container runs the release")
+    }
+
+    /// What the engine answers to `GET {path}` on its Docker-compatible API (`/containers/…`):
+    /// the status and the JSON (`null` when it is none).
+    pub fn engine_get(&self, path: &str) -> (u16, serde_json::Value) {
+        let socket = self.podman.host.trim_start_matches("unix://");
+        let out = std::process::Command::new("curl")
+            .args(["-s", "-w", "\n%{http_code}", "--unix-socket", socket])
+            .arg(format!("http://d/v1.41{path}"))
+            .output()
+            .expect("curl runs");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (body, status) = text.rsplit_once('\n').expect("a status line");
+        (
+            status.trim().parse().expect("a status"),
+            serde_json::from_str(body).unwrap_or_default(),
+        )
+    }
+
+    /// The container running release `release_id`, as the engine inspects it.
+    pub fn container_inspect(&self, release_id: &str) -> serde_json::Value {
+        let id = self.container_of(release_id);
+        self.engine_get(&format!("/containers/{id}/json")).1
     }
 
     /// Starts everything and makes the service, its build settings and the target.
@@ -224,6 +247,112 @@ impl DeployWorld {
             .expect("the build");
         assert_eq!(build.status, BuildStatus::Succeeded, "{:?}", build.error);
         build.id
+    }
+
+    /// Staging deploying to the target; answers it as it now is (also kept in `staging`).
+    pub async fn staging_on_target(&mut self) -> Environment {
+        self.staging = self.on_target(&self.staging).await;
+        self.staging.clone()
+    }
+
+    /// Production deploying to the target; answers it as it now is (also kept in
+    /// `production`).
+    pub async fn production_on_target(&mut self) -> Environment {
+        self.production = self.on_target(&self.production).await;
+        self.production.clone()
+    }
+
+    async fn on_target(&self, env: &Environment) -> Environment {
+        let changed = self
+            .admin
+            .client
+            .update_environment(
+                &env.id,
+                &EnvironmentPatch {
+                    target_id: Some(Some(self.target.clone())),
+                    ..EnvironmentPatch::default()
+                },
+                Some(env.version),
+            )
+            .await
+            .expect("the environment deploys to the target");
+        assert_eq!(changed.target_id.as_deref(), Some(self.target.as_str()));
+        changed
+    }
+
+    /// A commit to staging whose page says `title` (in place of the title before), pushed
+    /// with real git from the clone in `work` (made when missing); answers its id.
+    pub async fn push_title(&self, work: &std::path::Path, title: &str) -> String {
+        let remote = format!("{}/{GITEA_LOGIN}/docs.git", self.fake.git());
+        if !work.join(".git").exists() {
+            git(work, &["clone", "-q", "-b", "staging", &remote, "."]).await;
+        }
+        let page = work.join("site/index.html");
+        let html = std::fs::read_to_string(&page).expect("the page");
+        let html = ["Docs one", "Docs two", "Docs three"]
+            .iter()
+            .fold(html, |html, before| html.replace(before, title));
+        std::fs::write(&page, html).expect("the page is written");
+        git(work, &["commit", "-qam", title]).await;
+        git(work, &["push", "-q", "origin", "staging"]).await;
+        git(work, &["rev-parse", "HEAD"]).await
+    }
+
+    /// The build a push of `commit` started, once it succeeded.
+    pub async fn build_of_commit(&self, commit: &str) -> String {
+        let mut found = None;
+        for _ in 0..100 {
+            found = self
+                .admin
+                .client
+                .list_builds(&self.service, None, &PageQuery::default())
+                .await
+                .expect("the builds")
+                .items
+                .into_iter()
+                .find(|b| b.commit.as_deref() == Some(commit));
+            if found.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let build = found.expect("the push started a build");
+        job_ended(&self.admin, &build.job_id).await;
+        let build = self
+            .admin
+            .client
+            .get_build(&build.id)
+            .await
+            .expect("the build");
+        assert_eq!(build.status, BuildStatus::Succeeded, "{:?}", build.error);
+        build.id
+    }
+
+    /// The releases of environment `environment_id`, newest first.
+    pub async fn releases(&self, environment_id: &str) -> Vec<Release> {
+        self.admin
+            .client
+            .list_releases(environment_id, &PageQuery::default())
+            .await
+            .expect("the releases")
+            .items
+    }
+
+    /// The release deploy-on-push made of `build` in staging, once it is made.
+    pub async fn release_of_build(&self, build: &str) -> Release {
+        let mut found = None;
+        for _ in 0..300 {
+            found = self
+                .releases(&self.staging.id)
+                .await
+                .into_iter()
+                .find(|r| r.build_id.as_deref() == Some(build));
+            if found.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        found.expect("deploy-on-push made a release of the build")
     }
 
     /// What Caddy answers for `host`: the status and the body.

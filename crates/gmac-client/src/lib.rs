@@ -406,6 +406,17 @@ impl Client {
         self.get(&format!("/api/v1/targets/{id}")).await
     }
 
+    /// `PATCH /api/v1/targets/{id}`, against `version` when given (`If-Match`).
+    pub async fn update_target(
+        &self,
+        id: &str,
+        patch: &gmac_types::TargetPatch,
+        version: Option<i64>,
+    ) -> Result<gmac_types::Target> {
+        self.patch(&format!("/api/v1/targets/{id}"), patch, version)
+            .await
+    }
+
     /// `POST /api/v1/targets/{id}/test`.
     pub async fn test_target(&self, id: &str) -> Result<gmac_types::Target> {
         self.post_empty(&format!("/api/v1/targets/{id}/test")).await

@@ -8,7 +8,7 @@ use std::time::Duration;
 use bollard::models::{ContainerCreateBody, HostConfig, RestartPolicy, RestartPolicyNameEnum};
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
-    StopContainerOptionsBuilder,
+    RemoveImageOptionsBuilder, StopContainerOptionsBuilder,
 };
 use futures_util::StreamExt;
 use gmac_core::egress::EgressPolicy;
@@ -244,6 +244,7 @@ impl Deployer for EngineDeployer {
         let engine = Self::engine(address)?;
         let docker = engine.engine()?;
         let port = format!("{}/tcp", container.container_port);
+        let limits = container.resources;
         let config = ContainerCreateBody {
             image: Some(container.image.clone()),
             env: Some(
@@ -260,6 +261,12 @@ impl Deployer for EngineDeployer {
                     name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
                     maximum_retry_count: None,
                 }),
+                memory: limits.map(|r| mib(r.memory_limit_mib)),
+                memory_reservation: limits.map(|r| mib(r.memory_request_mib)),
+                nano_cpus: limits.map(|r| i64::from(r.cpu_limit_millis) * 1_000_000),
+                // The engine's relative weight (1024 a core) stands for the CPU request.
+                cpu_shares: limits
+                    .map(|r| (i64::from(r.cpu_request_millis) * 1024 / 1000).clamp(2, 262_144)),
                 ..HostConfig::default()
             }),
             ..ContainerCreateBody::default()
@@ -287,6 +294,40 @@ impl Deployer for EngineDeployer {
             upstream: format!("{}:{}", started?, container.container_port),
             id: created.id,
         })
+    }
+
+    async fn remove_image(&self, address: &str, id: &str) -> Result<bool, ImageBuildError> {
+        let docker = Self::engine(address)?.engine()?;
+        let tags = match docker.inspect_image(id).await {
+            Ok(inspected) => inspected.repo_tags.unwrap_or_default(),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => return Ok(true),
+            Err(e) => return Err(unavailable("inspecting the image", &e)),
+        };
+        // An image a container (running or not) still uses keeps every name it has.
+        if image_in_use(&Self::engine(address)?, id).await? {
+            return Ok(false);
+        }
+        // Each name first (an image of several names is not removed by its id alone), then
+        // the image; never by force.
+        let options = RemoveImageOptionsBuilder::default()
+            .force(false)
+            .noprune(false)
+            .build();
+        for name in tags.iter().map(String::as_str).chain(std::iter::once(id)) {
+            match docker.remove_image(name, Some(options.clone()), None).await {
+                Ok(_)
+                | Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code: 404, ..
+                }) => {}
+                Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code: 409, ..
+                }) => return Ok(false),
+                Err(e) => return Err(unavailable("removing the image", &e)),
+            }
+        }
+        Ok(true)
     }
 
     async fn state(&self, address: &str, id: &str) -> Result<ContainerState, ImageBuildError> {
@@ -559,6 +600,30 @@ impl Deployer for EngineDeployer {
 
 /// A container's `GET /containers/{id}/json`, read as JSON (bollard's typed answer refuses
 /// Podman's state `stopped`).
+/// Whether a container of the engine, running or not, was made from image `id`. Read as plain
+/// JSON: Podman says `stopped`, a state bollard's list does not know.
+async fn image_in_use(engine: &DockerEngine, id: &str) -> Result<bool, ImageBuildError> {
+    let response = engine
+        .http
+        .get(format!("{SOCKET_ORIGIN}/containers/json?all=true"))
+        .send()
+        .await
+        .map_err(|e| ImageBuildError::Unavailable(format!("the container host: {e}")))?;
+    if !response.status().is_success() {
+        return Err(refused(response, "listing the containers").await);
+    }
+    let listed: Vec<serde_json::Value> = response
+        .json()
+        .await
+        .map_err(|e| ImageBuildError::Unavailable(format!("listing the containers: {e}")))?;
+    let bare = |s: &str| s.trim_start_matches("sha256:").to_owned();
+    Ok(listed.iter().any(|c| {
+        c.get("ImageID")
+            .and_then(serde_json::Value::as_str)
+            .is_some_and(|image| bare(image) == bare(id))
+    }))
+}
+
 async fn inspect(engine: &DockerEngine, id: &str) -> Result<serde_json::Value, ImageBuildError> {
     let response = engine
         .http
@@ -625,6 +690,11 @@ async fn last_lines(docker: &bollard::Docker, id: &str) -> Vec<String> {
 
 /// Starts a created container and answers its IP address on the engine's network; a
 /// container that stops at once is a failure with its exit code and last lines.
+/// `n` MiB in bytes.
+fn mib(n: u32) -> i64 {
+    i64::from(n) * 1024 * 1024
+}
+
 async fn started_address(engine: &DockerEngine, id: &str) -> Result<String, ImageBuildError> {
     let docker = engine.engine()?;
     docker

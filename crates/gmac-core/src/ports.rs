@@ -415,6 +415,8 @@ pub struct ServiceContainer {
     pub env: std::collections::BTreeMap<String, String>,
     /// Labels (`gmac.io/service`, `gmac.io/release`, …).
     pub labels: std::collections::BTreeMap<String, String>,
+    /// The CPU and memory it may use (the limits) and the memory it reserves; none: no limits.
+    pub resources: Option<gmac_types::Resources>,
 }
 
 impl std::fmt::Debug for ServiceContainer {
@@ -425,6 +427,7 @@ impl std::fmt::Debug for ServiceContainer {
             .field("container_port", &self.container_port)
             .field("env", &self.env.keys().collect::<Vec<_>>())
             .field("labels", &self.labels)
+            .field("resources", &self.resources)
             .finish()
     }
 }
@@ -508,6 +511,11 @@ pub trait Deployer: Send + Sync + std::fmt::Debug {
         address: &str,
         container: &ServiceContainer,
     ) -> Result<StartedContainer, ImageBuildError>;
+
+    /// Removes an image (by its id) from the engine, each of its names first; answers `false`
+    /// when the engine keeps it because a container still uses it. One already gone is
+    /// removed.
+    async fn remove_image(&self, address: &str, id: &str) -> Result<bool, ImageBuildError>;
 
     /// How a container stands.
     async fn state(&self, address: &str, id: &str) -> Result<ContainerState, ImageBuildError>;
@@ -634,11 +642,17 @@ pub struct KubeResources {
 
 impl Default for KubeResources {
     fn default() -> Self {
+        Self::from(gmac_types::Resources::default())
+    }
+}
+
+impl From<gmac_types::Resources> for KubeResources {
+    fn from(r: gmac_types::Resources) -> Self {
         Self {
-            cpu_request: "100m".to_owned(),
-            memory_request: "128Mi".to_owned(),
-            cpu_limit: "1".to_owned(),
-            memory_limit: "512Mi".to_owned(),
+            cpu_request: format!("{}m", r.cpu_request_millis),
+            memory_request: format!("{}Mi", r.memory_request_mib),
+            cpu_limit: format!("{}m", r.cpu_limit_millis),
+            memory_limit: format!("{}Mi", r.memory_limit_mib),
         }
     }
 }

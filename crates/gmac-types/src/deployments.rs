@@ -48,6 +48,23 @@ pub struct Environment {
     /// The job of a restart or a scale under way.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation_job_id: Option<String>,
+    /// The path its health check asks (`GET`, a 2xx answer is healthy), set for this
+    /// environment; absent: the template's (or, without one, the port accepting a connection).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_path: Option<String>,
+    /// Seconds a new release has to answer its health check on a container host before its
+    /// rollout fails (its own, or the installation's).
+    pub health_timeout_secs: u32,
+    /// How many releases it keeps to roll back to, the live one among them: a rollout that
+    /// succeeds lets older ones go (and removes their images from a container host, unless a
+    /// kept release of any environment runs the same image).
+    pub releases_kept: u32,
+    /// The CPU and memory each of its containers asks for and may use, when set (from the next
+    /// deploy on; on a cluster a restart too). Absent: a container host runs its containers
+    /// without limits, and a cluster asks for 100m CPU and 128 MiB, limited to 1000m and
+    /// 512 MiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Resources>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
     /// Bumped on every change.
@@ -71,6 +88,98 @@ pub struct Autoscale {
     #[serde(deserialize_with = "crate::whole::u32")]
     #[cfg_attr(feature = "openapi", schema(minimum = 10, maximum = 95))]
     pub cpu_percent: u32,
+}
+
+/// How many releases an environment keeps to roll back to, unless set.
+pub const DEFAULT_RELEASES_KEPT: u32 = 10;
+
+/// The CPU and memory a release's containers ask for and may use. On a cluster they are its
+/// pods' requests and limits; on a container host the limits are the engine's (a container
+/// over its memory limit is killed, and its exit says so) and the memory request its soft
+/// reservation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Resources {
+    /// CPU asked for, in thousandths of a core, 10 to 64000.
+    #[serde(deserialize_with = "crate::whole::u32")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 10, maximum = 64000))]
+    pub cpu_request_millis: u32,
+    /// CPU it may use, in thousandths of a core, from the request to 64000.
+    #[serde(deserialize_with = "crate::whole::u32")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 10, maximum = 64000))]
+    pub cpu_limit_millis: u32,
+    /// Memory asked for, in MiB, 16 to 262144.
+    #[serde(deserialize_with = "crate::whole::u32")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 16, maximum = 262_144))]
+    pub memory_request_mib: u32,
+    /// Memory it may use, in MiB, from the request to 262144.
+    #[serde(deserialize_with = "crate::whole::u32")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 16, maximum = 262_144))]
+    pub memory_limit_mib: u32,
+}
+
+impl Default for Resources {
+    fn default() -> Self {
+        Self {
+            cpu_request_millis: 100,
+            cpu_limit_millis: 1000,
+            memory_request_mib: 128,
+            memory_limit_mib: 512,
+        }
+    }
+}
+
+impl Resources {
+    /// The first field out of bounds (its name within `resources`), and why.
+    pub fn problem(&self) -> Option<(&'static str, &'static str)> {
+        if !(10..=64_000).contains(&self.cpu_request_millis) {
+            return Some((
+                "cpu_request_millis",
+                "CPU is asked for in thousandths of a core, 10 to 64000.",
+            ));
+        }
+        if !(self.cpu_request_millis..=64_000).contains(&self.cpu_limit_millis) {
+            return Some((
+                "cpu_limit_millis",
+                "The CPU limit is at least the request, and at most 64000.",
+            ));
+        }
+        if !(16..=262_144).contains(&self.memory_request_mib) {
+            return Some((
+                "memory_request_mib",
+                "Memory is asked for in MiB, 16 to 262144.",
+            ));
+        }
+        if !(self.memory_request_mib..=262_144).contains(&self.memory_limit_mib) {
+            return Some((
+                "memory_limit_mib",
+                "The memory limit is at least the request, and at most 262144.",
+            ));
+        }
+        None
+    }
+}
+
+/// The longest health path.
+pub const MAX_HEALTH_PATH: usize = 256;
+
+/// Why a health path is refused, or `None` when it is fine: it starts with `/`, and holds
+/// only the characters a URL's path and query may hold unescaped.
+pub fn health_path_problem(path: &str) -> Option<&'static str> {
+    if !path.starts_with('/') {
+        return Some("A health path starts with /.");
+    }
+    if path.len() > MAX_HEALTH_PATH {
+        return Some("A health path has at most 256 characters.");
+    }
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "/-._~!$&'()*+,;=:@%?".contains(c);
+    if !path.chars().all(allowed) || path.contains("//") {
+        return Some(
+            "A health path holds letters, digits and / - . _ ~ ? = & % only, once-slashed.",
+        );
+    }
+    None
 }
 
 /// How many replicas an environment runs (`POST /environments/{id}/scale`).
@@ -126,6 +235,48 @@ pub struct EnvironmentPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub paused: Option<bool>,
+    /// The path its health check asks (starting with `/`, at most 256 characters); `null`:
+    /// the template's. From the next rollout or restart on.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub health_path: Option<Option<String>>,
+    /// Seconds a new release has to answer its health check on a container host, 5 to 1800;
+    /// `null`: the installation's. (A cluster's rollout has its progress deadline.)
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<u32>, minimum = 5, maximum = 1800)
+    )]
+    pub health_timeout_secs: Option<Option<u32>>,
+    /// How many releases it keeps to roll back to, the live one among them, 2 to 100; a
+    /// smaller number lets the older ones go at the next rollout that succeeds.
+    #[serde(
+        default,
+        deserialize_with = "crate::whole::option_u32",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(nullable = false, minimum = 2, maximum = 100)
+    )]
+    pub releases_kept: Option<u32>,
+    /// The CPU and memory each container asks for and may use, from the next deploy on (on a
+    /// cluster a restart too); `null`: none set (a container host then sets no limits).
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Resources>))]
+    pub resources: Option<Option<Resources>>,
 }
 
 /// A field that may be `null`: present (`Some`, holding `None` for `null`), as against absent
@@ -134,7 +285,7 @@ pub struct EnvironmentPatch {
     clippy::option_option,
     reason = "absent, null and a value are three different changes"
 )]
-fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+pub(crate) fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: Deserialize<'de>,
@@ -263,6 +414,10 @@ pub struct Release {
     /// each secret. A rollback brings these back with the image.
     #[serde(default)]
     pub config: crate::variables::ReleaseConfig,
+    /// When retention let it go (its environment keeps fewer releases): it can no longer be
+    /// rolled back to, and its image may be gone from the container host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pruned_at: Option<DateTime<Utc>>,
 }
 
 /// What to deploy: a build of the service (its image), or an image by reference. Exactly one.

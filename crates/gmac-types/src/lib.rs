@@ -81,8 +81,9 @@ pub use catalog::{
     ServiceEnvironment, ServicePatch, ServicePush, ServiceQuery, ServiceRepository, ServiceStatus,
 };
 pub use deployments::{
-    Autoscale, DeployStarted, DeploysPaused, Environment, EnvironmentPatch, NewDeploy, NewRollback,
-    Release, ReleaseStatus, ReleaseTrigger, ScaleRequest,
+    Autoscale, DEFAULT_RELEASES_KEPT, DeployStarted, DeploysPaused, Environment, EnvironmentPatch,
+    MAX_HEALTH_PATH, NewDeploy, NewRollback, Release, ReleaseStatus, ReleaseTrigger, Resources,
+    ScaleRequest, health_path_problem,
 };
 pub use domains::{DnsRecord, Domain, DomainStatus, NewDomain, TlsState, TlsStatus};
 pub use git::{GitConnection, GitConnectionTest, GitProvider, NewGitConnection};
@@ -96,7 +97,7 @@ pub use reports::{
     SendReportQuery,
 };
 pub use secret::SecretText;
-pub use targets::{NewTarget, Target, TargetKind, TargetQuery, TargetTest};
+pub use targets::{NewTarget, Target, TargetKind, TargetPatch, TargetQuery, TargetTest};
 pub use teams::{
     NewTeam, NewTeamMember, SessionInfo, SessionsEnded, Team, TeamMember, TeamPatch, UserTeam,
 };

@@ -174,6 +174,73 @@ pub struct NewTarget {
     pub ingress_address: Option<String>,
 }
 
+/// A change to a target; absent fields stay as they are. A new address, proxy admin API or
+/// kubeconfig is tested first: nothing is saved unless the target answers through it. Its
+/// client, project and kind stay.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TargetPatch {
+    /// A new name, unique within the client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            nullable = false,
+            min_length = 1,
+            max_length = 100,
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        )
+    )]
+    pub name: Option<String>,
+    /// A container host's new engine address (`unix:///…` or `tcp://host:port`); a cluster's
+    /// follows its kubeconfig.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false, max_length = 2000))]
+    pub address: Option<String>,
+    /// A cluster's new kubeconfig, its credentials inline (write-only, kept encrypted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<String>, nullable = false, max_length = 262_144)
+    )]
+    pub kubeconfig: Option<crate::secret::SecretText>,
+    /// A cluster's cert-manager cluster issuer; `null`: none (no TLS on its Ingresses).
+    #[serde(
+        default,
+        deserialize_with = "crate::deployments::present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<String>, max_length = 253)
+    )]
+    pub cluster_issuer: Option<Option<String>>,
+    /// A container host's proxy admin API; `null`: none. The routes of the environments
+    /// serving there are set in the new proxy at once.
+    #[serde(
+        default,
+        deserialize_with = "crate::deployments::present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<String>, max_length = 2000)
+    )]
+    pub proxy_admin_url: Option<Option<String>>,
+    /// Where its traffic comes in, which custom domains point at; `null`: not known.
+    #[serde(
+        default,
+        deserialize_with = "crate::deployments::present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<String>, max_length = 260)
+    )]
+    pub ingress_address: Option<Option<String>>,
+}
+
 /// Which targets to list.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]

@@ -47,6 +47,20 @@ pub struct Model {
     pub restarted_at: Option<DateTimeUtc>,
     /// The job of a restart or a scale under way.
     pub operation_job_id: Option<String>,
+    /// The path its health check asks, overriding the template's.
+    pub health_path: Option<String>,
+    /// Seconds a new release has to answer its health check (none: the installation's).
+    pub health_timeout_secs: Option<i32>,
+    /// How many releases it keeps to roll back to, the live one among them.
+    pub releases_kept: i32,
+    /// CPU its containers ask for, in thousandths of a core (none of the four: none set).
+    pub cpu_request_millis: Option<i32>,
+    /// CPU its containers may use.
+    pub cpu_limit_millis: Option<i32>,
+    /// Memory its containers ask for, in MiB.
+    pub memory_request_mib: Option<i32>,
+    /// Memory its containers may use, in MiB.
+    pub memory_limit_mib: Option<i32>,
     /// When it was made.
     pub created_at: DateTimeUtc,
     /// When it last changed.

@@ -57,6 +57,8 @@ pub struct Model {
     /// A JSON object of each secret's name to the version it runs with.
     #[sea_orm(column_type = "Text", nullable)]
     pub secret_versions: Option<String>,
+    /// When retention let it go: it can no longer be rolled back to.
+    pub pruned_at: Option<DateTimeUtc>,
 }
 
 /// No relations are navigated through sea-orm.

@@ -319,7 +319,9 @@ async fn restart_container(
     if live.upstream.as_deref() != Some(upstream.as_str()) {
         move_route(ctx, &deployer, live, target, &upstream).await?;
     }
-    let path = health_path(ctx, live).await;
+    let env = environments::find(&ctx.core.db, &live.environment_id).await?;
+    let path = health_path(ctx, &env, live).await;
+    let timeout = environments::health_timeout(&ctx.core, &env);
     let started = std::time::Instant::now();
     while let Err(seen) = deployer.check_health(&upstream, path.as_deref()).await {
         if let Ok(state) = deployer.state(&target.address, &container).await
@@ -330,10 +332,10 @@ async fn restart_container(
                 state.last_lines.join("\n")
             ))));
         }
-        if started.elapsed() >= ctx.core.deploys.health_timeout {
+        if started.elapsed() >= timeout {
             return Err(JobFailure::permanent(format!(
                 "not healthy {} s after the restart: {seen}",
-                ctx.core.deploys.health_timeout.as_secs()
+                timeout.as_secs()
             )));
         }
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
@@ -341,14 +343,19 @@ async fn restart_container(
     Ok(serde_json::json!({"release_id": live.id, "container_id": container, "upstream": upstream}))
 }
 
-/// The path of the live release's health check (its service's template's).
-async fn health_path(ctx: &JobContext, live: &release::Model) -> Option<String> {
+/// The path of the live release's health check: its environment's, or else its service's
+/// template's.
+async fn health_path(
+    ctx: &JobContext,
+    env: &environment::Model,
+    live: &release::Model,
+) -> Option<String> {
     let owner = catalog::find(&ctx.core.db, &live.service_id).await.ok()?;
-    crate::services::template_sources::find(&ctx.core, &owner.template)
+    let template = crate::services::template_sources::find(&ctx.core, &owner.template)
         .await
         .ok()
-        .flatten()
-        .and_then(|t| t.info().health.path.clone())
+        .flatten();
+    environments::health_path(env, template.as_ref())
 }
 
 /// The environment's route moved to the live release's new address, which is saved.

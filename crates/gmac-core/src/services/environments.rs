@@ -4,11 +4,13 @@
 //!
 //! Choosing the target needs `services.manage` on the service's project (and
 //! `deploys.production` for production); the target must serve the service's client, as a
-//! whole or for its project. Deploy-on-push (on or off, paused or resumed) needs the
+//! whole or for its project. Deploy-on-push (on or off, paused or resumed) and the deploy
+//! settings (the health check's path and time, the releases kept, CPU and memory) need the
 //! permission that deploys to the environment.
 
 use gmac_types::{
-    DeploysPaused, Environment, EnvironmentPatch, FieldError, Page, PageQuery, Permission,
+    DEFAULT_RELEASES_KEPT, DeploysPaused, Environment, EnvironmentPatch, FieldError, Page,
+    PageQuery, Permission, Resources,
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
@@ -90,6 +92,35 @@ pub(crate) async fn visible(
     Ok((row, owner))
 }
 
+/// How long a new release of `row` has to answer its health check.
+pub(crate) fn health_timeout(core: &Core, row: &environment::Model) -> std::time::Duration {
+    row.health_timeout_secs
+        .and_then(|s| u64::try_from(s).ok())
+        .map_or(core.deploys.health_timeout, std::time::Duration::from_secs)
+}
+
+/// The path `row`'s health checks ask: its own, or else its service's template's (none: the
+/// port accepting a connection).
+pub(crate) fn health_path(
+    row: &environment::Model,
+    template: Option<&crate::templates::Found>,
+) -> Option<String> {
+    row.health_path
+        .clone()
+        .or_else(|| template.and_then(|t| t.info().health.path.clone()))
+}
+
+/// The CPU and memory `row`'s containers ask for and may use, when set.
+pub(crate) fn resources_of(row: &environment::Model) -> Option<Resources> {
+    let whole = |n: Option<i32>| n.and_then(|n| u32::try_from(n).ok());
+    Some(Resources {
+        cpu_request_millis: whole(row.cpu_request_millis)?,
+        cpu_limit_millis: whole(row.cpu_limit_millis)?,
+        memory_request_mib: whole(row.memory_request_mib)?,
+        memory_limit_mib: whole(row.memory_limit_mib)?,
+    })
+}
+
 /// The wire forms of a service's environments, each with its live release.
 async fn to_dtos(
     core: &Core,
@@ -108,7 +139,8 @@ async fn to_dtos(
     let branches = catalog::environments(owner);
     Ok(rows
         .into_iter()
-        .map(|row| Environment {
+        .map(|row| (health_timeout(core, &row), resources_of(&row), row))
+        .map(|(timeout, resources, row)| Environment {
             branch: branches
                 .iter()
                 .find(|e| e.name == row.name)
@@ -137,6 +169,10 @@ async fn to_dtos(
             },
             restarted_at: row.restarted_at,
             operation_job_id: row.operation_job_id,
+            health_timeout_secs: timeout.as_secs().try_into().unwrap_or(u32::MAX),
+            releases_kept: u32::try_from(row.releases_kept).unwrap_or(DEFAULT_RELEASES_KEPT),
+            resources,
+            health_path: row.health_path,
             paused: row.paused_at.map(|since| DeploysPaused {
                 since,
                 by: row.paused_by,
@@ -239,6 +275,7 @@ pub async fn update(
         before.insert("auto_rollback".into(), row.auto_rollback.into());
         after.insert("auto_rollback".into(), on.into());
     }
+    settings(&row, &patch, &mut change, &mut before, &mut after)?;
     match patch.paused {
         Some(true) if row.paused_at.is_none() => {
             change.paused_at = Set(Some(txn.now()));
@@ -267,6 +304,71 @@ pub async fn update(
         }));
     txn.commit(core, meta, entry).await?;
     Ok(to_dtos(core, &owner, vec![saved]).await?.remove(0))
+}
+
+/// Puts the deploy settings `patch` changes into `change`, each with its value before and
+/// after for the audit row.
+fn settings(
+    row: &environment::Model,
+    patch: &EnvironmentPatch,
+    change: &mut environment::ActiveModel,
+    before: &mut serde_json::Map<String, serde_json::Value>,
+    after: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<()> {
+    if let Some(path) = &patch.health_path {
+        if let Some(why) = path.as_deref().and_then(gmac_types::health_path_problem) {
+            return Err(Error::invalid(FieldError::new(
+                "health_path",
+                "invalid",
+                why,
+            )));
+        }
+        change.health_path = Set(path.clone());
+        before.insert("health_path".into(), row.health_path.clone().into());
+        after.insert("health_path".into(), path.clone().into());
+    }
+    if let Some(secs) = patch.health_timeout_secs {
+        if secs.is_some_and(|secs| !(5..=1800).contains(&secs)) {
+            return Err(Error::invalid(FieldError::new(
+                "health_timeout_secs",
+                "out_of_range",
+                "A health check's time is 5 to 1800 seconds.",
+            )));
+        }
+        change.health_timeout_secs = Set(secs.map(u32::cast_signed));
+        before.insert("health_timeout_secs".into(), row.health_timeout_secs.into());
+        after.insert("health_timeout_secs".into(), secs.into());
+    }
+    if let Some(kept) = patch.releases_kept {
+        if !(2..=100).contains(&kept) {
+            return Err(Error::invalid(FieldError::new(
+                "releases_kept",
+                "out_of_range",
+                "An environment keeps 2 to 100 releases (the live one and one to roll back to, at least).",
+            )));
+        }
+        change.releases_kept = Set(kept.cast_signed());
+        before.insert("releases_kept".into(), row.releases_kept.into());
+        after.insert("releases_kept".into(), kept.into());
+    }
+    if let Some(resources) = patch.resources {
+        if let Some((field, why)) = resources.as_ref().and_then(Resources::problem) {
+            return Err(Error::invalid(FieldError::at(
+                &["resources", field],
+                "out_of_range",
+                why,
+            )));
+        }
+        let part = |f: fn(&Resources) -> u32| resources.as_ref().map(|r| f(r).cast_signed());
+        change.cpu_request_millis = Set(part(|r| r.cpu_request_millis));
+        change.cpu_limit_millis = Set(part(|r| r.cpu_limit_millis));
+        change.memory_request_mib = Set(part(|r| r.memory_request_mib));
+        change.memory_limit_mib = Set(part(|r| r.memory_limit_mib));
+        let json = |r: Option<Resources>| serde_json::to_value(r).unwrap_or_default();
+        before.insert("resources".into(), json(resources_of(row)));
+        after.insert("resources".into(), json(resources));
+    }
+    Ok(())
 }
 
 /// Pauses deploy-on-push in `txn` (a manual rollback does, so that the next push does not
@@ -318,6 +420,13 @@ mod tests {
             autoscale_cpu: None,
             restarted_at: None,
             operation_job_id: None,
+            health_path: None,
+            health_timeout_secs: None,
+            releases_kept: 10,
+            cpu_request_millis: None,
+            cpu_limit_millis: None,
+            memory_request_mib: None,
+            memory_limit_mib: None,
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
             version: 1,

@@ -141,6 +141,7 @@ impl KubeRun<'_> {
                     row.number, self.env.name
                 ))
                 .await?;
+                crate::services::release_retention::prune(ctx, &self.env.id).await;
                 Ok(serde_json::json!({
                     "release_id": row.id, "number": row.number,
                     "namespace": spec.namespace, "generation": generation,
@@ -239,7 +240,7 @@ impl KubeRun<'_> {
             restarted_at: self.env.restarted_at.map(|at| at.to_rfc3339()),
             // The Ingress asks it for its names but `.localhost` ones (none: no TLS).
             tls_issuer: self.target.cluster_issuer.clone(),
-            health_path: template.as_ref().and_then(|t| t.info().health.path.clone()),
+            health_path: environments::health_path(&self.env, template.as_ref()),
             replicas: self.env.replicas,
             autoscale: match (
                 self.env.autoscale_min,
@@ -253,7 +254,9 @@ impl KubeRun<'_> {
                 }),
                 _ => None,
             },
-            resources: crate::ports::KubeResources::default(),
+            resources: crate::ports::KubeResources::from(
+                environments::resources_of(&self.env).unwrap_or_default(),
+            ),
             progress_deadline_secs: i32::try_from(core.deploys.progress_deadline.as_secs())
                 .unwrap_or(600)
                 .max(1),

@@ -33,6 +33,7 @@ pub mod projects;
 pub mod push_deploys;
 pub mod reach;
 pub(crate) mod release_live;
+pub(crate) mod release_retention;
 pub(crate) mod release_rows;
 pub(crate) mod release_teardown;
 pub mod releases;

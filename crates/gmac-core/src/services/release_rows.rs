@@ -51,6 +51,7 @@ pub(crate) async fn to_dtos(core: &Core, rows: Vec<release::Model>) -> Result<Ve
                 created_by: row.created_by,
                 created_at: row.created_at,
                 finished_at: row.finished_at,
+                pruned_at: row.pruned_at,
             }
         })
         .collect())

@@ -387,6 +387,15 @@ pub async fn rollback(
             format!("Release #{} is the one serving already.", old.number),
         ));
     }
+    if old.pruned_at.is_some() {
+        return Err(Error::conflict(
+            ErrorCode::Conflict,
+            format!(
+                "Release #{} is no longer kept (the environment keeps its newest {}), so its image may be gone from the host: build its commit again and deploy that.",
+                old.number, env.releases_kept
+            ),
+        ));
+    }
     let Some(image_id) = old
         .image_id
         .clone()
@@ -584,6 +593,7 @@ async fn start(
         finished_at: None,
         variables_version: Some(config.variables_version),
         secret_versions: Some(serde_json::to_string(&config.secrets).map_err(anyhow::Error::from)?),
+        pruned_at: None,
     };
     release::Entity::insert(release::ActiveModel::from(row.clone()))
         .exec_without_returning(&txn)
@@ -813,7 +823,7 @@ async fn container_outcome(
             .retire(false)
             .await
             .map(|()| serde_json::json!({"release_id": row.id, "number": row.number})),
-        Ok(rollout) => rollout.run().await,
+        Ok(rollout) => Box::pin(rollout.run()).await,
         Err(f) => Err(f),
     }
 }
@@ -952,6 +962,7 @@ impl<'a> Rollout<'a> {
 
         ctx.step(ROLLOUT_STEPS[5]).await?;
         self.retire(watched).await?;
+        crate::services::release_retention::prune(ctx, &self.env.id).await;
         Ok(serde_json::json!({
             "release_id": self.release.id, "number": self.release.number,
             "image_id": image_id, "upstream": upstream,
@@ -962,6 +973,17 @@ impl<'a> Rollout<'a> {
     /// the host's; an image by reference is pulled (a digest only when missing).
     async fn image(&mut self) -> std::result::Result<String, JobFailure> {
         let address = self.target.address.clone();
+        if let Some(of) = &self.release.rollback_of
+            && let Some(old) = release::Entity::find_by_id(of.as_str())
+                .one(&self.ctx.core.db)
+                .await?
+                .filter(|old| old.pruned_at.is_some())
+        {
+            return Err(JobFailure::permanent(format!(
+                "release #{} was let go by retention meanwhile: its image may be gone",
+                old.number
+            )));
+        }
         if self.release.rollback_of.is_some()
             && let Some(id) = self.release.image_id.clone()
         {
@@ -1015,7 +1037,7 @@ impl<'a> Rollout<'a> {
                 .await
                 .ok()
                 .flatten();
-        self.health_path = template.as_ref().and_then(|t| t.info().health.path.clone());
+        self.health_path = environments::health_path(&self.env, template.as_ref());
         // The configuration first: its secrets are masked in every line logged from here on,
         // an earlier attempt's container kept or not.
         let config = crate::services::release_rows::config_of(&self.release)?;
@@ -1081,6 +1103,7 @@ impl<'a> Rollout<'a> {
                 env
             },
             labels,
+            resources: environments::resources_of(&self.env),
         };
         // A container an interrupted attempt made (under the same name) goes first.
         self.deployer.remove(&address, &container.name).await?;
@@ -1118,7 +1141,7 @@ impl<'a> Rollout<'a> {
     /// error says why, with the container's last lines.
     async fn wait_healthy(&self, upstream: &str) -> std::result::Result<(), String> {
         let ctx = self.ctx;
-        let timeout = ctx.core.deploys.health_timeout;
+        let timeout = environments::health_timeout(&ctx.core, &self.env);
         let id = self.release.container_id.clone().unwrap_or_default();
         let path = self.health_path.as_deref();
         let started = std::time::Instant::now();

@@ -12,10 +12,13 @@
 
 use gmac_types::validation::FieldErrors;
 use gmac_types::{
-    ErrorCode, FieldError, NewTarget, Page, PageQuery, Permission, Target, TargetKind, TargetQuery,
-    TargetTest,
+    ErrorCode, FieldError, NewTarget, Page, PageQuery, Permission, SecretText, Target, TargetKind,
+    TargetPatch, TargetQuery, TargetTest,
 };
-use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QuerySelect,
+};
 
 use crate::access::Target as Scope;
 use crate::audit::AuditEntry;
@@ -266,10 +269,10 @@ struct Probed {
 
 /// Asks the cluster's API server whether it answers.
 async fn probe_cluster(core: &Core, kubeconfig: &str) -> Result<Probed> {
-    let cluster = core
-        .cluster
-        .as_ref()
-        .ok_or_else(|| anyhow::anyhow!("no Kubernetes connector is configured"))?;
+    let cluster = core.cluster.as_ref().ok_or_else(|| Error::Unavailable {
+        retry_after: 60,
+        detail: "This installation has no Kubernetes connector.".to_owned(),
+    })?;
     Ok(match cluster.probe(kubeconfig).await {
         Ok(said) => Probed {
             ok: true,
@@ -388,6 +391,35 @@ fn refuse_local_socket(actor: &Actor, address: &str) -> Result<()> {
     Ok(())
 }
 
+/// A `422` naming the field through which the target did not answer.
+fn refuse_unanswered(probed: &Probed, through_kubeconfig: bool) -> Result<()> {
+    if probed.ok {
+        return Ok(());
+    }
+    let field = if through_kubeconfig {
+        "kubeconfig"
+    } else if probed.engine.is_some() {
+        "proxy_admin_url"
+    } else {
+        "address"
+    };
+    Err(Error::invalid(FieldError::new(
+        field,
+        "connection_failed",
+        format!(
+            "The target did not answer, so nothing was saved: {}",
+            probed.detail
+        ),
+    )))
+}
+
+/// An ingress address as kept: trimmed, lowercase, none when empty.
+fn ingress_of(given: Option<&str>) -> Option<String> {
+    given
+        .map(|a| a.trim().to_ascii_lowercase())
+        .filter(|a| !a.is_empty())
+}
+
 pub async fn create(
     core: &Core,
     actor: &Actor,
@@ -399,11 +431,7 @@ pub async fn create(
     clients::find(&core.db, &input.client_id).await?;
     // The project is the client's (checked here) before a grant on it counts.
     let (name, address, proxy) = check(core, &input).await?;
-    let ingress_address = input
-        .ingress_address
-        .as_deref()
-        .map(|a| a.trim().to_ascii_lowercase())
-        .filter(|a| !a.is_empty());
+    let ingress_address = ingress_of(input.ingress_address.as_deref());
     actor.require(Permission::TargetsManage, &scope)?;
     refuse_local_socket(actor, &address)?;
     let kubeconfig = input
@@ -415,23 +443,7 @@ pub async fn create(
         Some(text) => probe_cluster(core, text).await?,
         None => probe(core, &address, proxy.as_deref()).await?,
     };
-    if !probed.ok {
-        let field = if kubeconfig.is_some() {
-            "kubeconfig"
-        } else if probed.engine.is_some() {
-            "proxy_admin_url"
-        } else {
-            "address"
-        };
-        return Err(Error::invalid(FieldError::new(
-            field,
-            "connection_failed",
-            format!(
-                "The target did not answer, so nothing was saved: {}",
-                probed.detail
-            ),
-        )));
-    }
+    refuse_unanswered(&probed, kubeconfig.is_some())?;
     let txn = Change::begin(core).await?;
     // The client or its project may have gone while the target was asked.
     clients::find(&txn, &input.client_id).await?;
@@ -593,6 +605,211 @@ pub async fn test(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) -> R
         .details(serde_json::json!({"ok": probed.ok, "detail": probed.detail}));
     txn.commit(core, meta, entry).await?;
     Ok(to_dto(saved))
+}
+
+/// The target `row` would be after `patch`, as a new one would be given.
+fn as_changed(core: &Core, row: &target::Model, patch: &TargetPatch) -> Result<NewTarget> {
+    let cluster = is_cluster(row);
+    let kubeconfig = match (&patch.kubeconfig, cluster) {
+        (Some(given), _) => Some(given.clone()),
+        (None, true) => Some(SecretText::new(kubeconfig_of(core, row)?)),
+        (None, false) => None,
+    };
+    Ok(NewTarget {
+        name: patch.name.clone().unwrap_or_else(|| row.name.clone()),
+        client_id: row.client_id.clone(),
+        project_id: row.project_id.clone(),
+        kind: TargetKind::from_id(&row.kind).unwrap_or(TargetKind::ContainerHost),
+        // A cluster's address is its kubeconfig's server: one given must be the same.
+        address: patch.address.clone().unwrap_or_else(|| row.address.clone()),
+        kubeconfig,
+        cluster_issuer: patch
+            .cluster_issuer
+            .clone()
+            .unwrap_or_else(|| row.cluster_issuer.clone()),
+        proxy_admin_url: patch
+            .proxy_admin_url
+            .clone()
+            .unwrap_or_else(|| row.proxy_admin_url.clone()),
+        ingress_address: patch
+            .ingress_address
+            .clone()
+            .unwrap_or_else(|| row.ingress_address.clone()),
+    })
+}
+
+/// Changes a target. Needs `targets.manage` where it serves. It is checked as a new one
+/// would be; a new address, proxy admin API or kubeconfig is tested first, and nothing is
+/// saved unless the target answers through it. A new proxy gets the routes of the
+/// environments serving there at once (and the old one loses them).
+pub async fn update(
+    core: &Core,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id: &str,
+    if_match: Option<i64>,
+    patch: TargetPatch,
+) -> Result<Target> {
+    let row = find(core, actor, id, Permission::TargetsManage).await?;
+    Change::expect_version(if_match, row.version)?;
+    if patch == TargetPatch::default() {
+        return Ok(to_dto(row));
+    }
+    let input = as_changed(core, &row, &patch)?;
+    let (name, address, proxy) = check(core, &input).await?;
+    let ingress_address = ingress_of(input.ingress_address.as_deref());
+    if address != row.address {
+        refuse_local_socket(actor, &address)?;
+    }
+    let reach_changed =
+        address != row.address || proxy != row.proxy_admin_url || patch.kubeconfig.is_some();
+    let probed = if !reach_changed {
+        None
+    } else if let Some(kubeconfig) = input.kubeconfig.as_ref().filter(|_| is_cluster(&row)) {
+        Some(probe_cluster(core, kubeconfig.expose()).await?)
+    } else {
+        Some(probe(core, &address, proxy.as_deref()).await?)
+    };
+    if let Some(probed) = &probed {
+        refuse_unanswered(probed, patch.kubeconfig.is_some())?;
+    }
+    let read = row.version;
+    let txn = Change::begin(core).await?;
+    // Held until the commit on PostgreSQL (SQLite writes one at a time): a change made while
+    // this one was tested is not written over.
+    let mut select = target::Entity::find_by_id(id);
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        select = select.lock_exclusive();
+    }
+    let row = select.one(&txn).await?.ok_or(Error::NotFound)?;
+    Change::expect_version(if_match, row.version)?;
+    if row.version != read {
+        return Err(Error::conflict(
+            ErrorCode::Conflict,
+            "The target changed while the change was tested: read it again and retry.",
+        ));
+    }
+    if name != row.name {
+        let taken = target::Entity::find()
+            .filter(target::Column::ClientId.eq(row.client_id.as_str()))
+            .filter(target::Column::Name.eq(name.as_str()))
+            .filter(target::Column::Id.ne(id))
+            .one(&txn)
+            .await?;
+        if taken.is_some() {
+            return Err(Error::conflict(
+                ErrorCode::NameTaken,
+                "Another target of this client has this name.",
+            ));
+        }
+    }
+    let mut active = target::ActiveModel {
+        id: Set(row.id.clone()),
+        name: Set(name.clone()),
+        address: Set(address.clone()),
+        proxy_admin_url: Set(proxy.clone()),
+        ingress_address: Set(ingress_address.clone()),
+        cluster_issuer: Set(input.cluster_issuer.clone()),
+        version: Set(row.version + 1),
+        ..Default::default()
+    };
+    if let Some(kubeconfig) = &patch.kubeconfig {
+        active.credentials = Set(Some(core.sealer.seal(
+            kubeconfig.expose().as_bytes(),
+            &credentials_binding(&row.id),
+        )?));
+    }
+    if let Some(probed) = &probed {
+        active.engine = Set(probed.engine.clone());
+        active.last_test_at = Set(Some(txn.now()));
+        active.last_test_ok = Set(Some(true));
+        active.last_test_detail = Set(Some(probed.detail.clone()));
+    }
+    let saved = target::Entity::update(active).exec(&txn).await?;
+    let entry = AuditEntry::success(actor.audit_actor(), "target.update")
+        .target("target", row.id.clone())
+        .scope(&scope_of(&row.client_id, row.project_id.as_ref()))
+        .details(serde_json::json!({
+            "before": {
+                "name": row.name, "address": row.address,
+                "proxy_admin_url": row.proxy_admin_url, "ingress_address": row.ingress_address,
+                "cluster_issuer": row.cluster_issuer,
+            },
+            "after": {
+                "name": saved.name, "address": saved.address,
+                "proxy_admin_url": saved.proxy_admin_url,
+                "ingress_address": saved.ingress_address,
+                "cluster_issuer": saved.cluster_issuer,
+            },
+            "credentials_replaced": patch.kubeconfig.is_some(),
+        }));
+    txn.commit(core, meta, entry).await?;
+    if saved.proxy_admin_url != row.proxy_admin_url {
+        move_routes(core, &saved, row.proxy_admin_url.as_deref()).await;
+    }
+    Ok(to_dto(saved))
+}
+
+/// Sets the route of every environment serving on `target` in its (new) proxy, and removes
+/// it from the proxy it had before. Best effort: a route that could not be set is logged,
+/// and set by the environment's next deploy or restart.
+async fn move_routes(core: &Core, target: &target::Model, before: Option<&str>) {
+    let Some(deployer) = core.deployer.clone() else {
+        return;
+    };
+    let Ok(envs) = crate::entities::environment::Entity::find()
+        .filter(crate::entities::environment::Column::TargetId.eq(target.id.as_str()))
+        .filter(crate::entities::environment::Column::LiveReleaseId.is_not_null())
+        .all(&core.db)
+        .await
+    else {
+        return;
+    };
+    for env in envs {
+        let route_id = format!("gmac-env-{}", env.id);
+        let live = crate::entities::release::Entity::find_by_id(
+            env.live_release_id.clone().unwrap_or_default(),
+        )
+        .one(&core.db)
+        .await
+        .ok()
+        .flatten()
+        .filter(|live| live.target_id.as_deref() == Some(target.id.as_str()));
+        let owner = crate::services::catalog::find(&core.db, &env.service_id).await;
+        let route = match (live.and_then(|l| l.upstream), owner) {
+            (Some(upstream), Ok(owner)) => {
+                crate::services::domains::hosts_of(&core.db, &owner, &env)
+                    .await
+                    .ok()
+                    .map(|hosts| crate::ports::ProxyRoute {
+                        id: route_id.clone(),
+                        hosts,
+                        upstream,
+                    })
+            }
+            _ => None,
+        };
+        // The new proxy first: the old one keeps routing until the new one does.
+        if let Some(admin) = &target.proxy_admin_url {
+            let Some(route) = &route else {
+                tracing::warn!(environment = %env.id, "the live release's route is not known; the next deploy sets it in the new proxy");
+                continue;
+            };
+            if let Err(e) = deployer.route(admin, route).await {
+                tracing::warn!(environment = %env.id, error = %e, "the new proxy has no route yet; the next deploy sets it");
+                continue;
+            }
+        }
+        if let Some(old) = before {
+            if let Err(e) = deployer.unroute(old, &route_id).await {
+                tracing::warn!(environment = %env.id, error = %e, "the old proxy kept its route");
+            }
+            // Set once more: the "new" proxy may be the old one under another name.
+            if let (Some(admin), Some(route)) = (&target.proxy_admin_url, &route) {
+                let _ = deployer.route(admin, route).await;
+            }
+        }
+    }
 }
 
 /// Forgets a target.

@@ -63,7 +63,9 @@ pub async fn get_environment(
 /// Change an environment; absent fields stay as they are. `target_id` chooses the target it
 /// deploys to (`null` clears it): one registered for the service's client, or for its project;
 /// that needs `services.manage`. `deploy_on_push` switches deploy-on-push on or off;
-/// `paused: false` resumes it after a manual rollback paused it. Every change needs the
+/// `paused: false` resumes it after a manual rollback paused it. The deploy settings
+/// (`health_path`, `health_timeout_secs`, `releases_kept`, `resources`) apply from the next
+/// rollout; fewer releases kept lets the older ones go then. Every change needs the
 /// permission that deploys to the environment (`deploys.run`, or `deploys.production` for
 /// production). Send `If-Match` with the `ETag` you read.
 #[utoipa::path(

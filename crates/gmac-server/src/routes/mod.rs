@@ -98,6 +98,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(targets::list_targets)
                 .service(targets::create_target)
                 .service(targets::get_target)
+                .service(targets::update_target)
                 .service(targets::test_target)
                 .service(targets::delete_target)
                 .service(environments::list_environments)

@@ -1,12 +1,12 @@
 //! Deploy targets: where environments deploy (container hosts).
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, delete, get, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use gmac_core::services::targets;
-use gmac_types::{NewTarget, Page, PageQuery, Target, TargetQuery};
+use gmac_types::{NewTarget, Page, PageQuery, Target, TargetPatch, TargetQuery};
 
 use crate::error::ApiError;
-use crate::extract::{Actor, Meta};
+use crate::extract::{Actor, IfMatch, Meta, etag};
 use crate::state::AppState;
 
 /// Register a deploy target for a client (or one of its projects): a container host's Docker
@@ -84,6 +84,55 @@ pub async fn get_target(
     id: web::Path<String>,
 ) -> Result<web::Json<Target>, ApiError> {
     Ok(web::Json(targets::get(&state.core, &actor, &id).await?))
+}
+
+/// Change a deploy target: its name, where it is reached (a container host's engine address
+/// and proxy admin API, a cluster's kubeconfig), its ingress address or its cluster issuer;
+/// absent fields stay as they are. A new address, proxy or kubeconfig is tested first:
+/// nothing is saved unless the target answers through it (`422` naming the field). A new
+/// proxy gets the routes of the environments serving there at once. The kubeconfig is
+/// write-only. Needs `targets.manage`. Send `If-Match` with the version you read.
+#[utoipa::path(
+    tag = "deployments",
+    params(
+        ("id" = String, Path, description = "The target's id"),
+        ("If-Match" = Option<String>, Header, description = "The version last read"),
+    ),
+    request_body = TargetPatch,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The changed target", body = Target,
+            headers(("ETag" = String, description = "Its new version"))),
+        (status = 400, response = crate::routes::docs::BadRequest),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 403, response = crate::routes::docs::Forbidden),
+        (status = 404, response = crate::routes::docs::NotFound),
+        (status = 409, response = crate::routes::docs::Conflict),
+        (status = 412, response = crate::routes::docs::PreconditionFailed),
+        (status = 422, response = crate::routes::docs::ValidationFailed),
+    )
+)]
+#[patch("/targets/{id}")]
+pub async fn update_target(
+    state: web::Data<AppState>,
+    actor: Actor,
+    meta: Meta,
+    id: web::Path<String>,
+    if_match: IfMatch,
+    body: web::Json<TargetPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let target = targets::update(
+        &state.core,
+        &actor,
+        &meta.0,
+        &id,
+        if_match.0,
+        body.into_inner(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(target.version))
+        .json(target))
 }
 
 /// Test a target again: the engine describes itself and the proxy's admin API answers (or

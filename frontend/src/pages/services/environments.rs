@@ -19,6 +19,7 @@ use crate::format::date_time_label;
 use crate::live::use_live;
 use crate::pages::services::catalog::step_class;
 use crate::pages::services::configuration::{ConfigState, EnvironmentConfig};
+use crate::pages::services::deploy_settings::{EnvironmentSettings, SettingsState};
 use crate::pages::services::domains::EnvironmentDomains;
 use crate::pages::services::operations::{EnvironmentOperations, OperationState, replicas_label};
 use crate::pages::services::runtime::EnvironmentRuntime;
@@ -80,6 +81,8 @@ struct PanelState {
     image: RwSignal<String>,
     /// The configuration section's.
     config: ConfigState,
+    /// The deploy settings' form.
+    settings: SettingsState,
 }
 
 impl PanelState {
@@ -92,6 +95,7 @@ impl PanelState {
             build_choice: RwSignal::new(String::new()),
             image: RwSignal::new(String::new()),
             config: ConfigState::default(),
+            settings: SettingsState::default(),
         }
     }
 }
@@ -232,6 +236,7 @@ fn EnvironmentPanel(
         build_choice,
         image,
         config,
+        settings,
     } = state;
     let env_id = env.id.clone();
     let releases = LocalResource::new(move || {
@@ -616,6 +621,7 @@ fn EnvironmentPanel(
                     <EnvironmentRuntime environment_id=id.clone() name=name.clone() />
                 })
             }
+            <EnvironmentSettings env=env.clone() may_change=deploys state=settings notice=notice error=error reload=reload />
             <EnvironmentDomains environment_id=env.id.clone() name=name.clone() manage=deploys />
             {deploys
                 .then(|| {
@@ -708,7 +714,8 @@ fn EnvironmentPanel(
                                     let can_return = deploys
                                         && r.image_id.is_some()
                                         && Some(&r.id) != live_id.as_ref()
-                                        && r.status == ReleaseStatus::Retired;
+                                        && r.status == ReleaseStatus::Retired
+                                        && r.pruned_at.is_none();
                                     let again = r.clone();
                                     let rollback_label = format!("Roll {name} back to #{}", r.number);
                                     view! {
@@ -718,6 +725,7 @@ fn EnvironmentPanel(
                                             <span class="mono">{release_label(&r)}</span>
                                             <span class="cell-sub">{date_time_label(&r.created_at, account.time_zone().as_deref())}</span>
                                             {r.detail.clone().map(|d| view! { <span class="cell-sub field-error">{d}</span> })}
+                                            {r.pruned_at.is_some().then(|| view! { <span class="badge pruned" title="Older than the releases this environment keeps: it can no longer be rolled back to">"Not kept"</span> })}
                                             {can_return.then(|| view! {
                                                 <button type="button" class="button button-small rollback" aria-label=rollback_label on:click=move |_| roll_back.run(again.clone())>
                                                     {format!("Roll back to #{}", r.number)}

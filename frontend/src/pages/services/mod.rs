@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod configuration;
 pub mod connect;
 pub mod costs;
+pub mod deploy_settings;
 pub mod detail;
 pub mod domains;
 pub mod environments;
@@ -13,6 +14,7 @@ pub mod new;
 pub mod operations;
 pub mod runtime;
 pub mod sources;
+pub mod target_edit;
 pub mod targets;
 
 use gmac_types::{GitConnection, PageQuery, Permission, Project, ProjectListQuery, Template};

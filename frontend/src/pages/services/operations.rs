@@ -94,7 +94,7 @@ fn run_operation(
 }
 
 /// A number's field of the scale form.
-fn number_field(
+pub(crate) fn number_field(
     id: String,
     label: &'static str,
     (min, max): (i32, i32),

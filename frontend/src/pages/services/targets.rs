@@ -15,6 +15,7 @@ use crate::components::paging::{ListState, LoadMore, Paged};
 use crate::format::date_time_label;
 use crate::pages::SubmittedForm;
 use crate::pages::costs::forms::{Choice, ChoiceSelect, form_errors};
+use crate::pages::services::target_edit::EditTargetForm;
 use crate::state::use_auth;
 
 /// The fields of the form, as the server names them.
@@ -38,6 +39,54 @@ pub fn test_badge(target: &Target) -> (&'static str, &'static str) {
     }
 }
 
+/// Tests (or, with `remove`, removes) `target`, saying how in the card's banners.
+fn act_on(
+    auth: crate::state::Auth,
+    list: Paged<Target>,
+    (notice, error): (RwSignal<Option<String>>, RwSignal<Option<String>>),
+    target: Target,
+    remove: bool,
+) {
+    notice.set(None);
+    error.set(None);
+    spawn_local(async move {
+        let id = target.id.clone();
+        if remove {
+            let result = auth
+                .call(move |c| {
+                    let id = id.clone();
+                    async move { c.delete_target(&id).await }
+                })
+                .await;
+            match result {
+                Ok(()) => {
+                    notice.try_set(Some(format!("“{}” is removed.", target.name)));
+                    list.remove(|t| t.id == target.id);
+                }
+                Err(err) => drop(error.try_set(Some(err.message()))),
+            }
+        } else {
+            let result = auth
+                .call(move |c| {
+                    let id = id.clone();
+                    async move { c.test_target(&id).await }
+                })
+                .await;
+            match result {
+                Ok(tested) => {
+                    let said = tested
+                        .last_test
+                        .as_ref()
+                        .map_or_else(String::new, |t| t.detail.clone());
+                    notice.try_set(Some(format!("{}: {said}", tested.name)));
+                    list.replace(|t| t.id == tested.id, &tested);
+                }
+                Err(err) => drop(error.try_set(Some(err.message()))),
+            }
+        }
+    });
+}
+
 /// The deploy targets card, `#deploy-targets`, and the form for those who manage targets.
 #[component]
 pub fn DeployTargets() -> impl IntoView {
@@ -45,6 +94,7 @@ pub fn DeployTargets() -> impl IntoView {
     let manages = move || auth.can(Permission::TargetsManage);
     let notice = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
+    let editing = RwSignal::new(None::<Target>);
     let list = Paged::new(move |cursor| async move {
         let page = PageQuery::after(PAGE_SIZE, cursor);
         auth.call(move |c| {
@@ -53,46 +103,8 @@ pub fn DeployTargets() -> impl IntoView {
         })
         .await
     });
-    let act = move |target: Target, remove: bool| {
-        notice.set(None);
-        error.set(None);
-        spawn_local(async move {
-            let id = target.id.clone();
-            if remove {
-                let result = auth
-                    .call(move |c| {
-                        let id = id.clone();
-                        async move { c.delete_target(&id).await }
-                    })
-                    .await;
-                match result {
-                    Ok(()) => {
-                        notice.try_set(Some(format!("“{}” is removed.", target.name)));
-                        list.remove(|t| t.id == target.id);
-                    }
-                    Err(err) => drop(error.try_set(Some(err.message()))),
-                }
-            } else {
-                let result = auth
-                    .call(move |c| {
-                        let id = id.clone();
-                        async move { c.test_target(&id).await }
-                    })
-                    .await;
-                match result {
-                    Ok(tested) => {
-                        let said = tested
-                            .last_test
-                            .as_ref()
-                            .map_or_else(String::new, |t| t.detail.clone());
-                        notice.try_set(Some(format!("{}: {said}", tested.name)));
-                        list.replace(|t| t.id == tested.id, &tested);
-                    }
-                    Err(err) => drop(error.try_set(Some(err.message()))),
-                }
-            }
-        });
-    };
+    let act =
+        move |target: Target, remove: bool| act_on(auth, list, (notice, error), target, remove);
     let empty = Signal::derive(move || {
         if manages() {
             "No deploy target yet. Register a container host below.".to_owned()
@@ -125,13 +137,25 @@ pub fn DeployTargets() -> impl IntoView {
                             </tr>
                         </thead>
                         <tbody>
-                            {move || list.items().into_iter().map(|t| view! { <TargetRow target=t manages=Signal::derive(manages) act=Callback::new(move |(t, remove)| act(t, remove)) /> }).collect_view()}
+                            {move || list.items().into_iter().map(|t| view! { <TargetRow target=t manages=Signal::derive(manages) act=Callback::new(move |(t, remove)| act(t, remove)) edit=Callback::new(move |t| editing.set(Some(t))) /> }).collect_view()}
                         </tbody>
                     </table>
                 </div>
             </Show>
             <LoadMore list=list />
         </section>
+        {move || editing.get().map(|t| view! {
+            <EditTargetForm
+                target=t
+                on_saved=Callback::new(move |saved: Target| {
+                    error.set(None);
+                    notice.set(Some(format!("“{}” is saved.", saved.name)));
+                    list.replace(|t| t.id == saved.id, &saved);
+                    editing.set(None);
+                })
+                on_cancel=Callback::new(move |()| editing.set(None))
+            />
+        })}
         <Show when=manages>
             <RegisterTargetForm on_created=Callback::new(move |created: Target| {
                 error.set(None);
@@ -148,6 +172,7 @@ fn TargetRow(
     target: Target,
     manages: Signal<bool>,
     act: Callback<(Target, bool)>,
+    edit: Callback<Target>,
 ) -> impl IntoView {
     let account = use_account();
     let (class, word) = test_badge(&target);
@@ -160,6 +185,7 @@ fn TargetRow(
     });
     let test_target = target.clone();
     let remove_target = target.clone();
+    let edit_target = target.clone();
     view! {
         <tr data-target-name=target.name.clone()>
             <td data-label="Target">
@@ -187,6 +213,17 @@ fn TargetRow(
                         }
                     >
                         "Test"
+                    </button>
+                    <button
+                        type="button"
+                        class="button button-small"
+                        aria-label=format!("Change {}", edit_target.name)
+                        on:click={
+                            let t = edit_target.clone();
+                            move |_| edit.run(t.clone())
+                        }
+                    >
+                        "Change"
                     </button>
                     <button
                         type="button"
