@@ -104,13 +104,18 @@ async fn remove_image(
         .into_iter()
         .map(|t| t.id)
         .collect();
+    // An image's id is its content's hash: one a kept release of any target names is kept
+    // (the same engine may be registered under another address).
     let needed = release::Entity::find()
-        .filter(release::Column::TargetId.is_in(same_engine))
         .filter(release::Column::PrunedAt.is_null())
         .filter(
             Condition::any()
                 .add(release::Column::ImageId.eq(image_id))
-                .add(release::Column::Image.eq(old.image.as_str())),
+                .add(
+                    Condition::all()
+                        .add(release::Column::TargetId.is_in(same_engine))
+                        .add(release::Column::Image.eq(old.image.as_str())),
+                ),
         )
         .order_by_desc(release::Column::CreatedAt)
         .one(db)

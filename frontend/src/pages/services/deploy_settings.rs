@@ -40,25 +40,36 @@ impl Draft {
         }
     }
 
-    /// The change from `env` to these fields: only what differs (a number that is not one is
-    /// sent as 0, which the server refuses, saying why).
-    fn patch(&self, env: &Environment) -> EnvironmentPatch {
+    /// The change from `base` (the fields as they were when the typing began) to these: only
+    /// the fields typed in, so a change someone else made meanwhile to another field stays.
+    /// A blank health time is the installation's; a number that is not one is sent as 0,
+    /// which the server refuses, saying why.
+    fn patch(&self, base: &Self) -> EnvironmentPatch {
         let whole = |s: &str| s.trim().parse::<u32>().unwrap_or(0);
         let path = self.health_path.trim();
-        let path = (!path.is_empty()).then(|| path.to_owned());
-        let timeout = whole(&self.health_timeout);
-        let kept = whole(&self.kept);
-        let resources = self.limited.then(|| Resources {
-            cpu_request_millis: whole(&self.cpu_request),
-            cpu_limit_millis: whole(&self.cpu_limit),
-            memory_request_mib: whole(&self.memory_request),
-            memory_limit_mib: whole(&self.memory_limit),
-        });
+        let timeout = self.health_timeout.trim();
+        let limits = [
+            (&self.cpu_request, &base.cpu_request),
+            (&self.cpu_limit, &base.cpu_limit),
+            (&self.memory_request, &base.memory_request),
+            (&self.memory_limit, &base.memory_limit),
+        ];
+        let limits_typed =
+            self.limited != base.limited || limits.iter().any(|(now, was)| now != was);
         EnvironmentPatch {
-            health_path: (path != env.health_path).then_some(path),
-            health_timeout_secs: (timeout != env.health_timeout_secs).then_some(Some(timeout)),
-            releases_kept: (kept != env.releases_kept).then_some(kept),
-            resources: (resources != env.resources).then_some(resources),
+            health_path: (self.health_path != base.health_path)
+                .then(|| (!path.is_empty()).then(|| path.to_owned())),
+            health_timeout_secs: (self.health_timeout != base.health_timeout)
+                .then(|| (!timeout.is_empty()).then(|| whole(timeout))),
+            releases_kept: (self.kept != base.kept).then(|| whole(&self.kept)),
+            resources: limits_typed.then(|| {
+                self.limited.then(|| Resources {
+                    cpu_request_millis: whole(&self.cpu_request),
+                    cpu_limit_millis: whole(&self.cpu_limit),
+                    memory_request_mib: whole(&self.memory_request),
+                    memory_limit_mib: whole(&self.memory_limit),
+                })
+            }),
             ..EnvironmentPatch::default()
         }
     }
@@ -69,8 +80,8 @@ impl Draft {
 pub struct SettingsState {
     /// Whether the form is open.
     pub open: RwSignal<bool>,
-    /// The fields as typed, once something was typed.
-    pub draft: RwSignal<Option<Draft>>,
+    /// Once something was typed: the fields as they were when the typing began, and as typed.
+    pub draft: RwSignal<Option<(Draft, Draft)>>,
 }
 
 impl Default for SettingsState {
@@ -272,17 +283,19 @@ pub fn EnvironmentSettings(
         }
         .into_any();
     }
-    let start = state
+    let (base, start) = state
         .draft
         .get_untracked()
-        .unwrap_or_else(|| Draft::of(&env));
+        .unwrap_or_else(|| (Draft::of(&env), Draft::of(&env)));
     let fields = Fields::new(&start);
     let typed = move || fields.typed();
     // What is typed outlives the panel being drawn again.
-    let saved = Draft::of(&env);
+    let began = base.clone();
     Effect::new(move |_| {
         let now = typed();
-        state.draft.set((now != saved).then_some(now));
+        state
+            .draft
+            .set((now != began).then(|| (began.clone(), now)));
     });
     let saving = RwSignal::new(false);
     let env_name = name.clone();
@@ -291,7 +304,7 @@ pub fn EnvironmentSettings(
         if saving.get_untracked() {
             return;
         }
-        let patch = untrack(typed).patch(&env);
+        let patch = untrack(typed).patch(&base);
         if patch == EnvironmentPatch::default() {
             notice.set(Some(format!(
                 "The deploy settings of {env_name} are as they were."
