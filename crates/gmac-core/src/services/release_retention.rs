@@ -82,8 +82,7 @@ async fn remove_image(
 ) -> Result<(), JobFailure> {
     let db = &ctx.core.db;
     let short = |id: &str| {
-        let id = id.trim_start_matches("sha256:");
-        id[..id.len().min(12)].to_owned()
+        crate::services::release_rows::short(id.trim_start_matches("sha256:")).to_owned()
     };
     let Some(target) = target::Entity::find_by_id(target_id).one(db).await? else {
         return Ok(());
