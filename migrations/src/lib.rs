@@ -41,6 +41,7 @@ mod m20261227_000034_environment_operations;
 mod m20261228_000035_domains;
 mod m20261229_000036_master_keys;
 mod m20261230_000037_deploy_settings;
+mod m20261231_000038_shared_variables;
 
 /// Applies gmac's migrations in order.
 #[derive(Debug)]
@@ -87,6 +88,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261228_000035_domains::Migration),
             Box::new(m20261229_000036_master_keys::Migration),
             Box::new(m20261230_000037_deploy_settings::Migration),
+            Box::new(m20261231_000038_shared_variables::Migration),
         ]
     }
 }

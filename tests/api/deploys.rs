@@ -896,3 +896,332 @@ async fn a_release_that_fails_once_live_brings_the_one_before_back_by_itself_unl
         "{log}"
     );
 }
+
+/// Variables shared by the project, by groups attached to the service and by the service reach
+/// the container under the environment's own and its secrets; the environment's view says what
+/// each scope gives and what overrides it; a shared change waits for the next deploy; a
+/// rollback brings the shared versions back with its image; changing them needs
+/// `deploys.production`; a group in use is not deleted, and a release whose group is gone
+/// fails its rollback saying so.
+#[tokio::test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one service's shared configuration through three releases and its refusals"
+)]
+async fn shared_variables_reach_the_container_under_the_environments_own_and_come_back_with_a_rollback()
+ {
+    use gmac_client::SharedOwner;
+    use gmac_types::variables::VariableScope;
+    const SECRET: &str = "tok-91c0d2-shared-test-secret";
+    let s = Box::pin(setup()).await;
+    let api = &s.admin.client;
+    let vars = |pairs: &[(&str, &str)]| -> std::collections::BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    };
+    let project_id = api.get_service(&s.service).await.unwrap().project_id;
+    let project = SharedOwner::Project(&project_id);
+    let service = SharedOwner::Service(&s.service);
+
+    let p1 = api
+        .set_shared_variables(
+            project,
+            &vars(&[
+                ("REGION", "eu"),
+                ("LEVEL", "project"),
+                ("API_TOKEN", "shared"),
+            ]),
+            Some(0),
+        )
+        .await
+        .unwrap();
+    assert_eq!((p1.version, p1.scope), (1, VariableScope::Project));
+    api.set_shared_variables(
+        service,
+        &vars(&[("LEVEL", "service"), ("COLOR", "blue")]),
+        None,
+    )
+    .await
+    .unwrap();
+    api.set_variables(&s.staging.id, &vars(&[("COLOR", "green")]), None)
+        .await
+        .unwrap();
+    api.set_secret(&s.staging.id, "API_TOKEN", SECRET)
+        .await
+        .unwrap();
+    let group = |name: &str, pairs: &[(&str, &str)]| gmac_types::variables::NewVariableGroup {
+        name: name.to_owned(),
+        variables: vars(pairs),
+    };
+    let g1 = api
+        .create_variable_group(
+            &project_id,
+            &group(
+                "observability",
+                &[("OTEL", "on"), ("MODE", "a"), ("LEVEL", "group")],
+            ),
+        )
+        .await
+        .unwrap();
+    let g2 = api
+        .create_variable_group(&project_id, &group("mode-b", &[("MODE", "b")]))
+        .await
+        .unwrap();
+    assert_eq!(g1.latest_version, 1);
+    let taken = api
+        .create_variable_group(&project_id, &group("Observability", &[]))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        taken.problem().map(|p| p.errors[0].code.as_str()),
+        Some("taken")
+    );
+    let refused = api
+        .set_service_variable_groups(&s.service, &[g1.id.clone(), g1.id.clone(), "nope".into()])
+        .await
+        .unwrap_err();
+    let pointers: Vec<String> = refused
+        .problem()
+        .expect("a problem")
+        .errors
+        .iter()
+        .map(|e| e.pointer.clone())
+        .collect();
+    assert_eq!(pointers, ["/group_ids/1", "/group_ids/2"]);
+    let attached = api
+        .set_service_variable_groups(&s.service, &[g1.id.clone(), g2.id.clone()])
+        .await
+        .unwrap();
+    let names: Vec<&str> = attached.groups.iter().map(|g| g.name.as_str()).collect();
+    assert_eq!(names, ["observability", "mode-b"]);
+
+    // The environment's view: each shared variable, its scope, and what overrides it.
+    let view = api.get_variables(&s.staging.id, None).await.unwrap();
+    let seen: Vec<(String, VariableScope, Option<VariableScope>)> = view
+        .inherited
+        .iter()
+        .map(|v| (v.name.clone(), v.scope, v.overridden_by))
+        .collect();
+    let owned = |n: &str, scope, by| (n.to_owned(), scope, by);
+    assert_eq!(
+        seen,
+        vec![
+            owned(
+                "API_TOKEN",
+                VariableScope::Project,
+                Some(VariableScope::Secret)
+            ),
+            owned(
+                "LEVEL",
+                VariableScope::Project,
+                Some(VariableScope::Service)
+            ),
+            owned("REGION", VariableScope::Project, None),
+            owned("LEVEL", VariableScope::Group, Some(VariableScope::Service)),
+            owned("MODE", VariableScope::Group, Some(VariableScope::Group)),
+            owned("OTEL", VariableScope::Group, None),
+            owned("MODE", VariableScope::Group, None),
+            owned(
+                "COLOR",
+                VariableScope::Service,
+                Some(VariableScope::Environment)
+            ),
+            owned("LEVEL", VariableScope::Service, None),
+        ]
+    );
+
+    let build = s.built("staging").await;
+    let started = api.deploy(&s.staging.id, &of_build(&build)).await.unwrap();
+    let one = rolled_out(&s, &started).await;
+    assert_eq!(one.status, ReleaseStatus::Live, "{:?}", one.detail);
+    assert_eq!(
+        (
+            one.config.project_variables_version,
+            one.config.service_variables_version
+        ),
+        (1, 1)
+    );
+    let env = container_env(&s, &one.id);
+    let get = |env: &std::collections::BTreeMap<String, String>, k: &str| env.get(k).cloned();
+    assert_eq!(get(&env, "REGION").as_deref(), Some("eu"));
+    assert_eq!(get(&env, "LEVEL").as_deref(), Some("service"));
+    assert_eq!(get(&env, "COLOR").as_deref(), Some("green"));
+    assert_eq!(get(&env, "API_TOKEN").as_deref(), Some(SECRET));
+    assert_eq!(get(&env, "OTEL").as_deref(), Some("on"));
+    assert_eq!(
+        get(&env, "MODE").as_deref(),
+        Some("b"),
+        "the later group wins"
+    );
+    assert_eq!(one.config.groups.len(), 2);
+
+    // A shared change waits for the next deploy, and the environment says so.
+    let stale = api
+        .set_shared_variables(project, &vars(&[("REGION", "us")]), Some(0))
+        .await
+        .unwrap_err();
+    assert_eq!(stale.status(), Some(412));
+    let p2 = api
+        .set_shared_variables(
+            project,
+            &vars(&[
+                ("REGION", "us"),
+                ("LEVEL", "project"),
+                ("API_TOKEN", "shared"),
+            ]),
+            Some(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(p2.version, 2);
+    assert!(
+        api.get_variables(&s.staging.id, None)
+            .await
+            .unwrap()
+            .pending
+    );
+    let changes = api
+        .diff_shared_variables(project, 1, 2)
+        .await
+        .unwrap()
+        .changes;
+    assert_eq!(changes.len(), 1);
+    assert_eq!(
+        (
+            changes[0].name.as_str(),
+            changes[0].before.as_deref(),
+            changes[0].after.as_deref()
+        ),
+        ("REGION", Some("eu"), Some("us"))
+    );
+    let started = api.deploy(&s.staging.id, &of_build(&build)).await.unwrap();
+    let two = rolled_out(&s, &started).await;
+    assert_eq!(two.status, ReleaseStatus::Live, "{:?}", two.detail);
+    assert_eq!(two.config.project_variables_version, 2);
+    assert_eq!(
+        get(&container_env(&s, &two.id), "REGION").as_deref(),
+        Some("us")
+    );
+
+    // A rollback brings the shared versions #1 ran with back with its image.
+    let started = api
+        .rollback(
+            &s.staging.id,
+            &NewRollback {
+                release_id: one.id.clone(),
+            },
+        )
+        .await
+        .unwrap();
+    let three = rolled_out(&s, &started).await;
+    assert_eq!(three.status, ReleaseStatus::Live, "{:?}", three.detail);
+    assert_eq!(three.config, one.config);
+    assert_eq!(
+        get(&container_env(&s, &three.id), "REGION").as_deref(),
+        Some("eu")
+    );
+
+    // A shared version comes back as a new one; the audit row names changes, never values.
+    let back = api.rollback_shared_variables(project, 1).await.unwrap();
+    assert_eq!(
+        (
+            back.version,
+            back.variables.get("REGION").map(String::as_str)
+        ),
+        (3, Some("eu"))
+    );
+    let audit = api
+        .list_audit_events(&gmac_types::AuditQuery {
+            action: Some("project.variables".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(audit.items.len(), 3);
+    let details = audit.items[0].details.to_string();
+    assert!(
+        details.contains("rollback to 1") && !details.contains("\"eu\""),
+        "{details}"
+    );
+
+    // Bad names are refused under their field; nothing changes.
+    let refused = api
+        .set_shared_variables(service, &vars(&[("GMAC_X", "1"), ("9BAD", "x")]), None)
+        .await
+        .unwrap_err();
+    let problem = refused.problem().expect("a problem");
+    assert_eq!(problem.status, 422);
+    let pointers: Vec<&str> = problem.errors.iter().map(|e| e.pointer.as_str()).collect();
+    assert!(
+        pointers.contains(&"/variables/GMAC_X") && pointers.contains(&"/variables/9BAD"),
+        "{pointers:?}"
+    );
+    assert_eq!(
+        api.get_shared_variables(service, None)
+            .await
+            .unwrap()
+            .version,
+        1
+    );
+
+    // A Developer reads them but may not change them: they reach production too.
+    let developer = s
+        .app
+        .fixture(&s.admin)
+        .member(
+            "dev-shared@example.com",
+            "developer",
+            gmac_types::Scope::Global,
+        )
+        .await;
+    let read = developer
+        .client
+        .get_shared_variables(service, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        read.variables.get("COLOR").map(String::as_str),
+        Some("blue")
+    );
+    let refused = developer
+        .client
+        .set_shared_variables(service, &vars(&[("COLOR", "red")]), None)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status(), Some(403));
+    let refused = developer
+        .client
+        .set_service_variable_groups(&s.service, &[])
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status(), Some(403));
+
+    // A group in use stays; once detached it goes, and a rollback to a release that ran with
+    // it fails saying so, leaving the live release serving.
+    let in_use = api.delete_variable_group(&g2.id).await.unwrap_err();
+    assert_eq!(in_use.status(), Some(409));
+    api.set_service_variable_groups(&s.service, std::slice::from_ref(&g1.id))
+        .await
+        .unwrap();
+    api.delete_variable_group(&g2.id).await.unwrap();
+    let started = api
+        .rollback(
+            &s.staging.id,
+            &NewRollback {
+                release_id: two.id.clone(),
+            },
+        )
+        .await
+        .unwrap();
+    let four = rolled_out(&s, &started).await;
+    assert_eq!(four.status, ReleaseStatus::Failed);
+    let log = job_text(&s, &started.job.id).await;
+    assert!(
+        log.contains(&format!("variable group {} version 1 is gone", g2.id)),
+        "{log}"
+    );
+    let env = api.get_environment(&s.staging.id).await.unwrap();
+    assert_eq!(env.live_release.map(|r| r.id), Some(three.id.clone()));
+}

@@ -286,6 +286,34 @@ fn allow(operation: &str) -> Option<Allow> {
             denied: 403,
             other: Status(404),
         },
+        // What a project or a service shares with its environments: read by whoever sees
+        // services, changed only with deploys.production (it reaches production's next deploy).
+        "get_project_variables"
+        | "diff_project_variables"
+        | "get_service_variables"
+        | "diff_service_variables"
+        | "get_group_variables"
+        | "diff_group_variables"
+        | "list_variable_groups"
+        | "get_variable_group"
+        | "get_service_variable_groups" => Allow::Roles {
+            roles: &[SA, ADMIN, DEV, VIEWER],
+            denied: 403,
+            other: Status(404),
+        },
+        "set_project_variables"
+        | "rollback_project_variables"
+        | "set_service_variables"
+        | "rollback_service_variables"
+        | "set_group_variables"
+        | "rollback_group_variables"
+        | "create_variable_group"
+        | "delete_variable_group"
+        | "set_service_variable_groups" => Allow::Roles {
+            roles: ADMINS,
+            denied: 403,
+            other: Status(404),
+        },
         // Services: managed by Developers and Admins, seen by Viewers too.
         "list_services" => Allow::AnyUser,
         "create_service" | "update_service" | "delete_service" => Allow::Roles {
@@ -611,6 +639,22 @@ async fn matrix_environment(w: &World) -> String {
         .unwrap()
         .items
         .remove(0)
+        .id
+}
+
+/// A new group of variables in project A.
+async fn matrix_group(w: &World) -> String {
+    w.root
+        .client
+        .create_variable_group(
+            &w.project_a,
+            &gmac_types::variables::NewVariableGroup {
+                name: w.unique("group-"),
+                variables: [("A".to_owned(), "1".to_owned())].into(),
+            },
+        )
+        .await
+        .unwrap()
         .id
 }
 
@@ -988,6 +1032,76 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
                     json!({"version": set.version}),
                 ),
                 _ => Call::at(format!("/api/v1/environments/{env}/variables")),
+            }
+        }
+        "get_project_variables"
+        | "set_project_variables"
+        | "diff_project_variables"
+        | "rollback_project_variables"
+        | "get_service_variables"
+        | "set_service_variables"
+        | "diff_service_variables"
+        | "rollback_service_variables"
+        | "get_group_variables"
+        | "set_group_variables"
+        | "diff_group_variables"
+        | "rollback_group_variables" => {
+            let base = if operation.contains("project") {
+                format!("/api/v1/projects/{}", w.project_a)
+            } else if operation.contains("group") {
+                format!("/api/v1/variable-groups/{}", matrix_group(w).await)
+            } else {
+                format!("/api/v1/services/{}", matrix_service(w).await)
+            };
+            let id = base.rsplit('/').next().unwrap();
+            let owner = if operation.contains("project") {
+                gmac_client::SharedOwner::Project(id)
+            } else if operation.contains("group") {
+                gmac_client::SharedOwner::Group(id)
+            } else {
+                gmac_client::SharedOwner::Service(id)
+            };
+            let set = w
+                .root
+                .client
+                .set_shared_variables(owner, &[("A".to_owned(), w.unique("v-"))].into(), None)
+                .await
+                .unwrap();
+            match operation.split('_').next().unwrap() {
+                "set" => Call::json(
+                    format!("{base}/variables"),
+                    json!({"variables": {"A": "2"}}),
+                ),
+                "diff" => Call::at(format!(
+                    "{base}/variables/diff?from=0&to={}",
+                    set.version
+                )),
+                "rollback" => Call::json(
+                    format!("{base}/variables/rollback"),
+                    json!({"version": set.version}),
+                ),
+                _ => Call::at(format!("{base}/variables")),
+            }
+        }
+        "list_variable_groups" | "create_variable_group" => match operation {
+            "create_variable_group" => Call::json(
+                format!("/api/v1/projects/{}/variable-groups", w.project_a),
+                json!({"name": w.unique("group-"), "variables": {"A": "1"}}),
+            ),
+            _ => Call::at(format!("/api/v1/projects/{}/variable-groups", w.project_a)),
+        },
+        "get_variable_group" | "delete_variable_group" => {
+            Call::at(format!("/api/v1/variable-groups/{}", matrix_group(w).await))
+        }
+        "get_service_variable_groups" | "set_service_variable_groups" => {
+            let service = matrix_service(w).await;
+            let group = matrix_group(w).await;
+            match operation {
+                "set_service_variable_groups" => Call::json(
+                    format!("/api/v1/services/{service}/variable-groups"),
+                    json!({"group_ids": [group]}),
+                ),
+                _ => Call::at(format!("/api/v1/services/{service}/variable-groups")),
             }
         }
         "list_secrets" | "set_secret" | "delete_secret" | "reveal_secret" => {

@@ -113,6 +113,18 @@ PER_OPERATION = {
     "set_secret": {"invalid", "taken"},
     # A version to bring back must exist (state).
     "rollback_variables": {"unknown"},
+    # The same rules for the variables a project or a service shares (no "taken": a shared
+    # name may be an environment's secret, which then overrides it).
+    "set_project_variables": {"invalid", "too_many"},
+    "set_service_variables": {"invalid", "too_many"},
+    "rollback_project_variables": {"unknown"},
+    "rollback_service_variables": {"unknown"},
+    "set_group_variables": {"invalid", "too_many"},
+    "rollback_group_variables": {"unknown"},
+    # A group's name is unique in its project (state); its variables follow the rules above.
+    "create_variable_group": {"invalid", "too_many", "taken"},
+    # Attached groups must be the project's (state), each once (a relation between items).
+    "set_service_variable_groups": {"unknown", "duplicate", "too_many"},
     # Whether a month is over is the clock's state, not the request's shape.
     "issue_invoice": {"month_not_over"},
 }

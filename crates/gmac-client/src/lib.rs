@@ -73,6 +73,28 @@ pub const UNREACHABLE: &str = "The server cannot be reached. Check your connecti
 /// The result of a call.
 pub type Result<T> = std::result::Result<T, ApiError>;
 
+/// Whose shared variables: a project's, a service's or a group's, by id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SharedOwner<'a> {
+    /// A project's.
+    Project(&'a str),
+    /// A service's.
+    Service(&'a str),
+    /// A group's.
+    Group(&'a str),
+}
+
+impl SharedOwner<'_> {
+    /// Its path under the API.
+    pub fn path(self) -> String {
+        match self {
+            Self::Project(id) => format!("/api/v1/projects/{id}"),
+            Self::Service(id) => format!("/api/v1/services/{id}"),
+            Self::Group(id) => format!("/api/v1/variable-groups/{id}"),
+        }
+    }
+}
+
 /// A gmac API client. Cheap to clone; clones share the connection pool (and, natively, the
 /// cookie jar).
 #[derive(Clone, Debug)]
@@ -666,6 +688,132 @@ impl Client {
         self.post(
             &format!("/api/v1/environments/{environment_id}/variables/rollback"),
             &gmac_types::variables::VariablesRollback { version },
+        )
+        .await
+    }
+
+    /// `GET /api/v1/{projects|services}/{id}/variables`: the variables a project or a service
+    /// shares, the newest version or `version`.
+    pub async fn get_shared_variables(
+        &self,
+        owner: SharedOwner<'_>,
+        version: Option<i64>,
+    ) -> Result<gmac_types::variables::SharedVariableSet> {
+        self.get_query(
+            &format!("{}/variables", owner.path()),
+            &gmac_types::variables::VariablesQuery { version },
+        )
+        .await
+    }
+
+    /// `PUT /api/v1/{projects|services}/{id}/variables`: a new version of the shared
+    /// variables; `version` is the newest one read (sent as `If-Match`).
+    pub async fn set_shared_variables(
+        &self,
+        owner: SharedOwner<'_>,
+        variables: &std::collections::BTreeMap<String, String>,
+        version: Option<i64>,
+    ) -> Result<gmac_types::variables::SharedVariableSet> {
+        self.put(
+            &format!("{}/variables", owner.path()),
+            &gmac_types::variables::VariablesUpdate {
+                variables: variables.clone(),
+            },
+            version,
+        )
+        .await
+    }
+
+    /// `GET /api/v1/{projects|services}/{id}/variables/diff?from=&to=`.
+    pub async fn diff_shared_variables(
+        &self,
+        owner: SharedOwner<'_>,
+        from: i64,
+        to: i64,
+    ) -> Result<gmac_types::variables::VariablesDiff> {
+        self.get_query(
+            &format!("{}/variables/diff", owner.path()),
+            &gmac_types::variables::VariablesDiffQuery { from, to },
+        )
+        .await
+    }
+
+    /// `POST /api/v1/{projects|services}/{id}/variables/rollback`: version `version` again.
+    pub async fn rollback_shared_variables(
+        &self,
+        owner: SharedOwner<'_>,
+        version: u32,
+    ) -> Result<gmac_types::variables::SharedVariableSet> {
+        self.post(
+            &format!("{}/variables/rollback", owner.path()),
+            &gmac_types::variables::VariablesRollback { version },
+        )
+        .await
+    }
+
+    /// `GET /api/v1/projects/{id}/variable-groups`: a project's groups of variables.
+    pub async fn list_variable_groups(
+        &self,
+        project_id: &str,
+        page: &PageQuery,
+    ) -> Result<Page<gmac_types::variables::VariableGroup>> {
+        let none: [(&str, &str); 0] = [];
+        self.get_page(
+            &format!("/api/v1/projects/{project_id}/variable-groups"),
+            &none,
+            page,
+        )
+        .await
+    }
+
+    /// `POST /api/v1/projects/{id}/variable-groups`: a new group.
+    pub async fn create_variable_group(
+        &self,
+        project_id: &str,
+        group: &gmac_types::variables::NewVariableGroup,
+    ) -> Result<gmac_types::variables::VariableGroup> {
+        self.post(
+            &format!("/api/v1/projects/{project_id}/variable-groups"),
+            group,
+        )
+        .await
+    }
+
+    /// `GET /api/v1/variable-groups/{id}`.
+    pub async fn get_variable_group(
+        &self,
+        id: &str,
+    ) -> Result<gmac_types::variables::VariableGroup> {
+        self.get(&format!("/api/v1/variable-groups/{id}")).await
+    }
+
+    /// `DELETE /api/v1/variable-groups/{id}`.
+    pub async fn delete_variable_group(&self, id: &str) -> Result<()> {
+        self.delete(&format!("/api/v1/variable-groups/{id}"), None)
+            .await
+    }
+
+    /// `GET /api/v1/services/{id}/variable-groups`: the groups attached, in order.
+    pub async fn service_variable_groups(
+        &self,
+        service_id: &str,
+    ) -> Result<gmac_types::variables::AttachedGroups> {
+        self.get(&format!("/api/v1/services/{service_id}/variable-groups"))
+            .await
+    }
+
+    /// `PUT /api/v1/services/{id}/variable-groups`: attach exactly these groups, in order.
+    pub async fn set_service_variable_groups(
+        &self,
+        service_id: &str,
+        group_ids: &[String],
+    ) -> Result<gmac_types::variables::AttachedGroups> {
+        self.put(
+            &format!("/api/v1/services/{service_id}/variable-groups"),
+            &gmac_types::variables::ServiceVariableGroups {
+                group_ids: group_ids.to_vec(),
+            },
+            None,
         )
         .await
     }

@@ -41,8 +41,97 @@ pub struct VariableSet {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// Whether the live release runs other variables or secrets than a deploy made now would
-    /// (a change, a new secret version, a deleted secret): a redeploy applies them.
+    /// (a change, a new secret version, a deleted secret, a change of the variables its project
+    /// or service shares): a redeploy applies them.
     pub pending: bool,
+    /// The variables the environment gets from its project and its service (their newest
+    /// versions, as a deploy made now would), widest scope first, each saying which narrower
+    /// scope overrides it, if one does.
+    #[serde(default)]
+    pub inherited: Vec<InheritedVariable>,
+}
+
+/// Where a variable an environment runs with is set. A narrower scope overrides a wider one
+/// of the same name: project, then service, then the environment's own variables, then its
+/// secrets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum VariableScope {
+    /// Shared by every service of a project.
+    Project,
+    /// A project's group of variables, attached to the service (a later group overrides an
+    /// earlier one).
+    Group,
+    /// Shared by every environment of a service.
+    Service,
+    /// The environment's own variables.
+    Environment,
+    /// The environment's secrets.
+    Secret,
+}
+
+impl VariableScope {
+    /// The scope's name, as the API spells it.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Project => "project",
+            Self::Group => "group",
+            Self::Service => "service",
+            Self::Environment => "environment",
+            Self::Secret => "secret",
+        }
+    }
+}
+
+/// A variable an environment gets from its project or its service.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InheritedVariable {
+    /// Its name.
+    pub name: String,
+    /// Its value in that scope.
+    pub value: String,
+    /// `project`, `group` or `service`.
+    pub scope: VariableScope,
+    /// The group's id, for `group`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    /// The group's name, for `group`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    /// The version of that scope's variables it comes from.
+    pub version: i64,
+    /// The narrower scope that sets the same name and so wins (none: the environment runs
+    /// this value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overridden_by: Option<VariableScope>,
+}
+
+/// One version of the variables a project, a group or a service shares with its
+/// environments.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SharedVariableSet {
+    /// `project`, `group` or `service`.
+    pub scope: VariableScope,
+    /// The project's, the group's or the service's id.
+    pub owner_id: String,
+    /// 1, 2, … (0: none were ever set).
+    pub version: i64,
+    /// The newest version, as the `ETag` says: send it in `If-Match` with a `PUT`.
+    pub latest_version: i64,
+    /// Name to value.
+    pub variables: BTreeMap<String, String>,
+    /// Who made this version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    /// When.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<DateTime<Utc>>,
+    /// What the version was made by: `set` or `rollback to 3`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// The variables of an environment as they should be: a new version.
@@ -194,6 +283,103 @@ pub struct ReleaseConfig {
     pub variables_version: i64,
     /// Each secret's version.
     pub secrets: BTreeMap<String, i64>,
+    /// The version of the variables its project shares (0: none).
+    #[serde(default)]
+    pub project_variables_version: i64,
+    /// The version of the variables its service shares (0: none).
+    #[serde(default)]
+    pub service_variables_version: i64,
+    /// The groups its service had attached, in order, and their versions.
+    #[serde(default)]
+    pub groups: Vec<GroupVersion>,
+}
+
+/// A group of variables and the version a release runs with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GroupVersion {
+    /// The group.
+    pub group_id: String,
+    /// Its version (0: none).
+    pub version: i64,
+}
+
+/// The most groups attached to a service.
+pub const MAX_GROUPS_PER_SERVICE: usize = 10;
+
+/// A project's group of variables, shared by the services it is attached to (Render's
+/// environment groups).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VariableGroup {
+    /// Its id.
+    pub id: String,
+    /// Its project.
+    pub project_id: String,
+    /// Unique within the project.
+    pub name: String,
+    /// Its newest version (0: none yet); `GET|PUT /variable-groups/{id}/variables` reads and
+    /// sets them.
+    pub latest_version: i64,
+    /// The newest version's variables.
+    pub variables: BTreeMap<String, String>,
+    /// The services it is attached to.
+    pub service_ids: Vec<String>,
+    /// Who made it.
+    pub created_by: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A new group of variables in a project.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewVariableGroup {
+    /// 1 to 64 letters, digits, `-`, `_`, `.` or spaces, starting with a letter or digit;
+    /// unique within the project.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 64, example = "observability")
+    )]
+    pub name: String,
+    /// Its first version's variables (none: it starts empty).
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+}
+
+/// The groups attached to a service, in order: a later one overrides an earlier one, and the
+/// service's own variables override them all.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ServiceVariableGroups {
+    /// Groups of the service's project, by id, at most 10, each once.
+    pub group_ids: Vec<String>,
+}
+
+/// The groups attached to a service, in order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AttachedGroups {
+    /// In order of override (a later one wins).
+    pub groups: Vec<VariableGroup>,
+}
+
+/// Why a group name is refused, or `None` when it is fine.
+pub fn group_name_problem(name: &str) -> Option<&'static str> {
+    let ok_chars = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ' '));
+    if name.is_empty() || name.chars().count() > 64 {
+        Some("a group's name has 1 to 64 characters")
+    } else if !ok_chars || !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        Some(
+            "a group's name has letters, digits, '-', '_', '.' or spaces, and starts with a letter or digit",
+        )
+    } else {
+        None
+    }
 }
 
 /// Why a variable or secret name is refused, or `None` when it is fine.

@@ -59,6 +59,15 @@ pub struct Model {
     pub secret_versions: Option<String>,
     /// When retention let it go: it can no longer be rolled back to.
     pub pruned_at: Option<DateTimeUtc>,
+    /// The version of its project's shared variables it runs with (`None`: made before they
+    /// existed, the same as 0: none).
+    pub project_variables_version: Option<i64>,
+    /// The version of its service's shared variables it runs with.
+    pub service_variables_version: Option<i64>,
+    /// The groups its service had attached and their versions, in order (a JSON array of
+    /// `{group_id, version}`).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub group_variables_versions: Option<String>,
 }
 
 /// No relations are navigated through sea-orm.

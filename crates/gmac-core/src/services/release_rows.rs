@@ -79,6 +79,12 @@ pub(crate) fn config_of(
             Some(text) => serde_json::from_str(text).map_err(anyhow::Error::from)?,
             None => std::collections::BTreeMap::new(),
         },
+        project_variables_version: row.project_variables_version.unwrap_or(0),
+        service_variables_version: row.service_variables_version.unwrap_or(0),
+        groups: match row.group_variables_versions.as_deref() {
+            Some(text) => serde_json::from_str(text).map_err(anyhow::Error::from)?,
+            None => Vec::new(),
+        },
     })
 }
 

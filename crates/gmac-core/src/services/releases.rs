@@ -513,6 +513,20 @@ async fn person_start(
         .ok_or_else(|| anyhow::anyhow!("a person's deploy was skipped").into())
 }
 
+/// The kind of job that rolls a release of `env` out (production's has its own queue).
+fn rollout_kind(env: &environment::Model) -> &'static str {
+    if env.name == "production" {
+        crate::platform::job_kinds::RELEASE_ROLLOUT_PRODUCTION
+    } else {
+        crate::platform::job_kinds::RELEASE_ROLLOUT
+    }
+}
+
+/// `value` as a JSON text column holds it.
+fn json_text(value: &impl serde::Serialize) -> Result<String> {
+    Ok(serde_json::to_string(value).map_err(anyhow::Error::from)?)
+}
+
 /// Makes the release and its rollout job, in one transaction with its audit row; answers
 /// none when a push build is no longer to be deployed (see [`push_unwanted`]).
 async fn start(
@@ -553,12 +567,7 @@ async fn start(
         None => variables::current_config(&txn, &env.id).await?,
     };
     let id = core.new_id();
-    let kind = if env.name == "production" {
-        crate::platform::job_kinds::RELEASE_ROLLOUT_PRODUCTION
-    } else {
-        crate::platform::job_kinds::RELEASE_ROLLOUT
-    };
-    let mut new_job = NewJob::new(kind, serde_json::json!({ "release_id": id }));
+    let mut new_job = NewJob::new(rollout_kind(&env), serde_json::json!({ "release_id": id }));
     new_job.client_id = Some(env.client_id.clone());
     let actor = match by {
         By::Person(actor) => Some(actor),
@@ -592,8 +601,11 @@ async fn start(
         created_at: txn.now(),
         finished_at: None,
         variables_version: Some(config.variables_version),
-        secret_versions: Some(serde_json::to_string(&config.secrets).map_err(anyhow::Error::from)?),
+        secret_versions: Some(json_text(&config.secrets)?),
         pruned_at: None,
+        project_variables_version: Some(config.project_variables_version),
+        service_variables_version: Some(config.service_variables_version),
+        group_variables_versions: Some(json_text(&config.groups)?),
     };
     release::Entity::insert(release::ActiveModel::from(row.clone()))
         .exec_without_returning(&txn)
@@ -612,6 +624,8 @@ async fn start(
             "number": number, "image": row.image, "build_id": row.build_id,
             "rollback_of": row.rollback_of, "target_id": target_row.id, "job_id": job_row.id,
             "variables_version": config.variables_version, "secret_versions": config.secrets,
+            "shared_variables": {"project": config.project_variables_version,
+                "service": config.service_variables_version, "groups": config.groups},
             "pauses_deploy_on_push": spec.rollback_number.is_some() && actor.is_some(),
         }));
     txn.commit(core, meta, entry).await?;

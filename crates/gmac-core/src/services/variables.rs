@@ -24,7 +24,7 @@ use crate::entities::{environment, environment_secret, environment_variables, re
 use crate::platform::change::Change;
 use crate::platform::paging;
 use crate::services::release_rows::config_of;
-use crate::services::{catalog, environments, mfa};
+use crate::services::{catalog, environments, mfa, shared_variables};
 use crate::{Actor, Core, Error, RequestMeta, Result};
 
 /// What a secret's value is sealed for: its row, environment, name and version, so a value
@@ -99,16 +99,23 @@ async fn current_secrets(
     Ok(newest)
 }
 
-/// The configuration a deploy made now runs with: the newest variables and each secret's
-/// newest version.
+/// The configuration a deploy made now runs with: the newest variables (its project's, its
+/// service's and its own) and each secret's newest version.
 pub(crate) async fn current_config(
     conn: &impl ConnectionTrait,
     environment_id: &str,
 ) -> Result<ReleaseConfig> {
+    let env = environments::find(conn, environment_id).await?;
+    let owner = catalog::find(conn, &env.service_id).await?;
+    let (project_variables_version, groups, service_variables_version) =
+        shared_variables::current_versions(conn, &owner).await?;
     Ok(ReleaseConfig {
         variables_version: latest(conn, environment_id)
             .await?
             .map_or(0, |row| row.version),
+        project_variables_version,
+        service_variables_version,
+        groups,
         secrets: current_secrets(conn, environment_id)
             .await?
             .into_iter()
@@ -125,11 +132,19 @@ pub(crate) async fn materialize(
     environment_id: &str,
     config: &ReleaseConfig,
 ) -> Result<std::result::Result<(BTreeMap<String, String>, Vec<String>), String>> {
-    let mut env = values_of(
+    let row = environments::find(&core.db, environment_id).await?;
+    let owner = catalog::find(&core.db, &row.service_id).await?;
+    // Widest first: the project's, the groups', the service's, the environment's own, then
+    // its secrets.
+    let mut env = match shared_variables::merged(&core.db, &owner, config).await? {
+        Ok(values) => values,
+        Err(gone) => return Ok(Err(gone)),
+    };
+    env.extend(values_of(
         version_row(&core.db, environment_id, config.variables_version)
             .await?
             .as_ref(),
-    )?;
+    )?);
     let mut secrets = Vec::new();
     for (name, version) in &config.secrets {
         let row = environment_secret::Entity::find()
@@ -190,8 +205,34 @@ pub async fn get(
                 .ok_or(Error::NotFound)?,
         ),
     };
-    let pending = pending(core, &env).await?;
-    to_dto(&env, row.as_ref(), latest_version, pending)
+    answer(core, &env, row.as_ref(), latest_version).await
+}
+
+/// `row` as the API answers it: whether a redeploy is pending, and what is inherited.
+async fn answer(
+    core: &Core,
+    env: &environment::Model,
+    row: Option<&environment_variables::Model>,
+    latest_version: i64,
+) -> Result<VariableSet> {
+    let pending = pending(core, env).await?;
+    let mut set = to_dto(env, row, latest_version, pending)?;
+    set.inherited = inherited(core, env).await?;
+    Ok(set)
+}
+
+/// What `env` gets from its project and service now, each saying what overrides it.
+async fn inherited(
+    core: &Core,
+    env: &environment::Model,
+) -> Result<Vec<gmac_types::variables::InheritedVariable>> {
+    let owner = catalog::find(&core.db, &env.service_id).await?;
+    let own = values_of(latest(&core.db, &env.id).await?.as_ref())?;
+    let secrets: Vec<String> = current_secrets(&core.db, &env.id)
+        .await?
+        .into_keys()
+        .collect();
+    shared_variables::inherited(&core.db, &owner, &own, &secrets).await
 }
 
 /// Whether the live release runs another configuration than a deploy made now would.
@@ -217,16 +258,18 @@ fn to_dto(
         created_at: row.map(|r| r.created_at),
         note: row.and_then(|r| r.note.clone()),
         pending,
+        inherited: Vec::new(),
     })
 }
 
-fn validate(variables: &BTreeMap<String, String>) -> Result<()> {
+/// Checks a set of variables: names, sizes and count.
+pub(crate) fn validate(variables: &BTreeMap<String, String>) -> Result<()> {
     let mut errors = Vec::new();
     if variables.len() > MAX_VARIABLES {
         errors.push(FieldError::new(
             "variables",
             "too_many",
-            format!("An environment has at most {MAX_VARIABLES} variables."),
+            format!("A set of variables has at most {MAX_VARIABLES} of them."),
         ));
     }
     let total: usize = variables.iter().map(|(k, v)| k.len() + v.len()).sum();
@@ -234,7 +277,7 @@ fn validate(variables: &BTreeMap<String, String>) -> Result<()> {
         errors.push(FieldError::new(
             "variables",
             "too_large",
-            "An environment's variables hold at most 512 KiB in all.",
+            "A set of variables holds at most 512 KiB in all.",
         ));
     }
     for (name, value) in variables {
@@ -315,8 +358,7 @@ async fn write_version(
     if changes.is_empty() && newest.is_some() {
         // Nothing changes: no new version (a redeploy would apply nothing new).
         drop(txn);
-        let pending = pending(core, &env).await?;
-        return to_dto(&env, newest.as_ref(), current, pending);
+        return answer(core, &env, newest.as_ref(), current).await;
     }
     let row = environment_variables::Model {
         id: core.new_id(),
@@ -343,8 +385,7 @@ async fn write_version(
             "note": note, "changes": names,
         }));
     txn.commit(core, meta, entry).await?;
-    let pending = pending(core, &env).await?;
-    to_dto(&env, Some(&row), row.version, pending)
+    answer(core, &env, Some(&row), row.version).await
 }
 
 /// What changed between two versions (0 is the empty start).

@@ -170,7 +170,14 @@ pub async fn rollback_environment(
     id: web::Path<String>,
     body: web::Json<NewRollback>,
 ) -> Result<HttpResponse, ApiError> {
-    let started = releases::rollback(&state.core, &actor, &meta.0, &id, body.into_inner()).await?;
+    let started = Box::pin(releases::rollback(
+        &state.core,
+        &actor,
+        &meta.0,
+        &id,
+        body.into_inner(),
+    ))
+    .await?;
     Ok(HttpResponse::Accepted().json(started))
 }
 

@@ -26,6 +26,7 @@ pub mod runtime;
 pub mod services;
 pub mod sessions;
 pub mod setup;
+pub mod shared_variables;
 pub mod targets;
 pub mod teams;
 pub mod templates;
@@ -124,6 +125,24 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(variables::set_secret)
                 .service(variables::delete_secret)
                 .service(variables::reveal_secret)
+                .service(shared_variables::get_project_variables)
+                .service(shared_variables::set_project_variables)
+                .service(shared_variables::diff_project_variables)
+                .service(shared_variables::rollback_project_variables)
+                .service(shared_variables::get_service_variables)
+                .service(shared_variables::set_service_variables)
+                .service(shared_variables::diff_service_variables)
+                .service(shared_variables::rollback_service_variables)
+                .service(shared_variables::get_group_variables)
+                .service(shared_variables::set_group_variables)
+                .service(shared_variables::diff_group_variables)
+                .service(shared_variables::rollback_group_variables)
+                .service(shared_variables::list_variable_groups)
+                .service(shared_variables::create_variable_group)
+                .service(shared_variables::get_variable_group)
+                .service(shared_variables::delete_variable_group)
+                .service(shared_variables::get_service_variable_groups)
+                .service(shared_variables::set_service_variable_groups)
                 .service(access::list_roles)
                 .service(access::list_role_bindings)
                 .service(access::create_role_binding)

@@ -7,7 +7,8 @@
 //! survives the panels being drawn again when a release or an environment changes.
 
 use gmac_types::variables::{
-    SecretInfo, VariableChangeKind, VariableSet, VariablesDiff, parse_dotenv, to_dotenv,
+    SecretInfo, VariableChangeKind, VariableScope, VariableSet, VariablesDiff, parse_dotenv,
+    to_dotenv,
 };
 use gmac_types::{ErrorCode, PageQuery, Permission};
 use leptos::ev::SubmitEvent;
@@ -396,6 +397,7 @@ pub fn EnvironmentConfig(
     let redeploy_label = format!("Redeploy {name} with its newest configuration");
     let diff_id = format!("variables-diff-{name}");
     let section_label = format!("Configuration of {name}");
+    let inherited_id = format!("inherited-{name}");
     let for_secrets = name.clone();
     let for_reveal = name.clone();
     view! {
@@ -445,6 +447,7 @@ pub fn EnvironmentConfig(
                     })}
                 </form>
             </Show>
+            {move || inherited_view(loaded, &inherited_id)}
             {move || loaded.get().filter(|s| s.latest_version > 1).map(|set| {
                 let options = (0..set.latest_version)
                     .map(|v| view! { <option value=v.to_string()>{if v == 0 { "none".to_owned() } else { format!("version {v}") }}</option> })
@@ -521,6 +524,51 @@ pub fn EnvironmentConfig(
             })}
         </section>
     }
+}
+
+/// What the environment gets from its project and service (`#inherited-{env}`), widest
+/// first, each struck through when a narrower scope overrides it.
+fn inherited_view(
+    loaded: RwSignal<Option<VariableSet>>,
+    id: &str,
+) -> Option<impl IntoView + use<>> {
+    let list = loaded.with(|s| s.as_ref().map(|s| s.inherited.clone()))?;
+    if list.is_empty() {
+        return None;
+    }
+    let items = list
+        .into_iter()
+        .map(|v| {
+            let note = match v.overridden_by {
+                Some(VariableScope::Group) => " (a later group's wins)",
+                Some(VariableScope::Service) => " (the service's wins)",
+                Some(VariableScope::Environment) => " (the environment's own wins)",
+                Some(VariableScope::Secret) => " (a secret wins)",
+                Some(VariableScope::Project) | None => "",
+            };
+            let class = if v.overridden_by.is_some() {
+                "mono overridden"
+            } else {
+                "mono"
+            };
+            let from = match &v.group_name {
+                Some(group) => format!("group {group}"),
+                None => v.scope.id().to_owned(),
+            };
+            let text = format!(
+                "{} = {} · {from} version {}{note}",
+                v.name, v.value, v.version
+            );
+            view! {
+                <li class=class data-name=v.name data-scope=v.scope.id()
+                    data-overridden=v.overridden_by.is_some().to_string()>{text}</li>
+            }
+        })
+        .collect_view();
+    Some(view! {
+        <p class="muted">"Shared with it: the project's, then its groups' in order, then the service's (set on the service's page). Its own variables and secrets win over them."</p>
+        <ul class="plain-list inherited-variables" id=id.to_owned()>{items}</ul>
+    })
 }
 
 /// One secret of the list: its name, version, whether a deploy still has to apply it, its

@@ -197,7 +197,7 @@ fn summary(env: &Environment) -> String {
 }
 
 /// The form's fields, their ids ending in `-{name}`.
-fn fields_view(name: &str, fields: Fields) -> impl IntoView {
+fn fields_view(name: &str, fields: Fields) -> impl IntoView + use<> {
     let Fields {
         health_path,
         health_timeout,

@@ -391,6 +391,10 @@ fn ServiceView(service: Service, reload: Callback<()>) -> impl IntoView {
         {creation}
         {(service.status == ServiceStatus::Active)
             .then(|| view! { <EnvironmentsBoard service_id=service.id.clone() /> })}
+        {(service.status == ServiceStatus::Active).then(|| view! {
+            <crate::pages::services::shared_variables::SharedVariablesCard
+                service_id=service.id.clone() project_id=service.project_id.clone() />
+        })}
         <crate::pages::services::costs::ServiceCostsCard service_id=service.id.clone() />
         <Pushes service_id=service.id.clone() />
         {(service.status == ServiceStatus::Active)

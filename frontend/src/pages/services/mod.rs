@@ -13,6 +13,7 @@ pub mod environments;
 pub mod new;
 pub mod operations;
 pub mod runtime;
+pub mod shared_variables;
 pub mod sources;
 pub mod target_edit;
 pub mod targets;
