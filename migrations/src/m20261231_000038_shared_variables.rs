@@ -10,7 +10,7 @@ use sea_orm_migration::prelude::{
 };
 use sea_orm_migration::schema::{
     big_integer, big_integer_null, integer, string, string_null, text, text_null,
-    timestamp_with_time_zone,
+    timestamp_with_time_zone, timestamp_with_time_zone_null,
 };
 
 #[derive(DeriveMigrationName)]
@@ -32,23 +32,15 @@ impl MigrationTrait for Migration {
                     .col(string(VariableGroups::Name))
                     .col(string(VariableGroups::CreatedBy))
                     .col(timestamp_with_time_zone(VariableGroups::CreatedAt))
+                    // A deleted group keeps its versions: the releases that ran with it still
+                    // roll back. Its name is free again (names are unique among the others).
+                    .col(timestamp_with_time_zone_null(VariableGroups::DeletedAt))
                     .foreign_key(
                         ForeignKey::create()
                             .from(VariableGroups::Table, VariableGroups::ProjectId)
                             .to(Projects::Table, Projects::Id)
                             .on_delete(ForeignKeyAction::Cascade),
                     )
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("ux_variable_groups_name")
-                    .table(VariableGroups::Table)
-                    .col(VariableGroups::ProjectId)
-                    .col(VariableGroups::Name)
-                    .unique()
                     .to_owned(),
             )
             .await?;
@@ -211,6 +203,7 @@ enum VariableGroups {
     Name,
     CreatedBy,
     CreatedAt,
+    DeletedAt,
 }
 
 #[derive(DeriveIden)]

@@ -4594,6 +4594,38 @@ async fn a_release_is_deployed_followed_and_rolled_back_from_the_environments_bo
     let inspected = world.container_inspect(&releases[0].id);
     assert_eq!(inspected["HostConfig"]["Memory"], 200 * 1024 * 1024);
 
+    // Shared variables: the project's, and a group made and attached here; each environment
+    // shows what it inherits and what wins.
+    browser
+        .type_into("#shared-project", "REGION=eu\nGREETING=from-project")
+        .await;
+    browser.click("#save-shared-project").await;
+    browser
+        .wait_for_text(
+            "form[data-scope=\"project\"] .notice-banner",
+            "Saved as version 1",
+        )
+        .await;
+    browser.type_into("#new-group-name", "observability").await;
+    browser.click("#create-group").await;
+    let group = ".shared-group[data-group=\"observability\"]";
+    browser.wait_for(&format!("{group} textarea")).await;
+    browser
+        .type_into(&format!("{group} textarea"), "OTEL=on")
+        .await;
+    browser
+        .click(&format!("{group} button[type=\"submit\"]"))
+        .await;
+    browser
+        .wait_for_text(&format!("{group} .notice-banner"), "Saved as version 1")
+        .await;
+    browser
+        .wait_for_text(
+            "#inherited-staging li[data-name=\"OTEL\"][data-scope=\"group\"]",
+            "group observability version 1",
+        )
+        .await;
+
     // A variable and a secret: saved as versions, waiting for the next deploy, which the
     // banner offers; the redeploy (release #2) runs with them.
     let config = "section[data-config=\"staging\"]";
@@ -4606,6 +4638,13 @@ async fn a_release_is_deployed_followed_and_rolled_back_from_the_environments_bo
         .await;
     browser
         .wait_for_text(&format!("{config} .notice-banner"), "Saved as version 1")
+        .await;
+    // The environment's own GREETING wins over the project's, and says so.
+    browser
+        .wait_for_text(
+            "#inherited-staging li[data-name=\"GREETING\"][data-overridden=\"true\"]",
+            "the environment's own wins",
+        )
         .await;
     browser.type_into("#secret-name-staging", "API_TOKEN").await;
     browser
@@ -4658,6 +4697,17 @@ async fn a_release_is_deployed_followed_and_rolled_back_from_the_environments_bo
     assert_eq!(two.number, 2);
     assert_eq!(two.config.variables_version, 1);
     assert_eq!(two.config.secrets.get("API_TOKEN"), Some(&1));
+    assert_eq!(two.config.project_variables_version, 1);
+    assert_eq!(two.config.groups.len(), 1);
+    let env: Vec<String> = world.container_inspect(&two.id)["Config"]["Env"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.as_str().map(str::to_owned))
+        .collect();
+    for wanted in ["REGION=eu", "OTEL=on", "GREETING=hello"] {
+        assert!(env.iter().any(|e| e == wanted), "{wanted} in {env:?}");
+    }
     // Applied: the secret is no longer marked, and the banner has gone.
     let applied = browser
         .wait_for_text(

@@ -17,6 +17,9 @@ pub struct Model {
     pub created_by: String,
     /// When.
     pub created_at: DateTimeUtc,
+    /// When it was deleted: gone from the API, its versions kept for the releases that ran
+    /// with it.
+    pub deleted_at: Option<DateTimeUtc>,
 }
 
 /// No relations are navigated through sea-orm.

@@ -163,6 +163,7 @@ const AUDIENCES: &[(&str, Audience)] = &[
     ("environment", Audience::With(Permission::ServicesView)),
     ("release", Audience::With(Permission::ServicesView)),
     ("domain", Audience::With(Permission::ServicesView)),
+    ("variable_group", Audience::With(Permission::ServicesView)),
     ("user", Audience::With(Permission::UsersManage)),
     ("team", Audience::With(Permission::UsersManage)),
     ("role", Audience::With(Permission::UsersManage)),

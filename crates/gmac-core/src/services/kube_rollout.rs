@@ -193,19 +193,20 @@ impl KubeRun<'_> {
             .filter_map(|name| env.remove_entry(name))
             .collect();
         let mut config_version = format!("variables:{}", config.variables_version);
-        // Shared versions only when set, so a release made before them hashes as it did.
+        // Shared versions only when set, so a release made before them hashes as it did; `@`
+        // is in no secret's name, so no secret's part reads as one of these.
         for (scope, version) in [
             ("project", config.project_variables_version),
             ("service", config.service_variables_version),
         ] {
             if version != 0 {
-                let _ = write!(config_version, ";{scope}:{version}");
+                let _ = write!(config_version, ";@{scope}:{version}");
             }
         }
         for group in &config.groups {
             let _ = write!(
                 config_version,
-                ";group:{}:{}",
+                ";@group:{}:{}",
                 group.group_id, group.version
             );
         }

@@ -117,10 +117,13 @@ pub(crate) async fn current_versions(
         .map_or(0, |r| r.version);
     let mut groups = Vec::new();
     for group_id in attached(conn, &service.id).await? {
-        let version = latest(conn, Owner::Group(&group_id))
-            .await?
-            .map_or(0, |r| r.version);
-        groups.push(GroupVersion { group_id, version });
+        // A group with no variables yet changes nothing a release runs with.
+        if let Some(row) = latest(conn, Owner::Group(&group_id)).await? {
+            groups.push(GroupVersion {
+                group_id,
+                version: row.version,
+            });
+        }
     }
     let own = latest(conn, Owner::Service(&service.id))
         .await?

@@ -14,7 +14,7 @@ use gmac_types::variables::{
     group_name_problem,
 };
 use gmac_types::{ErrorCode, FieldError, Page, PageQuery, Permission};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::audit::AuditEntry;
 use crate::entities::{service_variable_group, shared_variables, variable_group};
@@ -27,12 +27,13 @@ use crate::{Actor, Core, Error, RequestMeta, Result};
 /// The most groups a project holds.
 const MAX_GROUPS_PER_PROJECT: usize = 100;
 
-/// Loads a group, or 404.
+/// Loads a group that is not deleted, or 404.
 pub(crate) async fn find(conn: &impl ConnectionTrait, id: &str) -> Result<variable_group::Model> {
     if !crate::ids::is_id(id) {
         return Err(Error::NotFound);
     }
     variable_group::Entity::find_by_id(id)
+        .filter(variable_group::Column::DeletedAt.is_null())
         .one(conn)
         .await?
         .ok_or(Error::NotFound)
@@ -79,6 +80,7 @@ pub async fn list(
     actor.require_on(Permission::ServicesView, &projects::target_of(&project))?;
     let rows = variable_group::Entity::find()
         .filter(variable_group::Column::ProjectId.eq(project.id.as_str()))
+        .filter(variable_group::Column::DeletedAt.is_null())
         .order_by_asc(variable_group::Column::Name)
         .all(&core.db)
         .await?;
@@ -121,6 +123,7 @@ pub async fn create(
     shared::lock(&txn, Owner::Project(&project.id)).await?;
     let existing = variable_group::Entity::find()
         .filter(variable_group::Column::ProjectId.eq(project.id.as_str()))
+        .filter(variable_group::Column::DeletedAt.is_null())
         .all(&txn)
         .await?;
     if existing.iter().any(|g| g.name.eq_ignore_ascii_case(&name)) {
@@ -143,6 +146,7 @@ pub async fn create(
         name,
         created_by: actor.user_id.clone(),
         created_at: txn.now(),
+        deleted_at: None,
     };
     variable_group::Entity::insert(variable_group::ActiveModel::from(row.clone()))
         .exec_without_returning(&txn)
@@ -172,8 +176,8 @@ pub async fn create(
     to_dto(&core.db, row).await
 }
 
-/// Deletes a group that no service has attached (`409` while one does). Releases that ran with
-/// it can no longer be rolled back to: their rollout says the group is gone.
+/// Deletes a group that no service has attached (`409` while one does). Its versions stay, so
+/// the releases that ran with it still roll back, restart and scale as they were made.
 pub async fn delete(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) -> Result<()> {
     let group = find(&core.db, id).await?;
     let project = projects::find(&core.db, &group.project_id).await?;
@@ -195,9 +199,9 @@ pub async fn delete(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) ->
             ),
         ));
     }
-    variable_group::Entity::delete_by_id(group.id.as_str())
-        .exec(&txn)
-        .await?;
+    let mut gone = variable_group::ActiveModel::from(group.clone());
+    gone.deleted_at = sea_orm::ActiveValue::Set(Some(txn.now()));
+    variable_group::Entity::update(gone).exec(&txn).await?;
     let entry = AuditEntry::success(actor.audit_actor(), "variable_group.delete")
         .target("variable_group", group.id.clone())
         .scope(&target)
@@ -233,14 +237,14 @@ pub async fn attach(
     let owner = catalog::find(&core.db, service_id).await?;
     let target = catalog::target_of(&owner);
     actor.require_on(Permission::DeploysProduction, &target)?;
-    let mut errors = Vec::new();
     if wanted.group_ids.len() > MAX_GROUPS_PER_SERVICE {
-        errors.push(FieldError::new(
+        return Err(Error::invalid(FieldError::new(
             "group_ids",
             "too_many",
             format!("A service has at most {MAX_GROUPS_PER_SERVICE} groups."),
-        ));
+        )));
     }
+    let mut errors = Vec::new();
     let txn = Change::begin(core).await?;
     shared::lock(&txn, Owner::Service(&owner.id)).await?;
     for (at, id) in wanted.group_ids.iter().enumerate() {
@@ -253,10 +257,15 @@ pub async fn attach(
             ));
             continue;
         }
+        // Held until the change commits, so the group is not deleted meanwhile.
         let found = if crate::ids::is_id(id) {
-            variable_group::Entity::find_by_id(id.as_str())
-                .one(&txn)
-                .await?
+            let query = variable_group::Entity::find_by_id(id.as_str())
+                .filter(variable_group::Column::DeletedAt.is_null());
+            if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+                query.lock_shared().one(&txn).await?
+            } else {
+                query.one(&txn).await?
+            }
         } else {
             None
         };

@@ -124,7 +124,8 @@ pub fn EnvironmentConfig(
     let reveals = auth.can_untracked(Permission::SecretsReveal)
         && auth.with_me_untracked(|m| m.is_some_and(|m| m.mfa_enabled));
     if let Some(live) = use_live() {
-        let own = env_id.clone();
+        // An event names its subject as `kind/id`.
+        let own = format!("environment/{env_id}");
         live.on(
             &["environment.variables", "environment.secret_"],
             move |event| {
@@ -133,6 +134,16 @@ pub fn EnvironmentConfig(
                     secrets_read.update(|v| *v += 1);
                 }
             },
+        );
+        // What it inherits changes with its project's, groups' and service's variables.
+        live.on(
+            &[
+                "project.variables",
+                "service.variables",
+                "service.variable_groups",
+                "variable_group.",
+            ],
+            move |_| variables_read.update(|v| *v += 1),
         );
     }
     let env_for_vars = env_id.clone();
@@ -149,10 +160,11 @@ pub fn EnvironmentConfig(
                 .map_err(|err| describe(&err));
             if let Ok(set) = &result {
                 // Edits not saved yet stay; otherwise the text is the newest version's.
-                if !dirty.get_untracked() {
+                // The section may be gone by now: its signals are read with `try_`.
+                if !dirty.try_get_untracked().unwrap_or(true) {
                     text.try_set(to_dotenv(&set.variables));
                     base.try_set(Some(set.latest_version));
-                } else if base.get_untracked().is_none() {
+                } else if base.try_get_untracked().flatten().is_none() {
                     base.try_set(Some(set.latest_version));
                 }
                 loaded.try_set(Some(set.clone()));

@@ -80,7 +80,12 @@ fn SharedEditor(scope: Scope, owner_id: String, title: String) -> impl IntoView 
     let saving = RwSignal::new(false);
     let reads = RwSignal::new(0_u32);
     if let Some(live) = use_live() {
-        let own = owner_id.clone();
+        // An event names its subject as `kind/id`.
+        let own = match scope {
+            Scope::Project => format!("project/{owner_id}"),
+            Scope::Group => format!("variable_group/{owner_id}"),
+            Scope::Service => format!("service/{owner_id}"),
+        };
         let action: &'static [&'static str] = match scope {
             Scope::Project => &["project.variables"],
             Scope::Group => &["variable_group.variables"],
@@ -105,7 +110,8 @@ fn SharedEditor(scope: Scope, owner_id: String, title: String) -> impl IntoView 
                 .await
                 .map_err(|err| describe(&err));
             if let Ok(set) = &result {
-                if !dirty.get_untracked() {
+                // The editor may be gone by now: its signals are read with `try_`.
+                if !dirty.try_get_untracked().unwrap_or(true) {
                     text.try_set(to_dotenv(&set.variables));
                     base.try_set(Some(set.latest_version));
                 }
@@ -225,6 +231,10 @@ fn Groups(service_id: String, project_id: String) -> impl IntoView {
     let chosen = RwSignal::new(String::new());
     let new_name = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
+    // Kept apart from the list's loading, so that a group's editor (and what is typed in it)
+    // stays while the list is read again.
+    let attached_list: RwSignal<Vec<VariableGroup>> = RwSignal::new(Vec::new());
+    let free_list: RwSignal<Vec<VariableGroup>> = RwSignal::new(Vec::new());
     if let Some(live) = use_live() {
         live.on(&["service.variable_groups", "variable_group."], move |_| {
             reads.update(|v| *v += 1);
@@ -247,7 +257,16 @@ fn Groups(service_id: String, project_id: String) -> impl IntoView {
                     }
                 })
                 .await;
-            result.map_err(|err| describe(&err))
+            result
+                .map(|(attached, all)| {
+                    let free = all
+                        .into_iter()
+                        .filter(|g| attached.iter().all(|a| a.id != g.id))
+                        .collect();
+                    attached_list.try_set(attached);
+                    free_list.try_set(free);
+                })
+                .map_err(|err| describe(&err))
         }
     });
     // Sends the new order of attached groups.
@@ -275,11 +294,7 @@ fn Groups(service_id: String, project_id: String) -> impl IntoView {
         });
     };
     let current = move || {
-        listed
-            .get_untracked()
-            .and_then(Result::ok)
-            .map(|(attached, _)| attached.into_iter().map(|g| g.id).collect::<Vec<_>>())
-            .unwrap_or_default()
+        attached_list.with_untracked(|list| list.iter().map(|g| g.id.clone()).collect::<Vec<_>>())
     };
     let attach_chosen = attach.clone();
     let on_attach = move |_| {
@@ -352,42 +367,37 @@ fn Groups(service_id: String, project_id: String) -> impl IntoView {
             {move || match listed.get() {
                 None => view! { <p class="muted">"Loading the groups…"</p> }.into_any(),
                 Some(Err(message)) => view! { <p class="field-error">{message}</p> }.into_any(),
-                Some(Ok((attached, all))) => {
-                    let free: Vec<VariableGroup> = all
-                        .into_iter()
-                        .filter(|g| attached.iter().all(|a| a.id != g.id))
-                        .collect();
-                    let on_attach = on_attach.clone();
-                    view! {
-                        {attached.is_empty().then(|| view! { <p class="muted">"No group is attached. A group's variables are shared by every service it is attached to; a later group wins over an earlier one."</p> })}
-                        {attached.into_iter().map(|g| {
-                            let id = g.id.clone();
-                            let label = format!("Detach group {}", g.name);
-                            view! {
-                                <div class="shared-group" data-group=g.name.clone()>
-                                    <SharedEditor scope=Scope::Group owner_id=g.id.clone() title=format!("Group {}", g.name) />
-                                    {may_change.then(|| view! {
-                                        <button type="button" class="button button-small" aria-label=label
-                                            disabled=move || busy.get() on:click=move |_| detach.run(id.clone())>"Detach"</button>
-                                    })}
-                                </div>
-                            }
-                        }).collect_view()}
-                        {(may_change && !free.is_empty()).then(|| view! {
-                            <div class="inline-form">
-                                <label for="attach-group">"Attach"</label>
-                                <select class="select" id="attach-group" prop:value=move || chosen.get()
-                                    on:change=move |ev| chosen.set(event_target_value(&ev))>
-                                    <option value="">"choose a group…"</option>
-                                    {free.into_iter().map(|g| view! { <option value=g.id.clone()>{g.name.clone()}</option> }).collect_view()}
-                                </select>
-                                <button type="button" class="button button-small" id="attach-group-button"
-                                    disabled=move || busy.get() || chosen.with(String::is_empty) on:click=on_attach.clone()>"Attach"</button>
-                            </div>
-                        })}
-                    }.into_any()
-                }
+                Some(Ok(())) => attached_list.with(Vec::is_empty).then(|| view! {
+                    <p class="muted">"No group is attached. A group's variables are shared by every service it is attached to; a later group wins over an earlier one."</p>
+                }).into_any(),
             }}
+            <For each=move || attached_list.get() key=|g| g.id.clone() let:g>
+                <div class="shared-group" data-group=g.name.clone()>
+                    <SharedEditor scope=Scope::Group owner_id=g.id.clone() title=format!("Group {}", g.name) />
+                    {may_change.then(|| {
+                        let id = g.id.clone();
+                        view! {
+                            <button type="button" class="button button-small" aria-label=format!("Detach group {}", g.name)
+                                disabled=move || busy.get() on:click=move |_| detach.run(id.clone())>"Detach"</button>
+                        }
+                    })}
+                </div>
+            </For>
+            {move || (may_change && !free_list.with(Vec::is_empty)).then(|| {
+                let on_attach = on_attach.clone();
+                view! {
+                    <div class="inline-form">
+                        <label for="attach-group">"Attach"</label>
+                        <select class="select" id="attach-group" prop:value=move || chosen.get()
+                            on:change=move |ev| chosen.set(event_target_value(&ev))>
+                            <option value="">"choose a group…"</option>
+                            {free_list.get().into_iter().map(|g| view! { <option value=g.id.clone()>{g.name.clone()}</option> }).collect_view()}
+                        </select>
+                        <button type="button" class="button button-small" id="attach-group-button"
+                            disabled=move || busy.get() || chosen.with(String::is_empty) on:click=on_attach>"Attach"</button>
+                    </div>
+                }
+            })}
             {may_change.then(|| view! {
                 <form class="inline-form" novalidate=true on:submit=create>
                     <label for="new-group-name">"New group"</label>

@@ -68,6 +68,8 @@ pub fn EditTargetForm(
     let busy = RwSignal::new(false);
     let banner = Signal::derive(move || errors.with(|e| e.banner.clone()));
     let title = format!("Change {}", target.name);
+    // The version saved against: a test of the target, or someone's change, moves it on.
+    let version = RwSignal::new(target.version);
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         let submitted = SubmittedForm::of(&ev);
@@ -82,18 +84,37 @@ pub fn EditTargetForm(
             on_cancel.run(());
             return;
         }
-        let (id, version) = (target.id.clone(), target.version);
+        let (id, expected) = (target.id.clone(), version.get_untracked());
+        let target_id = target.id.clone();
         errors.set(FormErrors::default());
         busy.set(true);
         spawn_local(async move {
             let result = auth
                 .call(move |c| {
                     let (id, patch) = (id.clone(), patch.clone());
-                    async move { c.update_target(&id, &patch, Some(version)).await }
+                    async move { c.update_target(&id, &patch, Some(expected)).await }
                 })
                 .await;
             busy.try_set(false);
             match result {
+                Err(err) if crate::api::is(&err, gmac_types::ErrorCode::PreconditionFailed) => {
+                    // What is typed stays; the next save goes over the target as it is now.
+                    let id = target_id.clone();
+                    let now = auth
+                        .call(move |c| {
+                            let id = id.clone();
+                            async move { c.get_target(&id).await }
+                        })
+                        .await;
+                    if let Ok(now) = now {
+                        version.try_set(now.version);
+                    }
+                    let mut shown = FormErrors::default();
+                    shown.banner = Some(
+                        "The target changed since this form opened (a test, or someone else's change). What you typed is kept: save again to apply it.".to_owned(),
+                    );
+                    errors.try_set(shown);
+                }
                 Ok(saved) => {
                     kubeconfig.try_set(String::new());
                     let _ = on_saved.try_run(saved);
