@@ -4919,6 +4919,71 @@ async fn a_release_is_deployed_followed_and_rolled_back_from_the_environments_bo
     browser
         .wait_until_gone("#domains-staging [data-domain=\"shop.example.test\"]")
         .await;
+    // Production's restart is asked first: cancelled, nothing happens; confirmed, it runs.
+    let production = world
+        .admin
+        .client
+        .update_environment(
+            &world.production.id,
+            &gmac_types::EnvironmentPatch {
+                target_id: Some(Some(world.target.clone())),
+                ..gmac_types::EnvironmentPatch::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let started = world
+        .admin
+        .client
+        .deploy(
+            &production.id,
+            &gmac_types::NewDeploy {
+                build_id: Some(first.clone()),
+                image: None,
+            },
+        )
+        .await
+        .unwrap();
+    gmac_tests::deploy_world::job_ended(&world.admin, &started.job.id).await;
+    browser
+        .wait_for_within(
+            "#restart-production:not([disabled])",
+            Duration::from_secs(90),
+        )
+        .await;
+    browser.click("#restart-production").await;
+    let asked = browser.wait_for_text(".modal", "Restart production?").await;
+    assert!(asked.contains("does not answer"), "{asked}");
+    browser.click("#confirm-cancel").await;
+    browser.wait_until_gone(".modal").await;
+    let restarted = |e: gmac_types::Environment| e.restarted_at;
+    let now = world
+        .admin
+        .client
+        .get_environment(&production.id)
+        .await
+        .unwrap();
+    assert!(
+        restarted(now).is_none(),
+        "a cancelled restart restarts nothing"
+    );
+    browser.click("#restart-production").await;
+    browser.wait_for_text(".modal", "Restart production?").await;
+    browser.click("#confirm-ok").await;
+    browser
+        .wait_for_text(
+            "[data-environment=\"production\"] .notice-banner",
+            "Restarting production: done.",
+        )
+        .await;
+    let now = world
+        .admin
+        .client
+        .get_environment(&production.id)
+        .await
+        .unwrap();
+    assert!(restarted(now).is_some());
     let repeated = browser.repeated_button_names().await;
     assert!(repeated.is_empty(), "{repeated:?}");
     let errors = browser.console_errors().await;

@@ -613,6 +613,7 @@ fn EnvironmentPanel(
                     on_cluster=on_cluster
                     state=OperationState { notice, error, rollout, busy }
                     reload=reload
+                    confirm=env.production.then_some(confirm)
                 />
             })}
             {

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::follow_job;
+use crate::components::modal::Confirm;
 use crate::state::use_auth;
 use gmac_client::ApiError;
 
@@ -109,6 +110,47 @@ pub(crate) fn number_field(
     }
 }
 
+/// The restart button's click: the restart at once, or (production) once confirmed.
+fn restart_handler(
+    auth: crate::state::Auth,
+    (state, reload): (OperationState, Callback<()>),
+    id: String,
+    name: String,
+    confirm: Option<RwSignal<Option<Confirm>>>,
+) -> impl Fn(leptos::ev::MouseEvent) + Clone + 'static {
+    move |_| {
+        if state.busy.get_untracked() {
+            return;
+        }
+        let (id, what) = (id.clone(), format!("Restarting {name}"));
+        let go = move || {
+            let id = id.clone();
+            run_operation(
+                auth,
+                state,
+                reload,
+                what.clone(),
+                Box::pin(async move {
+                    auth.call(move |c| {
+                        let id = id.clone();
+                        async move { c.restart_environment(&id).await }
+                    })
+                    .await
+                }),
+            );
+        };
+        match confirm {
+            Some(confirm) => confirm.set(Some(Confirm::danger(
+                format!("Restart {name}?"),
+                "Its instances are started again with the live release: on a container host the environment does not answer while its container restarts.",
+                "Restart",
+                go,
+            ))),
+            None => go(),
+        }
+    }
+}
+
 /// The restart button, `#restart-{env}`, and on a cluster the scale form, `#scale-{env}`.
 #[component]
 pub fn EnvironmentOperations(
@@ -124,6 +166,8 @@ pub fn EnvironmentOperations(
     on_cluster: Signal<bool>,
     state: OperationState,
     reload: Callback<()>,
+    /// The board's confirmation dialog, for production: its restart is asked first.
+    confirm: Option<RwSignal<Option<Confirm>>>,
 ) -> impl IntoView {
     let auth = use_auth();
     let busy = state.busy;
@@ -149,23 +193,13 @@ pub fn EnvironmentOperations(
     let scale_label = format!("Scale {name}");
     let restart_name = name.clone();
     let scale_name = name;
-    let restart_id = environment_id.clone();
-    let restart = move |_| {
-        if busy.get_untracked() {
-            return;
-        }
-        let id = restart_id.clone();
-        run(
-            format!("Restarting {restart_name}"),
-            Box::pin(async move {
-                auth.call(move |c| {
-                    let id = id.clone();
-                    async move { c.restart_environment(&id).await }
-                })
-                .await
-            }),
-        );
-    };
+    let restart = restart_handler(
+        auth,
+        (state, reload),
+        environment_id.clone(),
+        restart_name,
+        confirm,
+    );
     let scale_id = environment_id;
     let scale = move |ev: SubmitEvent| {
         ev.prevent_default();

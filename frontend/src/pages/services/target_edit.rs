@@ -48,6 +48,29 @@ fn patch_of(before: &Target, given: [String; 6]) -> TargetPatch {
     }
 }
 
+/// After a `412`: the target's version now, so that the next save goes over the target as it
+/// is (what is typed stays), and a banner saying so.
+async fn moved_on(
+    auth: crate::state::Auth,
+    id: String,
+    version: RwSignal<i64>,
+    errors: RwSignal<FormErrors>,
+) {
+    let now = auth
+        .call(move |c| {
+            let id = id.clone();
+            async move { c.get_target(&id).await }
+        })
+        .await;
+    if let Ok(now) = now {
+        version.try_set(now.version);
+    }
+    errors.try_set(FormErrors {
+        banner: Some("The target changed since this form opened (a test, or someone else's change). What you typed is kept: save again to apply it.".to_owned()),
+        ..FormErrors::default()
+    });
+}
+
 /// The edit form, `#edit-target-form`, for `target`.
 #[component]
 pub fn EditTargetForm(
@@ -98,22 +121,7 @@ pub fn EditTargetForm(
             busy.try_set(false);
             match result {
                 Err(err) if crate::api::is(&err, gmac_types::ErrorCode::PreconditionFailed) => {
-                    // What is typed stays; the next save goes over the target as it is now.
-                    let id = target_id.clone();
-                    let now = auth
-                        .call(move |c| {
-                            let id = id.clone();
-                            async move { c.get_target(&id).await }
-                        })
-                        .await;
-                    if let Ok(now) = now {
-                        version.try_set(now.version);
-                    }
-                    let mut shown = FormErrors::default();
-                    shown.banner = Some(
-                        "The target changed since this form opened (a test, or someone else's change). What you typed is kept: save again to apply it.".to_owned(),
-                    );
-                    errors.try_set(shown);
+                    moved_on(auth, target_id, version, errors).await;
                 }
                 Ok(saved) => {
                     kubeconfig.try_set(String::new());
