@@ -420,22 +420,13 @@ pub async fn compare(
     to: i64,
 ) -> Result<VariablesDiff> {
     visible(core, actor, owner).await?;
-    let read = |version: i64| async move {
-        if version == 0 {
-            return Ok(BTreeMap::new());
-        }
-        let row = version_row(&core.db, owner, version)
+    variables::compare_versions(from, to, |version| async move {
+        version_row(&core.db, owner, version)
             .await?
-            .ok_or(Error::NotFound)?;
-        values_of(Some(&row))
-    };
-    let before = read(from).await?;
-    let after = read(to).await?;
-    Ok(VariablesDiff {
-        from,
-        to,
-        changes: diff(&before, &after),
+            .map(|row| values_of(Some(&row)))
+            .transpose()
     })
+    .await
 }
 
 /// Brings `owner`'s version `version` back as a new version.

@@ -397,20 +397,33 @@ pub async fn compare(
     to: i64,
 ) -> Result<VariablesDiff> {
     let (env, _) = environments::visible(core, actor, environment_id).await?;
-    let read = |version: i64| {
+    compare_versions(from, to, |version| {
         let env_id = env.id.clone();
         async move {
-            if version == 0 {
-                return Ok(BTreeMap::new());
-            }
-            let row = version_row(&core.db, &env_id, version)
+            version_row(&core.db, &env_id, version)
                 .await?
-                .ok_or(Error::NotFound)?;
-            values_of(Some(&row))
+                .map(|row| values_of(Some(&row)))
+                .transpose()
         }
+    })
+    .await
+}
+
+/// What changed in a set of variables from version `from` to `to`, each read by `read` (0 is
+/// the empty start; a version it does not find is a 404).
+pub(crate) async fn compare_versions<F, Fut>(from: i64, to: i64, read: F) -> Result<VariablesDiff>
+where
+    F: Fn(i64) -> Fut,
+    Fut: std::future::Future<Output = Result<Option<BTreeMap<String, String>>>>,
+{
+    let values = async |version: i64| {
+        if version == 0 {
+            return Ok(BTreeMap::new());
+        }
+        read(version).await?.ok_or(Error::NotFound)
     };
-    let before = read(from).await?;
-    let after = read(to).await?;
+    let before = values(from).await?;
+    let after = values(to).await?;
     Ok(VariablesDiff {
         from,
         to,

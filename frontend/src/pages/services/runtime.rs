@@ -116,7 +116,7 @@ pub fn EnvironmentRuntime(environment_id: String, name: String) -> impl IntoView
     let label = format!("{name}: instances and logs");
     drop(name);
     view! {
-        <section class="runtime" id=format!("runtime-{}", id.get_value()) aria-label=label>
+        <section class="runtime" role="group" id=format!("runtime-{}", id.get_value()) aria-label=label>
             <h4>"Instances"</h4>
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             <ul class="instances">

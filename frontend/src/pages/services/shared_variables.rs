@@ -181,6 +181,7 @@ fn SharedEditor(scope: Scope, owner_id: String, title: String) -> impl IntoView 
     };
     let area_id = format!("shared-{key}");
     let area_label = format!("{title} variables, one NAME=value a line");
+    let save_label = format!("Save the variables of {}", title.to_lowercase());
     let save_id = format!("save-shared-{key}");
     view! {
         <form class="form shared-editor" novalidate=true on:submit=save data-scope=scope.id()>
@@ -210,7 +211,7 @@ fn SharedEditor(scope: Scope, owner_id: String, title: String) -> impl IntoView 
             {may_change.then(|| view! {
                 <div class="form-actions">
                     <button type="submit" class="button button-small" id=save_id
-                        disabled=move || saving.get()>
+                        aria-label=save_label disabled=move || saving.get()>
                         {move || if saving.get() { "Saving…" } else { "Save" }}
                     </button>
                 </div>
