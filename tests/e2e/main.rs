@@ -4945,7 +4945,12 @@ async fn a_release_is_deployed_followed_and_rolled_back_from_the_environments_bo
         )
         .await
         .unwrap();
-    gmac_tests::deploy_world::job_ended(&world.admin, &started.job.id).await;
+    let ended = gmac_tests::deploy_world::job_ended(&world.admin, &started.job.id).await;
+    assert_eq!(
+        ended,
+        gmac_types::JobStatus::Succeeded,
+        "production's rollout"
+    );
     browser
         .wait_for_within(
             "#restart-production:not([disabled])",

@@ -184,8 +184,6 @@ fn classify_sqlite(extended: i32) -> Option<Error> {
         (13, _) | (_, 778) => Some(Error::InsufficientStorage),
         // SQLITE_CONSTRAINT_UNIQUE and _PRIMARYKEY.
         (_, 2067 | 1555) => Some(raced_create()),
-        // SQLITE_CONSTRAINT_FOREIGNKEY.
-        (_, 787) => Some(raced_delete()),
         _ => None,
     }
 }
@@ -203,8 +201,6 @@ fn classify_postgres(code: &str) -> Option<Error> {
         })),
         // unique_violation.
         "23505" => Some(raced_create()),
-        // foreign_key_violation.
-        "23503" => Some(raced_delete()),
         // Serialization failure, deadlock, too many connections; connection exceptions (08...),
         // shutdown (57P...).
         "40001" | "40P01" | "53300" => Some(unavailable()),
@@ -218,14 +214,6 @@ fn busy() -> Error {
         retry_after: 1,
         detail: "The database is busy; try again in a moment.".to_owned(),
     }
-}
-
-/// A write that names a row another request removed meanwhile.
-fn raced_delete() -> Error {
-    Error::conflict(
-        ErrorCode::Conflict,
-        "Something it names was removed by another request at the same time; read it again.",
-    )
 }
 
 fn raced_create() -> Error {

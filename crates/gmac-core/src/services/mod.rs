@@ -55,4 +55,5 @@ pub mod throttle;
 pub mod tokens;
 pub mod users;
 pub mod variable_groups;
+pub(crate) mod variable_sets;
 pub mod variables;

@@ -25,7 +25,7 @@ use crate::access::Target;
 use crate::audit::AuditEntry;
 use crate::entities::{project, service, service_variable_group, shared_variables, variable_group};
 use crate::platform::change::Change;
-use crate::services::{catalog, projects, variable_groups, variables};
+use crate::services::{catalog, projects, variable_sets};
 use crate::{Actor, Core, Error, RequestMeta, Result};
 
 /// Whose set: a project's or a service's.
@@ -248,13 +248,28 @@ pub(crate) async fn inherited(
     Ok(out)
 }
 
+/// Loads a group that is not deleted, or 404.
+pub(crate) async fn find_group(
+    conn: &impl ConnectionTrait,
+    id: &str,
+) -> Result<variable_group::Model> {
+    if !crate::ids::is_id(id) {
+        return Err(Error::NotFound);
+    }
+    variable_group::Entity::find_by_id(id)
+        .filter(variable_group::Column::DeletedAt.is_null())
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
 /// Loads `owner` and checks the actor may see it: the permission target it lives at.
 async fn visible(core: &Core, actor: &Actor, owner: Owner<'_>) -> Result<Target> {
     let target = match owner {
         Owner::Project(id) => projects::target_of(&projects::find(&core.db, id).await?),
         Owner::Service(id) => catalog::target_of(&catalog::find(&core.db, id).await?),
         Owner::Group(id) => {
-            let group = variable_groups::find(&core.db, id).await?;
+            let group = find_group(&core.db, id).await?;
             projects::target_of(&projects::find(&core.db, &group.project_id).await?)
         }
     };
@@ -312,7 +327,7 @@ pub async fn put(
 ) -> Result<SharedVariableSet> {
     let target = visible(core, actor, owner).await?;
     actor.require(Permission::DeploysProduction, &target)?;
-    variables::validate(&update.variables)?;
+    variable_sets::validate(&update.variables)?;
     write_version(
         core,
         actor,
@@ -343,6 +358,7 @@ pub(crate) async fn lock(txn: &Change, owner: Owner<'_>) -> Result<()> {
             .await?
             .is_some(),
         Owner::Group(id) => variable_group::Entity::find_by_id(id)
+            .filter(variable_group::Column::DeletedAt.is_null())
             .lock_exclusive()
             .one(txn)
             .await?
@@ -420,7 +436,7 @@ pub async fn compare(
     to: i64,
 ) -> Result<VariablesDiff> {
     visible(core, actor, owner).await?;
-    variables::compare_versions(from, to, |version| async move {
+    variable_sets::compare_versions(from, to, |version| async move {
         version_row(&core.db, owner, version)
             .await?
             .map(|row| values_of(Some(&row)))

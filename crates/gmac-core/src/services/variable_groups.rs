@@ -20,24 +20,13 @@ use crate::audit::AuditEntry;
 use crate::entities::{service_variable_group, shared_variables, variable_group};
 use crate::platform::change::Change;
 use crate::platform::paging;
-use crate::services::shared_variables::{self as shared, Owner};
-use crate::services::{catalog, projects, variables};
+use crate::services::shared_variables::{self as shared, Owner, find_group as find};
+use crate::services::variable_sets::validate;
+use crate::services::{catalog, projects};
 use crate::{Actor, Core, Error, RequestMeta, Result};
 
 /// The most groups a project holds.
 const MAX_GROUPS_PER_PROJECT: usize = 100;
-
-/// Loads a group that is not deleted, or 404.
-pub(crate) async fn find(conn: &impl ConnectionTrait, id: &str) -> Result<variable_group::Model> {
-    if !crate::ids::is_id(id) {
-        return Err(Error::NotFound);
-    }
-    variable_group::Entity::find_by_id(id)
-        .filter(variable_group::Column::DeletedAt.is_null())
-        .one(conn)
-        .await?
-        .ok_or(Error::NotFound)
-}
 
 async fn to_dto(conn: &impl ConnectionTrait, row: variable_group::Model) -> Result<VariableGroup> {
     let newest = shared_variables::Entity::find()
@@ -118,7 +107,7 @@ pub async fn create(
             format!("{problem}."),
         )));
     }
-    variables::validate(&new.variables)?;
+    validate(&new.variables)?;
     let txn = Change::begin(core).await?;
     shared::lock(&txn, Owner::Project(&project.id)).await?;
     let existing = variable_group::Entity::find()
@@ -199,9 +188,19 @@ pub async fn delete(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) ->
             ),
         ));
     }
-    let mut gone = variable_group::ActiveModel::from(group.clone());
-    gone.deleted_at = sea_orm::ActiveValue::Set(Some(txn.now()));
-    variable_group::Entity::update(gone).exec(&txn).await?;
+    // Once: a delete that another one overtook finds nothing left to delete.
+    let deleted = variable_group::Entity::update_many()
+        .col_expr(
+            variable_group::Column::DeletedAt,
+            sea_orm::sea_query::Expr::value(txn.now()),
+        )
+        .filter(variable_group::Column::Id.eq(group.id.as_str()))
+        .filter(variable_group::Column::DeletedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if deleted.rows_affected == 0 {
+        return Err(Error::NotFound);
+    }
     let entry = AuditEntry::success(actor.audit_actor(), "variable_group.delete")
         .target("variable_group", group.id.clone())
         .scope(&target)

@@ -13,8 +13,8 @@
 use std::collections::BTreeMap;
 
 use gmac_types::variables::{
-    MAX_VALUE_BYTES, MAX_VARIABLES, ReleaseConfig, RevealedSecret, SecretInfo, VariableSet,
-    VariablesDiff, VariablesUpdate, diff, name_problem,
+    MAX_VALUE_BYTES, ReleaseConfig, RevealedSecret, SecretInfo, VariableSet, VariablesDiff,
+    VariablesUpdate, diff, name_problem,
 };
 use gmac_types::{FieldError, Page, PageQuery, Permission, SecretText};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -24,6 +24,7 @@ use crate::entities::{environment, environment_secret, environment_variables, re
 use crate::platform::change::Change;
 use crate::platform::paging;
 use crate::services::release_rows::config_of;
+use crate::services::variable_sets::{compare_versions, validate};
 use crate::services::{catalog, environments, mfa, shared_variables};
 use crate::{Actor, Core, Error, RequestMeta, Result};
 
@@ -45,10 +46,6 @@ pub(crate) fn secret_binding(id: &str, environment_id: &str, name: &str, version
 
 /// The most secrets an environment holds.
 const MAX_SECRETS: usize = 100;
-/// The most bytes an environment's variables hold in all (names and values): a container's
-/// whole environment must stay well under the kernel's limit for a program's arguments and
-/// environment.
-const MAX_TOTAL_BYTES: usize = 512 * 1024;
 
 /// The newest version row of an environment's variables.
 async fn latest(
@@ -262,46 +259,6 @@ fn to_dto(
     })
 }
 
-/// Checks a set of variables: names, sizes and count.
-pub(crate) fn validate(variables: &BTreeMap<String, String>) -> Result<()> {
-    let mut errors = Vec::new();
-    if variables.len() > MAX_VARIABLES {
-        errors.push(FieldError::new(
-            "variables",
-            "too_many",
-            format!("A set of variables has at most {MAX_VARIABLES} of them."),
-        ));
-    }
-    let total: usize = variables.iter().map(|(k, v)| k.len() + v.len()).sum();
-    if total > MAX_TOTAL_BYTES {
-        errors.push(FieldError::new(
-            "variables",
-            "too_large",
-            "A set of variables holds at most 512 KiB in all.",
-        ));
-    }
-    for (name, value) in variables {
-        if let Some(problem) = name_problem(name) {
-            errors.push(FieldError::at(
-                &["variables", name],
-                "invalid",
-                format!("{name}: {problem}."),
-            ));
-        } else if value.len() > MAX_VALUE_BYTES || value.contains('\0') {
-            errors.push(FieldError::at(
-                &["variables", name],
-                "invalid",
-                format!("{name}: a value has at most 32 KiB and no NUL character."),
-            ));
-        }
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Validation(errors))
-    }
-}
-
 /// Writes a new version of the variables (`If-Match`: the newest version read, so a change
 /// made meanwhile is not overwritten).
 pub async fn put(
@@ -407,28 +364,6 @@ pub async fn compare(
         }
     })
     .await
-}
-
-/// What changed in a set of variables from version `from` to `to`, each read by `read` (0 is
-/// the empty start; a version it does not find is a 404).
-pub(crate) async fn compare_versions<F, Fut>(from: i64, to: i64, read: F) -> Result<VariablesDiff>
-where
-    F: Fn(i64) -> Fut,
-    Fut: std::future::Future<Output = Result<Option<BTreeMap<String, String>>>>,
-{
-    let values = async |version: i64| {
-        if version == 0 {
-            return Ok(BTreeMap::new());
-        }
-        read(version).await?.ok_or(Error::NotFound)
-    };
-    let before = values(from).await?;
-    let after = values(to).await?;
-    Ok(VariablesDiff {
-        from,
-        to,
-        changes: diff(&before, &after),
-    })
 }
 
 /// Brings version `version` back as a new version.

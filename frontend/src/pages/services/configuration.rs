@@ -148,7 +148,8 @@ pub fn EnvironmentConfig(
     }
     let env_for_vars = env_id.clone();
     let variables = LocalResource::new(move || {
-        variables_read.track();
+        // A read that a newer one overtook writes nothing.
+        let asked = variables_read.get();
         let id = env_for_vars.clone();
         async move {
             let result = auth
@@ -158,7 +159,9 @@ pub fn EnvironmentConfig(
                 })
                 .await
                 .map_err(|err| describe(&err));
-            if let Ok(set) = &result {
+            if let Ok(set) = &result
+                && variables_read.try_get_untracked() == Some(asked)
+            {
                 // Edits not saved yet stay; otherwise the text is the newest version's.
                 // The section may be gone by now: its signals are read with `try_`.
                 if !dirty.try_get_untracked().unwrap_or(true) {

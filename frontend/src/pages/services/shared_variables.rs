@@ -99,7 +99,8 @@ fn SharedEditor(scope: Scope, owner_id: String, title: String) -> impl IntoView 
     }
     let for_read = owner_id.clone();
     let read = LocalResource::new(move || {
-        reads.track();
+        // A read that a newer one overtook writes nothing.
+        let asked = reads.get();
         let id = for_read.clone();
         async move {
             let result = auth
@@ -109,10 +110,15 @@ fn SharedEditor(scope: Scope, owner_id: String, title: String) -> impl IntoView 
                 })
                 .await
                 .map_err(|err| describe(&err));
-            if let Ok(set) = &result {
+            if let Ok(set) = &result
+                && reads.try_get_untracked() == Some(asked)
+            {
                 // The editor may be gone by now: its signals are read with `try_`.
                 if !dirty.try_get_untracked().unwrap_or(true) {
                     text.try_set(to_dotenv(&set.variables));
+                    base.try_set(Some(set.latest_version));
+                } else if base.try_get_untracked().flatten().is_none() {
+                    // Typed before the first read ended: saved against what was read.
                     base.try_set(Some(set.latest_version));
                 }
                 loaded.try_set(Some(set.clone()));
@@ -243,7 +249,8 @@ fn Groups(service_id: String, project_id: String) -> impl IntoView {
     }
     let (for_read, project_for_read) = (service_id.clone(), project_id.clone());
     let listed = LocalResource::new(move || {
-        reads.track();
+        // A read that a newer one overtook writes nothing.
+        let asked = reads.get();
         let (id, project) = (for_read.clone(), project_for_read.clone());
         async move {
             let result = auth
@@ -260,6 +267,9 @@ fn Groups(service_id: String, project_id: String) -> impl IntoView {
                 .await;
             result
                 .map(|(attached, all)| {
+                    if reads.try_get_untracked() != Some(asked) {
+                        return;
+                    }
                     let free = all
                         .into_iter()
                         .filter(|g| attached.iter().all(|a| a.id != g.id))

@@ -62,11 +62,18 @@ async fn moved_on(
             async move { c.get_target(&id).await }
         })
         .await;
-    if let Ok(now) = now {
-        version.try_set(now.version);
-    }
+    let banner = match now {
+        Ok(now) => {
+            version.try_set(now.version);
+            "The target changed since this form opened (a test, or someone else's change). What you typed is kept: save again to apply it.".to_owned()
+        }
+        Err(err) => format!(
+            "The target changed since this form opened, and it could not be read again: {}",
+            err.message()
+        ),
+    };
     errors.try_set(FormErrors {
-        banner: Some("The target changed since this form opened (a test, or someone else's change). What you typed is kept: save again to apply it.".to_owned()),
+        banner: Some(banner),
         ..FormErrors::default()
     });
 }
