@@ -162,14 +162,7 @@ pub fn EnvironmentConfig(
             if let Ok(set) = &result
                 && variables_read.try_get_untracked() == Some(asked)
             {
-                // Edits not saved yet stay; otherwise the text is the newest version's.
-                // The section may be gone by now: its signals are read with `try_`.
-                if !dirty.try_get_untracked().unwrap_or(true) {
-                    text.try_set(to_dotenv(&set.variables));
-                    base.try_set(Some(set.latest_version));
-                } else if base.try_get_untracked().flatten().is_none() {
-                    base.try_set(Some(set.latest_version));
-                }
+                take_read((dirty, text, base), &set.variables, set.latest_version);
                 loaded.try_set(Some(set.clone()));
             }
             result.map(drop)
@@ -538,6 +531,22 @@ pub fn EnvironmentConfig(
                 <p class="muted">"Set up two-step verification under Security to reveal secrets."</p>
             })}
         </section>
+    }
+}
+
+/// Fills a variables editor from a read: its text, unless edits not saved yet are there, and
+/// the version a save goes against (the one read, when edits began before the first read
+/// ended). The editor may be gone by the time a read ends: its signals are used with `try_`.
+pub fn take_read(
+    (dirty, text, base): (RwSignal<bool>, RwSignal<String>, RwSignal<Option<i64>>),
+    variables: &std::collections::BTreeMap<String, String>,
+    latest_version: i64,
+) {
+    if !dirty.try_get_untracked().unwrap_or(true) {
+        text.try_set(to_dotenv(variables));
+        base.try_set(Some(latest_version));
+    } else if base.try_get_untracked().flatten().is_none() {
+        base.try_set(Some(latest_version));
     }
 }
 

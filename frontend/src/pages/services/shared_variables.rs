@@ -5,9 +5,7 @@
 //! what it inherits and what overrides it.
 
 use gmac_client::SharedOwner;
-use gmac_types::variables::{
-    NewVariableGroup, SharedVariableSet, VariableGroup, parse_dotenv, to_dotenv,
-};
+use gmac_types::variables::{NewVariableGroup, SharedVariableSet, VariableGroup, parse_dotenv};
 use gmac_types::{ErrorCode, PageQuery, Permission};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -16,6 +14,7 @@ use leptos::task::spawn_local;
 use crate::api::describe;
 use crate::components::error_banner::{ErrorBanner, NoticeBanner};
 use crate::live::use_live;
+use crate::pages::services::configuration::take_read;
 use crate::state::use_auth;
 
 /// Which scope an editor is for.
@@ -113,14 +112,7 @@ fn SharedEditor(scope: Scope, owner_id: String, title: String) -> impl IntoView 
             if let Ok(set) = &result
                 && reads.try_get_untracked() == Some(asked)
             {
-                // The editor may be gone by now: its signals are read with `try_`.
-                if !dirty.try_get_untracked().unwrap_or(true) {
-                    text.try_set(to_dotenv(&set.variables));
-                    base.try_set(Some(set.latest_version));
-                } else if base.try_get_untracked().flatten().is_none() {
-                    // Typed before the first read ended: saved against what was read.
-                    base.try_set(Some(set.latest_version));
-                }
+                take_read((dirty, text, base), &set.variables, set.latest_version);
                 loaded.try_set(Some(set.clone()));
             }
             result.map(drop)
