@@ -302,6 +302,7 @@ pub async fn get(
     version: Option<i64>,
 ) -> Result<SharedVariableSet> {
     visible(core, actor, owner).await?;
+    variable_sets::version_asked(version)?;
     let newest = latest(&core.db, owner).await?;
     let latest_version = newest.as_ref().map_or(0, |r| r.version);
     let row = match version {

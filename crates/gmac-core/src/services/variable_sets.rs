@@ -74,3 +74,13 @@ where
         changes: diff(&before, &after),
     })
 }
+
+/// A `?version=` asked for: versions are numbered from 1 (0 is only "none yet").
+pub(crate) fn version_asked(version: Option<i64>) -> Result<()> {
+    match version {
+        Some(v) if v < 1 => Err(Error::BadRequest(
+            "version: versions are numbered from 1.".to_owned(),
+        )),
+        _ => Ok(()),
+    }
+}

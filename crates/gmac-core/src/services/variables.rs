@@ -191,6 +191,7 @@ pub async fn get(
     version: Option<i64>,
 ) -> Result<VariableSet> {
     let (env, _) = environments::visible(core, actor, environment_id).await?;
+    crate::services::variable_sets::version_asked(version)?;
     let newest = latest(&core.db, &env.id).await?;
     let latest_version = newest.as_ref().map_or(0, |r| r.version);
     let row = match version {
