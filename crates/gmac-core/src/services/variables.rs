@@ -24,7 +24,7 @@ use crate::entities::{environment, environment_secret, environment_variables, re
 use crate::platform::change::Change;
 use crate::platform::paging;
 use crate::services::release_rows::config_of;
-use crate::services::variable_sets::{compare_versions, validate};
+use crate::services::variable_sets::{compare_versions, validate, version_asked};
 use crate::services::{catalog, environments, mfa, shared_variables};
 use crate::{Actor, Core, Error, RequestMeta, Result};
 
@@ -191,7 +191,7 @@ pub async fn get(
     version: Option<i64>,
 ) -> Result<VariableSet> {
     let (env, _) = environments::visible(core, actor, environment_id).await?;
-    crate::services::variable_sets::version_asked(version)?;
+    version_asked(version)?;
     let newest = latest(&core.db, &env.id).await?;
     let latest_version = newest.as_ref().map_or(0, |r| r.version);
     let row = match version {
