@@ -42,6 +42,7 @@ mod m20261228_000035_domains;
 mod m20261229_000036_master_keys;
 mod m20261230_000037_deploy_settings;
 mod m20261231_000038_shared_variables;
+mod m20270101_000039_preview_environments;
 
 /// Applies gmac's migrations in order.
 #[derive(Debug)]
@@ -89,6 +90,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261229_000036_master_keys::Migration),
             Box::new(m20261230_000037_deploy_settings::Migration),
             Box::new(m20261231_000038_shared_variables::Migration),
+            Box::new(m20270101_000039_preview_environments::Migration),
         ]
     }
 }

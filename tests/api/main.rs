@@ -44,6 +44,7 @@ mod money;
 mod openapi;
 mod ops;
 mod paging;
+mod previews;
 mod process;
 mod profile;
 mod reports;

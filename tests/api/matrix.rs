@@ -314,6 +314,12 @@ fn allow(operation: &str) -> Option<Allow> {
             denied: 403,
             other: Status(404),
         },
+        // Previews: Developers deploy to them (opening one builds its branch too).
+        "create_preview" | "delete_environment" => Allow::Roles {
+            roles: &[SA, ADMIN, DEV],
+            denied: 403,
+            other: Status(404),
+        },
         // Services: managed by Developers and Admins, seen by Viewers too.
         "list_services" => Allow::AnyUser,
         "create_service" | "update_service" | "delete_service" => Allow::Roles {
@@ -1008,6 +1014,27 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
                     json!({"image": gmac_tests::podman::BASE_IMAGE}),
                 ),
                 _ => Call::at(format!("/api/v1/environments/{env}")),
+            }
+        }
+        "create_preview" | "delete_environment" => {
+            let staging = matrix_staging(w).await;
+            let service = root.get_environment(&staging).await.unwrap().service_id;
+            if operation == "create_preview" {
+                Call::json(
+                    format!("/api/v1/services/{service}/previews"),
+                    json!({"branch": w.unique("feature/")}),
+                )
+            } else {
+                let opened = root
+                    .create_preview(
+                        &service,
+                        &gmac_types::NewPreview {
+                            branch: w.unique("feature/"),
+                        },
+                    )
+                    .await
+                    .unwrap();
+                Call::at(format!("/api/v1/environments/{}", opened.environment.id))
             }
         }
         "get_variables" | "set_variables" | "diff_variables" | "rollback_variables" => {

@@ -99,8 +99,13 @@ PER_OPERATION = {
     "create_domain": {"reserved", "too_many"},
     # Autoscaling bounds in order (min <= replicas <= max): rules between fields.
     "scale_environment": {"out_of_range"},
-    # An environment's target must exist and serve the service's client (state).
-    "update_environment": {"unknown"},
+    # An environment's target must exist and serve the service's client (state); only a
+    # preview expires (state), later than now and within 30 days of it (the clock's state,
+    # which the document cannot pin).
+    "update_environment": {"unknown", "not_preview", "outside_window"},
+    # A preview's branch is as git allows (no pattern in the document) and not one staging or
+    # production builds (state).
+    "create_preview": {"invalid", "taken"},
     # A deploy names a build of the service that succeeded (state), or an image; exactly one
     # of the two (a rule between fields).
     "create_deploy": {"unknown", "not_built", "required"},

@@ -4995,3 +4995,141 @@ async fn a_release_is_deployed_followed_and_rolled_back_from_the_environments_bo
     assert!(errors.is_empty(), "{errors:?}");
     browser.close().await;
 }
+
+/// Issue 12, point 4: preview environments from the service page. The settings open previews
+/// for pushed branches; a branch is opened by hand from the board, its build deploys to a
+/// panel of its own behind the real Caddy, it is kept three more days, and deleted with a
+/// confirmation: its container goes and the panel leaves the board.
+#[tokio::test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one story: the setting, a preview opened, kept and deleted"
+)]
+async fn a_preview_is_opened_kept_and_deleted_from_the_environments_board() {
+    if !browser_available() {
+        return;
+    }
+    let mut world = gmac_tests::deploy_world::DeployWorld::start().await;
+    world.staging_on_target().await;
+    let work = tempfile::tempdir().unwrap();
+    world
+        .push_branch(work.path(), "feature/e2e", "Docs in preview")
+        .await;
+    let browser = Browser::start(1280, 900).await;
+    sign_in_through_the_form(
+        &browser,
+        &world.app,
+        &world.admin.email,
+        &world.admin.password,
+    )
+    .await;
+    browser.wait_for("#user-menu").await;
+    browser
+        .client
+        .goto(&world.app.url(&format!("/services/{}", world.service)))
+        .await
+        .unwrap();
+
+    // The service's setting: previews for pushed branches, living 24 hours.
+    browser.click("#previews-on").await;
+    browser
+        .wait_for("#preview-ttl-hours:not([disabled])")
+        .await
+        .clear()
+        .await
+        .unwrap();
+    browser.type_into("#preview-ttl-hours", "24").await;
+    browser.click("#save-service").await;
+    browser
+        .wait_for_text("body", "The settings are saved.")
+        .await;
+    let service = world
+        .admin
+        .client
+        .get_service(&world.service)
+        .await
+        .unwrap();
+    assert_eq!(
+        service.previews,
+        Some(gmac_types::PreviewSettings { ttl_hours: 24 })
+    );
+
+    // A branch staging builds is refused at its field; the pushed one opens its preview.
+    browser.type_into("#new-preview-branch", "staging").await;
+    browser.click("#open-preview").await;
+    browser
+        .wait_for_text("#new-preview-branch-error", "staging builds staging")
+        .await;
+    browser
+        .wait_for("#new-preview-branch")
+        .await
+        .clear()
+        .await
+        .unwrap();
+    browser
+        .type_into("#new-preview-branch", "feature/e2e")
+        .await;
+    browser.click("#open-preview").await;
+    browser
+        .wait_for_text("#environments", "Preview preview-feature-e2e opened")
+        .await;
+    let panel = "article[data-environment=\"preview-feature-e2e\"]";
+    browser
+        .wait_for_text(
+            &format!("{panel} [data-field=\"preview-badge\"]"),
+            "Preview",
+        )
+        .await;
+    browser.wait_for_text(panel, "feature/e2e").await;
+    browser
+        .wait_for_within(
+            "#releases-preview-feature-e2e li[data-number=\"1\"][data-status=\"live\"]",
+            Duration::from_mins(2),
+        )
+        .await;
+    let preview = world
+        .admin
+        .client
+        .list_environments(&world.service, &gmac_types::PageQuery::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|e| e.preview)
+        .expect("the preview");
+    let (_, body) = world.through_caddy(&preview.host).await;
+    assert!(body.contains("Docs in preview"), "{body}");
+    let release = world.releases(&preview.id).await.remove(0);
+    let container = world.container_of(&release.id);
+
+    // Three more days.
+    let before = preview.expires_at.expect("it expires");
+    browser.click("#keep-preview-feature-e2e").await;
+    browser.wait_for_text(panel, "is kept until").await;
+    let kept = world
+        .admin
+        .client
+        .get_environment(&preview.id)
+        .await
+        .unwrap()
+        .expires_at
+        .expect("it expires");
+    let moved = kept - before;
+    assert!(
+        moved >= chrono::Duration::hours(71) && moved <= chrono::Duration::hours(73),
+        "{moved:?}"
+    );
+
+    // Deleted, once confirmed: the panel leaves the board and the container goes.
+    browser.click("#delete-preview-feature-e2e").await;
+    browser
+        .wait_for_text(".modal", "Delete preview preview-feature-e2e?")
+        .await;
+    browser.click("#confirm-ok").await;
+    browser
+        .wait_for_text("#environments", "Preview preview-feature-e2e deleted.")
+        .await;
+    browser.wait_until_gone(panel).await;
+    let (status, _) = world.engine_get(&format!("/containers/{container}/json"));
+    assert_eq!(status, 404, "the preview's container was removed");
+}

@@ -298,6 +298,28 @@ impl DeployWorld {
         git(work, &["rev-parse", "HEAD"]).await
     }
 
+    /// A commit to `branch` (made from staging when missing) whose page says `title`, pushed
+    /// with real git from the clone in `work` (made when missing); answers its id.
+    pub async fn push_branch(&self, work: &std::path::Path, branch: &str, title: &str) -> String {
+        let remote = format!("{}/{GITEA_LOGIN}/docs.git", self.fake.git());
+        if !work.join(".git").exists() {
+            git(work, &["clone", "-q", "-b", "staging", &remote, "."]).await;
+        }
+        git(work, &["checkout", "-q", "-B", branch]).await;
+        let page = work.join("site/index.html");
+        let html = std::fs::read_to_string(&page).expect("the page");
+        let html = html.replace("Docs one", title);
+        std::fs::write(&page, html).expect("the page is written");
+        git(work, &["commit", "-qam", title]).await;
+        git(work, &["push", "-q", "origin", branch]).await;
+        git(work, &["rev-parse", "HEAD"]).await
+    }
+
+    /// Deletes `branch` on the remote, with real git from the clone in `work`.
+    pub async fn delete_branch(&self, work: &std::path::Path, branch: &str) {
+        git(work, &["push", "-q", "origin", "--delete", branch]).await;
+    }
+
     /// The build a push of `commit` started, once it succeeded.
     pub async fn build_of_commit(&self, commit: &str) -> String {
         let mut found = None;

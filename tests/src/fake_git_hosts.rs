@@ -744,6 +744,61 @@ async fn deliver_pushes(state: &State, dir: &Path, before: &[(String, String)]) 
                 .push((hook.url.clone(), status, body));
         }
     }
+    deliver_deletions(state, &hooks, &full, before, &after).await;
+}
+
+/// The deliveries of the branches a push deleted: GitHub delivers a push whose `after` is all
+/// zeros; Gitea a `delete` event naming the branch.
+async fn deliver_deletions(
+    state: &State,
+    hooks: &[Hook],
+    full: &str,
+    before: &[(String, String)],
+    after: &[(String, String)],
+) {
+    let zero = "0".repeat(40);
+    for (name, commit) in before
+        .iter()
+        .filter(|(r, _)| after.iter().all(|(a, _)| a != r))
+    {
+        for hook in hooks {
+            let github = hook.provider == "github";
+            let branch = name.strip_prefix("refs/heads/").unwrap_or(name);
+            let (event, body) = if github {
+                let body = serde_json::json!({
+                    "ref": name, "before": commit, "after": zero, "deleted": true,
+                    "repository": {"full_name": full},
+                });
+                ("push", body.to_string())
+            } else {
+                let body = serde_json::json!({
+                    "ref": branch, "ref_type": "branch", "pusher_type": "user",
+                    "repository": {"full_name": full},
+                });
+                ("delete", body.to_string())
+            };
+            let signature = sign(&hook.secret, body.as_bytes());
+            let mut request = reqwest::Client::new()
+                .post(&hook.url)
+                .header("content-type", "application/json")
+                .body(body.clone());
+            request = if github {
+                request
+                    .header("X-GitHub-Event", event)
+                    .header("X-Hub-Signature-256", format!("sha256={signature}"))
+            } else {
+                request
+                    .header("X-Gitea-Event", event)
+                    .header("X-Gitea-Signature", signature)
+            };
+            let status = request.send().await.map_or(0, |r| r.status().as_u16());
+            state
+                .deliveries
+                .lock()
+                .expect("the deliveries")
+                .push((hook.url.clone(), status, body));
+        }
+    }
 }
 
 /// HMAC-SHA256 of `body` under `secret`, hex.

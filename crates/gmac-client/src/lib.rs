@@ -520,6 +520,33 @@ impl Client {
             .await
     }
 
+    /// `POST /api/v1/services/{id}/previews`: the preview of a branch and the build deploying
+    /// to it.
+    pub async fn create_preview(
+        &self,
+        service_id: &str,
+        input: &gmac_types::NewPreview,
+    ) -> Result<gmac_types::PreviewStarted> {
+        self.post(&format!("/api/v1/services/{service_id}/previews"), input)
+            .await
+    }
+
+    /// `DELETE /api/v1/environments/{id}`: the job deleting a preview environment.
+    pub async fn delete_environment(
+        &self,
+        id: &str,
+        version: Option<i64>,
+    ) -> Result<gmac_types::Job> {
+        let mut request = self.request(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/environments/{id}"),
+        );
+        if let Some(version) = version {
+            request = request.header(reqwest::header::IF_MATCH, format!("\"{version}\""));
+        }
+        decode(check(request.send().await.map_err(network)?).await?).await
+    }
+
     /// `POST /api/v1/environments/{id}/deploys`: the release, deploying, and its job.
     pub async fn deploy(
         &self,

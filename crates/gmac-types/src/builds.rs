@@ -79,6 +79,8 @@ pub enum BuildTrigger {
     Push,
     /// The last step of the service's creation.
     Creation,
+    /// A preview opened by hand (`POST /services/{id}/previews`): deployed to the preview.
+    Preview,
 }
 
 impl BuildTrigger {
@@ -88,12 +90,13 @@ impl BuildTrigger {
             BuildTrigger::Manual => "manual",
             BuildTrigger::Push => "push",
             BuildTrigger::Creation => "creation",
+            BuildTrigger::Preview => "preview",
         }
     }
 
     /// Parses a wire id.
     pub fn from_id(id: &str) -> Option<Self> {
-        [Self::Manual, Self::Push, Self::Creation]
+        [Self::Manual, Self::Push, Self::Creation, Self::Preview]
             .into_iter()
             .find(|t| t.id() == id)
     }

@@ -133,6 +133,10 @@ pub struct Service {
     /// How its builds are made.
     #[serde(default)]
     pub build: crate::builds::BuildSettings,
+    /// How long its preview environments live; absent: a push to a branch no environment
+    /// builds opens no preview.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previews: Option<crate::PreviewSettings>,
     /// The labels everything gmac makes for it carries (`gmac.io/service`, …).
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub labels: std::collections::BTreeMap<String, String>,
@@ -227,6 +231,16 @@ pub struct ServicePatch {
     /// How its builds are made.
     #[serde(default)]
     pub build: Option<crate::builds::BuildSettingsPatch>,
+    /// Preview environments: a push to a branch no environment builds opens one, living this
+    /// long after the branch's last push; `null` opens no more (those open stay until they
+    /// expire).
+    #[serde(
+        default,
+        deserialize_with = "crate::deployments::present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::PreviewSettings>))]
+    pub previews: Option<Option<crate::PreviewSettings>>,
 }
 
 /// Filters of the service catalog.

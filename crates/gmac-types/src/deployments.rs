@@ -8,12 +8,16 @@ use serde::{Deserialize, Serialize};
 /// Where an environment stands.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "each is a fact of its own on the wire: production, preview, deploy-on-push, auto rollback"
+)]
 pub struct Environment {
     /// Its id.
     pub id: String,
     /// Its service.
     pub service_id: String,
-    /// `staging` or `production`.
+    /// `staging`, `production`, or `preview-<branch>` for a preview.
     pub name: String,
     /// The branch it builds.
     pub branch: String,
@@ -65,6 +69,16 @@ pub struct Environment {
     /// 512 MiB.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Resources>,
+    /// Whether it is a preview environment: it deploys `branch` until `expires_at` or until
+    /// the branch is deleted, and then goes with everything it runs.
+    #[serde(default)]
+    pub preview: bool,
+    /// When a preview environment is deleted by itself (each push of its branch moves it on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The job deleting it, once its deletion began: it deploys nothing more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete_job_id: Option<String>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
     /// Bumped on every change.
@@ -277,6 +291,52 @@ pub struct EnvironmentPatch {
     )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Resources>))]
     pub resources: Option<Option<Resources>>,
+    /// When a preview environment is deleted by itself: later than now, at most
+    /// [`MAX_PREVIEW_TTL_HOURS`] hours on. Only a preview expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// The longest a preview environment lives after its branch's last push (or is kept on by
+/// hand): 30 days.
+pub const MAX_PREVIEW_TTL_HOURS: u32 = 720;
+
+/// How long a service's preview environments live, when it opens them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PreviewSettings {
+    /// Hours a preview lives after its branch's last push, 1 to 720: then it is deleted with
+    /// everything it runs.
+    #[serde(deserialize_with = "crate::whole::u32")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 720))]
+    pub ttl_hours: u32,
+}
+
+/// A preview environment asked for by hand (`POST /services/{id}/previews`): the branch's
+/// head is built and deployed to it. A branch with a preview already gets a new build there,
+/// and its expiry moves on.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewPreview {
+    /// The branch, as git names it (not one staging or production builds).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "feature/login", max_length = 100)
+    )]
+    pub branch: String,
+}
+
+/// A preview opened or pushed again: the environment and the build that deploys to it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PreviewStarted {
+    /// The preview environment.
+    pub environment: Environment,
+    /// The build of the branch's head; deploy-on-push deploys it once it succeeds.
+    pub build: crate::Build,
 }
 
 /// A field that may be `null`: present (`Some`, holding `None` for `null`), as against absent

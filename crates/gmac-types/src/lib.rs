@@ -82,8 +82,9 @@ pub use catalog::{
 };
 pub use deployments::{
     Autoscale, DEFAULT_RELEASES_KEPT, DeployStarted, DeploysPaused, Environment, EnvironmentPatch,
-    MAX_HEALTH_PATH, NewDeploy, NewRollback, Release, ReleaseStatus, ReleaseTrigger, Resources,
-    ScaleRequest, health_path_problem,
+    MAX_HEALTH_PATH, MAX_PREVIEW_TTL_HOURS, NewDeploy, NewPreview, NewRollback, PreviewSettings,
+    PreviewStarted, Release, ReleaseStatus, ReleaseTrigger, Resources, ScaleRequest,
+    health_path_problem,
 };
 pub use domains::{DnsRecord, Domain, DomainStatus, NewDomain, TlsState, TlsStatus};
 pub use git::{GitConnection, GitConnectionTest, GitProvider, NewGitConnection};

@@ -61,6 +61,13 @@ pub struct Model {
     pub memory_request_mib: Option<i32>,
     /// Memory its containers may use, in MiB.
     pub memory_limit_mib: Option<i32>,
+    /// The branch it previews (a preview environment); none for staging and production.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub preview_branch: Option<String>,
+    /// When it is deleted by itself (a preview environment).
+    pub expires_at: Option<DateTimeUtc>,
+    /// The job deleting it, once its deletion began: it deploys nothing more.
+    pub delete_job_id: Option<String>,
     /// When it was made.
     pub created_at: DateTimeUtc,
     /// When it last changed.

@@ -63,6 +63,9 @@ pub struct Model {
     /// Its build secrets, `{name: value}` as JSON, sealed and bound to the row's id.
     #[sea_orm(column_type = "Text", nullable)]
     pub sealed_build_secrets: Option<String>,
+    /// How many hours its preview environments live after their branch's last push; none: a
+    /// push to a branch of no environment opens no preview.
+    pub preview_ttl_hours: Option<i32>,
     /// Who created it.
     pub created_by: String,
     /// When.

@@ -61,6 +61,10 @@ pub const ENVIRONMENT_OPERATION: &str = "environment.operation";
 /// who may deploy to production.
 pub const ENVIRONMENT_OPERATION_PRODUCTION: &str = "environment.operation_production";
 
+/// A preview environment deleted (`DELETE /environments/{id}`, its branch deleted, its expiry
+/// passed): what it runs torn down, then its row.
+pub const ENVIRONMENT_DELETE: &str = "environment.delete";
+
 /// The kinds done on someone's behalf: `(kind, permission to see, permission to cancel or
 /// retry)`, at the job's scope.
 pub(crate) const KINDS: &[(&str, Permission, Permission)] = &[
@@ -135,6 +139,11 @@ pub(crate) const KINDS: &[(&str, Permission, Permission)] = &[
         ENVIRONMENT_OPERATION_PRODUCTION,
         Permission::ServicesView,
         Permission::DeploysProduction,
+    ),
+    (
+        ENVIRONMENT_DELETE,
+        Permission::ServicesView,
+        Permission::DeploysRun,
     ),
 ];
 

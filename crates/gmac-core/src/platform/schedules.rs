@@ -27,6 +27,9 @@ pub const CLOUD_ACCOUNTS_SYNC: &str = "cloud_accounts.sync";
 /// Checks every custom domain again: where it points, and its certificate's expiry.
 pub const DOMAINS_CHECK: &str = "domains.check";
 
+/// Starts deleting the preview environments whose expiry has passed.
+pub const PREVIEWS_EXPIRE: &str = "previews.expire";
+
 /// Removes finished jobs older than the retention, with their logs and stored uploads.
 pub const JOBS_PRUNE: &str = "jobs.prune";
 
@@ -38,6 +41,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (IMPORTS_DISCARD_ABANDONED, "*/15 * * * *"),
     (CLOUD_ACCOUNTS_SYNC, "0 */6 * * *"),
     (DOMAINS_CHECK, "40 4 * * *"),
+    (PREVIEWS_EXPIRE, "*/5 * * * *"),
 ];
 
 /// The first slot of `cron` strictly after `after`.

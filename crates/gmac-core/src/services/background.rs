@@ -8,7 +8,7 @@ use crate::platform::events::{self, Consumer, Dispatcher, Handled};
 use crate::platform::jobs;
 use crate::platform::schedules::{
     BUDGETS_EVALUATE, CLOUD_ACCOUNTS_SYNC, DOMAINS_CHECK, IMPORTS_DISCARD_ABANDONED, JOBS_PRUNE,
-    REPORTS_SEND_DUE,
+    PREVIEWS_EXPIRE, REPORTS_SEND_DUE,
 };
 use crate::platform::worker::{Worker, WorkerOptions, handler};
 use crate::services::{
@@ -17,7 +17,7 @@ use crate::services::{
 
 /// A worker for gmac's own job kinds.
 pub fn worker(core: Core, options: WorkerOptions) -> Worker {
-    Worker::empty(core, options)
+    deploying(Worker::empty(core, options))
         .handle(jobs::COST_IMPORT, import_jobs::handler())
         .handle(jobs::CLOUD_ACCOUNT_SYNC, cloud_accounts::sync_handler())
         .handle(jobs::COST_REALLOCATE, allocation::reallocation_handler())
@@ -34,34 +34,6 @@ pub fn worker(core: Core, options: WorkerOptions) -> Worker {
         .handle(
             crate::platform::job_kinds::SERVICE_DELETE,
             service_setup::deletion_handler(),
-        )
-        .handle(
-            crate::platform::job_kinds::SERVICE_BUILD,
-            crate::services::build_run::handler_of_builds(),
-        )
-        .handle(
-            crate::platform::job_kinds::RELEASE_ROLLOUT,
-            crate::services::releases::rollout_handler(),
-        )
-        .handle(
-            crate::platform::job_kinds::RELEASE_ROLLOUT_PRODUCTION,
-            crate::services::releases::rollout_handler(),
-        )
-        .handle(
-            crate::platform::job_kinds::ENVIRONMENT_OPERATION,
-            crate::services::environment_ops::operation_handler(),
-        )
-        .handle(
-            crate::platform::job_kinds::ENVIRONMENT_OPERATION_PRODUCTION,
-            crate::services::environment_ops::operation_handler(),
-        )
-        .handle(
-            crate::platform::job_kinds::PUSH_DEPLOY,
-            crate::services::push_deploys::handler_of_push_deploys(),
-        )
-        .handle(
-            crate::platform::job_kinds::PUSH_DEPLOY_PRODUCTION,
-            crate::services::push_deploys::handler_of_push_deploys(),
         )
         .handle(
             crate::platform::job_kinds::TEMPLATE_SOURCE_SYNC,
@@ -105,11 +77,57 @@ pub fn worker(core: Core, options: WorkerOptions) -> Worker {
             }),
         )
         .handle(
+            PREVIEWS_EXPIRE,
+            handler(|ctx| async move {
+                let now = ctx.core.now();
+                let closed = crate::services::previews::expire_due(&ctx.core, now).await?;
+                Ok(serde_json::json!({ "previews_expired": closed }))
+            }),
+        )
+        .handle(
             CLOUD_ACCOUNTS_SYNC,
             handler(|ctx| async move {
                 let synced = cloud_accounts::sync_all(&ctx.core).await?;
                 Ok(serde_json::json!({ "accounts_synced": synced }))
             }),
+        )
+}
+
+/// The kinds that build and deploy services: builds, rollouts, restarts and scales,
+/// deploy-on-push and preview deletions.
+fn deploying(worker: Worker) -> Worker {
+    worker
+        .handle(
+            crate::platform::job_kinds::SERVICE_BUILD,
+            crate::services::build_run::handler_of_builds(),
+        )
+        .handle(
+            crate::platform::job_kinds::RELEASE_ROLLOUT,
+            crate::services::releases::rollout_handler(),
+        )
+        .handle(
+            crate::platform::job_kinds::RELEASE_ROLLOUT_PRODUCTION,
+            crate::services::releases::rollout_handler(),
+        )
+        .handle(
+            crate::platform::job_kinds::ENVIRONMENT_OPERATION,
+            crate::services::environment_ops::operation_handler(),
+        )
+        .handle(
+            crate::platform::job_kinds::ENVIRONMENT_OPERATION_PRODUCTION,
+            crate::services::environment_ops::operation_handler(),
+        )
+        .handle(
+            crate::platform::job_kinds::ENVIRONMENT_DELETE,
+            crate::services::previews::deletion_handler(),
+        )
+        .handle(
+            crate::platform::job_kinds::PUSH_DEPLOY,
+            crate::services::push_deploys::handler_of_push_deploys(),
+        )
+        .handle(
+            crate::platform::job_kinds::PUSH_DEPLOY_PRODUCTION,
+            crate::services::push_deploys::handler_of_push_deploys(),
         )
 }
 

@@ -85,6 +85,7 @@ pub fn to_dto(row: service::Model, provider: GitProvider) -> Service {
         environments: environments(&row),
         parameters: parameters(&row),
         build: build_settings::settings(&row),
+        previews: previews_of(&row),
         repository: ServiceRepository {
             connection_id: row.git_connection_id.clone(),
             provider,
@@ -152,7 +153,28 @@ fn summary(row: &service::Model) -> serde_json::Value {
         "repository": format!("{}/{}", row.repo_owner, row.repo_name),
         "environments": environments(row), "status": row.status,
         "build": build_settings::settings(row),
+        "previews": previews_of(row),
     })
+}
+
+/// A preview lives 1 to 720 hours.
+fn check_previews(errors: &mut FieldErrors, patch: &ServicePatch) {
+    if let Some(Some(previews)) = &patch.previews
+        && !(1..=gmac_types::MAX_PREVIEW_TTL_HOURS).contains(&previews.ttl_hours)
+    {
+        errors.push(FieldError::at(
+            &["previews", "ttl_hours"],
+            "out_of_range",
+            "A preview lives 1 to 720 hours (30 days) after its branch's last push.",
+        ));
+    }
+}
+
+/// How long the service's previews live, when it opens them.
+fn previews_of(row: &service::Model) -> Option<gmac_types::PreviewSettings> {
+    row.preview_ttl_hours
+        .and_then(|h| u32::try_from(h).ok())
+        .map(|ttl_hours| gmac_types::PreviewSettings { ttl_hours })
 }
 
 /// Loads a service, or 404.
@@ -373,6 +395,9 @@ fn environments_of(
                 cpu_limit_millis: None,
                 memory_request_mib: None,
                 memory_limit_mib: None,
+                preview_branch: None,
+                expires_at: None,
+                delete_job_id: None,
                 created_at: row.created_at,
                 updated_at: row.created_at,
                 version: 1,
@@ -448,6 +473,7 @@ pub async fn create(
         creation_job_id: Some(job_row.id.clone()),
         build_settings: build_settings::to_column(&gmac_types::BuildSettings::default())?,
         sealed_build_secrets: None,
+        preview_ttl_hours: None,
         created_by: actor.user_id.clone(),
         created_at: now,
         updated_at: now,
@@ -581,12 +607,14 @@ pub async fn update(
             Some(Some(team_id.to_owned()))
         }
     };
+    let mut after_previews = None;
     let current = find(&core.db, id).await?;
     let build = patch
         .build
         .as_ref()
         .map(|p| build_settings::patch(core, &current, p, &mut errors))
         .transpose()?;
+    check_previews(&mut errors, &patch);
     errors.finish().map_err(Error::Validation)?;
     let txn = Change::begin(core).await?;
     let before = find(&txn, id).await?;
@@ -597,7 +625,15 @@ pub async fn update(
             "The service is being deleted.",
         ));
     }
+    if let Some(previews) = &patch.previews {
+        // Previews deploy: opening them (or no more) needs the permission that deploys there.
+        actor.require(Permission::DeploysRun, &target_of(&before))?;
+        after_previews = Some(previews.map(|p| p.ttl_hours.cast_signed()));
+    }
     let mut after = before.clone();
+    if let Some(ttl) = after_previews {
+        after.preview_ttl_hours = ttl;
+    }
     if let Some(description) = description {
         after.description = description;
     }

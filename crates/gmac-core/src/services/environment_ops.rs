@@ -183,6 +183,7 @@ async fn start(
             format!("Nothing serves {} yet: deploy a release first.", env.name),
         ));
     }
+    crate::services::environments::refuse_deleting(&env)?;
     refuse_while_busy(&txn, &env).await?;
     crate::services::release_rows::refuse_while_rolling_out(&txn, &env.id).await?;
     let kind = if env.name == "production" {

@@ -36,7 +36,9 @@ pub fn host_of(service_name: &str, row: &environment::Model) -> String {
         .into_iter()
         .rev()
         .collect();
-    let name: String = service_name.chars().take(40).collect();
+    // One DNS label: a preview's longer name leaves less of the service's.
+    let room = 63_usize.saturating_sub(row.name.len() + 10).clamp(1, 40);
+    let name: String = service_name.chars().take(room).collect();
     format!(
         "{}-{}-{}.localhost",
         name.trim_end_matches('-'),
@@ -54,6 +56,30 @@ pub(crate) fn require_deploy(
     owner: &service::Model,
 ) -> Result<()> {
     actor.require(deploy_permission(&env.name), &catalog::target_of(owner))
+}
+
+/// The branch `row` builds: a preview's own, or the one the service gives staging or
+/// production.
+pub(crate) fn branch_of(owner: &service::Model, row: &environment::Model) -> String {
+    if let Some(branch) = &row.preview_branch {
+        return branch.clone();
+    }
+    catalog::environments(owner)
+        .into_iter()
+        .find(|e| e.name == row.name)
+        .map(|e| e.branch)
+        .unwrap_or_default()
+}
+
+/// A `409` for an environment being deleted: it deploys nothing and changes no more.
+pub(crate) fn refuse_deleting(row: &environment::Model) -> Result<()> {
+    if row.delete_job_id.is_some() {
+        return Err(Error::conflict(
+            gmac_types::ErrorCode::Conflict,
+            format!("{} is being deleted.", row.name),
+        ));
+    }
+    Ok(())
 }
 
 /// Loads an environment, or 404.
@@ -136,16 +162,14 @@ async fn to_dtos(
         .all(&core.db)
         .await?;
     let live = release_rows::to_dtos(core, live).await?;
-    let branches = catalog::environments(owner);
     Ok(rows
         .into_iter()
         .map(|row| (health_timeout(core, &row), resources_of(&row), row))
         .map(|(timeout, resources, row)| Environment {
-            branch: branches
-                .iter()
-                .find(|e| e.name == row.name)
-                .map(|e| e.branch.clone())
-                .unwrap_or_default(),
+            branch: branch_of(owner, &row),
+            preview: row.preview_branch.is_some(),
+            expires_at: row.expires_at,
+            delete_job_id: row.delete_job_id.clone(),
             production: row.name == "production",
             host: host_of(&owner.name, &row),
             live_release: live
@@ -197,10 +221,16 @@ pub async fn list(
         .filter(environment::Column::ServiceId.eq(service_id))
         .all(&core.db)
         .await?;
-    // Staging, then production: the order a release travels.
-    rows.sort_by_key(|r| (r.name == "production", r.name.clone()));
+    // Staging, then production: the order a release travels; previews after them.
+    rows.sort_by_key(|r| {
+        (
+            r.preview_branch.is_some(),
+            r.name == "production",
+            r.name.clone(),
+        )
+    });
     let items = to_dtos(core, &owner, rows).await?;
-    paging::page_in_memory(items, page, |e| (e.production, e.name.clone()))
+    paging::page_in_memory(items, page, |e| (e.preview, e.production, e.name.clone()))
 }
 
 /// One environment.
@@ -234,6 +264,7 @@ pub async fn update(
     lock(&txn, id).await?;
     let row = find(&txn, id).await?;
     Change::expect_version(if_match, row.version)?;
+    refuse_deleting(&row)?;
     if let Some(Some(target_id)) = &patch.target_id {
         let serves = target::Entity::find_by_id(target_id.as_str())
             .one(&txn)
@@ -276,6 +307,14 @@ pub async fn update(
         after.insert("auto_rollback".into(), on.into());
     }
     settings(&row, &patch, &mut change, &mut before, &mut after)?;
+    if let Some(expires_at) = patch.expires_at {
+        change.expires_at = Set(Some(expiry(&row, expires_at, txn.now())?));
+        let json = |at: Option<chrono::DateTime<chrono::Utc>>| {
+            serde_json::to_value(at).unwrap_or_default()
+        };
+        before.insert("expires_at".into(), json(row.expires_at));
+        after.insert("expires_at".into(), json(Some(expires_at)));
+    }
     match patch.paused {
         Some(true) if row.paused_at.is_none() => {
             change.paused_at = Set(Some(txn.now()));
@@ -304,6 +343,31 @@ pub async fn update(
         }));
     txn.commit(core, meta, entry).await?;
     Ok(to_dtos(core, &owner, vec![saved]).await?.remove(0))
+}
+
+/// The expiry asked for `row` at `now`, when it may have it: only a preview expires, later than
+/// now and at most 30 days on.
+fn expiry(
+    row: &environment::Model,
+    expires_at: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<chrono::DateTime<chrono::Utc>> {
+    if row.preview_branch.is_none() {
+        return Err(Error::invalid(FieldError::new(
+            "expires_at",
+            "not_preview",
+            "Only a preview expires; staging and production stay.",
+        )));
+    }
+    let latest = now + chrono::Duration::hours(gmac_types::MAX_PREVIEW_TTL_HOURS.into());
+    if expires_at <= now || expires_at > latest {
+        return Err(Error::invalid(FieldError::new(
+            "expires_at",
+            "outside_window",
+            "A preview expires later than now and at most 30 days on.",
+        )));
+    }
+    Ok(expires_at)
 }
 
 /// Puts the deploy settings `patch` changes into `change`, each with its value before and
@@ -427,6 +491,9 @@ mod tests {
             cpu_limit_millis: None,
             memory_request_mib: None,
             memory_limit_mib: None,
+            preview_branch: None,
+            expires_at: None,
+            delete_job_id: None,
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
             version: 1,

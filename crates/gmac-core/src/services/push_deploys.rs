@@ -24,7 +24,10 @@ const WAIT_FOR_THE_ROLLOUT: Duration = Duration::from_secs(3);
 pub(crate) async fn enqueue_for(core: &Core, job_id: &str) -> Result<()> {
     let Some(built) = build::Entity::find()
         .filter(build::Column::JobId.eq(job_id))
-        .filter(build::Column::Trigger.eq(gmac_types::BuildTrigger::Push.id()))
+        .filter(build::Column::Trigger.is_in([
+            gmac_types::BuildTrigger::Push.id(),
+            gmac_types::BuildTrigger::Preview.id(),
+        ]))
         .one(&core.db)
         .await?
     else {
@@ -64,7 +67,7 @@ pub fn handler_of_push_deploys() -> Handler {
                 "build_id": input.build_id, "skipped": "the build was deleted",
             }));
         };
-        match releases::deploy_pushed(&ctx.core, &built).await? {
+        match Box::pin(releases::deploy_pushed(&ctx.core, &built)).await? {
             Pushed::Started(started) => {
                 ctx.log(format!(
                     "build #{} rolls out as release #{} (job {})",

@@ -11,19 +11,22 @@ use crate::platform::worker::{JobContext, JobFailure};
 use crate::services::release_rows::short;
 use crate::services::targets;
 
-/// Stops what gmac runs for a service being deleted: every release's container on its target,
+/// Stops what gmac runs for a service being deleted (or only for its environment `only`, a
+/// preview being deleted): every release's container on its target,
 /// and each environment's route in the proxies of the targets its releases ran on. Each one
 /// done is recorded, so a retried job goes on where it stopped; one whose target was removed
 /// is said in the log and left.
 pub(crate) async fn tear_down(
     ctx: &JobContext,
     service_id: &str,
+    only: Option<&str>,
 ) -> std::result::Result<(), JobFailure> {
     let db = &ctx.core.db;
-    let rows = release::Entity::find()
-        .filter(release::Column::ServiceId.eq(service_id))
-        .all(db)
-        .await?;
+    let mut rows = release::Entity::find().filter(release::Column::ServiceId.eq(service_id));
+    if let Some(environment_id) = only {
+        rows = rows.filter(release::Column::EnvironmentId.eq(environment_id));
+    }
+    let rows = rows.all(db).await?;
     let running: Vec<&release::Model> = rows.iter().filter(|r| r.container_id.is_some()).collect();
     if rows.is_empty() {
         ctx.log("nothing was deployed").await?;

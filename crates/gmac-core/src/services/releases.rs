@@ -118,7 +118,7 @@ pub async fn deploy(
             )));
         }
     };
-    person_start(core, actor, meta, &env, &owner, spec).await
+    Box::pin(person_start(core, actor, meta, &env, &owner, spec)).await
 }
 
 /// Who makes a release.
@@ -224,6 +224,9 @@ async fn push_unwanted(
     built: &build::Model,
 ) -> Result<Option<String>> {
     let name = &env.name;
+    if env.delete_job_id.is_some() {
+        return Ok(Some(format!("{name} is being deleted")));
+    }
     if !env.deploy_on_push {
         return Ok(Some(format!("deploy-on-push is off for {name}")));
     }
@@ -247,11 +250,7 @@ async fn push_unwanted(
     if owner.status != gmac_types::ServiceStatus::Active.id() {
         return Ok(Some(format!("the service is {}", owner.status)));
     }
-    let branch = catalog::environments(owner)
-        .into_iter()
-        .find(|e| e.name == *name)
-        .map(|e| e.branch)
-        .unwrap_or_default();
+    let branch = environments::branch_of(owner, env);
     if branch != built.git_ref {
         return Ok(Some(format!(
             "the build is of {}, and {name} now builds {branch}",
@@ -272,7 +271,10 @@ async fn push_unwanted(
     if let Some(later) = build::Entity::find()
         .filter(build::Column::ServiceId.eq(built.service_id.as_str()))
         .filter(build::Column::Environment.eq(name.as_str()))
-        .filter(build::Column::Trigger.eq(gmac_types::BuildTrigger::Push.id()))
+        .filter(build::Column::Trigger.is_in([
+            gmac_types::BuildTrigger::Push.id(),
+            gmac_types::BuildTrigger::Preview.id(),
+        ]))
         .filter(build::Column::Status.eq(BuildStatus::Succeeded.id()))
         .filter(build::Column::Number.gt(built.number))
         .one(conn)
@@ -421,7 +423,7 @@ pub async fn rollback(
         rollback_of: Some(old.id),
         rollback_number: Some(old.number),
     };
-    person_start(core, actor, meta, &env, &owner, spec).await
+    Box::pin(person_start(core, actor, meta, &env, &owner, spec)).await
 }
 
 /// Refuses a rollback to a container host that no longer has the release's image.
@@ -552,6 +554,7 @@ async fn start(
     // made, so two deploys cannot both find none under way (SQLite writes one at a time).
     environments::lock(&txn, &env.id).await?;
     let env = environments::find(&txn, &env.id).await?;
+    environments::refuse_deleting(&env)?;
     if let By::Push(built) = by
         && push_unwanted(&txn, &env, &catalog::find(&txn, &owner.id).await?, built)
             .await?
@@ -650,7 +653,7 @@ async fn next_number(txn: &Change, environment_id: &str) -> Result<i64> {
 }
 
 /// The number of the release rolling out in the environment, if one is.
-async fn rolling_out(core: &Core, environment_id: &str) -> Result<Option<i64>> {
+pub(crate) async fn rolling_out(core: &Core, environment_id: &str) -> Result<Option<i64>> {
     // A restart or a scale under way counts as the live release's rollout.
     let env = environments::find(&core.db, environment_id).await?;
     if crate::services::environment_ops::under_way(&core.db, &env).await? {

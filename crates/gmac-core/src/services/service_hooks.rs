@@ -45,6 +45,73 @@ struct PushEvent {
     after: String,
 }
 
+/// A ref deleted (`X-Gitea-Event: delete`, `X-GitHub-Event: delete`).
+#[derive(Deserialize)]
+struct DeleteEvent {
+    #[serde(rename = "ref")]
+    git_ref: String,
+    ref_type: String,
+}
+
+/// The environment a push to `branch` builds for: the one whose branch it is; else its
+/// preview, opened (or moved on) in `txn` when the service is active, opens previews, and
+/// staging has a target to deploy it to.
+async fn environment_of(
+    txn: &Change,
+    core: &Core,
+    row: &crate::entities::service::Model,
+    branch: &str,
+) -> Result<Option<String>> {
+    if let Some(env) = catalog::environments(row)
+        .into_iter()
+        .find(|e| e.branch == branch)
+    {
+        return Ok(Some(env.name));
+    }
+    let Some(ttl) = crate::services::previews::ttl_of(row) else {
+        return Ok(None);
+    };
+    if row.status != ServiceStatus::Active.id()
+        || !crate::services::previews::can_open(txn, row).await?
+    {
+        return Ok(None);
+    }
+    let preview = crate::services::previews::open(txn, core, row, branch, ttl).await?;
+    Ok(Some(preview.name))
+}
+
+/// A ref deleted (Gitea's and GitHub's `delete` event): a branch's preview goes.
+async fn take_delete(
+    core: &Core,
+    meta: &RequestMeta,
+    row: &crate::entities::service::Model,
+    body: &[u8],
+) -> Result<()> {
+    let deleted: DeleteEvent = serde_json::from_slice(body)
+        .map_err(|e| Error::BadRequest(format!("The body is not a delete event: {e}.")))?;
+    if deleted.ref_type != "branch" {
+        return Ok(());
+    }
+    let branch = deleted.git_ref.trim_start_matches("refs/heads/");
+    branch_deleted(core, meta, row, Some(branch)).await
+}
+
+/// The preview of `branch` (a branch's ref), deleted on its host, goes (when the service has
+/// one open).
+async fn branch_deleted(
+    core: &Core,
+    meta: &RequestMeta,
+    row: &crate::entities::service::Model,
+    branch: Option<&str>,
+) -> Result<()> {
+    let Some(branch) = branch else {
+        return Ok(());
+    };
+    let txn = Change::begin(core).await?;
+    let entry = crate::services::previews::close_branch(&txn, core, row, branch).await?;
+    txn.commit_if(core, meta, entry).await
+}
+
 /// Whether `signature` is the HMAC-SHA256 of `body` under `secret` (compared in constant time).
 pub fn verify(secret: &str, body: &[u8], signature: &Signature) -> bool {
     let Some(given) = signature.hex().and_then(|h| hex::decode(h).ok()) else {
@@ -77,6 +144,10 @@ pub async fn receive(
     if !verify(&secret, body, &signature) {
         return Err(Error::InvalidToken);
     }
+    if event == Some("delete") {
+        take_delete(core, meta, &row, body).await?;
+        return Ok(None);
+    }
     if event.is_some_and(|e| e != "push") {
         return Ok(None);
     }
@@ -91,17 +162,16 @@ pub async fn receive(
     }
     // Hosts write commits in lower case; one written otherwise is the same commit.
     let commit = push.after.to_ascii_lowercase();
-    if commit.chars().all(|c| c == '0') || row.status == ServiceStatus::Deleting.id() {
-        // A deleted branch builds nothing; a service being deleted takes no pushes.
+    let branch = push.git_ref.strip_prefix("refs/heads/");
+    if commit.chars().all(|c| c == '0') {
+        // A deleted branch builds nothing, and its preview goes.
+        branch_deleted(core, meta, &row, branch).await?;
         return Ok(None);
     }
-    let branch = push.git_ref.strip_prefix("refs/heads/");
-    let environment = branch.and_then(|b| {
-        catalog::environments(&row)
-            .into_iter()
-            .find(|e| e.branch == b)
-            .map(|e| e.name)
-    });
+    if row.status == ServiceStatus::Deleting.id() {
+        // A service being deleted takes no pushes.
+        return Ok(None);
+    }
     let txn = Change::begin(core).await?;
     if let Some(seen) = service_push::Entity::find()
         .filter(service_push::Column::ServiceId.eq(row.id.as_str()))
@@ -113,6 +183,10 @@ pub async fn receive(
         txn.commit_unaudited().await?;
         return Ok(Some(to_dto(seen, true)));
     }
+    let environment = match branch {
+        Some(branch) => environment_of(&txn, core, &row, branch).await?,
+        None => None,
+    };
     // A push to a branch an environment builds starts a build of the pushed commit.
     let build = match (&environment, branch) {
         (Some(env), Some(branch)) if row.status == ServiceStatus::Active.id() => Some(

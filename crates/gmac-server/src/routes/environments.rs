@@ -1,10 +1,11 @@
 //! Environments and releases: where a service runs, what it runs, deploys and rollbacks.
 
-use actix_web::{HttpResponse, get, patch, post, web};
-use gmac_core::services::{environment_ops, environments, releases};
+use actix_web::http::header;
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use gmac_core::services::{environment_ops, environments, previews, releases};
 use gmac_types::{
-    DeployStarted, Environment, EnvironmentPatch, Job, NewDeploy, NewRollback, Page, PageQuery,
-    Release, ScaleRequest,
+    DeployStarted, Environment, EnvironmentPatch, Job, NewDeploy, NewPreview, NewRollback, Page,
+    PageQuery, PreviewStarted, Release, ScaleRequest,
 };
 
 use crate::error::ApiError;
@@ -108,6 +109,75 @@ pub async fn update_environment(
     Ok(HttpResponse::Ok()
         .insert_header(etag(environment.version))
         .json(environment))
+}
+
+/// Open a preview environment of a branch by hand (or push it again): the branch's head is
+/// built, and the build is deployed to the preview (`preview-<branch>`) once it succeeds. A
+/// preview deploys where staging does, with staging's deploy settings and the variables the
+/// project, the service's groups and the service share; it expires the service's preview time
+/// (`previews.ttl_hours`, else 72 hours) after its last push, or goes when its branch is
+/// deleted. Needs `deploys.run` and `builds.run`.
+#[utoipa::path(
+    tag = "deployments",
+    params(("id" = String, Path, description = "The service's id")),
+    request_body = NewPreview,
+    security(("bearer" = [])),
+    responses(
+        (status = 202, description = "The preview and the build deploying to it", body = PreviewStarted),
+        (status = 400, response = crate::routes::docs::BadRequest),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 403, response = crate::routes::docs::Forbidden),
+        (status = 404, response = crate::routes::docs::NotFound),
+        (status = 409, response = crate::routes::docs::Conflict),
+        (status = 422, response = crate::routes::docs::ValidationFailed),
+    )
+)]
+#[post("/services/{id}/previews")]
+pub async fn create_preview(
+    state: web::Data<AppState>,
+    actor: Actor,
+    meta: Meta,
+    id: web::Path<String>,
+    body: web::Json<NewPreview>,
+) -> Result<HttpResponse, ApiError> {
+    let started = previews::start(&state.core, &actor, &meta.0, &id, body.into_inner()).await?;
+    Ok(HttpResponse::Accepted().json(started))
+}
+
+/// Delete a preview environment: it deploys nothing more, and a job tears down what it runs
+/// (its containers and proxy route, or its namespace) and then removes it with its releases,
+/// variables, secrets and domains. Staging and production go with their service only (409).
+/// Needs `deploys.run`. Send `If-Match` with the `ETag` you read.
+#[utoipa::path(
+    tag = "deployments",
+    params(
+        ("id" = String, Path, description = "The environment's id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag last read"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 202, description = "The deletion job", body = Job,
+            headers(("Location" = String, description = "The job's URL"))),
+        (status = 400, response = crate::routes::docs::BadRequest),
+        (status = 401, response = crate::routes::docs::Unauthorized),
+        (status = 403, response = crate::routes::docs::Forbidden),
+        (status = 404, response = crate::routes::docs::NotFound),
+        (status = 409, response = crate::routes::docs::Conflict),
+        (status = 412, response = crate::routes::docs::PreconditionFailed),
+    )
+)]
+#[delete("/environments/{id}")]
+pub async fn delete_environment(
+    state: web::Data<AppState>,
+    actor: Actor,
+    meta: Meta,
+    id: web::Path<String>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let job = previews::delete(&state.core, &actor, &meta.0, &id, if_match.0).await?;
+    Ok(HttpResponse::Accepted()
+        .insert_header((header::LOCATION, format!("/api/v1/jobs/{}", job.id)))
+        .json(job))
 }
 
 /// Deploy a succeeded build of the service (`build_id`) or an image (`image`) to the

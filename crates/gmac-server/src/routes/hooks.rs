@@ -18,16 +18,18 @@ fn header<'a>(request: &'a HttpRequest, name: &str) -> Option<&'a str> {
 /// body, in `X-Hub-Signature-256: sha256=<hex>` (GitHub, and a `post-receive` hook) or
 /// `X-Gitea-Signature: <hex>`. The body is the host's push event (`ref`, `after`). A
 /// (ref, commit) is taken once; a redelivery answers the same push with `duplicate: true`.
-/// A `ping` or a deleted branch answers 204. No session or token: the signature is the
-/// credential.
+/// A push to a branch no environment builds opens (or moves on) its preview environment when
+/// the service opens previews. A deleted branch (a push whose `after` is all zeros, or a
+/// `delete` event of a branch: `ref`, `ref_type`) starts deleting its preview and answers 204,
+/// as a `ping` does. No session or token: the signature is the credential.
 #[utoipa::path(
     tag = "services",
     params(
         ("service_id" = String, Path, description = "The service's id"),
         ("X-Hub-Signature-256" = Option<String>, Header, description = "`sha256=` and the hex HMAC-SHA256 of the body"),
         ("X-Gitea-Signature" = Option<String>, Header, description = "The hex HMAC-SHA256 of the body (Gitea)"),
-        ("X-GitHub-Event" = Option<String>, Header, description = "`push` (others are acknowledged and ignored)"),
-        ("X-Gitea-Event" = Option<String>, Header, description = "`push` (others are acknowledged and ignored)"),
+        ("X-GitHub-Event" = Option<String>, Header, description = "`push` or `delete` (others are acknowledged and ignored)"),
+        ("X-Gitea-Event" = Option<String>, Header, description = "`push` or `delete` (others are acknowledged and ignored)"),
     ),
     request_body(content = Object, description = "The host's push event: `ref` and `after` at least", content_type = "application/json"),
     responses(

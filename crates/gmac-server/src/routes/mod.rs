@@ -105,6 +105,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(environments::list_environments)
                 .service(environments::get_environment)
                 .service(environments::update_environment)
+                .service(environments::delete_environment)
+                .service(environments::create_preview)
                 .service(environments::create_deploy)
                 .service(environments::rollback_environment)
                 .service(environments::restart_environment)

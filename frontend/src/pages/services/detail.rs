@@ -1,11 +1,11 @@
 //! `/services/:id`: one service. Its overview (repository, environments, labels), its
 //! creation job's steps and log followed live (retry from the failed step, or abandon and
-//! undo), its builds, its settings (the branch each environment builds, how it builds) and its
-//! deletion.
+//! undo), its builds, its settings (the branch each environment builds, whether a push to
+//! another branch opens a preview environment, how it builds) and its deletion.
 
 use gmac_types::{
-    ErrorCode, Job, JobStatus, PageQuery, Permission, Service, ServiceEnvironment, ServicePatch,
-    ServicePush, ServiceStatus,
+    ErrorCode, Job, JobStatus, MAX_PREVIEW_TTL_HOURS, PageQuery, Permission, PreviewSettings,
+    Service, ServiceEnvironment, ServicePatch, ServicePush, ServiceStatus,
 };
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -15,7 +15,7 @@ use leptos_router::hooks::use_navigate;
 
 use crate::api::{self, CHANGED_ELSEWHERE, describe};
 use crate::components::error_banner::{ErrorBanner, NoticeBanner};
-use crate::components::form_field::{FormErrors, FormField, SubmitButton};
+use crate::components::form_field::{FieldMessages, FormErrors, FormField, SubmitButton};
 use crate::components::modal::{Confirm, ConfirmDialog};
 use crate::components::named::{ObjectPage, by_route_id};
 use crate::components::paging::{ListState, LoadMore, Paged};
@@ -302,9 +302,11 @@ fn ServiceView(service: Service, reload: Callback<()>) -> impl IntoView {
         })
     };
 
-    // Settings: the branch each environment builds.
+    // Settings: the branch each environment builds, and the preview environments.
     let staging = RwSignal::new(String::new());
     let production = RwSignal::new(String::new());
+    let previews_on = RwSignal::new(false);
+    let preview_ttl = RwSignal::new(String::new());
     let settings_errors = RwSignal::new(FormErrors::default());
     let saving = RwSignal::new(false);
     let fill = move |s: &Service| {
@@ -315,6 +317,12 @@ fn ServiceView(service: Service, reload: Callback<()>) -> impl IntoView {
                 _ => {}
             }
         }
+        previews_on.set(s.previews.is_some());
+        preview_ttl.set(
+            s.previews
+                .map_or(DEFAULT_PREVIEW_TTL_HOURS, |p| p.ttl_hours)
+                .to_string(),
+        );
     };
     fill(&service);
     let save = move |ev: SubmitEvent| {
@@ -322,7 +330,12 @@ fn ServiceView(service: Service, reload: Callback<()>) -> impl IntoView {
         if saving.get_untracked() {
             return;
         }
-        let (id, version) = current.with_untracked(|s| (s.id.clone(), s.version));
+        let (id, version, previews_were) =
+            current.with_untracked(|s| (s.id.clone(), s.version, s.previews));
+        // Not a number is sent as 0, which the server refuses, saying why.
+        let previews = previews_on.get_untracked().then(|| PreviewSettings {
+            ttl_hours: preview_ttl.get_untracked().trim().parse().unwrap_or(0),
+        });
         let patch = ServicePatch {
             environments: Some(vec![
                 ServiceEnvironment {
@@ -334,6 +347,8 @@ fn ServiceView(service: Service, reload: Callback<()>) -> impl IntoView {
                     branch: production.get_untracked().trim().to_owned(),
                 },
             ]),
+            // Only when changed: changing it asks for more than the branches do.
+            previews: (previews != previews_were).then_some(previews),
             ..ServicePatch::default()
         };
         saving.set(true);
@@ -351,7 +366,7 @@ fn ServiceView(service: Service, reload: Callback<()>) -> impl IntoView {
                 Ok(saved) => {
                     fill(&saved);
                     current.set(saved);
-                    notice.set(Some("The branches are saved.".to_owned()));
+                    notice.set(Some("The settings are saved.".to_owned()));
                 }
                 Err(err) if api::is(&err, ErrorCode::PreconditionFailed) => {
                     error.set(Some(CHANGED_ELSEWHERE.to_owned()));
@@ -359,13 +374,15 @@ fn ServiceView(service: Service, reload: Callback<()>) -> impl IntoView {
                 }
                 Err(err) => {
                     // `/environments/0/branch` is staging's, `/environments/1/branch` production's.
-                    let mut found = form_errors(&err, &["environments"], &["environments"]);
+                    // `/previews/ttl_hours` goes under the hours.
+                    let mut found =
+                        form_errors(&err, &["environments", "previews"], &["environments"]);
                     for f in &mut found.fields {
                         if f.pointer.starts_with("/environments/0") {
                             "/staging".clone_into(&mut f.pointer);
                         } else if f.pointer.starts_with("/environments/1") {
                             "/production".clone_into(&mut f.pointer);
-                        } else {
+                        } else if f.pointer != "/previews" {
                             found.banner = Some(f.detail.clone());
                         }
                     }
@@ -375,6 +392,15 @@ fn ServiceView(service: Service, reload: Callback<()>) -> impl IntoView {
         });
     };
     let banner = Signal::derive(move || settings_errors.with(|e| e.banner.clone()));
+    let previews_field = view! {
+        <PreviewSettingsFields
+            on=previews_on
+            ttl=preview_ttl
+            errors=settings_errors
+            // Changing it needs the right to deploy too.
+            disabled=Signal::derive(move || saving.get() || !auth.can(Permission::DeploysRun))
+        />
+    };
 
     view! {
         <header class="page-header">
@@ -419,6 +445,7 @@ fn ServiceView(service: Service, reload: Callback<()>) -> impl IntoView {
                                 <FormField id="branch-staging" field="staging" label="Staging branch" autocomplete="off" mono=true value=staging errors=settings_errors disabled=saving />
                                 <FormField id="branch-production" field="production" label="Production branch" autocomplete="off" mono=true value=production errors=settings_errors disabled=saving />
                             </div>
+                            {previews_field}
                             <div class="form-actions">
                                 <SubmitButton id="save-service" label="Save" busy_label="Saving…" busy=saving inline=true />
                             </div>
@@ -448,6 +475,49 @@ fn ServiceView(service: Service, reload: Callback<()>) -> impl IntoView {
                 }
             })}
         <ConfirmDialog request=confirm />
+    }
+}
+
+/// How long a preview lives after its branch's last push, as the form first offers it.
+const DEFAULT_PREVIEW_TTL_HOURS: u32 = 72;
+
+/// The settings' preview environments: `#previews-on`, and `#preview-ttl-hours` while on.
+#[component]
+fn PreviewSettingsFields(
+    /// Whether a push to a branch no environment builds opens its preview.
+    on: RwSignal<bool>,
+    /// The hours a preview lives after its branch's last push, as typed.
+    ttl: RwSignal<String>,
+    /// The settings form's errors (`/previews`).
+    errors: RwSignal<FormErrors>,
+    disabled: Signal<bool>,
+) -> impl IntoView {
+    let invalid = move || errors.with(|e| e.has("previews"));
+    view! {
+        <fieldset class="fieldset preview-settings" id="preview-settings">
+            <legend>"Preview environments"</legend>
+            <label class="check">
+                <input type="checkbox" id="previews-on" prop:checked=move || on.get()
+                    disabled=move || disabled.get()
+                    on:change=move |ev| on.set(event_target_checked(&ev)) />
+                " Open a preview for each pushed branch"
+            </label>
+            <p class="field-hint">"A push to a branch no environment builds opens that branch's preview, on staging's target, or keeps it on; it is deleted once it lived this long after its branch's last push."</p>
+            <div class="field" class:field-invalid=invalid>
+                <label for="preview-ttl-hours">"Hours a preview lives"</label>
+                <input class="input" type="number" id="preview-ttl-hours" name="previews"
+                    min=1 max=MAX_PREVIEW_TTL_HOURS inputmode="numeric"
+                    aria-invalid=move || if invalid() { "true" } else { "false" }
+                    aria-describedby="preview-ttl-hours-error"
+                    disabled=move || disabled.get() || !on.get()
+                    prop:value=move || ttl.get()
+                    on:input=move |ev| {
+                        ttl.set(event_target_value(&ev));
+                        errors.update(|e| e.clear_field("previews"));
+                    } />
+                <FieldMessages id="preview-ttl-hours-error" field="previews" errors=errors />
+            </div>
+        </fieldset>
     }
 }
 

@@ -1,8 +1,12 @@
-//! The environments board on a service's page (issue 12): staging and production side by
-//! side, each with its target, its host, the release serving it, a deploy form (a succeeded
-//! build, or an image) whose rollout is followed step by step, and its releases with a
-//! one-click rollback that says what comes back, its replicas with a restart (and a scale, on
-//! a cluster). Releases rolled out elsewhere show live (`release.*` events).
+//! The environments board on a service's page (issue 12): staging, production and the
+//! service's preview environments side by side, each with its target, its host, the release
+//! serving it, a deploy form (a succeeded build, or an image) whose rollout is followed step by
+//! step, and its releases with a one-click rollback that says what comes back, its replicas
+//! with a restart (and a scale, on a cluster); above them, a form opening a preview. Releases
+//! rolled out elsewhere show live (`release.*` events), and so do previews opened or deleted
+//! elsewhere (`environment.preview`, `environment.delete`, `environment.removed`).
+
+use std::collections::HashMap;
 
 use gmac_types::{
     Build, BuildStatus, DeployStarted, Environment, EnvironmentPatch, Job, NewDeploy, NewRollback,
@@ -22,6 +26,7 @@ use crate::pages::services::configuration::{ConfigState, EnvironmentConfig};
 use crate::pages::services::deploy_settings::{EnvironmentSettings, SettingsState};
 use crate::pages::services::domains::EnvironmentDomains;
 use crate::pages::services::operations::{EnvironmentOperations, OperationState, replicas_label};
+use crate::pages::services::previews::{OpenPreview, PreviewActions};
 use crate::pages::services::runtime::EnvironmentRuntime;
 use crate::state::{Auth, use_auth};
 
@@ -100,6 +105,50 @@ impl PanelState {
     }
 }
 
+/// Each panel's state by its environment's id, made under the board (not under the list drawn,
+/// which goes at each reload), so that a panel keeps its own across reloads and a preview's
+/// does not show on staging.
+#[derive(Clone)]
+struct PanelStates {
+    owner: Option<Owner>,
+    all: StoredValue<HashMap<String, PanelState>>,
+}
+
+impl PanelStates {
+    fn new() -> Self {
+        Self {
+            owner: Owner::current(),
+            all: StoredValue::new(HashMap::new()),
+        }
+    }
+
+    /// The state of the environment `id`'s panel, made the first time it is asked for.
+    fn of(&self, id: &str) -> PanelState {
+        if let Some(known) = self.all.with_value(|all| all.get(id).copied()) {
+            return known;
+        }
+        let made = self
+            .owner
+            .as_ref()
+            .map_or_else(PanelState::new, |o| o.with(PanelState::new));
+        self.all.update_value(|all| {
+            all.insert(id.to_owned(), made);
+        });
+        made
+    }
+}
+
+/// What draws the board again. Not an environment's configuration changing (nor a secret
+/// read): its section reads that itself.
+const BOARD_EVENTS: &[&str] = &[
+    "release.",
+    "environment.update",
+    "environment.preview",
+    "environment.delete",
+    "environment.removed",
+    "build.",
+];
+
 /// The board, `#environments`.
 #[component]
 pub fn EnvironmentsBoard(#[prop(into)] service_id: Signal<String>) -> impl IntoView {
@@ -149,14 +198,14 @@ pub fn EnvironmentsBoard(#[prop(into)] service_id: Signal<String>) -> impl IntoV
         }
     });
     if let Some(live) = use_live() {
-        // Not an environment's configuration changing: its section reads that itself.
-        live.on(&["release.", "environment.update", "build."], move |_| {
-            version.update(|v| *v += 1);
-        });
+        live.on(BOARD_EVENTS, move |_| version.update(|v| *v += 1));
     }
     let reload = Callback::new(move |()| version.update(|v| *v += 1));
     let confirm = RwSignal::new(None::<Confirm>);
-    let (staging, production) = (PanelState::new(), PanelState::new());
+    let notice = RwSignal::new(None::<String>);
+    let opens_previews =
+        auth.can_untracked(Permission::DeploysRun) && auth.can_untracked(Permission::BuildsRun);
+    let states = PanelStates::new();
     view! {
         <section class="card section-gap" aria-labelledby="environments-title" id="environments">
             <header class="card-header">
@@ -165,6 +214,8 @@ pub fn EnvironmentsBoard(#[prop(into)] service_id: Signal<String>) -> impl IntoV
             <p class="muted card-body">
                 "Each environment runs one release on its target. A deploy starts the new release beside the old one, waits for its health check, then moves the proxy to it: the old one serves until then."
             </p>
+            <NoticeBanner message=notice />
+            {opens_previews.then(|| view! { <OpenPreview service_id=service_id notice=notice reload=reload /> })}
             {move || match environments.get() {
                 None => view! { <p class="muted card-body">"Loading the environments…"</p> }.into_any(),
                 Some(Err(message)) => view! { <p class="field-error card-body">{message}</p> }.into_any(),
@@ -176,8 +227,8 @@ pub fn EnvironmentsBoard(#[prop(into)] service_id: Signal<String>) -> impl IntoV
                             {list
                                 .into_iter()
                                 .map(|env| {
-                                    let state = if env.production { production } else { staging };
-                                    view! { <EnvironmentPanel env=env targets=targets builds=builds reload=reload confirm=confirm state=state /> }
+                                    let state = states.of(&env.id);
+                                    view! { <EnvironmentPanel env=env targets=targets builds=builds reload=reload confirm=confirm state=state board_notice=notice /> }
                                 })
                                 .collect_view()}
                         </div>
@@ -218,14 +269,18 @@ fn EnvironmentPanel(
     reload: Callback<()>,
     confirm: RwSignal<Option<Confirm>>,
     state: PanelState,
+    /// The board's notice, for what outlives the panel (a preview deleted).
+    board_notice: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let auth = use_auth();
     let account = crate::account::use_account();
-    let deploys = auth.can_untracked(if env.production {
+    let may_deploy = auth.can_untracked(if env.production {
         Permission::DeploysProduction
     } else {
         Permission::DeploysRun
     });
+    // A preview being deleted deploys nothing more: nothing on it changes.
+    let deploys = may_deploy && env.delete_job_id.is_none();
     let manages = auth.can_untracked(Permission::ServicesManage) && deploys;
     let name = env.name.clone();
     let PanelState {
@@ -499,9 +554,20 @@ fn EnvironmentPanel(
             <header class="environment-head">
                 <h3>{name.clone()}</h3>
                 {env.production.then(|| view! { <span class="badge badge-warning">"Production"</span> })}
+                {env.preview.then(|| view! { <span class="badge badge-accent" data-field="preview-badge">"Preview"</span> })}
             </header>
             <NoticeBanner message=notice />
             <ErrorBanner message=error />
+            {env.preview.then(|| view! {
+                <PreviewActions
+                    env=env.clone()
+                    may_change=may_deploy
+                    state=OperationState { notice, error, rollout, busy }
+                    board_notice=board_notice
+                    reload=reload
+                    confirm=confirm
+                />
+            })}
             {paused.map(|p| view! {
                 <div class="banner deploys-paused" role="status" id=format!("paused-{name}")>
                     <span>

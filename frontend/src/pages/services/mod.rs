@@ -12,6 +12,7 @@ pub mod domains;
 pub mod environments;
 pub mod new;
 pub mod operations;
+pub mod previews;
 pub mod runtime;
 pub mod shared_variables;
 pub mod sources;

@@ -1,0 +1,332 @@
+//! Preview environments on the board: a form opening one for a branch, and on a preview's
+//! panel when it expires, a button keeping it three more days and one deleting it (a job,
+//! followed where the rollouts are).
+
+use chrono::{DateTime, TimeDelta, Utc};
+use gmac_client::ApiError;
+use gmac_types::{Environment, EnvironmentPatch, ErrorCode, MAX_PREVIEW_TTL_HOURS, NewPreview};
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api::{self, CHANGED_ELSEWHERE, follow_job};
+use crate::components::error_banner::ErrorBanner;
+use crate::components::form_field::{FormErrors, FormField, SubmitButton};
+use crate::components::modal::Confirm;
+use crate::format::date_time_label;
+use crate::pages::services::operations::OperationState;
+use crate::state::use_auth;
+
+/// How much longer "Keep 3 more days" keeps a preview.
+const KEEP_HOURS: i64 = 72;
+
+/// When a preview kept three more days expires: three days past its expiry (past now, when
+/// that went by), but no later than the most a preview may be kept ahead of `now`.
+pub fn kept_until(now: DateTime<Utc>, expires_at: Option<DateTime<Utc>>) -> DateTime<Utc> {
+    let from = expires_at.map_or(now, |at| at.max(now));
+    let most = now + TimeDelta::hours(i64::from(MAX_PREVIEW_TTL_HOURS));
+    (from + TimeDelta::hours(KEEP_HOURS)).min(most)
+}
+
+/// A refusal for a person: the messages of its fields too (a 422's `errors[]`), which its
+/// detail alone does not say.
+fn refusal(err: &ApiError) -> String {
+    if api::is(err, ErrorCode::PreconditionFailed) {
+        return CHANGED_ELSEWHERE.to_owned();
+    }
+    FormErrors::from_api(err, &[])
+        .banner
+        .unwrap_or_else(|| err.message())
+}
+
+/// The form opening a preview for a branch, `#open-preview-form`: the branch's head is built
+/// and deployed to the preview once the build succeeds.
+#[component]
+pub fn OpenPreview(
+    /// The service.
+    service_id: Signal<String>,
+    /// The board's notice.
+    notice: RwSignal<Option<String>>,
+    /// Draws the board again.
+    reload: Callback<()>,
+) -> impl IntoView {
+    let auth = use_auth();
+    let branch = RwSignal::new(String::new());
+    let errors = RwSignal::new(FormErrors::default());
+    let busy = RwSignal::new(false);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let input = NewPreview {
+            branch: branch.get_untracked().trim().to_owned(),
+        };
+        let id = service_id.get_untracked();
+        busy.set(true);
+        errors.set(FormErrors::default());
+        notice.set(None);
+        spawn_local(async move {
+            let result = auth
+                .call(move |c| {
+                    let (id, input) = (id.clone(), input.clone());
+                    async move { c.create_preview(&id, &input).await }
+                })
+                .await;
+            busy.try_set(false);
+            match result {
+                Ok(started) => {
+                    branch.try_set(String::new());
+                    notice.try_set(Some(format!(
+                        "Preview {} opened: build #{} deploys to it once it succeeds.",
+                        started.environment.name, started.build.number
+                    )));
+                    let _ = reload.try_run(());
+                }
+                Err(err) => drop(errors.try_set(FormErrors::from_api(&err, &["branch"]))),
+            }
+        });
+    };
+    let banner = Signal::derive(move || errors.with(|e| e.banner.clone()));
+    view! {
+        <form class="form form-inline card-body open-preview" id="open-preview-form" novalidate=true
+            on:submit=submit aria-label="Open a preview">
+            <ErrorBanner message=banner />
+            <FormField
+                id="new-preview-branch"
+                field="branch"
+                label="Branch"
+                autocomplete="off"
+                mono=true
+                value=branch
+                errors=errors
+                placeholder="feature/login"
+                hint="Open a preview of a branch: its head is built and deployed to an environment of its own, on staging's target."
+                disabled=busy
+            />
+            <div class="form-actions">
+                <SubmitButton id="open-preview" label="Open preview" busy_label="Opening…" busy=busy inline=true />
+            </div>
+        </form>
+    }
+}
+
+/// "Keep 3 more days": the preview's expiry moved on, from its expiry (or now, when that
+/// went by).
+fn keep_handler(
+    state: OperationState,
+    reload: Callback<()>,
+    (id, name): (String, String),
+    expires_at: Option<DateTime<Utc>>,
+) -> impl Fn(leptos::ev::MouseEvent) + Clone + 'static {
+    let auth = use_auth();
+    let account = crate::account::use_account();
+    let OperationState {
+        notice,
+        error,
+        busy,
+        ..
+    } = state;
+    move |_| {
+        if busy.get_untracked() {
+            return;
+        }
+        let patch = EnvironmentPatch {
+            expires_at: Some(kept_until(crate::js::now(), expires_at)),
+            ..EnvironmentPatch::default()
+        };
+        let (id, name) = (id.clone(), name.clone());
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            // Three more days mean the same whatever changed meanwhile: no version.
+            let result = auth
+                .call(move |c| {
+                    let (id, patch) = (id.clone(), patch.clone());
+                    async move { c.update_environment(&id, &patch, None).await }
+                })
+                .await;
+            busy.try_set(false);
+            match result {
+                Ok(kept) => {
+                    let until = kept.expires_at.map_or_else(String::new, |at| {
+                        format!(
+                            " until {}",
+                            date_time_label(&at, account.time_zone().as_deref())
+                        )
+                    });
+                    notice.try_set(Some(format!("{name} is kept{until}.")));
+                }
+                Err(err) => drop(error.try_set(Some(refusal(&err)))),
+            }
+            let _ = reload.try_run(());
+        });
+    }
+}
+
+/// Deletes the preview once confirmed: its job followed in the panel's steps until it ends;
+/// the board then says so (the panel goes with the preview) and is drawn again.
+fn delete_preview(
+    auth: crate::state::Auth,
+    state: OperationState,
+    (board_notice, reload): (RwSignal<Option<String>>, Callback<()>),
+    (id, name): (String, String),
+    version: i64,
+) {
+    let OperationState {
+        notice,
+        error,
+        rollout,
+        busy,
+    } = state;
+    busy.set(true);
+    error.set(None);
+    notice.set(Some(format!("Deleting {name}…")));
+    spawn_local(async move {
+        let asked = auth
+            .call(move |c| {
+                let id = id.clone();
+                async move { c.delete_environment(&id, Some(version)).await }
+            })
+            .await;
+        let ended = match asked {
+            Ok(job) => {
+                rollout.try_set(Some(job.clone()));
+                follow_job(
+                    auth,
+                    job,
+                    |j| j.status.is_finished(),
+                    move |j| drop(rollout.try_set(Some(j.clone()))),
+                    None,
+                )
+                .await
+            }
+            Err(err) => Err(err),
+        };
+        busy.try_set(false);
+        notice.try_set(None);
+        match ended {
+            Ok(job) if job.status == gmac_types::JobStatus::Succeeded => {
+                rollout.try_set(None);
+                board_notice.try_set(Some(format!("Preview {name} deleted.")));
+            }
+            Ok(job) => drop(error.try_set(Some(format!(
+                "Preview {name} was not deleted: {}",
+                job.error.unwrap_or_else(|| job.status.as_str().to_owned())
+            )))),
+            Err(err) => drop(error.try_set(Some(refusal(&err)))),
+        }
+        let _ = reload.try_run(());
+    });
+}
+
+/// A preview's expiry and, for those who deploy, its "Keep 3 more days" (`#keep-{name}`) and
+/// "Delete preview" (`#delete-{name}`, asked first); "Being deleted…" once its deletion began.
+#[component]
+pub fn PreviewActions(
+    /// The preview.
+    env: Environment,
+    /// Whether the user may keep or delete it.
+    may_change: bool,
+    /// The panel's notice, error, followed job and busy flag.
+    state: OperationState,
+    /// The board's notice: the panel goes once the preview is deleted.
+    board_notice: RwSignal<Option<String>>,
+    /// Draws the board again.
+    reload: Callback<()>,
+    /// The board's confirmation dialog.
+    confirm: RwSignal<Option<Confirm>>,
+) -> impl IntoView {
+    let auth = use_auth();
+    let account = crate::account::use_account();
+    let Environment {
+        id,
+        name,
+        version,
+        expires_at,
+        delete_job_id,
+        ..
+    } = env;
+    let busy = state.busy;
+    let deleting = delete_job_id.is_some();
+    let expiry = expires_at.map_or_else(
+        || "Expires when its branch is deleted".to_owned(),
+        |at| {
+            format!(
+                "Expires {}",
+                date_time_label(&at, account.time_zone().as_deref())
+            )
+        },
+    );
+    let keep = keep_handler(state, reload, (id.clone(), name.clone()), expires_at);
+    let delete = {
+        let name = name.clone();
+        move |_| {
+            if busy.get_untracked() {
+                return;
+            }
+            let (id, name) = (id.clone(), name.clone());
+            confirm.set(Some(Confirm::danger(
+                format!("Delete preview {name}?"),
+                "What it runs stops, and it goes with its releases, configuration and domains. Its branch stays: while previews are on, the branch's next push opens it again.",
+                "Delete preview",
+                move || {
+                    delete_preview(
+                        auth,
+                        state,
+                        (board_notice, reload),
+                        (id.clone(), name.clone()),
+                        version,
+                    );
+                },
+            )));
+        }
+    };
+    let keep_label = format!("Keep 3 more days: {name}");
+    let delete_label = format!("Delete preview {name}");
+    view! {
+        <div class="preview-actions" data-field="preview">
+            <p class="muted" id=format!("expires-{name}")>{expiry}</p>
+            {deleting.then(|| view! {
+                <p class="preview-deleting" role="status" id=format!("deleting-{name}")>"Being deleted…"</p>
+            })}
+            {(may_change && !deleting).then(|| view! {
+                <div class="form-actions">
+                    <button type="button" class="button button-small" id=format!("keep-{name}")
+                        aria-label=keep_label disabled=move || busy.get() on:click=keep>
+                        "Keep 3 more days"
+                    </button>
+                    <button type="button" class="button button-small button-danger" id=format!("delete-{name}")
+                        aria-label=delete_label disabled=move || busy.get() on:click=delete>
+                        "Delete preview"
+                    </button>
+                </div>
+            })}
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(hours: i64) -> DateTime<Utc> {
+        DateTime::<Utc>::UNIX_EPOCH + TimeDelta::hours(hours)
+    }
+
+    #[test]
+    fn keeping_a_preview_adds_three_days_to_its_expiry() {
+        assert_eq!(kept_until(at(100), Some(at(110))), at(110 + 72));
+    }
+
+    #[test]
+    fn keeping_a_preview_past_its_expiry_counts_from_now() {
+        assert_eq!(kept_until(at(100), Some(at(90))), at(172));
+        assert_eq!(kept_until(at(100), None), at(172));
+    }
+
+    #[test]
+    fn keeping_a_preview_goes_no_further_than_the_most_ahead() {
+        assert_eq!(kept_until(at(100), Some(at(100 + 700))), at(100 + 720));
+    }
+}
