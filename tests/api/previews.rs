@@ -92,6 +92,19 @@ async fn deleted(s: &DeployWorld, preview_id: &str) {
     assert_eq!(gone.problem().map(|p| p.status), Some(404), "{gone:?}");
 }
 
+/// The audit rows of `action`, newest first.
+async fn audited(s: &DeployWorld, action: &str) -> Vec<gmac_types::AuditEvent> {
+    s.admin
+        .client
+        .list_audit_events(&gmac_types::AuditQuery {
+            action: Some(action.into()),
+            ..gmac_types::AuditQuery::default()
+        })
+        .await
+        .unwrap()
+        .items
+}
+
 #[tokio::test]
 async fn a_pushed_branch_gets_a_preview_behind_caddy_that_goes_with_its_branch_or_when_it_expires()
 {
@@ -134,7 +147,7 @@ async fn a_pushed_branch_gets_a_preview_behind_caddy_that_goes_with_its_branch_o
     let work = tempfile::tempdir().unwrap();
     let pushed_at = chrono::Utc::now();
     let commit = s
-        .push_branch(work.path(), "feature/Login", "Docs preview")
+        .push_branch(work.path(), "feature/Login", ("Docs one", "Docs preview"))
         .await;
     let preview = preview_of(&s, "feature/Login").await;
     assert_eq!(preview.name, "preview-feature-login");
@@ -163,7 +176,47 @@ async fn a_pushed_branch_gets_a_preview_behind_caddy_that_goes_with_its_branch_o
     let (status, body) = s.through_caddy(&preview.host).await;
     assert_eq!(status, 200);
     assert!(body.contains("Docs preview"), "{body}");
+    let first_container = s.container_of(&release.id);
+
+    // Another push to the branch deploys it again and moves the expiry on.
+    let commit = s
+        .push_branch(
+            work.path(),
+            "feature/Login",
+            ("Docs preview", "Docs preview two"),
+        )
+        .await;
+    let second = s.build_of_commit(&commit).await;
+    let mut again = None;
+    for _ in 0..600 {
+        again = s
+            .releases(&preview.id)
+            .await
+            .into_iter()
+            .find(|r| r.build_id.as_deref() == Some(second.as_str()));
+        if again.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let again = again.expect("the second push was deployed to the preview");
+    job_ended(&s.admin, &again.job_id).await;
+    let (_, body) = s.through_caddy(&preview.host).await;
+    assert!(body.contains("Docs preview two"), "{body}");
+    let moved = s.admin.client.get_environment(&preview.id).await.unwrap();
+    assert!(
+        moved.expires_at > preview.expires_at,
+        "{:?} after {:?}",
+        moved.expires_at,
+        preview.expires_at
+    );
+    let release = s.releases(&preview.id).await.remove(0);
+    assert_eq!(release.status, ReleaseStatus::Live, "{:?}", release.detail);
     let container = s.container_of(&release.id);
+    assert!(
+        !container_exists(&s, &first_container),
+        "the first release's container was retired"
+    );
 
     // Its expiry is kept on by hand, within 30 days; staging and production never expire
     // and are not deleted on their own.
@@ -253,7 +306,9 @@ async fn a_pushed_branch_gets_a_preview_behind_caddy_that_goes_with_its_branch_o
         .await
         .expect("previews off");
     let other = tempfile::tempdir().unwrap();
-    let commit = s.push_branch(other.path(), "fix-2", "Docs fix").await;
+    let commit = s
+        .push_branch(other.path(), "fix-2", ("Docs one", "Docs fix"))
+        .await;
     let pushes = s
         .admin
         .client
@@ -327,4 +382,25 @@ async fn a_pushed_branch_gets_a_preview_behind_caddy_that_goes_with_its_branch_o
     );
     let (_, body) = s.through_caddy(&by_hand.host).await;
     assert!(!body.contains("Docs fix"), "its route went: {body}");
+
+    // The audit log says why each went, and that each was removed.
+    let started = audited(&s, "environment.delete").await;
+    let why: Vec<String> = started
+        .iter()
+        .map(|e| e.details["why"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        why,
+        ["it expired", "its branch was deleted"],
+        "newest first"
+    );
+    let removed = audited(&s, "environment.removed").await;
+    assert_eq!(removed.len(), 2);
+    assert_eq!(removed[0].target_id.as_deref(), Some(by_hand.id.as_str()));
+    assert_eq!(
+        audited(&s, "environment.preview").await[0]
+            .target_id
+            .as_deref(),
+        Some(by_hand.id.as_str())
+    );
 }

@@ -4470,20 +4470,7 @@ async fn a_release_is_deployed_followed_and_rolled_back_from_the_environments_bo
     }
     let world = gmac_tests::deploy_world::DeployWorld::start().await;
     let first = world.built("staging").await;
-    let browser = Browser::start(1280, 900).await;
-    sign_in_through_the_form(
-        &browser,
-        &world.app,
-        &world.admin.email,
-        &world.admin.password,
-    )
-    .await;
-    browser.wait_for("#user-menu").await;
-    browser
-        .client
-        .goto(&world.app.url(&format!("/services/{}", world.service)))
-        .await
-        .unwrap();
+    let browser = on_the_service_page(&world).await;
     browser
         .wait_for_text(
             "article[data-environment=\"staging\"]",
@@ -4604,6 +4591,39 @@ async fn a_release_is_deployed_followed_and_rolled_back_from_the_environments_bo
         .wait_for_text(
             "form[data-scope=\"project\"] .notice-banner",
             "Saved as version 1",
+        )
+        .await;
+    // A second version, compared with the first and undone: version 1 comes back as 3.
+    browser
+        .wait_for("#shared-project")
+        .await
+        .clear()
+        .await
+        .unwrap();
+    browser
+        .type_into("#shared-project", "REGION=us\nGREETING=from-project")
+        .await;
+    browser.click("#save-shared-project").await;
+    browser
+        .wait_for_text(
+            "form[data-scope=\"project\"] .notice-banner",
+            "Saved as version 2",
+        )
+        .await;
+    select_settled(&browser, "#shared-from-project", "1").await;
+    browser
+        .click("button[aria-label=\"Compare the variables of project\"]")
+        .await;
+    browser
+        .wait_for_text("#shared-diff-project li[data-name=\"REGION\"]", "eu → us")
+        .await;
+    browser
+        .click("button[aria-label=\"Bring back the chosen version of project's variables\"]")
+        .await;
+    browser
+        .wait_for_text(
+            "form[data-scope=\"project\"] .notice-banner",
+            "Version 1 is back as version 3",
         )
         .await;
     browser.type_into("#new-group-name", "observability").await;
@@ -4996,6 +5016,25 @@ async fn a_release_is_deployed_followed_and_rolled_back_from_the_environments_bo
     browser.close().await;
 }
 
+/// A browser signed in as the deploy world's admin, on its service's page.
+async fn on_the_service_page(world: &gmac_tests::deploy_world::DeployWorld) -> Browser {
+    let browser = Browser::start(1280, 900).await;
+    sign_in_through_the_form(
+        &browser,
+        &world.app,
+        &world.admin.email,
+        &world.admin.password,
+    )
+    .await;
+    browser.wait_for("#user-menu").await;
+    browser
+        .client
+        .goto(&world.app.url(&format!("/services/{}", world.service)))
+        .await
+        .unwrap();
+    browser
+}
+
 /// Issue 12, point 4: preview environments from the service page. The settings open previews
 /// for pushed branches; a branch is opened by hand from the board, its build deploys to a
 /// panel of its own behind the real Caddy, it is kept three more days, and deleted with a
@@ -5013,22 +5052,9 @@ async fn a_preview_is_opened_kept_and_deleted_from_the_environments_board() {
     world.staging_on_target().await;
     let work = tempfile::tempdir().unwrap();
     world
-        .push_branch(work.path(), "feature/e2e", "Docs in preview")
+        .push_branch(work.path(), "feature/e2e", ("Docs one", "Docs in preview"))
         .await;
-    let browser = Browser::start(1280, 900).await;
-    sign_in_through_the_form(
-        &browser,
-        &world.app,
-        &world.admin.email,
-        &world.admin.password,
-    )
-    .await;
-    browser.wait_for("#user-menu").await;
-    browser
-        .client
-        .goto(&world.app.url(&format!("/services/{}", world.service)))
-        .await
-        .unwrap();
+    let browser = on_the_service_page(&world).await;
 
     // The service's setting: previews for pushed branches, living 24 hours.
     browser.click("#previews-on").await;

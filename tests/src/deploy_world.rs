@@ -298,9 +298,15 @@ impl DeployWorld {
         git(work, &["rev-parse", "HEAD"]).await
     }
 
-    /// A commit to `branch` (made from staging when missing) whose page says `title`, pushed
-    /// with real git from the clone in `work` (made when missing); answers its id.
-    pub async fn push_branch(&self, work: &std::path::Path, branch: &str, title: &str) -> String {
+    /// A commit to `branch` (made from staging when missing) whose page says `title` where it
+    /// said `before`, pushed with real git from the clone in `work` (made when missing);
+    /// answers its id.
+    pub async fn push_branch(
+        &self,
+        work: &std::path::Path,
+        branch: &str,
+        (before, title): (&str, &str),
+    ) -> String {
         let remote = format!("{}/{GITEA_LOGIN}/docs.git", self.fake.git());
         if !work.join(".git").exists() {
             git(work, &["clone", "-q", "-b", "staging", &remote, "."]).await;
@@ -308,7 +314,8 @@ impl DeployWorld {
         git(work, &["checkout", "-q", "-B", branch]).await;
         let page = work.join("site/index.html");
         let html = std::fs::read_to_string(&page).expect("the page");
-        let html = html.replace("Docs one", title);
+        assert!(html.contains(before), "the page says {before}");
+        let html = html.replace(before, title);
         std::fs::write(&page, html).expect("the page is written");
         git(work, &["commit", "-qam", title]).await;
         git(work, &["push", "-q", "origin", branch]).await;

@@ -231,7 +231,6 @@ pub struct BuildSettings {
     /// The Dockerfile's path in the repository.
     pub dockerfile: String,
     /// Build arguments (visible in the image's history: never put a secret here).
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub build_args: std::collections::BTreeMap<String, String>,
     /// Shell commands run before the image build, in a container of `hook_image` holding the
     /// checkout at `/workspace` (what they change goes into the build), without a network.
@@ -271,7 +270,6 @@ pub struct BuildSettingsPatch {
     pub dockerfile: Option<String>,
     /// Build arguments, replacing the ones set (at most 50).
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub build_args: Option<std::collections::BTreeMap<String, String>>,
     /// Pre-build hooks, replacing the ones set (at most 10).
     #[serde(default)]
@@ -291,7 +289,6 @@ pub struct BuildSettingsPatch {
     /// Build secrets to set (a value) or remove (`null`), by name; write-only. A service
     /// holds at most 20.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub secrets: Option<std::collections::BTreeMap<String, Option<String>>>,
 }
 

@@ -15,7 +15,8 @@ use gmac_types::{
     BuildTrigger, ErrorCode, FieldError, Job, NewPreview, Permission, PreviewStarted, ServiceStatus,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect,
 };
 use serde::Deserialize;
 
@@ -33,6 +34,10 @@ pub const DEFAULT_TTL_HOURS: i32 = 72;
 
 /// Where a preview environment's name starts; staging's and production's never do.
 pub const PREFIX: &str = "preview-";
+
+/// The most previews a service keeps open at once: a push to yet another branch opens none,
+/// and one asked for by hand is refused until one goes.
+pub const MAX_OPEN: u64 = 20;
 
 /// The most characters of the branch a preview's name keeps.
 const NAME_BRANCH_CHARS: usize = 30;
@@ -87,6 +92,20 @@ async fn open_preview(
         .await?)
 }
 
+/// The open preview of `branch`, held in `txn` until it commits and read again under the hold
+/// (a deletion may have begun meanwhile).
+async fn locked_preview(
+    txn: &Change,
+    service_id: &str,
+    branch: &str,
+) -> Result<Option<environment::Model>> {
+    let Some(row) = open_preview(txn, service_id, branch).await? else {
+        return Ok(None);
+    };
+    environments::lock(txn, &row.id).await?;
+    Ok(Some(environments::find(txn, &row.id).await?).filter(|r| r.delete_job_id.is_none()))
+}
+
 /// Opens the preview of `branch` in `txn`, or moves the expiry of the one open on to `ttl_hours`
 /// from now (never earlier than it was); answers it. A new one deploys where staging does,
 /// with staging's deploy settings, and takes a name no other environment of the service has.
@@ -106,8 +125,7 @@ pub(crate) async fn open(
             .one(txn)
             .await?;
     }
-    if let Some(row) = open_preview(txn, &owner.id, branch).await? {
-        environments::lock(txn, &row.id).await?;
+    if let Some(row) = locked_preview(txn, &owner.id, branch).await? {
         let later = row.expires_at.map_or(expires_at, |e| e.max(expires_at));
         return Ok(environment::Entity::update(environment::ActiveModel {
             id: Set(row.id.clone()),
@@ -118,6 +136,20 @@ pub(crate) async fn open(
         })
         .exec(txn)
         .await?);
+    }
+    let open_now = environment::Entity::find()
+        .filter(environment::Column::ServiceId.eq(owner.id.as_str()))
+        .filter(environment::Column::PreviewBranch.is_not_null())
+        .filter(environment::Column::DeleteJobId.is_null())
+        .count(txn)
+        .await?;
+    if open_now >= MAX_OPEN {
+        return Err(Error::conflict(
+            ErrorCode::Conflict,
+            format!(
+                "The service has {MAX_OPEN} previews open, the most it keeps: delete one first."
+            ),
+        ));
     }
     let siblings = environment::Entity::find()
         .filter(environment::Column::ServiceId.eq(owner.id.as_str()))
@@ -204,6 +236,32 @@ async fn staging_target(
         .one(conn)
         .await?
         .and_then(|e| e.target_id))
+}
+
+/// The preview a push to `branch` (which no environment builds) is built for, in `txn`: the
+/// open one, its expiry moved on while the service opens previews (one opened before they were
+/// switched off keeps its expiry); else a new one, when the service opens previews, staging has
+/// a target and fewer than [`MAX_OPEN`] are open.
+pub(crate) async fn pushed(
+    txn: &Change,
+    core: &Core,
+    owner: &service::Model,
+    branch: &str,
+) -> Result<Option<String>> {
+    let Some(ttl) = ttl_of(owner) else {
+        return Ok(locked_preview(txn, &owner.id, branch)
+            .await?
+            .map(|row| row.name));
+    };
+    if !can_open(txn, owner).await? {
+        return Ok(None);
+    }
+    match open(txn, core, owner, branch, ttl).await {
+        Ok(row) => Ok(Some(row.name)),
+        // As many open as a service keeps: the push is kept, and builds nothing.
+        Err(Error::Conflict { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// How long `owner`'s previews live, when a push opens them.
@@ -358,7 +416,7 @@ pub async fn delete(
     environments::lock(&txn, id).await?;
     let row = environments::find(&txn, id).await?;
     Change::expect_version(if_match, row.version)?;
-    if row.delete_job_id.is_some() {
+    if deletion_under_way(&txn, &row).await? {
         return Err(Error::conflict(
             ErrorCode::Conflict,
             format!("{} is being deleted already.", row.name),
@@ -369,6 +427,33 @@ pub async fn delete(
     jobs::to_dto(job_row)
 }
 
+/// Whether `row`'s deletion is under way or done: its job is queued, running or succeeded. A
+/// deletion cancelled or failed (or whose job was pruned) may be started again.
+async fn deletion_under_way(
+    conn: &impl sea_orm::ConnectionTrait,
+    row: &environment::Model,
+) -> Result<bool> {
+    Ok(deletion_ended_at(conn, row).await?.is_none())
+}
+
+/// When `row`'s deletion ended without succeeding: `Some(None)` when it was never started or
+/// its job is gone, `Some(Some(t))` when it was cancelled or failed at `t`; `None` while it is
+/// under way (or done).
+async fn deletion_ended_at(
+    conn: &impl sea_orm::ConnectionTrait,
+    row: &environment::Model,
+) -> Result<Option<Option<DateTime<Utc>>>> {
+    let Some(id) = &row.delete_job_id else {
+        return Ok(Some(None));
+    };
+    let Some(job_row) = job::Entity::find_by_id(id.as_str()).one(conn).await? else {
+        return Ok(Some(None));
+    };
+    let going = crate::services::release_rows::unfinished(&job_row)
+        || job_row.status == gmac_types::JobStatus::Succeeded.as_str();
+    Ok((!going).then_some(job_row.finished_at))
+}
+
 /// Starts deleting the open preview of `branch` of service `owner` in `txn` (its branch was
 /// deleted); answers the audit row to commit with, when there was one.
 pub(crate) async fn close_branch(
@@ -377,10 +462,9 @@ pub(crate) async fn close_branch(
     owner: &service::Model,
     branch: &str,
 ) -> Result<Option<AuditEntry>> {
-    let Some(row) = open_preview(txn, &owner.id, branch).await? else {
+    let Some(row) = locked_preview(txn, &owner.id, branch).await? else {
         return Ok(None);
     };
-    environments::lock(txn, &row.id).await?;
     let (_, entry) = close(txn, core, None, &row, "its branch was deleted").await?;
     Ok(Some(entry))
 }
@@ -388,9 +472,9 @@ pub(crate) async fn close_branch(
 /// Starts deleting every preview whose expiry is at or before `now`; answers how many. Run by
 /// the `previews.expire` schedule.
 pub async fn expire_due(core: &Core, now: DateTime<Utc>) -> Result<u64> {
+    // A preview whose deletion was cancelled or failed is tried again.
     let due = environment::Entity::find()
         .filter(environment::Column::ExpiresAt.lte(now))
-        .filter(environment::Column::DeleteJobId.is_null())
         .all(&core.db)
         .await?;
     let mut closed = 0;
@@ -399,7 +483,13 @@ pub async fn expire_due(core: &Core, now: DateTime<Utc>) -> Result<u64> {
         environments::lock(&txn, &row.id).await?;
         // Looked at again under the lock: a push may have moved it on, a person deleted it.
         let row = environments::find(&txn, &row.id).await?;
-        if row.delete_job_id.is_some() || row.expires_at.is_none_or(|e| e > now) {
+        // A deletion that was cancelled or failed is tried again an hour after it ended.
+        let retry = match deletion_ended_at(&txn, &row).await? {
+            None => false,
+            Some(None) => true,
+            Some(Some(ended)) => ended + Duration::hours(1) <= now,
+        };
+        if !retry || row.expires_at.is_none_or(|e| e > now) {
             txn.commit_unaudited().await?;
             continue;
         }

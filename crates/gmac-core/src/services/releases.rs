@@ -777,6 +777,17 @@ pub fn rollout_handler() -> Handler {
             return Err(JobFailure::permanent("the release was deleted"));
         };
         let live = row.status == ReleaseStatus::Live.id();
+        // Nothing starts in an environment being deleted (a retried rollout skipped the
+        // deploy's check): its deletion waits for this job to end, then tears down.
+        if let Ok(env) = environments::find(&ctx.core.db, &row.environment_id).await
+            && env.delete_job_id.is_some()
+            && row.status == ReleaseStatus::Deploying.id()
+        {
+            return Err(JobFailure::permanent(format!(
+                "{} is being deleted: release #{} does not roll out",
+                env.name, row.number
+            )));
+        }
         // Never alongside a restart or a scale (a retried rollout skipped the deploy's check).
         if let Ok(env) = environments::find(&ctx.core.db, &row.environment_id).await
             && let Err(busy) =

@@ -68,16 +68,10 @@ async fn environment_of(
     {
         return Ok(Some(env.name));
     }
-    let Some(ttl) = crate::services::previews::ttl_of(row) else {
-        return Ok(None);
-    };
-    if row.status != ServiceStatus::Active.id()
-        || !crate::services::previews::can_open(txn, row).await?
-    {
+    if row.status != ServiceStatus::Active.id() {
         return Ok(None);
     }
-    let preview = crate::services::previews::open(txn, core, row, branch, ttl).await?;
-    Ok(Some(preview.name))
+    crate::services::previews::pushed(txn, core, row, branch).await
 }
 
 /// A ref deleted (Gitea's and GitHub's `delete` event): a branch's preview goes.

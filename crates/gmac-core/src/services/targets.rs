@@ -760,6 +760,8 @@ async fn move_routes(core: &Core, target: &target::Model, before: Option<&str>) 
     let Ok(envs) = crate::entities::environment::Entity::find()
         .filter(crate::entities::environment::Column::TargetId.eq(target.id.as_str()))
         .filter(crate::entities::environment::Column::LiveReleaseId.is_not_null())
+        // A preview being deleted gets no route back.
+        .filter(crate::entities::environment::Column::DeleteJobId.is_null())
         .all(&core.db)
         .await
     else {

@@ -11,6 +11,9 @@ use gmac_types::variables::{
     to_dotenv,
 };
 use gmac_types::{ErrorCode, PageQuery, Permission};
+use std::rc::Rc;
+
+use futures_util::future::LocalBoxFuture;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -226,60 +229,9 @@ pub fn EnvironmentConfig(
         });
     };
 
-    let env_for_diff = env_id.clone();
-    let compare = move |_| {
-        let (Some(set), Ok(from_version)) =
-            (loaded.get_untracked(), from.get_untracked().parse::<i64>())
-        else {
-            return;
-        };
-        let id = env_for_diff.clone();
-        error.set(None);
-        spawn_local(async move {
-            let result = auth
-                .call(move |c| {
-                    let id = id.clone();
-                    async move {
-                        c.diff_variables(&id, from_version, set.latest_version)
-                            .await
-                    }
-                })
-                .await;
-            match result {
-                Ok(d) => drop(diff.try_set(Some(d))),
-                Err(err) => drop(error.try_set(Some(err.message()))),
-            }
-        });
-    };
-    let env_for_restore = env_id.clone();
-    let restore = move |_| {
-        let Ok(old) = from.get_untracked().parse::<u32>() else {
-            return;
-        };
-        let id = env_for_restore.clone();
-        error.set(None);
-        spawn_local(async move {
-            let result = auth
-                .call(move |c| {
-                    let id = id.clone();
-                    async move { c.rollback_variables(&id, old).await }
-                })
-                .await;
-            match result {
-                Ok(set) => {
-                    notice.try_set(Some(format!(
-                        "Version {old} is back as version {}. It applies on the next deploy.",
-                        set.version
-                    )));
-                    diff.try_set(None);
-                    from.try_set(String::new());
-                    dirty.try_set(false);
-                    variables_read.update(|v| *v += 1);
-                }
-                Err(err) => drop(error.try_set(Some(field_message(&err)))),
-            }
-        });
-    };
+    let versions = environment_versions(&env_id, notice, error, dirty, variables_read);
+    let latest_version =
+        Signal::derive(move || loaded.with(|s| s.as_ref().map_or(0, |s| s.latest_version)));
 
     let env_for_secret = env_id.clone();
     let set_secret = move |ev: SubmitEvent| {
@@ -394,16 +346,12 @@ pub fn EnvironmentConfig(
     let vars_id = format!("variables-{name}");
     let vars_label = format!("Variables of {name}, one NAME=value a line");
     let save_label = format!("Save the variables of {name}");
-    let from_id = format!("variables-from-{name}");
-    let compare_label = format!("Compare the variables of {name}");
-    let restore_label = format!("Bring back the chosen version of {name}'s variables");
     let secret_name_id = format!("secret-name-{name}");
     let secret_value_id = format!("secret-value-{name}");
     let secret_save_label = format!("Save the secret of {name}");
     let secrets_id = format!("secrets-{name}");
     let code_id = format!("reveal-code-{name}");
     let redeploy_label = format!("Redeploy {name} with its newest configuration");
-    let diff_id = format!("variables-diff-{name}");
     let section_label = format!("Configuration of {name}");
     let inherited_id = format!("inherited-{name}");
     let for_secrets = name.clone();
@@ -456,46 +404,8 @@ pub fn EnvironmentConfig(
                 </form>
             </Show>
             {move || inherited_view(loaded, &inherited_id)}
-            {move || loaded.get().filter(|s| s.latest_version > 1).map(|set| {
-                let options = (0..set.latest_version)
-                    .map(|v| view! { <option value=v.to_string()>{if v == 0 { "none".to_owned() } else { format!("version {v}") }}</option> })
-                    .collect_view();
-                view! {
-                    <div class="inline-form">
-                        <label for=from_id.clone()>"Compare version"</label>
-                        <select class="select" id=from_id.clone() prop:value=move || from.get() on:change=move |ev| from.set(event_target_value(&ev))>
-                            <option value="">"choose…"</option>
-                            {options}
-                        </select>
-                        <span class="muted">{format!("with version {}", set.latest_version)}</span>
-                        <button type="button" class="button button-small" aria-label=compare_label.clone()
-                            disabled=move || from.with(String::is_empty) on:click=compare.clone()>"Compare"</button>
-                        {may_change.then(|| view! {
-                            <button type="button" class="button button-small" aria-label=restore_label.clone()
-                                disabled=move || from.with(|f| f.is_empty() || f == "0") on:click=restore.clone()>"Bring it back"</button>
-                        })}
-                    </div>
-                }
-            })}
-            {move || diff.get().map(|d| view! {
-                <p class="muted">{format!("Changes from version {} to version {}:", d.from, d.to)}</p>
-                <ul class="plain-list variable-diff" id=diff_id.clone()>
-                    {d.changes.is_empty().then(|| view! { <li class="muted">"No difference."</li> })}
-                    {d.changes.into_iter().map(|c| {
-                        let (mark, class) = match c.change {
-                            VariableChangeKind::Added => ("+", "diff-added"),
-                            VariableChangeKind::Removed => ("−", "diff-removed"),
-                            VariableChangeKind::Changed => ("~", "diff-changed"),
-                        };
-                        let text = match c.change {
-                            VariableChangeKind::Added => format!("{} = {}", c.name, c.after.unwrap_or_default()),
-                            VariableChangeKind::Removed => format!("{} = {}", c.name, c.before.unwrap_or_default()),
-                            VariableChangeKind::Changed => format!("{}: {} → {}", c.name, c.before.unwrap_or_default(), c.after.unwrap_or_default()),
-                        };
-                        view! { <li class=format!("mono {class}") data-name=c.name.clone()>{format!("{mark} {text}")}</li> }
-                    }).collect_view()}
-                </ul>
-            })}
+            <VersionCompare prefix="variables" key=name.clone() noun=name.clone() latest_version
+                may_change from diff error calls=versions />
             <h5 class="subhead">"Secrets"</h5>
             {move || secrets.get().map(|listed| match listed {
                 Err(message) => view! { <p class="field-error">{message}</p> }.into_any(),
@@ -531,6 +441,229 @@ pub fn EnvironmentConfig(
                 <p class="muted">"Set up two-step verification under Security to reveal secrets."</p>
             })}
         </section>
+    }
+}
+
+/// How the environment's variables are compared and brought back, and what follows a rollback:
+/// a notice, the editor emptied of edits, the variables read again.
+fn environment_versions(
+    env_id: &str,
+    notice: RwSignal<Option<String>>,
+    error: RwSignal<Option<String>>,
+    dirty: RwSignal<bool>,
+    variables_read: RwSignal<u32>,
+) -> VersionCalls {
+    let auth = use_auth();
+    let (for_diff, for_rollback) = (env_id.to_owned(), env_id.to_owned());
+    VersionCalls::new(
+        move |from, to| {
+            let id = for_diff.clone();
+            async move {
+                auth.call(move |c| {
+                    let id = id.clone();
+                    async move { c.diff_variables(&id, from, to).await }
+                })
+                .await
+                .map_err(|err| err.message())
+            }
+        },
+        move |version| {
+            let id = for_rollback.clone();
+            async move {
+                auth.call(move |c| {
+                    let id = id.clone();
+                    async move { c.rollback_variables(&id, version).await }
+                })
+                .await
+                .map(|set| set.version)
+                .map_err(|err| field_message(&err))
+            }
+        },
+        move |old, new| {
+            error.try_set(None);
+            notice.try_set(Some(format!(
+                "Version {old} is back as version {new}. It applies on the next deploy."
+            )));
+            dirty.try_set(false);
+            variables_read.try_update(|v| *v += 1);
+        },
+    )
+}
+
+type DiffCall = Rc<dyn Fn(i64, i64) -> LocalBoxFuture<'static, Result<VariablesDiff, String>>>;
+type RollbackCall = Rc<dyn Fn(u32) -> LocalBoxFuture<'static, Result<i64, String>>>;
+
+/// What a [`VersionCompare`] calls: the changes between two versions, a version brought back,
+/// and what follows a rollback. `Copy`.
+#[derive(Clone, Copy)]
+pub struct VersionCalls {
+    diff: StoredValue<DiffCall, LocalStorage>,
+    rollback: StoredValue<RollbackCall, LocalStorage>,
+    after_rollback: Callback<(u32, i64)>,
+}
+
+impl std::fmt::Debug for VersionCalls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("VersionCalls")
+    }
+}
+
+impl VersionCalls {
+    /// `diff(from, to)` reads the changes from version `from` to version `to`;
+    /// `rollback(version)` brings `version` back as a new one and gives its number;
+    /// `after_rollback(old, new)` then tells the person and reads the variables again. Each
+    /// failure is said in a person's words.
+    pub fn new<D, DFut, R, RFut>(
+        diff: D,
+        rollback: R,
+        after_rollback: impl Fn(u32, i64) + Send + Sync + 'static,
+    ) -> Self
+    where
+        D: Fn(i64, i64) -> DFut + 'static,
+        DFut: Future<Output = Result<VariablesDiff, String>> + 'static,
+        R: Fn(u32) -> RFut + 'static,
+        RFut: Future<Output = Result<i64, String>> + 'static,
+    {
+        let diff: DiffCall = Rc::new(move |from, to| Box::pin(diff(from, to)));
+        let rollback: RollbackCall = Rc::new(move |version| Box::pin(rollback(version)));
+        Self {
+            diff: StoredValue::new_local(diff),
+            rollback: StoredValue::new_local(rollback),
+            after_rollback: Callback::new(move |(old, new)| after_rollback(old, new)),
+        }
+    }
+}
+
+/// An earlier version of a set of variables compared with the newest (the choice
+/// `#{prefix}-from-{key}`, the changes `#{prefix}-diff-{key}`), and brought back as a new
+/// version. Shown once there are two versions.
+#[component]
+pub fn VersionCompare(
+    /// What the ids start with: `variables`, `shared`.
+    prefix: &'static str,
+    /// What they end with: an environment's name, a shared editor's key.
+    key: String,
+    /// Whose variables, in the buttons' labels: `staging`, `group observability`.
+    noun: String,
+    /// The newest version (0: none).
+    #[prop(into)]
+    latest_version: Signal<i64>,
+    /// Whether the caller may bring a version back.
+    may_change: bool,
+    /// The version chosen (`""`: none chosen).
+    from: RwSignal<String>,
+    /// The changes shown.
+    diff: RwSignal<Option<VariablesDiff>>,
+    /// Where a failure is said.
+    error: RwSignal<Option<String>>,
+    /// What it calls.
+    calls: VersionCalls,
+) -> impl IntoView {
+    let latest = Memo::new(move |_| latest_version.get());
+    let working = RwSignal::new(false);
+    let compare = move |_| {
+        let Ok(from_version) = from.get_untracked().parse::<i64>() else {
+            return;
+        };
+        let to = latest.get_untracked();
+        let Some(asked) = calls.diff.try_with_value(|call| call(from_version, to)) else {
+            return;
+        };
+        error.set(None);
+        working.set(true);
+        spawn_local(async move {
+            let result = asked.await;
+            working.try_set(false);
+            match result {
+                Ok(d) => drop(diff.try_set(Some(d))),
+                Err(message) => drop(error.try_set(Some(message))),
+            }
+        });
+    };
+    let restore = move |_| {
+        let Ok(old) = from.get_untracked().parse::<u32>() else {
+            return;
+        };
+        let Some(asked) = calls.rollback.try_with_value(|call| call(old)) else {
+            return;
+        };
+        error.set(None);
+        working.set(true);
+        spawn_local(async move {
+            let result = asked.await;
+            working.try_set(false);
+            match result {
+                Ok(new) => {
+                    diff.try_set(None);
+                    from.try_set(String::new());
+                    calls.after_rollback.try_run((old, new));
+                }
+                Err(message) => drop(error.try_set(Some(message))),
+            }
+        });
+    };
+    let from_id = format!("{prefix}-from-{key}");
+    view! {
+        {move || (latest.get() > 1).then(|| {
+            let newest = latest.get_untracked();
+            let options = (0..newest)
+                .map(|v| view! { <option value=v.to_string()>{if v == 0 { "none".to_owned() } else { format!("version {v}") }}</option> })
+                .collect_view();
+            view! {
+                <div class="inline-form version-compare">
+                    <label for=from_id.clone()>"Compare version"</label>
+                    <select class="select" id=from_id.clone() prop:value=move || from.get() on:change=move |ev| from.set(event_target_value(&ev))>
+                        <option value="">"choose…"</option>
+                        {options}
+                    </select>
+                    <span class="muted">{format!("with version {newest}")}</span>
+                    <button type="button" class="button button-small" aria-label=format!("Compare the variables of {noun}")
+                        disabled=move || working.get() || from.with(String::is_empty) on:click=compare>"Compare"</button>
+                    {may_change.then(|| view! {
+                        <button type="button" class="button button-small" aria-label=format!("Bring back the chosen version of {noun}'s variables")
+                            disabled=move || working.get() || from.with(|f| f.is_empty() || f == "0") on:click=restore>"Bring it back"</button>
+                    })}
+                </div>
+            }
+        })}
+        {move || diff.get().map(|d| diff_list(d, &format!("{prefix}-diff-{key}")))}
+    }
+}
+
+/// The changes from one version to another (`#{id}`): each variable added, removed or changed.
+fn diff_list(d: VariablesDiff, id: &str) -> impl IntoView + use<> {
+    let items = d
+        .changes
+        .into_iter()
+        .map(|c| {
+            let (mark, class) = match c.change {
+                VariableChangeKind::Added => ("+", "diff-added"),
+                VariableChangeKind::Removed => ("−", "diff-removed"),
+                VariableChangeKind::Changed => ("~", "diff-changed"),
+            };
+            let text = match c.change {
+                VariableChangeKind::Added => {
+                    format!("{} = {}", c.name, c.after.unwrap_or_default())
+                }
+                VariableChangeKind::Removed => {
+                    format!("{} = {}", c.name, c.before.unwrap_or_default())
+                }
+                VariableChangeKind::Changed => format!(
+                    "{}: {} → {}",
+                    c.name,
+                    c.before.unwrap_or_default(),
+                    c.after.unwrap_or_default()
+                ),
+            };
+            view! { <li class=format!("mono {class}") data-name=c.name.clone()>{format!("{mark} {text}")}</li> }
+        })
+        .collect_view();
+    let none = items
+        .is_empty()
+        .then(|| view! { <li class="muted">"No difference."</li> });
+    view! {
+        <p class="muted">{format!("Changes from version {} to version {}:", d.from, d.to)}</p>
+        <ul class="plain-list variable-diff" id=id.to_owned()>{none}{items}</ul>
     }
 }
 
@@ -653,7 +786,7 @@ fn secret_row(
 }
 
 /// A refusal for a person, with each refused field's own words when there are some.
-fn field_message(err: &gmac_client::ApiError) -> String {
+pub fn field_message(err: &gmac_client::ApiError) -> String {
     match err {
         gmac_client::ApiError::Problem(p) if !p.errors.is_empty() => p
             .errors

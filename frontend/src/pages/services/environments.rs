@@ -146,6 +146,8 @@ const BOARD_EVENTS: &[&str] = &[
     "environment.preview",
     "environment.delete",
     "environment.removed",
+    // A push may open a preview.
+    "service.push",
     "build.",
 ];
 

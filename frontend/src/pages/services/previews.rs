@@ -24,7 +24,9 @@ const KEEP_HOURS: i64 = 72;
 /// that went by), but no later than the most a preview may be kept ahead of `now`.
 pub fn kept_until(now: DateTime<Utc>, expires_at: Option<DateTime<Utc>>) -> DateTime<Utc> {
     let from = expires_at.map_or(now, |at| at.max(now));
-    let most = now + TimeDelta::hours(i64::from(MAX_PREVIEW_TTL_HOURS));
+    // A few minutes short of the most, so that a browser's clock a little ahead of the
+    // server's is not refused.
+    let most = now + TimeDelta::hours(i64::from(MAX_PREVIEW_TTL_HOURS)) - TimeDelta::minutes(10);
     (from + TimeDelta::hours(KEEP_HOURS)).min(most)
 }
 
@@ -327,6 +329,9 @@ mod tests {
 
     #[test]
     fn keeping_a_preview_goes_no_further_than_the_most_ahead() {
-        assert_eq!(kept_until(at(100), Some(at(100 + 700))), at(100 + 720));
+        assert_eq!(
+            kept_until(at(100), Some(at(100 + 700))),
+            at(100 + 720) - TimeDelta::minutes(10)
+        );
     }
 }

@@ -1,11 +1,14 @@
 //! The variables a service's project, its groups and the service itself share with its
 //! environments (issue 12, point 5's scopes and groups), on the service's page: one `.env`
-//! editor per scope, saved as a new version with `If-Match`; the groups attached in their
-//! order, a group attached or detached, a new one made. Each environment's configuration shows
-//! what it inherits and what overrides it.
+//! editor per scope, saved as a new version with `If-Match`, an earlier version compared with
+//! the newest or brought back; the groups attached in their order, a group attached or
+//! detached, a new one made. Each environment's configuration shows what it inherits and what
+//! overrides it.
 
 use gmac_client::SharedOwner;
-use gmac_types::variables::{NewVariableGroup, SharedVariableSet, VariableGroup, parse_dotenv};
+use gmac_types::variables::{
+    NewVariableGroup, SharedVariableSet, VariableGroup, VariablesDiff, parse_dotenv,
+};
 use gmac_types::{ErrorCode, PageQuery, Permission};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -14,7 +17,9 @@ use leptos::task::spawn_local;
 use crate::api::describe;
 use crate::components::error_banner::{ErrorBanner, NoticeBanner};
 use crate::live::use_live;
-use crate::pages::services::configuration::take_read;
+use crate::pages::services::configuration::{
+    VersionCalls, VersionCompare, field_message, take_read,
+};
 use crate::state::use_auth;
 
 /// Which scope an editor is for.
@@ -78,6 +83,9 @@ fn SharedEditor(scope: Scope, owner_id: String, title: String) -> impl IntoView 
     let error = RwSignal::new(None::<String>);
     let saving = RwSignal::new(false);
     let reads = RwSignal::new(0_u32);
+    // The version chosen to compare with the newest or to bring back, and the changes shown.
+    let from = RwSignal::new(String::new());
+    let diff: RwSignal<Option<VariablesDiff>> = RwSignal::new(None);
     if let Some(live) = use_live() {
         // An event names its subject as `kind/id`.
         let own = match scope {
@@ -153,6 +161,7 @@ fn SharedEditor(scope: Scope, owner_id: String, title: String) -> impl IntoView 
                         set.version
                     )));
                     dirty.try_set(false);
+                    diff.try_set(None);
                     reads.update(|v| *v += 1);
                 }
                 Err(err) if crate::api::is(&err, ErrorCode::PreconditionFailed) => {
@@ -181,6 +190,10 @@ fn SharedEditor(scope: Scope, owner_id: String, title: String) -> impl IntoView 
     let area_label = format!("{title} variables, one NAME=value a line");
     let save_label = format!("Save the variables of {}", title.to_lowercase());
     let save_id = format!("save-shared-{key}");
+    let noun = title.to_lowercase();
+    let versions = shared_versions(scope, &owner_id, notice, error, dirty, reads);
+    let latest_version =
+        Signal::derive(move || loaded.with(|s| s.as_ref().map_or(0, |s| s.latest_version)));
     view! {
         <form class="form shared-editor" novalidate=true on:submit=save data-scope=scope.id()>
             <h3 class="subhead">{title}</h3>
@@ -214,8 +227,56 @@ fn SharedEditor(scope: Scope, owner_id: String, title: String) -> impl IntoView 
                     </button>
                 </div>
             })}
+            <VersionCompare prefix="shared" key noun latest_version may_change from diff error calls=versions />
         </form>
     }
+}
+
+/// How a scope's variables are compared and brought back, and what follows a rollback: a
+/// notice, the editor emptied of edits, the variables read again.
+fn shared_versions(
+    scope: Scope,
+    owner_id: &str,
+    notice: RwSignal<Option<String>>,
+    error: RwSignal<Option<String>>,
+    dirty: RwSignal<bool>,
+    reads: RwSignal<u32>,
+) -> VersionCalls {
+    let auth = use_auth();
+    let (for_diff, for_rollback) = (owner_id.to_owned(), owner_id.to_owned());
+    VersionCalls::new(
+        move |from, to| {
+            let id = for_diff.clone();
+            async move {
+                auth.call(move |c| {
+                    let id = id.clone();
+                    async move { c.diff_shared_variables(scope.owner(&id), from, to).await }
+                })
+                .await
+                .map_err(|err| err.message())
+            }
+        },
+        move |version| {
+            let id = for_rollback.clone();
+            async move {
+                auth.call(move |c| {
+                    let id = id.clone();
+                    async move { c.rollback_shared_variables(scope.owner(&id), version).await }
+                })
+                .await
+                .map(|set| set.version)
+                .map_err(|err| field_message(&err))
+            }
+        },
+        move |old, new| {
+            error.try_set(None);
+            notice.try_set(Some(format!(
+                "Version {old} is back as version {new}. It applies on each environment's next deploy."
+            )));
+            dirty.try_set(false);
+            reads.try_update(|v| *v += 1);
+        },
+    )
 }
 
 /// The groups attached to the service, each with its editor and a Detach button; a group of the
