@@ -4717,7 +4717,10 @@ async fn a_release_is_deployed_followed_and_rolled_back_from_the_environments_bo
     assert_eq!(two.number, 2);
     assert_eq!(two.config.variables_version, 1);
     assert_eq!(two.config.secrets.get("API_TOKEN"), Some(&1));
-    assert_eq!(two.config.project_variables_version, 1);
+    assert_eq!(
+        two.config.project_variables_version, 3,
+        "version 1 brought back"
+    );
     assert_eq!(two.config.groups.len(), 1);
     let env: Vec<String> = world.container_inspect(&two.id)["Config"]["Env"]
         .as_array()

@@ -150,6 +150,29 @@ fn trap_tab(dialog: &web_sys::HtmlDivElement, ev: &KeyboardEvent) {
     }
 }
 
+/// What a confirmation runs. Not an arena-held `Callback`: the view that asked may be drawn
+/// anew (and its callbacks disposed) while the dialog is open, and the answer must still run.
+#[derive(Clone)]
+pub struct ConfirmAction(std::sync::Arc<dyn Fn() + Send + Sync>);
+
+impl ConfirmAction {
+    /// Wraps `run`.
+    pub fn new(run: impl Fn() + Send + Sync + 'static) -> Self {
+        Self(std::sync::Arc::new(run))
+    }
+
+    /// Runs it.
+    pub fn run(&self) {
+        (self.0)();
+    }
+}
+
+impl std::fmt::Debug for ConfirmAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ConfirmAction")
+    }
+}
+
 /// A request to confirm an action, shown by [`ConfirmDialog`].
 #[derive(Clone, Debug)]
 pub struct Confirm {
@@ -162,9 +185,9 @@ pub struct Confirm {
     /// Whether the action destroys something (a red button).
     pub danger: bool,
     /// Runs when confirmed; the dialog closes first.
-    pub action: Callback<()>,
+    pub action: ConfirmAction,
     /// Runs when the dialog is dismissed instead (e.g. to undo a toggle that asked).
-    pub cancel: Option<Callback<()>>,
+    pub cancel: Option<ConfirmAction>,
 }
 
 impl Confirm {
@@ -180,7 +203,7 @@ impl Confirm {
             message: message.into(),
             confirm_label: confirm_label.into(),
             danger: true,
-            action: Callback::new(move |()| action()),
+            action: ConfirmAction::new(action),
             cancel: None,
         }
     }
@@ -197,7 +220,7 @@ pub fn ConfirmDialog(
         let cancel = request.try_get_untracked().flatten().and_then(|c| c.cancel);
         request.set(None);
         if let Some(cancel) = cancel {
-            cancel.run(());
+            cancel.run();
         }
     };
     let close = Callback::new(move |()| dismiss());
@@ -228,7 +251,7 @@ pub fn ConfirmDialog(
                             id="confirm-ok"
                             on:click=move |_| {
                                 request.set(None);
-                                action.run(());
+                                action.run();
                             }
                         >
                             {confirm.confirm_label}

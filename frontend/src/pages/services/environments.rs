@@ -554,7 +554,8 @@ fn EnvironmentPanel(
     view! {
         <article class="environment-panel" data-environment=name.clone() aria-label=panel_label>
             <header class="environment-head">
-                <h3>{name.clone()}</h3>
+                // A preview's name is its branch's: shown as it is, not capitalized.
+                <h3 class:preview-name=env.preview>{name.clone()}</h3>
                 {env.production.then(|| view! { <span class="badge badge-warning">"Production"</span> })}
                 {env.preview.then(|| view! { <span class="badge badge-accent" data-field="preview-badge">"Preview"</span> })}
             </header>

@@ -11,7 +11,7 @@ use crate::api::{CHANGED_ELSEWHERE, Failure, describe};
 use crate::areas::Area;
 use crate::components::error_banner::{ErrorBanner, NoticeBanner};
 use crate::components::icon::{Icon, IconName};
-use crate::components::modal::{Confirm, ConfirmDialog};
+use crate::components::modal::{Confirm, ConfirmAction, ConfirmDialog};
 use crate::components::paging::LoadFailed;
 use crate::components::spinner::Loading;
 use crate::pages::access::roles::editor::{Outcome, RoleEditor};
@@ -146,9 +146,9 @@ pub fn RolesPage() -> impl IntoView {
                     .to_owned(),
                 confirm_label: "Require MFA".to_owned(),
                 danger: false,
-                action: Callback::new(move |()| apply()),
+                action: ConfirmAction::new(apply),
                 // The box was ticked before asking: show the server's state again.
-                cancel: Some(Callback::new(move |()| roles.refetch())),
+                cancel: Some(ConfirmAction::new(move || roles.refetch())),
             }));
         } else {
             apply();

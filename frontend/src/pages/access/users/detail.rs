@@ -11,7 +11,7 @@ use crate::account::use_account;
 use crate::api::describe;
 use crate::components::error_banner::{ErrorBanner, NoticeBanner};
 use crate::components::form_field::{FormErrors, FormField, SubmitButton};
-use crate::components::modal::{Confirm, ConfirmDialog};
+use crate::components::modal::{Confirm, ConfirmAction, ConfirmDialog};
 use crate::components::named::{ObjectPage, by_route_id};
 use crate::components::spinner::Spinner;
 use crate::format::date_time_label;
@@ -163,7 +163,7 @@ fn UserDetailView(user: UserDetail, created: bool) -> impl IntoView {
                     .to_owned(),
                 confirm_label: "Enable account".to_owned(),
                 danger: false,
-                action: Callback::new(move |()| set_status(UserStatus::Active)),
+                action: ConfirmAction::new(move || set_status(UserStatus::Active)),
                 cancel: None,
             }));
         }
