@@ -366,6 +366,17 @@ async fn a_push_builds_a_real_image_through_podman_and_a_broken_dockerfile_fails
 #[tokio::test]
 async fn a_build_log_follows_live_as_server_sent_events_and_gmac_builds_logs_follow_shows_it() {
     let s = setup().await;
+    // The creation's build ends first (failed: its public base image is not here), before the
+    // settings name the local one: a build reads its settings when it runs.
+    let creation = builds(&s)
+        .await
+        .into_iter()
+        .find(|b| b.trigger == BuildTrigger::Creation)
+        .expect("the creation's build");
+    assert_eq!(
+        ended(&s.admin, &creation.id).await.status,
+        BuildStatus::Failed
+    );
     configure(
         &s,
         BuildSettingsPatch {

@@ -542,8 +542,9 @@ async fn a_due_schedule_enqueues_its_slot_once_however_many_schedulers_tick() {
     for t in tickers {
         enqueued += t.await.unwrap();
     }
-    // Budgets, reports and abandoned imports are due every 15 minutes; the cloud sync is not.
-    assert_eq!(enqueued, 3);
+    // Budgets, reports and abandoned imports are due every 15 minutes, the previews' expiry
+    // every 5 (once, however many of its slots went by); the cloud sync is not.
+    assert_eq!(enqueued, 4);
     assert_eq!(jobs_of(&app, BUDGETS_EVALUATE).await.len(), 1);
     assert!(
         jobs_of(&app, schedules::CLOUD_ACCOUNTS_SYNC)
@@ -553,7 +554,7 @@ async fn a_due_schedule_enqueues_its_slot_once_however_many_schedulers_tick() {
     // Ten hours of downtime: each schedule runs once, not once per missed slot; a slot whose
     // job still waits joins it.
     clock.advance(chrono::Duration::hours(10));
-    assert_eq!(schedules::tick(&app.core).await.unwrap(), 4);
+    assert_eq!(schedules::tick(&app.core).await.unwrap(), 5);
     assert_eq!(schedules::tick(&app.core).await.unwrap(), 0);
     assert_eq!(jobs_of(&app, BUDGETS_EVALUATE).await.len(), 1);
     assert_eq!(jobs_of(&app, schedules::CLOUD_ACCOUNTS_SYNC).await.len(), 1);
@@ -565,7 +566,7 @@ async fn a_due_schedule_enqueues_its_slot_once_however_many_schedulers_tick() {
         assert_eq!(job.result.as_deref(), Some(r#"{"alerts_raised":0}"#));
     }
     clock.advance(chrono::Duration::minutes(15));
-    assert_eq!(schedules::tick(&app.core).await.unwrap(), 3);
+    assert_eq!(schedules::tick(&app.core).await.unwrap(), 4);
     assert_eq!(jobs_of(&app, BUDGETS_EVALUATE).await.len(), 2);
 }
 
