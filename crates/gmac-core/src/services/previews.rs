@@ -106,8 +106,30 @@ async fn locked_preview(
     Ok(Some(environments::find(txn, &row.id).await?).filter(|r| r.delete_job_id.is_none()))
 }
 
+/// The name of `branch`'s new preview that no environment in `siblings` has: two branches may
+/// read the same (`feature/a`, `feature-a`), and the later one is numbered.
+fn free_name(siblings: &[environment::Model], branch: &str) -> Result<String> {
+    let base = name_of(branch);
+    (1..=100)
+        .map(|n| {
+            if n == 1 {
+                base.clone()
+            } else {
+                format!("{base}-{n}")
+            }
+        })
+        .find(|name| siblings.iter().all(|e| e.name != *name))
+        .ok_or_else(|| {
+            Error::conflict(
+                ErrorCode::Conflict,
+                format!("The service has 100 previews named {base} already."),
+            )
+        })
+}
+
 /// Opens the preview of `branch` in `txn`, or moves the expiry of the one open on to `ttl_hours`
-/// from now (never earlier than it was); answers it. A new one deploys where staging does,
+/// from now (never earlier than it was); answers it. A new one deploys where staging does (a
+/// 409 while staging has no target, or once [`MAX_OPEN`] are open),
 /// with staging's deploy settings, and takes a name no other environment of the service has.
 pub(crate) async fn open(
     txn: &Change,
@@ -158,24 +180,14 @@ pub(crate) async fn open(
     let staging = siblings
         .iter()
         .find(|e| e.name == "staging")
-        .ok_or(Error::NotFound)?;
-    let base = name_of(branch);
-    // Two branches may read the same (`feature/a`, `feature-a`): the later one is numbered.
-    let name = (1..=100)
-        .map(|n| {
-            if n == 1 {
-                base.clone()
-            } else {
-                format!("{base}-{n}")
-            }
-        })
-        .find(|name| siblings.iter().all(|e| e.name != *name))
+        .filter(|e| e.target_id.is_some())
         .ok_or_else(|| {
             Error::conflict(
                 ErrorCode::Conflict,
-                format!("The service has 100 previews named {base} already."),
+                "Choose a target for staging first: a preview deploys where staging does.",
             )
         })?;
+    let name = free_name(&siblings, branch)?;
     let row = environment::Model {
         id: core.new_id(),
         service_id: owner.id.clone(),
@@ -217,27 +229,6 @@ pub(crate) async fn open(
     Ok(row)
 }
 
-/// Whether `owner` can open a preview: its staging has a target (a preview deploys there).
-pub(crate) async fn can_open(
-    conn: &impl sea_orm::ConnectionTrait,
-    owner: &service::Model,
-) -> Result<bool> {
-    Ok(staging_target(conn, owner).await?.is_some())
-}
-
-/// The target `owner`'s staging deploys to.
-async fn staging_target(
-    conn: &impl sea_orm::ConnectionTrait,
-    owner: &service::Model,
-) -> Result<Option<String>> {
-    Ok(environment::Entity::find()
-        .filter(environment::Column::ServiceId.eq(owner.id.as_str()))
-        .filter(environment::Column::Name.eq("staging"))
-        .one(conn)
-        .await?
-        .and_then(|e| e.target_id))
-}
-
 /// The preview a push to `branch` (which no environment builds) is built for, in `txn`: the
 /// open one, its expiry moved on while the service opens previews (one opened before they were
 /// switched off keeps its expiry); else a new one, when the service opens previews, staging has
@@ -248,25 +239,18 @@ pub(crate) async fn pushed(
     owner: &service::Model,
     branch: &str,
 ) -> Result<Option<String>> {
-    let Some(ttl) = ttl_of(owner) else {
+    let Some(ttl) = owner.preview_ttl_hours else {
         return Ok(locked_preview(txn, &owner.id, branch)
             .await?
             .map(|row| row.name));
     };
-    if !can_open(txn, owner).await? {
-        return Ok(None);
-    }
     match open(txn, core, owner, branch, ttl).await {
         Ok(row) => Ok(Some(row.name)),
-        // As many open as a service keeps: the push is kept, and builds nothing.
+        // No staging target, or as many open as a service keeps: the push is kept, and
+        // builds nothing.
         Err(Error::Conflict { .. }) => Ok(None),
         Err(e) => Err(e),
     }
-}
-
-/// How long `owner`'s previews live, when a push opens them.
-pub(crate) fn ttl_of(owner: &service::Model) -> Option<i32> {
-    owner.preview_ttl_hours
 }
 
 /// A preview opened (or pushed again) by hand: the branch's head is built, and deploy-on-push
@@ -316,13 +300,7 @@ pub async fn start(
         ));
     }
     let txn = Change::begin(core).await?;
-    if !can_open(&txn, &owner).await? {
-        return Err(Error::conflict(
-            ErrorCode::Conflict,
-            "Choose a target for staging first: a preview deploys where staging does.",
-        ));
-    }
-    let ttl = ttl_of(&owner).unwrap_or(DEFAULT_TTL_HOURS);
+    let ttl = owner.preview_ttl_hours.unwrap_or(DEFAULT_TTL_HOURS);
     let env = open(&txn, core, &owner, branch, ttl).await?;
     let build = builds::enqueue(
         &txn,

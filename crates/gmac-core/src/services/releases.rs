@@ -777,27 +777,26 @@ pub fn rollout_handler() -> Handler {
             return Err(JobFailure::permanent("the release was deleted"));
         };
         let live = row.status == ReleaseStatus::Live.id();
-        // Nothing starts in an environment being deleted (a retried rollout skipped the
-        // deploy's check): its deletion waits for this job to end, then tears down.
-        if let Ok(env) = environments::find(&ctx.core.db, &row.environment_id).await
-            && env.delete_job_id.is_some()
-            && row.status == ReleaseStatus::Deploying.id()
+        // A retried rollout skipped the deploy's checks: nothing starts in an environment
+        // being deleted (its deletion waits for this job to end, then tears down), nor
+        // alongside a restart or a scale.
+        if row.status == ReleaseStatus::Deploying.id()
+            && let Ok(env) = environments::find(&ctx.core.db, &row.environment_id).await
         {
-            return Err(JobFailure::permanent(format!(
-                "{} is being deleted: release #{} does not roll out",
-                env.name, row.number
-            )));
-        }
-        // Never alongside a restart or a scale (a retried rollout skipped the deploy's check).
-        if let Ok(env) = environments::find(&ctx.core.db, &row.environment_id).await
-            && let Err(busy) =
+            if env.delete_job_id.is_some() {
+                return Err(JobFailure::permanent(format!(
+                    "{} is being deleted: release #{} does not roll out",
+                    env.name, row.number
+                )));
+            }
+            if let Err(busy) =
                 crate::services::environment_ops::refuse_while_busy(&ctx.core.db, &env).await
-            && row.status == ReleaseStatus::Deploying.id()
-        {
-            return Err(JobFailure::later(
-                std::time::Duration::from_secs(3),
-                busy.to_string(),
-            ));
+            {
+                return Err(JobFailure::later(
+                    std::time::Duration::from_secs(3),
+                    busy.to_string(),
+                ));
+            }
         }
         if row.status != ReleaseStatus::Deploying.id() && !live {
             return Err(JobFailure::permanent(format!(
