@@ -41,6 +41,7 @@ mod kubernetes;
 mod matrix;
 mod mfa;
 mod money;
+mod notices;
 mod openapi;
 mod ops;
 mod paging;

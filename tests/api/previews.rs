@@ -403,4 +403,34 @@ async fn a_pushed_branch_gets_a_preview_behind_caddy_that_goes_with_its_branch_o
             .as_deref(),
         Some(by_hand.id.as_str())
     );
+
+    // Deleted as soon as it opens: its build, queued or running, is cancelled (nothing would
+    // be left to deploy it to), and the deletion's audit row names it.
+    let quick = s
+        .admin
+        .client
+        .create_preview(
+            &s.service,
+            &NewPreview {
+                branch: "fix-2".into(),
+            },
+        )
+        .await
+        .expect("opened again");
+    s.admin
+        .client
+        .delete_environment(&quick.environment.id, None)
+        .await
+        .expect("deleting it");
+    assert_eq!(
+        job_ended(&s.admin, &quick.build.job_id).await,
+        JobStatus::Cancelled
+    );
+    let build = s.admin.client.get_build(&quick.build.id).await.unwrap();
+    assert_eq!(build.status, gmac_types::BuildStatus::Cancelled);
+    deleted(&s, &quick.environment.id).await;
+    assert_eq!(
+        audited(&s, "environment.delete").await[0].details["cancelled_builds"],
+        serde_json::json!([quick.build.id])
+    );
 }

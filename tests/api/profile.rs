@@ -23,6 +23,7 @@ async fn the_profile_keeps_time_zone_region_theme_and_email_preferences() {
             budgets: false,
             reports: false,
             security: true,
+            deploys: false,
         }),
     };
     let profile = admin.client.update_profile(&patch).await.unwrap();
@@ -30,6 +31,7 @@ async fn the_profile_keeps_time_zone_region_theme_and_email_preferences() {
     assert_eq!(profile.default_region.as_deref(), Some("eu-west-2"));
     assert_eq!(profile.theme, Theme::Dark);
     assert!(!profile.notifications.budgets);
+    assert!(!profile.notifications.deploys);
     assert_eq!(admin.client.get_profile().await.unwrap(), profile);
     assert_eq!(admin.client.me().await.unwrap().display_name, "Ada King");
 

@@ -75,8 +75,12 @@ PER_OPERATION = {
     # Both environments named once, each on its own branch (rules between items of a list);
     # the owning team must exist; a build setting's name, path or image follows rules no
     # JSON Schema pattern in the document states; a service holds at most 20 build secrets
-    # in all (the ones it has plus the ones set: state).
-    "update_service": {"unknown", "invalid", "too_long"},
+    # in all (the ones it has plus the ones set: state). A notice rule names a team or an
+    # address (a rule between two fields), its teams must exist (state), and an address
+    # follows rules no JSON Schema format states.
+    "update_service": {
+        "unknown", "invalid", "too_long", "no_recipients", "invalid_email", "required",
+    },
     # A ref follows git's rules for names (no `..`, no leading `-`, ...).
     "start_build": {"invalid"},
     # A template source's URL is http(s) without a user, query or fragment; its ref follows

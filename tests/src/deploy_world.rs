@@ -123,17 +123,22 @@ impl DeployWorld {
 
     /// Starts everything and makes the service, its build settings and the target.
     pub async fn start() -> Self {
-        Self::start_with(None).await
+        Self::start_with(None, None).await
+    }
+
+    /// [`DeployWorld::start`] with gmac emailing through the SMTP server at `smtp_url`.
+    pub async fn start_with_mail(smtp_url: &str) -> Self {
+        Self::start_with(None, Some(smtp_url)).await
     }
 
     /// [`DeployWorld::start`] for custom domains: Caddy answers HTTPS too, gmac checks domains
     /// through the DNS server at `dns_resolver`, and the target's ingress address is Caddy's
     /// HTTPS listener.
     pub async fn start_with_domains(dns_resolver: &str) -> Self {
-        Self::start_with(Some(dns_resolver)).await
+        Self::start_with(Some(dns_resolver), None).await
     }
 
-    async fn start_with(dns_resolver: Option<&str>) -> Self {
+    async fn start_with(dns_resolver: Option<&str>, smtp_url: Option<&str>) -> Self {
         let podman = Podman::start().await;
         let caddy = if dns_resolver.is_some() {
             Caddy::start_with_https().await
@@ -144,6 +149,7 @@ impl DeployWorld {
             job_worker: true,
             container_host: Some(podman.host.clone()),
             dns_resolver: dns_resolver.map(str::to_owned),
+            smtp_url: smtp_url.map(str::to_owned),
             ..Options::default()
         })
         .await;

@@ -137,6 +137,9 @@ pub struct Service {
     /// builds opens no preview.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previews: Option<crate::PreviewSettings>,
+    /// Which of its events email whom.
+    #[serde(default)]
+    pub notifications: Vec<crate::NoticeRule>,
     /// The labels everything gmac makes for it carries (`gmac.io/service`, …).
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub labels: std::collections::BTreeMap<String, String>,
@@ -241,6 +244,10 @@ pub struct ServicePatch {
     )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::PreviewSettings>))]
     pub previews: Option<Option<crate::PreviewSettings>>,
+    /// Which of its events email whom: the whole list, replacing the one before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_items = 20))]
+    pub notifications: Option<Vec<crate::NoticeRule>>,
 }
 
 /// Filters of the service catalog.

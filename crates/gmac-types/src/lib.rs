@@ -16,6 +16,7 @@ pub mod git;
 pub mod invitations;
 pub mod jobs;
 pub mod mfa;
+pub mod notices;
 pub mod ops;
 pub mod org;
 pub mod page;
@@ -68,6 +69,9 @@ pub use jobs::{Job, JobLogLine, JobProgress, JobQuery, JobStatus, JobStep};
 pub use mfa::{
     DisableMfa, LoginResponse, MfaChallenge, MfaVerification, RecoveryCodes, TotpCode,
     TotpEnrollment,
+};
+pub use notices::{
+    EnvironmentKind, MAX_NOTICE_RECIPIENTS, MAX_NOTICE_RULES, NoticeRule, ServiceNotice,
 };
 pub use ops::{Health, Readiness};
 pub use profile::{NotificationPrefs, PasswordChange, Profile, ProfilePatch, Theme};

@@ -34,6 +34,15 @@ pub struct NotificationPrefs {
     pub reports: bool,
     /// Security events on the account (new sign-in, MFA changes).
     pub security: bool,
+    /// What the rules of services tell their teams: deploys, rollbacks, failed builds,
+    /// domains (absent in what older clients send: on).
+    #[serde(default = "on")]
+    pub deploys: bool,
+}
+
+/// A preference a client did not send is on.
+const fn on() -> bool {
+    true
 }
 
 impl Default for NotificationPrefs {
@@ -43,6 +52,7 @@ impl Default for NotificationPrefs {
             budgets: true,
             reports: true,
             security: true,
+            deploys: true,
         }
     }
 }

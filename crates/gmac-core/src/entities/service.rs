@@ -66,6 +66,9 @@ pub struct Model {
     /// How many hours its preview environments live after their branch's last push; none: a
     /// push to a branch of no environment opens no preview.
     pub preview_ttl_hours: Option<i32>,
+    /// Which of its events email whom: a JSON list of rules (none: it emails no one).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub notice_rules: Option<String>,
     /// Who created it.
     pub created_by: String,
     /// When.

@@ -65,6 +65,10 @@ pub const ENVIRONMENT_OPERATION_PRODUCTION: &str = "environment.operation_produc
 /// passed): what it runs torn down, then its row.
 pub const ENVIRONMENT_DELETE: &str = "environment.delete";
 
+/// One email telling one person of one event of a service, as the service's rules say (a
+/// deploy, a rollback, a failed build, a domain).
+pub const NOTICE_MAIL: &str = "service.notice";
+
 /// The kinds done on someone's behalf: `(kind, permission to see, permission to cancel or
 /// retry)`, at the job's scope.
 pub(crate) const KINDS: &[(&str, Permission, Permission)] = &[
@@ -139,6 +143,11 @@ pub(crate) const KINDS: &[(&str, Permission, Permission)] = &[
         ENVIRONMENT_OPERATION_PRODUCTION,
         Permission::ServicesView,
         Permission::DeploysProduction,
+    ),
+    (
+        NOTICE_MAIL,
+        Permission::ServicesView,
+        Permission::ServicesManage,
     ),
     (
         ENVIRONMENT_DELETE,

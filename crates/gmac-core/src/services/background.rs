@@ -26,6 +26,10 @@ pub fn worker(core: Core, options: WorkerOptions) -> Worker {
             costs::delete_import_handler(),
         )
         .handle(jobs::INVITATION_MAIL, invitations::mail_handler())
+        .handle(
+            crate::platform::job_kinds::NOTICE_MAIL,
+            crate::services::notices::mail_handler(),
+        )
         .handle(jobs::REPORT_SEND, reports::send_handler())
         .handle(
             crate::platform::job_kinds::SERVICE_CREATE,
@@ -201,6 +205,11 @@ pub const CONSUMERS: &[Consumer] = &[
         name: "deploy_on_push",
         wants: job_succeeded,
         handle: deploy_pushed,
+    },
+    Consumer {
+        name: "service_notices",
+        wants: crate::services::notices::wanted,
+        handle: crate::services::notices::tell,
     },
 ];
 

@@ -86,6 +86,7 @@ pub fn to_dto(row: service::Model, provider: GitProvider) -> Service {
         parameters: parameters(&row),
         build: build_settings::settings(&row),
         previews: previews_of(&row),
+        notifications: crate::services::notices::rules_of(&row),
         repository: ServiceRepository {
             connection_id: row.git_connection_id.clone(),
             provider,
@@ -154,6 +155,7 @@ fn summary(row: &service::Model) -> serde_json::Value {
         "environments": environments(row), "status": row.status,
         "build": build_settings::settings(row),
         "previews": previews_of(row),
+        "notifications": crate::services::notices::rules_of(row),
     })
 }
 
@@ -474,6 +476,7 @@ pub async fn create(
         build_settings: build_settings::to_column(&gmac_types::BuildSettings::default())?,
         sealed_build_secrets: None,
         preview_ttl_hours: None,
+        notice_rules: None,
         created_by: actor.user_id.clone(),
         created_at: now,
         updated_at: now,
@@ -580,7 +583,8 @@ pub async fn get(core: &Core, actor: &Actor, id: &str) -> Result<Service> {
     Ok(to_dtos(core, vec![row]).await?.remove(0))
 }
 
-/// Changes a service's description, owning team or branches. Needs `services.manage`.
+/// Changes a service's description, owning team, branches, build settings, previews or the rules
+/// of which events notify whom. Needs `services.manage`.
 pub async fn update(
     core: &Core,
     actor: &Actor,
@@ -615,6 +619,10 @@ pub async fn update(
         .map(|p| build_settings::patch(core, &current, p, &mut errors))
         .transpose()?;
     check_previews(&mut errors, &patch);
+    let notifications = match &patch.notifications {
+        Some(given) => Some(crate::services::notices::check(core, &mut errors, given).await?),
+        None => None,
+    };
     errors.finish().map_err(Error::Validation)?;
     let txn = Change::begin(core).await?;
     let before = find(&txn, id).await?;
@@ -634,6 +642,9 @@ pub async fn update(
     if let Some(ttl) = after_previews {
         after.preview_ttl_hours = ttl;
     }
+    if let Some(rules) = &notifications {
+        after.notice_rules = crate::services::notices::to_column(rules)?;
+    }
     if let Some(description) = description {
         after.description = description;
     }
@@ -641,16 +652,7 @@ pub async fn update(
         after.owner_team_id = team;
     }
     if let Some(environments) = &environments {
-        // An environment's branch decides what deploy-on-push deploys to it: changing it
-        // needs the permission that deploys there.
-        let branches = self::environments(&before);
-        for changed in environments.iter().filter(|e| {
-            !branches
-                .iter()
-                .any(|b| b.name == e.name && b.branch == e.branch)
-        }) {
-            actor.require(deploy_permission(&changed.name), &target_of(&before))?;
-        }
+        require_branch_changes(actor, &before, environments)?;
         after.environments = serde_json::to_string(environments).map_err(anyhow::Error::from)?;
     }
     let mut secrets_changed = Vec::new();
@@ -690,6 +692,24 @@ pub async fn update(
         }));
     txn.commit(core, meta, entry).await?;
     Ok(to_dtos(core, vec![after]).await?.remove(0))
+}
+
+/// An environment's branch decides what deploy-on-push deploys to it: changing it needs the
+/// permission that deploys there.
+fn require_branch_changes(
+    actor: &Actor,
+    before: &service::Model,
+    environments: &[ServiceEnvironment],
+) -> Result<()> {
+    let branches = self::environments(before);
+    for changed in environments.iter().filter(|e| {
+        !branches
+            .iter()
+            .any(|b| b.name == e.name && b.branch == e.branch)
+    }) {
+        actor.require(deploy_permission(&changed.name), &target_of(before))?;
+    }
+    Ok(())
 }
 
 /// Deletes a service: it turns `deleting` and a job removes its webhook (and its repository,

@@ -28,6 +28,7 @@ pub mod invoices;
 pub mod key_ring;
 pub mod kube_rollout;
 pub mod mfa;
+pub mod notices;
 pub mod previews;
 pub mod profile;
 pub mod projects;

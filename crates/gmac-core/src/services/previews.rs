@@ -21,7 +21,7 @@ use sea_orm::{
 use serde::Deserialize;
 
 use crate::audit::{AuditActor, AuditEntry};
-use crate::entities::{environment, job, service};
+use crate::entities::{build, environment, job, service};
 use crate::platform::change::Change;
 use crate::platform::job_kinds::ENVIRONMENT_DELETE;
 use crate::platform::jobs::{self, NewJob};
@@ -329,8 +329,9 @@ pub async fn start(
     Ok(PreviewStarted { environment, build })
 }
 
-/// Starts deleting preview `row` in `txn`: from now on it deploys nothing, and a job tears down
-/// what it runs and then removes it. Answers the job and the audit row to commit with.
+/// Starts deleting preview `row` in `txn`: from now on it deploys nothing, its builds that
+/// have not ended are cancelled, and a job tears down what it runs and then removes it.
+/// Answers the job and the audit row to commit with.
 pub(crate) async fn close(
     txn: &Change,
     core: &Core,
@@ -345,6 +346,7 @@ pub(crate) async fn close(
     new_job.client_id = Some(row.client_id.clone());
     new_job.dedupe_key = Some(format!("environment-delete:{}", row.id));
     let (job_row, _) = jobs::enqueue(txn, core, actor, new_job).await?;
+    let cancelled_builds = cancel_builds(txn, core, row).await?;
     environment::Entity::update(environment::ActiveModel {
         id: Set(row.id.clone()),
         delete_job_id: Set(Some(job_row.id.clone())),
@@ -366,6 +368,7 @@ pub(crate) async fn close(
         .details(serde_json::json!({
             "service_id": row.service_id, "name": row.name,
             "branch": row.preview_branch, "why": why, "job_id": job_row.id,
+            "cancelled_builds": cancelled_builds,
         }));
     Ok((job_row, entry))
 }
@@ -535,6 +538,35 @@ pub fn deletion_handler() -> Handler {
             "environment_id": row.id, "name": row.name, "deleted": true,
         }))
     })
+}
+
+/// Cancels, on `txn`, the builds of the preview `row` that have not ended (a queued one at
+/// once, a running one at its worker's next heartbeat): what they would deploy has nowhere
+/// to go. Answers their ids, for the deletion's audit row.
+async fn cancel_builds(txn: &Change, core: &Core, row: &environment::Model) -> Result<Vec<String>> {
+    let ended = [
+        gmac_types::BuildStatus::Succeeded.id(),
+        gmac_types::BuildStatus::Failed.id(),
+        gmac_types::BuildStatus::Cancelled.id(),
+    ];
+    let unfinished = build::Entity::find()
+        .filter(build::Column::ServiceId.eq(row.service_id.as_str()))
+        .filter(build::Column::Environment.eq(row.name.as_str()))
+        .filter(build::Column::Status.is_not_in(ended))
+        .all(txn)
+        .await?;
+    let mut cancelled = Vec::new();
+    for built in unfinished {
+        match jobs::stop(txn, core, &built.job_id).await {
+            Ok(()) => {}
+            // It ended meanwhile (or its job was pruned): nothing to cancel.
+            Err(Error::Conflict { .. } | Error::NotFound) => continue,
+            Err(e) => return Err(e),
+        }
+        builds::mark_cancelled(txn, &built.job_id, txn.now()).await?;
+        cancelled.push(built.id);
+    }
+    Ok(cancelled)
 }
 
 #[cfg(test)]

@@ -97,8 +97,9 @@ pub async fn get_service(
         .json(service))
 }
 
-/// Change a service's description, owning team or the branch each environment builds. Send
-/// `If-Match` with the `ETag` you read. Needs `services.manage`.
+/// Change a service's description, owning team, the branch each environment builds, its build
+/// settings, its preview environments (which also needs `deploys.run`) or the rules of which
+/// of its events email whom. Send `If-Match` with the `ETag` you read. Needs `services.manage`.
 #[utoipa::path(
     tag = "services",
     params(
