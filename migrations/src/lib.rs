@@ -44,6 +44,7 @@ mod m20261230_000037_deploy_settings;
 mod m20261231_000038_shared_variables;
 mod m20270101_000039_preview_environments;
 mod m20270102_000040_service_notices;
+mod m20270103_000041_ingress_class;
 
 /// Applies gmac's migrations in order.
 #[derive(Debug)]
@@ -93,6 +94,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261231_000038_shared_variables::Migration),
             Box::new(m20270101_000039_preview_environments::Migration),
             Box::new(m20270102_000040_service_notices::Migration),
+            Box::new(m20270103_000041_ingress_class::Migration),
         ]
     }
 }

@@ -91,6 +91,7 @@ async fn setup() -> Setup {
             proxy_admin_url: None,
             kubeconfig: Some(kube.kubeconfig().into()),
             cluster_issuer: Some("letsencrypt".into()),
+            ingress_class: Some("nginx".into()),
             ingress_address: None,
         })
         .await
@@ -335,6 +336,10 @@ async fn a_service_rolls_out_to_kubernetes_on_a_fake_api_server_and_a_crash_loop
     );
     let ingress = s.kube.object("ingresses", &s.namespace, "docs").unwrap();
     assert_eq!(ingress["spec"]["rules"][0]["host"], s.staging.host.as_str());
+    assert_eq!(
+        ingress["spec"]["ingressClassName"], "nginx",
+        "the target's class"
+    );
     // No certificate authority issues one for a `.localhost` name: no TLS asked for yet.
     assert!(s.staging.host.ends_with(".localhost"));
     assert!(ingress["spec"]["tls"].is_null(), "{ingress}");
@@ -614,6 +619,7 @@ async fn a_kubeconfig_that_would_run_a_program_or_read_a_file_is_refused_and_non
                 proxy_admin_url: None,
                 kubeconfig: Some(kubeconfig.into()),
                 cluster_issuer: None,
+                ingress_class: None,
                 ingress_address: None,
             })
             .await
@@ -635,6 +641,7 @@ async fn a_kubeconfig_that_would_run_a_program_or_read_a_file_is_refused_and_non
             proxy_admin_url: None,
             kubeconfig: Some(dead.into()),
             cluster_issuer: None,
+            ingress_class: None,
             ingress_address: None,
         })
         .await

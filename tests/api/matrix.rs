@@ -680,6 +680,7 @@ async fn matrix_staging(w: &World) -> String {
             proxy_admin_url: None,
             kubeconfig: None,
             cluster_issuer: None,
+            ingress_class: None,
             ingress_address: None,
         })
         .await
@@ -981,6 +982,7 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
                     proxy_admin_url: None,
                     kubeconfig: None,
                     cluster_issuer: None,
+                    ingress_class: None,
                     ingress_address: None,
                 })
                 .await

@@ -16,6 +16,7 @@ fn new_target(client_id: &str, name: &str, address: &str, proxy: Option<&str>) -
         proxy_admin_url: proxy.map(str::to_owned),
         kubeconfig: None,
         cluster_issuer: None,
+        ingress_class: None,
         ingress_address: None,
     }
 }
@@ -355,13 +356,29 @@ async fn a_target_is_changed_in_place_tested_first_and_a_new_proxy_gets_the_live
             &world.target,
             &TargetPatch {
                 cluster_issuer: Some(Some("letsencrypt".into())),
+                ingress_class: Some(Some("nginx".into())),
                 ..TargetPatch::default()
             },
             None,
         )
         .await
-        .expect_err("a container host takes no issuer");
+        .expect_err("a container host takes no issuer or ingress class");
     assert_eq!(cluster_only.status(), Some(422));
+    let mut refused: Vec<(String, String)> = cluster_only
+        .problem()
+        .expect("a problem")
+        .errors
+        .iter()
+        .map(|e| (e.pointer.clone(), e.code.clone()))
+        .collect();
+    refused.sort();
+    assert_eq!(
+        refused,
+        [
+            ("/cluster_issuer".to_owned(), "not_for_kind".to_owned()),
+            ("/ingress_class".to_owned(), "not_for_kind".to_owned()),
+        ]
+    );
 
     // A release serves through the first Caddy; the target moves to a second one.
     let build = world.built("staging").await;

@@ -71,6 +71,7 @@ async fn register_target(
             proxy_admin_url: Some(caddy.admin.clone()),
             kubeconfig: None,
             cluster_issuer: None,
+            ingress_class: None,
             ingress_address: caddy.https.clone(),
         })
         .await

@@ -587,6 +587,8 @@ pub struct KubeRelease {
     pub hosts: Vec<String>,
     /// cert-manager's cluster issuer for the Ingress's TLS certificate, when TLS is wanted.
     pub tls_issuer: Option<String>,
+    /// The `IngressClass` its Ingress names (none: the cluster's default class).
+    pub ingress_class: Option<String>,
     /// The path of its HTTP health check (none: the port accepting connections).
     pub health_path: Option<String>,
     /// Its replicas (the lower bound when it autoscales).

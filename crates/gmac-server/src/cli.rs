@@ -345,6 +345,9 @@ pub enum TargetsCommand {
         /// The cluster's cert-manager ClusterIssuer, for its Ingresses' TLS.
         #[arg(long, requires = "kubeconfig")]
         cluster_issuer: Option<String>,
+        /// The cluster's `IngressClass` for its Ingresses (none: the cluster's default).
+        #[arg(long, requires = "kubeconfig")]
+        ingress_class: Option<String>,
         /// Where its traffic comes in, which custom domains point at: an IP address or a host
         /// name, with :port when HTTPS is not on 443.
         #[arg(long)]

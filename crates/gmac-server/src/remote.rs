@@ -828,6 +828,7 @@ pub async fn targets(command: crate::cli::TargetsCommand) -> anyhow::Result<Stri
             proxy,
             kubeconfig,
             cluster_issuer,
+            ingress_class,
             ingress_address,
         } => {
             let kubeconfig = kubeconfig
@@ -846,6 +847,7 @@ pub async fn targets(command: crate::cli::TargetsCommand) -> anyhow::Result<Stri
                 proxy_admin_url: proxy,
                 kubeconfig,
                 cluster_issuer,
+                ingress_class,
                 ingress_address,
             };
             let target = api.create_target(&input).await.map_err(explain)?;

@@ -81,6 +81,9 @@ pub struct Target {
     /// cert-manager's cluster issuer for its Ingresses' certificates (a cluster's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster_issuer: Option<String>,
+    /// The `IngressClass` its Ingresses name (a cluster's); absent: the cluster's default class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ingress_class: Option<String>,
     /// The reverse proxy's admin API beside it (Caddy's, e.g. `http://127.0.0.1:2019`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proxy_admin_url: Option<String>,
@@ -156,6 +159,18 @@ pub struct NewTarget {
         )
     )]
     pub cluster_issuer: Option<String>,
+    /// A cluster's `IngressClass` for its Ingresses (`spec.ingressClassName`), e.g. `nginx`;
+    /// absent: the cluster's default class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            example = "nginx",
+            max_length = 253,
+            pattern = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
+        )
+    )]
+    pub ingress_class: Option<String>,
     /// The reverse proxy's admin API beside it (Caddy's), over http(s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(
@@ -216,6 +231,18 @@ pub struct TargetPatch {
         schema(value_type = Option<String>, max_length = 253)
     )]
     pub cluster_issuer: Option<Option<String>>,
+    /// A cluster's `IngressClass`; `null`: the cluster's default. Its Ingresses name it from
+    /// the next deploy.
+    #[serde(
+        default,
+        deserialize_with = "crate::deployments::present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<String>, max_length = 253)
+    )]
+    pub ingress_class: Option<Option<String>>,
     /// A container host's proxy admin API; `null`: none. The routes of the environments
     /// serving there are set in the new proxy at once.
     #[serde(

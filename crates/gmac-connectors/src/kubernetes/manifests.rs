@@ -298,6 +298,7 @@ fn ingress(release: &KubeRelease) -> Option<Ingress> {
         spec: Some(IngressSpec {
             rules: Some(rules),
             tls,
+            ingress_class_name: release.ingress_class.clone(),
             ..IngressSpec::default()
         }),
         status: None,
@@ -428,6 +429,7 @@ mod tests {
             selector: BTreeMap::from([("gmac.io/service".to_owned(), "web".to_owned())]),
             hosts: vec!["web.example.test".to_owned()],
             tls_issuer: Some("letsencrypt".to_owned()),
+            ingress_class: None,
             health_path: Some("/healthz".to_owned()),
             replicas: 2,
             autoscale: None,
@@ -512,6 +514,14 @@ mod tests {
         );
         assert_eq!(ingress["spec"]["tls"][0]["hosts"][0], "web.example.test");
         assert_eq!(ingress["spec"]["rules"][0]["host"], "web.example.test");
+        assert!(
+            ingress["spec"].get("ingressClassName").is_none(),
+            "the cluster's default class"
+        );
+        let mut classed = release();
+        classed.ingress_class = Some("nginx".to_owned());
+        let ingress = serde_json::to_value(manifests(&classed).ingress.unwrap()).unwrap();
+        assert_eq!(ingress["spec"]["ingressClassName"], "nginx");
         let mut plain = release();
         plain.hosts.clear();
         assert!(manifests(&plain).ingress.is_none());

@@ -32,6 +32,9 @@ pub struct Model {
     /// cert-manager's cluster issuer for its Ingresses.
     #[sea_orm(column_type = "Text", nullable)]
     pub cluster_issuer: Option<String>,
+    /// The `IngressClass` its Ingresses name (a cluster's).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub ingress_class: Option<String>,
     /// Where its traffic comes in, which domains point at.
     #[sea_orm(column_type = "Text", nullable)]
     pub ingress_address: Option<String>,

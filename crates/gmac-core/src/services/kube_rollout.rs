@@ -257,6 +257,7 @@ impl KubeRun<'_> {
             restarted_at: self.env.restarted_at.map(|at| at.to_rfc3339()),
             // The Ingress asks it for its names but `.localhost` ones (none: no TLS).
             tls_issuer: self.target.cluster_issuer.clone(),
+            ingress_class: self.target.ingress_class.clone(),
             health_path: environments::health_path(&self.env, template.as_ref()),
             replicas: self.env.replicas,
             autoscale: match (

@@ -43,6 +43,7 @@ fn to_dto(row: target::Model) -> Target {
         address: row.address,
         has_credentials: row.credentials.is_some(),
         cluster_issuer: row.cluster_issuer,
+        ingress_class: row.ingress_class,
         proxy_admin_url: row.proxy_admin_url,
         ingress_address: row.ingress_address,
         engine: row.engine,
@@ -174,6 +175,17 @@ fn check_cluster(core: &Core, input: &NewTarget, errors: &mut FieldErrors) -> St
             "A cert-manager ClusterIssuer's name: lowercase letters, digits, '-' and '.'.",
         ));
     }
+    if input
+        .ingress_class
+        .as_deref()
+        .is_some_and(|i| !issuer_ok(i))
+    {
+        errors.push(FieldError::new(
+            "ingress_class",
+            "invalid",
+            "An IngressClass's name: lowercase letters, digits, '-' and '.'.",
+        ));
+    }
     server.unwrap_or(address)
 }
 
@@ -204,6 +216,7 @@ async fn check(core: &Core, input: &NewTarget) -> Result<(String, String, Option
     for (field, given) in [
         ("kubeconfig", input.kubeconfig.is_some()),
         ("cluster_issuer", input.cluster_issuer.is_some()),
+        ("ingress_class", input.ingress_class.is_some()),
     ] {
         if given {
             errors.push(FieldError::new(
@@ -474,6 +487,7 @@ pub async fn create(
         id,
         credentials,
         cluster_issuer: input.cluster_issuer.clone(),
+        ingress_class: input.ingress_class.clone(),
         ingress_address,
         client_id: input.client_id,
         project_id: input.project_id,
@@ -499,7 +513,7 @@ pub async fn create(
             "name": row.name, "kind": row.kind, "address": row.address,
             "proxy_admin_url": row.proxy_admin_url, "engine": row.engine,
             "has_credentials": row.credentials.is_some(), "cluster_issuer": row.cluster_issuer,
-            "ingress_address": row.ingress_address,
+            "ingress_class": row.ingress_class, "ingress_address": row.ingress_address,
         }}));
     txn.commit(core, meta, entry).await?;
     Ok(to_dto(row))
@@ -627,6 +641,10 @@ fn as_changed(core: &Core, row: &target::Model, patch: &TargetPatch) -> Result<N
             .cluster_issuer
             .clone()
             .unwrap_or_else(|| row.cluster_issuer.clone()),
+        ingress_class: patch
+            .ingress_class
+            .clone()
+            .unwrap_or_else(|| row.ingress_class.clone()),
         proxy_admin_url: patch
             .proxy_admin_url
             .clone()
@@ -710,6 +728,7 @@ pub async fn update(
         proxy_admin_url: Set(proxy.clone()),
         ingress_address: Set(ingress_address.clone()),
         cluster_issuer: Set(input.cluster_issuer.clone()),
+        ingress_class: Set(input.ingress_class.clone()),
         version: Set(row.version + 1),
         ..Default::default()
     };
@@ -733,13 +752,13 @@ pub async fn update(
             "before": {
                 "name": row.name, "address": row.address,
                 "proxy_admin_url": row.proxy_admin_url, "ingress_address": row.ingress_address,
-                "cluster_issuer": row.cluster_issuer,
+                "cluster_issuer": row.cluster_issuer, "ingress_class": row.ingress_class,
             },
             "after": {
                 "name": saved.name, "address": saved.address,
                 "proxy_admin_url": saved.proxy_admin_url,
                 "ingress_address": saved.ingress_address,
-                "cluster_issuer": saved.cluster_issuer,
+                "cluster_issuer": saved.cluster_issuer, "ingress_class": saved.ingress_class,
             },
             "credentials_replaced": patch.kubeconfig.is_some(),
         }));

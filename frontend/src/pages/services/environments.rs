@@ -26,7 +26,7 @@ use crate::pages::services::configuration::{ConfigState, EnvironmentConfig};
 use crate::pages::services::deploy_settings::{EnvironmentSettings, SettingsState};
 use crate::pages::services::domains::EnvironmentDomains;
 use crate::pages::services::operations::{EnvironmentOperations, OperationState, replicas_label};
-use crate::pages::services::previews::{OpenPreview, PreviewActions};
+use crate::pages::services::previews::{DeletionState, OpenPreview, PreviewActions};
 use crate::pages::services::runtime::EnvironmentRuntime;
 use crate::state::{Auth, use_auth};
 
@@ -88,6 +88,8 @@ struct PanelState {
     config: ConfigState,
     /// The deploy settings' form.
     settings: SettingsState,
+    /// A preview's deletion, as last read.
+    deletion: DeletionState,
 }
 
 impl PanelState {
@@ -101,6 +103,7 @@ impl PanelState {
             image: RwSignal::new(String::new()),
             config: ConfigState::default(),
             settings: SettingsState::default(),
+            deletion: DeletionState::default(),
         }
     }
 }
@@ -294,6 +297,7 @@ fn EnvironmentPanel(
         image,
         config,
         settings,
+        deletion,
     } = state;
     let env_id = env.id.clone();
     let releases = LocalResource::new(move || {
@@ -566,6 +570,7 @@ fn EnvironmentPanel(
                     env=env.clone()
                     may_change=may_deploy
                     state=OperationState { notice, error, rollout, busy }
+                    deletion=deletion
                     board_notice=board_notice
                     reload=reload
                     confirm=confirm

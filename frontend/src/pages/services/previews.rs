@@ -1,10 +1,13 @@
 //! Preview environments on the board: a form opening one for a branch, and on a preview's
 //! panel when it expires, a button keeping it three more days and one deleting it (a job,
-//! followed where the rollouts are).
+//! followed where the rollouts are). Once a deletion began, the panel reads its job and says
+//! where it stands; one that failed or was cancelled may be started again.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use gmac_client::ApiError;
-use gmac_types::{Environment, EnvironmentPatch, ErrorCode, MAX_PREVIEW_TTL_HOURS, NewPreview};
+use gmac_types::{
+    Environment, EnvironmentPatch, ErrorCode, JobStatus, MAX_PREVIEW_TTL_HOURS, NewPreview,
+};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -12,13 +15,71 @@ use leptos::task::spawn_local;
 use crate::api::{self, CHANGED_ELSEWHERE, follow_job};
 use crate::components::error_banner::ErrorBanner;
 use crate::components::form_field::{FormErrors, FormField, SubmitButton};
+use crate::components::icon::{Icon, IconName};
 use crate::components::modal::Confirm;
 use crate::format::date_time_label;
+use crate::live::use_live;
 use crate::pages::services::operations::OperationState;
 use crate::state::use_auth;
 
 /// How much longer "Keep 3 more days" keeps a preview.
 const KEEP_HOURS: i64 = 72;
+
+/// What may have moved a deletion's job: its end (`job.failed`, `job.cancelled`; one that
+/// succeeded takes the preview with it, `environment.removed`), a request to stop it, or a
+/// retry starting it again.
+const DELETION_EVENTS: &[&str] = &["job.failed", "job.cancel", "job.retry"];
+
+/// Where a preview's deletion stands, as its panel says it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Deletion {
+    /// Queued or running (or not read yet); also once it succeeded, as the preview then goes.
+    UnderWay,
+    /// It failed, with why when its job says.
+    Failed(Option<String>),
+    /// It was cancelled.
+    Cancelled,
+    /// Its job is gone (pruned long after it ended): it ended without deleting the preview.
+    Gone,
+}
+
+impl Deletion {
+    /// Where a deletion whose job is `status` (and failed with `error`) stands.
+    pub fn of_job(status: JobStatus, error: Option<String>) -> Self {
+        match status {
+            JobStatus::Failed => Deletion::Failed(error.filter(|e| !e.trim().is_empty())),
+            JobStatus::Cancelled => Deletion::Cancelled,
+            JobStatus::Queued | JobStatus::Running | JobStatus::Succeeded => Deletion::UnderWay,
+        }
+    }
+
+    /// Whether it ended without deleting the preview, so that it may be started again.
+    pub fn may_start_again(&self) -> bool {
+        !matches!(self, Deletion::UnderWay)
+    }
+
+    /// What the panel says of it.
+    pub fn message(&self) -> String {
+        match self {
+            Deletion::UnderWay => "Being deleted…".to_owned(),
+            Deletion::Failed(Some(error)) => format!("Its deletion failed: {error}"),
+            Deletion::Failed(None) => "Its deletion failed.".to_owned(),
+            Deletion::Cancelled => "Its deletion was cancelled.".to_owned(),
+            Deletion::Gone => "Its deletion ended without deleting it.".to_owned(),
+        }
+    }
+}
+
+/// What the board keeps of a preview's deletion while its panel is drawn again: the job last
+/// read and where it stood, so that a redraw does not say "Being deleted…" of one that failed.
+#[derive(Clone, Copy, Debug)]
+pub struct DeletionState(RwSignal<Option<(String, Deletion)>>);
+
+impl Default for DeletionState {
+    fn default() -> Self {
+        Self(RwSignal::new(None))
+    }
+}
 
 /// When a preview kept three more days expires: three days past its expiry (past now, when
 /// that went by), but no later than the most a preview may be kept ahead of `now`.
@@ -222,8 +283,114 @@ fn delete_preview(
     });
 }
 
+/// Reads the deletion job `job_id` (again whenever a job ends, stops or is retried) into
+/// `known`, and answers where it stands: `None` while no deletion began.
+fn read_deletion(job_id: Option<String>, known: DeletionState) -> Signal<Option<Deletion>> {
+    let Some(job_id) = job_id else {
+        return Signal::stored(None);
+    };
+    let auth = use_auth();
+    // Only the latest reading counts: an earlier one answering late is dropped.
+    let asked = StoredValue::new(0_u32);
+    let read = {
+        let job_id = job_id.clone();
+        move || {
+            asked.update_value(|n| *n += 1);
+            let mine = asked.get_value();
+            let job_id = job_id.clone();
+            spawn_local(async move {
+                let id = job_id.clone();
+                let job = auth
+                    .call(move |c| {
+                        let id = id.clone();
+                        async move { c.get_job(&id).await }
+                    })
+                    .await;
+                if asked.try_get_value() != Some(mine) {
+                    return;
+                }
+                let now = match job {
+                    Ok(job) => Deletion::of_job(job.status, job.error),
+                    Err(err) if api::is(&err, ErrorCode::NotFound) => Deletion::Gone,
+                    // Unread: what was known stands.
+                    Err(_) => return,
+                };
+                known.0.try_set(Some((job_id, now)));
+            });
+        }
+    };
+    read();
+    if let Some(live) = use_live() {
+        live.on(DELETION_EVENTS, move |_| read());
+    }
+    Signal::derive(move || {
+        Some(known.0.with(|k| match k {
+            Some((id, now)) if *id == job_id => now.clone(),
+            _ => Deletion::UnderWay,
+        }))
+    })
+}
+
+/// Where a preview's deletion stands, `#deletion-{name}`: a failure said as an error.
+#[component]
+fn DeletionStatus(
+    /// The preview's name.
+    name: String,
+    /// Its deletion.
+    deletion: Signal<Option<Deletion>>,
+) -> impl IntoView {
+    let id = format!("deletion-{name}");
+    move || {
+        deletion.get().map(|now| match now {
+            Deletion::Failed(_) => view! {
+                <div class="banner error-banner preview-deletion" role="alert" id=id.clone()>
+                    <Icon name=IconName::Alert />
+                    <p>{now.message()}</p>
+                </div>
+            }
+            .into_any(),
+            _ => view! {
+                <p class="preview-deleting" role="status" id=id.clone()>{now.message()}</p>
+            }
+            .into_any(),
+        })
+    }
+}
+
+/// "Delete preview" (or "Delete again"): asks first, then deletes the preview.
+fn delete_handler(
+    state: OperationState,
+    (board_notice, reload): (RwSignal<Option<String>>, Callback<()>),
+    confirm: RwSignal<Option<Confirm>>,
+    (id, name): (String, String),
+    version: i64,
+) -> impl Fn(leptos::ev::MouseEvent) + Clone + 'static {
+    let auth = use_auth();
+    move |_| {
+        if state.busy.get_untracked() {
+            return;
+        }
+        let (id, name) = (id.clone(), name.clone());
+        confirm.set(Some(Confirm::danger(
+            format!("Delete preview {name}?"),
+            "What it runs stops, and it goes with its releases, configuration and domains. Its branch stays: while previews are on, the branch's next push opens it again.",
+            "Delete preview",
+            move || {
+                delete_preview(
+                    auth,
+                    state,
+                    (board_notice, reload),
+                    (id.clone(), name.clone()),
+                    version,
+                );
+            },
+        )));
+    }
+}
+
 /// A preview's expiry and, for those who deploy, its "Keep 3 more days" (`#keep-{name}`) and
-/// "Delete preview" (`#delete-{name}`, asked first); "Being deleted…" once its deletion began.
+/// "Delete preview" (`#delete-{name}`, asked first). Once its deletion began, where that
+/// stands (`#deletion-{name}`); one that failed or was cancelled offers "Delete again".
 #[component]
 pub fn PreviewActions(
     /// The preview.
@@ -232,6 +399,8 @@ pub fn PreviewActions(
     may_change: bool,
     /// The panel's notice, error, followed job and busy flag.
     state: OperationState,
+    /// Its deletion as last read, kept by the board.
+    deletion: DeletionState,
     /// The board's notice: the panel goes once the preview is deleted.
     board_notice: RwSignal<Option<String>>,
     /// Draws the board again.
@@ -239,7 +408,6 @@ pub fn PreviewActions(
     /// The board's confirmation dialog.
     confirm: RwSignal<Option<Confirm>>,
 ) -> impl IntoView {
-    let auth = use_auth();
     let account = crate::account::use_account();
     let Environment {
         id,
@@ -251,6 +419,10 @@ pub fn PreviewActions(
     } = env;
     let busy = state.busy;
     let deleting = delete_job_id.is_some();
+    let deletion = read_deletion(delete_job_id, deletion);
+    let may_delete = Signal::derive(move || {
+        may_change && deletion.with(|d| d.as_ref().is_none_or(Deletion::may_start_again))
+    });
     let expiry = expires_at.map_or_else(
         || "Expires when its branch is deleted".to_owned(),
         |at| {
@@ -261,46 +433,35 @@ pub fn PreviewActions(
         },
     );
     let keep = keep_handler(state, reload, (id.clone(), name.clone()), expires_at);
-    let delete = {
-        let name = name.clone();
-        move |_| {
-            if busy.get_untracked() {
-                return;
-            }
-            let (id, name) = (id.clone(), name.clone());
-            confirm.set(Some(Confirm::danger(
-                format!("Delete preview {name}?"),
-                "What it runs stops, and it goes with its releases, configuration and domains. Its branch stays: while previews are on, the branch's next push opens it again.",
-                "Delete preview",
-                move || {
-                    delete_preview(
-                        auth,
-                        state,
-                        (board_notice, reload),
-                        (id.clone(), name.clone()),
-                        version,
-                    );
-                },
-            )));
-        }
+    let delete = delete_handler(
+        state,
+        (board_notice, reload),
+        confirm,
+        (id, name.clone()),
+        version,
+    );
+    let (keep_label, keep_id) = (format!("Keep 3 more days: {name}"), format!("keep-{name}"));
+    let (delete_label, delete_text) = if deleting {
+        (format!("Delete preview {name} again"), "Delete again")
+    } else {
+        (format!("Delete preview {name}"), "Delete preview")
     };
-    let keep_label = format!("Keep 3 more days: {name}");
-    let delete_label = format!("Delete preview {name}");
+    let delete_id = format!("delete-{name}");
     view! {
         <div class="preview-actions" data-field="preview">
             <p class="muted" id=format!("expires-{name}")>{expiry}</p>
-            {deleting.then(|| view! {
-                <p class="preview-deleting" role="status" id=format!("deleting-{name}")>"Being deleted…"</p>
-            })}
-            {(may_change && !deleting).then(|| view! {
+            <DeletionStatus name=name.clone() deletion=deletion />
+            {move || may_delete.get().then(|| view! {
                 <div class="form-actions">
-                    <button type="button" class="button button-small" id=format!("keep-{name}")
-                        aria-label=keep_label disabled=move || busy.get() on:click=keep>
-                        "Keep 3 more days"
-                    </button>
-                    <button type="button" class="button button-small button-danger" id=format!("delete-{name}")
-                        aria-label=delete_label disabled=move || busy.get() on:click=delete>
-                        "Delete preview"
+                    {(!deleting).then(|| view! {
+                        <button type="button" class="button button-small" id=keep_id.clone()
+                            aria-label=keep_label.clone() disabled=move || busy.get() on:click=keep.clone()>
+                            "Keep 3 more days"
+                        </button>
+                    })}
+                    <button type="button" class="button button-small button-danger" id=delete_id.clone()
+                        aria-label=delete_label.clone() disabled=move || busy.get() on:click=delete.clone()>
+                        {delete_text}
                     </button>
                 </div>
             })}
@@ -333,5 +494,32 @@ mod tests {
             kept_until(at(100), Some(at(100 + 700))),
             at(100 + 720) - TimeDelta::minutes(10)
         );
+    }
+
+    #[test]
+    fn a_deletion_queued_or_running_is_under_way_and_not_offered_again() {
+        for status in [JobStatus::Queued, JobStatus::Running, JobStatus::Succeeded] {
+            let now = Deletion::of_job(status, None);
+            assert_eq!(now, Deletion::UnderWay);
+            assert!(!now.may_start_again());
+            assert_eq!(now.message(), "Being deleted…");
+        }
+    }
+
+    #[test]
+    fn a_failed_deletion_says_why_and_may_start_again() {
+        let now = Deletion::of_job(JobStatus::Failed, Some("the host is down".to_owned()));
+        assert!(now.may_start_again());
+        assert_eq!(now.message(), "Its deletion failed: the host is down");
+        let unsaid = Deletion::of_job(JobStatus::Failed, Some(" ".to_owned()));
+        assert_eq!(unsaid.message(), "Its deletion failed.");
+    }
+
+    #[test]
+    fn a_cancelled_or_forgotten_deletion_may_start_again() {
+        let cancelled = Deletion::of_job(JobStatus::Cancelled, None);
+        assert!(cancelled.may_start_again());
+        assert_eq!(cancelled.message(), "Its deletion was cancelled.");
+        assert!(Deletion::Gone.may_start_again());
     }
 }

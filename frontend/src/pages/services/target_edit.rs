@@ -16,18 +16,19 @@ use crate::pages::costs::forms::form_errors;
 use crate::state::use_auth;
 
 /// The fields of the form, as the server names them.
-const FIELDS: [&str; 6] = [
+const FIELDS: [&str; 7] = [
     "name",
     "address",
     "proxy_admin_url",
     "kubeconfig",
     "cluster_issuer",
+    "ingress_class",
     "ingress_address",
 ];
 
 /// What changed from `before`: only those fields are sent.
-fn patch_of(before: &Target, given: [String; 6]) -> TargetPatch {
-    let [name, address, proxy, kubeconfig, issuer, ingress] = given;
+fn patch_of(before: &Target, given: [String; 7]) -> TargetPatch {
+    let [name, address, proxy, kubeconfig, issuer, class, ingress] = given;
     let changed = |now: Option<String>, was: &Option<String>| (now != *was).then_some(now);
     let cluster = before.kind == TargetKind::Kubernetes;
     TargetPatch {
@@ -36,6 +37,11 @@ fn patch_of(before: &Target, given: [String; 6]) -> TargetPatch {
         kubeconfig: (cluster && !kubeconfig.trim().is_empty()).then(|| SecretText::new(kubeconfig)),
         cluster_issuer: if cluster {
             changed(non_blank(&issuer), &before.cluster_issuer)
+        } else {
+            None
+        },
+        ingress_class: if cluster {
+            changed(non_blank(&class), &before.ingress_class)
         } else {
             None
         },
@@ -93,6 +99,7 @@ pub fn EditTargetForm(
     let proxy = text(target.proxy_admin_url.as_ref());
     let kubeconfig = RwSignal::new(String::new());
     let issuer = text(target.cluster_issuer.as_ref());
+    let class = text(target.ingress_class.as_ref());
     let ingress = text(target.ingress_address.as_ref());
     let errors = RwSignal::new(FormErrors::default());
     let busy = RwSignal::new(false);
@@ -108,7 +115,7 @@ pub fn EditTargetForm(
         }
         let patch = patch_of(
             &target,
-            [name, address, proxy, kubeconfig, issuer, ingress].map(|s| s.get_untracked()),
+            [name, address, proxy, kubeconfig, issuer, class, ingress].map(|s| s.get_untracked()),
         );
         if patch == TargetPatch::default() {
             on_cancel.run(());
@@ -159,6 +166,8 @@ pub fn EditTargetForm(
                         </div>
                         <FormField id="edit-target-issuer" field="cluster_issuer" label="cert-manager cluster issuer (optional)"
                             autocomplete="off" mono=true optional=true value=issuer errors=errors disabled=busy />
+                        <FormField id="edit-target-ingress-class" field="ingress_class" label="Ingress class (optional)"
+                            autocomplete="off" mono=true optional=true value=class errors=errors disabled=busy />
                     }
                     .into_any()
                 } else {

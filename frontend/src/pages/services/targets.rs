@@ -19,7 +19,7 @@ use crate::pages::services::target_edit::EditTargetForm;
 use crate::state::use_auth;
 
 /// The fields of the form, as the server names them.
-const FIELDS: [&str; 8] = [
+const FIELDS: [&str; 9] = [
     "name",
     "client_id",
     "kind",
@@ -27,6 +27,7 @@ const FIELDS: [&str; 8] = [
     "proxy_admin_url",
     "kubeconfig",
     "cluster_issuer",
+    "ingress_class",
     "ingress_address",
 ];
 
@@ -194,6 +195,7 @@ fn TargetRow(
                 <span class="cell-sub mono">{target.address.clone()}</span>
                 {target.proxy_admin_url.clone().map(|u| view! { <span class="cell-sub mono">{format!("proxy {u}")}</span> })}
                 {target.cluster_issuer.clone().map(|i| view! { <span class="cell-sub">{format!("TLS from {i}")}</span> })}
+                {target.ingress_class.clone().map(|c| view! { <span class="cell-sub mono">{format!("ingress class {c}")}</span> })}
                 {target.ingress_address.clone().map(|a| view! { <span class="cell-sub mono">{format!("domains point at {a}")}</span> })}
             </td>
             <td class="cell-wrap" data-label="Engine">{target.engine.clone().unwrap_or_else(|| "Unknown".to_owned())}</td>
@@ -253,6 +255,7 @@ fn RegisterTargetForm(on_created: Callback<Target>) -> impl IntoView {
     let kind = RwSignal::new(TargetKind::ContainerHost.id().to_owned());
     let kubeconfig = RwSignal::new(String::new());
     let issuer = RwSignal::new(String::new());
+    let class = RwSignal::new(String::new());
     let ingress = RwSignal::new(String::new());
     let cluster = move || kind.get() == TargetKind::Kubernetes.id();
     let kind_choices = Signal::derive(|| {
@@ -288,6 +291,7 @@ fn RegisterTargetForm(on_created: Callback<Target>) -> impl IntoView {
                 proxy_admin_url: None,
                 kubeconfig: Some(kubeconfig.get_untracked().into()),
                 cluster_issuer: non_blank(&issuer.get_untracked()),
+                ingress_class: non_blank(&class.get_untracked()),
                 ingress_address: non_blank(&ingress.get_untracked()),
             }
         } else {
@@ -300,6 +304,7 @@ fn RegisterTargetForm(on_created: Callback<Target>) -> impl IntoView {
                 proxy_admin_url: non_blank(&proxy.get_untracked()),
                 kubeconfig: None,
                 cluster_issuer: None,
+                ingress_class: None,
                 ingress_address: non_blank(&ingress.get_untracked()),
             }
         };
@@ -403,6 +408,19 @@ fn RegisterTargetForm(on_created: Callback<Target>) -> impl IntoView {
                         hint="Asked for each environment's TLS certificate through its Ingress."
                         disabled=busy
                     />
+                    <FormField
+                        id="target-ingress-class"
+                        field="ingress_class"
+                        label="Ingress class (optional)"
+                        autocomplete="off"
+                        mono=true
+                        optional=true
+                        value=class
+                        errors=errors
+                        placeholder="nginx"
+                        hint="The IngressClass each environment's Ingress names; empty: the cluster's default."
+                        disabled=busy
+                    />
                 </Show>
                 <FormField
                     id="target-ingress"
@@ -440,6 +458,7 @@ mod tests {
             address: "unix:///run/podman/podman.sock".into(),
             has_credentials: false,
             cluster_issuer: None,
+            ingress_class: None,
             ingress_address: None,
             proxy_admin_url: None,
             engine: None,
