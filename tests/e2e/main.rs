@@ -16,6 +16,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use gmac_tests::{TestApp, spawn_app};
 
 mod processes;
+mod service_notices;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";

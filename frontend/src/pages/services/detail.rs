@@ -1,7 +1,8 @@
 //! `/services/:id`: one service. Its overview (repository, environments, labels), its
 //! creation job's steps and log followed live (retry from the failed step, or abandon and
 //! undo), its builds, its settings (the branch each environment builds, whether a push to
-//! another branch opens a preview environment, how it builds) and its deletion.
+//! another branch opens a preview environment, how it builds, whom its events email) and its
+//! deletion.
 
 use gmac_types::{
     ErrorCode, Job, JobStatus, MAX_PREVIEW_TTL_HOURS, PageQuery, Permission, PreviewSettings,
@@ -24,6 +25,7 @@ use crate::pages::costs::forms::form_errors;
 use crate::pages::services::builds::{BuildSettingsCard, BuildsCard};
 use crate::pages::services::catalog::{status_class, step_class};
 use crate::pages::services::environments::EnvironmentsBoard;
+use crate::pages::services::notices::NotificationsCard;
 use crate::pages::set_title;
 use crate::state::use_auth;
 
@@ -452,6 +454,7 @@ fn ServiceView(service: Service, reload: Callback<()>) -> impl IntoView {
                         </form>
                     </section>
                     <BuildSettingsCard current=current reload=reload />
+                    <NotificationsCard current=current reload=reload />
                     <section class="card section-gap" aria-labelledby="delete-title">
                         <h2 id="delete-title" class="card-title">"Delete"</h2>
                         <div class="card-body">

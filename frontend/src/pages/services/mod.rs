@@ -11,6 +11,7 @@ pub mod detail;
 pub mod domains;
 pub mod environments;
 pub mod new;
+pub mod notices;
 pub mod operations;
 pub mod previews;
 pub mod runtime;

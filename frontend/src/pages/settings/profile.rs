@@ -76,6 +76,7 @@ struct Inputs {
     budgets: RwSignal<bool>,
     reports: RwSignal<bool>,
     security: RwSignal<bool>,
+    deploys: RwSignal<bool>,
 }
 
 impl Inputs {
@@ -89,6 +90,7 @@ impl Inputs {
             budgets: RwSignal::new(profile.notifications.budgets),
             reports: RwSignal::new(profile.notifications.reports),
             security: RwSignal::new(profile.notifications.security),
+            deploys: RwSignal::new(profile.notifications.deploys),
         }
     }
 
@@ -113,6 +115,7 @@ impl Inputs {
                     budgets: self.budgets.get_untracked(),
                     reports: self.reports.get_untracked(),
                     security: self.security.get_untracked(),
+                    deploys: self.deploys.get_untracked(),
                 }),
             }),
             _ => Err(problems),
@@ -334,6 +337,12 @@ fn ProfileForm(profile: Profile) -> impl IntoView {
                         inputs.security,
                         "Security",
                         "New sign-ins and changes to your sign-in methods.",
+                    )}
+                    {checkbox(
+                        "notify-deploys",
+                        inputs.deploys,
+                        "Deploys",
+                        "What the rules of services tell you: deploys, rollbacks, failed builds, domains.",
                     )}
                     <FieldMessages id="profile-notifications-error" field="notifications" errors=errors />
                 </fieldset>
