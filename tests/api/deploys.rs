@@ -798,18 +798,8 @@ async fn a_release_that_fails_once_live_brings_the_one_before_back_by_itself_unl
     let host = s.staging.host.clone();
     // Two images from the base image: one that serves, one that serves and then crashes
     // (its httpd runs in the background and the container's command ends with an error).
-    let page = "busybox mkdir -p /www && echo \"<h1>$TITLE</h1>\" > /www/index.html \
-                && echo ok > /www/healthz";
-    s.podman.image_running(
-        "localhost/gmac-serving:1",
-        &format!("TITLE='Docs serving'; {page} && exec httpd -f -p $PORT -h /www"),
-    );
-    s.podman.image_running(
-        "localhost/gmac-crashing:1",
-        &format!(
-            "TITLE='Docs crashing'; {page} && httpd -p $PORT -h /www && busybox sleep 2 && exit 1"
-        ),
-    );
+    s.podman
+        .serving_and_crashing("localhost/gmac-serving:1", "localhost/gmac-crashing:1");
     let deploy = async |image: &str| {
         let started = s
             .admin

@@ -238,17 +238,9 @@ async fn a_services_rules_email_whom_they_name_once_per_event_in_their_environme
 
     // Release #1 goes live in staging: the address and the developer are told, not the one
     // who turned deploy emails off, not the one who may not see the service, not production's.
-    let page = "busybox mkdir -p /www && echo \"<h1>$TITLE</h1>\" > /www/index.html \
-                && echo ok > /www/healthz";
-    s.podman.image_running(
+    s.podman.serving_and_crashing(
         "localhost/gmac-notice-serving:1",
-        &format!("TITLE='Docs serving'; {page} && exec httpd -f -p $PORT -h /www"),
-    );
-    s.podman.image_running(
         "localhost/gmac-notice-crashing:1",
-        &format!(
-            "TITLE='Docs crashing'; {page} && httpd -p $PORT -h /www && busybox sleep 2 && exit 1"
-        ),
     );
     let deploy = async |image: &str| {
         let started = s

@@ -85,6 +85,24 @@ impl Podman {
             .expect("podman build");
         assert!(built.success(), "podman build of {name} failed");
     }
+
+    /// Makes two images serving a page titled `Docs serving` and `Docs crashing` on `$PORT`,
+    /// both healthy at `/healthz`: `serving` keeps serving, `crashing` exits with an error 2
+    /// seconds after it starts (its httpd runs in the background).
+    pub fn serving_and_crashing(&self, serving: &str, crashing: &str) {
+        let page = "busybox mkdir -p /www && echo \"<h1>$TITLE</h1>\" > /www/index.html \
+                    && echo ok > /www/healthz";
+        self.image_running(
+            serving,
+            &format!("TITLE='Docs serving'; {page} && exec httpd -f -p $PORT -h /www"),
+        );
+        self.image_running(
+            crashing,
+            &format!(
+                "TITLE='Docs crashing'; {page} && httpd -p $PORT -h /www && busybox sleep 2 && exit 1"
+            ),
+        );
+    }
 }
 
 /// `localhost/gmac-busybox:1` from the static busybox: `sh` and `httpd` link to it.
