@@ -145,7 +145,6 @@ pub(crate) fn wanted(event_type: &str) -> bool {
         event_type,
         "release.updated"
             | "release.auto_rollback"
-            | "release.rollback"
             | "job.failed"
             | "domain.tls_expiring"
             | "domain.status_changed"
@@ -159,7 +158,8 @@ enum Said {
     Release { live: bool, detail: Option<String> },
     /// A release failed once live and the one before serves again.
     AutoRollback { reason: Option<String> },
-    /// Someone rolled back: the new release brings an earlier one back.
+    /// A rollback's release went live: it brings an earlier one back (told once it serves,
+    /// not when it is asked for).
     Rollback { rollback_of: Option<String> },
     /// A job failed (a build, when its kind says so).
     BuildFailed { error: Option<String> },
@@ -195,9 +195,6 @@ fn said(event_type: &str, data: &Value) -> Option<Said> {
         "release.auto_rollback" => Some(Said::AutoRollback {
             reason: text_at(data, "/reason"),
         }),
-        "release.rollback" => Some(Said::Rollback {
-            rollback_of: text_at(data, "/rollback_of"),
-        }),
         "job.failed" if data.get("kind").and_then(Value::as_str) == Some(SERVICE_BUILD) => {
             Some(Said::BuildFailed {
                 error: text_at(data, "/error"),
@@ -228,7 +225,7 @@ impl Said {
             Self::Release { live: true, .. } => &[ServiceNotice::DeploySucceeded],
             Self::Release { live: false, .. } => &[ServiceNotice::DeployFailed],
             Self::AutoRollback { .. } => &[ServiceNotice::DeployFailed, ServiceNotice::RolledBack],
-            Self::Rollback { .. } => &[ServiceNotice::RolledBack],
+            Self::Rollback { .. } => &[ServiceNotice::DeploySucceeded, ServiceNotice::RolledBack],
             Self::BuildFailed { .. } => &[ServiceNotice::BuildFailed],
             Self::DomainExpiring { .. } => &[ServiceNotice::DomainExpiring],
             Self::DomainFailed { .. } => &[ServiceNotice::DomainFailed],
@@ -249,7 +246,7 @@ struct Happened {
 /// What `row` tells of a service, if anything.
 async fn happened(core: &Core, row: &event::Model) -> Result<Option<Happened>> {
     let data: Value = serde_json::from_str(&row.payload).unwrap_or(Value::Null);
-    let Some(said) = said(&row.event_type, &data) else {
+    let Some(mut said) = said(&row.event_type, &data) else {
         return Ok(None);
     };
     let subject_id = row
@@ -258,7 +255,7 @@ async fn happened(core: &Core, row: &event::Model) -> Result<Option<Happened>> {
         .and_then(|s| s.split_once('/'))
         .map(|(_, id)| id.to_owned())
         .unwrap_or_default();
-    let (service_id, environment_id, what) = match &said {
+    let (service_id, environment_id, env_name, what) = match said.clone() {
         Said::Release { .. } | Said::AutoRollback { .. } | Said::Rollback { .. } => {
             let Some(rel) = release::Entity::find_by_id(subject_id.as_str())
                 .one(&core.db)
@@ -266,8 +263,13 @@ async fn happened(core: &Core, row: &event::Model) -> Result<Option<Happened>> {
             else {
                 return Ok(None);
             };
+            if matches!(said, Said::Release { live: true, .. }) && rel.rollback_of.is_some() {
+                said = Said::Rollback {
+                    rollback_of: rel.rollback_of.clone(),
+                };
+            }
             let what = release_text(core, &said, &rel).await?;
-            (rel.service_id, Some(rel.environment_id), what)
+            (rel.service_id, Some(rel.environment_id), None, what)
         }
         Said::BuildFailed { error } => {
             let Some(found) = build_failed(core, &subject_id, error.as_deref()).await? else {
@@ -303,18 +305,19 @@ async fn happened(core: &Core, row: &event::Model) -> Result<Option<Happened>> {
     else {
         return Ok(None);
     };
-    let mut env_name = None;
-    if let Some(id) = &environment_id {
+    let mut env_name = env_name;
+    if env_name.is_none()
+        && let Some(id) = &environment_id
+    {
         env_name = environment::Entity::find_by_id(id.as_str())
             .one(&core.db)
             .await?
             .map(|e| e.name);
     }
     // An environment gone since is a preview: staging and production go only with their
-    // service.
-    let kind = environment_id
-        .as_ref()
-        .map(|_| EnvironmentKind::of(env_name.as_deref().unwrap_or("preview")));
+    // service. A build asked of no environment is of none.
+    let kind = (environment_id.is_some() || env_name.is_some())
+        .then(|| EnvironmentKind::of(env_name.as_deref().unwrap_or("preview")));
     let place = env_name.map(|n| format!(" {n}")).unwrap_or_default();
     let link = format!(
         "{}/services/{}",
@@ -335,12 +338,13 @@ async fn happened(core: &Core, row: &event::Model) -> Result<Option<Happened>> {
     }))
 }
 
-/// The service of the build that the job `job_id` ran, and what its failure says.
-async fn build_failed(
-    core: &Core,
-    job_id: &str,
-    error: Option<&str>,
-) -> Result<Option<(String, Option<String>, (String, String))>> {
+/// What an event is of: the service, the environment's id and name when known, and the
+/// subject's end and the text of its email.
+type Of = (String, Option<String>, Option<String>, (String, String));
+
+/// The service of the build that the job `job_id` ran (and the environment it was asked
+/// for), and what its failure says.
+async fn build_failed(core: &Core, job_id: &str, error: Option<&str>) -> Result<Option<Of>> {
     let Some(built) = build::Entity::find()
         .filter(build::Column::JobId.eq(job_id))
         .one(&core.db)
@@ -363,23 +367,18 @@ async fn build_failed(
             built.number, built.git_ref
         ),
     );
-    Ok(Some((built.service_id, None, what)))
+    Ok(Some((built.service_id, None, built.environment, what)))
 }
 
 /// The service and environment of the domain `id` (from the event's data when the domain is
 /// gone), with `what`.
-async fn domain_of(
-    core: &Core,
-    id: &str,
-    data: &Value,
-    what: (String, String),
-) -> Result<(String, Option<String>, (String, String))> {
+async fn domain_of(core: &Core, id: &str, data: &Value, what: (String, String)) -> Result<Of> {
     let env = match domain::Entity::find_by_id(id).one(&core.db).await? {
         Some(d) => Some(d.environment_id),
         None => text_at(data, "/environment_id"),
     };
     let service = text_at(data, "/service_id").unwrap_or_default();
-    Ok((service, env, what))
+    Ok((service, env, None, what))
 }
 
 /// The subject's end and the text of a release's event.
@@ -396,7 +395,7 @@ async fn release_text(core: &Core, said: &Said, rel: &release::Model) -> Result<
         } => (
             format!("release #{n} failed"),
             format!(
-                "Release #{n} ({}) failed; the release before it keeps serving.\n\n{}\n",
+                "Release #{n} ({}) failed.\n\n{}\n",
                 rel.image,
                 detail
                     .as_deref()
@@ -407,8 +406,8 @@ async fn release_text(core: &Core, said: &Said, rel: &release::Model) -> Result<
         Said::AutoRollback { reason } => (
             format!("release #{n} failed and was rolled back"),
             format!(
-                "Release #{n} ({}) failed once live, and the release before it\n\
-                 serves again (automatic rollback).\n\n{}\n",
+                "Release #{n} ({}) failed, and the release before it serves\n\
+                 again (automatic rollback).\n\n{}\n",
                 rel.image,
                 reason.as_deref().unwrap_or_default()
             ),
@@ -429,12 +428,17 @@ async fn release_text(core: &Core, said: &Said, rel: &release::Model) -> Result<
                 None => None,
             };
             let earlier = earlier.unwrap_or_else(|| "an earlier release".to_owned());
+            // Asked for by someone, it paused deploy-on-push there.
+            let paused = if by.is_some() {
+                " Deploy-on-push is paused\nthere until someone resumes it."
+            } else {
+                ""
+            };
             (
                 format!("rolled back to {earlier}"),
                 format!(
                     "The service was rolled back{} to {earlier},\n\
-                     as release #{n}, without a rebuild. Deploy-on-push is paused\n\
-                     there until someone resumes it.\n",
+                     which serves again as release #{n}, without a rebuild.{paused}\n",
                     by.unwrap_or_default()
                 ),
             )
@@ -481,6 +485,10 @@ async fn recipients(core: &Core, what: &Happened) -> Result<BTreeSet<String>> {
             continue;
         }
         let held = crate::services::authz::load(&core.db, &person.id).await?;
+        // One who must enrol in MFA first sees nothing until they do.
+        if held.mfa_required && !crate::services::authz::mfa_enabled(&core.db, &person.id).await? {
+            continue;
+        }
         if held.permissions.can(Permission::ServicesView, &scope) {
             emails.insert(person.email.to_lowercase());
         }
@@ -514,15 +522,21 @@ pub(crate) fn tell<'a>(core: &'a Core, events: &'a [event::Model]) -> Handled<'a
                 continue;
             }
             let txn = crate::db::begin_write(&core.db).await?;
+            // Handed on again (at least once): whoever was told already is not told twice.
+            let keys: Vec<String> = people
+                .iter()
+                .map(|to| format!("notice:{}:{to}", row.id))
+                .collect();
+            let made: BTreeSet<String> = job::Entity::find()
+                .filter(job::Column::DedupeKey.is_in(keys))
+                .all(&txn)
+                .await?
+                .into_iter()
+                .filter_map(|j| j.dedupe_key)
+                .collect();
             for to in people {
                 let key = format!("notice:{}:{to}", row.id);
-                // Handed on again (at least once): whoever was told already is not told twice.
-                if job::Entity::find()
-                    .filter(job::Column::DedupeKey.eq(key.as_str()))
-                    .one(&txn)
-                    .await?
-                    .is_some()
-                {
+                if made.contains(&key) {
                     continue;
                 }
                 let input = NoticeInput {
@@ -557,8 +571,12 @@ pub fn mail_handler() -> worker::Handler {
                 "no mail server is configured (GMAC_SMTP_URL)",
             ));
         };
+        // The address stays in the job's input: its log and result are read more widely.
         let _ = ctx
-            .log(format!("emailing {} of event {}", input.to, input.event_id))
+            .log(format!(
+                "emailing one person of event {} of the service",
+                input.event_id
+            ))
             .await;
         mailer
             .send(Mail {
@@ -573,8 +591,7 @@ pub fn mail_handler() -> worker::Handler {
             })?;
         let _ = ctx.log("the mail server accepted it").await;
         Ok(serde_json::json!({
-            "event_id": input.event_id, "service_id": input.service_id,
-            "to": input.to, "emailed": true,
+            "event_id": input.event_id, "service_id": input.service_id, "emailed": true,
         }))
     })
 }

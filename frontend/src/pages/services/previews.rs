@@ -28,7 +28,7 @@ const KEEP_HOURS: i64 = 72;
 /// What may have moved a deletion's job: its end (`job.failed`, `job.cancelled`; one that
 /// succeeded takes the preview with it, `environment.removed`), a request to stop it, or a
 /// retry starting it again.
-const DELETION_EVENTS: &[&str] = &["job.failed", "job.cancel", "job.retry"];
+const DELETION_EVENTS: &[&str] = &["job.failed", "job.cancelled", "job.retried"];
 
 /// Where a preview's deletion stands, as its panel says it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,8 +39,6 @@ pub enum Deletion {
     Failed(Option<String>),
     /// It was cancelled.
     Cancelled,
-    /// Its job is gone (pruned long after it ended): it ended without deleting the preview.
-    Gone,
 }
 
 impl Deletion {
@@ -65,7 +63,6 @@ impl Deletion {
             Deletion::Failed(Some(error)) => format!("Its deletion failed: {error}"),
             Deletion::Failed(None) => "Its deletion failed.".to_owned(),
             Deletion::Cancelled => "Its deletion was cancelled.".to_owned(),
-            Deletion::Gone => "Its deletion ended without deleting it.".to_owned(),
         }
     }
 }
@@ -311,8 +308,9 @@ fn read_deletion(job_id: Option<String>, known: DeletionState) -> Signal<Option<
                 }
                 let now = match job {
                     Ok(job) => Deletion::of_job(job.status, job.error),
-                    Err(err) if api::is(&err, ErrorCode::NotFound) => Deletion::Gone,
-                    // Unread: what was known stands.
+                    // A job of the client is not shown to those who work in one of its projects
+                    // only (nor one pruned long after it ended): what was known stands, and
+                    // the board follows the preview itself.
                     Err(_) => return,
                 };
                 known.0.try_set(Some((job_id, now)));
@@ -516,10 +514,9 @@ mod tests {
     }
 
     #[test]
-    fn a_cancelled_or_forgotten_deletion_may_start_again() {
+    fn a_cancelled_deletion_may_start_again() {
         let cancelled = Deletion::of_job(JobStatus::Cancelled, None);
         assert!(cancelled.may_start_again());
         assert_eq!(cancelled.message(), "Its deletion was cancelled.");
-        assert!(Deletion::Gone.may_start_again());
     }
 }
