@@ -26,7 +26,6 @@ use crate::platform::job_kinds::{NOTICE_MAIL, SERVICE_BUILD};
 use crate::platform::jobs::{self, NewJob};
 use crate::platform::worker::{self, JobFailure};
 use crate::ports::Mail;
-use crate::services::catalog;
 use crate::{Core, Result};
 
 /// The service's rules.
@@ -469,7 +468,11 @@ async fn recipients(core: &Core, what: &Happened) -> Result<BTreeSet<String>> {
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let scope = catalog::target_of(&what.service);
+    // Where the service is (as the catalog says it; the catalog reads the rules from here).
+    let scope = crate::access::Target::Project {
+        id: what.service.project_id.clone(),
+        client_id: what.service.client_id.clone(),
+    };
     for person in user::Entity::find()
         .filter(user::Column::Id.is_in(members))
         .filter(user::Column::Status.eq(user::STATUS_ACTIVE))
