@@ -45,6 +45,8 @@ mod m20261231_000038_shared_variables;
 mod m20270101_000039_preview_environments;
 mod m20270102_000040_service_notices;
 mod m20270103_000041_ingress_class;
+mod m20270104_000042_service_secrets;
+mod m20270105_000043_project_secrets;
 
 /// Applies gmac's migrations in order.
 #[derive(Debug)]
@@ -95,6 +97,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20270101_000039_preview_environments::Migration),
             Box::new(m20270102_000040_service_notices::Migration),
             Box::new(m20270103_000041_ingress_class::Migration),
+            Box::new(m20270104_000042_service_secrets::Migration),
+            Box::new(m20270105_000043_project_secrets::Migration),
         ]
     }
 }

@@ -642,7 +642,8 @@ async fn a_deploy_runs_with_its_variables_and_secret_and_a_rollback_brings_its_c
             .pending
     );
 
-    // A container host runs one container: more is refused; a restart restarts it.
+    // A container host runs one container: more is refused; a restart replaces it with a
+    // fresh one, with no failed request through the proxy.
     let refused = api
         .scale_environment(
             &s.staging.id,
@@ -654,14 +655,28 @@ async fn a_deploy_runs_with_its_variables_and_secret_and_a_rollback_brings_its_c
         .await
         .unwrap_err();
     assert_eq!(refused.problem().unwrap().status, 409);
-    let started_at = |s: &Setup| s.container_inspect(&three.id)["State"]["StartedAt"].clone();
-    let before = started_at(&s);
+    let before = container_of(&s, &three.id);
+    let load = LoadLoop::start(&s, &s.staging.host, &["Docs one"]);
     let job = api.restart_environment(&s.staging.id).await.unwrap();
     assert_eq!(
         job_ended(&s.admin, &job.id).await,
         gmac_types::JobStatus::Succeeded
     );
-    assert_ne!(started_at(&s), before, "the container started again");
+    let (sent, failures) = load.finish().await;
+    assert!(
+        sent > 5 && failures.is_empty(),
+        "{} of {sent} requests failed: {failures:?}",
+        failures.len()
+    );
+    let after = container_of(&s, &three.id);
+    assert_ne!(after, before, "a fresh container serves");
+    assert!(!container_exists(&s, &before), "the old one was removed");
+    let restarted = s.releases(&s.staging.id).await.remove(0);
+    assert_eq!(
+        (restarted.id.as_str(), restarted.status),
+        (three.id.as_str(), ReleaseStatus::Live),
+        "the same release serves"
+    );
     assert_eq!(
         container_env(&s, &three.id)
             .get("API_TOKEN")
@@ -1221,4 +1236,70 @@ async fn shared_variables_reach_the_container_under_the_environments_own_and_com
     let env = container_env(&s, &four.id);
     assert_eq!(get(&env, "MODE").as_deref(), Some("b"));
     assert_eq!(get(&env, "REGION").as_deref(), Some("us"));
+}
+
+#[tokio::test]
+async fn a_projects_secret_reaches_the_container_under_the_services_own_and_a_rollback_brings_its_version_back()
+ {
+    const PROJECT_VALUE: &str = "prj-db-8a1f-first";
+    const SERVICE_VALUE: &str = "svc-db-2c9e-own";
+    let s = Box::pin(setup()).await;
+    let api = &s.admin.client;
+    let project_id = api.get_service(&s.service).await.unwrap().project_id;
+    api.set_project_secret(&project_id, "DB_PASSWORD", PROJECT_VALUE)
+        .await
+        .unwrap();
+    let build = s.built("staging").await;
+
+    let started = api.deploy(&s.staging.id, &of_build(&build)).await.unwrap();
+    let one = rolled_out(&s, &started).await;
+    assert_eq!(one.status, ReleaseStatus::Live, "{:?}", one.detail);
+    assert_eq!(one.config.project_secrets.get("DB_PASSWORD"), Some(&1));
+    let env = container_env(&s, &one.id);
+    assert_eq!(
+        env.get("DB_PASSWORD").map(String::as_str),
+        Some(PROJECT_VALUE)
+    );
+    assert!(!job_text(&s, &started.job.id).await.contains(PROJECT_VALUE));
+
+    // The service's own secret of the same name wins over the project's, from the next deploy.
+    api.set_service_secret(&s.service, "DB_PASSWORD", SERVICE_VALUE)
+        .await
+        .unwrap();
+    let pending = api
+        .list_project_secrets(&project_id, &PageQuery::default())
+        .await
+        .unwrap()
+        .items;
+    assert!(
+        !pending[0].pending,
+        "the live release runs the project's version 1"
+    );
+    let started = api.deploy(&s.staging.id, &of_build(&build)).await.unwrap();
+    let two = rolled_out(&s, &started).await;
+    assert_eq!(two.status, ReleaseStatus::Live, "{:?}", two.detail);
+    let env = container_env(&s, &two.id);
+    assert_eq!(
+        env.get("DB_PASSWORD").map(String::as_str),
+        Some(SERVICE_VALUE)
+    );
+
+    // A rollback runs the first release's configuration: the project's value again.
+    let started = api
+        .rollback(
+            &s.staging.id,
+            &NewRollback {
+                release_id: one.id.clone(),
+            },
+        )
+        .await
+        .unwrap();
+    let back = rolled_out(&s, &started).await;
+    assert_eq!(back.status, ReleaseStatus::Live, "{:?}", back.detail);
+    assert!(back.config.service_secrets.is_empty());
+    let env = container_env(&s, &back.id);
+    assert_eq!(
+        env.get("DB_PASSWORD").map(String::as_str),
+        Some(PROJECT_VALUE)
+    );
 }

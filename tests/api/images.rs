@@ -9,14 +9,6 @@ use gmac_core::ports::{ContainerHost, ContainerRun, ImageBuild, ImageBuildError}
 use gmac_core::templates::{self, RenderContext};
 use gmac_tests::podman::{BASE_IMAGE, Podman};
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// The static site's first commit, as files.
 fn static_site(title: &str) -> Vec<(String, Vec<u8>)> {
     let template = templates::find("static-site").unwrap();
@@ -79,7 +71,7 @@ async fn the_static_site_template_is_built_through_podman_and_served_from_its_co
     }
 
     // The image runs: its health check and its page answer on loopback.
-    let port = free_port();
+    let port = gmac_tests::loopback::free_port();
     let container = engine
         .run_container(&ContainerRun {
             image: tag.clone(),

@@ -1,7 +1,8 @@
 //! Invitations: sent through a real SMTP server, previewed, accepted once, expiring,
 //! revocable, and bounded by what the inviter could grant.
 
-use gmac_tests::smtp::{SmtpServer, free_port};
+use gmac_tests::loopback::free_port;
+use gmac_tests::smtp::SmtpServer;
 use gmac_tests::{Options, spawn_app, spawn_app_with};
 use gmac_types::PageQuery;
 use gmac_types::{AcceptInvitation, InvitationStatus, JobStatus, NewClient, NewInvitation, Scope};

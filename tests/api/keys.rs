@@ -268,6 +268,11 @@ async fn a_rotation_under_load_loses_no_secret_and_the_old_key_can_then_be_retir
         .set_secret(&env, "STEADY", "steady-4c1a")
         .await
         .unwrap();
+    admin
+        .client
+        .set_service_secret(&service, "SHARED", "shared-90d2")
+        .await
+        .unwrap();
     let before = sealed_anywhere_under(&app, 1).await;
     assert!(
         before >= 4,
@@ -280,6 +285,25 @@ async fn a_rotation_under_load_loses_no_secret_and_the_old_key_can_then_be_retir
         status.contains("Version 2 is configured and newer than the version sealing now"),
         "{status}"
     );
+
+    // A replica that was not given the new ring (version 1 alone) is ready now.
+    let behind = spawn_app_with(Options {
+        database_url: Some(app.database_url.clone()),
+        master_key: Some(first.clone()),
+        ..Options::default()
+    })
+    .await;
+    let readiness = async |replica: &TestApp| {
+        let answer = replica
+            .http()
+            .get(replica.url("/readyz"))
+            .send()
+            .await
+            .unwrap();
+        let status = answer.status().as_u16();
+        (status, answer.text().await.unwrap())
+    };
+    assert_eq!(readiness(&behind).await.0, 200);
 
     // The rotation runs while writers keep setting secrets through the API.
     let stop = Arc::new(AtomicBool::new(false));
@@ -303,6 +327,21 @@ async fn a_rotation_under_load_loses_no_secret_and_the_old_key_can_then_be_retir
         changing.await.unwrap() > 2,
         "the service changed during the rotation"
     );
+
+    // The replica without version 2 cannot open what is sealed now: it says it is not ready,
+    // and why, within a refresh; the server given the ring stays ready.
+    let mut said = (0, String::new());
+    for _ in 0..100 {
+        said = readiness(&behind).await;
+        if said.0 == 503 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(said.0, 503, "{said:?}");
+    assert!(said.1.contains("master key version 2"), "{said:?}");
+    assert_eq!(readiness(&app).await.0, 200);
+    drop(behind);
 
     // The server switched by itself: what it seals now is under version 2, and nothing in the
     // database is left under version 1.
@@ -343,6 +382,13 @@ async fn a_rotation_under_load_loses_no_secret_and_the_old_key_can_then_be_retir
             .unwrap_or_else(|e| panic!("revealing {name}: {e}"));
         assert_eq!(revealed.value.expose(), value, "{name}");
     }
+    later.advance(chrono::Duration::seconds(30));
+    let shared = session
+        .client
+        .reveal_service_secret(&service, "SHARED", &code(&later, &totp))
+        .await
+        .unwrap();
+    assert_eq!(shared.value.expose(), "shared-90d2", "the service's secret");
     let (ok, verified, err) = gmac(&later, &retired, &["audit", "verify"]).await;
     assert!(ok, "stdout: {verified}\nstderr: {err}");
     let actions = later.audit_actions().await;

@@ -10,211 +10,22 @@ use std::collections::BTreeMap;
 
 use base64::Engine;
 use gmac_tests::deploy_world::job_ended;
-use gmac_tests::fake_git_hosts::{FakeGitHosts, GITEA_LOGIN, GOOD_TOKEN};
-use gmac_tests::fake_kubernetes::FakeKubernetes;
-use gmac_tests::{Options, Session, TestApp, spawn_app_with};
+use gmac_tests::kube_world::KubeWorld;
 use gmac_types::{
-    AuditQuery, Autoscale, Environment, EnvironmentPatch, GitProvider, JobStatus, NewDeploy,
-    NewGitConnection, NewRollback, NewService, NewServiceRepository, NewTarget, PageQuery, Release,
-    ReleaseStatus, ScaleRequest, TargetKind,
+    AuditQuery, Autoscale, EnvironmentPatch, JobStatus, NewDeploy, NewRollback, NewTarget,
+    ReleaseStatus, ScaleRequest, TargetKind, runtime::ServiceLogLine,
 };
 
 const SECRET: &str = "tok-9c1d-kube-secret-value";
+/// A secret the service shares.
+const SHARED: &str = "svc-shared-4e7a-kube-value";
+/// A secret the service's project shares.
+const PROJECT_SHARED: &str = "prj-shared-6b3c-kube-value";
 
-struct Setup {
-    app: TestApp,
-    _git: FakeGitHosts,
-    kube: FakeKubernetes,
-    admin: Session,
-    service: String,
-    staging: Environment,
-    target: String,
-    /// Staging's namespace on the cluster.
-    namespace: String,
-}
+type Setup = KubeWorld;
 
 async fn setup() -> Setup {
-    let app = spawn_app_with(Options {
-        job_worker: true,
-        ..Options::default()
-    })
-    .await;
-    let git = FakeGitHosts::start();
-    let kube = FakeKubernetes::start();
-    let admin = app.super_admin().await;
-    let client_id = app.fixture(&admin).client("Acme").await;
-    let project_id = app.fixture(&admin).project(&client_id, "web").await;
-    let connection = admin
-        .client
-        .create_git_connection(&NewGitConnection {
-            provider: GitProvider::Gitea,
-            base_url: git.gitea(),
-            token: Some(GOOD_TOKEN.into()),
-            client_id: None,
-            name: None,
-        })
-        .await
-        .unwrap()
-        .id;
-    let created = admin
-        .client
-        .create_service(&NewService {
-            project_id,
-            name: "docs".into(),
-            template: "static-site".into(),
-            parameters: serde_json::json!({"title": "Docs"})
-                .as_object()
-                .cloned()
-                .unwrap_or_default(),
-            git: NewServiceRepository {
-                connection_id: connection,
-                owner: GITEA_LOGIN.into(),
-                name: "docs".into(),
-            },
-            description: None,
-            owner_team_id: None,
-        })
-        .await
-        .unwrap();
-    assert_eq!(
-        job_ended(&admin, &created.job.id).await,
-        JobStatus::Succeeded
-    );
-    let target = admin
-        .client
-        .create_target(&NewTarget {
-            name: "cluster-1".into(),
-            client_id,
-            project_id: None,
-            kind: TargetKind::Kubernetes,
-            address: String::new(),
-            proxy_admin_url: None,
-            kubeconfig: Some(kube.kubeconfig().into()),
-            cluster_issuer: Some("letsencrypt".into()),
-            ingress_class: Some("nginx".into()),
-            ingress_address: None,
-        })
-        .await
-        .unwrap();
-    assert_eq!(target.address, kube.url());
-    assert!(target.has_credentials);
-    let engine = target.engine.clone().unwrap_or_default();
-    assert!(engine.starts_with("Kubernetes v1.33"), "{engine}");
-    let service = created.service.id;
-    let staging = admin
-        .client
-        .list_environments(&service, &PageQuery::default())
-        .await
-        .unwrap()
-        .items
-        .remove(0);
-    let staging = admin
-        .client
-        .update_environment(
-            &staging.id,
-            &EnvironmentPatch {
-                target_id: Some(Some(target.id.clone())),
-                ..EnvironmentPatch::default()
-            },
-            Some(staging.version),
-        )
-        .await
-        .unwrap();
-    let namespace = gmac_core::services::targets::namespace_of("docs", "staging", &staging.id);
-    assert!(namespace.starts_with("gmac-docs-staging-"), "{namespace}");
-    Setup {
-        app,
-        _git: git,
-        kube,
-        admin,
-        service,
-        staging,
-        target: target.id,
-        namespace,
-    }
-}
-
-impl Setup {
-    /// Deploys `image` to staging and waits for its rollout; answers the job's end, the
-    /// release as it ended and the job's log.
-    async fn deploy(&self, image: &str) -> (JobStatus, Release, String) {
-        let started = self
-            .admin
-            .client
-            .deploy(
-                &self.staging.id,
-                &NewDeploy {
-                    build_id: None,
-                    image: Some(image.to_owned()),
-                },
-            )
-            .await
-            .unwrap();
-        self.ended(started).await
-    }
-
-    async fn ended(&self, started: gmac_types::DeployStarted) -> (JobStatus, Release, String) {
-        let status = job_ended(&self.admin, &started.job.id).await;
-        let release = self
-            .admin
-            .client
-            .list_releases(&self.staging.id, &PageQuery::default())
-            .await
-            .unwrap()
-            .items
-            .into_iter()
-            .find(|r| r.id == started.release.id)
-            .unwrap();
-        let log = self
-            .admin
-            .client
-            .job_log(&started.job.id, 0)
-            .await
-            .unwrap()
-            .items
-            .into_iter()
-            .map(|l| l.line)
-            .collect::<Vec<_>>()
-            .join("\n");
-        (status, release, log)
-    }
-
-    /// Waits for a restart's or a scale's job to succeed; answers its log.
-    async fn operation(
-        &self,
-        asked: impl Future<Output = gmac_client::Result<gmac_types::Job>>,
-    ) -> String {
-        let job = asked.await.unwrap();
-        let status = job_ended(&self.admin, &job.id).await;
-        let log =
-            serde_json::to_string(&self.admin.client.job_log(&job.id, 0).await.unwrap().items)
-                .unwrap();
-        assert_eq!(status, JobStatus::Succeeded, "{log}");
-        log
-    }
-
-    fn deployment(&self) -> serde_json::Value {
-        self.kube
-            .object("deployments", &self.namespace, "docs")
-            .expect("the deployment")
-    }
-
-    fn image(&self) -> String {
-        self.deployment()["spec"]["template"]["spec"]["containers"][0]["image"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
-    }
-
-    async fn live_number(&self) -> Option<i64> {
-        let env = self
-            .admin
-            .client
-            .get_environment(&self.staging.id)
-            .await
-            .unwrap();
-        env.live_release.map(|r| r.number)
-    }
+    KubeWorld::start().await
 }
 
 /// The body of a `GET` as the admin.
@@ -326,6 +137,7 @@ async fn a_service_rolls_out_to_kubernetes_on_a_fake_api_server_and_a_crash_loop
     let env_from = &deployment["spec"]["template"]["spec"]["containers"][0]["envFrom"];
     let config = env_from[0]["configMapRef"]["name"].as_str().unwrap();
     let secret = env_from[1]["secretRef"]["name"].as_str().unwrap();
+    let (config_one, secret_one) = (config.to_owned(), secret.to_owned());
     assert_eq!(
         s.kube.object("configmaps", &s.namespace, config).unwrap()["data"]["GREETING"],
         "hello"
@@ -398,6 +210,24 @@ async fn a_service_rolls_out_to_kubernetes_on_a_fake_api_server_and_a_crash_loop
         "{log}"
     );
     assert_eq!(s.live_number().await, Some(4));
+    // Once #4 serves, the ConfigMap and Secret of #1 (and of the failed ones, the same) are
+    // deleted: a namespace does not fill up with one pair per configuration ever deployed.
+    assert!(
+        log.contains(&format!(
+            "earlier releases' configmap {config_one}, secret {secret_one} deleted"
+        )),
+        "{log}"
+    );
+    assert!(
+        s.kube
+            .object("configmaps", &s.namespace, &config_one)
+            .is_none()
+    );
+    assert!(
+        s.kube
+            .object("secrets", &s.namespace, &secret_one)
+            .is_none()
+    );
     let started = api
         .rollback(
             &s.staging.id,
@@ -618,6 +448,8 @@ async fn a_kubeconfig_that_would_run_a_program_or_read_a_file_is_refused_and_non
                 address: String::new(),
                 proxy_admin_url: None,
                 kubeconfig: Some(kubeconfig.into()),
+                tls: None,
+                ssh: None,
                 cluster_issuer: None,
                 ingress_class: None,
                 ingress_address: None,
@@ -640,6 +472,8 @@ async fn a_kubeconfig_that_would_run_a_program_or_read_a_file_is_refused_and_non
             address: String::new(),
             proxy_admin_url: None,
             kubeconfig: Some(dead.into()),
+            tls: None,
+            ssh: None,
             cluster_issuer: None,
             ingress_class: None,
             ingress_address: None,
@@ -687,4 +521,259 @@ async fn a_kubeconfig_that_would_run_a_program_or_read_a_file_is_refused_and_non
     let body = text_of(&s, "/api/v1/targets").await;
     assert!(body.contains("\"has_credentials\":true"), "{body}");
     assert!(!body.contains("gmac-fake-kubernetes-token") && !body.contains("current-context"));
+}
+
+/// A cluster's live release shows each of its pods (running, restarts, why one waits) and
+/// their own output, every secret masked: as text in the order written, and followed live,
+/// each line naming its pod.
+#[tokio::test]
+async fn a_cluster_release_shows_its_pods_and_their_output_masked_and_followed_on_a_fake_api_server()
+ {
+    use futures_util::StreamExt as _;
+    let s = setup().await;
+    let api = &s.admin.client;
+    api.set_variables(
+        &s.staging.id,
+        &[("GREETING".to_owned(), "hello".to_owned())].into(),
+        Some(0),
+    )
+    .await
+    .unwrap();
+    api.set_secret(&s.staging.id, "API_TOKEN", SECRET)
+        .await
+        .unwrap();
+    // A secret the service shares with every environment of it comes along, masked too.
+    api.set_service_secret(&s.service, "SHARED_TOKEN", SHARED)
+        .await
+        .unwrap();
+    // So does one its project shares.
+    let project = api.get_service(&s.service).await.unwrap().project_id;
+    api.set_project_secret(&project, "PROJECT_TOKEN", PROJECT_SHARED)
+        .await
+        .unwrap();
+    let none = api.environment_instances(&s.staging.id).await.unwrap();
+    assert!(none.release_id.is_none() && none.instances.is_empty());
+
+    let (status, one, log) = s.deploy("127.0.0.1:5000/docs:1").await;
+    assert_eq!(status, JobStatus::Succeeded, "{log}");
+    assert_eq!(
+        one.config.service_secrets,
+        BTreeMap::from([("SHARED_TOKEN".to_owned(), 1)])
+    );
+    let secret = s.deployment()["spec"]["template"]["spec"]["containers"][0]["envFrom"][1]
+        ["secretRef"]["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        s.kube.object("secrets", &s.namespace, &secret).unwrap()["data"]["SHARED_TOKEN"],
+        base64::engine::general_purpose::STANDARD.encode(SHARED)
+    );
+    assert_eq!(
+        s.kube.object("secrets", &s.namespace, &secret).unwrap()["data"]["PROJECT_TOKEN"],
+        base64::engine::general_purpose::STANDARD.encode(PROJECT_SHARED)
+    );
+    // Never in the ConfigMap, whose values anyone who reads the namespace's objects sees.
+    let config_map = s.deployment()["spec"]["template"]["spec"]["containers"][0]["envFrom"][0]
+        ["configMapRef"]["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let plain = s
+        .kube
+        .object("configmaps", &s.namespace, &config_map)
+        .unwrap();
+    assert!(plain["data"].get("PROJECT_TOKEN").is_none(), "{plain}");
+    assert!(!plain.to_string().contains(PROJECT_SHARED), "{plain}");
+    s.operation(api.scale_environment(
+        &s.staging.id,
+        &ScaleRequest {
+            replicas: 2,
+            autoscale: None,
+        },
+    ))
+    .await;
+    let up = api.environment_instances(&s.staging.id).await.unwrap();
+    assert_eq!(up.release_id.as_deref(), Some(one.id.as_str()));
+    assert_eq!(up.instances.len(), 2, "{up:?}");
+    for pod in &up.instances {
+        assert!(pod.name.starts_with("docs-"), "{pod:?}");
+        assert!(pod.running && pod.restarts == 0, "{pod:?}");
+        assert!(pod.waiting.is_none() && pod.last_exit.is_none(), "{pod:?}");
+        assert!(pod.started_at.is_some(), "{pod:?}");
+    }
+
+    // As text: both pods' lines, the secret masked, the plain variable as it is.
+    let text = api
+        .environment_log_text(&s.staging.id, Some(50))
+        .await
+        .unwrap();
+    assert_eq!(
+        text.matches("env API_TOKEN=••••••").count(),
+        2,
+        "one line from each pod: {text}"
+    );
+    assert_eq!(text.matches("env GREETING=hello").count(), 2, "{text}");
+    assert_eq!(text.matches("env SHARED_TOKEN=••••••").count(), 2, "{text}");
+    assert!(!text.contains(SHARED), "{text}");
+    assert_eq!(
+        text.matches("env PROJECT_TOKEN=••••••").count(),
+        2,
+        "{text}"
+    );
+    assert!(!text.contains(PROJECT_SHARED), "{text}");
+    assert_eq!(text.matches("listening on :").count(), 2, "{text}");
+    assert!(!text.contains(SECRET), "{text}");
+    // The last line of each pod only.
+    let last = api
+        .environment_log_text(&s.staging.id, Some(1))
+        .await
+        .unwrap();
+    assert_eq!(last.lines().count(), 2, "{last}");
+    assert!(
+        last.lines().all(|l| l.starts_with("listening on :")),
+        "{last}"
+    );
+    // A new version of the shared secret waits for the next deploy.
+    let newer = api
+        .set_service_secret(&s.service, "SHARED_TOKEN", "svc-shared-v2")
+        .await
+        .unwrap();
+    assert!(newer.pending && newer.version == 2, "{newer:?}");
+
+    // Followed: each pod's heartbeat comes, named by its pod.
+    let response = s
+        .app
+        .http()
+        .get(s.app.url(&format!(
+            "/api/v1/environments/{}/logs?tail=5",
+            s.staging.id
+        )))
+        .bearer_auth(&s.admin.access_token)
+        .header("Accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let mut body = response.bytes_stream();
+    let mut seen = String::new();
+    let names: Vec<String> = up.instances.iter().map(|p| p.name.clone()).collect();
+    let beating = |seen: &str| -> Vec<String> {
+        seen.split("\n\n")
+            .filter_map(|frame| frame.strip_prefix("event: log\ndata: "))
+            .filter_map(|data| serde_json::from_str::<ServiceLogLine>(data).ok())
+            .filter(|l| l.line.starts_with("heartbeat"))
+            .map(|l| l.instance)
+            .collect()
+    };
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !names.iter().all(|n| beating(&seen).contains(n)) {
+        let chunk = tokio::time::timeout_at(deadline, body.next())
+            .await
+            .unwrap_or_else(|_| panic!("no heartbeat of every pod: {seen}"))
+            .unwrap_or_else(|| panic!("the stream ended: {seen}"))
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(
+        seen.contains("••••••") && !seen.contains(SECRET),
+        "the first lines, masked: {seen}"
+    );
+    drop(body);
+
+    // A client that leaves while the pods are quiet closes their followed logs at once, not
+    // at their next line.
+    s.kube.hush();
+    let response = s
+        .app
+        .http()
+        .get(s.app.url(&format!(
+            "/api/v1/environments/{}/logs?tail=1",
+            s.staging.id
+        )))
+        .bearer_auth(&s.admin.access_token)
+        .header("Accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    let mut body = response.bytes_stream();
+    let mut quiet = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    while quiet.matches("event: log").count() < 2 {
+        let chunk = tokio::time::timeout_at(deadline, body.next())
+            .await
+            .unwrap_or_else(|_| panic!("no first lines: {quiet}"))
+            .unwrap()
+            .unwrap();
+        quiet.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(s.kube.following() >= 2, "both pods followed");
+    drop(body);
+    // gmac sees its client gone at its next keep-alive (15 s) at the latest.
+    let left = tokio::time::Instant::now() + std::time::Duration::from_secs(40);
+    while s.kube.following() > 0 {
+        assert!(
+            tokio::time::Instant::now() < left,
+            "{} pod logs still followed after the client left",
+            s.kube.following()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    // #2 crash-loops, and while it does another field manager takes the replicas: the
+    // automatic rollback's apply of #1 is refused. #2 still ends failed, and its event says
+    // so (who is notified of failed deploys is told), with the rollback that was not made.
+    let started = api
+        .deploy(
+            &s.staging.id,
+            &NewDeploy {
+                build_id: None,
+                image: Some("127.0.0.1:5000/docs-crashloop:2".to_owned()),
+            },
+        )
+        .await
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !s.image().contains("crashloop") {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "#2 was never applied"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (code, taken) = s.kube.apply_as(
+        "kubectl",
+        "deployments",
+        &s.namespace,
+        "docs",
+        serde_json::json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "docs", "namespace": s.namespace},
+            "spec": {"replicas": 4},
+        }),
+        true,
+    );
+    assert_eq!(code, 200, "{taken}");
+    let (status, two, log) = s.ended(started).await;
+    assert_eq!(status, JobStatus::Failed, "{log}");
+    let detail = two.detail.clone().unwrap_or_default();
+    assert!(
+        detail.contains("could not be applied again") && detail.contains("CrashLoopBackOff"),
+        "{detail}"
+    );
+    let events = api
+        .list_events(&gmac_types::EventQuery {
+            r#type: Some("release.updated".into()),
+            ..gmac_types::EventQuery::default()
+        })
+        .await
+        .unwrap()
+        .items;
+    let failed = events
+        .iter()
+        .find(|e| e.subject.as_deref() == Some(format!("release/{}", two.id).as_str()))
+        .unwrap_or_else(|| panic!("no event of #2: {events:?}"));
+    assert_eq!(failed.data["after"]["status"], "failed", "{failed:?}");
+    assert_eq!(failed.data["auto_rollback"]["applied"], false, "{failed:?}");
+    assert_eq!(s.live_number().await, Some(1), "#1 stays the live release");
 }

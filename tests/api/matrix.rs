@@ -286,6 +286,24 @@ fn allow(operation: &str) -> Option<Allow> {
             denied: 403,
             other: Status(404),
         },
+        // What a service shares: its secrets' names read by whoever sees services; set and
+        // deleted only with deploys.production (they reach production), revealed only with
+        // secrets.reveal and a fresh code.
+        "list_service_secrets" | "list_project_secrets" => Allow::Roles {
+            roles: &[SA, ADMIN, DEV, VIEWER],
+            denied: 403,
+            other: Status(404),
+        },
+        "set_service_secret"
+        | "delete_service_secret"
+        | "reveal_service_secret"
+        | "set_project_secret"
+        | "delete_project_secret"
+        | "reveal_project_secret" => Allow::Roles {
+            roles: ADMINS,
+            denied: 403,
+            other: Status(404),
+        },
         // What a project or a service shares with its environments: read by whoever sees
         // services, changed only with deploys.production (it reaches production's next deploy).
         "get_project_variables"
@@ -471,6 +489,8 @@ struct World {
     team: String,
     custom_role: String,
     totp_secrets: Mutex<HashMap<Who, String>>,
+    /// The last TOTP step each caller spent a code of.
+    spent_steps: Mutex<HashMap<Who, i64>>,
     counter: Mutex<u32>,
     /// A real engine for targets to be registered on (they are tested before they are saved).
     podman: gmac_tests::podman::Podman,
@@ -536,6 +556,7 @@ impl World {
             custom_role,
             root,
             totp_secrets: Mutex::new(HashMap::new()),
+            spent_steps: Mutex::new(HashMap::new()),
             counter: Mutex::new(0),
             podman: gmac_tests::podman::Podman::start().await,
         }
@@ -564,9 +585,16 @@ impl World {
         self.session(who).map_or(&self.root.client, |s| &s.client)
     }
 
-    /// A current TOTP code for `who`, after moving the clock to a fresh step.
+    /// A current TOTP code for `who`, of a step it has not spent a code of: the clock moves to
+    /// the next step only when it has (so the sessions' tokens outlive the run).
     fn next_code(&self, who: Who) -> String {
-        self.app.advance(chrono::Duration::seconds(30));
+        let step = |w: &Self| i64::try_from(w.now()).unwrap_or(i64::MAX) / 30;
+        let mut spent = self.spent_steps.lock().unwrap();
+        if spent.get(&who) == Some(&step(self)) {
+            self.app.advance(chrono::Duration::seconds(30));
+        }
+        spent.insert(who, step(self));
+        drop(spent);
         let secrets = self.totp_secrets.lock().unwrap();
         let secret = secrets
             .get(&who)
@@ -679,6 +707,8 @@ async fn matrix_staging(w: &World) -> String {
             address: w.podman.host.clone(),
             proxy_admin_url: None,
             kubeconfig: None,
+            tls: None,
+            ssh: None,
             cluster_issuer: None,
             ingress_class: None,
             ingress_address: None,
@@ -981,6 +1011,8 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
                     address: w.podman.host.clone(),
                     proxy_admin_url: None,
                     kubeconfig: None,
+                    tls: None,
+                    ssh: None,
                     cluster_issuer: None,
                     ingress_class: None,
                     ingress_address: None,
@@ -1151,6 +1183,52 @@ async fn prepare(world: &World, operation: &str, who: Who) -> Option<Call> {
                     json!({"code": w.next_code(who)}),
                 ),
                 _ => Call::at(format!("/api/v1/environments/{env}/secrets")),
+            }
+        }
+        "list_service_secrets"
+        | "set_service_secret"
+        | "delete_service_secret"
+        | "reveal_service_secret" => {
+            let service = matrix_service(w).await;
+            w.root
+                .client
+                .set_service_secret(&service, "SHARED", "s3cret-shared")
+                .await
+                .unwrap();
+            let base = format!("/api/v1/services/{service}/secrets");
+            match operation {
+                "set_service_secret" => {
+                    Call::json(format!("{base}/SHARED"), json!({"value": "another"}))
+                }
+                "delete_service_secret" => Call::at(format!("{base}/SHARED")),
+                "reveal_service_secret" => Call::json(
+                    format!("{base}/SHARED/reveal"),
+                    json!({"code": w.next_code(who)}),
+                ),
+                _ => Call::at(base),
+            }
+        }
+        "list_project_secrets"
+        | "set_project_secret"
+        | "delete_project_secret"
+        | "reveal_project_secret" => {
+            let project = w.project_a.clone();
+            w.root
+                .client
+                .set_project_secret(&project, "PSHARED", "s3cret-project")
+                .await
+                .unwrap();
+            let base = format!("/api/v1/projects/{project}/secrets");
+            match operation {
+                "set_project_secret" => {
+                    Call::json(format!("{base}/PSHARED"), json!({"value": "another"}))
+                }
+                "delete_project_secret" => Call::at(format!("{base}/PSHARED")),
+                "reveal_project_secret" => Call::json(
+                    format!("{base}/PSHARED/reveal"),
+                    json!({"code": w.next_code(who)}),
+                ),
+                _ => Call::at(base),
             }
         }
         "list_domains" | "create_domain" => {
@@ -1728,10 +1806,12 @@ fn current_password(world: &World, who: Who) -> String {
 /// MFA operations come last, in the order enrol, confirm, use, turn off.
 fn ordered(mut operations: Vec<(String, String, String)>) -> Vec<(String, String, String)> {
     // Revealing a secret needs a second factor: after enrolment, before it is turned off.
-    const LAST: [&str; 5] = [
+    const LAST: [&str; 7] = [
         "start_totp_enrollment",
         "confirm_totp_enrollment",
         "reveal_secret",
+        "reveal_service_secret",
+        "reveal_project_secret",
         "regenerate_recovery_codes",
         "disable_totp",
     ];

@@ -384,3 +384,177 @@ async fn a_services_rules_email_whom_they_name_once_per_event_in_their_environme
         "the audit row says which rules were there"
     );
 }
+
+/// A notice is checked again as it is sent (a retry may come long after the event): a member
+/// who left the team meanwhile is not emailed. An address the mail server refuses for good
+/// (`550`) ends its job at once, not after every attempt.
+#[tokio::test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one event's emails through a mail server that is down, then up"
+)]
+async fn a_notice_goes_only_to_who_is_still_named_when_sent_and_a_refused_address_is_not_tried_again()
+ {
+    let port = gmac_tests::loopback::free_port();
+    let mut s = Box::pin(DeployWorld::start_with_mail(&format!(
+        "smtp://127.0.0.1:{port}"
+    )))
+    .await;
+    s.staging_on_target().await;
+    let project = s
+        .admin
+        .client
+        .get_service(&s.service)
+        .await
+        .unwrap()
+        .project_id;
+    let fixture = s.app.fixture(&s.admin);
+    let stays = fixture.user("stays@example.com").await;
+    let leaves = fixture.user("leaves@example.com").await;
+    for person in [&stays, &leaves] {
+        fixture
+            .grant(
+                person,
+                "developer",
+                Scope::Project {
+                    id: project.clone(),
+                },
+            )
+            .await;
+    }
+    let team = fixture.team("Web", &[&stays, &leaves]).await;
+    let service = s.admin.client.get_service(&s.service).await.unwrap();
+    s.admin
+        .client
+        .update_service(
+            &s.service,
+            &ServicePatch {
+                notifications: Some(vec![rule(
+                    &[ServiceNotice::DeploySucceeded],
+                    &[],
+                    &[&team],
+                    &["ops@example.com", "nobody@refused.test"],
+                )]),
+                ..ServicePatch::default()
+            },
+            Some(service.version),
+        )
+        .await
+        .unwrap();
+
+    // Release #1 goes live while no mail server answers: each of the four emails waits to be
+    // tried again. (The server is loaded now, so that it answers at once when asked to, well
+    // before the emails' retries run out.)
+    let standby = SmtpServer::refusing_on_cue(port).await;
+    s.podman.serving_and_crashing(
+        "localhost/gmac-recheck-serving:1",
+        "localhost/gmac-recheck-crashing:1",
+    );
+    let started = s
+        .admin
+        .client
+        .deploy(
+            &s.staging.id,
+            &NewDeploy {
+                build_id: None,
+                image: Some("localhost/gmac-recheck-serving:1".to_owned()),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        job_ended(&s.admin, &started.job.id).await,
+        JobStatus::Succeeded
+    );
+    let notices = async || {
+        s.admin
+            .client
+            .list_jobs(
+                &JobQuery {
+                    kind: Some("service.notice".into()),
+                    ..JobQuery::default()
+                },
+                &PageQuery::default(),
+            )
+            .await
+            .unwrap()
+            .items
+    };
+    let mut waiting = Vec::new();
+    for _ in 0..600 {
+        waiting = notices().await;
+        if waiting.len() == 4
+            && waiting
+                .iter()
+                .all(|j| j.attempts >= 1 && j.status == JobStatus::Queued)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        waiting.len() == 4 && waiting.iter().all(|j| j.error.is_some()),
+        "four emails wait for the mail server: {waiting:#?}"
+    );
+
+    // One member leaves the team; then the mail server answers.
+    s.admin
+        .client
+        .remove_team_member(&team, &leaves)
+        .await
+        .unwrap();
+    let smtp = standby.answer().await;
+    let mut ended = Vec::new();
+    for job in &waiting {
+        job_ended(&s.admin, &job.id).await;
+        ended.push(s.admin.client.get_job(&job.id).await.unwrap());
+    }
+    let mut outcomes: Vec<(JobStatus, Option<bool>, bool)> = ended
+        .iter()
+        .map(|j| {
+            (
+                j.status,
+                j.result.as_ref().and_then(|r| r["emailed"].as_bool()),
+                j.result.as_ref().is_some_and(|r| r["skipped"].is_string()),
+            )
+        })
+        .collect();
+    outcomes.sort_by_key(|o| format!("{o:?}"));
+    assert_eq!(
+        outcomes,
+        [
+            (JobStatus::Failed, None, false),
+            (JobStatus::Succeeded, Some(false), true),
+            (JobStatus::Succeeded, Some(true), false),
+            (JobStatus::Succeeded, Some(true), false),
+        ],
+        "{ended:#?}"
+    );
+    let refused = ended
+        .iter()
+        .find(|j| j.status == JobStatus::Failed)
+        .unwrap();
+    // Refused for good: gmac does not ask the server for that address again. (Its attempts
+    // may still be spent, when the tries before the server answered used them up.)
+    assert_eq!(
+        smtp.recipients_asked()
+            .iter()
+            .filter(|r| r.ends_with("@refused.test"))
+            .count(),
+        1,
+        "refused for good, not tried again: {refused:?}, {:?}",
+        smtp.recipients_asked()
+    );
+    assert!(
+        refused.error.as_deref().unwrap_or_default().contains("550"),
+        "{refused:?}"
+    );
+    let live = "[gmac] docs staging: release #1 is live".to_owned();
+    assert_eq!(
+        by_recipient(&mails(&smtp, 2).await),
+        BTreeMap::from([
+            ("ops@example.com".to_owned(), vec![live.clone()]),
+            ("stays@example.com".to_owned(), vec![live]),
+        ])
+    );
+}

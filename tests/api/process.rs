@@ -98,14 +98,6 @@ pub(crate) fn gmac_bin() -> PathBuf {
     bin
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A `gmac serve` child process; killed if the test fails before stopping it.
 pub(crate) struct Server {
     child: Child,
@@ -137,7 +129,7 @@ impl Server {
     }
 
     fn start_with(dir: &std::path::Path, database_url: &str, extra: &[&str]) -> Self {
-        let port = free_port();
+        let port = gmac_tests::loopback::free_port();
         let mut child = command(dir, database_url)
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
             .args(extra)
@@ -677,7 +669,12 @@ fn start_worker(app: &gmac_tests::TestApp, dir: &std::path::Path) -> Killed {
         .env("GMAC_JOB_LEASE_MS", "3000")
         .env("GMAC_JOB_POLL_MS", "50")
         .arg("worker")
-        .stdout(std::fs::File::create(dir.join(format!("worker-{}.log", free_port()))).unwrap())
+        .stdout(
+            std::fs::File::create(
+                dir.join(format!("worker-{}.log", gmac_tests::loopback::free_port())),
+            )
+            .unwrap(),
+        )
         .stderr(Stdio::null())
         .spawn()
         .unwrap();

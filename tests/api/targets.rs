@@ -15,6 +15,8 @@ fn new_target(client_id: &str, name: &str, address: &str, proxy: Option<&str>) -
         address: address.to_owned(),
         proxy_admin_url: proxy.map(str::to_owned),
         kubeconfig: None,
+        tls: None,
+        ssh: None,
         cluster_issuer: None,
         ingress_class: None,
         ingress_address: None,
@@ -89,13 +91,6 @@ async fn a_container_host_is_saved_once_its_engine_and_its_proxy_answer_and_is_t
             "could not be reached",
         ),
         (
-            "closed",
-            "tcp://127.0.0.1:9",
-            None,
-            "/address",
-            "Connection refused",
-        ),
-        (
             "no-proxy",
             podman.host.as_str(),
             Some("http://127.0.0.1:9"),
@@ -163,7 +158,76 @@ async fn a_container_host_is_saved_once_its_engine_and_its_proxy_answer_and_is_t
     ])
     .await;
     assert!(!ok);
-    assert!(err.contains("/address: The target did not answer"), "{err}");
+    assert!(err.contains("/tls: An engine over the network"), "{err}");
+    // Over the network with Docker's TLS flags: the engine is asked through them.
+    let engine = gmac_tests::engine_tls::TlsEngine::start(&podman.host).await;
+    let files = tempfile::tempdir().unwrap();
+    let file = |name: &str, text: &str| {
+        let path = files.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let (ca, cert, key) = (
+        file("ca.pem", &engine.ca),
+        file("cert.pem", &engine.client_certificate),
+        file("key.pem", &engine.client_key),
+    );
+    let (ok, out, err) = gmac(&[
+        "targets",
+        "add",
+        "web-tls",
+        "--client",
+        &client_id,
+        "--address",
+        &engine.address,
+        "--tlscacert",
+        &ca,
+        "--tlscert",
+        &cert,
+        "--tlskey",
+        &key,
+    ])
+    .await;
+    assert!(ok, "{err}");
+    assert!(out.contains("answering: Podman Engine"), "{out}");
+    let (ok, _, err) = gmac(&[
+        "targets",
+        "add",
+        "web-x",
+        "--client",
+        &client_id,
+        "--address",
+        &engine.address,
+        "--tlscacert",
+        &ca,
+    ])
+    .await;
+    assert!(!ok && err.contains("--tlscert"), "{err}");
+    // Over SSH with podman's flags: ssh-keyscan's output names the host's key.
+    let host = gmac_tests::ssh_engine::SshEngine::start(&podman.host).await;
+    let (identity, scanned) = (
+        file("id_ed25519", &host.private_key),
+        file(
+            "known",
+            &format!("# 127.0.0.1 SSH-2.0-OpenSSH\n{}\n", host.keyscan),
+        ),
+    );
+    let (ok, out, err) = gmac(&[
+        "targets",
+        "add",
+        "web-ssh",
+        "--client",
+        &client_id,
+        "--address",
+        &host.address,
+        "--identity",
+        &identity,
+        "--host-key",
+        &scanned,
+    ])
+    .await;
+    assert!(ok, "{err}");
+    assert!(out.contains("answering: Podman Engine"), "{out}");
     let (ok, out, err) = gmac(&[
         "targets",
         "add",
@@ -180,10 +244,13 @@ async fn a_container_host_is_saved_once_its_engine_and_its_proxy_answer_and_is_t
         "{out}"
     );
     let (ok, out, _) = gmac(&["targets", "list", "--client", &client_id]).await;
-    assert!(ok && out.lines().count() == 2, "{out}");
+    assert!(ok && out.lines().count() == 4, "{out}");
 
     admin.client.delete_target(&target.id).await.unwrap();
-    assert_eq!(listed(&admin, &client_id).await, ["web-2"]);
+    assert_eq!(
+        listed(&admin, &client_id).await,
+        ["web-2", "web-ssh", "web-tls"]
+    );
 }
 
 #[tokio::test]
@@ -191,7 +258,7 @@ async fn a_target_is_refused_field_by_field_before_anything_is_asked_of_it() {
     let (app, admin, client_id) = world().await;
     let other = app.fixture(&admin).client("Globex").await;
     let elsewhere = app.fixture(&admin).project(&other, "Site").await;
-    let mut input = new_target(&client_id, " ", "ssh://deploy@10.0.0.5", Some("ftp://x"));
+    let mut input = new_target(&client_id, " ", "ssh://10.0.0.5", Some("ftp://x"));
     input.project_id = Some(elsewhere);
     let refused = admin.client.create_target(&input).await.unwrap_err();
     let problem = refused.problem().unwrap();

@@ -4,7 +4,11 @@
 //! `POST /environments/{id}/deploys` and the job queue. Reports the time from the deploy
 //! request to the release serving (its health check passed and Caddy's route moved), p50 and
 //! p95, and the deploys per minute through the queue (each rollout also waits the drain
-//! before it retires the release before it, 3 s in tests).
+//! before it retires the release before it, 3 s in tests). With `GMAC_BENCH_TLS=1` the target
+//! is the same Podman reached over the network: TLS with a client certificate, through a Caddy
+//! that requires it (health checked on the port each container publishes); with
+//! `GMAC_BENCH_SSH=1`, the same Podman over SSH, through a real sshd (health checked through
+//! the SSH session).
 
 #![expect(
     clippy::unwrap_used,
@@ -72,13 +76,76 @@ async fn deploys(world: &DeployWorld, environment: &str, build: &str, n: u64) ->
     took
 }
 
+/// The engine over the network a run deploys to, kept running until it ends.
+enum Remote {
+    Tls(#[expect(dead_code, reason = "held for its Drop")] gmac_tests::engine_tls::TlsEngine),
+    Ssh(#[expect(dead_code, reason = "held for its Drop")] gmac_tests::ssh_engine::SshEngine),
+}
+
+/// `GMAC_BENCH_TLS=1`: the engine over TLS, `GMAC_BENCH_SSH=1`: over SSH, registered as the
+/// world's target (none: the local socket stays the target).
+async fn remote_target(world: &mut DeployWorld) -> Option<Remote> {
+    let remote = if std::env::var("GMAC_BENCH_TLS").is_ok() {
+        let engine = gmac_tests::engine_tls::TlsEngine::start(&world.podman.host).await;
+        let tls = gmac_types::EngineTls {
+            ca_certificate: engine.ca.clone(),
+            client_certificate: engine.client_certificate.clone(),
+            client_key: engine.client_key.clone().into(),
+        };
+        Some((engine.address.clone(), Some(tls), None, Remote::Tls(engine)))
+    } else if std::env::var("GMAC_BENCH_SSH").is_ok() {
+        let host = gmac_tests::ssh_engine::SshEngine::start(&world.podman.host).await;
+        let ssh = gmac_types::EngineSsh {
+            private_key: host.private_key.clone().into(),
+            host_key: host.host_key.clone(),
+        };
+        Some((host.address.clone(), None, Some(ssh), Remote::Ssh(host)))
+    } else {
+        None
+    };
+    match remote {
+        Some((address, tls, ssh, engine)) => {
+            let client_id = world
+                .admin
+                .client
+                .get_target(&world.target)
+                .await
+                .unwrap()
+                .client_id;
+            world.target = world
+                .admin
+                .client
+                .create_target(&gmac_types::NewTarget {
+                    name: "web-remote".into(),
+                    client_id,
+                    project_id: None,
+                    kind: gmac_types::TargetKind::ContainerHost,
+                    address,
+                    proxy_admin_url: Some(world.caddy.admin.clone()),
+                    kubeconfig: None,
+                    tls,
+                    ssh,
+                    cluster_issuer: None,
+                    ingress_class: None,
+                    ingress_address: None,
+                })
+                .await
+                .unwrap()
+                .id;
+            Some(engine)
+        }
+        None => None,
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let n: u64 = std::env::var("GMAC_BENCH_DEPLOYS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10);
-    let world = DeployWorld::start().await;
+    let mut world = DeployWorld::start().await;
+    let remote_engine = remote_target(&mut world).await;
     let build = world.built("staging").await;
     for env in [&world.staging, &world.production] {
         world
@@ -119,8 +186,13 @@ async fn main() {
     } else {
         "SQLite"
     };
+    let engine = match &remote_engine {
+        Some(Remote::Tls(_)) => "Podman over TLS",
+        Some(Remote::Ssh(_)) => "Podman over SSH",
+        None => "Podman",
+    };
     println!(
-        "deploys ({backend}, Podman + Caddy): {} releases in {:.1} s, {:.1} deploys/min through the queue (two environments at once); deploy to serving p50 {} ms, p95 {} ms, max {} ms",
+        "deploys ({backend}, {engine} + Caddy): {} releases in {:.1} s, {:.1} deploys/min through the queue (two environments at once); deploy to serving p50 {} ms, p95 {} ms, max {} ms",
         all.len(),
         elapsed.as_secs_f64(),
         all.len() as f64 / elapsed.as_secs_f64() * 60.0,

@@ -89,14 +89,15 @@ PER_OPERATION = {
     "create_template_source": {"invalid_url", "invalid", "unknown"},
     # A target is saved only once its engine (and proxy) answer: whether something listens at
     # a generated address is the world's state; an address is unix:///path or tcp://host:port
-    # and a name is trimmed text (rules no JSON Schema format states); the client and project
-    # must exist.
+    # and a name is trimmed text, TLS credentials are PEM (rules no JSON Schema format
+    # states); the client and project must exist.
     "create_target": {
         "connection_failed", "invalid", "invalid_url", "unknown", "required", "too_short", "too_long",
         "local_socket",
-        # A field that only one kind takes (a kubeconfig, a proxy URL), and a cluster's
-        # address that must be its kubeconfig's server: rules between fields.
-        "not_for_kind", "mismatch",
+        # A field that only one kind takes (a kubeconfig, a proxy URL), a cluster's address
+        # that must be its kubeconfig's server, and TLS credentials that a tcp:// address needs
+        # and a unix socket refuses: rules between fields.
+        "not_for_kind", "mismatch", "not_for_address",
     },
     # A custom domain under .localhost is one of gmac's own hosts, and an environment holds
     # at most 20 domains (state).
@@ -122,10 +123,16 @@ PER_OPERATION = {
     "set_secret": {"invalid", "taken"},
     # A version to bring back must exist (state).
     "rollback_variables": {"unknown"},
-    # The same rules for the variables a project or a service shares (no "taken": a shared
-    # name may be an environment's secret, which then overrides it).
-    "set_project_variables": {"invalid", "too_many"},
-    "set_service_variables": {"invalid", "too_many"},
+    # The same rules for the variables a project or a service shares (a shared name may be an
+    # environment's secret, which then overrides it).
+    # A project's variable may not take the name of a secret it shares (state).
+    "set_project_variables": {"invalid", "too_many", "taken"},
+    # A service's variable may not take the name of a secret it shares (state).
+    "set_service_variables": {"invalid", "too_many", "taken"},
+    # A secret a service or a project shares: a name as a variable's (no pattern in the path),
+    # not one of the variables it shares (state), at most 100 (a count).
+    "set_service_secret": {"invalid", "taken", "too_many"},
+    "set_project_secret": {"invalid", "taken", "too_many"},
     "rollback_project_variables": {"unknown"},
     "rollback_service_variables": {"unknown"},
     "set_group_variables": {"invalid", "too_many"},

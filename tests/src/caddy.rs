@@ -31,12 +31,7 @@ impl Caddy {
     }
 
     async fn start_with(https: bool) -> Self {
-        let free = || {
-            std::net::TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .expect("a free port")
-                .port()
-        };
+        let free = || crate::loopback::free_port();
         let (port, traffic, tls) = (free(), free(), free());
         let dir = tempfile::tempdir().expect("a folder for caddy");
         let config = dir.path().join("caddy.json");

@@ -70,6 +70,8 @@ async fn register_target(
             address: podman.host.clone(),
             proxy_admin_url: Some(caddy.admin.clone()),
             kubeconfig: None,
+            tls: None,
+            ssh: None,
             cluster_issuer: None,
             ingress_class: None,
             ingress_address: caddy.https.clone(),

@@ -49,10 +49,7 @@ fn spawn(port: u16, addresses: &[(&str, &str)], texts: &[(&str, &str)]) -> Child
 impl Dns {
     /// Starts dnsmasq with no records.
     pub async fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        let port = crate::loopback::free_port();
         let dns = Self {
             address: format!("127.0.0.1:{port}"),
             port,

@@ -7,7 +7,6 @@
 //! After a push it delivers each registered webhook as the host would: a push event, signed
 //! with the hook's secret (`X-Gitea-Signature`, or GitHub's `X-Hub-Signature-256`).
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -72,7 +71,7 @@ pub struct FakeGitHosts {
 impl FakeGitHosts {
     /// Starts the fake on a free loopback port.
     pub fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("binding a port");
+        let listener = crate::loopback::listener();
         let address = format!(
             "http://127.0.0.1:{}",
             listener.local_addr().expect("the bound address").port()

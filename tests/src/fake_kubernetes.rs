@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::convert::Infallible;
-use std::net::TcpListener;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -56,7 +56,7 @@ pub struct FakeKubernetes {
 impl FakeKubernetes {
     /// Starts it on a free loopback port, with its controller (call inside a tokio runtime).
     pub fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("binding a port");
+        let listener = crate::loopback::listener();
         let url = format!(
             "http://127.0.0.1:{}",
             listener.local_addr().expect("the bound address").port()
@@ -64,6 +64,8 @@ impl FakeKubernetes {
         let state = Arc::new(State {
             store: Mutex::new(Store::new()),
             applied: Mutex::new(Vec::new()),
+            following: std::sync::atomic::AtomicUsize::new(0),
+            hushed: std::sync::atomic::AtomicBool::new(false),
         });
         let shared = state.clone();
         let server = HttpServer::new(move || {
@@ -118,6 +120,21 @@ impl FakeKubernetes {
             .objects
             .get(&key(kind.plural, namespace, name))
             .map(|stored| stored.object.clone())
+    }
+
+    /// From now on, followed pods end no more lines after their first ones (each writes a
+    /// space now and then, a line it never ends).
+    pub fn hush(&self) {
+        self.state
+            .hushed
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// How many followed pod logs are open now (a client that left closes its own).
+    pub fn following(&self) -> usize {
+        self.state
+            .following
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The names of the namespaces that exist (`default` and the `kube-` ones from the start).
@@ -263,6 +280,30 @@ struct State {
     store: Mutex<Store>,
     /// The bodies of the applies received over HTTP.
     applied: Mutex<Vec<Value>>,
+    /// How many followed pod logs are open now.
+    following: std::sync::atomic::AtomicUsize,
+    /// Whether followed pods write no heartbeats (quiet, as a worker between jobs).
+    hushed: std::sync::atomic::AtomicBool,
+}
+
+/// One followed pod log, counted while its response is open.
+struct Following(Arc<State>);
+
+impl Following {
+    fn new(state: Arc<State>) -> Self {
+        state
+            .following
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Self(state)
+    }
+}
+
+impl Drop for Following {
+    fn drop(&mut self) {
+        self.0
+            .following
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// The handlers' view of the state.
@@ -808,6 +849,19 @@ async fn handle(request: HttpRequest, body: web::Bytes, state: Shared) -> HttpRe
     if request.path() == "/version" {
         return HttpResponse::Ok().json(version());
     }
+    if let ["api", "v1", "namespaces", namespace, "pods", pod, "log"] = request
+        .path()
+        .trim_matches('/')
+        .split('/')
+        .collect::<Vec<_>>()
+        .as_slice()
+        && request.method() == actix_web::http::Method::GET
+    {
+        let query: Query = url::form_urlencoded::parse(request.query_string().as_bytes())
+            .into_owned()
+            .collect();
+        return pod_log(state.get_ref(), namespace, pod, &query);
+    }
     let Some(target) = route(request.path()) else {
         return Failure::unknown().response();
     };
@@ -830,6 +884,145 @@ async fn handle(request: HttpRequest, body: web::Bytes, state: Shared) -> HttpRe
         )),
     };
     respond(result)
+}
+
+/// How often a followed pod writes a heartbeat.
+const HEARTBEAT: Duration = Duration::from_millis(200);
+
+/// `GET …/namespaces/{namespace}/pods/{pod}/log` (`tailLines`, `timestamps`, `follow`): what
+/// the pod's container wrote, as a kubelet serves it. The fake's container writes its
+/// configuration as it starts, as a careless app does (every variable of the `ConfigMap` and
+/// `Secret` its pod takes, so a reader's masking is seen at work), then that it listens (or,
+/// crash-looping, why it exits); followed, a heartbeat every 200 ms until the pod goes. A
+/// container that waits to start (being created, or its image not pulled) has no output: 400,
+/// as a kubelet answers.
+fn pod_log(state: &Arc<State>, namespace: &str, pod: &str, query: &Query) -> HttpResponse {
+    let store = state.store.lock().expect("the store");
+    let Some(object) = store
+        .objects
+        .get(&key(PODS, namespace, pod))
+        .map(|stored| stored.object.clone())
+    else {
+        return Failure::new(404, "NotFound", format!("pods \"{pod}\" not found")).response();
+    };
+    let status = &object["status"]["containerStatuses"][0];
+    let container = status["name"].as_str().unwrap_or("app").to_owned();
+    if let Some(asked) = query.get("container")
+        && *asked != container
+    {
+        let message = format!("container {asked} is not valid for pod {pod}");
+        return Failure::new(400, "BadRequest", message).response();
+    }
+    if let Some(reason) = status["state"]["waiting"]["reason"].as_str()
+        && reason != "CrashLoopBackOff"
+    {
+        let message =
+            format!("container \"{container}\" in pod \"{pod}\" is waiting to start: {reason}");
+        return Failure::new(400, "BadRequest", message).response();
+    }
+    let spec = &object["spec"]["containers"][0];
+    let mut written = vec![format!(
+        "starting {}",
+        spec["image"].as_str().unwrap_or_default()
+    )];
+    written.extend(configuration_lines(&store, namespace, spec));
+    let crashing = status["state"]["waiting"]["reason"] == "CrashLoopBackOff";
+    if crashing {
+        written.push("fatal: cannot start, exiting with code 1".to_owned());
+    } else {
+        let port = spec["ports"][0]["containerPort"].as_i64().unwrap_or(8080);
+        written.push(format!("listening on :{port}"));
+    }
+    drop(store);
+    let stamps = query.get("timestamps").is_some_and(|t| t == "true");
+    let stamp = move |line: &str| {
+        if stamps {
+            let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+            format!("{now} {line}\n")
+        } else {
+            format!("{line}\n")
+        }
+    };
+    let tail = query
+        .get("tailLines")
+        .and_then(|t| t.parse::<usize>().ok())
+        .unwrap_or(usize::MAX);
+    let skip = written.len().saturating_sub(tail);
+    let first: String = written[skip..].iter().map(|line| stamp(line)).collect();
+    let follow = query.get("follow").is_some_and(|f| f == "true") && !crashing;
+    if !follow {
+        return HttpResponse::Ok().content_type("text/plain").body(first);
+    }
+    // Followed: the first lines, then a heartbeat while the pod is there (none once hushed).
+    let watched = (namespace.to_owned(), pod.to_owned());
+    let shared = state.clone();
+    let open = Arc::new(Following::new(state.clone()));
+    let beats = futures_util::stream::unfold(0_u64, move |beat| {
+        let shared = shared.clone();
+        let open = open.clone();
+        let (namespace, pod) = watched.clone();
+        async move {
+            if beat > 0 {
+                tokio::time::sleep(HEARTBEAT).await;
+            }
+            let there = shared
+                .store
+                .lock()
+                .expect("the store")
+                .objects
+                .contains_key(&key(PODS, &namespace, &pod));
+            let _counted = &open;
+            let quiet = shared.hushed.load(std::sync::atomic::Ordering::SeqCst);
+            there.then(|| {
+                let line = if beat == 0 {
+                    String::new()
+                } else if quiet {
+                    // A line being written, never ended: no line to read, but bytes on the
+                    // wire, so a reader that left is seen to have gone.
+                    " ".to_owned()
+                } else {
+                    stamp(&format!("heartbeat {beat}"))
+                };
+                (Ok::<_, Infallible>(web::Bytes::from(line)), beat + 1)
+            })
+        }
+    });
+    let opening = futures_util::stream::once(async move { Ok(web::Bytes::from(first)) });
+    HttpResponse::Ok()
+        .content_type("text/plain")
+        .streaming(futures_util::StreamExt::chain(opening, beats))
+}
+
+/// What the fake's container writes of its configuration: `env NAME=value` for each
+/// variable of the `ConfigMap` and `Secret` its pod takes (`envFrom`).
+fn configuration_lines(store: &Store, namespace: &str, spec: &Value) -> Vec<String> {
+    let mut written = Vec::new();
+    for source in spec["envFrom"].as_array().into_iter().flatten() {
+        let (plural, name) = if let Some(name) = source["configMapRef"]["name"].as_str() {
+            ("configmaps", name)
+        } else if let Some(name) = source["secretRef"]["name"].as_str() {
+            ("secrets", name)
+        } else {
+            continue;
+        };
+        let Some(found) = store.objects.get(&key(plural, namespace, name)) else {
+            continue;
+        };
+        for (variable, value) in found.object["data"].as_object().into_iter().flatten() {
+            let value = value.as_str().unwrap_or_default();
+            let value = if plural == "secrets" {
+                use base64::Engine as _;
+                base64::engine::general_purpose::STANDARD
+                    .decode(value)
+                    .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+                    .unwrap_or_default()
+            } else {
+                value.to_owned()
+            };
+            written.push(format!("env {variable}={value}"));
+        }
+    }
+    written
 }
 
 /// `GET /version`.

@@ -15,19 +15,22 @@
 pub mod caddy;
 pub mod deploy_world;
 pub mod dns;
+pub mod engine_tls;
 pub mod fake_git_hosts;
 pub mod fake_kubernetes;
 pub mod fixture;
 pub mod focus;
+pub mod kube_world;
+pub mod loopback;
 pub mod moto;
 pub mod pdf;
 pub mod pg_proxy;
 pub mod podman;
 pub mod registry;
 pub mod smtp;
+pub mod ssh_engine;
 pub mod template_repo;
 
-use std::net::TcpListener;
 use std::sync::Arc;
 
 use gmac_client::Client;
@@ -243,7 +246,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         Some(clock) => clock.clone(),
         None => Arc::new(SystemClock),
     };
-    let listener = TcpListener::bind("127.0.0.1:0").expect("binding a port");
+    let listener = loopback::listener();
     let address = format!(
         "http://127.0.0.1:{}",
         listener.local_addr().expect("the bound address").port()

@@ -25,11 +25,7 @@ impl MotoServer {
     /// # Panics
     /// When moto is not installed or does not start.
     pub async fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("a port")
-            .local_addr()
-            .expect("its address")
-            .port();
+        let port = crate::loopback::free_port();
         let child = Command::new("python3")
             .args([
                 "-m",

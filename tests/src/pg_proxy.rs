@@ -19,7 +19,9 @@ pub struct PgProxy {
 impl PgProxy {
     /// Listens on a free port and forwards to `target`.
     pub async fn start(target: SocketAddr) -> std::io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let listener = crate::loopback::listener();
+        listener.set_nonblocking(true)?;
+        let listener = TcpListener::from_std(listener)?;
         let port = listener.local_addr()?.port();
         let proxy = Self {
             port,

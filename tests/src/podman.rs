@@ -27,14 +27,7 @@ impl Podman {
     /// Starts the service, with the base image in place.
     pub async fn start() -> Self {
         let dir = tempfile::tempdir().expect("a folder for podman");
-        let conf = dir.path().join("containers.conf");
-        // The default ulimits need CAP_SYS_RESOURCE, which these machines' root lacks; crun
-        // fails here, runc works.
-        std::fs::write(
-            &conf,
-            "[containers]\ndefault_ulimits = [\"nofile=1024:1024\", \"nproc=1024:1024\"]\n[engine]\nruntime = \"runc\"\n",
-        )
-        .expect("writing containers.conf");
+        let conf = configure(dir.path());
         let exists = podman(&conf)
             .args(["image", "exists", BASE_IMAGE])
             .status()
@@ -42,8 +35,28 @@ impl Podman {
         if !exists.success() {
             import_base_image(&conf, dir.path());
         }
+        Self::serve(dir, &conf, &[]).await
+    }
+
+    /// Starts another engine: a service with storage of its own (`--root`, `--runroot`), so
+    /// none of the images and containers of the others, and none of theirs in it.
+    pub async fn start_empty() -> Self {
+        let dir = tempfile::tempdir().expect("a folder for podman");
+        let conf = configure(dir.path());
+        let (root, run) = (dir.path().join("root"), dir.path().join("run"));
+        let storage = [
+            "--root".to_owned(),
+            root.display().to_string(),
+            "--runroot".to_owned(),
+            run.display().to_string(),
+        ];
+        Self::serve(dir, &conf, &storage).await
+    }
+
+    async fn serve(dir: tempfile::TempDir, conf: &std::path::Path, storage: &[String]) -> Self {
         let socket = dir.path().join("podman.sock");
-        let child = podman(&conf)
+        let child = podman(conf)
+            .args(storage)
             .args(["system", "service", "--time=0"])
             .arg(format!("unix://{}", socket.display()))
             .stdout(Stdio::null())
@@ -63,6 +76,18 @@ impl Podman {
             dir,
         }
     }
+}
+
+/// Writes the service's `containers.conf` into `dir`; answers its path. The default ulimits
+/// need `CAP_SYS_RESOURCE`, which these machines' root lacks; crun fails here, runc works.
+fn configure(dir: &std::path::Path) -> PathBuf {
+    let conf = dir.join("containers.conf");
+    std::fs::write(
+        &conf,
+        "[containers]\ndefault_ulimits = [\"nofile=1024:1024\", \"nproc=1024:1024\"]\n[engine]\nruntime = \"runc\"\n",
+    )
+    .expect("writing containers.conf");
+    conf
 }
 
 impl Podman {

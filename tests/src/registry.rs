@@ -26,11 +26,7 @@ impl Registry {
     /// # Panics
     /// When `docker-registry` is not installed or does not start.
     pub async fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("a port")
-            .local_addr()
-            .expect("its address")
-            .port();
+        let port = crate::loopback::free_port();
         let dir = tempfile::tempdir().expect("a folder for the registry");
         let config = dir.path().join("config.yml");
         std::fs::write(

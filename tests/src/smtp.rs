@@ -1,27 +1,11 @@
 //! A real SMTP server for tests: Python's aiosmtpd, writing each message it receives into a
 //! Maildir. `cargo xtask test` installs it (`pip install aiosmtpd`).
 
-#![expect(
-    clippy::panic,
-    clippy::zombie_processes,
-    reason = "test harness: a failed set-up panics; Drop reaps the child"
-)]
+#![expect(clippy::panic, reason = "test harness: a failed set-up panics")]
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-
-/// A loopback port nothing listens on (for now).
-///
-/// # Panics
-/// When no port can be bound.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("a port")
-        .local_addr()
-        .expect("its address")
-        .port()
-}
 
 /// A running SMTP server and its mailbox.
 pub struct SmtpServer {
@@ -43,7 +27,7 @@ impl SmtpServer {
     /// # Panics
     /// When aiosmtpd is not installed or does not start.
     pub async fn start() -> Self {
-        Self::start_on(free_port()).await
+        Self::start_on(crate::loopback::free_port()).await
     }
 
     /// Starts one on `port` (one a test reserved with [`free_port`], gmac was told of, and
@@ -52,41 +36,64 @@ impl SmtpServer {
     /// # Panics
     /// When aiosmtpd is not installed or does not start.
     pub async fn start_on(port: u16) -> Self {
+        Self::launch(port, "Mailbox").await
+    }
+
+    /// A server as [`SmtpServer::start_on`] starts, but refusing for good (`550`) every
+    /// recipient at `refused.test`, as a server without such a mailbox does. Its Python has
+    /// started and loaded aiosmtpd, but it does not listen on `port` until
+    /// [`SmtpStandby::answer`]: a test that keeps the mail server away while gmac's retries
+    /// run can then bring it up within milliseconds, not the second or so Python takes.
+    ///
+    /// # Panics
+    /// When aiosmtpd is not installed or does not load.
+    pub async fn refusing_on_cue(port: u16) -> SmtpStandby {
+        Self::standby(port, "Refusing").await
+    }
+
+    async fn launch(port: u16, handler: &str) -> Self {
+        Self::standby(port, handler).await.answer().await
+    }
+
+    async fn standby(port: u16, handler: &str) -> SmtpStandby {
         let maildir = tempfile::tempdir().expect("a temp dir");
+        std::fs::write(maildir.path().join("serve.py"), SERVE_PY).expect("the server script");
         let child = Command::new("python3")
-            .args([
-                "-m",
-                "aiosmtpd",
-                "-n",
-                "-l",
-                &format!("127.0.0.1:{port}"),
-                "-c",
-                "aiosmtpd.handlers.Mailbox",
-            ])
-            .arg(maildir.path().join("mail"))
+            .arg(maildir.path().join("serve.py"))
+            .arg(maildir.path())
+            .arg(port.to_string())
+            .arg(handler)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("python3 -m aiosmtpd (pip install aiosmtpd)");
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                return Self {
-                    child,
-                    port,
-                    maildir,
-                };
+            .expect("python3 (pip install aiosmtpd)");
+        let server = Self {
+            child,
+            port,
+            maildir,
+        };
+        for _ in 0..200 {
+            if server.maildir.path().join("loaded").exists() {
+                return SmtpStandby { server };
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("aiosmtpd did not start: is it installed? pip install aiosmtpd");
+        panic!("aiosmtpd did not load: is it installed? pip install aiosmtpd");
     }
 
     /// The URL gmac's mailer uses.
     pub fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Every recipient a client asked the refusing server for (`RCPT TO`), accepted or not,
+    /// oldest first; empty for a server started otherwise.
+    pub fn recipients_asked(&self) -> Vec<String> {
+        std::fs::read_to_string(self.maildir.path().join("rcpt.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
     }
 
     /// Every message received so far, raw (headers and body), oldest first.
@@ -119,3 +126,58 @@ impl SmtpServer {
         self.messages()
     }
 }
+
+/// An SMTP server loaded but not yet listening: see [`SmtpServer::refusing_on_cue`].
+pub struct SmtpStandby {
+    server: SmtpServer,
+}
+
+impl SmtpStandby {
+    /// Starts listening and waits until the port accepts connections.
+    ///
+    /// # Panics
+    /// When it does not listen within five seconds.
+    pub async fn answer(self) -> SmtpServer {
+        std::fs::write(self.server.maildir.path().join("answer"), "").expect("the cue");
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.server.port))
+                .await
+                .is_ok()
+            {
+                return self.server;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("aiosmtpd did not listen on 127.0.0.1:{}", self.server.port);
+    }
+}
+
+/// The server: `serve.py DIR PORT HANDLER` loads aiosmtpd, says so (`DIR/loaded`), waits for
+/// `DIR/answer`, then serves on `127.0.0.1:PORT` into the Maildir `DIR/mail`. `Refusing`
+/// refuses every `@refused.test` recipient for good and logs each recipient asked for to
+/// `DIR/rcpt.log`.
+const SERVE_PY: &str = r"import os, sys, time
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Mailbox
+
+directory, port, handler = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+
+
+class Refusing(Mailbox):
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        with open(os.path.join(directory, 'rcpt.log'), 'a') as log:
+            log.write(address + '\n')
+        if address.lower().endswith('@refused.test'):
+            return '550 5.1.1 <%s>: no such mailbox here' % address
+        envelope.rcpt_tos.append(address)
+        return '250 OK'
+
+
+kind = Refusing if handler == 'Refusing' else Mailbox
+open(os.path.join(directory, 'loaded'), 'w').close()
+while not os.path.exists(os.path.join(directory, 'answer')):
+    time.sleep(0.01)
+Controller(kind(os.path.join(directory, 'mail')), hostname='127.0.0.1', port=port).start()
+while True:
+    time.sleep(3600)
+";

@@ -892,6 +892,134 @@ impl Client {
         .await
     }
 
+    /// `GET /api/v1/services/{id}/secrets`: the secrets a service shares, names and versions.
+    pub async fn list_service_secrets(
+        &self,
+        service_id: &str,
+        page: &PageQuery,
+    ) -> Result<Page<gmac_types::variables::SecretInfo>> {
+        let none: [(&str, &str); 0] = [];
+        self.get_page(
+            &format!("/api/v1/services/{service_id}/secrets"),
+            &none,
+            page,
+        )
+        .await
+    }
+
+    /// `PUT /api/v1/services/{id}/secrets/{name}`: a new version of a secret the service shares.
+    pub async fn set_service_secret(
+        &self,
+        service_id: &str,
+        name: &str,
+        value: &str,
+    ) -> Result<gmac_types::variables::SecretInfo> {
+        self.put(
+            &format!(
+                "/api/v1/services/{service_id}/secrets/{}",
+                encode_segment(name)
+            ),
+            &gmac_types::variables::SecretWrite {
+                value: value.into(),
+            },
+            None,
+        )
+        .await
+    }
+
+    /// `DELETE /api/v1/services/{id}/secrets/{name}`.
+    pub async fn delete_service_secret(&self, service_id: &str, name: &str) -> Result<()> {
+        self.delete(
+            &format!(
+                "/api/v1/services/{service_id}/secrets/{}",
+                encode_segment(name)
+            ),
+            None,
+        )
+        .await
+    }
+
+    /// `POST /api/v1/services/{id}/secrets/{name}/reveal` with a current code.
+    pub async fn reveal_service_secret(
+        &self,
+        service_id: &str,
+        name: &str,
+        code: &str,
+    ) -> Result<gmac_types::variables::RevealedSecret> {
+        self.post(
+            &format!(
+                "/api/v1/services/{service_id}/secrets/{}/reveal",
+                encode_segment(name)
+            ),
+            &gmac_types::variables::SecretReveal { code: code.into() },
+        )
+        .await
+    }
+
+    /// `GET /api/v1/projects/{id}/secrets`: the secrets a project shares, names and versions.
+    pub async fn list_project_secrets(
+        &self,
+        project_id: &str,
+        page: &PageQuery,
+    ) -> Result<Page<gmac_types::variables::SecretInfo>> {
+        let none: [(&str, &str); 0] = [];
+        self.get_page(
+            &format!("/api/v1/projects/{project_id}/secrets"),
+            &none,
+            page,
+        )
+        .await
+    }
+
+    /// `PUT /api/v1/projects/{id}/secrets/{name}`: a new version of a secret the project shares.
+    pub async fn set_project_secret(
+        &self,
+        project_id: &str,
+        name: &str,
+        value: &str,
+    ) -> Result<gmac_types::variables::SecretInfo> {
+        self.put(
+            &format!(
+                "/api/v1/projects/{project_id}/secrets/{}",
+                encode_segment(name)
+            ),
+            &gmac_types::variables::SecretWrite {
+                value: value.into(),
+            },
+            None,
+        )
+        .await
+    }
+
+    /// `DELETE /api/v1/projects/{id}/secrets/{name}`.
+    pub async fn delete_project_secret(&self, project_id: &str, name: &str) -> Result<()> {
+        self.delete(
+            &format!(
+                "/api/v1/projects/{project_id}/secrets/{}",
+                encode_segment(name)
+            ),
+            None,
+        )
+        .await
+    }
+
+    /// `POST /api/v1/projects/{id}/secrets/{name}/reveal` with a current code.
+    pub async fn reveal_project_secret(
+        &self,
+        project_id: &str,
+        name: &str,
+        code: &str,
+    ) -> Result<gmac_types::variables::RevealedSecret> {
+        self.post(
+            &format!(
+                "/api/v1/projects/{project_id}/secrets/{}/reveal",
+                encode_segment(name)
+            ),
+            &gmac_types::variables::SecretReveal { code: code.into() },
+        )
+        .await
+    }
+
     /// `POST /api/v1/environments/{id}/secrets/{name}/reveal` with a current code.
     pub async fn reveal_secret(
         &self,

@@ -1,62 +1,283 @@
 //! Container hosts through the Docker Engine API with `bollard`: Docker or Podman (`podman
-//! system service`), at a `DOCKER_HOST`-style address (`unix:///run/podman/podman.sock`).
+//! system service`), at a `DOCKER_HOST`-style address: `unix:///run/podman/podman.sock` on
+//! gmac's own host, `tcp://host:2376` over the network, reached over TLS with a client
+//! certificate (Docker's `--tlsverify`), never in the clear, or `ssh://user@host/socket`
+//! through SSH ([`crate::ssh`]).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use bollard::Docker;
 use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
 use bollard::query_parameters::{CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder};
 use futures_util::StreamExt;
 use gmac_core::ports::{
-    ContainerHost, ContainerRun, HookOutcome, HookRun, ImageBuild, ImageBuildError,
+    ContainerHost, ContainerRun, Engine, HookOutcome, HookRun, ImageBuild, ImageBuildError,
 };
+use tokio_rustls::rustls;
+
+/// How an engine is reached.
+#[derive(Clone, Debug)]
+enum Reach {
+    /// A unix socket on gmac's host: the engine may start after gmac, so it is connected to
+    /// per call.
+    Socket(std::path::PathBuf),
+    /// `host:port` over TLS with a client certificate, connected to at `connect` (the
+    /// address its name resolved to, once checked; `authority` otherwise).
+    Tls {
+        authority: String,
+        connect: String,
+        config: Arc<rustls::ClientConfig>,
+    },
+    /// Over SSH: the tunnel's local socket leads to the engine's on the host.
+    Ssh(Arc<crate::ssh::Tunnel>),
+}
 
 /// A Docker Engine API.
 #[derive(Clone, Debug)]
 pub struct DockerEngine {
-    /// The socket's path: the engine may start after gmac, so it is connected to per call.
-    socket: std::path::PathBuf,
-    /// The same socket through reqwest, for what bollard's typed options cannot say: build
+    reach: Reach,
+    /// The same engine through reqwest, for what bollard's typed options cannot say: build
     /// secrets (Podman's `secrets`) and a push to a registry on plain HTTP (`tlsVerify`).
     pub(crate) http: reqwest::Client,
+    /// The origin (and API version) requests through `http` are written against.
+    pub(crate) origin: String,
 }
 
-/// The origin requests over the socket are written against (the socket is what connects).
-pub(crate) const SOCKET_ORIGIN: &str = "http://localhost/v1.41";
+/// The API version gmac speaks to engines.
+const API_VERSION: &str = "v1.41";
 
 /// Where a build secret's file goes in the context: the top, which Podman moves it out of
 /// before the build starts (so no `COPY` can reach it).
 const SECRET_FILE_PREFIX: &str = ".gmac-build-secret-";
 
+/// A TLS client configuration from PEM credentials: the engine's certificate is checked
+/// against the CA given (and only it), and gmac presents its client certificate.
+pub(crate) fn tls_config(tls: &gmac_types::EngineTls) -> anyhow::Result<rustls::ClientConfig> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(tls.ca_certificate.as_bytes()) {
+        roots
+            .add(cert.map_err(|e| anyhow::anyhow!("the CA certificate is not PEM: {e}"))?)
+            .map_err(|e| anyhow::anyhow!("the CA certificate is not taken: {e}"))?;
+    }
+    let chain = CertificateDer::pem_slice_iter(tls.client_certificate.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| anyhow::anyhow!("the client certificate is not PEM: {e}"))?;
+    let key = PrivateKeyDer::from_pem_slice(tls.client_key.expose().as_bytes())
+        .map_err(|_| anyhow::anyhow!("the client key is not a PEM private key"))?;
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_client_auth_cert(chain, key)
+        .map_err(|e| anyhow::anyhow!("the client certificate and key do not go together: {e}"))
+}
+
+/// `host` and `port` of `host:port` (`[v6]:port` too).
+fn split_authority(authority: &str) -> anyhow::Result<(&str, u16)> {
+    let (host, port) = authority
+        .rsplit_once(':')
+        .ok_or_else(|| anyhow::anyhow!("{authority} has no port"))?;
+    let port = port
+        .parse()
+        .map_err(|_| anyhow::anyhow!("{authority}: {port} is not a port"))?;
+    Ok((host.trim_start_matches('[').trim_end_matches(']'), port))
+}
+
 impl DockerEngine {
-    /// Connects to `host`: `unix:///path/to.sock` (or a bare path).
+    /// Connects to `host`: `unix:///path/to.sock` (or a bare path), without credentials.
     pub fn connect(host: &str) -> anyhow::Result<Self> {
+        Self::reach(&Engine::local(host))
+    }
+
+    /// Connects to `engine`: a unix socket, or `tcp://host:port` over TLS with its client
+    /// certificate (a `tcp://` engine without credentials is refused).
+    pub fn reach(engine: &Engine) -> anyhow::Result<Self> {
+        Self::reach_at(engine, None)
+    }
+
+    /// [`DockerEngine::reach`], an engine over the network connected to at `ip` (its name
+    /// resolved and checked against the egress policy by the caller), its certificate still
+    /// checked against its name.
+    pub fn reach_at(engine: &Engine, ip: Option<std::net::IpAddr>) -> anyhow::Result<Self> {
+        let host = engine.address.as_str();
+        if let Some(authority) = host.strip_prefix("tcp://") {
+            let Some(tls) = &engine.tls else {
+                anyhow::bail!(
+                    "the container host {host} is over the network: it is reached only over TLS with a client certificate"
+                );
+            };
+            let authority = authority.trim_end_matches('/').to_owned();
+            let (name, port) = split_authority(&authority)?;
+            let config = Arc::new(tls_config(tls)?);
+            let mut http = reqwest::Client::builder()
+                .tls_backend_preconfigured((*config).clone())
+                .connect_timeout(std::time::Duration::from_secs(5))
+                .no_proxy();
+            let connect = match ip {
+                Some(ip) => {
+                    http = http.resolve(name, std::net::SocketAddr::new(ip, port));
+                    std::net::SocketAddr::new(ip, port).to_string()
+                }
+                None => authority.clone(),
+            };
+            return Ok(Self {
+                origin: format!("https://{authority}/{API_VERSION}"),
+                reach: Reach::Tls {
+                    authority,
+                    connect,
+                    config,
+                },
+                http: http.build()?,
+            });
+        }
         let path = host.strip_prefix("unix://").unwrap_or(host);
         if path.is_empty() || host.contains("://") && !host.starts_with("unix://") {
-            anyhow::bail!("the container host {host:?} is not a unix:// socket");
+            anyhow::bail!("the container host {host:?} is neither a unix:// socket nor tcp://");
         }
         let http = reqwest::Client::builder()
             .unix_socket(std::path::PathBuf::from(path))
             .build()?;
         Ok(Self {
-            socket: std::path::PathBuf::from(path),
+            reach: Reach::Socket(std::path::PathBuf::from(path)),
             http,
+            origin: format!("http://localhost/{API_VERSION}"),
         })
+    }
+
+    /// [`DockerEngine::reach_at`] for every kind of address: one over SSH is signed in to
+    /// first, at `ip` (its name resolved and checked against the egress policy by the
+    /// caller; without it, not at all).
+    ///
+    /// # Errors
+    /// When the address is not one gmac reaches, or the SSH host refuses.
+    pub(crate) async fn open(
+        engine: &Engine,
+        ip: Option<std::net::IpAddr>,
+    ) -> anyhow::Result<Self> {
+        if !engine.address.starts_with("ssh://") {
+            return Self::reach_at(engine, ip);
+        }
+        let address = gmac_types::SshAddress::parse(&engine.address).ok_or_else(|| {
+            anyhow::anyhow!("{} is not ssh://user@host[:port][/socket]", engine.address)
+        })?;
+        let Some(ssh) = &engine.ssh else {
+            anyhow::bail!(
+                "the container host {} is over SSH: it is reached only with gmac's key and the host's",
+                engine.address
+            );
+        };
+        // Only at an address the egress policy let through: never a name looked up here.
+        let Some(ip) = ip else {
+            anyhow::bail!("{} has no address gmac may connect to", address.host);
+        };
+        let at = std::net::SocketAddr::new(ip, address.port);
+        let tunnel = crate::ssh::Tunnel::reach(&address, ssh, at).await?;
+        let http = reqwest::Client::builder()
+            .unix_socket(tunnel.socket().to_path_buf())
+            .build()?;
+        Ok(Self {
+            reach: Reach::Ssh(tunnel),
+            http,
+            origin: format!("http://localhost/{API_VERSION}"),
+        })
+    }
+
+    /// The SSH tunnel an engine over SSH is reached through.
+    pub(crate) fn tunnel(&self) -> Option<&crate::ssh::Tunnel> {
+        match &self.reach {
+            Reach::Ssh(tunnel) => Some(tunnel),
+            _ => None,
+        }
+    }
+
+    /// Whether the engine is over the network through TLS (gmac is not on its containers'
+    /// network, and reaches their ports where the engine publishes them).
+    pub(crate) fn is_remote(&self) -> bool {
+        matches!(self.reach, Reach::Tls { .. })
+    }
+
+    /// The engine's host over the network as gmac connects to it: the address its name
+    /// resolved to when checked, its name otherwise (none for a socket).
+    pub(crate) fn remote_host(&self) -> Option<&str> {
+        match &self.reach {
+            Reach::Tls { connect, .. } => Some(
+                connect
+                    .rsplit_once(':')
+                    .map_or(connect.as_str(), |(host, _)| host)
+                    .trim_start_matches('[')
+                    .trim_end_matches(']'),
+            ),
+            Reach::Socket(_) | Reach::Ssh(_) => None,
+        }
     }
 
     /// The engine, through bollard.
     pub(crate) fn engine(&self) -> Result<Docker, ImageBuildError> {
-        Docker::connect_with_socket(
-            &self.socket.to_string_lossy(),
-            300,
-            bollard::API_DEFAULT_VERSION,
-        )
-        .map_err(|e| {
-            ImageBuildError::Unavailable(format!(
-                "the container host at {}: {e}",
-                self.socket.display()
-            ))
-        })
+        match &self.reach {
+            Reach::Socket(socket) => Docker::connect_with_socket(
+                &socket.to_string_lossy(),
+                300,
+                bollard::API_DEFAULT_VERSION,
+            )
+            .map_err(|e| {
+                ImageBuildError::Unavailable(format!(
+                    "the container host at {}: {e}",
+                    socket.display()
+                ))
+            }),
+            Reach::Tls {
+                authority,
+                connect,
+                config,
+            } => {
+                let (name, _) = split_authority(authority)
+                    .map_err(|e| ImageBuildError::Failed(e.to_string()))?;
+                let server_name = rustls_pki_types::ServerName::try_from(name.to_owned())
+                    .map_err(|e| ImageBuildError::Failed(format!("{name}: {e}")))?;
+                let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
+                http.enforce_http(false);
+                http.set_connect_timeout(Some(std::time::Duration::from_secs(5)));
+                // Connected to the checked address; the certificate checked against the name.
+                let https = hyper_rustls::HttpsConnectorBuilder::new()
+                    .with_tls_config((**config).clone())
+                    .https_only()
+                    .with_server_name_resolver(hyper_rustls::FixedServerNameResolver::new(
+                        server_name,
+                    ))
+                    .enable_http1()
+                    .wrap_connector(http);
+                let client = hyper_util::client::legacy::Client::builder(
+                    hyper_util::rt::TokioExecutor::new(),
+                )
+                .build(https);
+                Docker::connect_with_custom_transport(
+                    move |request: bollard::BollardRequest| {
+                        let client = client.clone();
+                        async move {
+                            client
+                                .request(request)
+                                .await
+                                .map_err(bollard::errors::Error::from)
+                        }
+                    },
+                    Some(format!("https://{connect}")),
+                    300,
+                    bollard::API_DEFAULT_VERSION,
+                )
+                .map_err(|e| {
+                    ImageBuildError::Unavailable(format!("the container host at {authority}: {e}"))
+                })
+            }
+            Reach::Ssh(tunnel) => Docker::connect_with_socket(
+                &tunnel.socket().to_string_lossy(),
+                300,
+                bollard::API_DEFAULT_VERSION,
+            )
+            .map_err(|e| ImageBuildError::Unavailable(format!("the container host over SSH: {e}"))),
+        }
     }
 
     /// Whether the host is Podman, whose build API takes build secrets.
@@ -316,7 +537,7 @@ impl ContainerHost for DockerEngine {
         let query = build_query(build, podman, &secret_specs);
         let response = self
             .http
-            .post(format!("{SOCKET_ORIGIN}/build"))
+            .post(format!("{}/build", self.origin))
             .query(&query)
             .header("Content-Type", "application/x-tar")
             .body(archive)
@@ -472,7 +693,7 @@ impl ContainerHost for DockerEngine {
         };
         let response = self
             .http
-            .post(format!("{SOCKET_ORIGIN}/images/{repo}/push"))
+            .post(format!("{}/images/{repo}/push", self.origin))
             .query(&[("tag", version), ("tlsVerify", "false")])
             // An empty credential: the registry is the installation's own.
             .header("X-Registry-Auth", "e30=")

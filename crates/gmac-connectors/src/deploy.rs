@@ -1,11 +1,16 @@
 //! Releases on container hosts (issue 12, point 2): images pulled and containers started,
-//! inspected and retired through the Docker Engine API (`bollard`, Docker or Podman), health
-//! checked over loopback, and routed by Caddy through its JSON admin API (the server `gmac`).
+//! inspected and retired through the Docker Engine API (`bollard`, Docker or Podman) on gmac's
+//! own host or over the network (TLS with a client certificate, or SSH), health checked (on
+//! the engine's network, through the SSH session, or on the port an engine over TLS
+//! publishes), and routed by Caddy through its JSON admin API (the server `gmac`).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bollard::models::{ContainerCreateBody, HostConfig, RestartPolicy, RestartPolicyNameEnum};
+use bollard::models::{
+    ContainerCreateBody, HostConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum,
+};
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
     RemoveImageOptionsBuilder, StopContainerOptionsBuilder,
@@ -13,11 +18,11 @@ use bollard::query_parameters::{
 use futures_util::StreamExt;
 use gmac_core::egress::EgressPolicy;
 use gmac_core::ports::{
-    ContainerState, Deployer, ImageBuildError, OutputLine, ProxyRoute, ServiceContainer,
+    ContainerState, Deployer, Engine, ImageBuildError, OutputLine, ProxyRoute, ServiceContainer,
     StartedContainer,
 };
 
-use crate::containers::{DockerEngine, SOCKET_ORIGIN, read_stream, refused, unavailable};
+use crate::containers::{DockerEngine, read_stream, refused, unavailable};
 use crate::git::EgressResolver;
 
 /// The Caddy server gmac's routes live in.
@@ -56,16 +61,32 @@ impl EngineDeployer {
         })
     }
 
-    /// The engine at `address`: a unix socket (a TCP engine needs TLS client certificates,
-    /// which targets do not take yet).
-    fn engine(address: &str) -> Result<DockerEngine, ImageBuildError> {
-        if !address.starts_with("unix://") {
-            return Err(ImageBuildError::Failed(format!(
-                "{address}: gmac deploys to container hosts through a unix socket for now; \
-                 a remote engine needs TLS client certificates, which targets do not take yet"
-            )));
-        }
-        DockerEngine::connect(address).map_err(|e| ImageBuildError::Failed(e.to_string()))
+    /// The engine: a unix socket, or one over the network through TLS, connected to at an
+    /// address its name resolves to that the egress policy lets gmac reach, checked at every
+    /// call (a name that moves to an internal address after the target was saved reaches
+    /// nothing).
+    async fn reach(&self, engine: &Engine) -> Result<DockerEngine, ImageBuildError> {
+        let host = match engine.address.strip_prefix("tcp://") {
+            Some(authority) => Some(
+                authority
+                    .rsplit_once(':')
+                    .map_or(authority, |(host, _)| host)
+                    .to_owned(),
+            ),
+            None => gmac_types::SshAddress::parse(&engine.address).map(|a| a.host),
+        };
+        let ip = match host {
+            Some(host) => {
+                let allowed = self.egress.resolve(&host).await.map_err(|denied| {
+                    ImageBuildError::Failed(format!("gmac may not connect there: {denied}"))
+                })?;
+                allowed.first().copied()
+            }
+            None => None,
+        };
+        DockerEngine::open(engine, ip)
+            .await
+            .map_err(|e| ImageBuildError::Failed(format!("{e:#}")))
     }
 
     /// `url` if the egress policy lets gmac reach it.
@@ -80,16 +101,16 @@ impl EngineDeployer {
     /// Pulls `image` from its registry.
     async fn pull(
         &self,
-        address: &str,
+        engine: &Engine,
         image: &str,
         log: &(dyn Fn(String) + Send + Sync),
     ) -> Result<(), ImageBuildError> {
-        let engine = Self::engine(address)?;
+        let engine = self.reach(engine).await?;
         let (repo, tag) = split_tag(image);
         log(format!("pulling {image}"));
         let response = engine
             .http
-            .post(format!("{SOCKET_ORIGIN}/images/create"))
+            .post(format!("{}/images/create", engine.origin))
             .query(&[
                 ("fromImage", repo),
                 ("tag", tag),
@@ -194,19 +215,19 @@ fn missing_part(
 impl Deployer for EngineDeployer {
     async fn ensure_image(
         &self,
-        address: &str,
+        engine: &Engine,
         image: &str,
         pull: bool,
         log: &(dyn Fn(String) + Send + Sync),
     ) -> Result<String, ImageBuildError> {
-        let present = self.image_id(address, image).await?;
+        let present = self.image_id(engine, image).await?;
         if let Some(id) = &present
             && !pull
         {
             log(format!("{image} is on the host as {id}"));
             return Ok(id.clone());
         }
-        match self.pull(address, image, log).await {
+        match self.pull(engine, image, log).await {
             Ok(()) => {}
             // The registry is out of reach: the copy the host has is used, and said so.
             Err(e) if present.is_some() => {
@@ -214,7 +235,7 @@ impl Deployer for EngineDeployer {
             }
             Err(e) => return Err(e),
         }
-        let id = self.image_id(address, image).await?.ok_or_else(|| {
+        let id = self.image_id(engine, image).await?.ok_or_else(|| {
             ImageBuildError::Failed(format!("{image} was pulled but the host does not have it"))
         })?;
         log(format!("{image} is on the host as {id}"));
@@ -223,10 +244,10 @@ impl Deployer for EngineDeployer {
 
     async fn image_id(
         &self,
-        address: &str,
+        engine: &Engine,
         image: &str,
     ) -> Result<Option<String>, ImageBuildError> {
-        let docker = Self::engine(address)?.engine()?;
+        let docker = self.reach(engine).await?.engine()?;
         match docker.inspect_image(image).await {
             Ok(inspected) => Ok(inspected.id),
             Err(bollard::errors::Error::DockerResponseServerError {
@@ -238,11 +259,11 @@ impl Deployer for EngineDeployer {
 
     async fn start(
         &self,
-        address: &str,
+        engine: &Engine,
         container: &ServiceContainer,
     ) -> Result<StartedContainer, ImageBuildError> {
-        let engine = Self::engine(address)?;
-        let docker = engine.engine()?;
+        let reached = self.reach(engine).await?;
+        let docker = reached.engine()?;
         let port = format!("{}/tcp", container.container_port);
         let limits = container.resources;
         let config = ContainerCreateBody {
@@ -257,6 +278,7 @@ impl Deployer for EngineDeployer {
             labels: Some(container.labels.clone().into_iter().collect()),
             exposed_ports: Some(vec![port.clone()]),
             host_config: Some(HostConfig {
+                port_bindings: published_on(&reached, &port)?,
                 restart_policy: Some(RestartPolicy {
                     name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
                     maximum_retry_count: None,
@@ -284,7 +306,7 @@ impl Deployer for EngineDeployer {
                 } => ImageBuildError::Failed(format!("the container: {message}")),
                 e => unavailable("creating the container", &e),
             })?;
-        let started = started_address(&engine, &created.id).await;
+        let started = started_address(&reached, &created.id).await;
         if started.is_err() {
             // Nothing is left behind: the caller sees why, the host has no stray container.
             let options = RemoveContainerOptionsBuilder::default().force(true).build();
@@ -296,8 +318,8 @@ impl Deployer for EngineDeployer {
         })
     }
 
-    async fn remove_image(&self, address: &str, id: &str) -> Result<bool, ImageBuildError> {
-        let docker = Self::engine(address)?.engine()?;
+    async fn remove_image(&self, engine: &Engine, id: &str) -> Result<bool, ImageBuildError> {
+        let docker = self.reach(engine).await?.engine()?;
         let tags = match docker.inspect_image(id).await {
             Ok(inspected) => inspected.repo_tags.unwrap_or_default(),
             Err(bollard::errors::Error::DockerResponseServerError {
@@ -306,7 +328,7 @@ impl Deployer for EngineDeployer {
             Err(e) => return Err(unavailable("inspecting the image", &e)),
         };
         // An image a container (running or not) still uses keeps every name it has.
-        if image_in_use(&Self::engine(address)?, id).await? {
+        if image_in_use(&self.reach(engine).await?, id).await? {
             return Ok(false);
         }
         // Each name first (an image of several names is not removed by its id alone), then
@@ -330,9 +352,9 @@ impl Deployer for EngineDeployer {
         Ok(true)
     }
 
-    async fn state(&self, address: &str, id: &str) -> Result<ContainerState, ImageBuildError> {
-        let engine = Self::engine(address)?;
-        let inspected = inspect(&engine, id).await?;
+    async fn state(&self, engine: &Engine, id: &str) -> Result<ContainerState, ImageBuildError> {
+        let reached = self.reach(engine).await?;
+        let inspected = inspect(&reached, id).await?;
         let (running, exit_code) = run_state(&inspected);
         let restarts = inspected
             .get("RestartCount")
@@ -352,7 +374,7 @@ impl Deployer for EngineDeployer {
             running,
             exit_code: (!running || restarts > 0).then_some(exit_code),
             restarts,
-            last_lines: last_lines(&engine.engine()?, id).await,
+            last_lines: last_lines(&reached.engine()?, id).await,
             started_at: time("/State/StartedAt"),
             finished_at,
             oom_killed: inspected
@@ -369,13 +391,13 @@ impl Deployer for EngineDeployer {
 
     async fn logs(
         &self,
-        address: &str,
+        engine: &Engine,
         id: &str,
         tail: u32,
         follow: bool,
         sink: tokio::sync::mpsc::Sender<OutputLine>,
     ) -> Result<(), ImageBuildError> {
-        let docker = Self::engine(address)?.engine()?;
+        let docker = self.reach(engine).await?.engine()?;
         let options = LogsOptionsBuilder::default()
             .stdout(true)
             .stderr(true)
@@ -414,8 +436,8 @@ impl Deployer for EngineDeployer {
         Ok(())
     }
 
-    async fn remove(&self, address: &str, id: &str) -> Result<(), ImageBuildError> {
-        let docker = Self::engine(address)?.engine()?;
+    async fn remove(&self, engine: &Engine, id: &str) -> Result<(), ImageBuildError> {
+        let docker = self.reach(engine).await?.engine()?;
         let gone = |e: &bollard::errors::Error| {
             matches!(
                 e,
@@ -438,35 +460,38 @@ impl Deployer for EngineDeployer {
         }
     }
 
-    async fn restart(&self, address: &str, id: &str) -> Result<String, ImageBuildError> {
-        let engine = Self::engine(address)?;
-        let docker = engine.engine()?;
-        let options = bollard::query_parameters::RestartContainerOptionsBuilder::default()
-            .t(10)
-            .build();
-        docker
-            .restart_container(id, Some(options))
-            .await
-            .map_err(|e| unavailable("restarting the container", &e))?;
-        // A restarted container may get another address on the engine's network; one that
-        // stopped at once has none, and says why.
-        let inspected = inspect(&engine, id).await?;
-        let (running, code) = run_state(&inspected);
-        if !running {
-            let lines = last_lines(&docker, id).await.join("\n");
-            return Err(ImageBuildError::Failed(format!(
-                "the container exited with code {code} as soon as it restarted; its last lines:\n{lines}"
-            )));
+    async fn check_health(
+        &self,
+        engine: &Engine,
+        id: &str,
+        upstream: &str,
+        path: Option<&str>,
+    ) -> Result<(), String> {
+        let reached = self.reach(engine).await.map_err(|e| e.to_string())?;
+        if let Some(tunnel) = reached.tunnel() {
+            return check_through(tunnel, upstream, path).await;
         }
-        container_ip(&inspected)
-    }
-
-    async fn check_health(&self, upstream: &str, path: Option<&str>) -> Result<(), String> {
-        let Some(path) = path else {
-            return tokio::net::TcpStream::connect(upstream)
+        let published;
+        let upstream = if reached.is_remote() {
+            published = published_port(&reached, id)
                 .await
-                .map(drop)
-                .map_err(|e| format!("{upstream} does not accept connections: {e}"));
+                .map_err(|e| e.to_string())?;
+            published.as_str()
+        } else {
+            upstream
+        };
+        let Some(path) = path else {
+            return match tokio::time::timeout(
+                Duration::from_secs(2),
+                tokio::net::TcpStream::connect(upstream),
+            )
+            .await
+            {
+                Ok(connected) => connected
+                    .map(drop)
+                    .map_err(|e| format!("{upstream} does not accept connections: {e}")),
+                Err(_) => Err(format!("{upstream} did not accept a connection within 2 s")),
+            };
         };
         let url = format!("http://{upstream}{path}");
         let response = self
@@ -605,7 +630,7 @@ impl Deployer for EngineDeployer {
 async fn image_in_use(engine: &DockerEngine, id: &str) -> Result<bool, ImageBuildError> {
     let response = engine
         .http
-        .get(format!("{SOCKET_ORIGIN}/containers/json?all=true"))
+        .get(format!("{}/containers/json?all=true", engine.origin))
         .send()
         .await
         .map_err(|e| ImageBuildError::Unavailable(format!("the container host: {e}")))?;
@@ -627,7 +652,7 @@ async fn image_in_use(engine: &DockerEngine, id: &str) -> Result<bool, ImageBuil
 async fn inspect(engine: &DockerEngine, id: &str) -> Result<serde_json::Value, ImageBuildError> {
     let response = engine
         .http
-        .get(format!("{SOCKET_ORIGIN}/containers/{id}/json"))
+        .get(format!("{}/containers/{id}/json", engine.origin))
         .send()
         .await
         .map_err(|e| ImageBuildError::Unavailable(format!("the container host: {e}")))?;
@@ -654,7 +679,7 @@ fn run_state(inspected: &serde_json::Value) -> (bool, i64) {
 }
 
 /// A line as the engine sends it with timestamps (`2026-12-06T14:02:03.123456789Z text`).
-fn output_line(stderr: bool, raw: &str) -> OutputLine {
+pub(crate) fn output_line(stderr: bool, raw: &str) -> OutputLine {
     let raw = raw.trim_end_matches(['\n', '\r']);
     let (at, text) = match raw.split_once(' ') {
         Some((stamp, text)) => match chrono::DateTime::parse_from_rfc3339(stamp) {
@@ -715,6 +740,132 @@ async fn started_address(engine: &DockerEngine, id: &str) -> Result<String, Imag
         )));
     }
     container_ip(&inspected)
+}
+
+/// The health check of `upstream` (`ip:port` on the host's network) through the SSH session:
+/// a connection, or `GET path` answered with a 2xx status.
+async fn check_through(
+    tunnel: &crate::ssh::Tunnel,
+    upstream: &str,
+    path: Option<&str>,
+) -> Result<(), String> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let (host, port) = upstream
+        .rsplit_once(':')
+        .and_then(|(host, port)| {
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            Some((host, port.parse::<u16>().ok()?))
+        })
+        .ok_or_else(|| format!("{upstream} is not host:port"))?;
+    let mut stream = tokio::time::timeout(Duration::from_secs(2), tunnel.connect(host, port))
+        .await
+        .map_err(|_| format!("{upstream} did not accept a connection within 2 s"))?
+        .map_err(|e| format!("{upstream} does not accept connections: {e}"))?;
+    let Some(path) = path else {
+        return Ok(());
+    };
+    if !path.starts_with('/') || path.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("{path:?} is not a path to ask for"));
+    }
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {upstream}\r\nUser-Agent: gmac-health/{}\r\nConnection: close\r\n\r\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    let status_line = tokio::time::timeout(Duration::from_secs(5), async {
+        stream.write_all(request.as_bytes()).await?;
+        let mut read = Vec::new();
+        let mut buffer = [0u8; 256];
+        while !read.windows(2).any(|w| w == b"\r\n") && read.len() < 1024 {
+            let n = stream.read(&mut buffer).await?;
+            if n == 0 {
+                break;
+            }
+            read.extend_from_slice(&buffer[..n]);
+        }
+        Ok::<_, std::io::Error>(read)
+    })
+    .await
+    .map_err(|_| format!("GET {path} was not answered within 5 s"))?
+    .map_err(|e| format!("GET {path}: {e}"))?;
+    // `HTTP/1.1 200 OK`: a version, then three digits.
+    let status = std::str::from_utf8(&status_line)
+        .ok()
+        .and_then(|text| {
+            let mut parts = text.split(' ');
+            let version = parts.next()?;
+            let code = parts.next()?.trim_end();
+            (version.starts_with("HTTP/1.")
+                && code.len() == 3
+                && code.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| code.parse::<u16>().ok())
+            .flatten()
+        })
+        .ok_or_else(|| format!("GET {path} was not answered over HTTP"))?;
+    if (200..300).contains(&status) {
+        Ok(())
+    } else {
+        Err(format!("GET {path} answered HTTP {status}"))
+    }
+}
+
+/// A container's port bindings, as the engine takes them.
+type PortBindings = HashMap<String, Option<Vec<PortBinding>>>;
+
+/// Where a container's `port` (`8080/tcp`) is published: nowhere on gmac's own host (gmac and
+/// the proxy reach it on the engine's network); on an engine over the network, on a free port
+/// of the engine's own address, the one gmac reaches it at, for gmac's health checks (the
+/// proxy beside the engine still reaches the container on its network).
+fn published_on(
+    engine: &DockerEngine,
+    port: &str,
+) -> Result<Option<PortBindings>, ImageBuildError> {
+    let Some(host) = engine.remote_host() else {
+        return Ok(None);
+    };
+    // The address the egress policy let gmac connect to (`EngineDeployer::reach` resolves
+    // the name first): never a name looked up again here.
+    let ip: std::net::IpAddr = host.parse().map_err(|_| {
+        ImageBuildError::Failed(format!("{host} is not the engine's resolved address"))
+    })?;
+    Ok(Some(HashMap::from([(
+        port.to_owned(),
+        Some(vec![PortBinding {
+            host_ip: Some(ip.to_string()),
+            host_port: Some(String::new()),
+        }]),
+    )])))
+}
+
+/// `host:port` where a container on an engine over the network publishes its port, from its
+/// inspection: the engine's address and the port it chose.
+async fn published_port(engine: &DockerEngine, id: &str) -> Result<String, ImageBuildError> {
+    let inspected = inspect(engine, id).await?;
+    let host = engine.remote_host().unwrap_or("127.0.0.1");
+    inspected
+        .pointer("/NetworkSettings/Ports")
+        .and_then(serde_json::Value::as_object)
+        .and_then(|ports| {
+            ports.values().find_map(|bindings| {
+                bindings.as_array()?.iter().find_map(|b| {
+                    b.get("HostPort")
+                        .and_then(serde_json::Value::as_str)
+                        .filter(|p| !p.is_empty() && *p != "0")
+                        .map(str::to_owned)
+                })
+            })
+        })
+        .map(|port| {
+            if host.contains(':') {
+                format!("[{host}]:{port}")
+            } else {
+                format!("{host}:{port}")
+            }
+        })
+        .ok_or_else(|| {
+            ImageBuildError::Unavailable(
+                "the engine did not say where the container's port is published".to_owned(),
+            )
+        })
 }
 
 /// A container's address on the engine's network, from its inspection.

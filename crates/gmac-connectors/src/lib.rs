@@ -7,6 +7,7 @@ pub mod domains;
 pub mod git;
 pub mod kubernetes;
 pub mod mail;
+pub mod ssh;
 pub mod targets;
 
 /// An error's innermost cause (e.g. `Connection refused`), which says more than its outer text.

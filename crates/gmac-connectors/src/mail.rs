@@ -42,10 +42,12 @@ impl SmtpMailer {
 #[async_trait::async_trait]
 impl Mailer for SmtpMailer {
     async fn send(&self, mail: Mail) -> anyhow::Result<()> {
-        let to: Mailbox = mail
-            .to
-            .parse()
-            .with_context(|| format!("the recipient {:?} is not valid", mail.to))?;
+        let to: Mailbox = mail.to.parse().map_err(|e| {
+            anyhow::Error::new(gmac_core::ports::MailRefused(format!(
+                "the recipient {:?} is not valid: {e}",
+                mail.to
+            )))
+        })?;
         let builder = Message::builder()
             .from(self.from.clone())
             .to(to)
@@ -67,10 +69,40 @@ impl Mailer for SmtpMailer {
             builder.multipart(parts).context("building the message")?
         };
 
-        self.transport
-            .send(message)
-            .await
-            .context("the SMTP server refused the message")?;
-        Ok(())
+        match self.transport.send(message).await {
+            Ok(_) => Ok(()),
+            // The recipient refused for good (no such mailbox, not local, not a mailbox name):
+            // the same message is refused again. Any other refusal (a login, a relay, the
+            // sender) is the server's set-up, which someone may fix: tried again.
+            Err(e) if refuses_recipient(e.status().map(|c| c.to_string()).as_deref()) => {
+                Err(anyhow::Error::new(gmac_core::ports::MailRefused(format!(
+                    "the SMTP server refused the recipient for good: {e}"
+                ))))
+            }
+            Err(e) => Err(anyhow::Error::new(e).context("the SMTP server refused the message")),
+        }
+    }
+}
+
+/// Whether an SMTP reply code refuses the recipient for good: `550` (no such mailbox), `551`
+/// (not local) or `553` (not a mailbox name).
+fn refuses_recipient(code: Option<&str>) -> bool {
+    matches!(code, Some("550" | "551" | "553"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refuses_recipient;
+
+    #[test]
+    fn only_a_refused_recipient_is_refused_for_good() {
+        for code in ["550", "551", "553"] {
+            assert!(refuses_recipient(Some(code)), "{code}");
+        }
+        // A failed login, a relay refused, a sender refused, a busy server: tried again.
+        for code in ["535", "530", "554", "421", "451"] {
+            assert!(!refuses_recipient(Some(code)), "{code}");
+        }
+        assert!(!refuses_recipient(None));
     }
 }

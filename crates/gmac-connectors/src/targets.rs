@@ -1,12 +1,13 @@
 //! Deploy targets' parts, checked before a target is saved and when it is tested: the Docker
-//! Engine API (`GET /version`) over a unix socket or TCP, and Caddy's admin API
-//! (`GET /config/`). TCP addresses and the admin API pass the egress policy.
+//! Engine API (`GET /version`) over a unix socket or over the network through TLS with a client
+//! certificate, and Caddy's admin API (`GET /config/`). Network addresses and the admin API
+//! pass the egress policy.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use gmac_core::egress::EgressPolicy;
-use gmac_core::ports::TargetProbe;
+use gmac_core::ports::{Engine, TargetProbe};
 use serde::Deserialize;
 
 use crate::git::EgressResolver;
@@ -109,7 +110,10 @@ impl EngineVersion {
 
 #[async_trait::async_trait]
 impl TargetProbe for HttpTargetProbe {
-    async fn engine(&self, address: &str) -> Result<String, String> {
+    async fn engine(&self, engine: &Engine) -> Result<String, String> {
+        let address = engine.address.as_str();
+        // An engine over SSH is reached through its tunnel, kept open while it is asked.
+        let mut tunnel = None;
         let (client, url) = if let Some(path) = address.strip_prefix("unix://") {
             let client = builder()
                 .unix_socket(std::path::PathBuf::from(path))
@@ -117,14 +121,45 @@ impl TargetProbe for HttpTargetProbe {
                 .map_err(|e| format!("the socket {path}: {e}"))?;
             (client, "http://engine/version".to_owned())
         } else if let Some(rest) = address.strip_prefix("tcp://") {
-            let url = format!("http://{}/version", rest.trim_end_matches('/'));
+            // Over the network only through TLS, checking the engine's certificate against the
+            // CA given and presenting gmac's.
+            let tls = engine.tls.as_ref().ok_or_else(|| {
+                format!("{address} is over the network: it is reached only over TLS")
+            })?;
+            let url = format!("https://{}/version", rest.trim_end_matches('/'));
             self.egress
                 .check_url(&url)
                 .await
                 .map_err(|denied| format!("gmac may not connect there: {denied}"))?;
-            (self.http.clone(), url)
+            let config = crate::containers::tls_config(tls).map_err(|e| e.to_string())?;
+            let client = builder()
+                .dns_resolver(Arc::new(EgressResolver(self.egress.clone())))
+                .no_proxy()
+                .tls_backend_preconfigured(config)
+                .build()
+                .map_err(|e| format!("the engine at {address}: {e}"))?;
+            (client, url)
+        } else if let Some(ssh) = gmac_types::SshAddress::parse(address) {
+            let allowed = self
+                .egress
+                .resolve(&ssh.host)
+                .await
+                .map_err(|denied| format!("gmac may not connect there: {denied}"))?;
+            let reached = crate::containers::DockerEngine::open(engine, allowed.first().copied())
+                .await
+                .map_err(|e| format!("{e:#}"))?;
+            let socket = reached
+                .tunnel()
+                .map(|t| t.socket().to_path_buf())
+                .ok_or_else(|| format!("{address} was not reached over SSH"))?;
+            let client = builder()
+                .unix_socket(socket)
+                .build()
+                .map_err(|e| format!("the engine at {address}: {e}"))?;
+            tunnel = Some(reached);
+            (client, "http://engine/version".to_owned())
         } else {
-            return Err(format!("{address} is neither unix:// nor tcp://"));
+            return Err(format!("{address} is neither unix://, tcp:// nor ssh://"));
         };
         let response = client.get(&url).send().await.map_err(|e| {
             format!(
@@ -139,6 +174,7 @@ impl TargetProbe for HttpTargetProbe {
             ));
         }
         let body = read_capped(response, &format!("the engine at {address}")).await?;
+        drop(tunnel);
         let version: EngineVersion = serde_json::from_slice(&body)
             .map_err(|e| format!("{address} did not answer as a Docker Engine API does ({e})"))?;
         Ok(version.describe())

@@ -45,22 +45,43 @@ pub enum KeySource {
 /// The master key version that seals and signs now, shared by every key derived from one
 /// [`MasterKey`] in a process.
 #[derive(Clone, Debug)]
-pub struct KeyVersion(Arc<AtomicU32>);
+pub struct KeyVersion {
+    current: Arc<AtomicU32>,
+    /// A newer version the database seals under that this replica's ring does not hold
+    /// (`0`: none).
+    missing: Arc<AtomicU32>,
+}
 
 impl KeyVersion {
     /// Starts at `version`.
     pub fn new(version: u32) -> Self {
-        Self(Arc::new(AtomicU32::new(version)))
+        Self {
+            current: Arc::new(AtomicU32::new(version)),
+            missing: Arc::new(AtomicU32::new(0)),
+        }
     }
 
     /// The version now.
     pub fn get(&self) -> u32 {
-        self.0.load(Ordering::Acquire)
+        self.current.load(Ordering::Acquire)
     }
 
-    /// Switches to `version`.
+    /// Switches to `version`, which the ring holds.
     pub fn set(&self, version: u32) {
-        self.0.store(version, Ordering::Release);
+        self.current.store(version, Ordering::Release);
+        self.missing.store(0, Ordering::Release);
+    }
+
+    /// The version the database seals under when this replica's ring does not hold it: the
+    /// replica cannot open what other replicas seal, so it is not ready.
+    pub fn missing(&self) -> Option<u32> {
+        Some(self.missing.load(Ordering::Acquire)).filter(|v| *v != 0)
+    }
+
+    /// Records that the ring does not hold `version`, which the database seals under; answers
+    /// whether that is news.
+    pub fn set_missing(&self, version: u32) -> bool {
+        self.missing.swap(version, Ordering::AcqRel) != version
     }
 }
 

@@ -28,9 +28,16 @@ pub struct Attachment {
 /// Sends email.
 #[async_trait::async_trait]
 pub trait Mailer: Send + Sync + std::fmt::Debug {
-    /// Sends one message; an error means it was not accepted by the mail server.
+    /// Sends one message; an error means it was not accepted by the mail server. One that
+    /// holds a [`MailRefused`] will not be accepted by trying again.
     async fn send(&self, mail: Mail) -> anyhow::Result<()>;
 }
+
+/// A message the mail server refused for good (a `5xx` answer, such as no such mailbox), or
+/// whose address is no address: sending it again changes nothing.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct MailRefused(pub String);
 
 /// How to reach an AWS account.
 #[derive(Clone)]
@@ -348,12 +355,47 @@ pub enum ImageBuildError {
     Unavailable(String),
 }
 
+/// A container host's engine as gmac reaches it: its `DOCKER_HOST`-style address
+/// (`unix:///…` on gmac's own host, `tcp://host:port` over the network) and, over the
+/// network, the TLS client credentials. `Debug` shows the address only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Engine {
+    /// `unix:///path/to.sock`, `tcp://host:port` or `ssh://user@host[:port][/socket]`.
+    pub address: String,
+    /// How a `tcp://` engine is reached: TLS with a client certificate.
+    pub tls: Option<gmac_types::EngineTls>,
+    /// How an `ssh://` engine is reached: gmac's key and the host's.
+    pub ssh: Option<gmac_types::EngineSsh>,
+}
+
+impl Engine {
+    /// The engine on gmac's own host at `address` (a unix socket), without credentials.
+    pub fn local(address: impl Into<String>) -> Self {
+        Self {
+            address: address.into(),
+            tls: None,
+            ssh: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("address", &self.address)
+            .field("tls", &self.tls.is_some())
+            .field("ssh", &self.ssh.is_some())
+            .finish()
+    }
+}
+
 /// Reaches a deploy target's parts to check that they answer (issue 12, point 1).
 #[async_trait::async_trait]
 pub trait TargetProbe: Send + Sync + std::fmt::Debug {
-    /// The Docker Engine API at `address` (`unix:///path` or `tcp://host:port`) describes
-    /// itself, e.g. "Podman Engine 4.3.1 (API 1.41, linux/amd64)". The error is for a person.
-    async fn engine(&self, address: &str) -> Result<String, String>;
+    /// The Docker Engine API `engine` (`unix:///path`, or `tcp://host:port` over TLS)
+    /// describes itself, e.g. "Podman Engine 4.3.1 (API 1.41, linux/amd64)". The error is for
+    /// a person.
+    async fn engine(&self, engine: &Engine) -> Result<String, String>;
 
     /// The reverse proxy's admin API at `url` (Caddy's) answers; says what answered.
     async fn proxy(&self, url: &str) -> Result<String, String>;
@@ -438,13 +480,14 @@ pub struct StartedContainer {
     /// Its id on the engine.
     pub id: String,
     /// `ip:port` where its port is reached from the engine's host (and the proxy beside it):
-    /// its address on the engine's network. Nothing is published on the host's ports, so no
-    /// other program's port can be taken over.
+    /// its address on the engine's network. On gmac's own host nothing is published on the
+    /// host's ports, so no other program's port can be taken over; an engine over the network
+    /// publishes it on a free port of the engine's own address, for gmac's health checks.
     pub upstream: String,
 }
 
 /// How a container stands, as the engine tells it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ContainerState {
     /// Whether it runs.
     pub running: bool,
@@ -487,7 +530,7 @@ pub struct ProxyRoute {
 }
 
 /// Runs releases on container hosts and routes their proxies (issue 12, point 2). Every call
-/// names the target's engine address (`unix:///…`) or its proxy's admin API.
+/// names the target's engine or its proxy's admin API.
 #[async_trait::async_trait]
 pub trait Deployer: Send + Sync + std::fmt::Debug {
     /// The image's id on the engine: pulled from its registry first when `pull` (an image by
@@ -495,36 +538,39 @@ pub trait Deployer: Send + Sync + std::fmt::Debug {
     /// be reached) or when the engine lacks it; lines of the pull go to `log`.
     async fn ensure_image(
         &self,
-        address: &str,
+        engine: &Engine,
         image: &str,
         pull: bool,
         log: &(dyn Fn(String) + Send + Sync),
     ) -> Result<String, ImageBuildError>;
 
     /// The image's id when the engine has it, without pulling.
-    async fn image_id(&self, address: &str, image: &str)
-    -> Result<Option<String>, ImageBuildError>;
+    async fn image_id(
+        &self,
+        engine: &Engine,
+        image: &str,
+    ) -> Result<Option<String>, ImageBuildError>;
 
     /// Creates and starts `container` on the engine's network.
     async fn start(
         &self,
-        address: &str,
+        engine: &Engine,
         container: &ServiceContainer,
     ) -> Result<StartedContainer, ImageBuildError>;
 
     /// Removes an image (by its id) from the engine, each of its names first; answers `false`
     /// when the engine keeps it because a container still uses it. One already gone is
     /// removed.
-    async fn remove_image(&self, address: &str, id: &str) -> Result<bool, ImageBuildError>;
+    async fn remove_image(&self, engine: &Engine, id: &str) -> Result<bool, ImageBuildError>;
 
     /// How a container stands.
-    async fn state(&self, address: &str, id: &str) -> Result<ContainerState, ImageBuildError>;
+    async fn state(&self, engine: &Engine, id: &str) -> Result<ContainerState, ImageBuildError>;
 
     /// A container's last `tail` lines of output, then, when `follow`, each new line as it is
     /// written, into `sink`, until the container stops or `sink` is closed.
     async fn logs(
         &self,
-        address: &str,
+        engine: &Engine,
         id: &str,
         tail: u32,
         follow: bool,
@@ -533,15 +579,19 @@ pub trait Deployer: Send + Sync + std::fmt::Debug {
 
     /// Stops (letting it finish for a few seconds) and removes a container; one already gone
     /// is not an error.
-    async fn remove(&self, address: &str, id: &str) -> Result<(), ImageBuildError>;
+    async fn remove(&self, engine: &Engine, id: &str) -> Result<(), ImageBuildError>;
 
-    /// Restarts a container (letting it finish for a few seconds); answers its address on the
-    /// engine's network afterwards, which may have changed.
-    async fn restart(&self, address: &str, id: &str) -> Result<String, ImageBuildError>;
-
-    /// One health check: `GET http://{upstream}{path}` answers 2xx (without a path, the port
-    /// accepts a connection). The error says what was seen.
-    async fn check_health(&self, upstream: &str, path: Option<&str>) -> Result<(), String>;
+    /// One health check of the container `id`: `GET http://{upstream}{path}` answers 2xx
+    /// (without a path, the port accepts a connection). On an engine over the network, whose
+    /// network gmac is not on, the check goes to the port the container publishes on the
+    /// engine's own address instead. The error says what was seen.
+    async fn check_health(
+        &self,
+        engine: &Engine,
+        id: &str,
+        upstream: &str,
+        path: Option<&str>,
+    ) -> Result<(), String>;
 
     /// Sets `route` in the proxy's server `gmac` at `admin_url` (made on `:80` and `:443` when
     /// missing), replacing a route of the same id in one configuration change.
@@ -705,12 +755,55 @@ pub trait Cluster: Send + Sync + std::fmt::Debug {
         log: &(dyn Fn(String) + Send + Sync),
     ) -> Result<KubeOutcome, ImageBuildError>;
 
+    /// Deletes the `ConfigMap`s and `Secret`s that earlier releases of `release`'s service
+    /// left in its namespace (the ones gmac made: its labels, named `{name}-env-…` and
+    /// `{name}-secrets-…`), keeping `release`'s own; answers the kinds and names deleted. Run
+    /// once `release` is rolled out, when no pod needs them any more (a rollback applies its
+    /// release's own again).
+    async fn prune_config(
+        &self,
+        kubeconfig: &str,
+        release: &KubeRelease,
+    ) -> Result<Vec<String>, ImageBuildError>;
+
     /// Deletes a namespace and all in it (one already gone is not an error).
     async fn delete_namespace(
         &self,
         kubeconfig: &str,
         namespace: &str,
     ) -> Result<(), ImageBuildError>;
+
+    /// The pods of release `release_id` in `namespace` (label `gmac.io/release`), by name.
+    async fn pods(
+        &self,
+        kubeconfig: &str,
+        namespace: &str,
+        release_id: &str,
+    ) -> Result<Vec<PodState>, ImageBuildError>;
+
+    /// A pod's last `tail` lines of output, then, when `follow`, each new line as it is
+    /// written, into `sink`, until the pod goes or `sink` is closed.
+    async fn pod_logs(
+        &self,
+        kubeconfig: &str,
+        namespace: &str,
+        pod: &str,
+        tail: u32,
+        follow: bool,
+        sink: tokio::sync::mpsc::Sender<OutputLine>,
+    ) -> Result<(), ImageBuildError>;
+}
+
+/// A pod as its cluster tells it: its first container's state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PodState {
+    /// The pod's name.
+    pub name: String,
+    /// Its container's state: running, restarts, and how it last ended (`OOMKilled` is
+    /// `oom_killed`; the reason the kubelet gave is `error`).
+    pub state: ContainerState,
+    /// Why it waits, when it does: `reason: message`.
+    pub waiting: Option<String>,
 }
 
 /// The certificate a host answered with over TLS.

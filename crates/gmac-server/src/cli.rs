@@ -100,7 +100,8 @@ pub enum Command {
     /// Roll an environment back to an earlier release (the one before the live one unless
     /// --to names another), without a rebuild; exits non-zero unless it goes live.
     Rollback(RollbackArgs),
-    /// An environment's variables: list, set (a new version), diff two versions.
+    /// An environment's variables (or, with --shared or --project, those its service or its
+    /// project shares): list, set (a new version), diff two versions.
     Env {
         /// What to do.
         #[command(subcommand)]
@@ -254,6 +255,19 @@ pub struct EnvironmentArgs {
     pub environment: String,
 }
 
+/// Whose variables an `env` command works on, when not one environment's own.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct SharedArgs {
+    /// The variables the service shares with every environment of it (staging, production
+    /// and its previews) rather than one environment's (--env is ignored).
+    #[arg(long)]
+    pub shared: bool,
+    /// The variables the service's project shares with every environment of each of its
+    /// services (--env is ignored).
+    #[arg(long, conflicts_with = "shared")]
+    pub project: bool,
+}
+
 /// `gmac env` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum EnvCommand {
@@ -261,6 +275,8 @@ pub enum EnvCommand {
     List {
         #[command(flatten)]
         at: EnvironmentArgs,
+        #[command(flatten)]
+        whose: SharedArgs,
         /// A version to read.
         #[arg(long)]
         version: Option<i64>,
@@ -269,6 +285,8 @@ pub enum EnvCommand {
     Set {
         #[command(flatten)]
         at: EnvironmentArgs,
+        #[command(flatten)]
+        whose: SharedArgs,
         /// `NAME=value` pairs to set.
         pairs: Vec<String>,
         /// Names to remove.
@@ -282,6 +300,8 @@ pub enum EnvCommand {
     Diff {
         #[command(flatten)]
         at: EnvironmentArgs,
+        #[command(flatten)]
+        whose: SharedArgs,
         /// The earlier version (0: none).
         #[arg(long)]
         from: i64,
@@ -298,6 +318,13 @@ pub enum SecretsCommand {
     List {
         #[command(flatten)]
         at: EnvironmentArgs,
+        /// The secrets the service shares with every environment of it (--env is ignored).
+        #[arg(long)]
+        shared: bool,
+        /// The secrets the service's project shares with every environment of its services
+        /// (--env is ignored).
+        #[arg(long, conflicts_with = "shared")]
+        project: bool,
     },
     /// Writes a new version of a secret, its value read from standard input (one trailing
     /// newline dropped), so it is never in the shell's history or the process list.
@@ -306,6 +333,14 @@ pub enum SecretsCommand {
         at: EnvironmentArgs,
         /// Its name.
         name: String,
+        /// A secret the service shares with every environment of it (staging, production and
+        /// its previews) rather than one environment's (--env is ignored).
+        #[arg(long)]
+        shared: bool,
+        /// A secret the service's project shares with every environment of each of its
+        /// services (--env is ignored).
+        #[arg(long, conflicts_with = "shared")]
+        project: bool,
     },
 }
 
@@ -320,44 +355,69 @@ pub enum TargetsCommand {
     },
     /// Register a container host (`--address`) or a Kubernetes cluster (`--kubeconfig`): its
     /// engine (and proxy) or API server are asked first, nothing is saved unless they answer.
-    Add {
-        /// A name, unique within the client.
-        name: String,
-        /// The client's id.
-        #[arg(long)]
-        client: String,
-        /// Only this project of the client.
-        #[arg(long)]
-        project: Option<String>,
-        /// The engine: unix:///path/to.sock or tcp://host:port.
-        #[arg(
-            long,
-            required_unless_present = "kubeconfig",
-            conflicts_with = "kubeconfig"
-        )]
-        address: Option<String>,
-        /// The Caddy admin API beside it, e.g. http://127.0.0.1:2019.
-        #[arg(long, conflicts_with = "kubeconfig")]
-        proxy: Option<String>,
-        /// A cluster's kubeconfig file, its credentials inline (`-` reads standard input).
-        #[arg(long)]
-        kubeconfig: Option<std::path::PathBuf>,
-        /// The cluster's cert-manager ClusterIssuer, for its Ingresses' TLS.
-        #[arg(long, requires = "kubeconfig")]
-        cluster_issuer: Option<String>,
-        /// The cluster's `IngressClass` for its Ingresses (none: the cluster's default).
-        #[arg(long, requires = "kubeconfig")]
-        ingress_class: Option<String>,
-        /// Where its traffic comes in, which custom domains point at: an IP address or a host
-        /// name, with :port when HTTPS is not on 443.
-        #[arg(long)]
-        ingress_address: Option<String>,
-    },
+    Add(Box<TargetAddArgs>),
     /// Test a target again; exits non-zero unless it answered.
     Test {
         /// The target's id.
         id: String,
     },
+}
+
+/// `gmac targets add` flags.
+#[derive(Debug, Args)]
+pub struct TargetAddArgs {
+    /// A name, unique within the client.
+    pub name: String,
+    /// The client's id.
+    #[arg(long)]
+    pub client: String,
+    /// Only this project of the client.
+    #[arg(long)]
+    pub project: Option<String>,
+    /// The engine: unix:///path/to.sock, tcp://host:port over TLS (with --tlscacert,
+    /// --tlscert and --tlskey, as the docker CLI takes them), or
+    /// ssh://user@host[:port][/path/to/engine.sock] over SSH (with --identity and --host-key,
+    /// as `podman system connection add` takes them).
+    #[arg(
+        long,
+        required_unless_present = "kubeconfig",
+        conflicts_with = "kubeconfig"
+    )]
+    pub address: Option<String>,
+    /// A tcp:// engine's CA certificate file (PEM), which its certificate is checked
+    /// against.
+    #[arg(long, requires_all = ["tlscert", "tlskey"], conflicts_with = "kubeconfig")]
+    pub tlscacert: Option<std::path::PathBuf>,
+    /// gmac's client certificate file (PEM) for a tcp:// engine.
+    #[arg(long, requires_all = ["tlscacert", "tlskey"], conflicts_with = "kubeconfig")]
+    pub tlscert: Option<std::path::PathBuf>,
+    /// The client certificate's key file (PEM; `-` reads standard input).
+    #[arg(long, requires_all = ["tlscacert", "tlscert"], conflicts_with = "kubeconfig")]
+    pub tlskey: Option<std::path::PathBuf>,
+    /// gmac's private key file for an ssh:// engine (OpenSSH format, no passphrase; `-`
+    /// reads standard input); its public key is in the user's authorized_keys there.
+    #[arg(long, requires = "host_key", conflicts_with_all = ["kubeconfig", "tlscacert"])]
+    pub identity: Option<std::path::PathBuf>,
+    /// The ssh:// host's public key: a file of `ssh-keyscan HOST` output (its Ed25519 line
+    /// is taken, else its first) or the host's `ssh_host_*_key.pub`.
+    #[arg(long, requires = "identity", conflicts_with_all = ["kubeconfig", "tlscacert"])]
+    pub host_key: Option<std::path::PathBuf>,
+    /// The Caddy admin API beside it, e.g. http://127.0.0.1:2019.
+    #[arg(long, conflicts_with = "kubeconfig")]
+    pub proxy: Option<String>,
+    /// A cluster's kubeconfig file, its credentials inline (`-` reads standard input).
+    #[arg(long)]
+    pub kubeconfig: Option<std::path::PathBuf>,
+    /// The cluster's cert-manager ClusterIssuer, for its Ingresses' TLS.
+    #[arg(long, requires = "kubeconfig")]
+    pub cluster_issuer: Option<String>,
+    /// The cluster's `IngressClass` for its Ingresses (none: the cluster's default).
+    #[arg(long, requires = "kubeconfig")]
+    pub ingress_class: Option<String>,
+    /// Where its traffic comes in, which custom domains point at: an IP address or a host
+    /// name, with :port when HTTPS is not on 443.
+    #[arg(long)]
+    pub ingress_address: Option<String>,
 }
 
 /// `gmac builds` subcommands.

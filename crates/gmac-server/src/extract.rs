@@ -158,6 +158,10 @@ impl<T: serde::de::DeserializeOwned> FromRequest for Query<T> {
 
 /// Parses a query string; what is wrong, naming the parameter that did not parse.
 fn parse_query<T: serde::de::DeserializeOwned>(query: &str) -> Result<T, String> {
+    // A parameter without a name (`?=x`) is no parameter any operation takes.
+    if form_urlencoded::parse(query.as_bytes()).any(|(name, _)| name.is_empty()) {
+        return Err("A query parameter has no name (`=…`).".to_owned());
+    }
     let pairs = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(pairs).map_err(|err| {
         let parameter = err.path().to_string();
@@ -212,6 +216,8 @@ mod tests {
         assert!(date.contains("`from` is not a date"), "{date}");
         let number = problem("from=2026-01-31&limit=many");
         assert!(number.contains("`limit` is not a whole number"), "{number}");
+        let nameless = problem("from=2026-01-31&=null");
+        assert!(nameless.contains("has no name"), "{nameless}");
         let missing = problem("limit=5");
         assert!(missing.contains("`from`"), "{missing}");
         for text in [date, number, missing] {

@@ -764,6 +764,21 @@ pub async fn templates(command: crate::cli::TemplatesCommand) -> anyhow::Result<
     }
 }
 
+/// The host key line of `text` (`ssh-keyscan` output, or a `.pub` file): its Ed25519 key when
+/// it has one, else its first key.
+fn host_key_line(text: &str) -> String {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    lines
+        .iter()
+        .find(|l| l.split_whitespace().any(|f| f == "ssh-ed25519"))
+        .or_else(|| lines.first())
+        .map_or_else(String::new, |l| (*l).to_owned())
+}
+
 /// A file's text, or standard input's for `-`.
 fn read_file_or_stdin(path: &std::path::Path) -> anyhow::Result<String> {
     use std::io::Read as _;
@@ -820,20 +835,41 @@ pub async fn targets(command: crate::cli::TargetsCommand) -> anyhow::Result<Stri
                 .collect::<Vec<_>>()
                 .join("\n"))
         }
-        TargetsCommand::Add {
-            name,
-            client,
-            project,
-            address,
-            proxy,
-            kubeconfig,
-            cluster_issuer,
-            ingress_class,
-            ingress_address,
-        } => {
+        TargetsCommand::Add(args) => {
+            let crate::cli::TargetAddArgs {
+                name,
+                client,
+                project,
+                address,
+                tlscacert,
+                tlscert,
+                tlskey,
+                identity,
+                host_key,
+                proxy,
+                kubeconfig,
+                cluster_issuer,
+                ingress_class,
+                ingress_address,
+            } = *args;
             let kubeconfig = kubeconfig
                 .map(|path| read_file_or_stdin(&path).map(gmac_types::SecretText::from))
                 .transpose()?;
+            let tls = match (tlscacert, tlscert, tlskey) {
+                (Some(ca), Some(cert), Some(key)) => Some(gmac_types::EngineTls {
+                    ca_certificate: read_file_or_stdin(&ca)?,
+                    client_certificate: read_file_or_stdin(&cert)?,
+                    client_key: read_file_or_stdin(&key)?.into(),
+                }),
+                _ => None,
+            };
+            let ssh = match (identity, host_key) {
+                (Some(identity), Some(host_key)) => Some(gmac_types::EngineSsh {
+                    private_key: read_file_or_stdin(&identity)?.into(),
+                    host_key: host_key_line(&read_file_or_stdin(&host_key)?),
+                }),
+                _ => None,
+            };
             let input = gmac_types::NewTarget {
                 name,
                 client_id: client,
@@ -846,6 +882,8 @@ pub async fn targets(command: crate::cli::TargetsCommand) -> anyhow::Result<Stri
                 address: address.unwrap_or_default(),
                 proxy_admin_url: proxy,
                 kubeconfig,
+                tls,
+                ssh,
                 cluster_issuer,
                 ingress_class,
                 ingress_address,
@@ -941,21 +979,176 @@ pub async fn deploy(args: crate::cli::DeployArgs) -> anyhow::Result<String> {
     follow_rollout(&api, &started).await
 }
 
+/// Whose variables an `env` command works on.
+enum Holder {
+    /// One environment's own: its id and its name.
+    Environment { id: String, name: String },
+    /// Those a service or its project shares.
+    Shared(Sharer),
+}
+
+/// Who shares variables with environments: a service or a project, by id.
+enum Sharer {
+    /// The service, with every environment of it.
+    Service(String),
+    /// The service's project, with every environment of its services.
+    Project(String),
+}
+
+impl Sharer {
+    /// Its variables' place in the API.
+    fn owner(&self) -> gmac_client::SharedOwner<'_> {
+        match self {
+            Self::Service(id) => gmac_client::SharedOwner::Service(id),
+            Self::Project(id) => gmac_client::SharedOwner::Project(id),
+        }
+    }
+}
+
+/// One version of a holder's variables, whichever holder.
+struct HeldVariables {
+    /// 1, 2, … (0: none were ever set).
+    version: i64,
+    /// The newest version, sent back as `If-Match` with a write.
+    latest_version: i64,
+    /// Name to value.
+    variables: std::collections::BTreeMap<String, String>,
+    /// Whether the live release runs an older version (known for an environment only).
+    pending: bool,
+}
+
+impl From<gmac_types::variables::VariableSet> for HeldVariables {
+    fn from(set: gmac_types::variables::VariableSet) -> Self {
+        Self {
+            version: set.version,
+            latest_version: set.latest_version,
+            variables: set.variables,
+            pending: set.pending,
+        }
+    }
+}
+
+impl From<gmac_types::variables::SharedVariableSet> for HeldVariables {
+    fn from(set: gmac_types::variables::SharedVariableSet) -> Self {
+        Self {
+            version: set.version,
+            latest_version: set.latest_version,
+            variables: set.variables,
+            pending: false,
+        }
+    }
+}
+
+impl Holder {
+    /// The environment `at` names or, with --shared or --project, its service or the
+    /// service's project.
+    async fn of(
+        api: &gmac_client::Client,
+        at: &crate::cli::EnvironmentArgs,
+        whose: crate::cli::SharedArgs,
+    ) -> anyhow::Result<Self> {
+        if whose.project {
+            let service = api.get_service(&at.service).await.map_err(explain)?;
+            return Ok(Self::Shared(Sharer::Project(service.project_id)));
+        }
+        if whose.shared {
+            return Ok(Self::Shared(Sharer::Service(at.service.clone())));
+        }
+        let environment = environment_of(api, &at.service, &at.environment).await?;
+        Ok(Self::Environment {
+            id: environment.id,
+            name: environment.name,
+        })
+    }
+
+    /// What the messages call its variables.
+    fn label(&self) -> String {
+        match self {
+            Self::Environment { name, .. } => format!("{name} variables"),
+            Self::Shared(Sharer::Service(_)) => "the service's shared variables".to_owned(),
+            Self::Shared(Sharer::Project(_)) => "the project's shared variables".to_owned(),
+        }
+    }
+
+    /// What applies a new version.
+    fn to_apply(&self) -> &'static str {
+        match self {
+            Self::Environment { .. } => "deploy to apply it",
+            Self::Shared(Sharer::Service(_)) => "deploy each environment to apply it",
+            Self::Shared(Sharer::Project(_)) => {
+                "deploy each environment of its services to apply it"
+            }
+        }
+    }
+
+    /// The newest version, or `version`.
+    async fn get(
+        &self,
+        api: &gmac_client::Client,
+        version: Option<i64>,
+    ) -> anyhow::Result<HeldVariables> {
+        Ok(match self {
+            Self::Environment { id, .. } => api
+                .get_variables(id, version)
+                .await
+                .map_err(explain)?
+                .into(),
+            Self::Shared(sharer) => api
+                .get_shared_variables(sharer.owner(), version)
+                .await
+                .map_err(explain)?
+                .into(),
+        })
+    }
+
+    /// Writes a new version; `version` is the newest one read (sent as `If-Match`).
+    async fn set(
+        &self,
+        api: &gmac_client::Client,
+        variables: &std::collections::BTreeMap<String, String>,
+        version: i64,
+    ) -> anyhow::Result<HeldVariables> {
+        Ok(match self {
+            Self::Environment { id, .. } => api
+                .set_variables(id, variables, Some(version))
+                .await
+                .map_err(explain)?
+                .into(),
+            Self::Shared(sharer) => api
+                .set_shared_variables(sharer.owner(), variables, Some(version))
+                .await
+                .map_err(explain)?
+                .into(),
+        })
+    }
+
+    /// What changed between versions `from` and `to`.
+    async fn diff(
+        &self,
+        api: &gmac_client::Client,
+        from: i64,
+        to: i64,
+    ) -> anyhow::Result<gmac_types::variables::VariablesDiff> {
+        let diff = match self {
+            Self::Environment { id, .. } => api.diff_variables(id, from, to).await,
+            Self::Shared(sharer) => api.diff_shared_variables(sharer.owner(), from, to).await,
+        };
+        diff.map_err(explain)
+    }
+}
+
 /// `gmac env`.
 pub async fn env(command: crate::cli::EnvCommand) -> anyhow::Result<String> {
     use crate::cli::EnvCommand;
     let credentials = load()?;
     let api = client(&credentials)?;
     match command {
-        EnvCommand::List { at, version } => {
-            let environment = environment_of(&api, &at.service, &at.environment).await?;
-            let set = api
-                .get_variables(&environment.id, version)
-                .await
-                .map_err(explain)?;
+        EnvCommand::List { at, whose, version } => {
+            let holder = Holder::of(&api, &at, whose).await?;
+            let set = holder.get(&api, version).await?;
             eprintln!(
-                "{} variables, version {} of {}{}",
-                environment.name,
+                "{}, version {} of {}{}",
+                holder.label(),
                 set.version,
                 set.latest_version,
                 if set.pending {
@@ -970,27 +1163,35 @@ pub async fn env(command: crate::cli::EnvCommand) -> anyhow::Result<String> {
         }
         EnvCommand::Set {
             at,
+            whose,
             pairs,
             unset,
             file,
-        } => env_set(&api, &at, pairs, unset, file).await,
-        EnvCommand::Diff { at, from, to } => env_diff(&api, &at, from, to).await,
+        } => {
+            let holder = Holder::of(&api, &at, whose).await?;
+            env_set(&api, &holder, pairs, unset, file).await
+        }
+        EnvCommand::Diff {
+            at,
+            whose,
+            from,
+            to,
+        } => {
+            let holder = Holder::of(&api, &at, whose).await?;
+            env_diff(&api, &holder, from, to).await
+        }
     }
 }
 
 /// `gmac env set`: one new version with the pairs set and the names removed.
 async fn env_set(
     api: &gmac_client::Client,
-    at: &crate::cli::EnvironmentArgs,
+    holder: &Holder,
     pairs: Vec<String>,
     unset: Vec<String>,
     file: Option<std::path::PathBuf>,
 ) -> anyhow::Result<String> {
-    let environment = environment_of(api, &at.service, &at.environment).await?;
-    let current = api
-        .get_variables(&environment.id, None)
-        .await
-        .map_err(explain)?;
+    let current = holder.get(api, None).await?;
     let mut variables = current.variables.clone();
     if let Some(path) = file {
         let text = std::fs::read_to_string(&path)
@@ -1008,49 +1209,38 @@ async fn env_set(
     for name in unset {
         variables.remove(&name);
     }
-    let saved = api
-        .set_variables(&environment.id, &variables, Some(current.latest_version))
-        .await
-        .map_err(explain)?;
+    let saved = holder.set(api, &variables, current.latest_version).await?;
     let changes = gmac_types::variables::diff(&current.variables, &saved.variables);
     let said: Vec<String> = changes
         .iter()
         .map(|c| format!("{} {}", change_word(c.change), c.name))
         .collect();
     Ok(format!(
-        "{} variables: version {} ({}); deploy to apply it",
-        environment.name,
+        "{}: version {} ({}); {}",
+        holder.label(),
         saved.version,
         if said.is_empty() {
             "no change".to_owned()
         } else {
             said.join(", ")
-        }
+        },
+        holder.to_apply()
     ))
 }
 
 /// `gmac env diff`.
 async fn env_diff(
     api: &gmac_client::Client,
-    at: &crate::cli::EnvironmentArgs,
+    holder: &Holder,
     from: i64,
     to: Option<i64>,
 ) -> anyhow::Result<String> {
-    let environment = environment_of(api, &at.service, &at.environment).await?;
     let to = match to {
         Some(to) => to,
-        None => {
-            api.get_variables(&environment.id, None)
-                .await
-                .map_err(explain)?
-                .latest_version
-        }
+        None => holder.get(api, None).await?.latest_version,
     };
-    let diff = api
-        .diff_variables(&environment.id, from, to)
-        .await
-        .map_err(explain)?;
-    let mut lines = vec![format!("{} variables, {from} → {to}", environment.name)];
+    let diff = holder.diff(api, from, to).await?;
+    let mut lines = vec![format!("{}, {from} → {to}", holder.label())];
     for change in diff.changes {
         let line = match change.change {
             gmac_types::variables::VariableChangeKind::Added => {
@@ -1082,13 +1272,71 @@ fn change_word(kind: gmac_types::variables::VariableChangeKind) -> &'static str 
     }
 }
 
+/// A secret's value from standard input (one trailing newline dropped), or typed at a
+/// terminal without being echoed.
+fn secret_value(name: &str) -> anyhow::Result<String> {
+    let mut value = String::new();
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        // Typed at a terminal: one line, not echoed.
+        crate::backup::read_line_unechoed(&mut value, &format!("Value of {name}: "))
+            .context("reading the secret's value")?;
+    } else {
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut value)
+            .context("reading the secret's value from standard input")?;
+    }
+    let value = value
+        .strip_suffix("\r\n")
+        .or_else(|| value.strip_suffix('\n'))
+        .unwrap_or(&value)
+        .to_owned();
+    if value.is_empty() {
+        bail!("standard input was empty: give the secret's value there");
+    }
+    Ok(value)
+}
+
 /// `gmac secrets`.
 pub async fn secrets(command: crate::cli::SecretsCommand) -> anyhow::Result<String> {
     use crate::cli::SecretsCommand;
     let credentials = load()?;
     let api = client(&credentials)?;
     match command {
-        SecretsCommand::List { at } => {
+        SecretsCommand::List {
+            at, project: true, ..
+        } => {
+            let project = api
+                .get_service(&at.service)
+                .await
+                .map_err(explain)?
+                .project_id;
+            let secrets = gmac_client::Client::all_pages(|page| {
+                let api = &api;
+                let id = project.clone();
+                async move { api.list_project_secrets(&id, &page).await }
+            })
+            .await
+            .map_err(explain)?;
+            if secrets.is_empty() {
+                return Ok("the project shares no secrets".to_owned());
+            }
+            Ok(secret_lines(&secrets))
+        }
+        SecretsCommand::List {
+            at, shared: true, ..
+        } => {
+            let secrets = gmac_client::Client::all_pages(|page| {
+                let api = &api;
+                let id = at.service.clone();
+                async move { api.list_service_secrets(&id, &page).await }
+            })
+            .await
+            .map_err(explain)?;
+            if secrets.is_empty() {
+                return Ok("the service shares no secrets".to_owned());
+            }
+            Ok(secret_lines(&secrets))
+        }
+        SecretsCommand::List { at, .. } => {
             let environment = environment_of(&api, &at.service, &at.environment).await?;
             let secrets = gmac_client::Client::all_pages(|page| {
                 let api = &api;
@@ -1100,38 +1348,41 @@ pub async fn secrets(command: crate::cli::SecretsCommand) -> anyhow::Result<Stri
             if secrets.is_empty() {
                 return Ok(format!("{} has no secrets", environment.name));
             }
-            Ok(secrets
-                .iter()
-                .map(|s| {
-                    format!(
-                        "{}\tversion {}\t{}{}",
-                        s.name,
-                        s.version,
-                        s.updated_at.format("%Y-%m-%d %H:%M UTC"),
-                        if s.pending { "\tnot deployed yet" } else { "" }
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("\n"))
+            Ok(secret_lines(&secrets))
         }
-        SecretsCommand::Set { at, name } => {
+        SecretsCommand::Set {
+            at,
+            name,
+            shared,
+            project,
+        } => {
+            let value = &secret_value(&name)?;
+            if project {
+                let project = api
+                    .get_service(&at.service)
+                    .await
+                    .map_err(explain)?
+                    .project_id;
+                let info = api
+                    .set_project_secret(&project, &name, value)
+                    .await
+                    .map_err(explain)?;
+                return Ok(format!(
+                    "the project's shared secret {}: version {}; deploy each environment of its services to apply it",
+                    info.name, info.version
+                ));
+            }
+            if shared {
+                let info = api
+                    .set_service_secret(&at.service, &name, value)
+                    .await
+                    .map_err(explain)?;
+                return Ok(format!(
+                    "the service's shared secret {}: version {}; deploy each environment to apply it",
+                    info.name, info.version
+                ));
+            }
             let environment = environment_of(&api, &at.service, &at.environment).await?;
-            let mut value = String::new();
-            if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-                // Typed at a terminal: one line, not echoed.
-                crate::backup::read_line_unechoed(&mut value, &format!("Value of {name}: "))
-                    .context("reading the secret's value")?;
-            } else {
-                std::io::Read::read_to_string(&mut std::io::stdin(), &mut value)
-                    .context("reading the secret's value from standard input")?;
-            }
-            let value = value
-                .strip_suffix("\r\n")
-                .or_else(|| value.strip_suffix('\n'))
-                .unwrap_or(&value);
-            if value.is_empty() {
-                bail!("standard input was empty: give the secret's value there");
-            }
             let info = api
                 .set_secret(&environment.id, &name, value)
                 .await
@@ -1142,6 +1393,23 @@ pub async fn secrets(command: crate::cli::SecretsCommand) -> anyhow::Result<Stri
             ))
         }
     }
+}
+
+/// Secrets, one a line: name, version, when, and whether a deploy has yet to apply it.
+fn secret_lines(secrets: &[gmac_types::variables::SecretInfo]) -> String {
+    secrets
+        .iter()
+        .map(|s| {
+            format!(
+                "{}\tversion {}\t{}{}",
+                s.name,
+                s.version,
+                s.updated_at.format("%Y-%m-%d %H:%M UTC"),
+                if s.pending { "\tnot deployed yet" } else { "" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// `gmac rollback`.

@@ -102,7 +102,10 @@ pub use reports::{
     SendReportQuery,
 };
 pub use secret::SecretText;
-pub use targets::{NewTarget, Target, TargetKind, TargetPatch, TargetQuery, TargetTest};
+pub use targets::{
+    EngineSsh, EngineTls, NewTarget, SshAddress, Target, TargetKind, TargetPatch, TargetQuery,
+    TargetTest,
+};
 pub use teams::{
     NewTeam, NewTeamMember, SessionInfo, SessionsEnded, Team, TeamMember, TeamPatch, UserTeam,
 };

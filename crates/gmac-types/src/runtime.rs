@@ -1,5 +1,6 @@
-//! A running release as its container host sees it (issue 12, point 4): each instance's
-//! state and the reason it last exited, and its own output, followed live.
+//! A running release as its container host or its cluster sees it (issue 12, point 4): each
+//! instance's state (a container, or a pod) and the reason it last exited, and its own output,
+//! followed live.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -59,11 +60,11 @@ pub struct LastExit {
     pub detail: Option<String>,
 }
 
-/// One instance (a container) of the live release.
+/// One instance of the live release: a container on a container host, a pod on a cluster.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Instance {
-    /// Its container's short id.
+    /// Its container's short id, or its pod's name.
     pub name: String,
     /// Whether it runs.
     pub running: bool,
@@ -77,6 +78,11 @@ pub struct Instance {
     #[cfg_attr(feature = "openapi", schema(nullable = false))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_exit: Option<LastExit>,
+    /// Why it does not run, while its cluster waits to start it again, e.g.
+    /// `CrashLoopBackOff: back-off 10s restarting failed container` or `ImagePullBackOff: …`.
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<String>,
 }
 
 /// The instances of an environment's live release.
@@ -95,7 +101,8 @@ pub struct EnvironmentInstances {
     pub instances: Vec<Instance>,
 }
 
-/// Which stream a line went to.
+/// Which stream a line went to (a cluster merges a pod's two streams: its lines are all
+/// `stdout`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]

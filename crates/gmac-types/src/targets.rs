@@ -72,10 +72,12 @@ pub struct Target {
     pub project_id: Option<String>,
     /// What it is.
     pub kind: TargetKind,
-    /// The engine's address, `DOCKER_HOST` style: `unix:///run/podman/podman.sock` or
-    /// `tcp://10.0.0.5:2375`; a cluster's API server (from its kubeconfig).
+    /// The engine's address, `DOCKER_HOST` style: `unix:///run/podman/podman.sock`,
+    /// `tcp://10.0.0.5:2376` or `ssh://deploy@10.0.0.5/run/podman/podman.sock`; a cluster's
+    /// API server (from its kubeconfig).
     pub address: String,
-    /// Whether it holds credentials (a cluster's kubeconfig), which are never returned.
+    /// Whether it holds credentials (a cluster's kubeconfig, a remote container host's TLS
+    /// client certificate and key or SSH key), which are never returned.
     #[serde(default)]
     pub has_credentials: bool,
     /// cert-manager's cluster issuer for its Ingresses' certificates (a cluster's).
@@ -107,6 +109,137 @@ pub struct Target {
     pub version: i64,
 }
 
+/// How gmac reaches a container host's engine over the network: TLS, checking the engine's
+/// certificate against `ca_certificate` and presenting its own client certificate (Docker's
+/// `--tlsverify` with `ca.pem`, `cert.pem` and `key.pem`). Write-only: kept encrypted, never
+/// returned.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct EngineTls {
+    /// The certificate (PEM) of the authority that signed the engine's certificate.
+    #[cfg_attr(feature = "openapi", schema(max_length = 65_536))]
+    pub ca_certificate: String,
+    /// gmac's client certificate (PEM), signed by an authority the engine trusts; its chain
+    /// may follow it.
+    #[cfg_attr(feature = "openapi", schema(max_length = 65_536))]
+    pub client_certificate: String,
+    /// The client certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = String, max_length = 65_536)
+    )]
+    pub client_key: crate::secret::SecretText,
+}
+
+/// How gmac reaches a container host over SSH (`ssh://user@host[:port][/path/to/engine.sock]`),
+/// as `podman system connection add` does: it signs in as `user` with `private_key`, accepts
+/// the host only if it shows `host_key`, and forwards each connection to the engine's unix
+/// socket there (nothing is run on the host). Write-only: kept encrypted, never returned.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct EngineSsh {
+    /// gmac's private key, as `ssh-keygen` writes it (`-----BEGIN OPENSSH PRIVATE KEY-----`:
+    /// Ed25519, ECDSA or RSA), without a passphrase; its public key is in the user's
+    /// `~/.ssh/authorized_keys` on the host.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = String, max_length = 65_536)
+    )]
+    pub private_key: crate::secret::SecretText,
+    /// The host's public key, the only one accepted from it: a line of `ssh-keyscan HOST`
+    /// (`HOST ssh-ed25519 AAAA…`) or of its `/etc/ssh/ssh_host_*_key.pub`
+    /// (`ssh-ed25519 AAAA… comment`).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            example = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAID35qF982yFdEme4XGUfEMPe2s6aHPECPErzZQWsGvKB",
+            max_length = 16_384
+        )
+    )]
+    pub host_key: String,
+}
+
+/// The parts of an engine address over SSH: `ssh://user@host[:port][/socket]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SshAddress {
+    /// Who gmac signs in as.
+    pub user: String,
+    /// The host's name or address (an IPv6 one without its brackets).
+    pub host: String,
+    /// Its SSH port: 22 unless given.
+    pub port: u16,
+    /// The engine's unix socket on the host: Docker's `/var/run/docker.sock` unless given
+    /// (Podman's is `/run/podman/podman.sock` for root, `/run/user/UID/podman/podman.sock`
+    /// for a user).
+    pub socket: String,
+}
+
+impl SshAddress {
+    /// The socket an address without a path names: Docker's.
+    pub const DEFAULT_SOCKET: &'static str = "/var/run/docker.sock";
+
+    /// The parts of `address`, when it is `ssh://user@host[:port][/absolute/socket/path]`
+    /// exactly: a user, a host of letters, digits, `.`, `-` (or an address), a port from 1,
+    /// and a path without `..`, spaces or a query.
+    pub fn parse(address: &str) -> Option<Self> {
+        let rest = address.strip_prefix("ssh://")?;
+        let (authority, socket) = match rest.find('/') {
+            Some(at) => (&rest[..at], &rest[at..]),
+            None => (rest, ""),
+        };
+        let (user, host_port) = authority.split_once('@')?;
+        let user_ok = !user.is_empty()
+            && user.len() <= 64
+            && user
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        let (host, port) = if let Some(v6) = host_port.strip_prefix('[') {
+            let (host, after) = v6.split_once(']')?;
+            host.parse::<std::net::Ipv6Addr>().ok()?;
+            let port = match after {
+                "" => None,
+                port => Some(port.strip_prefix(':')?),
+            };
+            (host, port)
+        } else {
+            match host_port.split_once(':') {
+                Some((host, port)) => (host, Some(port)),
+                None => (host_port, None),
+            }
+        };
+        let host_ok = !host.is_empty()
+            && host.len() <= 253
+            && (host.contains(':')
+                || host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-')));
+        let port = match port {
+            Some(port) => port.parse::<u16>().ok().filter(|p| *p > 0)?,
+            None => 22,
+        };
+        let socket_ok = socket.is_empty()
+            // A unix socket's path holds at most 107 bytes.
+            || (socket.len() <= 107
+                && !socket.split('/').any(|part| part == ".." || part == ".")
+                && !socket.ends_with('/')
+                && socket
+                    .chars()
+                    .all(|c| c.is_ascii_graphic() && !matches!(c, '?' | '#' | '%')));
+        (user_ok && host_ok && socket_ok).then(|| Self {
+            user: user.to_owned(),
+            host: host.to_owned(),
+            port,
+            socket: if socket.is_empty() {
+                Self::DEFAULT_SOCKET.to_owned()
+            } else {
+                socket.to_owned()
+            },
+        })
+    }
+}
+
 /// A target to register. It is tested first: nothing is saved unless the engine (and the
 /// proxy's admin API, when given) answers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,8 +265,9 @@ pub struct NewTarget {
     pub project_id: Option<String>,
     /// What it is.
     pub kind: TargetKind,
-    /// The engine's address: `unix:///path/to.sock` or `tcp://host:port`. A cluster's is its
-    /// kubeconfig's server: left out, or the same.
+    /// The engine's address: `unix:///path/to.sock`, `tcp://host:port` reached over TLS
+    /// with `tls`, or `ssh://user@host[:port][/path/to/engine.sock]` reached with `ssh`. A
+    /// cluster's is its kubeconfig's server: left out, or the same.
     #[serde(default)]
     #[cfg_attr(
         feature = "openapi",
@@ -148,6 +282,14 @@ pub struct NewTarget {
         schema(value_type = Option<String>, max_length = 262_144)
     )]
     pub kubeconfig: Option<crate::secret::SecretText>,
+    /// A container host over the network (`tcp://host:port`): the TLS client credentials it
+    /// is reached with, as Docker's `--tlsverify` takes them. Write-only: kept encrypted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<EngineTls>,
+    /// A container host over SSH (`ssh://user@host[:port][/socket]`): gmac's key and the
+    /// host's. Write-only: kept encrypted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh: Option<EngineSsh>,
     /// A cluster's cert-manager cluster issuer, for TLS on its Ingresses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(
@@ -208,8 +350,8 @@ pub struct TargetPatch {
         )
     )]
     pub name: Option<String>,
-    /// A container host's new engine address (`unix:///…` or `tcp://host:port`); a cluster's
-    /// follows its kubeconfig.
+    /// A container host's new engine address (`unix:///…`, `tcp://host:port` or
+    /// `ssh://user@host…`); a cluster's follows its kubeconfig.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(nullable = false, max_length = 2000))]
     pub address: Option<String>,
@@ -220,6 +362,16 @@ pub struct TargetPatch {
         schema(value_type = Option<String>, nullable = false, max_length = 262_144)
     )]
     pub kubeconfig: Option<crate::secret::SecretText>,
+    /// A container host's new TLS client credentials (write-only, kept encrypted), e.g. when
+    /// its certificate is renewed; tested before they are kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    pub tls: Option<EngineTls>,
+    /// A container host's new SSH credentials (write-only, kept encrypted), e.g. when its
+    /// host key or gmac's key changes; tested before they are kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    pub ssh: Option<EngineSsh>,
     /// A cluster's cert-manager cluster issuer; `null`: none (no TLS on its Ingresses).
     #[serde(
         default,
@@ -276,4 +428,57 @@ pub struct TargetQuery {
     /// Only this client's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SshAddress;
+
+    #[test]
+    fn an_ssh_address_names_user_host_port_and_socket_with_docker_s_socket_by_default() {
+        let full = SshAddress::parse("ssh://deploy@web-1.example.com:2222/run/podman/podman.sock")
+            .expect("a full address");
+        assert_eq!(
+            (
+                full.user.as_str(),
+                full.host.as_str(),
+                full.port,
+                full.socket.as_str()
+            ),
+            (
+                "deploy",
+                "web-1.example.com",
+                2222,
+                "/run/podman/podman.sock"
+            )
+        );
+        let short = SshAddress::parse("ssh://root@10.0.0.5").expect("a short address");
+        assert_eq!(
+            (short.port, short.socket.as_str()),
+            (22, "/var/run/docker.sock")
+        );
+        let v6 = SshAddress::parse("ssh://root@[2001:db8::5]:22/run/docker.sock").expect("IPv6");
+        assert_eq!(v6.host, "2001:db8::5");
+    }
+
+    #[test]
+    fn an_ssh_address_without_a_user_or_with_a_bad_port_or_path_is_refused() {
+        for bad in [
+            "ssh://web-1.example.com",
+            "ssh://@web-1",
+            "ssh://root@",
+            "ssh://root@web-1:0",
+            "ssh://root@web-1:99999",
+            "ssh://root@web-1:22/run/../etc/shadow",
+            "ssh://root@web-1/run/podman/",
+            "ssh://root@web-1/run/podman.sock?x=1",
+            "ssh://root@web 1",
+            "ssh://ro ot@web-1",
+            "ssh://root@[not-v6]:22",
+            "ssh://root@[::1]junk",
+            "tcp://root@web-1:22",
+        ] {
+            assert_eq!(SshAddress::parse(bad), None, "{bad}");
+        }
+    }
 }

@@ -106,6 +106,10 @@ pub struct InheritedVariable {
     /// this value).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overridden_by: Option<VariableScope>,
+    /// A secret the project or the service shares: `value` is empty (secrets are write-only)
+    /// and `version` is the secret's own.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub secret: bool,
 }
 
 /// One version of the variables a project, a group or a service shares with its
@@ -292,6 +296,12 @@ pub struct ReleaseConfig {
     /// The groups its service had attached, in order, and their versions.
     #[serde(default)]
     pub groups: Vec<GroupVersion>,
+    /// Each secret its service shares, and its version.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub service_secrets: BTreeMap<String, i64>,
+    /// Each secret its project shares, and its version.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub project_secrets: BTreeMap<String, i64>,
 }
 
 /// A group of variables and the version a release runs with.

@@ -445,10 +445,11 @@ fn ensure_chromium() -> anyhow::Result<()> {
 /// Podman (with runc, which works on these machines where crun does not) serves the Docker
 /// Engine API that images are built through and deploy targets are; busybox-static makes the
 /// local base image; Caddy is the reverse proxy beside a container host; dnsmasq is the DNS
-/// server custom domains are checked through.
+/// server custom domains are checked through; OpenSSH's server is a container host's SSH (its
+/// own, on a port of loopback: no service is started).
 fn ensure_podman() -> anyhow::Result<()> {
     ensure_debian(
-        "the image builds and deploy targets need Podman, a registry, Caddy and dnsmasq",
+        "the image builds and deploy targets need Podman, a registry, Caddy, dnsmasq and sshd",
         &[
             "/usr/bin/podman",
             "/usr/sbin/runc",
@@ -456,6 +457,7 @@ fn ensure_podman() -> anyhow::Result<()> {
             "/usr/bin/docker-registry",
             "/usr/bin/caddy",
             "/usr/sbin/dnsmasq",
+            "/usr/sbin/sshd",
         ],
         &[
             "podman",
@@ -464,6 +466,7 @@ fn ensure_podman() -> anyhow::Result<()> {
             "docker-registry",
             "caddy",
             "dnsmasq-base",
+            "openssh-server",
         ],
     )
 }

@@ -31,6 +31,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use sha2::{Digest, Sha256};
 
+/// The name of the service's own container in its pods.
+pub const CONTAINER: &str = "app";
 /// The pod template's annotation that holds its configuration's hash.
 pub const CONFIG_HASH: &str = "gmac.io/config-hash";
 
@@ -148,7 +150,7 @@ fn probe(release: &KubeRelease, period: i32, failures: i32) -> Probe {
 fn container(release: &KubeRelease, config: &str, secret: &str) -> Container {
     let r = &release.resources;
     Container {
-        name: "app".to_owned(),
+        name: CONTAINER.to_owned(),
         image: Some(release.image.clone()),
         ports: Some(vec![ContainerPort {
             name: Some("http".to_owned()),

@@ -18,17 +18,17 @@ use std::time::Duration;
 
 use futures_util::{StreamExt, TryStreamExt};
 use gmac_core::egress::EgressPolicy;
-use gmac_core::ports::{Cluster, ImageBuildError, KubeOutcome, KubeRelease};
+use gmac_core::ports::{Cluster, ImageBuildError, KubeOutcome, KubeRelease, OutputLine, PodState};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{Event, Namespace, Pod};
+use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Pod, Secret};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, WatchEvent, WatchParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use manifests::{Manifests, manifests};
-pub use rollout::{RolloutState, pod_reasons, rollout_state};
+pub use rollout::{RolloutState, pod_reasons, pod_state, rollout_state};
 
 /// The field manager gmac applies as.
 pub const FIELD_MANAGER: &str = "gmac";
@@ -119,6 +119,9 @@ fn loopback(url: &url::Url) -> bool {
         None => false,
     }
 }
+
+/// The longest line of a pod's output kept; the rest of a longer one is dropped.
+const MAX_LINE: u64 = 16 * 1024;
 
 /// The longest one call to the API server may take (a watch has its own bound).
 const CALL: Duration = Duration::from_secs(30);
@@ -313,6 +316,15 @@ async fn drop_autoscaler(
     }
 }
 
+/// A deletion's outcome, an object already gone being no error.
+fn gone_or<T>(result: Result<T, ImageBuildError>) -> Result<(), ImageBuildError> {
+    match result {
+        Ok(_) => Ok(()),
+        Err(ImageBuildError::Failed(why)) if why.contains("(404)") => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 fn name_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> String {
     meta.name.clone().unwrap_or_default()
 }
@@ -493,6 +505,54 @@ impl Cluster for KubeCluster {
         }
     }
 
+    async fn prune_config(
+        &self,
+        kubeconfig: &str,
+        release: &KubeRelease,
+    ) -> Result<Vec<String>, ImageBuildError> {
+        let client = self.client(kubeconfig).await?;
+        let m = manifests(release);
+        let ns = release.namespace.as_str();
+        // Only what gmac made for this service's environment.
+        let mut selector = vec!["app.kubernetes.io/managed-by=gmac".to_owned()];
+        selector.extend(release.selector.iter().map(|(k, v)| format!("{k}={v}")));
+        let params = ListParams::default().labels(&selector.join(","));
+        let mut deleted = Vec::new();
+        let configs: Api<ConfigMap> = Api::namespaced(client.clone(), ns);
+        let keep = name_of(&m.config_map.metadata);
+        let prefix = format!("{}-env-", release.name);
+        for item in bounded("listing the configmaps", configs.list(&params)).await? {
+            let name = name_of(&item.metadata);
+            if name.starts_with(&prefix) && name != keep {
+                gone_or(
+                    bounded(
+                        "deleting a configmap",
+                        configs.delete(&name, &DeleteParams::default()),
+                    )
+                    .await,
+                )?;
+                deleted.push(format!("configmap {name}"));
+            }
+        }
+        let secrets: Api<Secret> = Api::namespaced(client, ns);
+        let keep = name_of(&m.secret.metadata);
+        let prefix = format!("{}-secrets-", release.name);
+        for item in bounded("listing the secrets", secrets.list(&params)).await? {
+            let name = name_of(&item.metadata);
+            if name.starts_with(&prefix) && name != keep {
+                gone_or(
+                    bounded(
+                        "deleting a secret",
+                        secrets.delete(&name, &DeleteParams::default()),
+                    )
+                    .await,
+                )?;
+                deleted.push(format!("secret {name}"));
+            }
+        }
+        Ok(deleted)
+    }
+
     async fn delete_namespace(
         &self,
         kubeconfig: &str,
@@ -508,6 +568,95 @@ impl Cluster for KubeCluster {
                 "deleting namespace {namespace}: the API server did not answer within {} s",
                 CALL.as_secs()
             ))),
+        }
+    }
+
+    async fn pods(
+        &self,
+        kubeconfig: &str,
+        namespace: &str,
+        release_id: &str,
+    ) -> Result<Vec<PodState>, ImageBuildError> {
+        let client = self.client(kubeconfig).await?;
+        let selector = format!("gmac.io/release={release_id}");
+        let listed = match bounded(
+            "listing the pods",
+            Api::<Pod>::namespaced(client, namespace)
+                .list(&ListParams::default().labels(&selector)),
+        )
+        .await
+        {
+            Ok(list) => list.items,
+            // No namespace (yet, or any more): no pods.
+            Err(ImageBuildError::Failed(why)) if why.ends_with("(404)") => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        let mut pods: Vec<PodState> = listed.iter().map(pod_state).collect();
+        pods.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(pods)
+    }
+
+    async fn pod_logs(
+        &self,
+        kubeconfig: &str,
+        namespace: &str,
+        pod: &str,
+        tail: u32,
+        follow: bool,
+        sink: tokio::sync::mpsc::Sender<OutputLine>,
+    ) -> Result<(), ImageBuildError> {
+        use futures_util::{AsyncBufReadExt as _, AsyncReadExt as _};
+        let client = self.client(kubeconfig).await?;
+        let params = kube::api::LogParams {
+            // The service's own container, whatever a mesh or an agent injected beside it.
+            container: Some(manifests::CONTAINER.to_owned()),
+            follow,
+            tail_lines: Some(i64::from(tail)),
+            timestamps: true,
+            ..kube::api::LogParams::default()
+        };
+        let what = format!("reading pod {pod}'s output");
+        let api = Api::<Pod>::namespaced(client, namespace);
+        let stream = bounded(&what, api.log_stream(pod, &params)).await?;
+        // Bytes, not text: a line that is not UTF-8 is shown as well as it can be, and a line
+        // longer than a bound is cut (the rest of it is read and dropped).
+        let mut stream = std::pin::pin!(stream);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            // A client that leaves ends the reading at once, even while the pod is quiet.
+            let mut bounded_line = (&mut stream).take(MAX_LINE);
+            let read = tokio::select! {
+                read = bounded_line.read_until(b'\n', &mut line) => read,
+                () = sink.closed() => return Ok(()),
+            };
+            let read = read.map_err(|e| ImageBuildError::Unavailable(format!("{what}: {e}")))?;
+            if read == 0 {
+                return Ok(());
+            }
+            if line.last() != Some(&b'\n') && u64::try_from(read).unwrap_or(u64::MAX) >= MAX_LINE {
+                // Cut: the rest of the line is read, a bounded part at a time, and dropped.
+                let mut rest = Vec::new();
+                loop {
+                    rest.clear();
+                    let more = (&mut stream)
+                        .take(MAX_LINE)
+                        .read_until(b'\n', &mut rest)
+                        .await
+                        .map_err(|e| ImageBuildError::Unavailable(format!("{what}: {e}")))?;
+                    if more == 0 || rest.last() == Some(&b'\n') {
+                        break;
+                    }
+                }
+            }
+            let text = String::from_utf8_lossy(&line);
+            if sink
+                .send(crate::deploy::output_line(false, &text))
+                .await
+                .is_err()
+            {
+                return Ok(());
+            }
         }
     }
 }

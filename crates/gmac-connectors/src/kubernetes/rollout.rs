@@ -8,8 +8,10 @@
 
 use std::fmt::Write as _;
 
+use gmac_core::ports::{ContainerState, PodState};
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Event, Pod};
+use k8s_openapi::api::core::v1::{ContainerStateTerminated, Event, Pod};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 /// Where a rollout stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -136,9 +138,143 @@ pub fn pod_reasons(pods: &[Pod], events: &[Event]) -> Vec<String> {
     reasons
 }
 
+/// A Kubernetes time in UTC.
+fn utc(time: &Time) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::from_timestamp(
+        time.0.as_second(),
+        u32::try_from(time.0.subsec_nanosecond()).unwrap_or(0),
+    )
+}
+
+/// How a pod stands, as the service's container (`app`) tells it: whether it runs, its
+/// restarts, how it last ended (the current end while it is stopped, else the one before the
+/// last restart; `OOMKilled` is out of memory), and why it waits, when it does.
+pub fn pod_state(pod: &Pod) -> PodState {
+    let name = pod.metadata.name.clone().unwrap_or_default();
+    // The service's own container (a mesh's or an agent's beside it says nothing of it); the
+    // kubelet lists them by name, not in the spec's order.
+    let statuses = pod
+        .status
+        .as_ref()
+        .and_then(|s| s.container_statuses.as_ref());
+    let Some(container) = statuses.and_then(|all| {
+        all.iter()
+            .find(|c| c.name == super::manifests::CONTAINER)
+            .or_else(|| all.first())
+    }) else {
+        // Not scheduled, or no kubelet has reported yet.
+        let phase = pod.status.as_ref().and_then(|s| s.phase.clone());
+        return PodState {
+            name,
+            state: ContainerState::default(),
+            waiting: Some(phase.unwrap_or_else(|| "Pending".to_owned())),
+        };
+    };
+    let now = container.state.as_ref();
+    let running = now.and_then(|s| s.running.as_ref());
+    let ended: Option<&ContainerStateTerminated> = now
+        .and_then(|s| s.terminated.as_ref())
+        .or_else(|| container.last_state.as_ref()?.terminated.as_ref());
+    let waiting = now.and_then(|s| s.waiting.as_ref()).map(|w| {
+        let reason = w.reason.as_deref().unwrap_or("Waiting");
+        match w.message.as_deref().filter(|m| !m.is_empty()) {
+            Some(message) => format!("{reason}: {message}"),
+            None => reason.to_owned(),
+        }
+    });
+    let said = ended.and_then(|e| {
+        let reason = e.reason.as_deref().unwrap_or_default();
+        match e.message.as_deref().filter(|m| !m.is_empty()) {
+            Some(message) => Some(format!("{reason}: {message}")),
+            None => (!matches!(reason, "" | "Error" | "Completed" | "OOMKilled"))
+                .then(|| reason.to_owned()),
+        }
+    });
+    PodState {
+        name,
+        state: ContainerState {
+            running: running.is_some(),
+            exit_code: ended.map(|e| i64::from(e.exit_code)),
+            restarts: i64::from(container.restart_count),
+            last_lines: Vec::new(),
+            started_at: running
+                .and_then(|r| r.started_at.as_ref())
+                .or_else(|| ended.and_then(|e| e.started_at.as_ref()))
+                .and_then(utc),
+            finished_at: ended.and_then(|e| e.finished_at.as_ref()).and_then(utc),
+            oom_killed: ended.is_some_and(|e| e.reason.as_deref() == Some("OOMKilled")),
+            error: said,
+        },
+        waiting,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn pod(json: &str) -> Pod {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn a_crash_looping_pod_tells_its_last_exit_and_why_it_waits() {
+        let state = pod_state(&pod(r#"{
+          "metadata": {"name": "web-7c9d-x2"},
+          "status": {"phase": "Running", "containerStatuses": [{
+            "name": "app", "image": "web:2", "imageID": "", "ready": false, "restartCount": 4,
+            "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 40s restarting failed container=app"}},
+            "lastState": {"terminated": {"exitCode": 1, "reason": "Error",
+              "startedAt": "2026-12-07T08:00:01Z", "finishedAt": "2026-12-07T08:00:02Z"}}}]}
+        }"#));
+        assert_eq!(state.name, "web-7c9d-x2");
+        assert!(!state.state.running);
+        assert_eq!(state.state.restarts, 4);
+        assert_eq!(state.state.exit_code, Some(1));
+        assert!(!state.state.oom_killed);
+        assert_eq!(
+            state.state.error, None,
+            "`Error` alone says nothing the code does not"
+        );
+        assert_eq!(
+            state.state.finished_at.map(|t| t.to_rfc3339()),
+            Some("2026-12-07T08:00:02+00:00".to_owned())
+        );
+        assert_eq!(
+            state.waiting.as_deref(),
+            Some("CrashLoopBackOff: back-off 40s restarting failed container=app")
+        );
+    }
+
+    #[test]
+    fn a_running_pod_that_was_killed_for_memory_says_so() {
+        let state = pod_state(&pod(r#"{
+          "metadata": {"name": "web-1"},
+          "status": {"phase": "Running", "containerStatuses": [{
+            "name": "app", "image": "web:2", "imageID": "", "ready": true, "restartCount": 1,
+            "state": {"running": {"startedAt": "2026-12-07T09:00:00Z"}},
+            "lastState": {"terminated": {"exitCode": 137, "reason": "OOMKilled",
+              "finishedAt": "2026-12-07T08:59:58Z"}}}]}
+        }"#));
+        assert!(state.state.running);
+        assert_eq!(state.state.exit_code, Some(137));
+        assert!(state.state.oom_killed);
+        assert_eq!(state.waiting, None);
+        assert_eq!(
+            state.state.started_at.map(|t| t.to_rfc3339()),
+            Some("2026-12-07T09:00:00+00:00".to_owned())
+        );
+    }
+
+    #[test]
+    fn a_pod_no_kubelet_reported_on_is_pending() {
+        let state = pod_state(&pod(
+            r#"{"metadata": {"name": "web-2"}, "status": {"phase": "Pending"}}"#,
+        ));
+        assert!(!state.state.running);
+        assert_eq!(state.state.exit_code, None);
+        assert_eq!(state.waiting.as_deref(), Some("Pending"));
+    }
 
     fn deployment(json: &str) -> Deployment {
         serde_json::from_str(json).unwrap()

@@ -68,6 +68,14 @@ pub struct Model {
     /// `{group_id, version}`).
     #[sea_orm(column_type = "Text", nullable)]
     pub group_variables_versions: Option<String>,
+    /// The versions of the secrets its service shares it runs with (a JSON object of name to
+    /// version; none: none).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub service_secret_versions: Option<String>,
+    /// The versions of the secrets its project shares it runs with (a JSON object of name to
+    /// version; none: none).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub project_secret_versions: Option<String>,
 }
 
 /// No relations are navigated through sea-orm.

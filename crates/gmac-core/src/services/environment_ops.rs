@@ -5,7 +5,9 @@
 //! the pod template (so the Deployment replaces its pods one at a time, as `kubectl rollout
 //! restart` does), followed until every replica is available. The count and the restart time
 //! are the environment's, so every later release runs with them. On a container host a
-//! restart restarts the live release's container; it runs one container, so it does not scale.
+//! restart starts a fresh container of the live release beside the one serving, moves the
+//! proxy to it once healthy and removes the old one after the drain, so that no request fails
+//! (as a rollout does); a host runs one container, so it does not scale.
 //!
 //! Restarting or scaling needs the permission that deploys to the environment; one change runs
 //! at a time with rollouts (`409` while either is under way).
@@ -270,15 +272,16 @@ pub fn operation_handler() -> Handler {
         if targets::is_cluster(&target) {
             return Box::pin(kube_rollout::reapply(&ctx, live, target)).await;
         }
-        restart_container(&ctx, &live, &target, input.operation).await
+        restart_container(&ctx, &live, input.operation).await
     })
 }
 
-/// A container host's restart: the live release's container restarted.
+/// A container host's operation: a restart replaces the live release's container with a
+/// fresh one, with no failed request ([`crate::services::releases::renew`]); a host runs one
+/// container, so a scale has nothing to do.
 async fn restart_container(
     ctx: &JobContext,
     live: &release::Model,
-    target: &target::Model,
     operation: Operation,
 ) -> std::result::Result<serde_json::Value, JobFailure> {
     if operation == Operation::Scale {
@@ -286,108 +289,5 @@ async fn restart_container(
             .await?;
         return Ok(serde_json::json!({"release_id": live.id, "replicas": 1}));
     }
-    let deployer = ctx
-        .core
-        .deployer
-        .clone()
-        .ok_or_else(|| JobFailure::permanent("no container host connector is configured"))?;
-    let container = live
-        .container_id
-        .clone()
-        .ok_or_else(|| JobFailure::permanent("the live release has no container"))?;
-    ctx.step("restart").await?;
-    let failure = |e: crate::ports::ImageBuildError| match e {
-        crate::ports::ImageBuildError::Failed(why) => JobFailure::permanent(why),
-        crate::ports::ImageBuildError::Unavailable(why) => JobFailure::transient(why),
-    };
-    let ip = deployer
-        .restart(&target.address, &container)
-        .await
-        .map_err(failure)?;
-    let port = live
-        .upstream
-        .as_deref()
-        .and_then(|u| u.rsplit_once(':'))
-        .map_or("8080", |(_, port)| port);
-    let upstream = format!("{ip}:{port}");
-    ctx.log(format!(
-        "release #{}'s container {} was restarted; it answers at {upstream}",
-        live.number,
-        crate::services::release_rows::short(&container)
-    ))
-    .await?;
-    // The proxy follows it at once when its address changed (the old one answers nothing).
-    if live.upstream.as_deref() != Some(upstream.as_str()) {
-        move_route(ctx, &deployer, live, target, &upstream).await?;
-    }
-    let env = environments::find(&ctx.core.db, &live.environment_id).await?;
-    let path = health_path(ctx, &env, live).await;
-    let timeout = environments::health_timeout(&ctx.core, &env);
-    let started = std::time::Instant::now();
-    while let Err(seen) = deployer.check_health(&upstream, path.as_deref()).await {
-        if let Ok(state) = deployer.state(&target.address, &container).await
-            && let Some(code) = state.exit_code
-        {
-            return Err(JobFailure::permanent(ctx.masked(&format!(
-                "the container exited with code {code} after the restart; its last lines:\n{}",
-                state.last_lines.join("\n")
-            ))));
-        }
-        if started.elapsed() >= timeout {
-            return Err(JobFailure::permanent(format!(
-                "not healthy {} s after the restart: {seen}",
-                timeout.as_secs()
-            )));
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-    }
-    Ok(serde_json::json!({"release_id": live.id, "container_id": container, "upstream": upstream}))
-}
-
-/// The path of the live release's health check: its environment's, or else its service's
-/// template's.
-async fn health_path(
-    ctx: &JobContext,
-    env: &environment::Model,
-    live: &release::Model,
-) -> Option<String> {
-    let owner = catalog::find(&ctx.core.db, &live.service_id).await.ok()?;
-    let template = crate::services::template_sources::find(&ctx.core, &owner.template)
-        .await
-        .ok()
-        .flatten();
-    environments::health_path(env, template.as_ref())
-}
-
-/// The environment's route moved to the live release's new address, which is saved.
-async fn move_route(
-    ctx: &JobContext,
-    deployer: &std::sync::Arc<dyn crate::ports::Deployer>,
-    live: &release::Model,
-    target: &target::Model,
-    upstream: &str,
-) -> std::result::Result<(), JobFailure> {
-    if let Some(admin) = &target.proxy_admin_url {
-        let env = environments::find(&ctx.core.db, &live.environment_id).await?;
-        let owner = catalog::find(&ctx.core.db, &live.service_id).await?;
-        let route = crate::ports::ProxyRoute {
-            id: format!("gmac-env-{}", env.id),
-            hosts: crate::services::domains::hosts_of(&ctx.core.db, &owner, &env).await?,
-            upstream: upstream.to_owned(),
-        };
-        deployer
-            .route(admin, &route)
-            .await
-            .map_err(JobFailure::transient)?;
-        ctx.log(format!("the proxy sends {} to {upstream}", route.hosts[0]))
-            .await?;
-    }
-    release::Entity::update(release::ActiveModel {
-        id: Set(live.id.clone()),
-        upstream: Set(Some(upstream.to_owned())),
-        ..Default::default()
-    })
-    .exec(&crate::db::Solo(&ctx.core.db))
-    .await?;
-    Ok(())
+    crate::services::releases::renew(ctx, live.clone()).await
 }

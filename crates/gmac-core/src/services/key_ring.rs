@@ -29,7 +29,8 @@ use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder, Set};
 use serde_json::json;
 
 use super::{
-    build_settings, catalog, cloud_accounts, git_connections, invitations, mfa, targets, variables,
+    build_settings, catalog, cloud_accounts, git_connections, invitations, mfa, shared_secrets,
+    targets, variables,
 };
 use crate::Core;
 use crate::audit::{AuditActor, AuditEntry};
@@ -77,6 +78,32 @@ const COLUMNS: &[SealedColumn] = &[
             ("version", Kind::Int64),
         ],
         binding: |p| variables::secret_binding(part(p, 0), part(p, 1), part(p, 2), part(p, 3)),
+    },
+    SealedColumn {
+        table: "service_secrets",
+        column: "sealed",
+        id: ("id", Kind::Text),
+        parts: &[
+            ("id", Kind::Text),
+            ("service_id", Kind::Text),
+            ("name", Kind::Text),
+            ("version", Kind::Int64),
+        ],
+        binding: |p| shared_secrets::binding(part(p, 0), part(p, 1), part(p, 2), part(p, 3)),
+    },
+    SealedColumn {
+        table: "project_secrets",
+        column: "sealed",
+        id: ("id", Kind::Text),
+        parts: &[
+            ("id", Kind::Text),
+            ("project_id", Kind::Text),
+            ("name", Kind::Text),
+            ("version", Kind::Int64),
+        ],
+        binding: |p| {
+            shared_secrets::project_binding(part(p, 0), part(p, 1), part(p, 2), part(p, 3))
+        },
     },
     SealedColumn {
         table: "services",
@@ -326,7 +353,9 @@ async fn version_in_use(core: &Core, master: &MasterKey) -> anyhow::Result<u32> 
 }
 
 /// Reads the database's current version and switches to it when the ring holds that very key
-/// (by its fingerprint); the version now. A replica calls it every [`REFRESH`].
+/// (by its fingerprint); the version now. When it does not, the replica keeps its version,
+/// says so once in its log, and is not ready (`/readyz` answers `503`) until it is given the
+/// ring and restarted. A replica calls it every [`REFRESH`].
 pub async fn refresh(core: &Core) -> anyhow::Result<u32> {
     let newest = master_key::Entity::find()
         .order_by_desc(master_key::Column::Version)
@@ -344,14 +373,22 @@ pub async fn refresh(core: &Core) -> anyhow::Result<u32> {
                 );
                 core.key_version.set(version);
             }
-            Some(_) => tracing::error!(
-                version,
-                "the database seals under master key version {version}, but this replica's version {version} is another key: give it the ring `gmac keys add` made, and restart it"
-            ),
-            None => tracing::error!(
-                version,
-                "the database seals under master key version {version}, which this replica's ring does not hold: add it and restart"
-            ),
+            Some(_) => {
+                if core.key_version.set_missing(version) {
+                    tracing::error!(
+                        version,
+                        "the database seals under master key version {version}, but this replica's version {version} is another key: give it the ring `gmac keys add` made, and restart it"
+                    );
+                }
+            }
+            None => {
+                if core.key_version.set_missing(version) {
+                    tracing::error!(
+                        version,
+                        "the database seals under master key version {version}, which this replica's ring does not hold: add it and restart"
+                    );
+                }
+            }
         }
     }
     Ok(core.key_version.get())
@@ -399,6 +436,32 @@ fn sealed_row(
     Ok((id, (column.binding)(&parts), sealed))
 }
 
+/// Runs `statement`, committed by itself; on SQLite, another process's writers (the server
+/// `gmac keys rotate` runs beside) may hold the write lock past the busy timeout, so a busy
+/// database is asked again a few times, a moment later each time. Each of the rotation's
+/// writes changes a value only if it is still the one read, so asking again is safe.
+async fn patiently(
+    core: &Core,
+    statement: sea_orm::Statement,
+) -> anyhow::Result<sea_orm::ExecResult> {
+    let mut waited = Duration::from_millis(100);
+    for _ in 0..6 {
+        match core.db.execute_raw(statement.clone()).await {
+            Err(e)
+                if matches!(
+                    crate::error::classify_db(&e),
+                    Some(crate::Error::Unavailable { .. })
+                ) =>
+            {
+                tokio::time::sleep(waited).await;
+                waited *= 2;
+            }
+            done => return Ok(done?),
+        }
+    }
+    Ok(core.db.execute_raw(statement).await?)
+}
+
 async fn pass_column(core: &Core, column: &SealedColumn, pass: &mut Pass) -> anyhow::Result<()> {
     let current = core.key_version.get();
     let backend = core.db.get_database_backend();
@@ -423,9 +486,7 @@ async fn pass_column(core: &Core, column: &SealedColumn, pass: &mut Pass) -> any
             .and_where(col(column.id.0).eq(key_value(&id, column.id.1)?))
             .and_where(col(column.column).eq(sealed))
             .to_owned();
-        if core
-            .db
-            .execute_raw(backend.build(&update))
+        if patiently(core, backend.build(&update))
             .await?
             .rows_affected()
             == 1
@@ -476,9 +537,7 @@ async fn pass_mail_jobs(core: &Core, pass: &mut Pass) -> anyhow::Result<()> {
             .and_where(col("id").eq(id))
             .and_where(col("payload").eq(text))
             .to_owned();
-        if core
-            .db
-            .execute_raw(backend.build(&update))
+        if patiently(core, backend.build(&update))
             .await?
             .rows_affected()
             == 1

@@ -38,6 +38,39 @@ fn label_value_ok(value: &str) -> bool {
         && value.ends_with(|c: char| c.is_ascii_alphanumeric())
 }
 
+/// What names a release's configuration: the versions of its variables and secrets, so its
+/// `ConfigMap` and `Secret` are named by their hash and a change of either rolls the pods.
+fn config_version_of(config: &gmac_types::variables::ReleaseConfig) -> String {
+    let mut config_version = format!("variables:{}", config.variables_version);
+    // Shared versions only when set, so a release made before them hashes as it did; `@`
+    // is in no secret's name, so no secret's part reads as one of these.
+    for (scope, version) in [
+        ("project", config.project_variables_version),
+        ("service", config.service_variables_version),
+    ] {
+        if version != 0 {
+            let _ = write!(config_version, ";@{scope}:{version}");
+        }
+    }
+    for group in &config.groups {
+        let _ = write!(
+            config_version,
+            ";@group:{}:{}",
+            group.group_id, group.version
+        );
+    }
+    for (name, version) in &config.project_secrets {
+        let _ = write!(config_version, ";@project-secret:{name}:{version}");
+    }
+    for (name, version) in &config.service_secrets {
+        let _ = write!(config_version, ";@service-secret:{name}:{version}");
+    }
+    for (name, version) in &config.secrets {
+        let _ = write!(config_version, ";{name}:{version}");
+    }
+    config_version
+}
+
 /// The stored rollout of a cluster's release: its connector, kubeconfig and rows.
 struct KubeRun<'a> {
     ctx: &'a JobContext,
@@ -141,6 +174,7 @@ impl KubeRun<'_> {
                     row.number, self.env.name
                 ))
                 .await?;
+                self.prune_config(&spec).await?;
                 crate::services::release_retention::prune(ctx, &self.env.id).await;
                 Ok(serde_json::json!({
                     "release_id": row.id, "number": row.number,
@@ -187,32 +221,15 @@ impl KubeRun<'_> {
         for value in &secret_values {
             self.ctx.mask(value);
         }
+        // Whatever a secret of any scope names goes in the Secret, never the ConfigMap.
         let secrets: BTreeMap<String, String> = config
-            .secrets
+            .project_secrets
             .keys()
+            .chain(config.service_secrets.keys())
+            .chain(config.secrets.keys())
             .filter_map(|name| env.remove_entry(name))
             .collect();
-        let mut config_version = format!("variables:{}", config.variables_version);
-        // Shared versions only when set, so a release made before them hashes as it did; `@`
-        // is in no secret's name, so no secret's part reads as one of these.
-        for (scope, version) in [
-            ("project", config.project_variables_version),
-            ("service", config.service_variables_version),
-        ] {
-            if version != 0 {
-                let _ = write!(config_version, ";@{scope}:{version}");
-            }
-        }
-        for group in &config.groups {
-            let _ = write!(
-                config_version,
-                ";@group:{}:{}",
-                group.group_id, group.version
-            );
-        }
-        for (name, version) in &config.secrets {
-            let _ = write!(config_version, ";{name}:{version}");
-        }
+        let mut config_version = config_version_of(&config);
         let template = crate::services::template_sources::find(core, &self.owner.template)
             .await
             .ok()
@@ -279,6 +296,24 @@ impl KubeRun<'_> {
                 .unwrap_or(600)
                 .max(1),
         })
+    }
+
+    /// The configuration objects earlier releases left, deleted once this one serves. Best
+    /// effort: what is left is logged, and deleted after the next rollout.
+    async fn prune_config(&self, spec: &KubeRelease) -> Result<(), JobFailure> {
+        match self.cluster.prune_config(&self.kubeconfig, spec).await {
+            Ok(deleted) if deleted.is_empty() => Ok(()),
+            Ok(deleted) => Ok(self
+                .ctx
+                .log(format!("earlier releases' {} deleted", deleted.join(", ")))
+                .await?),
+            Err(e) => Ok(self
+                .ctx
+                .log(format!(
+                    "earlier releases' configmaps and secrets are kept for now: {e}"
+                ))
+                .await?),
+        }
     }
 
     async fn apply(&self, spec: &KubeRelease) -> Result<i64, JobFailure> {
@@ -358,7 +393,9 @@ impl KubeRun<'_> {
         Ok(JobFailure::permanent(detail))
     }
 
-    /// Marks `row` failed with `detail`, audited as an automatic rollback to `live`.
+    /// Marks `row` failed with `detail`: audited as an automatic rollback to `live` when
+    /// `live` was applied again, else as the release's failure (with the rollback that could
+    /// not be made), so either way its event tells who is notified of failed deploys.
     async fn mark_failed(
         &self,
         row: &release::Model,
@@ -369,20 +406,23 @@ impl KubeRun<'_> {
         let actor = AuditActor::System {
             label: "release rollout".to_owned(),
         };
-        let entry = if restored {
-            AuditEntry::success(actor, "release.auto_rollback")
-        } else {
-            AuditEntry::failure(actor, "release.auto_rollback")
-        }
-        .target("release", row.id.clone())
-        .scope(&catalog::target_of(&self.owner))
-        .details(serde_json::json!({
+        let mut details = serde_json::json!({
             "environment_id": self.env.id, "environment": self.env.name,
             "number": row.number, "job_id": row.job_id,
             "before": {"status": "deploying"},
             "after": {"status": "failed", "live_release_id": live.id},
             "reason": detail,
-        }));
+        });
+        let entry = if restored {
+            AuditEntry::success(actor, "release.auto_rollback")
+        } else {
+            details["after"]["detail"] = detail.into();
+            details["auto_rollback"] = serde_json::json!({"to": live.id, "applied": false});
+            AuditEntry::success(actor, "release.update")
+        }
+        .target("release", row.id.clone())
+        .scope(&catalog::target_of(&self.owner))
+        .details(details);
         fail_deploying(&self.ctx.core, row, detail, entry).await?;
         Ok(())
     }

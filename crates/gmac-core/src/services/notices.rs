@@ -7,7 +7,7 @@
 //! turned deploy emails off in their profile. Each person hears of an event once, however many
 //! rules name them, and a batch of events handed on again emails no one twice.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use gmac_types::validation::EmailAddress;
 use gmac_types::{
@@ -446,15 +446,60 @@ async fn release_text(core: &Core, said: &Said, rel: &release::Model) -> Result<
     })
 }
 
-/// Whom the rules of `what`'s service tell of it: lower-cased addresses, each once.
-async fn recipients(core: &Core, what: &Happened) -> Result<BTreeSet<String>> {
-    let mut emails = BTreeSet::new();
+/// Where `service` is, for who may see it.
+fn scope_of(service: &service::Model) -> crate::access::Target {
+    // As the catalog says it (the catalog reads the rules from here, so it is not imported).
+    crate::access::Target::Project {
+        id: service.project_id.clone(),
+        client_id: service.client_id.clone(),
+    }
+}
+
+/// Whether a team's member `person` is told: active, wanting deploy emails, enrolled in MFA
+/// where they must be (until then they see nothing), and allowed to see the service.
+async fn member_told(
+    core: &Core,
+    person: &user::Model,
+    scope: &crate::access::Target,
+) -> Result<bool> {
+    if person.status != user::STATUS_ACTIVE {
+        return Ok(false);
+    }
+    let prefs: NotificationPrefs = person
+        .notification_prefs
+        .as_deref()
+        .and_then(|p| serde_json::from_str(p).ok())
+        .unwrap_or_default();
+    if !prefs.deploys {
+        return Ok(false);
+    }
+    let held = crate::services::authz::load(&core.db, &person.id).await?;
+    if held.mfa_required && !crate::services::authz::mfa_enabled(&core.db, &person.id).await? {
+        return Ok(false);
+    }
+    Ok(held.permissions.can(Permission::ServicesView, scope))
+}
+
+/// The rules of `service` that tell of any of `notices` in `kind`.
+fn covering(
+    service: &service::Model,
+    notices: &[ServiceNotice],
+    kind: Option<EnvironmentKind>,
+) -> Vec<NoticeRule> {
+    rules_of(service)
+        .into_iter()
+        .filter(|rule| notices.iter().any(|&n| rule.covers(n, kind)))
+        .collect()
+}
+
+/// Whom the rules of `what`'s service tell of it: lower-cased addresses, each once, with the
+/// member each belongs to (none for an address a rule names itself).
+async fn recipients(core: &Core, what: &Happened) -> Result<BTreeMap<String, Option<String>>> {
+    let mut emails = BTreeMap::new();
     let mut teams = BTreeSet::new();
-    for rule in rules_of(&what.service) {
-        if what.notices.iter().any(|&n| rule.covers(n, what.kind)) {
-            emails.extend(rule.emails.iter().cloned());
-            teams.extend(rule.team_ids.iter().cloned());
-        }
+    for rule in covering(&what.service, what.notices, what.kind) {
+        emails.extend(rule.emails.iter().map(|e| (e.clone(), None)));
+        teams.extend(rule.team_ids.iter().cloned());
     }
     if teams.is_empty() {
         return Ok(emails);
@@ -468,35 +513,66 @@ async fn recipients(core: &Core, what: &Happened) -> Result<BTreeSet<String>> {
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    // Where the service is (as the catalog says it; the catalog reads the rules from here).
-    let scope = crate::access::Target::Project {
-        id: what.service.project_id.clone(),
-        client_id: what.service.client_id.clone(),
-    };
+    let scope = scope_of(&what.service);
     for person in user::Entity::find()
         .filter(user::Column::Id.is_in(members))
         .filter(user::Column::Status.eq(user::STATUS_ACTIVE))
         .all(&core.db)
         .await?
     {
-        let prefs: NotificationPrefs = person
-            .notification_prefs
-            .as_deref()
-            .and_then(|p| serde_json::from_str(p).ok())
-            .unwrap_or_default();
-        if !prefs.deploys {
-            continue;
-        }
-        let held = crate::services::authz::load(&core.db, &person.id).await?;
-        // One who must enrol in MFA first sees nothing until they do.
-        if held.mfa_required && !crate::services::authz::mfa_enabled(&core.db, &person.id).await? {
-            continue;
-        }
-        if held.permissions.can(Permission::ServicesView, &scope) {
-            emails.insert(person.email.to_lowercase());
+        if member_told(core, &person, &scope).await? {
+            // An address a rule names itself stays the rule's.
+            emails
+                .entry(person.email.to_lowercase())
+                .or_insert(Some(person.id));
         }
     }
     Ok(emails)
+}
+
+/// Why `input` is no longer sent, checked as it is about to be: its service is gone, no rule
+/// tells of the event any more, or the rule's address or the team's member is no longer
+/// named (left the team, turned deploy emails off, lost sight of the service, changed
+/// address). `None`: it is sent.
+async fn no_longer(core: &Core, input: &NoticeInput) -> Result<Option<&'static str>> {
+    let Some(service) = service::Entity::find_by_id(input.service_id.as_str())
+        .one(&core.db)
+        .await?
+    else {
+        return Ok(Some("the service is gone"));
+    };
+    let rules = covering(&service, &input.notices, input.kind);
+    if rules.iter().any(|r| r.emails.contains(&input.to)) {
+        return Ok(None);
+    }
+    let Some(user_id) = &input.user_id else {
+        return Ok(Some("no rule names the address any more"));
+    };
+    let teams: BTreeSet<String> = rules.iter().flat_map(|r| r.team_ids.clone()).collect();
+    let member = !teams.is_empty()
+        && team_member::Entity::find()
+            .filter(team_member::Column::TeamId.is_in(teams))
+            .filter(team_member::Column::UserId.eq(user_id.as_str()))
+            .one(&core.db)
+            .await?
+            .is_some();
+    if !member {
+        return Ok(Some("the person is no longer in a team a rule names"));
+    }
+    let Some(person) = user::Entity::find_by_id(user_id.as_str())
+        .one(&core.db)
+        .await?
+    else {
+        return Ok(Some("the person is gone"));
+    };
+    if person.email.to_lowercase() != input.to
+        || !member_told(core, &person, &scope_of(&service)).await?
+    {
+        return Ok(Some(
+            "the person no longer wants deploy emails, may not see the service, or changed address",
+        ));
+    }
+    Ok(None)
 }
 
 /// A [`NOTICE_MAIL`] job's input: the email, made when the event was handed on.
@@ -507,6 +583,14 @@ struct NoticeInput {
     to: String,
     subject: String,
     text: String,
+    /// The team member it is for (none: an address a rule names).
+    #[serde(default)]
+    user_id: Option<String>,
+    /// What it tells of, and where: checked again before it is sent.
+    #[serde(default)]
+    notices: Vec<ServiceNotice>,
+    #[serde(default)]
+    kind: Option<EnvironmentKind>,
 }
 
 /// The consumer's handler: each event of a service that a rule tells of becomes one email job
@@ -527,7 +611,7 @@ pub(crate) fn tell<'a>(core: &'a Core, events: &'a [event::Model]) -> Handled<'a
             let txn = crate::db::begin_write(&core.db).await?;
             // Handed on again (at least once): whoever was told already is not told twice.
             let keys: Vec<String> = people
-                .iter()
+                .keys()
                 .map(|to| format!("notice:{}:{to}", row.id))
                 .collect();
             let made: BTreeSet<String> = job::Entity::find()
@@ -537,7 +621,7 @@ pub(crate) fn tell<'a>(core: &'a Core, events: &'a [event::Model]) -> Handled<'a
                 .into_iter()
                 .filter_map(|j| j.dedupe_key)
                 .collect();
-            for to in people {
+            for (to, user_id) in people {
                 let key = format!("notice:{}:{to}", row.id);
                 if made.contains(&key) {
                     continue;
@@ -548,6 +632,9 @@ pub(crate) fn tell<'a>(core: &'a Core, events: &'a [event::Model]) -> Handled<'a
                     to,
                     subject: what.subject.clone(),
                     text: what.text.clone(),
+                    user_id,
+                    notices: what.notices.to_vec(),
+                    kind: what.kind,
                 };
                 let mut new = NewJob::new(
                     NOTICE_MAIL,
@@ -564,8 +651,9 @@ pub(crate) fn tell<'a>(core: &'a Core, events: &'a [event::Model]) -> Handled<'a
     })
 }
 
-/// The handler of [`NOTICE_MAIL`] jobs: sends the email; a mail server that does not accept it
-/// is tried again, with backoff, up to the job's attempts.
+/// The handler of [`NOTICE_MAIL`] jobs: checks the person is still told of the event, then
+/// sends the email; a mail server that does not answer is tried again, with backoff, up to the
+/// job's attempts, and one that refuses the address for good ends the job at once.
 pub fn mail_handler() -> worker::Handler {
     worker::handler(|ctx| async move {
         let input: NoticeInput = ctx.payload()?;
@@ -574,6 +662,16 @@ pub fn mail_handler() -> worker::Handler {
                 "no mail server is configured (GMAC_SMTP_URL)",
             ));
         };
+        // Made before it was sent (a retry may come much later): told only if still named.
+        if !input.notices.is_empty()
+            && let Some(why) = no_longer(&ctx.core, &input).await?
+        {
+            let _ = ctx.log(format!("not sent: {why}")).await;
+            return Ok(serde_json::json!({
+                "event_id": input.event_id, "service_id": input.service_id,
+                "emailed": false, "skipped": why,
+            }));
+        }
         // The address stays in the job's input: its log and result are read more widely.
         let _ = ctx
             .log(format!(
@@ -590,7 +688,12 @@ pub fn mail_handler() -> worker::Handler {
             })
             .await
             .map_err(|err| {
-                JobFailure::transient(format!("the mail server did not accept it: {err:#}"))
+                let said = format!("the mail server did not accept it: {err:#}");
+                if err.downcast_ref::<crate::ports::MailRefused>().is_some() {
+                    JobFailure::permanent(said)
+                } else {
+                    JobFailure::transient(said)
+                }
             })?;
         let _ = ctx.log("the mail server accepted it").await;
         Ok(serde_json::json!({

@@ -130,7 +130,10 @@ async fn remove_image(
             needed.number
         )
     } else {
-        match deployer.remove_image(&target.address, image_id).await {
+        match deployer
+            .remove_image(&targets::engine_of(&ctx.core, &target)?, image_id)
+            .await
+        {
             Ok(true) => format!(
                 "the image {} of release #{} ({}) was removed from the host",
                 short(image_id),

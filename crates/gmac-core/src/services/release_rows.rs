@@ -85,6 +85,14 @@ pub(crate) fn config_of(
             Some(text) => serde_json::from_str(text).map_err(anyhow::Error::from)?,
             None => Vec::new(),
         },
+        service_secrets: match row.service_secret_versions.as_deref() {
+            Some(text) => serde_json::from_str(text).map_err(anyhow::Error::from)?,
+            None => std::collections::BTreeMap::new(),
+        },
+        project_secrets: match row.project_secret_versions.as_deref() {
+            Some(text) => serde_json::from_str(text).map_err(anyhow::Error::from)?,
+            None => std::collections::BTreeMap::new(),
+        },
     })
 }
 

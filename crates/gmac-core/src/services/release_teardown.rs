@@ -69,7 +69,9 @@ pub(crate) async fn tear_down(
             }
         }
         if let Some(container) = &row.container_id {
-            deployer.remove(&target.address, container).await?;
+            deployer
+                .remove(&targets::engine_of(&ctx.core, &target)?, container)
+                .await?;
             release::Entity::update_many()
                 .filter(release::Column::Id.eq(row.id.as_str()))
                 .col_expr(

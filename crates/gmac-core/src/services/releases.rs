@@ -436,7 +436,7 @@ async fn on_host(
     let deployer = deployer(core)?;
     let asked = tokio::time::timeout(
         std::time::Duration::from_secs(10),
-        deployer.image_id(&target_row.address, image_id),
+        deployer.image_id(&targets::engine_of(core, target_row)?, image_id),
     )
     .await
     .unwrap_or_else(|_| {
@@ -609,6 +609,8 @@ async fn start(
         project_variables_version: Some(config.project_variables_version),
         service_variables_version: Some(config.service_variables_version),
         group_variables_versions: Some(json_text(&config.groups)?),
+        service_secret_versions: Some(json_text(&config.service_secrets)?),
+        project_secret_versions: Some(json_text(&config.project_secrets)?),
     };
     release::Entity::insert(release::ActiveModel::from(row.clone()))
         .exec_without_returning(&txn)
@@ -627,6 +629,7 @@ async fn start(
             "number": number, "image": row.image, "build_id": row.build_id,
             "rollback_of": row.rollback_of, "target_id": target_row.id, "job_id": job_row.id,
             "variables_version": config.variables_version, "secret_versions": config.secrets,
+            "service_secret_versions": config.service_secrets, "project_secret_versions": config.project_secrets,
             "shared_variables": {"project": config.project_variables_version,
                 "service": config.service_variables_version, "groups": config.groups},
             "pauses_deploy_on_push": spec.rollback_number.is_some() && actor.is_some(),
@@ -855,6 +858,15 @@ async fn container_outcome(
     }
 }
 
+/// The restart of an environment's live release on a container host, with no failed request:
+/// see [`Rollout::renew`].
+pub(crate) async fn renew(
+    ctx: &JobContext,
+    live: release::Model,
+) -> std::result::Result<serde_json::Value, JobFailure> {
+    Box::pin(Rollout::new(ctx, live).await?.renew()).await
+}
+
 /// After a rollout failed for good: the live release's route set again (in case this one's
 /// switch reached the proxy) and this release's container removed. What cannot be done is
 /// logged; the next rollout's retiring removes what is left.
@@ -907,7 +919,11 @@ async fn undo(ctx: &JobContext, row: &release::Model) {
         }
     }
     if let Some(container) = &fresh.container_id {
-        let said = match deployer.remove(&target.address, container).await {
+        let removed = match targets::engine_of(&ctx.core, &target) {
+            Ok(engine) => deployer.remove(&engine, container).await,
+            Err(e) => Err(crate::ports::ImageBuildError::Failed(e.to_string())),
+        };
+        let said = match removed {
             Ok(()) => format!("the new container {} was removed", short(container)),
             Err(e) => format!(
                 "the new container {} could not be removed: {e}",
@@ -926,6 +942,8 @@ struct Rollout<'a> {
     env: environment::Model,
     owner: service::Model,
     target: target::Model,
+    /// Its engine, as gmac reaches it.
+    engine: crate::ports::Engine,
     /// The path of the service's health check (none: the port accepting connections).
     health_path: Option<String>,
 }
@@ -951,6 +969,7 @@ impl<'a> Rollout<'a> {
             release,
             env,
             owner,
+            engine: targets::engine_of(&ctx.core, &target)?,
             target,
             health_path: None,
         })
@@ -977,7 +996,8 @@ impl<'a> Rollout<'a> {
         let upstream = self.start(&image_id).await?;
 
         ctx.step(ROLLOUT_STEPS[2]).await?;
-        if let Err(reason) = self.wait_healthy(&upstream).await {
+        let id = self.release.container_id.clone().unwrap_or_default();
+        if let Err(reason) = self.wait_healthy(&id, &upstream).await {
             return Err(JobFailure::permanent(reason));
         }
 
@@ -999,7 +1019,7 @@ impl<'a> Rollout<'a> {
     /// The image step: a rollback's exact image must still be on the host; a build's image is
     /// the host's; an image by reference is pulled (a digest only when missing).
     async fn image(&mut self) -> std::result::Result<String, JobFailure> {
-        let address = self.target.address.clone();
+        let address = self.engine.clone();
         if let Some(of) = &self.release.rollback_of
             && let Some(old) = release::Entity::find_by_id(of.as_str())
                 .one(&self.ctx.core.db)
@@ -1058,22 +1078,10 @@ impl<'a> Rollout<'a> {
     /// Starts the release's container (removing one an earlier attempt left); answers the
     /// address it is reached at (`ip:port`).
     async fn start(&mut self, image_id: &str) -> std::result::Result<String, JobFailure> {
-        let address = self.target.address.clone();
-        let template =
-            crate::services::template_sources::find(&self.ctx.core, &self.owner.template)
-                .await
-                .ok()
-                .flatten();
-        self.health_path = environments::health_path(&self.env, template.as_ref());
+        let address = self.engine.clone();
         // The configuration first: its secrets are masked in every line logged from here on,
         // an earlier attempt's container kept or not.
-        let config = crate::services::release_rows::config_of(&self.release)?;
-        let (mut env, secrets) = variables::materialize(&self.ctx.core, &self.env.id, &config)
-            .await?
-            .map_err(JobFailure::permanent)?;
-        for secret in &secrets {
-            self.ctx.mask(secret);
-        }
+        let container = self.container(image_id, self.container_name()).await?;
         // An earlier attempt's container that runs and answers is kept: the proxy may already
         // send traffic to it (an attempt that ended after the switch).
         if let (Some(old), Some(upstream)) = (
@@ -1088,7 +1096,7 @@ impl<'a> Rollout<'a> {
             if running
                 && self
                     .deployer
-                    .check_health(&upstream, self.health_path.as_deref())
+                    .check_health(&address, &old, &upstream, self.health_path.as_deref())
                     .await
                     .is_ok()
             {
@@ -1102,6 +1110,49 @@ impl<'a> Rollout<'a> {
             }
             self.deployer.remove(&address, &old).await?;
         }
+        let started = self.launch(&container).await?;
+        let id = started.id.clone();
+        self.save(|a| {
+            a.container_id = Set(Some(id));
+            a.upstream = Set(Some(started.upstream.clone()));
+        })
+        .await?;
+        Ok(started.upstream)
+    }
+
+    /// The name of the release's container: service, environment, number and the end of the
+    /// release's id.
+    fn container_name(&self) -> String {
+        format!(
+            "gmac-{}-{}-{}-{}",
+            self.owner.name,
+            self.env.name,
+            self.release.number,
+            &self.release.id[self.release.id.len().saturating_sub(6)..]
+        )
+    }
+
+    /// The release's container as it starts, named `name`: its exact image, its configuration
+    /// (whose secrets are masked in the job's log from here on), its port, `gmac.io/*` labels
+    /// and resources. Sets the health check's path.
+    async fn container(
+        &mut self,
+        image_id: &str,
+        name: String,
+    ) -> std::result::Result<ServiceContainer, JobFailure> {
+        let template =
+            crate::services::template_sources::find(&self.ctx.core, &self.owner.template)
+                .await
+                .ok()
+                .flatten();
+        self.health_path = environments::health_path(&self.env, template.as_ref());
+        let config = crate::services::release_rows::config_of(&self.release)?;
+        let (mut env, secrets) = variables::materialize(&self.ctx.core, &self.env.id, &config)
+            .await?
+            .map_err(JobFailure::permanent)?;
+        for secret in &secrets {
+            self.ctx.mask(secret);
+        }
         let parameters = catalog::parameters(&self.owner);
         let container_port = parameters
             .get("port")
@@ -1114,27 +1165,25 @@ impl<'a> Rollout<'a> {
         let number = self.release.number.to_string();
         labels.insert("gmac.io/release-number".to_owned(), number);
         catalog::add_project_label(&self.ctx.core.db, &self.release.project_id, &mut labels).await;
-        let container = ServiceContainer {
+        env.insert("PORT".to_owned(), container_port.to_string());
+        Ok(ServiceContainer {
             // The exact image the image step found (a tag may move while this runs).
             image: image_id.to_owned(),
-            name: format!(
-                "gmac-{}-{}-{}-{}",
-                self.owner.name,
-                self.env.name,
-                self.release.number,
-                &self.release.id[self.release.id.len().saturating_sub(6)..]
-            ),
+            name,
             container_port,
-            env: {
-                env.insert("PORT".to_owned(), container_port.to_string());
-                env
-            },
+            env,
             labels,
             resources: environments::resources_of(&self.env),
-        };
-        // A container an interrupted attempt made (under the same name) goes first.
-        self.deployer.remove(&address, &container.name).await?;
-        let started = match self.deployer.start(&address, &container).await {
+        })
+    }
+
+    /// Starts `container` (removing one an interrupted attempt made under the same name).
+    async fn launch(
+        &self,
+        container: &ServiceContainer,
+    ) -> std::result::Result<crate::ports::StartedContainer, JobFailure> {
+        self.deployer.remove(&self.engine, &container.name).await?;
+        let started = match self.deployer.start(&self.engine, container).await {
             Ok(started) => started,
             Err(e) => {
                 let reason = e.to_string();
@@ -1149,32 +1198,30 @@ impl<'a> Rollout<'a> {
         };
         self.ctx
             .log(format!(
-                "container {} started from {}: its port {container_port} is reached at {}",
+                "container {} started from {}: its port {} is reached at {}",
                 short(&started.id),
                 container.image,
+                container.container_port,
                 started.upstream
             ))
             .await?;
-        let id = started.id.clone();
-        self.save(|a| {
-            a.container_id = Set(Some(id));
-            a.upstream = Set(Some(started.upstream.clone()));
-        })
-        .await?;
-        Ok(started.upstream)
+        Ok(started)
     }
 
     /// Checks the new container's health until it answers, it stops, or the time is up; the
     /// error says why, with the container's last lines.
-    async fn wait_healthy(&self, upstream: &str) -> std::result::Result<(), String> {
+    async fn wait_healthy(&self, id: &str, upstream: &str) -> std::result::Result<(), String> {
         let ctx = self.ctx;
         let timeout = environments::health_timeout(&ctx.core, &self.env);
-        let id = self.release.container_id.clone().unwrap_or_default();
         let path = self.health_path.as_deref();
         let started = std::time::Instant::now();
         let mut last = String::new();
         loop {
-            match self.deployer.check_health(upstream, path).await {
+            match self
+                .deployer
+                .check_health(&self.engine, id, upstream, path)
+                .await
+            {
                 Ok(()) => {
                     let _ = ctx
                         .log(format!(
@@ -1191,7 +1238,7 @@ impl<'a> Rollout<'a> {
                 }
                 Err(_) => {}
             }
-            let state = self.deployer.state(&self.target.address, &id).await;
+            let state = self.deployer.state(&self.engine, id).await;
             let lines = state
                 .as_ref()
                 .map(|s| s.last_lines.join("\n"))
@@ -1230,6 +1277,93 @@ impl<'a> Rollout<'a> {
         upstream: &str,
     ) -> std::result::Result<Option<release::Model>, JobFailure> {
         let ctx = self.ctx;
+        self.route_to(upstream).await?;
+        let previous = go_live(&ctx.core, &self.release, &self.owner).await?;
+        ctx.log(format!(
+            "release #{} serves {}",
+            self.release.number, self.env.name
+        ))
+        .await?;
+        Ok(previous)
+    }
+
+    /// A restart of the live release with no failed request: a fresh container of the same
+    /// image and configuration starts beside the one serving; once it answers its health
+    /// check the proxy moves to it, and the old one is removed after the drain. One that does
+    /// not get healthy is removed, and the old one keeps serving.
+    async fn renew(mut self) -> std::result::Result<serde_json::Value, JobFailure> {
+        let ctx = self.ctx;
+        let number = self.release.number;
+        let image_id = self
+            .release
+            .image_id
+            .clone()
+            .ok_or_else(|| JobFailure::permanent(format!("release #{number} has no image")))?;
+        ctx.step("start").await?;
+        if self
+            .deployer
+            .image_id(&self.engine, &image_id)
+            .await?
+            .is_none()
+        {
+            return Err(JobFailure::permanent(format!(
+                "the image {image_id} of release #{number} is no longer on the host"
+            )));
+        }
+        let old = self.release.container_id.clone();
+        // A name of this attempt's own: a retried job starts beside what an earlier attempt
+        // left serving.
+        let name = format!(
+            "{}-{}-{}",
+            self.container_name(),
+            &ctx.job.id[ctx.job.id.len().saturating_sub(6)..],
+            ctx.job.attempts
+        );
+        let container = self.container(&image_id, name).await?;
+        let started = self.launch(&container).await?;
+
+        ctx.step("health").await?;
+        if let Err(reason) = self.wait_healthy(&started.id, &started.upstream).await {
+            let _ = self.deployer.remove(&self.engine, &started.id).await;
+            return Err(JobFailure::permanent(format!(
+                "{reason}\nthe new container was removed: release #{number} keeps serving from the one it had"
+            )));
+        }
+
+        ctx.step("switch").await?;
+        self.route_to(&started.upstream).await?;
+        let (id, upstream) = (started.id.clone(), started.upstream.clone());
+        self.save(|a| {
+            a.container_id = Set(Some(id));
+            a.upstream = Set(Some(upstream));
+        })
+        .await?;
+
+        ctx.step("retire").await?;
+        if let Some(old) = old.filter(|old| *old != started.id) {
+            tokio::time::sleep(ctx.core.deploys.drain).await;
+            let said = match self.deployer.remove(&self.engine, &old).await {
+                Ok(()) => format!(
+                    "the container it replaced, {}, was stopped and removed",
+                    short(&old)
+                ),
+                Err(e) => format!(
+                    "the container it replaced, {}, could not be removed: {e}",
+                    short(&old)
+                ),
+            };
+            ctx.log(said).await?;
+        }
+        Ok(serde_json::json!({
+            "release_id": self.release.id, "container_id": started.id,
+            "upstream": started.upstream,
+        }))
+    }
+
+    /// Moves the environment's route (all its hosts) to `upstream`, on the proxy beside the
+    /// target; says so in the job's log.
+    async fn route_to(&self, upstream: &str) -> std::result::Result<(), JobFailure> {
+        let ctx = self.ctx;
         let host = environments::host_of(&self.owner.name, &self.env);
         if let Some(admin) = &self.target.proxy_admin_url {
             let route = ProxyRoute {
@@ -1250,13 +1384,7 @@ impl<'a> Rollout<'a> {
             ))
             .await?;
         }
-        let previous = go_live(&ctx.core, &self.release, &self.owner).await?;
-        ctx.log(format!(
-            "release #{} serves {}",
-            self.release.number, self.env.name
-        ))
-        .await?;
-        Ok(previous)
+        Ok(())
     }
 
     /// Watches the new release once it serves, for as long as the release it replaced keeps
@@ -1287,7 +1415,7 @@ impl<'a> Rollout<'a> {
         let mut unhealthy = 0;
         let failure = loop {
             tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-            if let Ok(state) = self.deployer.state(&self.target.address, &id).await
+            if let Ok(state) = self.deployer.state(&self.engine, &id).await
                 && let Some(code) = state.exit_code
             {
                 let lines = state.last_lines.join("\n");
@@ -1297,7 +1425,11 @@ impl<'a> Rollout<'a> {
                 );
             }
             // Three failed checks in a row, not one slow answer.
-            match self.deployer.check_health(upstream, path).await {
+            match self
+                .deployer
+                .check_health(&self.engine, &id, upstream, path)
+                .await
+            {
                 Ok(()) => unhealthy = 0,
                 Err(seen) => {
                     unhealthy += 1;
@@ -1330,7 +1462,15 @@ impl<'a> Rollout<'a> {
         }
         // Only to a release that still answers.
         if let Some(before) = &replaced.upstream
-            && let Err(seen) = self.deployer.check_health(before, path).await
+            && let Err(seen) = self
+                .deployer
+                .check_health(
+                    &self.engine,
+                    replaced.container_id.as_deref().unwrap_or_default(),
+                    before,
+                    path,
+                )
+                .await
         {
             ctx.log(format!(
                 "release #{} does not answer either ({seen}): release #{} keeps serving",
@@ -1428,7 +1568,7 @@ impl<'a> Rollout<'a> {
             ))
             .await;
         if let Some(container) = &self.release.container_id {
-            let said = match self.deployer.remove(&self.target.address, container).await {
+            let said = match self.deployer.remove(&self.engine, container).await {
                 Ok(()) => format!("the failed container {} was removed", short(container)),
                 Err(e) => format!(
                     "the failed container {} could not be removed: {e}",
@@ -1476,11 +1616,14 @@ impl<'a> Rollout<'a> {
             let Some(container) = &old.container_id else {
                 continue;
             };
-            let address = target::Entity::find_by_id(old.target_id.clone().unwrap_or_default())
+            let engine = match target::Entity::find_by_id(old.target_id.clone().unwrap_or_default())
                 .one(db)
                 .await?
-                .map_or_else(|| self.target.address.clone(), |t| t.address);
-            match self.deployer.remove(&address, container).await {
+            {
+                Some(t) => targets::engine_of(&ctx.core, &t)?,
+                None => self.engine.clone(),
+            };
+            match self.deployer.remove(&engine, container).await {
                 Ok(()) => {
                     release::Entity::update_many()
                         .filter(release::Column::Id.eq(old.id.as_str()))

@@ -23,7 +23,10 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 
 use crate::access::Target;
 use crate::audit::AuditEntry;
-use crate::entities::{project, service, service_variable_group, shared_variables, variable_group};
+use crate::entities::{
+    project, project_secret, service, service_secret, service_variable_group, shared_variables,
+    variable_group,
+};
 use crate::platform::change::Change;
 use crate::services::{catalog, projects, variable_sets};
 use crate::{Actor, Core, Error, RequestMeta, Result};
@@ -94,6 +97,14 @@ fn values_of(row: Option<&shared_variables::Model>) -> Result<BTreeMap<String, S
     }
 }
 
+/// `owner`'s newest variables.
+pub(crate) async fn newest_values(
+    conn: &impl ConnectionTrait,
+    owner: Owner<'_>,
+) -> Result<BTreeMap<String, String>> {
+    values_of(latest(conn, owner).await?.as_ref())
+}
+
 /// `owner`'s variables at `version` (0: none).
 async fn values_at(
     conn: &impl ConnectionTrait,
@@ -150,6 +161,7 @@ pub(crate) async fn merged(
     conn: &impl ConnectionTrait,
     service: &service::Model,
     config: &ReleaseConfig,
+    project_secrets: BTreeMap<String, String>,
 ) -> Result<std::result::Result<BTreeMap<String, String>, String>> {
     let mut values = values_at(
         conn,
@@ -157,6 +169,8 @@ pub(crate) async fn merged(
         config.project_variables_version,
     )
     .await?;
+    // The project's secrets, over its variables and under every narrower scope.
+    values.extend(project_secrets);
     for group in &config.groups {
         if group.version == 0 {
             continue;
@@ -181,22 +195,34 @@ pub(crate) async fn merged(
     Ok(Ok(values))
 }
 
-/// One shared layer an environment gets: its scope, group, version and values.
+/// One shared layer an environment gets: its scope, group, version and values; a layer of
+/// secrets has each one's version, and no value is shown.
 struct Layer {
     scope: VariableScope,
     group: Option<variable_group::Model>,
     version: i64,
     values: BTreeMap<String, String>,
+    secrets: Option<BTreeMap<String, i64>>,
+}
+
+/// The secrets a project and a service share, by name and version, for [`inherited`].
+pub(crate) struct SharedSecretNames {
+    /// The project's.
+    pub project: BTreeMap<String, i64>,
+    /// The service's.
+    pub service: BTreeMap<String, i64>,
 }
 
 /// What an environment of `service` gets from the newest versions of its project's, its
-/// groups' and its own sets, widest first, each saying which scope wins over it; `own` and
-/// `secrets` are the environment's own names.
+/// groups' and its own sets and the secrets its project and service share (names only),
+/// widest first, each saying which scope wins over it; `own` and `secrets` are the
+/// environment's own names.
 pub(crate) async fn inherited(
     conn: &impl ConnectionTrait,
     service: &service::Model,
     own: &BTreeMap<String, String>,
     secrets: &[String],
+    shared: SharedSecretNames,
 ) -> Result<Vec<InheritedVariable>> {
     let mut owners: Vec<(Owner<'_>, Option<variable_group::Model>)> =
         vec![(Owner::Project(&service.project_id), None)];
@@ -209,15 +235,29 @@ pub(crate) async fn inherited(
     }
     owners.push((Owner::Service(&service.id), None));
     let mut layers = Vec::new();
+    let secret_layer = |scope, names: BTreeMap<String, i64>| Layer {
+        scope,
+        group: None,
+        version: 0,
+        values: names.keys().map(|n| (n.clone(), String::new())).collect(),
+        secrets: Some(names),
+    };
     for (owner, group) in owners {
         let row = latest(conn, owner).await?;
+        let scope = owner.scope();
         layers.push(Layer {
-            scope: owner.scope(),
+            scope,
             group,
             version: row.as_ref().map_or(0, |r| r.version),
             values: values_of(row.as_ref())?,
+            secrets: None,
         });
+        // Each scope's secrets right over its variables.
+        if scope == VariableScope::Project {
+            layers.push(secret_layer(VariableScope::Project, shared.project.clone()));
+        }
     }
+    layers.push(secret_layer(VariableScope::Service, shared.service));
     let winner = |name: &str, after: usize| {
         if secrets.iter().any(|s| s == name) {
             Some(VariableScope::Secret)
@@ -234,14 +274,16 @@ pub(crate) async fn inherited(
     let mut out = Vec::new();
     for (at, layer) in layers.iter().enumerate() {
         for (name, value) in &layer.values {
+            let secret_version = layer.secrets.as_ref().and_then(|v| v.get(name));
             out.push(InheritedVariable {
                 name: name.clone(),
                 value: value.clone(),
                 scope: layer.scope,
                 group_id: layer.group.as_ref().map(|g| g.id.clone()),
                 group_name: layer.group.as_ref().map(|g| g.name.clone()),
-                version: layer.version,
+                version: secret_version.copied().unwrap_or(layer.version),
                 overridden_by: winner(name, at),
+                secret: secret_version.is_some(),
             });
         }
     }
@@ -382,6 +424,45 @@ async fn write_version(
     let newest = latest(&txn, owner).await?;
     let current = newest.as_ref().map_or(0, |r| r.version);
     Change::expect_version(if_match, current)?;
+    // A secret the project or service shares has the name already: the two would not be
+    // told apart.
+    let secrets: Vec<String> = match owner {
+        Owner::Service(id) => crate::services::variable_sets::newest_live(
+            service_secret::Entity::find()
+                .filter(service_secret::Column::ServiceId.eq(id))
+                .order_by_asc(service_secret::Column::Version)
+                .all(&txn)
+                .await?,
+            |r| r.name.as_str(),
+            |r| r.sealed.is_some(),
+        )
+        .into_keys()
+        .collect(),
+        Owner::Project(id) => crate::services::variable_sets::newest_live(
+            project_secret::Entity::find()
+                .filter(project_secret::Column::ProjectId.eq(id))
+                .order_by_asc(project_secret::Column::Version)
+                .all(&txn)
+                .await?,
+            |r| r.name.as_str(),
+            |r| r.sealed.is_some(),
+        )
+        .into_keys()
+        .collect(),
+        Owner::Group(_) => Vec::new(),
+    };
+    if let Some(name) = variables.keys().find(|n| secrets.contains(*n)) {
+        let noun = if matches!(owner, Owner::Project(_)) {
+            "project"
+        } else {
+            "service"
+        };
+        return Err(Error::invalid(FieldError::at(
+            &["variables", name],
+            "taken",
+            format!("{name} is a secret this {noun} shares; delete the secret first."),
+        )));
+    }
     let before = values_of(newest.as_ref())?;
     let changes = diff(&before, &variables);
     if changes.is_empty() && newest.is_some() {

@@ -6,9 +6,13 @@
 //! given, answer) and may be tested again; the test's result is kept. Registering, testing and
 //! removing need `targets.manage` where the target serves; whoever sees services there sees it.
 //!
-//! A Kubernetes cluster is reached through a kubeconfig with its credentials inline. It is
-//! sealed under the master key, bound to the target's row, and never returned: a target says
-//! only that it holds credentials.
+//! An engine over the network (`tcp://host:port`) is reached only over TLS, checking its
+//! certificate against the CA given and presenting gmac's client certificate (Docker's
+//! `--tlsverify`): a plain TCP engine answers anyone who reaches its port with root on its host.
+//!
+//! A Kubernetes cluster is reached through a kubeconfig with its credentials inline. The
+//! kubeconfig, and a container host's TLS credentials, are sealed under the master key, bound
+//! to the target's row, and never returned: a target says only that it holds credentials.
 
 use gmac_types::validation::FieldErrors;
 use gmac_types::{
@@ -17,7 +21,7 @@ use gmac_types::{
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QuerySelect,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::access::Target as Scope;
@@ -25,7 +29,10 @@ use crate::audit::AuditEntry;
 use crate::entities::target;
 use crate::platform::change::Change;
 use crate::platform::paging;
+use crate::ports::Engine;
 use crate::services::clients;
+use crate::services::target_credentials::{self as credentials, check_ssh, check_tls};
+pub(crate) use crate::services::target_credentials::{credentials_binding, engine_of, is_cluster};
 use crate::{Actor, Core, Error, RequestMeta, Result, db};
 
 fn to_dto(row: target::Model) -> Target {
@@ -72,15 +79,16 @@ fn address_ok(address: &str) -> bool {
     if let Some(path) = address.strip_prefix("unix://") {
         return path.starts_with('/') && path.len() > 1 && !path.contains("/../");
     }
+    if address.starts_with("ssh://") {
+        return gmac_types::SshAddress::parse(address).is_some();
+    }
+    // Only `host:port` exactly as written: nothing a URL parser would quietly drop or mend.
     address.strip_prefix("tcp://").is_some_and(|rest| {
         url::Url::parse(&format!("http://{rest}")).is_ok_and(|u| {
-            u.host_str().is_some()
-                && u.port().is_some()
-                && u.username().is_empty()
-                && u.password().is_none()
-                && u.path() == "/"
-                && u.query().is_none()
-                && u.fragment().is_none()
+            u.host_str().is_some_and(|host| {
+                u.port_or_known_default()
+                    .is_some_and(|port| rest.eq_ignore_ascii_case(&format!("{host}:{port}")))
+            })
         })
     })
 }
@@ -205,6 +213,15 @@ async fn check(core: &Core, input: &NewTarget) -> Result<(String, String, Option
         ));
     }
     if input.kind == TargetKind::Kubernetes {
+        for (field, given) in [("tls", input.tls.is_some()), ("ssh", input.ssh.is_some())] {
+            if given {
+                errors.push(FieldError::new(
+                    field,
+                    "not_for_kind",
+                    format!("A cluster's credentials are in its kubeconfig: leave {field} out."),
+                ));
+            }
+        }
         let address = check_cluster(core, input, &mut errors);
         check_project(core, input, &mut errors).await?;
         errors.finish().map_err(Error::Validation)?;
@@ -227,11 +244,14 @@ async fn check(core: &Core, input: &NewTarget) -> Result<(String, String, Option
         }
     }
     let address = input.address.trim().to_owned();
-    if !address_ok(&address) {
+    if address_ok(&address) {
+        check_tls(&address, input.tls.as_ref(), &mut errors);
+        check_ssh(&address, input.ssh.as_ref(), &mut errors);
+    } else {
         errors.push(FieldError::new(
             "address",
             "invalid",
-            "The engine's address: unix:///path/to/the.sock (Docker's or Podman's socket) or tcp://host:port.",
+            "The engine's address: unix:///path/to/the.sock (Docker's or Podman's socket), tcp://host:port (over TLS) or ssh://user@host[:port][/path/to/the.sock] (over SSH).",
         ));
     }
     let proxy = input
@@ -300,11 +320,6 @@ async fn probe_cluster(core: &Core, kubeconfig: &str) -> Result<Probed> {
     })
 }
 
-/// Whether `target` is a cluster.
-pub(crate) fn is_cluster(target: &target::Model) -> bool {
-    target.kind == TargetKind::Kubernetes.id()
-}
-
 /// A DNS label from `text`: lowercase letters, digits and '-', at most `max` long.
 pub(crate) fn dns_label(text: &str, max: usize) -> String {
     let mut label: String = text
@@ -342,11 +357,6 @@ pub fn namespace_of(service_name: &str, environment: &str, environment_id: &str)
     )
 }
 
-/// What a target's credentials are sealed for: its row.
-pub(crate) fn credentials_binding(id: &str) -> String {
-    format!("targets:{id}:credentials")
-}
-
 /// A cluster target's kubeconfig, opened.
 pub(crate) fn kubeconfig_of(core: &Core, row: &target::Model) -> Result<String> {
     let sealed = row
@@ -358,12 +368,12 @@ pub(crate) fn kubeconfig_of(core: &Core, row: &target::Model) -> Result<String> 
 }
 
 /// Asks the engine (and the proxy, when set) whether they answer.
-async fn probe(core: &Core, address: &str, proxy: Option<&str>) -> Result<Probed> {
+async fn probe(core: &Core, engine: &Engine, proxy: Option<&str>) -> Result<Probed> {
     let probe = core
         .target_probe
         .as_ref()
         .ok_or_else(|| anyhow::anyhow!("no target probe is configured"))?;
-    let engine = probe.engine(address).await;
+    let engine = probe.engine(engine).await;
     let proxy = match proxy {
         Some(url) => Some(probe.proxy(url).await),
         None => None,
@@ -400,6 +410,42 @@ fn refuse_local_socket(actor: &Actor, address: &str) -> Result<()> {
             "local_socket",
             "A unix socket on gmac's own host may be registered only by those who manage targets for the whole installation; give the engine's tcp://host:port.",
         )));
+    }
+    Ok(())
+}
+
+/// A container host's new address must reach the engine its releases' containers run on:
+/// gmac retires, restarts, reads and tears them down through the address, so at another
+/// engine it would lose them. `409` naming the first release whose container the new address
+/// does not show (an address for the same engine, such as its name for its IP, is taken).
+async fn refuse_losing_containers(core: &Core, row: &target::Model, engine: &Engine) -> Result<()> {
+    use crate::entities::release;
+    if is_cluster(row) || engine.address == row.address {
+        return Ok(());
+    }
+    let Some(deployer) = core.deployer.clone() else {
+        return Ok(());
+    };
+    let running = release::Entity::find()
+        .filter(release::Column::TargetId.eq(row.id.as_str()))
+        .filter(release::Column::ContainerId.is_not_null())
+        .order_by_asc(release::Column::CreatedAt)
+        .all(&core.db)
+        .await?;
+    for release in running {
+        let container = release.container_id.clone().unwrap_or_default();
+        let Err(seen) = deployer.state(engine, &container).await else {
+            continue;
+        };
+        let env = crate::services::environments::find(&core.db, &release.environment_id).await?;
+        let owner = crate::services::catalog::find(&core.db, &release.service_id).await?;
+        return Err(Error::conflict(
+            ErrorCode::Conflict,
+            format!(
+                "Release #{} of {} runs in {} on this target, and {} does not show its container ({seen}): gmac would lose it. Give an address of the same engine, or point {} at another target and deploy there first (the release here then retires).",
+                release.number, owner.name, env.name, engine.address, env.name
+            ),
+        ));
     }
     Ok(())
 }
@@ -452,9 +498,14 @@ pub async fn create(
         .as_ref()
         .map(gmac_types::SecretText::expose)
         .filter(|_| input.kind == TargetKind::Kubernetes);
+    let engine = Engine {
+        address: address.clone(),
+        tls: input.tls.clone(),
+        ssh: input.ssh.clone(),
+    };
     let probed = match kubeconfig {
         Some(text) => probe_cluster(core, text).await?,
-        None => probe(core, &address, proxy.as_deref()).await?,
+        None => probe(core, &engine, proxy.as_deref()).await?,
     };
     refuse_unanswered(&probed, kubeconfig.is_some())?;
     let txn = Change::begin(core).await?;
@@ -480,9 +531,13 @@ pub async fn create(
         ));
     }
     let id = core.new_id();
-    let credentials = kubeconfig
-        .map(|text| core.sealer.seal(text.as_bytes(), &credentials_binding(&id)))
-        .transpose()?;
+    let credentials = match kubeconfig {
+        Some(text) => Some(
+            core.sealer
+                .seal(text.as_bytes(), &credentials_binding(&id))?,
+        ),
+        None => credentials::sealed(core, &id, &engine)?,
+    };
     let row = target::Model {
         id,
         credentials,
@@ -593,7 +648,12 @@ pub async fn test(core: &Core, actor: &Actor, meta: &RequestMeta, id: &str) -> R
     let probed = if row.kind == TargetKind::Kubernetes.id() {
         probe_cluster(core, &kubeconfig_of(core, &row)?).await?
     } else {
-        probe(core, &row.address, row.proxy_admin_url.as_deref()).await?
+        probe(
+            core,
+            &engine_of(core, &row)?,
+            row.proxy_admin_url.as_deref(),
+        )
+        .await?
     };
     let txn = Change::begin(core).await?;
     // Removed (or changed) while it was asked: the row as it is now.
@@ -629,13 +689,27 @@ fn as_changed(core: &Core, row: &target::Model, patch: &TargetPatch) -> Result<N
         (None, true) => Some(SecretText::new(kubeconfig_of(core, row)?)),
         (None, false) => None,
     };
+    let address = patch.address.clone().unwrap_or_else(|| row.address.clone());
+    // Credentials kept go on with an engine over the network; a socket takes none.
+    let tls = match &patch.tls {
+        Some(given) => Some(given.clone()),
+        None if !cluster && address.trim().starts_with("tcp://") => engine_of(core, row)?.tls,
+        None => None,
+    };
+    let ssh = match &patch.ssh {
+        Some(given) => Some(given.clone()),
+        None if !cluster && address.trim().starts_with("ssh://") => engine_of(core, row)?.ssh,
+        None => None,
+    };
     Ok(NewTarget {
+        tls,
+        ssh,
         name: patch.name.clone().unwrap_or_else(|| row.name.clone()),
         client_id: row.client_id.clone(),
         project_id: row.project_id.clone(),
         kind: TargetKind::from_id(&row.kind).unwrap_or(TargetKind::ContainerHost),
         // A cluster's address is its kubeconfig's server: one given must be the same.
-        address: patch.address.clone().unwrap_or_else(|| row.address.clone()),
+        address,
         kubeconfig,
         cluster_issuer: patch
             .cluster_issuer
@@ -653,6 +727,68 @@ fn as_changed(core: &Core, row: &target::Model, patch: &TargetPatch) -> Result<N
             .ingress_address
             .clone()
             .unwrap_or_else(|| row.ingress_address.clone()),
+    })
+}
+
+/// Asks the target again when `patch` changes how it is reached (answering what it found);
+/// a `422` when it does not answer through the change.
+async fn probe_change(
+    core: &Core,
+    row: &target::Model,
+    patch: &TargetPatch,
+    input: &NewTarget,
+    engine: &Engine,
+    proxy: Option<&str>,
+) -> Result<Option<Probed>> {
+    let reach_changed = engine.address != row.address
+        || proxy != row.proxy_admin_url.as_deref()
+        || patch.kubeconfig.is_some()
+        || patch.tls.is_some()
+        || patch.ssh.is_some();
+    let probed = if !reach_changed {
+        return Ok(None);
+    } else if let Some(kubeconfig) = input.kubeconfig.as_ref().filter(|_| is_cluster(row)) {
+        probe_cluster(core, kubeconfig.expose()).await?
+    } else {
+        probe(core, engine, proxy).await?
+    };
+    refuse_unanswered(&probed, patch.kubeconfig.is_some()).map_err(|e| {
+        let new = match (&patch.tls, &patch.ssh) {
+            _ if probed.engine.is_some() => None,
+            (Some(_), _) => Some("tls"),
+            (None, Some(_)) => Some("ssh"),
+            (None, None) => None,
+        };
+        credentials::blame(e, new)
+    })?;
+    Ok(Some(probed))
+}
+
+/// The credentials `row` keeps after `patch` (sealed), when they change: a new kubeconfig or
+/// new TLS credentials; none once a container host is a socket on gmac's host.
+fn credentials_change(
+    core: &Core,
+    row: &target::Model,
+    patch: &TargetPatch,
+    engine: &Engine,
+) -> Result<sea_orm::ActiveValue<Option<String>>> {
+    if let Some(kubeconfig) = &patch.kubeconfig {
+        return Ok(Set(Some(core.sealer.seal(
+            kubeconfig.expose().as_bytes(),
+            &credentials_binding(&row.id),
+        )?)));
+    }
+    if is_cluster(row) {
+        return Ok(sea_orm::ActiveValue::NotSet);
+    }
+    let kept = engine.tls.is_some() || engine.ssh.is_some();
+    Ok(if patch.tls.is_some() || patch.ssh.is_some() {
+        Set(credentials::sealed(core, &row.id, engine)?)
+    } else if !kept && row.credentials.is_some() {
+        // A socket now: the network's credentials are not kept.
+        Set(None)
+    } else {
+        sea_orm::ActiveValue::NotSet
     })
 }
 
@@ -679,18 +815,13 @@ pub async fn update(
     if address != row.address {
         refuse_local_socket(actor, &address)?;
     }
-    let reach_changed =
-        address != row.address || proxy != row.proxy_admin_url || patch.kubeconfig.is_some();
-    let probed = if !reach_changed {
-        None
-    } else if let Some(kubeconfig) = input.kubeconfig.as_ref().filter(|_| is_cluster(&row)) {
-        Some(probe_cluster(core, kubeconfig.expose()).await?)
-    } else {
-        Some(probe(core, &address, proxy.as_deref()).await?)
+    let engine = Engine {
+        address: address.clone(),
+        tls: input.tls.clone(),
+        ssh: input.ssh.clone(),
     };
-    if let Some(probed) = &probed {
-        refuse_unanswered(probed, patch.kubeconfig.is_some())?;
-    }
+    let probed = probe_change(core, &row, &patch, &input, &engine, proxy.as_deref()).await?;
+    refuse_losing_containers(core, &row, &engine).await?;
     let read = row.version;
     let txn = Change::begin(core).await?;
     // Held until the commit on PostgreSQL (SQLite writes one at a time): a change made while
@@ -732,12 +863,7 @@ pub async fn update(
         version: Set(row.version + 1),
         ..Default::default()
     };
-    if let Some(kubeconfig) = &patch.kubeconfig {
-        active.credentials = Set(Some(core.sealer.seal(
-            kubeconfig.expose().as_bytes(),
-            &credentials_binding(&row.id),
-        )?));
-    }
+    active.credentials = credentials_change(core, &row, &patch, &engine)?;
     if let Some(probed) = &probed {
         active.engine = Set(probed.engine.clone());
         active.last_test_at = Set(Some(txn.now()));
@@ -760,7 +886,9 @@ pub async fn update(
                 "ingress_address": saved.ingress_address,
                 "cluster_issuer": saved.cluster_issuer, "ingress_class": saved.ingress_class,
             },
-            "credentials_replaced": patch.kubeconfig.is_some(),
+            "credentials_replaced": patch.kubeconfig.is_some() || patch.tls.is_some()
+                || patch.ssh.is_some(),
+            "has_credentials": saved.credentials.is_some(),
         }));
     txn.commit(core, meta, entry).await?;
     if saved.proxy_admin_url != row.proxy_admin_url {
@@ -895,6 +1023,8 @@ mod tests {
             "unix:///var/run/docker.sock",
             "tcp://10.0.0.5:2375",
             "tcp://docker.internal:2375",
+            "tcp://[::1]:2376",
+            "tcp://engine.example:80",
         ] {
             assert!(address_ok(ok), "{ok}");
         }
@@ -905,6 +1035,10 @@ mod tests {
             "tcp://10.0.0.5",
             "tcp://user:pw@host:2375",
             "tcp://host:2375/path",
+            // What a URL parser mends is not what is dialled.
+            "tcp://host:2376/.",
+            "tcp://host:2376\\",
+            "tcp://host:02376",
             "http://host:2375",
             "ssh://host",
             "unix:///run/\nx.sock",

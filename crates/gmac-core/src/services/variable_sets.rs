@@ -84,3 +84,37 @@ pub(crate) fn version_asked(version: Option<i64>) -> Result<()> {
         _ => Ok(()),
     }
 }
+
+/// A secret's name and value as written: the name as a variable's, the value 1 byte to 32 KiB
+/// without NUL characters.
+pub(crate) fn check_secret(name: &str, value: &str) -> Result<()> {
+    if let Some(problem) = name_problem(name) {
+        return Err(Error::invalid(FieldError::new(
+            "name",
+            "invalid",
+            format!("{problem}."),
+        )));
+    }
+    if value.is_empty() || value.len() > MAX_VALUE_BYTES || value.contains('\0') {
+        return Err(Error::invalid(FieldError::new(
+            "value",
+            "invalid",
+            "A secret's value has 1 byte to 32 KiB and no NUL character.",
+        )));
+    }
+    Ok(())
+}
+
+/// Each name's newest row, kept when it has a value (`live`): rows oldest first.
+pub(crate) fn newest_live<T>(
+    rows: Vec<T>,
+    name: impl Fn(&T) -> &str,
+    live: impl Fn(&T) -> bool,
+) -> BTreeMap<String, T> {
+    let mut newest: BTreeMap<String, T> = BTreeMap::new();
+    for row in rows {
+        newest.insert(name(&row).to_owned(), row);
+    }
+    newest.retain(|_, row| live(row));
+    newest
+}

@@ -13,8 +13,7 @@
 use std::collections::BTreeMap;
 
 use gmac_types::variables::{
-    MAX_VALUE_BYTES, ReleaseConfig, RevealedSecret, SecretInfo, VariableSet, VariablesDiff,
-    VariablesUpdate, diff, name_problem,
+    ReleaseConfig, RevealedSecret, SecretInfo, VariableSet, VariablesDiff, VariablesUpdate, diff,
 };
 use gmac_types::{FieldError, Page, PageQuery, Permission, SecretText};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -24,7 +23,10 @@ use crate::entities::{environment, environment_secret, environment_variables, re
 use crate::platform::change::Change;
 use crate::platform::paging;
 use crate::services::release_rows::config_of;
-use crate::services::variable_sets::{compare_versions, validate, version_asked};
+use crate::services::shared_secrets::{self, Holder};
+use crate::services::variable_sets::{
+    check_secret, compare_versions, newest_live, validate, version_asked,
+};
 use crate::services::{catalog, environments, mfa, shared_variables};
 use crate::{Actor, Core, Error, RequestMeta, Result};
 
@@ -88,16 +90,15 @@ async fn current_secrets(
         .order_by_asc(environment_secret::Column::Version)
         .all(conn)
         .await?;
-    let mut newest: BTreeMap<String, environment_secret::Model> = BTreeMap::new();
-    for row in rows {
-        newest.insert(row.name.clone(), row);
-    }
-    newest.retain(|_, row| row.sealed.is_some());
-    Ok(newest)
+    Ok(newest_live(
+        rows,
+        |r| r.name.as_str(),
+        |r| r.sealed.is_some(),
+    ))
 }
 
 /// The configuration a deploy made now runs with: the newest variables (its project's, its
-/// service's and its own) and each secret's newest version.
+/// service's and its own) and each secret's newest version (its service's and its own).
 pub(crate) async fn current_config(
     conn: &impl ConnectionTrait,
     environment_id: &str,
@@ -113,6 +114,9 @@ pub(crate) async fn current_config(
         project_variables_version,
         service_variables_version,
         groups,
+        service_secrets: shared_secrets::current_versions(conn, Holder::Service(&owner.id)).await?,
+        project_secrets: shared_secrets::current_versions(conn, Holder::Project(&owner.project_id))
+            .await?,
         secrets: current_secrets(conn, environment_id)
             .await?
             .into_iter()
@@ -131,18 +135,36 @@ pub(crate) async fn materialize(
 ) -> Result<std::result::Result<(BTreeMap<String, String>, Vec<String>), String>> {
     let row = environments::find(&core.db, environment_id).await?;
     let owner = catalog::find(&core.db, &row.service_id).await?;
-    // Widest first: the project's, the groups', the service's, the environment's own, then
-    // its secrets.
-    let mut env = match shared_variables::merged(&core.db, &owner, config).await? {
+    // Widest first: the project's variables and secrets, the groups', the service's
+    // variables and secrets, the environment's own variables, then its secrets.
+    let project_secrets = match shared_secrets::open(
+        core,
+        Holder::Project(&owner.project_id),
+        &config.project_secrets,
+    )
+    .await?
+    {
         Ok(values) => values,
         Err(gone) => return Ok(Err(gone)),
     };
+    let mut secrets: Vec<String> = project_secrets.values().cloned().collect();
+    let mut env = match shared_variables::merged(&core.db, &owner, config, project_secrets).await? {
+        Ok(values) => values,
+        Err(gone) => return Ok(Err(gone)),
+    };
+    // The service's secrets, over what it shares and under what the environment sets.
+    match shared_secrets::open(core, Holder::Service(&owner.id), &config.service_secrets).await? {
+        Ok(values) => {
+            secrets.extend(values.values().cloned());
+            env.extend(values);
+        }
+        Err(gone) => return Ok(Err(gone)),
+    }
     env.extend(values_of(
         version_row(&core.db, environment_id, config.variables_version)
             .await?
             .as_ref(),
     )?);
-    let mut secrets = Vec::new();
     for (name, version) in &config.secrets {
         let row = environment_secret::Entity::find()
             .filter(environment_secret::Column::EnvironmentId.eq(environment_id))
@@ -230,7 +252,12 @@ async fn inherited(
         .await?
         .into_keys()
         .collect();
-    shared_variables::inherited(&core.db, &owner, &own, &secrets).await
+    let shared = shared_variables::SharedSecretNames {
+        project: shared_secrets::current_versions(&core.db, Holder::Project(&owner.project_id))
+            .await?,
+        service: shared_secrets::current_versions(&core.db, Holder::Service(&owner.id)).await?,
+    };
+    shared_variables::inherited(&core.db, &owner, &own, &secrets, shared).await
 }
 
 /// Whether the live release runs another configuration than a deploy made now would.
@@ -435,17 +462,6 @@ async fn next_secret_version(txn: &Change, environment_id: &str, name: &str) -> 
         .map_or(1, |row| row.version + 1))
 }
 
-fn secret_name_ok(name: &str) -> Result<()> {
-    match name_problem(name) {
-        Some(problem) => Err(Error::invalid(FieldError::new(
-            "name",
-            "invalid",
-            format!("{problem}."),
-        ))),
-        None => Ok(()),
-    }
-}
-
 /// Writes a new version of a secret.
 pub async fn put_secret(
     core: &Core,
@@ -457,15 +473,8 @@ pub async fn put_secret(
 ) -> Result<SecretInfo> {
     let (env, owner) = environments::visible(core, actor, environment_id).await?;
     environments::require_deploy(actor, &env, &owner)?;
-    secret_name_ok(name)?;
     let value = value.expose();
-    if value.is_empty() || value.len() > MAX_VALUE_BYTES || value.contains('\0') {
-        return Err(Error::invalid(FieldError::new(
-            "value",
-            "invalid",
-            "A secret's value has 1 byte to 32 KiB and no NUL character.",
-        )));
-    }
+    check_secret(name, value)?;
     let txn = Change::begin(core).await?;
     environments::lock(&txn, &env.id).await?;
     let env = environments::find(&txn, &env.id).await?;

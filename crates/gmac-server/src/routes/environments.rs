@@ -277,7 +277,8 @@ pub async fn list_releases(
 
 /// Restart the environment's live release: on a Kubernetes cluster its pods are replaced one at
 /// a time (the restart's time goes into the pod template, and later releases keep it); on a
-/// container host its container is restarted. A job (`Location`) does it.
+/// container host a fresh container of the live release replaces the one serving once it is
+/// healthy, with no failed request. A job (`Location`) does it.
 #[utoipa::path(
     tag = "deployments",
     params(("id" = String, Path, description = "The environment's id")),

@@ -19,8 +19,11 @@ pub async fn get_health() -> web::Json<Health> {
     })
 }
 
-/// Readiness: the database answers. 503 with `Retry-After` while it does not; no restart is
-/// needed once it is back.
+/// Readiness: the database answers, and this replica holds the master key version the
+/// database seals under. 503 with `Retry-After` while the database does not answer (no
+/// restart is needed once it is back), or while the key is missing (after `gmac keys rotate`
+/// on a replica that was not given the new ring: it cannot open what the others seal until it
+/// is given the ring and restarted).
 #[utoipa::path(
     tag = "operations",
     responses(
@@ -31,6 +34,13 @@ pub async fn get_health() -> web::Json<Health> {
 )]
 #[get("/readyz")]
 pub async fn get_readiness(state: web::Data<AppState>) -> Result<web::Json<Readiness>, ApiError> {
+    if let Some(version) = state.core.key_version.missing() {
+        return Err(ApiError::new(ErrorCode::ServiceUnavailable)
+            .detail(format!(
+                "The database seals under master key version {version}, which this replica does not hold: give it the ring `gmac keys add` made, and restart it."
+            ))
+            .header(header::RETRY_AFTER, "30"));
+    }
     if gmac_core::db::ping(&state.core.db, Duration::from_secs(2)).await {
         Ok(web::Json(Readiness {
             status: "ready".to_owned(),

@@ -1,4 +1,5 @@
-//! A running release as its container host sees it: its instances and its own output.
+//! A running release as its container host or its cluster sees it: its instances and its own
+//! output.
 
 use std::time::Duration;
 
@@ -14,10 +15,11 @@ use crate::state::AppState;
 /// How long a followed log stays quiet before a keep-alive comment.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
-/// The instances of the environment's live release: whether each runs, how many times it was
-/// restarted, and how it last exited (its code, and why: completed, an error, out of memory,
-/// stopped by a signal). Needs `services.view`; a cluster's environment is 409 (its pods are
-/// read with kubectl for now).
+/// The instances of the environment's live release (its container on a container host, its
+/// pods on a cluster): whether each runs, how many times it was restarted, how it last exited
+/// (its code, and why: completed, an error, out of memory, stopped by a signal), and why a pod
+/// waits (a crash loop, an image that cannot be pulled). Needs `services.view`; 409 when the
+/// live release's container is gone.
 #[utoipa::path(
     tag = "deployments",
     params(("id" = String, Path, description = "The environment's id")),
@@ -45,7 +47,9 @@ pub async fn get_instances(
 /// configuration masked: its last `tail` lines as plain text; or, with
 /// `Accept: text/event-stream`, those lines and then each new one as it is written (`log`
 /// events carrying a `ServiceLogLine`), until the instance stops (an `end` event carrying the
-/// `EnvironmentInstances`). Needs `services.view`; a cluster's environment is 409.
+/// `EnvironmentInstances`). On a cluster, every pod of the live release is read at once and
+/// each line names its pod; the text starts with the lines in the order they were written.
+/// Needs `services.view`; 409 when no instance can be read.
 #[utoipa::path(
     tag = "deployments",
     params(("id" = String, Path, description = "The environment's id"), LogQuery),

@@ -91,7 +91,9 @@ pub async fn get_target(
 /// absent fields stay as they are. A new address, proxy or kubeconfig is tested first:
 /// nothing is saved unless the target answers through it (`422` naming the field). A new
 /// proxy gets the routes of the environments serving there at once. The kubeconfig is
-/// write-only. Needs `targets.manage`. Send `If-Match` with the version you read.
+/// write-only. A container host's new address must show the containers of the releases that
+/// run there (`409` naming one it does not: gmac would lose it). Needs `targets.manage`. Send
+/// `If-Match` with the version you read.
 #[utoipa::path(
     tag = "deployments",
     params(

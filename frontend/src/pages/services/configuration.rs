@@ -7,8 +7,8 @@
 //! survives the panels being drawn again when a release or an environment changes.
 
 use gmac_types::variables::{
-    SecretInfo, VariableChangeKind, VariableScope, VariableSet, VariablesDiff, parse_dotenv,
-    to_dotenv,
+    RevealedSecret, SecretInfo, VariableChangeKind, VariableScope, VariableSet, VariablesDiff,
+    parse_dotenv, to_dotenv,
 };
 use gmac_types::{ErrorCode, PageQuery, Permission};
 use std::rc::Rc;
@@ -22,7 +22,7 @@ use crate::api::describe;
 use crate::components::error_banner::{ErrorBanner, NoticeBanner};
 use crate::components::modal::Confirm;
 use crate::live::use_live;
-use crate::state::use_auth;
+use crate::state::{Auth, use_auth};
 
 /// How long a revealed value stays on the page.
 const REVEALED_FOR: std::time::Duration = std::time::Duration::from_secs(30);
@@ -123,9 +123,7 @@ pub fn EnvironmentConfig(
         variables_read,
         secrets_read,
     } = state;
-    // Revealing needs the permission and a second factor to give.
-    let reveals = auth.can_untracked(Permission::SecretsReveal)
-        && auth.with_me_untracked(|m| m.is_some_and(|m| m.mfa_enabled));
+    let reveals = may_reveal(auth);
     if let Some(live) = use_live() {
         // An event names its subject as `kind/id`.
         let own = format!("environment/{env_id}");
@@ -138,12 +136,17 @@ pub fn EnvironmentConfig(
                 }
             },
         );
-        // What it inherits changes with its project's, groups' and service's variables.
+        // What it inherits changes with its project's, groups' and service's variables and
+        // secrets.
         live.on(
             &[
                 "project.variables",
                 "service.variables",
                 "service.variable_groups",
+                "project.secret_set",
+                "project.secret_delete",
+                "service.secret_set",
+                "service.secret_delete",
                 "variable_group.",
             ],
             move |_| variables_read.update(|v| *v += 1),
@@ -285,24 +288,7 @@ pub fn EnvironmentConfig(
                 .await;
             code.try_set(String::new());
             match result {
-                Ok(secret) => {
-                    revealing.try_set(None);
-                    let shown = (
-                        secret.name,
-                        secret.version,
-                        secret.value.expose().to_owned(),
-                    );
-                    revealed.try_set(Some(shown.clone()));
-                    // Gone from the page after a while, unless another took its place.
-                    set_timeout(
-                        move || {
-                            if revealed.try_get_untracked().flatten().as_ref() == Some(&shown) {
-                                revealed.try_set(None);
-                            }
-                        },
-                        REVEALED_FOR,
-                    );
-                }
+                Ok(secret) => show_revealed((revealing, revealed), secret),
                 Err(err) => drop(error.try_set(Some(err.message()))),
             }
         });
@@ -350,7 +336,6 @@ pub fn EnvironmentConfig(
     let secret_value_id = format!("secret-value-{name}");
     let secret_save_label = format!("Save the secret of {name}");
     let secrets_id = format!("secrets-{name}");
-    let code_id = format!("reveal-code-{name}");
     let redeploy_label = format!("Redeploy {name} with its newest configuration");
     let section_label = format!("Configuration of {name}");
     let inherited_id = format!("inherited-{name}");
@@ -412,20 +397,11 @@ pub fn EnvironmentConfig(
                 Ok(list) if list.is_empty() => view! { <p class="muted">"No secrets."</p> }.into_any(),
                 Ok(list) => view! {
                     <ul class="plain-list secret-list" id=secrets_id.clone()>
-                        {list.into_iter().map(|s| secret_row(&s, &for_secrets, reveals, may_change, revealing, revealed, delete)).collect_view()}
+                        {list.into_iter().map(|s| secret_row(&s, (&for_secrets, &for_secrets), reveals, may_change, revealing, revealed, delete)).collect_view()}
                     </ul>
                 }.into_any(),
             })}
-            {move || revealing.get().map(|key| view! {
-                <form class="inline-form" novalidate=true on:submit=reveal.clone()>
-                    <label for=code_id.clone()>{format!("A code of your authenticator app to reveal {key}")}</label>
-                    <input class="input mono" id=code_id.clone() inputmode="numeric" autocomplete="one-time-code" maxlength="8"
-                        prop:value=move || code.get() on:input=move |ev| code.set(event_target_value(&ev)) />
-                    <button type="submit" class="button button-small" aria-label=format!("Reveal {key} of {for_reveal} with this code")>"Reveal"</button>
-                    <button type="button" class="button button-small" aria-label=format!("Cancel revealing {key} of {for_reveal}")
-                        on:click=move |_| revealing.set(None)>"Cancel"</button>
-                </form>
-            })}
+            {move || revealing.get().map(|key| reveal_form(&key, (&for_reveal, &for_reveal), code, revealing, reveal.clone()))}
             {may_change.then(|| view! {
                 <form class="inline-form" novalidate=true on:submit=set_secret>
                     <label for=secret_name_id.clone()>"Secret"</label>
@@ -437,9 +413,7 @@ pub fn EnvironmentConfig(
                     <button type="submit" class="button button-small" aria-label=secret_save_label.clone()>"Save secret"</button>
                 </form>
             })}
-            {(!reveals && auth.can_untracked(Permission::SecretsReveal)).then(|| view! {
-                <p class="muted">"Set up two-step verification under Security to reveal secrets."</p>
-            })}
+            {reveal_needs_mfa(auth, reveals)}
         </section>
     }
 }
@@ -710,33 +684,102 @@ fn inherited_view(
             };
             let from = match &v.group_name {
                 Some(group) => format!("group {group}"),
+                None if v.secret => format!("{} secret", v.scope.id()),
                 None => v.scope.id().to_owned(),
             };
-            let text = format!(
-                "{} = {} · {from} version {}{note}",
-                v.name, v.value, v.version
-            );
+            // A shared secret's value is never sent: only that it is set.
+            let value = if v.secret {
+                "••••••"
+            } else {
+                v.value.as_str()
+            };
+            let text = format!("{} = {value} · {from} version {}{note}", v.name, v.version);
             view! {
                 <li class=class data-name=v.name data-scope=v.scope.id()
+                    data-secret=v.secret.to_string()
                     data-overridden=v.overridden_by.is_some().to_string()>{text}</li>
             }
         })
         .collect_view();
     Some(view! {
-        <p class="muted">"Shared with it: the project's, then its groups' in order, then the service's (set on the service's page). Its own variables and secrets win over them."</p>
+        <p class="muted">"Shared with it, widest first: the project's variables and secrets, its groups' in order, then the service's variables and secrets (all set further down this page). Its own variables and secrets win over them."</p>
         <ul class="plain-list inherited-variables" id=id.to_owned()>{items}</ul>
     })
 }
 
-/// One secret of the list: its name, version, whether a deploy still has to apply it, its
-/// value while revealed, and its buttons.
-fn secret_row(
+/// A revealed secret: its name, version and value.
+pub type Revealed = RwSignal<Option<(String, i64, String)>>;
+
+/// Whether the caller may reveal a secret: it needs the permission and a second factor to give.
+pub fn may_reveal(auth: Auth) -> bool {
+    auth.can_untracked(Permission::SecretsReveal)
+        && auth.with_me_untracked(|m| m.is_some_and(|m| m.mfa_enabled))
+}
+
+/// Why no Reveal button shows for someone who holds the permission but has no second factor.
+pub fn reveal_needs_mfa(auth: Auth, reveals: bool) -> Option<impl IntoView + use<>> {
+    (!reveals && auth.can_untracked(Permission::SecretsReveal)).then(|| {
+        view! {
+            <p class="muted">"Set up two-step verification under Security to reveal secrets."</p>
+        }
+    })
+}
+
+/// Shows a revealed secret's value in place of its dots, and closes the reveal form; the value
+/// leaves the page after a while, unless another took its place.
+pub fn show_revealed(
+    (revealing, revealed): (RwSignal<Option<String>>, Revealed),
+    secret: RevealedSecret,
+) {
+    revealing.try_set(None);
+    let shown = (
+        secret.name,
+        secret.version,
+        secret.value.expose().to_owned(),
+    );
+    revealed.try_set(Some(shown.clone()));
+    set_timeout(
+        move || {
+            if revealed.try_get_untracked().flatten().as_ref() == Some(&shown) {
+                revealed.try_set(None);
+            }
+        },
+        REVEALED_FOR,
+    );
+}
+
+/// The form asking for a code of the authenticator app to reveal secret `key` (its input
+/// `#reveal-code-{ids}`), with a Cancel button.
+pub fn reveal_form<F: Fn(SubmitEvent) + 'static>(
+    key: &str,
+    (ids, whose): (&str, &str),
+    code: RwSignal<String>,
+    revealing: RwSignal<Option<String>>,
+    reveal: F,
+) -> impl IntoView + use<F> {
+    let code_id = format!("reveal-code-{ids}");
+    view! {
+        <form class="inline-form" novalidate=true on:submit=reveal>
+            <label for=code_id.clone()>{format!("A code of your authenticator app to reveal {key}")}</label>
+            <input class="input mono" id=code_id inputmode="numeric" autocomplete="one-time-code" maxlength="8"
+                prop:value=move || code.get() on:input=move |ev| code.set(event_target_value(&ev)) />
+            <button type="submit" class="button button-small" aria-label=format!("Reveal {key} of {whose} with this code")>"Reveal"</button>
+            <button type="button" class="button button-small" aria-label=format!("Cancel revealing {key} of {whose}")
+                on:click=move |_| revealing.set(None)>"Cancel"</button>
+        </form>
+    }
+}
+
+/// One secret of the list (`#{ids}-secret-{name}`): its name, version, whether a deploy still
+/// has to apply it, its value while revealed, and its buttons (`#reveal-{ids}-{name}`,
+/// `#delete-{ids}-{name}`), labelled as `whose` secret it is.
+pub fn secret_row(
     secret: &SecretInfo,
-    env: &str,
+    (ids, whose): (&str, &str),
     reveals: bool,
     may_change: bool,
     revealing: RwSignal<Option<String>>,
-    revealed: RwSignal<Option<(String, i64, String)>>,
+    revealed: Revealed,
     delete: Callback<String>,
 ) -> impl IntoView + use<> {
     let (name, version) = (secret.name.clone(), secret.version);
@@ -751,16 +794,20 @@ fn secret_row(
         }
     };
     let is_shown = shown.clone();
-    let reveal_label = format!("Reveal {name} of {env}");
-    let hide_label = format!("Hide {name} of {env}");
-    let delete_label = format!("Delete secret {name} of {env}");
+    let reveal_label = format!("Reveal {name} of {whose}");
+    let hide_label = format!("Hide {name} of {whose}");
+    let delete_label = format!("Delete secret {name} of {whose}");
+    let (reveal_id, delete_id) = (
+        format!("reveal-{ids}-{name}"),
+        format!("delete-{ids}-{name}"),
+    );
     let (for_reveal, for_delete) = (name.clone(), name.clone());
     view! {
-        <li data-secret=name.clone() data-version=version>
+        <li id=format!("{ids}-secret-{name}") data-secret=name.clone() data-version=version>
             <span class="mono">{name.clone()}</span>
             " "
             <span class="cell-sub">{format!("version {version}")}</span>
-            {secret.pending.then(|| view! { <span class="badge badge-warning">"Not deployed"</span> })}
+            {secret.pending.then(|| view! { <span class="badge badge-warning">"Not deployed yet"</span> })}
             <span class="mono secret-value">{move || shown().unwrap_or_else(|| "••••••".to_owned())}</span>
             {reveals.then(|| view! {
                 <Show
@@ -768,7 +815,7 @@ fn secret_row(
                     fallback=move || {
                         let key = for_reveal.clone();
                         view! {
-                            <button type="button" class="button button-small" aria-label=reveal_label.clone()
+                            <button type="button" class="button button-small" id=reveal_id.clone() aria-label=reveal_label.clone()
                                 on:click=move |_| revealing.set(Some(key.clone()))>"Reveal"</button>
                         }
                     }
@@ -778,7 +825,7 @@ fn secret_row(
                 </Show>
             })}
             {may_change.then(|| view! {
-                <button type="button" class="button button-small button-danger" aria-label=delete_label
+                <button type="button" class="button button-small button-danger" id=delete_id aria-label=delete_label
                     on:click=move |_| delete.run(for_delete.clone())>"Delete"</button>
             })}
         </li>

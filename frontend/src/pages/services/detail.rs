@@ -26,6 +26,7 @@ use crate::pages::services::builds::{BuildSettingsCard, BuildsCard};
 use crate::pages::services::catalog::{status_class, step_class};
 use crate::pages::services::environments::EnvironmentsBoard;
 use crate::pages::services::notices::NotificationsCard;
+use crate::pages::services::shared_secrets::Holder;
 use crate::pages::set_title;
 use crate::state::use_auth;
 
@@ -422,6 +423,11 @@ fn ServiceView(service: Service, reload: Callback<()>) -> impl IntoView {
         {(service.status == ServiceStatus::Active).then(|| view! {
             <crate::pages::services::shared_variables::SharedVariablesCard
                 service_id=service.id.clone() project_id=service.project_id.clone() />
+            // The project's secrets beside its variables, which the card above edits too.
+            <crate::pages::services::shared_secrets::SharedSecretsCard
+                holder=Holder::Project(service.project_id.clone()) />
+            <crate::pages::services::shared_secrets::SharedSecretsCard
+                holder=Holder::Service(service.id.clone()) />
         })}
         <crate::pages::services::costs::ServiceCostsCard service_id=service.id.clone() />
         <Pushes service_id=service.id.clone() />

@@ -691,9 +691,9 @@ fn EnvironmentPanel(
                 />
             })}
             {
-                let (id, name, live) = (env.id.clone(), name.clone(), env.live_release.is_some());
-                move || (live && !on_cluster.get()).then(|| view! {
-                    <EnvironmentRuntime environment_id=id.clone() name=name.clone() />
+                let (id, name) = (env.id.clone(), name.clone());
+                env.live_release.is_some().then(|| view! {
+                    <EnvironmentRuntime environment_id=id name=name />
                 })
             }
             <EnvironmentSettings env=env.clone() may_change=deploys state=settings notice=notice error=error reload=reload />

@@ -15,8 +15,10 @@ pub mod notices;
 pub mod operations;
 pub mod previews;
 pub mod runtime;
+pub mod shared_secrets;
 pub mod shared_variables;
 pub mod sources;
+pub mod target_credentials;
 pub mod target_edit;
 pub mod targets;
 

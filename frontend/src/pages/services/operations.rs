@@ -142,7 +142,7 @@ fn restart_handler(
         match confirm {
             Some(confirm) => confirm.set(Some(Confirm::danger(
                 format!("Restart {name}?"),
-                "Its instances are started again with the live release: on a container host the environment does not answer while its container restarts.",
+                "Its instances are started again with the live release, one at a time: the environment keeps answering.",
                 "Restart",
                 go,
             ))),

@@ -1,5 +1,6 @@
-//! An environment's live release as its container host sees it (issue 12, point 4): each
-//! instance, how it last exited, and its own output followed live.
+//! An environment's live release as its container host or its cluster sees it (issue 12,
+//! point 4): each instance (a container, or a pod), how it last exited or why it waits, and
+//! its own output followed live (on a cluster, every pod's, each line named by its pod).
 
 use std::fmt::Write as _;
 
@@ -41,7 +42,19 @@ pub fn instance_label(instance: &Instance) -> String {
             let _ = write!(text, ": {detail}");
         }
     }
+    if let Some(waiting) = &instance.waiting {
+        let _ = write!(text, "; waiting: {waiting}");
+    }
     text
+}
+
+/// A line of output as shown: named by its instance when several write.
+pub fn shown_line(line: &ServiceLogLine, several: bool) -> String {
+    if several {
+        format!("[{}] {}", line.instance, line.line)
+    } else {
+        line.line.clone()
+    }
 }
 
 /// The instances of the environment's live release, and its output behind a button.
@@ -182,12 +195,20 @@ async fn follow_log(auth: crate::state::Auth, id: String, shown: Shown) {
             return;
         }
     };
+    let mut writers = std::collections::BTreeSet::new();
     while let Some(Ok(event)) = stream.next().await {
         match event.event.as_str() {
             "log" => {
                 if let Ok(line) = serde_json::from_str::<ServiceLogLine>(&event.data) {
+                    // Several write when the card knew several, or when the stream shows them
+                    // (the card's list may predate a scale).
+                    writers.insert(line.instance.clone());
+                    let several = writers.len() > 1
+                        || instances
+                            .try_with_untracked(|i| i.as_ref().map_or(0, |f| f.instances.len()) > 1)
+                            .unwrap_or(false);
                     lines.try_update(|l| {
-                        l.push(line.line);
+                        l.push(shown_line(&line, several));
                         if l.len() > 2000 {
                             l.drain(..l.len() - 2000);
                         }
@@ -198,10 +219,61 @@ async fn follow_log(auth: crate::state::Auth, id: String, shown: Shown) {
                 if let Ok(now) = serde_json::from_str::<EnvironmentInstances>(&event.data) {
                     instances.try_set(Some(now));
                 }
-                lines.try_update(|l| l.push("— the instance stopped —".to_owned()));
+                lines.try_update(|l| l.push("— the output ended —".to_owned()));
                 break;
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use gmac_types::runtime::{ExitReason, LastExit, OutputStream};
+
+    use super::*;
+
+    fn pod(waiting: Option<&str>, last_exit: Option<LastExit>) -> Instance {
+        Instance {
+            name: "docs-1-a".into(),
+            running: waiting.is_none(),
+            restarts: 3,
+            started_at: None,
+            last_exit,
+            waiting: waiting.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_waiting_pod_says_why_after_its_last_exit() {
+        let crashing = pod(
+            Some("CrashLoopBackOff: back-off 40s"),
+            Some(LastExit {
+                code: 1,
+                reason: ExitReason::Error,
+                at: None,
+                detail: None,
+            }),
+        );
+        assert_eq!(
+            instance_label(&crashing),
+            "stopped, restarted 3 times; last exit: code 1 (exited with an error); waiting: CrashLoopBackOff: back-off 40s"
+        );
+        assert_eq!(
+            instance_label(&pod(None, None)),
+            "running, restarted 3 times"
+        );
+    }
+
+    #[test]
+    fn lines_are_named_by_their_pod_only_when_several_write() {
+        let line = ServiceLogLine {
+            instance: "docs-1-a".into(),
+            stream: OutputStream::Stdout,
+            at: None,
+            line: "listening on :8080".into(),
+        };
+        assert_eq!(shown_line(&line, false), "listening on :8080");
+        assert_eq!(shown_line(&line, true), "[docs-1-a] listening on :8080");
     }
 }

@@ -60,7 +60,7 @@ pub fn SharedVariablesCard(
         <section class="card section-gap" id="shared-variables" aria-labelledby="shared-variables-title">
             <h2 id="shared-variables-title" class="card-title">"Shared variables"</h2>
             <div class="card-body">
-                <p class="muted">"Every environment runs with the project's variables, then its service's groups in order, then the service's, then its own, then its secrets: a later one of the same name wins. A change applies on each environment's next deploy."</p>
+                <p class="muted">"Every environment runs with the project's variables, then the project's shared secrets, then its service's groups in order, then the service's, then the service's shared secrets, then its own variables, then its own secrets: a later one of the same name wins. A change applies on each environment's next deploy."</p>
                 <SharedEditor scope=Scope::Project owner_id=project_id.clone() title="Project".to_owned() />
                 <Groups service_id=service_id.clone() project_id=project_id />
                 <SharedEditor scope=Scope::Service owner_id=service_id title="This service".to_owned() />

@@ -1,6 +1,7 @@
 //! Deploy targets: the container hosts and Kubernetes clusters environments deploy to, each
 //! with what its engine or API server said at the last test, and the form that registers one
-//! (tested before it is saved; a cluster's kubeconfig is sent once and never shown again).
+//! (tested before it is saved; a cluster's kubeconfig, and the TLS client key or SSH private
+//! key of a container host over the network, are sent once and never shown again).
 
 use gmac_types::{NewTarget, PageQuery, Permission, Target, TargetKind, TargetQuery};
 use leptos::ev::SubmitEvent;
@@ -15,17 +16,22 @@ use crate::components::paging::{ListState, LoadMore, Paged};
 use crate::format::date_time_label;
 use crate::pages::SubmittedForm;
 use crate::pages::costs::forms::{Choice, ChoiceSelect, form_errors};
-use crate::pages::services::target_edit::EditTargetForm;
+use crate::pages::services::target_credentials::{
+    CredentialFields, NESTED, SSH, SshInputs, TLS, TlsInputs, kept_label, ssh_for_new, tls_for_new,
+};
+use crate::pages::services::target_edit::{ADDRESS_HINT, EditTargetForm};
 use crate::state::use_auth;
 
 /// The fields of the form, as the server names them.
-const FIELDS: [&str; 9] = [
+const FIELDS: [&str; 11] = [
     "name",
     "client_id",
     "kind",
     "address",
     "proxy_admin_url",
     "kubeconfig",
+    "tls",
+    "ssh",
     "cluster_issuer",
     "ingress_class",
     "ingress_address",
@@ -193,6 +199,7 @@ fn TargetRow(
                 <span class="cell-title">{target.name.clone()}</span>
                 <span class="cell-sub">{target.kind.label()}</span>
                 <span class="cell-sub mono">{target.address.clone()}</span>
+                {kept_label(&target).map(|kept| view! { <span class="cell-sub">{kept}</span> })}
                 {target.proxy_admin_url.clone().map(|u| view! { <span class="cell-sub mono">{format!("proxy {u}")}</span> })}
                 {target.cluster_issuer.clone().map(|i| view! { <span class="cell-sub">{format!("TLS from {i}")}</span> })}
                 {target.ingress_class.clone().map(|c| view! { <span class="cell-sub mono">{format!("ingress class {c}")}</span> })}
@@ -257,6 +264,7 @@ fn RegisterTargetForm(on_created: Callback<Target>) -> impl IntoView {
     let issuer = RwSignal::new(String::new());
     let class = RwSignal::new(String::new());
     let ingress = RwSignal::new(String::new());
+    let (tls, ssh) = (TlsInputs::default(), SshInputs::default());
     let cluster = move || kind.get() == TargetKind::Kubernetes.id();
     let kind_choices = Signal::derive(|| {
         [TargetKind::ContainerHost, TargetKind::Kubernetes]
@@ -290,17 +298,22 @@ fn RegisterTargetForm(on_created: Callback<Target>) -> impl IntoView {
                 address: String::new(),
                 proxy_admin_url: None,
                 kubeconfig: Some(kubeconfig.get_untracked().into()),
+                tls: None,
+                ssh: None,
                 cluster_issuer: non_blank(&issuer.get_untracked()),
                 ingress_class: non_blank(&class.get_untracked()),
                 ingress_address: non_blank(&ingress.get_untracked()),
             }
         } else {
+            let address = address.get_untracked().trim().to_owned();
             NewTarget {
                 name: name.get_untracked().trim().to_owned(),
                 client_id: client.get_untracked(),
                 project_id: None,
                 kind: TargetKind::ContainerHost,
-                address: address.get_untracked().trim().to_owned(),
+                tls: tls_for_new(&address, tls.typed()),
+                ssh: ssh_for_new(&address, ssh.typed()),
+                address,
                 proxy_admin_url: non_blank(&proxy.get_untracked()),
                 kubeconfig: None,
                 cluster_issuer: None,
@@ -323,14 +336,16 @@ fn RegisterTargetForm(on_created: Callback<Target>) -> impl IntoView {
                     name.try_set(String::new());
                     address.try_set(String::new());
                     proxy.try_set(String::new());
-                    // The kubeconfig is not kept in the page once it is saved.
+                    // The kubeconfig and the TLS or SSH key are not kept in the page once saved.
                     kubeconfig.try_set(String::new());
+                    tls.clear();
+                    ssh.clear();
                     issuer.try_set(String::new());
                     ingress.try_set(String::new());
                     let _ = on_created.try_run(created);
                 }
                 Err(err) => {
-                    errors.try_set(form_errors(&err, &FIELDS, &[]));
+                    errors.try_set(form_errors(&err, &FIELDS, &NESTED));
                     submitted.focus_first_invalid();
                 }
             }
@@ -359,9 +374,15 @@ fn RegisterTargetForm(on_created: Callback<Target>) -> impl IntoView {
                             value=address
                             errors=errors
                             placeholder="unix:///run/podman/podman.sock"
-                            hint="The Docker Engine API: unix:///path/to/the.sock or tcp://host:port."
+                            hint=ADDRESS_HINT
                             disabled=busy
                         />
+                        <Show when=move || TLS.reaches(&address.get())>
+                            <CredentialFields prefix="target" group=&TLS legend=TLS.legend note=TLS.note values=tls errors=errors disabled=busy />
+                        </Show>
+                        <Show when=move || SSH.reaches(&address.get())>
+                            <CredentialFields prefix="target" group=&SSH legend=SSH.legend note=SSH.note values=ssh errors=errors disabled=busy />
+                        </Show>
                         <FormField
                             id="target-proxy"
                             field="proxy_admin_url"
