@@ -471,6 +471,22 @@ async fn a_host_s_address_moves_only_to_an_engine_that_shows_the_containers_runn
         job_ended(&s.admin, &started.job.id).await,
         JobStatus::Succeeded
     );
+    // Release #2 crashes: it fails, its container removed, and #1 keeps serving.
+    let crashed = api
+        .deploy(
+            &staging.id,
+            &NewDeploy {
+                build_id: None,
+                image: Some("localhost/gmac-moving-crashing:1".to_owned()),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        job_ended(&s.admin, &crashed.job.id).await,
+        JobStatus::Failed
+    );
+    let serving = s.container_of(&started.release.id);
     let before = api.get_target(&s.target).await.unwrap();
 
     // Another engine (storage of its own) does not have release #1's container: gmac would
@@ -503,8 +519,9 @@ async fn a_host_s_address_moves_only_to_an_engine_that_shows_the_containers_runn
         (before.address.clone(), before.version)
     );
 
-    // Another address of the same engine (a link to its socket) is taken, and what runs is
-    // still reached through it: a restart replaces the release's container.
+    // Another address of the same engine (a link to its socket) is taken (the failed release
+    // holds nothing there), and what runs is still reached through it: a restart replaces the
+    // release's container.
     let links = tempfile::tempdir().unwrap();
     let link = links.path().join("engine.sock");
     std::os::unix::fs::symlink(s.podman.host.trim_start_matches("unix://"), &link).unwrap();
@@ -516,4 +533,5 @@ async fn a_host_s_address_moves_only_to_an_engine_that_shows_the_containers_runn
     assert_eq!(changed.address, address);
     let restart = api.restart_environment(&staging.id).await.unwrap();
     assert_eq!(job_ended(&s.admin, &restart.id).await, JobStatus::Succeeded);
+    assert_ne!(s.container_of(&started.release.id), serving);
 }

@@ -133,17 +133,15 @@ pub struct SmtpStandby {
 }
 
 impl SmtpStandby {
-    /// Starts listening and waits until the port accepts connections.
+    /// Starts listening and waits until it says it does (not merely until something accepts
+    /// connections on the port, which another process may have taken meanwhile).
     ///
     /// # Panics
-    /// When it does not listen within five seconds.
+    /// When it does not listen within five seconds (the port taken, say).
     pub async fn answer(self) -> SmtpServer {
         std::fs::write(self.server.maildir.path().join("answer"), "").expect("the cue");
         for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", self.server.port))
-                .await
-                .is_ok()
-            {
+            if self.server.maildir.path().join("listening").exists() {
                 return self.server;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -153,7 +151,8 @@ impl SmtpStandby {
 }
 
 /// The server: `serve.py DIR PORT HANDLER` loads aiosmtpd, says so (`DIR/loaded`), waits for
-/// `DIR/answer`, then serves on `127.0.0.1:PORT` into the Maildir `DIR/mail`. `Refusing`
+/// `DIR/answer`, then serves on `127.0.0.1:PORT` into the Maildir `DIR/mail` (`DIR/listening`
+/// once it does; a port it cannot bind ends it). `Refusing`
 /// refuses every `@refused.test` recipient for good and logs each recipient asked for to
 /// `DIR/rcpt.log`.
 const SERVE_PY: &str = r"import os, sys, time
@@ -178,6 +177,7 @@ open(os.path.join(directory, 'loaded'), 'w').close()
 while not os.path.exists(os.path.join(directory, 'answer')):
     time.sleep(0.01)
 Controller(kind(os.path.join(directory, 'mail')), hostname='127.0.0.1', port=port).start()
+open(os.path.join(directory, 'listening'), 'w').close()
 while True:
     time.sleep(3600)
 ";

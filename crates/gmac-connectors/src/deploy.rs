@@ -12,8 +12,8 @@ use bollard::models::{
     ContainerCreateBody, HostConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum,
 };
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
-    RemoveImageOptionsBuilder, StopContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, LogsOptionsBuilder,
+    RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder, StopContainerOptionsBuilder,
 };
 use futures_util::StreamExt;
 use gmac_core::egress::EgressPolicy;
@@ -458,6 +458,27 @@ impl Deployer for EngineDeployer {
             Err(e) if !gone(&e) => Err(unavailable("removing the container", &e)),
             _ => Ok(()),
         }
+    }
+
+    async fn release_containers(
+        &self,
+        engine: &Engine,
+        release_id: &str,
+    ) -> Result<Vec<String>, ImageBuildError> {
+        let docker = self.reach(engine).await?.engine()?;
+        let filters = HashMap::from([(
+            "label".to_owned(),
+            vec![format!("gmac.io/release={release_id}")],
+        )]);
+        let options = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&filters)
+            .build();
+        let listed = docker
+            .list_containers(Some(options))
+            .await
+            .map_err(|e| unavailable("listing the release's containers", &e))?;
+        Ok(listed.into_iter().filter_map(|c| c.id).collect())
     }
 
     async fn check_health(

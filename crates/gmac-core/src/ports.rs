@@ -581,6 +581,13 @@ pub trait Deployer: Send + Sync + std::fmt::Debug {
     /// is not an error.
     async fn remove(&self, engine: &Engine, id: &str) -> Result<(), ImageBuildError>;
 
+    /// The ids of the containers (running or not) labelled `gmac.io/release={release_id}`.
+    async fn release_containers(
+        &self,
+        engine: &Engine,
+        release_id: &str,
+    ) -> Result<Vec<String>, ImageBuildError>;
+
     /// One health check of the container `id`: `GET http://{upstream}{path}` answers 2xx
     /// (without a path, the port accepts a connection). On an engine over the network, whose
     /// network gmac is not on, the check goes to the port the container publishes on the

@@ -158,6 +158,7 @@ async fn start(
 ) -> Result<Job> {
     let (env, owner) = environments::visible(core, actor, environment_id).await?;
     environments::require_deploy(actor, &env, &owner)?;
+    refuse_inactive(&owner).map_err(|why| Error::conflict(ErrorCode::Conflict, why))?;
     // What runs is the live release, on the target it was rolled out to.
     let live_target = match &env.live_release_id {
         Some(id) => release::Entity::find_by_id(id.as_str())
@@ -255,6 +256,8 @@ pub fn operation_handler() -> Handler {
                 busy.to_string(),
             ));
         }
+        let owner = catalog::find(&ctx.core.db, &env.service_id).await?;
+        refuse_inactive(&owner).map_err(JobFailure::permanent)?;
         let Some(live_id) = env.live_release_id.clone() else {
             return Err(JobFailure::permanent(format!(
                 "nothing serves {} any more",
@@ -274,6 +277,19 @@ pub fn operation_handler() -> Handler {
         }
         restart_container(&ctx, &live, input.operation).await
     })
+}
+
+/// Only an active service's environments are restarted or scaled: one being deleted is torn
+/// down meanwhile.
+fn refuse_inactive(owner: &crate::entities::service::Model) -> std::result::Result<(), String> {
+    if owner.status == gmac_types::ServiceStatus::Active.id() {
+        Ok(())
+    } else {
+        Err(format!(
+            "The service is {}: only an active service's environments are restarted or scaled.",
+            owner.status
+        ))
+    }
 }
 
 /// A container host's operation: a restart replaces the live release's container with a

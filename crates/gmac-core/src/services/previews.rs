@@ -25,7 +25,7 @@ use crate::entities::{build, environment, job, service};
 use crate::platform::change::Change;
 use crate::platform::job_kinds::ENVIRONMENT_DELETE;
 use crate::platform::jobs::{self, NewJob};
-use crate::platform::worker::{Handler, JobFailure, handler};
+use crate::platform::worker::{Handler, handler};
 use crate::services::{build_settings, builds, catalog, environments};
 use crate::{Actor, Core, Error, RequestMeta, Result};
 
@@ -41,9 +41,6 @@ pub const MAX_OPEN: u64 = 20;
 
 /// The most characters of the branch a preview's name keeps.
 const NAME_BRANCH_CHARS: usize = 30;
-
-/// How long a deletion waits before looking again while a rollout runs in the environment.
-const WAIT_FOR_THE_ROLLOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The name of `branch`'s preview: `preview-` and the branch in lower case, each run of other
 /// characters than letters and digits one `-`, at most 30 characters of it.
@@ -500,15 +497,8 @@ pub fn deletion_handler() -> Handler {
                 "environment_id": input.environment_id, "deleted": true,
             }));
         };
-        if let Some(number) = crate::services::releases::rolling_out(&ctx.core, &row.id).await? {
-            return Err(JobFailure::later(
-                WAIT_FOR_THE_ROLLOUT,
-                format!(
-                    "release #{number} is rolling out to {}; it goes once that ends",
-                    row.name
-                ),
-            ));
-        }
+        crate::services::release_teardown::wait_for_work(&ctx, &row.service_id, Some(&row.id))
+            .await?;
         crate::services::release_teardown::tear_down(&ctx, &row.service_id, Some(&row.id)).await?;
         // Its row goes with its releases, variables, secrets and domains; the audit row (and
         // its event) tells the boards showing it.

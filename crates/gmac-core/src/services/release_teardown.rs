@@ -11,6 +11,43 @@ use crate::platform::worker::{JobContext, JobFailure};
 use crate::services::release_rows::short;
 use crate::services::targets;
 
+/// Waits (the job queued again, without using an attempt) while a rollout, a restart or a
+/// scale runs in one of the service's environments (or only in `only`): what it starts would
+/// outlive the teardown.
+pub(crate) async fn wait_for_work(
+    ctx: &JobContext,
+    service_id: &str,
+    only: Option<&str>,
+) -> std::result::Result<(), JobFailure> {
+    let mut envs =
+        environment::Entity::find().filter(environment::Column::ServiceId.eq(service_id));
+    if let Some(environment_id) = only {
+        envs = envs.filter(environment::Column::Id.eq(environment_id));
+    }
+    for env in envs.all(&ctx.core.db).await? {
+        let wait = std::time::Duration::from_secs(3);
+        if let Some(number) = crate::services::releases::rolling_out(&ctx.core, &env.id).await? {
+            return Err(JobFailure::later(
+                wait,
+                format!(
+                    "release #{number} is rolling out to {}; the teardown waits for it to end",
+                    env.name
+                ),
+            ));
+        }
+        if crate::services::environment_ops::under_way(&ctx.core.db, &env).await? {
+            return Err(JobFailure::later(
+                wait,
+                format!(
+                    "a restart or a scale of {} is under way; the teardown waits for it to end",
+                    env.name
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Stops what gmac runs for a service being deleted (or only for its environment `only`, a
 /// preview being deleted): every release's container on its target,
 /// and each environment's route in the proxies of the targets its releases ran on. Each one
@@ -68,25 +105,8 @@ pub(crate) async fn tear_down(
                 routes.push(route);
             }
         }
-        if let Some(container) = &row.container_id {
-            deployer
-                .remove(&targets::engine_of(&ctx.core, &target)?, container)
-                .await?;
-            release::Entity::update_many()
-                .filter(release::Column::Id.eq(row.id.as_str()))
-                .col_expr(
-                    release::Column::ContainerId,
-                    Expr::value(Option::<String>::None),
-                )
-                .exec(&crate::db::Solo(db))
-                .await?;
-            ctx.log(format!(
-                "release #{}'s container {} stopped and removed",
-                row.number,
-                short(container)
-            ))
-            .await?;
-        }
+        let engine = targets::engine_of(&ctx.core, &target)?;
+        stop_containers(ctx, &*deployer, &engine, row).await?;
     }
     for (admin, id) in routes {
         deployer
@@ -101,6 +121,64 @@ pub(crate) async fn tear_down(
     }
     if running.is_empty() {
         ctx.log("no release had a container left").await?;
+    }
+    Ok(())
+}
+
+/// Stops and removes `row`'s containers on `engine`: the one it records (forgotten once
+/// removed) and, while it runs, any other labelled as its.
+async fn stop_containers(
+    ctx: &JobContext,
+    deployer: &dyn crate::ports::Deployer,
+    engine: &crate::ports::Engine,
+    row: &release::Model,
+) -> std::result::Result<(), JobFailure> {
+    let db = &ctx.core.db;
+    // A release that runs: any other of its containers too (one a restart interrupted may
+    // have left); a host that cannot list them does not hold up the teardown.
+    let runs = row.container_id.is_some() || row.status == gmac_types::ReleaseStatus::Live.id();
+    let others = if runs {
+        match deployer.release_containers(engine, &row.id).await {
+            Ok(others) => others,
+            Err(e) => {
+                ctx.log(format!(
+                    "release #{}'s containers could not be listed: {e}",
+                    row.number
+                ))
+                .await?;
+                Vec::new()
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    for other in others {
+        if row.container_id.as_deref() != Some(other.as_str()) {
+            deployer.remove(engine, &other).await?;
+            ctx.log(format!(
+                "release #{}'s other container {} stopped and removed",
+                row.number,
+                short(&other)
+            ))
+            .await?;
+        }
+    }
+    if let Some(container) = &row.container_id {
+        deployer.remove(engine, container).await?;
+        release::Entity::update_many()
+            .filter(release::Column::Id.eq(row.id.as_str()))
+            .col_expr(
+                release::Column::ContainerId,
+                Expr::value(Option::<String>::None),
+            )
+            .exec(&crate::db::Solo(db))
+            .await?;
+        ctx.log(format!(
+            "release #{}'s container {} stopped and removed",
+            row.number,
+            short(container)
+        ))
+        .await?;
     }
     Ok(())
 }

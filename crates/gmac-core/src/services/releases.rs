@@ -1289,16 +1289,22 @@ impl<'a> Rollout<'a> {
 
     /// A restart of the live release with no failed request: a fresh container of the same
     /// image and configuration starts beside the one serving; once it answers its health
-    /// check the proxy moves to it, and the old one is removed after the drain. One that does
-    /// not get healthy is removed, and the old one keeps serving.
+    /// check the proxy moves to it, and after the drain every other container of the release
+    /// is removed. One that does not get healthy is removed, and the old one keeps serving.
+    /// What an interrupted earlier run left (found by the release's label) is removed first,
+    /// the proxy set back to the container the release records.
     async fn renew(mut self) -> std::result::Result<serde_json::Value, JobFailure> {
         let ctx = self.ctx;
         let number = self.release.number;
-        let image_id = self
-            .release
-            .image_id
-            .clone()
-            .ok_or_else(|| JobFailure::permanent(format!("release #{number} has no image")))?;
+        let (Some(serving), Some(serving_at), Some(image_id)) = (
+            self.release.container_id.clone(),
+            self.release.upstream.clone(),
+            self.release.image_id.clone(),
+        ) else {
+            return Err(JobFailure::permanent(format!(
+                "nothing runs for release #{number} (its container was removed): deploy it again"
+            )));
+        };
         ctx.step("start").await?;
         if self
             .deployer
@@ -1310,15 +1316,10 @@ impl<'a> Rollout<'a> {
                 "the image {image_id} of release #{number} is no longer on the host"
             )));
         }
-        let old = self.release.container_id.clone();
-        // A name of this attempt's own: a retried job starts beside what an earlier attempt
-        // left serving.
-        let name = format!(
-            "{}-{}-{}",
-            self.container_name(),
-            &ctx.job.id[ctx.job.id.len().saturating_sub(6)..],
-            ctx.job.attempts
-        );
+        self.sweep(&serving, Some(&serving_at)).await?;
+        // A name of this run's own: the container it replaces may be one a restart made.
+        let run = ctx.core.new_id();
+        let name = format!("{}-{}", self.container_name(), &run[run.len() - 6..]);
         let container = self.container(&image_id, name).await?;
         let started = self.launch(&container).await?;
 
@@ -1340,24 +1341,95 @@ impl<'a> Rollout<'a> {
         .await?;
 
         ctx.step("retire").await?;
-        if let Some(old) = old.filter(|old| *old != started.id) {
-            tokio::time::sleep(ctx.core.deploys.drain).await;
-            let said = match self.deployer.remove(&self.engine, &old).await {
-                Ok(()) => format!(
-                    "the container it replaced, {}, was stopped and removed",
-                    short(&old)
-                ),
-                Err(e) => format!(
-                    "the container it replaced, {}, could not be removed: {e}",
-                    short(&old)
-                ),
-            };
-            ctx.log(said).await?;
+        // The old container stays through the drain, watched: should the fresh one fail
+        // meanwhile, the proxy goes back to it.
+        if let Err(failure) = self.watch(&started.id, &started.upstream).await {
+            self.route_to(&serving_at).await?;
+            self.save(|a| {
+                a.container_id = Set(Some(serving.clone()));
+                a.upstream = Set(Some(serving_at.clone()));
+            })
+            .await?;
+            let _ = self.deployer.remove(&self.engine, &started.id).await;
+            return Err(JobFailure::permanent(format!(
+                "the fresh container {failure}: the proxy went back to the one it had, which keeps serving release #{number}"
+            )));
         }
+        self.sweep(&started.id, None).await?;
         Ok(serde_json::json!({
             "release_id": self.release.id, "container_id": started.id,
             "upstream": started.upstream,
         }))
+    }
+
+    /// Watches the container `id` at `upstream` for the drain: an error says how it failed
+    /// (it exited, or its health check failed three times in a row).
+    async fn watch(&self, id: &str, upstream: &str) -> std::result::Result<(), String> {
+        let started = std::time::Instant::now();
+        let mut unhealthy = 0;
+        while started.elapsed() < self.ctx.core.deploys.drain {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            if let Ok(state) = self.deployer.state(&self.engine, id).await
+                && let Some(code) = state.exit_code
+            {
+                return Err(format!(
+                    "exited with code {code} once it served; its last lines:\n{}",
+                    state.last_lines.join("\n")
+                ));
+            }
+            match self
+                .deployer
+                .check_health(&self.engine, id, upstream, self.health_path.as_deref())
+                .await
+            {
+                Ok(()) => unhealthy = 0,
+                Err(seen) if unhealthy >= 2 => {
+                    return Err(format!(
+                        "failed its health check 3 times in a row once it served: {seen}"
+                    ));
+                }
+                Err(_) => unhealthy += 1,
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes every container of the release but `keep`, each said in the log; with
+    /// `route_back`, when there are any, the proxy is set to it first.
+    async fn sweep(
+        &self,
+        keep: &str,
+        route_back: Option<&str>,
+    ) -> std::result::Result<(), JobFailure> {
+        let others: Vec<String> = self
+            .deployer
+            .release_containers(&self.engine, &self.release.id)
+            .await?
+            .into_iter()
+            .filter(|id| id != keep)
+            .collect();
+        if others.is_empty() {
+            return Ok(());
+        }
+        if let Some(upstream) = route_back {
+            self.route_to(upstream).await?;
+        }
+        for id in others {
+            let said = match self.deployer.remove(&self.engine, &id).await {
+                Ok(()) => format!(
+                    "release #{}'s other container {} was stopped and removed",
+                    self.release.number,
+                    short(&id)
+                ),
+                Err(e) => format!(
+                    "release #{}'s other container {} could not be removed: {e}",
+                    self.release.number,
+                    short(&id)
+                ),
+            };
+            self.ctx.log(said).await?;
+        }
+        Ok(())
     }
 
     /// Moves the environment's route (all its hosts) to `upstream`, on the proxy beside the

@@ -448,6 +448,7 @@ pub fn deletion_handler() -> Handler {
         };
         // What runs for the service goes first: its containers and its proxy routes.
         if ctx.begin_step(DELETION_STEPS[0]).await? {
+            crate::services::release_teardown::wait_for_work(&ctx, &row.id, None).await?;
             crate::services::release_teardown::tear_down(&ctx, &row.id, None).await?;
         }
         let reach = Reach::of(&ctx, &row).await?;

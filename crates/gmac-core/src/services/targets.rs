@@ -414,12 +414,15 @@ fn refuse_local_socket(actor: &Actor, address: &str) -> Result<()> {
     Ok(())
 }
 
-/// A container host's new address must reach the engine its releases' containers run on:
-/// gmac retires, restarts, reads and tears them down through the address, so at another
-/// engine it would lose them. `409` naming the first release whose container the new address
-/// does not show (an address for the same engine, such as its name for its IP, is taken).
+/// A container host's new address must reach the engine its releases run on: gmac retires,
+/// restarts, reads and tears them down through the address, so at another engine it would
+/// lose them. `409` while a release rolls out there (its container may land on either), or
+/// naming the first live release whose container the new address does not show; `503` when
+/// the engine cannot say. An address for the same engine (its name for its IP, a link to its
+/// socket) is taken.
 async fn refuse_losing_containers(core: &Core, row: &target::Model, engine: &Engine) -> Result<()> {
     use crate::entities::release;
+    use gmac_types::ReleaseStatus;
     if is_cluster(row) || engine.address == row.address {
         return Ok(());
     }
@@ -428,24 +431,49 @@ async fn refuse_losing_containers(core: &Core, row: &target::Model, engine: &Eng
     };
     let running = release::Entity::find()
         .filter(release::Column::TargetId.eq(row.id.as_str()))
-        .filter(release::Column::ContainerId.is_not_null())
+        .filter(
+            release::Column::Status
+                .is_in([ReleaseStatus::Live.id(), ReleaseStatus::Deploying.id()]),
+        )
         .order_by_asc(release::Column::CreatedAt)
         .all(&core.db)
         .await?;
     for release in running {
-        let container = release.container_id.clone().unwrap_or_default();
-        let Err(seen) = deployer.state(engine, &container).await else {
-            continue;
-        };
         let env = crate::services::environments::find(&core.db, &release.environment_id).await?;
         let owner = crate::services::catalog::find(&core.db, &release.service_id).await?;
-        return Err(Error::conflict(
-            ErrorCode::Conflict,
-            format!(
-                "Release #{} of {} runs in {} on this target, and {} does not show its container ({seen}): gmac would lose it. Give an address of the same engine, or point {} at another target and deploy there first (the release here then retires).",
-                release.number, owner.name, env.name, engine.address, env.name
-            ),
-        ));
+        if release.status == ReleaseStatus::Deploying.id() {
+            return Err(Error::conflict(
+                ErrorCode::Conflict,
+                format!(
+                    "Release #{} of {} is rolling out to {} on this target: change the address once it ends.",
+                    release.number, owner.name, env.name
+                ),
+            ));
+        }
+        let Some(container) = &release.container_id else {
+            continue;
+        };
+        match deployer.state(engine, container).await {
+            Ok(_) => {}
+            Err(crate::ports::ImageBuildError::Unavailable(why)) => {
+                return Err(Error::Unavailable {
+                    retry_after: 5,
+                    detail: format!(
+                        "{} could not say whether it runs release #{} of {} ({why}); try again.",
+                        engine.address, release.number, owner.name
+                    ),
+                });
+            }
+            Err(crate::ports::ImageBuildError::Failed(seen)) => {
+                return Err(Error::conflict(
+                    ErrorCode::Conflict,
+                    format!(
+                        "Release #{} of {} serves {} from this target, and {} does not show its container ({seen}): gmac would lose it. Give an address of the same engine, or point {} at another target and deploy there first (the release here then retires).",
+                        release.number, owner.name, env.name, engine.address, env.name
+                    ),
+                ));
+            }
+        }
     }
     Ok(())
 }

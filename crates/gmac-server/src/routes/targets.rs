@@ -92,8 +92,9 @@ pub async fn get_target(
 /// nothing is saved unless the target answers through it (`422` naming the field). A new
 /// proxy gets the routes of the environments serving there at once. The kubeconfig is
 /// write-only. A container host's new address must show the containers of the releases that
-/// run there (`409` naming one it does not: gmac would lose it). Needs `targets.manage`. Send
-/// `If-Match` with the version you read.
+/// run there (`409` naming one it does not, as gmac would lose it, or while a release rolls
+/// out there; `503` when the engine cannot say). Needs `targets.manage`. Send `If-Match` with
+/// the version you read.
 #[utoipa::path(
     tag = "deployments",
     params(
@@ -112,6 +113,7 @@ pub async fn get_target(
         (status = 409, response = crate::routes::docs::Conflict),
         (status = 412, response = crate::routes::docs::PreconditionFailed),
         (status = 422, response = crate::routes::docs::ValidationFailed),
+        (status = 503, response = crate::routes::docs::ServiceUnavailable),
     )
 )]
 #[patch("/targets/{id}")]
