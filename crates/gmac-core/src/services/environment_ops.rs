@@ -17,11 +17,11 @@ use sea_orm::{ActiveValue::Set, EntityTrait};
 use serde::Deserialize;
 
 use crate::audit::AuditEntry;
-use crate::entities::{environment, job, release, target};
+use crate::entities::{environment, release, target};
 use crate::platform::change::Change;
 use crate::platform::jobs::{self, NewJob};
 use crate::platform::worker::{Handler, JobContext, JobFailure, handler};
-use crate::services::release_rows::unfinished;
+use crate::services::release_rows::refuse_while_busy;
 use crate::services::{catalog, environments, kube_rollout, targets};
 use crate::{Actor, Core, Error, RequestMeta, Result};
 
@@ -37,38 +37,6 @@ enum Operation {
 struct OperationInput {
     environment_id: String,
     operation: Operation,
-}
-
-/// Whether a restart or a scale of the environment is under way (its job not ended).
-pub(crate) async fn under_way(
-    conn: &impl sea_orm::ConnectionTrait,
-    env: &environment::Model,
-) -> Result<bool> {
-    let Some(id) = &env.operation_job_id else {
-        return Ok(false);
-    };
-    Ok(job::Entity::find_by_id(id.as_str())
-        .one(conn)
-        .await?
-        .as_ref()
-        .is_some_and(unfinished))
-}
-
-/// A `409` while another restart or scale runs in the environment.
-pub(crate) async fn refuse_while_busy(
-    conn: &impl sea_orm::ConnectionTrait,
-    env: &environment::Model,
-) -> Result<()> {
-    if under_way(conn, env).await? {
-        return Err(Error::conflict(
-            ErrorCode::Conflict,
-            format!(
-                "A restart or a scale of {} is under way; wait for it to end (or cancel its job).",
-                env.name
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// Checks a scale against the target: a container host runs one container, without bounds.

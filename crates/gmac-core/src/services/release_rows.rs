@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use gmac_types::{JobStatus, Release, ReleaseStatus};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use crate::entities::{job, release};
+use crate::entities::{environment, job, release};
 use crate::{Core, Result};
 
 /// The wire forms of `rows`. A release still `deploying` whose job has ended (cancelled, or
@@ -132,4 +132,71 @@ pub(crate) async fn refuse_while_rolling_out(
         }
     }
     Ok(())
+}
+
+/// Whether a restart or a scale of the environment is under way (its job not ended).
+pub(crate) async fn under_way(
+    conn: &impl sea_orm::ConnectionTrait,
+    env: &environment::Model,
+) -> Result<bool> {
+    let Some(id) = &env.operation_job_id else {
+        return Ok(false);
+    };
+    Ok(job::Entity::find_by_id(id.as_str())
+        .one(conn)
+        .await?
+        .as_ref()
+        .is_some_and(unfinished))
+}
+
+/// A `409` while another restart or scale runs in the environment.
+pub(crate) async fn refuse_while_busy(
+    conn: &impl sea_orm::ConnectionTrait,
+    env: &environment::Model,
+) -> Result<()> {
+    if under_way(conn, env).await? {
+        return Err(crate::Error::conflict(
+            gmac_types::ErrorCode::Conflict,
+            format!(
+                "A restart or a scale of {} is under way; wait for it to end (or cancel its job).",
+                env.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The number of the release rolling out in the environment, if one is.
+pub(crate) async fn rolling_out(core: &Core, environment_id: &str) -> Result<Option<i64>> {
+    // A restart or a scale under way counts as the live release's rollout.
+    let env = environment::Entity::find_by_id(environment_id)
+        .one(&core.db)
+        .await?
+        .ok_or(crate::Error::NotFound)?;
+    if under_way(&core.db, &env).await? {
+        return Ok(Some(
+            release::Entity::find_by_id(env.live_release_id.clone().unwrap_or_default())
+                .one(&core.db)
+                .await?
+                .map_or(0, |r| r.number),
+        ));
+    }
+    // A release is rolling out while its job runs: deploying, or live and being watched.
+    let rows = release::Entity::find()
+        .filter(release::Column::EnvironmentId.eq(environment_id))
+        .filter(
+            release::Column::Status
+                .is_in([ReleaseStatus::Deploying.id(), ReleaseStatus::Live.id()]),
+        )
+        .all(&core.db)
+        .await?;
+    for row in rows {
+        let job_row = job::Entity::find_by_id(row.job_id.as_str())
+            .one(&core.db)
+            .await?;
+        if job_row.as_ref().is_some_and(unfinished) {
+            return Ok(Some(row.number));
+        }
+    }
+    Ok(None)
 }

@@ -25,21 +25,13 @@ pub(crate) async fn wait_for_work(
         envs = envs.filter(environment::Column::Id.eq(environment_id));
     }
     for env in envs.all(&ctx.core.db).await? {
-        let wait = std::time::Duration::from_secs(3);
-        if let Some(number) = crate::services::releases::rolling_out(&ctx.core, &env.id).await? {
+        // A restart or a scale under way counts as the live release's rollout.
+        if let Some(number) = crate::services::release_rows::rolling_out(&ctx.core, &env.id).await?
+        {
             return Err(JobFailure::later(
-                wait,
+                std::time::Duration::from_secs(3),
                 format!(
-                    "release #{number} is rolling out to {}; the teardown waits for it to end",
-                    env.name
-                ),
-            ));
-        }
-        if crate::services::environment_ops::under_way(&ctx.core.db, &env).await? {
-            return Err(JobFailure::later(
-                wait,
-                format!(
-                    "a restart or a scale of {} is under way; the teardown waits for it to end",
+                    "release #{number} is rolling out to {} (or restarting, or scaling); the teardown waits for it to end",
                     env.name
                 ),
             ));
@@ -126,7 +118,7 @@ pub(crate) async fn tear_down(
 }
 
 /// Stops and removes `row`'s containers on `engine`: the one it records (forgotten once
-/// removed) and, while it runs, any other labelled as its.
+/// removed) and any other labelled as its.
 async fn stop_containers(
     ctx: &JobContext,
     deployer: &dyn crate::ports::Deployer,
@@ -134,23 +126,18 @@ async fn stop_containers(
     row: &release::Model,
 ) -> std::result::Result<(), JobFailure> {
     let db = &ctx.core.db;
-    // A release that runs: any other of its containers too (one a restart interrupted may
-    // have left); a host that cannot list them does not hold up the teardown.
-    let runs = row.container_id.is_some() || row.status == gmac_types::ReleaseStatus::Live.id();
-    let others = if runs {
-        match deployer.release_containers(engine, &row.id).await {
-            Ok(others) => others,
-            Err(e) => {
-                ctx.log(format!(
-                    "release #{}'s containers could not be listed: {e}",
-                    row.number
-                ))
-                .await?;
-                Vec::new()
-            }
+    // Any other of its containers too (one a restart interrupted or cancelled may have
+    // left); a host that cannot list them does not hold up the teardown.
+    let others = match deployer.release_containers(engine, &row.id).await {
+        Ok(others) => others,
+        Err(e) => {
+            ctx.log(format!(
+                "release #{}'s containers could not be listed: {e}",
+                row.number
+            ))
+            .await?;
+            Vec::new()
         }
-    } else {
-        Vec::new()
     };
     for other in others {
         if row.container_id.as_deref() != Some(other.as_str()) {

@@ -31,7 +31,7 @@ use crate::platform::worker::{Handler, JobContext, JobFailure, handler};
 use crate::ports::{Deployer, ImageBuildError, ProxyRoute, ServiceContainer};
 use crate::services::build_run::logged;
 use crate::services::release_live::{fail_deploying, go_live};
-use crate::services::release_rows::{job_end, short, to_dtos, unfinished};
+use crate::services::release_rows::{job_end, rolling_out, short, to_dtos, unfinished};
 use crate::services::{catalog, environments, kube_rollout, targets, variables};
 use crate::{Actor, Core, Error, RequestMeta, Result};
 
@@ -655,38 +655,6 @@ async fn next_number(txn: &Change, environment_id: &str) -> Result<i64> {
         + 1)
 }
 
-/// The number of the release rolling out in the environment, if one is.
-pub(crate) async fn rolling_out(core: &Core, environment_id: &str) -> Result<Option<i64>> {
-    // A restart or a scale under way counts as the live release's rollout.
-    let env = environments::find(&core.db, environment_id).await?;
-    if crate::services::environment_ops::under_way(&core.db, &env).await? {
-        return Ok(Some(
-            release::Entity::find_by_id(env.live_release_id.clone().unwrap_or_default())
-                .one(&core.db)
-                .await?
-                .map_or(0, |r| r.number),
-        ));
-    }
-    // A release is rolling out while its job runs: deploying, or live and being watched.
-    let rows = release::Entity::find()
-        .filter(release::Column::EnvironmentId.eq(environment_id))
-        .filter(
-            release::Column::Status
-                .is_in([ReleaseStatus::Deploying.id(), ReleaseStatus::Live.id()]),
-        )
-        .all(&core.db)
-        .await?;
-    for row in rows {
-        let job_row = job::Entity::find_by_id(row.job_id.as_str())
-            .one(&core.db)
-            .await?;
-        if job_row.as_ref().is_some_and(unfinished) {
-            return Ok(Some(row.number));
-        }
-    }
-    Ok(None)
-}
-
 /// A manual rollback pauses deploy-on-push (the next push would otherwise undo it); answers who
 /// the audit row names: the person, or deploy-on-push.
 async fn paused_by_rollback(
@@ -719,7 +687,7 @@ async fn paused_by_rollback(
 /// saying so is marked failed with the job's reason.
 async fn settle_ended(txn: &Change, core: &Core, environment_id: &str) -> Result<()> {
     let env = environments::find(txn, environment_id).await?;
-    crate::services::environment_ops::refuse_while_busy(txn, &env).await?;
+    crate::services::release_rows::refuse_while_busy(txn, &env).await?;
     // A live release whose job still runs is being watched (the verify step) or retired.
     let rows = release::Entity::find()
         .filter(release::Column::EnvironmentId.eq(environment_id))
@@ -793,7 +761,7 @@ pub fn rollout_handler() -> Handler {
                 )));
             }
             if let Err(busy) =
-                crate::services::environment_ops::refuse_while_busy(&ctx.core.db, &env).await
+                crate::services::release_rows::refuse_while_busy(&ctx.core.db, &env).await
             {
                 return Err(JobFailure::later(
                     std::time::Duration::from_secs(3),
@@ -1344,12 +1312,14 @@ impl<'a> Rollout<'a> {
         // The old container stays through the drain, watched: should the fresh one fail
         // meanwhile, the proxy goes back to it.
         if let Err(failure) = self.watch(&started.id, &started.upstream).await {
-            self.route_to(&serving_at).await?;
+            // The row first: should the proxy call fail, the retry's sweep sets the route back
+            // to the container recorded, the old one, and removes the fresh one.
             self.save(|a| {
                 a.container_id = Set(Some(serving.clone()));
                 a.upstream = Set(Some(serving_at.clone()));
             })
             .await?;
+            self.route_to(&serving_at).await?;
             let _ = self.deployer.remove(&self.engine, &started.id).await;
             return Err(JobFailure::permanent(format!(
                 "the fresh container {failure}: the proxy went back to the one it had, which keeps serving release #{number}"
@@ -1401,13 +1371,24 @@ impl<'a> Rollout<'a> {
         keep: &str,
         route_back: Option<&str>,
     ) -> std::result::Result<(), JobFailure> {
-        let others: Vec<String> = self
+        let listed = match self
             .deployer
             .release_containers(&self.engine, &self.release.id)
-            .await?
-            .into_iter()
-            .filter(|id| id != keep)
-            .collect();
+            .await
+        {
+            Ok(listed) => listed,
+            // After the switch, the work is done: what is left goes with the next sweep.
+            Err(e) if route_back.is_none() => {
+                self.ctx
+                    .log(format!(
+                        "the release's other containers could not be listed: {e}"
+                    ))
+                    .await?;
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let others: Vec<String> = listed.into_iter().filter(|id| id != keep).collect();
         if others.is_empty() {
             return Ok(());
         }

@@ -416,10 +416,10 @@ fn refuse_local_socket(actor: &Actor, address: &str) -> Result<()> {
 
 /// A container host's new address must reach the engine its releases run on: gmac retires,
 /// restarts, reads and tears them down through the address, so at another engine it would
-/// lose them. `409` while a release rolls out there (its container may land on either), or
-/// naming the first live release whose container the new address does not show; `503` when
-/// the engine cannot say. An address for the same engine (its name for its IP, a link to its
-/// socket) is taken.
+/// lose them. `409` while a release rolls out, restarts or scales there (what it starts may
+/// land on either), or naming the first live release whose container the new address does
+/// not show; `503` when the engine cannot say. An address for the same engine (its name for
+/// its IP, a link to its socket) is taken.
 async fn refuse_losing_containers(core: &Core, row: &target::Model, engine: &Engine) -> Result<()> {
     use crate::entities::release;
     use gmac_types::ReleaseStatus;
@@ -441,16 +441,24 @@ async fn refuse_losing_containers(core: &Core, row: &target::Model, engine: &Eng
     for release in running {
         let env = crate::services::environments::find(&core.db, &release.environment_id).await?;
         let owner = crate::services::catalog::find(&core.db, &release.service_id).await?;
-        if release.status == ReleaseStatus::Deploying.id() {
+        // While its job runs, what it starts may land on either engine.
+        if crate::services::release_rows::rolling_out(core, &env.id)
+            .await?
+            .is_some()
+        {
             return Err(Error::conflict(
                 ErrorCode::Conflict,
                 format!(
-                    "Release #{} of {} is rolling out to {} on this target: change the address once it ends.",
-                    release.number, owner.name, env.name
+                    "{} of {} is rolling out, restarting or scaling on this target: change the address once it ends.",
+                    env.name, owner.name
                 ),
             ));
         }
-        let Some(container) = &release.container_id else {
+        // A release left deploying by a cancelled rollout holds nothing.
+        let (true, Some(container)) = (
+            release.status == ReleaseStatus::Live.id(),
+            &release.container_id,
+        ) else {
             continue;
         };
         match deployer.state(engine, container).await {
