@@ -200,3 +200,19 @@ pub(crate) async fn rolling_out(core: &Core, environment_id: &str) -> Result<Opt
     }
     Ok(None)
 }
+
+/// Forgets the container a release records, once it was removed.
+pub(crate) async fn forget_container(
+    conn: &impl sea_orm::ConnectionTrait,
+    release_id: &str,
+) -> Result<()> {
+    release::Entity::update_many()
+        .filter(release::Column::Id.eq(release_id))
+        .col_expr(
+            release::Column::ContainerId,
+            sea_orm::sea_query::Expr::value(Option::<String>::None),
+        )
+        .exec(conn)
+        .await?;
+    Ok(())
+}

@@ -2,7 +2,6 @@
 //! containers and its environments' proxy routes on container hosts, and its environments'
 //! namespaces on clusters.
 
-use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::Core;
@@ -152,14 +151,7 @@ async fn stop_containers(
     }
     if let Some(container) = &row.container_id {
         deployer.remove(engine, container).await?;
-        release::Entity::update_many()
-            .filter(release::Column::Id.eq(row.id.as_str()))
-            .col_expr(
-                release::Column::ContainerId,
-                Expr::value(Option::<String>::None),
-            )
-            .exec(&crate::db::Solo(db))
-            .await?;
+        crate::services::release_rows::forget_container(&crate::db::Solo(db), &row.id).await?;
         ctx.log(format!(
             "release #{}'s container {} stopped and removed",
             row.number,

@@ -1678,13 +1678,7 @@ impl<'a> Rollout<'a> {
             };
             match self.deployer.remove(&engine, container).await {
                 Ok(()) => {
-                    release::Entity::update_many()
-                        .filter(release::Column::Id.eq(old.id.as_str()))
-                        .col_expr(
-                            release::Column::ContainerId,
-                            Expr::value(Option::<String>::None),
-                        )
-                        .exec(&crate::db::Solo(db))
+                    crate::services::release_rows::forget_container(&crate::db::Solo(db), &old.id)
                         .await?;
                     ctx.log(format!(
                         "release #{}'s container {} was stopped and removed; its image stays",
